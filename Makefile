@@ -1,0 +1,32 @@
+# The two set-up commands of the README: `make demo` and `make test`. Each installs what it
+# needs into .venv first, so a fresh clone needs nothing done by hand.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: demo test bench pg-up clean
+
+$(STAMP): pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+demo: $(STAMP)
+	$(BIN)/coopledger demo
+
+# PostgreSQL is part of the test suite; on this machine's image it may need starting.
+pg-up:
+	@if command -v pg_ctlcluster >/dev/null 2>&1 && ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null; then \
+		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
+	fi
+
+test: $(STAMP) pg-up
+	$(BIN)/pytest
+
+bench: $(STAMP) pg-up
+	$(BIN)/python -m bench
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -1,0 +1,1 @@
+"""The cooperative's domain: aggregates, events, rules. Imports no database or web code."""

@@ -1,0 +1,163 @@
+"""Charts of accounts: one default per legal form, labels in French and English.
+
+Posting rules name *roles* (e.g. "fee_income"), never numbers: the same number means different
+things in the association plan (ANC 2018-06) and the general plan (PCG) used by SCIC/SCOP/CAE,
+e.g. 756 is "cotisations" for an association but exchange gains for a company.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from enum import Enum
+
+from domain.errors import InvalidCommand, NotFound
+
+
+class LegalForm(str, Enum):
+    ASSOCIATION = "association"  # loi 1901: statutes decide everything on colleges
+    SCIC = "scic"  # société coopérative d'intérêt collectif (loi 47-1775, art. 19 septies)
+    SCOP = "scop"  # société coopérative de production
+    CAE = "cae"  # coopérative d'activité et d'emploi
+
+    @property
+    def has_capital(self) -> bool:
+        return self is not LegalForm.ASSOCIATION
+
+    @property
+    def uses_association_plan(self) -> bool:
+        return self is LegalForm.ASSOCIATION
+
+
+class AccountClass(str, Enum):
+    """What the first digit of a French account number says about it."""
+
+    EQUITY = "equity"  # 1
+    FIXED_ASSETS = "fixed_assets"  # 2
+    STOCKS = "stocks"  # 3
+    THIRD_PARTIES = "third_parties"  # 4
+    FINANCIAL = "financial"  # 5
+    EXPENSES = "expenses"  # 6
+    INCOME = "income"  # 7
+    SPECIAL = "special"  # 8 (contributions volontaires en nature, hors bilan)
+
+
+ACCOUNT_NUMBER = re.compile(r"^[1-8][0-9]{1,9}$")
+
+
+@dataclass(frozen=True)
+class Account:
+    number: str
+    label_fr: str
+    label_en: str
+
+    @property
+    def account_class(self) -> AccountClass:
+        return list(AccountClass)[int(self.number[0]) - 1]
+
+
+def check_account_number(number: str, field: str) -> str:
+    if not isinstance(number, str) or not ACCOUNT_NUMBER.match(number):
+        raise InvalidCommand(
+            field, "account_number", f"{number!r} is not a French account number (2 to 10 digits, first digit 1 to 8)"
+        )
+    return number
+
+
+# Accounts both plans share with the same meaning.
+_COMMON = [
+    ("1013", "Capital souscrit – appelé, versé", "Subscribed capital – called, paid"),
+    ("1063", "Réserves statutaires", "Statutory reserves"),
+    ("1068", "Réserves pour projet", "Reserves for projects"),
+    ("120", "Résultat de l'exercice (excédent)", "Result for the year (surplus)"),
+    ("129", "Résultat de l'exercice (déficit)", "Result for the year (deficit)"),
+    ("401", "Fournisseurs", "Suppliers"),
+    ("411", "Usagers, adhérents", "Customers, members"),
+    ("4191", "Avances et acomptes reçus", "Advances received"),
+    ("421", "Personnel – rémunérations dues", "Staff – wages payable"),
+    ("431", "Sécurité sociale", "Social security"),
+    ("441", "État et collectivités – subventions à recevoir", "State and local bodies – grants receivable"),
+    ("4561", "Associés – comptes d'apport", "Associates – contribution accounts"),
+    ("4567", "Associés – capital à rembourser", "Associates – capital to repay"),
+    ("4686", "Charges à payer", "Accrued expenses"),
+    ("487", "Produits constatés d'avance", "Deferred income"),
+    ("512", "Banque", "Bank"),
+    ("530", "Caisse", "Cash"),
+    ("580", "Virements internes", "Internal transfers"),
+    ("604", "Achats d'études et prestations de services", "Purchased studies and services"),
+    ("6214", "Personnel détaché ou prêté à l'entité", "Seconded or lent staff"),
+    ("641", "Rémunérations du personnel", "Staff wages"),
+    ("645", "Charges de sécurité sociale et de prévoyance", "Social charges"),
+    ("706", "Prestations de services", "Services rendered"),
+    ("7084", "Mise à disposition de personnel facturée", "Staff lending billed"),
+    ("741", "Subventions d'exploitation", "Operating grants"),
+]
+
+_ASSOCIATION = [
+    ("102", "Fonds propres sans droit de reprise", "Own funds without right of recovery"),
+    ("194", "Fonds dédiés sur subventions d'exploitation", "Dedicated funds from operating grants"),
+    ("195", "Fonds dédiés sur contributions financières d'autres organismes", "Dedicated funds from other bodies"),
+    ("196", "Fonds dédiés sur ressources liées à la générosité du public", "Dedicated funds from public generosity"),
+    ("4672", "Créditeurs divers", "Sundry creditors"),
+    ("6571", "Aides financières octroyées", "Financial aid granted"),
+    ("6894", "Reports en fonds dédiés", "Transfers to dedicated funds"),
+    ("7541", "Dons manuels", "Donations"),
+    ("7561", "Cotisations sans contrepartie", "Membership fees without consideration"),
+    ("7562", "Cotisations avec contrepartie", "Membership fees with consideration"),
+    ("7894", "Utilisations des fonds dédiés", "Use of dedicated funds"),
+]
+
+_GENERAL = [
+    ("467", "Autres comptes débiteurs ou créditeurs", "Other receivables and payables"),
+    ("657", "Valeurs comptables des éléments d'actifs cédés", "Book value of assets sold"),
+    ("756", "Gains de change sur opérations financières", "Exchange gains"),
+    ("758", "Produits divers de gestion courante (cotisations)", "Other operating income (membership fees)"),
+]
+
+# Role -> account number, per plan. Posting rules use roles; a cooperative's chart maps them.
+_ROLES_ASSOCIATION = {
+    "bank": "512",
+    "members_receivable": "411",
+    "fee_income": "7561",
+    "capital": "1013",
+    "capital_to_repay": "4567",
+}
+_ROLES_GENERAL = {
+    "bank": "512",
+    "members_receivable": "411",
+    "fee_income": "758",
+    "capital": "1013",
+    "capital_to_repay": "4567",
+}
+
+
+@dataclass(frozen=True)
+class Chart:
+    """A cooperative's chart: its accounts by number and the roles posting rules use."""
+
+    accounts: dict[str, Account]
+    roles: dict[str, str]
+
+    def account(self, number: str, field: str = "account") -> Account:
+        try:
+            return self.accounts[number]
+        except KeyError:
+            raise NotFound(field, "known_account", f"account {number} is not in this cooperative's chart") from None
+
+    def role(self, role: str) -> str:
+        number = self.roles[role]
+        assert number in self.accounts, f"role {role} maps to {number}, which is not in the chart"
+        return number
+
+    def with_account(self, account: Account) -> Chart:
+        return Chart(accounts={**self.accounts, account.number: account}, roles=self.roles)
+
+
+def default_chart(legal_form: LegalForm) -> Chart:
+    rows = _COMMON + (_ASSOCIATION if legal_form.uses_association_plan else _GENERAL)
+    accounts = {number: Account(number, fr, en) for number, fr, en in rows}
+    roles = _ROLES_ASSOCIATION if legal_form.uses_association_plan else _ROLES_GENERAL
+    chart = Chart(accounts=dict(sorted(accounts.items())), roles=dict(roles))
+    for role in chart.roles:
+        chart.role(role)  # asserts every role resolves
+    return chart

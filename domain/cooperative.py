@@ -1,0 +1,360 @@
+"""The Cooperative aggregate: the one consistency boundary for everything a cooperative records.
+
+Why one aggregate per cooperative (docs/decisions/0001-one-aggregate-per-cooperative.md):
+gapless journal numbering, the hash chain and rules that cross families (the fund never goes
+negative, an envelope is never exceeded) need one ordered history per cooperative.
+Optimistic concurrency on its version keeps concurrent writers from losing updates.
+
+The family modules (membership, fees, corrections...) define their commands, events and
+deciders; the aggregate holds their state and the journal.
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+
+from domain.accounts import Account, Chart, LegalForm, check_account_number, default_chart
+from domain.errors import InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.journal import Journal, check_balanced, entry_hash
+from domain.money import Unit, to_minor
+from domain.rules import a_date, identifier, text, whole_number
+
+if TYPE_CHECKING:
+    from domain.fees import FeeCall
+    from domain.membership import Member
+
+COOP_NAMESPACE = uuid.UUID("5b1f4f0e-8a55-4d55-9a55-6c6f6f706c64")
+HUNDRED = Fraction(100)
+MAX_COLLEGES = 20
+MAX_FEE_BRACKETS = 20
+
+
+def coop_id(slug: str) -> uuid.UUID:
+    return uuid.uuid5(COOP_NAMESPACE, f"cooperative:{slug}")
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class CollegeSpec:
+    """A voting college in the statutes. `weight` is a percentage as an exact fraction
+    ("40", "12.5", "100/3"); left out, every college of the cooperative gets an equal share."""
+
+    code: str
+    name: str
+    weight: str | None = None
+
+
+@dataclass(frozen=True)
+class FeeBracket:
+    """Fee for members whose headcount is in [min_headcount, max_headcount] (None: no upper bound)."""
+
+    min_headcount: int
+    max_headcount: int | None
+    amount: Any  # Decimal euros at the edge; cents once accepted
+
+
+@dataclass(frozen=True)
+class FoundCooperative:
+    coop: str
+    name: str
+    legal_form: str
+    founded_on: date
+    colleges: list[CollegeSpec]
+    fee_schedule: list[FeeBracket]
+    fiscal_year_start_month: int = 1
+    siren: str | None = None
+    share_value: Any = None  # Decimal euros per capital share; required when the form has capital
+
+
+@dataclass(frozen=True)
+class AddAccount:
+    coop: str
+    number: str
+    label_fr: str
+    label_en: str
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class CooperativeFounded(CoopEvent, Aggregate.Created):
+    name: str
+    legal_form: str
+    siren: str | None
+    fiscal_year_start_month: int
+    colleges: list[dict[str, Any]]  # [{"code", "name", "weight": "40" | "100/3"}]
+    weighted: bool
+    fee_schedule: list[dict[str, Any]]  # [{"min_headcount", "max_headcount", "amount_cents"}]
+    share_value_cents: int | None
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.slug = self.coop
+        coop.name = self.name
+        coop.legal_form = LegalForm(self.legal_form)
+        coop.siren = self.siren
+        coop.founded_on = self.effective_date
+        coop.fiscal_year_start_month = self.fiscal_year_start_month
+        coop.colleges = {c["code"]: dict(c) for c in self.colleges}
+        coop.weighted = self.weighted
+        coop.fee_schedule = [dict(b) for b in self.fee_schedule]
+        coop.share_value_cents = self.share_value_cents
+        coop.chart = default_chart(coop.legal_form)
+
+
+class AccountAdded(CoopEvent):
+    number: str
+    label_fr: str
+    label_en: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.chart = coop.chart.with_account(Account(self.number, self.label_fr, self.label_en))
+
+
+# ---------------------------------------------------------------- aggregate
+
+
+class Cooperative(Aggregate):
+    TOPIC = "coopledger:Cooperative"
+
+    # eventsourcing looks for these two names on the aggregate; our classes live in events.py
+    # and below so their stored names stay "coopledger:<ClassName>".
+    Event = CoopEvent
+    Created = CooperativeFounded
+
+    def __init__(self) -> None:
+        # Filled by CooperativeFounded.apply; listed here so a reader sees the whole state.
+        self.slug: str = ""
+        self.name: str = ""
+        self.legal_form: LegalForm = LegalForm.ASSOCIATION
+        self.siren: str | None = None
+        self.founded_on: date = date.min
+        self.fiscal_year_start_month: int = 1
+        self.colleges: dict[str, dict[str, Any]] = {}
+        self.weighted: bool = False
+        self.fee_schedule: list[dict[str, Any]] = []
+        self.share_value_cents: int | None = None
+        self.chart: Chart = default_chart(LegalForm.ASSOCIATION)
+        self.members: dict[str, Member] = {}
+        self.fee_calls: dict[tuple[str, int], FeeCall] = {}
+        self.journal = Journal()
+
+    # -- reading state
+
+    def member(self, member_id: str, field: str = "member_id") -> Member:
+        try:
+            return self.members[member_id]
+        except KeyError:
+            raise NotFound(field, "known_member", f"member {member_id!r} is not a member of {self.slug}") from None
+
+    def fiscal_year_of(self, day: date) -> int:
+        """Fiscal years are named by the calendar year they start in."""
+        return day.year if day.month >= self.fiscal_year_start_month else day.year - 1
+
+    def check_effective_date(self, day: Any, field: str = "effective_date") -> date:
+        day = a_date(day, field)
+        if day < self.founded_on:
+            raise InvalidCommand(field, "not_before_founding", f"{day} is before {self.slug} was founded ({self.founded_on})")
+        return day
+
+    # -- writing events (called by the deciders once every rule has passed)
+
+    def record(self, event_class: type[CoopEvent], *, effective_date: date, meta: Meta, **fields: Any) -> None:
+        self.trigger_event(
+            event_class,
+            coop=self.slug,
+            effective_date=effective_date,
+            actor=meta.actor,
+            idempotency_key=meta.idempotency_key,
+            **fields,
+        )
+
+    def record_entry(
+        self,
+        event_class: type[FinancialEvent],
+        *,
+        effective_date: date,
+        meta: Meta,
+        label: str,
+        postings: list[list[Any]],
+        **fields: Any,
+    ) -> int:
+        """Numbers, chains and records a financial event. Returns its journal number."""
+        for account, _party, unit, _amount in postings:
+            assert account in self.chart.accounts, f"posting rule used unknown account {account}"
+            assert unit in Unit.__members__, f"posting rule used unknown unit {unit}"
+        number = self.journal.next_number()
+        check_balanced(postings, f"entry {number}")
+        recorded_at = event_class.create_timestamp()
+        chain_hash = entry_hash(
+            prev_hash=self.journal.last_hash,
+            coop=self.slug,
+            number=number,
+            kind=event_class.__name__,
+            effective_date=effective_date,
+            recorded_at=recorded_at,
+            label=label,
+            postings=postings,
+        )
+        self.trigger_event(
+            event_class,
+            timestamp=recorded_at,
+            coop=self.slug,
+            effective_date=effective_date,
+            actor=meta.actor,
+            idempotency_key=meta.idempotency_key,
+            journal_number=number,
+            label=label,
+            postings=postings,
+            chain_hash=chain_hash,
+            **fields,
+        )
+        return number
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def _colleges(specs: Any, legal_form: LegalForm) -> tuple[list[dict[str, Any]], bool]:
+    if not isinstance(specs, list) or not specs:
+        raise InvalidCommand("colleges", "required", "at least one voting college is required")
+    if len(specs) > MAX_COLLEGES:
+        raise InvalidCommand("colleges", "max_items", f"at most {MAX_COLLEGES} colleges")
+    given = [spec.weight is not None for spec in specs]
+    if any(given) and not all(given):
+        raise InvalidCommand("colleges", "weights_all_or_none", "give a weight to every college or to none")
+    weighted = all(given)
+    colleges = []
+    for i, spec in enumerate(specs):
+        code = identifier(spec.code, f"colleges[{i}].code")
+        name = text(spec.name, f"colleges[{i}].name")
+        if weighted:
+            try:
+                weight = Fraction(str(spec.weight).strip())
+            except (ValueError, ZeroDivisionError):
+                raise InvalidCommand(
+                    f"colleges[{i}].weight", "fraction", f"{spec.weight!r} is not a percentage such as 40, 12.5 or 100/3"
+                ) from None
+            if weight <= 0:
+                raise InvalidCommand(f"colleges[{i}].weight", "positive", f"must be more than 0%, got {weight}")
+        else:
+            weight = HUNDRED / len(specs)
+        colleges.append({"code": code, "name": name, "weight": str(weight)})
+    codes = [c["code"] for c in colleges]
+    if len(set(codes)) != len(codes):
+        raise InvalidCommand("colleges", "unique_codes", "two colleges share a code")
+    total = sum(Fraction(c["weight"]) for c in colleges)
+    if total != HUNDRED:
+        raise InvalidCommand("colleges", "weights_sum_100", f"weights must sum to 100%, they sum to {float(total):g}%")
+    if legal_form is LegalForm.SCIC:
+        # Loi 47-1775 (SCIC): 3 colleges or more; if weighted, each holds 10% to 50% of the votes.
+        if len(colleges) < 3:
+            raise InvalidCommand("colleges", "scic_min_colleges", f"a SCIC needs at least 3 colleges, got {len(colleges)}")
+        if weighted:
+            for i, c in enumerate(colleges):
+                w = Fraction(c["weight"])
+                if not Fraction(10) <= w <= Fraction(50):
+                    raise InvalidCommand(
+                        f"colleges[{i}].weight",
+                        "scic_weight_bounds",
+                        f"a SCIC college holds between 10% and 50% of the votes, {c['code']} has {float(w):g}%",
+                    )
+    return colleges, weighted
+
+
+def _fee_schedule(brackets: Any) -> list[dict[str, Any]]:
+    if not isinstance(brackets, list) or not brackets:
+        raise InvalidCommand("fee_schedule", "required", "at least one fee bracket is required")
+    if len(brackets) > MAX_FEE_BRACKETS:
+        raise InvalidCommand("fee_schedule", "max_items", f"at most {MAX_FEE_BRACKETS} brackets")
+    schedule = []
+    expected_min = 1
+    for i, b in enumerate(brackets):
+        lo = whole_number(b.min_headcount, f"fee_schedule[{i}].min_headcount", minimum=1, maximum=10**7)
+        if lo != expected_min:
+            raise InvalidCommand(
+                f"fee_schedule[{i}].min_headcount",
+                "contiguous_brackets",
+                f"brackets must follow each other from headcount 1: expected {expected_min}, got {lo}",
+            )
+        hi = b.max_headcount
+        last = i == len(brackets) - 1
+        if last and hi is not None:
+            raise InvalidCommand(f"fee_schedule[{i}].max_headcount", "open_last_bracket", "the last bracket has no upper bound (null)")
+        if not last:
+            if hi is None:
+                raise InvalidCommand(f"fee_schedule[{i}].max_headcount", "required", "only the last bracket may have no upper bound")
+            hi = whole_number(hi, f"fee_schedule[{i}].max_headcount", minimum=lo, maximum=10**7)
+            expected_min = hi + 1
+        amount_cents = to_minor(b.amount, Unit.EUR, f"fee_schedule[{i}].amount")
+        schedule.append({"min_headcount": lo, "max_headcount": hi, "amount_cents": amount_cents})
+    return schedule
+
+
+def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta: Meta) -> Cooperative:
+    slug = identifier(cmd.coop, "coop")
+    if existing is not None:
+        from domain.errors import Conflict
+
+        raise Conflict("coop", "unique_cooperative", f"cooperative {slug!r} already exists")
+    name = text(cmd.name, "name")
+    try:
+        legal_form = LegalForm(cmd.legal_form)
+    except ValueError:
+        forms = ", ".join(f.value for f in LegalForm)
+        raise InvalidCommand("legal_form", "known_legal_form", f"{cmd.legal_form!r} is not one of {forms}") from None
+    founded_on = a_date(cmd.founded_on, "founded_on")
+    start_month = whole_number(cmd.fiscal_year_start_month, "fiscal_year_start_month", minimum=1, maximum=12)
+    siren = cmd.siren
+    if siren is not None and not (isinstance(siren, str) and len(siren) == 9 and siren.isdigit()):
+        raise InvalidCommand("siren", "siren", f"{siren!r} is not a SIREN (9 digits)")
+    colleges, weighted = _colleges(cmd.colleges, legal_form)
+    schedule = _fee_schedule(cmd.fee_schedule)
+    share_value_cents = None
+    if legal_form.has_capital:
+        if cmd.share_value is None:
+            raise InvalidCommand("share_value", "required", f"a {legal_form.value.upper()} has capital: give the value of one share")
+        share_value_cents = to_minor(cmd.share_value, Unit.EUR, "share_value")
+    elif cmd.share_value is not None:
+        raise InvalidCommand("share_value", "no_capital", "an association has no capital shares")
+    return Cooperative._create(
+        Cooperative.Created,
+        id=coop_id(slug),
+        coop=slug,
+        name=name,
+        legal_form=legal_form.value,
+        siren=siren,
+        effective_date=founded_on,
+        fiscal_year_start_month=start_month,
+        colleges=colleges,
+        weighted=weighted,
+        fee_schedule=schedule,
+        share_value_cents=share_value_cents,
+        actor=meta.actor,
+        idempotency_key=meta.idempotency_key,
+    )
+
+
+def add_account(coop: Cooperative, cmd: AddAccount, meta: Meta) -> None:
+    number = check_account_number(cmd.number, "number")
+    if number in coop.chart.accounts:
+        from domain.errors import Conflict
+
+        raise Conflict("number", "unique_account", f"account {number} is already in the chart")
+    label_fr = text(cmd.label_fr, "label_fr")
+    label_en = text(cmd.label_en, "label_en")
+    day = coop.check_effective_date(cmd.effective_date)
+    coop.record(AccountAdded, effective_date=day, meta=meta, number=number, label_fr=label_fr, label_en=label_en)
+
+
+def recorded_at(event: CoopEvent) -> datetime:
+    return event.timestamp

@@ -1,0 +1,89 @@
+"""Base classes of the cooperative's events, and the registry of their stable names.
+
+Every event is a past-tense fact about one cooperative. Its stored name (topic) is
+"coopledger:<ClassName>", independent of the module that defines it, so code can move
+without breaking history. `tests/domain/test_event_names.py` freezes the list of names.
+
+Decoding skips `__init__`: events hold no validation; rules live in the deciders.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any, ClassVar
+
+from eventsourcing.domain import Aggregate
+from eventsourcing.utils import register_topic
+
+TOPIC_PREFIX = "coopledger:"
+EVENT_CLASSES: dict[str, type[CoopEvent]] = {}
+
+
+@dataclass(frozen=True)
+class Meta:
+    """Who asked for a change, and under which idempotency key. Carried by every event."""
+
+    actor: str
+    idempotency_key: str
+
+
+class CoopEvent(Aggregate.Event):
+    """A fact about one cooperative, with the date it counts from and who recorded it.
+
+    `timestamp` (from eventsourcing) is when it was recorded; `effective_date` is when it
+    counts in the books.
+    """
+
+    TOPIC: ClassVar[str] = TOPIC_PREFIX + "CoopEvent"
+    coop: str  # the cooperative's slug, so every reader knows whose fact this is
+    effective_date: date
+    actor: str
+    idempotency_key: str
+
+    def __init_subclass__(cls, **kwargs: Any) -> None:
+        super().__init_subclass__(**kwargs)
+        if "TOPIC" not in cls.__dict__:
+            cls.TOPIC = TOPIC_PREFIX + cls.__name__
+        if not cls.__dict__.get("abstract", False):
+            assert cls.__name__ not in EVENT_CLASSES, f"two events are named {cls.__name__}"
+            EVENT_CLASSES[cls.__name__] = cls
+        register_topic(cls.TOPIC, cls)
+
+    @property
+    def kind(self) -> str:
+        return type(self).__name__
+
+
+register_topic(CoopEvent.TOPIC, CoopEvent)
+
+
+class FinancialEvent(CoopEvent):
+    """A fact that moves value: it carries its own journal entry, computed when accepted.
+
+    postings: [[account, party or None, unit, signed amount in minor units], ...];
+    debit is positive, credit negative; the entry balances per unit.
+    """
+
+    abstract: ClassVar[bool] = True  # a base class, never recorded itself
+
+    journal_number: int
+    label: str
+    postings: list[list[Any]]
+    chain_hash: str
+
+    def apply(self, coop: Any) -> None:
+        coop.journal.append(self, coop.slug)
+        self.apply_effect(coop, self.effect(), +1)
+
+    def effect(self) -> dict[str, Any]:
+        """The domain facts a reversal must undo (see EntryReversed)."""
+        return {}
+
+    @classmethod
+    def apply_effect(cls, coop: Any, effect: dict[str, Any], sign: int) -> None:
+        """Changes the cooperative's state by this event's effect; sign -1 undoes it."""
+
+    @classmethod
+    def check_reversible(cls, coop: Any, effect: dict[str, Any]) -> None:
+        """Raises a DomainError when undoing this effect would break a rule."""

@@ -1,0 +1,167 @@
+"""Membership fees: called for a year from the schedule by headcount, then paid in parts.
+
+A member is in good standing for a year once that year's fee is fully paid. Overpayment is
+refused (never silently lost): the error says how much is still due.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import FinancialEvent, Meta
+from domain.money import Unit, format_minor, to_minor
+from domain.rules import not_before, whole_number
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+    from domain.membership import Member
+
+
+@dataclass
+class FeeCall:
+    member_id: str
+    year: int
+    called_cents: int
+    paid_cents: int = 0
+
+    @property
+    def due_cents(self) -> int:
+        return self.called_cents - self.paid_cents
+
+    @property
+    def fully_paid(self) -> bool:
+        return self.called_cents > 0 and self.paid_cents == self.called_cents
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class CallFee:
+    coop: str
+    member_id: str
+    year: int
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class PayFee:
+    coop: str
+    member_id: str
+    year: int
+    amount: Any  # Decimal euros
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class FeeCalled(FinancialEvent):
+    member_id: str
+    year: int
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "year": self.year, "amount_cents": self.amount_cents}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
+        key = (effect["member_id"], effect["year"])
+        if sign > 0:
+            coop.fee_calls[key] = FeeCall(effect["member_id"], effect["year"], effect["amount_cents"])
+        else:
+            del coop.fee_calls[key]
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        call = coop.fee_calls[(effect["member_id"], effect["year"])]
+        if call.paid_cents:
+            raise InvalidCommand(
+                "entry_number", "fee_unpaid", f"the {call.year} fee of {call.member_id} has payments: reverse them first"
+            )
+
+
+class FeePaid(FinancialEvent):
+    member_id: str
+    year: int
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "year": self.year, "amount_cents": self.amount_cents}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
+        call = coop.fee_calls[(effect["member_id"], effect["year"])]
+        call.paid_cents += sign * effect["amount_cents"]
+        assert 0 <= call.paid_cents <= call.called_cents, f"fee {call} paid outside 0..called"
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def fee_for(coop: Cooperative, member: Member) -> int:
+    for bracket in coop.fee_schedule:
+        hi = bracket["max_headcount"]
+        if bracket["min_headcount"] <= member.headcount and (hi is None or member.headcount <= hi):
+            return int(bracket["amount_cents"])
+    raise AssertionError(f"fee schedule of {coop.slug} has no bracket for headcount {member.headcount}")
+
+
+def _year(coop: Cooperative, member: Member, value: Any, day: date) -> int:
+    year = whole_number(value, "year", minimum=1901, maximum=2199)
+    first = coop.fiscal_year_of(member.admitted_on)
+    if year < first:
+        raise InvalidCommand("year", "member_year", f"{member.member_id} was admitted in fiscal year {first}, after {year}")
+    if year > coop.fiscal_year_of(day) + 1:
+        raise InvalidCommand("year", "not_too_early", f"a fee for {year} can be called at most one year ahead of {day}")
+    return year
+
+
+def call_fee(coop: Cooperative, cmd: CallFee, meta: Meta) -> None:
+    member = coop.member(cmd.member_id)
+    day = coop.check_effective_date(cmd.effective_date)
+    member.check_active()
+    not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
+    year = _year(coop, member, cmd.year, day)
+    if (member.member_id, year) in coop.fee_calls:
+        raise Conflict("year", "fee_called_once", f"the {year} fee of {member.member_id} is already called")
+    amount = fee_for(coop, member)
+    receivable, income = coop.chart.role("members_receivable"), coop.chart.role("fee_income")
+    coop.record_entry(
+        FeeCalled, effective_date=day, meta=meta,
+        label=f"Cotisation {year} – {member.name}",
+        postings=[[receivable, member.member_id, Unit.EUR.value, amount], [income, None, Unit.EUR.value, -amount]],
+        member_id=member.member_id, year=year, amount_cents=amount,
+    )
+
+
+def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
+    member = coop.member(cmd.member_id)
+    year = whole_number(cmd.year, "year", minimum=1901, maximum=2199)
+    call = coop.fee_calls.get((member.member_id, year))
+    if call is None:
+        raise NotFound("year", "fee_called", f"no {year} fee has been called for {member.member_id}")
+    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
+    if amount > call.due_cents:
+        raise InvalidCommand(
+            "amount", "no_overpayment",
+            f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(call.due_cents, Unit.EUR)} EUR "
+            f"still due on the {year} fee of {member.member_id}",
+        )
+    bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
+    coop.record_entry(
+        FeePaid, effective_date=day, meta=meta,
+        label=f"Règlement cotisation {year} – {member.name}",
+        postings=[[bank, None, Unit.EUR.value, amount], [receivable, member.member_id, Unit.EUR.value, -amount]],
+        member_id=member.member_id, year=year, amount_cents=amount,
+    )
+
+
+def in_good_standing(coop: Cooperative, member_id: str, year: int) -> bool:
+    call = coop.fee_calls.get((member_id, year))
+    return call is not None and call.fully_paid

@@ -1,0 +1,101 @@
+"""The journal: entries numbered 1..N per cooperative in recorded order, chained by hashes.
+
+Each entry's hash covers its canonical content and the previous hash, so changing, removing
+or reordering any recorded entry changes every hash after it. `verify` recomputes the chain
+from the stored events with `entry_hash`.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from array import array
+from collections import defaultdict
+from datetime import date, datetime
+from typing import Any
+
+from domain.errors import IntegrityViolation
+
+GENESIS_HASH = "0" * 64
+
+
+def check_balanced(postings: list[list[Any]], where: str) -> None:
+    """Asserts an entry balances per unit and has at least two non-zero postings."""
+    if len(postings) < 2:
+        raise IntegrityViolation(f"{where}: an entry needs at least two postings, got {len(postings)}")
+    totals: dict[str, int] = defaultdict(int)
+    for account, _party, unit, amount in postings:
+        if not isinstance(amount, int) or isinstance(amount, bool) or amount == 0:
+            raise IntegrityViolation(f"{where}: posting on {account} has amount {amount!r}, not a non-zero integer")
+        totals[unit] += amount
+    unbalanced = {unit: total for unit, total in totals.items() if total != 0}
+    if unbalanced:
+        raise IntegrityViolation(f"{where}: entry does not balance per unit: {unbalanced}")
+
+
+def entry_hash(
+    *,
+    prev_hash: str,
+    coop: str,
+    number: int,
+    kind: str,
+    effective_date: date,
+    recorded_at: datetime,
+    label: str,
+    postings: list[list[Any]],
+) -> str:
+    canonical = json.dumps(
+        {
+            "coop": coop,
+            "number": number,
+            "kind": kind,
+            "effective_date": effective_date.isoformat(),
+            "recorded_at": recorded_at.isoformat(),
+            "label": label,
+            "postings": postings,
+        },
+        sort_keys=True,
+        separators=(",", ":"),
+        ensure_ascii=False,
+    )
+    return hashlib.sha256(prev_hash.encode() + canonical.encode()).hexdigest()
+
+
+class Journal:
+    """The write side's memory of the journal: enough to number, chain and reverse entries.
+
+    `versions[n - 1]` is the aggregate version of entry n, so a reversal can fetch the
+    original event from the store instead of this object keeping every entry in memory.
+    """
+
+    def __init__(self) -> None:
+        self.last_number = 0
+        self.last_hash = GENESIS_HASH
+        self.versions = array("q")
+        self.reversed_by: dict[int, int] = {}
+        self.reversals: set[int] = set()
+
+    def next_number(self) -> int:
+        return self.last_number + 1
+
+    def append(self, event: Any, coop: str) -> None:
+        """Applies a financial event: checks its number and hash, then advances."""
+        number = event.journal_number
+        if number != self.last_number + 1:
+            raise IntegrityViolation(f"entry {number} follows entry {self.last_number}: numbering has a gap")
+        check_balanced(event.postings, f"entry {number}")
+        expected = entry_hash(
+            prev_hash=self.last_hash,
+            coop=coop,
+            number=number,
+            kind=event.kind,
+            effective_date=event.effective_date,
+            recorded_at=event.timestamp,
+            label=event.label,
+            postings=event.postings,
+        )
+        if event.chain_hash != expected:
+            raise IntegrityViolation(f"entry {number}: stored hash does not match its content and the chain")
+        self.last_number = number
+        self.last_hash = event.chain_hash
+        self.versions.append(event.originator_version)

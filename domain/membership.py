@@ -1,0 +1,287 @@
+"""Membership: admission into a college, transfers, resignation, exclusion, capital shares."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from enum import Enum
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.money import Unit
+from domain.rules import identifier, not_before, text, whole_number
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+MAX_SHARES_PER_COMMAND = 1_000_000
+
+
+class MemberKind(str, Enum):
+    PERSON = "person"
+    ORGANISATION = "organisation"
+
+
+class MemberStatus(str, Enum):
+    ACTIVE = "active"
+    RESIGNED = "resigned"
+    EXCLUDED = "excluded"
+
+
+@dataclass
+class Member:
+    member_id: str
+    name: str
+    kind: MemberKind
+    college: str
+    headcount: int
+    admitted_on: date
+    status: MemberStatus = MemberStatus.ACTIVE
+    left_on: date | None = None
+    shares: int = 0
+    last_change_on: date | None = None  # dated changes must not go back in time
+
+    def check_active(self, field: str = "member_id") -> None:
+        if self.status is not MemberStatus.ACTIVE:
+            raise InvalidCommand(field, "active_member", f"member {self.member_id!r} {self.status.value} on {self.left_on}")
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class AdmitMember:
+    coop: str
+    member_id: str
+    name: str
+    kind: str
+    college: str
+    effective_date: date
+    headcount: int = 1  # people in an organisation; it picks the fee bracket
+
+
+@dataclass(frozen=True)
+class TransferMember:
+    coop: str
+    member_id: str
+    college: str
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class ResignMember:
+    coop: str
+    member_id: str
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class ExcludeMember:
+    coop: str
+    member_id: str
+    effective_date: date
+    reason: str
+
+
+@dataclass(frozen=True)
+class SubscribeShares:
+    coop: str
+    member_id: str
+    shares: int
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class RedeemShares:
+    coop: str
+    member_id: str
+    shares: int
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class MemberAdmitted(CoopEvent):
+    member_id: str
+    name: str
+    member_kind: str
+    college: str
+    headcount: int
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.members[self.member_id] = Member(
+            member_id=self.member_id,
+            name=self.name,
+            kind=MemberKind(self.member_kind),
+            college=self.college,
+            headcount=self.headcount,
+            admitted_on=self.effective_date,
+            last_change_on=self.effective_date,
+        )
+
+
+class MemberTransferred(CoopEvent):
+    member_id: str
+    from_college: str
+    to_college: str
+
+    def apply(self, coop: Cooperative) -> None:
+        member = coop.members[self.member_id]
+        member.college = self.to_college
+        member.last_change_on = self.effective_date
+
+
+class MemberResigned(CoopEvent):
+    member_id: str
+
+    def apply(self, coop: Cooperative) -> None:
+        member = coop.members[self.member_id]
+        member.status = MemberStatus.RESIGNED
+        member.left_on = member.last_change_on = self.effective_date
+
+
+class MemberExcluded(CoopEvent):
+    member_id: str
+    reason: str
+
+    def apply(self, coop: Cooperative) -> None:
+        member = coop.members[self.member_id]
+        member.status = MemberStatus.EXCLUDED
+        member.left_on = member.last_change_on = self.effective_date
+
+
+class SharesSubscribed(FinancialEvent):
+    member_id: str
+    shares: int
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "shares": self.shares}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
+        coop.members[effect["member_id"]].shares += sign * effect["shares"]
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        member = coop.members[effect["member_id"]]
+        if member.shares < effect["shares"]:
+            raise InvalidCommand(
+                "entry_number", "shares_still_held", f"{member.member_id} holds {member.shares} shares, fewer than the {effect['shares']} to cancel"
+            )
+
+
+class SharesRedeemed(FinancialEvent):
+    member_id: str
+    shares: int
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "shares": self.shares}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
+        coop.members[effect["member_id"]].shares -= sign * effect["shares"]
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def _college(coop: Cooperative, code: Any) -> str:
+    code = identifier(code, "college")
+    if code not in coop.colleges:
+        known = ", ".join(coop.colleges)
+        raise NotFound("college", "known_college", f"{code!r} is not a college of {coop.slug} (colleges: {known})")
+    return code
+
+
+def _dated_change(coop: Cooperative, member: Member, day: Any) -> date:
+    day = coop.check_effective_date(day)
+    assert member.last_change_on is not None
+    not_before(day, member.last_change_on, "effective_date", f"{member.member_id}'s last change")
+    return day
+
+
+def admit_member(coop: Cooperative, cmd: AdmitMember, meta: Meta) -> None:
+    member_id = identifier(cmd.member_id, "member_id")
+    if member_id in coop.members:
+        raise Conflict("member_id", "unique_member", f"member {member_id!r} already exists in {coop.slug}")
+    name = text(cmd.name, "name")
+    try:
+        kind = MemberKind(cmd.kind)
+    except ValueError:
+        raise InvalidCommand("kind", "member_kind", f"{cmd.kind!r} is not 'person' or 'organisation'") from None
+    college = _college(coop, cmd.college)
+    day = coop.check_effective_date(cmd.effective_date)
+    headcount = whole_number(cmd.headcount, "headcount", minimum=1, maximum=10**7)
+    if kind is MemberKind.PERSON and headcount != 1:
+        raise InvalidCommand("headcount", "person_headcount", "a person's headcount is 1")
+    coop.record(
+        MemberAdmitted, effective_date=day, meta=meta,
+        member_id=member_id, name=name, member_kind=kind.value, college=college, headcount=headcount,
+    )
+
+
+def transfer_member(coop: Cooperative, cmd: TransferMember, meta: Meta) -> None:
+    member = coop.member(cmd.member_id)
+    member.check_active()
+    college = _college(coop, cmd.college)
+    if college == member.college:
+        raise InvalidCommand("college", "different_college", f"{member.member_id} is already in college {college}")
+    day = _dated_change(coop, member, cmd.effective_date)
+    coop.record(
+        MemberTransferred, effective_date=day, meta=meta,
+        member_id=member.member_id, from_college=member.college, to_college=college,
+    )
+
+
+def resign_member(coop: Cooperative, cmd: ResignMember, meta: Meta) -> None:
+    member = coop.member(cmd.member_id)
+    member.check_active()
+    day = _dated_change(coop, member, cmd.effective_date)
+    coop.record(MemberResigned, effective_date=day, meta=meta, member_id=member.member_id)
+
+
+def exclude_member(coop: Cooperative, cmd: ExcludeMember, meta: Meta) -> None:
+    member = coop.member(cmd.member_id)
+    member.check_active()
+    reason = text(cmd.reason, "reason")
+    day = _dated_change(coop, member, cmd.effective_date)
+    coop.record(MemberExcluded, effective_date=day, meta=meta, member_id=member.member_id, reason=reason)
+
+
+def _shares_command(coop: Cooperative, cmd: SubscribeShares | RedeemShares) -> tuple[Member, int, date, int]:
+    if not coop.legal_form.has_capital or coop.share_value_cents is None:
+        raise InvalidCommand("coop", "has_capital", f"{coop.slug} is an {coop.legal_form.value}: it has no capital shares")
+    member = coop.member(cmd.member_id)
+    shares = whole_number(cmd.shares, "shares", minimum=1, maximum=MAX_SHARES_PER_COMMAND)
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
+    return member, shares, day, shares * coop.share_value_cents
+
+
+def subscribe_shares(coop: Cooperative, cmd: SubscribeShares, meta: Meta) -> None:
+    member, shares, day, amount = _shares_command(coop, cmd)
+    member.check_active()
+    bank, capital = coop.chart.role("bank"), coop.chart.role("capital")
+    coop.record_entry(
+        SharesSubscribed, effective_date=day, meta=meta,
+        label=f"Souscription de {shares} part(s) sociale(s) – {member.name}",
+        postings=[[bank, None, Unit.EUR.value, amount], [capital, member.member_id, Unit.EUR.value, -amount]],
+        member_id=member.member_id, shares=shares, amount_cents=amount,
+    )
+
+
+def redeem_shares(coop: Cooperative, cmd: RedeemShares, meta: Meta) -> None:
+    member, shares, day, amount = _shares_command(coop, cmd)
+    if shares > member.shares:
+        raise InvalidCommand("shares", "shares_held", f"{member.member_id} holds {member.shares} share(s), cannot redeem {shares}")
+    bank, capital = coop.chart.role("bank"), coop.chart.role("capital")
+    coop.record_entry(
+        SharesRedeemed, effective_date=day, meta=meta,
+        label=f"Remboursement de {shares} part(s) sociale(s) – {member.name}",
+        postings=[[capital, member.member_id, Unit.EUR.value, amount], [bank, None, Unit.EUR.value, -amount]],
+        member_id=member.member_id, shares=shares, amount_cents=amount,
+    )

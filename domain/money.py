@@ -1,0 +1,82 @@
+"""Units and amounts. Decimal at the edges, integer minor units inside; never a float."""
+
+from __future__ import annotations
+
+from decimal import Decimal, InvalidOperation
+from enum import Enum
+
+from domain.errors import InvalidCommand
+
+# Bound on any single amount, in minor units: 10^15 cents is ten thousand billion euros.
+# It keeps sums far inside a signed 64-bit column even over millions of postings.
+MAX_AMOUNT_MINOR = 10**15
+
+
+class Unit(str, Enum):
+    """A unit of account. Each has its minor unit: amounts are stored as integers of it."""
+
+    EUR = "EUR"  # minor unit: cent
+    CREDIT = "CREDIT"  # sensor reward credits; minor unit: 1/100 credit
+    HOUR = "HOUR"  # shared-employee time; minor unit: minute
+
+    @property
+    def minor_per_major(self) -> int:
+        return 60 if self is Unit.HOUR else 100
+
+    def to_minor(self, amount: Decimal, field: str, *, allow_zero: bool = False) -> int:
+        """Converts a major-unit Decimal to integer minor units, refusing what cannot be exact."""
+        return to_minor(amount, self, field, allow_zero=allow_zero)
+
+    def format(self, amount_minor: int) -> str:
+        return format_minor(amount_minor, self)
+
+
+def parse_decimal(value: object, field: str) -> Decimal:
+    """Accepts Decimal, int or a decimal string. Refuses floats: they are not exact."""
+    if isinstance(value, bool) or isinstance(value, float):
+        raise InvalidCommand(field, "decimal", "must be an exact decimal (a string such as \"12.50\"), not a float")
+    if isinstance(value, Decimal):
+        result = value
+    elif isinstance(value, (int, str)):
+        try:
+            result = Decimal(value)
+        except InvalidOperation:
+            raise InvalidCommand(field, "decimal", f"{value!r} is not a decimal number") from None
+    else:
+        raise InvalidCommand(field, "decimal", f"must be a decimal number, got {type(value).__name__}")
+    if not result.is_finite():
+        raise InvalidCommand(field, "decimal", "must be a finite number")
+    return result
+
+
+def to_minor(amount: Decimal, unit: Unit, field: str, *, allow_zero: bool = False) -> int:
+    amount = parse_decimal(amount, field)
+    if amount < 0 or (amount == 0 and not allow_zero):
+        rule = "non_negative" if allow_zero else "positive"
+        raise InvalidCommand(field, rule, f"must be {'zero or more' if allow_zero else 'more than zero'}, got {amount}")
+    if amount.is_zero():
+        return 0  # also turns -0 into 0
+    minor = amount * unit.minor_per_major
+    if minor != minor.to_integral_value():
+        if unit is Unit.HOUR:
+            detail = "whole minutes"
+        else:
+            detail = "at most 2 decimal places"
+        raise InvalidCommand(field, "precision", f"{amount} {unit.value} is over-precise: {detail}")
+    result = int(minor)
+    if result > MAX_AMOUNT_MINOR:
+        raise InvalidCommand(field, "maximum", f"{amount} {unit.value} exceeds the maximum amount")
+    return result
+
+
+def format_minor(amount_minor: int, unit: Unit) -> str:
+    """Renders minor units as an exact major-unit decimal string, e.g. 12345 EUR -> '123.45'."""
+    if unit is Unit.HOUR:
+        sign = "-" if amount_minor < 0 else ""
+        hours, minutes = divmod(abs(amount_minor), 60)
+        return f"{sign}{hours}:{minutes:02d}"
+    return str(Decimal(amount_minor).scaleb(-2).quantize(Decimal("0.01")))
+
+
+def minor_to_decimal(amount_minor: int, unit: Unit) -> Decimal:
+    return Decimal(amount_minor) / unit.minor_per_major

@@ -1,0 +1,67 @@
+"""The eventsourcing application: the event store, its transcodings, and command receipts."""
+
+from __future__ import annotations
+
+import uuid
+from datetime import date
+from typing import Any
+
+from eventsourcing.application import Application
+from eventsourcing.domain import Aggregate
+from eventsourcing.persistence import JSONTranscoder, Transcoding
+
+import domain.corrections  # noqa: F401  (registers event classes)
+import domain.fees  # noqa: F401
+import domain.membership  # noqa: F401
+from domain.cooperative import COOP_NAMESPACE
+
+
+class DateAsISO(Transcoding):
+    type = date
+    name = "date_iso"
+
+    def encode(self, obj: date) -> str:
+        return obj.isoformat()
+
+    def decode(self, data: str) -> date:
+        return date.fromisoformat(data)
+
+
+class CommandReceipt(Aggregate):
+    """Proof that a command with an idempotency key was accepted, saved with its events.
+
+    Its id derives from (cooperative, key), so a second save under the same key collides on
+    the store's unique (originator_id, version) and can never write twice.
+    """
+
+    TOPIC = "coopledger:CommandReceipt"
+
+    class Event(Aggregate.Event):
+        TOPIC = "coopledger:CommandReceipt.Event"
+
+    class Created(Event, Aggregate.Created):
+        TOPIC = "coopledger:CommandReceipt.Created"
+        coop: str
+        key: str
+        command: str
+        fingerprint: str
+        result: dict[str, Any]
+
+    def __init__(self, coop: str, key: str, command: str, fingerprint: str, result: dict[str, Any]) -> None:
+        self.coop = coop
+        self.key = key
+        self.command = command
+        self.fingerprint = fingerprint
+        self.result = result
+
+
+def receipt_id(coop: str, key: str) -> uuid.UUID:
+    return uuid.uuid5(COOP_NAMESPACE, f"receipt:{coop}:{key}")
+
+
+class LedgerApp(Application):
+    name = "coopledger"
+
+    def register_transcodings(self, transcoder: JSONTranscoder) -> None:
+        super().register_transcodings(transcoder)
+        transcoder.register(DateAsISO())

@@ -1,0 +1,133 @@
+"""A thin, dialect-neutral access to the SQL database that holds the events and the views.
+
+SQL is written once with '?' placeholders and portable types; the PostgreSQL side rewrites
+them to '%s'. Projection rows and their tracking position go through one `transaction()`.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+import threading
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from typing import Any
+
+from ledger.store import LOCK_TIMEOUT_S, StoreConfig
+
+
+class Tx:
+    """One open transaction. `execute` returns rows as tuples."""
+
+    def __init__(self, cursor: Any, dialect: str) -> None:
+        self._cursor = cursor
+        self.dialect = dialect
+
+    def _sql(self, sql: str) -> str:
+        return sql.replace("?", "%s") if self.dialect == "postgres" else sql
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        self._cursor.execute(self._sql(sql), tuple(params))
+        if self._cursor.description is None:
+            return []
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def execute_one(self, sql: str, params: Sequence[Any] = ()) -> None:
+        """Executes a statement that must change exactly one row (asserted: a projection
+        updating a row that is not there means it missed an event)."""
+        self._cursor.execute(self._sql(sql), tuple(params))
+        assert self._cursor.rowcount == 1, f"expected one row changed, got {self._cursor.rowcount}: {sql} {params}"
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
+
+    def script(self, sql: str) -> None:
+        if self.dialect == "sqlite":
+            for statement in split_statements(sql):
+                self._cursor.execute(statement)
+        else:
+            self._cursor.execute(sql)
+
+
+def split_statements(sql: str) -> list[str]:
+    """Splits a migration into statements: comment lines dropped, then split on ';'."""
+    lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
+    return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
+
+
+class Database:
+    def __init__(self, config: StoreConfig) -> None:
+        self.config = config
+        self.dialect = config.kind
+        self._pool: Any = None
+        self._local = threading.local()
+        if self.dialect == "postgres":
+            from psycopg_pool import ConnectionPool
+
+            self._pool = ConnectionPool(
+                conninfo=self.conninfo(),
+                min_size=1,
+                max_size=8,
+                open=True,
+                kwargs={"options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s"},
+            )
+
+    def conninfo(self) -> str:
+        c = self.config
+        parts = [f"host={c.pg_host}", f"port={c.pg_port}", f"user={c.pg_user}", f"dbname={c.pg_dbname}"]
+        if c.pg_password:
+            parts.append(f"password={c.pg_password}")
+        return " ".join(parts)
+
+    def _sqlite(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            assert self.config.sqlite_path is not None
+            conn = sqlite3.connect(self.config.sqlite_path, timeout=LOCK_TIMEOUT_S, isolation_level=None)
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.execute("PRAGMA synchronous=NORMAL")
+            self._local.conn = conn
+        return conn
+
+    @contextmanager
+    def transaction(self) -> Iterator[Tx]:
+        if self.dialect == "sqlite":
+            conn = self._sqlite()
+            cursor = conn.cursor()
+            cursor.execute("BEGIN IMMEDIATE")  # take the write lock now, not halfway through
+            try:
+                yield Tx(cursor, "sqlite")
+            except BaseException:
+                cursor.execute("ROLLBACK")
+                raise
+            else:
+                cursor.execute("COMMIT")
+        else:
+            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+                yield Tx(cursor, "postgres")
+
+    @contextmanager
+    def read(self) -> Iterator[Tx]:
+        """A read-only snapshot: every query inside sees the same state."""
+        if self.dialect == "sqlite":
+            conn = self._sqlite()
+            cursor = conn.cursor()
+            cursor.execute("BEGIN")
+            try:
+                yield Tx(cursor, "sqlite")
+            finally:
+                cursor.execute("ROLLBACK")
+        else:
+            with self._pool.connection() as conn:
+                conn.read_only = False
+                with conn.transaction(), conn.cursor() as cursor:
+                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                    yield Tx(cursor, "postgres")
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.close()
+        conn = getattr(self._local, "conn", None)
+        if conn is not None:
+            conn.close()
+            self._local.conn = None

@@ -1,0 +1,1 @@
+"""Read models, each rebuilt from the event log and written with its position."""

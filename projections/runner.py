@@ -1,0 +1,191 @@
+"""Keeps the projections current: reads the notification log in batches and applies each
+batch to every projection, rows and positions in one transaction.
+
+PostgreSQL wakes the runner with LISTEN/NOTIFY; SQLite has no notifications, so the runner
+polls. A failing batch rolls back whole; the supervising loop logs it, keeps the error for
+health checks and retries with backoff, so a runner never dies silently.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections.abc import Callable, Sequence
+from typing import Any
+
+import structlog
+
+from domain.events import EVENT_CLASSES
+from ledger.db import Tx
+from ledger.service import Ledger
+from projections.balances import BalancesProjection
+from projections.base import Projection
+from projections.journal import JournalProjection
+from projections.registry import RegistryProjection
+
+log = structlog.get_logger("coopledger.projections")
+
+ALL_PROJECTIONS: tuple[type[Projection], ...] = (RegistryProjection, JournalProjection, BalancesProjection)
+DEFAULT_BATCH = 1000
+POLL_INTERVAL_S = 0.05
+MAX_BACKOFF_S = 5.0
+
+Progress = Callable[[int, int], None]  # (events done, events to do)
+
+
+class ProjectionRunner:
+    def __init__(
+        self, ledger: Ledger, projections: Sequence[type[Projection]] = ALL_PROJECTIONS, batch_size: int = DEFAULT_BATCH
+    ) -> None:
+        assert 1 <= batch_size <= 10_000
+        self.ledger = ledger
+        self.db = ledger.db
+        self.projections = [cls() for cls in projections]
+        self.batch_size = batch_size
+        # Receipts are not facts of the cooperative: filter them out in the database.
+        self.topics = sorted(cls.TOPIC for cls in EVENT_CLASSES.values())
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._advanced = threading.Condition()
+        with self.db.transaction() as tx:
+            tx.executemany(
+                "INSERT INTO projection_positions (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING",
+                [(p.name,) for p in self.projections],
+            )
+
+    # ------------------------------------------------------------ positions
+
+    def positions(self) -> dict[str, int]:
+        with self.db.read() as tx:
+            return self._positions(tx)
+
+    def _positions(self, tx: Tx, *, for_update: bool = False) -> dict[str, int]:
+        names = [p.name for p in self.projections]
+        marks = ", ".join("?" for _ in names)
+        lock = " FOR UPDATE" if for_update and tx.dialect == "postgres" else ""
+        rows = tx.execute(f"SELECT projection, position FROM projection_positions WHERE projection IN ({marks}){lock}", names)  # noqa: S608
+        positions = {name: int(pos) for name, pos in rows}
+        assert set(positions) == set(names), f"missing positions for {set(names) - set(positions)}"
+        return positions
+
+    def position(self) -> int:
+        """How far every projection has got: a query can trust views up to here."""
+        return min(self.positions().values())
+
+    # ------------------------------------------------------------ processing
+
+    def catch_up(self, progress: Progress | None = None) -> int:
+        """Processes every event recorded so far. Returns how many notifications it read."""
+        recorder, mapper = self.ledger.app.recorder, self.ledger.app.mapper
+        upto = recorder.max_notification_id() or 0
+        start = self.position()
+        done = 0
+        # Bounded: each pass advances the slowest position by at least one notification.
+        for _ in range(upto - start + 1):
+            start = self.position()
+            if start >= upto:
+                break
+            notifications = recorder.select_notifications(
+                start=start + 1, limit=self.batch_size, stop=upto, topics=self.topics
+            )
+            end = notifications[-1].id if len(notifications) == self.batch_size else upto
+            batch = [(n.id, mapper.to_domain_event(n)) for n in notifications]
+            self._apply(batch, end)
+            done += end - start
+            if progress is not None:
+                progress(min(done, upto), upto)
+        with self._advanced:
+            self._advanced.notify_all()
+        return done
+
+    def _apply(self, batch: list[tuple[int, Any]], end: int) -> None:
+        with self.db.transaction() as tx:
+            positions = self._positions(tx, for_update=True)  # another runner may have moved on
+            for projection in self.projections:
+                position = positions[projection.name]
+                if position >= end:
+                    continue
+                projection.process(tx, [(i, e) for i, e in batch if i > position])
+                tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
+
+    def rebuild(self, progress: Progress | None = None) -> int:
+        """Deletes every row the projections own and replays the whole log."""
+        with self.db.transaction() as tx:
+            for projection in self.projections:
+                projection.clear(tx)
+                tx.execute_one("UPDATE projection_positions SET position = 0 WHERE projection = ?", (projection.name,))
+        log.info("rebuild_started", projections=[p.name for p in self.projections])
+        started = time.perf_counter()
+        done = self.catch_up(progress)
+        log.info("rebuild_finished", notifications=done, seconds=round(time.perf_counter() - started, 3))
+        return done
+
+    # ------------------------------------------------------------ running in the background
+
+    def start(self) -> None:
+        assert self._thread is None, "runner already started"
+        self._stop.clear()
+        self._thread = threading.Thread(target=self._run, name="projection-runner", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+
+    def wait_for(self, position: int, timeout_s: float = 2.0) -> bool:
+        """Waits until every projection has reached `position`; False when time ran out."""
+        deadline = time.monotonic() + timeout_s
+        while True:
+            if self._thread is None:
+                self.catch_up()
+            if self.position() >= position:
+                return True
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                return False
+            with self._advanced:
+                self._advanced.wait(min(remaining, POLL_INTERVAL_S))
+
+    def _run(self) -> None:
+        backoff_s = POLL_INTERVAL_S
+        listener = _Listener(self.ledger) if self.db.dialect == "postgres" else None
+        while not self._stop.is_set():
+            try:
+                self.catch_up()
+                self.last_error = None
+                backoff_s = POLL_INTERVAL_S
+                if listener is not None:
+                    listener.wait(timeout_s=1.0)
+                else:
+                    self._stop.wait(POLL_INTERVAL_S)
+            except Exception as exc:  # supervised: logged, kept for health, retried
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("projection_batch_failed", error=self.last_error, retry_in_s=backoff_s)
+                self._stop.wait(backoff_s)
+                backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
+                if listener is not None:
+                    listener.close()
+                    listener = _Listener(self.ledger)
+        if listener is not None:
+            listener.close()
+
+
+class _Listener:
+    """A dedicated PostgreSQL connection that LISTENs on the event table's channel."""
+
+    def __init__(self, ledger: Ledger) -> None:
+        import psycopg
+
+        channel = ledger.app.recorder.channel_name  # type: ignore[attr-defined]
+        self.conn = psycopg.connect(ledger.db.conninfo(), autocommit=True)
+        self.conn.execute(f'LISTEN "{channel}"')
+
+    def wait(self, timeout_s: float) -> None:
+        for _ in self.conn.notifies(timeout=timeout_s, stop_after=1):
+            pass
+
+    def close(self) -> None:
+        self.conn.close()
