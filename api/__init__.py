@@ -1,0 +1,1 @@
+"""The outside: the command line now, the HTTP API and the observatory later."""
