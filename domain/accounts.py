@@ -85,12 +85,19 @@ _COMMON = [
     ("530", "Caisse", "Cash"),
     ("580", "Virements internes", "Internal transfers"),
     ("604", "Achats d'études et prestations de services", "Purchased studies and services"),
+    ("606", "Achats non stockés de matières et fournitures", "Non-stocked supplies"),
+    ("613", "Locations", "Rentals"),
+    ("622", "Rémunérations d'intermédiaires et honoraires", "Fees and intermediaries"),
+    ("625", "Déplacements, missions et réceptions", "Travel and receptions"),
+    ("626", "Frais postaux et de télécommunications", "Postage and telecommunications"),
+    ("627", "Services bancaires et assimilés", "Bank charges"),
     ("6214", "Personnel détaché ou prêté à l'entité", "Seconded or lent staff"),
     ("641", "Rémunérations du personnel", "Staff wages"),
     ("645", "Charges de sécurité sociale et de prévoyance", "Social charges"),
     ("706", "Prestations de services", "Services rendered"),
     ("7084", "Mise à disposition de personnel facturée", "Staff lending billed"),
     ("741", "Subventions d'exploitation", "Operating grants"),
+    ("768", "Autres produits financiers", "Other financial income"),
 ]
 
 _ASSOCIATION = [

@@ -11,6 +11,7 @@ from eventsourcing.domain import Aggregate
 from eventsourcing.persistence import JSONTranscoder, Transcoding
 
 import domain.corrections  # noqa: F401  (registers event classes)
+import domain.entries  # noqa: F401
 import domain.fees  # noqa: F401
 import domain.membership  # noqa: F401
 from domain.cooperative import COOP_NAMESPACE

@@ -39,7 +39,7 @@ _SCIC_MEMBERS = [
 ]
 
 
-_FINANCIAL = {"CallFee", "PayFee", "SubscribeShares", "RedeemShares", "ReverseEntry"}
+_FINANCIAL = {"CallFee", "PayFee", "SubscribeShares", "RedeemShares", "ReverseEntry", "RecordEntry"}
 
 
 def demo_commands() -> list[dict[str, Any]]:
@@ -87,6 +87,10 @@ def demo_commands() -> list[dict[str, Any]]:
         effective_date="2025-07-31")
     add("AddAccount", coop=CLUSTER, number="7068", label_fr="Autres prestations de services",
         label_en="Other services", effective_date="2025-09-01")
+    add("RecordEntry", coop=CLUSTER, label="Étude des usages des médias locaux", piece_ref="F-2025-0042",
+        effective_date="2025-10-15", lines=[{"account": "604", "debit": "2400"}, {"account": "512", "credit": "2400"}])
+    add("RecordEntry", coop=CLUSTER, label="Frais de tenue de compte 2025", piece_ref="RB-2025-12",
+        effective_date="2025-12-31", lines=[{"account": "627", "debit": "96.60"}, {"account": "512", "credit": "96.60"}])
     add("TransferMember", coop=CLUSTER, member_id="MED-04", college="entreprises", effective_date="2026-01-01")
     add("ResignMember", coop=CLUSTER, member_id="ENT-02", effective_date="2025-12-31")
     for member_id, *_rest in _CLUSTER_MEMBERS:

@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain import cooperative, corrections, fees, membership
+from domain import cooperative, corrections, entries, fees, membership
 from domain.cooperative import Cooperative
 from domain.events import Meta
 
@@ -26,6 +26,7 @@ HANDLERS: dict[type, Decider] = {
     membership.RedeemShares: membership.redeem_shares,
     fees.CallFee: fees.call_fee,
     fees.PayFee: fees.pay_fee,
+    entries.RecordEntry: entries.record_entry,
 }
 
 SPECIAL_COMMANDS: tuple[type, ...] = (cooperative.FoundCooperative, corrections.ReverseEntry)
