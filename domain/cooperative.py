@@ -12,15 +12,15 @@ deciders; the aggregate holds their state and the journal.
 from __future__ import annotations
 
 import uuid
-from dataclasses import dataclass, field
-from datetime import date, datetime
+from dataclasses import dataclass
+from datetime import date
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
 from domain.accounts import Account, Chart, LegalForm, check_account_number, default_chart
-from domain.errors import InvalidCommand, NotFound
+from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.journal import Journal, check_balanced, entry_hash
 from domain.money import Unit, to_minor
@@ -303,8 +303,6 @@ def _fee_schedule(brackets: Any) -> list[dict[str, Any]]:
 def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta: Meta) -> Cooperative:
     slug = identifier(cmd.coop, "coop")
     if existing is not None:
-        from domain.errors import Conflict
-
         raise Conflict("coop", "unique_cooperative", f"cooperative {slug!r} already exists")
     name = text(cmd.name, "name")
     try:
@@ -347,14 +345,8 @@ def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta:
 def add_account(coop: Cooperative, cmd: AddAccount, meta: Meta) -> None:
     number = check_account_number(cmd.number, "number")
     if number in coop.chart.accounts:
-        from domain.errors import Conflict
-
         raise Conflict("number", "unique_account", f"account {number} is already in the chart")
     label_fr = text(cmd.label_fr, "label_fr")
     label_en = text(cmd.label_en, "label_en")
     day = coop.check_effective_date(cmd.effective_date)
     coop.record(AccountAdded, effective_date=day, meta=meta, number=number, label_fr=label_fr, label_en=label_en)
-
-
-def recorded_at(event: CoopEvent) -> datetime:
-    return event.timestamp

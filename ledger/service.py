@@ -21,7 +21,7 @@ from eventsourcing.persistence import IntegrityError
 
 from domain.cooperative import Cooperative, FoundCooperative, coop_id, found_cooperative
 from domain.corrections import ReverseEntry, entry_version, reverse_entry
-from domain.errors import Conflict, DomainError, InvalidCommand
+from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
 from domain.rules import identifier
 from ledger.app import CommandReceipt, LedgerApp, receipt_id
@@ -220,8 +220,6 @@ class Ledger:
             created = found_cooperative(coop, command, p.meta)
             return created, list(created.collect_events())
         if coop is None:
-            from domain.errors import NotFound
-
             raise NotFound("coop", "known_cooperative", f"no cooperative {command.coop!r}")
         before = len(coop.pending_events)
         assert before == 0, "a cooperative is decided on with events still pending"

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import json
-from domain.accounts import default_chart, LegalForm
+from typing import Any
+from domain.accounts import LegalForm, default_chart
 from domain.cooperative import AccountAdded, CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.fees import FeeCalled, FeePaid
@@ -15,7 +16,7 @@ from domain.membership import (
     SharesRedeemed,
     SharesSubscribed,
 )
-from ledger.db import Tx
+from ledger.db import Database, Tx
 from projections.base import Projection
 
 
@@ -111,3 +112,53 @@ class RegistryProjection(Projection):
             tx.execute_one("UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (delta, coop, effect["member_id"]))
 
 
+
+
+# ---------------------------------------------------------------- reading
+
+
+def cooperative_slugs(db: Database) -> list[str]:
+    with db.read() as tx:
+        return [r[0] for r in tx.execute("SELECT coop FROM cooperatives ORDER BY coop")]
+
+
+def cooperative_summary(db: Database, coop: str) -> dict[str, Any] | None:
+    with db.read() as tx:
+        found = tx.execute(
+            "SELECT name, legal_form, siren, founded_on, fiscal_year_start_month, share_value_cents, colleges_json,"
+            " fee_schedule_json FROM cooperatives WHERE coop = ?",
+            (coop,),
+        )
+        if not found:
+            return None
+        name, form, siren, founded, start_month, share_value, colleges, schedule = found[0]
+        total, active = tx.execute(
+            "SELECT COUNT(*), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) FROM members WHERE coop = ?", (coop,)
+        )[0]
+        entries = tx.execute("SELECT COUNT(*) FROM journal_entries WHERE coop = ?", (coop,))[0][0]
+    return {
+        "coop": coop, "name": name, "legal_form": form, "siren": siren, "founded_on": founded,
+        "fiscal_year_start_month": start_month, "share_value_cents": share_value,
+        "colleges": json.loads(colleges), "fee_schedule": json.loads(schedule),
+        "members": int(total), "active_members": int(active or 0), "journal_entries": int(entries),
+    }
+
+
+def member_standing(db: Database, coop: str, year: int) -> list[dict[str, Any]]:
+    """Each member with college, status, shares and the given year's fee: called, paid, standing."""
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT m.member_id, m.name, m.kind, m.college, m.status, m.admitted_on, m.left_on, m.shares,"
+            " f.called_cents, f.paid_cents, f.fully_paid_on FROM members m LEFT JOIN fee_calls f"
+            " ON f.coop = m.coop AND f.member_id = m.member_id AND f.year = ? WHERE m.coop = ? ORDER BY m.member_id",
+            (year, coop),
+        )
+    return [
+        {
+            "coop": coop, "member_id": member_id, "name": name, "kind": kind, "college": college, "status": status,
+            "admitted_on": admitted, "left_on": left, "shares": int(shares), "year": year,
+            "fee_called_cents": called, "fee_paid_cents": paid,
+            "in_good_standing": called is not None and called > 0 and called == paid, "fully_paid_on": fully_paid_on,
+        }
+        for member_id, name, kind, college, status, admitted, left, shares, called, paid, fully_paid_on in rows
+    ]
