@@ -24,6 +24,7 @@ from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.balances import trial_balance
+from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal, statement
 from projections.registry import cooperative_slugs, cooperative_summary, member_standing
 from projections.runner import ProjectionRunner
@@ -288,6 +289,66 @@ def members(session: Session, coop: str | None, year: int | None, as_json: bool)
         _json(rows)
     else:
         tables.members(rows, year, session.lang)
+
+
+@cli.command()
+@click.option("--coop", default=None, help="Cooperative id (default: every cooperative).")
+@click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def governance(session: Session, coop: str | None, as_of: str | None, as_json: bool) -> None:
+    """Each college's statutory and effective weight and each eligible member's vote weight."""
+    day = _as_of(as_of) or date.today()
+    reports = [weights_as_of(session.ledger.db, s, day) for s in session.coops(coop)]
+    if as_json:
+        _json(reports)
+        return
+    for report in reports:
+        assert report is not None
+        if report["colleges"]:
+            tables.governance(report, session.lang)
+        else:
+            console.print(f"{report['coop']}: not founded yet on {day}")
+
+
+@cli.command("explain-member")
+@click.argument("member_id")
+@click.option("--coop", default=None, help="Cooperative id (needed when the store holds several).")
+@click.option("--as-of", default=None, help="Date YYYY-MM-DD (default: today).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def explain_member_cmd(session: Session, member_id: str, coop: str | None, as_of: str | None, as_json: bool) -> None:
+    """May this member vote on that date, and why (every rule checked)."""
+    day = _as_of(as_of) or date.today()
+    slugs = session.coops(coop)
+    if len(slugs) != 1:
+        raise click.UsageError(f"--coop is needed: the store holds {', '.join(slugs) or 'no cooperative'}")
+    report = explain_member(session.ledger.db, slugs[0], member_id, day)
+    if report is None:
+        raise click.UsageError(f"{slugs[0]} was not founded on {day}")
+    if as_json:
+        _json(report)
+    else:
+        tables.explanation(report)
+
+
+@cli.command("tally")
+@click.argument("resolution_id")
+@click.option("--coop", default=None, help="Cooperative id (needed when the store holds several).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def tally_cmd(session: Session, resolution_id: str, coop: str | None, as_json: bool) -> None:
+    """Tally a general-assembly resolution by college, then weight the colleges' results."""
+    slugs = session.coops(coop)
+    if len(slugs) != 1:
+        raise click.UsageError(f"--coop is needed: the store holds {', '.join(slugs) or 'no cooperative'}")
+    report = resolution_tally(session.ledger.db, slugs[0], resolution_id)
+    if report is None:
+        raise click.UsageError(f"{slugs[0]} has no resolution {resolution_id!r}")
+    if as_json:
+        _json(report)
+    else:
+        tables.tally(report)
 
 
 @cli.command()

@@ -104,3 +104,51 @@ def members(rows: list[dict[str, Any]], year: int, lang: str) -> None:
         table.add_row(r["coop"], r["member_id"], r["name"], r["college"], r["status"], str(r["shares"]), called, paid,
                       "✔" if r["in_good_standing"] else "")
     console.print(table)
+
+
+def _pct(fraction: str | None) -> str:
+    if fraction is None:
+        return "—"
+    value = Fraction(fraction)
+    shown = f"{float(value):.2f}%"
+    return shown if value.denominator == 1 else f"{shown} ({fraction})"
+
+
+def governance(report: dict[str, Any], lang: str) -> None:
+    fr = lang == "fr"
+    title = f"{'Collèges' if fr else 'Colleges'} – {report['coop']} – {report['as_of']}"
+    table = _table(title, [("college", "left"), ("name", "left"), ("statutory", "right"), ("members", "right"),
+                           ("eligible", "right"), ("effective", "right"), ("per member", "right")])
+    for c in report["colleges"]:
+        table.add_row(c["code"], c["name"], _pct(c["statutory_weight"]), str(c["members"]), str(c["eligible_members"]),
+                      _pct(c["effective_weight"]), _pct(c["member_weight"]))
+    console.print(table)
+    policy = report["policy"]
+    console.print(f"statutes since {report['statutes_since']}; fee {report['fee_year']} required: {policy['require_fee_paid']}; "
+                  f"min shares: {policy['min_shares']}; empty colleges: {policy['empty_college_policy']}; "
+                  f"unassigned: {_pct(report['unassigned_weight'])}; eligible voters' total: {_pct(report['voters_total_weight'])}")
+    for flag in report["flags"]:
+        console.print(f"[bold red]⚠ {flag['rule']}[/bold red]: {flag['message']}")
+
+
+def explanation(report: dict[str, Any]) -> None:
+    verdict = "[green]eligible[/green]" if report["eligible"] else "[red]not eligible[/red]"
+    console.print(f"{report['member_id']} ({report.get('name', '?')}) on {report['as_of']}: {verdict}"
+                  + (f", college {report['college']}" if report.get("college") else ""))
+    for reason in report["reasons"]:
+        console.print(f"  {'✔' if reason['ok'] else '✘'} {reason['rule']}: {reason['detail']}")
+
+
+def tally(report: dict[str, Any]) -> None:
+    table = _table(f"{report['resolution_id']} – {report['title']} ({report['assembly']}, {report['vote_date']})", [
+        ("college", "left"), ("for", "right"), ("against", "right"), ("abstain", "right"), ("blank", "right"),
+        ("share for", "right"), ("weight used", "right"), ("contribution", "right")])
+    for c in report["colleges"]:
+        share = f"{float(Fraction(c['share_for'])) * 100:.2f}%" if c["share_for"] is not None else "—"
+        table.add_row(c["code"], str(c["for"]), str(c["against"]), str(c["abstain"]), str(c["blank"]), share,
+                      _pct(c["weight_used"]), f"{float(Fraction(c['contribution'])) * 100:.2f}%")
+    console.print(table)
+    rule = ">" if report["strict"] else "≥"
+    verdict = "[green]ADOPTED[/green]" if report["adopted"] else "[red]REJECTED[/red]"
+    console.print(f"result {report['result_percent']}% {rule} {float(Fraction(report['threshold'])) * 100:.2f}% needed: {verdict}; "
+                  f"carried by {', '.join(report['carried_by']) or 'no college'}")

@@ -73,6 +73,10 @@ class FoundCooperative:
     fiscal_year_start_month: int = 1
     siren: str | None = None
     share_value: Any = None  # Decimal euros per capital share; required when the form has capital
+    # Voting policy in the statutes (changed later by SetVotingPolicy, see domain/governance.py).
+    require_fee_paid: bool = True
+    min_shares: int = 0
+    empty_college_policy: str = "redistribute"
 
 
 @dataclass(frozen=True)
@@ -96,6 +100,7 @@ class CooperativeFounded(CoopEvent, Aggregate.Created):
     weighted: bool
     fee_schedule: list[dict[str, Any]]  # [{"min_headcount", "max_headcount", "amount_cents"}]
     share_value_cents: int | None
+    voting_policy: dict[str, Any]  # {"require_fee_paid", "min_shares", "empty_college_policy"}
 
     def apply(self, coop: Cooperative) -> None:
         coop.slug = self.coop
@@ -104,8 +109,8 @@ class CooperativeFounded(CoopEvent, Aggregate.Created):
         coop.siren = self.siren
         coop.founded_on = self.effective_date
         coop.fiscal_year_start_month = self.fiscal_year_start_month
-        coop.colleges = {c["code"]: dict(c) for c in self.colleges}
-        coop.weighted = self.weighted
+        coop.statutes = [{"effective_date": self.effective_date, "colleges": [dict(c) for c in self.colleges], "weighted": self.weighted}]
+        coop.policies = [{"effective_date": self.effective_date, **self.voting_policy}]
         coop.fee_schedule = [dict(b) for b in self.fee_schedule]
         coop.share_value_cents = self.share_value_cents
         coop.chart = default_chart(coop.legal_form)
@@ -139,8 +144,10 @@ class Cooperative(Aggregate):
         self.siren: str | None = None
         self.founded_on: date = date.min
         self.fiscal_year_start_month: int = 1
-        self.colleges: dict[str, dict[str, Any]] = {}
-        self.weighted: bool = False
+        # Dated versions, oldest first: statutes (colleges and weights) and the voting policy.
+        self.statutes: list[dict[str, Any]] = []
+        self.policies: list[dict[str, Any]] = []
+        self.resolutions: dict[str, Any] = {}
         self.fee_schedule: list[dict[str, Any]] = []
         self.share_value_cents: int | None = None
         self.chart: Chart = default_chart(LegalForm.ASSOCIATION)
@@ -155,6 +162,22 @@ class Cooperative(Aggregate):
             return self.members[member_id]
         except KeyError:
             raise NotFound(field, "known_member", f"member {member_id!r} is not a member of {self.slug}") from None
+
+    def statutes_on(self, day: date) -> dict[str, Any] | None:
+        return _version_on(self.statutes, day)
+
+    def policy_on(self, day: date) -> dict[str, Any] | None:
+        return _version_on(self.policies, day)
+
+    def colleges_on(self, day: date) -> dict[str, dict[str, Any]]:
+        statutes = self.statutes_on(day)
+        return {c["code"]: c for c in statutes["colleges"]} if statutes else {}
+
+    def college_exists_from(self, code: str, day: date) -> bool:
+        """True when the college exists on `day` and no later amendment abolishes it."""
+        if code not in self.colleges_on(day):
+            return False
+        return all(code in {c["code"] for c in v["colleges"]} for v in self.statutes if v["effective_date"] > day)
 
     def fiscal_year_of(self, day: date) -> int:
         """Fiscal years are named by the calendar year they start in."""
@@ -221,10 +244,19 @@ class Cooperative(Aggregate):
         return number
 
 
+def _version_on(versions: list[dict[str, Any]], day: date) -> dict[str, Any] | None:
+    """The version in force on `day`: the last one whose effective date is on or before it."""
+    found = None
+    for version in versions:
+        if version["effective_date"] <= day:
+            found = version
+    return found
+
+
 # ---------------------------------------------------------------- deciders
 
 
-def _colleges(specs: Any, legal_form: LegalForm) -> tuple[list[dict[str, Any]], bool]:
+def validate_colleges(specs: Any, legal_form: LegalForm) -> tuple[list[dict[str, Any]], bool]:
     if not isinstance(specs, list) or not specs:
         raise InvalidCommand("colleges", "required", "at least one voting college is required")
     if len(specs) > MAX_COLLEGES:
@@ -300,6 +332,22 @@ def _fee_schedule(brackets: Any) -> list[dict[str, Any]]:
     return schedule
 
 
+EMPTY_COLLEGE_POLICIES = ("redistribute", "unassigned")
+
+
+def validate_voting_policy(require_fee_paid: Any, min_shares: Any, empty_college_policy: Any, legal_form: LegalForm) -> dict[str, Any]:
+    if not isinstance(require_fee_paid, bool):
+        raise InvalidCommand("require_fee_paid", "boolean", "must be true or false")
+    min_shares = whole_number(min_shares, "min_shares", minimum=0, maximum=1_000_000)
+    if min_shares and not legal_form.has_capital:
+        raise InvalidCommand("min_shares", "no_capital", "an association has no capital shares to require")
+    if empty_college_policy not in EMPTY_COLLEGE_POLICIES:
+        raise InvalidCommand(
+            "empty_college_policy", "known_policy", f"{empty_college_policy!r} is not one of {', '.join(EMPTY_COLLEGE_POLICIES)}"
+        )
+    return {"require_fee_paid": require_fee_paid, "min_shares": min_shares, "empty_college_policy": empty_college_policy}
+
+
 def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta: Meta) -> Cooperative:
     slug = identifier(cmd.coop, "coop")
     if existing is not None:
@@ -315,7 +363,8 @@ def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta:
     siren = cmd.siren
     if siren is not None and not (isinstance(siren, str) and len(siren) == 9 and siren.isdigit()):
         raise InvalidCommand("siren", "siren", f"{siren!r} is not a SIREN (9 digits)")
-    colleges, weighted = _colleges(cmd.colleges, legal_form)
+    colleges, weighted = validate_colleges(cmd.colleges, legal_form)
+    voting_policy = validate_voting_policy(cmd.require_fee_paid, cmd.min_shares, cmd.empty_college_policy, legal_form)
     schedule = _fee_schedule(cmd.fee_schedule)
     share_value_cents = None
     if legal_form.has_capital:
@@ -337,6 +386,7 @@ def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta:
         weighted=weighted,
         fee_schedule=schedule,
         share_value_cents=share_value_cents,
+        voting_policy=voting_policy,
         actor=meta.actor,
         idempotency_key=meta.idempotency_key,
     )

@@ -32,7 +32,9 @@ class EntryReversed(FinancialEvent):
         coop.journal.append(self, coop.slug)
         coop.journal.reversed_by[self.reverses] = self.journal_number
         coop.journal.reversals.add(self.journal_number)
-        EVENT_CLASSES[self.reversed_kind].apply_effect(coop, self.reversed_effect, -1)  # type: ignore[attr-defined]
+        EVENT_CLASSES[self.reversed_kind].apply_effect(  # type: ignore[attr-defined]
+            coop, self.reversed_effect, -1, self.effective_date
+        )
 
 
 def entry_version(coop: Cooperative, cmd: ReverseEntry) -> int:

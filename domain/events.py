@@ -74,15 +74,15 @@ class FinancialEvent(CoopEvent):
 
     def apply(self, coop: Any) -> None:
         coop.journal.append(self, coop.slug)
-        self.apply_effect(coop, self.effect(), +1)
+        self.apply_effect(coop, self.effect(), +1, self.effective_date)
 
     def effect(self) -> dict[str, Any]:
         """The domain facts a reversal must undo (see EntryReversed)."""
         return {}
 
     @classmethod
-    def apply_effect(cls, coop: Any, effect: dict[str, Any], sign: int) -> None:
-        """Changes the cooperative's state by this event's effect; sign -1 undoes it."""
+    def apply_effect(cls, coop: Any, effect: dict[str, Any], sign: int, day: date) -> None:
+        """Changes the cooperative's state by this event's effect, dated `day`; sign -1 undoes it."""
 
     @classmethod
     def check_reversible(cls, coop: Any, effect: dict[str, Any]) -> None:

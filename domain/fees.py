@@ -6,7 +6,7 @@ refused (never silently lost): the error says how much is still due.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
@@ -22,10 +22,23 @@ if TYPE_CHECKING:
 
 @dataclass
 class FeeCall:
+    """A year's fee for one member, as dated movements so any as-of date is exact.
+
+    A reversed call or payment adds a negative movement; nothing is removed.
+    """
+
     member_id: str
     year: int
-    called_cents: int
-    paid_cents: int = 0
+    call_moves: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents)
+    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents)
+
+    @property
+    def called_cents(self) -> int:
+        return sum(cents for _day, cents in self.call_moves)
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(cents for _day, cents in self.payments)
 
     @property
     def due_cents(self) -> int:
@@ -34,6 +47,12 @@ class FeeCall:
     @property
     def fully_paid(self) -> bool:
         return self.called_cents > 0 and self.paid_cents == self.called_cents
+
+    def called_by(self, day: date) -> int:
+        return sum(cents for moved_on, cents in self.call_moves if moved_on <= day)
+
+    def paid_by(self, day: date) -> int:
+        return sum(cents for paid_on, cents in self.payments if paid_on <= day)
 
 
 # ---------------------------------------------------------------- commands
@@ -68,12 +87,11 @@ class FeeCalled(FinancialEvent):
         return {"member_id": self.member_id, "year": self.year, "amount_cents": self.amount_cents}
 
     @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
         key = (effect["member_id"], effect["year"])
-        if sign > 0:
-            coop.fee_calls[key] = FeeCall(effect["member_id"], effect["year"], effect["amount_cents"])
-        else:
-            del coop.fee_calls[key]
+        call = coop.fee_calls.setdefault(key, FeeCall(effect["member_id"], effect["year"]))
+        call.call_moves.append((day, sign * effect["amount_cents"]))
+        assert call.called_cents >= 0, f"fee {key} called below zero"
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
@@ -93,9 +111,9 @@ class FeePaid(FinancialEvent):
         return {"member_id": self.member_id, "year": self.year, "amount_cents": self.amount_cents}
 
     @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
         call = coop.fee_calls[(effect["member_id"], effect["year"])]
-        call.paid_cents += sign * effect["amount_cents"]
+        call.payments.append((day, sign * effect["amount_cents"]))
         assert 0 <= call.paid_cents <= call.called_cents, f"fee {call} paid outside 0..called"
 
 
@@ -126,7 +144,8 @@ def call_fee(coop: Cooperative, cmd: CallFee, meta: Meta) -> None:
     member.check_active()
     not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
     year = _year(coop, member, cmd.year, day)
-    if (member.member_id, year) in coop.fee_calls:
+    existing = coop.fee_calls.get((member.member_id, year))
+    if existing is not None and existing.called_cents > 0:
         raise Conflict("year", "fee_called_once", f"the {year} fee of {member.member_id} is already called")
     amount = fee_for(coop, member)
     receivable, income = coop.chart.role("members_receivable"), coop.chart.role("fee_income")
@@ -142,7 +161,7 @@ def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
     member = coop.member(cmd.member_id)
     year = whole_number(cmd.year, "year", minimum=1901, maximum=2199)
     call = coop.fee_calls.get((member.member_id, year))
-    if call is None:
+    if call is None or call.called_cents == 0:
         raise NotFound("year", "fee_called", f"no {year} fee has been called for {member.member_id}")
     amount = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)

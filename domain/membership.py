@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
 from typing import TYPE_CHECKING, Any
@@ -41,6 +41,22 @@ class Member:
     left_on: date | None = None
     shares: int = 0
     last_change_on: date | None = None  # dated changes must not go back in time
+    # Dated history, so eligibility "on date D" is exact whatever the recording order.
+    college_history: list[tuple[date, str]] = field(default_factory=list)  # (from, college)
+    share_moves: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- shares)
+
+    def college_on(self, day: date) -> str | None:
+        current = None
+        for since, college in self.college_history:
+            if since <= day:
+                current = college
+        return current
+
+    def is_member_on(self, day: date) -> bool:
+        return self.admitted_on <= day and (self.left_on is None or day < self.left_on)
+
+    def shares_on(self, day: date) -> int:
+        return sum(delta for moved_on, delta in self.share_moves if moved_on <= day)
 
     def check_active(self, field: str = "member_id") -> None:
         if self.status is not MemberStatus.ACTIVE:
@@ -119,6 +135,7 @@ class MemberAdmitted(CoopEvent):
             headcount=self.headcount,
             admitted_on=self.effective_date,
             last_change_on=self.effective_date,
+            college_history=[(self.effective_date, self.college)],
         )
 
 
@@ -131,6 +148,7 @@ class MemberTransferred(CoopEvent):
         member = coop.members[self.member_id]
         member.college = self.to_college
         member.last_change_on = self.effective_date
+        member.college_history.append((self.effective_date, self.to_college))
 
 
 class MemberResigned(CoopEvent):
@@ -161,8 +179,10 @@ class SharesSubscribed(FinancialEvent):
         return {"member_id": self.member_id, "shares": self.shares}
 
     @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
-        coop.members[effect["member_id"]].shares += sign * effect["shares"]
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        member = coop.members[effect["member_id"]]
+        member.shares += sign * effect["shares"]
+        member.share_moves.append((day, sign * effect["shares"]))
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
@@ -182,18 +202,21 @@ class SharesRedeemed(FinancialEvent):
         return {"member_id": self.member_id, "shares": self.shares}
 
     @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int) -> None:
-        coop.members[effect["member_id"]].shares -= sign * effect["shares"]
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        member = coop.members[effect["member_id"]]
+        member.shares -= sign * effect["shares"]
+        member.share_moves.append((day, -sign * effect["shares"]))
 
 
 # ---------------------------------------------------------------- deciders
 
 
-def _college(coop: Cooperative, code: Any) -> str:
+def _college(coop: Cooperative, code: Any, day: date) -> str:
+    """A college that exists on `day` and is not abolished by a later amendment."""
     code = identifier(code, "college")
-    if code not in coop.colleges:
-        known = ", ".join(coop.colleges)
-        raise NotFound("college", "known_college", f"{code!r} is not a college of {coop.slug} (colleges: {known})")
+    if not coop.college_exists_from(code, day):
+        known = ", ".join(coop.colleges_on(day))
+        raise NotFound("college", "known_college", f"{code!r} is not a college of {coop.slug} from {day} on (colleges: {known})")
     return code
 
 
@@ -213,8 +236,8 @@ def admit_member(coop: Cooperative, cmd: AdmitMember, meta: Meta) -> None:
         kind = MemberKind(cmd.kind)
     except ValueError:
         raise InvalidCommand("kind", "member_kind", f"{cmd.kind!r} is not 'person' or 'organisation'") from None
-    college = _college(coop, cmd.college)
     day = coop.check_effective_date(cmd.effective_date)
+    college = _college(coop, cmd.college, day)
     headcount = whole_number(cmd.headcount, "headcount", minimum=1, maximum=10**7)
     if kind is MemberKind.PERSON and headcount != 1:
         raise InvalidCommand("headcount", "person_headcount", "a person's headcount is 1")
@@ -227,10 +250,10 @@ def admit_member(coop: Cooperative, cmd: AdmitMember, meta: Meta) -> None:
 def transfer_member(coop: Cooperative, cmd: TransferMember, meta: Meta) -> None:
     member = coop.member(cmd.member_id)
     member.check_active()
-    college = _college(coop, cmd.college)
+    day = _dated_change(coop, member, cmd.effective_date)
+    college = _college(coop, cmd.college, day)
     if college == member.college:
         raise InvalidCommand("college", "different_college", f"{member.member_id} is already in college {college}")
-    day = _dated_change(coop, member, cmd.effective_date)
     coop.record(
         MemberTransferred, effective_date=day, meta=meta,
         member_id=member.member_id, from_college=member.college, to_college=college,

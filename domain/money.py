@@ -56,8 +56,15 @@ def to_minor(amount: Decimal, unit: Unit, field: str, *, allow_zero: bool = Fals
         raise InvalidCommand(field, rule, f"must be {'zero or more' if allow_zero else 'more than zero'}, got {amount}")
     if amount.is_zero():
         return 0  # also turns -0 into 0
-    minor = amount * unit.minor_per_major
-    if minor != minor.to_integral_value():
+    # Decimal arithmetic rounds to 28 significant digits and overflows past 10^999999: check
+    # the size and the decimal places on the digits themselves before multiplying. Every unit
+    # needs at most 2 places (a whole number of minutes in decimal hours is a multiple of 0.05).
+    _sign, digits, exponent = amount.as_tuple()
+    places = -exponent - (len(digits) - len("".join(map(str, digits)).rstrip("0")))  # 1.230 has 2
+    if amount.adjusted() > 20:
+        raise InvalidCommand(field, "maximum", f"{amount} {unit.value} exceeds the maximum amount")
+    minor = amount * unit.minor_per_major  # exact when places <= 2: at most 24 digits
+    if places > 2 or minor != minor.to_integral_value():
         if unit is Unit.HOUR:
             detail = "whole minutes"
         else:

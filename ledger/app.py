@@ -13,6 +13,7 @@ from eventsourcing.persistence import JSONTranscoder, Transcoding
 import domain.corrections  # noqa: F401  (registers event classes)
 import domain.entries  # noqa: F401
 import domain.fees  # noqa: F401
+import domain.governance  # noqa: F401
 import domain.membership  # noqa: F401
 from domain.cooperative import COOP_NAMESPACE
 

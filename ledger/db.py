@@ -119,7 +119,6 @@ class Database:
                 cursor.execute("ROLLBACK")
         else:
             with self._pool.connection() as conn:
-                conn.read_only = False
                 with conn.transaction(), conn.cursor() as cursor:
                     cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
                     yield Tx(cursor, "postgres")

@@ -100,6 +100,12 @@ def demo_commands() -> list[dict[str, Any]]:
                                    ("ENT-01", "800", "2026-03-02"), ("PUB-01", "1500", "2026-04-15"),
                                    ("REC-01", "150", "2026-05-11"), ("ENT-03", "1500", "2026-06-30")]:
         add("PayFee", coop=CLUSTER, member_id=member_id, year=2026, amount=amount, effective_date=day)
+    # General assembly of 30 June 2026: only members whose 2026 fee is paid by then may vote.
+    add("RecordResolution", coop=CLUSTER, resolution_id="AG-2026-01", title="Approbation des comptes 2025",
+        assembly="ordinary", vote_date="2026-06-30")
+    for member_id, choice in [("MED-01", "for"), ("MED-03", "against"), ("ENT-01", "for"), ("ENT-03", "for"),
+                              ("PUB-01", "abstain")]:
+        add("CastVote", coop=CLUSTER, resolution_id="AG-2026-01", member_id=member_id, choice=choice)
 
     add(
         "FoundCooperative", coop=SCIC, name="MedNum Gironde SCIC", legal_form="scic", founded_on="2025-02-20",
@@ -126,6 +132,16 @@ def demo_commands() -> list[dict[str, Any]]:
             amount = {"SAL-01": "20", "SAL-02": "20", "BEN-01": "150", "BEN-02": "400",
                       "PAR-01": "150", "PAR-02": "150"}[member_id]
             add("PayFee", coop=SCIC, member_id=member_id, year=2025, amount=amount, effective_date="2025-10-01")
+    add("AmendStatutes", coop=SCIC, effective_date="2026-01-01", reason="AGE du 10 décembre 2025 : rééquilibrage des collèges",
+        colleges=[{"code": "salaries", "name": "Salariés", "weight": "30"},
+                  {"code": "beneficiaires", "name": "Bénéficiaires", "weight": "35"},
+                  {"code": "partenaires", "name": "Partenaires et collectivités", "weight": "35"}])
+    add("SetVotingPolicy", coop=SCIC, effective_date="2026-01-01", require_fee_paid=True, min_shares=1)
+    for member_id, *_rest in _SCIC_MEMBERS:
+        add("CallFee", coop=SCIC, member_id=member_id, year=2026, effective_date="2026-01-20")
+    for member_id, amount, day in [("SAL-01", "20", "2026-01-31"), ("BEN-01", "150", "2026-02-12"),
+                                   ("BEN-02", "400", "2026-03-05"), ("PAR-01", "150", "2026-02-27")]:
+        add("PayFee", coop=SCIC, member_id=member_id, year=2026, amount=amount, effective_date=day)
     add("ResignMember", coop=SCIC, member_id="SAL-02", effective_date="2026-03-31")
     add("RedeemShares", coop=SCIC, member_id="SAL-02", shares=10, effective_date="2026-04-30")
     return commands

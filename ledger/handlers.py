@@ -8,7 +8,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from domain import cooperative, corrections, entries, fees, membership
+from domain import cooperative, corrections, entries, fees, governance, membership
 from domain.cooperative import Cooperative
 from domain.events import Meta
 
@@ -27,6 +27,10 @@ HANDLERS: dict[type, Decider] = {
     fees.CallFee: fees.call_fee,
     fees.PayFee: fees.pay_fee,
     entries.RecordEntry: entries.record_entry,
+    governance.AmendStatutes: governance.amend_statutes,
+    governance.SetVotingPolicy: governance.set_voting_policy,
+    governance.RecordResolution: governance.record_resolution,
+    governance.CastVote: governance.cast_vote,
 }
 
 SPECIAL_COMMANDS: tuple[type, ...] = (cooperative.FoundCooperative, corrections.ReverseEntry)

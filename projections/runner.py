@@ -20,12 +20,13 @@ from ledger.db import Tx
 from ledger.service import Ledger
 from projections.balances import BalancesProjection
 from projections.base import Projection
+from projections.governance import GovernanceProjection
 from projections.journal import JournalProjection
 from projections.registry import RegistryProjection
 
 log = structlog.get_logger("coopledger.projections")
 
-ALL_PROJECTIONS: tuple[type[Projection], ...] = (RegistryProjection, JournalProjection, BalancesProjection)
+ALL_PROJECTIONS: tuple[type[Projection], ...] = (RegistryProjection, JournalProjection, BalancesProjection, GovernanceProjection)
 DEFAULT_BATCH = 1000
 POLL_INTERVAL_S = 0.05
 MAX_BACKOFF_S = 5.0

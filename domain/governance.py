@@ -1,0 +1,320 @@
+"""Governance: statutes over time, who may vote, college weights and general-assembly tallies.
+
+Rules (DOMAIN-RULES.md): a SCIC has 3 or more colleges, equal votes unless the statutes weight
+them, and then each college holds 10% to 50%; capital is never a weight; inside a college, one
+member, one vote. An association's statutes decide everything. Weights are exact fractions of
+100 (percent): no float ever enters a weight.
+
+The computations here are pure: the write side (to refuse an ineligible vote) and the
+governance projection (to answer "as of date D") call the same functions.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from domain.accounts import LegalForm
+from domain.cooperative import CollegeSpec, validate_colleges, validate_voting_policy
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, Meta
+from domain.rules import identifier, not_before, text
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+HUNDRED = Fraction(100)
+CHOICES = ("for", "against", "abstain", "blank")  # only "for" and "against" are votes cast
+ASSEMBLIES = {"ordinary": (Fraction(1, 2), True), "extraordinary": (Fraction(2, 3), False)}  # threshold, strict
+SCIC_MIN_WEIGHT, SCIC_MAX_WEIGHT = Fraction(10), Fraction(50)
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class AmendStatutes:
+    coop: str
+    effective_date: date
+    colleges: list[CollegeSpec]
+    reason: str
+
+
+@dataclass(frozen=True)
+class SetVotingPolicy:
+    coop: str
+    effective_date: date
+    require_fee_paid: bool = True
+    min_shares: int = 0
+    empty_college_policy: str = "redistribute"  # or "unassigned"
+
+
+@dataclass(frozen=True)
+class RecordResolution:
+    coop: str
+    resolution_id: str
+    title: str
+    assembly: str  # "ordinary" (adopted above 1/2) or "extraordinary" (at least 2/3)
+    vote_date: date
+    threshold: str | None = None  # the statutes' own majority, e.g. "3/4" (adopted at or above)
+
+
+@dataclass(frozen=True)
+class CastVote:
+    coop: str
+    resolution_id: str
+    member_id: str
+    choice: str  # for, against, abstain, blank
+
+
+# ---------------------------------------------------------------- events
+
+
+class StatutesAmended(CoopEvent):
+    colleges: list[dict[str, Any]]
+    weighted: bool
+    reason: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.statutes.append({"effective_date": self.effective_date, "colleges": [dict(c) for c in self.colleges], "weighted": self.weighted})
+
+
+class VotingPolicySet(CoopEvent):
+    require_fee_paid: bool
+    min_shares: int
+    empty_college_policy: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.policies.append({
+            "effective_date": self.effective_date, "require_fee_paid": self.require_fee_paid,
+            "min_shares": self.min_shares, "empty_college_policy": self.empty_college_policy,
+        })
+
+
+class ResolutionRecorded(CoopEvent):
+    resolution_id: str
+    title: str
+    assembly: str
+    threshold: str
+    threshold_strict: bool
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.resolutions[self.resolution_id] = {"vote_date": self.effective_date, "voters": set()}
+
+
+class VoteCast(CoopEvent):
+    resolution_id: str
+    member_id: str
+    college: str
+    choice: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.resolutions[self.resolution_id]["voters"].add(self.member_id)
+
+
+# ---------------------------------------------------------------- pure computations
+
+
+@dataclass(frozen=True)
+class Eligibility:
+    member_id: str
+    college: str | None
+    eligible: bool
+    reasons: list[dict[str, Any]]  # [{"rule", "ok", "detail"}], every rule checked, in order
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"member_id": self.member_id, "college": self.college, "eligible": self.eligible, "reasons": self.reasons}
+
+
+def eligibility(
+    *, member_id: str, college: str | None, admitted_on: date, left_on: date | None, left_as: str | None,
+    fee_called_cents: int, fee_paid_cents: int, shares: int, policy: dict[str, Any], day: date, fee_year: int,
+) -> Eligibility:
+    """Whether a member may vote on `day`, with every reason. Inputs are as of `day`."""
+    reasons = []
+    admitted = admitted_on <= day
+    reasons.append({"rule": "admitted", "ok": admitted,
+                    "detail": f"admitted on {admitted_on}" if admitted else f"not admitted until {admitted_on}"})
+    still_member = left_on is None or day < left_on
+    reasons.append({"rule": "not_left", "ok": still_member,
+                    "detail": "a member on that date" if still_member else f"{left_as} on {left_on}"})
+    if policy["require_fee_paid"]:
+        paid = fee_called_cents > 0 and fee_paid_cents >= fee_called_cents
+        if fee_called_cents == 0:
+            detail = f"no {fee_year} fee called by {day}"
+        else:
+            detail = f"{fee_year} fee: {fee_paid_cents / 100:.2f} of {fee_called_cents / 100:.2f} EUR paid by {day}"
+        reasons.append({"rule": "fee_paid", "ok": paid, "detail": detail})
+    if policy["min_shares"]:
+        enough = shares >= policy["min_shares"]
+        reasons.append({"rule": "min_shares", "ok": enough,
+                        "detail": f"holds {shares} share(s), the statutes ask for {policy['min_shares']}"})
+    return Eligibility(member_id, college, all(r["ok"] for r in reasons), reasons)
+
+
+def college_weights(
+    *, statutes: dict[str, Any], policy: dict[str, Any], legal_form: LegalForm,
+    members: dict[str, int], eligible: dict[str, int],
+) -> dict[str, Any]:
+    """Each college's statutory and effective weight (exact fractions of 100) and each eligible
+    member's weight. An empty college's weight is shared among the others in proportion to their
+    weights ("redistribute") or left unassigned, as the policy says; a SCIC college pushed outside
+    10%..50% by that is flagged, never hidden."""
+    colleges = statutes["colleges"]
+    statutory = {c["code"]: Fraction(c["weight"]) for c in colleges}
+    assert sum(statutory.values()) == HUNDRED, f"statutory weights sum to {sum(statutory.values())}"
+    non_empty = [code for code in statutory if eligible.get(code, 0) > 0]
+    effective = {code: Fraction(0) for code in statutory}
+    if non_empty:
+        if policy["empty_college_policy"] == "redistribute":
+            total = sum(statutory[code] for code in non_empty)
+            for code in non_empty:
+                effective[code] = statutory[code] * HUNDRED / total
+        else:
+            for code in non_empty:
+                effective[code] = statutory[code]
+    unassigned = HUNDRED - sum(effective.values())
+    flags = []
+    if legal_form is LegalForm.SCIC:
+        for code in non_empty:
+            if not SCIC_MIN_WEIGHT <= effective[code] <= SCIC_MAX_WEIGHT:
+                flags.append({
+                    "college": code, "rule": "scic_weight_bounds",
+                    "message": f"college {code} holds {float(effective[code]):.2f}% of the votes once empty colleges "
+                               f"are accounted for, outside the 10%..50% the SCIC law sets",
+                })
+    rows = []
+    for c in colleges:
+        code = c["code"]
+        count = eligible.get(code, 0)
+        rows.append({
+            "code": code, "name": c["name"], "statutory_weight": statutory[code], "members": members.get(code, 0),
+            "eligible_members": count, "effective_weight": effective[code],
+            "member_weight": effective[code] / count if count else None,
+        })
+    distributed = sum(r["member_weight"] * r["eligible_members"] for r in rows if r["member_weight"] is not None)
+    assert distributed + unassigned == HUNDRED, "weights lost in distribution"
+    return {"colleges": rows, "unassigned_weight": unassigned, "flags": flags,
+            "empty_college_policy": policy["empty_college_policy"], "weighted": statutes["weighted"]}
+
+
+def tally(
+    *, weights: dict[str, Any], votes: list[tuple[str, str]], threshold: Fraction, strict: bool, policy: dict[str, Any]
+) -> dict[str, Any]:
+    """Per college: share for = for / (for + against); result = Σ effective weight × share.
+
+    `votes` are (college, choice). A college where nobody cast a vote is treated like an empty
+    college under the policy (its weight shared among colleges that voted, or left out).
+    """
+    counts = {r["code"]: {c: 0 for c in CHOICES} for r in weights["colleges"]}
+    for college, choice in votes:
+        counts[college][choice] += 1
+    effective = {r["code"]: r["effective_weight"] for r in weights["colleges"]}
+    voting = [code for code, c in counts.items() if c["for"] + c["against"] > 0 and effective[code] > 0]
+    used = {code: Fraction(0) for code in counts}
+    if voting:
+        total = sum(effective[code] for code in voting)
+        for code in voting:
+            used[code] = effective[code] * HUNDRED / total if policy["empty_college_policy"] == "redistribute" else effective[code]
+    result = Fraction(0)
+    rows = []
+    for code, c in counts.items():
+        cast = c["for"] + c["against"]
+        share = Fraction(c["for"], cast) if cast else None
+        contribution = used[code] * share / HUNDRED if share is not None else Fraction(0)
+        result += contribution
+        rows.append({"code": code, **c, "cast": cast, "share_for": share, "weight_used": used[code],
+                     "contribution": contribution, "carried": share is not None and share > Fraction(1, 2)})
+    adopted = result > threshold if strict else result >= threshold
+    return {"colleges": rows, "result": result, "threshold": threshold, "strict": strict, "adopted": adopted,
+            "carried_by": [r["code"] for r in rows if r["carried"]]}
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def member_eligibility(coop: Cooperative, member_id: str, day: date) -> Eligibility:
+    """Eligibility computed from the write model (same rules as the projection)."""
+    member = coop.member(member_id)
+    policy = coop.policy_on(day)
+    assert policy is not None, f"no voting policy in force on {day}"
+    year = coop.fiscal_year_of(day)
+    call = coop.fee_calls.get((member.member_id, year))
+    return eligibility(
+        member_id=member.member_id, college=member.college_on(day), admitted_on=member.admitted_on,
+        left_on=member.left_on, left_as=member.status.value if member.left_on else None,
+        fee_called_cents=call.called_by(day) if call else 0, fee_paid_cents=call.paid_by(day) if call else 0,
+        shares=member.shares_on(day), policy=policy, day=day, fee_year=year,
+    )
+
+
+def _colleges_from(member: Any, day: date) -> set[str]:
+    """Every college the member sits in on `day` or later (empty once they have left)."""
+    if member.left_on is not None and member.left_on <= day:
+        return set()
+    colleges = {college for since, college in member.college_history if since > day}
+    current = member.college_on(day)
+    return colleges | ({current} if current else set())
+
+
+def amend_statutes(coop: Cooperative, cmd: AmendStatutes, meta: Meta) -> None:
+    day = coop.check_effective_date(cmd.effective_date)
+    last = coop.statutes[-1]["effective_date"]
+    not_before(day, last, "effective_date", "the statutes in force")
+    reason = text(cmd.reason, "reason")
+    colleges, weighted = validate_colleges(cmd.colleges, coop.legal_form)
+    kept = {c["code"] for c in colleges}
+    stranded = sorted(m.member_id for m in coop.members.values() if _colleges_from(m, day) - kept)
+    if stranded:
+        raise InvalidCommand(
+            "colleges", "members_placed", f"members {', '.join(stranded[:10])} are in colleges this amendment abolishes: transfer them first"
+        )
+    coop.record(StatutesAmended, effective_date=day, meta=meta, colleges=colleges, weighted=weighted, reason=reason)
+
+
+def set_voting_policy(coop: Cooperative, cmd: SetVotingPolicy, meta: Meta) -> None:
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, coop.policies[-1]["effective_date"], "effective_date", "the policy in force")
+    policy = validate_voting_policy(cmd.require_fee_paid, cmd.min_shares, cmd.empty_college_policy, coop.legal_form)
+    coop.record(VotingPolicySet, effective_date=day, meta=meta, **policy)
+
+
+def record_resolution(coop: Cooperative, cmd: RecordResolution, meta: Meta) -> None:
+    resolution_id = identifier(cmd.resolution_id, "resolution_id")
+    if resolution_id in coop.resolutions:
+        raise Conflict("resolution_id", "unique_resolution", f"resolution {resolution_id!r} already exists")
+    title = text(cmd.title, "title")
+    if cmd.assembly not in ASSEMBLIES:
+        raise InvalidCommand("assembly", "known_assembly", f"{cmd.assembly!r} is not 'ordinary' or 'extraordinary'")
+    threshold, strict = ASSEMBLIES[cmd.assembly]
+    if cmd.threshold is not None:
+        try:
+            threshold, strict = Fraction(str(cmd.threshold).strip()), False
+        except (ValueError, ZeroDivisionError):
+            raise InvalidCommand("threshold", "fraction", f"{cmd.threshold!r} is not a fraction such as 2/3") from None
+        if not Fraction(1, 2) <= threshold <= 1:
+            raise InvalidCommand("threshold", "majority", f"a majority is between 1/2 and 1, got {threshold}")
+    day = coop.check_effective_date(cmd.vote_date, "vote_date")
+    coop.record(ResolutionRecorded, effective_date=day, meta=meta, resolution_id=resolution_id, title=title,
+                assembly=cmd.assembly, threshold=str(threshold), threshold_strict=strict)
+
+
+def cast_vote(coop: Cooperative, cmd: CastVote, meta: Meta) -> None:
+    resolution = coop.resolutions.get(cmd.resolution_id)
+    if resolution is None:
+        raise NotFound("resolution_id", "known_resolution", f"no resolution {cmd.resolution_id!r} in {coop.slug}")
+    member = coop.member(cmd.member_id)
+    if cmd.choice not in CHOICES:
+        raise InvalidCommand("choice", "known_choice", f"{cmd.choice!r} is not one of {', '.join(CHOICES)}")
+    if member.member_id in resolution["voters"]:
+        raise Conflict("member_id", "one_vote", f"{member.member_id} has already voted on {cmd.resolution_id}")
+    day = resolution["vote_date"]
+    verdict = member_eligibility(coop, member.member_id, day)
+    if not verdict.eligible:
+        why = "; ".join(r["detail"] for r in verdict.reasons if not r["ok"])
+        raise InvalidCommand("member_id", "eligible_voter", f"{member.member_id} may not vote on {day}: {why}")
+    assert verdict.college is not None
+    coop.record(VoteCast, effective_date=day, meta=meta, resolution_id=cmd.resolution_id,
+                member_id=member.member_id, college=verdict.college, choice=cmd.choice)

@@ -1,0 +1,258 @@
+"""Governance as of any date: statutes and policy in force, who may vote, college and member
+weights, and general-assembly tallies. Rows are dated facts; answers are computed by the
+domain's pure functions, the same ones the write side uses to refuse ineligible votes."""
+
+from __future__ import annotations
+
+import json
+from collections import defaultdict
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from domain.accounts import LegalForm
+from domain.cooperative import CooperativeFounded
+from domain.corrections import EntryReversed
+from domain.fees import FeeCalled, FeePaid
+from domain.governance import (
+    Eligibility,
+    ResolutionRecorded,
+    StatutesAmended,
+    VoteCast,
+    VotingPolicySet,
+    college_weights,
+    eligibility,
+    tally,
+)
+from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred, SharesRedeemed, SharesSubscribed
+from ledger.db import Database, Tx
+from projections.base import Projection
+
+
+class GovernanceProjection(Projection):
+    name = "governance"
+    tables = (
+        "governance_coops", "governance_statutes", "governance_policies", "governance_members",
+        "governance_member_colleges", "governance_share_moves", "governance_fee_moves", "resolutions", "votes",
+    )
+    handlers = {
+        CooperativeFounded: "founded", StatutesAmended: "amended", VotingPolicySet: "policy",
+        MemberAdmitted: "admitted", MemberTransferred: "transferred", MemberResigned: "left", MemberExcluded: "left",
+        SharesSubscribed: "shares", SharesRedeemed: "shares", FeeCalled: "fee", FeePaid: "fee", EntryReversed: "reversed",
+        ResolutionRecorded: "resolution", VoteCast: "vote",
+    }
+
+    def founded(self, tx: Tx, e: CooperativeFounded, seq: int) -> None:
+        tx.execute("INSERT INTO governance_coops (coop, legal_form, fiscal_year_start_month) VALUES (?, ?, ?)",
+                   (e.coop, e.legal_form, e.fiscal_year_start_month))
+        self._statutes(tx, e.coop, seq, e.effective_date, e.colleges, e.weighted, None)
+        self._policy(tx, e.coop, seq, e.effective_date, e.voting_policy)
+
+    def amended(self, tx: Tx, e: StatutesAmended, seq: int) -> None:
+        self._statutes(tx, e.coop, seq, e.effective_date, e.colleges, e.weighted, e.reason)
+
+    def policy(self, tx: Tx, e: VotingPolicySet, seq: int) -> None:
+        self._policy(tx, e.coop, seq, e.effective_date, {
+            "require_fee_paid": e.require_fee_paid, "min_shares": e.min_shares, "empty_college_policy": e.empty_college_policy})
+
+    def _statutes(self, tx: Tx, coop: str, seq: int, day: date, colleges: list[dict[str, Any]], weighted: bool, reason: str | None) -> None:
+        tx.execute("INSERT INTO governance_statutes (coop, seq, effective_date, colleges_json, weighted, reason) VALUES (?, ?, ?, ?, ?, ?)",
+                   (coop, seq, day.isoformat(), json.dumps(colleges), int(weighted), reason))
+
+    def _policy(self, tx: Tx, coop: str, seq: int, day: date, policy: dict[str, Any]) -> None:
+        tx.execute(
+            "INSERT INTO governance_policies (coop, seq, effective_date, require_fee_paid, min_shares, empty_college_policy)"
+            " VALUES (?, ?, ?, ?, ?, ?)",
+            (coop, seq, day.isoformat(), int(policy["require_fee_paid"]), policy["min_shares"], policy["empty_college_policy"]),
+        )
+
+    def admitted(self, tx: Tx, e: MemberAdmitted, seq: int) -> None:
+        tx.execute("INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, NULL, NULL)",
+                   (e.coop, e.member_id, e.name, e.effective_date.isoformat()))
+        self._college(tx, e.coop, e.member_id, seq, e.effective_date, e.college)
+
+    def transferred(self, tx: Tx, e: MemberTransferred, seq: int) -> None:
+        self._college(tx, e.coop, e.member_id, seq, e.effective_date, e.to_college)
+
+    def _college(self, tx: Tx, coop: str, member_id: str, seq: int, day: date, college: str) -> None:
+        tx.execute("INSERT INTO governance_member_colleges (coop, member_id, seq, effective_date, college) VALUES (?, ?, ?, ?, ?)",
+                   (coop, member_id, seq, day.isoformat(), college))
+
+    def left(self, tx: Tx, e: MemberResigned | MemberExcluded, _seq: int) -> None:
+        left_as = "resigned" if isinstance(e, MemberResigned) else "excluded"
+        tx.execute_one("UPDATE governance_members SET left_on = ?, left_as = ? WHERE coop = ? AND member_id = ?",
+                       (e.effective_date.isoformat(), left_as, e.coop, e.member_id))
+
+    def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, seq: int) -> None:
+        delta = e.shares if isinstance(e, SharesSubscribed) else -e.shares
+        self._shares(tx, e.coop, e.member_id, seq, e.effective_date, delta)
+
+    def _shares(self, tx: Tx, coop: str, member_id: str, seq: int, day: date, delta: int) -> None:
+        tx.execute("INSERT INTO governance_share_moves (coop, member_id, seq, effective_date, shares) VALUES (?, ?, ?, ?, ?)",
+                   (coop, member_id, seq, day.isoformat(), delta))
+
+    def fee(self, tx: Tx, e: FeeCalled | FeePaid, seq: int) -> None:
+        called, paid = (e.amount_cents, 0) if isinstance(e, FeeCalled) else (0, e.amount_cents)
+        self._fee(tx, e.coop, e.member_id, e.year, seq, e.effective_date, called, paid)
+
+    def _fee(self, tx: Tx, coop: str, member_id: str, year: int, seq: int, day: date, called: int, paid: int) -> None:
+        tx.execute(
+            "INSERT INTO governance_fee_moves (coop, member_id, year, seq, effective_date, called_cents, paid_cents)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (coop, member_id, year, seq, day.isoformat(), called, paid),
+        )
+
+    def reversed(self, tx: Tx, e: EntryReversed, seq: int) -> None:
+        effect = e.reversed_effect
+        if e.reversed_kind in ("FeeCalled", "FeePaid"):
+            amount = -effect["amount_cents"]
+            called, paid = (amount, 0) if e.reversed_kind == "FeeCalled" else (0, amount)
+            self._fee(tx, e.coop, effect["member_id"], effect["year"], seq, e.effective_date, called, paid)
+        elif e.reversed_kind in ("SharesSubscribed", "SharesRedeemed"):
+            delta = -effect["shares"] if e.reversed_kind == "SharesSubscribed" else effect["shares"]
+            self._shares(tx, e.coop, effect["member_id"], seq, e.effective_date, delta)
+
+    def resolution(self, tx: Tx, e: ResolutionRecorded, _seq: int) -> None:
+        tx.execute(
+            "INSERT INTO resolutions (coop, resolution_id, title, assembly, vote_date, threshold, threshold_strict)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.resolution_id, e.title, e.assembly, e.effective_date.isoformat(), e.threshold, int(e.threshold_strict)),
+        )
+
+    def vote(self, tx: Tx, e: VoteCast, _seq: int) -> None:
+        tx.execute("INSERT INTO votes (coop, resolution_id, member_id, college, choice) VALUES (?, ?, ?, ?, ?)",
+                   (e.coop, e.resolution_id, e.member_id, e.college, e.choice))
+
+
+# ---------------------------------------------------------------- reading
+
+
+def _fiscal_year(day: date, start_month: int) -> int:
+    return day.year if day.month >= start_month else day.year - 1
+
+
+def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
+    """Everything governance needs about `coop` as of `day`, read in one transaction."""
+    found = tx.execute("SELECT legal_form, fiscal_year_start_month FROM governance_coops WHERE coop = ?", (coop,))
+    if not found:
+        return None
+    legal_form, start_month = found[0]
+    d = day.isoformat()
+    statutes = tx.execute(
+        "SELECT effective_date, colleges_json, weighted FROM governance_statutes WHERE coop = ? AND effective_date <= ?"
+        " ORDER BY effective_date DESC, seq DESC LIMIT 1", (coop, d))
+    policies = tx.execute(
+        "SELECT effective_date, require_fee_paid, min_shares, empty_college_policy FROM governance_policies"
+        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date DESC, seq DESC LIMIT 1", (coop, d))
+    if not statutes:
+        return {"legal_form": LegalForm(legal_form), "statutes": None}
+    year = _fiscal_year(day, int(start_month))
+    members = tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ? AND admitted_on <= ?", (coop, d))
+    college_rows = tx.execute(
+        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq", (coop, d))
+    share_rows = tx.execute(
+        "SELECT member_id, SUM(shares) FROM governance_share_moves WHERE coop = ? AND effective_date <= ? GROUP BY member_id", (coop, d))
+    fee_rows = tx.execute(
+        "SELECT member_id, SUM(called_cents), SUM(paid_cents) FROM governance_fee_moves"
+        " WHERE coop = ? AND year = ? AND effective_date <= ? GROUP BY member_id", (coop, year, d))
+    college_of: dict[str, str] = {}
+    for member_id, college in college_rows:
+        college_of[member_id] = college  # ordered by date: the last one is in force
+    policy_row = policies[0]
+    return {
+        "legal_form": LegalForm(legal_form), "year": year,
+        "statutes": {"effective_date": statutes[0][0], "colleges": json.loads(statutes[0][1]), "weighted": bool(statutes[0][2])},
+        "policy": {"effective_date": policy_row[0], "require_fee_paid": bool(policy_row[1]), "min_shares": int(policy_row[2]),
+                   "empty_college_policy": policy_row[3]},
+        "members": members, "college_of": college_of,
+        "shares": {m: int(s) for m, s in share_rows}, "fees": {m: (int(c), int(p)) for m, c, p in fee_rows},
+    }
+
+
+def _eligibilities(snap: dict[str, Any], day: date) -> list[tuple[str, Eligibility]]:
+    result = []
+    for member_id, name, admitted_on, left_on, left_as in snap["members"]:
+        called, paid = snap["fees"].get(member_id, (0, 0))
+        verdict = eligibility(
+            member_id=member_id, college=snap["college_of"].get(member_id), admitted_on=date.fromisoformat(admitted_on),
+            left_on=date.fromisoformat(left_on) if left_on else None, left_as=left_as,
+            fee_called_cents=called, fee_paid_cents=paid, shares=snap["shares"].get(member_id, 0),
+            policy=snap["policy"], day=day, fee_year=snap["year"],
+        )
+        result.append((name, verdict))
+    return result
+
+
+def weights_as_of(db: Database, coop: str, day: date) -> dict[str, Any] | None:
+    """College and member weights on `day`, exact fractions of 100 (as strings like "100/3")."""
+    with db.read() as tx:
+        snap = _snapshot(tx, coop, day)
+    if snap is None:
+        return None
+    if snap["statutes"] is None:
+        return {"coop": coop, "as_of": day.isoformat(), "colleges": [], "members": [], "note": "before founding"}
+    verdicts = _eligibilities(snap, day)
+    members: dict[str, int] = defaultdict(int)
+    eligible: dict[str, int] = defaultdict(int)
+    for _name, v in verdicts:
+        if v.reasons[1]["ok"] and v.college:  # a member on that date (admitted, not left)
+            members[v.college] += 1
+            if v.eligible:
+                eligible[v.college] += 1
+    report = college_weights(statutes=snap["statutes"], policy=snap["policy"], legal_form=snap["legal_form"],
+                             members=members, eligible=eligible)
+    member_weight = {r["code"]: r["member_weight"] for r in report["colleges"]}
+    voters = [
+        {"member_id": v.member_id, "name": name, "college": v.college, "vote_weight": _fraction(member_weight[v.college])}
+        for name, v in verdicts if v.eligible and v.college
+    ]
+    total = sum((Fraction(m["vote_weight"]) for m in voters), Fraction(0))
+    return {
+        "coop": coop, "as_of": day.isoformat(), "legal_form": snap["legal_form"].value,
+        "statutes_since": snap["statutes"]["effective_date"], "policy": snap["policy"], "fee_year": snap["year"],
+        "colleges": [{**r, "statutory_weight": _fraction(r["statutory_weight"]), "effective_weight": _fraction(r["effective_weight"]),
+                      "member_weight": _fraction(r["member_weight"])} for r in report["colleges"]],
+        "unassigned_weight": _fraction(report["unassigned_weight"]), "flags": report["flags"],
+        "voters": voters, "voters_total_weight": _fraction(total),
+    }
+
+
+def explain_member(db: Database, coop: str, member_id: str, day: date) -> dict[str, Any] | None:
+    with db.read() as tx:
+        snap = _snapshot(tx, coop, day)
+    if snap is None or snap["statutes"] is None:
+        return None
+    for name, verdict in _eligibilities(snap, day):
+        if verdict.member_id == member_id:
+            return {"coop": coop, "as_of": day.isoformat(), "name": name, **verdict.as_dict()}
+    return {"coop": coop, "as_of": day.isoformat(), "member_id": member_id, "eligible": False,
+            "reasons": [{"rule": "admitted", "ok": False, "detail": f"not a member of {coop} on {day}"}]}
+
+
+def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, Any] | None:
+    with db.read() as tx:
+        found = tx.execute("SELECT title, assembly, vote_date, threshold, threshold_strict FROM resolutions WHERE coop = ? AND resolution_id = ?",
+                           (coop, resolution_id))
+        if not found:
+            return None
+        votes = tx.execute("SELECT college, choice FROM votes WHERE coop = ? AND resolution_id = ?", (coop, resolution_id))
+    title, assembly, vote_date, threshold, strict = found[0]
+    day = date.fromisoformat(vote_date)
+    weights = weights_as_of(db, coop, day)
+    assert weights is not None
+    raw_weights = {"colleges": [{"code": c["code"], "effective_weight": Fraction(c["effective_weight"])} for c in weights["colleges"]]}
+    result = tally(weights=raw_weights, votes=[(c, v) for c, v in votes], threshold=Fraction(threshold), strict=bool(strict),
+                   policy=weights["policy"])
+    return {
+        "coop": coop, "resolution_id": resolution_id, "title": title, "assembly": assembly, "vote_date": vote_date,
+        "threshold": _fraction(result["threshold"]), "strict": result["strict"], "adopted": result["adopted"],
+        "result": _fraction(result["result"]), "result_percent": f"{float(result['result'] * 100):.2f}",
+        "carried_by": result["carried_by"],
+        "colleges": [{**r, "share_for": _fraction(r["share_for"]), "weight_used": _fraction(r["weight_used"]),
+                      "contribution": _fraction(r["contribution"])} for r in result["colleges"]],
+    }
+
+
+def _fraction(value: Fraction | None) -> str | None:
+    """Exact and readable: "40", "100/3"."""
+    return None if value is None else str(value)
