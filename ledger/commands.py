@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import json
 from datetime import date
-from decimal import Decimal
+from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from functools import lru_cache
 from typing import Any
 
@@ -71,11 +71,30 @@ def loads(line: str | bytes) -> Any:
     return json.loads(line, parse_float=Decimal)
 
 
+def _amount(value: Any) -> Any:
+    """Command fields typed Any are amounts: Decimal, int or decimal text at the edge, read
+    with Decimal(value) by the deciders. Compare them as numbers: "12.5" is 12.50."""
+    if isinstance(value, (str, int)) and not isinstance(value, bool):
+        try:
+            return Decimal(value)
+        except InvalidOperation:
+            return value
+    return value
+
+
 def _canonical(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _canonical(_amount(getattr(value, f.name)) if f.type in ("Any", Any) else getattr(value, f.name))
+            for f in dataclasses.fields(value)
+        }
     if isinstance(value, Decimal):
-        return format(value.normalize(), "f")
+        if not value.is_finite():
+            return str(value)
+        # normalize() in the default context rounds past 28 digits and overflows on huge
+        # exponents (a refused amount must not crash the fingerprint): normalise exactly.
+        exact = value.normalize(Context(prec=len(value.as_tuple().digits), Emax=MAX_EMAX, Emin=MIN_EMIN))
+        return format(exact, "f") if abs(exact.adjusted()) <= 100 else str(exact)
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, (list, tuple)):
