@@ -47,6 +47,9 @@ CREATE TABLE fee_calls (
     called_cents BIGINT NOT NULL,
     paid_cents BIGINT NOT NULL,
     called_on TEXT NOT NULL,
+    -- The latest effective date among the payments: a back-dated payment recorded last
+    -- must not move fully_paid_on before a later-dated one.
+    last_paid_on TEXT,
     fully_paid_on TEXT,
     PRIMARY KEY (coop, member_id, year)
 );

@@ -88,17 +88,20 @@ class RegistryProjection(Projection):
 
     def _pay(self, tx: Tx, coop: str, member_id: str, year: int, amount: int, day: str) -> None:
         rows = tx.execute(
-            "SELECT called_cents, paid_cents FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?",
+            "SELECT called_cents, paid_cents, called_on, last_paid_on FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?",
             (coop, member_id, year),
         )
         assert rows, f"payment for a fee never called: {coop} {member_id} {year}"
-        called, paid = rows[0]
+        called, paid, called_on, last_paid_on = rows[0]
         paid += amount
         assert 0 <= paid <= called, f"fee {coop} {member_id} {year}: paid {paid} outside 0..{called}"
-        fully_paid_on = day if paid == called else None
+        # By effective dates, the fee is fully paid from its latest payment (or the call, if
+        # paid ahead), whatever order the payments were recorded in. ISO dates sort as text.
+        last_paid_on = max(day, last_paid_on or day)
+        fully_paid_on = max(last_paid_on, called_on) if paid == called else None
         tx.execute(
-            "UPDATE fee_calls SET paid_cents = ?, fully_paid_on = ? WHERE coop = ? AND member_id = ? AND year = ?",
-            (paid, fully_paid_on, coop, member_id, year),
+            "UPDATE fee_calls SET paid_cents = ?, last_paid_on = ?, fully_paid_on = ? WHERE coop = ? AND member_id = ? AND year = ?",
+            (paid, last_paid_on, fully_paid_on, coop, member_id, year),
         )
 
     def reversed(self, tx: Tx, e: EntryReversed, _pos: int) -> None:
