@@ -154,6 +154,18 @@ class Cooperative(Aggregate):
         self.members: dict[str, Member] = {}
         self.fee_calls: dict[tuple[str, int], FeeCall] = {}
         self.journal = Journal()
+        # Issue 3 families: each keeps what its rules need in a state object of its own module
+        # (imported here, not at the top: the family modules import this one).
+        from domain import certifications, contributions, grants, levy, sensors, shared_hours, subscriptions, subsidies
+
+        self.subscriptions = subscriptions.SubscriptionsState()
+        self.certifications = certifications.CertificationsState()
+        self.levy = levy.LevyState()
+        self.contributions = contributions.ContributionsState()
+        self.grants = grants.GrantsState()
+        self.subsidies = subsidies.SubsidiesState()
+        self.sensors = sensors.SensorsState()
+        self.shared_hours = shared_hours.SharedHoursState()
 
     # -- reading state
 
@@ -400,3 +412,6 @@ def add_account(coop: Cooperative, cmd: AddAccount, meta: Meta) -> None:
     label_en = text(cmd.label_en, "label_en")
     day = coop.check_effective_date(cmd.effective_date)
     coop.record(AccountAdded, effective_date=day, meta=meta, number=number, label_fr=label_fr, label_en=label_en)
+
+
+HANDLERS = {AddAccount: add_account}  # FoundCooperative is handled by the ledger: no aggregate yet

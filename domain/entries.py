@@ -85,3 +85,6 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
                 "lines", "balanced", f"the entry does not balance in {unit_name}: {side} by {format_minor(abs(total), Unit(unit_name))}"
             )
     coop.record_entry(EntryRecorded, effective_date=day, meta=meta, label=label, postings=postings, piece_ref=piece_ref)
+
+
+HANDLERS = {RecordEntry: record_entry}

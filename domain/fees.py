@@ -184,3 +184,6 @@ def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
 def in_good_standing(coop: Cooperative, member_id: str, year: int) -> bool:
     call = coop.fee_calls.get((member_id, year))
     return call is not None and call.fully_paid
+
+
+HANDLERS = {CallFee: call_fee, PayFee: pay_fee}

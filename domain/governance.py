@@ -318,3 +318,11 @@ def cast_vote(coop: Cooperative, cmd: CastVote, meta: Meta) -> None:
     assert verdict.college is not None
     coop.record(VoteCast, effective_date=day, meta=meta, resolution_id=cmd.resolution_id,
                 member_id=member.member_id, college=verdict.college, choice=cmd.choice)
+
+
+HANDLERS = {
+    AmendStatutes: amend_statutes,
+    SetVotingPolicy: set_voting_policy,
+    RecordResolution: record_resolution,
+    CastVote: cast_vote,
+}

@@ -308,3 +308,13 @@ def redeem_shares(coop: Cooperative, cmd: RedeemShares, meta: Meta) -> None:
         postings=[[capital, member.member_id, Unit.EUR.value, amount], [bank, None, Unit.EUR.value, -amount]],
         member_id=member.member_id, shares=shares, amount_cents=amount,
     )
+
+
+HANDLERS = {
+    AdmitMember: admit_member,
+    TransferMember: transfer_member,
+    ResignMember: resign_member,
+    ExcludeMember: exclude_member,
+    SubscribeShares: subscribe_shares,
+    RedeemShares: redeem_shares,
+}

@@ -42,11 +42,8 @@ class Tx:
             self._cursor.executemany(self._sql(sql), [tuple(r) for r in rows])
 
     def script(self, sql: str) -> None:
-        if self.dialect == "sqlite":
-            for statement in split_statements(sql):
-                self._cursor.execute(statement)
-        else:
-            self._cursor.execute(sql)
+        for statement in split_statements(sql):
+            self._cursor.execute(statement)
 
 
 def split_statements(sql: str) -> list[str]:

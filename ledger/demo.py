@@ -9,6 +9,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from ledger import demo_funds, demo_income, demo_units
+
 CLUSTER = "cluster-numerique-sud"
 SCIC = "mednum-scic"
 
@@ -144,4 +146,6 @@ def demo_commands() -> list[dict[str, Any]]:
         add("PayFee", coop=SCIC, member_id=member_id, year=2026, amount=amount, effective_date=day)
     add("ResignMember", coop=SCIC, member_id="SAL-02", effective_date="2026-03-31")
     add("RedeemShares", coop=SCIC, member_id="SAL-02", shares=10, effective_date="2026-04-30")
+    for family_demo in (demo_income, demo_funds, demo_units):  # issue 3's activity families
+        family_demo.commands(add, cluster=CLUSTER, scic=SCIC)
     return commands

@@ -1,37 +1,49 @@
 """The handler map: which domain decider handles which command.
 
-A new command touches its family module (command, event, decider) and one line here.
+Each family module exports `HANDLERS = {Command: decider}`; this module merges them. A new
+family adds its module to FAMILIES. FoundCooperative and ReverseEntry need more than the
+aggregate (there is no aggregate yet; the original event) and are handled by the service.
 """
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from types import ModuleType
 from typing import Any
 
-from domain import cooperative, corrections, entries, fees, governance, membership
+from domain import (
+    certifications,
+    contributions,
+    cooperative,
+    corrections,
+    entries,
+    fees,
+    governance,
+    grants,
+    levy,
+    membership,
+    sensors,
+    shared_hours,
+    subscriptions,
+    subsidies,
+)
 from domain.cooperative import Cooperative
 from domain.events import Meta
 
 Decider = Callable[[Cooperative, Any, Meta], None]
 
-# Commands on an existing cooperative. FoundCooperative and ReverseEntry need more than the
-# aggregate (no aggregate yet; the original event) and are handled by the service itself.
-HANDLERS: dict[type, Decider] = {
-    cooperative.AddAccount: cooperative.add_account,
-    membership.AdmitMember: membership.admit_member,
-    membership.TransferMember: membership.transfer_member,
-    membership.ResignMember: membership.resign_member,
-    membership.ExcludeMember: membership.exclude_member,
-    membership.SubscribeShares: membership.subscribe_shares,
-    membership.RedeemShares: membership.redeem_shares,
-    fees.CallFee: fees.call_fee,
-    fees.PayFee: fees.pay_fee,
-    entries.RecordEntry: entries.record_entry,
-    governance.AmendStatutes: governance.amend_statutes,
-    governance.SetVotingPolicy: governance.set_voting_policy,
-    governance.RecordResolution: governance.record_resolution,
-    governance.CastVote: governance.cast_vote,
-}
+FAMILIES: tuple[ModuleType, ...] = (
+    cooperative, membership, fees, entries, corrections, governance,
+    subscriptions, certifications, levy,  # issue 3, income side
+    contributions, grants, subsidies,  # issue 3, cooperation fund and funding
+    sensors, shared_hours,  # issue 3, CREDIT and HOUR units
+)
+
+HANDLERS: dict[type, Decider] = {}
+for _family in FAMILIES:
+    for _command, _decider in getattr(_family, "HANDLERS", {}).items():
+        assert _command not in HANDLERS, f"{_command.__name__} is handled twice"
+        HANDLERS[_command] = _decider
 
 SPECIAL_COMMANDS: tuple[type, ...] = (cooperative.FoundCooperative, corrections.ReverseEntry)
 

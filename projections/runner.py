@@ -20,13 +20,26 @@ from ledger.db import Tx
 from ledger.service import Ledger
 from projections.balances import BalancesProjection
 from projections.base import Projection
+from projections.certifications import CertificationsProjection
+from projections.contributions import ContributionsProjection
 from projections.governance import GovernanceProjection
+from projections.grants import GrantsProjection
+from projections.levy import LevyProjection
+from projections.sensors import SensorsProjection
+from projections.shared_hours import SharedHoursProjection
+from projections.subscriptions import SubscriptionsProjection
+from projections.subsidies import SubsidiesProjection
 from projections.journal import JournalProjection
 from projections.registry import RegistryProjection
 
 log = structlog.get_logger("coopledger.projections")
 
-ALL_PROJECTIONS: tuple[type[Projection], ...] = (RegistryProjection, JournalProjection, BalancesProjection, GovernanceProjection)
+ALL_PROJECTIONS: tuple[type[Projection], ...] = (
+    RegistryProjection, JournalProjection, BalancesProjection, GovernanceProjection,
+    SubscriptionsProjection, CertificationsProjection, LevyProjection,
+    ContributionsProjection, GrantsProjection, SubsidiesProjection,
+    SensorsProjection, SharedHoursProjection,
+)
 DEFAULT_BATCH = 1000
 POLL_INTERVAL_S = 0.05
 MAX_BACKOFF_S = 5.0

@@ -1,0 +1,13 @@
+"""subscriptions (issue 3): commands, events, rules and posting rules. Being written."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+
+@dataclass
+class SubscriptionsState:
+    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
+
+
+HANDLERS: dict[type, object] = {}

@@ -1,0 +1,1 @@
+-- Issue 3: subscriptions, certifications, platform levy (being written).

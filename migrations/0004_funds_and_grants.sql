@@ -1,0 +1,1 @@
+-- Issue 3: success contributions, cooperation fund, calls for projects and grants, subsidies (being written).

@@ -1,0 +1,1 @@
+-- Issue 3: sensor reward credits and shared-employee hours (being written).
