@@ -138,6 +138,20 @@ _ROLES_GENERAL = {
 }
 
 
+# Issue 3 families. Each group adds its accounts and roles in its own section only.
+# (rows: number, French label, English label; roles: role -> number, per plan)
+_INCOME_COMMON: list[tuple[str, str, str]] = []  # subscriptions, certifications, platform levy
+_INCOME_ROLES_ASSOCIATION: dict[str, str] = {}
+_INCOME_ROLES_GENERAL: dict[str, str] = {}
+_FUNDS_ASSOCIATION: list[tuple[str, str, str]] = []  # contributions, cooperation fund, grants, subsidies
+_FUNDS_GENERAL: list[tuple[str, str, str]] = []
+_FUNDS_ROLES_ASSOCIATION: dict[str, str] = {}
+_FUNDS_ROLES_GENERAL: dict[str, str] = {}
+_UNITS_COMMON: list[tuple[str, str, str]] = []  # sensor credits (CREDIT), shared-employee hours (HOUR)
+_UNITS_ROLES_ASSOCIATION: dict[str, str] = {}
+_UNITS_ROLES_GENERAL: dict[str, str] = {}
+
+
 @dataclass(frozen=True)
 class Chart:
     """A cooperative's chart: its accounts by number and the roles posting rules use."""
@@ -161,9 +175,17 @@ class Chart:
 
 
 def default_chart(legal_form: LegalForm) -> Chart:
-    rows = _COMMON + (_ASSOCIATION if legal_form.uses_association_plan else _GENERAL)
-    accounts = {number: Account(number, fr, en) for number, fr, en in rows}
-    roles = _ROLES_ASSOCIATION if legal_form.uses_association_plan else _ROLES_GENERAL
+    association = legal_form.uses_association_plan
+    rows = _COMMON + _INCOME_COMMON + _UNITS_COMMON
+    rows += (_ASSOCIATION + _FUNDS_ASSOCIATION) if association else (_GENERAL + _FUNDS_GENERAL)
+    accounts: dict[str, Account] = {}
+    for number, fr, en in rows:
+        assert number not in accounts, f"account {number} is defined twice"
+        accounts[number] = Account(number, fr, en)
+    if association:
+        roles = {**_ROLES_ASSOCIATION, **_INCOME_ROLES_ASSOCIATION, **_FUNDS_ROLES_ASSOCIATION, **_UNITS_ROLES_ASSOCIATION}
+    else:
+        roles = {**_ROLES_GENERAL, **_INCOME_ROLES_GENERAL, **_FUNDS_ROLES_GENERAL, **_UNITS_ROLES_GENERAL}
     chart = Chart(accounts=dict(sorted(accounts.items())), roles=dict(roles))
     for role in chart.roles:
         chart.role(role)  # asserts every role resolves
