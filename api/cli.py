@@ -16,67 +16,17 @@ import orjson
 from rich.markup import escape
 
 from api import logs, tables
+from api.session import Session
 from api.tables import console
 from domain.errors import DomainError, InvalidCommand
 from ledger.commands import loads, parse_command
 from ledger.demo import demo_commands
-from ledger.migrate import migrate
-from ledger.service import Ledger
-from ledger.store import StoreConfig
 from projections.balances import trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal, statement
-from projections.registry import cooperative_slugs, cooperative_summary, member_standing
-from projections.runner import ProjectionRunner
+from projections.registry import cooperative_summary, member_standing
 
 RECORD_BATCH = 500  # commands saved per transaction by `record`
-
-
-class Session:
-    """Opens the store once per invocation and keeps the projections current."""
-
-    def __init__(self, url: str | None, lang: str) -> None:
-        self.config = StoreConfig.from_url(url)
-        self.lang = lang
-        self._ledger: Ledger | None = None
-        self._runner: ProjectionRunner | None = None
-
-    @property
-    def ledger(self) -> Ledger:
-        if self._ledger is None:
-            self._ledger = Ledger(self.config)
-            migrate(self._ledger.db)
-        return self._ledger
-
-    @property
-    def runner(self) -> ProjectionRunner:
-        if self._runner is None:
-            self._runner = ProjectionRunner(self.ledger)
-        return self._runner
-
-    def current(self) -> ProjectionRunner:
-        """Catches the projections up, with a progress bar when there is much to do."""
-        behind = self.ledger.position() - self.runner.position()
-        if behind > 20_000 and console.is_terminal:
-            with tables.progress() as bar:
-                task = bar.add_task("projections", total=behind)
-                self.runner.catch_up(lambda done, total: bar.update(task, completed=done))
-        else:
-            self.runner.catch_up()
-        return self.runner
-
-    def coops(self, only: str | None) -> list[str]:
-        self.current()
-        slugs = cooperative_slugs(self.ledger.db)
-        if only is None:
-            return slugs
-        if only not in slugs:
-            raise click.UsageError(f"--coop: no cooperative {only!r} (known: {', '.join(slugs) or 'none'})")
-        return [only]
-
-    def close(self) -> None:
-        if self._ledger is not None:
-            self._ledger.close()
 
 
 def _json(data: Any) -> None:
@@ -108,6 +58,10 @@ def cli(ctx: click.Context, database_url: str | None, lang: str) -> None:
 
 
 def main() -> None:
+    from api.cli_service import keys, serve  # registered here: they import this module's group
+
+    cli.add_command(keys)
+    cli.add_command(serve)
     cli()
 
 

@@ -1,0 +1,85 @@
+"""The HTTP service: `create_app()` wires the ledger, the projection runner and the routers."""
+
+from __future__ import annotations
+
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from contextlib import asynccontextmanager
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request, Response
+from fastapi.responses import ORJSONResponse
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+
+from api import errors, routes_commands, routes_queries
+from api.deps import Services
+from api.metrics import PROJECTION_LAG, REGISTRY, REQUEST_SECONDS
+from ledger.migrate import migrate
+from ledger.service import Ledger
+from ledger.store import StoreConfig
+from projections.runner import ProjectionRunner
+
+log = structlog.get_logger("coopledger.api")
+MAX_BODY_BYTES = 1_000_000  # a 1,000-command batch fits; anything larger is refused before parsing
+
+
+def create_app(config: StoreConfig | None = None, *, run_projections: bool = True) -> FastAPI:
+    ledger = Ledger(config)
+    migrate(ledger.db)
+    runner = ProjectionRunner(ledger)
+
+    @asynccontextmanager
+    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+        if run_projections:
+            runner.start()
+        try:
+            yield
+        finally:
+            runner.stop()
+            ledger.close()
+
+    app = FastAPI(
+        title="coopledger", version="1.0.0", lifespan=lifespan, default_response_class=ORJSONResponse,
+        description="The ledger of cooperatives: record commands (each with an Idempotency-Key), read balances, "
+                    "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
+                    "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
+                    "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
+    )
+    app.state.services = Services(ledger=ledger, runner=runner)
+    errors.install(app)
+    app.include_router(routes_commands.router())
+    app.include_router(routes_queries.router())
+
+    @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)")
+    def health() -> dict[str, Any]:
+        position, projected = ledger.position(), runner.position()
+        PROJECTION_LAG.set(position - projected)
+        return {"status": "ok" if runner.last_error is None else "degraded", "position": position,
+                "projected": projected, "projection_error": runner.last_error}
+
+    @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)
+    def metrics() -> Response:
+        PROJECTION_LAG.set(ledger.position() - runner.position())
+        return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
+
+    @app.middleware("http")
+    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        started = time.perf_counter()
+        length = request.headers.get("content-length")
+        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
+            response: Response = errors.problem(413, "Request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes",
+                                                rule="max_body_bytes")
+        else:
+            response = await call_next(request)
+        route = request.scope.get("route")
+        template = getattr(route, "path", "unmatched")
+        duration_s = time.perf_counter() - started
+        REQUEST_SECONDS.labels(request.method, template, str(response.status_code)).observe(duration_s)
+        # One line per request; the key's id at most, never the token or personal data.
+        log.info("request", method=request.method, route=template, status=response.status_code,
+                 duration_ms=round(duration_s * 1000, 2), coop=getattr(request.state, "coop", None),
+                 position=getattr(request.state, "position", None), key_id=getattr(request.state, "key_id", None))
+        return response
+
+    return app

@@ -1,0 +1,72 @@
+"""The one place that maps errors to HTTP: RFC 9457 problem+json, never an error with 200."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import structlog
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import ORJSONResponse
+from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from domain.errors import DomainError
+
+log = structlog.get_logger("coopledger.api")
+
+STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409}
+
+
+class ApiError(Exception):
+    """An error the API raises itself (authentication, access, unavailable projections)."""
+
+    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None, rule: str | None = None,
+                 headers: dict[str, str] | None = None) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.field, self.rule = status, title, detail, field, rule
+        self.headers = headers or {}
+
+
+def problem(status: int, title: str, detail: str, *, field: str | None = None, rule: str | None = None,
+            headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> ORJSONResponse:
+    body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule or status}", "title": title,
+                            "status": status, "detail": detail}
+    if field is not None:
+        body["field"] = field
+    if rule is not None:
+        body["rule"] = rule
+    if extra:
+        body.update(extra)
+    return ORJSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+
+
+def domain_problem(error: DomainError) -> ORJSONResponse:
+    status = STATUS_BY_KIND[error.kind]
+    return problem(status, "Command refused" if status != 404 else "Not found", error.message, field=error.field, rule=error.rule)
+
+
+def install(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def _domain(_request: Request, error: DomainError) -> ORJSONResponse:
+        return domain_problem(error)
+
+    @app.exception_handler(ApiError)
+    async def _api(_request: Request, error: ApiError) -> ORJSONResponse:
+        return problem(error.status, error.title, error.detail, field=error.field, rule=error.rule, headers=error.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def _validation(_request: Request, error: RequestValidationError) -> ORJSONResponse:
+        first = error.errors()[0]
+        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
+        field = ".".join(loc) or "body"
+        return problem(422, "Invalid request", f"{field}: {first.get('msg', 'invalid')}", field=field,
+                       rule=str(first.get("type", "invalid")))
+
+    @app.exception_handler(StarletteHTTPException)
+    async def _http(_request: Request, error: StarletteHTTPException) -> ORJSONResponse:
+        return problem(error.status_code, "HTTP error", str(error.detail), headers=getattr(error, "headers", None))
+
+    @app.exception_handler(Exception)
+    async def _unexpected(request: Request, error: Exception) -> ORJSONResponse:
+        log.exception("request_failed", path=request.url.path, error=type(error).__name__)
+        return problem(500, "Internal error", "the server failed; the error is logged with this request")

@@ -1,0 +1,64 @@
+"""One command-line invocation's access to the store: opened once, projections kept current."""
+
+from __future__ import annotations
+
+import click
+
+from api import tables
+from ledger.migrate import migrate
+from ledger.service import Ledger
+from ledger.store import StoreConfig
+from projections.registry import cooperative_slugs
+from projections.runner import ProjectionRunner
+
+
+class Session:
+    """Opens the store once per invocation and keeps the projections current."""
+
+    def __init__(self, url: str | None, lang: str) -> None:
+        self.url = url
+        self.config = StoreConfig.from_url(url)
+        self.lang = lang
+        self._ledger: Ledger | None = None
+        self._runner: ProjectionRunner | None = None
+
+    @property
+    def ledger(self) -> Ledger:
+        if self._ledger is None:
+            self._ledger = Ledger(self.config)
+            migrate(self._ledger.db)
+        return self._ledger
+
+    @property
+    def runner(self) -> ProjectionRunner:
+        if self._runner is None:
+            self._runner = ProjectionRunner(self.ledger)
+        return self._runner
+
+    def current(self) -> ProjectionRunner:
+        """Catches the projections up, with a progress bar when there is much to do."""
+        behind = self.ledger.position() - self.runner.position()
+        if behind > 20_000 and tables.console.is_terminal:
+            with tables.progress() as bar:
+                task = bar.add_task("projections", total=behind)
+                self.runner.catch_up(lambda done, total: bar.update(task, completed=done))
+        else:
+            self.runner.catch_up()
+        return self.runner
+
+    def coops(self, only: str | None) -> list[str]:
+        self.current()
+        slugs = cooperative_slugs(self.ledger.db)
+        if only is None:
+            return slugs
+        if only not in slugs:
+            raise click.UsageError(f"--coop: no cooperative {only!r} (known: {', '.join(slugs) or 'none'})")
+        return [only]
+
+    def url_for_children(self) -> str:
+        """The store URL for processes this one starts (server workers)."""
+        return self.url or f"sqlite:///{self.config.sqlite_path}"
+
+    def close(self) -> None:
+        if self._ledger is not None:
+            self._ledger.close()
