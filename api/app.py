@@ -29,15 +29,23 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     migrate(ledger.db)
     runner = ProjectionRunner(ledger)
 
+    depth = [0]  # lifespans entered and not yet left
+
     @asynccontextmanager
     async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
-        if run_projections:
+        # Re-entrant: test clients may enter the lifespan again inside a running one; only the
+        # outermost starts the runner and, on exit, stops it and closes the store.
+        depth[0] += 1
+        outermost = depth[0] == 1
+        if outermost and run_projections:
             runner.start()
         try:
             yield
         finally:
-            runner.stop()
-            ledger.close()
+            depth[0] -= 1
+            if outermost:
+                runner.stop()
+                ledger.close()
 
     app = FastAPI(
         title="coopledger", version="1.0.0", lifespan=lifespan, default_response_class=ORJSONResponse,

@@ -8,6 +8,7 @@ import structlog
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import ORJSONResponse
+from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
@@ -15,6 +16,34 @@ from domain.errors import DomainError
 log = structlog.get_logger("coopledger.api")
 
 STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409}
+
+
+class Problem(BaseModel):
+    """RFC 9457 problem details, with the field at fault and the rule it broke."""
+
+    type: str = Field(description="A URI naming the kind of problem.")
+    title: str = Field(description="Short summary.")
+    status: int = Field(description="The HTTP status code.")
+    detail: str = Field(description="What went wrong, for a person.")
+    field: str | None = Field(None, description="The request field at fault, when one is.")
+    rule: str | None = Field(None, description="The rule that was broken, stable for programs.")
+
+
+def _documented(description: str) -> dict[str, Any]:
+    return {"model": Problem, "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+
+
+# Every route may answer these; declared once per router so the OpenAPI document says so.
+PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    401: _documented("No API key, or an unknown or revoked one"),
+    403: _documented("The key may not reach this cooperative, or its role may not do this"),
+    404: _documented("Unknown cooperative, member, account or resolution"),
+    409: _documented("Conflict: already recorded, or an idempotency key reused for another body"),
+    413: _documented("Request body too large"),
+    422: _documented("Refused: the problem names the field and the rule"),
+    503: _documented("The views have not reached min_position yet: retry after Retry-After seconds"),
+}
 
 
 class ApiError(Exception):

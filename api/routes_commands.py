@@ -9,7 +9,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from api.deps import Services, check_coop, principal, services
-from api.errors import ApiError, domain_problem
+from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.keys import Principal
 from api.metrics import COMMANDS
 from api.roles import may_command
@@ -90,11 +90,9 @@ class BatchBody(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"])
+    r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES)
     for name, cls in sorted(COMMAND_CLASSES.items()):
         r.add_api_route(f"/{name}", _route(name, cls), methods=["POST"], status_code=201, response_model=CommandAccepted,
-                        responses={409: {"description": "Conflict (duplicate, key reused for another body)"},
-                                   422: {"description": "Refused: the problem names the field and the rule"}},
                         summary=name)
 
     @r.post("", summary="Many commands in one request, each accepted or refused on its own")

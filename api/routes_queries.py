@@ -9,7 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Query
 
 from api.deps import Services, fresh, reader, services
-from api.errors import ApiError
+from api.errors import PROBLEM_RESPONSES, ApiError
 from api.keys import Principal
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
@@ -27,7 +27,7 @@ def _coop_or_404(svc: Services, coop: str) -> dict[str, Any]:
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)])
+    r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
     @r.get("", summary="The cooperative: legal form, colleges, fee schedule, counts")
     def coop_summary(coop: str, _who: Principal = Depends(reader("standing")), svc: Services = Depends(services)) -> dict[str, Any]:
