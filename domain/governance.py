@@ -101,7 +101,7 @@ class ResolutionRecorded(CoopEvent):
     threshold_strict: bool
 
     def apply(self, coop: Cooperative) -> None:
-        coop.resolutions[self.resolution_id] = {"vote_date": self.effective_date, "voters": set()}
+        coop.resolutions[self.resolution_id] = {"vote_date": self.effective_date, "voters": {}}  # member -> college
 
 
 class VoteCast(CoopEvent):
@@ -111,7 +111,7 @@ class VoteCast(CoopEvent):
     choice: str
 
     def apply(self, coop: Cooperative) -> None:
-        coop.resolutions[self.resolution_id]["voters"].add(self.member_id)
+        coop.resolutions[self.resolution_id]["voters"][self.member_id] = self.college
 
 
 # ---------------------------------------------------------------- pure computations
@@ -270,6 +270,13 @@ def amend_statutes(coop: Cooperative, cmd: AmendStatutes, meta: Meta) -> None:
     if stranded:
         raise InvalidCommand(
             "colleges", "members_placed", f"members {', '.join(stranded[:10])} are in colleges this amendment abolishes: transfer them first"
+        )
+    # A vote already cast in a college on or after `day` must stay countable under the statutes
+    # of its vote date (a member may have been transferred out since, by a back-dated transfer).
+    voted_in = sorted({college for r in coop.resolutions.values() if r["vote_date"] >= day for college in r["voters"].values()} - kept)
+    if voted_in:
+        raise InvalidCommand(
+            "colleges", "votes_cast", f"votes were cast in colleges {', '.join(voted_in)} on or after {day}: this amendment cannot abolish them"
         )
     coop.record(StatutesAmended, effective_date=day, meta=meta, colleges=colleges, weighted=weighted, reason=reason)
 

@@ -147,7 +147,10 @@ def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
     if not statutes:
         return {"legal_form": LegalForm(legal_form), "statutes": None}
     year = _fiscal_year(day, int(start_month))
-    members = tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ? AND admitted_on <= ?", (coop, d))
+    # Members admitted after `day` too: explain_member gives them every reason, as the write side
+    # does ("not admitted until ..."); they have no college on `day`, so no weight.
+    # Sorted here, not by SQL: the same order on every store, whatever the database's collation.
+    members = sorted(tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,)))
     college_rows = tx.execute(
         "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq", (coop, d))
     share_rows = tx.execute(
