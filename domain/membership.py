@@ -224,6 +224,14 @@ def _dated_change(coop: Cooperative, member: Member, day: Any) -> date:
     day = coop.check_effective_date(day)
     assert member.last_change_on is not None
     not_before(day, member.last_change_on, "effective_date", f"{member.member_id}'s last change")
+    # A transfer or departure dated on or before a vote the member cast would change, after the
+    # fact, the college (or the right) that vote was counted under.
+    for resolution_id, resolution in sorted(coop.resolutions.items()):
+        if member.member_id in resolution["voters"] and resolution["vote_date"] >= day:
+            raise InvalidCommand(
+                "effective_date", "after_votes_cast",
+                f"{member.member_id} voted on {resolution_id} on {resolution['vote_date']}: date this change after that vote",
+            )
     return day
 
 
