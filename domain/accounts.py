@@ -141,15 +141,63 @@ _ROLES_GENERAL = {
 # Issue 3 families. Each group adds its accounts and roles in its own section only.
 # (rows: number, French label, English label; roles: role -> number, per plan)
 _INCOME_COMMON: list[tuple[str, str, str]] = []  # subscriptions, certifications, platform levy
-_INCOME_ROLES_ASSOCIATION: dict[str, str] = {}
-_INCOME_ROLES_GENERAL: dict[str, str] = {}
-_FUNDS_ASSOCIATION: list[tuple[str, str, str]] = []  # contributions, cooperation fund, grants, subsidies
-_FUNDS_GENERAL: list[tuple[str, str, str]] = []
-_FUNDS_ROLES_ASSOCIATION: dict[str, str] = {}
-_FUNDS_ROLES_GENERAL: dict[str, str] = {}
-_UNITS_COMMON: list[tuple[str, str, str]] = []  # sensor credits (CREDIT), shared-employee hours (HOUR)
-_UNITS_ROLES_ASSOCIATION: dict[str, str] = {}
-_UNITS_ROLES_GENERAL: dict[str, str] = {}
+# Every account they need is in the base charts: 706 prestations de services (subscriptions,
+# certification fees, the platform's levy) and the sundry creditors account holding each
+# author's share until it is paid out (4672 in the association plan, 467 in the general plan).
+_INCOME_ROLES_ASSOCIATION: dict[str, str] = {
+    "subscription_income": "706", "certification_income": "706", "levy_income": "706", "authors_payable": "4672",
+}
+_INCOME_ROLES_GENERAL: dict[str, str] = {
+    "subscription_income": "706", "certification_income": "706", "levy_income": "706", "authors_payable": "467",
+}
+_FUNDS_ASSOCIATION: list[tuple[str, str, str]] = [  # contributions, cooperation fund, grants, subsidies
+    # ANC 2018-06: dedicated resources go to fonds dédiés through 689x and come back through 789x
+    # (docs/decisions/0005). 194, 6894, 7894 and 6571 are in the base association chart.
+    ("7551", "Contributions financières d'autres organismes", "Financial contributions from other bodies"),
+    ("6895", "Reports en fonds dédiés sur contributions financières d'autres organismes",
+     "Transfers to dedicated funds from other bodies' contributions"),
+    ("7895", "Utilisations des fonds dédiés sur contributions financières d'autres organismes",
+     "Use of dedicated funds from other bodies' contributions"),
+]
+_FUNDS_GENERAL: list[tuple[str, str, str]] = [
+    # The general plan has no fonds dédiés: a dedicated resource is deferred income (487x)
+    # until used, then income (7582, 741); grants awarded are other expenses (658x).
+    ("4875", "Produits constatés d'avance – fonds de coopération", "Deferred income – cooperation fund"),
+    ("4876", "Produits constatés d'avance – subventions affectées non utilisées", "Deferred income – unused earmarked grants"),
+    ("6586", "Aides financières accordées (appels à projets)", "Financial aid granted (calls for projects)"),
+    ("7582", "Libéralités reçues (contributions au fonds de coopération)", "Gifts received (cooperation fund contributions)"),
+]
+_FUNDS_ROLES_ASSOCIATION: dict[str, str] = {
+    "cooperation_fund": "195", "fund_contribution_income": "7551", "fund_dedication": "6895", "fund_release": "7895",
+    "subsidy_receivable": "441", "subsidy_income": "741", "subsidy_dedication": "6894", "subsidy_dedicated": "194",
+    "subsidy_release": "7894", "grant_expense": "6571", "grants_payable": "4686",
+}
+_FUNDS_ROLES_GENERAL: dict[str, str] = {  # no *_income / *_dedication roles: nothing is carried to fonds dédiés
+    "cooperation_fund": "4875", "fund_release": "7582",
+    "subsidy_receivable": "441", "subsidy_dedicated": "4876", "subsidy_release": "741",
+    "grant_expense": "6586", "grants_payable": "4686",
+}
+_UNITS_COMMON: list[tuple[str, str, str]] = [  # sensor credits (CREDIT), shared-employee hours (HOUR)
+    # CREDIT and HOUR postings go only to class 8 memo accounts (docs/decisions/0006): the
+    # same numbers in both plans, outside the balance sheet and the result.
+    ("8018", "Engagements donnés – crédits de récompense dus aux hébergeurs de capteurs",
+     "Commitments given – reward credits owed to sensor hosts"),
+    ("8091", "Contrepartie des engagements donnés (crédits de récompense)", "Contra account of commitments given (reward credits)"),
+    ("841", "Heures de personnel partagé à refacturer, par structure", "Shared-employee hours to rebill, per structure"),
+    ("849", "Contrepartie des heures de personnel partagé", "Contra account of shared-employee hours"),
+    # Euro side: credits paid out in money, and the shared employee rebilled to member structures.
+    ("6588", "Autres charges diverses de gestion courante – récompenses des hébergeurs de capteurs",
+     "Other operating expenses – sensor hosts' rewards"),
+    ("4118", "Usagers, adhérents – mise à disposition de personnel refacturée", "Members – staff lending rebilled"),
+]
+_UNITS_ROLES = {
+    "sensor_credits_owed": "8018", "sensor_credits_contra": "8091", "sensor_rewards_expense": "6588",
+    "shared_hours_to_rebill": "841", "shared_hours_contra": "849", "shared_rebill_receivable": "4118",
+    "shared_rebill_income": "7084", "shared_wages": "641", "shared_social_charges": "645", "shared_expenses": "625",
+    "shared_wages_payable": "421", "shared_social_payable": "431",
+}
+_UNITS_ROLES_ASSOCIATION: dict[str, str] = dict(_UNITS_ROLES)  # same numbers and meanings in both plans
+_UNITS_ROLES_GENERAL: dict[str, str] = dict(_UNITS_ROLES)
 
 
 @dataclass(frozen=True)

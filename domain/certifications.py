@@ -1,13 +1,393 @@
-"""certifications (issue 3): commands, events, rules and posting rules. Being written."""
+"""Certifications: a member (a provider) is certified for a fee, for a validity of 24 months
+by default, then renewed, or revoked. "Is X certified on D" is a date-range question.
+
+Terms (fee, validity in months, renewal window in days) are set by the cooperative and
+dated; a grant or renewal uses the terms in force on its date and bills their fee.
+
+- A certification covers [granted_on, expires_on): `expires_on` is the first day it no longer
+  holds. N months after D is the same calendar day N months later, or the first day of the
+  month after when that month is shorter (31 Jan + 1 month = 1 Mar): always a full duration.
+- Renewal happens before expiry, inside the renewal window (90 days by default), and extends
+  from the current expiry, so early renewal loses nothing and validity stays continuous. After
+  expiry the certification has lapsed: the member needs a new grant (a new certification id).
+- Revocation is dated: the member is not certified from that day on. The fee is not refunded.
+- A member holds at most one certification at a time: a new grant starts when the last ends.
+
+The fee is income of the day it is billed: members_receivable (411, party = member) against
+certification_income (706). Spreading it over the validity through 487 (produits constatés
+d'avance) is a year-end cut-off adjustment, which belongs to the closing of the fiscal year:
+projections/certifications.py `deferred_fees` computes, as of any date, the part of each fee
+that covers later days (pro rata temporis by days, rounded down to the cent), which is the
+amount the closing posts to 487 and releases the next day.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date, timedelta
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.money import Unit, format_minor, to_minor
+from domain.rules import identifier, not_before, text, whole_number
+from domain.subscriptions import check_member_on
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+DEFAULT_VALIDITY_MONTHS = 24
+DEFAULT_RENEWAL_WINDOW_DAYS = 90
+MAX_VALIDITY_MONTHS = 120
+MAX_RENEWAL_WINDOW_DAYS = 366
+
+
+def add_months(day: date, months: int) -> date:
+    """The same calendar day `months` later; the first of the month after if that day is missing."""
+    years, month_index = divmod(day.month - 1 + months, 12)
+    year, month = day.year + years, month_index + 1
+    try:
+        return date(year, month, day.day)
+    except ValueError:  # 29-31 in a shorter month
+        return date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass
+class Certification:
+    certification_id: str
+    member_id: str
+    granted_on: date
+    expires_on: date  # first day no longer certified, renewals included
+    billed_cents: int
+    paid_cents: int = 0
+    revoked_on: date | None = None
+    renewals: list[tuple[date, date, int]] = field(default_factory=list)  # (renewed on, previous expiry, fee cents)
+
+    @property
+    def ends_on(self) -> date:
+        """First day the member is no longer certified by this certification."""
+        return self.expires_on if self.revoked_on is None else min(self.expires_on, self.revoked_on)
+
+    @property
+    def last_change_on(self) -> date:
+        if self.revoked_on is not None:
+            return self.revoked_on
+        return self.renewals[-1][0] if self.renewals else self.granted_on
+
+    def certified_on(self, day: date) -> bool:
+        return self.granted_on <= day < self.ends_on
 
 
 @dataclass
 class CertificationsState:
     """What the rules of this family need to remember, kept on the Cooperative aggregate."""
 
+    terms: list[dict[str, Any]] = field(default_factory=list)  # dated versions, oldest first
+    certifications: dict[str, Certification] = field(default_factory=dict)
+    by_member: dict[str, list[str]] = field(default_factory=dict)  # member -> certification ids, oldest first
 
-HANDLERS: dict[type, object] = {}
+    def terms_on(self, day: date) -> dict[str, Any] | None:
+        found = None
+        for version in self.terms:
+            if version["effective_date"] <= day:
+                found = version
+        return found
+
+    def certification(self, certification_id: Any) -> Certification:
+        try:
+            return self.certifications[certification_id]
+        except (KeyError, TypeError):
+            raise NotFound("certification_id", "known_certification", f"no certification {certification_id!r}") from None
+
+    def latest(self, member_id: str) -> Certification | None:
+        ids = self.by_member.get(member_id)
+        return self.certifications[ids[-1]] if ids else None
+
+    def certified_on(self, member_id: str, day: date) -> bool:
+        return any(self.certifications[c].certified_on(day) for c in self.by_member.get(member_id, []))
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class SetCertificationTerms:
+    coop: str
+    fee: Any  # Decimal euros, billed at each grant and renewal
+    effective_date: date
+    validity_months: int = DEFAULT_VALIDITY_MONTHS
+    renewal_window_days: int = DEFAULT_RENEWAL_WINDOW_DAYS
+
+
+@dataclass(frozen=True)
+class GrantCertification:
+    coop: str
+    certification_id: str
+    member_id: str
+    effective_date: date  # first day certified
+
+
+@dataclass(frozen=True)
+class RenewCertification:
+    coop: str
+    certification_id: str
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class RevokeCertification:
+    coop: str
+    certification_id: str
+    effective_date: date  # first day no longer certified
+    reason: str
+
+
+@dataclass(frozen=True)
+class PayCertificationFee:
+    coop: str
+    certification_id: str
+    amount: Any  # Decimal euros
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class CertificationTermsSet(CoopEvent):
+    fee_cents: int
+    validity_months: int
+    renewal_window_days: int
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.certifications.terms.append({
+            "effective_date": self.effective_date, "fee_cents": self.fee_cents,
+            "validity_months": self.validity_months, "renewal_window_days": self.renewal_window_days,
+        })
+
+
+class CertificationGranted(FinancialEvent):
+    certification_id: str
+    member_id: str
+    fee_cents: int
+    validity_months: int
+    expires_on: date
+
+    def effect(self) -> dict[str, Any]:
+        return {"certification_id": self.certification_id, "member_id": self.member_id,
+                "fee_cents": self.fee_cents, "expires_on": self.expires_on.isoformat()}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        state, cid, member_id = coop.certifications, effect["certification_id"], effect["member_id"]
+        if sign > 0:
+            expires_on = date.fromisoformat(effect["expires_on"])
+            state.certifications[cid] = Certification(cid, member_id, day, expires_on, billed_cents=effect["fee_cents"])
+            state.by_member.setdefault(member_id, []).append(cid)
+        else:
+            removed = state.certifications.pop(cid)
+            assert state.by_member[member_id].pop() == cid and not removed.renewals and removed.paid_cents == 0
+            if not state.by_member[member_id]:
+                del state.by_member[member_id]
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        cert = coop.certifications.certifications[effect["certification_id"]]
+        _check_latest_change(coop, cert, "its grant")
+        if cert.renewals:
+            raise InvalidCommand("entry_number", "latest_certification_change",
+                                 f"{cert.certification_id} was renewed since: reverse the renewals first")
+        if cert.paid_cents:
+            raise InvalidCommand("entry_number", "fee_unpaid", f"the fee of {cert.certification_id} has payments: reverse them first")
+
+
+class CertificationRenewed(FinancialEvent):
+    certification_id: str
+    member_id: str
+    fee_cents: int
+    validity_months: int
+    previous_expires_on: date
+    expires_on: date
+
+    def effect(self) -> dict[str, Any]:
+        return {"certification_id": self.certification_id, "fee_cents": self.fee_cents,
+                "previous_expires_on": self.previous_expires_on.isoformat(), "expires_on": self.expires_on.isoformat()}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        cert = coop.certifications.certifications[effect["certification_id"]]
+        previous, new = date.fromisoformat(effect["previous_expires_on"]), date.fromisoformat(effect["expires_on"])
+        if sign > 0:
+            assert cert.expires_on == previous, f"renewal of {cert} from {previous}"
+            cert.renewals.append((day, previous, effect["fee_cents"]))
+            cert.expires_on = new
+        else:
+            _renewed_on, undone_previous, fee = cert.renewals.pop()
+            assert (undone_previous, fee, cert.expires_on) == (previous, effect["fee_cents"], new), f"reversed renewal of {cert}"
+            cert.expires_on = previous
+        cert.billed_cents += sign * effect["fee_cents"]
+        assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        cert = coop.certifications.certifications[effect["certification_id"]]
+        _check_latest_change(coop, cert, "this renewal")
+        if cert.expires_on.isoformat() != effect["expires_on"]:
+            raise InvalidCommand("entry_number", "latest_certification_change",
+                                 f"{cert.certification_id} was renewed again since: reverse the later renewal first")
+        if cert.paid_cents > cert.billed_cents - effect["fee_cents"]:
+            raise InvalidCommand("entry_number", "fee_unpaid",
+                                 f"payments on {cert.certification_id} exceed its fees without this renewal: reverse them first")
+
+
+class CertificationRevoked(CoopEvent):
+    certification_id: str
+    member_id: str
+    reason: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.certifications.certifications[self.certification_id].revoked_on = self.effective_date
+
+
+class CertificationFeePaid(FinancialEvent):
+    certification_id: str
+    member_id: str
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"certification_id": self.certification_id, "amount_cents": self.amount_cents}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        cert = coop.certifications.certifications[effect["certification_id"]]
+        cert.paid_cents += sign * effect["amount_cents"]
+        assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
+
+
+def _check_latest_change(coop: Cooperative, cert: Certification, what: str) -> None:
+    """A member's certification history is undone from its end; a revoked one stays as recorded."""
+    if coop.certifications.latest(cert.member_id) is not cert:
+        raise InvalidCommand("entry_number", "latest_certification_change",
+                             f"{cert.member_id} was certified again after {cert.certification_id}: {what} can no longer be reversed")
+    if cert.revoked_on is not None:
+        raise InvalidCommand("entry_number", "latest_certification_change",
+                             f"{cert.certification_id} was revoked on {cert.revoked_on}: {what} can no longer be reversed")
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def set_terms(coop: Cooperative, cmd: SetCertificationTerms, meta: Meta) -> None:
+    fee = to_minor(cmd.fee, Unit.EUR, "fee")
+    validity = whole_number(cmd.validity_months, "validity_months", minimum=1, maximum=MAX_VALIDITY_MONTHS)
+    window = whole_number(cmd.renewal_window_days, "renewal_window_days", minimum=1, maximum=MAX_RENEWAL_WINDOW_DAYS)
+    day = coop.check_effective_date(cmd.effective_date)
+    terms = coop.certifications.terms
+    if terms and day <= terms[-1]["effective_date"]:
+        raise InvalidCommand("effective_date", "after_previous_terms",
+                             f"terms are dated after the terms in force from {terms[-1]['effective_date']}")
+    coop.record(CertificationTermsSet, effective_date=day, meta=meta,
+                fee_cents=fee, validity_months=validity, renewal_window_days=window)
+
+
+def _terms(coop: Cooperative, day: date) -> dict[str, Any]:
+    terms = coop.certifications.terms_on(day)
+    if terms is None:
+        raise InvalidCommand("effective_date", "terms_defined", f"no certification terms (fee, validity) are in force on {day}")
+    return terms
+
+
+def grant_certification(coop: Cooperative, cmd: GrantCertification, meta: Meta) -> None:
+    state = coop.certifications
+    certification_id = identifier(cmd.certification_id, "certification_id")
+    if certification_id in state.certifications:
+        raise Conflict("certification_id", "unique_certification", f"certification {certification_id!r} already exists")
+    member = coop.member(cmd.member_id)
+    day = coop.check_effective_date(cmd.effective_date)
+    check_member_on(member, day)
+    terms = _terms(coop, day)
+    latest = state.latest(member.member_id)
+    if latest is not None and latest.ends_on > day:
+        raise Conflict("member_id", "one_certification_at_a_time",
+                       f"{member.member_id} holds {latest.certification_id} until {latest.ends_on}: renew it, or grant from then on")
+    fee = terms["fee_cents"]
+    receivable, income = coop.chart.role("members_receivable"), coop.chart.role("certification_income")
+    coop.record_entry(
+        CertificationGranted, effective_date=day, meta=meta,
+        label=f"Certification {certification_id} – {member.name}",
+        postings=[[receivable, member.member_id, Unit.EUR.value, fee], [income, None, Unit.EUR.value, -fee]],
+        certification_id=certification_id, member_id=member.member_id, fee_cents=fee,
+        validity_months=terms["validity_months"], expires_on=add_months(day, terms["validity_months"]),
+    )
+
+
+def renew_certification(coop: Cooperative, cmd: RenewCertification, meta: Meta) -> None:
+    cert = coop.certifications.certification(cmd.certification_id)
+    member = coop.member(cert.member_id)
+    if cert.revoked_on is not None:
+        raise InvalidCommand("certification_id", "not_revoked", f"{cert.certification_id} was revoked on {cert.revoked_on}")
+    day = coop.check_effective_date(cmd.effective_date)
+    check_member_on(member, day)
+    not_before(day, cert.last_change_on, "effective_date", f"the last change of {cert.certification_id}")
+    if day >= cert.expires_on:
+        raise InvalidCommand("effective_date", "not_expired",
+                             f"{cert.certification_id} expired on {cert.expires_on}: grant a new certification")
+    terms = _terms(coop, day)
+    opens_on = cert.expires_on - timedelta(days=terms["renewal_window_days"])
+    if day < opens_on:
+        raise InvalidCommand("effective_date", "renewal_window",
+                             f"{cert.certification_id} can be renewed from {opens_on} (expires on {cert.expires_on})")
+    fee = terms["fee_cents"]
+    receivable, income = coop.chart.role("members_receivable"), coop.chart.role("certification_income")
+    coop.record_entry(
+        CertificationRenewed, effective_date=day, meta=meta,
+        label=f"Renouvellement certification {cert.certification_id} – {member.name}",
+        postings=[[receivable, member.member_id, Unit.EUR.value, fee], [income, None, Unit.EUR.value, -fee]],
+        certification_id=cert.certification_id, member_id=member.member_id, fee_cents=fee,
+        validity_months=terms["validity_months"], previous_expires_on=cert.expires_on,
+        expires_on=add_months(cert.expires_on, terms["validity_months"]),
+    )
+
+
+def revoke_certification(coop: Cooperative, cmd: RevokeCertification, meta: Meta) -> None:
+    cert = coop.certifications.certification(cmd.certification_id)
+    if cert.revoked_on is not None:
+        raise Conflict("certification_id", "revoked_once", f"{cert.certification_id} was already revoked on {cert.revoked_on}")
+    reason = text(cmd.reason, "reason")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, cert.last_change_on, "effective_date", f"the last change of {cert.certification_id}")
+    if day >= cert.expires_on:
+        raise InvalidCommand("effective_date", "in_force", f"{cert.certification_id} expired on {cert.expires_on}: nothing to revoke")
+    coop.record(CertificationRevoked, effective_date=day, meta=meta,
+                certification_id=cert.certification_id, member_id=cert.member_id, reason=reason)
+
+
+def pay_certification_fee(coop: Cooperative, cmd: PayCertificationFee, meta: Meta) -> None:
+    cert = coop.certifications.certification(cmd.certification_id)
+    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, cert.granted_on, "effective_date", f"the grant of {cert.certification_id}")
+    due = cert.billed_cents - cert.paid_cents
+    if amount > due:
+        raise InvalidCommand("amount", "no_overpayment",
+                             f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(due, Unit.EUR)} EUR "
+                             f"still due on {cert.certification_id}")
+    member = coop.member(cert.member_id)
+    bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
+    coop.record_entry(
+        CertificationFeePaid, effective_date=day, meta=meta,
+        label=f"Règlement certification {cert.certification_id} – {member.name}",
+        postings=[[bank, None, Unit.EUR.value, amount], [receivable, member.member_id, Unit.EUR.value, -amount]],
+        certification_id=cert.certification_id, member_id=member.member_id, amount_cents=amount,
+    )
+
+
+HANDLERS = {
+    SetCertificationTerms: set_terms,
+    GrantCertification: grant_certification,
+    RenewCertification: renew_certification,
+    RevokeCertification: revoke_certification,
+    PayCertificationFee: pay_certification_fee,
+}

@@ -22,7 +22,17 @@ if TYPE_CHECKING:
 
 MAX_LINES = 200
 # Roles whose accounts carry per-member state kept by their own commands.
-MANAGED_ROLES = {"members_receivable": "CallFee / PayFee", "capital": "SubscribeShares / RedeemShares"}
+MANAGED_ROLES = {
+    "members_receivable": "CallFee / PayFee",
+    "capital": "SubscribeShares / RedeemShares",
+    "authors_payable": "CollectCourseContribution / PayAuthor",
+    "cooperation_fund": "PayContribution / AwardGrant / WithdrawGrant",
+    "subsidy_dedicated": "RecordSubsidy / UseSubsidy / AwardGrant / WithdrawGrant",
+    "sensor_credits_owed": "AcceptReadings / RedeemCreditsForMoney / RedeemCreditsForService",
+    "sensor_credits_contra": "AcceptReadings / RedeemCreditsForMoney / RedeemCreditsForService",
+    "shared_hours_to_rebill": "LogSharedHours / RebillSharedHours",
+    "shared_hours_contra": "LogSharedHours / RebillSharedHours",
+}
 
 
 @dataclass(frozen=True)

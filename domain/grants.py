@@ -1,13 +1,451 @@
-"""grants (issue 3): commands, events, rules and posting rules. Being written."""
+"""Calls for projects and grants, drawn on a pot: the cooperation fund or one subsidy.
+
+The pots (Pot, Figures) are defined with the cooperation fund in domain/contributions.py.
+A call opens with an envelope, award bounds and a maximum number of laureates. The envelope
+is RESERVED on its pot when the call opens: it must fit in what the pot has available on the
+opening date and on every later date already recorded, so two calls can never promise the
+same euro and every award the jury makes within the envelope is covered. Applications come
+from members or non-members (a call may be `members_only`). The jury awards grants; grants
+are paid in tranches, never beyond the award nor beyond the cash the pot has received; what
+is not paid can be withdrawn; a call closes once every grant is paid or withdrawn, which
+gives the unawarded envelope back to its pot. After closing nothing is awarded or paid.
+
+Accounting (docs/decisions/0005-cooperation-fund-accounting.md): an award is an expense
+(6571 / 6586) owed to the laureate (4686) and uses the dedicated resource (19x → 789x, or
+487x → 7xx in the general plan); payments settle 4686; a withdrawal undoes the award's
+unpaid remainder.
+
+(A little over our ~400 lines: six commands whose rules read the same call, grant and pot
+state; split apart, a reader would check the envelope in one file and the laureates in another.)
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from domain.contributions import EUR, FUND, Figures, Pot, move_pot, pot_name, release_postings, subsidy_source
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.money import Unit, format_minor, to_minor
+from domain.rules import identifier, not_before, text, whole_number
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+MAX_LAUREATES = 1000
+MAX_APPLICATIONS_PER_CALL = 5000
+
+
+# ---------------------------------------------------------------- state
+
+
+@dataclass
+class Grant:
+    """An application, and the grant awarded on it (ids are unique in the cooperative)."""
+
+    application_id: str
+    call_id: str
+    applicant: str
+    member_id: str | None
+    applied_on: date
+    awarded_cents: int = 0
+    withdrawn_cents: int = 0
+    paid_cents: int = 0
+    awarded_on: date | None = None
+    last_on: date | None = None  # its latest award, payment or withdrawal
+
+    @property
+    def net_cents(self) -> int:
+        return self.awarded_cents - self.withdrawn_cents
+
+    @property
+    def outstanding_cents(self) -> int:
+        return self.net_cents - self.paid_cents
+
+
+@dataclass
+class Call:
+    call_id: str
+    title: str
+    source: str
+    envelope_cents: int
+    min_award_cents: int
+    max_award_cents: int
+    max_laureates: int
+    members_only: bool
+    opened_on: date
+    last_on: date
+    closed_on: date | None = None
+    grants: dict[str, Grant] = field(default_factory=dict)
+
+    @property
+    def awarded_cents(self) -> int:
+        return sum(g.net_cents for g in self.grants.values())  # bounded: MAX_APPLICATIONS_PER_CALL
+
+    @property
+    def laureates(self) -> int:
+        return sum(1 for g in self.grants.values() if g.net_cents > 0)
 
 
 @dataclass
 class GrantsState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
+    pots: dict[str, Pot] = field(default_factory=lambda: {FUND: Pot()})
+    calls: dict[str, Call] = field(default_factory=dict)
+    grants: dict[str, Grant] = field(default_factory=dict)  # application_id -> its call's Grant
 
 
-HANDLERS: dict[type, object] = {}
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class OpenCall:
+    coop: str
+    call_id: str
+    title: str
+    envelope: Any  # Decimal euros
+    min_award: Any
+    max_award: Any
+    max_laureates: int
+    effective_date: date
+    subsidy_id: str | None = None  # None: the cooperation fund
+    members_only: bool = False
+
+
+@dataclass(frozen=True)
+class RecordApplication:
+    coop: str
+    call_id: str
+    application_id: str
+    project: str
+    effective_date: date
+    member_id: str | None = None  # None: a non-member applicant
+    applicant: str | None = None  # required for a non-member; a member's name by default
+
+
+@dataclass(frozen=True)
+class AwardGrant:
+    coop: str
+    application_id: str
+    amount: Any
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class PayGrant:
+    coop: str
+    application_id: str
+    amount: Any
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class WithdrawGrant:
+    coop: str
+    application_id: str
+    reason: str
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class CloseCall:
+    coop: str
+    call_id: str
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class CallOpened(CoopEvent):
+    call_id: str
+    title: str
+    source: str
+    envelope_cents: int
+    min_award_cents: int
+    max_award_cents: int
+    max_laureates: int
+    members_only: bool
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.grants.calls[self.call_id] = Call(
+            self.call_id, self.title, self.source, self.envelope_cents, self.min_award_cents, self.max_award_cents,
+            self.max_laureates, self.members_only, opened_on=self.effective_date, last_on=self.effective_date,
+        )
+        coop.grants.pots[self.source].calls_opened += 1
+        move_pot(coop, self.source, self.pot_movement(), +1, self.effective_date)
+
+    def pot_movement(self) -> Figures:
+        return Figures(reserved_cents=self.envelope_cents)
+
+
+class GrantApplicationRecorded(CoopEvent):
+    call_id: str
+    application_id: str
+    applicant: str
+    member_id: str | None
+    project: str
+
+    def apply(self, coop: Cooperative) -> None:
+        grant = Grant(self.application_id, self.call_id, self.applicant, self.member_id, self.effective_date)
+        coop.grants.calls[self.call_id].grants[self.application_id] = grant
+        coop.grants.grants[self.application_id] = grant
+        _touch(coop.grants.calls[self.call_id], self.effective_date)
+
+
+class CallClosed(CoopEvent):
+    call_id: str
+    released_cents: int  # the unawarded envelope, given back to the pot
+
+    def apply(self, coop: Cooperative) -> None:
+        call = coop.grants.calls[self.call_id]
+        call.closed_on = self.effective_date
+        move_pot(coop, call.source, self.pot_movement(), +1, self.effective_date)
+
+    def pot_movement(self) -> Figures:
+        return Figures(reserved_cents=-self.released_cents)
+
+
+class _GrantEntry(FinancialEvent):
+    """An award, payment or withdrawal of one grant. Each kind says which figure of the grant
+    it moves and how it moves its pot (per cent of `amount_cents`)."""
+
+    abstract: ClassVar[bool] = True
+    GRANT_FIELD: ClassVar[str]
+    POT_SIGNS: ClassVar[dict[str, int]]
+    call_id: str
+    application_id: str
+    source: str
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"call_id": self.call_id, "application_id": self.application_id, "source": self.source,
+                "amount_cents": self.amount_cents}
+
+    @classmethod
+    def pot_movement(cls, effect: dict[str, Any]) -> tuple[str, Figures]:
+        return effect["source"], Figures(**{name: s * effect["amount_cents"] for name, s in cls.POT_SIGNS.items()})
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        grant = coop.grants.grants[effect["application_id"]]
+        setattr(grant, cls.GRANT_FIELD, getattr(grant, cls.GRANT_FIELD) + sign * effect["amount_cents"])
+        assert 0 <= grant.paid_cents <= grant.net_cents <= grant.awarded_cents, f"grant {grant} out of bounds"
+        if cls is GrantAwarded:
+            grant.awarded_on = day if grant.awarded_cents else None
+        grant.last_on = max(day, grant.last_on or day)
+        _touch(coop.grants.calls[effect["call_id"]], day)
+        move_pot(coop, *cls.pot_movement(effect), sign, day)
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        call = coop.grants.calls[effect["call_id"]]
+        if call.closed_on is not None:
+            raise InvalidCommand("entry_number", "call_open", f"call {call.call_id} closed on {call.closed_on}: its grants are final")
+
+
+class GrantAwarded(_GrantEntry):
+    GRANT_FIELD = "awarded_cents"
+    POT_SIGNS = {"awarded_cents": 1, "reserved_cents": -1}  # the envelope's reservation becomes an award
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        super().check_reversible(coop, effect)
+        grant = coop.grants.grants[effect["application_id"]]
+        if grant.paid_cents or grant.withdrawn_cents:
+            raise InvalidCommand("entry_number", "grant_untouched",
+                                 f"grant {grant.application_id} has payments or a withdrawal: reverse them first")
+
+
+class GrantPaid(_GrantEntry):
+    GRANT_FIELD = "paid_cents"
+    POT_SIGNS = {"paid_cents": 1}
+
+
+class GrantWithdrawn(_GrantEntry):
+    GRANT_FIELD = "withdrawn_cents"
+    POT_SIGNS = {"awarded_cents": -1, "reserved_cents": 1}  # back into the call's envelope
+    reason: str
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        super().check_reversible(coop, effect)
+        call, grant = coop.grants.calls[effect["call_id"]], coop.grants.grants[effect["application_id"]]
+        if effect["amount_cents"] > call.envelope_cents - call.awarded_cents:
+            raise InvalidCommand("entry_number", "envelope", f"the envelope of {call.call_id} was awarded again since")
+        if grant.net_cents == 0 and call.laureates >= call.max_laureates:
+            raise InvalidCommand("entry_number", "max_laureates", f"call {call.call_id} already has {call.laureates} laureates")
+
+
+def _touch(call: Call, day: date) -> None:
+    call.last_on = max(call.last_on, day)
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def _eur(cents: int) -> str:
+    return f"{format_minor(cents, Unit.EUR)} EUR"
+
+
+def _open_call(coop: Cooperative, call_id: Any) -> Call:
+    call_id = identifier(call_id, "call_id")
+    call = coop.grants.calls.get(call_id)
+    if call is None:
+        raise NotFound("call_id", "known_call", f"{coop.slug} has no call for projects {call_id!r}")
+    if call.closed_on is not None:
+        raise InvalidCommand("call_id", "call_open", f"call {call_id} closed on {call.closed_on}")
+    return call
+
+
+def _grant(coop: Cooperative, application_id: Any) -> tuple[Call, Grant]:
+    """An awarded grant of a call still open."""
+    application_id = identifier(application_id, "application_id")
+    grant = coop.grants.grants.get(application_id)
+    if grant is None:
+        raise NotFound("application_id", "known_application", f"{coop.slug} has no application {application_id!r}")
+    call = coop.grants.calls[grant.call_id]
+    if call.closed_on is not None:
+        raise InvalidCommand("application_id", "call_open", f"call {call.call_id} closed on {call.closed_on}")
+    if grant.awarded_cents == 0:
+        raise NotFound("application_id", "grant_awarded", f"no grant is awarded on application {application_id}")
+    return call, grant
+
+
+def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
+    call_id = identifier(cmd.call_id, "call_id")
+    if call_id in coop.grants.calls:
+        raise Conflict("call_id", "unique_call", f"call {call_id!r} already exists in {coop.slug}")
+    title = text(cmd.title, "title", max_chars=200)
+    envelope = to_minor(cmd.envelope, Unit.EUR, "envelope")
+    min_award = to_minor(cmd.min_award, Unit.EUR, "min_award")
+    max_award = to_minor(cmd.max_award, Unit.EUR, "max_award")
+    if max_award < min_award:
+        raise InvalidCommand("max_award", "award_bounds", f"{_eur(max_award)} is below the minimum award {_eur(min_award)}")
+    if max_award > envelope:
+        raise InvalidCommand("max_award", "within_envelope", f"{_eur(max_award)} exceeds the envelope {_eur(envelope)}")
+    max_laureates = whole_number(cmd.max_laureates, "max_laureates", minimum=1, maximum=MAX_LAUREATES)
+    if not isinstance(cmd.members_only, bool):
+        raise InvalidCommand("members_only", "boolean", "must be true or false")
+    day = coop.check_effective_date(cmd.effective_date)
+    source = FUND
+    if cmd.subsidy_id is not None:
+        subsidy = coop.subsidies.subsidy(cmd.subsidy_id)
+        not_before(day, subsidy.granted_on, "effective_date", f"the grant of subsidy {subsidy.subsidy_id}")
+        source = subsidy_source(subsidy.subsidy_id)
+    available = coop.grants.pots[source].lowest_from(day, lambda f: f.available_cents)
+    if envelope > available:
+        raise InvalidCommand("envelope", "envelope_available",
+                             f"the envelope {_eur(envelope)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}")
+    coop.record(
+        CallOpened, effective_date=day, meta=meta, call_id=call_id, title=title, source=source, envelope_cents=envelope,
+        min_award_cents=min_award, max_award_cents=max_award, max_laureates=max_laureates, members_only=cmd.members_only,
+    )
+
+
+def record_application(coop: Cooperative, cmd: RecordApplication, meta: Meta) -> None:
+    call = _open_call(coop, cmd.call_id)
+    application_id = identifier(cmd.application_id, "application_id")
+    if application_id in coop.grants.grants:
+        raise Conflict("application_id", "unique_application", f"application {application_id!r} already exists in {coop.slug}")
+    if len(call.grants) >= MAX_APPLICATIONS_PER_CALL:
+        raise InvalidCommand("call_id", "max_applications", f"a call takes at most {MAX_APPLICATIONS_PER_CALL} applications")
+    project = text(cmd.project, "project", max_chars=200)
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, call.opened_on, "effective_date", f"the opening of call {call.call_id}")
+    member_id, applicant = None, cmd.applicant
+    if cmd.member_id is not None:
+        member = coop.member(cmd.member_id)
+        not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
+        if not member.is_member_on(day):
+            raise InvalidCommand("member_id", "member_on_date", f"{member.member_id} left on {member.left_on}, before {day}")
+        member_id, applicant = member.member_id, cmd.applicant or member.name
+    elif call.members_only:
+        raise InvalidCommand("member_id", "members_only", f"call {call.call_id} is open to members only")
+    applicant = text(applicant, "applicant", max_chars=200) if applicant is not None else None
+    if applicant is None:
+        raise InvalidCommand("applicant", "required", "a non-member applicant needs a name")
+    coop.record(GrantApplicationRecorded, effective_date=day, meta=meta, call_id=call.call_id,
+                application_id=application_id, applicant=applicant, member_id=member_id, project=project)
+
+
+def award_grant(coop: Cooperative, cmd: AwardGrant, meta: Meta) -> None:
+    application_id = identifier(cmd.application_id, "application_id")
+    grant = coop.grants.grants.get(application_id)
+    if grant is None:
+        raise NotFound("application_id", "known_application", f"{coop.slug} has no application {application_id!r}")
+    call = _open_call(coop, grant.call_id)
+    if grant.awarded_cents:
+        raise Conflict("application_id", "awarded_once", f"application {application_id} was already awarded a grant")
+    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    if not call.min_award_cents <= amount <= call.max_award_cents:
+        raise InvalidCommand("amount", "award_bounds", f"{_eur(amount)} is outside the call's bounds "
+                             f"{_eur(call.min_award_cents)} to {_eur(call.max_award_cents)}")
+    remaining = call.envelope_cents - call.awarded_cents
+    if amount > remaining:
+        raise InvalidCommand("amount", "envelope", f"{_eur(amount)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}")
+    if call.laureates >= call.max_laureates:
+        raise InvalidCommand("application_id", "max_laureates", f"call {call.call_id} already has its {call.max_laureates} laureates")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, grant.applied_on, "effective_date", f"application {application_id}")
+    coop.record_entry(
+        GrantAwarded, effective_date=day, meta=meta, label=f"Aide attribuée – {call.title} – {grant.applicant}",
+        postings=[[coop.chart.role("grant_expense"), None, EUR, amount], [coop.chart.role("grants_payable"), application_id, EUR, -amount],
+                  *release_postings(coop, call.source, amount)],
+        call_id=call.call_id, application_id=application_id, source=call.source, amount_cents=amount,
+    )
+
+
+def pay_grant(coop: Cooperative, cmd: PayGrant, meta: Meta) -> None:
+    call, grant = _grant(coop, cmd.application_id)
+    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    if amount > grant.outstanding_cents:
+        raise InvalidCommand("amount", "within_award", f"{_eur(amount)} exceeds the {_eur(grant.outstanding_cents)} "
+                             f"still to pay on grant {grant.application_id}")
+    day = coop.check_effective_date(cmd.effective_date)
+    assert grant.awarded_on is not None
+    not_before(day, grant.awarded_on, "effective_date", f"the award of grant {grant.application_id}")
+    cash = coop.grants.pots[call.source].lowest_from(day, lambda f: f.cash_cents)
+    if amount > cash:
+        raise InvalidCommand("amount", "fund_covers", f"{pot_name(call.source)} holds {_eur(max(cash, 0))} from {day}, "
+                             f"less than {_eur(amount)}")
+    coop.record_entry(
+        GrantPaid, effective_date=day, meta=meta, label=f"Versement de l'aide – {call.title} – {grant.applicant}",
+        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, amount], [coop.chart.role("bank"), None, EUR, -amount]],
+        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=amount,
+    )
+
+
+def withdraw_grant(coop: Cooperative, cmd: WithdrawGrant, meta: Meta) -> None:
+    call, grant = _grant(coop, cmd.application_id)
+    remainder = grant.outstanding_cents
+    if remainder == 0:
+        raise InvalidCommand("application_id", "nothing_to_withdraw", f"grant {grant.application_id} has nothing left to pay")
+    reason = text(cmd.reason, "reason", max_chars=200)
+    day = coop.check_effective_date(cmd.effective_date)
+    assert grant.last_on is not None
+    not_before(day, grant.last_on, "effective_date", f"the latest movement of grant {grant.application_id}")
+    coop.record_entry(
+        GrantWithdrawn, effective_date=day, meta=meta, label=f"Retrait du solde non versé – {grant.applicant} : {reason}",
+        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, remainder],
+                  [coop.chart.role("grant_expense"), None, EUR, -remainder], *release_postings(coop, call.source, -remainder)],
+        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=remainder, reason=reason,
+    )
+
+
+def close_call(coop: Cooperative, cmd: CloseCall, meta: Meta) -> None:
+    call = _open_call(coop, cmd.call_id)
+    unsettled = sorted(g.application_id for g in call.grants.values() if g.outstanding_cents)
+    if unsettled:
+        raise InvalidCommand("call_id", "grants_settled", f"pay or withdraw the grants of {', '.join(unsettled[:5])} first")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, call.last_on, "effective_date", f"the latest movement of call {call.call_id}")
+    coop.record(CallClosed, effective_date=day, meta=meta, call_id=call.call_id,
+                released_cents=call.envelope_cents - call.awarded_cents)
+
+
+HANDLERS = {
+    OpenCall: open_call, RecordApplication: record_application, AwardGrant: award_grant,
+    PayGrant: pay_grant, WithdrawGrant: withdraw_grant, CloseCall: close_call,
+}

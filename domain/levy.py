@@ -1,13 +1,221 @@
-"""levy (issue 3): commands, events, rules and posting rules. Being written."""
+"""Platform levy: a training platform collects participants' contributions for an author's
+course, keeps a levy at the course's rate and owes the rest to the author until paid out.
+
+Rounding rule: levy = amount collected × the course's levy rate, rounded to the nearest cent,
+halves rounded up; the author's share is the amount collected minus the levy. The two add up
+to the amount collected exactly, by construction.
+
+Authors are members of the cooperative (their member id is the party on the payable account,
+as on every per-member account). Participants are named by a reference (an order or
+registration number), not by name: events are kept forever, personal data should not be.
+
+Postings: bank (512) debited with the amount collected; levy_income (706) credited with the
+levy and authors_payable (4672 association plan / 467 general plan, party = author) with the
+author's share (a zero line is left out). A payout: authors_payable against bank, never more
+than the author is owed on its date and on every later date (by effective dates), so the
+payable account never turns into a claim on the author.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.money import Unit, format_minor, to_minor
+from domain.rules import identifier, not_before, text
+from domain.subscriptions import check_member_on, parse_rate, share_half_up
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+
+def split_contribution(amount_cents: int, levy_rate: Fraction) -> tuple[int, int]:
+    """(levy, author's share) of an amount collected; they sum to it exactly."""
+    levy = share_half_up(amount_cents, levy_rate)
+    return levy, amount_cents - levy
+
+
+# ---------------------------------------------------------------- state
 
 
 @dataclass
 class LevyState:
     """What the rules of this family need to remember, kept on the Cooperative aggregate."""
 
+    courses: dict[str, dict[str, Any]] = field(default_factory=dict)  # course_id -> author, rate, date, title
+    # What each author is owed, as dated changes: shares collected (+), payouts (-), reversals.
+    author_moves: dict[str, dict[date, int]] = field(default_factory=dict)
 
-HANDLERS: dict[type, object] = {}
+    def owed_from(self, author_id: str, day: date) -> int:
+        """The least the author is owed on `day` or any later date (by effective dates)."""
+        moves = self.author_moves.get(author_id, {})
+        balance = sum(cents for moved_on, cents in moves.items() if moved_on <= day)
+        lowest = balance
+        for moved_on in sorted(d for d in moves if d > day):
+            balance += moves[moved_on]
+            lowest = min(lowest, balance)
+        return lowest
+
+    def move(self, author_id: str, day: date, cents: int) -> None:
+        moves = self.author_moves.setdefault(author_id, {})
+        moves[day] = moves.get(day, 0) + cents
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class DeclareCourse:
+    coop: str
+    course_id: str
+    title: str
+    author_id: str  # a member
+    levy_rate: Any  # exact share kept by the platform: "0.15", "3/20"
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class CollectCourseContribution:
+    coop: str
+    course_id: str
+    participant_ref: str  # order or registration number, not a name
+    amount: Any  # Decimal euros collected
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class PayAuthor:
+    coop: str
+    author_id: str
+    amount: Any  # Decimal euros
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class CourseDeclared(CoopEvent):
+    course_id: str
+    title: str
+    author_id: str
+    levy_rate: str  # exact fraction as text
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.levy.courses[self.course_id] = {
+            "author_id": self.author_id, "levy_rate": self.levy_rate, "declared_on": self.effective_date, "title": self.title,
+        }
+        coop.levy.author_moves.setdefault(self.author_id, {})
+
+
+class CourseContributionCollected(FinancialEvent):
+    course_id: str
+    author_id: str
+    participant_ref: str
+    amount_cents: int
+    levy_cents: int
+    author_share_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"course_id": self.course_id, "author_id": self.author_id, "collected_on": self.effective_date.isoformat(),
+                "amount_cents": self.amount_cents, "levy_cents": self.levy_cents, "author_share_cents": self.author_share_cents}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        coop.levy.move(effect["author_id"], day, sign * effect["author_share_cents"])
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date | None = None) -> None:
+        """The share must still be owed from the reversal's date `day` on. The reversal service
+        does not pass that date yet (domain/corrections.py); until it does, the collection date
+        stands in for it: the reversal is dated on or after it, so the check is safe, but strict
+        (a share paid out then refunded cannot be reversed on a later date)."""
+        author_id, share = effect["author_id"], effect["author_share_cents"]
+        since = day or date.fromisoformat(effect["collected_on"])
+        owed = coop.levy.owed_from(author_id, since)
+        if owed < share:
+            raise InvalidCommand(
+                "entry_number", "author_share_unpaid",
+                f"{author_id} has been paid part of this share (owed {format_minor(owed, Unit.EUR)} EUR from "
+                f"{since} on): reverse the payout first",
+            )
+
+
+class AuthorPaid(FinancialEvent):
+    author_id: str
+    amount_cents: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"author_id": self.author_id, "amount_cents": self.amount_cents}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        coop.levy.move(effect["author_id"], day, -sign * effect["amount_cents"])
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def declare_course(coop: Cooperative, cmd: DeclareCourse, meta: Meta) -> None:
+    course_id = identifier(cmd.course_id, "course_id")
+    if course_id in coop.levy.courses:
+        raise Conflict("course_id", "unique_course", f"course {course_id!r} is already declared")
+    title = text(cmd.title, "title")
+    author = coop.member(cmd.author_id, "author_id")
+    rate = parse_rate(cmd.levy_rate, "levy_rate")
+    day = coop.check_effective_date(cmd.effective_date)
+    check_member_on(author, day, "author_id")
+    coop.record(CourseDeclared, effective_date=day, meta=meta,
+                course_id=course_id, title=title, author_id=author.member_id, levy_rate=str(rate))
+
+
+def collect_contribution(coop: Cooperative, cmd: CollectCourseContribution, meta: Meta) -> None:
+    course = coop.levy.courses.get(cmd.course_id) if isinstance(cmd.course_id, str) else None
+    if course is None:
+        raise NotFound("course_id", "known_course", f"no course {cmd.course_id!r}")
+    participant_ref = identifier(cmd.participant_ref, "participant_ref")
+    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, course["declared_on"], "effective_date", f"the declaration of {cmd.course_id}")
+    levy, share = split_contribution(amount, Fraction(course["levy_rate"]))
+    author = coop.member(course["author_id"])
+    postings = [[coop.chart.role("bank"), None, Unit.EUR.value, amount]]
+    if levy:
+        postings.append([coop.chart.role("levy_income"), None, Unit.EUR.value, -levy])
+    if share:
+        postings.append([coop.chart.role("authors_payable"), author.member_id, Unit.EUR.value, -share])
+    coop.record_entry(
+        CourseContributionCollected, effective_date=day, meta=meta,
+        label=f"Participation {participant_ref} – {course['title']} ({author.name})"[:500],
+        postings=postings,
+        course_id=cmd.course_id, author_id=author.member_id, participant_ref=participant_ref,
+        amount_cents=amount, levy_cents=levy, author_share_cents=share,
+    )
+
+
+def pay_author(coop: Cooperative, cmd: PayAuthor, meta: Meta) -> None:
+    if not isinstance(cmd.author_id, str) or cmd.author_id not in coop.levy.author_moves:
+        raise NotFound("author_id", "known_author", f"{cmd.author_id!r} is the author of no course")
+    author = coop.member(cmd.author_id, "author_id")
+    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    day = coop.check_effective_date(cmd.effective_date)
+    owed = coop.levy.owed_from(author.member_id, day)
+    if amount > owed:
+        raise InvalidCommand(
+            "amount", "no_overpayment",
+            f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(owed, Unit.EUR)} EUR {author.member_id} "
+            f"is owed on {day} and after",
+        )
+    bank, payable = coop.chart.role("bank"), coop.chart.role("authors_payable")
+    coop.record_entry(
+        AuthorPaid, effective_date=day, meta=meta,
+        label=f"Reversement de la quote-part auteur – {author.name}",
+        postings=[[payable, author.member_id, Unit.EUR.value, amount], [bank, None, Unit.EUR.value, -amount]],
+        author_id=author.member_id, amount_cents=amount,
+    )
+
+
+HANDLERS = {DeclareCourse: declare_course, CollectCourseContribution: collect_contribution, PayAuthor: pay_author}

@@ -1,13 +1,449 @@
-"""sensors (issue 3): commands, events, rules and posting rules. Being written."""
+"""Sensor reward credits: members host sensors; each accepted day of readings earns the host
+reward credits (unit CREDIT, minor unit 1/100 credit), redeemed for services or for money.
+
+Rules (a refusal names its field and rule and writes nothing):
+- SetSensorRewardTerms (dated, versioned) sets the credit rate per reading, the daily cap per
+  host and the redemption rates, before any reading is accepted. Readings of day D use the terms
+  in force on D; a redemption, those on its date. A new version is dated after the previous one
+  and after every credited period and redemption, so it never changes what is recorded.
+- A sensor has a host (a member on the days it measures) and a measured quantity; its period is
+  one day, credited once (until that entry is reversed).
+- Daily cap: a host's credits for one day, all its sensors together, never exceed the cap; a
+  batch is credited up to it, and refused once it is reached.
+- Credits redeemed never exceed credits earned, per host; a redemption is dated on or after the
+  host's latest credit, so the balance it spends exists on its date.
+
+Rounding (each in the cooperative's favour, by less than one minor unit): credits earned =
+readings × rate, rounded down to 1/100 credit; money paid = credits × money rate, rounded down
+to the cent; credits for a service = price ÷ service rate, rounded up to 1/100 credit.
+
+Compact state for hundreds of thousands of batches: per sensor one int used as a bitset (bit i:
+day registered_on + i credited); per host totals and credits per day since its admission in an
+array (4 bytes a day). Bounded by the dates allowed (1901..2199) and MAX_SENSORS.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from array import array
+from bisect import bisect_right
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.money import Unit, format_minor, parse_decimal, to_minor
+from domain.rules import identifier, not_before, text, whole_number
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+MAX_SENSORS = 50_000
+MAX_TERMS_VERSIONS = 200
+MAX_READINGS_PER_PERIOD = 1_000_000  # one reading a second is 86,400 a day
+MAX_RATE = Decimal(1000)
+MAX_RATE_PLACES = 6
+MAX_DAILY_CAP_MINOR = 10_000_000  # 100,000 credits a day: per-day credits fit the 'i' array
+
+
+@dataclass(frozen=True, slots=True)
+class Terms:
+    effective_date: date
+    credit_rate: Fraction  # credits per reading
+    daily_cap_minor: int  # 1/100 credits per host and day
+    money_rate: Fraction  # EUR per credit
+    service_rate: Fraction  # EUR of services per credit
+
+
+@dataclass(slots=True)
+class Sensor:
+    sensor_id: str
+    host_id: str
+    quantity: str
+    registered_on: date
+    retired_on: date | None = None
+    credited_days: int = 0  # bitset: bit i set when day registered_on + i is credited
+
+    def is_credited(self, period: date) -> bool:
+        return bool(self.credited_days >> (period.toordinal() - self.registered_on.toordinal()) & 1)
+
+    def latest_credited(self) -> date | None:
+        if not self.credited_days:
+            return None
+        return date.fromordinal(self.registered_on.toordinal() + self.credited_days.bit_length() - 1)
+
+
+@dataclass(slots=True)
+class HostCredits:
+    origin: int  # ordinal of the host's admission: index 0 of per_day
+    per_day: array = field(default_factory=lambda: array("i"))  # 1/100 credits credited per day of readings
+    earned_minor: int = 0
+    redeemed_minor: int = 0
+    last_credit_on: date = date.min  # latest effective date of a credit
+
+    @property
+    def balance_minor(self) -> int:
+        return self.earned_minor - self.redeemed_minor
+
+    def credited_on(self, period: date) -> int:
+        index = period.toordinal() - self.origin
+        return self.per_day[index] if index < len(self.per_day) else 0
 
 
 @dataclass
 class SensorsState:
     """What the rules of this family need to remember, kept on the Cooperative aggregate."""
 
+    terms: list[Terms] = field(default_factory=list)  # oldest first, strictly increasing dates
+    terms_days: list[int] = field(default_factory=list)  # their ordinals, for bisect
+    sensors: dict[str, Sensor] = field(default_factory=dict)
+    hosts: dict[str, HostCredits] = field(default_factory=dict)
+    terms_fixed_until: date = date.min  # latest credited period or redemption date
 
-HANDLERS: dict[type, object] = {}
+    def terms_on(self, day: date) -> Terms | None:
+        index = bisect_right(self.terms_days, day.toordinal()) - 1
+        return self.terms[index] if index >= 0 else None
+
+    def sensor(self, sensor_id: Any) -> Sensor:
+        sensor = self.sensors.get(sensor_id) if isinstance(sensor_id, str) else None
+        if sensor is None:
+            raise NotFound("sensor_id", "known_sensor", f"no sensor {sensor_id!r} is registered")
+        return sensor
+
+    def balance_minor(self, host_id: str) -> int:
+        host = self.hosts.get(host_id)
+        return host.balance_minor if host else 0
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class SetSensorRewardTerms:
+    coop: str
+    effective_date: date
+    credit_rate: Any  # Decimal credits per accepted reading, e.g. "0.01"
+    daily_cap: Any  # Decimal credits per host and day
+    money_rate: Any  # Decimal EUR paid per credit redeemed for money
+    service_rate: Any  # Decimal EUR of services one credit buys
+
+
+@dataclass(frozen=True)
+class RegisterSensor:
+    coop: str
+    sensor_id: str
+    host_id: str  # a member
+    quantity: str  # what it measures, e.g. "pm2.5", "no2", "noise"
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class RetireSensor:
+    coop: str
+    sensor_id: str
+    effective_date: date  # readings of this day and later are refused
+
+
+@dataclass(frozen=True)
+class AcceptReadings:
+    coop: str
+    sensor_id: str
+    period: date  # the day the readings were measured
+    readings: int  # how many valid readings the batch holds
+    effective_date: date  # when the credit counts in the books (on or after the period)
+
+
+@dataclass(frozen=True)
+class RedeemCreditsForMoney:
+    coop: str
+    host_id: str
+    credits: Any  # Decimal credits
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class RedeemCreditsForService:
+    coop: str
+    host_id: str
+    service: str
+    price: Any  # Decimal EUR: the service's price, paid in credits at the service rate
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class SensorRewardTermsSet(CoopEvent):
+    credit_rate: str
+    daily_cap_minor: int
+    money_rate: str
+    service_rate: str
+
+    def apply(self, coop: Cooperative) -> None:
+        state = coop.sensors
+        rates = Fraction(self.credit_rate), Fraction(self.money_rate), Fraction(self.service_rate)
+        state.terms.append(Terms(self.effective_date, rates[0], self.daily_cap_minor, rates[1], rates[2]))
+        state.terms_days.append(self.effective_date.toordinal())
+
+
+class SensorRegistered(CoopEvent):
+    sensor_id: str
+    host_id: str
+    quantity: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.sensors.sensors[self.sensor_id] = Sensor(self.sensor_id, self.host_id, self.quantity, self.effective_date)
+
+
+class SensorRetired(CoopEvent):
+    sensor_id: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.sensors.sensors[self.sensor_id].retired_on = self.effective_date
+
+
+class ReadingsAccepted(FinancialEvent):
+    sensor_id: str
+    host_id: str
+    period: date
+    readings: int
+    earned_minor: int  # readings × rate, before the daily cap
+    credits_minor: int  # credited: earned, capped
+
+    def effect(self) -> dict[str, Any]:
+        return {
+            "sensor_id": self.sensor_id, "host_id": self.host_id, "period": self.period.isoformat(),
+            "readings": self.readings, "credits_minor": self.credits_minor,
+        }
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        state = coop.sensors
+        sensor = state.sensors[effect["sensor_id"]]
+        period = date.fromisoformat(effect["period"])
+        bit = 1 << (period.toordinal() - sensor.registered_on.toordinal())
+        assert bool(sensor.credited_days & bit) == (sign < 0), f"{sensor.sensor_id} {period} credited twice or never"
+        sensor.credited_days ^= bit
+        host = state.hosts.get(sensor.host_id)
+        if host is None:
+            host = state.hosts[sensor.host_id] = HostCredits(coop.members[sensor.host_id].admitted_on.toordinal())
+        index = period.toordinal() - host.origin
+        if index >= len(host.per_day):
+            host.per_day.frombytes(bytes(host.per_day.itemsize * (index + 1 - len(host.per_day))))  # zeros
+        credits = sign * effect["credits_minor"]
+        host.per_day[index] += credits
+        host.earned_minor += credits
+        assert host.per_day[index] >= 0 and host.balance_minor >= 0, f"host {sensor.host_id} credits below zero"
+        if sign > 0:
+            host.last_credit_on = max(host.last_credit_on, day)
+            state.terms_fixed_until = max(state.terms_fixed_until, period)
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        balance = coop.sensors.balance_minor(effect["host_id"])
+        if balance < effect["credits_minor"]:
+            raise InvalidCommand(
+                "entry_number", "credits_unspent",
+                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left, fewer than the "
+                f"{format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption first",
+            )
+
+
+class _Redemption(FinancialEvent):
+    """Credits leave a host's balance (for money or for a service)."""
+
+    abstract = True
+    host_id: str
+    credits_minor: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"host_id": self.host_id, "credits_minor": self.credits_minor}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        state = coop.sensors
+        host = state.hosts[effect["host_id"]]
+        host.redeemed_minor += sign * effect["credits_minor"]
+        assert 0 <= host.redeemed_minor <= host.earned_minor, f"host {effect['host_id']} redeemed more than earned"
+        if sign > 0:
+            state.terms_fixed_until = max(state.terms_fixed_until, day)
+
+
+class CreditsRedeemedForMoney(_Redemption):
+    amount_cents: int
+
+
+class CreditsRedeemedForService(_Redemption):
+    service: str
+    price_cents: int
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def _rate(value: Any, field: str) -> str:
+    """An exact, canonical rate: "0.050" and "0.05" are the same rate, stored as "0.05"."""
+    rate = parse_decimal(value, field)
+    if rate <= 0:
+        raise InvalidCommand(field, "positive", f"must be more than zero, got {rate}")
+    if rate > MAX_RATE:
+        raise InvalidCommand(field, "maximum", f"must be at most {MAX_RATE}, got {rate}")
+    if rate != rate.quantize(Decimal(1).scaleb(-MAX_RATE_PLACES)):
+        raise InvalidCommand(field, "precision", f"{rate} has more than {MAX_RATE_PLACES} decimal places")
+    return format(rate.normalize(), "f")
+
+
+def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: Meta) -> None:
+    state = coop.sensors
+    day = coop.check_effective_date(cmd.effective_date)
+    credit_rate = _rate(cmd.credit_rate, "credit_rate")
+    daily_cap = to_minor(cmd.daily_cap, Unit.CREDIT, "daily_cap")
+    if daily_cap > MAX_DAILY_CAP_MINOR:
+        raise InvalidCommand("daily_cap", "maximum", f"must be at most {format_minor(MAX_DAILY_CAP_MINOR, Unit.CREDIT)} credits")
+    money_rate = _rate(cmd.money_rate, "money_rate")
+    service_rate = _rate(cmd.service_rate, "service_rate")
+    if state.terms and day <= state.terms[-1].effective_date:
+        raise InvalidCommand("effective_date", "after_previous_terms", f"the terms in force date from {state.terms[-1].effective_date}: date the new ones later")
+    if day <= state.terms_fixed_until:
+        raise InvalidCommand(
+            "effective_date", "not_retroactive",
+            f"credits or redemptions up to {state.terms_fixed_until} were recorded under the terms in force: date the new ones later",
+        )
+    if len(state.terms) >= MAX_TERMS_VERSIONS:
+        raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_TERMS_VERSIONS} versions of the terms")
+    coop.record(
+        SensorRewardTermsSet, effective_date=day, meta=meta,
+        credit_rate=credit_rate, daily_cap_minor=daily_cap, money_rate=money_rate, service_rate=service_rate,
+    )
+
+
+def register_sensor(coop: Cooperative, cmd: RegisterSensor, meta: Meta) -> None:
+    state = coop.sensors
+    sensor_id = identifier(cmd.sensor_id, "sensor_id")
+    if sensor_id in state.sensors:
+        raise Conflict("sensor_id", "unique_sensor", f"sensor {sensor_id!r} is already registered")
+    if len(state.sensors) >= MAX_SENSORS:
+        raise InvalidCommand("sensor_id", "max_sensors", f"a cooperative registers at most {MAX_SENSORS} sensors")
+    host = coop.member(cmd.host_id, "host_id")
+    host.check_active("host_id")
+    quantity = identifier(cmd.quantity, "quantity")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, host.admitted_on, "effective_date", f"{host.member_id}'s admission")
+    coop.record(SensorRegistered, effective_date=day, meta=meta, sensor_id=sensor_id, host_id=host.member_id, quantity=quantity)
+
+
+def retire_sensor(coop: Cooperative, cmd: RetireSensor, meta: Meta) -> None:
+    sensor = coop.sensors.sensor(cmd.sensor_id)
+    if sensor.retired_on is not None:
+        raise Conflict("sensor_id", "retired_once", f"sensor {sensor.sensor_id} was retired on {sensor.retired_on}")
+    day = coop.check_effective_date(cmd.effective_date)
+    not_before(day, sensor.registered_on, "effective_date", f"the registration of {sensor.sensor_id}")
+    latest = sensor.latest_credited()
+    if latest is not None and day <= latest:
+        raise InvalidCommand("effective_date", "after_credited_periods", f"{sensor.sensor_id} has readings credited for {latest}: retire it later")
+    coop.record(SensorRetired, effective_date=day, meta=meta, sensor_id=sensor.sensor_id)
+
+
+def accept_readings(coop: Cooperative, cmd: AcceptReadings, meta: Meta) -> None:
+    state = coop.sensors
+    sensor = state.sensor(cmd.sensor_id)
+    readings = whole_number(cmd.readings, "readings", minimum=1, maximum=MAX_READINGS_PER_PERIOD)
+    day = coop.check_effective_date(cmd.effective_date)
+    period = coop.check_effective_date(cmd.period, "period")
+    if period > day:
+        raise InvalidCommand("period", "period_over", f"readings of {period} are accepted from that day on, not on {day}")
+    not_before(period, sensor.registered_on, "period", f"the registration of {sensor.sensor_id}")
+    if sensor.retired_on is not None and period >= sensor.retired_on:
+        raise InvalidCommand("period", "active_sensor", f"{sensor.sensor_id} was retired on {sensor.retired_on}")
+    if not coop.members[sensor.host_id].is_member_on(period):
+        raise InvalidCommand("period", "host_member", f"{sensor.host_id}, host of {sensor.sensor_id}, is not a member on {period}")
+    terms = state.terms_on(period)
+    if terms is None:
+        raise InvalidCommand("period", "terms_set", f"no reward terms are in force on {period}: set them first (SetSensorRewardTerms)")
+    if sensor.is_credited(period):
+        raise Conflict("period", "credited_once", f"{sensor.sensor_id} is already credited for {period}")
+    earned = readings * 100 * terms.credit_rate.numerator // terms.credit_rate.denominator
+    if earned == 0:
+        raise InvalidCommand("readings", "earns_credits", f"{readings} readings at {terms.credit_rate} credit each earn less than 0.01 credit")
+    host = state.hosts.get(sensor.host_id)
+    room = terms.daily_cap_minor - (host.credited_on(period) if host else 0)
+    if room <= 0:
+        raise InvalidCommand("period", "daily_cap", f"{sensor.host_id} already has the daily cap of {format_minor(terms.daily_cap_minor, Unit.CREDIT)} credits for {period}")
+    credits = min(earned, room)
+    owed, contra = coop.chart.role("sensor_credits_owed"), coop.chart.role("sensor_credits_contra")
+    coop.record_entry(
+        ReadingsAccepted, effective_date=day, meta=meta,
+        label=f"Crédits capteur {sensor.sensor_id} – relevés du {period.isoformat()}",
+        postings=[[contra, None, Unit.CREDIT.value, credits], [owed, sensor.host_id, Unit.CREDIT.value, -credits]],
+        sensor_id=sensor.sensor_id, host_id=sensor.host_id, period=period, readings=readings,
+        earned_minor=earned, credits_minor=credits,
+    )
+
+
+def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str, credits_of: Any) -> tuple[str, date, Terms, int]:
+    """Checks shared by both redemptions. credits_of(terms) gives the credits spent, checked
+    against the host's balance. Returns (host id, date, terms in force, credits spent)."""
+    host = coop.member(host_id, "host_id")
+    day = coop.check_effective_date(effective_date)
+    credits = coop.sensors.hosts.get(host.member_id)
+    if credits is not None and day < credits.last_credit_on:
+        raise InvalidCommand(
+            "effective_date", "after_latest_credit", f"{host.member_id}'s latest credit is dated {credits.last_credit_on}: date the redemption on or after it"
+        )
+    terms = coop.sensors.terms_on(day)
+    if terms is None:
+        raise InvalidCommand("effective_date", "terms_set", f"no reward terms are in force on {day}")
+    spent, balance = credits_of(terms), credits.balance_minor if credits else 0
+    if spent > balance:
+        raise InvalidCommand(
+            field, "credits_available", f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits, fewer than {format_minor(spent, Unit.CREDIT)}"
+        )
+    return host.member_id, day, terms, spent
+
+
+def redeem_credits_for_money(coop: Cooperative, cmd: RedeemCreditsForMoney, meta: Meta) -> None:
+    credits = to_minor(cmd.credits, Unit.CREDIT, "credits")
+    host_id, day, terms, _ = _redemption(coop, cmd.host_id, cmd.effective_date, "credits", lambda _terms: credits)
+    # credits/100 credits × rate EUR/credit × 100 cents/EUR, rounded down to the cent.
+    amount = credits * terms.money_rate.numerator // terms.money_rate.denominator
+    if amount == 0:
+        raise InvalidCommand("credits", "redeems_to_a_cent", f"{format_minor(credits, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR")
+    ch = coop.chart
+    coop.record_entry(
+        CreditsRedeemedForMoney, effective_date=day, meta=meta,
+        label=f"Conversion de {format_minor(credits, Unit.CREDIT)} crédits en euros – {host_id}",
+        postings=[
+            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits],
+            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits],
+            [ch.role("sensor_rewards_expense"), None, Unit.EUR.value, amount],
+            [ch.role("bank"), None, Unit.EUR.value, -amount],
+        ],
+        host_id=host_id, credits_minor=credits, amount_cents=amount,
+    )
+
+
+def redeem_credits_for_service(coop: Cooperative, cmd: RedeemCreditsForService, meta: Meta) -> None:
+    service = text(cmd.service, "service", max_chars=200)
+    price = to_minor(cmd.price, Unit.EUR, "price")
+    # price cents ÷ rate EUR/credit = 1/100 credits, rounded up: the host pays the full price.
+    host_id, day, _, credits = _redemption(
+        coop, cmd.host_id, cmd.effective_date, "price", lambda t: -(-price * t.service_rate.denominator // t.service_rate.numerator)
+    )
+    ch = coop.chart
+    coop.record_entry(
+        CreditsRedeemedForService, effective_date=day, meta=meta,
+        label=f"Crédits utilisés pour « {service} » – {host_id}"[:500],
+        postings=[
+            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits],
+            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits],
+        ],
+        host_id=host_id, credits_minor=credits, service=service, price_cents=price,
+    )
+
+
+HANDLERS = {
+    SetSensorRewardTerms: set_sensor_reward_terms, RegisterSensor: register_sensor, RetireSensor: retire_sensor,
+    AcceptReadings: accept_readings, RedeemCreditsForMoney: redeem_credits_for_money, RedeemCreditsForService: redeem_credits_for_service,
+}

@@ -1,13 +1,349 @@
-"""shared hours (issue 3): commands, events, rules and posting rules. Being written."""
+"""Shared-employee hours: an employee the cooperative shares between member structures logs
+hours per structure and day; each month is rebilled to the structures at cost.
+
+Rules (DOMAIN-RULES.md, "Shared employees"; each refusal names its field and rule):
+- The cooperative sets its ethical minimum hourly rate (SetEthicalMinimumRate, dated and
+  versioned). Engaging an employee at an hourly pay below the minimum in force is refused, and
+  so is rebilling a month whose gross pay ÷ hours worked falls below the minimum in force at the
+  month's end.
+- Hours are logged per member structure (an organisation, a member on that day) and day, in
+  whole minutes; an employee's day, all structures together, is at most 10 hours.
+- A month is rebilled once (until that entry is reversed) and after its last day; hours of a
+  rebilled month are refused, and cannot be reversed before the rebilling is.
+- Rebilling at cost: cost = gross pay + employer charges + expenses; hourly cost rate = cost ÷
+  hours worked; each structure is billed its hours × rate; the total billed equals the cost to
+  the cent (the staff lending stays non-profit: margin 0).
+
+Rounding rule (largest remainder): each structure first gets its exact share cost × its minutes
+÷ all minutes, rounded down to the cent; the cents left over (fewer than the number of
+structures) go one each to the structures with the largest discarded fractions, ties broken by
+structure id in ascending order. So no share is off its exact value by a cent or more, and the
+shares add up to the cost exactly.
+
+Entry of a rebilling, one per employee and month, balanced per unit:
+EUR  debit 641 gross pay, 645 employer charges, 625 expenses; credit 421 (the employee: pay
+     and expenses) and 431 (charges) — the month's payroll cost;
+     debit 4118 per structure its share; credit 7084 the cost — the rebilling;
+HOUR debit 849 (the employee) every minute; credit 841 per structure its minutes — the hours
+     logged (debit 841, credit 849) are cleared, so 841 shows the hours still to rebill.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import re
+from calendar import monthrange
+from dataclasses import dataclass, field
+from datetime import date
+from fractions import Fraction
+from typing import TYPE_CHECKING, Any
+
+from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.membership import MemberKind
+from domain.money import Unit, format_minor, to_minor
+from domain.rules import identifier, not_before, text
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
+
+MAX_DAY_MINUTES = 10 * 60
+MAX_STRUCTURES_PER_MONTH = 50  # bounds the lines of a rebilling entry
+MAX_EMPLOYEES = 1_000
+MAX_RATE_VERSIONS = 200
+PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
+
+
+@dataclass(slots=True)
+class MonthHours:
+    minutes_by_structure: dict[str, int] = field(default_factory=dict)
+    minutes_by_day: dict[int, int] = field(default_factory=dict)  # day of the month -> minutes
+    rebilled: bool = False
+
+    @property
+    def minutes(self) -> int:
+        return sum(self.minutes_by_structure.values())
+
+
+@dataclass(slots=True)
+class SharedEmployee:
+    employee_id: str
+    name: str
+    hourly_pay_cents: int
+    engaged_on: date
+    months: dict[str, MonthHours] = field(default_factory=dict)  # "YYYY-MM" -> hours
 
 
 @dataclass
 class SharedHoursState:
     """What the rules of this family need to remember, kept on the Cooperative aggregate."""
 
+    minimum_rates: list[tuple[date, int]] = field(default_factory=list)  # (from, cents per hour), oldest first
+    employees: dict[str, SharedEmployee] = field(default_factory=dict)
 
-HANDLERS: dict[type, object] = {}
+    def minimum_on(self, day: date) -> int | None:
+        found = None
+        for since, cents in self.minimum_rates:
+            if since <= day:
+                found = cents
+        return found
+
+    def employee(self, employee_id: Any) -> SharedEmployee:
+        employee = self.employees.get(employee_id) if isinstance(employee_id, str) else None
+        if employee is None:
+            raise NotFound("employee_id", "known_employee", f"no shared employee {employee_id!r} is engaged")
+        return employee
+
+
+def period_of(day: date) -> str:
+    return f"{day.year:04d}-{day.month:02d}"
+
+
+def last_day(period: str) -> date:
+    year, month = int(period[:4]), int(period[5:])
+    return date(year, month, monthrange(year, month)[1])
+
+
+def allocate(cost_cents: int, minutes_by_structure: dict[str, int]) -> dict[str, int]:
+    """Splits a cost between structures pro rata of their minutes, by largest remainder."""
+    total = sum(minutes_by_structure.values())
+    assert total > 0 and cost_cents >= 0
+    shares = {s: cost_cents * m // total for s, m in minutes_by_structure.items()}
+    left = cost_cents - sum(shares.values())
+    by_remainder = sorted(minutes_by_structure, key=lambda s: (-(cost_cents * minutes_by_structure[s] % total), s))
+    for structure in by_remainder[:left]:
+        shares[structure] += 1
+    assert sum(shares.values()) == cost_cents
+    return shares
+
+
+# ---------------------------------------------------------------- commands
+
+
+@dataclass(frozen=True)
+class SetEthicalMinimumRate:
+    coop: str
+    hourly_rate: Any  # Decimal EUR per hour, gross
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class EngageSharedEmployee:
+    coop: str
+    employee_id: str
+    name: str
+    hourly_pay: Any  # Decimal EUR per hour, gross
+    effective_date: date
+
+
+@dataclass(frozen=True)
+class LogSharedHours:
+    coop: str
+    employee_id: str
+    structure_id: str  # a member organisation
+    day: date  # the day worked, also the entry's effective date
+    hours: Any  # Decimal hours in whole minutes: "7.5" is 7 h 30
+
+
+@dataclass(frozen=True)
+class RebillSharedHours:
+    coop: str
+    employee_id: str
+    period: str  # "YYYY-MM"
+    gross_pay: Any  # Decimal EUR, the month's gross pay
+    employer_charges: Any  # Decimal EUR
+    expenses: Any  # Decimal EUR, reimbursed to the employee
+    effective_date: date
+
+
+# ---------------------------------------------------------------- events
+
+
+class EthicalMinimumRateSet(CoopEvent):
+    hourly_rate_cents: int
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.shared_hours.minimum_rates.append((self.effective_date, self.hourly_rate_cents))
+
+
+class SharedEmployeeEngaged(CoopEvent):
+    employee_id: str
+    name: str
+    hourly_pay_cents: int
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.shared_hours.employees[self.employee_id] = SharedEmployee(self.employee_id, self.name, self.hourly_pay_cents, self.effective_date)
+
+
+class SharedHoursLogged(FinancialEvent):
+    employee_id: str
+    structure_id: str
+    period: str
+    minutes: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"employee_id": self.employee_id, "structure_id": self.structure_id, "day": self.effective_date.isoformat(), "minutes": self.minutes}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        worked = date.fromisoformat(effect["day"])
+        month = coop.shared_hours.employees[effect["employee_id"]].months.setdefault(period_of(worked), MonthHours())
+        assert not month.rebilled, "hours changed in a rebilled month"
+        minutes = sign * effect["minutes"]
+        by_structure, by_day = month.minutes_by_structure, month.minutes_by_day
+        by_structure[effect["structure_id"]] = by_structure.get(effect["structure_id"], 0) + minutes
+        by_day[worked.day] = by_day.get(worked.day, 0) + minutes
+        assert by_structure[effect["structure_id"]] >= 0 and 0 <= by_day[worked.day] <= MAX_DAY_MINUTES
+        if by_structure[effect["structure_id"]] == 0:
+            del by_structure[effect["structure_id"]]  # a structure without hours is not billed
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+        period = period_of(date.fromisoformat(effect["day"]))
+        if coop.shared_hours.employees[effect["employee_id"]].months[period].rebilled:
+            raise InvalidCommand("entry_number", "month_not_rebilled", f"{period} of {effect['employee_id']} is rebilled: reverse the rebilling first")
+
+
+class SharedHoursRebilled(FinancialEvent):
+    employee_id: str
+    period: str
+    minutes: int
+    gross_pay_cents: int
+    employer_charges_cents: int
+    expenses_cents: int
+    cost_cents: int
+    hourly_cost_rate: str  # exact EUR per hour, as a fraction: cost ÷ hours
+    shares: list[list[Any]]  # [[structure_id, minutes, billed cents], ...] by structure id
+
+    def effect(self) -> dict[str, Any]:
+        return {"employee_id": self.employee_id, "period": self.period}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        month = coop.shared_hours.employees[effect["employee_id"]].months[effect["period"]]
+        assert month.rebilled == (sign < 0), f"{effect} rebilled twice or never"
+        month.rebilled = sign > 0
+
+
+# ---------------------------------------------------------------- deciders
+
+
+def set_ethical_minimum_rate(coop: Cooperative, cmd: SetEthicalMinimumRate, meta: Meta) -> None:
+    state = coop.shared_hours
+    rate = to_minor(cmd.hourly_rate, Unit.EUR, "hourly_rate")
+    day = coop.check_effective_date(cmd.effective_date)
+    if state.minimum_rates and day <= state.minimum_rates[-1][0]:
+        raise InvalidCommand("effective_date", "after_previous_rate", f"the minimum in force dates from {state.minimum_rates[-1][0]}: date the new one later")
+    if len(state.minimum_rates) >= MAX_RATE_VERSIONS:
+        raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_RATE_VERSIONS} versions of the minimum rate")
+    coop.record(EthicalMinimumRateSet, effective_date=day, meta=meta, hourly_rate_cents=rate)
+
+
+def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: Meta) -> None:
+    state = coop.shared_hours
+    employee_id = identifier(cmd.employee_id, "employee_id")
+    if employee_id in state.employees:
+        raise Conflict("employee_id", "unique_employee", f"{employee_id!r} is already engaged")
+    if len(state.employees) >= MAX_EMPLOYEES:
+        raise InvalidCommand("employee_id", "max_employees", f"at most {MAX_EMPLOYEES} shared employees")
+    name = text(cmd.name, "name")
+    pay = to_minor(cmd.hourly_pay, Unit.EUR, "hourly_pay")
+    day = coop.check_effective_date(cmd.effective_date)
+    minimum = state.minimum_on(day)
+    if minimum is None:
+        raise InvalidCommand("hourly_pay", "minimum_rate_set", f"no ethical minimum rate is in force on {day}: set it first (SetEthicalMinimumRate)")
+    if pay < minimum:
+        raise InvalidCommand(
+            "hourly_pay", "ethical_minimum",
+            f"{format_minor(pay, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
+        )
+    coop.record(SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay)
+
+
+def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None:
+    employee = coop.shared_hours.employee(cmd.employee_id)
+    structure = coop.member(cmd.structure_id, "structure_id")
+    if structure.kind is not MemberKind.ORGANISATION:
+        raise InvalidCommand("structure_id", "structure", f"{structure.member_id} is a person: hours are logged for member structures")
+    minutes = to_minor(cmd.hours, Unit.HOUR, "hours")
+    day = coop.check_effective_date(cmd.day, "day")
+    not_before(day, employee.engaged_on, "day", f"the engagement of {employee.employee_id}")
+    if not structure.is_member_on(day):
+        raise InvalidCommand("day", "structure_member", f"{structure.member_id} is not a member on {day}")
+    period = period_of(day)
+    month = employee.months.get(period) or MonthHours()
+    if month.rebilled:
+        raise Conflict("day", "month_rebilled", f"{period} of {employee.employee_id} is already rebilled")
+    worked = month.minutes_by_day.get(day.day, 0)
+    if worked + minutes > MAX_DAY_MINUTES:
+        raise InvalidCommand(
+            "hours", "day_total",
+            f"{employee.employee_id} has {format_minor(worked, Unit.HOUR)} logged on {day}; a day is at most {format_minor(MAX_DAY_MINUTES, Unit.HOUR)}",
+        )
+    if structure.member_id not in month.minutes_by_structure and len(month.minutes_by_structure) >= MAX_STRUCTURES_PER_MONTH:
+        raise InvalidCommand("structure_id", "max_structures", f"at most {MAX_STRUCTURES_PER_MONTH} structures a month per employee")
+    to_rebill, contra = coop.chart.role("shared_hours_to_rebill"), coop.chart.role("shared_hours_contra")
+    coop.record_entry(
+        SharedHoursLogged, effective_date=day, meta=meta,
+        label=f"Heures de {employee.name} pour {structure.name} le {day.isoformat()}",
+        postings=[[to_rebill, structure.member_id, Unit.HOUR.value, minutes], [contra, employee.employee_id, Unit.HOUR.value, -minutes]],
+        employee_id=employee.employee_id, structure_id=structure.member_id, period=period, minutes=minutes,
+    )
+
+
+def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -> None:
+    state = coop.shared_hours
+    employee = state.employee(cmd.employee_id)
+    if not isinstance(cmd.period, str) or not PERIOD.match(cmd.period):
+        raise InvalidCommand("period", "month", f"{cmd.period!r} is not a month written YYYY-MM")
+    month = employee.months.get(cmd.period)
+    if month is None or month.minutes == 0:
+        raise InvalidCommand("period", "hours_logged", f"no hours of {employee.employee_id} are logged in {cmd.period}")
+    if month.rebilled:
+        raise Conflict("period", "rebilled_once", f"{cmd.period} of {employee.employee_id} is already rebilled")
+    gross = to_minor(cmd.gross_pay, Unit.EUR, "gross_pay")
+    charges = to_minor(cmd.employer_charges, Unit.EUR, "employer_charges", allow_zero=True)
+    expenses = to_minor(cmd.expenses, Unit.EUR, "expenses", allow_zero=True)
+    day = coop.check_effective_date(cmd.effective_date)
+    end = last_day(cmd.period)
+    not_before(day, end, "effective_date", f"the end of {cmd.period}")
+    minutes = month.minutes
+    minimum = state.minimum_on(end)
+    assert minimum is not None, "hours are logged only after an engagement, which needs a minimum"
+    if gross * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
+        raise InvalidCommand(
+            "gross_pay", "ethical_minimum",
+            f"{format_minor(gross, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
+            f"of {format_minor(minimum, Unit.EUR)} EUR an hour",
+        )
+    cost = gross + charges + expenses
+    billed = allocate(cost, month.minutes_by_structure)
+    structures = sorted(month.minutes_by_structure)
+    role, eur, hour, who = coop.chart.role, Unit.EUR.value, Unit.HOUR.value, employee.employee_id
+    lines = [
+        [role("shared_wages"), None, eur, gross],
+        [role("shared_social_charges"), None, eur, charges],
+        [role("shared_expenses"), None, eur, expenses],
+        [role("shared_wages_payable"), who, eur, -(gross + expenses)],
+        [role("shared_social_payable"), None, eur, -charges],
+        *([role("shared_rebill_receivable"), s, eur, billed[s]] for s in structures),
+        [role("shared_rebill_income"), None, eur, -cost],
+        [role("shared_hours_contra"), who, hour, minutes],
+        *([role("shared_hours_to_rebill"), s, hour, -month.minutes_by_structure[s]] for s in structures),
+    ]
+    coop.record_entry(
+        SharedHoursRebilled, effective_date=day, meta=meta,
+        label=f"Refacturation au coût de {employee.name} – {cmd.period}",
+        postings=[line for line in lines if line[3] != 0],  # no zero lines: no charges, a share under a cent
+        employee_id=who, period=cmd.period, minutes=minutes, gross_pay_cents=gross,
+        employer_charges_cents=charges, expenses_cents=expenses, cost_cents=cost,
+        hourly_cost_rate=str(Fraction(cost * 60, minutes * 100)),
+        shares=[[s, month.minutes_by_structure[s], billed[s]] for s in structures],
+    )
+
+
+HANDLERS = {
+    SetEthicalMinimumRate: set_ethical_minimum_rate,
+    EngageSharedEmployee: engage_shared_employee,
+    LogSharedHours: log_shared_hours,
+    RebillSharedHours: rebill_shared_hours,
+}

@@ -1,10 +1,105 @@
-"""Read model of levy (issue 3). Being written."""
+"""Read model of the platform levy: courses with what they collected, kept and owe their
+author; and, per author, shares earned, paid out and still owed on any date."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from domain.corrections import EntryReversed
+from domain.errors import IntegrityViolation
+from domain.levy import AuthorPaid, CourseContributionCollected, CourseDeclared
+from ledger.db import Database, Tx
 from projections.base import Projection
 
 
 class LevyProjection(Projection):
     name = "levy"
-    tables: tuple[str, ...] = ()
+    tables = ("courses", "levy_moves")
+    handlers = {
+        CourseDeclared: "declared",
+        CourseContributionCollected: "collected",
+        AuthorPaid: "paid_out",
+        EntryReversed: "reversed",
+    }
+
+    def declared(self, tx: Tx, e: CourseDeclared, _seq: int) -> None:
+        tx.execute(
+            "INSERT INTO courses (coop, course_id, title, author_id, levy_rate, declared_on, contributions, collected_cents,"
+            " levy_cents, author_share_cents) VALUES (?, ?, ?, ?, ?, ?, 0, 0, 0, 0)",
+            (e.coop, e.course_id, e.title, e.author_id, e.levy_rate, e.effective_date.isoformat()),
+        )
+
+    def collected(self, tx: Tx, e: CourseContributionCollected, seq: int) -> None:
+        self._collect(tx, e.coop, seq, e.course_id, e.author_id, e.effective_date, +1, e.amount_cents, e.levy_cents, e.author_share_cents)
+
+    def paid_out(self, tx: Tx, e: AuthorPaid, seq: int) -> None:
+        self._move(tx, e.coop, seq, e.author_id, None, e.effective_date, 0, 0, 0, e.amount_cents)
+
+    def reversed(self, tx: Tx, e: EntryReversed, seq: int) -> None:
+        effect = e.reversed_effect
+        if e.reversed_kind == "CourseContributionCollected":
+            self._collect(tx, e.coop, seq, effect["course_id"], effect["author_id"], e.effective_date, -1,
+                          effect["amount_cents"], effect["levy_cents"], effect["author_share_cents"])
+        elif e.reversed_kind == "AuthorPaid":
+            self._move(tx, e.coop, seq, effect["author_id"], None, e.effective_date, 0, 0, 0, -effect["amount_cents"])
+
+    def _collect(self, tx: Tx, coop: str, seq: int, course_id: str, author_id: str, day: date, sign: int,
+                 amount: int, levy: int, share: int) -> None:
+        assert levy + share == amount > 0 and levy >= 0 and share >= 0, f"contribution to {course_id} does not add up"
+        tx.execute_one(
+            "UPDATE courses SET contributions = contributions + ?, collected_cents = collected_cents + ?, levy_cents = levy_cents + ?,"
+            " author_share_cents = author_share_cents + ? WHERE coop = ? AND course_id = ? AND author_id = ?",
+            (sign, sign * amount, sign * levy, sign * share, coop, course_id, author_id),
+        )
+        self._move(tx, coop, seq, author_id, course_id, day, sign * amount, sign * levy, sign * share, 0)
+
+    def _move(self, tx: Tx, coop: str, seq: int, author_id: str, course_id: str | None, day: date,
+              collected: int, levy: int, share: int, paid_out: int) -> None:
+        tx.execute(
+            "INSERT INTO levy_moves (coop, seq, author_id, course_id, day, collected_cents, levy_cents, author_share_cents, paid_out_cents)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (coop, seq, author_id, course_id, day.isoformat(), collected, levy, share, paid_out),
+        )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def courses(db: Database, coop: str) -> list[dict[str, Any]]:
+    """Each course with its author, levy rate and totals: collected = levy + author's share."""
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT course_id, title, author_id, levy_rate, declared_on, contributions, collected_cents, levy_cents, author_share_cents"
+            " FROM courses WHERE coop = ? ORDER BY course_id",
+            (coop,),
+        )
+    result = []
+    for course_id, title, author_id, rate, declared_on, count, collected, levy, share in rows:
+        if levy + share != collected or min(count, levy, share) < 0:
+            raise IntegrityViolation(f"{coop} course {course_id}: levy {levy} + share {share} != collected {collected}")
+        result.append({"coop": coop, "course_id": course_id, "title": title, "author_id": author_id, "levy_rate": rate,
+                       "declared_on": declared_on, "contributions": int(count), "collected_cents": int(collected),
+                       "levy_cents": int(levy), "author_share_cents": int(share)})
+    return result
+
+
+def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per author: shares earned, paid out and still owed as of a date (inclusive, by effective
+    dates). Payouts never exceed what is owed on their date or later, so owed is never negative."""
+    day = (as_of or date.max).isoformat()
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT c.author_id, COALESCE(SUM(m.author_share_cents), 0), COALESCE(SUM(m.paid_out_cents), 0)"
+            " FROM (SELECT DISTINCT author_id FROM courses WHERE coop = ?) c"
+            " LEFT JOIN levy_moves m ON m.coop = ? AND m.author_id = c.author_id AND m.day <= ?"
+            " GROUP BY c.author_id ORDER BY c.author_id",
+            (coop, coop, day),
+        )
+    result = []
+    for author_id, earned, paid in rows:
+        earned, paid = int(earned), int(paid)
+        if not 0 <= paid <= earned:
+            raise IntegrityViolation(f"{coop}: author {author_id} paid {paid} of {earned} earned as of {day}")
+        result.append({"coop": coop, "author_id": author_id, "earned_cents": earned, "paid_out_cents": paid, "owed_cents": earned - paid})
+    return result

@@ -1,10 +1,162 @@
-"""Read model of shared hours (issue 3). Being written."""
+"""Shared-employee hours: minimum rates, employees, hours logged per structure and month, and
+each rebilling with its shares. A reversed rebilling stays listed with `reversed_by` set, so
+the month can be rebilled again and both appear; totals count only rebillings in force.
+"""
 
 from __future__ import annotations
 
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import date
+from typing import Any
+
+from domain.corrections import EntryReversed
+from domain.errors import IntegrityViolation
+from domain.shared_hours import (
+    EthicalMinimumRateSet,
+    SharedEmployeeEngaged,
+    SharedHoursLogged,
+    SharedHoursRebilled,
+    period_of,
+)
+from ledger.db import Database, Tx
 from projections.base import Projection
+
+MAX_PAGE = 1_000
 
 
 class SharedHoursProjection(Projection):
     name = "shared_hours"
-    tables: tuple[str, ...] = ()
+    tables = ("shared_minimum_rates", "shared_employees", "shared_hours", "shared_rebills", "shared_rebill_lines")
+
+    def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
+        # Hours logged are summed per batch: one upsert per employee, structure and month.
+        logged: dict[tuple[str, str, str, str], int] = defaultdict(int)
+        for seq, e in batch:
+            if isinstance(e, SharedHoursLogged):
+                logged[(e.coop, e.employee_id, e.structure_id, e.period)] += e.minutes
+            elif isinstance(e, EthicalMinimumRateSet):
+                tx.execute(
+                    "INSERT INTO shared_minimum_rates (coop, seq, effective_date, hourly_rate_cents) VALUES (?, ?, ?, ?)",
+                    (e.coop, seq, e.effective_date.isoformat(), e.hourly_rate_cents),
+                )
+            elif isinstance(e, SharedEmployeeEngaged):
+                tx.execute(
+                    "INSERT INTO shared_employees (coop, employee_id, name, hourly_pay_cents, engaged_on) VALUES (?, ?, ?, ?, ?)",
+                    (e.coop, e.employee_id, e.name, e.hourly_pay_cents, e.effective_date.isoformat()),
+                )
+            elif isinstance(e, SharedHoursRebilled):
+                self._rebilled(tx, e)
+            elif isinstance(e, EntryReversed) and e.reversed_kind == "SharedHoursLogged":
+                effect = e.reversed_effect
+                period = period_of(date.fromisoformat(effect["day"]))
+                logged[(e.coop, effect["employee_id"], effect["structure_id"], period)] -= effect["minutes"]
+            elif isinstance(e, EntryReversed) and e.reversed_kind == "SharedHoursRebilled":
+                tx.execute_one(
+                    "UPDATE shared_rebills SET reversed_by = ? WHERE coop = ? AND number = ? AND reversed_by IS NULL",
+                    (e.journal_number, e.coop, e.reverses),
+                )
+        tx.executemany(
+            "INSERT INTO shared_hours (coop, employee_id, structure_id, period, logged_minutes) VALUES (?, ?, ?, ?, ?)"
+            " ON CONFLICT (coop, employee_id, structure_id, period) DO UPDATE SET"
+            " logged_minutes = shared_hours.logged_minutes + excluded.logged_minutes",
+            [(*key, minutes) for key, minutes in logged.items()],
+        )
+        for coop in sorted({key[0] for key in logged}):
+            negative = tx.execute("SELECT employee_id, structure_id, period FROM shared_hours WHERE coop = ? AND logged_minutes < 0 LIMIT 5", (coop,))
+            if negative:
+                raise IntegrityViolation(f"{coop}: hours logged below zero for {negative}")
+
+    def _rebilled(self, tx: Tx, e: SharedHoursRebilled) -> None:
+        billed = sum(cents for _s, _m, cents in e.shares)
+        minutes = sum(m for _s, m, _c in e.shares)
+        if (billed, minutes) != (e.cost_cents, e.minutes) or e.cost_cents != e.gross_pay_cents + e.employer_charges_cents + e.expenses_cents:
+            raise IntegrityViolation(f"{e.coop}: rebilling {e.journal_number} bills {billed} cents for a cost of {e.cost_cents}")
+        tx.execute(
+            "INSERT INTO shared_rebills (coop, number, employee_id, period, effective_date, minutes, gross_pay_cents,"
+            " employer_charges_cents, expenses_cents, cost_cents, hourly_cost_rate, reversed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            (e.coop, e.journal_number, e.employee_id, e.period, e.effective_date.isoformat(), e.minutes, e.gross_pay_cents,
+             e.employer_charges_cents, e.expenses_cents, e.cost_cents, e.hourly_cost_rate),
+        )
+        tx.executemany(
+            "INSERT INTO shared_rebill_lines (coop, number, structure_id, minutes, billed_cents) VALUES (?, ?, ?, ?, ?)",
+            [(e.coop, e.journal_number, structure, m, cents) for structure, m, cents in e.shares],
+        )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def minimum_rates(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute("SELECT effective_date, hourly_rate_cents FROM shared_minimum_rates WHERE coop = ? ORDER BY seq", (coop,))
+    return [{"effective_date": d, "hourly_rate_cents": int(cents)} for d, cents in rows]
+
+
+def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
+        )
+    return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
+
+
+def hours_by_structure(db: Database, coop: str, *, period: str | None = None) -> list[dict[str, Any]]:
+    """Per member structure (one month, or all): minutes logged, minutes rebilled and cents billed
+    by the rebillings in force, minutes still to rebill."""
+    month = " AND period = ?" if period else ""
+    params: tuple[Any, ...] = (coop, period) if period else (coop,)
+    with db.read() as tx:
+        logged = tx.execute(
+            f"SELECT structure_id, SUM(logged_minutes) FROM shared_hours WHERE coop = ?{month} GROUP BY structure_id", params  # noqa: S608
+        )
+        rebilled = tx.execute(
+            "SELECT l.structure_id, SUM(l.minutes), SUM(l.billed_cents) FROM shared_rebill_lines l JOIN shared_rebills r"
+            " ON r.coop = l.coop AND r.number = l.number WHERE r.coop = ? AND r.reversed_by IS NULL"
+            f"{month.replace('period', 'r.period')} GROUP BY l.structure_id",  # noqa: S608
+            params,
+        )
+    rows: dict[str, dict[str, Any]] = {}
+    for structure, minutes in logged:
+        rows[structure] = {"structure_id": structure, "logged_minutes": int(minutes), "rebilled_minutes": 0, "billed_cents": 0}
+    for structure, minutes, cents in rebilled:
+        row = rows.get(structure)
+        if row is None or int(minutes) > row["logged_minutes"]:
+            raise IntegrityViolation(f"{coop}: {structure} is rebilled for more minutes than it logged")
+        row.update(rebilled_minutes=int(minutes), billed_cents=int(cents))
+    for row in rows.values():
+        row["to_rebill_minutes"] = row["logged_minutes"] - row["rebilled_minutes"]
+    return [rows[s] for s in sorted(rows) if rows[s]["logged_minutes"] or rows[s]["billed_cents"]]
+
+
+def rebillings(db: Database, coop: str, *, employee_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """Rebillings in journal order after entry `after` (a page), each with its shares; asserts
+    that the shares add up to the cost and to the minutes."""
+    sql = ("SELECT number, employee_id, period, effective_date, minutes, gross_pay_cents, employer_charges_cents,"
+           " expenses_cents, cost_cents, hourly_cost_rate, reversed_by FROM shared_rebills WHERE coop = ? AND number > ?")
+    params: list[Any] = [coop, after]
+    if employee_id is not None:
+        sql += " AND employee_id = ?"
+        params.append(employee_id)
+    params.append(max(1, min(limit, MAX_PAGE)))
+    with db.read() as tx:
+        heads = tx.execute(sql + " ORDER BY number LIMIT ?", params)
+        lines = tx.execute(
+            "SELECT number, structure_id, minutes, billed_cents FROM shared_rebill_lines WHERE coop = ? AND number > ? AND number <= ?"
+            " ORDER BY number, structure_id",
+            (coop, after, heads[-1][0] if heads else after),
+        )
+    shares: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for number, structure, minutes, cents in lines:
+        shares[int(number)].append({"structure_id": structure, "minutes": int(minutes), "billed_cents": int(cents)})
+    result = []
+    for number, employee, period, day, minutes, gross, charges, expenses, cost, rate, reversed_by in heads:
+        own = shares[int(number)]
+        if sum(s["billed_cents"] for s in own) != int(cost) or sum(s["minutes"] for s in own) != int(minutes):
+            raise IntegrityViolation(f"{coop}: rebilling {number} does not add up to its cost and minutes")
+        result.append({
+            "number": int(number), "employee_id": employee, "period": period, "effective_date": day, "minutes": int(minutes),
+            "gross_pay_cents": int(gross), "employer_charges_cents": int(charges), "expenses_cents": int(expenses),
+            "cost_cents": int(cost), "hourly_cost_rate": rate, "reversed_by": reversed_by, "shares": own,
+        })
+    return result

@@ -1,10 +1,174 @@
-"""Read model of subscriptions (issue 3). Being written."""
+"""Read model of subscriptions: plans, subscriptions, bills per period, and what members owe
+on any date (dated moves: bills, payments and their reversals)."""
 
 from __future__ import annotations
 
+from datetime import date
+from typing import Any
+
+from domain.corrections import EntryReversed
+from domain.errors import IntegrityViolation
+from domain.subscriptions import (
+    SubscriptionBilled,
+    SubscriptionCancelled,
+    SubscriptionPaid,
+    SubscriptionPlanDefined,
+    SubscriptionStarted,
+    period_range,
+)
+from ledger.db import Database, Tx
 from projections.base import Projection
+
+_OWN_ENTRIES = {"SubscriptionBilled", "SubscriptionPaid"}
 
 
 class SubscriptionsProjection(Projection):
     name = "subscriptions"
-    tables: tuple[str, ...] = ()
+    tables = ("subscription_plans", "subscriptions", "subscription_bills", "subscription_moves")
+    handlers = {
+        SubscriptionPlanDefined: "plan_defined",
+        SubscriptionStarted: "started",
+        SubscriptionCancelled: "cancelled",
+        SubscriptionBilled: "billed",
+        SubscriptionPaid: "paid",
+        EntryReversed: "reversed",
+    }
+
+    def plan_defined(self, tx: Tx, e: SubscriptionPlanDefined, _seq: int) -> None:
+        tx.execute(
+            "INSERT INTO subscription_plans (coop, plan_id, name, plan_kind, period, fixed_cents, revenue_rate, defined_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.plan_id, e.name, e.plan_kind, e.period, e.fixed_cents, e.revenue_rate, e.effective_date.isoformat()),
+        )
+
+    def started(self, tx: Tx, e: SubscriptionStarted, _seq: int) -> None:
+        tx.execute(
+            "INSERT INTO subscriptions (coop, subscription_id, member_id, plan_id, starts_on, ends_on, cancel_reason)"
+            " VALUES (?, ?, ?, ?, ?, NULL, NULL)",
+            (e.coop, e.subscription_id, e.member_id, e.plan_id, e.effective_date.isoformat()),
+        )
+
+    def cancelled(self, tx: Tx, e: SubscriptionCancelled, _seq: int) -> None:
+        tx.execute_one(
+            "UPDATE subscriptions SET ends_on = ?, cancel_reason = ? WHERE coop = ? AND subscription_id = ? AND ends_on IS NULL",
+            (e.effective_date.isoformat(), e.reason, e.coop, e.subscription_id),
+        )
+
+    def billed(self, tx: Tx, e: SubscriptionBilled, seq: int) -> None:
+        period = tx.execute("SELECT p.period FROM subscriptions s JOIN subscription_plans p ON p.coop = s.coop AND p.plan_id = s.plan_id"
+                            " WHERE s.coop = ? AND s.subscription_id = ?", (e.coop, e.subscription_id))
+        assert period, f"bill of an unknown subscription {e.coop} {e.subscription_id}"
+        first, after = period_range(period[0][0], e.period)
+        assert e.fixed_cents + e.revenue_share_cents == e.amount_cents > 0, f"bill {e.subscription_id} {e.period} does not add up"
+        tx.execute(
+            "INSERT INTO subscription_bills (coop, subscription_id, period, member_id, period_start, period_end, billed_on,"
+            " declared_revenue_cents, fixed_cents, revenue_share_cents, amount_cents, paid_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            (e.coop, e.subscription_id, e.period, e.member_id, first.isoformat(), after.isoformat(), e.effective_date.isoformat(),
+             e.declared_revenue_cents, e.fixed_cents, e.revenue_share_cents, e.amount_cents),
+        )
+        self._move(tx, e.coop, seq, e.subscription_id, e.period, e.member_id, e.effective_date, e.amount_cents, 0)
+
+    def paid(self, tx: Tx, e: SubscriptionPaid, seq: int) -> None:
+        self._pay(tx, e.coop, e.subscription_id, e.period, e.amount_cents)
+        self._move(tx, e.coop, seq, e.subscription_id, e.period, e.member_id, e.effective_date, 0, e.amount_cents)
+
+    def reversed(self, tx: Tx, e: EntryReversed, seq: int) -> None:
+        if e.reversed_kind not in _OWN_ENTRIES:
+            return
+        effect = e.reversed_effect
+        key = (e.coop, effect["subscription_id"], effect["period"])
+        found = tx.execute("SELECT member_id FROM subscription_bills WHERE coop = ? AND subscription_id = ? AND period = ?", key)
+        assert found, f"reversal {e.journal_number} of a bill not projected: {key}"
+        member_id, cents = found[0][0], effect["amount_cents"]
+        if e.reversed_kind == "SubscriptionPaid":
+            self._pay(tx, *key, -cents)
+            self._move(tx, e.coop, seq, key[1], key[2], member_id, e.effective_date, 0, -cents)
+        else:
+            tx.execute_one("DELETE FROM subscription_bills WHERE coop = ? AND subscription_id = ? AND period = ? AND paid_cents = 0", key)
+            self._move(tx, e.coop, seq, key[1], key[2], member_id, e.effective_date, -cents, 0)
+
+    def _pay(self, tx: Tx, coop: str, subscription_id: str, period: str, cents: int) -> None:
+        key = (coop, subscription_id, period)
+        rows = tx.execute("SELECT amount_cents, paid_cents FROM subscription_bills WHERE coop = ? AND subscription_id = ? AND period = ?", key)
+        assert rows, f"payment of a bill not projected: {key}"
+        amount, paid = rows[0]
+        assert 0 <= paid + cents <= amount, f"bill {key}: paid {paid + cents} outside 0..{amount}"
+        tx.execute_one("UPDATE subscription_bills SET paid_cents = ? WHERE coop = ? AND subscription_id = ? AND period = ?",
+                       (paid + cents, *key))
+
+    def _move(self, tx: Tx, coop: str, seq: int, subscription_id: str, period: str, member_id: str, day: date,
+              billed: int, paid: int) -> None:
+        tx.execute(
+            "INSERT INTO subscription_moves (coop, seq, subscription_id, period, member_id, day, billed_cents, paid_cents)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (coop, seq, subscription_id, period, member_id, day.isoformat(), billed, paid),
+        )
+
+
+# ---------------------------------------------------------------- reading
+
+
+def plans(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute("SELECT plan_id, name, plan_kind, period, fixed_cents, revenue_rate, defined_on FROM subscription_plans"
+                          " WHERE coop = ? ORDER BY plan_id", (coop,))
+    return [{"coop": coop, "plan_id": p, "name": n, "kind": k, "period": per, "fixed_cents": int(f), "revenue_rate": r, "defined_on": d}
+            for p, n, k, per, f, r, d in rows]
+
+
+def subscriptions(db: Database, coop: str, member_id: str | None = None) -> list[dict[str, Any]]:
+    """Each subscription with its plan and what is billed, paid and due on it now."""
+    sql = ("SELECT s.subscription_id, s.member_id, s.plan_id, s.starts_on, s.ends_on, s.cancel_reason,"
+           " COUNT(b.period), COALESCE(SUM(b.amount_cents), 0), COALESCE(SUM(b.paid_cents), 0)"
+           " FROM subscriptions s LEFT JOIN subscription_bills b ON b.coop = s.coop AND b.subscription_id = s.subscription_id"
+           " WHERE s.coop = ?")
+    params: list[Any] = [coop]
+    if member_id is not None:
+        sql += " AND s.member_id = ?"
+        params.append(member_id)
+    sql += " GROUP BY s.subscription_id, s.member_id, s.plan_id, s.starts_on, s.ends_on, s.cancel_reason ORDER BY s.subscription_id"
+    with db.read() as tx:
+        rows = tx.execute(sql, params)
+    result = []
+    for sid, mid, plan, starts, ends, reason, periods, billed, paid in rows:
+        billed, paid = int(billed), int(paid)
+        if not 0 <= paid <= billed:
+            raise IntegrityViolation(f"{coop} subscription {sid}: paid {paid} outside 0..{billed}")
+        result.append({"coop": coop, "subscription_id": sid, "member_id": mid, "plan_id": plan, "starts_on": starts, "ends_on": ends,
+                       "cancel_reason": reason, "periods_billed": int(periods), "billed_cents": billed, "paid_cents": paid,
+                       "due_cents": billed - paid})
+    return result
+
+
+def bills(db: Database, coop: str, subscription_id: str) -> list[dict[str, Any]]:
+    """The periods billed on a subscription, oldest first, with what is still due on each."""
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT period, member_id, period_start, period_end, billed_on, declared_revenue_cents, fixed_cents, revenue_share_cents,"
+            " amount_cents, paid_cents FROM subscription_bills WHERE coop = ? AND subscription_id = ? ORDER BY period_start",
+            (coop, subscription_id),
+        )
+    result = []
+    for period, mid, start, end, billed_on, revenue, fixed, share, amount, paid in rows:
+        if fixed + share != amount or not 0 <= paid <= amount:
+            raise IntegrityViolation(f"{coop} {subscription_id} {period}: bill does not add up or is overpaid")
+        result.append({"period": period, "member_id": mid, "period_start": start, "period_end": end, "billed_on": billed_on,
+                       "declared_revenue_cents": revenue, "fixed_cents": int(fixed), "revenue_share_cents": int(share),
+                       "amount_cents": int(amount), "paid_cents": int(paid), "due_cents": int(amount - paid)})
+    return result
+
+
+def amounts_owed(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per member: subscriptions billed, paid and owed as of a date (inclusive, by effective dates).
+
+    A bill reversed on a date after its payments' reversals shows, between the two dates, as a
+    credit (negative owed), exactly as the member's receivable account does in the books."""
+    day = (as_of or date.max).isoformat()
+    with db.read() as tx:
+        rows = tx.execute("SELECT member_id, SUM(billed_cents), SUM(paid_cents) FROM subscription_moves WHERE coop = ? AND day <= ?"
+                          " GROUP BY member_id ORDER BY member_id", (coop, day))
+    result = [{"coop": coop, "member_id": m, "billed_cents": int(b), "paid_cents": int(p), "owed_cents": int(b) - int(p)}
+              for m, b, p in rows]
+    if as_of is None and any(r["owed_cents"] < 0 or r["paid_cents"] < 0 for r in result):
+        raise IntegrityViolation(f"{coop}: a member has paid more subscriptions than billed: {result}")
+    return [r for r in result if (r["billed_cents"], r["paid_cents"]) != (0, 0)]

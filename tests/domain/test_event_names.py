@@ -37,9 +37,54 @@ FROZEN_EVENT_NAMES = {
     "VotingPolicySet",
     "ResolutionRecorded",
     "VoteCast",
+    # subscriptions, certifications, platform levy
+    "SubscriptionPlanDefined",
+    "SubscriptionStarted",
+    "SubscriptionCancelled",
+    "SubscriptionBilled",
+    "SubscriptionPaid",
+    "CertificationTermsSet",
+    "CertificationGranted",
+    "CertificationRenewed",
+    "CertificationRevoked",
+    "CertificationFeePaid",
+    "CourseDeclared",
+    "CourseContributionCollected",
+    "AuthorPaid",
+    # success contributions, cooperation fund, calls for projects and grants, subsidies
+    "ContributionPledged",
+    "ContributionResultDeclared",
+    "ContributionResultCancelled",
+    "ContributionPaid",
+    "CallOpened",
+    "GrantApplicationRecorded",
+    "GrantAwarded",
+    "GrantPaid",
+    "GrantWithdrawn",
+    "CallClosed",
+    "SubsidyGranted",
+    "SubsidyReceived",
+    "SubsidyUsed",
+    # sensor reward credits, shared-employee hours
+    "SensorRewardTermsSet",
+    "SensorRegistered",
+    "SensorRetired",
+    "ReadingsAccepted",
+    "CreditsRedeemedForMoney",
+    "CreditsRedeemedForService",
+    "EthicalMinimumRateSet",
+    "SharedEmployeeEngaged",
+    "SharedHoursLogged",
+    "SharedHoursRebilled",
 }
 
-FINANCIAL = {"SharesSubscribed", "SharesRedeemed", "FeeCalled", "FeePaid", "EntryReversed", "EntryRecorded"}
+FINANCIAL = {
+    "SharesSubscribed", "SharesRedeemed", "FeeCalled", "FeePaid", "EntryReversed", "EntryRecorded",
+    "SubscriptionBilled", "SubscriptionPaid", "CertificationGranted", "CertificationRenewed", "CertificationFeePaid",
+    "CourseContributionCollected", "AuthorPaid",
+    "ContributionPaid", "GrantAwarded", "GrantPaid", "GrantWithdrawn", "SubsidyGranted", "SubsidyReceived", "SubsidyUsed",
+    "ReadingsAccepted", "CreditsRedeemedForMoney", "CreditsRedeemedForService", "SharedHoursLogged", "SharedHoursRebilled",
+}
 
 
 def test_the_list_of_stored_event_names_is_frozen():
