@@ -12,7 +12,7 @@ from fastapi import FastAPI, Request, Response
 from fastapi.responses import ORJSONResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import errors, routes_commands, routes_queries
+from api import errors, routes_activities, routes_commands, routes_queries
 from api.deps import Services
 from api.metrics import PROJECTION_LAG, REGISTRY, REQUEST_SECONDS
 from ledger.migrate import migrate
@@ -58,6 +58,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     errors.install(app)
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())
+    app.include_router(routes_activities.router())
 
     @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)")
     def health() -> dict[str, Any]:

@@ -315,7 +315,7 @@ def rebuild(session: Session) -> None:
     with tables.progress() as bar:
         task = bar.add_task("rebuild", total=max(total, 1))
         runner.rebuild(lambda done, upto: bar.update(task, completed=done, total=max(upto, 1)))
-    console.print(f"Rebuilt {', '.join(p.name for p in runner.projections)} from {total} notifications "
+    console.print(f"Rebuilt {', '.join(p.name for p in runner.projections)} from {total} log positions "
                   f"in {time.perf_counter() - started:.2f} s")
 
 

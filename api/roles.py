@@ -32,6 +32,45 @@ COMMAND_ROLES: dict[str, set[str]] = {
     "ReverseEntry": _FINANCIAL,
     "RecordResolution": _GOVERNANCE,
     "CastVote": _GOVERNANCE | {"clerk"},  # a clerk records the ballots collected at the assembly
+    # Issue 3 families. Terms and plans are the statutes' or the treasurer's; operations that move
+    # money are the treasurer's; recording what happened on the ground (readings, hours, sensors,
+    # applications, subscriptions) is a clerk's.
+    "DefineSubscriptionPlan": _STATUTES | _FINANCIAL,
+    "StartSubscription": _MEMBERSHIP | _FINANCIAL,
+    "CancelSubscription": _MEMBERSHIP | _FINANCIAL,
+    "BillSubscription": _FINANCIAL,
+    "PaySubscription": _FINANCIAL,
+    "SetCertificationTerms": _STATUTES | _FINANCIAL,
+    "GrantCertification": _FINANCIAL,
+    "RenewCertification": _FINANCIAL,
+    "RevokeCertification": _STATUTES | _FINANCIAL,
+    "PayCertificationFee": _FINANCIAL,
+    "DeclareCourse": _STATUTES | _FINANCIAL,
+    "CollectCourseContribution": _FINANCIAL,
+    "PayAuthor": _FINANCIAL,
+    "PledgeContribution": _FINANCIAL,
+    "DeclareContributionResult": _FINANCIAL,
+    "CancelContributionResult": _FINANCIAL,
+    "PayContribution": _FINANCIAL,
+    "OpenCall": _FINANCIAL,
+    "RecordApplication": {"clerk"} | _FINANCIAL,
+    "AwardGrant": _FINANCIAL,
+    "PayGrant": _FINANCIAL,
+    "WithdrawGrant": _FINANCIAL,
+    "CloseCall": _FINANCIAL,
+    "RecordSubsidy": _FINANCIAL,
+    "ReceiveSubsidy": _FINANCIAL,
+    "UseSubsidy": _FINANCIAL,
+    "SetSensorRewardTerms": _STATUTES | _FINANCIAL,
+    "RegisterSensor": _MEMBERSHIP,
+    "RetireSensor": _MEMBERSHIP,
+    "AcceptReadings": {"clerk"},
+    "RedeemCreditsForMoney": _FINANCIAL,
+    "RedeemCreditsForService": _FINANCIAL,
+    "SetEthicalMinimumRate": _STATUTES,
+    "EngageSharedEmployee": _STATUTES | _FINANCIAL,
+    "LogSharedHours": {"clerk"},
+    "RebillSharedHours": _FINANCIAL,
 }
 
 # Reads by kind. "balances" and "standing" are what a reader (another tool) may see.
@@ -41,6 +80,7 @@ READ_ROLES: dict[str, set[str]] = {
     "journal": {"admin", "treasurer", "auditor"},
     "members": {"admin", "treasurer", "clerk", "auditor", "board"},
     "governance": {"admin", "board", "auditor", "treasurer"},
+    "activities": {"admin", "treasurer", "clerk", "auditor", "board"},
 }
 
 

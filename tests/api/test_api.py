@@ -110,6 +110,11 @@ READ_MATRIX = {
     "/accounts/411/statement": {"admin", "treasurer", "auditor"},
     "/members?year=2025": {"admin", "treasurer", "clerk", "auditor", "board"},
     "/governance?as_of=2025-06-01": {"admin", "treasurer", "auditor", "board"},
+    "/certifications?on=2025-06-01": {"admin", "treasurer", "clerk", "auditor", "reader", "board"},
+    "/cooperation-fund": {"admin", "treasurer", "auditor", "reader", "board"},
+    "/sensors/credits": {"admin", "treasurer", "auditor", "reader", "board"},
+    "/calls": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "/shared-hours?period=2025-06": {"admin", "treasurer", "clerk", "auditor", "board"},
 }
 ROLES = ("admin", "treasurer", "clerk", "board", "auditor", "reader")
 
@@ -124,6 +129,15 @@ def test_commands_allowed_and_forbidden_by_role(api):
                 assert r.status_code == 422, (command, role, r.text)
             else:
                 assert r.status_code == 403 and r.json()["rule"] == "role_command", (command, role, r.text)
+
+
+def test_every_command_is_open_to_some_role_and_none_to_auditor_or_reader():
+    from api.roles import COMMAND_ROLES
+    from ledger.handlers import COMMANDS
+
+    assert set(COMMAND_ROLES) == set(COMMANDS)  # a command missing here would be refused to everyone
+    assert all(COMMAND_ROLES[name] for name in COMMANDS)
+    assert all(not ({"auditor", "reader"} & roles) for roles in COMMAND_ROLES.values())  # they only read
 
 
 def test_reads_allowed_and_forbidden_by_role(api):
@@ -281,3 +295,21 @@ def test_metrics_count_commands(api):
     text = api["client"].get("/metrics").text
     assert 'coopledger_commands_total{command="CallFee",outcome="accepted"}' in text
     assert "coopledger_projection_lag_positions" in text
+
+
+def test_sensor_credits_recorded_by_a_clerk_show_in_the_host_balance(api):
+    admin, clerk, treasurer, reader = (api["tokens"][r] for r in ("admin", "clerk", "treasurer", "reader"))
+    terms = {"effective_date": "2025-03-01", "credit_rate": "0.5", "daily_cap": "100", "money_rate": "0.05",
+             "service_rate": "0.10"}
+    assert post(api, admin, COOP, "SetSensorRewardTerms", terms).status_code == 201
+    sensor = {"sensor_id": "s1", "host_id": "m1", "quantity": "pm2.5", "effective_date": "2025-03-01"}
+    assert post(api, clerk, COOP, "RegisterSensor", sensor).status_code == 201
+    readings = {"sensor_id": "s1", "period": "2025-03-02", "readings": 7, "effective_date": "2025-03-02"}
+    accepted = post(api, clerk, COOP, "AcceptReadings", readings)
+    assert accepted.status_code == 201, accepted.text
+    again = post(api, clerk, COOP, "AcceptReadings", readings, key="other-key")  # the same day of the same sensor
+    assert again.status_code in (409, 422) and again.json()["field"]
+    assert post(api, treasurer, COOP, "AcceptReadings", readings, key="t").status_code == 403  # a clerk's job
+    body = get(api, reader, f"/v1/coops/{COOP}/sensors/credits", min_position=accepted.json()["position"]).json()
+    host = {h["host_id"]: h for h in body["hosts"]}["m1"]
+    assert host["earned_minor"] == 350 and host["balance_minor"] == 350  # 7 readings × 0.5 credit = 3.50 credits
