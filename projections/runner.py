@@ -90,7 +90,8 @@ class ProjectionRunner:
     # ------------------------------------------------------------ processing
 
     def catch_up(self, progress: Progress | None = None) -> int:
-        """Processes every event recorded so far. Returns how many notifications it read."""
+        """Processes every event recorded so far. Returns how many log positions it advanced the
+        slowest projection by (command receipts, filtered out in SQL, count as positions)."""
         recorder, mapper = self.ledger.app.recorder, self.ledger.app.mapper
         upto = recorder.max_notification_id() or 0
         start = self.position()
@@ -132,7 +133,7 @@ class ProjectionRunner:
         log.info("rebuild_started", projections=[p.name for p in self.projections])
         started = time.perf_counter()
         done = self.catch_up(progress)
-        log.info("rebuild_finished", notifications=done, seconds=round(time.perf_counter() - started, 3))
+        log.info("rebuild_finished", positions=done, seconds=round(time.perf_counter() - started, 3))
         return done
 
     # ------------------------------------------------------------ running in the background
