@@ -25,8 +25,10 @@ pg-up:
 test: $(STAMP) pg-up
 	$(BIN)/pytest
 
+# Rebuild benchmark (rewrites docs/benchmarks.md), then the ingest benchmark (adds its section).
 bench: $(STAMP) pg-up
 	$(BIN)/python -m bench
+	$(BIN)/python -m bench.ingest
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis
