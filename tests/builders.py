@@ -162,3 +162,46 @@ def rich_history(ledger: Ledger, after_each: Any = None) -> list[CommandResult]:
         if after_each is not None:
             after_each(results[-1])
     return results
+
+
+class Books:
+    """A cooperative in memory, founded 2020-01-01, driven through the deciders of every family
+    (no store): for domain tests that check rules and entries without a database."""
+
+    def __init__(self, legal_form: str = "association", slug: str = "c") -> None:
+        from domain.cooperative import found_cooperative
+        from domain.events import Meta
+
+        self.slug = slug
+        self.meta = Meta(actor="test", idempotency_key="k")
+        self.coop = found_cooperative(None, found_scic(slug) if legal_form == "scic" else found_association(slug), self.meta)
+        self.coop.collect_events()
+        self.entries: list[FinancialEvent] = []  # by journal number - 1
+
+    def do(self, command: Any) -> list[Any]:
+        from domain.corrections import ReverseEntry, reverse_entry
+        from ledger.handlers import HANDLERS
+
+        if isinstance(command, ReverseEntry):
+            reverse_entry(self.coop, command, self.meta, self.entries[command.entry_number - 1])
+        else:
+            HANDLERS[type(command)](self.coop, command, self.meta)
+        events = list(self.coop.collect_events())
+        self.entries.extend(e for e in events if isinstance(e, FinancialEvent))
+        return events
+
+    def refused(self, command: Any) -> Any:
+        """Runs a command that must be refused; checks it changed nothing, not even the aggregate's
+        version or journal; returns the DomainError."""
+        import pytest
+
+        from domain.errors import DomainError
+
+        version, numbered = self.coop.version, self.coop.journal.last_number
+        with pytest.raises(DomainError) as exc:
+            self.do(command)
+        assert not self.coop.pending_events and (self.coop.version, self.coop.journal.last_number) == (version, numbered)
+        return exc.value
+
+    def member_college(self) -> str:
+        return "employees" if self.coop.legal_form.value == "scic" else "users"

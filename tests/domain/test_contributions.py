@@ -12,11 +12,10 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
-from typing import Any
 
 import pytest
 
-from domain import contributions, cooperative, corrections, grants, membership, subsidies
+from domain import grants
 from domain.contributions import (
     FUND,
     CancelContributionResult,
@@ -30,43 +29,17 @@ from domain.contributions import (
 )
 from domain.corrections import ReverseEntry
 from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
-from domain.events import FinancialEvent, Meta
+from domain.events import FinancialEvent
 from domain.membership import ResignMember
-from tests.builders import admit, found_association, found_scic
+from tests import builders
+from tests.builders import admit
 
 D = Decimal
-META = Meta(actor="test", idempotency_key="k")
-_HANDLERS = {c: d for family in (cooperative, membership, contributions, grants, subsidies) for c, d in family.HANDLERS.items()}
 
 
-class Books:
-    """A cooperative in memory, founded 2020-01-01, driven through the deciders."""
-
-    def __init__(self, legal_form: str = "association", slug: str = "c") -> None:
-        self.slug = slug
-        self.coop = cooperative.found_cooperative(None, found_scic(slug) if legal_form == "scic" else found_association(slug), META)
-        self.coop.collect_events()
-        self.entries: list[FinancialEvent] = []  # by journal number - 1
-
-    def do(self, command: Any) -> list[Any]:
-        if isinstance(command, ReverseEntry):
-            corrections.reverse_entry(self.coop, command, META, self.entries[command.entry_number - 1])
-        else:
-            _HANDLERS[type(command)](self.coop, command, META)
-        events = list(self.coop.collect_events())
-        self.entries.extend(e for e in events if isinstance(e, FinancialEvent))
-        return events
-
-    def refused(self, command: Any) -> DomainError:
-        """The command is refused and changes nothing, not even the aggregate's version."""
-        version, numbered = self.coop.version, self.coop.journal.last_number
-        with pytest.raises(DomainError) as exc:
-            self.do(command)
-        assert not self.coop.pending_events and (self.coop.version, self.coop.journal.last_number) == (version, numbered)
-        return exc.value
-
+class Books(builders.Books):
     def admit(self, member_id: str, day: date = date(2020, 2, 1)) -> None:
-        self.do(admit(self.slug, member_id, "employees" if self.coop.legal_form.value == "scic" else "users", day))
+        self.do(admit(self.slug, member_id, self.member_college(), day))
 
     def fund(self) -> Figures:
         return self.coop.grants.pots[FUND].totals

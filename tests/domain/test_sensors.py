@@ -15,11 +15,8 @@ from typing import Any
 
 import pytest
 
-from domain import membership, sensors, shared_hours
-from domain.cooperative import found_cooperative
-from domain.corrections import ReverseEntry, reverse_entry
-from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
-from domain.events import FinancialEvent, Meta
+from domain import membership, sensors
+from domain.corrections import ReverseEntry
 from domain.sensors import (
     AcceptReadings,
     RedeemCreditsForMoney,
@@ -28,43 +25,21 @@ from domain.sensors import (
     RetireSensor,
     SetSensorRewardTerms,
 )
-from tests.builders import admit, found_association, found_scic
+from tests import builders
+from tests.builders import admit
 
-META = Meta(actor="test", idempotency_key="k")
 D = Decimal
 FEB1, MAR1 = date(2020, 2, 1), date(2020, 3, 1)
-_HANDLERS = {**membership.HANDLERS, **sensors.HANDLERS, **shared_hours.HANDLERS}
 
 
-class Books:
-    """A cooperative in memory, founded 2020-01-01, driven through the deciders."""
-
-    def __init__(self, legal_form: str = "association", slug: str = "c") -> None:
-        self.slug = slug
-        self.coop = found_cooperative(None, found_scic(slug) if legal_form == "scic" else found_association(slug), META)
-        self.coop.collect_events()
-        self.entries: list[FinancialEvent] = []  # by journal number - 1
-
-    def do(self, command: Any) -> list[Any]:
-        if isinstance(command, ReverseEntry):
-            reverse_entry(self.coop, command, META, self.entries[command.entry_number - 1])
-        else:
-            _HANDLERS[type(command)](self.coop, command, META)
-        events = list(self.coop.collect_events())
-        self.entries.extend(e for e in events if isinstance(e, FinancialEvent))
-        return events
-
-    def refused(self, command: Any) -> tuple[str, str]:
+class Books(builders.Books):
+    def refused(self, command: Any) -> tuple[str, str]:  # type: ignore[override]
         """Runs a command that must be refused; checks nothing changed; returns (field, rule)."""
-        version, numbered = self.coop.version, self.coop.journal.last_number
-        with pytest.raises(DomainError) as exc:
-            self.do(command)
-        assert not self.coop.pending_events and (self.coop.version, self.coop.journal.last_number) == (version, numbered)
-        return exc.value.field, exc.value.rule
+        error = super().refused(command)
+        return error.field, error.rule
 
     def admit(self, member_id: str, day: date = FEB1, *, headcount: int = 1) -> None:
-        college = "employees" if self.coop.legal_form.value == "scic" else "users"
-        self.do(admit(self.slug, member_id, college, day, headcount=headcount))
+        self.do(admit(self.slug, member_id, self.member_college(), day, headcount=headcount))
 
 
 def terms(slug: str = "c", day: date = FEB1, rate: str = "0.001", cap: str = "2", money: str = "0.50", service: str = "0.80") -> SetSensorRewardTerms:

@@ -14,11 +14,9 @@ from typing import Any
 
 import pytest
 
-from domain import certifications, levy, membership, subscriptions
-from domain.cooperative import found_cooperative
-from domain.corrections import ReverseEntry, reverse_entry
+from domain import membership
+from domain.corrections import ReverseEntry
 from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
-from domain.events import FinancialEvent, Meta
 from domain.subscriptions import (
     BillSubscription,
     CancelSubscription,
@@ -29,42 +27,15 @@ from domain.subscriptions import (
     period_range,
     share_half_up,
 )
-from tests.builders import admit, found_association, found_scic
+from tests import builders
+from tests.builders import admit
 
-META = Meta(actor="test", idempotency_key="k")
 D = Decimal
-_HANDLERS = {**membership.HANDLERS, **subscriptions.HANDLERS, **certifications.HANDLERS, **levy.HANDLERS}
 
 
-class Books:
-    """A cooperative in memory, founded 2020-01-01, driven through the deciders."""
-
-    def __init__(self, legal_form: str = "association", slug: str = "c") -> None:
-        self.slug = slug
-        self.coop = found_cooperative(None, found_scic(slug) if legal_form == "scic" else found_association(slug), META)
-        self.coop.collect_events()
-        self.entries: list[FinancialEvent] = []  # by journal number - 1
-
-    def do(self, command: Any) -> list[Any]:
-        if isinstance(command, ReverseEntry):
-            reverse_entry(self.coop, command, META, self.entries[command.entry_number - 1])
-        else:
-            _HANDLERS[type(command)](self.coop, command, META)
-        events = list(self.coop.collect_events())
-        self.entries.extend(e for e in events if isinstance(e, FinancialEvent))
-        return events
-
-    def refused(self, command: Any) -> DomainError:
-        version, numbered = self.coop.version, self.coop.journal.last_number
-        with pytest.raises(DomainError) as exc:
-            self.do(command)
-        assert not self.coop.pending_events and (self.coop.version, self.coop.journal.last_number) == (version, numbered)
-        return exc.value
-
+class Books(builders.Books):
     def admit(self, member_id: str, day: date = date(2020, 2, 1), college: str | None = None) -> None:
-        if college is None:
-            college = "employees" if self.coop.legal_form.value == "scic" else "users"
-        self.do(admit(self.slug, member_id, college, day))
+        self.do(admit(self.slug, member_id, college or self.member_college(), day))
 
 
 def rule(error: DomainError) -> tuple[str, str]:
