@@ -160,13 +160,17 @@ class Ledger:
             p.receipt, p.events, p.numbers = None, [], []
             slug = p.command.coop
             name = type(p.command).__name__
+            if slug not in coops:
+                # Load the cooperative BEFORE looking up receipts. A command's events and its
+                # receipt commit together, so a receipt not found after this load means its events
+                # are not in the loaded state either; the other order could see a concurrent
+                # writer's events without its receipt, and refuse its duplicate (e.g. overpayment).
+                coops[slug] = self._load(slug)
             earlier = keys_in_batch.get((slug, p.key))
             stored = None if earlier else self._stored_receipt(slug, p.key)
             if earlier is not None or stored is not None:
                 results[p.index] = self._duplicate(p, earlier, stored)
                 continue
-            if slug not in coops:
-                coops[slug] = self._load(slug)
             coop = coops[slug]
             try:
                 coop, emitted = self._decide(coop, p, batch_entries)

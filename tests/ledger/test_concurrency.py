@@ -135,3 +135,30 @@ def test_a_second_instance_picks_up_the_first_ones_events(ledger, make_ledger):
     # Positions are global: both instances agree on the log's end.
     assert first.position() == second.position() == paid.position
 
+
+
+def test_a_duplicate_committed_while_this_instance_loads_is_still_a_duplicate(ledger, make_ledger):
+    """Deterministic form of the race above: the other instance commits the same command (events
+    and receipt together) just as this one loads the cooperative. This one must answer with the
+    original result, never decide again on state that already holds the payment (which would
+    refuse it as an overpayment: 60 + 60 > 100)."""
+    ok(ledger, found_association())
+    ok(ledger, admit("demo", "alice", "founders", FEB1))
+    ok(ledger, CallFee("demo", "alice", 2020, FEB1))
+    other = make_ledger()
+    ledger._evict(["demo"])  # the next command loads the cooperative from the store
+    command = PayFee("demo", "alice", 2020, Decimal("60"), MAR1)
+    original_load = ledger._load
+    first: list[CommandResult] = []
+
+    def load_after_the_other_commits(slug: str):  # noqa: ANN202
+        if not first:
+            first.append(other.execute(command, "pay-once"))
+        return original_load(slug)
+
+    ledger._load = load_after_the_other_commits  # type: ignore[method-assign]
+    result = ledger.execute(command, "pay-once")
+    assert first[0].accepted and not first[0].duplicate
+    assert result.accepted and result.duplicate, result.error
+    assert (result.position, result.journal_numbers) == (first[0].position, first[0].journal_numbers)
+    assert ledger.cooperative("demo").fee_calls[("alice", 2020)].paid_cents == 6000
