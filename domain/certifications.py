@@ -31,7 +31,7 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text, whole_number
-from domain.subscriptions import check_member_on
+from domain.membership import check_member_on
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -27,7 +27,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
-from domain.subscriptions import check_member_on, parse_rate, share_half_up
+from domain.membership import check_member_on
+from domain.money import parse_rate, share_half_up
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -63,6 +63,15 @@ class Member:
             raise InvalidCommand(field, "active_member", f"member {self.member_id!r} {self.status.value} on {self.left_on}")
 
 
+def check_member_on(member: Member, day: date, field: str = "member_id") -> None:
+    """The member belongs to the cooperative on `day` (admitted, not yet left), whatever the
+    order of recording: a back-dated subscription of a member who has left since is history."""
+    if not member.is_member_on(day):
+        left = f", left on {member.left_on}" if member.left_on else ""
+        raise InvalidCommand(field, "member_on_date",
+                             f"{member.member_id} is not a member on {day} (admitted on {member.admitted_on}{left})")
+
+
 # ---------------------------------------------------------------- commands
 
 

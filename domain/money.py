@@ -4,12 +4,16 @@ from __future__ import annotations
 
 from decimal import Decimal, InvalidOperation
 from enum import Enum
+from fractions import Fraction
+from typing import Any
 
 from domain.errors import InvalidCommand
 
 # Bound on any single amount, in minor units: 10^15 cents is ten thousand billion euros.
 # It keeps sums far inside a signed 64-bit column even over millions of postings.
 MAX_AMOUNT_MINOR = 10**15
+MAX_RATE_CHARS = 40
+MAX_RATE_DENOMINATOR = 10**12  # a rate finer than a millionth of a millionth is a typing mistake
 
 
 class Unit(str, Enum):
@@ -87,3 +91,32 @@ def format_minor(amount_minor: int, unit: Unit) -> str:
 
 def minor_to_decimal(amount_minor: int, unit: Unit) -> Decimal:
     return Decimal(amount_minor) / unit.minor_per_major
+
+
+def parse_rate(value: Any, field: str) -> Fraction:
+    """A share between 0 and 1 as an exact fraction: Decimal, int, "0.035" or "7/200"; never a float."""
+    if isinstance(value, str) and "/" in value:
+        if len(value) > MAX_RATE_CHARS:
+            raise InvalidCommand(field, "rate", f"a rate is at most {MAX_RATE_CHARS} characters")
+        try:
+            rate = Fraction(value.strip())
+        except (ValueError, ZeroDivisionError):
+            raise InvalidCommand(field, "rate", f"{value!r} is not a rate such as 0.05 or 1/20") from None
+    else:
+        number = parse_decimal(value, field)  # refuses floats with rule "decimal"
+        # Bound the work before building the fraction: 1E-999999 would make a huge denominator.
+        if not number.is_zero() and (number.adjusted() > 1 or number.as_tuple().exponent < -30):  # type: ignore[operator]
+            raise InvalidCommand(field, "rate_range", f"a rate is between 0 and 1 (e.g. 0.05 for 5%), got {value}")
+        rate = Fraction(0) if number.is_zero() else Fraction(number)
+    if not 0 <= rate <= 1:
+        raise InvalidCommand(field, "rate_range", f"a rate is between 0 and 1 (e.g. 0.05 for 5%), got {value}")
+    if rate.denominator > MAX_RATE_DENOMINATOR:
+        raise InvalidCommand(field, "rate_range", f"{value} is finer than a rate needs to be")
+    return rate
+
+
+def share_half_up(amount_cents: int, rate: Fraction) -> int:
+    """amount × rate in whole cents, rounded to the nearest cent, halves up (amount >= 0)."""
+    assert amount_cents >= 0 and 0 <= rate <= 1
+    quotient, remainder = divmod(amount_cents * rate.numerator, rate.denominator)
+    return quotient + (1 if 2 * remainder >= rate.denominator else 0)

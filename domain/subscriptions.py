@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, parse_decimal, to_minor
+from domain.membership import check_member_on
+from domain.money import Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.rules import identifier, not_before, text
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
-    from domain.membership import Member
 
 PLAN_KINDS = ("provider", "project_holder")
 PERIODS = ("monthly", "quarterly", "yearly")
@@ -39,49 +39,6 @@ _LABELS = {
     "quarterly": (re.compile(r"^(\d{4})-Q([1-4])$"), '"2026-Q1"'),
     "yearly": (re.compile(r"^(\d{4})$"), '"2026"'),
 }
-MAX_RATE_CHARS = 40
-MAX_RATE_DENOMINATOR = 10**12  # a rate finer than a millionth of a millionth is a typing mistake
-
-
-# ---------------------------------------------------------------- helpers (also used by domain/certifications.py, levy.py)
-
-
-def parse_rate(value: Any, field: str) -> Fraction:
-    """A share between 0 and 1 as an exact fraction: Decimal, int, "0.035" or "7/200"; never a float."""
-    if isinstance(value, str) and "/" in value:
-        if len(value) > MAX_RATE_CHARS:
-            raise InvalidCommand(field, "rate", f"a rate is at most {MAX_RATE_CHARS} characters")
-        try:
-            rate = Fraction(value.strip())
-        except (ValueError, ZeroDivisionError):
-            raise InvalidCommand(field, "rate", f"{value!r} is not a rate such as 0.05 or 1/20") from None
-    else:
-        number = parse_decimal(value, field)  # refuses floats with rule "decimal"
-        # Bound the work before building the fraction: 1E-999999 would make a huge denominator.
-        if not number.is_zero() and (number.adjusted() > 1 or number.as_tuple().exponent < -30):  # type: ignore[operator]
-            raise InvalidCommand(field, "rate_range", f"a rate is between 0 and 1 (e.g. 0.05 for 5%), got {value}")
-        rate = Fraction(0) if number.is_zero() else Fraction(number)
-    if not 0 <= rate <= 1:
-        raise InvalidCommand(field, "rate_range", f"a rate is between 0 and 1 (e.g. 0.05 for 5%), got {value}")
-    if rate.denominator > MAX_RATE_DENOMINATOR:
-        raise InvalidCommand(field, "rate_range", f"{value} is finer than a rate needs to be")
-    return rate
-
-
-def share_half_up(amount_cents: int, rate: Fraction) -> int:
-    """amount × rate in whole cents, rounded to the nearest cent, halves up (amount >= 0)."""
-    assert amount_cents >= 0 and 0 <= rate <= 1
-    quotient, remainder = divmod(amount_cents * rate.numerator, rate.denominator)
-    return quotient + (1 if 2 * remainder >= rate.denominator else 0)
-
-
-def check_member_on(member: Member, day: date, field: str = "member_id") -> None:
-    """The member belongs to the cooperative on `day` (admitted, not yet left), whatever the
-    order of recording: a back-dated subscription of a member who has left since is history."""
-    if not member.is_member_on(day):
-        left = f", left on {member.left_on}" if member.left_on else ""
-        raise InvalidCommand(field, "member_on_date",
-                             f"{member.member_id} is not a member on {day} (admitted on {member.admitted_on}{left})")
 
 
 # ---------------------------------------------------------------- periods
