@@ -22,7 +22,7 @@ from eventsourcing.domain import Aggregate
 from domain.accounts import Account, Chart, LegalForm, check_account_number, default_chart
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.journal import Journal, check_balanced, entry_hash
+from domain.journal import Journal
 from domain.money import Unit, to_minor
 from domain.rules import a_date, identifier, text, whole_number
 
@@ -227,18 +227,10 @@ class Cooperative(Aggregate):
         for account, _party, unit, _amount in postings:
             assert account in self.chart.accounts, f"posting rule used unknown account {account}"
             assert unit in Unit.__members__, f"posting rule used unknown unit {unit}"
-        number = self.journal.next_number()
-        check_balanced(postings, f"entry {number}")
         recorded_at = event_class.create_timestamp()
-        chain_hash = entry_hash(
-            prev_hash=self.journal.last_hash,
-            coop=self.slug,
-            number=number,
-            kind=event_class.__name__,
-            effective_date=effective_date,
-            recorded_at=recorded_at,
-            label=label,
-            postings=postings,
+        number, chain_hash = self.journal.seal(
+            coop=self.slug, kind=event_class.__name__, effective_date=effective_date, recorded_at=recorded_at,
+            label=label, postings=postings,
         )
         self.trigger_event(
             event_class,
