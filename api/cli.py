@@ -213,9 +213,7 @@ def journal_cmd(session: Session, coop: str | None, as_json: bool) -> None:
 def statement_cmd(session: Session, account: str, coop: str | None, party: str | None, unit: str,
                   as_of: str | None, as_json: bool) -> None:
     """Movements of one account (or one party on it) with the running balance."""
-    slugs = session.coops(coop)
-    if len(slugs) != 1:
-        raise click.UsageError(f"--coop is needed: the store holds {', '.join(slugs) or 'no cooperative'}")
+    slugs = [session.one_coop(coop)]
     day, lines, page = _as_of(as_of), [], None
     for _ in range(100_000):  # bounded paging
         page = statement(session.ledger.db, slugs[0], account, party=party, unit=unit, as_of=day, after_line=len(lines), limit=1000)
@@ -274,9 +272,7 @@ def governance(session: Session, coop: str | None, as_of: str | None, as_json: b
 def explain_member_cmd(session: Session, member_id: str, coop: str | None, as_of: str | None, as_json: bool) -> None:
     """May this member vote on that date, and why (every rule checked)."""
     day = _as_of(as_of) or date.today()
-    slugs = session.coops(coop)
-    if len(slugs) != 1:
-        raise click.UsageError(f"--coop is needed: the store holds {', '.join(slugs) or 'no cooperative'}")
+    slugs = [session.one_coop(coop)]
     report = explain_member(session.ledger.db, slugs[0], member_id, day)
     if report is None:
         raise click.UsageError(f"{slugs[0]} was not founded on {day}")
@@ -293,9 +289,7 @@ def explain_member_cmd(session: Session, member_id: str, coop: str | None, as_of
 @click.pass_obj
 def tally_cmd(session: Session, resolution_id: str, coop: str | None, as_json: bool) -> None:
     """Tally a general-assembly resolution by college, then weight the colleges' results."""
-    slugs = session.coops(coop)
-    if len(slugs) != 1:
-        raise click.UsageError(f"--coop is needed: the store holds {', '.join(slugs) or 'no cooperative'}")
+    slugs = [session.one_coop(coop)]
     report = resolution_tally(session.ledger.db, slugs[0], resolution_id)
     if report is None:
         raise click.UsageError(f"{slugs[0]} has no resolution {resolution_id!r}")

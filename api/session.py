@@ -55,6 +55,13 @@ class Session:
             raise click.UsageError(f"--coop: no cooperative {only!r} (known: {', '.join(slugs) or 'none'})")
         return [only]
 
+    def one_coop(self, only: str | None) -> str:
+        """The cooperative a one-cooperative command works on: --coop, or the only one in the store."""
+        slugs = self.coops(only)
+        if len(slugs) != 1:
+            raise click.UsageError(f"--coop is needed: the store holds {', '.join(slugs) or 'no cooperative'}")
+        return slugs[0]
+
     def url_for_children(self) -> str:
         """The store URL for processes this one starts (server workers)."""
         return self.url or f"sqlite:///{self.config.sqlite_path}"
