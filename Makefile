@@ -5,7 +5,20 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: demo test bench pg-up clean
+.PHONY: demo test bench pg-up tools clean
+
+# Programs the test suite drives from Debian's archive: hledger and ledger-cli (the plain-text
+# export is checked by tools this project did not write) and headless Chromium (the observatory's
+# browser test). Installed once when missing; a machine without apt must install them by hand.
+TOOLS := hledger ledger chromium chromedriver
+tools:
+	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing$$missing from Debian's archive"; \
+		pkgs=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/'); \
+		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null) \
+		|| { echo "could not install$$missing: install them with your package manager"; exit 1; }; \
+	fi
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -22,11 +35,11 @@ pg-up:
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
 
-test: $(STAMP) pg-up
+test: $(STAMP) pg-up tools
 	$(BIN)/pytest
 
 # Rebuild benchmark (rewrites docs/benchmarks.md), then the ingest benchmark (adds its section).
-bench: $(STAMP) pg-up
+bench: $(STAMP) pg-up tools
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ingest
 
