@@ -352,6 +352,20 @@ def validate_voting_policy(require_fee_paid: Any, min_shares: Any, empty_college
     return {"require_fee_paid": require_fee_paid, "min_shares": min_shares, "empty_college_policy": empty_college_policy}
 
 
+def check_siren(value: Any, field: str = "siren") -> str:
+    """A SIREN (the INSEE's company number, needed e.g. to name the FEC file): 9 digits whose
+    Luhn checksum is valid, which catches a mistyped digit or two swapped neighbours."""
+    if not (isinstance(value, str) and len(value) == 9 and value.isascii() and value.isdigit()):
+        raise InvalidCommand(field, "siren", f"{value!r} is not a SIREN (9 digits)")
+    total = 0
+    for i, digit in enumerate(int(ch) for ch in reversed(value)):
+        doubled = digit * 2 if i % 2 else digit  # every second digit from the right is doubled
+        total += doubled - 9 if doubled > 9 else doubled
+    if total % 10:
+        raise InvalidCommand(field, "siren_checksum", f"{value!r} fails the SIREN check digit (Luhn): a digit is mistyped")
+    return value
+
+
 def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta: Meta) -> Cooperative:
     slug = identifier(cmd.coop, "coop")
     if existing is not None:
@@ -364,9 +378,7 @@ def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta:
         raise InvalidCommand("legal_form", "known_legal_form", f"{cmd.legal_form!r} is not one of {forms}") from None
     founded_on = a_date(cmd.founded_on, "founded_on")
     start_month = whole_number(cmd.fiscal_year_start_month, "fiscal_year_start_month", minimum=1, maximum=12)
-    siren = cmd.siren
-    if siren is not None and not (isinstance(siren, str) and len(siren) == 9 and siren.isdigit()):
-        raise InvalidCommand("siren", "siren", f"{siren!r} is not a SIREN (9 digits)")
+    siren = check_siren(cmd.siren) if cmd.siren is not None else None
     colleges, weighted = validate_colleges(cmd.colleges, legal_form)
     voting_policy = validate_voting_policy(cmd.require_fee_paid, cmd.min_shares, cmd.empty_college_policy, legal_form)
     schedule = _fee_schedule(cmd.fee_schedule)

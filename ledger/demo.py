@@ -53,7 +53,7 @@ def demo_commands() -> list[dict[str, Any]]:
 
     add(
         "FoundCooperative", coop=CLUSTER, name="Cluster Numérique Sud", legal_form="association",
-        founded_on="2025-01-15", siren="912345678",
+        founded_on="2025-01-15", siren="912345675",
         colleges=[
             {"code": "medias", "name": "Médias", "weight": "40"},
             {"code": "entreprises", "name": "Entreprises associées", "weight": "20"},
@@ -111,7 +111,7 @@ def demo_commands() -> list[dict[str, Any]]:
 
     add(
         "FoundCooperative", coop=SCIC, name="MedNum Gironde SCIC", legal_form="scic", founded_on="2025-02-20",
-        siren="923456781", share_value="50",
+        siren="923456784", share_value="50",
         colleges=[
             {"code": "salaries", "name": "Salariés", "weight": "40"},
             {"code": "beneficiaires", "name": "Bénéficiaires", "weight": "30"},

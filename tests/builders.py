@@ -69,7 +69,7 @@ def found_scic(coop: str = "scic", founded_on: date = FOUNDED_ON) -> FoundCooper
             CollegeSpec("supporters", "Soutiens"),
         ],
         fee_schedule=fee_schedule(),
-        siren="123456789",
+        siren="123456782",
         share_value=Decimal("50.00"),
     )
 

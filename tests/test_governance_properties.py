@@ -128,7 +128,7 @@ class History:
         self.run(FoundCooperative(
             coop=self.slug, name="Coop", legal_form=legal_form, founded_on=FOUNDED, colleges=specs(STATUTES[legal_form][0]),
             fee_schedule=fee_schedule(), share_value=Decimal("50") if legal_form == "scic" else None,
-            siren="123456789" if legal_form == "scic" else None, empty_college_policy=policy,
+            siren="123456782" if legal_form == "scic" else None, empty_college_policy=policy,
         ), FOUNDED, must=True)
 
     def run(self, command: Any, day: date, must: bool = False) -> bool:

@@ -242,3 +242,37 @@ def test_fiscal_years_are_named_by_the_calendar_year_they_start_in(start_month, 
     cmd = FoundCooperative("c1", "Coop", "association", date(2020, 1, 1), unweighted(1), [FeeBracket(1, None, Decimal("1"))],
                            fiscal_year_start_month=start_month)
     assert found_cooperative(None, cmd, META).fiscal_year_of(day) == year
+
+
+# ---------------------------------------------------------------- SIREN (issue 6: it names the FEC file)
+
+
+@pytest.mark.parametrize("siren", ["732829320", "552100554", "123456782", "000000000"])
+def test_a_luhn_valid_siren_is_part_of_the_identity(siren):
+    # Each passes the Luhn check (every second digit from the right doubled, digits summed, total % 10 == 0).
+    assert found(siren=siren).siren == siren
+
+
+def test_siren_is_optional_at_founding():
+    assert found().siren is None
+
+
+@pytest.mark.parametrize(
+    ("siren", "rule"),
+    [
+        ("732829321", "siren_checksum"),  # last digit mistyped
+        ("738229320", "siren_checksum"),  # two neighbours swapped (2 and 8)
+        ("123456789", "siren_checksum"),
+        ("73282932", "siren"),  # 8 digits
+        ("7328293200", "siren"),  # 10 digits
+        ("732 829 320", "siren"),  # spaces are for people, not the record
+        ("73282932A", "siren"),
+        ("७३२८२९३२०", "siren"),  # Devanagari digits: str.isdigit() says yes, a SIREN says no
+        (732829320, "siren"),  # a number loses leading zeros: it must be text
+    ],
+)
+def test_a_bad_siren_is_refused_naming_the_field_and_the_rule(siren, rule):
+    error = refused(siren=siren)
+    assert isinstance(error, InvalidCommand)
+    assert (error.field, error.rule) == ("siren", rule)
+    assert repr(siren) in error.message

@@ -94,7 +94,7 @@ def found_weighted_scic(coop: str = "scic4", weights: tuple[str, ...] = ("40", "
     return FoundCooperative(
         coop=coop, name="SCIC pondérée", legal_form="scic", founded_on=FOUNDED,
         colleges=[CollegeSpec(chr(ord("a") + i), f"Collège {chr(ord('A') + i)}", w) for i, w in enumerate(weights)],
-        fee_schedule=fee_schedule(), siren="123456789", share_value=Decimal("50.00"), **extra,
+        fee_schedule=fee_schedule(), siren="123456782", share_value=Decimal("50.00"), **extra,
     )
 
 

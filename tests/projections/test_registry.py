@@ -140,7 +140,7 @@ def test_cooperative_row_keeps_the_statutes(ledger, runner):
         )}
         accounts = {(r[0], r[1]) for r in tx.execute("SELECT coop, number FROM accounts")}
     assert rows["demo"][:4] == ("association", "2020-01-01", None, None)
-    assert rows["scic"][:4] == ("scic", "2020-01-01", 5000, "123456789")
+    assert rows["scic"][:4] == ("scic", "2020-01-01", 5000, "123456782")
     assert [Fraction(c["weight"]) for c in json.loads(rows["demo"][4])] == [40, 20, 20, 20]
     assert [c["weight"] for c in json.loads(rows["scic"][4])] == ["100/3"] * 3
     assert [b["amount_cents"] for b in json.loads(rows["demo"][5])] == [10000, 25050, 150000]
