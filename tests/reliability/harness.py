@@ -185,3 +185,22 @@ def check_whole(url: str, slug: str = COOP) -> dict[str, Any]:
 
 D = Decimal
 FEB1 = date(2020, 2, 1)
+
+
+def load_demo(url: str) -> list[str]:
+    """Records the demo cooperatives (every activity family, 368 commands) in one batch;
+    returns their slugs."""
+    import json
+
+    from ledger.commands import loads, parse_command
+    from ledger.demo import demo_commands
+
+    commands = demo_commands()
+    ledger = open_ledger(url)
+    try:
+        parsed = [parse_command(loads(json.dumps(c))) for c in commands]
+        results = ledger.execute_batch([(command, key, "reliability") for command, key, _actor in parsed])
+        assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+    finally:
+        ledger.close()
+    return sorted({c["coop"] for c in commands})
