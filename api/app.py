@@ -14,6 +14,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import errors, routes_activities, routes_commands, routes_queries
 from api.deps import Services
+from api import routes_reports
 from api.metrics import PROJECTION_LAG, REGISTRY, REQUEST_SECONDS
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -59,6 +60,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())
     app.include_router(routes_activities.router())
+    app.include_router(routes_reports.router())
 
     @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)")
     def health() -> dict[str, Any]:

@@ -62,6 +62,10 @@ def main() -> None:
 
     cli.add_command(keys)
     cli.add_command(serve)
+    from api.cli_export import export, report  # issue 6: FEC and plain-text exports, reports
+
+    cli.add_command(export)
+    cli.add_command(report)
     cli()
 
 

@@ -81,6 +81,7 @@ READ_ROLES: dict[str, set[str]] = {
     "members": {"admin", "treasurer", "clerk", "auditor", "board"},
     "governance": {"admin", "board", "auditor", "treasurer"},
     "activities": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "reports": {"admin", "treasurer", "auditor", "board"},  # issue 6: trial balance, balance sheet, income statement, statements
 }
 
 
