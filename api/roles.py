@@ -71,6 +71,7 @@ COMMAND_ROLES: dict[str, set[str]] = {
     "EngageSharedEmployee": _STATUTES | _FINANCIAL,
     "LogSharedHours": {"clerk"},
     "RebillSharedHours": _FINANCIAL,
+    "SetObservatoryVisibility": _STATUTES,  # issue 7: who may publish the indicators
 }
 
 # Reads by kind. "balances" and "standing" are what a reader (another tool) may see.
@@ -81,6 +82,7 @@ READ_ROLES: dict[str, set[str]] = {
     "members": {"admin", "treasurer", "clerk", "auditor", "board"},
     "governance": {"admin", "board", "auditor", "treasurer"},
     "activities": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
     "reports": {"admin", "treasurer", "auditor", "board"},  # issue 6: trial balance, balance sheet, income statement, statements
 }
 

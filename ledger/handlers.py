@@ -22,6 +22,7 @@ from domain import (
     grants,
     levy,
     membership,
+    observatory,
     sensors,
     shared_hours,
     subscriptions,
@@ -37,6 +38,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     subscriptions, certifications, levy,  # issue 3, income side
     contributions, grants, subsidies,  # issue 3, cooperation fund and funding
     sensors, shared_hours,  # issue 3, CREDIT and HOUR units
+    observatory,  # issue 7, the observatory's public setting
 )
 
 HANDLERS: dict[type, Decider] = {}

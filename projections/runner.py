@@ -25,6 +25,7 @@ from projections.contributions import ContributionsProjection
 from projections.governance import GovernanceProjection
 from projections.grants import GrantsProjection
 from projections.levy import LevyProjection
+from projections.observatory import ObservatoryProjection
 from projections.sensors import SensorsProjection
 from projections.shared_hours import SharedHoursProjection
 from projections.subscriptions import SubscriptionsProjection
@@ -39,6 +40,7 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     SubscriptionsProjection, CertificationsProjection, LevyProjection,
     ContributionsProjection, GrantsProjection, SubsidiesProjection,
     SensorsProjection, SharedHoursProjection,
+    ObservatoryProjection,  # last: reads nothing of the others while writing, but its JSON reads them all
 )
 DEFAULT_BATCH = 1000
 POLL_INTERVAL_S = 0.05

@@ -1,0 +1,259 @@
+"""The observatory: indicators as JSON (/v1/coops/{coop}/observatory), a live page
+(/observatory/{coop}) and its server-sent events (/observatory/{coop}/events).
+
+Who may look: anyone when the cooperative made its observatory public (SetObservatoryVisibility),
+otherwise a key of any role bound to the cooperative. The JSON API takes the key in the
+Authorization header only. A browser cannot set that header on a page load or an EventSource, so
+the page also accepts the key once as `?key=`: it is checked, stored in an HttpOnly, SameSite=Strict
+cookie scoped to /observatory/{coop} (scripts cannot read it, other sites cannot send it) and the
+browser is redirected to the bare URL, so the key does not stay in the address bar or the history.
+The cookie is only honoured on the page and its event stream, never on /v1 (no cookie-borne
+writes, hence no CSRF surface).
+
+Live updates: one thread per app (the Hub) waits on the projection runner (runner.wait_for: its
+condition, woken by every catch-up; on PostgreSQL the runner itself LISTENs) while at least one
+stream is open, and wakes the streams; each stream is an async generator that rebuilds the JSON
+in a worker thread, borrowing a database connection only while reading. A stream sends a
+heartbeat comment every HEARTBEAT_S, checks every DISCONNECT_CHECK_S whether its client left and
+then ends, which unsubscribes it; the Hub's thread ends with the last stream.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import AsyncIterator
+from datetime import date, datetime, timezone
+from html import escape
+from pathlib import Path
+from typing import Any
+
+import anyio
+import orjson
+from fastapi import APIRouter, Depends, Query, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+
+from api.deps import READ_YOUR_WRITES_TIMEOUT_S, Services, principal, reader, services
+from api.errors import PROBLEM_RESPONSES, ApiError
+from api.keys import Principal, authenticate
+from projections.observatory import is_public, last_event
+from projections.observatory_indicators import observatory
+from projections.runner import ProjectionRunner
+
+PAGE = Path(__file__).resolve().parent / "templates" / "observatory.html"
+COOKIE = "coopledger_observatory_key"
+HEARTBEAT_S = 15.0
+DISCONNECT_CHECK_S = 1.0
+CACHE_SIZE = 32
+
+
+# ---------------------------------------------------------------- access
+
+
+def _cookie_path(coop: str) -> str:
+    return f"/observatory/{coop}"
+
+
+def watcher(*, cookie: bool) -> Any:
+    """A dependency: None when the observatory of the cooperative in the path is public today;
+    otherwise the caller's key (header, or for the page and its stream also the cookie), checked
+    exactly as reader("observatory") checks it."""
+    inner = reader("observatory")
+
+    def check(coop: str, request: Request) -> Principal | None:
+        svc = services(request)
+        request.state.coop = coop
+        if is_public(svc.ledger.db, coop, date.today()):
+            return None
+        token = request.cookies.get(COOKIE) if cookie and not request.headers.get("authorization") else None
+        if token is None:
+            who = principal(request)  # the header; 401 without one, as every /v1 route
+        else:
+            found = authenticate(svc.ledger.db, token)
+            if found is None:
+                raise ApiError(401, "Unauthorized", "the key in this page's cookie is unknown or revoked: open the page "
+                               "again with ?key=<key>", rule="api_key_valid")
+            request.state.key_id = found.key_id
+            who = found
+        return inner(coop, request, who)
+
+    # The role convention of reader() (whatever attributes it puts on its check) applies here too.
+    for name, value in vars(inner).items():
+        if not name.startswith("__"):
+            setattr(check, name, value)
+    return check
+
+
+# ---------------------------------------------------------------- building, with a small cache
+
+
+_cache: dict[tuple[int, str, int, str], bytes] = {}
+_cache_lock = threading.Lock()
+
+
+def build(svc: Services, coop: str, today: date) -> bytes | None:
+    """The observatory's JSON, as of the views' current position (read before the figures)."""
+    position = svc.runner.position()
+    key = (id(svc.ledger), coop, position, today.isoformat())
+    with _cache_lock:
+        cached = _cache.get(key)
+    if cached is not None:
+        return cached
+    report = observatory(svc.ledger.db, coop, today=today, position=position)
+    if report is None:
+        return None
+    report["generated_at"] = datetime.now(timezone.utc).isoformat()
+    body = orjson.dumps(report)
+    with _cache_lock:
+        if len(_cache) >= CACHE_SIZE:
+            _cache.pop(next(iter(_cache)))
+        _cache[key] = body
+    return body
+
+
+# ---------------------------------------------------------------- live: one waiting thread per app
+
+
+class Hub:
+    """Wakes every open stream when the projections pass a new position."""
+
+    def __init__(self, runner: ProjectionRunner) -> None:
+        self.runner = runner
+        self._lock = threading.Lock()
+        self._listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
+        self._thread: threading.Thread | None = None
+
+    def subscribe(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
+        listener = (asyncio.get_running_loop(), asyncio.Event())
+        with self._lock:
+            self._listeners.add(listener)
+            if self._thread is None:
+                self._thread = threading.Thread(target=self._run, name="observatory-hub", daemon=True)
+                self._thread.start()
+        return listener
+
+    def unsubscribe(self, listener: tuple[asyncio.AbstractEventLoop, asyncio.Event]) -> None:
+        with self._lock:
+            self._listeners.discard(listener)
+
+    def listeners(self) -> int:
+        with self._lock:
+            return len(self._listeners)
+
+    def _run(self) -> None:
+        position = self.runner.position()
+        while True:
+            with self._lock:
+                if not self._listeners:
+                    self._thread = None  # the next subscriber starts a new thread
+                    return
+            if self.runner.wait_for(position + 1, timeout_s=1.0):
+                position = self.runner.position()
+                with self._lock:
+                    for loop, event in list(self._listeners):
+                        loop.call_soon_threadsafe(event.set)
+
+
+_hub_lock = threading.Lock()
+
+
+def hub_of(request: Request) -> Hub:
+    state = request.app.state
+    with _hub_lock:
+        if getattr(state, "observatory_hub", None) is None:
+            state.observatory_hub = Hub(services(request).runner)
+        return state.observatory_hub  # type: ignore[no-any-return]
+
+
+def _sse(event: str, data: bytes, ident: int | None = None) -> bytes:
+    head = f"event: {event}\n" + (f"id: {ident}\n" if ident is not None else "")
+    return head.encode() + b"data: " + data + b"\n\n"
+
+
+async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[bytes]:
+    hub = hub_of(request)
+    listener = hub.subscribe()
+    sent: tuple[int, str] | None = None  # (the cooperative's last event position, day) of the last full JSON
+    try:
+        yield b"retry: 1000\n\n"
+        while True:
+            today = date.today()
+            last = await anyio.to_thread.run_sync(last_event, svc.ledger.db, coop)
+            mark = ((last or {}).get("position", 0), today.isoformat())
+            if mark != sent:  # the cooperative recorded something (or the day changed): the whole JSON
+                body = await anyio.to_thread.run_sync(build, svc, coop, today)
+                if body is None:
+                    return
+                sent = mark
+                yield _sse("observatory", body, orjson.loads(body)["position"])
+            else:  # other cooperatives moved the log: only say how fresh the figures are
+                position = await anyio.to_thread.run_sync(svc.runner.position)
+                yield _sse("fresh", orjson.dumps({"position": position, "last_event": last,
+                                                  "generated_at": datetime.now(timezone.utc).isoformat()}), position)
+            waited_s = 0.0
+            while not listener[1].is_set():
+                try:
+                    await asyncio.wait_for(listener[1].wait(), timeout=DISCONNECT_CHECK_S)
+                except TimeoutError:
+                    if await request.is_disconnected():
+                        return
+                    waited_s += DISCONNECT_CHECK_S
+                    if waited_s >= HEARTBEAT_S:
+                        yield b": heartbeat\n\n"
+                        waited_s = 0.0
+            listener[1].clear()
+    finally:
+        hub.unsubscribe(listener)
+
+
+# ---------------------------------------------------------------- routes
+
+
+def router() -> APIRouter:
+    r = APIRouter(tags=["observatory"], responses=PROBLEM_RESPONSES)
+
+    @r.get("/v1/coops/{coop}/observatory", summary="Every indicator: definition, value(s), monthly series, freshness")
+    def get_observatory(
+        coop: str, request: Request,
+        as_of: date | None = Query(None, description="Day YYYY-MM-DD the figures are for (default: today)."),
+        min_position: int | None = Query(None, ge=0, description="Wait (at most 2 s, with a key) until the views "
+                                         "include this position, as returned by a command."),
+        who: Principal | None = Depends(watcher(cookie=False)), svc: Services = Depends(services),
+    ) -> Response:
+        if min_position is not None:
+            if who is None:
+                raise ApiError(401, "Unauthorized", "waiting for a position needs an API key", field="min_position",
+                               rule="api_key_required", headers={"WWW-Authenticate": "Bearer"})
+            if not svc.runner.wait_for(min_position, READ_YOUR_WRITES_TIMEOUT_S):
+                raise ApiError(503, "Not yet visible", f"the views have not reached position {min_position} yet; retry "
+                               "shortly", field="min_position", rule="read_your_writes", headers={"Retry-After": "1"})
+        body = build(svc, coop, as_of or date.today())
+        if body is None:
+            raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
+        return Response(body, media_type="application/json")
+
+    @r.get("/observatory/{coop}", response_class=HTMLResponse, include_in_schema=False)
+    def page(coop: str, request: Request, key: str | None = Query(None, max_length=200),
+             svc: Services = Depends(services)) -> Response:
+        if key is not None:  # a browser's first visit with a key: check it, keep it in a cookie, drop it from the URL
+            who = authenticate(svc.ledger.db, key)
+            if who is None:
+                raise ApiError(401, "Unauthorized", "this API key is unknown or revoked", rule="api_key_valid")
+            reader("observatory")(coop, request, who)
+            response = RedirectResponse(_cookie_path(coop), status_code=303)
+            response.set_cookie(COOKIE, key, path=_cookie_path(coop), httponly=True, samesite="strict",
+                                secure=request.url.scheme == "https")
+            return response
+        watcher(cookie=True)(coop, request)
+        if last_event(svc.ledger.db, coop) is None:
+            raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
+        html = PAGE.read_text(encoding="utf-8").replace("{{coop}}", escape(coop))
+        return HTMLResponse(html, headers={"Cache-Control": "no-store"})
+
+    @r.get("/observatory/{coop}/events", include_in_schema=False)
+    def events(coop: str, request: Request, _who: Principal | None = Depends(watcher(cookie=True)),
+               svc: Services = Depends(services)) -> StreamingResponse:
+        return StreamingResponse(_stream(request, svc, coop), media_type="text/event-stream",
+                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+
+    return r

@@ -1,0 +1,143 @@
+"""The observatory's JSON against figures worked out by hand (tests/observatory/story.py), who may
+see it (public, private, another cooperative's key, the page's cookie), and its projection
+rebuilt from zero equal to the one built event by event. On SQLite and PostgreSQL."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from datetime import date, timedelta
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import create_key
+from ledger.store import StoreConfig
+from projections.observatory import ObservatoryProjection
+from projections.observatory_indicators import observatory
+from projections.runner import ProjectionRunner
+from tests.observatory import story
+
+
+def _by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
+    return {ind["id"]: ind for ind in report["indicators"]}
+
+
+@pytest.fixture
+def app_env(store_url: str) -> Iterator[dict[str, Any]]:
+    app = create_app(StoreConfig.from_url(store_url))
+    with TestClient(app) as client:
+        svc = app.state.services
+        tokens = {role: create_key(svc.ledger.db, role=role, coops=[story.COOP])[1] for role in ("admin", "treasurer", "reader")}
+        tokens["other"] = create_key(svc.ledger.db, role="admin", coops=["elsewhere"])[1]
+        results = story.record(svc.ledger)
+        assert svc.runner.wait_for(results[-1].position or 0, 10.0)
+        yield {"client": client, "svc": svc, "tokens": tokens}
+
+
+def _get(env: dict[str, Any], token: str | None, path: str = f"/v1/coops/{story.COOP}/observatory", **params: Any):
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    return env["client"].get(path, params=params, headers=headers, follow_redirects=False)
+
+
+def test_indicators_match_the_figures_worked_out_by_hand(app_env):
+    r = _get(app_env, app_env["tokens"]["reader"], as_of=story.AS_OF)
+    assert r.status_code == 200, r.text
+    report = r.json()
+    assert report["months"] == story.MONTHS and report["as_of"] == story.AS_OF and report["public"] is False
+    assert report["position"] >= report["last_event"]["position"] > 0 and report["last_event"]["recorded_at"]
+    indicators = _by_id(report)
+    assert list(indicators) == ["members", "fees", "fund", "calls", "subsidies", "certifications", "subscriptions", "sensors",
+                                "shared_hours", "governance"]
+    for ident, expected in story.EXPECTED.items():
+        got = {k: indicators[ident]["value"][k] for k in expected}
+        assert got == expected, ident
+        assert indicators[ident]["definition"]["fr"] and indicators[ident]["definition"]["en"], ident
+    for (ident, key), expected in story.EXPECTED_SERIES.items():
+        series = {s["key"]: s["values"] for s in indicators[ident]["series"]}
+        assert series[key] == expected, (ident, key)
+    colleges = {c["code"]: c for c in indicators["members"]["value"]["colleges"]}
+    assert (colleges["users"]["members"], colleges["users"]["in_good_standing"]) == (1, 1)
+    assert (colleges["staff"]["members"], colleges["staff"]["in_good_standing"]) == (2, 0)
+    # Only m1 (users) may vote: the empty staff college's 40% goes to users (the default policy).
+    weights = {c["code"]: (c["statutory_percent"], c["effective_percent"]) for c in indicators["governance"]["value"]["colleges"]}
+    assert weights == {"users": ("60.00", "100.00"), "staff": ("40.00", "0.00")}
+    assert [c["member_id"] for c in indicators["certifications"]["value"]["expiring"]] == ["m1"]
+    assert indicators["subscriptions"]["value"]["periods"] == [
+        {"period": "2025-02", "billed_cents": 7900, "paid_cents": 7900}, {"period": "2025-03", "billed_cents": 6400, "paid_cents": 0}]
+    structures = {s["structure_id"]: s for s in indicators["shared_hours"]["value"]["structures"]}
+    assert (structures["m1"]["logged_minutes"], structures["m3"]["logged_minutes"]) == (420, 210)
+    assert structures["m1"]["billed_cents"] + structures["m3"]["billed_cents"] == 28000
+
+
+def test_the_figures_follow_the_day_asked_for(app_env):
+    """Before anything was paid, nothing is collected; the series stop at that month."""
+    report = _get(app_env, app_env["tokens"]["admin"], as_of="2025-04-05").json()
+    indicators = _by_id(report)
+    assert report["months"] == story.MONTHS[:4]
+    assert indicators["fund"]["value"]["balance_cents"] == 500000
+    assert indicators["certifications"]["value"]["certified"] == 1
+    assert {s["key"]: s["values"] for s in indicators["fees"]["series"]}["paid_cents"] == [0, 0, 0, 20000]
+
+
+def test_private_needs_a_key_of_the_cooperative_and_public_needs_none(app_env):
+    env, tokens = app_env, app_env["tokens"]
+    page, events = f"/observatory/{story.COOP}", f"/observatory/{story.COOP}/events"
+    for path in (f"/v1/coops/{story.COOP}/observatory", page, events):
+        r = _get(env, None, path)
+        assert r.status_code == 401 and r.headers["content-type"].startswith("application/problem+json"), path
+        r = _get(env, tokens["other"], path)
+        assert r.status_code == 403 and r.json()["rule"] == "key_coop", path
+    assert _get(env, None, "/v1/coops/nowhere/observatory").status_code == 401  # existence is not disclosed
+    # Only an admin may publish the indicators.
+    body = {"public": True, "effective_date": date.today().isoformat()}
+    path = f"/v1/coops/{story.COOP}/commands/SetObservatoryVisibility"
+    r = env["client"].post(path, json=body, headers={"Authorization": f"Bearer {tokens['treasurer']}", "Idempotency-Key": "v1"})
+    assert r.status_code == 403
+    r = env["client"].post(path, json={**body, "effective_date": (date.today() + timedelta(days=1)).isoformat()},
+                           headers={"Authorization": f"Bearer {tokens['admin']}", "Idempotency-Key": "v-tomorrow"})
+    assert r.status_code == 201
+    assert _get(env, tokens["admin"], min_position=r.json()["position"]).json()["public"] is False  # public from tomorrow
+    assert _get(env, None).status_code == 401
+    r = env["client"].post(path, json=body, headers={"Authorization": f"Bearer {tokens['admin']}", "Idempotency-Key": "v-today"})
+    assert r.status_code == 201
+    report = _get(env, tokens["admin"], min_position=r.json()["position"]).json()
+    assert report["public"] is True
+    assert _get(env, None).json()["coop"] == story.COOP
+    assert _get(env, tokens["other"]).status_code == 200  # public: anyone, whatever key
+    r = _get(env, None, page)
+    assert r.status_code == 200 and "/static/vendor/chart.umd.min.js" in r.text and r.headers["cache-control"] == "no-store"
+    assert _get(env, None, min_position=1).status_code == 401  # no anonymous waiting, even when public
+
+
+def test_the_page_takes_a_key_once_and_keeps_it_in_an_httponly_cookie(app_env):
+    env = app_env
+    page = f"/observatory/{story.COOP}"
+    assert _get(env, None, page, key="clk_000000000000_" + "x" * 43).status_code == 401
+    assert _get(env, None, page, key=env["tokens"]["other"]).status_code == 403
+    r = _get(env, None, page, key=env["tokens"]["reader"])
+    assert r.status_code == 303 and r.headers["location"] == page  # the key leaves the address bar
+    cookie = r.headers["set-cookie"]
+    assert "HttpOnly" in cookie and "SameSite=strict" in cookie and f"Path={page}" in cookie
+    r = _get(env, None, page)  # the test client keeps the cookie, as a browser does
+    assert r.status_code == 200 and 'data-coop="obs"' in r.text
+    assert _get(env, None, f"/v1/coops/{story.COOP}/observatory").status_code == 401  # never on /v1
+    assert env["client"].get("/static/vendor/chart.umd.min.js").text.startswith("/*!\n * Chart.js v4")
+
+
+def test_rebuild_from_zero_equals_the_projection_built_event_by_event(store_url: str, make_ledger):
+    ledger = make_ledger()
+    runner = ProjectionRunner(ledger, batch_size=7)  # batches that split the story anywhere
+    story.record(ledger, after_each=runner.catch_up)
+
+    def state() -> tuple[dict[str, list[tuple[Any, ...]]], dict[str, Any]]:
+        with ledger.db.read() as tx:
+            tables = {t: sorted(tx.execute(f"SELECT * FROM {t}")) for t in ObservatoryProjection.tables}  # noqa: S608
+        report = observatory(ledger.db, story.COOP, today=date.fromisoformat(story.AS_OF), position=0)
+        return tables, report
+
+    incremental = state()
+    assert incremental[0]["observatory_months"] and incremental[0]["observatory_entries"]
+    runner.rebuild()
+    assert state() == incremental
