@@ -1,0 +1,66 @@
+"""`coopledger follow`: prints a cooperative's facts as they are recorded, until Ctrl-C.
+
+It reads the store directly, like every other reading command: no server or API key is needed
+(whoever holds the database URL already sees everything, so it shows the admin's view), and it
+keeps the projections current itself with a projection runner thread, which LISTENs on
+PostgreSQL and polls SQLite. A server running on the same store projects too; the two coordinate
+through the projection positions. To follow a remote ledger, use GET /v1/coops/{coop}/feed.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+import click
+import orjson
+
+from api.session import Session
+from api.webhooks import check_kinds
+from projections.feed import MAX_PAGE, FeedFilter, read_page
+
+IDLE_WAIT_S = 1.0  # at most this long between two reads when nothing wakes us
+
+
+def _line(fact: dict[str, Any]) -> str:
+    """One line for a person: position, date, kind, entry number and label or the fact's data."""
+    entry = fact["entry"]
+    if entry is not None:
+        moves = " ".join(f"{p['account']}{'/' + p['party'] if p['party'] else ''} {p['amount']:+d}" for p in entry["postings"])
+        what = f"#{entry['number']} {entry.get('label', '')} [{moves}]"
+    else:
+        what = " ".join(f"{k}={v}" for k, v in fact["data"].items() if not isinstance(v, list | dict))
+    return f"{fact['position']:>8}  {fact['effective_date']}  {fact['kind']:<28} {what}"
+
+
+@click.command()
+@click.option("--coop", required=True, help="The cooperative to follow.")
+@click.option("--after", type=click.IntRange(0), default=0, show_default=True,
+              help="Log position already seen (what the last line printed): start after it.")
+@click.option("--kinds", default=None, help="Comma-separated fact kinds (docs/webhooks.md); default every kind.")
+@click.option("--json", "as_json", is_flag=True, help="One JSON fact per line instead of text.")
+@click.pass_obj
+def follow(session: Session, coop: str, after: int, kinds: str | None, as_json: bool) -> None:
+    """Print the cooperative's facts live, from --after on; Ctrl-C stops."""
+    slug = session.one_coop(coop)
+    try:
+        flt = FeedFilter("admin", kinds=check_kinds([k.strip() for k in (kinds or "").split(",") if k.strip()], "admin"))
+    except Exception as exc:  # an unknown kind: say which
+        raise click.BadParameter(str(exc), param_hint="--kinds") from None
+    runner = session.runner
+    runner.start()
+    advanced = runner._advanced  # noqa: SLF001 (the runner's "a batch was applied" condition)
+    try:
+        while True:
+            page = read_page(session.ledger.db, slug, flt, after=after, limit=MAX_PAGE)
+            for fact in page.facts:
+                sys.stdout.write((orjson.dumps(fact).decode() if as_json else _line(fact)) + "\n")
+            sys.stdout.flush()
+            after = page.next_after
+            if not page.full:
+                with advanced:
+                    advanced.wait(IDLE_WAIT_S)
+    except KeyboardInterrupt:
+        click.echo(f"stopped after position {after} (resume with --after {after})", err=True)
+    finally:
+        runner.stop()

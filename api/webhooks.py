@@ -1,0 +1,398 @@
+"""Signed webhooks: endpoints an admin registers, and the worker that delivers facts to them.
+
+Deliveries are at least once, in position order per endpoint, one in flight per endpoint: a
+worker takes an endpoint's *lease* (lease_owner, lease_until), posts the next fact after the
+endpoint's cursor, then writes the delivery row and the cursor in one transaction. On
+PostgreSQL several server processes claim endpoints with FOR UPDATE SKIP LOCKED, so two of them
+never post the same fact at once; SQLite is one process (BEGIN IMMEDIATE serialises claims).
+A failure is retried with exponential backoff and jitter; an endpoint failing for longer than
+`pause_after_s` is paused (its facts wait behind its cursor) until an admin resumes it.
+
+Signature: `Coopledger-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256(secret, "<t>.<body>")>`
+(docs/webhooks.md shows how to verify it).
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import os
+import random
+import secrets
+import threading
+import time
+import urllib.error
+import urllib.request
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+from datetime import datetime, timezone
+from typing import Any
+from urllib.parse import urlparse
+
+import orjson
+import structlog
+
+from domain.errors import InvalidCommand, NotFound
+from ledger.db import Database, Tx
+from projections.feed import FEED_ACCESS, KINDS, FeedFilter, feed_position, read_page
+
+log = structlog.get_logger("coopledger.webhooks")
+
+SIGNATURE_HEADER = "Coopledger-Signature"
+MAX_ENDPOINTS_PER_COOP = 50
+MAX_URL_CHARS = 2000
+MAX_PER_CLAIM = 100  # facts one claim may deliver before the endpoint goes back in the queue
+CLAIM_BATCH = 8  # endpoints claimed per pass, delivered in parallel (each its own lease)
+
+
+# ---------------------------------------------------------------- settings and signature
+
+
+def _env_number(name: str, default: float) -> float:
+    raw = os.environ.get(name)
+    return float(raw) if raw else default
+
+
+@dataclass(frozen=True)
+class WebhookSettings:
+    retry_base_ms: float = 1000  # first retry after ~1 s, doubling each time
+    retry_max_ms: float = 300_000  # never wait more than 5 min between attempts
+    pause_after_s: float = 86_400  # an endpoint failing for a day is paused
+    timeout_ms: float = 10_000  # per HTTP request
+    poll_ms: float = 500  # how often due retries are looked for when no new fact wakes the worker
+
+    @property
+    def lease_s(self) -> float:
+        return 3 * self.timeout_ms / 1000 + 30  # longer than any one delivery, short enough to recover a dead worker
+
+    @classmethod
+    def from_env(cls) -> WebhookSettings:
+        return cls(
+            retry_base_ms=_env_number("COOPLEDGER_WEBHOOK_RETRY_BASE_MS", cls.retry_base_ms),
+            retry_max_ms=_env_number("COOPLEDGER_WEBHOOK_RETRY_MAX_MS", cls.retry_max_ms),
+            pause_after_s=_env_number("COOPLEDGER_WEBHOOK_PAUSE_AFTER_S", cls.pause_after_s),
+            timeout_ms=_env_number("COOPLEDGER_WEBHOOK_TIMEOUT_MS", cls.timeout_ms),
+            poll_ms=_env_number("COOPLEDGER_WEBHOOK_POLL_MS", cls.poll_ms),
+        )
+
+    def backoff_s(self, failures: int) -> float:
+        """Delay before the next attempt after `failures` consecutive failures: exponential, capped,
+        with jitter (a random half to full delay) so many endpoints do not retry in step."""
+        delay_ms = min(self.retry_max_ms, self.retry_base_ms * 2 ** min(failures - 1, 30))
+        return random.uniform(delay_ms / 2, delay_ms) / 1000  # noqa: S311 (jitter, not cryptography)
+
+
+def sign(secret: str, body: bytes, timestamp: int) -> str:
+    mac = hmac.new(secret.encode(), str(timestamp).encode() + b"." + body, hashlib.sha256).hexdigest()
+    return f"t={timestamp},v1={mac}"
+
+
+def verify(secret: str, body: bytes, header: str, *, tolerance_s: int = 300, now: float | None = None) -> bool:
+    """What a receiver does: recompute the HMAC and refuse stale timestamps (replays)."""
+    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
+    if not parts.get("t", "").isdigit() or "v1" not in parts:
+        return False
+    if abs((now or time.time()) - int(parts["t"])) > tolerance_s:
+        return False
+    return hmac.compare_digest(sign(secret, body, int(parts["t"])), f"t={parts['t']},v1={parts['v1']}")
+
+
+# ---------------------------------------------------------------- endpoints (admin API)
+
+_COLUMNS = ("endpoint_id, coop, url, kinds_json, role, description, status, cursor, failures, failing_since,"
+            " next_attempt_at, last_error, paused_at, created_at, created_by")
+
+
+def _iso(seconds: float | None) -> str | None:
+    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc).isoformat()
+
+
+def _endpoint(row: tuple[Any, ...]) -> dict[str, Any]:
+    (endpoint_id, coop, url, kinds, role, description, status, cursor, failures, failing_since, next_attempt_at,
+     last_error, paused_at, created_at, created_by) = row
+    return {"endpoint_id": endpoint_id, "coop": coop, "url": url, "kinds": orjson.loads(kinds), "role": role,
+            "description": description, "status": status, "cursor": int(cursor), "failures": int(failures),
+            "failing_since": _iso(failing_since), "next_attempt_at": _iso(next_attempt_at) if status == "active" else None,
+            "last_error": last_error, "paused_at": _iso(paused_at), "created_at": _iso(created_at), "created_by": created_by}
+
+
+def _check_url(url: Any) -> str:
+    if not isinstance(url, str) or len(url) > MAX_URL_CHARS:
+        raise InvalidCommand("url", "url", f"must be a URL of at most {MAX_URL_CHARS} characters")
+    parsed = urlparse(url)
+    if parsed.scheme not in ("http", "https") or not parsed.hostname:
+        raise InvalidCommand("url", "url", f"{url!r} is not an http:// or https:// URL with a host")
+    return url
+
+
+def check_kinds(kinds: list[str] | None, role: str, field: str = "kinds") -> tuple[str, ...] | None:
+    """Known kinds the role may follow; None (every kind the role may follow) for none given."""
+    if not kinds:
+        return None
+    for kind in kinds:
+        if kind not in KINDS:
+            raise InvalidCommand(field, "known_kind", f"{kind!r} is not a fact kind (see docs/webhooks.md)")
+        if KINDS[kind] not in FEED_ACCESS[role].groups:
+            raise PermissionError(f"role {role} may not follow {kind}")
+    return tuple(dict.fromkeys(kinds))
+
+
+def create_endpoint(db: Database, coop: str, *, url: str, kinds: list[str] | None, role: str, created_by: str,
+                    description: str = "", after: int | None = None) -> tuple[dict[str, Any], str]:
+    """Registers an endpoint; returns it and its signing secret (shown this once). Without `after`
+    it receives facts recorded from now on; with `after=0`, the cooperative's whole history."""
+    url = _check_url(url)
+    wanted = check_kinds(kinds, role)
+    if after is not None and (not isinstance(after, int) or after < 0):
+        raise InvalidCommand("after", "position", "must be a log position (an integer, 0 or more)")
+    endpoint_id, secret, now = f"wh_{secrets.token_hex(6)}", f"whsec_{secrets.token_urlsafe(32)}", time.time()
+    cursor = feed_position(db) if after is None else after
+    with db.transaction() as tx:
+        count = tx.execute("SELECT COUNT(*) FROM webhook_endpoints WHERE coop = ? AND status <> 'deleted'", (coop,))[0][0]
+        if count >= MAX_ENDPOINTS_PER_COOP:
+            raise InvalidCommand("url", "max_endpoints", f"{coop} already has {MAX_ENDPOINTS_PER_COOP} endpoints")
+        tx.execute(
+            f"INSERT INTO webhook_endpoints ({_COLUMNS}, secret, lease_owner, lease_until)"  # noqa: S608
+            " VALUES (?, ?, ?, ?, ?, ?, 'active', ?, 0, NULL, ?, NULL, NULL, ?, ?, ?, NULL, NULL)",
+            (endpoint_id, coop, url, orjson.dumps(list(wanted or [])).decode(), role, description[:200], cursor, now, now,
+             created_by, secret),
+        )
+    log.info("webhook_created", coop=coop, endpoint_id=endpoint_id, kinds=list(wanted or []), cursor=cursor)
+    return get_endpoint(db, coop, endpoint_id), secret
+
+
+def list_endpoints(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND status <> 'deleted'"  # noqa: S608
+                          " ORDER BY created_at, endpoint_id", (coop,))
+    return [_endpoint(r) for r in rows]
+
+
+def get_endpoint(db: Database, coop: str, endpoint_id: str) -> dict[str, Any]:
+    with db.read() as tx:
+        rows = tx.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND endpoint_id = ?"  # noqa: S608
+                          " AND status <> 'deleted'", (coop, endpoint_id))
+    if not rows:
+        raise NotFound("endpoint_id", "known_endpoint", f"no webhook endpoint {endpoint_id!r} in {coop}")
+    return _endpoint(rows[0])
+
+
+def _set_status(db: Database, coop: str, endpoint_id: str, sql: str, params: tuple[Any, ...]) -> None:
+    get_endpoint(db, coop, endpoint_id)
+    with db.transaction() as tx:
+        tx.execute_one(f"UPDATE webhook_endpoints SET {sql} WHERE coop = ? AND endpoint_id = ?", (*params, coop, endpoint_id))  # noqa: S608
+
+
+def resume_endpoint(db: Database, coop: str, endpoint_id: str) -> dict[str, Any]:
+    """A paused endpoint is retried at once; its undelivered facts are still behind its cursor."""
+    _set_status(db, coop, endpoint_id, "status = ?, failures = 0, failing_since = NULL, paused_at = NULL,"
+                " next_attempt_at = ?", ("active", time.time()))
+    log.info("webhook_resumed", coop=coop, endpoint_id=endpoint_id)
+    return get_endpoint(db, coop, endpoint_id)
+
+
+def delete_endpoint(db: Database, coop: str, endpoint_id: str) -> dict[str, Any]:
+    """Stops deliveries. The row and its delivery log are kept (status 'deleted')."""
+    _set_status(db, coop, endpoint_id, "status = ?", ("deleted",))
+    log.info("webhook_deleted", coop=coop, endpoint_id=endpoint_id)
+    return {"endpoint_id": endpoint_id, "status": "deleted"}
+
+
+def deliveries(db: Database, coop: str, endpoint_id: str, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """The delivery log of an endpoint, by position: attempts, status, last HTTP status and error."""
+    get_endpoint(db, coop, endpoint_id)
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT position, kind, status, attempts, last_status_code, last_error, first_attempt_at, last_attempt_at,"
+            " delivered_at FROM webhook_deliveries WHERE endpoint_id = ? AND position > ? ORDER BY position LIMIT ?",
+            (endpoint_id, after, max(1, min(limit, 1000))),
+        )
+    return [{"position": int(p), "kind": k, "status": s, "attempts": int(a), "last_status_code": code, "last_error": err,
+             "first_attempt_at": _iso(first), "last_attempt_at": _iso(last), "delivered_at": _iso(done)}
+            for p, k, s, a, code, err, first, last, done in rows]
+
+
+# ---------------------------------------------------------------- delivery
+
+
+class _NoRedirect(urllib.request.HTTPRedirectHandler):
+    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
+        return None  # a redirect is a failure: the receiver must answer at the registered URL
+
+
+_OPENER = urllib.request.build_opener(_NoRedirect)
+
+
+def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> tuple[int | None, str | None]:
+    """(HTTP status, error): error is None only for a 2xx answer."""
+    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
+    try:
+        with _OPENER.open(request, timeout=timeout_s) as response:
+            return response.status, None
+    except urllib.error.HTTPError as exc:
+        return exc.code, f"HTTP {exc.code} {exc.reason}"
+    except Exception as exc:  # connection refused, timeout, TLS...: recorded, retried
+        return None, f"{type(exc).__name__}: {exc}"[:500]
+
+
+@dataclass
+class _Claimed:
+    endpoint_id: str
+    coop: str
+    url: str
+    kinds: tuple[str, ...] | None
+    role: str
+    secret: str
+    cursor: int
+    failures: int
+    failing_since: float | None
+
+
+class WebhookWorker:
+    """A supervised background thread: claims due endpoints, delivers, records, backs off."""
+
+    def __init__(self, db: Database, settings: WebhookSettings | None = None) -> None:
+        self.db = db
+        self.settings = settings or WebhookSettings.from_env()
+        self.owner = f"{os.getpid()}-{secrets.token_hex(4)}"  # this worker, in lease rows
+        self.last_error: str | None = None
+        self._stop = threading.Event()
+        self._wake = threading.Event()
+        self._thread: threading.Thread | None = None
+        self._pool: ThreadPoolExecutor | None = None
+
+    def notify(self) -> None:
+        """New facts were projected: look for deliveries now rather than at the next poll."""
+        self._wake.set()
+
+    def start(self) -> None:
+        assert self._thread is None, "webhook worker already started"
+        self._stop.clear()
+        self._pool = ThreadPoolExecutor(max_workers=CLAIM_BATCH, thread_name_prefix="webhook-delivery")
+        self._thread = threading.Thread(target=self._run, name="webhook-worker", daemon=True)
+        self._thread.start()
+
+    def stop(self, timeout_s: float = 5.0) -> None:
+        self._stop.set()
+        self._wake.set()
+        if self._thread is not None:
+            self._thread.join(timeout_s)
+            self._thread = None
+        if self._pool is not None:
+            self._pool.shutdown(wait=True, cancel_futures=True)
+            self._pool = None
+
+    def _run(self) -> None:
+        backoff_s = self.settings.poll_ms / 1000
+        while not self._stop.is_set():
+            try:
+                worked = self.run_once()
+                self.last_error = None
+                backoff_s = self.settings.poll_ms / 1000
+                if not worked:
+                    self._wake.wait(self.settings.poll_ms / 1000)
+                    self._wake.clear()
+            except Exception as exc:  # supervised: logged, kept for health, retried with backoff
+                self.last_error = f"{type(exc).__name__}: {exc}"
+                log.exception("webhook_worker_failed", error=self.last_error, retry_in_s=backoff_s)
+                self._stop.wait(backoff_s)
+                backoff_s = min(backoff_s * 2, 30.0)
+
+    def run_once(self) -> int:
+        """Claims due endpoints and delivers to each in parallel; returns how many it claimed."""
+        claimed = self._claim()
+        if not claimed:
+            return 0
+        if self._pool is None or len(claimed) == 1:
+            for endpoint in claimed:
+                self._serve(endpoint)
+        else:
+            for future in [self._pool.submit(self._serve, e) for e in claimed]:
+                future.result()
+        return len(claimed)
+
+    def _claim(self) -> list[_Claimed]:
+        now = time.time()
+        skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgres" else ""
+        with self.db.transaction() as tx:
+            head = tx.execute("SELECT position FROM projection_positions WHERE projection = 'feed'")
+            rows = tx.execute(
+                "SELECT endpoint_id, coop, url, kinds_json, role, secret, cursor, failures, failing_since"
+                " FROM webhook_endpoints WHERE status = 'active' AND next_attempt_at <= ? AND cursor < ?"
+                f" AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?{skip_locked}",
+                (now, int(head[0][0]) if head else 0, now, CLAIM_BATCH),
+            )
+            for row in rows:
+                tx.execute_one("UPDATE webhook_endpoints SET lease_owner = ?, lease_until = ? WHERE endpoint_id = ?",
+                               (self.owner, now + self.settings.lease_s, row[0]))
+        return [_Claimed(r[0], r[1], r[2], tuple(orjson.loads(r[3])) or None, r[4], r[5], int(r[6]), int(r[7]), r[8])
+                for r in rows]
+
+    def _serve(self, ep: _Claimed) -> None:
+        """Delivers the endpoint's next facts in order until one fails, none is left, or the claim's share is used."""
+        flt = FeedFilter(ep.role, kinds=ep.kinds)
+        for _ in range(MAX_PER_CLAIM):
+            if self._stop.is_set():
+                break
+            page = read_page(self.db, ep.coop, flt, after=ep.cursor, limit=1)
+            if not page.facts:
+                with self.db.transaction() as tx:  # nothing wanted up to the projected position: skip ahead
+                    self._release(tx, ep, "cursor = ?", (max(ep.cursor, page.next_after),))
+                return
+            fact = page.facts[0]
+            body = orjson.dumps(fact)
+            headers = {"Content-Type": "application/json", "User-Agent": "coopledger-webhooks/1",
+                       SIGNATURE_HEADER: sign(ep.secret, body, int(time.time())),
+                       "Coopledger-Delivery": f"{ep.endpoint_id}:{fact['position']}", "Coopledger-Kind": fact["kind"]}
+            status, error = post(ep.url, body, headers, self.settings.timeout_ms / 1000)
+            if not self._record(ep, fact, status, error):
+                return
+        with self.db.transaction() as tx:
+            self._release(tx, ep, "next_attempt_at = ?", (time.time(),))
+
+    def _record(self, ep: _Claimed, fact: dict[str, Any], status: int | None, error: str | None) -> bool:
+        """Writes the attempt and moves the cursor, in one transaction. True to go on delivering."""
+        now, position = time.time(), int(fact["position"])
+        with self.db.transaction() as tx:
+            lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
+            held = tx.execute(f"SELECT status FROM webhook_endpoints WHERE endpoint_id = ? AND lease_owner = ?{lock}",
+                              (ep.endpoint_id, self.owner))
+            if not held:
+                log.warning("webhook_lease_lost", endpoint_id=ep.endpoint_id, position=position)
+                return False  # another worker took over after our lease expired: it will redo this fact
+            tx.execute(
+                "INSERT INTO webhook_deliveries (endpoint_id, position, kind, status, attempts, last_status_code, last_error,"
+                " first_attempt_at, last_attempt_at, delivered_at) VALUES (?, ?, ?, ?, 1, ?, ?, ?, ?, ?)"
+                " ON CONFLICT (endpoint_id, position) DO UPDATE SET status = excluded.status,"
+                " attempts = webhook_deliveries.attempts + 1, last_status_code = excluded.last_status_code,"
+                " last_error = COALESCE(excluded.last_error, webhook_deliveries.last_error),"
+                " last_attempt_at = excluded.last_attempt_at,"
+                " delivered_at = excluded.delivered_at",
+                (ep.endpoint_id, position, fact["kind"], "failing" if error else "delivered", status, error, now, now,
+                 None if error else now),
+            )
+            if error is None:
+                ep.cursor, ep.failures, ep.failing_since = position, 0, None
+                tx.execute_one(
+                    "UPDATE webhook_endpoints SET cursor = ?, failures = 0, failing_since = NULL, last_error = NULL,"
+                    " lease_until = ? WHERE endpoint_id = ?", (position, now + self.settings.lease_s, ep.endpoint_id))
+                if held[0][0] != "active":  # paused or deleted by an admin meanwhile: stop here
+                    self._release(tx, ep, "next_attempt_at = ?", (now,))
+                    return False
+                return True
+            failures, since = ep.failures + 1, ep.failing_since or now
+            if now - since >= self.settings.pause_after_s:
+                log.warning("webhook_paused", endpoint_id=ep.endpoint_id, failing_s=round(now - since, 3), error=error)
+                self._release(tx, ep, "status = 'paused', paused_at = ?, failures = ?, failing_since = ?, last_error = ?",
+                              (now, failures, since, error))
+            else:
+                retry_in_s = self.settings.backoff_s(failures)
+                log.info("webhook_retry", endpoint_id=ep.endpoint_id, position=position, failures=failures,
+                         retry_in_s=round(retry_in_s, 3), error=error)
+                self._release(tx, ep, "failures = ?, failing_since = ?, last_error = ?, next_attempt_at = ?",
+                              (failures, since, error, now + retry_in_s))
+        return False
+
+    def _release(self, tx: Tx, ep: _Claimed, sql: str, params: tuple[Any, ...]) -> None:
+        tx.execute(f"UPDATE webhook_endpoints SET {sql}, lease_owner = NULL, lease_until = NULL"  # noqa: S608
+                   " WHERE endpoint_id = ? AND lease_owner = ?", (*params, ep.endpoint_id, self.owner))
