@@ -66,11 +66,13 @@ JOURNALS = {
 }
 JOURNAL_OF_KIND = {
     "FeeCalled": "VT", "SubscriptionBilled": "VT", "CertificationGranted": "VT", "CertificationRenewed": "VT",
-    "SharedHoursRebilled": "VT",
+    "SharedHoursRebilled": "VT", "AdvertisingInvoiced": "VT",
     "FeePaid": "BQ", "SubscriptionPaid": "BQ", "CertificationFeePaid": "BQ", "SubsidyReceived": "BQ",
     "GrantPaid": "BQ", "ContributionPaid": "BQ", "CourseContributionCollected": "BQ", "AuthorPaid": "BQ",
-    "SharesSubscribed": "BQ", "SharesRedeemed": "BQ", "CreditsRedeemedForMoney": "BQ",
+    "SharesSubscribed": "BQ", "SharesRedeemed": "BQ", "CreditsRedeemedForMoney": "BQ", "AdvertisingInvoicePaid": "BQ",
+    "DonationReceived": "BQ", "CrowdfundingPayoutReceived": "BQ",
     "EntryRecorded": "OD", "SubsidyGranted": "OD", "SubsidyUsed": "OD", "GrantAwarded": "OD", "GrantWithdrawn": "OD",
+    "EarmarkedDonationUsed": "OD",
     # Only CREDIT or HOUR postings: never in the file, placed for completeness.
     "ReadingsAccepted": "OD", "CreditsRedeemedForService": "OD", "SharedHoursLogged": "OD",
 }
