@@ -124,6 +124,8 @@ _GENERAL = [
 # Role -> account number, per plan. Posting rules use roles; a cooperative's chart maps them.
 _ROLES_ASSOCIATION = {
     "bank": "512",
+    "result_surplus": "120",  # the fiscal-year closing (domain/closing.py) carries a surplus here
+    "result_deficit": "129",  # ... and a deficit here
     "members_receivable": "411",
     "fee_income": "7561",
     "capital": "1013",
@@ -131,6 +133,8 @@ _ROLES_ASSOCIATION = {
 }
 _ROLES_GENERAL = {
     "bank": "512",
+    "result_surplus": "120",  # the fiscal-year closing (domain/closing.py) carries a surplus here
+    "result_deficit": "129",  # ... and a deficit here
     "members_receivable": "411",
     "fee_income": "758",
     "capital": "1013",

@@ -156,7 +156,7 @@ class Cooperative(Aggregate):
         self.journal = Journal()
         # Issue 3 families: each keeps what its rules need in a state object of its own module
         # (imported here, not at the top: the family modules import this one).
-        from domain import certifications, contributions, grants, levy, sensors, shared_hours, subscriptions, subsidies
+        from domain import certifications, closing, contributions, grants, levy, sensors, shared_hours, subscriptions, subsidies
 
         self.subscriptions = subscriptions.SubscriptionsState()
         self.certifications = certifications.CertificationsState()
@@ -166,6 +166,7 @@ class Cooperative(Aggregate):
         self.subsidies = subsidies.SubsidiesState()
         self.sensors = sensors.SensorsState()
         self.shared_hours = shared_hours.SharedHoursState()
+        self.closing = closing.ClosingState()  # closed fiscal years: nothing is dated inside them
 
     # -- reading state
 
@@ -199,17 +200,20 @@ class Cooperative(Aggregate):
         day = a_date(day, field)
         if day < self.founded_on:
             raise InvalidCommand(field, "not_before_founding", f"{day} is before {self.slug} was founded ({self.founded_on})")
+        self.closing.check_open(day, field)
         return day
 
     # -- writing events (called by the deciders once every rule has passed)
 
     def record(self, event_class: type[CoopEvent], *, effective_date: date, meta: Meta, **fields: Any) -> None:
+        self.closing.check_open(effective_date)  # every event, financial or not, passes here
         self.trigger_event(
             event_class,
             coop=self.slug,
             effective_date=effective_date,
             actor=meta.actor,
             idempotency_key=meta.idempotency_key,
+            reason=fields.pop("reason", meta.reason),  # an event's own reason (e.g. a reversal's) wins
             **fields,
         )
 
@@ -227,10 +231,11 @@ class Cooperative(Aggregate):
         for account, _party, unit, _amount in postings:
             assert account in self.chart.accounts, f"posting rule used unknown account {account}"
             assert unit in Unit.__members__, f"posting rule used unknown unit {unit}"
+        self.closing.check_open(effective_date)
         recorded_at = event_class.create_timestamp()
         number, chain_hash = self.journal.seal(
             coop=self.slug, kind=event_class.__name__, effective_date=effective_date, recorded_at=recorded_at,
-            label=label, postings=postings,
+            label=label, postings=postings, allow_empty=getattr(event_class, "EMPTY_ENTRY_ALLOWED", False),
         )
         self.trigger_event(
             event_class,
@@ -239,6 +244,7 @@ class Cooperative(Aggregate):
             effective_date=effective_date,
             actor=meta.actor,
             idempotency_key=meta.idempotency_key,
+            reason=fields.pop("reason", meta.reason),
             journal_number=number,
             label=label,
             postings=postings,
@@ -405,6 +411,7 @@ def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta:
         voting_policy=voting_policy,
         actor=meta.actor,
         idempotency_key=meta.idempotency_key,
+        reason=meta.reason,
     )
 
 

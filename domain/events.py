@@ -9,7 +9,7 @@ Decoding skips `__init__`: events hold no validation; rules live in the deciders
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
 
@@ -22,10 +22,11 @@ EVENT_CLASSES: dict[str, type[CoopEvent]] = {}
 
 @dataclass(frozen=True)
 class Meta:
-    """Who asked for a change, and under which idempotency key. Carried by every event."""
+    """Who asked for a change, under which idempotency key, and why (optional). Carried by every event."""
 
     actor: str
     idempotency_key: str
+    reason: str | None = None
 
 
 class CoopEvent(Aggregate.Event):
@@ -40,6 +41,17 @@ class CoopEvent(Aggregate.Event):
     effective_date: date
     actor: str
     idempotency_key: str
+    # Why the command was sent (the envelope's optional reason), for the audit trail. Added after
+    # events were stored: class_version 2, and upcast_v1_v2 gives older events reason None
+    # (docs/decisions/0007-audit-reason-on-every-event.md). Keyword-only, so subclasses' own fields
+    # need no defaults; events whose command has a reason of its own (EntryReversed, MemberExcluded,
+    # StatutesAmended...) redeclare it as required text.
+    reason: str | None = field(kw_only=True)
+    class_version: ClassVar[int] = 2
+
+    @staticmethod
+    def upcast_v1_v2(state: dict[str, Any]) -> None:
+        state.setdefault("reason", None)
 
     def __init_subclass__(cls, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)

@@ -10,13 +10,15 @@ from __future__ import annotations
 import hashlib
 import json
 from array import array
-from collections import defaultdict
+from collections import Counter, defaultdict
 from datetime import date, datetime
 from typing import Any
 
 from domain.errors import IntegrityViolation
 
 GENESIS_HASH = "0" * 64
+# Income (7) and expense (6) accounts: the fiscal-year closing carries their EUR balances to the result.
+RESULT_CLASSES = ("6", "7")
 
 
 def check_balanced(postings: list[list[Any]], where: str) -> None:
@@ -77,16 +79,24 @@ class Journal:
         # (number, hash) of the entry seal() just hashed on the write path: append() trusts it
         # instead of hashing the same fields twice. Replayed events are always re-hashed.
         self._sealed: tuple[int, str] | None = None
+        # What the fiscal-year closing needs (domain/closing.py), kept per calendar month because
+        # the journal does not know where the cooperative's fiscal year starts: the months that
+        # hold entries, and the EUR balance of each income/expense account (x party) per month.
+        self.months: set[tuple[int, int]] = set()
+        self.result_balances: dict[tuple[int, int], Counter[tuple[str, str | None]]] = defaultdict(Counter)
 
     def next_number(self) -> int:
         return self.last_number + 1
 
     def seal(
-        self, *, coop: str, kind: str, effective_date: date, recorded_at: datetime, label: str, postings: list[list[Any]]
+        self, *, coop: str, kind: str, effective_date: date, recorded_at: datetime, label: str, postings: list[list[Any]],
+        allow_empty: bool = False,
     ) -> tuple[int, str]:
-        """Numbers and hashes the next entry (write path). Returns (number, chain hash)."""
+        """Numbers and hashes the next entry (write path). Returns (number, chain hash).
+        `allow_empty`: only a fiscal-year closing with nothing to carry has no postings."""
         number = self.next_number()
-        check_balanced(postings, f"entry {number}")
+        if postings or not allow_empty:
+            check_balanced(postings, f"entry {number}")
         chain_hash = entry_hash(
             prev_hash=self.last_hash, coop=coop, number=number, kind=kind, effective_date=effective_date,
             recorded_at=recorded_at, label=label, postings=postings,
@@ -101,7 +111,8 @@ class Journal:
             raise IntegrityViolation(f"entry {number} follows entry {self.last_number}: numbering has a gap")
         sealed, self._sealed = self._sealed, None
         if sealed != (number, event.chain_hash):  # not just sealed here: a replayed event, verify it
-            check_balanced(event.postings, f"entry {number}")
+            if event.postings or not getattr(event, "EMPTY_ENTRY_ALLOWED", False):
+                check_balanced(event.postings, f"entry {number}")
             expected = entry_hash(
                 prev_hash=self.last_hash,
                 coop=coop,
@@ -117,3 +128,17 @@ class Journal:
         self.last_number = number
         self.last_hash = event.chain_hash
         self.versions.append(event.originator_version)
+        month = (event.effective_date.year, event.effective_date.month)
+        self.months.add(month)
+        for account, party, unit, amount in event.postings:
+            if unit == "EUR" and account[0] in RESULT_CLASSES:
+                self.result_balances[month][(account, party)] += amount
+
+    def result_balances_between(self, first_day: date, last_day: date) -> dict[tuple[str, str | None], int]:
+        """EUR balance (debit positive) of each income/expense account x party over whole months
+        first_day..last_day (a fiscal year starts on the 1st of a month and ends on a month's last day)."""
+        total: Counter[tuple[str, str | None]] = Counter()
+        for (year, month), balances in self.result_balances.items():
+            if (first_day.year, first_day.month) <= (year, month) <= (last_day.year, last_day.month):
+                total.update(balances)
+        return {key: amount for key, amount in total.items() if amount != 0}

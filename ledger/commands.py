@@ -18,10 +18,26 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domain.errors import InvalidCommand
+from domain.rules import text
 from ledger.handlers import COMMANDS
 
-ENVELOPE_FIELDS = {"command", "idempotency_key", "actor"}
+ENVELOPE_FIELDS = {"command", "idempotency_key", "actor", "reason"}
 MAX_KEY_CHARS = 200
+MAX_REASON_CHARS = 500
+
+
+@dataclasses.dataclass(frozen=True)
+class Envelope:
+    """A parsed command and what travels with it: the idempotency key, who sent it, and why.
+
+    `reason` is optional and lands on every event the command records (the audit trail). A command
+    with a `reason` field of its own (ReverseEntry, ExcludeMember...) keeps it as a command field;
+    its events carry that reason."""
+
+    command: Any
+    idempotency_key: str
+    actor: str | None
+    reason: str | None
 
 
 @lru_cache(maxsize=None)
@@ -31,6 +47,13 @@ def _adapter(cls: type) -> TypeAdapter[Any]:
 
 def parse_command(data: dict[str, Any]) -> tuple[Any, str, str | None]:
     """Returns (command, idempotency_key, actor) from one JSON object, or raises InvalidCommand."""
+    envelope = parse_envelope(data)
+    return envelope.command, envelope.idempotency_key, envelope.actor
+
+
+def parse_envelope(data: dict[str, Any], *, reason: str | None = None) -> Envelope:
+    """Parses one JSON object into an Envelope, or raises InvalidCommand. `reason` comes from
+    outside the object (the HTTP header X-Reason); the object's own "reason" is the same thing."""
     if not isinstance(data, dict):
         raise InvalidCommand("command", "object", "each command is a JSON object")
     name = data.get("command")
@@ -42,8 +65,10 @@ def parse_command(data: dict[str, Any]) -> tuple[Any, str, str | None]:
         raise InvalidCommand("idempotency_key", "required", f"every command needs an idempotency key (1 to {MAX_KEY_CHARS} characters)")
     actor = data.get("actor")
     cls = COMMANDS[name]
-    fields = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS}
     known_fields = {f.name for f in dataclasses.fields(cls)}
+    own_reason = "reason" in known_fields
+    envelope_reason = _envelope_reason(reason, data, own_reason)
+    fields = {k: v for k, v in data.items() if k not in ENVELOPE_FIELDS or (k == "reason" and own_reason)}
     unknown = sorted(set(fields) - known_fields)
     if unknown:
         raise InvalidCommand(unknown[0], "unknown_field", f"{name} has no field {unknown[0]!r}")
@@ -56,7 +81,22 @@ def parse_command(data: dict[str, Any]) -> tuple[Any, str, str | None]:
         error = exc.errors()[0]
         loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in error["loc"]).replace(".[", "[")
         raise InvalidCommand(loc or "command", error["type"], error["msg"]) from None
-    return command, key, actor if isinstance(actor, str) else None
+    return Envelope(command, key, actor if isinstance(actor, str) else None, envelope_reason)
+
+
+def _envelope_reason(header: str | None, data: dict[str, Any], own_reason_field: bool) -> str | None:
+    """The envelope's reason, from the X-Reason header or the object's "reason" (one, or both equal)."""
+    body = data.get("reason")
+    if own_reason_field:
+        # ReverseEntry, ExcludeMember...: the command's own reason, checked by its decider, is what
+        # its events carry. A header may repeat it, not contradict it.
+        if header is not None and (not isinstance(body, str) or header.strip() != body.strip()):
+            raise InvalidCommand("X-Reason", "one_reason", "this command has a reason field of its own: leave X-Reason out or repeat it")
+        return None
+    if header is not None and body is not None and header != body:
+        raise InvalidCommand("reason", "one_reason", "the X-Reason header and the body's reason differ: send one")
+    value = header if header is not None else body
+    return None if value is None else text(value, "reason", max_chars=MAX_REASON_CHARS)
 
 
 def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:

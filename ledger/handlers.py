@@ -13,6 +13,7 @@ from typing import Any
 
 from domain import (
     certifications,
+    closing,
     contributions,
     cooperative,
     corrections,
@@ -38,6 +39,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     subscriptions, certifications, levy,  # issue 3, income side
     contributions, grants, subsidies,  # issue 3, cooperation fund and funding
     sensors, shared_hours,  # issue 3, CREDIT and HOUR units
+    closing,  # issue 6, fiscal-year closing
     observatory,  # issue 7, the observatory's public setting
 )
 

@@ -98,19 +98,21 @@ class Ledger:
 
     # ------------------------------------------------------------ public API
 
-    def execute(self, command: Any, key: str, actor: str = "cli") -> CommandResult:
+    def execute(self, command: Any, key: str, actor: str = "cli", reason: str | None = None) -> CommandResult:
         """Executes one command. Raises nothing for a refused command: see result.error."""
-        return self.execute_batch([(command, key, actor)])[0]
+        return self.execute_batch([(command, key, actor, reason)])[0]
 
-    def execute_batch(self, items: Sequence[tuple[Any, str, str]]) -> list[CommandResult]:
+    def execute_batch(self, items: Sequence[tuple[Any, ...]]) -> list[CommandResult]:
         """Executes commands in order, each accepted or refused on its own, saved together.
 
+        Items are (command, key, actor) or (command, key, actor, reason): the reason is recorded
+        on the command's events for the audit trail and is not part of its idempotency fingerprint.
         Commands may name several cooperatives; each is locked for the batch's duration.
         """
         assert len(items) <= MAX_BATCH_COMMANDS, f"batch of {len(items)} exceeds {MAX_BATCH_COMMANDS}"
         results: list[CommandResult | None] = [None] * len(items)
         pending: list[_Pending] = []
-        for i, (command, key, actor) in enumerate(items):
+        for i, (command, key, actor, *reason) in enumerate(items):
             slug = getattr(command, "coop", None)
             try:
                 identifier(slug, "coop")
@@ -119,7 +121,8 @@ class Ledger:
             except DomainError as error:
                 results[i] = CommandResult(False, str(slug), type(command).__name__, str(key), error=error)
                 continue
-            pending.append(_Pending(i, command, key, Meta(actor=actor or "unknown", idempotency_key=key), fingerprint(command)))
+            meta = Meta(actor=actor or "unknown", idempotency_key=key, reason=reason[0] if reason else None)
+            pending.append(_Pending(i, command, key, meta, fingerprint(command)))
 
         slugs = sorted({p.command.coop for p in pending})
         with self._locked(slugs):

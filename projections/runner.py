@@ -19,8 +19,10 @@ from domain.events import EVENT_CLASSES
 from ledger.db import Tx
 from ledger.service import Ledger
 from projections.balances import BalancesProjection
+from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
 from projections.certifications import CertificationsProjection
+from projections.closing import FiscalYearsProjection
 from projections.contributions import ContributionsProjection
 from projections.governance import GovernanceProjection
 from projections.grants import GrantsProjection
@@ -40,6 +42,7 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     SubscriptionsProjection, CertificationsProjection, LevyProjection,
     ContributionsProjection, GrantsProjection, SubsidiesProjection,
     SensorsProjection, SharedHoursProjection,
+    FiscalYearsProjection, AuditTrailProjection,  # issue 6
     ObservatoryProjection,  # last: reads nothing of the others while writing, but its JSON reads them all
 )
 DEFAULT_BATCH = 1000

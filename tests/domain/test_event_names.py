@@ -76,6 +76,7 @@ FROZEN_EVENT_NAMES = {
     "SharedEmployeeEngaged",
     "SharedHoursLogged",
     "SharedHoursRebilled",
+    "FiscalYearClosed",  # issue 6: fiscal-year closing
 }
 
 FINANCIAL = {
@@ -84,6 +85,7 @@ FINANCIAL = {
     "CourseContributionCollected", "AuthorPaid",
     "ContributionPaid", "GrantAwarded", "GrantPaid", "GrantWithdrawn", "SubsidyGranted", "SubsidyReceived", "SubsidyUsed",
     "ReadingsAccepted", "CreditsRedeemedForMoney", "CreditsRedeemedForService", "SharedHoursLogged", "SharedHoursRebilled",
+    "FiscalYearClosed",
 }
 
 
