@@ -21,6 +21,7 @@ then ends, which unsubscribes it; the Hub's thread ends with the last stream.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import threading
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timezone
@@ -30,9 +31,11 @@ from typing import Any
 
 import anyio
 import orjson
+import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
+from api import deps
 from api.deps import READ_YOUR_WRITES_TIMEOUT_S, Services, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.keys import Principal, authenticate
@@ -40,6 +43,7 @@ from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory
 from projections.runner import ProjectionRunner
 
+log = structlog.get_logger("coopledger.observatory")
 PAGE = Path(__file__).resolve().parent / "templates" / "observatory.html"
 COOKIE = "coopledger_observatory_key"
 HEARTBEAT_S = 15.0
@@ -77,10 +81,14 @@ def watcher(*, cookie: bool) -> Any:
             who = found
         return inner(coop, request, who)
 
-    # The role convention of reader() (whatever attributes it puts on its check) applies here too.
+    # The role convention of reader() (whatever attributes it puts on its check) applies here too;
+    # its declaration, if any (api/deps.py Access), says that no key is needed once published.
     for name, value in vars(inner).items():
         if not name.startswith("__"):
             setattr(check, name, value)
+    access = getattr(inner, "access", None)
+    if dataclasses.is_dataclass(access) and hasattr(access, "anonymous"):
+        check.access = dataclasses.replace(access, anonymous="if_published")  # type: ignore[attr-defined]
     return check
 
 
@@ -147,8 +155,16 @@ class Hub:
                 if not self._listeners:
                     self._thread = None  # the next subscriber starts a new thread
                     return
-            if self.runner.wait_for(position + 1, timeout_s=1.0):
-                position = self.runner.position()
+            try:
+                advanced = self.runner.wait_for(position + 1, timeout_s=1.0)
+                if advanced:
+                    position = self.runner.position()
+            except Exception as exc:  # the store closed under us (shutdown) or failed: streams stop being woken
+                log.warning("observatory_hub_stopped", error=f"{type(exc).__name__}: {exc}")
+                with self._lock:
+                    self._thread = None
+                return
+            if advanced:
                 with self._lock:
                     for loop, event in list(self._listeners):
                         loop.call_soon_threadsafe(event.set)
@@ -256,4 +272,7 @@ def router() -> APIRouter:
         return StreamingResponse(_stream(request, svc, coop), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
 
+    document = getattr(deps, "document_access", None)  # x-roles in the OpenAPI document, where api/deps.py has it
+    if document is not None:
+        document(r.routes)
     return r
