@@ -178,12 +178,14 @@ def observatory(db: Database, coop: str, *, today: date, position: int) -> dict[
     ends = [_month_end(m, today) for m in months]
     year = fiscal_year(today)
     governance = weights_as_of(db, coop, today) or {"colleges": []}
+    # Each fiscal year's standing is read once: the members' series and the fee rate share it.
+    standing = {y: member_standing(db, coop, y) for y in sorted({fiscal_year(d) for d in [*ends, today]})}
     return {
         "coop": coop, "name": summary["name"], "as_of": today.isoformat(), "fiscal_year": year, "position": position,
         "last_event": last_event(db, coop), "public": is_public(db, coop, today), "months": months,
         "indicators": [
-            _members(db, coop, today, months, ends, moves, fiscal_year, governance),
-            _fees(db, coop, year, months, ends, moves, fiscal_year),
+            _members(standing, today, months, ends, moves, fiscal_year, governance),
+            _fees(standing[year], year, months, ends, moves, fiscal_year),
             _fund(db, coop, today, months, moves),
             _calls(db, coop, months, moves),
             _subsidies(db, coop, today, months, moves),
@@ -196,9 +198,8 @@ def observatory(db: Database, coop: str, *, today: date, position: int) -> dict[
     }
 
 
-def _members(db: Database, coop: str, today: date, months: list[str], ends: list[date], moves: Any,
+def _members(standing: dict[int, list[dict[str, Any]]], today: date, months: list[str], ends: list[date], moves: Any,
              fiscal_year: Callable[[date], int], governance: dict[str, Any]) -> dict[str, Any]:
-    standing = {y: member_standing(db, coop, y) for y in sorted({fiscal_year(d) for d in [*ends, today]})}
 
     def good(rows: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
         d = day.isoformat()
@@ -218,9 +219,8 @@ def _members(db: Database, coop: str, today: date, months: list[str], ends: list
     return _indicator("members", {"colleges": colleges, "members": len(in_place), "in_good_standing": len(good(now, today))}, series)
 
 
-def _fees(db: Database, coop: str, year: int, months: list[str], ends: list[date], moves: Any,
+def _fees(rows: list[dict[str, Any]], year: int, months: list[str], ends: list[date], moves: Any,
           fiscal_year: Callable[[date], int]) -> dict[str, Any]:
-    rows = member_standing(db, coop, year)
     called = sum(r["fee_called_cents"] or 0 for r in rows)
     paid = sum(r["fee_paid_cents"] or 0 for r in rows)
     called_s, paid_s = [], []
