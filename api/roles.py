@@ -71,6 +71,15 @@ COMMAND_ROLES: dict[str, set[str]] = {
     "EngageSharedEmployee": _STATUTES | _FINANCIAL,
     "LogSharedHours": {"clerk"},
     "RebillSharedHours": _FINANCIAL,
+    # Issue 11: gifts and their uses are the treasurer's; an advertising contract's terms are the
+    # statutes' or the treasurer's (like subscription plans), its invoices and payments the treasurer's.
+    "RecordDonation": _FINANCIAL,
+    "RecordCrowdfundingPayout": _FINANCIAL,
+    "UseEarmarkedDonation": _FINANCIAL,
+    "SignAdvertisingContract": _STATUTES | _FINANCIAL,
+    "EndAdvertisingContract": _STATUTES | _FINANCIAL,
+    "InvoiceAdvertising": _FINANCIAL,
+    "PayAdvertisingInvoice": _FINANCIAL,
     "SetObservatoryVisibility": _STATUTES,  # issue 7: who may publish the indicators
 }
 
@@ -82,6 +91,7 @@ READ_ROLES: dict[str, set[str]] = {
     "members": {"admin", "treasurer", "clerk", "auditor", "board"},
     "governance": {"admin", "board", "auditor", "treasurer"},
     "activities": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "donors": {"admin", "treasurer", "auditor"},  # donors' names and addresses (tax receipts): personal data
     "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
     "reports": {"admin", "treasurer", "auditor", "board"},  # issue 6: trial balance, balance sheet, income statement, statements
 }

@@ -202,6 +202,32 @@ _UNITS_ROLES = {
 }
 _UNITS_ROLES_ASSOCIATION: dict[str, str] = dict(_UNITS_ROLES)  # same numbers and meanings in both plans
 _UNITS_ROLES_GENERAL: dict[str, str] = dict(_UNITS_ROLES)
+# Issue 11 families: donations and crowdfunding, advertising (domain/donations.py, domain/advertising.py).
+_FUNDING_COMMON: list[tuple[str, str, str]] = [
+    ("4117", "Clients – annonceurs (régie publicitaire)", "Customers – advertisers"),
+    ("7065", "Prestations de services – espaces publicitaires", "Services rendered – advertising placements"),
+]
+_FUNDING_ASSOCIATION: list[tuple[str, str, str]] = [  # ANC 2018-06: 754x générosité du public, 196 / 6896 / 7896
+    ("7542", "Mécénats", "Corporate sponsorship"),
+    ("6896", "Reports en fonds dédiés sur ressources liées à la générosité du public",
+     "Transfers to dedicated funds from public generosity"),
+    ("7896", "Utilisations des fonds dédiés sur ressources liées à la générosité du public",
+     "Use of dedicated funds from public generosity"),
+]
+_FUNDING_GENERAL: list[tuple[str, str, str]] = [  # no fonds dédiés: an earmarked gift is deferred income (487x)
+    ("4877", "Produits constatés d'avance – dons affectés non utilisés", "Deferred income – unused earmarked donations"),
+]
+_FUNDING_ROLES = {
+    "advertising_receivable": "4117", "advertising_income": "7065", "crowdfunding_fees": "622", "cash": "530",
+}
+_FUNDING_ROLES_ASSOCIATION: dict[str, str] = {
+    **_FUNDING_ROLES, "donation_income": "7541", "sponsorship_income": "7542", "donation_dedication": "6896",
+    "donation_dedicated": "196", "donation_release": "7896",
+}
+_FUNDING_ROLES_GENERAL: dict[str, str] = {  # gifts to a company: 7582 libéralités reçues, when used if earmarked
+    **_FUNDING_ROLES, "donation_income": "7582", "sponsorship_income": "7582", "donation_dedicated": "4877",
+    "donation_release": "7582",
+}
 
 
 @dataclass(frozen=True)
@@ -228,16 +254,17 @@ class Chart:
 
 def default_chart(legal_form: LegalForm) -> Chart:
     association = legal_form.uses_association_plan
-    rows = _COMMON + _INCOME_COMMON + _UNITS_COMMON
-    rows += (_ASSOCIATION + _FUNDS_ASSOCIATION) if association else (_GENERAL + _FUNDS_GENERAL)
+    rows = _COMMON + _INCOME_COMMON + _UNITS_COMMON + _FUNDING_COMMON
+    rows += (_ASSOCIATION + _FUNDS_ASSOCIATION + _FUNDING_ASSOCIATION) if association else (_GENERAL + _FUNDS_GENERAL + _FUNDING_GENERAL)
     accounts: dict[str, Account] = {}
     for number, fr, en in rows:
         assert number not in accounts, f"account {number} is defined twice"
         accounts[number] = Account(number, fr, en)
     if association:
-        roles = {**_ROLES_ASSOCIATION, **_INCOME_ROLES_ASSOCIATION, **_FUNDS_ROLES_ASSOCIATION, **_UNITS_ROLES_ASSOCIATION}
+        roles = {**_ROLES_ASSOCIATION, **_INCOME_ROLES_ASSOCIATION, **_FUNDS_ROLES_ASSOCIATION, **_UNITS_ROLES_ASSOCIATION,
+                 **_FUNDING_ROLES_ASSOCIATION}
     else:
-        roles = {**_ROLES_GENERAL, **_INCOME_ROLES_GENERAL, **_FUNDS_ROLES_GENERAL, **_UNITS_ROLES_GENERAL}
+        roles = {**_ROLES_GENERAL, **_INCOME_ROLES_GENERAL, **_FUNDS_ROLES_GENERAL, **_UNITS_ROLES_GENERAL, **_FUNDING_ROLES_GENERAL}
     chart = Chart(accounts=dict(sorted(accounts.items())), roles=dict(roles))
     for role in chart.roles:
         chart.role(role)  # asserts every role resolves

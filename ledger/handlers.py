@@ -12,11 +12,13 @@ from types import ModuleType
 from typing import Any
 
 from domain import (
+    advertising,
     certifications,
     closing,
     contributions,
     cooperative,
     corrections,
+    donations,
     entries,
     fees,
     governance,
@@ -41,6 +43,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     sensors, shared_hours,  # issue 3, CREDIT and HOUR units
     closing,  # issue 6, fiscal-year closing
     observatory,  # issue 7, the observatory's public setting
+    donations, advertising,  # issue 11, donations, crowdfunding and advertising
 )
 
 HANDLERS: dict[type, Decider] = {}

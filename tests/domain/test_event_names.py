@@ -77,6 +77,14 @@ FROZEN_EVENT_NAMES = {
     "SharedHoursLogged",
     "SharedHoursRebilled",
     "FiscalYearClosed",  # issue 6: fiscal-year closing
+    # issue 11: donations and crowdfunding, advertising
+    "DonationReceived",
+    "CrowdfundingPayoutReceived",
+    "EarmarkedDonationUsed",
+    "AdvertisingContractSigned",
+    "AdvertisingContractEnded",
+    "AdvertisingInvoiced",
+    "AdvertisingInvoicePaid",
 }
 
 FINANCIAL = {
@@ -86,6 +94,7 @@ FINANCIAL = {
     "ContributionPaid", "GrantAwarded", "GrantPaid", "GrantWithdrawn", "SubsidyGranted", "SubsidyReceived", "SubsidyUsed",
     "ReadingsAccepted", "CreditsRedeemedForMoney", "CreditsRedeemedForService", "SharedHoursLogged", "SharedHoursRebilled",
     "FiscalYearClosed",
+    "DonationReceived", "CrowdfundingPayoutReceived", "EarmarkedDonationUsed", "AdvertisingInvoiced", "AdvertisingInvoicePaid",
 }
 
 
