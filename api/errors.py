@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 from typing import Any
 
+import psycopg
 import structlog
+from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import ORJSONResponse
@@ -16,6 +19,19 @@ from domain.errors import DomainError
 log = structlog.get_logger("coopledger.api")
 
 STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409}
+RETRY_AFTER_S = 2
+# The database is away or busy (PostgreSQL restarting, network cut, pool exhausted: PoolTimeout is
+# an OperationalError; a lock not granted in time): the client should retry, not report a bug.
+# eventsourcing wraps psycopg's errors in its own classes.
+UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.OperationalError,
+               persistence.InterfaceError)
+
+
+def is_unavailable(error: BaseException) -> bool:
+    if isinstance(error, UNAVAILABLE):
+        return True
+    # SQLite: another process held the write lock past the lock timeout.
+    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
 
 
 class Problem(BaseModel):
@@ -97,5 +113,11 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> ORJSONResponse:
+        if is_unavailable(error):
+            # No traceback: an outage is not a bug, and the message names no personal data.
+            log.warning("database_unavailable", path=request.url.path, error=type(error).__name__)
+            return problem(503, "Service unavailable", "the database cannot be reached right now; retry shortly "
+                           "(a command sent with the same Idempotency-Key is recorded at most once)",
+                           rule="database_unavailable", headers={"Retry-After": str(RETRY_AFTER_S)})
         log.exception("request_failed", path=request.url.path, error=type(error).__name__)
         return problem(500, "Internal error", "the server failed; the error is logged with this request")

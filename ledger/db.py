@@ -12,7 +12,19 @@ from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any
 
+from psycopg_pool.base import AttemptWithBackoff
+
 from ledger.store import LOCK_TIMEOUT_S, StoreConfig
+
+# When PostgreSQL is away, a caller waits at most this long for a connection, then gets
+# psycopg_pool.PoolTimeout (an OperationalError: the API answers 503), instead of hanging.
+CONNECT_TIMEOUT_S = 5
+POOL_WAIT_S = 3.0
+# psycopg_pool retries a lost connection after 1, 2, 4, 8... s: after an outage of a minute the
+# service would stay down up to another minute once PostgreSQL is back. Every pool of this process
+# (ours, and eventsourcing's, which has no option for it) retries about every second instead:
+# back within a second or two, for one connection attempt per second per pool while it is down.
+AttemptWithBackoff.DELAY_BACKOFF = 1.0
 
 
 class Tx:
@@ -66,12 +78,17 @@ class Database:
                 min_size=1,
                 max_size=8,
                 open=True,
+                timeout=POOL_WAIT_S,
+                # A pooled connection may have died with the server (restart, network cut,
+                # pg_terminate_backend): check it before lending it, so recovery needs no restart.
+                check=ConnectionPool.check_connection,
                 kwargs={"options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s"},
             )
 
     def conninfo(self) -> str:
         c = self.config
-        parts = [f"host={c.pg_host}", f"port={c.pg_port}", f"user={c.pg_user}", f"dbname={c.pg_dbname}"]
+        parts = [f"host={c.pg_host}", f"port={c.pg_port}", f"user={c.pg_user}", f"dbname={c.pg_dbname}",
+                 f"connect_timeout={CONNECT_TIMEOUT_S}"]
         if c.pg_password:
             parts.append(f"password={c.pg_password}")
         return " ".join(parts)

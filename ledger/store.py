@@ -84,6 +84,10 @@ class StoreConfig:
                 POSTGRES_SCHEMA=self.pg_schema,
                 POSTGRES_LOCK_TIMEOUT=str(LOCK_TIMEOUT_S),
                 POSTGRES_POOL_SIZE="5",
+                # Bounded waits (for a pooled connection; eventsourcing retries 10 times) and checked
+                # connections when PostgreSQL goes away (see ledger/db.py).
+                POSTGRES_CONNECT_TIMEOUT="1",
+                POSTGRES_PRE_PING="y",
                 POSTGRES_MAX_OVERFLOW="10",
                 # Keep the default insert path: the database functions lose events for
                 # subscribers under concurrent writes (see the project brief).

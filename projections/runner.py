@@ -171,9 +171,12 @@ class ProjectionRunner:
 
     def _run(self) -> None:
         backoff_s = POLL_INTERVAL_S
-        listener = _Listener(self.ledger) if self.db.dialect == "postgres" else None
+        listener: _Listener | None = None
         while not self._stop.is_set():
             try:
+                if listener is None and self.db.dialect == "postgres":
+                    # Opened inside the supervised block: the database may be away right now.
+                    listener = _Listener(self.ledger)
                 self.catch_up()
                 self.last_error = None
                 backoff_s = POLL_INTERVAL_S
@@ -188,7 +191,7 @@ class ProjectionRunner:
                 backoff_s = min(backoff_s * 2, MAX_BACKOFF_S)
                 if listener is not None:
                     listener.close()
-                    listener = _Listener(self.ledger)
+                    listener = None  # reopened at the top of the loop, where a failure is caught
         if listener is not None:
             listener.close()
 
