@@ -27,7 +27,7 @@ Add = Callable[..., None]
 STUDIO, PODCASTS, CALL = "studio-mobile", "podcasts-occitan", "AAP-MEDIAS-2025"
 
 
-def commands(add: Add, *, cluster: str, scic: str) -> None:  # noqa: ARG001 (same signature as the other demo parts)
+def commands(add: Add, *, cluster: str, scic: str) -> None:
     _donations(add, cluster)
     _crowdfunding(add, cluster)
     _advertising(add, cluster)

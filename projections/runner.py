@@ -18,12 +18,14 @@ import structlog
 from domain.events import EVENT_CLASSES
 from ledger.db import Tx
 from ledger.service import Ledger
+from projections.advertising import AdvertisingProjection
 from projections.balances import BalancesProjection
 from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
 from projections.certifications import CertificationsProjection
 from projections.closing import FiscalYearsProjection
 from projections.contributions import ContributionsProjection
+from projections.donations import DonationsProjection
 from projections.governance import GovernanceProjection
 from projections.grants import GrantsProjection
 from projections.levy import LevyProjection
@@ -42,6 +44,7 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     SubscriptionsProjection, CertificationsProjection, LevyProjection,
     ContributionsProjection, GrantsProjection, SubsidiesProjection,
     SensorsProjection, SharedHoursProjection,
+    DonationsProjection, AdvertisingProjection,  # issue 11
     FiscalYearsProjection, AuditTrailProjection,  # issue 6
     ObservatoryProjection,  # last: reads nothing of the others while writing, but its JSON reads them all
 )

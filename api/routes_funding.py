@@ -1,0 +1,74 @@
+"""Queries on donations, crowdfunding and advertising: gifts received, dedicated funds of
+earmarked gifts, the donors' yearly list for tax receipts (personal data: read kind "donors"),
+advertising contracts and revenue by month."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Services, fresh, reader, services
+from api.errors import PROBLEM_RESPONSES
+from api.keys import Principal
+from projections.advertising import (
+    advertising_contracts,
+    advertising_invoices,
+    advertising_revenue_by_month,
+)
+from projections.donations import (
+    dedicated_funds,
+    donations_by_month,
+    donor_receipts,
+    gifts_received,
+)
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/v1/coops/{coop}", tags=["funding"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+
+    @r.get("/donations", summary="Donations and crowdfunding payouts: gross, platform fee, net, purpose (no donor data)")
+    def get_gifts(coop: str, source: str | None = Query(None, pattern="^(donation|crowdfunding)$"),
+                  after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
+                  _who: Principal = Depends(reader("activities")), svc: Services = Depends(services)) -> dict[str, Any]:
+        return {"coop": coop, "gifts": gifts_received(svc.ledger.db, coop, source=source, after=after, limit=limit)}
+
+    @r.get("/donations/dedicated-funds", summary="Earmarked gifts: dedicated, used and unspent (fonds dédiés) as of a date")
+    def get_dedicated(coop: str, as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD, e.g. a year end."),
+                      after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
+                      _who: Principal = Depends(reader("activities")), svc: Services = Depends(services)) -> dict[str, Any]:
+        return dedicated_funds(svc.ledger.db, coop, as_of=as_of, after=after, limit=limit)
+
+    @r.get("/donations/receipts", summary="A calendar year's gifts per donor, for tax receipts (personal data)")
+    def get_receipts(coop: str, year: int = Query(..., ge=1901, le=2199, description="Calendar year of the gifts."),
+                     after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
+                     _who: Principal = Depends(reader("donors")), svc: Services = Depends(services)) -> dict[str, Any]:
+        return donor_receipts(svc.ledger.db, coop, year, after=after, limit=limit)
+
+    @r.get("/donations/by-month", summary="Gifts received per month (EUR cents), reversals on their own date")
+    def get_donations_by_month(coop: str, from_month: str = Query("0000-01", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+                               to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+                               _who: Principal = Depends(reader("activities")), svc: Services = Depends(services)) -> dict[str, Any]:
+        with svc.ledger.db.read() as tx:
+            return {"coop": coop, "months": donations_by_month(tx, coop, from_month=from_month, to_month=to_month)}
+
+    @r.get("/advertising/contracts", summary="Advertising contracts: placement, price per period, invoiced, paid, due")
+    def get_contracts(coop: str, after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
+                      _who: Principal = Depends(reader("activities")), svc: Services = Depends(services)) -> dict[str, Any]:
+        return {"coop": coop, "contracts": advertising_contracts(svc.ledger.db, coop, after=after, limit=limit)}
+
+    @r.get("/advertising/contracts/{contract_id}/invoices", summary="One advertising contract's invoices by period")
+    def get_invoices(coop: str, contract_id: str, after: str = Query("", max_length=16), limit: int = Query(100, ge=1, le=1000),
+                     _who: Principal = Depends(reader("activities")), svc: Services = Depends(services)) -> dict[str, Any]:
+        return {"coop": coop, "contract_id": contract_id,
+                "invoices": advertising_invoices(svc.ledger.db, coop, contract_id, after=after, limit=limit)}
+
+    @r.get("/advertising/revenue", summary="Advertising revenue per month: invoiced (the books' income) and received")
+    def get_revenue(coop: str, from_month: str = Query("0000-01", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+                    to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+                    _who: Principal = Depends(reader("activities")), svc: Services = Depends(services)) -> dict[str, Any]:
+        with svc.ledger.db.read() as tx:
+            return {"coop": coop, "months": advertising_revenue_by_month(tx, coop, from_month=from_month, to_month=to_month)}
+
+    return r
