@@ -85,6 +85,7 @@ FROZEN_EVENT_NAMES = {
     "AdvertisingContractEnded",
     "AdvertisingInvoiced",
     "AdvertisingInvoicePaid",
+    "ObservatoryVisibilitySet",  # issue 7: a public or private observatory
 }
 
 FINANCIAL = {
