@@ -32,6 +32,8 @@ MANAGED_ROLES = {
     "sensor_credits_contra": "AcceptReadings / RedeemCreditsForMoney / RedeemCreditsForService",
     "shared_hours_to_rebill": "LogSharedHours / RebillSharedHours",
     "shared_hours_contra": "LogSharedHours / RebillSharedHours",
+    "donation_dedicated": "RecordDonation / RecordCrowdfundingPayout / UseEarmarkedDonation",
+    "advertising_receivable": "InvoiceAdvertising / PayAdvertisingInvoice",
 }
 
 
