@@ -200,7 +200,7 @@ def income_statement(db: Database, coop: str, *, start: date | None = None, end:
         rows = tx.execute(
             "SELECT l.account, SUM(l.amount) FROM journal_lines l JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
             " WHERE l.coop = ? AND l.unit = 'EUR' AND l.effective_date >= ? AND l.effective_date <= ?"
-            f" AND (l.account LIKE '6%' OR l.account LIKE '7%') AND e.kind NOT IN ({marks}) GROUP BY l.account",  # noqa: S608
+            f" AND SUBSTR(l.account, 1, 1) IN ('6', '7') AND e.kind NOT IN ({marks}) GROUP BY l.account",  # noqa: S608
             (coop, first, last, *CLOSING_KINDS),
         )
     labels = _labels(db, coop)
