@@ -19,6 +19,8 @@ from projections.base import Projection
 class BalancesProjection(Projection):
     name = "balances"
     tables = ("account_balances_by_day",)
+    # The stored state fields rebuild_in_store reads (the runner checks no upcaster changes them).
+    state_fields = ("coop", "effective_date", "postings")
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         # Sum the batch in memory first: a rebuild then writes one row per (account, day)
@@ -40,6 +42,77 @@ class BalancesProjection(Projection):
             " debit = account_balances_by_day.debit + excluded.debit,"
             " credit = account_balances_by_day.credit + excluded.credit",
             [(*key, debit, credit) for key, (debit, credit) in deltas.items()],
+        )
+
+
+    def clear(self, tx: Tx) -> None:
+        if tx.dialect == "postgres":
+            # DELETE leaves every old row in the primary key's index until a vacuum, and each
+            # insert of the rebuild then checks its key against the dead ones: 2x slower
+            # (measured). TRUNCATE is transactional in PostgreSQL and starts a fresh index.
+            tx.execute("TRUNCATE account_balances_by_day")
+        else:
+            super().clear(tx)
+
+    # ---------------------------------------------------------------- set-based rebuild
+
+    def rebuild_in_store(self, tx: Tx, events_table: str, topics: Sequence[str], after: int, upto: int) -> None:
+        """Adds the postings of the financial events at log positions (after, upto] to the view,
+        summed by the database itself (SQLite's and PostgreSQL's JSON functions), so a rebuild
+        moves no event through Python: about 20x faster than decoding each one (docs/benchmarks.md).
+
+        Same rows as `process`: party None is stored as '', a positive amount is a debit, any
+        other a credit (as a positive number). Only valid for states stored as plain JSON (no
+        compression, no cipher) and events without upcasters: the runner checks both, and
+        tests/perf/test_rebuild_in_store.py checks it gives the same rows as `process`.
+        """
+        marks = ", ".join("?" for _ in topics)
+        if tx.dialect == "sqlite":
+            # rowid is the notification id; json_each walks the postings array in C.
+            source = (
+                "SELECT json_extract(s.j, '$.coop') AS coop, json_extract(p.value, '$[0]') AS account,"
+                " COALESCE(json_extract(p.value, '$[1]'), '') AS party, json_extract(p.value, '$[2]') AS unit,"
+                " json_extract(s.j, '$.effective_date._data_') AS day, json_extract(p.value, '$[3]') AS amount"
+                f" FROM (SELECT CAST(state AS TEXT) AS j FROM {events_table}"  # noqa: S608 (table from the recorder)
+                f" WHERE rowid > ? AND rowid <= ? AND topic IN ({marks})) s, json_each(s.j, '$.postings') p"
+            )
+        else:
+            # json_to_record parses each state once (a subquery's j->>... would be re-parsed per
+            # reference); "C" collation: grouping by bytes, same groups, cheaper comparisons.
+            source = (
+                "SELECT r.coop COLLATE \"C\" AS coop, (p.value->>0) COLLATE \"C\" AS account,"
+                " COALESCE(p.value->>1, '') COLLATE \"C\" AS party, (p.value->>2) COLLATE \"C\" AS unit,"
+                " (r.effective_date->>'_data_') COLLATE \"C\" AS day, (p.value->>3)::bigint AS amount"
+                f" FROM {events_table} e,"  # noqa: S608 (table from the recorder)
+                " json_to_record(convert_from(e.state, 'UTF8')::json) AS r(coop text, effective_date json, postings json),"
+                " json_array_elements(r.postings) p"
+                f" WHERE e.notification_id > ? AND e.notification_id <= ? AND e.topic IN ({marks})"
+            )
+            # For this transaction only: a hash aggregate in memory (the default 4 MB work_mem
+            # makes PostgreSQL sort on disk), and no JIT (1.6 s of compiling for a 3 s query).
+            tx.execute("SET LOCAL work_mem = '256MB'")
+            tx.execute("SET LOCAL jit = off")
+            tx.execute("SET LOCAL enable_sort = off")
+        if tx.dialect == "sqlite":
+            # SQLite groups by sorting, which costs more than letting the primary key's B-tree
+            # merge the postings one by one (measured: 2.9 s vs 1.7 s for 400,000 postings).
+            select = (
+                "SELECT coop, account, party, unit, day, CASE WHEN amount > 0 THEN amount ELSE 0 END,"
+                f" CASE WHEN amount > 0 THEN 0 ELSE -amount END FROM ({source}) postings WHERE true"
+            )
+        else:
+            select = (
+                "SELECT coop, account, party, unit, day,"
+                " SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), SUM(CASE WHEN amount > 0 THEN 0 ELSE -amount END)"
+                f" FROM ({source}) postings GROUP BY coop, account, party, unit, day"
+            )
+        tx.execute(
+            "INSERT INTO account_balances_by_day (coop, account, party, unit, day, debit, credit) "
+            + select  # WHERE true above: SQLite's parser needs it before an upsert's ON CONFLICT
+            + " ON CONFLICT (coop, account, party, unit, day) DO UPDATE SET"
+            " debit = account_balances_by_day.debit + excluded.debit,"
+            " credit = account_balances_by_day.credit + excluded.credit",
+            (after, upto, *topics),
         )
 
 
