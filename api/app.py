@@ -14,7 +14,7 @@ from fastapi.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import errors, routes_activities, routes_commands, routes_funding, routes_observatory, routes_queries
+from api import errors, examples, routes_activities, routes_commands, routes_funding, routes_observatory, routes_queries
 from api.deps import Services
 from api import routes_reports
 from api.metrics import PROJECTION_LAG, REGISTRY, REQUEST_SECONDS
@@ -68,7 +68,8 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
     app.include_router(routes_reports.router())
 
-    @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)")
+    @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)",
+             responses=examples.read("health"))
     def health() -> dict[str, Any]:
         position, projected = ledger.position(), runner.position()
         PROJECTION_LAG.set(position - projected)

@@ -1,24 +1,148 @@
-"""What every route needs: the running ledger, the caller's key, access checks, read-your-writes."""
+"""What every route needs: the running ledger, the caller's key, access checks, read-your-writes.
+
+How a route declares who may call it (one source, read by the check itself, by the OpenAPI
+document's `x-roles` and by tests/api/test_role_matrix.py, which runs every /v1 route against
+every role):
+
+- a read: depend on `reader(kind)`, `kind` a key of `api.roles.READ_ROLES`:
+      def get_feed(coop: str, _who: Principal = Depends(reader("feed")), ...)
+- one command: depend on `commander(name)`, `name` a key of `api.roles.COMMAND_ROLES`;
+- several commands in one request: `any_commander()` (roles that may send at least one command);
+- a dependency of your own (say a page that is public when the cooperative chose so): decorate it
+  with `@declares(Access(...))`, e.g. `Access("read", "observatory", anonymous="if_published")`.
+
+A /v1 route whose dependencies declare no `Access` fails the role-matrix test, naming the route;
+so does an `Access` naming a kind or command missing from api/roles.py.
+"""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+import hashlib
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
 
 from fastapi import Depends, Query, Request
+from fastapi.routing import APIRoute
 
 from api.errors import ApiError
 from api.keys import Principal, authenticate
-from api.roles import may_read
+from api.roles import COMMAND_ROLES, READ_ROLES, ROLES, may_command, may_read
 from ledger.service import Ledger
 from projections.runner import ProjectionRunner
 
 READ_YOUR_WRITES_TIMEOUT_S = 2.0
+# A key found valid is trusted for this long without asking the store again: a revoked key
+# (`coopledger keys revoke`, from any process) stops working at most this many seconds later.
+KEY_CACHE_TTL_S = 2.0
+KEY_CACHE_MAX = 1024  # distinct valid keys remembered per process; the cache is emptied when full
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+@dataclass(frozen=True)
+class Access:
+    """Who may call a route.
+
+    table: "read" (READ_ROLES[name]), "command" (COMMAND_ROLES[name]), "any_command" (every role
+    that may send some command) or "public" (no key at all, every caller).
+    anonymous: "never" (a key is required), "if_published" (no key needed once the cooperative
+    made this public; the role matrix builds a cooperative that did not), "always" (same as public).
+    """
+
+    table: str
+    name: str = ""
+    anonymous: str = "never"
+
+    def roles(self) -> frozenset[str]:
+        """The roles allowed; KeyError naming what api/roles.py lacks."""
+        if self.table == "read":
+            if self.name not in READ_ROLES:
+                raise KeyError(f"read kind {self.name!r} is not in api.roles.READ_ROLES")
+            return frozenset(READ_ROLES[self.name])
+        if self.table == "command":
+            if self.name not in COMMAND_ROLES:
+                raise KeyError(f"command {self.name!r} is not in api.roles.COMMAND_ROLES")
+            return frozenset(COMMAND_ROLES[self.name])
+        if self.table == "any_command":
+            return frozenset().union(*COMMAND_ROLES.values())
+        if self.table == "public":
+            return frozenset(ROLES)
+        raise KeyError(f"unknown access table {self.table!r}")
+
+    @property
+    def needs_key(self) -> bool:
+        return self.table != "public" and self.anonymous != "always"
+
+
+def declares(access: Access) -> Callable[[F], F]:
+    """Marks a dependency as the declaration of its route's access."""
+
+    def mark(fn: F) -> F:
+        fn.access = access  # type: ignore[attr-defined]
+        return fn
+
+    return mark
+
+
+def route_access(route: Any) -> list[Access]:
+    """The Access declarations among a route's dependencies: an APIRoute, or a RouteContext of
+    `fastapi.routing.iter_route_contexts(app.routes)` (whose dependant has the routers' ones too)."""
+    found: list[Access] = []
+    pending = list(route.dependant.dependencies)
+    while pending:
+        dep = pending.pop()
+        access = getattr(dep.call, "access", None)
+        if isinstance(access, Access) and access not in found:
+            found.append(access)
+        pending.extend(dep.dependencies)
+    return found
+
+
+def document_access(routes: list[Any]) -> None:
+    """Writes each route's declared roles into its OpenAPI operation as `x-roles`. Call it at the
+    end of a router's factory, before the app includes it (included routes share the dict)."""
+    for route in routes:
+        if isinstance(route, APIRoute):
+            declared = route_access(route)
+            if declared:
+                roles = sorted(set().union(*(a.roles() for a in declared)))
+                route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles,
+                                       "x-anonymous": declared[0].anonymous if declared[0].needs_key else "always"}
+
+
+class KeyCache:
+    """Valid keys remembered for KEY_CACHE_TTL_S, by a hash of the token (never the token itself)."""
+
+    def __init__(self, ttl_s: float = KEY_CACHE_TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s, self.clock = ttl_s, clock
+        self._found: dict[bytes, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def get(self, ledger: Ledger, token: str) -> Principal | None:
+        digest = hashlib.sha256(token.encode()).digest()
+        now = self.clock()
+        hit = self._found.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = authenticate(ledger.db, token)  # unknown and revoked keys are not remembered
+        with self._lock:
+            if found is None:
+                self._found.pop(digest, None)
+            else:
+                if len(self._found) >= KEY_CACHE_MAX:
+                    self._found.clear()
+                self._found[digest] = (now + self.ttl_s, found)
+        return found
 
 
 @dataclass
 class Services:
     ledger: Ledger
     runner: ProjectionRunner
+    keys: KeyCache = field(default_factory=KeyCache)
 
 
 def services(request: Request) -> Services:
@@ -31,7 +155,8 @@ def principal(request: Request) -> Principal:
     if scheme.lower() != "bearer" or not token:
         raise ApiError(401, "Unauthorized", "send an API key as 'Authorization: Bearer <key>'", rule="api_key_required",
                        headers={"WWW-Authenticate": "Bearer"})
-    found = authenticate(services(request).ledger.db, token.strip())
+    svc = services(request)
+    found = svc.keys.get(svc.ledger, token.strip())
     if found is None:
         raise ApiError(401, "Unauthorized", "this API key is unknown or revoked", rule="api_key_valid",
                        headers={"WWW-Authenticate": "Bearer"})
@@ -47,6 +172,7 @@ def check_coop(who: Principal, coop: str) -> None:
 def reader(kind: str):  # noqa: ANN201 (a dependency factory)
     """A dependency: the caller may read `kind` of the cooperative in the path."""
 
+    @declares(Access("read", kind))
     def check(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
         check_coop(who, coop)
         if not may_read(who.role, kind):
@@ -55,6 +181,32 @@ def reader(kind: str):  # noqa: ANN201 (a dependency factory)
         return who
 
     return check
+
+
+def commander(name: str):  # noqa: ANN201 (a dependency factory)
+    """A dependency: the key reaches the cooperative and its role may send command `name`. It
+    runs before the body is validated, so a forbidden caller learns nothing about the body's rules."""
+
+    @declares(Access("command", name))
+    def check(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
+        check_coop(who, coop)
+        request.state.coop = coop
+        if not may_command(who.role, name):
+            raise ApiError(403, "Forbidden", f"role {who.role} may not send {name}", field="command", rule="role_command")
+        return who
+
+    return check
+
+
+@declares(Access("any_command"))
+def any_commander(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
+    """A dependency for the batch route: a role that may send no command at all (auditor,
+    reader) is refused outright; each command is then checked against the role on its own."""
+    check_coop(who, coop)
+    request.state.coop = coop
+    if who.role not in Access("any_command").roles():
+        raise ApiError(403, "Forbidden", f"role {who.role} may send no command", field="command", rule="role_command")
+    return who
 
 
 def fresh(

@@ -45,20 +45,38 @@ class Problem(BaseModel):
     rule: str | None = Field(None, description="The rule that was broken, stable for programs.")
 
 
-def _documented(description: str) -> dict[str, Any]:
+def _example(status: int, title: str, detail: str, field: str | None, rule: str) -> dict[str, Any]:
+    """A problem exactly as `problem()` writes it."""
+    body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule}", "title": title, "status": status,
+                            "detail": detail}
+    return {**body, "field": field, "rule": rule} if field is not None else {**body, "rule": rule}
+
+
+def _documented(description: str, example: dict[str, Any]) -> dict[str, Any]:
     return {"model": Problem, "description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}}}}
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}}}
 
 
 # Every route may answer these; declared once per router so the OpenAPI document says so.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    401: _documented("No API key, or an unknown or revoked one"),
-    403: _documented("The key may not reach this cooperative, or its role may not do this"),
-    404: _documented("Unknown cooperative, member, account or resolution"),
-    409: _documented("Conflict: already recorded, or an idempotency key reused for another body"),
-    413: _documented("Request body too large"),
-    422: _documented("Refused: the problem names the field and the rule"),
-    503: _documented("The views have not reached min_position yet: retry after Retry-After seconds"),
+    401: _documented("No API key, or an unknown or revoked one",
+                     _example(401, "Unauthorized", "this API key is unknown or revoked", None, "api_key_valid")),
+    403: _documented("The key may not reach this cooperative, or its role may not do this",
+                     _example(403, "Forbidden", "role reader may not send PayFee", "command", "role_command")),
+    404: _documented("Unknown cooperative, member, account or resolution",
+                     _example(404, "Not found", "member 'MED-09' is not a member of cluster-numerique-sud", "member_id",
+                              "known_member")),
+    409: _documented("Conflict: already recorded, or an idempotency key reused for another body",
+                     _example(409, "Command refused", "key 'demo-0026' was already used for a different command; use a new "
+                              "key for a new command", "idempotency_key", "same_key_same_content")),
+    413: _documented("Request body too large",
+                     _example(413, "Request too large", "bodies are limited to 1000000 bytes", None, "max_body_bytes")),
+    422: _documented("Refused: the problem names the field and the rule",
+                     _example(422, "Command refused", "800.00 EUR exceeds the 300.00 EUR still due on the 2025 fee of MED-01",
+                              "amount", "no_overpayment")),
+    503: _documented("The views have not reached min_position yet: retry after Retry-After seconds",
+                     _example(503, "Not yet visible", "the views have not reached position 1042 yet; retry shortly",
+                              "min_position", "read_your_writes")),
 }
 
 

@@ -4,23 +4,27 @@ same key, other body: 409."""
 
 
 from typing import Any
+from urllib.parse import unquote
 
 from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
-from api.deps import Services, check_coop, principal, services
-from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
+from api import examples
+from api.deps import Services, any_commander, commander, document_access, services
+from api.errors import PROBLEM_RESPONSES, domain_problem
 from api.keys import Principal
 from api.metrics import COMMANDS
-from api.roles import may_command
+from api.roles import COMMAND_ROLES, may_command
 from api.schemas import CommandAccepted, body_model, to_command_fields
 from domain.errors import DomainError
-from ledger.commands import parse_command
+from ledger.commands import parse_envelope
 from ledger.handlers import COMMANDS as COMMAND_CLASSES
 from ledger.service import CommandResult
 
 MAX_BATCH = 1000
 KEY_DOC = "Unique per command (e.g. a bank line id). Retrying with the same key and body records nothing twice."
+REASON_DOC = ("Why this command is sent (optional, at most 500 characters), recorded on its events for the audit trail. "
+              "Percent-encode UTF-8 text that is not ASCII (RFC 3986), e.g. Ch%C3%A8que%20rejet%C3%A9.")
 
 
 def _forbidden(who: Principal, name: str) -> dict[str, str] | None:
@@ -39,33 +43,19 @@ def _accepted(result: CommandResult, response: Response) -> dict[str, Any]:
     return body
 
 
-def _commander(name: str) -> Any:
-    """A dependency: the key reaches the cooperative and its role may send `name`. It runs
-    before the body is validated, so a forbidden caller learns nothing about the body's rules."""
-
-    def check(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
-        check_coop(who, coop)
-        request.state.coop = coop
-        denied = _forbidden(who, name)
-        if denied is not None:
-            raise ApiError(403, "Forbidden", denied["message"], field="command", rule="role_command")
-        return who
-
-    return check
-
-
 def _route(name: str, cls: type) -> Any:
     model = body_model(cls)
 
     def handler(
         coop: str, request: Request, response: Response,
-        body: model = Body(...),  # type: ignore[valid-type]
+        body: model = Body(..., openapi_examples=examples.command_examples(name)),  # type: ignore[valid-type]
         idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200, description=KEY_DOC),
-        who: Principal = Depends(_commander(name)), svc: Services = Depends(services),
+        reason: str | None = Header(None, alias="X-Reason", max_length=1500, description=REASON_DOC),
+        who: Principal = Depends(commander(name)), svc: Services = Depends(services),
     ) -> Any:
-        command, key, _actor = parse_command({"command": name, "idempotency_key": idempotency_key, "coop": coop,
-                                              **to_command_fields(body)})
-        result = svc.ledger.execute(command, key, who.actor)
+        envelope = parse_envelope({"command": name, "idempotency_key": idempotency_key, "coop": coop,
+                                   **to_command_fields(body)}, reason=None if reason is None else unquote(reason))
+        result = svc.ledger.execute(envelope.command, envelope.idempotency_key, who.actor, envelope.reason)
         COMMANDS.labels(command=name, outcome="accepted" if result.accepted else "refused").inc()
         if not result.accepted:
             assert result.error is not None
@@ -75,7 +65,10 @@ def _route(name: str, cls: type) -> Any:
         return _accepted(result, response)
 
     handler.__name__ = f"command_{name}"
-    handler.__doc__ = f"{name}: {(cls.__doc__ or '').strip() or 'record this command.'}"
+    doc = (cls.__doc__ or "").strip()
+    if doc.startswith(f"{name}("):  # the signature dataclasses write when a class has no docstring
+        doc = ""
+    handler.__doc__ = f"{name}: {doc or 'record this command.'} Allowed roles: {', '.join(sorted(COMMAND_ROLES.get(name, ())))}."
     return handler
 
 
@@ -83,6 +76,7 @@ class BatchItem(BaseModel):
     command: str = Field(description="The command's name, e.g. PayFee.")
     idempotency_key: str = Field(min_length=1, max_length=200, description=KEY_DOC)
     fields: dict[str, Any] = Field(description="The command's fields, as in its own route's body.")
+    reason: str | None = Field(None, max_length=500, description="Why this command is sent (optional), for the audit trail.")
 
 
 class BatchBody(BaseModel):
@@ -93,13 +87,14 @@ def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES)
     for name, cls in sorted(COMMAND_CLASSES.items()):
         r.add_api_route(f"/{name}", _route(name, cls), methods=["POST"], status_code=201, response_model=CommandAccepted,
-                        summary=name)
+                        summary=name, responses=examples.ok(examples.command_accepted(name), 201, "Recorded"))
 
-    @r.post("", summary="Many commands in one request, each accepted or refused on its own")
-    def batch(coop: str, request: Request, body: BatchBody, who: Principal = Depends(principal),
-              svc: Services = Depends(services)) -> dict[str, Any]:
-        check_coop(who, coop)
-        request.state.coop = coop
+    @r.post("", summary="Many commands in one request, each accepted or refused on its own",
+            responses=examples.ok(examples.batch_result(), 200, "Each command's result, in order"))
+    def batch(coop: str, request: Request,
+              body: BatchBody = Body(..., openapi_examples={"readings": {"summary": "A sensor gateway's batch (as a clerk)",
+                                                                         "value": examples.batch_body()}}),
+              who: Principal = Depends(any_commander), svc: Services = Depends(services)) -> dict[str, Any]:
         results: list[dict[str, Any] | None] = [None] * len(body.commands)
         items = []
         for i, item in enumerate(body.commands):
@@ -108,14 +103,14 @@ def router() -> APIRouter:
                 results[i] = {"accepted": False, "command": item.command, "idempotency_key": item.idempotency_key, "error": denied}
                 continue
             try:
-                command, key, _ = parse_command({"command": item.command, "idempotency_key": item.idempotency_key,
-                                                 **item.fields, "coop": coop})
+                envelope = parse_envelope({"command": item.command, "idempotency_key": item.idempotency_key,
+                                           **item.fields, "coop": coop}, reason=item.reason)
             except DomainError as error:
                 results[i] = {"accepted": False, "command": item.command, "idempotency_key": item.idempotency_key,
                               "error": error.as_dict()}
                 continue
-            items.append((i, command, key))
-        for (i, _c, _k), result in zip(items, svc.ledger.execute_batch([(c, k, who.actor) for _i, c, k in items])):
+            items.append((i, envelope.command, envelope.idempotency_key, envelope.reason))
+        for (i, *_item), result in zip(items, svc.ledger.execute_batch([(c, k, who.actor, why) for _i, c, k, why in items])):
             COMMANDS.labels(command=result.command, outcome="accepted" if result.accepted else "refused").inc()
             results[i] = result.as_dict()
         positions = [r["position"] for r in results if r and r.get("position")]
@@ -123,4 +118,5 @@ def router() -> APIRouter:
         return {"results": results, "accepted": sum(1 for r in results if r and r["accepted"]),
                 "refused": sum(1 for r in results if r and not r["accepted"])}
 
+    document_access(r.routes)  # x-roles in the OpenAPI document
     return r
