@@ -8,11 +8,15 @@ import csv
 import io
 import re
 from collections import defaultdict
+from dataclasses import replace
 from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
 
 import pytest
 from click.testing import CliRunner
 
+from domain.entries import EntryLine, RecordEntry
 from domain.errors import InvalidCommand
 from domain.events import EVENT_CLASSES, FinancialEvent
 from ledger.exports.fec import EXCLUDED_KINDS, JOURNAL_OF_KIND, JOURNALS, export_fec
@@ -87,8 +91,12 @@ def test_every_financial_event_kind_has_its_journal():
     assert set(JOURNAL_OF_KIND.values()) <= set(JOURNALS) - {"AN"}
 
 
-def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo, tmp_path):
+def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo, store_url, tmp_path):
+    # One test per loaded demo (loading it is most of the time): the checks below are split
+    # into functions named for what they check.
     ledger, _runner = demo
+    check_document_reference_and_reversal_journal(ledger)
+    check_year_before_founding_is_refused_and_cli_writes_the_file(ledger, store_url, tmp_path / "cli")
     for coop in DEMO_COOPS:
         names = party_names(ledger.db, coop)
         files = {}
@@ -140,8 +148,7 @@ def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo,
         assert opened[("RESULT", "")] != 0  # the demo's 2025 has a result: the line is really tested
 
 
-def test_manual_entry_document_reference_and_reversal_journal(demo):
-    ledger, _runner = demo
+def check_document_reference_and_reversal_journal(ledger: Ledger) -> None:
     rows = structural_check(export_fec(ledger, "cluster-numerique-sud", 2025).text())
     assert {r["PieceRef"] for r in rows if r["EcritureLib"] == "Étude des usages des médias locaux"} == {"F-2025-0042"}
     reversal = [r for r in rows if r["EcritureLib"].startswith("Annulation de l'écriture")]
@@ -178,8 +185,7 @@ def test_fec_is_refused_without_a_siren_and_outside_the_cooperative_life(store_u
     assert not (tmp_path / "out").exists()
 
 
-def test_fec_of_a_year_before_founding_is_refused_and_cli_writes_the_file(demo, store_url, tmp_path):
-    ledger, _runner = demo
+def check_year_before_founding_is_refused_and_cli_writes_the_file(ledger: Ledger, store_url: str, tmp_path: Path) -> None:
     with pytest.raises(InvalidCommand) as exc:
         export_fec(ledger, "mednum-scic", 2024)
     assert (exc.value.field, exc.value.rule) == ("year", "after_founding")
@@ -195,6 +201,23 @@ def test_fec_of_a_year_before_founding_is_refused_and_cli_writes_the_file(demo, 
     assert written.read_bytes().decode("utf-8") == export_fec(
         ledger, "mednum-scic", 2025, party_names=party_names(ledger.db, "mednum-scic")).text()
     assert list(csv.reader(io.StringIO(written.read_text(encoding="utf-8")), delimiter="\t"))[0] == HEADER
+
+
+def test_a_fiscal_year_from_july_names_the_file_by_its_closing_date(store_url):
+    ledger = Ledger(StoreConfig.from_url(store_url))
+    try:
+        migrate(ledger.db)
+        ok(ledger, replace(found_association("july", founded_on=date(2020, 7, 1)), siren="123456782", fiscal_year_start_month=7))
+        for day, label in [(date(2020, 7, 1), "first day"), (date(2021, 6, 30), "last day"), (date(2021, 7, 1), "next year")]:
+            ok(ledger, RecordEntry("july", label, [EntryLine("512", debit=Decimal("12.34")), EntryLine("706", credit=Decimal("12.34"))], day))
+        fec = export_fec(ledger, "july", 2020)
+        assert fec.filename == "123456782FEC20210630.txt"
+        rows = structural_check(fec.text())
+        assert [r["EcritureLib"] for r in rows] == ["first day", "first day", "last day", "last day"]
+        opening = [r for r in structural_check(export_fec(ledger, "july", 2021).text()) if r["JournalCode"] == "AN"]
+        assert {(r["CompteNum"], signed(r)) for r in opening} == {("512", 24_68), ("120", -24_68)}  # 2020's surplus
+    finally:
+        ledger.close()
 
 
 def test_closing_entries_are_left_out(demo):

@@ -180,3 +180,23 @@ def check_access_and_bad_periods(api: dict[str, Any]) -> None:
     backwards = get(api, "/v1/coops/mednum-scic/reports/income-statement", start="2026-01-01", end="2025-01-01")
     assert backwards.status_code == 422 and backwards.json()["field"] == "start"
     assert get(api, "/v1/coops/nobody/reports/trial-balance").status_code in (403, 404)
+
+
+def test_closing_moves_the_result_into_equity_and_keeps_the_income_statement(books):
+    closing = pytest.importorskip("domain.closing")  # issue 6's fiscal-year closing, written alongside
+    from ledger.handlers import HANDLERS
+
+    if closing.CloseFiscalYear not in HANDLERS:
+        pytest.skip("CloseFiscalYear is not wired into ledger/handlers.py yet")
+    ok(books, closing.CloseFiscalYear(COOP, 2020))
+    runner = ProjectionRunner(books)
+    runner.catch_up()
+    db = books.db
+    # The year still shows what it earned and spent: the closing entry is not income or expense.
+    assert reports.income_statement(db, COOP, start=date(2020, 1, 1), end=date(2020, 12, 31))["totals"]["result_minor"] == 239_50
+    sheet = reports.balance_sheet(db, COOP, end=date(2020, 12, 31))
+    assert amounts(sheet)[("equity", "120")] == 239_50 and ("equity", "") not in amounts(sheet)
+    assert sheet["totals"]["unclosed_result_minor"] == 0
+    assert sheet["totals"]["assets_minor"] == sheet["totals"]["liabilities_and_equity_minor"] == 1250_00
+    later = reports.balance_sheet(db, COOP, end=date(2021, 12, 31))
+    assert later["totals"]["unclosed_result_minor"] == 100_00 and amounts(later)[("equity", "120")] == 239_50
