@@ -8,7 +8,6 @@ import csv
 import io
 import itertools
 import subprocess
-from collections import defaultdict
 from datetime import date, timedelta
 from decimal import Decimal
 from pathlib import Path
