@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import errors, examples, routes_activities, routes_commands, routes_funding, routes_observatory, routes_queries
 from api.deps import Services
+from api import routes_audit
 from api import routes_reports
 from api.metrics import PROJECTION_LAG, REGISTRY, REQUEST_SECONDS
 from ledger.migrate import migrate
@@ -62,6 +63,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())
     app.include_router(routes_activities.router())
+    app.include_router(routes_audit.router())
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())
     # The observatory page's scripts and styles, and the charting library it vendors (no CDN).

@@ -19,7 +19,7 @@ from api import logs, tables
 from api.session import Session
 from api.tables import console
 from domain.errors import DomainError, InvalidCommand
-from ledger.commands import loads, parse_command
+from ledger.commands import loads, parse_envelope
 from ledger.demo import demo_commands
 from projections.balances import trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
@@ -62,6 +62,10 @@ def main() -> None:
 
     cli.add_command(keys)
     cli.add_command(serve)
+    from api.cli_audit import audit_trail_cmd, verify  # issue 6: tamper evidence, audit trail
+
+    cli.add_command(verify)
+    cli.add_command(audit_trail_cmd)
     from api.cli_export import export, report  # issue 6: FEC and plain-text exports, reports
 
     cli.add_command(export)
@@ -75,11 +79,11 @@ def main() -> None:
 def _record(session: Session, lines: list[tuple[int, str]]) -> list[dict[str, Any]]:
     """Parses and records numbered JSON lines in batches; returns one report per line."""
     reports: list[dict[str, Any] | None] = [None] * len(lines)
-    batch: list[tuple[int, Any, str, str]] = []
+    batch: list[tuple[int, Any, str, str, str | None]] = []
 
     def flush() -> None:
-        results = session.ledger.execute_batch([(cmd, key, actor) for _i, cmd, key, actor in batch])
-        for (i, _cmd, _key, _actor), result in zip(batch, results):
+        results = session.ledger.execute_batch([(cmd, key, actor, reason) for _i, cmd, key, actor, reason in batch])
+        for (i, *_item), result in zip(batch, results):
             reports[i] = {"line": lines[i][0], **result.as_dict()}
         batch.clear()
 
@@ -89,11 +93,11 @@ def _record(session: Session, lines: list[tuple[int, str]]) -> list[dict[str, An
                 data = loads(text)
             except ValueError as exc:
                 raise InvalidCommand("line", "json", f"not valid JSON: {exc}") from None
-            command, key, actor = parse_command(data)
+            envelope = parse_envelope(data)
         except DomainError as error:
             reports[i] = {"line": number, "accepted": False, "error": error.as_dict()}
             continue
-        batch.append((i, command, key, actor or "cli"))
+        batch.append((i, envelope.command, envelope.idempotency_key, envelope.actor or "cli", envelope.reason))
         if len(batch) >= RECORD_BATCH:
             flush()
     if batch:

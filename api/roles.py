@@ -71,6 +71,7 @@ COMMAND_ROLES: dict[str, set[str]] = {
     "EngageSharedEmployee": _STATUTES | _FINANCIAL,
     "LogSharedHours": {"clerk"},
     "RebillSharedHours": _FINANCIAL,
+    "CloseFiscalYear": _FINANCIAL,  # issue 6: closing seals the year for good (no reopening)
     # Issue 11: gifts and their uses are the treasurer's; an advertising contract's terms are the
     # statutes' or the treasurer's (like subscription plans), its invoices and payments the treasurer's.
     "RecordDonation": _FINANCIAL,
@@ -91,6 +92,7 @@ READ_ROLES: dict[str, set[str]] = {
     "members": {"admin", "treasurer", "clerk", "auditor", "board"},
     "governance": {"admin", "board", "auditor", "treasurer"},
     "activities": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "audit": {"auditor", "admin", "treasurer"},  # issue 6: the audit trail, the chain head, fiscal years
     "donors": {"admin", "treasurer", "auditor"},  # donors' names and addresses (tax receipts): personal data
     "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
     "reports": {"admin", "treasurer", "auditor", "board"},  # issue 6: trial balance, balance sheet, income statement, statements

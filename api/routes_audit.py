@@ -1,0 +1,57 @@
+"""What an auditor reads: the hash chain's head and the heads sealed at each closing, the fiscal
+years, and the audit trail (who recorded what, when, under which key, why). Role kind "audit"."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Query
+
+from api.deps import Services, fresh, reader, services
+from api.errors import PROBLEM_RESPONSES, ApiError
+from api.keys import Principal
+from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
+from projections.closing import chain_head, fiscal_years
+from projections.registry import cooperative_summary
+
+
+def _known(svc: Services, coop: str) -> None:
+    if cooperative_summary(svc.ledger.db, coop) is None:
+        raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
+
+
+def router() -> APIRouter:
+    r = APIRouter(prefix="/v1/coops/{coop}", tags=["audit"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+
+    @r.get("/chain", summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing")
+    def get_chain(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
+        _known(svc, coop)
+        return chain_head(svc.ledger.db, coop)
+
+    @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head")
+    def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
+        _known(svc, coop)
+        return {"coop": coop, "fiscal_years": fiscal_years(svc.ledger.db, coop)}
+
+    @r.get("/audit-trail", summary="Every event with who, when, idempotency key and reason; filtered, paged by position")
+    def get_audit_trail(
+        coop: str,
+        date_from: date | None = Query(None, alias="from", description="First day, inclusive (YYYY-MM-DD)."),
+        date_to: date | None = Query(None, alias="to", description="Last day, inclusive (YYYY-MM-DD)."),
+        date_field: str = Query("recorded", pattern="^(recorded|effective)$",
+                                description=f"Which date from/to filter: one of {', '.join(DATE_FIELDS)} (recorded time is UTC)."),
+        actor: str | None = Query(None, max_length=200, description="Only this actor (e.g. key:0123456789ab, cli)."),
+        account: str | None = Query(None, max_length=10, description="Only entries with a posting on this account."),
+        kind: str | None = Query(None, max_length=100, description="Only this event kind (e.g. EntryReversed)."),
+        after: int = Query(0, ge=0, le=2**62, description="Last position already read (the previous page's next_after)."),
+        limit: int = Query(100, ge=1, le=MAX_PAGE),
+        _who: Principal = Depends(reader("audit")), svc: Services = Depends(services),
+    ) -> dict[str, Any]:
+        _known(svc, coop)
+        if date_from is not None and date_to is not None and date_to < date_from:
+            raise ApiError(422, "Invalid query", f"'to' ({date_to}) is before 'from' ({date_from})", field="to", rule="date_range")
+        return audit_trail(svc.ledger.db, coop, date_from=date_from, date_to=date_to, date_field=date_field, actor=actor,
+                           account=account, kind=kind, after=after, limit=limit)
+
+    return r
