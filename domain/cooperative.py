@@ -149,6 +149,11 @@ class Cooperative(Aggregate):
         self.policies: list[dict[str, Any]] = []
         self.resolutions: dict[str, Any] = {}
         self.fee_schedule: list[dict[str, Any]] = []
+        # college -> dated versions of its own rules (domain/governance.py SetCollegeRules)
+        self.college_rules: dict[str, list[dict[str, Any]]] = {}
+        # Set when the books were sealed by a federation (domain/federation.py): nothing more is recorded.
+        self.sealed_by_federation: dict[str, Any] | None = None
+        self.federated_from: list[dict[str, Any]] = []  # a federation's founders and their chain heads
         self.share_value_cents: int | None = None
         self.chart: Chart = default_chart(LegalForm.ASSOCIATION)
         self.members: dict[str, Member] = {}
@@ -200,12 +205,25 @@ class Cooperative(Aggregate):
         day = a_date(day, field)
         if day < self.founded_on:
             raise InvalidCommand(field, "not_before_founding", f"{day} is before {self.slug} was founded ({self.founded_on})")
+        self.check_not_sealed(field)
         self.closing.check_open(day, field)
         return day
+
+    def check_not_sealed(self, field: str = "effective_date") -> None:
+        """Books sealed by a federation take nothing more, whatever its date: their balances became
+        the federation's opening entries (domain/federation.py). They stay readable."""
+        seal = self.sealed_by_federation
+        if seal is not None:
+            raise InvalidCommand(
+                field, "books_sealed_by_federation",
+                f"the books of {self.slug} were sealed on {seal['effective_date']} when it federated into "
+                f"{seal['federation']}: record this in {seal['federation']}",
+            )
 
     # -- writing events (called by the deciders once every rule has passed)
 
     def record(self, event_class: type[CoopEvent], *, effective_date: date, meta: Meta, **fields: Any) -> None:
+        self.check_not_sealed()
         self.closing.check_open(effective_date)  # every event, financial or not, passes here
         self.trigger_event(
             event_class,
@@ -231,6 +249,7 @@ class Cooperative(Aggregate):
         for account, _party, unit, _amount in postings:
             assert account in self.chart.accounts, f"posting rule used unknown account {account}"
             assert unit in Unit.__members__, f"posting rule used unknown unit {unit}"
+        self.check_not_sealed()
         self.closing.check_open(effective_date)
         recorded_at = event_class.create_timestamp()
         number, chain_hash = self.journal.seal(
@@ -311,6 +330,12 @@ def validate_colleges(specs: Any, legal_form: LegalForm) -> tuple[list[dict[str,
                         f"a SCIC college holds between 10% and 50% of the votes, {c['code']} has {float(w):g}%",
                     )
     return colleges, weighted
+
+
+def fee_schedule_of(brackets: Any) -> list[dict[str, Any]]:
+    """A validated fee schedule (brackets by headcount, amounts in cents), for the cooperative's
+    statutes or a college's own rules."""
+    return _fee_schedule(brackets)
 
 
 def _fee_schedule(brackets: Any) -> list[dict[str, Any]]:

@@ -120,8 +120,18 @@ class FeePaid(FinancialEvent):
 # ---------------------------------------------------------------- deciders
 
 
-def fee_for(coop: Cooperative, member: Member) -> int:
-    for bracket in coop.fee_schedule:
+def fee_for(coop: Cooperative, member: Member, day: date | None = None) -> int:
+    """The member's fee from the schedule by headcount: their college's own schedule in force on
+    `day` when it has one (SetCollegeRules, domain/governance.py), else the cooperative's."""
+    schedule = coop.fee_schedule
+    college = member.college_on(day) if day is not None else None
+    if college is not None:
+        for version in coop.college_rules.get(college, []):  # oldest first: the last one in force wins
+            if version["effective_date"] <= day and version["fee_schedule"] is not None:
+                schedule = version["fee_schedule"]
+            elif version["effective_date"] <= day:
+                schedule = coop.fee_schedule
+    for bracket in schedule:
         hi = bracket["max_headcount"]
         if bracket["min_headcount"] <= member.headcount and (hi is None or member.headcount <= hi):
             return int(bracket["amount_cents"])
@@ -147,7 +157,7 @@ def call_fee(coop: Cooperative, cmd: CallFee, meta: Meta) -> None:
     existing = coop.fee_calls.get((member.member_id, year))
     if existing is not None and existing.called_cents > 0:
         raise Conflict("year", "fee_called_once", f"the {year} fee of {member.member_id} is already called")
-    amount = fee_for(coop, member)
+    amount = fee_for(coop, member, day)
     receivable, income = coop.chart.role("members_receivable"), coop.chart.role("fee_income")
     coop.record_entry(
         FeeCalled, effective_date=day, meta=meta,

@@ -17,7 +17,7 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts import LegalForm
-from domain.cooperative import CollegeSpec, validate_colleges, validate_voting_policy
+from domain.cooperative import CollegeSpec, FeeBracket, fee_schedule_of, validate_colleges, validate_voting_policy
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, Meta
 from domain.rules import identifier, not_before, text
@@ -49,6 +49,20 @@ class SetVotingPolicy:
     require_fee_paid: bool = True
     min_shares: int = 0
     empty_college_policy: str = "redistribute"  # or "unassigned"
+
+
+@dataclass(frozen=True)
+class SetCollegeRules:
+    """A college's own rules from a date (its autonomy after a federation, or any statutes that
+    give colleges their own fee and eligibility): a full version that replaces the college's
+    previous one. A rule left out (None) follows the cooperative's policy and fee schedule."""
+
+    coop: str
+    college: str
+    effective_date: date
+    fee_schedule: list[FeeBracket] | None = None
+    require_fee_paid: bool | None = None
+    min_shares: int | None = None
 
 
 @dataclass(frozen=True)
@@ -90,6 +104,19 @@ class VotingPolicySet(CoopEvent):
         coop.policies.append({
             "effective_date": self.effective_date, "require_fee_paid": self.require_fee_paid,
             "min_shares": self.min_shares, "empty_college_policy": self.empty_college_policy,
+        })
+
+
+class CollegeRulesSet(CoopEvent):
+    college: str
+    fee_schedule: list[dict[str, Any]] | None  # brackets as in CooperativeFounded, or None: the coop's
+    require_fee_paid: bool | None
+    min_shares: int | None
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.college_rules.setdefault(self.college, []).append({
+            "effective_date": self.effective_date, "fee_schedule": self.fee_schedule,
+            "require_fee_paid": self.require_fee_paid, "min_shares": self.min_shares,
         })
 
 
@@ -152,6 +179,23 @@ def eligibility(
         reasons.append({"rule": "min_shares", "ok": enough,
                         "detail": f"holds {shares} share(s), the statutes ask for {policy['min_shares']}"})
     return Eligibility(member_id, college, all(r["ok"] for r in reasons), reasons)
+
+
+def college_policy(policy: dict[str, Any], rules: list[dict[str, Any]], day: date) -> dict[str, Any]:
+    """The voting policy that applies to a college's members on `day`: the cooperative's, with
+    the college's own rules in force on that day (the last version dated on or before it) put
+    over it. Pure, so the projection can call it with the rules it stored."""
+    version = None
+    for candidate in rules:  # oldest first
+        if candidate["effective_date"] <= day:
+            version = candidate
+    if version is None:
+        return policy
+    merged = dict(policy)
+    for rule in ("require_fee_paid", "min_shares"):
+        if version[rule] is not None:
+            merged[rule] = version[rule]
+    return merged
 
 
 def college_weights(
@@ -240,6 +284,9 @@ def member_eligibility(coop: Cooperative, member_id: str, day: date) -> Eligibil
     member = coop.member(member_id)
     policy = coop.policy_on(day)
     assert policy is not None, f"no voting policy in force on {day}"
+    college = member.college_on(day)
+    if college is not None:  # a college's own rules (SetCollegeRules) override the cooperative's
+        policy = college_policy(policy, coop.college_rules.get(college, []), day)
     year = coop.fiscal_year_of(day)
     call = coop.fee_calls.get((member.member_id, year))
     return eligibility(
@@ -288,6 +335,24 @@ def set_voting_policy(coop: Cooperative, cmd: SetVotingPolicy, meta: Meta) -> No
     coop.record(VotingPolicySet, effective_date=day, meta=meta, **policy)
 
 
+def set_college_rules(coop: Cooperative, cmd: SetCollegeRules, meta: Meta) -> None:
+    college = identifier(cmd.college, "college")
+    day = coop.check_effective_date(cmd.effective_date)
+    if not coop.college_exists_from(college, day):
+        raise NotFound("college", "known_college", f"{college!r} is not a college of {coop.slug} from {day} on")
+    earlier = coop.college_rules.get(college, [])
+    if earlier:
+        not_before(day, earlier[-1]["effective_date"], "effective_date", f"the rules of college {college} in force")
+    schedule = None if cmd.fee_schedule is None else fee_schedule_of(cmd.fee_schedule)
+    if cmd.require_fee_paid is not None and not isinstance(cmd.require_fee_paid, bool):
+        raise InvalidCommand("require_fee_paid", "boolean", "must be true, false or left out")
+    min_shares = cmd.min_shares
+    if min_shares is not None:
+        validate_voting_policy(True, min_shares, "redistribute", coop.legal_form)  # same bounds as the coop's rule
+    coop.record(CollegeRulesSet, effective_date=day, meta=meta, college=college, fee_schedule=schedule,
+                require_fee_paid=cmd.require_fee_paid, min_shares=min_shares)
+
+
 def record_resolution(coop: Cooperative, cmd: RecordResolution, meta: Meta) -> None:
     resolution_id = identifier(cmd.resolution_id, "resolution_id")
     if resolution_id in coop.resolutions:
@@ -330,6 +395,7 @@ def cast_vote(coop: Cooperative, cmd: CastVote, meta: Meta) -> None:
 HANDLERS = {
     AmendStatutes: amend_statutes,
     SetVotingPolicy: set_voting_policy,
+    SetCollegeRules: set_college_rules,
     RecordResolution: record_resolution,
     CastVote: cast_vote,
 }

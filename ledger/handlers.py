@@ -20,6 +20,7 @@ from domain import (
     corrections,
     donations,
     entries,
+    federation,
     fees,
     governance,
     grants,
@@ -44,6 +45,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     closing,  # issue 6, fiscal-year closing
     observatory,  # issue 7, the observatory's public setting
     donations, advertising,  # issue 11, donations, crowdfunding and advertising
+    federation,  # issue 11, federating cooperatives (several aggregates: ledger/federation.py)
 )
 
 HANDLERS: dict[type, Decider] = {}
@@ -52,6 +54,6 @@ for _family in FAMILIES:
         assert _command not in HANDLERS, f"{_command.__name__} is handled twice"
         HANDLERS[_command] = _decider
 
-SPECIAL_COMMANDS: tuple[type, ...] = (cooperative.FoundCooperative, corrections.ReverseEntry)
+SPECIAL_COMMANDS: tuple[type, ...] = (cooperative.FoundCooperative, corrections.ReverseEntry, federation.FederateCooperatives)
 
 COMMANDS: dict[str, type] = {cls.__name__: cls for cls in (*SPECIAL_COMMANDS, *HANDLERS)}

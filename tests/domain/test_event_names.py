@@ -86,6 +86,11 @@ FROZEN_EVENT_NAMES = {
     "AdvertisingInvoiced",
     "AdvertisingInvoicePaid",
     "ObservatoryVisibilitySet",  # issue 7: a public or private observatory
+    # issue 11: federation, colleges' own rules
+    "CollegeRulesSet",
+    "FederationOpeningCarried",
+    "FederationRecorded",
+    "BooksSealedByFederation",
 }
 
 FINANCIAL = {
@@ -96,6 +101,7 @@ FINANCIAL = {
     "ReadingsAccepted", "CreditsRedeemedForMoney", "CreditsRedeemedForService", "SharedHoursLogged", "SharedHoursRebilled",
     "FiscalYearClosed",
     "DonationReceived", "CrowdfundingPayoutReceived", "EarmarkedDonationUsed", "AdvertisingInvoiced", "AdvertisingInvoicePaid",
+    "FederationOpeningCarried",
 }
 
 
