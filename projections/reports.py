@@ -24,10 +24,11 @@ from collections import defaultdict
 from datetime import date
 from typing import Any
 
+from domain import closing
 from domain.errors import IntegrityViolation, InvalidCommand
 from ledger.db import Database
 
-CLOSING_KINDS = ("FiscalYearClosed",)  # entries that carry the result into 120 / 129
+CLOSING_KINDS = (closing.FiscalYearClosed.__name__,)  # entries that carry the result into 120 / 129
 MAX_STATEMENT_LINES = 1000
 UNIT_ORDER = {"EUR": 0, "CREDIT": 1, "HOUR": 2}
 
@@ -84,10 +85,7 @@ def fiscal_year_bounds(db: Database, coop: str, year: int) -> tuple[date, date]:
     """First and last day of fiscal year `year` (named by the calendar year it starts in)."""
     with db.read() as tx:
         found = tx.execute("SELECT fiscal_year_start_month FROM cooperatives WHERE coop = ?", (coop,))
-    month = int(found[0][0]) if found else 1
-    start = date(year, month, 1)
-    following = date(year + 1, month, 1)
-    return start, date.fromordinal(following.toordinal() - 1)
+    return closing.fiscal_year_bounds(year, int(found[0][0]) if found else 1)
 
 
 def party_names(db: Database, coop: str) -> dict[str, str]:

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from dataclasses import dataclass, field
-from datetime import date, timedelta
+from datetime import date
 
 from domain.accounts import Account, Chart, LegalForm, default_chart
+from domain.closing import fiscal_year_bounds
 from domain.cooperative import AccountAdded, CooperativeFounded, coop_id
 from domain.errors import NotFound
 from domain.events import FinancialEvent
@@ -37,9 +38,7 @@ class Books:
     def fiscal_year(self, year: int) -> tuple[date, date]:
         """First and last day of the fiscal year named `year` (named by the calendar year it starts
         in, as Cooperative.fiscal_year_of says): the calendar year unless the statutes say otherwise."""
-        start = date(year, self.fiscal_year_start_month, 1)
-        next_start = date(year + 1, self.fiscal_year_start_month, 1)
-        return start, next_start - timedelta(days=1)
+        return fiscal_year_bounds(year, self.fiscal_year_start_month)
 
     def label(self, account: str) -> str:
         found = self.chart.accounts.get(account)

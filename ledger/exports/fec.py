@@ -40,6 +40,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from domain.closing import FiscalYearClosed
 from domain.errors import IntegrityViolation, InvalidCommand
 from domain.events import FinancialEvent
 from domain.rules import EARLIEST_DATE, LATEST_DATE
@@ -77,7 +78,7 @@ JOURNAL_OF_KIND = {
     "ReadingsAccepted": "OD", "CreditsRedeemedForService": "OD", "SharedHoursLogged": "OD",
 }
 # The closing entry posts income and expenses to the result: the FEC leaves it out (art. A47 A-1).
-EXCLUDED_KINDS = frozenset({"FiscalYearClosed"})
+EXCLUDED_KINDS = frozenset({FiscalYearClosed.__name__})
 RESULT_SURPLUS, RESULT_DEFICIT = "120", "129"
 
 
