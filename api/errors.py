@@ -22,16 +22,17 @@ STATUS_BY_KIND = {"invalid": 422, "not_found": 404, "conflict": 409}
 RETRY_AFTER_S = 2
 # The database is away or busy (PostgreSQL restarting, network cut, pool exhausted: PoolTimeout is
 # an OperationalError; a lock not granted in time): the client should retry, not report a bug.
-# eventsourcing wraps psycopg's errors in its own classes.
+# eventsourcing wraps psycopg's and sqlite3's errors in its own classes.
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.OperationalError,
-               persistence.InterfaceError)
+               persistence.InterfaceError, sqlite3.OperationalError)
+# Another process kept saving first, past the ledger's optimistic-concurrency retries: nothing was
+# recorded, the same command with the same Idempotency-Key can be sent again.
+CONTENTION = (persistence.IntegrityError,)
 
 
-def is_unavailable(error: BaseException) -> bool:
-    if isinstance(error, UNAVAILABLE):
-        return True
-    # SQLite: another process held the write lock past the lock timeout.
-    return isinstance(error, sqlite3.OperationalError) and "locked" in str(error)
+def _retry_later(rule: str, detail: str) -> ORJSONResponse:
+    return problem(503, "Service unavailable", f"{detail}; retry shortly (a command sent again with the same "
+                   "Idempotency-Key is recorded at most once)", rule=rule, headers={"Retry-After": str(RETRY_AFTER_S)})
 
 
 class Problem(BaseModel):
@@ -129,13 +130,26 @@ def install(app: FastAPI) -> None:
     async def _http(_request: Request, error: StarletteHTTPException) -> ORJSONResponse:
         return problem(error.status_code, "HTTP error", str(error.detail), headers=getattr(error, "headers", None))
 
+    # Registered per class, not in the catch-all below: Starlette answers these in its exception
+    # middleware and carries on, while the catch-all runs in ServerErrorMiddleware, which re-raises
+    # after answering (uvicorn then logs a traceback and may drop the connection).
+    async def _unavailable(request: Request, error: Exception) -> ORJSONResponse:
+        if isinstance(error, sqlite3.OperationalError) and "locked" not in str(error):
+            raise error  # a bug (no such table...), not an outage: the catch-all answers 500
+        # No traceback: an outage is not a bug, and its message names no personal data.
+        log.warning("database_unavailable", path=request.url.path, error=type(error).__name__)
+        return _retry_later("database_unavailable", "the database cannot be reached right now")
+
+    async def _contention(request: Request, error: Exception) -> ORJSONResponse:
+        log.warning("write_contention", path=request.url.path, error=type(error).__name__)
+        return _retry_later("write_contention", "other writers kept saving to this cooperative first; nothing was recorded")
+
+    for cls in UNAVAILABLE:
+        app.add_exception_handler(cls, _unavailable)
+    for cls in CONTENTION:
+        app.add_exception_handler(cls, _contention)
+
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, error: Exception) -> ORJSONResponse:
-        if is_unavailable(error):
-            # No traceback: an outage is not a bug, and the message names no personal data.
-            log.warning("database_unavailable", path=request.url.path, error=type(error).__name__)
-            return problem(503, "Service unavailable", "the database cannot be reached right now; retry shortly "
-                           "(a command sent with the same Idempotency-Key is recorded at most once)",
-                           rule="database_unavailable", headers={"Retry-After": str(RETRY_AFTER_S)})
         log.exception("request_failed", path=request.url.path, error=type(error).__name__)
         return problem(500, "Internal error", "the server failed; the error is logged with this request")

@@ -8,6 +8,7 @@ on its own, which is how throughput grows past the store's single-writer lock.
 
 from __future__ import annotations
 
+import random
 import threading
 import time
 from collections.abc import Iterator, Sequence
@@ -136,7 +137,8 @@ class Ledger:
                     log.info("save_conflict_retry", attempt=attempt, coops=slugs)
                     if attempt == MAX_SAVE_ATTEMPTS:
                         raise
-                    time.sleep(0.005 * attempt)
+                    # Jittered and growing: two processes retrying in step would collide again.
+                    time.sleep(random.uniform(0, 0.005 * 2**attempt))
                 except BaseException:
                     self._evict(slugs)
                     raise
