@@ -1,0 +1,43 @@
+"""Fixtures of the federation tests: the demo's three associations (ledger/demo_federation.py)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+
+from ledger.commands import loads, parse_envelope
+from ledger.service import CommandResult, Ledger
+
+
+def demo_lines(part: Callable[..., None]) -> list[dict[str, Any]]:
+    lines: list[dict[str, Any]] = []
+
+    def add(command: str, /, **fields: Any) -> None:
+        lines.append({"command": command, "idempotency_key": f"fed-{part.__name__}-{len(lines) + 1:03d}", "actor": "test", **fields})
+
+    part(add)
+    return lines
+
+
+def run(ledger: Ledger, lines: list[dict[str, Any]]) -> list[CommandResult]:
+    """Executes JSON command lines as `coopledger record` does; every one must be accepted."""
+    results = []
+    for line in lines:
+        envelope = parse_envelope(loads(json.dumps(line)))
+        result = ledger.execute(envelope.command, envelope.idempotency_key, "test")
+        assert result.accepted, (line["command"], result.error and result.error.as_dict())
+        results.append(result)
+    return results
+
+
+@pytest.fixture
+def founded(ledger: Ledger, runner: Any) -> Iterator[tuple[Ledger, Any]]:
+    """A store with the three associations' closed 2025, not federated yet, projections caught up."""
+    from ledger import demo_federation
+
+    run(ledger, demo_lines(demo_federation.founders))
+    runner.catch_up()
+    yield ledger, runner

@@ -1,0 +1,179 @@
+"""Federating the demo's three associations (both stores): what moves, what stays, all or nothing."""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+from collections import Counter
+from datetime import date
+from typing import Any
+
+from domain.entries import EntryLine, RecordEntry
+from domain.fees import CallFee
+from domain.governance import member_eligibility
+from ledger import demo_federation
+from ledger.commands import loads, parse_envelope
+from ledger.exports.fec import export_fec
+from ledger.exports.plaintext import export_plaintext
+from ledger.federation import read_founder_books
+from projections.balances import trial_balance
+from projections.governance import weights_as_of
+from projections.journal import journal
+
+from .conftest import demo_lines, run
+
+FOUNDERS = demo_federation.FOUNDERS
+NEW = demo_federation.FEDERATION
+DAY = date(2026, 1, 1)
+PAST_DAYS = (date(2025, 3, 15), date(2025, 11, 30), date(2025, 12, 31))
+
+
+def _federation_line(**changes: Any) -> dict[str, Any]:
+    (line,) = demo_lines(demo_federation.federation)
+    return {**line, **changes}
+
+
+def _federate(ledger, line):
+    envelope = parse_envelope(loads(json.dumps(line)))
+    return ledger.execute(envelope.command, envelope.idempotency_key, "test")
+
+
+def _read_founders(ledger) -> str:
+    """Everything a reader sees of the founders before the federation date, serialised."""
+    db = ledger.db
+    seen: dict[str, Any] = {}
+    for slug in FOUNDERS:
+        out = io.StringIO()
+        list(export_plaintext(ledger, slug, out))
+        seen[slug] = {
+            "journal": journal(db, slug),
+            "trial_balance": [trial_balance(db, slug, as_of=day) for day in PAST_DAYS],
+            "weights": [weights_as_of(db, slug, day) for day in PAST_DAYS],
+            "fec_2025": export_fec(ledger, slug, 2025).text(),
+            "hledger": out.getvalue(),
+        }
+    return json.dumps(seen, sort_keys=True, default=str)
+
+
+def test_three_associations_federate_and_their_history_stays_byte_for_byte(founded):
+    ledger, runner = founded
+    before = _read_founders(ledger)
+    closing = {slug: read_founder_books(ledger, ledger.cooperative(slug)).balances for slug in FOUNDERS}
+
+    result = _federate(ledger, _federation_line())
+    assert result.accepted, result.error and result.error.as_dict()
+    runner.catch_up()
+
+    assert _read_founders(ledger) == before
+    # Opening trial balance of the federation = sum of the founders' closing balances, account by account.
+    expected: Counter[tuple[str, str]] = Counter()
+    for balances in closing.values():
+        for (account, _party, unit), amount in balances.items():
+            expected[(account, unit)] += amount
+    opened = {(a["account"], a["unit"]): a["balance"] for a in trial_balance(ledger.db, NEW, as_of=DAY)["accounts"]}
+    assert opened == {k: v for k, v in expected.items() if v}
+    assert opened == {("120", "EUR"): -710_00, ("411", "EUR"): 110_00, ("512", "EUR"): 600_00}  # worked out in the demo
+    # The report says what moved.
+    report = result.report
+    assert [(c["code"], c["weight"], c["members"]) for c in report["colleges"]] == [
+        ("garrigues", "40", 4), ("littoral", "30", 2), ("cevennes", "30", 3)]
+    assert report["totals"] == {"EUR": {"debit": 710_00, "credit": 710_00}}
+    # Every entry references its source books, and each founder is sealed with its chain head.
+    new = ledger.cooperative(NEW)
+    for ref in new.federated_from:
+        founder = ledger.cooperative(ref["coop"])
+        assert founder.sealed_by_federation["federation"] == NEW
+        assert (founder.sealed_by_federation["head_number"], founder.sealed_by_federation["head_hash"]) == (
+            ref["head_number"], ref["head_hash"]) == (founder.journal.last_number, founder.journal.last_hash)
+    assert {m.member_id: m.college for m in new.members.values()}["C-02"] == "cevennes"
+    assert "L-03" not in new.members  # she resigned before the federation
+    # The new cooperative's FEC opens with the carried balances.
+    fec = export_fec(ledger, NEW, 2026).text()
+    assert "Garrigues Numérique" in fec
+
+
+def test_founders_refuse_anything_after_the_federation(founded):
+    ledger, _runner = founded
+    assert _federate(ledger, _federation_line()).accepted
+    for day in (date(2026, 2, 1), date(2025, 6, 1)):
+        entry = RecordEntry("assoc-garrigues", "Après la fédération", [EntryLine("626", debit="10"), EntryLine("512", credit="10")], day)
+        refused = ledger.execute(entry, f"late-{day}")
+        assert not refused.accepted and refused.error.rule == "books_sealed_by_federation", refused.error.as_dict()
+        assert NEW in refused.error.message
+    refused = ledger.execute(CallFee("assoc-cevennes", "C-01", 2026, date(2026, 1, 5)), "late-fee")
+    assert refused.error.rule == "books_sealed_by_federation"
+    again = _federate(ledger, _federation_line(idempotency_key="second", coop="grappe-bis"))
+    assert again.error.rule == "not_sealed" and again.error.field == "founders[0]"
+
+
+def test_a_refused_federation_writes_nothing_anywhere(founded):
+    ledger, _runner = founded
+    position = ledger.position()
+    cases = [
+        (_federation_line(founders=[*FOUNDERS, "assoc-inconnue"]), "known_cooperative"),
+        (_federation_line(effective_date="2025-12-01"), "fiscal_year_closed"),
+        (_federation_line(siren="845678904"), "siren_checksum"),
+        (_federation_line(colleges=[{"code": "un", "name": "Un", "founders": ["assoc-garrigues"]}]), "every_founder_placed"),
+        (_federation_line(coop="assoc-littoral"), "new_cooperative"),
+    ]
+    for i, (line, rule) in enumerate(cases):
+        result = _federate(ledger, {**line, "idempotency_key": f"refused-{i}"})
+        assert not result.accepted and result.error.rule == rule, (rule, result.error and result.error.as_dict())
+    assert ledger.position() == position
+    for slug in FOUNDERS:
+        assert ledger.cooperative(slug).sealed_by_federation is None
+    assert _federate(ledger, _federation_line()).accepted  # nothing half-written blocks the real one
+
+
+def test_member_ids_clash_is_refused_unless_prefixed(founded):
+    ledger, _runner = founded
+    run(ledger, [{"command": "AdmitMember", "idempotency_key": "twin", "coop": "assoc-cevennes", "member_id": "G-01",
+                  "name": "Homonyme", "kind": "person", "college": "membres", "effective_date": "2026-01-15"}])
+    position = ledger.position()
+    early = _federate(ledger, _federation_line(idempotency_key="early"))
+    assert early.error.rule == "after_founder_history"  # assoc-cevennes has an event on 2026-01-15
+    clash = _federate(ledger, _federation_line(effective_date="2026-02-01"))
+    assert clash.error.rule == "unique_member" and "prefix" in clash.error.message
+    assert ledger.position() == position
+    ok = _federate(ledger, _federation_line(idempotency_key="prefixed", member_ids="prefix", effective_date="2026-02-01"))
+    assert ok.accepted, ok.error and ok.error.as_dict()
+    new = ledger.cooperative(NEW)
+    assert {"assoc-garrigues.G-01", "assoc-cevennes.G-01"} <= set(new.members)
+    parties = {b["party"] for f in ok.report["founders"] for b in f["balances"]}
+    assert "assoc-garrigues.G-01" in parties and "G-01" not in parties  # the receivable follows the member
+
+
+def test_retry_with_the_same_key_writes_nothing_and_answers_the_same(founded):
+    ledger, _runner = founded
+    first = _federate(ledger, _federation_line())
+    position = ledger.position()
+    again = _federate(ledger, _federation_line())
+    assert again.accepted and again.duplicate and again.position == first.position
+    assert again.report == json.loads(json.dumps(first.report))
+    assert ledger.position() == position
+    other = _federate(ledger, _federation_line(name="Autre nom"))
+    assert other.error.rule == "same_key_same_content"
+
+
+def test_each_college_follows_its_own_fee_and_eligibility_rules(founded):
+    ledger, _runner = founded
+    assert _federate(ledger, _federation_line()).accepted
+    called = {}
+    for member_id in ("G-02", "G-04", "C-02", "C-03"):
+        result = ledger.execute(CallFee(NEW, member_id, 2026, date(2026, 1, 10)), f"call-{member_id}")
+        assert result.accepted, result.error and result.error.as_dict()
+        called[member_id] = ledger.cooperative(NEW).fee_calls[(member_id, 2026)].called_cents
+    # garrigues follows the federation's schedule (60 up to 9 people, 250 from 10); cevennes its own flat 30.
+    assert called == {"G-02": 250_00, "G-04": 60_00, "C-02": 30_00, "C-03": 30_00}
+    new = ledger.cooperative(NEW)
+    day = date(2026, 1, 20)
+    assert not member_eligibility(new, "G-02", day).eligible  # fee required, not paid
+    verdict = member_eligibility(new, "C-02", day)
+    assert verdict.eligible and "fee_paid" not in {r["rule"] for r in verdict.reasons}  # cevennes asks for no fee
+
+
+def test_the_command_parses_with_its_defaults():
+    line = _federation_line(colleges=None)
+    command = parse_envelope(loads(json.dumps(line))).command
+    assert dataclasses.asdict(command)["colleges"] is None and command.member_ids == "keep"
