@@ -70,6 +70,9 @@ def main() -> None:
 
     cli.add_command(export)
     cli.add_command(report)
+    from api.cli_backup import register as register_backup  # issue 9: backup --out FILE, restore FILE
+
+    register_backup(cli)
     cli()
 
 
