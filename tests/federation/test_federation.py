@@ -177,3 +177,35 @@ def test_the_command_parses_with_its_defaults():
     line = _federation_line(colleges=None)
     command = parse_envelope(loads(json.dumps(line))).command
     assert dataclasses.asdict(command)["colleges"] is None and command.member_ids == "keep"
+
+
+def test_college_rules_are_dated_and_checked():
+    from decimal import Decimal
+
+    import pytest
+
+    from domain.cooperative import FeeBracket, found_cooperative
+    from domain.errors import DomainError
+    from domain.events import Meta
+    from domain.fees import fee_for
+    from domain.governance import SetCollegeRules, set_college_rules
+    from domain.membership import AdmitMember, admit_member
+    from tests.builders import found_association
+
+    meta = Meta("test", "k")
+    coop = found_cooperative(None, found_association("rules"), meta)
+    admit_member(coop, AdmitMember("rules", "U1", "Usager", "person", "users", date(2020, 2, 1)), meta)
+    with pytest.raises(DomainError) as unknown:
+        set_college_rules(coop, SetCollegeRules("rules", "nobody", date(2021, 1, 1)), meta)
+    assert unknown.value.rule == "known_college"
+    with pytest.raises(DomainError) as shares:
+        set_college_rules(coop, SetCollegeRules("rules", "users", date(2021, 1, 1), min_shares=1), meta)
+    assert shares.value.rule == "no_capital"  # an association has no shares to require
+    set_college_rules(coop, SetCollegeRules("rules", "users", date(2021, 1, 1), [FeeBracket(1, None, Decimal("12"))]), meta)
+    member = coop.members["U1"]
+    assert (fee_for(coop, member, date(2020, 12, 31)), fee_for(coop, member, date(2021, 1, 1))) == (100_00, 12_00)
+    set_college_rules(coop, SetCollegeRules("rules", "users", date(2022, 1, 1), require_fee_paid=False), meta)
+    assert fee_for(coop, member, date(2022, 3, 1)) == 100_00  # a new version without a schedule: the coop's again
+    with pytest.raises(DomainError) as earlier:
+        set_college_rules(coop, SetCollegeRules("rules", "users", date(2021, 6, 1)), meta)
+    assert earlier.value.rule == "not_before"
