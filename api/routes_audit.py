@@ -8,7 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Services, fresh, reader, services
+from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.keys import Principal
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
@@ -54,4 +54,5 @@ def router() -> APIRouter:
         return audit_trail(svc.ledger.db, coop, date_from=date_from, date_to=date_to, date_field=date_field, actor=actor,
                            account=account, kind=kind, after=after, limit=limit)
 
+    document_access(r.routes)  # x-roles in the OpenAPI document
     return r
