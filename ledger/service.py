@@ -11,6 +11,7 @@ from __future__ import annotations
 import random
 import threading
 import time
+import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -18,12 +19,13 @@ from typing import Any
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError
+from eventsourcing.persistence import IntegrityError, StoredEvent
 
 from domain.cooperative import Cooperative, FoundCooperative, coop_id, found_cooperative
 from domain.corrections import ReverseEntry, entry_version, reverse_entry
 from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
+from domain.federation import FederateCooperatives
 from domain.rules import identifier
 from ledger.app import CommandReceipt, LedgerApp, receipt_id
 from ledger.commands import fingerprint
@@ -36,6 +38,8 @@ log = structlog.get_logger("coopledger.ledger")
 MAX_BATCH_COMMANDS = 10_000
 # A conflict means another writer saved first; the retry re-reads its events and decides again.
 MAX_SAVE_ATTEMPTS = 8
+# Receipt ids per lookup query: under SQLite's bound on parameters, one query for a usual batch.
+RECEIPT_QUERY_IDS = 1000
 
 
 @dataclass(frozen=True)
@@ -71,6 +75,13 @@ class CommandResult:
             assert self.error is not None
             body["error"] = self.error.as_dict()
         return body
+
+
+@dataclass(frozen=True)
+class _StoredReceipt:
+    fingerprint: str
+    result: dict[str, Any]
+    position: int  # of the receipt in the notification log
 
 
 @dataclass
@@ -111,6 +122,10 @@ class Ledger:
         Commands may name several cooperatives; each is locked for the batch's duration.
         """
         assert len(items) <= MAX_BATCH_COMMANDS, f"batch of {len(items)} exceeds {MAX_BATCH_COMMANDS}"
+        if any(isinstance(item[0], FederateCooperatives) for item in items):
+            from ledger import federation  # several aggregates in one transaction: its own module
+
+            return federation.execute_items(self, items)
         results: list[CommandResult | None] = [None] * len(items)
         pending: list[_Pending] = []
         for i, (command, key, actor, *reason) in enumerate(items):
@@ -162,17 +177,21 @@ class Ledger:
         accepted: list[_Pending] = []
         batch_entries: dict[tuple[str, int], FinancialEvent] = {}  # decided, not yet saved
         for p in pending:
-            p.receipt, p.events, p.numbers = None, [], []
-            slug = p.command.coop
-            name = type(p.command).__name__
-            if slug not in coops:
-                # Load the cooperative BEFORE looking up receipts. A command's events and its
+            if p.command.coop not in coops:
+                # Load the cooperatives BEFORE looking up receipts. A command's events and its
                 # receipt commit together, so a receipt not found after this load means its events
                 # are not in the loaded state either; the other order could see a concurrent
                 # writer's events without its receipt, and refuse its duplicate (e.g. overpayment).
-                coops[slug] = self._load(slug)
+                coops[p.command.coop] = self._load(p.command.coop)
+        # Every receipt of the batch in one query (was one SELECT per command: 2/3 of the time
+        # of a batch of 1,000 on PostgreSQL, measured with cProfile).
+        receipts = self._stored_receipts({(p.command.coop, p.key) for p in pending})
+        for p in pending:
+            p.receipt, p.events, p.numbers = None, [], []
+            slug = p.command.coop
+            name = type(p.command).__name__
             earlier = keys_in_batch.get((slug, p.key))
-            stored = None if earlier else self._stored_receipt(slug, p.key)
+            stored = None if earlier else receipts.get((slug, p.key))
             if earlier is not None or stored is not None:
                 results[p.index] = self._duplicate(p, earlier, stored)
                 continue
@@ -260,13 +279,32 @@ class Ledger:
         except AggregateNotFoundError:
             return None
 
-    def _stored_receipt(self, slug: str, key: str) -> CommandReceipt | None:
-        try:
-            return self.app.repository.get(receipt_id(slug, key))
-        except AggregateNotFoundError:
-            return None
+    def _stored_receipts(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _StoredReceipt]:
+        """The receipts stored under these (cooperative, key) pairs, with their log positions."""
+        table = self.app.recorder.events_table_name  # type: ignore[attr-defined]
+        by_id = {receipt_id(slug, key): (slug, key) for slug, key in keys}
+        ids = list(by_id)
+        found: dict[tuple[str, str], _StoredReceipt] = {}
+        sqlite = self.db.dialect == "sqlite"
+        with self.db.read() as tx:
+            for start in range(0, len(ids), RECEIPT_QUERY_IDS):
+                chunk = ids[start:start + RECEIPT_QUERY_IDS]
+                if sqlite:  # stored as hex text; the rowid is the notification id
+                    sql = (f"SELECT originator_id, topic, state, rowid FROM {table} WHERE originator_version = 1"  # noqa: S608
+                           f" AND originator_id IN ({', '.join('?' for _ in chunk)})")
+                    params: list[Any] = [i.hex for i in chunk]
+                else:
+                    sql = (f"SELECT originator_id, topic, state, notification_id FROM {table}"  # noqa: S608
+                           " WHERE originator_version = 1 AND originator_id = ANY(?)")
+                    params = [chunk]
+                for originator_id, topic, state, position in tx.execute(sql, params):
+                    uid = originator_id if isinstance(originator_id, uuid.UUID) else uuid.UUID(originator_id)
+                    stored = StoredEvent(originator_id=uid, originator_version=1, topic=topic, state=bytes(state))
+                    event = self.app.mapper.to_domain_event(stored)
+                    found[by_id[uid]] = _StoredReceipt(event.fingerprint, event.result, int(position))
+        return found
 
-    def _duplicate(self, p: _Pending, earlier: _Pending | None, stored: CommandReceipt | None) -> CommandResult:
+    def _duplicate(self, p: _Pending, earlier: _Pending | None, stored: _StoredReceipt | None) -> CommandResult:
         name = type(p.command).__name__
         original_fp = earlier.fingerprint if earlier else stored.fingerprint  # type: ignore[union-attr]
         if original_fp != p.fingerprint:
@@ -279,22 +317,10 @@ class Ledger:
             return CommandResult(True, p.command.coop, name, p.key, duplicate=True)  # position filled after save
         assert stored is not None
         return CommandResult(
-            True, p.command.coop, name, p.key, position=self._receipt_position(stored),
+            True, p.command.coop, name, p.key, position=stored.position,
             journal_numbers=tuple(stored.result["journal_numbers"]), events=tuple(stored.result["events"]),
             duplicate=True,
         )
-
-    def _receipt_position(self, receipt: CommandReceipt) -> int:
-        table = self.app.recorder.events_table_name  # type: ignore[attr-defined]
-        if self.db.dialect == "sqlite":
-            column, param = "rowid", receipt.id.hex
-        else:
-            column, param = "notification_id", receipt.id
-        sql = f"SELECT {column} FROM {table} WHERE originator_id = ? AND originator_version = 1"  # noqa: S608
-        with self.db.read() as tx:
-            rows = tx.execute(sql, (param,))
-        assert rows, f"receipt {receipt.id} has no stored event"
-        return int(rows[0][0])
 
     @contextmanager
     def _locked(self, slugs: list[str]) -> Iterator[None]:
