@@ -78,7 +78,8 @@ def journal_page(db: Database, coop: str, *, after: int = 0, limit: int = 100) -
         totals: dict[str, int] = defaultdict(int)
         for posting in lines[number]:
             totals[posting["unit"]] += posting["amount"]
-        if any(totals.values()) or len(lines[number]) < 2:
+        # A fiscal-year closing with no income or expense to carry is the one entry without lines.
+        if any(totals.values()) or (len(lines[number]) < 2 and not (kind == "FiscalYearClosed" and not lines[number])):
             raise IntegrityViolation(f"{coop}: entry {number} does not balance per unit: {dict(totals)}")
         page.append({
             "number": number, "kind": kind, "effective_date": day, "recorded_at": recorded_at, "label": label,

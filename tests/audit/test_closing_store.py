@@ -61,3 +61,21 @@ def test_closing_reaches_the_views_seals_the_year_and_survives_a_rebuild(ledger,
     views = dump_projections(runner)
     runner.rebuild()
     assert dump_projections(runner) == views
+
+
+def test_a_year_with_nothing_to_carry_is_sealed_by_an_empty_entry_that_reads_and_verifies(ledger, runner):
+    from domain.membership import SubscribeShares
+    from ledger.verify import verify_store
+    from tests.builders import admit, found_scic
+
+    ok(ledger, found_scic("scic"))
+    ok(ledger, admit("scic", "emma", "employees", date(2020, 3, 1)))
+    ok(ledger, SubscribeShares("scic", "emma", 2, date(2020, 3, 1)))  # entry 1: capital only, no income or expense
+    closing = ok(ledger, CloseFiscalYear("scic", 2020))
+    assert closing.journal_numbers == (2,)
+    runner.catch_up()
+    entries = journal(ledger.db, "scic")
+    assert [(e["number"], e["kind"], e["postings"]) for e in entries][1] == (2, "FiscalYearClosed", [])
+    assert [(y["year"], y["status"], y["result_cents"]) for y in fiscal_years(ledger.db, "scic")] == [(2020, "closed", 0)]
+    (report,) = verify_store(ledger.app, "scic")
+    assert report.ok and report.last_number == 2 and report.sealed[0]["head_number"] == 1
