@@ -31,11 +31,19 @@ from __future__ import annotations
 
 from collections import defaultdict
 from dataclasses import dataclass
-from datetime import date, timedelta
+from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.closing import fiscal_year_bounds
-from domain.cooperative import AddAccount, CollegeSpec, Cooperative, FeeBracket, FoundCooperative, add_account, found_cooperative
+from domain.cooperative import (
+    AddAccount,
+    CollegeSpec,
+    Cooperative,
+    FeeBracket,
+    FoundCooperative,
+    add_account,
+    found_cooperative,
+)
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.governance import SetCollegeRules, set_college_rules

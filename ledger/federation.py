@@ -13,11 +13,11 @@ answers the same report and writes nothing; the same key with another body is re
 from __future__ import annotations
 
 import time
-from functools import cache
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
+from functools import cache
 from typing import TYPE_CHECKING, Any
 
 import structlog
@@ -26,7 +26,12 @@ from eventsourcing.persistence import IntegrityError
 from domain.cooperative import Cooperative, coop_id
 from domain.errors import Conflict, DomainError, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.federation import FederateCooperatives, FounderBooks, federate, founder_slugs
+from domain.federation import (
+    FederateCooperatives,
+    FounderBooks,
+    federate,
+    founder_slugs,
+)
 from domain.rules import identifier
 from ledger.app import CommandReceipt, receipt_id
 from ledger.commands import fingerprint
@@ -43,7 +48,9 @@ MAX_SAVE_ATTEMPTS = 8
 
 @cache
 def _result_class() -> type:
-    from ledger.service import CommandResult  # the service imports this module lazily: no cycle at import
+    from ledger.service import (
+        CommandResult,  # the service imports this module lazily: no cycle at import
+    )
 
     @dataclass(frozen=True)
     class FederationResult(CommandResult):

@@ -201,7 +201,7 @@ def test_college_rules_are_dated_and_checked():
     with pytest.raises(DomainError) as shares:
         set_college_rules(coop, SetCollegeRules("rules", "users", date(2021, 1, 1), min_shares=1), meta)
     assert shares.value.rule == "no_capital"  # an association has no shares to require
-    set_college_rules(coop, SetCollegeRules("rules", "users", date(2021, 1, 1), [FeeBracket(1, None, Decimal("12"))]), meta)
+    set_college_rules(coop, SetCollegeRules("rules", "users", date(2021, 1, 1), [FeeBracket(1, None, Decimal(12))]), meta)
     member = coop.members["U1"]
     assert (fee_for(coop, member, date(2020, 12, 31)), fee_for(coop, member, date(2021, 1, 1))) == (100_00, 12_00)
     set_college_rules(coop, SetCollegeRules("rules", "users", date(2022, 1, 1), require_fee_paid=False), meta)

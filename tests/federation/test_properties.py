@@ -39,14 +39,14 @@ def _accepted(ledger, command, key):
 
 def _found(ledger, slug: str, members, entries) -> None:
     _accepted(ledger, FoundCooperative(slug, f"Association {slug}", "association", START, [CollegeSpec("membres", "Membres")],
-                                       [FeeBracket(1, 9, Decimal("40")), FeeBracket(10, None, Decimal("120.50"))]), f"{slug}-f")
+                                       [FeeBracket(1, 9, Decimal(40)), FeeBracket(10, None, Decimal("120.50"))]), f"{slug}-f")
     for i, (headcount, fee, resigns) in enumerate(members):
         mid = f"M{i}"
         kind = "person" if headcount == 1 else "organisation"
         _accepted(ledger, AdmitMember(slug, mid, f"Membre {i}", kind, "membres", START + timedelta(days=i), headcount), f"{slug}-a{i}")
         if fee != "none":
             _accepted(ledger, CallFee(slug, mid, 2025, date(2025, 2, 1)), f"{slug}-c{i}")
-            amount = Decimal("40") if headcount < 10 else Decimal("120.50")
+            amount = Decimal(40) if headcount < 10 else Decimal("120.50")
             if fee != "called":
                 _accepted(ledger, PayFee(slug, mid, 2025, amount if fee == "paid" else amount / 2, date(2025, 3, 1)), f"{slug}-p{i}")
         if resigns:
@@ -68,7 +68,7 @@ def test_opening_is_the_sum_of_the_closings_and_every_entry_balances(ledger, fou
     closings = {slug: read_founder_books(ledger, ledger.cooperative(slug)).balances for slug in slugs}
     position = ledger.position()
     result = ledger.execute(FederateCooperatives(f"p{n}-fed", "Fédération", "association", DAY, slugs,
-                                                 [FeeBracket(1, None, Decimal("50"))], member_ids="prefix"), f"p{n}-fed")
+                                                 [FeeBracket(1, None, Decimal(50))], member_ids="prefix"), f"p{n}-fed")
     assert result.accepted, result.error and result.error.as_dict()
     assert result.position > position
 
