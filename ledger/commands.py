@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import hashlib
 import json
+import re
 from datetime import date
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from functools import lru_cache
@@ -63,7 +64,10 @@ def parse_envelope(data: dict[str, Any], *, reason: str | None = None) -> Envelo
     key = data.get("idempotency_key")
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_CHARS:
         raise InvalidCommand("idempotency_key", "required", f"every command needs an idempotency key (1 to {MAX_KEY_CHARS} characters)")
+    _unicode(key, "idempotency_key")
     actor = data.get("actor")
+    if isinstance(actor, str):
+        _unicode(actor, "actor")
     cls = COMMANDS[name]
     known_fields = {f.name for f in dataclasses.fields(cls)}
     own_reason = "reason" in known_fields
@@ -75,6 +79,8 @@ def parse_envelope(data: dict[str, Any], *, reason: str | None = None) -> Envelo
     for value_path, value in _walk(fields):
         if isinstance(value, float):
             raise InvalidCommand(value_path, "decimal", "must be an exact decimal, not a float")
+        if isinstance(value, str):
+            _unicode(value, value_path)
     try:
         command = _adapter(cls).validate_python(fields)
     except ValidationError as exc:
@@ -96,7 +102,20 @@ def _envelope_reason(header: str | None, data: dict[str, Any], own_reason_field:
     if header is not None and body is not None and header != body:
         raise InvalidCommand("reason", "one_reason", "the X-Reason header and the body's reason differ: send one")
     value = header if header is not None else body
+    if isinstance(value, str):
+        _unicode(value, "reason")
     return None if value is None else text(value, "reason", max_chars=MAX_REASON_CHARS)
+
+
+# JSON may escape a lone UTF-16 surrogate ("\ud800"): Python decodes it into a str that UTF-8 cannot
+# encode, so it would fail deep in the store (PostgreSQL, the key's hash) instead of here.
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def _unicode(value: str, field: str) -> None:
+    if _SURROGATE.search(value):
+        raise InvalidCommand(field, "unicode",
+                             "must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character")
 
 
 def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:
