@@ -74,6 +74,9 @@ JOURNAL_OF_KIND = {
     "DonationReceived": "BQ", "CrowdfundingPayoutReceived": "BQ",
     "EntryRecorded": "OD", "SubsidyGranted": "OD", "SubsidyUsed": "OD", "GrantAwarded": "OD", "GrantWithdrawn": "OD",
     "EarmarkedDonationUsed": "OD",
+    # A federation's opening entries are contributions from the founders' books (an "apport"),
+    # not this cooperative's own carried-forward balances: OD, with the founder's chain head cited.
+    "FederationOpeningCarried": "OD",
     # Only CREDIT or HOUR postings: never in the file, placed for completeness.
     "ReadingsAccepted": "OD", "CreditsRedeemedForService": "OD", "SharedHoursLogged": "OD",
 }
