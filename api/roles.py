@@ -72,6 +72,10 @@ COMMAND_ROLES: dict[str, set[str]] = {
     "LogSharedHours": {"clerk"},
     "RebillSharedHours": _FINANCIAL,
     "CloseFiscalYear": _FINANCIAL,  # issue 6: closing seals the year for good (no reopening)
+    # Issue 11: a federation founds a cooperative and seals its founders' books (statutes' business);
+    # a college's own fee and eligibility rules are part of the statutes.
+    "FederateCooperatives": _STATUTES,
+    "SetCollegeRules": _STATUTES,
     # Issue 11: gifts and their uses are the treasurer's; an advertising contract's terms are the
     # statutes' or the treasurer's (like subscription plans), its invoices and payments the treasurer's.
     "RecordDonation": _FINANCIAL,
@@ -92,10 +96,12 @@ READ_ROLES: dict[str, set[str]] = {
     "members": {"admin", "treasurer", "clerk", "auditor", "board"},
     "governance": {"admin", "board", "auditor", "treasurer"},
     "activities": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "feed": set(ROLES),  # every role may follow; what each sees: FEED_ACCESS in projections/feed.py
+    "webhooks": {"admin"},  # webhook endpoints and their delivery log
     "audit": {"auditor", "admin", "treasurer"},  # issue 6: the audit trail, the chain head, fiscal years
+    "reports": {"admin", "treasurer", "auditor", "board"},  # issue 6: trial balance, balance sheet, income statement, statements
     "donors": {"admin", "treasurer", "auditor"},  # donors' names and addresses (tax receipts): personal data
     "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
-    "reports": {"admin", "treasurer", "auditor", "board"},  # issue 6: trial balance, balance sheet, income statement, statements
 }
 
 
