@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from ledger import demo_funds, demo_income, demo_units
+from ledger import demo_donations, demo_federation, demo_funds, demo_income, demo_units
 
 CLUSTER = "cluster-numerique-sud"
 SCIC = "mednum-scic"
@@ -146,6 +146,9 @@ def demo_commands() -> list[dict[str, Any]]:
         add("PayFee", coop=SCIC, member_id=member_id, year=2026, amount=amount, effective_date=day)
     add("ResignMember", coop=SCIC, member_id="SAL-02", effective_date="2026-03-31")
     add("RedeemShares", coop=SCIC, member_id="SAL-02", shares=10, effective_date="2026-04-30")
-    for family_demo in (demo_income, demo_funds, demo_units):  # issue 3's activity families
+    for family_demo in (demo_income, demo_funds, demo_units, demo_donations):  # issue 3's and 11's activity families
         family_demo.commands(add, cluster=CLUSTER, scic=SCIC)
+    # The cluster shows its indicators to anyone; the SCIC keeps its observatory behind a key.
+    add("SetObservatoryVisibility", coop=CLUSTER, public=True, effective_date="2025-01-15")
+    demo_federation.commands(add)  # three regional associations federate into one cluster (issue 11)
     return commands
