@@ -15,6 +15,7 @@ from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import errors, examples, routes_activities, routes_commands, routes_funding, routes_observatory, routes_queries
+from api import routes_feed  # issue 10: the change feed and webhooks
 from api.deps import Services
 from api import routes_audit
 from api import routes_reports
@@ -32,6 +33,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     ledger = Ledger(config)
     migrate(ledger.db)
     runner = ProjectionRunner(ledger)
+    feed = routes_feed.FeedService(ledger, runner)  # wakes feed followers; delivers webhooks
 
     depth = [0]  # lifespans entered and not yet left
 
@@ -43,11 +45,13 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
         outermost = depth[0] == 1
         if outermost and run_projections:
             runner.start()
+            feed.start()
         try:
             yield
         finally:
             depth[0] -= 1
             if outermost:
+                feed.stop()  # before the runner: its threads wait on the runner
                 runner.stop()
                 ledger.close()
 
@@ -63,6 +67,8 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())
     app.include_router(routes_activities.router())
+    app.state.feed = feed
+    app.include_router(routes_feed.router())
     app.include_router(routes_audit.router())
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())

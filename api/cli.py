@@ -62,6 +62,9 @@ def main() -> None:
 
     cli.add_command(keys)
     cli.add_command(serve)
+    from api.cli_feed import follow  # issue 10: coopledger follow
+
+    cli.add_command(follow)
     from api.cli_audit import audit_trail_cmd, verify  # issue 6: tamper evidence, audit trail
 
     cli.add_command(verify)

@@ -9,7 +9,9 @@ through the projection positions. To follow a remote ledger, use GET /v1/coops/{
 
 from __future__ import annotations
 
+import signal
 import sys
+import threading
 from typing import Any
 
 import click
@@ -19,7 +21,7 @@ from api.session import Session
 from api.webhooks import check_kinds
 from projections.feed import MAX_PAGE, FeedFilter, read_page
 
-IDLE_WAIT_S = 1.0  # at most this long between two reads when nothing wakes us
+IDLE_WAIT_S = 0.25  # at most this long between two reads when nothing wakes us, and to notice Ctrl-C
 
 
 def _line(fact: dict[str, Any]) -> str:
@@ -47,11 +49,15 @@ def follow(session: Session, coop: str, after: int, kinds: str | None, as_json: 
         flt = FeedFilter("admin", kinds=check_kinds([k.strip() for k in (kinds or "").split(",") if k.strip()], "admin"))
     except Exception as exc:  # an unknown kind: say which
         raise click.BadParameter(str(exc), param_hint="--kinds") from None
+    # Ctrl-C sets a flag the loop checks at least every IDLE_WAIT_S: a KeyboardInterrupt raised
+    # inside the condition's wait or a database call would leave a lock or a transaction half done.
+    stop = threading.Event()
+    previous = signal.signal(signal.SIGINT, lambda *_args: stop.set())
     runner = session.runner
     runner.start()
     advanced = runner._advanced  # noqa: SLF001 (the runner's "a batch was applied" condition)
     try:
-        while True:
+        while not stop.is_set():
             page = read_page(session.ledger.db, slug, flt, after=after, limit=MAX_PAGE)
             for fact in page.facts:
                 sys.stdout.write((orjson.dumps(fact).decode() if as_json else _line(fact)) + "\n")
@@ -60,7 +66,7 @@ def follow(session: Session, coop: str, after: int, kinds: str | None, as_json: 
             if not page.full:
                 with advanced:
                     advanced.wait(IDLE_WAIT_S)
-    except KeyboardInterrupt:
-        click.echo(f"stopped after position {after} (resume with --after {after})", err=True)
     finally:
+        signal.signal(signal.SIGINT, previous)
         runner.stop()
+    click.echo(f"stopped after position {after} (resume with --after {after})", err=True)

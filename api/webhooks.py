@@ -18,6 +18,7 @@ import hashlib
 import hmac
 import os
 import random
+import re
 import secrets
 import threading
 import time
@@ -116,9 +117,19 @@ def _endpoint(row: tuple[Any, ...]) -> dict[str, Any]:
             "last_error": last_error, "paused_at": _iso(paused_at), "created_at": _iso(created_at), "created_by": created_by}
 
 
+ENDPOINT_ID = re.compile(r"^wh_[0-9a-f]{12}$")
+
+
+def _printable(value: str, field: str) -> str:
+    if any(ord(c) < 0x20 or ord(c) == 0x7F for c in value):
+        raise InvalidCommand(field, "printable", "must not contain control characters")
+    return value
+
+
 def _check_url(url: Any) -> str:
     if not isinstance(url, str) or len(url) > MAX_URL_CHARS:
         raise InvalidCommand("url", "url", f"must be a URL of at most {MAX_URL_CHARS} characters")
+    _printable(url, "url")
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidCommand("url", "url", f"{url!r} is not an http:// or https:// URL with a host")
@@ -141,7 +152,7 @@ def create_endpoint(db: Database, coop: str, *, url: str, kinds: list[str] | Non
                     description: str = "", after: int | None = None) -> tuple[dict[str, Any], str]:
     """Registers an endpoint; returns it and its signing secret (shown this once). Without `after`
     it receives facts recorded from now on; with `after=0`, the cooperative's whole history."""
-    url = _check_url(url)
+    url, description = _check_url(url), _printable(description, "description")
     wanted = check_kinds(kinds, role)
     if after is not None and (not isinstance(after, int) or after < 0):
         raise InvalidCommand("after", "position", "must be a log position (an integer, 0 or more)")
@@ -169,6 +180,8 @@ def list_endpoints(db: Database, coop: str) -> list[dict[str, Any]]:
 
 
 def get_endpoint(db: Database, coop: str, endpoint_id: str) -> dict[str, Any]:
+    if not ENDPOINT_ID.match(endpoint_id):
+        raise NotFound("endpoint_id", "known_endpoint", f"no webhook endpoint {endpoint_id!r} in {coop}")
     with db.read() as tx:
         rows = tx.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND endpoint_id = ?"  # noqa: S608
                           " AND status <> 'deleted'", (coop, endpoint_id))

@@ -90,13 +90,27 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "SharedEmployeeEngaged": ("shared_employee.engaged", "activities"),
     "SharedHoursLogged": ("shared_hours.logged", "entries"),
     "SharedHoursRebilled": ("shared_hours.rebilled", "entries"),
+    "FiscalYearClosed": ("fiscal_year.closed", "entries"),
+    "DonationReceived": ("donation.received", "entries"),
+    "CrowdfundingPayoutReceived": ("crowdfunding_payout.received", "entries"),
+    "EarmarkedDonationUsed": ("earmarked_donation.used", "entries"),
+    "AdvertisingContractSigned": ("advertising_contract.signed", "activities"),
+    "AdvertisingContractEnded": ("advertising_contract.ended", "activities"),
+    "AdvertisingInvoiced": ("advertising.invoiced", "entries"),
+    "AdvertisingInvoicePaid": ("advertising_invoice.paid", "entries"),
+    "ObservatoryVisibilitySet": ("observatory_visibility.set", "cooperative"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")
 
-# Fields that may name or describe a person: names, free-text reasons, applicants and projects,
-# participants; plus the entry's label (labels carry members' names) and the recording actor.
+# Fields that may name or describe a person: names, addresses, free-text reasons, applicants and
+# projects, participants; plus the entry's label (labels carry members' names) and the recording
+# actor. Any field named `*_name` or `*_address` counts too, so a new event's donor_name is covered.
 PERSONAL_FIELDS = frozenset({"name", "reason", "applicant", "project", "participant_ref"})
+
+
+def is_personal(field: str) -> bool:
+    return field in PERSONAL_FIELDS or field.endswith(("_name", "_address"))
 
 
 @dataclass(frozen=True)
@@ -126,7 +140,10 @@ def kinds_for(role: str) -> list[str]:
 
 # ---------------------------------------------------------------- event -> fact
 
-_BASE_FIELDS = frozenset(typing.get_type_hints(FinancialEvent)) | {"originator_topic"}
+# The envelope: said once in every fact, never repeated in its `data` (`reason` is data: personal).
+_BASE_FIELDS = frozenset({"originator_id", "originator_version", "originator_topic", "originator_id_type", "timestamp",
+                          "coop", "effective_date", "actor", "idempotency_key", "journal_number", "label", "postings",
+                          "chain_hash"})
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -134,7 +151,8 @@ def _fields(cls: type) -> tuple[str, ...]:
     """The event's own fields (not the envelope's), in declaration order; computed once per class."""
     if cls not in _FIELDS:
         hints = typing.get_type_hints(cls)
-        _FIELDS[cls] = tuple(n for n, h in hints.items() if n not in _BASE_FIELDS and typing.get_origin(h) is not ClassVar)
+        _FIELDS[cls] = tuple(n for n, h in hints.items()
+                             if n not in _BASE_FIELDS and h is not ClassVar and typing.get_origin(h) is not ClassVar)
     return _FIELDS[cls]
 
 
@@ -179,7 +197,7 @@ def view(fact: dict[str, Any], role: str) -> dict[str, Any] | None:
     if access.personal:
         return fact
     seen = {k: v for k, v in fact.items() if k != "actor"}
-    seen["data"] = {k: v for k, v in fact["data"].items() if k not in PERSONAL_FIELDS}
+    seen["data"] = {k: v for k, v in fact["data"].items() if not is_personal(k)}
     if fact["entry"] is not None:
         seen["entry"] = {k: v for k, v in fact["entry"].items() if k != "label"}
     return seen
