@@ -142,6 +142,12 @@ class _Batch:
             " ON CONFLICT (coop, month, metric, dim) DO UPDATE SET value = observatory_months.value + excluded.value",
             [(*key, value) for key, value in self.moves.items() if value],
         )
+        # A month whose movements cancel out across batches (a payment, then its reversal) holds no
+        # row, exactly as when both arrive in one batch: a rebuild must equal the incremental view.
+        tx.executemany(
+            "DELETE FROM observatory_months WHERE coop = ? AND month = ? AND metric = ? AND dim = ? AND value = 0",
+            [key for key, value in self.moves.items() if value],
+        )
 
 
 class ObservatoryProjection(Projection):
