@@ -84,23 +84,29 @@ def _snake(name: str) -> str:
     return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
 
 
+def _deciders(cls: type) -> list[Any]:
+    """The decider of `cls`: its HANDLERS entry, the function of its module named after it, or
+    (special commands) every function of its module whose `cmd` parameter is a `cls`."""
+    module = sys.modules[cls.__module__]
+    named = HANDLERS.get(cls) or getattr(module, _snake(cls.__name__), None)
+    if named is not None:
+        return [named]
+    return [f for f in vars(module).values()
+            if isinstance(f, types.FunctionType) and f.__annotations__.get("cmd") in (cls, cls.__name__)]
+
+
 def events_of(name: str) -> list[str]:
     """The events command `name` records, as named in its decider's code (a documentation aid:
-    the examples test compares it with what the demo really recorded)."""
-    cls = COMMANDS[name]
-    decider = HANDLERS.get(cls) or getattr(sys.modules[cls.__module__], _snake(name), None)
-    code = getattr(decider, "__code__", None)
-    if code is None:
-        return []
-    names = list(dict.fromkeys(code.co_names))
-    # An event named directly (FeePaid), or as an attribute of a class the decider uses (Cooperative.Created).
-    used = [decider.__globals__[n] for n in names if isinstance(decider.__globals__.get(n), type)]
+    the examples test checks them against what the demo really recorded)."""
     found: list[str] = []
-    for n in names:
-        candidates = [EVENT_CLASSES.get(n), *(getattr(c, n, None) for c in used)]
-        for event in candidates:
-            if isinstance(event, type) and event in EVENT_CLASSES.values() and event.__name__ not in found:
-                found.append(event.__name__)
+    for decider in _deciders(COMMANDS[name]):
+        names = list(dict.fromkeys(decider.__code__.co_names))
+        # An event named directly (FeePaid), or as an attribute of a class the decider uses (Cooperative.Created).
+        used = [decider.__globals__[n] for n in names if isinstance(decider.__globals__.get(n), type)]
+        for n in names:
+            for event in (EVENT_CLASSES.get(n), *(getattr(c, n, None) for c in used)):
+                if isinstance(event, type) and event in EVENT_CLASSES.values() and event.__name__ not in found:
+                    found.append(event.__name__)
     return found
 
 
@@ -170,7 +176,8 @@ READS: dict[str, Any] = {
         {"account": "411", "label_fr": "Usagers, adhérents", "label_en": "Customers, members", "unit": "EUR",
          "debit": 1088385, "credit": 1018245, "balance": 70140},
         {"account": "512", "label_fr": "Banque", "label_en": "Bank", "unit": "EUR", "debit": 9018245, "credit": 5065160,
-         "balance": 3953085}]},
+         "balance": 3953085}],
+        "totals": {"CREDIT": {"debit": 6489, "credit": 6489}, "EUR": {"debit": 54356790, "credit": 54356790}}},
     "balance": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": "2025-12-31", "balance_minor": 0},
     "statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": None, "lines": [
         {"effective_date": "2025-02-01", "number": 1, "label": "Cotisation 2025 – Le Petit Écho du Littoral", "party": "MED-01",
@@ -178,12 +185,12 @@ READS: dict[str, Any] = {
         {"effective_date": "2025-07-14", "number": 17, "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral",
          "party": "MED-01", "debit": 0, "credit": 30000, "balance": 0}], "total_lines": 4, "closing_balance": 0},
     "journal": {**_COOP, "entries": [
-        {"number": 26, "kind": "FeePaid", "effective_date": "2025-07-01", "recorded_at": "2025-07-02T09:14:03.302887+00:00",
-         "label": "Règlement cotisation 2025 – Médiathèque intercommunale", "actor": "key:3f9a0c2b7d41",
-         "idempotency_key": "demo-0039", "reverses": None, "reversed_by": 27,
-         "chain_hash": "7b7b5e1514bd2021cb45c37f0eff7c0b945fa6a1182e60f1adcfe5c2fdfa7db0", "position": 77,
-         "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": 15000},
-                      {"account": "411", "party": "PUB-02", "unit": "EUR", "amount": -15000}]}], "next_after": 26},
+        {"number": 1, "kind": "FeeCalled", "effective_date": "2025-02-01", "recorded_at": "2025-02-01T09:14:03.299742+00:00",
+         "label": "Cotisation 2025 – Le Petit Écho du Littoral", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0014",
+         "reverses": None, "reversed_by": None,
+         "chain_hash": "435bfe9270ff79b180a4237bf3ad988edda932c011a4c6dba1472b1dceef7e24", "position": 27,
+         "postings": [{"account": "411", "party": "MED-01", "unit": "EUR", "amount": 30000},
+                      {"account": "7561", "party": None, "unit": "EUR", "amount": -30000}]}], "next_after": 1},
     "members": {**_COOP, "year": 2025, "members": [_MEMBER]},
     "standing": {k: _MEMBER[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
                                           "fee_paid_cents", "in_good_standing", "fully_paid_on")},

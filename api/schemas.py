@@ -50,6 +50,10 @@ def _api_type(tp: Any) -> Any:
     return tp
 
 
+def _nullable(tp: Any) -> bool:
+    return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
+
+
 @lru_cache(maxsize=None)
 def body_model(cls: type) -> type[BaseModel]:
     hints = typing.get_type_hints(cls)
@@ -61,6 +65,10 @@ def body_model(cls: type) -> type[BaseModel]:
         doc = FIELD_DOCS.get(f.name, f.name.replace("_", " ").capitalize() + ".")
         if f.default is not dataclasses.MISSING:
             fields[f.name] = (tp, Field(default=f.default, description=doc))
+        elif _nullable(hints[f.name]):
+            # May be left out, meaning null: the OpenAPI document drops nulls from its examples
+            # (FastAPI writes it with exclude_none), so a published example must be valid without them.
+            fields[f.name] = (tp, Field(default=None, description=doc))
         else:
             fields[f.name] = (tp, Field(description=doc))
     model = create_model(f"{cls.__name__}Body", __config__=ConfigDict(extra="forbid"), **fields)
