@@ -99,6 +99,10 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "AdvertisingInvoiced": ("advertising.invoiced", "entries"),
     "AdvertisingInvoicePaid": ("advertising_invoice.paid", "entries"),
     "ObservatoryVisibilitySet": ("observatory_visibility.set", "cooperative"),
+    "CollegeRulesSet": ("college_rules.set", "governance"),
+    "FederationRecorded": ("federation.recorded", "cooperative"),
+    "FederationOpeningCarried": ("federation_opening.carried", "entries"),
+    "BooksSealedByFederation": ("books.sealed_by_federation", "cooperative"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")
