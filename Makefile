@@ -43,6 +43,7 @@ bench: $(STAMP) pg-up tools
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.lag
+	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.feed
 
 clean:

@@ -146,6 +146,9 @@ class Services:
     ledger: Ledger
     runner: ProjectionRunner
     keys: KeyCache = field(default_factory=KeyCache)
+    # Cooperatives seen to exist. A cooperative is never deleted (history is kept), so once seen
+    # it need not be looked up again: reads skip the summary query (it counts members and entries).
+    known_coops: set[str] = field(default_factory=set)
 
 
 def services(request: Request) -> Services:

@@ -20,10 +20,14 @@ from projections.registry import cooperative_summary, member_standing
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
 
 
-def _coop_or_404(svc: Services, coop: str) -> dict[str, Any]:
+def _coop_or_404(svc: Services, coop: str) -> dict[str, Any] | None:
+    """404 for an unknown cooperative. Returns the summary when it had to read it (first time)."""
+    if coop in svc.known_coops:
+        return None
     summary = cooperative_summary(svc.ledger.db, coop)
     if summary is None:
         raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
+    svc.known_coops.add(coop)
     return summary
 
 
@@ -32,7 +36,10 @@ def router() -> APIRouter:
 
     @r.get("", summary="The cooperative: legal form, colleges, fee schedule, counts", responses=read("coop_summary"))
     def coop_summary(coop: str, _who: Principal = Depends(reader("standing")), svc: Services = Depends(services)) -> dict[str, Any]:
-        return _coop_or_404(svc, coop)
+        summary = cooperative_summary(svc.ledger.db, coop)
+        if summary is None:
+            raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
+        return summary
 
     @r.get("/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance"))
     def get_trial_balance(coop: str, as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),

@@ -157,3 +157,15 @@ def test_valid_keys_are_remembered_briefly_and_revocation_takes_effect_within_th
         assert cache.get(ledger, "clk_000000000000_" + "x" * 43) is None
     finally:
         ledger.close()
+
+
+def test_an_unknown_cooperative_is_404_every_time_and_a_known_one_is_remembered(matrix: dict[str, Any]) -> None:
+    client, app = matrix["client"], matrix["app"]
+    token = create_key(app.state.services.ledger.db, role="auditor", coops=["ghost", COOP])[1]
+    headers = {"Authorization": f"Bearer {token}"}
+    for _ in range(2):  # an unknown cooperative is never remembered as known
+        r = client.get("/v1/coops/ghost/trial-balance", headers=headers)
+        assert r.status_code == 404 and r.json()["rule"] == "known_cooperative"
+    assert "ghost" not in app.state.services.known_coops
+    assert client.get(f"/v1/coops/{COOP}/trial-balance", headers=headers).status_code == 200
+    assert COOP in app.state.services.known_coops
