@@ -324,16 +324,22 @@ class WebhookWorker:
                 future.result()
         return len(claimed)
 
+    _DUE = ("FROM webhook_endpoints WHERE status = 'active' AND next_attempt_at <= ? AND cursor < ?"
+            " AND (lease_until IS NULL OR lease_until < ?)")
+
     def _claim(self) -> list[_Claimed]:
         now = time.time()
+        head = feed_position(self.db)
+        # A read first: with nothing due (the usual case) no write transaction is opened, so an
+        # idle worker never takes SQLite's write lock from the commands.
+        with self.db.read() as tx:
+            if not tx.execute(f"SELECT 1 {self._DUE} LIMIT 1", (now, head, now)):  # noqa: S608
+                return []
         skip_locked = " FOR UPDATE SKIP LOCKED" if self.db.dialect == "postgres" else ""
         with self.db.transaction() as tx:
-            head = tx.execute("SELECT position FROM projection_positions WHERE projection = 'feed'")
             rows = tx.execute(
                 "SELECT endpoint_id, coop, url, kinds_json, role, secret, cursor, failures, failing_since"
-                " FROM webhook_endpoints WHERE status = 'active' AND next_attempt_at <= ? AND cursor < ?"
-                f" AND (lease_until IS NULL OR lease_until < ?) ORDER BY next_attempt_at LIMIT ?{skip_locked}",
-                (now, int(head[0][0]) if head else 0, now, CLAIM_BATCH),
+                f" {self._DUE} ORDER BY next_attempt_at LIMIT ?{skip_locked}", (now, head, now, CLAIM_BATCH),
             )
             for row in rows:
                 tx.execute_one("UPDATE webhook_endpoints SET lease_owner = ?, lease_until = ? WHERE endpoint_id = ?",
