@@ -76,6 +76,9 @@ def main() -> None:
     from api.cli_backup import register as register_backup  # issue 9: backup --out FILE, restore FILE
 
     register_backup(cli)
+    from api.cli_runner import project  # issue 8: the projection runner as a process of its own
+
+    cli.add_command(project)
     cli()
 
 

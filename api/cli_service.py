@@ -15,14 +15,20 @@ from domain.errors import DomainError
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="Server processes (each runs its own projection runner).")
+@click.option("--no-projections", is_flag=True,
+              help="Run no projection runner in the server: views are kept by `coopledger project` processes.")
 @click.pass_obj
-def serve(session: Session, host: str, port: int, workers: int) -> None:
+def serve(session: Session, host: str, port: int, workers: int, no_projections: bool) -> None:
     """Serve the HTTP API (/v1, /health, /metrics, /docs) with uvicorn."""
     import os
 
     import uvicorn
 
     os.environ["COOPLEDGER_DATABASE_URL"] = session.url_for_children()
+    if no_projections:
+        uvicorn.run("api.cli_runner:app_without_projections", factory=True, host=host, port=port, workers=workers,
+                    log_config=None, access_log=False)
+        return
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
 
 

@@ -71,6 +71,28 @@ def _ratio_mem(peak: float) -> str:
     return f"{r:.2f}× of budget ({'within' if r <= 1 else 'over'})"
 
 
+GOAL_TIMES_FASTER_THAN_LEDGER = 3.0
+
+
+def _tools_section(w: Any, results: list[StoreResult]) -> None:
+    timed = next((r.tools for r in results if r.tools), None)
+    if not timed or not timed["tools"]:
+        return
+    w("### Against ledger-cli and hledger on the same transactions")
+    w("")
+    w(f"The {_n(timed['entries'])} journal entries of the run were exported with the plain-text export")
+    w(f"(`ledger/exports/plaintext.py`, {_mb(timed['journal_bytes'])}, {_s(timed['export_s'])} to write) and each tool's")
+    w("balance report was timed on that file in the same run (`bench/plaintext_tools.py`, output discarded).")
+    w("")
+    w("| tool | command | wall time | CPU time | coopledger rebuild is ... faster: " + " | ".join(r.label for r in results) + " | goal |")
+    w("| --- | --- | ---: | ---: |" + " ---: |" * len(results) + " --- |")
+    for name, t in timed["tools"].items():
+        ratios = " | ".join(f"**{t['seconds'] / r.seconds:.1f}×**" for r in results)
+        goal = f"≥ {GOAL_TIMES_FASTER_THAN_LEDGER:.0f}×" if name == "ledger-cli" else "(for information)"
+        w(f"| {name} | `{t['command']}` | {_s(t['seconds'])} | {_s(t['cpu_seconds'])} | {ratios} | {goal} |")
+    w("")
+
+
 def render(
     *, settings: Settings, results: list[StoreResult], machine: dict[str, Any], code: dict[str, Any],
     started: datetime, finished: datetime, command: str, pg_version: str | None,
@@ -91,8 +113,10 @@ def render(
     w("")
     w(f"Rebuild of the balances view (`account_balances_by_day`) from zero, from {_n(settings.events)} recorded")
     w("financial events, with `ProjectionRunner(ledger, projections=(BalancesProjection,),")
-    w(f"batch_size={settings.rebuild_batch}).rebuild()`: delete the view's rows, read the notification log,")
-    w("decode each event, sum postings per account, party, unit and day, upsert, commit batch by batch.")
+    w(f"batch_size={settings.rebuild_batch}).rebuild()`: empty the view, then sum the postings of the log per")
+    w("account, party, unit and day inside the database (`BalancesProjection.rebuild_in_store`: SQLite's")
+    w("`json_each`, PostgreSQL's `json_to_record` with a hash aggregate), in ranges of 100,000 log positions,")
+    w("each range and the projection's position in one transaction. No event is decoded in Python.")
     w("")
     w("- **events/s** = financial events (`FeeCalled`, `FeePaid`, `SharesSubscribed`, `SharesRedeemed`,")
     w("  `EntryReversed`) / wall time of `rebuild()`. The rebuild also reads the non-financial domain")
@@ -222,6 +246,7 @@ def render(
             )
         )
         w("")
+    _tools_section(w, results)
     with_headroom = [r for r in results if r.headroom is not None]
     if with_headroom:
         w("### Headroom probe (not the product's code path)")

@@ -93,6 +93,7 @@ class StoreResult:
     headroom: Headroom | None = None
     analyzed_runs: list[RebuildRun] | None = None  # PostgreSQL: the same rebuild after ANALYZE
     server: dict[str, Any] | None = None  # PostgreSQL: autovacuum setting, table statistics seen
+    tools: dict[str, Any] | None = None  # ledger-cli / hledger on the same transactions (first store only)
 
     @property
     def analyzed_events_per_s(self) -> float | None:
@@ -209,6 +210,11 @@ def _run(store: BenchStore, settings: Settings, console: Console) -> StoreResult
             "debits": sum(d for tb in expected.values() for d, _ in tb.values()),
             "credits": sum(c for tb in expected.values() for _, c in tb.values()),
         }
+        tools = None
+        if store.kind == settings.stores[0]:
+            from bench.plaintext_tools import time_tools
+
+            tools = time_tools(ledger, dataset.slugs)
         profile = profile_s = None
         if settings.profile == "yes" or (settings.profile == "auto" and financial / statistics.median(r.seconds for r in runs) < 100_000):
             # On PostgreSQL this runs after ANALYZE: it shows what the code costs, not the plan.
@@ -218,7 +224,7 @@ def _run(store: BenchStore, settings: Settings, console: Console) -> StoreResult
             kind=store.kind, label=store.label, recording=recording, financial_events=financial,
             domain_events=domain, stored_events=stored, store_bytes=store_size_bytes(store, ledger),
             runs=runs, checks=checks, profile=profile, profile_seconds=profile_s, headroom=headroom,
-            analyzed_runs=analyzed_runs, server=server,
+            analyzed_runs=analyzed_runs, server=server, tools=tools,
         )
     finally:
         ledger.close()

@@ -30,6 +30,7 @@ from domain.rules import identifier
 from ledger.app import CommandReceipt, LedgerApp, receipt_id
 from ledger.commands import fingerprint
 from ledger.db import Database
+from ledger.group_commit import GroupCommit
 from ledger.handlers import HANDLERS
 from ledger.store import StoreConfig
 
@@ -103,6 +104,7 @@ class Ledger:
         self.db = Database(self.config)
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
+        self.group = GroupCommit(self)
 
     def close(self) -> None:
         self.db.close()
@@ -111,8 +113,11 @@ class Ledger:
     # ------------------------------------------------------------ public API
 
     def execute(self, command: Any, key: str, actor: str = "cli", reason: str | None = None) -> CommandResult:
-        """Executes one command. Raises nothing for a refused command: see result.error."""
-        return self.execute_batch([(command, key, actor, reason)])[0]
+        """Executes one command. Raises nothing for a refused command: see result.error.
+
+        Concurrent callers (the API's request threads) are saved together in one transaction by
+        group commit (ledger/group_commit.py); each still gets its own result, as if alone."""
+        return self.group.execute((command, key, actor, reason))
 
     def execute_batch(self, items: Sequence[tuple[Any, ...]]) -> list[CommandResult]:
         """Executes commands in order, each accepted or refused on its own, saved together.

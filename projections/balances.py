@@ -1,5 +1,8 @@
 """Balances per account × party × unit, by day, so any as-of date is a sum over days.
 
+The same sums without the party, per day and per month (account_totals_by_day/_by_month,
+migration 0011), answer the trial balance and an account's balance as of any date from at most
+(months of history + 31) rows per account, however many postings the history holds.
 The trial balance sums to zero per unit; that is asserted on every read.
 """
 
@@ -18,7 +21,7 @@ from projections.base import Projection
 
 class BalancesProjection(Projection):
     name = "balances"
-    tables = ("account_balances_by_day",)
+    tables = ("account_balances_by_day", "account_totals_by_day", "account_totals_by_month")
     # The stored state fields rebuild_in_store reads (the runner checks no upcaster changes them).
     state_fields = ("coop", "effective_date", "postings")
 
@@ -43,6 +46,19 @@ class BalancesProjection(Projection):
             " credit = account_balances_by_day.credit + excluded.credit",
             [(*key, debit, credit) for key, (debit, credit) in deltas.items()],
         )
+        by_day: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        by_month: dict[tuple[str, str, str, str], list[int]] = defaultdict(lambda: [0, 0])
+        for (coop, account, _party, unit, day), (debit, credit) in deltas.items():
+            for cell in (by_day[(coop, account, unit, day)], by_month[(coop, account, unit, day[:7])]):
+                cell[0] += debit
+                cell[1] += credit
+        for table, column, rows in (("account_totals_by_day", "day", by_day), ("account_totals_by_month", "month", by_month)):
+            tx.executemany(
+                f"INSERT INTO {table} (coop, account, unit, {column}, debit, credit) VALUES (?, ?, ?, ?, ?, ?)"  # noqa: S608
+                f" ON CONFLICT (coop, account, unit, {column}) DO UPDATE SET"
+                f" debit = {table}.debit + excluded.debit, credit = {table}.credit + excluded.credit",
+                [(*key, debit, credit) for key, (debit, credit) in rows.items()],
+            )
 
 
     def clear(self, tx: Tx) -> None:
@@ -50,7 +66,7 @@ class BalancesProjection(Projection):
             # DELETE leaves every old row in the primary key's index until a vacuum, and each
             # insert of the rebuild then checks its key against the dead ones: 2x slower
             # (measured). TRUNCATE is transactional in PostgreSQL and starts a fresh index.
-            tx.execute("TRUNCATE account_balances_by_day")
+            tx.execute(f"TRUNCATE {', '.join(self.tables)}")
         else:
             super().clear(tx)
 
@@ -116,16 +132,44 @@ class BalancesProjection(Projection):
         )
 
 
+    def finish_rebuild_in_store(self, tx: Tx) -> None:
+        """After every range: the party-less totals, summed from the rows just written."""
+        tx.execute(
+            "INSERT INTO account_totals_by_day (coop, account, unit, day, debit, credit)"
+            " SELECT coop, account, unit, day, SUM(debit), SUM(credit) FROM account_balances_by_day"
+            " GROUP BY coop, account, unit, day"
+        )
+        tx.execute(
+            "INSERT INTO account_totals_by_month (coop, account, unit, month, debit, credit)"
+            " SELECT coop, account, unit, SUBSTR(day, 1, 7), SUM(debit), SUM(credit) FROM account_totals_by_day"
+            " GROUP BY coop, account, unit, SUBSTR(day, 1, 7)"
+        )
+
+
+# An as-of read: whole months before the date's month, then that month's days up to the date.
+_TOTALS_AS_OF = (
+    "SELECT account, unit, debit, credit FROM account_totals_by_month WHERE coop = ? AND month < ?{extra}"
+    " UNION ALL SELECT account, unit, debit, credit FROM account_totals_by_day"
+    " WHERE coop = ? AND day >= ? AND day <= ?{extra}"
+)
+
+
+def _totals_params(coop: str, as_of: date | None, extra: Sequence[Any] = ()) -> tuple[list[Any], str, str]:
+    day = (as_of or date.max).isoformat()
+    month = day[:7]
+    return [coop, month, *extra, coop, f"{month}-01", day, *extra], month, day
+
+
 def trial_balance(db: Database, coop: str, *, as_of: date | None = None) -> dict[str, Any]:
     """Debit, credit and balance totals per account and unit as of a date (inclusive)."""
-    day = (as_of or date.max).isoformat()
+    params, _month, _day = _totals_params(coop, as_of)
     with db.read() as tx:
         rows = tx.execute(
             "SELECT b.account, b.unit, SUM(b.debit), SUM(b.credit), a.label_fr, a.label_en"
-            " FROM account_balances_by_day b LEFT JOIN accounts a ON a.coop = b.coop AND a.number = b.account"
-            " WHERE b.coop = ? AND b.day <= ? GROUP BY b.account, b.unit, a.label_fr, a.label_en"
-            " ORDER BY b.unit, b.account",
-            (coop, day),
+            f" FROM ({_TOTALS_AS_OF.format(extra='')}) b"  # noqa: S608 (constant SQL)
+            " LEFT JOIN accounts a ON a.coop = ? AND a.number = b.account"
+            " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.unit, b.account",
+            (*params, coop),
         )
     accounts = []
     totals: dict[str, dict[str, int]] = {}
@@ -148,11 +192,15 @@ def account_balance(
     db: Database, coop: str, account: str, *, party: str | None = None, unit: str = "EUR", as_of: date | None = None
 ) -> int:
     """Balance (debit − credit, minor units) of an account, optionally one party's, as of a date."""
-    day = (as_of or date.max).isoformat()
-    sql = "SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day WHERE coop = ? AND account = ? AND unit = ? AND day <= ?"
-    params: list[Any] = [coop, account, unit, day]
     if party is not None:
-        sql += " AND party = ?"
-        params.append(party)
+        # One party's rows: a range of the primary key (coop, account, party, unit, day).
+        sql = ("SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day"
+               " WHERE coop = ? AND account = ? AND party = ? AND unit = ? AND day <= ?")
+        params: list[Any] = [coop, account, party, unit, (as_of or date.max).isoformat()]
+    else:
+        totals_params, _month, _day = _totals_params(coop, as_of, (account, unit))
+        extra = " AND account = ? AND unit = ?"
+        sql = f"SELECT COALESCE(SUM(debit - credit), 0) FROM ({_TOTALS_AS_OF.format(extra=extra)}) t"  # noqa: S608
+        params = totals_params
     with db.read() as tx:
         return int(tx.execute(sql, params)[0][0])

@@ -51,7 +51,7 @@ ALL_PROJECTIONS: tuple[type[Projection], ...] = (
     ObservatoryProjection,  # last: reads nothing of the others while writing, but its JSON reads them all
 )
 DEFAULT_BATCH = 1000
-# Log positions per transaction of a set-based rebuild: bounds each transaction, shows progress.
+# Log positions per statement of a set-based rebuild: bounds each statement, shows progress.
 REBUILD_RANGE = 100_000
 SQLITE_REBUILD_CACHE_KB = 65_536
 POLL_INTERVAL_S = 0.05
@@ -72,6 +72,9 @@ class ProjectionRunner:
         # Receipts are not facts of the cooperative: filter them out in the database.
         self.topics = sorted(cls.TOPIC for cls in EVENT_CLASSES.values())
         self.last_error: str | None = None
+        # Passive: projections run in other processes (`serve --no-projections` + `coopledger
+        # project`); wait_for then only watches the positions, it never processes events itself.
+        self.passive = False
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._advanced = threading.Condition()
@@ -152,7 +155,7 @@ class ProjectionRunner:
 
     def _rebuild_in_store(self, progress: Progress | None) -> None:
         """Projections that can sum the log inside the database (`rebuild_in_store`) do so first,
-        in ranges of REBUILD_RANGE positions, each range and its position in one transaction;
+        in ranges of REBUILD_RANGE positions, all in one transaction with their position;
         catch_up then only decodes events for the others. Skipped when stored states are not
         plain JSON (compressed or enciphered), and for a projection whose fields an upcaster
         changes: the SQL reads the stored JSON as it is, before any upcasting."""
@@ -165,23 +168,30 @@ class ProjectionRunner:
             return
         table = self.ledger.app.recorder.events_table_name  # type: ignore[attr-defined]
         upto = self.ledger.app.recorder.max_notification_id() or 0
-        for after in range(0, upto, REBUILD_RANGE):
-            end = min(after + REBUILD_RANGE, upto)
-            with self.db.transaction() as tx:
-                if tx.dialect == "sqlite":
-                    # The view's B-tree is merged into page by page: SQLite's default 2 MB page
-                    # cache makes that 1.5x slower (measured). Per connection; 64 MB at most.
-                    tx.execute(f"PRAGMA cache_size = -{SQLITE_REBUILD_CACHE_KB}")
+        # One transaction for the whole log: a projection may derive more rows at the end
+        # (finish_rebuild_in_store), so no position is valid before then. The ranges bound
+        # each statement and show progress.
+        with self.db.transaction() as tx:
+            if tx.dialect == "sqlite":
+                # The view's B-tree is merged into page by page: SQLite's default 2 MB page
+                # cache makes that 1.5x slower (measured). Per connection; 64 MB at most.
+                tx.execute(f"PRAGMA cache_size = -{SQLITE_REBUILD_CACHE_KB}")
+            for after in range(0, upto, REBUILD_RANGE):
+                end = min(after + REBUILD_RANGE, upto)
                 for projection in bulk:
                     projection.rebuild_in_store(tx, table, self.topics, after, end)
-                    tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
-            if progress is not None:
-                progress(end, upto)
+                if progress is not None:
+                    progress(end, upto)
+            for projection in bulk:
+                finish = getattr(projection, "finish_rebuild_in_store", None)
+                if finish is not None:
+                    finish(tx)
+                tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (upto, projection.name))
         if upto and self.db.dialect == "postgres":
             # Fresh rows: without statistics PostgreSQL plans the reads that follow badly.
             with self.db.transaction() as tx:
                 for projection in bulk:
-                    for view in projection.tables:
+                    for view in (*projection.tables, table):
                         tx.execute(f"ANALYZE {view}")  # noqa: S608 (table names are constants)
 
     # ------------------------------------------------------------ running in the background
@@ -202,7 +212,7 @@ class ProjectionRunner:
         """Waits until every projection has reached `position`; False when time ran out."""
         deadline = time.monotonic() + timeout_s
         while True:
-            if self._thread is None:
+            if self._thread is None and not self.passive:
                 self.catch_up()
             if self.position() >= position:
                 return True

@@ -1,0 +1,144 @@
+"""Group commit: many threads' single commands saved together in one `execute_batch` transaction.
+
+Each API request thread calls `Ledger.execute` for one command. Saved one by one, every command
+pays a whole transaction (and, on PostgreSQL, the event table's lock). Here the threads queue
+their commands; when no group is being saved, one waiting thread becomes the leader, takes what
+is queued (up to MAX_GROUP_COMMANDS, in arrival order) and saves it with one `execute_batch`; the
+others sleep until their result is set. The leader waits at most GATHER_S for the commands of
+threads active in the last RECENT_CALLER_S; a lone caller is never slowed down.
+
+What a caller sees is what it would see alone:
+- each command is accepted or refused on its own (execute_batch decides them in order, on the
+  state left by the commands before it in the group); a refused command writes nothing;
+- idempotency keys work across a group (a repeated key inside a group is a duplicate of the first);
+- when the group's transaction fails (an exception, not a refusal), every command of the group is
+  tried again alone, so one command's failure is only its own; each caller gets its own result or
+  its own exception.
+
+Bounds: at most MAX_QUEUED commands wait (a caller finding the queue full waits up to
+QUEUE_WAIT_S for room, then gets `Overloaded`); a group holds at most MAX_GROUP_COMMANDS, so a
+caller waits for at most MAX_QUEUED / MAX_GROUP_COMMANDS groups before its own, and never more
+than MAX_WAIT_S (then TimeoutError).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+import structlog
+
+if TYPE_CHECKING:
+    from ledger.service import CommandResult, Ledger
+
+log = structlog.get_logger("coopledger.group_commit")
+
+MAX_GROUP_COMMANDS = 256
+MAX_QUEUED = 4096
+QUEUE_WAIT_S = 5.0  # a caller finding the queue full waits this long for room, then Overloaded
+MAX_WAIT_S = 60.0  # a caller gets its result or an error within this (the store's own timeouts are shorter)
+GATHER_S = 0.002  # how long a leader waits for the commands of recently active threads
+RECENT_CALLER_S = 0.05  # a thread that sent a command within this counts as active
+
+
+class Overloaded(RuntimeError):
+    """More commands are waiting than the bound allows: the caller should retry later (HTTP 503)."""
+
+
+@dataclass
+class _Request:
+    item: tuple[Any, ...]  # (command, key, actor, reason)
+    done: threading.Event = field(default_factory=threading.Event)
+    result: CommandResult | None = None
+    error: BaseException | None = None
+
+
+class GroupCommit:
+    def __init__(self, ledger: Ledger, max_group: int = MAX_GROUP_COMMANDS, max_queued: int = MAX_QUEUED) -> None:
+        assert 1 <= max_group <= max_queued
+        self.ledger = ledger
+        self.max_group = max_group
+        self.max_queued = max_queued
+        self._queue: deque[_Request] = deque()
+        self._cv = threading.Condition()  # guards the queue, _busy and _callers
+        self._busy = False  # a thread is saving a group
+        self._callers: dict[int, float] = {}  # thread id -> when it last sent a command
+        self.groups = 0  # counters, for tests and metrics
+        self.grouped_commands = 0
+
+    def execute(self, item: tuple[Any, ...]) -> CommandResult:
+        request = _Request(item)
+        deadline = time.monotonic() + MAX_WAIT_S
+        with self._cv:
+            self._callers[threading.get_ident()] = time.monotonic()
+            if not self._cv.wait_for(lambda: len(self._queue) < self.max_queued, timeout=QUEUE_WAIT_S):
+                raise Overloaded(f"{len(self._queue)} commands waiting to be saved; try again later")
+            self._queue.append(request)
+            self._cv.notify_all()  # a leader gathering a group may be waiting for it
+        # Each pass finds the request done or saves one group (FIFO, so the request's turn comes);
+        # the deadline bounds the wait. Waiting threads sleep on the condition, not on a lock, so
+        # those whose result is ready return at once and can send their next command.
+        while not request.done.is_set():
+            with self._cv:
+                free = self._cv.wait_for(lambda: request.done.is_set() or not self._busy,
+                                         timeout=max(0.0, deadline - time.monotonic()))
+                if not free:
+                    raise TimeoutError(f"group commit: no result within {MAX_WAIT_S} s")
+                if request.done.is_set():
+                    break
+                self._busy = True
+            try:
+                self._save_group(self._take(gather=True))
+            finally:
+                with self._cv:
+                    self._busy = False
+                    self._cv.notify_all()
+        if request.error is not None:
+            raise request.error
+        assert request.result is not None
+        return request.result
+
+    def _take(self, *, gather: bool) -> list[_Request]:
+        """The next group, in arrival order. With `gather`, first waits (at most GATHER_S) until
+        as many commands are queued as threads have sent commands lately: under the GIL the
+        threads that just got their answers need a moment to send their next command, and
+        without this wait groups stay at one or two commands (measured). A lone caller counts
+        one thread and never waits."""
+        with self._cv:
+            if gather:
+                now = time.monotonic()
+                for ident, last in list(self._callers.items()):
+                    if now - last > RECENT_CALLER_S:
+                        del self._callers[ident]
+                target = min(self.max_group, len(self._callers))
+                self._cv.wait_for(lambda: len(self._queue) >= target, timeout=GATHER_S)
+            group = [self._queue.popleft() for _ in range(min(self.max_group, len(self._queue)))]
+            self._cv.notify_all()  # room in the queue
+        return group
+
+    def _save_group(self, group: list[_Request]) -> None:
+        if not group:
+            return
+        self.groups += 1
+        self.grouped_commands += len(group)
+        try:
+            results = self.ledger.execute_batch([r.item for r in group])
+        except BaseException as exc:  # noqa: BLE001 (each command is retried alone below)
+            if len(group) == 1:
+                group[0].error = exc
+                group[0].done.set()
+                return
+            log.warning("group_commit_failed_retrying_alone", commands=len(group), error=f"{type(exc).__name__}: {exc}")
+            for request in group:
+                try:
+                    request.result = self.ledger.execute_batch([request.item])[0]
+                except BaseException as alone:  # noqa: BLE001 (handed to its own caller)
+                    request.error = alone
+                request.done.set()
+            return
+        for request, result in zip(group, results, strict=True):
+            request.result = result
+            request.done.set()
