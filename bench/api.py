@@ -99,12 +99,33 @@ def _serve(url: str, workers: int) -> subprocess.Popen[bytes]:
         try:
             conn = http.client.HTTPConnection("127.0.0.1", PORT, timeout=2)
             conn.request("GET", "/health")
-            if conn.getresponse().status == 200:
+            response = conn.getresponse()
+            health = json.loads(response.read())
+            # Up, and the views include the set-up (else reads would see no cooperative yet).
+            if response.status == 200 and health["projected"] >= health["position"]:
                 return server
         except OSError:
-            time.sleep(0.2)
+            pass
+        time.sleep(0.2)
     server.terminate()
     raise RuntimeError("the server did not answer /health within 60 s")
+
+
+def server_cpu_s(pid: int) -> float:
+    """CPU seconds (user + system) used so far by the server process and its direct children
+    (uvicorn's workers): with CPUs shared, CPU per request says what a server core could do."""
+    ticks = os.sysconf("SC_CLK_TCK")
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            fields = (entry / "stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # a process that ended meanwhile
+        if entry.name == str(pid) or fields[1] == str(pid):  # fields[1] is the parent's pid
+            total += (int(fields[11]) + int(fields[12])) / ticks  # utime, stime
+    return total
 
 
 # ---------------------------------------------------------------- load (other processes)
@@ -228,6 +249,8 @@ def _rows(results: dict[str, dict[str, float]]) -> list[tuple[str, str, str, flo
         (f"batch route ({results['batch_size']:,} commands per request, 4 clients): events/s",
          f"{batch['events_per_s']:,.0f}", f"≥ {GOALS['batch_events_per_s']:,}", batch["events_per_s"] / GOALS["batch_events_per_s"]),
         ("batch route: p50 / p99 latency per request", f"{batch['p50_ms']:.0f} / {batch['p99_ms']:.0f} ms", "", 0.0),
+        ("server CPU per request: read / command / batch of commands",
+         f"{reads['server_cpu_ms']:.2f} / {commands['server_cpu_ms']:.2f} / {batch['server_cpu_ms']:.0f} ms", "", 0.0),
     ]
 
 
@@ -248,7 +271,9 @@ def _write(results: dict[str, Any], settings: dict[str, Any]) -> None:
     lines += ["", "A ratio above 1 meets the goal (for latencies: goal ÷ measured). On this machine the server, "
               "PostgreSQL and the load generator share the same CPUs, so every figure here is a lower bound for a "
               f"server with cores of its own. 1-minute load average at the end of each scenario: {loads} (on "
-              f"{os.cpu_count()} logical CPUs; above that number other work was competing for them).", END]
+              f"{os.cpu_count()} logical CPUs; above that number other work was competing for them). Server CPU per "
+              "request (user + system time of the server's processes ÷ requests answered) does not depend on that "
+              "contention: 1,000 ÷ it is what one core of the server could answer per second, PostgreSQL apart.", END]
     text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
     section = "\n".join(lines)
     if BEGIN in text:
@@ -261,7 +286,8 @@ def _write(results: dict[str, Any], settings: dict[str, Any]) -> None:
 @click.command()
 @click.option("--quick", is_flag=True, help="2 s per scenario and write nothing: a smoke run.")
 @click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(0.5, 600))
-@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 16), help="Server processes.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
+              help="Server processes (1, as `coopledger serve`; with 2, commands on one cooperative conflict across them).")
 @click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 16), help="Load generator processes.")
 @click.option("--coops", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--batch", "batch_size", default=1000, show_default=True, type=click.IntRange(1, 1000))
@@ -286,7 +312,10 @@ def main(quick: bool, seconds: float, workers: int, processes: int, coops: int, 
         results: dict[str, Any] = {"batch_size": batch_size}
         for scenario, connections in (("reads", 16), ("commands", 32), ("batch", 4)):
             click.echo(f"{scenario}: {connections} connections for {seconds:.0f} s...")
+            cpu_before = server_cpu_s(server.pid)
             results[scenario] = run_scenario(scenario, connections, seconds, job, processes)
+            # Includes the ~3 s the load processes take to start (an idle server uses little CPU then).
+            results[scenario]["server_cpu_ms"] = (server_cpu_s(server.pid) - cpu_before) * 1000 / results[scenario]["requests"]
     finally:
         if server is not None:
             server.terminate()
