@@ -73,23 +73,25 @@ def _short(filename: str, line: int, function: str) -> str:
 
 
 def summarize(path: Path, top: int = 12) -> ProfileSummary:
+    """Stages of ProjectionRunner.rebuild with the set-based path: the SQL statements run inside
+    the database, so their share is time the database worked, not Python."""
     stats = pstats.Stats(str(path))
-    total = _cumulative(stats, *_CATCH_UP[1:])
+    total = _cumulative(stats, ("projections/runner.py",), "rebuild")
     if total <= 0:
         total = stats.total_tt  # type: ignore[attr-defined]
-    read = _cumulative(stats, *_READ[1:])
-    decode = _cumulative(stats, *_DECODE[1:])
-    process = _cumulative(stats, *_PROCESS[1:])
-    write = _cumulative(stats, *_WRITE[1:])
-    apply = _cumulative(stats, *_APPLY[1:])
+    clear = _cumulative(stats, ("projections/balances.py",), "clear")
+    in_store = _cumulative(stats, ("projections/balances.py",), "rebuild_in_store")
+    finish = _cumulative(stats, ("projections/balances.py",), "finish_rebuild_in_store")
+    whole = _cumulative(stats, ("projections/runner.py",), "_rebuild_in_store")
+    catch_up = _cumulative(stats, *_CATCH_UP[1:])
     parts = [
-        (_READ[0], read),
-        (_DECODE[0], decode),
-        (_PROCESS[0], process - write),
-        (_WRITE[0], write),
-        (_APPLY[0], apply - process),
+        ("clear the view (TRUNCATE on PostgreSQL, DELETE on SQLite)", clear),
+        ("sum postings inside the database (rebuild_in_store: INSERT ... SELECT per range)", in_store),
+        ("derive the party-less totals (finish_rebuild_in_store)", finish),
+        ("commit, ANALYZE of the views, checks (rest of _rebuild_in_store)", whole - in_store - finish),
+        ("catch_up afterwards (events decoded in Python: none left here)", catch_up),
     ]
-    parts.append(("everything else in catch_up (loop, batching, progress)", total - sum(s for _, s in parts)))
+    parts.append(("everything else in rebuild", total - sum(s for _, s in parts)))
     stages = [Stage(label, max(seconds, 0.0), max(seconds, 0.0) / total) for label, seconds in parts]
     rows = []
     for (filename, line, function), (_cc, nc, tt, ct, _callers) in stats.stats.items():  # type: ignore[attr-defined]

@@ -191,7 +191,7 @@ class ProjectionRunner:
             # Fresh rows: without statistics PostgreSQL plans the reads that follow badly.
             with self.db.transaction() as tx:
                 for projection in bulk:
-                    for view in (*projection.tables, table):
+                    for view in projection.tables:
                         tx.execute(f"ANALYZE {view}")  # noqa: S608 (table names are constants)
 
     # ------------------------------------------------------------ running in the background
