@@ -31,7 +31,7 @@ def _line(fact: dict[str, Any]) -> str:
         moves = " ".join(f"{p['account']}{'/' + p['party'] if p['party'] else ''} {p['amount']:+d}" for p in entry["postings"])
         what = f"#{entry['number']} {entry.get('label', '')} [{moves}]"
     else:
-        what = " ".join(f"{k}={v}" for k, v in fact["data"].items() if not isinstance(v, list | dict))
+        what = " ".join(f"{k}={v}" for k, v in fact["data"].items() if v is not None and not isinstance(v, list | dict))
     return f"{fact['position']:>8}  {fact['effective_date']}  {fact['kind']:<28} {what}"
 
 
