@@ -172,6 +172,10 @@ class ProjectionRunner:
         # (finish_rebuild_in_store), so no position is valid before then. The ranges bound
         # each statement and show progress.
         with self.db.transaction() as tx:
+            # Another runner (another process) may have started from the cleared position: lock
+            # the positions and sum in the database only for projections still at zero.
+            positions = self._positions(tx, for_update=True)
+            bulk = [p for p in bulk if positions[p.name] == 0]
             if tx.dialect == "sqlite":
                 # The view's B-tree is merged into page by page: SQLite's default 2 MB page
                 # cache makes that 1.5x slower (measured). Per connection; 64 MB at most.
