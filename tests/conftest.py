@@ -180,3 +180,25 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     for item in items:
         if "store_kind" in getattr(item, "fixturenames", ()):
             item.add_marker(pytest.mark.storage)
+
+
+@pytest.fixture(autouse=True)
+def _leave_logging_alone(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """The command line configures structlog globally when it starts (WARNING level, loggers cached
+    on first use); run in-process by CliRunner, that would silence the log assertions of whichever
+    tests run next. Here the CLI configures as usual but caches nothing, and the session's
+    configuration is put back after each test, whatever order the tests run in."""
+    import structlog
+
+    import api.logs
+
+    saved = structlog.get_config()
+    real = api.logs.configure
+
+    def configure(level: str | None = None) -> None:
+        real(level)
+        structlog.configure(cache_logger_on_first_use=False)
+
+    monkeypatch.setattr(api.logs, "configure", configure)
+    yield
+    structlog.configure(**saved)
