@@ -48,7 +48,7 @@ class Overloaded(RuntimeError):
     """More commands are waiting than the bound allows: the caller should retry later (HTTP 503)."""
 
 
-@dataclass
+@dataclass(eq=False)  # compared by identity: two callers may send equal commands
 class _Request:
     item: tuple[Any, ...]  # (command, key, actor, reason)
     done: threading.Event = field(default_factory=threading.Event)
@@ -86,6 +86,8 @@ class GroupCommit:
                 free = self._cv.wait_for(lambda: request.done.is_set() or not self._busy,
                                          timeout=max(0.0, deadline - time.monotonic()))
                 if not free:
+                    if request in self._queue:  # not taken: it will not be saved behind the caller's back
+                        self._queue.remove(request)
                     raise TimeoutError(f"group commit: no result within {MAX_WAIT_S} s")
                 if request.done.is_set():
                     break
