@@ -26,9 +26,10 @@ RETRY_AFTER_S = 2
 # eventsourcing wraps psycopg's and sqlite3's errors in its own classes.
 UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.OperationalError,
                persistence.InterfaceError, sqlite3.OperationalError)
-# Another process kept saving first, past the ledger's optimistic-concurrency retries: nothing was
+# Another process kept saving first, past the ledger's optimistic-concurrency retries, or another
+# request of this process held the cooperative too long (ledger.service.LOCK_WAIT_S): nothing was
 # recorded, the same command with the same Idempotency-Key can be sent again.
-CONTENTION = (persistence.IntegrityError,)
+CONTENTION = (persistence.IntegrityError, TimeoutError)
 
 
 def _retry_later(rule: str, detail: str) -> ORJSONResponse:
@@ -248,7 +249,7 @@ def install(app: FastAPI) -> None:
 
     async def _contention(request: Request, error: Exception) -> ORJSONResponse:
         log.warning("write_contention", path=request.url.path, error=type(error).__name__)
-        return _retry_later("write_contention", "other writers kept saving to this cooperative first; nothing was recorded")
+        return _retry_later("write_contention", "this cooperative is busy with other writers; nothing was recorded")
 
     for cls in UNAVAILABLE:
         app.add_exception_handler(cls, _unavailable)

@@ -10,12 +10,21 @@ from datetime import date
 from functools import lru_cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
 # Amounts travel as strings: a JSON number would be parsed as a binary float on the way in.
 DecimalText = Annotated[str, Field(pattern=r"^[0-9]{1,18}(\.[0-9]{1,12})?$", max_length=32,
                                    description="An exact, non-negative decimal written as a string, e.g. \"1500.00\".",
                                    examples=["150.00"])]
+
+
+def _date_text(value: Any) -> Any:
+    if not isinstance(value, str):
+        raise ValueError("must be a date written YYYY-MM-DD")  # pydantic would read a number as Unix time
+    return value
+
+
+IsoDate = Annotated[date, BeforeValidator(_date_text)]
 
 FIELD_DOCS = {
     "member_id": "The member's identifier in this cooperative (1-64 letters, digits, '.', '_', '-').",
@@ -37,6 +46,8 @@ FIELD_DOCS = {
 def _api_type(tp: Any) -> Any:
     if tp is Any:
         return DecimalText
+    if tp is date:
+        return IsoDate
     if dataclasses.is_dataclass(tp):
         return body_model(tp)
     origin = typing.get_origin(tp)

@@ -11,6 +11,7 @@ import dataclasses
 import hashlib
 import json
 import re
+import typing
 from datetime import date
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
 from functools import lru_cache
@@ -81,6 +82,10 @@ def parse_envelope(data: dict[str, Any], *, reason: str | None = None) -> Envelo
             raise InvalidCommand(value_path, "decimal", "must be an exact decimal, not a float")
         if isinstance(value, str):
             _unicode(value, value_path)
+    for name in _date_fields(cls):
+        if fields.get(name) is not None and not isinstance(fields[name], (str, date)):
+            # pydantic would read a number as a Unix time: 2147483648 would become 2038-01-19.
+            raise InvalidCommand(name, "date", "must be a date written YYYY-MM-DD")
     try:
         command = _adapter(cls).validate_python(fields)
     except ValidationError as exc:
@@ -116,6 +121,12 @@ def _unicode(value: str, field: str) -> None:
     if _SURROGATE.search(value):
         raise InvalidCommand(field, "unicode",
                              "must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character")
+
+
+@lru_cache(maxsize=None)
+def _date_fields(cls: type) -> tuple[str, ...]:
+    hints = typing.get_type_hints(cls)
+    return tuple(f.name for f in dataclasses.fields(cls) if hints[f.name] in (date, date | None))
 
 
 def _walk(value: Any, path: str = "") -> list[tuple[str, Any]]:

@@ -25,6 +25,17 @@ POOL_WAIT_S = 3.0
 # (ours, and eventsourcing's, which has no option for it) retries about every second instead:
 # back within a second or two, for one connection attempt per second per pool while it is down.
 AttemptWithBackoff.DELAY_BACKOFF = 1.0
+# eventsourcing retries a failed call 10 times, 0.2 s apart, each attempt waiting for a pooled
+# connection up to POSTGRES_CONNECT_TIMEOUT (whole seconds, at least 1): 12 s, twice that for a
+# request that makes two calls, before an outage is reported. Half a second per attempt: about 7 s.
+EVENT_STORE_POOL_WAIT_S = 0.5
+
+
+def bound_event_store_waits(recorder: Any) -> None:
+    """Shortens the wait for a connection in eventsourcing's own pool (it has no option for it)."""
+    pool = getattr(getattr(recorder, "datastore", None), "pool", None)
+    if pool is not None:
+        pool.timeout = EVENT_STORE_POOL_WAIT_S
 
 
 class Tx:

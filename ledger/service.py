@@ -29,7 +29,7 @@ from domain.federation import FederateCooperatives
 from domain.rules import identifier
 from ledger.app import CommandReceipt, LedgerApp, receipt_id
 from ledger.commands import fingerprint
-from ledger.db import Database
+from ledger.db import Database, bound_event_store_waits
 from ledger.group_commit import GroupCommit
 from ledger.handlers import HANDLERS
 from ledger.store import StoreConfig
@@ -39,6 +39,10 @@ log = structlog.get_logger("coopledger.ledger")
 MAX_BATCH_COMMANDS = 10_000
 # A conflict means another writer saved first; the retry re-reads its events and decides again.
 MAX_SAVE_ATTEMPTS = 8
+# A writer waits this long for a cooperative held by another request of this process, then gives
+# up with TimeoutError (the API answers 503): when the database is away, requests queued behind
+# one stuck in eventsourcing's retries would otherwise wait one after the other, without bound.
+LOCK_WAIT_S = 5.0
 # Receipt ids per lookup query: under SQLite's bound on parameters, one query for a usual batch.
 RECEIPT_QUERY_IDS = 1000
 
@@ -102,6 +106,7 @@ class Ledger:
         self.config = config or StoreConfig.from_url()
         self.app = LedgerApp(env=self.config.eventsourcing_env())
         self.db = Database(self.config)
+        bound_event_store_waits(self.app.recorder)  # an outage answered 503 within seconds
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self.group = GroupCommit(self)
@@ -332,8 +337,13 @@ class Ledger:
         """One writer per cooperative in this process: commands mutate the cached aggregate."""
         with self._locks_guard:
             locks = [self._locks.setdefault(s, threading.Lock()) for s in slugs]
+        taken: list[threading.Lock] = []
         for lock in locks:  # sorted slugs: no deadlock between batches
-            lock.acquire()
+            if not lock.acquire(timeout=LOCK_WAIT_S):
+                for held in reversed(taken):
+                    held.release()
+                raise TimeoutError(f"cooperative busy for {LOCK_WAIT_S} s (another request holds it)")
+            taken.append(lock)
         try:
             yield
         finally:

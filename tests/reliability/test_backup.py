@@ -47,7 +47,7 @@ def test_backup_restored_into_an_empty_store_gives_the_same_books(store_factory,
     source = store_factory.new()
     slugs = load_demo(source)
     before = _books(source, slugs)
-    assert all(before["heads"][s][0] > 10 for s in slugs)
+    assert sum(number for number, _head in before["heads"].values()) > 100  # books worth restoring
 
     file = tmp_path / "books.backup"
     done = _cli(source, "backup", "--out", str(file))

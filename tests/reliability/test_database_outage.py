@@ -29,7 +29,7 @@ from tests.conftest import _pg_conninfo
 from tests.reliability.harness import COOP, admit_body, check_whole, headers, seed
 from tests.reliability.proxy import TcpProxy
 
-ANSWER_BOUND_S = 15.0  # no request may take longer than this, database or not (see docs/reliability.md)
+ANSWER_BOUND_S = 20.0  # every answer, database or not: see docs/reliability.md for the sum
 OUTAGE_S = 5.0
 RECOVERY_BOUND_S = 40.0
 
@@ -134,14 +134,16 @@ def test_database_lost_under_load_gives_503_then_recovers_losing_nothing(store_k
         for r, seconds in probes:
             assert r.status_code == 503 and r.headers.get("retry-after") and seconds < ANSWER_BOUND_S, (r.text, seconds)
             assert r.headers["content-type"].startswith("application/problem+json")
-            assert r.json()["rule"] == "database_unavailable"
+            # database_unavailable, or write_contention when a request stuck on the database held
+            # the cooperative longer than ledger.service.LOCK_WAIT_S: both say "retry", nothing recorded.
+            assert r.json()["rule"] in ("database_unavailable", "write_contention"), r.json()
         bad = [a for a in answers if a["status"] not in (201, 503)]
         assert not bad, bad[:3]
         for a in answers:
             assert a["seconds"] < ANSWER_BOUND_S, a
             if a["status"] == 503:
                 assert a["type"].startswith("application/problem+json") and a["retry_after"], a
-                assert "database_unavailable" in a["body"], a
+                assert "database_unavailable" in a["body"] or "write_contention" in a["body"], a
         assert recovered_s < RECOVERY_BOUND_S
 
         # Nothing answered 201 is lost; the 503s re-sent with their keys are recorded exactly once.

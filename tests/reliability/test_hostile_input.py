@@ -66,8 +66,8 @@ def render(value: Any) -> str:
         return "{" + ", ".join(parts) + "}"
     if isinstance(value, list):
         return "[" + ", ".join(render(v) for v in value) + "]"
-    if isinstance(value, float):
-        return repr(value) if value == value and abs(value) != float("inf") else {"nan": "NaN"}.get(repr(value), repr(value))
+    if isinstance(value, float):  # Python's own spellings, as json.dumps writes them
+        return {"nan": "NaN", "inf": "Infinity", "-inf": "-Infinity"}.get(repr(value), repr(value))
     return json.dumps(value)
 
 
