@@ -2,24 +2,32 @@
 
 from __future__ import annotations
 
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
 import structlog
-from fastapi import FastAPI, Request, Response
+from fastapi import FastAPI, Response
 from fastapi.responses import ORJSONResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
-from api import errors, examples, routes_activities, routes_commands, routes_funding, routes_observatory, routes_queries
-from api import routes_feed  # issue 10: the change feed and webhooks
+from api import (
+    errors,
+    examples,
+    routes_activities,
+    routes_audit,
+    routes_commands,
+    routes_feed,  # issue 10: the change feed and webhooks
+    routes_funding,
+    routes_observatory,
+    routes_queries,
+    routes_reports,
+)
+from api.access_log import AccessLog
 from api.deps import Services
-from api import routes_audit
-from api import routes_reports
-from api.metrics import PROJECTION_LAG, REGISTRY, REQUEST_SECONDS
+from api.metrics import PROJECTION_LAG, REGISTRY
 from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
@@ -70,11 +78,11 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.state.feed = feed
     app.include_router(routes_feed.router())
     app.include_router(routes_audit.router())
+    app.include_router(routes_reports.router())
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())
     # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
     app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
-    app.include_router(routes_reports.router())
 
     @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)",
              responses=examples.read("health"))
@@ -89,23 +97,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
         PROJECTION_LAG.set(ledger.position() - runner.position())
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
-    @app.middleware("http")
-    async def access_log(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        started = time.perf_counter()
-        length = request.headers.get("content-length")
-        if length is not None and (not length.isdigit() or int(length) > MAX_BODY_BYTES):
-            response: Response = errors.problem(413, "Request too large", f"bodies are limited to {MAX_BODY_BYTES} bytes",
-                                                rule="max_body_bytes")
-        else:
-            response = await call_next(request)
-        route = request.scope.get("route")
-        template = getattr(route, "path", "unmatched")
-        duration_s = time.perf_counter() - started
-        REQUEST_SECONDS.labels(request.method, template, str(response.status_code)).observe(duration_s)
-        # One line per request; the key's id at most, never the token or personal data.
-        log.info("request", method=request.method, route=template, status=response.status_code,
-                 duration_ms=round(duration_s * 1000, 2), coop=getattr(request.state, "coop", None),
-                 position=getattr(request.state, "position", None), key_id=getattr(request.state, "key_id", None))
-        return response
+    # Outermost: times and logs everything below it, refuses oversized bodies and NUL characters.
+    app.add_middleware(AccessLog, max_body_bytes=MAX_BODY_BYTES)
 
     return app

@@ -200,6 +200,18 @@ def test_missing_key_header_malformed_json_and_oversized_bodies_are_4xx(api):
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
 
 
+def test_a_nul_character_in_a_path_or_query_parameter_is_400_naming_it(api):
+    # PostgreSQL refuses NUL in text: it must be refused before any query, on both stores alike.
+    headers = {"Authorization": f"Bearer {api['tokens']['auditor']}"}
+    r = api["client"].get(f"/v1/coops/{COOP}/accounts/411/balance?party=a%00b", headers=headers)
+    assert (r.status_code, r.json()["field"], r.json()["rule"]) == (400, "party", "no_nul")
+    assert r.headers["content-type"].startswith("application/problem+json")
+    r = api["client"].get(f"/v1/coops/{COOP}/accounts/41%001/balance", headers=headers)
+    assert (r.status_code, r.json()["field"], r.json()["rule"]) == (400, "path", "no_nul")
+    r = api["client"].get(f"/v1/coops/{COOP}/accounts/411/balance?party=a%2500b", headers=headers)  # "%00" typed, not NUL
+    assert r.status_code == 200
+
+
 def test_batch_route_reports_each_command(api):
     token = api["tokens"]["treasurer"]
     body = {"commands": [
