@@ -22,6 +22,9 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
+import orjson
+
+from api.errors import Problem
 from domain.events import EVENT_CLASSES, FinancialEvent
 from ledger.demo import demo_commands
 from ledger.handlers import COMMANDS, HANDLERS
@@ -241,6 +244,164 @@ READS: dict[str, Any] = {
         {"structure_id": "BEN-01", "logged_minutes": 1260, "rebilled_minutes": 1260, "billed_cents": 46629, "to_rebill_minutes": 0}]},
     "health": {"status": "ok", "position": 736, "projected": 736, "projection_error": None},
 }
+
+
+_AT = "2026-03-02T10:41:27.512094+00:00"  # a recorded_at, as the ledger writes it (UTC)
+_FY_CLOSED = {"coop": "assoc-garrigues", "year": 2025, "first_day": "2025-01-01", "last_day": "2025-12-31", "entries": 9,
+              "status": "closed", "result_cents": 38000, "closing_number": 9,
+              "closing_hash": "c4c8d0e818b25b2d00799e595cced7093a5ce2ffb2d132b3cb21990212e5f2bd", "head_number": 8,
+              "head_hash": "02d48afdc078ad4910ac3df8f506679489f547f97a082ee6a3ac941a277742da",
+              "closed_at": "2026-01-30T16:02:11.804512+00:00", "closed_by": "key:3f9a0c2b7d41"}
+_AUDIT_EVENT = {**_COOP, "position": 79, "version": 40, "kind": "EntryReversed", "recorded_at": "2025-08-04T08:12:40.118305+00:00",
+                "effective_date": "2025-07-31", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0040",
+                "reason": "Règlement saisi deux fois (relevé bancaire de juillet)", "journal_number": 27, "reverses": 26,
+                "label": "Annulation de l'écriture 26 : Règlement saisi deux fois (relevé bancaire de juillet)", "accounts": ["411", "512"]}
+_BILINGUAL = {"fr": "Cotisations payées ÷ cotisations appelées pour l'exercice en cours, montants cumulés par date d'effet.",
+              "en": "Fees paid ÷ fees called for the current fiscal year, amounts summed by effective date."}
+_REPORT_LINE = {"label_fr": "Usagers, adhérents", "label_en": "Customers, members"}
+_FACT = {"position": 51, **_COOP, "kind": "fee.paid", "event": "FeePaid", "effective_date": "2025-03-10",
+         "recorded_at": "2025-03-10T14:05:52.730118+00:00", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0026",
+         "data": {"reason": None, "member_id": "ENT-01", "year": 2025, "amount_cents": 80000},
+         "entry": {"number": 13, "label": "Règlement cotisation 2025 – Nuage Occitan SAS", "reverses": None,
+                   "chain_hash": "1ce8d4e41aeda6c42a3617635e54136b4f48042ff5fad2209f7eab1fbd678265",
+                   "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": 80000},
+                                {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": -80000}]}}
+_FOUNDED = {**_FACT, "position": 1, "kind": "cooperative.founded", "event": "CooperativeFounded", "effective_date": "2025-01-15",
+            "recorded_at": "2025-01-15T10:00:04.120877+00:00", "idempotency_key": "demo-0001", "entry": None, "data": {
+                "reason": None, "name": "Cluster Numérique Sud", "legal_form": "association", "siren": "912345675",
+                "fiscal_year_start_month": 1, "colleges": READS["coop_summary"]["colleges"], "weighted": True,
+                "fee_schedule": READS["coop_summary"]["fee_schedule"], "share_value_cents": None,
+                "voting_policy": {"require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"}}}
+
+# Routes added after the core ones (audit, funding, observatory, reports, feed), same rule: the demo's answers.
+READS.update({
+    "chain": {"coop": "assoc-garrigues", "last_number": 9, "last_hash": _FY_CLOSED["closing_hash"],
+              "recorded_at": _FY_CLOSED["closed_at"], "position": 859, "sealed": [
+                  {k: _FY_CLOSED[k] for k in ("year", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at")}
+                  | {"closed_through": "2025-12-31"}]},
+    "fiscal_years": {"coop": "assoc-garrigues", "fiscal_years": [_FY_CLOSED, {
+        **_FY_CLOSED, "year": 2026, "first_day": "2026-01-01", "last_day": "2026-12-31", "entries": 3, "status": "open",
+        **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by"))}]},
+    "audit_trail": {**_COOP, "events": [_AUDIT_EVENT], "next_after": 79},
+    "gifts": {**_COOP, "gifts": [
+        {"gift_id": "ULULE-STUDIO-2026", "source": "crowdfunding", "purpose": "project:studio-mobile", "platform": "Ulule",
+         "campaign": "Studio mobile des médias locaux", "received_on": "2026-06-05", "gross_cents": 1245000, "fee_cents": 99600,
+         "net_cents": 1145400, "journal_number": 186, "reversed_on": None},
+        {"gift_id": "DON-2026-002", "source": "donation", "purpose": None, "platform": None, "campaign": None,
+         "received_on": "2026-02-03", "gross_cents": 6000, "fee_cents": 0, "net_cents": 6000, "journal_number": 179, "reversed_on": None}]},
+    "dedicated_funds": {**_COOP, "as_of": "2026-12-31", "gifts": [
+        {"gift_id": "MEC-2026-001", "purpose": "project:podcasts-occitan", "source": "donation", "received_on": "2026-02-16",
+         "dedicated_cents": 300000, "used_cents": 125000, "unspent_cents": 175000}],
+        "by_purpose": [{"purpose": "project:podcasts-occitan", "dedicated_cents": 300000, "used_cents": 125000, "unspent_cents": 175000}],
+        "unspent_cents": 720400, "next_after": "MEC-2026-001"},
+    "receipts": {**_COOP, "year": 2026, "donors": [
+        {"donor_id": "delmas-marc", "donor_name": "Marc Delmas", "donor_kind": "individual", "donor_address": "12 avenue Foch, 30000 Nîmes",
+         "gifts": [{"gift_id": "DON-2026-002", "date": "2026-02-03", "amount_cents": 6000, "nature": "numéraire", "method": "cheque"},
+                   {"gift_id": "ULULE-STUDIO-2026", "date": "2026-06-05", "amount_cents": 7500, "nature": "numéraire", "method": "platform"}],
+         "total_cents": 13500, "receipt": True}],
+        "next_after": "delmas-marc", "named_cents": 887500, "anonymous_cents": 1187500, "total_cents": 2075000},
+    "donations_by_month": {**_COOP, "months": [{"month": "2026-02", "gross_cents": 306000, "lines": 2},
+                                               {"month": "2026-06", "gross_cents": 1245000, "lines": 5}]},
+    "ad_contracts": {**_COOP, "contracts": [
+        {"contract_id": "PUB-BPI-2026", "advertiser_id": "bpifrance", "advertiser_name": "Bpifrance", "advertiser_kind": "bank",
+         "placement": "Bandeau « Financer votre projet innovant » sur la place de marché", "period": "month", "price_cents": 45000,
+         "starts_on": "2026-03-01", "ends_on": "2026-08-31", "signed_on": "2026-02-20", "invoices": 4, "invoiced_cents": 180000,
+         "paid_cents": 155000, "due_cents": 25000}]},
+    "ad_invoices": {**_COOP, "contract_id": "PUB-BPI-2026", "invoices": [
+        {"period": "2026-06", "advertiser_id": "bpifrance", "amount_cents": 45000, "paid_cents": 20000, "due_cents": 25000,
+         "invoiced_on": "2026-06-01"}]},
+    "ad_revenue": {**_COOP, "months": [{"month": "2026-04", "invoiced_cents": 195000, "received_cents": 165000, "advertisers": 3}]},
+    "observatory": {**_COOP, "name": "Cluster Numérique Sud", "as_of": "2025-12-31", "fiscal_year": 2025, "position": 883,
+                    "last_event": {"name": "Cluster Numérique Sud", "position": 789, "recorded_at": _AT}, "public": True,
+                    "months": ["2025-10", "2025-11", "2025-12"], "indicators": [
+                        {"id": "members", "title": {"fr": "Membres par collège", "en": "Members per college"},
+                         "definition": {"fr": "Membres admis et pas encore sortis à la date, par collège.",
+                                        "en": "Members admitted and not yet gone on the day, per college."},
+                         "value": {"colleges": [{"code": "medias", "name": "Médias", "members": 4, "in_good_standing": 4}],
+                                   "members": 11, "in_good_standing": 10},
+                         "series": [{"key": "members:medias", "label": {"fr": "Membres – Médias", "en": "Members – Médias"},
+                                     "unit": "count", "values": [5, 5, 5]}]},
+                        {"id": "fees", "title": {"fr": "Taux de recouvrement des cotisations", "en": "Fee collection rate"},
+                         "definition": _BILINGUAL, "value": {"year": 2025, "called_cents": 640000, "paid_cents": 625000,
+                                                             "rate_percent": "97.66"},
+                         "series": [{"key": "rate_percent", "label": {"fr": "Taux de recouvrement", "en": "Collection rate"},
+                                     "unit": "percent", "values": ["74.22", "97.66", "97.66"]}]}],
+                    "generated_at": "2026-01-05T08:30:00.015724+00:00"},
+    "report_trial_balance": {**_COOP, "start": "2025-01-01", "end": "2025-12-31", "lines": [
+        {"unit": "EUR", "account": "411", **_REPORT_LINE, "opening_minor": 0, "debit_minor": 1088385, "credit_minor": 1018245,
+         "closing_minor": 70140}],
+        "totals": {"EUR": {"opening_minor": 0, "debit_minor": 54356790, "credit_minor": 54356790, "closing_minor": 0},
+                   "CREDIT": {"opening_minor": 0, "debit_minor": 6489, "credit_minor": 6489, "closing_minor": 0}}},
+    "balance_sheet": {**_COOP, "end": "2025-12-31", "lines": [
+        {"side": "assets", "section": "receivables", "account": "411", **_REPORT_LINE, "amount_minor": 70140},
+        {"side": "liabilities", "section": "equity", "account": "", "label_fr": "Résultat non encore clôturé (produits − charges)",
+         "label_en": "Result not yet closed (income − expenses)", "amount_minor": 823225}],
+        "sections": [{"side": "assets", "section": "receivables", "label_fr": "Créances", "label_en": "Receivables", "total_minor": 2070140}],
+        "totals": {"assets_minor": 6023225, "liabilities_and_equity_minor": 6023225, "unclosed_result_minor": 823225,
+                   "off_balance_sheet_minor": 0}},
+    "income_statement": {**_COOP, "start": "2025-01-01", "end": "2025-12-31", "lines": [
+        {"side": "income", "section": "operating", "account": "7561", "label_fr": "Cotisations sans contrepartie",
+         "label_en": "Membership fees without consideration", "amount_minor": 640000}],
+        "sections": [{"side": "income", "section": "operating", "label_fr": "Produits d'exploitation", "label_en": "Operating income",
+                      "total_minor": 11073385}],
+        "totals": {"expenses_minor": 19850160, "income_minor": 20673385, "result_minor": 823225}},
+    "report_statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "start": "2025-01-01", "end": "2025-12-31",
+                         "lines": [{"effective_date": "2025-02-01", "number": 1, "label": "Cotisation 2025 – Le Petit Écho du Littoral",
+                                    "party": "MED-01", "debit_minor": 30000, "credit_minor": 0, "balance_minor": 30000},
+                                   {"effective_date": "2025-07-14", "number": 17, "party": "MED-01", "debit_minor": 0,
+                                    "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral", "credit_minor": 30000,
+                                    "balance_minor": 0}],
+                         "total_lines": 2, "totals": {"opening_minor": 0, "movement_minor": 0, "closing_minor": 0}},
+    "feed": {**_COOP, "facts": [_FOUNDED, _FACT], "next_after": 51, "more": True},
+})
+# The same reports as CSV (format=csv): one row per line, amounts in minor units.
+CSV: dict[str, str] = {
+    "report_trial_balance": "unit,account,label_fr,label_en,opening_minor,debit_minor,credit_minor,closing_minor\r\n"
+                            'EUR,411,"Usagers, adhérents","Customers, members",0,1088385,1018245,70140\r\n',
+    "balance_sheet": "side,section,account,label_fr,label_en,amount_minor\r\n"
+                     'assets,receivables,411,"Usagers, adhérents","Customers, members",70140\r\n',
+    "income_statement": "side,section,account,label_fr,label_en,amount_minor\r\n"
+                        "income,operating,7561,Cotisations sans contrepartie,Membership fees without consideration,640000\r\n",
+    "report_statement": "effective_date,number,label,party,debit_minor,credit_minor,balance_minor\r\n"
+                        "2025-02-01,1,Cotisation 2025 – Le Petit Écho du Littoral,MED-01,30000,0,30000\r\n"
+                        "2025-07-14,17,Règlement cotisation 2025 – Le Petit Écho du Littoral,MED-01,0,30000,0\r\n",
+}
+# What a feed stream sends (Accept: text/event-stream): the retry hint, facts (id = log position), heartbeats.
+FEED_STREAM = ("retry: 1000\n\n"
+               f"id: 51\nevent: fee.paid\ndata: {orjson.dumps(_FACT).decode()}\n\n"
+               ": keep-alive\n\n")
+
+# Webhook admin (role admin): not read on the demo's books but from an endpoint the examples test registers.
+_ENDPOINT = {"endpoint_id": "wh_3c9e1f0a7b52", **_COOP, "url": "https://compta.cluster-numerique-sud.example/hooks/coopledger",
+             "kinds": ["fee.paid", "entry.reversed"], "role": "admin", "description": "Logiciel de comptabilité", "status": "active",
+             "cursor": 883, "failures": 0, "failing_since": None, "next_attempt_at": _AT, "last_error": None, "paused_at": None,
+             "created_at": _AT, "created_by": "key:3f9a0c2b7d41"}
+WEBHOOKS: dict[str, Any] = {
+    "create": {k: _ENDPOINT[k] for k in ("url", "kinds", "description")},
+    "created": {**_ENDPOINT, "secret": "whsec_q3ZK0y7mV2cJ9wTnR5uXh1bLdA8sFe4gPo6iKtYrW0E"},
+    "list": {**_COOP, "endpoints": [_ENDPOINT]},
+    "endpoint": _ENDPOINT,
+    "deleted": {"endpoint_id": _ENDPOINT["endpoint_id"], "status": "deleted"},
+    "deliveries": {**_COOP, "endpoint_id": _ENDPOINT["endpoint_id"], "deliveries": [
+        {"position": 891, "kind": "fee.paid", "status": "delivered", "attempts": 2, "last_status_code": 200, "last_error": None,
+         "first_attempt_at": "2026-03-02T10:41:28.004211+00:00", "last_attempt_at": "2026-03-02T10:41:31.377902+00:00",
+         "delivered_at": "2026-03-02T10:41:31.377902+00:00"}], "next_after": 891},
+}
+
+
+def problem(status: int, title: str, detail: str, field: str | None, rule: str, description: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` entry for an error a route answers in its own words (replaces the router's generic example)."""
+    body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule}", "title": title, "status": status, "detail": detail}
+    body |= {"field": field, "rule": rule} if field is not None else {"rule": rule}
+    return {status: {"model": Problem, "description": description,
+                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": body}}}}
+
+
+def report(name: str) -> dict[int | str, dict[str, Any]]:
+    """`responses=` for a report: 200 with the JSON example and the CSV one (format=csv)."""
+    return {200: {"description": "The report (JSON), or its lines as CSV with format=csv",
+                  "content": {"application/json": {"example": READS[name]},
+                              "text/csv": {"schema": {"type": "string"}, "example": CSV[name]}}}}
 
 
 def read(name: str) -> dict[int | str, dict[str, Any]]:

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
+from api.examples import problem, read
 from api.keys import Principal
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
 from projections.closing import chain_head, fiscal_years
@@ -24,17 +25,21 @@ def _known(svc: Services, coop: str) -> None:
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["audit"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
-    @r.get("/chain", summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing")
+    @r.get("/chain", summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing",
+           responses=read("chain"))
     def get_chain(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
         _known(svc, coop)
         return chain_head(svc.ledger.db, coop)
 
-    @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head")
+    @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head",
+           responses=read("fiscal_years"))
     def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
         _known(svc, coop)
         return {"coop": coop, "fiscal_years": fiscal_years(svc.ledger.db, coop)}
 
-    @r.get("/audit-trail", summary="Every event with who, when, idempotency key and reason; filtered, paged by position")
+    @r.get("/audit-trail", summary="Every event with who, when, idempotency key and reason; filtered, paged by position",
+           responses={**read("audit_trail"), **problem(422, "Invalid query", "'to' (2025-01-31) is before 'from' (2025-03-01)",
+                                                       "to", "date_range", "Invalid filter: the problem names the query field")})
     def get_audit_trail(
         coop: str,
         date_from: date | None = Query(None, alias="from", description="First day, inclusive (YYYY-MM-DD)."),

@@ -23,7 +23,7 @@ from typing import Any
 import anyio
 import orjson
 import structlog
-from fastapi import APIRouter, Depends, Header, Query, Request
+from fastapi import APIRouter, Body, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field
@@ -31,6 +31,7 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import Services, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
+from api.examples import FEED_STREAM, READS, WEBHOOKS, ok, problem
 from api.keys import Principal
 from api.metrics import REGISTRY
 from api.webhooks import WebhookWorker, check_kinds, create_endpoint, delete_endpoint, deliveries, get_endpoint
@@ -215,6 +216,14 @@ class WebhookIn(BaseModel):
                               "history); by default only facts recorded from now on.")
 
 
+ROLE_FEED_KIND = problem(403, "Forbidden", "role clerk may not follow entry.reversed", "kinds", "role_feed_kind",
+                         "The key may not reach this cooperative, or its role may not follow these kinds")
+UNKNOWN_ENDPOINT = problem(404, "Not found", "no webhook endpoint 'wh_000000000000' in cluster-numerique-sud", "endpoint_id",
+                           "known_endpoint", "Unknown cooperative or webhook endpoint")
+WEBHOOK_BODY = Body(..., openapi_examples={"accounting": {"summary": "Payments and reversals to the accounting software",
+                                                          "value": WEBHOOKS["create"]}})
+
+
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["feed"], responses=PROBLEM_RESPONSES)
 
@@ -224,7 +233,9 @@ def router() -> APIRouter:
 
     @r.get("/feed", summary="Follow the cooperative's facts: server-sent events (Accept: text/event-stream) or a JSON page",
            responses={200: {"description": "A JSON page, or an endless text/event-stream (id = log position)",
-                            "content": {"text/event-stream": {"schema": {"type": "string"}}}}})
+                            "content": {"application/json": {"example": READS["feed"]},
+                                        "text/event-stream": {"schema": {"type": "string"}, "example": FEED_STREAM}}},
+                      **ROLE_FEED_KIND})
     def get_feed(
         coop: str, request: Request,
         after: int = Query(0, ge=0, le=2**62, description="Log position already received (the last SSE id)."),
@@ -250,8 +261,10 @@ def router() -> APIRouter:
 
     admin = reader("webhooks")
 
-    @r.post("/webhooks", status_code=201, summary="Register a webhook endpoint (admin); the signing secret is shown once")
-    def post_webhook(coop: str, body: WebhookIn, who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.post("/webhooks", status_code=201, summary="Register a webhook endpoint (admin); the signing secret is shown once",
+            responses={**ok(WEBHOOKS["created"], 201), **ROLE_FEED_KIND})
+    def post_webhook(coop: str, body: WebhookIn = WEBHOOK_BODY, who: Principal = Depends(admin),
+                     svc: Services = Depends(services)) -> dict[str, Any]:
         _known(svc, coop)
         try:
             endpoint, secret = create_endpoint(svc.ledger.db, coop, url=body.url, kinds=body.kinds, role=who.role,
@@ -260,19 +273,23 @@ def router() -> APIRouter:
             raise ApiError(403, "Forbidden", str(exc), field="kinds", rule="role_feed_kind") from None
         return {**endpoint, "secret": secret}
 
-    @r.get("/webhooks", summary="Webhook endpoints with their status, cursor and last error (admin)")
+    @r.get("/webhooks", summary="Webhook endpoints with their status, cursor and last error (admin)",
+           responses=ok(WEBHOOKS["list"]))
     def get_webhooks(coop: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         return {"coop": coop, "endpoints": list_endpoints(svc.ledger.db, coop)}
 
-    @r.get("/webhooks/{endpoint_id}", summary="One webhook endpoint (admin)")
+    @r.get("/webhooks/{endpoint_id}", summary="One webhook endpoint (admin)",
+           responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT})
     def get_webhook(coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         return get_endpoint(svc.ledger.db, coop, endpoint_id)
 
-    @r.delete("/webhooks/{endpoint_id}", summary="Stop delivering to an endpoint (admin); its delivery log is kept")
+    @r.delete("/webhooks/{endpoint_id}", summary="Stop delivering to an endpoint (admin); its delivery log is kept",
+              responses={**ok(WEBHOOKS["deleted"]), **UNKNOWN_ENDPOINT})
     def delete_webhook(coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         return delete_endpoint(svc.ledger.db, coop, endpoint_id)
 
-    @r.post("/webhooks/{endpoint_id}/resume", summary="Resume a paused endpoint (admin): its waiting facts are retried")
+    @r.post("/webhooks/{endpoint_id}/resume", summary="Resume a paused endpoint (admin): its waiting facts are retried",
+            responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT})
     def post_resume(coop: str, endpoint_id: str, request: Request, _who: Principal = Depends(admin),
                     svc: Services = Depends(services)) -> dict[str, Any]:
         endpoint = resume_endpoint(svc.ledger.db, coop, endpoint_id)
@@ -280,7 +297,8 @@ def router() -> APIRouter:
         worker.notify()
         return endpoint
 
-    @r.get("/webhooks/{endpoint_id}/deliveries", summary="Delivery log: attempts, status, last HTTP status and error (admin)")
+    @r.get("/webhooks/{endpoint_id}/deliveries", summary="Delivery log: attempts, status, last HTTP status and error (admin)",
+           responses={**ok(WEBHOOKS["deliveries"]), **UNKNOWN_ENDPOINT})
     def get_deliveries(coop: str, endpoint_id: str, after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000),
                        _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         rows = deliveries(svc.ledger.db, coop, endpoint_id, after=after, limit=limit)

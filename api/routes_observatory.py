@@ -38,6 +38,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from api import deps
 from api.deps import READ_YOUR_WRITES_TIMEOUT_S, Services, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
+from api.examples import read
 from api.keys import Principal, authenticate
 from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory
@@ -228,7 +229,8 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
 def router() -> APIRouter:
     r = APIRouter(tags=["observatory"], responses=PROBLEM_RESPONSES)
 
-    @r.get("/v1/coops/{coop}/observatory", summary="Every indicator: definition, value(s), monthly series, freshness")
+    @r.get("/v1/coops/{coop}/observatory", summary="Every indicator: definition, value(s), monthly series, freshness",
+           responses=read("observatory"))
     def get_observatory(
         coop: str, request: Request,
         as_of: date | None = Query(None, description="Day YYYY-MM-DD the figures are for (default: today)."),

@@ -10,6 +10,7 @@ from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import Services, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
+from api.examples import problem, report
 from api.keys import Principal
 from projections import reports
 from projections.registry import cooperative_summary
@@ -18,10 +19,9 @@ START = Query(None, description="First day of the period, YYYY-MM-DD (default: f
 END = Query(None, description="Last day of the period, inclusive, YYYY-MM-DD (default: everything recorded).")
 YEAR = Query(None, ge=1901, le=2198, description="A fiscal year instead of start and end (named by the calendar year it starts in).")
 FORMAT = Query("json", pattern="^(json|csv)$", description="json, or csv: the report's lines, amounts in minor units.")
-CSV_RESPONSE: dict[int | str, dict[str, Any]] = {
-    200: {"description": "The report (JSON), or its lines as CSV with format=csv",
-          "content": {"text/csv": {"schema": {"type": "string"}}}},
-}
+# A period given twice: the one error these routes answer in their own words.
+YEAR_OR_DATES = problem(422, "Invalid query", "give either year or start/end, not both", "year", "year_or_dates",
+                        "Invalid period: the problem names the query field and the rule")
 
 
 def _period(svc: Services, coop: str, start: date | None, end: date | None, year: int | None) -> tuple[date | None, date | None]:
@@ -45,29 +45,33 @@ def _answer(name: str, report: dict[str, Any], fmt: str) -> Any:
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}/reports", tags=["reports"], dependencies=[Depends(fresh)],
-                  responses={**PROBLEM_RESPONSES, **CSV_RESPONSE})
+                  responses=PROBLEM_RESPONSES)
 
-    @r.get("/trial-balance", summary="Per unit and account: balance before the period, debits, credits, balance after")
+    @r.get("/trial-balance", summary="Per unit and account: balance before the period, debits, credits, balance after",
+           responses={**report("report_trial_balance"), **YEAR_OR_DATES})
     def get_trial_balance(coop: str, start: date | None = START, end: date | None = END, year: int | None = YEAR,
                           format: str = FORMAT, _who: Principal = Depends(reader("reports")),  # noqa: A002
                           svc: Services = Depends(services)) -> Any:
         first, last = _period(svc, coop, start, end, year)
         return _answer("trial-balance", reports.trial_balance(svc.ledger.db, coop, start=first, end=last), format)
 
-    @r.get("/balance-sheet", summary="Assets, liabilities and equity (EUR) at the end of a period, in French order")
+    @r.get("/balance-sheet", summary="Assets, liabilities and equity (EUR) at the end of a period, in French order",
+           responses={**report("balance_sheet"), **YEAR_OR_DATES})
     def get_balance_sheet(coop: str, end: date | None = END, year: int | None = YEAR, format: str = FORMAT,  # noqa: A002
                           _who: Principal = Depends(reader("reports")), svc: Services = Depends(services)) -> Any:
         _first, last = _period(svc, coop, None, end, year)
         return _answer("balance-sheet", reports.balance_sheet(svc.ledger.db, coop, end=last), format)
 
-    @r.get("/income-statement", summary="Expenses and income (EUR) over a period, closing entries left out")
+    @r.get("/income-statement", summary="Expenses and income (EUR) over a period, closing entries left out",
+           responses={**report("income_statement"), **YEAR_OR_DATES})
     def get_income_statement(coop: str, start: date | None = START, end: date | None = END, year: int | None = YEAR,
                              format: str = FORMAT, _who: Principal = Depends(reader("reports")),  # noqa: A002
                              svc: Services = Depends(services)) -> Any:
         first, last = _period(svc, coop, start, end, year)
         return _answer("income-statement", reports.income_statement(svc.ledger.db, coop, start=first, end=last), format)
 
-    @r.get("/accounts/{account}/statement", summary="Movements of an account (or a party on it) over a period, running balance")
+    @r.get("/accounts/{account}/statement", summary="Movements of an account (or a party on it) over a period, running balance",
+           responses={**report("report_statement"), **YEAR_OR_DATES})
     def get_statement(coop: str, account: str, party: str | None = Query(None, max_length=64),
                       unit: str = Query("EUR", max_length=10), start: date | None = START, end: date | None = END,
                       year: int | None = YEAR, after_line: int = Query(0, ge=0, le=10**9, description="Lines already read."),
