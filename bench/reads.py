@@ -18,7 +18,8 @@ import re
 import statistics
 import time
 from datetime import date, timedelta
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 import click
 import structlog
