@@ -62,6 +62,8 @@ def _documented(description: str, example: dict[str, Any]) -> dict[str, Any]:
 
 # Every route may answer these; declared once per router so the OpenAPI document says so.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
+    400: _documented("A path or query parameter the ledger can never hold (a NUL character)",
+                     _example(400, "Bad request", "query parameter 'party' holds a NUL character", "party", "no_nul")),
     401: _documented("No API key, or an unknown or revoked one",
                      _example(401, "Unauthorized", "this API key is unknown or revoked", None, "api_key_valid")),
     403: _documented("The key may not reach this cooperative, or its role may not do this",
