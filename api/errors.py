@@ -16,6 +16,7 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from domain.errors import DomainError
+from ledger.group_commit import Overloaded
 
 log = structlog.get_logger("coopledger.api")
 
@@ -29,7 +30,7 @@ UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.Ope
 # Another process kept saving first, past the ledger's optimistic-concurrency retries, or another
 # request of this process held the cooperative too long (ledger.service.LOCK_WAIT_S): nothing was
 # recorded, the same command with the same Idempotency-Key can be sent again.
-CONTENTION = (persistence.IntegrityError, TimeoutError)
+CONTENTION = (persistence.IntegrityError, TimeoutError, Overloaded)  # Overloaded: the group-commit queue is full
 
 
 def _retry_later(rule: str, detail: str) -> ORJSONResponse:

@@ -29,7 +29,9 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+import psycopg
 import structlog
+from eventsourcing.persistence import InterfaceError, OperationalError
 
 if TYPE_CHECKING:
     from ledger.service import CommandResult, Ledger
@@ -42,6 +44,12 @@ QUEUE_WAIT_S = 5.0  # a caller finding the queue full waits this long for room, 
 MAX_WAIT_S = 60.0  # a caller gets its result or an error within this (the store's own timeouts are shorter)
 GATHER_S = 0.002  # how long a leader waits for the commands of recently active threads
 RECENT_CALLER_S = 0.05  # a thread that sent a command within this counts as active
+
+
+# The database itself failed (away, restarting, pool exhausted): every command of the group would
+# fail the same way after the same wait, so retrying them one by one would only multiply the wait
+# of the callers queued behind (found by tests/reliability/test_database_outage.py).
+UNREACHABLE = (OperationalError, InterfaceError, psycopg.OperationalError, psycopg.InterfaceError, TimeoutError)
 
 
 class Overloaded(RuntimeError):
@@ -129,9 +137,10 @@ class GroupCommit:
         try:
             results = self.ledger.execute_batch([r.item for r in group])
         except BaseException as exc:  # noqa: BLE001 (each command is retried alone below)
-            if len(group) == 1:
-                group[0].error = exc
-                group[0].done.set()
+            if len(group) == 1 or isinstance(exc, UNREACHABLE):
+                for request in group:
+                    request.error = exc
+                    request.done.set()
                 return
             log.warning("group_commit_failed_retrying_alone", commands=len(group), error=f"{type(exc).__name__}: {exc}")
             for request in group:
