@@ -4,12 +4,15 @@ Raced: calls for projects that each fit the cooperation fund alone but not all t
 that each fit a call's envelope alone but not all together, and a stream of admissions and fee
 calls from several clients on both servers. Checked: exactly the allowed ones are accepted (the
 others refused naming the field and the rule), the fund and the envelope are never overspent,
-no update is lost, and the journal stays numbered 1..N with its chain whole.
+no update is lost, and the journal stays numbered 1..N with its chain whole. Clients re-send a
+503 write_contention with the same key, as documented (it happens when the other process keeps
+saving first past the retries); a re-sent command is still recorded once.
 """
 
 from __future__ import annotations
 
 import threading
+import time
 from concurrent.futures import ThreadPoolExecutor
 from datetime import date
 from decimal import Decimal
@@ -48,6 +51,18 @@ def _prepare(url: str) -> None:
         ledger.close()
 
 
+def _send(http: httpx.Client, url: str, body: dict[str, Any], headers: dict[str, str]) -> httpx.Response:
+    """Posts, re-sending with the same key while the answer is 503 (write_contention: the other
+    process kept saving first; documented as "retry, nothing recorded"), at most 20 times."""
+    for _ in range(20):
+        r = http.post(url, json=body, headers=headers)
+        if r.status_code != 503:
+            return r
+        assert r.json()["rule"] == "write_contention" and r.headers["retry-after"], r.text
+        time.sleep(0.05)
+    return r
+
+
 def _race(bases: list[str], token: str, requests: list[tuple[str, dict[str, Any], str]]) -> list[httpx.Response]:
     """Sends the requests at once (a barrier), alternating between the servers."""
     start = threading.Barrier(len(requests))
@@ -55,8 +70,8 @@ def _race(bases: list[str], token: str, requests: list[tuple[str, dict[str, Any]
     def send(i: int) -> httpx.Response:
         command, body, key = requests[i]
         start.wait(timeout=30)
-        return httpx.post(f"{bases[i % len(bases)]}/v1/coops/{COOP}/commands/{command}", json=body,
-                          headers=headers(token, key), timeout=30)
+        with httpx.Client(timeout=30) as http:
+            return _send(http, f"{bases[i % len(bases)]}/v1/coops/{COOP}/commands/{command}", body, headers(token, key))
 
     with ThreadPoolExecutor(max_workers=len(requests)) as pool:
         return list(pool.map(send, range(len(requests))))
@@ -72,7 +87,7 @@ def _admit_and_call(base: str, tokens: dict[str, str], prefix: str) -> list[int]
                                           "college": "users", "effective_date": "2020-02-01"}),
                 ("CallFee", "treasurer", {"member_id": member, "year": 2020, "effective_date": "2020-02-01"}),
             ):
-                r = http.post(f"/v1/coops/{COOP}/commands/{command}", json=body, headers=headers(tokens[role], f"{command}-{member}"))
+                r = _send(http, f"/v1/coops/{COOP}/commands/{command}", body, headers(tokens[role], f"{command}-{member}"))
                 statuses.append(r.status_code)
     return statuses
 
