@@ -149,7 +149,7 @@ def receipt_keys(ledger: Ledger, slug: str = COOP) -> dict[str, dict[str, Any]]:
     table = ledger.app.recorder.events_table_name  # type: ignore[attr-defined]
     topic = CommandReceipt.Created.TOPIC
     with ledger.db.read() as tx:
-        ids = [row[0] for row in tx.execute(f"SELECT originator_id FROM {table} WHERE topic = ?", (topic,))]  # noqa: S608
+        ids = [row[0] for row in tx.execute(f"SELECT originator_id FROM {table} WHERE topic = ?", (topic,))]
     found: dict[str, dict[str, Any]] = {}
     for raw in ids:
         receipt = ledger.app.repository.get(uuid.UUID(raw) if isinstance(raw, str) else raw)

@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import json
 import uuid
+
 import httpx
 
 from api.keys import create_key, revoke_key
