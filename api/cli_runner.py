@@ -41,13 +41,15 @@ def project(session: Session, names: tuple[str, ...], once: bool, batch_size: in
     runner = ProjectionRunner(session.ledger, projections=chosen, batch_size=batch_size)
     if once:
         done = runner.catch_up()
-        click.echo(f"projections at position {runner.position()} ({done} positions advanced)")
+        click.echo(f"projections at position {runner.position()} ({done} positions advanced, "
+                   f"{runner.applied_batches} batches applied by this process)")
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
         signal.signal(sig, lambda _signum, _frame: stop.set())
     runner.start()
     log.info("runner_started", projections=[cls.name for cls in chosen], store=session.config.describe())
+    click.echo(f"runner started: {len(chosen)} projections", nl=True)
     try:
         # Long-running: say where it is every REPORT_EVERY_S, and any error the runner keeps.
         while not stop.wait(REPORT_EVERY_S):
@@ -55,7 +57,9 @@ def project(session: Session, names: tuple[str, ...], once: bool, batch_size: in
                      error=runner.last_error)
     finally:
         runner.stop()
-        log.info("runner_stopped", position=runner.position())
+        log.info("runner_stopped", position=runner.position(), batches_applied=runner.applied_batches)
+        click.echo(f"runner stopped at position {runner.position()}: {runner.applied_batches} batches applied "
+                   "by this process")
 
 
 def app_without_projections() -> Any:

@@ -8,8 +8,8 @@ psql -h 127.0.0.1 -U postgres -d test -qc "CREATE SCHEMA $S"
 export COOPLEDGER_DATABASE_URL="postgresql://postgres@127.0.0.1:5432/test?schema=$S"
 CL=.venv/bin/coopledger
 $CL coops >/dev/null 2>&1   # migrates
-$CL project > ${TMPDIR:-/tmp}/coopledger-scaling-runner1.log 2>&1 & R1=$!; sleep 2
-$CL project > ${TMPDIR:-/tmp}/coopledger-scaling-runner2.log 2>&1 & R2=$!; sleep 2
+$CL project --batch-size 20 > ${TMPDIR:-/tmp}/coopledger-scaling-runner1.log 2>&1 & R1=$!; sleep 2
+$CL project --batch-size 20 > ${TMPDIR:-/tmp}/coopledger-scaling-runner2.log 2>&1 & R2=$!; sleep 2
 $CL serve --no-projections --port 8765 > ${TMPDIR:-/tmp}/coopledger-scaling-serve.log 2>&1 & SV=$!
 sleep 4
 echo "processes: serve --no-projections pid $SV; project pids $R1 $R2"
@@ -22,6 +22,7 @@ curl -s -H "Authorization: Bearer $TOKEN" "localhost:8765/v1/coops/cluster-numer
 sleep 1
 echo "positions:"; psql -h 127.0.0.1 -U postgres -d test -Atc "SELECT projection, position FROM $S.projection_positions ORDER BY 1" | head -30
 kill $SV $R1 $R2; wait 2>/dev/null
+echo "batches applied by each runner process:"; grep -h "runner stopped" ${TMPDIR:-/tmp}/coopledger-scaling-runner[12].log
 echo "runners stopped; views compared with a rebuild by one runner:"
 .venv/bin/python - <<PY
 import os, subprocess, sys

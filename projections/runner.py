@@ -75,6 +75,7 @@ class ProjectionRunner:
         # Passive: projections run in other processes (`serve --no-projections` + `coopledger
         # project`); wait_for then only watches the positions, it never processes events itself.
         self.passive = False
+        self.applied_batches = 0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._advanced = threading.Condition()
@@ -133,6 +134,8 @@ class ProjectionRunner:
     def _apply(self, batch: list[tuple[int, Any]], end: int) -> None:
         with self.db.transaction() as tx:
             positions = self._positions(tx, for_update=True)  # another runner may have moved on
+            if any(positions[p.name] < end for p in self.projections):
+                self.applied_batches += 1  # (this process's share, when several runners run)
             for projection in self.projections:
                 position = positions[projection.name]
                 if position >= end:
