@@ -12,6 +12,7 @@ from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
 from api.keys import Principal
+from domain.cooperative import coop_id
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal_page, statement
@@ -26,6 +27,10 @@ def _coop_or_404(svc: Services, coop: str) -> dict[str, Any] | None:
         return None
     summary = cooperative_summary(svc.ledger.db, coop)
     if summary is None:
+        # Founded but not projected yet is not "unknown": say when to look again, as for min_position.
+        if svc.ledger.app.recorder.select_events(coop_id(coop), limit=1):
+            raise ApiError(503, "Not yet visible", f"cooperative {coop!r} is recorded but not in the views yet; retry shortly",
+                           field="coop", rule="read_your_writes", headers={"Retry-After": "1"})
         raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
     svc.known_coops.add(coop)
     return summary

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import create_key, revoke_key
+from ledger.commands import parse_command
 from ledger.store import StoreConfig
 
 COOP, OTHER = "coop-a", "coop-b"
@@ -280,7 +281,7 @@ def test_governance_read_matches_hand_computation(api):
 def test_logs_one_line_per_request_without_the_token(api):
     token = api["tokens"]["treasurer"]
     with structlog.testing.capture_logs() as logs:
-        get(api, token, f"/v1/coops/{COOP}/trial-balance")
+        get(api, token, f"/v1/coops/{COOP}/trial-balance", min_position=api["last_position"])  # no race with the views
         post(api, token, COOP, "PayFee", {"member_id": "m1", "year": 2025, "amount": "5", "effective_date": "2025-03-01"})
     requests = [e for e in logs if e["event"] == "request"]
     assert [(e["method"], e["status"]) for e in requests] == [("GET", 200), ("POST", 201)]
@@ -289,6 +290,21 @@ def test_logs_one_line_per_request_without_the_token(api):
     assert all(e["coop"] == COOP and e["key_id"] == key_id for e in requests)
     assert requests[1]["position"] is not None and requests[0]["route"] == "/v1/coops/{coop}/trial-balance"
     assert token not in repr(logs) and secret not in repr(logs)
+
+
+def test_a_cooperative_recorded_but_not_yet_projected_is_503_not_404(store_url):
+    app = create_app(StoreConfig.from_url(store_url), run_projections=False)
+    with TestClient(app) as client:
+        db = app.state.services.ledger.db
+        token = create_key(db, role="auditor", coops=[COOP, "nowhere"])[1]
+        app.state.services.ledger.execute(parse_command({"command": "FoundCooperative", "coop": COOP, "idempotency_key": "f",
+                                                         **FOUND})[0], "f")
+        headers = {"Authorization": f"Bearer {token}"}
+        r = client.get(f"/v1/coops/{COOP}/trial-balance", headers=headers)
+        assert (r.status_code, r.json()["rule"], r.headers["retry-after"]) == (503, "read_your_writes", "1")
+        assert client.get("/v1/coops/nowhere/trial-balance", headers=headers).status_code == 404
+        app.state.services.runner.catch_up()
+        assert client.get(f"/v1/coops/{COOP}/trial-balance", headers=headers).status_code == 200
 
 
 def test_openapi_documents_every_route_and_field(api):
