@@ -15,6 +15,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
 from api import (
     errors,
+    logs,
     examples,
     routes_activities,
     routes_audit,
@@ -38,6 +39,7 @@ MAX_BODY_BYTES = 1_000_000  # a 1,000-command batch fits; anything larger is ref
 
 
 def create_app(config: StoreConfig | None = None, *, run_projections: bool = True) -> FastAPI:
+    logs.without_locals_if_unconfigured()
     ledger = Ledger(config)
     migrate(ledger.db)
     runner = ProjectionRunner(ledger)

@@ -25,3 +25,15 @@ def configure(level: str | None = None) -> None:
         logger_factory=structlog.PrintLoggerFactory(file=sys.stderr),
         cache_logger_on_first_use=True,
     )
+
+
+def without_locals_if_unconfigured() -> None:
+    """For code that embeds the app without `configure()` (tests, other ASGI servers): structlog's
+    defaults render exceptions with rich tracebacks that print every frame's local variables,
+    which may hold an API key. Keep the defaults, but render tracebacks without locals."""
+    if structlog.is_configured():
+        return
+    processors = list(structlog.get_config()["processors"])
+    assert processors and isinstance(processors[-1], structlog.dev.ConsoleRenderer), processors
+    processors[-1] = structlog.dev.ConsoleRenderer(exception_formatter=structlog.dev.plain_traceback)
+    structlog.configure(processors=processors)
