@@ -126,10 +126,6 @@ class BalancesProjection(Projection):
         at most REBUILD_MAX_KEYS sums; past that it is written and emptied."""
         if after == 0:  # the first range of a rebuild
             self._rebuild_sums: dict[tuple[str, str, str, str, str], list[int]] = {}
-            # The party-less totals, folded from the sums as they are written: a few thousand
-            # keys, written once at the end (a GROUP BY of the written rows took a quarter of
-            # the rebuild, measured).
-            self._rebuild_totals: dict[tuple[str, str, str, str], list[int]] = {}
         sums = self._rebuild_sums
         rows = tx.execute(
             f"SELECT state FROM {events_table} WHERE notification_id > ? AND notification_id <= ?"  # noqa: S608
@@ -155,13 +151,6 @@ class BalancesProjection(Projection):
         sums, self._rebuild_sums = getattr(self, "_rebuild_sums", {}), {}
         if not sums:
             return
-        totals = self._rebuild_totals
-        for (coop, account, _party, unit, day), (debit, credit) in sums.items():
-            cell = totals.get((coop, account, unit, day))
-            if cell is None:
-                cell = totals[(coop, account, unit, day)] = [0, 0]
-            cell[0] += debit
-            cell[1] += credit
         cursor = tx._cursor  # noqa: SLF001 (COPY is PostgreSQL's own: not part of Tx's portable surface)
         columns = "(coop, account, party, unit, day, debit, credit)"
         empty = not tx.execute("SELECT 1 FROM account_balances_by_day LIMIT 1")
@@ -183,8 +172,8 @@ class BalancesProjection(Projection):
         """After every range: the sums still in memory (PostgreSQL), then the party-less totals,
         summed from the rows just written."""
         if tx.dialect == "postgres":
-            self._write_totals(tx)
-            return
+            self._write_sums(tx)
+            tx.execute("SET LOCAL work_mem = '256MB'")  # group in memory, not on disk
         tx.execute(
             "INSERT INTO account_totals_by_day (coop, account, unit, day, debit, credit)"
             " SELECT coop, account, unit, day, SUM(debit), SUM(credit) FROM account_balances_by_day"
@@ -195,25 +184,6 @@ class BalancesProjection(Projection):
             " SELECT coop, account, unit, SUBSTR(day, 1, 7), SUM(debit), SUM(credit) FROM account_totals_by_day"
             " GROUP BY coop, account, unit, SUBSTR(day, 1, 7)"
         )
-
-
-    def _write_totals(self, tx: Tx) -> None:
-        """PostgreSQL: the last sums, then the daily and monthly totals folded from all of them,
-        COPied into the totals tables (emptied by the rebuild's clear)."""
-        self._write_sums(tx)
-        days, self._rebuild_totals = getattr(self, "_rebuild_totals", {}), {}
-        months: dict[tuple[str, str, str, str], list[int]] = {}
-        for (coop, account, unit, day), (debit, credit) in days.items():
-            cell = months.get((coop, account, unit, day[:7]))
-            if cell is None:
-                cell = months[(coop, account, unit, day[:7])] = [0, 0]
-            cell[0] += debit
-            cell[1] += credit
-        cursor = tx._cursor  # noqa: SLF001 (COPY: see _write_sums)
-        for table, column, rows in (("account_totals_by_day", "day", days), ("account_totals_by_month", "month", months)):
-            with cursor.copy(f"COPY {table} (coop, account, unit, {column}, debit, credit) FROM STDIN") as copy:
-                for key, (debit, credit) in rows.items():
-                    copy.write_row((*key, debit, credit))
 
 
 # An as-of read: whole months before the date's month, then that month's days up to the date.
