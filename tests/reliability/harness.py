@@ -74,7 +74,10 @@ class Server:
             if self.proc.poll() is not None:
                 raise AssertionError(f"server exited with {self.proc.returncode}: {self.log_tail()}")
             try:
-                if httpx.get(f"{self.base}/health", timeout=2).status_code == 200:
+                health = httpx.get(f"{self.base}/health", timeout=2)
+                # Up, and its views have caught up with what was recorded before it started: reads
+                # of a store loaded by another process would otherwise race the projection runner.
+                if health.status_code == 200 and health.json()["projected"] >= health.json()["position"]:
                     return self
             except httpx.HTTPError:
                 pass
