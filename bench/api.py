@@ -24,7 +24,6 @@ import http.client
 import json
 import multiprocessing as mp
 import os
-import re
 import subprocess
 import sys
 import time
@@ -38,6 +37,7 @@ import click
 import psycopg
 
 from bench.machine import REPO, machine, now
+from bench.sections import write_section
 from bench.stores import DEFAULT_PG_URL
 
 GOALS = {"reads_per_s": 3000, "reads_p99_ms": 10.0, "commands_per_s": 1000, "commands_p99_ms": 50.0,
@@ -274,13 +274,7 @@ def _write(results: dict[str, Any], settings: dict[str, Any]) -> None:
               f"{os.cpu_count()} logical CPUs; above that number other work was competing for them). Server CPU per "
               "request (user + system time of the server's processes ÷ requests answered) does not depend on that "
               "contention: 1,000 ÷ it is what one core of the server could answer per second, PostgreSQL apart.", END]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
 @click.command()

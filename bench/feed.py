@@ -16,7 +16,6 @@ docs/benchmarks.md between its markers, leaving the rest alone.
 from __future__ import annotations
 
 import os
-import re
 import socket
 import threading
 import time
@@ -32,6 +31,7 @@ import uvicorn
 from api.app import create_app
 from api.keys import create_key
 from bench.machine import REPO, machine, now
+from bench.sections import write_section
 from bench.stores import BenchStore
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.fees import CallFee, PayFee
@@ -162,13 +162,7 @@ def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None
               "for the CPUs and the tail grows with it. Per batch, the feed projection's own share of the runner's "
               "transaction is well under a millisecond (one INSERT per event); the tail is the runner's whole "
               "batch (all projections) and CPU contention.", END]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
 @click.command()

@@ -10,19 +10,18 @@ its own section into docs/benchmarks.md between two markers, leaving the rest of
 
 from __future__ import annotations
 
-import re
 import time
 import uuid
 from datetime import date, timedelta
 from decimal import Decimal
+from typing import Any
 
 import click
 import psycopg
 
-from typing import Any
-
 from bench.ingest_ceiling import concurrent_singles, raw_ceiling
 from bench.machine import REPO, machine, now
+from bench.sections import write_section
 from bench.stores import DEFAULT_PG_URL
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.membership import AdmitMember
@@ -123,13 +122,7 @@ def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
               "encoding with the stdlib JSON encoder (~11%), and psycopg adapting each row's parameters for the "
               "recorder's INSERT (~25%), with the server's time under the table lock the recorder takes per "
               "transaction. See docs/scaling.md.", END]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
 @click.command()

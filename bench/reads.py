@@ -14,11 +14,10 @@ The same trial balance summed from the daily rows (the read before migration 001
 
 from __future__ import annotations
 
-import re
 import statistics
 import time
-from datetime import date, timedelta
 from collections.abc import Callable
+from datetime import date, timedelta
 from typing import Any
 
 import click
@@ -26,6 +25,7 @@ import structlog
 
 from bench.logs import configure_logging
 from bench.machine import REPO, machine, now
+from bench.sections import write_section
 from bench.stores import DEFAULT_PG_URL, BenchStore
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -156,13 +156,7 @@ def _write(results: dict[str, dict[int, dict[str, Any]]], sizes: tuple[int, int]
               "(`account_totals_by_month`, `account_totals_by_day`, migration 0011, kept by the balances projection), "
               "at most (months + 31) rows per account; one member's balance is a range of the daily rows' primary key. "
               "The last line is the trial balance as it was read before: it grows with the history.", END]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
 @click.command()
