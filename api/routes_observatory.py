@@ -187,6 +187,18 @@ def _sse(event: str, data: bytes, ident: int | None = None) -> bytes:
     return head.encode() + b"data: " + data + b"\n\n"
 
 
+def _next_push(svc: Services, coop: str, sent: tuple[int, str] | None) -> tuple[Any, tuple[int, str], bytes | None, int]:
+    """(the cooperative's last event, its mark, the JSON when the mark moved since `sent` else None,
+    the position to send)."""
+    today = date.today()
+    last = last_event(svc.ledger.db, coop)
+    mark = ((last or {}).get("position", 0), today.isoformat())
+    if mark == sent:
+        return last, mark, None, svc.runner.position()
+    body = build(svc, coop, today)
+    return last, mark, body, orjson.loads(body)["position"] if body is not None else 0
+
+
 async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[bytes]:
     hub = hub_of(request)
     listener = hub.subscribe()
@@ -194,17 +206,14 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
     try:
         yield b"retry: 1000\n\n"
         while True:
-            today = date.today()
-            last = await anyio.to_thread.run_sync(last_event, svc.ledger.db, coop)
-            mark = ((last or {}).get("position", 0), today.isoformat())
-            if mark != sent:  # the cooperative recorded something (or the day changed): the whole JSON
-                body = await anyio.to_thread.run_sync(build, svc, coop, today)
-                if body is None:
-                    return
+            # One hop to a worker thread per wake-up (each hop waits for a free thread: lag, under load).
+            last, mark, body, position = await anyio.to_thread.run_sync(_next_push, svc, coop, sent)
+            if body is not None:  # the cooperative recorded something (or the day changed): the whole JSON
                 sent = mark
-                yield _sse("observatory", body, orjson.loads(body)["position"])
+                yield _sse("observatory", body, position)
+            elif mark != sent:  # no such cooperative in the views (any more): the stream ends
+                return
             else:  # other cooperatives moved the log: only say how fresh the figures are
-                position = await anyio.to_thread.run_sync(svc.runner.position)
                 yield _sse("fresh", orjson.dumps({"position": position, "last_event": last,
                                                   "generated_at": datetime.now(timezone.utc).isoformat()}), position)
             waited_s = 0.0

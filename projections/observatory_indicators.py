@@ -23,6 +23,7 @@ from projections.certifications import certified_on, expiring_between
 from projections.governance import weights_as_of
 from projections.grants import FIGURE_COLUMNS, calls_for_projects, cooperation_fund
 from projections.observatory import is_public, last_event, monthly_moves, totals_by_dim
+from projections.observatory_cache import CACHE
 from projections.registry import cooperative_summary, member_standing
 from projections.sensors import active_sensors, credits_summary, readings_accepted
 from projections.shared_hours import hours_by_structure
@@ -185,14 +186,20 @@ class OneSnapshot:
         return getattr(self._db, name)
 
 
-def observatory(db: Database, coop: str, *, today: date, position: int) -> dict[str, Any] | None:
+def observatory(db: Database, coop: str, *, today: date, position: int, cached: bool = True) -> dict[str, Any] | None:
     """Every indicator of `coop` on `today`, read in one snapshot; `position` is how far the views
-    were when reading began."""
+    were when reading began. With `cached`, indicators no event changed since the last build are
+    reused (projections/observatory_cache.py); without, all are read afresh."""
     with db.read() as tx:
-        return _observatory(cast(Database, OneSnapshot(db, tx)), coop, today=today, position=position)
+        return _observatory(db, cast(Database, OneSnapshot(db, tx)), coop, today=today, position=position, cached=cached)
 
 
-def _observatory(db: Database, coop: str, *, today: date, position: int) -> dict[str, Any] | None:
+ORDER = ("members", "fees", "fund", "calls", "subsidies", "certifications", "subscriptions", "sensors", "shared_hours",
+         "governance")
+
+
+def _observatory(owner: Database, db: Database, coop: str, *, today: date, position: int,
+                 cached: bool) -> dict[str, Any] | None:
     summary = cooperative_summary(db, coop)
     if summary is None:
         return None
@@ -205,24 +212,33 @@ def _observatory(db: Database, coop: str, *, today: date, position: int) -> dict
     moves = monthly_moves(db, coop, months[0], months[-1]) if months else {}
     ends = [_month_end(m, today) for m in months]
     year = fiscal_year(today)
-    governance = weights_as_of(db, coop, today) or {"colleges": []}
+    last = last_event(db, coop)
+    last_position = last["position"] if last else None
+    reused, stale = (CACHE.reusable(owner, db, coop, today.isoformat(), last_position, ORDER) if cached
+                     else ({}, set(ORDER)))
+    governance = (weights_as_of(db, coop, today) or {"colleges": []}) if stale & {"members", "governance"} else {}
     # Each fiscal year's standing is read once: the members' series and the fee rate share it.
-    standing = {y: member_standing(db, coop, y) for y in sorted({fiscal_year(d) for d in [*ends, today]})}
+    standing = ({y: member_standing(db, coop, y) for y in sorted({fiscal_year(d) for d in [*ends, today]})}
+                if stale & {"members", "fees"} else {})
+    build: dict[str, Callable[[], dict[str, Any]]] = {
+        "members": lambda: _members(standing, today, months, ends, moves, fiscal_year, governance),
+        "fees": lambda: _fees(standing[year], year, months, ends, moves, fiscal_year),
+        "fund": lambda: _fund(db, coop, today, months, moves),
+        "calls": lambda: _calls(db, coop, months, moves),
+        "subsidies": lambda: _subsidies(db, coop, today, months, moves),
+        "certifications": lambda: _certifications(db, coop, today, months, ends, moves),
+        "subscriptions": lambda: _subscriptions(db, coop, months, moves),
+        "sensors": lambda: _sensors(db, coop, today, months, moves),
+        "shared_hours": lambda: _shared_hours(db, coop, months, moves),
+        "governance": lambda: _governance(governance),
+    }
+    indicators = {ident: build[ident]() if ident in stale else reused[ident] for ident in ORDER}
+    if cached:
+        CACHE.keep(owner, coop, today.isoformat(), last_position, indicators)
     return {
         "coop": coop, "name": summary["name"], "as_of": today.isoformat(), "fiscal_year": year, "position": position,
-        "last_event": last_event(db, coop), "public": is_public(db, coop, today), "months": months,
-        "indicators": [
-            _members(standing, today, months, ends, moves, fiscal_year, governance),
-            _fees(standing[year], year, months, ends, moves, fiscal_year),
-            _fund(db, coop, today, months, moves),
-            _calls(db, coop, months, moves),
-            _subsidies(db, coop, today, months, moves),
-            _certifications(db, coop, today, months, ends, moves),
-            _subscriptions(db, coop, months, moves),
-            _sensors(db, coop, today, months, moves),
-            _shared_hours(db, coop, months, moves),
-            _governance(governance),
-        ],
+        "last_event": last, "public": is_public(db, coop, today), "months": months,
+        "indicators": [indicators[ident] for ident in ORDER],
     }
 
 
@@ -251,11 +267,18 @@ def _fees(rows: list[dict[str, Any]], year: int, months: list[str], ends: list[d
           fiscal_year: Callable[[date], int]) -> dict[str, Any]:
     called = sum(r["fee_called_cents"] or 0 for r in rows)
     paid = sum(r["fee_paid_cents"] or 0 for r in rows)
+    running: dict[tuple[str, str], list[int]] = {}  # each year's running sums, computed once, not once per month
+
+    def to_date(metric: str, y: str) -> list[int]:
+        if (metric, y) not in running:
+            running[(metric, y)] = _running(moves.get((metric, y), {}), months)
+        return running[(metric, y)]
+
     called_s, paid_s = [], []
     for i, day in enumerate(ends):
         y = str(fiscal_year(day))
-        called_s.append(_running(moves.get(("fee_called", y), {}), months)[i])
-        paid_s.append(_running(moves.get(("fee_paid", y), {}), months)[i])
+        called_s.append(to_date("fee_called", y)[i])
+        paid_s.append(to_date("fee_paid", y)[i])
     return _indicator("fees", {"year": year, "called_cents": called, "paid_cents": paid, "rate_percent": _percent(paid, called)}, [
         _series("rate_percent", "Taux de recouvrement", "Collection rate", "percent", [_percent(p, c) for p, c in zip(paid_s, called_s)]),
         _series("called_cents", "Appelé", "Called", "EUR", called_s),

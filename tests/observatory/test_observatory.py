@@ -13,8 +13,10 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import create_key
+from ledger.commands import parse_command
 from ledger.store import StoreConfig
 from projections.observatory import ObservatoryProjection
+from projections.observatory_cache import CACHE
 from projections.observatory_indicators import observatory
 from projections.runner import ProjectionRunner
 from tests.observatory import story
@@ -141,3 +143,36 @@ def test_rebuild_from_zero_equals_the_projection_built_event_by_event(store_url:
     assert incremental[0]["observatory_months"] and incremental[0]["observatory_entries"]
     runner.rebuild()
     assert state() == incremental
+
+
+# (command, fields, the indicator it must change, an indicator it must leave cached)
+LATER_EVENTS = [
+    ("PayFee", {"member_id": "m3", "year": 2025, "amount": "10", "effective_date": "2025-11-02"}, "fees", "fund"),
+    ("AcceptReadings", {"sensor_id": "S1", "period": "2025-11-03", "readings": 100, "effective_date": "2025-11-04"},
+     "sensors", "members"),
+    ("LogSharedHours", {"employee_id": "E1", "structure_id": "m1", "day": "2025-11-05", "hours": "2"}, "shared_hours", "fees"),
+    # Not one of the narrow kinds: every indicator is read again.
+    ("GrantCertification", {"certification_id": "CERT3", "member_id": "m2", "effective_date": "2025-11-06"}, "certifications",
+     None),
+]
+
+
+def test_a_cached_indicator_is_read_again_when_an_event_that_changes_it_arrives(app_env):
+    svc = app_env["svc"]
+    db, today = svc.ledger.db, date.fromisoformat(story.AS_OF)
+    CACHE.clear()
+    before = _by_id(observatory(db, story.COOP, today=today, position=0))
+    for i, (name, fields, changed, kept) in enumerate(LATER_EVENTS):
+        command, key, _ = parse_command({"command": name, "idempotency_key": f"later-{i}", "coop": story.COOP, **fields})
+        result = svc.ledger.execute(command, key, "test")
+        assert result.accepted, result.error
+        assert svc.runner.wait_for(result.position or 0, 10.0)
+        warm = observatory(db, story.COOP, today=today, position=0)
+        assert warm == observatory(db, story.COOP, today=today, position=0, cached=False), name  # as if built from scratch
+        after = _by_id(warm)
+        assert after[changed]["value"] != before[changed]["value"], name
+        if kept is None:
+            assert all(after[ident] is not before[ident] for ident in after), name
+        else:
+            assert after[kept] is before[kept], f"{name}: {kept} was read again"  # the cache did spare it
+        before = after
