@@ -75,6 +75,11 @@ def split_statements(sql: str) -> list[str]:
     return [s.strip() for s in "\n".join(lines).split(";") if s.strip()]
 
 
+# Any number fits in a PostgreSQL advisory lock; this one says "coopledger event store start-up"
+# (migrations hold another: ledger/migrate.py).
+STARTUP_LOCK_KEY = 0x636C_6B73_7475_7031
+
+
 class Database:
     def __init__(self, config: StoreConfig) -> None:
         self.config = config
@@ -113,6 +118,23 @@ class Database:
             conn.execute("PRAGMA synchronous=NORMAL")
             self._local.conn = conn
         return conn
+
+    @contextmanager
+    def startup_lock(self) -> Iterator[None]:
+        """Held while eventsourcing creates (or finds) its tables: its CREATE ... IF NOT EXISTS run by
+        several processes starting at once on PostgreSQL fail with "tuple concurrently updated".
+        A session-level advisory lock on its own connection serialises those few statements."""
+        if self.dialect != "postgres":
+            yield
+            return
+        import psycopg
+
+        with psycopg.connect(self.conninfo(), autocommit=True) as conn:
+            conn.execute("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))
+            try:
+                yield
+            finally:
+                conn.execute("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK_KEY,))
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:

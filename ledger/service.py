@@ -104,8 +104,9 @@ class _Pending:
 class Ledger:
     def __init__(self, config: StoreConfig | None = None) -> None:
         self.config = config or StoreConfig.from_url()
-        self.app = LedgerApp(env=self.config.eventsourcing_env())
         self.db = Database(self.config)
+        with self.db.startup_lock():  # several processes may start at once on one store
+            self.app = LedgerApp(env=self.config.eventsourcing_env())
         bound_event_store_waits(self.app.recorder)  # an outage answered 503 within seconds
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
