@@ -14,7 +14,6 @@ between its markers, leaving the rest alone.
 
 from __future__ import annotations
 
-import re
 import socket
 import threading
 import time
@@ -29,6 +28,7 @@ import uvicorn
 from api.app import create_app
 from api.keys import create_key
 from bench.machine import REPO, machine, now
+from bench.sections import write_section
 from bench.stores import DEFAULT_PG_URL, BenchStore
 from ledger.commands import parse_command
 from ledger.migrate import migrate
@@ -154,13 +154,7 @@ def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None
               "SQLite polls for new events every 50 ms (projections/runner.py): that, not the JSON (about 5 ms), is "
               "most of its lag, and its p99 stays close to the goal (80 to 105 ms over four runs on 2026-11-23, "
               "before and after these changes alike).", END]
-    text = DOC.read_text(encoding="utf-8") if DOC.exists() else "# Benchmarks\n"
-    section = "\n".join(lines)
-    if BEGIN in text:
-        text = re.sub(re.escape(BEGIN) + r".*?" + re.escape(END), lambda _m: section, text, flags=re.S)
-    else:
-        text = text.rstrip() + "\n\n" + section + "\n"
-    DOC.write_text(text, encoding="utf-8")
+    write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
 @click.command()
