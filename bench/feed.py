@@ -30,8 +30,8 @@ import uvicorn
 
 from api.app import create_app
 from api.keys import create_key
-from bench.machine import REPO, machine, now
-from bench.sections import write_section
+from bench.machine import REPO
+from bench.sections import date_and_machine_line, latency_per_store, write_section
 from bench.stores import BenchStore
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.fees import CallFee, PayFee
@@ -141,10 +141,8 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
 
 
 def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None:
-    m = machine()
     lines = [BEGIN, "## Feed latency: command committed → fact received by a follower", "",
-             f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; "
-             f"Python {m['python']}, SQLite {m['sqlite']}",
+             date_and_machine_line(),
              f"- Command: `.venv/bin/python -m bench.feed` ({rate:g} PayFee commands/s for {seconds:g} s from a second "
              f"Ledger on the same store, {MEMBERS} members; one follower with a reader's key on "
              "`GET /v1/coops/{coop}/feed?kinds=fee.paid`, `Accept: text/event-stream`; latency = commit → the SSE "
@@ -171,13 +169,7 @@ def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None
 @click.option("--stores", default="postgres,sqlite", show_default=True)
 @click.option("--write/--no-write", default=True, show_default=True)
 def main(rate: float, seconds: float, stores: str, write: bool) -> None:
-    rows = {}
-    for kind in stores.split(","):
-        label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[kind]
-        click.echo(f"{label}: {rate:g} commands/s for {seconds:g} s …")
-        rows[label] = r = _run(kind, rate, seconds)
-        click.echo(f"{label}: {r['commands']} commands, feed latency p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-                   f"max {r['max']:.1f} ms (goal p99 ≤ {GOAL_P99_MS:.0f} ms)")
+    rows = latency_per_store(stores, rate, seconds, _run, "feed latency", GOAL_P99_MS)
     if write:
         _write(rows, rate, seconds)
 

@@ -27,9 +27,9 @@ import uvicorn
 
 from api.app import create_app
 from api.keys import create_key
-from bench.machine import REPO, machine, now
-from bench.sections import write_section
-from bench.stores import DEFAULT_PG_URL, BenchStore
+from bench.machine import REPO
+from bench.sections import date_and_machine_line, latency_per_store, write_section
+from bench.stores import BenchStore
 from ledger.commands import parse_command
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -128,10 +128,8 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
 
 
 def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None:
-    m = machine()
     lines = [BEGIN, "## Observatory lag: event committed → visible in the observatory JSON", "",
-             f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; "
-             f"Python {m['python']}, SQLite {m['sqlite']}",
+             date_and_machine_line(),
              f"- Command: `.venv/bin/python -m bench.lag` ({rate:g} PayFee commands/s for {seconds:g} s from a second "
              f"Ledger on the same store; a cooperative of {MEMBERS} members; lag = commit → first JSON on "
              "/observatory/{coop}/events whose position includes the command)", "",
@@ -161,17 +159,9 @@ def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None
 @click.option("--rate", default=20.0, show_default=True, type=click.FloatRange(0.5, 500), help="Commands per second.")
 @click.option("--seconds", default=20.0, show_default=True, type=click.FloatRange(1, 600))
 @click.option("--stores", default="postgres,sqlite", show_default=True)
-@click.option("--pg-url", default=DEFAULT_PG_URL, show_default=True)
 @click.option("--write/--no-write", default=True, show_default=True)
-def main(rate: float, seconds: float, stores: str, pg_url: str, write: bool) -> None:
-    assert pg_url == DEFAULT_PG_URL or pg_url, "--pg-url"
-    rows = {}
-    for kind in stores.split(","):
-        label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[kind]
-        click.echo(f"{label}: {rate:g} commands/s for {seconds:g} s …")
-        rows[label] = r = _run(kind, rate, seconds)
-        click.echo(f"{label}: {r['commands']} commands, lag p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, max {r['max']:.1f} ms "
-                   f"(goal p99 ≤ {GOAL_P99_MS:.0f} ms)")
+def main(rate: float, seconds: float, stores: str, write: bool) -> None:
+    rows = latency_per_store(stores, rate, seconds, _run, "lag", GOAL_P99_MS)
     if write:
         _write(rows, rate, seconds)
 

@@ -24,8 +24,8 @@ import click
 import structlog
 
 from bench.logs import configure_logging
-from bench.machine import REPO, machine, now
-from bench.sections import write_section
+from bench.machine import REPO
+from bench.sections import date_and_machine_line, write_section
 from bench.stores import DEFAULT_PG_URL, BenchStore
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -135,10 +135,8 @@ def _measure(kind: str, postings: int, pg_url: str, repeat: int, old_query: bool
 
 def _write(results: dict[str, dict[int, dict[str, Any]]], sizes: tuple[int, int], repeat: int) -> None:
     small, large = sizes
-    m = machine()
     lines = [BEGIN, "## Reads at scale: balances with 10,000 and with 10,000,000 postings in history", "",
-             f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; "
-             f"Python {m['python']}, SQLite {m['sqlite']}",
+             date_and_machine_line(),
              f"- Command: `.venv/bin/python -m bench.reads` (history built by inserting the view's rows directly, "
              f"see bench/reads.py; each query {repeat} times after one warm-up; median, p95 in brackets)",
              "- Goal: as fast with 10 million postings as with 10,000 (ratio large/small close to 1).", ""]
