@@ -23,8 +23,11 @@ would otherwise mix several years' results into one line), a member holding capi
 are not carried yet: redeem them first; their capital balance would be carried without the shares),
 a member id clash with `keep`.
 
-What is not carried as state (only as balances): fee calls still due, earmarked gifts, grants...
-The new cooperative's opening entry holds their amounts; settle them with entries of its own.
+Open items carried as state (domain/federation_carry.py): the balances of *managed* accounts (fee
+calls on 411, capital shares, earmarked gifts...) are the sum of items their commands track; each
+family that can carry its items records them in the new cooperative, and the federation checks
+that what is carried equals the founder's balance, account by party. A managed balance nothing
+carries is refused (rule `open_items_not_carried`): settle it in the founder before federating.
 """
 
 from __future__ import annotations
@@ -46,6 +49,7 @@ from domain.cooperative import (
 )
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.federation_carry import CarryContext, carry_open_items
 from domain.governance import SetCollegeRules, set_college_rules
 from domain.journal import RESULT_CLASSES
 from domain.membership import AdmitMember, admit_member
@@ -306,12 +310,15 @@ def federate(
             founder=slug, founder_name=founder.name, founder_head_number=founder.journal.last_number,
             founder_head_hash=founder.journal.last_hash,
         )
+    carried = {slug: carry_open_items(CarryContext(
+        founder_slug=slug, founder=founder, new=new, day=day, party_map=party_maps[slug], meta=meta,
+        field=f"founders[{slugs.index(slug)}]"), books[slug].balances) for slug, founder in founders.items()}
     references = [{
         "coop": slug, "name": f.name, "head_number": f.journal.last_number, "head_hash": f.journal.last_hash,
         "opening_journal_number": numbers[slug], "college": college_of[slug], "members": moved[slug],
     } for slug, f in founders.items()]
     new.record(FederationRecorded, effective_date=day, meta=meta, founders=references)
-    report = _report(cmd.coop, day, new, colleges, references, openings)
+    report = _report(cmd.coop, day, new, colleges, references, openings, carried, party_maps)
     # Last, the seals: nothing can be refused any more.
     for slug, founder in founders.items():
         founder.record(BooksSealedByFederation, effective_date=day, meta=meta, federation=cmd.coop,
@@ -321,7 +328,8 @@ def federate(
 
 
 def _report(slug: str, day: date, new: Cooperative, colleges: list[FederationCollege],
-            references: list[dict[str, Any]], openings: dict[str, list[list[Any]]]) -> dict[str, Any]:
+            references: list[dict[str, Any]], openings: dict[str, list[list[Any]]],
+            carried: dict[str, dict[tuple[str, str | None, str], int]], party_maps: dict[str, dict[str, str]]) -> dict[str, Any]:
     weights = {code: c["weight"] for code, c in new.colleges_on(day).items()}
     members_per_college: dict[str, int] = defaultdict(int)
     for ref in references:
@@ -338,6 +346,9 @@ def _report(slug: str, day: date, new: Cooperative, colleges: list[FederationCol
         founders.append({**{k: v for k, v in ref.items() if k != "members"}, "members_moved": len(ref["members"]),
                          "members": ref["members"], "balances": [
                              {"account": a, "party": p, "unit": u, "amount_minor": amt} for a, p, u, amt in postings],
+                         "open_items": [
+                             {"account": a, "party": party_maps[ref["coop"]].get(p, p) if p else p, "unit": u, "amount_minor": amt}
+                             for (a, p, u), amt in sorted(carried[ref["coop"]].items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))],
                          "totals": own})
     return {
         "coop": slug, "effective_date": day.isoformat(),

@@ -11,12 +11,13 @@ from datetime import date
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
-from domain.events import FinancialEvent, Meta
+from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import not_before, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
+    from domain.federation_carry import Carried, CarryContext
     from domain.membership import Member
 
 
@@ -117,6 +118,28 @@ class FeePaid(FinancialEvent):
         assert 0 <= call.paid_cents <= call.called_cents, f"fee {call} paid outside 0..called"
 
 
+class FeeCallCarried(CoopEvent):
+    """A founder's fee call, carried into a federation on its date (domain/federation_carry.py):
+    what was called and paid by the day before. No entry: what is still due arrives on 411 with
+    the founder's opening entry; PayFee collects it from here on."""
+
+    member_id: str
+    year: int  # the founder's fiscal year the fee was called for
+    called_cents: int
+    paid_cents: int
+    founder: str
+    founder_member_id: str
+
+    def apply(self, coop: Cooperative) -> None:
+        key = (self.member_id, self.year)
+        assert key not in coop.fee_calls, f"fee {key} carried twice"
+        call = FeeCall(self.member_id, self.year)
+        call.call_moves.append((self.effective_date, self.called_cents))
+        call.payments.append((self.effective_date, self.paid_cents))
+        assert 0 <= call.paid_cents <= call.called_cents, f"carried fee {key} paid outside 0..called"
+        coop.fee_calls[key] = call
+
+
 # ---------------------------------------------------------------- deciders
 
 
@@ -194,6 +217,30 @@ def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
 def in_good_standing(coop: Cooperative, member_id: str, year: int) -> bool:
     call = coop.fee_calls.get((member_id, year))
     return call is not None and call.fully_paid
+
+
+def carry_fee_calls(ctx: CarryContext) -> Carried:
+    """Carries the moving members' fee calls (domain/federation_carry.py): those with something
+    still due, whatever their year, and those of the running fiscal year or later even when paid,
+    so the federation knows who is in good standing. Calls of members who left the founder are
+    not carried: their dues stay a refusal of the federation (settle them first)."""
+    founder, day = ctx.founder, ctx.day
+    last_day = date.fromordinal(day.toordinal() - 1)
+    running_year = founder.fiscal_year_of(day)
+    moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
+    receivable = founder.chart.role("members_receivable")
+    carried: dict[tuple[str, str | None, str], int] = {}
+    for (member_id, year), call in sorted(founder.fee_calls.items()):
+        called, paid = call.called_by(last_day), call.paid_by(last_day)
+        assert called == call.called_cents and paid == call.paid_cents, "a founder has no event on or after its federation date"
+        if member_id not in moving or called == 0 or (called == paid and year < running_year):
+            continue
+        ctx.new.record(FeeCallCarried, effective_date=day, meta=ctx.meta, member_id=ctx.party(member_id), year=year,
+                       called_cents=called, paid_cents=paid, founder=ctx.founder_slug, founder_member_id=member_id)
+        if called != paid:
+            key = (receivable, member_id, Unit.EUR.value)
+            carried[key] = carried.get(key, 0) + called - paid
+    return carried
 
 
 HANDLERS = {CallFee: call_fee, PayFee: pay_fee}

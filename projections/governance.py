@@ -13,7 +13,7 @@ from typing import Any
 from domain.accounts import LegalForm
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
-from domain.fees import FeeCalled, FeePaid
+from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.governance import (
     Eligibility,
     ResolutionRecorded,
@@ -38,7 +38,8 @@ class GovernanceProjection(Projection):
     handlers = {
         CooperativeFounded: "founded", StatutesAmended: "amended", VotingPolicySet: "policy",
         MemberAdmitted: "admitted", MemberTransferred: "transferred", MemberResigned: "left", MemberExcluded: "left",
-        SharesSubscribed: "shares", SharesRedeemed: "shares", FeeCalled: "fee", FeePaid: "fee", EntryReversed: "reversed",
+        SharesSubscribed: "shares", SharesRedeemed: "shares", FeeCalled: "fee", FeePaid: "fee", FeeCallCarried: "fee_carried",
+        EntryReversed: "reversed",
         ResolutionRecorded: "resolution", VoteCast: "vote",
     }
 
@@ -94,6 +95,9 @@ class GovernanceProjection(Projection):
     def fee(self, tx: Tx, e: FeeCalled | FeePaid, seq: int) -> None:
         called, paid = (e.amount_cents, 0) if isinstance(e, FeeCalled) else (0, e.amount_cents)
         self._fee(tx, e.coop, e.member_id, e.year, seq, e.effective_date, called, paid)
+
+    def fee_carried(self, tx: Tx, e: FeeCallCarried, seq: int) -> None:
+        self._fee(tx, e.coop, e.member_id, e.year, seq, e.effective_date, e.called_cents, e.paid_cents)
 
     def _fee(self, tx: Tx, coop: str, member_id: str, year: int, seq: int, day: date, called: int, paid: int) -> None:
         tx.execute(

@@ -27,7 +27,7 @@ from domain.contributions import FUND, Figures
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.events import CoopEvent, FinancialEvent
-from domain.fees import FeeCalled, FeePaid
+from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.grants import CallClosed, CallOpened
 from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred
 from domain.observatory import ObservatoryVisibilitySet
@@ -187,6 +187,8 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, [("sensors_registered", "", 1)])
         elif isinstance(e, SensorRetired):
             b.move(coop, day, [("sensors_retired", "", 1)])
+        elif isinstance(e, FeeCallCarried):  # the founder's call and payments count in the federation's year
+            b.move(coop, day, [("fee_called", str(e.year), e.called_cents), ("fee_paid", str(e.year), e.paid_cents)])
         elif isinstance(e, ObservatoryVisibilitySet):
             b.visibility.append((coop, seq, day.isoformat(), int(e.public)))
         elif isinstance(e, EntryReversed):

@@ -7,7 +7,7 @@ from typing import Any
 from domain.accounts import LegalForm, default_chart
 from domain.cooperative import AccountAdded, CooperativeFounded
 from domain.corrections import EntryReversed
-from domain.fees import FeeCalled, FeePaid
+from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.membership import (
     MemberAdmitted,
     MemberExcluded,
@@ -34,6 +34,7 @@ class RegistryProjection(Projection):
         SharesRedeemed: "shares",
         FeeCalled: "fee_called",
         FeePaid: "fee_paid",
+        FeeCallCarried: "fee_carried",
         EntryReversed: "reversed",
     }
 
@@ -81,6 +82,16 @@ class RegistryProjection(Projection):
             "INSERT INTO fee_calls (coop, member_id, year, called_cents, paid_cents, called_on, fully_paid_on)"
             " VALUES (?, ?, ?, ?, 0, ?, NULL)",
             (e.coop, e.member_id, e.year, e.amount_cents, e.effective_date.isoformat()),
+        )
+
+    def fee_carried(self, tx: Tx, e: FeeCallCarried, _pos: int) -> None:
+        """A founder's fee call, as it stood on the federation date (called and paid on that date here)."""
+        day = e.effective_date.isoformat()
+        tx.execute(
+            "INSERT INTO fee_calls (coop, member_id, year, called_cents, paid_cents, called_on, last_paid_on, fully_paid_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.member_id, e.year, e.called_cents, e.paid_cents, day, day if e.paid_cents else None,
+             day if e.paid_cents == e.called_cents else None),
         )
 
     def fee_paid(self, tx: Tx, e: FeePaid, _pos: int) -> None:

@@ -91,6 +91,8 @@ FROZEN_EVENT_NAMES = {
     "FederationOpeningCarried",
     "FederationRecorded",
     "BooksSealedByFederation",
+    # issue 11: open items carried by a federation (domain/federation_carry.py)
+    "FeeCallCarried",
 }
 
 FINANCIAL = {

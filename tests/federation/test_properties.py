@@ -65,10 +65,24 @@ def test_opening_is_the_sum_of_the_closings_and_every_entry_balances(ledger, fou
     slugs = [f"p{n}-f{i}" for i in range(len(founders))]
     for slug, (members, entries) in zip(slugs, founders):
         _found(ledger, slug, members, entries)
+    command = FederateCooperatives(f"p{n}-fed", "Fédération", "association", DAY, slugs, [FeeBracket(1, None, Decimal(50))],
+                                   member_ids="prefix")
+    # A member who left owing part of a fee is an open item the federation cannot carry (they do
+    # not move): refused, nothing written; once the dues are paid, the federation goes through.
+    owing = [(slug, f"M{i}", headcount) for slug, (members, _e) in zip(slugs, founders)
+             for i, (headcount, fee, resigns) in enumerate(members) if resigns and fee in ("called", "half")]
+    if owing:
+        position = ledger.position()
+        refused = ledger.execute(command, f"p{n}-fed-refused")
+        assert not refused.accepted and refused.error.field.startswith("founders[")
+        assert refused.error.rule == "open_items_not_carried" and "411" in refused.error.message
+        assert ledger.position() == position
+        for slug, mid, _headcount in owing:
+            due = ledger.cooperative(slug).fee_calls[(mid, 2025)].due_cents
+            _accepted(ledger, PayFee(slug, mid, 2025, Decimal(due) / 100, date(2025, 6, 1)), f"{slug}-settle-{mid}")
     closings = {slug: read_founder_books(ledger, ledger.cooperative(slug)).balances for slug in slugs}
     position = ledger.position()
-    result = ledger.execute(FederateCooperatives(f"p{n}-fed", "Fédération", "association", DAY, slugs,
-                                                 [FeeBracket(1, None, Decimal(50))], member_ids="prefix"), f"p{n}-fed")
+    result = ledger.execute(command, f"p{n}-fed")
     assert result.accepted, result.error and result.error.as_dict()
     assert result.position > position
 
@@ -87,4 +101,13 @@ def test_opening_is_the_sum_of_the_closings_and_every_entry_balances(ledger, fou
             opened[("12x" if account in ("120", "129") else account, unit)] += amount
     assert {k: v for k, v in opened.items() if v} == {k: v for k, v in expected.items() if v}
     members = sum(1 for ms, _e in founders for m in ms if not m[2])
-    assert len(ledger.cooperative(f"p{n}-fed").members) == members
+    federation = ledger.cooperative(f"p{n}-fed")
+    assert len(federation.members) == members
+    # What the moving members still owe is carried as their fee calls: PayFee can collect it.
+    due = {mid: call.due_cents for (mid, _year), call in federation.fee_calls.items()}
+    receivable: Counter[str] = Counter()
+    for event in openings:
+        for account, party, _unit, amount in event.postings:
+            if account == "411":
+                receivable[party] += amount
+    assert {m: d for m, d in due.items() if d} == {p: a for p, a in receivable.items() if a}
