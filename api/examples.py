@@ -200,7 +200,7 @@ READS: dict[str, Any] = {
     "governance": {
         **_COOP, "as_of": "2025-12-31", "legal_form": "association", "statutes_since": "2025-01-15",
         "policy": {"effective_date": "2025-01-15", "require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"},
-        "fee_year": 2025, "colleges": [
+        "fee_year": 2025, "college_rules": {}, "colleges": [
             {"code": "medias", "name": "Médias", "statutory_weight": "40", "members": 5, "eligible_members": 5,
              "effective_weight": "40", "member_weight": "8"},
             {"code": "entreprises", "name": "Entreprises associées", "statutory_weight": "20", "members": 3,

@@ -52,7 +52,7 @@ from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.federation_carry import CarryContext, carry_open_items
 from domain.governance import SetCollegeRules, set_college_rules
 from domain.journal import RESULT_CLASSES
-from domain.membership import AdmitMember, admit_member
+from domain.membership import AdmitMember, MemberStatus, admit_member
 from domain.money import Unit
 from domain.rules import a_date, identifier
 
@@ -149,6 +149,12 @@ class BooksSealedByFederation(CoopEvent):
     members_moved: int
 
     def apply(self, coop: Cooperative) -> None:
+        # Its members on that date moved to the federation: from then on they are not its members
+        # any more (as of any earlier date, nothing changes).
+        moved = [m for m in coop.members.values() if m.is_member_on(self.effective_date)]
+        assert len(moved) == self.members_moved, f"{coop.slug}: {len(moved)} members on {self.effective_date}, seal says {self.members_moved}"
+        for member in moved:
+            member.status, member.left_on = MemberStatus.FEDERATED, self.effective_date
         coop.sealed_by_federation = {
             "effective_date": self.effective_date, "federation": self.federation, "head_number": self.head_number,
             "head_hash": self.head_hash, "opening_journal_number": self.opening_journal_number,

@@ -27,6 +27,7 @@ class MemberStatus(str, Enum):
     ACTIVE = "active"
     RESIGNED = "resigned"
     EXCLUDED = "excluded"
+    FEDERATED = "federated"  # moved into a federation with its cooperative's other members (domain/federation.py)
 
 
 @dataclass

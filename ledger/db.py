@@ -54,6 +54,11 @@ class Tx:
             return []
         return [tuple(row) for row in self._cursor.fetchall()]
 
+    def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        """Executes a statement and returns how many rows it changed (for the caller to assert)."""
+        self._cursor.execute(self._sql(sql), tuple(params))
+        return int(self._cursor.rowcount)
+
     def execute_one(self, sql: str, params: Sequence[Any] = ()) -> None:
         """Executes a statement that must change exactly one row (asserted: a projection
         updating a row that is not there means it missed an event)."""

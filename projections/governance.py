@@ -14,12 +14,15 @@ from domain.accounts import LegalForm
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.fees import FeeCallCarried, FeeCalled, FeePaid
+from domain.federation import BooksSealedByFederation
 from domain.governance import (
+    CollegeRulesSet,
     Eligibility,
     ResolutionRecorded,
     StatutesAmended,
     VoteCast,
     VotingPolicySet,
+    college_policy,
     college_weights,
     eligibility,
     tally,
@@ -33,14 +36,16 @@ class GovernanceProjection(Projection):
     name = "governance"
     tables = (
         "governance_coops", "governance_statutes", "governance_policies", "governance_members",
-        "governance_member_colleges", "governance_share_moves", "governance_fee_moves", "resolutions", "votes",
+        "governance_member_colleges", "governance_share_moves", "governance_fee_moves", "governance_college_rules",
+        "resolutions", "votes",
     )
     handlers = {
         CooperativeFounded: "founded", StatutesAmended: "amended", VotingPolicySet: "policy",
         MemberAdmitted: "admitted", MemberTransferred: "transferred", MemberResigned: "left", MemberExcluded: "left",
         SharesSubscribed: "shares", SharesRedeemed: "shares", FeeCalled: "fee", FeePaid: "fee", FeeCallCarried: "fee_carried",
         EntryReversed: "reversed",
-        ResolutionRecorded: "resolution", VoteCast: "vote",
+        ResolutionRecorded: "resolution", VoteCast: "vote", CollegeRulesSet: "college_rules",
+        BooksSealedByFederation: "sealed",
     }
 
     def founded(self, tx: Tx, e: CooperativeFounded, seq: int) -> None:
@@ -67,6 +72,14 @@ class GovernanceProjection(Projection):
             (coop, seq, day.isoformat(), int(policy["require_fee_paid"]), policy["min_shares"], policy["empty_college_policy"]),
         )
 
+    def college_rules(self, tx: Tx, e: CollegeRulesSet, seq: int) -> None:
+        tx.execute(
+            "INSERT INTO governance_college_rules (coop, college, seq, effective_date, require_fee_paid, min_shares, fee_schedule_json)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.college, seq, e.effective_date.isoformat(), None if e.require_fee_paid is None else int(e.require_fee_paid),
+             e.min_shares, None if e.fee_schedule is None else json.dumps(e.fee_schedule)),
+        )
+
     def admitted(self, tx: Tx, e: MemberAdmitted, seq: int) -> None:
         tx.execute("INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, NULL, NULL)",
                    (e.coop, e.member_id, e.name, e.effective_date.isoformat()))
@@ -83,6 +96,16 @@ class GovernanceProjection(Projection):
         left_as = "resigned" if isinstance(e, MemberResigned) else "excluded"
         tx.execute_one("UPDATE governance_members SET left_on = ?, left_as = ? WHERE coop = ? AND member_id = ?",
                        (e.effective_date.isoformat(), left_as, e.coop, e.member_id))
+
+    def sealed(self, tx: Tx, e: BooksSealedByFederation, _seq: int) -> None:
+        """The founder's members on the federation date moved to the federation: from that date
+        they are no longer its members (as the domain says, Member.is_member_on); before it,
+        nothing changes."""
+        day = e.effective_date.isoformat()
+        moved = tx.execute_count(
+            "UPDATE governance_members SET left_on = ?, left_as = 'federated' WHERE coop = ? AND admitted_on <= ? AND left_on IS NULL",
+            (day, e.coop, day))
+        assert moved == e.members_moved, f"{e.coop}: {moved} members marked as moved, the seal says {e.members_moved}"
 
     def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, seq: int) -> None:
         delta = e.shares if isinstance(e, SharesSubscribed) else -e.shares
@@ -162,6 +185,14 @@ def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
     fee_rows = tx.execute(
         "SELECT member_id, SUM(called_cents), SUM(paid_cents) FROM governance_fee_moves"
         " WHERE coop = ? AND year = ? AND effective_date <= ? GROUP BY member_id", (coop, year, d))
+    rule_rows = tx.execute(
+        "SELECT college, effective_date, require_fee_paid, min_shares FROM governance_college_rules"
+        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq", (coop, d))
+    college_rules: dict[str, list[dict[str, Any]]] = defaultdict(list)  # oldest first, as domain.governance.college_policy reads them
+    for college, since, require_fee_paid, min_shares in rule_rows:
+        college_rules[college].append({
+            "effective_date": date.fromisoformat(since), "require_fee_paid": None if require_fee_paid is None else bool(require_fee_paid),
+            "min_shares": None if min_shares is None else int(min_shares)})
     college_of: dict[str, str] = {}
     for member_id, college in college_rows:
         college_of[member_id] = college  # ordered by date: the last one is in force
@@ -171,7 +202,7 @@ def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
         "statutes": {"effective_date": statutes[0][0], "colleges": json.loads(statutes[0][1]), "weighted": bool(statutes[0][2])},
         "policy": {"effective_date": policy_row[0], "require_fee_paid": bool(policy_row[1]), "min_shares": int(policy_row[2]),
                    "empty_college_policy": policy_row[3]},
-        "members": members, "college_of": college_of,
+        "members": members, "college_of": college_of, "college_rules": dict(college_rules),
         "shares": {m: int(s) for m, s in share_rows}, "fees": {m: (int(c), int(p)) for m, c, p in fee_rows},
     }
 
@@ -180,11 +211,14 @@ def _eligibilities(snap: dict[str, Any], day: date) -> list[tuple[str, Eligibili
     result = []
     for member_id, name, admitted_on, left_on, left_as in snap["members"]:
         called, paid = snap["fees"].get(member_id, (0, 0))
+        college = snap["college_of"].get(member_id)
+        # A college's own rules (SetCollegeRules) override the cooperative's, as on the write side.
+        policy = college_policy(snap["policy"], snap["college_rules"].get(college, []), day) if college else snap["policy"]
         verdict = eligibility(
-            member_id=member_id, college=snap["college_of"].get(member_id), admitted_on=date.fromisoformat(admitted_on),
+            member_id=member_id, college=college, admitted_on=date.fromisoformat(admitted_on),
             left_on=date.fromisoformat(left_on) if left_on else None, left_as=left_as,
             fee_called_cents=called, fee_paid_cents=paid, shares=snap["shares"].get(member_id, 0),
-            policy=snap["policy"], day=day, fee_year=snap["year"],
+            policy=policy, day=day, fee_year=snap["year"],
         )
         result.append((name, verdict))
     return result
@@ -217,6 +251,9 @@ def weights_as_of(db: Database, coop: str, day: date) -> dict[str, Any] | None:
     return {
         "coop": coop, "as_of": day.isoformat(), "legal_form": snap["legal_form"].value,
         "statutes_since": snap["statutes"]["effective_date"], "policy": snap["policy"], "fee_year": snap["year"],
+        "college_rules": {college: {k: v for k, v in college_policy(snap["policy"], rules, day).items()
+                                    if k in ("require_fee_paid", "min_shares")}
+                          for college, rules in sorted(snap["college_rules"].items())},
         "colleges": [{**r, "statutory_weight": _fraction(r["statutory_weight"]), "effective_weight": _fraction(r["effective_weight"]),
                       "member_weight": _fraction(r["member_weight"])} for r in report["colleges"]],
         "unassigned_weight": _fraction(report["unassigned_weight"]), "flags": report["flags"],

@@ -27,6 +27,7 @@ from domain.contributions import FUND, Figures
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.events import CoopEvent, FinancialEvent
+from domain.federation import BooksSealedByFederation
 from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.grants import CallClosed, CallOpened
 from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred
@@ -104,6 +105,17 @@ class _Batch:
             assert rows, f"observatory: member {coop}/{member_id} was never admitted"
             found = rows[0][0]
         return found
+
+    def member_counts(self, coop: str) -> dict[str, int]:
+        """Members per college now: the stored monthly moves plus this batch's own."""
+        counts: dict[str, int] = defaultdict(int)
+        rows = self.tx.execute("SELECT dim, SUM(value) FROM observatory_months WHERE coop = ? AND metric = 'members' GROUP BY dim", (coop,))
+        for college, count in rows:
+            counts[college] += int(count)
+        for (c, _month, metric, college), value in self.moves.items():
+            if c == coop and metric == "members":
+                counts[college] += value
+        return dict(counts)
 
     def source(self, coop: str, call_id: str) -> str:
         found = self.calls.get((coop, call_id))
@@ -187,6 +199,10 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, [("sensors_registered", "", 1)])
         elif isinstance(e, SensorRetired):
             b.move(coop, day, [("sensors_retired", "", 1)])
+        elif isinstance(e, BooksSealedByFederation):  # its members moved to the federation
+            per_college = b.member_counts(coop)
+            assert sum(per_college.values()) == e.members_moved, f"observatory: {coop} counts {per_college}, seal moved {e.members_moved}"
+            b.move(coop, day, [("members", college, -count) for college, count in sorted(per_college.items()) if count])
         elif isinstance(e, FeeCallCarried):  # the founder's call and payments count in the federation's year
             b.move(coop, day, [("fee_called", str(e.year), e.called_cents), ("fee_paid", str(e.year), e.paid_cents)])
         elif isinstance(e, ObservatoryVisibilitySet):

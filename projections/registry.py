@@ -7,6 +7,7 @@ from typing import Any
 from domain.accounts import LegalForm, default_chart
 from domain.cooperative import AccountAdded, CooperativeFounded
 from domain.corrections import EntryReversed
+from domain.federation import BooksSealedByFederation
 from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.membership import (
     MemberAdmitted,
@@ -35,6 +36,7 @@ class RegistryProjection(Projection):
         FeeCalled: "fee_called",
         FeePaid: "fee_paid",
         FeeCallCarried: "fee_carried",
+        BooksSealedByFederation: "sealed",
         EntryReversed: "reversed",
     }
 
@@ -72,6 +74,14 @@ class RegistryProjection(Projection):
         tx.execute_one("UPDATE members SET status = ?, left_on = ? WHERE coop = ? AND member_id = ?",
             (status, e.effective_date.isoformat(), e.coop, e.member_id),
         )
+
+    def sealed(self, tx: Tx, e: BooksSealedByFederation, _pos: int) -> None:
+        """The founder's books are sealed; its members on that date moved to the federation."""
+        day = e.effective_date.isoformat()
+        tx.execute_one("UPDATE cooperatives SET federated_into = ?, sealed_on = ? WHERE coop = ?", (e.federation, day, e.coop))
+        moved = tx.execute_count("UPDATE members SET status = 'federated', left_on = ? WHERE coop = ? AND status = 'active'",
+                                 (day, e.coop))
+        assert moved == e.members_moved, f"{e.coop}: {moved} active members marked as moved, the seal says {e.members_moved}"
 
     def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, _pos: int, sign: int = 1) -> None:
         delta = e.shares if isinstance(e, SharesSubscribed) else -e.shares
@@ -140,12 +150,12 @@ def cooperative_summary(db: Database, coop: str) -> dict[str, Any] | None:
     with db.read() as tx:
         found = tx.execute(
             "SELECT name, legal_form, siren, founded_on, fiscal_year_start_month, share_value_cents, colleges_json,"
-            " fee_schedule_json FROM cooperatives WHERE coop = ?",
+            " fee_schedule_json, federated_into, sealed_on FROM cooperatives WHERE coop = ?",
             (coop,),
         )
         if not found:
             return None
-        name, form, siren, founded, start_month, share_value, colleges, schedule = found[0]
+        name, form, siren, founded, start_month, share_value, colleges, schedule, federated_into, sealed_on = found[0]
         total, active = tx.execute(
             "SELECT COUNT(*), SUM(CASE WHEN status = 'active' THEN 1 ELSE 0 END) FROM members WHERE coop = ?", (coop,)
         )[0]
@@ -155,6 +165,8 @@ def cooperative_summary(db: Database, coop: str) -> dict[str, Any] | None:
         "fiscal_year_start_month": start_month, "share_value_cents": share_value,
         "colleges": json.loads(colleges), "fee_schedule": json.loads(schedule),
         "members": int(total), "active_members": int(active or 0), "journal_entries": int(entries),
+        # Sealed books record nothing more and stay readable (domain/federation.py).
+        "sealed_by_federation": {"federation": federated_into, "effective_date": sealed_on} if federated_into else None,
     }
 
 

@@ -2,8 +2,8 @@
 
 Hypothesis draws a cooperative (association or SCIC), a few founding members, then dated steps:
 admissions, transfers, resignations, exclusions, fee calls and payments (some back-dated),
-share moves, reversals of entries, amendments of the statutes, new voting policies. Commands
-the rules refuse are simply refused. Then, for every date the history touches:
+share moves, reversals of entries, amendments of the statutes, new voting policies, colleges' own
+rules (SetCollegeRules). Commands the rules refuse are simply refused. Then, for every date the history touches:
 
 - the college weights are exact fractions that, with the unassigned weight, make 100; each
   eligible member's weight is their college's effective weight over its eligible members; when
@@ -36,7 +36,7 @@ from hypothesis import strategies as st
 from domain.cooperative import CollegeSpec, FoundCooperative
 from domain.corrections import ReverseEntry
 from domain.fees import CallFee, PayFee
-from domain.governance import AmendStatutes, SetVotingPolicy, member_eligibility
+from domain.governance import AmendStatutes, SetCollegeRules, SetVotingPolicy, member_eligibility
 from domain.membership import AdmitMember, ExcludeMember, RedeemShares, ResignMember, SubscribeShares, TransferMember
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -99,6 +99,8 @@ step = st.one_of(
     st.tuples(st.just("reverse"), st.integers(1, 40)),
     st.tuples(st.just("amend"), st.integers(0, 5)),
     st.tuples(st.just("policy"), st.booleans(), st.integers(0, 2), st.sampled_from(["redistribute", "unassigned"])),
+    # A college's own rules (SetCollegeRules): None keeps the cooperative's rule.
+    st.tuples(st.just("college_rules"), college, st.sampled_from([None, True, False]), st.sampled_from([None, 0, 1, 2])),
 )
 founder = st.tuples(college, st.sampled_from(["paid", "owes", "partly", "uncalled"]), st.integers(0, 3))
 
@@ -194,6 +196,9 @@ class History:
         elif kind == "policy":
             min_shares = op[2] if self.legal_form == "scic" else 0
             self.run(SetVotingPolicy(slug, day, require_fee_paid=op[1], min_shares=min_shares, empty_college_policy=op[3]), day)
+        elif kind == "college_rules":
+            min_shares = op[3] if self.legal_form == "scic" or not op[3] else None
+            self.run(SetCollegeRules(slug, COLLEGES[op[1]], day, None, op[2], min_shares), day)
         else:
             raise AssertionError(kind)
 

@@ -7,10 +7,11 @@ import io
 import json
 from collections import Counter
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 from domain.entries import EntryLine, RecordEntry
-from domain.fees import CallFee
+from domain.fees import CallFee, PayFee
 from domain.governance import member_eligibility
 from ledger import demo_federation
 from ledger.commands import loads, parse_envelope
@@ -18,7 +19,10 @@ from ledger.exports.fec import export_fec
 from ledger.exports.plaintext import export_plaintext
 from ledger.federation import read_founder_books
 from projections.balances import trial_balance
-from projections.governance import weights_as_of
+from projections.balances import account_balance
+from projections.governance import explain_member, weights_as_of
+from projections.observatory import totals_by_dim
+from projections.registry import cooperative_summary, member_standing
 from projections.journal import journal
 
 from .conftest import demo_lines, run
@@ -157,7 +161,7 @@ def test_retry_with_the_same_key_writes_nothing_and_answers_the_same(founded):
 
 
 def test_each_college_follows_its_own_fee_and_eligibility_rules(founded):
-    ledger, _runner = founded
+    ledger, runner = founded
     assert _federate(ledger, _federation_line()).accepted
     called = {}
     for member_id in ("G-02", "G-04", "C-02", "C-03"):
@@ -171,6 +175,54 @@ def test_each_college_follows_its_own_fee_and_eligibility_rules(founded):
     assert not member_eligibility(new, "G-02", day).eligible  # fee required, not paid
     verdict = member_eligibility(new, "C-02", day)
     assert verdict.eligible and "fee_paid" not in {r["rule"] for r in verdict.reasons}  # cevennes asks for no fee
+    # The read side applies the colleges' own rules too: same verdicts, same reasons, same voters.
+    runner.catch_up()
+    for member_id in new.members:
+        read = explain_member(ledger.db, NEW, member_id, day)
+        write = member_eligibility(new, member_id, day)
+        assert (read["eligible"], read["college"], read["reasons"]) == (write.eligible, write.college, write.reasons), member_id
+    weights = weights_as_of(ledger.db, NEW, day)
+    assert weights["college_rules"]["cevennes"] == {"require_fee_paid": False, "min_shares": 0}
+    assert {v["member_id"] for v in weights["voters"]} == {m for m in new.members if member_eligibility(new, m, day).eligible}
+    assert {v["college"] for v in weights["voters"]} == {"cevennes"}  # nobody else has paid a 2026 fee yet
+
+
+def test_the_founders_members_moved_and_their_dues_follow_them(founded):
+    ledger, runner = founded
+    before = {slug: {m: (call.called_cents, call.paid_cents) for (m, y), call in ledger.cooperative(slug).fee_calls.items() if y == 2025}
+              for slug in FOUNDERS}
+    owed = {m: c - p for calls in before.values() for m, (c, p) in calls.items() if c > p}
+    assert owed and sum(owed.values()) == 110_00  # the demo's unpaid 2025 fees, the 411 balance carried
+    result = _federate(ledger, _federation_line())
+    assert result.accepted, result.error and result.error.as_dict()
+    runner.catch_up()
+    new = ledger.cooperative(NEW)
+    # Dues carried as fee calls of the founder's year, collectable in the federation, never beyond.
+    assert {m: call.due_cents for (m, year), call in new.fee_calls.items() if year == 2025 and call.due_cents} == owed
+    opened = [f["open_items"] for f in result.report["founders"]]
+    assert sorted((i["party"], i["amount_minor"]) for items in opened for i in items) == sorted(owed.items())
+    member, due = sorted(owed.items())[0]
+    too_much = ledger.execute(PayFee(NEW, member, 2025, Decimal(due + 1) / 100, date(2026, 2, 1)), "pay-too-much")
+    assert too_much.error.rule == "no_overpayment"
+    paid = ledger.execute(PayFee(NEW, member, 2025, Decimal(due) / 100, date(2026, 2, 1)), "pay-dues")
+    assert paid.accepted, paid.error and paid.error.as_dict()
+    runner.catch_up()
+    assert account_balance(ledger.db, NEW, "411", party=member) == 0
+    standing = {row["member_id"]: row for row in member_standing(ledger.db, NEW, 2025)}
+    assert standing[member]["in_good_standing"] and standing[member]["fee_paid_cents"] == standing[member]["fee_called_cents"]
+    # The founders' members moved: from the federation date they are its members, not the founders'.
+    for slug in FOUNDERS:
+        rows = member_standing(ledger.db, slug, 2025)
+        moved = [r for r in rows if r["status"] == "federated"]
+        assert moved and all(r["left_on"] == DAY.isoformat() for r in moved)
+        assert {r["member_id"] for r in moved} == {m for m in ledger.cooperative(slug).members
+                                                  if ledger.cooperative(slug).members[m].status.value == "federated"}
+        assert not [r for r in rows if r["status"] == "active"]
+        assert cooperative_summary(ledger.db, slug)["sealed_by_federation"] == {"federation": NEW, "effective_date": DAY.isoformat()}
+        after = weights_as_of(ledger.db, slug, DAY)
+        assert after["voters"] == [] and all(c["members"] == 0 for c in after["colleges"])
+        assert explain_member(ledger.db, slug, moved[0]["member_id"], DAY)["reasons"][1]["detail"] == f"federated on {DAY}"
+        assert set(totals_by_dim(ledger.db, slug, ["members"])["members"].values()) <= {0}  # the observatory counts none
 
 
 def test_the_command_parses_with_its_defaults():
