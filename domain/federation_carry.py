@@ -62,9 +62,10 @@ Carrier = Callable[[CarryContext], Carried]
 def _carriers() -> list[Carrier]:
     """The families that carry their open items, in the order they run. Imported here, not at
     module level: the family modules import the cooperative, which imports nothing of this."""
+    from domain.donations_carry import carry_earmarked_gifts
     from domain.fees import carry_fee_calls
 
-    return [carry_fee_calls]
+    return [carry_fee_calls, carry_earmarked_gifts]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:
