@@ -94,6 +94,7 @@ FROZEN_EVENT_NAMES = {
     # issue 11: open items carried by a federation (domain/federation_carry.py)
     "FeeCallCarried",
     "EarmarkedGiftCarried",
+    "AdvertisingContractCarried",
 }
 
 FINANCIAL = {
