@@ -84,6 +84,7 @@ class AdContract:
     ends_on: date
     signed_on: date
     invoices: dict[str, AdInvoice] = field(default_factory=dict)  # by period; at most MAX_PERIODS
+    advertiser_kind: str = "other"  # as signed: a federation carries it (advertising_carry)
 
 
 @dataclass
@@ -175,7 +176,7 @@ class AdvertisingContractSigned(CoopEvent):
     def apply(self, coop: Cooperative) -> None:
         advertising_state(coop).contracts[self.contract_id] = AdContract(
             self.contract_id, self.advertiser_id, self.advertiser_name, self.placement, self.period_kind, self.price_cents,
-            self.starts_on, self.ends_on, self.effective_date,
+            self.starts_on, self.ends_on, self.effective_date, advertiser_kind=self.advertiser_kind,
         )
 
 
@@ -336,3 +337,5 @@ HANDLERS = {
     PayAdvertisingInvoice: pay_advertising_invoice,
     EndAdvertisingContract: end_advertising_contract,
 }
+
+import domain.advertising_carry  # noqa: E402,F401  (contracts a federation carries; registers their event wherever contracts are)

@@ -58,6 +58,7 @@ class Gift:
     received_on: date
     gross_cents: int
     pot: Pot = field(default_factory=Pot)  # dedicated movements, when earmarked
+    receipt: Any = None  # the event that brought it in: its donors, should a federation carry it (donations_carry)
 
     @property
     def used_cents(self) -> int:
@@ -155,6 +156,10 @@ class _GiftReceived(FinancialEvent):
     its donors' kinds; undoing it is allowed only while nothing but the platform's fee was used."""
 
     abstract: ClassVar[bool] = True
+
+    def apply(self, coop: Cooperative) -> None:
+        super().apply(coop)
+        donations_state(coop).gifts[self.effect()["gift_id"]].receipt = self
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -392,3 +397,5 @@ HANDLERS = {
     RecordCrowdfundingPayout: record_crowdfunding_payout,
     UseEarmarkedDonation: use_earmarked_donation,
 }
+
+import domain.donations_carry  # noqa: E402,F401  (gifts a federation carries; registers their event wherever gifts are)

@@ -62,9 +62,11 @@ Carrier = Callable[[CarryContext], Carried]
 def _carriers() -> list[Carrier]:
     """The families that carry their open items, in the order they run. Imported here, not at
     module level: the family modules import the cooperative, which imports nothing of this."""
+    from domain.advertising_carry import carry_advertising_contracts
+    from domain.donations_carry import carry_earmarked_gifts
     from domain.fees import carry_fee_calls
 
-    return [carry_fee_calls]
+    return [carry_fee_calls, carry_earmarked_gifts, carry_advertising_contracts]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

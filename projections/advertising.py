@@ -13,6 +13,7 @@ from domain.advertising import (
     AdvertisingInvoiced,
     AdvertisingInvoicePaid,
 )
+from domain.advertising_carry import AdvertisingContractCarried
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
 from ledger.db import Database, Tx
@@ -26,7 +27,7 @@ class AdvertisingProjection(Projection):
     tables = ("advertising_contracts", "advertising_invoices", "advertising_moves")
     handlers = {
         AdvertisingContractSigned: "signed", AdvertisingContractEnded: "ended", AdvertisingInvoiced: "invoiced",
-        AdvertisingInvoicePaid: "paid", EntryReversed: "reversed",
+        AdvertisingInvoicePaid: "paid", AdvertisingContractCarried: "carried", EntryReversed: "reversed",
     }
 
     def signed(self, tx: Tx, e: AdvertisingContractSigned, _seq: int) -> None:
@@ -35,6 +36,23 @@ class AdvertisingProjection(Projection):
             " period_kind, price_cents, starts_on, ends_on, signed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (e.coop, e.contract_id, e.advertiser_id, e.advertiser_name, e.advertiser_kind, e.placement, e.period_kind,
              e.price_cents, e.starts_on.isoformat(), e.ends_on.isoformat(), e.effective_date.isoformat()),
+        )
+
+    def carried(self, tx: Tx, e: AdvertisingContractCarried, _seq: int) -> None:
+        """A founder's contract carried by a federation, with its invoices as they stood: no move,
+        their revenue and cash are the founder's (only the federation's own invoices and the
+        payments it receives count in its revenue by month)."""
+        tx.execute(
+            "INSERT INTO advertising_contracts (coop, contract_id, advertiser_id, advertiser_name, advertiser_kind, placement,"
+            " period_kind, price_cents, starts_on, ends_on, signed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.contract_id, e.advertiser_id, e.advertiser_name, e.advertiser_kind, e.placement, e.period_kind,
+             e.price_cents, e.starts_on.isoformat(), e.ends_on.isoformat(), e.signed_on.isoformat()),
+        )
+        tx.executemany(
+            "INSERT INTO advertising_invoices (coop, contract_id, period, advertiser_id, amount_cents, paid_cents, invoiced_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(e.coop, e.contract_id, i["period"], e.advertiser_id, i["amount_cents"], i["paid_cents"], i["invoiced_on"])
+             for i in e.invoices],
         )
 
     def ended(self, tx: Tx, e: AdvertisingContractEnded, _seq: int) -> None:

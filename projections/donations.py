@@ -15,6 +15,7 @@ from domain.donations import (
     DonationReceived,
     EarmarkedDonationUsed,
 )
+from domain.donations_carry import EarmarkedGiftCarried
 from domain.errors import IntegrityViolation
 from ledger.db import Database, Tx
 from projections.base import Projection
@@ -28,7 +29,7 @@ class DonationsProjection(Projection):
     tables = ("donation_gifts", "donation_lines", "donation_fund_moves")
     handlers = {
         DonationReceived: "donation", CrowdfundingPayoutReceived: "payout", EarmarkedDonationUsed: "used",
-        EntryReversed: "reversed",
+        EarmarkedGiftCarried: "carried", EntryReversed: "reversed",
     }
 
     def donation(self, tx: Tx, e: DonationReceived, seq: int) -> None:
@@ -51,6 +52,15 @@ class DonationsProjection(Projection):
 
     def used(self, tx: Tx, e: EarmarkedDonationUsed, seq: int) -> None:
         self._move(tx, e.coop, seq, e.donation_id, e.purpose, e.effective_date, e.kind, 0, e.amount_cents)
+
+    def carried(self, tx: Tx, e: EarmarkedGiftCarried, seq: int) -> None:
+        """A founder's earmarked gift carried by a federation: listed among the gifts (as the founder
+        received it, numbered by the opening entry that holds its money) and dedicated from the
+        federation date for what was unspent, but no donation lines: the founder received it and
+        issues its receipts, so the federation's yearly donor totals stay its journal's."""
+        self._gift(tx, e.coop, e.gift_id, e.source, e.purpose, e.platform, e.campaign, e.received_on, e.gross_cents,
+                   e.fee_cents, e.opening_journal_number)
+        self._move(tx, e.coop, seq, e.gift_id, e.purpose, e.effective_date, e.kind, e.unspent_cents, 0)
 
     def reversed(self, tx: Tx, e: EntryReversed, seq: int) -> None:
         effect, kind = e.reversed_effect, f"EntryReversed:{e.reversed_kind}"
@@ -162,7 +172,9 @@ def dedicated_funds(db: Database, coop: str, *, as_of: date | None = None, after
 
 def gifts_received(db: Database, coop: str, *, source: str | None = None, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
     """Gifts by gift_id after `after` (only donations or only crowdfunding payouts with `source`):
-    gross, the platform's fee, net received, purpose; no donor data (see donor_receipts)."""
+    gross, the platform's fee, net received, purpose; no donor data (see donor_receipts). A gift a
+    federation carried from a founder (EarmarkedGiftCarried) is listed as the founder received it,
+    with the journal number of the federation's opening entry that holds its unspent part."""
     limit = max(1, min(limit, MAX_PAGE))
     where, params = ("", []) if source is None else (" AND source = ?", [source])
     with db.read() as tx:

@@ -104,6 +104,8 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "FederationOpeningCarried": ("federation_opening.carried", "entries"),
     "BooksSealedByFederation": ("books.sealed_by_federation", "cooperative"),
     "FeeCallCarried": ("fee_call.carried", "membership"),
+    "EarmarkedGiftCarried": ("earmarked_gift.carried", "activities"),
+    "AdvertisingContractCarried": ("advertising_contract.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")
