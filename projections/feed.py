@@ -204,10 +204,21 @@ def view(fact: dict[str, Any], role: str) -> dict[str, Any] | None:
     if access.personal:
         return fact
     seen = {k: v for k, v in fact.items() if k != "actor"}
-    seen["data"] = {k: v for k, v in fact["data"].items() if not is_personal(k)}
+    seen["data"] = _impersonal(fact["data"])
     if fact["entry"] is not None:
         seen["entry"] = {k: v for k, v in fact["entry"].items() if k != "label"}
     return seen
+
+
+def _impersonal(value: Any, depth: int = 0) -> Any:
+    """`value` without personal fields at any depth: a payout's backers are a list of dicts with
+    names and addresses inside the event's data. Bounded: event data is a few levels deep."""
+    assert depth < 16, "event data nested deeper than any event defines"
+    if isinstance(value, dict):
+        return {k: _impersonal(v, depth + 1) for k, v in value.items() if not is_personal(k)}
+    if isinstance(value, list):
+        return [_impersonal(v, depth + 1) for v in value]
+    return value
 
 
 class FeedProjection(Projection):

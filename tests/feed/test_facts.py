@@ -11,6 +11,7 @@ from pathlib import Path
 
 import domain
 from api.roles import READ_ROLES, ROLES
+from domain.donations import CrowdfundingPayoutReceived
 from domain.events import EVENT_CLASSES, FinancialEvent
 from domain.fees import FeePaid
 from domain.membership import MemberAdmitted
@@ -68,3 +69,16 @@ def test_reader_view_has_no_names_labels_or_actor_but_keeps_the_entry():
     _, _, fact = fact_from_event(43, admitted)
     assert view(fact, "reader") is None and view(fact, "clerk")["data"]["name"] == "Alice Martin"
     assert "name" in PERSONAL_FIELDS
+
+
+def test_reader_view_drops_personal_fields_nested_in_the_data():
+    payout = _event(CrowdfundingPayoutReceived, payout_id="p1", platform="Ulule", campaign="c", purpose=None,
+                    gross_cents=10000, fee_cents=500, piece_ref=None, journal_number=8, label="Versement", chain_hash="cd",
+                    postings=[["512", None, "EUR", 9500], ["622", None, "EUR", 500], ["7541", None, "EUR", -10000]],
+                    backers=[{"donor_id": "d1", "donor_name": "Alice Martin", "donor_kind": "individual",
+                              "donor_address": "1 rue des Lilas", "amount_cents": 6000}])
+    _, group, fact = fact_from_event(44, payout)
+    assert group == "entries" and "Alice Martin" in str(view(fact, "admin"))
+    seen = view(fact, "reader")
+    assert seen["data"]["backers"] == [{"donor_id": "d1", "donor_kind": "individual", "amount_cents": 6000}]
+    assert "Alice" not in str(seen) and "Lilas" not in str(seen)
