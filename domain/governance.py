@@ -17,7 +17,8 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from domain.accounts import LegalForm
-from domain.cooperative import CollegeSpec, FeeBracket, fee_schedule_of, validate_colleges, validate_voting_policy
+from domain.cooperative import CollegeSpec, FeeBracket
+from domain.statutes import fee_schedule_of, validate_colleges, validate_voting_policy
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, Meta
 from domain.rules import identifier, not_before, text
