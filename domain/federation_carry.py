@@ -63,8 +63,9 @@ def _carriers() -> list[Carrier]:
     """The families that carry their open items, in the order they run. Imported here, not at
     module level: the family modules import the cooperative, which imports nothing of this."""
     from domain.fees import carry_fee_calls
+    from domain.shares_carry import carry_shares
 
-    return [carry_fee_calls]
+    return [carry_fee_calls, carry_shares]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:
