@@ -19,15 +19,17 @@ transaction, see ledger/federation.py):
 Refusals (nothing is written): unknown or already sealed founder, a founder with an event dated on
 or after D (its history must end before the federation), D inside a founder's closed fiscal year,
 a founder's fiscal year that ended before D with entries and no closing (close it first: the opening
-would otherwise mix several years' results into one line), a member holding capital shares (shares
-are not carried yet: redeem them first; their capital balance would be carried without the shares),
-a member id clash with `keep`.
+would otherwise mix several years' results into one line), a member id clash with `keep`.
 
 Open items carried as state (domain/federation_carry.py): the balances of *managed* accounts (fee
-calls on 411, capital shares, earmarked gifts...) are the sum of items their commands track; each
-family that can carry its items records them in the new cooperative, and the federation checks
+calls on 411, capital shares on 1013, earmarked gifts...) are the sum of items their commands track;
+each family that can carry its items records them in the new cooperative, and the federation checks
 that what is carried equals the founder's balance, account by party. A managed balance nothing
 carries is refused (rule `open_items_not_carried`): settle it in the founder before federating.
+Capital shares of moving members are carried (SharesCarried, domain/shares_carry.py), converted to
+the federation's share value: refused when the capital is not a whole number of its shares, or
+when the federation has no capital (field `share_value`); shares of members who left stay behind
+and are refused by the generic check (redeem them first).
 """
 
 from __future__ import annotations
@@ -225,13 +227,6 @@ def _check_founder(slug: str, i: int, founder: Cooperative | None, books: Founde
             raise InvalidCommand(
                 "effective_date", "earlier_year_open",
                 f"{slug}'s fiscal year {year} ended on {last_day} with entries and is not closed: close it before federating",
-            )
-    for m in founder.members.values():
-        if m.is_member_on(day) and m.shares_on(day):
-            raise InvalidCommand(
-                field, "member_shares",
-                f"{slug} member {m.member_id} holds {m.shares_on(day)} capital share(s): shares are not carried by a "
-                "federation yet, redeem them first",
             )
     return founder
 

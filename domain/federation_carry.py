@@ -65,8 +65,9 @@ def _carriers() -> list[Carrier]:
     from domain.advertising_carry import carry_advertising_contracts
     from domain.donations_carry import carry_earmarked_gifts
     from domain.fees import carry_fee_calls
+    from domain.shares_carry import carry_shares
 
-    return [carry_fee_calls, carry_earmarked_gifts, carry_advertising_contracts]
+    return [carry_fee_calls, carry_shares, carry_earmarked_gifts, carry_advertising_contracts]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

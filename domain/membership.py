@@ -218,6 +218,26 @@ class SharesRedeemed(FinancialEvent):
         member.share_moves.append((day, -sign * effect["shares"]))
 
 
+class SharesCarried(CoopEvent):
+    """A member's capital shares, carried into a federation on its date (domain/shares_carry.py):
+    the founder's `founder_shares` were worth `capital_cents`, which make `shares` shares at the
+    federation's share value. No entry: the capital arrives on 1013 with the founder's opening
+    entry; RedeemShares redeems these shares from here on and eligibility counts them."""
+
+    member_id: str  # in the federation
+    shares: int  # at the federation's share value
+    capital_cents: int  # = shares x the federation's share value = founder_shares x the founder's
+    founder: str
+    founder_member_id: str
+    founder_shares: int
+
+    def apply(self, coop: Cooperative) -> None:
+        member = coop.members[self.member_id]
+        assert self.shares > 0 and not member.share_moves, f"shares of {self.member_id} carried twice or empty"
+        member.shares += self.shares
+        member.share_moves.append((self.effective_date, self.shares))
+
+
 # ---------------------------------------------------------------- deciders
 
 

@@ -106,6 +106,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "FeeCallCarried": ("fee_call.carried", "membership"),
     "EarmarkedGiftCarried": ("earmarked_gift.carried", "activities"),
     "AdvertisingContractCarried": ("advertising_contract.carried", "activities"),
+    "SharesCarried": ("shares.carried", "membership"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

@@ -27,7 +27,9 @@ from domain.governance import (
     eligibility,
     tally,
 )
-from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred, SharesRedeemed, SharesSubscribed
+from domain.membership import (
+    MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred, SharesCarried, SharesRedeemed, SharesSubscribed,
+)
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -42,7 +44,7 @@ class GovernanceProjection(Projection):
     handlers = {
         CooperativeFounded: "founded", StatutesAmended: "amended", VotingPolicySet: "policy",
         MemberAdmitted: "admitted", MemberTransferred: "transferred", MemberResigned: "left", MemberExcluded: "left",
-        SharesSubscribed: "shares", SharesRedeemed: "shares", FeeCalled: "fee", FeePaid: "fee", FeeCallCarried: "fee_carried",
+        SharesSubscribed: "shares", SharesRedeemed: "shares", SharesCarried: "shares_carried", FeeCalled: "fee", FeePaid: "fee", FeeCallCarried: "fee_carried",
         EntryReversed: "reversed",
         ResolutionRecorded: "resolution", VoteCast: "vote", CollegeRulesSet: "college_rules",
         BooksSealedByFederation: "sealed",
@@ -110,6 +112,9 @@ class GovernanceProjection(Projection):
     def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, seq: int) -> None:
         delta = e.shares if isinstance(e, SharesSubscribed) else -e.shares
         self._shares(tx, e.coop, e.member_id, seq, e.effective_date, delta)
+
+    def shares_carried(self, tx: Tx, e: SharesCarried, seq: int) -> None:
+        self._shares(tx, e.coop, e.member_id, seq, e.effective_date, e.shares)
 
     def _shares(self, tx: Tx, coop: str, member_id: str, seq: int, day: date, delta: int) -> None:
         tx.execute("INSERT INTO governance_share_moves (coop, member_id, seq, effective_date, shares) VALUES (?, ?, ?, ?, ?)",

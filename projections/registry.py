@@ -14,6 +14,7 @@ from domain.membership import (
     MemberExcluded,
     MemberResigned,
     MemberTransferred,
+    SharesCarried,
     SharesRedeemed,
     SharesSubscribed,
 )
@@ -33,6 +34,7 @@ class RegistryProjection(Projection):
         MemberExcluded: "left",
         SharesSubscribed: "shares",
         SharesRedeemed: "shares",
+        SharesCarried: "shares_carried",
         FeeCalled: "fee_called",
         FeePaid: "fee_paid",
         FeeCallCarried: "fee_carried",
@@ -86,6 +88,10 @@ class RegistryProjection(Projection):
     def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, _pos: int, sign: int = 1) -> None:
         delta = e.shares if isinstance(e, SharesSubscribed) else -e.shares
         tx.execute_one("UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (sign * delta, e.coop, e.member_id))
+
+    def shares_carried(self, tx: Tx, e: SharesCarried, _pos: int) -> None:
+        """A founder's shares, converted to the federation's share value (the member was admitted just before)."""
+        tx.execute_one("UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (e.shares, e.coop, e.member_id))
 
     def fee_called(self, tx: Tx, e: FeeCalled, _pos: int) -> None:
         tx.execute(

@@ -95,6 +95,7 @@ FROZEN_EVENT_NAMES = {
     "FeeCallCarried",
     "EarmarkedGiftCarried",
     "AdvertisingContractCarried",
+    "SharesCarried",
 }
 
 FINANCIAL = {
