@@ -63,8 +63,9 @@ def _carriers() -> list[Carrier]:
     """The families that carry their open items, in the order they run. Imported here, not at
     module level: the family modules import the cooperative, which imports nothing of this."""
     from domain.fees import carry_fee_calls
+    from domain.receivables_carry import carry_member_receivables
 
-    return [carry_fee_calls]
+    return [carry_fee_calls, carry_member_receivables]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

@@ -104,6 +104,9 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "FederationOpeningCarried": ("federation_opening.carried", "entries"),
     "BooksSealedByFederation": ("books.sealed_by_federation", "cooperative"),
     "FeeCallCarried": ("fee_call.carried", "membership"),
+    "CertificationCarried": ("certification.carried", "activities"),
+    "SubscriptionPlanCarried": ("subscription_plan.carried", "activities"),
+    "SubscriptionCarried": ("subscription.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

@@ -31,6 +31,7 @@ from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.grants import CallClosed, CallOpened
 from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred
 from domain.observatory import ObservatoryVisibilitySet
+from domain.receivables_carry import CertificationCarried
 from domain.sensors import CreditsRedeemedForMoney, CreditsRedeemedForService, SensorRegistered, SensorRetired
 from domain.shared_hours import SharedHoursLogged, SharedHoursRebilled
 from domain.subscriptions import SubscriptionBilled, SubscriptionPaid
@@ -189,6 +190,9 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, [("sensors_retired", "", 1)])
         elif isinstance(e, FeeCallCarried):  # the founder's call and payments count in the federation's year
             b.move(coop, day, [("fee_called", str(e.year), e.called_cents), ("fee_paid", str(e.year), e.paid_cents)])
+        elif isinstance(e, CertificationCarried):  # held here: the certified chart starts at the first certification
+            b.move(coop, day, [("certifications_granted", "", 1)])
+        # SubscriptionCarried moves nothing: its bills are the founder's revenue (in the opening's result line).
         elif isinstance(e, ObservatoryVisibilitySet):
             b.visibility.append((coop, seq, day.isoformat(), int(e.public)))
         elif isinstance(e, EntryReversed):
