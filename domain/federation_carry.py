@@ -64,8 +64,9 @@ def _carriers() -> list[Carrier]:
     module level: the family modules import the cooperative, which imports nothing of this."""
     from domain.fees import carry_fee_calls
     from domain.receivables_carry import carry_member_receivables
+    from domain.sensors_carry import carry_sensor_credits
 
-    return [carry_fee_calls, carry_member_receivables]
+    return [carry_fee_calls, carry_member_receivables, carry_sensor_credits]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

@@ -33,6 +33,7 @@ from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, Me
 from domain.observatory import ObservatoryVisibilitySet
 from domain.receivables_carry import CertificationCarried
 from domain.sensors import CreditsRedeemedForMoney, CreditsRedeemedForService, SensorRegistered, SensorRetired
+from domain.sensors_carry import SensorCarried
 from domain.shared_hours import SharedHoursLogged, SharedHoursRebilled
 from domain.subscriptions import SubscriptionBilled, SubscriptionPaid
 from ledger.db import Database, Tx
@@ -184,7 +185,7 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, pot_moves(e.source, e.pot_movement()))
         elif isinstance(e, CallClosed):
             b.move(coop, day, pot_moves(b.source(coop, e.call_id), e.pot_movement()))
-        elif isinstance(e, SensorRegistered):
+        elif isinstance(e, (SensorRegistered, SensorCarried)):  # a carried sensor is in service here from the federation date
             b.move(coop, day, [("sensors_registered", "", 1)])
         elif isinstance(e, SensorRetired):
             b.move(coop, day, [("sensors_retired", "", 1)])

@@ -96,6 +96,9 @@ FROZEN_EVENT_NAMES = {
     "CertificationCarried",
     "SubscriptionPlanCarried",
     "SubscriptionCarried",
+    "SensorRewardTermsCarried",
+    "SensorCarried",
+    "SensorCreditsCarried",
 }
 
 FINANCIAL = {
