@@ -65,8 +65,9 @@ def _carriers() -> list[Carrier]:
     from domain.fees import carry_fee_calls
     from domain.receivables_carry import carry_member_receivables
     from domain.sensors_carry import carry_sensor_credits
+    from domain.shared_hours_carry import carry_shared_hours
 
-    return [carry_fee_calls, carry_member_receivables, carry_sensor_credits]
+    return [carry_fee_calls, carry_member_receivables, carry_sensor_credits, carry_shared_hours]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

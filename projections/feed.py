@@ -110,6 +110,8 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "SensorRewardTermsCarried": ("sensor_reward_terms.carried", "activities"),
     "SensorCarried": ("sensor.carried", "activities"),
     "SensorCreditsCarried": ("sensor_credits.carried", "activities"),
+    "EthicalMinimumRateCarried": ("ethical_minimum_rate.carried", "activities"),
+    "SharedEmployeeCarried": ("shared_employee.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

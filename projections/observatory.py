@@ -35,6 +35,7 @@ from domain.receivables_carry import CertificationCarried
 from domain.sensors import CreditsRedeemedForMoney, CreditsRedeemedForService, SensorRegistered, SensorRetired
 from domain.sensors_carry import SensorCarried
 from domain.shared_hours import SharedHoursLogged, SharedHoursRebilled
+from domain.shared_hours_carry import SharedEmployeeCarried
 from domain.subscriptions import SubscriptionBilled, SubscriptionPaid
 from ledger.db import Database, Tx
 from projections.base import Projection
@@ -194,6 +195,8 @@ class ObservatoryProjection(Projection):
         elif isinstance(e, CertificationCarried):  # held here: the certified chart starts at the first certification
             b.move(coop, day, [("certifications_granted", "", 1)])
         # SubscriptionCarried moves nothing: its bills are the founder's revenue (in the opening's result line).
+        elif isinstance(e, SharedEmployeeCarried):  # its hours are to rebill here, as if logged on the federation date
+            b.move(coop, day, [("hours_logged", s, n) for m in e.months for s, n in m["structures"]])
         elif isinstance(e, ObservatoryVisibilitySet):
             b.visibility.append((coop, seq, day.isoformat(), int(e.public)))
         elif isinstance(e, EntryReversed):

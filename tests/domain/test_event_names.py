@@ -99,6 +99,8 @@ FROZEN_EVENT_NAMES = {
     "SensorRewardTermsCarried",
     "SensorCarried",
     "SensorCreditsCarried",
+    "EthicalMinimumRateCarried",
+    "SharedEmployeeCarried",
 }
 
 FINANCIAL = {
