@@ -12,7 +12,13 @@ from datetime import date
 from decimal import Decimal
 from typing import Any
 
-from domain.certifications import GrantCertification, PayCertificationFee, RevokeCertification, SetCertificationTerms
+from domain.certifications import (
+    GrantCertification,
+    PayCertificationFee,
+    RenewCertification,
+    RevokeCertification,
+    SetCertificationTerms,
+)
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.federation import FederateCooperatives
 from domain.fees import CallFee, PayFee
@@ -153,8 +159,14 @@ def test_members_pay_their_carried_certifications_and_subscriptions_in_the_feder
          BillSubscription("rc-fed", "S-A1", "2025-07", LATER), BillSubscription("rc-fed", "S-B1", "2025-07", LATER),
          CancelSubscription("rc-fed", "S-B1", date(2025, 8, 1), "Départ"))
     assert f.refused(BillSubscription("rc-fed", "S-B1", "2025-08", date(2025, 8, 2))).rule == "period_in_subscription"
+    # A carried certification in force is renewed here, at the federation's own terms (none are carried).
+    renewal = RenewCertification("rc-fed", "C-A2", date(2025, 11, 1))
+    assert f.refused(renewal).rule == "terms_defined"
+    f.do(SetCertificationTerms("rc-fed", "100", LATER, 12), renewal)
+    assert f.refused(RenewCertification("rc-fed", "C-B1", date(2025, 11, 1))).rule == "not_revoked"
+    assert ledger.cooperative("rc-fed").certifications.certifications["C-A2"].expires_on == date(2027, 1, 15)
     owed = _owed(ledger, "rc-fed")
-    assert owed == {"rc-a.m1": {"subscriptions": 30_00}, "rc-b.n1": {"subscriptions": 30_00}}
+    assert owed == {"rc-a.m1": {"subscriptions": 30_00}, "rc-a.m2": {"certifications": 100_00}, "rc-b.n1": {"subscriptions": 30_00}}
     assert _totals(owed) == _receivable_in_books(ledger, "rc-fed")
     runner.catch_up()
 
@@ -169,17 +181,18 @@ def test_members_pay_their_carried_certifications_and_subscriptions_in_the_feder
         assert {b["period"]: (b["amount_cents"], b["paid_cents"], b["billed_on"]) for b in bills(ledger.db, "rc-fed", sid)} == {
             p: (b.amount_cents, b.paid_cents, b.billed_on.isoformat()) for p, b in sub.bills.items()}
     assert {r["member_id"]: r["owed_cents"] for r in amounts_owed(ledger.db, "rc-fed") if r["owed_cents"]} == {
-        m: families["subscriptions"] for m, families in owed.items()}
+        m: families["subscriptions"] for m, families in owed.items() if "subscriptions" in families}
     assert [(p["plan_id"], p["defined_on"]) for p in plans(ledger.db, "rc-fed")] == [("P-MONTH", DAY.isoformat()), ("P-PROV", DAY.isoformat())]
     for cert in fed.certifications.certifications.values():
         row = certification_of(ledger.db, "rc-fed", cert.member_id, LATER)
-        assert (row["certification_id"], row["granted_on"], row["expires_on"], row["revoked_on"], row["billed_cents"], row["paid_cents"]) == (
-            cert.certification_id, cert.granted_on.isoformat(), cert.expires_on.isoformat(),
-            cert.revoked_on and cert.revoked_on.isoformat(), cert.billed_cents, cert.paid_cents)
+        assert (row["certification_id"], row["granted_on"], row["expires_on"], row["revoked_on"], row["renewals"], row["billed_cents"],
+                row["paid_cents"]) == (cert.certification_id, cert.granted_on.isoformat(), cert.expires_on.isoformat(),
+                                       cert.revoked_on and cert.revoked_on.isoformat(), len(cert.renewals), cert.billed_cents, cert.paid_cents)
     assert [c["member_id"] for c in certified_on(ledger.db, "rc-fed", LATER)] == sorted(
         m for m in fed.members if fed.certifications.certified_on(m, LATER)) == ["rc-a.m1", "rc-a.m2"]
-    # The carried fees were billed, and are income, in the founders' books: no cut-off here.
-    assert deferred_fees(ledger.db, "rc-fed", date(2025, 12, 31))["deferred_cents"] == 0
+    # The carried fees were billed, and are income, in the founders' books: the cut-off here defers its own renewal only.
+    deferred = deferred_fees(ledger.db, "rc-fed", date(2025, 12, 31))
+    assert [(f["certification_id"], f["fee_cents"], f["deferred_cents"]) for f in deferred["fees"]] == [("C-A2", 100_00, 100_00)]
     indicators = {i["id"]: i for i in observatory(ledger.db, "rc-fed", today=LATER, position=0)["indicators"]}
     assert indicators["certifications"]["value"]["certified"] == 2
     assert {s["key"]: s["values"] for s in indicators["certifications"]["series"]}["certified"] == [2]
