@@ -236,10 +236,10 @@ READS: dict[str, Any] = {
          "used_cents": 0, "awarded_cents": 9300000, "grants_paid_cents": 7575000, "reserved_cents": 700000,
          "unspent_cents": 700000, "available_cents": 0}]},
     "credits": {**_COOP, "hosts": [
-        {"host_id": "MED-02", "sensors": 2, "earned_minor": 1400, "redeemed_service_minor": 0, "redeemed_money_minor": 1000,
-         "paid_cents": 500, "balance_minor": 400}],
-        "summary": {**_COOP, "sensors": 5, "hosts": 4, "readings": 67641, "issued_minor": 6601, "redeemed_service_minor": 1200,
-                    "redeemed_money_minor": 2200, "outstanding_minor": 3201, "paid_cents": 1100}},
+        {"host_id": "MED-02", "sensors": 2, "carried_minor": 0, "earned_minor": 1400, "redeemed_service_minor": 0,
+         "redeemed_money_minor": 1000, "paid_cents": 500, "balance_minor": 400}],
+        "summary": {**_COOP, "sensors": 5, "hosts": 4, "readings": 67641, "issued_minor": 6601, "carried_minor": 0,
+                    "redeemed_service_minor": 1200, "redeemed_money_minor": 2200, "outstanding_minor": 3201, "paid_cents": 1100}},
     "hours": {"coop": "mednum-scic", "period": "2025-04", "structures": [
         {"structure_id": "BEN-01", "logged_minutes": 1260, "rebilled_minutes": 1260, "billed_cents": 46629, "to_rebill_minutes": 0}]},
     "health": {"status": "ok", "position": 736, "projected": 736, "projection_error": None},

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 MAX_LINES = 200
 # Roles whose accounts carry per-member state kept by their own commands.
 MANAGED_ROLES = {
-    "members_receivable": "CallFee / PayFee",
+    "members_receivable": "CallFee / PayFee / PayCertificationFee / PaySubscription",
     "capital": "SubscribeShares / RedeemShares",
     "authors_payable": "CollectCourseContribution / PayAuthor",
     "cooperation_fund": "PayContribution / AwardGrant / WithdrawGrant",

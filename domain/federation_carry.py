@@ -65,9 +65,13 @@ def _carriers() -> list[Carrier]:
     from domain.advertising_carry import carry_advertising_contracts
     from domain.donations_carry import carry_earmarked_gifts
     from domain.fees import carry_fee_calls
+    from domain.receivables_carry import carry_member_receivables
+    from domain.sensors_carry import carry_sensor_credits
+    from domain.shared_hours_carry import carry_shared_hours
     from domain.shares_carry import carry_shares
 
-    return [carry_fee_calls, carry_shares, carry_earmarked_gifts, carry_advertising_contracts]
+    return [carry_fee_calls, carry_member_receivables, carry_shares, carry_earmarked_gifts, carry_advertising_contracts,
+            carry_sensor_credits, carry_shared_hours]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

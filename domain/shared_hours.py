@@ -58,6 +58,9 @@ class MonthHours:
     minutes_by_structure: dict[str, int] = field(default_factory=dict)
     minutes_by_day: dict[int, int] = field(default_factory=dict)  # day of the month -> minutes
     rebilled: bool = False
+    # The minimum in force at the month's end in a founder's books, for a month that ended before
+    # the federation that carried it (domain/shared_hours_carry.py); None: the minimum in force here.
+    minimum_cents: int | None = None
 
     @property
     def minutes(self) -> int:
@@ -307,8 +310,8 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
     end = last_day(cmd.period)
     not_before(day, end, "effective_date", f"the end of {cmd.period}")
     minutes = month.minutes
-    minimum = state.minimum_on(end)
-    assert minimum is not None, "hours are logged only after an engagement, which needs a minimum"
+    minimum = month.minimum_cents if month.minimum_cents is not None else state.minimum_on(end)
+    assert minimum is not None, "hours are logged only after an engagement, which needs a minimum (carried with the hours)"
     if gross * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
         raise InvalidCommand(
             "gross_pay", "ethical_minimum",

@@ -3,6 +3,9 @@
 Queries: who is certified on a date, when a member's certification expires, which expire
 between two dates (renewal reminders), fees still due, and the part of the fees that pays
 for days after a date (the deferred-income cut-off, see domain/certifications.py).
+
+A certification carried by a federation (domain/receivables_carry.py) is listed as it stood in
+its founder, with no fee row: its fees were billed, and are income, in the founder's books.
 """
 
 from __future__ import annotations
@@ -18,6 +21,7 @@ from domain.certifications import (
     CertificationTermsSet,
 )
 from domain.corrections import EntryReversed
+from domain.receivables_carry import CertificationCarried
 from domain.errors import IntegrityViolation
 from ledger.db import Database, Tx
 from projections.base import Projection
@@ -35,6 +39,7 @@ class CertificationsProjection(Projection):
         CertificationRenewed: "renewed",
         CertificationRevoked: "revoked",
         CertificationFeePaid: "paid",
+        CertificationCarried: "carried",
         EntryReversed: "reversed",
     }
 
@@ -52,6 +57,14 @@ class CertificationsProjection(Projection):
             (e.coop, e.certification_id, e.member_id, e.effective_date.isoformat(), e.expires_on.isoformat(), e.fee_cents),
         )
         self._fee(tx, e.coop, seq, e.certification_id, e.member_id, e.effective_date, e.fee_cents, e.effective_date, e.expires_on)
+
+    def carried(self, tx: Tx, e: CertificationCarried, _seq: int) -> None:
+        tx.execute(
+            "INSERT INTO certifications (coop, certification_id, member_id, granted_on, expires_on, revoked_on, revocation_reason,"
+            " renewals, billed_cents, paid_cents) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
+            (e.coop, e.certification_id, e.member_id, e.granted_on.isoformat(), e.expires_on.isoformat(),
+             e.revoked_on.isoformat() if e.revoked_on else None, len(e.renewals), e.billed_cents, e.paid_cents),
+        )
 
     def renewed(self, tx: Tx, e: CertificationRenewed, seq: int) -> None:
         tx.execute_one(

@@ -107,6 +107,14 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "EarmarkedGiftCarried": ("earmarked_gift.carried", "activities"),
     "AdvertisingContractCarried": ("advertising_contract.carried", "activities"),
     "SharesCarried": ("shares.carried", "membership"),
+    "CertificationCarried": ("certification.carried", "activities"),
+    "SubscriptionPlanCarried": ("subscription_plan.carried", "activities"),
+    "SubscriptionCarried": ("subscription.carried", "activities"),
+    "SensorRewardTermsCarried": ("sensor_reward_terms.carried", "activities"),
+    "SensorCarried": ("sensor.carried", "activities"),
+    "SensorCreditsCarried": ("sensor_credits.carried", "activities"),
+    "EthicalMinimumRateCarried": ("ethical_minimum_rate.carried", "activities"),
+    "SharedEmployeeCarried": ("shared_employee.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

@@ -32,8 +32,11 @@ from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.grants import CallClosed, CallOpened
 from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred
 from domain.observatory import ObservatoryVisibilitySet
+from domain.receivables_carry import CertificationCarried
 from domain.sensors import CreditsRedeemedForMoney, CreditsRedeemedForService, SensorRegistered, SensorRetired
+from domain.sensors_carry import SensorCarried
 from domain.shared_hours import SharedHoursLogged, SharedHoursRebilled
+from domain.shared_hours_carry import SharedEmployeeCarried
 from domain.subscriptions import SubscriptionBilled, SubscriptionPaid
 from ledger.db import Database, Tx
 from projections.base import Projection
@@ -195,7 +198,7 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, pot_moves(e.source, e.pot_movement()))
         elif isinstance(e, CallClosed):
             b.move(coop, day, pot_moves(b.source(coop, e.call_id), e.pot_movement()))
-        elif isinstance(e, SensorRegistered):
+        elif isinstance(e, (SensorRegistered, SensorCarried)):  # a carried sensor is in service here from the federation date
             b.move(coop, day, [("sensors_registered", "", 1)])
         elif isinstance(e, SensorRetired):
             b.move(coop, day, [("sensors_retired", "", 1)])
@@ -205,6 +208,11 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, [("members", college, -count) for college, count in sorted(per_college.items()) if count])
         elif isinstance(e, FeeCallCarried):  # the founder's call and payments count in the federation's year
             b.move(coop, day, [("fee_called", str(e.year), e.called_cents), ("fee_paid", str(e.year), e.paid_cents)])
+        elif isinstance(e, CertificationCarried):  # held here: the certified chart starts at the first certification
+            b.move(coop, day, [("certifications_granted", "", 1)])
+        # SubscriptionCarried moves nothing: its bills are the founder's revenue (in the opening's result line).
+        elif isinstance(e, SharedEmployeeCarried):  # its hours are to rebill here, as if logged on the federation date
+            b.move(coop, day, [("hours_logged", s, n) for m in e.months for s, n in m["structures"]])
         elif isinstance(e, ObservatoryVisibilitySet):
             b.visibility.append((coop, seq, day.isoformat(), int(e.public)))
         elif isinstance(e, EntryReversed):

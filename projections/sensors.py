@@ -1,5 +1,8 @@
 """Sensor reward credits: terms, sensors, what each host earned and redeemed, readings per day.
 
+Credits carried from a founder by a federation (domain/sensors_carry.py) are kept per host apart
+from the credits earned here (`carried_minor`): they were issued by the founder's readings.
+
 The high-volume family: ReadingsAccepted (and its reversals) are summed per batch in memory and
 written as one upsert per sensor, host and day, instead of one statement per event. Rare events
 (terms, registrations, redemptions) are written as they come. Invariants are asserted after
@@ -23,6 +26,7 @@ from domain.sensors import (
     SensorRetired,
     SensorRewardTermsSet,
 )
+from domain.sensors_carry import SensorCarried, SensorCreditsCarried, SensorRewardTermsCarried
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -56,13 +60,13 @@ class SensorsProjection(Projection):
         for seq, e in batch:
             if isinstance(e, ReadingsAccepted):
                 credit(e.coop, e.effect(), +1)
-            elif isinstance(e, SensorRewardTermsSet):
+            elif isinstance(e, (SensorRewardTermsSet, SensorRewardTermsCarried)):
                 tx.execute(
                     "INSERT INTO sensor_terms (coop, seq, effective_date, credit_rate, daily_cap_minor, money_rate, service_rate)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?)",
                     (e.coop, seq, e.effective_date.isoformat(), e.credit_rate, e.daily_cap_minor, e.money_rate, e.service_rate),
                 )
-            elif isinstance(e, SensorRegistered):
+            elif isinstance(e, (SensorRegistered, SensorCarried)):
                 tx.execute(
                     "INSERT INTO sensors (coop, sensor_id, host_id, quantity, registered_on, retired_on) VALUES (?, ?, ?, ?, ?, NULL)",
                     (e.coop, e.sensor_id, e.host_id, e.quantity, e.effective_date.isoformat()),
@@ -73,6 +77,13 @@ class SensorsProjection(Projection):
                     "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, paid_cents)"
                     " VALUES (?, ?, 0, 0, 0, 0) ON CONFLICT (coop, host_id) DO NOTHING",
                     (e.coop, e.host_id),
+                )
+            elif isinstance(e, SensorCreditsCarried):
+                tx.execute(
+                    "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, paid_cents,"
+                    " carried_minor) VALUES (?, ?, 0, 0, 0, 0, ?) ON CONFLICT (coop, host_id) DO UPDATE SET"
+                    " carried_minor = sensor_hosts.carried_minor + excluded.carried_minor",
+                    (e.coop, e.host_id, e.credits_minor),
                 )
             elif isinstance(e, SensorRetired):
                 tx.execute_one("UPDATE sensors SET retired_on = ? WHERE coop = ? AND sensor_id = ?", (e.effective_date.isoformat(), e.coop, e.sensor_id))
@@ -120,7 +131,7 @@ class SensorsProjection(Projection):
         for coop in sorted({coop for coop, _host in hosts}):
             wrong = tx.execute(
                 "SELECT host_id FROM sensor_hosts WHERE coop = ? AND (redeemed_service_minor < 0 OR redeemed_money_minor < 0"
-                " OR paid_cents < 0 OR redeemed_service_minor + redeemed_money_minor > earned_minor) LIMIT 5",
+                " OR paid_cents < 0 OR redeemed_service_minor + redeemed_money_minor > earned_minor + carried_minor) LIMIT 5",
                 (coop,),
             )
             if wrong:
@@ -144,21 +155,23 @@ def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
 
 
 def host_credit_balances(db: Database, coop: str) -> list[dict[str, Any]]:
-    """Each host: credits earned, redeemed (for services, for money), euros paid, balance."""
+    """Each host: credits carried from a founder, earned here, redeemed (for services, for money),
+    euros paid, balance."""
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT h.host_id, h.earned_minor, h.redeemed_service_minor, h.redeemed_money_minor, h.paid_cents,"
+            "SELECT h.host_id, h.carried_minor, h.earned_minor, h.redeemed_service_minor, h.redeemed_money_minor, h.paid_cents,"
             " (SELECT COUNT(*) FROM sensors s WHERE s.coop = h.coop AND s.host_id = h.host_id)"
             " FROM sensor_hosts h WHERE h.coop = ? ORDER BY h.host_id",
             (coop,),
         )
     result = []
-    for host_id, earned, service, money, paid, sensors in rows:
-        balance = int(earned) - int(service) - int(money)
+    for host_id, carried, earned, service, money, paid, sensors in rows:
+        balance = int(carried) + int(earned) - int(service) - int(money)
         if balance < 0:
             raise IntegrityViolation(f"{coop}: host {host_id} redeemed more credits than earned")
         result.append({
-            "host_id": host_id, "sensors": int(sensors), "earned_minor": int(earned), "redeemed_service_minor": int(service),
+            "host_id": host_id, "sensors": int(sensors), "carried_minor": int(carried), "earned_minor": int(earned),
+            "redeemed_service_minor": int(service),
             "redeemed_money_minor": int(money), "paid_cents": int(paid), "balance_minor": balance,
         })
     return result
@@ -198,10 +211,11 @@ def readings_accepted(db: Database, coop: str, *, start: date | None = None, end
 
 
 def credits_summary(db: Database, coop: str) -> dict[str, Any]:
-    """Credits issued, redeemed (services, money), outstanding; euros paid; sensors and hosts."""
+    """Credits issued here, carried from founders, redeemed (services, money), outstanding; euros
+    paid; sensors and hosts."""
     with db.read() as tx:
-        issued, service, money, paid, hosts = tx.execute(
-            "SELECT COALESCE(SUM(earned_minor), 0), COALESCE(SUM(redeemed_service_minor), 0),"
+        issued, carried, service, money, paid, hosts = tx.execute(
+            "SELECT COALESCE(SUM(earned_minor), 0), COALESCE(SUM(carried_minor), 0), COALESCE(SUM(redeemed_service_minor), 0),"
             " COALESCE(SUM(redeemed_money_minor), 0), COALESCE(SUM(paid_cents), 0), COUNT(*) FROM sensor_hosts WHERE coop = ?",
             (coop,),
         )[0]
@@ -214,11 +228,11 @@ def credits_summary(db: Database, coop: str) -> dict[str, Any]:
         sensors = tx.execute("SELECT COUNT(*) FROM sensors WHERE coop = ?", (coop,))[0][0]
     if not int(issued) == int(by_sensor) == int(by_day) or int(readings) != int(readings_by_day):
         raise IntegrityViolation(f"{coop}: credits issued per host {issued}, per sensor {by_sensor}, per day {by_day} differ")
-    issued, service, money = int(issued), int(service), int(money)
+    issued, carried, service, money = int(issued), int(carried), int(service), int(money)
     return {
         "coop": coop, "sensors": int(sensors), "hosts": int(hosts), "readings": int(readings),
-        "issued_minor": issued, "redeemed_service_minor": service, "redeemed_money_minor": money,
-        "outstanding_minor": issued - service - money, "paid_cents": int(paid),
+        "issued_minor": issued, "carried_minor": carried, "redeemed_service_minor": service, "redeemed_money_minor": money,
+        "outstanding_minor": carried + issued - service - money, "paid_cents": int(paid),
     }
 
 

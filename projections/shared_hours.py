@@ -1,6 +1,8 @@
 """Shared-employee hours: minimum rates, employees, hours logged per structure and month, and
 each rebilling with its shares. A reversed rebilling stays listed with `reversed_by` set, so
-the month can be rebilled again and both appear; totals count only rebillings in force.
+the month can be rebilled again and both appear; totals count only rebillings in force. An
+employee carried by a federation (domain/shared_hours_carry.py) is engaged on its date, with the
+minutes its months still to rebill held, as logged hours of those months.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from domain.shared_hours import (
     SharedHoursRebilled,
     period_of,
 )
+from domain.shared_hours_carry import EthicalMinimumRateCarried, SharedEmployeeCarried
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -35,16 +38,18 @@ class SharedHoursProjection(Projection):
         for seq, e in batch:
             if isinstance(e, SharedHoursLogged):
                 logged[(e.coop, e.employee_id, e.structure_id, e.period)] += e.minutes
-            elif isinstance(e, EthicalMinimumRateSet):
+            elif isinstance(e, SharedEmployeeCarried):
+                self._employee(tx, e)
+                for month in e.months:
+                    for structure, minutes in month["structures"]:
+                        logged[(e.coop, e.employee_id, structure, month["period"])] += minutes
+            elif isinstance(e, (EthicalMinimumRateSet, EthicalMinimumRateCarried)):
                 tx.execute(
                     "INSERT INTO shared_minimum_rates (coop, seq, effective_date, hourly_rate_cents) VALUES (?, ?, ?, ?)",
                     (e.coop, seq, e.effective_date.isoformat(), e.hourly_rate_cents),
                 )
             elif isinstance(e, SharedEmployeeEngaged):
-                tx.execute(
-                    "INSERT INTO shared_employees (coop, employee_id, name, hourly_pay_cents, engaged_on) VALUES (?, ?, ?, ?, ?)",
-                    (e.coop, e.employee_id, e.name, e.hourly_pay_cents, e.effective_date.isoformat()),
-                )
+                self._employee(tx, e)
             elif isinstance(e, SharedHoursRebilled):
                 self._rebilled(tx, e)
             elif isinstance(e, EntryReversed) and e.reversed_kind == "SharedHoursLogged":
@@ -66,6 +71,12 @@ class SharedHoursProjection(Projection):
             negative = tx.execute("SELECT employee_id, structure_id, period FROM shared_hours WHERE coop = ? AND logged_minutes < 0 LIMIT 5", (coop,))
             if negative:
                 raise IntegrityViolation(f"{coop}: hours logged below zero for {negative}")
+
+    def _employee(self, tx: Tx, e: SharedEmployeeEngaged | SharedEmployeeCarried) -> None:
+        tx.execute(
+            "INSERT INTO shared_employees (coop, employee_id, name, hourly_pay_cents, engaged_on) VALUES (?, ?, ?, ?, ?)",
+            (e.coop, e.employee_id, e.name, e.hourly_pay_cents, e.effective_date.isoformat()),
+        )
 
     def _rebilled(self, tx: Tx, e: SharedHoursRebilled) -> None:
         billed = sum(cents for _s, _m, cents in e.shares)

@@ -1,5 +1,11 @@
 """Read model of subscriptions: plans, subscriptions, bills per period, and what members owe
-on any date (dated moves: bills, payments and their reversals)."""
+on any date (dated moves: bills, payments and their reversals).
+
+A subscription carried by a federation (domain/receivables_carry.py) is listed with every bill
+as it stood in its founder: the founder's billing date, the plan's fixed part and the rest as the
+revenue share (the declared revenue stays in the founder's books: NULL here); what was billed
+and paid on its bills is one move (period "") on the federation date, so what a member owes here
+matches 411."""
 
 from __future__ import annotations
 
@@ -8,6 +14,7 @@ from typing import Any
 
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
+from domain.receivables_carry import SubscriptionCarried, SubscriptionPlanCarried
 from domain.subscriptions import (
     SubscriptionBilled,
     SubscriptionCancelled,
@@ -31,10 +38,12 @@ class SubscriptionsProjection(Projection):
         SubscriptionCancelled: "cancelled",
         SubscriptionBilled: "billed",
         SubscriptionPaid: "paid",
+        SubscriptionPlanCarried: "plan_defined",
+        SubscriptionCarried: "carried",
         EntryReversed: "reversed",
     }
 
-    def plan_defined(self, tx: Tx, e: SubscriptionPlanDefined, _seq: int) -> None:
+    def plan_defined(self, tx: Tx, e: SubscriptionPlanDefined | SubscriptionPlanCarried, _seq: int) -> None:
         tx.execute(
             "INSERT INTO subscription_plans (coop, plan_id, name, plan_kind, period, fixed_cents, revenue_rate, defined_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
@@ -47,6 +56,30 @@ class SubscriptionsProjection(Projection):
             " VALUES (?, ?, ?, ?, ?, NULL, NULL)",
             (e.coop, e.subscription_id, e.member_id, e.plan_id, e.effective_date.isoformat()),
         )
+
+    def carried(self, tx: Tx, e: SubscriptionCarried, seq: int) -> None:
+        tx.execute(
+            "INSERT INTO subscriptions (coop, subscription_id, member_id, plan_id, starts_on, ends_on, cancel_reason)"
+            " VALUES (?, ?, ?, ?, ?, ?, NULL)",
+            (e.coop, e.subscription_id, e.member_id, e.plan_id, e.starts_on.isoformat(), e.ends_on.isoformat() if e.ends_on else None),
+        )
+        plan = tx.execute("SELECT period, fixed_cents FROM subscription_plans WHERE coop = ? AND plan_id = ?", (e.coop, e.plan_id))
+        assert plan, f"carried subscription {e.coop} {e.subscription_id} of an unknown plan"
+        period, fixed = plan[0][0], int(plan[0][1])
+        for bill in e.bills:
+            first, after = period_range(period, bill["period"])
+            amount, paid = bill["amount_cents"], bill["paid_cents"]
+            assert 0 < amount and fixed <= amount and 0 <= paid <= amount, f"carried bill {e.subscription_id} {bill} does not add up"
+            tx.execute(
+                "INSERT INTO subscription_bills (coop, subscription_id, period, member_id, period_start, period_end, billed_on,"
+                " declared_revenue_cents, fixed_cents, revenue_share_cents, amount_cents, paid_cents)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, NULL, ?, ?, ?, ?)",
+                (e.coop, e.subscription_id, bill["period"], e.member_id, first.isoformat(), after.isoformat(), bill["billed_on"],
+                 fixed, amount - fixed, amount, paid),
+            )
+        if e.bills:  # one move per event (its position keys it): every carried bill, period ""
+            billed, paid = sum(b["amount_cents"] for b in e.bills), sum(b["paid_cents"] for b in e.bills)
+            self._move(tx, e.coop, seq, e.subscription_id, "", e.member_id, e.effective_date, billed, paid)
 
     def cancelled(self, tx: Tx, e: SubscriptionCancelled, _seq: int) -> None:
         tx.execute_one(

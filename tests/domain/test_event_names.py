@@ -96,6 +96,14 @@ FROZEN_EVENT_NAMES = {
     "EarmarkedGiftCarried",
     "AdvertisingContractCarried",
     "SharesCarried",
+    "CertificationCarried",
+    "SubscriptionPlanCarried",
+    "SubscriptionCarried",
+    "SensorRewardTermsCarried",
+    "SensorCarried",
+    "SensorCreditsCarried",
+    "EthicalMinimumRateCarried",
+    "SharedEmployeeCarried",
 }
 
 FINANCIAL = {

@@ -100,13 +100,13 @@ def test_redemptions_move_credits_and_euros_and_the_projection_follows(credits, 
     assert fifth.postings == [["8018", "bob", "CREDIT", 88], ["8091", None, "CREDIT", -88]]
     runner.catch_up()
     assert host_credit_balances(credits.db, "demo") == [
-        {"host_id": "alice", "sensors": 2, "earned_minor": 200, "redeemed_service_minor": 0, "redeemed_money_minor": 125,
+        {"host_id": "alice", "sensors": 2, "carried_minor": 0, "earned_minor": 200, "redeemed_service_minor": 0, "redeemed_money_minor": 125,
          "paid_cents": 62, "balance_minor": 75},
-        {"host_id": "bob", "sensors": 1, "earned_minor": 90, "redeemed_service_minor": 88, "redeemed_money_minor": 0,
+        {"host_id": "bob", "sensors": 1, "carried_minor": 0, "earned_minor": 90, "redeemed_service_minor": 88, "redeemed_money_minor": 0,
          "paid_cents": 0, "balance_minor": 2},
     ]
     assert credits_summary(credits.db, "demo") == {
-        "coop": "demo", "sensors": 3, "hosts": 2, "readings": 1440 + 1440 + 900, "issued_minor": 290,
+        "coop": "demo", "sensors": 3, "hosts": 2, "readings": 1440 + 1440 + 900, "issued_minor": 290, "carried_minor": 0,
         "redeemed_service_minor": 88, "redeemed_money_minor": 125, "outstanding_minor": 77, "paid_cents": 62,
     }
     assert [(r["number"], r["kind"], r["credits_minor"], r["amount_cents"], r["service"]) for r in redemptions(credits.db, "demo")] == [
