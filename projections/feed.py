@@ -104,6 +104,11 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "FederationOpeningCarried": ("federation_opening.carried", "entries"),
     "BooksSealedByFederation": ("books.sealed_by_federation", "cooperative"),
     "FeeCallCarried": ("fee_call.carried", "membership"),
+    "CooperationFundCarried": ("cooperation_fund.carried", "activities"),
+    "SubsidyCarried": ("subsidy.carried", "activities"),
+    "CallCarried": ("call.carried", "activities"),
+    "GrantApplicationCarried": ("grant_application.carried", "activities"),
+    "AuthorBalanceCarried": ("author_balance.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

@@ -93,6 +93,11 @@ FROZEN_EVENT_NAMES = {
     "BooksSealedByFederation",
     # issue 11: open items carried by a federation (domain/federation_carry.py)
     "FeeCallCarried",
+    "CooperationFundCarried",
+    "SubsidyCarried",
+    "CallCarried",
+    "GrantApplicationCarried",
+    "AuthorBalanceCarried",
 }
 
 FINANCIAL = {
