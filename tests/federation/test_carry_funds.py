@@ -122,8 +122,8 @@ def _refused_federation(ledger, founders: list[str], field: str, rule: str, kind
 # ---------------------------------------------------------------- the write side against the books and the read side
 
 
-def _write_side(ledger) -> dict[str, Any]:
-    coop = ledger.cooperative(FED)
+def _write_side(ledger, fed: str = FED) -> dict[str, Any]:
+    coop = ledger.cooperative(fed)
     calls = {c.call_id: c for c in coop.grants.calls.values()}
     return {
         "pots": {source: pot.totals for source, pot in coop.grants.pots.items()},
@@ -132,31 +132,40 @@ def _write_side(ledger) -> dict[str, Any]:
     }
 
 
-def _assert_books_match_state(ledger, runner) -> None:
+def assert_books_match_state(ledger, runner, fed: str = FED, chart: tuple[str, ...] = ("195", "194", "4672")) -> None:
     """Every managed balance of the federation (and 441, 4686) is exactly what its state says."""
     runner.catch_up()
-    db, w = ledger.db, _write_side(ledger)
-    assert account_balance(db, FED, "195") == -w["pots"][FUND].unspent_cents
-    for subsidy_id, subsidy in w["subsidies"].items():
-        pot = w["pots"][subsidy_source(subsidy_id)]
-        assert account_balance(db, FED, "194", party=subsidy_id) == -pot.unspent_cents
-        assert account_balance(db, FED, "441", party=subsidy_id) == subsidy.granted_cents - subsidy.received_cents
-    for application_id, grant in w["grants"].items():
-        assert account_balance(db, FED, "4686", party=application_id) == -grant.outstanding_cents
-    for author_id, owed in w["owed"].items():
-        assert account_balance(db, FED, "4672", party=author_id) == -owed
+    db, w = ledger.db, _write_side(ledger, fed)
+    fund_account, subsidy_account, authors_account = chart
+    assert account_balance(db, fed, fund_account) == -w["pots"][FUND].unspent_cents
+    assert _by_party(db, fed, subsidy_account) == _nonzero({s: -w["pots"][subsidy_source(s)].unspent_cents for s in w["subsidies"]})
+    assert _by_party(db, fed, "441") == _nonzero({s: x.granted_cents - x.received_cents for s, x in w["subsidies"].items()})
+    assert _by_party(db, fed, "4686") == _nonzero({a: -g.outstanding_cents for a, g in w["grants"].items()})
+    assert _by_party(db, fed, authors_account) == _nonzero({a: -owed for a, owed in w["owed"].items()})
 
 
-def _assert_read_side_is_write_side(ledger, runner) -> None:
+def _nonzero(amounts: dict[str, int]) -> dict[str, int]:
+    return {k: v for k, v in amounts.items() if v}
+
+
+def _by_party(db, coop: str, account: str) -> dict[str, int]:
+    """The account's balance per party, from the balances projection (every party, not only known ones)."""
+    with db.read() as tx:
+        rows = tx.execute("SELECT party, SUM(debit - credit) FROM account_balances_by_day WHERE coop = ? AND account = ?"
+                          " GROUP BY party", (coop, account))
+    return _nonzero({party: int(total) for party, total in rows})
+
+
+def assert_read_side_is_write_side(ledger, runner, fed: str = FED) -> None:
     runner.catch_up()
-    db, w = ledger.db, _write_side(ledger)
+    db, w = ledger.db, _write_side(ledger, fed)
     fund = w["pots"][FUND]
-    read = cooperation_fund(db, FED)
+    read = cooperation_fund(db, fed)
     assert (read["received_cents"], read["awarded_cents"], read["paid_cents"], read["reserved_cents"], read["unspent_cents"],
             read["available_cents"], read["balance_cents"]) == (
         fund.received_cents, fund.awarded_cents, fund.paid_cents, fund.reserved_cents, fund.unspent_cents,
         fund.available_cents, fund.cash_cents)
-    subsidies = {s["subsidy_id"]: s for s in subsidies_overview(db, FED)}
+    subsidies = {s["subsidy_id"]: s for s in subsidies_overview(db, fed)}
     assert set(subsidies) == set(w["subsidies"])
     for subsidy_id, s in subsidies.items():
         pot = w["pots"][subsidy_source(subsidy_id)]
@@ -165,26 +174,30 @@ def _assert_read_side_is_write_side(ledger, runner) -> None:
             pot.inflow_cents, pot.received_cents, pot.used_cents, pot.awarded_cents, pot.paid_cents, pot.reserved_cents,
             pot.unspent_cents, pot.available_cents)
         assert (s["funder"], s["purpose"]) == (w["subsidies"][subsidy_id].funder, w["subsidies"][subsidy_id].purpose)
-    calls = {c["call_id"]: c for c in calls_for_projects(db, FED, include_closed=True)}
+    calls = {c["call_id"]: c for c in calls_for_projects(db, fed, include_closed=True)}
     assert set(calls) == set(w["calls"])
     for call_id, c in calls.items():
         call = w["calls"][call_id]
         assert (c["source"], c["status"], c["envelope_cents"], c["awarded_cents"], c["laureates"], c["applications"]) == (
             call.source, "closed" if call.closed_on else "open", call.envelope_cents, call.awarded_cents, call.laureates,
             len(call.grants))
-        for a in call_applications(db, FED, call_id):
+        for a in call_applications(db, fed, call_id):
             grant = call.grants[a["application_id"]]
             assert (a["applicant"], a["member_id"], a["project"], a["awarded_cents"], a["withdrawn_cents"], a["paid_cents"]) == (
                 grant.applicant, grant.member_id, grant.project, grant.awarded_cents, grant.withdrawn_cents, grant.paid_cents)
-    assert {a["author_id"]: a["owed_cents"] for a in author_balances(db, FED)} == w["owed"]
+    assert {a["author_id"]: a["owed_cents"] for a in author_balances(db, fed)} == w["owed"]
     # The observatory's pot charts sum to the same figures.
     by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for source, figures in w["pots"].items():
         for column in FIGURE_COLUMNS:
             by_kind[f"pot:{column}"][pot_kind(source)] += getattr(figures, column)
-    expected = {metric: {k: v for k, v in dims.items() if v} for metric, dims in by_kind.items()}
-    charted = totals_by_dim(db, FED, [f"pot:{c}" for c in FIGURE_COLUMNS])
-    assert {m: {k: v for k, v in dims.items() if v} for m, dims in charted.items()} == {m: d for m, d in expected.items() if d}
+    charted = totals_by_dim(db, fed, [f"pot:{c}" for c in FIGURE_COLUMNS])
+    assert _nonzero_dims(charted) == _nonzero_dims(by_kind)
+
+
+def _nonzero_dims(metrics: dict[str, dict[str, int]]) -> dict[str, dict[str, int]]:
+    kept = {metric: {dim: v for dim, v in dims.items() if v} for metric, dims in metrics.items()}
+    return {metric: dims for metric, dims in kept.items() if dims}
 
 
 # ---------------------------------------------------------------- the common case
@@ -210,8 +223,8 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
         "fa": {("195", None): -1600_00, ("194", "sub-region"): -3500_00, ("4672", "fa.A1"): -50_00},
         "fb": {("195", None): -400_00, ("194", "sub-city"): -1000_00, ("4672", "fb.B1"): -45_00},
     }
-    _assert_books_match_state(ledger, runner)
-    _assert_read_side_is_write_side(ledger, runner)
+    assert_books_match_state(ledger, runner)
+    assert_read_side_is_write_side(ledger, runner)
 
     # The family's commands settle the carried items, with the founder's limits.
     assert_refused(ledger, UseSubsidy(FED, "sub-region", D("2500.01"), "Trop", AFTER), "amount", "subsidy_available", InvalidCommand, FED)
@@ -239,6 +252,65 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     assert_refused(ledger, PayAuthor(FED, "A1", D(1), AFTER), "author_id", "known_author", NotFound, FED)
     ok(ledger, PayAuthor(FED, "fa.A1", D(50), AFTER))
     ok(ledger, PayAuthor(FED, "fb.B1", D(20), AFTER))
-    _assert_books_match_state(ledger, runner)
-    _assert_read_side_is_write_side(ledger, runner)
+    assert_books_match_state(ledger, runner)
+    assert_read_side_is_write_side(ledger, runner)
     assert account_balance(ledger.db, FED, "195") == -2000_00 and account_balance(ledger.db, FED, "4686") == 0
+
+
+# ---------------------------------------------------------------- what is not carried, and clashes
+
+
+def test_what_is_owed_to_an_author_who_left_is_not_carried_until_paid(ledger, runner):
+    _found(ledger, "fa", ["A1", "A2"])
+    ok(ledger, DeclareCourse("fa", "course-a", "Cours A", "A1", "0.2", date(2025, 2, 1)))
+    ok(ledger, CollectCourseContribution("fa", "course-a", "order-1", D(100), date(2025, 3, 1)))
+    ok(ledger, ResignMember("fa", "A1", date(2025, 5, 1)))
+    error = _refused_federation(ledger, ["fa"], "founders[0]", "open_items_not_carried", InvalidCommand)
+    assert "4672" in error.message and "A1" in error.message and "80.00 EUR" in error.message and "PayAuthor" in error.message
+    ok(ledger, PayAuthor("fa", "A1", D(80), date(2025, 6, 1)))
+    _federate(ledger, ["fa"])
+    runner.catch_up()
+    assert ledger.cooperative(FED).levy.author_moves == {} and author_balances(ledger.db, FED) == []
+
+
+def test_a_dedicated_balance_does_not_cross_into_another_chart(ledger):
+    _found(ledger, "fa", ["A1"])
+    _contribution(ledger, "fa", "pa", "A1", "60000", "3000")
+    scic = {"legal_form": "scic", "share_value": D(50), "colleges": [
+        FederationCollege("fa", "Collège A", ["fa"]), FederationCollege("b", "Collège B", []), FederationCollege("c", "Collège C", [])]}
+    error = _refused_federation(ledger, ["fa"], "founders[0]", "open_items_not_carried", InvalidCommand, **scic)
+    assert "3000.00 EUR" in error.message and "195" in error.message and "4875" in error.message
+    # An author's share likewise (4672 in the association plan, 467 in the general plan).
+    _found(ledger, "fb", ["B1"])
+    ok(ledger, DeclareCourse("fb", "course-b", "Cours B", "B1", "0.1", date(2025, 2, 1)))
+    ok(ledger, CollectCourseContribution("fb", "course-b", "order-1", D(50), date(2025, 3, 1)))
+    scic["colleges"][0] = FederationCollege("fb", "Collège B", ["fb"])
+    error = _refused_federation(ledger, ["fb"], "founders[0]", "open_items_not_carried", InvalidCommand, **scic)
+    assert "45.00 EUR" in error.message and "4672" in error.message and "on 467:" in error.message
+
+
+@pytest.mark.parametrize("clash", ["subsidy", "call", "application"])
+def test_an_id_carried_from_two_founders_is_a_conflict(ledger, clash):
+    for slug, member in (("fa", "A1"), ("fb", "B1")):
+        _found(ledger, slug, [member])
+        subsidy = "sub-x" if clash == "subsidy" else f"sub-{slug}"
+        ok(ledger, RecordSubsidy(slug, subsidy, "Région", "Ateliers", D(1000), date(2025, 2, 1)))
+        call = "call-x" if clash == "call" else f"call-{slug}"
+        ok(ledger, OpenCall(slug, call, "Appel", D(500), D(100), D(500), 1, date(2025, 3, 1), subsidy_id=subsidy))
+        application = "app-x" if clash == "application" else f"app-{slug}"
+        ok(ledger, RecordApplication(slug, call, application, "Projet", date(2025, 3, 5), member_id=member))
+    error = _refused_federation(ledger, ["fa", "fb"], "founders[1]", f"unique_{clash}", Conflict)
+    assert "fb" in error.message and "already carried from fa" in error.message
+
+
+def test_settled_items_are_not_carried_so_their_ids_do_not_clash(ledger, runner):
+    for slug, member in (("fa", "A1"), ("fb", "B1")):
+        _found(ledger, slug, [member])
+        ok(ledger, RecordSubsidy(slug, "sub-x", "Région", "Ateliers", D(1000), date(2025, 2, 1)))
+        ok(ledger, ReceiveSubsidy(slug, "sub-x", D(1000), date(2025, 2, 2)))
+    ok(ledger, UseSubsidy("fa", "sub-x", D(1000), "Ateliers", date(2025, 3, 1)))  # fa's is settled, fb's is not
+    _federate(ledger, ["fa", "fb"])
+    carried = ledger.cooperative(FED).subsidies.subsidies
+    assert list(carried) == ["sub-x"] and (carried["sub-x"].granted_cents, carried["sub-x"].used_cents) == (1000_00, 0)
+    assert_books_match_state(ledger, runner)
+    assert_read_side_is_write_side(ledger, runner)
