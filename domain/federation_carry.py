@@ -63,10 +63,10 @@ def _carriers() -> list[Carrier]:
     """The families that carry their open items, in the order they run. Imported here, not at
     module level: the family modules import the cooperative, which imports nothing of this."""
     from domain.fees import carry_fee_calls
-    from domain.funds_carry import carry_funds
+    from domain.funds_carry import carry_contribution_pledges, carry_funds
     from domain.levy import carry_author_balances
 
-    return [carry_fee_calls, carry_funds, carry_author_balances]
+    return [carry_fee_calls, carry_funds, carry_contribution_pledges, carry_author_balances]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

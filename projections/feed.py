@@ -109,6 +109,7 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "CallCarried": ("call.carried", "activities"),
     "GrantApplicationCarried": ("grant_application.carried", "activities"),
     "AuthorBalanceCarried": ("author_balance.carried", "activities"),
+    "ContributionPledgeCarried": ("contribution_pledge.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

@@ -98,6 +98,7 @@ FROZEN_EVENT_NAMES = {
     "CallCarried",
     "GrantApplicationCarried",
     "AuthorBalanceCarried",
+    "ContributionPledgeCarried",
 }
 
 FINANCIAL = {
