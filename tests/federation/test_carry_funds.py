@@ -1,5 +1,5 @@
-"""A federation carries the open items of the cooperation fund, subsidies, calls for projects and
-authors' shares (domain/funds_carry.py, domain/levy.py), on both stores.
+"""A federation carries the open items of the cooperation fund, subsidies, calls for projects,
+contribution pledges and authors' shares (domain/funds_carry.py, domain/levy.py), on both stores.
 
 Founders (associations, 2025 still open), federated on 2025-07-01 with prefixed member ids (EUR):
 - fa: pledge pa (A1, 5% of 60,000 = 3,000) paid 3,000 into the fund. Call call-a on the fund:
@@ -15,7 +15,8 @@ Founders (associations, 2025 still open), federated on 2025-07-01 with prefixed 
   course-b by B1 (levy 10%): 50 collected, share 45 owed.
 Federation fed: one fund of 3,400 received, 1,400 awarded, 300 paid, 600 reserved (unspent 2,000,
 available 1,400, cash 3,100); both subsidies; call-a and call-s with their applications; fa.A1 owed
-50 and fb.B1 owed 45.
+50 and fb.B1 owed 45; pledges pa (2024 declared and paid, 2025-2026 to declare) and pb (600 of its
+2024 contribution still due).
 """
 
 from __future__ import annotations
@@ -36,6 +37,7 @@ from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor
 from domain.membership import AdmitMember, ResignMember
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy, UseSubsidy
 from projections.balances import account_balance
+from projections.contributions import contribution_pledges
 from projections.grants import FIGURE_COLUMNS, call_applications, calls_for_projects, cooperation_fund
 from projections.levy import author_balances
 from projections.observatory import pot_kind, totals_by_dim
@@ -129,6 +131,8 @@ def _write_side(ledger, fed: str = FED) -> dict[str, Any]:
         "pots": {source: pot.totals for source, pot in coop.grants.pots.items()},
         "subsidies": coop.subsidies.subsidies, "calls": calls, "grants": coop.grants.grants,
         "owed": {author: sum(moves.values()) for author, moves in coop.levy.author_moves.items()},
+        "pledges": {p.pledge_id: (p.member_id, p.first_year, p.years, sorted(
+            (year, y.called_cents, y.paid_cents) for year, y in p.declared.items())) for p in coop.contributions.pledges.values()},
     }
 
 
@@ -186,6 +190,8 @@ def assert_read_side_is_write_side(ledger, runner, fed: str = FED) -> None:
             assert (a["applicant"], a["member_id"], a["project"], a["awarded_cents"], a["withdrawn_cents"], a["paid_cents"]) == (
                 grant.applicant, grant.member_id, grant.project, grant.awarded_cents, grant.withdrawn_cents, grant.paid_cents)
     assert {a["author_id"]: a["owed_cents"] for a in author_balances(db, fed)} == w["owed"]
+    assert {p["pledge_id"]: (p["member_id"], p["first_year"], p["last_year"] - p["first_year"] + 1, [
+        (y["year"], y["called_cents"], y["paid_cents"]) for y in p["years"]]) for p in contribution_pledges(db, fed)} == w["pledges"]
     # The observatory's pot charts sum to the same figures.
     by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for source, figures in w["pots"].items():
@@ -218,6 +224,7 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     assert {a: (g.awarded_cents, g.paid_cents, g.member_id) for a, g in w["grants"].items()} == {
         "app-a1": (800_00, 300_00, "fa.A2"), "app-a2": (600_00, 0, None), "app-a3": (0, 0, "fa.A3"), "app-s1": (500_00, 0, None)}
     assert w["owed"] == {"fa.A1": 50_00, "fb.B1": 45_00}
+    assert w["pledges"] == {"pa": ("fa.A1", 2024, 3, [(2024, 3000_00, 3000_00)]), "pb": ("fb.B1", 2024, 3, [(2024, 1000_00, 400_00)])}
     open_items = {f["coop"]: {(i["account"], i["party"]): i["amount_minor"] for i in f["open_items"]} for f in report["founders"]}
     assert open_items == {
         "fa": {("195", None): -1600_00, ("194", "sub-region"): -3500_00, ("4672", "fa.A1"): -50_00},
@@ -248,13 +255,20 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     assert_refused(ledger, OpenCall(FED, "call-f", "Appel F", D("2000.01"), D(100), D(500), 2, AFTER), "envelope",
                    "envelope_available", InvalidCommand, FED)
     ok(ledger, OpenCall(FED, "call-f", "Appel F", D(2000), D(100), D(500), 2, AFTER))
+    # The pledges go on: a year declared in the founder is not declared again; what is due is paid into the fund.
+    assert_refused(ledger, DeclareContributionResult(FED, "pa", 2024, D(1000), AFTER), "year", "declared_once", Conflict, FED)
+    assert_refused(ledger, PayContribution(FED, "pb", 2024, D("600.01"), AFTER), "amount", "no_overpayment", InvalidCommand, FED)
+    ok(ledger, PayContribution(FED, "pb", 2024, D(600), AFTER))
+    ok(ledger, DeclareContributionResult(FED, "pa", 2025, D(10000), date(2026, 1, 15)))
+    ok(ledger, PayContribution(FED, "pa", 2025, D(500), date(2026, 1, 20)))
+    assert ledger.cooperative(FED).grants.pots[FUND].totals.available_cents == 1100_00
     assert_refused(ledger, PayAuthor(FED, "fa.A1", D("50.01"), AFTER), "amount", "no_overpayment", InvalidCommand, FED)
     assert_refused(ledger, PayAuthor(FED, "A1", D(1), AFTER), "author_id", "known_author", NotFound, FED)
     ok(ledger, PayAuthor(FED, "fa.A1", D(50), AFTER))
     ok(ledger, PayAuthor(FED, "fb.B1", D(20), AFTER))
     assert_books_match_state(ledger, runner)
     assert_read_side_is_write_side(ledger, runner)
-    assert account_balance(ledger.db, FED, "195") == -2000_00 and account_balance(ledger.db, FED, "4686") == 0
+    assert account_balance(ledger.db, FED, "195") == -3100_00 and account_balance(ledger.db, FED, "4686") == 0
 
 
 # ---------------------------------------------------------------- what is not carried, and clashes
@@ -289,10 +303,11 @@ def test_a_dedicated_balance_does_not_cross_into_another_chart(ledger):
     assert "45.00 EUR" in error.message and "4672" in error.message and "on 467:" in error.message
 
 
-@pytest.mark.parametrize("clash", ["subsidy", "call", "application"])
+@pytest.mark.parametrize("clash", ["subsidy", "call", "application", "pledge"])
 def test_an_id_carried_from_two_founders_is_a_conflict(ledger, clash):
     for slug, member in (("fa", "A1"), ("fb", "B1")):
         _found(ledger, slug, [member])
+        ok(ledger, PledgeContribution(slug, "p-x" if clash == "pledge" else f"p-{slug}", member, "5", 2025, date(2025, 1, 10)))
         subsidy = "sub-x" if clash == "subsidy" else f"sub-{slug}"
         ok(ledger, RecordSubsidy(slug, subsidy, "Région", "Ateliers", D(1000), date(2025, 2, 1)))
         call = "call-x" if clash == "call" else f"call-{slug}"
@@ -314,3 +329,15 @@ def test_settled_items_are_not_carried_so_their_ids_do_not_clash(ledger, runner)
     assert list(carried) == ["sub-x"] and (carried["sub-x"].granted_cents, carried["sub-x"].used_cents) == (1000_00, 0)
     assert_books_match_state(ledger, runner)
     assert_read_side_is_write_side(ledger, runner)
+
+
+def test_a_pledge_of_a_member_who_left_stays_behind(ledger, runner):
+    _found(ledger, "fa", ["A1", "A2"])
+    _contribution(ledger, "fa", "pa", "A1", "60000", "1000")  # 2,000 of the 2024 contribution still due
+    _contribution(ledger, "fa", "pb", "A2", "20000", "1000")  # fully paid, 2025 and 2026 still to declare
+    ok(ledger, ResignMember("fa", "A1", date(2025, 5, 1)))
+    _federate(ledger, ["fa"])  # a pledge is no receivable: nothing on the books refuses the federation
+    assert_books_match_state(ledger, runner)
+    assert_read_side_is_write_side(ledger, runner)
+    assert _write_side(ledger)["pledges"] == {"pb": ("fa.A2", 2024, 3, [(2024, 1000_00, 1000_00)])}
+    assert_refused(ledger, PayContribution(FED, "pa", 2024, D(1), AFTER), "pledge_id", "known_pledge", NotFound, FED)

@@ -1,5 +1,5 @@
-"""Property (both stores): over random founders' funds, subsidies, calls for projects and authors'
-shares, in either chart, the federation carries them so that (1) its pots add up to the founders'
+"""Property (both stores): over random founders' funds, subsidies, calls for projects, pledges and
+authors' shares, in either chart, the federation carries them so that (1) its pots add up to the founders'
 (unspent, available, cash, committed), (2) its books equal its state party by party on the fund's,
 the subsidies', 441, 4686 and the authors' accounts, and the read side equals the write side, and
 (3) the family's commands settle everything there: grants paid or withdrawn, calls closed,
@@ -57,9 +57,10 @@ def _found(ledger, slug: str, legal_form: str) -> None:
 
 def _history(ledger, slug: str, i: int, f: dict) -> None:
     for k, cents in enumerate(f["contributions"]):
-        ok(ledger, PledgeContribution(slug, f"p{k}", "M0", "100", 2024, date(2025, 1, 10)))
-        ok(ledger, DeclareContributionResult(slug, f"p{k}", 2024, eur(cents), date(2025, 1, 15)))
-        ok(ledger, PayContribution(slug, f"p{k}", 2024, eur(cents), date(2025, 2, 1)))
+        pledge = f"p{i}-{k}"  # ids are kept: unique across founders
+        ok(ledger, PledgeContribution(slug, pledge, "M0", "100", 2024, date(2025, 1, 10)))
+        ok(ledger, DeclareContributionResult(slug, pledge, 2024, eur(cents), date(2025, 1, 15)))
+        ok(ledger, PayContribution(slug, pledge, 2024, eur(cents), date(2025, 2, 1)))
     subsidies = []
     for k, (granted, received, used) in enumerate(f["subsidies"]):
         sid = f"s{i}-{k}"
