@@ -149,7 +149,7 @@ class GrantApplicationCarried(CoopEvent):
     call_id: str
     application_id: str
     applicant: str
-    member_id: str | None  # renamed like the members (the applicant may not have moved)
+    member_id: str | None  # the applicant's id in the federation; None for a non-member or a member who did not move
     project: str
     awarded_cents: int
     withdrawn_cents: int
@@ -243,6 +243,7 @@ def carry_funds(ctx: CarryContext) -> Carried:
     """Carries the founder's cooperation fund, its open subsidies and its open calls for projects
     with their applications (see the module's docstring for what is not carried)."""
     founder, new, day, meta = ctx.founder, ctx.new, ctx.day, ctx.meta
+    moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
     open_calls = [founder.grants.calls[c] for c in sorted(founder.grants.calls) if founder.grants.calls[c].closed_on is None]
     drawn_on = {call.source for call in open_calls}
     sources: dict[str, str] = {}  # the founder's pot -> the federation's
@@ -284,7 +285,7 @@ def carry_funds(ctx: CarryContext) -> Carried:
                    max_laureates=call.max_laureates, members_only=call.members_only, founder=ctx.founder_slug)
         for application_id, grant in applications.items():
             new.record(GrantApplicationCarried, effective_date=day, meta=meta, call_id=call.call_id, application_id=application_id,
-                       applicant=grant.applicant, member_id=ctx.party(grant.member_id) if grant.member_id else None,
+                       applicant=grant.applicant, member_id=ctx.party(grant.member_id) if grant.member_id in moving else None,
                        project=grant.project, founder=ctx.founder_slug, founder_application_id=grant.application_id,
                        **_grant_fields(grant))
     return carried
