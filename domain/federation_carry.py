@@ -65,13 +65,16 @@ def _carriers() -> list[Carrier]:
     from domain.advertising_carry import carry_advertising_contracts
     from domain.donations_carry import carry_earmarked_gifts
     from domain.fees import carry_fee_calls
+    from domain.funds_carry import carry_contribution_pledges, carry_funds
+    from domain.levy import carry_author_balances
     from domain.receivables_carry import carry_member_receivables
     from domain.sensors_carry import carry_sensor_credits
     from domain.shared_hours_carry import carry_shared_hours
     from domain.shares_carry import carry_shares
 
-    return [carry_fee_calls, carry_member_receivables, carry_shares, carry_earmarked_gifts, carry_advertising_contracts,
-            carry_sensor_credits, carry_shared_hours]
+    # Funds before gifts: a gift earmarked for a call checks whether that call was carried.
+    return [carry_fee_calls, carry_member_receivables, carry_shares, carry_funds, carry_contribution_pledges,
+            carry_author_balances, carry_earmarked_gifts, carry_advertising_contracts, carry_sensor_credits, carry_shared_hours]
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

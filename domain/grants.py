@@ -55,6 +55,7 @@ class Grant:
     paid_cents: int = 0
     awarded_on: date | None = None
     last_on: date | None = None  # its latest award, payment or withdrawal
+    project: str = ""  # what it is for (kept so a federation can carry the application)
 
     @property
     def net_cents(self) -> int:
@@ -188,7 +189,7 @@ class GrantApplicationRecorded(CoopEvent):
     project: str
 
     def apply(self, coop: Cooperative) -> None:
-        grant = Grant(self.application_id, self.call_id, self.applicant, self.member_id, self.effective_date)
+        grant = Grant(self.application_id, self.call_id, self.applicant, self.member_id, self.effective_date, project=self.project)
         coop.grants.calls[self.call_id].grants[self.application_id] = grant
         coop.grants.grants[self.application_id] = grant
         _touch(coop.grants.calls[self.call_id], self.effective_date)

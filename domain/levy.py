@@ -32,6 +32,7 @@ from domain.money import parse_rate, share_half_up
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
+    from domain.federation_carry import Carried, CarryContext
 
 
 def split_contribution(amount_cents: int, levy_rate: Fraction) -> tuple[int, int]:
@@ -157,6 +158,21 @@ class AuthorPaid(FinancialEvent):
         coop.levy.move(effect["author_id"], day, -sign * effect["amount_cents"])
 
 
+class AuthorBalanceCarried(CoopEvent):
+    """What a founder owed an author the day before a federation, carried into it (domain/
+    federation_carry.py). No entry: the amount arrives on the payable account (4672 / 467, party =
+    the author) with the founder's opening entry; PayAuthor pays it from here on."""
+
+    author_id: str
+    owed_cents: int
+    founder: str
+    founder_author_id: str
+
+    def apply(self, coop: Cooperative) -> None:
+        assert self.owed_cents > 0 and self.author_id not in coop.levy.author_moves, f"author {self.author_id} carried badly"
+        coop.levy.move(self.author_id, self.effective_date, self.owed_cents)
+
+
 # ---------------------------------------------------------------- deciders
 
 
@@ -217,6 +233,36 @@ def pay_author(coop: Cooperative, cmd: PayAuthor, meta: Meta) -> None:
         postings=[[payable, author.member_id, Unit.EUR.value, amount], [bank, None, Unit.EUR.value, -amount]],
         author_id=author.member_id, amount_cents=amount,
     )
+
+
+def carry_author_balances(ctx: CarryContext) -> Carried:
+    """Carries what the founder owes its moving authors (domain/federation_carry.py), so PayAuthor
+    pays them in the federation, never beyond it. Not carried: what is owed to an author who left
+    the founder (PayAuthor pays members only: pay them before federating), and a balance held on an
+    account the federation's chart does not use for it (an association's 4672 into a general
+    plan's 467): the federation is then refused (open_items_not_carried). Courses are not carried:
+    they are declared again in the federation if it goes on selling them."""
+    founder, day = ctx.founder, ctx.day
+    moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
+    here, there = founder.chart.role("authors_payable"), ctx.new.chart.role("authors_payable")
+    carried: dict[tuple[str, str | None, str], int] = {}
+    for author_id, moves in sorted(founder.levy.author_moves.items()):
+        assert all(moved_on < day for moved_on in moves), "a founder has no event on or after its federation date"
+        owed = sum(moves.values())
+        assert owed >= 0, f"{founder.slug} owes {author_id} a negative amount"
+        if owed == 0 or author_id not in moving:
+            continue
+        if here != there:
+            raise InvalidCommand(
+                ctx.field, "open_items_not_carried",
+                f"{ctx.founder_slug} owes {author_id} {format_minor(owed, Unit.EUR)} EUR on {here}, but {ctx.new.slug} "
+                f"({ctx.new.legal_form.value}) keeps authors' shares on {there}: pay the author before federating, "
+                "or federate into a cooperative of the same chart",
+            )
+        ctx.new.record(AuthorBalanceCarried, effective_date=day, meta=ctx.meta, author_id=ctx.party(author_id), owed_cents=owed,
+                       founder=ctx.founder_slug, founder_author_id=author_id)
+        carried[(here, author_id, Unit.EUR.value)] = -owed
+    return carried
 
 
 HANDLERS = {DeclareCourse: declare_course, CollectCourseContribution: collect_contribution, PayAuthor: pay_author}

@@ -22,6 +22,7 @@ from domain import (
     entries,
     federation,
     fees,
+    funds_carry,
     governance,
     grants,
     levy,
@@ -46,6 +47,7 @@ FAMILIES: tuple[ModuleType, ...] = (
     observatory,  # issue 7, the observatory's public setting
     donations, advertising,  # issue 11, donations, crowdfunding and advertising
     federation,  # issue 11, federating cooperatives (several aggregates: ledger/federation.py)
+    funds_carry,  # issue 11, the fund's, subsidies' and calls' open items carried by a federation (no command)
 )
 
 HANDLERS: dict[type, Decider] = {}

@@ -16,6 +16,7 @@ from domain.contributions import (
 )
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
+from domain.funds_carry import ContributionPledgeCarried
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -27,7 +28,7 @@ class ContributionsProjection(Projection):
     tables = ("contribution_pledges", "contribution_years")
     handlers = {
         ContributionPledged: "pledged", ContributionResultDeclared: "declared", ContributionResultCancelled: "cancelled",
-        ContributionPaid: "paid", EntryReversed: "reversed",
+        ContributionPaid: "paid", EntryReversed: "reversed", ContributionPledgeCarried: "carried",
     }
 
     def pledged(self, tx: Tx, e: ContributionPledged, _seq: int) -> None:
@@ -35,6 +36,20 @@ class ContributionsProjection(Projection):
             "INSERT INTO contribution_pledges (coop, pledge_id, member_id, rate_percent, first_year, years, pledged_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (e.coop, e.pledge_id, e.member_id, e.rate_percent, e.first_year, e.years, e.effective_date.isoformat()),
+        )
+
+    def carried(self, tx: Tx, e: ContributionPledgeCarried, _seq: int) -> None:
+        """A founder's pledge carried by a federation: pledged and declared on its date here."""
+        day = e.effective_date.isoformat()
+        tx.execute(
+            "INSERT INTO contribution_pledges (coop, pledge_id, member_id, rate_percent, first_year, years, pledged_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.pledge_id, e.member_id, e.rate_percent, e.first_year, e.years, day),
+        )
+        tx.executemany(
+            "INSERT INTO contribution_years (coop, pledge_id, year, result_cents, called_cents, paid_cents, declared_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            [(e.coop, e.pledge_id, y["year"], y["result_cents"], y["called_cents"], y["paid_cents"], day) for y in e.declared],
         )
 
     def declared(self, tx: Tx, e: ContributionResultDeclared, _seq: int) -> None:

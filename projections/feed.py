@@ -115,6 +115,12 @@ FACT_KINDS: dict[str, tuple[str, str]] = {
     "SensorCreditsCarried": ("sensor_credits.carried", "activities"),
     "EthicalMinimumRateCarried": ("ethical_minimum_rate.carried", "activities"),
     "SharedEmployeeCarried": ("shared_employee.carried", "activities"),
+    "CooperationFundCarried": ("cooperation_fund.carried", "activities"),
+    "SubsidyCarried": ("subsidy.carried", "activities"),
+    "CallCarried": ("call.carried", "activities"),
+    "GrantApplicationCarried": ("grant_application.carried", "activities"),
+    "AuthorBalanceCarried": ("author_balance.carried", "activities"),
+    "ContributionPledgeCarried": ("contribution_pledge.carried", "activities"),
 }
 KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
 GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")

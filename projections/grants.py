@@ -13,6 +13,7 @@ from typing import Any
 from domain.contributions import FUND, ContributionPaid, Figures
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
+from domain.funds_carry import CallCarried, CooperationFundCarried, GrantApplicationCarried, SubsidyCarried
 from domain.grants import (
     CallClosed,
     CallOpened,
@@ -39,6 +40,9 @@ class GrantsProjection(Projection):
     handlers = {
         CallOpened: "opened", GrantApplicationRecorded: "applied", CallClosed: "closed",
         **{cls: "entry" for cls in POT_ENTRIES.values()}, EntryReversed: "reversed",
+        # A federation's carried pots, calls and applications (domain/funds_carry.py), dated on its date.
+        CooperationFundCarried: "pot_carried", SubsidyCarried: "pot_carried", CallCarried: "call_carried",
+        GrantApplicationCarried: "application_carried",
     }
 
     def opened(self, tx: Tx, e: CallOpened, seq: int) -> None:
@@ -62,6 +66,27 @@ class GrantsProjection(Projection):
                        (e.effective_date.isoformat(), e.coop, e.call_id))
         source = tx.execute("SELECT source FROM grant_calls WHERE coop = ? AND call_id = ?", (e.coop, e.call_id))[0][0]
         self._move(tx, e.coop, seq, source, e.effective_date, e.kind, e.pot_movement())
+
+    def pot_carried(self, tx: Tx, e: CooperationFundCarried | SubsidyCarried, seq: int) -> None:
+        self._move(tx, e.coop, seq, e.pot_source(), e.effective_date, e.kind, e.figures())
+
+    def call_carried(self, tx: Tx, e: CallCarried, _seq: int) -> None:
+        """A founder's open call: opened on the federation date here; its envelope is on the pot's carried row."""
+        tx.execute(
+            "INSERT INTO grant_calls (coop, call_id, title, source, envelope_cents, min_award_cents, max_award_cents,"
+            " max_laureates, members_only, opened_on, closed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            (e.coop, e.call_id, e.title, e.source, e.envelope_cents, e.min_award_cents, e.max_award_cents,
+             e.max_laureates, int(e.members_only), e.effective_date.isoformat()),
+        )
+
+    def application_carried(self, tx: Tx, e: GrantApplicationCarried, _seq: int) -> None:
+        day = e.effective_date.isoformat()
+        tx.execute(
+            "INSERT INTO grant_applications (coop, application_id, call_id, applicant, member_id, project, applied_on,"
+            " awarded_cents, withdrawn_cents, paid_cents, awarded_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.application_id, e.call_id, e.applicant, e.member_id, e.project, day, e.awarded_cents,
+             e.withdrawn_cents, e.paid_cents, day if e.awarded_cents else None),
+        )
 
     def entry(self, tx: Tx, e: Any, seq: int) -> None:
         self._entry(tx, e.coop, seq, e.kind, e.effect(), +1, e.effective_date)

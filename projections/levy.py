@@ -8,7 +8,7 @@ from typing import Any
 
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
-from domain.levy import AuthorPaid, CourseContributionCollected, CourseDeclared
+from domain.levy import AuthorBalanceCarried, AuthorPaid, CourseContributionCollected, CourseDeclared
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -21,6 +21,7 @@ class LevyProjection(Projection):
         CourseContributionCollected: "collected",
         AuthorPaid: "paid_out",
         EntryReversed: "reversed",
+        AuthorBalanceCarried: "carried",
     }
 
     def declared(self, tx: Tx, e: CourseDeclared, _seq: int) -> None:
@@ -35,6 +36,10 @@ class LevyProjection(Projection):
 
     def paid_out(self, tx: Tx, e: AuthorPaid, seq: int) -> None:
         self._move(tx, e.coop, seq, e.author_id, None, e.effective_date, 0, 0, 0, e.amount_cents)
+
+    def carried(self, tx: Tx, e: AuthorBalanceCarried, seq: int) -> None:
+        """What a founder owed the author, carried by a federation: a share earned on its date here (no course)."""
+        self._move(tx, e.coop, seq, e.author_id, None, e.effective_date, 0, 0, e.owed_cents, 0)
 
     def reversed(self, tx: Tx, e: EntryReversed, seq: int) -> None:
         effect = e.reversed_effect
@@ -86,15 +91,16 @@ def courses(db: Database, coop: str) -> list[dict[str, Any]]:
 
 def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
     """Per author: shares earned, paid out and still owed as of a date (inclusive, by effective
-    dates). Payouts never exceed what is owed on their date or later, so owed is never negative."""
+    dates). Payouts never exceed what is owed on their date or later, so owed is never negative.
+    Authors with no course here are listed too: a federation carries what a founder owed them."""
     day = (as_of or date.max).isoformat()
     with db.read() as tx:
         rows = tx.execute(
             "SELECT c.author_id, COALESCE(SUM(m.author_share_cents), 0), COALESCE(SUM(m.paid_out_cents), 0)"
-            " FROM (SELECT DISTINCT author_id FROM courses WHERE coop = ?) c"
+            " FROM (SELECT author_id FROM courses WHERE coop = ? UNION SELECT author_id FROM levy_moves WHERE coop = ?) c"
             " LEFT JOIN levy_moves m ON m.coop = ? AND m.author_id = c.author_id AND m.day <= ?"
             " GROUP BY c.author_id ORDER BY c.author_id",
-            (coop, coop, day),
+            (coop, coop, coop, day),
         )
     result = []
     for author_id, earned, paid in rows:

@@ -29,6 +29,7 @@ from domain.corrections import EntryReversed
 from domain.events import CoopEvent, FinancialEvent
 from domain.federation import BooksSealedByFederation
 from domain.fees import FeeCallCarried, FeeCalled, FeePaid
+from domain.funds_carry import CallCarried, CooperationFundCarried, SubsidyCarried
 from domain.grants import CallClosed, CallOpened
 from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred
 from domain.observatory import ObservatoryVisibilitySet
@@ -198,6 +199,10 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, pot_moves(e.source, e.pot_movement()))
         elif isinstance(e, CallClosed):
             b.move(coop, day, pot_moves(b.source(coop, e.call_id), e.pot_movement()))
+        elif isinstance(e, (CooperationFundCarried, SubsidyCarried)):  # a founder's pot, summed, on the federation date
+            b.move(coop, day, pot_moves(e.pot_source(), e.figures()))
+        elif isinstance(e, CallCarried):  # its envelope is already on the carried pot
+            b.calls[(coop, e.call_id)] = e.source
         elif isinstance(e, (SensorRegistered, SensorCarried)):  # a carried sensor is in service here from the federation date
             b.move(coop, day, [("sensors_registered", "", 1)])
         elif isinstance(e, SensorRetired):

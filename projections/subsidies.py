@@ -9,6 +9,7 @@ from typing import Any
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
 from domain.contributions import Figures, subsidy_source
+from domain.funds_carry import SubsidyCarried
 from domain.subsidies import SubsidyGranted, SubsidyReceived, SubsidyUsed
 from ledger.db import Database, Tx
 from projections.base import Projection
@@ -21,13 +22,22 @@ _COLUMN = {"SubsidyReceived": "received_cents", "SubsidyUsed": "used_cents"}
 class SubsidiesProjection(Projection):
     name = "subsidies"
     tables = ("subsidies",)
-    handlers = {SubsidyGranted: "granted", SubsidyReceived: "moved", SubsidyUsed: "moved", EntryReversed: "reversed"}
+    handlers = {SubsidyGranted: "granted", SubsidyReceived: "moved", SubsidyUsed: "moved", EntryReversed: "reversed",
+                SubsidyCarried: "carried"}
 
     def granted(self, tx: Tx, e: SubsidyGranted, _seq: int) -> None:
         tx.execute(
             "INSERT INTO subsidies (coop, subsidy_id, funder, purpose, granted_cents, received_cents, used_cents, granted_on)"
             " VALUES (?, ?, ?, ?, ?, 0, 0, ?)",
             (e.coop, e.subsidy_id, e.funder, e.purpose, e.amount_cents, e.effective_date.isoformat()),
+        )
+
+    def carried(self, tx: Tx, e: SubsidyCarried, _seq: int) -> None:
+        """A founder's subsidy, carried by a federation: granted on its date here, with the founder's figures."""
+        tx.execute(
+            "INSERT INTO subsidies (coop, subsidy_id, funder, purpose, granted_cents, received_cents, used_cents, granted_on)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.subsidy_id, e.funder, e.purpose, e.granted_cents, e.received_cents, e.used_cents, e.effective_date.isoformat()),
         )
 
     def moved(self, tx: Tx, e: SubsidyReceived | SubsidyUsed, _seq: int) -> None:

@@ -104,6 +104,12 @@ FROZEN_EVENT_NAMES = {
     "SensorCreditsCarried",
     "EthicalMinimumRateCarried",
     "SharedEmployeeCarried",
+    "CooperationFundCarried",
+    "SubsidyCarried",
+    "CallCarried",
+    "GrantApplicationCarried",
+    "AuthorBalanceCarried",
+    "ContributionPledgeCarried",
 }
 
 FINANCIAL = {
@@ -121,6 +127,18 @@ FINANCIAL = {
 def test_the_list_of_stored_event_names_is_frozen():
     assert TOPIC_PREFIX == "coopledger:"
     assert set(EVENT_CLASSES) == FROZEN_EVENT_NAMES
+
+
+def test_a_fresh_process_that_opens_the_store_knows_every_event():
+    """A server or runner process decodes events it never imported itself (a federation's carried
+    items): opening the application must register every stored event class."""
+    import subprocess
+    import sys
+
+    names = subprocess.run(
+        [sys.executable, "-c", "import ledger.app; from domain.events import EVENT_CLASSES; print(' '.join(sorted(EVENT_CLASSES)))"],
+        capture_output=True, text=True, check=True, timeout=60).stdout.split()
+    assert set(names) == FROZEN_EVENT_NAMES
 
 
 def test_every_topic_is_the_prefixed_class_name_and_resolves_back():
