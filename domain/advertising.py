@@ -337,5 +337,3 @@ HANDLERS = {
     PayAdvertisingInvoice: pay_advertising_invoice,
     EndAdvertisingContract: end_advertising_contract,
 }
-
-import domain.advertising_carry  # noqa: E402,F401  (contracts a federation carries; registers their event wherever contracts are)

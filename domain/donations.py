@@ -397,5 +397,3 @@ HANDLERS = {
     RecordCrowdfundingPayout: record_crowdfunding_payout,
     UseEarmarkedDonation: use_earmarked_donation,
 }
-
-import domain.donations_carry  # noqa: E402,F401  (gifts a federation carries; registers their event wherever gifts are)

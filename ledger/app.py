@@ -15,6 +15,7 @@ import domain.entries  # noqa: F401
 import domain.fees  # noqa: F401
 import domain.governance  # noqa: F401
 import domain.membership  # noqa: F401
+import ledger.handlers  # noqa: F401  (every family's events, carried ones included)
 from domain.cooperative import COOP_NAMESPACE
 
 

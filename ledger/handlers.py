@@ -13,12 +13,14 @@ from typing import Any
 
 from domain import (
     advertising,
+    advertising_carry,
     certifications,
     closing,
     contributions,
     cooperative,
     corrections,
     donations,
+    donations_carry,
     entries,
     federation,
     fees,
@@ -28,8 +30,12 @@ from domain import (
     levy,
     membership,
     observatory,
+    receivables_carry,
     sensors,
+    sensors_carry,
     shared_hours,
+    shared_hours_carry,
+    shares_carry,
     subscriptions,
     subsidies,
 )
@@ -47,7 +53,11 @@ FAMILIES: tuple[ModuleType, ...] = (
     observatory,  # issue 7, the observatory's public setting
     donations, advertising,  # issue 11, donations, crowdfunding and advertising
     federation,  # issue 11, federating cooperatives (several aggregates: ledger/federation.py)
-    funds_carry,  # issue 11, the fund's, subsidies' and calls' open items carried by a federation (no command)
+)
+# Open items a federation carries (domain/federation_carry.py): events, no command. Listed so that
+# every process that decodes a federation's history knows their classes, whatever it imported.
+CARRIED_FAMILIES: tuple[ModuleType, ...] = (
+    advertising_carry, donations_carry, funds_carry, receivables_carry, sensors_carry, shared_hours_carry, shares_carry,
 )
 
 HANDLERS: dict[type, Decider] = {}
