@@ -208,11 +208,20 @@ class AdvertisingInvoiced(FinancialEvent):
             invoices[effect["period"]] = AdInvoice(effect["amount_cents"], day)
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """Nothing may be paid on the invoice from `day` on. AdInvoice keeps no dated payments, only
+        their total and `last_on`, the date of its latest payment or payment reversal: when that
+        is after `day`, a payment may have stood after `day` (paid, then reversed since), so the
+        reversal is refused unless dated on or after it (conservative: a payment and its reversal
+        both after `day` cancel out, but cannot be told apart). Otherwise the total is exact."""
         invoice = advertising_state(coop).contracts[effect["contract_id"]].invoices[effect["period"]]
         if invoice.paid_cents:
             raise InvalidCommand("entry_number", "invoice_unpaid",
                                  f"{_eur(invoice.paid_cents)} was paid on {effect['period']}: reverse the payments first")
+        if invoice.last_on is not None and invoice.last_on > day:
+            raise InvalidCommand("entry_number", "later_payments",
+                                 f"the invoice of {effect['period']} has a payment or payment reversal dated {invoice.last_on}, "
+                                 f"after {day}: date this reversal on or after it")
 
 
 class AdvertisingInvoicePaid(FinancialEvent):

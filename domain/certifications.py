@@ -193,7 +193,11 @@ class CertificationGranted(FinancialEvent):
                 del state.by_member[member_id]
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """No dated history to judge from `day` on: a Certification keeps its fees paid as a total
+        (paid_cents), not as dated payments, so this judges the current state. It cannot see a fee
+        paid after `day` and refunded since (paid on nothing billed while it stood); closing that
+        gap needs dated payments in the state."""
         cert = coop.certifications.certifications[effect["certification_id"]]
         _check_latest_change(coop, cert, "its grant")
         if cert.renewals:
@@ -231,7 +235,9 @@ class CertificationRenewed(FinancialEvent):
         assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """No dated history of payments (see CertificationGranted.check_reversible): judged on the
+        current state, which cannot see a payment made after `day` and refunded since."""
         cert = coop.certifications.certifications[effect["certification_id"]]
         _check_latest_change(coop, cert, "this renewal")
         if cert.expires_on.isoformat() != effect["expires_on"]:

@@ -81,7 +81,7 @@ class FiscalYearClosed(FinancialEvent):
         return {"year": self.year}
 
     @classmethod
-    def check_reversible(cls, coop: Any, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Any, effect: dict[str, Any], day: date) -> None:
         raise InvalidCommand(
             "entry_number", "closing_is_final",
             f"this entry closes fiscal year {effect['year']}: a closed year is never reopened; "

@@ -322,12 +322,15 @@ class ContributionPaid(FinancialEvent):
         move_pot(coop, *cls.pot_movement(effect), sign, day)
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
-        fund, paid_on = coop.grants.pots[FUND], date.fromisoformat(effect["paid_on"])
-        room = min(fund.lowest_from(paid_on, lambda f: f.available_cents), fund.lowest_from(paid_on, lambda f: f.cash_cents))
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The money leaves the fund from `day`, the reversal's date, on (not from the payment's date,
+        `paid_on` in the effect: until `day` it was there): the fund must keep it available and in
+        cash on `day` and every later recorded date."""
+        fund = coop.grants.pots[FUND]
+        room = min(fund.lowest_from(day, lambda f: f.available_cents), fund.lowest_from(day, lambda f: f.cash_cents))
         if effect["amount_cents"] > room:
             raise InvalidCommand("entry_number", "fund_covers",
-                                 f"the cooperation fund has committed or paid this contribution since {paid_on}: "
+                                 f"the cooperation fund has committed or paid this contribution from {day} on: "
                                  f"only {_eur(max(room, 0))} of it could be taken back")
 
 

@@ -56,7 +56,8 @@ def reverse_entry(coop: Cooperative, cmd: ReverseEntry, meta: Meta, original: Fi
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, original.effective_date, "effective_date", f"the date of entry {number}")
     effect = original.effect()
-    type(original).check_reversible(coop, effect)
+    # Judged from the reversal's date on: it may be back-dated before movements recorded since.
+    type(original).check_reversible(coop, effect, day)
     coop.record_entry(
         EntryReversed, effective_date=day, meta=meta,
         label=f"Annulation de l'écriture {number} : {reason}"[:500],

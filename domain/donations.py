@@ -175,11 +175,19 @@ class _GiftReceived(FinancialEvent):
             _move(gift, day, Figures(inflow_cents=effect["gross_cents"], used_cents=effect.get("fee_cents", 0)))
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """Cancelling the gift removes it and its pot: nothing but the platform's fee may be used on
+        `day` or any later recorded date (a use after `day`, even reversed since, was a use of
+        nothing given while it stood)."""
         gift = donations_state(coop).gifts[effect["gift_id"]]
         if gift.used_cents > effect.get("fee_cents", 0):
             raise InvalidCommand("entry_number", "donation_unused",
                                  f"{_eur(gift.used_cents)} of gift {gift.gift_id} was used on its purpose: reverse the uses first")
+        unused = gift.pot.lowest_from(day, lambda f: effect.get("fee_cents", 0) - f.used_cents)
+        if unused < 0:
+            raise InvalidCommand("entry_number", "donation_unused",
+                                 f"{_eur(-unused)} of gift {gift.gift_id} stood used on its purpose on a date from {day} on: "
+                                 "date this reversal on or after the reversal of those uses")
 
 
 class DonationReceived(_GiftReceived):

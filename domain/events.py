@@ -9,6 +9,7 @@ Decoding skips `__init__`: events hold no validation; rules live in the deciders
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any, ClassVar
@@ -97,5 +98,30 @@ class FinancialEvent(CoopEvent):
         """Changes the cooperative's state by this event's effect, dated `day`; sign -1 undoes it."""
 
     @classmethod
-    def check_reversible(cls, coop: Any, effect: dict[str, Any]) -> None:
-        """Raises a DomainError when undoing this effect would break a rule."""
+    def check_reversible(cls, coop: Any, effect: dict[str, Any], day: date) -> None:
+        """Raises a DomainError when undoing this effect from `day` (the reversal's effective date)
+        on would break a rule on `day` or on any later date already recorded: a reversal may be
+        back-dated before movements recorded since, so the current state is not enough. Families
+        judge with their dated histories (see `lowest_from`); one that keeps none says so and
+        judges its current state."""
+
+    @staticmethod
+    def lowest_from(moves: Iterable[tuple[date, int]], day: date) -> tuple[int, date]:
+        """The lowest running total of dated `moves` on `day` and on every later date one of them
+        has, and the first of those dates where it is reached.
+
+        Taking X away from `day` on keeps the total >= 0 on every recorded date when the lowest is
+        >= X (domain.contributions.Pot.lowest_from does the same for pots). Bounded by the moves."""
+        total, later = 0, []
+        for moved_on, delta in moves:
+            if moved_on <= day:
+                total += delta
+            else:
+                later.append((moved_on, delta))
+        lowest, lowest_on = total, day
+        later.sort(key=lambda move: move[0])
+        for i, (moved_on, delta) in enumerate(later):
+            total += delta
+            if (i + 1 == len(later) or later[i + 1][0] != moved_on) and total < lowest:  # a date's moves count together
+                lowest, lowest_on = total, moved_on
+        return lowest, lowest_on

@@ -126,7 +126,7 @@ class FederationOpeningCarried(FinancialEvent):
     founder_head_hash: str
 
     @classmethod
-    def check_reversible(cls, coop: Any, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Any, effect: dict[str, Any], day: date) -> None:
         raise InvalidCommand("entry_number", "federation_opening_final",
                              "an opening entry carried from a founder's sealed books is not reversed: correct it with an entry")
 

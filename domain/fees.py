@@ -95,11 +95,21 @@ class FeeCalled(FinancialEvent):
         assert call.called_cents >= 0, f"fee {key} called below zero"
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """What is called without this call must cover what is paid on `day` and on every later
+        date recorded (call_moves, payments): a payment made after `day` and reversed since still
+        was a payment of nothing called while it stood."""
         call = coop.fee_calls[(effect["member_id"], effect["year"])]
         if call.paid_cents:
             raise InvalidCommand(
                 "entry_number", "fee_unpaid", f"the {call.year} fee of {call.member_id} has payments: reverse them first"
+            )
+        unpaid, unpaid_on = cls.lowest_from([*call.call_moves, *((paid_on, -cents) for paid_on, cents in call.payments)], day)
+        if unpaid < effect["amount_cents"]:
+            raise InvalidCommand(
+                "entry_number", "fee_unpaid",
+                f"the {call.year} fee of {call.member_id} had {format_minor(call.paid_by(unpaid_on), Unit.EUR)} EUR paid on "
+                f"{unpaid_on} (this reversal counts from {day}): date it on or after the reversal of those payments",
             )
 
 

@@ -240,10 +240,27 @@ class _GrantEntry(FinancialEvent):
         move_pot(coop, *cls.pot_movement(effect), sign, day)
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """A closed call's grants are final, whatever the reversal's date (closing released its
+        unawarded envelope as it stood). The pots need no check: an award or a withdrawal moves
+        money between `reserved` and `awarded` (available is unchanged), and undoing a payment
+        gives cash back. A grant keeps no dated movements, only `last_on`, the date of its latest
+        award, payment or withdrawal, reversals included: the kinds that check the grant or its
+        call (GrantAwarded, GrantWithdrawn) judge it from the current state only when no movement
+        is dated after `day` (see `_check_settled_before`)."""
         call = coop.grants.calls[effect["call_id"]]
         if call.closed_on is not None:
             raise InvalidCommand("entry_number", "call_open", f"call {call.call_id} closed on {call.closed_on}: its grants are final")
+
+    @classmethod
+    def _check_settled_before(cls, grants: list[Grant], day: date, what: str) -> None:
+        """Conservative, for want of dated history: refuses when one of `grants` moved after `day`
+        (its figures on a date between `day` and that movement are not kept); otherwise their
+        current figures are their figures on `day` and every later date, and exact."""
+        later = max((g.last_on for g in grants if g.last_on is not None and g.last_on > day), default=None)
+        if later is not None:
+            raise InvalidCommand("entry_number", "later_movements",
+                                 f"{what} moved on {later}, after {day}: date this reversal on or after {later}")
 
 
 class GrantAwarded(_GrantEntry):
@@ -251,12 +268,14 @@ class GrantAwarded(_GrantEntry):
     POT_SIGNS = {"awarded_cents": 1, "reserved_cents": -1}  # the envelope's reservation becomes an award
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
-        super().check_reversible(coop, effect)
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """Nothing may be paid or withdrawn on the grant from `day` on."""
+        super().check_reversible(coop, effect, day)
         grant = coop.grants.grants[effect["application_id"]]
         if grant.paid_cents or grant.withdrawn_cents:
             raise InvalidCommand("entry_number", "grant_untouched",
                                  f"grant {grant.application_id} has payments or a withdrawal: reverse them first")
+        cls._check_settled_before([grant], day, f"grant {grant.application_id}")
 
 
 class GrantPaid(_GrantEntry):
@@ -270,13 +289,17 @@ class GrantWithdrawn(_GrantEntry):
     reason: str
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
-        super().check_reversible(coop, effect)
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The award comes back from `day` on: the call's envelope and laureates must hold it on
+        `day` and every later date, which the current figures tell once no grant of the call moved
+        after `day` (awards made since may have used the envelope it freed, then been reversed)."""
+        super().check_reversible(coop, effect, day)
         call, grant = coop.grants.calls[effect["call_id"]], coop.grants.grants[effect["application_id"]]
         if effect["amount_cents"] > call.envelope_cents - call.awarded_cents:
             raise InvalidCommand("entry_number", "envelope", f"the envelope of {call.call_id} was awarded again since")
         if grant.net_cents == 0 and call.laureates >= call.max_laureates:
             raise InvalidCommand("entry_number", "max_laureates", f"call {call.call_id} already has {call.laureates} laureates")
+        cls._check_settled_before(list(call.grants.values()), day, f"a grant of call {call.call_id}")
 
 
 def _touch(call: Call, day: date) -> None:

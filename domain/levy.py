@@ -130,19 +130,16 @@ class CourseContributionCollected(FinancialEvent):
         coop.levy.move(effect["author_id"], day, sign * effect["author_share_cents"])
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date | None = None) -> None:
-        """The share must still be owed from the reversal's date `day` on. The reversal service
-        does not pass that date yet (domain/corrections.py); until it does, the collection date
-        stands in for it: the reversal is dated on or after it, so the check is safe, but strict
-        (a share paid out then refunded cannot be reversed on a later date)."""
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The share must still be owed from the reversal's date `day` on (author_moves), not from
+        the collection date (`collected_on` in the effect): until `day` it was owed."""
         author_id, share = effect["author_id"], effect["author_share_cents"]
-        since = day or date.fromisoformat(effect["collected_on"])
-        owed = coop.levy.owed_from(author_id, since)
+        owed = coop.levy.owed_from(author_id, day)
         if owed < share:
             raise InvalidCommand(
                 "entry_number", "author_share_unpaid",
                 f"{author_id} has been paid part of this share (owed {format_minor(owed, Unit.EUR)} EUR from "
-                f"{since} on): reverse the payout first",
+                f"{day} on): reverse the payout first",
             )
 
 

@@ -195,11 +195,15 @@ class SharesSubscribed(FinancialEvent):
         member.share_moves.append((day, sign * effect["shares"]))
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
-        member = coop.members[effect["member_id"]]
-        if member.shares < effect["shares"]:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The shares must still be held on `day` and on every later date a move has (share_moves),
+        or the member would hold fewer than none between this reversal and a later subscription."""
+        member, shares = coop.members[effect["member_id"]], effect["shares"]
+        held, held_on = cls.lowest_from(member.share_moves, day)
+        if held < shares:
             raise InvalidCommand(
-                "entry_number", "shares_still_held", f"{member.member_id} holds {member.shares} shares, fewer than the {effect['shares']} to cancel"
+                "entry_number", "shares_still_held",
+                f"{member.member_id} holds {held} share(s) on {held_on}, fewer than the {shares} to cancel from {day}",
             )
 
 

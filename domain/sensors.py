@@ -241,7 +241,11 @@ class ReadingsAccepted(FinancialEvent):
             state.terms_fixed_until = max(state.terms_fixed_until, period)
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """No dated history to judge from `day` on: HostCredits keeps credits per day of readings
+        (the period, not the entry's date) and redemptions as a total, so this judges the current
+        balance. It cannot see credits redeemed after `day` and given back since (redeemed beyond
+        what was earned while they stood); closing that gap needs dated redemptions in the state."""
         balance = coop.sensors.balance_minor(effect["host_id"])
         if balance < effect["credits_minor"]:
             raise InvalidCommand(

@@ -200,7 +200,11 @@ class SharedHoursLogged(FinancialEvent):
             del by_structure[effect["structure_id"]]  # a structure without hours is not billed
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The hours leave their month by the day worked, whatever `day`; only the rebilling depends
+        on dates, and MonthHours keeps it as a flag, not dated: this judges the current state. It
+        cannot see a rebilling that stood after `day` and was reversed since (it billed minutes
+        this reversal removes from `day` on); closing that gap needs the rebilling's dates."""
         period = period_of(date.fromisoformat(effect["day"]))
         if coop.shared_hours.employees[effect["employee_id"]].months[period].rebilled:
             raise InvalidCommand("entry_number", "month_not_rebilled", f"{period} of {effect['employee_id']} is rebilled: reverse the rebilling first")

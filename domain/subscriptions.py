@@ -204,7 +204,11 @@ class SubscriptionBilled(FinancialEvent):
             assert bill.amount_cents == effect["amount_cents"] and bill.paid_cents == 0, f"reversed bill {bill} does not match"
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """No dated history to judge from `day` on: a Bill keeps what was paid as a total
+        (paid_cents), not as dated payments, so this judges the current state. It cannot see a
+        payment made after `day` and refunded since (paid on nothing billed while it stood);
+        closing that gap needs dated payments in the state."""
         bill = coop.subscriptions.subscriptions[effect["subscription_id"]].bills[effect["period"]]
         if bill.paid_cents:
             raise InvalidCommand("entry_number", "bill_unpaid",

@@ -115,11 +115,18 @@ class SubsidyGranted(FinancialEvent):
         move_pot(coop, *cls.pot_movement(effect), sign, day)
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """Cancelling the grant removes the subsidy and its pot: nothing but the grant may stand on
+        the pot on `day` or any later recorded date (a tranche received after `day`, even reversed
+        since, was received on nothing granted). Calls are never removed: any call refuses."""
         subsidy = coop.subsidies.subsidies[effect["subsidy_id"]]
-        if subsidy.received_cents or subsidy.used_cents or coop.grants.pots[subsidy_source(subsidy.subsidy_id)].calls_opened:
+        pot = coop.grants.pots[subsidy_source(subsidy.subsidy_id)]
+        untouched = pot.lowest_from(day, lambda f: -(abs(f.received_cents) + abs(f.used_cents) + abs(f.reserved_cents)
+                                                     + abs(f.awarded_cents) + abs(f.paid_cents)))
+        if untouched < 0 or pot.calls_opened:
             raise InvalidCommand("entry_number", "subsidy_untouched",
-                                 f"subsidy {subsidy.subsidy_id} has tranches, uses or calls for projects: it cannot be cancelled")
+                                 f"subsidy {subsidy.subsidy_id} has tranches, uses or calls for projects on {day} or later: "
+                                 "it cannot be cancelled from then on")
 
 
 class SubsidyReceived(FinancialEvent):
@@ -142,11 +149,14 @@ class SubsidyReceived(FinancialEvent):
         move_pot(coop, *cls.pot_movement(effect), sign, day)
 
     @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any]) -> None:
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The tranche leaves the pot's cash from `day`, the reversal's date, on (not from
+        `received_on`: until `day` it was there): grants paid must stay covered from then on."""
         pot = coop.grants.pots[subsidy_source(effect["subsidy_id"])]
-        cash = pot.lowest_from(date.fromisoformat(effect["received_on"]), lambda f: f.cash_cents)
+        cash = pot.lowest_from(day, lambda f: f.cash_cents)
         if effect["amount_cents"] > cash:
-            raise InvalidCommand("entry_number", "fund_covers", f"grants were paid from this tranche of subsidy {effect['subsidy_id']}")
+            raise InvalidCommand("entry_number", "fund_covers",
+                                 f"grants were paid from this tranche of subsidy {effect['subsidy_id']} on {day} or later")
 
 
 class SubsidyUsed(FinancialEvent):

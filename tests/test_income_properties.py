@@ -577,10 +577,11 @@ class LevyRun(Run):
 
         self.run(PayAuthor(self.slug, author, D(amount) / 100, day), predicted, apply)
 
-    def reversible(self, kind: str, effect: dict[str, Any]) -> str | None:
+    def reversible(self, kind: str, effect: dict[str, Any], day: date) -> str | None:
+        """A share is reversed from the reversal's `day` on: it must be owed from then on."""
         if kind == "CourseContributionCollected":
             share = effect["cents"] - effect["levy"]
-            if self.least_owed_from(effect["author"], effect["day"]) < share:
+            if self.least_owed_from(effect["author"], day) < share:
                 return "author_share_unpaid"
         return None
 
@@ -636,5 +637,5 @@ def test_levy_and_share_add_up_and_payouts_never_exceed_what_is_owed(books, lega
         elif kind == "pay":
             run.pay(*args, day)
         else:
-            run.reverse(args[0], GRID[i], run.reversible, run.undo)
+            run.reverse(args[0], GRID[i], lambda kind, effect, day=GRID[i]: run.reversible(kind, effect, day), run.undo)
     run.check()

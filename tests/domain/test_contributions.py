@@ -206,7 +206,7 @@ def test_a_reversed_payment_must_not_take_back_what_the_fund_committed(books):
     books.do(pay(2020, "10000", day=date(2021, 4, 1)))  # entry 1
     books.do(grants.OpenCall("c", "C1", "Call", D("6000"), D("1000"), D("3000"), 5, date(2021, 5, 1)))
     with pytest.raises(InvalidCommand) as exc:
-        ContributionPaid.check_reversible(books.coop, books.entries[0].effect())
+        ContributionPaid.check_reversible(books.coop, books.entries[0].effect(), date(2021, 6, 1))
     assert rule(exc.value) == ("entry_number", "fund_covers") and "4000.00" in exc.value.message
     assert rule(books.refused(ReverseEntry("c", 1, "bounced", date(2021, 6, 1)))) == ("entry_number", "fund_covers")
 

@@ -301,7 +301,7 @@ def test_reversals_of_awards_payments_and_withdrawals(books):
     books.do(award("A1", "5000"))  # entry 2
     books.do(pay("A1", "1000"))  # entry 3
     with pytest.raises(InvalidCommand) as exc:
-        GrantAwarded.check_reversible(books.coop, books.entries[1].effect())
+        GrantAwarded.check_reversible(books.coop, books.entries[1].effect(), MAY1)
     assert rule(exc.value) == ("entry_number", "grant_untouched")
     books.do(ReverseEntry("c", 3, "paid twice", MAY1))  # entry 4
     books.do(ReverseEntry("c", 2, "wrong laureate", MAY1))  # entry 5
@@ -312,7 +312,7 @@ def test_reversals_of_awards_payments_and_withdrawals(books):
     books.do(WithdrawGrant("c", "A1", "declined", MAY1))  # entry 8
     books.do(award("A3", "5000", day=MAY1))  # entry 9: the envelope is full again
     with pytest.raises(InvalidCommand) as exc:
-        GrantWithdrawn.check_reversible(books.coop, books.entries[7].effect())
+        GrantWithdrawn.check_reversible(books.coop, books.entries[7].effect(), MAY1)
     assert rule(exc.value) == ("entry_number", "envelope")
 
 

@@ -130,7 +130,8 @@ def test_a_paid_share_is_reversed_only_after_its_payout(books):
 
 
 def test_reversing_a_share_checks_what_is_owed_from_the_reversal_date():
-    """Until the reversal service passes its date, the collection date stands in for it."""
+    """The reversal service passes its date (domain/corrections.py): a share paid out, then
+    refunded, is reversed from a date when it is owed again, not before."""
     b = Books()
     b.admit("author")
     b.do(DeclareCourse("c", "K1", "Cours", "author", "0.15", date(2020, 3, 1)))
@@ -143,4 +144,6 @@ def test_reversing_a_share_checks_what_is_owed_from_the_reversal_date():
     with pytest.raises(InvalidCommand) as exc:
         type(collected).check_reversible(b.coop, effect, date(2020, 3, 25))
     assert rule(exc.value) == ("entry_number", "author_share_unpaid") and "20.17" in exc.value.message
-    assert rule(b.refused(ReverseEntry("c", 1, "refunded", date(2020, 4, 1)))) == ("entry_number", "author_share_unpaid")
+    assert rule(b.refused(ReverseEntry("c", 1, "refunded", date(2020, 3, 25)))) == ("entry_number", "author_share_unpaid")
+    (reversal,) = b.do(ReverseEntry("c", 1, "refunded", date(2020, 4, 1)))
+    assert reversal.reverses == 1 and b.coop.levy.owed_from("author", date(2020, 3, 10)) == 0

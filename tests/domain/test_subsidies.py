@@ -110,7 +110,7 @@ def test_refusals(books, command, expected, kind):
 def test_a_granted_subsidy_is_cancelled_only_while_nothing_refers_to_it(books):
     books.do(receive("1000"))  # entry 2
     with pytest.raises(InvalidCommand) as exc:
-        SubsidyGranted.check_reversible(books.coop, books.entries[0].effect())
+        SubsidyGranted.check_reversible(books.coop, books.entries[0].effect(), date(2021, 2, 2))
     assert rule(exc.value) == ("entry_number", "subsidy_untouched")
     books.do(ReverseEntry("c", 2, "wrong account", date(2021, 2, 2)))  # entry 3
     books.do(ReverseEntry("c", 1, "convention withdrawn", date(2021, 2, 2)))  # entry 4
@@ -131,9 +131,10 @@ def test_a_tranche_that_paid_grants_cannot_be_reversed_but_a_later_one_can(books
     books.do(PayGrant("c", "A1", D("4000"), date(2021, 2, 4)))  # entry 4: cash 1,000 from 2021-02-04
     books.do(receive("5000", day=date(2021, 2, 10)))  # entry 5: cash 6,000 from 2021-02-10
     with pytest.raises(InvalidCommand) as exc:
-        SubsidyReceived.check_reversible(books.coop, books.entries[1].effect())
+        SubsidyReceived.check_reversible(books.coop, books.entries[1].effect(), date(2021, 2, 5))
     assert rule(exc.value) == ("entry_number", "fund_covers")
-    assert rule(books.refused(ReverseEntry("c", 2, "cheque bounced", date(2021, 2, 11)))) == ("entry_number", "fund_covers")
+    # From 5 February the grant paid needs this tranche (cash 1,000); from 10 February the next one covers it.
+    assert rule(books.refused(ReverseEntry("c", 2, "cheque bounced", date(2021, 2, 5)))) == ("entry_number", "fund_covers")
     books.do(ReverseEntry("c", 5, "cheque bounced", date(2021, 2, 11)))  # entry 6
     assert books.coop.subsidies.subsidies["S1"].received_cents == 500_000
     assert (pot(books).received_cents, pot(books).cash_cents) == (500_000, 100_000)
