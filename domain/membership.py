@@ -341,8 +341,12 @@ def subscribe_shares(coop: Cooperative, cmd: SubscribeShares, meta: Meta) -> Non
 
 def redeem_shares(coop: Cooperative, cmd: RedeemShares, meta: Meta) -> None:
     member, shares, day, amount = _shares_command(coop, cmd)
-    if shares > member.shares:
-        raise InvalidCommand("shares", "shares_held", f"{member.member_id} holds {member.shares} share(s), cannot redeem {shares}")
+    # Held on its date and on every later date a move has: a back-dated redemption must not leave
+    # the member with fewer than no shares between it and a later subscription.
+    held, held_on = SharesRedeemed.lowest_from(member.share_moves, day)
+    if shares > held:
+        when = f"on {held_on}" if held_on != day else f"on {day}"
+        raise InvalidCommand("shares", "shares_held", f"{member.member_id} holds {held} share(s) {when}, cannot redeem {shares} from {day}")
     bank, capital = coop.chart.role("bank"), coop.chart.role("capital")
     coop.record_entry(
         SharesRedeemed, effective_date=day, meta=meta,
