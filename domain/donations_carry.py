@@ -12,10 +12,13 @@ Choices, each with a test in tests/federation/test_carry_donations.py:
   or the reverse), a use in the federation would release the federation's account while the money
   sits on the founder's: refused (field `legal_form`, rule `same_dedicated_account`) whenever such
   a founder has a gift to carry. No mapping: an opening entry is the founder's books, unchanged.
-- Purpose: carried as the founder wrote it ("project:<id>" or "call:<id>"). A use names its
-  purpose and never needed the call to exist (a founder may still spend a gift given for a call it
-  has closed), so a gift given for a founder's call X is used in the federation with call_id X
-  whether or not the federation has a call X; any other purpose is refused (earmarked_purpose).
+- Purpose: a project's is carried as the founder wrote it ("project:<id>"). A call's depends on
+  the call: an open call is carried into the federation under its own id (domain/funds_carry.py,
+  which runs first), so the gift keeps "call:<id>" and funds that very call; a call the founder
+  closed stays in its books, so the gift's purpose becomes "call:<founder>.<id>": still usable for
+  it (a use names its purpose and never needed the call to exist), never for a call the federation
+  or another founder has under the same id, and OpenCall refuses that id in the federation
+  (domain/grants.py, rule `earmarked_elsewhere`). Any other purpose is refused (earmarked_purpose).
 - Ids: the gift keeps its id (renamed only as the opening entry renames its party, so the two
   always agree); an id already carried from another founder is refused (Conflict, field
   `founders[i]`, rule `unique_gift`); the id is then used in the federation (RecordDonation with
@@ -101,6 +104,19 @@ def _opening_number(ctx: CarryContext) -> int:
     return numbers[0]
 
 
+def _carried_purpose(ctx: CarryContext, purpose: str) -> str:
+    """The gift's purpose in the federation (module docstring): a call the founder closed is
+    named after the founder, so no call of the federation can ever take its place."""
+    kind, _, target = purpose.partition(":")
+    if kind != "call":
+        return purpose
+    call = ctx.founder.grants.calls.get(target)
+    if call is not None and call.closed_on is None:  # carried under its id by domain/funds_carry.py
+        assert target in ctx.new.grants.calls, f"open call {target} of {ctx.founder_slug} was not carried before its gifts"
+        return purpose
+    return f"call:{ctx.founder_slug}.{target}"
+
+
 def carry_earmarked_gifts(ctx: CarryContext) -> Carried:
     """Carries the founder's earmarked gifts with an unspent part at the end of D-1 (module
     docstring). Unrestricted gifts and spent ones hold nothing on the dedicated account: left."""
@@ -129,7 +145,7 @@ def carry_earmarked_gifts(ctx: CarryContext) -> Carried:
             raise Conflict(ctx.field, "unique_gift", f"{ctx.founder_slug}'s earmarked gift {gift_id!r} has the id of a gift "
                            f"another founder carries into {new.slug}: gift ids must be unique in the federation")
         new.record(EarmarkedGiftCarried, effective_date=ctx.day, meta=ctx.meta, gift_id=gift_id, source=gift.source,
-                   purpose=gift.purpose, received_on=gift.received_on, gross_cents=gift.gross_cents, unspent_cents=unspent,
+                   purpose=_carried_purpose(ctx, gift.purpose), received_on=gift.received_on, gross_cents=gift.gross_cents, unspent_cents=unspent,
                    **_receipt(gift), founder=ctx.founder_slug, founder_gift_id=gift.gift_id, opening_journal_number=opening)
         carried[(account, gift.gift_id, Unit.EUR.value)] = -unspent  # a credit, as the books
     return carried

@@ -26,6 +26,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.contributions import EUR, FUND, Figures, Pot, move_pot, pot_name, release_postings, subsidy_source
+from domain.donations import donations_state
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
@@ -337,10 +338,22 @@ def _grant(coop: Cooperative, application_id: Any) -> tuple[Call, Grant]:
     return call, grant
 
 
+def _check_not_earmarked_elsewhere(coop: Cooperative, call_id: str) -> None:
+    """A gift a federation carried for a founder's closed call is earmarked "call:<founder>.<id>"
+    (domain/donations_carry.py): a new call under that id would take its place. Only carried gifts
+    can name a call that does not exist (RecordDonation requires the call)."""
+    for gift in donations_state(coop).gifts.values():  # bounded by the cooperative's gifts
+        if gift.purpose == f"call:{call_id}":
+            raise Conflict("call_id", "earmarked_elsewhere",
+                           f"gift {gift.gift_id} is earmarked for a call {call_id!r} that stayed in a founder's books: "
+                           "choose another id for a call of this cooperative")
+
+
 def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
     call_id = identifier(cmd.call_id, "call_id")
     if call_id in coop.grants.calls:
         raise Conflict("call_id", "unique_call", f"call {call_id!r} already exists in {coop.slug}")
+    _check_not_earmarked_elsewhere(coop, call_id)
     title = text(cmd.title, "title", max_chars=200)
     envelope = to_minor(cmd.envelope, Unit.EUR, "envelope")
     min_award = to_minor(cmd.min_award, Unit.EUR, "min_award")

@@ -13,6 +13,7 @@ from typing import Any
 
 from domain.donations import RecordDonation, UseEarmarkedDonation, donations_state
 from domain.donations_carry import EarmarkedGiftCarried
+from domain.grants import OpenCall
 from ledger.commands import loads, parse_envelope
 from ledger.federation import read_founder_books
 from projections.balances import account_balance
@@ -128,8 +129,9 @@ def test_earmarked_gifts_are_used_in_the_federation_for_their_purpose_only(ledge
     report = {f["coop"]: f["open_items"] for f in result.report["founders"]}
     assert {i["party"]: -i["amount_minor"] for i in report["dons-a"] if i["account"] == "196"} == {"G-A1": 700_00, "G-A4": 2000_00}
     gifts = donations_state(fed).gifts
-    assert (gifts["G-A4"].purpose, gifts["P-B1"].purpose) == ("call:C1", "project:studio")
-    assert "C1" not in fed.grants.calls  # the call stayed in the founder's books: the purpose is enough to use the gift
+    # C1 was closed: it stayed in the founder's books, and the gift is earmarked for dons-a's C1 by name.
+    assert (gifts["G-A4"].purpose, gifts["P-B1"].purpose) == ("call:dons-a.C1", "project:studio")
+    assert "C1" not in fed.grants.calls
     receipt = gifts["P-B1"].receipt  # the donors as the founder recorded them, for the trail
     assert isinstance(receipt, EarmarkedGiftCarried) and receipt.founder == "dons-b" and receipt.opening_journal_number == openings["dons-b"]
     assert [(d["donor_id"], d["amount_cents"]) for d in receipt.donors] == [("carol", 1000_00), ("dave", 500_00)]
@@ -141,6 +143,10 @@ def test_earmarked_gifts_are_used_in_the_federation_for_their_purpose_only(ledge
     assert _refused(ledger, use("G-A1", "10", project="studio"), "r1").rule == "earmarked_purpose"
     assert _refused(ledger, use("G-A1", "700.01", project="atelier"), "r2").rule == "donation_unspent"
     assert _refused(ledger, use("G-A4", "10", project="C1"), "r3").rule == "earmarked_purpose"
+    assert _refused(ledger, use("G-A4", "10", call_id="C1"), "r3b").rule == "earmarked_purpose"  # a C1 of the federation is not dons-a's
+    taken = _refused(ledger, OpenCall("dons-fed", "dons-a.C1", "Appel", Decimal(100), Decimal(10), Decimal(100), 1,
+                                      date(2025, 7, 2)), "r3c")
+    assert (taken.field, taken.rule) == ("call_id", "earmarked_elsewhere")
     assert _refused(ledger, use("G-A4", "10", call_id="C2"), "r4").rule == "earmarked_purpose"
     assert _refused(ledger, use("P-B1", "4000.01", project="studio"), "r5").rule == "donation_unspent"
     assert _refused(ledger, use("G-A2", "10", project="atelier"), "r6").rule == "known_donation"  # unrestricted: not carried
@@ -149,7 +155,7 @@ def test_earmarked_gifts_are_used_in_the_federation_for_their_purpose_only(ledge
     assert (clash.field, clash.rule) == ("donation_id", "unique_gift")
 
     # ... and accepts the uses the founder would have accepted.
-    for i, command in enumerate([use("G-A1", "700", project="atelier"), use("G-A4", "500", call_id="C1"),
+    for i, command in enumerate([use("G-A1", "700", project="atelier"), use("G-A4", "500", call_id="dons-a.C1"),
                                  use("P-B1", "1500", project="studio")]):
         assert ledger.execute(command, f"use-{i}").accepted
     after = {"G-A1": 0, "G-A4": 1500_00, "P-B1": 2500_00}
@@ -165,7 +171,7 @@ def test_earmarked_gifts_are_used_in_the_federation_for_their_purpose_only(ledge
     funds = dedicated_funds(ledger.db, "dons-fed")
     assert {f["gift_id"]: f["unspent_cents"] for f in funds["gifts"]} == after
     assert {p["purpose"]: p["unspent_cents"] for p in funds["by_purpose"]} == {
-        "project:atelier": 0, "call:C1": 1500_00, "project:studio": 2500_00}
+        "project:atelier": 0, "call:dons-a.C1": 1500_00, "project:studio": 2500_00}
     listed = {g["gift_id"]: g for g in gifts_received(ledger.db, "dons-fed")}
     assert set(listed) == {"G-A1", "G-A4", "P-B1", "G-F1"}
     assert (listed["P-B1"]["gross_cents"], listed["P-B1"]["fee_cents"], listed["P-B1"]["received_on"]) == (5000_00, 250_00, "2025-03-10")
@@ -224,3 +230,27 @@ def test_the_plans_dedicated_accounts_must_agree_and_gift_ids_must_not_clash(led
     assert dedicated_funds(ledger.db, "scic-fed")["unspent_cents"] == 0 == sum(_unspent(ledger, "scic-fed").values())
     assert -account_balance(ledger.db, "scic-fed", "4877", party="S-G1") == 0
     assert donor_receipts(ledger.db, "scic-fed", 2025)["total_cents"] == 0  # no gift received by the federation
+
+
+def test_a_gift_for_an_open_call_funds_that_call_in_the_federation_and_no_other(ledger):
+    """The call is carried under its id (domain/funds_carry.py) and the gift keeps "call:<id>";
+    another founder's closed call of the same id leaves its gift named after that founder."""
+    def founder_c(add: Any) -> None:
+        _found(add, "dons-c")
+        add("RecordSubsidy", coop="dons-c", subsidy_id="S9", funder="Ville", purpose="Appel", amount="500", effective_date="2025-01-10")
+        add("OpenCall", coop="dons-c", call_id="C1", title="Appel ouvert", envelope="500", min_award="100", max_award="500",
+            max_laureates=1, effective_date="2025-01-15", subsidy_id="S9")
+        add("RecordDonation", coop="dons-c", donation_id="G-C1", donor_id="eve", donor_name="Eve", donor_kind="individual",
+            amount="300", effective_date="2025-02-01", call_id="C1")
+
+    run(ledger, _lines("a", _founder_a) + _lines("c", founder_c))
+    result = _attempt(ledger, _federation("dons-fed2", ["dons-a", "dons-c"], key="fed2")[0])
+    assert result.accepted, result.error and result.error.as_dict()
+    fed = ledger.cooperative("dons-fed2")
+    gifts = donations_state(fed).gifts
+    assert "C1" in fed.grants.calls and fed.grants.calls["C1"].closed_on is None  # dons-c's open call, carried
+    assert (gifts["G-C1"].purpose, gifts["G-A4"].purpose) == ("call:C1", "call:dons-a.C1")
+    use = lambda gift, **purpose: UseEarmarkedDonation("dons-fed2", gift, Decimal(10), "Dépense", date(2025, 7, 2), **purpose)  # noqa: E731
+    assert _refused(ledger, use("G-A4", call_id="C1"), "x1").rule == "earmarked_purpose"  # dons-a's C1 is not dons-c's
+    assert ledger.execute(use("G-C1", call_id="C1"), "x2").accepted
+    assert ledger.execute(use("G-A4", call_id="dons-a.C1"), "x3").accepted
