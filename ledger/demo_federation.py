@@ -7,13 +7,19 @@ the seeds: "les clusters numériques se fédèrent"; each association worried ab
   50 + 200 + 200 + 50 = 500, paid 450 (Atelier Codex owes 50 at the federation); hosting 120 paid.
   Result 2025: 500 - 120 = 380 surplus. Bank 450 - 120 = 330.
 - Littoral Médias (assoc-littoral): 3 members, flat fee 80; called 240, paid 240; a print bill of 90.
-  Result 150; bank 150. Léa Marin resigned on 2025-11-30: she stays behind (her 2025 fee is paid).
+  A gift of 500 from the Fondation du Littoral earmarked for the project "studio-radio", 200 of it
+  used: 7541 +500, 6896 -500 to fonds dédiés 196, 7896 +200 back from them; 300 stay dedicated.
+  Result 150 + 200 = 350; bank 150 + 500 = 650. Léa Marin resigned on 2025-11-30: she stays behind
+  (her 2025 fee is paid).
 - Cévennes Connectées (assoc-cevennes): 3 members, flat fee 60; called 180, paid 120 (Mas des
   Bytes owes 60); no expense. Result 180; bank 120.
 Each founder closes 2025 (income and expenses to 120), then federation on 2026-01-01: 9 members move
 (4 + 2 + 3) into colleges garrigues 40 %, littoral 30 %, cevennes 30 %. Opening of the cluster: bank
-330 + 150 + 120 = 600, members' receivables 50 + 60 = 110, result 120: 380 + 150 + 180 = 710.
+330 + 650 + 120 = 1,100, members' receivables 50 + 60 = 110, fonds dédiés 196: 300, result 120:
+380 + 350 + 180 = 910. The open items come with their balances (domain/federation_carry.py): the
+two unpaid 2025 fees, collectable in the cluster, and the gift, still for "studio-radio" only.
 The cevennes college keeps its own rules: a flat 30 EUR fee and no fee required to vote.
+After the federation the cluster collects Atelier Codex's 50 and spends 120 of the gift.
 """
 
 from __future__ import annotations
@@ -57,6 +63,11 @@ def founders(add: Add) -> None:
         effective_date="2025-06-30", lines=[{"account": "626", "debit": "120"}, {"account": "512", "credit": "120"}])
     add("RecordEntry", coop="assoc-littoral", label="Impression des programmes", piece_ref="F-IMP-2025-09",
         effective_date="2025-09-12", lines=[{"account": "626", "debit": "90"}, {"account": "512", "credit": "90"}])
+    add("RecordDonation", coop="assoc-littoral", donation_id="DON-2025-01", donor_id="fondation-littoral",
+        donor_name="Fondation du Littoral", donor_kind="company", amount="500", effective_date="2025-05-20",
+        project="studio-radio", donor_address="3 quai de la Lagune, Sète")
+    add("UseEarmarkedDonation", coop="assoc-littoral", donation_id="DON-2025-01", amount="200",
+        label="Micros du studio", effective_date="2025-10-02", project="studio-radio")
     add("ResignMember", coop="assoc-littoral", member_id="L-03", effective_date="2025-11-30")
     for slug in FOUNDERS:
         add("CloseFiscalYear", coop=slug, year=2025)
@@ -75,6 +86,14 @@ def federation(add: Add) -> None:
         ])
 
 
+def after_federation(add: Add) -> None:
+    """The cluster settles what it was carried: a founder's unpaid fee, part of an earmarked gift."""
+    add("PayFee", coop=FEDERATION, member_id="G-01", year=2025, amount="50", effective_date="2026-01-20")
+    add("UseEarmarkedDonation", coop=FEDERATION, donation_id="DON-2025-01", amount="120",
+        label="Câblage du studio", effective_date="2026-02-03", project="studio-radio")
+
+
 def commands(add: Add) -> None:
     founders(add)
     federation(add)
+    after_federation(add)
