@@ -30,7 +30,9 @@ from fastapi.routing import APIRoute
 from api.errors import ApiError
 from api.keys import Principal, authenticate
 from api.roles import COMMAND_ROLES, READ_ROLES, ROLES, may_command, may_read
+from domain.cooperative import coop_id
 from ledger.service import Ledger
+from projections.registry import cooperative_summary
 from projections.runner import ProjectionRunner
 
 READ_YOUR_WRITES_TIMEOUT_S = 2.0
@@ -175,8 +177,25 @@ def check_coop(who: Principal, coop: str) -> None:
         raise ApiError(403, "Forbidden", f"this key is not bound to cooperative {coop!r}", field="coop", rule="key_coop")
 
 
+def known_coop(svc: Services, coop: str) -> dict[str, Any] | None:
+    """404 for an unknown cooperative, 503 for one recorded but not projected yet. Returns the
+    summary when it had to read it (the first time; then the slug is cached: never deleted)."""
+    if coop in svc.known_coops:
+        return None
+    summary = cooperative_summary(svc.ledger.db, coop)
+    if summary is None:
+        # Founded but not projected yet is not "unknown": say when to look again, as for min_position.
+        if svc.ledger.app.recorder.select_events(coop_id(coop), limit=1):
+            raise ApiError(503, "Not yet visible", f"cooperative {coop!r} is recorded but not in the views yet; retry shortly",
+                           field="coop", rule="read_your_writes", headers={"Retry-After": "1"})
+        raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
+    svc.known_coops.add(coop)
+    return summary
+
+
 def reader(kind: str):  # noqa: ANN201 (a dependency factory)
-    """A dependency: the caller may read `kind` of the cooperative in the path."""
+    """A dependency: the caller may read `kind` of the cooperative in the path, which exists
+    (checked after the key, so a key learns nothing of cooperatives it is not bound to)."""
 
     @declares(Access("read", kind))
     def check(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
@@ -184,6 +203,7 @@ def reader(kind: str):  # noqa: ANN201 (a dependency factory)
         if not may_read(who.role, kind):
             raise ApiError(403, "Forbidden", f"role {who.role} may not read {kind}", rule="role_read")
         request.state.coop = coop
+        known_coop(services(request), coop)
         return who
 
     return check

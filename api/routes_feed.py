@@ -40,7 +40,6 @@ from domain.errors import InvalidCommand
 from ledger.db import Database
 from ledger.service import Ledger
 from projections.feed import FeedFilter, feed_position, read_page
-from projections.registry import cooperative_summary
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger("coopledger.feed")
@@ -227,10 +226,6 @@ WEBHOOK_BODY = Body(..., openapi_examples={"accounting": {"summary": "Payments a
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["feed"], responses=PROBLEM_RESPONSES)
 
-    def _known(svc: Services, coop: str) -> None:
-        if cooperative_summary(svc.ledger.db, coop) is None:
-            raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-
     @r.get("/feed", summary="Follow the cooperative's facts: server-sent events (Accept: text/event-stream) or a JSON page",
            responses={200: {"description": "A JSON page, or an endless text/event-stream (id = log position)",
                             "content": {"application/json": {"example": READS["feed"]},
@@ -246,7 +241,6 @@ def router() -> APIRouter:
                                            description="Sent by EventSource on reconnect; wins over ?after."),
         who: Principal = Depends(reader("feed")), svc: Services = Depends(services),
     ) -> Any:
-        _known(svc, coop)
         flt = _filter(who.role, kinds, account)
         if last_event_id is not None:
             if not last_event_id.strip().isdigit():
@@ -265,7 +259,6 @@ def router() -> APIRouter:
             responses={**ok(WEBHOOKS["created"], 201), **ROLE_FEED_KIND})
     def post_webhook(coop: str, body: WebhookIn = WEBHOOK_BODY, who: Principal = Depends(admin),
                      svc: Services = Depends(services)) -> dict[str, Any]:
-        _known(svc, coop)
         try:
             endpoint, secret = create_endpoint(svc.ledger.db, coop, url=body.url, kinds=body.kinds, role=who.role,
                                                created_by=who.actor, description=body.description, after=body.after)

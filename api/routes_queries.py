@@ -12,28 +12,12 @@ from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
 from api.keys import Principal
-from domain.cooperative import coop_id
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal_page, statement
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
-
-
-def _coop_or_404(svc: Services, coop: str) -> dict[str, Any] | None:
-    """404 for an unknown cooperative. Returns the summary when it had to read it (first time)."""
-    if coop in svc.known_coops:
-        return None
-    summary = cooperative_summary(svc.ledger.db, coop)
-    if summary is None:
-        # Founded but not projected yet is not "unknown": say when to look again, as for min_position.
-        if svc.ledger.app.recorder.select_events(coop_id(coop), limit=1):
-            raise ApiError(503, "Not yet visible", f"cooperative {coop!r} is recorded but not in the views yet; retry shortly",
-                           field="coop", rule="read_your_writes", headers={"Retry-After": "1"})
-        raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-    svc.known_coops.add(coop)
-    return summary
 
 
 def router() -> APIRouter:
@@ -49,14 +33,12 @@ def router() -> APIRouter:
     @r.get("/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance"))
     def get_trial_balance(coop: str, as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
                           svc: Services = Depends(services)) -> dict[str, Any]:
-        _coop_or_404(svc, coop)
         return trial_balance(svc.ledger.db, coop, as_of=as_of)
 
     @r.get("/accounts/{account}/balance", summary="Balance of an account, or of one party on it, as of a date", responses=read("balance"))
     def get_balance(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
                     as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
                     svc: Services = Depends(services)) -> dict[str, Any]:
-        _coop_or_404(svc, coop)
         balance = account_balance(svc.ledger.db, coop, account, party=party, unit=unit, as_of=as_of)
         return {"coop": coop, "account": account, "party": party, "unit": unit,
                 "as_of": as_of.isoformat() if as_of else None, "balance_minor": balance}
@@ -65,27 +47,23 @@ def router() -> APIRouter:
     def get_statement(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
                       as_of: date | None = AS_OF, after_line: int = Query(0, ge=0, le=10**9), limit: int = Query(100, ge=1, le=1000),
                       _who: Principal = Depends(reader("journal")), svc: Services = Depends(services)) -> dict[str, Any]:
-        _coop_or_404(svc, coop)
         return statement(svc.ledger.db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
 
     @r.get("/journal", summary="Entries numbered after a position (cursor), each with its postings", responses=read("journal"))
     def get_journal(coop: str, after: int = Query(0, ge=0, le=2**62, description="Last entry number already read."),
                     limit: int = Query(100, ge=1, le=1000), _who: Principal = Depends(reader("journal")),
                     svc: Services = Depends(services)) -> dict[str, Any]:
-        _coop_or_404(svc, coop)
         entries = journal_page(svc.ledger.db, coop, after=after, limit=limit)
         return {"coop": coop, "entries": entries, "next_after": entries[-1]["number"] if entries else after}
 
     @r.get("/members", summary="Members with college, status, shares and a year's fee standing", responses=read("members"))
     def get_members(coop: str, year: int = Query(..., ge=1901, le=2199), _who: Principal = Depends(reader("members")),
                     svc: Services = Depends(services)) -> dict[str, Any]:
-        _coop_or_404(svc, coop)
         return {"coop": coop, "year": year, "members": member_standing(svc.ledger.db, coop, year)}
 
     @r.get("/members/{member_id}/standing", summary="Whether a member's fee for a year is fully paid", responses=read("standing"))
     def get_standing(coop: str, member_id: str, year: int = Query(..., ge=1901, le=2199),
                      _who: Principal = Depends(reader("standing")), svc: Services = Depends(services)) -> dict[str, Any]:
-        _coop_or_404(svc, coop)
         for row in member_standing(svc.ledger.db, coop, year):
             if row["member_id"] == member_id:
                 return {k: row[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",

@@ -169,3 +169,24 @@ def test_an_unknown_cooperative_is_404_every_time_and_a_known_one_is_remembered(
     assert "ghost" not in app.state.services.known_coops
     assert client.get(f"/v1/coops/{COOP}/trial-balance", headers=headers).status_code == 200
     assert COOP in app.state.services.known_coops
+
+
+def test_every_read_of_an_unknown_cooperative_is_a_404(matrix: dict[str, Any]) -> None:
+    """A key may be bound to a cooperative not founded yet: every read says 404 known_cooperative
+    (one check, in api/deps.reader), never 200 with an empty list."""
+    client = matrix["client"]
+    spec = client.get("/openapi.json").json()
+    token = create_key(matrix["app"].state.services.ledger.db, role="admin", coops=["ghost"])[1]
+    wrong, checked = [], 0
+    for rc in _v1_routes(matrix["app"]):
+        if "GET" not in rc.methods or not rc.path.startswith("/v1/coops/{coop}"):
+            continue
+        path = rc.path
+        for name in rc.param_convertors:
+            path = path.replace("{" + name + "}", "ghost" if name == "coop" else PATH_VALUES.get(name, f"unknown-{name}"))
+        r = client.get(path, params=_query(spec, rc.path, "GET"), headers={"Authorization": f"Bearer {token}"})
+        checked += 1
+        if r.status_code != 404 or r.json().get("rule") != "known_cooperative":
+            wrong.append(f"GET {path}: {r.status_code} {r.text[:120]}")
+    assert checked > 30
+    assert not wrong, "\n".join(wrong)
