@@ -29,7 +29,7 @@ from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import Services, reader, services
+from api.deps import KEY_CACHE_TTL_S, Services, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import FEED_STREAM, READS, WEBHOOKS, ok, problem
 from api.keys import Principal
@@ -47,6 +47,7 @@ log = structlog.get_logger("coopledger.feed")
 STREAM_PAGE = 200  # facts read per query by a stream: its memory bound
 POLL_S = 0.1  # FeedHead re-reads the position at least this often (a wake-up may be missed; another process may project)
 RETRY_MS = 1000  # tells EventSource clients how soon to reconnect
+KEY_RECHECK_S = KEY_CACHE_TTL_S  # an open stream asks for its key this often: revoked, it ends as a request would fail
 STREAMS = Gauge("coopledger_feed_streams", "Open feed streams", registry=REGISTRY)
 
 
@@ -160,7 +161,11 @@ def _sse(fact: dict[str, Any]) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (fact["position"], fact["kind"].encode(), orjson.dumps(fact))
 
 
-async def _stream(db: Database, head: FeedHead, coop: str, flt: FeedFilter, after: int) -> AsyncIterator[bytes]:
+async def _stream(db: Database, head: FeedHead, coop: str, flt: FeedFilter, after: int,
+                  key_valid: Callable[[], bool]) -> AsyncIterator[bytes]:
+    """Facts after `after`, then new ones as they are projected, with heartbeats. The key is asked
+    again at least every KEY_RECHECK_S (through the key cache): a revoked key's stream ends with a
+    `key_revoked` event within seconds, as its next request would be refused."""
     STREAMS.inc()
     log.info("feed_stream_opened", coop=coop, role=flt.role, after=after)
     beat_s = heartbeat_s()
@@ -168,6 +173,11 @@ async def _stream(db: Database, head: FeedHead, coop: str, flt: FeedFilter, afte
         yield b"retry: %d\n\n" % RETRY_MS
         last_sent = time.monotonic()
         while True:
+            if not await run_in_threadpool(key_valid):
+                log.info("feed_stream_key_revoked", coop=coop, role=flt.role, after=after)
+                yield b"event: key_revoked\ndata: %s\n\n" % orjson.dumps(
+                    {"rule": "api_key_valid", "detail": "this API key was revoked: the stream ends"})
+                return
             page = await run_in_threadpool(read_page, db, coop, flt, after=after, limit=STREAM_PAGE)
             for fact in page.facts:
                 yield _sse(fact)
@@ -177,8 +187,9 @@ async def _stream(db: Database, head: FeedHead, coop: str, flt: FeedFilter, afte
             if page.full:
                 continue
             quiet_s = time.monotonic() - last_sent
-            woke = quiet_s < beat_s and await head.wait_beyond(after, beat_s - quiet_s)
-            if not woke:  # silent for a heartbeat's time (facts filtered out count as silence)
+            if quiet_s < beat_s:  # wait for a fact, but no longer than the key may go unchecked
+                await head.wait_beyond(after, min(beat_s - quiet_s, KEY_RECHECK_S))
+            else:  # silent for a heartbeat's time (facts filtered out count as silence)
                 yield b": keep-alive\n\n"
                 last_sent = time.monotonic()
     finally:  # runs on client disconnect too: Starlette cancels the stream at its pending await
@@ -248,7 +259,12 @@ def router() -> APIRouter:
             after = int(last_event_id)
         if "text/event-stream" in request.headers.get("accept", ""):
             head: FeedHead = request.app.state.feed.head
-            return _ClosingStream(_stream(svc.ledger.db, head, coop, flt, after), media_type="text/event-stream",
+            token = request.headers.get("authorization", "").partition(" ")[2].strip()  # reader() checked it
+
+            def key_valid() -> bool:
+                return svc.keys.get(svc.ledger, token) is not None
+
+            return _ClosingStream(_stream(svc.ledger.db, head, coop, flt, after, key_valid), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
         page = read_page(svc.ledger.db, coop, flt, after=after, limit=limit)
         return {"coop": coop, "facts": page.facts, "next_after": page.next_after, "more": page.full}

@@ -13,12 +13,13 @@ import httpx
 import pytest
 
 from api.app import create_app
-from api.keys import create_key
+from api.keys import create_key, revoke_key
+from api.routes_feed import KEY_RECHECK_S
 from api.metrics import REGISTRY
 from ledger.store import StoreConfig
 from projections.feed import FACT_KINDS
 from projections.journal import journal
-from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands
+from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands, sse_events
 
 WRITES = 60  # payments recorded while the follower reads, in small batches
 
@@ -140,3 +141,24 @@ def test_reader_without_names_clerk_without_books_idle_heartbeats(live):
     timer.join()
     assert facts[0]["kind"] == "fee.paid" and facts[0]["position"] > last
     assert time.monotonic() - started < 3.0
+
+
+def test_a_revoked_key_s_open_stream_ends_within_seconds(live):
+    """Revocation reaches open streams too, not only new requests (api/routes_feed.py KEY_RECHECK_S)."""
+    key_id, token = create_key(live["ledger"].db, role="admin", coops=[COOP])
+    headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
+    events: list[dict[str, Any]] = []
+    with httpx.Client(timeout=httpx.Timeout(20)) as client, \
+            client.stream("GET", f"{live['url']}/v1/coops/{COOP}/feed", headers=headers) as response:
+        assert response.status_code == 200
+        started = None
+        for event in sse_events(response):
+            events.append(event)
+            if started is None and "data" in event:  # the stream is live: revoke the key now
+                revoke_key(live["ledger"].db, key_id)
+                started = time.monotonic()
+        ended_after_s = time.monotonic() - started
+    assert events[-1]["event"] == "key_revoked" and events[-1]["data"]["rule"] == "api_key_valid"
+    assert ended_after_s < 2 * KEY_RECHECK_S + 1  # the cache's lifetime, then one wait: not the 15 s heartbeat
+    refused = httpx.get(f"{live['url']}/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {token}"})
+    assert refused.status_code == 401
