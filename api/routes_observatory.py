@@ -23,6 +23,7 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import threading
+import time
 from collections.abc import AsyncIterator
 from datetime import date, datetime, timezone
 from html import escape
@@ -49,6 +50,8 @@ PAGE = Path(__file__).resolve().parent / "templates" / "observatory.html"
 COOKIE = "coopledger_observatory_key"
 HEARTBEAT_S = 15.0
 DISCONNECT_CHECK_S = 1.0
+ACCESS_RECHECK_S = 2.0  # a quiet stream checks its viewer's access this often (as the key cache's lifetime)
+ACCESS_ENDED = b"event: access_ended\ndata: {\"rule\":\"api_key_valid\",\"detail\":\"this page may no longer be watched\"}\n\n"
 CACHE_SIZE = 32
 
 
@@ -199,13 +202,29 @@ def _next_push(svc: Services, coop: str, sent: tuple[int, str] | None) -> tuple[
     return last, mark, body, orjson.loads(body)["position"] if body is not None else 0
 
 
+def _still_allowed(coop: str, request: Request) -> bool:
+    """Whether the page's viewer may still watch: public today, or its key is still valid (a key
+    revoked, or a public observatory made private, ends the stream as a new request would fail)."""
+    try:
+        watcher(cookie=True)(coop, request)
+    except ApiError:
+        return False
+    return True
+
+
 async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[bytes]:
     hub = hub_of(request)
     listener = hub.subscribe()
     sent: tuple[int, str] | None = None  # (the cooperative's last event position, day) of the last full JSON
     try:
         yield b"retry: 1000\n\n"
+        checked_at = time.monotonic()  # the route's dependency checked the viewer just now
         while True:
+            if time.monotonic() - checked_at >= ACCESS_RECHECK_S:  # not on every wake-up: at most this often
+                if not await anyio.to_thread.run_sync(_still_allowed, coop, request):
+                    yield ACCESS_ENDED
+                    return
+                checked_at = time.monotonic()
             # One hop to a worker thread per wake-up (each hop waits for a free thread: lag, under load).
             last, mark, body, position = await anyio.to_thread.run_sync(_next_push, svc, coop, sent)
             if body is not None:  # the cooperative recorded something (or the day changed): the whole JSON
@@ -224,6 +243,11 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
                     if await request.is_disconnected():
                         return
                     waited_s += DISCONNECT_CHECK_S
+                    if time.monotonic() - checked_at >= ACCESS_RECHECK_S:  # quiet for a while: still allowed?
+                        if not await anyio.to_thread.run_sync(_still_allowed, coop, request):
+                            yield ACCESS_ENDED
+                            return
+                        checked_at = time.monotonic()
                     if waited_s >= HEARTBEAT_S:
                         yield b": heartbeat\n\n"
                         waited_s = 0.0

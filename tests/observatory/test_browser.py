@@ -188,6 +188,26 @@ def test_the_event_stream_pushes_new_figures_and_ends_when_its_client_leaves(ser
     assert hub_of is not None
 
 
+def test_the_event_stream_ends_once_its_key_is_revoked(server):
+    """A page left open does not keep watching with a revoked key (api/routes_observatory.py ACCESS_RECHECK_S)."""
+    from api.keys import create_key, revoke_key
+    from api.routes_observatory import ACCESS_RECHECK_S
+
+    db = server["app"].state.services.ledger.db
+    key_id, token = create_key(db, role="reader", coops=[COOP])
+    with httpx.Client(base_url=server["base"], timeout=20) as client, \
+            client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {token}"}) as r:
+        assert r.status_code == 200
+        lines = r.iter_lines()
+        assert _next_event(lines)[0] == "observatory"
+        revoke_key(db, key_id)
+        started = time.monotonic()
+        event, data = _next_event(lines)
+        took_s = time.monotonic() - started
+    assert event == "access_ended" and '"rule":"api_key_valid"' in data
+    assert took_s < 2 * ACCESS_RECHECK_S + 2  # the key cache's lifetime, then one check: not never
+
+
 def _next_event(lines: Iterator[str]) -> tuple[str, str]:
     """The next (event, data) of a server-sent stream, skipping comments and retry lines (bounded)."""
     event, data = "", ""
