@@ -22,6 +22,30 @@ def demo_lines(part: Callable[..., None]) -> list[dict[str, Any]]:
     return lines
 
 
+class CommandRunner:
+    """Commands on one store, each accepted (or refused, writing nothing) under a fresh key
+    `<prefix>-<n>`. The carry tests subclass it with their founders' set-up."""
+
+    prefix = "cmd"
+
+    def __init__(self, ledger: Any) -> None:
+        self.ledger, self.n = ledger, 0
+
+    def do(self, *commands: Any) -> None:
+        for command in commands:
+            self.n += 1
+            result = self.ledger.execute(command, f"{self.prefix}-{self.n}")
+            assert result.accepted, (command, result.error and result.error.as_dict())
+
+    def refused(self, command: Any) -> Any:
+        self.n += 1
+        position = self.ledger.position()
+        result = self.ledger.execute(command, f"{self.prefix}-{self.n}")
+        assert not result.accepted, command
+        assert self.ledger.position() == position  # a refusal writes nothing
+        return result.error
+
+
 def run(ledger: Ledger, lines: list[dict[str, Any]]) -> list[CommandResult]:
     """Executes JSON command lines as `coopledger record` does; every one must be accepted."""
     results = []

@@ -20,29 +20,16 @@ from ledger.federation import read_founder_books
 from projections.observatory_indicators import observatory
 from projections.shared_hours import hours_by_structure, minimum_rates, rebillings, shared_employees
 
+from .conftest import CommandRunner
+
 START, DAY = date(2025, 1, 1), date(2025, 7, 15)  # mid-month: July runs across the federation date
 FEE = [FeeBracket(1, None, Decimal(50))]
 
 
-class Founders:
-    """Commands on one store, each accepted (or refused, writing nothing) under a fresh key."""
+class Founders(CommandRunner):
+    """The founders' set-up; commands accepted or refused as CommandRunner says."""
 
-    def __init__(self, ledger: Any) -> None:
-        self.ledger, self.n = ledger, 0
-
-    def do(self, *commands: Any) -> None:
-        for command in commands:
-            self.n += 1
-            result = self.ledger.execute(command, f"hours-{self.n}")
-            assert result.accepted, (command, result.error and result.error.as_dict())
-
-    def refused(self, command: Any) -> Any:
-        self.n += 1
-        position = self.ledger.position()
-        result = self.ledger.execute(command, f"hours-{self.n}")
-        assert not result.accepted, command
-        assert self.ledger.position() == position  # a refusal writes nothing
-        return result.error
+    prefix = "hours"
 
     def found(self, slug: str, structures: list[str], minimum: str, employee: str, pay: str) -> None:
         self.do(FoundCooperative(slug, f"Groupement {slug}", "association", START, [CollegeSpec("membres", "Membres")], FEE))

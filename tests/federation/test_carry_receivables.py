@@ -29,31 +29,18 @@ from projections.certifications import certification_of, certified_on, deferred_
 from projections.observatory_indicators import observatory
 from projections.subscriptions import amounts_owed, bills, plans, subscriptions
 
+from .conftest import CommandRunner
+
 START, DAY = date(2025, 1, 1), date(2025, 7, 1)
 LATER = date(2025, 7, 2)
 FEE = [FeeBracket(1, None, Decimal(50))]
 MONTHS = ["2025-03", "2025-04", "2025-05", "2025-06"]
 
 
-class Founders:
-    """Commands on one store, each accepted (or refused, writing nothing) under a fresh key."""
+class Founders(CommandRunner):
+    """The founders' set-up; commands accepted or refused as CommandRunner says."""
 
-    def __init__(self, ledger: Any) -> None:
-        self.ledger, self.n = ledger, 0
-
-    def do(self, *commands: Any) -> None:
-        for command in commands:
-            self.n += 1
-            result = self.ledger.execute(command, f"receivables-{self.n}")
-            assert result.accepted, (command, result.error and result.error.as_dict())
-
-    def refused(self, command: Any) -> Any:
-        self.n += 1
-        position = self.ledger.position()
-        result = self.ledger.execute(command, f"receivables-{self.n}")
-        assert not result.accepted, command
-        assert self.ledger.position() == position  # a refusal writes nothing
-        return result.error
+    prefix = "receivables"
 
     def found(self, slug: str, members: list[tuple[str, int]], certification_fee: str, monthly: str = "30") -> None:
         self.do(FoundCooperative(slug, f"Coop {slug}", "association", START, [CollegeSpec("membres", "Membres")], FEE))

@@ -25,30 +25,17 @@ from ledger.federation import read_founder_books
 from projections.observatory_indicators import observatory
 from projections.sensors import active_sensors, credits_summary, host_credit_balances, reward_terms
 
+from .conftest import CommandRunner
+
 START, DAY = date(2025, 1, 1), date(2025, 7, 1)
 FEB, MAR, APR = date(2025, 2, 1), date(2025, 3, 1), date(2025, 4, 1)
 FEE = [FeeBracket(1, None, Decimal(50))]
 
 
-class Founders:
-    """Commands on one store, each accepted (or refused, writing nothing) under a fresh key."""
+class Founders(CommandRunner):
+    """The founders' set-up; commands accepted or refused as CommandRunner says."""
 
-    def __init__(self, ledger: Any) -> None:
-        self.ledger, self.n = ledger, 0
-
-    def do(self, *commands: Any) -> None:
-        for command in commands:
-            self.n += 1
-            result = self.ledger.execute(command, f"sensors-{self.n}")
-            assert result.accepted, (command, result.error and result.error.as_dict())
-
-    def refused(self, command: Any) -> Any:
-        self.n += 1
-        position = self.ledger.position()
-        result = self.ledger.execute(command, f"sensors-{self.n}")
-        assert not result.accepted, command
-        assert self.ledger.position() == position  # a refusal writes nothing
-        return result.error
+    prefix = "sensors"
 
     def found(self, slug: str, members: list[str], rate: str = "0.01", money: str = "0.50") -> None:
         self.do(FoundCooperative(slug, f"Capteurs {slug}", "association", START, [CollegeSpec("membres", "Membres")], FEE))
