@@ -17,25 +17,24 @@ Rounding (each in the cooperative's favour, by less than one minor unit): credit
 readings × rate, rounded down to 1/100 credit; money paid = credits × money rate, rounded down
 to the cent; credits for a service = price ÷ service rate, rounded up to 1/100 credit.
 
-Compact state for hundreds of thousands of batches: per sensor one int used as a bitset (bit i:
+Compact state for hundreds of thousands of batches (domain/sensors_state.py): per sensor one int used as a bitset (bit i:
 day registered_on + i credited); per host totals and credits per day since its admission in an
 array (4 bytes a day). Bounded by the dates allowed (1901..2199) and MAX_SENSORS.
 """
 
 from __future__ import annotations
 
-from array import array
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
+from domain.sensors_state import HostCredits, Sensor, SensorsState, Terms  # noqa: F401  (the state, kept apart; re-exported)
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -46,75 +45,6 @@ MAX_READINGS_PER_PERIOD = 1_000_000  # one reading a second is 86,400 a day
 MAX_RATE = Decimal(1000)
 MAX_RATE_PLACES = 6
 MAX_DAILY_CAP_MINOR = 10_000_000  # 100,000 credits a day: per-day credits fit the 'i' array
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    effective_date: date
-    credit_rate: Fraction  # credits per reading
-    daily_cap_minor: int  # 1/100 credits per host and day
-    money_rate: Fraction  # EUR per credit
-    service_rate: Fraction  # EUR of services per credit
-
-
-@dataclass(slots=True)
-class Sensor:
-    sensor_id: str
-    host_id: str
-    quantity: str
-    registered_on: date
-    retired_on: date | None = None
-    credited_days: int = 0  # bitset: bit i set when day registered_on + i is credited
-
-    def is_credited(self, period: date) -> bool:
-        return bool(self.credited_days >> (period.toordinal() - self.registered_on.toordinal()) & 1)
-
-    def latest_credited(self) -> date | None:
-        if not self.credited_days:
-            return None
-        return date.fromordinal(self.registered_on.toordinal() + self.credited_days.bit_length() - 1)
-
-
-@dataclass(slots=True)
-class HostCredits:
-    origin: int  # ordinal of the host's admission: index 0 of per_day
-    per_day: array = field(default_factory=lambda: array("i"))  # 1/100 credits credited per day of readings
-    earned_minor: int = 0
-    redeemed_minor: int = 0
-    last_credit_on: date = date.min  # latest effective date of a credit
-
-    @property
-    def balance_minor(self) -> int:
-        return self.earned_minor - self.redeemed_minor
-
-    def credited_on(self, period: date) -> int:
-        index = period.toordinal() - self.origin
-        return self.per_day[index] if index < len(self.per_day) else 0
-
-
-@dataclass
-class SensorsState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    terms: list[Terms] = field(default_factory=list)  # oldest first, strictly increasing dates
-    terms_days: list[int] = field(default_factory=list)  # their ordinals, for bisect
-    sensors: dict[str, Sensor] = field(default_factory=dict)
-    hosts: dict[str, HostCredits] = field(default_factory=dict)
-    terms_fixed_until: date = date.min  # latest credited period or redemption date
-
-    def terms_on(self, day: date) -> Terms | None:
-        index = bisect_right(self.terms_days, day.toordinal()) - 1
-        return self.terms[index] if index >= 0 else None
-
-    def sensor(self, sensor_id: Any) -> Sensor:
-        sensor = self.sensors.get(sensor_id) if isinstance(sensor_id, str) else None
-        if sensor is None:
-            raise NotFound("sensor_id", "known_sensor", f"no sensor {sensor_id!r} is registered")
-        return sensor
-
-    def balance_minor(self, host_id: str) -> int:
-        host = self.hosts.get(host_id)
-        return host.balance_minor if host else 0
 
 
 # ---------------------------------------------------------------- commands
