@@ -1,5 +1,5 @@
 """The state of the certifications family (domain/certifications.py), kept on the Cooperative
-aggregate: each certification with its dates and its fees billed and paid."""
+aggregate: each certification with its dates and its fees billed and paid as dated movements."""
 
 from __future__ import annotations
 
@@ -8,6 +8,7 @@ from datetime import date
 from typing import Any
 
 from domain.errors import NotFound
+from domain.events import FinancialEvent
 
 
 @dataclass
@@ -16,10 +17,24 @@ class Certification:
     member_id: str
     granted_on: date
     expires_on: date  # first day no longer certified, renewals included
-    billed_cents: int
-    paid_cents: int = 0
+    # Dated movements, so a back-dated payment or reversal is judged on every later date: a
+    # reversed fee or payment adds a negative movement (a reversed grant removes the certification).
+    fee_moves: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents billed)
+    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents paid)
     revoked_on: date | None = None
     renewals: list[tuple[date, date, int]] = field(default_factory=list)  # (renewed on, previous expiry, fee cents)
+
+    @property
+    def billed_cents(self) -> int:
+        return sum(cents for _day, cents in self.fee_moves)
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(cents for _day, cents in self.payments)
+
+    def unpaid_from(self, day: date) -> tuple[int, date]:
+        """The least still due (billed - paid) on `day` and on every later recorded date, and when."""
+        return FinancialEvent.lowest_from([*self.fee_moves, *((on, -cents) for on, cents in self.payments)], day)
 
     @property
     def ends_on(self) -> date:
