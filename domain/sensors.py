@@ -10,16 +10,19 @@ Rules (a refusal names its field and rule and writes nothing):
   one day, credited once (until that entry is reversed).
 - Daily cap: a host's credits for one day, all its sensors together, never exceed the cap; a
   batch is credited up to it, and refused once it is reached.
-- Credits redeemed never exceed credits earned, per host; a redemption is dated on or after the
-  host's latest credit, so the balance it spends exists on its date.
+- Credits redeemed never exceed credits earned, per host, on any date: a redemption is dated on
+  or after the host's latest credit, and it (or a credit's reversal) is judged on its date and on
+  every later date a move of the host's balance has (HostCredits.moves), so a back-dated one
+  cannot spend credits that a later redemption, refunded since, spent while it stood.
 
 Rounding (each in the cooperative's favour, by less than one minor unit): credits earned =
 readings × rate, rounded down to 1/100 credit; money paid = credits × money rate, rounded down
 to the cent; credits for a service = price ÷ service rate, rounded up to 1/100 credit.
 
-Compact state for hundreds of thousands of batches (domain/sensors_state.py): per sensor one int used as a bitset (bit i:
-day registered_on + i credited); per host totals and credits per day since its admission in an
-array (4 bytes a day). Bounded by the dates allowed (1901..2199) and MAX_SENSORS.
+Compact state for hundreds of thousands of batches (domain/sensors_state.py): per sensor one int
+used as a bitset (bit i: day registered_on + i credited); per host totals, credits per day since
+its admission in an array (4 bytes a day) and its balance's moves netted per date. Bounded by the
+dates allowed (1901..2199) and MAX_SENSORS.
 """
 
 from __future__ import annotations
@@ -165,6 +168,7 @@ class ReadingsAccepted(FinancialEvent):
         credits = sign * effect["credits_minor"]
         host.per_day[index] += credits
         host.earned_minor += credits
+        host.move(day, credits)
         assert host.per_day[index] >= 0 and host.balance_minor >= 0, f"host {sensor.host_id} credits below zero"
         if sign > 0:
             host.last_credit_on = max(host.last_credit_on, day)
@@ -172,16 +176,16 @@ class ReadingsAccepted(FinancialEvent):
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """No dated history to judge from `day` on: HostCredits keeps credits per day of readings
-        (the period, not the entry's date) and redemptions as a total, so this judges the current
-        balance. It cannot see credits redeemed after `day` and given back since (redeemed beyond
-        what was earned while they stood); closing that gap needs dated redemptions in the state."""
-        balance = coop.sensors.balance_minor(effect["host_id"])
+        """The host's balance without these credits from `day` on must stay >= 0 on `day` and on
+        every later date with a move: credits redeemed after `day` and given back since were
+        redeemed beyond what was earned while they stood."""
+        balance, lowest_on = coop.sensors.hosts[effect["host_id"]].balance_from(day)
         if balance < effect["credits_minor"]:
             raise InvalidCommand(
                 "entry_number", "credits_unspent",
-                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left, fewer than the "
-                f"{format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption first",
+                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
+                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
+                "first, or date this after its reversal",
             )
 
 
@@ -200,6 +204,7 @@ class _Redemption(FinancialEvent):
         state = coop.sensors
         host = state.hosts[effect["host_id"]]
         host.redeemed_minor += sign * effect["credits_minor"]
+        host.move(day, -sign * effect["credits_minor"])
         assert 0 <= host.redeemed_minor <= host.earned_minor, f"host {effect['host_id']} redeemed more than earned"
         if sign > 0:
             state.terms_fixed_until = max(state.terms_fixed_until, day)
@@ -329,10 +334,12 @@ def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str
     terms = coop.sensors.terms_on(day)
     if terms is None:
         raise InvalidCommand("effective_date", "terms_set", f"no reward terms are in force on {day}")
-    spent, balance = credits_of(terms), credits.balance_minor if credits else 0
+    # On its date and every later one with a move: never redeemed beyond what was earned then.
+    spent, (balance, lowest_on) = credits_of(terms), credits.balance_from(day) if credits is not None else (0, day)
     if spent > balance:
+        when = f" on {lowest_on}" if lowest_on != day else ""
         raise InvalidCommand(
-            field, "credits_available", f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits, fewer than {format_minor(spent, Unit.CREDIT)}"
+            field, "credits_available", f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits{when}, fewer than {format_minor(spent, Unit.CREDIT)}"
         )
     return host.member_id, day, terms, spent
 

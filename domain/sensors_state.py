@@ -1,6 +1,6 @@
 """The state of the sensor reward credits family (domain/sensors.py), kept on the Cooperative
 aggregate: the dated terms, the sensors with the days they are credited for, and per host its
-credits per day of readings and its totals."""
+credits per day of readings and its balance's dated movements."""
 
 from __future__ import annotations
 
@@ -12,6 +12,7 @@ from fractions import Fraction
 from typing import Any
 
 from domain.errors import NotFound
+from domain.events import FinancialEvent
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,10 +49,25 @@ class HostCredits:
     earned_minor: int = 0
     redeemed_minor: int = 0
     last_credit_on: date = date.min  # latest effective date of a credit
+    # The balance's movements netted per entry date (credits +, redemptions -, reversals the
+    # other way): bounded by the dates, so a back-dated redemption or reversal is judged on every
+    # later date (balance_from) without keeping each batch.
+    moves: dict[date, int] = field(default_factory=dict)
 
     @property
     def balance_minor(self) -> int:
         return self.earned_minor - self.redeemed_minor
+
+    def move(self, day: date, credits_minor: int) -> None:
+        net = self.moves.get(day, 0) + credits_minor
+        if net:
+            self.moves[day] = net
+        else:
+            self.moves.pop(day, None)  # nothing moved that day: no date to judge on
+
+    def balance_from(self, day: date) -> tuple[int, date]:
+        """The lowest balance on `day` and on every later date with a move, and when."""
+        return FinancialEvent.lowest_from(self.moves.items(), day)
 
     def credited_on(self, period: date) -> int:
         index = period.toordinal() - self.origin

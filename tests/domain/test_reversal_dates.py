@@ -8,11 +8,9 @@ state accepted wrongly (a movement made after D and reversed since) and a back-d
 that is legitimately accepted. Contributions, subsidy tranches and the levy judged from the
 original entry's date, which refused more than needed: their cases are accepted now.
 
-Certifications and subscriptions keep dated movements too (fees billed and paid, a bill's
-payments): their back-dated payments are judged from their date on as well. Families that keep
-no dated history to judge with (sensor credits, shared hours) still judge their current state:
-the xfail test at the end shows what that misses, so it fails loudly (strict) the day the state
-keeps those dates.
+Certifications, subscriptions, sensor credits and shared hours keep dated movements too (fees
+billed and paid, a bill's payments, a host's balance, the minutes still to rebill per structure):
+their back-dated payments, redemptions and rebillings are judged from their date on as well.
 """
 
 from __future__ import annotations
@@ -441,17 +439,101 @@ def test_a_back_dated_payment_and_bill_reversal_that_stay_covered_are_accepted()
     assert "2020" not in b.coop.subscriptions.subscriptions["H1"].bills
 
 
-# ---------------------------------------------------------------- gaps left: no dated history kept
+# ---------------------------------------------------------------- sensor credits (domain/sensors.py)
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="sensor redemptions are kept as a total per host, not dated")
-def test_gap_a_credit_cancelled_before_a_refunded_redemption():
-    from domain.sensors import AcceptReadings, RedeemCreditsForMoney, RegisterSensor, SetSensorRewardTerms
+def credited() -> builders.Books:
+    """alice hosts s1; 1.00 credit accepted on 4 Feb 2020 (entry 1), cap 2 credits a day, 0.50 EUR a credit."""
+    from domain.sensors import AcceptReadings, RegisterSensor, SetSensorRewardTerms
 
     b = books("association", "alice")
     b.do(SetSensorRewardTerms("c", d(2020, 2, 1), "0.001", "2", "0.50", "0.80"))
     b.do(RegisterSensor("c", "s1", "alice", "pm10", d(2020, 2, 1)))
     b.do(AcceptReadings("c", "s1", d(2020, 2, 3), 1000, d(2020, 2, 4)))  # entry 1: 1.00 credit
+    return b
+
+
+def test_a_credit_cancelled_before_a_refunded_redemption_is_refused():
+    from domain.sensors import RedeemCreditsForMoney, RedeemCreditsForService
+
+    b = credited()
     b.do(RedeemCreditsForMoney("c", "alice", D("1"), d(2020, 2, 10)))  # entry 2
-    b.do(ReverseEntry("c", 2, "not paid", d(2020, 6, 1)))  # entry 3
-    b.refused(ReverseEntry("c", 1, "faulty sensor", d(2020, 3, 1)))
+    b.do(ReverseEntry("c", 2, "not paid", d(2020, 6, 1)))  # entry 3: 0 credits from 10 Feb to 1 Jun
+    error = b.refused(ReverseEntry("c", 1, "faulty sensor", d(2020, 3, 1)))
+    assert rule(error) == ("entry_number", "credits_unspent") and "0.00 credits left on 2020-03-01" in error.message
+    error = b.refused(RedeemCreditsForService("c", "alice", "Atelier", D("0.80"), d(2020, 3, 1)))  # 1.00 credit from 1 Mar
+    assert rule(error) == ("price", "credits_available") and "has 0.00 credits," in error.message
+    error = b.refused(RedeemCreditsForMoney("c", "alice", D("1"), d(2020, 2, 5)))  # -1.00 from 10 Feb to 1 Jun
+    assert rule(error) == ("credits", "credits_available") and "0.00 credits on 2020-02-10" in error.message
+    b.do(ReverseEntry("c", 1, "faulty sensor", d(2020, 6, 1)))
+    host = b.coop.sensors.hosts["alice"]
+    assert (host.balance_minor, host.balance_from(d(2020, 2, 1))) == (0, (0, d(2020, 2, 1)))
+
+
+def test_a_back_dated_credit_reversal_and_redemption_that_stay_covered_are_accepted():
+    from domain.sensors import AcceptReadings, RedeemCreditsForMoney
+
+    b = credited()
+    b.do(AcceptReadings("c", "s1", d(2020, 2, 5), 1000, d(2020, 2, 6)))  # entry 2: 2.00 credits from 6 Feb
+    b.do(RedeemCreditsForMoney("c", "alice", D("1"), d(2020, 3, 1)))  # entry 3
+    b.do(RedeemCreditsForMoney("c", "alice", D("0.50"), d(2020, 2, 20)))  # entry 4: back-dated, 0.50 left from 1 Mar
+    host = b.coop.sensors.hosts["alice"]
+    assert host.balance_from(d(2020, 2, 20)) == (50, d(2020, 3, 1))
+    b.refused(ReverseEntry("c", 2, "faulty sensor", d(2020, 2, 8)))  # would leave -0.50 from 1 Mar
+    b.do(ReverseEntry("c", 4, "not paid", d(2020, 2, 25)))  # entry 5
+    b.do(ReverseEntry("c", 2, "faulty sensor", d(2020, 2, 8)))  # before both redemptions: 1.00 left, 0 from 1 Mar
+    assert (host.balance_minor, host.balance_from(d(2020, 2, 4))) == (0, (0, d(2020, 3, 1)))
+
+
+# ---------------------------------------------------------------- shared hours (domain/shared_hours.py)
+
+
+def shared() -> builders.Books:
+    """zoe shares her hours between org-a and org-b: 7.50 h for org-a on 3 Feb 2020 (entry 1)."""
+    from domain.shared_hours import EngageSharedEmployee, LogSharedHours, SetEthicalMinimumRate
+
+    b = books("association")
+    for org in ("org-a", "org-b"):
+        b.do(admit("c", org, b.member_college(), d(2020, 1, 1), headcount=12))
+    b.do(SetEthicalMinimumRate("c", "12.00", d(2020, 2, 1)))
+    b.do(EngageSharedEmployee("c", "zoe", "Zoé Martin", "14.00", d(2020, 2, 1)))
+    b.do(LogSharedHours("c", "zoe", "org-a", d(2020, 2, 3), "7.5"))  # entry 1
+    return b
+
+
+def rebill(day: date) -> Any:
+    from domain.shared_hours import RebillSharedHours
+
+    return RebillSharedHours("c", "zoe", "2020-02", "300", "120", "0", day)
+
+
+def test_hours_cancelled_under_a_rebilling_reversed_since_are_refused():
+    """February was rebilled on 2 Mar and the rebilling reversed on 1 May: nothing is rebilled now,
+    but cancelling the hours from 15 Feb or 1 Apr would leave their minutes rebilled without being
+    logged (841 below zero for org-a) until 1 May; rebilling again from 1 Apr would bill them twice."""
+    b = shared()
+    b.do(rebill(d(2020, 3, 2)))  # entry 2
+    b.do(ReverseEntry("c", 2, "wrong gross pay", d(2020, 5, 1)))  # entry 3
+    error = b.refused(ReverseEntry("c", 1, "not worked", d(2020, 2, 15)))
+    assert rule(error) == ("entry_number", "month_not_rebilled") and "stood rebilled on 2020-03-02" in error.message
+    error = b.refused(ReverseEntry("c", 1, "not worked", d(2020, 4, 1)))
+    assert rule(error) == ("entry_number", "month_not_rebilled") and "stood rebilled on 2020-04-01" in error.message
+    error = b.refused(rebill(d(2020, 4, 1)))
+    assert rule(error) == ("effective_date", "rebilled_once") and "stood rebilled on 2020-04-01" in error.message
+    b.do(ReverseEntry("c", 1, "not worked", d(2020, 5, 1)))
+    month = b.coop.shared_hours.employees["zoe"].months["2020-02"]
+    assert (month.minutes, month.rebilled, month.to_rebill_from("org-a", d(2020, 2, 3))) == (0, False, (0, d(2020, 3, 2)))
+
+
+def test_hours_cancelled_before_a_rebilling_undone_the_same_day_are_accepted():
+    from domain.shared_hours import LogSharedHours
+
+    b = shared()
+    b.do(LogSharedHours("c", "zoe", "org-b", d(2020, 2, 4), "2"))  # entry 2
+    b.do(rebill(d(2020, 3, 2)))  # entry 3
+    b.do(ReverseEntry("c", 3, "wrong gross pay", d(2020, 3, 2)))  # entry 4: never rebilled on any date
+    b.do(ReverseEntry("c", 2, "not worked", d(2020, 2, 10)))  # back-dated before the rebilling and its reversal
+    (rebilled,) = [e for e in b.do(rebill(d(2020, 3, 2))) if e.kind == "SharedHoursRebilled"]  # again on 2 Mar: org-a only
+    assert rebilled.shares == [["org-a", 450, 42_000]]
+    month = b.coop.shared_hours.employees["zoe"].months["2020-02"]
+    assert [month.to_rebill_from(s, d(2020, 3, 2)) for s in ("org-a", "org-b")] == [(0, d(2020, 3, 2)), (0, d(2020, 3, 2))]
