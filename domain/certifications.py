@@ -12,6 +12,9 @@ dated; a grant or renewal uses the terms in force on its date and bills their fe
   expiry the certification has lapsed: the member needs a new grant (a new certification id).
 - Revocation is dated: the member is not certified from that day on. The fee is not refunded.
 - A member holds at most one certification at a time: a new grant starts when the last ends.
+- Fees billed and paid are dated movements (domain/certifications_state.py): a payment, or the
+  reversal of a grant or renewal, is judged on its date and on every later recorded date, so a
+  fee is never paid beyond what is billed on any date, even when back-dated.
 
 The fee is income of the day it is billed: members_receivable (411, party = member) against
 certification_income (706). Spreading it over the validity through 487 (produits constatés
@@ -23,11 +26,12 @@ amount the closing posts to 487 and releases the next day.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.certifications_state import Certification, CertificationsState  # noqa: F401  (the state, kept apart; re-exported)
+from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text, whole_number
@@ -50,64 +54,6 @@ def add_months(day: date, months: int) -> date:
         return date(year, month, day.day)
     except ValueError:  # 29-31 in a shorter month
         return date(year + 1, 1, 1) if month == 12 else date(year, month + 1, 1)
-
-
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class Certification:
-    certification_id: str
-    member_id: str
-    granted_on: date
-    expires_on: date  # first day no longer certified, renewals included
-    billed_cents: int
-    paid_cents: int = 0
-    revoked_on: date | None = None
-    renewals: list[tuple[date, date, int]] = field(default_factory=list)  # (renewed on, previous expiry, fee cents)
-
-    @property
-    def ends_on(self) -> date:
-        """First day the member is no longer certified by this certification."""
-        return self.expires_on if self.revoked_on is None else min(self.expires_on, self.revoked_on)
-
-    @property
-    def last_change_on(self) -> date:
-        if self.revoked_on is not None:
-            return self.revoked_on
-        return self.renewals[-1][0] if self.renewals else self.granted_on
-
-    def certified_on(self, day: date) -> bool:
-        return self.granted_on <= day < self.ends_on
-
-
-@dataclass
-class CertificationsState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    terms: list[dict[str, Any]] = field(default_factory=list)  # dated versions, oldest first
-    certifications: dict[str, Certification] = field(default_factory=dict)
-    by_member: dict[str, list[str]] = field(default_factory=dict)  # member -> certification ids, oldest first
-
-    def terms_on(self, day: date) -> dict[str, Any] | None:
-        found = None
-        for version in self.terms:
-            if version["effective_date"] <= day:
-                found = version
-        return found
-
-    def certification(self, certification_id: Any) -> Certification:
-        try:
-            return self.certifications[certification_id]
-        except (KeyError, TypeError):
-            raise NotFound("certification_id", "known_certification", f"no certification {certification_id!r}") from None
-
-    def latest(self, member_id: str) -> Certification | None:
-        ids = self.by_member.get(member_id)
-        return self.certifications[ids[-1]] if ids else None
-
-    def certified_on(self, member_id: str, day: date) -> bool:
-        return any(self.certifications[c].certified_on(day) for c in self.by_member.get(member_id, []))
 
 
 # ---------------------------------------------------------------- commands
@@ -184,7 +130,7 @@ class CertificationGranted(FinancialEvent):
         state, cid, member_id = coop.certifications, effect["certification_id"], effect["member_id"]
         if sign > 0:
             expires_on = date.fromisoformat(effect["expires_on"])
-            state.certifications[cid] = Certification(cid, member_id, day, expires_on, billed_cents=effect["fee_cents"])
+            state.certifications[cid] = Certification(cid, member_id, day, expires_on, [(day, effect["fee_cents"])])
             state.by_member.setdefault(member_id, []).append(cid)
         else:
             removed = state.certifications.pop(cid)
@@ -194,17 +140,12 @@ class CertificationGranted(FinancialEvent):
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """No dated history to judge from `day` on: a Certification keeps its fees paid as a total
-        (paid_cents), not as dated payments, so this judges the current state. It cannot see a fee
-        paid after `day` and refunded since (paid on nothing billed while it stood); closing that
-        gap needs dated payments in the state."""
         cert = coop.certifications.certifications[effect["certification_id"]]
         _check_latest_change(coop, cert, "its grant")
         if cert.renewals:
             raise InvalidCommand("entry_number", "latest_certification_change",
                                  f"{cert.certification_id} was renewed since: reverse the renewals first")
-        if cert.paid_cents:
-            raise InvalidCommand("entry_number", "fee_unpaid", f"the fee of {cert.certification_id} has payments: reverse them first")
+        _check_fee_unpaid(cert, effect["fee_cents"], day, "its grant")
 
 
 class CertificationRenewed(FinancialEvent):
@@ -231,21 +172,17 @@ class CertificationRenewed(FinancialEvent):
             _renewed_on, undone_previous, fee = cert.renewals.pop()
             assert (undone_previous, fee, cert.expires_on) == (previous, effect["fee_cents"], new), f"reversed renewal of {cert}"
             cert.expires_on = previous
-        cert.billed_cents += sign * effect["fee_cents"]
+        cert.fee_moves.append((day, sign * effect["fee_cents"]))
         assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """No dated history of payments (see CertificationGranted.check_reversible): judged on the
-        current state, which cannot see a payment made after `day` and refunded since."""
         cert = coop.certifications.certifications[effect["certification_id"]]
         _check_latest_change(coop, cert, "this renewal")
         if cert.expires_on.isoformat() != effect["expires_on"]:
             raise InvalidCommand("entry_number", "latest_certification_change",
                                  f"{cert.certification_id} was renewed again since: reverse the later renewal first")
-        if cert.paid_cents > cert.billed_cents - effect["fee_cents"]:
-            raise InvalidCommand("entry_number", "fee_unpaid",
-                                 f"payments on {cert.certification_id} exceed its fees without this renewal: reverse them first")
+        _check_fee_unpaid(cert, effect["fee_cents"], day, "this renewal")
 
 
 class CertificationRevoked(CoopEvent):
@@ -267,9 +204,22 @@ class CertificationFeePaid(FinancialEvent):
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        """A payment's reversal (dated on or after it) takes back only what it added: paid stays
+        within 0..billed on every date, nothing to check."""
         cert = coop.certifications.certifications[effect["certification_id"]]
-        cert.paid_cents += sign * effect["amount_cents"]
+        cert.payments.append((day, sign * effect["amount_cents"]))
         assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
+
+
+def _check_fee_unpaid(cert: Certification, fee_cents: int, day: date, what: str) -> None:
+    """Billed without `fee_cents` from `day` on must cover what is paid on `day` and on every later
+    recorded date: a payment made after `day` and refunded since was paid on nothing billed."""
+    unpaid, unpaid_on = cert.unpaid_from(day)
+    if unpaid < fee_cents:
+        paid = sum(cents for on, cents in cert.payments if on <= unpaid_on)
+        raise InvalidCommand("entry_number", "fee_unpaid",
+                             f"{cert.certification_id} has {format_minor(paid, Unit.EUR)} EUR paid on {unpaid_on}, beyond its fees "
+                             f"without {what} from {day}: reverse those payments first, or date this after their reversal")
 
 
 def _check_latest_change(coop: Cooperative, cert: Certification, what: str) -> None:
@@ -375,11 +325,11 @@ def pay_certification_fee(coop: Cooperative, cmd: PayCertificationFee, meta: Met
     amount = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, cert.granted_on, "effective_date", f"the grant of {cert.certification_id}")
-    due = cert.billed_cents - cert.paid_cents
+    due, due_on = cert.unpaid_from(day)  # on its date and every later one: never paid beyond billed
     if amount > due:
         raise InvalidCommand("amount", "no_overpayment",
                              f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(due, Unit.EUR)} EUR "
-                             f"still due on {cert.certification_id}")
+                             f"still due on {cert.certification_id}" + (f" as of {due_on}" if due_on != day else ""))
     member = coop.member(cert.member_id)
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(

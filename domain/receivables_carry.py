@@ -37,7 +37,7 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.certifications import Certification
+from domain.certifications_state import Certification
 from domain.errors import Conflict
 from domain.events import CoopEvent
 from domain.money import Unit
@@ -68,8 +68,9 @@ class CertificationCarried(CoopEvent):
     def apply(self, coop: Cooperative) -> None:
         state = coop.certifications
         assert self.certification_id not in state.certifications, f"certification {self.certification_id} carried twice"
-        cert = Certification(self.certification_id, self.member_id, self.granted_on, self.expires_on, self.billed_cents,
-                             self.paid_cents, self.revoked_on,
+        day = self.effective_date  # the fees billed and paid by D-1 count here from D on
+        cert = Certification(self.certification_id, self.member_id, self.granted_on, self.expires_on, [(day, self.billed_cents)],
+                             [(day, self.paid_cents)], self.revoked_on,
                              [(date.fromisoformat(on), date.fromisoformat(previous), fee) for on, previous, fee in self.renewals])
         assert 0 <= cert.paid_cents <= cert.billed_cents and cert.granted_on < cert.expires_on, f"carried {cert} does not hold"
         state.certifications[cert.certification_id] = cert
@@ -114,7 +115,8 @@ class SubscriptionCarried(CoopEvent):
         assert self.subscription_id not in state.subscriptions and self.plan_id in state.plans, f"subscription {self.subscription_id}"
         sub = Subscription(self.subscription_id, self.member_id, self.plan_id, self.starts_on, self.ends_on)
         for bill in self.bills:
-            sub.bills[bill["period"]] = Bill(date.fromisoformat(bill["billed_on"]), bill["amount_cents"], bill["paid_cents"])
+            paid = [(self.effective_date, bill["paid_cents"])]  # what was paid by D-1 counts here from D on
+            sub.bills[bill["period"]] = Bill(date.fromisoformat(bill["billed_on"]), bill["amount_cents"], paid)
             assert 0 <= bill["paid_cents"] <= bill["amount_cents"], f"carried bill {bill} paid outside 0..billed"
         state.subscriptions[self.subscription_id] = sub
 

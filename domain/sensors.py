@@ -10,32 +10,34 @@ Rules (a refusal names its field and rule and writes nothing):
   one day, credited once (until that entry is reversed).
 - Daily cap: a host's credits for one day, all its sensors together, never exceed the cap; a
   batch is credited up to it, and refused once it is reached.
-- Credits redeemed never exceed credits earned, per host; a redemption is dated on or after the
-  host's latest credit, so the balance it spends exists on its date.
+- Credits redeemed never exceed credits earned, per host, on any date: a redemption is dated on
+  or after the host's latest credit, and it (or a credit's reversal) is judged on its date and on
+  every later date a move of the host's balance has (HostCredits.moves), so a back-dated one
+  cannot spend credits that a later redemption, refunded since, spent while it stood.
 
 Rounding (each in the cooperative's favour, by less than one minor unit): credits earned =
 readings × rate, rounded down to 1/100 credit; money paid = credits × money rate, rounded down
 to the cent; credits for a service = price ÷ service rate, rounded up to 1/100 credit.
 
-Compact state for hundreds of thousands of batches: per sensor one int used as a bitset (bit i:
-day registered_on + i credited); per host totals and credits per day since its admission in an
-array (4 bytes a day). Bounded by the dates allowed (1901..2199) and MAX_SENSORS.
+Compact state for hundreds of thousands of batches (domain/sensors_state.py): per sensor one int
+used as a bitset (bit i: day registered_on + i credited); per host totals, credits per day since
+its admission in an array (4 bytes a day) and its balance's moves netted per date. Bounded by the
+dates allowed (1901..2199) and MAX_SENSORS.
 """
 
 from __future__ import annotations
 
-from array import array
-from bisect import bisect_right
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
+from domain.sensors_state import HostCredits, Sensor, SensorsState, Terms  # noqa: F401  (the state, kept apart; re-exported)
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -46,75 +48,6 @@ MAX_READINGS_PER_PERIOD = 1_000_000  # one reading a second is 86,400 a day
 MAX_RATE = Decimal(1000)
 MAX_RATE_PLACES = 6
 MAX_DAILY_CAP_MINOR = 10_000_000  # 100,000 credits a day: per-day credits fit the 'i' array
-
-
-@dataclass(frozen=True, slots=True)
-class Terms:
-    effective_date: date
-    credit_rate: Fraction  # credits per reading
-    daily_cap_minor: int  # 1/100 credits per host and day
-    money_rate: Fraction  # EUR per credit
-    service_rate: Fraction  # EUR of services per credit
-
-
-@dataclass(slots=True)
-class Sensor:
-    sensor_id: str
-    host_id: str
-    quantity: str
-    registered_on: date
-    retired_on: date | None = None
-    credited_days: int = 0  # bitset: bit i set when day registered_on + i is credited
-
-    def is_credited(self, period: date) -> bool:
-        return bool(self.credited_days >> (period.toordinal() - self.registered_on.toordinal()) & 1)
-
-    def latest_credited(self) -> date | None:
-        if not self.credited_days:
-            return None
-        return date.fromordinal(self.registered_on.toordinal() + self.credited_days.bit_length() - 1)
-
-
-@dataclass(slots=True)
-class HostCredits:
-    origin: int  # ordinal of the host's admission: index 0 of per_day
-    per_day: array = field(default_factory=lambda: array("i"))  # 1/100 credits credited per day of readings
-    earned_minor: int = 0
-    redeemed_minor: int = 0
-    last_credit_on: date = date.min  # latest effective date of a credit
-
-    @property
-    def balance_minor(self) -> int:
-        return self.earned_minor - self.redeemed_minor
-
-    def credited_on(self, period: date) -> int:
-        index = period.toordinal() - self.origin
-        return self.per_day[index] if index < len(self.per_day) else 0
-
-
-@dataclass
-class SensorsState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    terms: list[Terms] = field(default_factory=list)  # oldest first, strictly increasing dates
-    terms_days: list[int] = field(default_factory=list)  # their ordinals, for bisect
-    sensors: dict[str, Sensor] = field(default_factory=dict)
-    hosts: dict[str, HostCredits] = field(default_factory=dict)
-    terms_fixed_until: date = date.min  # latest credited period or redemption date
-
-    def terms_on(self, day: date) -> Terms | None:
-        index = bisect_right(self.terms_days, day.toordinal()) - 1
-        return self.terms[index] if index >= 0 else None
-
-    def sensor(self, sensor_id: Any) -> Sensor:
-        sensor = self.sensors.get(sensor_id) if isinstance(sensor_id, str) else None
-        if sensor is None:
-            raise NotFound("sensor_id", "known_sensor", f"no sensor {sensor_id!r} is registered")
-        return sensor
-
-    def balance_minor(self, host_id: str) -> int:
-        host = self.hosts.get(host_id)
-        return host.balance_minor if host else 0
 
 
 # ---------------------------------------------------------------- commands
@@ -235,6 +168,7 @@ class ReadingsAccepted(FinancialEvent):
         credits = sign * effect["credits_minor"]
         host.per_day[index] += credits
         host.earned_minor += credits
+        host.move(day, credits)
         assert host.per_day[index] >= 0 and host.balance_minor >= 0, f"host {sensor.host_id} credits below zero"
         if sign > 0:
             host.last_credit_on = max(host.last_credit_on, day)
@@ -242,16 +176,16 @@ class ReadingsAccepted(FinancialEvent):
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """No dated history to judge from `day` on: HostCredits keeps credits per day of readings
-        (the period, not the entry's date) and redemptions as a total, so this judges the current
-        balance. It cannot see credits redeemed after `day` and given back since (redeemed beyond
-        what was earned while they stood); closing that gap needs dated redemptions in the state."""
-        balance = coop.sensors.balance_minor(effect["host_id"])
+        """The host's balance without these credits from `day` on must stay >= 0 on `day` and on
+        every later date with a move: credits redeemed after `day` and given back since were
+        redeemed beyond what was earned while they stood."""
+        balance, lowest_on = coop.sensors.hosts[effect["host_id"]].balance_from(day)
         if balance < effect["credits_minor"]:
             raise InvalidCommand(
                 "entry_number", "credits_unspent",
-                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left, fewer than the "
-                f"{format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption first",
+                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
+                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
+                "first, or date this after its reversal",
             )
 
 
@@ -270,6 +204,7 @@ class _Redemption(FinancialEvent):
         state = coop.sensors
         host = state.hosts[effect["host_id"]]
         host.redeemed_minor += sign * effect["credits_minor"]
+        host.move(day, -sign * effect["credits_minor"])
         assert 0 <= host.redeemed_minor <= host.earned_minor, f"host {effect['host_id']} redeemed more than earned"
         if sign > 0:
             state.terms_fixed_until = max(state.terms_fixed_until, day)
@@ -399,10 +334,12 @@ def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str
     terms = coop.sensors.terms_on(day)
     if terms is None:
         raise InvalidCommand("effective_date", "terms_set", f"no reward terms are in force on {day}")
-    spent, balance = credits_of(terms), credits.balance_minor if credits else 0
+    # On its date and every later one with a move: never redeemed beyond what was earned then.
+    spent, (balance, lowest_on) = credits_of(terms), credits.balance_from(day) if credits is not None else (0, day)
     if spent > balance:
+        when = f" on {lowest_on}" if lowest_on != day else ""
         raise InvalidCommand(
-            field, "credits_available", f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits, fewer than {format_minor(spent, Unit.CREDIT)}"
+            field, "credits_available", f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits{when}, fewer than {format_minor(spent, Unit.CREDIT)}"
         )
     return host.member_id, day, terms, spent
 

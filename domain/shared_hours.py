@@ -9,7 +9,9 @@ Rules (DOMAIN-RULES.md, "Shared employees"; each refusal names its field and rul
 - Hours are logged per member structure (an organisation, a member on that day) and day, in
   whole minutes; an employee's day, all structures together, is at most 10 hours.
 - A month is rebilled once (until that entry is reversed) and after its last day; hours of a
-  rebilled month are refused, and cannot be reversed before the rebilling is.
+  rebilled month are refused, and cannot be reversed before the rebilling is. Both are judged on
+  their date and every later recorded one (MonthHours.to_rebill): a back-dated rebilling or hours
+  reversal never rebills minutes twice, nor minutes not logged, on any date.
 - Rebilling at cost: cost = gross pay + employer charges + expenses; hourly cost rate = cost ÷
   hours worked; each structure is billed its hours × rate; the total billed equals the cost to
   the cent (the staff lending stays non-profit: margin 0).
@@ -61,10 +63,19 @@ class MonthHours:
     # The minimum in force at the month's end in a founder's books, for a month that ended before
     # the federation that carried it (domain/shared_hours_carry.py); None: the minimum in force here.
     minimum_cents: int | None = None
+    # Per structure, the minutes still to rebill as dated moves: + logged, - rebilled, and the
+    # reversals the other way (dated on the reversal). A back-dated hours reversal or rebilling is
+    # judged on every later date with them (to_rebill_from), so minutes are never rebilled twice
+    # nor rebilled without being logged on any date.
+    to_rebill: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
 
     @property
     def minutes(self) -> int:
         return sum(self.minutes_by_structure.values())
+
+    def to_rebill_from(self, structure_id: str, day: date) -> tuple[int, date]:
+        """The least minutes of the structure still to rebill on `day` and on every later recorded date, and when."""
+        return FinancialEvent.lowest_from(self.to_rebill.get(structure_id, []), day)
 
 
 @dataclass(slots=True)
@@ -195,19 +206,25 @@ class SharedHoursLogged(FinancialEvent):
         by_structure, by_day = month.minutes_by_structure, month.minutes_by_day
         by_structure[effect["structure_id"]] = by_structure.get(effect["structure_id"], 0) + minutes
         by_day[worked.day] = by_day.get(worked.day, 0) + minutes
+        month.to_rebill.setdefault(effect["structure_id"], []).append((day, minutes))
         assert by_structure[effect["structure_id"]] >= 0 and 0 <= by_day[worked.day] <= MAX_DAY_MINUTES
         if by_structure[effect["structure_id"]] == 0:
             del by_structure[effect["structure_id"]]  # a structure without hours is not billed
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """The hours leave their month by the day worked, whatever `day`; only the rebilling depends
-        on dates, and MonthHours keeps it as a flag, not dated: this judges the current state. It
-        cannot see a rebilling that stood after `day` and was reversed since (it billed minutes
-        this reversal removes from `day` on); closing that gap needs the rebilling's dates."""
+        """The hours leave their month by the day worked, but the minutes still to rebill lose them
+        from `day` on: they must stay >= 0 on `day` and every later recorded date, or a rebilling
+        that stood after `day` and was reversed since billed minutes this reversal removes."""
         period = period_of(date.fromisoformat(effect["day"]))
-        if coop.shared_hours.employees[effect["employee_id"]].months[period].rebilled:
+        month = coop.shared_hours.employees[effect["employee_id"]].months[period]
+        if month.rebilled:
             raise InvalidCommand("entry_number", "month_not_rebilled", f"{period} of {effect['employee_id']} is rebilled: reverse the rebilling first")
+        left, left_on = month.to_rebill_from(effect["structure_id"], day)
+        if left < effect["minutes"]:
+            raise InvalidCommand("entry_number", "month_not_rebilled",
+                                 f"{period} of {effect['employee_id']} stood rebilled on {left_on}, by a rebilling reversed since (this "
+                                 f"reversal counts from {day}): date it on or after the reversal of that rebilling")
 
 
 class SharedHoursRebilled(FinancialEvent):
@@ -229,6 +246,9 @@ class SharedHoursRebilled(FinancialEvent):
         month = coop.shared_hours.employees[effect["employee_id"]].months[effect["period"]]
         assert month.rebilled == (sign < 0), f"{effect} rebilled twice or never"
         month.rebilled = sign > 0
+        for structure, minutes in month.minutes_by_structure.items():  # unchanged while rebilled: what it billed
+            month.to_rebill[structure].append((day, -sign * minutes))
+            assert month.to_rebill_from(structure, day)[0] >= 0, f"{effect}: {structure} rebilled beyond its hours"
 
 
 # ---------------------------------------------------------------- deciders
@@ -313,6 +333,11 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
     day = coop.check_effective_date(cmd.effective_date)
     end = last_day(cmd.period)
     not_before(day, end, "effective_date", f"the end of {cmd.period}")
+    for structure, logged in sorted(month.minutes_by_structure.items()):
+        left, left_on = month.to_rebill_from(structure, day)  # on its date and every later one: rebilled once
+        if left < logged:
+            raise Conflict("effective_date", "rebilled_once", f"{cmd.period} of {employee.employee_id} stood rebilled on {left_on}, "
+                           f"by a rebilling reversed since: date this one on or after that reversal")
     minutes = month.minutes
     minimum = month.minimum_cents if month.minimum_cents is not None else state.minimum_on(end)
     assert minimum is not None, "hours are logged only after an engagement, which needs a minimum (carried with the hours)"

@@ -70,7 +70,8 @@ class SharedEmployeeCarried(CoopEvent):
         assert self.employee_id not in state.employees, f"shared employee {self.employee_id} carried twice"
         employee = SharedEmployee(self.employee_id, self.name, self.hourly_pay_cents, self.effective_date)
         for m in self.months:
-            month = MonthHours({s: n for s, n in m["structures"]}, {d: n for d, n in m["days"]}, minimum_cents=m["minimum_cents"])
+            month = MonthHours({s: n for s, n in m["structures"]}, {d: n for d, n in m["days"]}, minimum_cents=m["minimum_cents"],
+                               to_rebill={s: [(self.effective_date, n)] for s, n in m["structures"]})  # to rebill here from D on
             assert month.minutes > 0 and month.minutes == sum(month.minutes_by_day.values()), f"carried month {m} does not add up"
             employee.months[m["period"]] = month
         state.employees[self.employee_id] = employee

@@ -64,9 +64,20 @@ def period_range(period: str, label: Any, field: str = "period") -> tuple[date, 
 
 @dataclass
 class Bill:
+    """A period's bill; its payments are dated movements (a reversed payment adds a negative one),
+    so a back-dated payment or reversal is judged on every later date."""
+
     billed_on: date
     amount_cents: int
-    paid_cents: int = 0
+    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents paid)
+
+    @property
+    def paid_cents(self) -> int:
+        return sum(cents for _day, cents in self.payments)
+
+    def unpaid_from(self, day: date) -> tuple[int, date]:
+        """The least still due (billed - paid) on `day` and on every later recorded date, and when."""
+        return FinancialEvent.lowest_from([(self.billed_on, self.amount_cents), *((on, -cents) for on, cents in self.payments)], day)
 
 
 @dataclass
@@ -205,14 +216,16 @@ class SubscriptionBilled(FinancialEvent):
 
     @classmethod
     def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """No dated history to judge from `day` on: a Bill keeps what was paid as a total
-        (paid_cents), not as dated payments, so this judges the current state. It cannot see a
-        payment made after `day` and refunded since (paid on nothing billed while it stood);
-        closing that gap needs dated payments in the state."""
+        """Nothing may be paid on the bill on `day` or on any later recorded date: a payment made
+        after `day` and refunded since was a payment of nothing billed while it stood."""
         bill = coop.subscriptions.subscriptions[effect["subscription_id"]].bills[effect["period"]]
-        if bill.paid_cents:
+        unpaid, unpaid_on = bill.unpaid_from(day)
+        if unpaid < bill.amount_cents:
+            paid = bill.amount_cents - unpaid
             raise InvalidCommand("entry_number", "bill_unpaid",
-                                 f"period {effect['period']} of {effect['subscription_id']} has payments: reverse them first")
+                                 f"period {effect['period']} of {effect['subscription_id']} has {format_minor(paid, Unit.EUR)} EUR paid "
+                                 f"on {unpaid_on} (this reversal counts from {day}): reverse those payments first, "
+                                 "or date this after their reversal")
 
 
 class SubscriptionPaid(FinancialEvent):
@@ -226,8 +239,10 @@ class SubscriptionPaid(FinancialEvent):
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        """A payment's reversal (dated on or after it) takes back only what it added: paid stays
+        within 0..billed on every date, nothing to check."""
         bill = coop.subscriptions.subscriptions[effect["subscription_id"]].bills[effect["period"]]
-        bill.paid_cents += sign * effect["amount_cents"]
+        bill.payments.append((day, sign * effect["amount_cents"]))
         assert 0 <= bill.paid_cents <= bill.amount_cents, f"bill {bill} paid outside 0..billed"
 
 
@@ -345,10 +360,11 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     amount = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, bill.billed_on, "effective_date", f"the bill of {cmd.period}")
-    due = bill.amount_cents - bill.paid_cents
+    due, due_on = bill.unpaid_from(day)  # on its date and every later one: never paid beyond billed
     if amount > due:
         raise InvalidCommand("amount", "no_overpayment", f"{format_minor(amount, Unit.EUR)} EUR exceeds the "
-                             f"{format_minor(due, Unit.EUR)} EUR still due on {cmd.period} of {sub.subscription_id}")
+                             f"{format_minor(due, Unit.EUR)} EUR still due on {cmd.period} of {sub.subscription_id}"
+                             + (f" as of {due_on}" if due_on != day else ""))
     member = coop.member(sub.member_id)
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(

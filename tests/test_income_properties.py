@@ -5,7 +5,8 @@ and invalid, reversals included). A small model written apart from the domain co
 whether each is accepted, and otherwise which rule refuses it. After each run:
 
 - every stored entry balances per unit; journal numbers are 1..N; the trial balance is zero;
-- a period is billed once (counting bills not reversed) and paid <= billed on every bill;
+- a period is billed once (counting bills not reversed) and paid <= billed on every bill, on
+  every date (payments may be back-dated; the models keep dated moves);
 - an author's payouts never exceed what they are owed, on any date;
 - levy + author's share = amount collected, per contribution and per course, to the cent;
 - "who is certified on D" agrees with the model's grants, renewals and revocations on every day;
@@ -60,6 +61,11 @@ PROPERTY_SETTINGS = settings(
 
 def half_up(cents: int, rate: Fraction) -> int:
     return floor(cents * rate + Fraction(1, 2))
+
+
+def least_from(moves: list[tuple[date, int]], day: date) -> int:
+    """Brute force: the least total of dated moves on `day` and on every later date one has."""
+    return min(sum(n for on, n in moves if on <= t) for t in {day} | {on for on, _n in moves if on > day})
 
 
 def months_later(day: date, months: int) -> date:
@@ -194,6 +200,7 @@ class SubscriptionsRun(Run):
             self.ok(StartSubscription(self.slug, sub, member_id, plan, start))
         self.ends: dict[str, date | None] = {sub: None for sub in SUBS}
         self.bills: dict[tuple[str, str], list[Any]] = {}  # (sub, period) -> [billed on, amount, paid]
+        self.payments: dict[tuple[str, str], list[tuple[date, int]]] = {}  # (sub, period) -> dated payments, reversals -
 
     def bill(self, sub: str, index: int, revenue: int, when: str) -> None:
         member_id, plan, start = SUBS[sub]
@@ -218,7 +225,7 @@ class SubscriptionsRun(Run):
             predicted = "nothing_to_bill" if amount == 0 else None
 
         def apply() -> None:
-            self.bills[(sub, label)] = [day, amount, 0]
+            self.bills[(sub, label)], self.payments[(sub, label)] = [day, amount, 0], []
             self.entry("SubscriptionBilled", sub=sub, period=label, member=member_id)
 
         self.run(BillSubscription(self.slug, sub, label, day, declared), predicted, apply)
@@ -240,11 +247,13 @@ class SubscriptionsRun(Run):
             predicted = "positive"
         elif day < bill[0]:
             predicted = "not_before"
-        else:
-            predicted = "no_overpayment" if amount > due else None
+        else:  # due on its date and on every later one: a payment reversed since still stood then
+            still_due = least_from([(bill[0], bill[1]), *((on, -n) for on, n in self.payments[(sub, label)])], day)
+            predicted = "no_overpayment" if amount > still_due else None
 
         def apply() -> None:
             bill[2] += amount
+            self.payments[(sub, label)].append((day, amount))
             self.entry("SubscriptionPaid", sub=sub, period=label, cents=amount)
 
         self.run(PaySubscription(self.slug, sub, label, D(amount) / 100, day), predicted, apply)
@@ -266,12 +275,13 @@ class SubscriptionsRun(Run):
             return "bill_unpaid"
         return None
 
-    def undo(self, kind: str, effect: dict[str, Any], _day: date) -> None:
+    def undo(self, kind: str, effect: dict[str, Any], day: date) -> None:
         key = (effect["sub"], effect["period"])
         if kind == "SubscriptionBilled":
-            del self.bills[key]
+            del self.bills[key], self.payments[key]
         else:
             self.bills[key][2] -= effect["cents"]
+            self.payments[key].append((day, -effect["cents"]))
 
     def check(self) -> None:
         self.check_books()
@@ -378,7 +388,7 @@ class CertificationsRun(Run):
 
         def apply() -> None:
             self.certs[cid] = {"member": member_id, "granted": day, "expires": months_later(day, VALIDITY_MONTHS), "revoked": None,
-                               "renewals": [], "billed": FEE, "paid": 0}
+                               "renewals": [], "billed": FEE, "paid": 0, "moves": [(day, FEE)]}  # moves: + billed, - paid
             self.order[member_id].append(cid)
             self.entry("CertificationGranted", cid=cid)
 
@@ -402,6 +412,7 @@ class CertificationsRun(Run):
             cert["renewals"].append((day, cert["expires"]))
             cert["expires"] = months_later(cert["expires"], VALIDITY_MONTHS)
             cert["billed"] += FEE
+            cert["moves"].append((day, FEE))
             self.entry("CertificationRenewed", cid=cid)
 
         self.run(RenewCertification(self.slug, cid, day), predicted, apply)
@@ -430,11 +441,12 @@ class CertificationsRun(Run):
             predicted = "positive"
         elif day < cert["granted"]:
             predicted = "not_before"
-        else:
-            predicted = "no_overpayment" if amount > due else None
+        else:  # due on its date and on every later one: a payment back-dated before a renewal pays the fees billed then
+            predicted = "no_overpayment" if amount > least_from(cert["moves"], day) else None
 
         def apply() -> None:
             cert["paid"] += amount
+            cert["moves"].append((day, -amount))
             self.entry("CertificationFeePaid", cid=cid, cents=amount)
 
         self.run(PayCertificationFee(self.slug, cid, D(amount) / 100, day), predicted, apply)
@@ -453,16 +465,18 @@ class CertificationsRun(Run):
             return "latest_certification_change"
         return "fee_unpaid" if cert["paid"] > cert["billed"] - FEE else None
 
-    def undo(self, kind: str, effect: dict[str, Any], _day: date) -> None:
+    def undo(self, kind: str, effect: dict[str, Any], day: date) -> None:
         cert = self.certs[effect["cid"]]
         if kind == "CertificationFeePaid":
             cert["paid"] -= effect["cents"]
+            cert["moves"].append((day, effect["cents"]))
         elif kind == "CertificationGranted":
             del self.certs[effect["cid"]]
             self.order[cert["member"]].pop()
         else:
             _renewed_on, cert["expires"] = cert["renewals"].pop()
             cert["billed"] -= FEE
+            cert["moves"].append((day, -FEE))
 
     def entry(self, kind: str, **effect: Any) -> None:
         if kind == "CertificationRenewed":

@@ -6,7 +6,8 @@ rules, written independently of the domain code, predicts whether each command i
 otherwise which rule refuses it. After each run, checked on the stored entries themselves:
 
 - every entry balances per unit, and so do the projected journal lines;
-- credits redeemed never exceed credits earned, per host;
+- credits redeemed never exceed credits earned, per host, on any date (8018 per host);
+- minutes are never rebilled beyond those logged, per structure, on any date (841 per structure);
 - a sensor's day is credited at most once (net of reversals);
 - a host's credits for one day never exceed the daily cap in force on that day;
 - every rebilling bills exactly its cost, to the cent; a month is rebilled at most once;
@@ -83,9 +84,17 @@ class Model:
     day_minutes: dict[date, int] = field(default_factory=lambda: defaultdict(int))
     rebilled: set[str] = field(default_factory=set)
     entries: list[dict[str, Any]] = field(default_factory=list)  # {"kind", "reversible", "reversed", ...}
+    # Dated moves, as the entries date them: a host's balance; the minutes of (month, structure) still to rebill.
+    balance_moves: dict[str, list[tuple[date, int]]] = field(default_factory=lambda: defaultdict(list))
+    to_rebill: dict[tuple[str, str], list[tuple[date, int]]] = field(default_factory=lambda: defaultdict(list))
 
     def terms_on(self, day: date) -> MTerms:
         return [t for t in self.terms if t.since <= day][-1]
+
+    @staticmethod
+    def least_from(moves: list[tuple[date, int]], day: date) -> int:
+        """Brute force: the least total on `day` and on every later date a move has."""
+        return min(sum(n for on, n in moves if on <= t) for t in {day} | {on for on, _n in moves if on > day})
 
     # Each predict returns (rule or None, apply).
     def accept(self, sensor: str, period: date, readings: int):
@@ -109,19 +118,21 @@ class Model:
             self.credited[(sensor, period)] = credits
             self.per_day[(host, period)] += credits
             self.earned[host] += credits
+            self.balance_moves[host].append((period + timedelta(days=1), credits))  # AcceptReadings dates it the day after
             self.fixed_until = max(self.fixed_until, period)
             self.entries.append({"kind": "ReadingsAccepted", "sensor": sensor, "host": host, "period": period, "credits": credits})
 
         return None, apply
 
     def redeem(self, host: str, credits: int, amount: int | None, kind: str):
-        if credits > self.earned[host] - self.redeemed[host]:
+        if credits > self.least_from(self.balance_moves[host], REDEEMED_ON):  # <= the current balance
             return "credits_available", None
         if amount == 0:
             return "redeems_to_a_cent", None
 
         def apply():
             self.redeemed[host] += credits
+            self.balance_moves[host].append((REDEEMED_ON, -credits))
             self.fixed_until = max(self.fixed_until, REDEEMED_ON)
             self.entries.append({"kind": kind, "host": host, "credits": credits})
 
@@ -144,6 +155,7 @@ class Model:
         def apply():
             self.minutes[(month, structure)] += minutes
             self.day_minutes[day] += minutes
+            self.to_rebill[(month, structure)].append((day, minutes))
             self.entries.append({"kind": "SharedHoursLogged", "month": month, "structure": structure, "day": day, "minutes": minutes})
 
         return None, apply
@@ -154,20 +166,27 @@ class Model:
             return "hours_logged", None
         if month in self.rebilled:
             return "rebilled_once", None
+        shares = {s: m for (mo, s), m in self.minutes.items() if mo == month and m}
+        if any(self.least_from(self.to_rebill[(month, s)], REBILLED_ON) < m for s, m in shares.items()):
+            return "rebilled_once", None  # a rebilling reversed since stood on that date
         if Fraction(gross, 1) < Fraction(1200 * minutes, 60):
             return "ethical_minimum", None
 
         def apply():
             self.rebilled.add(month)
-            self.entries.append({"kind": "SharedHoursRebilled", "month": month, "cost": gross + charges + expenses})
+            for structure, m in shares.items():
+                self.to_rebill[(month, structure)].append((REBILLED_ON, -m))
+            self.entries.append({"kind": "SharedHoursRebilled", "month": month, "cost": gross + charges + expenses, "shares": shares})
 
         return None, apply
 
     def reverse(self, number: int):
         entry = self.entries[number - 1]
-        if entry["kind"] == "ReadingsAccepted" and self.earned[entry["host"]] - self.redeemed[entry["host"]] < entry["credits"]:
+        if entry["kind"] == "ReadingsAccepted" and self.least_from(self.balance_moves[entry["host"]], REVERSED_ON) < entry["credits"]:
             return "credits_unspent", None
-        if entry["kind"] == "SharedHoursLogged" and entry["month"] in self.rebilled:
+        if entry["kind"] == "SharedHoursLogged" and (
+                entry["month"] in self.rebilled
+                or self.least_from(self.to_rebill[(entry["month"], entry["structure"])], REVERSED_ON) < entry["minutes"]):
             return "month_not_rebilled", None
 
         def apply():
@@ -177,13 +196,18 @@ class Model:
                 del self.credited[(entry["sensor"], entry["period"])]
                 self.per_day[(entry["host"], entry["period"])] -= entry["credits"]
                 self.earned[entry["host"]] -= entry["credits"]
+                self.balance_moves[entry["host"]].append((REVERSED_ON, -entry["credits"]))
             elif entry["kind"] in ("CreditsRedeemedForMoney", "CreditsRedeemedForService"):
                 self.redeemed[entry["host"]] -= entry["credits"]
+                self.balance_moves[entry["host"]].append((REVERSED_ON, entry["credits"]))
             elif entry["kind"] == "SharedHoursLogged":
                 self.minutes[(entry["month"], entry["structure"])] -= entry["minutes"]
                 self.day_minutes[entry["day"]] -= entry["minutes"]
+                self.to_rebill[(entry["month"], entry["structure"])].append((REVERSED_ON, -entry["minutes"]))
             else:
                 self.rebilled.discard(entry["month"])
+                for structure, m in entry["shares"].items():
+                    self.to_rebill[(entry["month"], structure)].append((REVERSED_ON, m))
 
         return None, apply
 
@@ -339,6 +363,15 @@ class Run:
         for (host, day), credits in host_days.items():
             assert credits <= m.terms_on(day).cap  # the daily cap in force that day
         assert all(redeemed[h] <= earned[h] for h in redeemed)  # redeemed <= earned per host
+        # On every date an entry has, from the stored postings (reversals on their own dates): no host
+        # owed fewer than no credits (8018 credit balance), no structure below no minutes to rebill (841).
+        dated: dict[tuple[str, str], list[tuple[date, int]]] = defaultdict(list)
+        for e in entries:
+            for account, party, _unit, amount in e.postings:
+                if account in ("8018", "841"):
+                    dated[(account, party)].append((e.effective_date, -amount if account == "8018" else amount))
+        for key, moves in dated.items():
+            assert Model.least_from(moves, date.min) >= 0, (key, sorted(moves))
         assert set(months.values()) <= {1}  # a month rebilled once
         assert dict(earned) == {h: v for h, v in m.earned.items() if v} and {h: v for h, v in redeemed.items() if v} == {h: v for h, v in m.redeemed.items() if v}
 

@@ -8,9 +8,9 @@ state accepted wrongly (a movement made after D and reversed since) and a back-d
 that is legitimately accepted. Contributions, subsidy tranches and the levy judged from the
 original entry's date, which refused more than needed: their cases are accepted now.
 
-Families that keep no dated history to judge with (certifications, subscriptions, sensor
-credits, shared hours) still judge their current state: the xfail tests at the end show what
-that misses, so they fail loudly (strict) the day the state keeps those dates.
+Certifications, subscriptions, sensor credits and shared hours keep dated movements too (fees
+billed and paid, a bill's payments, a host's balance, the minutes still to rebill per structure):
+their back-dated payments, redemptions and rebillings are judged from their date on as well.
 """
 
 from __future__ import annotations
@@ -338,7 +338,7 @@ def test_accepted_reversals_never_leave_negative_shares_and_refused_ones_change_
         assert emma.shares == emma.shares_on(latest) >= 0
 
 
-# ---------------------------------------------------------------- gaps left: no dated history kept
+# ---------------------------------------------------------------- back-dated redemptions of shares
 
 
 def test_a_back_dated_redemption_cannot_leave_negative_shares():
@@ -349,39 +349,191 @@ def test_a_back_dated_redemption_cannot_leave_negative_shares():
     b.refused(RedeemShares("c", "emma", 5, d(2020, 3, 1)))  # would hold -5 from 1 Mar to 1 Dec
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="a Certification keeps its payments as a total, not dated")
-def test_gap_a_certification_cancelled_before_a_refunded_payment():
-    from domain.certifications import GrantCertification, PayCertificationFee, SetCertificationTerms
+# ---------------------------------------------------------------- certifications (domain/certifications.py)
+
+
+def certified() -> builders.Books:
+    """prov certified on 1 Feb 2020 for 450 EUR (entry 1), for 24 months (until 1 Feb 2022)."""
+    from domain.certifications import GrantCertification, SetCertificationTerms
 
     b = books("association", "prov")
     b.do(SetCertificationTerms("c", D("450"), d(2020, 1, 15)))
     b.do(GrantCertification("c", "C1", "prov", d(2020, 2, 1)))  # entry 1
+    return b
+
+
+def test_a_certification_cancelled_before_a_refunded_payment_is_refused():
+    """The fee paid on 1 Mar was refunded on 1 May: nothing is paid now, but cancelling the grant
+    from 15 Feb would leave 450 EUR paid on nothing billed from 1 Mar to 1 May."""
+    from domain.certifications import PayCertificationFee
+
+    b = certified()
     b.do(PayCertificationFee("c", "C1", D("450"), d(2020, 3, 1)))  # entry 2
     b.do(ReverseEntry("c", 2, "bounced", d(2020, 5, 1)))  # entry 3
-    b.refused(ReverseEntry("c", 1, "granted by mistake", d(2020, 2, 15)))
+    error = b.refused(ReverseEntry("c", 1, "granted by mistake", d(2020, 2, 15)))
+    assert rule(error) == ("entry_number", "fee_unpaid") and "450.00 EUR paid on 2020-03-01" in error.message
+    # A payment back-dated into the same months would pay 900 of 450 from 1 Apr to 1 May.
+    error = b.refused(PayCertificationFee("c", "C1", D("450"), d(2020, 4, 1)))
+    assert rule(error) == ("amount", "no_overpayment") and "the 0.00 EUR still due" in error.message
+    b.do(PayCertificationFee("c", "C1", D("450"), d(2020, 5, 1)))  # entry 4: on the refund, it is right
+    assert b.coop.certifications.certifications["C1"].unpaid_from(d(2020, 3, 1)) == (0, d(2020, 3, 1))
+    b.do(ReverseEntry("c", 4, "bounced again", d(2020, 6, 1)))  # entry 5
+    b.do(ReverseEntry("c", 1, "granted by mistake", d(2020, 6, 1)))  # after every payment's refund
+    assert "C1" not in b.coop.certifications.certifications
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="a subscription Bill keeps its payments as a total, not dated")
-def test_gap_a_bill_cancelled_before_a_refunded_payment():
-    from domain.subscriptions import BillSubscription, DefineSubscriptionPlan, PaySubscription, StartSubscription
+def test_a_renewal_cancelled_before_a_payment_it_leaves_covered_is_accepted():
+    from domain.certifications import PayCertificationFee, RenewCertification
+
+    b = certified()
+    b.do(RenewCertification("c", "C1", d(2021, 12, 1)))  # entry 2: 900 billed, valid until 1 Feb 2024
+    b.do(PayCertificationFee("c", "C1", D("300"), d(2022, 1, 10)))  # entry 3
+    b.do(PayCertificationFee("c", "C1", D("100"), d(2021, 12, 10)))  # entry 4: back-dated, 500 still due from then on
+    cert = b.coop.certifications.certifications["C1"]
+    assert cert.unpaid_from(d(2021, 12, 10)) == (50_000, d(2022, 1, 10))  # 800 due from 10 Dec, 500 from 10 Jan
+    b.do(ReverseEntry("c", 2, "renewed by mistake", d(2021, 12, 5)))  # before both payments: 400 paid of 450
+    assert (cert.expires_on, cert.billed_cents, cert.paid_cents) == (d(2022, 2, 1), 45_000, 40_000)
+    assert cert.unpaid_from(d(2021, 12, 1)) == (5_000, d(2022, 1, 10))
+    assert rule(b.refused(PayCertificationFee("c", "C1", D("60"), d(2021, 12, 20)))) == ("amount", "no_overpayment")
+
+
+# ---------------------------------------------------------------- subscriptions (domain/subscriptions.py)
+
+
+def billed() -> builders.Books:
+    """holder's yearly subscription H1 (240 EUR), 2020 billed on 1 Feb 2020 (entry 1)."""
+    from domain.subscriptions import BillSubscription, DefineSubscriptionPlan, StartSubscription
 
     b = books("association", "holder")
     b.do(DefineSubscriptionPlan("c", "HY", "Porteurs", "project_holder", "yearly", D("240"), d(2020, 1, 1)))
     b.do(StartSubscription("c", "H1", "holder", "HY", d(2020, 2, 1)))
     b.do(BillSubscription("c", "H1", "2020", d(2020, 2, 1)))  # entry 1
+    return b
+
+
+def test_a_bill_cancelled_before_a_refunded_payment_is_refused():
+    from domain.subscriptions import PaySubscription
+
+    b = billed()
     b.do(PaySubscription("c", "H1", "2020", D("240"), d(2020, 3, 1)))  # entry 2
     b.do(ReverseEntry("c", 2, "bounced", d(2020, 5, 1)))  # entry 3
-    b.refused(ReverseEntry("c", 1, "billed by mistake", d(2020, 2, 15)))
+    error = b.refused(ReverseEntry("c", 1, "billed by mistake", d(2020, 2, 15)))
+    assert rule(error) == ("entry_number", "bill_unpaid") and "240.00 EUR paid on 2020-03-01" in error.message
+    error = b.refused(PaySubscription("c", "H1", "2020", D("0.01"), d(2020, 4, 1)))  # 240.01 paid of 240 until 1 May
+    assert rule(error) == ("amount", "no_overpayment") and "the 0.00 EUR still due" in error.message
+    b.do(ReverseEntry("c", 1, "billed by mistake", d(2020, 5, 1)))
+    assert "2020" not in b.coop.subscriptions.subscriptions["H1"].bills
 
 
-@pytest.mark.xfail(strict=True, raises=pytest.fail.Exception, reason="sensor redemptions are kept as a total per host, not dated")
-def test_gap_a_credit_cancelled_before_a_refunded_redemption():
-    from domain.sensors import AcceptReadings, RedeemCreditsForMoney, RegisterSensor, SetSensorRewardTerms
+def test_a_back_dated_payment_and_bill_reversal_that_stay_covered_are_accepted():
+    from domain.subscriptions import PaySubscription
+
+    b = billed()
+    b.do(PaySubscription("c", "H1", "2020", D("100"), d(2020, 3, 1)))  # entry 2
+    b.do(PaySubscription("c", "H1", "2020", D("140"), d(2020, 2, 15)))  # entry 3: back-dated, 240 paid from 1 Mar
+    bill = b.coop.subscriptions.subscriptions["H1"].bills["2020"]
+    assert (bill.paid_cents, bill.unpaid_from(d(2020, 2, 15))) == (24_000, (0, d(2020, 3, 1)))
+    b.do(ReverseEntry("c", 2, "bounced", d(2020, 3, 1)))  # entry 4: the 1 Mar payment never stood
+    b.do(ReverseEntry("c", 3, "bounced", d(2020, 2, 15)))  # entry 5: nor the 15 Feb one
+    b.do(ReverseEntry("c", 1, "billed by mistake", d(2020, 2, 10)))  # back-dated before all of them: never paid
+    assert "2020" not in b.coop.subscriptions.subscriptions["H1"].bills
+
+
+# ---------------------------------------------------------------- sensor credits (domain/sensors.py)
+
+
+def credited() -> builders.Books:
+    """alice hosts s1; 1.00 credit accepted on 4 Feb 2020 (entry 1), cap 2 credits a day, 0.50 EUR a credit."""
+    from domain.sensors import AcceptReadings, RegisterSensor, SetSensorRewardTerms
 
     b = books("association", "alice")
     b.do(SetSensorRewardTerms("c", d(2020, 2, 1), "0.001", "2", "0.50", "0.80"))
     b.do(RegisterSensor("c", "s1", "alice", "pm10", d(2020, 2, 1)))
     b.do(AcceptReadings("c", "s1", d(2020, 2, 3), 1000, d(2020, 2, 4)))  # entry 1: 1.00 credit
+    return b
+
+
+def test_a_credit_cancelled_before_a_refunded_redemption_is_refused():
+    from domain.sensors import RedeemCreditsForMoney, RedeemCreditsForService
+
+    b = credited()
     b.do(RedeemCreditsForMoney("c", "alice", D("1"), d(2020, 2, 10)))  # entry 2
-    b.do(ReverseEntry("c", 2, "not paid", d(2020, 6, 1)))  # entry 3
-    b.refused(ReverseEntry("c", 1, "faulty sensor", d(2020, 3, 1)))
+    b.do(ReverseEntry("c", 2, "not paid", d(2020, 6, 1)))  # entry 3: 0 credits from 10 Feb to 1 Jun
+    error = b.refused(ReverseEntry("c", 1, "faulty sensor", d(2020, 3, 1)))
+    assert rule(error) == ("entry_number", "credits_unspent") and "0.00 credits left on 2020-03-01" in error.message
+    error = b.refused(RedeemCreditsForService("c", "alice", "Atelier", D("0.80"), d(2020, 3, 1)))  # 1.00 credit from 1 Mar
+    assert rule(error) == ("price", "credits_available") and "has 0.00 credits," in error.message
+    error = b.refused(RedeemCreditsForMoney("c", "alice", D("1"), d(2020, 2, 5)))  # -1.00 from 10 Feb to 1 Jun
+    assert rule(error) == ("credits", "credits_available") and "0.00 credits on 2020-02-10" in error.message
+    b.do(ReverseEntry("c", 1, "faulty sensor", d(2020, 6, 1)))
+    host = b.coop.sensors.hosts["alice"]
+    assert (host.balance_minor, host.balance_from(d(2020, 2, 1))) == (0, (0, d(2020, 2, 1)))
+
+
+def test_a_back_dated_credit_reversal_and_redemption_that_stay_covered_are_accepted():
+    from domain.sensors import AcceptReadings, RedeemCreditsForMoney
+
+    b = credited()
+    b.do(AcceptReadings("c", "s1", d(2020, 2, 5), 1000, d(2020, 2, 6)))  # entry 2: 2.00 credits from 6 Feb
+    b.do(RedeemCreditsForMoney("c", "alice", D("1"), d(2020, 3, 1)))  # entry 3
+    b.do(RedeemCreditsForMoney("c", "alice", D("0.50"), d(2020, 2, 20)))  # entry 4: back-dated, 0.50 left from 1 Mar
+    host = b.coop.sensors.hosts["alice"]
+    assert host.balance_from(d(2020, 2, 20)) == (50, d(2020, 3, 1))
+    b.refused(ReverseEntry("c", 2, "faulty sensor", d(2020, 2, 8)))  # would leave -0.50 from 1 Mar
+    b.do(ReverseEntry("c", 4, "not paid", d(2020, 2, 25)))  # entry 5
+    b.do(ReverseEntry("c", 2, "faulty sensor", d(2020, 2, 8)))  # before both redemptions: 1.00 left, 0 from 1 Mar
+    assert (host.balance_minor, host.balance_from(d(2020, 2, 4))) == (0, (0, d(2020, 3, 1)))
+
+
+# ---------------------------------------------------------------- shared hours (domain/shared_hours.py)
+
+
+def shared() -> builders.Books:
+    """zoe shares her hours between org-a and org-b: 7.50 h for org-a on 3 Feb 2020 (entry 1)."""
+    from domain.shared_hours import EngageSharedEmployee, LogSharedHours, SetEthicalMinimumRate
+
+    b = books("association")
+    for org in ("org-a", "org-b"):
+        b.do(admit("c", org, b.member_college(), d(2020, 1, 1), headcount=12))
+    b.do(SetEthicalMinimumRate("c", "12.00", d(2020, 2, 1)))
+    b.do(EngageSharedEmployee("c", "zoe", "Zoé Martin", "14.00", d(2020, 2, 1)))
+    b.do(LogSharedHours("c", "zoe", "org-a", d(2020, 2, 3), "7.5"))  # entry 1
+    return b
+
+
+def rebill(day: date) -> Any:
+    from domain.shared_hours import RebillSharedHours
+
+    return RebillSharedHours("c", "zoe", "2020-02", "300", "120", "0", day)
+
+
+def test_hours_cancelled_under_a_rebilling_reversed_since_are_refused():
+    """February was rebilled on 2 Mar and the rebilling reversed on 1 May: nothing is rebilled now,
+    but cancelling the hours from 15 Feb or 1 Apr would leave their minutes rebilled without being
+    logged (841 below zero for org-a) until 1 May; rebilling again from 1 Apr would bill them twice."""
+    b = shared()
+    b.do(rebill(d(2020, 3, 2)))  # entry 2
+    b.do(ReverseEntry("c", 2, "wrong gross pay", d(2020, 5, 1)))  # entry 3
+    error = b.refused(ReverseEntry("c", 1, "not worked", d(2020, 2, 15)))
+    assert rule(error) == ("entry_number", "month_not_rebilled") and "stood rebilled on 2020-03-02" in error.message
+    error = b.refused(ReverseEntry("c", 1, "not worked", d(2020, 4, 1)))
+    assert rule(error) == ("entry_number", "month_not_rebilled") and "stood rebilled on 2020-04-01" in error.message
+    error = b.refused(rebill(d(2020, 4, 1)))
+    assert rule(error) == ("effective_date", "rebilled_once") and "stood rebilled on 2020-04-01" in error.message
+    b.do(ReverseEntry("c", 1, "not worked", d(2020, 5, 1)))
+    month = b.coop.shared_hours.employees["zoe"].months["2020-02"]
+    assert (month.minutes, month.rebilled, month.to_rebill_from("org-a", d(2020, 2, 3))) == (0, False, (0, d(2020, 3, 2)))
+
+
+def test_hours_cancelled_before_a_rebilling_undone_the_same_day_are_accepted():
+    from domain.shared_hours import LogSharedHours
+
+    b = shared()
+    b.do(LogSharedHours("c", "zoe", "org-b", d(2020, 2, 4), "2"))  # entry 2
+    b.do(rebill(d(2020, 3, 2)))  # entry 3
+    b.do(ReverseEntry("c", 3, "wrong gross pay", d(2020, 3, 2)))  # entry 4: never rebilled on any date
+    b.do(ReverseEntry("c", 2, "not worked", d(2020, 2, 10)))  # back-dated before the rebilling and its reversal
+    (rebilled,) = [e for e in b.do(rebill(d(2020, 3, 2))) if e.kind == "SharedHoursRebilled"]  # again on 2 Mar: org-a only
+    assert rebilled.shares == [["org-a", 450, 42_000]]
+    month = b.coop.shared_hours.employees["zoe"].months["2020-02"]
+    assert [month.to_rebill_from(s, d(2020, 3, 2)) for s in ("org-a", "org-b")] == [(0, d(2020, 3, 2)), (0, d(2020, 3, 2))]

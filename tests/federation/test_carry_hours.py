@@ -109,6 +109,7 @@ def test_hours_are_rebilled_in_the_federation_once_at_the_minimum_of_the_months_
     months = {e.employee_id: {p: (m.minutes_by_structure, m.minimum_cents) for p, m in e.months.items()} for e in state.employees.values()}
     assert months == {"e-a1": {"2025-06": ({"S1": 450, "S2": 240}, 12_00), "2025-07": ({"S1": 600}, None)},
                       "e-b1": {"2025-07": ({"S3": 300}, None)}}
+    assert state.employees["e-a1"].months["2025-06"].to_rebill == {"S1": [(DAY, 450)], "S2": [(DAY, 240)]}  # to rebill from D on
     assert {e.employee_id: (e.hourly_pay_cents, e.engaged_on) for e in state.employees.values()} == {
         "e-a1": (15_00, DAY), "e-b1": (16_00, DAY)}
     assert _hours(ledger, "sh-fed") == _hours_in_books(ledger, "sh-fed") == ({"S1": 1050, "S2": 240, "S3": 300},

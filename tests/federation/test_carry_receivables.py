@@ -120,11 +120,13 @@ def test_members_pay_their_carried_certifications_and_subscriptions_in_the_feder
     assert {c: (x.member_id, x.billed_cents, x.paid_cents, x.revoked_on, x.expires_on) for c, x in certs.items()} == {
         "C-A1": ("rc-a.m1", 120_00, 20_00, None, date(2026, 2, 1)), "C-A2": ("rc-a.m2", 120_00, 120_00, None, date(2026, 1, 15)),
         "C-B1": ("rc-b.n1", 80_00, 0, date(2025, 3, 1), date(2026, 2, 1))}
+    assert (certs["C-A1"].fee_moves, certs["C-A1"].payments) == ([(DAY, 120_00)], [(DAY, 20_00)])  # dated moves: from D on
     subs = fed.subscriptions.subscriptions
     assert {s: (x.member_id, x.ends_on, {p: (b.amount_cents, b.paid_cents) for p, b in x.bills.items()}) for s, x in subs.items()} == {
         "S-A1": ("rc-a.m1", None, {"2025-03": (30_00, 30_00), "2025-04": (30_00, 30_00), "2025-05": (30_00, 15_00), "2025-06": (30_00, 0)}),
         "S-A2": ("rc-a.m2", date(2025, 4, 1), {"2025-Q1": (60_00, 0)}),
         "S-B1": ("rc-b.n1", None, {"2025-05": (30_00, 30_00), "2025-06": (30_00, 30_00)})}
+    assert subs["S-A1"].bills["2025-05"].payments == [(DAY, 15_00)]  # what was paid by D-1, dated D
     assert sorted(fed.subscriptions.plans) == ["P-MONTH", "P-PROV"]  # P-MONTH is defined alike in both founders: once
     owed = _owed(ledger, "rc-fed")
     assert owed == {"rc-a.m1": {"fees": 30_00, "certifications": 100_00, "subscriptions": 45_00},

@@ -86,6 +86,7 @@ def test_hosts_redeem_their_carried_credits_in_the_federation_and_no_more(ledger
     fed = ledger.cooperative("cap-fed")
     assert make_ledger().cooperative("cap-fed").sensors == fed.sensors  # the same state, replayed from the stored events
     assert _balances(ledger, "cap-fed") == {"alice": 200, "bob": 200, "dan": 300}
+    assert fed.sensors.hosts["alice"].moves == {DAY: 200}  # the balance's dated moves: carried on D
     assert _owed_in_books(ledger, "cap-fed") == {"alice": 200, "bob": 200, "dan": 300, None: 700}
     assert {s: (x.host_id, x.registered_on) for s, x in fed.sensors.sensors.items()} == {
         "s-a1": ("alice", DAY), "s-a2": ("bob", DAY), "s-b1": ("dan", DAY)}  # s-a3 was retired: it stays behind
