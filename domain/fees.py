@@ -209,11 +209,16 @@ def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
     amount = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
-    if amount > call.due_cents:
+    # Due on its date and on every later date a payment has: a payment dated before a later one's
+    # reversal must not stand beside it (paid twice in between). A fee may be paid ahead of its call,
+    # so what is called counts whatever its date.
+    due, due_on = FeePaid.lowest_from([(date.min, call.called_cents), *((d, -c) for d, c in call.payments)], day)
+    if amount > due:
+        when = "" if due_on == day else f" on {due_on}"
         raise InvalidCommand(
             "amount", "no_overpayment",
-            f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(call.due_cents, Unit.EUR)} EUR "
-            f"still due on the {year} fee of {member.member_id}",
+            f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(max(due, 0), Unit.EUR)} EUR "
+            f"still due{when} on the {year} fee of {member.member_id}",
         )
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(

@@ -123,6 +123,26 @@ def test_a_fee_call_reversed_before_a_payment_undone_the_same_day_is_accepted():
         (10_000, 0), (0, 0), (0, 0)]
 
 
+def test_a_payment_dated_before_a_later_payment_s_reversal_is_refused():
+    """Paid 100 on 1 Mar, refunded on 1 May: 100 is due now, but paying it on 1 Apr would make
+    200 paid on a 100 call from 1 Apr to 1 May."""
+    b = books("association", "alice")
+    b.do(CallFee("c", "alice", 2020, d(2020, 1, 10)))  # entry 1: 100 EUR
+    b.do(PayFee("c", "alice", 2020, D("100"), d(2020, 3, 1)))  # entry 2
+    b.do(ReverseEntry("c", 2, "cheque bounced", d(2020, 5, 1)))  # entry 3
+    error = b.refused(PayFee("c", "alice", 2020, D("100"), d(2020, 4, 1)))
+    assert rule(error) == ("amount", "no_overpayment") and "the 0.00 EUR still due on the 2020 fee" in error.message
+    b.do(PayFee("c", "alice", 2020, D("100"), d(2020, 5, 1)))  # from the refund on, it is due again
+    b.do(ReverseEntry("c", 4, "paid twice", d(2020, 5, 2)))
+    ahead = b.refused(PayFee("c", "alice", 2020, D("100"), d(2020, 1, 5)))  # would stand beside the 1 Mar payment
+    assert rule(ahead) == ("amount", "no_overpayment") and "still due on 2020-03-01" in ahead.message
+    call = b.coop.fee_calls[("alice", 2020)]
+    assert max(call.paid_by(day) for day in (d(2020, 1, 5), d(2020, 3, 1), d(2020, 4, 1), d(2020, 5, 1))) == 10_000
+    early = books("association", "bob")
+    early.do(CallFee("c", "bob", 2020, d(2020, 1, 10)))
+    early.do(PayFee("c", "bob", 2020, D("100"), d(2020, 1, 5)))  # paid ahead of its call, as before: accepted
+
+
 # ---------------------------------------------------------------- advertising (domain/advertising.py)
 
 
