@@ -45,6 +45,18 @@ class CommandRunner:
         assert self.ledger.position() == position  # a refusal writes nothing
         return result.error
 
+    def federate(self, slug: str, founders: list[str]) -> Any:
+        raise NotImplementedError("each carry test's Founders knows how it federates")
+
+    def refused_federation(self, slug: str, founders: list[str]) -> Any:
+        """The federation is refused: nothing written, no founder sealed. Returns the error."""
+        position = self.ledger.position()
+        result = self.federate(slug, founders)
+        assert not result.accepted
+        assert self.ledger.position() == position  # nothing written, no founder sealed
+        assert all(self.ledger.cooperative(s).sealed_by_federation is None for s in founders)
+        return result.error
+
 
 def run(ledger: Ledger, lines: list[dict[str, Any]]) -> list[CommandResult]:
     """Executes JSON command lines as `coopledger record` does; every one must be accepted."""

@@ -148,15 +148,6 @@ def test_hours_are_rebilled_in_the_federation_once_at_the_minimum_of_the_months_
     assert series["logged_minutes"] == series["rebilled_minutes"] == [690 + 1140 + 300]
 
 
-def _refused_federation(f: Founders, slug: str, founders: list[str]) -> Any:
-    position = f.ledger.position()
-    result = f.federate(slug, founders)
-    assert not result.accepted
-    assert f.ledger.position() == position  # nothing written, no founder sealed
-    assert all(f.ledger.cooperative(s).sealed_by_federation is None for s in founders)
-    return result.error
-
-
 def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f = Founders(ledger)
     _founder_a(f)
@@ -164,18 +155,18 @@ def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f.found("sh-c", ["S5", "S6"], "14", "e-c1", "16")
     f.log("sh-c", "e-c1", ("S5", date(2025, 6, 5), "6"), ("S6", date(2025, 7, 1), "2"))
     f.do(ResignMember("sh-c", "S5", date(2025, 6, 20)))
-    error = _refused_federation(f, "fed-1", ["sh-a", "sh-c"])
+    error = f.refused_federation("fed-1", ["sh-a", "sh-c"])
     assert (error.field, error.rule) == ("founders[1]", "open_items_not_carried")
     assert "841" in error.message and "S5" in error.message and "RebillSharedHours" in error.message
     # Another ethical minimum: the employees would be held to another floor by moving.
     f.found("sh-d", ["S7"], "13", "e-d1", "16")
     f.log("sh-d", "e-d1", ("S7", date(2025, 7, 1), "2"))
-    error = _refused_federation(f, "fed-2", ["sh-a", "sh-d"])
+    error = f.refused_federation("fed-2", ["sh-a", "sh-d"])
     assert (error.field, error.rule, error.kind) == ("founders[1]", "same_ethical_minimum", "conflict")
     # An employee id two founders carry.
     f.found("sh-e", ["S8"], "14", "e-a1", "16")
     f.log("sh-e", "e-a1", ("S8", date(2025, 7, 1), "2"))
-    error = _refused_federation(f, "fed-3", ["sh-a", "sh-e"])
+    error = f.refused_federation("fed-3", ["sh-a", "sh-e"])
     assert (error.field, error.rule, error.kind) == ("founders[1]", "unique_employee", "conflict")
     # Once sh-c rebilled June, only July (S6, still a member) is open: the federation goes through.
     f.do(RebillSharedHours("sh-c", "e-c1", "2025-06", "96", "0", "0", date(2025, 6, 30)))

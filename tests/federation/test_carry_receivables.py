@@ -189,15 +189,6 @@ def test_members_pay_their_carried_certifications_and_subscriptions_in_the_feder
     assert (indicators["subscriptions"]["value"]["billed_cents"], indicators["subscriptions"]["value"]["paid_cents"]) == (60_00, 105_00)
 
 
-def _refused_federation(f: Founders, slug: str, founders: list[str]) -> Any:
-    position = f.ledger.position()
-    result = f.federate(slug, founders)
-    assert not result.accepted
-    assert f.ledger.position() == position  # nothing written, no founder sealed
-    assert all(f.ledger.cooperative(s).sealed_by_federation is None for s in founders)
-    return result.error
-
-
 def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f = Founders(ledger)
     _founder_a(f)
@@ -205,7 +196,7 @@ def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f.found("rc-c", [("k1", 1), ("k2", 1)], "120")
     f.do(StartSubscription("rc-c", "S-C1", "k1", "P-MONTH", date(2025, 3, 1)),
          BillSubscription("rc-c", "S-C1", "2025-03", date(2025, 3, 1)), ResignMember("rc-c", "k1", date(2025, 4, 1)))
-    error = _refused_federation(f, "fed-1", ["rc-a", "rc-c"])
+    error = f.refused_federation("fed-1", ["rc-a", "rc-c"])
     assert (error.field, error.rule) == ("founders[1]", "open_items_not_carried")
     assert "411" in error.message and "k1" in error.message and "PaySubscription" in error.message
     # Ids two founders carry: a certification, a subscription; a plan id naming another plan.
@@ -217,7 +208,7 @@ def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f.do(StartSubscription("rc-f", "S-F1", "g1", "P-MONTH", date(2025, 5, 1)))
     for slug, other, rule in (("fed-2", "rc-d", "unique_certification"), ("fed-3", "rc-e", "unique_subscription"),
                               ("fed-4", "rc-f", "unique_plan")):
-        error = _refused_federation(f, slug, ["rc-a", other])
+        error = f.refused_federation(slug, ["rc-a", other])
         assert (error.field, error.rule, error.kind) == ("founders[1]", rule, "conflict"), error.as_dict()
     # Once k1 paid its bill in rc-c, nothing is stranded: the federation goes through without k1.
     f.do(PaySubscription("rc-c", "S-C1", "2025-03", "30", date(2025, 6, 1)))

@@ -129,15 +129,6 @@ def test_hosts_redeem_their_carried_credits_in_the_federation_and_no_more(ledger
     assert {s["key"]: s["values"] for s in sensors["series"]}["active_sensors"] == [3]  # carried sensors are in service from July
 
 
-def _refused_federation(f: Founders, slug: str, founders: list[str]) -> Any:
-    position = f.ledger.position()
-    result = f.federate(slug, founders)
-    assert not result.accepted
-    assert f.ledger.position() == position  # nothing written, no founder sealed
-    assert all(f.ledger.cooperative(s).sealed_by_federation is None for s in founders)
-    return result.error
-
-
 def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f = Founders(ledger)
     _founder_a(f)
@@ -146,18 +137,18 @@ def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f.found("cap-c", ["carol", "eve"])
     f.do(RegisterSensor("cap-c", "s-c1", "carol", "pm2.5", FEB), AcceptReadings("cap-c", "s-c1", MAR, 300, MAR),
          ResignMember("cap-c", "carol", date(2025, 5, 1)))
-    error = _refused_federation(f, "fed-1", ["cap-a", "cap-c"])
+    error = f.refused_federation("fed-1", ["cap-a", "cap-c"])
     assert (error.field, error.rule) == ("founders[1]", "open_items_not_carried")
     assert "8018" in error.message and "carol" in error.message and "3.00 CREDIT" in error.message
     # Other terms: a host's credits would change value by moving.
     f.found("cap-d", ["gus"], money="0.40")
     f.do(RegisterSensor("cap-d", "s-d1", "gus", "pm2.5", FEB))
-    error = _refused_federation(f, "fed-2", ["cap-a", "cap-d"])
+    error = f.refused_federation("fed-2", ["cap-a", "cap-d"])
     assert (error.field, error.rule, error.kind) == ("founders[1]", "same_reward_terms", "conflict")
     # A sensor id two founders use.
     f.found("cap-e", ["hal"])
     f.do(RegisterSensor("cap-e", "s-b1", "hal", "pm2.5", FEB))
-    error = _refused_federation(f, "fed-3", ["cap-b", "cap-e"])
+    error = f.refused_federation("fed-3", ["cap-b", "cap-e"])
     assert (error.field, error.rule, error.kind) == ("founders[1]", "unique_sensor", "conflict")
     # Once carol redeemed her credits in her founder, nothing is stranded: the federation goes through.
     f.do(RedeemCreditsForMoney("cap-c", "carol", "3", date(2025, 6, 1)))
