@@ -66,6 +66,7 @@ class AdInvoice:
     invoiced_on: date
     paid_cents: int = 0
     last_on: date | None = None  # its latest payment
+    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents): paid by any date
 
     @property
     def due_cents(self) -> int:
@@ -238,6 +239,7 @@ class AdvertisingInvoicePaid(FinancialEvent):
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
         invoice = advertising_state(coop).contracts[effect["contract_id"]].invoices[effect["period"]]
         invoice.paid_cents += sign * effect["amount_cents"]
+        invoice.payments.append((day, sign * effect["amount_cents"]))
         invoice.last_on = max(day, invoice.last_on or day)
         assert 0 <= invoice.paid_cents <= invoice.amount_cents, f"advertising invoice {effect} paid outside 0..invoiced"
 
@@ -310,10 +312,14 @@ def pay_advertising_invoice(coop: Cooperative, cmd: PayAdvertisingInvoice, meta:
     if invoice is None:
         raise NotFound("period", "invoiced", f"{period} of contract {contract.contract_id} is not invoiced")
     amount = to_minor(cmd.amount, Unit.EUR, "amount")
-    if amount > invoice.due_cents:
-        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount)} exceeds the {_eur(invoice.due_cents)} still due on "
-                             f"{period} of contract {contract.contract_id}")
     day = coop.check_effective_date(cmd.effective_date)
+    # Due on its date and on every later date a payment has, as PayFee: a payment dated before a
+    # later one's refund must not stand beside it (paid twice in between).
+    due, due_on = AdvertisingInvoicePaid.lowest_from([(date.min, invoice.amount_cents), *((d, -c) for d, c in invoice.payments)], day)
+    if amount > due:
+        when = "" if due_on == day else f" (on {due_on})"
+        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount)} exceeds the {_eur(max(due, 0))} still due{when} on "
+                             f"{period} of contract {contract.contract_id}")
     not_before(day, invoice.invoiced_on, "effective_date", f"the invoice of {period}")
     coop.record_entry(
         AdvertisingInvoicePaid, effective_date=day, meta=meta, label=f"Règlement publicité {period} – {contract.advertiser_name}",

@@ -65,7 +65,8 @@ class AdvertisingContractCarried(CoopEvent):
         contract = AdContract(self.contract_id, self.advertiser_id, self.advertiser_name, self.placement, self.period_kind,
                               self.price_cents, self.starts_on, self.ends_on, self.signed_on, advertiser_kind=self.advertiser_kind)
         for invoice in self.invoices:
-            carried = AdInvoice(invoice["amount_cents"], date.fromisoformat(invoice["invoiced_on"]), invoice["paid_cents"])
+            carried = AdInvoice(invoice["amount_cents"], date.fromisoformat(invoice["invoiced_on"]), invoice["paid_cents"],
+                                payments=[(self.effective_date, invoice["paid_cents"])] if invoice["paid_cents"] else [])
             assert 0 <= carried.paid_cents <= carried.amount_cents, f"carried invoice {invoice} paid outside 0..invoiced"
             contract.invoices[invoice["period"]] = carried
         state.contracts[self.contract_id] = contract

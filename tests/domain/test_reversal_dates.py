@@ -173,6 +173,19 @@ def test_an_unpaid_invoice_reversed_before_later_entries_is_accepted():
     assert sorted(b.coop.advertising.contracts["AD1"].invoices) == ["2021-02"]
 
 
+def test_an_invoice_payment_dated_before_a_later_payment_s_refund_is_refused():
+    b = advertising()
+    b.do(InvoiceAdvertising("c", "AD1", "2021-01", d(2021, 1, 1)))  # entry 1
+    due = b.coop.advertising.contracts["AD1"].invoices["2021-01"].amount_cents
+    b.do(PayAdvertisingInvoice("c", "AD1", "2021-01", D(due) / 100, d(2021, 1, 20)))  # entry 2
+    b.do(ReverseEntry("c", 2, "transfer rejected", d(2021, 3, 1)))  # entry 3: due again from 1 Mar
+    error = b.refused(PayAdvertisingInvoice("c", "AD1", "2021-01", D(due) / 100, d(2021, 2, 1)))  # paid twice in Feb
+    assert rule(error) == ("amount", "no_overpayment") and "0.00 EUR still due" in error.message
+    b.do(PayAdvertisingInvoice("c", "AD1", "2021-01", D(due) / 100, d(2021, 3, 1)))
+    invoice = b.coop.advertising.contracts["AD1"].invoices["2021-01"]
+    assert invoice.due_cents == 0 and sum(cents for _day, cents in invoice.payments) == due
+
+
 # ---------------------------------------------------------------- contributions (domain/contributions.py)
 
 
