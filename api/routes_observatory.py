@@ -96,6 +96,9 @@ def watcher(*, cookie: bool) -> Any:
     return check
 
 
+PAGE_WATCHER = watcher(cookie=True)  # the page, its stream and the stream's re-checks: one checker
+
+
 # ---------------------------------------------------------------- building, with a small cache
 
 
@@ -206,7 +209,7 @@ def _still_allowed(coop: str, request: Request) -> bool:
     """Whether the page's viewer may still watch: public today, or its key is still valid (a key
     revoked, or a public observatory made private, ends the stream as a new request would fail)."""
     try:
-        watcher(cookie=True)(coop, request)
+        PAGE_WATCHER(coop, request)
     except ApiError:
         return False
     return True
@@ -295,14 +298,14 @@ def router() -> APIRouter:
             response.set_cookie(COOKIE, key, path=_cookie_path(coop), httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")
             return response
-        watcher(cookie=True)(coop, request)
+        PAGE_WATCHER(coop, request)
         if last_event(svc.ledger.db, coop) is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         html = PAGE.read_text(encoding="utf-8").replace("{{coop}}", escape(coop))
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @r.get("/observatory/{coop}/events", include_in_schema=False)
-    def events(coop: str, request: Request, _who: Principal | None = Depends(watcher(cookie=True)),
+    def events(coop: str, request: Request, _who: Principal | None = Depends(PAGE_WATCHER),
                svc: Services = Depends(services)) -> StreamingResponse:
         return StreamingResponse(_stream(request, svc, coop), media_type="text/event-stream",
                                  headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})

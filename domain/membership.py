@@ -345,8 +345,7 @@ def redeem_shares(coop: Cooperative, cmd: RedeemShares, meta: Meta) -> None:
     # the member with fewer than no shares between it and a later subscription.
     held, held_on = SharesRedeemed.lowest_from(member.share_moves, day)
     if shares > held:
-        when = f"on {held_on}" if held_on != day else f"on {day}"
-        raise InvalidCommand("shares", "shares_held", f"{member.member_id} holds {held} share(s) {when}, cannot redeem {shares} from {day}")
+        raise InvalidCommand("shares", "shares_held", f"{member.member_id} holds {held} share(s) on {held_on}, cannot redeem {shares} from {day}")
     bank, capital = coop.chart.role("bank"), coop.chart.role("capital")
     coop.record_entry(
         SharesRedeemed, effective_date=day, meta=meta,

@@ -46,12 +46,7 @@ class GrantsProjection(Projection):
     }
 
     def opened(self, tx: Tx, e: CallOpened, seq: int) -> None:
-        tx.execute(
-            "INSERT INTO grant_calls (coop, call_id, title, source, envelope_cents, min_award_cents, max_award_cents,"
-            " max_laureates, members_only, opened_on, closed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (e.coop, e.call_id, e.title, e.source, e.envelope_cents, e.min_award_cents, e.max_award_cents,
-             e.max_laureates, int(e.members_only), e.effective_date.isoformat()),
-        )
+        self._call(tx, e)
         self._move(tx, e.coop, seq, e.source, e.effective_date, e.kind, e.pot_movement())
 
     def applied(self, tx: Tx, e: GrantApplicationRecorded, _seq: int) -> None:
@@ -72,6 +67,9 @@ class GrantsProjection(Projection):
 
     def call_carried(self, tx: Tx, e: CallCarried, _seq: int) -> None:
         """A founder's open call: opened on the federation date here; its envelope is on the pot's carried row."""
+        self._call(tx, e)
+
+    def _call(self, tx: Tx, e: CallOpened | CallCarried) -> None:
         tx.execute(
             "INSERT INTO grant_calls (coop, call_id, title, source, envelope_cents, min_award_cents, max_award_cents,"
             " max_laureates, members_only, opened_on, closed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",

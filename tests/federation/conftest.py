@@ -22,6 +22,15 @@ def demo_lines(part: Callable[..., None]) -> list[dict[str, Any]]:
     return lines
 
 
+def refused(ledger: Any, command: Any, key: str) -> Any:
+    """The command is refused and writes nothing. Returns the error."""
+    position = ledger.position()
+    result = ledger.execute(command, key)
+    assert not result.accepted, command
+    assert ledger.position() == position  # a refusal writes nothing
+    return result.error
+
+
 class CommandRunner:
     """Commands on one store, each accepted (or refused, writing nothing) under a fresh key
     `<prefix>-<n>`. The carry tests subclass it with their founders' set-up."""
@@ -39,11 +48,7 @@ class CommandRunner:
 
     def refused(self, command: Any) -> Any:
         self.n += 1
-        position = self.ledger.position()
-        result = self.ledger.execute(command, f"{self.prefix}-{self.n}")
-        assert not result.accepted, command
-        assert self.ledger.position() == position  # a refusal writes nothing
-        return result.error
+        return refused(self.ledger, command, f"{self.prefix}-{self.n}")
 
     def federate(self, slug: str, founders: list[str]) -> Any:
         raise NotImplementedError("each carry test's Founders knows how it federates")

@@ -18,7 +18,7 @@ from ledger.federation import read_founder_books
 from projections.advertising import advertising_contracts, advertising_invoices, advertising_revenue_by_month
 from projections.journal import journal
 
-from .conftest import demo_lines, run
+from .conftest import demo_lines, refused, run
 
 DAY = date(2025, 7, 1)
 FEE = [{"min_headcount": 1, "max_headcount": None, "amount": "50"}]
@@ -76,14 +76,6 @@ def _federate(ledger: Any, slug: str, founders: list[str]) -> Any:
     return ledger.execute(envelope.command, envelope.idempotency_key, "test")
 
 
-def _refused(ledger: Any, command: Any, key: str) -> Any:
-    position = ledger.position()
-    result = ledger.execute(command, key)
-    assert not result.accepted, command
-    assert ledger.position() == position  # a refusal writes nothing
-    return result.error
-
-
 def _due(ledger: Any, slug: str) -> dict[str, int]:
     """Write side: what the contracts say is due, per advertiser."""
     due: dict[str, int] = defaultdict(int)
@@ -112,12 +104,12 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
 
     # What the founder would have refused, the federation refuses, writing nothing.
     pay = lambda contract, period, amount: PayAdvertisingInvoice("pub-fed", contract, period, Decimal(amount), date(2025, 7, 2))  # noqa: E731
-    assert _refused(ledger, pay("AD-A1", "2025-05", "50.01"), "r1").rule == "no_overpayment"
-    assert _refused(ledger, pay("AD-B1", "2025-Q2", "600.01"), "r2").rule == "no_overpayment"
-    assert _refused(ledger, pay("AD-A1", "2025-07", "1"), "r3").rule == "invoiced"
-    assert _refused(ledger, pay("AD-A2", "2025-Q1", "1"), "r4").rule == "known_contract"
-    assert _refused(ledger, InvoiceAdvertising("pub-fed", "AD-A1", "2025-06", date(2025, 7, 2)), "r5").rule == "invoiced_once"
-    assert _refused(ledger, InvoiceAdvertising("pub-fed", "AD-B1", "2025-Q3", date(2025, 7, 2)), "r6").rule == "within_contract"
+    assert refused(ledger, pay("AD-A1", "2025-05", "50.01"), "r1").rule == "no_overpayment"
+    assert refused(ledger, pay("AD-B1", "2025-Q2", "600.01"), "r2").rule == "no_overpayment"
+    assert refused(ledger, pay("AD-A1", "2025-07", "1"), "r3").rule == "invoiced"
+    assert refused(ledger, pay("AD-A2", "2025-Q1", "1"), "r4").rule == "known_contract"
+    assert refused(ledger, InvoiceAdvertising("pub-fed", "AD-A1", "2025-06", date(2025, 7, 2)), "r5").rule == "invoiced_once"
+    assert refused(ledger, InvoiceAdvertising("pub-fed", "AD-B1", "2025-Q3", date(2025, 7, 2)), "r6").rule == "within_contract"
 
     # ... and accepts what it would have accepted: payments in full, later periods, an early end.
     for i, command in enumerate([pay("AD-A1", "2025-05", "50"), pay("AD-A1", "2025-06", "100"), pay("AD-B1", "2025-Q1", "400"),
@@ -126,7 +118,7 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
                                  EndAdvertisingContract("pub-fed", "AD-A1", date(2025, 9, 30), "Fin de campagne", date(2025, 7, 4))]):
         outcome = ledger.execute(command, f"ok-{i}")
         assert outcome.accepted, outcome.error and outcome.error.as_dict()
-    assert _refused(ledger, InvoiceAdvertising("pub-fed", "AD-A1", "2025-10", date(2025, 7, 5)), "r7").rule == "within_contract"
+    assert refused(ledger, InvoiceAdvertising("pub-fed", "AD-A1", "2025-10", date(2025, 7, 5)), "r7").rule == "within_contract"
     assert _due(ledger, "pub-fed") == {"bpi": 100_00, "credit-coop": 350_00} == _receivable_in_books(ledger, "pub-fed")
     runner.catch_up()
 
@@ -157,7 +149,7 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
         (m, income[m], received[m]) for m in sorted(set(income) | set(received))] == [("2025-07", 100_00, 800_00)]
 
 
-def test_advertiser_or_contract_ids_shared_by_two_founders_are_refused(ledger, runner):
+def test_advertiser_or_contract_ids_shared_by_two_founders_arerefused(ledger, runner):
     def founder_c(add: Any) -> None:  # another founder's advertiser named "bpi"
         _found(add, "pub-c")
         _sign(add, "pub-c", "AD-C1", "bpi", "80", "2025-01-01", "2025-12-31")

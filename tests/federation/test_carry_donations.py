@@ -20,7 +20,7 @@ from projections.balances import account_balance
 from projections.donations import dedicated_funds, donor_receipts, gifts_received
 from projections.journal import journal
 
-from .conftest import demo_lines, run
+from .conftest import demo_lines, refused, run
 
 DAY = date(2025, 7, 1)
 FEE = [{"min_headcount": 1, "max_headcount": None, "amount": "50"}]
@@ -96,14 +96,6 @@ def _attempt(ledger: Any, line: dict[str, Any]) -> Any:
     return ledger.execute(envelope.command, envelope.idempotency_key, "test")
 
 
-def _refused(ledger: Any, command: Any, key: str) -> Any:
-    position = ledger.position()
-    result = ledger.execute(command, key)
-    assert not result.accepted, command
-    assert ledger.position() == position  # a refusal writes nothing
-    return result.error
-
-
 def _unspent(ledger: Any, slug: str) -> dict[str, int]:
     return {g: gift.pot.totals.unspent_cents for g, gift in donations_state(ledger.cooperative(slug)).gifts.items()
             if gift.purpose is not None}
@@ -140,18 +132,18 @@ def test_earmarked_gifts_are_used_in_the_federation_for_their_purpose_only(ledge
 
     # What the founder would have refused, the federation refuses, writing nothing.
     use = lambda gift, amount, **purpose: UseEarmarkedDonation("dons-fed", gift, Decimal(amount), "Dépense", date(2025, 7, 2), **purpose)  # noqa: E731
-    assert _refused(ledger, use("G-A1", "10", project="studio"), "r1").rule == "earmarked_purpose"
-    assert _refused(ledger, use("G-A1", "700.01", project="atelier"), "r2").rule == "donation_unspent"
-    assert _refused(ledger, use("G-A4", "10", project="C1"), "r3").rule == "earmarked_purpose"
-    assert _refused(ledger, use("G-A4", "10", call_id="C1"), "r3b").rule == "earmarked_purpose"  # a C1 of the federation is not dons-a's
-    taken = _refused(ledger, OpenCall("dons-fed", "dons-a.C1", "Appel", Decimal(100), Decimal(10), Decimal(100), 1,
+    assert refused(ledger, use("G-A1", "10", project="studio"), "r1").rule == "earmarked_purpose"
+    assert refused(ledger, use("G-A1", "700.01", project="atelier"), "r2").rule == "donation_unspent"
+    assert refused(ledger, use("G-A4", "10", project="C1"), "r3").rule == "earmarked_purpose"
+    assert refused(ledger, use("G-A4", "10", call_id="C1"), "r3b").rule == "earmarked_purpose"  # a C1 of the federation is not dons-a's
+    taken = refused(ledger, OpenCall("dons-fed", "dons-a.C1", "Appel", Decimal(100), Decimal(10), Decimal(100), 1,
                                       date(2025, 7, 2)), "r3c")
     assert (taken.field, taken.rule) == ("call_id", "earmarked_elsewhere")
-    assert _refused(ledger, use("G-A4", "10", call_id="C2"), "r4").rule == "earmarked_purpose"
-    assert _refused(ledger, use("P-B1", "4000.01", project="studio"), "r5").rule == "donation_unspent"
-    assert _refused(ledger, use("G-A2", "10", project="atelier"), "r6").rule == "known_donation"  # unrestricted: not carried
-    assert _refused(ledger, use("G-A3", "1", project="studio"), "r7").rule == "known_donation"  # spent: not carried
-    clash = _refused(ledger, RecordDonation("dons-fed", "G-A1", "alice", "Alice", "individual", Decimal(5), date(2025, 7, 2)), "r8")
+    assert refused(ledger, use("G-A4", "10", call_id="C2"), "r4").rule == "earmarked_purpose"
+    assert refused(ledger, use("P-B1", "4000.01", project="studio"), "r5").rule == "donation_unspent"
+    assert refused(ledger, use("G-A2", "10", project="atelier"), "r6").rule == "known_donation"  # unrestricted: not carried
+    assert refused(ledger, use("G-A3", "1", project="studio"), "r7").rule == "known_donation"  # spent: not carried
+    clash = refused(ledger, RecordDonation("dons-fed", "G-A1", "alice", "Alice", "individual", Decimal(5), date(2025, 7, 2)), "r8")
     assert (clash.field, clash.rule) == ("donation_id", "unique_gift")
 
     # ... and accepts the uses the founder would have accepted.
@@ -221,9 +213,9 @@ def test_the_plans_dedicated_accounts_must_agree_and_gift_ids_must_not_clash(led
     ok = _attempt(ledger, _federation("scic-fed", ["scic-a", "scic-b"], "scic", key="fed-scics")[0])
     assert ok.accepted, ok.error and ok.error.as_dict()
     assert _unspent(ledger, "scic-fed") == {"S-G1": 500_00} == _dedicated_in_books(ledger, "scic-fed", "4877")
-    refused = _refused(ledger, UseEarmarkedDonation("scic-fed", "S-G1", Decimal("500.01"), "Trop", date(2025, 7, 2), project="fablab"),
-                       "scic-over")
-    assert refused.rule == "donation_unspent"
+    over = refused(ledger, UseEarmarkedDonation("scic-fed", "S-G1", Decimal("500.01"), "Trop", date(2025, 7, 2), project="fablab"),
+                   "scic-over")
+    assert over.rule == "donation_unspent"
     assert ledger.execute(UseEarmarkedDonation("scic-fed", "S-G1", Decimal(500), "Imprimante", date(2025, 7, 2), project="fablab"),
                           "scic-use").accepted
     runner.catch_up()
@@ -251,6 +243,6 @@ def test_a_gift_for_an_open_call_funds_that_call_in_the_federation_and_no_other(
     assert "C1" in fed.grants.calls and fed.grants.calls["C1"].closed_on is None  # dons-c's open call, carried
     assert (gifts["G-C1"].purpose, gifts["G-A4"].purpose) == ("call:C1", "call:dons-a.C1")
     use = lambda gift, **purpose: UseEarmarkedDonation("dons-fed2", gift, Decimal(10), "Dépense", date(2025, 7, 2), **purpose)  # noqa: E731
-    assert _refused(ledger, use("G-A4", call_id="C1"), "x1").rule == "earmarked_purpose"  # dons-a's C1 is not dons-c's
+    assert refused(ledger, use("G-A4", call_id="C1"), "x1").rule == "earmarked_purpose"  # dons-a's C1 is not dons-c's
     assert ledger.execute(use("G-C1", call_id="C1"), "x2").accepted
     assert ledger.execute(use("G-A4", call_id="dons-a.C1"), "x3").accepted
