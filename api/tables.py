@@ -152,3 +152,5 @@ def tally(report: dict[str, Any]) -> None:
     verdict = "[green]ADOPTED[/green]" if report["adopted"] else "[red]REJECTED[/red]"
     console.print(f"result {report['result_percent']}% {rule} {float(Fraction(report['threshold'])) * 100:.2f}% needed: {verdict}; "
                   f"carried by {', '.join(report['carried_by']) or 'no college'}")
+    # For the minutes: the head of the event chain the tally was read at (coopledger verify --head).
+    console.print(f"chain head {report['head']}", highlight=False)

@@ -72,6 +72,11 @@ def delete_row(ledger: Ledger, slug: str, version: int) -> None:
         tx.execute_one(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
 
 
+def event_link(ledger: Ledger, slug: str, version: int) -> str:
+    """The link the store holds for this version in the event chain."""
+    return ledger.app.recorder.select_links(coop_id(slug), version - 1, version)[version]
+
+
 def version_of(ledger: Ledger, slug: str, number: int) -> int:
     return ledger.cooperative(slug).journal.versions[number - 1]
 
@@ -93,8 +98,11 @@ def test_an_untouched_store_verifies_and_shows_the_chain_head_and_sealed_closing
     demo = books.cooperative("demo").journal
     assert reports["demo"]["ok"] and reports["scic"]["ok"]
     assert (reports["demo"]["last_number"], reports["demo"]["last_hash"]) == (11, demo.last_hash)
+    closing_version = version_of(books, "demo", 10)
     assert reports["demo"]["sealed"] == [{"year": 2020, "closing_number": 10, "head_number": 9,
-                                          "head_hash": books.cooperative("demo").closing.closed[2020]["head_hash"]}]
+                                          "head_hash": books.cooperative("demo").closing.closed[2020]["head_hash"],
+                                          "event_head": f"{closing_version}:{event_link(books, 'demo', closing_version)}"}]
+    assert reports["demo"]["head"] == f"{books.cooperative('demo').version}:{event_link(books, 'demo', books.cooperative('demo').version)}"
     assert reports["scic"]["entries"] == 6 and reports["scic"]["sealed"] == []
     assert "OK demo" in text and "2020 at entry 10" in text
     status, reports, _ = run_verify(store_url, "--coop", "scic")
