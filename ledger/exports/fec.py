@@ -25,8 +25,10 @@ entry's effective date; ValidDate is the day it was recorded (Paris time); Ecrit
 DateLet (no lettering is kept), Montantdevise and Idevise (euros only) are empty.
 
 An account number shorter than 3 digits is padded with zeros on the right (74 -> 740): the
-format wants 3 leading digits. The file is named `<SIREN>FEC<closing date YYYYMMDD>.txt`; a
-cooperative without a SIREN cannot have one, and is refused.
+format wants 3 leading digits (domain/accounts.py `fec_account_number`; AddAccount refuses a
+number that would pad like one already in the chart, so two accounts never merge here). The
+file is named `<SIREN>FEC<closing date YYYYMMDD>.txt`; a cooperative without a SIREN cannot
+have one, and is refused.
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from domain.accounts import fec_account_number
 from domain.closing import FiscalYearClosed
 from domain.errors import IntegrityViolation, InvalidCommand
 from domain.events import FinancialEvent
@@ -163,6 +166,7 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
         for account, party, unit, amount in event.postings:
             if unit == "EUR":
                 add(code, number, event.effective_date, account, party or "", piece, event.label, amount, valid)
+    # AddAccount keeps charts free of such pairs; a store written before it did is still refused here.
     clashes = {compte: sorted(originals) for compte, originals in padded.items() if len(originals) > 1}
     if clashes:
         raise InvalidCommand("CompteNum", "three_digits", f"accounts padded to 3 digits would merge: {clashes}")
@@ -176,7 +180,7 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
 def _row(books: Books, names: Mapping[str, str], code: str, number: int, day: date, account: str, party: str,
          piece: str, label: str, amount: int, valid: date) -> tuple[str, ...]:
     return (
-        code, JOURNALS[code], str(number), f"{day:%Y%m%d}", account.ljust(3, "0"), _clean(books.label(account)),
+        code, JOURNALS[code], str(number), f"{day:%Y%m%d}", fec_account_number(account), _clean(books.label(account)),
         _clean(party), _clean(names.get(party, party)) if party else "", _clean(piece), f"{day:%Y%m%d}", _clean(label),
         _amount(amount if amount > 0 else 0), _amount(-amount if amount < 0 else 0), "", "", f"{valid:%Y%m%d}", "", "",
     )

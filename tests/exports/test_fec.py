@@ -16,6 +16,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from domain.cooperative import AddAccount
 from domain.entries import EntryLine, RecordEntry
 from domain.errors import InvalidCommand
 from domain.events import EVENT_CLASSES, FinancialEvent
@@ -235,3 +236,30 @@ def test_closing_entries_are_left_out(demo):
     result_lines = [r for r in opening if r["CompteNum"] in ("120", "129")]
     income = sum(signed(r) for r in before if r["CompteNum"][0] in "67")
     assert sum(signed(r) for r in result_lines) == income != 0  # carried by the closing, same figure
+
+
+def test_no_two_accounts_merge_when_padded_so_the_fec_is_always_written(store_url):
+    """AddAccount refuses 58 beside 580 (and 740 beside 74): the FEC pads numbers to 3 digits,
+    and a store holding both could never write the file of that year or any later one."""
+    ledger = Ledger(StoreConfig.from_url(store_url))
+    try:
+        migrate(ledger.db)
+        ok(ledger, replace(found_association("pad", founded_on=date(2024, 1, 1)), siren="123456782"))
+        refused = ledger.execute(AddAccount("pad", "58", "Virements", "Transfers", date(2024, 1, 2)), "pad-58")
+        assert not refused.accepted and refused.error.as_dict() == {  # 580 is in every default chart
+            "kind": "conflict", "field": "number", "rule": "distinct_when_padded", "message": refused.error.message}
+        ok(ledger, AddAccount("pad", "74", "Subventions", "Grants", date(2024, 1, 2)))
+        refused = ledger.execute(AddAccount("pad", "740", "Subventions", "Grants", date(2024, 1, 2)), "pad-740")
+        assert not refused.accepted and (refused.error.field, refused.error.rule) == ("number", "distinct_when_padded")
+        for account in ("74", "580", "741"):
+            ok(ledger, RecordEntry("pad", f"sur {account}", [EntryLine("512", debit=Decimal("10")),
+                                                             EntryLine(account, credit=Decimal("10"))], date(2024, 3, 1)))
+        rows = structural_check(export_fec(ledger, "pad", 2024).text())
+        assert {(r["CompteNum"], r["CompteLib"]) for r in rows if r["CompteNum"] != "512"} == {
+            ("740", "Subventions"), ("580", "Virements internes"), ("741", "Subventions d'exploitation")}
+        ok(ledger, RecordEntry("pad", "2025", [EntryLine("512", debit=Decimal("1")), EntryLine("74", credit=Decimal("1"))],
+                               date(2025, 3, 1)))
+        rows = structural_check(export_fec(ledger, "pad", 2025).text())  # a later year, opening balances included
+        assert {r["CompteNum"] for r in rows} == {"512", "580", "120", "740"}
+    finally:
+        ledger.close()
