@@ -14,7 +14,9 @@ What the file holds (see /work/shared/DOMAIN-RULES.md, "FEC"):
 - then every entry dated in the year, in the order it was recorded (= validated: entries are
   immutable once recorded), numbered 1, 2, 3... in the file without gaps (EcritureNum);
 - the closing entries that carry income and expense accounts into the result (the
-  `FiscalYearClosed` event) are left out, as the law asks.
+  `FiscalYearClosed` event) are left out, as the law asks;
+- a year with no entry in euros (an opening entry alone: a year to come, the year after the
+  cooperative was sealed into a federation) has no file: refused (rule `year_has_entries`).
 
 Field sources: JournalCode / JournalLib from the kind of event (JOURNAL_OF_KIND below; a
 reversal goes to the journal of the entry it cancels); CompAuxNum / CompAuxLib from the
@@ -116,7 +118,7 @@ def journal_code(event: FinancialEvent) -> str:
 
 def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str, str] | None = None) -> FecFile:
     """The FEC of fiscal year `year` (the year it starts in). Raises InvalidCommand when the
-    cooperative has no SIREN or the year is outside its life."""
+    cooperative has no SIREN, the year is outside its life or has no entry in euros."""
     if not isinstance(year, int) or not EARLIEST_DATE.year <= year < LATEST_DATE.year:
         raise InvalidCommand("year", "range", f"must be a year between {EARLIEST_DATE.year} and {LATEST_DATE.year - 1}")
     books, events = read_books(ledger, slug)
@@ -142,6 +144,12 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
                     opening[(account, party or "")] += amount
         elif event.effective_date <= end:
             in_year.append(event)
+    if not in_year:
+        # An opening entry alone is not a year's books: the year after the cooperative was sealed
+        # into a federation, a year to come, a year with no money movement. Say so, write nothing.
+        raise InvalidCommand("year", "year_has_entries",
+                             f"fiscal year {year} ({start} to {end}) has no entry in euros in {slug}'s journal: "
+                             "an FEC lists a year's entries, and there are none to list")
     if result_before:
         opening[(RESULT_DEFICIT if result_before > 0 else RESULT_SURPLUS, "")] += result_before
     rows: list[tuple[str, ...]] = []

@@ -21,6 +21,7 @@ from domain.entries import EntryLine, RecordEntry
 from domain.errors import InvalidCommand
 from domain.events import EVENT_CLASSES, FinancialEvent
 from ledger.exports.fec import EXCLUDED_KINDS, JOURNAL_OF_KIND, JOURNALS, export_fec
+from ledger import demo_federation
 from ledger.handlers import HANDLERS  # noqa: F401  (registers every family's events)
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -98,6 +99,7 @@ def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo,
     ledger, _runner = demo
     check_document_reference_and_reversal_journal(ledger)
     check_year_before_founding_is_refused_and_cli_writes_the_file(ledger, store_url, tmp_path / "cli")
+    check_sealed_founders_have_no_file_after_the_federation(ledger)
     for coop in DEMO_COOPS:
         names = party_names(ledger.db, coop)
         files = {}
@@ -202,6 +204,45 @@ def check_year_before_founding_is_refused_and_cli_writes_the_file(ledger: Ledger
     assert written.read_bytes().decode("utf-8") == export_fec(
         ledger, "mednum-scic", 2025, party_names=party_names(ledger.db, "mednum-scic")).text()
     assert list(csv.reader(io.StringIO(written.read_text(encoding="utf-8")), delimiter="\t"))[0] == HEADER
+
+
+def check_sealed_founders_have_no_file_after_the_federation(ledger: Ledger) -> None:
+    """A founder's books stop at the federation (2026-01-01): its 2026 would be an opening entry alone."""
+    for founder in demo_federation.FOUNDERS:
+        assert structural_check(export_fec(ledger, founder, 2025).text())
+        with pytest.raises(InvalidCommand) as exc:
+            export_fec(ledger, founder, 2026)
+        assert (exc.value.field, exc.value.rule) == ("year", "year_has_entries")
+
+
+def test_a_year_without_entries_in_euros_has_no_file(store_url, tmp_path):
+    """A year with an opening entry alone (a year to come, or one with CREDIT postings only) is
+    refused, naming the year, by the function and by the CLI (exit 1, nothing written)."""
+    ledger = Ledger(StoreConfig.from_url(store_url))
+    try:
+        migrate(ledger.db)
+        ok(ledger, replace(found_association("quiet", founded_on=date(2024, 1, 1)), siren="123456782"))
+        ok(ledger, RecordEntry("quiet", "apport", [EntryLine("512", debit=Decimal("10")), EntryLine("102", credit=Decimal("10"))],
+                               date(2024, 2, 1)))
+        ok(ledger, RecordEntry("quiet", "crédits", [EntryLine("604", debit=Decimal("5"), unit="CREDIT"),
+                                                    EntryLine("706", credit=Decimal("5"), unit="CREDIT")], date(2025, 2, 1)))
+        assert structural_check(export_fec(ledger, "quiet", 2024).text())
+        for year in (2025, 2031):
+            with pytest.raises(InvalidCommand) as exc:
+                export_fec(ledger, "quiet", year)
+            assert (exc.value.field, exc.value.rule) == ("year", "year_has_entries")
+            assert f"fiscal year {year} ({year}-01-01 to {year}-12-31) has no entry in euros" in exc.value.message
+    finally:
+        ledger.close()
+    from api.cli import cli
+    from api.cli_export import export
+
+    cli.add_command(export)
+    result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "quiet", "--year", "2025",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "year (year_has_entries): fiscal year 2025" in result.output
+    assert not (tmp_path / "out").exists()
 
 
 def test_a_fiscal_year_from_july_names_the_file_by_its_closing_date(store_url):
