@@ -75,7 +75,7 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
         _json([r.as_dict() for r in reports])
     else:
         for report in reports:
-            console.print(_describe(report), highlight=False)
+            console.print(_describe(report), highlight=False, soft_wrap=True)  # a head is copied whole: never wrapped
         if not reports:
             console.print("no cooperative in the store")
         for adoption in adoptions(app):

@@ -153,4 +153,4 @@ def tally(report: dict[str, Any]) -> None:
     console.print(f"result {report['result_percent']}% {rule} {float(Fraction(report['threshold'])) * 100:.2f}% needed: {verdict}; "
                   f"carried by {', '.join(report['carried_by']) or 'no college'}")
     # For the minutes: the head of the event chain the tally was read at (coopledger verify --head).
-    console.print(f"chain head {report['head']}", highlight=False)
+    console.print(f"chain head {report['head']}", highlight=False, soft_wrap=True)

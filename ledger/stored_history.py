@@ -120,6 +120,7 @@ class StoredHistory:
                         key = state.get("key") if isinstance(state, dict) else None
                         broken.append(ReceiptProblem(str(slug), str(key), f"the command receipt {row.originator_id} (key {key!r}) "
                                                      + ("has no link" if stored is None else "no longer matches its link")))
+                        continue  # what a tampered receipt claims is not evidence of anything
                 if not isinstance(slug, str):
                     continue
                 events.setdefault(slug, 0)
