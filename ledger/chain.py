@@ -266,21 +266,26 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             curs.execute(SQL("INSERT INTO {0}.{1} VALUES (%s, %s)").format(schema, Identifier(ADOPTIONS_TABLE)), (_now(), linked))
             log.info("event_chain_adopted", events=linked)
 
-    def _fetch_ids_after_insert_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
-        # Called inside the insert's transaction, after the events' INSERT ... RETURNING was synced:
-        # take its ids first, then reuse the cursor for the links.
-        ids = super()._fetch_ids_after_insert_events(curs, stored_events, **kwargs)
-
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # eventsourcing runs this inside `try: ... except Exception` and re-raises only after its
+        # transaction block has ended: an error raised here AFTER the events' INSERT succeeded would
+        # be re-raised with the events committed and unlinked. So the links are computed first (a
+        # ChainError then leaves nothing written), and only the database can fail after the INSERT
+        # (an aborted transaction commits nothing). Reading the previous link before the table lock
+        # is safe: the aggregate that decided these events was loaded with that version, committed.
         def lookup(wanted: dict[UUID, int]) -> dict[UUID, str]:
             if not wanted:
                 return {}
-            curs.execute(self._select_links, (list(wanted), list(wanted.values())))
-            return {_uuid(r["originator_id"]): r["event_hash"] for r in curs.fetchall()}
+            with curs.connection.cursor() as reader:
+                reader.execute(self._select_links, (list(wanted), list(wanted.values())))
+                return {_uuid(r["originator_id"]): r["event_hash"] for r in reader.fetchall()}
 
         rows = links_for(stored_events, lookup)
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # the table lock, then the events
         if rows:
-            curs.executemany(self._insert_links, rows)
-        return ids
+            # Another cursor: `curs` holds the events' RETURNING ids, fetched after this returns.
+            with curs.connection.cursor() as writer:
+                writer.executemany(self._insert_links, rows)
 
     # Reading the links back (`coopledger verify`, the chain heads): plain rows, nothing trusted.
 

@@ -268,3 +268,23 @@ def test_a_store_written_before_the_event_chain_is_adopted_once_and_then_guarded
         again.close()
     edit_state(books, "demo", 6, lambda payload: payload.update(label="autre libellé"))
     assert run_verify(store_url)[0] == 1
+
+
+def test_a_write_after_a_removed_link_is_refused_and_writes_nothing(books, store_url):
+    """The recorder links each new event to the stored link before it; when that link is gone (the
+    store was changed outside the program) it refuses the save whole, events and receipt."""
+    from ledger.chain import CHAIN_TABLE, ChainError
+
+    last = books.cooperative("demo").version
+    originator = coop_id("demo").hex if books.db.dialect == "sqlite" else coop_id("demo")
+    with books.db.transaction() as tx:
+        tx.execute_one(f"DELETE FROM {CHAIN_TABLE} WHERE originator_id = ? AND originator_version = ?", (originator, last))  # noqa: S608
+    position = books.position()
+    with pytest.raises(ChainError, match="no link"):
+        books.execute(admit("demo", "dave", "users", date(2021, 3, 1)), "after-the-hole")
+    assert books.position() == position
+    fresh = Ledger(StoreConfig.from_url(store_url))
+    try:
+        assert fresh.cooperative("demo").version == last  # nothing of the refused command was stored
+    finally:
+        fresh.close()
