@@ -65,9 +65,10 @@ def main() -> None:
     from api.cli_feed import follow  # issue 10: coopledger follow
 
     cli.add_command(follow)
-    from api.cli_audit import audit_trail_cmd, verify  # issue 6: tamper evidence, audit trail
+    from api.cli_audit import audit_trail_cmd, fiscal_years_cmd, verify  # issue 6: tamper evidence, audit trail
 
     cli.add_command(verify)
+    cli.add_command(fiscal_years_cmd)
     cli.add_command(audit_trail_cmd)
     from api.cli_export import export, report  # issue 6: FEC and plain-text exports, reports
 
