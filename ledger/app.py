@@ -6,9 +6,9 @@ import uuid
 from datetime import date
 from typing import Any
 
-from eventsourcing.application import Application
+from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
 
 import domain.corrections  # noqa: F401  (registers event classes)
 import domain.entries  # noqa: F401
@@ -64,6 +64,18 @@ def receipt_id(coop: str, key: str) -> uuid.UUID:
 
 class LedgerApp(Application):
     name = "coopledger"
+
+    def save(self, *events: Any, **kwargs: Any) -> list[Recording[Any]]:
+        """Stores new events (never aggregates: the Ledger collects them) in one transaction.
+
+        eventsourcing's own `save` checks each object against runtime-checkable Protocols (about
+        45 µs an event: an eighth of a batch's time, measured with cProfile of bench.ingest) and
+        takes snapshots, which this application does not; the recording is the same call."""
+        assert all(isinstance(e, Aggregate.Event) for e in events), "LedgerApp.save takes events"
+        processing = ProcessingEvent()
+        processing.events.extend(events)
+        processing.saved_kwargs.update(kwargs)
+        return self._record(processing)
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

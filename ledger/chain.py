@@ -66,16 +66,15 @@ def links_for(stored_events: Sequence[StoredEvent], lookup: Lookup) -> list[tupl
     """(originator, version, link) for events about to be stored, in their order. Each aggregate's
     events must follow on from what is stored (the store's unique version already refuses a gap
     or an overlap); the link of the version before a batch comes from `lookup`, one query a batch."""
-    wanted = {}
-    for event in stored_events:
-        originator = _uuid(event.originator_id)
+    originators = [_uuid(event.originator_id) for event in stored_events]
+    wanted: dict[UUID, int] = {}
+    for originator, event in zip(originators, stored_events, strict=True):
         if originator not in wanted:
             wanted[originator] = event.originator_version - 1
     before = lookup({o: v for o, v in wanted.items() if v > 0})
     last: dict[UUID, tuple[int, str]] = {}
     rows = []
-    for event in stored_events:
-        originator = _uuid(event.originator_id)
+    for originator, event in zip(originators, stored_events, strict=True):
         if originator in last:
             version, prev = last[originator]
         else:
