@@ -13,9 +13,10 @@ from rich.markup import escape
 from rich.table import Table
 
 from api import tables
-from api.session import Session
 from api.format import amount
+from api.session import Session
 from api.tables import console
+from domain.errors import DomainError
 from ledger.verify import CoopReport, Head, adoptions, verify_store
 from projections.audit_trail import MAX_PAGE, audit_trail
 from projections.closing import fiscal_years
@@ -59,6 +60,13 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
             head = Head.parse(head_text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--head") from None
+    try:
+        return _verify(session, coop, head, as_json)
+    except DomainError as error:  # an unknown cooperative: say which exist
+        raise click.UsageError(error.message) from None
+
+
+def _verify(session: Session, coop: str | None, head: Head | None, as_json: bool) -> None:
     app = session.ledger.app
     total = session.ledger.position()
     if console.is_terminal and total > PROGRESS_FROM_EVENTS and not as_json:

@@ -33,7 +33,7 @@ import structlog
 
 import ledger.handlers  # noqa: F401  (imports every family: registers every event class)
 from domain.cooperative import coop_id
-from domain.errors import IntegrityViolation
+from domain.errors import IntegrityViolation, NotFound
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX, FinancialEvent
 from domain.journal import GENESIS_HASH, check_balanced, entry_hash
 from ledger.chain import GENESIS_LINK, link
@@ -270,6 +270,9 @@ def verify_store(app: Any, only: str | None = None, progress: Progress | None = 
     assert expected_head is None or only is not None, "a head belongs to one cooperative"
     history = StoredHistory(app)
     claims, broken_receipts = history.cooperatives_and_claims()
+    if only is not None and only not in claims and history.last_link(only) is None and next(history.records(only), None) is None:
+        # Nothing in the store names it: a typo, not broken books.
+        raise NotFound("coop", "known_cooperative", f"no cooperative {only!r} in this store (known: {', '.join(claims) or 'none'})")
     slugs = [only] if only is not None else list(claims)
     reports = []
     for slug in slugs:
