@@ -18,12 +18,13 @@ from rich.markup import escape
 from api import logs, tables
 from api.session import Session
 from api.tables import console
-from domain.errors import DomainError, InvalidCommand
+from domain.errors import DomainError, InvalidCommand, NotFound
 from ledger.commands import loads, parse_envelope
 from ledger.demo import demo_commands
 from projections.balances import trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal, statement
+from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
 
 RECORD_BATCH = 500  # commands saved per transaction by `record`
@@ -42,44 +43,67 @@ def _as_of(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
 
 
-@click.group()
-@click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None,
-              help="sqlite:///path or postgresql://user@host/db?schema=s (default: sqlite:///var/coopledger.sqlite)")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Labels and number format.")
+class Cli(click.Group):
+    """The one place where a refusal from below becomes a command-line error (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            raise click.ClickException(f"{error.field}: {error.message} (rule {error.rule})") from None
+
+
+@click.group(cls=Cli)
+@click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None, show_envvar=True,
+              help="sqlite:///path or postgresql://user@host/db?schema=s; unset: sqlite:///var/coopledger.sqlite "
+                   "in the current folder.")
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None, envvar="COOPLEDGER_LANG",
+              help="Labels and number format (default fr); also accepted after the command.")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str | None, lang: str) -> None:
+def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
     """coopledger: the event-sourced ledger of cooperatives."""
     logs.configure()
     try:
-        ctx.obj = Session(database_url, lang)
+        ctx.obj = Session(database_url, lang or "fr")
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     ctx.call_on_close(ctx.obj.close)
 
 
-def main() -> None:
+def build() -> click.Group:
+    """The whole command line: every command registered, each accepting --lang after its name too."""
+    from api.cli_audit import audit_trail_cmd, verify
+    from api.cli_backup import register as register_backup
+    from api.cli_export import export, report
+    from api.cli_feed import follow
+    from api.cli_runner import project
     from api.cli_service import keys, serve  # registered here: they import this module's group
 
-    cli.add_command(keys)
-    cli.add_command(serve)
-    from api.cli_feed import follow  # issue 10: coopledger follow
-
-    cli.add_command(follow)
-    from api.cli_audit import audit_trail_cmd, verify  # issue 6: tamper evidence, audit trail
-
-    cli.add_command(verify)
-    cli.add_command(audit_trail_cmd)
-    from api.cli_export import export, report  # issue 6: FEC and plain-text exports, reports
-
-    cli.add_command(export)
-    cli.add_command(report)
-    from api.cli_backup import register as register_backup  # issue 9: backup --out FILE, restore FILE
-
+    for command in (keys, serve, follow, verify, audit_trail_cmd, export, report, project):
+        cli.add_command(command)
     register_backup(cli)
-    from api.cli_runner import project  # issue 8: the projection runner as a process of its own
+    _accept_lang_anywhere(cli)
+    return cli
 
-    cli.add_command(project)
-    cli()
+
+def _set_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(Session).lang = value
+
+
+def _accept_lang_anywhere(group: click.Group) -> None:
+    """`coopledger report balance-sheet ... --lang en` works like `coopledger --lang en report ...`."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_lang_anywhere(command)
+        elif not any(p.name == "lang" for p in command.params):
+            command.params.append(click.Option(["--lang"], type=click.Choice(["fr", "en"]), default=None,
+                                               expose_value=False, callback=_set_lang, is_eager=True,
+                                               help="Labels and number format (default fr)."))
+
+
+def main() -> None:
+    build()()
 
 
 # ---------------------------------------------------------------- recording
@@ -133,6 +157,7 @@ def record(session: Session, file: Any, as_json: bool) -> None:
 
     Reports per line what was accepted or refused and why. Exit status 1 if any was refused.
     """
+    session.allow_create()
     lines = [(n, text) for n, text in enumerate(file, start=1) if text.strip() and not text.lstrip().startswith("#")]
     reports = _record(session, lines)
     if as_json:
@@ -153,6 +178,7 @@ def demo(session: Session, as_json: bool) -> None:
     """Load the demo cooperatives (idempotent: a second run adds nothing) and show them."""
     import json
 
+    session.allow_create()
     commands = demo_commands()
     reports = _record(session, [(i, json.dumps(c)) for i, c in enumerate(commands, start=1)])
     refused = [r for r in reports if not r["accepted"]]
@@ -231,6 +257,9 @@ def statement_cmd(session: Session, account: str, coop: str | None, party: str |
                   as_of: str | None, as_json: bool) -> None:
     """Movements of one account (or one party on it) with the running balance."""
     slugs = [session.one_coop(coop)]
+    require_account(session.ledger.db, slugs[0], account)
+    if party is not None:
+        require_party(session.ledger.db, slugs[0], account, party)
     day, lines, page = _as_of(as_of), [], None
     for _ in range(100_000):  # bounded paging
         page = statement(session.ledger.db, slugs[0], account, party=party, unit=unit, as_of=day, after_line=len(lines), limit=1000)
@@ -290,13 +319,14 @@ def explain_member_cmd(session: Session, member_id: str, coop: str | None, as_of
     """May this member vote on that date, and why (every rule checked)."""
     day = _as_of(as_of) or date.today()
     slugs = [session.one_coop(coop)]
+    require_member(session.ledger.db, slugs[0], member_id)
     report = explain_member(session.ledger.db, slugs[0], member_id, day)
     if report is None:
         raise click.UsageError(f"{slugs[0]} was not founded on {day}")
     if as_json:
         _json(report)
     else:
-        tables.explanation(report)
+        tables.explanation(report, session.lang)
 
 
 @cli.command("tally")
@@ -309,11 +339,11 @@ def tally_cmd(session: Session, resolution_id: str, coop: str | None, as_json: b
     slugs = [session.one_coop(coop)]
     report = resolution_tally(session.ledger.db, slugs[0], resolution_id)
     if report is None:
-        raise click.UsageError(f"{slugs[0]} has no resolution {resolution_id!r}")
+        raise NotFound("resolution_id", "known_resolution", f"{slugs[0]} has no resolution {resolution_id!r}")
     if as_json:
         _json(report)
     else:
-        tables.tally(report)
+        tables.tally(report, session.lang)
 
 
 @cli.command()

@@ -1,0 +1,120 @@
+"""What a treasurer meets in the first hour: no store appears by accident, a mistyped name is an
+error listing what exists, French output is French (Babel), keys are checked and described."""
+
+from __future__ import annotations
+
+import json
+import re
+from pathlib import Path
+
+import psycopg
+import pytest
+
+from ledger.store import StoreConfig
+from tests.cli.conftest import cli, run, text
+
+FOUND = {"command": "FoundCooperative", "idempotency_key": "f1", "coop": "solo", "name": "Solo", "legal_form": "association",
+         "founded_on": "2025-01-01", "colleges": [{"code": "users", "name": "Usagers"}],
+         "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "10.00"}]}
+
+
+def _store_tables(url: str) -> bool:
+    config = StoreConfig.from_url(url)
+    if config.kind == "sqlite":
+        return config.sqlite_path is not None and config.sqlite_path.exists()
+    with psycopg.connect(host=config.pg_host, port=config.pg_port, user=config.pg_user, dbname=config.pg_dbname) as conn:
+        return bool(conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s", (config.pg_schema,)).fetchall())
+
+
+def test_reading_commands_never_create_a_store_writers_say_where_they_did(store_url: str, tmp_path: Path) -> None:
+    for command in (["coops"], ["trial-balance"], ["keys", "list"], ["verify"]):
+        result = run(store_url, *command)
+        assert result.exit_code == 1, (command, result.output)
+        assert "no store at" in result.output and "COOPLEDGER_DATABASE_URL" in result.output, result.output
+    assert not _store_tables(store_url)
+    commands = tmp_path / "found.jsonl"
+    commands.write_text(json.dumps(FOUND) + "\n")
+    recorded = run(store_url, "record", str(commands))
+    assert recorded.exit_code == 0, recorded.output
+    assert f"created a new store: {StoreConfig.from_url(store_url).describe()}" in recorded.output
+    assert "solo" in run(store_url, "coops").output
+
+
+def test_the_default_store_is_looked_for_in_the_current_folder(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    monkeypatch.chdir(tmp_path)
+    monkeypatch.delenv("COOPLEDGER_DATABASE_URL", raising=False)
+    result = CliRunner().invoke(cli, ["coops"])
+    assert result.exit_code == 1 and str(tmp_path / "var" / "coopledger.sqlite") in result.output
+    assert not (tmp_path / "var").exists()
+    # --help says what chooses the store, not a path the environment may override
+    assert "COOPLEDGER_DATABASE_URL" in CliRunner().invoke(cli, ["--help"]).output
+
+
+@pytest.mark.parametrize("args, field, rule", [
+    (["statement", "4111", "--coop", "cluster-numerique-sud"], "account", "known_account"),
+    (["statement", "411", "--coop", "cluster-numerique-sud", "--party", "PUB-99"], "party", "known_party"),
+    (["report", "statement", "4111", "--coop", "mednum-scic"], "account", "known_account"),
+    (["explain-member", "XXX", "--coop", "cluster-numerique-sud"], "member_id", "known_member"),
+    (["tally", "AG-9999", "--coop", "cluster-numerique-sud"], "resolution_id", "known_resolution"),
+    (["members", "--coop", "no-such-coop"], "coop", "known_cooperative"),
+    (["keys", "create", "--role", "reader", "--coop", "no-such-coop"], "--coop", "known_cooperative"),
+])
+def test_unknown_names_are_errors_that_list_what_exists(demo_url: str, args: list[str], field: str, rule: str) -> None:
+    result = run(demo_url, *args)
+    assert result.exit_code == 1, result.output
+    assert rule in result.output and field in result.output, result.output
+    if rule in ("known_account", "known_party", "known_member"):
+        assert re.search(r"\((accounts of class 4|parties on 411|members): \w", result.output), result.output
+
+
+def test_french_output_is_french_and_english_english(demo_url: str) -> None:
+    gov = text(run(demo_url, "governance", "--coop", "cluster-numerique-sud", "--as-of", "2026-06-30"))
+    assert "statutaire" in gov and "40,00 %" in gov and "cotisation 2026 exigée : oui" in gov
+    assert not re.search(r"\d\.\d\d%|True|False|required", gov), gov
+    en = run(demo_url, "governance", "--coop", "cluster-numerique-sud", "--as-of", "2026-06-30", "--lang", "en").output
+    assert "statutory" in en and "40.00%" in en and "2026 fee required: yes" in en
+    sheet = text(run(demo_url, "report", "balance-sheet", "--coop", "mednum-scic", "--end", "2025-12-31"))
+    assert "passif et capitaux propres : 50 198,90" in sheet and "liabilities_and_equity" not in sheet
+    # --lang after the subcommand, as after `coopledger`
+    sheet_en = run(demo_url, "report", "balance-sheet", "--coop", "mednum-scic", "--end", "2025-12-31", "--lang", "en")
+    assert sheet_en.exit_code == 0 and "liabilities and equity: 50,198.90" in sheet_en.output
+
+
+def test_trial_balance_lists_accounts_in_number_order(demo_url: str) -> None:
+    (tb,) = json.loads(run(demo_url, "trial-balance", "--coop", "cluster-numerique-sud", "--json").output)
+    numbers = [row["account"] for row in tb["accounts"]]
+    assert numbers == sorted(numbers) and any(n.startswith("8") for n in numbers), numbers
+
+
+def test_keys_have_help_and_a_table_with_headers(demo_url: str) -> None:
+    for sub in ("create", "list", "revoke"):
+        help_text = run(demo_url, "keys", sub, "--help").output
+        assert re.search(r"Usage: .*\n\n  \w+", help_text), help_text  # a description under the usage line
+    created = run(demo_url, "keys", "create", "--role", "reader", "--coop", "mednum-scic", "--label", "essai")
+    assert created.exit_code == 0, created.output
+    listed = run(demo_url, "keys", "list", "--lang", "en").output
+    assert re.search(r"key\s+┃\s+role\s+┃\s+coops\s+┃\s+state", listed) and "essai" in listed and "active" in listed, listed
+
+
+def test_the_api_answers_404_problems_for_unknown_accounts_parties_and_members(demo_url: str) -> None:
+    from fastapi.testclient import TestClient
+
+    from api.app import create_app
+    from api.keys import create_key
+
+    app = create_app(StoreConfig.from_url(demo_url))
+    with TestClient(app) as client:
+        token = create_key(app.state.services.ledger.db, role="auditor", coops=["cluster-numerique-sud"])[1]
+        base = "/v1/coops/cluster-numerique-sud"
+        for path, rule in [(f"{base}/accounts/4111/statement", "known_account"),
+                           (f"{base}/accounts/411/statement?party=PUB-99", "known_party"),
+                           (f"{base}/accounts/4111/balance", "known_account"),
+                           (f"{base}/reports/accounts/4111/statement", "known_account"),
+                           (f"{base}/governance/members/XXX?as_of=2026-06-30", "known_member")]:
+            answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
+            assert answer.status_code == 404, (path, answer.text)
+            assert answer.headers["content-type"] == "application/problem+json" and answer.json()["rule"] == rule
+        known = client.get(f"{base}/accounts/411/statement?party=PUB-02", headers={"Authorization": f"Bearer {token}"})
+        assert known.status_code == 200 and known.json()["lines"]
