@@ -6,6 +6,7 @@ what it shows is everything recorded so far.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date
@@ -13,13 +14,12 @@ from typing import Any
 
 import click
 import orjson
-from rich.markup import escape
 
 from api import logs, tables
+from api.cli_record import record, record_lines
 from api.session import Session
 from api.tables import console
-from domain.errors import DomainError, InvalidCommand, NotFound
-from ledger.commands import loads, parse_envelope
+from domain.errors import DomainError, NotFound
 from ledger.demo import demo_commands
 from projections.balances import trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
@@ -27,7 +27,6 @@ from projections.journal import journal, statement
 from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
 
-RECORD_BATCH = 500  # commands saved per transaction by `record`
 
 
 def _json(data: Any) -> None:
@@ -52,11 +51,18 @@ class Cli(click.Group):
         except DomainError as error:
             raise click.ClickException(f"{error.field}: {error.message} (rule {error.rule})") from None
 
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Said when help is shown: the store the environment chooses now, not only the default.
+        url = os.environ.get("COOPLEDGER_DATABASE_URL")
+        chosen = f"now {url} (from COOPLEDGER_DATABASE_URL)" if url else "unset: sqlite:///var/coopledger.sqlite in the current folder"
+        for param in self.params:
+            if param.name == "database_url":
+                param.help = f"The store, {chosen}. sqlite:///path or postgresql://user@host/db?schema=s."  # type: ignore[attr-defined]
+        super().format_options(ctx, formatter)
+
 
 @click.group(cls=Cli)
-@click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None, show_envvar=True,
-              help="sqlite:///path or postgresql://user@host/db?schema=s; unset: sqlite:///var/coopledger.sqlite "
-                   "in the current folder.")
+@click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None, show_envvar=True)
 @click.option("--lang", type=click.Choice(["fr", "en"]), default=None, envvar="COOPLEDGER_LANG",
               help="Labels and number format (default fr); also accepted after the command.")
 @click.pass_context
@@ -79,7 +85,7 @@ def build() -> click.Group:
     from api.cli_runner import project
     from api.cli_service import keys, serve  # registered here: they import this module's group
 
-    for command in (keys, serve, follow, verify, audit_trail_cmd, export, report, project):
+    for command in (record, keys, serve, follow, verify, audit_trail_cmd, export, report, project):
         cli.add_command(command)
     register_backup(cli)
     _accept_lang_anywhere(cli)
@@ -106,71 +112,6 @@ def main() -> None:
     build()()
 
 
-# ---------------------------------------------------------------- recording
-
-
-def _record(session: Session, lines: list[tuple[int, str]]) -> list[dict[str, Any]]:
-    """Parses and records numbered JSON lines in batches; returns one report per line."""
-    reports: list[dict[str, Any] | None] = [None] * len(lines)
-    batch: list[tuple[int, Any, str, str, str | None]] = []
-
-    def flush() -> None:
-        results = session.ledger.execute_batch([(cmd, key, actor, reason) for _i, cmd, key, actor, reason in batch])
-        for (i, *_item), result in zip(batch, results):
-            reports[i] = {"line": lines[i][0], **result.as_dict()}
-        batch.clear()
-
-    for i, (number, text) in enumerate(lines):
-        try:
-            try:
-                data = loads(text)
-            except ValueError as exc:
-                raise InvalidCommand("line", "json", f"not valid JSON: {exc}") from None
-            envelope = parse_envelope(data)
-        except DomainError as error:
-            reports[i] = {"line": number, "accepted": False, "error": error.as_dict()}
-            continue
-        batch.append((i, envelope.command, envelope.idempotency_key, envelope.actor or "cli", envelope.reason))
-        if len(batch) >= RECORD_BATCH:
-            flush()
-    if batch:
-        flush()
-    return [r for r in reports if r is not None]
-
-
-def _describe(report: dict[str, Any]) -> str:
-    if not report["accepted"]:
-        e = report["error"]
-        return f"[red]refused[/red] {escape(e['field'])} ({escape(e['rule'])}): {escape(e['message'])}"
-    what = "already recorded" if report.get("duplicate") else "accepted"
-    entries = report.get("journal_numbers") or []
-    suffix = f", entry {', '.join(map(str, entries))}" if entries else ""
-    return f"[green]{what}[/green] {report['command']} (position {report['position']}{suffix})"
-
-
-@cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--json", "as_json", is_flag=True, help="One JSON report per line.")
-@click.pass_obj
-def record(session: Session, file: Any, as_json: bool) -> None:
-    """Apply a file of commands (JSON lines, each with its idempotency_key; '-' reads stdin).
-
-    Reports per line what was accepted or refused and why. Exit status 1 if any was refused.
-    """
-    session.allow_create()
-    lines = [(n, text) for n, text in enumerate(file, start=1) if text.strip() and not text.lstrip().startswith("#")]
-    reports = _record(session, lines)
-    if as_json:
-        _json(reports)
-    else:
-        for report in reports:
-            console.print(f"line {report['line']}: {_describe(report)}", highlight=False)
-        refused = sum(1 for r in reports if not r["accepted"])
-        console.print(f"{len(reports)} command(s): {len(reports) - refused} accepted or already recorded, {refused} refused")
-    if any(not r["accepted"] for r in reports):
-        sys.exit(1)
-
-
 @cli.command()
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
@@ -180,7 +121,7 @@ def demo(session: Session, as_json: bool) -> None:
 
     session.allow_create()
     commands = demo_commands()
-    reports = _record(session, [(i, json.dumps(c)) for i, c in enumerate(commands, start=1)])
+    reports = record_lines(session, [(i, json.dumps(c)) for i, c in enumerate(commands, start=1)])
     refused = [r for r in reports if not r["accepted"]]
     if refused:  # the demo is ours: a refusal is a bug in it, say exactly which
         raise click.ClickException(f"the demo was refused: {refused[:3]}")

@@ -118,3 +118,48 @@ def test_the_api_answers_404_problems_for_unknown_accounts_parties_and_members(d
             assert answer.headers["content-type"] == "application/problem+json" and answer.json()["rule"] == rule
         known = client.get(f"{base}/accounts/411/statement?party=PUB-02", headers={"Authorization": f"Bearer {token}"})
         assert known.status_code == 200 and known.json()["lines"]
+
+
+def test_a_backup_is_one_file_before_and_after_a_restore(demo_url: str, tmp_path: Path) -> None:
+    backup = tmp_path / "books.bak"
+    assert run(demo_url, "backup", "--out", str(backup)).exit_code == 0
+    restored = run(f"sqlite:///{tmp_path / 'restored.sqlite'}", "restore", str(backup))
+    assert restored.exit_code == 0, restored.output
+    assert "cluster-numerique-sud: 199 entries" in restored.output
+    assert sorted(p.name for p in tmp_path.iterdir() if p.name.startswith("books.bak")) == ["books.bak"]
+
+
+def test_record_prints_the_refusals_and_a_summary_naming_their_lines(demo_url: str, tmp_path: Path) -> None:
+    admit = {"command": "AdmitMember", "idempotency_key": "fh-adm-1", "coop": "mednum-scic", "member_id": "FH-1",
+             "name": "Première heure", "kind": "person", "college": "beneficiaires", "effective_date": "2026-02-01"}
+    path = tmp_path / "commands.jsonl"
+    path.write_text("\n".join([json.dumps(admit), '{"command": "PayFee", "coop": "mednum-scic",', '{"command": "PayFe"}']) + "\n")
+    quiet = run(demo_url, "record", str(path))
+    assert quiet.exit_code == 1
+    shown = [line for line in quiet.output.splitlines() if line.startswith("line ")]
+    assert [line.split(":")[0] for line in shown] == ["line 2", "line 3"], quiet.output
+    assert "not valid JSON at column" in shown[0] and "line 2 column" not in quiet.output
+    assert "3 command(s) in" in quiet.output and "1 recorded now, 0 already recorded, 2 refused" in quiet.output
+    assert "refused lines: 2, 3" in quiet.output
+    verbose = run(demo_url, "record", str(path), "--verbose")
+    assert [line.split(":")[0] for line in verbose.output.splitlines() if line.startswith("line ")] == ["line 1", "line 2", "line 3"]
+    assert "line 1: already recorded AdmitMember" in verbose.output
+
+
+def test_help_names_the_store_the_environment_chooses(monkeypatch: pytest.MonkeyPatch) -> None:
+    from click.testing import CliRunner
+
+    shown = CliRunner().invoke(cli, ["--help"], env={"COOPLEDGER_DATABASE_URL": "sqlite:////srv/books.sqlite"}).output
+    assert "now sqlite:////srv/books.sqlite (from COOPLEDGER_DATABASE_URL)" in " ".join(shown.split())
+    assert "var/coopledger.sqlite" not in shown
+
+
+def test_follow_prints_amounts_not_minor_units() -> None:
+    from api.cli_feed import line
+
+    fact = {"position": 7, "effective_date": "2026-02-04", "kind": "fee.paid",
+            "entry": {"number": 3, "label": "Règlement", "postings": [
+                {"account": "512", "party": None, "unit": "EUR", "amount": 123456},
+                {"account": "411", "party": "BEN-03", "unit": "EUR", "amount": -123456}]}}
+    assert line(fact, "fr").endswith("[512 +1\u202f234,56 411/BEN-03 -1\u202f234,56]")
+    assert line(fact, "en").endswith("[512 +1,234.56 411/BEN-03 -1,234.56]")
