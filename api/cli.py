@@ -10,12 +10,15 @@ import os
 import sys
 import time
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import click
 import orjson
 
 from api import logs, tables
+from api.format import day as format_day
+from api.format import number
 from api.cli_record import record, record_lines
 from api.session import Session
 from api.tables import console
@@ -134,8 +137,10 @@ def demo(session: Session, as_json: bool) -> None:
         _json({"commands": len(reports), "recorded_now": new, "already_recorded": len(reports) - new,
                "cooperatives": summaries, "trial_balances": balances})
         return
-    console.print(f"Demo: {len(reports)} commands, {new} recorded now, {len(reports) - new} already recorded "
-                  f"(store: {session.config.describe()})")
+    fr, store = session.lang == "fr", session.config.describe()
+    console.print(f"Démo : {len(reports)} commandes, {new} enregistrées maintenant, {len(reports) - new} déjà enregistrées "
+                  f"(base : {store})" if fr else f"Demo: {len(reports)} commands, {new} recorded now, "
+                  f"{len(reports) - new} already recorded (store: {store})", highlight=False)
     tables.coops([s for s in summaries if s], session.lang)
     for tb in balances:
         tables.trial_balance(tb, session.lang)
@@ -247,7 +252,8 @@ def governance(session: Session, coop: str | None, as_of: str | None, as_json: b
         if report["colleges"]:
             tables.governance(report, session.lang)
         else:
-            console.print(f"{report['coop']}: not founded yet on {day}")
+            console.print(f"{report['coop']} : pas encore fondée le {format_day(day, 'fr')}" if session.lang == "fr"
+                          else f"{report['coop']}: not founded yet on {format_day(day, 'en')}", highlight=False)
 
 
 @cli.command("explain-member")
@@ -297,8 +303,10 @@ def rebuild(session: Session) -> None:
     with tables.progress() as bar:
         task = bar.add_task("rebuild", total=max(total, 1))
         runner.rebuild(lambda done, upto: bar.update(task, completed=done, total=max(upto, 1)))
-    console.print(f"Rebuilt {', '.join(p.name for p in runner.projections)} from {total} log positions "
-                  f"in {time.perf_counter() - started:.2f} s")
+    names, seconds = ", ".join(p.name for p in runner.projections), number(Decimal(time.perf_counter() - started), session.lang, 2)
+    console.print(f"Vues reconstruites ({names}) depuis {number(total, session.lang)} positions du journal en {seconds} s"
+                  if session.lang == "fr" else f"Rebuilt {names} from {number(total, 'en')} log positions in {seconds} s",
+                  highlight=False)
 
 
 if __name__ == "__main__":

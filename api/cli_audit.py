@@ -10,9 +10,9 @@ from typing import Any
 import click
 import orjson
 from rich.markup import escape
-from rich.table import Table
 
 from api import tables
+from api.format import day
 from api.session import Session
 from api.tables import console
 from ledger.verify import CoopReport, verify_store
@@ -110,14 +110,17 @@ def audit_trail_cmd(session: Session, coop: str | None, date_from: str | None, d
     if as_json:
         _json({"coop": slug, "events": events})
         return
-    table = Table(title=f"{slug}: audit trail ({len(events)} events)")
-    for name in ("position", "recorded at (UTC)", "effective", "actor", "kind", "entry", "reason / label", "idempotency key"):
-        table.add_column(name, overflow="fold")
+    fr = session.lang == "fr"
+    table = tables.new_table(f"{slug} : piste d'audit ({len(events)} événements)" if fr else
+                             f"{slug}: audit trail ({len(events)} events)",
+                             [(name, "left") for name in ("position", "recorded at (UTC)", "effective", "actor", "kind",
+                                                          "entry", "reason / label", "idempotency key")], session.lang)
     for e in events:
         entry = "" if e["journal_number"] is None else str(e["journal_number"])
         if e["reverses"] is not None:
-            entry += f" (reverses {e['reverses']})"
+            entry += f" ({'annule' if fr else 'reverses'} {e['reverses']})"
         why = " / ".join(x for x in (e["reason"], e["label"]) if x)
-        table.add_row(str(e["position"]), e["recorded_at"][:19], e["effective_date"], e["actor"], e["kind"], entry,
+        table.add_row(str(e["position"]), e["recorded_at"][:19], day(e["effective_date"], session.lang, "short"),
+                      e["actor"], e["kind"], entry,
                       escape(why), escape(e["idempotency_key"]))
     console.print(table)

@@ -67,14 +67,35 @@ def record_lines(session: Session, lines: list[tuple[int, str]],
     return [r for r in reports if r is not None]
 
 
-def describe(report: dict[str, Any]) -> str:
+def describe(report: dict[str, Any], lang: str = "en") -> str:
+    fr = lang == "fr"
     if not report["accepted"]:
         e = report["error"]
-        return f"[red]refused[/red] {escape(e['field'])} ({escape(e['rule'])}): {escape(e['message'])}"
-    what = "already recorded" if report.get("duplicate") else "accepted"
+        return (f"[red]{'refusée' if fr else 'refused'}[/red] {escape(e['field'])} ({escape(e['rule'])}){' :' if fr else ':'} "
+                f"{escape(e['message'])}")
+    if fr:
+        what = "déjà enregistrée" if report.get("duplicate") else "acceptée"
+    else:
+        what = "already recorded" if report.get("duplicate") else "accepted"
     entries = report.get("journal_numbers") or []
-    suffix = f", entry {', '.join(map(str, entries))}" if entries else ""
+    suffix = f", {'écriture' if fr else 'entry'} {', '.join(map(str, entries))}" if entries else ""
     return f"[green]{what}[/green] {report['command']} (position {report['position']}{suffix})"
+
+
+def _summary(count: int, name: str, new: int, refused: list[int], store: str, lang: str) -> list[str]:
+    again = count - new - len(refused)
+    listed = ", ".join(map(str, refused[:LINES_LISTED]))
+    extra = len(refused) - LINES_LISTED
+    if lang == "fr":
+        said = [f"{count} commande(s) dans {name} : {new} enregistrée(s) maintenant, {again} déjà enregistrée(s), "
+                f"{len(refused)} refusée(s) (base : {store})"]
+        if refused:
+            said.append(f"lignes refusées : {listed}" + (f" et {extra} autres (--json les liste toutes)" if extra > 0 else ""))
+        return said
+    said = [f"{count} command(s) in {name}: {new} recorded now, {again} already recorded, {len(refused)} refused (store: {store})"]
+    if refused:
+        said.append(f"refused lines: {listed}" + (f" and {extra} more (--json lists them all)" if extra > 0 else ""))
+    return said
 
 
 class RateColumn(ProgressColumn):
@@ -111,15 +132,13 @@ def record(session: Session, file: Any, as_json: bool, verbose: bool) -> None:
     if as_json:
         sys.stdout.write(orjson.dumps(reports, option=orjson.OPT_INDENT_2).decode() + "\n")
     else:
+        word = "ligne" if session.lang == "fr" else "line"
         for report in reports:
             if verbose or not report["accepted"]:
-                console.print(f"line {report['line']}: {describe(report)}", highlight=False)
+                console.print(f"{word} {report['line']}{' :' if session.lang == 'fr' else ':'} {describe(report, session.lang)}",
+                              highlight=False)
         new = sum(1 for r in reports if r["accepted"] and not r.get("duplicate"))
-        console.print(f"{len(reports)} command(s) in {getattr(file, 'name', 'the file')}: {new} recorded now, "
-                      f"{len(reports) - new - len(refused)} already recorded, {len(refused)} refused"
-                      f" (store: {session.config.describe()})", highlight=False)
-        if refused:
-            more = f" and {len(refused) - LINES_LISTED} more (--json lists them all)" if len(refused) > LINES_LISTED else ""
-            console.print(f"refused lines: {', '.join(map(str, refused[:LINES_LISTED]))}{more}", highlight=False)
+        for said in _summary(len(reports), getattr(file, "name", "-"), new, refused, session.config.describe(), session.lang):
+            console.print(said, highlight=False)
     if refused:
         sys.exit(1)

@@ -72,9 +72,9 @@ def percent_points(points: Fraction | Decimal | str | None, lang: str = "fr", di
     return percent(Fraction(points) / 100, lang, digits)
 
 
-def day(value: date | str | None, lang: str = "fr") -> str:
-    """A date for a sentence: 31 déc. 2025 / 31 Dec 2025."""
+def day(value: date | str | None, lang: str = "fr", length: str = "medium") -> str:
+    """A date for a sentence, 31 déc. 2025 / 31 Dec 2025 ("medium"), or a column, 31/12/2025 ("short")."""
     if value is None:
         return "—"
     when = date.fromisoformat(value) if isinstance(value, str) else value
-    return format_date(when, format="medium", locale=_locale(lang))
+    return format_date(when, format="dd/MM/y" if length == "short" else length, locale=_locale(lang))

@@ -23,7 +23,10 @@ FRENCH = {
     "share for": "part pour", "weight used": "poids retenu", "contribution": "contribution", "key": "clé",
     "role": "rôle", "coops": "coops", "state": "état", "created": "créée le", "revoked": "révoquée le",
     "active": "active", "yes": "oui", "no": "non", "Total": "Total", "ordinary": "ordinaire",
-    "extraordinary": "extraordinaire",
+    "extraordinary": "extraordinaire", "recorded at (UTC)": "enregistré le (UTC)",
+    "actor": "auteur", "kind": "nature", "entry": "écriture", "reason / label": "motif / libellé",
+    "idempotency key": "clé d'idempotence", "position": "position", "member status active": "actif", "member status resigned": "démissionnaire",
+    "member status excluded": "exclu", "member status federated": "fédéré", "member status transferred": "transféré",
 }
 
 
@@ -58,7 +61,7 @@ def coops(summaries: list[dict[str, Any]], lang: str) -> None:
     ], lang)
     for row in summaries:
         weights = " / ".join(_percent(c["weight"], lang) for c in row["colleges"])
-        table.add_row(row["coop"], row["name"], row["legal_form"], row["founded_on"], weights,
+        table.add_row(row["coop"], row["name"], row["legal_form"], day(row["founded_on"], lang, "short"), weights,
                       f"{row['active_members']}/{row['members']}", str(row["journal_entries"]))
     console.print(table)
 
@@ -93,7 +96,7 @@ def journal(coop: str, entries: list[dict[str, Any]], lang: str) -> None:
             debit = amount(p["amount"], p["unit"], lang) if p["amount"] > 0 else ""
             credit = amount(-p["amount"], p["unit"], lang) if p["amount"] < 0 else ""
             head = i == 0
-            table.add_row(str(entry["number"]) if head else "", entry["effective_date"] if head else "",
+            table.add_row(str(entry["number"]) if head else "", day(entry["effective_date"], lang, "short") if head else "",
                           entry["label"] + note if head else "", p["account"], p["party"] or "", debit, credit,
                           end_section=i == last)
     console.print(table)
@@ -105,7 +108,7 @@ def statement(result: dict[str, Any], lang: str) -> None:
     table = new_table(title, [("date", "left"), ("n°", "right"), ("label", "left"), ("party", "left"),
                            ("debit", "right"), ("credit", "right"), ("balance", "right")], lang)
     for line in result["lines"]:
-        table.add_row(line["effective_date"], str(line["number"]), line["label"], line["party"] or "",
+        table.add_row(day(line["effective_date"], lang, "short"), str(line["number"]), line["label"], line["party"] or "",
                       amount(line["debit"], unit, lang) if line["debit"] else "",
                       amount(line["credit"], unit, lang) if line["credit"] else "",
                       amount(line["balance"], unit, lang))
@@ -120,7 +123,8 @@ def members(rows: list[dict[str, Any]], year: int, lang: str) -> None:
     for r in rows:
         called = amount(r["fee_called_cents"], "EUR", lang) if r["fee_called_cents"] is not None else "—"
         paid = amount(r["fee_paid_cents"], "EUR", lang) if r["fee_paid_cents"] is not None else "—"
-        table.add_row(r["coop"], r["member_id"], r["name"], r["college"], r["status"], str(r["shares"]), called, paid,
+        status = FRENCH.get(f"member status {r['status']}", r["status"]) if lang == "fr" else r["status"]
+        table.add_row(r["coop"], r["member_id"], r["name"], r["college"], status, str(r["shares"]), called, paid,
                       "✔" if r["in_good_standing"] else "")
     console.print(table)
 

@@ -77,6 +77,12 @@ def test_french_output_is_french_and_english_english(demo_url: str) -> None:
     assert "statutory" in en and "40.00%" in en and "2026 fee required: yes" in en
     sheet = text(run(demo_url, "report", "balance-sheet", "--coop", "mednum-scic", "--end", "2025-12-31"))
     assert "passif et capitaux propres : 50 198,90" in sheet and "liabilities_and_equity" not in sheet
+    members = text(run(demo_url, "members", "--coop", "mednum-scic", "--year", "2025"))
+    assert "statut" in members and "cotisation appelée" in members and "actif" in members and "active" not in members
+    coops = text(run(demo_url, "coops"))
+    assert "fondée le" in coops and "20/02/2025" in coops and "40 % / 30 % / 30 %" in coops
+    trail = text(run(demo_url, "audit-trail", "--coop", "mednum-scic", "--by", "effective", "--to", "2025-03-01"))
+    assert "piste d'audit" in trail and "enregistré le (UTC)" in trail and "01/03/2025" in trail
     # --lang after the subcommand, as after `coopledger`
     sheet_en = run(demo_url, "report", "balance-sheet", "--coop", "mednum-scic", "--end", "2025-12-31", "--lang", "en")
     assert sheet_en.exit_code == 0 and "liabilities and equity: 50,198.90" in sheet_en.output
@@ -134,14 +140,16 @@ def test_record_prints_the_refusals_and_a_summary_naming_their_lines(demo_url: s
              "name": "Première heure", "kind": "person", "college": "beneficiaires", "effective_date": "2026-02-01"}
     path = tmp_path / "commands.jsonl"
     path.write_text("\n".join([json.dumps(admit), '{"command": "PayFee", "coop": "mednum-scic",', '{"command": "PayFe"}']) + "\n")
-    quiet = run(demo_url, "record", str(path))
+    quiet = run(demo_url, "record", str(path), lang="en")
     assert quiet.exit_code == 1
     shown = [line for line in quiet.output.splitlines() if line.startswith("line ")]
     assert [line.split(":")[0] for line in shown] == ["line 2", "line 3"], quiet.output
     assert "not valid JSON at column" in shown[0] and "line 2 column" not in quiet.output
     assert "3 command(s) in" in quiet.output and "1 recorded now, 0 already recorded, 2 refused" in quiet.output
     assert "refused lines: 2, 3" in quiet.output
-    verbose = run(demo_url, "record", str(path), "--verbose")
+    french = text(run(demo_url, "record", str(path)))
+    assert "ligne 2 : refusée line (json) : not valid JSON at column" in french and "lignes refusées : 2, 3" in french
+    verbose = run(demo_url, "record", str(path), "--verbose", lang="en")
     assert [line.split(":")[0] for line in verbose.output.splitlines() if line.startswith("line ")] == ["line 1", "line 2", "line 3"]
     assert "line 1: already recorded AdmitMember" in verbose.output
 
@@ -163,3 +171,25 @@ def test_follow_prints_amounts_not_minor_units() -> None:
                 {"account": "411", "party": "BEN-03", "unit": "EUR", "amount": -123456}]}}
     assert line(fact, "fr").endswith("[512 +1\u202f234,56 411/BEN-03 -1\u202f234,56]")
     assert line(fact, "en").endswith("[512 +1,234.56 411/BEN-03 -1,234.56]")
+
+
+def test_record_shows_a_progress_bar_with_the_rate_on_a_terminal(demo_url: str, tmp_path: Path,
+                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+    import io
+
+    from rich.console import Console
+
+    import api.cli_record
+
+    screen = io.StringIO()
+    monkeypatch.setattr(api.cli_record, "console", Console(file=screen, force_terminal=True, width=120))
+    monkeypatch.setattr(api.cli_record, "RECORD_BATCH", 2)  # a "long" file of 6 lines: three batches
+    admit = {"command": "AdmitMember", "coop": "mednum-scic", "name": "Barre", "kind": "person", "college": "beneficiaires",
+             "effective_date": "2026-02-01"}
+    path = tmp_path / "many.jsonl"
+    path.write_text("\n".join(json.dumps({**admit, "idempotency_key": f"bar-{i}", "member_id": f"BAR-{i}"}) for i in range(6)))
+    result = run(demo_url, "record", str(path))
+    assert result.exit_code == 0
+    drawn = screen.getvalue()
+    assert "6/6" in drawn and "commands/s" in drawn and "━" in drawn, drawn[-500:]
+    assert "ligne " not in drawn  # nothing refused: no line printed

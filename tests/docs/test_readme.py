@@ -7,6 +7,7 @@ are not this test's (tests/cli/test_serve.py serves; the suite itself is `make t
 
 from __future__ import annotations
 
+import json
 import re
 import shlex
 from pathlib import Path
@@ -46,6 +47,18 @@ def commands() -> list[tuple[dict[str, str], list[str]]]:
     return found
 
 
+ROWS = ("events", "lines", "accounts", "entries")  # where a reading command's rows are, when in an object
+
+
+def _holds_something(data: object) -> bool:
+    """Not empty, and no list of rows in it is empty."""
+    if isinstance(data, list):
+        return bool(data) and all(_holds_something(x) for x in data)
+    if isinstance(data, dict):
+        return bool(data) and all(data[k] for k in ROWS if isinstance(data.get(k), list))
+    return True
+
+
 def test_every_readme_command_runs_on_a_fresh_demo_store(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     monkeypatch.delenv("COOPLEDGER_DATABASE_URL", raising=False)
@@ -65,6 +78,8 @@ def test_every_readme_command_runs_on_a_fresh_demo_store(tmp_path: Path, monkeyp
             assert result.exit_code == 1 and known in result.output, "verify passes now: remove it from KNOWN"
             continue
         assert result.exit_code == 0, f"`coopledger {shlex.join(args)}` exited {result.exit_code}:\n{result.output[-3000:]}"
+        if "--json" in args:  # an example that shows nothing would surprise as much as one that fails
+            assert _holds_something(json.loads(result.stdout)), f"`coopledger {shlex.join(args)}` shows nothing"
         ran.append(args[0])
     assert sorted(set(left_out)) == sorted(LIVE) and len(ran) >= 20, (ran, left_out)
 
