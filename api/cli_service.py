@@ -73,7 +73,9 @@ def keys_create(session: Session, role: str, coops: tuple[str, ...], label: str)
         key_id, token = api_keys.create_key(session.ledger.db, role=role, coops=list(coops), label=label)
     except DomainError as error:
         raise click.UsageError(str(error)) from None
-    console.print(f"key {key_id} ({role}, {', '.join(coops)}) created. Its token, shown only now:", highlight=False)
+    console.print(f"clé {key_id} ({role}, {', '.join(coops)}) créée. Son jeton, montré cette fois seulement :"
+                  if session.lang == "fr" else f"key {key_id} ({role}, {', '.join(coops)}) created. Its token, shown only now:",
+                  highlight=False)
     click.echo(token)
 
 
@@ -100,4 +102,4 @@ def keys_revoke(session: Session, key_id: str) -> None:
         api_keys.revoke_key(session.ledger.db, key_id)
     except DomainError as error:
         raise click.UsageError(str(error)) from None
-    click.echo(f"key {key_id} revoked")
+    click.echo(f"clé {key_id} révoquée" if session.lang == "fr" else f"key {key_id} revoked")

@@ -118,12 +118,12 @@ def router() -> APIRouter:
         return {"results": results, "accepted": sum(1 for r in results if r and r["accepted"]),
                 "refused": sum(1 for r in results if r and not r["accepted"])}
 
-    document_access(r.routes)  # x-roles in the OpenAPI document
-
     @r.post("/{name}", include_in_schema=False)
-    def unknown_command(coop: str, name: str) -> None:
-        """A mistyped command gets the list `coopledger record` gives, not a bare "Not Found"."""
+    def unknown_command(coop: str, name: str, _who: Principal = Depends(any_commander)) -> None:
+        """A mistyped command gets the list `coopledger record` gives, not a bare "Not Found" (to a key that may
+        send commands, as the batch route checks it)."""
         raise ApiError(404, "Not found", f"no command {name!r} (known: {', '.join(sorted(COMMAND_CLASSES))})",
                        field="command", rule="known_command")
 
+    document_access(r.routes)  # x-roles in the OpenAPI document
     return r

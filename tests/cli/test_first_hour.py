@@ -104,7 +104,7 @@ def test_keys_have_help_and_a_table_with_headers(demo_url: str) -> None:
     assert re.search(r"key\s+┃\s+role\s+┃\s+coops\s+┃\s+state", listed) and "essai" in listed and "active" in listed, listed
 
 
-def test_the_api_answers_404_problems_for_unknown_accounts_parties_and_members(demo_url: str) -> None:
+def test_the_api_answers_404_problems_for_unknown_accounts_parties_members_and_commands(demo_url: str) -> None:
     from fastapi.testclient import TestClient
 
     from api.app import create_app
@@ -124,6 +124,10 @@ def test_the_api_answers_404_problems_for_unknown_accounts_parties_and_members(d
             assert answer.headers["content-type"] == "application/problem+json" and answer.json()["rule"] == rule
         known = client.get(f"{base}/accounts/411/statement?party=PUB-02", headers={"Authorization": f"Bearer {token}"})
         assert known.status_code == 200 and known.json()["lines"]
+        treasurer = create_key(app.state.services.ledger.db, role="treasurer", coops=["cluster-numerique-sud"])[1]
+        unknown = client.post(f"{base}/commands/PayFe", json={}, headers={"Authorization": f"Bearer {treasurer}"})
+        assert unknown.status_code == 404 and unknown.json()["rule"] == "known_command", unknown.text
+        assert "PayFee" in unknown.json()["detail"] and "ReverseEntry" in unknown.json()["detail"]
 
 
 def test_a_backup_is_one_file_before_and_after_a_restore(demo_url: str, tmp_path: Path) -> None:

@@ -34,8 +34,6 @@ def test_serve_says_where_it_listens_and_logs_requests_without_warnings(tmp_path
                 time.sleep(0.1)
         assert httpx.get(f"{base}/openapi.json").status_code == 200
         assert httpx.get(f"{base}/v1/coops/nowhere/trial-balance").status_code == 401
-        unknown = httpx.post(f"{base}/v1/coops/nowhere/commands/PayFe", json={})
-        assert unknown.status_code == 404 and unknown.json()["rule"] == "known_command" and "PayFee" in unknown.json()["detail"]
     finally:
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=20)
