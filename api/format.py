@@ -78,3 +78,24 @@ def day(value: date | str | None, lang: str = "fr", length: str = "medium") -> s
         return "—"
     when = date.fromisoformat(value) if isinstance(value, str) else value
     return format_date(when, format="dd/MM/y" if length == "short" else length, locale=_locale(lang))
+
+
+def _affixes(pattern: str) -> list[str]:
+    """A CLDR pattern's text before and after its number: "#,##0.00\u00a0¤" -> ["", "\u00a0¤"]."""
+    match = re.search(r"[#0,.]+", pattern)
+    assert match is not None, pattern
+    return [pattern[:match.start()], pattern[match.end():]]
+
+
+@cache
+def browser_locale(lang: str) -> dict[str, object]:
+    """What the observatory page needs to format as Babel does here: symbols, affixes, month names."""
+    from babel.numbers import get_decimal_symbol, get_group_symbol, get_minus_sign_symbol
+
+    locale = _locale(lang)
+    return {
+        "decimal": get_decimal_symbol(locale), "group": get_group_symbol(locale), "minus": get_minus_sign_symbol(locale),
+        "euro": [a.replace("¤", "€") for a in _affixes(locale.currency_formats["standard"].pattern)],
+        "percent": _affixes(locale.percent_formats[None].pattern),
+        "months": [locale.months["format"]["abbreviated"][m] for m in range(1, 13)],
+    }

@@ -40,6 +40,7 @@ from api import deps, observatory_pages
 from api.deps import READ_YOUR_WRITES_TIMEOUT_S, Services, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
+from api.format import browser_locale
 from api.keys import Principal, authenticate
 from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory
@@ -53,6 +54,8 @@ DISCONNECT_CHECK_S = 1.0
 ACCESS_RECHECK_S = 2.0  # a quiet stream checks its viewer's access this often (as the key cache's lifetime)
 ACCESS_ENDED = b"event: access_ended\ndata: {\"rule\":\"api_key_valid\",\"detail\":\"this page may no longer be watched\"}\n\n"
 CACHE_SIZE = 32
+# Numbers, money and months on the page formatted as the CLI and the API format them (Babel).
+LOCALE_JSON = orjson.dumps({lang: browser_locale(lang) for lang in ("fr", "en")}).decode().replace("</", "<\\/")
 
 
 # ---------------------------------------------------------------- access
@@ -315,7 +318,7 @@ def router() -> APIRouter:
             if browser and error.status in (401, 403):
                 return observatory_pages.ask_for_key(request, coop, error.status, wrong=COOKIE in request.cookies)
             raise
-        html = PAGE.read_text(encoding="utf-8").replace("{{coop}}", escape(coop))
+        html = PAGE.read_text(encoding="utf-8").replace("{{coop}}", escape(coop)).replace("{{locale}}", LOCALE_JSON)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @r.get("/observatory/{coop}/events", include_in_schema=False)

@@ -28,17 +28,38 @@ const pick = (text) => text[lang];
 
 // ------------------------------------------------------------------ numbers for French (or English) readers
 
+// The server gives Babel's symbols and patterns (api/format.py browser_locale): the page writes
+// numbers as the command line and the API do. Money stays in integer cents until it is text.
+const NUMBERS = JSON.parse(document.getElementById("locale-data").textContent);
+
+function grouped(digits) {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, NUMBERS[lang].group);
+}
+
+function decimal(text) {  // "-1234.5" (a plain decimal string) -> "-1 234,5"
+  const L = NUMBERS[lang];
+  const negative = text.startsWith("-");
+  const [whole, fraction] = (negative ? text.slice(1) : text).split(".");
+  return (negative ? L.minus : "") + grouped(whole) + (fraction ? L.decimal + fraction : "");
+}
+
+function cents(value) {  // integer minor units -> "1234.56", without a float
+  const n = BigInt(Math.round(Number(value))), abs = n < 0n ? -n : n;  // chart ticks may fall between cents
+  return `${n < 0n ? "-" : ""}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+}
+
 function fmt(value, unit) {
   if (value === null || value === undefined) return "–";
-  const locale = LOCALES[lang];
+  const L = NUMBERS[lang];
   switch (unit) {
-    case "EUR": return new Intl.NumberFormat(locale, { style: "currency", currency: "EUR" }).format(value / 100);
-    case "CREDIT": return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value / 100)
-      + (lang === "fr" ? " crédits" : " credits");
-    case "minutes": return new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value / 60) + " h";
-    case "percent": return new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 })
-      .format(Number(value) / 100);
-    default: return new Intl.NumberFormat(locale).format(value);
+    case "EUR": return L.euro[0] + decimal(cents(value)) + L.euro[1];
+    case "CREDIT": return decimal(cents(value)) + (lang === "fr" ? " crédits" : " credits");
+    case "minutes": {
+      const tenths = Math.round(Number(value) / 6);  // hours to one decimal, a whole hour without one
+      return decimal(tenths % 10 === 0 ? String(tenths / 10) : (tenths / 10).toFixed(1)) + " h";
+    }
+    case "percent": return L.percent[0] + decimal(Number(value).toFixed(2)) + L.percent[1];
+    default: return decimal(String(Math.round(Number(value))));
   }
 }
 
@@ -148,9 +169,8 @@ function renderTable(ind, node) {
   box.append(table);
 }
 
-function monthLabels(months) {
-  const f = new Intl.DateTimeFormat(LOCALES[lang], { month: "short", year: "2-digit", timeZone: "UTC" });
-  return months.map((m) => f.format(new Date(`${m}-01T00:00:00Z`)));
+function monthLabels(months) {  // "2025-01" -> "janv. 25" / "Jan 25", Babel's abbreviations
+  return months.map((m) => `${NUMBERS[lang].months[Number(m.slice(5, 7)) - 1]} ${m.slice(2, 4)}`);
 }
 
 function chartData(ind) {
