@@ -17,9 +17,9 @@ import click
 import orjson
 
 from api import logs, tables
+from api.cli_record import record, record_lines
 from api.format import day as format_day
 from api.format import number
-from api.cli_record import record, record_lines
 from api.session import Session
 from api.tables import console
 from domain.errors import DomainError, NotFound
@@ -29,7 +29,6 @@ from projections.governance import explain_member, resolution_tally, weights_as_
 from projections.journal import journal, statement
 from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
-
 
 
 def _json(data: Any) -> None:
@@ -66,7 +65,7 @@ class Cli(click.Group):
 
 @click.group(cls=Cli)
 @click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None, show_envvar=True)
-@click.option("--lang", type=click.Choice(["fr", "en"]), default=None, envvar="COOPLEDGER_LANG",
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
               help="Labels and number format (default fr); also accepted after the command.")
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
