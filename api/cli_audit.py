@@ -15,7 +15,7 @@ from api import tables
 from api.format import day
 from api.session import Session
 from api.tables import console
-from ledger.verify import CoopReport, verify_store
+from ledger.verify import CoopReport, Head, adoptions, verify_store
 from projections.audit_trail import MAX_PAGE, audit_trail
 
 MAX_TRAIL_PAGES = 10_000  # 10 million events at most per invocation: bounded paging
@@ -37,14 +37,26 @@ def _day(value: str | None, option: str) -> date | None:
 
 @click.command()
 @click.option("--coop", default=None, help="Cooperative id (default: every cooperative in the store).")
+@click.option("--head", "head_text", default=None, metavar="N:HASH",
+              help="A head kept outside the store (a closing's or an assembly's minutes): check that this store still "
+                   "holds exactly that head at event N. Needs --coop.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON report per cooperative.")
 @click.pass_obj
-def verify(session: Session, coop: str | None, as_json: bool) -> None:
-    """Recompute each cooperative's hash chain from the stored events (not from the views) and check
-    numbering, order, presence and the heads sealed at each closing.
+def verify(session: Session, coop: str | None, head_text: str | None, as_json: bool) -> None:
+    """Recompute each cooperative's chains from the stored events (not from the views): every event's
+    link over its complete stored content, the journal's entry chain, numbering, order, presence and
+    the heads sealed at each closing.
 
-    Names the first broken entry; exit status 1 if anything no longer matches, 0 otherwise.
+    Names the first broken event; exit status 1 if anything no longer matches, 0 otherwise.
     """
+    head = None
+    if head_text is not None:
+        if coop is None:
+            raise click.UsageError("--head names one cooperative's head: give --coop too")
+        try:
+            head = Head.parse(head_text)
+        except ValueError as exc:
+            raise click.BadParameter(str(exc), param_hint="--head") from None
     app = session.ledger.app
     total = session.ledger.position()
     if console.is_terminal and total > PROGRESS_FROM_EVENTS and not as_json:
@@ -56,16 +68,19 @@ def verify(session: Session, coop: str | None, as_json: bool) -> None:
                 done[slug] = events
                 bar.update(task, completed=sum(done.values()), description=f"verify {slug}")
 
-            reports = verify_store(app, coop, progress)
+            reports = verify_store(app, coop, progress, expected_head=head)
     else:
-        reports = verify_store(app, coop)
+        reports = verify_store(app, coop, expected_head=head)
     if as_json:
         _json([r.as_dict() for r in reports])
     else:
         for report in reports:
-            console.print(_describe(report), highlight=False)
+            console.print(_describe(report), highlight=False, soft_wrap=True)  # a head is copied whole: never wrapped
         if not reports:
             console.print("no cooperative in the store")
+        for adoption in adoptions(app):
+            console.print(f"note: the event chain was adopted on {adoption['adopted_at']} over the {adoption['events']} events "
+                          "stored before it; they are committed as they were that day", highlight=False)
     if any(not r.ok for r in reports):
         sys.exit(1)
 
@@ -76,9 +91,10 @@ def _describe(report: CoopReport) -> str:
         where = f"entry {p.number}" if p.number is not None else "event"
         return (f"[red]BROKEN[/red] {escape(report.coop)}: {where} (version {p.version}): {p.kind}: {escape(p.message)}"
                 f" (checked {report.events} events, {report.entries} entries intact before it)")
-    sealed = ", ".join(f"{s['year']} at entry {s['closing_number']}" for s in report.sealed) or "none"
-    return (f"[green]OK[/green] {escape(report.coop)}: {report.events} events, {report.entries} entries, "
-            f"chain head {report.last_number} {report.last_hash}; closings sealed: {sealed}")
+    sealed = ", ".join(f"{s['year']} at entry {s['closing_number']} (head {s['event_head']})" for s in report.sealed) or "none"
+    checked = f"; head {report.head_check['head']} is in this store" if report.head_check else ""
+    return (f"[green]OK[/green] {escape(report.coop)}: {report.events} events, {report.entries} entries; "
+            f"head {report.head}; last entry {report.last_number} {report.last_hash}; closings sealed: {sealed}{checked}")
 
 
 @click.command("audit-trail")

@@ -15,6 +15,7 @@ import click
 from api import tables
 from api.session import Session
 from api.tables import console
+from domain.cooperative import coop_id
 from domain.errors import DomainError
 from ledger import backup as backups
 from projections.registry import cooperative_slugs
@@ -52,8 +53,10 @@ def restore(session: Session, file: Path) -> None:
     console.print(f"{kind} backup {file} restored into {session.config.describe()}: {ledger.position()} log positions, "
                   "projections rebuilt", highlight=False)
     for slug in cooperative_slugs(ledger.db):
-        journal = ledger.cooperative(slug).journal  # loading replays and verifies the hash chain
-        click.echo(f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}")
+        journal = ledger.cooperative(slug).journal  # loading replays and verifies the journal's chain
+        head = ledger.app.recorder.select_last_link(coop_id(slug))  # the event chain's head: compare with the minutes
+        click.echo(f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}; head {head[0]}:{head[1]}"
+                   if head else f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}")
 
 
 def register(group: click.Group) -> None:

@@ -86,7 +86,7 @@ def export_hledger_cmd(session: Session, coop: str | None, out_file: Path, as_of
     with partial.open("w", encoding="utf-8", newline="\n") as out:
         written = _drain(export_plaintext(session.ledger, slug, out, as_of=day), total)
     os.replace(partial, out_file)
-    console.print(f"{out_file}: {written} entries; check it with: hledger -f {out_file} bal", highlight=False)
+    console.print(f"{out_file}: {written} entries; check it with: hledger -f {out_file} bal --depth 2", highlight=False)
 
 
 def _drain(numbers: Any, total: int) -> int:

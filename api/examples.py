@@ -216,7 +216,8 @@ READS: dict[str, Any] = {
     "tally": {
         **_COOP, "resolution_id": "AG-2026-01", "title": "Approbation des comptes 2025", "assembly": "ordinary",
         "vote_date": "2026-06-30", "threshold": "1/2", "strict": True, "adopted": True, "result": "2/3", "result_percent": "66.67",
-        "carried_by": ["entreprises"], "colleges": [_TALLY_COLLEGE]},
+        "carried_by": ["entreprises"], "head": "273:25da11129a29ed14d0ef3bb503fa3bc1feb2381496fff284e65532932d9ff87e",
+        "colleges": [_TALLY_COLLEGE]},
     "certified": {**_COOP, "on": "2025-12-31", "certified": [
         {**_COOP, "certification_id": "CERT-2025-001", "member_id": "ENT-01", "granted_on": "2025-03-15",
          "expires_on": "2027-03-15", "valid_until": "2027-03-14", "revoked_on": None, "revocation_reason": None,
@@ -251,7 +252,9 @@ _FY_CLOSED = {"coop": "assoc-garrigues", "year": 2025, "first_day": "2025-01-01"
               "status": "closed", "result_cents": 38000, "closing_number": 9,
               "closing_hash": "c4c8d0e818b25b2d00799e595cced7093a5ce2ffb2d132b3cb21990212e5f2bd", "head_number": 8,
               "head_hash": "02d48afdc078ad4910ac3df8f506679489f547f97a082ee6a3ac941a277742da",
-              "closed_at": "2026-01-30T16:02:11.804512+00:00", "closed_by": "key:3f9a0c2b7d41"}
+              "closed_at": "2026-01-30T16:02:11.804512+00:00", "closed_by": "key:3f9a0c2b7d41",
+              "event_head": "14:5d0f6c3e9b2a41d8c7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4"}
+_HEAD = "15:a85fc9df531c33231c963ed138147eb8ad5acf7c55d7effc78dfcd33ab11d878"
 _AUDIT_EVENT = {**_COOP, "position": 79, "version": 40, "kind": "EntryReversed", "recorded_at": "2025-08-04T08:12:40.118305+00:00",
                 "effective_date": "2025-07-31", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0040",
                 "reason": "Règlement saisi deux fois (relevé bancaire de juillet)", "journal_number": 27, "reverses": 26,
@@ -276,12 +279,19 @@ _FOUNDED = {**_FACT, "position": 1, "kind": "cooperative.founded", "event": "Coo
 # Routes added after the core ones (audit, funding, observatory, reports, feed), same rule: the demo's answers.
 READS.update({
     "chain": {"coop": "assoc-garrigues", "last_number": 9, "last_hash": _FY_CLOSED["closing_hash"],
-              "recorded_at": _FY_CLOSED["closed_at"], "position": 859, "sealed": [
-                  {k: _FY_CLOSED[k] for k in ("year", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at")}
+              "recorded_at": _FY_CLOSED["closed_at"], "position": 859, "head": _HEAD, "events": 15, "sealed": [
+                  {k: _FY_CLOSED[k] for k in ("year", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at",
+                                              "event_head")}
                   | {"closed_through": "2025-12-31"}]},
+    "verify": {"coop": "assoc-garrigues", "ok": True, "events": 15, "entries": 9, "last_number": 9,
+               "last_hash": _FY_CLOSED["closing_hash"], "head": _HEAD,
+               "sealed": [{"year": 2025, "closing_number": 9, "head_number": 8, "head_hash": _FY_CLOSED["head_hash"],
+                           "event_head": _FY_CLOSED["event_head"]}],
+               "head_check": {"head": _FY_CLOSED["event_head"], "found": _FY_CLOSED["event_head"], "ok": True}, "problem": None},
     "fiscal_years": {"coop": "assoc-garrigues", "fiscal_years": [_FY_CLOSED, {
         **_FY_CLOSED, "year": 2026, "first_day": "2026-01-01", "last_day": "2026-12-31", "entries": 3, "status": "open",
-        **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by"))}]},
+        **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
+                          "event_head"))}]},
     "audit_trail": {**_COOP, "events": [_AUDIT_EVENT], "next_after": 79},
     "gifts": {**_COOP, "gifts": [
         {"gift_id": "ULULE-STUDIO-2026", "source": "crowdfunding", "purpose": "project:studio-mobile", "platform": "Ulule",
@@ -312,7 +322,8 @@ READS.update({
          "invoiced_on": "2026-06-01"}]},
     "ad_revenue": {**_COOP, "months": [{"month": "2026-04", "invoiced_cents": 195000, "received_cents": 165000, "advertisers": 3}]},
     "observatory": {**_COOP, "name": "Cluster Numérique Sud", "as_of": "2025-12-31", "fiscal_year": 2025, "position": 883,
-                    "last_event": {"name": "Cluster Numérique Sud", "position": 789, "recorded_at": _AT}, "public": True,
+                    "last_event": {"name": "Cluster Numérique Sud", "position": 789, "recorded_at": _AT,
+                                   "head": "273:25da11129a29ed14d0ef3bb503fa3bc1feb2381496fff284e65532932d9ff87e"}, "public": True,
                     "months": ["2025-10", "2025-11", "2025-12"], "indicators": [
                         {"id": "members", "title": {"fr": "Membres par collège", "en": "Members per college"},
                          "definition": {"fr": "Membres admis et pas encore sortis à la date, par collège.",

@@ -12,6 +12,7 @@ from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import problem, read
 from api.keys import Principal
+from ledger.verify import Head, verify_store
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
 from projections.closing import chain_head, fiscal_years
 from projections.registry import cooperative_summary
@@ -30,6 +31,24 @@ def router() -> APIRouter:
     def get_chain(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
         _known(svc, coop)
         return chain_head(svc.ledger.db, coop)
+
+    @r.get("/verify", summary="Recompute the cooperative's chains from the stored events; with head=N:HASH, check a head kept "
+                              "outside the store", responses=read("verify"))
+    def get_verify(
+        coop: str,
+        head: str | None = Query(None, max_length=80, description="A head kept outside the store (N:HASH, from a closing or "
+                                 "an assembly's minutes): is it still in this store?"),
+        _who: Principal = Depends(reader("audit")), svc: Services = Depends(services),
+    ) -> dict[str, Any]:
+        """`ok` false names the first broken event, or says the head is not in the store: an answer about the books,
+        not an error of the request (the command line's `coopledger verify` exits 1 on the same finding)."""
+        _known(svc, coop)
+        try:
+            expected = Head.parse(head) if head is not None else None
+        except ValueError as exc:
+            raise ApiError(422, "Invalid query", str(exc), field="head", rule="head_format") from None
+        (report,) = verify_store(svc.ledger.app, coop, expected_head=expected)
+        return report.as_dict()
 
     @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head",
            responses=read("fiscal_years"))

@@ -203,3 +203,5 @@ def tally(report: dict[str, Any], lang: str) -> None:
         verdict = "[green]ADOPTED[/green]" if report["adopted"] else "[red]REJECTED[/red]"
         console.print(f"result {result} {rule} {needed} needed: {verdict}; carried by "
                       f"{', '.join(report['carried_by']) or 'no college'}", highlight=False)
+    # For the minutes: the head of the event chain the tally was read at (coopledger verify --head).
+    console.print(f"{'tête de chaîne' if fr else 'chain head'} {report['head']}", highlight=False, soft_wrap=True)

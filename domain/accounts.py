@@ -43,6 +43,9 @@ class AccountClass(str, Enum):
 
 
 ACCOUNT_NUMBER = re.compile(r"^[1-8][0-9]{1,9}$")
+# The FEC's CompteNum starts with 3 digits: a shorter number is written padded with zeros on the
+# right (74 -> 740). Two numbers that pad alike would merge in the file, so a chart never holds both.
+FEC_DIGITS = 3
 
 
 @dataclass(frozen=True)
@@ -62,6 +65,11 @@ def check_account_number(number: str, field: str) -> str:
             field, "account_number", f"{number!r} is not a French account number (2 to 10 digits, first digit 1 to 8)"
         )
     return number
+
+
+def fec_account_number(number: str) -> str:
+    """The number as the FEC writes it: `74` -> `740`, `512` and `4191` unchanged."""
+    return number.ljust(FEC_DIGITS, "0")
 
 
 # Accounts both plans share with the same meaning.
@@ -247,6 +255,11 @@ class Chart:
         number = self.roles[role]
         assert number in self.accounts, f"role {role} maps to {number}, which is not in the chart"
         return number
+
+    def padded_alike(self, number: str) -> str | None:
+        """Another account of the chart the FEC would write as it writes `number` (58 and 580), or None."""
+        padded = fec_account_number(number)
+        return next((n for n in self.accounts if n != number and fec_account_number(n) == padded), None)
 
     def with_account(self, account: Account) -> Chart:
         return Chart(accounts={**self.accounts, account.number: account}, roles=self.roles)

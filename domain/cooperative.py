@@ -19,7 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate
 
-from domain.accounts import Account, Chart, LegalForm, check_account_number, default_chart
+from domain.accounts import FEC_DIGITS, Account, Chart, LegalForm, check_account_number, default_chart, fec_account_number
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.journal import Journal
@@ -330,6 +330,12 @@ def add_account(coop: Cooperative, cmd: AddAccount, meta: Meta) -> None:
     number = check_account_number(cmd.number, "number")
     if number in coop.chart.accounts:
         raise Conflict("number", "unique_account", f"account {number} is already in the chart")
+    clash = coop.chart.padded_alike(number)
+    if clash is not None:
+        # Otherwise every FEC from the first entry on both would be refused (CompteNum merged).
+        raise Conflict("number", "distinct_when_padded",
+                       f"account {number} would be written {fec_account_number(number)} in the FEC, as account {clash} "
+                       f"already is: the two would merge; choose a number of {FEC_DIGITS} digits or more that no account pads to")
     label_fr = text(cmd.label_fr, "label_fr")
     label_en = text(cmd.label_en, "label_en")
     day = coop.check_effective_date(cmd.effective_date)

@@ -13,7 +13,7 @@ answers the same report and writes nothing; the same key with another body is re
 from __future__ import annotations
 
 import time
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date
@@ -145,7 +145,10 @@ def _attempt(ledger: Ledger, result_class: type, command: FederateCooperatives, 
     numbers = [e.journal_number for e in emitted if isinstance(e, FinancialEvent)]
     receipt = CommandReceipt._create(
         CommandReceipt.Created, id=receipt_id(slug, key), coop=slug, key=key, command=name, fingerprint=print_,
-        result={"events": kinds, "journal_numbers": numbers, "report": report},
+        # Events per stream: the founders' seals live in their own streams, and `verify` counts each
+        # cooperative's claimed events against that cooperative's stream.
+        result={"events": kinds, "journal_numbers": numbers, "report": report,
+                "events_by_coop": dict(Counter(e.coop for e in emitted))},
     )
     recordings = ledger.app.save(*emitted, receipt.collect_events()[0])  # one transaction for every aggregate
     position = {r.domain_event.originator_id: r.notification.id for r in recordings}[receipt.id]

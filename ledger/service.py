@@ -28,6 +28,7 @@ from domain.events import FinancialEvent, Meta
 from domain.federation import FederateCooperatives
 from domain.rules import identifier
 from ledger.app import CommandReceipt, LedgerApp, receipt_id
+from ledger.chain import EVENTS_TABLES
 from ledger.commands import fingerprint
 from ledger.db import Database, bound_event_store_waits
 from ledger.group_commit import GroupCommit
@@ -108,6 +109,7 @@ class Ledger:
         with self.db.startup_lock():  # several processes may start at once on one store
             self.app = LedgerApp(env=self.config.eventsourcing_env())
         bound_event_store_waits(self.app.recorder)  # an outage answered 503 within seconds
+        assert self.app.recorder.events_table_name == EVENTS_TABLES[self.db.dialect], self.app.recorder.events_table_name  # type: ignore[attr-defined]
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}
         self.group = GroupCommit(self)

@@ -70,12 +70,15 @@ class StoreConfig:
             self.sqlite_path.parent.mkdir(parents=True, exist_ok=True)
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.sqlite",
+                # The recorder that also writes each event's link of the event chain (ledger/chain.py).
+                APPLICATION_RECORDER_TOPIC="ledger.chain:ChainedSQLiteRecorder",
                 SQLITE_DBNAME=str(self.sqlite_path),
                 SQLITE_LOCK_TIMEOUT=str(LOCK_TIMEOUT_S),
             )
         else:
             env.update(
                 PERSISTENCE_MODULE="eventsourcing.postgres",
+                APPLICATION_RECORDER_TOPIC="ledger.chain:ChainedPostgresRecorder",
                 POSTGRES_DBNAME=self.pg_dbname,
                 POSTGRES_HOST=self.pg_host,
                 POSTGRES_PORT=str(self.pg_port),

@@ -1,18 +1,25 @@
-"""Tamper evidence: recompute each cooperative's hash chain from the stored records themselves.
+"""Tamper evidence: recompute each cooperative's chains from the stored records themselves.
 
 `coopledger verify` must not trust the code path it checks: it reads the raw rows of the event
-store through the recorder (topic, version, JSON state), decodes each state without building an
-event or replaying the aggregate (a replay would only crash on the first bad entry), and checks:
+store (topic, version, stored bytes, and each event's link in the event chain), decodes each state
+without building an event or replaying the aggregate (a replay would only crash on the first bad
+entry), and checks:
 
-- presence: the cooperative's events have versions 1, 2, 3... without a hole, and the command
-  receipts (saved in the same transactions) name no more events or entries than are stored;
+- presence: the cooperative's events have versions 1, 2, 3... without a hole; the event chain links
+  no version past the last stored one; the command receipts (saved in the same transactions) name
+  no more events or entries than are stored;
 - order: journal numbers run 1..N in version order;
-- content: each entry's stored chain hash equals SHA-256 over its canonical content and the
+- entries: each entry's stored chain hash equals SHA-256 over its canonical content and the
   previous link (`domain.journal.entry_hash`), and it balances;
-- seals: every FiscalYearClosed carries the head it sealed, which must be the previous link.
+- seals: every FiscalYearClosed carries the head it sealed, which must be the previous link;
+- every event: its link in the event chain equals SHA-256 over the previous link and its complete
+  stored content (ledger/chain.py), so an edit of any field of any event is caught, not only of
+  an entry's postings; each command receipt likewise;
+- a head kept outside the store (`--head N:HASH`, from a closing or an assembly's minutes): the
+  link recomputed at version N must be that hash.
 
-It reports the first broken entry per cooperative (journal number, version, what is wrong).
-Events are read per cooperative in pages of PAGE_EVENTS, so memory stays bounded.
+It reports the first broken event per cooperative (journal number when it is an entry, version,
+what is wrong). Events are read per cooperative in pages, so memory stays bounded.
 """
 
 from __future__ import annotations
@@ -29,15 +36,12 @@ from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX, FinancialEvent
 from domain.journal import GENESIS_HASH, check_balanced, entry_hash
+from ledger.chain import GENESIS_LINK, link
+from ledger.stored_history import MAX_EVENTS_PER_COOP, PAGE_EVENTS, Claims, StoredHistory, StoredRow
 
 log = structlog.get_logger("coopledger.verify")
 
-PAGE_EVENTS = 1000
-RECEIPT_TOPIC = "coopledger:CommandReceipt.Created"
-FOUNDED_TOPIC = TOPIC_PREFIX + "CooperativeFounded"
 CLOSING_KIND = "FiscalYearClosed"
-# Bounds the look-ahead that tells an entry stored out of order from a missing one.
-MAX_EVENTS_PER_COOP = 10**9
 
 Progress = Callable[[str, int], None]  # (cooperative, events checked so far)
 
@@ -47,13 +51,35 @@ class Problem:
     """The first thing found wrong in a cooperative's stored history."""
 
     kind: str  # content_hash_mismatch | unbalanced | number_gap | out_of_order | missing_event | missing_entries
-    #            | sealed_head_mismatch | undecodable | unknown_topic | foreign_event
+    #            | sealed_head_mismatch | undecodable | unknown_topic | foreign_event | event_hash_mismatch
+    #            | unchained_event | receipt_hash_mismatch | head_mismatch
     number: int | None  # the journal number of the first broken entry (None: not an entry)
     version: int | None  # the aggregate version where it was found
     message: str
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "number": self.number, "version": self.version, "message": self.message}
+
+
+@dataclass(frozen=True)
+class Head:
+    """A head of a cooperative's event chain: the link of its event at `version`. Written N:HASH."""
+
+    version: int
+    link: str
+
+    @classmethod
+    def parse(cls, text: str) -> Head:
+        """'N:HASH' (N the event count, HASH the 64 hex digits of its link). ValueError otherwise."""
+        number, sep, value = text.strip().partition(":")
+        value = value.lower()
+        if not sep or not number.isdigit() or int(number) < 1 or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
+            raise ValueError(f"{text!r} is not a head: write N:HASH, N the number of events (1 or more) and HASH "
+                             "the 64 hexadecimal digits printed with it")
+        return cls(int(number), value)
+
+    def __str__(self) -> str:
+        return f"{self.version}:{self.link}"
 
 
 @dataclass
@@ -63,56 +89,63 @@ class CoopReport:
     entries: int = 0
     last_number: int = 0
     last_hash: str = GENESIS_HASH
+    head_link: str = GENESIS_LINK  # the link of the last event checked: the head is events:head_link
     sealed: list[dict[str, Any]] = field(default_factory=list)  # closings whose head matched
+    head_check: dict[str, Any] | None = None  # the outcome of --head, when asked
     problem: Problem | None = None
 
     @property
     def ok(self) -> bool:
         return self.problem is None
 
+    @property
+    def head(self) -> str:
+        return f"{self.events}:{self.head_link}"
+
     def as_dict(self) -> dict[str, Any]:
         return {
             "coop": self.coop, "ok": self.ok, "events": self.events, "entries": self.entries,
-            "last_number": self.last_number, "last_hash": self.last_hash, "sealed": self.sealed,
-            "problem": self.problem.as_dict() if self.problem else None,
+            "last_number": self.last_number, "last_hash": self.last_hash, "head": self.head, "sealed": self.sealed,
+            "head_check": self.head_check, "problem": self.problem.as_dict() if self.problem else None,
         }
-
-
-@dataclass(frozen=True)
-class Claims:
-    """What the command receipts say was stored for a cooperative: events and highest entry."""
-
-    events: int = 0
-    max_number: int = 0
 
 
 # ---------------------------------------------------------------- the pure check
 
 
 def verify_events(
-    coop: str, records: Iterable[tuple[int, str, Any]], claims: Claims = Claims(), progress: Progress | None = None
+    coop: str, records: Iterable[StoredRow], claims: Claims = Claims(), progress: Progress | None = None,
+    last_linked: int = 0, expected_head: Head | None = None,
 ) -> CoopReport:
-    """Checks one cooperative's stored events, given in version order as (version, topic, state),
-    state being the decoded JSON dict, or an Exception when it could not be decoded."""
+    """Checks one cooperative's stored events, given in version order. `last_linked` is the highest
+    version the event chain holds a link for; `expected_head` a head kept outside the store."""
     report = CoopReport(coop)
+    originator = coop_id(coop)
     expected_version, expected_number, prev_hash = 1, 1, GENESIS_HASH
+    links_at: dict[int, str] = {}
     stream = iter(records)
-    for version, topic, state in stream:
+    for row in stream:
         report.events += 1
         if progress is not None and report.events % PAGE_EVENTS == 0:
             progress(coop, report.events)
-        problem, number = _check_event(coop, version, topic, state, expected_version, expected_number, prev_hash)
+        problem, number = _check_event(coop, row.version, row.topic, row.state, expected_version, expected_number, prev_hash)
+        if problem is None:
+            problem = _check_link(originator, row, report.head_link)
         if problem is not None:
             if problem.kind == "number_gap":
                 problem = _gap_or_disorder(problem, stream)
             report.problem = problem
-            return report
-        expected_version = version + 1
+            return _with_head_check(report, expected_head, links_at)
+        expected_version = row.version + 1
+        report.head_link = row.link or ""
+        if expected_head is not None and row.version == expected_head.version:
+            links_at[row.version] = report.head_link
         if number is not None:
+            state = row.state
             report.entries += 1
-            if topic == TOPIC_PREFIX + CLOSING_KIND:
+            if row.topic == TOPIC_PREFIX + CLOSING_KIND:
                 report.sealed.append({"year": state["year"], "closing_number": number, "head_number": state["head_number"],
-                                      "head_hash": state["head_hash"]})
+                                      "head_hash": state["head_hash"], "event_head": f"{row.version}:{report.head_link}"})
             expected_number, prev_hash = number + 1, state["chain_hash"]
             report.last_number, report.last_hash = number, prev_hash
     if claims.events > report.events or claims.max_number > report.last_number:
@@ -121,6 +154,41 @@ def verify_events(
             f"the store ends at version {report.events} (entry {report.last_number}) but the command receipts name "
             f"{claims.events} events and entries up to {claims.max_number}: the last ones were removed",
         )
+    elif last_linked > report.events:
+        report.problem = Problem(
+            "missing_event", None, report.events + 1,
+            f"the store ends at version {report.events} but the event chain links events up to version {last_linked}: "
+            "the last ones were removed")
+    return _with_head_check(report, expected_head, links_at)
+
+
+def _check_link(originator: Any, row: StoredRow, prev: str) -> Problem | None:
+    """The event's stored link against the one recomputed from its stored bytes and the previous link."""
+    number = row.state.get("journal_number") if isinstance(row.state, dict) else None
+    kind = row.topic.removeprefix(TOPIC_PREFIX)
+    if row.link is None:
+        return Problem("unchained_event", number, row.version,
+                       f"version {row.version} ({kind}) has no link in the event chain: it was stored outside the program, "
+                       "or its link was removed")
+    if row.link != link(prev, originator, row.version, row.topic, row.raw):
+        return Problem("event_hash_mismatch", number, row.version,
+                       f"version {row.version} ({kind}): its stored content no longer matches its link in the event chain "
+                       f"(a field of the event, or its link, was changed)")
+    return None
+
+
+def _with_head_check(report: CoopReport, head: Head | None, links_at: dict[int, str]) -> CoopReport:
+    """Compares the link recomputed at the asked version with the head kept outside the store."""
+    if head is None:
+        return report
+    found = links_at.get(head.version)
+    report.head_check = {"head": str(head), "found": None if found is None else f"{head.version}:{found}", "ok": found == head.link}
+    if found != head.link and report.problem is None:
+        why = (f"the store holds {report.events} events, fewer than {head.version}" if found is None
+               else f"the link at version {head.version} is {found}, not {head.link}")
+        report.problem = Problem("head_mismatch", None, head.version,
+                                 f"the head kept outside the store ({head}) is not in this store: {why}; the history was "
+                                 "rewritten or cut since that head was taken")
     return report
 
 
@@ -173,14 +241,14 @@ def _check_event(
     return None, number
 
 
-def _gap_or_disorder(problem: Problem, rest: Iterator[tuple[int, str, Any]]) -> Problem:
+def _gap_or_disorder(problem: Problem, rest: Iterator[StoredRow]) -> Problem:
     """A number too high means the expected entry is missing, or stored later (out of order):
     look ahead (bounded) for it."""
     assert problem.number is not None
-    for _i, (version, _topic, state) in zip(range(MAX_EVENTS_PER_COOP), rest):
-        if isinstance(state, dict) and state.get("journal_number") == problem.number:
+    for _i, row in zip(range(MAX_EVENTS_PER_COOP), rest):
+        if isinstance(row.state, dict) and row.state.get("journal_number") == problem.number:
             return Problem("out_of_order", problem.number, problem.version,
-                           f"{problem.message}; entry {problem.number} is stored later, at version {version}: entries are out of order")
+                           f"{problem.message}; entry {problem.number} is stored later, at version {row.version}: entries are out of order")
     return Problem("number_gap", problem.number, problem.version,
                    f"{problem.message}; entry {problem.number} is not in the store")
 
@@ -196,74 +264,32 @@ def _datetime(value: Any) -> datetime:
 # ---------------------------------------------------------------- reading the store
 
 
-class StoredHistory:
-    """Raw access to the event store of a LedgerApp: rows, not events."""
-
-    def __init__(self, app: Any) -> None:
-        self.recorder = app.recorder
-        self.mapper = app.mapper
-
-    def decode(self, state: bytes) -> dict[str, Any] | Exception:
-        """The stored JSON as a dict (dates and times decoded), or the error: no event is built."""
-        try:
-            if self.mapper.cipher:
-                state = self.mapper.cipher.decrypt(state)
-            if self.mapper.compressor:
-                state = self.mapper.compressor.decompress(state)
-            decoded = self.mapper.transcoder.decode(state)
-        except Exception as exc:  # a tampered state may break the JSON in any way: report, don't crash
-            return exc
-        return decoded if isinstance(decoded, dict) else TypeError(f"state is a {type(decoded).__name__}, not an object")
-
-    def records(self, slug: str, page: int = PAGE_EVENTS) -> Iterator[tuple[int, str, Any]]:
-        """The cooperative's stored events in version order, read in pages of `page`."""
-        originator = coop_id(slug)
-        after = 0
-        for _ in range(MAX_EVENTS_PER_COOP // page + 1):
-            rows = self.recorder.select_events(originator, gt=after, limit=page)
-            for row in rows:
-                yield row.originator_version, row.topic, self.decode(row.state)
-            if len(rows) < page:
-                return
-            after = rows[-1].originator_version
-
-    def cooperatives_and_claims(self, page: int = PAGE_EVENTS) -> dict[str, Claims]:
-        """Every cooperative named by a founding event or a command receipt, with what its receipts
-        claim was stored. Reads the notification log in pages, filtered to those two topics."""
-        events: dict[str, int] = {}
-        numbers: dict[str, int] = {}
-        start = 1
-        upto = self.recorder.max_notification_id() or 0
-        for _ in range(upto // page + 2):
-            rows = self.recorder.select_notifications(start, page, stop=upto, topics=[RECEIPT_TOPIC, FOUNDED_TOPIC])
-            for row in rows:
-                state = self.decode(row.state)
-                if not isinstance(state, dict) or not isinstance(state.get("coop"), str):
-                    continue
-                slug = state["coop"]
-                events.setdefault(slug, 0)
-                numbers.setdefault(slug, 0)
-                result = state.get("result") if row.topic == RECEIPT_TOPIC else None
-                if isinstance(result, dict):
-                    events[slug] += len(result.get("events") or [])
-                    numbers[slug] = max([numbers[slug], *(n for n in result.get("journal_numbers") or [] if isinstance(n, int))])
-            if len(rows) < page:
-                break
-            start = rows[-1].id + 1
-        return {slug: Claims(events[slug], numbers[slug]) for slug in sorted(events)}
-
-
-def verify_store(app: Any, only: str | None = None, progress: Progress | None = None) -> list[CoopReport]:
+def verify_store(app: Any, only: str | None = None, progress: Progress | None = None,
+                 expected_head: Head | None = None) -> list[CoopReport]:
     """Verifies every cooperative in the store (or only one). One report per cooperative."""
+    assert expected_head is None or only is not None, "a head belongs to one cooperative"
     history = StoredHistory(app)
-    claims = history.cooperatives_and_claims()
+    claims, broken_receipts = history.cooperatives_and_claims()
     slugs = [only] if only is not None else list(claims)
     reports = []
     for slug in slugs:
-        report = verify_events(slug, history.records(slug), claims.get(slug, Claims()), progress)
+        last = history.last_link(slug)
+        report = verify_events(slug, history.records(slug), claims.get(slug, Claims()), progress,
+                               last_linked=last[0] if last else 0, expected_head=expected_head)
         if report.events == 0 and report.problem is None:
             report.problem = Problem("missing_event", None, 1, f"no stored event for cooperative {slug!r}")
+        receipt = next((r for r in broken_receipts if r.coop == slug), None)
+        if report.problem is None and receipt is not None:
+            report.problem = Problem("receipt_hash_mismatch", None, None, receipt.message)
         log.info("chain_verified" if report.ok else "chain_broken", coop=slug, events=report.events, entries=report.entries,
-                 problem=report.problem.as_dict() if report.problem else None)
+                 head=report.head, problem=report.problem.as_dict() if report.problem else None)
         reports.append(report)
+    orphans = [r for r in broken_receipts if r.coop not in claims]  # a receipt too damaged to name a known cooperative
+    if orphans and only is None:
+        reports.append(CoopReport("(command receipts)", problem=Problem("receipt_hash_mismatch", None, None, orphans[0].message)))
     return reports
+
+
+def adoptions(app: Any) -> list[dict[str, Any]]:
+    """When the event chain was adopted over a store written before it, and over how many events."""
+    return [{"adopted_at": at, "events": n} for at, n in StoredHistory(app).adoptions()]

@@ -1,4 +1,9 @@
-"""Fiscal years (open or closed, with the seal of each closing) and the head of the hash chain.
+"""Fiscal years (open or closed, with the seal of each closing) and the heads of the hash chains.
+
+Two heads are shown. The journal's (last entry number and hash) covers entries; the event chain's
+(N:HASH, N the cooperative's event count) covers every event in full and is the one to keep
+outside the store: in the minutes of a closing or an assembly, checked later with
+`coopledger verify --coop ID --head N:HASH` (docs/reliability.md).
 
 `fiscal_years` has a row per fiscal year that holds entries or was closed; a closing fills in its
 result, its own chain link (closing_number, closing_hash) and the head it sealed (head_number,
@@ -17,6 +22,7 @@ from domain.closing import FiscalYearClosed, fiscal_year_bounds
 from domain.cooperative import CooperativeFounded
 from domain.events import FinancialEvent
 from domain.journal import GENESIS_HASH
+from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -78,11 +84,49 @@ _YEAR_COLUMNS = ("year", "first_day", "last_day", "entries", "status", "result_c
                  "head_number", "head_hash", "closed_at", "closed_by")
 
 
+def event_head_at(tx: Tx, position: int) -> dict[str, Any] | None:
+    """The head of the event chain at the event stored at `position` in the log: the version of
+    that event in its cooperative's stream and its link (ledger/chain.py), written N:HASH. Read from
+    the store's own tables, the same way on both stores."""
+    events = EVENTS_TABLES[tx.dialect]
+    where = "e.rowid = ?" if tx.dialect == "sqlite" else "e.notification_id = ?"
+    rows = tx.execute(
+        f"SELECT e.originator_version, h.event_hash FROM {events} e JOIN {CHAIN_TABLE} h"  # noqa: S608
+        f" ON h.originator_id = e.originator_id AND h.originator_version = e.originator_version WHERE {where}", (position,))
+    if not rows:
+        return None
+    version, link = int(rows[0][0]), str(rows[0][1])
+    return {"events": version, "link": link, "head": f"{version}:{link}", "position": position}
+
+
+def views_head(tx: Tx, coop: str) -> dict[str, Any]:
+    """The head of the cooperative's event chain as far as the views have read its events (every
+    event is in the audit trail): what a figure read beside it is computed from. Before any event:
+    0 and the genesis link."""
+    rows = tx.execute("SELECT MAX(position) FROM audit_trail WHERE coop = ?", (coop,))
+    position = rows[0][0] if rows else None
+    head = event_head_at(tx, int(position)) if position is not None else None
+    return head or {"events": 0, "link": GENESIS_LINK, "head": f"0:{GENESIS_LINK}", "position": None}
+
+
+def _closing_heads(tx: Tx, coop: str) -> dict[int, str | None]:
+    """{closing entry number: the event head N:HASH at that closing}."""
+    rows = tx.execute("SELECT j.number, j.position FROM journal_entries j JOIN fiscal_years f ON f.coop = j.coop"
+                      " AND f.closing_number = j.number WHERE j.coop = ?", (coop,))
+    heads = {}
+    for number, position in rows:
+        head = event_head_at(tx, int(position))
+        heads[int(number)] = head["head"] if head else None
+    return heads
+
+
 def fiscal_years(db: Database, coop: str) -> list[dict[str, Any]]:
     """Every fiscal year holding entries or closed, oldest first, with its status and seal."""
     with db.read() as tx:
         rows = tx.execute(f"SELECT {', '.join(_YEAR_COLUMNS)} FROM fiscal_years WHERE coop = ? ORDER BY year", (coop,))  # noqa: S608
-    return [{"coop": coop, **dict(zip(_YEAR_COLUMNS, row))} for row in rows]
+        heads = _closing_heads(tx, coop)
+    years = [{"coop": coop, **dict(zip(_YEAR_COLUMNS, row))} for row in rows]
+    return [{**y, "event_head": heads.get(y["closing_number"]) if y["closing_number"] is not None else None} for y in years]
 
 
 def chain_head(db: Database, coop: str) -> dict[str, Any]:
@@ -95,12 +139,15 @@ def chain_head(db: Database, coop: str) -> dict[str, Any]:
             " WHERE coop = ? AND status = 'closed' ORDER BY year",
             (coop,),
         )
+        events = views_head(tx, coop)
+        closing_heads = _closing_heads(tx, coop)
     number, chain_hash, recorded_at, position = head[0] if head else (0, GENESIS_HASH, None, None)
     return {
         "coop": coop, "last_number": int(number), "last_hash": chain_hash, "recorded_at": recorded_at, "position": position,
+        "head": events["head"], "events": events["events"],
         "sealed": [
             {"year": year, "closed_through": last_day, "closing_number": int(n), "closing_hash": h,
-             "head_number": int(hn), "head_hash": hh, "closed_at": at}
+             "head_number": int(hn), "head_hash": hh, "closed_at": at, "event_head": closing_heads.get(int(n))}
             for year, last_day, n, h, hn, hh, at in sealed
         ],
     }

@@ -32,6 +32,7 @@ from domain.membership import (
 )
 from ledger.db import Database, Tx
 from projections.base import Projection
+from projections.closing import views_head
 
 
 class GovernanceProjection(Projection):
@@ -285,6 +286,7 @@ def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, A
         if not found:
             return None
         votes = tx.execute("SELECT college, choice FROM votes WHERE coop = ? AND resolution_id = ?", (coop, resolution_id))
+        head = views_head(tx, coop)  # the event chain's head the tally was read at: for the minutes
     title, assembly, vote_date, threshold, strict = found[0]
     day = date.fromisoformat(vote_date)
     weights = weights_as_of(db, coop, day)
@@ -296,7 +298,7 @@ def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, A
         "coop": coop, "resolution_id": resolution_id, "title": title, "assembly": assembly, "vote_date": vote_date,
         "threshold": _fraction(result["threshold"]), "strict": result["strict"], "adopted": result["adopted"],
         "result": _fraction(result["result"]), "result_percent": f"{float(result['result'] * 100):.2f}",
-        "carried_by": result["carried_by"],
+        "carried_by": result["carried_by"], "head": head["head"],
         "colleges": [{**r, "share_for": _fraction(r["share_for"]), "weight_used": _fraction(r["weight_used"]),
                       "contribution": _fraction(r["contribution"])} for r in result["colleges"]],
     }

@@ -41,6 +41,7 @@ from domain.shared_hours_carry import SharedEmployeeCarried
 from domain.subscriptions import SubscriptionBilled, SubscriptionPaid
 from ledger.db import Database, Tx
 from projections.base import Projection
+from projections.closing import event_head_at
 from projections.grants import FIGURE_COLUMNS, POT_ENTRIES
 
 Move = tuple[str, str, int]  # (metric, dimension, value)
@@ -241,13 +242,16 @@ def is_public(db: Database, coop: str, on: date) -> bool:
 
 
 def last_event(db: Database, coop: str) -> dict[str, Any] | None:
-    """The cooperative's last event: its position in the log and when it was recorded."""
+    """The cooperative's last event: its position in the log, when it was recorded, and the head of
+    the event chain there."""
     with db.read() as tx:
         rows = tx.execute("SELECT name, last_position, last_recorded_at FROM observatory_coops WHERE coop = ?", (coop,))
+        head = event_head_at(tx, int(rows[0][1])) if rows else None
     if not rows:
         return None
     name, position, at = rows[0]
-    return {"name": name, "position": int(position), "recorded_at": at}
+    # The event chain's head at that event (N:HASH): a reader can compare it with a head kept elsewhere.
+    return {"name": name, "position": int(position), "recorded_at": at, "head": head["head"] if head else None}
 
 
 def monthly_moves(db: Database, coop: str, first: str, last: str) -> dict[tuple[str, str], dict[str, int]]:

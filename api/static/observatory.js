@@ -19,7 +19,7 @@ const UI = {
            "Figures from the cooperative's ledger, updated live."],
   switchTo: ["English", "Français"],
   updated: ["Mis à jour il y a", "Updated"], ago: ["", "ago"],
-  position: ["position", "position"], lastEvent: ["dernier événement", "last event"],
+  position: ["position", "position"], lastEvent: ["dernier événement", "last event"], head: ["empreinte", "chain head"],
   asOf: ["au", "as of"], lost: ["Connexion perdue, nouvelle tentative…", "Connection lost, retrying…"],
   denied: ["Accès refusé : ouvrez cette page avec ?key=<clé API>.", "Access denied: open this page with ?key=<API key>."],
 };
@@ -253,7 +253,10 @@ function renderFreshness() {
   const last = report && report.last_event ? new Date(report.last_event.recorded_at).toLocaleString(LOCALES[lang]) : "–";
   node.textContent = `${t("updated")} ${ago} s ${t("ago")}`.replace(/\s+/g, " ").trim()
     + ` · ${t("position")} ${fmt(freshPosition, "count")} · ${t("lastEvent")} ${last}`
-    + (report ? ` · ${t("asOf")} ${new Date(`${report.as_of}T00:00:00Z`).toLocaleDateString(LOCALES[lang], { timeZone: "UTC" })}` : "");
+    + (report ? ` · ${t("asOf")} ${new Date(`${report.as_of}T00:00:00Z`).toLocaleDateString(LOCALES[lang], { timeZone: "UTC" })}` : "")
+    // The event chain's head at the last event (N:HASH, shortened): compare it with a head kept elsewhere.
+    + (report && report.last_event && report.last_event.head ? ` · ${t("head")} ${report.last_event.head.slice(0, 20)}…` : "");
+  node.title = report && report.last_event && report.last_event.head ? report.last_event.head : "";
   node.dataset.position = String(freshPosition);
 }
 

@@ -1,7 +1,7 @@
 """The FEC (Fichier des Écritures Comptables, Livre des procédures fiscales art. A47 A-1) of one
 fiscal year: the file a French tax auditor asks for, and checks with the administration's tester.
 
-What the file holds (see /work/shared/DOMAIN-RULES.md, "FEC"):
+What the file holds (the rules, in this project's words: README.md, "The treasurer's toolkit"):
 - the 18 columns in their legal order and names, tab-separated, UTF-8, CRLF line ends;
 - one line per EUR posting (CREDIT and HOUR are not money: they stay out, as do entries that
   have no EUR posting); dates YYYYMMDD; amounts with a comma, no thousands separator, `0,00`
@@ -14,7 +14,9 @@ What the file holds (see /work/shared/DOMAIN-RULES.md, "FEC"):
 - then every entry dated in the year, in the order it was recorded (= validated: entries are
   immutable once recorded), numbered 1, 2, 3... in the file without gaps (EcritureNum);
 - the closing entries that carry income and expense accounts into the result (the
-  `FiscalYearClosed` event) are left out, as the law asks.
+  `FiscalYearClosed` event) are left out, as the law asks;
+- a year with no entry in euros (an opening entry alone: a year to come, the year after the
+  cooperative was sealed into a federation) has no file: refused (rule `year_has_entries`).
 
 Field sources: JournalCode / JournalLib from the kind of event (JOURNAL_OF_KIND below; a
 reversal goes to the journal of the entry it cancels); CompAuxNum / CompAuxLib from the
@@ -25,8 +27,10 @@ entry's effective date; ValidDate is the day it was recorded (Paris time); Ecrit
 DateLet (no lettering is kept), Montantdevise and Idevise (euros only) are empty.
 
 An account number shorter than 3 digits is padded with zeros on the right (74 -> 740): the
-format wants 3 leading digits. The file is named `<SIREN>FEC<closing date YYYYMMDD>.txt`; a
-cooperative without a SIREN cannot have one, and is refused.
+format wants 3 leading digits (domain/accounts.py `fec_account_number`; AddAccount refuses a
+number that would pad like one already in the chart, so two accounts never merge here). The
+file is named `<SIREN>FEC<closing date YYYYMMDD>.txt`; a cooperative without a SIREN cannot
+have one, and is refused.
 """
 
 from __future__ import annotations
@@ -40,6 +44,7 @@ from zoneinfo import ZoneInfo
 
 import structlog
 
+from domain.accounts import fec_account_number
 from domain.closing import FiscalYearClosed
 from domain.errors import IntegrityViolation, InvalidCommand
 from domain.events import FinancialEvent
@@ -113,7 +118,7 @@ def journal_code(event: FinancialEvent) -> str:
 
 def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str, str] | None = None) -> FecFile:
     """The FEC of fiscal year `year` (the year it starts in). Raises InvalidCommand when the
-    cooperative has no SIREN or the year is outside its life."""
+    cooperative has no SIREN, the year is outside its life or has no entry in euros."""
     if not isinstance(year, int) or not EARLIEST_DATE.year <= year < LATEST_DATE.year:
         raise InvalidCommand("year", "range", f"must be a year between {EARLIEST_DATE.year} and {LATEST_DATE.year - 1}")
     books, events = read_books(ledger, slug)
@@ -139,6 +144,12 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
                     opening[(account, party or "")] += amount
         elif event.effective_date <= end:
             in_year.append(event)
+    if not in_year:
+        # An opening entry alone is not a year's books: the year after the cooperative was sealed
+        # into a federation, a year to come, a year with no money movement. Say so, write nothing.
+        raise InvalidCommand("year", "year_has_entries",
+                             f"fiscal year {year} ({start} to {end}) has no entry in euros in {slug}'s journal: "
+                             "an FEC lists a year's entries, and there are none to list")
     if result_before:
         opening[(RESULT_DEFICIT if result_before > 0 else RESULT_SURPLUS, "")] += result_before
     rows: list[tuple[str, ...]] = []
@@ -163,6 +174,7 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
         for account, party, unit, amount in event.postings:
             if unit == "EUR":
                 add(code, number, event.effective_date, account, party or "", piece, event.label, amount, valid)
+    # AddAccount keeps charts free of such pairs; a store written before it did is still refused here.
     clashes = {compte: sorted(originals) for compte, originals in padded.items() if len(originals) > 1}
     if clashes:
         raise InvalidCommand("CompteNum", "three_digits", f"accounts padded to 3 digits would merge: {clashes}")
@@ -176,7 +188,7 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
 def _row(books: Books, names: Mapping[str, str], code: str, number: int, day: date, account: str, party: str,
          piece: str, label: str, amount: int, valid: date) -> tuple[str, ...]:
     return (
-        code, JOURNALS[code], str(number), f"{day:%Y%m%d}", account.ljust(3, "0"), _clean(books.label(account)),
+        code, JOURNALS[code], str(number), f"{day:%Y%m%d}", fec_account_number(account), _clean(books.label(account)),
         _clean(party), _clean(names.get(party, party)) if party else "", _clean(piece), f"{day:%Y%m%d}", _clean(label),
         _amount(amount if amount > 0 else 0), _amount(-amount if amount < 0 else 0), "", "", f"{valid:%Y%m%d}", "", "",
     )

@@ -102,3 +102,37 @@ def test_closing_through_the_api_seals_the_year_and_the_chain_route_shows_it(api
     assert api["client"].get(f"/v1/coops/{COOP}/chain", headers=headers(api, "reader")).status_code == 403
     r = api["client"].get("/v1/coops/nobody/chain", headers=headers(api, "auditor"))
     assert r.status_code == 403  # keys are bound to their cooperatives
+
+
+def test_the_heads_shown_at_the_closing_and_the_chain_are_checked_by_the_verify_route(api):
+    """The head printed at a closing (fiscal years, /chain) is the one `verify?head=` accepts; a
+    head the store does not hold is an answer (ok false), a malformed one a 422 naming `head`."""
+    assert command(api, "admin", "FoundCooperative", FOUND, "found").status_code == 201
+    assert command(api, "treasurer", "RecordEntry", {
+        "label": "Don", "effective_date": "2025-06-01",
+        "lines": [{"account": "512", "debit": "40"}, {"account": "7541", "credit": "40"}]}, "gift").status_code == 201
+    closing = command(api, "treasurer", "CloseFiscalYear", {"year": 2025}, "close").json()
+    r = command(api, "treasurer", "RecordEntry", {
+        "label": "Don", "effective_date": "2026-01-10",
+        "lines": [{"account": "512", "debit": "5"}, {"account": "7541", "credit": "5"}]}, "gift-2026")
+    fresh = {"min_position": r.json()["position"]}
+    auditor = headers(api, "auditor")
+    chain = api["client"].get(f"/v1/coops/{COOP}/chain", params=fresh, headers=auditor).json()
+    (sealed,) = chain["sealed"]
+    assert sealed["event_head"].startswith("3:") and chain["head"].startswith("4:") and chain["events"] == 4
+    (year,) = [y for y in api["client"].get(f"/v1/coops/{COOP}/fiscal-years", params=fresh, headers=auditor).json()["fiscal_years"]
+               if y["status"] == "closed"]
+    assert year["event_head"] == sealed["event_head"] and closing["position"] < fresh["min_position"]
+
+    for head in (sealed["event_head"], chain["head"]):
+        report = api["client"].get(f"/v1/coops/{COOP}/verify", params={"head": head}, headers=auditor).json()
+        assert report["ok"] and report["head_check"] == {"head": head, "found": head, "ok": True} and report["head"] == chain["head"]
+    forged = "3:" + "ab" * 32
+    report = api["client"].get(f"/v1/coops/{COOP}/verify", params={"head": forged}, headers=auditor)
+    assert report.status_code == 200 and not report.json()["ok"]
+    assert report.json()["problem"]["kind"] == "head_mismatch" and report.json()["head_check"]["found"] == sealed["event_head"]
+    beyond = api["client"].get(f"/v1/coops/{COOP}/verify", params={"head": "9:" + "ab" * 32}, headers=auditor).json()
+    assert not beyond["ok"] and beyond["head_check"]["found"] is None and "fewer than 9" in beyond["problem"]["message"]
+    r = api["client"].get(f"/v1/coops/{COOP}/verify", params={"head": "three:abc"}, headers=auditor)
+    assert r.status_code == 422 and (r.json()["field"], r.json()["rule"]) == ("head", "head_format")
+    assert api["client"].get(f"/v1/coops/{COOP}/verify", headers=headers(api, "reader")).status_code == 403

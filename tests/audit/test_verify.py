@@ -19,7 +19,7 @@ from domain.errors import IntegrityViolation
 from domain.fees import CallFee
 from ledger.service import Ledger
 from ledger.store import StoreConfig
-from tests.builders import ok, rich_history
+from tests.builders import admit, ok, rich_history
 
 cli.add_command(verify)  # main() registers them; the tests drive the click group directly
 cli.add_command(audit_trail_cmd)
@@ -72,6 +72,11 @@ def delete_row(ledger: Ledger, slug: str, version: int) -> None:
         tx.execute_one(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
 
 
+def event_link(ledger: Ledger, slug: str, version: int) -> str:
+    """The link the store holds for this version in the event chain."""
+    return ledger.app.recorder.select_links(coop_id(slug), version - 1, version)[version]
+
+
 def version_of(ledger: Ledger, slug: str, number: int) -> int:
     return ledger.cooperative(slug).journal.versions[number - 1]
 
@@ -93,8 +98,11 @@ def test_an_untouched_store_verifies_and_shows_the_chain_head_and_sealed_closing
     demo = books.cooperative("demo").journal
     assert reports["demo"]["ok"] and reports["scic"]["ok"]
     assert (reports["demo"]["last_number"], reports["demo"]["last_hash"]) == (11, demo.last_hash)
+    closing_version = version_of(books, "demo", 10)
     assert reports["demo"]["sealed"] == [{"year": 2020, "closing_number": 10, "head_number": 9,
-                                          "head_hash": books.cooperative("demo").closing.closed[2020]["head_hash"]}]
+                                          "head_hash": books.cooperative("demo").closing.closed[2020]["head_hash"],
+                                          "event_head": f"{closing_version}:{event_link(books, 'demo', closing_version)}"}]
+    assert reports["demo"]["head"] == f"{books.cooperative('demo').version}:{event_link(books, 'demo', books.cooperative('demo').version)}"
     assert reports["scic"]["entries"] == 6 and reports["scic"]["sealed"] == []
     assert "OK demo" in text and "2020 at entry 10" in text
     status, reports, _ = run_verify(store_url, "--coop", "scic")
@@ -167,3 +175,116 @@ def test_a_payload_that_no_longer_decodes_is_reported_not_crashed_on(books, stor
     status, reports, _ = run_verify(store_url)
     problem = reports["demo"]["problem"]
     assert status == 1 and (problem["kind"], problem["version"]) == ("undecodable", version)
+
+
+# ---------------------------------------------------------------- the event chain: every event, heads, adoption
+
+
+def test_the_demo_with_its_federation_verifies_clean_and_its_heads_check(store_url):
+    """Every store the program writes verifies: the demo's six cooperatives, the federation's receipt
+    naming the founders' seals included (it used to report missing_entries)."""
+    demo = CliRunner().invoke(cli, ["--database-url", store_url, "demo"])
+    assert demo.exit_code == 0, demo.output
+    status, reports, text = run_verify(store_url)
+    assert status == 0, text
+    assert len(reports) == 6 and all(r["ok"] for r in reports.values())
+    federation = reports["grappe-numerique-occitanie"]
+    head = federation["head"]
+    assert int(head.split(":")[0]) == federation["events"] and len(head.split(":")[1]) == 64
+    status, _, text = run_verify(store_url, "--coop", "grappe-numerique-occitanie", "--head", head)
+    assert status == 0 and f"head {head} is in this store" in text
+    status, reports, _ = run_verify(store_url, "--coop", "mednum-scic", "--head", head)  # another cooperative's head
+    assert status == 1 and reports["mednum-scic"]["problem"]["kind"] == "head_mismatch"
+    for wrong in (["--head", head], ["--coop", "mednum-scic", "--head", "12"]):
+        result = CliRunner().invoke(cli, ["--database-url", store_url, "verify", *wrong])
+        assert result.exit_code == 2 and ("--coop" in result.output or "N:HASH" in result.output), result.output
+
+
+def test_an_event_outside_the_entries_is_covered_a_vote_turned_or_a_payment_amount(books, store_url):
+    """The entry chain hashes kind, dates, label and postings; a FeePaid's amount_cents beside its
+    postings, or any non-financial event, is covered by the event chain only."""
+    version = version_of(books, "demo", 4)  # entry 4: alice pays 40.00 of her 2020 fee
+    topic, state = read_row(books, "demo", version)
+    payload = json.loads(state)
+    write_row(books, "demo", version, topic, json.dumps({**payload, "amount_cents": 100_00}, separators=(",", ":")).encode())
+    status, reports, text = run_verify(store_url)
+    problem = reports["demo"]["problem"]
+    assert status == 1 and (problem["kind"], problem["number"], problem["version"]) == ("event_hash_mismatch", 4, version)
+    assert "FeePaid" in problem["message"] and "BROKEN demo: entry 4" in text
+    write_row(books, "demo", version, topic, state)
+    admitted = 2  # version 2 of demo: alice's admission, no entry
+    topic, state = read_row(books, "demo", admitted)
+    write_row(books, "demo", admitted, topic, state.replace(b'"founders"', b'"partners"'))
+    status, reports, _ = run_verify(store_url)
+    assert status == 1 and reports["demo"]["problem"]["version"] == admitted and reports["demo"]["problem"]["number"] is None
+
+
+def test_an_edited_receipt_is_named(books, store_url):
+    from ledger.app import receipt_id
+
+    table = books.app.recorder.events_table_name
+    rid = receipt_id("scic", _a_receipt_key(books, "scic"))
+    key = (rid.hex if books.db.dialect == "sqlite" else rid, 1)
+    with books.db.read() as tx:
+        (state,), = tx.execute(f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
+    with books.db.transaction() as tx:
+        tx.execute_one(f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+                       (bytes(state).replace(b'"journal_numbers":[', b'"journal_numbers":[99,'), *key))
+    status, reports, _ = run_verify(store_url)
+    assert status == 1 and reports["scic"]["problem"]["kind"] == "receipt_hash_mismatch" and reports["demo"]["ok"]
+
+
+def _a_receipt_key(ledger: Ledger, slug: str) -> str:
+    """The idempotency key of the cooperative's first recorded entry (its receipt names it)."""
+    events = list(ledger.app.events.get(coop_id(slug)))
+    return next(e.idempotency_key for e in events if getattr(e, "journal_number", None) == 1)
+
+
+def test_a_store_written_before_the_event_chain_is_adopted_once_and_then_guarded(books, store_url):
+    """An upgrade commits to what is stored, never rewrites it: opening a store without the chain's
+    tables links every stored event once and says when; from then on an edit is caught."""
+    from ledger.chain import ADOPTIONS_TABLE, CHAIN_TABLE
+
+    with books.db.transaction() as tx:
+        tx.execute(f"DROP TABLE {CHAIN_TABLE}")
+        tx.execute(f"DROP TABLE {ADOPTIONS_TABLE}")
+    upgraded = Ledger(StoreConfig.from_url(store_url))
+    try:
+        with upgraded.db.read() as tx:
+            (events,), = tx.execute(f"SELECT COUNT(*) FROM {books.app.recorder.events_table_name}")
+            (adopted,), = tx.execute(f"SELECT events FROM {ADOPTIONS_TABLE}")
+        assert adopted == events > 0
+        status, reports, text = run_verify(store_url)
+        assert status == 0 and "adopted on" in text and f"over the {events} events" in text
+        ok(upgraded, admit("demo", "dave", "users", date(2021, 3, 1)))  # written after: linked on from the adopted links
+        assert run_verify(store_url)[0] == 0
+    finally:
+        upgraded.close()
+    again = Ledger(StoreConfig.from_url(store_url))  # the table exists now: no second adoption
+    try:
+        with again.db.read() as tx:
+            assert len(tx.execute(f"SELECT * FROM {ADOPTIONS_TABLE}")) == 1
+    finally:
+        again.close()
+    edit_state(books, "demo", 6, lambda payload: payload.update(label="autre libellé"))
+    assert run_verify(store_url)[0] == 1
+
+
+def test_a_write_after_a_removed_link_is_refused_and_writes_nothing(books, store_url):
+    """The recorder links each new event to the stored link before it; when that link is gone (the
+    store was changed outside the program) it refuses the save whole, events and receipt."""
+    from ledger.chain import CHAIN_TABLE, ChainError
+
+    last = books.cooperative("demo").version
+    originator = coop_id("demo").hex if books.db.dialect == "sqlite" else coop_id("demo")
+    with books.db.transaction() as tx:
+        tx.execute_one(f"DELETE FROM {CHAIN_TABLE} WHERE originator_id = ? AND originator_version = ?", (originator, last))  # noqa: S608
+    position = books.position()
+    with pytest.raises(ChainError, match="no link"):
+        books.execute(admit("demo", "dave", "users", date(2021, 3, 1)), "after-the-hole")
+    assert books.position() == position
+    fresh = Ledger(StoreConfig.from_url(store_url))
+    try:
+        assert fresh.cooperative("demo").version == last  # nothing of the refused command was stored
+    finally:
+        fresh.close()

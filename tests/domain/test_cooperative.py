@@ -1,4 +1,5 @@
-"""Founding a cooperative: voting colleges (SCIC law vs association statutes) and fee schedules."""
+"""Founding a cooperative: voting colleges (SCIC law vs association statutes) and fee schedules; adding
+accounts to its chart."""
 
 from __future__ import annotations
 
@@ -8,7 +9,16 @@ from fractions import Fraction
 
 import pytest
 
-from domain.cooperative import CollegeSpec, CooperativeFounded, FeeBracket, FoundCooperative, found_cooperative
+from domain.cooperative import (
+    AccountAdded,
+    AddAccount,
+    CollegeSpec,
+    CooperativeFounded,
+    FeeBracket,
+    FoundCooperative,
+    add_account,
+    found_cooperative,
+)
 from domain.errors import Conflict, DomainError, InvalidCommand
 from domain.events import Meta
 
@@ -276,3 +286,38 @@ def test_a_bad_siren_is_refused_naming_the_field_and_the_rule(siren, rule):
     assert isinstance(error, InvalidCommand)
     assert (error.field, error.rule) == ("siren", rule)
     assert repr(siren) in error.message
+
+
+# ---------------------------------------------------------------- AddAccount: numbers the FEC can write
+
+
+def founded_association():
+    cmd = FoundCooperative("c1", "Coop", "association", date(2020, 1, 1), unweighted(1), [FeeBracket(1, None, Decimal("1"))])
+    coop = found_cooperative(None, cmd, META)
+    coop.collect_events()
+    return coop
+
+
+@pytest.mark.parametrize(("added", "then", "clash"), [
+    (None, "58", "580"),  # 580 (virements internes) is in every default chart
+    ("74", "740", "74"),  # conversely: the longer number after the shorter one
+    ("740", "74", "740"),
+])
+def test_an_account_that_would_merge_with_another_in_the_fec_is_refused(added, then, clash):
+    coop = founded_association()
+    if added:
+        add_account(coop, AddAccount("c1", added, "Ajouté", "Added", date(2020, 1, 1)), META)
+        coop.collect_events()
+    with pytest.raises(Conflict) as exc:
+        add_account(coop, AddAccount("c1", then, "Refusé", "Refused", date(2020, 1, 2)), META)
+    assert (exc.value.field, exc.value.rule) == ("number", "distinct_when_padded")
+    assert f"account {then} would be written {then.ljust(3, '0')} in the FEC, as account {clash} already is" in exc.value.message
+    assert coop.collect_events() == [] and then not in coop.chart.accounts
+
+
+@pytest.mark.parametrize("number", ["74", "40", "7400", "5800", "581"])
+def test_an_account_that_pads_like_no_other_is_added(number):
+    coop = founded_association()  # 40 pads to 400 (401 is no clash); 4 digits and more are never padded
+    add_account(coop, AddAccount("c1", number, "Ajouté", "Added", date(2020, 1, 1)), META)
+    (event,) = coop.collect_events()
+    assert isinstance(event, AccountAdded) and event.number == number and number in coop.chart.accounts

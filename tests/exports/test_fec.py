@@ -16,10 +16,12 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
+from domain.cooperative import AddAccount
 from domain.entries import EntryLine, RecordEntry
 from domain.errors import InvalidCommand
 from domain.events import EVENT_CLASSES, FinancialEvent
 from ledger.exports.fec import EXCLUDED_KINDS, JOURNAL_OF_KIND, JOURNALS, export_fec
+from ledger import demo_federation
 from ledger.handlers import HANDLERS  # noqa: F401  (registers every family's events)
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -97,6 +99,7 @@ def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo,
     ledger, _runner = demo
     check_document_reference_and_reversal_journal(ledger)
     check_year_before_founding_is_refused_and_cli_writes_the_file(ledger, store_url, tmp_path / "cli")
+    check_sealed_founders_have_no_file_after_the_federation(ledger)
     for coop in DEMO_COOPS:
         names = party_names(ledger.db, coop)
         files = {}
@@ -203,6 +206,45 @@ def check_year_before_founding_is_refused_and_cli_writes_the_file(ledger: Ledger
     assert list(csv.reader(io.StringIO(written.read_text(encoding="utf-8")), delimiter="\t"))[0] == HEADER
 
 
+def check_sealed_founders_have_no_file_after_the_federation(ledger: Ledger) -> None:
+    """A founder's books stop at the federation (2026-01-01): its 2026 would be an opening entry alone."""
+    for founder in demo_federation.FOUNDERS:
+        assert structural_check(export_fec(ledger, founder, 2025).text())
+        with pytest.raises(InvalidCommand) as exc:
+            export_fec(ledger, founder, 2026)
+        assert (exc.value.field, exc.value.rule) == ("year", "year_has_entries")
+
+
+def test_a_year_without_entries_in_euros_has_no_file(store_url, tmp_path):
+    """A year with an opening entry alone (a year to come, or one with CREDIT postings only) is
+    refused, naming the year, by the function and by the CLI (exit 1, nothing written)."""
+    ledger = Ledger(StoreConfig.from_url(store_url))
+    try:
+        migrate(ledger.db)
+        ok(ledger, replace(found_association("quiet", founded_on=date(2024, 1, 1)), siren="123456782"))
+        ok(ledger, RecordEntry("quiet", "apport", [EntryLine("512", debit=Decimal("10")), EntryLine("102", credit=Decimal("10"))],
+                               date(2024, 2, 1)))
+        ok(ledger, RecordEntry("quiet", "crédits", [EntryLine("604", debit=Decimal("5"), unit="CREDIT"),
+                                                    EntryLine("706", credit=Decimal("5"), unit="CREDIT")], date(2025, 2, 1)))
+        assert structural_check(export_fec(ledger, "quiet", 2024).text())
+        for year in (2025, 2031):
+            with pytest.raises(InvalidCommand) as exc:
+                export_fec(ledger, "quiet", year)
+            assert (exc.value.field, exc.value.rule) == ("year", "year_has_entries")
+            assert f"fiscal year {year} ({year}-01-01 to {year}-12-31) has no entry in euros" in exc.value.message
+    finally:
+        ledger.close()
+    from api.cli import cli
+    from api.cli_export import export
+
+    cli.add_command(export)
+    result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "quiet", "--year", "2025",
+                                      "--out", str(tmp_path / "out")])
+    assert result.exit_code == 1, result.output
+    assert "year (year_has_entries): fiscal year 2025" in result.output
+    assert not (tmp_path / "out").exists()
+
+
 def test_a_fiscal_year_from_july_names_the_file_by_its_closing_date(store_url):
     ledger = Ledger(StoreConfig.from_url(store_url))
     try:
@@ -235,3 +277,30 @@ def test_closing_entries_are_left_out(demo):
     result_lines = [r for r in opening if r["CompteNum"] in ("120", "129")]
     income = sum(signed(r) for r in before if r["CompteNum"][0] in "67")
     assert sum(signed(r) for r in result_lines) == income != 0  # carried by the closing, same figure
+
+
+def test_no_two_accounts_merge_when_padded_so_the_fec_is_always_written(store_url):
+    """AddAccount refuses 58 beside 580 (and 740 beside 74): the FEC pads numbers to 3 digits,
+    and a store holding both could never write the file of that year or any later one."""
+    ledger = Ledger(StoreConfig.from_url(store_url))
+    try:
+        migrate(ledger.db)
+        ok(ledger, replace(found_association("pad", founded_on=date(2024, 1, 1)), siren="123456782"))
+        refused = ledger.execute(AddAccount("pad", "58", "Virements", "Transfers", date(2024, 1, 2)), "pad-58")
+        assert not refused.accepted and refused.error.as_dict() == {  # 580 is in every default chart
+            "kind": "conflict", "field": "number", "rule": "distinct_when_padded", "message": refused.error.message}
+        ok(ledger, AddAccount("pad", "74", "Subventions", "Grants", date(2024, 1, 2)))
+        refused = ledger.execute(AddAccount("pad", "740", "Subventions", "Grants", date(2024, 1, 2)), "pad-740")
+        assert not refused.accepted and (refused.error.field, refused.error.rule) == ("number", "distinct_when_padded")
+        for account in ("74", "580", "741"):
+            ok(ledger, RecordEntry("pad", f"sur {account}", [EntryLine("512", debit=Decimal("10")),
+                                                             EntryLine(account, credit=Decimal("10"))], date(2024, 3, 1)))
+        rows = structural_check(export_fec(ledger, "pad", 2024).text())
+        assert {(r["CompteNum"], r["CompteLib"]) for r in rows if r["CompteNum"] != "512"} == {
+            ("740", "Subventions"), ("580", "Virements internes"), ("741", "Subventions d'exploitation")}
+        ok(ledger, RecordEntry("pad", "2025", [EntryLine("512", debit=Decimal("1")), EntryLine("74", credit=Decimal("1"))],
+                               date(2025, 3, 1)))
+        rows = structural_check(export_fec(ledger, "pad", 2025).text())  # a later year, opening balances included
+        assert {r["CompteNum"] for r in rows} == {"512", "580", "120", "740"}
+    finally:
+        ledger.close()

@@ -1,0 +1,318 @@
+"""The event chain: every stored event, of every aggregate, linked by SHA-256 to the one before it.
+
+The journal's own chain (domain/journal.py) covers entries only: their kind, dates, label and
+postings. Edits outside those fields (a vote turned from against to for, other college weights,
+a payment's amount beside its postings) changed what boards and rules read without `verify`
+noticing. This chain covers the COMPLETE stored content of every event:
+
+    link(v) = SHA-256( link(v-1) NUL originator id NUL v NUL topic NUL stored state bytes )
+    link(0) = 64 zeros
+
+per aggregate (a cooperative's stream, and each command receipt's one-event stream), over the
+exact bytes the store holds, so any edit, deletion, insertion, swap or truncation of an event
+changes a link. The links sit in `event_hashes`, a store index written by the recorder in the
+same transaction as the events (under the store's write lock), never updated. Why over the
+stored bytes and not a re-encoding: nothing has to agree on a canonical form, and personal data
+is to be kept encrypted inside the state (crypto-shredding): erasing a person deletes a key, not
+bytes, so every link still verifies (docs/decisions/0009-event-chain.md).
+
+A store written before this chain existed is adopted once, when the table is created: the links
+of the events already stored are computed then (an upgrade commits to what is stored, it never
+rewrites an event), and `event_chain_adoptions` says when and over how many events.
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Callable, Sequence
+from datetime import datetime, timezone
+from typing import Any
+from uuid import UUID
+
+import structlog
+from eventsourcing.persistence import StoredEvent
+from eventsourcing.postgres import PostgresApplicationRecorder
+from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.sql import SQL, Identifier
+
+log = structlog.get_logger("coopledger.chain")
+
+GENESIS_LINK = "0" * 64
+CHAIN_TABLE = "event_hashes"
+# eventsourcing's events table per store (its PostgreSQL name is the application's name + "_events");
+# the Ledger asserts its recorder uses these names.
+EVENTS_TABLES = {"sqlite": "stored_events", "postgres": "coopledger_events"}
+ADOPTIONS_TABLE = "event_chain_adoptions"
+ADOPT_PAGE_EVENTS = 5000  # events read per query while adopting an existing store: bounded memory
+MAX_ADOPT_PAGES = 10**6  # 5 billion events: a bound on the adoption loop, far above any store
+
+
+class ChainError(RuntimeError):
+    """An event would be linked to a predecessor whose link is missing: the store was changed
+    outside the program, or written by a version that did not keep the chain. Never retried."""
+
+
+def link(prev: str, originator_id: UUID, version: int, topic: str, state: bytes) -> str:
+    """The link of one stored event. NUL separates the fields: none of them but the state can hold
+    one, and the state comes last, so two different events never hash the same input."""
+    head = f"{prev}\0{originator_id}\0{version}\0{topic}\0".encode()
+    return hashlib.sha256(head + bytes(state)).hexdigest()
+
+
+Lookup = Callable[[dict[UUID, int]], dict[UUID, str]]  # {originator: version} -> {originator: its link}
+
+
+def links_for(stored_events: Sequence[StoredEvent], lookup: Lookup) -> list[tuple[UUID, int, str]]:
+    """(originator, version, link) for events about to be stored, in their order. Each aggregate's
+    events must follow on from what is stored (the store's unique version already refuses a gap
+    or an overlap); the link of the version before a batch comes from `lookup`, one query a batch."""
+    wanted = {}
+    for event in stored_events:
+        originator = _uuid(event.originator_id)
+        if originator not in wanted:
+            wanted[originator] = event.originator_version - 1
+    before = lookup({o: v for o, v in wanted.items() if v > 0})
+    last: dict[UUID, tuple[int, str]] = {}
+    rows = []
+    for event in stored_events:
+        originator = _uuid(event.originator_id)
+        if originator in last:
+            version, prev = last[originator]
+        else:
+            version = wanted[originator]
+            prev = GENESIS_LINK if version == 0 else before.get(originator, "")
+            if not prev:
+                raise ChainError(f"aggregate {originator} version {version} has no link in the event chain: "
+                                 "the store was changed outside the program (run `coopledger verify`)")
+        assert event.originator_version == version + 1, f"{originator}: version {event.originator_version} after {version}"
+        this = link(prev, originator, event.originator_version, event.topic, event.state)
+        rows.append((originator, event.originator_version, this))
+        last[originator] = (event.originator_version, this)
+    return rows
+
+
+def _uuid(value: Any) -> UUID:
+    return value if isinstance(value, UUID) else UUID(str(value))
+
+
+def _adopt(read_page: Callable[[Any], list[tuple[Any, int, str, bytes]]],
+           insert: Callable[[list[tuple[UUID, int, str]]], None]) -> int:
+    """Links every event already stored, aggregate by aggregate in version order, reading pages of
+    (originator, version, topic, state) ordered by (originator, version) after a key. Returns how
+    many events it linked."""
+    after: Any = None
+    current: UUID | None = None
+    prev, expected, linked = GENESIS_LINK, 1, 0
+    for _ in range(MAX_ADOPT_PAGES):
+        page = read_page(after)
+        rows = []
+        for raw_id, version, topic, state in page:
+            originator = _uuid(raw_id)
+            if originator != current:
+                current, prev, expected = originator, GENESIS_LINK, 1
+            if version != expected:  # a hole already: link what is there, `verify` will name the hole
+                log.warning("event_chain_adopted_over_a_hole", originator=str(originator), expected=expected, found=version)
+            prev = link(prev, originator, version, topic, state)
+            expected = version + 1
+            rows.append((originator, version, prev))
+        insert(rows)
+        linked += len(rows)
+        if len(page) < ADOPT_PAGE_EVENTS:
+            return linked
+        after = (page[-1][0], page[-1][1])
+        log.info("event_chain_adopting", events_linked=linked)
+    raise RuntimeError(f"more than {MAX_ADOPT_PAGES * ADOPT_PAGE_EVENTS} events to adopt")
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat()
+
+
+# ---------------------------------------------------------------- SQLite
+
+
+class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
+    """eventsourcing's SQLite recorder, writing each event's link in the same transaction."""
+
+    def construct_create_table_statements(self) -> list[str]:
+        return [
+            *super().construct_create_table_statements(),
+            f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
+            " event_hash TEXT NOT NULL, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
+            f"CREATE TABLE IF NOT EXISTS {ADOPTIONS_TABLE} (adopted_at TEXT NOT NULL, events INTEGER NOT NULL)",
+        ]
+
+    def _create_table(self, c: Any) -> None:
+        c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (CHAIN_TABLE,))
+        existed = c.fetchone() is not None
+        super()._create_table(c)
+        if existed:
+            return
+        table = self.events_table_name
+
+        def read_page(after: Any) -> list[tuple[Any, int, str, bytes]]:
+            where, params = ("", []) if after is None else ("WHERE (originator_id, originator_version) > (?, ?) ", [after[0].hex if isinstance(after[0], UUID) else after[0], after[1]])
+            c.execute(f"SELECT originator_id, originator_version, topic, state FROM {table} {where}"  # noqa: S608
+                      "ORDER BY originator_id, originator_version LIMIT ?", [*params, ADOPT_PAGE_EVENTS])
+            return [(row[0], row[1], row[2], row[3]) for row in c.fetchall()]
+
+        def insert(rows: list[tuple[UUID, int, str]]) -> None:
+            c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(o.hex, v, h) for o, v, h in rows])  # noqa: S608
+
+        linked = _adopt(read_page, insert)
+        if linked:
+            c.execute(f"INSERT INTO {ADOPTIONS_TABLE} VALUES (?, ?)", (_now(), linked))  # noqa: S608
+            log.info("event_chain_adopted", events=linked)
+
+    def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        ids = super()._insert_events(c, stored_events, **kwargs)
+
+        def lookup(wanted: dict[UUID, int]) -> dict[UUID, str]:
+            found = {}
+            for originator, version in wanted.items():
+                c.execute(f"SELECT event_hash FROM {CHAIN_TABLE} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+                          (originator.hex, version))
+                row = c.fetchone()
+                if row is not None:
+                    found[originator] = row[0]
+            return found
+
+        rows = links_for(stored_events, lookup)
+        c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(o.hex, v, h) for o, v, h in rows])  # noqa: S608
+        return ids
+
+    # Reading the links back (`coopledger verify`, the chain heads): plain rows, nothing trusted.
+
+    def select_links(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
+        """{version: stored link} of one aggregate's versions gt < v <= lte."""
+        return {int(v): h for v, h in self._rows(
+            f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
+            " AND originator_version > ? AND originator_version <= ?", (originator.hex, gt, lte))}
+
+    def select_last_link(self, originator: UUID) -> tuple[int, str] | None:
+        """(version, link) of the aggregate's highest linked version, or None."""
+        rows = self._rows(f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
+                          " ORDER BY originator_version DESC LIMIT 1", (originator.hex,))
+        return (int(rows[0][0]), rows[0][1]) if rows else None
+
+    def select_first_links(self, originators: Sequence[UUID]) -> dict[UUID, str]:
+        """{originator: link of its version 1} (a command receipt is a one-event stream)."""
+        found: dict[UUID, str] = {}
+        for start in range(0, len(originators), 500):  # under SQLite's bound on parameters
+            chunk = originators[start:start + 500]
+            for raw, h in self._rows(f"SELECT originator_id, event_hash FROM {CHAIN_TABLE} WHERE originator_version = 1"  # noqa: S608
+                                     f" AND originator_id IN ({', '.join('?' for _ in chunk)})", [o.hex for o in chunk]):
+                found[_uuid(raw)] = h
+        return found
+
+    def select_adoptions(self) -> list[tuple[str, int]]:
+        return [(at, int(n)) for at, n in self._rows(f"SELECT adopted_at, events FROM {ADOPTIONS_TABLE} ORDER BY adopted_at", ())]  # noqa: S608
+
+    def _rows(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        with self.datastore.transaction(commit=False) as c:
+            c.execute(sql, params)
+            return [tuple(row) for row in c.fetchall()]
+
+
+# ---------------------------------------------------------------- PostgreSQL
+
+
+class ChainedPostgresRecorder(PostgresApplicationRecorder):
+    """eventsourcing's PostgreSQL recorder, writing each event's link in the same transaction,
+    after the events (so under the table lock that serialises writers)."""
+
+    def __init__(self, datastore: Any, **kwargs: Any) -> None:
+        super().__init__(datastore, **kwargs)
+        schema = Identifier(self.datastore.schema)
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{table} (originator_id uuid NOT NULL, originator_version bigint NOT NULL,"
+            " event_hash text NOT NULL, PRIMARY KEY (originator_id, originator_version))"
+        ).format(schema=schema, table=Identifier(CHAIN_TABLE)))
+        self.sql_create_statements.append(SQL(
+            "CREATE TABLE IF NOT EXISTS {schema}.{table} (adopted_at text NOT NULL, events bigint NOT NULL)"
+        ).format(schema=schema, table=Identifier(ADOPTIONS_TABLE)))
+        self._insert_links = SQL("INSERT INTO {schema}.{table} (originator_id, originator_version, event_hash)"
+                                 " VALUES (%s, %s, %s)").format(schema=schema, table=Identifier(CHAIN_TABLE))
+        self._select_links = SQL(
+            "SELECT h.originator_id, h.event_hash FROM {schema}.{table} h"
+            " JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) ON h.originator_id = w.id AND h.originator_version = w.v"
+        ).format(schema=schema, table=Identifier(CHAIN_TABLE))
+
+    def _create_table(self, curs: Any) -> None:
+        curs.execute("SELECT to_regclass(%s) AS found", (f"{self.datastore.schema}.{CHAIN_TABLE}",))
+        existed = curs.fetchone()["found"] is not None
+        super()._create_table(curs)
+        if existed:
+            return
+        schema, events = Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        curs.execute(SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(schema, events))  # no write while adopting
+        select = SQL("SELECT originator_id, originator_version, topic, state FROM {0}.{1} ").format(schema, events)
+        order = SQL("ORDER BY originator_id, originator_version LIMIT %s")
+
+        def read_page(after: Any) -> list[tuple[Any, int, str, bytes]]:
+            if after is None:
+                curs.execute(select + order, (ADOPT_PAGE_EVENTS,))
+            else:
+                curs.execute(select + SQL("WHERE (originator_id, originator_version) > (%s, %s) ") + order,
+                             (after[0], after[1], ADOPT_PAGE_EVENTS))
+            return [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in curs.fetchall()]
+
+        def insert(rows: list[tuple[UUID, int, str]]) -> None:
+            if rows:
+                curs.executemany(self._insert_links, rows)
+
+        linked = _adopt(read_page, insert)
+        if linked:
+            curs.execute(SQL("INSERT INTO {0}.{1} VALUES (%s, %s)").format(schema, Identifier(ADOPTIONS_TABLE)), (_now(), linked))
+            log.info("event_chain_adopted", events=linked)
+
+    def _insert_stored_events(self, curs: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> None:
+        # eventsourcing runs this inside `try: ... except Exception` and re-raises only after its
+        # transaction block has ended: an error raised here AFTER the events' INSERT succeeded would
+        # be re-raised with the events committed and unlinked. So the links are computed first (a
+        # ChainError then leaves nothing written), and only the database can fail after the INSERT
+        # (an aborted transaction commits nothing). Reading the previous link before the table lock
+        # is safe: the aggregate that decided these events was loaded with that version, committed.
+        def lookup(wanted: dict[UUID, int]) -> dict[UUID, str]:
+            if not wanted:
+                return {}
+            with curs.connection.cursor() as reader:
+                reader.execute(self._select_links, (list(wanted), list(wanted.values())))
+                return {_uuid(r["originator_id"]): r["event_hash"] for r in reader.fetchall()}
+
+        rows = links_for(stored_events, lookup)
+        super()._insert_stored_events(curs, stored_events, **kwargs)  # the table lock, then the events
+        if rows:
+            # Another cursor: `curs` holds the events' RETURNING ids, fetched after this returns.
+            with curs.connection.cursor() as writer:
+                writer.executemany(self._insert_links, rows)
+
+    # Reading the links back (`coopledger verify`, the chain heads): plain rows, nothing trusted.
+
+    def select_links(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
+        return {int(v): h for v, h in self._rows(
+            "SELECT originator_version, event_hash FROM {table} WHERE originator_id = %s"
+            " AND originator_version > %s AND originator_version <= %s", (originator, gt, lte))}
+
+    def select_last_link(self, originator: UUID) -> tuple[int, str] | None:
+        rows = self._rows("SELECT originator_version, event_hash FROM {table} WHERE originator_id = %s"
+                          " ORDER BY originator_version DESC LIMIT 1", (originator,))
+        return (int(rows[0][0]), rows[0][1]) if rows else None
+
+    def select_first_links(self, originators: Sequence[UUID]) -> dict[UUID, str]:
+        rows = self._rows("SELECT originator_id, event_hash FROM {table} WHERE originator_version = 1"
+                          " AND originator_id = ANY(%s)", (list(originators),))
+        return {_uuid(raw): h for raw, h in rows}
+
+    def select_adoptions(self) -> list[tuple[str, int]]:
+        rows = self._rows("SELECT adopted_at, events FROM {adoptions} ORDER BY adopted_at", ())
+        return [(at, int(n)) for at, n in rows]
+
+    def _rows(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
+        statement = SQL(sql).format(table=SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE)),
+                                    adoptions=SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(ADOPTIONS_TABLE)))
+        with self.datastore.transaction(commit=False) as curs:
+            curs.execute(statement, params)
+            return [tuple(row.values()) for row in curs.fetchall()]
+
+

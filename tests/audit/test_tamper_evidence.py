@@ -1,0 +1,317 @@
+"""Every stored event is tamper-evident, whatever its class and whichever field is edited.
+
+The books are built from the demo, a history with exclusions and a cancelled contribution
+declaration, and the federation scenarios of the carry tests, so that the store holds an event of
+EVERY event class (asserted: a new class without a scenario here fails this test by name). Then,
+on SQLite and PostgreSQL:
+
+- exhaustively: for one stored event of each class, each top-level field in turn is changed in the
+  stored row (and put back), and `verify` must fail naming that event's version;
+- as a property: a random nested value of a random event is changed, or a row is deleted, two rows
+  swapped, a forged event appended, or the tail cut off with everything that names it; `verify`
+  must fail naming the first event concerned, and pass again once the store is put back;
+- a history rewritten from the first event with every link recomputed passes any check that
+  trusts only the store, and is caught by a head kept outside it (`--head N:HASH`).
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from datetime import date
+from decimal import Decimal
+from typing import Any
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from domain.contributions import CancelContributionResult, DeclareContributionResult, PledgeContribution
+from domain.cooperative import coop_id
+from domain.events import EVENT_CLASSES, TOPIC_PREFIX
+from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, link
+from ledger.commands import parse_command
+from ledger.demo import demo_commands
+from ledger.service import Ledger
+from ledger.stored_history import Claims, StoredHistory
+from ledger.verify import Head, verify_events, verify_store
+from tests.builders import ok, rich_history
+
+Row = tuple[str, bytes]  # (topic, state)
+
+
+# ---------------------------------------------------------------- books with every event class
+
+
+def _every_scenario(ledger: Ledger, other: Ledger) -> None:
+    """Records the scenarios; the two that name their federation "fed" go to `other`."""
+    from tests.federation import test_carry_advertising as adv
+    from tests.federation import test_carry_donations as dons
+    from tests.federation import test_carry_funds as funds
+    from tests.federation import test_carry_hours as hours
+    from tests.federation import test_carry_receivables as receivables
+    from tests.federation import test_carry_sensors as sensors
+    from tests.federation import test_carry_shares as shares
+    from tests.federation.conftest import run
+
+    parsed = [parse_command(c) for c in demo_commands()]
+    for start in range(0, len(parsed), 500):
+        results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start:start + 500]])
+        assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+    rich_history(ledger)
+    ok(ledger, PledgeContribution("demo", "P-X", "alice", "5", 2020, date(2020, 3, 1)))
+    ok(ledger, DeclareContributionResult("demo", "P-X", 2020, Decimal("-100.00"), date(2021, 3, 1)))
+    ok(ledger, CancelContributionResult("demo", "P-X", 2020, "restated", date(2021, 5, 1)))
+    run(ledger, adv._lines("a", adv._founder_a) + adv._lines("b", adv._founder_b))
+    assert adv._federate(ledger, "pub-fed", ["pub-a", "pub-b"]).accepted
+    run(ledger, dons._lines("a", dons._founder_a) + dons._lines("b", dons._founder_b))
+    assert dons._attempt(ledger, dons._federation("dons-fed", ["dons-a", "dons-b"])[0]).accepted
+    for module, fed, founders, options in ((receivables, "rc-fed", ["rc-a", "rc-b"], {"member_ids": "prefix"}),
+                                           (sensors, "cap-fed", ["cap-a", "cap-b"], {}),
+                                           (hours, "sh-fed", ["sh-a", "sh-b"], {})):
+        f = module.Founders(ledger)
+        module._founder_a(f)
+        module._founder_b(f)
+        assert f.federate(fed, founders, **options).accepted
+    funds._founder_a(ledger)
+    funds._founder_b(ledger)
+    assert funds._federate(ledger, ["fa", "fb"]).accepted
+    shares._build(other)
+    assert other.execute(shares._federation(), "shares-fed").accepted
+
+
+@pytest.fixture
+def stores(make_ledger: Callable[[], Ledger], store_factory: Any) -> tuple[Ledger, Ledger]:
+    from ledger.migrate import migrate
+    from ledger.store import StoreConfig
+
+    main = make_ledger()
+    other = Ledger(StoreConfig.from_url(store_factory.new()))
+    migrate(other.db)
+    _every_scenario(main, other)
+    yield main, other
+    other.close()
+
+
+# ---------------------------------------------------------------- raw rows
+
+
+def _key(ledger: Ledger, slug: str, version: int) -> tuple[Any, int]:
+    return (coop_id(slug).hex if ledger.db.dialect == "sqlite" else coop_id(slug)), version
+
+
+def _events(ledger: Ledger) -> str:
+    return EVENTS_TABLES[ledger.db.dialect]
+
+
+def read_row(ledger: Ledger, slug: str, version: int) -> Row:
+    with ledger.db.read() as tx:
+        (topic, state), = tx.execute(f"SELECT topic, state FROM {_events(ledger)} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+                                     _key(ledger, slug, version))
+    return topic, bytes(state)
+
+
+def write_row(ledger: Ledger, slug: str, version: int, row: Row) -> None:
+    with ledger.db.transaction() as tx:
+        tx.execute_one(f"UPDATE {_events(ledger)} SET topic = ?, state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+                       (*row, *_key(ledger, slug, version)))
+
+
+def stream(ledger: Ledger, slug: str) -> list[tuple[int, str]]:
+    """(version, class name) of every stored event of a cooperative."""
+    with ledger.db.read() as tx:
+        rows = tx.execute(f"SELECT originator_version, topic FROM {_events(ledger)} WHERE originator_id = ? ORDER BY 1",  # noqa: S608
+                          (_key(ledger, slug, 0)[0],))
+    return [(int(v), t.removeprefix(TOPIC_PREFIX)) for v, t in rows]
+
+
+def slugs(ledger: Ledger) -> list[str]:
+    return [r.coop for r in verify_store(ledger.app)]
+
+
+def verdict(ledger: Ledger, slug: str, claims: Claims | None = None) -> tuple[bool, int | None, str | None]:
+    """verify's finding on one cooperative. With `claims` (the receipts' claims, read once by the
+    caller when it edits no receipt), the store-wide scan of the receipts is not repeated."""
+    if claims is None:
+        (report,) = verify_store(ledger.app, slug)
+    else:
+        history = StoredHistory(ledger.app)
+        last = history.last_link(slug)
+        report = verify_events(slug, history.records(slug), claims, last_linked=last[0] if last else 0)
+    return report.ok, report.problem.version if report.problem else None, report.problem.kind if report.problem else None
+
+
+@contextmanager
+def changed(ledger: Ledger, slug: str, version: int, row: Row) -> Iterator[None]:
+    """The stored event at `version` replaced by `row` for the block, then put back."""
+    original = read_row(ledger, slug, version)
+    write_row(ledger, slug, version, row)
+    try:
+        yield
+    finally:
+        write_row(ledger, slug, version, original)
+
+
+def mutate(value: Any) -> Any:
+    """Another value of the same JSON shape: every kind of field the events hold changes."""
+    if isinstance(value, bool):
+        return not value
+    if isinstance(value, int):
+        return value + 1
+    if isinstance(value, str):
+        return value + "x"
+    if value is None:
+        return "x"
+    if isinstance(value, list):
+        return value[:-1] if value else [1]
+    if isinstance(value, dict) and "_data_" in value:  # a transcoded date or time: shift it
+        return {**value, "_data_": mutate(value["_data_"]) if value["_type_"] != "date_iso" else "1999-01-01"}
+    assert isinstance(value, dict)
+    return {**value, "x": 1}
+
+
+def encode(payload: dict[str, Any]) -> bytes:
+    return json.dumps(payload, separators=(",", ":"), ensure_ascii=False).encode()
+
+
+# ---------------------------------------------------------------- tests
+
+
+def test_an_edit_of_any_field_of_any_event_class_is_named_by_verify(stores):
+    main, other = stores
+    assert all(r.ok for ledger in stores for r in verify_store(ledger.app)), "the honest store must verify first"
+    seen: dict[str, tuple[Ledger, str, int]] = {}
+    for ledger in (main, other):
+        for slug in slugs(ledger):
+            for version, kind in stream(ledger, slug):
+                seen.setdefault(kind, (ledger, slug, version))
+    missing = sorted(set(EVENT_CLASSES) - set(seen))
+    assert not missing, f"no scenario of this test records {missing}: add one, so every event class is covered"
+    claims = {id(ledger): StoredHistory(ledger.app).cooperatives_and_claims()[0] for ledger in stores}
+    edits = 0
+    for kind, (ledger, slug, version) in sorted(seen.items()):
+        topic, state = read_row(ledger, slug, version)
+        payload = json.loads(state)
+        assert encode(payload) == state, f"{kind}: the test's encoding must equal the store's, so only the edit differs"
+        for name in payload:
+            with changed(ledger, slug, version, (topic, encode({**payload, name: mutate(payload[name])}))):
+                good, where, why = verdict(ledger, slug, claims[id(ledger)][slug])
+            assert not good and where == version, f"{kind}.{name} edited at version {version}: verify said {why} at {where}"
+            edits += 1
+    assert edits > 5 * len(EVENT_CLASSES)
+    assert all(r.ok for ledger in stores for r in verify_store(ledger.app))
+
+
+def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
+    yield path
+    if isinstance(value, dict) and "_data_" not in value:
+        for k, v in value.items():
+            yield from _leaves(v, (*path, k))
+    elif isinstance(value, list):
+        for i, v in enumerate(value):
+            yield from _leaves(v, (*path, i))
+
+
+def _set(value: Any, path: tuple[Any, ...], new: Any) -> Any:
+    if not path:
+        return new
+    copy = dict(value) if isinstance(value, dict) else list(value)
+    copy[path[0]] = _set(value[path[0]], path[1:], new)
+    return copy
+
+
+def _get(value: Any, path: tuple[Any, ...]) -> Any:
+    for part in path:
+        value = value[part]
+    return value
+
+
+@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@given(data=st.data())
+def test_any_nested_edit_deletion_swap_insertion_or_cut_is_named(stores, data):
+    ledger = stores[0]
+    slug = data.draw(st.sampled_from(["cluster-numerique-sud", "mednum-scic", "grappe-numerique-occitanie", "demo", "fed"]))
+    events = stream(ledger, slug)
+    last = events[-1][0]
+    version = data.draw(st.integers(1, last), label="version")
+    action = data.draw(st.sampled_from(["edit", "delete", "swap", "append", "cut"]), label="action")
+    table, key = _events(ledger), _key(ledger, slug, version)
+    if action == "edit":
+        topic, state = read_row(ledger, slug, version)
+        payload = json.loads(state)
+        path = data.draw(st.sampled_from([p for p in _leaves(payload) if p]), label="field")
+        with changed(ledger, slug, version, (topic, encode(_set(payload, path, mutate(_get(payload, path)))))):
+            assert verdict(ledger, slug)[:2] == (False, version)
+    elif action == "delete":  # the row goes; its link stays (deleting the link as well is the same hole)
+        row = read_row(ledger, slug, version)
+        with ledger.db.transaction() as tx:
+            tx.execute_one(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
+        try:
+            assert verdict(ledger, slug)[:2] == (False, version)
+        finally:
+            with ledger.db.transaction() as tx:
+                tx.execute(f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
+                           (*key, *row))
+    elif action == "swap":
+        other = data.draw(st.integers(1, last).filter(lambda v: read_row(ledger, slug, v) != read_row(ledger, slug, version)),
+                          label="with")
+        first, second = sorted((version, other))
+        with changed(ledger, slug, first, read_row(ledger, slug, second)), changed(ledger, slug, second, read_row(ledger, slug, first)):
+            assert verdict(ledger, slug)[:2] == (False, first)
+    elif action == "append":  # a forged event after the last, a copy of an honest one: it has no link
+        copy = read_row(ledger, slug, version)
+        with ledger.db.transaction() as tx:
+            tx.execute(f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
+                       (key[0], last + 1, *copy))
+        try:
+            assert verdict(ledger, slug)[:2] == (False, last + 1)
+        finally:
+            with ledger.db.transaction() as tx:
+                tx.execute_one(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", (key[0], last + 1))  # noqa: S608
+    else:  # cut: the events from `version` on go, with their links
+        rows = [(v, *read_row(ledger, slug, v)) for v in range(version, last + 1)]
+        links = ledger.app.recorder.select_links(coop_id(slug), version - 1, last)
+        _cut(ledger, key[0], version)
+        try:
+            assert verdict(ledger, slug)[:2] == (False, version)
+        finally:
+            with ledger.db.transaction() as tx:
+                tx.executemany(f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
+                               [(key[0], v, t, s) for v, t, s in rows])
+                tx.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(key[0], v, h) for v, h in links.items()])  # noqa: S608
+    assert verdict(ledger, slug) == (True, None, None)
+
+
+def _cut(ledger: Ledger, originator: Any, version: int) -> None:
+    with ledger.db.transaction() as tx:
+        for table in (_events(ledger), CHAIN_TABLE):
+            tx.execute(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version >= ?", (originator, version))  # noqa: S608
+
+
+def test_a_history_rewritten_with_every_link_recomputed_is_caught_by_a_head_kept_outside(stores):
+    """Inside the store, a forger who recomputes every link after an edit, and removes the receipts'
+    evidence of a cut, leaves nothing to find: the head written in the minutes is what catches it."""
+    ledger = stores[0]
+    slug = "mednum-scic"
+    (honest,) = verify_store(ledger.app, slug)
+    minutes = Head.parse(honest.head)  # what the board wrote down at its assembly
+    assert verify_store(ledger.app, slug, expected_head=minutes)[0].ok
+    # Rewrite: one FeePaid's amount changed, then every link from there on recomputed.
+    version = next(v for v, kind in stream(ledger, slug) if kind == "FeePaid")
+    topic, state = read_row(ledger, slug, version)
+    payload = json.loads(state)
+    write_row(ledger, slug, version, (topic, encode({**payload, "amount_cents": payload["amount_cents"] + 100})))
+    originator = coop_id(slug)
+    prev = ledger.app.recorder.select_links(originator, version - 2, version - 1).get(version - 1, GENESIS_LINK)
+    key = _key(ledger, slug, 0)[0]
+    rows = [(v, *read_row(ledger, slug, v)) for v in range(version, minutes.version + 1)]
+    with ledger.db.transaction() as tx:
+        for v, t, s in rows:
+            prev = link(prev, originator, v, t, s)
+            tx.execute_one(f"UPDATE {CHAIN_TABLE} SET event_hash = ? WHERE originator_id = ? AND originator_version = ?", (prev, key, v))  # noqa: S608
+    (rewritten,) = verify_store(ledger.app, slug)
+    assert rewritten.ok, "a full rewrite passes any check that trusts only the store"
+    (checked,) = verify_store(ledger.app, slug, expected_head=minutes)
+    assert not checked.ok and checked.problem.kind == "head_mismatch" and checked.head_check["ok"] is False
+    assert str(minutes) in checked.problem.message
