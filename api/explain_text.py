@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Callable
+from typing import Any, Callable
 
 from api.format import day, money
 
@@ -63,3 +63,12 @@ def reason_text(detail: str, lang: str) -> str:
         if match:
             return render(match, lang)
     return detail
+
+
+def with_texts(report: dict[str, Any]) -> dict[str, Any]:
+    """The explanation for the API: each reason also said for people, in French and English
+    ({"fr", "en"}, as the observatory's definitions), the detail itself left as the domain wrote it."""
+    reasons = [{**r, "text": {lang: f"{rule_name(r['rule'], lang)}{' : ' if lang == 'fr' else ': '}"
+                                    f"{reason_text(r['detail'], lang)}" for lang in ("fr", "en")}}
+               for r in report["reasons"]]
+    return {**report, "reasons": reasons}

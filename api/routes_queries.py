@@ -11,6 +11,7 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
+from api.explain_text import with_texts
 from api.keys import Principal
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
@@ -95,7 +96,7 @@ def router() -> APIRouter:
         report = explain_member(svc.ledger.db, coop, member_id, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"{coop!r} unknown or not founded on {as_of}", field="coop", rule="known_cooperative")
-        return report
+        return with_texts(report)
 
     @r.get("/resolutions/{resolution_id}/tally", summary="General-assembly tally by college, weighted", responses=read("tally"))
     def get_tally(coop: str, resolution_id: str, _who: Principal = Depends(reader("governance")),

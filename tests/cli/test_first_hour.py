@@ -124,6 +124,10 @@ def test_the_api_answers_404_problems_for_unknown_accounts_parties_members_and_c
             assert answer.headers["content-type"] == "application/problem+json" and answer.json()["rule"] == rule
         known = client.get(f"{base}/accounts/411/statement?party=PUB-02", headers={"Authorization": f"Bearer {token}"})
         assert known.status_code == 200 and known.json()["lines"]
+        explained = client.get(f"{base}/governance/members/REC-01?as_of=2026-06-30", headers={"Authorization": f"Bearer {token}"})
+        fee = explained.json()["reasons"][2]["text"]
+        assert fee == {"fr": "cotisation payée : cotisation 2026 : 150,00\u00a0€ payés sur 300,00\u00a0€ au 30 juin 2026",
+                       "en": "fee paid: 2026 fee: €150.00 of €300.00 paid by 30 Jun 2026"}
         treasurer = create_key(app.state.services.ledger.db, role="treasurer", coops=["cluster-numerique-sud"])[1]
         unknown = client.post(f"{base}/commands/PayFe", json={}, headers={"Authorization": f"Bearer {treasurer}"})
         assert unknown.status_code == 404 and unknown.json()["rule"] == "known_command", unknown.text
