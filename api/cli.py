@@ -80,14 +80,14 @@ def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
 
 def build() -> click.Group:
     """The whole command line: every command registered, each accepting --lang after its name too."""
-    from api.cli_audit import audit_trail_cmd, verify
+    from api.cli_audit import audit_trail_cmd, fiscal_years_cmd, verify
     from api.cli_backup import register as register_backup
     from api.cli_export import export, report
     from api.cli_feed import follow
     from api.cli_runner import project
     from api.cli_service import keys, serve  # registered here: they import this module's group
 
-    for command in (record, keys, serve, follow, verify, audit_trail_cmd, export, report, project):
+    for command in (record, keys, serve, follow, verify, fiscal_years_cmd, audit_trail_cmd, export, report, project):
         cli.add_command(command)
     register_backup(cli)
     _accept_lang_anywhere(cli)

@@ -10,13 +10,15 @@ from typing import Any
 import click
 import orjson
 from rich.markup import escape
+from rich.table import Table
 
 from api import tables
-from api.format import day
+from api.format import amount, day
 from api.session import Session
 from api.tables import console
 from ledger.verify import CoopReport, Head, adoptions, verify_store
 from projections.audit_trail import MAX_PAGE, audit_trail
+from projections.closing import fiscal_years
 
 MAX_TRAIL_PAGES = 10_000  # 10 million events at most per invocation: bounded paging
 PROGRESS_FROM_EVENTS = 20_000  # below this, verify is quick enough to need no progress bar
@@ -95,6 +97,32 @@ def _describe(report: CoopReport) -> str:
     checked = f"; head {report.head_check['head']} is in this store" if report.head_check else ""
     return (f"[green]OK[/green] {escape(report.coop)}: {report.events} events, {report.entries} entries; "
             f"head {report.head}; last entry {report.last_number} {report.last_hash}; closings sealed: {sealed}{checked}")
+
+
+@click.command("fiscal-years")
+@click.option("--coop", default=None, help="Cooperative id (needed when the store holds several).")
+@click.option("--json", "as_json", is_flag=True)
+@click.pass_obj
+def fiscal_years_cmd(session: Session, coop: str | None, as_json: bool) -> None:
+    """Fiscal years holding entries, open or closed; for each closing, its result and the head of
+    the event chain it sealed (N:HASH): write it in the minutes, check it later with `verify --head`."""
+    slug = session.one_coop(coop)
+    years = fiscal_years(session.ledger.db, slug)
+    if as_json:
+        _json({"coop": slug, "fiscal_years": years})
+        return
+    fr = session.lang == "fr"
+    table = Table(title=f"{slug} : exercices" if fr else f"{slug}: fiscal years")
+    for name in (("exercice", "du", "au", "écritures", "état", "résultat", "clôture", "empreinte (N:HASH)") if fr else
+                 ("year", "from", "to", "entries", "status", "result", "closing entry", "head (N:HASH)")):
+        table.add_column(name, overflow="fold")
+    for y in years:
+        closed = y["status"] == "closed"
+        table.add_row(str(y["year"]), y["first_day"], y["last_day"], str(y["entries"]),
+                      ("clos" if closed else "ouvert") if fr else y["status"],
+                      amount(y["result_cents"], "EUR", session.lang) if closed else "", str(y["closing_number"] or ""),
+                      y["event_head"] or "")
+    console.print(table)
 
 
 @click.command("audit-trail")

@@ -287,11 +287,6 @@ READS.update({
                   {k: _FY_CLOSED[k] for k in ("year", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at",
                                               "event_head")}
                   | {"closed_through": "2025-12-31"}]},
-    "verify": {"coop": "assoc-garrigues", "ok": True, "events": 15, "entries": 9, "last_number": 9,
-               "last_hash": _FY_CLOSED["closing_hash"], "head": _HEAD,
-               "sealed": [{"year": 2025, "closing_number": 9, "head_number": 8, "head_hash": _FY_CLOSED["head_hash"],
-                           "event_head": _FY_CLOSED["event_head"]}],
-               "head_check": {"head": _FY_CLOSED["event_head"], "found": _FY_CLOSED["event_head"], "ok": True}, "problem": None},
     "fiscal_years": {"coop": "assoc-garrigues", "fiscal_years": [_FY_CLOSED, {
         **_FY_CLOSED, "year": 2026, "first_day": "2026-01-01", "last_day": "2026-12-31", "entries": 3, "status": "open",
         **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
@@ -422,3 +417,12 @@ def report(name: str) -> dict[int | str, dict[str, Any]]:
 def read(name: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a read route: 200 with the demo's answer `READS[name]`."""
     return ok(READS[name])
+
+
+# A verification with a head kept outside the store: not compared with the demo (its hashes depend on
+# when the demo was recorded, and the route's `head` query would have to match them).
+VERIFY = {"coop": "assoc-garrigues", "ok": True, "events": 15, "entries": 9, "last_number": 9,
+          "last_hash": _FY_CLOSED["closing_hash"], "head": _HEAD,
+          "sealed": [{"year": 2025, "closing_number": 9, "head_number": 8, "head_hash": _FY_CLOSED["head_hash"],
+                      "event_head": _FY_CLOSED["event_head"]}],
+          "head_check": {"head": _FY_CLOSED["event_head"], "found": _FY_CLOSED["event_head"], "ok": True}, "problem": None}

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.examples import problem, read
+from api.examples import VERIFY, ok, problem, read
 from api.keys import Principal
 from ledger.verify import Head, verify_store
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
@@ -33,7 +33,7 @@ def router() -> APIRouter:
         return chain_head(svc.ledger.db, coop)
 
     @r.get("/verify", summary="Recompute the cooperative's chains from the stored events; with head=N:HASH, check a head kept "
-                              "outside the store", responses=read("verify"))
+                              "outside the store", responses=ok(VERIFY))
     def get_verify(
         coop: str,
         head: str | None = Query(None, max_length=80, description="A head kept outside the store (N:HASH, from a closing or "

@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from api.cli import cli
-from api.cli_audit import audit_trail_cmd, verify
+from api.cli_audit import audit_trail_cmd, fiscal_years_cmd, verify
 from domain.closing import CloseFiscalYear
 from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation
@@ -23,6 +23,7 @@ from tests.builders import admit, ok, rich_history
 
 cli.add_command(verify)  # main() registers them; the tests drive the click group directly
 cli.add_command(audit_trail_cmd)
+cli.add_command(fiscal_years_cmd)
 
 
 @pytest.fixture
@@ -193,6 +194,12 @@ def test_the_demo_with_its_federation_verifies_clean_and_its_heads_check(store_u
     assert int(head.split(":")[0]) == federation["events"] and len(head.split(":")[1]) == 64
     status, _, text = run_verify(store_url, "--coop", "grappe-numerique-occitanie", "--head", head)
     assert status == 0 and f"head {head} is in this store" in text
+    years = CliRunner().invoke(cli, ["--database-url", store_url, "fiscal-years", "--coop", "assoc-garrigues", "--json"])
+    (closed,) = [y for y in json.loads(years.stdout)["fiscal_years"] if y["status"] == "closed"]  # the head its closing sealed
+    status, _, text = run_verify(store_url, "--coop", "assoc-garrigues", "--head", closed["event_head"])
+    assert status == 0 and closed["event_head"] in text
+    table = CliRunner().invoke(cli, ["--database-url", store_url, "--lang", "en", "fiscal-years", "--coop", "assoc-garrigues"])
+    assert table.exit_code == 0 and "closed" in table.output and closed["event_head"].split(":")[0] in table.output
     status, reports, _ = run_verify(store_url, "--coop", "mednum-scic", "--head", head)  # another cooperative's head
     assert status == 1 and reports["mednum-scic"]["problem"]["kind"] == "head_mismatch"
     for wrong in (["--head", head], ["--coop", "mednum-scic", "--head", "12"]):

@@ -9,6 +9,7 @@ A restore over a store that is not empty is refused and changes nothing.
 
 from __future__ import annotations
 
+import json
 import os
 import subprocess
 import sys
@@ -69,6 +70,13 @@ def test_backup_restored_into_an_empty_store_gives_the_same_books(store_factory,
     differing = [t for t in before["views"] if before["views"][t] != after["views"][t]]
     assert not differing, differing
 
+    # The restored store verifies, with the same event chain heads as the source (kept in minutes).
+    source_verify, target_verify = _cli(source, "verify", "--json"), _cli(target, "verify", "--json")
+    assert source_verify.returncode == 0 and target_verify.returncode == 0, target_verify.stdout
+    heads = {r["coop"]: r["head"] for r in json.loads(target_verify.stdout)}
+    assert heads == {r["coop"]: r["head"] for r in json.loads(source_verify.stdout)} and set(slugs) <= set(heads)
+    for slug in slugs:
+        assert f"head {heads[slug]}" in done.stdout
     refused = _cli(target, "restore", str(file))  # over books: refused, nothing changed
     assert refused.returncode != 0 and "not empty" in refused.stderr + refused.stdout, refused.stderr
     assert _books(target, slugs)["heads"] == before["heads"]
