@@ -24,11 +24,28 @@ def text(result: Result) -> str:
     return result.output.replace("\u202f", " ").replace("\u00a0", " ")
 
 
+def load_demo(url: str) -> None:
+    """The demo, through the ledger rather than the CLI: a module-scoped fixture runs before the
+    autouse fixture that keeps the CLI's logging configuration from leaking into later tests."""
+    from ledger.commands import parse_command
+    from ledger.demo import demo_commands
+    from ledger.migrate import migrate
+    from ledger.service import Ledger
+    from ledger.store import StoreConfig
+
+    ledger = Ledger(StoreConfig.from_url(url))
+    try:
+        migrate(ledger.db)
+        results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in map(parse_command, demo_commands())])
+        assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+    finally:
+        ledger.close()
+
+
 @pytest.fixture(scope="module")
 def demo_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'books.sqlite'}"
-    result = run(url, "demo", "--json")
-    assert result.exit_code == 0, result.output
+    load_demo(url)
     yield url
 
 

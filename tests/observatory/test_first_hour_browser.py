@@ -14,11 +14,10 @@ from typing import Any
 import httpx
 import pytest
 import uvicorn
-from click.testing import CliRunner
 
 from api.app import create_app
-from api.cli import build
 from ledger.store import StoreConfig
+from tests.cli.conftest import load_demo
 from tests.observatory.test_browser import ARTIFACTS, CHROMEDRIVER, CHROMIUM, _free_port, _require_chromium, _until
 
 PUBLIC, PRIVATE = "cluster-numerique-sud", "mednum-scic"  # the demo's public and keyed observatories
@@ -28,7 +27,7 @@ WIDTHS = {"phone": (390, 1800), "desktop": (1400, 1800)}
 @pytest.fixture(scope="module")
 def demo_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     url = f"sqlite:///{tmp_path_factory.mktemp('demo') / 'books.sqlite'}"
-    assert CliRunner().invoke(build(), ["--database-url", url, "demo", "--json"]).exit_code == 0
+    load_demo(url)
     app = create_app(StoreConfig.from_url(url))
     port = _free_port()
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False))
