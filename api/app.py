@@ -9,7 +9,9 @@ from typing import Any
 
 import structlog
 from fastapi import FastAPI, Response
-from fastapi.responses import ORJSONResponse
+from api.responses import OrjsonResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 
@@ -35,6 +37,8 @@ from ledger.store import StoreConfig
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger("coopledger.api")
+STATIC = Path(__file__).resolve().parent / "static"
+SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI's files, vendored (static/vendor/README.md): /docs works offline
 MAX_BODY_BYTES = 1_000_000  # a 1,000-command batch fits; anything larger is refused before parsing
 
 
@@ -66,7 +70,8 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
                 ledger.close()
 
     app = FastAPI(
-        title="coopledger", version="1.0.0", lifespan=lifespan, default_response_class=ORJSONResponse,
+        title="coopledger", version="1.0.0", lifespan=lifespan, default_response_class=OrjsonResponse,
+        docs_url=None, redoc_url=None,  # served below from the package: FastAPI's default loads a CDN
         description="The ledger of cooperatives: record commands (each with an Idempotency-Key), read balances, "
                     "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
                     "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
@@ -84,7 +89,18 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())
     # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
-    app.mount("/static", StaticFiles(directory=Path(__file__).resolve().parent / "static"), name="static")
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+
+    @app.get("/docs", include_in_schema=False)
+    def docs() -> HTMLResponse:
+        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="coopledger – API",
+                                   swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js", swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+                                   swagger_favicon_url="/favicon.ico")
+
+    @app.get("/favicon.ico", include_in_schema=False)
+    def favicon() -> FileResponse:
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
+                            headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)",
              responses=examples.read("health"))

@@ -6,27 +6,29 @@ what it shows is everything recorded so far.
 
 from __future__ import annotations
 
+import os
 import sys
 import time
 from datetime import date
+from decimal import Decimal
 from typing import Any
 
 import click
 import orjson
-from rich.markup import escape
 
 from api import logs, tables
+from api.cli_record import record, record_lines
+from api.format import day as format_day
+from api.format import number
 from api.session import Session
 from api.tables import console
-from domain.errors import DomainError, InvalidCommand
-from ledger.commands import loads, parse_envelope
+from domain.errors import DomainError, NotFound
 from ledger.demo import demo_commands
 from projections.balances import trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal, statement
+from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
-
-RECORD_BATCH = 500  # commands saved per transaction by `record`
 
 
 def _json(data: Any) -> None:
@@ -42,109 +44,74 @@ def _as_of(value: str | None) -> date | None:
         raise click.BadParameter(f"{value!r} is not a date (YYYY-MM-DD)", param_hint="--as-of") from None
 
 
-@click.group()
-@click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None,
-              help="sqlite:///path or postgresql://user@host/db?schema=s (default: sqlite:///var/coopledger.sqlite)")
-@click.option("--lang", type=click.Choice(["fr", "en"]), default="fr", show_default=True, help="Labels and number format.")
+class Cli(click.Group):
+    """The one place where a refusal from below becomes a command-line error (exit 1)."""
+
+    def invoke(self, ctx: click.Context) -> Any:
+        try:
+            return super().invoke(ctx)
+        except DomainError as error:
+            raise click.ClickException(f"{error.field}: {error.message} (rule {error.rule})") from None
+
+    def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
+        # Said when help is shown: the store the environment chooses now, not only the default.
+        url = os.environ.get("COOPLEDGER_DATABASE_URL")
+        chosen = f"now {url} (from COOPLEDGER_DATABASE_URL)" if url else "unset: sqlite:///var/coopledger.sqlite in the current folder"
+        for param in self.params:
+            if param.name == "database_url":
+                param.help = f"The store, {chosen}. sqlite:///path or postgresql://user@host/db?schema=s."  # type: ignore[attr-defined]
+        super().format_options(ctx, formatter)
+
+
+@click.group(cls=Cli)
+@click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None, show_envvar=True)
+@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
+              help="Labels and number format (default fr); also accepted after the command.")
 @click.pass_context
-def cli(ctx: click.Context, database_url: str | None, lang: str) -> None:
+def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
     """coopledger: the event-sourced ledger of cooperatives."""
     logs.configure()
     try:
-        ctx.obj = Session(database_url, lang)
+        ctx.obj = Session(database_url, lang or "fr")
     except ValueError as exc:
         raise click.UsageError(str(exc)) from None
     ctx.call_on_close(ctx.obj.close)
 
 
-def main() -> None:
+def build() -> click.Group:
+    """The whole command line: every command registered, each accepting --lang after its name too."""
+    from api.cli_audit import audit_trail_cmd, fiscal_years_cmd, verify
+    from api.cli_backup import register as register_backup
+    from api.cli_export import export, report
+    from api.cli_feed import follow
+    from api.cli_runner import project
     from api.cli_service import keys, serve  # registered here: they import this module's group
 
-    cli.add_command(keys)
-    cli.add_command(serve)
-    from api.cli_feed import follow  # issue 10: coopledger follow
-
-    cli.add_command(follow)
-    from api.cli_audit import audit_trail_cmd, fiscal_years_cmd, verify  # issue 6: tamper evidence, audit trail
-
-    cli.add_command(verify)
-    cli.add_command(fiscal_years_cmd)
-    cli.add_command(audit_trail_cmd)
-    from api.cli_export import export, report  # issue 6: FEC and plain-text exports, reports
-
-    cli.add_command(export)
-    cli.add_command(report)
-    from api.cli_backup import register as register_backup  # issue 9: backup --out FILE, restore FILE
-
+    for command in (record, keys, serve, follow, verify, fiscal_years_cmd, audit_trail_cmd, export, report, project):
+        cli.add_command(command)
     register_backup(cli)
-    from api.cli_runner import project  # issue 8: the projection runner as a process of its own
-
-    cli.add_command(project)
-    cli()
+    _accept_lang_anywhere(cli)
+    return cli
 
 
-# ---------------------------------------------------------------- recording
+def _set_lang(ctx: click.Context, _param: click.Parameter, value: str | None) -> None:
+    if value is not None:
+        ctx.find_object(Session).lang = value
 
 
-def _record(session: Session, lines: list[tuple[int, str]]) -> list[dict[str, Any]]:
-    """Parses and records numbered JSON lines in batches; returns one report per line."""
-    reports: list[dict[str, Any] | None] = [None] * len(lines)
-    batch: list[tuple[int, Any, str, str, str | None]] = []
-
-    def flush() -> None:
-        results = session.ledger.execute_batch([(cmd, key, actor, reason) for _i, cmd, key, actor, reason in batch])
-        for (i, *_item), result in zip(batch, results):
-            reports[i] = {"line": lines[i][0], **result.as_dict()}
-        batch.clear()
-
-    for i, (number, text) in enumerate(lines):
-        try:
-            try:
-                data = loads(text)
-            except ValueError as exc:
-                raise InvalidCommand("line", "json", f"not valid JSON: {exc}") from None
-            envelope = parse_envelope(data)
-        except DomainError as error:
-            reports[i] = {"line": number, "accepted": False, "error": error.as_dict()}
-            continue
-        batch.append((i, envelope.command, envelope.idempotency_key, envelope.actor or "cli", envelope.reason))
-        if len(batch) >= RECORD_BATCH:
-            flush()
-    if batch:
-        flush()
-    return [r for r in reports if r is not None]
+def _accept_lang_anywhere(group: click.Group) -> None:
+    """`coopledger report balance-sheet ... --lang en` works like `coopledger --lang en report ...`."""
+    for command in group.commands.values():
+        if isinstance(command, click.Group):
+            _accept_lang_anywhere(command)
+        elif not any(p.name == "lang" for p in command.params):
+            command.params.append(click.Option(["--lang"], type=click.Choice(["fr", "en"]), default=None,
+                                               expose_value=False, callback=_set_lang, is_eager=True,
+                                               help="Labels and number format (default fr)."))
 
 
-def _describe(report: dict[str, Any]) -> str:
-    if not report["accepted"]:
-        e = report["error"]
-        return f"[red]refused[/red] {escape(e['field'])} ({escape(e['rule'])}): {escape(e['message'])}"
-    what = "already recorded" if report.get("duplicate") else "accepted"
-    entries = report.get("journal_numbers") or []
-    suffix = f", entry {', '.join(map(str, entries))}" if entries else ""
-    return f"[green]{what}[/green] {report['command']} (position {report['position']}{suffix})"
-
-
-@cli.command()
-@click.argument("file", type=click.File("r", encoding="utf-8"))
-@click.option("--json", "as_json", is_flag=True, help="One JSON report per line.")
-@click.pass_obj
-def record(session: Session, file: Any, as_json: bool) -> None:
-    """Apply a file of commands (JSON lines, each with its idempotency_key; '-' reads stdin).
-
-    Reports per line what was accepted or refused and why. Exit status 1 if any was refused.
-    """
-    lines = [(n, text) for n, text in enumerate(file, start=1) if text.strip() and not text.lstrip().startswith("#")]
-    reports = _record(session, lines)
-    if as_json:
-        _json(reports)
-    else:
-        for report in reports:
-            console.print(f"line {report['line']}: {_describe(report)}", highlight=False)
-        refused = sum(1 for r in reports if not r["accepted"])
-        console.print(f"{len(reports)} command(s): {len(reports) - refused} accepted or already recorded, {refused} refused")
-    if any(not r["accepted"] for r in reports):
-        sys.exit(1)
+def main() -> None:
+    build()()
 
 
 @cli.command()
@@ -154,8 +121,9 @@ def demo(session: Session, as_json: bool) -> None:
     """Load the demo cooperatives (idempotent: a second run adds nothing) and show them."""
     import json
 
+    session.allow_create()
     commands = demo_commands()
-    reports = _record(session, [(i, json.dumps(c)) for i, c in enumerate(commands, start=1)])
+    reports = record_lines(session, [(i, json.dumps(c)) for i, c in enumerate(commands, start=1)])
     refused = [r for r in reports if not r["accepted"]]
     if refused:  # the demo is ours: a refusal is a bug in it, say exactly which
         raise click.ClickException(f"the demo was refused: {refused[:3]}")
@@ -168,8 +136,10 @@ def demo(session: Session, as_json: bool) -> None:
         _json({"commands": len(reports), "recorded_now": new, "already_recorded": len(reports) - new,
                "cooperatives": summaries, "trial_balances": balances})
         return
-    console.print(f"Demo: {len(reports)} commands, {new} recorded now, {len(reports) - new} already recorded "
-                  f"(store: {session.config.describe()})")
+    fr, store = session.lang == "fr", session.config.describe()
+    console.print(f"Démo : {len(reports)} commandes, {new} enregistrées maintenant, {len(reports) - new} déjà enregistrées "
+                  f"(base : {store})" if fr else f"Demo: {len(reports)} commands, {new} recorded now, "
+                  f"{len(reports) - new} already recorded (store: {store})", highlight=False)
     tables.coops([s for s in summaries if s], session.lang)
     for tb in balances:
         tables.trial_balance(tb, session.lang)
@@ -232,6 +202,9 @@ def statement_cmd(session: Session, account: str, coop: str | None, party: str |
                   as_of: str | None, as_json: bool) -> None:
     """Movements of one account (or one party on it) with the running balance."""
     slugs = [session.one_coop(coop)]
+    require_account(session.ledger.db, slugs[0], account)
+    if party is not None:
+        require_party(session.ledger.db, slugs[0], account, party)
     day, lines, page = _as_of(as_of), [], None
     for _ in range(100_000):  # bounded paging
         page = statement(session.ledger.db, slugs[0], account, party=party, unit=unit, as_of=day, after_line=len(lines), limit=1000)
@@ -278,7 +251,8 @@ def governance(session: Session, coop: str | None, as_of: str | None, as_json: b
         if report["colleges"]:
             tables.governance(report, session.lang)
         else:
-            console.print(f"{report['coop']}: not founded yet on {day}")
+            console.print(f"{report['coop']} : pas encore fondée le {format_day(day, 'fr')}" if session.lang == "fr"
+                          else f"{report['coop']}: not founded yet on {format_day(day, 'en')}", highlight=False)
 
 
 @cli.command("explain-member")
@@ -291,13 +265,14 @@ def explain_member_cmd(session: Session, member_id: str, coop: str | None, as_of
     """May this member vote on that date, and why (every rule checked)."""
     day = _as_of(as_of) or date.today()
     slugs = [session.one_coop(coop)]
+    require_member(session.ledger.db, slugs[0], member_id)
     report = explain_member(session.ledger.db, slugs[0], member_id, day)
     if report is None:
         raise click.UsageError(f"{slugs[0]} was not founded on {day}")
     if as_json:
         _json(report)
     else:
-        tables.explanation(report)
+        tables.explanation(report, session.lang)
 
 
 @cli.command("tally")
@@ -310,11 +285,11 @@ def tally_cmd(session: Session, resolution_id: str, coop: str | None, as_json: b
     slugs = [session.one_coop(coop)]
     report = resolution_tally(session.ledger.db, slugs[0], resolution_id)
     if report is None:
-        raise click.UsageError(f"{slugs[0]} has no resolution {resolution_id!r}")
+        raise NotFound("resolution_id", "known_resolution", f"{slugs[0]} has no resolution {resolution_id!r}")
     if as_json:
         _json(report)
     else:
-        tables.tally(report)
+        tables.tally(report, session.lang)
 
 
 @cli.command()
@@ -327,8 +302,10 @@ def rebuild(session: Session) -> None:
     with tables.progress() as bar:
         task = bar.add_task("rebuild", total=max(total, 1))
         runner.rebuild(lambda done, upto: bar.update(task, completed=done, total=max(upto, 1)))
-    console.print(f"Rebuilt {', '.join(p.name for p in runner.projections)} from {total} log positions "
-                  f"in {time.perf_counter() - started:.2f} s")
+    names, seconds = ", ".join(p.name for p in runner.projections), number(Decimal(time.perf_counter() - started), session.lang, 2)
+    console.print(f"Vues reconstruites ({names}) depuis {number(total, session.lang)} positions du journal en {seconds} s"
+                  if session.lang == "fr" else f"Rebuilt {names} from {number(total, 'en')} log positions in {seconds} s",
+                  highlight=False)
 
 
 if __name__ == "__main__":

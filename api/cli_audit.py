@@ -13,10 +13,9 @@ from rich.markup import escape
 from rich.table import Table
 
 from api import tables
-from api.format import amount
+from api.format import amount, day
 from api.session import Session
 from api.tables import console
-from domain.errors import DomainError
 from ledger.verify import CoopReport, Head, adoptions, verify_store
 from projections.audit_trail import MAX_PAGE, audit_trail
 from projections.closing import fiscal_years
@@ -60,14 +59,7 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
             head = Head.parse(head_text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--head") from None
-    try:
-        return _verify(session, coop, head, as_json)
-    except DomainError as error:  # an unknown cooperative: say which exist
-        raise click.UsageError(error.message) from None
-
-
-def _verify(session: Session, coop: str | None, head: Head | None, as_json: bool) -> None:
-    app = session.ledger.app
+    app = session.ledger.app  # an unknown cooperative is a DomainError: api/cli.py says which exist (exit 1)
     total = session.ledger.position()
     if console.is_terminal and total > PROGRESS_FROM_EVENTS and not as_json:
         with tables.progress() as bar:
@@ -162,14 +154,17 @@ def audit_trail_cmd(session: Session, coop: str | None, date_from: str | None, d
     if as_json:
         _json({"coop": slug, "events": events})
         return
-    table = Table(title=f"{slug}: audit trail ({len(events)} events)")
-    for name in ("position", "recorded at (UTC)", "effective", "actor", "kind", "entry", "reason / label", "idempotency key"):
-        table.add_column(name, overflow="fold")
+    fr = session.lang == "fr"
+    table = tables.new_table(f"{slug} : piste d'audit ({len(events)} événements)" if fr else
+                             f"{slug}: audit trail ({len(events)} events)",
+                             [(name, "left") for name in ("position", "recorded at (UTC)", "effective", "actor", "kind",
+                                                          "entry", "reason / label", "idempotency key")], session.lang)
     for e in events:
         entry = "" if e["journal_number"] is None else str(e["journal_number"])
         if e["reverses"] is not None:
-            entry += f" (reverses {e['reverses']})"
+            entry += f" ({'annule' if fr else 'reverses'} {e['reverses']})"
         why = " / ".join(x for x in (e["reason"], e["label"]) if x)
-        table.add_row(str(e["position"]), e["recorded_at"][:19], e["effective_date"], e["actor"], e["kind"], entry,
+        table.add_row(str(e["position"]), e["recorded_at"][:19], day(e["effective_date"], session.lang, "short"),
+                      e["actor"], e["kind"], entry,
                       escape(why), escape(e["idempotency_key"]))
     console.print(table)

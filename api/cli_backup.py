@@ -41,6 +41,7 @@ def backup(session: Session, out: Path) -> None:
 @click.pass_obj
 def restore(session: Session, file: Path) -> None:
     """Restore a backup into an EMPTY store, then rebuild every projection from its events."""
+    session.allow_create()
     try:
         kind = backups.restore(session.config, file)  # before session.ledger: that would create tables
     except DomainError as error:

@@ -15,13 +15,14 @@ import orjson
 from rich.table import Table
 
 from api import tables
-from api.format import amount
+from api.format import amount, day
 from api.session import Session
 from api.tables import console
 from domain.errors import DomainError
 from ledger.exports.fec import export_fec
 from ledger.exports.plaintext import export_plaintext
 from projections import reports
+from projections.lookups import require_account, require_party
 from projections.registry import cooperative_summary
 
 PROGRESS_FROM_ENTRIES = 20_000  # a progress bar for exports longer than this
@@ -155,7 +156,7 @@ def trial_balance_cmd(session: Session, coop: str | None, start: str | None, end
     slug = session.one_coop(coop)
     first, last = _bounds(session, slug, start, end, year)
     result = _run(lambda: reports.trial_balance(session.ledger.db, slug, start=first, end=last))
-    _emit("trial-balance", result, as_json, as_csv, lambda r: _table(r, session.lang, "Balance", [
+    _emit("trial-balance", result, as_json, as_csv, lambda r: _table(r, session.lang, "Trial balance", [
         ("unit", "unit"), ("account", "account"), ("label", None), ("opening", "opening_minor"),
         ("debit", "debit_minor"), ("credit", "credit_minor"), ("closing", "closing_minor")]))
 
@@ -168,7 +169,7 @@ def balance_sheet_cmd(session: Session, coop: str | None, start: str | None, end
     slug = session.one_coop(coop)
     _first, last = _bounds(session, slug, start, end, year)
     result = _run(lambda: reports.balance_sheet(session.ledger.db, slug, end=last))
-    _emit("balance-sheet", result, as_json, as_csv, lambda r: _table(r, session.lang, "Bilan", [
+    _emit("balance-sheet", result, as_json, as_csv, lambda r: _table(r, session.lang, "Balance sheet", [
         ("side", "side"), ("section", "section"), ("account", "account"), ("label", None), ("amount", "amount_minor")]))
 
 
@@ -180,7 +181,7 @@ def income_statement_cmd(session: Session, coop: str | None, start: str | None, 
     slug = session.one_coop(coop)
     first, last = _bounds(session, slug, start, end, year)
     result = _run(lambda: reports.income_statement(session.ledger.db, slug, start=first, end=last))
-    _emit("income-statement", result, as_json, as_csv, lambda r: _table(r, session.lang, "Compte de résultat", [
+    _emit("income-statement", result, as_json, as_csv, lambda r: _table(r, session.lang, "Income statement", [
         ("side", "side"), ("section", "section"), ("account", "account"), ("label", None), ("amount", "amount_minor")]))
 
 
@@ -193,6 +194,9 @@ def statement_cmd(session: Session, account: str, party: str | None, unit: str, 
                   end: str | None, year: int | None, as_json: bool, as_csv: bool) -> None:
     """Movements of one account (or one party on it) over the period, with the running balance."""
     slug = session.one_coop(coop)
+    require_account(session.ledger.db, slug, account)
+    if party is not None:
+        require_party(session.ledger.db, slug, account, party)
     first, last = _bounds(session, slug, start, end, year)
     result: dict[str, Any] = {}
     lines: list[dict[str, Any]] = []
@@ -208,12 +212,28 @@ def statement_cmd(session: Session, account: str, party: str | None, unit: str, 
         ("debit", "debit_minor"), ("credit", "credit_minor"), ("balance", "balance_minor")], unit=unit))
 
 
+# Report words beside their English keys; sections carry their own labels (projections/reports.py).
+REPORT_FR = {
+    "Trial balance": "Balance", "Balance sheet": "Bilan", "Income statement": "Compte de résultat", "side": "côté",
+    "section": "rubrique", "opening": "à l'ouverture", "closing": "à la clôture", "amount": "montant", "entry": "écriture",
+    "assets": "actif", "liabilities": "passif", "expenses": "charges", "income": "produits", "result": "résultat",
+    "liabilities_and_equity": "passif et capitaux propres", "unclosed_result": "résultat non encore clôturé",
+    "off_balance_sheet": "hors bilan", "total": "total",
+}
+SECTION_LABELS = {(side, code): (fr, en) for side, code, fr, en, _prefixes in
+                  [*reports.BALANCE_SHEET_SECTIONS, *reports.INCOME_STATEMENT_SECTIONS]}
+
+
+def _word(text: str, lang: str) -> str:
+    return REPORT_FR.get(text, tables.t(text, lang)) if lang == "fr" else text.replace("_", " ")
+
+
 def _table(result: dict[str, Any], lang: str, title: str, columns: list[tuple[str, str | None]], unit: str | None = None) -> None:
     """One rich table: amounts (keys ending in _minor) formatted in the line's unit, then the totals."""
-    period = " – ".join(filter(None, [result.get("start"), result.get("end")]))
-    table = Table(title=f"{title} – {result['coop']}" + (f" – {period}" if period else ""))
+    period = " – ".join(day(d, lang) for d in filter(None, [result.get("start"), result.get("end")]))
+    table = Table(title=f"{_word(title, lang)} – {result['coop']}" + (f" – {period}" if period else ""))
     for name, key in columns:
-        table.add_column(name, justify="right" if key and key.endswith("_minor") else "left", overflow="fold")
+        table.add_column(_word(name, lang), justify="right" if key and key.endswith("_minor") else "left", overflow="fold")
     for line in result["lines"]:
         cells = []
         for _name, key in columns:
@@ -221,14 +241,20 @@ def _table(result: dict[str, Any], lang: str, title: str, columns: list[tuple[st
                 cells.append(line.get("label_fr" if lang == "fr" else "label_en") or "")
             elif key.endswith("_minor"):
                 cells.append(amount(line[key], line.get("unit", unit or "EUR"), lang))
+            elif key == "section":
+                cells.append(SECTION_LABELS.get((line["side"], line[key]), (line[key], line[key]))[0 if lang == "fr" else 1])
+            elif key == "side":
+                cells.append(_word(line[key], lang))
             else:
                 cells.append("" if line[key] is None else str(line[key]))
         table.add_row(*cells)
     console.print(table)
+    colon = "\u00a0: " if lang == "fr" else ": "
     totals = result.get("totals", {})
     for unit_or_name, value in totals.items():
         if isinstance(value, dict):
-            shown = ", ".join(f"{k.removesuffix('_minor')} {amount(v, unit_or_name, lang)}" for k, v in value.items())
-            console.print(f"total {unit_or_name}: {shown}", highlight=False)
+            shown = ", ".join(f"{_word(k.removesuffix('_minor'), lang)} {amount(v, unit_or_name, lang)}" for k, v in value.items())
+            console.print(f"total {unit_or_name}{colon}{shown}", highlight=False)
         else:
-            console.print(f"{unit_or_name.removesuffix('_minor')}: {amount(value, unit or 'EUR', lang)}", highlight=False)
+            console.print(f"{_word(unit_or_name.removesuffix('_minor'), lang)}{colon}{amount(value, unit or 'EUR', lang)}",
+                          highlight=False)

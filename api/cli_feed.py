@@ -17,6 +17,7 @@ from typing import Any
 import click
 import orjson
 
+from api.format import amount
 from api.session import Session
 from api.webhooks import check_kinds
 from projections.feed import MAX_PAGE, FeedFilter, read_page
@@ -24,11 +25,17 @@ from projections.feed import MAX_PAGE, FeedFilter, read_page
 IDLE_WAIT_S = 0.25  # at most this long between two reads when nothing wakes us, and to notice Ctrl-C
 
 
-def _line(fact: dict[str, Any]) -> str:
-    """One line for a person: position, date, kind, entry number and label or the fact's data."""
+def _signed(minor: int, unit: str, lang: str) -> str:
+    return ("+" if minor > 0 else "") + amount(minor, unit, lang) + ("" if unit == "EUR" else f" {unit}")
+
+
+def line(fact: dict[str, Any], lang: str = "fr") -> str:
+    """One line for a person: position, date, kind, entry number and label or the fact's data;
+    amounts in euros (or credits, hours) as the other commands print them, never raw minor units."""
     entry = fact["entry"]
     if entry is not None:
-        moves = " ".join(f"{p['account']}{'/' + p['party'] if p['party'] else ''} {p['amount']:+d}" for p in entry["postings"])
+        moves = " ".join(f"{p['account']}{'/' + p['party'] if p['party'] else ''} {_signed(p['amount'], p.get('unit') or 'EUR', lang)}"
+                         for p in entry["postings"])
         what = f"#{entry['number']} {entry.get('label', '')} [{moves}]"
     else:
         what = " ".join(f"{k}={v}" for k, v in fact["data"].items() if v is not None and not isinstance(v, list | dict))
@@ -60,7 +67,7 @@ def follow(session: Session, coop: str, after: int, kinds: str | None, as_json: 
         while not stop.is_set():
             page = read_page(session.ledger.db, slug, flt, after=after, limit=MAX_PAGE)
             for fact in page.facts:
-                sys.stdout.write((orjson.dumps(fact).decode() if as_json else _line(fact)) + "\n")
+                sys.stdout.write((orjson.dumps(fact).decode() if as_json else line(fact, session.lang)) + "\n")
             sys.stdout.flush()
             after = page.next_after
             if not page.full:

@@ -11,7 +11,7 @@ import structlog
 from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import ORJSONResponse
+from api.responses import OrjsonResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -33,7 +33,7 @@ UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.Ope
 CONTENTION = (persistence.IntegrityError, TimeoutError, Overloaded)  # Overloaded: the group-commit queue is full
 
 
-def _retry_later(rule: str, detail: str) -> ORJSONResponse:
+def _retry_later(rule: str, detail: str) -> OrjsonResponse:
     return problem(503, "Service unavailable", f"{detail}; retry shortly (a command sent again with the same "
                    "Idempotency-Key is recorded at most once)", rule=rule, headers={"Retry-After": str(RETRY_AFTER_S)})
 
@@ -97,7 +97,7 @@ class ApiError(Exception):
 
 
 def problem(status: int, title: str, detail: str, *, field: str | None = None, rule: str | None = None,
-            headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> ORJSONResponse:
+            headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> OrjsonResponse:
     body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule or status}", "title": title,
                             "status": status, "detail": detail}
     if field is not None:
@@ -106,10 +106,10 @@ def problem(status: int, title: str, detail: str, *, field: str | None = None, r
         body["rule"] = rule
     if extra:
         body.update(extra)
-    return ORJSONResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
+    return OrjsonResponse(body, status_code=status, media_type="application/problem+json", headers=headers)
 
 
-def domain_problem(error: DomainError) -> ORJSONResponse:
+def domain_problem(error: DomainError) -> OrjsonResponse:
     status = STATUS_BY_KIND[error.kind]
     return problem(status, "Command refused" if status != 404 else "Not found", error.message, field=error.field, rule=error.rule)
 
@@ -221,15 +221,15 @@ def install(app: FastAPI) -> None:
     app.add_middleware(JsonBodyGuard, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(DomainError)
-    async def _domain(_request: Request, error: DomainError) -> ORJSONResponse:
+    async def _domain(_request: Request, error: DomainError) -> OrjsonResponse:
         return domain_problem(error)
 
     @app.exception_handler(ApiError)
-    async def _api(_request: Request, error: ApiError) -> ORJSONResponse:
+    async def _api(_request: Request, error: ApiError) -> OrjsonResponse:
         return problem(error.status, error.title, error.detail, field=error.field, rule=error.rule, headers=error.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def _validation(_request: Request, error: RequestValidationError) -> ORJSONResponse:
+    async def _validation(_request: Request, error: RequestValidationError) -> OrjsonResponse:
         first = error.errors()[0]
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or "body"
@@ -237,20 +237,20 @@ def install(app: FastAPI) -> None:
                        rule=str(first.get("type", "invalid")))
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> ORJSONResponse:
+    async def _http(_request: Request, error: StarletteHTTPException) -> OrjsonResponse:
         return problem(error.status_code, "HTTP error", str(error.detail), headers=getattr(error, "headers", None))
 
     # Registered per class, not in the catch-all below: Starlette answers these in its exception
     # middleware and carries on, while the catch-all runs in ServerErrorMiddleware, which re-raises
     # after answering (uvicorn then logs a traceback and may drop the connection).
-    async def _unavailable(request: Request, error: Exception) -> ORJSONResponse:
+    async def _unavailable(request: Request, error: Exception) -> OrjsonResponse:
         if isinstance(error, sqlite3.OperationalError) and "locked" not in str(error):
             raise error  # a bug (no such table...), not an outage: the catch-all answers 500
         # No traceback: an outage is not a bug, and its message names no personal data.
         log.warning("database_unavailable", path=request.url.path, error=type(error).__name__)
         return _retry_later("database_unavailable", "the database cannot be reached right now")
 
-    async def _contention(request: Request, error: Exception) -> ORJSONResponse:
+    async def _contention(request: Request, error: Exception) -> OrjsonResponse:
         log.warning("write_contention", path=request.url.path, error=type(error).__name__)
         return _retry_later("write_contention", "this cooperative is busy with other writers; nothing was recorded")
 
@@ -260,6 +260,6 @@ def install(app: FastAPI) -> None:
         app.add_exception_handler(cls, _contention)
 
     @app.exception_handler(Exception)
-    async def _unexpected(request: Request, error: Exception) -> ORJSONResponse:
+    async def _unexpected(request: Request, error: Exception) -> OrjsonResponse:
         log.exception("request_failed", path=request.url.path, error=type(error).__name__)
         return problem(500, "Internal error", "the server failed; the error is logged with this request")

@@ -211,8 +211,12 @@ READS: dict[str, Any] = {
         "voters_total_weight": "100"},
     "explanation": {
         **_COOP, "as_of": "2025-12-31", "name": "Le Petit Écho du Littoral", "member_id": "MED-01", "college": "medias",
-        "eligible": True, "reasons": [{"rule": "admitted", "ok": True, "detail": "admitted on 2025-01-20"},
-                                      {"rule": "fee_paid", "ok": True, "detail": "2025 fee: 300.00 of 300.00 EUR paid by 2025-12-31"}]},
+        "eligible": True, "reasons": [
+            {"rule": "admitted", "ok": True, "detail": "admitted on 2025-01-20",
+             "text": {"fr": "admission : admis le 20 janv. 2025", "en": "admitted: admitted on 20 Jan 2025"}},
+            {"rule": "fee_paid", "ok": True, "detail": "2025 fee: 300.00 of 300.00 EUR paid by 2025-12-31",
+             "text": {"fr": "cotisation payée : cotisation 2025 : 300,00\u00a0€ payés sur 300,00\u00a0€ au 31 déc. 2025",
+                      "en": "fee paid: 2025 fee: €300.00 of €300.00 paid by 31 Dec 2025"}}]},
     "tally": {
         **_COOP, "resolution_id": "AG-2026-01", "title": "Approbation des comptes 2025", "assembly": "ordinary",
         "vote_date": "2026-06-30", "threshold": "1/2", "strict": True, "adopted": True, "result": "2/3", "result_percent": "66.67",

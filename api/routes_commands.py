@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from api import examples
 from api.deps import Services, any_commander, commander, document_access, services
-from api.errors import PROBLEM_RESPONSES, domain_problem
+from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.keys import Principal
 from api.metrics import COMMANDS
 from api.roles import COMMAND_ROLES, may_command
@@ -117,6 +117,13 @@ def router() -> APIRouter:
         request.state.position = max(positions) if positions else None
         return {"results": results, "accepted": sum(1 for r in results if r and r["accepted"]),
                 "refused": sum(1 for r in results if r and not r["accepted"])}
+
+    @r.post("/{name}", include_in_schema=False)
+    def unknown_command(coop: str, name: str, _who: Principal = Depends(any_commander)) -> None:
+        """A mistyped command gets the list `coopledger record` gives, not a bare "Not Found" (to a key that may
+        send commands, as the batch route checks it)."""
+        raise ApiError(404, "Not found", f"no command {name!r} (known: {', '.join(sorted(COMMAND_CLASSES))})",
+                       field="command", rule="known_command")
 
     document_access(r.routes)  # x-roles in the OpenAPI document
     return r

@@ -36,10 +36,11 @@ import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
-from api import deps
+from api import deps, observatory_pages
 from api.deps import READ_YOUR_WRITES_TIMEOUT_S, Services, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
+from api.format import browser_locale
 from api.keys import Principal, authenticate
 from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory
@@ -53,6 +54,8 @@ DISCONNECT_CHECK_S = 1.0
 ACCESS_RECHECK_S = 2.0  # a quiet stream checks its viewer's access this often (as the key cache's lifetime)
 ACCESS_ENDED = b"event: access_ended\ndata: {\"rule\":\"api_key_valid\",\"detail\":\"this page may no longer be watched\"}\n\n"
 CACHE_SIZE = 32
+# Numbers, money and months on the page formatted as the CLI and the API format them (Babel).
+LOCALE_JSON = orjson.dumps({lang: browser_locale(lang) for lang in ("fr", "en")}).decode().replace("</", "<\\/")
 
 
 # ---------------------------------------------------------------- access
@@ -289,19 +292,33 @@ def router() -> APIRouter:
     @r.get("/observatory/{coop}", response_class=HTMLResponse, include_in_schema=False)
     def page(coop: str, request: Request, key: str | None = Query(None, max_length=200),
              svc: Services = Depends(services)) -> Response:
+        # Unknown first (404 whatever the key); a browser (Accept: text/html) gets pages, not problem JSON.
+        browser = "text/html" in request.headers.get("accept", "")
+        if last_event(svc.ledger.db, coop) is None:
+            if browser:
+                return observatory_pages.unknown_cooperative(request, coop)
+            raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         if key is not None:  # a browser's first visit with a key: check it, keep it in a cookie, drop it from the URL
             who = authenticate(svc.ledger.db, key)
-            if who is None:
-                raise ApiError(401, "Unauthorized", "this API key is unknown or revoked", rule="api_key_valid")
-            reader("observatory")(coop, request, who)
+            try:
+                if who is None:
+                    raise ApiError(401, "Unauthorized", "this API key is unknown or revoked", rule="api_key_valid")
+                reader("observatory")(coop, request, who)
+            except ApiError as error:
+                if browser and error.status in (401, 403):
+                    return observatory_pages.ask_for_key(request, coop, error.status, wrong=True)
+                raise
             response = RedirectResponse(_cookie_path(coop), status_code=303)
             response.set_cookie(COOKIE, key, path=_cookie_path(coop), httponly=True, samesite="strict",
                                 secure=request.url.scheme == "https")
             return response
-        PAGE_WATCHER(coop, request)
-        if last_event(svc.ledger.db, coop) is None:
-            raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-        html = PAGE.read_text(encoding="utf-8").replace("{{coop}}", escape(coop))
+        try:
+            PAGE_WATCHER(coop, request)
+        except ApiError as error:
+            if browser and error.status in (401, 403):
+                return observatory_pages.ask_for_key(request, coop, error.status, wrong=COOKIE in request.cookies)
+            raise
+        html = PAGE.read_text(encoding="utf-8").replace("{{coop}}", escape(coop)).replace("{{locale}}", LOCALE_JSON)
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @r.get("/observatory/{coop}/events", include_in_schema=False)

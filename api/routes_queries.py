@@ -11,13 +11,22 @@ from fastapi import APIRouter, Depends, Query
 from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
+from api.explain_text import with_texts
 from api.keys import Principal
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal_page, statement
+from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
+
+
+def _known_account_and_party(svc: Services, coop: str, account: str, party: str | None) -> None:
+    """A mistyped account or party is a 404 naming what exists, not an empty statement."""
+    require_account(svc.ledger.db, coop, account)
+    if party is not None:
+        require_party(svc.ledger.db, coop, account, party)
 
 
 def router() -> APIRouter:
@@ -39,6 +48,7 @@ def router() -> APIRouter:
     def get_balance(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
                     as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
                     svc: Services = Depends(services)) -> dict[str, Any]:
+        _known_account_and_party(svc, coop, account, party)
         balance = account_balance(svc.ledger.db, coop, account, party=party, unit=unit, as_of=as_of)
         return {"coop": coop, "account": account, "party": party, "unit": unit,
                 "as_of": as_of.isoformat() if as_of else None, "balance_minor": balance}
@@ -47,6 +57,7 @@ def router() -> APIRouter:
     def get_statement(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
                       as_of: date | None = AS_OF, after_line: int = Query(0, ge=0, le=10**9), limit: int = Query(100, ge=1, le=1000),
                       _who: Principal = Depends(reader("journal")), svc: Services = Depends(services)) -> dict[str, Any]:
+        _known_account_and_party(svc, coop, account, party)
         return statement(svc.ledger.db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
 
     @r.get("/journal", summary="Entries numbered after a position (cursor), each with its postings", responses=read("journal"))
@@ -81,10 +92,11 @@ def router() -> APIRouter:
     @r.get("/governance/members/{member_id}", summary="May this member vote on that date, and why", responses=read("explanation"))
     def get_explanation(coop: str, member_id: str, as_of: date = Query(..., description="Date YYYY-MM-DD."),
                         _who: Principal = Depends(reader("governance")), svc: Services = Depends(services)) -> dict[str, Any]:
+        require_member(svc.ledger.db, coop, member_id)
         report = explain_member(svc.ledger.db, coop, member_id, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"{coop!r} unknown or not founded on {as_of}", field="coop", rule="known_cooperative")
-        return report
+        return with_texts(report)
 
     @r.get("/resolutions/{resolution_id}/tally", summary="General-assembly tally by college, weighted", responses=read("tally"))
     def get_tally(coop: str, resolution_id: str, _who: Principal = Depends(reader("governance")),

@@ -13,6 +13,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import problem, report
 from api.keys import Principal
 from projections import reports
+from projections.lookups import require_account, require_party
 from projections.registry import cooperative_summary
 
 START = Query(None, description="First day of the period, YYYY-MM-DD (default: from the beginning).")
@@ -78,6 +79,9 @@ def router() -> APIRouter:
                       limit: int = Query(500, ge=1, le=reports.MAX_STATEMENT_LINES), format: str = FORMAT,  # noqa: A002
                       _who: Principal = Depends(reader("reports")), svc: Services = Depends(services)) -> Any:
         first, last = _period(svc, coop, start, end, year)
+        require_account(svc.ledger.db, coop, account)
+        if party is not None:
+            require_party(svc.ledger.db, coop, account, party)
         report = reports.account_statement(svc.ledger.db, coop, account, party=party, unit=unit, start=first, end=last,
                                            after_line=after_line, limit=limit)
         return _answer("statement", report, format)

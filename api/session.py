@@ -5,11 +5,19 @@ from __future__ import annotations
 import click
 
 from api import tables
+from domain.errors import NotFound
 from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.registry import cooperative_slugs
 from projections.runner import ProjectionRunner
+
+
+def missing_store_message(config: StoreConfig) -> str:
+    where = f"{config.sqlite_path.resolve()}" if config.sqlite_path is not None else config.describe()
+    return (f"no store at {where} ({config.describe()}); nothing was created. Choose the store with "
+            "COOPLEDGER_DATABASE_URL or --database-url (sqlite:///path or postgresql://...), "
+            "or run this from the folder that holds var/coopledger.sqlite; `coopledger demo` creates a demo store.")
 
 
 class Session:
@@ -21,12 +29,23 @@ class Session:
         self.lang = lang
         self._ledger: Ledger | None = None
         self._runner: ProjectionRunner | None = None
+        self.may_create = False  # only commands that write may create the store (allow_create)
+
+    def allow_create(self) -> None:
+        """Called by the commands that write (demo, record, restore, keys create, serve)."""
+        self.may_create = True
 
     @property
     def ledger(self) -> Ledger:
         if self._ledger is None:
+            # A reading command on a missing store would show empty books as if they were gone.
+            existed = self.config.exists()
+            if not existed and not self.may_create:
+                raise click.ClickException(missing_store_message(self.config))
             self._ledger = Ledger(self.config)
             migrate(self._ledger.db)
+            if not existed:
+                click.echo(f"created a new store: {self.config.describe()}", err=True)
         return self._ledger
 
     @property
@@ -52,7 +71,7 @@ class Session:
         if only is None:
             return slugs
         if only not in slugs:
-            raise click.UsageError(f"--coop: no cooperative {only!r} (known: {', '.join(slugs) or 'none'})")
+            raise NotFound("coop", "known_cooperative", f"no cooperative {only!r} (known: {', '.join(slugs) or 'none'})")
         return [only]
 
     def one_coop(self, only: str | None) -> str:

@@ -10,7 +10,28 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
-from api.format import amount
+from api.format import amount, day, percent, percent_points
+
+# Column headers and short words, French beside English (the English text is the key).
+FRENCH = {
+    "coop": "coop", "name": "nom", "form": "forme", "founded": "fondée le", "college weights": "poids des collèges",
+    "members": "membres", "entries": "écritures", "account": "compte", "label": "libellé", "unit": "unité",
+    "debit": "débit", "credit": "crédit", "balance": "solde", "date": "date", "party": "tiers", "member": "membre",
+    "college": "collège", "status": "statut", "shares": "parts", "fee called": "cotisation appelée", "paid": "payé",
+    "standing": "à jour", "statutory": "statutaire", "eligible": "éligibles", "effective": "effectif",
+    "per member": "par membre", "for": "pour", "against": "contre", "abstain": "abstention", "blank": "blanc",
+    "share for": "part pour", "weight used": "poids retenu", "contribution": "contribution", "key": "clé",
+    "role": "rôle", "coops": "coops", "state": "état", "created": "créée le", "revoked": "révoquée le",
+    "active": "active", "yes": "oui", "no": "non", "Total": "Total", "ordinary": "ordinaire",
+    "extraordinary": "extraordinaire", "recorded at (UTC)": "enregistré le (UTC)",
+    "actor": "auteur", "kind": "nature", "entry": "écriture", "reason / label": "motif / libellé",
+    "idempotency key": "clé d'idempotence", "position": "position", "member status active": "actif", "member status resigned": "démissionnaire",
+    "member status excluded": "exclu", "member status federated": "fédéré", "member status transferred": "transféré",
+}
+
+
+def t(text: str, lang: str) -> str:
+    return FRENCH.get(text, text) if lang == "fr" else text
 
 # Piped output (files, CI logs) gets wide tables rather than 80 squeezed columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -20,26 +41,27 @@ def progress() -> Progress:
     return Progress(TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TimeRemainingColumn(), console=console)
 
 
-def _table(title: str, columns: list[tuple[str, str]]) -> Table:
+def new_table(title: str, columns: list[tuple[str, str]], lang: str) -> Table:
     table = Table(title=title)
     for name, justify in columns:
-        table.add_column(name, justify=justify, overflow="fold")  # type: ignore[arg-type]
+        table.add_column(t(name, lang), justify=justify, overflow="fold")  # type: ignore[arg-type]
     return table
 
 
-def _percent(weight: str) -> str:
+def _percent(weight: str, lang: str) -> str:
+    """A college weight in percentage points: whole numbers without decimals (40 %), else two."""
     value = Fraction(weight)
-    return f"{value.numerator}%" if value.denominator == 1 else f"{float(value):.2f}%"
+    return percent_points(value, lang, digits=0 if value.denominator == 1 else 2)
 
 
 def coops(summaries: list[dict[str, Any]], lang: str) -> None:
-    table = _table("Coopératives" if lang == "fr" else "Cooperatives", [
+    table = new_table("Coopératives" if lang == "fr" else "Cooperatives", [
         ("coop", "left"), ("name", "left"), ("form", "left"), ("founded", "left"),
         ("college weights", "left"), ("members", "right"), ("entries", "right"),
-    ])
+    ], lang)
     for row in summaries:
-        weights = "/".join(_percent(c["weight"]) for c in row["colleges"])
-        table.add_row(row["coop"], row["name"], row["legal_form"], row["founded_on"], weights,
+        weights = " / ".join(_percent(c["weight"], lang) for c in row["colleges"])
+        table.add_row(row["coop"], row["name"], row["legal_form"], day(row["founded_on"], lang, "short"), weights,
                       f"{row['active_members']}/{row['members']}", str(row["journal_entries"]))
     console.print(table)
 
@@ -47,8 +69,8 @@ def coops(summaries: list[dict[str, Any]], lang: str) -> None:
 def trial_balance(tb: dict[str, Any], lang: str) -> None:
     fr = lang == "fr"
     title = f"{'Balance générale' if fr else 'Trial balance'} – {tb['coop']}" + (f" – {tb['as_of']}" if tb["as_of"] else "")
-    table = _table(title, [("account", "left"), ("label", "left"), ("unit", "left"),
-                           ("debit", "right"), ("credit", "right"), ("balance", "right")])
+    table = new_table(title, [("account", "left"), ("label", "left"), ("unit", "left"),
+                           ("debit", "right"), ("credit", "right"), ("balance", "right")], lang)
     for row in tb["accounts"]:
         unit = row["unit"]
         table.add_row(row["account"], row["label_fr" if fr else "label_en"] or "", unit, amount(row["debit"], unit, lang),
@@ -61,8 +83,8 @@ def trial_balance(tb: dict[str, Any], lang: str) -> None:
 
 def journal(coop: str, entries: list[dict[str, Any]], lang: str) -> None:
     fr = lang == "fr"
-    table = _table(f"Journal – {coop}", [("n°", "right"), ("date", "left"), ("label", "left"), ("account", "left"),
-                                         ("party", "left"), ("debit", "right"), ("credit", "right")])
+    table = new_table(f"Journal – {coop}", [("n°", "right"), ("date", "left"), ("label", "left"), ("account", "left"),
+                                         ("party", "left"), ("debit", "right"), ("credit", "right")], lang)
     for entry in entries:
         note = ""
         if entry["reverses"]:
@@ -74,7 +96,7 @@ def journal(coop: str, entries: list[dict[str, Any]], lang: str) -> None:
             debit = amount(p["amount"], p["unit"], lang) if p["amount"] > 0 else ""
             credit = amount(-p["amount"], p["unit"], lang) if p["amount"] < 0 else ""
             head = i == 0
-            table.add_row(str(entry["number"]) if head else "", entry["effective_date"] if head else "",
+            table.add_row(str(entry["number"]) if head else "", day(entry["effective_date"], lang, "short") if head else "",
                           entry["label"] + note if head else "", p["account"], p["party"] or "", debit, credit,
                           end_section=i == last)
     console.print(table)
@@ -83,10 +105,10 @@ def journal(coop: str, entries: list[dict[str, Any]], lang: str) -> None:
 def statement(result: dict[str, Any], lang: str) -> None:
     unit = result["unit"]
     title = f"{result['account']} – {result['coop']}" + (f" – {result['party']}" if result["party"] else "")
-    table = _table(title, [("date", "left"), ("n°", "right"), ("label", "left"), ("party", "left"),
-                           ("debit", "right"), ("credit", "right"), ("balance", "right")])
+    table = new_table(title, [("date", "left"), ("n°", "right"), ("label", "left"), ("party", "left"),
+                           ("debit", "right"), ("credit", "right"), ("balance", "right")], lang)
     for line in result["lines"]:
-        table.add_row(line["effective_date"], str(line["number"]), line["label"], line["party"] or "",
+        table.add_row(day(line["effective_date"], lang, "short"), str(line["number"]), line["label"], line["party"] or "",
                       amount(line["debit"], unit, lang) if line["debit"] else "",
                       amount(line["credit"], unit, lang) if line["credit"] else "",
                       amount(line["balance"], unit, lang))
@@ -95,62 +117,91 @@ def statement(result: dict[str, Any], lang: str) -> None:
 
 def members(rows: list[dict[str, Any]], year: int, lang: str) -> None:
     title = f"Membres – cotisation {year}" if lang == "fr" else f"Members – {year} fee"
-    table = _table(title, [("coop", "left"), ("member", "left"), ("name", "left"), ("college", "left"),
+    table = new_table(title, [("coop", "left"), ("member", "left"), ("name", "left"), ("college", "left"),
                            ("status", "left"), ("shares", "right"), ("fee called", "right"), ("paid", "right"),
-                           ("standing", "left")])
+                           ("standing", "left")], lang)
     for r in rows:
         called = amount(r["fee_called_cents"], "EUR", lang) if r["fee_called_cents"] is not None else "—"
         paid = amount(r["fee_paid_cents"], "EUR", lang) if r["fee_paid_cents"] is not None else "—"
-        table.add_row(r["coop"], r["member_id"], r["name"], r["college"], r["status"], str(r["shares"]), called, paid,
+        status = FRENCH.get(f"member status {r['status']}", r["status"]) if lang == "fr" else r["status"]
+        table.add_row(r["coop"], r["member_id"], r["name"], r["college"], status, str(r["shares"]), called, paid,
                       "✔" if r["in_good_standing"] else "")
     console.print(table)
 
 
-def _pct(fraction: str | None) -> str:
+def _pct(fraction: str | None, lang: str) -> str:
+    """Percentage points, with the exact fraction beside a rounded value: 33,33 % (100/3)."""
     if fraction is None:
         return "—"
-    value = Fraction(fraction)
-    shown = f"{float(value):.2f}%"
-    return shown if value.denominator == 1 else f"{shown} ({fraction})"
+    shown = percent_points(fraction, lang)
+    return shown if Fraction(fraction).denominator == 1 else f"{shown} ({fraction})"
+
+
+def _yes(value: bool, lang: str) -> str:
+    return t("yes" if value else "no", lang)
 
 
 def governance(report: dict[str, Any], lang: str) -> None:
     fr = lang == "fr"
-    title = f"{'Collèges' if fr else 'Colleges'} – {report['coop']} – {report['as_of']}"
-    table = _table(title, [("college", "left"), ("name", "left"), ("statutory", "right"), ("members", "right"),
-                           ("eligible", "right"), ("effective", "right"), ("per member", "right")])
+    title = f"{'Collèges' if fr else 'Colleges'} – {report['coop']} – {day(report['as_of'], lang)}"
+    table = new_table(title, [("college", "left"), ("name", "left"), ("statutory", "right"), ("members", "right"),
+                              ("eligible", "right"), ("effective", "right"), ("per member", "right")], lang)
     for c in report["colleges"]:
-        table.add_row(c["code"], c["name"], _pct(c["statutory_weight"]), str(c["members"]), str(c["eligible_members"]),
-                      _pct(c["effective_weight"]), _pct(c["member_weight"]))
+        table.add_row(c["code"], c["name"], _pct(c["statutory_weight"], lang), str(c["members"]),
+                      str(c["eligible_members"]), _pct(c["effective_weight"], lang), _pct(c["member_weight"], lang))
     console.print(table)
-    policy = report["policy"]
-    console.print(f"statutes since {report['statutes_since']}; fee {report['fee_year']} required: {policy['require_fee_paid']}; "
-                  f"min shares: {policy['min_shares']}; empty colleges: {policy['empty_college_policy']}; "
-                  f"unassigned: {_pct(report['unassigned_weight'])}; eligible voters' total: {_pct(report['voters_total_weight'])}")
+    p, fee = report["policy"], report["fee_year"]
+    parts = ((f"statuts depuis le {day(report['statutes_since'], lang)}", f"cotisation {fee} exigée : {_yes(p['require_fee_paid'], lang)}",
+              f"parts minimales : {p['min_shares']}", f"collèges vides : {_EMPTY_FR.get(p['empty_college_policy'], p['empty_college_policy'])}",
+              f"non attribué : {_pct(report['unassigned_weight'], lang)}",
+              f"total des votants éligibles : {_pct(report['voters_total_weight'], lang)}") if fr else
+             (f"statutes since {day(report['statutes_since'], lang)}", f"{fee} fee required: {_yes(p['require_fee_paid'], lang)}",
+              f"min shares: {p['min_shares']}", f"empty colleges: {p['empty_college_policy']}",
+              f"unassigned: {_pct(report['unassigned_weight'], lang)}",
+              f"eligible voters' total: {_pct(report['voters_total_weight'], lang)}"))
+    console.print("; ".join(parts), highlight=False)
     for flag in report["flags"]:
         console.print(f"[bold red]⚠ {flag['rule']}[/bold red]: {flag['message']}")
 
 
-def explanation(report: dict[str, Any]) -> None:
-    verdict = "[green]eligible[/green]" if report["eligible"] else "[red]not eligible[/red]"
-    console.print(f"{report['member_id']} ({report.get('name', '?')}) on {report['as_of']}: {verdict}"
-                  + (f", college {report['college']}" if report.get("college") else ""))
+_EMPTY_FR = {"redistribute": "poids réparti entre les autres", "unassigned": "poids non attribué"}
+
+
+def explanation(report: dict[str, Any], lang: str) -> None:
+    from api.explain_text import reason_text, rule_name
+
+    fr = lang == "fr"
+    verdict = (("[green]peut voter[/green]" if report["eligible"] else "[red]ne peut pas voter[/red]") if fr else
+               ("[green]eligible[/green]" if report["eligible"] else "[red]not eligible[/red]"))
+    college = (f", {'collège' if fr else 'college'} {report['college']}" if report.get("college") else "")
+    when = f"{'le' if fr else 'on'} {day(report['as_of'], lang)}"
+    console.print(f"{report['member_id']} ({report.get('name') or '—'}) {when} : {verdict}{college}" if fr else
+                  f"{report['member_id']} ({report.get('name') or '—'}) {when}: {verdict}{college}", highlight=False)
     for reason in report["reasons"]:
-        console.print(f"  {'✔' if reason['ok'] else '✘'} {reason['rule']}: {reason['detail']}")
+        console.print(f"  {'✔' if reason['ok'] else '✘'} {rule_name(reason['rule'], lang)} : {reason_text(reason['detail'], lang)}"
+                      if fr else f"  {'✔' if reason['ok'] else '✘'} {rule_name(reason['rule'], lang)}: "
+                      f"{reason_text(reason['detail'], lang)}", highlight=False)
 
 
-def tally(report: dict[str, Any]) -> None:
-    table = _table(f"{report['resolution_id']} – {report['title']} ({report['assembly']}, {report['vote_date']})", [
+def tally(report: dict[str, Any], lang: str) -> None:
+    fr = lang == "fr"
+    title = f"{report['resolution_id']} – {report['title']} ({t(report['assembly'], lang)}, {day(report['vote_date'], lang)})"
+    table = new_table(title, [
         ("college", "left"), ("for", "right"), ("against", "right"), ("abstain", "right"), ("blank", "right"),
-        ("share for", "right"), ("weight used", "right"), ("contribution", "right")])
+        ("share for", "right"), ("weight used", "right"), ("contribution", "right")], lang)
     for c in report["colleges"]:
-        share = f"{float(Fraction(c['share_for'])) * 100:.2f}%" if c["share_for"] is not None else "—"
-        table.add_row(c["code"], str(c["for"]), str(c["against"]), str(c["abstain"]), str(c["blank"]), share,
-                      _pct(c["weight_used"]), f"{float(Fraction(c['contribution'])) * 100:.2f}%")
+        table.add_row(c["code"], str(c["for"]), str(c["against"]), str(c["abstain"]), str(c["blank"]),
+                      percent(c["share_for"], lang), _pct(c["weight_used"], lang), percent(c["contribution"], lang))
     console.print(table)
     rule = ">" if report["strict"] else "≥"
-    verdict = "[green]ADOPTED[/green]" if report["adopted"] else "[red]REJECTED[/red]"
-    console.print(f"result {report['result_percent']}% {rule} {float(Fraction(report['threshold'])) * 100:.2f}% needed: {verdict}; "
-                  f"carried by {', '.join(report['carried_by']) or 'no college'}")
+    result, needed = percent(report["result"], lang), percent(report["threshold"], lang)
+    if fr:
+        verdict = "[green]ADOPTÉE[/green]" if report["adopted"] else "[red]REJETÉE[/red]"
+        console.print(f"résultat {result} {rule} {needed} requis : {verdict} ; portée par "
+                      f"{', '.join(report['carried_by']) or 'aucun collège'}", highlight=False)
+    else:
+        verdict = "[green]ADOPTED[/green]" if report["adopted"] else "[red]REJECTED[/red]"
+        console.print(f"result {result} {rule} {needed} needed: {verdict}; carried by "
+                      f"{', '.join(report['carried_by']) or 'no college'}", highlight=False)
     # For the minutes: the head of the event chain the tally was read at (coopledger verify --head).
-    console.print(f"chain head {report['head']}", highlight=False, soft_wrap=True)
+    console.print(f"{'tête de chaîne' if fr else 'chain head'} {report['head']}", highlight=False, soft_wrap=True)

@@ -89,7 +89,8 @@ def _setup(url: str, coops: int) -> dict[str, Any]:
 
 
 def _serve(url: str, workers: int) -> subprocess.Popen[bytes]:
-    env = {**os.environ, "COOPLEDGER_DATABASE_URL": url}
+    # WARNING: serve's default (INFO) logs every request, and this pipe is read only if the server dies.
+    env = {**os.environ, "COOPLEDGER_DATABASE_URL": url, "COOPLEDGER_LOG_LEVEL": "WARNING"}
     cmd = [str(Path(sys.executable).parent / "coopledger"), "serve", "--port", str(PORT), "--workers", str(workers)]
     server = subprocess.Popen(cmd, env=env, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, cwd=REPO)
     deadline = time.monotonic() + 60
@@ -258,7 +259,7 @@ def _write(results: dict[str, Any], settings: dict[str, Any]) -> None:
     lines = [BEGIN, "## HTTP API: balance reads, single commands, the batch route", "",
              f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {_machine_line()}; PostgreSQL {settings['pg_version']}",
              f"- Command: `.venv/bin/python -m bench.api` ({settings['seconds']:.0f} s per scenario; server "
-             f"`coopledger serve --workers {settings['workers']}` in its own process, default log level; load from "
+             f"`coopledger serve --workers {settings['workers']}` in its own process, log level WARNING; load from "
              f"{settings['processes']} other processes, one keep-alive connection per thread, closed loop; "
              f"{len(settings['coops'])} cooperatives of {SENSORS_PER_COOP} members and sensors, fresh schema)",
              "- Reads: `GET /v1/coops/{coop}/accounts/411/balance?party=…` with a reader key. Commands: "

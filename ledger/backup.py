@@ -93,6 +93,9 @@ def _sqlite_backup(config: StoreConfig, out: Path) -> None:
     target = sqlite3.connect(out)
     try:
         source.backup(target, pages=SQLITE_PAGES_PER_STEP)
+        # The copy inherits the store's WAL mode, and a WAL file opened later grows -shm and -wal
+        # files beside it: a backup is one self-contained file.
+        target.execute("PRAGMA journal_mode=DELETE")
     finally:
         target.close()
         source.close()
@@ -100,7 +103,8 @@ def _sqlite_backup(config: StoreConfig, out: Path) -> None:
 
 def _sqlite_restore(config: StoreConfig, backup_file: Path) -> None:
     assert config.sqlite_path is not None
-    source = sqlite3.connect(f"file:{backup_file}?mode=ro", uri=True)
+    # immutable: nothing writes a backup, so SQLite creates no -shm/-wal beside it (older WAL-mode backups too).
+    source = sqlite3.connect(f"file:{backup_file}?mode=ro&immutable=1", uri=True)
     try:
         if source.execute("PRAGMA integrity_check").fetchone()[0] != "ok":
             raise InvalidCommand("file", "intact_backup", f"{backup_file} fails SQLite's integrity check")

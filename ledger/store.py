@@ -98,6 +98,18 @@ class StoreConfig:
             )
         return env
 
+    def exists(self) -> bool:
+        """Whether the store was created already (a reading command must not create one)."""
+        if self.kind == "sqlite":
+            assert self.sqlite_path is not None
+            return self.sqlite_path.is_file()
+        import psycopg
+
+        with psycopg.connect(host=self.pg_host, port=self.pg_port, user=self.pg_user, password=self.pg_password,
+                             dbname=self.pg_dbname, connect_timeout=5) as conn:
+            row = conn.execute("SELECT to_regclass(%s)", (f'"{self.pg_schema}".schema_migrations',)).fetchone()
+        return row is not None and row[0] is not None
+
     def describe(self) -> str:
         if self.kind == "sqlite":
             return f"sqlite:///{self.sqlite_path}"

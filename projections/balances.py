@@ -208,7 +208,7 @@ def trial_balance(db: Database, coop: str, *, as_of: date | None = None) -> dict
             "SELECT b.account, b.unit, SUM(b.debit), SUM(b.credit), a.label_fr, a.label_en"
             f" FROM ({_TOTALS_AS_OF.format(extra='')}) b"  # noqa: S608 (constant SQL)
             " LEFT JOIN accounts a ON a.coop = ? AND a.number = b.account"
-            " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.unit, b.account",
+            " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.account, b.unit",  # class 8 memo units last
             (*params, coop),
         )
     accounts = []

@@ -28,17 +28,38 @@ const pick = (text) => text[lang];
 
 // ------------------------------------------------------------------ numbers for French (or English) readers
 
+// The server gives Babel's symbols and patterns (api/format.py browser_locale): the page writes
+// numbers as the command line and the API do. Money stays in integer cents until it is text.
+const NUMBERS = JSON.parse(document.getElementById("locale-data").textContent);
+
+function grouped(digits) {
+  return digits.replace(/\B(?=(\d{3})+(?!\d))/g, NUMBERS[lang].group);
+}
+
+function decimal(text) {  // "-1234.5" (a plain decimal string) -> "-1 234,5"
+  const L = NUMBERS[lang];
+  const negative = text.startsWith("-");
+  const [whole, fraction] = (negative ? text.slice(1) : text).split(".");
+  return (negative ? L.minus : "") + grouped(whole) + (fraction ? L.decimal + fraction : "");
+}
+
+function cents(value) {  // integer minor units -> "1234.56", without a float
+  const n = BigInt(Math.round(Number(value))), abs = n < 0n ? -n : n;  // chart ticks may fall between cents
+  return `${n < 0n ? "-" : ""}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
+}
+
 function fmt(value, unit) {
   if (value === null || value === undefined) return "–";
-  const locale = LOCALES[lang];
+  const L = NUMBERS[lang];
   switch (unit) {
-    case "EUR": return new Intl.NumberFormat(locale, { style: "currency", currency: "EUR" }).format(value / 100);
-    case "CREDIT": return new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2 }).format(value / 100)
-      + (lang === "fr" ? " crédits" : " credits");
-    case "minutes": return new Intl.NumberFormat(locale, { maximumFractionDigits: 1 }).format(value / 60) + " h";
-    case "percent": return new Intl.NumberFormat(locale, { style: "percent", minimumFractionDigits: 2, maximumFractionDigits: 2 })
-      .format(Number(value) / 100);
-    default: return new Intl.NumberFormat(locale).format(value);
+    case "EUR": return L.euro[0] + decimal(cents(value)) + L.euro[1];
+    case "CREDIT": return decimal(cents(value)) + (lang === "fr" ? " crédits" : " credits");
+    case "minutes": {
+      const tenths = Math.round(Number(value) / 6);  // hours to one decimal, a whole hour without one
+      return decimal(tenths % 10 === 0 ? String(tenths / 10) : (tenths / 10).toFixed(1)) + " h";
+    }
+    case "percent": return L.percent[0] + decimal(Number(value).toFixed(2)) + L.percent[1];
+    default: return decimal(String(Math.round(Number(value))));
   }
 }
 
@@ -82,6 +103,7 @@ const TABLES = {  // indicator id -> [value key holding rows, [[row key, label, 
   governance: ["colleges", [["name", L("Collège", "College")], ["statutory_percent", L("Statutaire", "Statutory"), "percent"],
                             ["effective_percent", L("Effectif", "Effective"), "percent"], ["eligible_members", L("Votants", "Voters"), "count"]]],
 };
+const EMPTY_MAX = { minutes: 600, EUR: 10000, CREDIT: 10000, percent: 100 };  // an empty chart's scale: 10 h, 100 €…
 const BARS = new Set(["subscriptions", "shared_hours"]);  // monthly flows drawn as bars; stocks as lines
 const COLOURS = ["#0b6e4f", "#d1495b", "#2e86ab", "#edae49", "#6c4f97", "#66a182", "#8d6a9f", "#3d5a80"];
 
@@ -134,20 +156,21 @@ function renderTable(ind, node) {
   const box = node.querySelector("div.table");
   box.replaceChildren();
   if (!spec || !(ind.value[spec[0]] || []).length) return;
-  const table = el("table"), head = el("tr");
+  const table = el("table", spec[1].length > 3 ? { class: "wide" } : {}), head = el("tr");
   for (const [, label, unit] of spec[1]) head.append(el("th", unit ? { class: "num" } : {}, pick(label)));
   table.append(head);
   for (const row of ind.value[spec[0]]) {
     const tr = el("tr");
-    for (const [key, , unit] of spec[1]) tr.append(el("td", unit ? { class: "num" } : {}, unit ? fmt(row[key], unit) : String(row[key] ?? "")));
+    for (const [key, label, unit] of spec[1]) {  // data-label: the header a phone shows beside each figure
+      tr.append(el("td", unit ? { class: "num", "data-label": pick(label) } : {}, unit ? fmt(row[key], unit) : String(row[key] ?? "")));
+    }
     table.append(tr);
   }
   box.append(table);
 }
 
-function monthLabels(months) {
-  const f = new Intl.DateTimeFormat(LOCALES[lang], { month: "short", year: "2-digit", timeZone: "UTC" });
-  return months.map((m) => f.format(new Date(`${m}-01T00:00:00Z`)));
+function monthLabels(months) {  // "2025-01" -> "janv. 25" / "Jan 25", Babel's abbreviations
+  return months.map((m) => `${NUMBERS[lang].months[Number(m.slice(5, 7)) - 1]} ${m.slice(2, 4)}`);
 }
 
 function chartData(ind) {
@@ -168,12 +191,27 @@ function renderChart(ind) {
   if (!canvas || typeof Chart === "undefined") return;
   const data = chartData(ind);
   const other = data.datasets.find((d) => d.yAxisID === "y1");
-  const tick = (unit) => ({ callback: (v) => fmt(unit === "percent" ? v : v, unit) });
+  // A tick whose label repeats the one below it (0 h, 0 h, … on an empty chart) is not drawn.
+  const tick = (unit) => ({ callback: (v, i, ticks) => {
+    const label = fmt(v, unit);
+    return i > 0 && fmt(ticks[i - 1].value, unit) === label ? null : label;
+  } });
+  const empty = data.datasets.every((d) => d.data.every((v) => !v));
+  // Many series: the legend goes below in small boxes and the box grows, so the plot keeps its height.
+  const many = data.datasets.length > 3;
+  const perLine = canvas.parentNode.clientWidth < 500 ? 1 : 2;  // legend entries per line, roughly
+  canvas.parentNode.style.height = `${210 + (many ? 22 * Math.ceil(data.datasets.length / perLine) : 0)}px`;
   const options = {
     animation: false, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
-    plugins: { tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmt(c.raw, c.dataset.unit || data.unitLeft)}` } } },
-    scales: { y: { beginAtZero: true, ticks: tick(data.unitLeft) }, y1: { display: !!other, position: "right", beginAtZero: true,
-      grid: { drawOnChartArea: false }, ticks: tick(other ? other.unit : "count") } },
+    plugins: { legend: { position: many ? "bottom" : "top", labels: { boxWidth: 12, font: { size: 11 } } },
+               tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmt(c.raw, c.dataset.unit || data.unitLeft)}` } } },
+    scales: { x: { ticks: { callback(v) {  // long college names, shortened on the axis (whole in the tooltip)
+      const label = this.getLabelForValue(v);
+      return typeof label === "string" && label.length > 14 ? `${label.slice(0, 13)}…` : label;
+    } } },
+    y: { beginAtZero: true, suggestedMax: empty ? EMPTY_MAX[data.unitLeft] || 1 : undefined, ticks: tick(data.unitLeft) },
+      y1: { display: !!other, position: "right", beginAtZero: true, grid: { drawOnChartArea: false },
+            ticks: tick(other ? other.unit : "count") } },
   };
   const type = ind.id === "governance" || BARS.has(ind.id) ? "bar" : "line";
   if (charts[ind.id]) {

@@ -212,7 +212,7 @@ def test_a_nul_character_in_a_path_or_query_parameter_is_400_naming_it(api):
     r = api["client"].get(f"/v1/coops/{COOP}/accounts/41%001/balance", headers=headers)
     assert (r.status_code, r.json()["field"], r.json()["rule"]) == (400, "path", "no_nul")
     r = api["client"].get(f"/v1/coops/{COOP}/accounts/411/balance?party=a%2500b", headers=headers)  # "%00" typed, not NUL
-    assert r.status_code == 200
+    assert (r.status_code, r.json()["rule"]) == (404, "known_party")  # it reached the store: a party nobody has
 
 
 def test_batch_route_reports_each_command(api):

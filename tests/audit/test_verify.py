@@ -299,5 +299,5 @@ def test_a_write_after_a_removed_link_is_refused_and_writes_nothing(books, store
 
 def test_an_unknown_cooperative_is_named_as_unknown_not_as_broken(books, store_url):
     result = CliRunner().invoke(cli, ["--database-url", store_url, "verify", "--coop", "dmeo"])
-    assert result.exit_code == 2 and "no cooperative 'dmeo'" in result.output and "demo, scic" in result.output
+    assert result.exit_code == 1 and "no cooperative 'dmeo'" in result.output and "demo, scic" in result.output
     assert "BROKEN" not in result.output

@@ -16,7 +16,9 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
+from api.cli import build
+
+cli = build()  # every command registered, as `coopledger` has them
 from domain.cooperative import CollegeSpec
 from domain.corrections import ReverseEntry
 from domain.fees import CallFee, PayFee
@@ -405,8 +407,10 @@ def test_cli_explain_member(ledger, store_url):
     assert report["reasons"][2] == {"rule": "fee_paid", "ok": False, "detail": "2020 fee: 40.00 of 100.00 EUR paid by 2020-06-30"}
     eligible = invoke(store_url, "explain-member", "media-1", "--coop", "cluster", "--as-of", "2020-03-01", "--json", env=True)
     assert eligible["eligible"] is True and all(r["ok"] for r in eligible["reasons"])
-    text = invoke(store_url, "explain-member", "public-3", "--coop", "cluster", "--as-of", "2020-06-30")
-    assert "not eligible" in text and "40.00 of 100.00" in text
+    text = invoke(store_url, "explain-member", "public-3", "--coop", "cluster", "--as-of", "2020-06-30").replace("\xa0", " ")
+    assert "ne peut pas voter" in text and "cotisation payée : cotisation 2020 : 40,00 € payés sur 100,00 € au 30 juin 2020" in text
+    english = invoke(store_url, "explain-member", "public-3", "--coop", "cluster", "--as-of", "2020-06-30", "--lang", "en")
+    assert "not eligible" in english and "fee paid: 2020 fee: €40.00 of €100.00 paid by 30 Jun 2020" in english
 
 
 def test_cli_tally(ledger, store_url):
@@ -414,14 +418,17 @@ def test_cli_tally(ledger, store_url):
     report = invoke(store_url, "tally", "R1", "--coop", "demo", "--json")
     assert (report["result"], report["result_percent"], report["adopted"]) == ("27/50", "54.00", True)
     assert [c["share_for"] for c in report["colleges"]] == ["3/5", "1", "0", "1/2"]
-    assert "54.00%" in invoke(store_url, "tally", "R1", "--coop", "demo") and "ADOPTED" in invoke(store_url, "tally", "R1", "--coop", "demo")
+    french = invoke(store_url, "tally", "R1", "--coop", "demo").replace("\xa0", " ")
+    assert "résultat 54,00 % > 50,00 % requis : ADOPTÉE" in french and "part pour" in french and "%" not in french.replace(" %", "")
+    english = invoke(store_url, "tally", "R1", "--coop", "demo", "--lang", "en")
+    assert "result 54.00% > 50.00% needed: ADOPTED" in english and "share for" in english
 
 
 def test_cli_refuses_unknown_resolution_and_bad_date(ledger, store_url):
     ok(ledger, found_association("demo"))
     runner = CliRunner()
     missing = runner.invoke(cli, ["--database-url", store_url, "tally", "R9", "--coop", "demo", "--json"])
-    assert missing.exit_code == 2 and "no resolution 'R9'" in missing.output
+    assert missing.exit_code == 1 and "no resolution 'R9'" in missing.output and "known_resolution" in missing.output
     bad = runner.invoke(cli, ["--database-url", store_url, "governance", "--coop", "demo", "--as-of", "30/06/2020"])
     assert bad.exit_code == 2 and "not a date" in bad.output
 

@@ -1,0 +1,47 @@
+"""Names a reader may mistype: an account, a party, a member. An unknown one is an error that
+lists what exists (like an unknown cooperative), never an empty result that reads as "nothing
+happened" (CLI: exit 1; API: 404 problem+json through the DomainError mapping)."""
+
+from __future__ import annotations
+
+from domain.errors import NotFound
+from ledger.db import Database
+
+SHOWN = 20  # names listed in a message at most
+
+
+def _listed(names: list[str]) -> str:
+    more = f", … ({len(names) - SHOWN} more)" if len(names) > SHOWN else ""
+    return ", ".join(names[:SHOWN]) + more if names else "none"
+
+
+def require_account(db: Database, coop: str, account: str) -> None:
+    """The account is in the cooperative's chart or has postings."""
+    with db.read() as tx:
+        if tx.execute("SELECT 1 FROM accounts WHERE coop = ? AND number = ?", (coop, account)) or \
+                tx.execute("SELECT 1 FROM journal_lines WHERE coop = ? AND account = ? LIMIT 1", (coop, account)):
+            return
+        near = [r[0] for r in tx.execute("SELECT number FROM accounts WHERE coop = ? AND number LIKE ? ORDER BY number",
+                                         (coop, account[:1] + "%"))]
+    raise NotFound("account", "known_account", f"no account {account!r} in {coop} (accounts of class {account[:1]}: "
+                   f"{_listed(near)})")
+
+
+def require_party(db: Database, coop: str, account: str, party: str) -> None:
+    """The party is a member or appears in the cooperative's postings (it may have none on this account)."""
+    with db.read() as tx:
+        if tx.execute("SELECT 1 FROM members WHERE coop = ? AND member_id = ?", (coop, party)) or \
+                tx.execute("SELECT 1 FROM journal_lines WHERE coop = ? AND party = ? LIMIT 1", (coop, party)):
+            return
+        on_account = [r[0] for r in tx.execute(
+            "SELECT DISTINCT party FROM journal_lines WHERE coop = ? AND account = ? AND party <> '' ORDER BY party",
+            (coop, account))]
+    raise NotFound("party", "known_party", f"no party {party!r} in {coop} (parties on {account}: {_listed(on_account)})")
+
+
+def require_member(db: Database, coop: str, member_id: str) -> None:
+    with db.read() as tx:
+        if tx.execute("SELECT 1 FROM members WHERE coop = ? AND member_id = ?", (coop, member_id)):
+            return
+        known = [r[0] for r in tx.execute("SELECT member_id FROM members WHERE coop = ? ORDER BY member_id", (coop,))]
+    raise NotFound("member_id", "known_member", f"no member {member_id!r} in {coop} (members: {_listed(known)})")
