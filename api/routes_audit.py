@@ -71,7 +71,7 @@ def router() -> APIRouter:
         kind: str | None = Query(None, max_length=100, description="Only this event kind (e.g. EntryReversed)."),
         after: int = Query(0, ge=0, le=2**62, description="Last position already read (the previous page's next_after)."),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
-        _who: Principal = Depends(reader("audit")), svc: Services = Depends(services),
+        _who: Principal = Depends(reader("audit")), db: Database = Depends(views),
     ) -> dict[str, Any]:
         _known(db, coop)
         if date_from is not None and date_to is not None and date_to < date_from:
