@@ -1,8 +1,8 @@
 """A PostgreSQL primary and its hot standby of our own, for the replication tests and bench.
 
 The primary is made by `initdb` into a temporary directory and runs on a free port of its own;
-the standby is a `pg_basebackup -R` of it, on another port. Both run as the `postgres` user
-(PostgreSQL refuses root), each its own postmaster; `close()` stops both and removes the
+the standby is a `pg_basebackup -R` of it, on another port. Both run as the `postgres` user when
+run by root (PostgreSQL refuses root), else as the caller, each its own postmaster; `close()` stops both and removes the
 directory. The shared server on 5432 is never touched.
 """
 
@@ -22,6 +22,7 @@ from pathlib import Path
 import psycopg
 
 STANDBY_NAME = "coopledger_standby"
+RUN_AS = "postgres" if os.geteuid() == 0 else None  # None: as the caller
 START_WAIT_S = 30
 SETTINGS = """
 listen_addresses = '127.0.0.1'
@@ -93,7 +94,8 @@ class Cluster:
     def start(cls, *, synchronous: bool, synchronous_commit: str = "on") -> Cluster:
         """A running primary and its standby, streaming; synchronous ones when `synchronous`."""
         root = Path(tempfile.mkdtemp(prefix="coopledger-pg-"))
-        shutil.chown(root, "postgres", "postgres")
+        if RUN_AS is not None:
+            shutil.chown(root, RUN_AS, RUN_AS)
         cluster = cls(root)
         try:
             cluster.primary = cluster._init_primary(synchronous_commit)
@@ -113,7 +115,7 @@ class Cluster:
         self.primary.sql("SELECT pg_reload_conf()")
 
     def _run(self, *args: str, timeout_s: float = START_WAIT_S) -> None:
-        done = subprocess.run([str(self.bin_dir / args[0]), *args[1:]], user="postgres", cwd=self.root,
+        done = subprocess.run([str(self.bin_dir / args[0]), *args[1:]], user=RUN_AS, cwd=self.root,
                               capture_output=True, text=True, timeout=timeout_s, check=False)
         if done.returncode != 0:
             raise ClusterError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
@@ -199,7 +201,7 @@ class Cluster:
 
 def _stop_immediately(bin_dir: Path, server: Server) -> None:
     done = subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop"],
-                          user="postgres", capture_output=True, text=True, timeout=START_WAIT_S, check=False)
+                          user=RUN_AS, capture_output=True, text=True, timeout=START_WAIT_S, check=False)
     if done.returncode != 0:  # a killed postmaster leaves its pid file, and maybe backends not yet gone
         kill_processes_in(server.data)
 
