@@ -9,13 +9,14 @@ temporary directory, pg_basebackup -R, free ports; the shared server is not touc
 process records batches of 50 PayFee commands through `Ledger.execute_batch` for the whole run,
 a projection runner in it keeping the views current. This process reads one balance
 (`account_balance`) in reader threads: first from the primary, then from the standby, each for
-`--seconds`, under a steady ingest (`--rate`, 100 commands/s by default). Meanwhile a probe records a single command every 50 ms and times until the standby's
+`--seconds`, under a steady ingest (`--rate`, 100 commands/s by default). Meanwhile a probe process records a single command every 50 ms and times until the standby's
 views include it (replication plus projection lag), and until the primary's do (projection lag).
 Writes its section of docs/benchmarks.md between its markers.
 """
 
 from __future__ import annotations
 
+import json
 import subprocess
 import sys
 import threading
@@ -87,16 +88,26 @@ def read_rate(db: Database, seconds: float, threads: int) -> float:
     return sum(counts) / seconds
 
 
-def lag_probe(ledger: Ledger, standby: Database, stop: threading.Event, lags_ms: dict[str, list[float]]) -> None:
-    """A command every PROBE_EVERY_S, timed until the primary's and the standby's views include it."""
-    for n in range(1_000_000):  # bounded; stopped by `stop`
-        if stop.wait(PROBE_EVERY_S):
-            return
+def lag_probe(url: str, standby_url: str, seconds: float) -> None:
+    """The probe process (its own, so that reader threads do not hold it up): a command every
+    PROBE_EVERY_S for `seconds`, timed until the primary's and the standby's views include it.
+    Prints the lags as JSON."""
+    ledger = Ledger(StoreConfig.from_url(url))
+    standby = Database(StoreConfig.from_url(standby_url))
+    lags_ms: dict[str, list[float]] = {"primary": [], "standby": []}
+    deadline = time.monotonic() + seconds
+    for n in range(int(seconds / PROBE_EVERY_S) + 1):
+        if time.monotonic() >= deadline:
+            break
+        time.sleep(PROBE_EVERY_S)
         result = ledger.execute(PayFee(PROBE_COOP, "m1", 2025, Decimal("0.01"), date(2025, 3, 1)), f"p-{n}", "bench")
         committed = time.perf_counter()  # acknowledged: from here on a reader may ask for it
         for name, db in (("primary", ledger.db), ("standby", standby)):
             if _until(db, result.position or 0):
                 lags_ms[name].append((time.perf_counter() - committed) * 1000)
+    standby.close()
+    ledger.close()
+    print(json.dumps(lags_ms), flush=True)
 
 
 def _until(db: Database, position: int) -> bool:
@@ -107,6 +118,18 @@ def _until(db: Database, position: int) -> bool:
             return True
         time.sleep(0.001)
     return False
+
+
+def _child(*args: str) -> subprocess.Popen[str]:
+    return subprocess.Popen([sys.executable, "-m", "bench.replicas", *args], cwd=REPO, stdout=subprocess.PIPE, text=True)
+
+
+def _last_line(child: subprocess.Popen[str], prefix: str, timeout_s: float) -> str:
+    """The child's last output line starting with `prefix` (its logs share its standard output)."""
+    out, _ = child.communicate(timeout=timeout_s)
+    found = [line for line in out.splitlines() if line.startswith(prefix)]
+    assert child.returncode == 0 and found, f"{child.args} exited {child.returncode}: {out[-2000:]}"
+    return found[-1]
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -126,26 +149,23 @@ def measure(seconds: float, threads: int, rate: float) -> dict[str, float]:
         ok(ledger, CallFee(PROBE_COOP, "m1", 2025, date(2025, 2, 1)))
         ProjectionRunner(ledger).catch_up()
         standby = Database(StoreConfig.from_url(cluster.standby.url(schema)))
-        child = subprocess.Popen([sys.executable, "-m", "bench.replicas", "--ingest", cluster.primary.url(schema),
-                                  "--seconds", str(2 * seconds + 2), "--rate", str(rate)], cwd=REPO, stdout=subprocess.PIPE, text=True)
-        stop, lags = threading.Event(), {"primary": [], "standby": []}
-        probe = threading.Thread(target=lag_probe, args=(ledger, standby, stop, lags))
+        run_s = 2 * seconds + 2
+        ingest_child = _child("--ingest", cluster.primary.url(schema), "--seconds", str(run_s), "--rate", str(rate))
+        time.sleep(1.0)  # the ingest under way
+        probe_child = _child("--probe", cluster.primary.url(schema), "--standby", cluster.standby.url(schema),
+                             "--seconds", str(2 * seconds))
         try:
-            time.sleep(1.0)  # the ingest under way
-            probe.start()
             primary_rate = read_rate(ledger.db, seconds, threads)
             standby_rate = read_rate(standby, seconds, threads)
         finally:
-            stop.set()
-            probe.join(PROBE_WAIT_S * 3)
-            out, _ = child.communicate(timeout=seconds * 3 + 60)
-        ingested = int(out.split()[-1])
+            lags = json.loads(_last_line(probe_child, "{", seconds * 3 + 60))
+            ingested = int(_last_line(ingest_child, "ingested ", seconds * 3 + 60).split()[1])
         standby.close()
         ledger.close()
     finally:
         cluster.close()
     return {"primary_reads_per_s": primary_rate, "standby_reads_per_s": standby_rate,
-            "ingest_commands_per_s": ingested / (2 * seconds + 2), "probes": len(lags["standby"]),
+            "ingest_commands_per_s": ingested / run_s, "probes": len(lags["standby"]),
             "standby_lag_p50_ms": percentile(lags["standby"], 0.5), "standby_lag_p99_ms": percentile(lags["standby"], 0.99),
             "primary_lag_p50_ms": percentile(lags["primary"], 0.5), "primary_lag_p99_ms": percentile(lags["primary"], 0.99)}
 
@@ -181,9 +201,15 @@ def section(r: dict[str, float], seconds: float, threads: int) -> str:
 @click.option("--rate", default=100.0, show_default=True, type=click.FloatRange(10, 5000), help="Ingest, commands/s.")
 @click.option("--write/--no-write", default=True, show_default=True)
 @click.option("--ingest", "ingest_url", default=None, hidden=True, help="Run as the ingest process on this store.")
-def main(seconds: float, threads: int, rate: float, write: bool, ingest_url: str | None) -> None:
+@click.option("--probe", "probe_url", default=None, hidden=True, help="Run as the lag probe on this store...")
+@click.option("--standby", "standby_url", default=None, hidden=True, help="...and this standby.")
+def main(seconds: float, threads: int, rate: float, write: bool, ingest_url: str | None, probe_url: str | None,
+         standby_url: str | None) -> None:
     if ingest_url is not None:
         ingest(ingest_url, seconds, rate)
+        return
+    if probe_url is not None and standby_url is not None:
+        lag_probe(probe_url, standby_url, seconds)
         return
     r = measure(seconds, threads, rate)
     text = section(r, seconds, threads)

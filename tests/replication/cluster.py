@@ -170,12 +170,16 @@ class Cluster:
             time.sleep(0.01)
         raise ClusterError(f"the standby has not replayed {lsn} after {timeout_s} s")
 
-    def kill_primary(self) -> None:
-        """SIGKILL of the primary's postmaster: no shutdown checkpoint, no goodbye to the standby."""
+    def kill_primary(self, *, every_process: bool = False) -> None:
+        """SIGKILL of the primary's postmaster: no shutdown checkpoint, no goodbye to the standby. Its
+        backends and WAL sender live on until they notice (a commit may still be acknowledged, WAL
+        still sent); with every_process they die at once too, as when the machine is lost."""
         assert self.primary is not None
         pid = self.primary.postmaster_pid()
         assert pid is not None, "the primary is not running"
         os.kill(pid, signal.SIGKILL)
+        if every_process:
+            kill_processes_in(self.primary.data)
 
     def promote(self) -> None:
         assert self.standby is not None

@@ -41,11 +41,19 @@ class Outcome:
     acked: set[str] = field(default_factory=set)
     copies: Counter[str] = field(default_factory=Counter)  # FeePaid events per key on the promoted server
     first_ack_after_kill_s: float | None = None
+    # From the end of `pg_ctl promote` to the first command acknowledged after it: the service
+    # found the promoted server by itself (None when the writers stopped at the kill).
+    first_ack_after_promotion_s: float | None = None
     errors_seen: int = 0
+    # WAL written by the primary and not yet flushed by the standby, just before the kill: what an
+    # asynchronous standby could miss (0 when synchronous: commits wait for the flush).
+    unflushed_bytes_at_kill: int = -1
 
     @property
     def lost(self) -> set[str]:
-        return {k for k in self.acked_before_kill if self.copies[k] == 0}
+        """Acknowledged, before or after the kill, and not on the promoted server. After: a backend
+        of the killed postmaster lives on until it notices, and may still acknowledge a commit."""
+        return {k for k in self.acked if self.copies[k] == 0}
 
     @property
     def duplicated(self) -> set[str]:
@@ -73,6 +81,7 @@ class Writers:
         # Abandon a failing command once stopped, instead of retrying it on the promoted server.
         self.abandon_on_stop = abandon_on_stop
         self.killed_at: float | None = None
+        self.promoted_at: float | None = None
         self.stop = threading.Event()
         self.lock = threading.Lock()
         self.threads = [threading.Thread(target=self._write, args=(i,), name=f"writer-{i}", daemon=True) for i in range(count)]
@@ -119,13 +128,24 @@ class Writers:
                 self.outcome.acked_before_kill.add(key)
             elif self.outcome.first_ack_after_kill_s is None:
                 self.outcome.first_ack_after_kill_s = time.monotonic() - self.killed_at
+            if self.promoted_at is not None and self.outcome.first_ack_after_promotion_s is None:
+                self.outcome.first_ack_after_promotion_s = time.monotonic() - self.promoted_at
 
 
-def kill_and_promote(cluster: Cluster, writers: Writers) -> None:
+def kill_and_promote(cluster: Cluster, writers: Writers, *, stop_writers: bool, every_process: bool = False) -> None:
+    """Notes the WAL the standby had not yet flushed, kills the primary, promotes the standby."""
+    assert cluster.primary is not None
     with writers.lock:  # acknowledgements after this instant are not "before the kill"
+        ((unflushed,),) = cluster.primary.sql(
+            "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)), -1) FROM pg_stat_replication")
+        writers.outcome.unflushed_bytes_at_kill = int(unflushed)
         writers.killed_at = time.monotonic()
-        cluster.kill_primary()
+        cluster.kill_primary(every_process=every_process)
+    if stop_writers:
+        writers.stop.set()
     cluster.promote()
+    with writers.lock:
+        writers.promoted_at = time.monotonic()
 
 
 def fee_paid_copies(url: str) -> Counter[str]:
@@ -138,7 +158,7 @@ def fee_paid_copies(url: str) -> Counter[str]:
 
 
 def run(cluster: Cluster, schema: str, *, writers: int = 4, load_s: float = 1.0, after_s: float = 1.0,
-        keep_writing: bool = True) -> tuple[Ledger, ProjectionRunner, Outcome]:
+        keep_writing: bool = True, every_process: bool = False) -> tuple[Ledger, ProjectionRunner, Outcome]:
     """Load, kill, promote, with a projection runner at work throughout; with keep_writing, the same
     Ledger carries on for after_s on the promoted server (reconnecting by itself). Returns the Ledger
     and the runner (open, on the promoted server: the caller stops and closes them) and the outcome."""
@@ -149,15 +169,11 @@ def run(cluster: Cluster, schema: str, *, writers: int = 4, load_s: float = 1.0,
     load = Writers(ledger, writers, abandon_on_stop=not keep_writing)
     load.start()
     time.sleep(load_s)
+    # Without keep_writing, the writers stop at the kill: none writes to the promoted server through
+    # a cache that may hold versions it never received (asynchronous replication).
+    kill_and_promote(cluster, load, stop_writers=not keep_writing, every_process=every_process)
     if keep_writing:
-        kill_and_promote(cluster, load)
         time.sleep(after_s)
-    else:  # stop the writers at the kill: none writes to the promoted server through a stale cache
-        with load.lock:
-            load.killed_at = time.monotonic()
-            cluster.kill_primary()
-        load.stop.set()
-        cluster.promote()
     load.join(timeout_s=MAX_ATTEMPTS * (RETRY_PAUSE_S + 8))
     load.outcome.copies = fee_paid_copies(cluster.standby.url(schema))
     return ledger, runner, load.outcome

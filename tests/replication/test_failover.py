@@ -21,7 +21,7 @@ def test_nothing_acknowledged_is_lost_when_the_synchronous_primary_is_killed(clu
         assert outcome.lost == set()
         assert outcome.duplicated == set()
         assert set(outcome.copies) == outcome.acked  # each acknowledged command once, and nothing else
-        assert outcome.first_ack_after_kill_s is not None  # the same process wrote again, on the promoted server
+        assert outcome.first_ack_after_promotion_s is not None  # the same process wrote again, on the promoted server
         assert len(outcome.acked) > len(outcome.acked_before_kill)
 
         (report,) = verify_store(ledger.app, failover.COOP)
