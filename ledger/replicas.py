@@ -6,7 +6,7 @@ replication; so are their positions (`projection_positions`). A read that must s
 then has replayed both the event and its projection. Commands, receipt look-ups and the projection
 runners stay on the primary; a standby is read-only anyway.
 
-A standby is skipped for the primary, counted in `coopledger_read_fallbacks_total{standby,reason}`,
+A standby is skipped for the primary, counted in `coopledger_standby_skipped_total{standby,reason}`,
 when it is down (`down`), no longer a standby (`not_standby`: promoted, or pointed at a primary),
 further behind than `max_lag_ms` (`lagging`) or slower than STANDBY_WAIT_S to reach a wanted
 position (`behind`). Its state is probed at most every PROBE_INTERVAL_S by the request that finds
@@ -43,7 +43,7 @@ STANDBY_POOL_WAIT_S = 0.5
 STANDBY_CONNECT_TIMEOUT_S = 1
 UNREACHABLE = (psycopg.OperationalError, PoolTimeout)
 
-Counter = Callable[[str, str], None]  # (standby, reason)
+OnSkip = Callable[[str, str], None]  # (standby, reason): counts a read that skipped it
 
 
 @dataclass
@@ -120,18 +120,18 @@ class ReadRouter:
     """Chooses the database of a read: a usable standby (round robin), else the primary."""
 
     def __init__(self, primary: Database, standbys: Sequence[Standby], wait_primary: Callable[[int, float], bool],
-                 on_fallback: Counter | None = None, max_lag_ms: int = DEFAULT_MAX_LAG_MS) -> None:
+                 on_skip: OnSkip | None = None, max_lag_ms: int = DEFAULT_MAX_LAG_MS) -> None:
         self.primary = primary
         self.standbys = list(standbys)
         self.wait_primary = wait_primary
-        self.on_fallback = on_fallback or (lambda _standby, _reason: None)
+        self.on_skip = on_skip or (lambda _standby, _reason: None)
         self.max_lag_ms = max_lag_ms
         self._turn = itertools.count()
 
     @classmethod
     def from_configs(cls, primary: Database, configs: Sequence[StoreConfig], names: Sequence[str],
-                     wait_primary: Callable[[int, float], bool], on_fallback: Counter | None = None) -> ReadRouter:
-        return cls(primary, [Standby(c, names) for c in configs], wait_primary, on_fallback)
+                     wait_primary: Callable[[int, float], bool], on_skip: OnSkip | None = None) -> ReadRouter:
+        return cls(primary, [Standby(c, names) for c in configs], wait_primary, on_skip)
 
     def choose(self, min_position: int | None, timeout_s: float) -> Database | None:
         """The database to read from; None when no database reached `min_position` in time."""
@@ -143,7 +143,7 @@ class ReadRouter:
             try:
                 if standby.reaches(min_position, min(STANDBY_WAIT_S, timeout_s)):
                     return standby.db
-                self._fall_back(standby, "behind")
+                self._skip(standby, "behind")
             except UNREACHABLE as exc:
                 self._mark_down(standby, exc)
         if min_position is None:
@@ -158,7 +158,7 @@ class ReadRouter:
             state = self._fresh_state(standby)
             if state.up:
                 return standby
-            self._fall_back(standby, state.reason.partition(":")[0])
+            self._skip(standby, state.reason.partition(":")[0])
         return None
 
     def _fresh_state(self, standby: Standby) -> StandbyState:
@@ -178,10 +178,10 @@ class ReadRouter:
     def _mark_down(self, standby: Standby, exc: BaseException) -> None:
         log.warning("standby_unreachable", standby=standby.name, error=f"{type(exc).__name__}: {exc}")
         standby.state = StandbyState(reason=f"down: {type(exc).__name__}", probed_at=time.monotonic())
-        self._fall_back(standby, "down")
+        self._skip(standby, "down")
 
-    def _fall_back(self, standby: Standby, reason: str) -> None:
-        self.on_fallback(standby.name, reason)
+    def _skip(self, standby: Standby, reason: str) -> None:
+        self.on_skip(standby.name, reason)
 
     def position_of(self, db: Database) -> int:
         """The views' position in a standby's database."""

@@ -26,8 +26,9 @@ def test_nothing_acknowledged_is_lost_when_the_synchronous_primary_is_killed(clu
 
         (report,) = verify_store(ledger.app, failover.COOP)
         assert report.ok, report.as_dict()
+        # The runner thread (its LISTEN connection, the views' pool) found the promoted server too.
+        assert runner.wait_for(ledger.position(), timeout_s=10)
         runner.stop()
-        runner.catch_up()
         assert account_balance(ledger.db, failover.COOP, "512") == len(outcome.acked)  # one cent each
         projected = dump_projections(runner)
         runner.rebuild()
