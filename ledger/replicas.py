@@ -37,7 +37,7 @@ PROBE_INTERVAL_S = 0.5
 # read goes to the primary, which still has the rest of the wait.
 STANDBY_WAIT_S = 1.0
 STANDBY_POLL_S = 0.005
-DEFAULT_MAX_LAG_MS = int(os.environ.get("COOPLEDGER_READ_MAX_LAG_MS", "5000"))
+DEFAULT_MAX_LAG_MS = 5000
 # A standby that is down must not hold a read up: short waits for its pool and its connections.
 STANDBY_POOL_WAIT_S = 0.5
 STANDBY_CONNECT_TIMEOUT_S = 1
@@ -116,6 +116,14 @@ class Standby:
         self.db.close()
 
 
+def max_lag_ms_setting(value: str | None = None) -> int:
+    """COOPLEDGER_READ_MAX_LAG_MS (or `value`): how far behind a standby may be and still serve reads."""
+    value = value if value is not None else os.environ.get("COOPLEDGER_READ_MAX_LAG_MS", str(DEFAULT_MAX_LAG_MS))
+    if not value.strip().isdigit():
+        raise ValueError(f"COOPLEDGER_READ_MAX_LAG_MS: must be a whole number of milliseconds (0 or more), not {value!r}")
+    return int(value)
+
+
 class ReadRouter:
     """Chooses the database of a read: a usable standby (round robin), else the primary."""
 
@@ -131,7 +139,8 @@ class ReadRouter:
     @classmethod
     def from_configs(cls, primary: Database, configs: Sequence[StoreConfig], names: Sequence[str],
                      wait_primary: Callable[[int, float], bool], on_skip: OnSkip | None = None) -> ReadRouter:
-        return cls(primary, [Standby(c, names) for c in configs], wait_primary, on_skip)
+        """Standbys from their configurations; the lag limit from COOPLEDGER_READ_MAX_LAG_MS."""
+        return cls(primary, [Standby(c, names) for c in configs], wait_primary, on_skip, max_lag_ms_setting())
 
     def choose(self, min_position: int | None, timeout_s: float) -> Database | None:
         """The database to read from; None when no database reached `min_position` in time."""

@@ -8,9 +8,10 @@ import time
 from typing import Any
 
 import psycopg
+import pytest
 
 from ledger import replicas
-from ledger.replicas import ReadRouter, Standby, StandbyState
+from ledger.replicas import ReadRouter, Standby, StandbyState, max_lag_ms_setting
 
 
 class FakeStandby(Standby):
@@ -69,3 +70,9 @@ def test_a_standby_failing_while_waited_on_is_marked_down_and_the_primary_answer
     r, skipped, primary = router(gone)
     assert r.choose(5, 2.0) is primary
     assert skipped == [("gone", "down")] and gone.state.reason.startswith("down") and not gone.state.up
+
+
+def test_the_lag_limit_setting_is_a_whole_number_of_milliseconds():
+    assert max_lag_ms_setting("250") == 250
+    with pytest.raises(ValueError, match="COOPLEDGER_READ_MAX_LAG_MS: must be a whole number"):
+        max_lag_ms_setting("2s")
