@@ -38,7 +38,8 @@ pg-up:
 test: $(STAMP) pg-up tools
 	$(BIN)/pytest
 
-# Rebuild benchmark (rewrites docs/benchmarks.md), then the ingest benchmark (adds its section).
+# Rebuild benchmark (rewrites docs/benchmarks.md), then the others (each adds its section); replicas and
+# failover start a primary and standby of their own (tests/replication/cluster.py).
 bench: $(STAMP) pg-up tools
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ingest
@@ -46,6 +47,8 @@ bench: $(STAMP) pg-up tools
 	$(BIN)/python -m bench.lag
 	$(BIN)/python -m bench.api
 	$(BIN)/python -m bench.feed
+	$(BIN)/python -m bench.replicas
+	$(BIN)/python -m bench.failover
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .hypothesis

@@ -30,10 +30,18 @@ from api import (
 )
 from api.access_log import AccessLog
 from api.deps import Services
-from api.metrics import PROJECTION_LAG, REGISTRY
+from api.metrics import (
+    PROJECTION_LAG,
+    REGISTRY,
+    STANDBY_LAG_POSITIONS,
+    STANDBY_REPLAY_LAG_MS,
+    STANDBY_SKIPPED,
+    STANDBY_UP,
+)
 from ledger.migrate import migrate
+from ledger.replicas import ReadRouter
 from ledger.service import Ledger
-from ledger.store import StoreConfig
+from ledger.store import StoreConfig, read_configs
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger("coopledger.api")
@@ -42,11 +50,14 @@ SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI's files, vendored (static/ve
 MAX_BODY_BYTES = 1_000_000  # a 1,000-command batch fits; anything larger is refused before parsing
 
 
-def create_app(config: StoreConfig | None = None, *, run_projections: bool = True) -> FastAPI:
+def create_app(config: StoreConfig | None = None, *, run_projections: bool = True, read_urls: str | None = None) -> FastAPI:
+    """`read_urls`: the hot standbys that serve reads (default: COOPLEDGER_READ_DATABASE_URL)."""
     logs.without_locals_if_unconfigured()
     ledger = Ledger(config)
     migrate(ledger.db)
     runner = ProjectionRunner(ledger)
+    reads = ReadRouter.from_configs(ledger.db, read_configs(ledger.config, read_urls), [p.name for p in runner.projections],
+                                    runner.wait_for, lambda standby, reason: STANDBY_SKIPPED.labels(standby, reason).inc())
     feed = routes_feed.FeedService(ledger, runner)  # wakes feed followers; delivers webhooks
 
     depth = [0]  # lifespans entered and not yet left
@@ -67,6 +78,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
             if outermost:
                 feed.stop()  # before the runner: its threads wait on the runner
                 runner.stop()
+                reads.close()
                 ledger.close()
 
     app = FastAPI(
@@ -77,7 +89,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
                     "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
                     "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
     )
-    app.state.services = Services(ledger=ledger, runner=runner)
+    app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
     errors.install(app)
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())
@@ -107,15 +119,30 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     def health() -> dict[str, Any]:
         position, projected = ledger.position(), runner.position()
         PROJECTION_LAG.set(position - projected)
-        return {"status": "ok" if runner.last_error is None else "degraded", "position": position,
+        body = {"status": "ok" if runner.last_error is None else "degraded", "position": position,
                 "projected": projected, "projection_error": runner.last_error}
+        if reads.standbys:  # a standby down or lagging is not the service degraded: reads go to the primary
+            body["standbys"] = standby_status(reads, projected)
+        return body
 
     @app.get("/metrics", tags=["service"], summary="Prometheus metrics", include_in_schema=False)
     def metrics() -> Response:
-        PROJECTION_LAG.set(ledger.position() - runner.position())
+        projected = runner.position()
+        PROJECTION_LAG.set(ledger.position() - projected)
+        standby_status(reads, projected)
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
 
     # Outermost: times and logs everything below it, refuses oversized bodies and NUL characters.
     app.add_middleware(AccessLog, max_body_bytes=MAX_BODY_BYTES)
 
     return app
+
+
+def standby_status(reads: ReadRouter, projected: int) -> list[dict[str, Any]]:
+    """Each standby's state, also set on its gauges (a lag unknown, the standby down, reads as -1)."""
+    found = reads.status(projected)
+    for row in found:
+        STANDBY_UP.labels(row["standby"]).set(1 if row["up"] else 0)
+        STANDBY_REPLAY_LAG_MS.labels(row["standby"]).set(-1 if row["replay_lag_ms"] is None else row["replay_lag_ms"])
+        STANDBY_LAG_POSITIONS.labels(row["standby"]).set(-1 if row["lag_positions"] is None else row["lag_positions"])
+    return found

@@ -31,6 +31,9 @@ from api.errors import ApiError
 from api.keys import Principal, authenticate
 from api.roles import COMMAND_ROLES, READ_ROLES, ROLES, may_command, may_read
 from domain.cooperative import coop_id
+from api.metrics import READS
+from ledger.db import Database
+from ledger.replicas import ReadRouter
 from ledger.service import Ledger
 from projections.registry import cooperative_summary
 from projections.runner import ProjectionRunner
@@ -147,10 +150,16 @@ class KeyCache:
 class Services:
     ledger: Ledger
     runner: ProjectionRunner
+    # Where reads go: a hot standby when configured and usable, else the primary (ledger/replicas.py).
+    reads: ReadRouter | None = None
     keys: KeyCache = field(default_factory=KeyCache)
     # Cooperatives seen to exist. A cooperative is never deleted (history is kept), so once seen
     # it need not be looked up again: reads skip the summary query (it counts members and entries).
     known_coops: set[str] = field(default_factory=set)
+
+    def __post_init__(self) -> None:
+        if self.reads is None:  # no standby: every read on the primary
+            self.reads = ReadRouter(self.ledger.db, [], self.runner.wait_for)
 
 
 def services(request: Request) -> Services:
@@ -177,12 +186,13 @@ def check_coop(who: Principal, coop: str) -> None:
         raise ApiError(403, "Forbidden", f"this key is not bound to cooperative {coop!r}", field="coop", rule="key_coop")
 
 
-def known_coop(svc: Services, coop: str) -> dict[str, Any] | None:
-    """404 for an unknown cooperative, 503 for one recorded but not projected yet. Returns the
-    summary when it had to read it (the first time; then the slug is cached: never deleted)."""
+def known_coop(svc: Services, coop: str, db: Database | None = None) -> dict[str, Any] | None:
+    """404 for an unknown cooperative, 503 for one recorded but not projected yet (in `db`, the
+    views the request reads). Returns the summary when it had to read it (the first time; then the
+    slug is cached: never deleted)."""
     if coop in svc.known_coops:
         return None
-    summary = cooperative_summary(svc.ledger.db, coop)
+    summary = cooperative_summary(db or svc.ledger.db, coop)
     if summary is None:
         # Founded but not projected yet is not "unknown": say when to look again, as for min_position.
         if svc.ledger.app.recorder.select_events(coop_id(coop), limit=1):
@@ -203,7 +213,7 @@ def reader(kind: str):  # noqa: ANN201 (a dependency factory)
         if not may_read(who.role, kind):
             raise ApiError(403, "Forbidden", f"role {who.role} may not read {kind}", rule="role_read")
         request.state.coop = coop
-        known_coop(services(request), coop)
+        known_coop(services(request), coop, getattr(request.state, "views", None))
         return who
 
     return check
@@ -240,9 +250,26 @@ def fresh(
     min_position: int | None = Query(None, ge=0, description="Wait (at most 2 s) until the views include this position, "
                                      "as returned by a command, so you read your own write."),
     _who: Principal = Depends(principal),  # authenticate before waiting: no anonymous 2 s holds
-) -> None:
-    if min_position is None:
-        return
-    if not services(request).runner.wait_for(min_position, READ_YOUR_WRITES_TIMEOUT_S):
+) -> Database:
+    """Chooses the views this request reads (a standby, or the primary) and, with min_position,
+    waits until they include it; the route reads them through `views`."""
+    return choose_views(request, min_position)
+
+
+def choose_views(request: Request, min_position: int | None) -> Database:
+    reads = services(request).reads
+    assert reads is not None  # set by Services.__post_init__
+    db = reads.choose(min_position, READ_YOUR_WRITES_TIMEOUT_S)
+    if db is None:
         raise ApiError(503, "Not yet visible", f"the views have not reached position {min_position} yet; retry shortly",
                        field="min_position", rule="read_your_writes", headers={"Retry-After": "1"})
+    READS.labels(database=reads.name_of(db)).inc()
+    request.state.views = db
+    return db
+
+
+def views(request: Request) -> Database:
+    """The views a read route reads: those `fresh` chose (a router dependency, solved first), else
+    chosen now without waiting."""
+    found = getattr(request.state, "views", None)
+    return found if found is not None else choose_views(request, None)

@@ -8,18 +8,19 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Services, document_access, fresh, reader, services
+from api.deps import Services, document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import VERIFY, ok, problem, read
 from api.keys import Principal
+from ledger.db import Database
 from ledger.verify import Head, verify_store
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
 from projections.closing import chain_head, fiscal_years
 from projections.registry import cooperative_summary
 
 
-def _known(svc: Services, coop: str) -> None:
-    if cooperative_summary(svc.ledger.db, coop) is None:
+def _known(db: Database, coop: str) -> None:
+    if cooperative_summary(db, coop) is None:
         raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
 
 
@@ -28,9 +29,9 @@ def router() -> APIRouter:
 
     @r.get("/chain", summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing",
            responses=read("chain"))
-    def get_chain(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
-        _known(svc, coop)
-        return chain_head(svc.ledger.db, coop)
+    def get_chain(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
+        _known(db, coop)
+        return chain_head(db, coop)
 
     @r.get("/verify", summary="Recompute the cooperative's chains from the stored events; with head=N:HASH, check a head kept "
                               "outside the store", responses=ok(VERIFY))
@@ -42,7 +43,7 @@ def router() -> APIRouter:
     ) -> dict[str, Any]:
         """`ok` false names the first broken event, or says the head is not in the store: an answer about the books,
         not an error of the request (the command line's `coopledger verify` exits 1 on the same finding)."""
-        _known(svc, coop)
+        _known(svc.ledger.db, coop)  # verify reads the events, on the primary
         try:
             expected = Head.parse(head) if head is not None else None
         except ValueError as exc:
@@ -52,9 +53,9 @@ def router() -> APIRouter:
 
     @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head",
            responses=read("fiscal_years"))
-    def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), svc: Services = Depends(services)) -> dict[str, Any]:
-        _known(svc, coop)
-        return {"coop": coop, "fiscal_years": fiscal_years(svc.ledger.db, coop)}
+    def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
+        _known(db, coop)
+        return {"coop": coop, "fiscal_years": fiscal_years(db, coop)}
 
     @r.get("/audit-trail", summary="Every event with who, when, idempotency key and reason; filtered, paged by position",
            responses={**read("audit_trail"), **problem(422, "Invalid query", "'to' (2025-01-31) is before 'from' (2025-03-01)",
@@ -70,12 +71,12 @@ def router() -> APIRouter:
         kind: str | None = Query(None, max_length=100, description="Only this event kind (e.g. EntryReversed)."),
         after: int = Query(0, ge=0, le=2**62, description="Last position already read (the previous page's next_after)."),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
-        _who: Principal = Depends(reader("audit")), svc: Services = Depends(services),
+        _who: Principal = Depends(reader("audit")), db: Database = Depends(views),
     ) -> dict[str, Any]:
-        _known(svc, coop)
+        _known(db, coop)
         if date_from is not None and date_to is not None and date_to < date_from:
             raise ApiError(422, "Invalid query", f"'to' ({date_to}) is before 'from' ({date_from})", field="to", rule="date_range")
-        return audit_trail(svc.ledger.db, coop, date_from=date_from, date_to=date_to, date_field=date_field, actor=actor,
+        return audit_trail(db, coop, date_from=date_from, date_to=date_to, date_field=date_field, actor=actor,
                            account=account, kind=kind, after=after, limit=limit)
 
     document_access(r.routes)  # x-roles in the OpenAPI document

@@ -29,7 +29,7 @@ from prometheus_client import Gauge
 from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import KEY_CACHE_TTL_S, Services, reader, services
+from api.deps import KEY_CACHE_TTL_S, Services, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import FEED_STREAM, READS, WEBHOOKS, ok, problem
 from api.keys import Principal
@@ -266,7 +266,9 @@ def router() -> APIRouter:
 
             return _ClosingStream(_stream(svc.ledger.db, head, coop, flt, after, key_valid), media_type="text/event-stream",
                                      headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
-        page = read_page(svc.ledger.db, coop, flt, after=after, limit=limit)
+        # A page may come from a standby; the stream stays on the primary: its wake-ups are the
+        # primary runner's positions, and a standby cannot LISTEN.
+        page = read_page(views(request), coop, flt, after=after, limit=limit)
         return {"coop": coop, "facts": page.facts, "next_after": page.next_after, "more": page.full}
 
     admin = reader("webhooks")

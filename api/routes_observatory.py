@@ -37,11 +37,12 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from api import deps, observatory_pages
-from api.deps import READ_YOUR_WRITES_TIMEOUT_S, Services, principal, reader, services
+from api.deps import Services, choose_views, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
 from api.format import browser_locale
 from api.keys import Principal, authenticate
+from ledger.db import Database
 from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory
 from projections.runner import ProjectionRunner
@@ -109,15 +110,17 @@ _cache: dict[tuple[int, str, int, str], bytes] = {}
 _cache_lock = threading.Lock()
 
 
-def build(svc: Services, coop: str, today: date) -> bytes | None:
-    """The observatory's JSON, as of the views' current position (read before the figures)."""
-    position = svc.runner.position()
-    key = (id(svc.ledger), coop, position, today.isoformat())
+def build(svc: Services, coop: str, today: date, db: Database | None = None) -> bytes | None:
+    """The observatory's JSON from `db` (default: the primary), as of its views' current position
+    (read before the figures: a standby's position is its own, behind the primary's)."""
+    db = db or svc.ledger.db
+    position = svc.runner.position() if db is svc.ledger.db else svc.reads.position_of(db)  # type: ignore[union-attr]
+    key = (id(db), coop, position, today.isoformat())
     with _cache_lock:
         cached = _cache.get(key)
     if cached is not None:
         return cached
-    report = observatory(svc.ledger.db, coop, today=today, position=position)
+    report = observatory(db, coop, today=today, position=position)
     if report is None:
         return None
     report["generated_at"] = datetime.now(timezone.utc).isoformat()
@@ -281,10 +284,8 @@ def router() -> APIRouter:
             if who is None:
                 raise ApiError(401, "Unauthorized", "waiting for a position needs an API key", field="min_position",
                                rule="api_key_required", headers={"WWW-Authenticate": "Bearer"})
-            if not svc.runner.wait_for(min_position, READ_YOUR_WRITES_TIMEOUT_S):
-                raise ApiError(503, "Not yet visible", f"the views have not reached position {min_position} yet; retry "
-                               "shortly", field="min_position", rule="read_your_writes", headers={"Retry-After": "1"})
-        body = build(svc, coop, as_of or date.today())
+        db = choose_views(request, min_position)  # a standby, or the primary; 503 when none reached it
+        body = build(svc, coop, as_of or date.today(), db)
         if body is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return Response(body, media_type="application/json")

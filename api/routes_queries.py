@@ -8,11 +8,12 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
-from api.deps import Services, document_access, fresh, reader, services
+from api.deps import document_access, fresh, reader, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import read
 from api.explain_text import with_texts
 from api.keys import Principal
+from ledger.db import Database
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal_page, statement
@@ -22,60 +23,60 @@ from projections.registry import cooperative_summary, member_standing
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
 
 
-def _known_account_and_party(svc: Services, coop: str, account: str, party: str | None) -> None:
+def _known_account_and_party(db: Database, coop: str, account: str, party: str | None) -> None:
     """A mistyped account or party is a 404 naming what exists, not an empty statement."""
-    require_account(svc.ledger.db, coop, account)
+    require_account(db, coop, account)
     if party is not None:
-        require_party(svc.ledger.db, coop, account, party)
+        require_party(db, coop, account, party)
 
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
     @r.get("", summary="The cooperative: legal form, colleges, fee schedule, counts", responses=read("coop_summary"))
-    def coop_summary(coop: str, _who: Principal = Depends(reader("standing")), svc: Services = Depends(services)) -> dict[str, Any]:
-        summary = cooperative_summary(svc.ledger.db, coop)
+    def coop_summary(coop: str, _who: Principal = Depends(reader("standing")), db: Database = Depends(views)) -> dict[str, Any]:
+        summary = cooperative_summary(db, coop)
         if summary is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return summary
 
     @r.get("/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance"))
     def get_trial_balance(coop: str, as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
-                          svc: Services = Depends(services)) -> dict[str, Any]:
-        return trial_balance(svc.ledger.db, coop, as_of=as_of)
+                          db: Database = Depends(views)) -> dict[str, Any]:
+        return trial_balance(db, coop, as_of=as_of)
 
     @r.get("/accounts/{account}/balance", summary="Balance of an account, or of one party on it, as of a date", responses=read("balance"))
     def get_balance(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
                     as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
-                    svc: Services = Depends(services)) -> dict[str, Any]:
-        _known_account_and_party(svc, coop, account, party)
-        balance = account_balance(svc.ledger.db, coop, account, party=party, unit=unit, as_of=as_of)
+                    db: Database = Depends(views)) -> dict[str, Any]:
+        _known_account_and_party(db, coop, account, party)
+        balance = account_balance(db, coop, account, party=party, unit=unit, as_of=as_of)
         return {"coop": coop, "account": account, "party": party, "unit": unit,
                 "as_of": as_of.isoformat() if as_of else None, "balance_minor": balance}
 
     @r.get("/accounts/{account}/statement", summary="Movements with running balance, paged by line", responses=read("statement"))
     def get_statement(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
                       as_of: date | None = AS_OF, after_line: int = Query(0, ge=0, le=10**9), limit: int = Query(100, ge=1, le=1000),
-                      _who: Principal = Depends(reader("journal")), svc: Services = Depends(services)) -> dict[str, Any]:
-        _known_account_and_party(svc, coop, account, party)
-        return statement(svc.ledger.db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+                      _who: Principal = Depends(reader("journal")), db: Database = Depends(views)) -> dict[str, Any]:
+        _known_account_and_party(db, coop, account, party)
+        return statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
 
     @r.get("/journal", summary="Entries numbered after a position (cursor), each with its postings", responses=read("journal"))
     def get_journal(coop: str, after: int = Query(0, ge=0, le=2**62, description="Last entry number already read."),
                     limit: int = Query(100, ge=1, le=1000), _who: Principal = Depends(reader("journal")),
-                    svc: Services = Depends(services)) -> dict[str, Any]:
-        entries = journal_page(svc.ledger.db, coop, after=after, limit=limit)
+                    db: Database = Depends(views)) -> dict[str, Any]:
+        entries = journal_page(db, coop, after=after, limit=limit)
         return {"coop": coop, "entries": entries, "next_after": entries[-1]["number"] if entries else after}
 
     @r.get("/members", summary="Members with college, status, shares and a year's fee standing", responses=read("members"))
     def get_members(coop: str, year: int = Query(..., ge=1901, le=2199), _who: Principal = Depends(reader("members")),
-                    svc: Services = Depends(services)) -> dict[str, Any]:
-        return {"coop": coop, "year": year, "members": member_standing(svc.ledger.db, coop, year)}
+                    db: Database = Depends(views)) -> dict[str, Any]:
+        return {"coop": coop, "year": year, "members": member_standing(db, coop, year)}
 
     @r.get("/members/{member_id}/standing", summary="Whether a member's fee for a year is fully paid", responses=read("standing"))
     def get_standing(coop: str, member_id: str, year: int = Query(..., ge=1901, le=2199),
-                     _who: Principal = Depends(reader("standing")), svc: Services = Depends(services)) -> dict[str, Any]:
-        for row in member_standing(svc.ledger.db, coop, year):
+                     _who: Principal = Depends(reader("standing")), db: Database = Depends(views)) -> dict[str, Any]:
+        for row in member_standing(db, coop, year):
             if row["member_id"] == member_id:
                 return {k: row[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
                                             "fee_paid_cents", "in_good_standing", "fully_paid_on")}
@@ -83,25 +84,25 @@ def router() -> APIRouter:
 
     @r.get("/governance", summary="College and member weights as of a date (exact fractions of 100)", responses=read("governance"))
     def get_governance(coop: str, as_of: date = Query(..., description="Date YYYY-MM-DD."),
-                       _who: Principal = Depends(reader("governance")), svc: Services = Depends(services)) -> dict[str, Any]:
-        report = weights_as_of(svc.ledger.db, coop, as_of)
+                       _who: Principal = Depends(reader("governance")), db: Database = Depends(views)) -> dict[str, Any]:
+        report = weights_as_of(db, coop, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return report
 
     @r.get("/governance/members/{member_id}", summary="May this member vote on that date, and why", responses=read("explanation"))
     def get_explanation(coop: str, member_id: str, as_of: date = Query(..., description="Date YYYY-MM-DD."),
-                        _who: Principal = Depends(reader("governance")), svc: Services = Depends(services)) -> dict[str, Any]:
-        require_member(svc.ledger.db, coop, member_id)
-        report = explain_member(svc.ledger.db, coop, member_id, as_of)
+                        _who: Principal = Depends(reader("governance")), db: Database = Depends(views)) -> dict[str, Any]:
+        require_member(db, coop, member_id)
+        report = explain_member(db, coop, member_id, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"{coop!r} unknown or not founded on {as_of}", field="coop", rule="known_cooperative")
         return with_texts(report)
 
     @r.get("/resolutions/{resolution_id}/tally", summary="General-assembly tally by college, weighted", responses=read("tally"))
     def get_tally(coop: str, resolution_id: str, _who: Principal = Depends(reader("governance")),
-                  svc: Services = Depends(services)) -> dict[str, Any]:
-        report = resolution_tally(svc.ledger.db, coop, resolution_id)
+                  db: Database = Depends(views)) -> dict[str, Any]:
+        report = resolution_tally(db, coop, resolution_id)
         if report is None:
             raise ApiError(404, "Not found", f"no resolution {resolution_id!r} in {coop}", field="resolution_id",
                            rule="known_resolution")

@@ -8,10 +8,11 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
-from api.deps import Services, fresh, reader, services
+from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import problem, report
 from api.keys import Principal
+from ledger.db import Database
 from projections import reports
 from projections.lookups import require_account, require_party
 from projections.registry import cooperative_summary
@@ -25,13 +26,13 @@ YEAR_OR_DATES = problem(422, "Invalid query", "give either year or start/end, no
                         "Invalid period: the problem names the query field and the rule")
 
 
-def _period(svc: Services, coop: str, start: date | None, end: date | None, year: int | None) -> tuple[date | None, date | None]:
-    if cooperative_summary(svc.ledger.db, coop) is None:
+def _period(db: Database, coop: str, start: date | None, end: date | None, year: int | None) -> tuple[date | None, date | None]:
+    if cooperative_summary(db, coop) is None:
         raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
     if year is not None:
         if start is not None or end is not None:
             raise ApiError(422, "Invalid query", "give either year or start/end, not both", field="year", rule="year_or_dates")
-        return reports.fiscal_year_bounds(svc.ledger.db, coop, year)
+        return reports.fiscal_year_bounds(db, coop, year)
     if start is not None and end is not None and start > end:
         raise ApiError(422, "Invalid query", f"the period starts ({start}) after it ends ({end})", field="start", rule="before_end")
     return start, end
@@ -52,24 +53,24 @@ def router() -> APIRouter:
            responses={**report("report_trial_balance"), **YEAR_OR_DATES})
     def get_trial_balance(coop: str, start: date | None = START, end: date | None = END, year: int | None = YEAR,
                           format: str = FORMAT, _who: Principal = Depends(reader("reports")),  # noqa: A002
-                          svc: Services = Depends(services)) -> Any:
-        first, last = _period(svc, coop, start, end, year)
-        return _answer("trial-balance", reports.trial_balance(svc.ledger.db, coop, start=first, end=last), format)
+                          db: Database = Depends(views)) -> Any:
+        first, last = _period(db, coop, start, end, year)
+        return _answer("trial-balance", reports.trial_balance(db, coop, start=first, end=last), format)
 
     @r.get("/balance-sheet", summary="Assets, liabilities and equity (EUR) at the end of a period, in French order",
            responses={**report("balance_sheet"), **YEAR_OR_DATES})
     def get_balance_sheet(coop: str, end: date | None = END, year: int | None = YEAR, format: str = FORMAT,  # noqa: A002
-                          _who: Principal = Depends(reader("reports")), svc: Services = Depends(services)) -> Any:
-        _first, last = _period(svc, coop, None, end, year)
-        return _answer("balance-sheet", reports.balance_sheet(svc.ledger.db, coop, end=last), format)
+                          _who: Principal = Depends(reader("reports")), db: Database = Depends(views)) -> Any:
+        _first, last = _period(db, coop, None, end, year)
+        return _answer("balance-sheet", reports.balance_sheet(db, coop, end=last), format)
 
     @r.get("/income-statement", summary="Expenses and income (EUR) over a period, closing entries left out",
            responses={**report("income_statement"), **YEAR_OR_DATES})
     def get_income_statement(coop: str, start: date | None = START, end: date | None = END, year: int | None = YEAR,
                              format: str = FORMAT, _who: Principal = Depends(reader("reports")),  # noqa: A002
-                             svc: Services = Depends(services)) -> Any:
-        first, last = _period(svc, coop, start, end, year)
-        return _answer("income-statement", reports.income_statement(svc.ledger.db, coop, start=first, end=last), format)
+                             db: Database = Depends(views)) -> Any:
+        first, last = _period(db, coop, start, end, year)
+        return _answer("income-statement", reports.income_statement(db, coop, start=first, end=last), format)
 
     @r.get("/accounts/{account}/statement", summary="Movements of an account (or a party on it) over a period, running balance",
            responses={**report("report_statement"), **YEAR_OR_DATES})
@@ -77,12 +78,12 @@ def router() -> APIRouter:
                       unit: str = Query("EUR", max_length=10), start: date | None = START, end: date | None = END,
                       year: int | None = YEAR, after_line: int = Query(0, ge=0, le=10**9, description="Lines already read."),
                       limit: int = Query(500, ge=1, le=reports.MAX_STATEMENT_LINES), format: str = FORMAT,  # noqa: A002
-                      _who: Principal = Depends(reader("reports")), svc: Services = Depends(services)) -> Any:
-        first, last = _period(svc, coop, start, end, year)
-        require_account(svc.ledger.db, coop, account)
+                      _who: Principal = Depends(reader("reports")), db: Database = Depends(views)) -> Any:
+        first, last = _period(db, coop, start, end, year)
+        require_account(db, coop, account)
         if party is not None:
-            require_party(svc.ledger.db, coop, account, party)
-        report = reports.account_statement(svc.ledger.db, coop, account, party=party, unit=unit, start=first, end=last,
+            require_party(db, coop, account, party)
+        report = reports.account_statement(db, coop, account, party=party, unit=unit, start=first, end=last,
                                            after_line=after_line, limit=limit)
         return _answer("statement", report, format)
 

@@ -86,8 +86,9 @@ STARTUP_LOCK_KEY = 0x636C_6B73_7475_7031
 
 
 class Database:
-    def __init__(self, config: StoreConfig) -> None:
+    def __init__(self, config: StoreConfig, *, pool_wait_s: float = POOL_WAIT_S, connect_timeout_s: int = CONNECT_TIMEOUT_S) -> None:
         self.config = config
+        self.connect_timeout_s = connect_timeout_s
         self.dialect = config.kind
         self._pool: Any = None
         self._local = threading.local()
@@ -99,7 +100,7 @@ class Database:
                 min_size=1,
                 max_size=8,
                 open=True,
-                timeout=POOL_WAIT_S,
+                timeout=pool_wait_s,
                 # A pooled connection may have died with the server (restart, network cut,
                 # pg_terminate_backend): check it before lending it, so recovery needs no restart.
                 check=ConnectionPool.check_connection,
@@ -108,10 +109,12 @@ class Database:
 
     def conninfo(self) -> str:
         c = self.config
-        parts = [f"host={c.pg_host}", f"port={c.pg_port}", f"user={c.pg_user}", f"dbname={c.pg_dbname}",
-                 f"connect_timeout={CONNECT_TIMEOUT_S}"]
+        parts = [f"host={c.pg_hosts()}", f"port={c.pg_ports()}", f"user={c.pg_user}", f"dbname={c.pg_dbname}",
+                 f"connect_timeout={self.connect_timeout_s}"]
         if c.pg_password:
             parts.append(f"password={c.pg_password}")
+        if c.pg_target_session_attrs:
+            parts.append(f"target_session_attrs={c.pg_target_session_attrs}")
         return " ".join(parts)
 
     def _sqlite(self) -> sqlite3.Connection:

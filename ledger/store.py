@@ -2,12 +2,18 @@
 
 sqlite:///relative/path.sqlite, sqlite:////absolute/path.sqlite
 postgresql://user:password@host:port/dbname?schema=name
+postgresql://user@host1:port1,host2:port2/dbname?schema=name&target_session_attrs=read-write
+    (libpq's multi-host form: the service connects to whichever host accepts writes, so after a
+    failover it finds the promoted standby without a restart; docs/scaling.md)
+
+COOPLEDGER_READ_DATABASE_URL (optional) names one or several hot standbys, separated by spaces or
+commas between URLs, that serve the read routes (ledger/replicas.py).
 """
 
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from urllib.parse import parse_qs, unquote, urlparse
 
@@ -26,6 +32,10 @@ class StoreConfig:
     pg_password: str = ""
     pg_dbname: str = ""
     pg_schema: str = "public"
+    # More (host, port) pairs after pg_host:pg_port, tried in order by libpq (failover).
+    pg_more_hosts: tuple[tuple[str, int], ...] = ()
+    # libpq's target_session_attrs ("read-write" to skip standbys); "" leaves libpq's default.
+    pg_target_session_attrs: str = ""
 
     @classmethod
     def from_url(cls, url: str | None = None) -> StoreConfig:
@@ -45,14 +55,23 @@ class StoreConfig:
             dbname = parsed.path.lstrip("/")
             if not dbname:
                 raise ValueError("COOPLEDGER_DATABASE_URL: postgresql URL needs a database name")
+            userinfo, _, hostlist = parsed.netloc.rpartition("@")
+            user, _, password = userinfo.partition(":")
+            (host, port), *more = _hosts(hostlist)
+            attrs = query.get("target_session_attrs", [""])[0]
+            if attrs not in TARGET_SESSION_ATTRS:
+                raise ValueError(f"COOPLEDGER_DATABASE_URL: target_session_attrs must be one of {sorted(TARGET_SESSION_ATTRS)}, "
+                                 f"not {attrs!r}")
             return cls(
                 kind="postgres",
-                pg_host=parsed.hostname or "127.0.0.1",
-                pg_port=parsed.port or 5432,
-                pg_user=unquote(parsed.username or "postgres"),
-                pg_password=unquote(parsed.password or ""),
+                pg_host=host,
+                pg_port=port,
+                pg_user=unquote(user or "postgres"),
+                pg_password=unquote(password),
                 pg_dbname=dbname,
                 pg_schema=query.get("schema", ["public"])[0],
+                pg_more_hosts=tuple(more),
+                pg_target_session_attrs=attrs,
             )
         raise ValueError(f"COOPLEDGER_DATABASE_URL: unsupported scheme {parsed.scheme!r} (use sqlite:// or postgresql://)")
 
@@ -80,8 +99,8 @@ class StoreConfig:
                 PERSISTENCE_MODULE="eventsourcing.postgres",
                 APPLICATION_RECORDER_TOPIC="ledger.chain:ChainedPostgresRecorder",
                 POSTGRES_DBNAME=self.pg_dbname,
-                POSTGRES_HOST=self.pg_host,
-                POSTGRES_PORT=str(self.pg_port),
+                POSTGRES_HOST=self.pg_hosts(),
+                POSTGRES_PORT=self.pg_ports(),
                 POSTGRES_USER=self.pg_user,
                 POSTGRES_PASSWORD=self.pg_password,
                 POSTGRES_SCHEMA=self.pg_schema,
@@ -96,6 +115,10 @@ class StoreConfig:
                 # subscribers under concurrent writes (see the project brief).
                 POSTGRES_ENABLE_DB_FUNCTIONS="n",
             )
+        if self.kind == "postgres" and self.pg_target_session_attrs:
+            # eventsourcing has no option for it: a factory of ours adds it to its pool (ledger/failover.py).
+            env.update(PERSISTENCE_MODULE="ledger.failover:FailoverPostgresFactory",
+                       POSTGRES_TARGET_SESSION_ATTRS=self.pg_target_session_attrs)
         return env
 
     def exists(self) -> bool:
@@ -105,12 +128,57 @@ class StoreConfig:
             return self.sqlite_path.is_file()
         import psycopg
 
-        with psycopg.connect(host=self.pg_host, port=self.pg_port, user=self.pg_user, password=self.pg_password,
+        with psycopg.connect(host=self.pg_hosts(), port=self.pg_ports(), user=self.pg_user, password=self.pg_password,
                              dbname=self.pg_dbname, connect_timeout=5) as conn:
             row = conn.execute("SELECT to_regclass(%s)", (f'"{self.pg_schema}".schema_migrations',)).fetchone()
         return row is not None and row[0] is not None
 
+    def pg_hosts(self) -> str:
+        """libpq's host list: "h1,h2" (one host without failover)."""
+        return ",".join([self.pg_host, *(h for h, _ in self.pg_more_hosts)])
+
+    def pg_ports(self) -> str:
+        return ",".join(str(p) for p in [self.pg_port, *(p for _, p in self.pg_more_hosts)])
+
     def describe(self) -> str:
         if self.kind == "sqlite":
             return f"sqlite:///{self.sqlite_path}"
-        return f"postgresql://{self.pg_user}@{self.pg_host}:{self.pg_port}/{self.pg_dbname}?schema={self.pg_schema}"
+        hosts = ",".join(f"{h}:{p}" for h, p in [(self.pg_host, self.pg_port), *self.pg_more_hosts])
+        attrs = f"&target_session_attrs={self.pg_target_session_attrs}" if self.pg_target_session_attrs else ""
+        return f"postgresql://{self.pg_user}@{hosts}/{self.pg_dbname}?schema={self.pg_schema}{attrs}"
+
+
+TARGET_SESSION_ATTRS = frozenset({"", "any", "read-write", "read-only", "primary", "standby", "prefer-standby"})
+
+
+def _hosts(hostlist: str) -> list[tuple[str, int]]:
+    """"h1:p1,h2" -> [(h1, p1), (h2, 5432)]; IPv6 hosts in brackets, as in libpq URLs."""
+    found: list[tuple[str, int]] = []
+    for item in (hostlist or "127.0.0.1").split(","):
+        host, port = item, "5432"
+        if item.startswith("["):
+            host, _, rest = item[1:].partition("]")
+            port = rest.removeprefix(":") or "5432"
+        elif ":" in item:
+            host, port = item.rsplit(":", 1)
+        if not port.isdigit():
+            raise ValueError(f"COOPLEDGER_DATABASE_URL: port of host {item!r} must be a number")
+        found.append((unquote(host) or "127.0.0.1", int(port)))
+    return found
+
+
+def read_configs(primary: StoreConfig, urls: str | None = None) -> list[StoreConfig]:
+    """The standbys of COOPLEDGER_READ_DATABASE_URL (or `urls`): PostgreSQL only, each on the
+    primary's schema unless its URL names one. Empty when unset."""
+    urls = urls if urls is not None else os.environ.get("COOPLEDGER_READ_DATABASE_URL", "")
+    found = []
+    for url in urls.replace(",postgres", " postgres").split():
+        if primary.kind != "postgres":
+            raise ValueError("COOPLEDGER_READ_DATABASE_URL: read standbys need a PostgreSQL primary")
+        config = StoreConfig.from_url(url)
+        if config.kind != "postgres" or config.pg_more_hosts:
+            raise ValueError(f"COOPLEDGER_READ_DATABASE_URL: each standby is one postgresql:// URL with one host, not {url!r}")
+        if "schema=" not in url:
+            config = replace(config, pg_schema=primary.pg_schema)
+        found.append(config)
+    return found
