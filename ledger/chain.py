@@ -16,9 +16,11 @@ stored bytes and not a re-encoding: nothing has to agree on a canonical form, an
 is to be kept encrypted inside the state (crypto-shredding): erasing a person deletes a key, not
 bytes, so every link still verifies (docs/decisions/0009-event-chain.md).
 
-A store written before this chain existed is adopted once, when the table is created: the links
-of the events already stored are computed then (an upgrade commits to what is stored, it never
-rewrites an event), and `event_chain_adoptions` says when and over how many events.
+A store written before this chain existed is adopted once, when the program opens a store that
+holds events and no link at all: the links of the events already stored are computed then (an
+upgrade commits to what is stored, it never rewrites an event), and `event_chain_adoptions` says
+when and over how many events (`verify` prints it: a second date there means the links were
+removed and adopted again, which only a head kept outside the store can judge).
 """
 
 from __future__ import annotations
@@ -142,12 +144,15 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         ]
 
     def _create_table(self, c: Any) -> None:
-        c.execute("SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?", (CHAIN_TABLE,))
-        existed = c.fetchone() is not None
+        # The CREATE statements first: on a new store the first of them takes the write lock. A read
+        # first would fail a concurrent start with "database is locked" (SQLite cannot turn a read
+        # snapshot into a write once another process has committed past it).
         super()._create_table(c)
-        if existed:
-            return
         table = self.events_table_name
+        c.execute(f"SELECT EXISTS (SELECT 1 FROM {table}), EXISTS (SELECT 1 FROM {CHAIN_TABLE})")  # noqa: S608
+        has_events, has_links = c.fetchone()
+        if not has_events or has_links:
+            return  # a new store, or one whose events are linked already
 
         def read_page(after: Any) -> list[tuple[Any, int, str, bytes]]:
             where, params = ("", []) if after is None else ("WHERE (originator_id, originator_version) > (?, ?) ", [after[0].hex if isinstance(after[0], UUID) else after[0], after[1]])
@@ -238,13 +243,18 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
 
     def _create_table(self, curs: Any) -> None:
-        curs.execute("SELECT to_regclass(%s) AS found", (f"{self.datastore.schema}.{CHAIN_TABLE}",))
-        existed = curs.fetchone()["found"] is not None
         super()._create_table(curs)
-        if existed:
-            return
         schema, events = Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        check = SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_events, EXISTS (SELECT 1 FROM {0}.{2}) AS has_links").format(
+            schema, events, Identifier(CHAIN_TABLE))
+        curs.execute(check)
+        row = curs.fetchone()
+        if not row["has_events"] or row["has_links"]:
+            return  # a new store, or one whose events are linked already
         curs.execute(SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(schema, events))  # no write while adopting
+        curs.execute(check)  # again, under the lock
+        if curs.fetchone()["has_links"]:
+            return
         select = SQL("SELECT originator_id, originator_version, topic, state FROM {0}.{1} ").format(schema, events)
         order = SQL("ORDER BY originator_id, originator_version LIMIT %s")
 
