@@ -229,7 +229,7 @@ def _get(value: Any, path: tuple[Any, ...]) -> Any:
     return value
 
 
-@settings(max_examples=25, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)
+@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)  # examples: the profile
 @given(data=st.data())
 def test_any_nested_edit_deletion_swap_insertion_or_cut_is_named(stores, data):
     ledger = stores[0]
