@@ -59,8 +59,8 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
             head = Head.parse(head_text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--head") from None
-    app = session.ledger.app  # an unknown cooperative is a DomainError: api/cli.py says which exist (exit 1)
-    total = session.ledger.position()
+    ledger = session.ledger  # an unknown cooperative is a DomainError: api/cli.py says which exist (exit 1)
+    total = ledger.position()
     if console.is_terminal and total > PROGRESS_FROM_EVENTS and not as_json:
         with tables.progress() as bar:
             task = bar.add_task("verify", total=total)
@@ -70,9 +70,9 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
                 done[slug] = events
                 bar.update(task, completed=sum(done.values()), description=f"verify {slug}")
 
-            reports = verify_store(app, coop, progress, expected_head=head)
+            reports = verify_store(ledger, coop, progress, expected_head=head)
     else:
-        reports = verify_store(app, coop, expected_head=head)
+        reports = verify_store(ledger, coop, expected_head=head)
     if as_json:
         _json([r.as_dict() for r in reports])
     else:
@@ -80,7 +80,7 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
             console.print(_describe(report), highlight=False, soft_wrap=True)  # a head is copied whole: never wrapped
         if not reports:
             console.print("no cooperative in the store")
-        for adoption in adoptions(app):
+        for adoption in adoptions(ledger):
             console.print(f"note: the event chain was adopted on {adoption['adopted_at']} over the {adoption['events']} events "
                           "stored before it; they are committed as they were that day", highlight=False)
     if any(not r.ok for r in reports):

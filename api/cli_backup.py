@@ -18,6 +18,7 @@ from api.tables import console
 from domain.cooperative import coop_id
 from domain.errors import DomainError
 from ledger import backup as backups
+from ledger.chain import StoredLinks
 from projections.registry import cooperative_slugs
 
 
@@ -54,7 +55,7 @@ def restore(session: Session, file: Path) -> None:
                   "projections rebuilt", highlight=False)
     for slug in cooperative_slugs(ledger.db):
         journal = ledger.cooperative(slug).journal  # loading replays and verifies the journal's chain
-        head = ledger.app.recorder.select_last_link(coop_id(slug))  # the event chain's head: compare with the minutes
+        head = StoredLinks(ledger.db).last(coop_id(slug))  # the event chain's head: compare with the minutes
         click.echo(f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}; head {head[0]}:{head[1]}"
                    if head else f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}")
 

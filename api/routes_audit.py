@@ -48,7 +48,7 @@ def router() -> APIRouter:
             expected = Head.parse(head) if head is not None else None
         except ValueError as exc:
             raise ApiError(422, "Invalid query", str(exc), field="head", rule="head_format") from None
-        (report,) = verify_store(svc.ledger.app, coop, expected_head=expected)
+        (report,) = verify_store(svc.ledger, coop, expected_head=expected)
         return report.as_dict()
 
     @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head",

@@ -37,6 +37,8 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from ledger.db import Database
+
 log = structlog.get_logger("coopledger.chain")
 
 GENESIS_LINK = "0" * 64
@@ -47,6 +49,7 @@ EVENTS_TABLES = {"sqlite": "stored_events", "postgres": "coopledger_events"}
 ADOPTIONS_TABLE = "event_chain_adoptions"
 ADOPT_PAGE_EVENTS = 5000  # events read per query while adopting an existing store: bounded memory
 MAX_ADOPT_PAGES = 10**6  # 5 billion events: a bound on the adoption loop, far above any store
+LINK_QUERY_IDS = 500  # ids per query reading links back: under SQLite's bound on parameters
 
 
 class ChainError(RuntimeError):
@@ -185,38 +188,6 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(o.hex, v, h) for o, v, h in rows])  # noqa: S608
         return ids
 
-    # Reading the links back (`coopledger verify`, the chain heads): plain rows, nothing trusted.
-
-    def select_links(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
-        """{version: stored link} of one aggregate's versions gt < v <= lte."""
-        return {int(v): h for v, h in self._rows(
-            f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
-            " AND originator_version > ? AND originator_version <= ?", (originator.hex, gt, lte))}
-
-    def select_last_link(self, originator: UUID) -> tuple[int, str] | None:
-        """(version, link) of the aggregate's highest linked version, or None."""
-        rows = self._rows(f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
-                          " ORDER BY originator_version DESC LIMIT 1", (originator.hex,))
-        return (int(rows[0][0]), rows[0][1]) if rows else None
-
-    def select_first_links(self, originators: Sequence[UUID]) -> dict[UUID, str]:
-        """{originator: link of its version 1} (a command receipt is a one-event stream)."""
-        found: dict[UUID, str] = {}
-        for start in range(0, len(originators), 500):  # under SQLite's bound on parameters
-            chunk = originators[start:start + 500]
-            for raw, h in self._rows(f"SELECT originator_id, event_hash FROM {CHAIN_TABLE} WHERE originator_version = 1"  # noqa: S608
-                                     f" AND originator_id IN ({', '.join('?' for _ in chunk)})", [o.hex for o in chunk]):
-                found[_uuid(raw)] = h
-        return found
-
-    def select_adoptions(self) -> list[tuple[str, int]]:
-        return [(at, int(n)) for at, n in self._rows(f"SELECT adopted_at, events FROM {ADOPTIONS_TABLE} ORDER BY adopted_at", ())]  # noqa: S608
-
-    def _rows(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
-        with self.datastore.transaction(commit=False) as c:
-            c.execute(sql, params)
-            return [tuple(row) for row in c.fetchall()]
-
 
 # ---------------------------------------------------------------- PostgreSQL
 
@@ -296,32 +267,47 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             with curs.connection.cursor() as writer:
                 writer.executemany(self._insert_links, rows)
 
-    # Reading the links back (`coopledger verify`, the chain heads): plain rows, nothing trusted.
 
-    def select_links(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
-        return {int(v): h for v, h in self._rows(
-            "SELECT originator_version, event_hash FROM {table} WHERE originator_id = %s"
-            " AND originator_version > %s AND originator_version <= %s", (originator, gt, lte))}
+# ---------------------------------------------------------------- reading the links back
 
-    def select_last_link(self, originator: UUID) -> tuple[int, str] | None:
-        rows = self._rows("SELECT originator_version, event_hash FROM {table} WHERE originator_id = %s"
-                          " ORDER BY originator_version DESC LIMIT 1", (originator,))
+
+class StoredLinks:
+    """The links as stored, for `coopledger verify` and the heads: plain SQL through the views'
+    database access (ledger/db.py), the same on both stores; nothing here is trusted, it is compared."""
+
+    def __init__(self, db: Database) -> None:
+        self.db = db
+
+    def _id(self, originator: UUID) -> Any:
+        return originator.hex if self.db.dialect == "sqlite" else originator  # as each store keeps it
+
+    def between(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
+        """{version: stored link} of one aggregate's versions gt < v <= lte."""
+        with self.db.read() as tx:
+            rows = tx.execute(f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
+                              " AND originator_version > ? AND originator_version <= ?", (self._id(originator), gt, lte))
+        return {int(v): h for v, h in rows}
+
+    def last(self, originator: UUID) -> tuple[int, str] | None:
+        """(version, link) of the aggregate's highest linked version, or None."""
+        with self.db.read() as tx:
+            rows = tx.execute(f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
+                              " ORDER BY originator_version DESC LIMIT 1", (self._id(originator),))
         return (int(rows[0][0]), rows[0][1]) if rows else None
 
-    def select_first_links(self, originators: Sequence[UUID]) -> dict[UUID, str]:
-        rows = self._rows("SELECT originator_id, event_hash FROM {table} WHERE originator_version = 1"
-                          " AND originator_id = ANY(%s)", (list(originators),))
-        return {_uuid(raw): h for raw, h in rows}
+    def first_of(self, originators: Sequence[UUID]) -> dict[UUID, str]:
+        """{originator: link of its version 1} (a command receipt is a one-event stream)."""
+        found: dict[UUID, str] = {}
+        with self.db.read() as tx:
+            for start in range(0, len(originators), LINK_QUERY_IDS):
+                chunk = originators[start:start + LINK_QUERY_IDS]
+                rows = tx.execute(f"SELECT originator_id, event_hash FROM {CHAIN_TABLE} WHERE originator_version = 1"  # noqa: S608
+                                  f" AND originator_id IN ({', '.join('?' for _ in chunk)})", [self._id(o) for o in chunk])
+                found.update((_uuid(raw), h) for raw, h in rows)
+        return found
 
-    def select_adoptions(self) -> list[tuple[str, int]]:
-        rows = self._rows("SELECT adopted_at, events FROM {adoptions} ORDER BY adopted_at", ())
+    def adoptions(self) -> list[tuple[str, int]]:
+        """When the chain was adopted over events stored before it, and over how many."""
+        with self.db.read() as tx:
+            rows = tx.execute(f"SELECT adopted_at, events FROM {ADOPTIONS_TABLE} ORDER BY adopted_at")  # noqa: S608
         return [(at, int(n)) for at, n in rows]
-
-    def _rows(self, sql: str, params: Any) -> list[tuple[Any, ...]]:
-        statement = SQL(sql).format(table=SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(CHAIN_TABLE)),
-                                    adoptions=SQL("{0}.{1}").format(Identifier(self.datastore.schema), Identifier(ADOPTIONS_TABLE)))
-        with self.datastore.transaction(commit=False) as curs:
-            curs.execute(statement, params)
-            return [tuple(row.values()) for row in curs.fetchall()]
-
-

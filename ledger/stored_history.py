@@ -14,6 +14,7 @@ from uuid import UUID
 
 from domain.cooperative import coop_id
 from domain.events import TOPIC_PREFIX
+from ledger.chain import GENESIS_LINK, StoredLinks, link
 
 PAGE_EVENTS = 1000
 RECEIPT_TOPIC = "coopledger:CommandReceipt.Created"
@@ -55,11 +56,12 @@ class ReceiptProblem:
 
 
 class StoredHistory:
-    """Raw access to the event store of a LedgerApp."""
+    """Raw access to a Ledger's event store: its recorder's rows and the stored links."""
 
-    def __init__(self, app: Any) -> None:
-        self.recorder = app.recorder
-        self.mapper = app.mapper
+    def __init__(self, ledger: Any) -> None:
+        self.recorder = ledger.app.recorder
+        self.mapper = ledger.app.mapper
+        self.links = StoredLinks(ledger.db)
 
     def decode(self, state: bytes) -> dict[str, Any] | Exception:
         """The stored JSON as a dict (dates and times decoded), or the error: no event is built."""
@@ -81,7 +83,7 @@ class StoredHistory:
             rows = self.recorder.select_events(originator, gt=after, limit=page)
             if not rows:
                 return
-            links = self.recorder.select_links(originator, after, rows[-1].originator_version)
+            links = self.links.between(originator, after, rows[-1].originator_version)
             for row in rows:
                 state = bytes(row.state)
                 yield StoredRow(row.originator_version, row.topic, self.decode(state), state, links.get(row.originator_version))
@@ -91,18 +93,16 @@ class StoredHistory:
 
     def last_link(self, slug: str) -> tuple[int, str] | None:
         """(version, link) of the highest version the event chain links for this cooperative."""
-        return self.recorder.select_last_link(coop_id(slug))
+        return self.links.last(coop_id(slug))
 
     def adoptions(self) -> list[tuple[str, int]]:
         """When the event chain was adopted over events stored before it existed, and how many."""
-        return self.recorder.select_adoptions()
+        return self.links.adoptions()
 
     def cooperatives_and_claims(self, page: int = PAGE_EVENTS) -> tuple[dict[str, Claims], list[ReceiptProblem]]:
         """Every cooperative named by a founding event or a command receipt, with what its receipts
         claim was stored, and the receipts whose content no longer matches their link. Reads the
         notification log in pages, filtered to those two topics."""
-        from ledger.chain import link
-
         events: dict[str, int] = {}
         numbers: dict[str, int] = {}
         broken: list[ReceiptProblem] = []
@@ -110,13 +110,13 @@ class StoredHistory:
         upto = self.recorder.max_notification_id() or 0
         for _ in range(upto // page + 2):
             rows = self.recorder.select_notifications(start, page, stop=upto, topics=[RECEIPT_TOPIC, FOUNDED_TOPIC])
-            receipt_links = self.recorder.select_first_links([_uuid(r.originator_id) for r in rows if r.topic == RECEIPT_TOPIC])
+            receipt_links = self.links.first_of([_uuid(r.originator_id) for r in rows if r.topic == RECEIPT_TOPIC])
             for row in rows:
                 state = self.decode(row.state)
                 slug = state.get("coop") if isinstance(state, dict) else None
                 if row.topic == RECEIPT_TOPIC:
                     stored = receipt_links.get(_uuid(row.originator_id))
-                    if stored != link("0" * 64, _uuid(row.originator_id), row.originator_version, row.topic, row.state):
+                    if stored != link(GENESIS_LINK, _uuid(row.originator_id), row.originator_version, row.topic, row.state):
                         key = state.get("key") if isinstance(state, dict) else None
                         broken.append(ReceiptProblem(str(slug), str(key), f"the command receipt {row.originator_id} (key {key!r}) "
                                                      + ("has no link" if stored is None else "no longer matches its link")))

@@ -31,12 +31,12 @@ from typing import Any
 
 import structlog
 
-import ledger.handlers  # noqa: F401  (imports every family: registers every event class)
+from ledger import handlers as _handlers  # noqa: F401  (imports every family: registers every event class)
 from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation, NotFound
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX, FinancialEvent
 from domain.journal import GENESIS_HASH, check_balanced, entry_hash
-from ledger.chain import GENESIS_LINK, link
+from ledger.chain import GENESIS_LINK, StoredLinks, link
 from ledger.stored_history import MAX_EVENTS_PER_COOP, PAGE_EVENTS, Claims, StoredHistory, StoredRow
 
 log = structlog.get_logger("coopledger.verify")
@@ -122,7 +122,7 @@ def verify_events(
     report = CoopReport(coop)
     originator = coop_id(coop)
     expected_version, expected_number, prev_hash = 1, 1, GENESIS_HASH
-    links_at: dict[int, str] = {}
+    link_at_head: str | None = None  # the link recomputed at expected_head's version, once reached
     stream = iter(records)
     for row in stream:
         report.events += 1
@@ -135,11 +135,12 @@ def verify_events(
             if problem.kind == "number_gap":
                 problem = _gap_or_disorder(problem, stream)
             report.problem = problem
-            return _with_head_check(report, expected_head, links_at)
+            return _with_head_check(report, expected_head, link_at_head)
         expected_version = row.version + 1
-        report.head_link = row.link or ""
+        assert row.link is not None  # _check_link passed: the stored link is the recomputed one
+        report.head_link = row.link
         if expected_head is not None and row.version == expected_head.version:
-            links_at[row.version] = report.head_link
+            link_at_head = report.head_link
         if number is not None:
             state = row.state
             report.entries += 1
@@ -159,7 +160,7 @@ def verify_events(
             "missing_event", None, report.events + 1,
             f"the store ends at version {report.events} but the event chain links events up to version {last_linked}: "
             "the last ones were removed")
-    return _with_head_check(report, expected_head, links_at)
+    return _with_head_check(report, expected_head, link_at_head)
 
 
 def _check_link(originator: Any, row: StoredRow, prev: str) -> Problem | None:
@@ -177,11 +178,10 @@ def _check_link(originator: Any, row: StoredRow, prev: str) -> Problem | None:
     return None
 
 
-def _with_head_check(report: CoopReport, head: Head | None, links_at: dict[int, str]) -> CoopReport:
+def _with_head_check(report: CoopReport, head: Head | None, found: str | None) -> CoopReport:
     """Compares the link recomputed at the asked version with the head kept outside the store."""
     if head is None:
         return report
-    found = links_at.get(head.version)
     report.head_check = {"head": str(head), "found": None if found is None else f"{head.version}:{found}", "ok": found == head.link}
     if found != head.link and report.problem is None:
         why = (f"the store holds {report.events} events, fewer than {head.version}" if found is None
@@ -264,11 +264,11 @@ def _datetime(value: Any) -> datetime:
 # ---------------------------------------------------------------- reading the store
 
 
-def verify_store(app: Any, only: str | None = None, progress: Progress | None = None,
+def verify_store(ledger: Any, only: str | None = None, progress: Progress | None = None,
                  expected_head: Head | None = None) -> list[CoopReport]:
     """Verifies every cooperative in the store (or only one). One report per cooperative."""
     assert expected_head is None or only is not None, "a head belongs to one cooperative"
-    history = StoredHistory(app)
+    history = StoredHistory(ledger)
     claims, broken_receipts = history.cooperatives_and_claims()
     if only is not None and only not in claims and history.last_link(only) is None and next(history.records(only), None) is None:
         # Nothing in the store names it: a typo, not broken books.
@@ -293,6 +293,6 @@ def verify_store(app: Any, only: str | None = None, progress: Progress | None = 
     return reports
 
 
-def adoptions(app: Any) -> list[dict[str, Any]]:
+def adoptions(ledger: Any) -> list[dict[str, Any]]:
     """When the event chain was adopted over a store written before it, and over how many events."""
-    return [{"adopted_at": at, "events": n} for at, n in StoredHistory(app).adoptions()]
+    return [{"adopted_at": at, "events": n} for at, n in StoredLinks(ledger.db).adoptions()]

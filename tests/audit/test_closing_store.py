@@ -77,5 +77,5 @@ def test_a_year_with_nothing_to_carry_is_sealed_by_an_empty_entry_that_reads_and
     entries = journal(ledger.db, "scic")
     assert [(e["number"], e["kind"], e["postings"]) for e in entries][1] == (2, "FiscalYearClosed", [])
     assert [(y["year"], y["status"], y["result_cents"]) for y in fiscal_years(ledger.db, "scic")] == [(2020, "closed", 0)]
-    (report,) = verify_store(ledger.app, "scic")
+    (report,) = verify_store(ledger, "scic")
     assert report.ok and report.last_number == 2 and report.sealed[0]["head_number"] == 1

@@ -30,7 +30,7 @@ from hypothesis import strategies as st
 from domain.contributions import CancelContributionResult, DeclareContributionResult, PledgeContribution
 from domain.cooperative import coop_id
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX
-from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, link
+from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, StoredLinks, link
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
 from ledger.service import Ledger
@@ -127,7 +127,7 @@ def stream(ledger: Ledger, slug: str) -> list[tuple[int, str]]:
 
 
 def slugs(ledger: Ledger) -> list[str]:
-    return [r.coop for r in verify_store(ledger.app)]
+    return [r.coop for r in verify_store(ledger)]
 
 
 def verdict(ledger: Ledger, slug: str, claims: Claims | None = None, page: int = 1000) -> tuple[bool, int | None, str | None]:
@@ -135,9 +135,9 @@ def verdict(ledger: Ledger, slug: str, claims: Claims | None = None, page: int =
     caller when it edits no receipt), the store-wide scan of the receipts is not repeated; `page`
     is how many events verify reads at once (it stops at the first problem)."""
     if claims is None:
-        (report,) = verify_store(ledger.app, slug)
+        (report,) = verify_store(ledger, slug)
     else:
-        history = StoredHistory(ledger.app)
+        history = StoredHistory(ledger)
         last = history.last_link(slug)
         report = verify_events(slug, history.records(slug, page), claims, last_linked=last[0] if last else 0)
     return report.ok, report.problem.version if report.problem else None, report.problem.kind if report.problem else None
@@ -181,7 +181,7 @@ def encode(payload: dict[str, Any]) -> bytes:
 
 def test_an_edit_of_any_field_of_any_event_class_is_named_by_verify(stores):
     main, other = stores
-    assert all(r.ok for ledger in stores for r in verify_store(ledger.app)), "the honest store must verify first"
+    assert all(r.ok for ledger in stores for r in verify_store(ledger)), "the honest store must verify first"
     seen: dict[str, tuple[Ledger, str, int]] = {}  # per class, its earliest event: fewer events to read again
     for ledger in (main, other):
         for slug in slugs(ledger):
@@ -190,7 +190,7 @@ def test_an_edit_of_any_field_of_any_event_class_is_named_by_verify(stores):
                     seen[kind] = (ledger, slug, version)
     missing = sorted(set(EVENT_CLASSES) - set(seen))
     assert not missing, f"no scenario of this test records {missing}: add one, so every event class is covered"
-    claims = {id(ledger): StoredHistory(ledger.app).cooperatives_and_claims()[0] for ledger in stores}
+    claims = {id(ledger): StoredHistory(ledger).cooperatives_and_claims()[0] for ledger in stores}
     edits = 0
     for kind, (ledger, slug, version) in sorted(seen.items()):
         topic, state = read_row(ledger, slug, version)
@@ -202,7 +202,7 @@ def test_an_edit_of_any_field_of_any_event_class_is_named_by_verify(stores):
             assert not good and where == version, f"{kind}.{name} edited at version {version}: verify said {why} at {where}"
             edits += 1
     assert edits > 5 * len(EVENT_CLASSES)
-    assert all(r.ok for ledger in stores for r in verify_store(ledger.app))
+    assert all(r.ok for ledger in stores for r in verify_store(ledger))
 
 
 def _leaves(value: Any, path: tuple[Any, ...] = ()) -> Iterator[tuple[Any, ...]]:
@@ -273,7 +273,7 @@ def test_any_nested_edit_deletion_swap_insertion_or_cut_is_named(stores, data):
                 tx.execute_one(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", (key[0], last + 1))  # noqa: S608
     else:  # cut: the events from `version` on go, with their links
         rows = [(v, *read_row(ledger, slug, v)) for v in range(version, last + 1)]
-        links = ledger.app.recorder.select_links(coop_id(slug), version - 1, last)
+        links = StoredLinks(ledger.db).between(coop_id(slug), version - 1, last)
         _cut(ledger, key[0], version)
         try:
             assert verdict(ledger, slug)[:2] == (False, version)
@@ -296,24 +296,24 @@ def test_a_history_rewritten_with_every_link_recomputed_is_caught_by_a_head_kept
     evidence of a cut, leaves nothing to find: the head written in the minutes is what catches it."""
     ledger = stores[0]
     slug = "mednum-scic"
-    (honest,) = verify_store(ledger.app, slug)
+    (honest,) = verify_store(ledger, slug)
     minutes = Head.parse(honest.head)  # what the board wrote down at its assembly
-    assert verify_store(ledger.app, slug, expected_head=minutes)[0].ok
+    assert verify_store(ledger, slug, expected_head=minutes)[0].ok
     # Rewrite: one FeePaid's amount changed, then every link from there on recomputed.
     version = next(v for v, kind in stream(ledger, slug) if kind == "FeePaid")
     topic, state = read_row(ledger, slug, version)
     payload = json.loads(state)
     write_row(ledger, slug, version, (topic, encode({**payload, "amount_cents": payload["amount_cents"] + 100})))
     originator = coop_id(slug)
-    prev = ledger.app.recorder.select_links(originator, version - 2, version - 1).get(version - 1, GENESIS_LINK)
+    prev = StoredLinks(ledger.db).between(originator, version - 2, version - 1).get(version - 1, GENESIS_LINK)
     key = _key(ledger, slug, 0)[0]
     rows = [(v, *read_row(ledger, slug, v)) for v in range(version, minutes.version + 1)]
     with ledger.db.transaction() as tx:
         for v, t, s in rows:
             prev = link(prev, originator, v, t, s)
             tx.execute_one(f"UPDATE {CHAIN_TABLE} SET event_hash = ? WHERE originator_id = ? AND originator_version = ?", (prev, key, v))  # noqa: S608
-    (rewritten,) = verify_store(ledger.app, slug)
+    (rewritten,) = verify_store(ledger, slug)
     assert rewritten.ok, "a full rewrite passes any check that trusts only the store"
-    (checked,) = verify_store(ledger.app, slug, expected_head=minutes)
+    (checked,) = verify_store(ledger, slug, expected_head=minutes)
     assert not checked.ok and checked.problem.kind == "head_mismatch" and checked.head_check["ok"] is False
     assert str(minutes) in checked.problem.message

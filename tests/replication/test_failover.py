@@ -32,7 +32,7 @@ def test_nothing_acknowledged_is_lost_when_the_synchronous_primary_is_killed(clu
         assert outcome.first_ack_after_promotion_s is not None  # the same process wrote again, on the promoted server
         assert len(outcome.acked) > len(outcome.acked_before_kill)
 
-        (report,) = verify_store(ledger.app, failover.COOP)
+        (report,) = verify_store(ledger, failover.COOP)
         assert report.ok, report.as_dict()
         # The runner thread (its LISTEN connection, the views' pool) found the promoted server too.
         assert runner.wait_for(ledger.position(), timeout_s=10)
