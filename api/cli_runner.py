@@ -31,13 +31,15 @@ REPORT_EVERY_S = 10.0
 @click.pass_obj
 def project(session: Session, names: tuple[str, ...], once: bool, batch_size: int) -> None:
     """Run the projection runner only (no HTTP server): keeps the views current until stopped."""
-    from projections.runner import ALL_PROJECTIONS, ProjectionRunner
+    from projections.catalog import all_projections
+    from projections.runner import ProjectionRunner
 
-    known = {cls.name: cls for cls in ALL_PROJECTIONS}
+    every = all_projections()
+    known = {cls.name: cls for cls in every}
     unknown = sorted(set(names) - set(known))
     if unknown:
         raise click.UsageError(f"--projection: unknown {', '.join(unknown)} (known: {', '.join(known)})")
-    chosen = tuple(known[n] for n in names) if names else ALL_PROJECTIONS
+    chosen = tuple(known[n] for n in names) if names else every
     runner = ProjectionRunner(session.ledger, projections=chosen, batch_size=batch_size)
     if once:
         done = runner.catch_up()

@@ -35,7 +35,7 @@ import structlog
 
 from domain.errors import InvalidCommand, NotFound
 from ledger.db import Database, Tx
-from projections.feed import FEED_ACCESS, KINDS, FeedFilter, feed_position, read_page
+from projections.feed import FEED_ACCESS, FeedFilter, feed_position, kind_groups, read_page
 
 log = structlog.get_logger("coopledger.webhooks")
 
@@ -141,9 +141,10 @@ def check_kinds(kinds: list[str] | None, role: str, field: str = "kinds") -> tup
     if not kinds:
         return None
     for kind in kinds:
-        if kind not in KINDS:
+        group = kind_groups().get(kind)
+        if group is None:
             raise InvalidCommand(field, "known_kind", f"{kind!r} is not a fact kind (see docs/webhooks.md)")
-        if KINDS[kind] not in FEED_ACCESS[role].groups:
+        if group not in FEED_ACCESS[role].groups:
             raise PermissionError(f"role {role} may not follow {kind}")
     return tuple(dict.fromkeys(kinds))
 

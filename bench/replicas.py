@@ -35,7 +35,8 @@ from ledger.replicas import views_position
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.balances import account_balance
-from projections.runner import ALL_PROJECTIONS, ProjectionRunner
+from projections.catalog import all_projections
+from projections.runner import ProjectionRunner
 from tests.builders import admit, found_association, ok
 from tests.replication.cluster import Cluster
 from tests.replication.failover import COOP, prepare
@@ -45,7 +46,7 @@ BEGIN, END = "<!-- replicas:begin -->", "<!-- replicas:end -->"
 BATCH = 50
 PROBE_EVERY_S = 0.05
 PROBE_WAIT_S = 10.0
-NAMES = [cls.name for cls in ALL_PROJECTIONS]
+NAMES = [cls.name for cls in all_projections()]
 # The probe's commands go to a cooperative of their own: on the ingest's, each would first lose a
 # race for the cooperative with the other process (a save conflict, then a retry) and time that.
 PROBE_COOP = "probe"

@@ -26,6 +26,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import a_date, identifier, not_before, text
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -101,11 +103,8 @@ class AdvertisingState:
 
 
 def advertising_state(coop: Cooperative) -> AdvertisingState:
-    """The family's state on the aggregate, made on first use (see donations_state)."""
-    state = getattr(coop, "advertising", None)
-    if state is None:
-        state = AdvertisingState()
-        coop.advertising = state  # type: ignore[attr-defined]
+    """The family's state on the aggregate (made by its declaration, FAMILY below)."""
+    state: AdvertisingState = coop.advertising  # type: ignore[attr-defined]
     return state
 
 
@@ -346,9 +345,25 @@ def end_advertising_contract(coop: Cooperative, cmd: EndAdvertisingContract, met
                 reason=reason)
 
 
-HANDLERS = {
-    SignAdvertisingContract: sign_advertising_contract,
-    InvoiceAdvertising: invoice_advertising,
-    PayAdvertisingInvoice: pay_advertising_invoice,
-    EndAdvertisingContract: end_advertising_contract,
-}
+FAMILY = register(Family(
+    name="advertising",
+    commands={
+        SignAdvertisingContract: Handler(sign_advertising_contract, STATUTES | FINANCIAL),
+        InvoiceAdvertising: Handler(invoice_advertising, FINANCIAL),
+        PayAdvertisingInvoice: Handler(pay_advertising_invoice, FINANCIAL),
+        EndAdvertisingContract: Handler(end_advertising_contract, STATUTES | FINANCIAL),
+    },
+    events={
+        "AdvertisingContractSigned": Fact("advertising_contract.signed", "activities"),
+        "AdvertisingContractEnded": Fact("advertising_contract.ended", "activities"),
+        "AdvertisingInvoiced": Fact("advertising.invoiced", "entries", journal="VT"),
+        "AdvertisingInvoicePaid": Fact("advertising_invoice.paid", "entries", journal="BQ"),
+        "AdvertisingContractCarried": Fact("advertising_contract.carried", "activities"),
+    },
+    state=AdvertisingState,
+    managed={
+        "advertising_receivable": (InvoiceAdvertising, PayAdvertisingInvoice),
+    },
+    carriers=("domain.advertising_carry:carry_advertising_contracts",),
+    carry_order=70,
+))

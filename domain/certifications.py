@@ -36,6 +36,8 @@ from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text, whole_number
 from domain.membership import check_member_on
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -340,10 +342,25 @@ def pay_certification_fee(coop: Cooperative, cmd: PayCertificationFee, meta: Met
     )
 
 
-HANDLERS = {
-    SetCertificationTerms: set_terms,
-    GrantCertification: grant_certification,
-    RenewCertification: renew_certification,
-    RevokeCertification: revoke_certification,
-    PayCertificationFee: pay_certification_fee,
-}
+FAMILY = register(Family(
+    name="certifications",
+    commands={
+        SetCertificationTerms: Handler(set_terms, STATUTES | FINANCIAL),
+        GrantCertification: Handler(grant_certification, FINANCIAL),
+        RenewCertification: Handler(renew_certification, FINANCIAL),
+        RevokeCertification: Handler(revoke_certification, STATUTES | FINANCIAL),
+        PayCertificationFee: Handler(pay_certification_fee, FINANCIAL),
+    },
+    events={
+        "CertificationTermsSet": Fact("certification_terms.set", "activities"),
+        "CertificationGranted": Fact("certification.granted", "entries", journal="VT"),
+        "CertificationRenewed": Fact("certification.renewed", "entries", journal="VT"),
+        "CertificationRevoked": Fact("certification.revoked", "activities"),
+        "CertificationFeePaid": Fact("certification_fee.paid", "entries", journal="BQ"),
+        "CertificationCarried": Fact("certification.carried", "activities"),
+    },
+    state=CertificationsState,
+    managed={
+        "members_receivable": (PayCertificationFee,),
+    },
+))

@@ -26,6 +26,8 @@ from domain.errors import Conflict, InvalidCommand
 from domain.events import FinancialEvent, Meta
 from domain.money import Unit, format_minor
 from domain.rules import EARLIEST_DATE, LATEST_DATE, a_date, whole_number
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -179,4 +181,13 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
     )
 
 
-HANDLERS = {CloseFiscalYear: close_fiscal_year}
+FAMILY = register(Family(
+    name="closing",
+    commands={
+        CloseFiscalYear: Handler(close_fiscal_year, FINANCIAL),
+    },
+    events={
+        "FiscalYearClosed": Fact("fiscal_year.closed", "entries", journal="OD"),  # the FEC leaves it out (docs/rules.md)
+    },
+    state=ClosingState,
+))

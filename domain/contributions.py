@@ -36,6 +36,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from collections.abc import Callable
@@ -433,9 +435,26 @@ def pay_contribution(coop: Cooperative, cmd: PayContribution, meta: Meta) -> Non
     )
 
 
-HANDLERS = {
-    PledgeContribution: pledge_contribution,
-    DeclareContributionResult: declare_contribution_result,
-    CancelContributionResult: cancel_contribution_result,
-    PayContribution: pay_contribution,
-}
+FAMILY = register(Family(
+    name="contributions",
+    commands={
+        PledgeContribution: Handler(pledge_contribution, FINANCIAL),
+        DeclareContributionResult: Handler(declare_contribution_result, FINANCIAL),
+        CancelContributionResult: Handler(cancel_contribution_result, FINANCIAL),
+        PayContribution: Handler(pay_contribution, FINANCIAL),
+    },
+    events={
+        "ContributionPledged": Fact("contribution.pledged", "activities"),
+        "ContributionResultDeclared": Fact("contribution_result.declared", "activities"),
+        "ContributionResultCancelled": Fact("contribution_result.cancelled", "activities"),
+        "ContributionPaid": Fact("contribution.paid", "entries", journal="BQ"),
+        "CooperationFundCarried": Fact("cooperation_fund.carried", "activities"),
+        "ContributionPledgeCarried": Fact("contribution_pledge.carried", "activities"),
+    },
+    state=ContributionsState,
+    managed={
+        "cooperation_fund": (PayContribution,),
+    },
+    carriers=("domain.funds_carry:carry_funds", "domain.funds_carry:carry_contribution_pledges",),
+    carry_order=40,
+))

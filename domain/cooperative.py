@@ -26,6 +26,8 @@ from domain.journal import Journal
 from domain.money import Unit, to_minor
 from domain.rules import a_date, identifier, text, whole_number
 from domain.statutes import check_siren, fee_schedule_of, validate_colleges, validate_voting_policy
+from domain.family import Fact, Family, Handler, new_states, register
+from domain.roles import FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.fees import FeeCall
@@ -157,19 +159,11 @@ class Cooperative(Aggregate):
         self.members: dict[str, Member] = {}
         self.fee_calls: dict[tuple[str, int], FeeCall] = {}
         self.journal = Journal()
-        # Issue 3 families: each keeps what its rules need in a state object of its own module
-        # (imported here, not at the top: the family modules import this one).
-        from domain import certifications, closing, contributions, grants, levy, sensors, shared_hours, subscriptions, subsidies
-
-        self.subscriptions = subscriptions.SubscriptionsState()
-        self.certifications = certifications.CertificationsState()
-        self.levy = levy.LevyState()
-        self.contributions = contributions.ContributionsState()
-        self.grants = grants.GrantsState()
-        self.subsidies = subsidies.SubsidiesState()
-        self.sensors = sensors.SensorsState()
-        self.shared_hours = shared_hours.SharedHoursState()
-        self.closing = closing.ClosingState()  # closed fiscal years: nothing is dated inside them
+        # Each family keeps what its rules need in a state object of its own, named after the family
+        # (coop.sensors, coop.grants...): its declaration says how to make one (domain/family.py).
+        for name, state in new_states().items():
+            assert not hasattr(self, name), f"family {name!r} would hide the aggregate's attribute {name}"
+            setattr(self, name, state)
 
     # -- reading state
 
@@ -342,4 +336,14 @@ def add_account(coop: Cooperative, cmd: AddAccount, meta: Meta) -> None:
     coop.record(AccountAdded, effective_date=day, meta=meta, number=number, label_fr=label_fr, label_en=label_en)
 
 
-HANDLERS = {AddAccount: add_account}  # FoundCooperative is handled by the ledger: no aggregate yet
+FAMILY = register(Family(
+    name="cooperative",
+    commands={
+        FoundCooperative: Handler(None, STATUTES),  # decided by the ledger: see Handler
+        AddAccount: Handler(add_account, STATUTES | FINANCIAL),
+    },
+    events={
+        "CooperativeFounded": Fact("cooperative.founded", "cooperative"),
+        "AccountAdded": Fact("account.added", "cooperative"),
+    },
+))

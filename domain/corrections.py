@@ -9,6 +9,8 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import EVENT_CLASSES, FinancialEvent, Meta
 from domain.rules import not_before, text, whole_number
+from domain.family import JOURNAL_OF_REVERSED, Fact, Family, Handler, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -64,3 +66,14 @@ def reverse_entry(coop: Cooperative, cmd: ReverseEntry, meta: Meta, original: Fi
         postings=[[acc, party, unit, -amount] for acc, party, unit, amount in original.postings],
         reverses=number, reversed_kind=original.kind, reversed_effect=effect, reason=reason,
     )
+
+
+FAMILY = register(Family(
+    name="corrections",
+    commands={
+        ReverseEntry: Handler(None, FINANCIAL),  # decided by the ledger: see Handler
+    },
+    events={
+        "EntryReversed": Fact("entry.reversed", "entries", journal=JOURNAL_OF_REVERSED),
+    },
+))

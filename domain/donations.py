@@ -35,6 +35,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -73,12 +75,8 @@ class DonationsState:
 
 
 def donations_state(coop: Cooperative) -> DonationsState:
-    """The family's state on the aggregate, made on first use (the aggregate's constructor lists
-    the issue-3 families; this one attaches itself so domain/cooperative.py needs no edit)."""
-    state = getattr(coop, "donations", None)
-    if state is None:
-        state = DonationsState()
-        coop.donations = state  # type: ignore[attr-defined]
+    """The family's state on the aggregate (made by its declaration, FAMILY below)."""
+    state: DonationsState = coop.donations  # type: ignore[attr-defined]
     return state
 
 
@@ -400,8 +398,23 @@ def use_earmarked_donation(coop: Cooperative, cmd: UseEarmarkedDonation, meta: M
     )
 
 
-HANDLERS = {
-    RecordDonation: record_donation,
-    RecordCrowdfundingPayout: record_crowdfunding_payout,
-    UseEarmarkedDonation: use_earmarked_donation,
-}
+FAMILY = register(Family(
+    name="donations",
+    commands={
+        RecordDonation: Handler(record_donation, FINANCIAL),
+        RecordCrowdfundingPayout: Handler(record_crowdfunding_payout, FINANCIAL),
+        UseEarmarkedDonation: Handler(use_earmarked_donation, FINANCIAL),
+    },
+    events={
+        "DonationReceived": Fact("donation.received", "entries", journal="BQ"),
+        "CrowdfundingPayoutReceived": Fact("crowdfunding_payout.received", "entries", journal="BQ"),
+        "EarmarkedDonationUsed": Fact("earmarked_donation.used", "entries", journal="OD"),
+        "EarmarkedGiftCarried": Fact("earmarked_gift.carried", "activities"),
+    },
+    state=DonationsState,
+    managed={
+        "donation_dedicated": (RecordDonation, RecordCrowdfundingPayout, UseEarmarkedDonation),
+    },
+    carriers=("domain.donations_carry:carry_earmarked_gifts",),
+    carry_order=60,
+))

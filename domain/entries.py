@@ -16,25 +16,13 @@ from domain.errors import InvalidCommand
 from domain.events import FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, text
+from domain.family import Fact, Family, Handler, managed_roles, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
 
 MAX_LINES = 200
-# Roles whose accounts carry per-member state kept by their own commands.
-MANAGED_ROLES = {
-    "members_receivable": "CallFee / PayFee / PayCertificationFee / PaySubscription",
-    "capital": "SubscribeShares / RedeemShares",
-    "authors_payable": "CollectCourseContribution / PayAuthor",
-    "cooperation_fund": "PayContribution / AwardGrant / WithdrawGrant",
-    "subsidy_dedicated": "RecordSubsidy / UseSubsidy / AwardGrant / WithdrawGrant",
-    "sensor_credits_owed": "AcceptReadings / RedeemCreditsForMoney / RedeemCreditsForService",
-    "sensor_credits_contra": "AcceptReadings / RedeemCreditsForMoney / RedeemCreditsForService",
-    "shared_hours_to_rebill": "LogSharedHours / RebillSharedHours",
-    "shared_hours_contra": "LogSharedHours / RebillSharedHours",
-    "donation_dedicated": "RecordDonation / RecordCrowdfundingPayout / UseEarmarkedDonation",
-    "advertising_receivable": "InvoiceAdvertising / PayAdvertisingInvoice",
-}
 
 
 @dataclass(frozen=True)
@@ -67,7 +55,8 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
         raise InvalidCommand("lines", "min_lines", "an entry needs at least two lines")
     if len(cmd.lines) > MAX_LINES:
         raise InvalidCommand("lines", "max_lines", f"an entry has at most {MAX_LINES} lines")
-    managed = {coop.chart.role(role): commands for role, commands in MANAGED_ROLES.items()}
+    # Accounts that other families keep per party (their declarations' `managed`).
+    managed = {coop.chart.role(role): commands for role, commands in managed_roles().items()}
     postings: list[list[Any]] = []
     totals: dict[str, int] = defaultdict(int)
     for i, line in enumerate(cmd.lines):
@@ -99,4 +88,12 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
     coop.record_entry(EntryRecorded, effective_date=day, meta=meta, label=label, postings=postings, piece_ref=piece_ref)
 
 
-HANDLERS = {RecordEntry: record_entry}
+FAMILY = register(Family(
+    name="entries",
+    commands={
+        RecordEntry: Handler(record_entry, FINANCIAL),
+    },
+    events={
+        "EntryRecorded": Fact("entry.recorded", "entries", journal="OD"),
+    },
+))

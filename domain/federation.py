@@ -57,6 +57,8 @@ from domain.journal import RESULT_CLASSES
 from domain.membership import AdmitMember, MemberStatus, admit_member
 from domain.money import Unit
 from domain.rules import a_date, identifier
+from domain.family import Fact, Family, Handler, register
+from domain.roles import STATUTES
 
 if TYPE_CHECKING:
     from domain.membership import Member
@@ -359,4 +361,14 @@ def _report(slug: str, day: date, new: Cooperative, colleges: list[FederationCol
     }
 
 
-HANDLERS: dict[type, Any] = {}  # FederateCooperatives touches several aggregates: ledger/federation.py runs it
+FAMILY = register(Family(
+    name="federation",
+    commands={
+        FederateCooperatives: Handler(None, STATUTES),  # decided by the ledger: see Handler
+    },
+    events={
+        "FederationRecorded": Fact("federation.recorded", "cooperative"),
+        "FederationOpeningCarried": Fact("federation_opening.carried", "entries", journal="OD"),
+        "BooksSealedByFederation": Fact("books.sealed_by_federation", "cooperative"),
+    },
+))

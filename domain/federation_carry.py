@@ -3,7 +3,7 @@
 A founder's balances open the federation's books (domain/federation.py), but some accounts are
 *managed*: their balance per party is the sum of items a family of commands tracks (fee calls on
 411, capital shares on 1013, earmarked gifts on 196/4877, sensor credits owed...; the list is
-domain.entries.MANAGED_ROLES, the accounts a manual entry may not touch). Carrying the balance
+the `managed` accounts of the families' declarations, which a manual entry may not touch). Carrying the balance
 without the items would strand the money: no command could collect the fee, redeem the share or
 spend the gift for its purpose.
 
@@ -27,7 +27,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.entries import MANAGED_ROLES
+from domain.family import carriers, managed_roles
 from domain.errors import InvalidCommand
 from domain.events import Meta
 from domain.money import Unit, format_minor
@@ -59,28 +59,10 @@ class CarryContext:
 Carrier = Callable[[CarryContext], Carried]
 
 
-def _carriers() -> list[Carrier]:
-    """The families that carry their open items, in the order they run. Imported here, not at
-    module level: the family modules import the cooperative, which imports nothing of this."""
-    from domain.advertising_carry import carry_advertising_contracts
-    from domain.donations_carry import carry_earmarked_gifts
-    from domain.fees import carry_fee_calls
-    from domain.funds_carry import carry_contribution_pledges, carry_funds
-    from domain.levy import carry_author_balances
-    from domain.receivables_carry import carry_member_receivables
-    from domain.sensors_carry import carry_sensor_credits
-    from domain.shared_hours_carry import carry_shared_hours
-    from domain.shares_carry import carry_shares
-
-    # Funds before gifts: a gift earmarked for a call checks whether that call was carried.
-    return [carry_fee_calls, carry_member_receivables, carry_shares, carry_funds, carry_contribution_pledges,
-            carry_author_balances, carry_earmarked_gifts, carry_advertising_contracts, carry_sensor_credits, carry_shared_hours]
-
-
 def managed_accounts(founder: Cooperative) -> dict[str, str]:
     """Account number -> the commands that manage it, in the founder's chart."""
     managed: dict[str, list[str]] = defaultdict(list)
-    for role, commands in MANAGED_ROLES.items():
+    for role, commands in managed_roles().items():
         number = founder.chart.roles.get(role)
         if number is not None and commands not in managed[number]:
             managed[number].append(commands)
@@ -91,7 +73,7 @@ def carry_open_items(ctx: CarryContext, balances: dict[Key, int]) -> Carried:
     """Runs every carrier for one founder, then checks that the managed balances are carried
     exactly. Raises InvalidCommand on the first balance that is not; returns what was carried."""
     carried: Carried = defaultdict(int)
-    for carrier in _carriers():
+    for carrier in carriers():  # each family's, in their carry_order (domain/family.py)
         for key, amount in carrier(ctx).items():
             carried[key] += amount
     managed = managed_accounts(ctx.founder)

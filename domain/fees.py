@@ -14,6 +14,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import not_before, whole_number
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -258,4 +260,20 @@ def carry_fee_calls(ctx: CarryContext) -> Carried:
     return carried
 
 
-HANDLERS = {CallFee: call_fee, PayFee: pay_fee}
+FAMILY = register(Family(
+    name="fees",
+    commands={
+        CallFee: Handler(call_fee, FINANCIAL),
+        PayFee: Handler(pay_fee, FINANCIAL),
+    },
+    events={
+        "FeeCalled": Fact("fee.called", "entries", journal="VT"),
+        "FeePaid": Fact("fee.paid", "entries", journal="BQ"),
+        "FeeCallCarried": Fact("fee_call.carried", "membership"),
+    },
+    managed={
+        "members_receivable": (CallFee, PayFee),
+    },
+    carriers=("domain.fees:carry_fee_calls",),
+    carry_order=10,
+))

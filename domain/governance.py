@@ -22,6 +22,8 @@ from domain.statutes import fee_schedule_of, validate_colleges, validate_voting_
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, Meta
 from domain.rules import identifier, not_before, text
+from domain.family import Fact, Family, Handler, register
+from domain.roles import CLERK, GOVERNANCE, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -393,10 +395,20 @@ def cast_vote(coop: Cooperative, cmd: CastVote, meta: Meta) -> None:
                 member_id=member.member_id, college=verdict.college, choice=cmd.choice)
 
 
-HANDLERS = {
-    AmendStatutes: amend_statutes,
-    SetVotingPolicy: set_voting_policy,
-    SetCollegeRules: set_college_rules,
-    RecordResolution: record_resolution,
-    CastVote: cast_vote,
-}
+FAMILY = register(Family(
+    name="governance",
+    commands={
+        AmendStatutes: Handler(amend_statutes, STATUTES),
+        SetVotingPolicy: Handler(set_voting_policy, STATUTES),
+        SetCollegeRules: Handler(set_college_rules, STATUTES),
+        RecordResolution: Handler(record_resolution, GOVERNANCE),
+        CastVote: Handler(cast_vote, GOVERNANCE | CLERK),
+    },
+    events={
+        "StatutesAmended": Fact("statutes.amended", "governance"),
+        "VotingPolicySet": Fact("voting_policy.set", "governance"),
+        "ResolutionRecorded": Fact("resolution.recorded", "governance"),
+        "VoteCast": Fact("vote.cast", "governance"),
+        "CollegeRulesSet": Fact("college_rules.set", "governance"),
+    },
+))

@@ -31,6 +31,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text, whole_number
+from domain.family import Fact, Family, Handler, register
+from domain.roles import CLERK, FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -482,7 +484,29 @@ def close_call(coop: Cooperative, cmd: CloseCall, meta: Meta) -> None:
                 released_cents=call.envelope_cents - call.awarded_cents)
 
 
-HANDLERS = {
-    OpenCall: open_call, RecordApplication: record_application, AwardGrant: award_grant,
-    PayGrant: pay_grant, WithdrawGrant: withdraw_grant, CloseCall: close_call,
-}
+FAMILY = register(Family(
+    name="grants",
+    commands={
+        OpenCall: Handler(open_call, FINANCIAL),
+        RecordApplication: Handler(record_application, CLERK | FINANCIAL),
+        AwardGrant: Handler(award_grant, FINANCIAL),
+        PayGrant: Handler(pay_grant, FINANCIAL),
+        WithdrawGrant: Handler(withdraw_grant, FINANCIAL),
+        CloseCall: Handler(close_call, FINANCIAL),
+    },
+    events={
+        "CallOpened": Fact("call.opened", "activities"),
+        "GrantApplicationRecorded": Fact("grant_application.recorded", "activities"),
+        "GrantAwarded": Fact("grant.awarded", "entries", journal="OD"),
+        "GrantPaid": Fact("grant.paid", "entries", journal="BQ"),
+        "GrantWithdrawn": Fact("grant.withdrawn", "entries", journal="OD"),
+        "CallClosed": Fact("call.closed", "activities"),
+        "CallCarried": Fact("call.carried", "activities"),
+        "GrantApplicationCarried": Fact("grant_application.carried", "activities"),
+    },
+    state=GrantsState,
+    managed={
+        "cooperation_fund": (AwardGrant, WithdrawGrant),
+        "subsidy_dedicated": (AwardGrant, WithdrawGrant),
+    },
+))

@@ -29,6 +29,8 @@ from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
 from domain.membership import check_member_on
 from domain.money import parse_rate, share_half_up
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -262,4 +264,23 @@ def carry_author_balances(ctx: CarryContext) -> Carried:
     return carried
 
 
-HANDLERS = {DeclareCourse: declare_course, CollectCourseContribution: collect_contribution, PayAuthor: pay_author}
+FAMILY = register(Family(
+    name="levy",
+    commands={
+        DeclareCourse: Handler(declare_course, STATUTES | FINANCIAL),
+        CollectCourseContribution: Handler(collect_contribution, FINANCIAL),
+        PayAuthor: Handler(pay_author, FINANCIAL),
+    },
+    events={
+        "CourseDeclared": Fact("course.declared", "activities"),
+        "CourseContributionCollected": Fact("course_contribution.collected", "entries", journal="BQ"),
+        "AuthorPaid": Fact("author.paid", "entries", journal="BQ"),
+        "AuthorBalanceCarried": Fact("author_balance.carried", "activities"),
+    },
+    state=LevyState,
+    managed={
+        "authors_payable": (CollectCourseContribution, PayAuthor),
+    },
+    carriers=("domain.levy:carry_author_balances",),
+    carry_order=50,
+))

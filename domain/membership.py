@@ -11,6 +11,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit
 from domain.rules import identifier, not_before, text, whole_number
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL, MEMBERSHIP
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -355,11 +357,28 @@ def redeem_shares(coop: Cooperative, cmd: RedeemShares, meta: Meta) -> None:
     )
 
 
-HANDLERS = {
-    AdmitMember: admit_member,
-    TransferMember: transfer_member,
-    ResignMember: resign_member,
-    ExcludeMember: exclude_member,
-    SubscribeShares: subscribe_shares,
-    RedeemShares: redeem_shares,
-}
+FAMILY = register(Family(
+    name="membership",
+    commands={
+        AdmitMember: Handler(admit_member, MEMBERSHIP),
+        TransferMember: Handler(transfer_member, MEMBERSHIP),
+        ResignMember: Handler(resign_member, MEMBERSHIP),
+        ExcludeMember: Handler(exclude_member, MEMBERSHIP),
+        SubscribeShares: Handler(subscribe_shares, FINANCIAL),
+        RedeemShares: Handler(redeem_shares, FINANCIAL),
+    },
+    events={
+        "MemberAdmitted": Fact("member.admitted", "membership"),
+        "MemberTransferred": Fact("member.transferred", "membership"),
+        "MemberResigned": Fact("member.resigned", "membership"),
+        "MemberExcluded": Fact("member.excluded", "membership"),
+        "SharesSubscribed": Fact("shares.subscribed", "entries", journal="BQ"),
+        "SharesRedeemed": Fact("shares.redeemed", "entries", journal="BQ"),
+        "SharesCarried": Fact("shares.carried", "membership"),
+    },
+    managed={
+        "capital": (SubscribeShares, RedeemShares),
+    },
+    carriers=("domain.shares_carry:carry_shares",),
+    carry_order=30,
+))

@@ -14,6 +14,8 @@ from typing import TYPE_CHECKING
 
 from domain.errors import InvalidCommand
 from domain.events import CoopEvent, Meta
+from domain.family import Fact, Family, Handler, register
+from domain.roles import STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -44,4 +46,12 @@ def set_observatory_visibility(coop: Cooperative, cmd: SetObservatoryVisibility,
     coop.record(ObservatoryVisibilitySet, effective_date=day, meta=meta, public=cmd.public)
 
 
-HANDLERS = {SetObservatoryVisibility: set_observatory_visibility}
+FAMILY = register(Family(
+    name="observatory",
+    commands={
+        SetObservatoryVisibility: Handler(set_observatory_visibility, STATUTES),
+    },
+    events={
+        "ObservatoryVisibilitySet": Fact("observatory_visibility.set", "cooperative"),
+    },
+))

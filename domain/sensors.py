@@ -38,6 +38,8 @@ from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.money import Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
 from domain.sensors_state import HostCredits, Sensor, SensorsState, Terms  # noqa: F401  (the state, kept apart; re-exported)
+from domain.family import Fact, Family, Handler, register
+from domain.roles import CLERK, FINANCIAL, MEMBERSHIP, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -384,7 +386,32 @@ def redeem_credits_for_service(coop: Cooperative, cmd: RedeemCreditsForService, 
     )
 
 
-HANDLERS = {
-    SetSensorRewardTerms: set_sensor_reward_terms, RegisterSensor: register_sensor, RetireSensor: retire_sensor,
-    AcceptReadings: accept_readings, RedeemCreditsForMoney: redeem_credits_for_money, RedeemCreditsForService: redeem_credits_for_service,
-}
+FAMILY = register(Family(
+    name="sensors",
+    commands={
+        SetSensorRewardTerms: Handler(set_sensor_reward_terms, STATUTES | FINANCIAL),
+        RegisterSensor: Handler(register_sensor, MEMBERSHIP),
+        RetireSensor: Handler(retire_sensor, MEMBERSHIP),
+        AcceptReadings: Handler(accept_readings, CLERK),
+        RedeemCreditsForMoney: Handler(redeem_credits_for_money, FINANCIAL),
+        RedeemCreditsForService: Handler(redeem_credits_for_service, FINANCIAL),
+    },
+    events={
+        "SensorRewardTermsSet": Fact("sensor_reward_terms.set", "activities"),
+        "SensorRegistered": Fact("sensor.registered", "activities"),
+        "SensorRetired": Fact("sensor.retired", "activities"),
+        "ReadingsAccepted": Fact("readings.accepted", "entries", journal="OD"),
+        "CreditsRedeemedForMoney": Fact("credits.redeemed_for_money", "entries", journal="BQ"),
+        "CreditsRedeemedForService": Fact("credits.redeemed_for_service", "entries", journal="OD"),
+        "SensorRewardTermsCarried": Fact("sensor_reward_terms.carried", "activities"),
+        "SensorCarried": Fact("sensor.carried", "activities"),
+        "SensorCreditsCarried": Fact("sensor_credits.carried", "activities"),
+    },
+    state=SensorsState,
+    managed={
+        "sensor_credits_owed": (AcceptReadings, RedeemCreditsForMoney, RedeemCreditsForService),
+        "sensor_credits_contra": (AcceptReadings, RedeemCreditsForMoney, RedeemCreditsForService),
+    },
+    carriers=("domain.sensors_carry:carry_sensor_credits",),
+    carry_order=80,
+))

@@ -44,6 +44,8 @@ from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import MemberKind
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
+from domain.family import Fact, Family, Handler, register
+from domain.roles import CLERK, FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -373,9 +375,27 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
     )
 
 
-HANDLERS = {
-    SetEthicalMinimumRate: set_ethical_minimum_rate,
-    EngageSharedEmployee: engage_shared_employee,
-    LogSharedHours: log_shared_hours,
-    RebillSharedHours: rebill_shared_hours,
-}
+FAMILY = register(Family(
+    name="shared_hours",
+    commands={
+        SetEthicalMinimumRate: Handler(set_ethical_minimum_rate, STATUTES),
+        EngageSharedEmployee: Handler(engage_shared_employee, STATUTES | FINANCIAL),
+        LogSharedHours: Handler(log_shared_hours, CLERK),
+        RebillSharedHours: Handler(rebill_shared_hours, FINANCIAL),
+    },
+    events={
+        "EthicalMinimumRateSet": Fact("ethical_minimum_rate.set", "activities"),
+        "SharedEmployeeEngaged": Fact("shared_employee.engaged", "activities"),
+        "SharedHoursLogged": Fact("shared_hours.logged", "entries", journal="OD"),
+        "SharedHoursRebilled": Fact("shared_hours.rebilled", "entries", journal="VT"),
+        "EthicalMinimumRateCarried": Fact("ethical_minimum_rate.carried", "activities"),
+        "SharedEmployeeCarried": Fact("shared_employee.carried", "activities"),
+    },
+    state=SharedHoursState,
+    managed={
+        "shared_hours_to_rebill": (LogSharedHours, RebillSharedHours),
+        "shared_hours_contra": (LogSharedHours, RebillSharedHours),
+    },
+    carriers=("domain.shared_hours_carry:carry_shared_hours",),
+    carry_order=90,
+))

@@ -28,6 +28,8 @@ from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import check_member_on
 from domain.money import Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.rules import identifier, not_before, text
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -375,5 +377,28 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     )
 
 
-HANDLERS = {DefineSubscriptionPlan: define_plan, StartSubscription: start_subscription, CancelSubscription: cancel_subscription,
-            BillSubscription: bill_subscription, PaySubscription: pay_subscription}
+FAMILY = register(Family(
+    name="subscriptions",
+    commands={
+        DefineSubscriptionPlan: Handler(define_plan, STATUTES | FINANCIAL),
+        StartSubscription: Handler(start_subscription, MEMBERSHIP | FINANCIAL),
+        CancelSubscription: Handler(cancel_subscription, MEMBERSHIP | FINANCIAL),
+        BillSubscription: Handler(bill_subscription, FINANCIAL),
+        PaySubscription: Handler(pay_subscription, FINANCIAL),
+    },
+    events={
+        "SubscriptionPlanDefined": Fact("subscription_plan.defined", "activities"),
+        "SubscriptionStarted": Fact("subscription.started", "activities"),
+        "SubscriptionCancelled": Fact("subscription.cancelled", "activities"),
+        "SubscriptionBilled": Fact("subscription.billed", "entries", journal="VT"),
+        "SubscriptionPaid": Fact("subscription.paid", "entries", journal="BQ"),
+        "SubscriptionPlanCarried": Fact("subscription_plan.carried", "activities"),
+        "SubscriptionCarried": Fact("subscription.carried", "activities"),
+    },
+    state=SubscriptionsState,
+    managed={
+        "members_receivable": (PaySubscription,),
+    },
+    carriers=("domain.receivables_carry:carry_member_receivables",),
+    carry_order=20,
+))

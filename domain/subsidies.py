@@ -23,6 +23,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
 from domain.money import Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
+from domain.family import Fact, Family, Handler, register
+from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -235,4 +237,21 @@ def use_subsidy(coop: Cooperative, cmd: UseSubsidy, meta: Meta) -> None:
     )
 
 
-HANDLERS = {RecordSubsidy: record_subsidy, ReceiveSubsidy: receive_subsidy, UseSubsidy: use_subsidy}
+FAMILY = register(Family(
+    name="subsidies",
+    commands={
+        RecordSubsidy: Handler(record_subsidy, FINANCIAL),
+        ReceiveSubsidy: Handler(receive_subsidy, FINANCIAL),
+        UseSubsidy: Handler(use_subsidy, FINANCIAL),
+    },
+    events={
+        "SubsidyGranted": Fact("subsidy.granted", "entries", journal="OD"),
+        "SubsidyReceived": Fact("subsidy.received", "entries", journal="BQ"),
+        "SubsidyUsed": Fact("subsidy.used", "entries", journal="OD"),
+        "SubsidyCarried": Fact("subsidy.carried", "activities"),
+    },
+    state=SubsidiesState,
+    managed={
+        "subsidy_dedicated": (RecordSubsidy, UseSubsidy),
+    },
+))

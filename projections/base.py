@@ -18,6 +18,13 @@ class Projection:
     name: ClassVar[str]
     tables: ClassVar[tuple[str, ...]]  # rows it owns; a rebuild deletes them
     handlers: ClassVar[dict[type, str]] = {}  # event class -> method name
+    # Projections whose rows this one reads while it processes a batch: they process it first
+    # (projections/catalog.py).
+    after: ClassVar[tuple[str, ...]] = ()
+    # Statements creating its tables, if it brings them itself (CREATE TABLE IF NOT EXISTS ...),
+    # run when a runner starts. Shipped projections have theirs in migrations/ instead, where a
+    # table's later changes are numbered; this is for a projection outside the package.
+    schema: ClassVar[str] = ""
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         """Applies a batch of (position, event). Subclasses may aggregate before writing."""

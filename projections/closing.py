@@ -30,6 +30,7 @@ from projections.base import Projection
 class FiscalYearsProjection(Projection):
     name = "fiscal_years"
     tables = ("fiscal_year_calendars", "fiscal_years", "chain_heads")
+    after = ("journal", "audit_trail")  # a closing reads the year's entries and the trail's last position
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         start_months: dict[str, int] = {}  # this batch's view of the calendars, read once per coop

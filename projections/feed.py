@@ -1,8 +1,8 @@
 """The change feed: every domain event becomes one public *fact*, stored per cooperative.
 
 One event, one fact, identified by the event's log position: the position is the feed's cursor
-(SSE id, `?after=`, a webhook endpoint's cursor). FACT_KINDS below is the stable, documented list
-of fact kinds (docs/webhooks.md); FEED_ACCESS decides what each role may follow. Both are
+(SSE id, `?after=`, a webhook endpoint's cursor). Each family declares the stable, documented kinds
+of its facts (domain/family.py, docs/webhooks.md); FEED_ACCESS decides what each role may follow. Both are
 enforced here, in `view()`, so the stream, the JSON page and the webhooks cannot disagree.
 
 Why a projection table (`feed_facts`, keyed by (coop, position)) rather than reading the event
@@ -26,6 +26,7 @@ from typing import Any, ClassVar
 import orjson
 
 from domain.events import CoopEvent, FinancialEvent
+from domain.family import FEED_GROUPS, fact_of, kind_groups
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -33,97 +34,12 @@ MAX_PAGE = 1000
 
 # ---------------------------------------------------------------- the kinds of facts
 
-# Event name -> (fact kind, group). Kinds are "<thing>.<past tense>", stable: a renamed event keeps
-# its kind. Every event that carries a journal entry is in group "entries". A test checks that
-# every event class is listed; an event missing here still becomes a fact (kind "event.<Name>",
-# group "restricted": admins and auditors only) rather than vanishing from the feed.
-FACT_KINDS: dict[str, tuple[str, str]] = {
-    "CooperativeFounded": ("cooperative.founded", "cooperative"),
-    "AccountAdded": ("account.added", "cooperative"),
-    "MemberAdmitted": ("member.admitted", "membership"),
-    "MemberTransferred": ("member.transferred", "membership"),
-    "MemberResigned": ("member.resigned", "membership"),
-    "MemberExcluded": ("member.excluded", "membership"),
-    "SharesSubscribed": ("shares.subscribed", "entries"),
-    "SharesRedeemed": ("shares.redeemed", "entries"),
-    "FeeCalled": ("fee.called", "entries"),
-    "FeePaid": ("fee.paid", "entries"),
-    "EntryRecorded": ("entry.recorded", "entries"),
-    "EntryReversed": ("entry.reversed", "entries"),
-    "StatutesAmended": ("statutes.amended", "governance"),
-    "VotingPolicySet": ("voting_policy.set", "governance"),
-    "ResolutionRecorded": ("resolution.recorded", "governance"),
-    "VoteCast": ("vote.cast", "governance"),
-    "SubscriptionPlanDefined": ("subscription_plan.defined", "activities"),
-    "SubscriptionStarted": ("subscription.started", "activities"),
-    "SubscriptionCancelled": ("subscription.cancelled", "activities"),
-    "SubscriptionBilled": ("subscription.billed", "entries"),
-    "SubscriptionPaid": ("subscription.paid", "entries"),
-    "CertificationTermsSet": ("certification_terms.set", "activities"),
-    "CertificationGranted": ("certification.granted", "entries"),
-    "CertificationRenewed": ("certification.renewed", "entries"),
-    "CertificationRevoked": ("certification.revoked", "activities"),
-    "CertificationFeePaid": ("certification_fee.paid", "entries"),
-    "CourseDeclared": ("course.declared", "activities"),
-    "CourseContributionCollected": ("course_contribution.collected", "entries"),
-    "AuthorPaid": ("author.paid", "entries"),
-    "ContributionPledged": ("contribution.pledged", "activities"),
-    "ContributionResultDeclared": ("contribution_result.declared", "activities"),
-    "ContributionResultCancelled": ("contribution_result.cancelled", "activities"),
-    "ContributionPaid": ("contribution.paid", "entries"),
-    "CallOpened": ("call.opened", "activities"),
-    "GrantApplicationRecorded": ("grant_application.recorded", "activities"),
-    "GrantAwarded": ("grant.awarded", "entries"),
-    "GrantPaid": ("grant.paid", "entries"),
-    "GrantWithdrawn": ("grant.withdrawn", "entries"),
-    "CallClosed": ("call.closed", "activities"),
-    "SubsidyGranted": ("subsidy.granted", "entries"),
-    "SubsidyReceived": ("subsidy.received", "entries"),
-    "SubsidyUsed": ("subsidy.used", "entries"),
-    "SensorRewardTermsSet": ("sensor_reward_terms.set", "activities"),
-    "SensorRegistered": ("sensor.registered", "activities"),
-    "SensorRetired": ("sensor.retired", "activities"),
-    "ReadingsAccepted": ("readings.accepted", "entries"),
-    "CreditsRedeemedForMoney": ("credits.redeemed_for_money", "entries"),
-    "CreditsRedeemedForService": ("credits.redeemed_for_service", "entries"),
-    "EthicalMinimumRateSet": ("ethical_minimum_rate.set", "activities"),
-    "SharedEmployeeEngaged": ("shared_employee.engaged", "activities"),
-    "SharedHoursLogged": ("shared_hours.logged", "entries"),
-    "SharedHoursRebilled": ("shared_hours.rebilled", "entries"),
-    "FiscalYearClosed": ("fiscal_year.closed", "entries"),
-    "DonationReceived": ("donation.received", "entries"),
-    "CrowdfundingPayoutReceived": ("crowdfunding_payout.received", "entries"),
-    "EarmarkedDonationUsed": ("earmarked_donation.used", "entries"),
-    "AdvertisingContractSigned": ("advertising_contract.signed", "activities"),
-    "AdvertisingContractEnded": ("advertising_contract.ended", "activities"),
-    "AdvertisingInvoiced": ("advertising.invoiced", "entries"),
-    "AdvertisingInvoicePaid": ("advertising_invoice.paid", "entries"),
-    "ObservatoryVisibilitySet": ("observatory_visibility.set", "cooperative"),
-    "CollegeRulesSet": ("college_rules.set", "governance"),
-    "FederationRecorded": ("federation.recorded", "cooperative"),
-    "FederationOpeningCarried": ("federation_opening.carried", "entries"),
-    "BooksSealedByFederation": ("books.sealed_by_federation", "cooperative"),
-    "FeeCallCarried": ("fee_call.carried", "membership"),
-    "EarmarkedGiftCarried": ("earmarked_gift.carried", "activities"),
-    "AdvertisingContractCarried": ("advertising_contract.carried", "activities"),
-    "SharesCarried": ("shares.carried", "membership"),
-    "CertificationCarried": ("certification.carried", "activities"),
-    "SubscriptionPlanCarried": ("subscription_plan.carried", "activities"),
-    "SubscriptionCarried": ("subscription.carried", "activities"),
-    "SensorRewardTermsCarried": ("sensor_reward_terms.carried", "activities"),
-    "SensorCarried": ("sensor.carried", "activities"),
-    "SensorCreditsCarried": ("sensor_credits.carried", "activities"),
-    "EthicalMinimumRateCarried": ("ethical_minimum_rate.carried", "activities"),
-    "SharedEmployeeCarried": ("shared_employee.carried", "activities"),
-    "CooperationFundCarried": ("cooperation_fund.carried", "activities"),
-    "SubsidyCarried": ("subsidy.carried", "activities"),
-    "CallCarried": ("call.carried", "activities"),
-    "GrantApplicationCarried": ("grant_application.carried", "activities"),
-    "AuthorBalanceCarried": ("author_balance.carried", "activities"),
-    "ContributionPledgeCarried": ("contribution_pledge.carried", "activities"),
-}
-KINDS: dict[str, str] = {kind: group for kind, group in FACT_KINDS.values()}  # kind -> group
-GROUPS = ("cooperative", "entries", "membership", "governance", "activities", "restricted")
+# Each event's fact kind ("<thing>.<past tense>", stable: a renamed event keeps its kind) and group
+# are declared by its family (domain/family.py Fact); docs/webhooks.md lists them and a test checks
+# that it does. An event no family declares still becomes a fact (kind "event.<Name>", group
+# "restricted": admins and auditors only) rather than vanishing from the feed.
+GROUPS = FEED_GROUPS
+
 
 # Fields that may name or describe a person: names, addresses, free-text reasons, applicants and
 # projects, participants; plus the entry's label (labels carry members' names) and the recording
@@ -157,7 +73,7 @@ FEED_ACCESS: dict[str, Access] = {
 def kinds_for(role: str) -> list[str]:
     """The fact kinds a role may follow, in the documented order."""
     groups = FEED_ACCESS[role].groups
-    return [kind for kind, group in KINDS.items() if group in groups]
+    return [kind for kind, group in kind_groups().items() if group in groups]
 
 
 # ---------------------------------------------------------------- event -> fact
@@ -193,7 +109,8 @@ def _plain(value: Any) -> Any:
 def fact_from_event(position: int, event: CoopEvent) -> tuple[str, str, dict[str, Any]]:
     """(kind, group, fact) for one event: the full fact, before any role's view."""
     name = type(event).__name__
-    kind, group = FACT_KINDS.get(name, (f"event.{name}", "restricted"))
+    declared = fact_of(name)
+    kind, group = (declared.kind, declared.group) if declared is not None else (f"event.{name}", "restricted")
     fact: dict[str, Any] = {
         "position": position, "coop": event.coop, "kind": kind, "event": name,
         "effective_date": event.effective_date.isoformat(), "recorded_at": event.timestamp.isoformat(),
@@ -214,7 +131,7 @@ def view(fact: dict[str, Any], role: str) -> dict[str, Any] | None:
     """What `role` may see of a fact: None if nothing, else the fact without the personal fields
     the role may not read. The one place where access to facts is enforced."""
     access = FEED_ACCESS[role]
-    if KINDS.get(fact["kind"], "restricted") not in access.groups:
+    if kind_groups().get(fact["kind"], "restricted") not in access.groups:
         return None
     if access.personal:
         return fact

@@ -21,7 +21,7 @@ from weakref import WeakKeyDictionary
 from ledger.db import Database
 
 MAX_ENTRIES = 64
-# A fact kind (projections/feed.py FACT_KINDS) -> the indicators it can change, worked out from the
+# A fact kind (declared by its family: domain/family.py Fact) -> the indicators it can change, worked out from the
 # tables its projections write and the read functions behind each indicator: a fee called or paid
 # moves the registry's standing (members, fees) and the governance fee moves (weights); readings and
 # logged hours only touch their own views. Every view they also write (journal, balances, feed,

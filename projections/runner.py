@@ -18,38 +18,11 @@ import structlog
 from domain.events import EVENT_CLASSES
 from ledger.db import Tx
 from ledger.service import Ledger
-from projections.advertising import AdvertisingProjection
-from projections.balances import BalancesProjection
-from projections.audit_trail import AuditTrailProjection
 from projections.base import Projection
-from projections.certifications import CertificationsProjection
-from projections.closing import FiscalYearsProjection
-from projections.contributions import ContributionsProjection
-from projections.feed import FeedProjection
-from projections.donations import DonationsProjection
-from projections.governance import GovernanceProjection
-from projections.grants import GrantsProjection
-from projections.levy import LevyProjection
-from projections.observatory import ObservatoryProjection
-from projections.sensors import SensorsProjection
-from projections.shared_hours import SharedHoursProjection
-from projections.subscriptions import SubscriptionsProjection
-from projections.subsidies import SubsidiesProjection
-from projections.journal import JournalProjection
-from projections.registry import RegistryProjection
+from projections.catalog import all_projections
 
 log = structlog.get_logger("coopledger.projections")
 
-ALL_PROJECTIONS: tuple[type[Projection], ...] = (
-    RegistryProjection, JournalProjection, BalancesProjection, GovernanceProjection,
-    SubscriptionsProjection, CertificationsProjection, LevyProjection,
-    ContributionsProjection, GrantsProjection, SubsidiesProjection,
-    SensorsProjection, SharedHoursProjection,
-    FeedProjection,  # issue 10: one fact per event, for the change feed
-    DonationsProjection, AdvertisingProjection,  # issue 11
-    FiscalYearsProjection, AuditTrailProjection,  # issue 6
-    ObservatoryProjection,  # last: reads nothing of the others while writing, but its JSON reads them all
-)
 DEFAULT_BATCH = 1000
 # Log positions per statement of a set-based rebuild: bounds each statement, shows progress.
 REBUILD_RANGE = 100_000
@@ -62,12 +35,12 @@ Progress = Callable[[int, int], None]  # (events done, events to do)
 
 class ProjectionRunner:
     def __init__(
-        self, ledger: Ledger, projections: Sequence[type[Projection]] = ALL_PROJECTIONS, batch_size: int = DEFAULT_BATCH
+        self, ledger: Ledger, projections: Sequence[type[Projection]] | None = None, batch_size: int = DEFAULT_BATCH
     ) -> None:
         assert 1 <= batch_size <= 10_000
         self.ledger = ledger
         self.db = ledger.db
-        self.projections = [cls() for cls in projections]
+        self.projections = [cls() for cls in (all_projections() if projections is None else projections)]
         self.batch_size = batch_size
         # Receipts are not facts of the cooperative: filter them out in the database.
         self.topics = sorted(cls.TOPIC for cls in EVENT_CLASSES.values())
@@ -80,6 +53,9 @@ class ProjectionRunner:
         self._thread: threading.Thread | None = None
         self._advanced = threading.Condition()
         with self.db.transaction() as tx:
+            for projection in self.projections:
+                if projection.schema:
+                    tx.script(projection.schema)
             tx.executemany(
                 "INSERT INTO projection_positions (projection, position) VALUES (?, 0) ON CONFLICT (projection) DO NOTHING",
                 [(p.name,) for p in self.projections],

@@ -18,7 +18,7 @@ What the file holds (the rules, in this project's words: README.md, "The treasur
 - a year with no entry in euros (an opening entry alone: a year to come, the year after the
   cooperative was sealed into a federation) has no file: refused (rule `year_has_entries`).
 
-Field sources: JournalCode / JournalLib from the kind of event (JOURNAL_OF_KIND below; a
+Field sources: JournalCode / JournalLib from the kind of event (its family's declaration, domain/family.py; a
 reversal goes to the journal of the entry it cancels); CompAuxNum / CompAuxLib from the
 posting's party and its name; PieceRef is the supporting document the entry cites when it has
 one (RecordEntry, UseSubsidy), otherwise `JNL-<n>`: coopledger's own journal number n, so an
@@ -48,6 +48,7 @@ from domain.accounts import fec_account_number
 from domain.closing import FiscalYearClosed
 from domain.errors import IntegrityViolation, InvalidCommand
 from domain.events import FinancialEvent
+from domain.family import ENTRY_JOURNALS, fact_of
 from domain.rules import EARLIEST_DATE, LATEST_DATE
 from ledger.exports.books import Books, read_books
 from ledger.service import Ledger
@@ -70,21 +71,7 @@ JOURNALS = {
     "BQ": "Banque",  # money in or out of the bank
     "OD": "Opérations diverses",  # manual entries, grants awarded, subsidies granted or used
 }
-JOURNAL_OF_KIND = {
-    "FeeCalled": "VT", "SubscriptionBilled": "VT", "CertificationGranted": "VT", "CertificationRenewed": "VT",
-    "SharedHoursRebilled": "VT", "AdvertisingInvoiced": "VT",
-    "FeePaid": "BQ", "SubscriptionPaid": "BQ", "CertificationFeePaid": "BQ", "SubsidyReceived": "BQ",
-    "GrantPaid": "BQ", "ContributionPaid": "BQ", "CourseContributionCollected": "BQ", "AuthorPaid": "BQ",
-    "SharesSubscribed": "BQ", "SharesRedeemed": "BQ", "CreditsRedeemedForMoney": "BQ", "AdvertisingInvoicePaid": "BQ",
-    "DonationReceived": "BQ", "CrowdfundingPayoutReceived": "BQ",
-    "EntryRecorded": "OD", "SubsidyGranted": "OD", "SubsidyUsed": "OD", "GrantAwarded": "OD", "GrantWithdrawn": "OD",
-    "EarmarkedDonationUsed": "OD",
-    # A federation's opening entries are contributions from the founders' books (an "apport"),
-    # not this cooperative's own carried-forward balances: OD, with the founder's chain head cited.
-    "FederationOpeningCarried": "OD",
-    # Only CREDIT or HOUR postings: never in the file, placed for completeness.
-    "ReadingsAccepted": "OD", "CreditsRedeemedForService": "OD", "SharedHoursLogged": "OD",
-}
+assert set(ENTRY_JOURNALS) < set(JOURNALS), "every journal a family may name has a label here"
 # The closing entry posts income and expenses to the result: the FEC leaves it out (art. A47 A-1).
 EXCLUDED_KINDS = frozenset({FiscalYearClosed.__name__})
 RESULT_SURPLUS, RESULT_DEFICIT = "120", "129"
@@ -111,9 +98,10 @@ class FecFile:
 
 def journal_code(event: FinancialEvent) -> str:
     kind = getattr(event, "reversed_kind", None) or event.kind  # a reversal sits with what it cancels
-    # A kind not placed yet (a new family) goes to OD rather than failing an export; the tests
-    # require every financial event kind to be placed here on purpose.
-    return JOURNAL_OF_KIND.get(kind, "OD")
+    fact = fact_of(kind)
+    # Every financial event's family names its journal (domain/family.py checks it at registration).
+    assert fact is not None and fact.journal in ENTRY_JOURNALS, f"{kind} has no FEC journal in its family's declaration"
+    return fact.journal
 
 
 def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str, str] | None = None) -> FecFile:

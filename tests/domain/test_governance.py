@@ -252,9 +252,9 @@ def found(cmd: FoundCooperative) -> Cooperative:
 
 def run(coop: Cooperative, command: Any) -> None:
     for module in (membership, fees, governance):
-        handler = module.HANDLERS.get(type(command))
+        handler = module.FAMILY.commands.get(type(command))
         if handler is not None:
-            handler(coop, command, META)
+            handler.decide(coop, command, META)
             return
     raise AssertionError(f"no handler for {type(command).__name__}")
 

@@ -17,7 +17,7 @@ from api.keys import create_key, revoke_key
 from api.routes_feed import KEY_RECHECK_S
 from api.metrics import REGISTRY
 from ledger.store import StoreConfig
-from projections.feed import FACT_KINDS
+from domain import family
 from projections.journal import journal
 from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands, sse_events
 
@@ -128,7 +128,7 @@ def test_reader_without_names_clerk_without_books_idle_heartbeats(live):
     assert NAMES[0] in str(clerk["facts"])
     admin = client.get(f"/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {live['tokens']['admin']}"}).json()
     assert NAMES[0] in str(admin["facts"]) and "label" in admin["facts"][-1]["entry"]
-    assert set(FACT_KINDS) >= {f["event"] for f in admin["facts"]}
+    assert set(family.facts()) >= {f["event"] for f in admin["facts"]}
 
     # An idle stream sends heartbeats, and wakes when a fact is recorded.
     last = expected[-1][0]
