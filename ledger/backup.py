@@ -7,7 +7,7 @@ one transaction: a failed restore leaves the target as it was.
 
 Either way the backup holds everything: events, command receipts, API keys (hashed), migrations
 and the projections' tables. A restore goes into an EMPTY store only (never over books), after
-which the caller rebuilds every projection from the events (api/cli_backup.py does), so the views
+which the caller rebuilds every projection from the events (cli/backup.py does), so the views
 are proved to come from the restored log.
 
 A PostgreSQL dump names the schema it came from; a restore into a schema of another name

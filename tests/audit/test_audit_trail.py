@@ -10,8 +10,8 @@ from decimal import Decimal
 import pytest
 from click.testing import CliRunner
 
-from api.cli import cli
-from api.cli_audit import audit_trail_cmd
+from cli.main import cli
+from cli.audit import audit_trail_cmd
 from domain.cooperative import coop_id
 from domain.corrections import ReverseEntry
 from domain.errors import InvalidCommand

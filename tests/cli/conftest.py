@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from click.testing import CliRunner, Result
 
-from api.cli import build
+from cli.main import build
 
 cli = build()
 

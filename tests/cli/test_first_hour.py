@@ -171,7 +171,7 @@ def test_help_names_the_store_the_environment_chooses(monkeypatch: pytest.Monkey
 
 
 def test_follow_prints_amounts_not_minor_units() -> None:
-    from api.cli_feed import line
+    from cli.feed import line
 
     fact = {"position": 7, "effective_date": "2026-02-04", "kind": "fee.paid",
             "entry": {"number": 3, "label": "Règlement", "postings": [
@@ -187,11 +187,11 @@ def test_record_shows_a_progress_bar_with_the_rate_on_a_terminal(demo_url: str, 
 
     from rich.console import Console
 
-    import api.cli_record
+    import cli.record as cli_record
 
     screen = io.StringIO()
-    monkeypatch.setattr(api.cli_record, "console", Console(file=screen, force_terminal=True, width=120))
-    monkeypatch.setattr(api.cli_record, "RECORD_BATCH", 2)  # a "long" file of 6 lines: three batches
+    monkeypatch.setattr(cli_record, "console", Console(file=screen, force_terminal=True, width=120))
+    monkeypatch.setattr(cli_record, "RECORD_BATCH", 2)  # a "long" file of 6 lines: three batches
     admit = {"command": "AdmitMember", "coop": "mednum-scic", "name": "Barre", "kind": "person", "college": "beneficiaires",
              "effective_date": "2026-02-01"}
     path = tmp_path / "many.jsonl"

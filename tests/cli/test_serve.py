@@ -22,7 +22,7 @@ def test_serve_says_where_it_listens_and_logs_requests_without_warnings(tmp_path
     env = {**os.environ, "COOPLEDGER_DATABASE_URL": f"sqlite:///{store}", "PYTHONWARNINGS": "default",
            "COOPLEDGER_LOG_FORMAT": "json", "PYTHONPATH": str(REPO)}
     env.pop("COOPLEDGER_LOG_LEVEL", None)
-    server = subprocess.Popen([sys.executable, "-m", "api.cli", "serve", "--port", str(port)], env=env, cwd=tmp_path,
+    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)], env=env, cwd=tmp_path,
                               stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
     try:
         base = f"http://127.0.0.1:{port}"

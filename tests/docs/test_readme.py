@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from api.cli import build
+from cli.main import build
 
 README = Path(__file__).resolve().parents[2] / "README.md"
 PROGRAM = ".venv/bin/coopledger"

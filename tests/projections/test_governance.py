@@ -16,7 +16,7 @@ import orjson
 import pytest
 from click.testing import CliRunner
 
-from api.cli import build
+from cli.main import build
 
 cli = build()  # every command registered, as `coopledger` has them
 from domain.cooperative import CollegeSpec

@@ -65,7 +65,7 @@ class Server:
                "COOPLEDGER_LOG_LEVEL": "INFO", **self.extra_env}
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
-            [sys.executable, "-m", "api.cli", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
+            [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             cwd=ROOT, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
         )
         log.close()

@@ -25,7 +25,7 @@ from tests.reliability.harness import ROOT, load_demo, open_ledger
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COOPLEDGER_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "api.cli", *args], cwd=ROOT, env=env, capture_output=True, text=True,
+    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True,
                           timeout=120, check=False)
 
 

@@ -12,10 +12,10 @@ import orjson
 from rich.markup import escape
 from rich.table import Table
 
-from api import tables
 from api.format import amount, day
-from api.session import Session
-from api.tables import console
+from cli import tables
+from cli.session import Session
+from cli.tables import console
 from ledger.verify import CoopReport, Head, adoptions, verify_store
 from projections.audit_trail import MAX_PAGE, audit_trail
 from projections.closing import fiscal_years
@@ -59,7 +59,7 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
             head = Head.parse(head_text)
         except ValueError as exc:
             raise click.BadParameter(str(exc), param_hint="--head") from None
-    ledger = session.ledger  # an unknown cooperative is a DomainError: api/cli.py says which exist (exit 1)
+    ledger = session.ledger  # an unknown cooperative is a DomainError: cli/main.py says which exist (exit 1)
     total = ledger.position()
     if console.is_terminal and total > PROGRESS_FROM_EVENTS and not as_json:
         with tables.progress() as bar:

@@ -14,10 +14,10 @@ import click
 import orjson
 from rich.table import Table
 
-from api import tables
 from api.format import amount, day
-from api.session import Session
-from api.tables import console
+from cli import tables
+from cli.session import Session
+from cli.tables import console
 from domain.errors import DomainError
 from ledger.exports.fec import export_fec
 from ledger.exports.plaintext import export_plaintext

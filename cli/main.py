@@ -16,12 +16,19 @@ from typing import Any
 import click
 import orjson
 
-from api import logs, tables
-from api.cli_record import record, record_lines
+from api import logs
 from api.format import day as format_day
 from api.format import number
-from api.session import Session
-from api.tables import console
+from cli import tables
+from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
+from cli.backup import register as register_backup
+from cli.export import export, report
+from cli.feed import follow
+from cli.record import record, record_lines
+from cli.runner import project
+from cli.service import keys, serve
+from cli.session import Session
+from cli.tables import console
 from domain.errors import DomainError, NotFound
 from ledger.demo import demo_commands
 from projections.balances import trial_balance
@@ -80,13 +87,6 @@ def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
 
 def build() -> click.Group:
     """The whole command line: every command registered, each accepting --lang after its name too."""
-    from api.cli_audit import audit_trail_cmd, fiscal_years_cmd, verify
-    from api.cli_backup import register as register_backup
-    from api.cli_export import export, report
-    from api.cli_feed import follow
-    from api.cli_runner import project
-    from api.cli_service import keys, serve  # registered here: they import this module's group
-
     for command in (record, keys, serve, follow, verify, fiscal_years_cmd, audit_trail_cmd, export, report, project):
         cli.add_command(command)
     register_backup(cli)

@@ -16,7 +16,7 @@ from typing import Any
 import click
 import structlog
 
-from api.session import Session
+from cli.session import Session
 
 log = structlog.get_logger("coopledger.runner")
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import click
 
-from api import tables
+from cli import tables
 from domain.errors import NotFound
 from ledger.migrate import migrate
 from ledger.service import Ledger

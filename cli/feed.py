@@ -18,8 +18,8 @@ import click
 import orjson
 
 from api.format import amount
-from api.session import Session
 from api.webhooks import check_kinds
+from cli.session import Session
 from projections.feed import MAX_PAGE, FeedFilter, read_page
 
 IDLE_WAIT_S = 0.25  # at most this long between two reads when nothing wakes us, and to notice Ctrl-C

@@ -10,6 +10,7 @@ from rich.console import Console
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
 from rich.table import Table
 
+from api.explain_text import reason_text, rule_name
 from api.format import amount, day, percent, percent_points
 
 # Column headers and short words, French beside English (the English text is the key).
@@ -168,8 +169,6 @@ _EMPTY_FR = {"redistribute": "poids réparti entre les autres", "unassigned": "p
 
 
 def explanation(report: dict[str, Any], lang: str) -> None:
-    from api.explain_text import reason_text, rule_name
-
     fr = lang == "fr"
     verdict = (("[green]peut voter[/green]" if report["eligible"] else "[red]ne peut pas voter[/red]") if fr else
                ("[green]eligible[/green]" if report["eligible"] else "[red]not eligible[/red]"))

@@ -12,9 +12,9 @@ from pathlib import Path
 
 import click
 
-from api import tables
-from api.session import Session
-from api.tables import console
+from cli import tables
+from cli.session import Session
+from cli.tables import console
 from domain.cooperative import coop_id
 from domain.errors import DomainError
 from ledger import backup as backups

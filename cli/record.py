@@ -17,8 +17,8 @@ from rich.markup import escape
 from rich.progress import BarColumn, MofNCompleteColumn, Progress, ProgressColumn, Task, TextColumn, TimeRemainingColumn
 from rich.text import Text
 
-from api.session import Session
-from api.tables import console
+from cli.session import Session
+from cli.tables import console
 from domain.errors import DomainError, InvalidCommand
 from ledger.commands import loads, parse_envelope
 

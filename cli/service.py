@@ -5,10 +5,10 @@ from __future__ import annotations
 import click
 
 from api import keys as api_keys
-from api import tables
 from api.roles import ROLES
-from api.session import Session
-from api.tables import console
+from cli import tables
+from cli.session import Session
+from cli.tables import console
 from domain.errors import DomainError
 
 
@@ -40,7 +40,7 @@ def serve(session: Session, host: str, port: int, workers: int, no_projections: 
     click.echo(f"coopledger serves {session.config.describe()}{state} on http://{host}:{port} "
                f"(API docs: http://{host}:{port}/docs; log level {os.environ['COOPLEDGER_LOG_LEVEL']}; Ctrl-C stops)")
     if no_projections:
-        uvicorn.run("api.cli_runner:app_without_projections", factory=True, host=host, port=port, workers=workers,
+        uvicorn.run("cli.runner:app_without_projections", factory=True, host=host, port=port, workers=workers,
                     log_config=None, access_log=False)
         return
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
