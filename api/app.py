@@ -30,6 +30,7 @@ from api import (
 )
 from api.access_log import AccessLog
 from api.deps import Services
+from api.limits import MAX_BODY_BYTES
 from api.metrics import (
     PROJECTION_LAG,
     REGISTRY,
@@ -47,7 +48,6 @@ from projections.runner import ProjectionRunner
 log = structlog.get_logger("coopledger.api")
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI's files, vendored (static/vendor/README.md): /docs works offline
-MAX_BODY_BYTES = 1_000_000  # a 1,000-command batch fits; anything larger is refused before parsing
 
 
 def create_app(config: StoreConfig | None = None, *, run_projections: bool = True, read_urls: str | None = None) -> FastAPI:

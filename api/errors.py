@@ -11,10 +11,11 @@ import structlog
 from eventsourcing import persistence
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
-from api.responses import OrjsonResponse
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
+from api.responses import OrjsonResponse
 from domain.errors import DomainError
 from ledger.group_commit import Overloaded
 
@@ -114,7 +115,6 @@ def domain_problem(error: DomainError) -> OrjsonResponse:
     return problem(status, "Command refused" if status != 404 else "Not found", error.message, field=error.field, rule=error.rule)
 
 
-MAX_JSON_DEPTH = 32  # commands nest 3 or 4 levels; deeper is an attack on the parser, not a command
 BODY_METHODS = {"POST", "PUT", "PATCH"}
 
 
@@ -216,8 +216,6 @@ def json_problem(body: bytes) -> tuple[str, str, str] | None:
 
 
 def install(app: FastAPI) -> None:
-    from api.app import MAX_BODY_BYTES  # here, not at the top: api.app imports this module
-
     app.add_middleware(JsonBodyGuard, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(DomainError)

@@ -23,8 +23,9 @@ from fastapi.testclient import TestClient
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from api.app import MAX_BODY_BYTES, create_app
+from api.app import create_app
 from api.keys import create_key
+from api.limits import MAX_BODY_BYTES
 from domain.membership import AdmitMember
 from ledger.store import StoreConfig
 from tests.builders import FOUNDED_ON, found_association
