@@ -34,8 +34,9 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import FEED_STREAM, READS, WEBHOOKS, ok, problem
 from api.keys import Principal
 from api.metrics import REGISTRY
-from api.webhooks import WebhookWorker, check_kinds, create_endpoint, delete_endpoint, deliveries, get_endpoint
-from api.webhooks import list_endpoints, resume_endpoint
+from api.webhook_endpoints import check_kinds, create_endpoint, delete_endpoint, deliveries, get_endpoint, list_endpoints
+from api.webhook_endpoints import resume_endpoint
+from api.webhooks import WebhookWorker
 from domain.errors import InvalidCommand
 from ledger.db import Database
 from ledger.service import Ledger

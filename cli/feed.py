@@ -18,7 +18,7 @@ import click
 import orjson
 
 from api.format import amount
-from api.webhooks import check_kinds
+from api.webhook_endpoints import check_kinds
 from cli.session import Session
 from projections.feed import MAX_PAGE, FeedFilter, read_page
 

@@ -17,7 +17,8 @@ from fastapi.testclient import TestClient
 
 from api.app import create_app
 from api.keys import create_key
-from api.webhooks import SIGNATURE_HEADER, WebhookSettings, WebhookWorker, create_endpoint, verify
+from api.webhook_endpoints import create_endpoint
+from api.webhooks import SIGNATURE_HEADER, WebhookSettings, WebhookWorker, verify
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.runner import ProjectionRunner
