@@ -18,7 +18,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api import (
     errors,
     logs,
-    examples,
+    read_examples,
     routes_activities,
     routes_audit,
     routes_commands,
@@ -115,7 +115,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
                             headers={"Cache-Control": "public, max-age=86400"})
 
     @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)",
-             responses=examples.read("health"))
+             responses=read_examples.read("health"))
     def health() -> dict[str, Any]:
         position, projected = ledger.position(), runner.position()
         PROJECTION_LAG.set(position - projected)

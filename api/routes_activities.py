@@ -10,8 +10,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import document_access, fresh, reader, views
 from api.errors import PROBLEM_RESPONSES
-from api.examples import read
 from api.keys import Principal
+from api.read_examples import read
 from ledger.db import Database
 from projections.certifications import certified_on
 from projections.grants import calls_for_projects, cooperation_fund

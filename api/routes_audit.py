@@ -10,8 +10,9 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import Services, document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.examples import VERIFY, ok, problem, read
+from api.examples import ok, problem
 from api.keys import Principal
+from api.read_examples import VERIFY, read
 from ledger.db import Database
 from ledger.verify import Head, verify_store
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail

@@ -31,9 +31,10 @@ from starlette.concurrency import run_in_threadpool
 
 from api.deps import KEY_CACHE_TTL_S, Services, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.examples import FEED_STREAM, READS, WEBHOOKS, ok, problem
+from api.examples import ok, problem
 from api.keys import Principal
 from api.metrics import REGISTRY
+from api.read_examples import FEED_STREAM, READS, WEBHOOKS
 from api.webhook_endpoints import check_kinds, create_endpoint, delete_endpoint, deliveries, get_endpoint, list_endpoints
 from api.webhook_endpoints import resume_endpoint
 from api.webhooks import WebhookWorker

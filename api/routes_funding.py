@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES
-from api.examples import read
 from api.keys import Principal
+from api.read_examples import read
 from ledger.db import Database
 from projections.advertising import (
     advertising_contracts,

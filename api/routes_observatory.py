@@ -39,9 +39,9 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 from api import deps, observatory_pages
 from api.deps import Services, choose_views, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.examples import read
 from api.format import browser_locale
 from api.keys import Principal, authenticate
+from api.read_examples import read
 from ledger.db import Database
 from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory

@@ -10,9 +10,9 @@ from fastapi import APIRouter, Depends, Query
 
 from api.deps import document_access, fresh, reader, views
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.examples import read
 from api.explain_text import with_texts
 from api.keys import Principal
+from api.read_examples import read
 from ledger.db import Database
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of

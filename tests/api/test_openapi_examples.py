@@ -1,6 +1,6 @@
 """The OpenAPI document's examples: every operation has them, they validate against their own
 schemas, command examples are commands the ledger accepts, and the examples drawn from the demo
-still look like what the API answers on the demo's books (api/examples.py).
+still look like what the API answers on the demo's books (api/examples.py, api/read_examples.py).
 
 Runs the demo through the ledger once per store (about 400 commands), then reads it back; the
 webhook examples are checked against an endpoint registered on a freshly founded cooperative."""
@@ -14,7 +14,7 @@ import jsonschema_rs
 import pytest
 from fastapi.testclient import TestClient
 
-from api import examples
+from api import examples, read_examples
 from api.app import create_app
 from api.keys import create_key
 from api.schemas import body_model, to_command_fields
@@ -189,8 +189,8 @@ def test_examples_match_what_the_api_answers_on_the_demo(demo_api: dict[str, Any
     for path, method, op in _operations(spec):
         content = op["responses"].get("200", {}).get("content", {}).get("application/json", {})
         example = content.get("example")
-        if method != "get" or example not in [_without_nulls(v) for v in examples.READS.values()]:
-            continue  # only the examples api/examples.py takes from the demo
+        if method != "get" or example not in [_without_nulls(v) for v in read_examples.READS.values()]:
+            continue  # only the examples api/read_examples.py takes from the demo
         url = path.replace("{coop}", example.get("coop", CLUSTER))
         for name, value in DEMO_PATH_VALUES.items():
             url = url.replace("{" + name + "}", value)
@@ -210,7 +210,7 @@ def test_examples_match_what_the_api_answers_on_the_demo(demo_api: dict[str, Any
             assert r.status_code == 200 and r.headers["content-type"].startswith("text/csv"), (url, r.text)
             if r.text.split("\r\n")[0] != csv_example.split("\r\n")[0]:
                 problems.append(f"GET {path} CSV header: {csv_example.splitlines()[0]!r}, live {r.text.splitlines()[0]!r}")
-    assert compared >= len(examples.READS)  # every read example of api/examples.py is used by a route
+    assert compared >= len(read_examples.READS)  # every read example of api/read_examples.py is used by a route
     assert not problems, "\n".join(problems)
 
 
@@ -225,7 +225,7 @@ def test_webhook_examples_match_what_the_api_answers(founded_api: dict[str, Any]
         return spec["paths"]["/v1/coops/{coop}/webhooks" + path][method]["responses"][status]["content"]["application/json"]["example"]
 
     (body,) = _examples(spec["paths"]["/v1/coops/{coop}/webhooks"]["post"]["requestBody"]["content"]["application/json"])
-    assert body == examples.WEBHOOKS["create"]
+    assert body == read_examples.WEBHOOKS["create"]
     created = client.post(base, json=body, headers=headers)
     assert created.status_code == 201, created.text
     endpoint_id = created.json()["endpoint_id"]
