@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from collections.abc import AsyncIterator, Callable
+from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -59,7 +59,36 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     reads = ReadRouter.from_configs(ledger.db, read_configs(ledger.config, read_urls), [p.name for p in runner.projections],
                                     runner.wait_for, lambda standby, reason: STANDBY_SKIPPED.labels(standby, reason).inc())
     feed = routes_feed.FeedService(ledger, runner)  # wakes feed followers; delivers webhooks
+    app = FastAPI(
+        title="coopledger", version="1.0.0", lifespan=_lifespan(ledger, runner, reads, feed, run_projections),
+        default_response_class=OrjsonResponse,
+        docs_url=None, redoc_url=None,  # served below from the package: FastAPI's default loads a CDN
+        description="The ledger of cooperatives: record commands (each with an Idempotency-Key), read balances, "
+                    "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
+                    "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
+                    "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
+    )
+    app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
+    errors.install(app)
+    app.include_router(routes_commands.router())
+    app.include_router(routes_queries.router())
+    app.include_router(routes_activities.router())
+    app.state.feed = feed
+    app.include_router(routes_feed.router())
+    app.include_router(routes_audit.router())
+    app.include_router(routes_reports.router())
+    app.include_router(routes_funding.router())
+    app.include_router(routes_observatory.router())
+    # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
+    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    _service_routes(app, ledger, runner, reads)
+    # Outermost: times and logs everything below it, refuses oversized bodies and NUL characters.
+    app.add_middleware(AccessLog, max_body_bytes=MAX_BODY_BYTES)
+    return app
 
+
+def _lifespan(ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter, feed: routes_feed.FeedService,
+              run_projections: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     depth = [0]  # lifespans entered and not yet left
 
     @asynccontextmanager
@@ -81,27 +110,11 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
                 reads.close()
                 ledger.close()
 
-    app = FastAPI(
-        title="coopledger", version="1.0.0", lifespan=lifespan, default_response_class=OrjsonResponse,
-        docs_url=None, redoc_url=None,  # served below from the package: FastAPI's default loads a CDN
-        description="The ledger of cooperatives: record commands (each with an Idempotency-Key), read balances, "
-                    "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
-                    "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
-                    "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
-    )
-    app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
-    errors.install(app)
-    app.include_router(routes_commands.router())
-    app.include_router(routes_queries.router())
-    app.include_router(routes_activities.router())
-    app.state.feed = feed
-    app.include_router(routes_feed.router())
-    app.include_router(routes_audit.router())
-    app.include_router(routes_reports.router())
-    app.include_router(routes_funding.router())
-    app.include_router(routes_observatory.router())
-    # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
-    app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    return lifespan
+
+
+def _service_routes(app: FastAPI, ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter) -> None:
+    """The service's own routes, outside /v1: the API's documentation page, the favicon, health, metrics."""
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
@@ -131,11 +144,6 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
         PROJECTION_LAG.set(ledger.position() - projected)
         standby_status(reads, projected)
         return Response(generate_latest(REGISTRY), media_type=CONTENT_TYPE_LATEST)
-
-    # Outermost: times and logs everything below it, refuses oversized bodies and NUL characters.
-    app.add_middleware(AccessLog, max_body_bytes=MAX_BODY_BYTES)
-
-    return app
 
 
 def standby_status(reads: ReadRouter, projected: int) -> list[dict[str, Any]]:

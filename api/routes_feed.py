@@ -238,6 +238,13 @@ WEBHOOK_BODY = Body(..., openapi_examples={"accounting": {"summary": "Payments a
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["feed"], responses=PROBLEM_RESPONSES)
+    _feed_route(r)
+    _webhook_routes(r)
+    return r
+
+
+def _feed_route(r: APIRouter) -> None:
+    """GET /feed: the cooperative's facts, as server-sent events or as JSON pages."""
 
     @r.get("/feed", summary="Follow the cooperative's facts: server-sent events (Accept: text/event-stream) or a JSON page",
            responses={200: {"description": "A JSON page, or an endless text/event-stream (id = log position)",
@@ -273,6 +280,9 @@ def router() -> APIRouter:
         page = read_page(views(request), coop, flt, after=after, limit=limit)
         return {"coop": coop, "facts": page.facts, "next_after": page.next_after, "more": page.full}
 
+
+def _webhook_routes(r: APIRouter) -> None:
+    """The webhook admin (role admin): register, list, show, delete and resume endpoints, and read their delivery log."""
     admin = reader("webhooks")
 
     @r.post("/webhooks", status_code=201, summary="Register a webhook endpoint (admin); the signing secret is shown once",
@@ -316,5 +326,3 @@ def router() -> APIRouter:
                        _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         rows = deliveries(svc.ledger.db, coop, endpoint_id, after=after, limit=limit)
         return {"coop": coop, "endpoint_id": endpoint_id, "deliveries": rows, "next_after": rows[-1]["position"] if rows else after}
-
-    return r

@@ -32,6 +32,15 @@ def _known_account_and_party(db: Database, coop: str, account: str, party: str |
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+    _book_routes(r)
+    _member_routes(r)
+    _governance_routes(r)
+    document_access(r.routes)  # x-roles in the OpenAPI document
+    return r
+
+
+def _book_routes(r: APIRouter) -> None:
+    """The cooperative, its trial balance, an account's balance and statement, the journal."""
 
     @r.get("", summary="The cooperative: legal form, colleges, fee schedule, counts", responses=read("coop_summary"))
     def coop_summary(coop: str, _who: Principal = Depends(reader("standing")), db: Database = Depends(views)) -> dict[str, Any]:
@@ -68,6 +77,10 @@ def router() -> APIRouter:
         entries = journal_page(db, coop, after=after, limit=limit)
         return {"coop": coop, "entries": entries, "next_after": entries[-1]["number"] if entries else after}
 
+
+def _member_routes(r: APIRouter) -> None:
+    """Members and their fee standing for a year."""
+
     @r.get("/members", summary="Members with college, status, shares and a year's fee standing", responses=read("members"))
     def get_members(coop: str, year: int = Query(..., ge=1901, le=2199), _who: Principal = Depends(reader("members")),
                     db: Database = Depends(views)) -> dict[str, Any]:
@@ -81,6 +94,10 @@ def router() -> APIRouter:
                 return {k: row[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
                                             "fee_paid_cents", "in_good_standing", "fully_paid_on")}
         raise ApiError(404, "Not found", f"no member {member_id!r} in {coop}", field="member_id", rule="known_member")
+
+
+def _governance_routes(r: APIRouter) -> None:
+    """Weights as of a date, why a member may vote or not, a general assembly's tally."""
 
     @r.get("/governance", summary="College and member weights as of a date (exact fractions of 100)", responses=read("governance"))
     def get_governance(coop: str, as_of: date = Query(..., description="Date YYYY-MM-DD."),
@@ -107,6 +124,3 @@ def router() -> APIRouter:
             raise ApiError(404, "Not found", f"no resolution {resolution_id!r} in {coop}", field="resolution_id",
                            rule="known_resolution")
         return report
-
-    document_access(r.routes)  # x-roles in the OpenAPI document
-    return r
