@@ -7,9 +7,7 @@ from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
-import structlog
 from fastapi import FastAPI, Response
-from api.responses import OrjsonResponse
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
 from fastapi.staticfiles import StaticFiles
@@ -22,7 +20,7 @@ from api import (
     routes_activities,
     routes_audit,
     routes_commands,
-    routes_feed,  # issue 10: the change feed and webhooks
+    routes_feed,  # the change feed and the webhook admin
     routes_funding,
     routes_observatory,
     routes_queries,
@@ -39,13 +37,13 @@ from api.metrics import (
     STANDBY_SKIPPED,
     STANDBY_UP,
 )
+from api.responses import OrjsonResponse
 from ledger.migrate import migrate
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
 from ledger.store import StoreConfig, read_configs
 from projections.runner import ProjectionRunner
 
-log = structlog.get_logger("coopledger.api")
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI's files, vendored (static/vendor/README.md): /docs works offline
 
