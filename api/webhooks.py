@@ -83,16 +83,6 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
     return f"t={timestamp},v1={mac}"
 
 
-def verify(secret: str, body: bytes, header: str, *, tolerance_s: int = 300, now: float | None = None) -> bool:
-    """What a receiver does: recompute the HMAC and refuse stale timestamps (replays)."""
-    parts = dict(p.split("=", 1) for p in header.split(",") if "=" in p)
-    if not parts.get("t", "").isdigit() or "v1" not in parts:
-        return False
-    if abs((now or time.time()) - int(parts["t"])) > tolerance_s:
-        return False
-    return hmac.compare_digest(sign(secret, body, int(parts["t"])), f"t={parts['t']},v1={parts['v1']}")
-
-
 # ---------------------------------------------------------------- delivery
 
 

@@ -1,14 +1,16 @@
 """Webhooks against a local receiver on a loopback port (both stores): a receiver failing its first
 deliveries still gets every fact, acknowledged once, in order, each signature valid; an endpoint
 that keeps failing is paused, keeps its facts, and delivers them when an admin resumes it; two
-workers on one store never deliver a fact twice. Retry delays are a few milliseconds here."""
+workers on one store never deliver a fact twice. Retry delays are a few milliseconds here.
+Every delivery's signature is checked with the verify() docs/webhooks.md gives receivers."""
 
 from __future__ import annotations
 
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
 from typing import Any
 
 import orjson
@@ -18,11 +20,25 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import create_key
 from api.webhook_endpoints import create_endpoint
-from api.webhooks import SIGNATURE_HEADER, WebhookSettings, WebhookWorker, verify
+from api.webhooks import SIGNATURE_HEADER, WebhookSettings, WebhookWorker
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.runner import ProjectionRunner
 from tests.feed.helpers import COOP, NAMES, OTHER, log_facts, payment, record, setup_commands
+
+DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
+
+
+def receivers_verify() -> Callable[[str, bytes, str], bool]:
+    """The verify() docs/webhooks.md gives receivers ("Verifying the signature"), run as written there."""
+    section = DOC.read_text(encoding="utf-8").split("### Verifying the signature", 1)[1]
+    code = section.split("```python\n", 1)[1].split("```", 1)[0]
+    namespace: dict[str, Any] = {}
+    exec(code, namespace)  # noqa: S102 (this repository's own documentation)
+    return namespace["verify"]
+
+
+verify = receivers_verify()
 
 
 class Receiver:
