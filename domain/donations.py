@@ -3,7 +3,7 @@ crowdfunding platform (gross collected, the platform's fee, net received), eithe
 cooperative (unrestricted) or earmarked for a project or a call for projects.
 
 An earmarked gift is a *dedicated resource* (ANC 2018-06, fonds dédiés): its unspent part is
-tracked per gift, with dated movements (domain.contributions.Pot), and it can ONLY be used for
+tracked per gift, with dated movements (domain.pots.Pot), and it can ONLY be used for
 its purpose: `UseEarmarkedDonation` names the purpose it spends on and is refused when that is
 not the gift's (field `project` or `call_id`, rule `earmarked_purpose`), when the gift is not
 earmarked, or beyond what is unspent on its date and every later recorded date.
@@ -30,10 +30,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from domain.contributions import EUR, Figures, Pot
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EUR, Unit, format_minor, to_minor
+from domain.pots import Figures, Pot
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL

@@ -1,6 +1,6 @@
 """Calls for projects and grants, drawn on a pot: the cooperation fund or one subsidy.
 
-The pots (Pot, Figures) are defined with the cooperation fund in domain/contributions.py.
+The pots (Pot, Figures) are defined in domain/pots.py.
 A call opens with an envelope, award bounds and a maximum number of laureates. The envelope
 is RESERVED on its pot when the call opens: it must fit in what the pot has available on the
 opening date and on every later date already recorded, so two calls can never promise the
@@ -25,11 +25,11 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from domain.contributions import EUR, FUND, Figures, Pot, move_pot, pot_name, release_postings, subsidy_source
 from domain.donations import donations_state
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EUR, Unit, format_minor, to_minor
+from domain.pots import FUND, Figures, Pot, move_pot, pot_name, release_postings, subsidy_source
 from domain.rules import identifier, not_before, text, whole_number
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL

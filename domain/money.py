@@ -35,6 +35,9 @@ class Unit(str, Enum):
         return format_minor(amount_minor, self)
 
 
+EUR = Unit.EUR.value  # the unit as a posting names it: [account, party, "EUR", cents]
+
+
 def parse_decimal(value: object, field: str) -> Decimal:
     """Accepts Decimal, int or a decimal string. Refuses floats: they are not exact."""
     if isinstance(value, bool) or isinstance(value, float):

@@ -1,7 +1,7 @@
 """Subsidies received: a funder (region, department, city...) grants an amount for a purpose,
 paid in tranches; what the cooperative receives never exceeds what was granted.
 
-A subsidy is a dedicated resource, tracked as a pot (domain/contributions.py): its unspent part is
+A subsidy is a dedicated resource, tracked as a pot (domain/pots.py): its unspent part is
 granted − used directly − awarded by the calls for projects it funds; what is still
 *available* also deducts the unawarded envelopes of its open calls. Grant payments from it
 never exceed the tranches received.
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.contributions import EUR, Figures, Pot, inflow_postings, move_pot, release_postings, subsidy_source
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EUR, Unit, format_minor, to_minor
+from domain.pots import Figures, Pot, inflow_postings, move_pot, release_postings, subsidy_source
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
