@@ -43,7 +43,7 @@ from typing import TYPE_CHECKING, Any
 from domain.contributions import ContributionYear, Pledge
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
-from domain.grants import Call, Grant
+from domain.grants_state import Call, Grant
 from domain.money import EUR, Unit, format_minor
 from domain.pots import FUND, Figures, Pot, move_pot, subsidy_source
 from domain.subsidies import Subsidy
