@@ -26,14 +26,15 @@ is anonymous (no receipt). A backer's gift counts on the payout's date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
+from domain.donations_state import DonationsState, Gift, donations_state  # noqa: F401  (the state, kept apart; re-exported)
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
 from domain.money import EUR, Unit, format_minor, to_minor
-from domain.pots import Figures, Pot
+from domain.pots import Figures
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
@@ -45,39 +46,6 @@ DONOR_KINDS = ("individual", "company")
 METHODS = ("transfer", "cheque", "card", "cash")
 MAX_BACKERS = 500  # per payout: bounds the entry, the event and the receipts it lists
 NATURE = "numéraire"  # every gift recorded here is money
-
-
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class Gift:
-    """A donation or a crowdfunding payout; `purpose` is "project:<id>", "call:<id>" or None."""
-
-    gift_id: str
-    source: str  # "donation" or "crowdfunding"
-    purpose: str | None
-    received_on: date
-    gross_cents: int
-    pot: Pot = field(default_factory=Pot)  # dedicated movements, when earmarked
-    receipt: Any = None  # the event that brought it in: its donors, should a federation carry it (donations_carry)
-
-    @property
-    def used_cents(self) -> int:
-        return self.pot.totals.used_cents
-
-
-@dataclass
-class DonationsState:
-    gifts: dict[str, Gift] = field(default_factory=dict)
-    ids_used: set[str] = field(default_factory=set)  # a reversed gift's id is never reused: receipts name it
-    donor_kinds: dict[str, str] = field(default_factory=dict)
-
-
-def donations_state(coop: Cooperative) -> DonationsState:
-    """The family's state on the aggregate (made by its declaration, FAMILY below)."""
-    state: DonationsState = coop.donations  # type: ignore[attr-defined]
-    return state
 
 
 # ---------------------------------------------------------------- commands

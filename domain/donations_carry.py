@@ -34,7 +34,8 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.donations import CrowdfundingPayoutReceived, DonationReceived, Gift, _eur, _move, donations_state
+from domain.donations import CrowdfundingPayoutReceived, DonationReceived, _eur, _move
+from domain.donations_state import Gift, donations_state
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
 from domain.money import Unit

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.donations import donations_state
+from domain.donations_state import donations_state
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import Meta
 from domain.grants_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
