@@ -23,7 +23,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import EUR, Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.rules import a_date, identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL, STATUTES
@@ -121,7 +121,7 @@ class SignAdvertisingContract:
     advertiser_name: str
     advertiser_kind: str  # bank | institution | incubator | provider | other
     placement: str
-    price_per_period: Any  # Decimal euros
+    price_per_period: EurosIn
     starts_on: date
     ends_on: date
     effective_date: date
@@ -143,7 +143,7 @@ class PayAdvertisingInvoice:
     coop: str
     contract_id: str
     period: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 

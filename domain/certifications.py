@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from domain.certifications_state import Certification, CertificationsState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text, whole_number
 from domain.membership import check_member_on
 from domain.family import Fact, Family, Handler, register
@@ -64,7 +64,7 @@ def add_months(day: date, months: int) -> date:
 @dataclass(frozen=True)
 class SetCertificationTerms:
     coop: str
-    fee: Any  # Decimal euros, billed at each grant and renewal
+    fee: EurosIn  # billed at each grant and renewal
     effective_date: date
     validity_months: int = DEFAULT_VALIDITY_MONTHS
     renewal_window_days: int = DEFAULT_RENEWAL_WINDOW_DAYS
@@ -97,7 +97,7 @@ class RevokeCertification:
 class PayCertificationFee:
     coop: str
     certification_id: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 

@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import EUR, Unit, format_minor, parse_decimal, to_minor
+from domain.money import EUR, EurosIn, PercentIn, Unit, format_minor, parse_decimal, to_minor
 from domain.pots import FUND, Figures, inflow_postings, move_pot
 from domain.rules import identifier, not_before, text, whole_number
 from domain.family import Fact, Family, Handler, register
@@ -103,7 +103,7 @@ class PledgeContribution:
     coop: str
     pledge_id: str
     member_id: str
-    rate_percent: Any  # exact percentage of the yearly result: "5", "2.5", "10/3"
+    rate_percent: PercentIn  # of the yearly result: "5", "2.5", "10/3"
     first_year: int
     effective_date: date
     years: int = DEFAULT_PLEDGE_YEARS
@@ -114,7 +114,7 @@ class DeclareContributionResult:
     coop: str
     pledge_id: str
     year: int
-    result: Any  # Decimal euros, negative for a loss
+    result: EurosIn  # negative for a loss
     effective_date: date
 
 
@@ -132,7 +132,7 @@ class PayContribution:
     coop: str
     pledge_id: str
     year: int
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 

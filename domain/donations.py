@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from domain.donations_state import DonationsState, Gift, donations_state  # noqa: F401  (the state, kept apart; re-exported)
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
-from domain.money import EUR, Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.pots import Figures
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
@@ -61,7 +61,7 @@ class RecordDonation:
     donor_id: str
     donor_name: str
     donor_kind: str  # individual | company
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
     method: str = "transfer"  # transfer | cheque | card | cash
     donor_address: str | None = None  # printed on the tax receipt
@@ -76,7 +76,7 @@ class Backer:
 
     donor_id: str
     donor_name: str
-    amount: Any
+    amount: EurosIn
     donor_kind: str = "individual"
     donor_address: str | None = None
 
@@ -90,8 +90,8 @@ class RecordCrowdfundingPayout:
     payout_id: str
     platform: str
     campaign: str
-    gross: Any
-    fee: Any
+    gross: EurosIn
+    fee: EurosIn
     backers: list[Backer]
     effective_date: date
     project: str | None = None
@@ -106,7 +106,7 @@ class UseEarmarkedDonation:
 
     coop: str
     donation_id: str
-    amount: Any
+    amount: EurosIn
     label: str
     effective_date: date
     project: str | None = None

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.rules import not_before, whole_number
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
@@ -74,7 +74,7 @@ class PayFee:
     coop: str
     member_id: str
     year: int
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 

@@ -38,7 +38,7 @@ from domain.grants_state import (  # noqa: F401  (the state and its events, kept
     GrantsState,
     GrantWithdrawn,
 )
-from domain.money import EUR, Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.pots import FUND, pot_name, release_postings, subsidy_source
 from domain.rules import identifier, not_before, text, whole_number
 from domain.family import Fact, Family, Handler, register
@@ -59,9 +59,9 @@ class OpenCall:
     coop: str
     call_id: str
     title: str
-    envelope: Any  # Decimal euros
-    min_award: Any
-    max_award: Any
+    envelope: EurosIn
+    min_award: EurosIn
+    max_award: EurosIn
     max_laureates: int
     effective_date: date
     subsidy_id: str | None = None  # None: the cooperation fund
@@ -83,7 +83,7 @@ class RecordApplication:
 class AwardGrant:
     coop: str
     application_id: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 
@@ -91,7 +91,7 @@ class AwardGrant:
 class PayGrant:
     coop: str
     application_id: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 

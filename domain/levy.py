@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, RateIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
 from domain.membership import check_member_on
 from domain.money import parse_rate, share_half_up
@@ -78,7 +78,7 @@ class DeclareCourse:
     course_id: str
     title: str
     author_id: str  # a member
-    levy_rate: Any  # exact share kept by the platform: "0.15", "3/20"
+    levy_rate: RateIn  # the share kept by the platform: "0.15", "3/20"
     effective_date: date
 
 
@@ -87,7 +87,7 @@ class CollectCourseContribution:
     coop: str
     course_id: str
     participant_ref: str  # order or registration number, not a name
-    amount: Any  # Decimal euros collected
+    amount: EurosIn  # collected
     effective_date: date
 
 
@@ -95,7 +95,7 @@ class CollectCourseContribution:
 class PayAuthor:
     coop: str
     author_id: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 

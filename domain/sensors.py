@@ -35,7 +35,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, parse_decimal, to_minor
+from domain.money import CreditsIn, EurosIn, PerUnitIn, Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
 from domain.sensors_state import HostCredits, Sensor, SensorsState, Terms  # noqa: F401  (the state, kept apart; re-exported)
 from domain.family import Fact, Family, Handler, register
@@ -59,10 +59,10 @@ MAX_DAILY_CAP_MINOR = 10_000_000  # 100,000 credits a day: per-day credits fit t
 class SetSensorRewardTerms:
     coop: str
     effective_date: date
-    credit_rate: Any  # Decimal credits per accepted reading, e.g. "0.01"
-    daily_cap: Any  # Decimal credits per host and day
-    money_rate: Any  # Decimal EUR paid per credit redeemed for money
-    service_rate: Any  # Decimal EUR of services one credit buys
+    credit_rate: PerUnitIn  # credits per accepted reading, e.g. "0.01"
+    daily_cap: CreditsIn  # per host and day
+    money_rate: PerUnitIn  # euros paid per credit redeemed for money
+    service_rate: PerUnitIn  # euros of services one credit buys
 
 
 @dataclass(frozen=True)
@@ -94,7 +94,7 @@ class AcceptReadings:
 class RedeemCreditsForMoney:
     coop: str
     host_id: str
-    credits: Any  # Decimal credits
+    credits: CreditsIn
     effective_date: date
 
 
@@ -103,7 +103,7 @@ class RedeemCreditsForService:
     coop: str
     host_id: str
     service: str
-    price: Any  # Decimal EUR: the service's price, paid in credits at the service rate
+    price: EurosIn  # the service's price, paid in credits at the service rate
     effective_date: date
 
 

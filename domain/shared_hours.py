@@ -42,7 +42,7 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import MemberKind
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, HoursIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL, STATUTES
@@ -138,7 +138,7 @@ def allocate(cost_cents: int, minutes_by_structure: dict[str, int]) -> dict[str,
 @dataclass(frozen=True)
 class SetEthicalMinimumRate:
     coop: str
-    hourly_rate: Any  # Decimal EUR per hour, gross
+    hourly_rate: EurosIn  # per hour, gross
     effective_date: date
 
 
@@ -147,7 +147,7 @@ class EngageSharedEmployee:
     coop: str
     employee_id: str
     name: str
-    hourly_pay: Any  # Decimal EUR per hour, gross
+    hourly_pay: EurosIn  # per hour, gross
     effective_date: date
 
 
@@ -157,7 +157,7 @@ class LogSharedHours:
     employee_id: str
     structure_id: str  # a member organisation
     day: date  # the day worked, also the entry's effective date
-    hours: Any  # Decimal hours in whole minutes: "7.5" is 7 h 30
+    hours: HoursIn  # in whole minutes: "7.5" is 7 h 30
 
 
 @dataclass(frozen=True)
@@ -165,9 +165,9 @@ class RebillSharedHours:
     coop: str
     employee_id: str
     period: str  # "YYYY-MM"
-    gross_pay: Any  # Decimal EUR, the month's gross pay
-    employer_charges: Any  # Decimal EUR
-    expenses: Any  # Decimal EUR, reimbursed to the employee
+    gross_pay: EurosIn  # the month's gross pay
+    employer_charges: EurosIn
+    expenses: EurosIn  # reimbursed to the employee
     effective_date: date
 
 

@@ -26,7 +26,7 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import check_member_on
-from domain.money import Unit, format_minor, parse_rate, share_half_up, to_minor
+from domain.money import EurosIn, RateIn, Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
@@ -116,9 +116,9 @@ class DefineSubscriptionPlan:
     name: str
     kind: str  # provider | project_holder
     period: str  # monthly | quarterly | yearly
-    fixed_amount: Any  # Decimal euros per period, 0 allowed for a provider plan with a revenue rate
+    fixed_amount: EurosIn  # per period, 0 allowed for a provider plan with a revenue rate
     effective_date: date
-    revenue_rate: Any = "0"  # exact share of the declared revenue, provider plans only
+    revenue_rate: RateIn = "0"  # share of the declared revenue, provider plans only
 
 
 @dataclass(frozen=True)
@@ -144,7 +144,7 @@ class BillSubscription:
     subscription_id: str
     period: str  # "2026-03", "2026-Q1" or "2026", as the plan's period
     effective_date: date
-    declared_revenue: Any = None  # Decimal euros, required for provider plans only
+    declared_revenue: EurosIn | None = None  # required for provider plans only
 
 
 @dataclass(frozen=True)
@@ -152,7 +152,7 @@ class PaySubscription:
     coop: str
     subscription_id: str
     period: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 

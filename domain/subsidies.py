@@ -20,7 +20,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
-from domain.money import EUR, Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.pots import Figures, Pot, inflow_postings, move_pot, release_postings, subsidy_source
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
@@ -64,7 +64,7 @@ class RecordSubsidy:
     subsidy_id: str
     funder: str
     purpose: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -72,7 +72,7 @@ class RecordSubsidy:
 class ReceiveSubsidy:
     coop: str
     subsidy_id: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 
@@ -83,7 +83,7 @@ class UseSubsidy:
 
     coop: str
     subsidy_id: str
-    amount: Any
+    amount: EurosIn
     label: str
     effective_date: date
     piece_ref: str | None = None
