@@ -270,13 +270,13 @@ def declare_contribution_result(coop: Cooperative, cmd: DeclareContributionResul
                              f"{pledge.first_year + pledge.years - 1}, not {year}")
     if year in pledge.declared:
         raise Conflict("year", "declared_once", f"the {year} result of pledge {pledge.pledge_id} is already declared")
-    result = _signed_cents(cmd.result, "result")
+    result_cents = _signed_cents(cmd.result, "result")
     day = coop.check_effective_date(cmd.effective_date)
     if day < date(year + 1, 1, 1):
         raise InvalidCommand("effective_date", "year_ended", f"the {year} result can be declared from {year + 1}-01-01 on, not {day}")
     not_before(day, pledge.pledged_on, "effective_date", f"pledge {pledge.pledge_id}")
     coop.record(ContributionResultDeclared, effective_date=day, meta=meta, pledge_id=pledge.pledge_id, member_id=pledge.member_id,
-                year=year, result_cents=result, called_cents=contribution_due_cents(pledge.rate_percent, result))
+                year=year, result_cents=result_cents, called_cents=contribution_due_cents(pledge.rate_percent, result_cents))
 
 
 def cancel_contribution_result(coop: Cooperative, cmd: CancelContributionResult, meta: Meta) -> None:
@@ -293,18 +293,18 @@ def cancel_contribution_result(coop: Cooperative, cmd: CancelContributionResult,
 def pay_contribution(coop: Cooperative, cmd: PayContribution, meta: Meta) -> None:
     pledge = coop.contributions.pledge(cmd.pledge_id)
     year, declared = _declared(pledge, cmd.year)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     due = declared.called_cents - declared.paid_cents
-    if amount > due:
-        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount)} exceeds the {_eur(due)} still due on "
+    if amount_cents > due:
+        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount_cents)} exceeds the {_eur(due)} still due on "
                              f"the {year} contribution of pledge {pledge.pledge_id}")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, declared.declared_on, "effective_date", f"the declaration of {year}")
     member = coop.members[pledge.member_id]
     coop.record_entry(
         ContributionPaid, effective_date=day, meta=meta, label=f"Contribution de réussite {year} – {member.name}",
-        postings=inflow_postings(coop, FUND, [coop.chart.role("bank"), None, EUR, amount], amount),
-        pledge_id=pledge.pledge_id, member_id=pledge.member_id, year=year, amount_cents=amount,
+        postings=inflow_postings(coop, FUND, [coop.chart.role("bank"), None, EUR, amount_cents], amount_cents),
+        pledge_id=pledge.pledge_id, member_id=pledge.member_id, year=year, amount_cents=amount_cents,
     )
 
 

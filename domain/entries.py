@@ -74,11 +74,11 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
         if (line.debit is None) == (line.credit is None):
             raise InvalidCommand(where, "debit_or_credit", "give exactly one of debit or credit")
         if line.debit is not None:
-            amount = to_minor(line.debit, unit, f"{where}.debit")
+            amount_minor = to_minor(line.debit, unit, f"{where}.debit")
         else:
-            amount = -to_minor(line.credit, unit, f"{where}.credit")
-        totals[unit.value] += amount
-        postings.append([account, party, unit.value, amount])
+            amount_minor = -to_minor(line.credit, unit, f"{where}.credit")
+        totals[unit.value] += amount_minor
+        postings.append([account, party, unit.value, amount_minor])
     for unit_name, total in totals.items():
         if total != 0:
             side = "debits exceed credits" if total > 0 else "credits exceed debits"

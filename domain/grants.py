@@ -158,13 +158,13 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
         raise Conflict("call_id", "unique_call", f"call {call_id!r} already exists in {coop.slug}")
     _check_not_earmarked_elsewhere(coop, call_id)
     title = text(cmd.title, "title", max_chars=200)
-    envelope = to_minor(cmd.envelope, Unit.EUR, "envelope")
-    min_award = to_minor(cmd.min_award, Unit.EUR, "min_award")
-    max_award = to_minor(cmd.max_award, Unit.EUR, "max_award")
-    if max_award < min_award:
-        raise InvalidCommand("max_award", "award_bounds", f"{_eur(max_award)} is below the minimum award {_eur(min_award)}")
-    if max_award > envelope:
-        raise InvalidCommand("max_award", "within_envelope", f"{_eur(max_award)} exceeds the envelope {_eur(envelope)}")
+    envelope_cents = to_minor(cmd.envelope, Unit.EUR, "envelope")
+    min_award_cents = to_minor(cmd.min_award, Unit.EUR, "min_award")
+    max_award_cents = to_minor(cmd.max_award, Unit.EUR, "max_award")
+    if max_award_cents < min_award_cents:
+        raise InvalidCommand("max_award", "award_bounds", f"{_eur(max_award_cents)} is below the minimum award {_eur(min_award_cents)}")
+    if max_award_cents > envelope_cents:
+        raise InvalidCommand("max_award", "within_envelope", f"{_eur(max_award_cents)} exceeds the envelope {_eur(envelope_cents)}")
     max_laureates = whole_number(cmd.max_laureates, "max_laureates", minimum=1, maximum=MAX_LAUREATES)
     if not isinstance(cmd.members_only, bool):
         raise InvalidCommand("members_only", "boolean", "must be true or false")
@@ -175,12 +175,12 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
         not_before(day, subsidy.granted_on, "effective_date", f"the grant of subsidy {subsidy.subsidy_id}")
         source = subsidy_source(subsidy.subsidy_id)
     available = coop.grants.pots[source].lowest_from(day, lambda f: f.available_cents)
-    if envelope > available:
+    if envelope_cents > available:
         raise InvalidCommand("envelope", "envelope_available",
-                             f"the envelope {_eur(envelope)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}")
+                             f"the envelope {_eur(envelope_cents)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}")
     coop.record(
-        CallOpened, effective_date=day, meta=meta, call_id=call_id, title=title, source=source, envelope_cents=envelope,
-        min_award_cents=min_award, max_award_cents=max_award, max_laureates=max_laureates, members_only=cmd.members_only,
+        CallOpened, effective_date=day, meta=meta, call_id=call_id, title=title, source=source, envelope_cents=envelope_cents,
+        min_award_cents=min_award_cents, max_award_cents=max_award_cents, max_laureates=max_laureates, members_only=cmd.members_only,
     )
 
 
@@ -218,42 +218,42 @@ def award_grant(coop: Cooperative, cmd: AwardGrant, meta: Meta) -> None:
     call = _open_call(coop, grant.call_id)
     if grant.awarded_cents:
         raise Conflict("application_id", "awarded_once", f"application {application_id} was already awarded a grant")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
-    if not call.min_award_cents <= amount <= call.max_award_cents:
-        raise InvalidCommand("amount", "award_bounds", f"{_eur(amount)} is outside the call's bounds "
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
+    if not call.min_award_cents <= amount_cents <= call.max_award_cents:
+        raise InvalidCommand("amount", "award_bounds", f"{_eur(amount_cents)} is outside the call's bounds "
                              f"{_eur(call.min_award_cents)} to {_eur(call.max_award_cents)}")
     remaining = call.envelope_cents - call.awarded_cents
-    if amount > remaining:
-        raise InvalidCommand("amount", "envelope", f"{_eur(amount)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}")
+    if amount_cents > remaining:
+        raise InvalidCommand("amount", "envelope", f"{_eur(amount_cents)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}")
     if call.laureates >= call.max_laureates:
         raise InvalidCommand("application_id", "max_laureates", f"call {call.call_id} already has its {call.max_laureates} laureates")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, grant.applied_on, "effective_date", f"application {application_id}")
     coop.record_entry(
         GrantAwarded, effective_date=day, meta=meta, label=f"Aide attribuée – {call.title} – {grant.applicant}",
-        postings=[[coop.chart.role("grant_expense"), None, EUR, amount], [coop.chart.role("grants_payable"), application_id, EUR, -amount],
-                  *release_postings(coop, call.source, amount)],
-        call_id=call.call_id, application_id=application_id, source=call.source, amount_cents=amount,
+        postings=[[coop.chart.role("grant_expense"), None, EUR, amount_cents], [coop.chart.role("grants_payable"), application_id, EUR, -amount_cents],
+                  *release_postings(coop, call.source, amount_cents)],
+        call_id=call.call_id, application_id=application_id, source=call.source, amount_cents=amount_cents,
     )
 
 
 def pay_grant(coop: Cooperative, cmd: PayGrant, meta: Meta) -> None:
     call, grant = _grant(coop, cmd.application_id)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
-    if amount > grant.outstanding_cents:
-        raise InvalidCommand("amount", "within_award", f"{_eur(amount)} exceeds the {_eur(grant.outstanding_cents)} "
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
+    if amount_cents > grant.outstanding_cents:
+        raise InvalidCommand("amount", "within_award", f"{_eur(amount_cents)} exceeds the {_eur(grant.outstanding_cents)} "
                              f"still to pay on grant {grant.application_id}")
     day = coop.check_effective_date(cmd.effective_date)
     assert grant.awarded_on is not None
     not_before(day, grant.awarded_on, "effective_date", f"the award of grant {grant.application_id}")
     cash = coop.grants.pots[call.source].lowest_from(day, lambda f: f.cash_cents)
-    if amount > cash:
+    if amount_cents > cash:
         raise InvalidCommand("amount", "fund_covers", f"{pot_name(call.source)} holds {_eur(max(cash, 0))} from {day}, "
-                             f"less than {_eur(amount)}")
+                             f"less than {_eur(amount_cents)}")
     coop.record_entry(
         GrantPaid, effective_date=day, meta=meta, label=f"Versement de l'aide – {call.title} – {grant.applicant}",
-        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, amount], [coop.chart.role("bank"), None, EUR, -amount]],
-        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=amount,
+        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, amount_cents], [coop.chart.role("bank"), None, EUR, -amount_cents]],
+        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=amount_cents,
     )
 
 

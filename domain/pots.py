@@ -127,7 +127,7 @@ def _source_roles(source: str) -> tuple[str, str, str, str, str | None]:
     return "subsidy_dedicated", "subsidy_income", "subsidy_dedication", "subsidy_release", source.split(":", 1)[1]
 
 
-def inflow_postings(coop: Cooperative, source: str, debit: list[Any], amount: int) -> list[list[Any]]:
+def inflow_postings(coop: Cooperative, source: str, debit: list[Any], amount_cents: int) -> list[list[Any]]:
     """A dedicated resource comes in against `debit` (bank or receivable).
 
     Association plan (ANC 2018-06): income (7551 / 741) carried at once to fonds dédiés
@@ -136,12 +136,12 @@ def inflow_postings(coop: Cooperative, source: str, debit: list[Any], amount: in
     dedicated, income, dedication, _release, party = _source_roles(source)
     role = coop.chart.role
     if coop.legal_form.uses_association_plan:
-        return [debit, [role(income), None, EUR, -amount], [role(dedication), None, EUR, amount],
-                [role(dedicated), party, EUR, -amount]]
-    return [debit, [role(dedicated), party, EUR, -amount]]
+        return [debit, [role(income), None, EUR, -amount_cents], [role(dedication), None, EUR, amount_cents],
+                [role(dedicated), party, EUR, -amount_cents]]
+    return [debit, [role(dedicated), party, EUR, -amount_cents]]
 
 
-def release_postings(coop: Cooperative, source: str, amount: int) -> list[list[Any]]:
+def release_postings(coop: Cooperative, source: str, amount_cents: int) -> list[list[Any]]:
     """The dedicated resource used (19x → 789x; 487x → 7xx); negative amounts re-dedicate it."""
     dedicated, _income, _dedication, release, party = _source_roles(source)
-    return [[coop.chart.role(dedicated), party, EUR, amount], [coop.chart.role(release), None, EUR, -amount]]
+    return [[coop.chart.role(dedicated), party, EUR, amount_cents], [coop.chart.role(release), None, EUR, -amount_cents]]

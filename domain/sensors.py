@@ -240,8 +240,8 @@ def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: 
     state = coop.sensors
     day = coop.check_effective_date(cmd.effective_date)
     credit_rate = _rate(cmd.credit_rate, "credit_rate")
-    daily_cap = to_minor(cmd.daily_cap, Unit.CREDIT, "daily_cap")
-    if daily_cap > MAX_DAILY_CAP_MINOR:
+    daily_cap_minor = to_minor(cmd.daily_cap, Unit.CREDIT, "daily_cap")
+    if daily_cap_minor > MAX_DAILY_CAP_MINOR:
         raise InvalidCommand("daily_cap", "maximum", f"must be at most {format_minor(MAX_DAILY_CAP_MINOR, Unit.CREDIT)} credits")
     money_rate = _rate(cmd.money_rate, "money_rate")
     service_rate = _rate(cmd.service_rate, "service_rate")
@@ -256,7 +256,7 @@ def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: 
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_TERMS_VERSIONS} versions of the terms")
     coop.record(
         SensorRewardTermsSet, effective_date=day, meta=meta,
-        credit_rate=credit_rate, daily_cap_minor=daily_cap, money_rate=money_rate, service_rate=service_rate,
+        credit_rate=credit_rate, daily_cap_minor=daily_cap_minor, money_rate=money_rate, service_rate=service_rate,
     )
 
 
@@ -347,42 +347,42 @@ def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str
 
 
 def redeem_credits_for_money(coop: Cooperative, cmd: RedeemCreditsForMoney, meta: Meta) -> None:
-    credits = to_minor(cmd.credits, Unit.CREDIT, "credits")
-    host_id, day, terms, _ = _redemption(coop, cmd.host_id, cmd.effective_date, "credits", lambda _terms: credits)
+    credits_minor = to_minor(cmd.credits, Unit.CREDIT, "credits")
+    host_id, day, terms, _ = _redemption(coop, cmd.host_id, cmd.effective_date, "credits", lambda _terms: credits_minor)
     # credits/100 credits × rate EUR/credit × 100 cents/EUR, rounded down to the cent.
-    amount = credits * terms.money_rate.numerator // terms.money_rate.denominator
-    if amount == 0:
-        raise InvalidCommand("credits", "redeems_to_a_cent", f"{format_minor(credits, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR")
+    amount_cents = credits_minor * terms.money_rate.numerator // terms.money_rate.denominator
+    if amount_cents == 0:
+        raise InvalidCommand("credits", "redeems_to_a_cent", f"{format_minor(credits_minor, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR")
     ch = coop.chart
     coop.record_entry(
         CreditsRedeemedForMoney, effective_date=day, meta=meta,
-        label=f"Conversion de {format_minor(credits, Unit.CREDIT)} crédits en euros – {host_id}",
+        label=f"Conversion de {format_minor(credits_minor, Unit.CREDIT)} crédits en euros – {host_id}",
         postings=[
-            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits],
-            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits],
-            [ch.role("sensor_rewards_expense"), None, Unit.EUR.value, amount],
-            [ch.role("bank"), None, Unit.EUR.value, -amount],
+            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits_minor],
+            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits_minor],
+            [ch.role("sensor_rewards_expense"), None, Unit.EUR.value, amount_cents],
+            [ch.role("bank"), None, Unit.EUR.value, -amount_cents],
         ],
-        host_id=host_id, credits_minor=credits, amount_cents=amount,
+        host_id=host_id, credits_minor=credits_minor, amount_cents=amount_cents,
     )
 
 
 def redeem_credits_for_service(coop: Cooperative, cmd: RedeemCreditsForService, meta: Meta) -> None:
     service = text(cmd.service, "service", max_chars=200)
-    price = to_minor(cmd.price, Unit.EUR, "price")
+    price_cents = to_minor(cmd.price, Unit.EUR, "price")
     # price cents ÷ rate EUR/credit = 1/100 credits, rounded up: the host pays the full price.
-    host_id, day, _, credits = _redemption(
-        coop, cmd.host_id, cmd.effective_date, "price", lambda t: -(-price * t.service_rate.denominator // t.service_rate.numerator)
+    host_id, day, _, credits_minor = _redemption(
+        coop, cmd.host_id, cmd.effective_date, "price", lambda t: -(-price_cents * t.service_rate.denominator // t.service_rate.numerator)
     )
     ch = coop.chart
     coop.record_entry(
         CreditsRedeemedForService, effective_date=day, meta=meta,
         label=f"Crédits utilisés pour « {service} » – {host_id}"[:500],
         postings=[
-            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits],
-            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits],
+            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits_minor],
+            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits_minor],
         ],
-        host_id=host_id, credits_minor=credits, service=service, price_cents=price,
+        host_id=host_id, credits_minor=credits_minor, service=service, price_cents=price_cents,
     )
 
 

@@ -258,13 +258,13 @@ class SharedHoursRebilled(FinancialEvent):
 
 def set_ethical_minimum_rate(coop: Cooperative, cmd: SetEthicalMinimumRate, meta: Meta) -> None:
     state = coop.shared_hours
-    rate = to_minor(cmd.hourly_rate, Unit.EUR, "hourly_rate")
+    rate_cents = to_minor(cmd.hourly_rate, Unit.EUR, "hourly_rate")
     day = coop.check_effective_date(cmd.effective_date)
     if state.minimum_rates and day <= state.minimum_rates[-1][0]:
         raise InvalidCommand("effective_date", "after_previous_rate", f"the minimum in force dates from {state.minimum_rates[-1][0]}: date the new one later")
     if len(state.minimum_rates) >= MAX_RATE_VERSIONS:
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_RATE_VERSIONS} versions of the minimum rate")
-    coop.record(EthicalMinimumRateSet, effective_date=day, meta=meta, hourly_rate_cents=rate)
+    coop.record(EthicalMinimumRateSet, effective_date=day, meta=meta, hourly_rate_cents=rate_cents)
 
 
 def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: Meta) -> None:
@@ -275,17 +275,17 @@ def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: M
     if len(state.employees) >= MAX_EMPLOYEES:
         raise InvalidCommand("employee_id", "max_employees", f"at most {MAX_EMPLOYEES} shared employees")
     name = text(cmd.name, "name")
-    pay = to_minor(cmd.hourly_pay, Unit.EUR, "hourly_pay")
+    pay_cents = to_minor(cmd.hourly_pay, Unit.EUR, "hourly_pay")
     day = coop.check_effective_date(cmd.effective_date)
     minimum = state.minimum_on(day)
     if minimum is None:
         raise InvalidCommand("hourly_pay", "minimum_rate_set", f"no ethical minimum rate is in force on {day}: set it first (SetEthicalMinimumRate)")
-    if pay < minimum:
+    if pay_cents < minimum:
         raise InvalidCommand(
             "hourly_pay", "ethical_minimum",
-            f"{format_minor(pay, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
+            f"{format_minor(pay_cents, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
         )
-    coop.record(SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay)
+    coop.record(SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay_cents)
 
 
 def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None:
@@ -329,9 +329,9 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         raise InvalidCommand("period", "hours_logged", f"no hours of {employee.employee_id} are logged in {cmd.period}")
     if month.rebilled:
         raise Conflict("period", "rebilled_once", f"{cmd.period} of {employee.employee_id} is already rebilled")
-    gross = to_minor(cmd.gross_pay, Unit.EUR, "gross_pay")
-    charges = to_minor(cmd.employer_charges, Unit.EUR, "employer_charges", allow_zero=True)
-    expenses = to_minor(cmd.expenses, Unit.EUR, "expenses", allow_zero=True)
+    gross_cents = to_minor(cmd.gross_pay, Unit.EUR, "gross_pay")
+    charges_cents = to_minor(cmd.employer_charges, Unit.EUR, "employer_charges", allow_zero=True)
+    expenses_cents = to_minor(cmd.expenses, Unit.EUR, "expenses", allow_zero=True)
     day = coop.check_effective_date(cmd.effective_date)
     end = last_day(cmd.period)
     not_before(day, end, "effective_date", f"the end of {cmd.period}")
@@ -343,22 +343,22 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
     minutes = month.minutes
     minimum = month.minimum_cents if month.minimum_cents is not None else state.minimum_on(end)
     assert minimum is not None, "hours are logged only after an engagement, which needs a minimum (carried with the hours)"
-    if gross * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
+    if gross_cents * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
         raise InvalidCommand(
             "gross_pay", "ethical_minimum",
-            f"{format_minor(gross, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
+            f"{format_minor(gross_cents, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
             f"of {format_minor(minimum, Unit.EUR)} EUR an hour",
         )
-    cost = gross + charges + expenses
+    cost = gross_cents + charges_cents + expenses_cents
     billed = allocate(cost, month.minutes_by_structure)
     structures = sorted(month.minutes_by_structure)
     role, eur, hour, who = coop.chart.role, Unit.EUR.value, Unit.HOUR.value, employee.employee_id
     lines = [
-        [role("shared_wages"), None, eur, gross],
-        [role("shared_social_charges"), None, eur, charges],
-        [role("shared_expenses"), None, eur, expenses],
-        [role("shared_wages_payable"), who, eur, -(gross + expenses)],
-        [role("shared_social_payable"), None, eur, -charges],
+        [role("shared_wages"), None, eur, gross_cents],
+        [role("shared_social_charges"), None, eur, charges_cents],
+        [role("shared_expenses"), None, eur, expenses_cents],
+        [role("shared_wages_payable"), who, eur, -(gross_cents + expenses_cents)],
+        [role("shared_social_payable"), None, eur, -charges_cents],
         *([role("shared_rebill_receivable"), s, eur, billed[s]] for s in structures),
         [role("shared_rebill_income"), None, eur, -cost],
         [role("shared_hours_contra"), who, hour, minutes],
@@ -368,8 +368,8 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         SharedHoursRebilled, effective_date=day, meta=meta,
         label=f"Refacturation au coût de {employee.name} – {cmd.period}",
         postings=[line for line in lines if line[3] != 0],  # no zero lines: no charges, a share under a cent
-        employee_id=who, period=cmd.period, minutes=minutes, gross_pay_cents=gross,
-        employer_charges_cents=charges, expenses_cents=expenses, cost_cents=cost,
+        employee_id=who, period=cmd.period, minutes=minutes, gross_pay_cents=gross_cents,
+        employer_charges_cents=charges_cents, expenses_cents=expenses_cents, cost_cents=cost,
         hourly_cost_rate=str(Fraction(cost * 60, minutes * 100)),
         shares=[[s, month.minutes_by_structure[s], billed[s]] for s in structures],
     )

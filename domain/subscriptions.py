@@ -265,15 +265,15 @@ def define_plan(coop: Cooperative, cmd: DefineSubscriptionPlan, meta: Meta) -> N
         raise InvalidCommand("kind", "plan_kind", f"{cmd.kind!r} is not one of {', '.join(PLAN_KINDS)}")
     if cmd.period not in PERIODS:
         raise InvalidCommand("period", "plan_period", f"{cmd.period!r} is not one of {', '.join(PERIODS)}")
-    fixed = to_minor(cmd.fixed_amount, Unit.EUR, "fixed_amount", allow_zero=True)
+    fixed_cents = to_minor(cmd.fixed_amount, Unit.EUR, "fixed_amount", allow_zero=True)
     rate = parse_rate(cmd.revenue_rate, "revenue_rate")
     if cmd.kind == "project_holder" and rate:
         raise InvalidCommand("revenue_rate", "flat_rate_plan", "a project-holder plan is a flat subscription: its revenue rate is 0")
-    if fixed == 0 and rate == 0:
+    if fixed_cents == 0 and rate == 0:
         raise InvalidCommand("fixed_amount", "something_to_bill", "a plan needs a fixed amount, a revenue rate, or both")
     day = coop.check_effective_date(cmd.effective_date)
     coop.record(SubscriptionPlanDefined, effective_date=day, meta=meta,
-                plan_id=plan_id, name=name, plan_kind=cmd.kind, period=cmd.period, fixed_cents=fixed, revenue_rate=str(rate))
+                plan_id=plan_id, name=name, plan_kind=cmd.kind, period=cmd.period, fixed_cents=fixed_cents, revenue_rate=str(rate))
 
 
 def start_subscription(coop: Cooperative, cmd: StartSubscription, meta: Meta) -> None:
@@ -335,12 +335,12 @@ def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> N
     if plan["kind"] == "provider":
         if cmd.declared_revenue is None:
             raise InvalidCommand("declared_revenue", "required", f"plan {sub.plan_id} bills a share of the provider's declared revenue")
-        revenue = to_minor(cmd.declared_revenue, Unit.EUR, "declared_revenue", allow_zero=True)
-        share = share_half_up(revenue, rate)
+        revenue_cents = to_minor(cmd.declared_revenue, Unit.EUR, "declared_revenue", allow_zero=True)
+        share = share_half_up(revenue_cents, rate)
     else:
         if cmd.declared_revenue is not None:
             raise InvalidCommand("declared_revenue", "not_applicable", f"plan {sub.plan_id} is a flat project-holder subscription")
-        revenue, share = None, 0
+        revenue_cents, share = None, 0
     amount = plan["fixed_cents"] + share
     if amount == 0:
         raise InvalidCommand("declared_revenue", "nothing_to_bill", f"{cmd.period} comes to 0.00 EUR: nothing to bill")
@@ -350,7 +350,7 @@ def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> N
         label=f"Abonnement {plan['name']} {cmd.period} – {member.name}",
         postings=[[receivable, member.member_id, Unit.EUR.value, amount], [income, None, Unit.EUR.value, -amount]],
         subscription_id=sub.subscription_id, member_id=member.member_id, plan_id=sub.plan_id, period=cmd.period,
-        declared_revenue_cents=revenue, fixed_cents=plan["fixed_cents"], revenue_share_cents=share, amount_cents=amount,
+        declared_revenue_cents=revenue_cents, fixed_cents=plan["fixed_cents"], revenue_share_cents=share, amount_cents=amount,
     )
 
 
@@ -359,12 +359,12 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     bill = sub.bills.get(cmd.period) if isinstance(cmd.period, str) else None
     if bill is None:
         raise NotFound("period", "period_billed", f"{cmd.period!r} of {sub.subscription_id} is not billed")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, bill.billed_on, "effective_date", f"the bill of {cmd.period}")
     due, due_on = bill.unpaid_from(day)  # on its date and every later one: never paid beyond billed
-    if amount > due:
-        raise InvalidCommand("amount", "no_overpayment", f"{format_minor(amount, Unit.EUR)} EUR exceeds the "
+    if amount_cents > due:
+        raise InvalidCommand("amount", "no_overpayment", f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the "
                              f"{format_minor(due, Unit.EUR)} EUR still due on {cmd.period} of {sub.subscription_id}"
                              + (f" as of {due_on}" if due_on != day else ""))
     member = coop.member(sub.member_id)
@@ -372,8 +372,8 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     coop.record_entry(
         SubscriptionPaid, effective_date=day, meta=meta,
         label=f"Règlement abonnement {cmd.period} – {member.name}",
-        postings=[[bank, None, Unit.EUR.value, amount], [receivable, member.member_id, Unit.EUR.value, -amount]],
-        subscription_id=sub.subscription_id, member_id=member.member_id, period=cmd.period, amount_cents=amount,
+        postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
+        subscription_id=sub.subscription_id, member_id=member.member_id, period=cmd.period, amount_cents=amount_cents,
     )
 
 
