@@ -9,9 +9,9 @@ as long as no period after the new end is invoiced.
 Accounting (roles in domain/accounts.py, `_FUNDING_*`, same numbers in both plans): an invoice
 is a receivable on the advertiser (4117, a sub-account of 411, party: the advertiser) against
 advertising income (7065, a sub-account of 706 prestations de services); a payment settles
-4117 against the bank. DOMAIN-RULES names no VAT treatment and no family here collects VAT yet:
-prices are booked as invoiced (a cooperative under the VAT franchise, or amounts to be split
-into 44571 once VAT is modelled).
+4117 against the bank. No family collects VAT yet (docs/rules.md, Advertising): prices are
+booked as invoiced (a cooperative under the VAT franchise, or amounts to be split into 44571
+once VAT is modelled).
 """
 
 from __future__ import annotations

@@ -1,9 +1,9 @@
 """Governance: statutes over time, who may vote, college weights and general-assembly tallies.
 
-Rules (DOMAIN-RULES.md): a SCIC has 3 or more colleges, equal votes unless the statutes weight
-them, and then each college holds 10% to 50%; capital is never a weight; inside a college, one
-member, one vote. An association's statutes decide everything. Weights are exact fractions of
-100 (percent): no float ever enters a weight.
+Rules (docs/rules.md, Voting colleges, Voting rights and General assemblies): a SCIC has 3 or
+more colleges, equal votes unless the statutes weight them, and then each college holds 10% to
+50%; capital is never a weight; inside a college, one member, one vote. An association's statutes
+decide everything. Weights are exact fractions of 100 (percent): no float ever enters a weight.
 
 The arithmetic (who may vote, weights, tallies) is pure and lives in domain/voting.py: the
 write side here (to refuse an ineligible vote) and the governance projection (to answer "as of

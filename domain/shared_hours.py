@@ -1,7 +1,7 @@
 """Shared-employee hours: an employee the cooperative shares between member structures logs
 hours per structure and day; each month is rebilled to the structures at cost.
 
-Rules (DOMAIN-RULES.md, "Shared employees"; each refusal names its field and rule):
+Rules (docs/rules.md, Shared employees; each refusal names its field and rule):
 - The cooperative sets its ethical minimum hourly rate (SetEthicalMinimumRate, dated and
   versioned). Engaging an employee at an hourly pay below the minimum in force is refused, and
   so is rebilling a month whose gross pay ÷ hours worked falls below the minimum in force at the

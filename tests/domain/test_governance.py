@@ -141,7 +141,7 @@ def test_no_eligible_member_anywhere_leaves_everything_unassigned():
 
 
 def test_scic_redistribution_past_fifty_percent_is_flagged():
-    # DOMAIN-RULES: 40/20/20/20 with two 20% colleges empty: 40/60 of 100 = 200/3 (66.67%) and
+    # docs/rules.md, Voting colleges (empty colleges): 40/20/20/20 with two 20% colleges empty: 40/60 of 100 = 200/3 (66.67%) and
     # 20/60 of 100 = 100/3 (33.33%). a breaks the 50% cap: flagged, not hidden nor capped.
     report = college_weights(statutes=SCIC_40_20_20_20, policy=REDISTRIBUTE, legal_form=LegalForm.SCIC,
                              members={"a": 2, "b": 1}, eligible={"a": 2, "b": 1})
