@@ -34,16 +34,17 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import MemberKind
 from domain.money import EurosIn, HoursIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
+from domain.shared_hours_state import MonthHours, SharedEmployee, SharedHoursState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL, STATUTES
 
@@ -55,59 +56,6 @@ MAX_STRUCTURES_PER_MONTH = 50  # bounds the lines of a rebilling entry
 MAX_EMPLOYEES = 1_000
 MAX_RATE_VERSIONS = 200
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-@dataclass(slots=True)
-class MonthHours:
-    minutes_by_structure: dict[str, int] = field(default_factory=dict)
-    minutes_by_day: dict[int, int] = field(default_factory=dict)  # day of the month -> minutes
-    rebilled: bool = False
-    # The minimum in force at the month's end in a founder's books, for a month that ended before
-    # the federation that carried it (domain/shared_hours_carry.py); None: the minimum in force here.
-    minimum_cents: int | None = None
-    # Per structure, the minutes still to rebill as dated moves: + logged, - rebilled, and the
-    # reversals the other way (dated on the reversal). A back-dated hours reversal or rebilling is
-    # judged on every later date with them (to_rebill_from), so minutes are never rebilled twice
-    # nor rebilled without being logged on any date.
-    to_rebill: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
-
-    @property
-    def minutes(self) -> int:
-        return sum(self.minutes_by_structure.values())
-
-    def to_rebill_from(self, structure_id: str, day: date) -> tuple[int, date]:
-        """The least minutes of the structure still to rebill on `day` and on every later recorded date, and when."""
-        return FinancialEvent.lowest_from(self.to_rebill.get(structure_id, []), day)
-
-
-@dataclass(slots=True)
-class SharedEmployee:
-    employee_id: str
-    name: str
-    hourly_pay_cents: int
-    engaged_on: date
-    months: dict[str, MonthHours] = field(default_factory=dict)  # "YYYY-MM" -> hours
-
-
-@dataclass
-class SharedHoursState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    minimum_rates: list[tuple[date, int]] = field(default_factory=list)  # (from, cents per hour), oldest first
-    employees: dict[str, SharedEmployee] = field(default_factory=dict)
-
-    def minimum_on(self, day: date) -> int | None:
-        found = None
-        for since, cents in self.minimum_rates:
-            if since <= day:
-                found = cents
-        return found
-
-    def employee(self, employee_id: Any) -> SharedEmployee:
-        employee = self.employees.get(employee_id) if isinstance(employee_id, str) else None
-        if employee is None:
-            raise NotFound("employee_id", "known_employee", f"no shared employee {employee_id!r} is engaged")
-        return employee
 
 
 def period_of(day: date) -> str:
