@@ -18,7 +18,7 @@ payment: bank (512) against members_receivable.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -28,6 +28,7 @@ from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import check_member_on
 from domain.money import EurosIn, RateIn, Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.rules import identifier, not_before, text
+from domain.subscriptions_state import Bill, Subscription, SubscriptionsState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
 
@@ -59,51 +60,6 @@ def period_range(period: str, label: Any, field: str = "period") -> tuple[date, 
     months = 1 if period == "monthly" else 3
     end_year, end_month = divmod(first_month - 1 + months, 12)
     return date(year, first_month, 1), date(year + end_year, end_month + 1, 1)
-
-
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class Bill:
-    """A period's bill; its payments are dated movements (a reversed payment adds a negative one),
-    so a back-dated payment or reversal is judged on every later date."""
-
-    billed_on: date
-    amount_cents: int
-    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents paid)
-
-    @property
-    def paid_cents(self) -> int:
-        return sum(cents for _day, cents in self.payments)
-
-    def unpaid_from(self, day: date) -> tuple[int, date]:
-        """The least still due (billed - paid) on `day` and on every later recorded date, and when."""
-        return FinancialEvent.lowest_from([(self.billed_on, self.amount_cents), *((on, -cents) for on, cents in self.payments)], day)
-
-
-@dataclass
-class Subscription:
-    subscription_id: str
-    member_id: str
-    plan_id: str
-    starts_on: date
-    ends_on: date | None = None  # first day no longer covered, once cancelled
-    bills: dict[str, Bill] = field(default_factory=dict)  # period label -> bill
-
-
-@dataclass
-class SubscriptionsState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # plan_id -> the plan as defined
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
-
-    def subscription(self, subscription_id: Any) -> Subscription:
-        try:
-            return self.subscriptions[subscription_id]
-        except (KeyError, TypeError):
-            raise NotFound("subscription_id", "known_subscription", f"no subscription {subscription_id!r}") from None
 
 
 # ---------------------------------------------------------------- commands
