@@ -23,6 +23,9 @@ Compact state for hundreds of thousands of batches (domain/sensors_state.py): pe
 used as a bitset (bit i: day registered_on + i credited); per host totals, credits per day since
 its admission in an array (4 bytes a day) and its balance's moves netted per date. Bounded by the
 dates allowed (1901..2199) and MAX_SENSORS.
+
+Here: the commands and their deciders. The state and the events that build it are in
+domain/sensors_state.py.
 """
 
 from __future__ import annotations
@@ -30,14 +33,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand
-from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.events import Meta
 from domain.money import CreditsIn, EurosIn, PerUnitIn, Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
-from domain.sensors_state import HostCredits, Sensor, SensorsState, Terms  # noqa: F401  (the state, kept apart; re-exported)
+from domain.sensors_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    CreditsRedeemedForMoney,
+    CreditsRedeemedForService,
+    HostCredits,
+    ReadingsAccepted,
+    Sensor,
+    SensorRegistered,
+    SensorRetired,
+    SensorRewardTermsSet,
+    SensorsState,
+    Terms,
+)
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL, MEMBERSHIP, STATUTES
 
@@ -105,120 +118,6 @@ class RedeemCreditsForService:
     service: str
     price: EurosIn  # the service's price, paid in credits at the service rate
     effective_date: date
-
-
-# ---------------------------------------------------------------- events
-
-
-class SensorRewardTermsSet(CoopEvent):
-    credit_rate: str
-    daily_cap_minor: int
-    money_rate: str
-    service_rate: str
-
-    def apply(self, coop: Cooperative) -> None:
-        state = coop.sensors
-        rates = Fraction(self.credit_rate), Fraction(self.money_rate), Fraction(self.service_rate)
-        state.terms.append(Terms(self.effective_date, rates[0], self.daily_cap_minor, rates[1], rates[2]))
-        state.terms_days.append(self.effective_date.toordinal())
-
-
-class SensorRegistered(CoopEvent):
-    sensor_id: str
-    host_id: str
-    quantity: str
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.sensors.sensors[self.sensor_id] = Sensor(self.sensor_id, self.host_id, self.quantity, self.effective_date)
-
-
-class SensorRetired(CoopEvent):
-    sensor_id: str
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.sensors.sensors[self.sensor_id].retired_on = self.effective_date
-
-
-class ReadingsAccepted(FinancialEvent):
-    sensor_id: str
-    host_id: str
-    period: date
-    readings: int
-    earned_minor: int  # readings × rate, before the daily cap
-    credits_minor: int  # credited: earned, capped
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "sensor_id": self.sensor_id, "host_id": self.host_id, "period": self.period.isoformat(),
-            "readings": self.readings, "credits_minor": self.credits_minor,
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        state = coop.sensors
-        sensor = state.sensors[effect["sensor_id"]]
-        period = date.fromisoformat(effect["period"])
-        bit = 1 << (period.toordinal() - sensor.registered_on.toordinal())
-        assert bool(sensor.credited_days & bit) == (sign < 0), f"{sensor.sensor_id} {period} credited twice or never"
-        sensor.credited_days ^= bit
-        host = state.hosts.get(sensor.host_id)
-        if host is None:
-            host = state.hosts[sensor.host_id] = HostCredits(coop.members[sensor.host_id].admitted_on.toordinal())
-        index = period.toordinal() - host.origin
-        if index >= len(host.per_day):
-            host.per_day.frombytes(bytes(host.per_day.itemsize * (index + 1 - len(host.per_day))))  # zeros
-        credits = sign * effect["credits_minor"]
-        host.per_day[index] += credits
-        host.earned_minor += credits
-        host.move(day, credits)
-        assert host.per_day[index] >= 0 and host.balance_minor >= 0, f"host {sensor.host_id} credits below zero"
-        if sign > 0:
-            host.last_credit_on = max(host.last_credit_on, day)
-            state.terms_fixed_until = max(state.terms_fixed_until, period)
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """The host's balance without these credits from `day` on must stay >= 0 on `day` and on
-        every later date with a move: credits redeemed after `day` and given back since were
-        redeemed beyond what was earned while they stood."""
-        balance, lowest_on = coop.sensors.hosts[effect["host_id"]].balance_from(day)
-        if balance < effect["credits_minor"]:
-            raise InvalidCommand(
-                "entry_number", "credits_unspent",
-                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
-                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
-                "first, or date this after its reversal",
-            )
-
-
-class _Redemption(FinancialEvent):
-    """Credits leave a host's balance (for money or for a service)."""
-
-    abstract = True
-    host_id: str
-    credits_minor: int
-
-    def effect(self) -> dict[str, Any]:
-        return {"host_id": self.host_id, "credits_minor": self.credits_minor}
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        state = coop.sensors
-        host = state.hosts[effect["host_id"]]
-        host.redeemed_minor += sign * effect["credits_minor"]
-        host.move(day, -sign * effect["credits_minor"])
-        assert 0 <= host.redeemed_minor <= host.earned_minor, f"host {effect['host_id']} redeemed more than earned"
-        if sign > 0:
-            state.terms_fixed_until = max(state.terms_fixed_until, day)
-
-
-class CreditsRedeemedForMoney(_Redemption):
-    amount_cents: int
-
-
-class CreditsRedeemedForService(_Redemption):
-    service: str
-    price_cents: int
 
 
 # ---------------------------------------------------------------- deciders
