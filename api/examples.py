@@ -26,6 +26,7 @@ from typing import Any
 
 from api.errors import Problem
 from domain.events import EVENT_CLASSES, FinancialEvent
+from domain.money import is_number_in
 from ledger.demo import demo_commands
 from ledger.handlers import COMMANDS, HANDLERS
 
@@ -49,6 +50,8 @@ TYPE_EXAMPLES: dict[Any, Any] = {date: "2025-03-01", int: 1, bool: True, str: "e
 def _value(name: str, tp: Any) -> Any:
     if name in FIELD_EXAMPLES:
         return FIELD_EXAMPLES[name]
+    if is_number_in(tp):  # EurosIn, RateIn... (domain/money.py)
+        return TYPE_EXAMPLES[Any]
     if dataclasses.is_dataclass(tp):
         return generated_body(tp)
     origin = typing.get_origin(tp)

@@ -12,6 +12,8 @@ from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 
+from domain.money import is_number_in
+
 # Amounts travel as strings: a JSON number would be parsed as a binary float on the way in.
 DecimalText = Annotated[str, Field(pattern=r"^[0-9]{1,18}(\.[0-9]{1,12})?$", max_length=32,
                                    description="An exact, non-negative decimal written as a string, e.g. \"1500.00\".",
@@ -44,7 +46,7 @@ FIELD_DOCS = {
 
 
 def _api_type(tp: Any) -> Any:
-    if tp is Any:
+    if is_number_in(tp):  # EurosIn, RateIn... (domain/money.py), optional or not: the decider checks the number
         return DecimalText
     if tp is date:
         return IsoDate

@@ -150,7 +150,11 @@ _ROLES_GENERAL = {
 }
 
 
-# Issue 3 families. Each group adds its accounts and roles in its own section only.
+# Accounts and roles of the families beyond the base charts above, in groups: income
+# (subscriptions, certifications, the platform levy), funds (contributions, the cooperation fund,
+# grants, subsidies), units (sensor credits, shared-employee hours) and funding (donations,
+# advertising). Each group adds its accounts and roles in its own section only, so a chart says
+# which family needs which account.
 # (rows: number, French label, English label; roles: role -> number, per plan)
 _INCOME_COMMON: list[tuple[str, str, str]] = []  # subscriptions, certifications, platform levy
 # Every account they need is in the base charts: 706 prestations de services (subscriptions,
@@ -210,7 +214,7 @@ _UNITS_ROLES = {
 }
 _UNITS_ROLES_ASSOCIATION: dict[str, str] = dict(_UNITS_ROLES)  # same numbers and meanings in both plans
 _UNITS_ROLES_GENERAL: dict[str, str] = dict(_UNITS_ROLES)
-# Issue 11 families: donations and crowdfunding, advertising (domain/donations.py, domain/advertising.py).
+# Funding: donations and crowdfunding, advertising (domain/donations.py, domain/advertising.py).
 _FUNDING_COMMON: list[tuple[str, str, str]] = [
     ("4117", "Clients – annonceurs (régie publicitaire)", "Customers – advertisers"),
     ("7065", "Prestations de services – espaces publicitaires", "Services rendered – advertising placements"),

@@ -9,9 +9,9 @@ as long as no period after the new end is invoiced.
 Accounting (roles in domain/accounts.py, `_FUNDING_*`, same numbers in both plans): an invoice
 is a receivable on the advertiser (4117, a sub-account of 411, party: the advertiser) against
 advertising income (7065, a sub-account of 706 prestations de services); a payment settles
-4117 against the bank. DOMAIN-RULES names no VAT treatment and no family here collects VAT yet:
-prices are booked as invoiced (a cooperative under the VAT franchise, or amounts to be split
-into 44571 once VAT is modelled).
+4117 against the bank. No family collects VAT yet (docs/rules.md, Advertising): prices are
+booked as invoiced (a cooperative under the VAT franchise, or amounts to be split into 44571
+once VAT is modelled).
 """
 
 from __future__ import annotations
@@ -21,10 +21,9 @@ from dataclasses import dataclass, field
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.contributions import EUR
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.rules import a_date, identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL, STATUTES
@@ -122,7 +121,7 @@ class SignAdvertisingContract:
     advertiser_name: str
     advertiser_kind: str  # bank | institution | incubator | provider | other
     placement: str
-    price_per_period: Any  # Decimal euros
+    price_per_period: EurosIn
     starts_on: date
     ends_on: date
     effective_date: date
@@ -144,7 +143,7 @@ class PayAdvertisingInvoice:
     coop: str
     contract_id: str
     period: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 
@@ -262,7 +261,7 @@ def sign_advertising_contract(coop: Cooperative, cmd: SignAdvertisingContract, m
     placement = text(cmd.placement, "placement", max_chars=200)
     if cmd.period not in PERIOD_KINDS:
         raise InvalidCommand("period", "known_period", f"{cmd.period!r} is not one of {', '.join(PERIOD_KINDS)}")
-    price = to_minor(cmd.price_per_period, Unit.EUR, "price_per_period")
+    price_cents = to_minor(cmd.price_per_period, Unit.EUR, "price_per_period")
     starts_on, ends_on = a_date(cmd.starts_on, "starts_on"), a_date(cmd.ends_on, "ends_on")
     if period_bounds(period_of(starts_on, cmd.period), cmd.period)[0] != starts_on:
         raise InvalidCommand("starts_on", "period_start", f"{starts_on} is not the first day of a {cmd.period}")
@@ -275,7 +274,7 @@ def sign_advertising_contract(coop: Cooperative, cmd: SignAdvertisingContract, m
     day = coop.check_effective_date(cmd.effective_date)
     coop.record(AdvertisingContractSigned, effective_date=day, meta=meta, contract_id=contract_id, advertiser_id=advertiser_id,
                 advertiser_name=advertiser_name, advertiser_kind=cmd.advertiser_kind, placement=placement,
-                period_kind=cmd.period, price_cents=price, starts_on=starts_on, ends_on=ends_on)
+                period_kind=cmd.period, price_cents=price_cents, starts_on=starts_on, ends_on=ends_on)
 
 
 def _period(contract: AdContract, value: Any) -> str:
@@ -310,21 +309,21 @@ def pay_advertising_invoice(coop: Cooperative, cmd: PayAdvertisingInvoice, meta:
     invoice = contract.invoices.get(period)
     if invoice is None:
         raise NotFound("period", "invoiced", f"{period} of contract {contract.contract_id} is not invoiced")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     # Due on its date and on every later date a payment has, as PayFee: a payment dated before a
     # later one's refund must not stand beside it (paid twice in between).
     due, due_on = AdvertisingInvoicePaid.lowest_from([(date.min, invoice.amount_cents), *((d, -c) for d, c in invoice.payments)], day)
-    if amount > due:
+    if amount_cents > due:
         when = "" if due_on == day else f" (on {due_on})"
-        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount)} exceeds the {_eur(max(due, 0))} still due{when} on "
+        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount_cents)} exceeds the {_eur(max(due, 0))} still due{when} on "
                              f"{period} of contract {contract.contract_id}")
     not_before(day, invoice.invoiced_on, "effective_date", f"the invoice of {period}")
     coop.record_entry(
         AdvertisingInvoicePaid, effective_date=day, meta=meta, label=f"Règlement publicité {period} – {contract.advertiser_name}",
-        postings=[[coop.chart.role("bank"), None, EUR, amount],
-                  [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, -amount]],
-        contract_id=contract.contract_id, advertiser_id=contract.advertiser_id, period=period, amount_cents=amount,
+        postings=[[coop.chart.role("bank"), None, EUR, amount_cents],
+                  [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, -amount_cents]],
+        contract_id=contract.contract_id, advertiser_id=contract.advertiser_id, period=period, amount_cents=amount_cents,
     )
 
 

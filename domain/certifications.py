@@ -33,7 +33,7 @@ from typing import TYPE_CHECKING, Any
 from domain.certifications_state import Certification, CertificationsState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text, whole_number
 from domain.membership import check_member_on
 from domain.family import Fact, Family, Handler, register
@@ -64,7 +64,7 @@ def add_months(day: date, months: int) -> date:
 @dataclass(frozen=True)
 class SetCertificationTerms:
     coop: str
-    fee: Any  # Decimal euros, billed at each grant and renewal
+    fee: EurosIn  # billed at each grant and renewal
     effective_date: date
     validity_months: int = DEFAULT_VALIDITY_MONTHS
     renewal_window_days: int = DEFAULT_RENEWAL_WINDOW_DAYS
@@ -97,7 +97,7 @@ class RevokeCertification:
 class PayCertificationFee:
     coop: str
     certification_id: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -238,7 +238,7 @@ def _check_latest_change(coop: Cooperative, cert: Certification, what: str) -> N
 
 
 def set_terms(coop: Cooperative, cmd: SetCertificationTerms, meta: Meta) -> None:
-    fee = to_minor(cmd.fee, Unit.EUR, "fee")
+    fee_cents = to_minor(cmd.fee, Unit.EUR, "fee")
     validity = whole_number(cmd.validity_months, "validity_months", minimum=1, maximum=MAX_VALIDITY_MONTHS)
     window = whole_number(cmd.renewal_window_days, "renewal_window_days", minimum=1, maximum=MAX_RENEWAL_WINDOW_DAYS)
     day = coop.check_effective_date(cmd.effective_date)
@@ -247,7 +247,7 @@ def set_terms(coop: Cooperative, cmd: SetCertificationTerms, meta: Meta) -> None
         raise InvalidCommand("effective_date", "after_previous_terms",
                              f"terms are dated after the terms in force from {terms[-1]['effective_date']}")
     coop.record(CertificationTermsSet, effective_date=day, meta=meta,
-                fee_cents=fee, validity_months=validity, renewal_window_days=window)
+                fee_cents=fee_cents, validity_months=validity, renewal_window_days=window)
 
 
 def _terms(coop: Cooperative, day: date) -> dict[str, Any]:
@@ -324,21 +324,21 @@ def revoke_certification(coop: Cooperative, cmd: RevokeCertification, meta: Meta
 
 def pay_certification_fee(coop: Cooperative, cmd: PayCertificationFee, meta: Meta) -> None:
     cert = coop.certifications.certification(cmd.certification_id)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, cert.granted_on, "effective_date", f"the grant of {cert.certification_id}")
     due, due_on = cert.unpaid_from(day)  # on its date and every later one: never paid beyond billed
-    if amount > due:
+    if amount_cents > due:
         raise InvalidCommand("amount", "no_overpayment",
-                             f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(due, Unit.EUR)} EUR "
+                             f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(due, Unit.EUR)} EUR "
                              f"still due on {cert.certification_id}" + (f" as of {due_on}" if due_on != day else ""))
     member = coop.member(cert.member_id)
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(
         CertificationFeePaid, effective_date=day, meta=meta,
         label=f"Règlement certification {cert.certification_id} – {member.name}",
-        postings=[[bank, None, Unit.EUR.value, amount], [receivable, member.member_id, Unit.EUR.value, -amount]],
-        certification_id=cert.certification_id, member_id=member.member_id, amount_cents=amount,
+        postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
+        certification_id=cert.certification_id, member_id=member.member_id, amount_cents=amount_cents,
     )
 
 

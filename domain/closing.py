@@ -60,8 +60,8 @@ class FiscalYearClosed(FinancialEvent):
 
     head_number / head_hash: the last entry before this one (0 / the genesis hash when none), i.e.
     the chain head sealed into the log; this event's own chain link (journal_number, chain_hash)
-    covers it and the closing postings. The FEC leaves this entry out (DOMAIN-RULES: the entries
-    that close income and expense accounts into the result are excluded).
+    covers it and the closing postings. The FEC leaves this entry out (docs/rules.md, FEC: the
+    entries that close income and expense accounts into the result are excluded).
     """
 
     # A year with no income or expense balance has nothing to carry: the seal is still recorded,

@@ -1,9 +1,8 @@
 """Success contributions and the cooperation fund they feed.
 
-The fund is a *pot*: dated movements of money a call for projects may draw on (a subsidy is
-a pot too). Pots are defined here, with the fund; the calls that draw on them are in
-domain/grants.py, the subsidies in domain/subsidies.py. (That puts this module a little over
-our ~400 lines: each issue-3 family owns one module, and the fund is this family's.)
+The fund is a *pot* (domain/pots.py): dated movements of money a call for projects may draw
+on (a subsidy is a pot too). The calls that draw on it are in domain/grants.py, the subsidies in
+domain/subsidies.py.
 
 A member whose project succeeded pledges a share of its yearly result to the fund, for a few
 years (3 by default) from a first year.
@@ -26,7 +25,7 @@ from __future__ import annotations
 
 import math
 import re
-from dataclasses import dataclass, field, fields
+from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
@@ -34,14 +33,13 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, parse_decimal, to_minor
+from domain.money import EUR, EurosIn, PercentIn, Unit, format_minor, parse_decimal, to_minor
+from domain.pots import FUND, Figures, inflow_postings, move_pot
 from domain.rules import identifier, not_before, text, whole_number
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
 
 if TYPE_CHECKING:
-    from collections.abc import Callable
-
     from domain.cooperative import Cooperative
 
 DEFAULT_PLEDGE_YEARS = 3
@@ -49,131 +47,6 @@ MAX_PLEDGE_YEARS = 10
 HUNDRED = Fraction(100)
 # "5", "2.5", "0.125" or "10/3": bounded sizes, so a rate is never a huge number to compute with.
 RATE = re.compile(r"^\d{1,3}(\.\d{1,6})?$|^\d{1,6}/\d{1,6}$")
-FUND = "fund"  # the cooperation fund's pot; a subsidy's pot is "subsidy:<id>" (':' is never in an id)
-EUR = Unit.EUR.value
-
-
-# ---------------------------------------------------------------- pots: the cooperation fund and each subsidy
-
-
-def subsidy_source(subsidy_id: str) -> str:
-    return f"subsidy:{subsidy_id}"
-
-
-@dataclass(frozen=True)
-class Figures:
-    """A pot's totals (or one movement of them), in cents.
-
-    inflow: what the pot may commit (contributions paid in; the subsidy granted);
-    received: cash in (contributions paid in; subsidy tranches received);
-    used: spent on the pot's purpose outside calls (subsidies); reserved: unawarded part of
-    the envelopes of its open calls; awarded: grants awarded net of withdrawals; paid: grants paid.
-    """
-
-    inflow_cents: int = 0
-    received_cents: int = 0
-    used_cents: int = 0
-    reserved_cents: int = 0
-    awarded_cents: int = 0
-    paid_cents: int = 0
-
-    def __add__(self, other: Figures) -> Figures:
-        return Figures(*(getattr(self, f.name) + getattr(other, f.name) for f in fields(self)))
-
-    def scaled(self, sign: int) -> Figures:
-        return Figures(*(sign * getattr(self, f.name) for f in fields(self)))
-
-    @property
-    def unspent_cents(self) -> int:
-        """The dedicated balance: 195 / 4875 for the fund, 194 / 4876 for a subsidy."""
-        return self.inflow_cents - self.used_cents - self.awarded_cents
-
-    @property
-    def available_cents(self) -> int:
-        """What a new call or a direct use may still commit."""
-        return self.unspent_cents - self.reserved_cents
-
-    @property
-    def cash_cents(self) -> int:
-        """Cash the pot holds: what grant payments may still draw."""
-        return self.received_cents - self.paid_cents
-
-    @property
-    def committed_cents(self) -> int:
-        """Promised but not paid: awards outstanding plus the unawarded envelopes of open calls."""
-        return self.awarded_cents - self.paid_cents + self.reserved_cents
-
-    def as_dict(self) -> dict[str, int]:
-        return {
-            **{f.name: getattr(self, f.name) for f in fields(self)},
-            "unspent_cents": self.unspent_cents, "available_cents": self.available_cents,
-            "cash_cents": self.cash_cents, "committed_cents": self.committed_cents,
-        }
-
-
-@dataclass
-class Pot:
-    """Dated movements of a pot, so its figures are exact as of any date."""
-
-    moves: list[tuple[date, Figures]] = field(default_factory=list)
-    totals: Figures = Figures()
-    calls_opened: int = 0
-
-    def lowest_from(self, day: date, measure: Callable[[Figures], int]) -> int:
-        """The lowest value of `measure` on `day` and on every later date a movement has.
-
-        Spending X from `day` on is safe when this is >= X: a back-dated command cannot make
-        the pot negative on a date between it and movements recorded before it. Bounded by
-        the pot's movements."""
-        moves = sorted(self.moves, key=lambda m: m[0])
-        totals, i = Figures(), 0
-        while i < len(moves) and moves[i][0] <= day:
-            totals, i = totals + moves[i][1], i + 1
-        lowest = measure(totals)
-        while i < len(moves):
-            same_day = moves[i][0]
-            while i < len(moves) and moves[i][0] == same_day:
-                totals, i = totals + moves[i][1], i + 1
-            lowest = min(lowest, measure(totals))
-        return lowest
-
-
-def move_pot(coop: Cooperative, source: str, delta: Figures, sign: int, day: date) -> None:
-    pot = coop.grants.pots[source]
-    pot.moves.append((day, delta.scaled(sign)))
-    pot.totals = pot.totals + delta.scaled(sign)
-    assert pot.totals.available_cents >= 0 and pot.totals.cash_cents >= 0, f"pot {source} of {coop.slug} below zero: {pot.totals}"
-
-
-def pot_name(source: str) -> str:
-    return "the cooperation fund" if source == FUND else f"subsidy {source.split(':', 1)[1]}"
-
-
-def _source_roles(source: str) -> tuple[str, str, str, str, str | None]:
-    """(dedicated, income, dedication, release, party) roles of a pot's resource."""
-    if source == FUND:
-        return "cooperation_fund", "fund_contribution_income", "fund_dedication", "fund_release", None
-    return "subsidy_dedicated", "subsidy_income", "subsidy_dedication", "subsidy_release", source.split(":", 1)[1]
-
-
-def inflow_postings(coop: Cooperative, source: str, debit: list[Any], amount: int) -> list[list[Any]]:
-    """A dedicated resource comes in against `debit` (bank or receivable).
-
-    Association plan (ANC 2018-06): income (7551 / 741) carried at once to fonds dédiés
-    (6895 → 195, 6894 → 194), so 19x always shows the unspent part. General plan (no fonds
-    dédiés): deferred income (4875 / 4876), recognised as income when used."""
-    dedicated, income, dedication, _release, party = _source_roles(source)
-    role = coop.chart.role
-    if coop.legal_form.uses_association_plan:
-        return [debit, [role(income), None, EUR, -amount], [role(dedication), None, EUR, amount],
-                [role(dedicated), party, EUR, -amount]]
-    return [debit, [role(dedicated), party, EUR, -amount]]
-
-
-def release_postings(coop: Cooperative, source: str, amount: int) -> list[list[Any]]:
-    """The dedicated resource used (19x → 789x; 487x → 7xx); negative amounts re-dedicate it."""
-    dedicated, _income, _dedication, release, party = _source_roles(source)
-    return [[coop.chart.role(dedicated), party, EUR, amount], [coop.chart.role(release), None, EUR, -amount]]
 
 
 # ---------------------------------------------------------------- success contributions
@@ -230,7 +103,7 @@ class PledgeContribution:
     coop: str
     pledge_id: str
     member_id: str
-    rate_percent: Any  # exact percentage of the yearly result: "5", "2.5", "10/3"
+    rate_percent: PercentIn  # of the yearly result: "5", "2.5", "10/3"
     first_year: int
     effective_date: date
     years: int = DEFAULT_PLEDGE_YEARS
@@ -241,7 +114,7 @@ class DeclareContributionResult:
     coop: str
     pledge_id: str
     year: int
-    result: Any  # Decimal euros, negative for a loss
+    result: EurosIn  # negative for a loss
     effective_date: date
 
 
@@ -259,7 +132,7 @@ class PayContribution:
     coop: str
     pledge_id: str
     year: int
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -397,13 +270,13 @@ def declare_contribution_result(coop: Cooperative, cmd: DeclareContributionResul
                              f"{pledge.first_year + pledge.years - 1}, not {year}")
     if year in pledge.declared:
         raise Conflict("year", "declared_once", f"the {year} result of pledge {pledge.pledge_id} is already declared")
-    result = _signed_cents(cmd.result, "result")
+    result_cents = _signed_cents(cmd.result, "result")
     day = coop.check_effective_date(cmd.effective_date)
     if day < date(year + 1, 1, 1):
         raise InvalidCommand("effective_date", "year_ended", f"the {year} result can be declared from {year + 1}-01-01 on, not {day}")
     not_before(day, pledge.pledged_on, "effective_date", f"pledge {pledge.pledge_id}")
     coop.record(ContributionResultDeclared, effective_date=day, meta=meta, pledge_id=pledge.pledge_id, member_id=pledge.member_id,
-                year=year, result_cents=result, called_cents=contribution_due_cents(pledge.rate_percent, result))
+                year=year, result_cents=result_cents, called_cents=contribution_due_cents(pledge.rate_percent, result_cents))
 
 
 def cancel_contribution_result(coop: Cooperative, cmd: CancelContributionResult, meta: Meta) -> None:
@@ -420,18 +293,18 @@ def cancel_contribution_result(coop: Cooperative, cmd: CancelContributionResult,
 def pay_contribution(coop: Cooperative, cmd: PayContribution, meta: Meta) -> None:
     pledge = coop.contributions.pledge(cmd.pledge_id)
     year, declared = _declared(pledge, cmd.year)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     due = declared.called_cents - declared.paid_cents
-    if amount > due:
-        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount)} exceeds the {_eur(due)} still due on "
+    if amount_cents > due:
+        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount_cents)} exceeds the {_eur(due)} still due on "
                              f"the {year} contribution of pledge {pledge.pledge_id}")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, declared.declared_on, "effective_date", f"the declaration of {year}")
     member = coop.members[pledge.member_id]
     coop.record_entry(
         ContributionPaid, effective_date=day, meta=meta, label=f"Contribution de réussite {year} – {member.name}",
-        postings=inflow_postings(coop, FUND, [coop.chart.role("bank"), None, EUR, amount], amount),
-        pledge_id=pledge.pledge_id, member_id=pledge.member_id, year=year, amount_cents=amount,
+        postings=inflow_postings(coop, FUND, [coop.chart.role("bank"), None, EUR, amount_cents], amount_cents),
+        pledge_id=pledge.pledge_id, member_id=pledge.member_id, year=year, amount_cents=amount_cents,
     )
 
 

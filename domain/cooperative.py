@@ -23,7 +23,7 @@ from domain.accounts import FEC_DIGITS, Account, Chart, LegalForm, check_account
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.journal import Journal
-from domain.money import Unit, to_minor
+from domain.money import EurosIn, Unit, to_minor
 from domain.rules import a_date, identifier, text, whole_number
 from domain.statutes import check_siren, fee_schedule_of, validate_colleges, validate_voting_policy
 from domain.family import Fact, Family, Handler, new_states, register
@@ -59,7 +59,7 @@ class FeeBracket:
 
     min_headcount: int
     max_headcount: int | None
-    amount: Any  # Decimal euros at the edge; cents once accepted
+    amount: EurosIn  # the fee schedule keeps it in cents, as amount_cents (domain/statutes.py)
 
 
 @dataclass(frozen=True)
@@ -72,7 +72,7 @@ class FoundCooperative:
     fee_schedule: list[FeeBracket]
     fiscal_year_start_month: int = 1
     siren: str | None = None
-    share_value: Any = None  # Decimal euros per capital share; required when the form has capital
+    share_value: EurosIn | None = None  # euros per capital share; required when the form has capital
     # Voting policy in the statutes (changed later by SetVotingPolicy, see domain/governance.py).
     require_fee_paid: bool = True
     min_shares: int = 0

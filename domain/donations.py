@@ -3,7 +3,7 @@ crowdfunding platform (gross collected, the platform's fee, net received), eithe
 cooperative (unrestricted) or earmarked for a project or a call for projects.
 
 An earmarked gift is a *dedicated resource* (ANC 2018-06, fonds dédiés): its unspent part is
-tracked per gift, with dated movements (domain.contributions.Pot), and it can ONLY be used for
+tracked per gift, with dated movements (domain.pots.Pot), and it can ONLY be used for
 its purpose: `UseEarmarkedDonation` names the purpose it spends on and is refused when that is
 not the gift's (field `project` or `call_id`, rule `earmarked_purpose`), when the gift is not
 earmarked, or beyond what is unspent on its date and every later recorded date.
@@ -26,14 +26,15 @@ is anonymous (no receipt). A backer's gift counts on the payout's date.
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from domain.contributions import EUR, Figures, Pot
+from domain.donations_state import DonationsState, Gift, donations_state  # noqa: F401  (the state, kept apart; re-exported)
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
+from domain.pots import Figures
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
@@ -45,39 +46,6 @@ DONOR_KINDS = ("individual", "company")
 METHODS = ("transfer", "cheque", "card", "cash")
 MAX_BACKERS = 500  # per payout: bounds the entry, the event and the receipts it lists
 NATURE = "numéraire"  # every gift recorded here is money
-
-
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class Gift:
-    """A donation or a crowdfunding payout; `purpose` is "project:<id>", "call:<id>" or None."""
-
-    gift_id: str
-    source: str  # "donation" or "crowdfunding"
-    purpose: str | None
-    received_on: date
-    gross_cents: int
-    pot: Pot = field(default_factory=Pot)  # dedicated movements, when earmarked
-    receipt: Any = None  # the event that brought it in: its donors, should a federation carry it (donations_carry)
-
-    @property
-    def used_cents(self) -> int:
-        return self.pot.totals.used_cents
-
-
-@dataclass
-class DonationsState:
-    gifts: dict[str, Gift] = field(default_factory=dict)
-    ids_used: set[str] = field(default_factory=set)  # a reversed gift's id is never reused: receipts name it
-    donor_kinds: dict[str, str] = field(default_factory=dict)
-
-
-def donations_state(coop: Cooperative) -> DonationsState:
-    """The family's state on the aggregate (made by its declaration, FAMILY below)."""
-    state: DonationsState = coop.donations  # type: ignore[attr-defined]
-    return state
 
 
 # ---------------------------------------------------------------- commands
@@ -93,7 +61,7 @@ class RecordDonation:
     donor_id: str
     donor_name: str
     donor_kind: str  # individual | company
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
     method: str = "transfer"  # transfer | cheque | card | cash
     donor_address: str | None = None  # printed on the tax receipt
@@ -108,7 +76,7 @@ class Backer:
 
     donor_id: str
     donor_name: str
-    amount: Any
+    amount: EurosIn
     donor_kind: str = "individual"
     donor_address: str | None = None
 
@@ -122,8 +90,8 @@ class RecordCrowdfundingPayout:
     payout_id: str
     platform: str
     campaign: str
-    gross: Any
-    fee: Any
+    gross: EurosIn
+    fee: EurosIn
     backers: list[Backer]
     effective_date: date
     project: str | None = None
@@ -138,7 +106,7 @@ class UseEarmarkedDonation:
 
     coop: str
     donation_id: str
-    amount: Any
+    amount: EurosIn
     label: str
     effective_date: date
     project: str | None = None
@@ -291,26 +259,26 @@ def _new_gift_id(coop: Cooperative, value: Any, field_name: str) -> str:
     return gift_id
 
 
-def _dedication(coop: Cooperative, gift_id: str, purpose: str | None, income_role: str, amount: int) -> list[list[Any]]:
+def _dedication(coop: Cooperative, gift_id: str, purpose: str | None, income_role: str, amount_cents: int) -> list[list[Any]]:
     """The gift's credit side: income, plus its carrying to fonds dédiés when earmarked
     (association), or deferred income alone when earmarked (general plan)."""
     role = coop.chart.role
     if purpose is None:
-        return [[role(income_role), None, EUR, -amount]]
+        return [[role(income_role), None, EUR, -amount_cents]]
     if coop.legal_form.uses_association_plan:
-        return [[role(income_role), None, EUR, -amount], [role("donation_dedication"), None, EUR, amount],
-                [role("donation_dedicated"), gift_id, EUR, -amount]]
-    return [[role("donation_dedicated"), gift_id, EUR, -amount]]
+        return [[role(income_role), None, EUR, -amount_cents], [role("donation_dedication"), None, EUR, amount_cents],
+                [role("donation_dedicated"), gift_id, EUR, -amount_cents]]
+    return [[role("donation_dedicated"), gift_id, EUR, -amount_cents]]
 
 
-def _release(coop: Cooperative, gift_id: str, amount: int) -> list[list[Any]]:
-    return [[coop.chart.role("donation_dedicated"), gift_id, EUR, amount], [coop.chart.role("donation_release"), None, EUR, -amount]]
+def _release(coop: Cooperative, gift_id: str, amount_cents: int) -> list[list[Any]]:
+    return [[coop.chart.role("donation_dedicated"), gift_id, EUR, amount_cents], [coop.chart.role("donation_release"), None, EUR, -amount_cents]]
 
 
 def record_donation(coop: Cooperative, cmd: RecordDonation, meta: Meta) -> None:
     donation_id = _new_gift_id(coop, cmd.donation_id, "donation_id")
     donor = _donor(coop, cmd.donor_id, cmd.donor_name, cmd.donor_kind, cmd.donor_address)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     if cmd.method not in METHODS:
         raise InvalidCommand("method", "known_method", f"{cmd.method!r} is not one of {', '.join(METHODS)}")
     purpose = _purpose(coop, cmd.project, cmd.call_id)
@@ -322,8 +290,8 @@ def record_donation(coop: Cooperative, cmd: RecordDonation, meta: Meta) -> None:
     coop.record_entry(
         DonationReceived, effective_date=day, meta=meta,
         label=f"{kind} – {donor['donor_name']}" + (f" – affecté {purpose}" if purpose else ""),
-        postings=[[received, None, EUR, amount], *_dedication(coop, donation_id, purpose, income, amount)],
-        donation_id=donation_id, **donor, method=cmd.method, purpose=purpose, amount_cents=amount, piece_ref=piece_ref,
+        postings=[[received, None, EUR, amount_cents], *_dedication(coop, donation_id, purpose, income, amount_cents)],
+        donation_id=donation_id, **donor, method=cmd.method, purpose=purpose, amount_cents=amount_cents, piece_ref=piece_ref,
     )
 
 
@@ -331,10 +299,10 @@ def record_crowdfunding_payout(coop: Cooperative, cmd: RecordCrowdfundingPayout,
     payout_id = _new_gift_id(coop, cmd.payout_id, "payout_id")
     platform = text(cmd.platform, "platform", max_chars=100)
     campaign = text(cmd.campaign, "campaign", max_chars=200)
-    gross = to_minor(cmd.gross, Unit.EUR, "gross")
-    fee = to_minor(cmd.fee, Unit.EUR, "fee", allow_zero=True)
-    if fee >= gross:
-        raise InvalidCommand("fee", "below_gross", f"the platform's fee {_eur(fee)} must be less than the {_eur(gross)} collected")
+    gross_cents = to_minor(cmd.gross, Unit.EUR, "gross")
+    fee_cents = to_minor(cmd.fee, Unit.EUR, "fee", allow_zero=True)
+    if fee_cents >= gross_cents:
+        raise InvalidCommand("fee", "below_gross", f"the platform's fee {_eur(fee_cents)} must be less than the {_eur(gross_cents)} collected")
     if not isinstance(cmd.backers, list) or len(cmd.backers) > MAX_BACKERS:
         raise InvalidCommand("backers", "max_items", f"a payout itemises at most {MAX_BACKERS} backers")
     backers, seen = [], set()
@@ -346,22 +314,22 @@ def record_crowdfunding_payout(coop: Cooperative, cmd: RecordCrowdfundingPayout,
         seen.add(backer["donor_id"])
         backers.append({**backer, "amount_cents": to_minor(b.amount, Unit.EUR, f"{where}amount")})
     itemised = sum(b["amount_cents"] for b in backers)
-    if itemised > gross:
-        raise InvalidCommand("backers", "within_gross", f"the backers' {_eur(itemised)} exceed the {_eur(gross)} collected")
+    if itemised > gross_cents:
+        raise InvalidCommand("backers", "within_gross", f"the backers' {_eur(itemised)} exceed the {_eur(gross_cents)} collected")
     purpose = _purpose(coop, cmd.project, cmd.call_id)
     piece_ref = _optional_text(cmd.piece_ref, "piece_ref", max_chars=100)
     day = coop.check_effective_date(cmd.effective_date)
     role = coop.chart.role
-    postings = [[role("bank"), None, EUR, gross - fee]]
-    if fee:
-        postings.append([role("crowdfunding_fees"), None, EUR, fee])
-    postings += _dedication(coop, payout_id, purpose, "donation_income", gross)
-    if fee and purpose is not None:
-        postings += _release(coop, payout_id, fee)  # the fee is the first use of the earmarked gift
+    postings = [[role("bank"), None, EUR, gross_cents - fee_cents]]
+    if fee_cents:
+        postings.append([role("crowdfunding_fees"), None, EUR, fee_cents])
+    postings += _dedication(coop, payout_id, purpose, "donation_income", gross_cents)
+    if fee_cents and purpose is not None:
+        postings += _release(coop, payout_id, fee_cents)  # the fee is the first use of the earmarked gift
     coop.record_entry(
         CrowdfundingPayoutReceived, effective_date=day, meta=meta,
         label=f"Financement participatif {platform} – {campaign}", postings=postings,
-        payout_id=payout_id, platform=platform, campaign=campaign, purpose=purpose, gross_cents=gross, fee_cents=fee,
+        payout_id=payout_id, platform=platform, campaign=campaign, purpose=purpose, gross_cents=gross_cents, fee_cents=fee_cents,
         backers=backers, piece_ref=piece_ref,
     )
 
@@ -382,18 +350,18 @@ def use_earmarked_donation(coop: Cooperative, cmd: UseEarmarkedDonation, meta: M
         # The rule of an earmarked gift: its money funds its purpose and nothing else.
         raise InvalidCommand("project" if cmd.project is not None else "call_id", "earmarked_purpose",
                              f"gift {gift_id} is earmarked for {gift.purpose}: it cannot fund {spent_on}")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     label = text(cmd.label, "label", max_chars=200)
     piece_ref = _optional_text(cmd.piece_ref, "piece_ref", max_chars=100)
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, gift.received_on, "effective_date", f"the receipt of gift {gift_id}")
     unspent = gift.pot.lowest_from(day, lambda f: f.unspent_cents)
-    if amount > unspent:
-        raise InvalidCommand("amount", "donation_unspent", f"{_eur(amount)} exceeds the {_eur(max(unspent, 0))} of gift "
+    if amount_cents > unspent:
+        raise InvalidCommand("amount", "donation_unspent", f"{_eur(amount_cents)} exceeds the {_eur(max(unspent, 0))} of gift "
                              f"{gift_id} not yet used from {day}")
     coop.record_entry(
         EarmarkedDonationUsed, effective_date=day, meta=meta, label=f"Utilisation du don affecté {gift_id} – {label}",
-        postings=_release(coop, gift_id, amount), donation_id=gift_id, purpose=gift.purpose, amount_cents=amount,
+        postings=_release(coop, gift_id, amount_cents), donation_id=gift_id, purpose=gift.purpose, amount_cents=amount_cents,
         piece_ref=piece_ref,
     )
 

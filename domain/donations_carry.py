@@ -34,11 +34,12 @@ from __future__ import annotations
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.contributions import Figures
-from domain.donations import CrowdfundingPayoutReceived, DonationReceived, Gift, _eur, _move, donations_state
+from domain.donations import CrowdfundingPayoutReceived, DonationReceived, _eur, _move
+from domain.donations_state import Gift, donations_state
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
 from domain.money import Unit
+from domain.pots import Figures
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

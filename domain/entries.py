@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidCommand
 from domain.events import FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import AmountIn, Unit, format_minor, to_minor
 from domain.rules import identifier, text
 from domain.family import Fact, Family, Handler, managed_roles, register
 from domain.roles import FINANCIAL
@@ -28,8 +28,8 @@ MAX_LINES = 200
 @dataclass(frozen=True)
 class EntryLine:
     account: str
-    debit: Any = None  # Decimal in the unit's major unit; exactly one of debit, credit
-    credit: Any = None
+    debit: AmountIn | None = None  # in `unit`: euros, credits or hours; exactly one of debit, credit
+    credit: AmountIn | None = None
     party: str | None = None
     unit: str = "EUR"
 
@@ -74,11 +74,11 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
         if (line.debit is None) == (line.credit is None):
             raise InvalidCommand(where, "debit_or_credit", "give exactly one of debit or credit")
         if line.debit is not None:
-            amount = to_minor(line.debit, unit, f"{where}.debit")
+            amount_minor = to_minor(line.debit, unit, f"{where}.debit")
         else:
-            amount = -to_minor(line.credit, unit, f"{where}.credit")
-        totals[unit.value] += amount
-        postings.append([account, party, unit.value, amount])
+            amount_minor = -to_minor(line.credit, unit, f"{where}.credit")
+        totals[unit.value] += amount_minor
+        postings.append([account, party, unit.value, amount_minor])
     for unit_name, total in totals.items():
         if total != 0:
             side = "debits exceed credits" if total > 0 else "credits exceed debits"

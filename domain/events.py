@@ -111,7 +111,7 @@ class FinancialEvent(CoopEvent):
         has, and the first of those dates where it is reached.
 
         Taking X away from `day` on keeps the total >= 0 on every recorded date when the lowest is
-        >= X (domain.contributions.Pot.lowest_from does the same for pots). Bounded by the moves."""
+        >= X (domain.pots.Pot.lowest_from does the same for pots). Bounded by the moves."""
         total, later = 0, []
         for moved_on, delta in moves:
             if moved_on <= day:

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.rules import not_before, whole_number
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
@@ -74,7 +74,7 @@ class PayFee:
     coop: str
     member_id: str
     year: int
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -208,26 +208,26 @@ def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
     call = coop.fee_calls.get((member.member_id, year))
     if call is None or call.called_cents == 0:
         raise NotFound("year", "fee_called", f"no {year} fee has been called for {member.member_id}")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
     # Due on its date and on every later date a payment has: a payment dated before a later one's
     # reversal must not stand beside it (paid twice in between). A fee may be paid ahead of its call,
     # so what is called counts whatever its date.
     due, due_on = FeePaid.lowest_from([(date.min, call.called_cents), *((d, -c) for d, c in call.payments)], day)
-    if amount > due:
+    if amount_cents > due:
         when = "" if due_on == day else f" on {due_on}"
         raise InvalidCommand(
             "amount", "no_overpayment",
-            f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(max(due, 0), Unit.EUR)} EUR "
+            f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(max(due, 0), Unit.EUR)} EUR "
             f"still due{when} on the {year} fee of {member.member_id}",
         )
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(
         FeePaid, effective_date=day, meta=meta,
         label=f"Règlement cotisation {year} – {member.name}",
-        postings=[[bank, None, Unit.EUR.value, amount], [receivable, member.member_id, Unit.EUR.value, -amount]],
-        member_id=member.member_id, year=year, amount_cents=amount,
+        postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
+        member_id=member.member_id, year=year, amount_cents=amount_cents,
     )
 
 

@@ -3,7 +3,7 @@ federation (domain/federation_carry.py).
 
 What backs the managed balances of these families:
 - the cooperation fund (`cooperation_fund`: 195, or 4875 in the general plan; no party) is the
-  fund's *pot* (domain/contributions.py): its unspent part is inflow - used - awarded;
+  fund's *pot* (domain/pots.py): its unspent part is inflow - used - awarded;
 - each subsidy (`subsidy_dedicated`: 194 / 4876, party = the subsidy id) is a Subsidy and a pot
   of its own, whose unspent part is the balance;
 - what the pots have promised lives in the open calls for projects that draw on them (the
@@ -40,11 +40,12 @@ from __future__ import annotations
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from domain.contributions import EUR, FUND, ContributionYear, Figures, Pledge, Pot, move_pot, subsidy_source
+from domain.contributions import ContributionYear, Pledge
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
-from domain.grants import Call, Grant
-from domain.money import Unit, format_minor
+from domain.grants_state import Call, Grant
+from domain.money import EUR, Unit, format_minor
+from domain.pots import FUND, Figures, Pot, move_pot, subsidy_source
 from domain.subsidies import Subsidy
 
 if TYPE_CHECKING:

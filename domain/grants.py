@@ -1,6 +1,5 @@
 """Calls for projects and grants, drawn on a pot: the cooperation fund or one subsidy.
 
-The pots (Pot, Figures) are defined with the cooperation fund in domain/contributions.py.
 A call opens with an envelope, award bounds and a maximum number of laureates. The envelope
 is RESERVED on its pot when the call opens: it must fit in what the pot has available on the
 opening date and on every later date already recorded, so two calls can never promise the
@@ -15,21 +14,32 @@ Accounting (docs/decisions/0005-cooperation-fund-accounting.md): an award is an 
 487x → 7xx in the general plan); payments settle 4686; a withdrawal undoes the award's
 unpaid remainder.
 
-(A little over our ~400 lines: six commands whose rules read the same call, grant and pot
-state; split apart, a reader would check the envelope in one file and the laureates in another.)
+Here: the commands and their deciders. The state (calls, grants, the pots of domain/pots.py) and
+the events that build it are in domain/grants_state.py.
 """
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import TYPE_CHECKING, Any
 
-from domain.contributions import EUR, FUND, Figures, Pot, move_pot, pot_name, release_postings, subsidy_source
-from domain.donations import donations_state
+from domain.donations_state import donations_state
 from domain.errors import Conflict, InvalidCommand, NotFound
-from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.events import Meta
+from domain.grants_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    Call,
+    CallClosed,
+    CallOpened,
+    Grant,
+    GrantApplicationRecorded,
+    GrantAwarded,
+    GrantPaid,
+    GrantsState,
+    GrantWithdrawn,
+)
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
+from domain.pots import FUND, pot_name, release_postings, subsidy_source
 from domain.rules import identifier, not_before, text, whole_number
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL
@@ -41,65 +51,6 @@ MAX_LAUREATES = 1000
 MAX_APPLICATIONS_PER_CALL = 5000
 
 
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class Grant:
-    """An application, and the grant awarded on it (ids are unique in the cooperative)."""
-
-    application_id: str
-    call_id: str
-    applicant: str
-    member_id: str | None
-    applied_on: date
-    awarded_cents: int = 0
-    withdrawn_cents: int = 0
-    paid_cents: int = 0
-    awarded_on: date | None = None
-    last_on: date | None = None  # its latest award, payment or withdrawal
-    project: str = ""  # what it is for (kept so a federation can carry the application)
-
-    @property
-    def net_cents(self) -> int:
-        return self.awarded_cents - self.withdrawn_cents
-
-    @property
-    def outstanding_cents(self) -> int:
-        return self.net_cents - self.paid_cents
-
-
-@dataclass
-class Call:
-    call_id: str
-    title: str
-    source: str
-    envelope_cents: int
-    min_award_cents: int
-    max_award_cents: int
-    max_laureates: int
-    members_only: bool
-    opened_on: date
-    last_on: date
-    closed_on: date | None = None
-    grants: dict[str, Grant] = field(default_factory=dict)
-
-    @property
-    def awarded_cents(self) -> int:
-        return sum(g.net_cents for g in self.grants.values())  # bounded: MAX_APPLICATIONS_PER_CALL
-
-    @property
-    def laureates(self) -> int:
-        return sum(1 for g in self.grants.values() if g.net_cents > 0)
-
-
-@dataclass
-class GrantsState:
-    pots: dict[str, Pot] = field(default_factory=lambda: {FUND: Pot()})
-    calls: dict[str, Call] = field(default_factory=dict)
-    grants: dict[str, Grant] = field(default_factory=dict)  # application_id -> its call's Grant
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -108,9 +59,9 @@ class OpenCall:
     coop: str
     call_id: str
     title: str
-    envelope: Any  # Decimal euros
-    min_award: Any
-    max_award: Any
+    envelope: EurosIn
+    min_award: EurosIn
+    max_award: EurosIn
     max_laureates: int
     effective_date: date
     subsidy_id: str | None = None  # None: the cooperation fund
@@ -132,7 +83,7 @@ class RecordApplication:
 class AwardGrant:
     coop: str
     application_id: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 
@@ -140,7 +91,7 @@ class AwardGrant:
 class PayGrant:
     coop: str
     application_id: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 
@@ -157,156 +108,6 @@ class CloseCall:
     coop: str
     call_id: str
     effective_date: date
-
-
-# ---------------------------------------------------------------- events
-
-
-class CallOpened(CoopEvent):
-    call_id: str
-    title: str
-    source: str
-    envelope_cents: int
-    min_award_cents: int
-    max_award_cents: int
-    max_laureates: int
-    members_only: bool
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.grants.calls[self.call_id] = Call(
-            self.call_id, self.title, self.source, self.envelope_cents, self.min_award_cents, self.max_award_cents,
-            self.max_laureates, self.members_only, opened_on=self.effective_date, last_on=self.effective_date,
-        )
-        coop.grants.pots[self.source].calls_opened += 1
-        move_pot(coop, self.source, self.pot_movement(), +1, self.effective_date)
-
-    def pot_movement(self) -> Figures:
-        return Figures(reserved_cents=self.envelope_cents)
-
-
-class GrantApplicationRecorded(CoopEvent):
-    call_id: str
-    application_id: str
-    applicant: str
-    member_id: str | None
-    project: str
-
-    def apply(self, coop: Cooperative) -> None:
-        grant = Grant(self.application_id, self.call_id, self.applicant, self.member_id, self.effective_date, project=self.project)
-        coop.grants.calls[self.call_id].grants[self.application_id] = grant
-        coop.grants.grants[self.application_id] = grant
-        _touch(coop.grants.calls[self.call_id], self.effective_date)
-
-
-class CallClosed(CoopEvent):
-    call_id: str
-    released_cents: int  # the unawarded envelope, given back to the pot
-
-    def apply(self, coop: Cooperative) -> None:
-        call = coop.grants.calls[self.call_id]
-        call.closed_on = self.effective_date
-        move_pot(coop, call.source, self.pot_movement(), +1, self.effective_date)
-
-    def pot_movement(self) -> Figures:
-        return Figures(reserved_cents=-self.released_cents)
-
-
-class _GrantEntry(FinancialEvent):
-    """An award, payment or withdrawal of one grant. Each kind says which figure of the grant
-    it moves and how it moves its pot (per cent of `amount_cents`)."""
-
-    abstract: ClassVar[bool] = True
-    GRANT_FIELD: ClassVar[str]
-    POT_SIGNS: ClassVar[dict[str, int]]
-    call_id: str
-    application_id: str
-    source: str
-    amount_cents: int
-
-    def effect(self) -> dict[str, Any]:
-        return {"call_id": self.call_id, "application_id": self.application_id, "source": self.source,
-                "amount_cents": self.amount_cents}
-
-    @classmethod
-    def pot_movement(cls, effect: dict[str, Any]) -> tuple[str, Figures]:
-        return effect["source"], Figures(**{name: s * effect["amount_cents"] for name, s in cls.POT_SIGNS.items()})
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        grant = coop.grants.grants[effect["application_id"]]
-        setattr(grant, cls.GRANT_FIELD, getattr(grant, cls.GRANT_FIELD) + sign * effect["amount_cents"])
-        assert 0 <= grant.paid_cents <= grant.net_cents <= grant.awarded_cents, f"grant {grant} out of bounds"
-        if cls is GrantAwarded:
-            grant.awarded_on = day if grant.awarded_cents else None
-        grant.last_on = max(day, grant.last_on or day)
-        _touch(coop.grants.calls[effect["call_id"]], day)
-        move_pot(coop, *cls.pot_movement(effect), sign, day)
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """A closed call's grants are final, whatever the reversal's date (closing released its
-        unawarded envelope as it stood). The pots need no check: an award or a withdrawal moves
-        money between `reserved` and `awarded` (available is unchanged), and undoing a payment
-        gives cash back. A grant keeps no dated movements, only `last_on`, the date of its latest
-        award, payment or withdrawal, reversals included: the kinds that check the grant or its
-        call (GrantAwarded, GrantWithdrawn) judge it from the current state only when no movement
-        is dated after `day` (see `_check_settled_before`)."""
-        call = coop.grants.calls[effect["call_id"]]
-        if call.closed_on is not None:
-            raise InvalidCommand("entry_number", "call_open", f"call {call.call_id} closed on {call.closed_on}: its grants are final")
-
-    @classmethod
-    def _check_settled_before(cls, grants: list[Grant], day: date, what: str) -> None:
-        """Conservative, for want of dated history: refuses when one of `grants` moved after `day`
-        (its figures on a date between `day` and that movement are not kept); otherwise their
-        current figures are their figures on `day` and every later date, and exact."""
-        later = max((g.last_on for g in grants if g.last_on is not None and g.last_on > day), default=None)
-        if later is not None:
-            raise InvalidCommand("entry_number", "later_movements",
-                                 f"{what} moved on {later}, after {day}: date this reversal on or after {later}")
-
-
-class GrantAwarded(_GrantEntry):
-    GRANT_FIELD = "awarded_cents"
-    POT_SIGNS = {"awarded_cents": 1, "reserved_cents": -1}  # the envelope's reservation becomes an award
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """Nothing may be paid or withdrawn on the grant from `day` on."""
-        super().check_reversible(coop, effect, day)
-        grant = coop.grants.grants[effect["application_id"]]
-        if grant.paid_cents or grant.withdrawn_cents:
-            raise InvalidCommand("entry_number", "grant_untouched",
-                                 f"grant {grant.application_id} has payments or a withdrawal: reverse them first")
-        cls._check_settled_before([grant], day, f"grant {grant.application_id}")
-
-
-class GrantPaid(_GrantEntry):
-    GRANT_FIELD = "paid_cents"
-    POT_SIGNS = {"paid_cents": 1}
-
-
-class GrantWithdrawn(_GrantEntry):
-    GRANT_FIELD = "withdrawn_cents"
-    POT_SIGNS = {"awarded_cents": -1, "reserved_cents": 1}  # back into the call's envelope
-    reason: str
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """The award comes back from `day` on: the call's envelope and laureates must hold it on
-        `day` and every later date, which the current figures tell once no grant of the call moved
-        after `day` (awards made since may have used the envelope it freed, then been reversed)."""
-        super().check_reversible(coop, effect, day)
-        call, grant = coop.grants.calls[effect["call_id"]], coop.grants.grants[effect["application_id"]]
-        if effect["amount_cents"] > call.envelope_cents - call.awarded_cents:
-            raise InvalidCommand("entry_number", "envelope", f"the envelope of {call.call_id} was awarded again since")
-        if grant.net_cents == 0 and call.laureates >= call.max_laureates:
-            raise InvalidCommand("entry_number", "max_laureates", f"call {call.call_id} already has {call.laureates} laureates")
-        cls._check_settled_before(list(call.grants.values()), day, f"a grant of call {call.call_id}")
-
-
-def _touch(call: Call, day: date) -> None:
-    call.last_on = max(call.last_on, day)
 
 
 # ---------------------------------------------------------------- deciders
@@ -357,13 +158,13 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
         raise Conflict("call_id", "unique_call", f"call {call_id!r} already exists in {coop.slug}")
     _check_not_earmarked_elsewhere(coop, call_id)
     title = text(cmd.title, "title", max_chars=200)
-    envelope = to_minor(cmd.envelope, Unit.EUR, "envelope")
-    min_award = to_minor(cmd.min_award, Unit.EUR, "min_award")
-    max_award = to_minor(cmd.max_award, Unit.EUR, "max_award")
-    if max_award < min_award:
-        raise InvalidCommand("max_award", "award_bounds", f"{_eur(max_award)} is below the minimum award {_eur(min_award)}")
-    if max_award > envelope:
-        raise InvalidCommand("max_award", "within_envelope", f"{_eur(max_award)} exceeds the envelope {_eur(envelope)}")
+    envelope_cents = to_minor(cmd.envelope, Unit.EUR, "envelope")
+    min_award_cents = to_minor(cmd.min_award, Unit.EUR, "min_award")
+    max_award_cents = to_minor(cmd.max_award, Unit.EUR, "max_award")
+    if max_award_cents < min_award_cents:
+        raise InvalidCommand("max_award", "award_bounds", f"{_eur(max_award_cents)} is below the minimum award {_eur(min_award_cents)}")
+    if max_award_cents > envelope_cents:
+        raise InvalidCommand("max_award", "within_envelope", f"{_eur(max_award_cents)} exceeds the envelope {_eur(envelope_cents)}")
     max_laureates = whole_number(cmd.max_laureates, "max_laureates", minimum=1, maximum=MAX_LAUREATES)
     if not isinstance(cmd.members_only, bool):
         raise InvalidCommand("members_only", "boolean", "must be true or false")
@@ -374,12 +175,12 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
         not_before(day, subsidy.granted_on, "effective_date", f"the grant of subsidy {subsidy.subsidy_id}")
         source = subsidy_source(subsidy.subsidy_id)
     available = coop.grants.pots[source].lowest_from(day, lambda f: f.available_cents)
-    if envelope > available:
+    if envelope_cents > available:
         raise InvalidCommand("envelope", "envelope_available",
-                             f"the envelope {_eur(envelope)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}")
+                             f"the envelope {_eur(envelope_cents)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}")
     coop.record(
-        CallOpened, effective_date=day, meta=meta, call_id=call_id, title=title, source=source, envelope_cents=envelope,
-        min_award_cents=min_award, max_award_cents=max_award, max_laureates=max_laureates, members_only=cmd.members_only,
+        CallOpened, effective_date=day, meta=meta, call_id=call_id, title=title, source=source, envelope_cents=envelope_cents,
+        min_award_cents=min_award_cents, max_award_cents=max_award_cents, max_laureates=max_laureates, members_only=cmd.members_only,
     )
 
 
@@ -417,42 +218,42 @@ def award_grant(coop: Cooperative, cmd: AwardGrant, meta: Meta) -> None:
     call = _open_call(coop, grant.call_id)
     if grant.awarded_cents:
         raise Conflict("application_id", "awarded_once", f"application {application_id} was already awarded a grant")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
-    if not call.min_award_cents <= amount <= call.max_award_cents:
-        raise InvalidCommand("amount", "award_bounds", f"{_eur(amount)} is outside the call's bounds "
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
+    if not call.min_award_cents <= amount_cents <= call.max_award_cents:
+        raise InvalidCommand("amount", "award_bounds", f"{_eur(amount_cents)} is outside the call's bounds "
                              f"{_eur(call.min_award_cents)} to {_eur(call.max_award_cents)}")
     remaining = call.envelope_cents - call.awarded_cents
-    if amount > remaining:
-        raise InvalidCommand("amount", "envelope", f"{_eur(amount)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}")
+    if amount_cents > remaining:
+        raise InvalidCommand("amount", "envelope", f"{_eur(amount_cents)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}")
     if call.laureates >= call.max_laureates:
         raise InvalidCommand("application_id", "max_laureates", f"call {call.call_id} already has its {call.max_laureates} laureates")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, grant.applied_on, "effective_date", f"application {application_id}")
     coop.record_entry(
         GrantAwarded, effective_date=day, meta=meta, label=f"Aide attribuée – {call.title} – {grant.applicant}",
-        postings=[[coop.chart.role("grant_expense"), None, EUR, amount], [coop.chart.role("grants_payable"), application_id, EUR, -amount],
-                  *release_postings(coop, call.source, amount)],
-        call_id=call.call_id, application_id=application_id, source=call.source, amount_cents=amount,
+        postings=[[coop.chart.role("grant_expense"), None, EUR, amount_cents], [coop.chart.role("grants_payable"), application_id, EUR, -amount_cents],
+                  *release_postings(coop, call.source, amount_cents)],
+        call_id=call.call_id, application_id=application_id, source=call.source, amount_cents=amount_cents,
     )
 
 
 def pay_grant(coop: Cooperative, cmd: PayGrant, meta: Meta) -> None:
     call, grant = _grant(coop, cmd.application_id)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
-    if amount > grant.outstanding_cents:
-        raise InvalidCommand("amount", "within_award", f"{_eur(amount)} exceeds the {_eur(grant.outstanding_cents)} "
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
+    if amount_cents > grant.outstanding_cents:
+        raise InvalidCommand("amount", "within_award", f"{_eur(amount_cents)} exceeds the {_eur(grant.outstanding_cents)} "
                              f"still to pay on grant {grant.application_id}")
     day = coop.check_effective_date(cmd.effective_date)
     assert grant.awarded_on is not None
     not_before(day, grant.awarded_on, "effective_date", f"the award of grant {grant.application_id}")
     cash = coop.grants.pots[call.source].lowest_from(day, lambda f: f.cash_cents)
-    if amount > cash:
+    if amount_cents > cash:
         raise InvalidCommand("amount", "fund_covers", f"{pot_name(call.source)} holds {_eur(max(cash, 0))} from {day}, "
-                             f"less than {_eur(amount)}")
+                             f"less than {_eur(amount_cents)}")
     coop.record_entry(
         GrantPaid, effective_date=day, meta=meta, label=f"Versement de l'aide – {call.title} – {grant.applicant}",
-        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, amount], [coop.chart.role("bank"), None, EUR, -amount]],
-        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=amount,
+        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, amount_cents], [coop.chart.role("bank"), None, EUR, -amount_cents]],
+        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=amount_cents,
     )
 
 

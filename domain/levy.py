@@ -25,7 +25,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, RateIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
 from domain.membership import check_member_on
 from domain.money import parse_rate, share_half_up
@@ -78,7 +78,7 @@ class DeclareCourse:
     course_id: str
     title: str
     author_id: str  # a member
-    levy_rate: Any  # exact share kept by the platform: "0.15", "3/20"
+    levy_rate: RateIn  # the share kept by the platform: "0.15", "3/20"
     effective_date: date
 
 
@@ -87,7 +87,7 @@ class CollectCourseContribution:
     coop: str
     course_id: str
     participant_ref: str  # order or registration number, not a name
-    amount: Any  # Decimal euros collected
+    amount: EurosIn  # collected
     effective_date: date
 
 
@@ -95,7 +95,7 @@ class CollectCourseContribution:
 class PayAuthor:
     coop: str
     author_id: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -193,12 +193,12 @@ def collect_contribution(coop: Cooperative, cmd: CollectCourseContribution, meta
     if course is None:
         raise NotFound("course_id", "known_course", f"no course {cmd.course_id!r}")
     participant_ref = identifier(cmd.participant_ref, "participant_ref")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, course["declared_on"], "effective_date", f"the declaration of {cmd.course_id}")
-    levy, share = split_contribution(amount, Fraction(course["levy_rate"]))
+    levy, share = split_contribution(amount_cents, Fraction(course["levy_rate"]))
     author = coop.member(course["author_id"])
-    postings = [[coop.chart.role("bank"), None, Unit.EUR.value, amount]]
+    postings = [[coop.chart.role("bank"), None, Unit.EUR.value, amount_cents]]
     if levy:
         postings.append([coop.chart.role("levy_income"), None, Unit.EUR.value, -levy])
     if share:
@@ -208,7 +208,7 @@ def collect_contribution(coop: Cooperative, cmd: CollectCourseContribution, meta
         label=f"Participation {participant_ref} – {course['title']} ({author.name})"[:500],
         postings=postings,
         course_id=cmd.course_id, author_id=author.member_id, participant_ref=participant_ref,
-        amount_cents=amount, levy_cents=levy, author_share_cents=share,
+        amount_cents=amount_cents, levy_cents=levy, author_share_cents=share,
     )
 
 
@@ -216,21 +216,21 @@ def pay_author(coop: Cooperative, cmd: PayAuthor, meta: Meta) -> None:
     if not isinstance(cmd.author_id, str) or cmd.author_id not in coop.levy.author_moves:
         raise NotFound("author_id", "known_author", f"{cmd.author_id!r} is the author of no course")
     author = coop.member(cmd.author_id, "author_id")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     owed = coop.levy.owed_from(author.member_id, day)
-    if amount > owed:
+    if amount_cents > owed:
         raise InvalidCommand(
             "amount", "no_overpayment",
-            f"{format_minor(amount, Unit.EUR)} EUR exceeds the {format_minor(owed, Unit.EUR)} EUR {author.member_id} "
+            f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(owed, Unit.EUR)} EUR {author.member_id} "
             f"is owed on {day} and after",
         )
     bank, payable = coop.chart.role("bank"), coop.chart.role("authors_payable")
     coop.record_entry(
         AuthorPaid, effective_date=day, meta=meta,
         label=f"Reversement de la quote-part auteur – {author.name}",
-        postings=[[payable, author.member_id, Unit.EUR.value, amount], [bank, None, Unit.EUR.value, -amount]],
-        author_id=author.member_id, amount_cents=amount,
+        postings=[[payable, author.member_id, Unit.EUR.value, amount_cents], [bank, None, Unit.EUR.value, -amount_cents]],
+        author_id=author.member_id, amount_cents=amount_cents,
     )
 
 

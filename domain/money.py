@@ -5,7 +5,7 @@ from __future__ import annotations
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from fractions import Fraction
-from typing import Any
+from typing import Annotated, Any
 
 from domain.errors import InvalidCommand
 
@@ -27,12 +27,55 @@ class Unit(str, Enum):
     def minor_per_major(self) -> int:
         return 60 if self is Unit.HOUR else 100
 
-    def to_minor(self, amount: Decimal, field: str, *, allow_zero: bool = False) -> int:
-        """Converts a major-unit Decimal to integer minor units, refusing what cannot be exact."""
+    def to_minor(self, amount: object, field: str, *, allow_zero: bool = False) -> int:
+        """Converts an exact major-unit number to integer minor units, refusing what cannot be exact."""
         return to_minor(amount, self, field, allow_zero=allow_zero)
 
     def format(self, amount_minor: int) -> str:
         return format_minor(amount_minor, self)
+
+
+EUR = Unit.EUR.value  # the unit as a posting names it: [account, party, "EUR", cents]
+
+
+# ---------------------------------------------------------------- numbers as a command receives them
+#
+# A command field holding a number accepts an exact decimal written as text ("12.50", "0.05"), an
+# int, or a Decimal (the JSON reader parses numbers as Decimal; a float never gets that far). Its
+# decider reads it (parse_decimal, to_minor, parse_rate...), refusing anything else, a float or a
+# bool included, with an error that names the field and the rule. So the readers of commands take
+# such a field as sent and leave the check to the decider: pydantic (ledger/commands.py) asks
+# AS_SENT for the field's schema and is told "any", the API (api/schemas.py) asks clients for a
+# decimal string, and idempotency fingerprints compare it as a number ("12.5" is "12.50").
+# Each alias names the unit the decider reads the number in; the value itself is not converted.
+
+
+class _AsSent:
+    """Marks a number field the decider checks: readers take it as sent (see above)."""
+
+    def __get_pydantic_core_schema__(self, _source: object, _handler: object) -> dict[str, str]:
+        return {"type": "any"}  # pydantic's protocol, in plain data: domain/ imports no pydantic
+
+    def __repr__(self) -> str:
+        return "AS_SENT"
+
+
+AS_SENT = _AsSent()
+NumberIn = Decimal | str | int
+EurosIn = Annotated[NumberIn, AS_SENT]  # euros, at most 2 decimals (to_minor EUR gives cents); "12.50"
+CreditsIn = Annotated[NumberIn, AS_SENT]  # reward credits, at most 2 decimals (to_minor CREDIT: hundredths)
+HoursIn = Annotated[NumberIn, AS_SENT]  # hours in whole minutes (to_minor HOUR: minutes); "7.5" is 7 h 30
+AmountIn = Annotated[NumberIn, AS_SENT]  # in the major unit of a unit given beside it: euros, credits or hours
+RateIn = Annotated[NumberIn, AS_SENT]  # a share from 0 to 1, decimal or fraction (parse_rate): "0.15", "3/20"
+PercentIn = Annotated[NumberIn, AS_SENT]  # a percentage, decimal or fraction: "5", "2.5", "10/3"
+PerUnitIn = Annotated[NumberIn, AS_SENT]  # a positive decimal per unit: credits per reading, euros per credit
+
+
+def is_number_in(hint: object) -> bool:
+    """Whether a command field's type hint (as typing.get_type_hints gives it, Annotated stripped)
+    is one of the aliases above, optional or not; or Any, as such fields were typed before them
+    (FederateCooperatives.share_value still is)."""
+    return hint is Any or hint == NumberIn or hint == NumberIn | None
 
 
 def parse_decimal(value: object, field: str) -> Decimal:
@@ -53,8 +96,9 @@ def parse_decimal(value: object, field: str) -> Decimal:
     return result
 
 
-def to_minor(amount: Decimal, unit: Unit, field: str, *, allow_zero: bool = False) -> int:
-    amount = parse_decimal(amount, field)
+def to_minor(value: object, unit: Unit, field: str, *, allow_zero: bool = False) -> int:
+    """An exact number of `unit` (a Decimal, an int or decimal text: see NumberIn) in its minor units."""
+    amount = parse_decimal(value, field)
     if amount < 0 or (amount == 0 and not allow_zero):
         rule = "non_negative" if allow_zero else "positive"
         raise InvalidCommand(field, rule, f"must be {'zero or more' if allow_zero else 'more than zero'}, got {amount}")

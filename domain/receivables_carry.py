@@ -41,7 +41,7 @@ from domain.certifications_state import Certification
 from domain.errors import Conflict
 from domain.events import CoopEvent
 from domain.money import Unit
-from domain.subscriptions import Bill, Subscription
+from domain.subscriptions_state import Bill, Subscription
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

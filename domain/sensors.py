@@ -23,6 +23,9 @@ Compact state for hundreds of thousands of batches (domain/sensors_state.py): pe
 used as a bitset (bit i: day registered_on + i credited); per host totals, credits per day since
 its admission in an array (4 bytes a day) and its balance's moves netted per date. Bounded by the
 dates allowed (1901..2199) and MAX_SENSORS.
+
+Here: the commands and their deciders. The state and the events that build it are in
+domain/sensors_state.py.
 """
 
 from __future__ import annotations
@@ -30,14 +33,24 @@ from __future__ import annotations
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand
-from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit, format_minor, parse_decimal, to_minor
+from domain.events import Meta
+from domain.money import CreditsIn, EurosIn, PerUnitIn, Unit, format_minor, parse_decimal, to_minor
 from domain.rules import identifier, not_before, text, whole_number
-from domain.sensors_state import HostCredits, Sensor, SensorsState, Terms  # noqa: F401  (the state, kept apart; re-exported)
+from domain.sensors_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    CreditsRedeemedForMoney,
+    CreditsRedeemedForService,
+    HostCredits,
+    ReadingsAccepted,
+    Sensor,
+    SensorRegistered,
+    SensorRetired,
+    SensorRewardTermsSet,
+    SensorsState,
+    Terms,
+)
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL, MEMBERSHIP, STATUTES
 
@@ -59,10 +72,10 @@ MAX_DAILY_CAP_MINOR = 10_000_000  # 100,000 credits a day: per-day credits fit t
 class SetSensorRewardTerms:
     coop: str
     effective_date: date
-    credit_rate: Any  # Decimal credits per accepted reading, e.g. "0.01"
-    daily_cap: Any  # Decimal credits per host and day
-    money_rate: Any  # Decimal EUR paid per credit redeemed for money
-    service_rate: Any  # Decimal EUR of services one credit buys
+    credit_rate: PerUnitIn  # credits per accepted reading, e.g. "0.01"
+    daily_cap: CreditsIn  # per host and day
+    money_rate: PerUnitIn  # euros paid per credit redeemed for money
+    service_rate: PerUnitIn  # euros of services one credit buys
 
 
 @dataclass(frozen=True)
@@ -94,7 +107,7 @@ class AcceptReadings:
 class RedeemCreditsForMoney:
     coop: str
     host_id: str
-    credits: Any  # Decimal credits
+    credits: CreditsIn
     effective_date: date
 
 
@@ -103,122 +116,8 @@ class RedeemCreditsForService:
     coop: str
     host_id: str
     service: str
-    price: Any  # Decimal EUR: the service's price, paid in credits at the service rate
+    price: EurosIn  # the service's price, paid in credits at the service rate
     effective_date: date
-
-
-# ---------------------------------------------------------------- events
-
-
-class SensorRewardTermsSet(CoopEvent):
-    credit_rate: str
-    daily_cap_minor: int
-    money_rate: str
-    service_rate: str
-
-    def apply(self, coop: Cooperative) -> None:
-        state = coop.sensors
-        rates = Fraction(self.credit_rate), Fraction(self.money_rate), Fraction(self.service_rate)
-        state.terms.append(Terms(self.effective_date, rates[0], self.daily_cap_minor, rates[1], rates[2]))
-        state.terms_days.append(self.effective_date.toordinal())
-
-
-class SensorRegistered(CoopEvent):
-    sensor_id: str
-    host_id: str
-    quantity: str
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.sensors.sensors[self.sensor_id] = Sensor(self.sensor_id, self.host_id, self.quantity, self.effective_date)
-
-
-class SensorRetired(CoopEvent):
-    sensor_id: str
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.sensors.sensors[self.sensor_id].retired_on = self.effective_date
-
-
-class ReadingsAccepted(FinancialEvent):
-    sensor_id: str
-    host_id: str
-    period: date
-    readings: int
-    earned_minor: int  # readings × rate, before the daily cap
-    credits_minor: int  # credited: earned, capped
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "sensor_id": self.sensor_id, "host_id": self.host_id, "period": self.period.isoformat(),
-            "readings": self.readings, "credits_minor": self.credits_minor,
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        state = coop.sensors
-        sensor = state.sensors[effect["sensor_id"]]
-        period = date.fromisoformat(effect["period"])
-        bit = 1 << (period.toordinal() - sensor.registered_on.toordinal())
-        assert bool(sensor.credited_days & bit) == (sign < 0), f"{sensor.sensor_id} {period} credited twice or never"
-        sensor.credited_days ^= bit
-        host = state.hosts.get(sensor.host_id)
-        if host is None:
-            host = state.hosts[sensor.host_id] = HostCredits(coop.members[sensor.host_id].admitted_on.toordinal())
-        index = period.toordinal() - host.origin
-        if index >= len(host.per_day):
-            host.per_day.frombytes(bytes(host.per_day.itemsize * (index + 1 - len(host.per_day))))  # zeros
-        credits = sign * effect["credits_minor"]
-        host.per_day[index] += credits
-        host.earned_minor += credits
-        host.move(day, credits)
-        assert host.per_day[index] >= 0 and host.balance_minor >= 0, f"host {sensor.host_id} credits below zero"
-        if sign > 0:
-            host.last_credit_on = max(host.last_credit_on, day)
-            state.terms_fixed_until = max(state.terms_fixed_until, period)
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """The host's balance without these credits from `day` on must stay >= 0 on `day` and on
-        every later date with a move: credits redeemed after `day` and given back since were
-        redeemed beyond what was earned while they stood."""
-        balance, lowest_on = coop.sensors.hosts[effect["host_id"]].balance_from(day)
-        if balance < effect["credits_minor"]:
-            raise InvalidCommand(
-                "entry_number", "credits_unspent",
-                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
-                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
-                "first, or date this after its reversal",
-            )
-
-
-class _Redemption(FinancialEvent):
-    """Credits leave a host's balance (for money or for a service)."""
-
-    abstract = True
-    host_id: str
-    credits_minor: int
-
-    def effect(self) -> dict[str, Any]:
-        return {"host_id": self.host_id, "credits_minor": self.credits_minor}
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        state = coop.sensors
-        host = state.hosts[effect["host_id"]]
-        host.redeemed_minor += sign * effect["credits_minor"]
-        host.move(day, -sign * effect["credits_minor"])
-        assert 0 <= host.redeemed_minor <= host.earned_minor, f"host {effect['host_id']} redeemed more than earned"
-        if sign > 0:
-            state.terms_fixed_until = max(state.terms_fixed_until, day)
-
-
-class CreditsRedeemedForMoney(_Redemption):
-    amount_cents: int
-
-
-class CreditsRedeemedForService(_Redemption):
-    service: str
-    price_cents: int
 
 
 # ---------------------------------------------------------------- deciders
@@ -240,8 +139,8 @@ def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: 
     state = coop.sensors
     day = coop.check_effective_date(cmd.effective_date)
     credit_rate = _rate(cmd.credit_rate, "credit_rate")
-    daily_cap = to_minor(cmd.daily_cap, Unit.CREDIT, "daily_cap")
-    if daily_cap > MAX_DAILY_CAP_MINOR:
+    daily_cap_minor = to_minor(cmd.daily_cap, Unit.CREDIT, "daily_cap")
+    if daily_cap_minor > MAX_DAILY_CAP_MINOR:
         raise InvalidCommand("daily_cap", "maximum", f"must be at most {format_minor(MAX_DAILY_CAP_MINOR, Unit.CREDIT)} credits")
     money_rate = _rate(cmd.money_rate, "money_rate")
     service_rate = _rate(cmd.service_rate, "service_rate")
@@ -256,7 +155,7 @@ def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: 
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_TERMS_VERSIONS} versions of the terms")
     coop.record(
         SensorRewardTermsSet, effective_date=day, meta=meta,
-        credit_rate=credit_rate, daily_cap_minor=daily_cap, money_rate=money_rate, service_rate=service_rate,
+        credit_rate=credit_rate, daily_cap_minor=daily_cap_minor, money_rate=money_rate, service_rate=service_rate,
     )
 
 
@@ -347,42 +246,42 @@ def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str
 
 
 def redeem_credits_for_money(coop: Cooperative, cmd: RedeemCreditsForMoney, meta: Meta) -> None:
-    credits = to_minor(cmd.credits, Unit.CREDIT, "credits")
-    host_id, day, terms, _ = _redemption(coop, cmd.host_id, cmd.effective_date, "credits", lambda _terms: credits)
+    credits_minor = to_minor(cmd.credits, Unit.CREDIT, "credits")
+    host_id, day, terms, _ = _redemption(coop, cmd.host_id, cmd.effective_date, "credits", lambda _terms: credits_minor)
     # credits/100 credits × rate EUR/credit × 100 cents/EUR, rounded down to the cent.
-    amount = credits * terms.money_rate.numerator // terms.money_rate.denominator
-    if amount == 0:
-        raise InvalidCommand("credits", "redeems_to_a_cent", f"{format_minor(credits, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR")
+    amount_cents = credits_minor * terms.money_rate.numerator // terms.money_rate.denominator
+    if amount_cents == 0:
+        raise InvalidCommand("credits", "redeems_to_a_cent", f"{format_minor(credits_minor, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR")
     ch = coop.chart
     coop.record_entry(
         CreditsRedeemedForMoney, effective_date=day, meta=meta,
-        label=f"Conversion de {format_minor(credits, Unit.CREDIT)} crédits en euros – {host_id}",
+        label=f"Conversion de {format_minor(credits_minor, Unit.CREDIT)} crédits en euros – {host_id}",
         postings=[
-            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits],
-            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits],
-            [ch.role("sensor_rewards_expense"), None, Unit.EUR.value, amount],
-            [ch.role("bank"), None, Unit.EUR.value, -amount],
+            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits_minor],
+            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits_minor],
+            [ch.role("sensor_rewards_expense"), None, Unit.EUR.value, amount_cents],
+            [ch.role("bank"), None, Unit.EUR.value, -amount_cents],
         ],
-        host_id=host_id, credits_minor=credits, amount_cents=amount,
+        host_id=host_id, credits_minor=credits_minor, amount_cents=amount_cents,
     )
 
 
 def redeem_credits_for_service(coop: Cooperative, cmd: RedeemCreditsForService, meta: Meta) -> None:
     service = text(cmd.service, "service", max_chars=200)
-    price = to_minor(cmd.price, Unit.EUR, "price")
+    price_cents = to_minor(cmd.price, Unit.EUR, "price")
     # price cents ÷ rate EUR/credit = 1/100 credits, rounded up: the host pays the full price.
-    host_id, day, _, credits = _redemption(
-        coop, cmd.host_id, cmd.effective_date, "price", lambda t: -(-price * t.service_rate.denominator // t.service_rate.numerator)
+    host_id, day, _, credits_minor = _redemption(
+        coop, cmd.host_id, cmd.effective_date, "price", lambda t: -(-price_cents * t.service_rate.denominator // t.service_rate.numerator)
     )
     ch = coop.chart
     coop.record_entry(
         CreditsRedeemedForService, effective_date=day, meta=meta,
         label=f"Crédits utilisés pour « {service} » – {host_id}"[:500],
         postings=[
-            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits],
-            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits],
+            [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits_minor],
+            [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits_minor],
         ],
-        host_id=host_id, credits_minor=credits, service=service, price_cents=price,
+        host_id=host_id, credits_minor=credits_minor, service=service, price_cents=price_cents,
     )
 
 

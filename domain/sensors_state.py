@@ -1,6 +1,12 @@
 """The state of the sensor reward credits family (domain/sensors.py), kept on the Cooperative
 aggregate: the dated terms, the sensors with the days they are credited for, and per host its
-credits per day of readings and its balance's dated movements."""
+credits per day of readings and its balance's dated movements; and the events that build it.
+
+The events are here, beside the state, because they are its only writers: each `apply` (or
+`apply_effect`, which a reversal runs with sign -1) moves a sensor's days and its host's credits
+together, and `check_reversible` says when undoing one would spend credits already redeemed. The
+commands and the deciders that record these events are in domain/sensors.py.
+"""
 
 from __future__ import annotations
 
@@ -9,10 +15,14 @@ from bisect import bisect_right
 from dataclasses import dataclass, field
 from datetime import date
 from fractions import Fraction
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from domain.errors import NotFound
-from domain.events import FinancialEvent
+from domain.errors import InvalidCommand, NotFound
+from domain.events import CoopEvent, FinancialEvent
+from domain.money import Unit, format_minor
+
+if TYPE_CHECKING:
+    from domain.cooperative import Cooperative
 
 
 @dataclass(frozen=True, slots=True)
@@ -97,3 +107,117 @@ class SensorsState:
     def balance_minor(self, host_id: str) -> int:
         host = self.hosts.get(host_id)
         return host.balance_minor if host else 0
+
+
+# ---------------------------------------------------------------- events
+
+
+class SensorRewardTermsSet(CoopEvent):
+    credit_rate: str
+    daily_cap_minor: int
+    money_rate: str
+    service_rate: str
+
+    def apply(self, coop: Cooperative) -> None:
+        state = coop.sensors
+        rates = Fraction(self.credit_rate), Fraction(self.money_rate), Fraction(self.service_rate)
+        state.terms.append(Terms(self.effective_date, rates[0], self.daily_cap_minor, rates[1], rates[2]))
+        state.terms_days.append(self.effective_date.toordinal())
+
+
+class SensorRegistered(CoopEvent):
+    sensor_id: str
+    host_id: str
+    quantity: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.sensors.sensors[self.sensor_id] = Sensor(self.sensor_id, self.host_id, self.quantity, self.effective_date)
+
+
+class SensorRetired(CoopEvent):
+    sensor_id: str
+
+    def apply(self, coop: Cooperative) -> None:
+        coop.sensors.sensors[self.sensor_id].retired_on = self.effective_date
+
+
+class ReadingsAccepted(FinancialEvent):
+    sensor_id: str
+    host_id: str
+    period: date
+    readings: int
+    earned_minor: int  # readings × rate, before the daily cap
+    credits_minor: int  # credited: earned, capped
+
+    def effect(self) -> dict[str, Any]:
+        return {
+            "sensor_id": self.sensor_id, "host_id": self.host_id, "period": self.period.isoformat(),
+            "readings": self.readings, "credits_minor": self.credits_minor,
+        }
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        state = coop.sensors
+        sensor = state.sensors[effect["sensor_id"]]
+        period = date.fromisoformat(effect["period"])
+        bit = 1 << (period.toordinal() - sensor.registered_on.toordinal())
+        assert bool(sensor.credited_days & bit) == (sign < 0), f"{sensor.sensor_id} {period} credited twice or never"
+        sensor.credited_days ^= bit
+        host = state.hosts.get(sensor.host_id)
+        if host is None:
+            host = state.hosts[sensor.host_id] = HostCredits(coop.members[sensor.host_id].admitted_on.toordinal())
+        index = period.toordinal() - host.origin
+        if index >= len(host.per_day):
+            host.per_day.frombytes(bytes(host.per_day.itemsize * (index + 1 - len(host.per_day))))  # zeros
+        credits = sign * effect["credits_minor"]
+        host.per_day[index] += credits
+        host.earned_minor += credits
+        host.move(day, credits)
+        assert host.per_day[index] >= 0 and host.balance_minor >= 0, f"host {sensor.host_id} credits below zero"
+        if sign > 0:
+            host.last_credit_on = max(host.last_credit_on, day)
+            state.terms_fixed_until = max(state.terms_fixed_until, period)
+
+    @classmethod
+    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
+        """The host's balance without these credits from `day` on must stay >= 0 on `day` and on
+        every later date with a move: credits redeemed after `day` and given back since were
+        redeemed beyond what was earned while they stood."""
+        balance, lowest_on = coop.sensors.hosts[effect["host_id"]].balance_from(day)
+        if balance < effect["credits_minor"]:
+            raise InvalidCommand(
+                "entry_number", "credits_unspent",
+                f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
+                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
+                "first, or date this after its reversal",
+            )
+
+
+class _Redemption(FinancialEvent):
+    """Credits leave a host's balance (for money or for a service)."""
+
+    abstract = True
+    host_id: str
+    credits_minor: int
+
+    def effect(self) -> dict[str, Any]:
+        return {"host_id": self.host_id, "credits_minor": self.credits_minor}
+
+    @classmethod
+    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
+        state = coop.sensors
+        host = state.hosts[effect["host_id"]]
+        host.redeemed_minor += sign * effect["credits_minor"]
+        host.move(day, -sign * effect["credits_minor"])
+        assert 0 <= host.redeemed_minor <= host.earned_minor, f"host {effect['host_id']} redeemed more than earned"
+        if sign > 0:
+            state.terms_fixed_until = max(state.terms_fixed_until, day)
+
+
+class CreditsRedeemedForMoney(_Redemption):
+    amount_cents: int
+
+
+class CreditsRedeemedForService(_Redemption):
+    service: str
+    price_cents: int

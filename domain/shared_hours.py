@@ -1,7 +1,7 @@
 """Shared-employee hours: an employee the cooperative shares between member structures logs
 hours per structure and day; each month is rebilled to the structures at cost.
 
-Rules (DOMAIN-RULES.md, "Shared employees"; each refusal names its field and rule):
+Rules (docs/rules.md, Shared employees; each refusal names its field and rule):
 - The cooperative sets its ethical minimum hourly rate (SetEthicalMinimumRate, dated and
   versioned). Engaging an employee at an hourly pay below the minimum in force is refused, and
   so is rebilling a month whose gross pay ÷ hours worked falls below the minimum in force at the
@@ -34,16 +34,17 @@ from __future__ import annotations
 
 import re
 from calendar import monthrange
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from domain.errors import Conflict, InvalidCommand, NotFound
+from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import MemberKind
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, HoursIn, Unit, format_minor, to_minor
 from domain.rules import identifier, not_before, text
+from domain.shared_hours_state import MonthHours, SharedEmployee, SharedHoursState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL, STATUTES
 
@@ -55,59 +56,6 @@ MAX_STRUCTURES_PER_MONTH = 50  # bounds the lines of a rebilling entry
 MAX_EMPLOYEES = 1_000
 MAX_RATE_VERSIONS = 200
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-@dataclass(slots=True)
-class MonthHours:
-    minutes_by_structure: dict[str, int] = field(default_factory=dict)
-    minutes_by_day: dict[int, int] = field(default_factory=dict)  # day of the month -> minutes
-    rebilled: bool = False
-    # The minimum in force at the month's end in a founder's books, for a month that ended before
-    # the federation that carried it (domain/shared_hours_carry.py); None: the minimum in force here.
-    minimum_cents: int | None = None
-    # Per structure, the minutes still to rebill as dated moves: + logged, - rebilled, and the
-    # reversals the other way (dated on the reversal). A back-dated hours reversal or rebilling is
-    # judged on every later date with them (to_rebill_from), so minutes are never rebilled twice
-    # nor rebilled without being logged on any date.
-    to_rebill: dict[str, list[tuple[date, int]]] = field(default_factory=dict)
-
-    @property
-    def minutes(self) -> int:
-        return sum(self.minutes_by_structure.values())
-
-    def to_rebill_from(self, structure_id: str, day: date) -> tuple[int, date]:
-        """The least minutes of the structure still to rebill on `day` and on every later recorded date, and when."""
-        return FinancialEvent.lowest_from(self.to_rebill.get(structure_id, []), day)
-
-
-@dataclass(slots=True)
-class SharedEmployee:
-    employee_id: str
-    name: str
-    hourly_pay_cents: int
-    engaged_on: date
-    months: dict[str, MonthHours] = field(default_factory=dict)  # "YYYY-MM" -> hours
-
-
-@dataclass
-class SharedHoursState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    minimum_rates: list[tuple[date, int]] = field(default_factory=list)  # (from, cents per hour), oldest first
-    employees: dict[str, SharedEmployee] = field(default_factory=dict)
-
-    def minimum_on(self, day: date) -> int | None:
-        found = None
-        for since, cents in self.minimum_rates:
-            if since <= day:
-                found = cents
-        return found
-
-    def employee(self, employee_id: Any) -> SharedEmployee:
-        employee = self.employees.get(employee_id) if isinstance(employee_id, str) else None
-        if employee is None:
-            raise NotFound("employee_id", "known_employee", f"no shared employee {employee_id!r} is engaged")
-        return employee
 
 
 def period_of(day: date) -> str:
@@ -138,7 +86,7 @@ def allocate(cost_cents: int, minutes_by_structure: dict[str, int]) -> dict[str,
 @dataclass(frozen=True)
 class SetEthicalMinimumRate:
     coop: str
-    hourly_rate: Any  # Decimal EUR per hour, gross
+    hourly_rate: EurosIn  # per hour, gross
     effective_date: date
 
 
@@ -147,7 +95,7 @@ class EngageSharedEmployee:
     coop: str
     employee_id: str
     name: str
-    hourly_pay: Any  # Decimal EUR per hour, gross
+    hourly_pay: EurosIn  # per hour, gross
     effective_date: date
 
 
@@ -157,7 +105,7 @@ class LogSharedHours:
     employee_id: str
     structure_id: str  # a member organisation
     day: date  # the day worked, also the entry's effective date
-    hours: Any  # Decimal hours in whole minutes: "7.5" is 7 h 30
+    hours: HoursIn  # in whole minutes: "7.5" is 7 h 30
 
 
 @dataclass(frozen=True)
@@ -165,9 +113,9 @@ class RebillSharedHours:
     coop: str
     employee_id: str
     period: str  # "YYYY-MM"
-    gross_pay: Any  # Decimal EUR, the month's gross pay
-    employer_charges: Any  # Decimal EUR
-    expenses: Any  # Decimal EUR, reimbursed to the employee
+    gross_pay: EurosIn  # the month's gross pay
+    employer_charges: EurosIn
+    expenses: EurosIn  # reimbursed to the employee
     effective_date: date
 
 
@@ -258,13 +206,13 @@ class SharedHoursRebilled(FinancialEvent):
 
 def set_ethical_minimum_rate(coop: Cooperative, cmd: SetEthicalMinimumRate, meta: Meta) -> None:
     state = coop.shared_hours
-    rate = to_minor(cmd.hourly_rate, Unit.EUR, "hourly_rate")
+    rate_cents = to_minor(cmd.hourly_rate, Unit.EUR, "hourly_rate")
     day = coop.check_effective_date(cmd.effective_date)
     if state.minimum_rates and day <= state.minimum_rates[-1][0]:
         raise InvalidCommand("effective_date", "after_previous_rate", f"the minimum in force dates from {state.minimum_rates[-1][0]}: date the new one later")
     if len(state.minimum_rates) >= MAX_RATE_VERSIONS:
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_RATE_VERSIONS} versions of the minimum rate")
-    coop.record(EthicalMinimumRateSet, effective_date=day, meta=meta, hourly_rate_cents=rate)
+    coop.record(EthicalMinimumRateSet, effective_date=day, meta=meta, hourly_rate_cents=rate_cents)
 
 
 def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: Meta) -> None:
@@ -275,17 +223,17 @@ def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: M
     if len(state.employees) >= MAX_EMPLOYEES:
         raise InvalidCommand("employee_id", "max_employees", f"at most {MAX_EMPLOYEES} shared employees")
     name = text(cmd.name, "name")
-    pay = to_minor(cmd.hourly_pay, Unit.EUR, "hourly_pay")
+    pay_cents = to_minor(cmd.hourly_pay, Unit.EUR, "hourly_pay")
     day = coop.check_effective_date(cmd.effective_date)
     minimum = state.minimum_on(day)
     if minimum is None:
         raise InvalidCommand("hourly_pay", "minimum_rate_set", f"no ethical minimum rate is in force on {day}: set it first (SetEthicalMinimumRate)")
-    if pay < minimum:
+    if pay_cents < minimum:
         raise InvalidCommand(
             "hourly_pay", "ethical_minimum",
-            f"{format_minor(pay, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
+            f"{format_minor(pay_cents, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
         )
-    coop.record(SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay)
+    coop.record(SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay_cents)
 
 
 def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None:
@@ -329,9 +277,9 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         raise InvalidCommand("period", "hours_logged", f"no hours of {employee.employee_id} are logged in {cmd.period}")
     if month.rebilled:
         raise Conflict("period", "rebilled_once", f"{cmd.period} of {employee.employee_id} is already rebilled")
-    gross = to_minor(cmd.gross_pay, Unit.EUR, "gross_pay")
-    charges = to_minor(cmd.employer_charges, Unit.EUR, "employer_charges", allow_zero=True)
-    expenses = to_minor(cmd.expenses, Unit.EUR, "expenses", allow_zero=True)
+    gross_cents = to_minor(cmd.gross_pay, Unit.EUR, "gross_pay")
+    charges_cents = to_minor(cmd.employer_charges, Unit.EUR, "employer_charges", allow_zero=True)
+    expenses_cents = to_minor(cmd.expenses, Unit.EUR, "expenses", allow_zero=True)
     day = coop.check_effective_date(cmd.effective_date)
     end = last_day(cmd.period)
     not_before(day, end, "effective_date", f"the end of {cmd.period}")
@@ -343,22 +291,22 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
     minutes = month.minutes
     minimum = month.minimum_cents if month.minimum_cents is not None else state.minimum_on(end)
     assert minimum is not None, "hours are logged only after an engagement, which needs a minimum (carried with the hours)"
-    if gross * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
+    if gross_cents * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
         raise InvalidCommand(
             "gross_pay", "ethical_minimum",
-            f"{format_minor(gross, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
+            f"{format_minor(gross_cents, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
             f"of {format_minor(minimum, Unit.EUR)} EUR an hour",
         )
-    cost = gross + charges + expenses
+    cost = gross_cents + charges_cents + expenses_cents
     billed = allocate(cost, month.minutes_by_structure)
     structures = sorted(month.minutes_by_structure)
     role, eur, hour, who = coop.chart.role, Unit.EUR.value, Unit.HOUR.value, employee.employee_id
     lines = [
-        [role("shared_wages"), None, eur, gross],
-        [role("shared_social_charges"), None, eur, charges],
-        [role("shared_expenses"), None, eur, expenses],
-        [role("shared_wages_payable"), who, eur, -(gross + expenses)],
-        [role("shared_social_payable"), None, eur, -charges],
+        [role("shared_wages"), None, eur, gross_cents],
+        [role("shared_social_charges"), None, eur, charges_cents],
+        [role("shared_expenses"), None, eur, expenses_cents],
+        [role("shared_wages_payable"), who, eur, -(gross_cents + expenses_cents)],
+        [role("shared_social_payable"), None, eur, -charges_cents],
         *([role("shared_rebill_receivable"), s, eur, billed[s]] for s in structures),
         [role("shared_rebill_income"), None, eur, -cost],
         [role("shared_hours_contra"), who, hour, minutes],
@@ -368,8 +316,8 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         SharedHoursRebilled, effective_date=day, meta=meta,
         label=f"Refacturation au coût de {employee.name} – {cmd.period}",
         postings=[line for line in lines if line[3] != 0],  # no zero lines: no charges, a share under a cent
-        employee_id=who, period=cmd.period, minutes=minutes, gross_pay_cents=gross,
-        employer_charges_cents=charges, expenses_cents=expenses, cost_cents=cost,
+        employee_id=who, period=cmd.period, minutes=minutes, gross_pay_cents=gross_cents,
+        employer_charges_cents=charges_cents, expenses_cents=expenses_cents, cost_cents=cost,
         hourly_cost_rate=str(Fraction(cost * 60, minutes * 100)),
         shares=[[s, month.minutes_by_structure[s], billed[s]] for s in structures],
     )

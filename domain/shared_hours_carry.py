@@ -31,7 +31,8 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
 from domain.money import Unit, format_minor
-from domain.shared_hours import MAX_EMPLOYEES, MonthHours, SharedEmployee, last_day
+from domain.shared_hours import MAX_EMPLOYEES, last_day
+from domain.shared_hours_state import MonthHours, SharedEmployee
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

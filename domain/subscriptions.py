@@ -18,7 +18,7 @@ payment: bank (512) against members_receivable.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
 from typing import TYPE_CHECKING, Any
@@ -26,8 +26,9 @@ from typing import TYPE_CHECKING, Any
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.membership import check_member_on
-from domain.money import Unit, format_minor, parse_rate, share_half_up, to_minor
+from domain.money import EurosIn, RateIn, Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.rules import identifier, not_before, text
+from domain.subscriptions_state import Bill, Subscription, SubscriptionsState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
 
@@ -61,51 +62,6 @@ def period_range(period: str, label: Any, field: str = "period") -> tuple[date, 
     return date(year, first_month, 1), date(year + end_year, end_month + 1, 1)
 
 
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class Bill:
-    """A period's bill; its payments are dated movements (a reversed payment adds a negative one),
-    so a back-dated payment or reversal is judged on every later date."""
-
-    billed_on: date
-    amount_cents: int
-    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents paid)
-
-    @property
-    def paid_cents(self) -> int:
-        return sum(cents for _day, cents in self.payments)
-
-    def unpaid_from(self, day: date) -> tuple[int, date]:
-        """The least still due (billed - paid) on `day` and on every later recorded date, and when."""
-        return FinancialEvent.lowest_from([(self.billed_on, self.amount_cents), *((on, -cents) for on, cents in self.payments)], day)
-
-
-@dataclass
-class Subscription:
-    subscription_id: str
-    member_id: str
-    plan_id: str
-    starts_on: date
-    ends_on: date | None = None  # first day no longer covered, once cancelled
-    bills: dict[str, Bill] = field(default_factory=dict)  # period label -> bill
-
-
-@dataclass
-class SubscriptionsState:
-    """What the rules of this family need to remember, kept on the Cooperative aggregate."""
-
-    plans: dict[str, dict[str, Any]] = field(default_factory=dict)  # plan_id -> the plan as defined
-    subscriptions: dict[str, Subscription] = field(default_factory=dict)
-
-    def subscription(self, subscription_id: Any) -> Subscription:
-        try:
-            return self.subscriptions[subscription_id]
-        except (KeyError, TypeError):
-            raise NotFound("subscription_id", "known_subscription", f"no subscription {subscription_id!r}") from None
-
-
 # ---------------------------------------------------------------- commands
 
 
@@ -116,9 +72,9 @@ class DefineSubscriptionPlan:
     name: str
     kind: str  # provider | project_holder
     period: str  # monthly | quarterly | yearly
-    fixed_amount: Any  # Decimal euros per period, 0 allowed for a provider plan with a revenue rate
+    fixed_amount: EurosIn  # per period, 0 allowed for a provider plan with a revenue rate
     effective_date: date
-    revenue_rate: Any = "0"  # exact share of the declared revenue, provider plans only
+    revenue_rate: RateIn = "0"  # share of the declared revenue, provider plans only
 
 
 @dataclass(frozen=True)
@@ -144,7 +100,7 @@ class BillSubscription:
     subscription_id: str
     period: str  # "2026-03", "2026-Q1" or "2026", as the plan's period
     effective_date: date
-    declared_revenue: Any = None  # Decimal euros, required for provider plans only
+    declared_revenue: EurosIn | None = None  # required for provider plans only
 
 
 @dataclass(frozen=True)
@@ -152,7 +108,7 @@ class PaySubscription:
     coop: str
     subscription_id: str
     period: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -265,15 +221,15 @@ def define_plan(coop: Cooperative, cmd: DefineSubscriptionPlan, meta: Meta) -> N
         raise InvalidCommand("kind", "plan_kind", f"{cmd.kind!r} is not one of {', '.join(PLAN_KINDS)}")
     if cmd.period not in PERIODS:
         raise InvalidCommand("period", "plan_period", f"{cmd.period!r} is not one of {', '.join(PERIODS)}")
-    fixed = to_minor(cmd.fixed_amount, Unit.EUR, "fixed_amount", allow_zero=True)
+    fixed_cents = to_minor(cmd.fixed_amount, Unit.EUR, "fixed_amount", allow_zero=True)
     rate = parse_rate(cmd.revenue_rate, "revenue_rate")
     if cmd.kind == "project_holder" and rate:
         raise InvalidCommand("revenue_rate", "flat_rate_plan", "a project-holder plan is a flat subscription: its revenue rate is 0")
-    if fixed == 0 and rate == 0:
+    if fixed_cents == 0 and rate == 0:
         raise InvalidCommand("fixed_amount", "something_to_bill", "a plan needs a fixed amount, a revenue rate, or both")
     day = coop.check_effective_date(cmd.effective_date)
     coop.record(SubscriptionPlanDefined, effective_date=day, meta=meta,
-                plan_id=plan_id, name=name, plan_kind=cmd.kind, period=cmd.period, fixed_cents=fixed, revenue_rate=str(rate))
+                plan_id=plan_id, name=name, plan_kind=cmd.kind, period=cmd.period, fixed_cents=fixed_cents, revenue_rate=str(rate))
 
 
 def start_subscription(coop: Cooperative, cmd: StartSubscription, meta: Meta) -> None:
@@ -335,12 +291,12 @@ def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> N
     if plan["kind"] == "provider":
         if cmd.declared_revenue is None:
             raise InvalidCommand("declared_revenue", "required", f"plan {sub.plan_id} bills a share of the provider's declared revenue")
-        revenue = to_minor(cmd.declared_revenue, Unit.EUR, "declared_revenue", allow_zero=True)
-        share = share_half_up(revenue, rate)
+        revenue_cents = to_minor(cmd.declared_revenue, Unit.EUR, "declared_revenue", allow_zero=True)
+        share = share_half_up(revenue_cents, rate)
     else:
         if cmd.declared_revenue is not None:
             raise InvalidCommand("declared_revenue", "not_applicable", f"plan {sub.plan_id} is a flat project-holder subscription")
-        revenue, share = None, 0
+        revenue_cents, share = None, 0
     amount = plan["fixed_cents"] + share
     if amount == 0:
         raise InvalidCommand("declared_revenue", "nothing_to_bill", f"{cmd.period} comes to 0.00 EUR: nothing to bill")
@@ -350,7 +306,7 @@ def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> N
         label=f"Abonnement {plan['name']} {cmd.period} – {member.name}",
         postings=[[receivable, member.member_id, Unit.EUR.value, amount], [income, None, Unit.EUR.value, -amount]],
         subscription_id=sub.subscription_id, member_id=member.member_id, plan_id=sub.plan_id, period=cmd.period,
-        declared_revenue_cents=revenue, fixed_cents=plan["fixed_cents"], revenue_share_cents=share, amount_cents=amount,
+        declared_revenue_cents=revenue_cents, fixed_cents=plan["fixed_cents"], revenue_share_cents=share, amount_cents=amount,
     )
 
 
@@ -359,12 +315,12 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     bill = sub.bills.get(cmd.period) if isinstance(cmd.period, str) else None
     if bill is None:
         raise NotFound("period", "period_billed", f"{cmd.period!r} of {sub.subscription_id} is not billed")
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, bill.billed_on, "effective_date", f"the bill of {cmd.period}")
     due, due_on = bill.unpaid_from(day)  # on its date and every later one: never paid beyond billed
-    if amount > due:
-        raise InvalidCommand("amount", "no_overpayment", f"{format_minor(amount, Unit.EUR)} EUR exceeds the "
+    if amount_cents > due:
+        raise InvalidCommand("amount", "no_overpayment", f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the "
                              f"{format_minor(due, Unit.EUR)} EUR still due on {cmd.period} of {sub.subscription_id}"
                              + (f" as of {due_on}" if due_on != day else ""))
     member = coop.member(sub.member_id)
@@ -372,8 +328,8 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     coop.record_entry(
         SubscriptionPaid, effective_date=day, meta=meta,
         label=f"Règlement abonnement {cmd.period} – {member.name}",
-        postings=[[bank, None, Unit.EUR.value, amount], [receivable, member.member_id, Unit.EUR.value, -amount]],
-        subscription_id=sub.subscription_id, member_id=member.member_id, period=cmd.period, amount_cents=amount,
+        postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
+        subscription_id=sub.subscription_id, member_id=member.member_id, period=cmd.period, amount_cents=amount_cents,
     )
 
 

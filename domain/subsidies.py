@@ -1,7 +1,7 @@
 """Subsidies received: a funder (region, department, city...) grants an amount for a purpose,
 paid in tranches; what the cooperative receives never exceeds what was granted.
 
-A subsidy is a dedicated resource, tracked as a pot (domain/contributions.py): its unspent part is
+A subsidy is a dedicated resource, tracked as a pot (domain/pots.py): its unspent part is
 granted − used directly − awarded by the calls for projects it funds; what is still
 *available* also deducts the unawarded envelopes of its open calls. Grant payments from it
 never exceed the tranches received.
@@ -18,10 +18,10 @@ from dataclasses import dataclass, field
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain.contributions import EUR, Figures, Pot, inflow_postings, move_pot, release_postings, subsidy_source
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
+from domain.pots import Figures, Pot, inflow_postings, move_pot, release_postings, subsidy_source
 from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
@@ -64,7 +64,7 @@ class RecordSubsidy:
     subsidy_id: str
     funder: str
     purpose: str
-    amount: Any  # Decimal euros
+    amount: EurosIn
     effective_date: date
 
 
@@ -72,7 +72,7 @@ class RecordSubsidy:
 class ReceiveSubsidy:
     coop: str
     subsidy_id: str
-    amount: Any
+    amount: EurosIn
     effective_date: date
 
 
@@ -83,7 +83,7 @@ class UseSubsidy:
 
     coop: str
     subsidy_id: str
-    amount: Any
+    amount: EurosIn
     label: str
     effective_date: date
     piece_ref: str | None = None
@@ -193,47 +193,47 @@ def record_subsidy(coop: Cooperative, cmd: RecordSubsidy, meta: Meta) -> None:
         raise Conflict("subsidy_id", "unique_subsidy", f"subsidy {subsidy_id!r} already exists in {coop.slug}")
     funder = text(cmd.funder, "funder", max_chars=200)
     purpose = text(cmd.purpose, "purpose", max_chars=200)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     day = coop.check_effective_date(cmd.effective_date)
     source = subsidy_source(subsidy_id)
     coop.record_entry(
         SubsidyGranted, effective_date=day, meta=meta, label=f"Subvention accordée – {funder} – {purpose}",
-        postings=inflow_postings(coop, source, [coop.chart.role("subsidy_receivable"), subsidy_id, EUR, amount], amount),
-        subsidy_id=subsidy_id, funder=funder, purpose=purpose, amount_cents=amount,
+        postings=inflow_postings(coop, source, [coop.chart.role("subsidy_receivable"), subsidy_id, EUR, amount_cents], amount_cents),
+        subsidy_id=subsidy_id, funder=funder, purpose=purpose, amount_cents=amount_cents,
     )
 
 
 def receive_subsidy(coop: Cooperative, cmd: ReceiveSubsidy, meta: Meta) -> None:
     subsidy = coop.subsidies.subsidy(cmd.subsidy_id)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     due = subsidy.granted_cents - subsidy.received_cents
-    if amount > due:
-        raise InvalidCommand("amount", "within_granted", f"{_eur(amount)} exceeds the {_eur(due)} of subsidy "
+    if amount_cents > due:
+        raise InvalidCommand("amount", "within_granted", f"{_eur(amount_cents)} exceeds the {_eur(due)} of subsidy "
                              f"{subsidy.subsidy_id} still to receive ({_eur(subsidy.granted_cents)} granted)")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, subsidy.granted_on, "effective_date", f"the grant of subsidy {subsidy.subsidy_id}")
     coop.record_entry(
         SubsidyReceived, effective_date=day, meta=meta, label=f"Encaissement subvention – {subsidy.funder}",
-        postings=[[coop.chart.role("bank"), None, EUR, amount], [coop.chart.role("subsidy_receivable"), subsidy.subsidy_id, EUR, -amount]],
-        subsidy_id=subsidy.subsidy_id, amount_cents=amount,
+        postings=[[coop.chart.role("bank"), None, EUR, amount_cents], [coop.chart.role("subsidy_receivable"), subsidy.subsidy_id, EUR, -amount_cents]],
+        subsidy_id=subsidy.subsidy_id, amount_cents=amount_cents,
     )
 
 
 def use_subsidy(coop: Cooperative, cmd: UseSubsidy, meta: Meta) -> None:
     subsidy = coop.subsidies.subsidy(cmd.subsidy_id)
-    amount = to_minor(cmd.amount, Unit.EUR, "amount")
+    amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     label = text(cmd.label, "label", max_chars=200)
     piece_ref = text(cmd.piece_ref, "piece_ref", max_chars=100) if cmd.piece_ref is not None else None
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, subsidy.granted_on, "effective_date", f"the grant of subsidy {subsidy.subsidy_id}")
     source = subsidy_source(subsidy.subsidy_id)
     available = coop.grants.pots[source].lowest_from(day, lambda f: f.available_cents)
-    if amount > available:
-        raise InvalidCommand("amount", "subsidy_available", f"{_eur(amount)} exceeds the {_eur(max(available, 0))} of subsidy "
+    if amount_cents > available:
+        raise InvalidCommand("amount", "subsidy_available", f"{_eur(amount_cents)} exceeds the {_eur(max(available, 0))} of subsidy "
                              f"{subsidy.subsidy_id} neither used nor committed from {day}")
     coop.record_entry(
         SubsidyUsed, effective_date=day, meta=meta, label=f"Utilisation de la subvention {subsidy.funder} – {label}",
-        postings=release_postings(coop, source, amount), subsidy_id=subsidy.subsidy_id, amount_cents=amount, piece_ref=piece_ref,
+        postings=release_postings(coop, source, amount_cents), subsidy_id=subsidy.subsidy_id, amount_cents=amount_cents, piece_ref=piece_ref,
     )
 
 

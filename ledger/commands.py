@@ -20,6 +20,7 @@ from typing import Any
 from pydantic import TypeAdapter, ValidationError
 
 from domain.errors import InvalidCommand
+from domain.money import is_number_in
 from domain.rules import text
 from ledger.handlers import COMMANDS
 
@@ -141,9 +142,16 @@ def loads(line: str | bytes) -> Any:
     return json.loads(line, parse_float=Decimal)
 
 
+@lru_cache(maxsize=None)
+def _number_fields(cls: type) -> frozenset[str]:
+    """The fields of command `cls` that hold a number as sent (domain/money.py, `is_number_in`)."""
+    hints = typing.get_type_hints(cls)
+    return frozenset(f.name for f in dataclasses.fields(cls) if is_number_in(hints[f.name]))
+
+
 def _amount(value: Any) -> Any:
-    """Command fields typed Any are amounts: Decimal, int or decimal text at the edge, read
-    with Decimal(value) by the deciders. Compare them as numbers: "12.5" is 12.50."""
+    """A number field's value: Decimal, int or decimal text at the edge, read with Decimal(value)
+    by the deciders. Compare them as numbers: "12.5" is 12.50."""
     if isinstance(value, (str, int)) and not isinstance(value, bool):
         try:
             return Decimal(value)
@@ -154,8 +162,9 @@ def _amount(value: Any) -> Any:
 
 def _canonical(value: Any) -> Any:
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        numbers = _number_fields(type(value))
         return {
-            f.name: _canonical(_amount(getattr(value, f.name)) if f.type in ("Any", Any) else getattr(value, f.name))
+            f.name: _canonical(_amount(getattr(value, f.name)) if f.name in numbers else getattr(value, f.name))
             for f in dataclasses.fields(value)
         }
     if isinstance(value, Decimal):

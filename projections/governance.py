@@ -15,21 +15,11 @@ from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.federation import BooksSealedByFederation
-from domain.governance import (
-    CollegeRulesSet,
-    Eligibility,
-    ResolutionRecorded,
-    StatutesAmended,
-    VoteCast,
-    VotingPolicySet,
-    college_policy,
-    college_weights,
-    eligibility,
-    tally,
-)
+from domain.governance import CollegeRulesSet, ResolutionRecorded, StatutesAmended, VoteCast, VotingPolicySet
 from domain.membership import (
     MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred, SharesCarried, SharesRedeemed, SharesSubscribed,
 )
+from domain.voting import Eligibility, college_policy, college_weights, eligibility, tally
 from ledger.db import Database, Tx
 from projections.base import Projection
 from projections.closing import views_head
@@ -194,7 +184,7 @@ def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
     rule_rows = tx.execute(
         "SELECT college, effective_date, require_fee_paid, min_shares FROM governance_college_rules"
         " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq", (coop, d))
-    college_rules: dict[str, list[dict[str, Any]]] = defaultdict(list)  # oldest first, as domain.governance.college_policy reads them
+    college_rules: dict[str, list[dict[str, Any]]] = defaultdict(list)  # oldest first, as domain.voting.college_policy reads them
     for college, since, require_fee_paid, min_shares in rule_rows:
         college_rules[college].append({
             "effective_date": date.fromisoformat(since), "require_fee_paid": None if require_fee_paid is None else bool(require_fee_paid),

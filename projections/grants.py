@@ -1,7 +1,7 @@
 """Read model of the pots (the cooperation fund and each subsidy), calls for projects and grants.
 
 `fund_movements` keeps every dated movement of every pot, with the same figures the write
-side keeps (domain.contributions.Figures), so the fund's balance, commitments and availability are
+side keeps (domain.pots.Figures), so the fund's balance, commitments and availability are
 exact as of any date; reversals add negated rows. Calls and applications are current state.
 """
 
@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.contributions import FUND, ContributionPaid, Figures
+from domain.contributions import ContributionPaid
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
 from domain.funds_carry import CallCarried, CooperationFundCarried, GrantApplicationCarried, SubsidyCarried
@@ -22,6 +22,7 @@ from domain.grants import (
     GrantPaid,
     GrantWithdrawn,
 )
+from domain.pots import FUND, Figures
 from domain.subsidies import SubsidyGranted, SubsidyReceived, SubsidyUsed
 from ledger.db import Database, Tx
 from projections.base import Projection

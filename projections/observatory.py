@@ -23,7 +23,6 @@ from datetime import date
 from typing import Any
 
 from domain.certifications import CertificationGranted
-from domain.contributions import FUND, Figures
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.events import CoopEvent, FinancialEvent
@@ -33,6 +32,7 @@ from domain.funds_carry import CallCarried, CooperationFundCarried, SubsidyCarri
 from domain.grants import CallClosed, CallOpened
 from domain.membership import MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred
 from domain.observatory import ObservatoryVisibilitySet
+from domain.pots import FUND, Figures
 from domain.receivables_carry import CertificationCarried
 from domain.sensors import CreditsRedeemedForMoney, CreditsRedeemedForService, SensorRegistered, SensorRetired
 from domain.sensors_carry import SensorCarried

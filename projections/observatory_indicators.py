@@ -17,7 +17,7 @@ from decimal import ROUND_HALF_UP, Decimal
 from fractions import Fraction
 from typing import Any, cast
 
-from domain.contributions import Figures
+from domain.pots import Figures
 from ledger.db import Database, Tx
 from projections.certifications import certified_on, expiring_between
 from projections.governance import weights_as_of

@@ -1,7 +1,7 @@
 """The FEC (Fichier des Écritures Comptables, Livre des procédures fiscales art. A47 A-1) of one
 fiscal year: the file a French tax auditor asks for, and checks with the administration's tester.
 
-What the file holds (the rules, in this project's words: README.md, "The treasurer's toolkit"):
+What the file holds (the rules, in this project's words: docs/rules.md, FEC):
 - the 18 columns in their legal order and names, tab-separated, UTF-8, CRLF line ends;
 - one line per EUR posting (CREDIT and HOUR are not money: they stay out, as do entries that
   have no EUR posting); dates YYYYMMDD; amounts with a comma, no thousands separator, `0,00`

@@ -17,20 +17,18 @@ import pytest
 
 from domain import grants
 from domain.contributions import (
-    FUND,
     CancelContributionResult,
     ContributionPaid,
     DeclareContributionResult,
-    Figures,
     PayContribution,
     PledgeContribution,
-    Pot,
     contribution_due_cents,
 )
 from domain.corrections import ReverseEntry
 from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
 from domain.events import FinancialEvent
 from domain.membership import ResignMember
+from domain.pots import FUND, Figures, Pot
 from tests import builders
 from tests.builders import admit
 

@@ -16,15 +16,8 @@ from domain.accounts import LegalForm
 from domain.cooperative import CollegeSpec, Cooperative, FeeBracket, FoundCooperative, found_cooperative
 from domain.errors import DomainError
 from domain.events import Meta
-from domain.governance import (
-    AmendStatutes,
-    CastVote,
-    RecordResolution,
-    college_weights,
-    eligibility,
-    member_eligibility,
-    tally,
-)
+from domain.governance import AmendStatutes, CastVote, RecordResolution, member_eligibility
+from domain.voting import Eligibility, college_weights, eligibility, tally
 
 META = Meta(actor="test", idempotency_key="k")
 F = Fraction
@@ -47,7 +40,7 @@ def rows(report: dict[str, Any]) -> dict[str, tuple[Any, ...]]:
             for r in report["colleges"]}
 
 
-def verdict(**overrides: Any) -> governance.Eligibility:
+def verdict(**overrides: Any) -> Eligibility:
     args: dict[str, Any] = dict(member_id="m", college="media", admitted_on=date(2020, 2, 1), left_on=None, left_as=None,
                                 fee_called_cents=100_00, fee_paid_cents=100_00, shares=0, policy=REDISTRIBUTE, day=DAY,
                                 fee_year=2020)
@@ -148,7 +141,7 @@ def test_no_eligible_member_anywhere_leaves_everything_unassigned():
 
 
 def test_scic_redistribution_past_fifty_percent_is_flagged():
-    # DOMAIN-RULES: 40/20/20/20 with two 20% colleges empty: 40/60 of 100 = 200/3 (66.67%) and
+    # docs/rules.md, Voting colleges (empty colleges): 40/20/20/20 with two 20% colleges empty: 40/60 of 100 = 200/3 (66.67%) and
     # 20/60 of 100 = 100/3 (33.33%). a breaks the 50% cap: flagged, not hidden nor capped.
     report = college_weights(statutes=SCIC_40_20_20_20, policy=REDISTRIBUTE, legal_form=LegalForm.SCIC,
                              members={"a": 2, "b": 1}, eligible={"a": 2, "b": 1})

@@ -12,7 +12,7 @@ from decimal import Decimal
 
 import pytest
 
-from domain.contributions import FUND, DeclareContributionResult, Figures, PayContribution, PledgeContribution
+from domain.contributions import DeclareContributionResult, PayContribution, PledgeContribution
 from domain.corrections import ReverseEntry
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.grants import (
@@ -26,6 +26,7 @@ from domain.grants import (
     WithdrawGrant,
 )
 from domain.membership import ResignMember
+from domain.pots import FUND, Figures
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy
 from tests.domain.test_contributions import Books, rule
 

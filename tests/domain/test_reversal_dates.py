@@ -24,7 +24,7 @@ from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
 from domain.advertising import InvoiceAdvertising, PayAdvertisingInvoice, SignAdvertisingContract
-from domain.contributions import FUND, DeclareContributionResult, PayContribution, PledgeContribution
+from domain.contributions import DeclareContributionResult, PayContribution, PledgeContribution
 from domain.corrections import ReverseEntry
 from domain.donations import RecordDonation, UseEarmarkedDonation, donations_state
 from domain.errors import DomainError
@@ -33,6 +33,7 @@ from domain.fees import CallFee, PayFee
 from domain.grants import AwardGrant, CloseCall, OpenCall, PayGrant, RecordApplication, WithdrawGrant
 from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor
 from domain.membership import RedeemShares, SubscribeShares
+from domain.pots import FUND
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy
 from tests import builders
 from tests.builders import admit

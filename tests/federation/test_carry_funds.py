@@ -28,13 +28,14 @@ from typing import Any
 
 import pytest
 
-from domain.contributions import FUND, DeclareContributionResult, PayContribution, PledgeContribution, subsidy_source
+from domain.contributions import DeclareContributionResult, PayContribution, PledgeContribution
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.federation import FederateCooperatives, FederationCollege
 from domain.grants import AwardGrant, CloseCall, OpenCall, PayGrant, RecordApplication, WithdrawGrant
 from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor
 from domain.membership import AdmitMember, ResignMember
+from domain.pots import FUND, subsidy_source
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy, UseSubsidy
 from projections.balances import account_balance
 from projections.contributions import contribution_pledges

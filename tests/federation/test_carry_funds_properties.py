@@ -16,12 +16,13 @@ from decimal import Decimal
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from domain.contributions import FUND, DeclareContributionResult, PayContribution, PledgeContribution, subsidy_source
+from domain.contributions import DeclareContributionResult, PayContribution, PledgeContribution
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.federation import FederateCooperatives, FederationCollege
 from domain.grants import AwardGrant, CloseCall, OpenCall, PayGrant, RecordApplication, WithdrawGrant
 from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor
 from domain.membership import AdmitMember
+from domain.pots import FUND, subsidy_source
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy, UseSubsidy
 from tests.builders import ok
 

@@ -124,7 +124,7 @@ def test_scic_amendment_changes_weights_from_its_date_and_the_past_stays_queryab
 
 
 def test_a_scic_redistribution_past_half_is_flagged(ledger, runner):
-    # DOMAIN-RULES: 40/20/20/20, c and d empty: a = 40/60 of 100 = 200/3 (66.67%), b = 100/3.
+    # docs/rules.md, Voting colleges (empty colleges): 40/20/20/20, c and d empty: a = 40/60 of 100 = 200/3 (66.67%), b = 100/3.
     ok(ledger, found_weighted_scic())
     join(ledger, "scic4", "a1", "a")
     join(ledger, "scic4", "a2", "a")
