@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 
 def commands(add: Callable[..., None], *, cluster: str, scic: str) -> None:
