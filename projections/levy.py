@@ -87,25 +87,3 @@ def courses(db: Database, coop: str) -> list[dict[str, Any]]:
                        "declared_on": declared_on, "contributions": int(count), "collected_cents": int(collected),
                        "levy_cents": int(levy), "author_share_cents": int(share)})
     return result
-
-
-def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Per author: shares earned, paid out and still owed as of a date (inclusive, by effective
-    dates). Payouts never exceed what is owed on their date or later, so owed is never negative.
-    Authors with no course here are listed too: a federation carries what a founder owed them."""
-    day = (as_of or date.max).isoformat()
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT c.author_id, COALESCE(SUM(m.author_share_cents), 0), COALESCE(SUM(m.paid_out_cents), 0)"
-            " FROM (SELECT author_id FROM courses WHERE coop = ? UNION SELECT author_id FROM levy_moves WHERE coop = ?) c"
-            " LEFT JOIN levy_moves m ON m.coop = ? AND m.author_id = c.author_id AND m.day <= ?"
-            " GROUP BY c.author_id ORDER BY c.author_id",
-            (coop, coop, coop, day),
-        )
-    result = []
-    for author_id, earned, paid in rows:
-        earned, paid = int(earned), int(paid)
-        if not 0 <= paid <= earned:
-            raise IntegrityViolation(f"{coop}: author {author_id} paid {paid} of {earned} earned as of {day}")
-        result.append({"coop": coop, "author_id": author_id, "earned_cents": earned, "paid_out_cents": paid, "owed_cents": earned - paid})
-    return result

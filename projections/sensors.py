@@ -141,19 +141,6 @@ class SensorsProjection(Projection):
 # ---------------------------------------------------------------- reading
 
 
-def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
-    """Every version of the reward terms, oldest first."""
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT effective_date, credit_rate, daily_cap_minor, money_rate, service_rate FROM sensor_terms WHERE coop = ? ORDER BY seq",
-            (coop,),
-        )
-    return [
-        {"effective_date": d, "credit_rate": rate, "daily_cap_minor": int(cap), "money_rate": money, "service_rate": service}
-        for d, rate, cap, money, service in rows
-    ]
-
-
 def host_credit_balances(db: Database, coop: str) -> list[dict[str, Any]]:
     """Each host: credits carried from a founder, earned here, redeemed (for services, for money),
     euros paid, balance."""

@@ -104,14 +104,6 @@ def minimum_rates(db: Database, coop: str) -> list[dict[str, Any]]:
     return [{"effective_date": d, "hourly_rate_cents": int(cents)} for d, cents in rows]
 
 
-def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
-        )
-    return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
-
-
 def hours_by_structure(db: Database, coop: str, *, period: str | None = None) -> list[dict[str, Any]]:
     """Per member structure (one month, or all): minutes logged, minutes rebilled and cents billed
     by the rebillings in force, minutes still to rebill."""

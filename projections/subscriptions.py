@@ -189,19 +189,3 @@ def bills(db: Database, coop: str, subscription_id: str) -> list[dict[str, Any]]
                        "declared_revenue_cents": revenue, "fixed_cents": int(fixed), "revenue_share_cents": int(share),
                        "amount_cents": int(amount), "paid_cents": int(paid), "due_cents": int(amount - paid)})
     return result
-
-
-def amounts_owed(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Per member: subscriptions billed, paid and owed as of a date (inclusive, by effective dates).
-
-    A bill reversed on a date after its payments' reversals shows, between the two dates, as a
-    credit (negative owed), exactly as the member's receivable account does in the books."""
-    day = (as_of or date.max).isoformat()
-    with db.read() as tx:
-        rows = tx.execute("SELECT member_id, SUM(billed_cents), SUM(paid_cents) FROM subscription_moves WHERE coop = ? AND day <= ?"
-                          " GROUP BY member_id ORDER BY member_id", (coop, day))
-    result = [{"coop": coop, "member_id": m, "billed_cents": int(b), "paid_cents": int(p), "owed_cents": int(b) - int(p)}
-              for m, b, p in rows]
-    if as_of is None and any(r["owed_cents"] < 0 or r["paid_cents"] < 0 for r in result):
-        raise IntegrityViolation(f"{coop}: a member has paid more subscriptions than billed: {result}")
-    return [r for r in result if (r["billed_cents"], r["paid_cents"]) != (0, 0)]

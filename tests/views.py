@@ -1,0 +1,151 @@
+"""Read functions over views that the product keeps but does not read back: the tests' oracle for
+those tables (certifications, grant applications, contribution pledges, author balances, subscription
+moves, sensor reward terms, shared employees). They were product functions that nothing but the
+tests called; a route or report that needs one moves it back to its projection module.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from datetime import date
+from fractions import Fraction
+from typing import Any
+
+from domain.contributions import contribution_due_cents
+from domain.errors import IntegrityViolation
+from ledger.db import Database
+from projections.certifications import _COLUMNS, _row  # the same row shape as the product's certification reads
+from projections.grants import MAX_PAGE
+
+def certification_of(db: Database, coop: str, member_id: str, as_of: date) -> dict[str, Any] | None:
+    """The member's certification on `as_of`, else the last one granted before it; None if
+    none. `status` on that date: certified, expired or revoked. `expires_on` is the first day
+    it no longer holds (renewals included), `valid_until` the last day it holds, unless it
+    was revoked earlier (`ends_on`)."""
+    d = as_of.isoformat()
+    with db.read() as tx:
+        rows = tx.execute(
+            f"SELECT {_COLUMNS} FROM certifications WHERE coop = ? AND member_id = ? AND granted_on <= ?"  # noqa: S608
+            # A certification revoked on the day it was granted may share that day with the next one.
+            " ORDER BY granted_on DESC, COALESCE(revoked_on, expires_on) DESC LIMIT 1",
+            (coop, member_id, d),
+        )
+    if not rows:
+        return None
+    cert = _row(coop, rows[0])
+    if cert["revoked_on"] and cert["revoked_on"] <= d:
+        cert["status"] = "revoked"
+    else:
+        cert["status"] = "certified" if d < cert["expires_on"] else "expired"
+    return cert
+
+
+def call_applications(db: Database, coop: str, call_id: str, *, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
+    """A call's applications by application_id after `after`, with their grant figures."""
+    limit = max(1, min(limit, MAX_PAGE))
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT application_id, applicant, member_id, project, applied_on, awarded_cents, withdrawn_cents, paid_cents,"
+            " awarded_on FROM grant_applications WHERE coop = ? AND call_id = ? AND application_id > ?"
+            " ORDER BY application_id LIMIT ?",
+            (coop, call_id, after, limit),
+        )
+    return [
+        {"coop": coop, "call_id": call_id, "application_id": app_id, "applicant": applicant, "member_id": member_id,
+         "project": project, "applied_on": applied_on, "awarded_cents": int(awarded), "withdrawn_cents": int(withdrawn),
+         "paid_cents": int(paid), "net_awarded_cents": int(awarded) - int(withdrawn),
+         "outstanding_cents": int(awarded) - int(withdrawn) - int(paid), "awarded_on": awarded_on}
+        for app_id, applicant, member_id, project, applied_on, awarded, withdrawn, paid, awarded_on in rows
+    ]
+
+
+def contribution_pledges(db: Database, coop: str, *, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
+    """Pledges by pledge_id after `after`, each with its declared years (at most 10) and totals."""
+    limit = max(1, min(limit, MAX_PAGE))
+    with db.read() as tx:
+        pledges = tx.execute(
+            "SELECT pledge_id, member_id, rate_percent, first_year, years, pledged_on FROM contribution_pledges"
+            " WHERE coop = ? AND pledge_id > ? ORDER BY pledge_id LIMIT ?",
+            (coop, after, limit),
+        )
+        last = pledges[-1][0] if pledges else after
+        years = tx.execute(
+            "SELECT pledge_id, year, result_cents, called_cents, paid_cents, declared_on FROM contribution_years"
+            " WHERE coop = ? AND pledge_id > ? AND pledge_id <= ? ORDER BY pledge_id, year",
+            (coop, after, last),
+        )
+    by_pledge: dict[str, list[dict[str, Any]]] = defaultdict(list)
+    for pledge_id, year, result, called, paid, declared_on in years:
+        by_pledge[pledge_id].append({"year": int(year), "result_cents": int(result), "called_cents": int(called),
+                                     "paid_cents": int(paid), "due_cents": int(called) - int(paid), "declared_on": declared_on})
+    result = []
+    for pledge_id, member_id, rate, first_year, n_years, pledged_on in pledges:
+        declared = by_pledge[pledge_id]
+        for y in declared:  # cheap: the rounding rule, checked again on read
+            if y["called_cents"] != contribution_due_cents(Fraction(rate), y["result_cents"]) or not 0 <= y["paid_cents"] <= y["called_cents"]:
+                raise IntegrityViolation(f"{coop}: pledge {pledge_id} year {y['year']} breaks the contribution rules")
+        result.append({
+            "coop": coop, "pledge_id": pledge_id, "member_id": member_id, "rate_percent": rate, "first_year": int(first_year),
+            "last_year": int(first_year) + int(n_years) - 1, "pledged_on": pledged_on, "years": declared,
+            "called_cents": sum(y["called_cents"] for y in declared), "paid_cents": sum(y["paid_cents"] for y in declared),
+        })
+    return result
+
+
+def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per author: shares earned, paid out and still owed as of a date (inclusive, by effective
+    dates). Payouts never exceed what is owed on their date or later, so owed is never negative.
+    Authors with no course here are listed too: a federation carries what a founder owed them."""
+    day = (as_of or date.max).isoformat()
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT c.author_id, COALESCE(SUM(m.author_share_cents), 0), COALESCE(SUM(m.paid_out_cents), 0)"
+            " FROM (SELECT author_id FROM courses WHERE coop = ? UNION SELECT author_id FROM levy_moves WHERE coop = ?) c"
+            " LEFT JOIN levy_moves m ON m.coop = ? AND m.author_id = c.author_id AND m.day <= ?"
+            " GROUP BY c.author_id ORDER BY c.author_id",
+            (coop, coop, coop, day),
+        )
+    result = []
+    for author_id, earned, paid in rows:
+        earned, paid = int(earned), int(paid)
+        if not 0 <= paid <= earned:
+            raise IntegrityViolation(f"{coop}: author {author_id} paid {paid} of {earned} earned as of {day}")
+        result.append({"coop": coop, "author_id": author_id, "earned_cents": earned, "paid_out_cents": paid, "owed_cents": earned - paid})
+    return result
+
+
+def amounts_owed(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per member: subscriptions billed, paid and owed as of a date (inclusive, by effective dates).
+
+    A bill reversed on a date after its payments' reversals shows, between the two dates, as a
+    credit (negative owed), exactly as the member's receivable account does in the books."""
+    day = (as_of or date.max).isoformat()
+    with db.read() as tx:
+        rows = tx.execute("SELECT member_id, SUM(billed_cents), SUM(paid_cents) FROM subscription_moves WHERE coop = ? AND day <= ?"
+                          " GROUP BY member_id ORDER BY member_id", (coop, day))
+    result = [{"coop": coop, "member_id": m, "billed_cents": int(b), "paid_cents": int(p), "owed_cents": int(b) - int(p)}
+              for m, b, p in rows]
+    if as_of is None and any(r["owed_cents"] < 0 or r["paid_cents"] < 0 for r in result):
+        raise IntegrityViolation(f"{coop}: a member has paid more subscriptions than billed: {result}")
+    return [r for r in result if (r["billed_cents"], r["paid_cents"]) != (0, 0)]
+
+
+def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
+    """Every version of the reward terms, oldest first."""
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT effective_date, credit_rate, daily_cap_minor, money_rate, service_rate FROM sensor_terms WHERE coop = ? ORDER BY seq",
+            (coop,),
+        )
+    return [
+        {"effective_date": d, "credit_rate": rate, "daily_cap_minor": int(cap), "money_rate": money, "service_rate": service}
+        for d, rate, cap, money, service in rows
+    ]
+
+
+def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
+        )
+    return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
