@@ -1,7 +1,8 @@
 """Read functions over views that the product keeps but does not read back: the tests' oracle for
-those tables (certifications, grant applications, contribution pledges, author balances, subscription
-moves, sensor reward terms, shared employees). They were product functions that nothing but the
-tests called; a route or report that needs one moves it back to its projection module.
+those tables (certifications, grant applications, contribution pledges, author balances,
+subscription moves, sensor reward terms and redemptions, shared employees and rebillings). They
+were product functions that nothing but the tests called; a route or report that needs one moves
+it back to its projection module.
 """
 
 from __future__ import annotations
@@ -15,7 +16,9 @@ from domain.contributions import contribution_due_cents
 from domain.errors import IntegrityViolation
 from ledger.db import Database
 from projections.certifications import _COLUMNS, _row  # the same row shape as the product's certification reads
-from projections.grants import MAX_PAGE
+
+MAX_PAGE = 1000  # as the product's read functions page
+
 
 def certification_of(db: Database, coop: str, member_id: str, as_of: date) -> dict[str, Any] | None:
     """The member's certification on `as_of`, else the last one granted before it; None if
@@ -149,3 +152,54 @@ def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
             "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
         )
     return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
+
+
+def redemptions(db: Database, coop: str, *, host_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """Redemptions in journal order after entry `after` (a page of at most MAX_PAGE)."""
+    sql = ("SELECT number, host_id, kind, effective_date, credits_minor, amount_cents, service, reversed_by"
+           " FROM sensor_redemptions WHERE coop = ? AND number > ?")
+    params: list[Any] = [coop, after]
+    if host_id is not None:
+        sql += " AND host_id = ?"
+        params.append(host_id)
+    params.append(max(1, min(limit, MAX_PAGE)))
+    with db.read() as tx:
+        rows = tx.execute(sql + " ORDER BY number LIMIT ?", params)
+    return [
+        {"number": int(n), "host_id": h, "kind": k, "effective_date": d, "credits_minor": int(c), "amount_cents": int(a),
+         "service": s, "reversed_by": r}
+        for n, h, k, d, c, a, s, r in rows
+    ]
+
+
+def rebillings(db: Database, coop: str, *, employee_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
+    """Rebillings in journal order after entry `after` (a page), each with its shares; asserts
+    that the shares add up to the cost and to the minutes."""
+    sql = ("SELECT number, employee_id, period, effective_date, minutes, gross_pay_cents, employer_charges_cents,"
+           " expenses_cents, cost_cents, hourly_cost_rate, reversed_by FROM shared_rebills WHERE coop = ? AND number > ?")
+    params: list[Any] = [coop, after]
+    if employee_id is not None:
+        sql += " AND employee_id = ?"
+        params.append(employee_id)
+    params.append(max(1, min(limit, MAX_PAGE)))
+    with db.read() as tx:
+        heads = tx.execute(sql + " ORDER BY number LIMIT ?", params)
+        lines = tx.execute(
+            "SELECT number, structure_id, minutes, billed_cents FROM shared_rebill_lines WHERE coop = ? AND number > ? AND number <= ?"
+            " ORDER BY number, structure_id",
+            (coop, after, heads[-1][0] if heads else after),
+        )
+    shares: dict[int, list[dict[str, Any]]] = defaultdict(list)
+    for number, structure, minutes, cents in lines:
+        shares[int(number)].append({"structure_id": structure, "minutes": int(minutes), "billed_cents": int(cents)})
+    result = []
+    for number, employee, period, day, minutes, gross, charges, expenses, cost, rate, reversed_by in heads:
+        own = shares[int(number)]
+        if sum(s["billed_cents"] for s in own) != int(cost) or sum(s["minutes"] for s in own) != int(minutes):
+            raise IntegrityViolation(f"{coop}: rebilling {number} does not add up to its cost and minutes")
+        result.append({
+            "number": int(number), "employee_id": employee, "period": period, "effective_date": day, "minutes": int(minutes),
+            "gross_pay_cents": int(gross), "employer_charges_cents": int(charges), "expenses_cents": int(expenses),
+            "cost_cents": int(cost), "hourly_cost_rate": rate, "reversed_by": reversed_by, "shares": own,
+        })
+    return result
