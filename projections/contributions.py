@@ -1,5 +1,7 @@
 """Read model of success contributions: pledges and, per declared year, the result, what was
-called (rate × result rounded down to the cent, nothing on a loss) and what was paid."""
+called (rate × result rounded down to the cent, nothing on a loss) and what was paid. The
+cooperation fund reads the years (projections/grants.py); the pledges are read by the tests only
+(tests/views.py)."""
 
 from __future__ import annotations
 

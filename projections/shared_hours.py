@@ -96,12 +96,6 @@ class SharedHoursProjection(Projection):
 # ---------------------------------------------------------------- reading
 
 
-def minimum_rates(db: Database, coop: str) -> list[dict[str, Any]]:
-    with db.read() as tx:
-        rows = tx.execute("SELECT effective_date, hourly_rate_cents FROM shared_minimum_rates WHERE coop = ? ORDER BY seq", (coop,))
-    return [{"effective_date": d, "hourly_rate_cents": int(cents)} for d, cents in rows]
-
-
 def hours_by_structure(db: Database, coop: str, *, period: str | None = None) -> list[dict[str, Any]]:
     """Per member structure (one month, or all): minutes logged, minutes rebilled and cents billed
     by the rebillings in force, minutes still to rebill."""

@@ -20,6 +20,9 @@ from projections.certifications import _COLUMNS, _row  # the same row shape as t
 MAX_PAGE = 1000  # as the product's read functions page
 
 
+# ---------------------------------------------------------------- certifications (projections/certifications.py)
+
+
 def certification_of(db: Database, coop: str, member_id: str, as_of: date) -> dict[str, Any] | None:
     """The member's certification on `as_of`, else the last one granted before it; None if
     none. `status` on that date: certified, expired or revoked. `expires_on` is the first day
@@ -43,23 +46,7 @@ def certification_of(db: Database, coop: str, member_id: str, as_of: date) -> di
     return cert
 
 
-def call_applications(db: Database, coop: str, call_id: str, *, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
-    """A call's applications by application_id after `after`, with their grant figures."""
-    limit = max(1, min(limit, MAX_PAGE))
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT application_id, applicant, member_id, project, applied_on, awarded_cents, withdrawn_cents, paid_cents,"
-            " awarded_on FROM grant_applications WHERE coop = ? AND call_id = ? AND application_id > ?"
-            " ORDER BY application_id LIMIT ?",
-            (coop, call_id, after, limit),
-        )
-    return [
-        {"coop": coop, "call_id": call_id, "application_id": app_id, "applicant": applicant, "member_id": member_id,
-         "project": project, "applied_on": applied_on, "awarded_cents": int(awarded), "withdrawn_cents": int(withdrawn),
-         "paid_cents": int(paid), "net_awarded_cents": int(awarded) - int(withdrawn),
-         "outstanding_cents": int(awarded) - int(withdrawn) - int(paid), "awarded_on": awarded_on}
-        for app_id, applicant, member_id, project, applied_on, awarded, withdrawn, paid, awarded_on in rows
-    ]
+# ---------------------------------------------------------------- contributions (projections/contributions.py)
 
 
 def contribution_pledges(db: Database, coop: str, *, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
@@ -95,6 +82,49 @@ def contribution_pledges(db: Database, coop: str, *, after: str = "", limit: int
     return result
 
 
+# ---------------------------------------------------------------- grants (projections/grants.py)
+
+
+def call_applications(db: Database, coop: str, call_id: str, *, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
+    """A call's applications by application_id after `after`, with their grant figures."""
+    limit = max(1, min(limit, MAX_PAGE))
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT application_id, applicant, member_id, project, applied_on, awarded_cents, withdrawn_cents, paid_cents,"
+            " awarded_on FROM grant_applications WHERE coop = ? AND call_id = ? AND application_id > ?"
+            " ORDER BY application_id LIMIT ?",
+            (coop, call_id, after, limit),
+        )
+    return [
+        {"coop": coop, "call_id": call_id, "application_id": app_id, "applicant": applicant, "member_id": member_id,
+         "project": project, "applied_on": applied_on, "awarded_cents": int(awarded), "withdrawn_cents": int(withdrawn),
+         "paid_cents": int(paid), "net_awarded_cents": int(awarded) - int(withdrawn),
+         "outstanding_cents": int(awarded) - int(withdrawn) - int(paid), "awarded_on": awarded_on}
+        for app_id, applicant, member_id, project, applied_on, awarded, withdrawn, paid, awarded_on in rows
+    ]
+
+
+# ---------------------------------------------------------------- levy (projections/levy.py)
+
+
+def courses(db: Database, coop: str) -> list[dict[str, Any]]:
+    """Each course with its author, levy rate and totals: collected = levy + author's share."""
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT course_id, title, author_id, levy_rate, declared_on, contributions, collected_cents, levy_cents, author_share_cents"
+            " FROM courses WHERE coop = ? ORDER BY course_id",
+            (coop,),
+        )
+    result = []
+    for course_id, title, author_id, rate, declared_on, count, collected, levy, share in rows:
+        if levy + share != collected or min(count, levy, share) < 0:
+            raise IntegrityViolation(f"{coop} course {course_id}: levy {levy} + share {share} != collected {collected}")
+        result.append({"coop": coop, "course_id": course_id, "title": title, "author_id": author_id, "levy_rate": rate,
+                       "declared_on": declared_on, "contributions": int(count), "collected_cents": int(collected),
+                       "levy_cents": int(levy), "author_share_cents": int(share)})
+    return result
+
+
 def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
     """Per author: shares earned, paid out and still owed as of a date (inclusive, by effective
     dates). Payouts never exceed what is owed on their date or later, so owed is never negative.
@@ -117,20 +147,7 @@ def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> li
     return result
 
 
-def amounts_owed(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Per member: subscriptions billed, paid and owed as of a date (inclusive, by effective dates).
-
-    A bill reversed on a date after its payments' reversals shows, between the two dates, as a
-    credit (negative owed), exactly as the member's receivable account does in the books."""
-    day = (as_of or date.max).isoformat()
-    with db.read() as tx:
-        rows = tx.execute("SELECT member_id, SUM(billed_cents), SUM(paid_cents) FROM subscription_moves WHERE coop = ? AND day <= ?"
-                          " GROUP BY member_id ORDER BY member_id", (coop, day))
-    result = [{"coop": coop, "member_id": m, "billed_cents": int(b), "paid_cents": int(p), "owed_cents": int(b) - int(p)}
-              for m, b, p in rows]
-    if as_of is None and any(r["owed_cents"] < 0 or r["paid_cents"] < 0 for r in result):
-        raise IntegrityViolation(f"{coop}: a member has paid more subscriptions than billed: {result}")
-    return [r for r in result if (r["billed_cents"], r["paid_cents"]) != (0, 0)]
+# ---------------------------------------------------------------- sensors (projections/sensors.py)
 
 
 def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
@@ -144,14 +161,6 @@ def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
         {"effective_date": d, "credit_rate": rate, "daily_cap_minor": int(cap), "money_rate": money, "service_rate": service}
         for d, rate, cap, money, service in rows
     ]
-
-
-def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
-        )
-    return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
 
 
 def redemptions(db: Database, coop: str, *, host_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
@@ -170,6 +179,23 @@ def redemptions(db: Database, coop: str, *, host_id: str | None = None, after: i
          "service": s, "reversed_by": r}
         for n, h, k, d, c, a, s, r in rows
     ]
+
+
+# ---------------------------------------------------------------- shared_hours (projections/shared_hours.py)
+
+
+def minimum_rates(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute("SELECT effective_date, hourly_rate_cents FROM shared_minimum_rates WHERE coop = ? ORDER BY seq", (coop,))
+    return [{"effective_date": d, "hourly_rate_cents": int(cents)} for d, cents in rows]
+
+
+def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
+        )
+    return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
 
 
 def rebillings(db: Database, coop: str, *, employee_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
@@ -203,3 +229,72 @@ def rebillings(db: Database, coop: str, *, employee_id: str | None = None, after
             "cost_cents": int(cost), "hourly_cost_rate": rate, "reversed_by": reversed_by, "shares": own,
         })
     return result
+
+
+# ---------------------------------------------------------------- subscriptions (projections/subscriptions.py)
+
+
+def plans(db: Database, coop: str) -> list[dict[str, Any]]:
+    with db.read() as tx:
+        rows = tx.execute("SELECT plan_id, name, plan_kind, period, fixed_cents, revenue_rate, defined_on FROM subscription_plans"
+                          " WHERE coop = ? ORDER BY plan_id", (coop,))
+    return [{"coop": coop, "plan_id": p, "name": n, "kind": k, "period": per, "fixed_cents": int(f), "revenue_rate": r, "defined_on": d}
+            for p, n, k, per, f, r, d in rows]
+
+
+def subscriptions(db: Database, coop: str, member_id: str | None = None) -> list[dict[str, Any]]:
+    """Each subscription with its plan and what is billed, paid and due on it now."""
+    sql = ("SELECT s.subscription_id, s.member_id, s.plan_id, s.starts_on, s.ends_on, s.cancel_reason,"
+           " COUNT(b.period), COALESCE(SUM(b.amount_cents), 0), COALESCE(SUM(b.paid_cents), 0)"
+           " FROM subscriptions s LEFT JOIN subscription_bills b ON b.coop = s.coop AND b.subscription_id = s.subscription_id"
+           " WHERE s.coop = ?")
+    params: list[Any] = [coop]
+    if member_id is not None:
+        sql += " AND s.member_id = ?"
+        params.append(member_id)
+    sql += " GROUP BY s.subscription_id, s.member_id, s.plan_id, s.starts_on, s.ends_on, s.cancel_reason ORDER BY s.subscription_id"
+    with db.read() as tx:
+        rows = tx.execute(sql, params)
+    result = []
+    for sid, mid, plan, starts, ends, reason, periods, billed, paid in rows:
+        billed, paid = int(billed), int(paid)
+        if not 0 <= paid <= billed:
+            raise IntegrityViolation(f"{coop} subscription {sid}: paid {paid} outside 0..{billed}")
+        result.append({"coop": coop, "subscription_id": sid, "member_id": mid, "plan_id": plan, "starts_on": starts, "ends_on": ends,
+                       "cancel_reason": reason, "periods_billed": int(periods), "billed_cents": billed, "paid_cents": paid,
+                       "due_cents": billed - paid})
+    return result
+
+
+def bills(db: Database, coop: str, subscription_id: str) -> list[dict[str, Any]]:
+    """The periods billed on a subscription, oldest first, with what is still due on each."""
+    with db.read() as tx:
+        rows = tx.execute(
+            "SELECT period, member_id, period_start, period_end, billed_on, declared_revenue_cents, fixed_cents, revenue_share_cents,"
+            " amount_cents, paid_cents FROM subscription_bills WHERE coop = ? AND subscription_id = ? ORDER BY period_start",
+            (coop, subscription_id),
+        )
+    result = []
+    for period, mid, start, end, billed_on, revenue, fixed, share, amount, paid in rows:
+        if fixed + share != amount or not 0 <= paid <= amount:
+            raise IntegrityViolation(f"{coop} {subscription_id} {period}: bill does not add up or is overpaid")
+        result.append({"period": period, "member_id": mid, "period_start": start, "period_end": end, "billed_on": billed_on,
+                       "declared_revenue_cents": revenue, "fixed_cents": int(fixed), "revenue_share_cents": int(share),
+                       "amount_cents": int(amount), "paid_cents": int(paid), "due_cents": int(amount - paid)})
+    return result
+
+
+def amounts_owed(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
+    """Per member: subscriptions billed, paid and owed as of a date (inclusive, by effective dates).
+
+    A bill reversed on a date after its payments' reversals shows, between the two dates, as a
+    credit (negative owed), exactly as the member's receivable account does in the books."""
+    day = (as_of or date.max).isoformat()
+    with db.read() as tx:
+        rows = tx.execute("SELECT member_id, SUM(billed_cents), SUM(paid_cents) FROM subscription_moves WHERE coop = ? AND day <= ?"
+                          " GROUP BY member_id ORDER BY member_id", (coop, day))
+    result = [{"coop": coop, "member_id": m, "billed_cents": int(b), "paid_cents": int(p), "owed_cents": int(b) - int(p)}
+              for m, b, p in rows]
+    if as_of is None and any(r["owed_cents"] < 0 or r["paid_cents"] < 0 for r in result):
+        raise IntegrityViolation(f"{coop}: a member has paid more subscriptions than billed: {result}")
+    return [r for r in result if (r["billed_cents"], r["paid_cents"]) != (0, 0)]

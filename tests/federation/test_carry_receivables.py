@@ -27,8 +27,7 @@ from domain.subscriptions import BillSubscription, CancelSubscription, DefineSub
 from ledger.federation import read_founder_books
 from projections.certifications import certified_on, deferred_fees
 from projections.observatory_indicators import observatory
-from projections.subscriptions import bills, plans, subscriptions
-from tests.views import amounts_owed, certification_of
+from tests.views import amounts_owed, bills, certification_of, plans, subscriptions
 
 from .conftest import CommandRunner
 

@@ -18,11 +18,10 @@ from domain.corrections import ReverseEntry
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor
 from ledger.service import Ledger
-from projections import levy as read
 from projections.balances import account_balance
+from tests import views as read
 from tests.builders import admit, dump_projections, found_scic, ok, stored_financial_events
 from tests.ledger.test_subscriptions import check_refusals
-from tests.views import author_balances
 
 D = Decimal
 
@@ -85,11 +84,11 @@ def test_courses_and_authors_balances_as_of_any_date(books, runner):
     db = books.db
     assert [(c["course_id"], c["contributions"], c["collected_cents"], c["levy_cents"], c["author_share_cents"], c["levy_rate"])
             for c in read.courses(db, "scic")] == [("K1", 2, 10500, 2100, 8400, "1/5"), ("K2", 2, 6540, 982, 5558, "3/20")]
-    assert [(a["author_id"], a["earned_cents"], a["paid_out_cents"], a["owed_cents"]) for a in author_balances(db, "scic")] == [
+    assert [(a["author_id"], a["earned_cents"], a["paid_out_cents"], a["owed_cents"]) for a in read.author_balances(db, "scic")] == [
         ("author", 8400, 3600, 4800), ("author2", 5558, 5000, 558)]
-    as_of = author_balances(db, "scic", as_of=date(2020, 3, 31))
+    as_of = read.author_balances(db, "scic", as_of=date(2020, 3, 31))
     assert [(a["author_id"], a["owed_cents"]) for a in as_of] == [("author", 0), ("author2", 3017)]
-    assert [a["earned_cents"] for a in author_balances(db, "scic", as_of=date(2020, 3, 1))] == [0, 0]
+    assert [a["earned_cents"] for a in read.author_balances(db, "scic", as_of=date(2020, 3, 1))] == [0, 0]
     # The books agree: 467 per author, the levy in 706, the bank.
     assert account_balance(db, "scic", "467", party="author") == -4800
     assert account_balance(db, "scic", "467", party="author2") == -558
@@ -104,10 +103,10 @@ def test_reversals_follow_in_the_read_model(books, runner):
     db = books.db
     k2 = [c for c in read.courses(db, "scic") if c["course_id"] == "K2"][0]
     assert (k2["contributions"], k2["collected_cents"], k2["levy_cents"], k2["author_share_cents"]) == (1, 3550, 533, 3017)
-    balances = {a["author_id"]: (a["earned_cents"], a["paid_out_cents"]) for a in author_balances(db, "scic")}
+    balances = {a["author_id"]: (a["earned_cents"], a["paid_out_cents"]) for a in read.author_balances(db, "scic")}
     assert balances == {"author": (8400, 3600), "author2": (3017, 0)}
     # As of 2020-05-04 the refunded contribution still stood.
-    assert {a["author_id"]: a["owed_cents"] for a in author_balances(db, "scic", as_of=date(2020, 5, 4))}["author2"] == 5558
+    assert {a["author_id"]: a["owed_cents"] for a in read.author_balances(db, "scic", as_of=date(2020, 5, 4))}["author2"] == 5558
     assert ok(books, PayAuthor("scic", "author2", D("30.17"), date(2020, 5, 6))).journal_numbers == (9,)
     runner.catch_up()
     assert account_balance(db, "scic", "467", party="author2") == 0

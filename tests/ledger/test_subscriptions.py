@@ -19,10 +19,9 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.membership import ResignMember
 from domain.subscriptions import BillSubscription, CancelSubscription, DefineSubscriptionPlan, PaySubscription, StartSubscription
 from ledger.service import Ledger
-from projections import subscriptions as read
 from projections.balances import account_balance
+from tests import views as read
 from tests.builders import admit, dump_projections, found_association, new_key, ok, stored_event_count, stored_financial_events
-from tests.views import amounts_owed
 
 D = Decimal
 
@@ -128,13 +127,13 @@ def test_the_read_model_answers_what_is_owed_as_of_any_date(books, runner):
     db = books.db
     assert [p["plan_id"] for p in read.plans(db, "demo")] == ["HY", "PM"]
     # prov: 173.52 + 49.00 billed, 100.00 paid; holder: 240.00 billed and paid; gone: nothing billed.
-    assert amounts_owed(db, "demo") == [
+    assert read.amounts_owed(db, "demo") == [
         {"coop": "demo", "member_id": "holder", "billed_cents": 24000, "paid_cents": 24000, "owed_cents": 0},
         {"coop": "demo", "member_id": "prov", "billed_cents": 22252, "paid_cents": 10000, "owed_cents": 12252},
     ]
-    assert [(r["member_id"], r["owed_cents"]) for r in amounts_owed(db, "demo", as_of=date(2020, 4, 5))] == [
+    assert [(r["member_id"], r["owed_cents"]) for r in read.amounts_owed(db, "demo", as_of=date(2020, 4, 5))] == [
         ("holder", 0), ("prov", 17352)]
-    assert [(r["member_id"], r["owed_cents"]) for r in amounts_owed(db, "demo", as_of=date(2020, 2, 10))] == [("holder", 24000)]
+    assert [(r["member_id"], r["owed_cents"]) for r in read.amounts_owed(db, "demo", as_of=date(2020, 2, 10))] == [("holder", 24000)]
     # The member's receivable in the books says the same (no fee was called in these books).
     assert account_balance(db, "demo", "411", party="prov") == 12252
     assert account_balance(db, "demo", "411", party="prov", as_of=date(2020, 4, 5)) == 17352
@@ -158,10 +157,10 @@ def test_reversals_reopen_a_period_and_the_projection_follows(books, runner):
     db = books.db
     assert [(b["period"], b["amount_cents"], b["paid_cents"]) for b in read.bills(db, "demo", "S1")] == [
         ("2020-03", 19900, 0), ("2020-04", 4900, 0)]
-    owed = {r["member_id"]: r["owed_cents"] for r in amounts_owed(db, "demo")}
+    owed = {r["member_id"]: r["owed_cents"] for r in read.amounts_owed(db, "demo")}
     assert owed == {"holder": 0, "prov": 24800}
     # As of 2020-05-09 the first bill and payment still stood: 173.52 + 49.00 - 100.00.
-    assert {r["member_id"]: r["owed_cents"] for r in amounts_owed(db, "demo", as_of=date(2020, 5, 9))}["prov"] == 12252
+    assert {r["member_id"]: r["owed_cents"] for r in read.amounts_owed(db, "demo", as_of=date(2020, 5, 9))}["prov"] == 12252
     assert account_balance(db, "demo", "411", party="prov") == 24800
     assert account_balance(db, "demo", "706") == -(24000 + 4900 + 19900)
     (s1,) = read.subscriptions(db, "demo", member_id="prov")
