@@ -7,6 +7,7 @@ The figures follow the seed documents: a regional digital cluster (association, 
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from ledger import demo_donations, demo_federation, demo_funds, demo_income, demo_units
@@ -44,6 +45,9 @@ _SCIC_MEMBERS = [
 _FINANCIAL = {"CallFee", "PayFee", "SubscribeShares", "RedeemShares", "ReverseEntry", "RecordEntry"}
 
 
+Add = Callable[..., None]
+
+
 def demo_commands() -> list[dict[str, Any]]:
     """The demo as JSON commands, the same form `coopledger record` reads."""
     commands: list[dict[str, Any]] = []
@@ -51,6 +55,23 @@ def demo_commands() -> list[dict[str, Any]]:
     def add(command: str, /, **fields: Any) -> None:
         commands.append({"command": command, "idempotency_key": f"demo-{len(commands) + 1:04d}", "actor": "demo", **fields})
 
+    _found_cluster(add)
+    _cluster_fees_2025(add, commands)
+    _cluster_books_2025(add)
+    _cluster_2026(add)
+    _found_scic(add)
+    _scic_2026(add)
+    # The activity families: income, funds, units, then donations, crowdfunding and advertising.
+    for family_demo in (demo_income, demo_funds, demo_units, demo_donations):
+        family_demo.commands(add, cluster=CLUSTER, scic=SCIC)
+    # The cluster shows its indicators to anyone; the SCIC keeps its observatory behind a key.
+    add("SetObservatoryVisibility", coop=CLUSTER, public=True, effective_date="2025-01-15")
+    demo_federation.commands(add)  # three regional associations federate into one cluster
+    return commands
+
+
+def _found_cluster(add: Add) -> None:
+    """The cluster's statutes (colleges 40/20/20/20, fees by headcount) and its members."""
     add(
         "FoundCooperative", coop=CLUSTER, name="Cluster Numérique Sud", legal_form="association",
         founded_on="2025-01-15", siren="912345675",
@@ -70,9 +91,13 @@ def demo_commands() -> list[dict[str, Any]]:
     for member_id, name, kind, college, headcount, admitted_on in _CLUSTER_MEMBERS:
         add("AdmitMember", coop=CLUSTER, member_id=member_id, name=name, kind=kind, college=college,
             headcount=headcount, effective_date=admitted_on)
+
+
+def _cluster_fees_2025(add: Add, commands: list[dict[str, Any]]) -> None:
+    """2025 fees called and paid: most pay in full, two in instalments, one never pays; one
+    payment keyed in twice, then reversed (`commands`, so far, numbers the duplicate's entry)."""
     for member_id, *_rest, admitted_on in _CLUSTER_MEMBERS:
         add("CallFee", coop=CLUSTER, member_id=member_id, year=2025, effective_date=max(admitted_on, "2025-02-01"))
-    # 2025 payments: most pay in full, two in instalments, one never pays.
     fees_2025 = {"MED-01": "300", "MED-02": "100", "MED-03": "800", "MED-04": "300", "ENT-01": "800",
                  "ENT-02": "300", "ENT-03": "1500", "REC-01": "300", "PUB-01": "1500", "IND-01": "100"}
     admitted = {m[0]: m[5] for m in _CLUSTER_MEMBERS}
@@ -87,12 +112,20 @@ def demo_commands() -> list[dict[str, Any]]:
     duplicate_entry = sum(1 for c in commands if c["coop"] == CLUSTER and c["command"] in _FINANCIAL)
     add("ReverseEntry", coop=CLUSTER, entry_number=duplicate_entry, reason="Règlement saisi deux fois (relevé bancaire de juillet)",
         effective_date="2025-07-31")
+
+
+def _cluster_books_2025(add: Add) -> None:
+    """An account of its own and two entries keyed in by hand: a study bought, bank charges."""
     add("AddAccount", coop=CLUSTER, number="7068", label_fr="Autres prestations de services",
         label_en="Other services", effective_date="2025-09-01")
     add("RecordEntry", coop=CLUSTER, label="Étude des usages des médias locaux", piece_ref="F-2025-0042",
         effective_date="2025-10-15", lines=[{"account": "604", "debit": "2400"}, {"account": "512", "credit": "2400"}])
     add("RecordEntry", coop=CLUSTER, label="Frais de tenue de compte 2025", piece_ref="RB-2025-12",
         effective_date="2025-12-31", lines=[{"account": "627", "debit": "96.60"}, {"account": "512", "credit": "96.60"}])
+
+
+def _cluster_2026(add: Add) -> None:
+    """A transfer and a resignation, the 2026 fees, and the general assembly of 30 June 2026."""
     add("TransferMember", coop=CLUSTER, member_id="MED-04", college="entreprises", effective_date="2026-01-01")
     add("ResignMember", coop=CLUSTER, member_id="ENT-02", effective_date="2025-12-31")
     for member_id, *_rest in _CLUSTER_MEMBERS:
@@ -109,6 +142,9 @@ def demo_commands() -> list[dict[str, Any]]:
                               ("PUB-01", "abstain")]:
         add("CastVote", coop=CLUSTER, resolution_id="AG-2026-01", member_id=member_id, choice=choice)
 
+
+def _found_scic(add: Add) -> None:
+    """The SCIC's statutes (shares of 50 EUR), its members, their shares and their 2025 fees."""
     add(
         "FoundCooperative", coop=SCIC, name="MedNum Gironde SCIC", legal_form="scic", founded_on="2025-02-20",
         siren="923456784", share_value="50",
@@ -134,6 +170,10 @@ def demo_commands() -> list[dict[str, Any]]:
             amount = {"SAL-01": "20", "SAL-02": "20", "BEN-01": "150", "BEN-02": "400",
                       "PAR-01": "150", "PAR-02": "150"}[member_id]
             add("PayFee", coop=SCIC, member_id=member_id, year=2025, amount=amount, effective_date="2025-10-01")
+
+
+def _scic_2026(add: Add) -> None:
+    """Statutes amended and a stricter voting policy, the 2026 fees, a resignation and its shares redeemed."""
     add("AmendStatutes", coop=SCIC, effective_date="2026-01-01", reason="AGE du 10 décembre 2025 : rééquilibrage des collèges",
         colleges=[{"code": "salaries", "name": "Salariés", "weight": "30"},
                   {"code": "beneficiaires", "name": "Bénéficiaires", "weight": "35"},
@@ -146,9 +186,3 @@ def demo_commands() -> list[dict[str, Any]]:
         add("PayFee", coop=SCIC, member_id=member_id, year=2026, amount=amount, effective_date=day)
     add("ResignMember", coop=SCIC, member_id="SAL-02", effective_date="2026-03-31")
     add("RedeemShares", coop=SCIC, member_id="SAL-02", shares=10, effective_date="2026-04-30")
-    for family_demo in (demo_income, demo_funds, demo_units, demo_donations):  # issue 3's and 11's activity families
-        family_demo.commands(add, cluster=CLUSTER, scic=SCIC)
-    # The cluster shows its indicators to anyone; the SCIC keeps its observatory behind a key.
-    add("SetObservatoryVisibility", coop=CLUSTER, public=True, effective_date="2025-01-15")
-    demo_federation.commands(add)  # three regional associations federate into one cluster (issue 11)
-    return commands

@@ -1,4 +1,4 @@
-"""Demo commands for issue 11: donations, crowdfunding and advertising, in the cluster (an
+"""Demo commands for donations, crowdfunding and advertising, in the cluster (an
 association: dons manuels 7541, mécénats 7542, fonds dédiés 196). `add(command, **fields)`
 appends one command with a fixed idempotency key (see ledger/demo.py). Every date is in 2026,
 after the demo's other families, so a closed 2025 never refuses them.

@@ -1,4 +1,4 @@
-"""Demo commands for issue 11's federation: three regional associations of digital actors close their
+"""Demo commands for a federation: three regional associations of digital actors close their
 2025 books and federate on 1 January 2026 into one cluster organised in autonomous colleges (as in
 the seeds: "les clusters numériques se fédèrent"; each association worried about losing its history).
 

@@ -1,5 +1,5 @@
-"""Demo commands for issue 3's funds families. `add(command, **fields)` appends one command
-with a fixed idempotency key (see ledger/demo.py).
+"""Demo commands for the funds families: subsidies, calls for projects, the cooperation fund.
+`add(command, **fields)` appends one command with a fixed idempotency key (see ledger/demo.py).
 
 The cluster runs the Région's call for local-media projects (envelope 100,000 EUR, awards of
 5,000 to 10,000 EUR, at most 20 laureates), paid as the Région's tranches come in; three

@@ -1,5 +1,5 @@
-"""Demo commands for issue 3's income families. `add(command, **fields)` appends one command
-with a fixed idempotency key (see ledger/demo.py).
+"""Demo commands for the income families: subscriptions, certifications (and labels), training levies.
+`add(command, **fields)` appends one command with a fixed idempotency key (see ledger/demo.py).
 
 The cluster runs a platform of digital service providers: providers pay a fixed part per
 period plus a share of the revenue they declare, project holders a flat yearly subscription,

@@ -1,5 +1,5 @@
-"""Demo commands for issue 3's units families. `add(command, **fields)` appends one command
-with a fixed idempotency key (see ledger/demo.py).
+"""Demo commands for the families counted in units other than euros: sensor credits, shared hours.
+`add(command, **fields)` appends one command with a fixed idempotency key (see ledger/demo.py).
 
 The cluster runs a citizen air-quality and noise network: members host sensors, each day of
 readings earns the host reward credits (0.001 credit a reading, at most 2 credits a host and
@@ -12,7 +12,6 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import date, timedelta
-from typing import Any
 
 
 def commands(add: Callable[..., None], *, cluster: str, scic: str) -> None:

@@ -6,12 +6,10 @@ rolls back (rows and position together) and the runner reports it.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from typing import Any, ClassVar
 
 from ledger.db import Tx
-
-Handler = Callable[[Any, Tx, Any, int], None]
 
 
 class Projection:

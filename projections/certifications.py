@@ -158,29 +158,6 @@ def certified_on(db: Database, coop: str, day: date) -> list[dict[str, Any]]:
     return result
 
 
-def certification_of(db: Database, coop: str, member_id: str, as_of: date) -> dict[str, Any] | None:
-    """The member's certification on `as_of`, else the last one granted before it; None if
-    none. `status` on that date: certified, expired or revoked. `expires_on` is the first day
-    it no longer holds (renewals included), `valid_until` the last day it holds, unless it
-    was revoked earlier (`ends_on`)."""
-    d = as_of.isoformat()
-    with db.read() as tx:
-        rows = tx.execute(
-            f"SELECT {_COLUMNS} FROM certifications WHERE coop = ? AND member_id = ? AND granted_on <= ?"  # noqa: S608
-            # A certification revoked on the day it was granted may share that day with the next one.
-            " ORDER BY granted_on DESC, COALESCE(revoked_on, expires_on) DESC LIMIT 1",
-            (coop, member_id, d),
-        )
-    if not rows:
-        return None
-    cert = _row(coop, rows[0])
-    if cert["revoked_on"] and cert["revoked_on"] <= d:
-        cert["status"] = "revoked"
-    else:
-        cert["status"] = "certified" if d < cert["expires_on"] else "expired"
-    return cert
-
-
 def expiring_between(db: Database, coop: str, first: date, last: date) -> list[dict[str, Any]]:
     """Certifications not revoked whose last valid day falls in [first, last]: renewal reminders."""
     with db.read() as tx:

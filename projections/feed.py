@@ -17,7 +17,7 @@ it has passed. The cost is the projection runner's lag (milliseconds: it LISTENs
 from __future__ import annotations
 
 import typing
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
@@ -68,12 +68,6 @@ FEED_ACCESS: dict[str, Access] = {
     "clerk": Access(frozenset({"cooperative", "membership", "activities"}), personal=True),
     "reader": Access(frozenset({"cooperative", "entries"}), personal=False),
 }
-
-
-def kinds_for(role: str) -> list[str]:
-    """The fact kinds a role may follow, in the documented order."""
-    groups = FEED_ACCESS[role].groups
-    return [kind for kind, group in kind_groups().items() if group in groups]
 
 
 # ---------------------------------------------------------------- event -> fact
@@ -228,16 +222,3 @@ def read_page(db: Database, coop: str, flt: FeedFilter, *, after: int = 0, limit
     # position, so a filtered follower does not rescan facts it does not want.
     next_after = int(rows[-1][0]) if full else max(after, int(head[0][0]) if head else 0, *(int(r[0]) for r in rows))
     return FeedPage(facts, next_after, full)
-
-
-def iter_facts(db: Database, coop: str, flt: FeedFilter, *, after: int = 0, page_size: int = MAX_PAGE,
-               max_facts: int = 10_000_000) -> Iterable[dict[str, Any]]:
-    """Every projected fact after `after`, page by page (bounded)."""
-    done = 0
-    while done < max_facts:
-        page = read_page(db, coop, flt, after=after, limit=page_size)
-        yield from page.facts
-        done += len(page.facts)
-        after = page.next_after
-        if not page.full:
-            return

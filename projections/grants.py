@@ -188,23 +188,3 @@ def calls_for_projects(
             "paid_cents": paid, "remaining_cents": int(envelope) - awarded, "outstanding_cents": awarded - paid,
         })
     return calls
-
-
-def call_applications(db: Database, coop: str, call_id: str, *, after: str = "", limit: int = 100) -> list[dict[str, Any]]:
-    """A call's applications by application_id after `after`, with their grant figures."""
-    limit = max(1, min(limit, MAX_PAGE))
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT application_id, applicant, member_id, project, applied_on, awarded_cents, withdrawn_cents, paid_cents,"
-            " awarded_on FROM grant_applications WHERE coop = ? AND call_id = ? AND application_id > ?"
-            " ORDER BY application_id LIMIT ?",
-            (coop, call_id, after, limit),
-        )
-    return [
-        {"coop": coop, "call_id": call_id, "application_id": app_id, "applicant": applicant, "member_id": member_id,
-         "project": project, "applied_on": applied_on, "awarded_cents": int(awarded), "withdrawn_cents": int(withdrawn),
-         "paid_cents": int(paid), "net_awarded_cents": int(awarded) - int(withdrawn),
-         "outstanding_cents": int(awarded) - int(withdrawn) - int(paid), "awarded_on": awarded_on}
-        for app_id, applicant, member_id, project, applied_on, awarded, withdrawn, paid, awarded_on in rows
-    ]
-

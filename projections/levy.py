@@ -1,15 +1,14 @@
 """Read model of the platform levy: courses with what they collected, kept and owe their
-author; and, per author, shares earned, paid out and still owed on any date."""
+author; and, per author, shares earned, paid out and still owed on any date. No route or report
+reads these tables yet: the tests check them through tests/views.py."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from domain.corrections import EntryReversed
-from domain.errors import IntegrityViolation
 from domain.levy import AuthorBalanceCarried, AuthorPaid, CourseContributionCollected, CourseDeclared
-from ledger.db import Database, Tx
+from ledger.db import Tx
 from projections.base import Projection
 
 
@@ -66,46 +65,3 @@ class LevyProjection(Projection):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (coop, seq, author_id, course_id, day.isoformat(), collected, levy, share, paid_out),
         )
-
-
-# ---------------------------------------------------------------- reading
-
-
-def courses(db: Database, coop: str) -> list[dict[str, Any]]:
-    """Each course with its author, levy rate and totals: collected = levy + author's share."""
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT course_id, title, author_id, levy_rate, declared_on, contributions, collected_cents, levy_cents, author_share_cents"
-            " FROM courses WHERE coop = ? ORDER BY course_id",
-            (coop,),
-        )
-    result = []
-    for course_id, title, author_id, rate, declared_on, count, collected, levy, share in rows:
-        if levy + share != collected or min(count, levy, share) < 0:
-            raise IntegrityViolation(f"{coop} course {course_id}: levy {levy} + share {share} != collected {collected}")
-        result.append({"coop": coop, "course_id": course_id, "title": title, "author_id": author_id, "levy_rate": rate,
-                       "declared_on": declared_on, "contributions": int(count), "collected_cents": int(collected),
-                       "levy_cents": int(levy), "author_share_cents": int(share)})
-    return result
-
-
-def author_balances(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Per author: shares earned, paid out and still owed as of a date (inclusive, by effective
-    dates). Payouts never exceed what is owed on their date or later, so owed is never negative.
-    Authors with no course here are listed too: a federation carries what a founder owed them."""
-    day = (as_of or date.max).isoformat()
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT c.author_id, COALESCE(SUM(m.author_share_cents), 0), COALESCE(SUM(m.paid_out_cents), 0)"
-            " FROM (SELECT author_id FROM courses WHERE coop = ? UNION SELECT author_id FROM levy_moves WHERE coop = ?) c"
-            " LEFT JOIN levy_moves m ON m.coop = ? AND m.author_id = c.author_id AND m.day <= ?"
-            " GROUP BY c.author_id ORDER BY c.author_id",
-            (coop, coop, coop, day),
-        )
-    result = []
-    for author_id, earned, paid in rows:
-        earned, paid = int(earned), int(paid)
-        if not 0 <= paid <= earned:
-            raise IntegrityViolation(f"{coop}: author {author_id} paid {paid} of {earned} earned as of {day}")
-        result.append({"coop": coop, "author_id": author_id, "earned_cents": earned, "paid_out_cents": paid, "owed_cents": earned - paid})
-    return result

@@ -1,5 +1,6 @@
 """The observatory's indicators kept between two JSON builds, recomputed only when an event that
-can change them arrived (issue 7: the JSON is rebuilt after every event of the cooperative).
+can change them arrived: the JSON is rebuilt after every event of the cooperative, and the
+frequent events change only a few of its indicators.
 
 What arrived since a cached build is read from the feed projection's facts (projections/feed.py:
 one row per event of a cooperative, with its kind), in the same read transaction as the figures.

@@ -31,7 +31,6 @@ from ledger.db import Database, Tx
 from projections.base import Projection
 
 MAX_DAYS = 3_660  # a page of readings per day: ten years
-MAX_PAGE = 1_000
 _REDEMPTIONS = {"CreditsRedeemedForMoney": "money", "CreditsRedeemedForService": "service"}
 
 
@@ -141,19 +140,6 @@ class SensorsProjection(Projection):
 # ---------------------------------------------------------------- reading
 
 
-def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
-    """Every version of the reward terms, oldest first."""
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT effective_date, credit_rate, daily_cap_minor, money_rate, service_rate FROM sensor_terms WHERE coop = ? ORDER BY seq",
-            (coop,),
-        )
-    return [
-        {"effective_date": d, "credit_rate": rate, "daily_cap_minor": int(cap), "money_rate": money, "service_rate": service}
-        for d, rate, cap, money, service in rows
-    ]
-
-
 def host_credit_balances(db: Database, coop: str) -> list[dict[str, Any]]:
     """Each host: credits carried from a founder, earned here, redeemed (for services, for money),
     euros paid, balance."""
@@ -234,21 +220,3 @@ def credits_summary(db: Database, coop: str) -> dict[str, Any]:
         "issued_minor": issued, "carried_minor": carried, "redeemed_service_minor": service, "redeemed_money_minor": money,
         "outstanding_minor": carried + issued - service - money, "paid_cents": int(paid),
     }
-
-
-def redemptions(db: Database, coop: str, *, host_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """Redemptions in journal order after entry `after` (a page of at most MAX_PAGE)."""
-    sql = ("SELECT number, host_id, kind, effective_date, credits_minor, amount_cents, service, reversed_by"
-           " FROM sensor_redemptions WHERE coop = ? AND number > ?")
-    params: list[Any] = [coop, after]
-    if host_id is not None:
-        sql += " AND host_id = ?"
-        params.append(host_id)
-    params.append(max(1, min(limit, MAX_PAGE)))
-    with db.read() as tx:
-        rows = tx.execute(sql + " ORDER BY number LIMIT ?", params)
-    return [
-        {"number": int(n), "host_id": h, "kind": k, "effective_date": d, "credits_minor": int(c), "amount_cents": int(a),
-         "service": s, "reversed_by": r}
-        for n, h, k, d, c, a, s, r in rows
-    ]

@@ -25,8 +25,6 @@ from domain.shared_hours_carry import EthicalMinimumRateCarried, SharedEmployeeC
 from ledger.db import Database, Tx
 from projections.base import Projection
 
-MAX_PAGE = 1_000
-
 
 class SharedHoursProjection(Projection):
     name = "shared_hours"
@@ -98,20 +96,6 @@ class SharedHoursProjection(Projection):
 # ---------------------------------------------------------------- reading
 
 
-def minimum_rates(db: Database, coop: str) -> list[dict[str, Any]]:
-    with db.read() as tx:
-        rows = tx.execute("SELECT effective_date, hourly_rate_cents FROM shared_minimum_rates WHERE coop = ? ORDER BY seq", (coop,))
-    return [{"effective_date": d, "hourly_rate_cents": int(cents)} for d, cents in rows]
-
-
-def shared_employees(db: Database, coop: str) -> list[dict[str, Any]]:
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT employee_id, name, hourly_pay_cents, engaged_on FROM shared_employees WHERE coop = ? ORDER BY employee_id", (coop,)
-        )
-    return [{"employee_id": i, "name": n, "hourly_pay_cents": int(p), "engaged_on": d} for i, n, p, d in rows]
-
-
 def hours_by_structure(db: Database, coop: str, *, period: str | None = None) -> list[dict[str, Any]]:
     """Per member structure (one month, or all): minutes logged, minutes rebilled and cents billed
     by the rebillings in force, minutes still to rebill."""
@@ -138,36 +122,3 @@ def hours_by_structure(db: Database, coop: str, *, period: str | None = None) ->
     for row in rows.values():
         row["to_rebill_minutes"] = row["logged_minutes"] - row["rebilled_minutes"]
     return [rows[s] for s in sorted(rows) if rows[s]["logged_minutes"] or rows[s]["billed_cents"]]
-
-
-def rebillings(db: Database, coop: str, *, employee_id: str | None = None, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
-    """Rebillings in journal order after entry `after` (a page), each with its shares; asserts
-    that the shares add up to the cost and to the minutes."""
-    sql = ("SELECT number, employee_id, period, effective_date, minutes, gross_pay_cents, employer_charges_cents,"
-           " expenses_cents, cost_cents, hourly_cost_rate, reversed_by FROM shared_rebills WHERE coop = ? AND number > ?")
-    params: list[Any] = [coop, after]
-    if employee_id is not None:
-        sql += " AND employee_id = ?"
-        params.append(employee_id)
-    params.append(max(1, min(limit, MAX_PAGE)))
-    with db.read() as tx:
-        heads = tx.execute(sql + " ORDER BY number LIMIT ?", params)
-        lines = tx.execute(
-            "SELECT number, structure_id, minutes, billed_cents FROM shared_rebill_lines WHERE coop = ? AND number > ? AND number <= ?"
-            " ORDER BY number, structure_id",
-            (coop, after, heads[-1][0] if heads else after),
-        )
-    shares: dict[int, list[dict[str, Any]]] = defaultdict(list)
-    for number, structure, minutes, cents in lines:
-        shares[int(number)].append({"structure_id": structure, "minutes": int(minutes), "billed_cents": int(cents)})
-    result = []
-    for number, employee, period, day, minutes, gross, charges, expenses, cost, rate, reversed_by in heads:
-        own = shares[int(number)]
-        if sum(s["billed_cents"] for s in own) != int(cost) or sum(s["minutes"] for s in own) != int(minutes):
-            raise IntegrityViolation(f"{coop}: rebilling {number} does not add up to its cost and minutes")
-        result.append({
-            "number": int(number), "employee_id": employee, "period": period, "effective_date": day, "minutes": int(minutes),
-            "gross_pay_cents": int(gross), "employer_charges_cents": int(charges), "expenses_cents": int(expenses),
-            "cost_cents": int(cost), "hourly_cost_rate": rate, "reversed_by": reversed_by, "shares": own,
-        })
-    return result

@@ -5,15 +5,13 @@ A subscription carried by a federation (domain/receivables_carry.py) is listed w
 as it stood in its founder: the founder's billing date, the plan's fixed part and the rest as the
 revenue share (the declared revenue stays in the founder's books: NULL here); what was billed
 and paid on its bills is one move (period "") on the federation date, so what a member owes here
-matches 411."""
+matches 411. No route or report reads these tables yet: the tests check them through tests/views.py."""
 
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from domain.corrections import EntryReversed
-from domain.errors import IntegrityViolation
 from domain.receivables_carry import SubscriptionCarried, SubscriptionPlanCarried
 from domain.subscriptions import (
     SubscriptionBilled,
@@ -23,7 +21,7 @@ from domain.subscriptions import (
     SubscriptionStarted,
     period_range,
 )
-from ledger.db import Database, Tx
+from ledger.db import Tx
 from projections.base import Projection
 
 _OWN_ENTRIES = {"SubscriptionBilled", "SubscriptionPaid"}
@@ -136,72 +134,3 @@ class SubscriptionsProjection(Projection):
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (coop, seq, subscription_id, period, member_id, day.isoformat(), billed, paid),
         )
-
-
-# ---------------------------------------------------------------- reading
-
-
-def plans(db: Database, coop: str) -> list[dict[str, Any]]:
-    with db.read() as tx:
-        rows = tx.execute("SELECT plan_id, name, plan_kind, period, fixed_cents, revenue_rate, defined_on FROM subscription_plans"
-                          " WHERE coop = ? ORDER BY plan_id", (coop,))
-    return [{"coop": coop, "plan_id": p, "name": n, "kind": k, "period": per, "fixed_cents": int(f), "revenue_rate": r, "defined_on": d}
-            for p, n, k, per, f, r, d in rows]
-
-
-def subscriptions(db: Database, coop: str, member_id: str | None = None) -> list[dict[str, Any]]:
-    """Each subscription with its plan and what is billed, paid and due on it now."""
-    sql = ("SELECT s.subscription_id, s.member_id, s.plan_id, s.starts_on, s.ends_on, s.cancel_reason,"
-           " COUNT(b.period), COALESCE(SUM(b.amount_cents), 0), COALESCE(SUM(b.paid_cents), 0)"
-           " FROM subscriptions s LEFT JOIN subscription_bills b ON b.coop = s.coop AND b.subscription_id = s.subscription_id"
-           " WHERE s.coop = ?")
-    params: list[Any] = [coop]
-    if member_id is not None:
-        sql += " AND s.member_id = ?"
-        params.append(member_id)
-    sql += " GROUP BY s.subscription_id, s.member_id, s.plan_id, s.starts_on, s.ends_on, s.cancel_reason ORDER BY s.subscription_id"
-    with db.read() as tx:
-        rows = tx.execute(sql, params)
-    result = []
-    for sid, mid, plan, starts, ends, reason, periods, billed, paid in rows:
-        billed, paid = int(billed), int(paid)
-        if not 0 <= paid <= billed:
-            raise IntegrityViolation(f"{coop} subscription {sid}: paid {paid} outside 0..{billed}")
-        result.append({"coop": coop, "subscription_id": sid, "member_id": mid, "plan_id": plan, "starts_on": starts, "ends_on": ends,
-                       "cancel_reason": reason, "periods_billed": int(periods), "billed_cents": billed, "paid_cents": paid,
-                       "due_cents": billed - paid})
-    return result
-
-
-def bills(db: Database, coop: str, subscription_id: str) -> list[dict[str, Any]]:
-    """The periods billed on a subscription, oldest first, with what is still due on each."""
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT period, member_id, period_start, period_end, billed_on, declared_revenue_cents, fixed_cents, revenue_share_cents,"
-            " amount_cents, paid_cents FROM subscription_bills WHERE coop = ? AND subscription_id = ? ORDER BY period_start",
-            (coop, subscription_id),
-        )
-    result = []
-    for period, mid, start, end, billed_on, revenue, fixed, share, amount, paid in rows:
-        if fixed + share != amount or not 0 <= paid <= amount:
-            raise IntegrityViolation(f"{coop} {subscription_id} {period}: bill does not add up or is overpaid")
-        result.append({"period": period, "member_id": mid, "period_start": start, "period_end": end, "billed_on": billed_on,
-                       "declared_revenue_cents": revenue, "fixed_cents": int(fixed), "revenue_share_cents": int(share),
-                       "amount_cents": int(amount), "paid_cents": int(paid), "due_cents": int(amount - paid)})
-    return result
-
-
-def amounts_owed(db: Database, coop: str, *, as_of: date | None = None) -> list[dict[str, Any]]:
-    """Per member: subscriptions billed, paid and owed as of a date (inclusive, by effective dates).
-
-    A bill reversed on a date after its payments' reversals shows, between the two dates, as a
-    credit (negative owed), exactly as the member's receivable account does in the books."""
-    day = (as_of or date.max).isoformat()
-    with db.read() as tx:
-        rows = tx.execute("SELECT member_id, SUM(billed_cents), SUM(paid_cents) FROM subscription_moves WHERE coop = ? AND day <= ?"
-                          " GROUP BY member_id ORDER BY member_id", (coop, day))
-    result = [{"coop": coop, "member_id": m, "billed_cents": int(b), "paid_cents": int(p), "owed_cents": int(b) - int(p)}
-              for m, b, p in rows]
-    if as_of is None and any(r["owed_cents"] < 0 or r["paid_cents"] < 0 for r in result):
-        raise IntegrityViolation(f"{coop}: a member has paid more subscriptions than billed: {result}")
-    return [r for r in result if (r["billed_cents"], r["paid_cents"]) != (0, 0)]

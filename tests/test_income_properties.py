@@ -43,10 +43,9 @@ from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections import certifications as cert_read
-from projections import levy as levy_read
-from projections import subscriptions as sub_read
 from projections.balances import account_balance, trial_balance
 from projections.runner import ProjectionRunner
+from tests import views
 from tests.builders import admit, dump_projections, found_association, found_scic, stored_event_count, stored_financial_events, unbalanced_units
 
 GRID = [date(2020 + m // 12, m % 12 + 1, d) for m in range(1, 40) for d in (5, 20)]  # 2020-02-05 .. 2023-04-20
@@ -291,7 +290,7 @@ class SubscriptionsRun(Run):
                      for p, b in sub.bills.items()}
         assert aggregate == self.bills
         projected = {(s, b["period"]): [date.fromisoformat(b["billed_on"]), b["amount_cents"], b["paid_cents"]]
-                     for s in SUBS for b in sub_read.bills(db, slug, s)}
+                     for s in SUBS for b in views.bills(db, slug, s)}
         assert projected == self.bills
         assert all(0 <= paid <= amount for _day, amount, paid in self.bills.values())
         # A period is billed once: bills not reversed, counted from the stored events.
@@ -303,7 +302,7 @@ class SubscriptionsRun(Run):
         for (sub, _period), (_day, amount, paid) in self.bills.items():
             totals[SUBS[sub][0]][0] += amount
             totals[SUBS[sub][0]][1] += paid
-        assert {r["member_id"]: [r["billed_cents"], r["paid_cents"]] for r in sub_read.amounts_owed(db, slug)} == {
+        assert {r["member_id"]: [r["billed_cents"], r["paid_cents"]] for r in views.amounts_owed(db, slug)} == {
             m: t for m, t in totals.items() if t != [0, 0]}
         for member_id, (billed, paid) in totals.items():
             assert account_balance(db, slug, "411", party=member_id) == billed - paid
@@ -495,7 +494,7 @@ class CertificationsRun(Run):
             assert [r["member_id"] for r in cert_read.certified_on(db, slug, day)] == expected, day
             assert [m for m in self.members if coop.certifications.certified_on(m, day)] == expected, day
         for member_id, ids in self.order.items():
-            found = cert_read.certification_of(db, slug, member_id, LATE)
+            found = views.certification_of(db, slug, member_id, LATE)
             if not ids:
                 assert found is None
                 continue
@@ -615,12 +614,12 @@ class LevyRun(Run):
             if e.kind == "CourseContributionCollected":
                 assert e.levy_cents + e.author_share_cents == e.amount_cents
         assert {c["course_id"]: [c["contributions"], c["collected_cents"], c["levy_cents"], c["author_share_cents"]]
-                for c in levy_read.courses(db, slug)} == self.totals
+                for c in views.courses(db, slug)} == self.totals
         assert all(levy + share == collected for _n, collected, levy, share in self.totals.values())
         move_days = {d for moves in self.moves.values() for d, _cents in moves}
         for day in sorted(move_days | {d - timedelta(days=1) for d in move_days} | {LATE}):
             # Payouts never exceed what the author is owed, on any day; the books agree.
-            balances = {a["author_id"]: a["owed_cents"] for a in levy_read.author_balances(db, slug, as_of=day)}
+            balances = {a["author_id"]: a["owed_cents"] for a in views.author_balances(db, slug, as_of=day)}
             assert balances == {author: self.owed_on(author, day) for author in self.moves}, day
             assert all(owed >= 0 for owed in balances.values()), day
             for author, owed in balances.items():

@@ -38,14 +38,13 @@ from domain.membership import AdmitMember, ResignMember
 from domain.pots import FUND, subsidy_source
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy, UseSubsidy
 from projections.balances import account_balance
-from projections.contributions import contribution_pledges
-from projections.grants import FIGURE_COLUMNS, call_applications, calls_for_projects, cooperation_fund
-from projections.levy import author_balances
+from projections.grants import FIGURE_COLUMNS, calls_for_projects, cooperation_fund
 from projections.observatory import pot_kind, totals_by_dim
 from projections.subsidies import subsidies_overview
 from projections.runner import ProjectionRunner
 from tests.builders import dump_projections, new_key, ok, stored_event_count
 from tests.ledger.test_contributions import assert_refused
+from tests.views import author_balances, call_applications, contribution_pledges
 
 D = Decimal
 START, DAY = date(2025, 1, 1), date(2025, 7, 1)

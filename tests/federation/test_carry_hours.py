@@ -18,7 +18,8 @@ from domain.membership import AdmitMember, ResignMember
 from domain.shared_hours import EngageSharedEmployee, LogSharedHours, RebillSharedHours, SetEthicalMinimumRate
 from ledger.federation import read_founder_books
 from projections.observatory_indicators import observatory
-from projections.shared_hours import hours_by_structure, minimum_rates, rebillings, shared_employees
+from projections.shared_hours import hours_by_structure
+from tests.views import minimum_rates, rebillings, shared_employees
 
 from .conftest import CommandRunner
 

@@ -25,9 +25,9 @@ from domain.fees import CallFee, PayFee
 from domain.membership import AdmitMember, ResignMember
 from domain.subscriptions import BillSubscription, CancelSubscription, DefineSubscriptionPlan, PaySubscription, StartSubscription
 from ledger.federation import read_founder_books
-from projections.certifications import certification_of, certified_on, deferred_fees
+from projections.certifications import certified_on, deferred_fees
 from projections.observatory_indicators import observatory
-from projections.subscriptions import amounts_owed, bills, plans, subscriptions
+from tests.views import amounts_owed, bills, certification_of, plans, subscriptions
 
 from .conftest import CommandRunner
 

@@ -23,7 +23,8 @@ from domain.sensors import (
 )
 from ledger.federation import read_founder_books
 from projections.observatory_indicators import observatory
-from projections.sensors import active_sensors, credits_summary, host_credit_balances, reward_terms
+from projections.sensors import active_sensors, credits_summary, host_credit_balances
+from tests.views import reward_terms
 
 from .conftest import CommandRunner
 

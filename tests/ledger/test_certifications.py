@@ -23,6 +23,7 @@ from projections import certifications as read
 from projections.balances import account_balance
 from tests.builders import admit, dump_projections, found_association, ok, stored_financial_events
 from tests.ledger.test_subscriptions import check_refusals
+from tests.views import certification_of
 
 D = Decimal
 
@@ -118,17 +119,17 @@ def test_who_is_certified_on_a_date_and_when_it_expires(books, runner):
     assert certified(date(2023, 2, 1)) == [("prov", "C1")]  # C3 expired
     assert certified(date(2023, 3, 1)) == []
 
-    c1 = read.certification_of(db, "demo", "prov", date(2022, 6, 1))
+    c1 = certification_of(db, "demo", "prov", date(2022, 6, 1))
     assert {k: c1[k] for k in ("certification_id", "status", "granted_on", "expires_on", "valid_until", "renewals")} == {
         "certification_id": "C1", "status": "certified", "granted_on": "2020-03-01", "expires_on": "2023-03-01",
         "valid_until": "2023-02-28", "renewals": 1}
     assert (c1["billed_cents"], c1["paid_cents"], c1["due_cents"]) == (93000, 45000, 48000)
-    c2 = read.certification_of(db, "demo", "other", date(2021, 1, 20))
+    c2 = certification_of(db, "demo", "other", date(2021, 1, 20))
     assert (c2["certification_id"], c2["status"], c2["ends_on"], c2["revocation_reason"]) == ("C2", "revoked", "2021-01-10", "audit failed")
-    assert read.certification_of(db, "demo", "other", date(2021, 1, 9))["status"] == "certified"
-    assert read.certification_of(db, "demo", "other", date(2023, 6, 1))["status"] == "expired"
-    assert read.certification_of(db, "demo", "prov", date(2020, 2, 29)) is None
-    assert read.certification_of(db, "demo", "gone", date(2022, 6, 1)) is None
+    assert certification_of(db, "demo", "other", date(2021, 1, 9))["status"] == "certified"
+    assert certification_of(db, "demo", "other", date(2023, 6, 1))["status"] == "expired"
+    assert certification_of(db, "demo", "prov", date(2020, 2, 29)) is None
+    assert certification_of(db, "demo", "gone", date(2022, 6, 1)) is None
 
     # Last valid days: C3 2023-01-31, C1 2023-02-28.
     assert [r["certification_id"] for r in read.expiring_between(db, "demo", date(2023, 1, 1), date(2023, 3, 31))] == ["C3", "C1"]
@@ -161,10 +162,10 @@ def test_reversals_undo_renewals_and_grants_in_the_read_model(books, runner):
     ok(books, ReverseEntry("demo", 4, "granted to the wrong member", date(2022, 1, 20)))  # 7
     runner.catch_up()
     db = books.db
-    c1 = read.certification_of(db, "demo", "prov", date(2022, 1, 20))
+    c1 = certification_of(db, "demo", "prov", date(2022, 1, 20))
     assert (c1["expires_on"], c1["renewals"], c1["billed_cents"], c1["due_cents"]) == ("2022-03-01", 0, 45000, 0)
     assert read.certified_on(db, "demo", date(2022, 3, 1)) == []
-    assert read.certification_of(db, "demo", "other", date(2022, 1, 20))["certification_id"] == "C2"
+    assert certification_of(db, "demo", "other", date(2022, 1, 20))["certification_id"] == "C2"
     # As of 2021-12-31 the reversed grant still stood; from 2022-01-20 on it is gone.
     assert [f["certification_id"] for f in read.deferred_fees(db, "demo", date(2021, 12, 31))["fees"]] == ["C1", "C3"]
     assert [f["certification_id"] for f in read.deferred_fees(db, "demo", date(2022, 1, 20))["fees"]] == ["C1"]

@@ -21,9 +21,9 @@ from domain.grants import OpenCall
 from domain.membership import ResignMember
 from ledger.service import Ledger
 from projections.balances import account_balance
-from projections.contributions import contribution_pledges
 from projections.grants import cooperation_fund
 from tests.builders import admit, dump_projections, found_association, found_scic, new_key, ok, stored_event_count, stored_financial_events
+from tests.views import contribution_pledges
 
 D = Decimal
 FEB1, MAR1 = date(2020, 2, 1), date(2020, 3, 1)

@@ -31,10 +31,11 @@ from domain.membership import ResignMember
 from domain.subsidies import ReceiveSubsidy, RecordSubsidy
 from ledger.service import Ledger
 from projections.balances import account_balance
-from projections.grants import call_applications, calls_for_projects, cooperation_fund
+from projections.grants import calls_for_projects, cooperation_fund
 from projections.subsidies import subsidies_overview
 from tests.builders import admit, dump_projections, found_association, ok, stored_financial_events
 from tests.ledger.test_contributions import assert_refused
+from tests.views import call_applications
 
 D = Decimal
 MAR1, MAR5, APR1, MAY1 = date(2021, 3, 1), date(2021, 3, 5), date(2021, 4, 1), date(2021, 5, 1)

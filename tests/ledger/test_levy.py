@@ -18,8 +18,8 @@ from domain.corrections import ReverseEntry
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor
 from ledger.service import Ledger
-from projections import levy as read
 from projections.balances import account_balance
+from tests import views as read
 from tests.builders import admit, dump_projections, found_scic, ok, stored_financial_events
 from tests.ledger.test_subscriptions import check_refusals
 

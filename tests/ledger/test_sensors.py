@@ -35,10 +35,9 @@ from projections.sensors import (
     credits_summary,
     host_credit_balances,
     readings_accepted,
-    redemptions,
-    reward_terms,
 )
 from tests.builders import admit, dump_projections, found_association, new_key, ok, stored_event_count, stored_financial_events
+from tests.views import redemptions, reward_terms
 
 D = Decimal
 FEB1, FEB3, FEB4, FEB10, MAR1 = date(2020, 2, 1), date(2020, 2, 3), date(2020, 2, 4), date(2020, 2, 10), date(2020, 3, 1)

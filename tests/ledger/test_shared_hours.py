@@ -22,9 +22,10 @@ from domain.membership import ResignMember
 from domain.shared_hours import EngageSharedEmployee, LogSharedHours, RebillSharedHours, SetEthicalMinimumRate
 from ledger.service import Ledger
 from projections.balances import account_balance, trial_balance
-from projections.shared_hours import hours_by_structure, minimum_rates, rebillings, shared_employees
+from projections.shared_hours import hours_by_structure
 from tests.builders import admit, dump_projections, found_scic, new_key, stored_event_count, stored_financial_events
 from tests.ledger.test_sensors import all_ok
+from tests.views import minimum_rates, rebillings, shared_employees
 
 FEB1, FEB3, FEB4, FEB5, FEB29 = date(2020, 2, 1), date(2020, 2, 3), date(2020, 2, 4), date(2020, 2, 5), date(2020, 2, 29)
 MAR2, MAR31 = date(2020, 3, 2), date(2020, 3, 31)

@@ -19,8 +19,8 @@ from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.membership import ResignMember
 from domain.subscriptions import BillSubscription, CancelSubscription, DefineSubscriptionPlan, PaySubscription, StartSubscription
 from ledger.service import Ledger
-from projections import subscriptions as read
 from projections.balances import account_balance
+from tests import views as read
 from tests.builders import admit, dump_projections, found_association, new_key, ok, stored_event_count, stored_financial_events
 
 D = Decimal
