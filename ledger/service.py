@@ -145,12 +145,12 @@ class Ledger:
                 identifier(slug, "coop")
                 if not isinstance(key, str) or not key:
                     raise InvalidCommand("idempotency_key", "required", "every command needs an idempotency key")
-                slugs = (slug, *needs(command))
+                declared = (slug, *needs(command))
             except DomainError as error:
                 results[i] = CommandResult(False, str(slug), type(command).__name__, str(key), error=error)
                 continue
             meta = Meta(actor=actor or "unknown", idempotency_key=key, reason=reason[0] if reason else None)
-            pending.append(_Pending(i, command, key, meta, fingerprint(command), slugs))
+            pending.append(_Pending(i, command, key, meta, fingerprint(command), declared))
 
         slugs = sorted({slug for p in pending for slug in p.slugs})
         with self._locked(slugs):
