@@ -1,7 +1,7 @@
 """Federation: a new cooperative founded from several existing ones, without losing their history.
 
 On the federation date D (one command, all or nothing; the ledger saves every aggregate in one
-transaction, see ledger/federation.py):
+transaction, see ledger/decision.py):
 - the new cooperative is founded on D with its statutes: one college per founder by default (code =
   the founder's slug, equal weights), or the colleges the command gives (each founder placed in
   exactly one); a college may keep its own fee schedule and eligibility rules (SetCollegeRules);

@@ -11,6 +11,8 @@ What a caller sees is what it would see alone:
 - each command is accepted or refused on its own (execute_batch decides them in order, on the
   state left by the commands before it in the group); a refused command writes nothing;
 - idempotency keys work across a group (a repeated key inside a group is a duplicate of the first);
+- a command over several cooperatives (a federation) is grouped like any other: execute_batch
+  locks its cooperatives with the group's and saves it in the group's transaction;
 - when the group's transaction fails (an exception, not a refusal), every command of the group is
   tried again alone, so one command's failure is only its own; each caller gets its own result or
   its own exception.

@@ -3,7 +3,7 @@
 Every family declares its commands once, with their deciders and roles; this module only reads
 that registry for the ledger. FoundCooperative, ReverseEntry and FederateCooperatives need more
 than one aggregate (there is no aggregate yet; the original event; the founders) and are decided
-by the service: their handlers have no `decide`.
+by ledger/decision.py, in the same write path as the others: their handlers have no `decide`.
 """
 
 from __future__ import annotations

@@ -4,6 +4,9 @@ Every command carries an idempotency key. Accepted commands save their events an
 CommandReceipt in one transaction; refused commands write nothing. Many commands can be
 saved together (`execute_batch`): one transaction, each command still accepted or refused
 on its own, which is how throughput grows past the store's single-writer lock.
+
+This is the only write path. A command that touches several cooperatives (a federation) declares
+them (ledger/decision.py): they are locked, loaded, decided, saved and retried with the others.
 """
 
 from __future__ import annotations
@@ -11,7 +14,6 @@ from __future__ import annotations
 import random
 import threading
 import time
-import uuid
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from dataclasses import dataclass, field
@@ -19,20 +21,19 @@ from typing import Any
 
 import structlog
 from eventsourcing.application import AggregateNotFoundError
-from eventsourcing.persistence import IntegrityError, StoredEvent
+from eventsourcing.persistence import IntegrityError
 
-from domain.cooperative import Cooperative, FoundCooperative, coop_id, found_cooperative
-from domain.corrections import ReverseEntry, entry_version, reverse_entry
-from domain.errors import Conflict, DomainError, InvalidCommand, NotFound
+from domain.cooperative import Cooperative, coop_id
+from domain.errors import Conflict, DomainError, InvalidCommand
 from domain.events import FinancialEvent, Meta
-from domain.federation import FederateCooperatives
 from domain.rules import identifier
-from ledger.app import CommandReceipt, LedgerApp, receipt_id
+from ledger.app import LedgerApp
 from ledger.chain import EVENTS_TABLES
 from ledger.commands import fingerprint
 from ledger.db import Database, bound_event_store_waits
+from ledger.decision import Decision, Outcome, decide, needs
 from ledger.group_commit import GroupCommit
-from ledger.handlers import HANDLERS
+from ledger.receipts import StoredReceipt, new_receipt, stored_receipts
 from ledger.store import StoreConfig
 
 log = structlog.get_logger("coopledger.ledger")
@@ -44,14 +45,13 @@ MAX_SAVE_ATTEMPTS = 8
 # up with TimeoutError (the API answers 503): when the database is away, requests queued behind
 # one stuck in eventsourcing's retries would otherwise wait one after the other, without bound.
 LOCK_WAIT_S = 5.0
-# Receipt ids per lookup query: under SQLite's bound on parameters, one query for a usual batch.
-RECEIPT_QUERY_IDS = 1000
 
 
 @dataclass(frozen=True)
 class CommandResult:
     """What a command did. `position` is where its receipt sits in the notification log:
-    a query that waits for this position sees the command's effects."""
+    a query that waits for this position sees the command's effects. `report` is what a command
+    over several cooperatives says it moved (a federation), the same on a retry."""
 
     accepted: bool
     coop: str
@@ -62,6 +62,7 @@ class CommandResult:
     events: tuple[str, ...] = ()
     duplicate: bool = False
     error: DomainError | None = None
+    report: dict[str, Any] | None = None
 
     def as_dict(self) -> dict[str, Any]:
         body: dict[str, Any] = {
@@ -77,17 +78,12 @@ class CommandResult:
                 events=list(self.events),
                 duplicate=self.duplicate,
             )
+            if self.report is not None:
+                body["report"] = self.report
         else:
             assert self.error is not None
             body["error"] = self.error.as_dict()
         return body
-
-
-@dataclass(frozen=True)
-class _StoredReceipt:
-    fingerprint: str
-    result: dict[str, Any]
-    position: int  # of the receipt in the notification log
 
 
 @dataclass
@@ -97,9 +93,15 @@ class _Pending:
     key: str
     meta: Meta
     fingerprint: str
-    receipt: CommandReceipt | None = None
+    slugs: tuple[str, ...]  # its own cooperative first, then those it needs
+    receipt: Any = None  # the receipt's Created event, once accepted in this attempt
     events: list[str] = field(default_factory=list)
     numbers: list[int] = field(default_factory=list)
+    report: dict[str, Any] | None = None
+
+    @property
+    def coop(self) -> str:
+        return self.slugs[0]
 
 
 class Ledger:
@@ -135,10 +137,6 @@ class Ledger:
         Commands may name several cooperatives; each is locked for the batch's duration.
         """
         assert len(items) <= MAX_BATCH_COMMANDS, f"batch of {len(items)} exceeds {MAX_BATCH_COMMANDS}"
-        if any(isinstance(item[0], FederateCooperatives) for item in items):
-            from ledger import federation  # several aggregates in one transaction: its own module
-
-            return federation.execute_items(self, items)
         results: list[CommandResult | None] = [None] * len(items)
         pending: list[_Pending] = []
         for i, (command, key, actor, *reason) in enumerate(items):
@@ -147,13 +145,14 @@ class Ledger:
                 identifier(slug, "coop")
                 if not isinstance(key, str) or not key:
                     raise InvalidCommand("idempotency_key", "required", "every command needs an idempotency key")
+                declared = (slug, *needs(command))
             except DomainError as error:
                 results[i] = CommandResult(False, str(slug), type(command).__name__, str(key), error=error)
                 continue
             meta = Meta(actor=actor or "unknown", idempotency_key=key, reason=reason[0] if reason else None)
-            pending.append(_Pending(i, command, key, meta, fingerprint(command)))
+            pending.append(_Pending(i, command, key, meta, fingerprint(command), declared))
 
-        slugs = sorted({p.command.coop for p in pending})
+        slugs = sorted({slug for p in pending for slug in p.slugs})
         with self._locked(slugs):
             for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
                 try:
@@ -185,106 +184,97 @@ class Ledger:
 
     def _attempt(self, pending: list[_Pending], results: list[CommandResult | None]) -> None:
         coops: dict[str, Cooperative | None] = {}
-        keys_in_batch: dict[tuple[str, str], _Pending] = {}
-        to_save: list[Any] = []
-        accepted: list[_Pending] = []
-        batch_entries: dict[tuple[str, int], FinancialEvent] = {}  # decided, not yet saved
-        for p in pending:
-            if p.command.coop not in coops:
+        for slug in (slug for p in pending for slug in p.slugs):
+            if slug not in coops:
                 # Load the cooperatives BEFORE looking up receipts. A command's events and its
                 # receipt commit together, so a receipt not found after this load means its events
                 # are not in the loaded state either; the other order could see a concurrent
                 # writer's events without its receipt, and refuse its duplicate (e.g. overpayment).
-                coops[p.command.coop] = self._load(p.command.coop)
+                coops[slug] = self._load(slug)
         # Every receipt of the batch in one query (was one SELECT per command: 2/3 of the time
         # of a batch of 1,000 on PostgreSQL, measured with cProfile).
-        receipts = self._stored_receipts({(p.command.coop, p.key) for p in pending})
+        receipts = stored_receipts(self.app, self.db, {(p.coop, p.key) for p in pending})
+        keys_in_batch: dict[tuple[str, str], _Pending] = {}
+        decided: dict[str, dict[int, Any]] = {}  # per cooperative, by version: decided, not yet saved
+        to_save: list[Any] = []
         for p in pending:
-            p.receipt, p.events, p.numbers = None, [], []
-            slug = p.command.coop
-            name = type(p.command).__name__
-            earlier = keys_in_batch.get((slug, p.key))
-            stored = None if earlier else receipts.get((slug, p.key))
+            p.receipt, p.events, p.numbers, p.report = None, [], [], None
+            earlier = keys_in_batch.get((p.coop, p.key))
+            stored = None if earlier else receipts.get((p.coop, p.key))
             if earlier is not None or stored is not None:
                 results[p.index] = self._duplicate(p, earlier, stored)
                 continue
-            coop = coops[slug]
             try:
-                coop, emitted = self._decide(coop, p, batch_entries)
+                outcome = self._decide(p, coops, decided)
             except DomainError as error:
-                results[p.index] = CommandResult(False, slug, name, p.key, error=error)
+                results[p.index] = CommandResult(False, p.coop, type(p.command).__name__, p.key, error=error)
                 continue
-            coops[slug] = coop
-            p.events = [e.kind for e in emitted]
-            p.numbers = [e.journal_number for e in emitted if isinstance(e, FinancialEvent)]
-            batch_entries.update({(slug, e.originator_version): e for e in emitted if isinstance(e, FinancialEvent)})
-            p.receipt = CommandReceipt._create(
-                CommandReceipt.Created,
-                id=receipt_id(slug, p.key),
-                coop=slug,
-                key=p.key,
-                command=name,
-                fingerprint=p.fingerprint,
-                result={"events": p.events, "journal_numbers": p.numbers},
-            )
-            keys_in_batch[(slug, p.key)] = p
-            to_save.extend(emitted)
-            to_save.append(p.receipt.collect_events()[0])
-            accepted.append(p)
-        if not to_save:
-            return
+            to_save.extend(self._accept(p, outcome, coops, decided))
+            keys_in_batch[(p.coop, p.key)] = p
+        if to_save:
+            self._save(to_save, pending, results, keys_in_batch)
+
+    def _decide(self, p: _Pending, coops: dict[str, Cooperative | None], decided: dict[str, dict[int, Any]]) -> Outcome:
+        """Decides one command on the state the batch left. A refusal leaves every aggregate unchanged."""
+        declared = {slug: coops[slug] for slug in p.slugs}
+        loaded = [c for c in declared.values() if c is not None]
+        name = type(p.command).__name__
+        assert not any(c.pending_events for c in loaded), "a cooperative is decided on with events still pending"
+        try:
+            outcome = decide(Decision(p.command, p.meta, declared, decided, self))
+        except DomainError:
+            # Deciders check every rule before triggering; a refusal after an event would leave
+            # an aggregate half-changed, and the next command of the batch would decide on it.
+            assert not any(c.pending_events for c in loaded), f"{name} refused after triggering events"
+            raise
+        assert all(c.slug in declared for c in outcome.changed), f"{name} changed a cooperative it did not declare"
+        return outcome
+
+    def _accept(self, p: _Pending, outcome: Outcome, coops: dict[str, Cooperative | None],
+                decided: dict[str, dict[int, Any]]) -> list[Any]:
+        """Takes the decided events out of the aggregates; returns them with the command's receipt."""
+        emitted: list[Any] = []
+        per_coop: dict[str, int] = {}
+        for aggregate in outcome.changed:
+            events = list(aggregate.collect_events())
+            coops[aggregate.slug] = aggregate
+            decided.setdefault(aggregate.slug, {}).update((e.originator_version, e) for e in events)
+            per_coop[aggregate.slug] = per_coop.get(aggregate.slug, 0) + len(events)
+            emitted.extend(events)
+        p.events = [e.kind for e in emitted]
+        p.numbers = [e.journal_number for e in emitted if isinstance(e, FinancialEvent)]
+        p.report = outcome.report
+        result: dict[str, Any] = {"events": p.events, "journal_numbers": p.numbers}
+        if outcome.report is not None:
+            result["report"] = outcome.report
+        if set(per_coop) - {p.coop}:
+            # Events in other cooperatives' streams than the one the receipt is filed under:
+            # `verify` counts each cooperative's claimed events against its own stream.
+            result["events_by_coop"] = per_coop
+        p.receipt = new_receipt(p.coop, p.key, type(p.command).__name__, p.fingerprint, result)
+        return [*emitted, p.receipt]
+
+    def _save(self, to_save: list[Any], pending: list[_Pending], results: list[CommandResult | None],
+              keys_in_batch: dict[tuple[str, str], _Pending]) -> None:
+        """Saves the batch's events and receipts in one transaction, then answers the accepted."""
         recordings = self.app.save(*to_save)
         positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
-        for p in accepted:
-            assert p.receipt is not None
+        for p in keys_in_batch.values():
             results[p.index] = CommandResult(
-                True, p.command.coop, type(p.command).__name__, p.key,
-                position=positions[p.receipt.id], journal_numbers=tuple(p.numbers), events=tuple(p.events),
+                True, p.coop, type(p.command).__name__, p.key, position=positions[p.receipt.originator_id],
+                journal_numbers=tuple(p.numbers), events=tuple(p.events), report=p.report,
             )
         for p in pending:
             r = results[p.index]
             if r is not None and r.duplicate and r.position is None:
                 # A duplicate of a command accepted earlier in this same batch.
-                original = results[keys_in_batch[(p.command.coop, p.key)].index]
+                original = results[keys_in_batch[(p.coop, p.key)].index]
                 assert original is not None
                 results[p.index] = CommandResult(
                     True, r.coop, r.command, r.idempotency_key, position=original.position,
                     journal_numbers=original.journal_numbers, events=original.events, duplicate=True,
+                    report=original.report,
                 )
-
-    def _decide(
-        self, coop: Cooperative | None, p: _Pending, batch_entries: dict[tuple[str, int], FinancialEvent]
-    ) -> tuple[Cooperative, list[Any]]:
-        """Applies one command to the in-memory aggregate. Returns it and its new events."""
-        command = p.command
-        if isinstance(command, FoundCooperative):
-            created = found_cooperative(coop, command, p.meta)
-            return created, list(created.collect_events())
-        if coop is None:
-            raise NotFound("coop", "known_cooperative", f"no cooperative {command.coop!r}")
-        before = len(coop.pending_events)
-        assert before == 0, "a cooperative is decided on with events still pending"
-        if isinstance(command, ReverseEntry):
-            version = entry_version(coop, command)
-            original = batch_entries.get((coop.slug, version)) or self._event_at(coop, version)
-            reverse_entry(coop, command, p.meta, original)
-        else:
-            handler = HANDLERS.get(type(command))
-            if handler is None:
-                raise InvalidCommand("command", "known_command", f"{type(command).__name__} has no handler")
-            try:
-                handler(coop, command, p.meta)
-            except DomainError:
-                # Deciders check every rule before triggering; a refusal after an event
-                # would leave the aggregate half-changed.
-                assert not coop.pending_events, f"{type(command).__name__} refused after triggering events"
-                raise
-        return coop, list(coop.collect_events())
-
-    def _event_at(self, coop: Cooperative, version: int) -> FinancialEvent:
-        events = list(self.app.events.get(coop.id, gt=version - 1, lte=version))
-        assert len(events) == 1 and isinstance(events[0], FinancialEvent), f"entry at version {version} not found"
-        return events[0]
 
     def _load(self, slug: str) -> Cooperative | None:
         try:
@@ -292,32 +282,7 @@ class Ledger:
         except AggregateNotFoundError:
             return None
 
-    def _stored_receipts(self, keys: set[tuple[str, str]]) -> dict[tuple[str, str], _StoredReceipt]:
-        """The receipts stored under these (cooperative, key) pairs, with their log positions."""
-        table = self.app.recorder.events_table_name  # type: ignore[attr-defined]
-        by_id = {receipt_id(slug, key): (slug, key) for slug, key in keys}
-        ids = list(by_id)
-        found: dict[tuple[str, str], _StoredReceipt] = {}
-        sqlite = self.db.dialect == "sqlite"
-        with self.db.read() as tx:
-            for start in range(0, len(ids), RECEIPT_QUERY_IDS):
-                chunk = ids[start:start + RECEIPT_QUERY_IDS]
-                if sqlite:  # stored as hex text; the rowid is the notification id
-                    sql = (f"SELECT originator_id, topic, state, rowid FROM {table} WHERE originator_version = 1"  # noqa: S608
-                           f" AND originator_id IN ({', '.join('?' for _ in chunk)})")
-                    params: list[Any] = [i.hex for i in chunk]
-                else:
-                    sql = (f"SELECT originator_id, topic, state, notification_id FROM {table}"  # noqa: S608
-                           " WHERE originator_version = 1 AND originator_id = ANY(?)")
-                    params = [chunk]
-                for originator_id, topic, state, position in tx.execute(sql, params):
-                    uid = originator_id if isinstance(originator_id, uuid.UUID) else uuid.UUID(originator_id)
-                    stored = StoredEvent(originator_id=uid, originator_version=1, topic=topic, state=bytes(state))
-                    event = self.app.mapper.to_domain_event(stored)
-                    found[by_id[uid]] = _StoredReceipt(event.fingerprint, event.result, int(position))
-        return found
-
-    def _duplicate(self, p: _Pending, earlier: _Pending | None, stored: _StoredReceipt | None) -> CommandResult:
+    def _duplicate(self, p: _Pending, earlier: _Pending | None, stored: StoredReceipt | None) -> CommandResult:
         name = type(p.command).__name__
         original_fp = earlier.fingerprint if earlier else stored.fingerprint  # type: ignore[union-attr]
         if original_fp != p.fingerprint:
@@ -325,14 +290,14 @@ class Ledger:
                 "idempotency_key", "same_key_same_content",
                 f"key {p.key!r} was already used for a different command; use a new key for a new command",
             )
-            return CommandResult(False, p.command.coop, name, p.key, error=error)
+            return CommandResult(False, p.coop, name, p.key, error=error)
         if earlier is not None:
-            return CommandResult(True, p.command.coop, name, p.key, duplicate=True)  # position filled after save
+            return CommandResult(True, p.coop, name, p.key, duplicate=True)  # position filled after save
         assert stored is not None
         return CommandResult(
-            True, p.command.coop, name, p.key, position=stored.position,
+            True, p.coop, name, p.key, position=stored.position,
             journal_numbers=tuple(stored.result["journal_numbers"]), events=tuple(stored.result["events"]),
-            duplicate=True,
+            duplicate=True, report=stored.result.get("report"),
         )
 
     @contextmanager
