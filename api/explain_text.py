@@ -1,7 +1,7 @@
 """The eligibility rules' names and details in French or English, money by Babel.
 
-The domain writes each detail in English from a fixed set of templates (domain/voting.py,
-ledger/federation.py); these patterns read them back so the CLI and the API can say them in the
+The domain writes each detail in English from a fixed set of templates (domain/voting.py);
+these patterns read them back so the CLI and the API can say them in the
 reader's language without the domain knowing about languages.
 """
 

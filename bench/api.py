@@ -1,4 +1,4 @@
-"""HTTP API benchmark (issue 5): the server in its own process, the load from other processes.
+"""HTTP API benchmark: the server in its own process, the load from other processes.
 
     .venv/bin/python -m bench.api             # 10 s per scenario against PostgreSQL, writes docs/benchmarks.md
     .venv/bin/python -m bench.api --quick     # 2 s per scenario, writes nothing (smoke run)

@@ -1,4 +1,4 @@
-"""Feed latency (issue 10): command committed → its fact received by a follower of the SSE feed.
+"""Feed latency: command committed → its fact received by a follower of the SSE feed.
 
     .venv/bin/python -m bench.feed                          # PostgreSQL then SQLite, 50 commands/s for 20 s
     .venv/bin/python -m bench.feed --rate 100 --seconds 10 --stores postgres --no-write

@@ -1,4 +1,4 @@
-"""Ingest benchmark (issue 3): sensor reading batches recorded through the ledger's batch path.
+"""Ingest benchmark: sensor reading batches recorded through the ledger's batch path.
 
     .venv/bin/python -m bench.ingest                      # 100,000 AcceptReadings, batches of 1,000, both stores
     .venv/bin/python -m bench.ingest --events 10000 --no-write

@@ -1,4 +1,4 @@
-"""Observatory lag (issue 7): event committed → visible in the observatory's JSON, under a steady load.
+"""Observatory lag: event committed → visible in the observatory's JSON, under a steady load.
 
     .venv/bin/python -m bench.lag                          # both stores, 20 commands/s for 20 s
     .venv/bin/python -m bench.lag --rate 50 --seconds 10 --stores postgres --no-write

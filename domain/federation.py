@@ -283,21 +283,7 @@ def federate(
             set_college_rules(new, SetCollegeRules(cmd.coop, college.code, day, college.fee_schedule,
                                                    college.require_fee_paid, college.min_shares), meta)
     # Members first: a clash is refused before any entry is built.
-    party_maps: dict[str, dict[str, str]] = {}
-    moved: dict[str, list[dict[str, str]]] = {}
-    origin: dict[str, str] = {}
-    for slug, founder in founders.items():
-        prefix = cmd.member_ids == "prefix"
-        party_maps[slug] = {m: identifier(f"{slug}.{m}", "member_ids") for m in founder.members} if prefix else {}
-        moved[slug] = []
-        for m in moving_members(founder, day):
-            new_id = party_maps[slug].get(m.member_id, m.member_id)
-            if new_id in origin:
-                raise Conflict("member_ids", "unique_member",
-                               f"member id {new_id!r} is in {origin[new_id]} and {slug}: send member_ids \"prefix\"")
-            origin[new_id] = slug
-            admit_member(new, AdmitMember(cmd.coop, new_id, m.name, m.kind.value, college_of[slug], day, m.headcount), meta)
-            moved[slug].append({"member_id": new_id, "founder_member_id": m.member_id})
+    party_maps, moved = _move_members(new, cmd, founders, college_of, day, meta)
     # Then the opening entries, one per founder, on accounts the new chart gets from the founders'.
     result_accounts = (new.chart.role("result_surplus"), new.chart.role("result_deficit"))
     openings = {slug: opening_postings(books[slug].balances, party_maps[slug], result_accounts) for slug in founders}
@@ -328,6 +314,28 @@ def federate(
                        head_number=founder.journal.last_number, head_hash=founder.journal.last_hash,
                        opening_journal_number=numbers[slug], members_moved=len(moved[slug]))
     return new, list(founders.values()), report
+
+
+def _move_members(new: Cooperative, cmd: FederateCooperatives, founders: dict[str, Cooperative], college_of: dict[str, str],
+                  day: date, meta: Meta) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
+    """Admits every founder's moving member into the federation, renamed under "prefix". Returns
+    each founder's renaming (founder member id -> federation member id) and who moved."""
+    party_maps: dict[str, dict[str, str]] = {}
+    moved: dict[str, list[dict[str, str]]] = {}
+    origin: dict[str, str] = {}
+    for slug, founder in founders.items():
+        prefix = cmd.member_ids == "prefix"
+        party_maps[slug] = {m: identifier(f"{slug}.{m}", "member_ids") for m in founder.members} if prefix else {}
+        moved[slug] = []
+        for m in moving_members(founder, day):
+            new_id = party_maps[slug].get(m.member_id, m.member_id)
+            if new_id in origin:
+                raise Conflict("member_ids", "unique_member",
+                               f"member id {new_id!r} is in {origin[new_id]} and {slug}: send member_ids \"prefix\"")
+            origin[new_id] = slug
+            admit_member(new, AdmitMember(cmd.coop, new_id, m.name, m.kind.value, college_of[slug], day, m.headcount), meta)
+            moved[slug].append({"member_id": new_id, "founder_member_id": m.member_id})
+    return party_maps, moved
 
 
 def _report(slug: str, day: date, new: Cooperative, colleges: list[FederationCollege],

@@ -24,7 +24,7 @@ from domain.corrections import ReverseEntry, entry_version, reverse_entry
 from domain.errors import InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
 from domain.federation import FederateCooperatives, FounderBooks, federate, founder_slugs
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from ledger.handlers import HANDLERS, SPECIAL_COMMANDS
 
 if TYPE_CHECKING:

@@ -90,7 +90,7 @@ def test_events_stored_before_the_reason_existed_still_decode_with_no_reason(mak
     record_history(ledger)
     table = ledger.app.recorder.events_table_name  # type: ignore[attr-defined]
     originator = coop_id("demo").hex if ledger.db.dialect == "sqlite" else coop_id("demo")
-    with ledger.db.transaction() as tx:  # make versions 1..4 look like events written before issue 6
+    with ledger.db.transaction() as tx:  # make versions 1..4 look like events written before the audit trail existed
         for version, state in tx.execute(f"SELECT originator_version, state FROM {table} WHERE originator_id = ?"  # noqa: S608
                                          " AND originator_version <= 4", (originator,)):
             payload = json.loads(bytes(state))

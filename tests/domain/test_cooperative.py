@@ -254,7 +254,7 @@ def test_fiscal_years_are_named_by_the_calendar_year_they_start_in(start_month, 
     assert found_cooperative(None, cmd, META).fiscal_year_of(day) == year
 
 
-# ---------------------------------------------------------------- SIREN (issue 6: it names the FEC file)
+# ---------------------------------------------------------------- SIREN (it names the FEC file)
 
 
 @pytest.mark.parametrize("siren", ["732829320", "552100554", "123456782", "000000000"])

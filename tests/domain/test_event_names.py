@@ -76,8 +76,8 @@ FROZEN_EVENT_NAMES = {
     "SharedEmployeeEngaged",
     "SharedHoursLogged",
     "SharedHoursRebilled",
-    "FiscalYearClosed",  # issue 6: fiscal-year closing
-    # issue 11: donations and crowdfunding, advertising
+    "FiscalYearClosed",  # fiscal-year closing
+    # donations and crowdfunding, advertising
     "DonationReceived",
     "CrowdfundingPayoutReceived",
     "EarmarkedDonationUsed",
@@ -85,13 +85,13 @@ FROZEN_EVENT_NAMES = {
     "AdvertisingContractEnded",
     "AdvertisingInvoiced",
     "AdvertisingInvoicePaid",
-    "ObservatoryVisibilitySet",  # issue 7: a public or private observatory
-    # issue 11: federation, colleges' own rules
+    "ObservatoryVisibilitySet",  # a public or private observatory
+    # federation, colleges' own rules
     "CollegeRulesSet",
     "FederationOpeningCarried",
     "FederationRecorded",
     "BooksSealedByFederation",
-    # issue 11: open items carried by a federation (domain/federation_carry.py)
+    # open items carried by a federation (domain/federation_carry.py)
     "FeeCallCarried",
     "EarmarkedGiftCarried",
     "AdvertisingContractCarried",

@@ -265,7 +265,7 @@ def test_a_fiscal_year_from_july_names_the_file_by_its_closing_date(store_url):
 
 
 def test_closing_entries_are_left_out(demo):
-    closing = pytest.importorskip("domain.closing")  # issue 6's fiscal-year closing, written alongside
+    closing = pytest.importorskip("domain.closing")  # the fiscal-year closing
     if closing.CloseFiscalYear not in HANDLERS:
         pytest.skip("CloseFiscalYear is not wired into ledger/handlers.py yet")
     ledger, runner = demo

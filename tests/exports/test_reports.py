@@ -183,7 +183,7 @@ def check_access_and_bad_periods(api: dict[str, Any]) -> None:
 
 
 def test_closing_moves_the_result_into_equity_and_keeps_the_income_statement(books):
-    closing = pytest.importorskip("domain.closing")  # issue 6's fiscal-year closing, written alongside
+    closing = pytest.importorskip("domain.closing")  # the fiscal-year closing
     from ledger.handlers import HANDLERS
 
     if closing.CloseFiscalYear not in HANDLERS:

@@ -14,7 +14,7 @@ from typing import Any
 
 from domain.advertising import EndAdvertisingContract, InvoiceAdvertising, PayAdvertisingInvoice, advertising_state
 from ledger.commands import loads, parse_envelope
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.advertising import advertising_contracts, advertising_invoices, advertising_revenue_by_month
 from projections.journal import journal
 

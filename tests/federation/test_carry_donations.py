@@ -15,7 +15,7 @@ from domain.donations import RecordDonation, UseEarmarkedDonation, donations_sta
 from domain.donations_carry import EarmarkedGiftCarried
 from domain.grants import OpenCall
 from ledger.commands import loads, parse_envelope
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.balances import account_balance
 from projections.donations import dedicated_funds, donor_receipts, gifts_received
 from projections.journal import journal

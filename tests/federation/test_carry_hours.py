@@ -16,7 +16,7 @@ from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.federation import FederateCooperatives
 from domain.membership import AdmitMember, ResignMember
 from domain.shared_hours import EngageSharedEmployee, LogSharedHours, RebillSharedHours, SetEthicalMinimumRate
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.observatory_indicators import observatory
 from projections.shared_hours import hours_by_structure
 from tests.views import minimum_rates, rebillings, shared_employees

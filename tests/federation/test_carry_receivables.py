@@ -24,7 +24,7 @@ from domain.federation import FederateCooperatives
 from domain.fees import CallFee, PayFee
 from domain.membership import AdmitMember, ResignMember
 from domain.subscriptions import BillSubscription, CancelSubscription, DefineSubscriptionPlan, PaySubscription, StartSubscription
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.certifications import certified_on, deferred_fees
 from projections.observatory_indicators import observatory
 from tests.views import amounts_owed, bills, certification_of, plans, subscriptions

@@ -21,7 +21,7 @@ from domain.sensors import (
     RetireSensor,
     SetSensorRewardTerms,
 )
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.observatory_indicators import observatory
 from projections.sensors import active_sensors, credits_summary, host_credit_balances
 from tests.views import reward_terms

@@ -17,7 +17,7 @@ from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative, coop_i
 from domain.federation import FederateCooperatives
 from domain.governance import member_eligibility
 from domain.membership import AdmitMember, RedeemShares, ResignMember, SharesCarried, SubscribeShares
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.balances import account_balance
 from projections.governance import explain_member, weights_as_of
 from projections.registry import member_standing

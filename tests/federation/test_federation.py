@@ -17,7 +17,7 @@ from ledger import demo_federation
 from ledger.commands import loads, parse_envelope
 from ledger.exports.fec import export_fec
 from ledger.exports.plaintext import export_plaintext
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 from projections.balances import trial_balance
 from projections.balances import account_balance
 from projections.governance import explain_member, weights_as_of

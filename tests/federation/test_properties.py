@@ -22,7 +22,7 @@ from domain.federation import FederateCooperatives, FederationOpeningCarried
 from domain.fees import CallFee, PayFee
 from domain.journal import check_balanced
 from domain.membership import AdmitMember, ResignMember
-from ledger.federation import read_founder_books
+from ledger.founder_books import read_founder_books
 
 _examples = itertools.count(1)
 START, DAY = date(2025, 1, 1), date(2025, 7, 1)
