@@ -9,7 +9,8 @@ from __future__ import annotations
 
 import re
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from api.format import day, money
 

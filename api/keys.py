@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from api.roles import ROLES
@@ -55,7 +55,7 @@ def create_key(db: Database, *, role: str, coops: list[str], label: str = "") ->
         tx.execute(
             "INSERT INTO api_keys (key_id, secret_sha256, role, coops_json, label, created_at, revoked_at)"
             " VALUES (?, ?, ?, ?, ?, ?, NULL)",
-            (key_id, _digest(secret), role, json.dumps(bound), label[:200], datetime.now(timezone.utc).isoformat()),
+            (key_id, _digest(secret), role, json.dumps(bound), label[:200], datetime.now(UTC).isoformat()),
         )
     return key_id, f"clk_{key_id}_{secret}"
 
@@ -75,7 +75,7 @@ def revoke_key(db: Database, key_id: str) -> None:
         if not found:
             raise NotFound("key_id", "known_key", f"no key {key_id!r}")
         if found[0][0] is None:
-            tx.execute_one("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (datetime.now(timezone.utc).isoformat(), key_id))
+            tx.execute_one("UPDATE api_keys SET revoked_at = ? WHERE key_id = ?", (datetime.now(UTC).isoformat(), key_id))
 
 
 def authenticate(db: Database, token: str) -> Principal | None:

@@ -110,7 +110,7 @@ def router() -> APIRouter:
                               "error": error.as_dict()}
                 continue
             items.append((i, envelope.command, envelope.idempotency_key, envelope.reason))
-        for (i, *_item), result in zip(items, svc.ledger.execute_batch([(c, k, who.actor, why) for _i, c, k, why in items])):
+        for (i, *_item), result in zip(items, svc.ledger.execute_batch([(c, k, who.actor, why) for _i, c, k, why in items]), strict=True):
             COMMANDS.labels(command=result.command, outcome="accepted" if result.accepted else "refused").inc()
             results[i] = result.as_dict()
         positions = [r["position"] for r in results if r and r.get("position")]

@@ -25,7 +25,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import AsyncIterator
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from html import escape
 from pathlib import Path
 from typing import Any
@@ -123,7 +123,7 @@ def build(svc: Services, coop: str, today: date, db: Database | None = None) -> 
     report = observatory(db, coop, today=today, position=position)
     if report is None:
         return None
-    report["generated_at"] = datetime.now(timezone.utc).isoformat()
+    report["generated_at"] = datetime.now(UTC).isoformat()
     body = orjson.dumps(report)
     with _cache_lock:
         if len(_cache) >= CACHE_SIZE:
@@ -243,7 +243,7 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
                 return
             else:  # other cooperatives moved the log: only say how fresh the figures are
                 yield _sse("fresh", orjson.dumps({"position": position, "last_event": last,
-                                                  "generated_at": datetime.now(timezone.utc).isoformat()}), position)
+                                                  "generated_at": datetime.now(UTC).isoformat()}), position)
             waited_s = 0.0
             while not listener[1].is_set():
                 try:

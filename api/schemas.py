@@ -7,7 +7,7 @@ import dataclasses
 import types
 import typing
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from typing import Annotated, Any
 
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
@@ -67,7 +67,7 @@ def _nullable(tp: Any) -> bool:
     return typing.get_origin(tp) in (typing.Union, types.UnionType) and type(None) in typing.get_args(tp)
 
 
-@lru_cache(maxsize=None)
+@cache
 def body_model(cls: type) -> type[BaseModel]:
     hints = typing.get_type_hints(cls)
     fields: dict[str, Any] = {}

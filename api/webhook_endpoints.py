@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 from urllib.parse import urlparse
 
@@ -30,7 +30,7 @@ _COLUMNS = ("endpoint_id, coop, url, kinds_json, role, description, status, curs
 
 
 def _iso(seconds: float | None) -> str | None:
-    return None if seconds is None else datetime.fromtimestamp(seconds, timezone.utc).isoformat()
+    return None if seconds is None else datetime.fromtimestamp(seconds, UTC).isoformat()
 
 
 def _endpoint(row: tuple[Any, ...]) -> dict[str, Any]:

@@ -7,7 +7,7 @@ import platform
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from importlib import metadata
 from pathlib import Path
 from typing import Any
@@ -92,7 +92,7 @@ def code() -> dict[str, Any]:
 
 
 def now() -> datetime:
-    return datetime.now(timezone.utc).replace(microsecond=0)
+    return datetime.now(UTC).replace(microsecond=0)
 
 
 def postgres_version(url: str) -> str:

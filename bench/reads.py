@@ -104,11 +104,11 @@ def _time(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
 
 
 QUERIES: dict[str, Callable[[Ledger], Any]] = {
-    "trial balance as of a date": lambda l: trial_balance(l.db, COOP, as_of=AS_OF),
-    "trial balance, today": lambda l: trial_balance(l.db, COOP),
-    "account 411 (all members) as of a date": lambda l: account_balance(l.db, COOP, "411", as_of=AS_OF),
-    "account 411, one member, as of a date": lambda l: account_balance(l.db, COOP, "411", party="m0000007", as_of=AS_OF),
-    "account 512 as of a date": lambda l: account_balance(l.db, COOP, "512", as_of=AS_OF),
+    "trial balance as of a date": lambda ledger: trial_balance(ledger.db, COOP, as_of=AS_OF),
+    "trial balance, today": lambda ledger: trial_balance(ledger.db, COOP),
+    "account 411 (all members) as of a date": lambda ledger: account_balance(ledger.db, COOP, "411", as_of=AS_OF),
+    "account 411, one member, as of a date": lambda ledger: account_balance(ledger.db, COOP, "411", party="m0000007", as_of=AS_OF),
+    "account 512 as of a date": lambda ledger: account_balance(ledger.db, COOP, "512", as_of=AS_OF),
 }
 
 

@@ -246,13 +246,13 @@ def governance(session: Session, coop: str | None, as_of: str | None, as_json: b
     if as_json:
         _json(reports)
         return
-    for report in reports:
-        assert report is not None
-        if report["colleges"]:
-            tables.governance(report, session.lang)
+    for weights in reports:
+        assert weights is not None
+        if weights["colleges"]:
+            tables.governance(weights, session.lang)
         else:
-            console.print(f"{report['coop']} : pas encore fondée le {format_day(day, 'fr')}" if session.lang == "fr"
-                          else f"{report['coop']}: not founded yet on {format_day(day, 'en')}", highlight=False)
+            console.print(f"{weights['coop']} : pas encore fondée le {format_day(day, 'fr')}" if session.lang == "fr"
+                          else f"{weights['coop']}: not founded yet on {format_day(day, 'en')}", highlight=False)
 
 
 @cli.command("explain-member")

@@ -47,7 +47,7 @@ def record_lines(session: Session, lines: list[tuple[int, str]],
 
     def flush(done: int) -> None:
         results = session.ledger.execute_batch([(cmd, key, actor, reason) for _i, cmd, key, actor, reason in batch])
-        for (i, *_item), result in zip(batch, results):
+        for (i, *_item), result in zip(batch, results, strict=True):
             reports[i] = {"line": lines[i][0], **result.as_dict()}
         batch.clear()
         if progress is not None:

@@ -14,7 +14,6 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass
 from datetime import date
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from eventsourcing.domain import Aggregate

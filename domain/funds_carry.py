@@ -226,7 +226,7 @@ def _carried_from(new: Cooperative, kind: type[CoopEvent], attribute: str, value
     """Which founder already carried an item of this id into the new cooperative."""
     for event in new.pending_events:
         if isinstance(event, kind) and getattr(event, attribute) == value:
-            return str(getattr(event, "founder"))
+            return str(event.founder)
     return new.slug
 
 

@@ -14,7 +14,7 @@ import re
 import typing
 from datetime import date
 from decimal import MAX_EMAX, MIN_EMIN, Context, Decimal, InvalidOperation
-from functools import lru_cache
+from functools import cache
 from typing import Any
 
 from pydantic import TypeAdapter, ValidationError
@@ -43,7 +43,7 @@ class Envelope:
     reason: str | None
 
 
-@lru_cache(maxsize=None)
+@cache
 def _adapter(cls: type) -> TypeAdapter[Any]:
     return TypeAdapter(cls)
 
@@ -124,7 +124,7 @@ def _unicode(value: str, field: str) -> None:
                              "must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character")
 
 
-@lru_cache(maxsize=None)
+@cache
 def _date_fields(cls: type) -> tuple[str, ...]:
     hints = typing.get_type_hints(cls)
     return tuple(f.name for f in dataclasses.fields(cls) if hints[f.name] in (date, date | None))
@@ -142,7 +142,7 @@ def loads(line: str | bytes) -> Any:
     return json.loads(line, parse_float=Decimal)
 
 
-@lru_cache(maxsize=None)
+@cache
 def _number_fields(cls: type) -> frozenset[str]:
     """The fields of command `cls` that hold a number as sent (domain/money.py, `is_number_in`)."""
     hints = typing.get_type_hints(cls)

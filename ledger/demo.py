@@ -162,7 +162,7 @@ def _found_scic(add: Add) -> None:
     for member_id, name, kind, college, headcount, admitted_on in _SCIC_MEMBERS:
         add("AdmitMember", coop=SCIC, member_id=member_id, name=name, kind=kind, college=college,
             headcount=headcount, effective_date=admitted_on)
-    for (member_id, *_rest, admitted_on), shares in zip(_SCIC_MEMBERS, [20, 10, 4, 10, 1, 40, 6]):
+    for (member_id, *_rest, admitted_on), shares in zip(_SCIC_MEMBERS, [20, 10, 4, 10, 1, 40, 6], strict=True):
         add("SubscribeShares", coop=SCIC, member_id=member_id, shares=shares, effective_date=admitted_on)
     for member_id, *_rest, admitted_on in _SCIC_MEMBERS:
         add("CallFee", coop=SCIC, member_id=member_id, year=2025, effective_date=admitted_on)

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import structlog
@@ -42,7 +42,7 @@ def migrate(db: Database) -> list[int]:
             tx.script(path.read_text(encoding="utf-8"))
             tx.execute(
                 "INSERT INTO schema_migrations (version, name, applied_at) VALUES (?, ?, ?)",
-                (version, path.name, datetime.now(timezone.utc).isoformat()),
+                (version, path.name, datetime.now(UTC).isoformat()),
             )
             applied_now.append(version)
             log.info("migration_applied", version=version, name=path.name)

@@ -245,7 +245,7 @@ def _gap_or_disorder(problem: Problem, rest: Iterator[StoredRow]) -> Problem:
     """A number too high means the expected entry is missing, or stored later (out of order):
     look ahead (bounded) for it."""
     assert problem.number is not None
-    for _i, row in zip(range(MAX_EVENTS_PER_COOP), rest):
+    for _i, row in zip(range(MAX_EVENTS_PER_COOP), rest, strict=False):  # the range bounds the loop
         if isinstance(row.state, dict) and row.state.get("journal_number") == problem.number:
             return Problem("out_of_order", problem.number, problem.version,
                            f"{problem.message}; entry {problem.number} is stored later, at version {row.version}: entries are out of order")

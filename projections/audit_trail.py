@@ -91,5 +91,5 @@ def audit_trail(
                 [coop, *positions],
             ):
                 touched[position].append(acc)
-    events = [{"coop": coop, **dict(zip(_COLUMNS, row)), "accounts": touched[row[0]]} for row in page]
+    events = [{"coop": coop, **dict(zip(_COLUMNS, row, strict=True)), "accounts": touched[row[0]]} for row in page]
     return {"coop": coop, "events": events, "next_after": positions[-1] if len(rows) > limit else None}

@@ -126,7 +126,7 @@ def fiscal_years(db: Database, coop: str) -> list[dict[str, Any]]:
     with db.read() as tx:
         rows = tx.execute(f"SELECT {', '.join(_YEAR_COLUMNS)} FROM fiscal_years WHERE coop = ? ORDER BY year", (coop,))  # noqa: S608
         heads = _closing_heads(tx, coop)
-    years = [{"coop": coop, **dict(zip(_YEAR_COLUMNS, row))} for row in rows]
+    years = [{"coop": coop, **dict(zip(_YEAR_COLUMNS, row, strict=True))} for row in rows]
     return [{**y, "event_head": heads.get(y["closing_number"]) if y["closing_number"] is not None else None} for y in years]
 
 

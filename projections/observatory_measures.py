@@ -111,7 +111,7 @@ def _flow(by_month: dict[str, int], months: list[str]) -> list[int]:
 
 
 def _sum(*series: list[int]) -> list[int]:
-    return [sum(values) for values in zip(*series)]
+    return [sum(values) for values in zip(*series, strict=True)]
 
 
 def _series(key: str, fr: str, en: str, unit: str, values: list[Any]) -> dict[str, Any]:
@@ -178,7 +178,7 @@ def fees(rows: list[dict[str, Any]], year: int, months: list[str], ends: list[da
         called_s.append(to_date("fee_called", y)[i])
         paid_s.append(to_date("fee_paid", y)[i])
     return _indicator("fees", {"year": year, "called_cents": called, "paid_cents": paid, "rate_percent": _percent(paid, called)}, [
-        _series("rate_percent", "Taux de recouvrement", "Collection rate", "percent", [_percent(p, c) for p, c in zip(paid_s, called_s)]),
+        _series("rate_percent", "Taux de recouvrement", "Collection rate", "percent", [_percent(p, c) for p, c in zip(paid_s, called_s, strict=True)]),
         _series("called_cents", "Appelé", "Called", "EUR", called_s),
         _series("paid_cents", "Payé", "Paid", "EUR", paid_s),
     ])
@@ -186,7 +186,7 @@ def fees(rows: list[dict[str, Any]], year: int, months: list[str], ends: list[da
 
 def _pot_series(moves: Any, kind: str, months: list[str]) -> list[Figures]:
     columns = [_running(moves.get((f"pot:{c}", kind), {}), months) for c in FIGURE_COLUMNS]
-    return [Figures(*values) for values in zip(*columns)] if months else []
+    return [Figures(*values) for values in zip(*columns, strict=True)] if months else []
 
 
 def fund(db: Database, coop: str, today: date, months: list[str], moves: Any) -> dict[str, Any]:
@@ -231,7 +231,7 @@ def certifications(db: Database, coop: str, today: date, months: list[str], ends
     granted = _running(moves.get(("certifications_granted", ""), {}), months)
     # One query per month, only from the first month a certification was granted: the rule of
     # "certified on D" stays in projections/certifications.py.
-    counts = [len(certified_on(db, coop, day)) if n else 0 for n, day in zip(granted, ends)]
+    counts = [len(certified_on(db, coop, day)) if n else 0 for n, day in zip(granted, ends, strict=True)]
     return _indicator("certifications", {
         "certified": len(certified), "expiring_within_90_days": len(expiring),
         "expiring": [{"member_id": c["member_id"], "valid_until": c["valid_until"]} for c in expiring[:MAX_LISTED]],
@@ -272,7 +272,7 @@ def sensors(db: Database, coop: str, today: date, months: list[str], moves: Any)
     }, [
         _series("active_sensors", "Capteurs actifs", "Active sensors", "count",
                 [a - r for a, r in zip(_running(moves.get(("sensors_registered", ""), {}), months),
-                                       _running(moves.get(("sensors_retired", ""), {}), months))]),
+                                       _running(moves.get(("sensors_retired", ""), {}), months), strict=True)]),
         _series("readings", "Relevés acceptés", "Readings accepted", "count", [readings[m] for m in months]),
         _series("issued_minor", "Crédits émis", "Credits issued", "CREDIT", [credits[m] for m in months]),
         _series("redeemed_minor", "Crédits échangés", "Credits redeemed", "CREDIT", redeemed),

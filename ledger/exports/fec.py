@@ -201,7 +201,7 @@ def _check(fec: FecFile) -> None:
     by_entry: dict[str, int] = defaultdict(int)
     for row in fec.rows:
         assert len(row) == len(COLUMNS)
-        empty = [name for name, value in zip(COLUMNS, row) if name in MANDATORY and not value]
+        empty = [name for name, value in zip(COLUMNS, row, strict=True) if name in MANDATORY and not value]
         if empty:
             raise IntegrityViolation(f"FEC entry {row[2]}: mandatory field(s) {', '.join(empty)} empty")
         by_entry[row[2]] += _cents(row[11]) - _cents(row[12])

@@ -16,7 +16,7 @@ from domain.cooperative import Cooperative
 from domain.errors import Conflict, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.family import Fact, Family, Handler, register
-from domain.money import Unit, format_minor, to_minor
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.roles import CLERK, FINANCIAL
 from domain.rules import identifier, text, whole_number
 
@@ -28,7 +28,7 @@ class RegisterTool:
     coop: str
     tool_id: str
     name: str
-    daily_rate: Any  # euros per day, a decimal text such as "7.50"
+    daily_rate: EurosIn  # per day, e.g. "7.50"
     effective_date: date
 
 
