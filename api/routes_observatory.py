@@ -280,10 +280,14 @@ def router() -> APIRouter:
                                          "include this position, as returned by a command."),
         who: Principal | None = Depends(watcher(cookie=False)), svc: Services = Depends(services),
     ) -> Response:
-        if min_position is not None:
-            if who is None:
+        if min_position is not None and who is None:
+            # Published: anyone reads without a key, but waiting may hold the server 2 s, so it takes a
+            # valid key even then. A key sent while the page is public is checked here: the publication
+            # may have reached the views between the command and this read.
+            if not request.headers.get("authorization"):
                 raise ApiError(401, "Unauthorized", "waiting for a position needs an API key", field="min_position",
                                rule="api_key_required", headers={"WWW-Authenticate": "Bearer"})
+            principal(request)
         db = choose_views(request, min_position)  # a standby, or the primary; 503 when none reached it
         body = build(svc, coop, as_of or date.today(), db)
         if body is None:

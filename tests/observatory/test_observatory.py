@@ -111,6 +111,8 @@ def test_private_needs_a_key_of_the_cooperative_and_public_needs_none(app_env):
     r = _get(env, None, page)
     assert r.status_code == 200 and "/static/vendor/chart.umd.min.js" in r.text and r.headers["cache-control"] == "no-store"
     assert _get(env, None, min_position=1).status_code == 401  # no anonymous waiting, even when public
+    assert _get(env, tokens["admin"], min_position=1).status_code == 200  # but a key may wait once it is public
+    assert _get(env, "clk_000000000000_" + "x" * 43, min_position=1).status_code == 401  # a valid key
 
 
 def test_the_page_takes_a_key_once_and_keeps_it_in_an_httponly_cookie(app_env):
