@@ -35,7 +35,10 @@ pg-up:
 		pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start || true; \
 	fi
 
+# ruff first: a lint or format finding fails CI like a failing test (rules in pyproject.toml).
 test: $(STAMP) pg-up tools
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
 	$(BIN)/pytest
 
 # Rebuild benchmark (rewrites docs/benchmarks.md), then the others (each adds its section); replicas and
