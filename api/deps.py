@@ -29,9 +29,9 @@ from fastapi.routing import APIRoute
 
 from api.errors import ApiError
 from api.keys import Principal, authenticate
+from api.metrics import READS
 from api.roles import COMMAND_ROLES, READ_ROLES, ROLES, may_command, may_read
 from domain.cooperative import coop_id
-from api.metrics import READS
 from ledger.db import Database
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger

@@ -8,9 +8,9 @@ reader's language without the domain knowing about languages.
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from decimal import Decimal
 from typing import Any
-from collections.abc import Callable
 
 from api.format import day, money
 

@@ -13,7 +13,7 @@ import json
 import re
 import secrets
 from dataclasses import dataclass
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
 
 from api.roles import ROLES

@@ -35,8 +35,15 @@ from api.examples import ok, problem
 from api.keys import Principal
 from api.metrics import REGISTRY
 from api.read_examples import FEED_STREAM, READS, WEBHOOKS
-from api.webhook_endpoints import check_kinds, create_endpoint, delete_endpoint, deliveries, get_endpoint, list_endpoints
-from api.webhook_endpoints import resume_endpoint
+from api.webhook_endpoints import (
+    check_kinds,
+    create_endpoint,
+    delete_endpoint,
+    deliveries,
+    get_endpoint,
+    list_endpoints,
+    resume_endpoint,
+)
 from api.webhooks import WebhookWorker
 from domain.errors import InvalidCommand
 from ledger.db import Database

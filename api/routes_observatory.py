@@ -25,7 +25,7 @@ import dataclasses
 import threading
 import time
 from collections.abc import AsyncIterator
-from datetime import date, datetime, UTC
+from datetime import UTC, date, datetime
 from html import escape
 from pathlib import Path
 from typing import Any

@@ -11,8 +11,8 @@ from fastapi import APIRouter, Depends, Query, Response
 from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import problem
-from api.read_examples import report
 from api.keys import Principal
+from api.read_examples import report
 from ledger.db import Database
 from projections import reports
 from projections.lookups import require_account, require_party

@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 import secrets
 import time
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from typing import Any
 from urllib.parse import urlparse
 

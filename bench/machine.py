@@ -7,7 +7,7 @@ import platform
 import sqlite3
 import subprocess
 import sys
-from datetime import datetime, UTC
+from datetime import UTC, datetime
 from importlib import metadata
 from pathlib import Path
 from typing import Any

@@ -23,10 +23,10 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
-from domain.rules import a_date, identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
+from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.roles import FINANCIAL, STATUTES
+from domain.rules import a_date, identifier, not_before, text
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

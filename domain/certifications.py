@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any
 from domain.certifications_state import Certification, CertificationsState  # noqa: F401  (the state, kept apart; re-exported)
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import EurosIn, Unit, format_minor, to_minor
-from domain.rules import identifier, not_before, text, whole_number
-from domain.membership import check_member_on
 from domain.family import Fact, Family, Handler, register
+from domain.membership import check_member_on
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.roles import FINANCIAL, STATUTES
+from domain.rules import identifier, not_before, text, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -24,10 +24,10 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.errors import Conflict, InvalidCommand
 from domain.events import FinancialEvent, Meta
-from domain.money import Unit, format_minor
-from domain.rules import EARLIEST_DATE, LATEST_DATE, a_date, whole_number
 from domain.family import Fact, Family, Handler, register
+from domain.money import Unit, format_minor
 from domain.roles import FINANCIAL
+from domain.rules import EARLIEST_DATE, LATEST_DATE, a_date, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -33,11 +33,11 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.family import Fact, Family, Handler, register
 from domain.money import EUR, EurosIn, PercentIn, Unit, format_minor, parse_decimal, to_minor
 from domain.pots import FUND, Figures, inflow_postings, move_pot
-from domain.rules import identifier, not_before, text, whole_number
-from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
+from domain.rules import identifier, not_before, text, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -21,12 +21,12 @@ from eventsourcing.domain import Aggregate
 from domain.accounts import FEC_DIGITS, Account, Chart, LegalForm, check_account_number, default_chart, fec_account_number
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.family import Fact, Family, Handler, new_states, register
 from domain.journal import Journal
 from domain.money import EurosIn, Unit, to_minor
+from domain.roles import FINANCIAL, STATUTES
 from domain.rules import a_date, identifier, text, whole_number
 from domain.statutes import check_siren, fee_schedule_of, validate_colleges, validate_voting_policy
-from domain.family import Fact, Family, Handler, new_states, register
-from domain.roles import FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.fees import FeeCall

@@ -8,9 +8,9 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import EVENT_CLASSES, FinancialEvent, Meta
-from domain.rules import not_before, text, whole_number
 from domain.family import JOURNAL_OF_REVERSED, Fact, Family, Handler, register
 from domain.roles import FINANCIAL
+from domain.rules import not_before, text, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

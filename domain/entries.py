@@ -14,10 +14,10 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import InvalidCommand
 from domain.events import FinancialEvent, Meta
-from domain.money import AmountIn, Unit, format_minor, to_minor
-from domain.rules import identifier, text
 from domain.family import Fact, Family, Handler, managed_roles, register
+from domain.money import AmountIn, Unit, format_minor, to_minor
 from domain.roles import FINANCIAL
+from domain.rules import identifier, text
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

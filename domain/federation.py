@@ -51,14 +51,14 @@ from domain.cooperative import (
 )
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.family import Fact, Family, Handler, register
 from domain.federation_carry import CarryContext, carry_open_items
 from domain.governance import SetCollegeRules, set_college_rules
 from domain.journal import RESULT_CLASSES
 from domain.membership import AdmitMember, MemberStatus, admit_member
 from domain.money import Unit
-from domain.rules import a_date, identifier
-from domain.family import Fact, Family, Handler, register
 from domain.roles import STATUTES
+from domain.rules import a_date, identifier
 
 if TYPE_CHECKING:
     from domain.membership import Member

@@ -27,9 +27,9 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING
 
-from domain.family import carriers, managed_roles
 from domain.errors import InvalidCommand
 from domain.events import Meta
+from domain.family import carriers, managed_roles
 from domain.money import Unit, format_minor
 
 if TYPE_CHECKING:

@@ -12,10 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import EurosIn, Unit, format_minor, to_minor
-from domain.rules import not_before, whole_number
 from domain.family import Fact, Family, Handler, register
+from domain.money import EurosIn, Unit, format_minor, to_minor
 from domain.roles import FINANCIAL
+from domain.rules import not_before, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -18,12 +18,12 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from domain.cooperative import CollegeSpec, FeeBracket
-from domain.statutes import fee_schedule_of, validate_colleges, validate_voting_policy
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, Meta
-from domain.rules import identifier, not_before, text
 from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, GOVERNANCE, STATUTES
+from domain.rules import identifier, not_before, text
+from domain.statutes import fee_schedule_of, validate_colleges, validate_voting_policy
 from domain.voting import CHOICES, Eligibility, college_policy, eligibility
 
 if TYPE_CHECKING:

@@ -27,6 +27,7 @@ from typing import TYPE_CHECKING, Any
 from domain.donations_state import donations_state
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import Meta
+from domain.family import Fact, Family, Handler, register
 from domain.grants_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
     Call,
     CallClosed,
@@ -40,9 +41,8 @@ from domain.grants_state import (  # noqa: F401  (the state and its events, kept
 )
 from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.pots import FUND, pot_name, release_postings, subsidy_source
-from domain.rules import identifier, not_before, text, whole_number
-from domain.family import Fact, Family, Handler, register
 from domain.roles import CLERK, FINANCIAL
+from domain.rules import identifier, not_before, text, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

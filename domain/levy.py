@@ -25,12 +25,11 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import EurosIn, RateIn, Unit, format_minor, to_minor
-from domain.rules import identifier, not_before, text
-from domain.membership import check_member_on
-from domain.money import parse_rate, share_half_up
 from domain.family import Fact, Family, Handler, register
+from domain.membership import check_member_on
+from domain.money import EurosIn, RateIn, Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.roles import FINANCIAL, STATUTES
+from domain.rules import identifier, not_before, text
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -9,10 +9,10 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.money import Unit
-from domain.rules import identifier, not_before, text, whole_number
 from domain.family import Fact, Family, Handler, register
+from domain.money import Unit
 from domain.roles import FINANCIAL, MEMBERSHIP
+from domain.rules import identifier, not_before, text, whole_number
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -37,7 +37,9 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand
 from domain.events import Meta
+from domain.family import Fact, Family, Handler, register
 from domain.money import CreditsIn, EurosIn, PerUnitIn, Unit, format_minor, parse_decimal, to_minor
+from domain.roles import CLERK, FINANCIAL, MEMBERSHIP, STATUTES
 from domain.rules import identifier, not_before, text, whole_number
 from domain.sensors_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
     CreditsRedeemedForMoney,
@@ -51,8 +53,6 @@ from domain.sensors_state import (  # noqa: F401  (the state and its events, kep
     SensorsState,
     Terms,
 )
-from domain.family import Fact, Family, Handler, register
-from domain.roles import CLERK, FINANCIAL, MEMBERSHIP, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

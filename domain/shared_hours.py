@@ -41,12 +41,12 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.family import Fact, Family, Handler, register
 from domain.membership import MemberKind
 from domain.money import EurosIn, HoursIn, Unit, format_minor, to_minor
+from domain.roles import CLERK, FINANCIAL, STATUTES
 from domain.rules import identifier, not_before, text
 from domain.shared_hours_state import MonthHours, SharedEmployee, SharedHoursState  # noqa: F401  (the state, kept apart; re-exported)
-from domain.family import Fact, Family, Handler, register
-from domain.roles import CLERK, FINANCIAL, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -25,12 +25,12 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.family import Fact, Family, Handler, register
 from domain.membership import check_member_on
 from domain.money import EurosIn, RateIn, Unit, format_minor, parse_rate, share_half_up, to_minor
+from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
 from domain.rules import identifier, not_before, text
 from domain.subscriptions_state import Bill, Subscription, SubscriptionsState  # noqa: F401  (the state, kept apart; re-exported)
-from domain.family import Fact, Family, Handler, register
-from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

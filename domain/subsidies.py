@@ -20,11 +20,11 @@ from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import FinancialEvent, Meta
+from domain.family import Fact, Family, Handler, register
 from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
 from domain.pots import Figures, Pot, inflow_postings, move_pot, release_postings, subsidy_source
-from domain.rules import identifier, not_before, text
-from domain.family import Fact, Family, Handler, register
 from domain.roles import FINANCIAL
+from domain.rules import identifier, not_before, text
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative

@@ -11,8 +11,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
-from itertools import chain
 from datetime import date
+from itertools import chain
 from typing import TYPE_CHECKING, Any
 
 from domain.cooperative import Cooperative, coop_id

@@ -31,11 +31,11 @@ from typing import Any
 
 import structlog
 
-from ledger import handlers as _handlers  # noqa: F401  (imports every family: registers every event class)
 from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation, NotFound
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX, FinancialEvent
 from domain.journal import GENESIS_HASH, check_balanced, entry_hash
+from ledger import handlers as _handlers  # noqa: F401  (imports every family: registers every event class)
 from ledger.chain import GENESIS_LINK, StoredLinks, link
 from ledger.stored_history import MAX_EVENTS_PER_COOP, PAGE_EVENTS, Claims, StoredHistory, StoredRow
 

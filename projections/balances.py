@@ -20,7 +20,6 @@ from domain.events import EVENT_CLASSES, FinancialEvent
 from ledger.db import Database, Tx
 from projections.base import Projection
 
-
 # Sums a PostgreSQL rebuild holds in memory before writing them: bounds the peak memory
 # (233,000 sums peaked at 258 MB resident, measured; this keeps it under 200 MB).
 REBUILD_MAX_KEYS = 150_000

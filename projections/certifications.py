@@ -21,8 +21,8 @@ from domain.certifications import (
     CertificationTermsSet,
 )
 from domain.corrections import EntryReversed
-from domain.receivables_carry import CertificationCarried
 from domain.errors import IntegrityViolation
+from domain.receivables_carry import CertificationCarried
 from ledger.db import Database, Tx
 from projections.base import Projection
 

@@ -13,11 +13,17 @@ from typing import Any
 from domain.accounts import LegalForm
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
-from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.federation import BooksSealedByFederation
+from domain.fees import FeeCallCarried, FeeCalled, FeePaid
 from domain.governance import CollegeRulesSet, ResolutionRecorded, StatutesAmended, VoteCast, VotingPolicySet
 from domain.membership import (
-    MemberAdmitted, MemberExcluded, MemberResigned, MemberTransferred, SharesCarried, SharesRedeemed, SharesSubscribed,
+    MemberAdmitted,
+    MemberExcluded,
+    MemberResigned,
+    MemberTransferred,
+    SharesCarried,
+    SharesRedeemed,
+    SharesSubscribed,
 )
 from domain.voting import Eligibility, college_policy, college_weights, eligibility, tally
 from ledger.db import Database, Tx

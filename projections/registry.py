@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from typing import Any
+
 from domain.accounts import LegalForm, default_chart
 from domain.cooperative import AccountAdded, CooperativeFounded
 from domain.corrections import EntryReversed

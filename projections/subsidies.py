@@ -8,8 +8,8 @@ from typing import Any
 
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
-from domain.pots import Figures, subsidy_source
 from domain.funds_carry import SubsidyCarried
+from domain.pots import Figures, subsidy_source
 from domain.subsidies import SubsidyGranted, SubsidyReceived, SubsidyUsed
 from ledger.db import Database, Tx
 from projections.base import Projection

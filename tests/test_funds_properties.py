@@ -42,7 +42,16 @@ from projections.balances import trial_balance
 from projections.grants import calls_for_projects, cooperation_fund
 from projections.runner import ProjectionRunner
 from projections.subsidies import subsidies_overview
-from tests.builders import admit, dump_projections, found_association, found_scic, ok, stored_event_count, stored_financial_events, unbalanced_units
+from tests.builders import (
+    admit,
+    dump_projections,
+    found_association,
+    found_scic,
+    ok,
+    stored_event_count,
+    stored_financial_events,
+    unbalanced_units,
+)
 from tests.views import call_applications, contribution_pledges
 
 START = date(2021, 1, 5)  # founded 2020-01-01; step i is dated START + 5 i days, or 12 days earlier

@@ -35,7 +35,13 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from domain.certifications import GrantCertification, PayCertificationFee, RenewCertification, RevokeCertification, SetCertificationTerms
+from domain.certifications import (
+    GrantCertification,
+    PayCertificationFee,
+    RenewCertification,
+    RevokeCertification,
+    SetCertificationTerms,
+)
 from domain.corrections import ReverseEntry
 from domain.levy import CollectCourseContribution, DeclareCourse, PayAuthor, split_contribution
 from domain.subscriptions import BillSubscription, CancelSubscription, DefineSubscriptionPlan, PaySubscription, StartSubscription
@@ -46,7 +52,15 @@ from projections import certifications as cert_read
 from projections.balances import account_balance, trial_balance
 from projections.runner import ProjectionRunner
 from tests import views
-from tests.builders import admit, dump_projections, found_association, found_scic, stored_event_count, stored_financial_events, unbalanced_units
+from tests.builders import (
+    admit,
+    dump_projections,
+    found_association,
+    found_scic,
+    stored_event_count,
+    stored_financial_events,
+    unbalanced_units,
+)
 
 GRID = [date(2020 + m // 12, m % 12 + 1, d) for m in range(1, 40) for d in (5, 20)]  # 2020-02-05 .. 2023-04-20
 FOUNDED = date(2020, 1, 1)

@@ -34,7 +34,14 @@ from domain.sensors import AcceptReadings, RedeemCreditsForMoney, RedeemCreditsF
 from domain.shared_hours import EngageSharedEmployee, LogSharedHours, RebillSharedHours, SetEthicalMinimumRate, allocate
 from projections.sensors import host_credit_balances
 from projections.shared_hours import hours_by_structure
-from tests.builders import admit, dump_projections, found_association, stored_event_count, stored_financial_events, unbalanced_units
+from tests.builders import (
+    admit,
+    dump_projections,
+    found_association,
+    stored_event_count,
+    stored_financial_events,
+    unbalanced_units,
+)
 from tests.test_properties import fresh_books
 
 JAN1, JAN6 = date(2020, 1, 1), date(2020, 1, 6)  # the cooperative is founded on JAN1

@@ -4,14 +4,14 @@ they reverse and why; filters and paging; events stored before `reason` existed 
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
 from cli.audit import audit_trail_cmd
+from cli.main import cli
 from domain.cooperative import coop_id
 from domain.corrections import ReverseEntry
 from domain.errors import InvalidCommand
@@ -39,7 +39,7 @@ def record_history(ledger: Ledger) -> None:
 
 
 def test_every_event_records_who_when_which_key_and_why(ledger, runner):
-    started = datetime.now(timezone.utc)
+    started = datetime.now(UTC)
     record_history(ledger)
     runner.catch_up()
     trail = audit_trail(ledger.db, "demo")
@@ -54,7 +54,7 @@ def test_every_event_records_who_when_which_key_and_why(ledger, runner):
     ]
     assert trail["next_after"] is None
     for e in trail["events"]:
-        assert started <= datetime.fromisoformat(e["recorded_at"]) <= datetime.now(timezone.utc)
+        assert started <= datetime.fromisoformat(e["recorded_at"]) <= datetime.now(UTC)
     assert trail["events"][3]["accounts"] == ["411", "512"] and trail["events"][3]["label"]
 
     # A retry with the same key and command is the same operation: the first reason stands.
@@ -70,7 +70,7 @@ def test_every_event_records_who_when_which_key_and_why(ledger, runner):
     assert kinds(account="512", actor="key:treasurer002") == ["EntryReversed"]
     assert kinds(date_field="effective", date_from=date(2020, 2, 1), date_to=date(2020, 3, 1)) == [
         "MemberAdmitted", "FeeCalled", "FeePaid"]
-    today = datetime.now(timezone.utc).date()
+    today = datetime.now(UTC).date()
     assert len(kinds(date_from=today - timedelta(days=1), date_to=today + timedelta(days=1))) == 5
     assert kinds(date_to=today - timedelta(days=1)) == []
     assert kinds(kind="EntryReversed", actor="nobody") == []

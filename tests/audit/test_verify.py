@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 from click.testing import CliRunner
 
-from cli.main import cli
 from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
+from cli.main import cli
 from domain.closing import CloseFiscalYear
 from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 
 import pytest
 
@@ -47,7 +47,7 @@ BASE = dict(
     number=1,
     kind="FeeCalled",
     effective_date=date(2020, 2, 1),
-    recorded_at=datetime(2020, 2, 1, 10, 0, tzinfo=timezone.utc),
+    recorded_at=datetime(2020, 2, 1, 10, 0, tzinfo=UTC),
     label="Cotisation 2020 – Alice",
     postings=[["411", "m1", "EUR", 10000], ["7561", None, "EUR", -10000]],
 )
@@ -67,7 +67,7 @@ def test_hash_is_deterministic_sha256_hex():
         ("number", 2),
         ("kind", "FeePaid"),
         ("effective_date", date(2020, 2, 2)),
-        ("recorded_at", datetime(2020, 2, 1, 10, 0, 0, 1, tzinfo=timezone.utc)),
+        ("recorded_at", datetime(2020, 2, 1, 10, 0, 0, 1, tzinfo=UTC)),
         ("label", "Cotisation 2020 – Alice "),
         ("postings", [["411", "m1", "EUR", 10001], ["7561", None, "EUR", -10001]]),
         ("postings", [["411", "m2", "EUR", 10000], ["7561", None, "EUR", -10000]]),

@@ -43,7 +43,7 @@ def scenario(url: str) -> None:
     from api.keys import create_key
     from ledger.exports.fec import export_fec
     from ledger.store import StoreConfig
-    from tests.example_family import family, projection  # registering: the family, then its view
+    from tests.example_family import projection  # registering: the family, then its view
 
     assert "tool_library" in {f.name for f in families()}
     app = create_app(StoreConfig.from_url(url))
@@ -123,5 +123,5 @@ def scenario(url: str) -> None:
             assert projection.tools(tx, COOP) == [("drill", "Perceuse", 750, 0, 0)]
 
         # The API documents it like any command.
-        assert f"/v1/coops/{{coop}}/commands/RentTool" in client.get("/openapi.json").json()["paths"]
+        assert "/v1/coops/{coop}/commands/RentTool" in client.get("/openapi.json").json()["paths"]
     print("scenario passed")

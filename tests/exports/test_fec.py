@@ -21,8 +21,8 @@ from domain.entries import EntryLine, RecordEntry
 from domain.errors import InvalidCommand
 from domain.events import EVENT_CLASSES, FinancialEvent
 from domain.family import facts
-from ledger.exports.fec import EXCLUDED_KINDS, JOURNALS, export_fec
 from ledger import demo_federation
+from ledger.exports.fec import EXCLUDED_KINDS, JOURNALS, export_fec
 from ledger.handlers import HANDLERS  # noqa: F401  (registers every family's events)
 from ledger.migrate import migrate
 from ledger.service import Ledger
@@ -179,8 +179,8 @@ def test_fec_is_refused_without_a_siren_and_outside_the_cooperative_life(store_u
         assert "SIREN" in exc.value.message
     finally:
         ledger.close()
-    from cli.main import cli
     from cli.export import export
+    from cli.main import cli
 
     cli.add_command(export)
     result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "nosiren", "--year", "2024",
@@ -194,8 +194,8 @@ def check_year_before_founding_is_refused_and_cli_writes_the_file(ledger: Ledger
     with pytest.raises(InvalidCommand) as exc:
         export_fec(ledger, "mednum-scic", 2024)
     assert (exc.value.field, exc.value.rule) == ("year", "after_founding")
-    from cli.main import cli
     from cli.export import export
+    from cli.main import cli
 
     cli.add_command(export)
     result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "mednum-scic",
@@ -236,8 +236,8 @@ def test_a_year_without_entries_in_euros_has_no_file(store_url, tmp_path):
             assert f"fiscal year {year} ({year}-01-01 to {year}-12-31) has no entry in euros" in exc.value.message
     finally:
         ledger.close()
-    from cli.main import cli
     from cli.export import export
+    from cli.main import cli
 
     cli.add_command(export)
     result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "quiet", "--year", "2025",

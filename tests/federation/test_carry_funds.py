@@ -40,8 +40,8 @@ from domain.subsidies import ReceiveSubsidy, RecordSubsidy, UseSubsidy
 from projections.balances import account_balance
 from projections.grants import FIGURE_COLUMNS, calls_for_projects, cooperation_fund
 from projections.observatory import pot_kind, totals_by_dim
-from projections.subsidies import subsidies_overview
 from projections.runner import ProjectionRunner
+from projections.subsidies import subsidies_overview
 from tests.builders import dump_projections, new_key, ok, stored_event_count
 from tests.ledger.test_contributions import assert_refused
 from tests.views import author_balances, call_applications, contribution_pledges

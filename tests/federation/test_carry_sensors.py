@@ -5,7 +5,6 @@ refuse to spend more; the read side shows the same; what cannot be carried is re
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import date
 from decimal import Decimal
 from typing import Any

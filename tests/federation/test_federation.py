@@ -18,12 +18,11 @@ from ledger.commands import loads, parse_envelope
 from ledger.exports.fec import export_fec
 from ledger.exports.plaintext import export_plaintext
 from ledger.founder_books import read_founder_books
-from projections.balances import trial_balance
-from projections.balances import account_balance
+from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, weights_as_of
+from projections.journal import journal
 from projections.observatory import totals_by_dim
 from projections.registry import cooperative_summary, member_standing
-from projections.journal import journal
 
 from .conftest import demo_lines, run
 

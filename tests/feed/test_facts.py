@@ -6,16 +6,16 @@ from __future__ import annotations
 import importlib
 import pkgutil
 import re
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from pathlib import Path
 
 import domain
 from api.roles import READ_ROLES, ROLES
 from domain.donations import CrowdfundingPayoutReceived
 from domain.events import EVENT_CLASSES, FinancialEvent
+from domain.family import facts
 from domain.fees import FeePaid
 from domain.membership import MemberAdmitted
-from domain.family import facts
 from projections.feed import FEED_ACCESS, GROUPS, PERSONAL_FIELDS, fact_from_event, kind_groups, view
 
 for _module in pkgutil.iter_modules(domain.__path__):  # every family registers its events on import
@@ -49,7 +49,7 @@ def test_every_kind_is_documented_and_every_role_has_an_access():
 def _event(cls, **fields):
     """An event object as decoding makes it (no __init__), for a pure mapping test."""
     event = cls.__new__(cls)
-    base = {"originator_id": None, "originator_version": 3, "timestamp": datetime(2025, 3, 1, tzinfo=timezone.utc),
+    base = {"originator_id": None, "originator_version": 3, "timestamp": datetime(2025, 3, 1, tzinfo=UTC),
             "coop": "c", "effective_date": date(2025, 3, 1), "actor": "Marie Dupont", "idempotency_key": "bank-1"}
     event.__dict__.update({**base, **fields})
     return event

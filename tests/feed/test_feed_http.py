@@ -14,10 +14,10 @@ import pytest
 
 from api.app import create_app
 from api.keys import create_key, revoke_key
-from api.routes_feed import KEY_RECHECK_S
 from api.metrics import REGISTRY
-from ledger.store import StoreConfig
+from api.routes_feed import KEY_RECHECK_S
 from domain import family
+from ledger.store import StoreConfig
 from projections.journal import journal
 from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands, sse_events
 

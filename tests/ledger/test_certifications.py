@@ -14,7 +14,13 @@ from decimal import Decimal
 
 import pytest
 
-from domain.certifications import GrantCertification, PayCertificationFee, RenewCertification, RevokeCertification, SetCertificationTerms
+from domain.certifications import (
+    GrantCertification,
+    PayCertificationFee,
+    RenewCertification,
+    RevokeCertification,
+    SetCertificationTerms,
+)
 from domain.corrections import ReverseEntry
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.membership import ResignMember

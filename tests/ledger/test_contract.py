@@ -12,10 +12,10 @@ from typing import Any
 
 import pytest
 
+from domain.corrections import ReverseEntry
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.fees import CallFee, PayFee, in_good_standing
 from domain.membership import RedeemShares, SubscribeShares, TransferMember
-from domain.corrections import ReverseEntry
 from ledger.service import Ledger
 from tests.builders import (
     admit,

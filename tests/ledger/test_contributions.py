@@ -22,7 +22,16 @@ from domain.membership import ResignMember
 from ledger.service import Ledger
 from projections.balances import account_balance
 from projections.grants import cooperation_fund
-from tests.builders import admit, dump_projections, found_association, found_scic, new_key, ok, stored_event_count, stored_financial_events
+from tests.builders import (
+    admit,
+    dump_projections,
+    found_association,
+    found_scic,
+    new_key,
+    ok,
+    stored_event_count,
+    stored_financial_events,
+)
 from tests.views import contribution_pledges
 
 D = Decimal
