@@ -60,14 +60,23 @@ class AccessLog:
             method = scope["method"]
             REQUEST_SECONDS.labels(method, template, str(status[0])).observe(duration_s)
             # One line per request; the key's id at most, never the token or personal data.
-            log.info("request", method=method, route=template, status=status[0], duration_ms=round(duration_s * 1000, 2),
-                     coop=_get(state, "coop"), position=_get(state, "position"), key_id=_get(state, "key_id"))
+            log.info(
+                "request",
+                method=method,
+                route=template,
+                status=status[0],
+                duration_ms=round(duration_s * 1000, 2),
+                coop=_get(state, "coop"),
+                position=_get(state, "position"),
+                key_id=_get(state, "key_id"),
+            )
 
     def _refusal(self, scope: Scope) -> Any:
         length = _header(scope, b"content-length")
         if length is not None and (not length.isdigit() or int(length) > self.max_body_bytes):
-            return errors.problem(413, "Request too large", f"bodies are limited to {self.max_body_bytes} bytes",
-                                  rule="max_body_bytes")
+            return errors.problem(
+                413, "Request too large", f"bodies are limited to {self.max_body_bytes} bytes", rule="max_body_bytes"
+            )
         if "\x00" in scope.get("path", ""):
             return errors.problem(400, "Bad request", "the path holds a NUL character", field="path", rule="no_nul")
         query = scope.get("query_string", b"")
@@ -75,8 +84,9 @@ class AccessLog:
             for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True):
                 if "\x00" in name or "\x00" in value:
                     field = unquote(name).replace("\x00", "\\0") or "query"
-                    return errors.problem(400, "Bad request", f"query parameter {field!r} holds a NUL character",
-                                          field=field, rule="no_nul")
+                    return errors.problem(
+                        400, "Bad request", f"query parameter {field!r} holds a NUL character", field=field, rule="no_nul"
+                    )
         return None
 
 

@@ -54,17 +54,25 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     ledger = Ledger(config)
     migrate(ledger.db)
     runner = ProjectionRunner(ledger)
-    reads = ReadRouter.from_configs(ledger.db, read_configs(ledger.config, read_urls), [p.name for p in runner.projections],
-                                    runner.wait_for, lambda standby, reason: STANDBY_SKIPPED.labels(standby, reason).inc())
+    reads = ReadRouter.from_configs(
+        ledger.db,
+        read_configs(ledger.config, read_urls),
+        [p.name for p in runner.projections],
+        runner.wait_for,
+        lambda standby, reason: STANDBY_SKIPPED.labels(standby, reason).inc(),
+    )
     feed = routes_feed.FeedService(ledger, runner)  # wakes feed followers; delivers webhooks
     app = FastAPI(
-        title="coopledger", version="1.0.0", lifespan=_lifespan(ledger, runner, reads, feed, run_projections),
+        title="coopledger",
+        version="1.0.0",
+        lifespan=_lifespan(ledger, runner, reads, feed, run_projections),
         default_response_class=OrjsonResponse,
-        docs_url=None, redoc_url=None,  # served below from the package: FastAPI's default loads a CDN
+        docs_url=None,
+        redoc_url=None,  # served below from the package: FastAPI's default loads a CDN
         description="The ledger of cooperatives: record commands (each with an Idempotency-Key), read balances, "
-                    "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
-                    "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
-                    "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
+        "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
+        "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
+        "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
     )
     app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
     errors.install(app)
@@ -85,8 +93,9 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     return app
 
 
-def _lifespan(ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter, feed: routes_feed.FeedService,
-              run_projections: bool) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
+def _lifespan(
+    ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter, feed: routes_feed.FeedService, run_projections: bool
+) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     depth = [0]  # lifespans entered and not yet left
 
     @asynccontextmanager
@@ -116,22 +125,33 @@ def _service_routes(app: FastAPI, ledger: Ledger, runner: ProjectionRunner, read
 
     @app.get("/docs", include_in_schema=False)
     def docs() -> HTMLResponse:
-        return get_swagger_ui_html(openapi_url=app.openapi_url or "/openapi.json", title="coopledger – API",
-                                   swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js", swagger_css_url=f"{SWAGGER}/swagger-ui.css",
-                                   swagger_favicon_url="/favicon.ico")
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="coopledger – API",
+            swagger_js_url=f"{SWAGGER}/swagger-ui-bundle.js",
+            swagger_css_url=f"{SWAGGER}/swagger-ui.css",
+            swagger_favicon_url="/favicon.ico",
+        )
 
     @app.get("/favicon.ico", include_in_schema=False)
     def favicon() -> FileResponse:
-        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon",
-                            headers={"Cache-Control": "public, max-age=86400"})
+        return FileResponse(STATIC / "favicon.ico", media_type="image/x-icon", headers={"Cache-Control": "public, max-age=86400"})
 
-    @app.get("/health", tags=["service"], summary="Liveness and projection freshness (no key needed)",
-             responses=read_examples.read("health"))
+    @app.get(
+        "/health",
+        tags=["service"],
+        summary="Liveness and projection freshness (no key needed)",
+        responses=read_examples.read("health"),
+    )
     def health() -> dict[str, Any]:
         position, projected = ledger.position(), runner.position()
         PROJECTION_LAG.set(position - projected)
-        body = {"status": "ok" if runner.last_error is None else "degraded", "position": position,
-                "projected": projected, "projection_error": runner.last_error}
+        body = {
+            "status": "ok" if runner.last_error is None else "degraded",
+            "position": position,
+            "projected": projected,
+            "projection_error": runner.last_error,
+        }
         if reads.standbys:  # a standby down or lagging is not the service degraded: reads go to the primary
             body["standbys"] = standby_status(reads, projected)
         return body

@@ -117,8 +117,11 @@ def document_access(routes: list[Any]) -> None:
                     roles = sorted(set().union(*(a.roles() for a in declared)))
                 except KeyError:  # not in api/roles.py: refused to every role (the role matrix test names it)
                     roles = []
-                route.openapi_extra = {**(route.openapi_extra or {}), "x-roles": roles,
-                                       "x-anonymous": declared[0].anonymous if declared[0].needs_key else "always"}
+                route.openapi_extra = {
+                    **(route.openapi_extra or {}),
+                    "x-roles": roles,
+                    "x-anonymous": declared[0].anonymous if declared[0].needs_key else "always",
+                }
 
 
 class KeyCache:
@@ -170,13 +173,23 @@ def principal(request: Request) -> Principal:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
-        raise ApiError(401, "Unauthorized", "send an API key as 'Authorization: Bearer <key>'", rule="api_key_required",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "Unauthorized",
+            "send an API key as 'Authorization: Bearer <key>'",
+            rule="api_key_required",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     svc = services(request)
     found = svc.keys.get(svc.ledger, token.strip())
     if found is None:
-        raise ApiError(401, "Unauthorized", "this API key is unknown or revoked", rule="api_key_valid",
-                       headers={"WWW-Authenticate": "Bearer"})
+        raise ApiError(
+            401,
+            "Unauthorized",
+            "this API key is unknown or revoked",
+            rule="api_key_valid",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
     request.state.key_id = found.key_id  # for the request log: the key's id, never the token
     return found
 
@@ -196,8 +209,14 @@ def known_coop(svc: Services, coop: str, db: Database | None = None) -> dict[str
     if summary is None:
         # Founded but not projected yet is not "unknown": say when to look again, as for min_position.
         if svc.ledger.app.recorder.select_events(coop_id(coop), limit=1):
-            raise ApiError(503, "Not yet visible", f"cooperative {coop!r} is recorded but not in the views yet; retry shortly",
-                           field="coop", rule="read_your_writes", headers={"Retry-After": "1"})
+            raise ApiError(
+                503,
+                "Not yet visible",
+                f"cooperative {coop!r} is recorded but not in the views yet; retry shortly",
+                field="coop",
+                rule="read_your_writes",
+                headers={"Retry-After": "1"},
+            )
         raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
     svc.known_coops.add(coop)
     return summary
@@ -247,8 +266,12 @@ def any_commander(coop: str, request: Request, who: Principal = Depends(principa
 
 def fresh(
     request: Request,
-    min_position: int | None = Query(None, ge=0, description="Wait (at most 2 s) until the views include this position, "
-                                     "as returned by a command, so you read your own write."),
+    min_position: int | None = Query(
+        None,
+        ge=0,
+        description="Wait (at most 2 s) until the views include this position, "
+        "as returned by a command, so you read your own write.",
+    ),
     _who: Principal = Depends(principal),  # authenticate before waiting: no anonymous 2 s holds
 ) -> Database:
     """Chooses the views this request reads (a standby, or the primary) and, with min_position,
@@ -261,8 +284,14 @@ def choose_views(request: Request, min_position: int | None) -> Database:
     assert reads is not None  # set by Services.__post_init__
     db = reads.choose(min_position, READ_YOUR_WRITES_TIMEOUT_S)
     if db is None:
-        raise ApiError(503, "Not yet visible", f"the views have not reached position {min_position} yet; retry shortly",
-                       field="min_position", rule="read_your_writes", headers={"Retry-After": "1"})
+        raise ApiError(
+            503,
+            "Not yet visible",
+            f"the views have not reached position {min_position} yet; retry shortly",
+            field="min_position",
+            rule="read_your_writes",
+            headers={"Retry-After": "1"},
+        )
     READS.labels(database=reads.name_of(db)).inc()
     request.state.views = db
     return db

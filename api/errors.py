@@ -26,8 +26,13 @@ RETRY_AFTER_S = 2
 # The database is away or busy (PostgreSQL restarting, network cut, pool exhausted: PoolTimeout is
 # an OperationalError; a lock not granted in time): the client should retry, not report a bug.
 # eventsourcing wraps psycopg's and sqlite3's errors in its own classes.
-UNAVAILABLE = (psycopg.OperationalError, psycopg.InterfaceError, persistence.OperationalError,
-               persistence.InterfaceError, sqlite3.OperationalError)
+UNAVAILABLE = (
+    psycopg.OperationalError,
+    psycopg.InterfaceError,
+    persistence.OperationalError,
+    persistence.InterfaceError,
+    sqlite3.OperationalError,
+)
 # Another process kept saving first, past the ledger's optimistic-concurrency retries, or another
 # request of this process held the cooperative too long (ledger.service.LOCK_WAIT_S): nothing was
 # recorded, the same command with the same Idempotency-Key can be sent again.
@@ -35,8 +40,13 @@ CONTENTION = (persistence.IntegrityError, TimeoutError, Overloaded)  # Overloade
 
 
 def _retry_later(rule: str, detail: str) -> OrjsonResponse:
-    return problem(503, "Service unavailable", f"{detail}; retry shortly (a command sent again with the same "
-                   "Idempotency-Key is recorded at most once)", rule=rule, headers={"Retry-After": str(RETRY_AFTER_S)})
+    return problem(
+        503,
+        "Service unavailable",
+        f"{detail}; retry shortly (a command sent again with the same Idempotency-Key is recorded at most once)",
+        rule=rule,
+        headers={"Retry-After": str(RETRY_AFTER_S)},
+    )
 
 
 class Problem(BaseModel):
@@ -52,55 +62,112 @@ class Problem(BaseModel):
 
 def _example(status: int, title: str, detail: str, field: str | None, rule: str) -> dict[str, Any]:
     """A problem exactly as `problem()` writes it."""
-    body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule}", "title": title, "status": status,
-                            "detail": detail}
+    body: dict[str, Any] = {
+        "type": f"https://coopledger.example/problems/{rule}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     return {**body, "field": field, "rule": rule} if field is not None else {**body, "rule": rule}
 
 
 def _documented(description: str, example: dict[str, Any]) -> dict[str, Any]:
-    return {"model": Problem, "description": description,
-            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}}}
+    return {
+        "model": Problem,
+        "description": description,
+        "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": example}},
+    }
 
 
 # Every route may answer these; declared once per router so the OpenAPI document says so.
 PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
-    400: _documented("A path or query parameter the ledger can never hold (a NUL character)",
-                     _example(400, "Bad request", "query parameter 'party' holds a NUL character", "party", "no_nul")),
-    401: _documented("No API key, or an unknown or revoked one",
-                     _example(401, "Unauthorized", "this API key is unknown or revoked", None, "api_key_valid")),
-    403: _documented("The key may not reach this cooperative, or its role may not do this",
-                     _example(403, "Forbidden", "role reader may not send PayFee", "command", "role_command")),
-    404: _documented("Unknown cooperative, member, account or resolution",
-                     _example(404, "Not found", "member 'MED-09' is not a member of cluster-numerique-sud", "member_id",
-                              "known_member")),
-    409: _documented("Conflict: already recorded, or an idempotency key reused for another body",
-                     _example(409, "Command refused", "key 'demo-0026' was already used for a different command; use a new "
-                              "key for a new command", "idempotency_key", "same_key_same_content")),
-    413: _documented("Request body too large",
-                     _example(413, "Request too large", "bodies are limited to 1000000 bytes", None, "max_body_bytes")),
-    422: _documented("Refused: the problem names the field and the rule",
-                     _example(422, "Command refused", "800.00 EUR exceeds the 300.00 EUR still due on the 2025 fee of MED-01",
-                              "amount", "no_overpayment")),
-    503: _documented("The views have not reached min_position yet: retry after Retry-After seconds",
-                     _example(503, "Not yet visible", "the views have not reached position 1042 yet; retry shortly",
-                              "min_position", "read_your_writes")),
+    400: _documented(
+        "A path or query parameter the ledger can never hold (a NUL character)",
+        _example(400, "Bad request", "query parameter 'party' holds a NUL character", "party", "no_nul"),
+    ),
+    401: _documented(
+        "No API key, or an unknown or revoked one",
+        _example(401, "Unauthorized", "this API key is unknown or revoked", None, "api_key_valid"),
+    ),
+    403: _documented(
+        "The key may not reach this cooperative, or its role may not do this",
+        _example(403, "Forbidden", "role reader may not send PayFee", "command", "role_command"),
+    ),
+    404: _documented(
+        "Unknown cooperative, member, account or resolution",
+        _example(404, "Not found", "member 'MED-09' is not a member of cluster-numerique-sud", "member_id", "known_member"),
+    ),
+    409: _documented(
+        "Conflict: already recorded, or an idempotency key reused for another body",
+        _example(
+            409,
+            "Command refused",
+            "key 'demo-0026' was already used for a different command; use a new key for a new command",
+            "idempotency_key",
+            "same_key_same_content",
+        ),
+    ),
+    413: _documented(
+        "Request body too large",
+        _example(413, "Request too large", "bodies are limited to 1000000 bytes", None, "max_body_bytes"),
+    ),
+    422: _documented(
+        "Refused: the problem names the field and the rule",
+        _example(
+            422,
+            "Command refused",
+            "800.00 EUR exceeds the 300.00 EUR still due on the 2025 fee of MED-01",
+            "amount",
+            "no_overpayment",
+        ),
+    ),
+    503: _documented(
+        "The views have not reached min_position yet: retry after Retry-After seconds",
+        _example(
+            503,
+            "Not yet visible",
+            "the views have not reached position 1042 yet; retry shortly",
+            "min_position",
+            "read_your_writes",
+        ),
+    ),
 }
 
 
 class ApiError(Exception):
     """An error the API raises itself (authentication, access, unavailable projections)."""
 
-    def __init__(self, status: int, title: str, detail: str, *, field: str | None = None, rule: str | None = None,
-                 headers: dict[str, str] | None = None) -> None:
+    def __init__(
+        self,
+        status: int,
+        title: str,
+        detail: str,
+        *,
+        field: str | None = None,
+        rule: str | None = None,
+        headers: dict[str, str] | None = None,
+    ) -> None:
         super().__init__(detail)
         self.status, self.title, self.detail, self.field, self.rule = status, title, detail, field, rule
         self.headers = headers or {}
 
 
-def problem(status: int, title: str, detail: str, *, field: str | None = None, rule: str | None = None,
-            headers: dict[str, str] | None = None, extra: dict[str, Any] | None = None) -> OrjsonResponse:
-    body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule or status}", "title": title,
-                            "status": status, "detail": detail}
+def problem(
+    status: int,
+    title: str,
+    detail: str,
+    *,
+    field: str | None = None,
+    rule: str | None = None,
+    headers: dict[str, str] | None = None,
+    extra: dict[str, Any] | None = None,
+) -> OrjsonResponse:
+    body: dict[str, Any] = {
+        "type": f"https://coopledger.example/problems/{rule or status}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     if field is not None:
         body["field"] = field
     if rule is not None:
@@ -142,8 +209,14 @@ class JsonBodyGuard:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > self.max_bytes:
-                response = problem(413, "Request too large", f"bodies are limited to {self.max_bytes} bytes",
-                                   field="body", rule="max_body_bytes", headers={"Connection": "close"})
+                response = problem(
+                    413,
+                    "Request too large",
+                    f"bodies are limited to {self.max_bytes} bytes",
+                    field="body",
+                    rule="max_body_bytes",
+                    headers={"Connection": "close"},
+                )
                 await response(scope, receive, send)
                 return
             chunks.append(chunk)
@@ -231,8 +304,9 @@ def install(app: FastAPI) -> None:
         first = error.errors()[0]
         loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
         field = ".".join(loc) or "body"
-        return problem(422, "Invalid request", f"{field}: {first.get('msg', 'invalid')}", field=field,
-                       rule=str(first.get("type", "invalid")))
+        return problem(
+            422, "Invalid request", f"{field}: {first.get('msg', 'invalid')}", field=field, rule=str(first.get("type", "invalid"))
+        )
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(_request: Request, error: StarletteHTTPException) -> OrjsonResponse:

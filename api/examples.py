@@ -35,14 +35,35 @@ ENVELOPE = {"command", "idempotency_key", "actor", "coop"}
 
 # Values for a generated body, by field name, in the demo's vocabulary; then by type.
 FIELD_EXAMPLES: dict[str, Any] = {
-    "member_id": "MED-02", "host_id": "MED-02", "author_id": "SAL-01", "structure_id": "BEN-01",
-    "employee_id": "CN-01", "college": "medias", "name": "Radio Garrigue", "kind": "organisation",
-    "year": 2025, "first_year": 2025, "years": 3, "shares": 10, "headcount": 8, "entry_number": 26,
-    "pledge_id": "PL-ENT01", "call_id": "AAP-MEDIAS-2025", "application_id": "AAP25-01",
-    "subsidy_id": "REG-OCC-AAP25", "sensor_id": "CAP-PM-01", "certification_id": "CERT-2025-001",
-    "subscription_id": "SUB-ENT01", "plan_id": "PREST-M", "course_id": "FORM-DEM", "resolution_id": "AG-2026-01",
-    "reason": "Décision du conseil d'administration du 12 mars 2026", "label": "Régularisation",
-    "piece_ref": "F-2025-0042", "period": "2025-04", "public": True,
+    "member_id": "MED-02",
+    "host_id": "MED-02",
+    "author_id": "SAL-01",
+    "structure_id": "BEN-01",
+    "employee_id": "CN-01",
+    "college": "medias",
+    "name": "Radio Garrigue",
+    "kind": "organisation",
+    "year": 2025,
+    "first_year": 2025,
+    "years": 3,
+    "shares": 10,
+    "headcount": 8,
+    "entry_number": 26,
+    "pledge_id": "PL-ENT01",
+    "call_id": "AAP-MEDIAS-2025",
+    "application_id": "AAP25-01",
+    "subsidy_id": "REG-OCC-AAP25",
+    "sensor_id": "CAP-PM-01",
+    "certification_id": "CERT-2025-001",
+    "subscription_id": "SUB-ENT01",
+    "plan_id": "PREST-M",
+    "course_id": "FORM-DEM",
+    "resolution_id": "AG-2026-01",
+    "reason": "Décision du conseil d'administration du 12 mars 2026",
+    "label": "Régularisation",
+    "piece_ref": "F-2025-0042",
+    "period": "2025-04",
+    "public": True,
 }
 TYPE_EXAMPLES: dict[Any, Any] = {date: "2025-03-01", int: 1, bool: True, str: "exemple", Any: "100.00"}
 
@@ -66,8 +87,11 @@ def _value(name: str, tp: Any) -> Any:
 def generated_body(cls: type) -> dict[str, Any]:
     """A body for `cls` built from its fields' names and types (optional fields left out)."""
     hints = typing.get_type_hints(cls)
-    return {f.name: _value(f.name, hints[f.name]) for f in dataclasses.fields(cls)
-            if f.name != "coop" and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING}
+    return {
+        f.name: _value(f.name, hints[f.name])
+        for f in dataclasses.fields(cls)
+        if f.name != "coop" and f.default is dataclasses.MISSING and f.default_factory is dataclasses.MISSING
+    }
 
 
 @lru_cache(maxsize=1)
@@ -97,8 +121,11 @@ def _deciders(cls: type) -> list[Any]:
     named = HANDLERS.get(cls) or getattr(module, _snake(cls.__name__), None)
     if named is not None:
         return [named]
-    return [f for f in vars(module).values()
-            if isinstance(f, types.FunctionType) and f.__annotations__.get("cmd") in (cls, cls.__name__)]
+    return [
+        f
+        for f in vars(module).values()
+        if isinstance(f, types.FunctionType) and f.__annotations__.get("cmd") in (cls, cls.__name__)
+    ]
 
 
 def events_of(name: str) -> list[str]:
@@ -121,9 +148,14 @@ def command_accepted(name: str) -> dict[str, Any]:
     demo = _demo_firsts().get(name, {})
     events = events_of(name)
     financial = [e for e in events if issubclass(EVENT_CLASSES[e], FinancialEvent)]
-    return {"coop": demo.get("coop", DEMO_COOP), "command": name,
-            "idempotency_key": demo.get("idempotency_key", f"{_snake(name).replace('_', '-')}-2026-0001"),
-            "position": 1042, "journal_numbers": [57] if financial else [], "events": events}
+    return {
+        "coop": demo.get("coop", DEMO_COOP),
+        "command": name,
+        "idempotency_key": demo.get("idempotency_key", f"{_snake(name).replace('_', '-')}-2026-0001"),
+        "position": 1042,
+        "journal_numbers": [57] if financial else [],
+        "events": events,
+    }
 
 
 def command_examples(name: str) -> dict[str, dict[str, Any]]:
@@ -144,23 +176,52 @@ def batch_body() -> dict[str, Any]:
     """A batch as a sensor gateway sends it: a day of readings from two sensors, then a fee payment."""
     readings = [c for c in demo_commands() if c["command"] == "AcceptReadings"][:2]
     pay = _demo_firsts()["PayFee"]
-    return {"commands": [{"command": c["command"], "idempotency_key": c["idempotency_key"],
-                          "fields": {k: v for k, v in c.items() if k not in ENVELOPE}} for c in (*readings, pay)]}
+    return {
+        "commands": [
+            {
+                "command": c["command"],
+                "idempotency_key": c["idempotency_key"],
+                "fields": {k: v for k, v in c.items() if k not in ENVELOPE},
+            }
+            for c in (*readings, pay)
+        ]
+    }
 
 
 def batch_result() -> dict[str, Any]:
     body = batch_body()["commands"]
-    first = {**command_accepted(body[0]["command"]), "idempotency_key": body[0]["idempotency_key"], "accepted": True,
-             "duplicate": False}
+    first = {
+        **command_accepted(body[0]["command"]),
+        "idempotency_key": body[0]["idempotency_key"],
+        "accepted": True,
+        "duplicate": False,
+    }
     second = {**first, "idempotency_key": body[1]["idempotency_key"], "position": 1043, "journal_numbers": [58]}
-    refused = {"accepted": False, "coop": DEMO_COOP, "command": body[2]["command"], "idempotency_key": body[2]["idempotency_key"],
-               "error": {"kind": "forbidden", "field": "command", "rule": "role_command", "message": "role clerk may not send PayFee"}}
+    refused = {
+        "accepted": False,
+        "coop": DEMO_COOP,
+        "command": body[2]["command"],
+        "idempotency_key": body[2]["idempotency_key"],
+        "error": {"kind": "forbidden", "field": "command", "rule": "role_command", "message": "role clerk may not send PayFee"},
+    }
     return {"results": [first, second, refused], "accepted": 2, "refused": 1}
 
 
-def problem(status: int, title: str, detail: str, field: str | None, rule: str, description: str) -> dict[int | str, dict[str, Any]]:
+def problem(
+    status: int, title: str, detail: str, field: str | None, rule: str, description: str
+) -> dict[int | str, dict[str, Any]]:
     """`responses=` entry for an error a route answers in its own words (replaces the router's generic example)."""
-    body: dict[str, Any] = {"type": f"https://coopledger.example/problems/{rule}", "title": title, "status": status, "detail": detail}
+    body: dict[str, Any] = {
+        "type": f"https://coopledger.example/problems/{rule}",
+        "title": title,
+        "status": status,
+        "detail": detail,
+    }
     body |= {"field": field, "rule": rule} if field is not None else {"rule": rule}
-    return {status: {"model": Problem, "description": description,
-                     "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": body}}}}
+    return {
+        status: {
+            "model": Problem,
+            "description": description,
+            "content": {"application/problem+json": {"schema": {"$ref": "#/components/schemas/Problem"}, "example": body}},
+        }
+    }

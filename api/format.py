@@ -84,7 +84,7 @@ def _affixes(pattern: str) -> list[str]:
     """A CLDR pattern's text before and after its number: "#,##0.00\u00a0¤" -> ["", "\u00a0¤"]."""
     match = re.search(r"[#0,.]+", pattern)
     assert match is not None, pattern
-    return [pattern[:match.start()], pattern[match.end():]]
+    return [pattern[: match.start()], pattern[match.end() :]]
 
 
 @cache
@@ -94,7 +94,9 @@ def browser_locale(lang: str) -> dict[str, object]:
 
     locale = _locale(lang)
     return {
-        "decimal": get_decimal_symbol(locale), "group": get_group_symbol(locale), "minus": get_minus_sign_symbol(locale),
+        "decimal": get_decimal_symbol(locale),
+        "group": get_group_symbol(locale),
+        "minus": get_minus_sign_symbol(locale),
         "euro": [a.replace("¤", "€") for a in _affixes(locale.currency_formats["standard"].pattern)],
         "percent": _affixes(locale.percent_formats[None].pattern),
         "months": [locale.months["format"]["abbreviated"][m] for m in range(1, 13)],

@@ -62,7 +62,9 @@ def create_key(db: Database, *, role: str, coops: list[str], label: str = "") ->
 
 def list_keys(db: Database) -> list[dict[str, Any]]:
     with db.read() as tx:
-        rows = tx.execute("SELECT key_id, role, coops_json, label, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id")
+        rows = tx.execute(
+            "SELECT key_id, role, coops_json, label, created_at, revoked_at FROM api_keys ORDER BY created_at, key_id"
+        )
     return [
         {"key_id": k, "role": r, "coops": json.loads(c), "label": label, "created_at": created, "revoked_at": revoked}
         for k, r, c, label, created, revoked in rows

@@ -13,14 +13,24 @@ from fastapi.responses import HTMLResponse
 PAGE = Path(__file__).resolve().parent / "templates" / "observatory_key.html"
 
 TEXTS = {
-    "fr": {"title": "Observatoire – {coop}", "ask": "Cet observatoire est réservé : saisissez une clé d'API de la coopérative "
-           "(tout rôle) pour l'ouvrir. Elle sera gardée pour cette page seulement.",
-           "wrong": "Cette clé est inconnue, révoquée ou ne donne pas accès à cette coopérative : essayez-en une autre.",
-           "unknown": "Aucune coopérative « {coop} » dans ce grand livre.", "key": "Clé d'API", "open": "Ouvrir"},
-    "en": {"title": "Observatory – {coop}", "ask": "This observatory is private: enter one of the cooperative's API keys "
-           "(any role) to open it. It is kept for this page only.",
-           "wrong": "This key is unknown, revoked or not for this cooperative: try another one.",
-           "unknown": "No cooperative “{coop}” in this ledger.", "key": "API key", "open": "Open"},
+    "fr": {
+        "title": "Observatoire – {coop}",
+        "ask": "Cet observatoire est réservé : saisissez une clé d'API de la coopérative "
+        "(tout rôle) pour l'ouvrir. Elle sera gardée pour cette page seulement.",
+        "wrong": "Cette clé est inconnue, révoquée ou ne donne pas accès à cette coopérative : essayez-en une autre.",
+        "unknown": "Aucune coopérative « {coop} » dans ce grand livre.",
+        "key": "Clé d'API",
+        "open": "Ouvrir",
+    },
+    "en": {
+        "title": "Observatory – {coop}",
+        "ask": "This observatory is private: enter one of the cooperative's API keys "
+        "(any role) to open it. It is kept for this page only.",
+        "wrong": "This key is unknown, revoked or not for this cooperative: try another one.",
+        "unknown": "No cooperative “{coop}” in this ledger.",
+        "key": "API key",
+        "open": "Open",
+    },
 }
 
 
@@ -39,18 +49,24 @@ def language(request: Request) -> str:
 
 def _page(status: int, lang: str, coop: str, message: str, form: str) -> HTMLResponse:
     text = TEXTS[lang]
-    html = (PAGE.read_text(encoding="utf-8").replace("{{lang}}", lang)
-            .replace("{{title}}", escape(text["title"].format(coop=coop)))
-            .replace("{{message}}", escape(message)).replace("{{form}}", form))
+    html = (
+        PAGE.read_text(encoding="utf-8")
+        .replace("{{lang}}", lang)
+        .replace("{{title}}", escape(text["title"].format(coop=coop)))
+        .replace("{{message}}", escape(message))
+        .replace("{{form}}", form)
+    )
     return HTMLResponse(html, status_code=status, headers={"Cache-Control": "no-store"})
 
 
 def ask_for_key(request: Request, coop: str, status: int, *, wrong: bool) -> HTMLResponse:
     lang = language(request)
     text = TEXTS[lang]
-    form = (f'<form method="get" action="/observatory/{escape(coop)}"><label for="key">{escape(text["key"])}</label> '
-            f'<input id="key" name="key" type="password" autocomplete="off" required maxlength="200"> '
-            f'<button type="submit">{escape(text["open"])}</button></form>')
+    form = (
+        f'<form method="get" action="/observatory/{escape(coop)}"><label for="key">{escape(text["key"])}</label> '
+        f'<input id="key" name="key" type="password" autocomplete="off" required maxlength="200"> '
+        f'<button type="submit">{escape(text["open"])}</button></form>'
+    )
     message = text["wrong"] if wrong else text["ask"]
     return _page(status, lang, coop, message, form)
 

@@ -24,35 +24,65 @@ def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["activities"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
     @r.get("/certifications", summary="Providers certified on a date, with their expiry", responses=read("certified"))
-    def get_certified(coop: str, on: date = Query(..., description="Date YYYY-MM-DD."),
-                      _who: Principal = Depends(reader("standing")), db: Database = Depends(views)) -> dict[str, Any]:
+    def get_certified(
+        coop: str,
+        on: date = Query(..., description="Date YYYY-MM-DD."),
+        _who: Principal = Depends(reader("standing")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return {"coop": coop, "on": on.isoformat(), "certified": certified_on(db, coop, on)}
 
     @r.get("/calls", summary="Calls for projects: envelope, awarded, paid, remaining, laureates", responses=read("calls"))
-    def get_calls(coop: str, include_closed: bool = Query(False), after: str = Query("", max_length=64),
-                  limit: int = Query(100, ge=1, le=1000), _who: Principal = Depends(reader("activities")),
-                  db: Database = Depends(views)) -> dict[str, Any]:
+    def get_calls(
+        coop: str,
+        include_closed: bool = Query(False),
+        after: str = Query("", max_length=64),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         calls = calls_for_projects(db, coop, include_closed=include_closed, after=after, limit=limit)
         return {"coop": coop, "calls": calls}
 
     @r.get("/cooperation-fund", summary="Cooperation fund: balance, committed and available", responses=read("fund"))
-    def get_fund(coop: str, as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD."),
-                 _who: Principal = Depends(reader("balances")), db: Database = Depends(views)) -> dict[str, Any]:
+    def get_fund(
+        coop: str,
+        as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD."),
+        _who: Principal = Depends(reader("balances")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return cooperation_fund(db, coop, as_of=as_of)
 
     @r.get("/subsidies", summary="Subsidies granted, received, used and still available", responses=read("subsidies"))
-    def get_subsidies(coop: str, as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD."),
-                      after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
-                      _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    def get_subsidies(
+        coop: str,
+        as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD."),
+        after: str = Query("", max_length=64),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return {"coop": coop, "subsidies": subsidies_overview(db, coop, as_of=as_of, after=after, limit=limit)}
 
-    @r.get("/sensors/credits", summary="Sensor hosts' credit balances and the network's totals (CREDIT hundredths)", responses=read("credits"))
+    @r.get(
+        "/sensors/credits",
+        summary="Sensor hosts' credit balances and the network's totals (CREDIT hundredths)",
+        responses=read("credits"),
+    )
     def get_credits(coop: str, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)) -> dict[str, Any]:
         return {"coop": coop, "hosts": host_credit_balances(db, coop), "summary": credits_summary(db, coop)}
 
-    @r.get("/shared-hours", summary="Shared-employee hours logged and rebilled per structure (minutes, cents)", responses=read("hours"))
-    def get_hours(coop: str, period: str | None = Query(None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="Month YYYY-MM."),
-                  _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/shared-hours",
+        summary="Shared-employee hours logged and rebilled per structure (minutes, cents)",
+        responses=read("hours"),
+    )
+    def get_hours(
+        coop: str,
+        period: str | None = Query(None, pattern=r"^[0-9]{4}-[0-9]{2}$", description="Month YYYY-MM."),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return {"coop": coop, "period": period, "structures": hours_by_structure(db, coop, period=period)}
 
     document_access(r.routes)  # x-roles in the OpenAPI document

@@ -28,19 +28,31 @@ def _known(db: Database, coop: str) -> None:
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["audit"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
-    @r.get("/chain", summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing",
-           responses=read("chain"))
+    @r.get(
+        "/chain",
+        summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing",
+        responses=read("chain"),
+    )
     def get_chain(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
         _known(db, coop)
         return chain_head(db, coop)
 
-    @r.get("/verify", summary="Recompute the cooperative's chains from the stored events; with head=N:HASH, check a head kept "
-                              "outside the store", responses=ok(VERIFY))
+    @r.get(
+        "/verify",
+        summary="Recompute the cooperative's chains from the stored events; with head=N:HASH, check a head kept "
+        "outside the store",
+        responses=ok(VERIFY),
+    )
     def get_verify(
         coop: str,
-        head: str | None = Query(None, max_length=80, description="A head kept outside the store (N:HASH, from a closing or "
-                                 "an assembly's minutes): is it still in this store?"),
-        _who: Principal = Depends(reader("audit")), svc: Services = Depends(services),
+        head: str | None = Query(
+            None,
+            max_length=80,
+            description="A head kept outside the store (N:HASH, from a closing or "
+            "an assembly's minutes): is it still in this store?",
+        ),
+        _who: Principal = Depends(reader("audit")),
+        svc: Services = Depends(services),
     ) -> dict[str, Any]:
         """`ok` false names the first broken event, or says the head is not in the store: an answer about the books,
         not an error of the request (the command line's `coopledger verify` exits 1 on the same finding)."""
@@ -52,33 +64,64 @@ def router() -> APIRouter:
         (report,) = verify_store(svc.ledger, coop, expected_head=expected)
         return report.as_dict()
 
-    @r.get("/fiscal-years", summary="Fiscal years holding entries: open or closed, result and sealed head",
-           responses=read("fiscal_years"))
+    @r.get(
+        "/fiscal-years",
+        summary="Fiscal years holding entries: open or closed, result and sealed head",
+        responses=read("fiscal_years"),
+    )
     def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
         _known(db, coop)
         return {"coop": coop, "fiscal_years": fiscal_years(db, coop)}
 
-    @r.get("/audit-trail", summary="Every event with who, when, idempotency key and reason; filtered, paged by position",
-           responses={**read("audit_trail"), **problem(422, "Invalid query", "'to' (2025-01-31) is before 'from' (2025-03-01)",
-                                                       "to", "date_range", "Invalid filter: the problem names the query field")})
+    @r.get(
+        "/audit-trail",
+        summary="Every event with who, when, idempotency key and reason; filtered, paged by position",
+        responses={
+            **read("audit_trail"),
+            **problem(
+                422,
+                "Invalid query",
+                "'to' (2025-01-31) is before 'from' (2025-03-01)",
+                "to",
+                "date_range",
+                "Invalid filter: the problem names the query field",
+            ),
+        },
+    )
     def get_audit_trail(
         coop: str,
         date_from: date | None = Query(None, alias="from", description="First day, inclusive (YYYY-MM-DD)."),
         date_to: date | None = Query(None, alias="to", description="Last day, inclusive (YYYY-MM-DD)."),
-        date_field: str = Query("recorded", pattern="^(recorded|effective)$",
-                                description=f"Which date from/to filter: one of {', '.join(DATE_FIELDS)} (recorded time is UTC)."),
+        date_field: str = Query(
+            "recorded",
+            pattern="^(recorded|effective)$",
+            description=f"Which date from/to filter: one of {', '.join(DATE_FIELDS)} (recorded time is UTC).",
+        ),
         actor: str | None = Query(None, max_length=200, description="Only this actor (e.g. key:0123456789ab, cli)."),
         account: str | None = Query(None, max_length=10, description="Only entries with a posting on this account."),
         kind: str | None = Query(None, max_length=100, description="Only this event kind (e.g. EntryReversed)."),
         after: int = Query(0, ge=0, le=2**62, description="Last position already read (the previous page's next_after)."),
         limit: int = Query(100, ge=1, le=MAX_PAGE),
-        _who: Principal = Depends(reader("audit")), db: Database = Depends(views),
+        _who: Principal = Depends(reader("audit")),
+        db: Database = Depends(views),
     ) -> dict[str, Any]:
         _known(db, coop)
         if date_from is not None and date_to is not None and date_to < date_from:
-            raise ApiError(422, "Invalid query", f"'to' ({date_to}) is before 'from' ({date_from})", field="to", rule="date_range")
-        return audit_trail(db, coop, date_from=date_from, date_to=date_to, date_field=date_field, actor=actor,
-                           account=account, kind=kind, after=after, limit=limit)
+            raise ApiError(
+                422, "Invalid query", f"'to' ({date_to}) is before 'from' ({date_from})", field="to", rule="date_range"
+            )
+        return audit_trail(
+            db,
+            coop,
+            date_from=date_from,
+            date_to=date_to,
+            date_field=date_field,
+            actor=actor,
+            account=account,
+            kind=kind,
+            after=after,
+            limit=limit,
+        )
 
     document_access(r.routes)  # x-roles in the OpenAPI document
     return r

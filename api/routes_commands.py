@@ -2,7 +2,6 @@
 batch route. Each takes an Idempotency-Key: same key and body, same response, nothing written;
 same key, other body: 409."""
 
-
 from typing import Any
 from urllib.parse import unquote
 
@@ -23,8 +22,10 @@ from ledger.service import CommandResult
 
 MAX_BATCH = 1000
 KEY_DOC = "Unique per command (e.g. a bank line id). Retrying with the same key and body records nothing twice."
-REASON_DOC = ("Why this command is sent (optional, at most 500 characters), recorded on its events for the audit trail. "
-              "Percent-encode UTF-8 text that is not ASCII (RFC 3986), e.g. Ch%C3%A8que%20rejet%C3%A9.")
+REASON_DOC = (
+    "Why this command is sent (optional, at most 500 characters), recorded on its events for the audit trail. "
+    "Percent-encode UTF-8 text that is not ASCII (RFC 3986), e.g. Ch%C3%A8que%20rejet%C3%A9."
+)
 
 
 def _forbidden(who: Principal, name: str) -> dict[str, str] | None:
@@ -47,14 +48,19 @@ def _route(name: str, cls: type) -> Any:
     model = body_model(cls)
 
     def handler(
-        coop: str, request: Request, response: Response,
+        coop: str,
+        request: Request,
+        response: Response,
         body: model = Body(..., openapi_examples=examples.command_examples(name)),  # type: ignore[valid-type]
         idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200, description=KEY_DOC),
         reason: str | None = Header(None, alias="X-Reason", max_length=1500, description=REASON_DOC),
-        who: Principal = Depends(commander(name)), svc: Services = Depends(services),
+        who: Principal = Depends(commander(name)),
+        svc: Services = Depends(services),
     ) -> Any:
-        envelope = parse_envelope({"command": name, "idempotency_key": idempotency_key, "coop": coop,
-                                   **to_command_fields(body)}, reason=None if reason is None else unquote(reason))
+        envelope = parse_envelope(
+            {"command": name, "idempotency_key": idempotency_key, "coop": coop, **to_command_fields(body)},
+            reason=None if reason is None else unquote(reason),
+        )
         result = svc.ledger.execute(envelope.command, envelope.idempotency_key, who.actor, envelope.reason)
         COMMANDS.labels(command=name, outcome="accepted" if result.accepted else "refused").inc()
         if not result.accepted:
@@ -86,44 +92,81 @@ class BatchBody(BaseModel):
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES)
     for name, cls in sorted(COMMAND_CLASSES.items()):
-        r.add_api_route(f"/{name}", _route(name, cls), methods=["POST"], status_code=201, response_model=CommandAccepted,
-                        summary=name, responses=examples.ok(examples.command_accepted(name), 201, "Recorded"))
+        r.add_api_route(
+            f"/{name}",
+            _route(name, cls),
+            methods=["POST"],
+            status_code=201,
+            response_model=CommandAccepted,
+            summary=name,
+            responses=examples.ok(examples.command_accepted(name), 201, "Recorded"),
+        )
 
-    @r.post("", summary="Many commands in one request, each accepted or refused on its own",
-            responses=examples.ok(examples.batch_result(), 200, "Each command's result, in order"))
-    def batch(coop: str, request: Request,
-              body: BatchBody = Body(..., openapi_examples={"readings": {"summary": "A sensor gateway's batch (as a clerk)",
-                                                                         "value": examples.batch_body()}}),
-              who: Principal = Depends(any_commander), svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.post(
+        "",
+        summary="Many commands in one request, each accepted or refused on its own",
+        responses=examples.ok(examples.batch_result(), 200, "Each command's result, in order"),
+    )
+    def batch(
+        coop: str,
+        request: Request,
+        body: BatchBody = Body(
+            ...,
+            openapi_examples={"readings": {"summary": "A sensor gateway's batch (as a clerk)", "value": examples.batch_body()}},
+        ),
+        who: Principal = Depends(any_commander),
+        svc: Services = Depends(services),
+    ) -> dict[str, Any]:
         results: list[dict[str, Any] | None] = [None] * len(body.commands)
         items = []
         for i, item in enumerate(body.commands):
             denied = _forbidden(who, item.command)
             if denied is not None:
-                results[i] = {"accepted": False, "command": item.command, "idempotency_key": item.idempotency_key, "error": denied}
+                results[i] = {
+                    "accepted": False,
+                    "command": item.command,
+                    "idempotency_key": item.idempotency_key,
+                    "error": denied,
+                }
                 continue
             try:
-                envelope = parse_envelope({"command": item.command, "idempotency_key": item.idempotency_key,
-                                           **item.fields, "coop": coop}, reason=item.reason)
+                envelope = parse_envelope(
+                    {"command": item.command, "idempotency_key": item.idempotency_key, **item.fields, "coop": coop},
+                    reason=item.reason,
+                )
             except DomainError as error:
-                results[i] = {"accepted": False, "command": item.command, "idempotency_key": item.idempotency_key,
-                              "error": error.as_dict()}
+                results[i] = {
+                    "accepted": False,
+                    "command": item.command,
+                    "idempotency_key": item.idempotency_key,
+                    "error": error.as_dict(),
+                }
                 continue
             items.append((i, envelope.command, envelope.idempotency_key, envelope.reason))
-        for (i, *_item), result in zip(items, svc.ledger.execute_batch([(c, k, who.actor, why) for _i, c, k, why in items]), strict=True):
+        for (i, *_item), result in zip(
+            items, svc.ledger.execute_batch([(c, k, who.actor, why) for _i, c, k, why in items]), strict=True
+        ):
             COMMANDS.labels(command=result.command, outcome="accepted" if result.accepted else "refused").inc()
             results[i] = result.as_dict()
         positions = [r["position"] for r in results if r and r.get("position")]
         request.state.position = max(positions) if positions else None
-        return {"results": results, "accepted": sum(1 for r in results if r and r["accepted"]),
-                "refused": sum(1 for r in results if r and not r["accepted"])}
+        return {
+            "results": results,
+            "accepted": sum(1 for r in results if r and r["accepted"]),
+            "refused": sum(1 for r in results if r and not r["accepted"]),
+        }
 
     @r.post("/{name}", include_in_schema=False)
     def unknown_command(coop: str, name: str, _who: Principal = Depends(any_commander)) -> None:
         """A mistyped command gets the list `coopledger record` gives, not a bare "Not Found" (to a key that may
         send commands, as the batch route checks it)."""
-        raise ApiError(404, "Not found", f"no command {name!r} (known: {', '.join(sorted(COMMAND_CLASSES))})",
-                       field="command", rule="known_command")
+        raise ApiError(
+            404,
+            "Not found",
+            f"no command {name!r} (known: {', '.join(sorted(COMMAND_CLASSES))})",
+            field="command",
+            rule="known_command",
+        )
 
     document_access(r.routes)  # x-roles in the OpenAPI document
     return r

@@ -170,8 +170,9 @@ def _sse(fact: dict[str, Any]) -> bytes:
     return b"id: %d\nevent: %s\ndata: %s\n\n" % (fact["position"], fact["kind"].encode(), orjson.dumps(fact))
 
 
-async def _stream(db: Database, head: FeedHead, coop: str, flt: FeedFilter, after: int,
-                  key_valid: Callable[[], bool]) -> AsyncIterator[bytes]:
+async def _stream(
+    db: Database, head: FeedHead, coop: str, flt: FeedFilter, after: int, key_valid: Callable[[], bool]
+) -> AsyncIterator[bytes]:
     """Facts after `after`, then new ones as they are projected, with heartbeats. The key is asked
     again at least every KEY_RECHECK_S (through the key cache): a revoked key's stream ends with a
     `key_revoked` event within seconds, as its next request would be refused."""
@@ -185,7 +186,8 @@ async def _stream(db: Database, head: FeedHead, coop: str, flt: FeedFilter, afte
             if not await run_in_threadpool(key_valid):
                 log.info("feed_stream_key_revoked", coop=coop, role=flt.role, after=after)
                 yield b"event: key_revoked\ndata: %s\n\n" % orjson.dumps(
-                    {"rule": "api_key_valid", "detail": "this API key was revoked: the stream ends"})
+                    {"rule": "api_key_valid", "detail": "this API key was revoked: the stream ends"}
+                )
                 return
             page = await run_in_threadpool(read_page, db, coop, flt, after=after, limit=STREAM_PAGE)
             for fact in page.facts:
@@ -228,19 +230,40 @@ def _filter(role: str, kinds: str | None, account: str | None) -> FeedFilter:
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     url: str = Field(..., max_length=2000, description="http:// or https:// URL the facts are POSTed to.")
-    kinds: list[str] = Field(default_factory=list, max_length=100,
-                             description="Fact kinds wanted (docs/webhooks.md); empty for every kind.")
+    kinds: list[str] = Field(
+        default_factory=list, max_length=100, description="Fact kinds wanted (docs/webhooks.md); empty for every kind."
+    )
     description: str = Field("", max_length=200)
-    after: int | None = Field(None, ge=0, le=2**62, description="Deliver facts after this position (0: the whole "
-                              "history); by default only facts recorded from now on.")
+    after: int | None = Field(
+        None,
+        ge=0,
+        le=2**62,
+        description="Deliver facts after this position (0: the whole history); by default only facts recorded from now on.",
+    )
 
 
-ROLE_FEED_KIND = problem(403, "Forbidden", "role clerk may not follow entry.reversed", "kinds", "role_feed_kind",
-                         "The key may not reach this cooperative, or its role may not follow these kinds")
-UNKNOWN_ENDPOINT = problem(404, "Not found", "no webhook endpoint 'wh_000000000000' in cluster-numerique-sud", "endpoint_id",
-                           "known_endpoint", "Unknown cooperative or webhook endpoint")
-WEBHOOK_BODY = Body(..., openapi_examples={"accounting": {"summary": "Payments and reversals to the accounting software",
-                                                          "value": WEBHOOKS["create"]}})
+ROLE_FEED_KIND = problem(
+    403,
+    "Forbidden",
+    "role clerk may not follow entry.reversed",
+    "kinds",
+    "role_feed_kind",
+    "The key may not reach this cooperative, or its role may not follow these kinds",
+)
+UNKNOWN_ENDPOINT = problem(
+    404,
+    "Not found",
+    "no webhook endpoint 'wh_000000000000' in cluster-numerique-sud",
+    "endpoint_id",
+    "known_endpoint",
+    "Unknown cooperative or webhook endpoint",
+)
+WEBHOOK_BODY = Body(
+    ...,
+    openapi_examples={
+        "accounting": {"summary": "Payments and reversals to the accounting software", "value": WEBHOOKS["create"]}
+    },
+)
 
 
 def router() -> APIRouter:
@@ -253,20 +276,36 @@ def router() -> APIRouter:
 def _feed_route(r: APIRouter) -> None:
     """GET /feed: the cooperative's facts, as server-sent events or as JSON pages."""
 
-    @r.get("/feed", summary="Follow the cooperative's facts: server-sent events (Accept: text/event-stream) or a JSON page",
-           responses={200: {"description": "A JSON page, or an endless text/event-stream (id = log position)",
-                            "content": {"application/json": {"example": READS["feed"]},
-                                        "text/event-stream": {"schema": {"type": "string"}, "example": FEED_STREAM}}},
-                      **ROLE_FEED_KIND})
+    @r.get(
+        "/feed",
+        summary="Follow the cooperative's facts: server-sent events (Accept: text/event-stream) or a JSON page",
+        responses={
+            200: {
+                "description": "A JSON page, or an endless text/event-stream (id = log position)",
+                "content": {
+                    "application/json": {"example": READS["feed"]},
+                    "text/event-stream": {"schema": {"type": "string"}, "example": FEED_STREAM},
+                },
+            },
+            **ROLE_FEED_KIND,
+        },
+    )
     def get_feed(
-        coop: str, request: Request,
+        coop: str,
+        request: Request,
         after: int = Query(0, ge=0, le=2**62, description="Log position already received (the last SSE id)."),
         limit: int = Query(100, ge=1, le=1000, description="Facts per JSON page."),
-        kinds: str | None = Query(None, max_length=4000, description="Comma-separated fact kinds (default: all the role may follow)."),
-        account: str | None = Query(None, max_length=400, description="Comma-separated account numbers: facts whose entry touches one."),
-        last_event_id: str | None = Header(None, alias="Last-Event-ID", max_length=20,
-                                           description="Sent by EventSource on reconnect; wins over ?after."),
-        who: Principal = Depends(reader("feed")), svc: Services = Depends(services),
+        kinds: str | None = Query(
+            None, max_length=4000, description="Comma-separated fact kinds (default: all the role may follow)."
+        ),
+        account: str | None = Query(
+            None, max_length=400, description="Comma-separated account numbers: facts whose entry touches one."
+        ),
+        last_event_id: str | None = Header(
+            None, alias="Last-Event-ID", max_length=20, description="Sent by EventSource on reconnect; wins over ?after."
+        ),
+        who: Principal = Depends(reader("feed")),
+        svc: Services = Depends(services),
     ) -> Any:
         flt = _filter(who.role, kinds, account)
         if last_event_id is not None:
@@ -280,8 +319,11 @@ def _feed_route(r: APIRouter) -> None:
             def key_valid() -> bool:
                 return svc.keys.get(svc.ledger, token) is not None
 
-            return _ClosingStream(_stream(svc.ledger.db, head, coop, flt, after, key_valid), media_type="text/event-stream",
-                                     headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"})
+            return _ClosingStream(
+                _stream(svc.ledger.db, head, coop, flt, after, key_valid),
+                media_type="text/event-stream",
+                headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
+            )
         # A page may come from a standby; the stream stays on the primary: its wake-ups are the
         # primary runner's positions, and a standby cannot LISTEN.
         page = read_page(views(request), coop, flt, after=after, limit=limit)
@@ -292,44 +334,86 @@ def _webhook_routes(r: APIRouter) -> None:
     """The webhook admin (role admin): register, list, show, delete and resume endpoints, and read their delivery log."""
     admin = reader("webhooks")
 
-    @r.post("/webhooks", status_code=201, summary="Register a webhook endpoint (admin); the signing secret is shown once",
-            responses={**ok(WEBHOOKS["created"], 201), **ROLE_FEED_KIND})
-    def post_webhook(coop: str, body: WebhookIn = WEBHOOK_BODY, who: Principal = Depends(admin),
-                     svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.post(
+        "/webhooks",
+        status_code=201,
+        summary="Register a webhook endpoint (admin); the signing secret is shown once",
+        responses={**ok(WEBHOOKS["created"], 201), **ROLE_FEED_KIND},
+    )
+    def post_webhook(
+        coop: str, body: WebhookIn = WEBHOOK_BODY, who: Principal = Depends(admin), svc: Services = Depends(services)
+    ) -> dict[str, Any]:
         try:
-            endpoint, secret = create_endpoint(svc.ledger.db, coop, url=body.url, kinds=body.kinds, role=who.role,
-                                               created_by=who.actor, description=body.description, after=body.after)
+            endpoint, secret = create_endpoint(
+                svc.ledger.db,
+                coop,
+                url=body.url,
+                kinds=body.kinds,
+                role=who.role,
+                created_by=who.actor,
+                description=body.description,
+                after=body.after,
+            )
         except PermissionError as exc:
             raise ApiError(403, "Forbidden", str(exc), field="kinds", rule="role_feed_kind") from None
         return {**endpoint, "secret": secret}
 
-    @r.get("/webhooks", summary="Webhook endpoints with their status, cursor and last error (admin)",
-           responses=ok(WEBHOOKS["list"]))
+    @r.get(
+        "/webhooks", summary="Webhook endpoints with their status, cursor and last error (admin)", responses=ok(WEBHOOKS["list"])
+    )
     def get_webhooks(coop: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         return {"coop": coop, "endpoints": list_endpoints(svc.ledger.db, coop)}
 
-    @r.get("/webhooks/{endpoint_id}", summary="One webhook endpoint (admin)",
-           responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT})
-    def get_webhook(coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.get(
+        "/webhooks/{endpoint_id}",
+        summary="One webhook endpoint (admin)",
+        responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT},
+    )
+    def get_webhook(
+        coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)
+    ) -> dict[str, Any]:
         return get_endpoint(svc.ledger.db, coop, endpoint_id)
 
-    @r.delete("/webhooks/{endpoint_id}", summary="Stop delivering to an endpoint (admin); its delivery log is kept",
-              responses={**ok(WEBHOOKS["deleted"]), **UNKNOWN_ENDPOINT})
-    def delete_webhook(coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.delete(
+        "/webhooks/{endpoint_id}",
+        summary="Stop delivering to an endpoint (admin); its delivery log is kept",
+        responses={**ok(WEBHOOKS["deleted"]), **UNKNOWN_ENDPOINT},
+    )
+    def delete_webhook(
+        coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)
+    ) -> dict[str, Any]:
         return delete_endpoint(svc.ledger.db, coop, endpoint_id)
 
-    @r.post("/webhooks/{endpoint_id}/resume", summary="Resume a paused endpoint (admin): its waiting facts are retried",
-            responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT})
-    def post_resume(coop: str, endpoint_id: str, request: Request, _who: Principal = Depends(admin),
-                    svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.post(
+        "/webhooks/{endpoint_id}/resume",
+        summary="Resume a paused endpoint (admin): its waiting facts are retried",
+        responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT},
+    )
+    def post_resume(
+        coop: str, endpoint_id: str, request: Request, _who: Principal = Depends(admin), svc: Services = Depends(services)
+    ) -> dict[str, Any]:
         endpoint = resume_endpoint(svc.ledger.db, coop, endpoint_id)
         worker: WebhookWorker = request.app.state.feed.worker
         worker.notify()
         return endpoint
 
-    @r.get("/webhooks/{endpoint_id}/deliveries", summary="Delivery log: attempts, status, last HTTP status and error (admin)",
-           responses={**ok(WEBHOOKS["deliveries"]), **UNKNOWN_ENDPOINT})
-    def get_deliveries(coop: str, endpoint_id: str, after: int = Query(0, ge=0, le=2**62), limit: int = Query(100, ge=1, le=1000),
-                       _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
+    @r.get(
+        "/webhooks/{endpoint_id}/deliveries",
+        summary="Delivery log: attempts, status, last HTTP status and error (admin)",
+        responses={**ok(WEBHOOKS["deliveries"]), **UNKNOWN_ENDPOINT},
+    )
+    def get_deliveries(
+        coop: str,
+        endpoint_id: str,
+        after: int = Query(0, ge=0, le=2**62),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(admin),
+        svc: Services = Depends(services),
+    ) -> dict[str, Any]:
         rows = deliveries(svc.ledger.db, coop, endpoint_id, after=after, limit=limit)
-        return {"coop": coop, "endpoint_id": endpoint_id, "deliveries": rows, "next_after": rows[-1]["position"] if rows else after}
+        return {
+            "coop": coop,
+            "endpoint_id": endpoint_id,
+            "deliveries": rows,
+            "next_after": rows[-1]["position"] if rows else after,
+        }

@@ -30,53 +30,111 @@ from projections.donations import (
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["funding"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
-    @r.get("/donations", summary="Donations and crowdfunding payouts: gross, platform fee, net, purpose (no donor data)",
-           responses=read("gifts"))
-    def get_gifts(coop: str, source: str | None = Query(None, pattern="^(donation|crowdfunding)$"),
-                  after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
-                  _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/donations",
+        summary="Donations and crowdfunding payouts: gross, platform fee, net, purpose (no donor data)",
+        responses=read("gifts"),
+    )
+    def get_gifts(
+        coop: str,
+        source: str | None = Query(None, pattern="^(donation|crowdfunding)$"),
+        after: str = Query("", max_length=64),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return {"coop": coop, "gifts": gifts_received(db, coop, source=source, after=after, limit=limit)}
 
-    @r.get("/donations/dedicated-funds", summary="Earmarked gifts: dedicated, used and unspent (fonds dédiés) as of a date",
-           responses=read("dedicated_funds"))
-    def get_dedicated(coop: str, as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD, e.g. a year end."),
-                      after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
-                      _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/donations/dedicated-funds",
+        summary="Earmarked gifts: dedicated, used and unspent (fonds dédiés) as of a date",
+        responses=read("dedicated_funds"),
+    )
+    def get_dedicated(
+        coop: str,
+        as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD, e.g. a year end."),
+        after: str = Query("", max_length=64),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return dedicated_funds(db, coop, as_of=as_of, after=after, limit=limit)
 
-    @r.get("/donations/receipts", summary="A calendar year's gifts per donor, for tax receipts (personal data)",
-           responses=read("receipts"))
-    def get_receipts(coop: str, year: int = Query(..., ge=1901, le=2199, description="Calendar year of the gifts."),
-                     after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
-                     _who: Principal = Depends(reader("donors")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/donations/receipts",
+        summary="A calendar year's gifts per donor, for tax receipts (personal data)",
+        responses=read("receipts"),
+    )
+    def get_receipts(
+        coop: str,
+        year: int = Query(..., ge=1901, le=2199, description="Calendar year of the gifts."),
+        after: str = Query("", max_length=64),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("donors")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return donor_receipts(db, coop, year, after=after, limit=limit)
 
-    @r.get("/donations/by-month", summary="Gifts received per month (EUR cents), reversals on their own date",
-           responses=read("donations_by_month"))
-    def get_donations_by_month(coop: str, from_month: str = Query("0000-01", pattern=r"^[0-9]{4}-[0-9]{2}$"),
-                               to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
-                               _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/donations/by-month",
+        summary="Gifts received per month (EUR cents), reversals on their own date",
+        responses=read("donations_by_month"),
+    )
+    def get_donations_by_month(
+        coop: str,
+        from_month: str = Query("0000-01", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+        to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         with db.read() as tx:
             return {"coop": coop, "months": donations_by_month(tx, coop, from_month=from_month, to_month=to_month)}
 
-    @r.get("/advertising/contracts", summary="Advertising contracts: placement, price per period, invoiced, paid, due",
-           responses=read("ad_contracts"))
-    def get_contracts(coop: str, after: str = Query("", max_length=64), limit: int = Query(100, ge=1, le=1000),
-                      _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/advertising/contracts",
+        summary="Advertising contracts: placement, price per period, invoiced, paid, due",
+        responses=read("ad_contracts"),
+    )
+    def get_contracts(
+        coop: str,
+        after: str = Query("", max_length=64),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return {"coop": coop, "contracts": advertising_contracts(db, coop, after=after, limit=limit)}
 
-    @r.get("/advertising/contracts/{contract_id}/invoices", summary="One advertising contract's invoices by period",
-           responses=read("ad_invoices"))
-    def get_invoices(coop: str, contract_id: str, after: str = Query("", max_length=16), limit: int = Query(100, ge=1, le=1000),
-                     _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
-        return {"coop": coop, "contract_id": contract_id,
-                "invoices": advertising_invoices(db, coop, contract_id, after=after, limit=limit)}
+    @r.get(
+        "/advertising/contracts/{contract_id}/invoices",
+        summary="One advertising contract's invoices by period",
+        responses=read("ad_invoices"),
+    )
+    def get_invoices(
+        coop: str,
+        contract_id: str,
+        after: str = Query("", max_length=16),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
+        return {
+            "coop": coop,
+            "contract_id": contract_id,
+            "invoices": advertising_invoices(db, coop, contract_id, after=after, limit=limit),
+        }
 
-    @r.get("/advertising/revenue", summary="Advertising revenue per month: invoiced (the books' income) and received",
-           responses=read("ad_revenue"))
-    def get_revenue(coop: str, from_month: str = Query("0000-01", pattern=r"^[0-9]{4}-[0-9]{2}$"),
-                    to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
-                    _who: Principal = Depends(reader("activities")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/advertising/revenue",
+        summary="Advertising revenue per month: invoiced (the books' income) and received",
+        responses=read("ad_revenue"),
+    )
+    def get_revenue(
+        coop: str,
+        from_month: str = Query("0000-01", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+        to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
+        _who: Principal = Depends(reader("activities")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         with db.read() as tx:
             return {"coop": coop, "months": advertising_revenue_by_month(tx, coop, from_month=from_month, to_month=to_month)}
 

@@ -53,7 +53,7 @@ COOKIE = "coopledger_observatory_key"
 HEARTBEAT_S = 15.0
 DISCONNECT_CHECK_S = 1.0
 ACCESS_RECHECK_S = 2.0  # a quiet stream checks its viewer's access this often (as the key cache's lifetime)
-ACCESS_ENDED = b"event: access_ended\ndata: {\"rule\":\"api_key_valid\",\"detail\":\"this page may no longer be watched\"}\n\n"
+ACCESS_ENDED = b'event: access_ended\ndata: {"rule":"api_key_valid","detail":"this page may no longer be watched"}\n\n'
 CACHE_SIZE = 32
 # Numbers, money and months on the page formatted as the CLI and the API format them (Babel).
 LOCALE_JSON = orjson.dumps({lang: browser_locale(lang) for lang in ("fr", "en")}).decode().replace("</", "<\\/")
@@ -83,8 +83,12 @@ def watcher(*, cookie: bool) -> Any:
         else:
             found = authenticate(svc.ledger.db, token)
             if found is None:
-                raise ApiError(401, "Unauthorized", "the key in this page's cookie is unknown or revoked: open the page "
-                               "again with ?key=<key>", rule="api_key_valid")
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    "the key in this page's cookie is unknown or revoked: open the page again with ?key=<key>",
+                    rule="api_key_valid",
+                )
             request.state.key_id = found.key_id
             who = found
         return inner(coop, request, who)
@@ -242,8 +246,11 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
             elif mark != sent:  # no such cooperative in the views (any more): the stream ends
                 return
             else:  # other cooperatives moved the log: only say how fresh the figures are
-                yield _sse("fresh", orjson.dumps({"position": position, "last_event": last,
-                                                  "generated_at": datetime.now(UTC).isoformat()}), position)
+                yield _sse(
+                    "fresh",
+                    orjson.dumps({"position": position, "last_event": last, "generated_at": datetime.now(UTC).isoformat()}),
+                    position,
+                )
             waited_s = 0.0
             while not listener[1].is_set():
                 try:
@@ -271,22 +278,36 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
 def router() -> APIRouter:
     r = APIRouter(tags=["observatory"], responses=PROBLEM_RESPONSES)
 
-    @r.get("/v1/coops/{coop}/observatory", summary="Every indicator: definition, value(s), monthly series, freshness",
-           responses=read("observatory"))
+    @r.get(
+        "/v1/coops/{coop}/observatory",
+        summary="Every indicator: definition, value(s), monthly series, freshness",
+        responses=read("observatory"),
+    )
     def get_observatory(
-        coop: str, request: Request,
+        coop: str,
+        request: Request,
         as_of: date | None = Query(None, description="Day YYYY-MM-DD the figures are for (default: today)."),
-        min_position: int | None = Query(None, ge=0, description="Wait (at most 2 s, with a key) until the views "
-                                         "include this position, as returned by a command."),
-        who: Principal | None = Depends(watcher(cookie=False)), svc: Services = Depends(services),
+        min_position: int | None = Query(
+            None,
+            ge=0,
+            description="Wait (at most 2 s, with a key) until the views include this position, as returned by a command.",
+        ),
+        who: Principal | None = Depends(watcher(cookie=False)),
+        svc: Services = Depends(services),
     ) -> Response:
         if min_position is not None and who is None:
             # Published: anyone reads without a key, but waiting may hold the server 2 s, so it takes a
             # valid key even then. A key sent while the page is public is checked here: the publication
             # may have reached the views between the command and this read.
             if not request.headers.get("authorization"):
-                raise ApiError(401, "Unauthorized", "waiting for a position needs an API key", field="min_position",
-                               rule="api_key_required", headers={"WWW-Authenticate": "Bearer"})
+                raise ApiError(
+                    401,
+                    "Unauthorized",
+                    "waiting for a position needs an API key",
+                    field="min_position",
+                    rule="api_key_required",
+                    headers={"WWW-Authenticate": "Bearer"},
+                )
             principal(request)
         db = choose_views(request, min_position)  # a standby, or the primary; 503 when none reached it
         body = build(svc, coop, as_of or date.today(), db)
@@ -295,8 +316,9 @@ def router() -> APIRouter:
         return Response(body, media_type="application/json")
 
     @r.get("/observatory/{coop}", response_class=HTMLResponse, include_in_schema=False)
-    def page(coop: str, request: Request, key: str | None = Query(None, max_length=200),
-             svc: Services = Depends(services)) -> Response:
+    def page(
+        coop: str, request: Request, key: str | None = Query(None, max_length=200), svc: Services = Depends(services)
+    ) -> Response:
         # Unknown first (404 whatever the key); a browser (Accept: text/html) gets pages, not problem JSON.
         browser = "text/html" in request.headers.get("accept", "")
         if last_event(svc.ledger.db, coop) is None:
@@ -314,8 +336,9 @@ def router() -> APIRouter:
                     return observatory_pages.ask_for_key(request, coop, error.status, wrong=True)
                 raise
             response = RedirectResponse(_cookie_path(coop), status_code=303)
-            response.set_cookie(COOKIE, key, path=_cookie_path(coop), httponly=True, samesite="strict",
-                                secure=request.url.scheme == "https")
+            response.set_cookie(
+                COOKIE, key, path=_cookie_path(coop), httponly=True, samesite="strict", secure=request.url.scheme == "https"
+            )
             return response
         try:
             PAGE_WATCHER(coop, request)
@@ -327,10 +350,14 @@ def router() -> APIRouter:
         return HTMLResponse(html, headers={"Cache-Control": "no-store"})
 
     @r.get("/observatory/{coop}/events", include_in_schema=False)
-    def events(coop: str, request: Request, _who: Principal | None = Depends(PAGE_WATCHER),
-               svc: Services = Depends(services)) -> StreamingResponse:
-        return StreamingResponse(_stream(request, svc, coop), media_type="text/event-stream",
-                                 headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"})
+    def events(
+        coop: str, request: Request, _who: Principal | None = Depends(PAGE_WATCHER), svc: Services = Depends(services)
+    ) -> StreamingResponse:
+        return StreamingResponse(
+            _stream(request, svc, coop),
+            media_type="text/event-stream",
+            headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
+        )
 
     document = getattr(deps, "document_access", None)  # x-roles in the OpenAPI document, where api/deps.py has it
     if document is not None:

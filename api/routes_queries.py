@@ -49,31 +49,62 @@ def _book_routes(r: APIRouter) -> None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return summary
 
-    @r.get("/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance"))
-    def get_trial_balance(coop: str, as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
-                          db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance")
+    )
+    def get_trial_balance(
+        coop: str, as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
+    ) -> dict[str, Any]:
         return trial_balance(db, coop, as_of=as_of)
 
-    @r.get("/accounts/{account}/balance", summary="Balance of an account, or of one party on it, as of a date", responses=read("balance"))
-    def get_balance(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
-                    as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")),
-                    db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/accounts/{account}/balance",
+        summary="Balance of an account, or of one party on it, as of a date",
+        responses=read("balance"),
+    )
+    def get_balance(
+        coop: str,
+        account: str,
+        party: str | None = Query(None, max_length=64),
+        unit: str = Query("EUR", max_length=10),
+        as_of: date | None = AS_OF,
+        _who: Principal = Depends(reader("balances")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         _known_account_and_party(db, coop, account, party)
         balance = account_balance(db, coop, account, party=party, unit=unit, as_of=as_of)
-        return {"coop": coop, "account": account, "party": party, "unit": unit,
-                "as_of": as_of.isoformat() if as_of else None, "balance_minor": balance}
+        return {
+            "coop": coop,
+            "account": account,
+            "party": party,
+            "unit": unit,
+            "as_of": as_of.isoformat() if as_of else None,
+            "balance_minor": balance,
+        }
 
     @r.get("/accounts/{account}/statement", summary="Movements with running balance, paged by line", responses=read("statement"))
-    def get_statement(coop: str, account: str, party: str | None = Query(None, max_length=64), unit: str = Query("EUR", max_length=10),
-                      as_of: date | None = AS_OF, after_line: int = Query(0, ge=0, le=10**9), limit: int = Query(100, ge=1, le=1000),
-                      _who: Principal = Depends(reader("journal")), db: Database = Depends(views)) -> dict[str, Any]:
+    def get_statement(
+        coop: str,
+        account: str,
+        party: str | None = Query(None, max_length=64),
+        unit: str = Query("EUR", max_length=10),
+        as_of: date | None = AS_OF,
+        after_line: int = Query(0, ge=0, le=10**9),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("journal")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         _known_account_and_party(db, coop, account, party)
         return statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
 
     @r.get("/journal", summary="Entries numbered after a position (cursor), each with its postings", responses=read("journal"))
-    def get_journal(coop: str, after: int = Query(0, ge=0, le=2**62, description="Last entry number already read."),
-                    limit: int = Query(100, ge=1, le=1000), _who: Principal = Depends(reader("journal")),
-                    db: Database = Depends(views)) -> dict[str, Any]:
+    def get_journal(
+        coop: str,
+        after: int = Query(0, ge=0, le=2**62, description="Last entry number already read."),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("journal")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         entries = journal_page(db, coop, after=after, limit=limit)
         return {"coop": coop, "entries": entries, "next_after": entries[-1]["number"] if entries else after}
 
@@ -82,45 +113,81 @@ def _member_routes(r: APIRouter) -> None:
     """Members and their fee standing for a year."""
 
     @r.get("/members", summary="Members with college, status, shares and a year's fee standing", responses=read("members"))
-    def get_members(coop: str, year: int = Query(..., ge=1901, le=2199), _who: Principal = Depends(reader("members")),
-                    db: Database = Depends(views)) -> dict[str, Any]:
+    def get_members(
+        coop: str,
+        year: int = Query(..., ge=1901, le=2199),
+        _who: Principal = Depends(reader("members")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         return {"coop": coop, "year": year, "members": member_standing(db, coop, year)}
 
     @r.get("/members/{member_id}/standing", summary="Whether a member's fee for a year is fully paid", responses=read("standing"))
-    def get_standing(coop: str, member_id: str, year: int = Query(..., ge=1901, le=2199),
-                     _who: Principal = Depends(reader("standing")), db: Database = Depends(views)) -> dict[str, Any]:
+    def get_standing(
+        coop: str,
+        member_id: str,
+        year: int = Query(..., ge=1901, le=2199),
+        _who: Principal = Depends(reader("standing")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         for row in member_standing(db, coop, year):
             if row["member_id"] == member_id:
-                return {k: row[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
-                                            "fee_paid_cents", "in_good_standing", "fully_paid_on")}
+                return {
+                    k: row[k]
+                    for k in (
+                        "coop",
+                        "member_id",
+                        "college",
+                        "status",
+                        "year",
+                        "fee_called_cents",
+                        "fee_paid_cents",
+                        "in_good_standing",
+                        "fully_paid_on",
+                    )
+                }
         raise ApiError(404, "Not found", f"no member {member_id!r} in {coop}", field="member_id", rule="known_member")
 
 
 def _governance_routes(r: APIRouter) -> None:
     """Weights as of a date, why a member may vote or not, a general assembly's tally."""
 
-    @r.get("/governance", summary="College and member weights as of a date (exact fractions of 100)", responses=read("governance"))
-    def get_governance(coop: str, as_of: date = Query(..., description="Date YYYY-MM-DD."),
-                       _who: Principal = Depends(reader("governance")), db: Database = Depends(views)) -> dict[str, Any]:
+    @r.get(
+        "/governance", summary="College and member weights as of a date (exact fractions of 100)", responses=read("governance")
+    )
+    def get_governance(
+        coop: str,
+        as_of: date = Query(..., description="Date YYYY-MM-DD."),
+        _who: Principal = Depends(reader("governance")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         report = weights_as_of(db, coop, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return report
 
     @r.get("/governance/members/{member_id}", summary="May this member vote on that date, and why", responses=read("explanation"))
-    def get_explanation(coop: str, member_id: str, as_of: date = Query(..., description="Date YYYY-MM-DD."),
-                        _who: Principal = Depends(reader("governance")), db: Database = Depends(views)) -> dict[str, Any]:
+    def get_explanation(
+        coop: str,
+        member_id: str,
+        as_of: date = Query(..., description="Date YYYY-MM-DD."),
+        _who: Principal = Depends(reader("governance")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
         require_member(db, coop, member_id)
         report = explain_member(db, coop, member_id, as_of)
         if report is None:
-            raise ApiError(404, "Not found", f"{coop!r} unknown or not founded on {as_of}", field="coop", rule="known_cooperative")
+            raise ApiError(
+                404, "Not found", f"{coop!r} unknown or not founded on {as_of}", field="coop", rule="known_cooperative"
+            )
         return with_texts(report)
 
     @r.get("/resolutions/{resolution_id}/tally", summary="General-assembly tally by college, weighted", responses=read("tally"))
-    def get_tally(coop: str, resolution_id: str, _who: Principal = Depends(reader("governance")),
-                  db: Database = Depends(views)) -> dict[str, Any]:
+    def get_tally(
+        coop: str, resolution_id: str, _who: Principal = Depends(reader("governance")), db: Database = Depends(views)
+    ) -> dict[str, Any]:
         report = resolution_tally(db, coop, resolution_id)
         if report is None:
-            raise ApiError(404, "Not found", f"no resolution {resolution_id!r} in {coop}", field="resolution_id",
-                           rule="known_resolution")
+            raise ApiError(
+                404, "Not found", f"no resolution {resolution_id!r} in {coop}", field="resolution_id", rule="known_resolution"
+            )
         return report

@@ -20,11 +20,19 @@ from projections.registry import cooperative_summary
 
 START = Query(None, description="First day of the period, YYYY-MM-DD (default: from the beginning).")
 END = Query(None, description="Last day of the period, inclusive, YYYY-MM-DD (default: everything recorded).")
-YEAR = Query(None, ge=1901, le=2198, description="A fiscal year instead of start and end (named by the calendar year it starts in).")
+YEAR = Query(
+    None, ge=1901, le=2198, description="A fiscal year instead of start and end (named by the calendar year it starts in)."
+)
 FORMAT = Query("json", pattern="^(json|csv)$", description="json, or csv: the report's lines, amounts in minor units.")
 # A period given twice: the one error these routes answer in their own words.
-YEAR_OR_DATES = problem(422, "Invalid query", "give either year or start/end, not both", "year", "year_or_dates",
-                        "Invalid period: the problem names the query field and the rule")
+YEAR_OR_DATES = problem(
+    422,
+    "Invalid query",
+    "give either year or start/end, not both",
+    "year",
+    "year_or_dates",
+    "Invalid period: the problem names the query field and the rule",
+)
 
 
 def _period(db: Database, coop: str, start: date | None, end: date | None, year: int | None) -> tuple[date | None, date | None]:
@@ -35,57 +43,101 @@ def _period(db: Database, coop: str, start: date | None, end: date | None, year:
             raise ApiError(422, "Invalid query", "give either year or start/end, not both", field="year", rule="year_or_dates")
         return reports.fiscal_year_bounds(db, coop, year)
     if start is not None and end is not None and start > end:
-        raise ApiError(422, "Invalid query", f"the period starts ({start}) after it ends ({end})", field="start", rule="before_end")
+        raise ApiError(
+            422, "Invalid query", f"the period starts ({start}) after it ends ({end})", field="start", rule="before_end"
+        )
     return start, end
 
 
 def _answer(name: str, report: dict[str, Any], fmt: str) -> Any:
     if fmt == "csv":
-        return Response(reports.to_csv(name, report), media_type="text/csv; charset=utf-8",
-                        headers={"Content-Disposition": f'attachment; filename="{report["coop"]}-{name}.csv"'})
+        return Response(
+            reports.to_csv(name, report),
+            media_type="text/csv; charset=utf-8",
+            headers={"Content-Disposition": f'attachment; filename="{report["coop"]}-{name}.csv"'},
+        )
     return report
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/v1/coops/{coop}/reports", tags=["reports"], dependencies=[Depends(fresh)],
-                  responses=PROBLEM_RESPONSES)
+    r = APIRouter(prefix="/v1/coops/{coop}/reports", tags=["reports"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
-    @r.get("/trial-balance", summary="Per unit and account: balance before the period, debits, credits, balance after",
-           responses={**report("report_trial_balance"), **YEAR_OR_DATES})
-    def get_trial_balance(coop: str, start: date | None = START, end: date | None = END, year: int | None = YEAR,
-                          format: str = FORMAT, _who: Principal = Depends(reader("reports")),  # noqa: A002
-                          db: Database = Depends(views)) -> Any:
+    @r.get(
+        "/trial-balance",
+        summary="Per unit and account: balance before the period, debits, credits, balance after",
+        responses={**report("report_trial_balance"), **YEAR_OR_DATES},
+    )
+    def get_trial_balance(
+        coop: str,
+        start: date | None = START,
+        end: date | None = END,
+        year: int | None = YEAR,
+        format: str = FORMAT,
+        _who: Principal = Depends(reader("reports")),  # noqa: A002
+        db: Database = Depends(views),
+    ) -> Any:
         first, last = _period(db, coop, start, end, year)
         return _answer("trial-balance", reports.trial_balance(db, coop, start=first, end=last), format)
 
-    @r.get("/balance-sheet", summary="Assets, liabilities and equity (EUR) at the end of a period, in French order",
-           responses={**report("balance_sheet"), **YEAR_OR_DATES})
-    def get_balance_sheet(coop: str, end: date | None = END, year: int | None = YEAR, format: str = FORMAT,  # noqa: A002
-                          _who: Principal = Depends(reader("reports")), db: Database = Depends(views)) -> Any:
+    @r.get(
+        "/balance-sheet",
+        summary="Assets, liabilities and equity (EUR) at the end of a period, in French order",
+        responses={**report("balance_sheet"), **YEAR_OR_DATES},
+    )
+    def get_balance_sheet(
+        coop: str,
+        end: date | None = END,
+        year: int | None = YEAR,
+        format: str = FORMAT,  # noqa: A002
+        _who: Principal = Depends(reader("reports")),
+        db: Database = Depends(views),
+    ) -> Any:
         _first, last = _period(db, coop, None, end, year)
         return _answer("balance-sheet", reports.balance_sheet(db, coop, end=last), format)
 
-    @r.get("/income-statement", summary="Expenses and income (EUR) over a period, closing entries left out",
-           responses={**report("income_statement"), **YEAR_OR_DATES})
-    def get_income_statement(coop: str, start: date | None = START, end: date | None = END, year: int | None = YEAR,
-                             format: str = FORMAT, _who: Principal = Depends(reader("reports")),  # noqa: A002
-                             db: Database = Depends(views)) -> Any:
+    @r.get(
+        "/income-statement",
+        summary="Expenses and income (EUR) over a period, closing entries left out",
+        responses={**report("income_statement"), **YEAR_OR_DATES},
+    )
+    def get_income_statement(
+        coop: str,
+        start: date | None = START,
+        end: date | None = END,
+        year: int | None = YEAR,
+        format: str = FORMAT,
+        _who: Principal = Depends(reader("reports")),  # noqa: A002
+        db: Database = Depends(views),
+    ) -> Any:
         first, last = _period(db, coop, start, end, year)
         return _answer("income-statement", reports.income_statement(db, coop, start=first, end=last), format)
 
-    @r.get("/accounts/{account}/statement", summary="Movements of an account (or a party on it) over a period, running balance",
-           responses={**report("report_statement"), **YEAR_OR_DATES})
-    def get_statement(coop: str, account: str, party: str | None = Query(None, max_length=64),
-                      unit: str = Query("EUR", max_length=10), start: date | None = START, end: date | None = END,
-                      year: int | None = YEAR, after_line: int = Query(0, ge=0, le=10**9, description="Lines already read."),
-                      limit: int = Query(500, ge=1, le=reports.MAX_STATEMENT_LINES), format: str = FORMAT,  # noqa: A002
-                      _who: Principal = Depends(reader("reports")), db: Database = Depends(views)) -> Any:
+    @r.get(
+        "/accounts/{account}/statement",
+        summary="Movements of an account (or a party on it) over a period, running balance",
+        responses={**report("report_statement"), **YEAR_OR_DATES},
+    )
+    def get_statement(
+        coop: str,
+        account: str,
+        party: str | None = Query(None, max_length=64),
+        unit: str = Query("EUR", max_length=10),
+        start: date | None = START,
+        end: date | None = END,
+        year: int | None = YEAR,
+        after_line: int = Query(0, ge=0, le=10**9, description="Lines already read."),
+        limit: int = Query(500, ge=1, le=reports.MAX_STATEMENT_LINES),
+        format: str = FORMAT,  # noqa: A002
+        _who: Principal = Depends(reader("reports")),
+        db: Database = Depends(views),
+    ) -> Any:
         first, last = _period(db, coop, start, end, year)
         require_account(db, coop, account)
         if party is not None:
             require_party(db, coop, account, party)
-        report = reports.account_statement(db, coop, account, party=party, unit=unit, start=first, end=last,
-                                           after_line=after_line, limit=limit)
+        report = reports.account_statement(
+            db, coop, account, party=party, unit=unit, start=first, end=last, after_line=after_line, limit=limit
+        )
         return _answer("statement", report, format)
 
     return r

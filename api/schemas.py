@@ -15,9 +15,15 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
 from domain.money import is_number_in
 
 # Amounts travel as strings: a JSON number would be parsed as a binary float on the way in.
-DecimalText = Annotated[str, Field(pattern=r"^[0-9]{1,18}(\.[0-9]{1,12})?$", max_length=32,
-                                   description="An exact, non-negative decimal written as a string, e.g. \"1500.00\".",
-                                   examples=["150.00"])]
+DecimalText = Annotated[
+    str,
+    Field(
+        pattern=r"^[0-9]{1,18}(\.[0-9]{1,12})?$",
+        max_length=32,
+        description='An exact, non-negative decimal written as a string, e.g. "1500.00".',
+        examples=["150.00"],
+    ),
+]
 
 
 def _date_text(value: Any) -> Any:
@@ -41,7 +47,7 @@ FIELD_DOCS = {
     "label": "Text of the journal entry.",
     "piece_ref": "Reference of the supporting document (invoice, bank statement line).",
     "lines": "Debit and credit lines; the entry must balance per unit.",
-    "colleges": "Voting colleges with their weights in percent (e.g. \"40\" or \"100/3\"), all or none weighted.",
+    "colleges": 'Voting colleges with their weights in percent (e.g. "40" or "100/3"), all or none weighted.',
 }
 
 
@@ -91,6 +97,7 @@ def body_model(cls: type) -> type[BaseModel]:
 
 def to_command_fields(body: BaseModel) -> dict[str, Any]:
     """The body as plain JSON values, ready for ledger.commands.parse_command."""
+
     def plain(value: Any) -> Any:
         if isinstance(value, BaseModel):
             return {k: plain(v) for k, v in value}
@@ -99,6 +106,7 @@ def to_command_fields(body: BaseModel) -> dict[str, Any]:
         if isinstance(value, date):
             return value.isoformat()
         return value
+
     return {k: plain(v) for k, v in body}
 
 

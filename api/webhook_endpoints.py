@@ -25,8 +25,10 @@ log = structlog.get_logger("coopledger.webhooks")
 MAX_ENDPOINTS_PER_COOP = 50
 MAX_URL_CHARS = 2000
 
-_COLUMNS = ("endpoint_id, coop, url, kinds_json, role, description, status, cursor, failures, failing_since,"
-            " next_attempt_at, last_error, paused_at, created_at, created_by")
+_COLUMNS = (
+    "endpoint_id, coop, url, kinds_json, role, description, status, cursor, failures, failing_since,"
+    " next_attempt_at, last_error, paused_at, created_at, created_by"
+)
 
 
 def _iso(seconds: float | None) -> str | None:
@@ -34,12 +36,40 @@ def _iso(seconds: float | None) -> str | None:
 
 
 def _endpoint(row: tuple[Any, ...]) -> dict[str, Any]:
-    (endpoint_id, coop, url, kinds, role, description, status, cursor, failures, failing_since, next_attempt_at,
-     last_error, paused_at, created_at, created_by) = row
-    return {"endpoint_id": endpoint_id, "coop": coop, "url": url, "kinds": orjson.loads(kinds), "role": role,
-            "description": description, "status": status, "cursor": int(cursor), "failures": int(failures),
-            "failing_since": _iso(failing_since), "next_attempt_at": _iso(next_attempt_at) if status == "active" else None,
-            "last_error": last_error, "paused_at": _iso(paused_at), "created_at": _iso(created_at), "created_by": created_by}
+    (
+        endpoint_id,
+        coop,
+        url,
+        kinds,
+        role,
+        description,
+        status,
+        cursor,
+        failures,
+        failing_since,
+        next_attempt_at,
+        last_error,
+        paused_at,
+        created_at,
+        created_by,
+    ) = row
+    return {
+        "endpoint_id": endpoint_id,
+        "coop": coop,
+        "url": url,
+        "kinds": orjson.loads(kinds),
+        "role": role,
+        "description": description,
+        "status": status,
+        "cursor": int(cursor),
+        "failures": int(failures),
+        "failing_since": _iso(failing_since),
+        "next_attempt_at": _iso(next_attempt_at) if status == "active" else None,
+        "last_error": last_error,
+        "paused_at": _iso(paused_at),
+        "created_at": _iso(created_at),
+        "created_by": created_by,
+    }
 
 
 ENDPOINT_ID = re.compile(r"^wh_[0-9a-f]{12}$")
@@ -74,8 +104,17 @@ def check_kinds(kinds: list[str] | None, role: str, field: str = "kinds") -> tup
     return tuple(dict.fromkeys(kinds))
 
 
-def create_endpoint(db: Database, coop: str, *, url: str, kinds: list[str] | None, role: str, created_by: str,
-                    description: str = "", after: int | None = None) -> tuple[dict[str, Any], str]:
+def create_endpoint(
+    db: Database,
+    coop: str,
+    *,
+    url: str,
+    kinds: list[str] | None,
+    role: str,
+    created_by: str,
+    description: str = "",
+    after: int | None = None,
+) -> tuple[dict[str, Any], str]:
     """Registers an endpoint; returns it and its signing secret (shown this once). Without `after`
     it receives facts recorded from now on; with `after=0`, the cooperative's whole history."""
     url, description = _check_url(url), _printable(description, "description")
@@ -91,8 +130,19 @@ def create_endpoint(db: Database, coop: str, *, url: str, kinds: list[str] | Non
         tx.execute(
             f"INSERT INTO webhook_endpoints ({_COLUMNS}, secret, lease_owner, lease_until)"  # noqa: S608
             " VALUES (?, ?, ?, ?, ?, ?, 'active', ?, 0, NULL, ?, NULL, NULL, ?, ?, ?, NULL, NULL)",
-            (endpoint_id, coop, url, orjson.dumps(list(wanted or [])).decode(), role, description[:200], cursor, now, now,
-             created_by, secret),
+            (
+                endpoint_id,
+                coop,
+                url,
+                orjson.dumps(list(wanted or [])).decode(),
+                role,
+                description[:200],
+                cursor,
+                now,
+                now,
+                created_by,
+                secret,
+            ),
         )
     log.info("webhook_created", coop=coop, endpoint_id=endpoint_id, kinds=list(wanted or []), cursor=cursor)
     return get_endpoint(db, coop, endpoint_id), secret
@@ -100,8 +150,11 @@ def create_endpoint(db: Database, coop: str, *, url: str, kinds: list[str] | Non
 
 def list_endpoints(db: Database, coop: str) -> list[dict[str, Any]]:
     with db.read() as tx:
-        rows = tx.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND status <> 'deleted'"  # noqa: S608
-                          " ORDER BY created_at, endpoint_id", (coop,))
+        rows = tx.execute(
+            f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND status <> 'deleted'"  # noqa: S608
+            " ORDER BY created_at, endpoint_id",
+            (coop,),
+        )
     return [_endpoint(r) for r in rows]
 
 
@@ -109,8 +162,11 @@ def get_endpoint(db: Database, coop: str, endpoint_id: str) -> dict[str, Any]:
     if not ENDPOINT_ID.match(endpoint_id):
         raise NotFound("endpoint_id", "known_endpoint", f"no webhook endpoint {endpoint_id!r} in {coop}")
     with db.read() as tx:
-        rows = tx.execute(f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND endpoint_id = ?"  # noqa: S608
-                          " AND status <> 'deleted'", (coop, endpoint_id))
+        rows = tx.execute(
+            f"SELECT {_COLUMNS} FROM webhook_endpoints WHERE coop = ? AND endpoint_id = ?"  # noqa: S608
+            " AND status <> 'deleted'",
+            (coop, endpoint_id),
+        )
     if not rows:
         raise NotFound("endpoint_id", "known_endpoint", f"no webhook endpoint {endpoint_id!r} in {coop}")
     return _endpoint(rows[0])
@@ -124,8 +180,13 @@ def _set_status(db: Database, coop: str, endpoint_id: str, sql: str, params: tup
 
 def resume_endpoint(db: Database, coop: str, endpoint_id: str) -> dict[str, Any]:
     """A paused endpoint is retried at once; its undelivered facts are still behind its cursor."""
-    _set_status(db, coop, endpoint_id, "status = ?, failures = 0, failing_since = NULL, paused_at = NULL,"
-                " next_attempt_at = ?", ("active", time.time()))
+    _set_status(
+        db,
+        coop,
+        endpoint_id,
+        "status = ?, failures = 0, failing_since = NULL, paused_at = NULL, next_attempt_at = ?",
+        ("active", time.time()),
+    )
     log.info("webhook_resumed", coop=coop, endpoint_id=endpoint_id)
     return get_endpoint(db, coop, endpoint_id)
 
@@ -146,6 +207,17 @@ def deliveries(db: Database, coop: str, endpoint_id: str, *, after: int = 0, lim
             " delivered_at FROM webhook_deliveries WHERE endpoint_id = ? AND position > ? ORDER BY position LIMIT ?",
             (endpoint_id, after, max(1, min(limit, 1000))),
         )
-    return [{"position": int(p), "kind": k, "status": s, "attempts": int(a), "last_status_code": code, "last_error": err,
-             "first_attempt_at": _iso(first), "last_attempt_at": _iso(last), "delivered_at": _iso(done)}
-            for p, k, s, a, code, err, first, last, done in rows]
+    return [
+        {
+            "position": int(p),
+            "kind": k,
+            "status": s,
+            "attempts": int(a),
+            "last_status_code": code,
+            "last_error": err,
+            "first_attempt_at": _iso(first),
+            "last_attempt_at": _iso(last),
+            "delivered_at": _iso(done),
+        }
+        for p, k, s, a, code, err, first, last, done in rows
+    ]

@@ -182,8 +182,10 @@ class WebhookWorker:
                 future.result()
         return len(claimed)
 
-    _DUE = ("FROM webhook_endpoints WHERE status = 'active' AND next_attempt_at <= ? AND cursor < ?"
-            " AND (lease_until IS NULL OR lease_until < ?)")
+    _DUE = (
+        "FROM webhook_endpoints WHERE status = 'active' AND next_attempt_at <= ? AND cursor < ?"
+        " AND (lease_until IS NULL OR lease_until < ?)"
+    )
 
     def _claim(self) -> list[_Claimed]:
         now = time.time()
@@ -197,13 +199,17 @@ class WebhookWorker:
         with self.db.transaction() as tx:
             rows = tx.execute(
                 "SELECT endpoint_id, coop, url, kinds_json, role, secret, cursor, failures, failing_since"
-                f" {self._DUE} ORDER BY next_attempt_at LIMIT ?{skip_locked}", (now, head, now, CLAIM_BATCH),
+                f" {self._DUE} ORDER BY next_attempt_at LIMIT ?{skip_locked}",
+                (now, head, now, CLAIM_BATCH),
             )
             for row in rows:
-                tx.execute_one("UPDATE webhook_endpoints SET lease_owner = ?, lease_until = ? WHERE endpoint_id = ?",
-                               (self.owner, now + self.settings.lease_s, row[0]))
-        return [_Claimed(r[0], r[1], r[2], tuple(orjson.loads(r[3])) or None, r[4], r[5], int(r[6]), int(r[7]), r[8])
-                for r in rows]
+                tx.execute_one(
+                    "UPDATE webhook_endpoints SET lease_owner = ?, lease_until = ? WHERE endpoint_id = ?",
+                    (self.owner, now + self.settings.lease_s, row[0]),
+                )
+        return [
+            _Claimed(r[0], r[1], r[2], tuple(orjson.loads(r[3])) or None, r[4], r[5], int(r[6]), int(r[7]), r[8]) for r in rows
+        ]
 
     def _serve(self, ep: _Claimed) -> None:
         """Delivers the endpoint's next facts in order until one fails, none is left, or the claim's share is used."""
@@ -218,9 +224,13 @@ class WebhookWorker:
                 return
             fact = page.facts[0]
             body = orjson.dumps(fact)
-            headers = {"Content-Type": "application/json", "User-Agent": "coopledger-webhooks/1",
-                       SIGNATURE_HEADER: sign(ep.secret, body, int(time.time())),
-                       "Coopledger-Delivery": f"{ep.endpoint_id}:{fact['position']}", "Coopledger-Kind": fact["kind"]}
+            headers = {
+                "Content-Type": "application/json",
+                "User-Agent": "coopledger-webhooks/1",
+                SIGNATURE_HEADER: sign(ep.secret, body, int(time.time())),
+                "Coopledger-Delivery": f"{ep.endpoint_id}:{fact['position']}",
+                "Coopledger-Kind": fact["kind"],
+            }
             status, error = post(ep.url, body, headers, self.settings.timeout_ms / 1000)
             if not self._record(ep, fact, status, error):
                 return
@@ -232,8 +242,10 @@ class WebhookWorker:
         now, position = time.time(), int(fact["position"])
         with self.db.transaction() as tx:
             lock = " FOR UPDATE" if tx.dialect == "postgres" else ""
-            held = tx.execute(f"SELECT status FROM webhook_endpoints WHERE endpoint_id = ? AND lease_owner = ?{lock}",
-                              (ep.endpoint_id, self.owner))
+            held = tx.execute(
+                f"SELECT status FROM webhook_endpoints WHERE endpoint_id = ? AND lease_owner = ?{lock}",
+                (ep.endpoint_id, self.owner),
+            )
             if not held:
                 log.warning("webhook_lease_lost", endpoint_id=ep.endpoint_id, position=position)
                 return False  # another worker took over after our lease expired: it will redo this fact
@@ -245,14 +257,25 @@ class WebhookWorker:
                 " last_error = COALESCE(excluded.last_error, webhook_deliveries.last_error),"
                 " last_attempt_at = excluded.last_attempt_at,"
                 " delivered_at = excluded.delivered_at",
-                (ep.endpoint_id, position, fact["kind"], "failing" if error else "delivered", status, error, now, now,
-                 None if error else now),
+                (
+                    ep.endpoint_id,
+                    position,
+                    fact["kind"],
+                    "failing" if error else "delivered",
+                    status,
+                    error,
+                    now,
+                    now,
+                    None if error else now,
+                ),
             )
             if error is None:
                 ep.cursor, ep.failures, ep.failing_since = position, 0, None
                 tx.execute_one(
                     "UPDATE webhook_endpoints SET cursor = ?, failures = 0, failing_since = NULL, last_error = NULL,"
-                    " lease_until = ? WHERE endpoint_id = ?", (position, now + self.settings.lease_s, ep.endpoint_id))
+                    " lease_until = ? WHERE endpoint_id = ?",
+                    (position, now + self.settings.lease_s, ep.endpoint_id),
+                )
                 if held[0][0] != "active":  # paused or deleted by an admin meanwhile: stop here
                     self._release(tx, ep, "next_attempt_at = ?", (now,))
                     return False
@@ -260,16 +283,33 @@ class WebhookWorker:
             failures, since = ep.failures + 1, ep.failing_since or now
             if now - since >= self.settings.pause_after_s:
                 log.warning("webhook_paused", endpoint_id=ep.endpoint_id, failing_s=round(now - since, 3), error=error)
-                self._release(tx, ep, "status = 'paused', paused_at = ?, failures = ?, failing_since = ?, last_error = ?",
-                              (now, failures, since, error))
+                self._release(
+                    tx,
+                    ep,
+                    "status = 'paused', paused_at = ?, failures = ?, failing_since = ?, last_error = ?",
+                    (now, failures, since, error),
+                )
             else:
                 retry_in_s = self.settings.backoff_s(failures)
-                log.info("webhook_retry", endpoint_id=ep.endpoint_id, position=position, failures=failures,
-                         retry_in_s=round(retry_in_s, 3), error=error)
-                self._release(tx, ep, "failures = ?, failing_since = ?, last_error = ?, next_attempt_at = ?",
-                              (failures, since, error, now + retry_in_s))
+                log.info(
+                    "webhook_retry",
+                    endpoint_id=ep.endpoint_id,
+                    position=position,
+                    failures=failures,
+                    retry_in_s=round(retry_in_s, 3),
+                    error=error,
+                )
+                self._release(
+                    tx,
+                    ep,
+                    "failures = ?, failing_since = ?, last_error = ?, next_attempt_at = ?",
+                    (failures, since, error, now + retry_in_s),
+                )
         return False
 
     def _release(self, tx: Tx, ep: _Claimed, sql: str, params: tuple[Any, ...]) -> None:
-        tx.execute(f"UPDATE webhook_endpoints SET {sql}, lease_owner = NULL, lease_until = NULL"  # noqa: S608
-                   " WHERE endpoint_id = ? AND lease_owner = ?", (*params, ep.endpoint_id, self.owner))
+        tx.execute(
+            f"UPDATE webhook_endpoints SET {sql}, lease_owner = NULL, lease_until = NULL"  # noqa: S608
+            " WHERE endpoint_id = ? AND lease_owner = ?",
+            (*params, ep.endpoint_id, self.owner),
+        )

@@ -39,30 +39,70 @@ QUICK_EVENTS = 5_000
 
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
-@click.option("--events", type=click.IntRange(min=1), default=200_000, show_default=True,
-              help="Financial events to record, then rebuild from.")
+@click.option(
+    "--events",
+    type=click.IntRange(min=1),
+    default=200_000,
+    show_default=True,
+    help="Financial events to record, then rebuild from.",
+)
 @click.option("--stores", default="sqlite,postgres", show_default=True, help="Comma-separated: sqlite, postgres.")
 @click.option("--quick", is_flag=True, help=f"Smoke run: {QUICK_EVENTS:,} events, one rebuild, no doc written unless --output.")
-@click.option("--repeat", type=click.IntRange(1, 20), default=3, show_default=True,
-              help="Measured rebuilds per store (median reported).")
-@click.option("--rebuild-batch", type=click.IntRange(1, 10_000), default=1000, show_default=True,
-              help="ProjectionRunner batch_size for the rebuild (1000 is the runner's default).")
-@click.option("--batch-commands", type=click.IntRange(1, MAX_BATCH_COMMANDS), default=5000, show_default=True,
-              help="Commands per Ledger.execute_batch call while recording.")
-@click.option("--profile", type=click.Choice(["auto", "yes", "no"]), default="auto", show_default=True,
-              help="Profile one more rebuild per store (auto: when below 100,000 events/s).")
-@click.option("--headroom/--no-headroom", default=None,
-              help="Also time a lean rebuild pass (bench/headroom.py) for comparison (default: yes, except --quick).")
+@click.option(
+    "--repeat", type=click.IntRange(1, 20), default=3, show_default=True, help="Measured rebuilds per store (median reported)."
+)
+@click.option(
+    "--rebuild-batch",
+    type=click.IntRange(1, 10_000),
+    default=1000,
+    show_default=True,
+    help="ProjectionRunner batch_size for the rebuild (1000 is the runner's default).",
+)
+@click.option(
+    "--batch-commands",
+    type=click.IntRange(1, MAX_BATCH_COMMANDS),
+    default=5000,
+    show_default=True,
+    help="Commands per Ledger.execute_batch call while recording.",
+)
+@click.option(
+    "--profile",
+    type=click.Choice(["auto", "yes", "no"]),
+    default="auto",
+    show_default=True,
+    help="Profile one more rebuild per store (auto: when below 100,000 events/s).",
+)
+@click.option(
+    "--headroom/--no-headroom",
+    default=None,
+    help="Also time a lean rebuild pass (bench/headroom.py) for comparison (default: yes, except --quick).",
+)
 @click.option("--pg-url", default=DEFAULT_PG_URL, show_default=True, help="PostgreSQL server; a schema is created and dropped.")
 @click.option("--seed", type=int, default=20240601, show_default=True)
-@click.option("--output", type=click.Path(dir_okay=False, path_type=Path), default=None,
-              help=f"Where to write the report (default {DEFAULT_OUTPUT.relative_to(REPO)}; not written by --quick).")
+@click.option(
+    "--output",
+    type=click.Path(dir_okay=False, path_type=Path),
+    default=None,
+    help=f"Where to write the report (default {DEFAULT_OUTPUT.relative_to(REPO)}; not written by --quick).",
+)
 @click.option("--write/--no-write", default=None, help="Write the report (default: yes, except with --quick).")
 @click.option("--keep", is_flag=True, help="Keep the stores afterwards (their URLs are logged).")
 @click.option("--no-progress", is_flag=True, help="No progress bars (logs only).")
 def main(
-    events: int, stores: str, quick: bool, repeat: int, rebuild_batch: int, batch_commands: int, profile: str,
-    headroom: bool | None, pg_url: str, seed: int, output: Path | None, write: bool | None, keep: bool, no_progress: bool,
+    events: int,
+    stores: str,
+    quick: bool,
+    repeat: int,
+    rebuild_batch: int,
+    batch_commands: int,
+    profile: str,
+    headroom: bool | None,
+    pg_url: str,
+    seed: int,
+    output: Path | None,
+    write: bool | None,
+    keep: bool,
+    no_progress: bool,
 ) -> None:
     """Benchmark: rebuild of all balances from recorded financial events."""
     configure_logging()
@@ -87,8 +127,16 @@ def main(
     if unknown or not kinds:
         raise click.BadParameter(f"unknown store(s) {unknown}; use sqlite and/or postgres", param_hint="--stores")
     settings = Settings(
-        events=events, stores=kinds, batch_commands=batch_commands, rebuild_batch=rebuild_batch, repeat=repeat,
-        seed=seed, pg_url=pg_url, profile=profile, keep=keep, show_progress=not no_progress,
+        events=events,
+        stores=kinds,
+        batch_commands=batch_commands,
+        rebuild_batch=rebuild_batch,
+        repeat=repeat,
+        seed=seed,
+        pg_url=pg_url,
+        profile=profile,
+        keep=keep,
+        show_progress=not no_progress,
         headroom=headroom,
     )
     started = now()
@@ -116,8 +164,14 @@ def main(
             log.info("checkout_changed_during_run", before=where, after=after, note="this run used a copy taken at its start")
             where = {**where, "changed_during_run": after}
         text = render(
-            settings=settings, results=results, machine=machine(), code=where, started=started, finished=finished,
-            command=command, pg_version=postgres_version(pg_url) if "postgres" in kinds else None,
+            settings=settings,
+            results=results,
+            machine=machine(),
+            code=where,
+            started=started,
+            finished=finished,
+            command=command,
+            pg_version=postgres_version(pg_url) if "postgres" in kinds else None,
         )
         output.parent.mkdir(parents=True, exist_ok=True)
         output.write_text(text + _kept_sections(output), encoding="utf-8")

@@ -40,8 +40,7 @@ from bench.machine import REPO, machine, now
 from bench.sections import write_section
 from bench.stores import DEFAULT_PG_URL
 
-GOALS = {"reads_per_s": 3000, "reads_p99_ms": 10.0, "commands_per_s": 1000, "commands_p99_ms": 50.0,
-         "batch_events_per_s": 20_000}
+GOALS = {"reads_per_s": 3000, "reads_p99_ms": 10.0, "commands_per_s": 1000, "commands_p99_ms": 50.0, "batch_events_per_s": 20_000}
 DOC = REPO / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- api:begin -->", "<!-- api:end -->"
 START = date(2020, 1, 1)
@@ -69,21 +68,36 @@ def _setup(url: str, coops: int) -> dict[str, Any]:
         slugs = [f"capteurs-{i}" for i in range(coops)]
         for slug in slugs:
             items: list[tuple[Any, str, str]] = [
-                (FoundCooperative(slug, "Réseau citoyen de capteurs", "association", START,
-                                  [CollegeSpec("hosts", "Hébergeurs", "50"), CollegeSpec("users", "Usagers", "50")],
-                                  [FeeBracket(1, None, Decimal("10"))]), f"{slug}-found", "bench"),
-                (SetSensorRewardTerms(slug, START, Decimal("0.01"), Decimal("1000"), Decimal("0.05"), Decimal("0.10")),
-                 f"{slug}-terms", "bench")]
+                (
+                    FoundCooperative(
+                        slug,
+                        "Réseau citoyen de capteurs",
+                        "association",
+                        START,
+                        [CollegeSpec("hosts", "Hébergeurs", "50"), CollegeSpec("users", "Usagers", "50")],
+                        [FeeBracket(1, None, Decimal("10"))],
+                    ),
+                    f"{slug}-found",
+                    "bench",
+                ),
+                (
+                    SetSensorRewardTerms(slug, START, Decimal("0.01"), Decimal("1000"), Decimal("0.05"), Decimal("0.10")),
+                    f"{slug}-terms",
+                    "bench",
+                ),
+            ]
             for i in range(SENSORS_PER_COOP):
                 items.append((AdmitMember(slug, f"h{i}", f"Hôte {i}", "person", "hosts", START), f"{slug}-admit-{i}", "bench"))
                 items.append((CallFee(slug, f"h{i}", 2020, START), f"{slug}-fee-{i}", "bench"))
                 items.append((RegisterSensor(slug, f"s{i}", f"h{i}", "pm2.5", START), f"{slug}-sensor-{i}", "bench"))
             for start in range(0, len(items), 500):
-                results = ledger.execute_batch(items[start:start + 500])
+                results = ledger.execute_batch(items[start : start + 500])
                 assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
-        return {"coops": slugs,
-                "reader": create_key(ledger.db, role="reader", coops=slugs, label="bench")[1],
-                "clerk": create_key(ledger.db, role="clerk", coops=slugs, label="bench")[1]}
+        return {
+            "coops": slugs,
+            "reader": create_key(ledger.db, role="reader", coops=slugs, label="bench")[1],
+            "clerk": create_key(ledger.db, role="clerk", coops=slugs, label="bench")[1],
+        }
     finally:
         ledger.close()
 
@@ -154,9 +168,18 @@ def _requests(scenario: str, conn_id: int, n: int, job: dict[str, Any]) -> tuple
     for k in range(job["batch"]):
         m = n * job["batch"] + k
         sensor, day = lane * width + m % width, START + timedelta(days=5000 + m // width)
-        items.append({"command": "AcceptReadings", "idempotency_key": f"{job['run']}-b{conn_id}-{m}",
-                      "fields": {"sensor_id": f"s{sensor}", "period": day.isoformat(), "readings": 96,
-                                 "effective_date": day.isoformat()}})
+        items.append(
+            {
+                "command": "AcceptReadings",
+                "idempotency_key": f"{job['run']}-b{conn_id}-{m}",
+                "fields": {
+                    "sensor_id": f"s{sensor}",
+                    "period": day.isoformat(),
+                    "readings": 96,
+                    "effective_date": day.isoformat(),
+                },
+            }
+        )
     return "POST", f"/v1/coops/{coop}/commands", json.dumps({"commands": items}).encode(), headers
 
 
@@ -221,9 +244,16 @@ def run_scenario(scenario: str, connections: int, seconds: float, job: dict[str,
         raise RuntimeError(f"{scenario}: {len(errors)} connection(s) failed, first: {errors[0]}")
     latencies = sorted(x for o in outs for x in o[1])
     events = sum(o[2] for o in outs)
-    return {"requests": len(latencies), "events": events, "seconds": seconds, "rate": len(latencies) / seconds,
-            "events_per_s": events / seconds, "p50_ms": _percentile(latencies, 0.50) * 1000,
-            "p99_ms": _percentile(latencies, 0.99) * 1000, "load_1min": load_1min}
+    return {
+        "requests": len(latencies),
+        "events": events,
+        "seconds": seconds,
+        "rate": len(latencies) / seconds,
+        "events_per_s": events / seconds,
+        "p50_ms": _percentile(latencies, 0.50) * 1000,
+        "p99_ms": _percentile(latencies, 0.99) * 1000,
+        "load_1min": load_1min,
+    }
 
 
 # ---------------------------------------------------------------- report
@@ -231,65 +261,107 @@ def run_scenario(scenario: str, connections: int, seconds: float, job: dict[str,
 
 def _machine_line() -> str:
     m = machine()
-    return (f"{m['cpu_model']}, {m['logical_cpus']} logical CPUs, {m['memory_bytes'] / 2**30:.1f} GiB; "
-            f"{m['kernel']}, Python {m['python']}, psycopg {m['psycopg']}")
+    return (
+        f"{m['cpu_model']}, {m['logical_cpus']} logical CPUs, {m['memory_bytes'] / 2**30:.1f} GiB; "
+        f"{m['kernel']}, Python {m['python']}, psycopg {m['psycopg']}"
+    )
 
 
 def _rows(results: dict[str, dict[str, float]]) -> list[tuple[str, str, str, float]]:
     """(what, measured, goal, ratio): ratio > 1 means the goal is met."""
     reads, commands, batch = results["reads"], results["commands"], results["batch"]
     return [
-        ("balance reads, 16 connections: req/s", f"{reads['rate']:,.0f}", f"≥ {GOALS['reads_per_s']:,}",
-         reads["rate"] / GOALS["reads_per_s"]),
-        ("balance reads: p50 / p99 latency", f"{reads['p50_ms']:.1f} / {reads['p99_ms']:.1f} ms",
-         f"p99 ≤ {GOALS['reads_p99_ms']:.0f} ms", GOALS["reads_p99_ms"] / reads["p99_ms"]),
-        ("single commands, 32 clients: commands/s", f"{commands['rate']:,.0f}", f"≥ {GOALS['commands_per_s']:,}",
-         commands["rate"] / GOALS["commands_per_s"]),
-        ("single commands: p50 / p99 latency", f"{commands['p50_ms']:.1f} / {commands['p99_ms']:.1f} ms",
-         f"p99 ≤ {GOALS['commands_p99_ms']:.0f} ms", GOALS["commands_p99_ms"] / commands["p99_ms"]),
-        (f"batch route ({results['batch_size']:,} commands per request, 4 clients): events/s",
-         f"{batch['events_per_s']:,.0f}", f"≥ {GOALS['batch_events_per_s']:,}", batch["events_per_s"] / GOALS["batch_events_per_s"]),
+        (
+            "balance reads, 16 connections: req/s",
+            f"{reads['rate']:,.0f}",
+            f"≥ {GOALS['reads_per_s']:,}",
+            reads["rate"] / GOALS["reads_per_s"],
+        ),
+        (
+            "balance reads: p50 / p99 latency",
+            f"{reads['p50_ms']:.1f} / {reads['p99_ms']:.1f} ms",
+            f"p99 ≤ {GOALS['reads_p99_ms']:.0f} ms",
+            GOALS["reads_p99_ms"] / reads["p99_ms"],
+        ),
+        (
+            "single commands, 32 clients: commands/s",
+            f"{commands['rate']:,.0f}",
+            f"≥ {GOALS['commands_per_s']:,}",
+            commands["rate"] / GOALS["commands_per_s"],
+        ),
+        (
+            "single commands: p50 / p99 latency",
+            f"{commands['p50_ms']:.1f} / {commands['p99_ms']:.1f} ms",
+            f"p99 ≤ {GOALS['commands_p99_ms']:.0f} ms",
+            GOALS["commands_p99_ms"] / commands["p99_ms"],
+        ),
+        (
+            f"batch route ({results['batch_size']:,} commands per request, 4 clients): events/s",
+            f"{batch['events_per_s']:,.0f}",
+            f"≥ {GOALS['batch_events_per_s']:,}",
+            batch["events_per_s"] / GOALS["batch_events_per_s"],
+        ),
         ("batch route: p50 / p99 latency per request", f"{batch['p50_ms']:.0f} / {batch['p99_ms']:.0f} ms", "", 0.0),
-        ("server CPU per request: read / command / batch of commands",
-         f"{reads['server_cpu_ms']:.2f} / {commands['server_cpu_ms']:.2f} / {batch['server_cpu_ms']:.0f} ms", "", 0.0),
+        (
+            "server CPU per request: read / command / batch of commands",
+            f"{reads['server_cpu_ms']:.2f} / {commands['server_cpu_ms']:.2f} / {batch['server_cpu_ms']:.0f} ms",
+            "",
+            0.0,
+        ),
     ]
 
 
 def _write(results: dict[str, Any], settings: dict[str, Any]) -> None:
-    lines = [BEGIN, "## HTTP API: balance reads, single commands, the batch route", "",
-             f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {_machine_line()}; PostgreSQL {settings['pg_version']}",
-             f"- Command: `.venv/bin/python -m bench.api` ({settings['seconds']:.0f} s per scenario; server "
-             f"`coopledger serve --workers {settings['workers']}` in its own process, log level WARNING; load from "
-             f"{settings['processes']} other processes, one keep-alive connection per thread, closed loop; "
-             f"{len(settings['coops'])} cooperatives of {SENSORS_PER_COOP} members and sensors, fresh schema)",
-             "- Reads: `GET /v1/coops/{coop}/accounts/411/balance?party=…` with a reader key. Commands: "
-             "`POST …/commands/AcceptReadings` (a new sensor-day each: one event, one journal entry, receipt, hash "
-             "chain) with a clerk key. Latency is per request, from send to the last byte of the answer.", "",
-             "| measure | measured | goal | ratio to goal |", "| --- | ---: | ---: | ---: |"]
+    lines = [
+        BEGIN,
+        "## HTTP API: balance reads, single commands, the batch route",
+        "",
+        f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {_machine_line()}; PostgreSQL {settings['pg_version']}",
+        f"- Command: `.venv/bin/python -m bench.api` ({settings['seconds']:.0f} s per scenario; server "
+        f"`coopledger serve --workers {settings['workers']}` in its own process, log level WARNING; load from "
+        f"{settings['processes']} other processes, one keep-alive connection per thread, closed loop; "
+        f"{len(settings['coops'])} cooperatives of {SENSORS_PER_COOP} members and sensors, fresh schema)",
+        "- Reads: `GET /v1/coops/{coop}/accounts/411/balance?party=…` with a reader key. Commands: "
+        "`POST …/commands/AcceptReadings` (a new sensor-day each: one event, one journal entry, receipt, hash "
+        "chain) with a clerk key. Latency is per request, from send to the last byte of the answer.",
+        "",
+        "| measure | measured | goal | ratio to goal |",
+        "| --- | ---: | ---: | ---: |",
+    ]
     for what, measured, goal, ratio in _rows(results):
         lines.append(f"| {what} | **{measured}** | {goal} | {f'{ratio:.2f}×' if ratio else ''} |")
     loads = ", ".join(f"{name} {results[name]['load_1min']:.1f}" for name in ("reads", "commands", "batch"))
-    lines += ["", "A ratio above 1 meets the goal (for latencies: goal ÷ measured). On this machine the server, "
-              "PostgreSQL and the load generator share the same CPUs, so every figure here is a lower bound for a "
-              f"server with cores of its own. 1-minute load average at the end of each scenario: {loads} (on "
-              f"{os.cpu_count()} logical CPUs; above that number other work was competing for them). Server CPU per "
-              "request (user + system time of the server's processes ÷ requests answered) does not depend on that "
-              "contention: 1,000 ÷ it is what one core of the server could answer per second, PostgreSQL apart.", END]
+    lines += [
+        "",
+        "A ratio above 1 meets the goal (for latencies: goal ÷ measured). On this machine the server, "
+        "PostgreSQL and the load generator share the same CPUs, so every figure here is a lower bound for a "
+        f"server with cores of its own. 1-minute load average at the end of each scenario: {loads} (on "
+        f"{os.cpu_count()} logical CPUs; above that number other work was competing for them). Server CPU per "
+        "request (user + system time of the server's processes ÷ requests answered) does not depend on that "
+        "contention: 1,000 ÷ it is what one core of the server could answer per second, PostgreSQL apart.",
+        END,
+    ]
     write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
 @click.command()
 @click.option("--quick", is_flag=True, help="2 s per scenario and write nothing: a smoke run.")
 @click.option("--seconds", default=10.0, show_default=True, type=click.FloatRange(0.5, 600))
-@click.option("--workers", default=1, show_default=True, type=click.IntRange(1, 16),
-              help="Server processes (1, as `coopledger serve`; with 2, commands on one cooperative conflict across them).")
+@click.option(
+    "--workers",
+    default=1,
+    show_default=True,
+    type=click.IntRange(1, 16),
+    help="Server processes (1, as `coopledger serve`; with 2, commands on one cooperative conflict across them).",
+)
 @click.option("--processes", default=2, show_default=True, type=click.IntRange(1, 16), help="Load generator processes.")
 @click.option("--coops", default=8, show_default=True, type=click.IntRange(1, 64))
 @click.option("--batch", "batch_size", default=1000, show_default=True, type=click.IntRange(1, 1000))
 @click.option("--pg-url", default=DEFAULT_PG_URL, show_default=True)
 @click.option("--write/--no-write", default=True, show_default=True)
-def main(quick: bool, seconds: float, workers: int, processes: int, coops: int, batch_size: int, pg_url: str,
-         write: bool) -> None:
+def main(
+    quick: bool, seconds: float, workers: int, processes: int, coops: int, batch_size: int, pg_url: str, write: bool
+) -> None:
     from bench.machine import postgres_version
 
     if quick:
@@ -319,11 +391,21 @@ def main(quick: bool, seconds: float, workers: int, processes: int, coops: int, 
             conn.execute(f"DROP SCHEMA {schema} CASCADE")
     for what, measured, goal, ratio in _rows(results):
         click.echo(f"{what}: {measured}" + (f" (goal {goal}, ratio {ratio:.2f})" if goal else ""))
-    click.echo("1-minute load average after each scenario: " +
-               ", ".join(f"{k} {results[k]['load_1min']:.1f}" for k in ("reads", "commands", "batch")))
+    click.echo(
+        "1-minute load average after each scenario: "
+        + ", ".join(f"{k} {results[k]['load_1min']:.1f}" for k in ("reads", "commands", "batch"))
+    )
     if write:
-        _write(results, {"seconds": seconds, "workers": workers, "processes": processes, "coops": job["coops"],
-                         "pg_version": postgres_version(pg_url)})
+        _write(
+            results,
+            {
+                "seconds": seconds,
+                "workers": workers,
+                "processes": processes,
+                "coops": job["coops"],
+                "pg_version": postgres_version(pg_url),
+            },
+        )
         click.echo(f"written to {DOC.relative_to(REPO)}")
 
 

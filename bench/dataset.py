@@ -170,15 +170,24 @@ class Dataset:
             organisation = rng.random() < 0.3
             headcount = rng.choice((2, 5, 8, 20, 35, 80, 250)) if organisation else 1
             member = _Member(
-                f"m{n:06d}", f"Membre {n}", headcount,
+                f"m{n:06d}",
+                f"Membre {n}",
+                headcount,
                 max(start + timedelta(days=rng.randrange(0, 60)), coop.founded_on),
             )
             coop.members.append(member)
-            yield self._emit(AdmitMember(
-                coop=coop.slug, member_id=member.member_id, name=member.name,
-                kind="organisation" if organisation else "person",
-                college=rng.choice(colleges), effective_date=member.admitted_on, headcount=headcount,
-            ), None)
+            yield self._emit(
+                AdmitMember(
+                    coop=coop.slug,
+                    member_id=member.member_id,
+                    name=member.name,
+                    kind="organisation" if organisation else "person",
+                    college=rng.choice(colleges),
+                    effective_date=member.admitted_on,
+                    headcount=headcount,
+                ),
+                None,
+            )
         payments: list[_Payment] = []
         for member in coop.members:
             if self.done:

@@ -37,34 +37,46 @@ def one_run(synchronous: bool, load_s: float, every_process: bool) -> dict[str, 
         assert cluster.primary is not None
         schema = f"f_{uuid.uuid4().hex[:8]}"
         cluster.primary.sql(f'CREATE SCHEMA "{schema}"')
-        ledger, runner, outcome = failover.run(cluster, schema, load_s=load_s, after_s=1.5, keep_writing=synchronous,
-                                               every_process=every_process)
+        ledger, runner, outcome = failover.run(
+            cluster, schema, load_s=load_s, after_s=1.5, keep_writing=synchronous, every_process=every_process
+        )
         runner.stop()
         ledger.close()
     finally:
         cluster.close()
-    return {"acked_before_kill": len(outcome.acked_before_kill), "acked": len(outcome.acked), "lost": len(outcome.lost),
-            "duplicated": len(outcome.duplicated), "first_ack_after_promotion_s": outcome.first_ack_after_promotion_s,
-            "unflushed_bytes": outcome.unflushed_bytes_at_kill}
+    return {
+        "acked_before_kill": len(outcome.acked_before_kill),
+        "acked": len(outcome.acked),
+        "lost": len(outcome.lost),
+        "duplicated": len(outcome.duplicated),
+        "first_ack_after_promotion_s": outcome.first_ack_after_promotion_s,
+        "unflushed_bytes": outcome.unflushed_bytes_at_kill,
+    }
 
 
 def section(rows: list[tuple[str, dict[str, Any]]], load_s: float) -> str:
-    lines = [BEGIN, "## Failover: acknowledged commands lost when the primary is killed (`bench/failover.py`)", "",
-             date_and_machine_line(),
-             f"- A primary and its standby on this machine; four writer threads recording PayFee commands through one "
-             f"Ledger; SIGKILL of the primary's postmaster after {load_s:g} s (or of every process of the primary at once, "
-             "as when its machine is lost), then `pg_ctl promote` of the standby. "
-             "WAL not on the standby: written by the primary, not yet flushed by the standby, just before the kill "
-             "(`pg_stat_replication`). Writing again: from the end of `pg_ctl promote` to the first command acknowledged "
-             "after it, by the same Ledger (asynchronous runs stop their writers at the kill; a command then in flight "
-             "may still complete on the promoted server through eventsourcing's own retries).",
-             "", "| replication | acknowledged before the kill | lost (of all acknowledged) | twice | WAL not on the standby at the kill | "
-             "writing again after the promotion |",
-             "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        BEGIN,
+        "## Failover: acknowledged commands lost when the primary is killed (`bench/failover.py`)",
+        "",
+        date_and_machine_line(),
+        f"- A primary and its standby on this machine; four writer threads recording PayFee commands through one "
+        f"Ledger; SIGKILL of the primary's postmaster after {load_s:g} s (or of every process of the primary at once, "
+        "as when its machine is lost), then `pg_ctl promote` of the standby. "
+        "WAL not on the standby: written by the primary, not yet flushed by the standby, just before the kill "
+        "(`pg_stat_replication`). Writing again: from the end of `pg_ctl promote` to the first command acknowledged "
+        "after it, by the same Ledger (asynchronous runs stop their writers at the kill; a command then in flight "
+        "may still complete on the promoted server through eventsourcing's own retries).",
+        "",
+        "| replication | acknowledged before the kill | lost (of all acknowledged) | twice | WAL not on the standby at the kill | "
+        "writing again after the promotion |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for mode, r in rows:
         after = "—" if r["first_ack_after_promotion_s"] is None else f"{r['first_ack_after_promotion_s']:.2f} s"
-        lines.append(f"| {mode} | {r['acked_before_kill']} | {r['lost']} | {r['duplicated']} | {r['unflushed_bytes']:,} bytes "
-                     f"| {after} |")
+        lines.append(
+            f"| {mode} | {r['acked_before_kill']} | {r['lost']} | {r['duplicated']} | {r['unflushed_bytes']:,} bytes | {after} |"
+        )
     lines.append(END)
     return "\n".join(lines)
 
@@ -79,8 +91,9 @@ def main(runs: int, load_seconds: float, write: bool) -> None:
         for synchronous in (True, False):
             for n in range(runs):
                 r = one_run(synchronous, load_seconds, every_process)
-                mode = ("synchronous (`synchronous_commit = on`)" if synchronous else "asynchronous") + \
-                    (", every process of the primary killed" if every_process else ", postmaster killed")
+                mode = ("synchronous (`synchronous_commit = on`)" if synchronous else "asynchronous") + (
+                    ", every process of the primary killed" if every_process else ", postmaster killed"
+                )
                 click.echo(f"{mode} run {n + 1}: {r}")
                 rows.append((mode, r))
     text = section(rows, load_seconds)

@@ -48,9 +48,16 @@ BEGIN, END = "<!-- feed:begin -->", "<!-- feed:end -->"
 
 
 def _seed(ledger: Ledger, year: int) -> None:
-    commands: list[Any] = [FoundCooperative(COOP, "Suivi", "association", date(year - 1, 1, 1),
-                                            [CollegeSpec("a", "A", "50"), CollegeSpec("b", "B", "50")],
-                                            [FeeBracket(1, None, Decimal("1000"))])]
+    commands: list[Any] = [
+        FoundCooperative(
+            COOP,
+            "Suivi",
+            "association",
+            date(year - 1, 1, 1),
+            [CollegeSpec("a", "A", "50"), CollegeSpec("b", "B", "50")],
+            [FeeBracket(1, None, Decimal("1000"))],
+        )
+    ]
     for i in range(MEMBERS):
         commands.append(AdmitMember(COOP, f"m{i}", f"Membre {i}", "person", "ab"[i % 2], date(year - 1, 2, 1)))
         commands.append(CallFee(COOP, f"m{i}", year, date(year, 1, 2)))
@@ -75,8 +82,9 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
         with socket.socket() as s:
             s.bind(("127.0.0.1", 0))
             port = s.getsockname()[1]
-        server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False,
-                                               timeout_graceful_shutdown=2))
+        server = uvicorn.Server(
+            uvicorn.Config(app, host="127.0.0.1", port=port, log_config=None, access_log=False, timeout_graceful_shutdown=2)
+        )
         thread = threading.Thread(target=server.run, daemon=True)
         thread.start()
         for _ in range(200):
@@ -130,8 +138,13 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
         assert not missing and len(arrivals) == len(commits), f"{len(missing)} facts never reached the follower"
         lags_ms = [(arrivals[key] - t) * 1000 for t, key in commits]
         writer.close()
-        return {"commands": len(commits), "p50": _percentile(lags_ms, 0.5), "p99": _percentile(lags_ms, 0.99),
-                "max": max(lags_ms), "load": os.getloadavg()[0]}
+        return {
+            "commands": len(commits),
+            "p50": _percentile(lags_ms, 0.5),
+            "p99": _percentile(lags_ms, 0.99),
+            "max": max(lags_ms),
+            "load": os.getloadavg()[0],
+        }
     finally:  # the follower, then the server (its runner and worker), then the store
         client.close()
         if server is not None and thread is not None:
@@ -141,25 +154,37 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
 
 
 def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None:
-    lines = [BEGIN, "## Feed latency: command committed → fact received by a follower", "",
-             date_and_machine_line(),
-             f"- Command: `.venv/bin/python -m bench.feed` ({rate:g} PayFee commands/s for {seconds:g} s from a second "
-             f"Ledger on the same store, {MEMBERS} members; one follower with a reader's key on "
-             "`GET /v1/coops/{coop}/feed?kinds=fee.paid`, `Accept: text/event-stream`; latency = commit → the SSE "
-             "event carrying the command's fact (matched by idempotency key); every fact checked received, once)", "",
-             "| store | commands | p50 ms | p99 ms | max ms | goal p99 | load average (1 min) |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        BEGIN,
+        "## Feed latency: command committed → fact received by a follower",
+        "",
+        date_and_machine_line(),
+        f"- Command: `.venv/bin/python -m bench.feed` ({rate:g} PayFee commands/s for {seconds:g} s from a second "
+        f"Ledger on the same store, {MEMBERS} members; one follower with a reader's key on "
+        "`GET /v1/coops/{coop}/feed?kinds=fee.paid`, `Accept: text/event-stream`; latency = commit → the SSE "
+        "event carrying the command's fact (matched by idempotency key); every fact checked received, once)",
+        "",
+        "| store | commands | p50 ms | p99 ms | max ms | goal p99 | load average (1 min) |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for store, r in rows.items():
-        lines.append(f"| {store} | {r['commands']:,} | {r['p50']:.1f} | **{r['p99']:.1f}** | {r['max']:.1f} | "
-                     f"≤ {GOAL_P99_MS:.0f} | {r['load']:.1f} |")
-    lines += ["", "What the latency is made of: the projection runner waking (PostgreSQL: LISTEN/NOTIFY; SQLite: "
-              "polling every 50 ms), every projection applying the batch in one transaction (the feed's row is "
-              "written beside all the others, so the slowest projection sets the pace), the feed head reading the "
-              "new position (woken by the runner, at least every 100 ms), the stream reading its page and sending.", "",
-              "The load average is the machine's at the end of the run: above the CPU count, other work competed "
-              "for the CPUs and the tail grows with it. Per batch, the feed projection's own share of the runner's "
-              "transaction is well under a millisecond (one INSERT per event); the tail is the runner's whole "
-              "batch (all projections) and CPU contention.", END]
+        lines.append(
+            f"| {store} | {r['commands']:,} | {r['p50']:.1f} | **{r['p99']:.1f}** | {r['max']:.1f} | "
+            f"≤ {GOAL_P99_MS:.0f} | {r['load']:.1f} |"
+        )
+    lines += [
+        "",
+        "What the latency is made of: the projection runner waking (PostgreSQL: LISTEN/NOTIFY; SQLite: "
+        "polling every 50 ms), every projection applying the batch in one transaction (the feed's row is "
+        "written beside all the others, so the slowest projection sets the pace), the feed head reading the "
+        "new position (woken by the runner, at least every 100 ms), the stream reading its page and sending.",
+        "",
+        "The load average is the machine's at the end of the run: above the CPU count, other work competed "
+        "for the CPUs and the tail grows with it. Per batch, the feed projection's own share of the runner's "
+        "transaction is well under a millisecond (one INSERT per event); the tail is the runner's whole "
+        "batch (all projections) and CPU contention.",
+        END,
+    ]
     write_section(DOC, BEGIN, END, "\n".join(lines))
 
 

@@ -26,10 +26,7 @@ CORE = ("domain", "ledger", "projections", "migrations")
 CODE_DIR = Path(__file__).absolute().parent.parent  # where this code runs from
 SOURCE_DIR = Path(os.environ.get(SOURCE_ENV) or CODE_DIR)  # the checkout: git, docs/
 
-_BOOT = (
-    "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); "
-    "runpy.run_module('bench', run_name='__main__', alter_sys=True)"
-)
+_BOOT = "import runpy, sys; sys.path.insert(0, sys.argv.pop(1)); runpy.run_module('bench', run_name='__main__', alter_sys=True)"
 
 
 def frozen() -> bool:

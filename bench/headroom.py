@@ -70,7 +70,8 @@ def main(argv: list[str] | None = None) -> int:
         started = time.perf_counter()
         marks = ",".join("?" for _ in FINANCIAL_TOPICS)
         cur = conn.execute(
-            f"SELECT state FROM {table} WHERE topic IN ({marks}) ORDER BY rowid", FINANCIAL_TOPICS  # noqa: S608
+            f"SELECT state FROM {table} WHERE topic IN ({marks}) ORDER BY rowid",
+            FINANCIAL_TOPICS,  # noqa: S608
         )
         events = 0
         while rows := cur.fetchmany(FETCH):
@@ -116,8 +117,12 @@ def main(argv: list[str] | None = None) -> int:
         t[1] += c
     json.dump(
         {
-            "seconds": seconds, "events": events, "rows": len(cells),
-            "baseline_vm_hwm_kb": baseline_kb, "vm_hwm_kb": _vm_hwm_kb(), "totals": totals,
+            "seconds": seconds,
+            "events": events,
+            "rows": len(cells),
+            "baseline_vm_hwm_kb": baseline_kb,
+            "vm_hwm_kb": _vm_hwm_kb(),
+            "totals": totals,
         },
         sys.stdout,
     )

@@ -41,10 +41,15 @@ BEGIN, END = "<!-- ingest:begin -->", "<!-- ingest:end -->"
 
 def _setup(ledger: Ledger) -> None:
     colleges = [CollegeSpec("hosts", "Hébergeurs", "50"), CollegeSpec("users", "Usagers", "50")]
-    ledger.execute(FoundCooperative(COOP, "Réseau citoyen de capteurs", "association", START, colleges,
-                                    [FeeBracket(1, None, Decimal("10"))]), "setup-found")
-    ledger.execute(SetSensorRewardTerms(COOP, START, Decimal("0.01"), Decimal("1000"), Decimal("0.05"), Decimal("0.10")),
-                   "setup-terms")
+    ledger.execute(
+        FoundCooperative(
+            COOP, "Réseau citoyen de capteurs", "association", START, colleges, [FeeBracket(1, None, Decimal("10"))]
+        ),
+        "setup-found",
+    )
+    ledger.execute(
+        SetSensorRewardTerms(COOP, START, Decimal("0.01"), Decimal("1000"), Decimal("0.05"), Decimal("0.10")), "setup-terms"
+    )
     setup = []
     for i in range(SENSORS):
         setup.append((AdmitMember(COOP, f"h{i}", f"Hôte {i}", "person", "hosts", START), f"setup-admit-{i}", "bench"))
@@ -81,47 +86,74 @@ def _run(url: str, events: int, batch: int, singles: int) -> dict[str, Any]:
 
 def _machine_line() -> str:
     m = machine()
-    return (f"{m['cpu_model']}, {m['logical_cpus']} logical CPUs, {m['memory_bytes'] / 2**30:.1f} GiB; "
-            f"{m['kernel']}, Python {m['python']}, SQLite {m['sqlite']}, eventsourcing {m['eventsourcing']}")
+    return (
+        f"{m['cpu_model']}, {m['logical_cpus']} logical CPUs, {m['memory_bytes'] / 2**30:.1f} GiB; "
+        f"{m['kernel']}, Python {m['python']}, SQLite {m['sqlite']}, eventsourcing {m['eventsourcing']}"
+    )
 
 
 def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
-    lines = [BEGIN, "## Ingest: sensor reading batches through the ledger's batch path", "",
-             f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {_machine_line()}",
-             f"- Command: `.venv/bin/python -m bench.ingest` ({batch:,} commands per `Ledger.execute_batch`, "
-             f"{SENSORS} sensors, one `AcceptReadings` = one financial event, hash chain and receipts on)", "",
-             "| store | events | seconds | events/s | goal | ratio to goal |", "| --- | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        BEGIN,
+        "## Ingest: sensor reading batches through the ledger's batch path",
+        "",
+        f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {_machine_line()}",
+        f"- Command: `.venv/bin/python -m bench.ingest` ({batch:,} commands per `Ledger.execute_batch`, "
+        f"{SENSORS} sensors, one `AcceptReadings` = one financial event, hash chain and receipts on)",
+        "",
+        "| store | events | seconds | events/s | goal | ratio to goal |",
+        "| --- | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for store, r in rows.items():
-        lines.append(f"| {store} | {r['events']:,.0f} | {r['seconds']:.1f} | **{r['rate']:,.0f}** | ≥ {GOAL_EVENTS_PER_S:,} | "
-                     f"{r['rate'] / GOAL_EVENTS_PER_S:.3f}× |")
+        lines.append(
+            f"| {store} | {r['events']:,.0f} | {r['seconds']:.1f} | **{r['rate']:,.0f}** | ≥ {GOAL_EVENTS_PER_S:,} | "
+            f"{r['rate'] / GOAL_EVENTS_PER_S:.3f}× |"
+        )
     if len(rows) == 2:
         s, p = rows["SQLite"]["rate"], rows["PostgreSQL"]["rate"]
         lines += ["", f"Side by side: SQLite ingests {s / p:.2f}× as fast as PostgreSQL."]
     with_singles = {k: v["singles"] for k, v in rows.items() if "singles" in v}
     if with_singles:
-        lines += ["", f"Single commands: {SINGLE_THREADS} threads each calling `Ledger.execute` (no HTTP), group commit on:", "",
-                  "| store | commands | commands/s | goal | ratio | p50 | p99 (goal ≤ 50 ms) | commands per group |",
-                  "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |"]
+        lines += [
+            "",
+            f"Single commands: {SINGLE_THREADS} threads each calling `Ledger.execute` (no HTTP), group commit on:",
+            "",
+            "| store | commands | commands/s | goal | ratio | p50 | p99 (goal ≤ 50 ms) | commands per group |",
+            "| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: |",
+        ]
         for store, g in with_singles.items():
-            lines.append(f"| {store} | {g['commands']:,} | **{g['rate']:,.0f}** | ≥ {GOAL_SINGLES_PER_S:,} | "
-                         f"{g['rate'] / GOAL_SINGLES_PER_S:.2f}× | {g['p50_ms']:.1f} ms | {g['p99_ms']:.1f} ms | {g['mean_group']:.1f} |")
+            lines.append(
+                f"| {store} | {g['commands']:,} | **{g['rate']:,.0f}** | ≥ {GOAL_SINGLES_PER_S:,} | "
+                f"{g['rate'] / GOAL_SINGLES_PER_S:.2f}× | {g['p50_ms']:.1f} ms | {g['p99_ms']:.1f} ms | {g['mean_group']:.1f} |"
+            )
     ceiling = rows.get("PostgreSQL", {}).get("ceiling")
     if ceiling:
         ledger_rows = 2 * rows["PostgreSQL"]["rate"]  # each command: its event and its receipt
-        lines += ["", f"PostgreSQL's ceiling on this machine: the same {ceiling['rows']:,} stored rows (events and receipts) "
-                  "inserted again with plain psycopg into a table of the same shape (bench/ingest_ceiling.py):", "",
-                  "| path | rows/s | ledger's batch path (rows/s) as a share |", "| --- | ---: | ---: |"]
-        for label, key in (("one transaction per row (autocommit INSERT)", "per_row_rows_per_s"),
-                           (f"executemany, {1000:,} rows per transaction", "batched_rows_per_s"),
-                           ("COPY, 10,000 rows per transaction", "copy_rows_per_s")):
+        lines += [
+            "",
+            f"PostgreSQL's ceiling on this machine: the same {ceiling['rows']:,} stored rows (events and receipts) "
+            "inserted again with plain psycopg into a table of the same shape (bench/ingest_ceiling.py):",
+            "",
+            "| path | rows/s | ledger's batch path (rows/s) as a share |",
+            "| --- | ---: | ---: |",
+        ]
+        for label, key in (
+            ("one transaction per row (autocommit INSERT)", "per_row_rows_per_s"),
+            (f"executemany, {1000:,} rows per transaction", "batched_rows_per_s"),
+            ("COPY, 10,000 rows per transaction", "copy_rows_per_s"),
+        ):
             lines.append(f"| {label} | {ceiling[key]:,.0f} | {ledger_rows / ceiling[key]:.2f}× |")
         lines.append(f"| **the ledger, batches of 1,000 commands** | **{ledger_rows:,.0f}** | |")
-    lines += ["", "Where it stands (cProfile of `python -m bench.ingest --events 20000 --stores postgres`): the receipts of "
-              "a batch are now looked up in one query (was one SELECT per command, two thirds of the time). What is left is "
-              "spread over the Python path of each command: the decider and the hash chain (~20%), eventsourcing's "
-              "encoding with the stdlib JSON encoder (~11%), and psycopg adapting each row's parameters for the "
-              "recorder's INSERT (~25%), with the server's time under the table lock the recorder takes per "
-              "transaction. See docs/scaling.md.", END]
+    lines += [
+        "",
+        "Where it stands (cProfile of `python -m bench.ingest --events 20000 --stores postgres`): the receipts of "
+        "a batch are now looked up in one query (was one SELECT per command, two thirds of the time). What is left is "
+        "spread over the Python path of each command: the decider and the hash chain (~20%), eventsourcing's "
+        "encoding with the stdlib JSON encoder (~11%), and psycopg adapting each row's parameters for the "
+        "recorder's INSERT (~25%), with the server's time under the table lock the recorder takes per "
+        "transaction. See docs/scaling.md.",
+        END,
+    ]
     write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
@@ -130,8 +162,13 @@ def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
 @click.option("--batch", default=1000, show_default=True, type=click.IntRange(1, 10_000))
 @click.option("--stores", default="sqlite,postgres", show_default=True)
 @click.option("--pg-url", default=DEFAULT_PG_URL, show_default=True)
-@click.option("--singles", default=5000, show_default=True, type=click.IntRange(0, 1_000_000),
-              help=f"Single commands sent by {SINGLE_THREADS} threads through Ledger.execute (group commit) after the batches.")
+@click.option(
+    "--singles",
+    default=5000,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help=f"Single commands sent by {SINGLE_THREADS} threads through Ledger.execute (group commit) after the batches.",
+)
 @click.option("--write/--no-write", default=True, show_default=True)
 def main(events: int, batch: int, stores: str, pg_url: str, singles: int, write: bool) -> None:
     rows: dict[str, dict[str, float]] = {}
@@ -150,24 +187,32 @@ def main(events: int, batch: int, stores: str, pg_url: str, singles: int, write:
                 conn.execute(f"CREATE SCHEMA {schema}")
             try:
                 rows["PostgreSQL"] = _run(f"{pg_url}?schema={schema}", events, batch, singles)
-                rows["PostgreSQL"]["ceiling"] = raw_ceiling(pg_url, schema, "coopledger_events", rows["PostgreSQL"]["after_setup"])
+                rows["PostgreSQL"]["ceiling"] = raw_ceiling(
+                    pg_url, schema, "coopledger_events", rows["PostgreSQL"]["after_setup"]
+                )
             finally:
                 with psycopg.connect(pg_url, autocommit=True) as conn:
                     conn.execute(f"DROP SCHEMA {schema} CASCADE")
         else:
             raise click.UsageError(f"--stores: unknown store {store!r}")
         r = rows["SQLite" if store == "sqlite" else "PostgreSQL"]
-        click.echo(f"{store}: {r['events']:,.0f} reading batches in {r['seconds']:.1f} s = {r['rate']:,.0f} events/s "
-                   f"(goal {GOAL_EVENTS_PER_S:,}, ratio {r['rate'] / GOAL_EVENTS_PER_S:.3f})")
+        click.echo(
+            f"{store}: {r['events']:,.0f} reading batches in {r['seconds']:.1f} s = {r['rate']:,.0f} events/s "
+            f"(goal {GOAL_EVENTS_PER_S:,}, ratio {r['rate'] / GOAL_EVENTS_PER_S:.3f})"
+        )
         if "singles" in r:
             g = r["singles"]
-            click.echo(f"{store}: {g['commands']:,} single commands from {g['threads']} threads = {g['rate']:,.0f}/s, "
-                       f"p99 {g['p99_ms']:.1f} ms, {g['mean_group']:.1f} commands per group commit")
+            click.echo(
+                f"{store}: {g['commands']:,} single commands from {g['threads']} threads = {g['rate']:,.0f}/s, "
+                f"p99 {g['p99_ms']:.1f} ms, {g['mean_group']:.1f} commands per group commit"
+            )
         if "ceiling" in r:
             c = r["ceiling"]
-            click.echo(f"{store}: raw psycopg ceiling on the same {c['rows']:,} rows: {c['per_row_rows_per_s']:,.0f} rows/s "
-                       f"one transaction per row, {c['batched_rows_per_s']:,.0f} batched, {c['copy_rows_per_s']:,.0f} COPY; "
-                       f"the ledger writes {2 * r['rate']:,.0f} rows/s = {2 * r['rate'] / c['batched_rows_per_s']:.2f}× of batched")
+            click.echo(
+                f"{store}: raw psycopg ceiling on the same {c['rows']:,} rows: {c['per_row_rows_per_s']:,.0f} rows/s "
+                f"one transaction per row, {c['batched_rows_per_s']:,.0f} batched, {c['copy_rows_per_s']:,.0f} COPY; "
+                f"the ledger writes {2 * r['rate']:,.0f} rows/s = {2 * r['rate'] / c['batched_rows_per_s']:.2f}× of batched"
+            )
     if write:
         _write(rows, batch)
 

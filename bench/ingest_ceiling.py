@@ -31,14 +31,18 @@ def raw_ceiling(pg_url: str, schema: str, events_table: str, after: int) -> dict
     with psycopg.connect(pg_url, options=f"-c search_path={schema}", autocommit=True) as conn:
         rows = conn.execute(
             f"SELECT originator_id, originator_version, topic, state FROM {events_table}"  # noqa: S608
-            " WHERE notification_id > %s ORDER BY notification_id", (after,)).fetchall()
+            " WHERE notification_id > %s ORDER BY notification_id",
+            (after,),
+        ).fetchall()
         out: dict[str, Any] = {"rows": len(rows)}
         # One transaction per row: each INSERT commits (and waits for its WAL flush) alone.
         conn.execute(CREATE.format(t="ceiling_per_row"))
         sample = rows[:PER_ROW_LIMIT]
         started = time.perf_counter()
         for row in sample:
-            conn.execute("INSERT INTO ceiling_per_row (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)", row)
+            conn.execute(
+                "INSERT INTO ceiling_per_row (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)", row
+            )
         out["per_row_rows_per_s"] = len(sample) / (time.perf_counter() - started)
         # Batched: executemany (pipelined by psycopg) in transactions of BATCH rows.
         conn.execute(CREATE.format(t="ceiling_batched"))
@@ -46,15 +50,20 @@ def raw_ceiling(pg_url: str, schema: str, events_table: str, after: int) -> dict
         with conn.cursor() as cur:
             for start in range(0, len(rows), BATCH):
                 with conn.transaction():
-                    cur.executemany("INSERT INTO ceiling_batched (originator_id, originator_version, topic, state)"
-                                    " VALUES (%s, %s, %s, %s)", rows[start:start + BATCH])
+                    cur.executemany(
+                        "INSERT INTO ceiling_batched (originator_id, originator_version, topic, state) VALUES (%s, %s, %s, %s)",
+                        rows[start : start + BATCH],
+                    )
         out["batched_rows_per_s"] = len(rows) / (time.perf_counter() - started)
         conn.execute(CREATE.format(t="ceiling_copy"))
         started = time.perf_counter()
         with conn.cursor() as cur:
             for start in range(0, len(rows), BATCH * 10):
-                with conn.transaction(), cur.copy("COPY ceiling_copy (originator_id, originator_version, topic, state) FROM STDIN") as copy:
-                    for row in rows[start:start + BATCH * 10]:
+                with (
+                    conn.transaction(),
+                    cur.copy("COPY ceiling_copy (originator_id, originator_version, topic, state) FROM STDIN") as copy,
+                ):
+                    for row in rows[start : start + BATCH * 10]:
                         copy.write_row(row)
         out["copy_rows_per_s"] = len(rows) / (time.perf_counter() - started)
         for t in ("ceiling_per_row", "ceiling_batched", "ceiling_copy"):
@@ -94,7 +103,12 @@ def concurrent_singles(ledger: Any, commands: int, threads: int, start_day: date
     latencies.sort()
     groups = ledger.group.groups - groups_before
     return {
-        "commands": commands, "threads": threads, "seconds": seconds, "rate": commands / seconds,
-        "p50_ms": statistics.median(latencies) * 1000, "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
-        "groups": groups, "mean_group": (ledger.group.grouped_commands - grouped_before) / max(groups, 1),
+        "commands": commands,
+        "threads": threads,
+        "seconds": seconds,
+        "rate": commands / seconds,
+        "p50_ms": statistics.median(latencies) * 1000,
+        "p99_ms": latencies[int(len(latencies) * 0.99) - 1] * 1000,
+        "groups": groups,
+        "mean_group": (ledger.group.grouped_commands - grouped_before) / max(groups, 1),
     }

@@ -50,12 +50,27 @@ def _record(ledger: Ledger, key: str, command_name: str, **fields: Any) -> int:
 
 
 def _seed(ledger: Ledger, year: int) -> None:
-    _record(ledger, "found", "FoundCooperative", name="Lag", legal_form="association", founded_on=f"{year - 1}-01-01",
-            colleges=[{"code": "a", "name": "A"}, {"code": "b", "name": "B"}],
-            fee_schedule=[{"min_headcount": 1, "max_headcount": None, "amount": "1000"}])
+    _record(
+        ledger,
+        "found",
+        "FoundCooperative",
+        name="Lag",
+        legal_form="association",
+        founded_on=f"{year - 1}-01-01",
+        colleges=[{"code": "a", "name": "A"}, {"code": "b", "name": "B"}],
+        fee_schedule=[{"min_headcount": 1, "max_headcount": None, "amount": "1000"}],
+    )
     for i in range(MEMBERS):
-        _record(ledger, f"m{i}", "AdmitMember", member_id=f"m{i}", name=f"M{i}", kind="person", college="ab"[i % 2],
-                effective_date=f"{year - 1}-02-01")
+        _record(
+            ledger,
+            f"m{i}",
+            "AdmitMember",
+            member_id=f"m{i}",
+            name=f"M{i}",
+            kind="person",
+            college="ab"[i % 2],
+            effective_date=f"{year - 1}-02-01",
+        )
         _record(ledger, f"c{i}", "CallFee", member_id=f"m{i}", year=year, effective_date=f"{year}-01-02")
 
 
@@ -87,9 +102,12 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
         stop = threading.Event()
 
         def listen() -> None:
-            with httpx.Client(timeout=None) as client, client.stream(
-                "GET", f"http://127.0.0.1:{port}/observatory/{COOP}/events", headers={"Authorization": f"Bearer {token}"}
-            ) as response:
+            with (
+                httpx.Client(timeout=None) as client,
+                client.stream(
+                    "GET", f"http://127.0.0.1:{port}/observatory/{COOP}/events", headers={"Authorization": f"Bearer {token}"}
+                ) as response,
+            ):
                 event = ""
                 for line in response.iter_lines():
                     if line.startswith("event: "):
@@ -108,8 +126,9 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
         interval_s, started = 1.0 / rate, time.monotonic()
         for i in range(int(rate * seconds)):  # steady: the i-th command at started + i × interval
             time.sleep(max(0.0, started + i * interval_s - time.monotonic()))
-            position = _record(writer, f"pay{i}", "PayFee", member_id=f"m{i % MEMBERS}", year=year, amount="0.01",
-                               effective_date=f"{year}-01-03")
+            position = _record(
+                writer, f"pay{i}", "PayFee", member_id=f"m{i % MEMBERS}", year=year, amount="0.01", effective_date=f"{year}-01-03"
+            )
             commits.append((time.monotonic(), position))
         time.sleep(1.0)
         stop.set()
@@ -120,38 +139,59 @@ def _run(kind: str, rate: float, seconds: float) -> dict[str, Any]:
             lags_ms.append((seen - committed_at) * 1000)
         server.should_exit = True
         writer.close()
-        return {"commands": len(commits), "p50": _percentile(lags_ms, 0.5), "p99": _percentile(lags_ms, 0.99),
-                "max": max(lags_ms), "pushes": len(arrivals)}
+        return {
+            "commands": len(commits),
+            "p50": _percentile(lags_ms, 0.5),
+            "p99": _percentile(lags_ms, 0.99),
+            "max": max(lags_ms),
+            "pushes": len(arrivals),
+        }
     finally:
         time.sleep(0.5)
         store.drop()
 
 
 def _write(rows: dict[str, dict[str, Any]], rate: float, seconds: float) -> None:
-    lines = [BEGIN, "## Observatory lag: event committed → visible in the observatory JSON", "",
-             date_and_machine_line(),
-             f"- Command: `.venv/bin/python -m bench.lag` ({rate:g} PayFee commands/s for {seconds:g} s from a second "
-             f"Ledger on the same store; a cooperative of {MEMBERS} members; lag = commit → first JSON on "
-             "/observatory/{coop}/events whose position includes the command)", "",
-             "| store | commands | p50 ms | p99 ms | max ms | goal p99 | JSON pushes |",
-             "| --- | ---: | ---: | ---: | ---: | ---: | ---: |"]
+    lines = [
+        BEGIN,
+        "## Observatory lag: event committed → visible in the observatory JSON",
+        "",
+        date_and_machine_line(),
+        f"- Command: `.venv/bin/python -m bench.lag` ({rate:g} PayFee commands/s for {seconds:g} s from a second "
+        f"Ledger on the same store; a cooperative of {MEMBERS} members; lag = commit → first JSON on "
+        "/observatory/{coop}/events whose position includes the command)",
+        "",
+        "| store | commands | p50 ms | p99 ms | max ms | goal p99 | JSON pushes |",
+        "| --- | ---: | ---: | ---: | ---: | ---: | ---: |",
+    ]
     for store, r in rows.items():
-        lines.append(f"| {store} | {r['commands']:,} | {r['p50']:.1f} | **{r['p99']:.1f}** | {r['max']:.1f} | ≤ {GOAL_P99_MS:.0f} | "
-                     f"{r['pushes']:,} |")
-    lines += ["", "What the lag is made of: the runner waking (PostgreSQL: LISTEN/NOTIFY, at once; SQLite: polling every "
-              "50 ms), every projection applying the batch in one transaction, the observatory hub waking the stream, "
-              "the JSON rebuilt (some 15 small queries in one read transaction after a fee payment, 30 from cold) and sent.", "",
-              "Where it stands: " + ("the goal is met on every store measured. " if all(r["p99"] <= GOAL_P99_MS for r in rows.values())
-                                     else "the goal is not met on every store measured. ") +
-              "The indicators are read in one snapshot (projections/observatory_indicators.py OneSnapshot): one pooled "
-              "connection and one REPEATABLE READ transaction per JSON instead of about 17; and kept between builds "
-              "(projections/observatory_cache.py), read again only when an event that can change them arrived. A fee "
-              "payment, the event measured here, still re-reads the members' standing (two fiscal years), the fee rate "
-              "and the governance weights, the largest part. Profiled on PostgreSQL (200 members): 29 ms per JSON "
-              "before, 18 ms in one snapshot, 11 ms with the cache after a fee payment (medians of 20 builds). "
-              "SQLite polls for new events every 50 ms (projections/runner.py): that, not the JSON (about 5 ms), is "
-              "most of its lag, and its p99 stays close to the goal (80 to 105 ms over four runs on 2026-11-23, "
-              "before and after these changes alike).", END]
+        lines.append(
+            f"| {store} | {r['commands']:,} | {r['p50']:.1f} | **{r['p99']:.1f}** | {r['max']:.1f} | ≤ {GOAL_P99_MS:.0f} | "
+            f"{r['pushes']:,} |"
+        )
+    lines += [
+        "",
+        "What the lag is made of: the runner waking (PostgreSQL: LISTEN/NOTIFY, at once; SQLite: polling every "
+        "50 ms), every projection applying the batch in one transaction, the observatory hub waking the stream, "
+        "the JSON rebuilt (some 15 small queries in one read transaction after a fee payment, 30 from cold) and sent.",
+        "",
+        "Where it stands: "
+        + (
+            "the goal is met on every store measured. "
+            if all(r["p99"] <= GOAL_P99_MS for r in rows.values())
+            else "the goal is not met on every store measured. "
+        )
+        + "The indicators are read in one snapshot (projections/observatory_indicators.py OneSnapshot): one pooled "
+        "connection and one REPEATABLE READ transaction per JSON instead of about 17; and kept between builds "
+        "(projections/observatory_cache.py), read again only when an event that can change them arrived. A fee "
+        "payment, the event measured here, still re-reads the members' standing (two fiscal years), the fee rate "
+        "and the governance weights, the largest part. Profiled on PostgreSQL (200 members): 29 ms per JSON "
+        "before, 18 ms in one snapshot, 11 ms with the cache after a fee payment (medians of 20 builds). "
+        "SQLite polls for new events every 50 ms (projections/runner.py): that, not the JSON (about 5 ms), is "
+        "most of its lag, and its p99 stays close to the goal (80 to 105 ms over four runs on 2026-11-23, "
+        "before and after these changes alike).",
+        END,
+    ]
     write_section(DOC, BEGIN, END, "\n".join(lines))
 
 

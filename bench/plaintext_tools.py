@@ -49,8 +49,9 @@ def time_tools(ledger: Ledger, slugs: list[str]) -> dict[str, Any]:
             cmd = [a.format(file=path) for a in argv]
             before = resource.getrusage(resource.RUSAGE_CHILDREN)
             started = time.perf_counter()
-            done = subprocess.run(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-                                  timeout=TOOL_TIMEOUT_S, check=False)
+            done = subprocess.run(
+                cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, timeout=TOOL_TIMEOUT_S, check=False
+            )
             seconds = time.perf_counter() - started
             after = resource.getrusage(resource.RUSAGE_CHILDREN)
             if done.returncode != 0:

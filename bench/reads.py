@@ -87,9 +87,13 @@ def _load(ledger: Ledger, postings: int) -> int:
 def _by_day_trial_balance(ledger: Ledger, as_of: date) -> int:
     """The trial balance as read before migration 0011: every daily row up to the date."""
     with ledger.db.read() as tx:
-        return len(tx.execute(
-            "SELECT account, unit, SUM(debit), SUM(credit) FROM account_balances_by_day"
-            " WHERE coop = ? AND day <= ? GROUP BY account, unit", (COOP, as_of.isoformat())))
+        return len(
+            tx.execute(
+                "SELECT account, unit, SUM(debit), SUM(credit) FROM account_balances_by_day"
+                " WHERE coop = ? AND day <= ? GROUP BY account, unit",
+                (COOP, as_of.isoformat()),
+            )
+        )
 
 
 def _time(fn: Callable[[], Any], repeat: int) -> dict[str, float]:
@@ -107,7 +111,9 @@ QUERIES: dict[str, Callable[[Ledger], Any]] = {
     "trial balance as of a date": lambda ledger: trial_balance(ledger.db, COOP, as_of=AS_OF),
     "trial balance, today": lambda ledger: trial_balance(ledger.db, COOP),
     "account 411 (all members) as of a date": lambda ledger: account_balance(ledger.db, COOP, "411", as_of=AS_OF),
-    "account 411, one member, as of a date": lambda ledger: account_balance(ledger.db, COOP, "411", party="m0000007", as_of=AS_OF),
+    "account 411, one member, as of a date": lambda ledger: account_balance(
+        ledger.db, COOP, "411", party="m0000007", as_of=AS_OF
+    ),
     "account 512 as of a date": lambda ledger: account_balance(ledger.db, COOP, "512", as_of=AS_OF),
 }
 
@@ -126,7 +132,8 @@ def _measure(kind: str, postings: int, pg_url: str, repeat: int, old_query: bool
             out["queries"][name] = _time(lambda fn=fn: fn(ledger), repeat)
         if old_query:
             out["queries"]["(before 0011) trial balance summed from daily rows"] = _time(
-                lambda: _by_day_trial_balance(ledger, AS_OF), max(3, repeat // 10))
+                lambda: _by_day_trial_balance(ledger, AS_OF), max(3, repeat // 10)
+            )
         return out
     finally:
         ledger.close()
@@ -135,25 +142,41 @@ def _measure(kind: str, postings: int, pg_url: str, repeat: int, old_query: bool
 
 def _write(results: dict[str, dict[int, dict[str, Any]]], sizes: tuple[int, int], repeat: int) -> None:
     small, large = sizes
-    lines = [BEGIN, "## Reads at scale: balances with 10,000 and with 10,000,000 postings in history", "",
-             date_and_machine_line(),
-             f"- Command: `.venv/bin/python -m bench.reads` (history built by inserting the view's rows directly, "
-             f"see bench/reads.py; each query {repeat} times after one warm-up; median, p95 in brackets)",
-             "- Goal: as fast with 10 million postings as with 10,000 (ratio large/small close to 1).", ""]
+    lines = [
+        BEGIN,
+        "## Reads at scale: balances with 10,000 and with 10,000,000 postings in history",
+        "",
+        date_and_machine_line(),
+        f"- Command: `.venv/bin/python -m bench.reads` (history built by inserting the view's rows directly, "
+        f"see bench/reads.py; each query {repeat} times after one warm-up; median, p95 in brackets)",
+        "- Goal: as fast with 10 million postings as with 10,000 (ratio large/small close to 1).",
+        "",
+    ]
     for store, by_size in results.items():
-        lines += [f"### {store}", "",
-                  f"| query | {small:,} postings | {large:,} postings | large / small |", "| --- | ---: | ---: | ---: |"]
+        lines += [
+            f"### {store}",
+            "",
+            f"| query | {small:,} postings | {large:,} postings | large / small |",
+            "| --- | ---: | ---: | ---: |",
+        ]
         for name in by_size[large]["queries"]:
             a, b = by_size[small]["queries"].get(name), by_size[large]["queries"][name]
             cell_a = f"{a['median_ms']:.2f} ms ({a['p95_ms']:.2f})" if a else "not run"
             ratio = f"{b['median_ms'] / a['median_ms']:.2f}×" if a else ""
             lines.append(f"| {name} | {cell_a} | {b['median_ms']:.2f} ms ({b['p95_ms']:.2f}) | {ratio} |")
-        lines += ["", f"Rows in `account_balances_by_day`: {by_size[small]['rows']:,} and {by_size[large]['rows']:,} "
-                  f"(loaded in {by_size[large]['load_s']:.0f} s).", ""]
-    lines += ["How: an as-of read adds the monthly totals before the date's month and the daily totals of that month "
-              "(`account_totals_by_month`, `account_totals_by_day`, migration 0011, kept by the balances projection), "
-              "at most (months + 31) rows per account; one member's balance is a range of the daily rows' primary key. "
-              "The last line is the trial balance as it was read before: it grows with the history.", END]
+        lines += [
+            "",
+            f"Rows in `account_balances_by_day`: {by_size[small]['rows']:,} and {by_size[large]['rows']:,} "
+            f"(loaded in {by_size[large]['load_s']:.0f} s).",
+            "",
+        ]
+    lines += [
+        "How: an as-of read adds the monthly totals before the date's month and the daily totals of that month "
+        "(`account_totals_by_month`, `account_totals_by_day`, migration 0011, kept by the balances projection), "
+        "at most (months + 31) rows per account; one member's balance is a range of the daily rows' primary key. "
+        "The last line is the trial balance as it was read before: it grows with the history.",
+        END,
+    ]
     write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
@@ -172,8 +195,10 @@ def main(quick: bool, stores: str, pg_url: str, write: bool | None) -> None:
         results[labels[kind]] = {size: _measure(kind, size, pg_url, repeat, old_query=size == sizes[1]) for size in sizes}
         for name, r in results[labels[kind]][sizes[1]]["queries"].items():
             small = results[labels[kind]][sizes[0]]["queries"].get(name)
-            click.echo(f"{labels[kind]}: {name}: {small['median_ms'] if small else float('nan'):.2f} ms with {sizes[0]:,} "
-                       f"postings, {r['median_ms']:.2f} ms with {sizes[1]:,}")
+            click.echo(
+                f"{labels[kind]}: {name}: {small['median_ms'] if small else float('nan'):.2f} ms with {sizes[0]:,} "
+                f"postings, {r['median_ms']:.2f} ms with {sizes[1]:,}"
+            )
     if write if write is not None else not quick:
         _write(results, sizes, repeat)
 

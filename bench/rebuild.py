@@ -51,8 +51,14 @@ def machine_busy(before: tuple[int, int] | None, after: tuple[int, int] | None) 
     return (after[0] - before[0]) / (after[1] - before[1])
 
 
-PROBE_DOC = json.dumps({"coop": "probe", "postings": [["411", "m000001", "EUR", 12345], ["7561", None, "EUR", -12345]],
-                        "label": "Cotisation 2020 – Membre 1", "chain_hash": "0" * 64})
+PROBE_DOC = json.dumps(
+    {
+        "coop": "probe",
+        "postings": [["411", "m000001", "EUR", 12345], ["7561", None, "EUR", -12345]],
+        "label": "Cotisation 2020 – Membre 1",
+        "chain_hash": "0" * 64,
+    }
+)
 
 
 def cpu_probe_ms(rounds: int = 20_000) -> float:
@@ -94,8 +100,13 @@ def main(argv: list[str] | None = None) -> int:
         from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
 
         bar = Progress(
-            TextColumn("  rebuild"), BarColumn(), MofNCompleteColumn(), TextColumn("notifications"),
-            TimeElapsedColumn(), console=Console(stderr=True), transient=True,
+            TextColumn("  rebuild"),
+            BarColumn(),
+            MofNCompleteColumn(),
+            TextColumn("notifications"),
+            TimeElapsedColumn(),
+            console=Console(stderr=True),
+            transient=True,
         )
         task = bar.add_task("rebuild", total=upto)
 

@@ -67,8 +67,12 @@ def record(
         if advance is not None:
             advance(done)
     log.info(
-        "data_set_recorded", commands=commands, financial_events=financial, batches=batches,
-        record_s=round(record_s, 2), incremental_projection_s=round(project_s, 2),
+        "data_set_recorded",
+        commands=commands,
+        financial_events=financial,
+        batches=batches,
+        record_s=round(record_s, 2),
+        incremental_projection_s=round(project_s, 2),
     )
     return Recording(commands, financial, batches, record_s, project_s, dict(dataset.counts))
 

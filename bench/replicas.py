@@ -153,8 +153,9 @@ def measure(seconds: float, threads: int, rate: float) -> dict[str, float]:
         run_s = 2 * seconds + 2
         ingest_child = _child("--ingest", cluster.primary.url(schema), "--seconds", str(run_s), "--rate", str(rate))
         time.sleep(1.0)  # the ingest under way
-        probe_child = _child("--probe", cluster.primary.url(schema), "--standby", cluster.standby.url(schema),
-                             "--seconds", str(2 * seconds))
+        probe_child = _child(
+            "--probe", cluster.primary.url(schema), "--standby", cluster.standby.url(schema), "--seconds", str(2 * seconds)
+        )
         try:
             primary_rate = read_rate(ledger.db, seconds, threads)
             standby_rate = read_rate(standby, seconds, threads)
@@ -165,35 +166,43 @@ def measure(seconds: float, threads: int, rate: float) -> dict[str, float]:
         ledger.close()
     finally:
         cluster.close()
-    return {"primary_reads_per_s": primary_rate, "standby_reads_per_s": standby_rate,
-            "ingest_commands_per_s": ingested / run_s, "probes": len(lags["standby"]),
-            "standby_lag_p50_ms": percentile(lags["standby"], 0.5), "standby_lag_p99_ms": percentile(lags["standby"], 0.99),
-            "primary_lag_p50_ms": percentile(lags["primary"], 0.5), "primary_lag_p99_ms": percentile(lags["primary"], 0.99)}
+    return {
+        "primary_reads_per_s": primary_rate,
+        "standby_reads_per_s": standby_rate,
+        "ingest_commands_per_s": ingested / run_s,
+        "probes": len(lags["standby"]),
+        "standby_lag_p50_ms": percentile(lags["standby"], 0.5),
+        "standby_lag_p99_ms": percentile(lags["standby"], 0.99),
+        "primary_lag_p50_ms": percentile(lags["primary"], 0.5),
+        "primary_lag_p99_ms": percentile(lags["primary"], 0.99),
+    }
 
 
 def section(r: dict[str, float], seconds: float, threads: int) -> str:
-    return "\n".join([
-        BEGIN,
-        "## Reads from a hot standby while the primary ingests (`bench/replicas.py`)",
-        "",
-        date_and_machine_line(),
-        f"- A primary and its synchronous standby (`synchronous_commit = on`), both on this machine; an ingest process "
-        f"recording batches of {BATCH} PayFee commands at a steady {r['ingest_commands_per_s']:,.0f} commands/s with its projection "
-        f"runner, throughout; {threads} reader threads reading one balance for {seconds:g} s from each database in turn.",
-        "",
-        "| reads from | balance reads/s under ingest |",
-        "| --- | ---: |",
-        f"| primary | {r['primary_reads_per_s']:,.0f} |",
-        f"| standby | {r['standby_reads_per_s']:,.0f} |",
-        "",
-        f"Command committed → in the views ({r['probes']} probes, one every {PROBE_EVERY_S * 1000:.0f} ms, under the ingest):",
-        "",
-        "| views of | p50 | p99 |",
-        "| --- | ---: | ---: |",
-        f"| primary (projection lag) | {r['primary_lag_p50_ms']:.1f} ms | {r['primary_lag_p99_ms']:.1f} ms |",
-        f"| standby (replication + projection lag) | {r['standby_lag_p50_ms']:.1f} ms | {r['standby_lag_p99_ms']:.1f} ms |",
-        END,
-    ])
+    return "\n".join(
+        [
+            BEGIN,
+            "## Reads from a hot standby while the primary ingests (`bench/replicas.py`)",
+            "",
+            date_and_machine_line(),
+            f"- A primary and its synchronous standby (`synchronous_commit = on`), both on this machine; an ingest process "
+            f"recording batches of {BATCH} PayFee commands at a steady {r['ingest_commands_per_s']:,.0f} commands/s with its projection "
+            f"runner, throughout; {threads} reader threads reading one balance for {seconds:g} s from each database in turn.",
+            "",
+            "| reads from | balance reads/s under ingest |",
+            "| --- | ---: |",
+            f"| primary | {r['primary_reads_per_s']:,.0f} |",
+            f"| standby | {r['standby_reads_per_s']:,.0f} |",
+            "",
+            f"Command committed → in the views ({r['probes']} probes, one every {PROBE_EVERY_S * 1000:.0f} ms, under the ingest):",
+            "",
+            "| views of | p50 | p99 |",
+            "| --- | ---: | ---: |",
+            f"| primary (projection lag) | {r['primary_lag_p50_ms']:.1f} ms | {r['primary_lag_p99_ms']:.1f} ms |",
+            f"| standby (replication + projection lag) | {r['standby_lag_p50_ms']:.1f} ms | {r['standby_lag_p99_ms']:.1f} ms |",
+            END,
+        ]
+    )
 
 
 @click.command()
@@ -204,8 +213,9 @@ def section(r: dict[str, float], seconds: float, threads: int) -> str:
 @click.option("--ingest", "ingest_url", default=None, hidden=True, help="Run as the ingest process on this store.")
 @click.option("--probe", "probe_url", default=None, hidden=True, help="Run as the lag probe on this store...")
 @click.option("--standby", "standby_url", default=None, hidden=True, help="...and this standby.")
-def main(seconds: float, threads: int, rate: float, write: bool, ingest_url: str | None, probe_url: str | None,
-         standby_url: str | None) -> None:
+def main(
+    seconds: float, threads: int, rate: float, write: bool, ingest_url: str | None, probe_url: str | None, standby_url: str | None
+) -> None:
     if ingest_url is not None:
         ingest(ingest_url, seconds, rate)
         return

@@ -26,8 +26,7 @@ STAGE_HINTS = {
         "independent of the history's size (see the reads section)."
     ),
     "clear the view": (
-        "clearing: deleting the previous rows; TRUNCATE on PostgreSQL (DELETE left dead index entries "
-        "every insert had to check)."
+        "clearing: deleting the previous rows; TRUNCATE on PostgreSQL (DELETE left dead index entries every insert had to check)."
     ),
 }
 
@@ -74,7 +73,11 @@ def _tools_section(w: Any, results: list[StoreResult]) -> None:
     w(f"(`ledger/exports/plaintext.py`, {_mb(timed['journal_bytes'])}, {_s(timed['export_s'])} to write) and each tool's")
     w("balance report was timed on that file in the same run (`bench/plaintext_tools.py`, output discarded).")
     w("")
-    w("| tool | command | wall time | CPU time | coopledger rebuild is ... faster: " + " | ".join(r.label for r in results) + " | goal |")
+    w(
+        "| tool | command | wall time | CPU time | coopledger rebuild is ... faster: "
+        + " | ".join(r.label for r in results)
+        + " | goal |"
+    )
     w("| --- | --- | ---: | ---: |" + " ---: |" * len(results) + " --- |")
     for name, t in timed["tools"].items():
         ratios = " | ".join(f"**{t['seconds'] / r.seconds:.1f}×**" for r in results)
@@ -84,8 +87,15 @@ def _tools_section(w: Any, results: list[StoreResult]) -> None:
 
 
 def render(
-    *, settings: Settings, results: list[StoreResult], machine: dict[str, Any], code: dict[str, Any],
-    started: datetime, finished: datetime, command: str, pg_version: str | None,
+    *,
+    settings: Settings,
+    results: list[StoreResult],
+    machine: dict[str, Any],
+    code: dict[str, Any],
+    started: datetime,
+    finished: datetime,
+    command: str,
+    pg_version: str | None,
 ) -> str:
     out: list[str] = []
     w = out.append
@@ -160,14 +170,24 @@ def render(
     header = "| figure | " + " | ".join(r.label for r in results) + " | goal |"
     w(header)
     w("|" + " --- |" * (len(results) + 2))
-    w("| rebuild rate, financial events/s (median) | " + " | ".join(f"**{_n(r.events_per_s)}**" for r in results) + f" | ≥ {_n(GOAL_EVENTS_PER_S)} |")
+    w(
+        "| rebuild rate, financial events/s (median) | "
+        + " | ".join(f"**{_n(r.events_per_s)}**" for r in results)
+        + f" | ≥ {_n(GOAL_EVENTS_PER_S)} |"
+    )
     w("| ratio to goal | " + " | ".join(_ratio_rate(r.events_per_s) for r in results) + " | 1 |")
     if settings.repeat > 1:
-        w("| rate, slowest – fastest run | " + " | ".join(f"{_n(r.worst_events_per_s)} – {_n(r.best_events_per_s)}" for r in results) + " | |")
+        w(
+            "| rate, slowest – fastest run | "
+            + " | ".join(f"{_n(r.worst_events_per_s)} – {_n(r.best_events_per_s)}" for r in results)
+            + " | |"
+        )
     if any(r.analyzed_runs for r in results):
         w(
             "| same, after `ANALYZE` of the event table (median) | "
-            + " | ".join(f"{_n(r.analyzed_events_per_s)}" if r.analyzed_events_per_s else "n/a (reads by rowid range)" for r in results)
+            + " | ".join(
+                f"{_n(r.analyzed_events_per_s)}" if r.analyzed_events_per_s else "n/a (reads by rowid range)" for r in results
+            )
             + f" | ≥ {_n(GOAL_EVENTS_PER_S)} |"
         )
         w(
@@ -176,12 +196,15 @@ def render(
             + " | 1 |"
         )
     w(
-        "| rebuild wall time (median) | " + " | ".join(_s(r.seconds) for r in results)
+        "| rebuild wall time (median) | "
+        + " | ".join(_s(r.seconds) for r in results)
         + f" | ≤ {_s(settings.events / GOAL_EVENTS_PER_S)} at goal rate |"
     )
     w(
         "| machine: fixed CPU probe before each run, fastest – slowest | "
-        + " | ".join(f"{min(x.cpu_probe_ms for x in r.all_runs):,.0f} – {max(x.cpu_probe_ms for x in r.all_runs):,.0f} ms" for r in results)
+        + " | ".join(
+            f"{min(x.cpu_probe_ms for x in r.all_runs):,.0f} – {max(x.cpu_probe_ms for x in r.all_runs):,.0f} ms" for r in results
+        )
         + " | steady machine: close values |"
     )
     w(
@@ -233,7 +256,8 @@ def render(
             + (
                 " A bitmap scan reads the whole remaining range and sorts it for every batch, so without "
                 "statistics a rebuild grows with the square of the log; an index scan stops after n rows."
-                if "Bitmap" in srv["first_batch_plan"] else ""
+                if "Bitmap" in srv["first_batch_plan"]
+                else ""
             )
         )
         w("")
@@ -252,10 +276,22 @@ def render(
         w("")
         w("| figure | " + " | ".join(r.label for r in with_headroom) + " | goal |")
         w("|" + " --- |" * (len(with_headroom) + 2))
-        w("| lean pass, financial events/s | " + " | ".join(f"{_n(r.headroom.events_per_s)}" for r in with_headroom) + f" | ≥ {_n(GOAL_EVENTS_PER_S)} |")  # type: ignore[union-attr]
+        w(
+            "| lean pass, financial events/s | "
+            + " | ".join(f"{_n(r.headroom.events_per_s)}" for r in with_headroom)
+            + f" | ≥ {_n(GOAL_EVENTS_PER_S)} |"
+        )  # type: ignore[union-attr]
         w("| ratio to goal | " + " | ".join(_ratio_rate(r.headroom.events_per_s) for r in with_headroom) + " | 1 |")  # type: ignore[union-attr]
-        w("| vs the measured rebuild | " + " | ".join(f"{r.headroom.events_per_s / r.events_per_s:.1f}× as fast" for r in with_headroom) + " | |")  # type: ignore[union-attr]
-        w("| peak memory (VmHWM) | " + " | ".join(_mb(r.headroom.peak_rss_kb * 1024) for r in with_headroom) + f" | ≤ {_mb(GOAL_PEAK_BYTES)} |")  # type: ignore[union-attr]
+        w(
+            "| vs the measured rebuild | "
+            + " | ".join(f"{r.headroom.events_per_s / r.events_per_s:.1f}× as fast" for r in with_headroom)
+            + " | |"
+        )  # type: ignore[union-attr]
+        w(
+            "| peak memory (VmHWM) | "
+            + " | ".join(_mb(r.headroom.peak_rss_kb * 1024) for r in with_headroom)
+            + f" | ≤ {_mb(GOAL_PEAK_BYTES)} |"
+        )  # type: ignore[union-attr]
         w("")
     w("## Data set")
     w("")

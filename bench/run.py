@@ -136,9 +136,15 @@ class StoreResult:
 
 def _progress(console: Console) -> Progress:
     return Progress(
-        TextColumn("{task.description}"), BarColumn(), MofNCompleteColumn(), TaskProgressColumn(),
-        TextColumn("{task.fields[rate]}"), TimeElapsedColumn(), TimeRemainingColumn(),
-        console=console, transient=False,
+        TextColumn("{task.description}"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        TaskProgressColumn(),
+        TextColumn("{task.fields[rate]}"),
+        TimeElapsedColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=False,
     )
 
 
@@ -168,8 +174,11 @@ def _run(store: BenchStore, settings: Settings, console: Console) -> StoreResult
                 bar.update(task, advance=n, rate=f"{done / elapsed:,.0f} ev/s" if elapsed else "")
 
             recording = record(
-                ledger, dataset, batch_commands=settings.batch_commands,
-                project_batch=settings.rebuild_batch, advance=advance if settings.show_progress else None,
+                ledger,
+                dataset,
+                batch_commands=settings.batch_commands,
+                project_batch=settings.rebuild_batch,
+                advance=advance if settings.show_progress else None,
             )
         financial = count_events(ledger, FINANCIAL_TOPICS)
         domain = count_events(ledger, DOMAIN_TOPICS)
@@ -194,14 +203,22 @@ def _run(store: BenchStore, settings: Settings, console: Console) -> StoreResult
             after = _pg_statistics(ledger)
             server["first_batch_plan_after_analyze"] = after["first_batch_plan"]
             server["first_batch_ms_after_analyze"] = after["first_batch_ms"]
-            log.info("analyzed", tables=[table, "account_balances_by_day"], plan_before=server["first_batch_plan"],
-                     plan_after=server["first_batch_plan_after_analyze"])
+            log.info(
+                "analyzed",
+                tables=[table, "account_balances_by_day"],
+                plan_before=server["first_batch_plan"],
+                plan_after=server["first_batch_plan_after_analyze"],
+            )
             analyzed_runs = _measure(store, settings, ledger, dataset.slugs, incremental, financial, "after_analyze")
         headroom = None
         if settings.headroom:
             headroom = _child_headroom(store.url, expected)
-            log.info("headroom_measured", store=store.kind, events_per_s=round(headroom.events_per_s),
-                     peak_rss_mb=round(headroom.peak_rss_kb / 1024, 1))
+            log.info(
+                "headroom_measured",
+                store=store.kind,
+                events_per_s=round(headroom.events_per_s),
+                peak_rss_mb=round(headroom.peak_rss_kb / 1024, 1),
+            )
         checks = {
             "coops": len(dataset.slugs),
             "accounts_compared": sum(len(v) for v in expected.values()),
@@ -216,23 +233,41 @@ def _run(store: BenchStore, settings: Settings, console: Console) -> StoreResult
 
             tools = time_tools(ledger, dataset.slugs)
         profile = profile_s = None
-        if settings.profile == "yes" or (settings.profile == "auto" and financial / statistics.median(r.seconds for r in runs) < 100_000):
+        if settings.profile == "yes" or (
+            settings.profile == "auto" and financial / statistics.median(r.seconds for r in runs) < 100_000
+        ):
             # On PostgreSQL this runs after ANALYZE: it shows what the code costs, not the plan.
             profile, profile_s = _profile(store.url, settings.rebuild_batch)
             _compare("rebuilt (profiled)", _trial_balances(ledger, dataset.slugs), "incremental", incremental)
         return StoreResult(
-            kind=store.kind, label=store.label, recording=recording, financial_events=financial,
-            domain_events=domain, stored_events=stored, store_bytes=store_size_bytes(store, ledger),
-            runs=runs, checks=checks, profile=profile, profile_seconds=profile_s, headroom=headroom,
-            analyzed_runs=analyzed_runs, server=server, tools=tools,
+            kind=store.kind,
+            label=store.label,
+            recording=recording,
+            financial_events=financial,
+            domain_events=domain,
+            stored_events=stored,
+            store_bytes=store_size_bytes(store, ledger),
+            runs=runs,
+            checks=checks,
+            profile=profile,
+            profile_seconds=profile_s,
+            headroom=headroom,
+            analyzed_runs=analyzed_runs,
+            server=server,
+            tools=tools,
         )
     finally:
         ledger.close()
 
 
 def _measure(
-    store: BenchStore, settings: Settings, ledger: Ledger, slugs: list[str], incremental: TrialBalances,
-    financial: int, phase: str,
+    store: BenchStore,
+    settings: Settings,
+    ledger: Ledger,
+    slugs: list[str],
+    incremental: TrialBalances,
+    financial: int,
+    phase: str,
 ) -> list[RebuildRun]:
     runs = []
     for i in range(settings.repeat):
@@ -241,9 +276,15 @@ def _measure(
         _compare("rebuilt", _trial_balances(ledger, slugs), "incremental", incremental)
         run = runs[-1]
         log.info(
-            "rebuild_measured", store=store.kind, phase=phase, run=i + 1, seconds=round(run.seconds, 3),
-            events_per_s=round(financial / run.seconds), peak_rss_mb=round(run.peak_rss_kb / 1024, 1),
-            cpu_probe_ms=round(run.cpu_probe_ms), machine_busy=run.machine_busy and round(run.machine_busy, 2),
+            "rebuild_measured",
+            store=store.kind,
+            phase=phase,
+            run=i + 1,
+            seconds=round(run.seconds, 3),
+            events_per_s=round(financial / run.seconds),
+            peak_rss_mb=round(run.peak_rss_kb / 1024, 1),
+            cpu_probe_ms=round(run.cpu_probe_ms),
+            machine_busy=run.machine_busy and round(run.machine_busy, 2),
         )
     return runs
 
@@ -267,8 +308,12 @@ def _pg_statistics(ledger: Ledger) -> dict[str, Any]:
     modified, analyzed = rows[0] if rows else (None, None)
     shape, ms = _plan_shape(plan[0][0])
     return {
-        "autovacuum": autovacuum, "events_table": table, "modified_since_analyze": modified, "ever_analyzed": analyzed,
-        "first_batch_plan": shape, "first_batch_ms": ms,
+        "autovacuum": autovacuum,
+        "events_table": table,
+        "modified_since_analyze": modified,
+        "ever_analyzed": analyzed,
+        "first_batch_plan": shape,
+        "first_batch_ms": ms,
     }
 
 
@@ -321,9 +366,14 @@ def _child_rebuild(url: str, batch_size: int, *, progress: bool, profile: Path |
     out = json.loads(done.stdout.strip().splitlines()[-1])
     assert out["position"] == out["upto"], f"rebuild stopped at {out['position']} of {out['upto']}"
     return RebuildRun(
-        seconds=out["seconds"], cpu_seconds=out["cpu_seconds"], notifications=out["notifications"],
-        peak_rss_kb=out["vm_hwm_kb"], baseline_rss_kb=out["baseline_vm_hwm_kb"], ru_maxrss_kb=out["peak_rss_kb"],
-        cpu_probe_ms=out["cpu_probe_ms"], machine_busy=out["machine_busy"],
+        seconds=out["seconds"],
+        cpu_seconds=out["cpu_seconds"],
+        notifications=out["notifications"],
+        peak_rss_kb=out["vm_hwm_kb"],
+        baseline_rss_kb=out["baseline_vm_hwm_kb"],
+        ru_maxrss_kb=out["peak_rss_kb"],
+        cpu_probe_ms=out["cpu_probe_ms"],
+        machine_busy=out["machine_busy"],
     )
 
 

@@ -28,12 +28,15 @@ def date_and_machine_line() -> str:
     from bench.machine import machine, now
 
     m = machine()
-    return (f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; "
-            f"Python {m['python']}, SQLite {m['sqlite']}")
+    return (
+        f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {m['cpu_model']}, {m['logical_cpus']} logical CPUs; "
+        f"Python {m['python']}, SQLite {m['sqlite']}"
+    )
 
 
-def latency_per_store(stores: str, rate: float, seconds: float, run: Callable[[str, float, float], dict[str, Any]],
-                      what: str, goal_p99_ms: float) -> dict[str, dict[str, Any]]:
+def latency_per_store(
+    stores: str, rate: float, seconds: float, run: Callable[[str, float, float], dict[str, Any]], what: str, goal_p99_ms: float
+) -> dict[str, dict[str, Any]]:
     """Runs a latency benchmark on each store named in `stores` ("postgres,sqlite"), printing each
     store's p50/p99/max beside the goal; returns the rows by store label."""
     rows = {}
@@ -41,6 +44,8 @@ def latency_per_store(stores: str, rate: float, seconds: float, run: Callable[[s
         label = {"sqlite": "SQLite", "postgres": "PostgreSQL"}[kind]
         click.echo(f"{label}: {rate:g} commands/s for {seconds:g} s …")
         rows[label] = r = run(kind, rate, seconds)
-        click.echo(f"{label}: {r['commands']} commands, {what} p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
-                   f"max {r['max']:.1f} ms (goal p99 ≤ {goal_p99_ms:.0f} ms)")
+        click.echo(
+            f"{label}: {r['commands']} commands, {what} p50 {r['p50']:.1f} ms, p99 {r['p99']:.1f} ms, "
+            f"max {r['max']:.1f} ms (goal p99 ≤ {goal_p99_ms:.0f} ms)"
+        )
     return rows

@@ -39,9 +39,14 @@ def _day(value: str | None, option: str) -> date | None:
 
 @click.command()
 @click.option("--coop", default=None, help="Cooperative id (default: every cooperative in the store).")
-@click.option("--head", "head_text", default=None, metavar="N:HASH",
-              help="A head kept outside the store (a closing's or an assembly's minutes): check that this store still "
-                   "holds exactly that head at event N. Needs --coop.")
+@click.option(
+    "--head",
+    "head_text",
+    default=None,
+    metavar="N:HASH",
+    help="A head kept outside the store (a closing's or an assembly's minutes): check that this store still "
+    "holds exactly that head at event N. Needs --coop.",
+)
 @click.option("--json", "as_json", is_flag=True, help="One JSON report per cooperative.")
 @click.pass_obj
 def verify(session: Session, coop: str | None, head_text: str | None, as_json: bool) -> None:
@@ -81,8 +86,11 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
         if not reports:
             console.print("no cooperative in the store")
         for adoption in adoptions(ledger):
-            console.print(f"note: the event chain was adopted on {adoption['adopted_at']} over the {adoption['events']} events "
-                          "stored before it; they are committed as they were that day", highlight=False)
+            console.print(
+                f"note: the event chain was adopted on {adoption['adopted_at']} over the {adoption['events']} events "
+                "stored before it; they are committed as they were that day",
+                highlight=False,
+            )
     if any(not r.ok for r in reports):
         sys.exit(1)
 
@@ -91,12 +99,16 @@ def _describe(report: CoopReport) -> str:
     if report.problem is not None:
         p = report.problem
         where = f"entry {p.number}" if p.number is not None else "event"
-        return (f"[red]BROKEN[/red] {escape(report.coop)}: {where} (version {p.version}): {p.kind}: {escape(p.message)}"
-                f" (checked {report.events} events, {report.entries} entries intact before it)")
+        return (
+            f"[red]BROKEN[/red] {escape(report.coop)}: {where} (version {p.version}): {p.kind}: {escape(p.message)}"
+            f" (checked {report.events} events, {report.entries} entries intact before it)"
+        )
     sealed = ", ".join(f"{s['year']} at entry {s['closing_number']} (head {s['event_head']})" for s in report.sealed) or "none"
     checked = f"; head {report.head_check['head']} is in this store" if report.head_check else ""
-    return (f"[green]OK[/green] {escape(report.coop)}: {report.events} events, {report.entries} entries; "
-            f"head {report.head}; last entry {report.last_number} {report.last_hash}; closings sealed: {sealed}{checked}")
+    return (
+        f"[green]OK[/green] {escape(report.coop)}: {report.events} events, {report.entries} entries; "
+        f"head {report.head}; last entry {report.last_number} {report.last_hash}; closings sealed: {sealed}{checked}"
+    )
 
 
 @click.command("fiscal-years")
@@ -113,15 +125,24 @@ def fiscal_years_cmd(session: Session, coop: str | None, as_json: bool) -> None:
         return
     fr = session.lang == "fr"
     table = Table(title=f"{slug} : exercices" if fr else f"{slug}: fiscal years")
-    for name in (("exercice", "du", "au", "écritures", "état", "résultat", "clôture", "empreinte (N:HASH)") if fr else
-                 ("year", "from", "to", "entries", "status", "result", "closing entry", "head (N:HASH)")):
+    for name in (
+        ("exercice", "du", "au", "écritures", "état", "résultat", "clôture", "empreinte (N:HASH)")
+        if fr
+        else ("year", "from", "to", "entries", "status", "result", "closing entry", "head (N:HASH)")
+    ):
         table.add_column(name, overflow="fold")
     for y in years:
         closed = y["status"] == "closed"
-        table.add_row(str(y["year"]), y["first_day"], y["last_day"], str(y["entries"]),
-                      ("clos" if closed else "ouvert") if fr else y["status"],
-                      amount(y["result_cents"], "EUR", session.lang) if closed else "", str(y["closing_number"] or ""),
-                      y["event_head"] or "")
+        table.add_row(
+            str(y["year"]),
+            y["first_day"],
+            y["last_day"],
+            str(y["entries"]),
+            ("clos" if closed else "ouvert") if fr else y["status"],
+            amount(y["result_cents"], "EUR", session.lang) if closed else "",
+            str(y["closing_number"] or ""),
+            y["event_head"] or "",
+        )
     console.print(table)
 
 
@@ -129,15 +150,30 @@ def fiscal_years_cmd(session: Session, coop: str | None, as_json: bool) -> None:
 @click.option("--coop", default=None, help="Cooperative id (needed when the store holds several).")
 @click.option("--from", "date_from", default=None, help="First day, inclusive (YYYY-MM-DD).")
 @click.option("--to", "date_to", default=None, help="Last day, inclusive (YYYY-MM-DD).")
-@click.option("--by", "date_field", type=click.Choice(["recorded", "effective"]), default="recorded", show_default=True,
-              help="Which date --from/--to filter: when it was recorded (UTC) or when it counts in the books.")
+@click.option(
+    "--by",
+    "date_field",
+    type=click.Choice(["recorded", "effective"]),
+    default="recorded",
+    show_default=True,
+    help="Which date --from/--to filter: when it was recorded (UTC) or when it counts in the books.",
+)
 @click.option("--actor", default=None, help="Only this actor (e.g. key:0123456789ab, cli).")
 @click.option("--account", default=None, help="Only entries with a posting on this account.")
 @click.option("--kind", default=None, help="Only this event kind (e.g. EntryReversed).")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def audit_trail_cmd(session: Session, coop: str | None, date_from: str | None, date_to: str | None, date_field: str,
-                    actor: str | None, account: str | None, kind: str | None, as_json: bool) -> None:
+def audit_trail_cmd(
+    session: Session,
+    coop: str | None,
+    date_from: str | None,
+    date_to: str | None,
+    date_field: str,
+    actor: str | None,
+    account: str | None,
+    kind: str | None,
+    as_json: bool,
+) -> None:
     """Every event with who recorded it, when, its idempotency key and reason; entries with their
     number, label and accounts; reversals with the entry they reverse."""
     slug = session.one_coop(coop)
@@ -145,8 +181,18 @@ def audit_trail_cmd(session: Session, coop: str | None, date_from: str | None, d
     events: list[dict[str, Any]] = []
     after = 0
     for _ in range(MAX_TRAIL_PAGES):
-        page = audit_trail(session.ledger.db, slug, date_from=first, date_to=last, date_field=date_field, actor=actor,
-                           account=account, kind=kind, after=after, limit=MAX_PAGE)
+        page = audit_trail(
+            session.ledger.db,
+            slug,
+            date_from=first,
+            date_to=last,
+            date_field=date_field,
+            actor=actor,
+            account=account,
+            kind=kind,
+            after=after,
+            limit=MAX_PAGE,
+        )
         events.extend(page["events"])
         if page["next_after"] is None:
             break
@@ -155,16 +201,36 @@ def audit_trail_cmd(session: Session, coop: str | None, date_from: str | None, d
         _json({"coop": slug, "events": events})
         return
     fr = session.lang == "fr"
-    table = tables.new_table(f"{slug} : piste d'audit ({len(events)} événements)" if fr else
-                             f"{slug}: audit trail ({len(events)} events)",
-                             [(name, "left") for name in ("position", "recorded at (UTC)", "effective", "actor", "kind",
-                                                          "entry", "reason / label", "idempotency key")], session.lang)
+    table = tables.new_table(
+        f"{slug} : piste d'audit ({len(events)} événements)" if fr else f"{slug}: audit trail ({len(events)} events)",
+        [
+            (name, "left")
+            for name in (
+                "position",
+                "recorded at (UTC)",
+                "effective",
+                "actor",
+                "kind",
+                "entry",
+                "reason / label",
+                "idempotency key",
+            )
+        ],
+        session.lang,
+    )
     for e in events:
         entry = "" if e["journal_number"] is None else str(e["journal_number"])
         if e["reverses"] is not None:
             entry += f" ({'annule' if fr else 'reverses'} {e['reverses']})"
         why = " / ".join(x for x in (e["reason"], e["label"]) if x)
-        table.add_row(str(e["position"]), e["recorded_at"][:19], day(e["effective_date"], session.lang, "short"),
-                      e["actor"], e["kind"], entry,
-                      escape(why), escape(e["idempotency_key"]))
+        table.add_row(
+            str(e["position"]),
+            e["recorded_at"][:19],
+            day(e["effective_date"], session.lang, "short"),
+            e["actor"],
+            e["kind"],
+            entry,
+            escape(why),
+            escape(e["idempotency_key"]),
+        )
     console.print(table)

@@ -23,8 +23,9 @@ from projections.registry import cooperative_slugs
 
 
 @click.command("backup")
-@click.option("--out", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="The backup file to write (never overwritten).")
+@click.option(
+    "--out", required=True, type=click.Path(dir_okay=False, path_type=Path), help="The backup file to write (never overwritten)."
+)
 @click.pass_obj
 def backup(session: Session, out: Path) -> None:
     """Write a consistent backup of the store while it runs (SQLite backup API / pg_dump of the schema)."""
@@ -33,8 +34,11 @@ def backup(session: Session, out: Path) -> None:
         info = backups.backup(session.config, out)
     except DomainError as error:
         raise click.ClickException(error.message) from None
-    console.print(f"{info.kind} backup of {session.config.describe()} written to {info.path} "
-                  f"({info.size_bytes:,} bytes, {time.perf_counter() - started:.1f} s)", highlight=False)
+    console.print(
+        f"{info.kind} backup of {session.config.describe()} written to {info.path} "
+        f"({info.size_bytes:,} bytes, {time.perf_counter() - started:.1f} s)",
+        highlight=False,
+    )
 
 
 @click.command("restore")
@@ -51,13 +55,18 @@ def restore(session: Session, file: Path) -> None:
     with tables.progress() as bar:
         task = bar.add_task("rebuild", total=max(ledger.position(), 1))
         runner.rebuild(lambda done, upto: bar.update(task, completed=done, total=max(upto, 1)))
-    console.print(f"{kind} backup {file} restored into {session.config.describe()}: {ledger.position()} log positions, "
-                  "projections rebuilt", highlight=False)
+    console.print(
+        f"{kind} backup {file} restored into {session.config.describe()}: {ledger.position()} log positions, projections rebuilt",
+        highlight=False,
+    )
     for slug in cooperative_slugs(ledger.db):
         journal = ledger.cooperative(slug).journal  # loading replays and verifies the journal's chain
         head = StoredLinks(ledger.db).last(coop_id(slug))  # the event chain's head: compare with the minutes
-        click.echo(f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}; head {head[0]}:{head[1]}"
-                   if head else f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}")
+        click.echo(
+            f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}; head {head[0]}:{head[1]}"
+            if head
+            else f"{slug}: {journal.last_number} entries, chain head {journal.last_hash}"
+        )
 
 
 def register(group: click.Group) -> None:

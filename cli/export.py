@@ -62,14 +62,22 @@ def export_fec_cmd(session: Session, coop: str | None, year: int, out_dir: Path)
     except DomainError as error:
         raise _refused(error) from None
     path = fec.write(out_dir)
-    console.print(f"{path}: {fec.entries} entries, {len(fec.rows)} lines, debit = credit = "
-                  f"{amount(fec.debit_cents, 'EUR', session.lang)} EUR", highlight=False)
+    console.print(
+        f"{path}: {fec.entries} entries, {len(fec.rows)} lines, debit = credit = "
+        f"{amount(fec.debit_cents, 'EUR', session.lang)} EUR",
+        highlight=False,
+    )
 
 
 @export.command("hledger")
 @click.option("--coop", default=None, help="Cooperative id (needed when the store holds several).")
-@click.option("--out", "out_file", required=True, type=click.Path(dir_okay=False, path_type=Path),
-              help="File to write ('-': standard output).")
+@click.option(
+    "--out",
+    "out_file",
+    required=True,
+    type=click.Path(dir_okay=False, path_type=Path),
+    help="File to write ('-': standard output).",
+)
 @click.option("--as-of", default=None, help="Only entries dated on or before this day (YYYY-MM-DD).")
 @click.pass_obj
 def export_hledger_cmd(session: Session, coop: str | None, out_file: Path, as_of: str | None) -> None:
@@ -112,14 +120,16 @@ def report() -> None:
 
 
 def _period_options(func: Callable[..., Any]) -> Callable[..., Any]:
-    for option in reversed([
-        click.option("--coop", default=None, help="Cooperative id (needed when the store holds several)."),
-        click.option("--start", default=None, help="First day, YYYY-MM-DD (default: the beginning)."),
-        click.option("--end", default=None, help="Last day, inclusive, YYYY-MM-DD (default: everything)."),
-        click.option("--year", type=int, default=None, help="A fiscal year instead of --start/--end."),
-        click.option("--json", "as_json", is_flag=True, help="The report as JSON (amounts in minor units)."),
-        click.option("--csv", "as_csv", is_flag=True, help="The report's lines as CSV (as the HTTP API gives them)."),
-    ]):
+    for option in reversed(
+        [
+            click.option("--coop", default=None, help="Cooperative id (needed when the store holds several)."),
+            click.option("--start", default=None, help="First day, YYYY-MM-DD (default: the beginning)."),
+            click.option("--end", default=None, help="Last day, inclusive, YYYY-MM-DD (default: everything)."),
+            click.option("--year", type=int, default=None, help="A fiscal year instead of --start/--end."),
+            click.option("--json", "as_json", is_flag=True, help="The report as JSON (amounts in minor units)."),
+            click.option("--csv", "as_csv", is_flag=True, help="The report's lines as CSV (as the HTTP API gives them)."),
+        ]
+    ):
         func = option(func)
     return click.pass_obj(func)
 
@@ -150,39 +160,79 @@ def _run(builder: Callable[[], dict[str, Any]]) -> dict[str, Any]:
 
 @report.command("trial-balance")
 @_period_options
-def trial_balance_cmd(session: Session, coop: str | None, start: str | None, end: str | None, year: int | None,
-                      as_json: bool, as_csv: bool) -> None:
+def trial_balance_cmd(
+    session: Session, coop: str | None, start: str | None, end: str | None, year: int | None, as_json: bool, as_csv: bool
+) -> None:
     """Per unit and account: balance before the period, debits, credits, balance after."""
     slug = session.one_coop(coop)
     first, last = _bounds(session, slug, start, end, year)
     result = _run(lambda: reports.trial_balance(session.ledger.db, slug, start=first, end=last))
-    _emit("trial-balance", result, as_json, as_csv, lambda r: _table(r, session.lang, "Trial balance", [
-        ("unit", "unit"), ("account", "account"), ("label", None), ("opening", "opening_minor"),
-        ("debit", "debit_minor"), ("credit", "credit_minor"), ("closing", "closing_minor")]))
+    _emit(
+        "trial-balance",
+        result,
+        as_json,
+        as_csv,
+        lambda r: _table(
+            r,
+            session.lang,
+            "Trial balance",
+            [
+                ("unit", "unit"),
+                ("account", "account"),
+                ("label", None),
+                ("opening", "opening_minor"),
+                ("debit", "debit_minor"),
+                ("credit", "credit_minor"),
+                ("closing", "closing_minor"),
+            ],
+        ),
+    )
 
 
 @report.command("balance-sheet")
 @_period_options
-def balance_sheet_cmd(session: Session, coop: str | None, start: str | None, end: str | None, year: int | None,
-                      as_json: bool, as_csv: bool) -> None:
+def balance_sheet_cmd(
+    session: Session, coop: str | None, start: str | None, end: str | None, year: int | None, as_json: bool, as_csv: bool
+) -> None:
     """Assets, liabilities and equity (EUR) at the end of the period."""
     slug = session.one_coop(coop)
     _first, last = _bounds(session, slug, start, end, year)
     result = _run(lambda: reports.balance_sheet(session.ledger.db, slug, end=last))
-    _emit("balance-sheet", result, as_json, as_csv, lambda r: _table(r, session.lang, "Balance sheet", [
-        ("side", "side"), ("section", "section"), ("account", "account"), ("label", None), ("amount", "amount_minor")]))
+    _emit(
+        "balance-sheet",
+        result,
+        as_json,
+        as_csv,
+        lambda r: _table(
+            r,
+            session.lang,
+            "Balance sheet",
+            [("side", "side"), ("section", "section"), ("account", "account"), ("label", None), ("amount", "amount_minor")],
+        ),
+    )
 
 
 @report.command("income-statement")
 @_period_options
-def income_statement_cmd(session: Session, coop: str | None, start: str | None, end: str | None, year: int | None,
-                         as_json: bool, as_csv: bool) -> None:
+def income_statement_cmd(
+    session: Session, coop: str | None, start: str | None, end: str | None, year: int | None, as_json: bool, as_csv: bool
+) -> None:
     """Expenses and income (EUR) over the period, and the result."""
     slug = session.one_coop(coop)
     first, last = _bounds(session, slug, start, end, year)
     result = _run(lambda: reports.income_statement(session.ledger.db, slug, start=first, end=last))
-    _emit("income-statement", result, as_json, as_csv, lambda r: _table(r, session.lang, "Income statement", [
-        ("side", "side"), ("section", "section"), ("account", "account"), ("label", None), ("amount", "amount_minor")]))
+    _emit(
+        "income-statement",
+        result,
+        as_json,
+        as_csv,
+        lambda r: _table(
+            r,
+            session.lang,
+            "Income statement",
+            [("side", "side"), ("section", "section"), ("account", "account"), ("label", None), ("amount", "amount_minor")],
+        ),
+    )
 
 
 @report.command("statement")
@@ -190,8 +240,18 @@ def income_statement_cmd(session: Session, coop: str | None, start: str | None, 
 @click.option("--party", default=None, help="Only this party's postings (e.g. a member id).")
 @click.option("--unit", default="EUR", show_default=True)
 @_period_options
-def statement_cmd(session: Session, account: str, party: str | None, unit: str, coop: str | None, start: str | None,
-                  end: str | None, year: int | None, as_json: bool, as_csv: bool) -> None:
+def statement_cmd(
+    session: Session,
+    account: str,
+    party: str | None,
+    unit: str,
+    coop: str | None,
+    start: str | None,
+    end: str | None,
+    year: int | None,
+    as_json: bool,
+    as_csv: bool,
+) -> None:
     """Movements of one account (or one party on it) over the period, with the running balance."""
     slug = session.one_coop(coop)
     require_account(session.ledger.db, slug, account)
@@ -201,27 +261,63 @@ def statement_cmd(session: Session, account: str, party: str | None, unit: str, 
     result: dict[str, Any] = {}
     lines: list[dict[str, Any]] = []
     for _page in range(100_000):  # bounded paging
-        result = _run(lambda: reports.account_statement(session.ledger.db, slug, account, party=party, unit=unit,
-                                                        start=first, end=last, after_line=len(lines)))
+        result = _run(
+            lambda: reports.account_statement(
+                session.ledger.db, slug, account, party=party, unit=unit, start=first, end=last, after_line=len(lines)
+            )
+        )
         lines.extend(result["lines"])
         if not result["lines"] or len(lines) >= result["total_lines"]:
             break
     result = {**result, "lines": lines}
-    _emit("statement", result, as_json, as_csv, lambda r: _table(r, session.lang, f"{account} {party or ''}", [
-        ("date", "effective_date"), ("entry", "number"), ("label", "label"), ("party", "party"),
-        ("debit", "debit_minor"), ("credit", "credit_minor"), ("balance", "balance_minor")], unit=unit))
+    _emit(
+        "statement",
+        result,
+        as_json,
+        as_csv,
+        lambda r: _table(
+            r,
+            session.lang,
+            f"{account} {party or ''}",
+            [
+                ("date", "effective_date"),
+                ("entry", "number"),
+                ("label", "label"),
+                ("party", "party"),
+                ("debit", "debit_minor"),
+                ("credit", "credit_minor"),
+                ("balance", "balance_minor"),
+            ],
+            unit=unit,
+        ),
+    )
 
 
 # Report words beside their English keys; sections carry their own labels (projections/reports.py).
 REPORT_FR = {
-    "Trial balance": "Balance", "Balance sheet": "Bilan", "Income statement": "Compte de résultat", "side": "côté",
-    "section": "rubrique", "opening": "à l'ouverture", "closing": "à la clôture", "amount": "montant", "entry": "écriture",
-    "assets": "actif", "liabilities": "passif", "expenses": "charges", "income": "produits", "result": "résultat",
-    "liabilities_and_equity": "passif et capitaux propres", "unclosed_result": "résultat non encore clôturé",
-    "off_balance_sheet": "hors bilan", "total": "total",
+    "Trial balance": "Balance",
+    "Balance sheet": "Bilan",
+    "Income statement": "Compte de résultat",
+    "side": "côté",
+    "section": "rubrique",
+    "opening": "à l'ouverture",
+    "closing": "à la clôture",
+    "amount": "montant",
+    "entry": "écriture",
+    "assets": "actif",
+    "liabilities": "passif",
+    "expenses": "charges",
+    "income": "produits",
+    "result": "résultat",
+    "liabilities_and_equity": "passif et capitaux propres",
+    "unclosed_result": "résultat non encore clôturé",
+    "off_balance_sheet": "hors bilan",
+    "total": "total",
 }
-SECTION_LABELS = {(side, code): (fr, en) for side, code, fr, en, _prefixes in
-                  [*reports.BALANCE_SHEET_SECTIONS, *reports.INCOME_STATEMENT_SECTIONS]}
+SECTION_LABELS = {
+    (side, code): (fr, en)
+    for side, code, fr, en, _prefixes in [*reports.BALANCE_SHEET_SECTIONS, *reports.INCOME_STATEMENT_SECTIONS]
+}
 
 
 def _word(text: str, lang: str) -> str:
@@ -253,8 +349,11 @@ def _table(result: dict[str, Any], lang: str, title: str, columns: list[tuple[st
     totals = result.get("totals", {})
     for unit_or_name, value in totals.items():
         if isinstance(value, dict):
-            shown = ", ".join(f"{_word(k.removesuffix('_minor'), lang)} {amount(v, unit_or_name, lang)}" for k, v in value.items())
+            shown = ", ".join(
+                f"{_word(k.removesuffix('_minor'), lang)} {amount(v, unit_or_name, lang)}" for k, v in value.items()
+            )
             console.print(f"total {unit_or_name}{colon}{shown}", highlight=False)
         else:
-            console.print(f"{_word(unit_or_name.removesuffix('_minor'), lang)}{colon}{amount(value, unit or 'EUR', lang)}",
-                          highlight=False)
+            console.print(
+                f"{_word(unit_or_name.removesuffix('_minor'), lang)}{colon}{amount(value, unit or 'EUR', lang)}", highlight=False
+            )

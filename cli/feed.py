@@ -34,8 +34,10 @@ def line(fact: dict[str, Any], lang: str = "fr") -> str:
     amounts in euros (or credits, hours) as the other commands print them, never raw minor units."""
     entry = fact["entry"]
     if entry is not None:
-        moves = " ".join(f"{p['account']}{'/' + p['party'] if p['party'] else ''} {_signed(p['amount'], p.get('unit') or 'EUR', lang)}"
-                         for p in entry["postings"])
+        moves = " ".join(
+            f"{p['account']}{'/' + p['party'] if p['party'] else ''} {_signed(p['amount'], p.get('unit') or 'EUR', lang)}"
+            for p in entry["postings"]
+        )
         what = f"#{entry['number']} {entry.get('label', '')} [{moves}]"
     else:
         what = " ".join(f"{k}={v}" for k, v in fact["data"].items() if v is not None and not isinstance(v, list | dict))
@@ -44,8 +46,13 @@ def line(fact: dict[str, Any], lang: str = "fr") -> str:
 
 @click.command()
 @click.option("--coop", required=True, help="The cooperative to follow.")
-@click.option("--after", type=click.IntRange(0), default=0, show_default=True,
-              help="Log position already seen (what the last line printed): start after it.")
+@click.option(
+    "--after",
+    type=click.IntRange(0),
+    default=0,
+    show_default=True,
+    help="Log position already seen (what the last line printed): start after it.",
+)
 @click.option("--kinds", default=None, help="Comma-separated fact kinds (docs/webhooks.md); default every kind.")
 @click.option("--json", "as_json", is_flag=True, help="One JSON fact per line instead of text.")
 @click.pass_obj

@@ -63,7 +63,9 @@ class Cli(click.Group):
     def format_options(self, ctx: click.Context, formatter: click.HelpFormatter) -> None:
         # Said when help is shown: the store the environment chooses now, not only the default.
         url = os.environ.get("COOPLEDGER_DATABASE_URL")
-        chosen = f"now {url} (from COOPLEDGER_DATABASE_URL)" if url else "unset: sqlite:///var/coopledger.sqlite in the current folder"
+        chosen = (
+            f"now {url} (from COOPLEDGER_DATABASE_URL)" if url else "unset: sqlite:///var/coopledger.sqlite in the current folder"
+        )
         for param in self.params:
             if param.name == "database_url":
                 param.help = f"The store, {chosen}. sqlite:///path or postgresql://user@host/db?schema=s."  # type: ignore[attr-defined]
@@ -72,8 +74,12 @@ class Cli(click.Group):
 
 @click.group(cls=Cli)
 @click.option("--database-url", envvar="COOPLEDGER_DATABASE_URL", default=None, show_envvar=True)
-@click.option("--lang", type=click.Choice(["fr", "en"]), default=None,
-              help="Labels and number format (default fr); also accepted after the command.")
+@click.option(
+    "--lang",
+    type=click.Choice(["fr", "en"]),
+    default=None,
+    help="Labels and number format (default fr); also accepted after the command.",
+)
 @click.pass_context
 def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
     """coopledger: the event-sourced ledger of cooperatives."""
@@ -105,9 +111,17 @@ def _accept_lang_anywhere(group: click.Group) -> None:
         if isinstance(command, click.Group):
             _accept_lang_anywhere(command)
         elif not any(p.name == "lang" for p in command.params):
-            command.params.append(click.Option(["--lang"], type=click.Choice(["fr", "en"]), default=None,
-                                               expose_value=False, callback=_set_lang, is_eager=True,
-                                               help="Labels and number format (default fr)."))
+            command.params.append(
+                click.Option(
+                    ["--lang"],
+                    type=click.Choice(["fr", "en"]),
+                    default=None,
+                    expose_value=False,
+                    callback=_set_lang,
+                    is_eager=True,
+                    help="Labels and number format (default fr).",
+                )
+            )
 
 
 def main() -> None:
@@ -133,13 +147,23 @@ def demo(session: Session, as_json: bool) -> None:
     summaries = [cooperative_summary(session.ledger.db, s) for s in slugs]
     balances = [trial_balance(session.ledger.db, s) for s in slugs]
     if as_json:
-        _json({"commands": len(reports), "recorded_now": new, "already_recorded": len(reports) - new,
-               "cooperatives": summaries, "trial_balances": balances})
+        _json(
+            {
+                "commands": len(reports),
+                "recorded_now": new,
+                "already_recorded": len(reports) - new,
+                "cooperatives": summaries,
+                "trial_balances": balances,
+            }
+        )
         return
     fr, store = session.lang == "fr", session.config.describe()
-    console.print(f"Démo : {len(reports)} commandes, {new} enregistrées maintenant, {len(reports) - new} déjà enregistrées "
-                  f"(base : {store})" if fr else f"Demo: {len(reports)} commands, {new} recorded now, "
-                  f"{len(reports) - new} already recorded (store: {store})", highlight=False)
+    console.print(
+        f"Démo : {len(reports)} commandes, {new} enregistrées maintenant, {len(reports) - new} déjà enregistrées (base : {store})"
+        if fr
+        else f"Demo: {len(reports)} commands, {new} recorded now, {len(reports) - new} already recorded (store: {store})",
+        highlight=False,
+    )
     tables.coops([s for s in summaries if s], session.lang)
     for tb in balances:
         tables.trial_balance(tb, session.lang)
@@ -198,8 +222,9 @@ def journal_cmd(session: Session, coop: str | None, as_json: bool) -> None:
 @click.option("--as-of", default=None, help="Date YYYY-MM-DD, inclusive.")
 @click.option("--json", "as_json", is_flag=True)
 @click.pass_obj
-def statement_cmd(session: Session, account: str, coop: str | None, party: str | None, unit: str,
-                  as_of: str | None, as_json: bool) -> None:
+def statement_cmd(
+    session: Session, account: str, coop: str | None, party: str | None, unit: str, as_of: str | None, as_json: bool
+) -> None:
     """Movements of one account (or one party on it) with the running balance."""
     slugs = [session.one_coop(coop)]
     require_account(session.ledger.db, slugs[0], account)
@@ -207,7 +232,9 @@ def statement_cmd(session: Session, account: str, coop: str | None, party: str |
         require_party(session.ledger.db, slugs[0], account, party)
     day, lines, page = _as_of(as_of), [], None
     for _ in range(100_000):  # bounded paging
-        page = statement(session.ledger.db, slugs[0], account, party=party, unit=unit, as_of=day, after_line=len(lines), limit=1000)
+        page = statement(
+            session.ledger.db, slugs[0], account, party=party, unit=unit, as_of=day, after_line=len(lines), limit=1000
+        )
         lines.extend(page["lines"])
         if len(lines) >= page["total_lines"]:
             break
@@ -251,8 +278,12 @@ def governance(session: Session, coop: str | None, as_of: str | None, as_json: b
         if weights["colleges"]:
             tables.governance(weights, session.lang)
         else:
-            console.print(f"{weights['coop']} : pas encore fondée le {format_day(day, 'fr')}" if session.lang == "fr"
-                          else f"{weights['coop']}: not founded yet on {format_day(day, 'en')}", highlight=False)
+            console.print(
+                f"{weights['coop']} : pas encore fondée le {format_day(day, 'fr')}"
+                if session.lang == "fr"
+                else f"{weights['coop']}: not founded yet on {format_day(day, 'en')}",
+                highlight=False,
+            )
 
 
 @cli.command("explain-member")
@@ -302,10 +333,16 @@ def rebuild(session: Session) -> None:
     with tables.progress() as bar:
         task = bar.add_task("rebuild", total=max(total, 1))
         runner.rebuild(lambda done, upto: bar.update(task, completed=done, total=max(upto, 1)))
-    names, seconds = ", ".join(p.name for p in runner.projections), number(Decimal(time.perf_counter() - started), session.lang, 2)
-    console.print(f"Vues reconstruites ({names}) depuis {number(total, session.lang)} positions du journal en {seconds} s"
-                  if session.lang == "fr" else f"Rebuilt {names} from {number(total, 'en')} log positions in {seconds} s",
-                  highlight=False)
+    names, seconds = (
+        ", ".join(p.name for p in runner.projections),
+        number(Decimal(time.perf_counter() - started), session.lang, 2),
+    )
+    console.print(
+        f"Vues reconstruites ({names}) depuis {number(total, session.lang)} positions du journal en {seconds} s"
+        if session.lang == "fr"
+        else f"Rebuilt {names} from {number(total, 'en')} log positions in {seconds} s",
+        highlight=False,
+    )
 
 
 if __name__ == "__main__":

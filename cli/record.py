@@ -39,8 +39,9 @@ def _parse(text: str) -> Any:
         raise InvalidCommand("line", "json", f"not valid JSON{where}: {getattr(exc, 'msg', exc)}") from None
 
 
-def record_lines(session: Session, lines: list[tuple[int, str]],
-                 progress: Callable[[int], None] | None = None) -> list[dict[str, Any]]:
+def record_lines(
+    session: Session, lines: list[tuple[int, str]], progress: Callable[[int], None] | None = None
+) -> list[dict[str, Any]]:
     """Parses and records numbered JSON lines in batches; returns one report per line."""
     reports: list[dict[str, Any] | None] = [None] * len(lines)
     batch: list[tuple[int, Any, str, str, str | None]] = []
@@ -71,8 +72,10 @@ def describe(report: dict[str, Any], lang: str = "en") -> str:
     fr = lang == "fr"
     if not report["accepted"]:
         e = report["error"]
-        return (f"[red]{'refusée' if fr else 'refused'}[/red] {escape(e['field'])} ({escape(e['rule'])}){' :' if fr else ':'} "
-                f"{escape(e['message'])}")
+        return (
+            f"[red]{'refusée' if fr else 'refused'}[/red] {escape(e['field'])} ({escape(e['rule'])}){' :' if fr else ':'} "
+            f"{escape(e['message'])}"
+        )
     if fr:
         what = "déjà enregistrée" if report.get("duplicate") else "acceptée"
     else:
@@ -87,12 +90,16 @@ def _summary(count: int, name: str, new: int, refused: list[int], store: str, la
     listed = ", ".join(map(str, refused[:LINES_LISTED]))
     extra = len(refused) - LINES_LISTED
     if lang == "fr":
-        said = [f"{count} commande(s) dans {name} : {new} enregistrée(s) maintenant, {again} déjà enregistrée(s), "
-                f"{len(refused)} refusée(s) (base : {store})"]
+        said = [
+            f"{count} commande(s) dans {name} : {new} enregistrée(s) maintenant, {again} déjà enregistrée(s), "
+            f"{len(refused)} refusée(s) (base : {store})"
+        ]
         if refused:
             said.append(f"lignes refusées : {listed}" + (f" et {extra} autres (--json les liste toutes)" if extra > 0 else ""))
         return said
-    said = [f"{count} command(s) in {name}: {new} recorded now, {again} already recorded, {len(refused)} refused (store: {store})"]
+    said = [
+        f"{count} command(s) in {name}: {new} recorded now, {again} already recorded, {len(refused)} refused (store: {store})"
+    ]
     if refused:
         said.append(f"refused lines: {listed}" + (f" and {extra} more (--json lists them all)" if extra > 0 else ""))
     return said
@@ -108,8 +115,15 @@ class RateColumn(ProgressColumn):
 def _recorded_with_a_bar(session: Session, lines: list[tuple[int, str]]) -> list[dict[str, Any]]:
     if not console.is_terminal or len(lines) < RECORD_BATCH:
         return record_lines(session, lines)
-    with Progress(TextColumn("record"), BarColumn(), MofNCompleteColumn(), RateColumn(), TimeRemainingColumn(),
-                  console=console, transient=True) as bar:
+    with Progress(
+        TextColumn("record"),
+        BarColumn(),
+        MofNCompleteColumn(),
+        RateColumn(),
+        TimeRemainingColumn(),
+        console=console,
+        transient=True,
+    ) as bar:
         task = bar.add_task("record", total=len(lines))
         return record_lines(session, lines, lambda done: bar.update(task, completed=done))
 
@@ -135,8 +149,10 @@ def record(session: Session, file: Any, as_json: bool, verbose: bool) -> None:
         word = "ligne" if session.lang == "fr" else "line"
         for report in reports:
             if verbose or not report["accepted"]:
-                console.print(f"{word} {report['line']}{' :' if session.lang == 'fr' else ':'} {describe(report, session.lang)}",
-                              highlight=False)
+                console.print(
+                    f"{word} {report['line']}{' :' if session.lang == 'fr' else ':'} {describe(report, session.lang)}",
+                    highlight=False,
+                )
         new = sum(1 for r in reports if r["accepted"] and not r.get("duplicate"))
         for said in _summary(len(reports), getattr(file, "name", "-"), new, refused, session.config.describe(), session.lang):
             console.print(said, highlight=False)

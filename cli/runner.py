@@ -24,8 +24,12 @@ REPORT_EVERY_S = 10.0
 
 
 @click.command("project")
-@click.option("--projection", "names", multiple=True,
-              help="Only these projections (repeat; default: all). Each view must be kept by some runner.")
+@click.option(
+    "--projection",
+    "names",
+    multiple=True,
+    help="Only these projections (repeat; default: all). Each view must be kept by some runner.",
+)
 @click.option("--once", is_flag=True, help="Catch up with the log, then exit (default: keep following it).")
 @click.option("--batch-size", default=1000, show_default=True, type=click.IntRange(1, 10_000))
 @click.pass_obj
@@ -43,8 +47,10 @@ def project(session: Session, names: tuple[str, ...], once: bool, batch_size: in
     runner = ProjectionRunner(session.ledger, projections=chosen, batch_size=batch_size)
     if once:
         done = runner.catch_up()
-        click.echo(f"projections at position {runner.position()} ({done} positions advanced, "
-                   f"{runner.applied_batches} batches applied by this process)")
+        click.echo(
+            f"projections at position {runner.position()} ({done} positions advanced, "
+            f"{runner.applied_batches} batches applied by this process)"
+        )
         return
     stop = threading.Event()
     for sig in (signal.SIGTERM, signal.SIGINT):
@@ -55,13 +61,11 @@ def project(session: Session, names: tuple[str, ...], once: bool, batch_size: in
     try:
         # Long-running: say where it is every REPORT_EVERY_S, and any error the runner keeps.
         while not stop.wait(REPORT_EVERY_S):
-            log.info("runner_progress", position=runner.position(), log_end=session.ledger.position(),
-                     error=runner.last_error)
+            log.info("runner_progress", position=runner.position(), log_end=session.ledger.position(), error=runner.last_error)
     finally:
         runner.stop()
         log.info("runner_stopped", position=runner.position(), batches_applied=runner.applied_batches)
-        click.echo(f"runner stopped at position {runner.position()}: {runner.applied_batches} batches applied "
-                   "by this process")
+        click.echo(f"runner stopped at position {runner.position()}: {runner.applied_batches} batches applied by this process")
 
 
 def app_without_projections() -> Any:

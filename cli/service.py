@@ -16,8 +16,11 @@ from domain.errors import DomainError
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
 @click.option("--workers", default=1, show_default=True, type=int, help="Server processes (each runs its own projection runner).")
-@click.option("--no-projections", is_flag=True,
-              help="Run no projection runner in the server: views are kept by `coopledger project` processes.")
+@click.option(
+    "--no-projections",
+    is_flag=True,
+    help="Run no projection runner in the server: views are kept by `coopledger project` processes.",
+)
 @click.pass_obj
 def serve(session: Session, host: str, port: int, workers: int, no_projections: bool) -> None:
     """Serve the HTTP API (/v1, /health, /metrics, /docs) with uvicorn.
@@ -37,11 +40,20 @@ def serve(session: Session, host: str, port: int, workers: int, no_projections: 
     logs.configure()
     os.environ["COOPLEDGER_DATABASE_URL"] = session.url_for_children()
     state = "" if session.config.exists() else " (new: created on start)"
-    click.echo(f"coopledger serves {session.config.describe()}{state} on http://{host}:{port} "
-               f"(API docs: http://{host}:{port}/docs; log level {os.environ['COOPLEDGER_LOG_LEVEL']}; Ctrl-C stops)")
+    click.echo(
+        f"coopledger serves {session.config.describe()}{state} on http://{host}:{port} "
+        f"(API docs: http://{host}:{port}/docs; log level {os.environ['COOPLEDGER_LOG_LEVEL']}; Ctrl-C stops)"
+    )
     if no_projections:
-        uvicorn.run("cli.runner:app_without_projections", factory=True, host=host, port=port, workers=workers,
-                    log_config=None, access_log=False)
+        uvicorn.run(
+            "cli.runner:app_without_projections",
+            factory=True,
+            host=host,
+            port=port,
+            workers=workers,
+            log_config=None,
+            access_log=False,
+        )
         return
     uvicorn.run("api.asgi:app", host=host, port=port, workers=workers, log_config=None, access_log=False)
 
@@ -56,8 +68,10 @@ def _known_coops(session: Session, wanted: tuple[str, ...]) -> None:
     known = session.coops(None)
     unknown = sorted(set(wanted) - set(known))
     if unknown:
-        raise click.ClickException(f"--coop: no cooperative {', '.join(map(repr, unknown))} "
-                                   f"(known: {', '.join(known) or 'none'}; rule known_cooperative)")
+        raise click.ClickException(
+            f"--coop: no cooperative {', '.join(map(repr, unknown))} "
+            f"(known: {', '.join(known) or 'none'}; rule known_cooperative)"
+        )
 
 
 @keys.command("create")
@@ -73,9 +87,12 @@ def keys_create(session: Session, role: str, coops: tuple[str, ...], label: str)
         key_id, token = api_keys.create_key(session.ledger.db, role=role, coops=list(coops), label=label)
     except DomainError as error:
         raise click.UsageError(str(error)) from None
-    console.print(f"clé {key_id} ({role}, {', '.join(coops)}) créée. Son jeton, montré cette fois seulement :"
-                  if session.lang == "fr" else f"key {key_id} ({role}, {', '.join(coops)}) created. Its token, shown only now:",
-                  highlight=False)
+    console.print(
+        f"clé {key_id} ({role}, {', '.join(coops)}) créée. Son jeton, montré cette fois seulement :"
+        if session.lang == "fr"
+        else f"key {key_id} ({role}, {', '.join(coops)}) created. Its token, shown only now:",
+        highlight=False,
+    )
     click.echo(token)
 
 
@@ -83,12 +100,15 @@ def keys_create(session: Session, role: str, coops: tuple[str, ...], label: str)
 @click.pass_obj
 def keys_list(session: Session) -> None:
     """List every key: id, role, cooperatives, state and label (never the token)."""
-    table = tables.new_table("Clés d'API" if session.lang == "fr" else "API keys",
-                             [("key", "left"), ("role", "left"), ("coops", "left"), ("state", "left"),
-                              ("created", "left"), ("label", "left")], session.lang)
+    table = tables.new_table(
+        "Clés d'API" if session.lang == "fr" else "API keys",
+        [("key", "left"), ("role", "left"), ("coops", "left"), ("state", "left"), ("created", "left"), ("label", "left")],
+        session.lang,
+    )
     for k in api_keys.list_keys(session.ledger.db):
-        state = (f"{tables.t('revoked', session.lang)} {k['revoked_at'][:19]}" if k["revoked_at"]
-                 else tables.t("active", session.lang))
+        state = (
+            f"{tables.t('revoked', session.lang)} {k['revoked_at'][:19]}" if k["revoked_at"] else tables.t("active", session.lang)
+        )
         table.add_row(k["key_id"], k["role"], ", ".join(k["coops"]), state, str(k.get("created_at", ""))[:19], k["label"])
     console.print(table)
 

@@ -15,9 +15,11 @@ from projections.runner import ProjectionRunner
 
 def missing_store_message(config: StoreConfig) -> str:
     where = f"{config.sqlite_path.resolve()}" if config.sqlite_path is not None else config.describe()
-    return (f"no store at {where} ({config.describe()}); nothing was created. Choose the store with "
-            "COOPLEDGER_DATABASE_URL or --database-url (sqlite:///path or postgresql://...), "
-            "or run this from the folder that holds var/coopledger.sqlite; `coopledger demo` creates a demo store.")
+    return (
+        f"no store at {where} ({config.describe()}); nothing was created. Choose the store with "
+        "COOPLEDGER_DATABASE_URL or --database-url (sqlite:///path or postgresql://...), "
+        "or run this from the folder that holds var/coopledger.sqlite; `coopledger demo` creates a demo store."
+    )
 
 
 class Session:

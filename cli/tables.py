@@ -15,24 +15,69 @@ from api.format import amount, day, percent, percent_points
 
 # Column headers and short words, French beside English (the English text is the key).
 FRENCH = {
-    "coop": "coop", "name": "nom", "form": "forme", "founded": "fondée le", "college weights": "poids des collèges",
-    "members": "membres", "entries": "écritures", "account": "compte", "label": "libellé", "unit": "unité",
-    "debit": "débit", "credit": "crédit", "balance": "solde", "date": "date", "party": "tiers", "member": "membre",
-    "college": "collège", "status": "statut", "shares": "parts", "fee called": "cotisation appelée", "paid": "payé",
-    "standing": "à jour", "statutory": "statutaire", "eligible": "éligibles", "effective": "effectif",
-    "per member": "par membre", "for": "pour", "against": "contre", "abstain": "abstention", "blank": "blanc",
-    "share for": "part pour", "weight used": "poids retenu", "contribution": "contribution", "key": "clé",
-    "role": "rôle", "coops": "coops", "state": "état", "created": "créée le", "revoked": "révoquée le",
-    "active": "active", "yes": "oui", "no": "non", "Total": "Total", "ordinary": "ordinaire",
-    "extraordinary": "extraordinaire", "recorded at (UTC)": "enregistré le (UTC)",
-    "actor": "auteur", "kind": "nature", "entry": "écriture", "reason / label": "motif / libellé",
-    "idempotency key": "clé d'idempotence", "position": "position", "member status active": "actif", "member status resigned": "démissionnaire",
-    "member status excluded": "exclu", "member status federated": "fédéré", "member status transferred": "transféré",
+    "coop": "coop",
+    "name": "nom",
+    "form": "forme",
+    "founded": "fondée le",
+    "college weights": "poids des collèges",
+    "members": "membres",
+    "entries": "écritures",
+    "account": "compte",
+    "label": "libellé",
+    "unit": "unité",
+    "debit": "débit",
+    "credit": "crédit",
+    "balance": "solde",
+    "date": "date",
+    "party": "tiers",
+    "member": "membre",
+    "college": "collège",
+    "status": "statut",
+    "shares": "parts",
+    "fee called": "cotisation appelée",
+    "paid": "payé",
+    "standing": "à jour",
+    "statutory": "statutaire",
+    "eligible": "éligibles",
+    "effective": "effectif",
+    "per member": "par membre",
+    "for": "pour",
+    "against": "contre",
+    "abstain": "abstention",
+    "blank": "blanc",
+    "share for": "part pour",
+    "weight used": "poids retenu",
+    "contribution": "contribution",
+    "key": "clé",
+    "role": "rôle",
+    "coops": "coops",
+    "state": "état",
+    "created": "créée le",
+    "revoked": "révoquée le",
+    "active": "active",
+    "yes": "oui",
+    "no": "non",
+    "Total": "Total",
+    "ordinary": "ordinaire",
+    "extraordinary": "extraordinaire",
+    "recorded at (UTC)": "enregistré le (UTC)",
+    "actor": "auteur",
+    "kind": "nature",
+    "entry": "écriture",
+    "reason / label": "motif / libellé",
+    "idempotency key": "clé d'idempotence",
+    "position": "position",
+    "member status active": "actif",
+    "member status resigned": "démissionnaire",
+    "member status excluded": "exclu",
+    "member status federated": "fédéré",
+    "member status transferred": "transféré",
 }
 
 
 def t(text: str, lang: str) -> str:
     return FRENCH.get(text, text) if lang == "fr" else text
+
 
 # Piped output (files, CI logs) gets wide tables rather than 80 squeezed columns.
 console = Console(width=None if sys.stdout.isatty() else 160)
@@ -56,36 +101,79 @@ def _percent(weight: str, lang: str) -> str:
 
 
 def coops(summaries: list[dict[str, Any]], lang: str) -> None:
-    table = new_table("Coopératives" if lang == "fr" else "Cooperatives", [
-        ("coop", "left"), ("name", "left"), ("form", "left"), ("founded", "left"),
-        ("college weights", "left"), ("members", "right"), ("entries", "right"),
-    ], lang)
+    table = new_table(
+        "Coopératives" if lang == "fr" else "Cooperatives",
+        [
+            ("coop", "left"),
+            ("name", "left"),
+            ("form", "left"),
+            ("founded", "left"),
+            ("college weights", "left"),
+            ("members", "right"),
+            ("entries", "right"),
+        ],
+        lang,
+    )
     for row in summaries:
         weights = " / ".join(_percent(c["weight"], lang) for c in row["colleges"])
-        table.add_row(row["coop"], row["name"], row["legal_form"], day(row["founded_on"], lang, "short"), weights,
-                      f"{row['active_members']}/{row['members']}", str(row["journal_entries"]))
+        table.add_row(
+            row["coop"],
+            row["name"],
+            row["legal_form"],
+            day(row["founded_on"], lang, "short"),
+            weights,
+            f"{row['active_members']}/{row['members']}",
+            str(row["journal_entries"]),
+        )
     console.print(table)
 
 
 def trial_balance(tb: dict[str, Any], lang: str) -> None:
     fr = lang == "fr"
     title = f"{'Balance générale' if fr else 'Trial balance'} – {tb['coop']}" + (f" – {tb['as_of']}" if tb["as_of"] else "")
-    table = new_table(title, [("account", "left"), ("label", "left"), ("unit", "left"),
-                           ("debit", "right"), ("credit", "right"), ("balance", "right")], lang)
+    table = new_table(
+        title,
+        [("account", "left"), ("label", "left"), ("unit", "left"), ("debit", "right"), ("credit", "right"), ("balance", "right")],
+        lang,
+    )
     for row in tb["accounts"]:
         unit = row["unit"]
-        table.add_row(row["account"], row["label_fr" if fr else "label_en"] or "", unit, amount(row["debit"], unit, lang),
-                      amount(row["credit"], unit, lang), amount(row["balance"], unit, lang))
+        table.add_row(
+            row["account"],
+            row["label_fr" if fr else "label_en"] or "",
+            unit,
+            amount(row["debit"], unit, lang),
+            amount(row["credit"], unit, lang),
+            amount(row["balance"], unit, lang),
+        )
     for unit, totals in tb["totals"].items():
-        table.add_row("", "Total", unit, amount(totals["debit"], unit, lang), amount(totals["credit"], unit, lang),
-                      amount(totals["debit"] - totals["credit"], unit, lang), style="bold")
+        table.add_row(
+            "",
+            "Total",
+            unit,
+            amount(totals["debit"], unit, lang),
+            amount(totals["credit"], unit, lang),
+            amount(totals["debit"] - totals["credit"], unit, lang),
+            style="bold",
+        )
     console.print(table)
 
 
 def journal(coop: str, entries: list[dict[str, Any]], lang: str) -> None:
     fr = lang == "fr"
-    table = new_table(f"Journal – {coop}", [("n°", "right"), ("date", "left"), ("label", "left"), ("account", "left"),
-                                         ("party", "left"), ("debit", "right"), ("credit", "right")], lang)
+    table = new_table(
+        f"Journal – {coop}",
+        [
+            ("n°", "right"),
+            ("date", "left"),
+            ("label", "left"),
+            ("account", "left"),
+            ("party", "left"),
+            ("debit", "right"),
+            ("credit", "right"),
+        ],
+        lang,
+    )
     for entry in entries:
         note = ""
         if entry["reverses"]:
@@ -97,36 +185,80 @@ def journal(coop: str, entries: list[dict[str, Any]], lang: str) -> None:
             debit = amount(p["amount"], p["unit"], lang) if p["amount"] > 0 else ""
             credit = amount(-p["amount"], p["unit"], lang) if p["amount"] < 0 else ""
             head = i == 0
-            table.add_row(str(entry["number"]) if head else "", day(entry["effective_date"], lang, "short") if head else "",
-                          entry["label"] + note if head else "", p["account"], p["party"] or "", debit, credit,
-                          end_section=i == last)
+            table.add_row(
+                str(entry["number"]) if head else "",
+                day(entry["effective_date"], lang, "short") if head else "",
+                entry["label"] + note if head else "",
+                p["account"],
+                p["party"] or "",
+                debit,
+                credit,
+                end_section=i == last,
+            )
     console.print(table)
 
 
 def statement(result: dict[str, Any], lang: str) -> None:
     unit = result["unit"]
     title = f"{result['account']} – {result['coop']}" + (f" – {result['party']}" if result["party"] else "")
-    table = new_table(title, [("date", "left"), ("n°", "right"), ("label", "left"), ("party", "left"),
-                           ("debit", "right"), ("credit", "right"), ("balance", "right")], lang)
+    table = new_table(
+        title,
+        [
+            ("date", "left"),
+            ("n°", "right"),
+            ("label", "left"),
+            ("party", "left"),
+            ("debit", "right"),
+            ("credit", "right"),
+            ("balance", "right"),
+        ],
+        lang,
+    )
     for line in result["lines"]:
-        table.add_row(day(line["effective_date"], lang, "short"), str(line["number"]), line["label"], line["party"] or "",
-                      amount(line["debit"], unit, lang) if line["debit"] else "",
-                      amount(line["credit"], unit, lang) if line["credit"] else "",
-                      amount(line["balance"], unit, lang))
+        table.add_row(
+            day(line["effective_date"], lang, "short"),
+            str(line["number"]),
+            line["label"],
+            line["party"] or "",
+            amount(line["debit"], unit, lang) if line["debit"] else "",
+            amount(line["credit"], unit, lang) if line["credit"] else "",
+            amount(line["balance"], unit, lang),
+        )
     console.print(table)
 
 
 def members(rows: list[dict[str, Any]], year: int, lang: str) -> None:
     title = f"Membres – cotisation {year}" if lang == "fr" else f"Members – {year} fee"
-    table = new_table(title, [("coop", "left"), ("member", "left"), ("name", "left"), ("college", "left"),
-                           ("status", "left"), ("shares", "right"), ("fee called", "right"), ("paid", "right"),
-                           ("standing", "left")], lang)
+    table = new_table(
+        title,
+        [
+            ("coop", "left"),
+            ("member", "left"),
+            ("name", "left"),
+            ("college", "left"),
+            ("status", "left"),
+            ("shares", "right"),
+            ("fee called", "right"),
+            ("paid", "right"),
+            ("standing", "left"),
+        ],
+        lang,
+    )
     for r in rows:
         called = amount(r["fee_called_cents"], "EUR", lang) if r["fee_called_cents"] is not None else "—"
         paid = amount(r["fee_paid_cents"], "EUR", lang) if r["fee_paid_cents"] is not None else "—"
         status = FRENCH.get(f"member status {r['status']}", r["status"]) if lang == "fr" else r["status"]
-        table.add_row(r["coop"], r["member_id"], r["name"], r["college"], status, str(r["shares"]), called, paid,
-                      "✔" if r["in_good_standing"] else "")
+        table.add_row(
+            r["coop"],
+            r["member_id"],
+            r["name"],
+            r["college"],
+            status,
+            str(r["shares"]),
+            called,
+            paid,
+            "✔" if r["in_good_standing"] else "",
+        )
     console.print(table)
 
 
@@ -145,21 +277,50 @@ def _yes(value: bool, lang: str) -> str:
 def governance(report: dict[str, Any], lang: str) -> None:
     fr = lang == "fr"
     title = f"{'Collèges' if fr else 'Colleges'} – {report['coop']} – {day(report['as_of'], lang)}"
-    table = new_table(title, [("college", "left"), ("name", "left"), ("statutory", "right"), ("members", "right"),
-                              ("eligible", "right"), ("effective", "right"), ("per member", "right")], lang)
+    table = new_table(
+        title,
+        [
+            ("college", "left"),
+            ("name", "left"),
+            ("statutory", "right"),
+            ("members", "right"),
+            ("eligible", "right"),
+            ("effective", "right"),
+            ("per member", "right"),
+        ],
+        lang,
+    )
     for c in report["colleges"]:
-        table.add_row(c["code"], c["name"], _pct(c["statutory_weight"], lang), str(c["members"]),
-                      str(c["eligible_members"]), _pct(c["effective_weight"], lang), _pct(c["member_weight"], lang))
+        table.add_row(
+            c["code"],
+            c["name"],
+            _pct(c["statutory_weight"], lang),
+            str(c["members"]),
+            str(c["eligible_members"]),
+            _pct(c["effective_weight"], lang),
+            _pct(c["member_weight"], lang),
+        )
     console.print(table)
     p, fee = report["policy"], report["fee_year"]
-    parts = ((f"statuts depuis le {day(report['statutes_since'], lang)}", f"cotisation {fee} exigée : {_yes(p['require_fee_paid'], lang)}",
-              f"parts minimales : {p['min_shares']}", f"collèges vides : {_EMPTY_FR.get(p['empty_college_policy'], p['empty_college_policy'])}",
-              f"non attribué : {_pct(report['unassigned_weight'], lang)}",
-              f"total des votants éligibles : {_pct(report['voters_total_weight'], lang)}") if fr else
-             (f"statutes since {day(report['statutes_since'], lang)}", f"{fee} fee required: {_yes(p['require_fee_paid'], lang)}",
-              f"min shares: {p['min_shares']}", f"empty colleges: {p['empty_college_policy']}",
-              f"unassigned: {_pct(report['unassigned_weight'], lang)}",
-              f"eligible voters' total: {_pct(report['voters_total_weight'], lang)}"))
+    parts = (
+        (
+            f"statuts depuis le {day(report['statutes_since'], lang)}",
+            f"cotisation {fee} exigée : {_yes(p['require_fee_paid'], lang)}",
+            f"parts minimales : {p['min_shares']}",
+            f"collèges vides : {_EMPTY_FR.get(p['empty_college_policy'], p['empty_college_policy'])}",
+            f"non attribué : {_pct(report['unassigned_weight'], lang)}",
+            f"total des votants éligibles : {_pct(report['voters_total_weight'], lang)}",
+        )
+        if fr
+        else (
+            f"statutes since {day(report['statutes_since'], lang)}",
+            f"{fee} fee required: {_yes(p['require_fee_paid'], lang)}",
+            f"min shares: {p['min_shares']}",
+            f"empty colleges: {p['empty_college_policy']}",
+            f"unassigned: {_pct(report['unassigned_weight'], lang)}",
+            f"eligible voters' total: {_pct(report['voters_total_weight'], lang)}",
+        )
+    )
     console.print("; ".join(parts), highlight=False)
     for flag in report["flags"]:
         console.print(f"[bold red]⚠ {flag['rule']}[/bold red]: {flag['message']}")
@@ -170,37 +331,71 @@ _EMPTY_FR = {"redistribute": "poids réparti entre les autres", "unassigned": "p
 
 def explanation(report: dict[str, Any], lang: str) -> None:
     fr = lang == "fr"
-    verdict = (("[green]peut voter[/green]" if report["eligible"] else "[red]ne peut pas voter[/red]") if fr else
-               ("[green]eligible[/green]" if report["eligible"] else "[red]not eligible[/red]"))
-    college = (f", {'collège' if fr else 'college'} {report['college']}" if report.get("college") else "")
+    verdict = (
+        ("[green]peut voter[/green]" if report["eligible"] else "[red]ne peut pas voter[/red]")
+        if fr
+        else ("[green]eligible[/green]" if report["eligible"] else "[red]not eligible[/red]")
+    )
+    college = f", {'collège' if fr else 'college'} {report['college']}" if report.get("college") else ""
     when = f"{'le' if fr else 'on'} {day(report['as_of'], lang)}"
-    console.print(f"{report['member_id']} ({report.get('name') or '—'}) {when} : {verdict}{college}" if fr else
-                  f"{report['member_id']} ({report.get('name') or '—'}) {when}: {verdict}{college}", highlight=False)
+    console.print(
+        f"{report['member_id']} ({report.get('name') or '—'}) {when} : {verdict}{college}"
+        if fr
+        else f"{report['member_id']} ({report.get('name') or '—'}) {when}: {verdict}{college}",
+        highlight=False,
+    )
     for reason in report["reasons"]:
-        console.print(f"  {'✔' if reason['ok'] else '✘'} {rule_name(reason['rule'], lang)} : {reason_text(reason['detail'], lang)}"
-                      if fr else f"  {'✔' if reason['ok'] else '✘'} {rule_name(reason['rule'], lang)}: "
-                      f"{reason_text(reason['detail'], lang)}", highlight=False)
+        console.print(
+            f"  {'✔' if reason['ok'] else '✘'} {rule_name(reason['rule'], lang)} : {reason_text(reason['detail'], lang)}"
+            if fr
+            else f"  {'✔' if reason['ok'] else '✘'} {rule_name(reason['rule'], lang)}: {reason_text(reason['detail'], lang)}",
+            highlight=False,
+        )
 
 
 def tally(report: dict[str, Any], lang: str) -> None:
     fr = lang == "fr"
     title = f"{report['resolution_id']} – {report['title']} ({t(report['assembly'], lang)}, {day(report['vote_date'], lang)})"
-    table = new_table(title, [
-        ("college", "left"), ("for", "right"), ("against", "right"), ("abstain", "right"), ("blank", "right"),
-        ("share for", "right"), ("weight used", "right"), ("contribution", "right")], lang)
+    table = new_table(
+        title,
+        [
+            ("college", "left"),
+            ("for", "right"),
+            ("against", "right"),
+            ("abstain", "right"),
+            ("blank", "right"),
+            ("share for", "right"),
+            ("weight used", "right"),
+            ("contribution", "right"),
+        ],
+        lang,
+    )
     for c in report["colleges"]:
-        table.add_row(c["code"], str(c["for"]), str(c["against"]), str(c["abstain"]), str(c["blank"]),
-                      percent(c["share_for"], lang), _pct(c["weight_used"], lang), percent(c["contribution"], lang))
+        table.add_row(
+            c["code"],
+            str(c["for"]),
+            str(c["against"]),
+            str(c["abstain"]),
+            str(c["blank"]),
+            percent(c["share_for"], lang),
+            _pct(c["weight_used"], lang),
+            percent(c["contribution"], lang),
+        )
     console.print(table)
     rule = ">" if report["strict"] else "≥"
     result, needed = percent(report["result"], lang), percent(report["threshold"], lang)
     if fr:
         verdict = "[green]ADOPTÉE[/green]" if report["adopted"] else "[red]REJETÉE[/red]"
-        console.print(f"résultat {result} {rule} {needed} requis : {verdict} ; portée par "
-                      f"{', '.join(report['carried_by']) or 'aucun collège'}", highlight=False)
+        console.print(
+            f"résultat {result} {rule} {needed} requis : {verdict} ; portée par "
+            f"{', '.join(report['carried_by']) or 'aucun collège'}",
+            highlight=False,
+        )
     else:
         verdict = "[green]ADOPTED[/green]" if report["adopted"] else "[red]REJECTED[/red]"
-        console.print(f"result {result} {rule} {needed} needed: {verdict}; carried by "
-                      f"{', '.join(report['carried_by']) or 'no college'}", highlight=False)
+        console.print(
+            f"result {result} {rule} {needed} needed: {verdict}; carried by {', '.join(report['carried_by']) or 'no college'}",
+            highlight=False,
+        )
     # For the minutes: the head of the event chain the tally was read at (coopledger verify --head).
     console.print(f"{'tête de chaîne' if fr else 'chain head'} {report['head']}", highlight=False, soft_wrap=True)

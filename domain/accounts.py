@@ -161,19 +161,31 @@ _INCOME_COMMON: list[tuple[str, str, str]] = []  # subscriptions, certifications
 # certification fees, the platform's levy) and the sundry creditors account holding each
 # author's share until it is paid out (4672 in the association plan, 467 in the general plan).
 _INCOME_ROLES_ASSOCIATION: dict[str, str] = {
-    "subscription_income": "706", "certification_income": "706", "levy_income": "706", "authors_payable": "4672",
+    "subscription_income": "706",
+    "certification_income": "706",
+    "levy_income": "706",
+    "authors_payable": "4672",
 }
 _INCOME_ROLES_GENERAL: dict[str, str] = {
-    "subscription_income": "706", "certification_income": "706", "levy_income": "706", "authors_payable": "467",
+    "subscription_income": "706",
+    "certification_income": "706",
+    "levy_income": "706",
+    "authors_payable": "467",
 }
 _FUNDS_ASSOCIATION: list[tuple[str, str, str]] = [  # contributions, cooperation fund, grants, subsidies
     # ANC 2018-06: dedicated resources go to fonds dédiés through 689x and come back through 789x
     # (docs/decisions/0005). 194, 6894, 7894 and 6571 are in the base association chart.
     ("7551", "Contributions financières d'autres organismes", "Financial contributions from other bodies"),
-    ("6895", "Reports en fonds dédiés sur contributions financières d'autres organismes",
-     "Transfers to dedicated funds from other bodies' contributions"),
-    ("7895", "Utilisations des fonds dédiés sur contributions financières d'autres organismes",
-     "Use of dedicated funds from other bodies' contributions"),
+    (
+        "6895",
+        "Reports en fonds dédiés sur contributions financières d'autres organismes",
+        "Transfers to dedicated funds from other bodies' contributions",
+    ),
+    (
+        "7895",
+        "Utilisations des fonds dédiés sur contributions financières d'autres organismes",
+        "Use of dedicated funds from other bodies' contributions",
+    ),
 ]
 _FUNDS_GENERAL: list[tuple[str, str, str]] = [
     # The general plan has no fonds dédiés: a dedicated resource is deferred income (487x)
@@ -184,33 +196,63 @@ _FUNDS_GENERAL: list[tuple[str, str, str]] = [
     ("7582", "Libéralités reçues (contributions au fonds de coopération)", "Gifts received (cooperation fund contributions)"),
 ]
 _FUNDS_ROLES_ASSOCIATION: dict[str, str] = {
-    "cooperation_fund": "195", "fund_contribution_income": "7551", "fund_dedication": "6895", "fund_release": "7895",
-    "subsidy_receivable": "441", "subsidy_income": "741", "subsidy_dedication": "6894", "subsidy_dedicated": "194",
-    "subsidy_release": "7894", "grant_expense": "6571", "grants_payable": "4686",
+    "cooperation_fund": "195",
+    "fund_contribution_income": "7551",
+    "fund_dedication": "6895",
+    "fund_release": "7895",
+    "subsidy_receivable": "441",
+    "subsidy_income": "741",
+    "subsidy_dedication": "6894",
+    "subsidy_dedicated": "194",
+    "subsidy_release": "7894",
+    "grant_expense": "6571",
+    "grants_payable": "4686",
 }
 _FUNDS_ROLES_GENERAL: dict[str, str] = {  # no *_income / *_dedication roles: nothing is carried to fonds dédiés
-    "cooperation_fund": "4875", "fund_release": "7582",
-    "subsidy_receivable": "441", "subsidy_dedicated": "4876", "subsidy_release": "741",
-    "grant_expense": "6586", "grants_payable": "4686",
+    "cooperation_fund": "4875",
+    "fund_release": "7582",
+    "subsidy_receivable": "441",
+    "subsidy_dedicated": "4876",
+    "subsidy_release": "741",
+    "grant_expense": "6586",
+    "grants_payable": "4686",
 }
 _UNITS_COMMON: list[tuple[str, str, str]] = [  # sensor credits (CREDIT), shared-employee hours (HOUR)
     # CREDIT and HOUR postings go only to class 8 memo accounts (docs/decisions/0006): the
     # same numbers in both plans, outside the balance sheet and the result.
-    ("8018", "Engagements donnés – crédits de récompense dus aux hébergeurs de capteurs",
-     "Commitments given – reward credits owed to sensor hosts"),
-    ("8091", "Contrepartie des engagements donnés (crédits de récompense)", "Contra account of commitments given (reward credits)"),
+    (
+        "8018",
+        "Engagements donnés – crédits de récompense dus aux hébergeurs de capteurs",
+        "Commitments given – reward credits owed to sensor hosts",
+    ),
+    (
+        "8091",
+        "Contrepartie des engagements donnés (crédits de récompense)",
+        "Contra account of commitments given (reward credits)",
+    ),
     ("841", "Heures de personnel partagé à refacturer, par structure", "Shared-employee hours to rebill, per structure"),
     ("849", "Contrepartie des heures de personnel partagé", "Contra account of shared-employee hours"),
     # Euro side: credits paid out in money, and the shared employee rebilled to member structures.
-    ("6588", "Autres charges diverses de gestion courante – récompenses des hébergeurs de capteurs",
-     "Other operating expenses – sensor hosts' rewards"),
+    (
+        "6588",
+        "Autres charges diverses de gestion courante – récompenses des hébergeurs de capteurs",
+        "Other operating expenses – sensor hosts' rewards",
+    ),
     ("4118", "Usagers, adhérents – mise à disposition de personnel refacturée", "Members – staff lending rebilled"),
 ]
 _UNITS_ROLES = {
-    "sensor_credits_owed": "8018", "sensor_credits_contra": "8091", "sensor_rewards_expense": "6588",
-    "shared_hours_to_rebill": "841", "shared_hours_contra": "849", "shared_rebill_receivable": "4118",
-    "shared_rebill_income": "7084", "shared_wages": "641", "shared_social_charges": "645", "shared_expenses": "625",
-    "shared_wages_payable": "421", "shared_social_payable": "431",
+    "sensor_credits_owed": "8018",
+    "sensor_credits_contra": "8091",
+    "sensor_rewards_expense": "6588",
+    "shared_hours_to_rebill": "841",
+    "shared_hours_contra": "849",
+    "shared_rebill_receivable": "4118",
+    "shared_rebill_income": "7084",
+    "shared_wages": "641",
+    "shared_social_charges": "645",
+    "shared_expenses": "625",
+    "shared_wages_payable": "421",
+    "shared_social_payable": "431",
 }
 _UNITS_ROLES_ASSOCIATION: dict[str, str] = dict(_UNITS_ROLES)  # same numbers and meanings in both plans
 _UNITS_ROLES_GENERAL: dict[str, str] = dict(_UNITS_ROLES)
@@ -221,23 +263,39 @@ _FUNDING_COMMON: list[tuple[str, str, str]] = [
 ]
 _FUNDING_ASSOCIATION: list[tuple[str, str, str]] = [  # ANC 2018-06: 754x générosité du public, 196 / 6896 / 7896
     ("7542", "Mécénats", "Corporate sponsorship"),
-    ("6896", "Reports en fonds dédiés sur ressources liées à la générosité du public",
-     "Transfers to dedicated funds from public generosity"),
-    ("7896", "Utilisations des fonds dédiés sur ressources liées à la générosité du public",
-     "Use of dedicated funds from public generosity"),
+    (
+        "6896",
+        "Reports en fonds dédiés sur ressources liées à la générosité du public",
+        "Transfers to dedicated funds from public generosity",
+    ),
+    (
+        "7896",
+        "Utilisations des fonds dédiés sur ressources liées à la générosité du public",
+        "Use of dedicated funds from public generosity",
+    ),
 ]
 _FUNDING_GENERAL: list[tuple[str, str, str]] = [  # no fonds dédiés: an earmarked gift is deferred income (487x)
     ("4877", "Produits constatés d'avance – dons affectés non utilisés", "Deferred income – unused earmarked donations"),
 ]
 _FUNDING_ROLES = {
-    "advertising_receivable": "4117", "advertising_income": "7065", "crowdfunding_fees": "622", "cash": "530",
+    "advertising_receivable": "4117",
+    "advertising_income": "7065",
+    "crowdfunding_fees": "622",
+    "cash": "530",
 }
 _FUNDING_ROLES_ASSOCIATION: dict[str, str] = {
-    **_FUNDING_ROLES, "donation_income": "7541", "sponsorship_income": "7542", "donation_dedication": "6896",
-    "donation_dedicated": "196", "donation_release": "7896",
+    **_FUNDING_ROLES,
+    "donation_income": "7541",
+    "sponsorship_income": "7542",
+    "donation_dedication": "6896",
+    "donation_dedicated": "196",
+    "donation_release": "7896",
 }
 _FUNDING_ROLES_GENERAL: dict[str, str] = {  # gifts to a company: 7582 libéralités reçues, when used if earmarked
-    **_FUNDING_ROLES, "donation_income": "7582", "sponsorship_income": "7582", "donation_dedicated": "4877",
+    **_FUNDING_ROLES,
+    "donation_income": "7582",
+    "sponsorship_income": "7582",
+    "donation_dedicated": "4877",
     "donation_release": "7582",
 }
 
@@ -272,16 +330,31 @@ class Chart:
 def default_chart(legal_form: LegalForm) -> Chart:
     association = legal_form.uses_association_plan
     rows = _COMMON + _INCOME_COMMON + _UNITS_COMMON + _FUNDING_COMMON
-    rows += (_ASSOCIATION + _FUNDS_ASSOCIATION + _FUNDING_ASSOCIATION) if association else (_GENERAL + _FUNDS_GENERAL + _FUNDING_GENERAL)
+    rows += (
+        (_ASSOCIATION + _FUNDS_ASSOCIATION + _FUNDING_ASSOCIATION)
+        if association
+        else (_GENERAL + _FUNDS_GENERAL + _FUNDING_GENERAL)
+    )
     accounts: dict[str, Account] = {}
     for number, fr, en in rows:
         assert number not in accounts, f"account {number} is defined twice"
         accounts[number] = Account(number, fr, en)
     if association:
-        roles = {**_ROLES_ASSOCIATION, **_INCOME_ROLES_ASSOCIATION, **_FUNDS_ROLES_ASSOCIATION, **_UNITS_ROLES_ASSOCIATION,
-                 **_FUNDING_ROLES_ASSOCIATION}
+        roles = {
+            **_ROLES_ASSOCIATION,
+            **_INCOME_ROLES_ASSOCIATION,
+            **_FUNDS_ROLES_ASSOCIATION,
+            **_UNITS_ROLES_ASSOCIATION,
+            **_FUNDING_ROLES_ASSOCIATION,
+        }
     else:
-        roles = {**_ROLES_GENERAL, **_INCOME_ROLES_GENERAL, **_FUNDS_ROLES_GENERAL, **_UNITS_ROLES_GENERAL, **_FUNDING_ROLES_GENERAL}
+        roles = {
+            **_ROLES_GENERAL,
+            **_INCOME_ROLES_GENERAL,
+            **_FUNDS_ROLES_GENERAL,
+            **_UNITS_ROLES_GENERAL,
+            **_FUNDING_ROLES_GENERAL,
+        }
     chart = Chart(accounts=dict(sorted(accounts.items())), roles=dict(roles))
     for role in chart.roles:
         chart.role(role)  # asserts every role resolves

@@ -174,8 +174,16 @@ class AdvertisingContractSigned(CoopEvent):
 
     def apply(self, coop: Cooperative) -> None:
         advertising_state(coop).contracts[self.contract_id] = AdContract(
-            self.contract_id, self.advertiser_id, self.advertiser_name, self.placement, self.period_kind, self.price_cents,
-            self.starts_on, self.ends_on, self.effective_date, advertiser_kind=self.advertiser_kind,
+            self.contract_id,
+            self.advertiser_id,
+            self.advertiser_name,
+            self.placement,
+            self.period_kind,
+            self.price_cents,
+            self.starts_on,
+            self.ends_on,
+            self.effective_date,
+            advertiser_kind=self.advertiser_kind,
         )
 
 
@@ -195,8 +203,12 @@ class AdvertisingInvoiced(FinancialEvent):
     amount_cents: int
 
     def effect(self) -> dict[str, Any]:
-        return {"contract_id": self.contract_id, "advertiser_id": self.advertiser_id, "period": self.period,
-                "amount_cents": self.amount_cents}
+        return {
+            "contract_id": self.contract_id,
+            "advertiser_id": self.advertiser_id,
+            "period": self.period,
+            "amount_cents": self.amount_cents,
+        }
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -215,12 +227,18 @@ class AdvertisingInvoiced(FinancialEvent):
         both after `day` cancel out, but cannot be told apart). Otherwise the total is exact."""
         invoice = advertising_state(coop).contracts[effect["contract_id"]].invoices[effect["period"]]
         if invoice.paid_cents:
-            raise InvalidCommand("entry_number", "invoice_unpaid",
-                                 f"{_eur(invoice.paid_cents)} was paid on {effect['period']}: reverse the payments first")
+            raise InvalidCommand(
+                "entry_number",
+                "invoice_unpaid",
+                f"{_eur(invoice.paid_cents)} was paid on {effect['period']}: reverse the payments first",
+            )
         if invoice.last_on is not None and invoice.last_on > day:
-            raise InvalidCommand("entry_number", "later_payments",
-                                 f"the invoice of {effect['period']} has a payment or payment reversal dated {invoice.last_on}, "
-                                 f"after {day}: date this reversal on or after it")
+            raise InvalidCommand(
+                "entry_number",
+                "later_payments",
+                f"the invoice of {effect['period']} has a payment or payment reversal dated {invoice.last_on}, "
+                f"after {day}: date this reversal on or after it",
+            )
 
 
 class AdvertisingInvoicePaid(FinancialEvent):
@@ -230,8 +248,12 @@ class AdvertisingInvoicePaid(FinancialEvent):
     amount_cents: int
 
     def effect(self) -> dict[str, Any]:
-        return {"contract_id": self.contract_id, "advertiser_id": self.advertiser_id, "period": self.period,
-                "amount_cents": self.amount_cents}
+        return {
+            "contract_id": self.contract_id,
+            "advertiser_id": self.advertiser_id,
+            "period": self.period,
+            "amount_cents": self.amount_cents,
+        }
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -257,7 +279,9 @@ def sign_advertising_contract(coop: Cooperative, cmd: SignAdvertisingContract, m
     advertiser_id = identifier(cmd.advertiser_id, "advertiser_id")
     advertiser_name = text(cmd.advertiser_name, "advertiser_name", max_chars=200)
     if cmd.advertiser_kind not in ADVERTISER_KINDS:
-        raise InvalidCommand("advertiser_kind", "known_advertiser_kind", f"{cmd.advertiser_kind!r} is not one of {', '.join(ADVERTISER_KINDS)}")
+        raise InvalidCommand(
+            "advertiser_kind", "known_advertiser_kind", f"{cmd.advertiser_kind!r} is not one of {', '.join(ADVERTISER_KINDS)}"
+        )
     placement = text(cmd.placement, "placement", max_chars=200)
     if cmd.period not in PERIOD_KINDS:
         raise InvalidCommand("period", "known_period", f"{cmd.period!r} is not one of {', '.join(PERIOD_KINDS)}")
@@ -272,16 +296,30 @@ def sign_advertising_contract(coop: Cooperative, cmd: SignAdvertisingContract, m
     if (periods if cmd.period == "month" else periods // 3) > MAX_PERIODS:
         raise InvalidCommand("ends_on", "max_periods", f"a contract covers at most {MAX_PERIODS} periods")
     day = coop.check_effective_date(cmd.effective_date)
-    coop.record(AdvertisingContractSigned, effective_date=day, meta=meta, contract_id=contract_id, advertiser_id=advertiser_id,
-                advertiser_name=advertiser_name, advertiser_kind=cmd.advertiser_kind, placement=placement,
-                period_kind=cmd.period, price_cents=price_cents, starts_on=starts_on, ends_on=ends_on)
+    coop.record(
+        AdvertisingContractSigned,
+        effective_date=day,
+        meta=meta,
+        contract_id=contract_id,
+        advertiser_id=advertiser_id,
+        advertiser_name=advertiser_name,
+        advertiser_kind=cmd.advertiser_kind,
+        placement=placement,
+        period_kind=cmd.period,
+        price_cents=price_cents,
+        starts_on=starts_on,
+        ends_on=ends_on,
+    )
 
 
 def _period(contract: AdContract, value: Any) -> str:
     start, end = period_bounds(value, contract.period_kind)
     if start < contract.starts_on or end > contract.ends_on:
-        raise InvalidCommand("period", "within_contract", f"{value} is outside contract {contract.contract_id} "
-                             f"({contract.starts_on} to {contract.ends_on})")
+        raise InvalidCommand(
+            "period",
+            "within_contract",
+            f"{value} is outside contract {contract.contract_id} ({contract.starts_on} to {contract.ends_on})",
+        )
     return str(value)
 
 
@@ -289,17 +327,27 @@ def invoice_advertising(coop: Cooperative, cmd: InvoiceAdvertising, meta: Meta) 
     contract = advertising_state(coop).contract(cmd.contract_id)
     period = _period(contract, cmd.period)
     if period in contract.invoices:
-        raise Conflict("period", "invoiced_once", f"{period} of contract {contract.contract_id} was invoiced on "
-                       f"{contract.invoices[period].invoiced_on}")
+        raise Conflict(
+            "period",
+            "invoiced_once",
+            f"{period} of contract {contract.contract_id} was invoiced on {contract.invoices[period].invoiced_on}",
+        )
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, contract.signed_on, "effective_date", f"the signature of contract {contract.contract_id}")
     amount = contract.price_cents
     coop.record_entry(
-        AdvertisingInvoiced, effective_date=day, meta=meta,
+        AdvertisingInvoiced,
+        effective_date=day,
+        meta=meta,
         label=f"Facture publicité {period} – {contract.advertiser_name} – {contract.placement}",
-        postings=[[coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, amount],
-                  [coop.chart.role("advertising_income"), None, EUR, -amount]],
-        contract_id=contract.contract_id, advertiser_id=contract.advertiser_id, period=period, amount_cents=amount,
+        postings=[
+            [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, amount],
+            [coop.chart.role("advertising_income"), None, EUR, -amount],
+        ],
+        contract_id=contract.contract_id,
+        advertiser_id=contract.advertiser_id,
+        period=period,
+        amount_cents=amount,
     )
 
 
@@ -313,17 +361,31 @@ def pay_advertising_invoice(coop: Cooperative, cmd: PayAdvertisingInvoice, meta:
     day = coop.check_effective_date(cmd.effective_date)
     # Due on its date and on every later date a payment has, as PayFee: a payment dated before a
     # later one's refund must not stand beside it (paid twice in between).
-    due, due_on = AdvertisingInvoicePaid.lowest_from([(date.min, invoice.amount_cents), *((d, -c) for d, c in invoice.payments)], day)
+    due, due_on = AdvertisingInvoicePaid.lowest_from(
+        [(date.min, invoice.amount_cents), *((d, -c) for d, c in invoice.payments)], day
+    )
     if amount_cents > due:
         when = "" if due_on == day else f" (on {due_on})"
-        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount_cents)} exceeds the {_eur(max(due, 0))} still due{when} on "
-                             f"{period} of contract {contract.contract_id}")
+        raise InvalidCommand(
+            "amount",
+            "no_overpayment",
+            f"{_eur(amount_cents)} exceeds the {_eur(max(due, 0))} still due{when} on "
+            f"{period} of contract {contract.contract_id}",
+        )
     not_before(day, invoice.invoiced_on, "effective_date", f"the invoice of {period}")
     coop.record_entry(
-        AdvertisingInvoicePaid, effective_date=day, meta=meta, label=f"Règlement publicité {period} – {contract.advertiser_name}",
-        postings=[[coop.chart.role("bank"), None, EUR, amount_cents],
-                  [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, -amount_cents]],
-        contract_id=contract.contract_id, advertiser_id=contract.advertiser_id, period=period, amount_cents=amount_cents,
+        AdvertisingInvoicePaid,
+        effective_date=day,
+        meta=meta,
+        label=f"Règlement publicité {period} – {contract.advertiser_name}",
+        postings=[
+            [coop.chart.role("bank"), None, EUR, amount_cents],
+            [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, -amount_cents],
+        ],
+        contract_id=contract.contract_id,
+        advertiser_id=contract.advertiser_id,
+        period=period,
+        amount_cents=amount_cents,
     )
 
 
@@ -333,36 +395,43 @@ def end_advertising_contract(coop: Cooperative, cmd: EndAdvertisingContract, met
     if period_bounds(period_of(ends_on, contract.period_kind), contract.period_kind)[1] != ends_on:
         raise InvalidCommand("ends_on", "period_end", f"{ends_on} is not the last day of a {contract.period_kind}")
     if not contract.starts_on <= ends_on < contract.ends_on:
-        raise InvalidCommand("ends_on", "shortens_contract", f"{ends_on} must be within the contract and before its end {contract.ends_on}")
+        raise InvalidCommand(
+            "ends_on", "shortens_contract", f"{ends_on} must be within the contract and before its end {contract.ends_on}"
+        )
     later = sorted(p for p in contract.invoices if period_bounds(p, contract.period_kind)[0] > ends_on)
     if later:
-        raise InvalidCommand("ends_on", "invoiced_periods", f"periods {', '.join(later[:5])} are invoiced: reverse those invoices first")
+        raise InvalidCommand(
+            "ends_on", "invoiced_periods", f"periods {', '.join(later[:5])} are invoiced: reverse those invoices first"
+        )
     reason = text(cmd.reason, "reason", max_chars=200)
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, contract.signed_on, "effective_date", f"the signature of contract {contract.contract_id}")
-    coop.record(AdvertisingContractEnded, effective_date=day, meta=meta, contract_id=contract.contract_id, ends_on=ends_on,
-                reason=reason)
+    coop.record(
+        AdvertisingContractEnded, effective_date=day, meta=meta, contract_id=contract.contract_id, ends_on=ends_on, reason=reason
+    )
 
 
-FAMILY = register(Family(
-    name="advertising",
-    commands={
-        SignAdvertisingContract: Handler(sign_advertising_contract, STATUTES | FINANCIAL),
-        InvoiceAdvertising: Handler(invoice_advertising, FINANCIAL),
-        PayAdvertisingInvoice: Handler(pay_advertising_invoice, FINANCIAL),
-        EndAdvertisingContract: Handler(end_advertising_contract, STATUTES | FINANCIAL),
-    },
-    events={
-        "AdvertisingContractSigned": Fact("advertising_contract.signed", "activities"),
-        "AdvertisingContractEnded": Fact("advertising_contract.ended", "activities"),
-        "AdvertisingInvoiced": Fact("advertising.invoiced", "entries", journal="VT"),
-        "AdvertisingInvoicePaid": Fact("advertising_invoice.paid", "entries", journal="BQ"),
-        "AdvertisingContractCarried": Fact("advertising_contract.carried", "activities"),
-    },
-    state=AdvertisingState,
-    managed={
-        "advertising_receivable": (InvoiceAdvertising, PayAdvertisingInvoice),
-    },
-    carriers=("domain.advertising_carry:carry_advertising_contracts",),
-    carry_order=70,
-))
+FAMILY = register(
+    Family(
+        name="advertising",
+        commands={
+            SignAdvertisingContract: Handler(sign_advertising_contract, STATUTES | FINANCIAL),
+            InvoiceAdvertising: Handler(invoice_advertising, FINANCIAL),
+            PayAdvertisingInvoice: Handler(pay_advertising_invoice, FINANCIAL),
+            EndAdvertisingContract: Handler(end_advertising_contract, STATUTES | FINANCIAL),
+        },
+        events={
+            "AdvertisingContractSigned": Fact("advertising_contract.signed", "activities"),
+            "AdvertisingContractEnded": Fact("advertising_contract.ended", "activities"),
+            "AdvertisingInvoiced": Fact("advertising.invoiced", "entries", journal="VT"),
+            "AdvertisingInvoicePaid": Fact("advertising_invoice.paid", "entries", journal="BQ"),
+            "AdvertisingContractCarried": Fact("advertising_contract.carried", "activities"),
+        },
+        state=AdvertisingState,
+        managed={
+            "advertising_receivable": (InvoiceAdvertising, PayAdvertisingInvoice),
+        },
+        carriers=("domain.advertising_carry:carry_advertising_contracts",),
+        carry_order=70,
+    )
+)

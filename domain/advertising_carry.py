@@ -62,11 +62,25 @@ class AdvertisingContractCarried(CoopEvent):
     def apply(self, coop: Cooperative) -> None:
         state = advertising_state(coop)
         assert self.contract_id not in state.contracts, f"advertising contract {self.contract_id} carried twice"
-        contract = AdContract(self.contract_id, self.advertiser_id, self.advertiser_name, self.placement, self.period_kind,
-                              self.price_cents, self.starts_on, self.ends_on, self.signed_on, advertiser_kind=self.advertiser_kind)
+        contract = AdContract(
+            self.contract_id,
+            self.advertiser_id,
+            self.advertiser_name,
+            self.placement,
+            self.period_kind,
+            self.price_cents,
+            self.starts_on,
+            self.ends_on,
+            self.signed_on,
+            advertiser_kind=self.advertiser_kind,
+        )
         for invoice in self.invoices:
-            carried = AdInvoice(invoice["amount_cents"], date.fromisoformat(invoice["invoiced_on"]), invoice["paid_cents"],
-                                payments=[(self.effective_date, invoice["paid_cents"])] if invoice["paid_cents"] else [])
+            carried = AdInvoice(
+                invoice["amount_cents"],
+                date.fromisoformat(invoice["invoiced_on"]),
+                invoice["paid_cents"],
+                payments=[(self.effective_date, invoice["paid_cents"])] if invoice["paid_cents"] else [],
+            )
             assert 0 <= carried.paid_cents <= carried.amount_cents, f"carried invoice {invoice} paid outside 0..invoiced"
             contract.invoices[invoice["period"]] = carried
         state.contracts[self.contract_id] = contract
@@ -76,8 +90,11 @@ def carry_advertising_contracts(ctx: CarryContext) -> Carried:
     """Carries the founder's contracts with an invoice due or a term running on the federation
     date (module docstring); returns what is due per advertiser on 4117."""
     founder, new = ctx.founder, ctx.new
-    contracts = [c for _id, c in sorted(advertising_state(founder).contracts.items())
-                 if c.ends_on >= ctx.day or any(i.due_cents for i in c.invoices.values())]
+    contracts = [
+        c
+        for _id, c in sorted(advertising_state(founder).contracts.items())
+        if c.ends_on >= ctx.day or any(i.due_cents for i in c.invoices.values())
+    ]
     if not contracts:
         return {}
     account = founder.chart.role("advertising_receivable")
@@ -88,22 +105,46 @@ def carry_advertising_contracts(ctx: CarryContext) -> Carried:
     for c in contracts:
         advertiser_id = ctx.party(c.advertiser_id)
         if c.contract_id in state.contracts:
-            raise Conflict(ctx.field, "unique_contract", f"{ctx.founder_slug}'s advertising contract {c.contract_id!r} has the id "
-                           f"of a contract another founder carries into {new.slug}: contract ids must be unique in the federation")
+            raise Conflict(
+                ctx.field,
+                "unique_contract",
+                f"{ctx.founder_slug}'s advertising contract {c.contract_id!r} has the id "
+                f"of a contract another founder carries into {new.slug}: contract ids must be unique in the federation",
+            )
         if advertiser_id in advertisers:
-            raise Conflict(ctx.field, "unique_advertiser", f"{ctx.founder_slug}'s advertiser {advertiser_id!r} (contract "
-                           f"{c.contract_id}) has the id of another founder's advertiser (contract {advertisers[advertiser_id]}) "
-                           f"in {new.slug}: one receivable on {account} would mix them; in one founder, settle this advertiser's "
-                           "invoices and end its contracts before the federation date")
-        invoices = [{"period": p, "amount_cents": i.amount_cents, "paid_cents": i.paid_cents, "invoiced_on": i.invoiced_on.isoformat()}
-                    for p, i in sorted(c.invoices.items())]
-        assert all(i.invoiced_on < ctx.day and (i.last_on is None or i.last_on < ctx.day) for i in c.invoices.values()), \
+            raise Conflict(
+                ctx.field,
+                "unique_advertiser",
+                f"{ctx.founder_slug}'s advertiser {advertiser_id!r} (contract "
+                f"{c.contract_id}) has the id of another founder's advertiser (contract {advertisers[advertiser_id]}) "
+                f"in {new.slug}: one receivable on {account} would mix them; in one founder, settle this advertiser's "
+                "invoices and end its contracts before the federation date",
+            )
+        invoices = [
+            {"period": p, "amount_cents": i.amount_cents, "paid_cents": i.paid_cents, "invoiced_on": i.invoiced_on.isoformat()}
+            for p, i in sorted(c.invoices.items())
+        ]
+        assert all(i.invoiced_on < ctx.day and (i.last_on is None or i.last_on < ctx.day) for i in c.invoices.values()), (
             "a founder has no event on or after its federation date"
-        new.record(AdvertisingContractCarried, effective_date=ctx.day, meta=ctx.meta, contract_id=c.contract_id,
-                   advertiser_id=advertiser_id, advertiser_name=c.advertiser_name, advertiser_kind=c.advertiser_kind,
-                   placement=c.placement, period_kind=c.period_kind, price_cents=c.price_cents, starts_on=c.starts_on,
-                   ends_on=c.ends_on, signed_on=c.signed_on, invoices=invoices, founder=ctx.founder_slug,
-                   founder_advertiser_id=c.advertiser_id)
+        )
+        new.record(
+            AdvertisingContractCarried,
+            effective_date=ctx.day,
+            meta=ctx.meta,
+            contract_id=c.contract_id,
+            advertiser_id=advertiser_id,
+            advertiser_name=c.advertiser_name,
+            advertiser_kind=c.advertiser_kind,
+            placement=c.placement,
+            period_kind=c.period_kind,
+            price_cents=c.price_cents,
+            starts_on=c.starts_on,
+            ends_on=c.ends_on,
+            signed_on=c.signed_on,
+            invoices=invoices,
+            founder=ctx.founder_slug,
+            founder_advertiser_id=c.advertiser_id,
+        )
         due = sum(i.due_cents for i in c.invoices.values())
         if due:
             key = (account, c.advertiser_id, Unit.EUR.value)

@@ -110,10 +110,14 @@ class CertificationTermsSet(CoopEvent):
     renewal_window_days: int
 
     def apply(self, coop: Cooperative) -> None:
-        coop.certifications.terms.append({
-            "effective_date": self.effective_date, "fee_cents": self.fee_cents,
-            "validity_months": self.validity_months, "renewal_window_days": self.renewal_window_days,
-        })
+        coop.certifications.terms.append(
+            {
+                "effective_date": self.effective_date,
+                "fee_cents": self.fee_cents,
+                "validity_months": self.validity_months,
+                "renewal_window_days": self.renewal_window_days,
+            }
+        )
 
 
 class CertificationGranted(FinancialEvent):
@@ -124,8 +128,12 @@ class CertificationGranted(FinancialEvent):
     expires_on: date
 
     def effect(self) -> dict[str, Any]:
-        return {"certification_id": self.certification_id, "member_id": self.member_id,
-                "fee_cents": self.fee_cents, "expires_on": self.expires_on.isoformat()}
+        return {
+            "certification_id": self.certification_id,
+            "member_id": self.member_id,
+            "fee_cents": self.fee_cents,
+            "expires_on": self.expires_on.isoformat(),
+        }
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -145,8 +153,11 @@ class CertificationGranted(FinancialEvent):
         cert = coop.certifications.certifications[effect["certification_id"]]
         _check_latest_change(coop, cert, "its grant")
         if cert.renewals:
-            raise InvalidCommand("entry_number", "latest_certification_change",
-                                 f"{cert.certification_id} was renewed since: reverse the renewals first")
+            raise InvalidCommand(
+                "entry_number",
+                "latest_certification_change",
+                f"{cert.certification_id} was renewed since: reverse the renewals first",
+            )
         _check_fee_unpaid(cert, effect["fee_cents"], day, "its grant")
 
 
@@ -159,8 +170,12 @@ class CertificationRenewed(FinancialEvent):
     expires_on: date
 
     def effect(self) -> dict[str, Any]:
-        return {"certification_id": self.certification_id, "fee_cents": self.fee_cents,
-                "previous_expires_on": self.previous_expires_on.isoformat(), "expires_on": self.expires_on.isoformat()}
+        return {
+            "certification_id": self.certification_id,
+            "fee_cents": self.fee_cents,
+            "previous_expires_on": self.previous_expires_on.isoformat(),
+            "expires_on": self.expires_on.isoformat(),
+        }
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -182,8 +197,11 @@ class CertificationRenewed(FinancialEvent):
         cert = coop.certifications.certifications[effect["certification_id"]]
         _check_latest_change(coop, cert, "this renewal")
         if cert.expires_on.isoformat() != effect["expires_on"]:
-            raise InvalidCommand("entry_number", "latest_certification_change",
-                                 f"{cert.certification_id} was renewed again since: reverse the later renewal first")
+            raise InvalidCommand(
+                "entry_number",
+                "latest_certification_change",
+                f"{cert.certification_id} was renewed again since: reverse the later renewal first",
+            )
         _check_fee_unpaid(cert, effect["fee_cents"], day, "this renewal")
 
 
@@ -219,19 +237,28 @@ def _check_fee_unpaid(cert: Certification, fee_cents: int, day: date, what: str)
     unpaid, unpaid_on = cert.unpaid_from(day)
     if unpaid < fee_cents:
         paid = sum(cents for on, cents in cert.payments if on <= unpaid_on)
-        raise InvalidCommand("entry_number", "fee_unpaid",
-                             f"{cert.certification_id} has {format_minor(paid, Unit.EUR)} EUR paid on {unpaid_on}, beyond its fees "
-                             f"without {what} from {day}: reverse those payments first, or date this after their reversal")
+        raise InvalidCommand(
+            "entry_number",
+            "fee_unpaid",
+            f"{cert.certification_id} has {format_minor(paid, Unit.EUR)} EUR paid on {unpaid_on}, beyond its fees "
+            f"without {what} from {day}: reverse those payments first, or date this after their reversal",
+        )
 
 
 def _check_latest_change(coop: Cooperative, cert: Certification, what: str) -> None:
     """A member's certification history is undone from its end; a revoked one stays as recorded."""
     if coop.certifications.latest(cert.member_id) is not cert:
-        raise InvalidCommand("entry_number", "latest_certification_change",
-                             f"{cert.member_id} was certified again after {cert.certification_id}: {what} can no longer be reversed")
+        raise InvalidCommand(
+            "entry_number",
+            "latest_certification_change",
+            f"{cert.member_id} was certified again after {cert.certification_id}: {what} can no longer be reversed",
+        )
     if cert.revoked_on is not None:
-        raise InvalidCommand("entry_number", "latest_certification_change",
-                             f"{cert.certification_id} was revoked on {cert.revoked_on}: {what} can no longer be reversed")
+        raise InvalidCommand(
+            "entry_number",
+            "latest_certification_change",
+            f"{cert.certification_id} was revoked on {cert.revoked_on}: {what} can no longer be reversed",
+        )
 
 
 # ---------------------------------------------------------------- deciders
@@ -244,10 +271,19 @@ def set_terms(coop: Cooperative, cmd: SetCertificationTerms, meta: Meta) -> None
     day = coop.check_effective_date(cmd.effective_date)
     terms = coop.certifications.terms
     if terms and day <= terms[-1]["effective_date"]:
-        raise InvalidCommand("effective_date", "after_previous_terms",
-                             f"terms are dated after the terms in force from {terms[-1]['effective_date']}")
-    coop.record(CertificationTermsSet, effective_date=day, meta=meta,
-                fee_cents=fee_cents, validity_months=validity, renewal_window_days=window)
+        raise InvalidCommand(
+            "effective_date",
+            "after_previous_terms",
+            f"terms are dated after the terms in force from {terms[-1]['effective_date']}",
+        )
+    coop.record(
+        CertificationTermsSet,
+        effective_date=day,
+        meta=meta,
+        fee_cents=fee_cents,
+        validity_months=validity,
+        renewal_window_days=window,
+    )
 
 
 def _terms(coop: Cooperative, day: date) -> dict[str, Any]:
@@ -268,16 +304,24 @@ def grant_certification(coop: Cooperative, cmd: GrantCertification, meta: Meta) 
     terms = _terms(coop, day)
     latest = state.latest(member.member_id)
     if latest is not None and latest.ends_on > day:
-        raise Conflict("member_id", "one_certification_at_a_time",
-                       f"{member.member_id} holds {latest.certification_id} until {latest.ends_on}: renew it, or grant from then on")
+        raise Conflict(
+            "member_id",
+            "one_certification_at_a_time",
+            f"{member.member_id} holds {latest.certification_id} until {latest.ends_on}: renew it, or grant from then on",
+        )
     fee = terms["fee_cents"]
     receivable, income = coop.chart.role("members_receivable"), coop.chart.role("certification_income")
     coop.record_entry(
-        CertificationGranted, effective_date=day, meta=meta,
+        CertificationGranted,
+        effective_date=day,
+        meta=meta,
         label=f"Certification {certification_id} – {member.name}",
         postings=[[receivable, member.member_id, Unit.EUR.value, fee], [income, None, Unit.EUR.value, -fee]],
-        certification_id=certification_id, member_id=member.member_id, fee_cents=fee,
-        validity_months=terms["validity_months"], expires_on=add_months(day, terms["validity_months"]),
+        certification_id=certification_id,
+        member_id=member.member_id,
+        fee_cents=fee,
+        validity_months=terms["validity_months"],
+        expires_on=add_months(day, terms["validity_months"]),
     )
 
 
@@ -290,21 +334,30 @@ def renew_certification(coop: Cooperative, cmd: RenewCertification, meta: Meta) 
     check_member_on(member, day)
     not_before(day, cert.last_change_on, "effective_date", f"the last change of {cert.certification_id}")
     if day >= cert.expires_on:
-        raise InvalidCommand("effective_date", "not_expired",
-                             f"{cert.certification_id} expired on {cert.expires_on}: grant a new certification")
+        raise InvalidCommand(
+            "effective_date", "not_expired", f"{cert.certification_id} expired on {cert.expires_on}: grant a new certification"
+        )
     terms = _terms(coop, day)
     opens_on = cert.expires_on - timedelta(days=terms["renewal_window_days"])
     if day < opens_on:
-        raise InvalidCommand("effective_date", "renewal_window",
-                             f"{cert.certification_id} can be renewed from {opens_on} (expires on {cert.expires_on})")
+        raise InvalidCommand(
+            "effective_date",
+            "renewal_window",
+            f"{cert.certification_id} can be renewed from {opens_on} (expires on {cert.expires_on})",
+        )
     fee = terms["fee_cents"]
     receivable, income = coop.chart.role("members_receivable"), coop.chart.role("certification_income")
     coop.record_entry(
-        CertificationRenewed, effective_date=day, meta=meta,
+        CertificationRenewed,
+        effective_date=day,
+        meta=meta,
         label=f"Renouvellement certification {cert.certification_id} – {member.name}",
         postings=[[receivable, member.member_id, Unit.EUR.value, fee], [income, None, Unit.EUR.value, -fee]],
-        certification_id=cert.certification_id, member_id=member.member_id, fee_cents=fee,
-        validity_months=terms["validity_months"], previous_expires_on=cert.expires_on,
+        certification_id=cert.certification_id,
+        member_id=member.member_id,
+        fee_cents=fee,
+        validity_months=terms["validity_months"],
+        previous_expires_on=cert.expires_on,
         expires_on=add_months(cert.expires_on, terms["validity_months"]),
     )
 
@@ -317,9 +370,17 @@ def revoke_certification(coop: Cooperative, cmd: RevokeCertification, meta: Meta
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, cert.last_change_on, "effective_date", f"the last change of {cert.certification_id}")
     if day >= cert.expires_on:
-        raise InvalidCommand("effective_date", "in_force", f"{cert.certification_id} expired on {cert.expires_on}: nothing to revoke")
-    coop.record(CertificationRevoked, effective_date=day, meta=meta,
-                certification_id=cert.certification_id, member_id=cert.member_id, reason=reason)
+        raise InvalidCommand(
+            "effective_date", "in_force", f"{cert.certification_id} expired on {cert.expires_on}: nothing to revoke"
+        )
+    coop.record(
+        CertificationRevoked,
+        effective_date=day,
+        meta=meta,
+        certification_id=cert.certification_id,
+        member_id=cert.member_id,
+        reason=reason,
+    )
 
 
 def pay_certification_fee(coop: Cooperative, cmd: PayCertificationFee, meta: Meta) -> None:
@@ -329,38 +390,47 @@ def pay_certification_fee(coop: Cooperative, cmd: PayCertificationFee, meta: Met
     not_before(day, cert.granted_on, "effective_date", f"the grant of {cert.certification_id}")
     due, due_on = cert.unpaid_from(day)  # on its date and every later one: never paid beyond billed
     if amount_cents > due:
-        raise InvalidCommand("amount", "no_overpayment",
-                             f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(due, Unit.EUR)} EUR "
-                             f"still due on {cert.certification_id}" + (f" as of {due_on}" if due_on != day else ""))
+        raise InvalidCommand(
+            "amount",
+            "no_overpayment",
+            f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(due, Unit.EUR)} EUR "
+            f"still due on {cert.certification_id}" + (f" as of {due_on}" if due_on != day else ""),
+        )
     member = coop.member(cert.member_id)
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(
-        CertificationFeePaid, effective_date=day, meta=meta,
+        CertificationFeePaid,
+        effective_date=day,
+        meta=meta,
         label=f"Règlement certification {cert.certification_id} – {member.name}",
         postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
-        certification_id=cert.certification_id, member_id=member.member_id, amount_cents=amount_cents,
+        certification_id=cert.certification_id,
+        member_id=member.member_id,
+        amount_cents=amount_cents,
     )
 
 
-FAMILY = register(Family(
-    name="certifications",
-    commands={
-        SetCertificationTerms: Handler(set_terms, STATUTES | FINANCIAL),
-        GrantCertification: Handler(grant_certification, FINANCIAL),
-        RenewCertification: Handler(renew_certification, FINANCIAL),
-        RevokeCertification: Handler(revoke_certification, STATUTES | FINANCIAL),
-        PayCertificationFee: Handler(pay_certification_fee, FINANCIAL),
-    },
-    events={
-        "CertificationTermsSet": Fact("certification_terms.set", "activities"),
-        "CertificationGranted": Fact("certification.granted", "entries", journal="VT"),
-        "CertificationRenewed": Fact("certification.renewed", "entries", journal="VT"),
-        "CertificationRevoked": Fact("certification.revoked", "activities"),
-        "CertificationFeePaid": Fact("certification_fee.paid", "entries", journal="BQ"),
-        "CertificationCarried": Fact("certification.carried", "activities"),
-    },
-    state=CertificationsState,
-    managed={
-        "members_receivable": (PayCertificationFee,),
-    },
-))
+FAMILY = register(
+    Family(
+        name="certifications",
+        commands={
+            SetCertificationTerms: Handler(set_terms, STATUTES | FINANCIAL),
+            GrantCertification: Handler(grant_certification, FINANCIAL),
+            RenewCertification: Handler(renew_certification, FINANCIAL),
+            RevokeCertification: Handler(revoke_certification, STATUTES | FINANCIAL),
+            PayCertificationFee: Handler(pay_certification_fee, FINANCIAL),
+        },
+        events={
+            "CertificationTermsSet": Fact("certification_terms.set", "activities"),
+            "CertificationGranted": Fact("certification.granted", "entries", journal="VT"),
+            "CertificationRenewed": Fact("certification.renewed", "entries", journal="VT"),
+            "CertificationRevoked": Fact("certification.revoked", "activities"),
+            "CertificationFeePaid": Fact("certification_fee.paid", "entries", journal="BQ"),
+            "CertificationCarried": Fact("certification.carried", "activities"),
+        },
+        state=CertificationsState,
+        managed={
+            "members_receivable": (PayCertificationFee,),
+        },
+    )
+)

@@ -85,7 +85,8 @@ class FiscalYearClosed(FinancialEvent):
     @classmethod
     def check_reversible(cls, coop: Any, effect: dict[str, Any], day: date) -> None:
         raise InvalidCommand(
-            "entry_number", "closing_is_final",
+            "entry_number",
+            "closing_is_final",
             f"this entry closes fiscal year {effect['year']}: a closed year is never reopened; "
             "record the correction in the open year",
         )
@@ -107,15 +108,19 @@ class ClosingState:
         assert self.closed_through is None or event.last_day > self.closed_through, "closings go forward"
         self.closed_through = event.last_day
         self.closed[event.year] = {
-            "number": event.journal_number, "chain_hash": event.chain_hash, "head_number": event.head_number,
-            "head_hash": event.head_hash, "result_cents": event.result_cents,
+            "number": event.journal_number,
+            "chain_hash": event.chain_hash,
+            "head_number": event.head_number,
+            "head_hash": event.head_hash,
+            "result_cents": event.result_cents,
         }
 
     def check_open(self, day: date, field: str = "effective_date") -> None:
         """Refuses a date inside a closed fiscal year. Called on every write path."""
         if self.closed_through is not None and day <= self.closed_through:
             raise InvalidCommand(
-                field, "fiscal_year_closed",
+                field,
+                "fiscal_year_closed",
                 f"{day} is in a closed fiscal year (the books are closed through {self.closed_through}); "
                 "date it in the open year",
             )
@@ -132,11 +137,14 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
         raise Conflict("year", "closed_once", f"fiscal year {year} was already closed by entry {state.closed[year]['number']}")
     if state.closed_through is not None and last_day <= state.closed_through:
         raise InvalidCommand(
-            "year", "fiscal_year_closed",
+            "year",
+            "fiscal_year_closed",
             f"fiscal year {year} ends on {last_day}, inside the closed books (closed through {state.closed_through})",
         )
     if last_day < coop.founded_on:
-        raise InvalidCommand("year", "not_before_founding", f"fiscal year {year} ended before {coop.slug} was founded ({coop.founded_on})")
+        raise InvalidCommand(
+            "year", "not_before_founding", f"fiscal year {year} ended before {coop.slug} was founded ({coop.founded_on})"
+        )
     day = last_day if cmd.effective_date is None else a_date(cmd.effective_date, "effective_date")
     if day != last_day:
         raise InvalidCommand(
@@ -147,12 +155,19 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
     today = FiscalYearClosed.create_timestamp().date()
     if today <= last_day:
         raise InvalidCommand(
-            "year", "fiscal_year_ended", f"fiscal year {year} runs until {last_day}; it can be closed from {last_day + timedelta(days=1)}"
+            "year",
+            "fiscal_year_ended",
+            f"fiscal year {year} runs until {last_day}; it can be closed from {last_day + timedelta(days=1)}",
         )
-    earlier = sorted({
-        fy for fy in (coop.fiscal_year_of(date(y, m, 1)) for y, m in coop.journal.months)
-        if fy < year and fy not in state.closed and (state.closed_through is None or date(fy, coop.fiscal_year_start_month, 1) > state.closed_through)
-    })
+    earlier = sorted(
+        {
+            fy
+            for fy in (coop.fiscal_year_of(date(y, m, 1)) for y, m in coop.journal.months)
+            if fy < year
+            and fy not in state.closed
+            and (state.closed_through is None or date(fy, coop.fiscal_year_start_month, 1) > state.closed_through)
+        }
+    )
     if earlier:
         raise InvalidCommand(
             "year", "earlier_year_open", f"fiscal year {earlier[0]} has entries and is not closed: close it before {year}"
@@ -174,20 +189,29 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
     else:
         outcome = "résultat nul"
     coop.record_entry(
-        FiscalYearClosed, effective_date=day, meta=meta,
+        FiscalYearClosed,
+        effective_date=day,
+        meta=meta,
         label=f"Clôture de l'exercice {year} ({first_day} – {last_day}) : {outcome}",
-        postings=postings, year=year, first_day=first_day, last_day=last_day, result_cents=result_cents,
-        head_number=coop.journal.last_number, head_hash=coop.journal.last_hash,
+        postings=postings,
+        year=year,
+        first_day=first_day,
+        last_day=last_day,
+        result_cents=result_cents,
+        head_number=coop.journal.last_number,
+        head_hash=coop.journal.last_hash,
     )
 
 
-FAMILY = register(Family(
-    name="closing",
-    commands={
-        CloseFiscalYear: Handler(close_fiscal_year, FINANCIAL),
-    },
-    events={
-        "FiscalYearClosed": Fact("fiscal_year.closed", "entries", journal="OD"),  # the FEC leaves it out (docs/rules.md)
-    },
-    state=ClosingState,
-))
+FAMILY = register(
+    Family(
+        name="closing",
+        commands={
+            CloseFiscalYear: Handler(close_fiscal_year, FINANCIAL),
+        },
+        events={
+            "FiscalYearClosed": Fact("fiscal_year.closed", "entries", journal="OD"),  # the FEC leaves it out (docs/rules.md)
+        },
+        state=ClosingState,
+    )
+)

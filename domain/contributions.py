@@ -181,8 +181,12 @@ class ContributionPaid(FinancialEvent):
 
     def effect(self) -> dict[str, Any]:
         # The date lets a reversal check the fund from then on.
-        return {"pledge_id": self.pledge_id, "year": self.year, "amount_cents": self.amount_cents,
-                "paid_on": self.effective_date.isoformat()}
+        return {
+            "pledge_id": self.pledge_id,
+            "year": self.year,
+            "amount_cents": self.amount_cents,
+            "paid_on": self.effective_date.isoformat(),
+        }
 
     @classmethod
     def pot_movement(cls, effect: dict[str, Any]) -> tuple[str, Figures]:
@@ -204,9 +208,12 @@ class ContributionPaid(FinancialEvent):
         fund = coop.grants.pots[FUND]
         room = min(fund.lowest_from(day, lambda f: f.available_cents), fund.lowest_from(day, lambda f: f.cash_cents))
         if effect["amount_cents"] > room:
-            raise InvalidCommand("entry_number", "fund_covers",
-                                 f"the cooperation fund has committed or paid this contribution from {day} on: "
-                                 f"only {_eur(max(room, 0))} of it could be taken back")
+            raise InvalidCommand(
+                "entry_number",
+                "fund_covers",
+                f"the cooperation fund has committed or paid this contribution from {day} on: "
+                f"only {_eur(max(room, 0))} of it could be taken back",
+            )
 
 
 # ---------------------------------------------------------------- deciders
@@ -218,7 +225,9 @@ def _eur(cents: int) -> str:
 
 def _rate(value: Any) -> Fraction:
     if isinstance(value, (bool, float)) or not isinstance(value, (str, int, Decimal)):
-        raise InvalidCommand("rate_percent", "exact_rate", f"must be an exact percentage such as \"5\", \"2.5\" or \"10/3\", got {value!r}")
+        raise InvalidCommand(
+            "rate_percent", "exact_rate", f'must be an exact percentage such as "5", "2.5" or "10/3", got {value!r}'
+        )
     written = str(value).strip()
     if not RATE.match(written):
         raise InvalidCommand("rate_percent", "exact_rate", f"{written!r} is not a percentage such as 5, 2.5 or 10/3")
@@ -258,32 +267,55 @@ def pledge_contribution(coop: Cooperative, cmd: PledgeContribution, meta: Meta) 
     not_before(day, member.admitted_on, "effective_date", f"{member.member_id}'s admission")
     if not member.is_member_on(day):
         raise InvalidCommand("member_id", "member_on_date", f"{member.member_id} left on {member.left_on}, before {day}")
-    coop.record(ContributionPledged, effective_date=day, meta=meta, pledge_id=pledge_id, member_id=member.member_id,
-                rate_percent=str(rate), first_year=first_year, years=years)
+    coop.record(
+        ContributionPledged,
+        effective_date=day,
+        meta=meta,
+        pledge_id=pledge_id,
+        member_id=member.member_id,
+        rate_percent=str(rate),
+        first_year=first_year,
+        years=years,
+    )
 
 
 def declare_contribution_result(coop: Cooperative, cmd: DeclareContributionResult, meta: Meta) -> None:
     pledge = coop.contributions.pledge(cmd.pledge_id)
     year = whole_number(cmd.year, "year", minimum=1901, maximum=2199)
     if not pledge.covers(year):
-        raise InvalidCommand("year", "pledge_year", f"pledge {pledge.pledge_id} covers {pledge.first_year} to "
-                             f"{pledge.first_year + pledge.years - 1}, not {year}")
+        raise InvalidCommand(
+            "year",
+            "pledge_year",
+            f"pledge {pledge.pledge_id} covers {pledge.first_year} to {pledge.first_year + pledge.years - 1}, not {year}",
+        )
     if year in pledge.declared:
         raise Conflict("year", "declared_once", f"the {year} result of pledge {pledge.pledge_id} is already declared")
     result_cents = _signed_cents(cmd.result, "result")
     day = coop.check_effective_date(cmd.effective_date)
     if day < date(year + 1, 1, 1):
-        raise InvalidCommand("effective_date", "year_ended", f"the {year} result can be declared from {year + 1}-01-01 on, not {day}")
+        raise InvalidCommand(
+            "effective_date", "year_ended", f"the {year} result can be declared from {year + 1}-01-01 on, not {day}"
+        )
     not_before(day, pledge.pledged_on, "effective_date", f"pledge {pledge.pledge_id}")
-    coop.record(ContributionResultDeclared, effective_date=day, meta=meta, pledge_id=pledge.pledge_id, member_id=pledge.member_id,
-                year=year, result_cents=result_cents, called_cents=contribution_due_cents(pledge.rate_percent, result_cents))
+    coop.record(
+        ContributionResultDeclared,
+        effective_date=day,
+        meta=meta,
+        pledge_id=pledge.pledge_id,
+        member_id=pledge.member_id,
+        year=year,
+        result_cents=result_cents,
+        called_cents=contribution_due_cents(pledge.rate_percent, result_cents),
+    )
 
 
 def cancel_contribution_result(coop: Cooperative, cmd: CancelContributionResult, meta: Meta) -> None:
     pledge = coop.contributions.pledge(cmd.pledge_id)
     year, declared = _declared(pledge, cmd.year)
     if declared.paid_cents:
-        raise InvalidCommand("year", "contribution_unpaid", f"{_eur(declared.paid_cents)} was paid on {year}: reverse the payments first")
+        raise InvalidCommand(
+            "year", "contribution_unpaid", f"{_eur(declared.paid_cents)} was paid on {year}: reverse the payments first"
+        )
     reason = text(cmd.reason, "reason", max_chars=200)
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, declared.declared_on, "effective_date", f"the declaration of {year}")
@@ -296,38 +328,52 @@ def pay_contribution(coop: Cooperative, cmd: PayContribution, meta: Meta) -> Non
     amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     due = declared.called_cents - declared.paid_cents
     if amount_cents > due:
-        raise InvalidCommand("amount", "no_overpayment", f"{_eur(amount_cents)} exceeds the {_eur(due)} still due on "
-                             f"the {year} contribution of pledge {pledge.pledge_id}")
+        raise InvalidCommand(
+            "amount",
+            "no_overpayment",
+            f"{_eur(amount_cents)} exceeds the {_eur(due)} still due on the {year} contribution of pledge {pledge.pledge_id}",
+        )
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, declared.declared_on, "effective_date", f"the declaration of {year}")
     member = coop.members[pledge.member_id]
     coop.record_entry(
-        ContributionPaid, effective_date=day, meta=meta, label=f"Contribution de réussite {year} – {member.name}",
+        ContributionPaid,
+        effective_date=day,
+        meta=meta,
+        label=f"Contribution de réussite {year} – {member.name}",
         postings=inflow_postings(coop, FUND, [coop.chart.role("bank"), None, EUR, amount_cents], amount_cents),
-        pledge_id=pledge.pledge_id, member_id=pledge.member_id, year=year, amount_cents=amount_cents,
+        pledge_id=pledge.pledge_id,
+        member_id=pledge.member_id,
+        year=year,
+        amount_cents=amount_cents,
     )
 
 
-FAMILY = register(Family(
-    name="contributions",
-    commands={
-        PledgeContribution: Handler(pledge_contribution, FINANCIAL),
-        DeclareContributionResult: Handler(declare_contribution_result, FINANCIAL),
-        CancelContributionResult: Handler(cancel_contribution_result, FINANCIAL),
-        PayContribution: Handler(pay_contribution, FINANCIAL),
-    },
-    events={
-        "ContributionPledged": Fact("contribution.pledged", "activities"),
-        "ContributionResultDeclared": Fact("contribution_result.declared", "activities"),
-        "ContributionResultCancelled": Fact("contribution_result.cancelled", "activities"),
-        "ContributionPaid": Fact("contribution.paid", "entries", journal="BQ"),
-        "CooperationFundCarried": Fact("cooperation_fund.carried", "activities"),
-        "ContributionPledgeCarried": Fact("contribution_pledge.carried", "activities"),
-    },
-    state=ContributionsState,
-    managed={
-        "cooperation_fund": (PayContribution,),
-    },
-    carriers=("domain.funds_carry:carry_funds", "domain.funds_carry:carry_contribution_pledges",),
-    carry_order=40,
-))
+FAMILY = register(
+    Family(
+        name="contributions",
+        commands={
+            PledgeContribution: Handler(pledge_contribution, FINANCIAL),
+            DeclareContributionResult: Handler(declare_contribution_result, FINANCIAL),
+            CancelContributionResult: Handler(cancel_contribution_result, FINANCIAL),
+            PayContribution: Handler(pay_contribution, FINANCIAL),
+        },
+        events={
+            "ContributionPledged": Fact("contribution.pledged", "activities"),
+            "ContributionResultDeclared": Fact("contribution_result.declared", "activities"),
+            "ContributionResultCancelled": Fact("contribution_result.cancelled", "activities"),
+            "ContributionPaid": Fact("contribution.paid", "entries", journal="BQ"),
+            "CooperationFundCarried": Fact("cooperation_fund.carried", "activities"),
+            "ContributionPledgeCarried": Fact("contribution_pledge.carried", "activities"),
+        },
+        state=ContributionsState,
+        managed={
+            "cooperation_fund": (PayContribution,),
+        },
+        carriers=(
+            "domain.funds_carry:carry_funds",
+            "domain.funds_carry:carry_contribution_pledges",
+        ),
+        carry_order=40,
+    )
+)

@@ -108,7 +108,9 @@ class CooperativeFounded(CoopEvent, Aggregate.Created):
         coop.siren = self.siren
         coop.founded_on = self.effective_date
         coop.fiscal_year_start_month = self.fiscal_year_start_month
-        coop.statutes = [{"effective_date": self.effective_date, "colleges": [dict(c) for c in self.colleges], "weighted": self.weighted}]
+        coop.statutes = [
+            {"effective_date": self.effective_date, "colleges": [dict(c) for c in self.colleges], "weighted": self.weighted}
+        ]
         coop.policies = [{"effective_date": self.effective_date, **self.voting_policy}]
         coop.fee_schedule = [dict(b) for b in self.fee_schedule]
         coop.share_value_cents = self.share_value_cents
@@ -206,7 +208,8 @@ class Cooperative(Aggregate):
         seal = self.sealed_by_federation
         if seal is not None:
             raise InvalidCommand(
-                field, "books_sealed_by_federation",
+                field,
+                "books_sealed_by_federation",
                 f"the books of {self.slug} were sealed on {seal['effective_date']} when it federated into "
                 f"{seal['federation']}: record this in {seal['federation']}",
             )
@@ -244,8 +247,13 @@ class Cooperative(Aggregate):
         self.closing.check_open(effective_date)
         recorded_at = event_class.create_timestamp()
         number, chain_hash = self.journal.seal(
-            coop=self.slug, kind=event_class.__name__, effective_date=effective_date, recorded_at=recorded_at,
-            label=label, postings=postings, allow_empty=getattr(event_class, "EMPTY_ENTRY_ALLOWED", False),
+            coop=self.slug,
+            kind=event_class.__name__,
+            effective_date=effective_date,
+            recorded_at=recorded_at,
+            label=label,
+            postings=postings,
+            allow_empty=getattr(event_class, "EMPTY_ENTRY_ALLOWED", False),
         )
         self.trigger_event(
             event_class,
@@ -295,7 +303,9 @@ def found_cooperative(existing: Cooperative | None, cmd: FoundCooperative, meta:
     share_value_cents = None
     if legal_form.has_capital:
         if cmd.share_value is None:
-            raise InvalidCommand("share_value", "required", f"a {legal_form.value.upper()} has capital: give the value of one share")
+            raise InvalidCommand(
+                "share_value", "required", f"a {legal_form.value.upper()} has capital: give the value of one share"
+            )
         share_value_cents = to_minor(cmd.share_value, Unit.EUR, "share_value")
     elif cmd.share_value is not None:
         raise InvalidCommand("share_value", "no_capital", "an association has no capital shares")
@@ -326,23 +336,28 @@ def add_account(coop: Cooperative, cmd: AddAccount, meta: Meta) -> None:
     clash = coop.chart.padded_alike(number)
     if clash is not None:
         # Otherwise every FEC from the first entry on both would be refused (CompteNum merged).
-        raise Conflict("number", "distinct_when_padded",
-                       f"account {number} would be written {fec_account_number(number)} in the FEC, as account {clash} "
-                       f"already is: the two would merge; choose a number of {FEC_DIGITS} digits or more that no account pads to")
+        raise Conflict(
+            "number",
+            "distinct_when_padded",
+            f"account {number} would be written {fec_account_number(number)} in the FEC, as account {clash} "
+            f"already is: the two would merge; choose a number of {FEC_DIGITS} digits or more that no account pads to",
+        )
     label_fr = text(cmd.label_fr, "label_fr")
     label_en = text(cmd.label_en, "label_en")
     day = coop.check_effective_date(cmd.effective_date)
     coop.record(AccountAdded, effective_date=day, meta=meta, number=number, label_fr=label_fr, label_en=label_en)
 
 
-FAMILY = register(Family(
-    name="cooperative",
-    commands={
-        FoundCooperative: Handler(None, STATUTES),  # decided by the ledger: see Handler
-        AddAccount: Handler(add_account, STATUTES | FINANCIAL),
-    },
-    events={
-        "CooperativeFounded": Fact("cooperative.founded", "cooperative"),
-        "AccountAdded": Fact("account.added", "cooperative"),
-    },
-))
+FAMILY = register(
+    Family(
+        name="cooperative",
+        commands={
+            FoundCooperative: Handler(None, STATUTES),  # decided by the ledger: see Handler
+            AddAccount: Handler(add_account, STATUTES | FINANCIAL),
+        },
+        events={
+            "CooperativeFounded": Fact("cooperative.founded", "cooperative"),
+            "AccountAdded": Fact("account.added", "cooperative"),
+        },
+    )
+)

@@ -51,9 +51,13 @@ def reverse_entry(coop: Cooperative, cmd: ReverseEntry, meta: Meta, original: Fi
     number = original.journal_number
     assert number == cmd.entry_number, "the ledger loaded the wrong entry"
     if number in coop.journal.reversals:
-        raise InvalidCommand("entry_number", "not_a_reversal", f"entry {number} is itself a reversal; record the operation again instead")
+        raise InvalidCommand(
+            "entry_number", "not_a_reversal", f"entry {number} is itself a reversal; record the operation again instead"
+        )
     if number in coop.journal.reversed_by:
-        raise Conflict("entry_number", "reversed_once", f"entry {number} was already reversed by entry {coop.journal.reversed_by[number]}")
+        raise Conflict(
+            "entry_number", "reversed_once", f"entry {number} was already reversed by entry {coop.journal.reversed_by[number]}"
+        )
     reason = text(cmd.reason, "reason")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, original.effective_date, "effective_date", f"the date of entry {number}")
@@ -61,19 +65,26 @@ def reverse_entry(coop: Cooperative, cmd: ReverseEntry, meta: Meta, original: Fi
     # Judged from the reversal's date on: it may be back-dated before movements recorded since.
     type(original).check_reversible(coop, effect, day)
     coop.record_entry(
-        EntryReversed, effective_date=day, meta=meta,
+        EntryReversed,
+        effective_date=day,
+        meta=meta,
         label=f"Annulation de l'écriture {number} : {reason}"[:500],
         postings=[[acc, party, unit, -amount] for acc, party, unit, amount in original.postings],
-        reverses=number, reversed_kind=original.kind, reversed_effect=effect, reason=reason,
+        reverses=number,
+        reversed_kind=original.kind,
+        reversed_effect=effect,
+        reason=reason,
     )
 
 
-FAMILY = register(Family(
-    name="corrections",
-    commands={
-        ReverseEntry: Handler(None, FINANCIAL),  # decided by the ledger: see Handler
-    },
-    events={
-        "EntryReversed": Fact("entry.reversed", "entries", journal=JOURNAL_OF_REVERSED),
-    },
-))
+FAMILY = register(
+    Family(
+        name="corrections",
+        commands={
+            ReverseEntry: Handler(None, FINANCIAL),  # decided by the ledger: see Handler
+        },
+        events={
+            "EntryReversed": Fact("entry.reversed", "entries", journal=JOURNAL_OF_REVERSED),
+        },
+    )
+)

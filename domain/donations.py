@@ -147,13 +147,19 @@ class _GiftReceived(FinancialEvent):
         nothing given while it stood)."""
         gift = donations_state(coop).gifts[effect["gift_id"]]
         if gift.used_cents > effect.get("fee_cents", 0):
-            raise InvalidCommand("entry_number", "donation_unused",
-                                 f"{_eur(gift.used_cents)} of gift {gift.gift_id} was used on its purpose: reverse the uses first")
+            raise InvalidCommand(
+                "entry_number",
+                "donation_unused",
+                f"{_eur(gift.used_cents)} of gift {gift.gift_id} was used on its purpose: reverse the uses first",
+            )
         unused = gift.pot.lowest_from(day, lambda f: effect.get("fee_cents", 0) - f.used_cents)
         if unused < 0:
-            raise InvalidCommand("entry_number", "donation_unused",
-                                 f"{_eur(-unused)} of gift {gift.gift_id} stood used on its purpose on a date from {day} on: "
-                                 "date this reversal on or after the reversal of those uses")
+            raise InvalidCommand(
+                "entry_number",
+                "donation_unused",
+                f"{_eur(-unused)} of gift {gift.gift_id} stood used on its purpose on a date from {day} on: "
+                "date this reversal on or after the reversal of those uses",
+            )
 
 
 class DonationReceived(_GiftReceived):
@@ -168,8 +174,13 @@ class DonationReceived(_GiftReceived):
     piece_ref: str | None
 
     def effect(self) -> dict[str, Any]:
-        return {"gift_id": self.donation_id, "source": "donation", "purpose": self.purpose, "gross_cents": self.amount_cents,
-                "donor_kinds": {self.donor_id: self.donor_kind}}
+        return {
+            "gift_id": self.donation_id,
+            "source": "donation",
+            "purpose": self.purpose,
+            "gross_cents": self.amount_cents,
+            "donor_kinds": {self.donor_id: self.donor_kind},
+        }
 
 
 class CrowdfundingPayoutReceived(_GiftReceived):
@@ -191,9 +202,14 @@ class CrowdfundingPayoutReceived(_GiftReceived):
         return self.gross_cents - sum(b["amount_cents"] for b in self.backers)
 
     def effect(self) -> dict[str, Any]:
-        return {"gift_id": self.payout_id, "source": "crowdfunding", "purpose": self.purpose,
-                "gross_cents": self.gross_cents, "fee_cents": self.fee_cents,
-                "donor_kinds": {b["donor_id"]: b["donor_kind"] for b in self.backers}}
+        return {
+            "gift_id": self.payout_id,
+            "source": "crowdfunding",
+            "purpose": self.purpose,
+            "gross_cents": self.gross_cents,
+            "fee_cents": self.fee_cents,
+            "donor_kinds": {b["donor_id"]: b["donor_kind"] for b in self.backers},
+        }
 
 
 class EarmarkedDonationUsed(FinancialEvent):
@@ -234,12 +250,16 @@ def _donor(coop: Cooperative, donor_id: Any, name: Any, kind: Any, address: Any,
     known = donations_state(coop).donor_kinds.get(donor_id)
     if known is not None and known != kind:
         raise InvalidCommand(f"{where}donor_kind", "same_donor_kind", f"donor {donor_id} is recorded as {known}, not {kind}")
-    return {"donor_id": donor_id, "donor_name": text(name, f"{where}donor_name", max_chars=200), "donor_kind": kind,
-            "donor_address": _optional_text(address, f"{where}donor_address", max_chars=300)}
+    return {
+        "donor_id": donor_id,
+        "donor_name": text(name, f"{where}donor_name", max_chars=200),
+        "donor_kind": kind,
+        "donor_address": _optional_text(address, f"{where}donor_address", max_chars=300),
+    }
 
 
 def _purpose(coop: Cooperative, project: Any, call_id: Any) -> str | None:
-    """"project:<id>", "call:<id>" (a call of this cooperative) or None (unrestricted)."""
+    """ "project:<id>", "call:<id>" (a call of this cooperative) or None (unrestricted)."""
     if project is not None and call_id is not None:
         raise InvalidCommand("call_id", "one_purpose", "earmark for a project or for a call for projects, not both")
     if project is not None:
@@ -266,13 +286,19 @@ def _dedication(coop: Cooperative, gift_id: str, purpose: str | None, income_rol
     if purpose is None:
         return [[role(income_role), None, EUR, -amount_cents]]
     if coop.legal_form.uses_association_plan:
-        return [[role(income_role), None, EUR, -amount_cents], [role("donation_dedication"), None, EUR, amount_cents],
-                [role("donation_dedicated"), gift_id, EUR, -amount_cents]]
+        return [
+            [role(income_role), None, EUR, -amount_cents],
+            [role("donation_dedication"), None, EUR, amount_cents],
+            [role("donation_dedicated"), gift_id, EUR, -amount_cents],
+        ]
     return [[role("donation_dedicated"), gift_id, EUR, -amount_cents]]
 
 
 def _release(coop: Cooperative, gift_id: str, amount_cents: int) -> list[list[Any]]:
-    return [[coop.chart.role("donation_dedicated"), gift_id, EUR, amount_cents], [coop.chart.role("donation_release"), None, EUR, -amount_cents]]
+    return [
+        [coop.chart.role("donation_dedicated"), gift_id, EUR, amount_cents],
+        [coop.chart.role("donation_release"), None, EUR, -amount_cents],
+    ]
 
 
 def record_donation(coop: Cooperative, cmd: RecordDonation, meta: Meta) -> None:
@@ -288,10 +314,17 @@ def record_donation(coop: Cooperative, cmd: RecordDonation, meta: Meta) -> None:
     income = "donation_income" if donor["donor_kind"] == "individual" else "sponsorship_income"
     kind = "Don" if donor["donor_kind"] == "individual" else "Mécénat"
     coop.record_entry(
-        DonationReceived, effective_date=day, meta=meta,
+        DonationReceived,
+        effective_date=day,
+        meta=meta,
         label=f"{kind} – {donor['donor_name']}" + (f" – affecté {purpose}" if purpose else ""),
         postings=[[received, None, EUR, amount_cents], *_dedication(coop, donation_id, purpose, income, amount_cents)],
-        donation_id=donation_id, **donor, method=cmd.method, purpose=purpose, amount_cents=amount_cents, piece_ref=piece_ref,
+        donation_id=donation_id,
+        **donor,
+        method=cmd.method,
+        purpose=purpose,
+        amount_cents=amount_cents,
+        piece_ref=piece_ref,
     )
 
 
@@ -302,7 +335,9 @@ def record_crowdfunding_payout(coop: Cooperative, cmd: RecordCrowdfundingPayout,
     gross_cents = to_minor(cmd.gross, Unit.EUR, "gross")
     fee_cents = to_minor(cmd.fee, Unit.EUR, "fee", allow_zero=True)
     if fee_cents >= gross_cents:
-        raise InvalidCommand("fee", "below_gross", f"the platform's fee {_eur(fee_cents)} must be less than the {_eur(gross_cents)} collected")
+        raise InvalidCommand(
+            "fee", "below_gross", f"the platform's fee {_eur(fee_cents)} must be less than the {_eur(gross_cents)} collected"
+        )
     if not isinstance(cmd.backers, list) or len(cmd.backers) > MAX_BACKERS:
         raise InvalidCommand("backers", "max_items", f"a payout itemises at most {MAX_BACKERS} backers")
     backers, seen = [], set()
@@ -310,7 +345,9 @@ def record_crowdfunding_payout(coop: Cooperative, cmd: RecordCrowdfundingPayout,
         where = f"backers[{i}]."
         backer = _donor(coop, b.donor_id, b.donor_name, b.donor_kind, b.donor_address, where)
         if backer["donor_id"] in seen:
-            raise InvalidCommand(f"{where}donor_id", "unique_backer", f"backer {backer['donor_id']} is listed twice: add the amounts")
+            raise InvalidCommand(
+                f"{where}donor_id", "unique_backer", f"backer {backer['donor_id']} is listed twice: add the amounts"
+            )
         seen.add(backer["donor_id"])
         backers.append({**backer, "amount_cents": to_minor(b.amount, Unit.EUR, f"{where}amount")})
     itemised = sum(b["amount_cents"] for b in backers)
@@ -327,10 +364,19 @@ def record_crowdfunding_payout(coop: Cooperative, cmd: RecordCrowdfundingPayout,
     if fee_cents and purpose is not None:
         postings += _release(coop, payout_id, fee_cents)  # the fee is the first use of the earmarked gift
     coop.record_entry(
-        CrowdfundingPayoutReceived, effective_date=day, meta=meta,
-        label=f"Financement participatif {platform} – {campaign}", postings=postings,
-        payout_id=payout_id, platform=platform, campaign=campaign, purpose=purpose, gross_cents=gross_cents, fee_cents=fee_cents,
-        backers=backers, piece_ref=piece_ref,
+        CrowdfundingPayoutReceived,
+        effective_date=day,
+        meta=meta,
+        label=f"Financement participatif {platform} – {campaign}",
+        postings=postings,
+        payout_id=payout_id,
+        platform=platform,
+        campaign=campaign,
+        purpose=purpose,
+        gross_cents=gross_cents,
+        fee_cents=fee_cents,
+        backers=backers,
+        piece_ref=piece_ref,
     )
 
 
@@ -345,11 +391,18 @@ def use_earmarked_donation(coop: Cooperative, cmd: UseEarmarkedDonation, meta: M
         raise InvalidCommand("project", "required", "name the purpose this money is spent on: a project or a call_id")
     if cmd.project is not None and cmd.call_id is not None:
         raise InvalidCommand("call_id", "one_purpose", "a use funds one purpose: a project or a call for projects")
-    spent_on = f"project:{identifier(cmd.project, 'project')}" if cmd.project is not None else f"call:{identifier(cmd.call_id, 'call_id')}"
+    spent_on = (
+        f"project:{identifier(cmd.project, 'project')}"
+        if cmd.project is not None
+        else f"call:{identifier(cmd.call_id, 'call_id')}"
+    )
     if spent_on != gift.purpose:
         # The rule of an earmarked gift: its money funds its purpose and nothing else.
-        raise InvalidCommand("project" if cmd.project is not None else "call_id", "earmarked_purpose",
-                             f"gift {gift_id} is earmarked for {gift.purpose}: it cannot fund {spent_on}")
+        raise InvalidCommand(
+            "project" if cmd.project is not None else "call_id",
+            "earmarked_purpose",
+            f"gift {gift_id} is earmarked for {gift.purpose}: it cannot fund {spent_on}",
+        )
     amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     label = text(cmd.label, "label", max_chars=200)
     piece_ref = _optional_text(cmd.piece_ref, "piece_ref", max_chars=100)
@@ -357,32 +410,43 @@ def use_earmarked_donation(coop: Cooperative, cmd: UseEarmarkedDonation, meta: M
     not_before(day, gift.received_on, "effective_date", f"the receipt of gift {gift_id}")
     unspent = gift.pot.lowest_from(day, lambda f: f.unspent_cents)
     if amount_cents > unspent:
-        raise InvalidCommand("amount", "donation_unspent", f"{_eur(amount_cents)} exceeds the {_eur(max(unspent, 0))} of gift "
-                             f"{gift_id} not yet used from {day}")
+        raise InvalidCommand(
+            "amount",
+            "donation_unspent",
+            f"{_eur(amount_cents)} exceeds the {_eur(max(unspent, 0))} of gift {gift_id} not yet used from {day}",
+        )
     coop.record_entry(
-        EarmarkedDonationUsed, effective_date=day, meta=meta, label=f"Utilisation du don affecté {gift_id} – {label}",
-        postings=_release(coop, gift_id, amount_cents), donation_id=gift_id, purpose=gift.purpose, amount_cents=amount_cents,
+        EarmarkedDonationUsed,
+        effective_date=day,
+        meta=meta,
+        label=f"Utilisation du don affecté {gift_id} – {label}",
+        postings=_release(coop, gift_id, amount_cents),
+        donation_id=gift_id,
+        purpose=gift.purpose,
+        amount_cents=amount_cents,
         piece_ref=piece_ref,
     )
 
 
-FAMILY = register(Family(
-    name="donations",
-    commands={
-        RecordDonation: Handler(record_donation, FINANCIAL),
-        RecordCrowdfundingPayout: Handler(record_crowdfunding_payout, FINANCIAL),
-        UseEarmarkedDonation: Handler(use_earmarked_donation, FINANCIAL),
-    },
-    events={
-        "DonationReceived": Fact("donation.received", "entries", journal="BQ"),
-        "CrowdfundingPayoutReceived": Fact("crowdfunding_payout.received", "entries", journal="BQ"),
-        "EarmarkedDonationUsed": Fact("earmarked_donation.used", "entries", journal="OD"),
-        "EarmarkedGiftCarried": Fact("earmarked_gift.carried", "activities"),
-    },
-    state=DonationsState,
-    managed={
-        "donation_dedicated": (RecordDonation, RecordCrowdfundingPayout, UseEarmarkedDonation),
-    },
-    carriers=("domain.donations_carry:carry_earmarked_gifts",),
-    carry_order=60,
-))
+FAMILY = register(
+    Family(
+        name="donations",
+        commands={
+            RecordDonation: Handler(record_donation, FINANCIAL),
+            RecordCrowdfundingPayout: Handler(record_crowdfunding_payout, FINANCIAL),
+            UseEarmarkedDonation: Handler(use_earmarked_donation, FINANCIAL),
+        },
+        events={
+            "DonationReceived": Fact("donation.received", "entries", journal="BQ"),
+            "CrowdfundingPayoutReceived": Fact("crowdfunding_payout.received", "entries", journal="BQ"),
+            "EarmarkedDonationUsed": Fact("earmarked_donation.used", "entries", journal="OD"),
+            "EarmarkedGiftCarried": Fact("earmarked_gift.carried", "activities"),
+        },
+        state=DonationsState,
+        managed={
+            "donation_dedicated": (RecordDonation, RecordCrowdfundingPayout, UseEarmarkedDonation),
+        },
+        carriers=("domain.donations_carry:carry_earmarked_gifts",),
+        carry_order=60,
+    )
+)

@@ -83,24 +83,50 @@ def _receipt(gift: Gift) -> dict[str, Any]:
     federations): how, from whom, and under which journal number of its own."""
     r = gift.receipt
     if isinstance(r, EarmarkedGiftCarried):
-        return {"method": r.method, "platform": r.platform, "campaign": r.campaign, "fee_cents": r.fee_cents,
-                "donors": [dict(d) for d in r.donors], "anonymous_cents": r.anonymous_cents,
-                "founder_journal_number": r.opening_journal_number}
+        return {
+            "method": r.method,
+            "platform": r.platform,
+            "campaign": r.campaign,
+            "fee_cents": r.fee_cents,
+            "donors": [dict(d) for d in r.donors],
+            "anonymous_cents": r.anonymous_cents,
+            "founder_journal_number": r.opening_journal_number,
+        }
     if isinstance(r, CrowdfundingPayoutReceived):
-        return {"method": "platform", "platform": r.platform, "campaign": r.campaign, "fee_cents": r.fee_cents,
-                "donors": [dict(b) for b in r.backers], "anonymous_cents": r.anonymous_cents,
-                "founder_journal_number": r.journal_number}
+        return {
+            "method": "platform",
+            "platform": r.platform,
+            "campaign": r.campaign,
+            "fee_cents": r.fee_cents,
+            "donors": [dict(b) for b in r.backers],
+            "anonymous_cents": r.anonymous_cents,
+            "founder_journal_number": r.journal_number,
+        }
     assert isinstance(r, DonationReceived), f"gift {gift.gift_id} has no receipt"
-    return {"method": r.method, "platform": None, "campaign": None, "fee_cents": 0, "anonymous_cents": 0,
-            "donors": [{"donor_id": r.donor_id, "donor_name": r.donor_name, "donor_kind": r.donor_kind,
-                        "donor_address": r.donor_address, "amount_cents": r.amount_cents}],
-            "founder_journal_number": r.journal_number}
+    return {
+        "method": r.method,
+        "platform": None,
+        "campaign": None,
+        "fee_cents": 0,
+        "anonymous_cents": 0,
+        "donors": [
+            {
+                "donor_id": r.donor_id,
+                "donor_name": r.donor_name,
+                "donor_kind": r.donor_kind,
+                "donor_address": r.donor_address,
+                "amount_cents": r.amount_cents,
+            }
+        ],
+        "founder_journal_number": r.journal_number,
+    }
 
 
 def _opening_number(ctx: CarryContext) -> int:
     """The federation's opening entry of this founder (recorded before the carriers run)."""
-    numbers = [e.journal_number for e in ctx.new.pending_events
-               if e.kind == "FederationOpeningCarried" and e.founder == ctx.founder_slug]  # type: ignore[attr-defined]
+    numbers = [
+        e.journal_number for e in ctx.new.pending_events if e.kind == "FederationOpeningCarried" and e.founder == ctx.founder_slug
+    ]  # type: ignore[attr-defined]
     assert len(numbers) == 1, f"{ctx.founder_slug} has {len(numbers)} opening entries"
     return numbers[0]
 
@@ -122,14 +148,17 @@ def carry_earmarked_gifts(ctx: CarryContext) -> Carried:
     """Carries the founder's earmarked gifts with an unspent part at the end of D-1 (module
     docstring). Unrestricted gifts and spent ones hold nothing on the dedicated account: left."""
     founder, new = ctx.founder, ctx.new
-    gifts = [g for _id, g in sorted(donations_state(founder).gifts.items()) if g.purpose is not None and g.pot.totals.unspent_cents]
+    gifts = [
+        g for _id, g in sorted(donations_state(founder).gifts.items()) if g.purpose is not None and g.pot.totals.unspent_cents
+    ]
     if not gifts:
         return {}
     account, theirs = founder.chart.role("donation_dedicated"), new.chart.role("donation_dedicated")
     if account != theirs:
         unspent = sum(g.pot.totals.unspent_cents for g in gifts)
         raise InvalidCommand(
-            "legal_form", "same_dedicated_account",
+            "legal_form",
+            "same_dedicated_account",
             f"{ctx.founder_slug} ({founder.legal_form.value}) holds {_eur(unspent)} of earmarked gifts unspent on {account}, "
             f"but a {new.legal_form.value} keeps them on {theirs}: the opening entry copies accounts as they are, so the gifts "
             f"could not be used there. Federate under a legal form with the same chart, or use the gifts first",
@@ -143,10 +172,26 @@ def carry_earmarked_gifts(ctx: CarryContext) -> Carried:
         assert max(day for day, _f in gift.pot.moves) < ctx.day, "a founder has no event on or after its federation date"
         gift_id = ctx.party(gift.gift_id)  # as the opening entry names the party of the dedicated account
         if gift_id in taken:
-            raise Conflict(ctx.field, "unique_gift", f"{ctx.founder_slug}'s earmarked gift {gift_id!r} has the id of a gift "
-                           f"another founder carries into {new.slug}: gift ids must be unique in the federation")
-        new.record(EarmarkedGiftCarried, effective_date=ctx.day, meta=ctx.meta, gift_id=gift_id, source=gift.source,
-                   purpose=_carried_purpose(ctx, gift.purpose), received_on=gift.received_on, gross_cents=gift.gross_cents, unspent_cents=unspent,
-                   **_receipt(gift), founder=ctx.founder_slug, founder_gift_id=gift.gift_id, opening_journal_number=opening)
+            raise Conflict(
+                ctx.field,
+                "unique_gift",
+                f"{ctx.founder_slug}'s earmarked gift {gift_id!r} has the id of a gift "
+                f"another founder carries into {new.slug}: gift ids must be unique in the federation",
+            )
+        new.record(
+            EarmarkedGiftCarried,
+            effective_date=ctx.day,
+            meta=ctx.meta,
+            gift_id=gift_id,
+            source=gift.source,
+            purpose=_carried_purpose(ctx, gift.purpose),
+            received_on=gift.received_on,
+            gross_cents=gift.gross_cents,
+            unspent_cents=unspent,
+            **_receipt(gift),
+            founder=ctx.founder_slug,
+            founder_gift_id=gift.gift_id,
+            opening_journal_number=opening,
+        )
         carried[(account, gift.gift_id, Unit.EUR.value)] = -unspent  # a credit, as the books
     return carried

@@ -64,12 +64,16 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
         account = coop.chart.account(line.account, f"{where}.account").number
         if account in managed:
             raise InvalidCommand(
-                f"{where}.account", "managed_account", f"account {account} is kept per member by {managed[account]}; use those commands"
+                f"{where}.account",
+                "managed_account",
+                f"account {account} is kept per member by {managed[account]}; use those commands",
             )
         try:
             unit = Unit(line.unit)
         except ValueError:
-            raise InvalidCommand(f"{where}.unit", "known_unit", f"{line.unit!r} is not one of {', '.join(u.value for u in Unit)}") from None
+            raise InvalidCommand(
+                f"{where}.unit", "known_unit", f"{line.unit!r} is not one of {', '.join(u.value for u in Unit)}"
+            ) from None
         party = identifier(line.party, f"{where}.party") if line.party is not None else None
         if (line.debit is None) == (line.credit is None):
             raise InvalidCommand(where, "debit_or_credit", "give exactly one of debit or credit")
@@ -83,17 +87,21 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
         if total != 0:
             side = "debits exceed credits" if total > 0 else "credits exceed debits"
             raise InvalidCommand(
-                "lines", "balanced", f"the entry does not balance in {unit_name}: {side} by {format_minor(abs(total), Unit(unit_name))}"
+                "lines",
+                "balanced",
+                f"the entry does not balance in {unit_name}: {side} by {format_minor(abs(total), Unit(unit_name))}",
             )
     coop.record_entry(EntryRecorded, effective_date=day, meta=meta, label=label, postings=postings, piece_ref=piece_ref)
 
 
-FAMILY = register(Family(
-    name="entries",
-    commands={
-        RecordEntry: Handler(record_entry, FINANCIAL),
-    },
-    events={
-        "EntryRecorded": Fact("entry.recorded", "entries", journal="OD"),
-    },
-))
+FAMILY = register(
+    Family(
+        name="entries",
+        commands={
+            RecordEntry: Handler(record_entry, FINANCIAL),
+        },
+        events={
+            "EntryRecorded": Fact("entry.recorded", "entries", journal="OD"),
+        },
+    )
+)

@@ -99,12 +99,14 @@ class Family:
             elif "coop" not in {f.name for f in fields(command)}:
                 found.append(f"command {command.__name__} has no `coop` field")
             if not handler.roles or not handler.roles <= set(ROLES):
-                found.append(f"command {getattr(command, '__name__', command)}: roles {sorted(handler.roles)} "
-                             f"must be some of {ROLES}")
+                found.append(
+                    f"command {getattr(command, '__name__', command)}: roles {sorted(handler.roles)} must be some of {ROLES}"
+                )
         for name, fact in self.events.items():
             event = EVENT_CLASSES.get(name)
-            found.extend([f"event {name} is not defined (no CoopEvent has that name)"] if event is None
-                         else _fact_problems(event, fact))
+            found.extend(
+                [f"event {name} is not defined (no CoopEvent has that name)"] if event is None else _fact_problems(event, fact)
+            )
         for role, commands_ in self.managed.items():
             strangers = [c.__name__ for c in commands_ if c not in self.commands]
             if not commands_ or strangers:
@@ -157,12 +159,13 @@ def register(family: Family) -> Family:
     problems = family.problems() if _loaded else []
     if family.name in _FAMILIES:
         problems.append("another family has this name")
-    problems += [f"command {c.__name__} is also declared by family {_family_of_command(c)!r}" for c in family.commands
-                 if c.__name__ in _COMMANDS]
-    problems += [f"event {e} is also declared by family {_FAMILY_OF_EVENT[e]!r}" for e in family.events
-                 if e in _FAMILY_OF_EVENT]
-    problems += [f"feed kind {f.kind!r} is also the kind of {_KINDS[f.kind]}" for f in family.events.values()
-                 if f.kind in _KINDS]
+    problems += [
+        f"command {c.__name__} is also declared by family {_family_of_command(c)!r}"
+        for c in family.commands
+        if c.__name__ in _COMMANDS
+    ]
+    problems += [f"event {e} is also declared by family {_FAMILY_OF_EVENT[e]!r}" for e in family.events if e in _FAMILY_OF_EVENT]
+    problems += [f"feed kind {f.kind!r} is also the kind of {_KINDS[f.kind]}" for f in family.events.values() if f.kind in _KINDS]
     if problems:
         raise FamilyDeclarationError(f"family {family.name!r}: " + "; ".join(problems))
     _FAMILIES[family.name] = family

@@ -129,8 +129,11 @@ class FederationOpeningCarried(FinancialEvent):
 
     @classmethod
     def check_reversible(cls, coop: Any, effect: dict[str, Any], day: date) -> None:
-        raise InvalidCommand("entry_number", "federation_opening_final",
-                             "an opening entry carried from a founder's sealed books is not reversed: correct it with an entry")
+        raise InvalidCommand(
+            "entry_number",
+            "federation_opening_final",
+            "an opening entry carried from a founder's sealed books is not reversed: correct it with an entry",
+        )
 
 
 class FederationRecorded(CoopEvent):
@@ -156,12 +159,17 @@ class BooksSealedByFederation(CoopEvent):
         # Its members on that date moved to the federation: from then on they are not its members
         # any more (as of any earlier date, nothing changes).
         moved = [m for m in coop.members.values() if m.is_member_on(self.effective_date)]
-        assert len(moved) == self.members_moved, f"{coop.slug}: {len(moved)} members on {self.effective_date}, seal says {self.members_moved}"
+        assert len(moved) == self.members_moved, (
+            f"{coop.slug}: {len(moved)} members on {self.effective_date}, seal says {self.members_moved}"
+        )
         for member in moved:
             member.status, member.left_on = MemberStatus.FEDERATED, self.effective_date
         coop.sealed_by_federation = {
-            "effective_date": self.effective_date, "federation": self.federation, "head_number": self.head_number,
-            "head_hash": self.head_hash, "opening_journal_number": self.opening_journal_number,
+            "effective_date": self.effective_date,
+            "federation": self.federation,
+            "head_number": self.head_number,
+            "head_hash": self.head_hash,
+            "opening_journal_number": self.opening_journal_number,
         }
 
 
@@ -219,7 +227,8 @@ def _check_founder(slug: str, i: int, founder: Cooperative | None, books: Founde
     founder.closing.check_open(day)  # refuses a date inside a closed fiscal year
     if books.latest_effective_date is not None and books.latest_effective_date >= day:
         raise InvalidCommand(
-            "effective_date", "after_founder_history",
+            "effective_date",
+            "after_founder_history",
             f"{slug} has events dated up to {books.latest_effective_date}: a federation is dated after its founders' last event",
         )
     state, start = founder.closing, founder.fiscal_year_start_month
@@ -227,7 +236,8 @@ def _check_founder(slug: str, i: int, founder: Cooperative | None, books: Founde
         first_day, last_day = fiscal_year_bounds(year, start)
         if last_day < day and year not in state.closed and (state.closed_through is None or first_day > state.closed_through):
             raise InvalidCommand(
-                "effective_date", "earlier_year_open",
+                "effective_date",
+                "earlier_year_open",
                 f"{slug}'s fiscal year {year} ended on {last_day} with entries and is not closed: close it before federating",
             )
     return founder
@@ -258,8 +268,11 @@ def _college_specs(cmd: FederateCooperatives, founders: dict[str, Cooperative]) 
 
 
 def federate(
-    existing: Cooperative | None, founders_found: dict[str, Cooperative | None], books: dict[str, FounderBooks],
-    cmd: FederateCooperatives, meta: Meta,
+    existing: Cooperative | None,
+    founders_found: dict[str, Cooperative | None],
+    books: dict[str, FounderBooks],
+    cmd: FederateCooperatives,
+    meta: Meta,
 ) -> tuple[Cooperative, list[Cooperative], dict[str, Any]]:
     """Decides the whole federation in memory. Returns the new cooperative, the sealed founders
     (with their events pending) and the report of what moved. Every check happens before any
@@ -272,16 +285,31 @@ def federate(
     if cmd.member_ids not in MEMBER_ID_POLICIES:
         raise InvalidCommand("member_ids", "known_policy", f"{cmd.member_ids!r} is not one of {', '.join(MEMBER_ID_POLICIES)}")
     colleges, college_of = _college_specs(cmd, founders)
-    new = found_cooperative(None, FoundCooperative(
-        coop=cmd.coop, name=cmd.name, legal_form=cmd.legal_form, founded_on=day,
-        colleges=[CollegeSpec(c.code, c.name, c.weight) for c in colleges], fee_schedule=cmd.fee_schedule,
-        fiscal_year_start_month=cmd.fiscal_year_start_month, siren=cmd.siren, share_value=cmd.share_value,
-        require_fee_paid=cmd.require_fee_paid, min_shares=cmd.min_shares, empty_college_policy=cmd.empty_college_policy,
-    ), meta)
+    new = found_cooperative(
+        None,
+        FoundCooperative(
+            coop=cmd.coop,
+            name=cmd.name,
+            legal_form=cmd.legal_form,
+            founded_on=day,
+            colleges=[CollegeSpec(c.code, c.name, c.weight) for c in colleges],
+            fee_schedule=cmd.fee_schedule,
+            fiscal_year_start_month=cmd.fiscal_year_start_month,
+            siren=cmd.siren,
+            share_value=cmd.share_value,
+            require_fee_paid=cmd.require_fee_paid,
+            min_shares=cmd.min_shares,
+            empty_college_policy=cmd.empty_college_policy,
+        ),
+        meta,
+    )
     for college in colleges:
         if college.fee_schedule is not None or college.require_fee_paid is not None or college.min_shares is not None:
-            set_college_rules(new, SetCollegeRules(cmd.coop, college.code, day, college.fee_schedule,
-                                                   college.require_fee_paid, college.min_shares), meta)
+            set_college_rules(
+                new,
+                SetCollegeRules(cmd.coop, college.code, day, college.fee_schedule, college.require_fee_paid, college.min_shares),
+                meta,
+            )
     # Members first: a clash is refused before any entry is built.
     party_maps, moved = _move_members(new, cmd, founders, college_of, day, meta)
     # Then the opening entries, one per founder, on accounts the new chart gets from the founders'.
@@ -294,30 +322,68 @@ def federate(
     numbers: dict[str, int] = {}
     for slug, founder in founders.items():
         numbers[slug] = new.record_entry(
-            FederationOpeningCarried, effective_date=day, meta=meta,
-            label=f"À-nouveaux apportés par {founder.name} ({slug}) au {day}", postings=openings[slug],
-            founder=slug, founder_name=founder.name, founder_head_number=founder.journal.last_number,
+            FederationOpeningCarried,
+            effective_date=day,
+            meta=meta,
+            label=f"À-nouveaux apportés par {founder.name} ({slug}) au {day}",
+            postings=openings[slug],
+            founder=slug,
+            founder_name=founder.name,
+            founder_head_number=founder.journal.last_number,
             founder_head_hash=founder.journal.last_hash,
         )
-    carried = {slug: carry_open_items(CarryContext(
-        founder_slug=slug, founder=founder, new=new, day=day, party_map=party_maps[slug], meta=meta,
-        field=f"founders[{slugs.index(slug)}]"), books[slug].balances) for slug, founder in founders.items()}
-    references = [{
-        "coop": slug, "name": f.name, "head_number": f.journal.last_number, "head_hash": f.journal.last_hash,
-        "opening_journal_number": numbers[slug], "college": college_of[slug], "members": moved[slug],
-    } for slug, f in founders.items()]
+    carried = {
+        slug: carry_open_items(
+            CarryContext(
+                founder_slug=slug,
+                founder=founder,
+                new=new,
+                day=day,
+                party_map=party_maps[slug],
+                meta=meta,
+                field=f"founders[{slugs.index(slug)}]",
+            ),
+            books[slug].balances,
+        )
+        for slug, founder in founders.items()
+    }
+    references = [
+        {
+            "coop": slug,
+            "name": f.name,
+            "head_number": f.journal.last_number,
+            "head_hash": f.journal.last_hash,
+            "opening_journal_number": numbers[slug],
+            "college": college_of[slug],
+            "members": moved[slug],
+        }
+        for slug, f in founders.items()
+    ]
     new.record(FederationRecorded, effective_date=day, meta=meta, founders=references)
     report = _report(cmd.coop, day, new, colleges, references, openings, carried, party_maps)
     # Last, the seals: nothing can be refused any more.
     for slug, founder in founders.items():
-        founder.record(BooksSealedByFederation, effective_date=day, meta=meta, federation=cmd.coop,
-                       head_number=founder.journal.last_number, head_hash=founder.journal.last_hash,
-                       opening_journal_number=numbers[slug], members_moved=len(moved[slug]))
+        founder.record(
+            BooksSealedByFederation,
+            effective_date=day,
+            meta=meta,
+            federation=cmd.coop,
+            head_number=founder.journal.last_number,
+            head_hash=founder.journal.last_hash,
+            opening_journal_number=numbers[slug],
+            members_moved=len(moved[slug]),
+        )
     return new, list(founders.values()), report
 
 
-def _move_members(new: Cooperative, cmd: FederateCooperatives, founders: dict[str, Cooperative], college_of: dict[str, str],
-                  day: date, meta: Meta) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
+def _move_members(
+    new: Cooperative,
+    cmd: FederateCooperatives,
+    founders: dict[str, Cooperative],
+    college_of: dict[str, str],
+    day: date,
+    meta: Meta,
+) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
     """Admits every founder's moving member into the federation, renamed under "prefix". Returns
     each founder's renaming (founder member id -> federation member id) and who moved."""
     party_maps: dict[str, dict[str, str]] = {}
@@ -330,17 +396,27 @@ def _move_members(new: Cooperative, cmd: FederateCooperatives, founders: dict[st
         for m in moving_members(founder, day):
             new_id = party_maps[slug].get(m.member_id, m.member_id)
             if new_id in origin:
-                raise Conflict("member_ids", "unique_member",
-                               f"member id {new_id!r} is in {origin[new_id]} and {slug}: send member_ids \"prefix\"")
+                raise Conflict(
+                    "member_ids",
+                    "unique_member",
+                    f'member id {new_id!r} is in {origin[new_id]} and {slug}: send member_ids "prefix"',
+                )
             origin[new_id] = slug
             admit_member(new, AdmitMember(cmd.coop, new_id, m.name, m.kind.value, college_of[slug], day, m.headcount), meta)
             moved[slug].append({"member_id": new_id, "founder_member_id": m.member_id})
     return party_maps, moved
 
 
-def _report(slug: str, day: date, new: Cooperative, colleges: list[FederationCollege],
-            references: list[dict[str, Any]], openings: dict[str, list[list[Any]]],
-            carried: dict[str, dict[tuple[str, str | None, str], int]], party_maps: dict[str, dict[str, str]]) -> dict[str, Any]:
+def _report(
+    slug: str,
+    day: date,
+    new: Cooperative,
+    colleges: list[FederationCollege],
+    references: list[dict[str, Any]],
+    openings: dict[str, list[list[Any]]],
+    carried: dict[str, dict[tuple[str, str | None, str], int]],
+    party_maps: dict[str, dict[str, str]],
+) -> dict[str, Any]:
     weights = {code: c["weight"] for code, c in new.colleges_on(day).items()}
     members_per_college: dict[str, int] = defaultdict(int)
     for ref in references:
@@ -354,29 +430,49 @@ def _report(slug: str, day: date, new: Cooperative, colleges: list[FederationCol
             for bucket in (own, totals):
                 t = bucket.setdefault(unit, {"debit": 0, "credit": 0})
                 t["debit" if amount > 0 else "credit"] += abs(amount)
-        founders.append({**{k: v for k, v in ref.items() if k != "members"}, "members_moved": len(ref["members"]),
-                         "members": ref["members"], "balances": [
-                             {"account": a, "party": p, "unit": u, "amount_minor": amt} for a, p, u, amt in postings],
-                         "open_items": [
-                             {"account": a, "party": party_maps[ref["coop"]].get(p, p) if p else p, "unit": u, "amount_minor": amt}
-                             for (a, p, u), amt in sorted(carried[ref["coop"]].items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2]))],
-                         "totals": own})
+        founders.append(
+            {
+                **{k: v for k, v in ref.items() if k != "members"},
+                "members_moved": len(ref["members"]),
+                "members": ref["members"],
+                "balances": [{"account": a, "party": p, "unit": u, "amount_minor": amt} for a, p, u, amt in postings],
+                "open_items": [
+                    {"account": a, "party": party_maps[ref["coop"]].get(p, p) if p else p, "unit": u, "amount_minor": amt}
+                    for (a, p, u), amt in sorted(
+                        carried[ref["coop"]].items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
+                    )
+                ],
+                "totals": own,
+            }
+        )
     return {
-        "coop": slug, "effective_date": day.isoformat(),
-        "colleges": [{"code": c.code, "name": c.name, "weight": weights[c.code], "founders": list(c.founders or []),
-                      "members": members_per_college[c.code]} for c in colleges],
-        "founders": founders, "totals": totals,
+        "coop": slug,
+        "effective_date": day.isoformat(),
+        "colleges": [
+            {
+                "code": c.code,
+                "name": c.name,
+                "weight": weights[c.code],
+                "founders": list(c.founders or []),
+                "members": members_per_college[c.code],
+            }
+            for c in colleges
+        ],
+        "founders": founders,
+        "totals": totals,
     }
 
 
-FAMILY = register(Family(
-    name="federation",
-    commands={
-        FederateCooperatives: Handler(None, STATUTES),  # decided by the ledger: see Handler
-    },
-    events={
-        "FederationRecorded": Fact("federation.recorded", "cooperative"),
-        "FederationOpeningCarried": Fact("federation_opening.carried", "entries", journal="OD"),
-        "BooksSealedByFederation": Fact("books.sealed_by_federation", "cooperative"),
-    },
-))
+FAMILY = register(
+    Family(
+        name="federation",
+        commands={
+            FederateCooperatives: Handler(None, STATUTES),  # decided by the ledger: see Handler
+        },
+        events={
+            "FederationRecorded": Fact("federation.recorded", "cooperative"),
+            "FederationOpeningCarried": Fact("federation_opening.carried", "entries", journal="OD"),
+            "BooksSealedByFederation": Fact("books.sealed_by_federation", "cooperative"),
+        },
+    )
+)

@@ -82,8 +82,11 @@ def carry_open_items(ctx: CarryContext, balances: dict[Key, int]) -> Carried:
     for key in sorted(set(expected) | set(got), key=lambda k: (k[0], k[1] or "", k[2])):
         if expected.get(key, 0) != got.get(key, 0):
             account, party, unit = key
-            raise InvalidCommand(ctx.field, "open_items_not_carried", _message(ctx, key, expected.get(key, 0), got.get(key, 0),
-                                                                              managed.get(account, "")))
+            raise InvalidCommand(
+                ctx.field,
+                "open_items_not_carried",
+                _message(ctx, key, expected.get(key, 0), got.get(key, 0), managed.get(account, "")),
+            )
     return dict(got)
 
 
@@ -92,8 +95,11 @@ def _message(ctx: CarryContext, key: Key, balance: int, carried: int, commands: 
     whose = f" for {party}" if party else ""
     label = ctx.founder.chart.accounts[account].label_en if account in ctx.founder.chart.accounts else account
     if carried == 0:
-        return (f"{ctx.founder_slug} holds {format_minor(balance, Unit(unit))} {unit} on {account} ({label}){whose} on {ctx.day}: "
-                f"an open item the federation cannot carry yet; settle it first ({commands})")
-    return (f"{ctx.founder_slug}'s open items on {account} ({label}){whose} add up to {format_minor(carried, Unit(unit))} {unit}, "
-            f"but the books hold {format_minor(balance, Unit(unit))} {unit}: settle them first ({commands})")
-
+        return (
+            f"{ctx.founder_slug} holds {format_minor(balance, Unit(unit))} {unit} on {account} ({label}){whose} on {ctx.day}: "
+            f"an open item the federation cannot carry yet; settle it first ({commands})"
+        )
+    return (
+        f"{ctx.founder_slug}'s open items on {account} ({label}){whose} add up to {format_minor(carried, Unit(unit))} {unit}, "
+        f"but the books hold {format_minor(balance, Unit(unit))} {unit}: settle them first ({commands})"
+    )

@@ -109,7 +109,8 @@ class FeeCalled(FinancialEvent):
         unpaid, unpaid_on = cls.lowest_from([*call.call_moves, *((paid_on, -cents) for paid_on, cents in call.payments)], day)
         if unpaid < effect["amount_cents"]:
             raise InvalidCommand(
-                "entry_number", "fee_unpaid",
+                "entry_number",
+                "fee_unpaid",
                 f"the {call.year} fee of {call.member_id} had {format_minor(call.paid_by(unpaid_on), Unit.EUR)} EUR paid on "
                 f"{unpaid_on} (this reversal counts from {day}): date it on or after the reversal of those payments",
             )
@@ -195,10 +196,14 @@ def call_fee(coop: Cooperative, cmd: CallFee, meta: Meta) -> None:
     amount = fee_for(coop, member, day)
     receivable, income = coop.chart.role("members_receivable"), coop.chart.role("fee_income")
     coop.record_entry(
-        FeeCalled, effective_date=day, meta=meta,
+        FeeCalled,
+        effective_date=day,
+        meta=meta,
         label=f"Cotisation {year} – {member.name}",
         postings=[[receivable, member.member_id, Unit.EUR.value, amount], [income, None, Unit.EUR.value, -amount]],
-        member_id=member.member_id, year=year, amount_cents=amount,
+        member_id=member.member_id,
+        year=year,
+        amount_cents=amount,
     )
 
 
@@ -218,16 +223,21 @@ def pay_fee(coop: Cooperative, cmd: PayFee, meta: Meta) -> None:
     if amount_cents > due:
         when = "" if due_on == day else f" on {due_on}"
         raise InvalidCommand(
-            "amount", "no_overpayment",
+            "amount",
+            "no_overpayment",
             f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(max(due, 0), Unit.EUR)} EUR "
             f"still due{when} on the {year} fee of {member.member_id}",
         )
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(
-        FeePaid, effective_date=day, meta=meta,
+        FeePaid,
+        effective_date=day,
+        meta=meta,
         label=f"Règlement cotisation {year} – {member.name}",
         postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
-        member_id=member.member_id, year=year, amount_cents=amount_cents,
+        member_id=member.member_id,
+        year=year,
+        amount_cents=amount_cents,
     )
 
 
@@ -252,28 +262,39 @@ def carry_fee_calls(ctx: CarryContext) -> Carried:
         assert called == call.called_cents and paid == call.paid_cents, "a founder has no event on or after its federation date"
         if member_id not in moving or called == 0 or (called == paid and year < running_year):
             continue
-        ctx.new.record(FeeCallCarried, effective_date=day, meta=ctx.meta, member_id=ctx.party(member_id), year=year,
-                       called_cents=called, paid_cents=paid, founder=ctx.founder_slug, founder_member_id=member_id)
+        ctx.new.record(
+            FeeCallCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            member_id=ctx.party(member_id),
+            year=year,
+            called_cents=called,
+            paid_cents=paid,
+            founder=ctx.founder_slug,
+            founder_member_id=member_id,
+        )
         if called != paid:
             key = (receivable, member_id, Unit.EUR.value)
             carried[key] = carried.get(key, 0) + called - paid
     return carried
 
 
-FAMILY = register(Family(
-    name="fees",
-    commands={
-        CallFee: Handler(call_fee, FINANCIAL),
-        PayFee: Handler(pay_fee, FINANCIAL),
-    },
-    events={
-        "FeeCalled": Fact("fee.called", "entries", journal="VT"),
-        "FeePaid": Fact("fee.paid", "entries", journal="BQ"),
-        "FeeCallCarried": Fact("fee_call.carried", "membership"),
-    },
-    managed={
-        "members_receivable": (CallFee, PayFee),
-    },
-    carriers=("domain.fees:carry_fee_calls",),
-    carry_order=10,
-))
+FAMILY = register(
+    Family(
+        name="fees",
+        commands={
+            CallFee: Handler(call_fee, FINANCIAL),
+            PayFee: Handler(pay_fee, FINANCIAL),
+        },
+        events={
+            "FeeCalled": Fact("fee.called", "entries", journal="VT"),
+            "FeePaid": Fact("fee.paid", "entries", journal="BQ"),
+            "FeeCallCarried": Fact("fee_call.carried", "membership"),
+        },
+        managed={
+            "members_receivable": (CallFee, PayFee),
+        },
+        carriers=("domain.fees:carry_fee_calls",),
+        carry_order=10,
+    )
+)

@@ -70,8 +70,9 @@ class CooperationFundCarried(CoopEvent):
     founder: str
 
     def figures(self) -> Figures:
-        return Figures(self.inflow_cents, self.received_cents, self.used_cents, self.reserved_cents, self.awarded_cents,
-                       self.paid_cents)
+        return Figures(
+            self.inflow_cents, self.received_cents, self.used_cents, self.reserved_cents, self.awarded_cents, self.paid_cents
+        )
 
     def pot_source(self) -> str:
         return FUND
@@ -100,8 +101,9 @@ class SubsidyCarried(CoopEvent):
     founder_subsidy_id: str
 
     def figures(self) -> Figures:
-        return Figures(self.granted_cents, self.received_cents, self.used_cents, self.reserved_cents, self.awarded_cents,
-                       self.paid_cents)
+        return Figures(
+            self.granted_cents, self.received_cents, self.used_cents, self.reserved_cents, self.awarded_cents, self.paid_cents
+        )
 
     def pot_source(self) -> str:
         return subsidy_source(self.subsidy_id)
@@ -111,8 +113,13 @@ class SubsidyCarried(CoopEvent):
         assert self.subsidy_id not in coop.subsidies.subsidies and source not in coop.grants.pots, f"{source} carried twice"
         assert 0 <= self.received_cents <= self.granted_cents, f"carried subsidy {self.subsidy_id} received outside 0..granted"
         coop.subsidies.subsidies[self.subsidy_id] = Subsidy(
-            self.subsidy_id, self.funder, self.purpose, self.granted_cents, self.effective_date,
-            received_cents=self.received_cents, used_cents=self.used_cents,
+            self.subsidy_id,
+            self.funder,
+            self.purpose,
+            self.granted_cents,
+            self.effective_date,
+            received_cents=self.received_cents,
+            used_cents=self.used_cents,
         )
         coop.grants.pots[source] = Pot(calls_opened=self.calls_opened)
         move_pot(coop, source, self.figures(), +1, self.effective_date)
@@ -137,8 +144,16 @@ class CallCarried(CoopEvent):
         assert self.call_id not in coop.grants.calls and self.source in coop.grants.pots, f"call {self.call_id} carried badly"
         day = self.effective_date
         coop.grants.calls[self.call_id] = Call(
-            self.call_id, self.title, self.source, self.envelope_cents, self.min_award_cents, self.max_award_cents,
-            self.max_laureates, self.members_only, opened_on=day, last_on=day,
+            self.call_id,
+            self.title,
+            self.source,
+            self.envelope_cents,
+            self.min_award_cents,
+            self.max_award_cents,
+            self.max_laureates,
+            self.members_only,
+            opened_on=day,
+            last_on=day,
         )
 
 
@@ -162,13 +177,26 @@ class GrantApplicationCarried(CoopEvent):
         assert self.application_id not in coop.grants.grants, f"application {self.application_id} carried twice"
         day = self.effective_date
         touched = day if self.awarded_cents else None
-        grant = Grant(self.application_id, self.call_id, self.applicant, self.member_id, day, self.awarded_cents,
-                      self.withdrawn_cents, self.paid_cents, awarded_on=touched, last_on=touched, project=self.project)
+        grant = Grant(
+            self.application_id,
+            self.call_id,
+            self.applicant,
+            self.member_id,
+            day,
+            self.awarded_cents,
+            self.withdrawn_cents,
+            self.paid_cents,
+            awarded_on=touched,
+            last_on=touched,
+            project=self.project,
+        )
         assert 0 <= grant.paid_cents <= grant.net_cents <= grant.awarded_cents, f"carried grant {grant} out of bounds"
         call = coop.grants.calls[self.call_id]
         call.grants[self.application_id] = grant
         coop.grants.grants[self.application_id] = grant
-        assert call.awarded_cents <= call.envelope_cents and call.laureates <= call.max_laureates, f"carried call {call.call_id} overfull"
+        assert call.awarded_cents <= call.envelope_cents and call.laureates <= call.max_laureates, (
+            f"carried call {call.call_id} overfull"
+        )
 
 
 class ContributionPledgeCarried(CoopEvent):
@@ -190,7 +218,9 @@ class ContributionPledgeCarried(CoopEvent):
         day = self.effective_date
         pledge = Pledge(self.pledge_id, self.member_id, Fraction(self.rate_percent), self.first_year, self.years, day)
         for y in self.declared:
-            assert pledge.covers(y["year"]) and 0 <= y["paid_cents"] <= y["called_cents"], f"carried pledge {self.pledge_id} year {y}"
+            assert pledge.covers(y["year"]) and 0 <= y["paid_cents"] <= y["called_cents"], (
+                f"carried pledge {self.pledge_id} year {y}"
+            )
             pledge.declared[y["year"]] = ContributionYear(y["result_cents"], y["called_cents"], day, y["paid_cents"])
         coop.contributions.pledges[self.pledge_id] = pledge
 
@@ -198,7 +228,6 @@ class ContributionPledgeCarried(CoopEvent):
 # ---------------------------------------------------------------- carriers
 
 _FIGURES = ("inflow_cents", "received_cents", "used_cents", "reserved_cents", "awarded_cents", "paid_cents")
-
 
 
 def _is_open(figures: Figures) -> bool:
@@ -215,7 +244,8 @@ def _same_account(ctx: CarryContext, role: str, unspent: int, what: str) -> None
     here, there = ctx.founder.chart.role(role), ctx.new.chart.role(role)
     if unspent and here != there:
         raise InvalidCommand(
-            ctx.field, "open_items_not_carried",
+            ctx.field,
+            "open_items_not_carried",
             f"{ctx.founder_slug} holds {_eur(unspent)} of {what} unspent on {here}, but {ctx.new.slug} "
             f"({ctx.new.legal_form.value}) keeps it on {there}: the federation cannot carry it into another chart; "
             "use it before federating, or federate into a cooperative of the same chart",
@@ -232,8 +262,12 @@ def _carried_from(new: Cooperative, kind: type[CoopEvent], attribute: str, value
 
 def _unique(ctx: CarryContext, taken: Any, kind: type[CoopEvent], attribute: str, value: str, what: str, rule: str) -> None:
     if value in taken:
-        raise Conflict(ctx.field, rule, f"{what} {value!r} of {ctx.founder_slug} is already carried from "
-                       f"{_carried_from(ctx.new, kind, attribute, value)}: ids are kept, so settle it in one of them before federating")
+        raise Conflict(
+            ctx.field,
+            rule,
+            f"{what} {value!r} of {ctx.founder_slug} is already carried from "
+            f"{_carried_from(ctx.new, kind, attribute, value)}: ids are kept, so settle it in one of them before federating",
+        )
 
 
 def _grant_fields(grant: Grant) -> dict[str, Any]:
@@ -249,46 +283,94 @@ def carry_funds(ctx: CarryContext) -> Carried:
     drawn_on = {call.source for call in open_calls}
     sources: dict[str, str] = {}  # the founder's pot -> the federation's
     carried: dict[tuple[str, str | None, str], int] = {}
-    assert all(moved_on < day for pot in founder.grants.pots.values() for moved_on, _f in pot.moves), \
+    assert all(moved_on < day for pot in founder.grants.pots.values() for moved_on, _f in pot.moves), (
         "a founder has no event on or after its federation date: its pots stand as they did the day before"
+    )
     fund = founder.grants.pots[FUND].totals
     if _is_open(fund) or FUND in drawn_on:
         _same_account(ctx, "cooperation_fund", fund.unspent_cents, "its cooperation fund")
-        new.record(CooperationFundCarried, effective_date=day, meta=meta, founder=ctx.founder_slug,
-                   **{name: getattr(fund, name) for name in _FIGURES})
+        new.record(
+            CooperationFundCarried,
+            effective_date=day,
+            meta=meta,
+            founder=ctx.founder_slug,
+            **{name: getattr(fund, name) for name in _FIGURES},
+        )
         sources[FUND] = FUND
         carried[(founder.chart.role("cooperation_fund"), None, EUR)] = -fund.unspent_cents
     for subsidy_id in sorted(founder.subsidies.subsidies):
         subsidy, source = founder.subsidies.subsidies[subsidy_id], subsidy_source(subsidy_id)
         figures = founder.grants.pots[source].totals
         assert (figures.inflow_cents, figures.received_cents, figures.used_cents) == (
-            subsidy.granted_cents, subsidy.received_cents, subsidy.used_cents), f"subsidy {subsidy_id} disagrees with its pot"
+            subsidy.granted_cents,
+            subsidy.received_cents,
+            subsidy.used_cents,
+        ), f"subsidy {subsidy_id} disagrees with its pot"
         if not (_is_open(figures) or source in drawn_on):
             continue
         new_id = ctx.party(subsidy_id)
         _unique(ctx, new.subsidies.subsidies, SubsidyCarried, "subsidy_id", new_id, "subsidy", "unique_subsidy")
         _same_account(ctx, "subsidy_dedicated", figures.unspent_cents, f"subsidy {subsidy_id}")
-        new.record(SubsidyCarried, effective_date=day, meta=meta, subsidy_id=new_id, funder=subsidy.funder, purpose=subsidy.purpose,
-                   granted_cents=figures.inflow_cents, received_cents=figures.received_cents, used_cents=figures.used_cents,
-                   reserved_cents=figures.reserved_cents, awarded_cents=figures.awarded_cents, paid_cents=figures.paid_cents,
-                   calls_opened=sum(1 for c in open_calls if c.source == source), founder=ctx.founder_slug,
-                   founder_subsidy_id=subsidy_id)
+        new.record(
+            SubsidyCarried,
+            effective_date=day,
+            meta=meta,
+            subsidy_id=new_id,
+            funder=subsidy.funder,
+            purpose=subsidy.purpose,
+            granted_cents=figures.inflow_cents,
+            received_cents=figures.received_cents,
+            used_cents=figures.used_cents,
+            reserved_cents=figures.reserved_cents,
+            awarded_cents=figures.awarded_cents,
+            paid_cents=figures.paid_cents,
+            calls_opened=sum(1 for c in open_calls if c.source == source),
+            founder=ctx.founder_slug,
+            founder_subsidy_id=subsidy_id,
+        )
         sources[source] = subsidy_source(new_id)
         carried[(founder.chart.role("subsidy_dedicated"), subsidy_id, EUR)] = -figures.unspent_cents
     for call in open_calls:
         _unique(ctx, new.grants.calls, CallCarried, "call_id", call.call_id, "call for projects", "unique_call")
         applications = {ctx.party(a): g for a, g in sorted(call.grants.items())}
         for application_id in applications:
-            _unique(ctx, new.grants.grants, GrantApplicationCarried, "application_id", application_id, "application",
-                    "unique_application")
-        new.record(CallCarried, effective_date=day, meta=meta, call_id=call.call_id, title=call.title, source=sources[call.source],
-                   envelope_cents=call.envelope_cents, min_award_cents=call.min_award_cents, max_award_cents=call.max_award_cents,
-                   max_laureates=call.max_laureates, members_only=call.members_only, founder=ctx.founder_slug)
+            _unique(
+                ctx,
+                new.grants.grants,
+                GrantApplicationCarried,
+                "application_id",
+                application_id,
+                "application",
+                "unique_application",
+            )
+        new.record(
+            CallCarried,
+            effective_date=day,
+            meta=meta,
+            call_id=call.call_id,
+            title=call.title,
+            source=sources[call.source],
+            envelope_cents=call.envelope_cents,
+            min_award_cents=call.min_award_cents,
+            max_award_cents=call.max_award_cents,
+            max_laureates=call.max_laureates,
+            members_only=call.members_only,
+            founder=ctx.founder_slug,
+        )
         for application_id, grant in applications.items():
-            new.record(GrantApplicationCarried, effective_date=day, meta=meta, call_id=call.call_id, application_id=application_id,
-                       applicant=grant.applicant, member_id=ctx.party(grant.member_id) if grant.member_id in moving else None,
-                       project=grant.project, founder=ctx.founder_slug, founder_application_id=grant.application_id,
-                       **_grant_fields(grant))
+            new.record(
+                GrantApplicationCarried,
+                effective_date=day,
+                meta=meta,
+                call_id=call.call_id,
+                application_id=application_id,
+                applicant=grant.applicant,
+                member_id=ctx.party(grant.member_id) if grant.member_id in moving else None,
+                project=grant.project,
+                founder=ctx.founder_slug,
+                founder_application_id=grant.application_id,
+                **_grant_fields(grant),
+            )
     return carried
 
 
@@ -299,14 +381,27 @@ def carry_contribution_pledges(ctx: CarryContext) -> Carried:
     moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
     for pledge_id in sorted(founder.contributions.pledges):
         pledge = founder.contributions.pledges[pledge_id]
-        assert all(y.declared_on < day for y in pledge.declared.values()), "a founder has no event on or after its federation date"
+        assert all(y.declared_on < day for y in pledge.declared.values()), (
+            "a founder has no event on or after its federation date"
+        )
         left = len(pledge.declared) < pledge.years or any(y.paid_cents < y.called_cents for y in pledge.declared.values())
         if pledge.member_id not in moving or not left:
             continue
         _unique(ctx, ctx.new.contributions.pledges, ContributionPledgeCarried, "pledge_id", pledge_id, "pledge", "unique_pledge")
-        ctx.new.record(ContributionPledgeCarried, effective_date=day, meta=ctx.meta, pledge_id=pledge_id,
-                       member_id=ctx.party(pledge.member_id), rate_percent=str(pledge.rate_percent), first_year=pledge.first_year,
-                       years=pledge.years, founder=ctx.founder_slug, founder_member_id=pledge.member_id, declared=[
-                           {"year": year, "result_cents": y.result_cents, "called_cents": y.called_cents, "paid_cents": y.paid_cents}
-                           for year, y in sorted(pledge.declared.items())])
+        ctx.new.record(
+            ContributionPledgeCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            pledge_id=pledge_id,
+            member_id=ctx.party(pledge.member_id),
+            rate_percent=str(pledge.rate_percent),
+            first_year=pledge.first_year,
+            years=pledge.years,
+            founder=ctx.founder_slug,
+            founder_member_id=pledge.member_id,
+            declared=[
+                {"year": year, "result_cents": y.result_cents, "called_cents": y.called_cents, "paid_cents": y.paid_cents}
+                for year, y in sorted(pledge.declared.items())
+            ],
+        )
     return {}

@@ -93,7 +93,9 @@ class StatutesAmended(CoopEvent):
     reason: str
 
     def apply(self, coop: Cooperative) -> None:
-        coop.statutes.append({"effective_date": self.effective_date, "colleges": [dict(c) for c in self.colleges], "weighted": self.weighted})
+        coop.statutes.append(
+            {"effective_date": self.effective_date, "colleges": [dict(c) for c in self.colleges], "weighted": self.weighted}
+        )
 
 
 class VotingPolicySet(CoopEvent):
@@ -102,10 +104,14 @@ class VotingPolicySet(CoopEvent):
     empty_college_policy: str
 
     def apply(self, coop: Cooperative) -> None:
-        coop.policies.append({
-            "effective_date": self.effective_date, "require_fee_paid": self.require_fee_paid,
-            "min_shares": self.min_shares, "empty_college_policy": self.empty_college_policy,
-        })
+        coop.policies.append(
+            {
+                "effective_date": self.effective_date,
+                "require_fee_paid": self.require_fee_paid,
+                "min_shares": self.min_shares,
+                "empty_college_policy": self.empty_college_policy,
+            }
+        )
 
 
 class CollegeRulesSet(CoopEvent):
@@ -115,10 +121,14 @@ class CollegeRulesSet(CoopEvent):
     min_shares: int | None
 
     def apply(self, coop: Cooperative) -> None:
-        coop.college_rules.setdefault(self.college, []).append({
-            "effective_date": self.effective_date, "fee_schedule": self.fee_schedule,
-            "require_fee_paid": self.require_fee_paid, "min_shares": self.min_shares,
-        })
+        coop.college_rules.setdefault(self.college, []).append(
+            {
+                "effective_date": self.effective_date,
+                "fee_schedule": self.fee_schedule,
+                "require_fee_paid": self.require_fee_paid,
+                "min_shares": self.min_shares,
+            }
+        )
 
 
 class ResolutionRecorded(CoopEvent):
@@ -156,10 +166,17 @@ def member_eligibility(coop: Cooperative, member_id: str, day: date) -> Eligibil
     year = coop.fiscal_year_of(day)
     call = coop.fee_calls.get((member.member_id, year))
     return eligibility(
-        member_id=member.member_id, college=member.college_on(day), admitted_on=member.admitted_on,
-        left_on=member.left_on, left_as=member.status.value if member.left_on else None,
-        fee_called_cents=call.called_by(day) if call else 0, fee_paid_cents=call.paid_by(day) if call else 0,
-        shares=member.shares_on(day), policy=policy, day=day, fee_year=year,
+        member_id=member.member_id,
+        college=member.college_on(day),
+        admitted_on=member.admitted_on,
+        left_on=member.left_on,
+        left_as=member.status.value if member.left_on else None,
+        fee_called_cents=call.called_by(day) if call else 0,
+        fee_paid_cents=call.paid_by(day) if call else 0,
+        shares=member.shares_on(day),
+        policy=policy,
+        day=day,
+        fee_year=year,
     )
 
 
@@ -182,14 +199,20 @@ def amend_statutes(coop: Cooperative, cmd: AmendStatutes, meta: Meta) -> None:
     stranded = sorted(m.member_id for m in coop.members.values() if _colleges_from(m, day) - kept)
     if stranded:
         raise InvalidCommand(
-            "colleges", "members_placed", f"members {', '.join(stranded[:10])} are in colleges this amendment abolishes: transfer them first"
+            "colleges",
+            "members_placed",
+            f"members {', '.join(stranded[:10])} are in colleges this amendment abolishes: transfer them first",
         )
     # A vote already cast in a college on or after `day` must stay countable under the statutes
     # of its vote date (a member may have been transferred out since, by a back-dated transfer).
-    voted_in = sorted({college for r in coop.resolutions.values() if r["vote_date"] >= day for college in r["voters"].values()} - kept)
+    voted_in = sorted(
+        {college for r in coop.resolutions.values() if r["vote_date"] >= day for college in r["voters"].values()} - kept
+    )
     if voted_in:
         raise InvalidCommand(
-            "colleges", "votes_cast", f"votes were cast in colleges {', '.join(voted_in)} on or after {day}: this amendment cannot abolish them"
+            "colleges",
+            "votes_cast",
+            f"votes were cast in colleges {', '.join(voted_in)} on or after {day}: this amendment cannot abolish them",
         )
     coop.record(StatutesAmended, effective_date=day, meta=meta, colleges=colleges, weighted=weighted, reason=reason)
 
@@ -215,8 +238,15 @@ def set_college_rules(coop: Cooperative, cmd: SetCollegeRules, meta: Meta) -> No
     min_shares = cmd.min_shares
     if min_shares is not None:
         validate_voting_policy(True, min_shares, "redistribute", coop.legal_form)  # same bounds as the coop's rule
-    coop.record(CollegeRulesSet, effective_date=day, meta=meta, college=college, fee_schedule=schedule,
-                require_fee_paid=cmd.require_fee_paid, min_shares=min_shares)
+    coop.record(
+        CollegeRulesSet,
+        effective_date=day,
+        meta=meta,
+        college=college,
+        fee_schedule=schedule,
+        require_fee_paid=cmd.require_fee_paid,
+        min_shares=min_shares,
+    )
 
 
 def record_resolution(coop: Cooperative, cmd: RecordResolution, meta: Meta) -> None:
@@ -235,8 +265,16 @@ def record_resolution(coop: Cooperative, cmd: RecordResolution, meta: Meta) -> N
         if not Fraction(1, 2) <= threshold <= 1:
             raise InvalidCommand("threshold", "majority", f"a majority is between 1/2 and 1, got {threshold}")
     day = coop.check_effective_date(cmd.vote_date, "vote_date")
-    coop.record(ResolutionRecorded, effective_date=day, meta=meta, resolution_id=resolution_id, title=title,
-                assembly=cmd.assembly, threshold=str(threshold), threshold_strict=strict)
+    coop.record(
+        ResolutionRecorded,
+        effective_date=day,
+        meta=meta,
+        resolution_id=resolution_id,
+        title=title,
+        assembly=cmd.assembly,
+        threshold=str(threshold),
+        threshold_strict=strict,
+    )
 
 
 def cast_vote(coop: Cooperative, cmd: CastVote, meta: Meta) -> None:
@@ -254,24 +292,33 @@ def cast_vote(coop: Cooperative, cmd: CastVote, meta: Meta) -> None:
         why = "; ".join(r["detail"] for r in verdict.reasons if not r["ok"])
         raise InvalidCommand("member_id", "eligible_voter", f"{member.member_id} may not vote on {day}: {why}")
     assert verdict.college is not None
-    coop.record(VoteCast, effective_date=day, meta=meta, resolution_id=cmd.resolution_id,
-                member_id=member.member_id, college=verdict.college, choice=cmd.choice)
+    coop.record(
+        VoteCast,
+        effective_date=day,
+        meta=meta,
+        resolution_id=cmd.resolution_id,
+        member_id=member.member_id,
+        college=verdict.college,
+        choice=cmd.choice,
+    )
 
 
-FAMILY = register(Family(
-    name="governance",
-    commands={
-        AmendStatutes: Handler(amend_statutes, STATUTES),
-        SetVotingPolicy: Handler(set_voting_policy, STATUTES),
-        SetCollegeRules: Handler(set_college_rules, STATUTES),
-        RecordResolution: Handler(record_resolution, GOVERNANCE),
-        CastVote: Handler(cast_vote, GOVERNANCE | CLERK),
-    },
-    events={
-        "StatutesAmended": Fact("statutes.amended", "governance"),
-        "VotingPolicySet": Fact("voting_policy.set", "governance"),
-        "ResolutionRecorded": Fact("resolution.recorded", "governance"),
-        "VoteCast": Fact("vote.cast", "governance"),
-        "CollegeRulesSet": Fact("college_rules.set", "governance"),
-    },
-))
+FAMILY = register(
+    Family(
+        name="governance",
+        commands={
+            AmendStatutes: Handler(amend_statutes, STATUTES),
+            SetVotingPolicy: Handler(set_voting_policy, STATUTES),
+            SetCollegeRules: Handler(set_college_rules, STATUTES),
+            RecordResolution: Handler(record_resolution, GOVERNANCE),
+            CastVote: Handler(cast_vote, GOVERNANCE | CLERK),
+        },
+        events={
+            "StatutesAmended": Fact("statutes.amended", "governance"),
+            "VotingPolicySet": Fact("voting_policy.set", "governance"),
+            "ResolutionRecorded": Fact("resolution.recorded", "governance"),
+            "VoteCast": Fact("vote.cast", "governance"),
+            "CollegeRulesSet": Fact("college_rules.set", "governance"),
+        },
+    )
+)

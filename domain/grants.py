@@ -147,9 +147,12 @@ def _check_not_earmarked_elsewhere(coop: Cooperative, call_id: str) -> None:
     can name a call that does not exist (RecordDonation requires the call)."""
     for gift in donations_state(coop).gifts.values():  # bounded by the cooperative's gifts
         if gift.purpose == f"call:{call_id}":
-            raise Conflict("call_id", "earmarked_elsewhere",
-                           f"gift {gift.gift_id} is earmarked for a call {call_id!r} that stayed in a founder's books: "
-                           "choose another id for a call of this cooperative")
+            raise Conflict(
+                "call_id",
+                "earmarked_elsewhere",
+                f"gift {gift.gift_id} is earmarked for a call {call_id!r} that stayed in a founder's books: "
+                "choose another id for a call of this cooperative",
+            )
 
 
 def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
@@ -162,9 +165,13 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
     min_award_cents = to_minor(cmd.min_award, Unit.EUR, "min_award")
     max_award_cents = to_minor(cmd.max_award, Unit.EUR, "max_award")
     if max_award_cents < min_award_cents:
-        raise InvalidCommand("max_award", "award_bounds", f"{_eur(max_award_cents)} is below the minimum award {_eur(min_award_cents)}")
+        raise InvalidCommand(
+            "max_award", "award_bounds", f"{_eur(max_award_cents)} is below the minimum award {_eur(min_award_cents)}"
+        )
     if max_award_cents > envelope_cents:
-        raise InvalidCommand("max_award", "within_envelope", f"{_eur(max_award_cents)} exceeds the envelope {_eur(envelope_cents)}")
+        raise InvalidCommand(
+            "max_award", "within_envelope", f"{_eur(max_award_cents)} exceeds the envelope {_eur(envelope_cents)}"
+        )
     max_laureates = whole_number(cmd.max_laureates, "max_laureates", minimum=1, maximum=MAX_LAUREATES)
     if not isinstance(cmd.members_only, bool):
         raise InvalidCommand("members_only", "boolean", "must be true or false")
@@ -176,11 +183,23 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
         source = subsidy_source(subsidy.subsidy_id)
     available = coop.grants.pots[source].lowest_from(day, lambda f: f.available_cents)
     if envelope_cents > available:
-        raise InvalidCommand("envelope", "envelope_available",
-                             f"the envelope {_eur(envelope_cents)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}")
+        raise InvalidCommand(
+            "envelope",
+            "envelope_available",
+            f"the envelope {_eur(envelope_cents)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}",
+        )
     coop.record(
-        CallOpened, effective_date=day, meta=meta, call_id=call_id, title=title, source=source, envelope_cents=envelope_cents,
-        min_award_cents=min_award_cents, max_award_cents=max_award_cents, max_laureates=max_laureates, members_only=cmd.members_only,
+        CallOpened,
+        effective_date=day,
+        meta=meta,
+        call_id=call_id,
+        title=title,
+        source=source,
+        envelope_cents=envelope_cents,
+        min_award_cents=min_award_cents,
+        max_award_cents=max_award_cents,
+        max_laureates=max_laureates,
+        members_only=cmd.members_only,
     )
 
 
@@ -206,8 +225,16 @@ def record_application(coop: Cooperative, cmd: RecordApplication, meta: Meta) ->
     applicant = text(applicant, "applicant", max_chars=200) if applicant is not None else None
     if applicant is None:
         raise InvalidCommand("applicant", "required", "a non-member applicant needs a name")
-    coop.record(GrantApplicationRecorded, effective_date=day, meta=meta, call_id=call.call_id,
-                application_id=application_id, applicant=applicant, member_id=member_id, project=project)
+    coop.record(
+        GrantApplicationRecorded,
+        effective_date=day,
+        meta=meta,
+        call_id=call.call_id,
+        application_id=application_id,
+        applicant=applicant,
+        member_id=member_id,
+        project=project,
+    )
 
 
 def award_grant(coop: Cooperative, cmd: AwardGrant, meta: Meta) -> None:
@@ -220,20 +247,36 @@ def award_grant(coop: Cooperative, cmd: AwardGrant, meta: Meta) -> None:
         raise Conflict("application_id", "awarded_once", f"application {application_id} was already awarded a grant")
     amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     if not call.min_award_cents <= amount_cents <= call.max_award_cents:
-        raise InvalidCommand("amount", "award_bounds", f"{_eur(amount_cents)} is outside the call's bounds "
-                             f"{_eur(call.min_award_cents)} to {_eur(call.max_award_cents)}")
+        raise InvalidCommand(
+            "amount",
+            "award_bounds",
+            f"{_eur(amount_cents)} is outside the call's bounds {_eur(call.min_award_cents)} to {_eur(call.max_award_cents)}",
+        )
     remaining = call.envelope_cents - call.awarded_cents
     if amount_cents > remaining:
-        raise InvalidCommand("amount", "envelope", f"{_eur(amount_cents)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}")
+        raise InvalidCommand(
+            "amount", "envelope", f"{_eur(amount_cents)} exceeds the {_eur(remaining)} left in the envelope of {call.call_id}"
+        )
     if call.laureates >= call.max_laureates:
-        raise InvalidCommand("application_id", "max_laureates", f"call {call.call_id} already has its {call.max_laureates} laureates")
+        raise InvalidCommand(
+            "application_id", "max_laureates", f"call {call.call_id} already has its {call.max_laureates} laureates"
+        )
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, grant.applied_on, "effective_date", f"application {application_id}")
     coop.record_entry(
-        GrantAwarded, effective_date=day, meta=meta, label=f"Aide attribuée – {call.title} – {grant.applicant}",
-        postings=[[coop.chart.role("grant_expense"), None, EUR, amount_cents], [coop.chart.role("grants_payable"), application_id, EUR, -amount_cents],
-                  *release_postings(coop, call.source, amount_cents)],
-        call_id=call.call_id, application_id=application_id, source=call.source, amount_cents=amount_cents,
+        GrantAwarded,
+        effective_date=day,
+        meta=meta,
+        label=f"Aide attribuée – {call.title} – {grant.applicant}",
+        postings=[
+            [coop.chart.role("grant_expense"), None, EUR, amount_cents],
+            [coop.chart.role("grants_payable"), application_id, EUR, -amount_cents],
+            *release_postings(coop, call.source, amount_cents),
+        ],
+        call_id=call.call_id,
+        application_id=application_id,
+        source=call.source,
+        amount_cents=amount_cents,
     )
 
 
@@ -241,19 +284,34 @@ def pay_grant(coop: Cooperative, cmd: PayGrant, meta: Meta) -> None:
     call, grant = _grant(coop, cmd.application_id)
     amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     if amount_cents > grant.outstanding_cents:
-        raise InvalidCommand("amount", "within_award", f"{_eur(amount_cents)} exceeds the {_eur(grant.outstanding_cents)} "
-                             f"still to pay on grant {grant.application_id}")
+        raise InvalidCommand(
+            "amount",
+            "within_award",
+            f"{_eur(amount_cents)} exceeds the {_eur(grant.outstanding_cents)} still to pay on grant {grant.application_id}",
+        )
     day = coop.check_effective_date(cmd.effective_date)
     assert grant.awarded_on is not None
     not_before(day, grant.awarded_on, "effective_date", f"the award of grant {grant.application_id}")
     cash = coop.grants.pots[call.source].lowest_from(day, lambda f: f.cash_cents)
     if amount_cents > cash:
-        raise InvalidCommand("amount", "fund_covers", f"{pot_name(call.source)} holds {_eur(max(cash, 0))} from {day}, "
-                             f"less than {_eur(amount_cents)}")
+        raise InvalidCommand(
+            "amount",
+            "fund_covers",
+            f"{pot_name(call.source)} holds {_eur(max(cash, 0))} from {day}, less than {_eur(amount_cents)}",
+        )
     coop.record_entry(
-        GrantPaid, effective_date=day, meta=meta, label=f"Versement de l'aide – {call.title} – {grant.applicant}",
-        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, amount_cents], [coop.chart.role("bank"), None, EUR, -amount_cents]],
-        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=amount_cents,
+        GrantPaid,
+        effective_date=day,
+        meta=meta,
+        label=f"Versement de l'aide – {call.title} – {grant.applicant}",
+        postings=[
+            [coop.chart.role("grants_payable"), grant.application_id, EUR, amount_cents],
+            [coop.chart.role("bank"), None, EUR, -amount_cents],
+        ],
+        call_id=call.call_id,
+        application_id=grant.application_id,
+        source=call.source,
+        amount_cents=amount_cents,
     )
 
 
@@ -267,10 +325,20 @@ def withdraw_grant(coop: Cooperative, cmd: WithdrawGrant, meta: Meta) -> None:
     assert grant.last_on is not None
     not_before(day, grant.last_on, "effective_date", f"the latest movement of grant {grant.application_id}")
     coop.record_entry(
-        GrantWithdrawn, effective_date=day, meta=meta, label=f"Retrait du solde non versé – {grant.applicant} : {reason}",
-        postings=[[coop.chart.role("grants_payable"), grant.application_id, EUR, remainder],
-                  [coop.chart.role("grant_expense"), None, EUR, -remainder], *release_postings(coop, call.source, -remainder)],
-        call_id=call.call_id, application_id=grant.application_id, source=call.source, amount_cents=remainder, reason=reason,
+        GrantWithdrawn,
+        effective_date=day,
+        meta=meta,
+        label=f"Retrait du solde non versé – {grant.applicant} : {reason}",
+        postings=[
+            [coop.chart.role("grants_payable"), grant.application_id, EUR, remainder],
+            [coop.chart.role("grant_expense"), None, EUR, -remainder],
+            *release_postings(coop, call.source, -remainder),
+        ],
+        call_id=call.call_id,
+        application_id=grant.application_id,
+        source=call.source,
+        amount_cents=remainder,
+        reason=reason,
     )
 
 
@@ -281,33 +349,36 @@ def close_call(coop: Cooperative, cmd: CloseCall, meta: Meta) -> None:
         raise InvalidCommand("call_id", "grants_settled", f"pay or withdraw the grants of {', '.join(unsettled[:5])} first")
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, call.last_on, "effective_date", f"the latest movement of call {call.call_id}")
-    coop.record(CallClosed, effective_date=day, meta=meta, call_id=call.call_id,
-                released_cents=call.envelope_cents - call.awarded_cents)
+    coop.record(
+        CallClosed, effective_date=day, meta=meta, call_id=call.call_id, released_cents=call.envelope_cents - call.awarded_cents
+    )
 
 
-FAMILY = register(Family(
-    name="grants",
-    commands={
-        OpenCall: Handler(open_call, FINANCIAL),
-        RecordApplication: Handler(record_application, CLERK | FINANCIAL),
-        AwardGrant: Handler(award_grant, FINANCIAL),
-        PayGrant: Handler(pay_grant, FINANCIAL),
-        WithdrawGrant: Handler(withdraw_grant, FINANCIAL),
-        CloseCall: Handler(close_call, FINANCIAL),
-    },
-    events={
-        "CallOpened": Fact("call.opened", "activities"),
-        "GrantApplicationRecorded": Fact("grant_application.recorded", "activities"),
-        "GrantAwarded": Fact("grant.awarded", "entries", journal="OD"),
-        "GrantPaid": Fact("grant.paid", "entries", journal="BQ"),
-        "GrantWithdrawn": Fact("grant.withdrawn", "entries", journal="OD"),
-        "CallClosed": Fact("call.closed", "activities"),
-        "CallCarried": Fact("call.carried", "activities"),
-        "GrantApplicationCarried": Fact("grant_application.carried", "activities"),
-    },
-    state=GrantsState,
-    managed={
-        "cooperation_fund": (AwardGrant, WithdrawGrant),
-        "subsidy_dedicated": (AwardGrant, WithdrawGrant),
-    },
-))
+FAMILY = register(
+    Family(
+        name="grants",
+        commands={
+            OpenCall: Handler(open_call, FINANCIAL),
+            RecordApplication: Handler(record_application, CLERK | FINANCIAL),
+            AwardGrant: Handler(award_grant, FINANCIAL),
+            PayGrant: Handler(pay_grant, FINANCIAL),
+            WithdrawGrant: Handler(withdraw_grant, FINANCIAL),
+            CloseCall: Handler(close_call, FINANCIAL),
+        },
+        events={
+            "CallOpened": Fact("call.opened", "activities"),
+            "GrantApplicationRecorded": Fact("grant_application.recorded", "activities"),
+            "GrantAwarded": Fact("grant.awarded", "entries", journal="OD"),
+            "GrantPaid": Fact("grant.paid", "entries", journal="BQ"),
+            "GrantWithdrawn": Fact("grant.withdrawn", "entries", journal="OD"),
+            "CallClosed": Fact("call.closed", "activities"),
+            "CallCarried": Fact("call.carried", "activities"),
+            "GrantApplicationCarried": Fact("grant_application.carried", "activities"),
+        },
+        state=GrantsState,
+        managed={
+            "cooperation_fund": (AwardGrant, WithdrawGrant),
+            "subsidy_dedicated": (AwardGrant, WithdrawGrant),
+        },
+    )
+)

@@ -96,8 +96,16 @@ class CallOpened(CoopEvent):
 
     def apply(self, coop: Cooperative) -> None:
         coop.grants.calls[self.call_id] = Call(
-            self.call_id, self.title, self.source, self.envelope_cents, self.min_award_cents, self.max_award_cents,
-            self.max_laureates, self.members_only, opened_on=self.effective_date, last_on=self.effective_date,
+            self.call_id,
+            self.title,
+            self.source,
+            self.envelope_cents,
+            self.min_award_cents,
+            self.max_award_cents,
+            self.max_laureates,
+            self.members_only,
+            opened_on=self.effective_date,
+            last_on=self.effective_date,
         )
         coop.grants.pots[self.source].calls_opened += 1
         move_pot(coop, self.source, self.pot_movement(), +1, self.effective_date)
@@ -114,7 +122,9 @@ class GrantApplicationRecorded(CoopEvent):
     project: str
 
     def apply(self, coop: Cooperative) -> None:
-        grant = Grant(self.application_id, self.call_id, self.applicant, self.member_id, self.effective_date, project=self.project)
+        grant = Grant(
+            self.application_id, self.call_id, self.applicant, self.member_id, self.effective_date, project=self.project
+        )
         coop.grants.calls[self.call_id].grants[self.application_id] = grant
         coop.grants.grants[self.application_id] = grant
         _touch(coop.grants.calls[self.call_id], self.effective_date)
@@ -146,8 +156,12 @@ class _GrantEntry(FinancialEvent):
     amount_cents: int
 
     def effect(self) -> dict[str, Any]:
-        return {"call_id": self.call_id, "application_id": self.application_id, "source": self.source,
-                "amount_cents": self.amount_cents}
+        return {
+            "call_id": self.call_id,
+            "application_id": self.application_id,
+            "source": self.source,
+            "amount_cents": self.amount_cents,
+        }
 
     @classmethod
     def pot_movement(cls, effect: dict[str, Any]) -> tuple[str, Figures]:
@@ -175,7 +189,9 @@ class _GrantEntry(FinancialEvent):
         is dated after `day` (see `_check_settled_before`)."""
         call = coop.grants.calls[effect["call_id"]]
         if call.closed_on is not None:
-            raise InvalidCommand("entry_number", "call_open", f"call {call.call_id} closed on {call.closed_on}: its grants are final")
+            raise InvalidCommand(
+                "entry_number", "call_open", f"call {call.call_id} closed on {call.closed_on}: its grants are final"
+            )
 
     @classmethod
     def _check_settled_before(cls, grants: list[Grant], day: date, what: str) -> None:
@@ -184,8 +200,9 @@ class _GrantEntry(FinancialEvent):
         current figures are their figures on `day` and every later date, and exact."""
         later = max((g.last_on for g in grants if g.last_on is not None and g.last_on > day), default=None)
         if later is not None:
-            raise InvalidCommand("entry_number", "later_movements",
-                                 f"{what} moved on {later}, after {day}: date this reversal on or after {later}")
+            raise InvalidCommand(
+                "entry_number", "later_movements", f"{what} moved on {later}, after {day}: date this reversal on or after {later}"
+            )
 
 
 class GrantAwarded(_GrantEntry):
@@ -198,8 +215,11 @@ class GrantAwarded(_GrantEntry):
         super().check_reversible(coop, effect, day)
         grant = coop.grants.grants[effect["application_id"]]
         if grant.paid_cents or grant.withdrawn_cents:
-            raise InvalidCommand("entry_number", "grant_untouched",
-                                 f"grant {grant.application_id} has payments or a withdrawal: reverse them first")
+            raise InvalidCommand(
+                "entry_number",
+                "grant_untouched",
+                f"grant {grant.application_id} has payments or a withdrawal: reverse them first",
+            )
         cls._check_settled_before([grant], day, f"grant {grant.application_id}")
 
 

@@ -89,7 +89,14 @@ class Journal:
         return self.last_number + 1
 
     def seal(
-        self, *, coop: str, kind: str, effective_date: date, recorded_at: datetime, label: str, postings: list[list[Any]],
+        self,
+        *,
+        coop: str,
+        kind: str,
+        effective_date: date,
+        recorded_at: datetime,
+        label: str,
+        postings: list[list[Any]],
         allow_empty: bool = False,
     ) -> tuple[int, str]:
         """Numbers and hashes the next entry (write path). Returns (number, chain hash).
@@ -98,8 +105,14 @@ class Journal:
         if postings or not allow_empty:
             check_balanced(postings, f"entry {number}")
         chain_hash = entry_hash(
-            prev_hash=self.last_hash, coop=coop, number=number, kind=kind, effective_date=effective_date,
-            recorded_at=recorded_at, label=label, postings=postings,
+            prev_hash=self.last_hash,
+            coop=coop,
+            number=number,
+            kind=kind,
+            effective_date=effective_date,
+            recorded_at=recorded_at,
+            label=label,
+            postings=postings,
         )
         self._sealed = (number, chain_hash)
         return number, chain_hash

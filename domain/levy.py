@@ -109,7 +109,10 @@ class CourseDeclared(CoopEvent):
 
     def apply(self, coop: Cooperative) -> None:
         coop.levy.courses[self.course_id] = {
-            "author_id": self.author_id, "levy_rate": self.levy_rate, "declared_on": self.effective_date, "title": self.title,
+            "author_id": self.author_id,
+            "levy_rate": self.levy_rate,
+            "declared_on": self.effective_date,
+            "title": self.title,
         }
         coop.levy.author_moves.setdefault(self.author_id, {})
 
@@ -123,8 +126,14 @@ class CourseContributionCollected(FinancialEvent):
     author_share_cents: int
 
     def effect(self) -> dict[str, Any]:
-        return {"course_id": self.course_id, "author_id": self.author_id, "collected_on": self.effective_date.isoformat(),
-                "amount_cents": self.amount_cents, "levy_cents": self.levy_cents, "author_share_cents": self.author_share_cents}
+        return {
+            "course_id": self.course_id,
+            "author_id": self.author_id,
+            "collected_on": self.effective_date.isoformat(),
+            "amount_cents": self.amount_cents,
+            "levy_cents": self.levy_cents,
+            "author_share_cents": self.author_share_cents,
+        }
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -138,7 +147,8 @@ class CourseContributionCollected(FinancialEvent):
         owed = coop.levy.owed_from(author_id, day)
         if owed < share:
             raise InvalidCommand(
-                "entry_number", "author_share_unpaid",
+                "entry_number",
+                "author_share_unpaid",
                 f"{author_id} has been paid part of this share (owed {format_minor(owed, Unit.EUR)} EUR from "
                 f"{day} on): reverse the payout first",
             )
@@ -183,8 +193,15 @@ def declare_course(coop: Cooperative, cmd: DeclareCourse, meta: Meta) -> None:
     rate = parse_rate(cmd.levy_rate, "levy_rate")
     day = coop.check_effective_date(cmd.effective_date)
     check_member_on(author, day, "author_id")
-    coop.record(CourseDeclared, effective_date=day, meta=meta,
-                course_id=course_id, title=title, author_id=author.member_id, levy_rate=str(rate))
+    coop.record(
+        CourseDeclared,
+        effective_date=day,
+        meta=meta,
+        course_id=course_id,
+        title=title,
+        author_id=author.member_id,
+        levy_rate=str(rate),
+    )
 
 
 def collect_contribution(coop: Cooperative, cmd: CollectCourseContribution, meta: Meta) -> None:
@@ -203,11 +220,17 @@ def collect_contribution(coop: Cooperative, cmd: CollectCourseContribution, meta
     if share:
         postings.append([coop.chart.role("authors_payable"), author.member_id, Unit.EUR.value, -share])
     coop.record_entry(
-        CourseContributionCollected, effective_date=day, meta=meta,
+        CourseContributionCollected,
+        effective_date=day,
+        meta=meta,
         label=f"Participation {participant_ref} – {course['title']} ({author.name})"[:500],
         postings=postings,
-        course_id=cmd.course_id, author_id=author.member_id, participant_ref=participant_ref,
-        amount_cents=amount_cents, levy_cents=levy, author_share_cents=share,
+        course_id=cmd.course_id,
+        author_id=author.member_id,
+        participant_ref=participant_ref,
+        amount_cents=amount_cents,
+        levy_cents=levy,
+        author_share_cents=share,
     )
 
 
@@ -220,16 +243,20 @@ def pay_author(coop: Cooperative, cmd: PayAuthor, meta: Meta) -> None:
     owed = coop.levy.owed_from(author.member_id, day)
     if amount_cents > owed:
         raise InvalidCommand(
-            "amount", "no_overpayment",
+            "amount",
+            "no_overpayment",
             f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the {format_minor(owed, Unit.EUR)} EUR {author.member_id} "
             f"is owed on {day} and after",
         )
     bank, payable = coop.chart.role("bank"), coop.chart.role("authors_payable")
     coop.record_entry(
-        AuthorPaid, effective_date=day, meta=meta,
+        AuthorPaid,
+        effective_date=day,
+        meta=meta,
         label=f"Reversement de la quote-part auteur – {author.name}",
         postings=[[payable, author.member_id, Unit.EUR.value, amount_cents], [bank, None, Unit.EUR.value, -amount_cents]],
-        author_id=author.member_id, amount_cents=amount_cents,
+        author_id=author.member_id,
+        amount_cents=amount_cents,
     )
 
 
@@ -252,34 +279,44 @@ def carry_author_balances(ctx: CarryContext) -> Carried:
             continue
         if here != there:
             raise InvalidCommand(
-                ctx.field, "open_items_not_carried",
+                ctx.field,
+                "open_items_not_carried",
                 f"{ctx.founder_slug} owes {author_id} {format_minor(owed, Unit.EUR)} EUR on {here}, but {ctx.new.slug} "
                 f"({ctx.new.legal_form.value}) keeps authors' shares on {there}: pay the author before federating, "
                 "or federate into a cooperative of the same chart",
             )
-        ctx.new.record(AuthorBalanceCarried, effective_date=day, meta=ctx.meta, author_id=ctx.party(author_id), owed_cents=owed,
-                       founder=ctx.founder_slug, founder_author_id=author_id)
+        ctx.new.record(
+            AuthorBalanceCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            author_id=ctx.party(author_id),
+            owed_cents=owed,
+            founder=ctx.founder_slug,
+            founder_author_id=author_id,
+        )
         carried[(here, author_id, Unit.EUR.value)] = -owed
     return carried
 
 
-FAMILY = register(Family(
-    name="levy",
-    commands={
-        DeclareCourse: Handler(declare_course, STATUTES | FINANCIAL),
-        CollectCourseContribution: Handler(collect_contribution, FINANCIAL),
-        PayAuthor: Handler(pay_author, FINANCIAL),
-    },
-    events={
-        "CourseDeclared": Fact("course.declared", "activities"),
-        "CourseContributionCollected": Fact("course_contribution.collected", "entries", journal="BQ"),
-        "AuthorPaid": Fact("author.paid", "entries", journal="BQ"),
-        "AuthorBalanceCarried": Fact("author_balance.carried", "activities"),
-    },
-    state=LevyState,
-    managed={
-        "authors_payable": (CollectCourseContribution, PayAuthor),
-    },
-    carriers=("domain.levy:carry_author_balances",),
-    carry_order=50,
-))
+FAMILY = register(
+    Family(
+        name="levy",
+        commands={
+            DeclareCourse: Handler(declare_course, STATUTES | FINANCIAL),
+            CollectCourseContribution: Handler(collect_contribution, FINANCIAL),
+            PayAuthor: Handler(pay_author, FINANCIAL),
+        },
+        events={
+            "CourseDeclared": Fact("course.declared", "activities"),
+            "CourseContributionCollected": Fact("course_contribution.collected", "entries", journal="BQ"),
+            "AuthorPaid": Fact("author.paid", "entries", journal="BQ"),
+            "AuthorBalanceCarried": Fact("author_balance.carried", "activities"),
+        },
+        state=LevyState,
+        managed={
+            "authors_payable": (CollectCourseContribution, PayAuthor),
+        },
+        carriers=("domain.levy:carry_author_balances",),
+        carry_order=50,
+    )
+)

@@ -71,8 +71,9 @@ def check_member_on(member: Member, day: date, field: str = "member_id") -> None
     order of recording: a back-dated subscription of a member who has left since is history."""
     if not member.is_member_on(day):
         left = f", left on {member.left_on}" if member.left_on else ""
-        raise InvalidCommand(field, "member_on_date",
-                             f"{member.member_id} is not a member on {day} (admitted on {member.admitted_on}{left})")
+        raise InvalidCommand(
+            field, "member_on_date", f"{member.member_id} is not a member on {day} (admitted on {member.admitted_on}{left})"
+        )
 
 
 # ---------------------------------------------------------------- commands
@@ -204,7 +205,8 @@ class SharesSubscribed(FinancialEvent):
         held, held_on = cls.lowest_from(member.share_moves, day)
         if held < shares:
             raise InvalidCommand(
-                "entry_number", "shares_still_held",
+                "entry_number",
+                "shares_still_held",
                 f"{member.member_id} holds {held} share(s) on {held_on}, fewer than the {shares} to cancel from {day}",
             )
 
@@ -265,7 +267,8 @@ def _dated_change(coop: Cooperative, member: Member, day: Any) -> date:
     for resolution_id, resolution in sorted(coop.resolutions.items()):
         if member.member_id in resolution["voters"] and resolution["vote_date"] >= day:
             raise InvalidCommand(
-                "effective_date", "after_votes_cast",
+                "effective_date",
+                "after_votes_cast",
                 f"{member.member_id} voted on {resolution_id} on {resolution['vote_date']}: date this change after that vote",
             )
     return day
@@ -286,8 +289,14 @@ def admit_member(coop: Cooperative, cmd: AdmitMember, meta: Meta) -> None:
     if kind is MemberKind.PERSON and headcount != 1:
         raise InvalidCommand("headcount", "person_headcount", "a person's headcount is 1")
     coop.record(
-        MemberAdmitted, effective_date=day, meta=meta,
-        member_id=member_id, name=name, member_kind=kind.value, college=college, headcount=headcount,
+        MemberAdmitted,
+        effective_date=day,
+        meta=meta,
+        member_id=member_id,
+        name=name,
+        member_kind=kind.value,
+        college=college,
+        headcount=headcount,
     )
 
 
@@ -299,8 +308,12 @@ def transfer_member(coop: Cooperative, cmd: TransferMember, meta: Meta) -> None:
     if college == member.college:
         raise InvalidCommand("college", "different_college", f"{member.member_id} is already in college {college}")
     coop.record(
-        MemberTransferred, effective_date=day, meta=meta,
-        member_id=member.member_id, from_college=member.college, to_college=college,
+        MemberTransferred,
+        effective_date=day,
+        meta=meta,
+        member_id=member.member_id,
+        from_college=member.college,
+        to_college=college,
     )
 
 
@@ -334,10 +347,14 @@ def subscribe_shares(coop: Cooperative, cmd: SubscribeShares, meta: Meta) -> Non
     member.check_active()
     bank, capital = coop.chart.role("bank"), coop.chart.role("capital")
     coop.record_entry(
-        SharesSubscribed, effective_date=day, meta=meta,
+        SharesSubscribed,
+        effective_date=day,
+        meta=meta,
         label=f"Souscription de {shares} part(s) sociale(s) – {member.name}",
         postings=[[bank, None, Unit.EUR.value, amount], [capital, member.member_id, Unit.EUR.value, -amount]],
-        member_id=member.member_id, shares=shares, amount_cents=amount,
+        member_id=member.member_id,
+        shares=shares,
+        amount_cents=amount,
     )
 
 
@@ -347,38 +364,46 @@ def redeem_shares(coop: Cooperative, cmd: RedeemShares, meta: Meta) -> None:
     # the member with fewer than no shares between it and a later subscription.
     held, held_on = SharesRedeemed.lowest_from(member.share_moves, day)
     if shares > held:
-        raise InvalidCommand("shares", "shares_held", f"{member.member_id} holds {held} share(s) on {held_on}, cannot redeem {shares} from {day}")
+        raise InvalidCommand(
+            "shares", "shares_held", f"{member.member_id} holds {held} share(s) on {held_on}, cannot redeem {shares} from {day}"
+        )
     bank, capital = coop.chart.role("bank"), coop.chart.role("capital")
     coop.record_entry(
-        SharesRedeemed, effective_date=day, meta=meta,
+        SharesRedeemed,
+        effective_date=day,
+        meta=meta,
         label=f"Remboursement de {shares} part(s) sociale(s) – {member.name}",
         postings=[[capital, member.member_id, Unit.EUR.value, amount], [bank, None, Unit.EUR.value, -amount]],
-        member_id=member.member_id, shares=shares, amount_cents=amount,
+        member_id=member.member_id,
+        shares=shares,
+        amount_cents=amount,
     )
 
 
-FAMILY = register(Family(
-    name="membership",
-    commands={
-        AdmitMember: Handler(admit_member, MEMBERSHIP),
-        TransferMember: Handler(transfer_member, MEMBERSHIP),
-        ResignMember: Handler(resign_member, MEMBERSHIP),
-        ExcludeMember: Handler(exclude_member, MEMBERSHIP),
-        SubscribeShares: Handler(subscribe_shares, FINANCIAL),
-        RedeemShares: Handler(redeem_shares, FINANCIAL),
-    },
-    events={
-        "MemberAdmitted": Fact("member.admitted", "membership"),
-        "MemberTransferred": Fact("member.transferred", "membership"),
-        "MemberResigned": Fact("member.resigned", "membership"),
-        "MemberExcluded": Fact("member.excluded", "membership"),
-        "SharesSubscribed": Fact("shares.subscribed", "entries", journal="BQ"),
-        "SharesRedeemed": Fact("shares.redeemed", "entries", journal="BQ"),
-        "SharesCarried": Fact("shares.carried", "membership"),
-    },
-    managed={
-        "capital": (SubscribeShares, RedeemShares),
-    },
-    carriers=("domain.shares_carry:carry_shares",),
-    carry_order=30,
-))
+FAMILY = register(
+    Family(
+        name="membership",
+        commands={
+            AdmitMember: Handler(admit_member, MEMBERSHIP),
+            TransferMember: Handler(transfer_member, MEMBERSHIP),
+            ResignMember: Handler(resign_member, MEMBERSHIP),
+            ExcludeMember: Handler(exclude_member, MEMBERSHIP),
+            SubscribeShares: Handler(subscribe_shares, FINANCIAL),
+            RedeemShares: Handler(redeem_shares, FINANCIAL),
+        },
+        events={
+            "MemberAdmitted": Fact("member.admitted", "membership"),
+            "MemberTransferred": Fact("member.transferred", "membership"),
+            "MemberResigned": Fact("member.resigned", "membership"),
+            "MemberExcluded": Fact("member.excluded", "membership"),
+            "SharesSubscribed": Fact("shares.subscribed", "entries", journal="BQ"),
+            "SharesRedeemed": Fact("shares.redeemed", "entries", journal="BQ"),
+            "SharesCarried": Fact("shares.carried", "membership"),
+        },
+        managed={
+            "capital": (SubscribeShares, RedeemShares),
+        },
+        carriers=("domain.shares_carry:carry_shares",),
+        carry_order=30,
+    )
+)

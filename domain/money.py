@@ -81,7 +81,7 @@ def is_number_in(hint: object) -> bool:
 def parse_decimal(value: object, field: str) -> Decimal:
     """Accepts Decimal, int or a decimal string. Refuses floats: they are not exact."""
     if isinstance(value, bool) or isinstance(value, float):
-        raise InvalidCommand(field, "decimal", "must be an exact decimal (a string such as \"12.50\"), not a float")
+        raise InvalidCommand(field, "decimal", 'must be an exact decimal (a string such as "12.50"), not a float')
     if isinstance(value, Decimal):
         result = value
     elif isinstance(value, (int, str)):

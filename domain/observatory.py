@@ -46,12 +46,14 @@ def set_observatory_visibility(coop: Cooperative, cmd: SetObservatoryVisibility,
     coop.record(ObservatoryVisibilitySet, effective_date=day, meta=meta, public=cmd.public)
 
 
-FAMILY = register(Family(
-    name="observatory",
-    commands={
-        SetObservatoryVisibility: Handler(set_observatory_visibility, STATUTES),
-    },
-    events={
-        "ObservatoryVisibilitySet": Fact("observatory_visibility.set", "cooperative"),
-    },
-))
+FAMILY = register(
+    Family(
+        name="observatory",
+        commands={
+            SetObservatoryVisibility: Handler(set_observatory_visibility, STATUTES),
+        },
+        events={
+            "ObservatoryVisibilitySet": Fact("observatory_visibility.set", "cooperative"),
+        },
+    )
+)

@@ -77,8 +77,10 @@ class Figures:
     def as_dict(self) -> dict[str, int]:
         return {
             **{f.name: getattr(self, f.name) for f in fields(self)},
-            "unspent_cents": self.unspent_cents, "available_cents": self.available_cents,
-            "cash_cents": self.cash_cents, "committed_cents": self.committed_cents,
+            "unspent_cents": self.unspent_cents,
+            "available_cents": self.available_cents,
+            "cash_cents": self.cash_cents,
+            "committed_cents": self.committed_cents,
         }
 
 
@@ -136,8 +138,12 @@ def inflow_postings(coop: Cooperative, source: str, debit: list[Any], amount_cen
     dedicated, income, dedication, _release, party = _source_roles(source)
     role = coop.chart.role
     if coop.legal_form.uses_association_plan:
-        return [debit, [role(income), None, EUR, -amount_cents], [role(dedication), None, EUR, amount_cents],
-                [role(dedicated), party, EUR, -amount_cents]]
+        return [
+            debit,
+            [role(income), None, EUR, -amount_cents],
+            [role(dedication), None, EUR, amount_cents],
+            [role(dedicated), party, EUR, -amount_cents],
+        ]
     return [debit, [role(dedicated), party, EUR, -amount_cents]]
 
 

@@ -69,9 +69,16 @@ class CertificationCarried(CoopEvent):
         state = coop.certifications
         assert self.certification_id not in state.certifications, f"certification {self.certification_id} carried twice"
         day = self.effective_date  # the fees billed and paid by D-1 count here from D on
-        cert = Certification(self.certification_id, self.member_id, self.granted_on, self.expires_on, [(day, self.billed_cents)],
-                             [(day, self.paid_cents)], self.revoked_on,
-                             [(date.fromisoformat(on), date.fromisoformat(previous), fee) for on, previous, fee in self.renewals])
+        cert = Certification(
+            self.certification_id,
+            self.member_id,
+            self.granted_on,
+            self.expires_on,
+            [(day, self.billed_cents)],
+            [(day, self.paid_cents)],
+            self.revoked_on,
+            [(date.fromisoformat(on), date.fromisoformat(previous), fee) for on, previous, fee in self.renewals],
+        )
         assert 0 <= cert.paid_cents <= cert.billed_cents and cert.granted_on < cert.expires_on, f"carried {cert} does not hold"
         state.certifications[cert.certification_id] = cert
         state.by_member.setdefault(cert.member_id, []).append(cert.certification_id)
@@ -92,8 +99,13 @@ class SubscriptionPlanCarried(CoopEvent):
     def apply(self, coop: Cooperative) -> None:
         assert self.plan_id not in coop.subscriptions.plans, f"plan {self.plan_id} carried twice"
         coop.subscriptions.plans[self.plan_id] = {
-            "plan_id": self.plan_id, "name": self.name, "kind": self.plan_kind, "period": self.period,
-            "fixed_cents": self.fixed_cents, "revenue_rate": self.revenue_rate, "defined_on": self.effective_date,
+            "plan_id": self.plan_id,
+            "name": self.name,
+            "kind": self.plan_kind,
+            "period": self.period,
+            "fixed_cents": self.fixed_cents,
+            "revenue_rate": self.revenue_rate,
+            "defined_on": self.effective_date,
         }
 
 
@@ -112,7 +124,9 @@ class SubscriptionCarried(CoopEvent):
 
     def apply(self, coop: Cooperative) -> None:
         state = coop.subscriptions
-        assert self.subscription_id not in state.subscriptions and self.plan_id in state.plans, f"subscription {self.subscription_id}"
+        assert self.subscription_id not in state.subscriptions and self.plan_id in state.plans, (
+            f"subscription {self.subscription_id}"
+        )
         sub = Subscription(self.subscription_id, self.member_id, self.plan_id, self.starts_on, self.ends_on)
         for bill in self.bills:
             paid = [(self.effective_date, bill["paid_cents"])]  # what was paid by D-1 counts here from D on
@@ -136,24 +150,53 @@ def _carry_certifications(ctx: CarryContext, moving: set[str], receivable: str, 
                 continue
             assert cert.last_change_on < day, "a founder has no event on or after its federation date"
             if cid in new.certifications.certifications:
-                raise Conflict(ctx.field, "unique_certification", f"{ctx.founder_slug}'s certification {cid!r} has the id of a "
-                               f"certification another founder carries into {new.slug}: certification ids must be unique there")
-            new.record(CertificationCarried, effective_date=day, meta=ctx.meta, certification_id=cid, member_id=ctx.party(member_id),
-                       granted_on=cert.granted_on, expires_on=cert.expires_on, revoked_on=cert.revoked_on,
-                       renewals=[[on.isoformat(), previous.isoformat(), fee] for on, previous, fee in cert.renewals],
-                       billed_cents=cert.billed_cents, paid_cents=cert.paid_cents, founder=ctx.founder_slug, founder_member_id=member_id)
+                raise Conflict(
+                    ctx.field,
+                    "unique_certification",
+                    f"{ctx.founder_slug}'s certification {cid!r} has the id of a "
+                    f"certification another founder carries into {new.slug}: certification ids must be unique there",
+                )
+            new.record(
+                CertificationCarried,
+                effective_date=day,
+                meta=ctx.meta,
+                certification_id=cid,
+                member_id=ctx.party(member_id),
+                granted_on=cert.granted_on,
+                expires_on=cert.expires_on,
+                revoked_on=cert.revoked_on,
+                renewals=[[on.isoformat(), previous.isoformat(), fee] for on, previous, fee in cert.renewals],
+                billed_cents=cert.billed_cents,
+                paid_cents=cert.paid_cents,
+                founder=ctx.founder_slug,
+                founder_member_id=member_id,
+            )
             _add(carried, (receivable, member_id, Unit.EUR.value), due)
 
 
 def _carry_plan(ctx: CarryContext, plan: dict[str, Any]) -> None:
     existing = ctx.new.subscriptions.plans.get(plan["plan_id"])
     if existing is None:
-        ctx.new.record(SubscriptionPlanCarried, effective_date=ctx.day, meta=ctx.meta, plan_id=plan["plan_id"], name=plan["name"],
-                       plan_kind=plan["kind"], period=plan["period"], fixed_cents=plan["fixed_cents"],
-                       revenue_rate=plan["revenue_rate"], founder=ctx.founder_slug, founder_defined_on=plan["defined_on"])
+        ctx.new.record(
+            SubscriptionPlanCarried,
+            effective_date=ctx.day,
+            meta=ctx.meta,
+            plan_id=plan["plan_id"],
+            name=plan["name"],
+            plan_kind=plan["kind"],
+            period=plan["period"],
+            fixed_cents=plan["fixed_cents"],
+            revenue_rate=plan["revenue_rate"],
+            founder=ctx.founder_slug,
+            founder_defined_on=plan["defined_on"],
+        )
     elif any(existing[f] != plan[f] for f in _PLAN_FIELDS):
-        raise Conflict(ctx.field, "unique_plan", f"{ctx.founder_slug}'s subscription plan {plan['plan_id']!r} differs from the plan "
-                       f"of that id another founder carries into {ctx.new.slug}: plan ids must name one plan there")
+        raise Conflict(
+            ctx.field,
+            "unique_plan",
+            f"{ctx.founder_slug}'s subscription plan {plan['plan_id']!r} differs from the plan "
+            f"of that id another founder carries into {ctx.new.slug}: plan ids must name one plan there",
+        )
 
 
 def _carry_subscriptions(ctx: CarryContext, moving: set[str], receivable: str, carried: dict[Any, int]) -> None:
@@ -165,14 +208,30 @@ def _carry_subscriptions(ctx: CarryContext, moving: set[str], receivable: str, c
         assert sub.ends_on is None or sub.ends_on < day, "a cancellation is dated on its first day without cover, before D"
         assert all(b.billed_on < day for b in sub.bills.values()), "a founder has no event on or after its federation date"
         if sid in new.subscriptions.subscriptions:
-            raise Conflict(ctx.field, "unique_subscription", f"{ctx.founder_slug}'s subscription {sid!r} has the id of a "
-                           f"subscription another founder carries into {new.slug}: subscription ids must be unique there")
+            raise Conflict(
+                ctx.field,
+                "unique_subscription",
+                f"{ctx.founder_slug}'s subscription {sid!r} has the id of a "
+                f"subscription another founder carries into {new.slug}: subscription ids must be unique there",
+            )
         _carry_plan(ctx, founder.subscriptions.plans[sub.plan_id])
-        bills = [{"period": p, "billed_on": b.billed_on.isoformat(), "amount_cents": b.amount_cents, "paid_cents": b.paid_cents}
-                 for p, b in sorted(sub.bills.items())]
-        new.record(SubscriptionCarried, effective_date=day, meta=ctx.meta, subscription_id=sid, member_id=ctx.party(sub.member_id),
-                   plan_id=sub.plan_id, starts_on=sub.starts_on, ends_on=sub.ends_on, bills=bills, founder=ctx.founder_slug,
-                   founder_member_id=sub.member_id)
+        bills = [
+            {"period": p, "billed_on": b.billed_on.isoformat(), "amount_cents": b.amount_cents, "paid_cents": b.paid_cents}
+            for p, b in sorted(sub.bills.items())
+        ]
+        new.record(
+            SubscriptionCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            subscription_id=sid,
+            member_id=ctx.party(sub.member_id),
+            plan_id=sub.plan_id,
+            starts_on=sub.starts_on,
+            ends_on=sub.ends_on,
+            bills=bills,
+            founder=ctx.founder_slug,
+            founder_member_id=sub.member_id,
+        )
         _add(carried, (receivable, sub.member_id, Unit.EUR.value), due)
 
 

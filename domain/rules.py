@@ -17,9 +17,7 @@ LATEST_DATE = date(2199, 12, 31)
 
 def identifier(value: Any, field: str) -> str:
     if not isinstance(value, str) or not IDENTIFIER.match(value):
-        raise InvalidCommand(
-            field, "identifier", f"{value!r} is not an identifier (1 to 64 letters, digits, '.', '_' or '-')"
-        )
+        raise InvalidCommand(field, "identifier", f"{value!r} is not an identifier (1 to 64 letters, digits, '.', '_' or '-')")
     return value
 
 

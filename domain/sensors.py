@@ -145,17 +145,27 @@ def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: 
     money_rate = _rate(cmd.money_rate, "money_rate")
     service_rate = _rate(cmd.service_rate, "service_rate")
     if state.terms and day <= state.terms[-1].effective_date:
-        raise InvalidCommand("effective_date", "after_previous_terms", f"the terms in force date from {state.terms[-1].effective_date}: date the new ones later")
+        raise InvalidCommand(
+            "effective_date",
+            "after_previous_terms",
+            f"the terms in force date from {state.terms[-1].effective_date}: date the new ones later",
+        )
     if day <= state.terms_fixed_until:
         raise InvalidCommand(
-            "effective_date", "not_retroactive",
+            "effective_date",
+            "not_retroactive",
             f"credits or redemptions up to {state.terms_fixed_until} were recorded under the terms in force: date the new ones later",
         )
     if len(state.terms) >= MAX_TERMS_VERSIONS:
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_TERMS_VERSIONS} versions of the terms")
     coop.record(
-        SensorRewardTermsSet, effective_date=day, meta=meta,
-        credit_rate=credit_rate, daily_cap_minor=daily_cap_minor, money_rate=money_rate, service_rate=service_rate,
+        SensorRewardTermsSet,
+        effective_date=day,
+        meta=meta,
+        credit_rate=credit_rate,
+        daily_cap_minor=daily_cap_minor,
+        money_rate=money_rate,
+        service_rate=service_rate,
     )
 
 
@@ -182,7 +192,9 @@ def retire_sensor(coop: Cooperative, cmd: RetireSensor, meta: Meta) -> None:
     not_before(day, sensor.registered_on, "effective_date", f"the registration of {sensor.sensor_id}")
     latest = sensor.latest_credited()
     if latest is not None and day <= latest:
-        raise InvalidCommand("effective_date", "after_credited_periods", f"{sensor.sensor_id} has readings credited for {latest}: retire it later")
+        raise InvalidCommand(
+            "effective_date", "after_credited_periods", f"{sensor.sensor_id} has readings credited for {latest}: retire it later"
+        )
     coop.record(SensorRetired, effective_date=day, meta=meta, sensor_id=sensor.sensor_id)
 
 
@@ -198,31 +210,49 @@ def accept_readings(coop: Cooperative, cmd: AcceptReadings, meta: Meta) -> None:
     if sensor.retired_on is not None and period >= sensor.retired_on:
         raise InvalidCommand("period", "active_sensor", f"{sensor.sensor_id} was retired on {sensor.retired_on}")
     if not coop.members[sensor.host_id].is_member_on(period):
-        raise InvalidCommand("period", "host_member", f"{sensor.host_id}, host of {sensor.sensor_id}, is not a member on {period}")
+        raise InvalidCommand(
+            "period", "host_member", f"{sensor.host_id}, host of {sensor.sensor_id}, is not a member on {period}"
+        )
     terms = state.terms_on(period)
     if terms is None:
-        raise InvalidCommand("period", "terms_set", f"no reward terms are in force on {period}: set them first (SetSensorRewardTerms)")
+        raise InvalidCommand(
+            "period", "terms_set", f"no reward terms are in force on {period}: set them first (SetSensorRewardTerms)"
+        )
     if sensor.is_credited(period):
         raise Conflict("period", "credited_once", f"{sensor.sensor_id} is already credited for {period}")
     earned = readings * 100 * terms.credit_rate.numerator // terms.credit_rate.denominator
     if earned == 0:
-        raise InvalidCommand("readings", "earns_credits", f"{readings} readings at {terms.credit_rate} credit each earn less than 0.01 credit")
+        raise InvalidCommand(
+            "readings", "earns_credits", f"{readings} readings at {terms.credit_rate} credit each earn less than 0.01 credit"
+        )
     host = state.hosts.get(sensor.host_id)
     room = terms.daily_cap_minor - (host.credited_on(period) if host else 0)
     if room <= 0:
-        raise InvalidCommand("period", "daily_cap", f"{sensor.host_id} already has the daily cap of {format_minor(terms.daily_cap_minor, Unit.CREDIT)} credits for {period}")
+        raise InvalidCommand(
+            "period",
+            "daily_cap",
+            f"{sensor.host_id} already has the daily cap of {format_minor(terms.daily_cap_minor, Unit.CREDIT)} credits for {period}",
+        )
     credits = min(earned, room)
     owed, contra = coop.chart.role("sensor_credits_owed"), coop.chart.role("sensor_credits_contra")
     coop.record_entry(
-        ReadingsAccepted, effective_date=day, meta=meta,
+        ReadingsAccepted,
+        effective_date=day,
+        meta=meta,
         label=f"Crédits capteur {sensor.sensor_id} – relevés du {period.isoformat()}",
         postings=[[contra, None, Unit.CREDIT.value, credits], [owed, sensor.host_id, Unit.CREDIT.value, -credits]],
-        sensor_id=sensor.sensor_id, host_id=sensor.host_id, period=period, readings=readings,
-        earned_minor=earned, credits_minor=credits,
+        sensor_id=sensor.sensor_id,
+        host_id=sensor.host_id,
+        period=period,
+        readings=readings,
+        earned_minor=earned,
+        credits_minor=credits,
     )
 
 
-def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str, credits_of: Any) -> tuple[str, date, Terms, int]:
+def _redemption(
+    coop: Cooperative, host_id: Any, effective_date: Any, field: str, credits_of: Any
+) -> tuple[str, date, Terms, int]:
     """Checks shared by both redemptions. credits_of(terms) gives the credits spent, checked
     against the host's balance. Returns (host id, date, terms in force, credits spent)."""
     host = coop.member(host_id, "host_id")
@@ -230,7 +260,9 @@ def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str
     credits = coop.sensors.hosts.get(host.member_id)
     if credits is not None and day < credits.last_credit_on:
         raise InvalidCommand(
-            "effective_date", "after_latest_credit", f"{host.member_id}'s latest credit is dated {credits.last_credit_on}: date the redemption on or after it"
+            "effective_date",
+            "after_latest_credit",
+            f"{host.member_id}'s latest credit is dated {credits.last_credit_on}: date the redemption on or after it",
         )
     terms = coop.sensors.terms_on(day)
     if terms is None:
@@ -240,7 +272,9 @@ def _redemption(coop: Cooperative, host_id: Any, effective_date: Any, field: str
     if spent > balance:
         when = f" on {lowest_on}" if lowest_on != day else ""
         raise InvalidCommand(
-            field, "credits_available", f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits{when}, fewer than {format_minor(spent, Unit.CREDIT)}"
+            field,
+            "credits_available",
+            f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits{when}, fewer than {format_minor(spent, Unit.CREDIT)}",
         )
     return host.member_id, day, terms, spent
 
@@ -251,10 +285,16 @@ def redeem_credits_for_money(coop: Cooperative, cmd: RedeemCreditsForMoney, meta
     # credits/100 credits × rate EUR/credit × 100 cents/EUR, rounded down to the cent.
     amount_cents = credits_minor * terms.money_rate.numerator // terms.money_rate.denominator
     if amount_cents == 0:
-        raise InvalidCommand("credits", "redeems_to_a_cent", f"{format_minor(credits_minor, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR")
+        raise InvalidCommand(
+            "credits",
+            "redeems_to_a_cent",
+            f"{format_minor(credits_minor, Unit.CREDIT)} credits at {terms.money_rate} EUR are worth less than 0.01 EUR",
+        )
     ch = coop.chart
     coop.record_entry(
-        CreditsRedeemedForMoney, effective_date=day, meta=meta,
+        CreditsRedeemedForMoney,
+        effective_date=day,
+        meta=meta,
         label=f"Conversion de {format_minor(credits_minor, Unit.CREDIT)} crédits en euros – {host_id}",
         postings=[
             [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits_minor],
@@ -262,7 +302,9 @@ def redeem_credits_for_money(coop: Cooperative, cmd: RedeemCreditsForMoney, meta
             [ch.role("sensor_rewards_expense"), None, Unit.EUR.value, amount_cents],
             [ch.role("bank"), None, Unit.EUR.value, -amount_cents],
         ],
-        host_id=host_id, credits_minor=credits_minor, amount_cents=amount_cents,
+        host_id=host_id,
+        credits_minor=credits_minor,
+        amount_cents=amount_cents,
     )
 
 
@@ -271,46 +313,57 @@ def redeem_credits_for_service(coop: Cooperative, cmd: RedeemCreditsForService, 
     price_cents = to_minor(cmd.price, Unit.EUR, "price")
     # price cents ÷ rate EUR/credit = 1/100 credits, rounded up: the host pays the full price.
     host_id, day, _, credits_minor = _redemption(
-        coop, cmd.host_id, cmd.effective_date, "price", lambda t: -(-price_cents * t.service_rate.denominator // t.service_rate.numerator)
+        coop,
+        cmd.host_id,
+        cmd.effective_date,
+        "price",
+        lambda t: -(-price_cents * t.service_rate.denominator // t.service_rate.numerator),
     )
     ch = coop.chart
     coop.record_entry(
-        CreditsRedeemedForService, effective_date=day, meta=meta,
+        CreditsRedeemedForService,
+        effective_date=day,
+        meta=meta,
         label=f"Crédits utilisés pour « {service} » – {host_id}"[:500],
         postings=[
             [ch.role("sensor_credits_owed"), host_id, Unit.CREDIT.value, credits_minor],
             [ch.role("sensor_credits_contra"), None, Unit.CREDIT.value, -credits_minor],
         ],
-        host_id=host_id, credits_minor=credits_minor, service=service, price_cents=price_cents,
+        host_id=host_id,
+        credits_minor=credits_minor,
+        service=service,
+        price_cents=price_cents,
     )
 
 
-FAMILY = register(Family(
-    name="sensors",
-    commands={
-        SetSensorRewardTerms: Handler(set_sensor_reward_terms, STATUTES | FINANCIAL),
-        RegisterSensor: Handler(register_sensor, MEMBERSHIP),
-        RetireSensor: Handler(retire_sensor, MEMBERSHIP),
-        AcceptReadings: Handler(accept_readings, CLERK),
-        RedeemCreditsForMoney: Handler(redeem_credits_for_money, FINANCIAL),
-        RedeemCreditsForService: Handler(redeem_credits_for_service, FINANCIAL),
-    },
-    events={
-        "SensorRewardTermsSet": Fact("sensor_reward_terms.set", "activities"),
-        "SensorRegistered": Fact("sensor.registered", "activities"),
-        "SensorRetired": Fact("sensor.retired", "activities"),
-        "ReadingsAccepted": Fact("readings.accepted", "entries", journal="OD"),
-        "CreditsRedeemedForMoney": Fact("credits.redeemed_for_money", "entries", journal="BQ"),
-        "CreditsRedeemedForService": Fact("credits.redeemed_for_service", "entries", journal="OD"),
-        "SensorRewardTermsCarried": Fact("sensor_reward_terms.carried", "activities"),
-        "SensorCarried": Fact("sensor.carried", "activities"),
-        "SensorCreditsCarried": Fact("sensor_credits.carried", "activities"),
-    },
-    state=SensorsState,
-    managed={
-        "sensor_credits_owed": (AcceptReadings, RedeemCreditsForMoney, RedeemCreditsForService),
-        "sensor_credits_contra": (AcceptReadings, RedeemCreditsForMoney, RedeemCreditsForService),
-    },
-    carriers=("domain.sensors_carry:carry_sensor_credits",),
-    carry_order=80,
-))
+FAMILY = register(
+    Family(
+        name="sensors",
+        commands={
+            SetSensorRewardTerms: Handler(set_sensor_reward_terms, STATUTES | FINANCIAL),
+            RegisterSensor: Handler(register_sensor, MEMBERSHIP),
+            RetireSensor: Handler(retire_sensor, MEMBERSHIP),
+            AcceptReadings: Handler(accept_readings, CLERK),
+            RedeemCreditsForMoney: Handler(redeem_credits_for_money, FINANCIAL),
+            RedeemCreditsForService: Handler(redeem_credits_for_service, FINANCIAL),
+        },
+        events={
+            "SensorRewardTermsSet": Fact("sensor_reward_terms.set", "activities"),
+            "SensorRegistered": Fact("sensor.registered", "activities"),
+            "SensorRetired": Fact("sensor.retired", "activities"),
+            "ReadingsAccepted": Fact("readings.accepted", "entries", journal="OD"),
+            "CreditsRedeemedForMoney": Fact("credits.redeemed_for_money", "entries", journal="BQ"),
+            "CreditsRedeemedForService": Fact("credits.redeemed_for_service", "entries", journal="OD"),
+            "SensorRewardTermsCarried": Fact("sensor_reward_terms.carried", "activities"),
+            "SensorCarried": Fact("sensor.carried", "activities"),
+            "SensorCreditsCarried": Fact("sensor_credits.carried", "activities"),
+        },
+        state=SensorsState,
+        managed={
+            "sensor_credits_owed": (AcceptReadings, RedeemCreditsForMoney, RedeemCreditsForService),
+            "sensor_credits_contra": (AcceptReadings, RedeemCreditsForMoney, RedeemCreditsForService),
+        },
+        carriers=("domain.sensors_carry:carry_sensor_credits",),
+        carry_order=80,
+    )
+)

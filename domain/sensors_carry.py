@@ -84,8 +84,12 @@ class SensorCreditsCarried(CoopEvent):
         state = coop.sensors
         assert self.host_id not in state.hosts and self.credits_minor > 0, f"host {self.host_id} credits carried twice or empty"
         origin = coop.members[self.host_id].admitted_on.toordinal()  # index 0 of per_day, as ReadingsAccepted sets it
-        state.hosts[self.host_id] = HostCredits(origin, earned_minor=self.credits_minor, last_credit_on=self.effective_date,
-                                                moves={self.effective_date: self.credits_minor})  # earned here from D on
+        state.hosts[self.host_id] = HostCredits(
+            origin,
+            earned_minor=self.credits_minor,
+            last_credit_on=self.effective_date,
+            moves={self.effective_date: self.credits_minor},
+        )  # earned here from D on
 
 
 def _rate_text(rate: Fraction) -> str:
@@ -96,23 +100,39 @@ def _rate_text(rate: Fraction) -> str:
 
 
 def _same(a: Terms, b: Terms) -> bool:
-    return (a.credit_rate, a.daily_cap_minor, a.money_rate, a.service_rate) == (b.credit_rate, b.daily_cap_minor, b.money_rate, b.service_rate)
+    return (a.credit_rate, a.daily_cap_minor, a.money_rate, a.service_rate) == (
+        b.credit_rate,
+        b.daily_cap_minor,
+        b.money_rate,
+        b.service_rate,
+    )
 
 
 def _carry_terms(ctx: CarryContext, terms: Terms) -> None:
     carried = ctx.new.sensors.terms
     if not carried:
-        ctx.new.record(SensorRewardTermsCarried, effective_date=ctx.day, meta=ctx.meta, credit_rate=_rate_text(terms.credit_rate),
-                       daily_cap_minor=terms.daily_cap_minor, money_rate=_rate_text(terms.money_rate),
-                       service_rate=_rate_text(terms.service_rate), founder=ctx.founder_slug, founder_effective_date=terms.effective_date)
+        ctx.new.record(
+            SensorRewardTermsCarried,
+            effective_date=ctx.day,
+            meta=ctx.meta,
+            credit_rate=_rate_text(terms.credit_rate),
+            daily_cap_minor=terms.daily_cap_minor,
+            money_rate=_rate_text(terms.money_rate),
+            service_rate=_rate_text(terms.service_rate),
+            founder=ctx.founder_slug,
+            founder_effective_date=terms.effective_date,
+        )
     elif not _same(carried[-1], terms):
         other = carried[-1]
-        raise Conflict(ctx.field, "same_reward_terms",
-                       f"{ctx.founder_slug}'s sensor reward terms ({terms.credit_rate} credit a reading, cap "
-                       f"{terms.daily_cap_minor}, {terms.money_rate} EUR / {terms.service_rate} EUR a credit) differ from those "
-                       f"another founder carries into {ctx.new.slug} ({other.credit_rate}, {other.daily_cap_minor}, "
-                       f"{other.money_rate} / {other.service_rate}): the hosts' credits would change value; set the same "
-                       "terms in the founders before the federation date")
+        raise Conflict(
+            ctx.field,
+            "same_reward_terms",
+            f"{ctx.founder_slug}'s sensor reward terms ({terms.credit_rate} credit a reading, cap "
+            f"{terms.daily_cap_minor}, {terms.money_rate} EUR / {terms.service_rate} EUR a credit) differ from those "
+            f"another founder carries into {ctx.new.slug} ({other.credit_rate}, {other.daily_cap_minor}, "
+            f"{other.money_rate} / {other.service_rate}): the hosts' credits would change value; set the same "
+            "terms in the founders before the federation date",
+        )
 
 
 def carry_sensor_credits(ctx: CarryContext) -> Carried:
@@ -127,24 +147,45 @@ def carry_sensor_credits(ctx: CarryContext) -> Carried:
         return {}
     assert all(h.last_credit_on < day for h in state.hosts.values()), "a founder has no event on or after its federation date"
     owed, contra = founder.chart.role("sensor_credits_owed"), founder.chart.role("sensor_credits_contra")
-    assert (owed, contra) == (new.chart.role("sensor_credits_owed"), new.chart.role("sensor_credits_contra")), "8018/8091 in both plans"
+    assert (owed, contra) == (new.chart.role("sensor_credits_owed"), new.chart.role("sensor_credits_contra")), (
+        "8018/8091 in both plans"
+    )
     terms = state.terms[-1] if state.terms else None  # all dated before D: the terms in force on D-1
     if terms is not None:
         _carry_terms(ctx, terms)
     for sensor in sensors:
         if sensor.sensor_id in new.sensors.sensors:
-            raise Conflict(ctx.field, "unique_sensor", f"{ctx.founder_slug}'s sensor {sensor.sensor_id!r} has the id of a sensor "
-                           f"another founder carries into {new.slug}: sensor ids must be unique in the federation; retire one first")
+            raise Conflict(
+                ctx.field,
+                "unique_sensor",
+                f"{ctx.founder_slug}'s sensor {sensor.sensor_id!r} has the id of a sensor "
+                f"another founder carries into {new.slug}: sensor ids must be unique in the federation; retire one first",
+            )
         if len(new.sensors.sensors) >= MAX_SENSORS:
             raise InvalidCommand(ctx.field, "max_sensors", f"the founders carry more than {MAX_SENSORS} sensors in service")
-        new.record(SensorCarried, effective_date=day, meta=ctx.meta, sensor_id=sensor.sensor_id, host_id=ctx.party(sensor.host_id),
-                   quantity=sensor.quantity, founder=ctx.founder_slug, founder_host_id=sensor.host_id,
-                   founder_registered_on=sensor.registered_on)
+        new.record(
+            SensorCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            sensor_id=sensor.sensor_id,
+            host_id=ctx.party(sensor.host_id),
+            quantity=sensor.quantity,
+            founder=ctx.founder_slug,
+            founder_host_id=sensor.host_id,
+            founder_registered_on=sensor.registered_on,
+        )
     carried: dict[tuple[str, str | None, str], int] = {}
     for host_id, balance in hosts:
         assert balance > 0
-        new.record(SensorCreditsCarried, effective_date=day, meta=ctx.meta, host_id=ctx.party(host_id), credits_minor=balance,
-                   founder=ctx.founder_slug, founder_host_id=host_id)
+        new.record(
+            SensorCreditsCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            host_id=ctx.party(host_id),
+            credits_minor=balance,
+            founder=ctx.founder_slug,
+            founder_host_id=host_id,
+        )
         carried[(owed, host_id, Unit.CREDIT.value)] = -balance  # a credit balance: owed to the host
     total = sum(balance for _host, balance in hosts)
     if total:

@@ -151,8 +151,11 @@ class ReadingsAccepted(FinancialEvent):
 
     def effect(self) -> dict[str, Any]:
         return {
-            "sensor_id": self.sensor_id, "host_id": self.host_id, "period": self.period.isoformat(),
-            "readings": self.readings, "credits_minor": self.credits_minor,
+            "sensor_id": self.sensor_id,
+            "host_id": self.host_id,
+            "period": self.period.isoformat(),
+            "readings": self.readings,
+            "credits_minor": self.credits_minor,
         }
 
     @classmethod
@@ -186,7 +189,8 @@ class ReadingsAccepted(FinancialEvent):
         balance, lowest_on = coop.sensors.hosts[effect["host_id"]].balance_from(day)
         if balance < effect["credits_minor"]:
             raise InvalidCommand(
-                "entry_number", "credits_unspent",
+                "entry_number",
+                "credits_unspent",
                 f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
                 f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
                 "first, or date this after its reversal",

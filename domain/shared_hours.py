@@ -135,7 +135,9 @@ class SharedEmployeeEngaged(CoopEvent):
     hourly_pay_cents: int
 
     def apply(self, coop: Cooperative) -> None:
-        coop.shared_hours.employees[self.employee_id] = SharedEmployee(self.employee_id, self.name, self.hourly_pay_cents, self.effective_date)
+        coop.shared_hours.employees[self.employee_id] = SharedEmployee(
+            self.employee_id, self.name, self.hourly_pay_cents, self.effective_date
+        )
 
 
 class SharedHoursLogged(FinancialEvent):
@@ -145,7 +147,12 @@ class SharedHoursLogged(FinancialEvent):
     minutes: int
 
     def effect(self) -> dict[str, Any]:
-        return {"employee_id": self.employee_id, "structure_id": self.structure_id, "day": self.effective_date.isoformat(), "minutes": self.minutes}
+        return {
+            "employee_id": self.employee_id,
+            "structure_id": self.structure_id,
+            "day": self.effective_date.isoformat(),
+            "minutes": self.minutes,
+        }
 
     @classmethod
     def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
@@ -169,12 +176,19 @@ class SharedHoursLogged(FinancialEvent):
         period = period_of(date.fromisoformat(effect["day"]))
         month = coop.shared_hours.employees[effect["employee_id"]].months[period]
         if month.rebilled:
-            raise InvalidCommand("entry_number", "month_not_rebilled", f"{period} of {effect['employee_id']} is rebilled: reverse the rebilling first")
+            raise InvalidCommand(
+                "entry_number",
+                "month_not_rebilled",
+                f"{period} of {effect['employee_id']} is rebilled: reverse the rebilling first",
+            )
         left, left_on = month.to_rebill_from(effect["structure_id"], day)
         if left < effect["minutes"]:
-            raise InvalidCommand("entry_number", "month_not_rebilled",
-                                 f"{period} of {effect['employee_id']} stood rebilled on {left_on}, by a rebilling reversed since (this "
-                                 f"reversal counts from {day}): date it on or after the reversal of that rebilling")
+            raise InvalidCommand(
+                "entry_number",
+                "month_not_rebilled",
+                f"{period} of {effect['employee_id']} stood rebilled on {left_on}, by a rebilling reversed since (this "
+                f"reversal counts from {day}): date it on or after the reversal of that rebilling",
+            )
 
 
 class SharedHoursRebilled(FinancialEvent):
@@ -209,7 +223,11 @@ def set_ethical_minimum_rate(coop: Cooperative, cmd: SetEthicalMinimumRate, meta
     rate_cents = to_minor(cmd.hourly_rate, Unit.EUR, "hourly_rate")
     day = coop.check_effective_date(cmd.effective_date)
     if state.minimum_rates and day <= state.minimum_rates[-1][0]:
-        raise InvalidCommand("effective_date", "after_previous_rate", f"the minimum in force dates from {state.minimum_rates[-1][0]}: date the new one later")
+        raise InvalidCommand(
+            "effective_date",
+            "after_previous_rate",
+            f"the minimum in force dates from {state.minimum_rates[-1][0]}: date the new one later",
+        )
     if len(state.minimum_rates) >= MAX_RATE_VERSIONS:
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_RATE_VERSIONS} versions of the minimum rate")
     coop.record(EthicalMinimumRateSet, effective_date=day, meta=meta, hourly_rate_cents=rate_cents)
@@ -227,20 +245,29 @@ def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: M
     day = coop.check_effective_date(cmd.effective_date)
     minimum = state.minimum_on(day)
     if minimum is None:
-        raise InvalidCommand("hourly_pay", "minimum_rate_set", f"no ethical minimum rate is in force on {day}: set it first (SetEthicalMinimumRate)")
+        raise InvalidCommand(
+            "hourly_pay",
+            "minimum_rate_set",
+            f"no ethical minimum rate is in force on {day}: set it first (SetEthicalMinimumRate)",
+        )
     if pay_cents < minimum:
         raise InvalidCommand(
-            "hourly_pay", "ethical_minimum",
+            "hourly_pay",
+            "ethical_minimum",
             f"{format_minor(pay_cents, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
         )
-    coop.record(SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay_cents)
+    coop.record(
+        SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay_cents
+    )
 
 
 def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None:
     employee = coop.shared_hours.employee(cmd.employee_id)
     structure = coop.member(cmd.structure_id, "structure_id")
     if structure.kind is not MemberKind.ORGANISATION:
-        raise InvalidCommand("structure_id", "structure", f"{structure.member_id} is a person: hours are logged for member structures")
+        raise InvalidCommand(
+            "structure_id", "structure", f"{structure.member_id} is a person: hours are logged for member structures"
+        )
     minutes = to_minor(cmd.hours, Unit.HOUR, "hours")
     day = coop.check_effective_date(cmd.day, "day")
     not_before(day, employee.engaged_on, "day", f"the engagement of {employee.employee_id}")
@@ -253,17 +280,28 @@ def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None
     worked = month.minutes_by_day.get(day.day, 0)
     if worked + minutes > MAX_DAY_MINUTES:
         raise InvalidCommand(
-            "hours", "day_total",
+            "hours",
+            "day_total",
             f"{employee.employee_id} has {format_minor(worked, Unit.HOUR)} logged on {day}; a day is at most {format_minor(MAX_DAY_MINUTES, Unit.HOUR)}",
         )
     if structure.member_id not in month.minutes_by_structure and len(month.minutes_by_structure) >= MAX_STRUCTURES_PER_MONTH:
-        raise InvalidCommand("structure_id", "max_structures", f"at most {MAX_STRUCTURES_PER_MONTH} structures a month per employee")
+        raise InvalidCommand(
+            "structure_id", "max_structures", f"at most {MAX_STRUCTURES_PER_MONTH} structures a month per employee"
+        )
     to_rebill, contra = coop.chart.role("shared_hours_to_rebill"), coop.chart.role("shared_hours_contra")
     coop.record_entry(
-        SharedHoursLogged, effective_date=day, meta=meta,
+        SharedHoursLogged,
+        effective_date=day,
+        meta=meta,
         label=f"Heures de {employee.name} pour {structure.name} le {day.isoformat()}",
-        postings=[[to_rebill, structure.member_id, Unit.HOUR.value, minutes], [contra, employee.employee_id, Unit.HOUR.value, -minutes]],
-        employee_id=employee.employee_id, structure_id=structure.member_id, period=period, minutes=minutes,
+        postings=[
+            [to_rebill, structure.member_id, Unit.HOUR.value, minutes],
+            [contra, employee.employee_id, Unit.HOUR.value, -minutes],
+        ],
+        employee_id=employee.employee_id,
+        structure_id=structure.member_id,
+        period=period,
+        minutes=minutes,
     )
 
 
@@ -286,14 +324,19 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
     for structure, logged in sorted(month.minutes_by_structure.items()):
         left, left_on = month.to_rebill_from(structure, day)  # on its date and every later one: rebilled once
         if left < logged:
-            raise Conflict("effective_date", "rebilled_once", f"{cmd.period} of {employee.employee_id} stood rebilled on {left_on}, "
-                           f"by a rebilling reversed since: date this one on or after that reversal")
+            raise Conflict(
+                "effective_date",
+                "rebilled_once",
+                f"{cmd.period} of {employee.employee_id} stood rebilled on {left_on}, "
+                f"by a rebilling reversed since: date this one on or after that reversal",
+            )
     minutes = month.minutes
     minimum = month.minimum_cents if month.minimum_cents is not None else state.minimum_on(end)
     assert minimum is not None, "hours are logged only after an engagement, which needs a minimum (carried with the hours)"
     if gross_cents * 60 < minimum * minutes:  # gross ÷ hours < minimum, compared exactly
         raise InvalidCommand(
-            "gross_pay", "ethical_minimum",
+            "gross_pay",
+            "ethical_minimum",
             f"{format_minor(gross_cents, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
             f"of {format_minor(minimum, Unit.EUR)} EUR an hour",
         )
@@ -313,37 +356,46 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         *([role("shared_hours_to_rebill"), s, hour, -month.minutes_by_structure[s]] for s in structures),
     ]
     coop.record_entry(
-        SharedHoursRebilled, effective_date=day, meta=meta,
+        SharedHoursRebilled,
+        effective_date=day,
+        meta=meta,
         label=f"Refacturation au coût de {employee.name} – {cmd.period}",
         postings=[line for line in lines if line[3] != 0],  # no zero lines: no charges, a share under a cent
-        employee_id=who, period=cmd.period, minutes=minutes, gross_pay_cents=gross_cents,
-        employer_charges_cents=charges_cents, expenses_cents=expenses_cents, cost_cents=cost,
+        employee_id=who,
+        period=cmd.period,
+        minutes=minutes,
+        gross_pay_cents=gross_cents,
+        employer_charges_cents=charges_cents,
+        expenses_cents=expenses_cents,
+        cost_cents=cost,
         hourly_cost_rate=str(Fraction(cost * 60, minutes * 100)),
         shares=[[s, month.minutes_by_structure[s], billed[s]] for s in structures],
     )
 
 
-FAMILY = register(Family(
-    name="shared_hours",
-    commands={
-        SetEthicalMinimumRate: Handler(set_ethical_minimum_rate, STATUTES),
-        EngageSharedEmployee: Handler(engage_shared_employee, STATUTES | FINANCIAL),
-        LogSharedHours: Handler(log_shared_hours, CLERK),
-        RebillSharedHours: Handler(rebill_shared_hours, FINANCIAL),
-    },
-    events={
-        "EthicalMinimumRateSet": Fact("ethical_minimum_rate.set", "activities"),
-        "SharedEmployeeEngaged": Fact("shared_employee.engaged", "activities"),
-        "SharedHoursLogged": Fact("shared_hours.logged", "entries", journal="OD"),
-        "SharedHoursRebilled": Fact("shared_hours.rebilled", "entries", journal="VT"),
-        "EthicalMinimumRateCarried": Fact("ethical_minimum_rate.carried", "activities"),
-        "SharedEmployeeCarried": Fact("shared_employee.carried", "activities"),
-    },
-    state=SharedHoursState,
-    managed={
-        "shared_hours_to_rebill": (LogSharedHours, RebillSharedHours),
-        "shared_hours_contra": (LogSharedHours, RebillSharedHours),
-    },
-    carriers=("domain.shared_hours_carry:carry_shared_hours",),
-    carry_order=90,
-))
+FAMILY = register(
+    Family(
+        name="shared_hours",
+        commands={
+            SetEthicalMinimumRate: Handler(set_ethical_minimum_rate, STATUTES),
+            EngageSharedEmployee: Handler(engage_shared_employee, STATUTES | FINANCIAL),
+            LogSharedHours: Handler(log_shared_hours, CLERK),
+            RebillSharedHours: Handler(rebill_shared_hours, FINANCIAL),
+        },
+        events={
+            "EthicalMinimumRateSet": Fact("ethical_minimum_rate.set", "activities"),
+            "SharedEmployeeEngaged": Fact("shared_employee.engaged", "activities"),
+            "SharedHoursLogged": Fact("shared_hours.logged", "entries", journal="OD"),
+            "SharedHoursRebilled": Fact("shared_hours.rebilled", "entries", journal="VT"),
+            "EthicalMinimumRateCarried": Fact("ethical_minimum_rate.carried", "activities"),
+            "SharedEmployeeCarried": Fact("shared_employee.carried", "activities"),
+        },
+        state=SharedHoursState,
+        managed={
+            "shared_hours_to_rebill": (LogSharedHours, RebillSharedHours),
+            "shared_hours_contra": (LogSharedHours, RebillSharedHours),
+        },
+        carriers=("domain.shared_hours_carry:carry_shared_hours",),
+        carry_order=90,
+    )
+)

@@ -71,8 +71,12 @@ class SharedEmployeeCarried(CoopEvent):
         assert self.employee_id not in state.employees, f"shared employee {self.employee_id} carried twice"
         employee = SharedEmployee(self.employee_id, self.name, self.hourly_pay_cents, self.effective_date)
         for m in self.months:
-            month = MonthHours({s: n for s, n in m["structures"]}, {d: n for d, n in m["days"]}, minimum_cents=m["minimum_cents"],
-                               to_rebill={s: [(self.effective_date, n)] for s, n in m["structures"]})  # to rebill here from D on
+            month = MonthHours(
+                {s: n for s, n in m["structures"]},
+                {d: n for d, n in m["days"]},
+                minimum_cents=m["minimum_cents"],
+                to_rebill={s: [(self.effective_date, n)] for s, n in m["structures"]},
+            )  # to rebill here from D on
             assert month.minutes > 0 and month.minutes == sum(month.minutes_by_day.values()), f"carried month {m} does not add up"
             employee.months[m["period"]] = month
         state.employees[self.employee_id] = employee
@@ -87,9 +91,14 @@ def _open_months(ctx: CarryContext, employee: SharedEmployee, moving: set[str]) 
         end = last_day(period)
         minimum = ctx.founder.shared_hours.minimum_on(end) if end < ctx.day else None
         assert end >= ctx.day or minimum is not None, "hours are logged after an engagement, which needs a minimum"
-        months.append({"period": period, "minimum_cents": minimum,
-                       "structures": [[s, n] for s, n in sorted(month.minutes_by_structure.items()) if n],
-                       "days": [[d, n] for d, n in sorted(month.minutes_by_day.items()) if n]})
+        months.append(
+            {
+                "period": period,
+                "minimum_cents": minimum,
+                "structures": [[s, n] for s, n in sorted(month.minutes_by_structure.items()) if n],
+                "days": [[d, n] for d, n in sorted(month.minutes_by_day.items()) if n],
+            }
+        )
     return months
 
 
@@ -99,13 +108,22 @@ def _carry_minimum(ctx: CarryContext) -> None:
     since, cents = rates[-1]  # all dated before D: the minimum in force on D-1
     carried = ctx.new.shared_hours.minimum_rates
     if not carried:
-        ctx.new.record(EthicalMinimumRateCarried, effective_date=ctx.day, meta=ctx.meta, hourly_rate_cents=cents,
-                       founder=ctx.founder_slug, founder_effective_date=since)
+        ctx.new.record(
+            EthicalMinimumRateCarried,
+            effective_date=ctx.day,
+            meta=ctx.meta,
+            hourly_rate_cents=cents,
+            founder=ctx.founder_slug,
+            founder_effective_date=since,
+        )
     elif carried[-1][1] != cents:
-        raise Conflict(ctx.field, "same_ethical_minimum",
-                       f"{ctx.founder_slug}'s ethical minimum ({format_minor(cents, Unit.EUR)} EUR an hour) differs from the one "
-                       f"another founder carries into {ctx.new.slug} ({format_minor(carried[-1][1], Unit.EUR)} EUR): its shared "
-                       "employees would be held to another floor; set the same minimum in the founders before the federation date")
+        raise Conflict(
+            ctx.field,
+            "same_ethical_minimum",
+            f"{ctx.founder_slug}'s ethical minimum ({format_minor(cents, Unit.EUR)} EUR an hour) differs from the one "
+            f"another founder carries into {ctx.new.slug} ({format_minor(carried[-1][1], Unit.EUR)} EUR): its shared "
+            "employees would be held to another floor; set the same minimum in the founders before the federation date",
+        )
 
 
 def carry_shared_hours(ctx: CarryContext) -> Carried:
@@ -118,22 +136,36 @@ def carry_shared_hours(ctx: CarryContext) -> Carried:
     if not employees:
         return {}
     to_rebill, contra = founder.chart.role("shared_hours_to_rebill"), founder.chart.role("shared_hours_contra")
-    assert (to_rebill, contra) == (new.chart.role("shared_hours_to_rebill"), new.chart.role("shared_hours_contra")), "841/849 in both plans"
+    assert (to_rebill, contra) == (new.chart.role("shared_hours_to_rebill"), new.chart.role("shared_hours_contra")), (
+        "841/849 in both plans"
+    )
     _carry_minimum(ctx)
     carried: dict[tuple[str, str | None, str], int] = {}
     hour = Unit.HOUR.value
     for employee, months in employees:
         employee_id = ctx.party(employee.employee_id)
         if employee_id in new.shared_hours.employees:
-            raise Conflict(ctx.field, "unique_employee", f"{ctx.founder_slug}'s shared employee {employee_id!r} has the id of an "
-                           f"employee another founder carries into {new.slug}: one account on {contra} would mix their hours; "
-                           "rebill one founder's hours before the federation date")
+            raise Conflict(
+                ctx.field,
+                "unique_employee",
+                f"{ctx.founder_slug}'s shared employee {employee_id!r} has the id of an "
+                f"employee another founder carries into {new.slug}: one account on {contra} would mix their hours; "
+                "rebill one founder's hours before the federation date",
+            )
         if len(new.shared_hours.employees) >= MAX_EMPLOYEES:
             raise InvalidCommand(ctx.field, "max_employees", f"the founders carry more than {MAX_EMPLOYEES} shared employees")
-        new.record(SharedEmployeeCarried, effective_date=day, meta=ctx.meta, employee_id=employee_id, name=employee.name,
-                   hourly_pay_cents=employee.hourly_pay_cents, founder=ctx.founder_slug, founder_employee_id=employee.employee_id,
-                   founder_engaged_on=employee.engaged_on,
-                   months=[{**m, "structures": [[ctx.party(s), n] for s, n in m["structures"]]} for m in months])
+        new.record(
+            SharedEmployeeCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            employee_id=employee_id,
+            name=employee.name,
+            hourly_pay_cents=employee.hourly_pay_cents,
+            founder=ctx.founder_slug,
+            founder_employee_id=employee.employee_id,
+            founder_engaged_on=employee.engaged_on,
+            months=[{**m, "structures": [[ctx.party(s), n] for s, n in m["structures"]]} for m in months],
+        )
         for month in months:
             for structure, minutes in month["structures"]:
                 carried[(to_rebill, structure, hour)] = carried.get((to_rebill, structure, hour), 0) + minutes

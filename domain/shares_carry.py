@@ -44,20 +44,37 @@ def carry_shares(ctx: CarryContext) -> Carried:
         assert capital is not None and founder.share_value_cents is not None, f"{ctx.founder_slug} has shares but no capital"
         capital_cents = held * founder.share_value_cents
         new_id = ctx.party(member.member_id)
-        what = (f"{ctx.founder_slug} member {member.member_id} holds {held} share(s) of {_euros(founder.share_value_cents)}"
-                f" ({_euros(capital_cents)} of capital)")
+        what = (
+            f"{ctx.founder_slug} member {member.member_id} holds {held} share(s) of {_euros(founder.share_value_cents)}"
+            f" ({_euros(capital_cents)} of capital)"
+        )
         value = new.share_value_cents
         if value is None:
-            raise InvalidCommand("share_value", "has_capital",
-                                 f"{what}, but {new.slug} is an {new.legal_form.value} with no capital shares to carry them: "
-                                 "federate into a SCIC, SCOP or CAE with a share value, or redeem the shares first")
+            raise InvalidCommand(
+                "share_value",
+                "has_capital",
+                f"{what}, but {new.slug} is an {new.legal_form.value} with no capital shares to carry them: "
+                "federate into a SCIC, SCOP or CAE with a share value, or redeem the shares first",
+            )
         if capital_cents % value:
-            raise InvalidCommand("share_value", "shares_convert_exactly",
-                                 f"{what}: not a whole number of {new.slug}'s shares of {_euros(value)}; choose a share value "
-                                 f"that divides every carried capital, or have {member.member_id} subscribe or redeem first")
+            raise InvalidCommand(
+                "share_value",
+                "shares_convert_exactly",
+                f"{what}: not a whole number of {new.slug}'s shares of {_euros(value)}; choose a share value "
+                f"that divides every carried capital, or have {member.member_id} subscribe or redeem first",
+            )
         shares = capital_cents // value
         assert shares > 0 and shares * value == capital_cents
-        new.record(SharesCarried, effective_date=day, meta=ctx.meta, member_id=new_id, shares=shares,
-                   capital_cents=capital_cents, founder=ctx.founder_slug, founder_member_id=member.member_id, founder_shares=held)
+        new.record(
+            SharesCarried,
+            effective_date=day,
+            meta=ctx.meta,
+            member_id=new_id,
+            shares=shares,
+            capital_cents=capital_cents,
+            founder=ctx.founder_slug,
+            founder_member_id=member.member_id,
+            founder_shares=held,
+        )
         carried[(capital, member.member_id, Unit.EUR.value)] = -capital_cents
     return carried

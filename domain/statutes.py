@@ -85,10 +85,14 @@ def fee_schedule_of(brackets: Any) -> list[dict[str, Any]]:
         hi = b.max_headcount
         last = i == len(brackets) - 1
         if last and hi is not None:
-            raise InvalidCommand(f"fee_schedule[{i}].max_headcount", "open_last_bracket", "the last bracket has no upper bound (null)")
+            raise InvalidCommand(
+                f"fee_schedule[{i}].max_headcount", "open_last_bracket", "the last bracket has no upper bound (null)"
+            )
         if not last:
             if hi is None:
-                raise InvalidCommand(f"fee_schedule[{i}].max_headcount", "required", "only the last bracket may have no upper bound")
+                raise InvalidCommand(
+                    f"fee_schedule[{i}].max_headcount", "required", "only the last bracket may have no upper bound"
+                )
             hi = whole_number(hi, f"fee_schedule[{i}].max_headcount", minimum=lo, maximum=10**7)
             expected_min = hi + 1
         amount_cents = to_minor(b.amount, Unit.EUR, f"fee_schedule[{i}].amount")
@@ -99,7 +103,9 @@ def fee_schedule_of(brackets: Any) -> list[dict[str, Any]]:
 EMPTY_COLLEGE_POLICIES = ("redistribute", "unassigned")
 
 
-def validate_voting_policy(require_fee_paid: Any, min_shares: Any, empty_college_policy: Any, legal_form: LegalForm) -> dict[str, Any]:
+def validate_voting_policy(
+    require_fee_paid: Any, min_shares: Any, empty_college_policy: Any, legal_form: LegalForm
+) -> dict[str, Any]:
     if not isinstance(require_fee_paid, bool):
         raise InvalidCommand("require_fee_paid", "boolean", "must be true or false")
     min_shares = whole_number(min_shares, "min_shares", minimum=0, maximum=1_000_000)

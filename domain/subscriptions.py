@@ -125,8 +125,13 @@ class SubscriptionPlanDefined(CoopEvent):
 
     def apply(self, coop: Cooperative) -> None:
         coop.subscriptions.plans[self.plan_id] = {
-            "plan_id": self.plan_id, "name": self.name, "kind": self.plan_kind, "period": self.period,
-            "fixed_cents": self.fixed_cents, "revenue_rate": self.revenue_rate, "defined_on": self.effective_date,
+            "plan_id": self.plan_id,
+            "name": self.name,
+            "kind": self.plan_kind,
+            "period": self.period,
+            "fixed_cents": self.fixed_cents,
+            "revenue_rate": self.revenue_rate,
+            "defined_on": self.effective_date,
         }
 
 
@@ -180,10 +185,13 @@ class SubscriptionBilled(FinancialEvent):
         unpaid, unpaid_on = bill.unpaid_from(day)
         if unpaid < bill.amount_cents:
             paid = bill.amount_cents - unpaid
-            raise InvalidCommand("entry_number", "bill_unpaid",
-                                 f"period {effect['period']} of {effect['subscription_id']} has {format_minor(paid, Unit.EUR)} EUR paid "
-                                 f"on {unpaid_on} (this reversal counts from {day}): reverse those payments first, "
-                                 "or date this after their reversal")
+            raise InvalidCommand(
+                "entry_number",
+                "bill_unpaid",
+                f"period {effect['period']} of {effect['subscription_id']} has {format_minor(paid, Unit.EUR)} EUR paid "
+                f"on {unpaid_on} (this reversal counts from {day}): reverse those payments first, "
+                "or date this after their reversal",
+            )
 
 
 class SubscriptionPaid(FinancialEvent):
@@ -224,12 +232,23 @@ def define_plan(coop: Cooperative, cmd: DefineSubscriptionPlan, meta: Meta) -> N
     fixed_cents = to_minor(cmd.fixed_amount, Unit.EUR, "fixed_amount", allow_zero=True)
     rate = parse_rate(cmd.revenue_rate, "revenue_rate")
     if cmd.kind == "project_holder" and rate:
-        raise InvalidCommand("revenue_rate", "flat_rate_plan", "a project-holder plan is a flat subscription: its revenue rate is 0")
+        raise InvalidCommand(
+            "revenue_rate", "flat_rate_plan", "a project-holder plan is a flat subscription: its revenue rate is 0"
+        )
     if fixed_cents == 0 and rate == 0:
         raise InvalidCommand("fixed_amount", "something_to_bill", "a plan needs a fixed amount, a revenue rate, or both")
     day = coop.check_effective_date(cmd.effective_date)
-    coop.record(SubscriptionPlanDefined, effective_date=day, meta=meta,
-                plan_id=plan_id, name=name, plan_kind=cmd.kind, period=cmd.period, fixed_cents=fixed_cents, revenue_rate=str(rate))
+    coop.record(
+        SubscriptionPlanDefined,
+        effective_date=day,
+        meta=meta,
+        plan_id=plan_id,
+        name=name,
+        plan_kind=cmd.kind,
+        period=cmd.period,
+        fixed_cents=fixed_cents,
+        revenue_rate=str(rate),
+    )
 
 
 def start_subscription(coop: Cooperative, cmd: StartSubscription, meta: Meta) -> None:
@@ -246,11 +265,24 @@ def start_subscription(coop: Cooperative, cmd: StartSubscription, meta: Meta) ->
     not_before(day, plan["defined_on"], "effective_date", f"the definition of plan {cmd.plan_id}")
     for other in state.subscriptions.values():
         # The new subscription is open-ended: it overlaps any of the same plan not ended by `day`.
-        if other.member_id == member.member_id and other.plan_id == cmd.plan_id and (other.ends_on is None or other.ends_on > day):
-            raise Conflict("plan_id", "one_subscription_per_plan",
-                           f"{member.member_id} is subscribed to {cmd.plan_id} by {other.subscription_id} on {day}")
-    coop.record(SubscriptionStarted, effective_date=day, meta=meta,
-                subscription_id=subscription_id, member_id=member.member_id, plan_id=cmd.plan_id)
+        if (
+            other.member_id == member.member_id
+            and other.plan_id == cmd.plan_id
+            and (other.ends_on is None or other.ends_on > day)
+        ):
+            raise Conflict(
+                "plan_id",
+                "one_subscription_per_plan",
+                f"{member.member_id} is subscribed to {cmd.plan_id} by {other.subscription_id} on {day}",
+            )
+    coop.record(
+        SubscriptionStarted,
+        effective_date=day,
+        meta=meta,
+        subscription_id=subscription_id,
+        member_id=member.member_id,
+        plan_id=cmd.plan_id,
+    )
 
 
 def cancel_subscription(coop: Cooperative, cmd: CancelSubscription, meta: Meta) -> None:
@@ -263,10 +295,20 @@ def cancel_subscription(coop: Cooperative, cmd: CancelSubscription, meta: Meta) 
     period = coop.subscriptions.plans[sub.plan_id]["period"]
     billed_after = sorted(label for label in sub.bills if not _overlaps(sub.starts_on, day, *period_range(period, label)))
     if billed_after:
-        raise InvalidCommand("effective_date", "billed_after_end", f"{', '.join(billed_after)} of {sub.subscription_id} would fall "
-                             f"outside it once ended on {day}: reverse those bills first")
-    coop.record(SubscriptionCancelled, effective_date=day, meta=meta,
-                subscription_id=sub.subscription_id, member_id=sub.member_id, reason=reason)
+        raise InvalidCommand(
+            "effective_date",
+            "billed_after_end",
+            f"{', '.join(billed_after)} of {sub.subscription_id} would fall "
+            f"outside it once ended on {day}: reverse those bills first",
+        )
+    coop.record(
+        SubscriptionCancelled,
+        effective_date=day,
+        meta=meta,
+        subscription_id=sub.subscription_id,
+        member_id=sub.member_id,
+        reason=reason,
+    )
 
 
 def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> None:
@@ -276,8 +318,9 @@ def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> N
     first, after = period_range(plan["period"], cmd.period)
     if not _overlaps(sub.starts_on, sub.ends_on, first, after):
         ends = f"to {sub.ends_on}" if sub.ends_on else "on"
-        raise InvalidCommand("period", "period_in_subscription",
-                             f"{cmd.period} is outside {sub.subscription_id} (from {sub.starts_on} {ends})")
+        raise InvalidCommand(
+            "period", "period_in_subscription", f"{cmd.period} is outside {sub.subscription_id} (from {sub.starts_on} {ends})"
+        )
     if member.left_on is not None and first >= member.left_on:
         raise InvalidCommand("period", "member_left", f"{cmd.period} starts after {member.member_id} left on {member.left_on}")
     if cmd.period in sub.bills:
@@ -286,27 +329,40 @@ def bill_subscription(coop: Cooperative, cmd: BillSubscription, meta: Meta) -> N
     not_before(day, first, "effective_date", f"the start of {cmd.period}")
     rate = Fraction(plan["revenue_rate"])
     if rate and day < after:
-        raise InvalidCommand("effective_date", "period_ended",
-                             f"the revenue of {cmd.period} is known once it has ended: bill it from {after} on")
+        raise InvalidCommand(
+            "effective_date", "period_ended", f"the revenue of {cmd.period} is known once it has ended: bill it from {after} on"
+        )
     if plan["kind"] == "provider":
         if cmd.declared_revenue is None:
-            raise InvalidCommand("declared_revenue", "required", f"plan {sub.plan_id} bills a share of the provider's declared revenue")
+            raise InvalidCommand(
+                "declared_revenue", "required", f"plan {sub.plan_id} bills a share of the provider's declared revenue"
+            )
         revenue_cents = to_minor(cmd.declared_revenue, Unit.EUR, "declared_revenue", allow_zero=True)
         share = share_half_up(revenue_cents, rate)
     else:
         if cmd.declared_revenue is not None:
-            raise InvalidCommand("declared_revenue", "not_applicable", f"plan {sub.plan_id} is a flat project-holder subscription")
+            raise InvalidCommand(
+                "declared_revenue", "not_applicable", f"plan {sub.plan_id} is a flat project-holder subscription"
+            )
         revenue_cents, share = None, 0
     amount = plan["fixed_cents"] + share
     if amount == 0:
         raise InvalidCommand("declared_revenue", "nothing_to_bill", f"{cmd.period} comes to 0.00 EUR: nothing to bill")
     receivable, income = coop.chart.role("members_receivable"), coop.chart.role("subscription_income")
     coop.record_entry(
-        SubscriptionBilled, effective_date=day, meta=meta,
+        SubscriptionBilled,
+        effective_date=day,
+        meta=meta,
         label=f"Abonnement {plan['name']} {cmd.period} – {member.name}",
         postings=[[receivable, member.member_id, Unit.EUR.value, amount], [income, None, Unit.EUR.value, -amount]],
-        subscription_id=sub.subscription_id, member_id=member.member_id, plan_id=sub.plan_id, period=cmd.period,
-        declared_revenue_cents=revenue_cents, fixed_cents=plan["fixed_cents"], revenue_share_cents=share, amount_cents=amount,
+        subscription_id=sub.subscription_id,
+        member_id=member.member_id,
+        plan_id=sub.plan_id,
+        period=cmd.period,
+        declared_revenue_cents=revenue_cents,
+        fixed_cents=plan["fixed_cents"],
+        revenue_share_cents=share,
+        amount_cents=amount,
     )
 
 
@@ -320,41 +376,52 @@ def pay_subscription(coop: Cooperative, cmd: PaySubscription, meta: Meta) -> Non
     not_before(day, bill.billed_on, "effective_date", f"the bill of {cmd.period}")
     due, due_on = bill.unpaid_from(day)  # on its date and every later one: never paid beyond billed
     if amount_cents > due:
-        raise InvalidCommand("amount", "no_overpayment", f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the "
-                             f"{format_minor(due, Unit.EUR)} EUR still due on {cmd.period} of {sub.subscription_id}"
-                             + (f" as of {due_on}" if due_on != day else ""))
+        raise InvalidCommand(
+            "amount",
+            "no_overpayment",
+            f"{format_minor(amount_cents, Unit.EUR)} EUR exceeds the "
+            f"{format_minor(due, Unit.EUR)} EUR still due on {cmd.period} of {sub.subscription_id}"
+            + (f" as of {due_on}" if due_on != day else ""),
+        )
     member = coop.member(sub.member_id)
     bank, receivable = coop.chart.role("bank"), coop.chart.role("members_receivable")
     coop.record_entry(
-        SubscriptionPaid, effective_date=day, meta=meta,
+        SubscriptionPaid,
+        effective_date=day,
+        meta=meta,
         label=f"Règlement abonnement {cmd.period} – {member.name}",
         postings=[[bank, None, Unit.EUR.value, amount_cents], [receivable, member.member_id, Unit.EUR.value, -amount_cents]],
-        subscription_id=sub.subscription_id, member_id=member.member_id, period=cmd.period, amount_cents=amount_cents,
+        subscription_id=sub.subscription_id,
+        member_id=member.member_id,
+        period=cmd.period,
+        amount_cents=amount_cents,
     )
 
 
-FAMILY = register(Family(
-    name="subscriptions",
-    commands={
-        DefineSubscriptionPlan: Handler(define_plan, STATUTES | FINANCIAL),
-        StartSubscription: Handler(start_subscription, MEMBERSHIP | FINANCIAL),
-        CancelSubscription: Handler(cancel_subscription, MEMBERSHIP | FINANCIAL),
-        BillSubscription: Handler(bill_subscription, FINANCIAL),
-        PaySubscription: Handler(pay_subscription, FINANCIAL),
-    },
-    events={
-        "SubscriptionPlanDefined": Fact("subscription_plan.defined", "activities"),
-        "SubscriptionStarted": Fact("subscription.started", "activities"),
-        "SubscriptionCancelled": Fact("subscription.cancelled", "activities"),
-        "SubscriptionBilled": Fact("subscription.billed", "entries", journal="VT"),
-        "SubscriptionPaid": Fact("subscription.paid", "entries", journal="BQ"),
-        "SubscriptionPlanCarried": Fact("subscription_plan.carried", "activities"),
-        "SubscriptionCarried": Fact("subscription.carried", "activities"),
-    },
-    state=SubscriptionsState,
-    managed={
-        "members_receivable": (PaySubscription,),
-    },
-    carriers=("domain.receivables_carry:carry_member_receivables",),
-    carry_order=20,
-))
+FAMILY = register(
+    Family(
+        name="subscriptions",
+        commands={
+            DefineSubscriptionPlan: Handler(define_plan, STATUTES | FINANCIAL),
+            StartSubscription: Handler(start_subscription, MEMBERSHIP | FINANCIAL),
+            CancelSubscription: Handler(cancel_subscription, MEMBERSHIP | FINANCIAL),
+            BillSubscription: Handler(bill_subscription, FINANCIAL),
+            PaySubscription: Handler(pay_subscription, FINANCIAL),
+        },
+        events={
+            "SubscriptionPlanDefined": Fact("subscription_plan.defined", "activities"),
+            "SubscriptionStarted": Fact("subscription.started", "activities"),
+            "SubscriptionCancelled": Fact("subscription.cancelled", "activities"),
+            "SubscriptionBilled": Fact("subscription.billed", "entries", journal="VT"),
+            "SubscriptionPaid": Fact("subscription.paid", "entries", journal="BQ"),
+            "SubscriptionPlanCarried": Fact("subscription_plan.carried", "activities"),
+            "SubscriptionCarried": Fact("subscription.carried", "activities"),
+        },
+        state=SubscriptionsState,
+        managed={
+            "members_receivable": (PaySubscription,),
+        },
+        carriers=("domain.receivables_carry:carry_member_receivables",),
+        carry_order=20,
+    )
+)

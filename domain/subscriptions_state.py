@@ -26,7 +26,9 @@ class Bill:
 
     def unpaid_from(self, day: date) -> tuple[int, date]:
         """The least still due (billed - paid) on `day` and on every later recorded date, and when."""
-        return FinancialEvent.lowest_from([(self.billed_on, self.amount_cents), *((on, -cents) for on, cents in self.payments)], day)
+        return FinancialEvent.lowest_from(
+            [(self.billed_on, self.amount_cents), *((on, -cents) for on, cents in self.payments)], day
+        )
 
 
 @dataclass

@@ -112,7 +112,9 @@ class SubsidyGranted(FinancialEvent):
             del coop.subsidies.subsidies[subsidy_id]
             del coop.grants.pots[source]
             return
-        coop.subsidies.subsidies[subsidy_id] = Subsidy(subsidy_id, effect["funder"], effect["purpose"], effect["amount_cents"], day)
+        coop.subsidies.subsidies[subsidy_id] = Subsidy(
+            subsidy_id, effect["funder"], effect["purpose"], effect["amount_cents"], day
+        )
         coop.grants.pots[source] = Pot()
         move_pot(coop, *cls.pot_movement(effect), sign, day)
 
@@ -123,12 +125,19 @@ class SubsidyGranted(FinancialEvent):
         since, was received on nothing granted). Calls are never removed: any call refuses."""
         subsidy = coop.subsidies.subsidies[effect["subsidy_id"]]
         pot = coop.grants.pots[subsidy_source(subsidy.subsidy_id)]
-        untouched = pot.lowest_from(day, lambda f: -(abs(f.received_cents) + abs(f.used_cents) + abs(f.reserved_cents)
-                                                     + abs(f.awarded_cents) + abs(f.paid_cents)))
+        untouched = pot.lowest_from(
+            day,
+            lambda f: (
+                -(abs(f.received_cents) + abs(f.used_cents) + abs(f.reserved_cents) + abs(f.awarded_cents) + abs(f.paid_cents))
+            ),
+        )
         if untouched < 0 or pot.calls_opened:
-            raise InvalidCommand("entry_number", "subsidy_untouched",
-                                 f"subsidy {subsidy.subsidy_id} has tranches, uses or calls for projects on {day} or later: "
-                                 "it cannot be cancelled from then on")
+            raise InvalidCommand(
+                "entry_number",
+                "subsidy_untouched",
+                f"subsidy {subsidy.subsidy_id} has tranches, uses or calls for projects on {day} or later: "
+                "it cannot be cancelled from then on",
+            )
 
 
 class SubsidyReceived(FinancialEvent):
@@ -157,8 +166,11 @@ class SubsidyReceived(FinancialEvent):
         pot = coop.grants.pots[subsidy_source(effect["subsidy_id"])]
         cash = pot.lowest_from(day, lambda f: f.cash_cents)
         if effect["amount_cents"] > cash:
-            raise InvalidCommand("entry_number", "fund_covers",
-                                 f"grants were paid from this tranche of subsidy {effect['subsidy_id']} on {day} or later")
+            raise InvalidCommand(
+                "entry_number",
+                "fund_covers",
+                f"grants were paid from this tranche of subsidy {effect['subsidy_id']} on {day} or later",
+            )
 
 
 class SubsidyUsed(FinancialEvent):
@@ -197,9 +209,17 @@ def record_subsidy(coop: Cooperative, cmd: RecordSubsidy, meta: Meta) -> None:
     day = coop.check_effective_date(cmd.effective_date)
     source = subsidy_source(subsidy_id)
     coop.record_entry(
-        SubsidyGranted, effective_date=day, meta=meta, label=f"Subvention accordée – {funder} – {purpose}",
-        postings=inflow_postings(coop, source, [coop.chart.role("subsidy_receivable"), subsidy_id, EUR, amount_cents], amount_cents),
-        subsidy_id=subsidy_id, funder=funder, purpose=purpose, amount_cents=amount_cents,
+        SubsidyGranted,
+        effective_date=day,
+        meta=meta,
+        label=f"Subvention accordée – {funder} – {purpose}",
+        postings=inflow_postings(
+            coop, source, [coop.chart.role("subsidy_receivable"), subsidy_id, EUR, amount_cents], amount_cents
+        ),
+        subsidy_id=subsidy_id,
+        funder=funder,
+        purpose=purpose,
+        amount_cents=amount_cents,
     )
 
 
@@ -208,14 +228,25 @@ def receive_subsidy(coop: Cooperative, cmd: ReceiveSubsidy, meta: Meta) -> None:
     amount_cents = to_minor(cmd.amount, Unit.EUR, "amount")
     due = subsidy.granted_cents - subsidy.received_cents
     if amount_cents > due:
-        raise InvalidCommand("amount", "within_granted", f"{_eur(amount_cents)} exceeds the {_eur(due)} of subsidy "
-                             f"{subsidy.subsidy_id} still to receive ({_eur(subsidy.granted_cents)} granted)")
+        raise InvalidCommand(
+            "amount",
+            "within_granted",
+            f"{_eur(amount_cents)} exceeds the {_eur(due)} of subsidy "
+            f"{subsidy.subsidy_id} still to receive ({_eur(subsidy.granted_cents)} granted)",
+        )
     day = coop.check_effective_date(cmd.effective_date)
     not_before(day, subsidy.granted_on, "effective_date", f"the grant of subsidy {subsidy.subsidy_id}")
     coop.record_entry(
-        SubsidyReceived, effective_date=day, meta=meta, label=f"Encaissement subvention – {subsidy.funder}",
-        postings=[[coop.chart.role("bank"), None, EUR, amount_cents], [coop.chart.role("subsidy_receivable"), subsidy.subsidy_id, EUR, -amount_cents]],
-        subsidy_id=subsidy.subsidy_id, amount_cents=amount_cents,
+        SubsidyReceived,
+        effective_date=day,
+        meta=meta,
+        label=f"Encaissement subvention – {subsidy.funder}",
+        postings=[
+            [coop.chart.role("bank"), None, EUR, amount_cents],
+            [coop.chart.role("subsidy_receivable"), subsidy.subsidy_id, EUR, -amount_cents],
+        ],
+        subsidy_id=subsidy.subsidy_id,
+        amount_cents=amount_cents,
     )
 
 
@@ -229,29 +260,41 @@ def use_subsidy(coop: Cooperative, cmd: UseSubsidy, meta: Meta) -> None:
     source = subsidy_source(subsidy.subsidy_id)
     available = coop.grants.pots[source].lowest_from(day, lambda f: f.available_cents)
     if amount_cents > available:
-        raise InvalidCommand("amount", "subsidy_available", f"{_eur(amount_cents)} exceeds the {_eur(max(available, 0))} of subsidy "
-                             f"{subsidy.subsidy_id} neither used nor committed from {day}")
+        raise InvalidCommand(
+            "amount",
+            "subsidy_available",
+            f"{_eur(amount_cents)} exceeds the {_eur(max(available, 0))} of subsidy "
+            f"{subsidy.subsidy_id} neither used nor committed from {day}",
+        )
     coop.record_entry(
-        SubsidyUsed, effective_date=day, meta=meta, label=f"Utilisation de la subvention {subsidy.funder} – {label}",
-        postings=release_postings(coop, source, amount_cents), subsidy_id=subsidy.subsidy_id, amount_cents=amount_cents, piece_ref=piece_ref,
+        SubsidyUsed,
+        effective_date=day,
+        meta=meta,
+        label=f"Utilisation de la subvention {subsidy.funder} – {label}",
+        postings=release_postings(coop, source, amount_cents),
+        subsidy_id=subsidy.subsidy_id,
+        amount_cents=amount_cents,
+        piece_ref=piece_ref,
     )
 
 
-FAMILY = register(Family(
-    name="subsidies",
-    commands={
-        RecordSubsidy: Handler(record_subsidy, FINANCIAL),
-        ReceiveSubsidy: Handler(receive_subsidy, FINANCIAL),
-        UseSubsidy: Handler(use_subsidy, FINANCIAL),
-    },
-    events={
-        "SubsidyGranted": Fact("subsidy.granted", "entries", journal="OD"),
-        "SubsidyReceived": Fact("subsidy.received", "entries", journal="BQ"),
-        "SubsidyUsed": Fact("subsidy.used", "entries", journal="OD"),
-        "SubsidyCarried": Fact("subsidy.carried", "activities"),
-    },
-    state=SubsidiesState,
-    managed={
-        "subsidy_dedicated": (RecordSubsidy, UseSubsidy),
-    },
-))
+FAMILY = register(
+    Family(
+        name="subsidies",
+        commands={
+            RecordSubsidy: Handler(record_subsidy, FINANCIAL),
+            ReceiveSubsidy: Handler(receive_subsidy, FINANCIAL),
+            UseSubsidy: Handler(use_subsidy, FINANCIAL),
+        },
+        events={
+            "SubsidyGranted": Fact("subsidy.granted", "entries", journal="OD"),
+            "SubsidyReceived": Fact("subsidy.received", "entries", journal="BQ"),
+            "SubsidyUsed": Fact("subsidy.used", "entries", journal="OD"),
+            "SubsidyCarried": Fact("subsidy.carried", "activities"),
+        },
+        state=SubsidiesState,
+        managed={
+            "subsidy_dedicated": (RecordSubsidy, UseSubsidy),
+        },
+    )
+)

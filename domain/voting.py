@@ -33,17 +33,33 @@ class Eligibility:
 
 
 def eligibility(
-    *, member_id: str, college: str | None, admitted_on: date, left_on: date | None, left_as: str | None,
-    fee_called_cents: int, fee_paid_cents: int, shares: int, policy: dict[str, Any], day: date, fee_year: int,
+    *,
+    member_id: str,
+    college: str | None,
+    admitted_on: date,
+    left_on: date | None,
+    left_as: str | None,
+    fee_called_cents: int,
+    fee_paid_cents: int,
+    shares: int,
+    policy: dict[str, Any],
+    day: date,
+    fee_year: int,
 ) -> Eligibility:
     """Whether a member may vote on `day`, with every reason. Inputs are as of `day`."""
     reasons = []
     admitted = admitted_on <= day
-    reasons.append({"rule": "admitted", "ok": admitted,
-                    "detail": f"admitted on {admitted_on}" if admitted else f"not admitted until {admitted_on}"})
+    reasons.append(
+        {
+            "rule": "admitted",
+            "ok": admitted,
+            "detail": f"admitted on {admitted_on}" if admitted else f"not admitted until {admitted_on}",
+        }
+    )
     still_member = left_on is None or day < left_on
-    reasons.append({"rule": "not_left", "ok": still_member,
-                    "detail": "a member on that date" if still_member else f"{left_as} on {left_on}"})
+    reasons.append(
+        {"rule": "not_left", "ok": still_member, "detail": "a member on that date" if still_member else f"{left_as} on {left_on}"}
+    )
     if policy["require_fee_paid"]:
         paid = fee_called_cents > 0 and fee_paid_cents >= fee_called_cents
         if fee_called_cents == 0:
@@ -53,8 +69,13 @@ def eligibility(
         reasons.append({"rule": "fee_paid", "ok": paid, "detail": detail})
     if policy["min_shares"]:
         enough = shares >= policy["min_shares"]
-        reasons.append({"rule": "min_shares", "ok": enough,
-                        "detail": f"holds {shares} share(s), the statutes ask for {policy['min_shares']}"})
+        reasons.append(
+            {
+                "rule": "min_shares",
+                "ok": enough,
+                "detail": f"holds {shares} share(s), the statutes ask for {policy['min_shares']}",
+            }
+        )
     return Eligibility(member_id, college, all(r["ok"] for r in reasons), reasons)
 
 
@@ -76,8 +97,12 @@ def college_policy(policy: dict[str, Any], rules: list[dict[str, Any]], day: dat
 
 
 def college_weights(
-    *, statutes: dict[str, Any], policy: dict[str, Any], legal_form: LegalForm,
-    members: dict[str, int], eligible: dict[str, int],
+    *,
+    statutes: dict[str, Any],
+    policy: dict[str, Any],
+    legal_form: LegalForm,
+    members: dict[str, int],
+    eligible: dict[str, int],
 ) -> dict[str, Any]:
     """Each college's statutory and effective weight (exact fractions of 100) and each eligible
     member's weight. An empty college's weight is shared among the others in proportion to their
@@ -101,24 +126,38 @@ def college_weights(
     if legal_form is LegalForm.SCIC:
         for code in non_empty:
             if not SCIC_MIN_WEIGHT <= effective[code] <= SCIC_MAX_WEIGHT:
-                flags.append({
-                    "college": code, "rule": "scic_weight_bounds",
-                    "message": f"college {code} holds {float(effective[code]):.2f}% of the votes once empty colleges "
-                               f"are accounted for, outside the 10%..50% the SCIC law sets",
-                })
+                flags.append(
+                    {
+                        "college": code,
+                        "rule": "scic_weight_bounds",
+                        "message": f"college {code} holds {float(effective[code]):.2f}% of the votes once empty colleges "
+                        f"are accounted for, outside the 10%..50% the SCIC law sets",
+                    }
+                )
     rows = []
     for c in colleges:
         code = c["code"]
         count = eligible.get(code, 0)
-        rows.append({
-            "code": code, "name": c["name"], "statutory_weight": statutory[code], "members": members.get(code, 0),
-            "eligible_members": count, "effective_weight": effective[code],
-            "member_weight": effective[code] / count if count else None,
-        })
+        rows.append(
+            {
+                "code": code,
+                "name": c["name"],
+                "statutory_weight": statutory[code],
+                "members": members.get(code, 0),
+                "eligible_members": count,
+                "effective_weight": effective[code],
+                "member_weight": effective[code] / count if count else None,
+            }
+        )
     distributed = sum(r["member_weight"] * r["eligible_members"] for r in rows if r["member_weight"] is not None)
     assert distributed + unassigned == HUNDRED, "weights lost in distribution"
-    return {"colleges": rows, "unassigned_weight": unassigned, "flags": flags,
-            "empty_college_policy": policy["empty_college_policy"], "weighted": statutes["weighted"]}
+    return {
+        "colleges": rows,
+        "unassigned_weight": unassigned,
+        "flags": flags,
+        "empty_college_policy": policy["empty_college_policy"],
+        "weighted": statutes["weighted"],
+    }
 
 
 def tally(
@@ -138,7 +177,9 @@ def tally(
     if voting:
         total = sum(effective[code] for code in voting)
         for code in voting:
-            used[code] = effective[code] * HUNDRED / total if policy["empty_college_policy"] == "redistribute" else effective[code]
+            used[code] = (
+                effective[code] * HUNDRED / total if policy["empty_college_policy"] == "redistribute" else effective[code]
+            )
     result = Fraction(0)
     rows = []
     for code, c in counts.items():
@@ -146,8 +187,23 @@ def tally(
         share = Fraction(c["for"], cast) if cast else None
         contribution = used[code] * share / HUNDRED if share is not None else Fraction(0)
         result += contribution
-        rows.append({"code": code, **c, "cast": cast, "share_for": share, "weight_used": used[code],
-                     "contribution": contribution, "carried": share is not None and share > Fraction(1, 2)})
+        rows.append(
+            {
+                "code": code,
+                **c,
+                "cast": cast,
+                "share_for": share,
+                "weight_used": used[code],
+                "contribution": contribution,
+                "carried": share is not None and share > Fraction(1, 2),
+            }
+        )
     adopted = result > threshold if strict else result >= threshold
-    return {"colleges": rows, "result": result, "threshold": threshold, "strict": strict, "adopted": adopted,
-            "carried_by": [r["code"] for r in rows if r["carried"]]}
+    return {
+        "colleges": rows,
+        "result": result,
+        "threshold": threshold,
+        "strict": strict,
+        "adopted": adopted,
+        "carried_by": [r["code"] for r in rows if r["carried"]],
+    }

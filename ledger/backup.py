@@ -51,8 +51,17 @@ def backup(config: StoreConfig, out: Path) -> BackupInfo:
         if config.kind == "sqlite":
             _sqlite_backup(config, partial)
         else:
-            _run(["pg_dump", "--format=custom", "--no-owner", "--no-privileges",
-                  f"--schema={_quote_ident(config.pg_schema)}", f"--file={partial}"], config)
+            _run(
+                [
+                    "pg_dump",
+                    "--format=custom",
+                    "--no-owner",
+                    "--no-privileges",
+                    f"--schema={_quote_ident(config.pg_schema)}",
+                    f"--file={partial}",
+                ],
+                config,
+            )
         partial.rename(out)
     finally:
         partial.unlink(missing_ok=True)
@@ -63,8 +72,11 @@ def restore(config: StoreConfig, backup_file: Path) -> str:
     """Restores a backup into the (empty) store of `config`. Returns the backup's kind."""
     kind = backup_kind(backup_file)
     if kind != config.kind:
-        raise InvalidCommand("file", "same_kind", f"{backup_file} is a {kind} backup; the store is {config.kind} "
-                             "(restore it into a store of the same kind)")
+        raise InvalidCommand(
+            "file",
+            "same_kind",
+            f"{backup_file} is a {kind} backup; the store is {config.kind} (restore it into a store of the same kind)",
+        )
     if kind == "sqlite":
         _sqlite_restore(config, backup_file)
     else:
@@ -134,8 +146,9 @@ def _pg_restore(config: StoreConfig, backup_file: Path) -> None:
     count_sql = f"SELECT count(*) FROM pg_tables WHERE schemaname = {literal}"  # noqa: S608 (quoted literal)
     tables = _run(["psql", "-X", "-A", "-t", "-v", "ON_ERROR_STOP=1", "-c", count_sql], config).strip()
     if tables != "0":
-        raise Conflict("store", "empty_store",
-                       f"schema {config.pg_schema} is not empty ({tables} tables): restore into an empty schema")
+        raise Conflict(
+            "store", "empty_store", f"schema {config.pg_schema} is not empty ({tables} tables): restore into an empty schema"
+        )
     sql = _run(["pg_restore", "--no-owner", "--no-privileges", "--file=-", str(backup_file)], config)
     sql = rename_schema(sql, config.pg_schema)
     # One transaction: on any error nothing of the backup stays in the target.
@@ -175,16 +188,23 @@ def _quote_ident(name: str) -> str:
 
 def _run(argv: list[str], config: StoreConfig, stdin: str | None = None) -> str:
     """Runs a PostgreSQL client tool on the store's server; its error becomes a clear message."""
-    env = {**os.environ, "PGHOST": config.pg_host, "PGPORT": str(config.pg_port), "PGUSER": config.pg_user,
-           "PGDATABASE": config.pg_dbname}
+    env = {
+        **os.environ,
+        "PGHOST": config.pg_host,
+        "PGPORT": str(config.pg_port),
+        "PGUSER": config.pg_user,
+        "PGDATABASE": config.pg_dbname,
+    }
     if config.pg_password:
         env["PGPASSWORD"] = config.pg_password  # not on the command line, where `ps` would show it
     try:
-        done = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=PG_TOOL_TIMEOUT_S,
-                              check=False)
+        done = subprocess.run(argv, env=env, input=stdin, capture_output=True, text=True, timeout=PG_TOOL_TIMEOUT_S, check=False)
     except FileNotFoundError:
-        raise InvalidCommand("store", "pg_tools", f"{argv[0]} is not installed (PostgreSQL client tools, same major "
-                             "version as the server or newer)") from None
+        raise InvalidCommand(
+            "store",
+            "pg_tools",
+            f"{argv[0]} is not installed (PostgreSQL client tools, same major version as the server or newer)",
+        ) from None
     if done.returncode != 0:
         raise InvalidCommand("store", argv[0], f"{argv[0]} failed: {done.stderr.strip()[:2000]}")
     return done.stdout

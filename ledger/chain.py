@@ -86,8 +86,10 @@ def links_for(stored_events: Sequence[StoredEvent], lookup: Lookup) -> list[tupl
             version = wanted[originator]
             prev = GENESIS_LINK if version == 0 else before.get(originator, "")
             if not prev:
-                raise ChainError(f"aggregate {originator} version {version} has no link in the event chain: "
-                                 "the store was changed outside the program (run `coopledger verify`)")
+                raise ChainError(
+                    f"aggregate {originator} version {version} has no link in the event chain: "
+                    "the store was changed outside the program (run `coopledger verify`)"
+                )
         assert event.originator_version == version + 1, f"{originator}: version {event.originator_version} after {version}"
         this = link(prev, originator, event.originator_version, event.topic, event.state)
         rows.append((originator, event.originator_version, this))
@@ -99,8 +101,9 @@ def _uuid(value: Any) -> UUID:
     return value if isinstance(value, UUID) else UUID(str(value))
 
 
-def _adopt(read_page: Callable[[Any], list[tuple[Any, int, str, bytes]]],
-           insert: Callable[[list[tuple[UUID, int, str]]], None]) -> int:
+def _adopt(
+    read_page: Callable[[Any], list[tuple[Any, int, str, bytes]]], insert: Callable[[list[tuple[UUID, int, str]]], None]
+) -> int:
     """Links every event already stored, aggregate by aggregate in version order, reading pages of
     (originator, version, topic, state) ordered by (originator, version) after a key. Returns how
     many events it linked."""
@@ -158,9 +161,19 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             return  # a new store, or one whose events are linked already
 
         def read_page(after: Any) -> list[tuple[Any, int, str, bytes]]:
-            where, params = ("", []) if after is None else ("WHERE (originator_id, originator_version) > (?, ?) ", [after[0].hex if isinstance(after[0], UUID) else after[0], after[1]])
-            c.execute(f"SELECT originator_id, originator_version, topic, state FROM {table} {where}"  # noqa: S608
-                      "ORDER BY originator_id, originator_version LIMIT ?", [*params, ADOPT_PAGE_EVENTS])
+            where, params = (
+                ("", [])
+                if after is None
+                else (
+                    "WHERE (originator_id, originator_version) > (?, ?) ",
+                    [after[0].hex if isinstance(after[0], UUID) else after[0], after[1]],
+                )
+            )
+            c.execute(
+                f"SELECT originator_id, originator_version, topic, state FROM {table} {where}"  # noqa: S608
+                "ORDER BY originator_id, originator_version LIMIT ?",
+                [*params, ADOPT_PAGE_EVENTS],
+            )
             return [(row[0], row[1], row[2], row[3]) for row in c.fetchall()]
 
         def insert(rows: list[tuple[UUID, int, str]]) -> None:
@@ -177,8 +190,10 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         def lookup(wanted: dict[UUID, int]) -> dict[UUID, str]:
             found = {}
             for originator, version in wanted.items():
-                c.execute(f"SELECT event_hash FROM {CHAIN_TABLE} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-                          (originator.hex, version))
+                c.execute(
+                    f"SELECT event_hash FROM {CHAIN_TABLE} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+                    (originator.hex, version),
+                )
                 row = c.fetchone()
                 if row is not None:
                     found[originator] = row[0]
@@ -199,15 +214,20 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def __init__(self, datastore: Any, **kwargs: Any) -> None:
         super().__init__(datastore, **kwargs)
         schema = Identifier(self.datastore.schema)
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {schema}.{table} (originator_id uuid NOT NULL, originator_version bigint NOT NULL,"
-            " event_hash text NOT NULL, PRIMARY KEY (originator_id, originator_version))"
-        ).format(schema=schema, table=Identifier(CHAIN_TABLE)))
-        self.sql_create_statements.append(SQL(
-            "CREATE TABLE IF NOT EXISTS {schema}.{table} (adopted_at text NOT NULL, events bigint NOT NULL)"
-        ).format(schema=schema, table=Identifier(ADOPTIONS_TABLE)))
-        self._insert_links = SQL("INSERT INTO {schema}.{table} (originator_id, originator_version, event_hash)"
-                                 " VALUES (%s, %s, %s)").format(schema=schema, table=Identifier(CHAIN_TABLE))
+        self.sql_create_statements.append(
+            SQL(
+                "CREATE TABLE IF NOT EXISTS {schema}.{table} (originator_id uuid NOT NULL, originator_version bigint NOT NULL,"
+                " event_hash text NOT NULL, PRIMARY KEY (originator_id, originator_version))"
+            ).format(schema=schema, table=Identifier(CHAIN_TABLE))
+        )
+        self.sql_create_statements.append(
+            SQL("CREATE TABLE IF NOT EXISTS {schema}.{table} (adopted_at text NOT NULL, events bigint NOT NULL)").format(
+                schema=schema, table=Identifier(ADOPTIONS_TABLE)
+            )
+        )
+        self._insert_links = SQL(
+            "INSERT INTO {schema}.{table} (originator_id, originator_version, event_hash) VALUES (%s, %s, %s)"
+        ).format(schema=schema, table=Identifier(CHAIN_TABLE))
         self._select_links = SQL(
             "SELECT h.originator_id, h.event_hash FROM {schema}.{table} h"
             " JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) ON h.originator_id = w.id AND h.originator_version = w.v"
@@ -217,7 +237,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         super()._create_table(curs)
         schema, events = Identifier(self.datastore.schema), Identifier(self.events_table_name)
         check = SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_events, EXISTS (SELECT 1 FROM {0}.{2}) AS has_links").format(
-            schema, events, Identifier(CHAIN_TABLE))
+            schema, events, Identifier(CHAIN_TABLE)
+        )
         curs.execute(check)
         row = curs.fetchone()
         if not row["has_events"] or row["has_links"]:
@@ -233,8 +254,10 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             if after is None:
                 curs.execute(select + order, (ADOPT_PAGE_EVENTS,))
             else:
-                curs.execute(select + SQL("WHERE (originator_id, originator_version) > (%s, %s) ") + order,
-                             (after[0], after[1], ADOPT_PAGE_EVENTS))
+                curs.execute(
+                    select + SQL("WHERE (originator_id, originator_version) > (%s, %s) ") + order,
+                    (after[0], after[1], ADOPT_PAGE_EVENTS),
+                )
             return [(r["originator_id"], r["originator_version"], r["topic"], bytes(r["state"])) for r in curs.fetchall()]
 
         def insert(rows: list[tuple[UUID, int, str]]) -> None:
@@ -284,15 +307,21 @@ class StoredLinks:
     def between(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
         """{version: stored link} of one aggregate's versions gt < v <= lte."""
         with self.db.read() as tx:
-            rows = tx.execute(f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
-                              " AND originator_version > ? AND originator_version <= ?", (self._id(originator), gt, lte))
+            rows = tx.execute(
+                f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
+                " AND originator_version > ? AND originator_version <= ?",
+                (self._id(originator), gt, lte),
+            )
         return {int(v): h for v, h in rows}
 
     def last(self, originator: UUID) -> tuple[int, str] | None:
         """(version, link) of the aggregate's highest linked version, or None."""
         with self.db.read() as tx:
-            rows = tx.execute(f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
-                              " ORDER BY originator_version DESC LIMIT 1", (self._id(originator),))
+            rows = tx.execute(
+                f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
+                " ORDER BY originator_version DESC LIMIT 1",
+                (self._id(originator),),
+            )
         return (int(rows[0][0]), rows[0][1]) if rows else None
 
     def first_of(self, originators: Sequence[UUID]) -> dict[UUID, str]:
@@ -300,9 +329,12 @@ class StoredLinks:
         found: dict[UUID, str] = {}
         with self.db.read() as tx:
             for start in range(0, len(originators), LINK_QUERY_IDS):
-                chunk = originators[start:start + LINK_QUERY_IDS]
-                rows = tx.execute(f"SELECT originator_id, event_hash FROM {CHAIN_TABLE} WHERE originator_version = 1"  # noqa: S608
-                                  f" AND originator_id IN ({', '.join('?' for _ in chunk)})", [self._id(o) for o in chunk])
+                chunk = originators[start : start + LINK_QUERY_IDS]
+                rows = tx.execute(
+                    f"SELECT originator_id, event_hash FROM {CHAIN_TABLE} WHERE originator_version = 1"  # noqa: S608
+                    f" AND originator_id IN ({', '.join('?' for _ in chunk)})",
+                    [self._id(o) for o in chunk],
+                )
                 found.update((_uuid(raw), h) for raw, h in rows)
         return found
 

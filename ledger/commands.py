@@ -65,7 +65,9 @@ def parse_envelope(data: dict[str, Any], *, reason: str | None = None) -> Envelo
         raise InvalidCommand("command", "known_command", f"{name!r} is not a command (known: {known})")
     key = data.get("idempotency_key")
     if not isinstance(key, str) or not key.strip() or len(key) > MAX_KEY_CHARS:
-        raise InvalidCommand("idempotency_key", "required", f"every command needs an idempotency key (1 to {MAX_KEY_CHARS} characters)")
+        raise InvalidCommand(
+            "idempotency_key", "required", f"every command needs an idempotency key (1 to {MAX_KEY_CHARS} characters)"
+        )
     _unicode(key, "idempotency_key")
     actor = data.get("actor")
     if isinstance(actor, str):
@@ -103,7 +105,9 @@ def _envelope_reason(header: str | None, data: dict[str, Any], own_reason_field:
         # ReverseEntry, ExcludeMember...: the command's own reason, checked by its decider, is what
         # its events carry. A header may repeat it, not contradict it.
         if header is not None and (not isinstance(body, str) or header.strip() != body.strip()):
-            raise InvalidCommand("X-Reason", "one_reason", "this command has a reason field of its own: leave X-Reason out or repeat it")
+            raise InvalidCommand(
+                "X-Reason", "one_reason", "this command has a reason field of its own: leave X-Reason out or repeat it"
+            )
         return None
     if header is not None and body is not None and header != body:
         raise InvalidCommand("reason", "one_reason", "the X-Reason header and the body's reason differ: send one")
@@ -120,8 +124,7 @@ _SURROGATE = re.compile("[\ud800-\udfff]")
 
 def _unicode(value: str, field: str) -> None:
     if _SURROGATE.search(value):
-        raise InvalidCommand(field, "unicode",
-                             "must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character")
+        raise InvalidCommand(field, "unicode", "must be Unicode text: a lone surrogate (\\ud800-\\udfff) is not a character")
 
 
 @cache

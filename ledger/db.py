@@ -86,7 +86,9 @@ STARTUP_LOCK_KEY = 0x636C_6B73_7475_7031
 
 
 class Database:
-    def __init__(self, config: StoreConfig, *, pool_wait_s: float = POOL_WAIT_S, connect_timeout_s: int = CONNECT_TIMEOUT_S) -> None:
+    def __init__(
+        self, config: StoreConfig, *, pool_wait_s: float = POOL_WAIT_S, connect_timeout_s: int = CONNECT_TIMEOUT_S
+    ) -> None:
         self.config = config
         self.connect_timeout_s = connect_timeout_s
         self.dialect = config.kind
@@ -109,8 +111,13 @@ class Database:
 
     def conninfo(self) -> str:
         c = self.config
-        parts = [f"host={c.pg_hosts()}", f"port={c.pg_ports()}", f"user={c.pg_user}", f"dbname={c.pg_dbname}",
-                 f"connect_timeout={self.connect_timeout_s}"]
+        parts = [
+            f"host={c.pg_hosts()}",
+            f"port={c.pg_ports()}",
+            f"user={c.pg_user}",
+            f"dbname={c.pg_dbname}",
+            f"connect_timeout={self.connect_timeout_s}",
+        ]
         if c.pg_password:
             parts.append(f"password={c.pg_password}")
         if c.pg_target_session_attrs:

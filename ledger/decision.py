@@ -45,8 +45,9 @@ class Outcome:
 class Decision:
     """What a decider gets: the command, its Meta, and the cooperatives it declared."""
 
-    def __init__(self, command: Any, meta: Meta, coops: Mapping[str, Cooperative | None], decided: Decided,
-                 ledger: Ledger) -> None:
+    def __init__(
+        self, command: Any, meta: Meta, coops: Mapping[str, Cooperative | None], decided: Decided, ledger: Ledger
+    ) -> None:
         self.command, self.meta = command, meta
         self._coops, self._decided, self._ledger = coops, decided, ledger
 
@@ -116,6 +117,8 @@ def _federate(d: Decision) -> Outcome:
 
 NEEDS: dict[type, Callable[[Any], list[str]]] = {FederateCooperatives: founder_slugs}
 SPECIAL: dict[type, Callable[[Decision], Outcome]] = {
-    FoundCooperative: _found, ReverseEntry: _reverse, FederateCooperatives: _federate,
+    FoundCooperative: _found,
+    ReverseEntry: _reverse,
+    FederateCooperatives: _federate,
 }
 assert set(SPECIAL) == set(SPECIAL_COMMANDS), "ledger/handlers.py lists the commands decided here"

@@ -73,8 +73,12 @@ def demo_commands() -> list[dict[str, Any]]:
 def _found_cluster(add: Add) -> None:
     """The cluster's statutes (colleges 40/20/20/20, fees by headcount) and its members."""
     add(
-        "FoundCooperative", coop=CLUSTER, name="Cluster Numérique Sud", legal_form="association",
-        founded_on="2025-01-15", siren="912345675",
+        "FoundCooperative",
+        coop=CLUSTER,
+        name="Cluster Numérique Sud",
+        legal_form="association",
+        founded_on="2025-01-15",
+        siren="912345675",
         colleges=[
             {"code": "medias", "name": "Médias", "weight": "40"},
             {"code": "entreprises", "name": "Entreprises associées", "weight": "20"},
@@ -89,8 +93,16 @@ def _found_cluster(add: Add) -> None:
         ],
     )
     for member_id, name, kind, college, headcount, admitted_on in _CLUSTER_MEMBERS:
-        add("AdmitMember", coop=CLUSTER, member_id=member_id, name=name, kind=kind, college=college,
-            headcount=headcount, effective_date=admitted_on)
+        add(
+            "AdmitMember",
+            coop=CLUSTER,
+            member_id=member_id,
+            name=name,
+            kind=kind,
+            college=college,
+            headcount=headcount,
+            effective_date=admitted_on,
+        )
 
 
 def _cluster_fees_2025(add: Add, commands: list[dict[str, Any]]) -> None:
@@ -98,30 +110,69 @@ def _cluster_fees_2025(add: Add, commands: list[dict[str, Any]]) -> None:
     payment keyed in twice, then reversed (`commands`, so far, numbers the duplicate's entry)."""
     for member_id, *_rest, admitted_on in _CLUSTER_MEMBERS:
         add("CallFee", coop=CLUSTER, member_id=member_id, year=2025, effective_date=max(admitted_on, "2025-02-01"))
-    fees_2025 = {"MED-01": "300", "MED-02": "100", "MED-03": "800", "MED-04": "300", "ENT-01": "800",
-                 "ENT-02": "300", "ENT-03": "1500", "REC-01": "300", "PUB-01": "1500", "IND-01": "100"}
+    fees_2025 = {
+        "MED-01": "300",
+        "MED-02": "100",
+        "MED-03": "800",
+        "MED-04": "300",
+        "ENT-01": "800",
+        "ENT-02": "300",
+        "ENT-03": "1500",
+        "REC-01": "300",
+        "PUB-01": "1500",
+        "IND-01": "100",
+    }
     admitted = {m[0]: m[5] for m in _CLUSTER_MEMBERS}
     for i, (member_id, amount) in enumerate(sorted(fees_2025.items())):
-        add("PayFee", coop=CLUSTER, member_id=member_id, year=2025, amount=amount,
-            effective_date=max(f"2025-{3 + i % 9:02d}-{10 + i:02d}", admitted[member_id]))
+        add(
+            "PayFee",
+            coop=CLUSTER,
+            member_id=member_id,
+            year=2025,
+            amount=amount,
+            effective_date=max(f"2025-{3 + i % 9:02d}-{10 + i:02d}", admitted[member_id]),
+        )
     add("PayFee", coop=CLUSTER, member_id="MED-05", year=2025, amount="40", effective_date="2025-05-02")
     add("PayFee", coop=CLUSTER, member_id="MED-05", year=2025, amount="60", effective_date="2025-09-14")
     # A payment keyed in twice by mistake, then reversed: the journal keeps both and the fix.
     add("PayFee", coop=CLUSTER, member_id="PUB-02", year=2025, amount="150", effective_date="2025-07-01")
     add("PayFee", coop=CLUSTER, member_id="PUB-02", year=2025, amount="150", effective_date="2025-07-01")
     duplicate_entry = sum(1 for c in commands if c["coop"] == CLUSTER and c["command"] in _FINANCIAL)
-    add("ReverseEntry", coop=CLUSTER, entry_number=duplicate_entry, reason="Règlement saisi deux fois (relevé bancaire de juillet)",
-        effective_date="2025-07-31")
+    add(
+        "ReverseEntry",
+        coop=CLUSTER,
+        entry_number=duplicate_entry,
+        reason="Règlement saisi deux fois (relevé bancaire de juillet)",
+        effective_date="2025-07-31",
+    )
 
 
 def _cluster_books_2025(add: Add) -> None:
     """An account of its own and two entries keyed in by hand: a study bought, bank charges."""
-    add("AddAccount", coop=CLUSTER, number="7068", label_fr="Autres prestations de services",
-        label_en="Other services", effective_date="2025-09-01")
-    add("RecordEntry", coop=CLUSTER, label="Étude des usages des médias locaux", piece_ref="F-2025-0042",
-        effective_date="2025-10-15", lines=[{"account": "604", "debit": "2400"}, {"account": "512", "credit": "2400"}])
-    add("RecordEntry", coop=CLUSTER, label="Frais de tenue de compte 2025", piece_ref="RB-2025-12",
-        effective_date="2025-12-31", lines=[{"account": "627", "debit": "96.60"}, {"account": "512", "credit": "96.60"}])
+    add(
+        "AddAccount",
+        coop=CLUSTER,
+        number="7068",
+        label_fr="Autres prestations de services",
+        label_en="Other services",
+        effective_date="2025-09-01",
+    )
+    add(
+        "RecordEntry",
+        coop=CLUSTER,
+        label="Étude des usages des médias locaux",
+        piece_ref="F-2025-0042",
+        effective_date="2025-10-15",
+        lines=[{"account": "604", "debit": "2400"}, {"account": "512", "credit": "2400"}],
+    )
+    add(
+        "RecordEntry",
+        coop=CLUSTER,
+        label="Frais de tenue de compte 2025",
+        piece_ref="RB-2025-12",
+        effective_date="2025-12-31",
+        lines=[{"account": "627", "debit": "96.60"}, {"account": "512", "credit": "96.60"}],
+    )
 
 
 def _cluster_2026(add: Add) -> None:
@@ -131,23 +182,44 @@ def _cluster_2026(add: Add) -> None:
     for member_id, *_rest in _CLUSTER_MEMBERS:
         if member_id != "ENT-02":
             add("CallFee", coop=CLUSTER, member_id=member_id, year=2026, effective_date="2026-01-15")
-    for member_id, amount, day in [("MED-01", "300", "2026-02-03"), ("MED-03", "800", "2026-02-20"),
-                                   ("ENT-01", "800", "2026-03-02"), ("PUB-01", "1500", "2026-04-15"),
-                                   ("REC-01", "150", "2026-05-11"), ("ENT-03", "1500", "2026-06-30")]:
+    for member_id, amount, day in [
+        ("MED-01", "300", "2026-02-03"),
+        ("MED-03", "800", "2026-02-20"),
+        ("ENT-01", "800", "2026-03-02"),
+        ("PUB-01", "1500", "2026-04-15"),
+        ("REC-01", "150", "2026-05-11"),
+        ("ENT-03", "1500", "2026-06-30"),
+    ]:
         add("PayFee", coop=CLUSTER, member_id=member_id, year=2026, amount=amount, effective_date=day)
     # General assembly of 30 June 2026: only members whose 2026 fee is paid by then may vote.
-    add("RecordResolution", coop=CLUSTER, resolution_id="AG-2026-01", title="Approbation des comptes 2025",
-        assembly="ordinary", vote_date="2026-06-30")
-    for member_id, choice in [("MED-01", "for"), ("MED-03", "against"), ("ENT-01", "for"), ("ENT-03", "for"),
-                              ("PUB-01", "abstain")]:
+    add(
+        "RecordResolution",
+        coop=CLUSTER,
+        resolution_id="AG-2026-01",
+        title="Approbation des comptes 2025",
+        assembly="ordinary",
+        vote_date="2026-06-30",
+    )
+    for member_id, choice in [
+        ("MED-01", "for"),
+        ("MED-03", "against"),
+        ("ENT-01", "for"),
+        ("ENT-03", "for"),
+        ("PUB-01", "abstain"),
+    ]:
         add("CastVote", coop=CLUSTER, resolution_id="AG-2026-01", member_id=member_id, choice=choice)
 
 
 def _found_scic(add: Add) -> None:
     """The SCIC's statutes (shares of 50 EUR), its members, their shares and their 2025 fees."""
     add(
-        "FoundCooperative", coop=SCIC, name="MedNum Gironde SCIC", legal_form="scic", founded_on="2025-02-20",
-        siren="923456784", share_value="50",
+        "FoundCooperative",
+        coop=SCIC,
+        name="MedNum Gironde SCIC",
+        legal_form="scic",
+        founded_on="2025-02-20",
+        siren="923456784",
+        share_value="50",
         colleges=[
             {"code": "salaries", "name": "Salariés", "weight": "40"},
             {"code": "beneficiaires", "name": "Bénéficiaires", "weight": "30"},
@@ -160,29 +232,49 @@ def _found_scic(add: Add) -> None:
         ],
     )
     for member_id, name, kind, college, headcount, admitted_on in _SCIC_MEMBERS:
-        add("AdmitMember", coop=SCIC, member_id=member_id, name=name, kind=kind, college=college,
-            headcount=headcount, effective_date=admitted_on)
+        add(
+            "AdmitMember",
+            coop=SCIC,
+            member_id=member_id,
+            name=name,
+            kind=kind,
+            college=college,
+            headcount=headcount,
+            effective_date=admitted_on,
+        )
     for (member_id, *_rest, admitted_on), shares in zip(_SCIC_MEMBERS, [20, 10, 4, 10, 1, 40, 6], strict=True):
         add("SubscribeShares", coop=SCIC, member_id=member_id, shares=shares, effective_date=admitted_on)
     for member_id, *_rest, admitted_on in _SCIC_MEMBERS:
         add("CallFee", coop=SCIC, member_id=member_id, year=2025, effective_date=admitted_on)
         if member_id != "BEN-03":
-            amount = {"SAL-01": "20", "SAL-02": "20", "BEN-01": "150", "BEN-02": "400",
-                      "PAR-01": "150", "PAR-02": "150"}[member_id]
+            amount = {"SAL-01": "20", "SAL-02": "20", "BEN-01": "150", "BEN-02": "400", "PAR-01": "150", "PAR-02": "150"}[
+                member_id
+            ]
             add("PayFee", coop=SCIC, member_id=member_id, year=2025, amount=amount, effective_date="2025-10-01")
 
 
 def _scic_2026(add: Add) -> None:
     """Statutes amended and a stricter voting policy, the 2026 fees, a resignation and its shares redeemed."""
-    add("AmendStatutes", coop=SCIC, effective_date="2026-01-01", reason="AGE du 10 décembre 2025 : rééquilibrage des collèges",
-        colleges=[{"code": "salaries", "name": "Salariés", "weight": "30"},
-                  {"code": "beneficiaires", "name": "Bénéficiaires", "weight": "35"},
-                  {"code": "partenaires", "name": "Partenaires et collectivités", "weight": "35"}])
+    add(
+        "AmendStatutes",
+        coop=SCIC,
+        effective_date="2026-01-01",
+        reason="AGE du 10 décembre 2025 : rééquilibrage des collèges",
+        colleges=[
+            {"code": "salaries", "name": "Salariés", "weight": "30"},
+            {"code": "beneficiaires", "name": "Bénéficiaires", "weight": "35"},
+            {"code": "partenaires", "name": "Partenaires et collectivités", "weight": "35"},
+        ],
+    )
     add("SetVotingPolicy", coop=SCIC, effective_date="2026-01-01", require_fee_paid=True, min_shares=1)
     for member_id, *_rest in _SCIC_MEMBERS:
         add("CallFee", coop=SCIC, member_id=member_id, year=2026, effective_date="2026-01-20")
-    for member_id, amount, day in [("SAL-01", "20", "2026-01-31"), ("BEN-01", "150", "2026-02-12"),
-                                   ("BEN-02", "400", "2026-03-05"), ("PAR-01", "150", "2026-02-27")]:
+    for member_id, amount, day in [
+        ("SAL-01", "20", "2026-01-31"),
+        ("BEN-01", "150", "2026-02-12"),
+        ("BEN-02", "400", "2026-03-05"),
+        ("PAR-01", "150", "2026-02-27"),
+    ]:
         add("PayFee", coop=SCIC, member_id=member_id, year=2026, amount=amount, effective_date=day)
     add("ResignMember", coop=SCIC, member_id="SAL-02", effective_date="2026-03-31")
     add("RedeemShares", coop=SCIC, member_id="SAL-02", shares=10, effective_date="2026-04-30")

@@ -41,50 +41,172 @@ def _donations(add: Add, coop: str) -> None:
         ("DON-2026-004", "roux-jeanne", "Jeanne Roux", "80", "card", "2026-09-15", None),
     ]:
         fields = {"donor_address": address} if address else {}
-        add("RecordDonation", coop=coop, donation_id=gift_id, donor_id=donor_id, donor_name=name, donor_kind="individual",
-            amount=amount, method=method, effective_date=day, **fields)
-    add("RecordDonation", coop=coop, donation_id="MEC-2026-001", donor_id="imprimerie-midi", donor_name="Imprimerie du Midi SARL",
-        donor_kind="company", donor_address="ZA des Garrigues, 34170 Castelnau-le-Lez", amount="3000", project=PODCASTS,
-        piece_ref="CONV-MEC-2026-01", effective_date="2026-02-16")
-    add("RecordDonation", coop=coop, donation_id="MEC-2026-002", donor_id="fondation-littoral", donor_name="Fondation Littoral Numérique",
-        donor_kind="company", amount="5000", call_id=CALL, piece_ref="CONV-MEC-2026-02", effective_date="2026-03-02")
-    add("UseEarmarkedDonation", coop=coop, donation_id="MEC-2026-001", amount="1250", project=PODCASTS,
-        label="Enregistrement des podcasts bilingues : location de studio", piece_ref="F-STUDIO-2026-031", effective_date="2026-04-30")
-    add("UseEarmarkedDonation", coop=coop, donation_id="MEC-2026-002", amount="2000", call_id=CALL,
-        label="Jury de l'appel à projets et accompagnement des lauréats", piece_ref="F-JURY-2026-07", effective_date="2026-05-20")
+        add(
+            "RecordDonation",
+            coop=coop,
+            donation_id=gift_id,
+            donor_id=donor_id,
+            donor_name=name,
+            donor_kind="individual",
+            amount=amount,
+            method=method,
+            effective_date=day,
+            **fields,
+        )
+    add(
+        "RecordDonation",
+        coop=coop,
+        donation_id="MEC-2026-001",
+        donor_id="imprimerie-midi",
+        donor_name="Imprimerie du Midi SARL",
+        donor_kind="company",
+        donor_address="ZA des Garrigues, 34170 Castelnau-le-Lez",
+        amount="3000",
+        project=PODCASTS,
+        piece_ref="CONV-MEC-2026-01",
+        effective_date="2026-02-16",
+    )
+    add(
+        "RecordDonation",
+        coop=coop,
+        donation_id="MEC-2026-002",
+        donor_id="fondation-littoral",
+        donor_name="Fondation Littoral Numérique",
+        donor_kind="company",
+        amount="5000",
+        call_id=CALL,
+        piece_ref="CONV-MEC-2026-02",
+        effective_date="2026-03-02",
+    )
+    add(
+        "UseEarmarkedDonation",
+        coop=coop,
+        donation_id="MEC-2026-001",
+        amount="1250",
+        project=PODCASTS,
+        label="Enregistrement des podcasts bilingues : location de studio",
+        piece_ref="F-STUDIO-2026-031",
+        effective_date="2026-04-30",
+    )
+    add(
+        "UseEarmarkedDonation",
+        coop=coop,
+        donation_id="MEC-2026-002",
+        amount="2000",
+        call_id=CALL,
+        label="Jury de l'appel à projets et accompagnement des lauréats",
+        piece_ref="F-JURY-2026-07",
+        effective_date="2026-05-20",
+    )
 
 
 def _crowdfunding(add: Add, coop: str) -> None:
-    add("RecordCrowdfundingPayout", coop=coop, payout_id="ULULE-STUDIO-2026", platform="Ulule",
-        campaign="Studio mobile des médias locaux", gross="12450", fee="996", project=STUDIO, piece_ref="ULULE-VIR-2026-06",
-        effective_date="2026-06-05", backers=[
+    add(
+        "RecordCrowdfundingPayout",
+        coop=coop,
+        payout_id="ULULE-STUDIO-2026",
+        platform="Ulule",
+        campaign="Studio mobile des médias locaux",
+        gross="12450",
+        fee="996",
+        project=STUDIO,
+        piece_ref="ULULE-VIR-2026-06",
+        effective_date="2026-06-05",
+        backers=[
             {"donor_id": "roux-jeanne", "donor_name": "Jeanne Roux", "amount": "250"},
-            {"donor_id": "garcia-luis", "donor_name": "Luis Garcia", "amount": "150", "donor_address": "3 place de la Comédie, 34000 Montpellier"},
+            {
+                "donor_id": "garcia-luis",
+                "donor_name": "Luis Garcia",
+                "amount": "150",
+                "donor_address": "3 place de la Comédie, 34000 Montpellier",
+            },
             {"donor_id": "moulin-ana", "donor_name": "Ana Moulin", "amount": "100"},
             {"donor_id": "delmas-marc", "donor_name": "Marc Delmas", "amount": "75"},
-        ])
-    add("UseEarmarkedDonation", coop=coop, donation_id="ULULE-STUDIO-2026", amount="9000", project=STUDIO,
-        label="Équipement du studio mobile (caméras, micros, valises)", piece_ref="F-EQUIP-2026-112", effective_date="2026-07-10")
+        ],
+    )
+    add(
+        "UseEarmarkedDonation",
+        coop=coop,
+        donation_id="ULULE-STUDIO-2026",
+        amount="9000",
+        project=STUDIO,
+        label="Équipement du studio mobile (caméras, micros, valises)",
+        piece_ref="F-EQUIP-2026-112",
+        effective_date="2026-07-10",
+    )
 
 
 def _advertising(add: Add, coop: str) -> None:
-    add("SignAdvertisingContract", coop=coop, contract_id="PUB-BPI-2026", advertiser_id="bpifrance", advertiser_name="Bpifrance",
-        advertiser_kind="bank", placement="Bandeau « Financer votre projet innovant » sur la place de marché",
-        price_per_period="450", starts_on="2026-03-01", ends_on="2026-08-31", effective_date="2026-02-20")
-    add("SignAdvertisingContract", coop=coop, contract_id="PUB-CCOOP-2026", advertiser_id="credit-cooperatif",
-        advertiser_name="Crédit Coopératif", advertiser_kind="bank", placement="Encart Innov&Plus dans la lettre des porteurs de projets",
-        price_per_period="1200", period="quarter", starts_on="2026-04-01", ends_on="2026-12-31", effective_date="2026-03-15")
-    add("SignAdvertisingContract", coop=coop, contract_id="PUB-INCUB-2026", advertiser_id="incubateur-delta",
-        advertiser_name="Incubateur du Delta", advertiser_kind="incubator", placement="Vignette page « Se faire accompagner »",
-        price_per_period="300", starts_on="2026-04-01", ends_on="2026-05-31", effective_date="2026-03-25")
-    for period, day in [("2026-03", "2026-03-02"), ("2026-04", "2026-04-01"), ("2026-05", "2026-05-04"), ("2026-06", "2026-06-01")]:
+    add(
+        "SignAdvertisingContract",
+        coop=coop,
+        contract_id="PUB-BPI-2026",
+        advertiser_id="bpifrance",
+        advertiser_name="Bpifrance",
+        advertiser_kind="bank",
+        placement="Bandeau « Financer votre projet innovant » sur la place de marché",
+        price_per_period="450",
+        starts_on="2026-03-01",
+        ends_on="2026-08-31",
+        effective_date="2026-02-20",
+    )
+    add(
+        "SignAdvertisingContract",
+        coop=coop,
+        contract_id="PUB-CCOOP-2026",
+        advertiser_id="credit-cooperatif",
+        advertiser_name="Crédit Coopératif",
+        advertiser_kind="bank",
+        placement="Encart Innov&Plus dans la lettre des porteurs de projets",
+        price_per_period="1200",
+        period="quarter",
+        starts_on="2026-04-01",
+        ends_on="2026-12-31",
+        effective_date="2026-03-15",
+    )
+    add(
+        "SignAdvertisingContract",
+        coop=coop,
+        contract_id="PUB-INCUB-2026",
+        advertiser_id="incubateur-delta",
+        advertiser_name="Incubateur du Delta",
+        advertiser_kind="incubator",
+        placement="Vignette page « Se faire accompagner »",
+        price_per_period="300",
+        starts_on="2026-04-01",
+        ends_on="2026-05-31",
+        effective_date="2026-03-25",
+    )
+    for period, day in [
+        ("2026-03", "2026-03-02"),
+        ("2026-04", "2026-04-01"),
+        ("2026-05", "2026-05-04"),
+        ("2026-06", "2026-06-01"),
+    ]:
         add("InvoiceAdvertising", coop=coop, contract_id="PUB-BPI-2026", period=period, effective_date=day)
-    for period, amount, day in [("2026-03", "450", "2026-03-28"), ("2026-04", "450", "2026-04-27"),
-                                ("2026-05", "450", "2026-05-29"), ("2026-06", "200", "2026-06-30")]:
+    for period, amount, day in [
+        ("2026-03", "450", "2026-03-28"),
+        ("2026-04", "450", "2026-04-27"),
+        ("2026-05", "450", "2026-05-29"),
+        ("2026-06", "200", "2026-06-30"),
+    ]:
         add("PayAdvertisingInvoice", coop=coop, contract_id="PUB-BPI-2026", period=period, amount=amount, effective_date=day)
     for period, day in [("2026-Q2", "2026-04-01"), ("2026-Q3", "2026-07-01")]:
         add("InvoiceAdvertising", coop=coop, contract_id="PUB-CCOOP-2026", period=period, effective_date=day)
-    add("PayAdvertisingInvoice", coop=coop, contract_id="PUB-CCOOP-2026", period="2026-Q2", amount="1200", effective_date="2026-04-30")
+    add(
+        "PayAdvertisingInvoice",
+        coop=coop,
+        contract_id="PUB-CCOOP-2026",
+        period="2026-Q2",
+        amount="1200",
+        effective_date="2026-04-30",
+    )
     add("InvoiceAdvertising", coop=coop, contract_id="PUB-INCUB-2026", period="2026-04", effective_date="2026-04-01")
-    add("EndAdvertisingContract", coop=coop, contract_id="PUB-INCUB-2026", ends_on="2026-04-30",
-        reason="L'incubateur a rejoint le collège des partenaires : visibilité incluse", effective_date="2026-04-20")
+    add(
+        "EndAdvertisingContract",
+        coop=coop,
+        contract_id="PUB-INCUB-2026",
+        ends_on="2026-04-30",
+        reason="L'incubateur a rejoint le collège des partenaires : visibilité incluse",
+        effective_date="2026-04-20",
+    )

@@ -35,10 +35,27 @@ def commands(add: Add, *, cluster: str, scic: str) -> None:
 
 def _regional_call(add: Add, coop: str) -> None:
     subsidy, call = "REG-OCC-AAP25", "AAP-MEDIAS-2025"
-    add("RecordSubsidy", coop=coop, subsidy_id=subsidy, funder="Région Occitanie",
-        purpose="Appel à projets Médias de proximité 2025", amount="100000", effective_date="2025-03-14")
-    add("OpenCall", coop=coop, call_id=call, title="Appel à projets Médias de proximité 2025", subsidy_id=subsidy,
-        envelope="100000", min_award="5000", max_award="10000", max_laureates=20, effective_date="2025-04-01")
+    add(
+        "RecordSubsidy",
+        coop=coop,
+        subsidy_id=subsidy,
+        funder="Région Occitanie",
+        purpose="Appel à projets Médias de proximité 2025",
+        amount="100000",
+        effective_date="2025-03-14",
+    )
+    add(
+        "OpenCall",
+        coop=coop,
+        call_id=call,
+        title="Appel à projets Médias de proximité 2025",
+        subsidy_id=subsidy,
+        envelope="100000",
+        min_award="5000",
+        max_award="10000",
+        max_laureates=20,
+        effective_date="2025-04-01",
+    )
     add("ReceiveSubsidy", coop=coop, subsidy_id=subsidy, amount="50000", effective_date="2025-04-30")
     applications = [
         # id, member or None, applicant (non-members), project, applied on, award or None
@@ -66,29 +83,65 @@ def _regional_call(add: Add, coop: str) -> None:
     for app_id, award in awarded:  # first tranche: half of each award
         add("PayGrant", coop=coop, application_id=app_id, amount=str(int(award) // 2), effective_date="2025-07-15")
     add("ReceiveSubsidy", coop=coop, subsidy_id=subsidy, amount="30000", effective_date="2025-12-15")
-    add("WithdrawGrant", coop=coop, application_id="AAP25-14", reason="Projet abandonné : départ de l'enseignant référent",
-        effective_date="2026-01-20")
-    for app_id, amount, day in [("AAP25-01", "5000", "2026-02-10"), ("AAP25-02", "5000", "2026-02-10"),
-                                ("AAP25-05", "5000", "2026-02-24"), ("AAP25-08", "5000", "2026-03-03"),
-                                ("AAP25-03", "4000", "2026-03-03"), ("AAP25-07", "3750", "2026-03-17")]:
+    add(
+        "WithdrawGrant",
+        coop=coop,
+        application_id="AAP25-14",
+        reason="Projet abandonné : départ de l'enseignant référent",
+        effective_date="2026-01-20",
+    )
+    for app_id, amount, day in [
+        ("AAP25-01", "5000", "2026-02-10"),
+        ("AAP25-02", "5000", "2026-02-10"),
+        ("AAP25-05", "5000", "2026-02-24"),
+        ("AAP25-08", "5000", "2026-03-03"),
+        ("AAP25-03", "4000", "2026-03-03"),
+        ("AAP25-07", "3750", "2026-03-17"),
+    ]:
         add("PayGrant", coop=coop, application_id=app_id, amount=amount, effective_date=day)
 
 
 def _cooperation_fund(add: Add, coop: str) -> None:
-    for pledge_id, member_id, rate, years, day in [("PL-ENT01", "ENT-01", "5", 3, "2025-02-01"),
-                                                    ("PL-MED03", "MED-03", "10", 2, "2025-03-01"),
-                                                    ("PL-ENT03", "ENT-03", "3", 3, "2025-05-15")]:
-        add("PledgeContribution", coop=coop, pledge_id=pledge_id, member_id=member_id, rate_percent=rate,
-            first_year=2025, years=years, effective_date=day)
-    for pledge_id, result, day in [("PL-ENT01", "182400.00", "2026-04-10"), ("PL-ENT03", "1254321.37", "2026-04-20"),
-                                   ("PL-MED03", "-12500.00", "2026-04-25")]:
+    for pledge_id, member_id, rate, years, day in [
+        ("PL-ENT01", "ENT-01", "5", 3, "2025-02-01"),
+        ("PL-MED03", "MED-03", "10", 2, "2025-03-01"),
+        ("PL-ENT03", "ENT-03", "3", 3, "2025-05-15"),
+    ]:
+        add(
+            "PledgeContribution",
+            coop=coop,
+            pledge_id=pledge_id,
+            member_id=member_id,
+            rate_percent=rate,
+            first_year=2025,
+            years=years,
+            effective_date=day,
+        )
+    for pledge_id, result, day in [
+        ("PL-ENT01", "182400.00", "2026-04-10"),
+        ("PL-ENT03", "1254321.37", "2026-04-20"),
+        ("PL-MED03", "-12500.00", "2026-04-25"),
+    ]:
         add("DeclareContributionResult", coop=coop, pledge_id=pledge_id, year=2025, result=result, effective_date=day)
-    for pledge_id, amount, day in [("PL-ENT01", "9120", "2026-05-15"), ("PL-ENT03", "20000", "2026-05-20"),
-                                   ("PL-ENT03", "17629.64", "2026-06-30")]:
+    for pledge_id, amount, day in [
+        ("PL-ENT01", "9120", "2026-05-15"),
+        ("PL-ENT03", "20000", "2026-05-20"),
+        ("PL-ENT03", "17629.64", "2026-06-30"),
+    ]:
         add("PayContribution", coop=coop, pledge_id=pledge_id, year=2025, amount=amount, effective_date=day)
     call = "FONDS-COOP-2026"
-    add("OpenCall", coop=coop, call_id=call, title="Fonds de coopération 2026 – projets entre membres", envelope="40000",
-        min_award="5000", max_award="10000", max_laureates=5, members_only=True, effective_date="2026-07-01")
+    add(
+        "OpenCall",
+        coop=coop,
+        call_id=call,
+        title="Fonds de coopération 2026 – projets entre membres",
+        envelope="40000",
+        min_award="5000",
+        max_award="10000",
+        max_laureates=5,
+        members_only=True,
+        effective_date="2026-07-01",
+    )
     for app_id, member_id, project, day in [
         ("FC26-01", "MED-01", "Rédaction mutualisée des médias du littoral", "2026-07-06"),
         ("FC26-02", "MED-04", "Studio mobile partagé", "2026-07-08"),
@@ -96,27 +149,63 @@ def _cooperation_fund(add: Add, coop: str) -> None:
         ("FC26-04", "PUB-02", "Fonds documentaire ouvert", "2026-07-15"),
         ("FC26-05", "IND-01", "Guide des outils libres pour petites rédactions", "2026-07-20"),
     ]:
-        add("RecordApplication", coop=coop, call_id=call, application_id=app_id, member_id=member_id, project=project,
-            effective_date=day)
+        add(
+            "RecordApplication",
+            coop=coop,
+            call_id=call,
+            application_id=app_id,
+            member_id=member_id,
+            project=project,
+            effective_date=day,
+        )
     for app_id, amount in [("FC26-02", "10000"), ("FC26-03", "9500"), ("FC26-05", "5000")]:
         add("AwardGrant", coop=coop, application_id=app_id, amount=amount, effective_date="2026-09-15")
     for app_id, amount in [("FC26-05", "5000"), ("FC26-03", "9500"), ("FC26-02", "5000")]:
         add("PayGrant", coop=coop, application_id=app_id, amount=amount, effective_date="2026-10-01")
-    add("WithdrawGrant", coop=coop, application_id="FC26-02", reason="Studio réalisé pour moins que prévu",
-        effective_date="2026-10-20")
+    add(
+        "WithdrawGrant",
+        coop=coop,
+        application_id="FC26-02",
+        reason="Studio réalisé pour moins que prévu",
+        effective_date="2026-10-20",
+    )
     add("CloseCall", coop=coop, call_id=call, effective_date="2026-10-31")
 
 
 def _scic_subsidy(add: Add, coop: str) -> None:
     subsidy, call = "DEP33-MEDNUM", "MICRO-2026"
-    add("RecordSubsidy", coop=coop, subsidy_id=subsidy, funder="Département de la Gironde",
-        purpose="Médiation numérique en EHPAD et centres sociaux 2025-2026", amount="40000", effective_date="2025-04-01")
+    add(
+        "RecordSubsidy",
+        coop=coop,
+        subsidy_id=subsidy,
+        funder="Département de la Gironde",
+        purpose="Médiation numérique en EHPAD et centres sociaux 2025-2026",
+        amount="40000",
+        effective_date="2025-04-01",
+    )
     add("ReceiveSubsidy", coop=coop, subsidy_id=subsidy, amount="24000", effective_date="2025-05-15")
-    add("UseSubsidy", coop=coop, subsidy_id=subsidy, amount="15000", label="Ateliers 2025 : temps des médiateurs et déplacements",
-        piece_ref="BILAN-2025-DEP33", effective_date="2025-12-31")
+    add(
+        "UseSubsidy",
+        coop=coop,
+        subsidy_id=subsidy,
+        amount="15000",
+        label="Ateliers 2025 : temps des médiateurs et déplacements",
+        piece_ref="BILAN-2025-DEP33",
+        effective_date="2025-12-31",
+    )
     add("ReceiveSubsidy", coop=coop, subsidy_id=subsidy, amount="12000", effective_date="2026-01-30")
-    add("OpenCall", coop=coop, call_id=call, title="Microprojets de médiation numérique 2026", subsidy_id=subsidy,
-        envelope="8000", min_award="1000", max_award="2500", max_laureates=5, effective_date="2026-02-01")
+    add(
+        "OpenCall",
+        coop=coop,
+        call_id=call,
+        title="Microprojets de médiation numérique 2026",
+        subsidy_id=subsidy,
+        envelope="8000",
+        min_award="1000",
+        max_award="2500",
+        max_laureates=5,
+        effective_date="2026-02-01",
+    )
     for app_id, member_id, applicant, project, day in [
         ("MICRO-01", "BEN-01", None, "Café numérique du samedi", "2026-02-10"),
         ("MICRO-02", "BEN-03", None, "Initiation à la tablette pour les aînés", "2026-02-12"),
@@ -128,5 +217,12 @@ def _scic_subsidy(add: Add, coop: str) -> None:
         add("AwardGrant", coop=coop, application_id=app_id, amount=amount, effective_date="2026-03-10")
         add("PayGrant", coop=coop, application_id=app_id, amount=amount, effective_date="2026-03-20")
     add("CloseCall", coop=coop, call_id=call, effective_date="2026-04-30")
-    add("UseSubsidy", coop=coop, subsidy_id=subsidy, amount="12000", label="Ateliers du premier semestre 2026",
-        piece_ref="BILAN-S1-2026-DEP33", effective_date="2026-06-30")
+    add(
+        "UseSubsidy",
+        coop=coop,
+        subsidy_id=subsidy,
+        amount="12000",
+        label="Ateliers du premier semestre 2026",
+        piece_ref="BILAN-S1-2026-DEP33",
+        effective_date="2026-06-30",
+    )

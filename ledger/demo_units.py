@@ -28,16 +28,31 @@ def _readings(add: Callable[..., None], coop: str, sensor_id: str, first: str, c
     """A week of readings, one a minute (1,440 a day) minus some downtime; accepted next day."""
     for i, day in enumerate(_days(first, count)):
         readings = 1440 - (i * 37) % 120
-        add("AcceptReadings", coop=coop, sensor_id=sensor_id, period=day.isoformat(), readings=readings,
-            effective_date=(day + timedelta(days=1)).isoformat())
+        add(
+            "AcceptReadings",
+            coop=coop,
+            sensor_id=sensor_id,
+            period=day.isoformat(),
+            readings=readings,
+            effective_date=(day + timedelta(days=1)).isoformat(),
+        )
 
 
 def _cluster_sensors(add: Callable[..., None], coop: str) -> None:
-    add("SetSensorRewardTerms", coop=coop, effective_date="2025-04-01", credit_rate="0.001", daily_cap="2",
-        money_rate="0.50", service_rate="0.80")
+    add(
+        "SetSensorRewardTerms",
+        coop=coop,
+        effective_date="2025-04-01",
+        credit_rate="0.001",
+        daily_cap="2",
+        money_rate="0.50",
+        service_rate="0.80",
+    )
     for sensor_id, host_id, quantity, day in [
-        ("CAP-PM-01", "MED-02", "pm2.5", "2025-04-10"), ("CAP-NO2-01", "MED-02", "no2", "2025-04-10"),
-        ("CAP-PM-02", "REC-01", "pm10", "2025-04-15"), ("CAP-BRUIT-01", "PUB-02", "noise", "2025-07-01"),
+        ("CAP-PM-01", "MED-02", "pm2.5", "2025-04-10"),
+        ("CAP-NO2-01", "MED-02", "no2", "2025-04-10"),
+        ("CAP-PM-02", "REC-01", "pm10", "2025-04-15"),
+        ("CAP-BRUIT-01", "PUB-02", "noise", "2025-07-01"),
         ("CAP-PM-03", "IND-01", "pm2.5", "2025-09-15"),
     ]:
         add("RegisterSensor", coop=coop, sensor_id=sensor_id, host_id=host_id, quantity=quantity, effective_date=day)
@@ -47,15 +62,34 @@ def _cluster_sensors(add: Callable[..., None], coop: str) -> None:
     _readings(add, coop, "CAP-NO2-01", "2025-04-14", 7)
     _readings(add, coop, "CAP-PM-02", "2025-04-16", 7)
     add("RedeemCreditsForMoney", coop=coop, host_id="MED-02", credits="10", effective_date="2025-05-02")  # 5.00 EUR
-    add("RedeemCreditsForService", coop=coop, host_id="REC-01", service="Atelier de calibration des capteurs",
-        price="6.40", effective_date="2025-05-12")  # 8 credits
+    add(
+        "RedeemCreditsForService",
+        coop=coop,
+        host_id="REC-01",
+        service="Atelier de calibration des capteurs",
+        price="6.40",
+        effective_date="2025-05-12",
+    )  # 8 credits
     _readings(add, coop, "CAP-BRUIT-01", "2025-07-01", 7)
     _readings(add, coop, "CAP-PM-03", "2025-09-15", 7)
-    add("RedeemCreditsForService", coop=coop, host_id="IND-01", service="Atelier « Mesurer l'air de sa rue »",
-        price="3.20", effective_date="2025-10-01")  # 4 credits
+    add(
+        "RedeemCreditsForService",
+        coop=coop,
+        host_id="IND-01",
+        service="Atelier « Mesurer l'air de sa rue »",
+        price="3.20",
+        effective_date="2025-10-01",
+    )  # 4 credits
     # New terms for 2026: 0.0012 credit a reading.
-    add("SetSensorRewardTerms", coop=coop, effective_date="2026-01-01", credit_rate="0.0012", daily_cap="2",
-        money_rate="0.50", service_rate="0.80")
+    add(
+        "SetSensorRewardTerms",
+        coop=coop,
+        effective_date="2026-01-01",
+        credit_rate="0.0012",
+        daily_cap="2",
+        money_rate="0.50",
+        service_rate="0.80",
+    )
     _readings(add, coop, "CAP-PM-03", "2026-01-05", 7)
     _readings(add, coop, "CAP-BRUIT-01", "2026-02-02", 7)
     add("RedeemCreditsForMoney", coop=coop, host_id="PUB-02", credits="12", effective_date="2026-02-15")  # 6.00 EUR
@@ -72,14 +106,31 @@ _MONTHS = [
 
 def _scic_shared_mediator(add: Callable[..., None], coop: str) -> None:
     add("SetEthicalMinimumRate", coop=coop, hourly_rate="13.50", effective_date="2025-03-01")
-    add("EngageSharedEmployee", coop=coop, employee_id="CN-01", name="Nadia Benali", hourly_pay="15.20",
-        effective_date="2025-04-01")
+    add(
+        "EngageSharedEmployee",
+        coop=coop,
+        employee_id="CN-01",
+        name="Nadia Benali",
+        hourly_pay="15.20",
+        effective_date="2025-04-01",
+    )
     for period, first_monday, gross, charges, expenses, rebilled_on in _MONTHS:
         for monday in _days(first_monday, 21)[::7]:  # three weeks a month
             tuesday, thursday = monday + timedelta(days=1), monday + timedelta(days=3)
-            for day, structure_id, hours in [(monday, "BEN-01", "7"), (tuesday, "BEN-02", "3.5"),
-                                             (tuesday, "PAR-01", "3.5"), (thursday, "PAR-01", "6.75")]:
-                add("LogSharedHours", coop=coop, employee_id="CN-01", structure_id=structure_id,
-                    day=day.isoformat(), hours=hours)
-        add("RebillSharedHours", coop=coop, employee_id="CN-01", period=period, gross_pay=gross,
-            employer_charges=charges, expenses=expenses, effective_date=rebilled_on)
+            for day, structure_id, hours in [
+                (monday, "BEN-01", "7"),
+                (tuesday, "BEN-02", "3.5"),
+                (tuesday, "PAR-01", "3.5"),
+                (thursday, "PAR-01", "6.75"),
+            ]:
+                add("LogSharedHours", coop=coop, employee_id="CN-01", structure_id=structure_id, day=day.isoformat(), hours=hours)
+        add(
+            "RebillSharedHours",
+            coop=coop,
+            employee_id="CN-01",
+            period=period,
+            gross_pay=gross,
+            employer_charges=charges,
+            expenses=expenses,
+            effective_date=rebilled_on,
+        )

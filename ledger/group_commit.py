@@ -93,8 +93,9 @@ class GroupCommit:
         # those whose result is ready return at once and can send their next command.
         while not request.done.is_set():
             with self._cv:
-                free = self._cv.wait_for(lambda: request.done.is_set() or not self._busy,
-                                         timeout=max(0.0, deadline - time.monotonic()))
+                free = self._cv.wait_for(
+                    lambda: request.done.is_set() or not self._busy, timeout=max(0.0, deadline - time.monotonic())
+                )
                 if not free:
                     if request in self._queue:  # not taken: it will not be saved behind the caller's back
                         self._queue.remove(request)

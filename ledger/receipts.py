@@ -29,8 +29,13 @@ class StoredReceipt:
 def new_receipt(slug: str, key: str, command: str, fingerprint: str, result: dict[str, Any]) -> Any:
     """The Created event of a new receipt, to save with the command's events."""
     receipt = CommandReceipt._create(
-        CommandReceipt.Created, id=receipt_id(slug, key), coop=slug, key=key, command=command,
-        fingerprint=fingerprint, result=result,
+        CommandReceipt.Created,
+        id=receipt_id(slug, key),
+        coop=slug,
+        key=key,
+        command=command,
+        fingerprint=fingerprint,
+        result=result,
     )
     return receipt.collect_events()[0]
 
@@ -44,14 +49,18 @@ def stored_receipts(app: LedgerApp, db: Database, keys: set[tuple[str, str]]) ->
     sqlite = db.dialect == "sqlite"
     with db.read() as tx:
         for start in range(0, len(ids), RECEIPT_QUERY_IDS):
-            chunk = ids[start:start + RECEIPT_QUERY_IDS]
+            chunk = ids[start : start + RECEIPT_QUERY_IDS]
             if sqlite:  # stored as hex text; the rowid is the notification id
-                sql = (f"SELECT originator_id, topic, state, rowid FROM {table} WHERE originator_version = 1"  # noqa: S608
-                       f" AND originator_id IN ({', '.join('?' for _ in chunk)})")
+                sql = (
+                    f"SELECT originator_id, topic, state, rowid FROM {table} WHERE originator_version = 1"  # noqa: S608
+                    f" AND originator_id IN ({', '.join('?' for _ in chunk)})"
+                )
                 params: list[Any] = [i.hex for i in chunk]
             else:
-                sql = (f"SELECT originator_id, topic, state, notification_id FROM {table}"  # noqa: S608
-                       " WHERE originator_version = 1 AND originator_id = ANY(?)")
+                sql = (
+                    f"SELECT originator_id, topic, state, notification_id FROM {table}"  # noqa: S608
+                    " WHERE originator_version = 1 AND originator_id = ANY(?)"
+                )
                 params = [chunk]
             for originator_id, topic, state, position in tx.execute(sql, params):
                 uid = originator_id if isinstance(originator_id, uuid.UUID) else uuid.UUID(originator_id)

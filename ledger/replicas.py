@@ -84,7 +84,8 @@ class Standby:
             with self.db.read() as tx:
                 ((recovering, replay_lsn, age_ms),) = tx.execute(
                     "SELECT pg_is_in_recovery(), pg_last_wal_replay_lsn()::text,"
-                    " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000")
+                    " EXTRACT(EPOCH FROM now() - pg_last_xact_replay_timestamp()) * 1000"
+                )
             state.position = self.position()
         except UNREACHABLE as exc:
             state.reason = f"down: {type(exc).__name__}"
@@ -127,8 +128,14 @@ def max_lag_ms_setting(value: str | None = None) -> int:
 class ReadRouter:
     """Chooses the database of a read: a usable standby (round robin), else the primary."""
 
-    def __init__(self, primary: Database, standbys: Sequence[Standby], wait_primary: Callable[[int, float], bool],
-                 on_skip: OnSkip | None = None, max_lag_ms: int = DEFAULT_MAX_LAG_MS) -> None:
+    def __init__(
+        self,
+        primary: Database,
+        standbys: Sequence[Standby],
+        wait_primary: Callable[[int, float], bool],
+        on_skip: OnSkip | None = None,
+        max_lag_ms: int = DEFAULT_MAX_LAG_MS,
+    ) -> None:
         self.primary = primary
         self.standbys = list(standbys)
         self.wait_primary = wait_primary
@@ -137,8 +144,14 @@ class ReadRouter:
         self._turn = itertools.count()
 
     @classmethod
-    def from_configs(cls, primary: Database, configs: Sequence[StoreConfig], names: Sequence[str],
-                     wait_primary: Callable[[int, float], bool], on_skip: OnSkip | None = None) -> ReadRouter:
+    def from_configs(
+        cls,
+        primary: Database,
+        configs: Sequence[StoreConfig],
+        names: Sequence[str],
+        wait_primary: Callable[[int, float], bool],
+        on_skip: OnSkip | None = None,
+    ) -> ReadRouter:
         """Standbys from their configurations; the lag limit from COOPLEDGER_READ_MAX_LAG_MS."""
         return cls(primary, [Standby(c, names) for c in configs], wait_primary, on_skip, max_lag_ms_setting())
 
@@ -178,8 +191,13 @@ class ReadRouter:
         try:
             before, standby.state = standby.state, standby.probe(self.primary, self.max_lag_ms)
             if before.reason != standby.state.reason:
-                log.info("standby_state_changed", standby=standby.name, reason=standby.state.reason,
-                         was=before.reason, replay_lag_ms=standby.state.replay_lag_ms)
+                log.info(
+                    "standby_state_changed",
+                    standby=standby.name,
+                    reason=standby.state.reason,
+                    was=before.reason,
+                    replay_lag_ms=standby.state.replay_lag_ms,
+                )
         finally:
             standby.probing.release()
         return standby.state
@@ -198,7 +216,7 @@ class ReadRouter:
         return standby.position()
 
     def name_of(self, db: Database) -> str:
-        """"primary", or the standby's host:port (the label of the metrics)."""
+        """ "primary", or the standby's host:port (the label of the metrics)."""
         return next((s.name for s in self.standbys if s.db is db), "primary")
 
     def status(self, primary_position: int) -> list[dict[str, Any]]:
@@ -207,9 +225,17 @@ class ReadRouter:
         for standby in self.standbys:
             state = self._fresh_state(standby)
             behind = None if state.position is None else max(0, primary_position - state.position)
-            found.append({"standby": standby.name, "up": state.up, "reason": state.reason,
-                          "replay_lag_ms": state.replay_lag_ms, "replay_lag_bytes": state.replay_lag_bytes,
-                          "projected": state.position, "lag_positions": behind})
+            found.append(
+                {
+                    "standby": standby.name,
+                    "up": state.up,
+                    "reason": state.reason,
+                    "replay_lag_ms": state.replay_lag_ms,
+                    "replay_lag_bytes": state.replay_lag_bytes,
+                    "projected": state.position,
+                    "lag_positions": behind,
+                }
+            )
         return found
 
     def close(self) -> None:

@@ -230,8 +230,9 @@ class Ledger:
         assert all(c.slug in declared for c in outcome.changed), f"{name} changed a cooperative it did not declare"
         return outcome
 
-    def _accept(self, p: _Pending, outcome: Outcome, coops: dict[str, Cooperative | None],
-                decided: dict[str, dict[int, Any]]) -> list[Any]:
+    def _accept(
+        self, p: _Pending, outcome: Outcome, coops: dict[str, Cooperative | None], decided: dict[str, dict[int, Any]]
+    ) -> list[Any]:
         """Takes the decided events out of the aggregates; returns them with the command's receipt."""
         emitted: list[Any] = []
         per_coop: dict[str, int] = {}
@@ -254,15 +255,26 @@ class Ledger:
         p.receipt = new_receipt(p.coop, p.key, type(p.command).__name__, p.fingerprint, result)
         return [*emitted, p.receipt]
 
-    def _save(self, to_save: list[Any], pending: list[_Pending], results: list[CommandResult | None],
-              keys_in_batch: dict[tuple[str, str], _Pending]) -> None:
+    def _save(
+        self,
+        to_save: list[Any],
+        pending: list[_Pending],
+        results: list[CommandResult | None],
+        keys_in_batch: dict[tuple[str, str], _Pending],
+    ) -> None:
         """Saves the batch's events and receipts in one transaction, then answers the accepted."""
         recordings = self.app.save(*to_save)
         positions = {r.domain_event.originator_id: r.notification.id for r in recordings}
         for p in keys_in_batch.values():
             results[p.index] = CommandResult(
-                True, p.coop, type(p.command).__name__, p.key, position=positions[p.receipt.originator_id],
-                journal_numbers=tuple(p.numbers), events=tuple(p.events), report=p.report,
+                True,
+                p.coop,
+                type(p.command).__name__,
+                p.key,
+                position=positions[p.receipt.originator_id],
+                journal_numbers=tuple(p.numbers),
+                events=tuple(p.events),
+                report=p.report,
             )
         for p in pending:
             r = results[p.index]
@@ -271,8 +283,14 @@ class Ledger:
                 original = results[keys_in_batch[(p.coop, p.key)].index]
                 assert original is not None
                 results[p.index] = CommandResult(
-                    True, r.coop, r.command, r.idempotency_key, position=original.position,
-                    journal_numbers=original.journal_numbers, events=original.events, duplicate=True,
+                    True,
+                    r.coop,
+                    r.command,
+                    r.idempotency_key,
+                    position=original.position,
+                    journal_numbers=original.journal_numbers,
+                    events=original.events,
+                    duplicate=True,
                     report=original.report,
                 )
 
@@ -287,7 +305,8 @@ class Ledger:
         original_fp = earlier.fingerprint if earlier else stored.fingerprint  # type: ignore[union-attr]
         if original_fp != p.fingerprint:
             error = Conflict(
-                "idempotency_key", "same_key_same_content",
+                "idempotency_key",
+                "same_key_same_content",
                 f"key {p.key!r} was already used for a different command; use a new key for a new command",
             )
             return CommandResult(False, p.coop, name, p.key, error=error)
@@ -295,9 +314,15 @@ class Ledger:
             return CommandResult(True, p.coop, name, p.key, duplicate=True)  # position filled after save
         assert stored is not None
         return CommandResult(
-            True, p.coop, name, p.key, position=stored.position,
-            journal_numbers=tuple(stored.result["journal_numbers"]), events=tuple(stored.result["events"]),
-            duplicate=True, report=stored.result.get("report"),
+            True,
+            p.coop,
+            name,
+            p.key,
+            position=stored.position,
+            journal_numbers=tuple(stored.result["journal_numbers"]),
+            events=tuple(stored.result["events"]),
+            duplicate=True,
+            report=stored.result.get("report"),
         )
 
     @contextmanager

@@ -60,8 +60,9 @@ class StoreConfig:
             (host, port), *more = _hosts(hostlist)
             attrs = query.get("target_session_attrs", [""])[0]
             if attrs not in TARGET_SESSION_ATTRS:
-                raise ValueError(f"COOPLEDGER_DATABASE_URL: target_session_attrs must be one of {sorted(TARGET_SESSION_ATTRS)}, "
-                                 f"not {attrs!r}")
+                raise ValueError(
+                    f"COOPLEDGER_DATABASE_URL: target_session_attrs must be one of {sorted(TARGET_SESSION_ATTRS)}, not {attrs!r}"
+                )
             return cls(
                 kind="postgres",
                 pg_host=host,
@@ -117,8 +118,10 @@ class StoreConfig:
             )
         if self.kind == "postgres" and self.pg_target_session_attrs:
             # eventsourcing has no option for it: a factory of ours adds it to its pool (ledger/failover.py).
-            env.update(PERSISTENCE_MODULE="ledger.failover:FailoverPostgresFactory",
-                       POSTGRES_TARGET_SESSION_ATTRS=self.pg_target_session_attrs)
+            env.update(
+                PERSISTENCE_MODULE="ledger.failover:FailoverPostgresFactory",
+                POSTGRES_TARGET_SESSION_ATTRS=self.pg_target_session_attrs,
+            )
         return env
 
     def exists(self) -> bool:
@@ -128,8 +131,14 @@ class StoreConfig:
             return self.sqlite_path.is_file()
         import psycopg
 
-        with psycopg.connect(host=self.pg_hosts(), port=self.pg_ports(), user=self.pg_user, password=self.pg_password,
-                             dbname=self.pg_dbname, connect_timeout=5) as conn:
+        with psycopg.connect(
+            host=self.pg_hosts(),
+            port=self.pg_ports(),
+            user=self.pg_user,
+            password=self.pg_password,
+            dbname=self.pg_dbname,
+            connect_timeout=5,
+        ) as conn:
             row = conn.execute("SELECT to_regclass(%s)", (f'"{self.pg_schema}".schema_migrations',)).fetchone()
         return row is not None and row[0] is not None
 
@@ -152,7 +161,7 @@ TARGET_SESSION_ATTRS = frozenset({"", "any", "read-write", "read-only", "primary
 
 
 def _hosts(hostlist: str) -> list[tuple[str, int]]:
-    """"h1:p1,h2" -> [(h1, p1), (h2, 5432)]; IPv6 hosts in brackets, as in libpq URLs."""
+    """ "h1:p1,h2" -> [(h1, p1), (h2, 5432)]; IPv6 hosts in brackets, as in libpq URLs."""
     found: list[tuple[str, int]] = []
     for item in (hostlist or "127.0.0.1").split(","):
         host, port = item, "5432"

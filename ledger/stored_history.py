@@ -118,8 +118,14 @@ class StoredHistory:
                     stored = receipt_links.get(_uuid(row.originator_id))
                     if stored != link(GENESIS_LINK, _uuid(row.originator_id), row.originator_version, row.topic, row.state):
                         key = state.get("key") if isinstance(state, dict) else None
-                        broken.append(ReceiptProblem(str(slug), str(key), f"the command receipt {row.originator_id} (key {key!r}) "
-                                                     + ("has no link" if stored is None else "no longer matches its link")))
+                        broken.append(
+                            ReceiptProblem(
+                                str(slug),
+                                str(key),
+                                f"the command receipt {row.originator_id} (key {key!r}) "
+                                + ("has no link" if stored is None else "no longer matches its link"),
+                            )
+                        )
                         continue  # what a tampered receipt claims is not evidence of anything
                 if not isinstance(slug, str):
                     continue

@@ -73,9 +73,17 @@ class Head:
         """'N:HASH' (N the event count, HASH the 64 hex digits of its link). ValueError otherwise."""
         number, sep, value = text.strip().partition(":")
         value = value.lower()
-        if not sep or not number.isdigit() or int(number) < 1 or len(value) != 64 or any(c not in "0123456789abcdef" for c in value):
-            raise ValueError(f"{text!r} is not a head: write N:HASH, N the number of events (1 or more) and HASH "
-                             "the 64 hexadecimal digits printed with it")
+        if (
+            not sep
+            or not number.isdigit()
+            or int(number) < 1
+            or len(value) != 64
+            or any(c not in "0123456789abcdef" for c in value)
+        ):
+            raise ValueError(
+                f"{text!r} is not a head: write N:HASH, N the number of events (1 or more) and HASH "
+                "the 64 hexadecimal digits printed with it"
+            )
         return cls(int(number), value)
 
     def __str__(self) -> str:
@@ -104,9 +112,16 @@ class CoopReport:
 
     def as_dict(self) -> dict[str, Any]:
         return {
-            "coop": self.coop, "ok": self.ok, "events": self.events, "entries": self.entries,
-            "last_number": self.last_number, "last_hash": self.last_hash, "head": self.head, "sealed": self.sealed,
-            "head_check": self.head_check, "problem": self.problem.as_dict() if self.problem else None,
+            "coop": self.coop,
+            "ok": self.ok,
+            "events": self.events,
+            "entries": self.entries,
+            "last_number": self.last_number,
+            "last_hash": self.last_hash,
+            "head": self.head,
+            "sealed": self.sealed,
+            "head_check": self.head_check,
+            "problem": self.problem.as_dict() if self.problem else None,
         }
 
 
@@ -114,8 +129,12 @@ class CoopReport:
 
 
 def verify_events(
-    coop: str, records: Iterable[StoredRow], claims: Claims = Claims(), progress: Progress | None = None,
-    last_linked: int = 0, expected_head: Head | None = None,
+    coop: str,
+    records: Iterable[StoredRow],
+    claims: Claims = Claims(),
+    progress: Progress | None = None,
+    last_linked: int = 0,
+    expected_head: Head | None = None,
 ) -> CoopReport:
     """Checks one cooperative's stored events, given in version order. `last_linked` is the highest
     version the event chain holds a link for; `expected_head` a head kept outside the store."""
@@ -145,21 +164,33 @@ def verify_events(
             state = row.state
             report.entries += 1
             if row.topic == TOPIC_PREFIX + CLOSING_KIND:
-                report.sealed.append({"year": state["year"], "closing_number": number, "head_number": state["head_number"],
-                                      "head_hash": state["head_hash"], "event_head": f"{row.version}:{report.head_link}"})
+                report.sealed.append(
+                    {
+                        "year": state["year"],
+                        "closing_number": number,
+                        "head_number": state["head_number"],
+                        "head_hash": state["head_hash"],
+                        "event_head": f"{row.version}:{report.head_link}",
+                    }
+                )
             expected_number, prev_hash = number + 1, state["chain_hash"]
             report.last_number, report.last_hash = number, prev_hash
     if claims.events > report.events or claims.max_number > report.last_number:
         report.problem = Problem(
-            "missing_entries", report.last_number + 1 if claims.max_number > report.last_number else None, report.events + 1,
+            "missing_entries",
+            report.last_number + 1 if claims.max_number > report.last_number else None,
+            report.events + 1,
             f"the store ends at version {report.events} (entry {report.last_number}) but the command receipts name "
             f"{claims.events} events and entries up to {claims.max_number}: the last ones were removed",
         )
     elif last_linked > report.events:
         report.problem = Problem(
-            "missing_event", None, report.events + 1,
+            "missing_event",
+            None,
+            report.events + 1,
             f"the store ends at version {report.events} but the event chain links events up to version {last_linked}: "
-            "the last ones were removed")
+            "the last ones were removed",
+        )
     return _with_head_check(report, expected_head, link_at_head)
 
 
@@ -168,13 +199,21 @@ def _check_link(originator: Any, row: StoredRow, prev: str) -> Problem | None:
     number = row.state.get("journal_number") if isinstance(row.state, dict) else None
     kind = row.topic.removeprefix(TOPIC_PREFIX)
     if row.link is None:
-        return Problem("unchained_event", number, row.version,
-                       f"version {row.version} ({kind}) has no link in the event chain: it was stored outside the program, "
-                       "or its link was removed")
+        return Problem(
+            "unchained_event",
+            number,
+            row.version,
+            f"version {row.version} ({kind}) has no link in the event chain: it was stored outside the program, "
+            "or its link was removed",
+        )
     if row.link != link(prev, originator, row.version, row.topic, row.raw):
-        return Problem("event_hash_mismatch", number, row.version,
-                       f"version {row.version} ({kind}): its stored content no longer matches its link in the event chain "
-                       f"(a field of the event, or its link, was changed)")
+        return Problem(
+            "event_hash_mismatch",
+            number,
+            row.version,
+            f"version {row.version} ({kind}): its stored content no longer matches its link in the event chain "
+            f"(a field of the event, or its link, was changed)",
+        )
     return None
 
 
@@ -182,13 +221,24 @@ def _with_head_check(report: CoopReport, head: Head | None, found: str | None) -
     """Compares the link recomputed at the asked version with the head kept outside the store."""
     if head is None:
         return report
-    report.head_check = {"head": str(head), "found": None if found is None else f"{head.version}:{found}", "ok": found == head.link}
+    report.head_check = {
+        "head": str(head),
+        "found": None if found is None else f"{head.version}:{found}",
+        "ok": found == head.link,
+    }
     if found != head.link and report.problem is None:
-        why = (f"the store holds {report.events} events, fewer than {head.version}" if found is None
-               else f"the link at version {head.version} is {found}, not {head.link}")
-        report.problem = Problem("head_mismatch", None, head.version,
-                                 f"the head kept outside the store ({head}) is not in this store: {why}; the history was "
-                                 "rewritten or cut since that head was taken")
+        why = (
+            f"the store holds {report.events} events, fewer than {head.version}"
+            if found is None
+            else f"the link at version {head.version} is {found}, not {head.link}"
+        )
+        report.problem = Problem(
+            "head_mismatch",
+            None,
+            head.version,
+            f"the head kept outside the store ({head}) is not in this store: {why}; the history was "
+            "rewritten or cut since that head was taken",
+        )
     return report
 
 
@@ -200,44 +250,67 @@ def _check_event(
         found = state.get("journal_number") if isinstance(state, dict) else None
         lost_entry = isinstance(found, int) and found > expected_number  # an entry was among the removed events
         what = f"entry {expected_number} is missing: " if lost_entry else ""
-        return Problem("missing_event", expected_number if lost_entry else None, expected_version,
-                       f"{what}stored events jump from version {expected_version - 1} to {version} "
-                       f"({version - expected_version} event(s) removed)"), None
+        return Problem(
+            "missing_event",
+            expected_number if lost_entry else None,
+            expected_version,
+            f"{what}stored events jump from version {expected_version - 1} to {version} "
+            f"({version - expected_version} event(s) removed)",
+        ), None
     if isinstance(state, Exception):
         return Problem("undecodable", None, version, f"version {version}: the stored state cannot be decoded ({state})"), None
     cls = EVENT_CLASSES.get(topic.removeprefix(TOPIC_PREFIX)) if topic.startswith(TOPIC_PREFIX) else None
     if cls is None:
         return Problem("unknown_topic", None, version, f"version {version}: unknown event topic {topic!r}"), None
     if state.get("coop") != coop:
-        return Problem("foreign_event", state.get("journal_number"), version,
-                       f"version {version}: the event names cooperative {state.get('coop')!r}, not {coop!r}"), None
+        return Problem(
+            "foreign_event",
+            state.get("journal_number"),
+            version,
+            f"version {version}: the event names cooperative {state.get('coop')!r}, not {coop!r}",
+        ), None
     if not issubclass(cls, FinancialEvent):
         return None, None
     number = state.get("journal_number")
     if not isinstance(number, int) or number != expected_number:
         kind = "out_of_order" if isinstance(number, int) and number < expected_number else "number_gap"
-        return Problem(kind, expected_number, version,
-                       f"version {version} holds entry {number} where entry {expected_number} was expected"), None
+        return Problem(
+            kind, expected_number, version, f"version {version} holds entry {number} where entry {expected_number} was expected"
+        ), None
     try:
         recomputed = entry_hash(
-            prev_hash=prev_hash, coop=coop, number=number, kind=cls.__name__, effective_date=_date(state["effective_date"]),
-            recorded_at=_datetime(state["timestamp"]), label=state["label"], postings=state["postings"],
+            prev_hash=prev_hash,
+            coop=coop,
+            number=number,
+            kind=cls.__name__,
+            effective_date=_date(state["effective_date"]),
+            recorded_at=_datetime(state["timestamp"]),
+            label=state["label"],
+            postings=state["postings"],
         )
     except (KeyError, TypeError, ValueError) as exc:
         return Problem("undecodable", number, version, f"entry {number}: its content is malformed ({exc!r})"), None
     if recomputed != state.get("chain_hash"):
-        return Problem("content_hash_mismatch", number, version,
-                       f"entry {number}: its content or its link to entry {number - 1} no longer matches its stored hash "
-                       f"(stored {str(state.get('chain_hash'))[:12]}..., recomputed {recomputed[:12]}...)"), None
+        return Problem(
+            "content_hash_mismatch",
+            number,
+            version,
+            f"entry {number}: its content or its link to entry {number - 1} no longer matches its stored hash "
+            f"(stored {str(state.get('chain_hash'))[:12]}..., recomputed {recomputed[:12]}...)",
+        ), None
     if state["postings"] or not getattr(cls, "EMPTY_ENTRY_ALLOWED", False):
         try:
             check_balanced(state["postings"], f"entry {number}")
         except IntegrityViolation as exc:
             return Problem("unbalanced", number, version, str(exc)), None
     if cls.__name__ == CLOSING_KIND and (state.get("head_number") != number - 1 or state.get("head_hash") != prev_hash):
-        return Problem("sealed_head_mismatch", number, version,
-                       f"entry {number} closes fiscal year {state.get('year')} and seals head {state.get('head_number')} "
-                       f"{str(state.get('head_hash'))[:12]}..., but the chain before it ends at {number - 1} {prev_hash[:12]}..."), None
+        return Problem(
+            "sealed_head_mismatch",
+            number,
+            version,
+            f"entry {number} closes fiscal year {state.get('year')} and seals head {state.get('head_number')} "
+            f"{str(state.get('head_hash'))[:12]}..., but the chain before it ends at {number - 1} {prev_hash[:12]}...",
+        ), None
     return None, number
 
 
@@ -247,10 +320,15 @@ def _gap_or_disorder(problem: Problem, rest: Iterator[StoredRow]) -> Problem:
     assert problem.number is not None
     for _i, row in zip(range(MAX_EVENTS_PER_COOP), rest, strict=False):  # the range bounds the loop
         if isinstance(row.state, dict) and row.state.get("journal_number") == problem.number:
-            return Problem("out_of_order", problem.number, problem.version,
-                           f"{problem.message}; entry {problem.number} is stored later, at version {row.version}: entries are out of order")
-    return Problem("number_gap", problem.number, problem.version,
-                   f"{problem.message}; entry {problem.number} is not in the store")
+            return Problem(
+                "out_of_order",
+                problem.number,
+                problem.version,
+                f"{problem.message}; entry {problem.number} is stored later, at version {row.version}: entries are out of order",
+            )
+    return Problem(
+        "number_gap", problem.number, problem.version, f"{problem.message}; entry {problem.number} is not in the store"
+    )
 
 
 def _date(value: Any) -> date:
@@ -264,28 +342,43 @@ def _datetime(value: Any) -> datetime:
 # ---------------------------------------------------------------- reading the store
 
 
-def verify_store(ledger: Any, only: str | None = None, progress: Progress | None = None,
-                 expected_head: Head | None = None) -> list[CoopReport]:
+def verify_store(
+    ledger: Any, only: str | None = None, progress: Progress | None = None, expected_head: Head | None = None
+) -> list[CoopReport]:
     """Verifies every cooperative in the store (or only one). One report per cooperative."""
     assert expected_head is None or only is not None, "a head belongs to one cooperative"
     history = StoredHistory(ledger)
     claims, broken_receipts = history.cooperatives_and_claims()
     if only is not None and only not in claims and history.last_link(only) is None and next(history.records(only), None) is None:
         # Nothing in the store names it: a typo, not broken books.
-        raise NotFound("coop", "known_cooperative", f"no cooperative {only!r} in this store (known: {', '.join(claims) or 'none'})")
+        raise NotFound(
+            "coop", "known_cooperative", f"no cooperative {only!r} in this store (known: {', '.join(claims) or 'none'})"
+        )
     slugs = [only] if only is not None else list(claims)
     reports = []
     for slug in slugs:
         last = history.last_link(slug)
-        report = verify_events(slug, history.records(slug), claims.get(slug, Claims()), progress,
-                               last_linked=last[0] if last else 0, expected_head=expected_head)
+        report = verify_events(
+            slug,
+            history.records(slug),
+            claims.get(slug, Claims()),
+            progress,
+            last_linked=last[0] if last else 0,
+            expected_head=expected_head,
+        )
         if report.events == 0 and report.problem is None:
             report.problem = Problem("missing_event", None, 1, f"no stored event for cooperative {slug!r}")
         receipt = next((r for r in broken_receipts if r.coop == slug), None)
         if report.problem is None and receipt is not None:
             report.problem = Problem("receipt_hash_mismatch", None, None, receipt.message)
-        log.info("chain_verified" if report.ok else "chain_broken", coop=slug, events=report.events, entries=report.entries,
-                 head=report.head, problem=report.problem.as_dict() if report.problem else None)
+        log.info(
+            "chain_verified" if report.ok else "chain_broken",
+            coop=slug,
+            events=report.events,
+            entries=report.entries,
+            head=report.head,
+            problem=report.problem.as_dict() if report.problem else None,
+        )
         reports.append(report)
     orphans = [r for r in broken_receipts if r.coop not in claims]  # a receipt too damaged to name a known cooperative
     if orphans and only is None:

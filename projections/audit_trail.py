@@ -31,10 +31,22 @@ class AuditTrailProjection(Projection):
                 number, label = e.journal_number, e.label
                 reverses = e.reverses if isinstance(e, EntryReversed) else None
                 accounts.extend((e.coop, account, position) for account in sorted({p[0] for p in e.postings}))
-            rows.append((
-                position, e.coop, e.originator_version, e.kind, e.timestamp.isoformat(), e.effective_date.isoformat(),
-                e.actor, e.idempotency_key, e.reason, number, reverses, label,
-            ))
+            rows.append(
+                (
+                    position,
+                    e.coop,
+                    e.originator_version,
+                    e.kind,
+                    e.timestamp.isoformat(),
+                    e.effective_date.isoformat(),
+                    e.actor,
+                    e.idempotency_key,
+                    e.reason,
+                    number,
+                    reverses,
+                    label,
+                )
+            )
         tx.executemany(
             "INSERT INTO audit_trail (position, coop, version, kind, recorded_at, effective_date, actor, idempotency_key,"
             " reason, journal_number, reverses, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
@@ -43,13 +55,33 @@ class AuditTrailProjection(Projection):
         tx.executemany("INSERT INTO audit_trail_accounts (coop, account, position) VALUES (?, ?, ?)", accounts)
 
 
-_COLUMNS = ("position", "version", "kind", "recorded_at", "effective_date", "actor", "idempotency_key", "reason",
-            "journal_number", "reverses", "label")
+_COLUMNS = (
+    "position",
+    "version",
+    "kind",
+    "recorded_at",
+    "effective_date",
+    "actor",
+    "idempotency_key",
+    "reason",
+    "journal_number",
+    "reverses",
+    "label",
+)
 
 
 def audit_trail(
-    db: Database, coop: str, *, date_from: date | None = None, date_to: date | None = None, date_field: str = "recorded",
-    actor: str | None = None, account: str | None = None, kind: str | None = None, after: int = 0, limit: int = 100,
+    db: Database,
+    coop: str,
+    *,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    date_field: str = "recorded",
+    actor: str | None = None,
+    account: str | None = None,
+    kind: str | None = None,
+    after: int = 0,
+    limit: int = 100,
 ) -> dict[str, Any]:
     """One page of the trail, oldest first, after log position `after`.
 
@@ -76,8 +108,10 @@ def audit_trail(
     if account is not None:
         join = " JOIN audit_trail_accounts a ON a.coop = t.coop AND a.position = t.position AND a.account = ?"
         params.insert(0, account)
-    sql = (f"SELECT {', '.join('t.' + c for c in _COLUMNS)} FROM audit_trail t{join}"  # noqa: S608 (constant columns)
-           f" WHERE {' AND '.join(where)} ORDER BY t.position LIMIT ?")
+    sql = (
+        f"SELECT {', '.join('t.' + c for c in _COLUMNS)} FROM audit_trail t{join}"  # noqa: S608 (constant columns)
+        f" WHERE {' AND '.join(where)} ORDER BY t.position LIMIT ?"
+    )
     with db.read() as tx:
         rows = tx.execute(sql, [*params, limit + 1])
         page = rows[:limit]

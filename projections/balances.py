@@ -66,7 +66,6 @@ class BalancesProjection(Projection):
                 [(*key, debit, credit) for key, (debit, credit) in rows.items()],
             )
 
-
     def clear(self, tx: Tx) -> None:
         if tx.dialect == "postgres":
             # DELETE leaves every old row in the primary key's index until a vacuum, and each
@@ -128,7 +127,9 @@ class BalancesProjection(Projection):
         sums = self._rebuild_sums
         rows = tx.execute(
             f"SELECT state FROM {events_table} WHERE notification_id > ? AND notification_id <= ?"  # noqa: S608
-            f" AND topic IN ({marks})", (after, upto, *topics))
+            f" AND topic IN ({marks})",
+            (after, upto, *topics),
+        )
         loads = orjson.loads
         for (state,) in rows:
             e = loads(state)
@@ -165,7 +166,8 @@ class BalancesProjection(Projection):
                 f"INSERT INTO account_balances_by_day {columns} SELECT * FROM balances_rebuild_staging"
                 " ON CONFLICT (coop, account, party, unit, day) DO UPDATE SET"
                 " debit = account_balances_by_day.debit + excluded.debit,"
-                " credit = account_balances_by_day.credit + excluded.credit")
+                " credit = account_balances_by_day.credit + excluded.credit"
+            )
 
     def finish_rebuild_in_store(self, tx: Tx) -> None:
         """After every range: the sums still in memory (PostgreSQL), then the party-less totals,
@@ -214,10 +216,17 @@ def trial_balance(db: Database, coop: str, *, as_of: date | None = None) -> dict
     totals: dict[str, dict[str, int]] = {}
     for account, unit, debit, credit, label_fr, label_en in rows:
         debit, credit = int(debit), int(credit)
-        accounts.append({
-            "account": account, "label_fr": label_fr, "label_en": label_en, "unit": unit,
-            "debit": debit, "credit": credit, "balance": debit - credit,
-        })
+        accounts.append(
+            {
+                "account": account,
+                "label_fr": label_fr,
+                "label_en": label_en,
+                "unit": unit,
+                "debit": debit,
+                "credit": credit,
+                "balance": debit - credit,
+            }
+        )
         t = totals.setdefault(unit, {"debit": 0, "credit": 0})
         t["debit"] += debit
         t["credit"] += credit
@@ -233,8 +242,10 @@ def account_balance(
     """Balance (debit − credit, minor units) of an account, optionally one party's, as of a date."""
     if party is not None:
         # One party's rows: a range of the primary key (coop, account, party, unit, day).
-        sql = ("SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day"
-               " WHERE coop = ? AND account = ? AND party = ? AND unit = ? AND day <= ?")
+        sql = (
+            "SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day"
+            " WHERE coop = ? AND account = ? AND party = ? AND unit = ? AND day <= ?"
+        )
         params: list[Any] = [coop, account, party, unit, (as_of or date.max).isoformat()]
     else:
         totals_params, _month, _day = _totals_params(coop, as_of, (account, unit))

@@ -27,7 +27,9 @@ from ledger.db import Database, Tx
 from projections.base import Projection
 
 _OWN_ENTRIES = {"CertificationGranted", "CertificationRenewed", "CertificationFeePaid"}
-_COLUMNS = "certification_id, member_id, granted_on, expires_on, revoked_on, revocation_reason, renewals, billed_cents, paid_cents"
+_COLUMNS = (
+    "certification_id, member_id, granted_on, expires_on, revoked_on, revocation_reason, renewals, billed_cents, paid_cents"
+)
 
 
 class CertificationsProjection(Projection):
@@ -62,8 +64,17 @@ class CertificationsProjection(Projection):
         tx.execute(
             "INSERT INTO certifications (coop, certification_id, member_id, granted_on, expires_on, revoked_on, revocation_reason,"
             " renewals, billed_cents, paid_cents) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
-            (e.coop, e.certification_id, e.member_id, e.granted_on.isoformat(), e.expires_on.isoformat(),
-             e.revoked_on.isoformat() if e.revoked_on else None, len(e.renewals), e.billed_cents, e.paid_cents),
+            (
+                e.coop,
+                e.certification_id,
+                e.member_id,
+                e.granted_on.isoformat(),
+                e.expires_on.isoformat(),
+                e.revoked_on.isoformat() if e.revoked_on else None,
+                len(e.renewals),
+                e.billed_cents,
+                e.paid_cents,
+            ),
         )
 
     def renewed(self, tx: Tx, e: CertificationRenewed, seq: int) -> None:
@@ -72,7 +83,9 @@ class CertificationsProjection(Projection):
             " WHERE coop = ? AND certification_id = ? AND expires_on = ? AND revoked_on IS NULL",
             (e.expires_on.isoformat(), e.fee_cents, e.coop, e.certification_id, e.previous_expires_on.isoformat()),
         )
-        self._fee(tx, e.coop, seq, e.certification_id, e.member_id, e.effective_date, e.fee_cents, e.previous_expires_on, e.expires_on)
+        self._fee(
+            tx, e.coop, seq, e.certification_id, e.member_id, e.effective_date, e.fee_cents, e.previous_expires_on, e.expires_on
+        )
 
     def revoked(self, tx: Tx, e: CertificationRevoked, _seq: int) -> None:
         day = e.effective_date.isoformat()
@@ -82,8 +95,11 @@ class CertificationsProjection(Projection):
             (day, e.reason, e.coop, e.certification_id),
         )
         # Every fee of the certification still standing on the revocation date loses its later days.
-        tx.execute("UPDATE certification_fees SET revoked_on = ? WHERE coop = ? AND certification_id = ?"
-                   " AND (reversed_on IS NULL OR reversed_on > ?)", (day, e.coop, e.certification_id, day))
+        tx.execute(
+            "UPDATE certification_fees SET revoked_on = ? WHERE coop = ? AND certification_id = ?"
+            " AND (reversed_on IS NULL OR reversed_on > ?)",
+            (day, e.coop, e.certification_id, day),
+        )
 
     def paid(self, tx: Tx, e: CertificationFeePaid, _seq: int) -> None:
         self._pay(tx, e.coop, e.certification_id, e.amount_cents)
@@ -97,11 +113,16 @@ class CertificationsProjection(Projection):
             self._pay(tx, coop, cid, -effect["amount_cents"])
             return
         # The fee row the reversed entry billed: the one standing whose validity ends at the effect's expiry.
-        tx.execute_one("UPDATE certification_fees SET reversed_on = ? WHERE coop = ? AND certification_id = ? AND covers_until = ?"
-                       " AND reversed_on IS NULL", (day, coop, cid, effect["expires_on"]))
+        tx.execute_one(
+            "UPDATE certification_fees SET reversed_on = ? WHERE coop = ? AND certification_id = ? AND covers_until = ?"
+            " AND reversed_on IS NULL",
+            (day, coop, cid, effect["expires_on"]),
+        )
         if e.reversed_kind == "CertificationGranted":
-            tx.execute_one("DELETE FROM certifications WHERE coop = ? AND certification_id = ? AND renewals = 0 AND paid_cents = 0",
-                           (coop, cid))
+            tx.execute_one(
+                "DELETE FROM certifications WHERE coop = ? AND certification_id = ? AND renewals = 0 AND paid_cents = 0",
+                (coop, cid),
+            )
         else:
             tx.execute_one(
                 "UPDATE certifications SET expires_on = ?, renewals = renewals - 1, billed_cents = billed_cents - ?"
@@ -109,7 +130,9 @@ class CertificationsProjection(Projection):
                 (effect["previous_expires_on"], effect["fee_cents"], coop, cid, effect["expires_on"], effect["fee_cents"]),
             )
 
-    def _fee(self, tx: Tx, coop: str, seq: int, cid: str, member_id: str, billed_on: date, fee: int, start: date, end: date) -> None:
+    def _fee(
+        self, tx: Tx, coop: str, seq: int, cid: str, member_id: str, billed_on: date, fee: int, start: date, end: date
+    ) -> None:
         assert start < end and fee > 0, f"certification {cid}: fee {fee} for {start}..{end}"
         tx.execute(
             "INSERT INTO certification_fees (coop, seq, certification_id, member_id, billed_on, fee_cents, covers_from, covers_until,"
@@ -118,11 +141,15 @@ class CertificationsProjection(Projection):
         )
 
     def _pay(self, tx: Tx, coop: str, cid: str, cents: int) -> None:
-        rows = tx.execute("SELECT billed_cents, paid_cents FROM certifications WHERE coop = ? AND certification_id = ?", (coop, cid))
+        rows = tx.execute(
+            "SELECT billed_cents, paid_cents FROM certifications WHERE coop = ? AND certification_id = ?", (coop, cid)
+        )
         assert rows, f"payment for a certification not projected: {coop} {cid}"
         billed, paid = rows[0]
         assert 0 <= paid + cents <= billed, f"certification {coop} {cid}: paid {paid + cents} outside 0..{billed}"
-        tx.execute_one("UPDATE certifications SET paid_cents = ? WHERE coop = ? AND certification_id = ?", (paid + cents, coop, cid))
+        tx.execute_one(
+            "UPDATE certifications SET paid_cents = ? WHERE coop = ? AND certification_id = ?", (paid + cents, coop, cid)
+        )
 
 
 # ---------------------------------------------------------------- reading
@@ -134,11 +161,19 @@ def _row(coop: str, row: tuple[Any, ...]) -> dict[str, Any]:
         raise IntegrityViolation(f"{coop} certification {cid}: {row}")
     ends = min(expires, revoked) if revoked else expires
     return {
-        "coop": coop, "certification_id": cid, "member_id": member_id, "granted_on": granted,
+        "coop": coop,
+        "certification_id": cid,
+        "member_id": member_id,
+        "granted_on": granted,
         "expires_on": expires,  # first day no longer valid
         "valid_until": (date.fromisoformat(expires) - timedelta(days=1)).isoformat(),  # last day valid
-        "revoked_on": revoked, "revocation_reason": reason, "ends_on": ends, "renewals": int(renewals),
-        "billed_cents": int(billed), "paid_cents": int(paid), "due_cents": int(billed - paid),
+        "revoked_on": revoked,
+        "revocation_reason": reason,
+        "ends_on": ends,
+        "renewals": int(renewals),
+        "billed_cents": int(billed),
+        "paid_cents": int(paid),
+        "due_cents": int(billed - paid),
     }
 
 
@@ -193,6 +228,16 @@ def deferred_fees(db: Database, coop: str, as_of: date) -> dict[str, Any]:
         deferred = int(fee) * days_after // (covers_until - covers_from).days
         assert 0 <= deferred <= fee
         if deferred:
-            fees.append({"certification_id": cid, "member_id": member_id, "billed_on": billed_on, "fee_cents": int(fee),
-                         "covers_from": start, "covers_until": until, "days_after": days_after, "deferred_cents": deferred})
+            fees.append(
+                {
+                    "certification_id": cid,
+                    "member_id": member_id,
+                    "billed_on": billed_on,
+                    "fee_cents": int(fee),
+                    "covers_from": start,
+                    "covers_until": until,
+                    "days_after": days_after,
+                    "deferred_cents": deferred,
+                }
+            )
     return {"coop": coop, "as_of": d, "deferred_cents": sum(f["deferred_cents"] for f in fees), "fees": fees}

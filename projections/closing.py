@@ -39,7 +39,9 @@ class FiscalYearsProjection(Projection):
         closings: list[tuple[int, FiscalYearClosed]] = []
         for position, e in batch:
             if isinstance(e, CooperativeFounded):
-                tx.execute("INSERT INTO fiscal_year_calendars (coop, start_month) VALUES (?, ?)", (e.coop, e.fiscal_year_start_month))
+                tx.execute(
+                    "INSERT INTO fiscal_year_calendars (coop, start_month) VALUES (?, ?)", (e.coop, e.fiscal_year_start_month)
+                )
                 start_months[e.coop] = e.fiscal_year_start_month
             if not isinstance(e, FinancialEvent):
                 continue
@@ -64,8 +66,17 @@ class FiscalYearsProjection(Projection):
             tx.execute_one(
                 "UPDATE fiscal_years SET status = 'closed', result_cents = ?, closing_number = ?, closing_hash = ?,"
                 " head_number = ?, head_hash = ?, closed_at = ?, closed_by = ? WHERE coop = ? AND year = ? AND status = 'open'",
-                (c.result_cents, c.journal_number, c.chain_hash, c.head_number, c.head_hash, c.timestamp.isoformat(),
-                 c.actor, c.coop, c.year),
+                (
+                    c.result_cents,
+                    c.journal_number,
+                    c.chain_hash,
+                    c.head_number,
+                    c.head_hash,
+                    c.timestamp.isoformat(),
+                    c.actor,
+                    c.coop,
+                    c.year,
+                ),
             )
         tx.executemany(
             "INSERT INTO chain_heads (coop, last_number, last_hash, recorded_at, position) VALUES (?, ?, ?, ?, ?)"
@@ -81,8 +92,20 @@ def _fiscal_year(day: date, start_month: int) -> int:
 
 # ---------------------------------------------------------------- reading
 
-_YEAR_COLUMNS = ("year", "first_day", "last_day", "entries", "status", "result_cents", "closing_number", "closing_hash",
-                 "head_number", "head_hash", "closed_at", "closed_by")
+_YEAR_COLUMNS = (
+    "year",
+    "first_day",
+    "last_day",
+    "entries",
+    "status",
+    "result_cents",
+    "closing_number",
+    "closing_hash",
+    "head_number",
+    "head_hash",
+    "closed_at",
+    "closed_by",
+)
 
 
 def event_head_at(tx: Tx, position: int) -> dict[str, Any] | None:
@@ -93,7 +116,9 @@ def event_head_at(tx: Tx, position: int) -> dict[str, Any] | None:
     where = "e.rowid = ?" if tx.dialect == "sqlite" else "e.notification_id = ?"
     rows = tx.execute(
         f"SELECT e.originator_version, h.event_hash FROM {events} e JOIN {CHAIN_TABLE} h"  # noqa: S608
-        f" ON h.originator_id = e.originator_id AND h.originator_version = e.originator_version WHERE {where}", (position,))
+        f" ON h.originator_id = e.originator_id AND h.originator_version = e.originator_version WHERE {where}",
+        (position,),
+    )
     if not rows:
         return None
     version, link = int(rows[0][0]), str(rows[0][1])
@@ -112,8 +137,11 @@ def views_head(tx: Tx, coop: str) -> dict[str, Any]:
 
 def _closing_heads(tx: Tx, coop: str) -> dict[int, str | None]:
     """{closing entry number: the event head N:HASH at that closing}."""
-    rows = tx.execute("SELECT j.number, j.position FROM journal_entries j JOIN fiscal_years f ON f.coop = j.coop"
-                      " AND f.closing_number = j.number WHERE j.coop = ?", (coop,))
+    rows = tx.execute(
+        "SELECT j.number, j.position FROM journal_entries j JOIN fiscal_years f ON f.coop = j.coop"
+        " AND f.closing_number = j.number WHERE j.coop = ?",
+        (coop,),
+    )
     heads = {}
     for number, position in rows:
         head = event_head_at(tx, int(position))
@@ -144,11 +172,24 @@ def chain_head(db: Database, coop: str) -> dict[str, Any]:
         closing_heads = _closing_heads(tx, coop)
     number, chain_hash, recorded_at, position = head[0] if head else (0, GENESIS_HASH, None, None)
     return {
-        "coop": coop, "last_number": int(number), "last_hash": chain_hash, "recorded_at": recorded_at, "position": position,
-        "head": events["head"], "events": events["events"],
+        "coop": coop,
+        "last_number": int(number),
+        "last_hash": chain_hash,
+        "recorded_at": recorded_at,
+        "position": position,
+        "head": events["head"],
+        "events": events["events"],
         "sealed": [
-            {"year": year, "closed_through": last_day, "closing_number": int(n), "closing_hash": h,
-             "head_number": int(hn), "head_hash": hh, "closed_at": at, "event_head": closing_heads.get(int(n))}
+            {
+                "year": year,
+                "closed_through": last_day,
+                "closing_number": int(n),
+                "closing_hash": h,
+                "head_number": int(hn),
+                "head_hash": hh,
+                "closed_at": at,
+                "event_head": closing_heads.get(int(n)),
+            }
             for year, last_day, n, h, hn, hh, at in sealed
         ],
     }

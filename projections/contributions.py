@@ -21,8 +21,12 @@ class ContributionsProjection(Projection):
     name = "contributions"
     tables = ("contribution_pledges", "contribution_years")
     handlers = {
-        ContributionPledged: "pledged", ContributionResultDeclared: "declared", ContributionResultCancelled: "cancelled",
-        ContributionPaid: "paid", EntryReversed: "reversed", ContributionPledgeCarried: "carried",
+        ContributionPledged: "pledged",
+        ContributionResultDeclared: "declared",
+        ContributionResultCancelled: "cancelled",
+        ContributionPaid: "paid",
+        EntryReversed: "reversed",
+        ContributionPledgeCarried: "carried",
     }
 
     def pledged(self, tx: Tx, e: ContributionPledged, _seq: int) -> None:
@@ -54,8 +58,10 @@ class ContributionsProjection(Projection):
         )
 
     def cancelled(self, tx: Tx, e: ContributionResultCancelled, _seq: int) -> None:
-        tx.execute_one("DELETE FROM contribution_years WHERE coop = ? AND pledge_id = ? AND year = ? AND paid_cents = 0",
-                       (e.coop, e.pledge_id, e.year))
+        tx.execute_one(
+            "DELETE FROM contribution_years WHERE coop = ? AND pledge_id = ? AND year = ? AND paid_cents = 0",
+            (e.coop, e.pledge_id, e.year),
+        )
 
     def paid(self, tx: Tx, e: ContributionPaid, _seq: int) -> None:
         self._pay(tx, e.coop, e.pledge_id, e.year, e.amount_cents)
@@ -66,8 +72,12 @@ class ContributionsProjection(Projection):
             self._pay(tx, e.coop, effect["pledge_id"], effect["year"], -effect["amount_cents"])
 
     def _pay(self, tx: Tx, coop: str, pledge_id: str, year: int, amount: int) -> None:
-        tx.execute_one("UPDATE contribution_years SET paid_cents = paid_cents + ? WHERE coop = ? AND pledge_id = ? AND year = ?",
-                       (amount, coop, pledge_id, year))
-        called, paid = tx.execute("SELECT called_cents, paid_cents FROM contribution_years WHERE coop = ? AND pledge_id = ? AND year = ?",
-                                  (coop, pledge_id, year))[0]
+        tx.execute_one(
+            "UPDATE contribution_years SET paid_cents = paid_cents + ? WHERE coop = ? AND pledge_id = ? AND year = ?",
+            (amount, coop, pledge_id, year),
+        )
+        called, paid = tx.execute(
+            "SELECT called_cents, paid_cents FROM contribution_years WHERE coop = ? AND pledge_id = ? AND year = ?",
+            (coop, pledge_id, year),
+        )[0]
         assert 0 <= paid <= called, f"contribution {coop}/{pledge_id}/{year}: paid {paid} outside 0..{called}"

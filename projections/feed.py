@@ -73,9 +73,23 @@ FEED_ACCESS: dict[str, Access] = {
 # ---------------------------------------------------------------- event -> fact
 
 # The envelope: said once in every fact, never repeated in its `data` (`reason` is data: personal).
-_BASE_FIELDS = frozenset({"originator_id", "originator_version", "originator_topic", "originator_id_type", "timestamp",
-                          "coop", "effective_date", "actor", "idempotency_key", "journal_number", "label", "postings",
-                          "chain_hash"})
+_BASE_FIELDS = frozenset(
+    {
+        "originator_id",
+        "originator_version",
+        "originator_topic",
+        "originator_id_type",
+        "timestamp",
+        "coop",
+        "effective_date",
+        "actor",
+        "idempotency_key",
+        "journal_number",
+        "label",
+        "postings",
+        "chain_hash",
+    }
+)
 _FIELDS: dict[type, tuple[str, ...]] = {}
 
 
@@ -83,8 +97,9 @@ def _fields(cls: type) -> tuple[str, ...]:
     """The event's own fields (not the envelope's), in declaration order; computed once per class."""
     if cls not in _FIELDS:
         hints = typing.get_type_hints(cls)
-        _FIELDS[cls] = tuple(n for n, h in hints.items()
-                             if n not in _BASE_FIELDS and h is not ClassVar and typing.get_origin(h) is not ClassVar)
+        _FIELDS[cls] = tuple(
+            n for n, h in hints.items() if n not in _BASE_FIELDS and h is not ClassVar and typing.get_origin(h) is not ClassVar
+        )
     return _FIELDS[cls]
 
 
@@ -106,16 +121,23 @@ def fact_from_event(position: int, event: CoopEvent) -> tuple[str, str, dict[str
     declared = fact_of(name)
     kind, group = (declared.kind, declared.group) if declared is not None else (f"event.{name}", "restricted")
     fact: dict[str, Any] = {
-        "position": position, "coop": event.coop, "kind": kind, "event": name,
-        "effective_date": event.effective_date.isoformat(), "recorded_at": event.timestamp.isoformat(),
-        "actor": event.actor, "idempotency_key": event.idempotency_key,
+        "position": position,
+        "coop": event.coop,
+        "kind": kind,
+        "event": name,
+        "effective_date": event.effective_date.isoformat(),
+        "recorded_at": event.timestamp.isoformat(),
+        "actor": event.actor,
+        "idempotency_key": event.idempotency_key,
         "data": {f: _plain(getattr(event, f, None)) for f in _fields(type(event))},
         "entry": None,
     }
     if isinstance(event, FinancialEvent):
         fact["entry"] = {
-            "number": event.journal_number, "label": event.label,
-            "reverses": getattr(event, "reverses", None), "chain_hash": event.chain_hash,
+            "number": event.journal_number,
+            "label": event.label,
+            "reverses": getattr(event, "reverses", None),
+            "chain_hash": event.chain_hash,
             "postings": [{"account": a, "party": p or None, "unit": u, "amount": m} for a, p, u, m in event.postings],
         }
     return kind, group, fact

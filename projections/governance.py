@@ -34,22 +34,43 @@ from projections.closing import views_head
 class GovernanceProjection(Projection):
     name = "governance"
     tables = (
-        "governance_coops", "governance_statutes", "governance_policies", "governance_members",
-        "governance_member_colleges", "governance_share_moves", "governance_fee_moves", "governance_college_rules",
-        "resolutions", "votes",
+        "governance_coops",
+        "governance_statutes",
+        "governance_policies",
+        "governance_members",
+        "governance_member_colleges",
+        "governance_share_moves",
+        "governance_fee_moves",
+        "governance_college_rules",
+        "resolutions",
+        "votes",
     )
     handlers = {
-        CooperativeFounded: "founded", StatutesAmended: "amended", VotingPolicySet: "policy",
-        MemberAdmitted: "admitted", MemberTransferred: "transferred", MemberResigned: "left", MemberExcluded: "left",
-        SharesSubscribed: "shares", SharesRedeemed: "shares", SharesCarried: "shares_carried", FeeCalled: "fee", FeePaid: "fee", FeeCallCarried: "fee_carried",
+        CooperativeFounded: "founded",
+        StatutesAmended: "amended",
+        VotingPolicySet: "policy",
+        MemberAdmitted: "admitted",
+        MemberTransferred: "transferred",
+        MemberResigned: "left",
+        MemberExcluded: "left",
+        SharesSubscribed: "shares",
+        SharesRedeemed: "shares",
+        SharesCarried: "shares_carried",
+        FeeCalled: "fee",
+        FeePaid: "fee",
+        FeeCallCarried: "fee_carried",
         EntryReversed: "reversed",
-        ResolutionRecorded: "resolution", VoteCast: "vote", CollegeRulesSet: "college_rules",
+        ResolutionRecorded: "resolution",
+        VoteCast: "vote",
+        CollegeRulesSet: "college_rules",
         BooksSealedByFederation: "sealed",
     }
 
     def founded(self, tx: Tx, e: CooperativeFounded, seq: int) -> None:
-        tx.execute("INSERT INTO governance_coops (coop, legal_form, fiscal_year_start_month) VALUES (?, ?, ?)",
-                   (e.coop, e.legal_form, e.fiscal_year_start_month))
+        tx.execute(
+            "INSERT INTO governance_coops (coop, legal_form, fiscal_year_start_month) VALUES (?, ?, ?)",
+            (e.coop, e.legal_form, e.fiscal_year_start_month),
+        )
         self._statutes(tx, e.coop, seq, e.effective_date, e.colleges, e.weighted, None)
         self._policy(tx, e.coop, seq, e.effective_date, e.voting_policy)
 
@@ -57,12 +78,21 @@ class GovernanceProjection(Projection):
         self._statutes(tx, e.coop, seq, e.effective_date, e.colleges, e.weighted, e.reason)
 
     def policy(self, tx: Tx, e: VotingPolicySet, seq: int) -> None:
-        self._policy(tx, e.coop, seq, e.effective_date, {
-            "require_fee_paid": e.require_fee_paid, "min_shares": e.min_shares, "empty_college_policy": e.empty_college_policy})
+        self._policy(
+            tx,
+            e.coop,
+            seq,
+            e.effective_date,
+            {"require_fee_paid": e.require_fee_paid, "min_shares": e.min_shares, "empty_college_policy": e.empty_college_policy},
+        )
 
-    def _statutes(self, tx: Tx, coop: str, seq: int, day: date, colleges: list[dict[str, Any]], weighted: bool, reason: str | None) -> None:
-        tx.execute("INSERT INTO governance_statutes (coop, seq, effective_date, colleges_json, weighted, reason) VALUES (?, ?, ?, ?, ?, ?)",
-                   (coop, seq, day.isoformat(), json.dumps(colleges), int(weighted), reason))
+    def _statutes(
+        self, tx: Tx, coop: str, seq: int, day: date, colleges: list[dict[str, Any]], weighted: bool, reason: str | None
+    ) -> None:
+        tx.execute(
+            "INSERT INTO governance_statutes (coop, seq, effective_date, colleges_json, weighted, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            (coop, seq, day.isoformat(), json.dumps(colleges), int(weighted), reason),
+        )
 
     def _policy(self, tx: Tx, coop: str, seq: int, day: date, policy: dict[str, Any]) -> None:
         tx.execute(
@@ -75,26 +105,39 @@ class GovernanceProjection(Projection):
         tx.execute(
             "INSERT INTO governance_college_rules (coop, college, seq, effective_date, require_fee_paid, min_shares, fee_schedule_json)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
-            (e.coop, e.college, seq, e.effective_date.isoformat(), None if e.require_fee_paid is None else int(e.require_fee_paid),
-             e.min_shares, None if e.fee_schedule is None else json.dumps(e.fee_schedule)),
+            (
+                e.coop,
+                e.college,
+                seq,
+                e.effective_date.isoformat(),
+                None if e.require_fee_paid is None else int(e.require_fee_paid),
+                e.min_shares,
+                None if e.fee_schedule is None else json.dumps(e.fee_schedule),
+            ),
         )
 
     def admitted(self, tx: Tx, e: MemberAdmitted, seq: int) -> None:
-        tx.execute("INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, NULL, NULL)",
-                   (e.coop, e.member_id, e.name, e.effective_date.isoformat()))
+        tx.execute(
+            "INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, NULL, NULL)",
+            (e.coop, e.member_id, e.name, e.effective_date.isoformat()),
+        )
         self._college(tx, e.coop, e.member_id, seq, e.effective_date, e.college)
 
     def transferred(self, tx: Tx, e: MemberTransferred, seq: int) -> None:
         self._college(tx, e.coop, e.member_id, seq, e.effective_date, e.to_college)
 
     def _college(self, tx: Tx, coop: str, member_id: str, seq: int, day: date, college: str) -> None:
-        tx.execute("INSERT INTO governance_member_colleges (coop, member_id, seq, effective_date, college) VALUES (?, ?, ?, ?, ?)",
-                   (coop, member_id, seq, day.isoformat(), college))
+        tx.execute(
+            "INSERT INTO governance_member_colleges (coop, member_id, seq, effective_date, college) VALUES (?, ?, ?, ?, ?)",
+            (coop, member_id, seq, day.isoformat(), college),
+        )
 
     def left(self, tx: Tx, e: MemberResigned | MemberExcluded, _seq: int) -> None:
         left_as = "resigned" if isinstance(e, MemberResigned) else "excluded"
-        tx.execute_one("UPDATE governance_members SET left_on = ?, left_as = ? WHERE coop = ? AND member_id = ?",
-                       (e.effective_date.isoformat(), left_as, e.coop, e.member_id))
+        tx.execute_one(
+            "UPDATE governance_members SET left_on = ?, left_as = ? WHERE coop = ? AND member_id = ?",
+            (e.effective_date.isoformat(), left_as, e.coop, e.member_id),
+        )
 
     def sealed(self, tx: Tx, e: BooksSealedByFederation, _seq: int) -> None:
         """The founder's members on the federation date moved to the federation: from that date
@@ -103,7 +146,8 @@ class GovernanceProjection(Projection):
         day = e.effective_date.isoformat()
         moved = tx.execute_count(
             "UPDATE governance_members SET left_on = ?, left_as = 'federated' WHERE coop = ? AND admitted_on <= ? AND left_on IS NULL",
-            (day, e.coop, day))
+            (day, e.coop, day),
+        )
         assert moved == e.members_moved, f"{e.coop}: {moved} members marked as moved, the seal says {e.members_moved}"
 
     def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, seq: int) -> None:
@@ -114,8 +158,10 @@ class GovernanceProjection(Projection):
         self._shares(tx, e.coop, e.member_id, seq, e.effective_date, e.shares)
 
     def _shares(self, tx: Tx, coop: str, member_id: str, seq: int, day: date, delta: int) -> None:
-        tx.execute("INSERT INTO governance_share_moves (coop, member_id, seq, effective_date, shares) VALUES (?, ?, ?, ?, ?)",
-                   (coop, member_id, seq, day.isoformat(), delta))
+        tx.execute(
+            "INSERT INTO governance_share_moves (coop, member_id, seq, effective_date, shares) VALUES (?, ?, ?, ?, ?)",
+            (coop, member_id, seq, day.isoformat(), delta),
+        )
 
     def fee(self, tx: Tx, e: FeeCalled | FeePaid, seq: int) -> None:
         called, paid = (e.amount_cents, 0) if isinstance(e, FeeCalled) else (0, e.amount_cents)
@@ -149,8 +195,10 @@ class GovernanceProjection(Projection):
         )
 
     def vote(self, tx: Tx, e: VoteCast, _seq: int) -> None:
-        tx.execute("INSERT INTO votes (coop, resolution_id, member_id, college, choice) VALUES (?, ?, ?, ?, ?)",
-                   (e.coop, e.resolution_id, e.member_id, e.college, e.choice))
+        tx.execute(
+            "INSERT INTO votes (coop, resolution_id, member_id, college, choice) VALUES (?, ?, ?, ?, ?)",
+            (e.coop, e.resolution_id, e.member_id, e.college, e.choice),
+        )
 
 
 # ---------------------------------------------------------------- reading
@@ -169,43 +217,69 @@ def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
     d = day.isoformat()
     statutes = tx.execute(
         "SELECT effective_date, colleges_json, weighted FROM governance_statutes WHERE coop = ? AND effective_date <= ?"
-        " ORDER BY effective_date DESC, seq DESC LIMIT 1", (coop, d))
+        " ORDER BY effective_date DESC, seq DESC LIMIT 1",
+        (coop, d),
+    )
     policies = tx.execute(
         "SELECT effective_date, require_fee_paid, min_shares, empty_college_policy FROM governance_policies"
-        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date DESC, seq DESC LIMIT 1", (coop, d))
+        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date DESC, seq DESC LIMIT 1",
+        (coop, d),
+    )
     if not statutes:
         return {"legal_form": LegalForm(legal_form), "statutes": None}
     year = _fiscal_year(day, int(start_month))
     # Members admitted after `day` too: explain_member gives them every reason, as the write side
     # does ("not admitted until ..."); they have no college on `day`, so no weight.
     # Sorted here, not by SQL: the same order on every store, whatever the database's collation.
-    members = sorted(tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,)))
+    members = sorted(
+        tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,))
+    )
     college_rows = tx.execute(
-        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq", (coop, d))
+        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq",
+        (coop, d),
+    )
     share_rows = tx.execute(
-        "SELECT member_id, SUM(shares) FROM governance_share_moves WHERE coop = ? AND effective_date <= ? GROUP BY member_id", (coop, d))
+        "SELECT member_id, SUM(shares) FROM governance_share_moves WHERE coop = ? AND effective_date <= ? GROUP BY member_id",
+        (coop, d),
+    )
     fee_rows = tx.execute(
         "SELECT member_id, SUM(called_cents), SUM(paid_cents) FROM governance_fee_moves"
-        " WHERE coop = ? AND year = ? AND effective_date <= ? GROUP BY member_id", (coop, year, d))
+        " WHERE coop = ? AND year = ? AND effective_date <= ? GROUP BY member_id",
+        (coop, year, d),
+    )
     rule_rows = tx.execute(
         "SELECT college, effective_date, require_fee_paid, min_shares FROM governance_college_rules"
-        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq", (coop, d))
+        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq",
+        (coop, d),
+    )
     college_rules: dict[str, list[dict[str, Any]]] = defaultdict(list)  # oldest first, as domain.voting.college_policy reads them
     for college, since, require_fee_paid, min_shares in rule_rows:
-        college_rules[college].append({
-            "effective_date": date.fromisoformat(since), "require_fee_paid": None if require_fee_paid is None else bool(require_fee_paid),
-            "min_shares": None if min_shares is None else int(min_shares)})
+        college_rules[college].append(
+            {
+                "effective_date": date.fromisoformat(since),
+                "require_fee_paid": None if require_fee_paid is None else bool(require_fee_paid),
+                "min_shares": None if min_shares is None else int(min_shares),
+            }
+        )
     college_of: dict[str, str] = {}
     for member_id, college in college_rows:
         college_of[member_id] = college  # ordered by date: the last one is in force
     policy_row = policies[0]
     return {
-        "legal_form": LegalForm(legal_form), "year": year,
+        "legal_form": LegalForm(legal_form),
+        "year": year,
         "statutes": {"effective_date": statutes[0][0], "colleges": json.loads(statutes[0][1]), "weighted": bool(statutes[0][2])},
-        "policy": {"effective_date": policy_row[0], "require_fee_paid": bool(policy_row[1]), "min_shares": int(policy_row[2]),
-                   "empty_college_policy": policy_row[3]},
-        "members": members, "college_of": college_of, "college_rules": dict(college_rules),
-        "shares": {m: int(s) for m, s in share_rows}, "fees": {m: (int(c), int(p)) for m, c, p in fee_rows},
+        "policy": {
+            "effective_date": policy_row[0],
+            "require_fee_paid": bool(policy_row[1]),
+            "min_shares": int(policy_row[2]),
+            "empty_college_policy": policy_row[3],
+        },
+        "members": members,
+        "college_of": college_of,
+        "college_rules": dict(college_rules),
+        "shares": {m: int(s) for m, s in share_rows},
+        "fees": {m: (int(c), int(p)) for m, c, p in fee_rows},
     }
 
 
@@ -217,10 +291,17 @@ def _eligibilities(snap: dict[str, Any], day: date) -> list[tuple[str, Eligibili
         # A college's own rules (SetCollegeRules) override the cooperative's, as on the write side.
         policy = college_policy(snap["policy"], snap["college_rules"].get(college, []), day) if college else snap["policy"]
         verdict = eligibility(
-            member_id=member_id, college=college, admitted_on=date.fromisoformat(admitted_on),
-            left_on=date.fromisoformat(left_on) if left_on else None, left_as=left_as,
-            fee_called_cents=called, fee_paid_cents=paid, shares=snap["shares"].get(member_id, 0),
-            policy=policy, day=day, fee_year=snap["year"],
+            member_id=member_id,
+            college=college,
+            admitted_on=date.fromisoformat(admitted_on),
+            left_on=date.fromisoformat(left_on) if left_on else None,
+            left_as=left_as,
+            fee_called_cents=called,
+            fee_paid_cents=paid,
+            shares=snap["shares"].get(member_id, 0),
+            policy=policy,
+            day=day,
+            fee_year=snap["year"],
         )
         result.append((name, verdict))
     return result
@@ -242,24 +323,42 @@ def weights_as_of(db: Database, coop: str, day: date) -> dict[str, Any] | None:
             members[v.college] += 1
             if v.eligible:
                 eligible[v.college] += 1
-    report = college_weights(statutes=snap["statutes"], policy=snap["policy"], legal_form=snap["legal_form"],
-                             members=members, eligible=eligible)
+    report = college_weights(
+        statutes=snap["statutes"], policy=snap["policy"], legal_form=snap["legal_form"], members=members, eligible=eligible
+    )
     member_weight = {r["code"]: r["member_weight"] for r in report["colleges"]}
     voters = [
         {"member_id": v.member_id, "name": name, "college": v.college, "vote_weight": _fraction(member_weight[v.college])}
-        for name, v in verdicts if v.eligible and v.college
+        for name, v in verdicts
+        if v.eligible and v.college
     ]
     total = sum((Fraction(m["vote_weight"]) for m in voters), Fraction(0))
     return {
-        "coop": coop, "as_of": day.isoformat(), "legal_form": snap["legal_form"].value,
-        "statutes_since": snap["statutes"]["effective_date"], "policy": snap["policy"], "fee_year": snap["year"],
-        "college_rules": {college: {k: v for k, v in college_policy(snap["policy"], rules, day).items()
-                                    if k in ("require_fee_paid", "min_shares")}
-                          for college, rules in sorted(snap["college_rules"].items())},
-        "colleges": [{**r, "statutory_weight": _fraction(r["statutory_weight"]), "effective_weight": _fraction(r["effective_weight"]),
-                      "member_weight": _fraction(r["member_weight"])} for r in report["colleges"]],
-        "unassigned_weight": _fraction(report["unassigned_weight"]), "flags": report["flags"],
-        "voters": voters, "voters_total_weight": _fraction(total),
+        "coop": coop,
+        "as_of": day.isoformat(),
+        "legal_form": snap["legal_form"].value,
+        "statutes_since": snap["statutes"]["effective_date"],
+        "policy": snap["policy"],
+        "fee_year": snap["year"],
+        "college_rules": {
+            college: {
+                k: v for k, v in college_policy(snap["policy"], rules, day).items() if k in ("require_fee_paid", "min_shares")
+            }
+            for college, rules in sorted(snap["college_rules"].items())
+        },
+        "colleges": [
+            {
+                **r,
+                "statutory_weight": _fraction(r["statutory_weight"]),
+                "effective_weight": _fraction(r["effective_weight"]),
+                "member_weight": _fraction(r["member_weight"]),
+            }
+            for r in report["colleges"]
+        ],
+        "unassigned_weight": _fraction(report["unassigned_weight"]),
+        "flags": report["flags"],
+        "voters": voters,
+        "voters_total_weight": _fraction(total),
     }
 
 
@@ -271,14 +370,21 @@ def explain_member(db: Database, coop: str, member_id: str, day: date) -> dict[s
     for name, verdict in _eligibilities(snap, day):
         if verdict.member_id == member_id:
             return {"coop": coop, "as_of": day.isoformat(), "name": name, **verdict.as_dict()}
-    return {"coop": coop, "as_of": day.isoformat(), "member_id": member_id, "eligible": False,
-            "reasons": [{"rule": "admitted", "ok": False, "detail": f"not a member of {coop} on {day}"}]}
+    return {
+        "coop": coop,
+        "as_of": day.isoformat(),
+        "member_id": member_id,
+        "eligible": False,
+        "reasons": [{"rule": "admitted", "ok": False, "detail": f"not a member of {coop} on {day}"}],
+    }
 
 
 def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, Any] | None:
     with db.read() as tx:
-        found = tx.execute("SELECT title, assembly, vote_date, threshold, threshold_strict FROM resolutions WHERE coop = ? AND resolution_id = ?",
-                           (coop, resolution_id))
+        found = tx.execute(
+            "SELECT title, assembly, vote_date, threshold, threshold_strict FROM resolutions WHERE coop = ? AND resolution_id = ?",
+            (coop, resolution_id),
+        )
         if not found:
             return None
         votes = tx.execute("SELECT college, choice FROM votes WHERE coop = ? AND resolution_id = ?", (coop, resolution_id))
@@ -287,16 +393,38 @@ def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, A
     day = date.fromisoformat(vote_date)
     weights = weights_as_of(db, coop, day)
     assert weights is not None
-    raw_weights = {"colleges": [{"code": c["code"], "effective_weight": Fraction(c["effective_weight"])} for c in weights["colleges"]]}
-    result = tally(weights=raw_weights, votes=[(c, v) for c, v in votes], threshold=Fraction(threshold), strict=bool(strict),
-                   policy=weights["policy"])
+    raw_weights = {
+        "colleges": [{"code": c["code"], "effective_weight": Fraction(c["effective_weight"])} for c in weights["colleges"]]
+    }
+    result = tally(
+        weights=raw_weights,
+        votes=[(c, v) for c, v in votes],
+        threshold=Fraction(threshold),
+        strict=bool(strict),
+        policy=weights["policy"],
+    )
     return {
-        "coop": coop, "resolution_id": resolution_id, "title": title, "assembly": assembly, "vote_date": vote_date,
-        "threshold": _fraction(result["threshold"]), "strict": result["strict"], "adopted": result["adopted"],
-        "result": _fraction(result["result"]), "result_percent": f"{float(result['result'] * 100):.2f}",
-        "carried_by": result["carried_by"], "head": head["head"],
-        "colleges": [{**r, "share_for": _fraction(r["share_for"]), "weight_used": _fraction(r["weight_used"]),
-                      "contribution": _fraction(r["contribution"])} for r in result["colleges"]],
+        "coop": coop,
+        "resolution_id": resolution_id,
+        "title": title,
+        "assembly": assembly,
+        "vote_date": vote_date,
+        "threshold": _fraction(result["threshold"]),
+        "strict": result["strict"],
+        "adopted": result["adopted"],
+        "result": _fraction(result["result"]),
+        "result_percent": f"{float(result['result'] * 100):.2f}",
+        "carried_by": result["carried_by"],
+        "head": head["head"],
+        "colleges": [
+            {
+                **r,
+                "share_for": _fraction(r["share_for"]),
+                "weight_used": _fraction(r["weight_used"]),
+                "contribution": _fraction(r["contribution"]),
+            }
+            for r in result["colleges"]
+        ],
     }
 
 

@@ -30,8 +30,10 @@ from projections.base import Projection
 MAX_PAGE = 1000
 FIGURE_COLUMNS = ("inflow_cents", "received_cents", "used_cents", "reserved_cents", "awarded_cents", "paid_cents")
 # Financial events that move a pot: each says how with pot_movement(effect).
-POT_ENTRIES = {cls.__name__: cls for cls in (ContributionPaid, SubsidyGranted, SubsidyReceived, SubsidyUsed,
-                                            GrantAwarded, GrantPaid, GrantWithdrawn)}
+POT_ENTRIES = {
+    cls.__name__: cls
+    for cls in (ContributionPaid, SubsidyGranted, SubsidyReceived, SubsidyUsed, GrantAwarded, GrantPaid, GrantWithdrawn)
+}
 GRANT_ENTRIES = {cls.__name__: cls for cls in (GrantAwarded, GrantPaid, GrantWithdrawn)}
 
 
@@ -39,10 +41,15 @@ class GrantsProjection(Projection):
     name = "grants"
     tables = ("fund_movements", "grant_calls", "grant_applications")
     handlers = {
-        CallOpened: "opened", GrantApplicationRecorded: "applied", CallClosed: "closed",
-        **{cls: "entry" for cls in POT_ENTRIES.values()}, EntryReversed: "reversed",
+        CallOpened: "opened",
+        GrantApplicationRecorded: "applied",
+        CallClosed: "closed",
+        **{cls: "entry" for cls in POT_ENTRIES.values()},
+        EntryReversed: "reversed",
         # A federation's carried pots, calls and applications (domain/funds_carry.py), dated on its date.
-        CooperationFundCarried: "pot_carried", SubsidyCarried: "pot_carried", CallCarried: "call_carried",
+        CooperationFundCarried: "pot_carried",
+        SubsidyCarried: "pot_carried",
+        CallCarried: "call_carried",
         GrantApplicationCarried: "application_carried",
     }
 
@@ -58,8 +65,10 @@ class GrantsProjection(Projection):
         )
 
     def closed(self, tx: Tx, e: CallClosed, seq: int) -> None:
-        tx.execute_one("UPDATE grant_calls SET closed_on = ? WHERE coop = ? AND call_id = ?",
-                       (e.effective_date.isoformat(), e.coop, e.call_id))
+        tx.execute_one(
+            "UPDATE grant_calls SET closed_on = ? WHERE coop = ? AND call_id = ?",
+            (e.effective_date.isoformat(), e.coop, e.call_id),
+        )
         source = tx.execute("SELECT source FROM grant_calls WHERE coop = ? AND call_id = ?", (e.coop, e.call_id))[0][0]
         self._move(tx, e.coop, seq, source, e.effective_date, e.kind, e.pot_movement())
 
@@ -74,8 +83,18 @@ class GrantsProjection(Projection):
         tx.execute(
             "INSERT INTO grant_calls (coop, call_id, title, source, envelope_cents, min_award_cents, max_award_cents,"
             " max_laureates, members_only, opened_on, closed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (e.coop, e.call_id, e.title, e.source, e.envelope_cents, e.min_award_cents, e.max_award_cents,
-             e.max_laureates, int(e.members_only), e.effective_date.isoformat()),
+            (
+                e.coop,
+                e.call_id,
+                e.title,
+                e.source,
+                e.envelope_cents,
+                e.min_award_cents,
+                e.max_award_cents,
+                e.max_laureates,
+                int(e.members_only),
+                e.effective_date.isoformat(),
+            ),
         )
 
     def application_carried(self, tx: Tx, e: GrantApplicationCarried, _seq: int) -> None:
@@ -83,8 +102,19 @@ class GrantsProjection(Projection):
         tx.execute(
             "INSERT INTO grant_applications (coop, application_id, call_id, applicant, member_id, project, applied_on,"
             " awarded_cents, withdrawn_cents, paid_cents, awarded_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.coop, e.application_id, e.call_id, e.applicant, e.member_id, e.project, day, e.awarded_cents,
-             e.withdrawn_cents, e.paid_cents, day if e.awarded_cents else None),
+            (
+                e.coop,
+                e.application_id,
+                e.call_id,
+                e.applicant,
+                e.member_id,
+                e.project,
+                day,
+                e.awarded_cents,
+                e.withdrawn_cents,
+                e.paid_cents,
+                day if e.awarded_cents else None,
+            ),
         )
 
     def entry(self, tx: Tx, e: Any, seq: int) -> None:
@@ -99,11 +129,15 @@ class GrantsProjection(Projection):
         self._move(tx, coop, seq, source, day, kind if sign > 0 else f"EntryReversed:{kind}", delta.scaled(sign))
         if kind in GRANT_ENTRIES:
             column = GRANT_ENTRIES[kind].GRANT_FIELD  # awarded_cents, paid_cents or withdrawn_cents (constants)
-            tx.execute_one(f"UPDATE grant_applications SET {column} = {column} + ? WHERE coop = ? AND application_id = ?",  # noqa: S608
-                           (sign * effect["amount_cents"], coop, effect["application_id"]))
+            tx.execute_one(
+                f"UPDATE grant_applications SET {column} = {column} + ? WHERE coop = ? AND application_id = ?",  # noqa: S608
+                (sign * effect["amount_cents"], coop, effect["application_id"]),
+            )
             if kind == "GrantAwarded":  # a reversed award leaves the application unawarded
-                tx.execute_one("UPDATE grant_applications SET awarded_on = ? WHERE coop = ? AND application_id = ?",
-                               (day.isoformat() if sign > 0 else None, coop, effect["application_id"]))
+                tx.execute_one(
+                    "UPDATE grant_applications SET awarded_on = ? WHERE coop = ? AND application_id = ?",
+                    (day.isoformat() if sign > 0 else None, coop, effect["application_id"]),
+                )
             awarded, withdrawn, paid = tx.execute(
                 "SELECT awarded_cents, withdrawn_cents, paid_cents FROM grant_applications WHERE coop = ? AND application_id = ?",
                 (coop, effect["application_id"]),
@@ -143,20 +177,29 @@ def cooperation_fund(db: Database, coop: str, *, as_of: date | None = None) -> d
     available for a new call; plus the contributions called so far."""
     with db.read() as tx:
         figures = pot_figures_by_source(tx, coop, as_of).get(FUND, Figures().as_dict())
-        called = tx.execute("SELECT COALESCE(SUM(called_cents), 0) FROM contribution_years WHERE coop = ? AND declared_on <= ?",
-                            (coop, (as_of or date.max).isoformat()))[0][0]
+        called = tx.execute(
+            "SELECT COALESCE(SUM(called_cents), 0) FROM contribution_years WHERE coop = ? AND declared_on <= ?",
+            (coop, (as_of or date.max).isoformat()),
+        )[0][0]
     return {
-        "coop": coop, "as_of": as_of.isoformat() if as_of else None,
-        "contributions_called_cents": int(called), "received_cents": figures["received_cents"],
-        "balance_cents": figures["cash_cents"], "committed_cents": figures["committed_cents"],
-        "available_cents": figures["available_cents"], "reserved_cents": figures["reserved_cents"],
-        "awarded_cents": figures["awarded_cents"], "paid_cents": figures["paid_cents"],
+        "coop": coop,
+        "as_of": as_of.isoformat() if as_of else None,
+        "contributions_called_cents": int(called),
+        "received_cents": figures["received_cents"],
+        "balance_cents": figures["cash_cents"],
+        "committed_cents": figures["committed_cents"],
+        "available_cents": figures["available_cents"],
+        "reserved_cents": figures["reserved_cents"],
+        "awarded_cents": figures["awarded_cents"],
+        "paid_cents": figures["paid_cents"],
         "unspent_cents": figures["unspent_cents"],  # the balance of the fund's dedicated account (195 / 4875)
     }
 
 
-_CALL_COLUMNS = ("c.call_id, c.title, c.source, c.envelope_cents, c.min_award_cents, c.max_award_cents, c.max_laureates,"
-                 " c.members_only, c.opened_on, c.closed_on")
+_CALL_COLUMNS = (
+    "c.call_id, c.title, c.source, c.envelope_cents, c.min_award_cents, c.max_award_cents, c.max_laureates,"
+    " c.members_only, c.opened_on, c.closed_on"
+)
 
 
 def calls_for_projects(
@@ -175,16 +218,45 @@ def calls_for_projects(
             (coop, after, limit),
         )
     calls = []
-    for (call_id, title, source, envelope, min_award, max_award, max_laureates, members_only, opened_on, closed_on,
-         applications, awarded, paid, laureates) in rows:
+    for (
+        call_id,
+        title,
+        source,
+        envelope,
+        min_award,
+        max_award,
+        max_laureates,
+        members_only,
+        opened_on,
+        closed_on,
+        applications,
+        awarded,
+        paid,
+        laureates,
+    ) in rows:
         awarded, paid, laureates = int(awarded), int(paid), int(laureates)
         if not (0 <= paid <= awarded <= envelope and laureates <= max_laureates):
             raise IntegrityViolation(f"{coop}: call {call_id} breaks its envelope, bounds or laureates")
-        calls.append({
-            "coop": coop, "call_id": call_id, "title": title, "source": source, "status": "closed" if closed_on else "open",
-            "envelope_cents": int(envelope), "min_award_cents": int(min_award), "max_award_cents": int(max_award),
-            "max_laureates": int(max_laureates), "members_only": bool(members_only), "opened_on": opened_on,
-            "closed_on": closed_on, "applications": int(applications), "laureates": laureates, "awarded_cents": awarded,
-            "paid_cents": paid, "remaining_cents": int(envelope) - awarded, "outstanding_cents": awarded - paid,
-        })
+        calls.append(
+            {
+                "coop": coop,
+                "call_id": call_id,
+                "title": title,
+                "source": source,
+                "status": "closed" if closed_on else "open",
+                "envelope_cents": int(envelope),
+                "min_award_cents": int(min_award),
+                "max_award_cents": int(max_award),
+                "max_laureates": int(max_laureates),
+                "members_only": bool(members_only),
+                "opened_on": opened_on,
+                "closed_on": closed_on,
+                "applications": int(applications),
+                "laureates": laureates,
+                "awarded_cents": awarded,
+                "paid_cents": paid,
+                "remaining_cents": int(envelope) - awarded,
+                "outstanding_cents": awarded - paid,
+            }
+        )
     return calls

@@ -27,10 +27,21 @@ class JournalProjection(Projection):
                 continue
             day = e.effective_date.isoformat()
             reverses = e.reverses if isinstance(e, EntryReversed) else None
-            entries.append((
-                e.coop, e.journal_number, e.kind, day, e.timestamp.isoformat(), e.label, e.actor,
-                e.idempotency_key, reverses, e.chain_hash, position,
-            ))
+            entries.append(
+                (
+                    e.coop,
+                    e.journal_number,
+                    e.kind,
+                    day,
+                    e.timestamp.isoformat(),
+                    e.label,
+                    e.actor,
+                    e.idempotency_key,
+                    reverses,
+                    e.chain_hash,
+                    position,
+                )
+            )
             for line, (account, party, unit, amount) in enumerate(e.postings, start=1):
                 lines.append((e.coop, e.journal_number, line, account, party or "", unit, amount, day))
             if reverses is not None:
@@ -81,11 +92,22 @@ def journal_page(db: Database, coop: str, *, after: int = 0, limit: int = 100) -
         # A fiscal-year closing with no income or expense to carry is the one entry without lines.
         if any(totals.values()) or (len(lines[number]) < 2 and not (kind == "FiscalYearClosed" and not lines[number])):
             raise IntegrityViolation(f"{coop}: entry {number} does not balance per unit: {dict(totals)}")
-        page.append({
-            "number": number, "kind": kind, "effective_date": day, "recorded_at": recorded_at, "label": label,
-            "actor": actor, "idempotency_key": key, "reverses": reverses, "reversed_by": reversed_by,
-            "chain_hash": chain_hash, "position": position, "postings": lines[number],
-        })
+        page.append(
+            {
+                "number": number,
+                "kind": kind,
+                "effective_date": day,
+                "recorded_at": recorded_at,
+                "label": label,
+                "actor": actor,
+                "idempotency_key": key,
+                "reverses": reverses,
+                "reversed_by": reversed_by,
+                "chain_hash": chain_hash,
+                "position": position,
+                "postings": lines[number],
+            }
+        )
     return page
 
 
@@ -101,8 +123,15 @@ def journal(db: Database, coop: str, *, page_size: int = MAX_PAGE, max_entries: 
 
 
 def statement(
-    db: Database, coop: str, account: str, *, party: str | None = None, unit: str = "EUR",
-    as_of: date | None = None, after_line: int = 0, limit: int = 500,
+    db: Database,
+    coop: str,
+    account: str,
+    *,
+    party: str | None = None,
+    unit: str = "EUR",
+    as_of: date | None = None,
+    after_line: int = 0,
+    limit: int = 500,
 ) -> dict[str, Any]:
     """Account (or account × party) movements in date order with a running balance.
 
@@ -125,13 +154,26 @@ def statement(
         )
     running = sum(r[5] for r in rows[:after_line])
     lines = []
-    for effective_date, number, _line, label, line_party, amount in rows[after_line:after_line + limit]:
+    for effective_date, number, _line, label, line_party, amount in rows[after_line : after_line + limit]:
         running += amount
-        lines.append({
-            "effective_date": effective_date, "number": number, "label": label, "party": line_party or None,
-            "debit": amount if amount > 0 else 0, "credit": -amount if amount < 0 else 0, "balance": running,
-        })
+        lines.append(
+            {
+                "effective_date": effective_date,
+                "number": number,
+                "label": label,
+                "party": line_party or None,
+                "debit": amount if amount > 0 else 0,
+                "credit": -amount if amount < 0 else 0,
+                "balance": running,
+            }
+        )
     return {
-        "coop": coop, "account": account, "party": party, "unit": unit, "as_of": as_of.isoformat() if as_of else None,
-        "lines": lines, "total_lines": len(rows), "closing_balance": sum(r[5] for r in rows),
+        "coop": coop,
+        "account": account,
+        "party": party,
+        "unit": unit,
+        "as_of": as_of.isoformat() if as_of else None,
+        "lines": lines,
+        "total_lines": len(rows),
+        "closing_balance": sum(r[5] for r in rows),
     }

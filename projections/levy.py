@@ -31,7 +31,9 @@ class LevyProjection(Projection):
         )
 
     def collected(self, tx: Tx, e: CourseContributionCollected, seq: int) -> None:
-        self._collect(tx, e.coop, seq, e.course_id, e.author_id, e.effective_date, +1, e.amount_cents, e.levy_cents, e.author_share_cents)
+        self._collect(
+            tx, e.coop, seq, e.course_id, e.author_id, e.effective_date, +1, e.amount_cents, e.levy_cents, e.author_share_cents
+        )
 
     def paid_out(self, tx: Tx, e: AuthorPaid, seq: int) -> None:
         self._move(tx, e.coop, seq, e.author_id, None, e.effective_date, 0, 0, 0, e.amount_cents)
@@ -43,13 +45,34 @@ class LevyProjection(Projection):
     def reversed(self, tx: Tx, e: EntryReversed, seq: int) -> None:
         effect = e.reversed_effect
         if e.reversed_kind == "CourseContributionCollected":
-            self._collect(tx, e.coop, seq, effect["course_id"], effect["author_id"], e.effective_date, -1,
-                          effect["amount_cents"], effect["levy_cents"], effect["author_share_cents"])
+            self._collect(
+                tx,
+                e.coop,
+                seq,
+                effect["course_id"],
+                effect["author_id"],
+                e.effective_date,
+                -1,
+                effect["amount_cents"],
+                effect["levy_cents"],
+                effect["author_share_cents"],
+            )
         elif e.reversed_kind == "AuthorPaid":
             self._move(tx, e.coop, seq, effect["author_id"], None, e.effective_date, 0, 0, 0, -effect["amount_cents"])
 
-    def _collect(self, tx: Tx, coop: str, seq: int, course_id: str, author_id: str, day: date, sign: int,
-                 amount: int, levy: int, share: int) -> None:
+    def _collect(
+        self,
+        tx: Tx,
+        coop: str,
+        seq: int,
+        course_id: str,
+        author_id: str,
+        day: date,
+        sign: int,
+        amount: int,
+        levy: int,
+        share: int,
+    ) -> None:
         assert levy + share == amount > 0 and levy >= 0 and share >= 0, f"contribution to {course_id} does not add up"
         tx.execute_one(
             "UPDATE courses SET contributions = contributions + ?, collected_cents = collected_cents + ?, levy_cents = levy_cents + ?,"
@@ -58,8 +81,19 @@ class LevyProjection(Projection):
         )
         self._move(tx, coop, seq, author_id, course_id, day, sign * amount, sign * levy, sign * share, 0)
 
-    def _move(self, tx: Tx, coop: str, seq: int, author_id: str, course_id: str | None, day: date,
-              collected: int, levy: int, share: int, paid_out: int) -> None:
+    def _move(
+        self,
+        tx: Tx,
+        coop: str,
+        seq: int,
+        author_id: str,
+        course_id: str | None,
+        day: date,
+        collected: int,
+        levy: int,
+        share: int,
+        paid_out: int,
+    ) -> None:
         tx.execute(
             "INSERT INTO levy_moves (coop, seq, author_id, course_id, day, collected_cents, levy_cents, author_share_cents, paid_out_cents)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",

@@ -18,24 +18,35 @@ def _listed(names: list[str]) -> str:
 def require_account(db: Database, coop: str, account: str) -> None:
     """The account is in the cooperative's chart or has postings."""
     with db.read() as tx:
-        if tx.execute("SELECT 1 FROM accounts WHERE coop = ? AND number = ?", (coop, account)) or \
-                tx.execute("SELECT 1 FROM journal_lines WHERE coop = ? AND account = ? LIMIT 1", (coop, account)):
+        if tx.execute("SELECT 1 FROM accounts WHERE coop = ? AND number = ?", (coop, account)) or tx.execute(
+            "SELECT 1 FROM journal_lines WHERE coop = ? AND account = ? LIMIT 1", (coop, account)
+        ):
             return
-        near = [r[0] for r in tx.execute("SELECT number FROM accounts WHERE coop = ? AND number LIKE ? ORDER BY number",
-                                         (coop, account[:1] + "%"))]
-    raise NotFound("account", "known_account", f"no account {account!r} in {coop} (accounts of class {account[:1]}: "
-                   f"{_listed(near)})")
+        near = [
+            r[0]
+            for r in tx.execute(
+                "SELECT number FROM accounts WHERE coop = ? AND number LIKE ? ORDER BY number", (coop, account[:1] + "%")
+            )
+        ]
+    raise NotFound(
+        "account", "known_account", f"no account {account!r} in {coop} (accounts of class {account[:1]}: {_listed(near)})"
+    )
 
 
 def require_party(db: Database, coop: str, account: str, party: str) -> None:
     """The party is a member or appears in the cooperative's postings (it may have none on this account)."""
     with db.read() as tx:
-        if tx.execute("SELECT 1 FROM members WHERE coop = ? AND member_id = ?", (coop, party)) or \
-                tx.execute("SELECT 1 FROM journal_lines WHERE coop = ? AND party = ? LIMIT 1", (coop, party)):
+        if tx.execute("SELECT 1 FROM members WHERE coop = ? AND member_id = ?", (coop, party)) or tx.execute(
+            "SELECT 1 FROM journal_lines WHERE coop = ? AND party = ? LIMIT 1", (coop, party)
+        ):
             return
-        on_account = [r[0] for r in tx.execute(
-            "SELECT DISTINCT party FROM journal_lines WHERE coop = ? AND account = ? AND party <> '' ORDER BY party",
-            (coop, account))]
+        on_account = [
+            r[0]
+            for r in tx.execute(
+                "SELECT DISTINCT party FROM journal_lines WHERE coop = ? AND account = ? AND party <> '' ORDER BY party",
+                (coop, account),
+            )
+        ]
     raise NotFound("party", "known_party", f"no party {party!r} in {coop} (parties on {account}: {_listed(on_account)})")
 
 

@@ -114,7 +114,9 @@ class _Batch:
     def member_counts(self, coop: str) -> dict[str, int]:
         """Members per college now: the stored monthly moves plus this batch's own."""
         counts: dict[str, int] = defaultdict(int)
-        rows = self.tx.execute("SELECT dim, SUM(value) FROM observatory_months WHERE coop = ? AND metric = 'members' GROUP BY dim", (coop,))
+        rows = self.tx.execute(
+            "SELECT dim, SUM(value) FROM observatory_months WHERE coop = ? AND metric = 'members' GROUP BY dim", (coop,)
+        )
         for college, count in rows:
             counts[college] += int(count)
         for (c, _month, metric, college), value in self.moves.items():
@@ -149,11 +151,17 @@ class _Batch:
             " ON CONFLICT (coop, member_id) DO UPDATE SET college = excluded.college",
             [(*key, college) for key, college in self.members.items()],
         )
-        tx.executemany("INSERT INTO observatory_calls (coop, call_id, source) VALUES (?, ?, ?)",
-                       [(*key, source) for key, source in self.calls.items()])
-        tx.executemany("INSERT INTO observatory_entries (coop, number, moves_json) VALUES (?, ?, ?)",
-                       [(*key, json.dumps(moves)) for key, moves in self.entries.items() if moves])
-        tx.executemany("INSERT INTO observatory_visibility (coop, seq, effective_date, public) VALUES (?, ?, ?, ?)", self.visibility)
+        tx.executemany(
+            "INSERT INTO observatory_calls (coop, call_id, source) VALUES (?, ?, ?)",
+            [(*key, source) for key, source in self.calls.items()],
+        )
+        tx.executemany(
+            "INSERT INTO observatory_entries (coop, number, moves_json) VALUES (?, ?, ?)",
+            [(*key, json.dumps(moves)) for key, moves in self.entries.items() if moves],
+        )
+        tx.executemany(
+            "INSERT INTO observatory_visibility (coop, seq, effective_date, public) VALUES (?, ?, ?, ?)", self.visibility
+        )
         tx.executemany(
             "INSERT INTO observatory_months (coop, month, metric, dim, value) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (coop, month, metric, dim) DO UPDATE SET value = observatory_months.value + excluded.value",
@@ -169,8 +177,14 @@ class _Batch:
 
 class ObservatoryProjection(Projection):
     name = "observatory"
-    tables = ("observatory_coops", "observatory_visibility", "observatory_months", "observatory_members",
-              "observatory_calls", "observatory_entries")
+    tables = (
+        "observatory_coops",
+        "observatory_visibility",
+        "observatory_months",
+        "observatory_members",
+        "observatory_calls",
+        "observatory_entries",
+    )
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         b = _Batch(tx)
@@ -210,7 +224,9 @@ class ObservatoryProjection(Projection):
             b.move(coop, day, [("sensors_retired", "", 1)])
         elif isinstance(e, BooksSealedByFederation):  # its members moved to the federation
             per_college = b.member_counts(coop)
-            assert sum(per_college.values()) == e.members_moved, f"observatory: {coop} counts {per_college}, seal moved {e.members_moved}"
+            assert sum(per_college.values()) == e.members_moved, (
+                f"observatory: {coop} counts {per_college}, seal moved {e.members_moved}"
+            )
             b.move(coop, day, [("members", college, -count) for college, count in sorted(per_college.items()) if count])
         elif isinstance(e, FeeCallCarried):  # the founder's call and payments count in the federation's year
             b.move(coop, day, [("fee_called", str(e.year), e.called_cents), ("fee_paid", str(e.year), e.paid_cents)])
@@ -236,8 +252,11 @@ class ObservatoryProjection(Projection):
 def is_public(db: Database, coop: str, on: date) -> bool:
     """Whether the cooperative's observatory is public on `on` (private unless a setting says so)."""
     with db.read() as tx:
-        rows = tx.execute("SELECT public FROM observatory_visibility WHERE coop = ? AND effective_date <= ?"
-                          " ORDER BY effective_date DESC, seq DESC LIMIT 1", (coop, on.isoformat()))
+        rows = tx.execute(
+            "SELECT public FROM observatory_visibility WHERE coop = ? AND effective_date <= ?"
+            " ORDER BY effective_date DESC, seq DESC LIMIT 1",
+            (coop, on.isoformat()),
+        )
     return bool(rows and rows[0][0])
 
 
@@ -273,8 +292,11 @@ def totals_by_dim(db: Database, coop: str, metrics: Sequence[str]) -> dict[str, 
     """{metric: {dim: total over every month}}, e.g. subscription revenue per period label."""
     marks = ", ".join("?" for _ in metrics)
     with db.read() as tx:
-        rows = tx.execute(f"SELECT metric, dim, SUM(value) FROM observatory_months WHERE coop = ? AND metric IN ({marks})"  # noqa: S608
-                          " GROUP BY metric, dim", (coop, *metrics))
+        rows = tx.execute(
+            f"SELECT metric, dim, SUM(value) FROM observatory_months WHERE coop = ? AND metric IN ({marks})"  # noqa: S608
+            " GROUP BY metric, dim",
+            (coop, *metrics),
+        )
     result: dict[str, dict[str, int]] = defaultdict(dict)
     for metric, dim, value in rows:
         result[metric][dim] = int(value)

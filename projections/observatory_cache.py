@@ -46,8 +46,9 @@ class IndicatorCache:
         with self._lock:
             self._entries.clear()
 
-    def reusable(self, owner: Database, snapshot: Database, coop: str, day: str, last_position: int | None,
-                 every: Collection[str]) -> tuple[dict[str, dict[str, Any]], set[str]]:
+    def reusable(
+        self, owner: Database, snapshot: Database, coop: str, day: str, last_position: int | None, every: Collection[str]
+    ) -> tuple[dict[str, dict[str, Any]], set[str]]:
         """(cached indicators, ids to recompute) for `coop` on `day`, its last event at `last_position`
         in `snapshot` (the read transaction the figures are read in)."""
         with self._lock:
@@ -56,8 +57,10 @@ class IndicatorCache:
             return {}, set(every)
         cached_position, indicators = entry
         with snapshot.read() as tx:
-            kinds = tx.execute("SELECT kind, MAX(position) FROM feed_facts WHERE coop = ? AND position > ? GROUP BY kind",
-                               (coop, cached_position))
+            kinds = tx.execute(
+                "SELECT kind, MAX(position) FROM feed_facts WHERE coop = ? AND position > ? GROUP BY kind",
+                (coop, cached_position),
+            )
         if max((int(p) for _, p in kinds), default=cached_position) != last_position:
             return {}, set(every)  # the feed and the observatory disagree: trust neither the cache nor the kinds
         stale: set[str] = set()
@@ -65,8 +68,9 @@ class IndicatorCache:
             stale |= NARROW_KINDS.get(kind, frozenset(every))
         return indicators, stale
 
-    def keep(self, owner: Database, coop: str, day: str, last_position: int | None,
-             indicators: dict[str, dict[str, Any]]) -> None:
+    def keep(
+        self, owner: Database, coop: str, day: str, last_position: int | None, indicators: dict[str, dict[str, Any]]
+    ) -> None:
         if last_position is None:
             return
         with self._lock:

@@ -72,12 +72,21 @@ def observatory(db: Database, coop: str, *, today: date, position: int, cached: 
         return _observatory(db, cast(Database, OneSnapshot(db, tx)), coop, today=today, position=position, cached=cached)
 
 
-ORDER = ("members", "fees", "fund", "calls", "subsidies", "certifications", "subscriptions", "sensors", "shared_hours",
-         "governance")
+ORDER = (
+    "members",
+    "fees",
+    "fund",
+    "calls",
+    "subsidies",
+    "certifications",
+    "subscriptions",
+    "sensors",
+    "shared_hours",
+    "governance",
+)
 
 
-def _observatory(owner: Database, db: Database, coop: str, *, today: date, position: int,
-                 cached: bool) -> dict[str, Any] | None:
+def _observatory(owner: Database, db: Database, coop: str, *, today: date, position: int, cached: bool) -> dict[str, Any] | None:
     summary = cooperative_summary(db, coop)
     if summary is None:
         return None
@@ -92,12 +101,14 @@ def _observatory(owner: Database, db: Database, coop: str, *, today: date, posit
     year = fiscal_year(today)
     last = last_event(db, coop)
     last_position = last["position"] if last else None
-    reused, stale = (CACHE.reusable(owner, db, coop, today.isoformat(), last_position, ORDER) if cached
-                     else ({}, set(ORDER)))
+    reused, stale = CACHE.reusable(owner, db, coop, today.isoformat(), last_position, ORDER) if cached else ({}, set(ORDER))
     governance = (weights_as_of(db, coop, today) or {"colleges": []}) if stale & {"members", "governance"} else {}
     # Each fiscal year's standing is read once: the members' series and the fee rate share it.
-    standing = ({y: member_standing(db, coop, y) for y in sorted({fiscal_year(d) for d in [*ends, today]})}
-                if stale & {"members", "fees"} else {})
+    standing = (
+        {y: member_standing(db, coop, y) for y in sorted({fiscal_year(d) for d in [*ends, today]})}
+        if stale & {"members", "fees"}
+        else {}
+    )
     build: dict[str, Callable[[], dict[str, Any]]] = {
         "members": lambda: measures.members(standing, today, months, ends, moves, fiscal_year, governance),
         "fees": lambda: measures.fees(standing[year], year, months, ends, moves, fiscal_year),
@@ -114,7 +125,13 @@ def _observatory(owner: Database, db: Database, coop: str, *, today: date, posit
     if cached:
         CACHE.keep(owner, coop, today.isoformat(), last_position, indicators)
     return {
-        "coop": coop, "name": summary["name"], "as_of": today.isoformat(), "fiscal_year": year, "position": position,
-        "last_event": last, "public": is_public(db, coop, today), "months": months,
+        "coop": coop,
+        "name": summary["name"],
+        "as_of": today.isoformat(),
+        "fiscal_year": year,
+        "position": position,
+        "last_event": last,
+        "public": is_public(db, coop, today),
+        "months": months,
         "indicators": [indicators[ident] for ident in ORDER],
     }

@@ -32,61 +32,81 @@ MAX_PAGES = 20  # read functions page by 1,000: at most 20,000 calls or subsidie
 
 TEXT: dict[str, tuple[str, str, str, str]] = {  # id -> (title fr, title en, definition fr, definition en)
     "members": (
-        "Membres par collège", "Members per college",
+        "Membres par collège",
+        "Members per college",
         "Membres admis et pas encore sortis (démission, exclusion) à la date, par collège ; « à jour » : leur cotisation "
         "de l'exercice en cours est entièrement payée à la date. Courbes : en fin de mois.",
         "Members admitted and not yet gone (resigned, excluded) on the day, per college; 'in good standing': their fee "
-        "for the current fiscal year is fully paid by then. Charts: at each month's end."),
+        "for the current fiscal year is fully paid by then. Charts: at each month's end.",
+    ),
     "fees": (
-        "Taux de recouvrement des cotisations", "Fee collection rate",
+        "Taux de recouvrement des cotisations",
+        "Fee collection rate",
         "Cotisations payées ÷ cotisations appelées pour l'exercice en cours (celui de chaque mois sur la courbe), "
         "montants cumulés par date d'effet.",
         "Fees paid ÷ fees called for the current fiscal year (each month's own year on the chart), amounts summed by "
-        "effective date."),
+        "effective date.",
+    ),
     "fund": (
-        "Fonds de coopération", "Cooperation fund",
+        "Fonds de coopération",
+        "Cooperation fund",
         "Solde : trésorerie du fonds (contributions reçues − aides versées). Engagé : aides attribuées non versées + "
         "enveloppes non attribuées des appels ouverts. Disponible : ce qu'un nouvel appel peut encore engager.",
         "Balance: the fund's cash (contributions received − grants paid). Committed: grants awarded not yet paid + "
-        "unawarded envelopes of open calls. Available: what a new call may still commit."),
+        "unawarded envelopes of open calls. Available: what a new call may still commit.",
+    ),
     "calls": (
-        "Appels à projets", "Calls for projects",
+        "Appels à projets",
+        "Calls for projects",
         "Pour tous les appels (ouverts et clos) : enveloppe, attribué (net des retraits), versé, reste de l'enveloppe, "
         "lauréats. Courbes : attribué et versé cumulés, tous fonds confondus.",
         "Over every call (open and closed): envelope, awarded (net of withdrawals), paid, envelope remaining, laureates. "
-        "Charts: awarded and paid to date, from every pot."),
+        "Charts: awarded and paid to date, from every pot.",
+    ),
     "subsidies": (
-        "Subventions accordées et reçues", "Subsidies granted and received",
+        "Subventions accordées et reçues",
+        "Subsidies granted and received",
         "Subventions publiques accordées (notifiées) et versements reçus à la date, cumulés.",
-        "Public subsidies granted (notified) and tranches received by the day, to date."),
+        "Public subsidies granted (notified) and tranches received by the day, to date.",
+    ),
     "certifications": (
-        "Prestataires certifiés", "Certified providers",
+        "Prestataires certifiés",
+        "Certified providers",
         f"Prestataires dont la certification est valide à la date (ni expirée ni révoquée) ; parmi eux, ceux dont le "
         f"dernier jour de validité tombe dans les {EXPIRY_WINDOW_DAYS} jours.",
         f"Providers whose certification holds on the day (neither expired nor revoked); among them, those whose last "
-        f"valid day falls within {EXPIRY_WINDOW_DAYS} days."),
+        f"valid day falls within {EXPIRY_WINDOW_DAYS} days.",
+    ),
     "subscriptions": (
-        "Chiffre d'affaires des abonnements", "Subscription revenue",
+        "Chiffre d'affaires des abonnements",
+        "Subscription revenue",
         "Abonnements facturés (part fixe + part du chiffre d'affaires déclaré) et payés, par période facturée ; "
         "courbes : par mois de facturation et de paiement.",
         "Subscriptions billed (fixed part + share of declared revenue) and paid, per billed period; charts: per month "
-        "billed and paid."),
+        "billed and paid.",
+    ),
     "sensors": (
-        "Réseau de capteurs", "Sensor network",
+        "Réseau de capteurs",
+        "Sensor network",
         "Capteurs actifs (enregistrés, non retirés) ; relevés acceptés et crédits émis (par jour de mesure) ; crédits "
         "échangés contre services ou argent. Crédits en centièmes.",
         "Active sensors (registered, not retired); readings accepted and credits issued (by day measured); credits "
-        "redeemed for services or money. Credits in hundredths."),
+        "redeemed for services or money. Credits in hundredths.",
+    ),
     "shared_hours": (
-        "Heures partagées", "Shared hours",
+        "Heures partagées",
+        "Shared hours",
         "Heures des salariés partagés déclarées et refacturées au coût, par structure membre (refacturations en vigueur).",
-        "Shared employees' hours logged and rebilled at cost, per member structure (rebillings in force)."),
+        "Shared employees' hours logged and rebilled at cost, per member structure (rebillings in force).",
+    ),
     "governance": (
-        "Poids des collèges", "College weights",
+        "Poids des collèges",
+        "College weights",
         "Poids statutaire de chaque collège et poids effectif aujourd'hui (un collège sans votant voit son poids réparti "
         "ou non attribué selon les statuts), en pourcentage des voix.",
         "Each college's statutory weight and its effective weight today (an empty college's weight is shared out or "
-        "left unassigned, as the statutes say), as a percentage of the votes."),
+        "left unassigned, as the statutes say), as a percentage of the votes.",
+    ),
 }
 
 
@@ -120,8 +140,13 @@ def _series(key: str, fr: str, en: str, unit: str, values: list[Any]) -> dict[st
 
 def _indicator(ident: str, value: dict[str, Any], series: list[dict[str, Any]]) -> dict[str, Any]:
     title_fr, title_en, def_fr, def_en = TEXT[ident]
-    return {"id": ident, "title": {"fr": title_fr, "en": title_en}, "definition": {"fr": def_fr, "en": def_en},
-            "value": value, "series": series}
+    return {
+        "id": ident,
+        "title": {"fr": title_fr, "en": title_en},
+        "definition": {"fr": def_fr, "en": def_en},
+        "value": value,
+        "series": series,
+    }
 
 
 def _pages(read: Callable[[str], list[dict[str, Any]]], key: str) -> list[dict[str, Any]]:
@@ -140,8 +165,15 @@ def _in_place(row: dict[str, Any], day: str) -> bool:
     return row["admitted_on"] <= day and (row["left_on"] is None or row["left_on"] > day)
 
 
-def members(standing: dict[int, list[dict[str, Any]]], today: date, months: list[str], ends: list[date], moves: Any,
-            fiscal_year: Callable[[date], int], governance: dict[str, Any]) -> dict[str, Any]:
+def members(
+    standing: dict[int, list[dict[str, Any]]],
+    today: date,
+    months: list[str],
+    ends: list[date],
+    moves: Any,
+    fiscal_year: Callable[[date], int],
+    governance: dict[str, Any],
+) -> dict[str, Any]:
 
     def good(rows: list[dict[str, Any]], day: date) -> list[dict[str, Any]]:
         d = day.isoformat()
@@ -151,18 +183,42 @@ def members(standing: dict[int, list[dict[str, Any]]], today: date, months: list
     names = {c["code"]: c["name"] for c in governance["colleges"]}
     in_place = [r for r in now if _in_place(r, today.isoformat())]
     codes = list(names) + sorted({r["college"] for r in in_place} - set(names))
-    colleges = [{"code": code, "name": names.get(code, code), "members": sum(1 for r in in_place if r["college"] == code),
-                 "in_good_standing": sum(1 for r in good(now, today) if r["college"] == code)} for code in codes]
-    series = [_series(f"members:{code}", f"Membres – {names.get(code, code)}", f"Members – {names.get(code, code)}", "count",
-                      _running(moves.get(("members", code), {}), months))
-              for code in sorted({dim for metric, dim in moves if metric == "members"} | set(names))]
-    series.append(_series("in_good_standing", "À jour de cotisation", "In good standing", "count",
-                          [len(good(standing[fiscal_year(d)], d)) for d in ends]))
-    return _indicator("members", {"colleges": colleges, "members": len(in_place), "in_good_standing": len(good(now, today))}, series)
+    colleges = [
+        {
+            "code": code,
+            "name": names.get(code, code),
+            "members": sum(1 for r in in_place if r["college"] == code),
+            "in_good_standing": sum(1 for r in good(now, today) if r["college"] == code),
+        }
+        for code in codes
+    ]
+    series = [
+        _series(
+            f"members:{code}",
+            f"Membres – {names.get(code, code)}",
+            f"Members – {names.get(code, code)}",
+            "count",
+            _running(moves.get(("members", code), {}), months),
+        )
+        for code in sorted({dim for metric, dim in moves if metric == "members"} | set(names))
+    ]
+    series.append(
+        _series(
+            "in_good_standing",
+            "À jour de cotisation",
+            "In good standing",
+            "count",
+            [len(good(standing[fiscal_year(d)], d)) for d in ends],
+        )
+    )
+    return _indicator(
+        "members", {"colleges": colleges, "members": len(in_place), "in_good_standing": len(good(now, today))}, series
+    )
 
 
-def fees(rows: list[dict[str, Any]], year: int, months: list[str], ends: list[date], moves: Any,
-         fiscal_year: Callable[[date], int]) -> dict[str, Any]:
+def fees(
+    rows: list[dict[str, Any]], year: int, months: list[str], ends: list[date], moves: Any, fiscal_year: Callable[[date], int]
+) -> dict[str, Any]:
     called = sum(r["fee_called_cents"] or 0 for r in rows)
     paid = sum(r["fee_paid_cents"] or 0 for r in rows)
     running: dict[tuple[str, str], list[int]] = {}  # each year's running sums, computed once, not once per month
@@ -177,11 +233,21 @@ def fees(rows: list[dict[str, Any]], year: int, months: list[str], ends: list[da
         y = str(fiscal_year(day))
         called_s.append(to_date("fee_called", y)[i])
         paid_s.append(to_date("fee_paid", y)[i])
-    return _indicator("fees", {"year": year, "called_cents": called, "paid_cents": paid, "rate_percent": _percent(paid, called)}, [
-        _series("rate_percent", "Taux de recouvrement", "Collection rate", "percent", [_percent(p, c) for p, c in zip(paid_s, called_s, strict=True)]),
-        _series("called_cents", "Appelé", "Called", "EUR", called_s),
-        _series("paid_cents", "Payé", "Paid", "EUR", paid_s),
-    ])
+    return _indicator(
+        "fees",
+        {"year": year, "called_cents": called, "paid_cents": paid, "rate_percent": _percent(paid, called)},
+        [
+            _series(
+                "rate_percent",
+                "Taux de recouvrement",
+                "Collection rate",
+                "percent",
+                [_percent(p, c) for p, c in zip(paid_s, called_s, strict=True)],
+            ),
+            _series("called_cents", "Appelé", "Called", "EUR", called_s),
+            _series("paid_cents", "Payé", "Paid", "EUR", paid_s),
+        ],
+    )
 
 
 def _pot_series(moves: Any, kind: str, months: list[str]) -> list[Figures]:
@@ -192,37 +258,71 @@ def _pot_series(moves: Any, kind: str, months: list[str]) -> list[Figures]:
 def fund(db: Database, coop: str, today: date, months: list[str], moves: Any) -> dict[str, Any]:
     fund = cooperation_fund(db, coop, as_of=today)
     figures = _pot_series(moves, "fund", months)
-    return _indicator("fund", {k: fund[k] for k in ("balance_cents", "committed_cents", "available_cents", "received_cents",
-                                                    "paid_cents")}, [
-        _series("balance_cents", "Solde", "Balance", "EUR", [f.cash_cents for f in figures]),
-        _series("committed_cents", "Engagé", "Committed", "EUR", [f.committed_cents for f in figures]),
-        _series("available_cents", "Disponible", "Available", "EUR", [f.available_cents for f in figures]),
-    ])
+    return _indicator(
+        "fund",
+        {k: fund[k] for k in ("balance_cents", "committed_cents", "available_cents", "received_cents", "paid_cents")},
+        [
+            _series("balance_cents", "Solde", "Balance", "EUR", [f.cash_cents for f in figures]),
+            _series("committed_cents", "Engagé", "Committed", "EUR", [f.committed_cents for f in figures]),
+            _series("available_cents", "Disponible", "Available", "EUR", [f.available_cents for f in figures]),
+        ],
+    )
 
 
 def calls(db: Database, coop: str, months: list[str], moves: Any) -> dict[str, Any]:
     calls = _pages(lambda after: calls_for_projects(db, coop, include_closed=True, after=after, limit=1000), "call_id")
-    totals = {k: sum(c[k] for c in calls) for k in ("envelope_cents", "awarded_cents", "paid_cents", "remaining_cents", "laureates")}
-    listed = [{k: c[k] for k in ("call_id", "title", "status", "envelope_cents", "awarded_cents", "paid_cents", "remaining_cents",
-                                 "laureates", "max_laureates")} for c in calls[:MAX_LISTED]]
+    totals = {
+        k: sum(c[k] for c in calls) for k in ("envelope_cents", "awarded_cents", "paid_cents", "remaining_cents", "laureates")
+    }
+    listed = [
+        {
+            k: c[k]
+            for k in (
+                "call_id",
+                "title",
+                "status",
+                "envelope_cents",
+                "awarded_cents",
+                "paid_cents",
+                "remaining_cents",
+                "laureates",
+                "max_laureates",
+            )
+        }
+        for c in calls[:MAX_LISTED]
+    ]
     pots = [_pot_series(moves, kind, months) for kind in ("fund", "subsidy")]
-    return _indicator("calls", {"calls": len(calls), "open": sum(1 for c in calls if c["status"] == "open"), **totals,
-                                "listed": listed}, [
-        _series("awarded_cents", "Attribué", "Awarded", "EUR", _sum(*([f.awarded_cents for f in p] for p in pots))),
-        _series("paid_cents", "Versé", "Paid", "EUR", _sum(*([f.paid_cents for f in p] for p in pots))),
-    ])
+    return _indicator(
+        "calls",
+        {"calls": len(calls), "open": sum(1 for c in calls if c["status"] == "open"), **totals, "listed": listed},
+        [
+            _series("awarded_cents", "Attribué", "Awarded", "EUR", _sum(*([f.awarded_cents for f in p] for p in pots))),
+            _series("paid_cents", "Versé", "Paid", "EUR", _sum(*([f.paid_cents for f in p] for p in pots))),
+        ],
+    )
 
 
 def subsidies(db: Database, coop: str, today: date, months: list[str], moves: Any) -> dict[str, Any]:
     rows = _pages(lambda after: subsidies_overview(db, coop, as_of=today, after=after, limit=1000), "subsidy_id")
     figures = _pot_series(moves, "subsidy", months)
     granted, received = sum(r["granted_cents"] for r in rows), sum(r["received_cents"] for r in rows)
-    listed = [{k: r[k] for k in ("subsidy_id", "funder", "purpose", "granted_cents", "received_cents")} for r in rows[:MAX_LISTED]]
-    return _indicator("subsidies", {"subsidies": len(rows), "granted_cents": granted, "received_cents": received,
-                                    "to_receive_cents": granted - received, "listed": listed}, [
-        _series("granted_cents", "Accordé", "Granted", "EUR", [f.inflow_cents for f in figures]),
-        _series("received_cents", "Reçu", "Received", "EUR", [f.received_cents for f in figures]),
-    ])
+    listed = [
+        {k: r[k] for k in ("subsidy_id", "funder", "purpose", "granted_cents", "received_cents")} for r in rows[:MAX_LISTED]
+    ]
+    return _indicator(
+        "subsidies",
+        {
+            "subsidies": len(rows),
+            "granted_cents": granted,
+            "received_cents": received,
+            "to_receive_cents": granted - received,
+            "listed": listed,
+        },
+        [
+            _series("granted_cents", "Accordé", "Granted", "EUR", [f.inflow_cents for f in figures]),
+            _series("received_cents", "Reçu", "Received", "EUR", [f.received_cents for f in figures]),
+        ],
+    )
 
 
 def certifications(db: Database, coop: str, today: date, months: list[str], ends: list[date], moves: Any) -> dict[str, Any]:
@@ -232,27 +332,38 @@ def certifications(db: Database, coop: str, today: date, months: list[str], ends
     # One query per month, only from the first month a certification was granted: the rule of
     # "certified on D" stays in projections/certifications.py.
     counts = [len(certified_on(db, coop, day)) if n else 0 for n, day in zip(granted, ends, strict=True)]
-    return _indicator("certifications", {
-        "certified": len(certified), "expiring_within_90_days": len(expiring),
-        "expiring": [{"member_id": c["member_id"], "valid_until": c["valid_until"]} for c in expiring[:MAX_LISTED]],
-    }, [_series("certified", "Certifiés", "Certified", "count", counts)])
+    return _indicator(
+        "certifications",
+        {
+            "certified": len(certified),
+            "expiring_within_90_days": len(expiring),
+            "expiring": [{"member_id": c["member_id"], "valid_until": c["valid_until"]} for c in expiring[:MAX_LISTED]],
+        },
+        [_series("certified", "Certifiés", "Certified", "count", counts)],
+    )
 
 
 def subscriptions(db: Database, coop: str, months: list[str], moves: Any) -> dict[str, Any]:
     totals = totals_by_dim(db, coop, ("subscription_billed", "subscription_paid"))
     billed, paid = totals.get("subscription_billed", {}), totals.get("subscription_paid", {})
-    periods = [{"period": p, "billed_cents": billed.get(p, 0), "paid_cents": paid.get(p, 0)}
-               for p in sorted(set(billed) | set(paid)) if billed.get(p, 0) or paid.get(p, 0)]
+    periods = [
+        {"period": p, "billed_cents": billed.get(p, 0), "paid_cents": paid.get(p, 0)}
+        for p in sorted(set(billed) | set(paid))
+        if billed.get(p, 0) or paid.get(p, 0)
+    ]
 
     def per_month(metric: str) -> list[int]:
         return _sum(*(_flow(v, months) for (m, _d), v in moves.items() if m == metric)) if months else []
 
     empty = [0] * len(months)
-    return _indicator("subscriptions", {"billed_cents": sum(billed.values()), "paid_cents": sum(paid.values()),
-                                        "periods": periods[-MAX_LISTED:]}, [
-        _series("billed_cents", "Facturé", "Billed", "EUR", per_month("subscription_billed") or empty),
-        _series("paid_cents", "Payé", "Paid", "EUR", per_month("subscription_paid") or empty),
-    ])
+    return _indicator(
+        "subscriptions",
+        {"billed_cents": sum(billed.values()), "paid_cents": sum(paid.values()), "periods": periods[-MAX_LISTED:]},
+        [
+            _series("billed_cents", "Facturé", "Billed", "EUR", per_month("subscription_billed") or empty),
+            _series("paid_cents", "Payé", "Paid", "EUR", per_month("subscription_paid") or empty),
+        ],
+    )
 
 
 def sensors(db: Database, coop: str, today: date, months: list[str], moves: Any) -> dict[str, Any]:
@@ -264,19 +375,37 @@ def sensors(db: Database, coop: str, today: date, months: list[str], moves: Any)
             readings[day["day"][:7]] += day["readings"]
             credits[day["day"][:7]] += day["credits_minor"]
     redeemed = _sum(*(_flow(moves.get(("credits_redeemed", k), {}), months) for k in ("money", "service")))
-    return _indicator("sensors", {
-        "active_sensors": active, "sensors": summary["sensors"], "hosts": summary["hosts"], "readings": summary["readings"],
-        "issued_minor": summary["issued_minor"],
-        "redeemed_minor": summary["redeemed_service_minor"] + summary["redeemed_money_minor"],
-        "outstanding_minor": summary["outstanding_minor"],
-    }, [
-        _series("active_sensors", "Capteurs actifs", "Active sensors", "count",
-                [a - r for a, r in zip(_running(moves.get(("sensors_registered", ""), {}), months),
-                                       _running(moves.get(("sensors_retired", ""), {}), months), strict=True)]),
-        _series("readings", "Relevés acceptés", "Readings accepted", "count", [readings[m] for m in months]),
-        _series("issued_minor", "Crédits émis", "Credits issued", "CREDIT", [credits[m] for m in months]),
-        _series("redeemed_minor", "Crédits échangés", "Credits redeemed", "CREDIT", redeemed),
-    ])
+    return _indicator(
+        "sensors",
+        {
+            "active_sensors": active,
+            "sensors": summary["sensors"],
+            "hosts": summary["hosts"],
+            "readings": summary["readings"],
+            "issued_minor": summary["issued_minor"],
+            "redeemed_minor": summary["redeemed_service_minor"] + summary["redeemed_money_minor"],
+            "outstanding_minor": summary["outstanding_minor"],
+        },
+        [
+            _series(
+                "active_sensors",
+                "Capteurs actifs",
+                "Active sensors",
+                "count",
+                [
+                    a - r
+                    for a, r in zip(
+                        _running(moves.get(("sensors_registered", ""), {}), months),
+                        _running(moves.get(("sensors_retired", ""), {}), months),
+                        strict=True,
+                    )
+                ],
+            ),
+            _series("readings", "Relevés acceptés", "Readings accepted", "count", [readings[m] for m in months]),
+            _series("issued_minor", "Crédits émis", "Credits issued", "CREDIT", [credits[m] for m in months]),
+            _series("redeemed_minor", "Crédits échangés", "Credits redeemed", "CREDIT", redeemed),
+        ],
+    )
 
 
 def shared_hours(db: Database, coop: str, months: list[str], moves: Any) -> dict[str, Any]:
@@ -285,19 +414,37 @@ def shared_hours(db: Database, coop: str, months: list[str], moves: Any) -> dict
     def per_month(metric: str) -> list[int]:
         return _sum(*(_flow(v, months) for (m, _d), v in moves.items() if m == metric)) or [0] * len(months)
 
-    return _indicator("shared_hours", {
-        "structures": structures[:MAX_LISTED], "logged_minutes": sum(s["logged_minutes"] for s in structures),
-        "rebilled_minutes": sum(s["rebilled_minutes"] for s in structures), "billed_cents": sum(s["billed_cents"] for s in structures),
-    }, [
-        _series("logged_minutes", "Heures déclarées", "Hours logged", "minutes", per_month("hours_logged")),
-        _series("rebilled_minutes", "Heures refacturées", "Hours rebilled", "minutes", per_month("hours_rebilled")),
-    ])
+    return _indicator(
+        "shared_hours",
+        {
+            "structures": structures[:MAX_LISTED],
+            "logged_minutes": sum(s["logged_minutes"] for s in structures),
+            "rebilled_minutes": sum(s["rebilled_minutes"] for s in structures),
+            "billed_cents": sum(s["billed_cents"] for s in structures),
+        },
+        [
+            _series("logged_minutes", "Heures déclarées", "Hours logged", "minutes", per_month("hours_logged")),
+            _series("rebilled_minutes", "Heures refacturées", "Hours rebilled", "minutes", per_month("hours_rebilled")),
+        ],
+    )
 
 
 def governance(report: dict[str, Any]) -> dict[str, Any]:
-    colleges = [{"code": c["code"], "name": c["name"], "members": c["members"], "eligible_members": c["eligible_members"],
-                 "statutory_weight": c["statutory_weight"], "effective_weight": c["effective_weight"],
-                 "statutory_percent": _percent(Fraction(c["statutory_weight"]), 100),
-                 "effective_percent": _percent(Fraction(c["effective_weight"]), 100)} for c in report["colleges"]]
-    return _indicator("governance", {"colleges": colleges, "unassigned_weight": report.get("unassigned_weight"),
-                                     "flags": report.get("flags", [])}, [])
+    colleges = [
+        {
+            "code": c["code"],
+            "name": c["name"],
+            "members": c["members"],
+            "eligible_members": c["eligible_members"],
+            "statutory_weight": c["statutory_weight"],
+            "effective_weight": c["effective_weight"],
+            "statutory_percent": _percent(Fraction(c["statutory_weight"]), 100),
+            "effective_percent": _percent(Fraction(c["effective_weight"]), 100),
+        }
+        for c in report["colleges"]
+    ]
+    return _indicator(
+        "governance",
+        {"colleges": colleges, "unassigned_weight": report.get("unassigned_weight"), "flags": report.get("flags", [])},
+        [],
+    )

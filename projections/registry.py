@@ -47,8 +47,17 @@ class RegistryProjection(Projection):
         tx.execute(
             "INSERT INTO cooperatives (coop, name, legal_form, siren, founded_on, fiscal_year_start_month,"
             " share_value_cents, colleges_json, fee_schedule_json) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.coop, e.name, e.legal_form, e.siren, e.effective_date.isoformat(), e.fiscal_year_start_month,
-             e.share_value_cents, json.dumps(e.colleges), json.dumps(e.fee_schedule)),
+            (
+                e.coop,
+                e.name,
+                e.legal_form,
+                e.siren,
+                e.effective_date.isoformat(),
+                e.fiscal_year_start_month,
+                e.share_value_cents,
+                json.dumps(e.colleges),
+                json.dumps(e.fee_schedule),
+            ),
         )
         chart = default_chart(LegalForm(e.legal_form))
         tx.executemany(
@@ -74,7 +83,8 @@ class RegistryProjection(Projection):
 
     def left(self, tx: Tx, e: MemberResigned | MemberExcluded, _pos: int) -> None:
         status = "resigned" if isinstance(e, MemberResigned) else "excluded"
-        tx.execute_one("UPDATE members SET status = ?, left_on = ? WHERE coop = ? AND member_id = ?",
+        tx.execute_one(
+            "UPDATE members SET status = ?, left_on = ? WHERE coop = ? AND member_id = ?",
             (status, e.effective_date.isoformat(), e.coop, e.member_id),
         )
 
@@ -82,13 +92,16 @@ class RegistryProjection(Projection):
         """The founder's books are sealed; its members on that date moved to the federation."""
         day = e.effective_date.isoformat()
         tx.execute_one("UPDATE cooperatives SET federated_into = ?, sealed_on = ? WHERE coop = ?", (e.federation, day, e.coop))
-        moved = tx.execute_count("UPDATE members SET status = 'federated', left_on = ? WHERE coop = ? AND status = 'active'",
-                                 (day, e.coop))
+        moved = tx.execute_count(
+            "UPDATE members SET status = 'federated', left_on = ? WHERE coop = ? AND status = 'active'", (day, e.coop)
+        )
         assert moved == e.members_moved, f"{e.coop}: {moved} active members marked as moved, the seal says {e.members_moved}"
 
     def shares(self, tx: Tx, e: SharesSubscribed | SharesRedeemed, _pos: int, sign: int = 1) -> None:
         delta = e.shares if isinstance(e, SharesSubscribed) else -e.shares
-        tx.execute_one("UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (sign * delta, e.coop, e.member_id))
+        tx.execute_one(
+            "UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (sign * delta, e.coop, e.member_id)
+        )
 
     def shares_carried(self, tx: Tx, e: SharesCarried, _pos: int) -> None:
         """A founder's shares, converted to the federation's share value (the member was admitted just before)."""
@@ -107,8 +120,16 @@ class RegistryProjection(Projection):
         tx.execute(
             "INSERT INTO fee_calls (coop, member_id, year, called_cents, paid_cents, called_on, last_paid_on, fully_paid_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.coop, e.member_id, e.year, e.called_cents, e.paid_cents, day, day if e.paid_cents else None,
-             day if e.paid_cents == e.called_cents else None),
+            (
+                e.coop,
+                e.member_id,
+                e.year,
+                e.called_cents,
+                e.paid_cents,
+                day,
+                day if e.paid_cents else None,
+                day if e.paid_cents == e.called_cents else None,
+            ),
         )
 
     def fee_paid(self, tx: Tx, e: FeePaid, _pos: int) -> None:
@@ -137,12 +158,14 @@ class RegistryProjection(Projection):
         if e.reversed_kind == "FeePaid":
             self._pay(tx, coop, effect["member_id"], effect["year"], -effect["amount_cents"], e.effective_date.isoformat())
         elif e.reversed_kind == "FeeCalled":
-            tx.execute_one("DELETE FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?", (coop, effect["member_id"], effect["year"]))
+            tx.execute_one(
+                "DELETE FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?", (coop, effect["member_id"], effect["year"])
+            )
         elif e.reversed_kind in ("SharesSubscribed", "SharesRedeemed"):
             delta = effect["shares"] if e.reversed_kind == "SharesRedeemed" else -effect["shares"]
-            tx.execute_one("UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (delta, coop, effect["member_id"]))
-
-
+            tx.execute_one(
+                "UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (delta, coop, effect["member_id"])
+            )
 
 
 # ---------------------------------------------------------------- reading
@@ -168,10 +191,18 @@ def cooperative_summary(db: Database, coop: str) -> dict[str, Any] | None:
         )[0]
         entries = tx.execute("SELECT COUNT(*) FROM journal_entries WHERE coop = ?", (coop,))[0][0]
     return {
-        "coop": coop, "name": name, "legal_form": form, "siren": siren, "founded_on": founded,
-        "fiscal_year_start_month": start_month, "share_value_cents": share_value,
-        "colleges": json.loads(colleges), "fee_schedule": json.loads(schedule),
-        "members": int(total), "active_members": int(active or 0), "journal_entries": int(entries),
+        "coop": coop,
+        "name": name,
+        "legal_form": form,
+        "siren": siren,
+        "founded_on": founded,
+        "fiscal_year_start_month": start_month,
+        "share_value_cents": share_value,
+        "colleges": json.loads(colleges),
+        "fee_schedule": json.loads(schedule),
+        "members": int(total),
+        "active_members": int(active or 0),
+        "journal_entries": int(entries),
         # Sealed books record nothing more and stay readable (domain/federation.py).
         "sealed_by_federation": {"federation": federated_into, "effective_date": sealed_on} if federated_into else None,
     }
@@ -188,10 +219,20 @@ def member_standing(db: Database, coop: str, year: int) -> list[dict[str, Any]]:
         )
     return [
         {
-            "coop": coop, "member_id": member_id, "name": name, "kind": kind, "college": college, "status": status,
-            "admitted_on": admitted, "left_on": left, "shares": int(shares), "year": year,
-            "fee_called_cents": called, "fee_paid_cents": paid,
-            "in_good_standing": called is not None and called > 0 and called == paid, "fully_paid_on": fully_paid_on,
+            "coop": coop,
+            "member_id": member_id,
+            "name": name,
+            "kind": kind,
+            "college": college,
+            "status": status,
+            "admitted_on": admitted,
+            "left_on": left,
+            "shares": int(shares),
+            "year": year,
+            "fee_called_cents": called,
+            "fee_paid_cents": paid,
+            "in_good_standing": called is not None and called > 0 and called == paid,
+            "fully_paid_on": fully_paid_on,
         }
         for member_id, name, kind, college, status, admitted, left, shares, called, paid, fully_paid_on in rows
     ]

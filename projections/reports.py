@@ -78,7 +78,9 @@ def _period(start: date | None, end: date | None) -> tuple[str, str]:
 
 def _labels(db: Database, coop: str) -> dict[str, tuple[str, str]]:
     with db.read() as tx:
-        return {n: (fr, en) for n, fr, en in tx.execute("SELECT number, label_fr, label_en FROM accounts WHERE coop = ?", (coop,))}
+        return {
+            n: (fr, en) for n, fr, en in tx.execute("SELECT number, label_fr, label_en FROM accounts WHERE coop = ?", (coop,))
+        }
 
 
 def fiscal_year_bounds(db: Database, coop: str, year: int) -> tuple[date, date]:
@@ -92,7 +94,9 @@ def party_names(db: Database, coop: str) -> dict[str, str]:
     """A name for every party the books know: members, grant applicants, subsidy funders."""
     with db.read() as tx:
         names = {p: n for p, n in tx.execute("SELECT subsidy_id, funder FROM subsidies WHERE coop = ?", (coop,))}
-        names.update({p: n for p, n in tx.execute("SELECT application_id, applicant FROM grant_applications WHERE coop = ?", (coop,))})
+        names.update(
+            {p: n for p, n in tx.execute("SELECT application_id, applicant FROM grant_applications WHERE coop = ?", (coop,))}
+        )
         names.update({p: n for p, n in tx.execute("SELECT member_id, name FROM members WHERE coop = ?", (coop,))})
     return names
 
@@ -117,16 +121,31 @@ def trial_balance(db: Database, coop: str, *, start: date | None = None, end: da
     for unit, account, opening, debit, credit in sorted(rows, key=lambda r: (UNIT_ORDER.get(r[0], 9), r[0], r[1])):
         opening, debit, credit = int(opening), int(debit), int(credit)
         fr, en = labels.get(account, ("", ""))
-        lines.append({"unit": unit, "account": account, "label_fr": fr, "label_en": en, "opening_minor": opening,
-                      "debit_minor": debit, "credit_minor": credit, "closing_minor": opening + debit - credit})
+        lines.append(
+            {
+                "unit": unit,
+                "account": account,
+                "label_fr": fr,
+                "label_en": en,
+                "opening_minor": opening,
+                "debit_minor": debit,
+                "credit_minor": credit,
+                "closing_minor": opening + debit - credit,
+            }
+        )
         t = totals.setdefault(unit, {"opening_minor": 0, "debit_minor": 0, "credit_minor": 0, "closing_minor": 0})
         for key in t:
             t[key] += lines[-1][key]
     for unit, t in totals.items():
         if t["debit_minor"] != t["credit_minor"] or t["opening_minor"] or t["closing_minor"]:
             raise IntegrityViolation(f"{coop}: trial balance in {unit} does not balance: {t}")
-    return {"coop": coop, "start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
-            "lines": lines, "totals": totals}
+    return {
+        "coop": coop,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "lines": lines,
+        "totals": totals,
+    }
 
 
 # ---------------------------------------------------------------- balance sheet
@@ -163,10 +182,20 @@ def balance_sheet(db: Database, coop: str, *, end: date | None = None) -> dict[s
         if amount:
             code, _fr, _en = _section(BALANCE_SHEET_SECTIONS, side, account)
             fr, en = labels.get(account, ("", ""))
-            lines.append({"side": side, "section": code, "account": account, "label_fr": fr, "label_en": en, "amount_minor": amount})
+            lines.append(
+                {"side": side, "section": code, "account": account, "label_fr": fr, "label_en": en, "amount_minor": amount}
+            )
     if unclosed_debit:
-        lines.append({"side": "liabilities", "section": "equity", "account": "", "label_fr": RESULT_LABELS[0],
-                      "label_en": RESULT_LABELS[1], "amount_minor": -unclosed_debit})
+        lines.append(
+            {
+                "side": "liabilities",
+                "section": "equity",
+                "account": "",
+                "label_fr": RESULT_LABELS[0],
+                "label_en": RESULT_LABELS[1],
+                "amount_minor": -unclosed_debit,
+            }
+        )
     order = {(side, code): i for i, (side, code, *_rest) in enumerate(BALANCE_SHEET_SECTIONS)}
     lines.sort(key=lambda line: (order[(line["side"], line["section"])], line["account"] == "", line["account"]))
     sections = _section_totals(BALANCE_SHEET_SECTIONS, lines)
@@ -174,17 +203,31 @@ def balance_sheet(db: Database, coop: str, *, end: date | None = None) -> dict[s
     liabilities = sum(line["amount_minor"] for line in lines if line["side"] == "liabilities")
     if assets - liabilities != off_balance_sheet:  # every EUR entry balances: this cannot differ
         raise IntegrityViolation(f"{coop}: balance sheet off by {assets - liabilities - off_balance_sheet} cents")
-    return {"coop": coop, "end": end.isoformat() if end else None, "lines": lines, "sections": sections,
-            "totals": {"assets_minor": assets, "liabilities_and_equity_minor": liabilities,
-                       "unclosed_result_minor": -unclosed_debit, "off_balance_sheet_minor": off_balance_sheet}}
+    return {
+        "coop": coop,
+        "end": end.isoformat() if end else None,
+        "lines": lines,
+        "sections": sections,
+        "totals": {
+            "assets_minor": assets,
+            "liabilities_and_equity_minor": liabilities,
+            "unclosed_result_minor": -unclosed_debit,
+            "off_balance_sheet_minor": off_balance_sheet,
+        },
+    }
 
 
-def _section_totals(sections: list[tuple[str, str, str, str, tuple[str, ...]]], lines: list[dict[str, Any]]) -> list[dict[str, Any]]:
+def _section_totals(
+    sections: list[tuple[str, str, str, str, tuple[str, ...]]], lines: list[dict[str, Any]]
+) -> list[dict[str, Any]]:
     totals: dict[tuple[str, str], int] = defaultdict(int)
     for line in lines:
         totals[(line["side"], line["section"])] += line["amount_minor"]
-    return [{"side": side, "section": code, "label_fr": fr, "label_en": en, "total_minor": totals[(side, code)]}
-            for side, code, fr, en, _prefixes in sections if (side, code) in totals]
+    return [
+        {"side": side, "section": code, "label_fr": fr, "label_en": en, "total_minor": totals[(side, code)]}
+        for side, code, fr, en, _prefixes in sections
+        if (side, code) in totals
+    ]
 
 
 # ---------------------------------------------------------------- income statement
@@ -209,22 +252,37 @@ def income_statement(db: Database, coop: str, *, start: date | None = None, end:
         if amount:
             code, _fr, _en = _section(INCOME_STATEMENT_SECTIONS, side, account)
             fr, en = labels.get(account, ("", ""))
-            lines.append({"side": side, "section": code, "account": account, "label_fr": fr, "label_en": en, "amount_minor": amount})
+            lines.append(
+                {"side": side, "section": code, "account": account, "label_fr": fr, "label_en": en, "amount_minor": amount}
+            )
     order = {(side, code): i for i, (side, code, *_rest) in enumerate(INCOME_STATEMENT_SECTIONS)}
     lines.sort(key=lambda line: (order[(line["side"], line["section"])], line["account"]))
     expenses = sum(line["amount_minor"] for line in lines if line["side"] == "expenses")
     income = sum(line["amount_minor"] for line in lines if line["side"] == "income")
-    return {"coop": coop, "start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
-            "lines": lines, "sections": _section_totals(INCOME_STATEMENT_SECTIONS, lines),
-            "totals": {"expenses_minor": expenses, "income_minor": income, "result_minor": income - expenses}}
+    return {
+        "coop": coop,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "lines": lines,
+        "sections": _section_totals(INCOME_STATEMENT_SECTIONS, lines),
+        "totals": {"expenses_minor": expenses, "income_minor": income, "result_minor": income - expenses},
+    }
 
 
 # ---------------------------------------------------------------- account statement
 
 
 def account_statement(
-    db: Database, coop: str, account: str, *, party: str | None = None, unit: str = "EUR",
-    start: date | None = None, end: date | None = None, after_line: int = 0, limit: int = MAX_STATEMENT_LINES,
+    db: Database,
+    coop: str,
+    account: str,
+    *,
+    party: str | None = None,
+    unit: str = "EUR",
+    start: date | None = None,
+    end: date | None = None,
+    after_line: int = 0,
+    limit: int = MAX_STATEMENT_LINES,
 ) -> dict[str, Any]:
     """Movements of an account (or one party on it) in the period, in date order, with the
     balance before the period and a running balance. Paged: `after_line` lines already read."""
@@ -236,11 +294,14 @@ def account_statement(
         where += " AND party = ?"
         params.append(party)
     with db.read() as tx:
-        before = tx.execute(f"SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day WHERE {where} AND day < ?",  # noqa: S608
-                            (*params, first))
+        before = tx.execute(
+            f"SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day WHERE {where} AND day < ?",  # noqa: S608
+            (*params, first),
+        )
         inside = tx.execute(  # total of the period and of the lines before the page: the running balance carries over
             f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM journal_lines WHERE {where} AND effective_date >= ? AND effective_date <= ?",  # noqa: S608
-            (*params, first, last))
+            (*params, first, last),
+        )
         rows = tx.execute(
             "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
             " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
@@ -250,23 +311,41 @@ def account_statement(
         )
         skipped = 0
         if after_line:
-            skipped = int(tx.execute(
-                f"SELECT COALESCE(SUM(amount), 0) FROM (SELECT amount FROM journal_lines WHERE {where}"  # noqa: S608
-                " AND effective_date >= ? AND effective_date <= ? ORDER BY effective_date, number, line LIMIT ?) AS t",
-                (*params, first, last, after_line))[0][0])
+            skipped = int(
+                tx.execute(
+                    f"SELECT COALESCE(SUM(amount), 0) FROM (SELECT amount FROM journal_lines WHERE {where}"  # noqa: S608
+                    " AND effective_date >= ? AND effective_date <= ? ORDER BY effective_date, number, line LIMIT ?) AS t",
+                    (*params, first, last, after_line),
+                )[0][0]
+            )
     opening = int(before[0][0])
     running = opening + skipped
     lines = []
     for effective_date, number, _line, label, line_party, amount in rows:
         running += amount
-        lines.append({"effective_date": effective_date, "number": number, "label": label, "party": line_party or None,
-                      "debit_minor": amount if amount > 0 else 0, "credit_minor": -amount if amount < 0 else 0,
-                      "balance_minor": running})
+        lines.append(
+            {
+                "effective_date": effective_date,
+                "number": number,
+                "label": label,
+                "party": line_party or None,
+                "debit_minor": amount if amount > 0 else 0,
+                "credit_minor": -amount if amount < 0 else 0,
+                "balance_minor": running,
+            }
+        )
     count, movement = int(inside[0][0]), int(inside[0][1])
-    return {"coop": coop, "account": account, "party": party, "unit": unit,
-            "start": start.isoformat() if start else None, "end": end.isoformat() if end else None,
-            "lines": lines, "total_lines": count,
-            "totals": {"opening_minor": opening, "movement_minor": movement, "closing_minor": opening + movement}}
+    return {
+        "coop": coop,
+        "account": account,
+        "party": party,
+        "unit": unit,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "lines": lines,
+        "total_lines": count,
+        "totals": {"opening_minor": opening, "movement_minor": movement, "closing_minor": opening + movement},
+    }
 
 
 # ---------------------------------------------------------------- CSV

@@ -94,9 +94,7 @@ class ProjectionRunner:
             start = self.position()
             if start >= upto:
                 break
-            notifications = recorder.select_notifications(
-                start=start + 1, limit=self.batch_size, stop=upto, topics=self.topics
-            )
+            notifications = recorder.select_notifications(start=start + 1, limit=self.batch_size, stop=upto, topics=self.topics)
             end = notifications[-1].id if len(notifications) == self.batch_size else upto
             batch = [(n.id, mapper.to_domain_event(n)) for n in notifications]
             self._apply(batch, end)

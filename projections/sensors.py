@@ -70,8 +70,10 @@ class SensorsProjection(Projection):
                     "INSERT INTO sensors (coop, sensor_id, host_id, quantity, registered_on, retired_on) VALUES (?, ?, ?, ?, ?, NULL)",
                     (e.coop, e.sensor_id, e.host_id, e.quantity, e.effective_date.isoformat()),
                 )
-                tx.execute("INSERT INTO sensor_totals (coop, sensor_id, periods, readings, credits_minor) VALUES (?, ?, 0, 0, 0)",
-                           (e.coop, e.sensor_id))
+                tx.execute(
+                    "INSERT INTO sensor_totals (coop, sensor_id, periods, readings, credits_minor) VALUES (?, ?, 0, 0, 0)",
+                    (e.coop, e.sensor_id),
+                )
                 tx.execute(
                     "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, paid_cents)"
                     " VALUES (?, ?, 0, 0, 0, 0) ON CONFLICT (coop, host_id) DO NOTHING",
@@ -85,22 +87,38 @@ class SensorsProjection(Projection):
                     (e.coop, e.host_id, e.credits_minor),
                 )
             elif isinstance(e, SensorRetired):
-                tx.execute_one("UPDATE sensors SET retired_on = ? WHERE coop = ? AND sensor_id = ?", (e.effective_date.isoformat(), e.coop, e.sensor_id))
+                tx.execute_one(
+                    "UPDATE sensors SET retired_on = ? WHERE coop = ? AND sensor_id = ?",
+                    (e.effective_date.isoformat(), e.coop, e.sensor_id),
+                )
             elif isinstance(e, (CreditsRedeemedForMoney, CreditsRedeemedForService)):
                 kind = _REDEMPTIONS[e.kind]
                 cents = e.amount_cents if kind == "money" else 0
                 tx.execute(
                     "INSERT INTO sensor_redemptions (coop, number, host_id, kind, effective_date, credits_minor, amount_cents, service, reversed_by)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                    (e.coop, e.journal_number, e.host_id, kind, e.effective_date.isoformat(), e.credits_minor, cents,
-                     getattr(e, "service", None)),
+                    (
+                        e.coop,
+                        e.journal_number,
+                        e.host_id,
+                        kind,
+                        e.effective_date.isoformat(),
+                        e.credits_minor,
+                        cents,
+                        getattr(e, "service", None),
+                    ),
                 )
                 redeem(e.coop, e.host_id, kind, e.credits_minor, cents)
             elif isinstance(e, EntryReversed) and e.reversed_kind == "ReadingsAccepted":
                 credit(e.coop, e.reversed_effect, -1)
             elif isinstance(e, EntryReversed) and e.reversed_kind in _REDEMPTIONS:
-                tx.execute_one("UPDATE sensor_redemptions SET reversed_by = ? WHERE coop = ? AND number = ?", (e.journal_number, e.coop, e.reverses))
-                found = tx.execute("SELECT amount_cents FROM sensor_redemptions WHERE coop = ? AND number = ?", (e.coop, e.reverses))
+                tx.execute_one(
+                    "UPDATE sensor_redemptions SET reversed_by = ? WHERE coop = ? AND number = ?",
+                    (e.journal_number, e.coop, e.reverses),
+                )
+                found = tx.execute(
+                    "SELECT amount_cents FROM sensor_redemptions WHERE coop = ? AND number = ?", (e.coop, e.reverses)
+                )
                 effect = e.reversed_effect
                 redeem(e.coop, effect["host_id"], _REDEMPTIONS[e.reversed_kind], -effect["credits_minor"], -int(found[0][0]))
         self._flush(tx, sensors, days, hosts)
@@ -155,11 +173,18 @@ def host_credit_balances(db: Database, coop: str) -> list[dict[str, Any]]:
         balance = int(carried) + int(earned) - int(service) - int(money)
         if balance < 0:
             raise IntegrityViolation(f"{coop}: host {host_id} redeemed more credits than earned")
-        result.append({
-            "host_id": host_id, "sensors": int(sensors), "carried_minor": int(carried), "earned_minor": int(earned),
-            "redeemed_service_minor": int(service),
-            "redeemed_money_minor": int(money), "paid_cents": int(paid), "balance_minor": balance,
-        })
+        result.append(
+            {
+                "host_id": host_id,
+                "sensors": int(sensors),
+                "carried_minor": int(carried),
+                "earned_minor": int(earned),
+                "redeemed_service_minor": int(service),
+                "redeemed_money_minor": int(money),
+                "paid_cents": int(paid),
+                "balance_minor": balance,
+            }
+        )
     return result
 
 
@@ -174,8 +199,15 @@ def active_sensors(db: Database, coop: str, on: date) -> list[dict[str, Any]]:
             (coop, day, day),
         )
     return [
-        {"sensor_id": sid, "host_id": host, "quantity": quantity, "registered_on": registered,
-         "periods_credited": int(periods), "readings": int(readings), "credits_minor": int(credits)}
+        {
+            "sensor_id": sid,
+            "host_id": host,
+            "quantity": quantity,
+            "registered_on": registered,
+            "periods_credited": int(periods),
+            "readings": int(readings),
+            "credits_minor": int(credits),
+        }
         for sid, host, quantity, registered, periods, readings, credits in rows
     ]
 
@@ -191,8 +223,11 @@ def readings_accepted(db: Database, coop: str, *, start: date | None = None, end
         )
     days = [{"day": d, "periods": int(p), "readings": int(r), "credits_minor": int(c)} for d, p, r, c in rows]
     return {
-        "coop": coop, "days": days, "periods": sum(d["periods"] for d in days),
-        "readings": sum(d["readings"] for d in days), "credits_minor": sum(d["credits_minor"] for d in days),
+        "coop": coop,
+        "days": days,
+        "periods": sum(d["periods"] for d in days),
+        "readings": sum(d["readings"] for d in days),
+        "credits_minor": sum(d["credits_minor"] for d in days),
     }
 
 
@@ -216,7 +251,14 @@ def credits_summary(db: Database, coop: str) -> dict[str, Any]:
         raise IntegrityViolation(f"{coop}: credits issued per host {issued}, per sensor {by_sensor}, per day {by_day} differ")
     issued, carried, service, money = int(issued), int(carried), int(service), int(money)
     return {
-        "coop": coop, "sensors": int(sensors), "hosts": int(hosts), "readings": int(readings),
-        "issued_minor": issued, "carried_minor": carried, "redeemed_service_minor": service, "redeemed_money_minor": money,
-        "outstanding_minor": carried + issued - service - money, "paid_cents": int(paid),
+        "coop": coop,
+        "sensors": int(sensors),
+        "hosts": int(hosts),
+        "readings": int(readings),
+        "issued_minor": issued,
+        "carried_minor": carried,
+        "redeemed_service_minor": service,
+        "redeemed_money_minor": money,
+        "outstanding_minor": carried + issued - service - money,
+        "paid_cents": int(paid),
     }

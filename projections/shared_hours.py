@@ -66,7 +66,10 @@ class SharedHoursProjection(Projection):
             [(*key, minutes) for key, minutes in logged.items()],
         )
         for coop in sorted({key[0] for key in logged}):
-            negative = tx.execute("SELECT employee_id, structure_id, period FROM shared_hours WHERE coop = ? AND logged_minutes < 0 LIMIT 5", (coop,))
+            negative = tx.execute(
+                "SELECT employee_id, structure_id, period FROM shared_hours WHERE coop = ? AND logged_minutes < 0 LIMIT 5",
+                (coop,),
+            )
             if negative:
                 raise IntegrityViolation(f"{coop}: hours logged below zero for {negative}")
 
@@ -79,13 +82,27 @@ class SharedHoursProjection(Projection):
     def _rebilled(self, tx: Tx, e: SharedHoursRebilled) -> None:
         billed = sum(cents for _s, _m, cents in e.shares)
         minutes = sum(m for _s, m, _c in e.shares)
-        if (billed, minutes) != (e.cost_cents, e.minutes) or e.cost_cents != e.gross_pay_cents + e.employer_charges_cents + e.expenses_cents:
+        if (billed, minutes) != (
+            e.cost_cents,
+            e.minutes,
+        ) or e.cost_cents != e.gross_pay_cents + e.employer_charges_cents + e.expenses_cents:
             raise IntegrityViolation(f"{e.coop}: rebilling {e.journal_number} bills {billed} cents for a cost of {e.cost_cents}")
         tx.execute(
             "INSERT INTO shared_rebills (coop, number, employee_id, period, effective_date, minutes, gross_pay_cents,"
             " employer_charges_cents, expenses_cents, cost_cents, hourly_cost_rate, reversed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-            (e.coop, e.journal_number, e.employee_id, e.period, e.effective_date.isoformat(), e.minutes, e.gross_pay_cents,
-             e.employer_charges_cents, e.expenses_cents, e.cost_cents, e.hourly_cost_rate),
+            (
+                e.coop,
+                e.journal_number,
+                e.employee_id,
+                e.period,
+                e.effective_date.isoformat(),
+                e.minutes,
+                e.gross_pay_cents,
+                e.employer_charges_cents,
+                e.expenses_cents,
+                e.cost_cents,
+                e.hourly_cost_rate,
+            ),
         )
         tx.executemany(
             "INSERT INTO shared_rebill_lines (coop, number, structure_id, minutes, billed_cents) VALUES (?, ?, ?, ?, ?)",
@@ -103,7 +120,8 @@ def hours_by_structure(db: Database, coop: str, *, period: str | None = None) ->
     params: tuple[Any, ...] = (coop, period) if period else (coop,)
     with db.read() as tx:
         logged = tx.execute(
-            f"SELECT structure_id, SUM(logged_minutes) FROM shared_hours WHERE coop = ?{month} GROUP BY structure_id", params  # noqa: S608
+            f"SELECT structure_id, SUM(logged_minutes) FROM shared_hours WHERE coop = ?{month} GROUP BY structure_id",
+            params,  # noqa: S608
         )
         rebilled = tx.execute(
             "SELECT l.structure_id, SUM(l.minutes), SUM(l.billed_cents) FROM shared_rebill_lines l JOIN shared_rebills r"

@@ -22,8 +22,13 @@ _COLUMN = {"SubsidyReceived": "received_cents", "SubsidyUsed": "used_cents"}
 class SubsidiesProjection(Projection):
     name = "subsidies"
     tables = ("subsidies",)
-    handlers = {SubsidyGranted: "granted", SubsidyReceived: "moved", SubsidyUsed: "moved", EntryReversed: "reversed",
-                SubsidyCarried: "carried"}
+    handlers = {
+        SubsidyGranted: "granted",
+        SubsidyReceived: "moved",
+        SubsidyUsed: "moved",
+        EntryReversed: "reversed",
+        SubsidyCarried: "carried",
+    }
 
     def granted(self, tx: Tx, e: SubsidyGranted, _seq: int) -> None:
         tx.execute(
@@ -37,7 +42,16 @@ class SubsidiesProjection(Projection):
         tx.execute(
             "INSERT INTO subsidies (coop, subsidy_id, funder, purpose, granted_cents, received_cents, used_cents, granted_on)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (e.coop, e.subsidy_id, e.funder, e.purpose, e.granted_cents, e.received_cents, e.used_cents, e.effective_date.isoformat()),
+            (
+                e.coop,
+                e.subsidy_id,
+                e.funder,
+                e.purpose,
+                e.granted_cents,
+                e.received_cents,
+                e.used_cents,
+                e.effective_date.isoformat(),
+            ),
         )
 
     def moved(self, tx: Tx, e: SubsidyReceived | SubsidyUsed, _seq: int) -> None:
@@ -46,16 +60,21 @@ class SubsidiesProjection(Projection):
     def reversed(self, tx: Tx, e: EntryReversed, _seq: int) -> None:
         effect = e.reversed_effect
         if e.reversed_kind == "SubsidyGranted":  # only ever reversed while untouched
-            tx.execute_one("DELETE FROM subsidies WHERE coop = ? AND subsidy_id = ? AND received_cents = 0 AND used_cents = 0",
-                           (e.coop, effect["subsidy_id"]))
+            tx.execute_one(
+                "DELETE FROM subsidies WHERE coop = ? AND subsidy_id = ? AND received_cents = 0 AND used_cents = 0",
+                (e.coop, effect["subsidy_id"]),
+            )
         elif e.reversed_kind in _COLUMN:
             self._add(tx, e.coop, effect["subsidy_id"], _COLUMN[e.reversed_kind], -effect["amount_cents"])
 
     def _add(self, tx: Tx, coop: str, subsidy_id: str, column: str, amount: int) -> None:
-        tx.execute_one(f"UPDATE subsidies SET {column} = {column} + ? WHERE coop = ? AND subsidy_id = ?",  # noqa: S608 (constant)
-                       (amount, coop, subsidy_id))
-        granted, received = tx.execute("SELECT granted_cents, received_cents FROM subsidies WHERE coop = ? AND subsidy_id = ?",
-                                       (coop, subsidy_id))[0]
+        tx.execute_one(
+            f"UPDATE subsidies SET {column} = {column} + ? WHERE coop = ? AND subsidy_id = ?",  # noqa: S608 (constant)
+            (amount, coop, subsidy_id),
+        )
+        granted, received = tx.execute(
+            "SELECT granted_cents, received_cents FROM subsidies WHERE coop = ? AND subsidy_id = ?", (coop, subsidy_id)
+        )[0]
         assert 0 <= received <= granted, f"subsidy {coop}/{subsidy_id}: received {received} outside 0..{granted}"
 
 
@@ -83,11 +102,22 @@ def subsidies_overview(
             raise IntegrityViolation(f"{coop}: subsidy {subsidy_id} disagrees with its pot's movements")
         if not 0 <= f["paid_cents"] <= f["received_cents"] <= f["inflow_cents"]:
             raise IntegrityViolation(f"{coop}: subsidy {subsidy_id} received more than granted or paid more than received")
-        result.append({
-            "coop": coop, "subsidy_id": subsidy_id, "funder": funder, "purpose": purpose, "granted_on": granted_on,
-            "granted_cents": f["inflow_cents"], "received_cents": f["received_cents"],
-            "to_receive_cents": f["inflow_cents"] - f["received_cents"], "used_cents": f["used_cents"],
-            "awarded_cents": f["awarded_cents"], "grants_paid_cents": f["paid_cents"], "reserved_cents": f["reserved_cents"],
-            "unspent_cents": f["unspent_cents"], "available_cents": f["available_cents"],
-        })
+        result.append(
+            {
+                "coop": coop,
+                "subsidy_id": subsidy_id,
+                "funder": funder,
+                "purpose": purpose,
+                "granted_on": granted_on,
+                "granted_cents": f["inflow_cents"],
+                "received_cents": f["received_cents"],
+                "to_receive_cents": f["inflow_cents"] - f["received_cents"],
+                "used_cents": f["used_cents"],
+                "awarded_cents": f["awarded_cents"],
+                "grants_paid_cents": f["paid_cents"],
+                "reserved_cents": f["reserved_cents"],
+                "unspent_cents": f["unspent_cents"],
+                "available_cents": f["available_cents"],
+            }
+        )
     return result

@@ -92,15 +92,37 @@ class Model:
 
 
 donation_op = st.tuples(st.just("donation"), st.integers(0, 3), st.integers(0, 2), st.integers(1, 500_000), st.booleans())
-payout_op = st.tuples(st.just("payout"), st.integers(0, 2), st.integers(100, 800_000), st.integers(0, 20),
-                      st.lists(st.tuples(st.integers(0, 3), st.integers(1, 20_000)), max_size=3))
-use_op = st.tuples(st.just("use"), st.integers(0, 50), st.sampled_from(["right", "right", "right", "wrong"]),
-                   st.sampled_from(["part", "all", "over"]))
+payout_op = st.tuples(
+    st.just("payout"),
+    st.integers(0, 2),
+    st.integers(100, 800_000),
+    st.integers(0, 20),
+    st.lists(st.tuples(st.integers(0, 3), st.integers(1, 20_000)), max_size=3),
+)
+use_op = st.tuples(
+    st.just("use"),
+    st.integers(0, 50),
+    st.sampled_from(["right", "right", "right", "wrong"]),
+    st.sampled_from(["part", "all", "over"]),
+)
 sign_op = st.tuples(st.just("sign"), st.integers(1, 6), st.integers(1, 300_000))
 invoice_op = st.tuples(st.just("invoice"), st.integers(0, 50), st.integers(0, 7))
 pay_op = st.tuples(st.just("pay"), st.integers(0, 50), st.sampled_from(["part", "all", "all", "over"]))
-step = st.one_of(donation_op, donation_op, payout_op, use_op, use_op, use_op, sign_op, invoice_op, invoice_op, pay_op, pay_op,
-                 st.tuples(st.just("reverse"), st.integers(0, 60)), st.tuples(st.just("catch_up")))
+step = st.one_of(
+    donation_op,
+    donation_op,
+    payout_op,
+    use_op,
+    use_op,
+    use_op,
+    sign_op,
+    invoice_op,
+    invoice_op,
+    pay_op,
+    pay_op,
+    st.tuples(st.just("reverse"), st.integers(0, 60)),
+    st.tuples(st.just("catch_up")),
+)
 
 
 def month_after(day: date, k: int) -> str:
@@ -122,17 +144,34 @@ class Run:
             (donor, donor_kind), purpose = DONORS[op[1]], PURPOSES[op[2]]
             wrong_kind = op[4] and op[3] % 5 == 0  # now and then the other kind: refused once the donor is known
             gift, amount = f"D{next(self.n)}", op[3]
-            command = RecordDonation(s, gift, donor, donor.capitalize(),
-                                     ("company" if donor_kind == "individual" else "individual") if wrong_kind else donor_kind,
-                                     cents(amount), day, method="cash" if op[4] else "transfer", project=purpose)
+            command = RecordDonation(
+                s,
+                gift,
+                donor,
+                donor.capitalize(),
+                ("company" if donor_kind == "individual" else "individual") if wrong_kind else donor_kind,
+                cents(amount),
+                day,
+                method="cash" if op[4] else "transfer",
+                project=purpose,
+            )
             return command, lambda: self.gift(gift, purpose, day, amount, 0, [(donor, amount)]), None
         if kind == "payout":
             purpose, gross = PURPOSES[op[1]], op[2]
             fee = gross * op[3] // 100
             backers = {DONORS[i][0]: a for i, a in op[4] if DONORS[i][1] == "individual"}
             gift = f"P{next(self.n)}"
-            command = RecordCrowdfundingPayout(s, gift, "HelloAsso", "Campagne", cents(gross), cents(fee),
-                                               [Backer(d, d.capitalize(), cents(a)) for d, a in backers.items()], day, project=purpose)
+            command = RecordCrowdfundingPayout(
+                s,
+                gift,
+                "HelloAsso",
+                "Campagne",
+                cents(gross),
+                cents(fee),
+                [Backer(d, d.capitalize(), cents(a)) for d, a in backers.items()],
+                day,
+                project=purpose,
+            )
             lines = [*backers.items(), (None, gross - sum(backers.values()))]
             return command, lambda: self.gift(gift, purpose, day, gross, fee, [ln for ln in lines if ln[1]]), None
         if kind == "use":
@@ -144,15 +183,25 @@ class Run:
             spent_on = purpose if op[2] == "right" else next(p for p in PURPOSES[1:] if p != purpose)
             room = m.lowest_unspent_from(gift, day) if purpose else 0
             amount = {"part": max(room // 3, 1), "all": max(room, 1), "over": room + 1}[op[3]]
-            expected = ("earmarked" if purpose is None else "earmarked_purpose" if spent_on != purpose
-                        else "not_before" if day < m.gifts[gift]["day"] else "donation_unspent" if amount > room else None)
+            expected = (
+                "earmarked"
+                if purpose is None
+                else "earmarked_purpose"
+                if spent_on != purpose
+                else "not_before"
+                if day < m.gifts[gift]["day"]
+                else "donation_unspent"
+                if amount > room
+                else None
+            )
             command = UseEarmarkedDonation(s, gift, cents(amount), "Dépenses du projet", day, project=spent_on)
             return command, lambda: self.entry("EarmarkedDonationUsed", day, gift=gift, amount=amount), expected
         if kind == "sign":
             contract, start = f"AD{next(self.n)}", day.replace(day=1)
             last = date.fromisoformat(month_after(start, op[1]) + "-01") - timedelta(days=1)
-            command = SignAdvertisingContract(s, contract, f"adv{op[2] % 3}", "Annonceur", "bank", "Bannière", cents(op[2]),
-                                              start, last, day)
+            command = SignAdvertisingContract(
+                s, contract, f"adv{op[2] % 3}", "Annonceur", "bank", "Bannière", cents(op[2]), start, last, day
+            )
             months = [month_after(start, k) for k in range(op[1])]
             return command, lambda: m.contracts.__setitem__(contract, {"months": months, "price": op[2], "signed": day}), None
         if kind == "invoice":
@@ -161,19 +210,31 @@ class Run:
             contract = sorted(m.contracts)[op[1] % len(m.contracts)]
             c = m.contracts[contract]
             period = month_after(date.fromisoformat(c["months"][0] + "-01"), op[2])
-            expected = ("within_contract" if period not in c["months"] else "invoiced_once" if (contract, period) in m.invoices
-                        else "not_before" if day < c["signed"] else None)
-            return (InvoiceAdvertising(s, contract, period, day),
-                    lambda: self.entry("AdvertisingInvoiced", day, key=(contract, period), amount=c["price"], invoiced_on=day), expected)
+            expected = (
+                "within_contract"
+                if period not in c["months"]
+                else "invoiced_once"
+                if (contract, period) in m.invoices
+                else "not_before"
+                if day < c["signed"]
+                else None
+            )
+            return (
+                InvoiceAdvertising(s, contract, period, day),
+                lambda: self.entry("AdvertisingInvoiced", day, key=(contract, period), amount=c["price"], invoiced_on=day),
+                expected,
+            )
         if kind == "pay":
             if not m.invoices:
                 return None
             key = sorted(m.invoices)[op[1] % len(m.invoices)]
             due = m.invoices[key][0] - m.invoices[key][1]
             amount = {"part": max(due // 2, 1), "all": max(due, 1), "over": due + 1}[op[2]]
-            return (PayAdvertisingInvoice(s, *key, cents(amount), day),
-                    lambda: self.entry("AdvertisingInvoicePaid", day, key=key, amount=amount),
-                    "no_overpayment" if amount > due else "not_before" if day < m.invoices[key][2] else None)
+            return (
+                PayAdvertisingInvoice(s, *key, cents(amount), day),
+                lambda: self.entry("AdvertisingInvoicePaid", day, key=key, amount=amount),
+                "no_overpayment" if amount > due else "not_before" if day < m.invoices[key][2] else None,
+            )
         if kind == "reverse":
             number = op[1] % (len(m.entries) + 1) + 1  # sometimes one past the last entry
             return ReverseEntry(s, number, "correction", day), lambda: self.reversed(number, day), None
@@ -255,7 +316,9 @@ class Run:
                 assert m.unspent(gift, day) >= 0
                 assert -account_balance(ledger.db, slug, dedicated, party=gift, as_of=day) == m.unspent(gift, day), (gift, day)
         funds = dedicated_funds(ledger.db, slug, limit=1000)
-        assert {f["gift_id"]: f["unspent_cents"] for f in funds["gifts"]} == {g: m.unspent(g) for g, v in m.gifts.items() if v["moves"]}
+        assert {f["gift_id"]: f["unspent_cents"] for f in funds["gifts"]} == {
+            g: m.unspent(g) for g, v in m.gifts.items() if v["moves"]
+        }
 
         # Donor yearly totals = the journal's.
         entries = journal(ledger.db, slug)
@@ -267,8 +330,11 @@ class Run:
             year = int(e["effective_date"][:4])
             if kind in GIFT_KINDS:
                 sign = -1 if e["kind"] == "EntryReversed" else 1
-                gross_by_year[year] += sum(p["amount"] for p in e["postings"]  # a reversal's are negative
-                                           if p["account"] in ("512", "530", "622") and sign * p["amount"] > 0)
+                gross_by_year[year] += sum(
+                    p["amount"]
+                    for p in e["postings"]  # a reversal's are negative
+                    if p["account"] in ("512", "530", "622") and sign * p["amount"] > 0
+                )
             ad_income_by_month[e["effective_date"][:7]] -= sum(p["amount"] for p in e["postings"] if p["account"] == "7065")
         for year in sorted({d.year for d, _donor, _a in m.lines} | set(gross_by_year)):
             receipts = donor_receipts(ledger.db, slug, year, limit=1000)
@@ -280,9 +346,11 @@ class Run:
             assert receipts["anonymous_cents"] == expected.pop(None, 0)
             assert {d["donor_id"]: d["total_cents"] for d in receipts["donors"]} == expected
             if self.legal_form == "association":
+
                 def gifts_income(as_of: date) -> int:
                     rows = trial_balance(ledger.db, slug, as_of=as_of)["accounts"]
                     return -sum(r["balance"] for r in rows if r["account"] in ("7541", "7542"))
+
                 assert gifts_income(date(year, 12, 31)) - gifts_income(date(year - 1, 12, 31)) == receipts["total_cents"]
 
         # Advertising: revenue by month = the journal's income by month; invoices within their amount.
@@ -313,12 +381,22 @@ def books(store_factory: Any) -> Any:
         ledger.close()
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
-          deadline=None)
-@given(legal_form=st.sampled_from(["association", "association", "scic"]),
-       prelude=st.tuples(donation_op, payout_op.map(lambda op: (op[0], 1, *op[2:])), donation_op.map(lambda op: (op[0], op[1], 2, *op[3:])),
-                         use_op, sign_op, invoice_op, pay_op),
-       steps=st.lists(st.tuples(step, st.booleans()), min_size=5, max_size=35))
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None
+)
+@given(
+    legal_form=st.sampled_from(["association", "association", "scic"]),
+    prelude=st.tuples(
+        donation_op,
+        payout_op.map(lambda op: (op[0], 1, *op[2:])),
+        donation_op.map(lambda op: (op[0], op[1], 2, *op[3:])),
+        use_op,
+        sign_op,
+        invoice_op,
+        pay_op,
+    ),
+    steps=st.lists(st.tuples(step, st.booleans()), min_size=5, max_size=35),
+)
 def test_random_gift_and_advertising_histories_keep_every_invariant(books, legal_form, prelude, steps):
     ledger, runner = books
     run = Run(ledger, runner, legal_form)

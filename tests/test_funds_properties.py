@@ -132,9 +132,12 @@ def cash(t: dict[str, int]) -> int:
 
 sel = st.integers(0, 30)
 pledge_op = st.tuples(st.just("pledge"), sel, st.sampled_from(RATES), st.integers(1, 3))
-declare_op = st.tuples(st.just("declare"), sel, st.integers(-1, 2), st.sampled_from(["profit", "profit", "loss", "zero"]),
-                       st.integers(1, 50_000_000))
-pay_contribution_op = st.tuples(st.just("pay_contribution"), sel, st.sampled_from(["due", "due", "part", "over"]), st.integers(1, 10_000_000))
+declare_op = st.tuples(
+    st.just("declare"), sel, st.integers(-1, 2), st.sampled_from(["profit", "profit", "loss", "zero"]), st.integers(1, 50_000_000)
+)
+pay_contribution_op = st.tuples(
+    st.just("pay_contribution"), sel, st.sampled_from(["due", "due", "part", "over"]), st.integers(1, 10_000_000)
+)
 subsidy_op = st.tuples(st.just("subsidy"), st.integers(1_000_00, 60_000_00))
 receive_op = st.tuples(st.just("receive"), sel, st.sampled_from(["due", "part", "over"]), st.integers(1, 5_000_000))
 open_op = st.tuples(st.just("open"), sel, st.integers(1, 5), st.integers(1, 4), st.booleans())
@@ -142,16 +145,44 @@ apply_op = st.tuples(st.just("apply"), sel, st.booleans())
 award_op = st.tuples(st.just("award"), sel, st.sampled_from(["lo", "hi", "mid", "mid", "below", "above", "rest"]))
 pay_grant_op = st.tuples(st.just("pay_grant"), sel, st.sampled_from(["all", "all", "part", "over"]), st.integers(1, 1_000_000))
 step = st.one_of(
-    pledge_op, declare_op, pay_contribution_op, subsidy_op, receive_op, st.tuples(st.just("use"), sel, st.integers(1, 4)),
-    open_op, apply_op, apply_op, award_op, award_op, award_op, award_op, pay_grant_op, pay_grant_op, pay_grant_op, pay_grant_op,
-    st.tuples(st.just("withdraw"), sel), st.tuples(st.just("close"), sel),
-    st.tuples(st.just("reverse"), sel), st.tuples(st.just("reverse"), sel), st.tuples(st.just("catch_up")),
+    pledge_op,
+    declare_op,
+    pay_contribution_op,
+    subsidy_op,
+    receive_op,
+    st.tuples(st.just("use"), sel, st.integers(1, 4)),
+    open_op,
+    apply_op,
+    apply_op,
+    award_op,
+    award_op,
+    award_op,
+    award_op,
+    pay_grant_op,
+    pay_grant_op,
+    pay_grant_op,
+    pay_grant_op,
+    st.tuples(st.just("withdraw"), sel),
+    st.tuples(st.just("close"), sel),
+    st.tuples(st.just("reverse"), sel),
+    st.tuples(st.just("reverse"), sel),
+    st.tuples(st.just("catch_up")),
 )
 # Money in, calls, applicants and first awards, so most runs reach payments, withdrawals and closings.
 prelude = st.tuples(
-    pledge_op, declare_op.map(lambda op: (*op[:2], 0, "profit", op[4])), pay_contribution_op.map(lambda op: (op[0], op[1], "due", 1)),
-    subsidy_op, receive_op, open_op, open_op, apply_op, apply_op, apply_op, apply_op,
-    award_op.map(lambda op: (op[0], op[1], "mid")), award_op.map(lambda op: (op[0], op[1], "lo")),
+    pledge_op,
+    declare_op.map(lambda op: (*op[:2], 0, "profit", op[4])),
+    pay_contribution_op.map(lambda op: (op[0], op[1], "due", 1)),
+    subsidy_op,
+    receive_op,
+    open_op,
+    open_op,
+    apply_op,
+    apply_op,
+    apply_op,
+    apply_op,
+    award_op.map(lambda op: (op[0], op[1], "mid")),
+    award_op.map(lambda op: (op[0], op[1], "lo")),
     pay_grant_op.map(lambda op: (op[0], op[1], "part", op[3])),
 )
 
@@ -179,32 +210,42 @@ class Run:
         if kind == "pledge":
             pid = f"P{next(self.n)}"
             member = pick(MEMBERS, op[1])
-            return PledgeContribution(s, pid, member, op[2], 2020, day, years=op[3]), lambda: m.pledges.__setitem__(pid, (member, Fraction(op[2])))
+            return PledgeContribution(s, pid, member, op[2], 2020, day, years=op[3]), lambda: m.pledges.__setitem__(
+                pid, (member, Fraction(op[2]))
+            )
         if kind == "declare":
             pid = pick(sorted(m.pledges), op[1])
             if pid is None:
                 return None
             year, result = 2020 + op[2], {"profit": op[4], "loss": -op[4], "zero": 0}[op[3]]
             called = math.floor(m.pledges[pid][1] * result / 100) if result > 0 else 0  # the rounding rule, again
-            return (DeclareContributionResult(s, pid, year, cents(result), day),
-                    lambda: m.years.__setitem__((pid, year), [result, called, 0]))
+            return (
+                DeclareContributionResult(s, pid, year, cents(result), day),
+                lambda: m.years.__setitem__((pid, year), [result, called, 0]),
+            )
         if kind == "pay_contribution":
             key = pick(sorted(m.years), op[1])
             if key is None:
                 return None
             due = m.years[key][1] - m.years[key][2]
             amount = {"due": max(due, 1), "part": min(op[3], max(due, 1)), "over": due + 1}[op[2]]
-            return PayContribution(s, key[0], key[1], cents(amount), day), lambda: self.entry("ContributionPaid", day, key=key, amount=amount)
+            return PayContribution(s, key[0], key[1], cents(amount), day), lambda: self.entry(
+                "ContributionPaid", day, key=key, amount=amount
+            )
         if kind == "subsidy":
             sid = f"S{next(self.n)}"
-            return RecordSubsidy(s, sid, "Région", "Projet", cents(op[1]), day), lambda: self.entry("SubsidyGranted", day, sid=sid, amount=op[1])
+            return RecordSubsidy(s, sid, "Région", "Projet", cents(op[1]), day), lambda: self.entry(
+                "SubsidyGranted", day, sid=sid, amount=op[1]
+            )
         if kind in ("receive", "use"):
             sid = pick(sorted(m.subsidies), op[1])
             if sid is None:
                 return None
             if kind == "use":
                 amount = max(available(m.totals(f"subsidy:{sid}")) // op[2], 1)
-                return UseSubsidy(s, sid, cents(amount), "Ateliers", day), lambda: self.entry("SubsidyUsed", day, sid=sid, amount=amount)
+                return UseSubsidy(s, sid, cents(amount), "Ateliers", day), lambda: self.entry(
+                    "SubsidyUsed", day, sid=sid, amount=amount
+                )
             due = m.subsidies[sid][0] - m.subsidies[sid][1]
             amount = {"due": max(due, 1), "part": min(op[3], max(due, 1)), "over": due + 1}[op[2]]
             return ReceiveSubsidy(s, sid, cents(amount), day), lambda: self.entry("SubsidyReceived", day, sid=sid, amount=amount)
@@ -216,12 +257,23 @@ class Run:
             envelope = room + 1 if op[2] == 5 else max(room * op[2] // 8, 100)  # op 5: one cent too much
             lo, hi = max(envelope // 10, 1), max(envelope // op[3], 1)
             cid = f"C{next(self.n)}"
-            command = OpenCall(s, cid, "Appel", cents(envelope), cents(lo), cents(hi), 3, day,
-                               subsidy_id=None if source == "fund" else source, members_only=op[4])
+            command = OpenCall(
+                s,
+                cid,
+                "Appel",
+                cents(envelope),
+                cents(lo),
+                cents(hi),
+                3,
+                day,
+                subsidy_id=None if source == "fund" else source,
+                members_only=op[4],
+            )
 
             def opened() -> None:
                 m.calls[cid] = MCall(pot, envelope, lo, hi, 3, op[4])
                 m.move(pot, day, reserved=envelope)
+
             return command, opened
         if kind == "apply":
             cid = pick(sorted(m.calls), op[1])
@@ -235,8 +287,14 @@ class Run:
             if aid is None:
                 return None
             c = m.calls[m.grants[aid].call_id]
-            amount = {"lo": c.lo, "hi": c.hi, "mid": (c.lo + c.hi) // 2, "below": c.lo - 1, "above": c.hi + 1,
-                      "rest": min(c.hi, c.envelope - m.call_net(m.grants[aid].call_id))}[op[2]]
+            amount = {
+                "lo": c.lo,
+                "hi": c.hi,
+                "mid": (c.lo + c.hi) // 2,
+                "below": c.lo - 1,
+                "above": c.hi + 1,
+                "rest": min(c.hi, c.envelope - m.call_net(m.grants[aid].call_id)),
+            }[op[2]]
             if amount <= 0:
                 return None
             return AwardGrant(s, aid, cents(amount), day), lambda: self.entry("GrantAwarded", day, aid=aid, amount=amount)
@@ -246,7 +304,9 @@ class Run:
                 return None
             g = m.grants[aid]
             if kind == "withdraw":
-                return WithdrawGrant(s, aid, "abandon", day), lambda: self.entry("GrantWithdrawn", day, aid=aid, amount=g.outstanding)
+                return WithdrawGrant(s, aid, "abandon", day), lambda: self.entry(
+                    "GrantWithdrawn", day, aid=aid, amount=g.outstanding
+                )
             amount = {"all": max(g.outstanding, 1), "part": min(op[3], max(g.outstanding, 1)), "over": g.outstanding + 1}[op[2]]
             return PayGrant(s, aid, cents(amount), day), lambda: self.entry("GrantPaid", day, aid=aid, amount=amount)
         if kind == "close":
@@ -258,6 +318,7 @@ class Run:
                 c = m.calls[cid]
                 c.closed = True
                 m.move(c.source, day, reserved=-(c.envelope - m.call_net(cid)))
+
             return CloseCall(s, cid, day), closed
         if kind == "reverse":
             number = op[1] % (len(m.entries) + 1) + 1  # sometimes one past the last entry
@@ -334,7 +395,9 @@ class Run:
         for (pid, year), (result, called, paid) in m.years.items():
             declared = coop.contributions.pledges[pid].declared[year]
             assert (declared.result_cents, declared.called_cents, declared.paid_cents) == (result, called, paid)
-            assert 0 <= paid <= called and (called == 0 if result <= 0 else called == math.floor(m.pledges[pid][1] * result / 100))
+            assert 0 <= paid <= called and (
+                called == 0 if result <= 0 else called == math.floor(m.pledges[pid][1] * result / 100)
+            )
         # Grants and calls: bounds, envelope, laureates, paid <= awarded.
         for aid, g in m.grants.items():
             c, state = m.calls[g.call_id], coop.grants.grants[aid]
@@ -346,7 +409,10 @@ class Run:
             assert (coop.grants.calls[cid].closed_on is not None) == c.closed
         for sid, (granted, received) in m.subsidies.items():
             assert 0 <= received <= granted
-            assert (coop.subsidies.subsidies[sid].granted_cents, coop.subsidies.subsidies[sid].received_cents) == (granted, received)
+            assert (coop.subsidies.subsidies[sid].granted_cents, coop.subsidies.subsidies[sid].received_cents) == (
+                granted,
+                received,
+            )
         # Pots never below zero on any date; aggregate == model.
         runner.catch_up()
         for pot, moves in m.moves.items():
@@ -365,14 +431,22 @@ class Run:
         assert set(calls) == set(m.calls)
         for cid, c in m.calls.items():
             assert (calls[cid]["awarded_cents"], calls[cid]["laureates"], calls[cid]["status"]) == (
-                m.call_net(cid), m.laureates(cid), "closed" if c.closed else "open")
+                m.call_net(cid),
+                m.laureates(cid),
+                "closed" if c.closed else "open",
+            )
             for app in call_applications(ledger.db, slug, cid, limit=1000):
                 g = m.grants[app["application_id"]]
                 assert (app["awarded_cents"], app["withdrawn_cents"], app["paid_cents"]) == (g.awarded, g.withdrawn, g.paid)
-        subsidies = {r["subsidy_id"]: (r["granted_cents"], r["received_cents"]) for r in subsidies_overview(ledger.db, slug, limit=1000)}
+        subsidies = {
+            r["subsidy_id"]: (r["granted_cents"], r["received_cents"]) for r in subsidies_overview(ledger.db, slug, limit=1000)
+        }
         assert subsidies == {sid: tuple(v) for sid, v in m.subsidies.items()}
-        years = {(p["pledge_id"], y["year"]): [y["result_cents"], y["called_cents"], y["paid_cents"]]
-                 for p in contribution_pledges(ledger.db, slug, limit=1000) for y in p["years"]}
+        years = {
+            (p["pledge_id"], y["year"]): [y["result_cents"], y["called_cents"], y["paid_cents"]]
+            for p in contribution_pledges(ledger.db, slug, limit=1000)
+            for y in p["years"]
+        }
         assert years == m.years
         for unit, totals in trial_balance(ledger.db, slug)["totals"].items():
             assert totals["debit"] == totals["credit"], unit
@@ -395,7 +469,9 @@ def fresh_books(store_factory: Any) -> Iterator[tuple[Ledger, ProjectionRunner]]
         store_factory.drop(url)
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None
+)
 @given(
     legal_form=st.sampled_from(["association", "association", "scic"]),
     prelude=prelude,

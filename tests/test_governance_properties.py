@@ -127,11 +127,21 @@ class History:
         self.dates: set[date] = {FOUNDED}
         self.checkpoints: dict[date, dict[str, Any]] = {}
         self.accepted = 0
-        self.run(FoundCooperative(
-            coop=self.slug, name="Coop", legal_form=legal_form, founded_on=FOUNDED, colleges=specs(STATUTES[legal_form][0]),
-            fee_schedule=fee_schedule(), share_value=Decimal("50") if legal_form == "scic" else None,
-            siren="123456782" if legal_form == "scic" else None, empty_college_policy=policy,
-        ), FOUNDED, must=True)
+        self.run(
+            FoundCooperative(
+                coop=self.slug,
+                name="Coop",
+                legal_form=legal_form,
+                founded_on=FOUNDED,
+                colleges=specs(STATUTES[legal_form][0]),
+                fee_schedule=fee_schedule(),
+                share_value=Decimal("50") if legal_form == "scic" else None,
+                siren="123456782" if legal_form == "scic" else None,
+                empty_college_policy=policy,
+            ),
+            FOUNDED,
+            must=True,
+        )
 
     def run(self, command: Any, day: date, must: bool = False) -> bool:
         result = self.ledger.execute(command, f"key-{next(_keys)}")
@@ -260,7 +270,10 @@ class History:
             read_side = explain_member(self.ledger.db, self.slug, member_id, day)
             assert read_side is not None
             assert (read_side["eligible"], read_side["college"], read_side["reasons"]) == (
-                write_side.eligible, write_side.college, write_side.reasons), (member_id, day)
+                write_side.eligible,
+                write_side.college,
+                write_side.reasons,
+            ), (member_id, day)
             if write_side.eligible:
                 voters[member_id] = write_side.college
         assert {v["member_id"]: v["college"] for v in report["voters"]} == voters, day
@@ -276,7 +289,8 @@ class History:
             if report["voters"]:
                 voting_days += 1
             if any(r["eligible_members"] for r in report["colleges"]) and any(
-                    r["eligible_members"] == 0 for r in report["colleges"]):
+                r["eligible_members"] == 0 for r in report["colleges"]
+            ):
                 event("an empty college among non-empty ones")
         event("days with voters", f"{min(voting_days // 10 * 10, 30)}+")
         for day, earlier in self.checkpoints.items():

@@ -36,7 +36,8 @@ Import = tuple[int, str, tuple[str, ...]]  # line, module, names taken from it (
 
 def _is_type_checking(test: ast.expr) -> bool:
     return (isinstance(test, ast.Name) and test.id == "TYPE_CHECKING") or (
-        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING")
+        isinstance(test, ast.Attribute) and test.attr == "TYPE_CHECKING"
+    )
 
 
 def _imports(nodes: list[ast.stmt], *, deferred: bool, path: Path, type_checking: bool = False) -> Iterator[Import]:
@@ -155,8 +156,11 @@ def one_loop(graph: dict[str, dict[str, int]], component: list[str]) -> str:
 
 
 def cycle_report(graph: dict[str, dict[str, int]], folder: str) -> list[str]:
-    return [f"{len(c)} modules import each other in a loop: {', '.join(c)}; e.g. {one_loop(graph, c)}"
-            for c in cycles(graph) if any(m.split(".")[0] == folder for m in c)]
+    return [
+        f"{len(c)} modules import each other in a loop: {', '.join(c)}; e.g. {one_loop(graph, c)}"
+        for c in cycles(graph)
+        if any(m.split(".")[0] == folder for m in c)
+    ]
 
 
 MODULES = project_modules()
@@ -220,7 +224,7 @@ def test_the_checker_itself_finds_loops_and_skips_type_checking_imports(tmp_path
         "a.py": "from pkg import b\n",  # a -> b (b is a module)
         "b.py": "import pkg.c\n",  # b -> pkg, pkg.c
         "c.py": "from typing import TYPE_CHECKING\nif TYPE_CHECKING:\n    from pkg import a\n"
-                "else:\n    import json\nclass K:\n    from pkg.d import X\n",  # c -> d only: never runs the a import
+        "else:\n    import json\nclass K:\n    from pkg.d import X\n",  # c -> d only: never runs the a import
         "d.py": "X = 1\ndef f():\n    from pkg.a import something\n",  # d -> a only when f runs
     }
     for name, text in files.items():
@@ -228,11 +232,17 @@ def test_the_checker_itself_finds_loops_and_skips_type_checking_imports(tmp_path
     modules = project_modules(tmp_path, ("pkg",))
     assert sorted(modules) == ["pkg", "pkg.a", "pkg.b", "pkg.c", "pkg.d"]
     loaded = import_graph(modules, deferred=False)
-    assert loaded == {"pkg": {}, "pkg.a": {"pkg": 1, "pkg.b": 1}, "pkg.b": {"pkg": 1, "pkg.c": 1},
-                      "pkg.c": {"pkg": 7, "pkg.d": 7}, "pkg.d": {}}
+    assert loaded == {
+        "pkg": {},
+        "pkg.a": {"pkg": 1, "pkg.b": 1},
+        "pkg.b": {"pkg": 1, "pkg.c": 1},
+        "pkg.c": {"pkg": 7, "pkg.d": 7},
+        "pkg.d": {},
+    }
     assert cycles(loaded) == []
     everything = import_graph(modules, deferred=True)
     assert cycles(everything) == [["pkg.a", "pkg.b", "pkg.c", "pkg.d"]]
     assert cycle_report(everything, "pkg") == [
         "4 modules import each other in a loop: pkg.a, pkg.b, pkg.c, pkg.d; e.g. pkg.a (line 1) -> pkg.b (line 1) "
-        "-> pkg.c (line 7) -> pkg.d (line 3) -> pkg.a"]
+        "-> pkg.c (line 7) -> pkg.d (line 3) -> pkg.a"
+    ]

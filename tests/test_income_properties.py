@@ -146,10 +146,19 @@ class Run:
     def entry(self, kind: str, **effect: Any) -> None:
         self.entries.append([kind, effect, False, False])
 
-    def reverse(self, selector: int, day: date, reversible: Callable[[str, dict[str, Any]], str | None],
-                undo: Callable[[str, dict[str, Any], date], None]) -> None:
+    def reverse(
+        self,
+        selector: int,
+        day: date,
+        reversible: Callable[[str, dict[str, Any]], str | None],
+        undo: Callable[[str, dict[str, Any], date], None],
+    ) -> None:
         open_numbers = [i + 1 for i, e in enumerate(self.entries) if not (e[2] or e[3])]
-        number = open_numbers[selector % len(open_numbers)] if open_numbers and selector < 8 else selector % (len(self.entries) + 2) + 1
+        number = (
+            open_numbers[selector % len(open_numbers)]
+            if open_numbers and selector < 8
+            else selector % (len(self.entries) + 2) + 1
+        )
         command = ReverseEntry(self.slug, number, "correction", day)
         if number > len(self.entries):
             return self.run(command, "known_entry", None)
@@ -188,8 +197,12 @@ PLANS = {  # plan -> (kind, period, fixed cents, rate, labels)
     "PQ": ("provider", "quarterly", 0, Fraction(1, 8), [f"{y}-Q{q}" for y in (2020, 2021) for q in range(1, 5)]),
     "HY": ("project_holder", "yearly", 24000, Fraction(0), ["2019", "2020", "2021"]),
 }
-SUBS = {"S0": ("m0", "PM", date(2020, 3, 15)), "S1": ("m1", "HY", date(2020, 2, 1)),
-        "S2": ("m2", "PQ", date(2020, 2, 1)), "S3": ("m0", "PQ", date(2020, 5, 10))}
+SUBS = {
+    "S0": ("m0", "PM", date(2020, 3, 15)),
+    "S1": ("m1", "HY", date(2020, 2, 1)),
+    "S2": ("m2", "PQ", date(2020, 2, 1)),
+    "S3": ("m0", "PQ", date(2020, 5, 10)),
+}
 
 
 def period_bounds(plan: str, label: str) -> tuple[date, date]:
@@ -220,7 +233,9 @@ class SubscriptionsRun(Run):
         kind, _period, fixed, rate, labels = PLANS[plan]
         label = labels[index % len(labels)]
         first, after = period_bounds(plan, label)
-        day = {"after_end": after + timedelta(days=3), "inside": first + timedelta(days=1), "before": first - timedelta(days=1)}[when]
+        day = {"after_end": after + timedelta(days=3), "inside": first + timedelta(days=1), "before": first - timedelta(days=1)}[
+            when
+        ]
         declared = D(revenue) / 100 if kind == "provider" else None
         end = self.ends[sub]
         amount = fixed + (half_up(revenue, rate) if kind == "provider" else 0)
@@ -273,8 +288,12 @@ class SubscriptionsRun(Run):
 
     def cancel(self, sub: str, day: date) -> None:
         _member, plan, start = SUBS[sub]
-        outside = [label for (s, label) in self.bills if s == sub
-                   if max(period_bounds(plan, label)[0], start) >= min(period_bounds(plan, label)[1], day)]
+        outside = [
+            label
+            for (s, label) in self.bills
+            if s == sub
+            if max(period_bounds(plan, label)[0], start) >= min(period_bounds(plan, label)[1], day)
+        ]
         if self.ends[sub] is not None:
             predicted = "cancelled_once"
         elif day < start:
@@ -300,24 +319,35 @@ class SubscriptionsRun(Run):
         self.check_books()
         db, slug = self.ledger.db, self.slug
         coop = self.ledger.cooperative(slug)
-        aggregate = {(s, p): [b.billed_on, b.amount_cents, b.paid_cents] for s, sub in coop.subscriptions.subscriptions.items()
-                     for p, b in sub.bills.items()}
+        aggregate = {
+            (s, p): [b.billed_on, b.amount_cents, b.paid_cents]
+            for s, sub in coop.subscriptions.subscriptions.items()
+            for p, b in sub.bills.items()
+        }
         assert aggregate == self.bills
-        projected = {(s, b["period"]): [date.fromisoformat(b["billed_on"]), b["amount_cents"], b["paid_cents"]]
-                     for s in SUBS for b in views.bills(db, slug, s)}
+        projected = {
+            (s, b["period"]): [date.fromisoformat(b["billed_on"]), b["amount_cents"], b["paid_cents"]]
+            for s in SUBS
+            for b in views.bills(db, slug, s)
+        }
         assert projected == self.bills
         assert all(0 <= paid <= amount for _day, amount, paid in self.bills.values())
         # A period is billed once: bills not reversed, counted from the stored events.
         stored = stored_financial_events(self.ledger, slug)
         reversed_numbers = {e.reverses for e in stored if e.kind == "EntryReversed"}
-        standing = [(e.subscription_id, e.period) for e in stored if e.kind == "SubscriptionBilled" and e.journal_number not in reversed_numbers]
+        standing = [
+            (e.subscription_id, e.period)
+            for e in stored
+            if e.kind == "SubscriptionBilled" and e.journal_number not in reversed_numbers
+        ]
         assert len(standing) == len(set(standing)) and set(standing) == set(self.bills)
         totals = {m: [0, 0] for m in ("m0", "m1", "m2")}  # billed, paid on standing bills
         for (sub, _period), (_day, amount, paid) in self.bills.items():
             totals[SUBS[sub][0]][0] += amount
             totals[SUBS[sub][0]][1] += paid
         assert {r["member_id"]: [r["billed_cents"], r["paid_cents"]] for r in views.amounts_owed(db, slug)} == {
-            m: t for m, t in totals.items() if t != [0, 0]}
+            m: t for m, t in totals.items() if t != [0, 0]
+        }
         for member_id, (billed, paid) in totals.items():
             assert account_balance(db, slug, "411", party=member_id) == billed - paid
         self.check_rebuild()
@@ -400,8 +430,16 @@ class CertificationsRun(Run):
             predicted = "one_certification_at_a_time" if latest and self.ends(latest) > day else None
 
         def apply() -> None:
-            self.certs[cid] = {"member": member_id, "granted": day, "expires": months_later(day, VALIDITY_MONTHS), "revoked": None,
-                               "renewals": [], "billed": FEE, "paid": 0, "moves": [(day, FEE)]}  # moves: + billed, - paid
+            self.certs[cid] = {
+                "member": member_id,
+                "granted": day,
+                "expires": months_later(day, VALIDITY_MONTHS),
+                "revoked": None,
+                "renewals": [],
+                "billed": FEE,
+                "paid": 0,
+                "moves": [(day, FEE)],
+            }  # moves: + billed, - paid
             self.order[member_id].append(cid)
             self.entry("CertificationGranted", cid=cid)
 
@@ -503,8 +541,9 @@ class CertificationsRun(Run):
         # Every day a certification starts or ends, the day before, and a few days of the grid.
         edges = {d for c in self.certs.values() for d in (c["granted"], c["expires"], c["revoked"]) if d is not None}
         for day in sorted(edges | {d - timedelta(days=1) for d in edges} | set(GRID[:44:5])):
-            expected = sorted(m for m in self.members if any(
-                self.certs[c]["granted"] <= day < self.ends(self.certs[c]) for c in self.order[m]))
+            expected = sorted(
+                m for m in self.members if any(self.certs[c]["granted"] <= day < self.ends(self.certs[c]) for c in self.order[m])
+            )
             assert [r["member_id"] for r in cert_read.certified_on(db, slug, day)] == expected, day
             assert [m for m in self.members if coop.certifications.certified_on(m, day)] == expected, day
         for member_id, ids in self.order.items():
@@ -514,9 +553,15 @@ class CertificationsRun(Run):
                 continue
             cert = self.certs[ids[-1]]
             assert (found["certification_id"], found["expires_on"], found["billed_cents"], found["paid_cents"]) == (
-                ids[-1], cert["expires"].isoformat(), cert["billed"], cert["paid"])
+                ids[-1],
+                cert["expires"].isoformat(),
+                cert["billed"],
+                cert["paid"],
+            )
             assert found["status"] == ("revoked" if cert["revoked"] else "expired")  # LATE is after every expiry
-        billed_minus_paid = {m: sum(self.certs[c]["billed"] - self.certs[c]["paid"] for c in ids) for m, ids in self.order.items()}
+        billed_minus_paid = {
+            m: sum(self.certs[c]["billed"] - self.certs[c]["paid"] for c in ids) for m, ids in self.order.items()
+        }
         for member_id, due in billed_minus_paid.items():
             assert account_balance(db, slug, "411", party=member_id) == due
         self.check_rebuild()
@@ -627,8 +672,10 @@ class LevyRun(Run):
         for e in stored_financial_events(self.ledger, slug):
             if e.kind == "CourseContributionCollected":
                 assert e.levy_cents + e.author_share_cents == e.amount_cents
-        assert {c["course_id"]: [c["contributions"], c["collected_cents"], c["levy_cents"], c["author_share_cents"]]
-                for c in views.courses(db, slug)} == self.totals
+        assert {
+            c["course_id"]: [c["contributions"], c["collected_cents"], c["levy_cents"], c["author_share_cents"]]
+            for c in views.courses(db, slug)
+        } == self.totals
         assert all(levy + share == collected for _n, collected, levy, share in self.totals.values())
         move_days = {d for moves in self.moves.values() for d, _cents in moves}
         for day in sorted(move_days | {d - timedelta(days=1) for d in move_days} | {LATE}):

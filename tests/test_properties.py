@@ -234,9 +234,16 @@ pay_op = st.tuples(st.just("pay"), st.integers(0, 9), st.integers(0, 1), amount_
 reverse_op = st.tuples(st.just("reverse"), st.integers(0, 40), st.booleans())  # True: any number, even unknown
 command_op = st.one_of(
     admit_op,
-    call_op, call_op, call_op,
-    pay_op, pay_op, pay_op, pay_op,
-    reverse_op, reverse_op, reverse_op,
+    call_op,
+    call_op,
+    call_op,
+    pay_op,
+    pay_op,
+    pay_op,
+    pay_op,
+    reverse_op,
+    reverse_op,
+    reverse_op,
     st.tuples(st.just("transfer"), someone, college_index),
     st.tuples(st.just("resign"), someone),
     st.tuples(st.just("subscribe"), someone, st.integers(1, 4)),
@@ -260,7 +267,9 @@ prelude = st.lists(
         st.tuples(st.just("admit"), new_member, st.integers(0, 2), st.sampled_from([1, 1, 12, 60]), st.just(False)),
         st.booleans(),
     ),
-    min_size=1, max_size=4, unique_by=lambda item: item[0][1],
+    min_size=1,
+    max_size=4,
+    unique_by=lambda item: item[0][1],
 )
 
 
@@ -459,7 +468,9 @@ class Run:
             assert sum(a["balance"] for a in tb["accounts"] if a["unit"] == unit) == 0
 
         # Fee calls and members: projection == aggregate == model (a reversed call is "no call").
-        aggregate_calls = {k: (c.called_cents, c.paid_cents) for k, c in coop.fee_calls.items() if (c.called_cents, c.paid_cents) != (0, 0)}
+        aggregate_calls = {
+            k: (c.called_cents, c.paid_cents) for k, c in coop.fee_calls.items() if (c.called_cents, c.paid_cents) != (0, 0)
+        }
         model_calls = {k: tuple(v) for k, v in self.model.calls.items() if tuple(v) != (0, 0)}
         assert projected_calls == aggregate_calls == model_calls
         aggregate_members = {m.member_id: (m.college, m.status.value, m.shares) for m in coop.members.values()}

@@ -127,7 +127,9 @@ class Model:
             self.earned[host] += credits
             self.balance_moves[host].append((period + timedelta(days=1), credits))  # AcceptReadings dates it the day after
             self.fixed_until = max(self.fixed_until, period)
-            self.entries.append({"kind": "ReadingsAccepted", "sensor": sensor, "host": host, "period": period, "credits": credits})
+            self.entries.append(
+                {"kind": "ReadingsAccepted", "sensor": sensor, "host": host, "period": period, "credits": credits}
+            )
 
         return None, apply
 
@@ -163,7 +165,9 @@ class Model:
             self.minutes[(month, structure)] += minutes
             self.day_minutes[day] += minutes
             self.to_rebill[(month, structure)].append((day, minutes))
-            self.entries.append({"kind": "SharedHoursLogged", "month": month, "structure": structure, "day": day, "minutes": minutes})
+            self.entries.append(
+                {"kind": "SharedHoursLogged", "month": month, "structure": structure, "day": day, "minutes": minutes}
+            )
 
         return None, apply
 
@@ -183,17 +187,23 @@ class Model:
             self.rebilled.add(month)
             for structure, m in shares.items():
                 self.to_rebill[(month, structure)].append((REBILLED_ON, -m))
-            self.entries.append({"kind": "SharedHoursRebilled", "month": month, "cost": gross + charges + expenses, "shares": shares})
+            self.entries.append(
+                {"kind": "SharedHoursRebilled", "month": month, "cost": gross + charges + expenses, "shares": shares}
+            )
 
         return None, apply
 
     def reverse(self, number: int):
         entry = self.entries[number - 1]
-        if entry["kind"] == "ReadingsAccepted" and self.least_from(self.balance_moves[entry["host"]], REVERSED_ON) < entry["credits"]:
+        if (
+            entry["kind"] == "ReadingsAccepted"
+            and self.least_from(self.balance_moves[entry["host"]], REVERSED_ON) < entry["credits"]
+        ):
             return "credits_unspent", None
         if entry["kind"] == "SharedHoursLogged" and (
-                entry["month"] in self.rebilled
-                or self.least_from(self.to_rebill[(entry["month"], entry["structure"])], REVERSED_ON) < entry["minutes"]):
+            entry["month"] in self.rebilled
+            or self.least_from(self.to_rebill[(entry["month"], entry["structure"])], REVERSED_ON) < entry["minutes"]
+        ):
             return "month_not_rebilled", None
 
         def apply():
@@ -234,21 +244,31 @@ valid_accept_op = st.tuples(st.just("accept"), st.integers(0, 3), st.integers(0,
 log_day = st.one_of(st.integers(0, 3), st.integers(31, 34))  # four days of January, four of February
 log_op = st.tuples(st.just("log"), st.integers(0, 2), log_day, st.sampled_from(["0.05", "0.5", "2", "4.75", "7", "10"]))
 rebill_op = st.tuples(
-    st.just("rebill"), st.sampled_from(["2020-01", "2020-02"]),
+    st.just("rebill"),
+    st.sampled_from(["2020-01", "2020-02"]),
     st.one_of(st.integers(1, 20_000), st.integers(20_000, 500_000)),  # below and above 12.00 EUR an hour
-    st.integers(0, 200_000), st.integers(0, 50_000),
+    st.integers(0, 200_000),
+    st.integers(0, 50_000),
 )
 command_op = st.one_of(
-    accept_op, accept_op, accept_op,
+    accept_op,
+    accept_op,
+    accept_op,
     st.tuples(st.just("money"), st.integers(0, 2), st.sampled_from(["all", "half", "over", "tiny"])),
     st.tuples(st.just("service"), st.integers(0, 2), st.integers(1, 2000)),
     st.tuples(st.just("terms"), terms_strategy),
-    log_op, log_op, log_op,
-    rebill_op, rebill_op,
-    st.tuples(st.just("reverse"), st.integers(0, 60)), st.tuples(st.just("reverse"), st.integers(0, 60)),
+    log_op,
+    log_op,
+    log_op,
+    rebill_op,
+    rebill_op,
+    st.tuples(st.just("reverse"), st.integers(0, 60)),
+    st.tuples(st.just("reverse"), st.integers(0, 60)),
 )
 step = st.one_of(
-    command_op, command_op, command_op,
+    command_op,
+    command_op,
+    command_op,
     st.tuples(st.just("batch"), st.lists(command_op, min_size=2, max_size=5)),
     st.tuples(st.just("catch_up")),
 )
@@ -271,10 +291,13 @@ class Run:
         self.model = Model([terms])
         self.keys = itertools.count(1)
         prelude = [
-            found_association(s, JAN1), *(admit(s, h, "users", JAN1) for h in ("h0", "h1", "h2")),
+            found_association(s, JAN1),
+            *(admit(s, h, "users", JAN1) for h in ("h0", "h1", "h2")),
             *(admit(s, o, "partners", JAN1, headcount=20) for o in STRUCTURES),
-            first, *(RegisterSensor(s, sid, host, "pm10", JAN1) for sid, host in SENSORS.items()),
-            SetEthicalMinimumRate(s, "12.00", JAN1), EngageSharedEmployee(s, "e0", "Employee", "14.00", JAN1),
+            first,
+            *(RegisterSensor(s, sid, host, "pm10", JAN1) for sid, host in SENSORS.items()),
+            SetEthicalMinimumRate(s, "12.00", JAN1),
+            EngageSharedEmployee(s, "e0", "Employee", "14.00", JAN1),
         ]
         assert all(r.accepted for r in ledger.execute_batch([(c, self.key(), "prop") for c in prelude]))
 
@@ -363,7 +386,11 @@ class Run:
                 redeemed[e.host_id] += e.credits_minor
             elif e.kind == "SharedHoursRebilled":
                 months[e.period] += 1
-                assert sum(cents for _s, _m, cents in e.shares) == e.cost_cents == e.gross_pay_cents + e.employer_charges_cents + e.expenses_cents
+                assert (
+                    sum(cents for _s, _m, cents in e.shares)
+                    == e.cost_cents
+                    == e.gross_pay_cents + e.employer_charges_cents + e.expenses_cents
+                )
                 billed = sum(a for acc, _p, unit, a in e.postings if acc == "4118")
                 assert billed == e.cost_cents == -sum(a for acc, _p, unit, a in e.postings if acc == "7084")
         assert set(credited_days.values()) <= {1}  # a sensor's day credited once
@@ -380,12 +407,17 @@ class Run:
         for key, moves in dated.items():
             assert Model.least_from(moves, date.min) >= 0, (key, sorted(moves))
         assert set(months.values()) <= {1}  # a month rebilled once
-        assert dict(earned) == {h: v for h, v in m.earned.items() if v} and {h: v for h, v in redeemed.items() if v} == {h: v for h, v in m.redeemed.items() if v}
+        assert dict(earned) == {h: v for h, v in m.earned.items() if v} and {h: v for h, v in redeemed.items() if v} == {
+            h: v for h, v in m.redeemed.items() if v
+        }
 
         coop = ledger.cooperative(slug)
         assert {h: (c.earned_minor, c.redeemed_minor) for h, c in coop.sensors.hosts.items() if c.earned_minor} == {
-            h: (m.earned[h], m.redeemed[h]) for h in m.earned if m.earned[h]}
-        month_state = {mo: (mh.rebilled, dict(mh.minutes_by_structure)) for mo, mh in coop.shared_hours.employees["e0"].months.items()}
+            h: (m.earned[h], m.redeemed[h]) for h in m.earned if m.earned[h]
+        }
+        month_state = {
+            mo: (mh.rebilled, dict(mh.minutes_by_structure)) for mo, mh in coop.shared_hours.employees["e0"].months.items()
+        }
         assert {mo for (mo, _s), v in m.minutes.items() if v} <= set(month_state)
         for month, (rebilled, by_structure) in month_state.items():
             assert rebilled == (month in m.rebilled)
@@ -394,20 +426,28 @@ class Run:
         runner.catch_up()
         with ledger.db.read() as tx:
             unbalanced = tx.execute(
-                "SELECT number, unit FROM journal_lines WHERE coop = ? GROUP BY number, unit HAVING SUM(amount) <> 0", (slug,))
+                "SELECT number, unit FROM journal_lines WHERE coop = ? GROUP BY number, unit HAVING SUM(amount) <> 0", (slug,)
+            )
         assert unbalanced == []
-        projected = {h["host_id"]: (h["earned_minor"], h["redeemed_service_minor"] + h["redeemed_money_minor"])
-                     for h in host_credit_balances(ledger.db, slug)}
+        projected = {
+            h["host_id"]: (h["earned_minor"], h["redeemed_service_minor"] + h["redeemed_money_minor"])
+            for h in host_credit_balances(ledger.db, slug)
+        }
         assert projected == {h: (m.earned[h], m.redeemed[h]) for h in ("h0", "h1", "h2")}
         logged = {r["structure_id"]: r["logged_minutes"] for r in hours_by_structure(ledger.db, slug)}
-        assert logged == {s: sum(v for (_mo, st_), v in m.minutes.items() if st_ == s) for s in STRUCTURES
-                          if sum(v for (_mo, st_), v in m.minutes.items() if st_ == s)}
+        assert logged == {
+            s: sum(v for (_mo, st_), v in m.minutes.items() if st_ == s)
+            for s in STRUCTURES
+            if sum(v for (_mo, st_), v in m.minutes.items() if st_ == s)
+        }
         incremental = dump_projections(runner)
         runner.rebuild()
         assert dump_projections(runner) == incremental
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None)
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large], deadline=None
+)
 @given(
     first_terms=terms_strategy,
     activity=st.lists(st.one_of(valid_accept_op, log_op), min_size=2, max_size=8),  # so later steps have something to act on

@@ -53,8 +53,15 @@ def read_books(ledger: Ledger, slug: str) -> tuple[Books, Iterator[FinancialEven
     if not isinstance(first, CooperativeFounded):
         raise NotFound("coop", "known_cooperative", f"no cooperative {slug!r} in this store")
     form = LegalForm(first.legal_form)
-    books = Books(slug=slug, name=first.name, legal_form=form, siren=first.siren, founded_on=first.effective_date,
-                  fiscal_year_start_month=first.fiscal_year_start_month, chart=default_chart(form))
+    books = Books(
+        slug=slug,
+        name=first.name,
+        legal_form=form,
+        siren=first.siren,
+        founded_on=first.effective_date,
+        fiscal_year_start_month=first.fiscal_year_start_month,
+        chart=default_chart(form),
+    )
 
     def entries() -> Iterator[FinancialEvent]:
         for event in pages:

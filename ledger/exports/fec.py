@@ -56,9 +56,24 @@ from ledger.service import Ledger
 log = structlog.get_logger("coopledger.exports")
 
 COLUMNS = (
-    "JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum",
-    "CompAuxLib", "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet",
-    "ValidDate", "Montantdevise", "Idevise",
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
 )
 MANDATORY = ("JournalCode", "EcritureNum", "EcritureDate", "CompteNum", "EcritureLib", "Debit", "Credit", "ValidDate")
 SEPARATOR = "\t"
@@ -111,11 +126,14 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
         raise InvalidCommand("year", "range", f"must be a year between {EARLIEST_DATE.year} and {LATEST_DATE.year - 1}")
     books, events = read_books(ledger, slug)
     if books.siren is None:
-        raise InvalidCommand("siren", "siren_required",
-                             f"{slug} has no SIREN: the FEC file is named after it (<SIREN>FEC<closing date>.txt)")
+        raise InvalidCommand(
+            "siren", "siren_required", f"{slug} has no SIREN: the FEC file is named after it (<SIREN>FEC<closing date>.txt)"
+        )
     start, end = books.fiscal_year(year)
     if end < books.founded_on:
-        raise InvalidCommand("year", "after_founding", f"fiscal year {year} ends on {end}, before {slug} was founded ({books.founded_on})")
+        raise InvalidCommand(
+            "year", "after_founding", f"fiscal year {year} ends on {end}, before {slug} was founded ({books.founded_on})"
+        )
     names = party_names or {}
     opening: dict[tuple[str, str], int] = defaultdict(int)  # (account, party) -> cents, debit positive
     result_before = 0
@@ -135,9 +153,12 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
     if not in_year:
         # An opening entry alone is not a year's books: the year after the cooperative was sealed
         # into a federation, a year to come, a year with no money movement. Say so, write nothing.
-        raise InvalidCommand("year", "year_has_entries",
-                             f"fiscal year {year} ({start} to {end}) has no entry in euros in {slug}'s journal: "
-                             "an FEC lists a year's entries, and there are none to list")
+        raise InvalidCommand(
+            "year",
+            "year_has_entries",
+            f"fiscal year {year} ({start} to {end}) has no entry in euros in {slug}'s journal: "
+            "an FEC lists a year's entries, and there are none to list",
+        )
     if result_before:
         opening[(RESULT_DEFICIT if result_before > 0 else RESULT_SURPLUS, "")] += result_before
     rows: list[tuple[str, ...]] = []
@@ -166,19 +187,50 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
     clashes = {compte: sorted(originals) for compte, originals in padded.items() if len(originals) > 1}
     if clashes:
         raise InvalidCommand("CompteNum", "three_digits", f"accounts padded to 3 digits would merge: {clashes}")
-    fec = FecFile(filename=f"{books.siren}FEC{end:%Y%m%d}.txt", rows=rows, entries=number,
-                  debit_cents=sum(_cents(r[11]) for r in rows), credit_cents=sum(_cents(r[12]) for r in rows))
+    fec = FecFile(
+        filename=f"{books.siren}FEC{end:%Y%m%d}.txt",
+        rows=rows,
+        entries=number,
+        debit_cents=sum(_cents(r[11]) for r in rows),
+        credit_cents=sum(_cents(r[12]) for r in rows),
+    )
     _check(fec)
     log.info("fec_exported", coop=slug, year=year, entries=fec.entries, lines=len(rows), file=fec.filename)
     return fec
 
 
-def _row(books: Books, names: Mapping[str, str], code: str, number: int, day: date, account: str, party: str,
-         piece: str, label: str, amount: int, valid: date) -> tuple[str, ...]:
+def _row(
+    books: Books,
+    names: Mapping[str, str],
+    code: str,
+    number: int,
+    day: date,
+    account: str,
+    party: str,
+    piece: str,
+    label: str,
+    amount: int,
+    valid: date,
+) -> tuple[str, ...]:
     return (
-        code, JOURNALS[code], str(number), f"{day:%Y%m%d}", fec_account_number(account), _clean(books.label(account)),
-        _clean(party), _clean(names.get(party, party)) if party else "", _clean(piece), f"{day:%Y%m%d}", _clean(label),
-        _amount(amount if amount > 0 else 0), _amount(-amount if amount < 0 else 0), "", "", f"{valid:%Y%m%d}", "", "",
+        code,
+        JOURNALS[code],
+        str(number),
+        f"{day:%Y%m%d}",
+        fec_account_number(account),
+        _clean(books.label(account)),
+        _clean(party),
+        _clean(names.get(party, party)) if party else "",
+        _clean(piece),
+        f"{day:%Y%m%d}",
+        _clean(label),
+        _amount(amount if amount > 0 else 0),
+        _amount(-amount if amount < 0 else 0),
+        "",
+        "",
+        f"{valid:%Y%m%d}",
+        "",
+        "",
     )
 
 

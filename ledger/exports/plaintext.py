@@ -72,8 +72,11 @@ def account_name(account: str, party: str | None = None) -> str:
 def export_plaintext(ledger: Ledger, slug: str, out: TextIO, *, as_of: date | None = None) -> Iterator[int]:
     """Writes the journal of `slug` to `out`. Yields each journal number written (for progress)."""
     books, entries = read_books(ledger, slug)
-    out.write(f"; coopledger journal of {_text(books.name)} ({slug}), {books.legal_form.value}"
-              + (f", SIREN {books.siren}" if books.siren else "") + "\n")
+    out.write(
+        f"; coopledger journal of {_text(books.name)} ({slug}), {books.legal_form.value}"
+        + (f", SIREN {books.siren}" if books.siren else "")
+        + "\n"
+    )
     out.write("; amounts: EUR in euros, CREDIT in reward credits, HOUR in hours (0.05 = 3 minutes)\n")
     out.write("; accounts: class:number[:party], e.g. 4:411:PUB-02 (--depth 1 by class, --depth 2 by account)\n")
     if as_of is not None:

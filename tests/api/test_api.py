@@ -19,10 +19,14 @@ from ledger.store import StoreConfig
 COOP, OTHER = "coop-a", "coop-b"
 
 FOUND = {
-    "name": "Coop A", "legal_form": "association", "founded_on": "2025-01-01",
+    "name": "Coop A",
+    "legal_form": "association",
+    "founded_on": "2025-01-01",
     "colleges": [{"code": "users", "name": "Usagers", "weight": "60"}, {"code": "staff", "name": "Salariés", "weight": "40"}],
-    "fee_schedule": [{"min_headcount": 1, "max_headcount": 9, "amount": "100"},
-                     {"min_headcount": 10, "max_headcount": None, "amount": "500"}],
+    "fee_schedule": [
+        {"min_headcount": 1, "max_headcount": 9, "amount": "100"},
+        {"min_headcount": 10, "max_headcount": None, "amount": "500"},
+    ],
 }
 
 
@@ -31,15 +35,22 @@ def api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:
         db = app.state.services.ledger.db
-        tokens = {role: create_key(db, role=role, coops=[COOP])[1] for role in
-                  ("admin", "treasurer", "clerk", "board", "auditor", "reader")}
+        tokens = {
+            role: create_key(db, role=role, coops=[COOP])[1]
+            for role in ("admin", "treasurer", "clerk", "board", "auditor", "reader")
+        }
         tokens["other_admin"] = create_key(db, role="admin", coops=[OTHER])[1]
         env = {"client": client, "db": db, "tokens": tokens}
         for other, token in ((COOP, tokens["admin"]), (OTHER, tokens["other_admin"])):
             r = post(env, token, other, "FoundCooperative", FOUND, key=f"found-{other}")
             assert r.status_code == 201, r.text
-        r = post(env, tokens["clerk"], COOP, "AdmitMember", {
-            "member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"})
+        r = post(
+            env,
+            tokens["clerk"],
+            COOP,
+            "AdmitMember",
+            {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+        )
         assert r.status_code == 201, r.text
         r = post(env, tokens["treasurer"], COOP, "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"})
         assert r.status_code == 201, r.text
@@ -71,8 +82,12 @@ def test_every_v1_route_needs_a_valid_key_and_health_does_not(api):
     revoked_id, revoked = create_key(api["db"], role="admin", coops=[COOP])
     revoke_key(api["db"], revoked_id)
     for method, template in routes:
-        path = template.replace("{coop}", COOP).replace("{account}", "512").replace("{member_id}", "m1") \
+        path = (
+            template.replace("{coop}", COOP)
+            .replace("{account}", "512")
+            .replace("{member_id}", "m1")
             .replace("{resolution_id}", "r1")
+        )
         for token in (None, "clk_000000000000_" + "x" * 43, revoked, "not-a-token"):
             headers = {"Authorization": f"Bearer {token}"} if token else {}
             r = api["client"].request(method, path, headers=headers, json={})
@@ -86,8 +101,13 @@ def test_a_key_never_reaches_another_cooperative(api):
     for path in ("", "/trial-balance", "/journal", "/members?year=2025", "/accounts/512/balance"):
         r = api["client"].get(f"/v1/coops/{COOP}{path}", headers={"Authorization": f"Bearer {other}"})
         assert r.status_code == 403 and r.json()["rule"] == "key_coop", path
-    r = post(api, other, COOP, "AdmitMember", {"member_id": "x", "name": "X", "kind": "person", "college": "users",
-                                              "effective_date": "2025-03-01"})
+    r = post(
+        api,
+        other,
+        COOP,
+        "AdmitMember",
+        {"member_id": "x", "name": "X", "kind": "person", "college": "users", "effective_date": "2025-03-01"},
+    )
     assert r.status_code == 403 and r.json()["rule"] == "key_coop"
 
 
@@ -163,8 +183,9 @@ def test_idempotency_same_body_same_response_other_body_conflict(api):
     assert "idempotent-replayed" not in first.headers and again.headers["idempotent-replayed"] == "true"
     other = post(api, api["tokens"]["treasurer"], COOP, "PayFee", {**body, "amount": "41.00"}, key="bank-1")
     assert other.status_code == 409 and other.json()["rule"] == "same_key_same_content"
-    r = get(api, api["tokens"]["reader"], f"/v1/coops/{COOP}/members/m1/standing", year=2025,
-            min_position=first.json()["position"])
+    r = get(
+        api, api["tokens"]["reader"], f"/v1/coops/{COOP}/members/m1/standing", year=2025, min_position=first.json()["position"]
+    )
     assert r.json()["fee_paid_cents"] == 4000 and r.json()["in_good_standing"] is False  # 40 of 100 paid
 
 
@@ -191,13 +212,17 @@ def test_refusals_are_problems_naming_field_and_rule_and_write_nothing(api):
 def test_missing_key_header_malformed_json_and_oversized_bodies_are_4xx(api):
     token = api["tokens"]["treasurer"]
     headers = {"Authorization": f"Bearer {token}", "Content-Type": "application/json"}
-    r = api["client"].post(f"/v1/coops/{COOP}/commands/PayFee", headers=headers,
-                           json={"member_id": "m1", "year": 2025, "amount": "1", "effective_date": "2025-03-01"})
+    r = api["client"].post(
+        f"/v1/coops/{COOP}/commands/PayFee",
+        headers=headers,
+        json={"member_id": "m1", "year": 2025, "amount": "1", "effective_date": "2025-03-01"},
+    )
     assert r.status_code == 422 and r.json()["field"] == "Idempotency-Key"
     r = api["client"].post(f"/v1/coops/{COOP}/commands/PayFee", headers={**headers, "Idempotency-Key": "j"}, content=b"{not json")
     assert r.status_code == 422
-    r = api["client"].post(f"/v1/coops/{COOP}/commands/PayFee", headers={**headers, "Idempotency-Key": "big"},
-                           content=b"{" + b" " * 1_100_000 + b"}")
+    r = api["client"].post(
+        f"/v1/coops/{COOP}/commands/PayFee", headers={**headers, "Idempotency-Key": "big"}, content=b"{" + b" " * 1_100_000 + b"}"
+    )
     assert r.status_code == 413 and r.json()["rule"] == "max_body_bytes"
     r = api["client"].get("/v1/nowhere", headers=headers)
     assert r.status_code == 404 and r.headers["content-type"].startswith("application/problem+json")
@@ -217,16 +242,30 @@ def test_a_nul_character_in_a_path_or_query_parameter_is_400_naming_it(api):
 
 def test_batch_route_reports_each_command(api):
     token = api["tokens"]["treasurer"]
-    body = {"commands": [
-        {"command": "PayFee", "idempotency_key": "b1", "fields": {"member_id": "m1", "year": 2025, "amount": "30",
-                                                                   "effective_date": "2025-04-01"}},
-        {"command": "PayFee", "idempotency_key": "b2", "fields": {"member_id": "m1", "year": 2025, "amount": "80",
-                                                                   "effective_date": "2025-04-02"}},
-        {"command": "AdmitMember", "idempotency_key": "b3", "fields": {"member_id": "m2", "name": "B", "kind": "person",
-                                                                        "college": "users", "effective_date": "2025-04-01"}},
-        {"command": "PayFee", "idempotency_key": "b1", "fields": {"member_id": "m1", "year": 2025, "amount": "30",
-                                                                   "effective_date": "2025-04-01"}},
-    ]}
+    body = {
+        "commands": [
+            {
+                "command": "PayFee",
+                "idempotency_key": "b1",
+                "fields": {"member_id": "m1", "year": 2025, "amount": "30", "effective_date": "2025-04-01"},
+            },
+            {
+                "command": "PayFee",
+                "idempotency_key": "b2",
+                "fields": {"member_id": "m1", "year": 2025, "amount": "80", "effective_date": "2025-04-02"},
+            },
+            {
+                "command": "AdmitMember",
+                "idempotency_key": "b3",
+                "fields": {"member_id": "m2", "name": "B", "kind": "person", "college": "users", "effective_date": "2025-04-01"},
+            },
+            {
+                "command": "PayFee",
+                "idempotency_key": "b1",
+                "fields": {"member_id": "m1", "year": 2025, "amount": "30", "effective_date": "2025-04-01"},
+            },
+        ]
+    }
     r = api["client"].post(f"/v1/coops/{COOP}/commands", json=body, headers={"Authorization": f"Bearer {token}"})
     assert r.status_code == 200, r.text
     results = r.json()["results"]
@@ -266,8 +305,13 @@ def test_journal_is_cursor_paged(api):
 
 def test_governance_read_matches_hand_computation(api):
     admin, treasurer, clerk = api["tokens"]["admin"], api["tokens"]["treasurer"], api["tokens"]["clerk"]
-    post(api, clerk, COOP, "AdmitMember", {"member_id": "s1", "name": "Sam", "kind": "person", "college": "staff",
-                                           "effective_date": "2025-02-01"})
+    post(
+        api,
+        clerk,
+        COOP,
+        "AdmitMember",
+        {"member_id": "s1", "name": "Sam", "kind": "person", "college": "staff", "effective_date": "2025-02-01"},
+    )
     post(api, treasurer, COOP, "PayFee", {"member_id": "m1", "year": 2025, "amount": "100", "effective_date": "2025-03-01"})
     last = get(api, None, "/health").json()["position"]
     report = get(api, admin, f"/v1/coops/{COOP}/governance", as_of="2025-06-01", min_position=last).json()
@@ -299,8 +343,9 @@ def test_a_cooperative_recorded_but_not_yet_projected_is_503_not_404(store_url):
     with TestClient(app) as client:
         db = app.state.services.ledger.db
         token = create_key(db, role="auditor", coops=[COOP, "nowhere"])[1]
-        app.state.services.ledger.execute(parse_command({"command": "FoundCooperative", "coop": COOP, "idempotency_key": "f",
-                                                         **FOUND})[0], "f")
+        app.state.services.ledger.execute(
+            parse_command({"command": "FoundCooperative", "coop": COOP, "idempotency_key": "f", **FOUND})[0], "f"
+        )
         headers = {"Authorization": f"Bearer {token}"}
         r = client.get(f"/v1/coops/{COOP}/trial-balance", headers=headers)
         assert (r.status_code, r.json()["rule"], r.headers["retry-after"]) == (503, "read_your_writes", "1")
@@ -329,8 +374,13 @@ def test_metrics_count_commands(api):
 
 def test_sensor_credits_recorded_by_a_clerk_show_in_the_host_balance(api):
     admin, clerk, treasurer, reader = (api["tokens"][r] for r in ("admin", "clerk", "treasurer", "reader"))
-    terms = {"effective_date": "2025-03-01", "credit_rate": "0.5", "daily_cap": "100", "money_rate": "0.05",
-             "service_rate": "0.10"}
+    terms = {
+        "effective_date": "2025-03-01",
+        "credit_rate": "0.5",
+        "daily_cap": "100",
+        "money_rate": "0.05",
+        "service_rate": "0.10",
+    }
     assert post(api, admin, COOP, "SetSensorRewardTerms", terms).status_code == 201
     sensor = {"sensor_id": "s1", "host_id": "m1", "quantity": "pm2.5", "effective_date": "2025-03-01"}
     assert post(api, clerk, COOP, "RegisterSensor", sensor).status_code == 201

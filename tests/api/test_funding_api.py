@@ -17,20 +17,79 @@ def record_funding(env) -> int:
     paid 200 + 300."""
     t = env["tokens"]["treasurer"]
     bodies = [
-        ("RecordDonation", {"donation_id": "D1", "donor_id": "alice", "donor_name": "Alice Martin", "donor_kind": "individual",
-                            "donor_address": "1 rue des Lilas, 34000 Montpellier", "amount": "150", "effective_date": "2025-02-10"}),
-        ("RecordDonation", {"donation_id": "D2", "donor_id": "alice", "donor_name": "Alice Martin", "donor_kind": "individual",
-                            "amount": "50", "method": "cash", "effective_date": "2025-11-02"}),
-        ("RecordDonation", {"donation_id": "D3", "donor_id": "acme", "donor_name": "ACME SA", "donor_kind": "company",
-                            "amount": "2000", "project": "atelier", "effective_date": "2025-03-01"}),
-        ("RecordCrowdfundingPayout", {"payout_id": "P1", "platform": "HelloAsso", "campaign": "Atelier mobile", "gross": "1000",
-                                      "fee": "60", "project": "atelier", "effective_date": "2025-04-15",
-                                      "backers": [{"donor_id": "bob", "donor_name": "Bob Durand", "amount": "100"}]}),
-        ("UseEarmarkedDonation", {"donation_id": "D3", "amount": "300", "label": "Achat d'une imprimante 3D", "project": "atelier",
-                                  "effective_date": "2025-05-01"}),
-        ("SignAdvertisingContract", {"contract_id": "AD1", "advertiser_id": "bpi", "advertiser_name": "Bpifrance",
-                                     "advertiser_kind": "bank", "placement": "Bannière d'accueil", "price_per_period": "500",
-                                     "starts_on": "2025-03-01", "ends_on": "2025-08-31", "effective_date": "2025-02-20"}),
+        (
+            "RecordDonation",
+            {
+                "donation_id": "D1",
+                "donor_id": "alice",
+                "donor_name": "Alice Martin",
+                "donor_kind": "individual",
+                "donor_address": "1 rue des Lilas, 34000 Montpellier",
+                "amount": "150",
+                "effective_date": "2025-02-10",
+            },
+        ),
+        (
+            "RecordDonation",
+            {
+                "donation_id": "D2",
+                "donor_id": "alice",
+                "donor_name": "Alice Martin",
+                "donor_kind": "individual",
+                "amount": "50",
+                "method": "cash",
+                "effective_date": "2025-11-02",
+            },
+        ),
+        (
+            "RecordDonation",
+            {
+                "donation_id": "D3",
+                "donor_id": "acme",
+                "donor_name": "ACME SA",
+                "donor_kind": "company",
+                "amount": "2000",
+                "project": "atelier",
+                "effective_date": "2025-03-01",
+            },
+        ),
+        (
+            "RecordCrowdfundingPayout",
+            {
+                "payout_id": "P1",
+                "platform": "HelloAsso",
+                "campaign": "Atelier mobile",
+                "gross": "1000",
+                "fee": "60",
+                "project": "atelier",
+                "effective_date": "2025-04-15",
+                "backers": [{"donor_id": "bob", "donor_name": "Bob Durand", "amount": "100"}],
+            },
+        ),
+        (
+            "UseEarmarkedDonation",
+            {
+                "donation_id": "D3",
+                "amount": "300",
+                "label": "Achat d'une imprimante 3D",
+                "project": "atelier",
+                "effective_date": "2025-05-01",
+            },
+        ),
+        (
+            "SignAdvertisingContract",
+            {
+                "contract_id": "AD1",
+                "advertiser_id": "bpi",
+                "advertiser_name": "Bpifrance",
+                "advertiser_kind": "bank",
+                "placement": "Bannière d'accueil",
+                "price_per_period": "500",
+                "starts_on": "2025-03-01",
+                "ends_on": "2025-08-31",
+                "effective_date": "2025-02-20",
+            },
+        ),
         ("InvoiceAdvertising", {"contract_id": "AD1", "period": "2025-03", "effective_date": "2025-03-01"}),
         ("PayAdvertisingInvoice", {"contract_id": "AD1", "period": "2025-03", "amount": "200", "effective_date": "2025-03-20"}),
         ("PayAdvertisingInvoice", {"contract_id": "AD1", "period": "2025-03", "amount": "300", "effective_date": "2025-04-02"}),
@@ -53,8 +112,9 @@ def test_funding_commands_reads_and_refusals(api):
     funds = get(api, t, f"{base}/donations/dedicated-funds", as_of="2025-12-31").json()
     # ACME 2,000 - 300 used; the payout's 1,000 - 60 fee.
     assert {f["gift_id"]: f["unspent_cents"] for f in funds["gifts"]} == {"D3": 170_000, "P1": 94_000}
-    assert funds["by_purpose"] == [{"purpose": "project:atelier", "dedicated_cents": 300_000, "used_cents": 36_000,
-                                    "unspent_cents": 264_000}]
+    assert funds["by_purpose"] == [
+        {"purpose": "project:atelier", "dedicated_cents": 300_000, "used_cents": 36_000, "unspent_cents": 264_000}
+    ]
     before_use = get(api, t, f"{base}/donations/dedicated-funds", as_of="2025-04-30").json()
     assert {f["gift_id"]: f["unspent_cents"] for f in before_use["gifts"]} == {"D3": 200_000, "P1": 94_000}
     # The books agree: 196 holds the unspent part per gift.
@@ -62,9 +122,15 @@ def test_funding_commands_reads_and_refusals(api):
 
     receipts = get(api, t, f"{base}/donations/receipts", year=2025).json()
     donors = {d["donor_id"]: d for d in receipts["donors"]}
-    assert (donors["alice"]["total_cents"], donors["acme"]["total_cents"], donors["bob"]["total_cents"]) == (20_000, 200_000, 10_000)
+    assert (donors["alice"]["total_cents"], donors["acme"]["total_cents"], donors["bob"]["total_cents"]) == (
+        20_000,
+        200_000,
+        10_000,
+    )
     assert [(g["date"], g["amount_cents"], g["nature"]) for g in donors["alice"]["gifts"]] == [
-        ("2025-02-10", 15_000, "numéraire"), ("2025-11-02", 5_000, "numéraire")]
+        ("2025-02-10", 15_000, "numéraire"),
+        ("2025-11-02", 5_000, "numéraire"),
+    ]
     assert donors["alice"]["donor_address"] == "1 rue des Lilas, 34000 Montpellier" and donors["acme"]["donor_kind"] == "company"
     assert receipts["anonymous_cents"] == 90_000 and receipts["total_cents"] == 320_000
     # ... and equal the year's gift income in the books: 7541 dons manuels + 7542 mécénats.
@@ -72,30 +138,80 @@ def test_funding_commands_reads_and_refusals(api):
     assert -(tb["7541"] + tb["7542"]) == receipts["total_cents"] and tb["622"] == 6_000 and tb["530"] == 5_000
 
     contract = get(api, t, f"{base}/advertising/contracts").json()["contracts"][0]
-    assert (contract["invoiced_cents"], contract["paid_cents"], contract["due_cents"], contract["invoices"]) == (50_000, 50_000, 0, 1)
+    assert (contract["invoiced_cents"], contract["paid_cents"], contract["due_cents"], contract["invoices"]) == (
+        50_000,
+        50_000,
+        0,
+        1,
+    )
     revenue = get(api, t, f"{base}/advertising/revenue", from_month="2025-01", to_month="2025-12").json()["months"]
-    assert revenue == [{"month": "2025-03", "invoiced_cents": 50_000, "received_cents": 20_000, "advertisers": 1},
-                       {"month": "2025-04", "invoiced_cents": 0, "received_cents": 30_000, "advertisers": 0}]
+    assert revenue == [
+        {"month": "2025-03", "invoiced_cents": 50_000, "received_cents": 20_000, "advertisers": 1},
+        {"month": "2025-04", "invoiced_cents": 0, "received_cents": 30_000, "advertisers": 0},
+    ]
     invoices = get(api, t, f"{base}/advertising/contracts/AD1/invoices").json()["invoices"]
     assert [(i["period"], i["due_cents"]) for i in invoices] == [("2025-03", 0)]
 
     # Refusals are problems naming the field and the rule, and write nothing.
     before = get(api, None, "/health").json()["position"]
     cases = [
-        ("UseEarmarkedDonation", {"donation_id": "D3", "amount": "10", "label": "Loyer", "project": "autre",
-                                  "effective_date": "2025-06-01"}, 422, "project", "earmarked_purpose"),
-        ("UseEarmarkedDonation", {"donation_id": "D1", "amount": "10", "label": "Loyer", "project": "atelier",
-                                  "effective_date": "2025-06-01"}, 422, "donation_id", "earmarked"),
-        ("UseEarmarkedDonation", {"donation_id": "P1", "amount": "940.01", "label": "Matériel", "project": "atelier",
-                                  "effective_date": "2025-06-01"}, 422, "amount", "donation_unspent"),
-        ("InvoiceAdvertising", {"contract_id": "AD1", "period": "2025-03", "effective_date": "2025-03-02"}, 409, "period",
-         "invoiced_once"),
-        ("InvoiceAdvertising", {"contract_id": "AD1", "period": "2025-09", "effective_date": "2025-09-01"}, 422, "period",
-         "within_contract"),
-        ("PayAdvertisingInvoice", {"contract_id": "AD1", "period": "2025-03", "amount": "0.01", "effective_date": "2025-05-01"},
-         422, "amount", "no_overpayment"),
-        ("RecordCrowdfundingPayout", {"payout_id": "P2", "platform": "Ulule", "campaign": "X", "gross": "10", "fee": "10",
-                                      "backers": [], "effective_date": "2025-05-01"}, 422, "fee", "below_gross"),
+        (
+            "UseEarmarkedDonation",
+            {"donation_id": "D3", "amount": "10", "label": "Loyer", "project": "autre", "effective_date": "2025-06-01"},
+            422,
+            "project",
+            "earmarked_purpose",
+        ),
+        (
+            "UseEarmarkedDonation",
+            {"donation_id": "D1", "amount": "10", "label": "Loyer", "project": "atelier", "effective_date": "2025-06-01"},
+            422,
+            "donation_id",
+            "earmarked",
+        ),
+        (
+            "UseEarmarkedDonation",
+            {"donation_id": "P1", "amount": "940.01", "label": "Matériel", "project": "atelier", "effective_date": "2025-06-01"},
+            422,
+            "amount",
+            "donation_unspent",
+        ),
+        (
+            "InvoiceAdvertising",
+            {"contract_id": "AD1", "period": "2025-03", "effective_date": "2025-03-02"},
+            409,
+            "period",
+            "invoiced_once",
+        ),
+        (
+            "InvoiceAdvertising",
+            {"contract_id": "AD1", "period": "2025-09", "effective_date": "2025-09-01"},
+            422,
+            "period",
+            "within_contract",
+        ),
+        (
+            "PayAdvertisingInvoice",
+            {"contract_id": "AD1", "period": "2025-03", "amount": "0.01", "effective_date": "2025-05-01"},
+            422,
+            "amount",
+            "no_overpayment",
+        ),
+        (
+            "RecordCrowdfundingPayout",
+            {
+                "payout_id": "P2",
+                "platform": "Ulule",
+                "campaign": "X",
+                "gross": "10",
+                "fee": "10",
+                "backers": [],
+                "effective_date": "2025-05-01",
+            },
+            422,
+            "fee",
+            "below_gross",
+        ),
     ]
     for i, (command, body, status, field, rule) in enumerate(cases):
         r = post(api, t, COOP, command, body, key=f"bad-funding-{i}")

@@ -20,8 +20,9 @@ except ValueError:
 
 
 def _stderr_and_stdout(setup: str) -> str:
-    done = subprocess.run([sys.executable, "-c", SCRIPT.format(setup=setup)], capture_output=True, text=True, timeout=60,
-                          check=True)
+    done = subprocess.run(
+        [sys.executable, "-c", SCRIPT.format(setup=setup)], capture_output=True, text=True, timeout=60, check=True
+    )
     return done.stdout + done.stderr
 
 

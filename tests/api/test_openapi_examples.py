@@ -38,7 +38,7 @@ def demo_api(store_url: str) -> Iterator[dict[str, Any]]:
         parsed = [parse_command(c) for c in demo_commands()]
         results = []
         for start in range(0, len(parsed), 500):
-            results += ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start:start + 500]])
+            results += ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + 500]])
         assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
         coops = sorted({c["coop"] for c in demo_commands()})  # the closed fiscal years are the federation's members'
         assert {CLUSTER, SCIC} <= set(coops)
@@ -131,8 +131,9 @@ def test_command_examples_are_commands_the_ledger_parses(spec: dict[str, Any]) -
         op = spec["paths"][COMMAND_PREFIX + name]["post"]
         (published,) = _examples(op["requestBody"]["content"]["application/json"])
         body = body_model(cls).model_validate(published)  # what the route does with the body
-        command, key, _ = parse_command({"command": name, "idempotency_key": "example", "coop": CLUSTER,
-                                         **to_command_fields(body)})
+        command, key, _ = parse_command(
+            {"command": name, "idempotency_key": "example", "coop": CLUSTER, **to_command_fields(body)}
+        )
         assert type(command).__name__ == name and key == "example"
     batch = spec["paths"]["/v1/coops/{coop}/commands"]["post"]
     (body,) = _examples(batch["requestBody"]["content"]["application/json"])
@@ -194,8 +195,11 @@ def test_examples_match_what_the_api_answers_on_the_demo(demo_api: dict[str, Any
         url = path.replace("{coop}", example.get("coop", CLUSTER))
         for name, value in DEMO_PATH_VALUES.items():
             url = url.replace("{" + name + "}", value)
-        query = {p["name"]: example[p["name"]] for p in op.get("parameters", [])
-                 if p["in"] == "query" and example.get(p["name"]) is not None}
+        query = {
+            p["name"]: example[p["name"]]
+            for p in op.get("parameters", [])
+            if p["in"] == "query" and example.get(p["name"]) is not None
+        }
         if any(p["name"] == "year" and p.get("required") for p in op.get("parameters", [])):
             query.setdefault("year", 2025)
         if any(p["name"] in ("as_of", "on") and p.get("required") for p in op.get("parameters", [])):
@@ -222,21 +226,31 @@ def test_webhook_examples_match_what_the_api_answers(founded_api: dict[str, Any]
     base = f"/v1/coops/{CLUSTER}/webhooks"
 
     def example(path: str, method: str, status: str = "200") -> Any:
-        return spec["paths"]["/v1/coops/{coop}/webhooks" + path][method]["responses"][status]["content"]["application/json"]["example"]
+        return spec["paths"]["/v1/coops/{coop}/webhooks" + path][method]["responses"][status]["content"]["application/json"][
+            "example"
+        ]
 
     (body,) = _examples(spec["paths"]["/v1/coops/{coop}/webhooks"]["post"]["requestBody"]["content"]["application/json"])
     assert body == read_examples.WEBHOOKS["create"]
     created = client.post(base, json=body, headers=headers)
     assert created.status_code == 201, created.text
     endpoint_id = created.json()["endpoint_id"]
-    answers = [(example("", "post", "201"), created.json(), "POST /webhooks"),
-               (example("", "get"), client.get(base, headers=headers).json(), "GET /webhooks")]
+    answers = [
+        (example("", "post", "201"), created.json(), "POST /webhooks"),
+        (example("", "get"), client.get(base, headers=headers).json(), "GET /webhooks"),
+    ]
     one = f"{base}/{endpoint_id}"
-    for suffix, method, call in (("", "get", client.get), ("/resume", "post", client.post), ("/deliveries", "get", client.get),
-                                 ("", "delete", client.delete)):
+    for suffix, method, call in (
+        ("", "get", client.get),
+        ("/resume", "post", client.post),
+        ("/deliveries", "get", client.get),
+        ("", "delete", client.delete),
+    ):
         r = call(one + suffix, headers=headers)
         assert r.status_code == 200, (suffix, method, r.text)
-        answers.append((example("/{endpoint_id}" + suffix, method), r.json(), f"{method.upper()} /webhooks/{{endpoint_id}}{suffix}"))
+        answers.append(
+            (example("/{endpoint_id}" + suffix, method), r.json(), f"{method.upper()} /webhooks/{{endpoint_id}}{suffix}")
+        )
     problems = [p for ex, live, where in answers for p in _shape(_without_nulls(ex), live, where)]
     assert not problems, "\n".join(problems)
     gone = client.get(one, headers=headers)

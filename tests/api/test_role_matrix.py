@@ -51,16 +51,27 @@ def matrix(store_url: str) -> Iterator[dict[str, Any]]:
         setup = [
             (COOP, "admin", "FoundCooperative", FOUND),
             (OTHER, "other cooperative", "FoundCooperative", FOUND),
-            (COOP, "clerk", "AdmitMember", {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users",
-                                            "effective_date": "2025-02-01"}),
+            (
+                COOP,
+                "clerk",
+                "AdmitMember",
+                {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+            ),
             (COOP, "treasurer", "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"}),
             (COOP, "treasurer", "PayFee", {"member_id": "m1", "year": 2025, "amount": "40", "effective_date": "2025-03-01"}),
-            (COOP, "board", "RecordResolution", {"resolution_id": "AG-2025-01", "title": "Comptes 2024",
-                                                 "assembly": "ordinary", "vote_date": "2025-06-30"}),
+            (
+                COOP,
+                "board",
+                "RecordResolution",
+                {"resolution_id": "AG-2025-01", "title": "Comptes 2024", "assembly": "ordinary", "vote_date": "2025-06-30"},
+            ),
         ]
         for i, (coop, caller, command, body) in enumerate(setup):
-            r = client.post(f"/v1/coops/{coop}/commands/{command}", json=body,
-                            headers={"Authorization": f"Bearer {tokens[caller]}", "Idempotency-Key": f"setup-{i}"})
+            r = client.post(
+                f"/v1/coops/{coop}/commands/{command}",
+                json=body,
+                headers={"Authorization": f"Bearer {tokens[caller]}", "Idempotency-Key": f"setup-{i}"},
+            )
             assert r.status_code == 201, (command, r.text)
         yield {"app": app, "client": client, "tokens": tokens, "position": r.json()["position"]}
 
@@ -78,9 +89,14 @@ def _query(spec: dict[str, Any], path: str, method: str) -> dict[str, str]:
             continue
         schema = p.get("schema", {})
         values[p["name"]] = QUERY_VALUES.get(p["name"]) or (
-            "2025-06-01" if schema.get("format") == "date" else
-            str(schema.get("minimum", 1)) if schema.get("type") == "integer" else
-            "false" if schema.get("type") == "boolean" else "x")
+            "2025-06-01"
+            if schema.get("format") == "date"
+            else str(schema.get("minimum", 1))
+            if schema.get("type") == "integer"
+            else "false"
+            if schema.get("type") == "boolean"
+            else "x"
+        )
     return values
 
 
@@ -124,8 +140,10 @@ def test_every_v1_route_declares_its_roles_and_enforces_them(matrix: dict[str, A
                     expect_ok, refusal = not access.needs_key, 401
                 got_ok = r.status_code not in (401, 403) and r.status_code < 500
                 if expect_ok != got_ok or (not expect_ok and r.status_code != refusal):
-                    wrong.append(f"{method} {path} as {caller}: expected {'allowed' if expect_ok else refusal}, "
-                                 f"got {r.status_code} {r.text[:160]}")
+                    wrong.append(
+                        f"{method} {path} as {caller}: expected {'allowed' if expect_ok else refusal}, "
+                        f"got {r.status_code} {r.text[:160]}"
+                    )
     assert not undeclared, "routes without a role declaration (see api/deps.py):\n" + "\n".join(undeclared)
     assert not wrong, f"{len(wrong)} of {checked} requests broke the matrix:\n" + "\n".join(wrong[:40])
 

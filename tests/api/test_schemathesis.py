@@ -28,9 +28,17 @@ def api_schema(store_url: str) -> Iterator[schemathesis.BaseSchema]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app):
         ledger = app.state.services.ledger
-        ledger.execute(FoundCooperative(COOP, "Fuzz", "association", date(2025, 1, 1),
-                                        [CollegeSpec("a", "A", "50"), CollegeSpec("b", "B", "50")],
-                                        [FeeBracket(1, None, Decimal("10"))]), "f1")
+        ledger.execute(
+            FoundCooperative(
+                COOP,
+                "Fuzz",
+                "association",
+                date(2025, 1, 1),
+                [CollegeSpec("a", "A", "50"), CollegeSpec("b", "B", "50")],
+                [FeeBracket(1, None, Decimal("10"))],
+            ),
+            "f1",
+        )
         ledger.execute(AdmitMember(COOP, "m1", "M", "person", "a", date(2025, 1, 2)), "f2")
         ledger.execute(CallFee(COOP, "m1", 2025, date(2025, 1, 2)), "f3")
         for role in ("admin", "treasurer", "auditor"):
@@ -38,8 +46,17 @@ def api_schema(store_url: str) -> Iterator[schemathesis.BaseSchema]:
         yield schemathesis.openapi.from_asgi("/openapi.json", app)
 
 
-ADMIN_COMMANDS = {"FoundCooperative", "AmendStatutes", "SetVotingPolicy", "AdmitMember", "TransferMember",
-                  "ResignMember", "ExcludeMember", "RecordResolution", "CastVote"}
+ADMIN_COMMANDS = {
+    "FoundCooperative",
+    "AmendStatutes",
+    "SetVotingPolicy",
+    "AdmitMember",
+    "TransferMember",
+    "ResignMember",
+    "ExcludeMember",
+    "RecordResolution",
+    "CastVote",
+}
 
 
 def test_no_server_error_and_responses_match_the_schema(api_schema: schemathesis.BaseSchema) -> None:
@@ -63,7 +80,9 @@ def test_no_server_error_and_responses_match_the_schema(api_schema: schemathesis
                 case.query = {k: v for k, v in case.query.items() if k != "min_position"}
             # Schema-valid data may still break a domain rule (an account number, a date before
             # founding): a 422 then is the right answer, so "valid data must be accepted" is off.
-            case.call_and_validate(headers={"Authorization": f"Bearer {TOKENS[role]}"},
-                                   excluded_checks=[schemathesis.checks.positive_data_acceptance])
+            case.call_and_validate(
+                headers={"Authorization": f"Bearer {TOKENS[role]}"},
+                excluded_checks=[schemathesis.checks.positive_data_acceptance],
+            )
 
         run()

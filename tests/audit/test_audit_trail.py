@@ -43,8 +43,9 @@ def test_every_event_records_who_when_which_key_and_why(ledger, runner):
     record_history(ledger)
     runner.catch_up()
     trail = audit_trail(ledger.db, "demo")
-    rows = [(e["kind"], e["actor"], e["idempotency_key"], e["reason"], e["journal_number"], e["reverses"])
-            for e in trail["events"]]
+    rows = [
+        (e["kind"], e["actor"], e["idempotency_key"], e["reason"], e["journal_number"], e["reverses"]) for e in trail["events"]
+    ]
     assert rows == [
         ("CooperativeFounded", "key:aaaaaaaaaaaa", "found", "statutes signed", None, None),
         ("MemberAdmitted", "key:clerk0000001", "adm-1", None, None, None),
@@ -69,7 +70,10 @@ def test_every_event_records_who_when_which_key_and_why(ledger, runner):
     assert kinds(account="512") == ["FeePaid", "EntryReversed"]
     assert kinds(account="512", actor="key:treasurer002") == ["EntryReversed"]
     assert kinds(date_field="effective", date_from=date(2020, 2, 1), date_to=date(2020, 3, 1)) == [
-        "MemberAdmitted", "FeeCalled", "FeePaid"]
+        "MemberAdmitted",
+        "FeeCalled",
+        "FeePaid",
+    ]
     today = datetime.now(UTC).date()
     assert len(kinds(date_from=today - timedelta(days=1), date_to=today + timedelta(days=1))) == 5
     assert kinds(date_to=today - timedelta(days=1)) == []
@@ -91,13 +95,18 @@ def test_events_stored_before_the_reason_existed_still_decode_with_no_reason(mak
     table = ledger.app.recorder.events_table_name  # type: ignore[attr-defined]
     originator = coop_id("demo").hex if ledger.db.dialect == "sqlite" else coop_id("demo")
     with ledger.db.transaction() as tx:  # make versions 1..4 look like events written before the audit trail existed
-        for version, state in tx.execute(f"SELECT originator_version, state FROM {table} WHERE originator_id = ?"  # noqa: S608
-                                         " AND originator_version <= 4", (originator,)):
+        for version, state in tx.execute(
+            f"SELECT originator_version, state FROM {table} WHERE originator_id = ?"  # noqa: S608
+            " AND originator_version <= 4",
+            (originator,),
+        ):
             payload = json.loads(bytes(state))
             assert payload.pop("class_version") == 2 and "reason" in payload
             payload.pop("reason")
-            tx.execute_one(f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-                           (json.dumps(payload, ensure_ascii=False).encode(), originator, version))
+            tx.execute_one(
+                f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+                (json.dumps(payload, ensure_ascii=False).encode(), originator, version),
+            )
     fresh = make_ledger()  # nothing cached: every event is decoded from the store
     events = list(fresh.app.events.get(coop_id("demo")))
     assert [e.reason for e in events] == [None, None, None, None, "cheque bounced"]
@@ -108,15 +117,46 @@ def test_events_stored_before_the_reason_existed_still_decode_with_no_reason(mak
 
 def test_record_files_carry_a_reason_and_the_cli_lists_the_trail(store_url, tmp_path):
     lines = [
-        {"command": "FoundCooperative", "idempotency_key": "f", "actor": "marie", "coop": "demo", "name": "Demo",
-         "legal_form": "association", "founded_on": "2020-01-01", "colleges": [{"code": "users", "name": "Usagers"}],
-         "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}]},
-        {"command": "AdmitMember", "idempotency_key": "a", "actor": "marie", "reason": "AG du 2020-01-15", "coop": "demo",
-         "member_id": "m1", "name": "M1", "kind": "person", "college": "users", "effective_date": "2020-01-15"},
-        {"command": "CallFee", "idempotency_key": "c", "coop": "demo", "member_id": "m1", "year": 2020,
-         "effective_date": "2020-01-15"},
-        {"command": "ReverseEntry", "idempotency_key": "r", "actor": "paul", "coop": "demo", "entry_number": 1,
-         "reason": "appel en double", "effective_date": "2020-01-20"},
+        {
+            "command": "FoundCooperative",
+            "idempotency_key": "f",
+            "actor": "marie",
+            "coop": "demo",
+            "name": "Demo",
+            "legal_form": "association",
+            "founded_on": "2020-01-01",
+            "colleges": [{"code": "users", "name": "Usagers"}],
+            "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
+        },
+        {
+            "command": "AdmitMember",
+            "idempotency_key": "a",
+            "actor": "marie",
+            "reason": "AG du 2020-01-15",
+            "coop": "demo",
+            "member_id": "m1",
+            "name": "M1",
+            "kind": "person",
+            "college": "users",
+            "effective_date": "2020-01-15",
+        },
+        {
+            "command": "CallFee",
+            "idempotency_key": "c",
+            "coop": "demo",
+            "member_id": "m1",
+            "year": 2020,
+            "effective_date": "2020-01-15",
+        },
+        {
+            "command": "ReverseEntry",
+            "idempotency_key": "r",
+            "actor": "paul",
+            "coop": "demo",
+            "entry_number": 1,
+            "reason": "appel en double",
+            "effective_date": "2020-01-20",
+        },
     ]
     path = tmp_path / "commands.jsonl"
     path.write_text("\n".join(json.dumps(line, ensure_ascii=False) for line in lines), encoding="utf-8")
@@ -126,23 +166,38 @@ def test_record_files_carry_a_reason_and_the_cli_lists_the_trail(store_url, tmp_
     assert listed.exit_code == 0, listed.output
     events = json.loads(listed.stdout)["events"]
     assert [(e["kind"], e["actor"], e["reason"]) for e in events] == [
-        ("CooperativeFounded", "marie", None), ("MemberAdmitted", "marie", "AG du 2020-01-15"),
-        ("FeeCalled", "cli", None), ("EntryReversed", "paul", "appel en double"),
+        ("CooperativeFounded", "marie", None),
+        ("MemberAdmitted", "marie", "AG du 2020-01-15"),
+        ("FeeCalled", "cli", None),
+        ("EntryReversed", "paul", "appel en double"),
     ]
-    by_actor = CliRunner().invoke(cli, ["--database-url", store_url, "audit-trail", "--coop", "demo", "--actor", "paul",
-                                        "--account", "411"])
+    by_actor = CliRunner().invoke(
+        cli, ["--database-url", store_url, "audit-trail", "--coop", "demo", "--actor", "paul", "--account", "411"]
+    )
     assert by_actor.exit_code == 0 and "appel en double" in by_actor.output and "AG du" not in by_actor.output
 
 
 def test_the_envelope_reason_rules():
-    base = {"command": "CallFee", "idempotency_key": "k", "coop": "demo", "member_id": "m1", "year": 2020,
-            "effective_date": date(2020, 1, 1)}
+    base = {
+        "command": "CallFee",
+        "idempotency_key": "k",
+        "coop": "demo",
+        "member_id": "m1",
+        "year": 2020,
+        "effective_date": date(2020, 1, 1),
+    }
     assert parse_envelope(base).reason is None
     assert parse_envelope({**base, "reason": "  relance  "}).reason == "relance"
     assert parse_envelope(base, reason="relance").reason == "relance"
     assert parse_envelope({**base, "reason": "relance"}, reason="relance").reason == "relance"
-    reverse = {"command": "ReverseEntry", "idempotency_key": "k", "coop": "demo", "entry_number": 1, "reason": "doublon",
-               "effective_date": date(2020, 1, 2)}
+    reverse = {
+        "command": "ReverseEntry",
+        "idempotency_key": "k",
+        "coop": "demo",
+        "entry_number": 1,
+        "reason": "doublon",
+        "effective_date": date(2020, 1, 2),
+    }
     envelope = parse_envelope(reverse, reason="doublon")
     assert envelope.command.reason == "doublon" and envelope.reason is None  # the command's own reason is the one
     for data, header, field, rule in [

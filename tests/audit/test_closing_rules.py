@@ -45,7 +45,9 @@ def test_a_surplus_goes_to_120_and_every_income_and_expense_account_is_emptied()
     closing = closing_of(b.do(CloseFiscalYear("c", 2020)))
     # 1,000.00 income - 35.50 - 200.00 expenses = 764.50 surplus.
     assert closing.postings == [
-        ["604", None, "EUR", -200_00], ["627", None, "EUR", -35_50], ["706", None, "EUR", 1000_00],
+        ["604", None, "EUR", -200_00],
+        ["627", None, "EUR", -35_50],
+        ["706", None, "EUR", 1000_00],
         ["120", None, "EUR", -764_50],
     ]
     assert closing.result_cents == 764_50 and closing.effective_date == date(2020, 12, 31)
@@ -66,9 +68,18 @@ def test_a_deficit_goes_to_129_in_the_general_plan_too():
 
 def test_income_and_expenses_per_party_are_emptied_party_by_party_and_a_nil_result_posts_no_result_line():
     b = Books()
-    b.do(RecordEntry("c", "two parties", [EntryLine("706", credit=Decimal("30"), party="p1"),
-                                          EntryLine("706", credit=Decimal("20"), party="p2"),
-                                          EntryLine("512", debit=Decimal("50"))], date(2020, 2, 2)))
+    b.do(
+        RecordEntry(
+            "c",
+            "two parties",
+            [
+                EntryLine("706", credit=Decimal("30"), party="p1"),
+                EntryLine("706", credit=Decimal("20"), party="p2"),
+                EntryLine("512", debit=Decimal("50")),
+            ],
+            date(2020, 2, 2),
+        )
+    )
     b.do(entry(date(2020, 2, 3), "627", "50", income=False))
     closing = closing_of(b.do(CloseFiscalYear("c", 2020)))
     assert closing.postings == [["627", None, "EUR", -50_00], ["706", "p1", "EUR", 30_00], ["706", "p2", "EUR", 20_00]]

@@ -18,8 +18,15 @@ from tests.builders import dump_projections, ok, rich_history, stored_event_coun
 
 def test_closing_reaches_the_views_seals_the_year_and_survives_a_rebuild(ledger, runner):
     rich_history(ledger)
-    ok(ledger, RecordEntry("demo", "Frais bancaires", [EntryLine("627", debit=Decimal("12.30")),
-                                                        EntryLine("512", credit=Decimal("12.30"))], date(2020, 11, 30)))
+    ok(
+        ledger,
+        RecordEntry(
+            "demo",
+            "Frais bancaires",
+            [EntryLine("627", debit=Decimal("12.30")), EntryLine("512", credit=Decimal("12.30"))],
+            date(2020, 11, 30),
+        ),
+    )
     runner.catch_up()
     before = {row["account"]: row["balance"] for row in trial_balance(ledger.db, "demo", as_of=date(2020, 12, 31))["accounts"]}
     result = ok(ledger, CloseFiscalYear("demo", 2020))
@@ -42,7 +49,11 @@ def test_closing_reaches_the_views_seals_the_year_and_survives_a_rebuild(ledger,
     closed = years[0]
     state = ledger.cooperative("demo").closing.closed[2020]
     assert (closed["closing_number"], closed["closing_hash"], closed["head_number"], closed["head_hash"]) == (
-        number, state["chain_hash"], number - 1, state["head_hash"])
+        number,
+        state["chain_hash"],
+        number - 1,
+        state["head_hash"],
+    )
     assert closed["result_cents"] == surplus and closed["entries"] == number  # every demo entry is dated 2020
     head = chain_head(ledger.db, "demo")
     assert (head["last_number"], head["last_hash"]) == (number, ledger.cooperative("demo").journal.last_hash)
@@ -57,7 +68,9 @@ def test_closing_reaches_the_views_seals_the_year_and_survives_a_rebuild(ledger,
     ok(ledger, PayFee("demo", "alice", 2021, Decimal("5"), date(2021, 1, 2)))
     runner.catch_up()
     assert [(y["year"], y["status"], y["entries"]) for y in fiscal_years(ledger.db, "demo")] == [
-        (2020, "closed", number), (2021, "open", 1)]
+        (2020, "closed", number),
+        (2021, "open", 1),
+    ]
     views = dump_projections(runner)
     runner.rebuild()
     assert dump_projections(runner) == views

@@ -57,7 +57,7 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
 
     parsed = [parse_command(c) for c in demo_commands()]
     for start in range(0, len(parsed), 500):
-        results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start:start + 500]])
+        results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + 500]])
         assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
     rich_history(ledger)
     ok(ledger, PledgeContribution("demo", "P-X", "alice", "5", 2020, date(2020, 3, 1)))
@@ -67,9 +67,11 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
     assert adv._federate(ledger, "pub-fed", ["pub-a", "pub-b"]).accepted
     run(ledger, dons._lines("a", dons._founder_a) + dons._lines("b", dons._founder_b))
     assert dons._attempt(ledger, dons._federation("dons-fed", ["dons-a", "dons-b"])[0]).accepted
-    for module, fed, founders, options in ((receivables, "rc-fed", ["rc-a", "rc-b"], {"member_ids": "prefix"}),
-                                           (sensors, "cap-fed", ["cap-a", "cap-b"], {}),
-                                           (hours, "sh-fed", ["sh-a", "sh-b"], {})):
+    for module, fed, founders, options in (
+        (receivables, "rc-fed", ["rc-a", "rc-b"], {"member_ids": "prefix"}),
+        (sensors, "cap-fed", ["cap-a", "cap-b"], {}),
+        (hours, "sh-fed", ["sh-a", "sh-b"], {}),
+    ):
         f = module.Founders(ledger)
         module._founder_a(f)
         module._founder_b(f)
@@ -107,22 +109,28 @@ def _events(ledger: Ledger) -> str:
 
 def read_row(ledger: Ledger, slug: str, version: int) -> Row:
     with ledger.db.read() as tx:
-        (topic, state), = tx.execute(f"SELECT topic, state FROM {_events(ledger)} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-                                     _key(ledger, slug, version))
+        ((topic, state),) = tx.execute(
+            f"SELECT topic, state FROM {_events(ledger)} WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+            _key(ledger, slug, version),
+        )
     return topic, bytes(state)
 
 
 def write_row(ledger: Ledger, slug: str, version: int, row: Row) -> None:
     with ledger.db.transaction() as tx:
-        tx.execute_one(f"UPDATE {_events(ledger)} SET topic = ?, state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-                       (*row, *_key(ledger, slug, version)))
+        tx.execute_one(
+            f"UPDATE {_events(ledger)} SET topic = ?, state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+            (*row, *_key(ledger, slug, version)),
+        )
 
 
 def stream(ledger: Ledger, slug: str) -> list[tuple[int, str]]:
     """(version, class name) of every stored event of a cooperative."""
     with ledger.db.read() as tx:
-        rows = tx.execute(f"SELECT originator_version, topic FROM {_events(ledger)} WHERE originator_id = ? ORDER BY 1",  # noqa: S608
-                          (_key(ledger, slug, 0)[0],))
+        rows = tx.execute(
+            f"SELECT originator_version, topic FROM {_events(ledger)} WHERE originator_id = ? ORDER BY 1",  # noqa: S608
+            (_key(ledger, slug, 0)[0],),
+        )
     return [(int(v), t.removeprefix(TOPIC_PREFIX)) for v, t in rows]
 
 
@@ -229,7 +237,9 @@ def _get(value: Any, path: tuple[Any, ...]) -> Any:
     return value
 
 
-@settings(suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None)  # examples: the profile
+@settings(
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow], deadline=None
+)  # examples: the profile
 @given(data=st.data())
 def test_any_nested_edit_deletion_swap_insertion_or_cut_is_named(stores, data):
     ledger = stores[0]
@@ -253,19 +263,27 @@ def test_any_nested_edit_deletion_swap_insertion_or_cut_is_named(stores, data):
             assert verdict(ledger, slug)[:2] == (False, version)
         finally:
             with ledger.db.transaction() as tx:
-                tx.execute(f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
-                           (*key, *row))
+                tx.execute(
+                    f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
+                    (*key, *row),
+                )
     elif action == "swap":
-        other = data.draw(st.integers(1, last).filter(lambda v: read_row(ledger, slug, v) != read_row(ledger, slug, version)),
-                          label="with")
+        other = data.draw(
+            st.integers(1, last).filter(lambda v: read_row(ledger, slug, v) != read_row(ledger, slug, version)), label="with"
+        )
         first, second = sorted((version, other))
-        with changed(ledger, slug, first, read_row(ledger, slug, second)), changed(ledger, slug, second, read_row(ledger, slug, first)):
+        with (
+            changed(ledger, slug, first, read_row(ledger, slug, second)),
+            changed(ledger, slug, second, read_row(ledger, slug, first)),
+        ):
             assert verdict(ledger, slug)[:2] == (False, first)
     elif action == "append":  # a forged event after the last, a copy of an honest one: it has no link
         copy = read_row(ledger, slug, version)
         with ledger.db.transaction() as tx:
-            tx.execute(f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
-                       (key[0], last + 1, *copy))
+            tx.execute(
+                f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
+                (key[0], last + 1, *copy),
+            )
         try:
             assert verdict(ledger, slug)[:2] == (False, last + 1)
         finally:
@@ -279,8 +297,10 @@ def test_any_nested_edit_deletion_swap_insertion_or_cut_is_named(stores, data):
             assert verdict(ledger, slug)[:2] == (False, version)
         finally:
             with ledger.db.transaction() as tx:
-                tx.executemany(f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
-                               [(key[0], v, t, s) for v, t, s in rows])
+                tx.executemany(
+                    f"INSERT INTO {table} (originator_id, originator_version, topic, state) VALUES (?, ?, ?, ?)",  # noqa: S608
+                    [(key[0], v, t, s) for v, t, s in rows],
+                )
                 tx.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(key[0], v, h) for v, h in links.items()])  # noqa: S608
     assert verdict(ledger, slug) == (True, None, None)
 
@@ -311,7 +331,9 @@ def test_a_history_rewritten_with_every_link_recomputed_is_caught_by_a_head_kept
     with ledger.db.transaction() as tx:
         for v, t, s in rows:
             prev = link(prev, originator, v, t, s)
-            tx.execute_one(f"UPDATE {CHAIN_TABLE} SET event_hash = ? WHERE originator_id = ? AND originator_version = ?", (prev, key, v))  # noqa: S608
+            tx.execute_one(
+                f"UPDATE {CHAIN_TABLE} SET event_hash = ? WHERE originator_id = ? AND originator_version = ?", (prev, key, v)
+            )  # noqa: S608
     (rewritten,) = verify_store(ledger, slug)
     assert rewritten.ok, "a full rewrite passes any check that trusts only the store"
     (checked,) = verify_store(ledger, slug, expected_head=minutes)

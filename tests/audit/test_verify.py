@@ -57,15 +57,19 @@ def _row(ledger: Ledger, slug: str, version: int) -> tuple[str, tuple[Any, int]]
 def read_row(ledger: Ledger, slug: str, version: int) -> tuple[str, bytes]:
     table, key = _row(ledger, slug, version)
     with ledger.db.read() as tx:
-        (topic, state), = tx.execute(f"SELECT topic, state FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
+        ((topic, state),) = tx.execute(
+            f"SELECT topic, state FROM {table} WHERE originator_id = ? AND originator_version = ?", key
+        )  # noqa: S608
     return topic, bytes(state)
 
 
 def write_row(ledger: Ledger, slug: str, version: int, topic: str, state: bytes) -> None:
     table, key = _row(ledger, slug, version)
     with ledger.db.transaction() as tx:
-        tx.execute_one(f"UPDATE {table} SET topic = ?, state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-                       (topic, state, *key))
+        tx.execute_one(
+            f"UPDATE {table} SET topic = ?, state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+            (topic, state, *key),
+        )
 
 
 def delete_row(ledger: Ledger, slug: str, version: int) -> None:
@@ -101,10 +105,19 @@ def test_an_untouched_store_verifies_and_shows_the_chain_head_and_sealed_closing
     assert reports["demo"]["ok"] and reports["scic"]["ok"]
     assert (reports["demo"]["last_number"], reports["demo"]["last_hash"]) == (11, demo.last_hash)
     closing_version = version_of(books, "demo", 10)
-    assert reports["demo"]["sealed"] == [{"year": 2020, "closing_number": 10, "head_number": 9,
-                                          "head_hash": books.cooperative("demo").closing.closed[2020]["head_hash"],
-                                          "event_head": f"{closing_version}:{event_link(books, 'demo', closing_version)}"}]
-    assert reports["demo"]["head"] == f"{books.cooperative('demo').version}:{event_link(books, 'demo', books.cooperative('demo').version)}"
+    assert reports["demo"]["sealed"] == [
+        {
+            "year": 2020,
+            "closing_number": 10,
+            "head_number": 9,
+            "head_hash": books.cooperative("demo").closing.closed[2020]["head_hash"],
+            "event_head": f"{closing_version}:{event_link(books, 'demo', closing_version)}",
+        }
+    ]
+    assert (
+        reports["demo"]["head"]
+        == f"{books.cooperative('demo').version}:{event_link(books, 'demo', books.cooperative('demo').version)}"
+    )
     assert reports["scic"]["entries"] == 6 and reports["scic"]["sealed"] == []
     assert "OK demo" in text and "2020 at entry 10" in text
     status, reports, _ = run_verify(store_url, "--coop", "scic")
@@ -220,8 +233,11 @@ def test_a_payment_amount_beside_its_postings_or_an_admission_is_covered(books, 
     assert status == 1 and (problem["kind"], problem["number"], problem["version"]) == ("event_hash_mismatch", 4, version)
     assert "FeePaid" in problem["message"] and "BROKEN demo: entry 4" in text
     write_row(books, "demo", version, topic, state)
-    admitted = next(e.originator_version for e in books.app.events.get(coop_id("demo"))
-                    if type(e).__name__ == "MemberAdmitted" and e.member_id == "alice")  # no entry
+    admitted = next(
+        e.originator_version
+        for e in books.app.events.get(coop_id("demo"))
+        if type(e).__name__ == "MemberAdmitted" and e.member_id == "alice"
+    )  # no entry
     topic, state = read_row(books, "demo", admitted)
     assert b'"founders"' in state
     write_row(books, "demo", admitted, topic, state.replace(b'"founders"', b'"partners"'))
@@ -236,10 +252,12 @@ def test_an_edited_receipt_is_named(books, store_url):
     rid = receipt_id("scic", _a_receipt_key(books, "scic"))
     key = (rid.hex if books.db.dialect == "sqlite" else rid, 1)
     with books.db.read() as tx:
-        (state,), = tx.execute(f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
+        ((state,),) = tx.execute(f"SELECT state FROM {table} WHERE originator_id = ? AND originator_version = ?", key)  # noqa: S608
     with books.db.transaction() as tx:
-        tx.execute_one(f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
-                       (bytes(state).replace(b'"journal_numbers":[', b'"journal_numbers":[99,'), *key))
+        tx.execute_one(
+            f"UPDATE {table} SET state = ? WHERE originator_id = ? AND originator_version = ?",  # noqa: S608
+            (bytes(state).replace(b'"journal_numbers":[', b'"journal_numbers":[99,'), *key),
+        )
     status, reports, _ = run_verify(store_url)
     assert status == 1 and reports["scic"]["problem"]["kind"] == "receipt_hash_mismatch" and reports["demo"]["ok"]
 
@@ -261,8 +279,8 @@ def test_a_store_written_before_the_event_chain_is_adopted_once_and_then_guarded
     upgraded = Ledger(StoreConfig.from_url(store_url))
     try:
         with upgraded.db.read() as tx:
-            (events,), = tx.execute(f"SELECT COUNT(*) FROM {books.app.recorder.events_table_name}")
-            (adopted,), = tx.execute(f"SELECT events FROM {ADOPTIONS_TABLE}")
+            ((events,),) = tx.execute(f"SELECT COUNT(*) FROM {books.app.recorder.events_table_name}")
+            ((adopted,),) = tx.execute(f"SELECT events FROM {ADOPTIONS_TABLE}")
         assert adopted == events > 0
         status, reports, text = run_verify(store_url)
         assert status == 0 and "adopted on" in text and f"over the {events} events" in text

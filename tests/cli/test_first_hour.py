@@ -13,9 +13,16 @@ import pytest
 from ledger.store import StoreConfig
 from tests.cli.conftest import cli, run, text
 
-FOUND = {"command": "FoundCooperative", "idempotency_key": "f1", "coop": "solo", "name": "Solo", "legal_form": "association",
-         "founded_on": "2025-01-01", "colleges": [{"code": "users", "name": "Usagers"}],
-         "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "10.00"}]}
+FOUND = {
+    "command": "FoundCooperative",
+    "idempotency_key": "f1",
+    "coop": "solo",
+    "name": "Solo",
+    "legal_form": "association",
+    "founded_on": "2025-01-01",
+    "colleges": [{"code": "users", "name": "Usagers"}],
+    "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "10.00"}],
+}
 
 
 def _store_tables(url: str) -> bool:
@@ -23,7 +30,9 @@ def _store_tables(url: str) -> bool:
     if config.kind == "sqlite":
         return config.sqlite_path is not None and config.sqlite_path.exists()
     with psycopg.connect(host=config.pg_host, port=config.pg_port, user=config.pg_user, dbname=config.pg_dbname) as conn:
-        return bool(conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s", (config.pg_schema,)).fetchall())
+        return bool(
+            conn.execute("SELECT 1 FROM information_schema.tables WHERE table_schema = %s", (config.pg_schema,)).fetchall()
+        )
 
 
 def test_reading_commands_never_create_a_store_writers_say_where_they_did(store_url: str, tmp_path: Path) -> None:
@@ -52,15 +61,18 @@ def test_the_default_store_is_looked_for_in_the_current_folder(tmp_path: Path, m
     assert "COOPLEDGER_DATABASE_URL" in CliRunner().invoke(cli, ["--help"]).output
 
 
-@pytest.mark.parametrize("args, field, rule", [
-    (["statement", "4111", "--coop", "cluster-numerique-sud"], "account", "known_account"),
-    (["statement", "411", "--coop", "cluster-numerique-sud", "--party", "PUB-99"], "party", "known_party"),
-    (["report", "statement", "4111", "--coop", "mednum-scic"], "account", "known_account"),
-    (["explain-member", "XXX", "--coop", "cluster-numerique-sud"], "member_id", "known_member"),
-    (["tally", "AG-9999", "--coop", "cluster-numerique-sud"], "resolution_id", "known_resolution"),
-    (["members", "--coop", "no-such-coop"], "coop", "known_cooperative"),
-    (["keys", "create", "--role", "reader", "--coop", "no-such-coop"], "--coop", "known_cooperative"),
-])
+@pytest.mark.parametrize(
+    "args, field, rule",
+    [
+        (["statement", "4111", "--coop", "cluster-numerique-sud"], "account", "known_account"),
+        (["statement", "411", "--coop", "cluster-numerique-sud", "--party", "PUB-99"], "party", "known_party"),
+        (["report", "statement", "4111", "--coop", "mednum-scic"], "account", "known_account"),
+        (["explain-member", "XXX", "--coop", "cluster-numerique-sud"], "member_id", "known_member"),
+        (["tally", "AG-9999", "--coop", "cluster-numerique-sud"], "resolution_id", "known_resolution"),
+        (["members", "--coop", "no-such-coop"], "coop", "known_cooperative"),
+        (["keys", "create", "--role", "reader", "--coop", "no-such-coop"], "--coop", "known_cooperative"),
+    ],
+)
 def test_unknown_names_are_errors_that_list_what_exists(demo_url: str, args: list[str], field: str, rule: str) -> None:
     result = run(demo_url, *args)
     assert result.exit_code == 1, result.output
@@ -114,11 +126,13 @@ def test_the_api_answers_404_problems_for_unknown_accounts_parties_members_and_c
     with TestClient(app) as client:
         token = create_key(app.state.services.ledger.db, role="auditor", coops=["cluster-numerique-sud"])[1]
         base = "/v1/coops/cluster-numerique-sud"
-        for path, rule in [(f"{base}/accounts/4111/statement", "known_account"),
-                           (f"{base}/accounts/411/statement?party=PUB-99", "known_party"),
-                           (f"{base}/accounts/4111/balance", "known_account"),
-                           (f"{base}/reports/accounts/4111/statement", "known_account"),
-                           (f"{base}/governance/members/XXX?as_of=2026-06-30", "known_member")]:
+        for path, rule in [
+            (f"{base}/accounts/4111/statement", "known_account"),
+            (f"{base}/accounts/411/statement?party=PUB-99", "known_party"),
+            (f"{base}/accounts/4111/balance", "known_account"),
+            (f"{base}/reports/accounts/4111/statement", "known_account"),
+            (f"{base}/governance/members/XXX?as_of=2026-06-30", "known_member"),
+        ]:
             answer = client.get(path, headers={"Authorization": f"Bearer {token}"})
             assert answer.status_code == 404, (path, answer.text)
             assert answer.headers["content-type"] == "application/problem+json" and answer.json()["rule"] == rule
@@ -126,8 +140,10 @@ def test_the_api_answers_404_problems_for_unknown_accounts_parties_members_and_c
         assert known.status_code == 200 and known.json()["lines"]
         explained = client.get(f"{base}/governance/members/REC-01?as_of=2026-06-30", headers={"Authorization": f"Bearer {token}"})
         fee = explained.json()["reasons"][2]["text"]
-        assert fee == {"fr": "cotisation payée : cotisation 2026 : 150,00\u00a0€ payés sur 300,00\u00a0€ au 30 juin 2026",
-                       "en": "fee paid: 2026 fee: €150.00 of €300.00 paid by 30 Jun 2026"}
+        assert fee == {
+            "fr": "cotisation payée : cotisation 2026 : 150,00\u00a0€ payés sur 300,00\u00a0€ au 30 juin 2026",
+            "en": "fee paid: 2026 fee: €150.00 of €300.00 paid by 30 Jun 2026",
+        }
         treasurer = create_key(app.state.services.ledger.db, role="treasurer", coops=["cluster-numerique-sud"])[1]
         unknown = client.post(f"{base}/commands/PayFe", json={}, headers={"Authorization": f"Bearer {treasurer}"})
         assert unknown.status_code == 404 and unknown.json()["rule"] == "known_command", unknown.text
@@ -144,8 +160,16 @@ def test_a_backup_is_one_file_before_and_after_a_restore(demo_url: str, tmp_path
 
 
 def test_record_prints_the_refusals_and_a_summary_naming_their_lines(demo_url: str, tmp_path: Path) -> None:
-    admit = {"command": "AdmitMember", "idempotency_key": "fh-adm-1", "coop": "mednum-scic", "member_id": "FH-1",
-             "name": "Première heure", "kind": "person", "college": "beneficiaires", "effective_date": "2026-02-01"}
+    admit = {
+        "command": "AdmitMember",
+        "idempotency_key": "fh-adm-1",
+        "coop": "mednum-scic",
+        "member_id": "FH-1",
+        "name": "Première heure",
+        "kind": "person",
+        "college": "beneficiaires",
+        "effective_date": "2026-02-01",
+    }
     path = tmp_path / "commands.jsonl"
     path.write_text("\n".join([json.dumps(admit), '{"command": "PayFee", "coop": "mednum-scic",', '{"command": "PayFe"}']) + "\n")
     quiet = run(demo_url, "record", str(path), lang="en")
@@ -158,7 +182,11 @@ def test_record_prints_the_refusals_and_a_summary_naming_their_lines(demo_url: s
     french = text(run(demo_url, "record", str(path)))
     assert "ligne 2 : refusée line (json) : not valid JSON at column" in french and "lignes refusées : 2, 3" in french
     verbose = run(demo_url, "record", str(path), "--verbose", lang="en")
-    assert [line.split(":")[0] for line in verbose.output.splitlines() if line.startswith("line ")] == ["line 1", "line 2", "line 3"]
+    assert [line.split(":")[0] for line in verbose.output.splitlines() if line.startswith("line ")] == [
+        "line 1",
+        "line 2",
+        "line 3",
+    ]
     assert "line 1: already recorded AdmitMember" in verbose.output
 
 
@@ -173,16 +201,26 @@ def test_help_names_the_store_the_environment_chooses(monkeypatch: pytest.Monkey
 def test_follow_prints_amounts_not_minor_units() -> None:
     from cli.feed import line
 
-    fact = {"position": 7, "effective_date": "2026-02-04", "kind": "fee.paid",
-            "entry": {"number": 3, "label": "Règlement", "postings": [
+    fact = {
+        "position": 7,
+        "effective_date": "2026-02-04",
+        "kind": "fee.paid",
+        "entry": {
+            "number": 3,
+            "label": "Règlement",
+            "postings": [
                 {"account": "512", "party": None, "unit": "EUR", "amount": 123456},
-                {"account": "411", "party": "BEN-03", "unit": "EUR", "amount": -123456}]}}
+                {"account": "411", "party": "BEN-03", "unit": "EUR", "amount": -123456},
+            ],
+        },
+    }
     assert line(fact, "fr").endswith("[512 +1\u202f234,56 411/BEN-03 -1\u202f234,56]")
     assert line(fact, "en").endswith("[512 +1,234.56 411/BEN-03 -1,234.56]")
 
 
-def test_record_shows_a_progress_bar_with_the_rate_on_a_terminal(demo_url: str, tmp_path: Path,
-                                                                 monkeypatch: pytest.MonkeyPatch) -> None:
+def test_record_shows_a_progress_bar_with_the_rate_on_a_terminal(
+    demo_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import io
 
     from rich.console import Console
@@ -192,8 +230,14 @@ def test_record_shows_a_progress_bar_with_the_rate_on_a_terminal(demo_url: str, 
     screen = io.StringIO()
     monkeypatch.setattr(cli_record, "console", Console(file=screen, force_terminal=True, width=120))
     monkeypatch.setattr(cli_record, "RECORD_BATCH", 2)  # a "long" file of 6 lines: three batches
-    admit = {"command": "AdmitMember", "coop": "mednum-scic", "name": "Barre", "kind": "person", "college": "beneficiaires",
-             "effective_date": "2026-02-01"}
+    admit = {
+        "command": "AdmitMember",
+        "coop": "mednum-scic",
+        "name": "Barre",
+        "kind": "person",
+        "college": "beneficiaires",
+        "effective_date": "2026-02-01",
+    }
     path = tmp_path / "many.jsonl"
     path.write_text("\n".join(json.dumps({**admit, "idempotency_key": f"bar-{i}", "member_id": f"BAR-{i}"}) for i in range(6)))
     result = run(demo_url, "record", str(path))

@@ -19,11 +19,22 @@ REPO = Path(__file__).resolve().parents[2]
 
 def test_serve_says_where_it_listens_and_logs_requests_without_warnings(tmp_path: Path) -> None:
     port, store = _free_port(), tmp_path / "books.sqlite"
-    env = {**os.environ, "COOPLEDGER_DATABASE_URL": f"sqlite:///{store}", "PYTHONWARNINGS": "default",
-           "COOPLEDGER_LOG_FORMAT": "json", "PYTHONPATH": str(REPO)}
+    env = {
+        **os.environ,
+        "COOPLEDGER_DATABASE_URL": f"sqlite:///{store}",
+        "PYTHONWARNINGS": "default",
+        "COOPLEDGER_LOG_FORMAT": "json",
+        "PYTHONPATH": str(REPO),
+    }
     env.pop("COOPLEDGER_LOG_LEVEL", None)
-    server = subprocess.Popen([sys.executable, "-m", "cli.main", "serve", "--port", str(port)], env=env, cwd=tmp_path,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    server = subprocess.Popen(
+        [sys.executable, "-m", "cli.main", "serve", "--port", str(port)],
+        env=env,
+        cwd=tmp_path,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         base = f"http://127.0.0.1:{port}"
         for _ in range(200):  # bounded: 20 s

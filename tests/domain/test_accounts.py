@@ -67,8 +67,14 @@ def test_every_account_has_both_labels_and_a_valid_number(form):
 
 @pytest.mark.parametrize(
     ("number", "cls"),
-    [("102", AccountClass.EQUITY), ("411", AccountClass.THIRD_PARTIES), ("512", AccountClass.FINANCIAL),
-     ("6571", AccountClass.EXPENSES), ("7561", AccountClass.INCOME), ("86", AccountClass.SPECIAL)],
+    [
+        ("102", AccountClass.EQUITY),
+        ("411", AccountClass.THIRD_PARTIES),
+        ("512", AccountClass.FINANCIAL),
+        ("6571", AccountClass.EXPENSES),
+        ("7561", AccountClass.INCOME),
+        ("86", AccountClass.SPECIAL),
+    ],
 )
 def test_account_class_is_the_first_digit(number, cls):
     assert Account(number, "x", "x").account_class is cls

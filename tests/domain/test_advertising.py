@@ -28,10 +28,28 @@ D = Decimal
 JAN1, JAN20 = date(2021, 1, 1), date(2021, 1, 20)
 
 
-def sign(contract: str = "AD1", starts: date = JAN1, ends: date = date(2021, 6, 30), period: str = "month", price: str = "1200",
-         advertiser: str = "bpi", kind: str = "bank") -> SignAdvertisingContract:
-    return SignAdvertisingContract("c", contract, advertiser, "Bpifrance", kind, "Bannière page d'accueil", D(price), starts, ends,
-                                   date(2020, 12, 15), period=period)
+def sign(
+    contract: str = "AD1",
+    starts: date = JAN1,
+    ends: date = date(2021, 6, 30),
+    period: str = "month",
+    price: str = "1200",
+    advertiser: str = "bpi",
+    kind: str = "bank",
+) -> SignAdvertisingContract:
+    return SignAdvertisingContract(
+        "c",
+        contract,
+        advertiser,
+        "Bpifrance",
+        kind,
+        "Bannière page d'accueil",
+        D(price),
+        starts,
+        ends,
+        date(2020, 12, 15),
+        period=period,
+    )
 
 
 def invoice(period: str, day: date = JAN1, contract: str = "AD1") -> InvoiceAdvertising:
@@ -50,13 +68,16 @@ def books() -> Books:
     return b
 
 
-@pytest.mark.parametrize(("period", "kind", "bounds"), [
-    ("2021-02", "month", (date(2021, 2, 1), date(2021, 2, 28))),
-    ("2024-02", "month", (date(2024, 2, 1), date(2024, 2, 29))),
-    ("2021-12", "month", (date(2021, 12, 1), date(2021, 12, 31))),
-    ("2021-Q1", "quarter", (date(2021, 1, 1), date(2021, 3, 31))),
-    ("2021-Q4", "quarter", (date(2021, 10, 1), date(2021, 12, 31))),
-])
+@pytest.mark.parametrize(
+    ("period", "kind", "bounds"),
+    [
+        ("2021-02", "month", (date(2021, 2, 1), date(2021, 2, 28))),
+        ("2024-02", "month", (date(2024, 2, 1), date(2024, 2, 29))),
+        ("2021-12", "month", (date(2021, 12, 1), date(2021, 12, 31))),
+        ("2021-Q1", "quarter", (date(2021, 1, 1), date(2021, 3, 31))),
+        ("2021-Q4", "quarter", (date(2021, 10, 1), date(2021, 12, 31))),
+    ],
+)
 def test_period_bounds(period, kind, bounds):
     assert period_bounds(period, kind) == bounds
 
@@ -97,29 +118,41 @@ def test_a_reversed_unpaid_invoice_frees_its_period(books):
 
 def test_ending_a_contract_early(books):
     books.do(invoice("2021-03", date(2021, 3, 1)))
-    assert rule(books.refused(EndAdvertisingContract("c", "AD1", date(2021, 2, 28), "budget", JAN20))) == ("ends_on", "invoiced_periods")
-    assert rule(books.refused(EndAdvertisingContract("c", "AD1", date(2021, 3, 30), "budget", JAN20))) == ("ends_on", "period_end")
-    assert rule(books.refused(EndAdvertisingContract("c", "AD1", date(2021, 6, 30), "budget", JAN20))) == ("ends_on", "shortens_contract")
+    assert rule(books.refused(EndAdvertisingContract("c", "AD1", date(2021, 2, 28), "budget", JAN20))) == (
+        "ends_on",
+        "invoiced_periods",
+    )
+    assert rule(books.refused(EndAdvertisingContract("c", "AD1", date(2021, 3, 30), "budget", JAN20))) == (
+        "ends_on",
+        "period_end",
+    )
+    assert rule(books.refused(EndAdvertisingContract("c", "AD1", date(2021, 6, 30), "budget", JAN20))) == (
+        "ends_on",
+        "shortens_contract",
+    )
     books.do(EndAdvertisingContract("c", "AD1", date(2021, 3, 31), "budget", JAN20))
     assert rule(books.refused(invoice("2021-04"))) == ("period", "within_contract")
 
 
-@pytest.mark.parametrize(("command", "expected", "kind"), [
-    (sign(), ("contract_id", "unique_contract"), Conflict),
-    (sign("AD9", kind="bakery"), ("advertiser_kind", "known_advertiser_kind"), InvalidCommand),
-    (sign("AD9", period="week"), ("period", "known_period"), InvalidCommand),
-    (sign("AD9", starts=date(2021, 1, 2)), ("starts_on", "period_start"), InvalidCommand),
-    (sign("AD9", ends=date(2021, 6, 29)), ("ends_on", "period_end"), InvalidCommand),
-    (sign("AD9", period="quarter", ends=date(2021, 5, 31)), ("ends_on", "period_end"), InvalidCommand),
-    (sign("AD9", starts=date(2021, 7, 1)), ("ends_on", "not_before"), InvalidCommand),
-    (sign("AD9", ends=date(2031, 12, 31)), ("ends_on", "max_periods"), InvalidCommand),
-    (sign("AD9", price="0"), ("price_per_period", "positive"), InvalidCommand),
-    (invoice("2021-01", contract="AD9"), ("contract_id", "known_contract"), NotFound),
-    (invoice("2021-13"), ("period", "period_format"), InvalidCommand),
-    (invoice("0000-01"), ("period", "date_range"), InvalidCommand),
-    (invoice("2021-01", date(2020, 12, 14)), ("effective_date", "not_before"), InvalidCommand),
-    (pay("2021-02", "10"), ("period", "invoiced"), NotFound),
-])
+@pytest.mark.parametrize(
+    ("command", "expected", "kind"),
+    [
+        (sign(), ("contract_id", "unique_contract"), Conflict),
+        (sign("AD9", kind="bakery"), ("advertiser_kind", "known_advertiser_kind"), InvalidCommand),
+        (sign("AD9", period="week"), ("period", "known_period"), InvalidCommand),
+        (sign("AD9", starts=date(2021, 1, 2)), ("starts_on", "period_start"), InvalidCommand),
+        (sign("AD9", ends=date(2021, 6, 29)), ("ends_on", "period_end"), InvalidCommand),
+        (sign("AD9", period="quarter", ends=date(2021, 5, 31)), ("ends_on", "period_end"), InvalidCommand),
+        (sign("AD9", starts=date(2021, 7, 1)), ("ends_on", "not_before"), InvalidCommand),
+        (sign("AD9", ends=date(2031, 12, 31)), ("ends_on", "max_periods"), InvalidCommand),
+        (sign("AD9", price="0"), ("price_per_period", "positive"), InvalidCommand),
+        (invoice("2021-01", contract="AD9"), ("contract_id", "known_contract"), NotFound),
+        (invoice("2021-13"), ("period", "period_format"), InvalidCommand),
+        (invoice("0000-01"), ("period", "date_range"), InvalidCommand),
+        (invoice("2021-01", date(2020, 12, 14)), ("effective_date", "not_before"), InvalidCommand),
+        (pay("2021-02", "10"), ("period", "invoiced"), NotFound),
+    ],
+)
 def test_refusals(books, command, expected, kind):
     error = books.refused(command)
     assert rule(error) == expected and isinstance(error, kind)

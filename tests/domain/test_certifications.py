@@ -29,17 +29,20 @@ GRANTED = date(2020, 3, 1)
 EXPIRES = date(2022, 3, 1)  # 24 months later: the first day no longer certified
 
 
-@pytest.mark.parametrize(("day", "months", "expected"), [
-    (date(2020, 3, 1), 24, date(2022, 3, 1)),
-    (date(2020, 1, 31), 1, date(2020, 3, 1)),  # no 31 February: the first of the month after
-    (date(2020, 2, 29), 12, date(2021, 3, 1)),  # no 29 February 2021
-    (date(2020, 2, 29), 48, date(2024, 2, 29)),
-    (date(2020, 12, 31), 11, date(2021, 12, 1)),  # no 31 November
-    (date(2020, 11, 30), 1, date(2020, 12, 30)),
-    (date(2020, 12, 15), 1, date(2021, 1, 15)),
-    (date(2020, 11, 30), 3, date(2021, 3, 1)),  # no 30 February
-    (date(2020, 5, 31), 7, date(2020, 12, 31)),
-])
+@pytest.mark.parametrize(
+    ("day", "months", "expected"),
+    [
+        (date(2020, 3, 1), 24, date(2022, 3, 1)),
+        (date(2020, 1, 31), 1, date(2020, 3, 1)),  # no 31 February: the first of the month after
+        (date(2020, 2, 29), 12, date(2021, 3, 1)),  # no 29 February 2021
+        (date(2020, 2, 29), 48, date(2024, 2, 29)),
+        (date(2020, 12, 31), 11, date(2021, 12, 1)),  # no 31 November
+        (date(2020, 11, 30), 1, date(2020, 12, 30)),
+        (date(2020, 12, 15), 1, date(2021, 1, 15)),
+        (date(2020, 11, 30), 3, date(2021, 3, 1)),  # no 30 February
+        (date(2020, 5, 31), 7, date(2020, 12, 31)),
+    ],
+)
 def test_validity_ends_the_same_day_n_months_later_or_the_first_of_the_month_after(day, months, expected):
     assert add_months(day, months) == expected
 
@@ -64,32 +67,55 @@ def test_a_grant_bills_the_fee_and_certifies_for_24_months(books):
     assert not state.certified_on("other", GRANTED)
 
 
-@pytest.mark.parametrize(("command", "field", "expected_rule", "kind"), [
-    (SetCertificationTerms("c", D("0"), date(2020, 6, 1)), "fee", "positive", InvalidCommand),
-    (SetCertificationTerms("c", 450.0, date(2020, 6, 1)), "fee", "decimal", InvalidCommand),
-    (SetCertificationTerms("c", D("450"), date(2020, 6, 1), validity_months=0), "validity_months", "range", InvalidCommand),
-    (SetCertificationTerms("c", D("450"), date(2020, 6, 1), validity_months=121), "validity_months", "range", InvalidCommand),
-    (SetCertificationTerms("c", D("450"), date(2020, 6, 1), validity_months="24"), "validity_months", "integer", InvalidCommand),
-    (SetCertificationTerms("c", D("450"), date(2020, 6, 1), renewal_window_days=0), "renewal_window_days", "range", InvalidCommand),
-    (SetCertificationTerms("c", D("450"), date(2020, 6, 1), renewal_window_days=367), "renewal_window_days", "range", InvalidCommand),
-    (SetCertificationTerms("c", D("450"), date(2020, 1, 15)), "effective_date", "after_previous_terms", InvalidCommand),
-    (GrantCertification("c", "C1", "other", GRANTED), "certification_id", "unique_certification", Conflict),
-    (GrantCertification("c", "bad id", "other", GRANTED), "certification_id", "identifier", InvalidCommand),
-    (GrantCertification("c", "C2", "ghost", GRANTED), "member_id", "known_member", NotFound),
-    (GrantCertification("c", "C2", "other", date(2020, 1, 31)), "member_id", "member_on_date", InvalidCommand),
-    (GrantCertification("c", "C2", "prov", date(2021, 6, 1)), "member_id", "one_certification_at_a_time", Conflict),
-    (GrantCertification("c", "C2", "prov", date(2020, 2, 1)), "member_id", "one_certification_at_a_time", Conflict),
-    (RenewCertification("c", "NOPE", date(2022, 1, 1)), "certification_id", "known_certification", NotFound),
-    (RenewCertification("c", "C1", date(2021, 11, 30)), "effective_date", "renewal_window", InvalidCommand),  # opens 2021-12-01
-    (RenewCertification("c", "C1", EXPIRES), "effective_date", "not_expired", InvalidCommand),
-    (RevokeCertification("c", "C1", EXPIRES, "too late"), "effective_date", "in_force", InvalidCommand),
-    (RevokeCertification("c", "C1", date(2020, 2, 29), "before the grant"), "effective_date", "not_before", InvalidCommand),
-    (RevokeCertification("c", "C1", date(2020, 6, 1), ""), "reason", "required", InvalidCommand),
-    (PayCertificationFee("c", "C1", D("450.01"), date(2020, 3, 2)), "amount", "no_overpayment", InvalidCommand),
-    (PayCertificationFee("c", "C1", D("10"), date(2020, 2, 29)), "effective_date", "not_before", InvalidCommand),
-    (PayCertificationFee("c", "C1", D("-10"), date(2020, 3, 2)), "amount", "positive", InvalidCommand),
-    (PayCertificationFee("c", "NOPE", D("10"), date(2020, 3, 2)), "certification_id", "known_certification", NotFound),
-])
+@pytest.mark.parametrize(
+    ("command", "field", "expected_rule", "kind"),
+    [
+        (SetCertificationTerms("c", D("0"), date(2020, 6, 1)), "fee", "positive", InvalidCommand),
+        (SetCertificationTerms("c", 450.0, date(2020, 6, 1)), "fee", "decimal", InvalidCommand),
+        (SetCertificationTerms("c", D("450"), date(2020, 6, 1), validity_months=0), "validity_months", "range", InvalidCommand),
+        (SetCertificationTerms("c", D("450"), date(2020, 6, 1), validity_months=121), "validity_months", "range", InvalidCommand),
+        (
+            SetCertificationTerms("c", D("450"), date(2020, 6, 1), validity_months="24"),
+            "validity_months",
+            "integer",
+            InvalidCommand,
+        ),
+        (
+            SetCertificationTerms("c", D("450"), date(2020, 6, 1), renewal_window_days=0),
+            "renewal_window_days",
+            "range",
+            InvalidCommand,
+        ),
+        (
+            SetCertificationTerms("c", D("450"), date(2020, 6, 1), renewal_window_days=367),
+            "renewal_window_days",
+            "range",
+            InvalidCommand,
+        ),
+        (SetCertificationTerms("c", D("450"), date(2020, 1, 15)), "effective_date", "after_previous_terms", InvalidCommand),
+        (GrantCertification("c", "C1", "other", GRANTED), "certification_id", "unique_certification", Conflict),
+        (GrantCertification("c", "bad id", "other", GRANTED), "certification_id", "identifier", InvalidCommand),
+        (GrantCertification("c", "C2", "ghost", GRANTED), "member_id", "known_member", NotFound),
+        (GrantCertification("c", "C2", "other", date(2020, 1, 31)), "member_id", "member_on_date", InvalidCommand),
+        (GrantCertification("c", "C2", "prov", date(2021, 6, 1)), "member_id", "one_certification_at_a_time", Conflict),
+        (GrantCertification("c", "C2", "prov", date(2020, 2, 1)), "member_id", "one_certification_at_a_time", Conflict),
+        (RenewCertification("c", "NOPE", date(2022, 1, 1)), "certification_id", "known_certification", NotFound),
+        (
+            RenewCertification("c", "C1", date(2021, 11, 30)),
+            "effective_date",
+            "renewal_window",
+            InvalidCommand,
+        ),  # opens 2021-12-01
+        (RenewCertification("c", "C1", EXPIRES), "effective_date", "not_expired", InvalidCommand),
+        (RevokeCertification("c", "C1", EXPIRES, "too late"), "effective_date", "in_force", InvalidCommand),
+        (RevokeCertification("c", "C1", date(2020, 2, 29), "before the grant"), "effective_date", "not_before", InvalidCommand),
+        (RevokeCertification("c", "C1", date(2020, 6, 1), ""), "reason", "required", InvalidCommand),
+        (PayCertificationFee("c", "C1", D("450.01"), date(2020, 3, 2)), "amount", "no_overpayment", InvalidCommand),
+        (PayCertificationFee("c", "C1", D("10"), date(2020, 2, 29)), "effective_date", "not_before", InvalidCommand),
+        (PayCertificationFee("c", "C1", D("-10"), date(2020, 3, 2)), "amount", "positive", InvalidCommand),
+        (PayCertificationFee("c", "NOPE", D("10"), date(2020, 3, 2)), "certification_id", "known_certification", NotFound),
+    ],
+)
 def test_refusals_name_field_and_rule(books, command, field, expected_rule, kind):
     error = books.refused(command)
     assert isinstance(error, kind) and rule(error) == (field, expected_rule), error.message
@@ -132,7 +158,10 @@ def test_revocation_is_dated_and_final(books):
     assert state.certified_on("prov", date(2021, 1, 9)) and not state.certified_on("prov", date(2021, 1, 10))
     assert rule(books.refused(RevokeCertification("c", "C1", date(2021, 2, 1), "again"))) == ("certification_id", "revoked_once")
     assert rule(books.refused(RenewCertification("c", "C1", date(2022, 1, 1)))) == ("certification_id", "not_revoked")
-    assert rule(books.refused(GrantCertification("c", "C2", "prov", date(2021, 1, 9)))) == ("member_id", "one_certification_at_a_time")
+    assert rule(books.refused(GrantCertification("c", "C2", "prov", date(2021, 1, 9)))) == (
+        "member_id",
+        "one_certification_at_a_time",
+    )
     books.do(GrantCertification("c", "C2", "prov", date(2021, 1, 10)))  # certified again from the revocation date on
     assert state.certified_on("prov", date(2021, 1, 10))
 

@@ -66,16 +66,19 @@ def pay(year: int, amount: str, day: date = date(2021, 4, 1), pledge: str = "P1"
 # ---------------------------------------------------------------- the rounding rule
 
 
-@pytest.mark.parametrize(("rate", "result_cents", "called"), [
-    (Fraction(5), 10_000_007, 500_000),  # 5,000.0035 -> 5,000.00
-    (Fraction(3), 125_432_137, 3_762_964),  # 37,629.6411 -> 37,629.64
-    (Fraction(10, 3), 10_000, 333),  # 3.3333 -> 3.33
-    (Fraction(1), 99, 0),  # 0.0099 -> 0.00: rounds to nothing
-    (Fraction(100), 12_345, 12_345),
-    (Fraction(5, 2), 199, 4),  # 4.975 cents -> 4: down, never half up
-    (Fraction(5), 0, 0),
-    (Fraction(5), -1_250_000, 0),  # a loss calls nothing
-])
+@pytest.mark.parametrize(
+    ("rate", "result_cents", "called"),
+    [
+        (Fraction(5), 10_000_007, 500_000),  # 5,000.0035 -> 5,000.00
+        (Fraction(3), 125_432_137, 3_762_964),  # 37,629.6411 -> 37,629.64
+        (Fraction(10, 3), 10_000, 333),  # 3.3333 -> 3.33
+        (Fraction(1), 99, 0),  # 0.0099 -> 0.00: rounds to nothing
+        (Fraction(100), 12_345, 12_345),
+        (Fraction(5, 2), 199, 4),  # 4.975 cents -> 4: down, never half up
+        (Fraction(5), 0, 0),
+        (Fraction(5), -1_250_000, 0),  # a loss calls nothing
+    ],
+)
 def test_called_is_rate_times_result_rounded_down_and_nothing_on_a_loss(rate, result_cents, called):
     assert contribution_due_cents(rate, result_cents) == called
 
@@ -91,31 +94,59 @@ def test_a_pledge_lasts_three_years_by_default_and_keeps_the_rate_exact(books):
     assert (event.kind, event.rate_percent, event.years) == ("ContributionPledged", "5/2", 1)
 
 
-@pytest.mark.parametrize(("rate", "expected_rule"), [
-    (2.5, "exact_rate"), ("abc", "exact_rate"), ("1e2", "exact_rate"), ("10/0", "exact_rate"), ("-5", "exact_rate"),
-    ("0", "rate_range"), ("100.01", "rate_range"), ("0/7", "rate_range"), (None, "exact_rate"), (True, "exact_rate"),
-])
+@pytest.mark.parametrize(
+    ("rate", "expected_rule"),
+    [
+        (2.5, "exact_rate"),
+        ("abc", "exact_rate"),
+        ("1e2", "exact_rate"),
+        ("10/0", "exact_rate"),
+        ("-5", "exact_rate"),
+        ("0", "rate_range"),
+        ("100.01", "rate_range"),
+        ("0/7", "rate_range"),
+        (None, "exact_rate"),
+        (True, "exact_rate"),
+    ],
+)
 def test_bad_rates_are_refused(books, rate, expected_rule):
-    assert rule(books.refused(PledgeContribution("c", "P2", "alice", rate, 2020, date(2020, 3, 1)))) == ("rate_percent", expected_rule)
+    assert rule(books.refused(PledgeContribution("c", "P2", "alice", rate, 2020, date(2020, 3, 1)))) == (
+        "rate_percent",
+        expected_rule,
+    )
 
 
-@pytest.mark.parametrize(("rate", "expected"), [("100", Fraction(100)), (D("2.5"), Fraction(5, 2)), (7, Fraction(7)), ("10/3", Fraction(10, 3))])
+@pytest.mark.parametrize(
+    ("rate", "expected"), [("100", Fraction(100)), (D("2.5"), Fraction(5, 2)), (7, Fraction(7)), ("10/3", Fraction(10, 3))]
+)
 def test_rates_may_be_decimals_integers_or_fractions(books, rate, expected):
     books.do(PledgeContribution("c", "P2", "alice", rate, 2020, date(2020, 3, 1)))
     assert books.coop.contributions.pledges["P2"].rate_percent == expected
 
 
 def test_pledge_refusals(books):
-    assert rule(books.refused(PledgeContribution("c", "P1", "alice", "5", 2020, date(2020, 3, 1)))) == ("pledge_id", "unique_pledge")
+    assert rule(books.refused(PledgeContribution("c", "P1", "alice", "5", 2020, date(2020, 3, 1)))) == (
+        "pledge_id",
+        "unique_pledge",
+    )
     assert isinstance(books.refused(PledgeContribution("c", "P1", "alice", "5", 2020, date(2020, 3, 1))), Conflict)
     assert rule(books.refused(PledgeContribution("c", "P2", "bob", "5", 2020, date(2020, 3, 1)))) == ("member_id", "known_member")
     assert rule(books.refused(PledgeContribution("c", "P2", "alice", "5", 2020, date(2020, 3, 1), years=0))) == ("years", "range")
-    assert rule(books.refused(PledgeContribution("c", "P2", "alice", "5", 2020, date(2020, 3, 1), years=11))) == ("years", "range")
-    assert rule(books.refused(PledgeContribution("c", "P2", "alice", "5", 2020, date(2020, 1, 15)))) == ("effective_date", "not_before")
+    assert rule(books.refused(PledgeContribution("c", "P2", "alice", "5", 2020, date(2020, 3, 1), years=11))) == (
+        "years",
+        "range",
+    )
+    assert rule(books.refused(PledgeContribution("c", "P2", "alice", "5", 2020, date(2020, 1, 15)))) == (
+        "effective_date",
+        "not_before",
+    )
     books.do(ResignMember("c", "alice", date(2020, 6, 30)))
     # Recorded late for a date she was still a member: accepted; after she left: refused.
     books.do(PledgeContribution("c", "P2", "alice", "5", 2020, date(2020, 6, 29)))
-    assert rule(books.refused(PledgeContribution("c", "P3", "alice", "5", 2020, date(2020, 6, 30)))) == ("member_id", "member_on_date")
+    assert rule(books.refused(PledgeContribution("c", "P3", "alice", "5", 2020, date(2020, 6, 30)))) == (
+        "member_id",
+        "member_on_date",
+    )
 
 
 # ---------------------------------------------------------------- declaring results
@@ -160,8 +191,12 @@ def test_payments_go_into_the_fund_and_never_exceed_what_was_called(books):
     books.do(declare(2020, "100000.07"))
     assert rule(books.refused(pay(2020, "5000.01"))) == ("amount", "no_overpayment")
     (first,) = books.do(pay(2020, "3000"))
-    assert first.postings == [["512", None, "EUR", 300_000], ["7551", None, "EUR", -300_000],
-                              ["6895", None, "EUR", 300_000], ["195", None, "EUR", -300_000]]
+    assert first.postings == [
+        ["512", None, "EUR", 300_000],
+        ["7551", None, "EUR", -300_000],
+        ["6895", None, "EUR", 300_000],
+        ["195", None, "EUR", -300_000],
+    ]
     assert rule(books.refused(pay(2020, "2000.01"))) == ("amount", "no_overpayment")
     books.do(pay(2020, "2000"))
     assert books.coop.contributions.pledges["P1"].declared[2020].paid_cents == 500_000
@@ -213,9 +248,13 @@ def test_a_reversed_payment_must_not_take_back_what_the_fund_committed(books):
 
 
 def test_a_pot_reports_its_lowest_figure_from_a_date_on():
-    pot = Pot(moves=[(date(2020, 1, 10), Figures(inflow_cents=100, received_cents=100)),
-                     (date(2020, 1, 20), Figures(reserved_cents=80)),
-                     (date(2020, 1, 5), Figures(inflow_cents=50, received_cents=50))])
+    pot = Pot(
+        moves=[
+            (date(2020, 1, 10), Figures(inflow_cents=100, received_cents=100)),
+            (date(2020, 1, 20), Figures(reserved_cents=80)),
+            (date(2020, 1, 5), Figures(inflow_cents=50, received_cents=50)),
+        ]
+    )
     available = lambda f: f.available_cents  # noqa: E731
     assert pot.lowest_from(date(2020, 1, 1), available) == 0  # nothing yet on the 1st
     assert pot.lowest_from(date(2020, 1, 5), available) == 50  # 50, 150, then 150 - 80 = 70

@@ -181,7 +181,13 @@ def test_same_weights_refused_for_a_scic_accepted_for_an_association():
 
 
 def test_fee_schedule_is_stored_in_cents():
-    founded = found(fee_schedule=[FeeBracket(1, 9, Decimal("100")), FeeBracket(10, 49, Decimal("250.50")), FeeBracket(50, None, Decimal("1500"))])
+    founded = found(
+        fee_schedule=[
+            FeeBracket(1, 9, Decimal("100")),
+            FeeBracket(10, 49, Decimal("250.50")),
+            FeeBracket(50, None, Decimal("1500")),
+        ]
+    )
     assert founded.fee_schedule == [
         {"min_headcount": 1, "max_headcount": 9, "amount_cents": 10000},
         {"min_headcount": 10, "max_headcount": 49, "amount_cents": 25050},
@@ -194,11 +200,23 @@ def test_fee_schedule_is_stored_in_cents():
     [
         ([], "fee_schedule", "required"),
         ([FeeBracket(2, None, Decimal("10"))], "fee_schedule[0].min_headcount", "contiguous_brackets"),
-        ([FeeBracket(1, 9, Decimal("10")), FeeBracket(11, None, Decimal("20"))], "fee_schedule[1].min_headcount", "contiguous_brackets"),
-        ([FeeBracket(1, 9, Decimal("10")), FeeBracket(9, None, Decimal("20"))], "fee_schedule[1].min_headcount", "contiguous_brackets"),
+        (
+            [FeeBracket(1, 9, Decimal("10")), FeeBracket(11, None, Decimal("20"))],
+            "fee_schedule[1].min_headcount",
+            "contiguous_brackets",
+        ),
+        (
+            [FeeBracket(1, 9, Decimal("10")), FeeBracket(9, None, Decimal("20"))],
+            "fee_schedule[1].min_headcount",
+            "contiguous_brackets",
+        ),
         ([FeeBracket(1, 9, Decimal("10"))], "fee_schedule[0].max_headcount", "open_last_bracket"),
         ([FeeBracket(1, None, Decimal("10")), FeeBracket(10, None, Decimal("20"))], "fee_schedule[0].max_headcount", "required"),
-        ([FeeBracket(5, 3, Decimal("10")), FeeBracket(4, None, Decimal("20"))], "fee_schedule[0].min_headcount", "contiguous_brackets"),
+        (
+            [FeeBracket(5, 3, Decimal("10")), FeeBracket(4, None, Decimal("20"))],
+            "fee_schedule[0].min_headcount",
+            "contiguous_brackets",
+        ),
         ([FeeBracket(1, 0, Decimal("10")), FeeBracket(1, None, Decimal("20"))], "fee_schedule[0].max_headcount", "range"),
         ([FeeBracket(0, None, Decimal("10"))], "fee_schedule[0].min_headcount", "range"),
         ([FeeBracket(1, None, Decimal("0"))], "fee_schedule[0].amount", "positive"),
@@ -247,10 +265,20 @@ def test_founding_twice_is_a_conflict():
     assert (exc.value.field, exc.value.rule) == ("coop", "unique_cooperative")
 
 
-@pytest.mark.parametrize(("start_month", "day", "year"), [(1, date(2021, 1, 1), 2021), (1, date(2021, 12, 31), 2021), (7, date(2021, 6, 30), 2020), (7, date(2021, 7, 1), 2021)])
+@pytest.mark.parametrize(
+    ("start_month", "day", "year"),
+    [(1, date(2021, 1, 1), 2021), (1, date(2021, 12, 31), 2021), (7, date(2021, 6, 30), 2020), (7, date(2021, 7, 1), 2021)],
+)
 def test_fiscal_years_are_named_by_the_calendar_year_they_start_in(start_month, day, year):
-    cmd = FoundCooperative("c1", "Coop", "association", date(2020, 1, 1), unweighted(1), [FeeBracket(1, None, Decimal("1"))],
-                           fiscal_year_start_month=start_month)
+    cmd = FoundCooperative(
+        "c1",
+        "Coop",
+        "association",
+        date(2020, 1, 1),
+        unweighted(1),
+        [FeeBracket(1, None, Decimal("1"))],
+        fiscal_year_start_month=start_month,
+    )
     assert found_cooperative(None, cmd, META).fiscal_year_of(day) == year
 
 
@@ -298,11 +326,14 @@ def founded_association():
     return coop
 
 
-@pytest.mark.parametrize(("added", "then", "clash"), [
-    (None, "58", "580"),  # 580 (virements internes) is in every default chart
-    ("74", "740", "74"),  # conversely: the longer number after the shorter one
-    ("740", "74", "740"),
-])
+@pytest.mark.parametrize(
+    ("added", "then", "clash"),
+    [
+        (None, "58", "580"),  # 580 (virements internes) is in every default chart
+        ("74", "740", "74"),  # conversely: the longer number after the shorter one
+        ("740", "74", "740"),
+    ],
+)
 def test_an_account_that_would_merge_with_another_in_the_fec_is_refused(added, then, clash):
     coop = founded_association()
     if added:

@@ -59,12 +59,22 @@ def unspent(books: Books, gift: str) -> int:
 def test_gifts_are_income_and_earmarked_ones_go_to_fonds_dedies(books):
     alice, acme, crowd = books.entries
     assert alice.postings == [["512", None, "EUR", 10_000], ["7541", None, "EUR", -10_000]]
-    assert acme.postings == [["512", None, "EUR", 500_000], ["7542", None, "EUR", -500_000],
-                             ["6896", None, "EUR", 500_000], ["196", "D2", "EUR", -500_000]]
+    assert acme.postings == [
+        ["512", None, "EUR", 500_000],
+        ["7542", None, "EUR", -500_000],
+        ["6896", None, "EUR", 500_000],
+        ["196", "D2", "EUR", -500_000],
+    ]
     # Gross income, the fee an expense, net in the bank; the fee is the first use of the gift.
-    assert crowd.postings == [["512", None, "EUR", 920_000], ["622", None, "EUR", 80_000], ["7541", None, "EUR", -1_000_000],
-                              ["6896", None, "EUR", 1_000_000], ["196", "P1", "EUR", -1_000_000],
-                              ["196", "P1", "EUR", 80_000], ["7896", None, "EUR", -80_000]]
+    assert crowd.postings == [
+        ["512", None, "EUR", 920_000],
+        ["622", None, "EUR", 80_000],
+        ["7541", None, "EUR", -1_000_000],
+        ["6896", None, "EUR", 1_000_000],
+        ["196", "P1", "EUR", -1_000_000],
+        ["196", "P1", "EUR", 80_000],
+        ["7896", None, "EUR", -80_000],
+    ]
     assert (crowd.net_cents, crowd.anonymous_cents) == (920_000, 995_000)
     assert (unspent(books, "D2"), unspent(books, "P1")) == (500_000, 920_000)
     assert donations_state(books.coop).gifts["D1"].purpose is None
@@ -85,8 +95,13 @@ def test_the_general_plan_defers_earmarked_gifts_until_used():
     (free,) = b.do(donation("D2", "alice"))
     assert free.postings == [["512", None, "EUR", 10_000], ["7582", None, "EUR", -10_000]]
     (crowd,) = b.do(payout(project="studio"))
-    assert crowd.postings == [["512", None, "EUR", 920_000], ["622", None, "EUR", 80_000], ["4877", "P1", "EUR", -1_000_000],
-                              ["4877", "P1", "EUR", 80_000], ["7582", None, "EUR", -80_000]]
+    assert crowd.postings == [
+        ["512", None, "EUR", 920_000],
+        ["622", None, "EUR", 80_000],
+        ["4877", "P1", "EUR", -1_000_000],
+        ["4877", "P1", "EUR", 80_000],
+        ["7582", None, "EUR", -80_000],
+    ]
     (used,) = b.do(use("D1", "1200", project="atelier"))
     assert used.postings == [["4877", "D1", "EUR", 120_000], ["7582", None, "EUR", -120_000]]
 
@@ -125,28 +140,34 @@ def test_a_gift_for_a_call_for_projects_is_used_on_that_call_only():
     b.do(use("D1", "3000", call_id="C1"))
 
 
-@pytest.mark.parametrize(("command", "expected", "kind"), [
-    (donation("D1"), ("donation_id", "unique_gift"), Conflict),
-    (payout("D1"), ("payout_id", "unique_gift"), Conflict),
-    (donation("D9", kind="association"), ("donor_kind", "known_donor_kind"), InvalidCommand),
-    (donation("D9", "acme", "individual"), ("donor_kind", "same_donor_kind"), InvalidCommand),
-    (donation("D9", method="bitcoin"), ("method", "known_method"), InvalidCommand),
-    (donation("D9", amount="0"), ("amount", "positive"), InvalidCommand),
-    (donation("D9", amount="10.001"), ("amount", "precision"), InvalidCommand),
-    (donation("D9", day=date(2019, 12, 31)), ("effective_date", "not_before_founding"), InvalidCommand),
-    (donation("D9", project="x", call_id="y"), ("call_id", "one_purpose"), InvalidCommand),
-    (donation("D9", project="un projet"), ("project", "identifier"), InvalidCommand),
-    (RecordDonation("c", "D9", "zoe", " ", "individual", D("10"), JAN5), ("donor_name", "required"), InvalidCommand),
-    (payout("P9", fee="10000"), ("fee", "below_gross"), InvalidCommand),
-    (payout("P9", backers=[Backer("bob", "Bob", D("10000.01"))]), ("backers", "within_gross"), InvalidCommand),
-    (payout("P9", backers=[Backer("bob", "Bob", D("1")), Backer("bob", "Bob", D("2"))]), ("backers[1].donor_id", "unique_backer"),
-     InvalidCommand),
-    (payout("P9", backers=[Backer("acme", "ACME", D("1"))]), ("backers[0].donor_kind", "same_donor_kind"), InvalidCommand),
-    (use("D9", "1", project="atelier"), ("donation_id", "known_donation"), NotFound),
-    (use("D2", "1"), ("project", "required"), InvalidCommand),
-    (use("D2", "1", project="atelier", call_id="C1"), ("call_id", "one_purpose"), InvalidCommand),
-    (UseEarmarkedDonation("c", "D2", D("1"), "", APR1, project="atelier"), ("label", "required"), InvalidCommand),
-])
+@pytest.mark.parametrize(
+    ("command", "expected", "kind"),
+    [
+        (donation("D1"), ("donation_id", "unique_gift"), Conflict),
+        (payout("D1"), ("payout_id", "unique_gift"), Conflict),
+        (donation("D9", kind="association"), ("donor_kind", "known_donor_kind"), InvalidCommand),
+        (donation("D9", "acme", "individual"), ("donor_kind", "same_donor_kind"), InvalidCommand),
+        (donation("D9", method="bitcoin"), ("method", "known_method"), InvalidCommand),
+        (donation("D9", amount="0"), ("amount", "positive"), InvalidCommand),
+        (donation("D9", amount="10.001"), ("amount", "precision"), InvalidCommand),
+        (donation("D9", day=date(2019, 12, 31)), ("effective_date", "not_before_founding"), InvalidCommand),
+        (donation("D9", project="x", call_id="y"), ("call_id", "one_purpose"), InvalidCommand),
+        (donation("D9", project="un projet"), ("project", "identifier"), InvalidCommand),
+        (RecordDonation("c", "D9", "zoe", " ", "individual", D("10"), JAN5), ("donor_name", "required"), InvalidCommand),
+        (payout("P9", fee="10000"), ("fee", "below_gross"), InvalidCommand),
+        (payout("P9", backers=[Backer("bob", "Bob", D("10000.01"))]), ("backers", "within_gross"), InvalidCommand),
+        (
+            payout("P9", backers=[Backer("bob", "Bob", D("1")), Backer("bob", "Bob", D("2"))]),
+            ("backers[1].donor_id", "unique_backer"),
+            InvalidCommand,
+        ),
+        (payout("P9", backers=[Backer("acme", "ACME", D("1"))]), ("backers[0].donor_kind", "same_donor_kind"), InvalidCommand),
+        (use("D9", "1", project="atelier"), ("donation_id", "known_donation"), NotFound),
+        (use("D2", "1"), ("project", "required"), InvalidCommand),
+        (use("D2", "1", project="atelier", call_id="C1"), ("call_id", "one_purpose"), InvalidCommand),
+        (UseEarmarkedDonation("c", "D2", D("1"), "", APR1, project="atelier"), ("label", "required"), InvalidCommand),
+    ],
+)
 def test_refusals(books, command, expected, kind):
     error = books.refused(command)
     assert rule(error) == expected and isinstance(error, kind)

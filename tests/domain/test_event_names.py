@@ -113,13 +113,37 @@ FROZEN_EVENT_NAMES = {
 }
 
 FINANCIAL = {
-    "SharesSubscribed", "SharesRedeemed", "FeeCalled", "FeePaid", "EntryReversed", "EntryRecorded",
-    "SubscriptionBilled", "SubscriptionPaid", "CertificationGranted", "CertificationRenewed", "CertificationFeePaid",
-    "CourseContributionCollected", "AuthorPaid",
-    "ContributionPaid", "GrantAwarded", "GrantPaid", "GrantWithdrawn", "SubsidyGranted", "SubsidyReceived", "SubsidyUsed",
-    "ReadingsAccepted", "CreditsRedeemedForMoney", "CreditsRedeemedForService", "SharedHoursLogged", "SharedHoursRebilled",
+    "SharesSubscribed",
+    "SharesRedeemed",
+    "FeeCalled",
+    "FeePaid",
+    "EntryReversed",
+    "EntryRecorded",
+    "SubscriptionBilled",
+    "SubscriptionPaid",
+    "CertificationGranted",
+    "CertificationRenewed",
+    "CertificationFeePaid",
+    "CourseContributionCollected",
+    "AuthorPaid",
+    "ContributionPaid",
+    "GrantAwarded",
+    "GrantPaid",
+    "GrantWithdrawn",
+    "SubsidyGranted",
+    "SubsidyReceived",
+    "SubsidyUsed",
+    "ReadingsAccepted",
+    "CreditsRedeemedForMoney",
+    "CreditsRedeemedForService",
+    "SharedHoursLogged",
+    "SharedHoursRebilled",
     "FiscalYearClosed",
-    "DonationReceived", "CrowdfundingPayoutReceived", "EarmarkedDonationUsed", "AdvertisingInvoiced", "AdvertisingInvoicePaid",
+    "DonationReceived",
+    "CrowdfundingPayoutReceived",
+    "EarmarkedDonationUsed",
+    "AdvertisingInvoiced",
+    "AdvertisingInvoicePaid",
     "FederationOpeningCarried",
 }
 
@@ -136,8 +160,16 @@ def test_a_fresh_process_that_opens_the_store_knows_every_event():
     import sys
 
     names = subprocess.run(
-        [sys.executable, "-c", "import ledger.app; from domain.events import EVENT_CLASSES; print(' '.join(sorted(EVENT_CLASSES)))"],
-        capture_output=True, text=True, check=True, timeout=60).stdout.split()
+        [
+            sys.executable,
+            "-c",
+            "import ledger.app; from domain.events import EVENT_CLASSES; print(' '.join(sorted(EVENT_CLASSES)))",
+        ],
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=60,
+    ).stdout.split()
     assert set(names) == FROZEN_EVENT_NAMES
 
 

@@ -34,15 +34,22 @@ def test_every_command_of_the_domain_is_declared_by_the_family_of_its_module():
     for module_name, module in sorted(sys.modules.items()):
         if not module_name.startswith("domain.") or module is None:
             continue
-        commands = [cls for cls in vars(module).values() if inspect.isclass(cls) and cls.__module__ == module_name
-                    and not issubclass(cls, CoopEvent) and dataclasses.is_dataclass(cls)
-                    and "coop" in {f.name for f in dataclasses.fields(cls)}]
+        commands = [
+            cls
+            for cls in vars(module).values()
+            if inspect.isclass(cls)
+            and cls.__module__ == module_name
+            and not issubclass(cls, CoopEvent)
+            and dataclasses.is_dataclass(cls)
+            and "coop" in {f.name for f in dataclasses.fields(cls)}
+        ]
         for cls in commands:
             handler = registry.handler_of(cls)
             assert handler is not None, f"{module_name}.{cls.__name__} has a `coop` field but no family declares it"
             owner = next(f for f in families() if cls in f.commands)
-            assert cls.__module__.removeprefix("domain.").startswith(owner.name) or owner.name in ("cooperative", "federation"), \
+            assert cls.__module__.removeprefix("domain.").startswith(owner.name) or owner.name in ("cooperative", "federation"), (
                 f"{cls.__name__} is declared by family {owner.name!r}, far from its module {module_name}"
+            )
 
 
 def test_a_new_cooperative_holds_every_declared_state_under_the_family_name():
@@ -96,22 +103,25 @@ def _lend(coop, cmd, meta) -> None:
     raise AssertionError("never decided: the family is never registered")
 
 
-@pytest.mark.parametrize(("declaration", "says"), [
-    (dict(events={"BookLent": Fact("book.lent", "entries")}), "carries an entry: give its FEC journal"),
-    (dict(events={"BookListed": Fact("book.listed", "activities", journal="BQ")}), "carries no entry: it has no FEC journal"),
-    (dict(events={"BookLent": Fact("book.lent", "activities", journal="BQ")}), "its feed group is 'entries'"),
-    (dict(events={"BookListed": Fact("Book Listed", "activities")}), "must read '<thing>.<past tense>'"),
-    (dict(events={"BookListed": Fact("book.listed", "everyone")}), "is not one of"),
-    (dict(events={"BookBurnt": Fact("book.burnt", "activities")}), "event BookBurnt is not defined"),
-    (dict(events={"FeePaid": Fact("fee.paid_again", "entries", journal="BQ")}), "also declared by family 'fees'"),
-    (dict(events={"BookListed": Fact("fee.paid", "activities")}), "is also the kind of FeePaid"),
-    (dict(commands={LendBook: Handler(_lend, frozenset())}), "roles [] must be some of"),
-    (dict(commands={LendBook: Handler(_lend, frozenset({"librarian"}))}), "roles ['librarian']"),
-    (dict(managed={"members_receivable": (LendBook,)}), "name commands of this family"),
-    (dict(carriers=("tests.domain.test_families:_lend",)), "no '<thing>.carried' event"),
-    (dict(name="fees"), "another family has this name"),
-    (dict(name="Books"), "must be a lower-case identifier"),
-])
+@pytest.mark.parametrize(
+    ("declaration", "says"),
+    [
+        (dict(events={"BookLent": Fact("book.lent", "entries")}), "carries an entry: give its FEC journal"),
+        (dict(events={"BookListed": Fact("book.listed", "activities", journal="BQ")}), "carries no entry: it has no FEC journal"),
+        (dict(events={"BookLent": Fact("book.lent", "activities", journal="BQ")}), "its feed group is 'entries'"),
+        (dict(events={"BookListed": Fact("Book Listed", "activities")}), "must read '<thing>.<past tense>'"),
+        (dict(events={"BookListed": Fact("book.listed", "everyone")}), "is not one of"),
+        (dict(events={"BookBurnt": Fact("book.burnt", "activities")}), "event BookBurnt is not defined"),
+        (dict(events={"FeePaid": Fact("fee.paid_again", "entries", journal="BQ")}), "also declared by family 'fees'"),
+        (dict(events={"BookListed": Fact("fee.paid", "activities")}), "is also the kind of FeePaid"),
+        (dict(commands={LendBook: Handler(_lend, frozenset())}), "roles [] must be some of"),
+        (dict(commands={LendBook: Handler(_lend, frozenset({"librarian"}))}), "roles ['librarian']"),
+        (dict(managed={"members_receivable": (LendBook,)}), "name commands of this family"),
+        (dict(carriers=("tests.domain.test_families:_lend",)), "no '<thing>.carried' event"),
+        (dict(name="fees"), "another family has this name"),
+        (dict(name="Books"), "must be a lower-case identifier"),
+    ],
+)
 def test_an_incomplete_declaration_fails_naming_the_family_and_registers_nothing(declaration, says, book_events):
     before = (families(), dict(registry.facts()), dict(registry.commands()))
     fields = {"name": "books", "commands": {}, "events": {}, **declaration}

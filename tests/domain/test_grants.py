@@ -34,8 +34,9 @@ D = Decimal
 MAR1, MAR5, APR1, MAY1 = date(2021, 3, 1), date(2021, 3, 5), date(2021, 4, 1), date(2021, 5, 1)
 
 
-def open_call(call_id: str = "C1", envelope: str = "10000", lo: str = "2000", hi: str = "5000", laureates: int = 3,
-              day: date = MAR1, **kw) -> OpenCall:
+def open_call(
+    call_id: str = "C1", envelope: str = "10000", lo: str = "2000", hi: str = "5000", laureates: int = 3, day: date = MAR1, **kw
+) -> OpenCall:
     return OpenCall("c", call_id, f"Appel {call_id}", D(envelope), D(lo), D(hi), laureates, day, **kw)
 
 
@@ -71,9 +72,19 @@ def fund(books: Books) -> Figures:
 
 def test_opening_reserves_the_envelope_on_the_fund(books):
     f = fund(books)
-    assert (f.received_cents, f.reserved_cents, f.available_cents, f.committed_cents) == (2_000_000, 1_000_000, 1_000_000, 1_000_000)
+    assert (f.received_cents, f.reserved_cents, f.available_cents, f.committed_cents) == (
+        2_000_000,
+        1_000_000,
+        1_000_000,
+        1_000_000,
+    )
     call = books.coop.grants.calls["C1"]
-    assert (call.envelope_cents, call.min_award_cents, call.max_award_cents, call.max_laureates) == (1_000_000, 200_000, 500_000, 3)
+    assert (call.envelope_cents, call.min_award_cents, call.max_award_cents, call.max_laureates) == (
+        1_000_000,
+        200_000,
+        500_000,
+        3,
+    )
     assert call.source == FUND and not call.members_only
 
 
@@ -98,28 +109,35 @@ def test_a_back_dated_call_must_fit_on_every_later_date_too(books):
     books.do(open_call("C2", envelope="10000", day=date(2021, 2, 15)))
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    (open_call("C1"), ("call_id", "unique_call")),
-    (open_call("C2", lo="5000", hi="4999.99"), ("max_award", "award_bounds")),
-    (open_call("C2", envelope="4000", hi="5000"), ("max_award", "within_envelope")),
-    (open_call("C2", laureates=0), ("max_laureates", "range")),
-    (open_call("C2", laureates=1001), ("max_laureates", "range")),
-    (open_call("C2", envelope="0"), ("envelope", "positive")),
-    (open_call("C2", lo="0"), ("min_award", "positive")),
-    (open_call("C2", day=date(2019, 12, 31)), ("effective_date", "not_before_founding")),
-    (open_call("C2", subsidy_id="S9"), ("subsidy_id", "known_subsidy")),
-    (open_call("C2", members_only="yes"), ("members_only", "boolean")),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (open_call("C1"), ("call_id", "unique_call")),
+        (open_call("C2", lo="5000", hi="4999.99"), ("max_award", "award_bounds")),
+        (open_call("C2", envelope="4000", hi="5000"), ("max_award", "within_envelope")),
+        (open_call("C2", laureates=0), ("max_laureates", "range")),
+        (open_call("C2", laureates=1001), ("max_laureates", "range")),
+        (open_call("C2", envelope="0"), ("envelope", "positive")),
+        (open_call("C2", lo="0"), ("min_award", "positive")),
+        (open_call("C2", day=date(2019, 12, 31)), ("effective_date", "not_before_founding")),
+        (open_call("C2", subsidy_id="S9"), ("subsidy_id", "known_subsidy")),
+        (open_call("C2", members_only="yes"), ("members_only", "boolean")),
+    ],
+)
 def test_opening_refusals(books, command, expected):
     assert rule(books.refused(command)) == expected
 
 
 def test_a_call_on_a_subsidy_opens_from_the_grant_date_within_what_it_granted(books):
     books.do(RecordSubsidy("c", "S1", "Région", "Médias", D("40000"), date(2021, 2, 10)))
-    assert rule(books.refused(open_call("C2", envelope="1000", hi="1000", lo="500", day=date(2021, 2, 9), subsidy_id="S1"))) == \
-        ("effective_date", "not_before")
-    assert rule(books.refused(open_call("C2", envelope="40000.01", day=date(2021, 3, 1), subsidy_id="S1"))) == \
-        ("envelope", "envelope_available")
+    assert rule(books.refused(open_call("C2", envelope="1000", hi="1000", lo="500", day=date(2021, 2, 9), subsidy_id="S1"))) == (
+        "effective_date",
+        "not_before",
+    )
+    assert rule(books.refused(open_call("C2", envelope="40000.01", day=date(2021, 3, 1), subsidy_id="S1"))) == (
+        "envelope",
+        "envelope_available",
+    )
     books.do(open_call("C2", envelope="40000", day=date(2021, 3, 1), subsidy_id="S1"))
     assert books.coop.grants.pots["subsidy:S1"].totals.available_cents == 0
     assert fund(books).available_cents == 1_000_000  # the fund is untouched
@@ -133,21 +151,32 @@ def test_applications_from_members_and_non_members(books):
     assert (grants["A1"].member_id, grants["A1"].applicant) == ("alice", "Member alice")
     assert (grants["A4"].member_id, grants["A4"].applicant) == (None, "Collectif")
     books.do(open_call("C2", envelope="2000", hi="2000", members_only=True))
-    assert rule(books.refused(RecordApplication("c", "C2", "B1", "P", MAR5, applicant="Collectif"))) == ("member_id", "members_only")
+    assert rule(books.refused(RecordApplication("c", "C2", "B1", "P", MAR5, applicant="Collectif"))) == (
+        "member_id",
+        "members_only",
+    )
     books.do(RecordApplication("c", "C2", "B1", "P", MAR5, member_id="bob", applicant="Bob's cooperative"))
     assert books.coop.grants.grants["B1"].applicant == "Bob's cooperative"
 
 
 def test_application_refusals(books):
     assert rule(books.refused(RecordApplication("c", "C9", "B1", "P", MAR5, applicant="X"))) == ("call_id", "known_call")
-    assert rule(books.refused(RecordApplication("c", "C1", "A1", "P", MAR5, applicant="X"))) == ("application_id", "unique_application")
+    assert rule(books.refused(RecordApplication("c", "C1", "A1", "P", MAR5, applicant="X"))) == (
+        "application_id",
+        "unique_application",
+    )
     assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", MAR5))) == ("applicant", "required")
-    assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", date(2021, 2, 28), applicant="X"))) == ("effective_date", "not_before")
+    assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", date(2021, 2, 28), applicant="X"))) == (
+        "effective_date",
+        "not_before",
+    )
     assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", MAR5, member_id="zoe"))) == ("member_id", "known_member")
     assert rule(books.refused(RecordApplication("c", "C1", "B1", " ", MAR5, applicant="X"))) == ("project", "required")
     books.do(ResignMember("c", "carol", date(2021, 3, 10)))
-    assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", date(2021, 3, 10), member_id="carol"))) == \
-        ("member_id", "member_on_date")
+    assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", date(2021, 3, 10), member_id="carol"))) == (
+        "member_id",
+        "member_on_date",
+    )
 
 
 # ---------------------------------------------------------------- awards
@@ -156,8 +185,12 @@ def test_application_refusals(books):
 def test_an_award_is_an_expense_owed_to_the_laureate_and_uses_the_fund(books):
     (event,) = books.do(award("A1", "5000"))
     assert event.kind == "GrantAwarded" and event.amount_cents == 500_000
-    assert event.postings == [["6571", None, "EUR", 500_000], ["4686", "A1", "EUR", -500_000],
-                              ["195", None, "EUR", 500_000], ["7895", None, "EUR", -500_000]]
+    assert event.postings == [
+        ["6571", None, "EUR", 500_000],
+        ["4686", "A1", "EUR", -500_000],
+        ["195", None, "EUR", 500_000],
+        ["7895", None, "EUR", -500_000],
+    ]
     f = fund(books)
     # Reservation becomes award: available unchanged, unspent (195) down by 5,000.
     assert (f.awarded_cents, f.reserved_cents, f.available_cents, f.unspent_cents) == (500_000, 500_000, 1_000_000, 1_500_000)
@@ -247,8 +280,12 @@ def test_withdrawing_takes_back_the_unpaid_part_into_the_envelope(books):
     books.do(pay("A1", "1500"))
     (event,) = books.do(WithdrawGrant("c", "A1", "project finished under budget", date(2021, 6, 1)))
     assert event.amount_cents == 350_000
-    assert event.postings == [["4686", "A1", "EUR", 350_000], ["6571", None, "EUR", -350_000],
-                              ["195", None, "EUR", -350_000], ["7895", None, "EUR", 350_000]]
+    assert event.postings == [
+        ["4686", "A1", "EUR", 350_000],
+        ["6571", None, "EUR", -350_000],
+        ["195", None, "EUR", -350_000],
+        ["7895", None, "EUR", 350_000],
+    ]
     grant, call = books.coop.grants.grants["A1"], books.coop.grants.calls["C1"]
     assert (grant.net_cents, grant.outstanding_cents, call.awarded_cents, call.laureates) == (150_000, 0, 150_000, 1)
     assert rule(books.refused(WithdrawGrant("c", "A1", "again", date(2021, 6, 2)))) == ("application_id", "nothing_to_withdraw")
@@ -289,10 +326,16 @@ def test_after_closing_nothing_is_awarded_paid_or_withdrawn(books):
     assert rule(books.refused(award("A2", "2000", day=date(2021, 7, 2)))) == ("call_id", "call_open")
     assert rule(books.refused(pay("A1", "1", day=date(2021, 7, 2)))) == ("application_id", "call_open")
     assert rule(books.refused(WithdrawGrant("c", "A1", "late", date(2021, 7, 2)))) == ("application_id", "call_open")
-    assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", date(2021, 7, 2), applicant="X"))) == ("call_id", "call_open")
+    assert rule(books.refused(RecordApplication("c", "C1", "B1", "P", date(2021, 7, 2), applicant="X"))) == (
+        "call_id",
+        "call_open",
+    )
     assert rule(books.refused(CloseCall("c", "C1", date(2021, 7, 2)))) == ("call_id", "call_open")
     payment = books.entries[-1]  # entry 3 pays A1: closed calls' grants are final
-    assert rule(books.refused(ReverseEntry("c", payment.journal_number, "oops", date(2021, 7, 2)))) == ("entry_number", "call_open")
+    assert rule(books.refused(ReverseEntry("c", payment.journal_number, "oops", date(2021, 7, 2)))) == (
+        "entry_number",
+        "call_open",
+    )
 
 
 # ---------------------------------------------------------------- reversals and the general plan
@@ -323,5 +366,9 @@ def test_a_scic_awards_on_658x_and_releases_deferred_income():
     b.do(open_call("C1", envelope="3000", lo="1000", hi="3000", subsidy_id="S1"))
     b.do(RecordApplication("c", "C1", "A1", "P", MAR5, applicant="X"))
     (event,) = b.do(award("A1", "1500"))
-    assert event.postings == [["6586", None, "EUR", 150_000], ["4686", "A1", "EUR", -150_000],
-                              ["4876", "S1", "EUR", 150_000], ["741", None, "EUR", -150_000]]
+    assert event.postings == [
+        ["6586", None, "EUR", 150_000],
+        ["4686", "A1", "EUR", -150_000],
+        ["4876", "S1", "EUR", 150_000],
+        ["741", None, "EUR", -150_000],
+    ]

@@ -22,16 +22,19 @@ from tests.domain.test_subscriptions import Books, rule
 D = Decimal
 
 
-@pytest.mark.parametrize(("cents", "rate", "levy", "share"), [
-    (3550, Fraction(15, 100), 533, 3017),  # 5.325 -> 5.33
-    (2990, Fraction(15, 100), 449, 2541),  # 4.485 -> 4.49
-    (4500, Fraction(15, 100), 675, 3825),
-    (1, Fraction(1, 2), 1, 0),
-    (3, Fraction(1, 3), 1, 2),
-    (10000, Fraction(0), 0, 10000),
-    (10000, Fraction(1), 10000, 0),
-    (10001, Fraction(1, 3), 3334, 6667),  # 33.3366... -> 33.34
-])
+@pytest.mark.parametrize(
+    ("cents", "rate", "levy", "share"),
+    [
+        (3550, Fraction(15, 100), 533, 3017),  # 5.325 -> 5.33
+        (2990, Fraction(15, 100), 449, 2541),  # 4.485 -> 4.49
+        (4500, Fraction(15, 100), 675, 3825),
+        (1, Fraction(1, 2), 1, 0),
+        (3, Fraction(1, 3), 1, 2),
+        (10000, Fraction(0), 0, 10000),
+        (10000, Fraction(1), 10000, 0),
+        (10001, Fraction(1, 3), 3334, 6667),  # 33.3366... -> 33.34
+    ],
+)
 def test_levy_is_rounded_half_up_and_the_author_gets_the_rest(cents, rate, levy, share):
     assert split_contribution(cents, rate) == (levy, share)
 
@@ -69,24 +72,27 @@ def test_a_scic_owes_authors_on_467_and_lines_of_zero_are_left_out():
     assert (kept.levy_cents, kept.author_share_cents) == (2000, 0)
 
 
-@pytest.mark.parametrize(("command", "field", "expected_rule", "kind"), [
-    (DeclareCourse("c", "K1", "Again", "author", "0.1", date(2020, 3, 1)), "course_id", "unique_course", Conflict),
-    (DeclareCourse("c", "K 2", "Cours", "author", "0.1", date(2020, 3, 1)), "course_id", "identifier", InvalidCommand),
-    (DeclareCourse("c", "K2", " ", "author", "0.1", date(2020, 3, 1)), "title", "required", InvalidCommand),
-    (DeclareCourse("c", "K2", "Cours", "ghost", "0.1", date(2020, 3, 1)), "author_id", "known_member", NotFound),
-    (DeclareCourse("c", "K2", "Cours", "author", "0.1", date(2020, 1, 31)), "author_id", "member_on_date", InvalidCommand),
-    (DeclareCourse("c", "K2", "Cours", "author", 0.1, date(2020, 3, 1)), "levy_rate", "decimal", InvalidCommand),
-    (DeclareCourse("c", "K2", "Cours", "author", "1.2", date(2020, 3, 1)), "levy_rate", "rate_range", InvalidCommand),
-    (collect("10", date(2020, 3, 2), course="NOPE"), "course_id", "known_course", NotFound),
-    (collect("10", date(2020, 2, 29)), "effective_date", "not_before", InvalidCommand),
-    (collect("0", date(2020, 3, 2)), "amount", "positive", InvalidCommand),
-    (collect("10.005", date(2020, 3, 2)), "amount", "precision", InvalidCommand),
-    (collect("10", date(2020, 3, 2), ref="Jean Dupont"), "participant_ref", "identifier", InvalidCommand),
-    (PayAuthor("c", "reader", D("1"), date(2020, 4, 1)), "author_id", "known_author", NotFound),
-    (PayAuthor("c", "ghost", D("1"), date(2020, 4, 1)), "author_id", "known_author", NotFound),
-    (PayAuthor("c", "author", D("0.01"), date(2020, 4, 1)), "amount", "no_overpayment", InvalidCommand),
-    (PayAuthor("c", "author", D("-1"), date(2020, 4, 1)), "amount", "positive", InvalidCommand),
-])
+@pytest.mark.parametrize(
+    ("command", "field", "expected_rule", "kind"),
+    [
+        (DeclareCourse("c", "K1", "Again", "author", "0.1", date(2020, 3, 1)), "course_id", "unique_course", Conflict),
+        (DeclareCourse("c", "K 2", "Cours", "author", "0.1", date(2020, 3, 1)), "course_id", "identifier", InvalidCommand),
+        (DeclareCourse("c", "K2", " ", "author", "0.1", date(2020, 3, 1)), "title", "required", InvalidCommand),
+        (DeclareCourse("c", "K2", "Cours", "ghost", "0.1", date(2020, 3, 1)), "author_id", "known_member", NotFound),
+        (DeclareCourse("c", "K2", "Cours", "author", "0.1", date(2020, 1, 31)), "author_id", "member_on_date", InvalidCommand),
+        (DeclareCourse("c", "K2", "Cours", "author", 0.1, date(2020, 3, 1)), "levy_rate", "decimal", InvalidCommand),
+        (DeclareCourse("c", "K2", "Cours", "author", "1.2", date(2020, 3, 1)), "levy_rate", "rate_range", InvalidCommand),
+        (collect("10", date(2020, 3, 2), course="NOPE"), "course_id", "known_course", NotFound),
+        (collect("10", date(2020, 2, 29)), "effective_date", "not_before", InvalidCommand),
+        (collect("0", date(2020, 3, 2)), "amount", "positive", InvalidCommand),
+        (collect("10.005", date(2020, 3, 2)), "amount", "precision", InvalidCommand),
+        (collect("10", date(2020, 3, 2), ref="Jean Dupont"), "participant_ref", "identifier", InvalidCommand),
+        (PayAuthor("c", "reader", D("1"), date(2020, 4, 1)), "author_id", "known_author", NotFound),
+        (PayAuthor("c", "ghost", D("1"), date(2020, 4, 1)), "author_id", "known_author", NotFound),
+        (PayAuthor("c", "author", D("0.01"), date(2020, 4, 1)), "amount", "no_overpayment", InvalidCommand),
+        (PayAuthor("c", "author", D("-1"), date(2020, 4, 1)), "amount", "positive", InvalidCommand),
+    ],
+)
 def test_refusals_name_field_and_rule(books, command, field, expected_rule, kind):
     error = books.refused(command)
     assert isinstance(error, kind) and rule(error) == (field, expected_rule), error.message

@@ -52,13 +52,20 @@ def books(legal_form: str = "association", *members: str) -> builders.Books:
     return b
 
 
-@pytest.mark.parametrize(("moves", "day", "expected"), [
-    ([], d(2020, 1, 1), (0, d(2020, 1, 1))),
-    ([(d(2020, 1, 1), 5), (d(2020, 3, 1), -5), (d(2020, 5, 1), 5)], d(2020, 2, 1), (0, d(2020, 3, 1))),
-    ([(d(2020, 1, 1), 5), (d(2020, 3, 1), -5), (d(2020, 5, 1), 5)], d(2020, 5, 1), (5, d(2020, 5, 1))),
-    ([(d(2020, 3, 1), -5), (d(2020, 1, 1), 5), (d(2020, 3, 1), 5)], d(2020, 2, 1), (5, d(2020, 2, 1))),  # a day's moves together
-    ([(d(2020, 1, 1), 2), (d(2020, 4, 1), -1), (d(2020, 6, 1), -3), (d(2020, 9, 1), 4)], d(2020, 1, 1), (-2, d(2020, 6, 1))),
-])
+@pytest.mark.parametrize(
+    ("moves", "day", "expected"),
+    [
+        ([], d(2020, 1, 1), (0, d(2020, 1, 1))),
+        ([(d(2020, 1, 1), 5), (d(2020, 3, 1), -5), (d(2020, 5, 1), 5)], d(2020, 2, 1), (0, d(2020, 3, 1))),
+        ([(d(2020, 1, 1), 5), (d(2020, 3, 1), -5), (d(2020, 5, 1), 5)], d(2020, 5, 1), (5, d(2020, 5, 1))),
+        (
+            [(d(2020, 3, 1), -5), (d(2020, 1, 1), 5), (d(2020, 3, 1), 5)],
+            d(2020, 2, 1),
+            (5, d(2020, 2, 1)),
+        ),  # a day's moves together
+        ([(d(2020, 1, 1), 2), (d(2020, 4, 1), -1), (d(2020, 6, 1), -3), (d(2020, 9, 1), 4)], d(2020, 1, 1), (-2, d(2020, 6, 1))),
+    ],
+)
 def test_lowest_from_is_the_lowest_running_total_on_and_after_a_day(moves, day, expected):
     assert FinancialEvent.lowest_from(moves, day) == expected
 
@@ -110,7 +117,12 @@ def test_a_fee_call_reversed_before_a_payment_that_stood_is_refused():
     assert rule(error) == ("entry_number", "fee_unpaid") and "100.00 EUR paid on 2020-03-01" in error.message
     b.do(ReverseEntry("c", 1, "called by mistake", d(2020, 5, 1)))
     call = b.coop.fee_calls[("alice", 2020)]
-    assert (call.called_by(d(2020, 4, 30)), call.paid_by(d(2020, 4, 30)), call.called_cents, call.paid_cents) == (10_000, 10_000, 0, 0)
+    assert (call.called_by(d(2020, 4, 30)), call.paid_by(d(2020, 4, 30)), call.called_cents, call.paid_cents) == (
+        10_000,
+        10_000,
+        0,
+        0,
+    )
 
 
 def test_a_fee_call_reversed_before_a_payment_undone_the_same_day_is_accepted():
@@ -121,7 +133,10 @@ def test_a_fee_call_reversed_before_a_payment_undone_the_same_day_is_accepted():
     b.do(ReverseEntry("c", 1, "called by mistake", d(2020, 2, 1)))  # back-dated before entries 2 and 3
     call = b.coop.fee_calls[("alice", 2020)]
     assert [(call.called_by(day), call.paid_by(day)) for day in (d(2020, 1, 10), d(2020, 2, 1), d(2020, 3, 1))] == [
-        (10_000, 0), (0, 0), (0, 0)]
+        (10_000, 0),
+        (0, 0),
+        (0, 0),
+    ]
 
 
 def test_a_payment_dated_before_a_later_payment_s_reversal_is_refused():
@@ -149,8 +164,21 @@ def test_a_payment_dated_before_a_later_payment_s_reversal_is_refused():
 
 def advertising() -> builders.Books:
     b = books()
-    b.do(SignAdvertisingContract("c", "AD1", "bpi", "Bpifrance", "bank", "Bannière", D("1200"), d(2021, 1, 1),
-                                 d(2021, 6, 30), d(2020, 12, 15), period="month"))
+    b.do(
+        SignAdvertisingContract(
+            "c",
+            "AD1",
+            "bpi",
+            "Bpifrance",
+            "bank",
+            "Bannière",
+            D("1200"),
+            d(2021, 1, 1),
+            d(2021, 6, 30),
+            d(2020, 12, 15),
+            period="month",
+        )
+    )
     return b
 
 
@@ -336,11 +364,17 @@ def share_commands(draw: Any) -> list[tuple[str, int, int]]:
     """(kind, amount or entry number, days) commands. Subscriptions and redemptions are dated
     anywhere in the first 200 days, so many are back-dated; reversals pick any entry and any date
     from 10 days before it."""
-    return draw(st.lists(st.one_of(
-        st.tuples(st.just("subscribe"), st.integers(1, 6), st.integers(0, 200)),
-        st.tuples(st.just("redeem"), st.integers(1, 3), st.integers(0, 200)),
-        st.tuples(st.just("reverse"), st.integers(1, 40), st.integers(-10, 200)),
-    ), min_size=8, max_size=40))
+    return draw(
+        st.lists(
+            st.one_of(
+                st.tuples(st.just("subscribe"), st.integers(1, 6), st.integers(0, 200)),
+                st.tuples(st.just("redeem"), st.integers(1, 3), st.integers(0, 200)),
+                st.tuples(st.just("reverse"), st.integers(1, 40), st.integers(-10, 200)),
+            ),
+            min_size=8,
+            max_size=40,
+        )
+    )
 
 
 @settings(max_examples=10, deadline=None)

@@ -42,7 +42,9 @@ class Books(builders.Books):
         self.do(admit(self.slug, member_id, self.member_college(), day, headcount=headcount))
 
 
-def terms(slug: str = "c", day: date = FEB1, rate: str = "0.001", cap: str = "2", money: str = "0.50", service: str = "0.80") -> SetSensorRewardTerms:
+def terms(
+    slug: str = "c", day: date = FEB1, rate: str = "0.001", cap: str = "2", money: str = "0.50", service: str = "0.80"
+) -> SetSensorRewardTerms:
     return SetSensorRewardTerms(slug, day, rate, cap, money, service)  # decimal text, as from JSON
 
 
@@ -122,14 +124,17 @@ def test_readings_use_the_terms_in_force_on_their_day():
     assert (late.credits_minor, new.earned_minor, new.credits_minor) == (100, 150, 120)
 
 
-@pytest.mark.parametrize(("rate", "readings", "expected"), [
-    ("0.001", 1, None),  # 0.001 credit: less than 0.01, refused
-    ("0.001", 10, 1),
-    ("0.001", 19, 1),  # 0.019 -> 0.01
-    ("0.003", 333, 99),  # 0.999 -> 0.99
-    ("1.234567", 3, 370),  # 3.703701 -> 3.70
-    ("0.0125", 80, 100),  # exactly 1.00
-])
+@pytest.mark.parametrize(
+    ("rate", "readings", "expected"),
+    [
+        ("0.001", 1, None),  # 0.001 credit: less than 0.01, refused
+        ("0.001", 10, 1),
+        ("0.001", 19, 1),  # 0.019 -> 0.01
+        ("0.003", 333, 99),  # 0.999 -> 0.99
+        ("1.234567", 3, 370),  # 3.703701 -> 3.70
+        ("0.0125", 80, 100),  # exactly 1.00
+    ],
+)
 def test_credit_rounding_is_down_to_the_hundredth(rate, readings, expected):
     b = Books()
     b.admit("alice")
@@ -153,17 +158,20 @@ def test_readings_need_terms_in_force_on_their_day():
     assert b.do(accept("s1", date(2020, 2, 10), 100))[0].credits_minor == 10
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    (accept("nope", date(2020, 2, 3), 100), ("sensor_id", "known_sensor")),
-    (accept("s1", date(2020, 2, 3), 0), ("readings", "range")),
-    (accept("s1", date(2020, 2, 3), 1_000_001), ("readings", "range")),
-    (AcceptReadings("c", "s1", date(2020, 2, 3), "100", date(2020, 2, 4)), ("readings", "integer")),
-    (accept("s1", date(2020, 2, 5), 100, date(2020, 2, 4)), ("period", "period_over")),
-    (accept("s1", date(2020, 1, 31), 100), ("period", "not_before")),  # before registration
-    (accept("s1", date(2019, 12, 31), 100), ("period", "not_before_founding")),
-    (AcceptReadings("c", "s1", "2020-02-03", 100, date(2020, 2, 4)), ("period", "date")),
-    (accept("s1", date(2020, 2, 3), 100, date(2019, 12, 31)), ("effective_date", "not_before_founding")),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (accept("nope", date(2020, 2, 3), 100), ("sensor_id", "known_sensor")),
+        (accept("s1", date(2020, 2, 3), 0), ("readings", "range")),
+        (accept("s1", date(2020, 2, 3), 1_000_001), ("readings", "range")),
+        (AcceptReadings("c", "s1", date(2020, 2, 3), "100", date(2020, 2, 4)), ("readings", "integer")),
+        (accept("s1", date(2020, 2, 5), 100, date(2020, 2, 4)), ("period", "period_over")),
+        (accept("s1", date(2020, 1, 31), 100), ("period", "not_before")),  # before registration
+        (accept("s1", date(2019, 12, 31), 100), ("period", "not_before_founding")),
+        (AcceptReadings("c", "s1", "2020-02-03", 100, date(2020, 2, 4)), ("period", "date")),
+        (accept("s1", date(2020, 2, 3), 100, date(2019, 12, 31)), ("effective_date", "not_before_founding")),
+    ],
+)
 def test_bad_readings_are_refused(command, expected):
     assert books_with_sensors().refused(command) == expected
 
@@ -187,13 +195,16 @@ def test_retired_sensors_take_no_readings_from_their_retirement_on():
     assert b.do(accept("s1", date(2020, 2, 9), 100, MAR1))[0].credits_minor == 10  # before retirement: still due
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    (RegisterSensor("c", "s1", "bob", "pm10", FEB1), ("sensor_id", "unique_sensor")),
-    (RegisterSensor("c", "bad id", "alice", "pm10", FEB1), ("sensor_id", "identifier")),
-    (RegisterSensor("c", "s9", "ghost", "pm10", FEB1), ("host_id", "known_member")),
-    (RegisterSensor("c", "s9", "alice", "pm 10", FEB1), ("quantity", "identifier")),
-    (RegisterSensor("c", "s9", "alice", "pm10", date(2020, 1, 31)), ("effective_date", "not_before")),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (RegisterSensor("c", "s1", "bob", "pm10", FEB1), ("sensor_id", "unique_sensor")),
+        (RegisterSensor("c", "bad id", "alice", "pm10", FEB1), ("sensor_id", "identifier")),
+        (RegisterSensor("c", "s9", "ghost", "pm10", FEB1), ("host_id", "known_member")),
+        (RegisterSensor("c", "s9", "alice", "pm 10", FEB1), ("quantity", "identifier")),
+        (RegisterSensor("c", "s9", "alice", "pm10", date(2020, 1, 31)), ("effective_date", "not_before")),
+    ],
+)
 def test_bad_registrations_are_refused(command, expected):
     assert books_with_sensors().refused(command) == expected
 
@@ -204,18 +215,21 @@ def test_a_member_who_left_cannot_host_a_new_sensor():
     assert b.refused(RegisterSensor("c", "s9", "bob", "pm10", MAR1)) == ("host_id", "active_member")
 
 
-@pytest.mark.parametrize(("kwargs", "expected"), [
-    ({"rate": "0"}, ("credit_rate", "positive")),
-    ({"rate": "-0.1"}, ("credit_rate", "positive")),
-    ({"rate": "0.0000001"}, ("credit_rate", "precision")),
-    ({"rate": "1000.000001"}, ("credit_rate", "maximum")),
-    ({"cap": "0"}, ("daily_cap", "positive")),
-    ({"cap": "0.001"}, ("daily_cap", "precision")),
-    ({"cap": "100000.01"}, ("daily_cap", "maximum")),
-    ({"money": "0"}, ("money_rate", "positive")),
-    ({"service": "abc"}, ("service_rate", "decimal")),
-    ({"day": date(2019, 12, 1)}, ("effective_date", "not_before_founding")),
-])
+@pytest.mark.parametrize(
+    ("kwargs", "expected"),
+    [
+        ({"rate": "0"}, ("credit_rate", "positive")),
+        ({"rate": "-0.1"}, ("credit_rate", "positive")),
+        ({"rate": "0.0000001"}, ("credit_rate", "precision")),
+        ({"rate": "1000.000001"}, ("credit_rate", "maximum")),
+        ({"cap": "0"}, ("daily_cap", "positive")),
+        ({"cap": "0.001"}, ("daily_cap", "precision")),
+        ({"cap": "100000.01"}, ("daily_cap", "maximum")),
+        ({"money": "0"}, ("money_rate", "positive")),
+        ({"service": "abc"}, ("service_rate", "decimal")),
+        ({"day": date(2019, 12, 1)}, ("effective_date", "not_before_founding")),
+    ],
+)
 def test_bad_terms_are_refused(kwargs, expected):
     b = Books()
     assert b.refused(terms(**kwargs)) == expected
@@ -250,7 +264,10 @@ def test_money_redemption_moves_credits_and_euros_rounded_down():
     # 1.01 credits × 0.50 EUR = 0.505 EUR, rounded down: 0.50 EUR.
     assert (event.credits_minor, event.amount_cents) == (101, 50)
     assert event.postings == [
-        ["8018", "alice", "CREDIT", 101], ["8091", None, "CREDIT", -101], ["6588", None, "EUR", 50], ["512", None, "EUR", -50],
+        ["8018", "alice", "CREDIT", 101],
+        ["8091", None, "CREDIT", -101],
+        ["6588", None, "EUR", 50],
+        ["512", None, "EUR", -50],
     ]
     assert b.coop.sensors.balance_minor("alice") == 249
     assert b.refused(RedeemCreditsForMoney("c", "alice", D("0.01"), date(2020, 2, 10))) == ("credits", "redeems_to_a_cent")
@@ -267,18 +284,24 @@ def test_service_redemption_costs_the_price_in_credits_rounded_up():
     assert (event.credits_minor, event.price_cents, event.service) == (334, 100, "Atelier capteurs")
     assert event.postings == [["8018", "alice", "CREDIT", 334], ["8091", None, "CREDIT", -334]]
     assert b.coop.sensors.balance_minor("alice") == 16
-    assert b.refused(RedeemCreditsForService("c", "alice", "Atelier", D("0.05"), date(2020, 2, 10))) == ("price", "credits_available")
+    assert b.refused(RedeemCreditsForService("c", "alice", "Atelier", D("0.05"), date(2020, 2, 10))) == (
+        "price",
+        "credits_available",
+    )
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    (RedeemCreditsForMoney("c", "ghost", D("1"), date(2020, 2, 10)), ("host_id", "known_member")),
-    (RedeemCreditsForMoney("c", "alice", D("0"), date(2020, 2, 10)), ("credits", "positive")),
-    (RedeemCreditsForMoney("c", "alice", D("0.001"), date(2020, 2, 10)), ("credits", "precision")),
-    (RedeemCreditsForMoney("c", "bob", D("0.10"), date(2020, 2, 10)), ("credits", "credits_available")),  # never credited
-    (RedeemCreditsForMoney("c", "alice", D("1"), date(2020, 2, 4)), ("effective_date", "after_latest_credit")),
-    (RedeemCreditsForService("c", "alice", " ", D("1"), date(2020, 2, 10)), ("service", "required")),
-    (RedeemCreditsForService("c", "alice", "Atelier", D("-1"), date(2020, 2, 10)), ("price", "positive")),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (RedeemCreditsForMoney("c", "ghost", D("1"), date(2020, 2, 10)), ("host_id", "known_member")),
+        (RedeemCreditsForMoney("c", "alice", D("0"), date(2020, 2, 10)), ("credits", "positive")),
+        (RedeemCreditsForMoney("c", "alice", D("0.001"), date(2020, 2, 10)), ("credits", "precision")),
+        (RedeemCreditsForMoney("c", "bob", D("0.10"), date(2020, 2, 10)), ("credits", "credits_available")),  # never credited
+        (RedeemCreditsForMoney("c", "alice", D("1"), date(2020, 2, 4)), ("effective_date", "after_latest_credit")),
+        (RedeemCreditsForService("c", "alice", " ", D("1"), date(2020, 2, 10)), ("service", "required")),
+        (RedeemCreditsForService("c", "alice", "Atelier", D("-1"), date(2020, 2, 10)), ("price", "positive")),
+    ],
+)
 def test_bad_redemptions_are_refused(command, expected):
     assert books_with_credits().refused(command) == expected
 
@@ -299,7 +322,10 @@ def test_reversals_keep_redeemed_at_most_earned():
     assert b.refused(ReverseEntry("c", 1, "bad data", date(2020, 2, 11))) == ("entry_number", "credits_unspent")
     b.do(ReverseEntry("c", 3, "transfer failed", date(2020, 2, 11)))  # entry 4: 3.00 back
     assert b.entries[-1].postings == [
-        ["8018", "alice", "CREDIT", -300], ["8091", None, "CREDIT", 300], ["6588", None, "EUR", -150], ["512", None, "EUR", 150],
+        ["8018", "alice", "CREDIT", -300],
+        ["8091", None, "CREDIT", 300],
+        ["6588", None, "EUR", -150],
+        ["512", None, "EUR", 150],
     ]
     b.do(ReverseEntry("c", 1, "bad data", date(2020, 2, 11)))
     assert b.coop.sensors.balance_minor("alice") == 150

@@ -45,21 +45,30 @@ def log(structure: str, day: date, hours: str, employee: str = "zoe") -> LogShar
     return LogSharedHours("c", employee, structure, day, hours)
 
 
-def rebill(gross: str = "300", charges: str = "120", expenses: str = "0", period: str = "2020-02", day: date = FEB29) -> RebillSharedHours:
+def rebill(
+    gross: str = "300", charges: str = "120", expenses: str = "0", period: str = "2020-02", day: date = FEB29
+) -> RebillSharedHours:
     return RebillSharedHours("c", "zoe", period, gross, charges, expenses, day)
 
 
 # ---------------------------------------------------------------- largest remainder
 
 
-@pytest.mark.parametrize(("cost", "minutes", "expected"), [
-    (100, {"a": 1, "b": 1, "c": 1}, {"a": 34, "b": 33, "c": 33}),  # 33.33 each; the cent left goes to "a" (ties by id)
-    (1000, {"a": 60, "b": 120, "c": 180}, {"a": 167, "b": 333, "c": 500}),  # 166.67, 333.33, 500: "a" has the largest remainder
-    (1, {"x": 1, "y": 1}, {"x": 1, "y": 0}),
-    (999, {"b": 2, "a": 1}, {"a": 333, "b": 666}),  # exact
-    (10, {"a": 7, "b": 7, "c": 7}, {"a": 4, "b": 3, "c": 3}),
-    (0, {"a": 5}, {"a": 0}),
-])
+@pytest.mark.parametrize(
+    ("cost", "minutes", "expected"),
+    [
+        (100, {"a": 1, "b": 1, "c": 1}, {"a": 34, "b": 33, "c": 33}),  # 33.33 each; the cent left goes to "a" (ties by id)
+        (
+            1000,
+            {"a": 60, "b": 120, "c": 180},
+            {"a": 167, "b": 333, "c": 500},
+        ),  # 166.67, 333.33, 500: "a" has the largest remainder
+        (1, {"x": 1, "y": 1}, {"x": 1, "y": 0}),
+        (999, {"b": 2, "a": 1}, {"a": 333, "b": 666}),  # exact
+        (10, {"a": 7, "b": 7, "c": 7}, {"a": 4, "b": 3, "c": 3}),
+        (0, {"a": 5}, {"a": 0}),
+    ],
+)
 def test_largest_remainder_shares_add_up_to_the_cost(cost, minutes, expected):
     assert allocate(cost, minutes) == expected
 
@@ -91,15 +100,18 @@ def test_engagement_below_the_ethical_minimum_is_refused():
     assert b.do(EngageSharedEmployee("c", "xia", "Xia", "13", FEB29))[0].hourly_pay_cents == 1300  # before the rise
 
 
-@pytest.mark.parametrize(("command", "expected"), [
-    (EngageSharedEmployee("c", "zoe", "Zoé", "14", FEB1), ("employee_id", "unique_employee")),
-    (EngageSharedEmployee("c", "no id", "X", "14", FEB1), ("employee_id", "identifier")),
-    (EngageSharedEmployee("c", "yan", " ", "14", FEB1), ("name", "required")),
-    (EngageSharedEmployee("c", "yan", "Yan", "14.001", FEB1), ("hourly_pay", "precision")),
-    (EngageSharedEmployee("c", "yan", "Yan", "14", date(2019, 12, 31)), ("effective_date", "not_before_founding")),
-    (SetEthicalMinimumRate("c", "13", FEB1), ("effective_date", "after_previous_rate")),
-    (SetEthicalMinimumRate("c", "0", MAR2), ("hourly_rate", "positive")),
-])
+@pytest.mark.parametrize(
+    ("command", "expected"),
+    [
+        (EngageSharedEmployee("c", "zoe", "Zoé", "14", FEB1), ("employee_id", "unique_employee")),
+        (EngageSharedEmployee("c", "no id", "X", "14", FEB1), ("employee_id", "identifier")),
+        (EngageSharedEmployee("c", "yan", " ", "14", FEB1), ("name", "required")),
+        (EngageSharedEmployee("c", "yan", "Yan", "14.001", FEB1), ("hourly_pay", "precision")),
+        (EngageSharedEmployee("c", "yan", "Yan", "14", date(2019, 12, 31)), ("effective_date", "not_before_founding")),
+        (SetEthicalMinimumRate("c", "13", FEB1), ("effective_date", "after_previous_rate")),
+        (SetEthicalMinimumRate("c", "0", MAR2), ("hourly_rate", "positive")),
+    ],
+)
 def test_bad_engagements_and_rates_are_refused(command, expected):
     assert books().refused(command) == expected
 
@@ -171,11 +183,19 @@ def test_rebilling_bills_each_structure_its_hours_at_cost_to_the_cent():
     assert (event.cost_cents, event.minutes, event.hourly_cost_rate) == (30000, 720, "25")
     assert event.shares == [["org-a", 450, 18750], ["org-b", 150, 6250], ["org-c", 120, 5000]]
     assert event.postings == [
-        ["641", None, "EUR", 20000], ["645", None, "EUR", 8601], ["625", None, "EUR", 1399],
-        ["421", "zoe", "EUR", -21399], ["431", None, "EUR", -8601],
-        ["4118", "org-a", "EUR", 18750], ["4118", "org-b", "EUR", 6250], ["4118", "org-c", "EUR", 5000],
+        ["641", None, "EUR", 20000],
+        ["645", None, "EUR", 8601],
+        ["625", None, "EUR", 1399],
+        ["421", "zoe", "EUR", -21399],
+        ["431", None, "EUR", -8601],
+        ["4118", "org-a", "EUR", 18750],
+        ["4118", "org-b", "EUR", 6250],
+        ["4118", "org-c", "EUR", 5000],
         ["7084", None, "EUR", -30000],
-        ["849", "zoe", "HOUR", 720], ["841", "org-a", "HOUR", -450], ["841", "org-b", "HOUR", -150], ["841", "org-c", "HOUR", -120],
+        ["849", "zoe", "HOUR", 720],
+        ["841", "org-a", "HOUR", -450],
+        ["841", "org-b", "HOUR", -150],
+        ["841", "org-c", "HOUR", -120],
     ]
 
 

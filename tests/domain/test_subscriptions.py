@@ -45,34 +45,61 @@ def rule(error: DomainError) -> tuple[str, str]:
 # ---------------------------------------------------------------- rates and rounding
 
 
-@pytest.mark.parametrize(("value", "expected"), [
-    ("0.03", Fraction(3, 100)), ("7/200", Fraction(7, 200)), (" 1/3", Fraction(1, 3)), (D("0.0500000000000000"), Fraction(1, 20)),
-    (0, Fraction(0)), (1, Fraction(1)), ("1", Fraction(1)), (D("0E-999999"), Fraction(0)),
-])
+@pytest.mark.parametrize(
+    ("value", "expected"),
+    [
+        ("0.03", Fraction(3, 100)),
+        ("7/200", Fraction(7, 200)),
+        (" 1/3", Fraction(1, 3)),
+        (D("0.0500000000000000"), Fraction(1, 20)),
+        (0, Fraction(0)),
+        (1, Fraction(1)),
+        ("1", Fraction(1)),
+        (D("0E-999999"), Fraction(0)),
+    ],
+)
 def test_rates_are_exact_fractions(value, expected):
     assert parse_rate(value, "rate") == expected
 
 
-@pytest.mark.parametrize(("value", "expected_rule"), [
-    (0.03, "decimal"), ("abc", "decimal"), ("1/0", "rate"), ("x/3", "rate"), ("1.01", "rate_range"), ("-0.01", "rate_range"),
-    ("-1/3", "rate_range"), ("3/2", "rate_range"), (D("1E-999999"), "rate_range"), (D("1E+999999"), "rate_range"),
-    ("1/" + "3" * 40, "rate"), ("1/10000000000000", "rate_range"), (None, "decimal"),
-])
+@pytest.mark.parametrize(
+    ("value", "expected_rule"),
+    [
+        (0.03, "decimal"),
+        ("abc", "decimal"),
+        ("1/0", "rate"),
+        ("x/3", "rate"),
+        ("1.01", "rate_range"),
+        ("-0.01", "rate_range"),
+        ("-1/3", "rate_range"),
+        ("3/2", "rate_range"),
+        (D("1E-999999"), "rate_range"),
+        (D("1E+999999"), "rate_range"),
+        ("1/" + "3" * 40, "rate"),
+        ("1/10000000000000", "rate_range"),
+        (None, "decimal"),
+    ],
+)
 def test_bad_rates_are_refused(value, expected_rule):
     with pytest.raises(InvalidCommand) as exc:
         parse_rate(value, "revenue_rate")
     assert rule(exc.value) == ("revenue_rate", expected_rule)
 
 
-@pytest.mark.parametrize(("cents", "rate", "expected"), [
-    (415050, Fraction(3, 100), 12452),  # 124.515 -> 124.52: a half goes up
-    (2431010, Fraction(25, 1000), 60775),  # 607.7525 -> 607.75
-    (1, Fraction(1, 2), 1),  # 0.5 cent -> 1
-    (1, Fraction(49, 100), 0),  # 0.49 cent -> 0
-    (10000, Fraction(1, 3), 3333),  # 33.3333 -> 33.33
-    (20000, Fraction(1, 3), 6667),  # 66.6666 -> 66.67
-    (12345, Fraction(1), 12345), (12345, Fraction(0), 0), (0, Fraction(1, 7), 0),
-])
+@pytest.mark.parametrize(
+    ("cents", "rate", "expected"),
+    [
+        (415050, Fraction(3, 100), 12452),  # 124.515 -> 124.52: a half goes up
+        (2431010, Fraction(25, 1000), 60775),  # 607.7525 -> 607.75
+        (1, Fraction(1, 2), 1),  # 0.5 cent -> 1
+        (1, Fraction(49, 100), 0),  # 0.49 cent -> 0
+        (10000, Fraction(1, 3), 3333),  # 33.3333 -> 33.33
+        (20000, Fraction(1, 3), 6667),  # 66.6666 -> 66.67
+        (12345, Fraction(1), 12345),
+        (12345, Fraction(0), 0),
+        (0, Fraction(1, 7), 0),
+    ],
+)
 def test_revenue_share_is_rounded_to_the_nearest_cent_halves_up(cents, rate, expected):
     assert share_half_up(cents, rate) == expected
 
@@ -80,22 +107,36 @@ def test_revenue_share_is_rounded_to_the_nearest_cent_halves_up(cents, rate, exp
 # ---------------------------------------------------------------- periods
 
 
-@pytest.mark.parametrize(("period", "label", "first", "after"), [
-    ("monthly", "2026-03", date(2026, 3, 1), date(2026, 4, 1)),
-    ("monthly", "2026-12", date(2026, 12, 1), date(2027, 1, 1)),
-    ("monthly", "2024-02", date(2024, 2, 1), date(2024, 3, 1)),
-    ("quarterly", "2026-Q1", date(2026, 1, 1), date(2026, 4, 1)),
-    ("quarterly", "2026-Q4", date(2026, 10, 1), date(2027, 1, 1)),
-    ("yearly", "2026", date(2026, 1, 1), date(2027, 1, 1)),
-])
+@pytest.mark.parametrize(
+    ("period", "label", "first", "after"),
+    [
+        ("monthly", "2026-03", date(2026, 3, 1), date(2026, 4, 1)),
+        ("monthly", "2026-12", date(2026, 12, 1), date(2027, 1, 1)),
+        ("monthly", "2024-02", date(2024, 2, 1), date(2024, 3, 1)),
+        ("quarterly", "2026-Q1", date(2026, 1, 1), date(2026, 4, 1)),
+        ("quarterly", "2026-Q4", date(2026, 10, 1), date(2027, 1, 1)),
+        ("yearly", "2026", date(2026, 1, 1), date(2027, 1, 1)),
+    ],
+)
 def test_period_labels_name_calendar_periods(period, label, first, after):
     assert period_range(period, label) == (first, after)
 
 
-@pytest.mark.parametrize(("period", "label"), [
-    ("monthly", "2026-13"), ("monthly", "2026-3"), ("monthly", "2026-Q1"), ("quarterly", "2026-Q5"), ("quarterly", "2026-03"),
-    ("yearly", "26"), ("yearly", 2026), ("yearly", "1900"), ("monthly", "2200-01"), ("yearly", "2026 "),
-])
+@pytest.mark.parametrize(
+    ("period", "label"),
+    [
+        ("monthly", "2026-13"),
+        ("monthly", "2026-3"),
+        ("monthly", "2026-Q1"),
+        ("quarterly", "2026-Q5"),
+        ("quarterly", "2026-03"),
+        ("yearly", "26"),
+        ("yearly", 2026),
+        ("yearly", "1900"),
+        ("monthly", "2200-01"),
+        ("yearly", "2026 "),
+    ],
+)
 def test_bad_period_labels_are_refused(period, label):
     with pytest.raises(InvalidCommand) as exc:
         period_range(period, label)
@@ -105,8 +146,14 @@ def test_bad_period_labels_are_refused(period, label):
 # ---------------------------------------------------------------- plans and subscriptions
 
 
-def plan(plan_id: str = "PM", kind: str = "provider", period: str = "monthly", fixed: Any = D("49"), rate: Any = "0.03",
-         day: date = date(2020, 1, 15)) -> DefineSubscriptionPlan:
+def plan(
+    plan_id: str = "PM",
+    kind: str = "provider",
+    period: str = "monthly",
+    fixed: Any = D("49"),
+    rate: Any = "0.03",
+    day: date = date(2020, 1, 15),
+) -> DefineSubscriptionPlan:
     return DefineSubscriptionPlan("c", plan_id, f"Plan {plan_id}", kind, period, fixed, day, rate)
 
 
@@ -125,26 +172,29 @@ def books() -> Books:
     return b
 
 
-@pytest.mark.parametrize(("command", "field", "expected_rule", "kind"), [
-    (plan("PM"), "plan_id", "unique_plan", Conflict),
-    (plan("X", kind="member"), "kind", "plan_kind", InvalidCommand),
-    (plan("X", period="weekly"), "period", "plan_period", InvalidCommand),
-    (plan("X", fixed=D("-1")), "fixed_amount", "non_negative", InvalidCommand),
-    (plan("X", fixed=49.0), "fixed_amount", "decimal", InvalidCommand),
-    (plan("X", fixed=D("49.001")), "fixed_amount", "precision", InvalidCommand),
-    (plan("X", rate=0.03), "revenue_rate", "decimal", InvalidCommand),
-    (plan("X", kind="project_holder", rate="0.01"), "revenue_rate", "flat_rate_plan", InvalidCommand),
-    (plan("X", fixed=D("0"), rate="0"), "fixed_amount", "something_to_bill", InvalidCommand),
-    (plan("X", day=date(2019, 12, 31)), "effective_date", "not_before_founding", InvalidCommand),
-    (plan("bad id"), "plan_id", "identifier", InvalidCommand),
-    (StartSubscription("c", "S1", "holder", "PQ", date(2020, 5, 1)), "subscription_id", "unique_subscription", Conflict),
-    (StartSubscription("c", "S9", "ghost", "PQ", date(2020, 5, 1)), "member_id", "known_member", NotFound),
-    (StartSubscription("c", "S9", "prov", "NOPE", date(2020, 5, 1)), "plan_id", "known_plan", NotFound),
-    (StartSubscription("c", "S9", "prov", "PQ", date(2020, 1, 31)), "member_id", "member_on_date", InvalidCommand),
-    (StartSubscription("c", "S9", "prov", "PQ", date(2020, 1, 10)), "member_id", "member_on_date", InvalidCommand),
-    (StartSubscription("c", "S9", "prov", "PM", date(2020, 5, 1)), "plan_id", "one_subscription_per_plan", Conflict),
-    (StartSubscription("c", "S9", "prov", "PM", date(2020, 2, 1)), "plan_id", "one_subscription_per_plan", Conflict),
-])
+@pytest.mark.parametrize(
+    ("command", "field", "expected_rule", "kind"),
+    [
+        (plan("PM"), "plan_id", "unique_plan", Conflict),
+        (plan("X", kind="member"), "kind", "plan_kind", InvalidCommand),
+        (plan("X", period="weekly"), "period", "plan_period", InvalidCommand),
+        (plan("X", fixed=D("-1")), "fixed_amount", "non_negative", InvalidCommand),
+        (plan("X", fixed=49.0), "fixed_amount", "decimal", InvalidCommand),
+        (plan("X", fixed=D("49.001")), "fixed_amount", "precision", InvalidCommand),
+        (plan("X", rate=0.03), "revenue_rate", "decimal", InvalidCommand),
+        (plan("X", kind="project_holder", rate="0.01"), "revenue_rate", "flat_rate_plan", InvalidCommand),
+        (plan("X", fixed=D("0"), rate="0"), "fixed_amount", "something_to_bill", InvalidCommand),
+        (plan("X", day=date(2019, 12, 31)), "effective_date", "not_before_founding", InvalidCommand),
+        (plan("bad id"), "plan_id", "identifier", InvalidCommand),
+        (StartSubscription("c", "S1", "holder", "PQ", date(2020, 5, 1)), "subscription_id", "unique_subscription", Conflict),
+        (StartSubscription("c", "S9", "ghost", "PQ", date(2020, 5, 1)), "member_id", "known_member", NotFound),
+        (StartSubscription("c", "S9", "prov", "NOPE", date(2020, 5, 1)), "plan_id", "known_plan", NotFound),
+        (StartSubscription("c", "S9", "prov", "PQ", date(2020, 1, 31)), "member_id", "member_on_date", InvalidCommand),
+        (StartSubscription("c", "S9", "prov", "PQ", date(2020, 1, 10)), "member_id", "member_on_date", InvalidCommand),
+        (StartSubscription("c", "S9", "prov", "PM", date(2020, 5, 1)), "plan_id", "one_subscription_per_plan", Conflict),
+        (StartSubscription("c", "S9", "prov", "PM", date(2020, 2, 1)), "plan_id", "one_subscription_per_plan", Conflict),
+    ],
+)
 def test_plan_and_subscription_refusals_name_field_and_rule(books, command, field, expected_rule, kind):
     error = books.refused(command)
     assert isinstance(error, kind) and rule(error) == (field, expected_rule), error.message
@@ -202,24 +252,27 @@ def test_a_share_only_plan_rounds_half_a_cent_up_and_refuses_a_zero_bill(books):
     assert rule(error) == ("declared_revenue", "nothing_to_bill")
 
 
-@pytest.mark.parametrize(("command", "field", "expected_rule", "kind"), [
-    (BillSubscription("c", "NOPE", "2020-04", date(2020, 5, 1), D("1")), "subscription_id", "known_subscription", NotFound),
-    (BillSubscription("c", "S1", "2020-Q2", date(2020, 7, 1), D("1")), "period", "period_label", InvalidCommand),
-    (BillSubscription("c", "S1", "2020-02", date(2020, 5, 1), D("1")), "period", "period_in_subscription", InvalidCommand),
-    (BillSubscription("c", "S1", "2020-04", date(2020, 5, 1), None), "declared_revenue", "required", InvalidCommand),
-    (BillSubscription("c", "S1", "2020-04", date(2020, 5, 1), D("-1")), "declared_revenue", "non_negative", InvalidCommand),
-    (BillSubscription("c", "S1", "2020-04", date(2020, 5, 1), 10.5), "declared_revenue", "decimal", InvalidCommand),
-    (BillSubscription("c", "S1", "2020-04", date(2020, 4, 30), D("1")), "effective_date", "period_ended", InvalidCommand),
-    (BillSubscription("c", "H1", "2021", date(2020, 12, 31)), "effective_date", "not_before", InvalidCommand),
-    (BillSubscription("c", "H1", "2020", date(2020, 3, 1), D("10")), "declared_revenue", "not_applicable", InvalidCommand),
-    (BillSubscription("c", "H1", "2019", date(2020, 3, 1)), "period", "period_in_subscription", InvalidCommand),
-    (BillSubscription("c", "S1", "2020-03", date(2020, 4, 2), D("1")), "period", "period_billed_once", Conflict),
-    (PaySubscription("c", "S1", "2020-04", D("1"), date(2020, 5, 1)), "period", "period_billed", NotFound),
-    (PaySubscription("c", "NOPE", "2020-03", D("1"), date(2020, 5, 1)), "subscription_id", "known_subscription", NotFound),
-    (PaySubscription("c", "S1", "2020-03", D("0"), date(2020, 5, 1)), "amount", "positive", InvalidCommand),
-    (PaySubscription("c", "S1", "2020-03", D("52.01"), date(2020, 5, 1)), "amount", "no_overpayment", InvalidCommand),
-    (PaySubscription("c", "S1", "2020-03", D("1"), date(2020, 4, 1)), "effective_date", "not_before", InvalidCommand),
-])
+@pytest.mark.parametrize(
+    ("command", "field", "expected_rule", "kind"),
+    [
+        (BillSubscription("c", "NOPE", "2020-04", date(2020, 5, 1), D("1")), "subscription_id", "known_subscription", NotFound),
+        (BillSubscription("c", "S1", "2020-Q2", date(2020, 7, 1), D("1")), "period", "period_label", InvalidCommand),
+        (BillSubscription("c", "S1", "2020-02", date(2020, 5, 1), D("1")), "period", "period_in_subscription", InvalidCommand),
+        (BillSubscription("c", "S1", "2020-04", date(2020, 5, 1), None), "declared_revenue", "required", InvalidCommand),
+        (BillSubscription("c", "S1", "2020-04", date(2020, 5, 1), D("-1")), "declared_revenue", "non_negative", InvalidCommand),
+        (BillSubscription("c", "S1", "2020-04", date(2020, 5, 1), 10.5), "declared_revenue", "decimal", InvalidCommand),
+        (BillSubscription("c", "S1", "2020-04", date(2020, 4, 30), D("1")), "effective_date", "period_ended", InvalidCommand),
+        (BillSubscription("c", "H1", "2021", date(2020, 12, 31)), "effective_date", "not_before", InvalidCommand),
+        (BillSubscription("c", "H1", "2020", date(2020, 3, 1), D("10")), "declared_revenue", "not_applicable", InvalidCommand),
+        (BillSubscription("c", "H1", "2019", date(2020, 3, 1)), "period", "period_in_subscription", InvalidCommand),
+        (BillSubscription("c", "S1", "2020-03", date(2020, 4, 2), D("1")), "period", "period_billed_once", Conflict),
+        (PaySubscription("c", "S1", "2020-04", D("1"), date(2020, 5, 1)), "period", "period_billed", NotFound),
+        (PaySubscription("c", "NOPE", "2020-03", D("1"), date(2020, 5, 1)), "subscription_id", "known_subscription", NotFound),
+        (PaySubscription("c", "S1", "2020-03", D("0"), date(2020, 5, 1)), "amount", "positive", InvalidCommand),
+        (PaySubscription("c", "S1", "2020-03", D("52.01"), date(2020, 5, 1)), "amount", "no_overpayment", InvalidCommand),
+        (PaySubscription("c", "S1", "2020-03", D("1"), date(2020, 4, 1)), "effective_date", "not_before", InvalidCommand),
+    ],
+)
 def test_billing_and_payment_refusals_name_field_and_rule(books, command, field, expected_rule, kind):
     books.do(BillSubscription("c", "S1", "2020-03", date(2020, 4, 2), D("100")))  # 49 + 3 = 52.00
     error = books.refused(command)
@@ -233,7 +286,10 @@ def test_payments_reach_the_bill_exactly_and_never_beyond(books):
     error = books.refused(PaySubscription("c", "S1", "2020-03", D("22.01"), date(2020, 4, 11)))
     assert rule(error) == ("amount", "no_overpayment") and "22.00" in error.message
     books.do(PaySubscription("c", "S1", "2020-03", D("22.00"), date(2020, 4, 11)))
-    assert rule(books.refused(PaySubscription("c", "S1", "2020-03", D("0.01"), date(2020, 4, 12)))) == ("amount", "no_overpayment")
+    assert rule(books.refused(PaySubscription("c", "S1", "2020-03", D("0.01"), date(2020, 4, 12)))) == (
+        "amount",
+        "no_overpayment",
+    )
     assert books.coop.subscriptions.subscriptions["S1"].bills["2020-03"].paid_cents == 5200
 
 
@@ -248,7 +304,10 @@ def test_cancellation_ends_the_periods_that_can_be_billed(books):
     assert rule(books.refused(CancelSubscription("c", "S1", date(2020, 5, 1), " "))) == ("reason", "required")
     books.do(CancelSubscription("c", "S1", date(2020, 5, 1), "leaves the platform"))
     assert rule(books.refused(CancelSubscription("c", "S1", date(2020, 6, 1), "again"))) == ("subscription_id", "cancelled_once")
-    assert rule(books.refused(BillSubscription("c", "S1", "2020-05", date(2020, 6, 1), D("1")))) == ("period", "period_in_subscription")
+    assert rule(books.refused(BillSubscription("c", "S1", "2020-05", date(2020, 6, 1), D("1")))) == (
+        "period",
+        "period_in_subscription",
+    )
     # The same member may subscribe to the plan again from the end date on, not before.
     error = books.refused(StartSubscription("c", "S2", "prov", "PM", date(2020, 4, 30)))
     assert rule(error) == ("plan_id", "one_subscription_per_plan")

@@ -44,10 +44,19 @@ def pot(books: Books, subsidy: str = "S1"):
 def test_a_granted_subsidy_is_income_carried_to_fonds_dedies(books):
     (event,) = books.entries
     assert event.kind == "SubsidyGranted" and event.amount_cents == 4_000_000
-    assert event.postings == [["441", "S1", "EUR", 4_000_000], ["741", None, "EUR", -4_000_000],
-                              ["6894", None, "EUR", 4_000_000], ["194", "S1", "EUR", -4_000_000]]
+    assert event.postings == [
+        ["441", "S1", "EUR", 4_000_000],
+        ["741", None, "EUR", -4_000_000],
+        ["6894", None, "EUR", 4_000_000],
+        ["194", "S1", "EUR", -4_000_000],
+    ]
     subsidy = books.coop.subsidies.subsidies["S1"]
-    assert (subsidy.funder, subsidy.purpose, subsidy.granted_cents, subsidy.granted_on) == ("Région Occitanie", "Médias de proximité", 4_000_000, JAN10)
+    assert (subsidy.funder, subsidy.purpose, subsidy.granted_cents, subsidy.granted_on) == (
+        "Région Occitanie",
+        "Médias de proximité",
+        4_000_000,
+        JAN10,
+    )
     assert (pot(books).unspent_cents, pot(books).available_cents, pot(books).cash_cents) == (4_000_000, 4_000_000, 0)
 
 
@@ -88,20 +97,27 @@ def test_a_use_dated_before_a_later_call_must_fit_that_call_too(books):
     books.do(use("10000", day=date(2021, 6, 1)))
 
 
-@pytest.mark.parametrize(("command", "expected", "kind"), [
-    (RecordSubsidy("c", "S1", "Ville", "Autre", D("10"), JAN10), ("subsidy_id", "unique_subsidy"), Conflict),
-    (RecordSubsidy("c", "S2", " ", "Autre", D("10"), JAN10), ("funder", "required"), InvalidCommand),
-    (RecordSubsidy("c", "S2", "Ville", "Autre", D("0"), JAN10), ("amount", "positive"), InvalidCommand),
-    (RecordSubsidy("c", "S2", "Ville", "Autre", D("10"), date(2019, 6, 1)), ("effective_date", "not_before_founding"), InvalidCommand),
-    (RecordSubsidy("c", "S 2", "Ville", "Autre", D("10"), JAN10), ("subsidy_id", "identifier"), InvalidCommand),
-    (receive("10", subsidy="S9"), ("subsidy_id", "known_subsidy"), NotFound),
-    (receive("10", day=date(2021, 1, 9)), ("effective_date", "not_before"), InvalidCommand),
-    (receive("10.001"), ("amount", "precision"), InvalidCommand),
-    (use("10", subsidy="S9"), ("subsidy_id", "known_subsidy"), NotFound),
-    (use("40000.01"), ("amount", "subsidy_available"), InvalidCommand),
-    (use("10", day=date(2021, 1, 9)), ("effective_date", "not_before"), InvalidCommand),
-    (UseSubsidy("c", "S1", D("10"), "", JAN10), ("label", "required"), InvalidCommand),
-])
+@pytest.mark.parametrize(
+    ("command", "expected", "kind"),
+    [
+        (RecordSubsidy("c", "S1", "Ville", "Autre", D("10"), JAN10), ("subsidy_id", "unique_subsidy"), Conflict),
+        (RecordSubsidy("c", "S2", " ", "Autre", D("10"), JAN10), ("funder", "required"), InvalidCommand),
+        (RecordSubsidy("c", "S2", "Ville", "Autre", D("0"), JAN10), ("amount", "positive"), InvalidCommand),
+        (
+            RecordSubsidy("c", "S2", "Ville", "Autre", D("10"), date(2019, 6, 1)),
+            ("effective_date", "not_before_founding"),
+            InvalidCommand,
+        ),
+        (RecordSubsidy("c", "S 2", "Ville", "Autre", D("10"), JAN10), ("subsidy_id", "identifier"), InvalidCommand),
+        (receive("10", subsidy="S9"), ("subsidy_id", "known_subsidy"), NotFound),
+        (receive("10", day=date(2021, 1, 9)), ("effective_date", "not_before"), InvalidCommand),
+        (receive("10.001"), ("amount", "precision"), InvalidCommand),
+        (use("10", subsidy="S9"), ("subsidy_id", "known_subsidy"), NotFound),
+        (use("40000.01"), ("amount", "subsidy_available"), InvalidCommand),
+        (use("10", day=date(2021, 1, 9)), ("effective_date", "not_before"), InvalidCommand),
+        (UseSubsidy("c", "S1", D("10"), "", JAN10), ("label", "required"), InvalidCommand),
+    ],
+)
 def test_refusals(books, command, expected, kind):
     error = books.refused(command)
     assert rule(error) == expected and isinstance(error, kind)

@@ -88,21 +88,29 @@ def rent_tool(coop: Cooperative, cmd: RentTool, meta: Meta) -> None:
     # The bank receives it; 706 (services rendered) is in every chart.
     postings: list[list[Any]] = [[coop.chart.role("bank"), None, Unit.EUR.value, amount], ["706", None, Unit.EUR.value, -amount]]
     coop.record_entry(
-        ToolRented, effective_date=day, meta=meta, postings=postings,
+        ToolRented,
+        effective_date=day,
+        meta=meta,
+        postings=postings,
         label=f"Location {tool_id} – {days} j – {format_minor(amount, Unit.EUR)} EUR",
-        tool_id=tool_id, member_id=member.member_id, days=days, amount_cents=amount,
+        tool_id=tool_id,
+        member_id=member.member_id,
+        days=days,
+        amount_cents=amount,
     )
 
 
-FAMILY = register(Family(
-    name="tool_library",
-    commands={
-        RegisterTool: Handler(register_tool, CLERK | FINANCIAL),
-        RentTool: Handler(rent_tool, FINANCIAL),
-    },
-    events={
-        "ToolRegistered": Fact("tool.registered", "activities"),
-        "ToolRented": Fact("tool.rented", "entries", journal="BQ"),
-    },
-    state=ToolLibraryState,
-))
+FAMILY = register(
+    Family(
+        name="tool_library",
+        commands={
+            RegisterTool: Handler(register_tool, CLERK | FINANCIAL),
+            RentTool: Handler(rent_tool, FINANCIAL),
+        },
+        events={
+            "ToolRegistered": Fact("tool.registered", "activities"),
+            "ToolRented": Fact("tool.rented", "entries", journal="BQ"),
+        },
+        state=ToolLibraryState,
+    )
+)

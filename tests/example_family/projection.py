@@ -26,7 +26,8 @@ class ToolLibraryProjection(Projection):
     def registered(self, tx: Tx, e: ToolRegistered, _pos: int) -> None:
         tx.execute(
             "INSERT INTO tool_library_tools (coop, tool_id, name, daily_rate_cents, days_rented, income_cents)"
-            " VALUES (?, ?, ?, ?, 0, 0)", (e.coop, e.tool_id, e.name, e.daily_rate_cents),
+            " VALUES (?, ?, ?, ?, 0, 0)",
+            (e.coop, e.tool_id, e.name, e.daily_rate_cents),
         )
 
     def rented(self, tx: Tx, e: ToolRented, _pos: int) -> None:

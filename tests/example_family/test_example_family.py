@@ -18,7 +18,10 @@ from domain.family import families
 ROOT = Path(__file__).resolve().parents[2]
 COOP = "outils"
 FOUND = {
-    "name": "Outilthèque du quartier", "legal_form": "association", "founded_on": "2025-01-01", "siren": "123456782",
+    "name": "Outilthèque du quartier",
+    "legal_form": "association",
+    "founded_on": "2025-01-01",
+    "siren": "123456782",
     "colleges": [{"code": "users", "name": "Usagers"}],
     "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "10"}],
 }
@@ -26,9 +29,17 @@ FOUND = {
 
 def test_the_example_family_works_end_to_end_in_a_process_of_its_own(store_url):
     done = subprocess.run(
-        [sys.executable, "-c", "import sys; from tests.example_family.test_example_family import scenario; scenario(sys.argv[1])",
-         store_url],
-        cwd=ROOT, capture_output=True, text=True, timeout=300, env={**os.environ, "PYTHONPATH": str(ROOT)},
+        [
+            sys.executable,
+            "-c",
+            "import sys; from tests.example_family.test_example_family import scenario; scenario(sys.argv[1])",
+            store_url,
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        env={**os.environ, "PYTHONPATH": str(ROOT)},
     )
     assert done.returncode == 0, done.stdout[-3000:] + done.stderr[-5000:]
     assert "scenario passed" in done.stdout
@@ -49,11 +60,16 @@ def scenario(url: str) -> None:
     app = create_app(StoreConfig.from_url(url))
     with TestClient(app) as client:
         services = app.state.services
-        token = {role: create_key(services.ledger.db, role=role, coops=[COOP])[1] for role in ("admin", "treasurer", "clerk", "reader")}
+        token = {
+            role: create_key(services.ledger.db, role=role, coops=[COOP])[1] for role in ("admin", "treasurer", "clerk", "reader")
+        }
 
         def post(role: str, command: str, body: dict, key: str):
-            return client.post(f"/v1/coops/{COOP}/commands/{command}", json=body,
-                               headers={"Authorization": f"Bearer {token[role]}", "Idempotency-Key": key})
+            return client.post(
+                f"/v1/coops/{COOP}/commands/{command}",
+                json=body,
+                headers={"Authorization": f"Bearer {token[role]}", "Idempotency-Key": key},
+            )
 
         assert post("admin", "FoundCooperative", FOUND, "found").status_code == 201
         admit = {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-01-02"}
@@ -82,8 +98,11 @@ def scenario(url: str) -> None:
 
         # Its entry, 3 days × 7.50 EUR at the bank, in the journal and the balances.
         ledger = services.ledger
-        page = client.get(f"/v1/coops/{COOP}/journal", params={"after": number - 1, "limit": 1},
-                          headers={"Authorization": f"Bearer {token['admin']}"})
+        page = client.get(
+            f"/v1/coops/{COOP}/journal",
+            params={"after": number - 1, "limit": 1},
+            headers={"Authorization": f"Bearer {token['admin']}"},
+        )
         assert page.status_code == 200, page.text
         (entry,) = page.json()["entries"]
         assert entry["kind"] == "ToolRented" and entry["number"] == number, entry
@@ -106,10 +125,14 @@ def scenario(url: str) -> None:
 
         # The FEC: the rental in the bank journal.
         fec = export_fec(ledger, COOP, 2025)
-        rows = [dict(zip(("JournalCode", "EcritureNum", "CompteNum", "Debit", "Credit"), (r[0], r[2], r[4], r[11], r[12])))
-                for r in fec.rows]
-        assert [(r["JournalCode"], r["CompteNum"], r["Debit"], r["Credit"]) for r in rows] \
-            == [("BQ", "512", "22,50", "0,00"), ("BQ", "706", "0,00", "22,50")], rows
+        rows = [
+            dict(zip(("JournalCode", "EcritureNum", "CompteNum", "Debit", "Credit"), (r[0], r[2], r[4], r[11], r[12])))
+            for r in fec.rows
+        ]
+        assert [(r["JournalCode"], r["CompteNum"], r["Debit"], r["Credit"]) for r in rows] == [
+            ("BQ", "512", "22,50", "0,00"),
+            ("BQ", "706", "0,00", "22,50"),
+        ], rows
 
         # A reversal undoes the rental in the view; a rebuild from the log gives the same rows.
         reverse = {"entry_number": number, "reason": "saisie en double", "effective_date": "2025-01-05"}

@@ -31,9 +31,26 @@ from projections.reports import party_names
 from tests.builders import found_association, ok
 from tests.exports.conftest import DEMO_COOPS
 
-HEADER = ["JournalCode", "JournalLib", "EcritureNum", "EcritureDate", "CompteNum", "CompteLib", "CompAuxNum", "CompAuxLib",
-          "PieceRef", "PieceDate", "EcritureLib", "Debit", "Credit", "EcritureLet", "DateLet", "ValidDate", "Montantdevise",
-          "Idevise"]
+HEADER = [
+    "JournalCode",
+    "JournalLib",
+    "EcritureNum",
+    "EcritureDate",
+    "CompteNum",
+    "CompteLib",
+    "CompAuxNum",
+    "CompAuxLib",
+    "PieceRef",
+    "PieceDate",
+    "EcritureLib",
+    "Debit",
+    "Credit",
+    "EcritureLet",
+    "DateLet",
+    "ValidDate",
+    "Montantdevise",
+    "Idevise",
+]
 MANDATORY = ["JournalCode", "EcritureNum", "EcritureDate", "CompteNum", "EcritureLib", "Debit", "Credit", "ValidDate"]
 AMOUNT = re.compile(r"^\d+,\d{2}$")
 SIRENS = {"cluster-numerique-sud": "912345675", "mednum-scic": "923456784"}
@@ -115,7 +132,7 @@ def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo,
             opening = [r for r in rows if r["JournalCode"] == "AN"]
             rest = [r for r in rows if r["JournalCode"] != "AN"]
             assert all(r["EcritureNum"] == "1" and r["EcritureDate"] == start for r in opening)
-            assert rows[:len(opening)] == opening  # opening balances carry the first number, first
+            assert rows[: len(opening)] == opening  # opening balances carry the first number, first
             assert all(start <= r["EcritureDate"] <= end for r in rest)
             # The year's lines are the journal view's EUR lines dated in the year, account by account.
             with ledger.db.read() as tx:
@@ -123,9 +140,13 @@ def test_fec_of_the_demo_passes_the_structural_check_and_matches_the_views(demo,
                     "SELECT l.account, SUM(CASE WHEN l.amount > 0 THEN l.amount ELSE 0 END),"
                     " SUM(CASE WHEN l.amount < 0 THEN -l.amount ELSE 0 END), COUNT(DISTINCT l.number) FROM journal_lines l"
                     " WHERE l.coop = ? AND l.unit = 'EUR' AND l.effective_date BETWEEN ? AND ? GROUP BY l.account",
-                    (coop, f"{year}-01-01", f"{year}-12-31"))
-                entries = tx.execute("SELECT COUNT(DISTINCT number) FROM journal_lines WHERE coop = ? AND unit = 'EUR'"
-                                     " AND effective_date BETWEEN ? AND ?", (coop, f"{year}-01-01", f"{year}-12-31"))[0][0]
+                    (coop, f"{year}-01-01", f"{year}-12-31"),
+                )
+                entries = tx.execute(
+                    "SELECT COUNT(DISTINCT number) FROM journal_lines WHERE coop = ? AND unit = 'EUR'"
+                    " AND effective_date BETWEEN ? AND ?",
+                    (coop, f"{year}-01-01", f"{year}-12-31"),
+                )[0][0]
             got: dict[str, list[int]] = defaultdict(lambda: [0, 0])
             for r in rest:
                 got[r["CompteNum"]][0] += cents(r["Debit"])
@@ -160,8 +181,10 @@ def check_document_reference_and_reversal_journal(ledger: Ledger) -> None:
     assert reversal and {r["JournalCode"] for r in reversal} == {"BQ"}  # it cancels a FeePaid: the bank journal
     (piece,) = {r["PieceRef"] for r in reversal}  # no document cited: coopledger's journal number
     with ledger.db.read() as tx:
-        kind = tx.execute("SELECT kind FROM journal_entries WHERE coop = ? AND number = ?",
-                          ("cluster-numerique-sud", int(piece.removeprefix("JNL-"))))
+        kind = tx.execute(
+            "SELECT kind FROM journal_entries WHERE coop = ? AND number = ?",
+            ("cluster-numerique-sud", int(piece.removeprefix("JNL-"))),
+        )
     assert kind == [("EntryReversed",)]
     # The sensor credits (CREDIT) never reach the file; their euro redemptions do.
     assert not [r for r in rows if r["CompteNum"] in ("8018", "8091")]
@@ -183,8 +206,9 @@ def test_fec_is_refused_without_a_siren_and_outside_the_cooperative_life(store_u
     from cli.main import cli
 
     cli.add_command(export)
-    result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "nosiren", "--year", "2024",
-                                      "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        cli, ["--database-url", store_url, "export", "fec", "--coop", "nosiren", "--year", "2024", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code != 0
     assert "siren (siren_required)" in result.output
     assert not (tmp_path / "out").exists()
@@ -198,13 +222,16 @@ def check_year_before_founding_is_refused_and_cli_writes_the_file(ledger: Ledger
     from cli.main import cli
 
     cli.add_command(export)
-    result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "mednum-scic",
-                                      "--year", "2025", "--out", str(tmp_path)])
+    result = CliRunner().invoke(
+        cli, ["--database-url", store_url, "export", "fec", "--coop", "mednum-scic", "--year", "2025", "--out", str(tmp_path)]
+    )
     assert result.exit_code == 0, result.output
     written = tmp_path / "923456784FEC20251231.txt"
     assert written.exists()
-    assert written.read_bytes().decode("utf-8") == export_fec(
-        ledger, "mednum-scic", 2025, party_names=party_names(ledger.db, "mednum-scic")).text()
+    assert (
+        written.read_bytes().decode("utf-8")
+        == export_fec(ledger, "mednum-scic", 2025, party_names=party_names(ledger.db, "mednum-scic")).text()
+    )
     assert list(csv.reader(io.StringIO(written.read_text(encoding="utf-8")), delimiter="\t"))[0] == HEADER
 
 
@@ -224,10 +251,24 @@ def test_a_year_without_entries_in_euros_has_no_file(store_url, tmp_path):
     try:
         migrate(ledger.db)
         ok(ledger, replace(found_association("quiet", founded_on=date(2024, 1, 1)), siren="123456782"))
-        ok(ledger, RecordEntry("quiet", "apport", [EntryLine("512", debit=Decimal("10")), EntryLine("102", credit=Decimal("10"))],
-                               date(2024, 2, 1)))
-        ok(ledger, RecordEntry("quiet", "crédits", [EntryLine("604", debit=Decimal("5"), unit="CREDIT"),
-                                                    EntryLine("706", credit=Decimal("5"), unit="CREDIT")], date(2025, 2, 1)))
+        ok(
+            ledger,
+            RecordEntry(
+                "quiet",
+                "apport",
+                [EntryLine("512", debit=Decimal("10")), EntryLine("102", credit=Decimal("10"))],
+                date(2024, 2, 1),
+            ),
+        )
+        ok(
+            ledger,
+            RecordEntry(
+                "quiet",
+                "crédits",
+                [EntryLine("604", debit=Decimal("5"), unit="CREDIT"), EntryLine("706", credit=Decimal("5"), unit="CREDIT")],
+                date(2025, 2, 1),
+            ),
+        )
         assert structural_check(export_fec(ledger, "quiet", 2024).text())
         for year in (2025, 2031):
             with pytest.raises(InvalidCommand) as exc:
@@ -240,8 +281,9 @@ def test_a_year_without_entries_in_euros_has_no_file(store_url, tmp_path):
     from cli.main import cli
 
     cli.add_command(export)
-    result = CliRunner().invoke(cli, ["--database-url", store_url, "export", "fec", "--coop", "quiet", "--year", "2025",
-                                      "--out", str(tmp_path / "out")])
+    result = CliRunner().invoke(
+        cli, ["--database-url", store_url, "export", "fec", "--coop", "quiet", "--year", "2025", "--out", str(tmp_path / "out")]
+    )
     assert result.exit_code == 1, result.output
     assert "year (year_has_entries): fiscal year 2025" in result.output
     assert not (tmp_path / "out").exists()
@@ -253,7 +295,12 @@ def test_a_fiscal_year_from_july_names_the_file_by_its_closing_date(store_url):
         migrate(ledger.db)
         ok(ledger, replace(found_association("july", founded_on=date(2020, 7, 1)), siren="123456782", fiscal_year_start_month=7))
         for day, label in [(date(2020, 7, 1), "first day"), (date(2021, 6, 30), "last day"), (date(2021, 7, 1), "next year")]:
-            ok(ledger, RecordEntry("july", label, [EntryLine("512", debit=Decimal("12.34")), EntryLine("706", credit=Decimal("12.34"))], day))
+            ok(
+                ledger,
+                RecordEntry(
+                    "july", label, [EntryLine("512", debit=Decimal("12.34")), EntryLine("706", credit=Decimal("12.34"))], day
+                ),
+            )
         fec = export_fec(ledger, "july", 2020)
         assert fec.filename == "123456782FEC20210630.txt"
         rows = structural_check(fec.text())
@@ -290,18 +337,36 @@ def test_no_two_accounts_merge_when_padded_so_the_fec_is_always_written(store_ur
         ok(ledger, replace(found_association("pad", founded_on=date(2024, 1, 1)), siren="123456782"))
         refused = ledger.execute(AddAccount("pad", "58", "Virements", "Transfers", date(2024, 1, 2)), "pad-58")
         assert not refused.accepted and refused.error.as_dict() == {  # 580 is in every default chart
-            "kind": "conflict", "field": "number", "rule": "distinct_when_padded", "message": refused.error.message}
+            "kind": "conflict",
+            "field": "number",
+            "rule": "distinct_when_padded",
+            "message": refused.error.message,
+        }
         ok(ledger, AddAccount("pad", "74", "Subventions", "Grants", date(2024, 1, 2)))
         refused = ledger.execute(AddAccount("pad", "740", "Subventions", "Grants", date(2024, 1, 2)), "pad-740")
         assert not refused.accepted and (refused.error.field, refused.error.rule) == ("number", "distinct_when_padded")
         for account in ("74", "580", "741"):
-            ok(ledger, RecordEntry("pad", f"sur {account}", [EntryLine("512", debit=Decimal("10")),
-                                                             EntryLine(account, credit=Decimal("10"))], date(2024, 3, 1)))
+            ok(
+                ledger,
+                RecordEntry(
+                    "pad",
+                    f"sur {account}",
+                    [EntryLine("512", debit=Decimal("10")), EntryLine(account, credit=Decimal("10"))],
+                    date(2024, 3, 1),
+                ),
+            )
         rows = structural_check(export_fec(ledger, "pad", 2024).text())
         assert {(r["CompteNum"], r["CompteLib"]) for r in rows if r["CompteNum"] != "512"} == {
-            ("740", "Subventions"), ("580", "Virements internes"), ("741", "Subventions d'exploitation")}
-        ok(ledger, RecordEntry("pad", "2025", [EntryLine("512", debit=Decimal("1")), EntryLine("74", credit=Decimal("1"))],
-                               date(2025, 3, 1)))
+            ("740", "Subventions"),
+            ("580", "Virements internes"),
+            ("741", "Subventions d'exploitation"),
+        }
+        ok(
+            ledger,
+            RecordEntry(
+                "pad", "2025", [EntryLine("512", debit=Decimal("1")), EntryLine("74", credit=Decimal("1"))], date(2025, 3, 1)
+            ),
+        )
         rows = structural_check(export_fec(ledger, "pad", 2025).text())  # a later year, opening balances included
         assert {r["CompteNum"] for r in rows} == {"512", "580", "120", "740"}
     finally:

@@ -60,8 +60,10 @@ def hledger_balances(path: Path, *, depth: int | None) -> dict[tuple[str, str], 
     args += [] if depth is None else ["--depth", str(depth)]
     out = subprocess.run(args, capture_output=True, text=True, check=True, timeout=60).stdout
     rows = list(csv.DictReader(io.StringIO(out)))
-    found = {(r["account"] if depth == 1 else without_class(r["account"]), r["commodity"]): minor(r["balance"], r["commodity"])
-             for r in rows}
+    found = {
+        (r["account"] if depth == 1 else without_class(r["account"]), r["commodity"]): minor(r["balance"], r["commodity"])
+        for r in rows
+    }
     return {k: v for k, v in found.items() if v}
 
 
@@ -71,8 +73,24 @@ def ledger_cli_balances(path: Path) -> dict[tuple[str, str], int]:
     found = {}
     for unit in PER_MAJOR:
         out = subprocess.run(
-            ["ledger", "-f", str(path), "bal", "--no-total", "--depth", "2", "-l", f'commodity == "{unit}"',
-             "-F", "%(account)\t%(quantity(display_total))\n"], capture_output=True, text=True, check=True, timeout=60).stdout
+            [
+                "ledger",
+                "-f",
+                str(path),
+                "bal",
+                "--no-total",
+                "--depth",
+                "2",
+                "-l",
+                f'commodity == "{unit}"',
+                "-F",
+                "%(account)\t%(quantity(display_total))\n",
+            ],
+            capture_output=True,
+            text=True,
+            check=True,
+            timeout=60,
+        ).stdout
         for line in out.splitlines():
             account, quantity = line.split("\t")
             if account.count(":") == 1:
@@ -103,8 +121,11 @@ def coopledger_balances(ledger: Ledger, coop: str, as_of: date | None = None) ->
 
 def coopledger_party_balances(ledger: Ledger, coop: str) -> dict[tuple[str, str], int]:
     with ledger.db.read() as tx:
-        rows = tx.execute("SELECT account, party, unit, SUM(debit - credit) FROM account_balances_by_day WHERE coop = ?"
-                          " GROUP BY account, party, unit", (coop,))
+        rows = tx.execute(
+            "SELECT account, party, unit, SUM(debit - credit) FROM account_balances_by_day WHERE coop = ?"
+            " GROUP BY account, party, unit",
+            (coop,),
+        )
     return {(f"{a}:{p}" if p else a, u): int(b) for a, p, u, b in rows if int(b)}
 
 
@@ -168,8 +189,15 @@ def test_a_label_is_never_read_as_a_tag(store_url, tmp_path):
         migrate(ledger.db)
         ok(ledger, found_association("tags", founded_on=date(2024, 1, 1)))
         ok(ledger, AddAccount("tags", "6061", "Fournitures type: consommables; divers", "Supplies type: x", date(2024, 1, 1)))
-        ok(ledger, RecordEntry("tags", "Achat", [EntryLine("6061", debit=Decimal("12.50"), party="F-1"),
-                                                 EntryLine("512", credit=Decimal("12.50"))], date(2024, 2, 1)))
+        ok(
+            ledger,
+            RecordEntry(
+                "tags",
+                "Achat",
+                [EntryLine("6061", debit=Decimal("12.50"), party="F-1"), EntryLine("512", credit=Decimal("12.50"))],
+                date(2024, 2, 1),
+            ),
+        )
         path = tmp_path / "tags.journal"
         write_journal(ledger, "tags", path)
         assert "account 6:6061:F-1\n    ; Fournitures type - consommables, divers, F-1\n" in path.read_text(encoding="utf-8")
@@ -191,8 +219,15 @@ def amount_of(unit: str, n: int) -> Decimal:
     return Decimal(n) * Decimal("0.05") if unit == "HOUR" else Decimal(n) / 100
 
 
-line_pair = st.tuples(st.sampled_from(ACCOUNTS), st.sampled_from(PARTIES), st.sampled_from(ACCOUNTS), st.sampled_from(PARTIES),
-                      st.sampled_from(["EUR", "EUR", "CREDIT", "HOUR"]), st.integers(1, 10**9), st.integers(0, 3))
+line_pair = st.tuples(
+    st.sampled_from(ACCOUNTS),
+    st.sampled_from(PARTIES),
+    st.sampled_from(ACCOUNTS),
+    st.sampled_from(PARTIES),
+    st.sampled_from(["EUR", "EUR", "CREDIT", "HOUR"]),
+    st.integers(1, 10**9),
+    st.integers(0, 3),
+)
 entry = st.tuples(st.just("entry"), st.lists(line_pair, min_size=1, max_size=3), st.integers(0, 900))
 fee = st.tuples(st.just("fee"), st.sampled_from(MEMBERS), st.integers(0, 2), st.integers(1, 20_000), st.integers(0, 900))
 reverse = st.tuples(st.just("reverse"), st.integers(1, 30), st.integers(0, 900))
@@ -211,7 +246,9 @@ def run_steps(ledger: Ledger, coop: str, drawn: list[tuple[Any, ...]]) -> None:
             for debit_account, debit_party, credit_account, credit_party, unit, n, split in step[1]:
                 first = max(1, n * split // 4)  # the credit side in one or two lines
                 lines.append(EntryLine(debit_account, debit=amount_of(unit, n), party=debit_party, unit=unit))
-                lines.append(EntryLine(credit_account, credit=amount_of(unit, first if split else n), party=credit_party, unit=unit))
+                lines.append(
+                    EntryLine(credit_account, credit=amount_of(unit, first if split else n), party=credit_party, unit=unit)
+                )
                 if split and n - first:
                     lines.append(EntryLine("512", credit=amount_of(unit, n - first), unit=unit))
             ok(ledger, RecordEntry(coop, f"Écriture générée {next(_keys)} ; avec | et : dedans", lines, day, piece_ref="G-1"))

@@ -52,7 +52,12 @@ def books(store_url: str) -> Iterator[Ledger]:
         entry(date(2020, 7, 1), "Avance", EntryLine("401", debit=D("20"), party="sup-2"), EntryLine("512", credit=D("20"))),
         CallFee(COOP, "m1", 2020, date(2020, 2, 1)),
         PayFee(COOP, "m1", 2020, D("100"), date(2020, 8, 1)),
-        entry(date(2020, 9, 1), "Crédits", EntryLine("706", debit=D("5"), unit="CREDIT"), EntryLine("512", credit=D("5"), unit="CREDIT")),
+        entry(
+            date(2020, 9, 1),
+            "Crédits",
+            EntryLine("706", debit=D("5"), unit="CREDIT"),
+            EntryLine("512", credit=D("5"), unit="CREDIT"),
+        ),
         entry(date(2021, 2, 1), "Subvention", EntryLine("512", debit=D("100")), EntryLine("741", credit=D("100"))),
     ]:
         ok(ledger, command)
@@ -72,21 +77,38 @@ def test_income_statement_and_balance_sheet_by_hand(books):
     year_2020 = reports.fiscal_year_bounds(db, COOP, 2020)
     assert year_2020 == (date(2020, 1, 1), date(2020, 12, 31))
     income = reports.income_statement(db, COOP, start=year_2020[0], end=year_2020[1])
-    assert amounts(income) == {("operating", "604"): 250_00, ("operating", "627"): 10_50,
-                               ("operating", "706"): 400_00, ("operating", "7561"): 100_00}
+    assert amounts(income) == {
+        ("operating", "604"): 250_00,
+        ("operating", "627"): 10_50,
+        ("operating", "706"): 400_00,
+        ("operating", "7561"): 100_00,
+    }
     assert [line["side"] for line in income["lines"]] == ["expenses", "expenses", "income", "income"]
     assert income["totals"] == {"expenses_minor": 260_50, "income_minor": 500_00, "result_minor": 239_50}
     assert reports.income_statement(db, COOP, start=date(2021, 1, 1), end=date(2021, 12, 31))["totals"]["result_minor"] == 100_00
 
     sheet = reports.balance_sheet(db, COOP, end=year_2020[1])
     # Supplier sup-2 owes 20.00 (an advance), the cooperative owes sup-1 10.50: never netted.
-    assert amounts(sheet) == {("receivables", "401"): 20_00, ("cash", "512"): 1230_00, ("equity", "102"): 1000_00,
-                              ("equity", ""): 239_50, ("payables", "401"): 10_50}
+    assert amounts(sheet) == {
+        ("receivables", "401"): 20_00,
+        ("cash", "512"): 1230_00,
+        ("equity", "102"): 1000_00,
+        ("equity", ""): 239_50,
+        ("payables", "401"): 10_50,
+    }
     assert [(line["side"], line["section"]) for line in sheet["lines"]] == [
-        ("assets", "receivables"), ("assets", "cash"), ("liabilities", "equity"), ("liabilities", "equity"),
-        ("liabilities", "payables")]
-    assert sheet["totals"] == {"assets_minor": 1250_00, "liabilities_and_equity_minor": 1250_00,
-                               "unclosed_result_minor": 239_50, "off_balance_sheet_minor": 0}
+        ("assets", "receivables"),
+        ("assets", "cash"),
+        ("liabilities", "equity"),
+        ("liabilities", "equity"),
+        ("liabilities", "payables"),
+    ]
+    assert sheet["totals"] == {
+        "assets_minor": 1250_00,
+        "liabilities_and_equity_minor": 1250_00,
+        "unclosed_result_minor": 239_50,
+        "off_balance_sheet_minor": 0,
+    }
     later = reports.balance_sheet(db, COOP, end=date(2021, 12, 31))
     assert later["totals"]["unclosed_result_minor"] == 339_50 and later["totals"]["assets_minor"] == 1350_00
 
@@ -95,7 +117,12 @@ def test_income_statement_and_balance_sheet_by_hand(books):
     assert [line["unit"] for line in tb["lines"]] == sorted((line["unit"] for line in tb["lines"]), key=["EUR", "CREDIT"].index)
     assert [a for u, a in lines if u == "EUR"] == ["102", "401", "411", "512", "604", "627", "706", "741", "7561"]
     bank = lines[("EUR", "512")]
-    assert (bank["opening_minor"], bank["debit_minor"], bank["credit_minor"], bank["closing_minor"]) == (1230_00, 100_00, 0, 1330_00)
+    assert (bank["opening_minor"], bank["debit_minor"], bank["credit_minor"], bank["closing_minor"]) == (
+        1230_00,
+        100_00,
+        0,
+        1330_00,
+    )
     assert lines[("CREDIT", "706")]["opening_minor"] == 5_00
     assert tb["totals"]["EUR"] == {"opening_minor": 0, "debit_minor": 100_00, "credit_minor": 100_00, "closing_minor": 0}
 
@@ -104,9 +131,14 @@ def test_account_statement_by_hand_with_paging(books):
     db = books.db
     full = reports.account_statement(db, COOP, "512", start=date(2020, 4, 1), end=date(2020, 12, 31))
     assert full["totals"] == {"opening_minor": 1000_00, "movement_minor": 230_00, "closing_minor": 1230_00}
-    assert [(line["effective_date"], line["debit_minor"], line["credit_minor"], line["balance_minor"]) for line in full["lines"]] == [
-        ("2020-04-01", 0, 250_00, 750_00), ("2020-05-01", 400_00, 0, 1150_00),
-        ("2020-07-01", 0, 20_00, 1130_00), ("2020-08-01", 100_00, 0, 1230_00)]
+    assert [
+        (line["effective_date"], line["debit_minor"], line["credit_minor"], line["balance_minor"]) for line in full["lines"]
+    ] == [
+        ("2020-04-01", 0, 250_00, 750_00),
+        ("2020-05-01", 400_00, 0, 1150_00),
+        ("2020-07-01", 0, 20_00, 1130_00),
+        ("2020-08-01", 100_00, 0, 1230_00),
+    ]
     page = reports.account_statement(db, COOP, "512", start=date(2020, 4, 1), end=date(2020, 12, 31), after_line=1, limit=2)
     assert page["lines"] == full["lines"][1:3] and page["total_lines"] == 4
     sup = reports.account_statement(db, COOP, "401", party="sup-1")
@@ -125,7 +157,9 @@ def api(store_url: str) -> Iterator[dict[str, Any]]:
         svc = app.state.services
         load_demo(svc.ledger)
         assert svc.runner.wait_for(svc.ledger.position(), 30)
-        tokens = {role: create_key(svc.ledger.db, role=role, coops=list(DEMO_COOPS))[1] for role in ("auditor", "board", "reader")}
+        tokens = {
+            role: create_key(svc.ledger.db, role=role, coops=list(DEMO_COOPS))[1] for role in ("auditor", "board", "reader")
+        }
         yield {"client": client, "tokens": tokens}
 
 
@@ -161,7 +195,8 @@ def test_demo_reports_balance_and_csv_equals_json(api):
             assert sheet["totals"]["unclosed_result_minor"] == -sum(line["closing_minor"] for line in class_67)
             equity = [line for line in sheet["lines"] if line["section"] == "equity"]
             assert sum(line["amount_minor"] for line in equity) == next(
-                s["total_minor"] for s in sheet["sections"] if s["section"] == "equity")
+                s["total_minor"] for s in sheet["sections"] if s["section"] == "equity"
+            )
         statement = csv_equals_json(api, f"{base}/accounts/512/statement", year=2025, limit=5)
         assert len(statement["lines"]) == 5 and statement["total_lines"] > 5
         rest = get(api, f"{base}/accounts/512/statement", year=2025, after_line=5, limit=1000).json()

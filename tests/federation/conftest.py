@@ -16,7 +16,9 @@ def demo_lines(part: Callable[..., None]) -> list[dict[str, Any]]:
     lines: list[dict[str, Any]] = []
 
     def add(command: str, /, **fields: Any) -> None:
-        lines.append({"command": command, "idempotency_key": f"fed-{part.__name__}-{len(lines) + 1:03d}", "actor": "test", **fields})
+        lines.append(
+            {"command": command, "idempotency_key": f"fed-{part.__name__}-{len(lines) + 1:03d}", "actor": "test", **fields}
+        )
 
     part(add)
     return lines

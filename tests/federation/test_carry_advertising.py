@@ -34,14 +34,32 @@ def _lines(name: str, build: Any) -> list[dict[str, Any]]:
 
 
 def _found(add: Any, slug: str) -> None:
-    add("FoundCooperative", coop=slug, name=f"Coop {slug}", legal_form="association", founded_on="2025-01-01",
-        colleges=[{"code": "membres", "name": "Membres"}], fee_schedule=FEE)
+    add(
+        "FoundCooperative",
+        coop=slug,
+        name=f"Coop {slug}",
+        legal_form="association",
+        founded_on="2025-01-01",
+        colleges=[{"code": "membres", "name": "Membres"}],
+        fee_schedule=FEE,
+    )
 
 
 def _sign(add: Any, slug: str, contract: str, advertiser: str, price: str, starts: str, ends: str, period: str = "month") -> None:
-    add("SignAdvertisingContract", coop=slug, contract_id=contract, advertiser_id=advertiser, advertiser_name=advertiser.title(),
-        advertiser_kind="bank", placement="Bannière", price_per_period=price, starts_on=starts, ends_on=ends,
-        effective_date="2025-01-01", period=period)
+    add(
+        "SignAdvertisingContract",
+        coop=slug,
+        contract_id=contract,
+        advertiser_id=advertiser,
+        advertiser_name=advertiser.title(),
+        advertiser_kind="bank",
+        placement="Bannière",
+        price_per_period=price,
+        starts_on=starts,
+        ends_on=ends,
+        effective_date="2025-01-01",
+        period=period,
+    )
 
 
 def _founder_a(add: Any) -> None:
@@ -70,8 +88,18 @@ def _founder_b(add: Any) -> None:
 
 
 def _federate(ledger: Any, slug: str, founders: list[str]) -> Any:
-    (line,) = _lines(slug, lambda add: add("FederateCooperatives", coop=slug, name="Fédération", legal_form="association",
-                                           effective_date=DAY.isoformat(), founders=founders, fee_schedule=FEE))
+    (line,) = _lines(
+        slug,
+        lambda add: add(
+            "FederateCooperatives",
+            coop=slug,
+            name="Fédération",
+            legal_form="association",
+            effective_date=DAY.isoformat(),
+            founders=founders,
+            fee_schedule=FEE,
+        ),
+    )
     envelope = parse_envelope(loads(json.dumps(line)))
     return ledger.execute(envelope.command, envelope.idempotency_key, "test")
 
@@ -98,7 +126,10 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
     contracts = advertising_state(ledger.cooperative("pub-fed")).contracts
     assert set(contracts) == {"AD-A1", "AD-B1"}  # AD-A2 is over and paid: nothing open
     assert {p: (i.amount_cents, i.paid_cents) for p, i in contracts["AD-A1"].invoices.items()} == {
-        **{m: (100_00, 100_00) for m in MONTHS[:4]}, "2025-05": (100_00, 50_00), "2025-06": (100_00, 0)}
+        **{m: (100_00, 100_00) for m in MONTHS[:4]},
+        "2025-05": (100_00, 50_00),
+        "2025-06": (100_00, 0),
+    }
     assert (contracts["AD-A1"].advertiser_kind, contracts["AD-A1"].signed_on) == ("bank", date(2025, 1, 1))
     assert _due(ledger, "pub-fed") == {"bpi": 150_00, "credit-coop": 1000_00} == _receivable_in_books(ledger, "pub-fed")
 
@@ -112,10 +143,16 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
     assert refused(ledger, InvoiceAdvertising("pub-fed", "AD-B1", "2025-Q3", date(2025, 7, 2)), "r6").rule == "within_contract"
 
     # ... and accepts what it would have accepted: payments in full, later periods, an early end.
-    for i, command in enumerate([pay("AD-A1", "2025-05", "50"), pay("AD-A1", "2025-06", "100"), pay("AD-B1", "2025-Q1", "400"),
-                                 pay("AD-B1", "2025-Q2", "250"),
-                                 InvoiceAdvertising("pub-fed", "AD-A1", "2025-07", date(2025, 7, 3)),
-                                 EndAdvertisingContract("pub-fed", "AD-A1", date(2025, 9, 30), "Fin de campagne", date(2025, 7, 4))]):
+    for i, command in enumerate(
+        [
+            pay("AD-A1", "2025-05", "50"),
+            pay("AD-A1", "2025-06", "100"),
+            pay("AD-B1", "2025-Q1", "400"),
+            pay("AD-B1", "2025-Q2", "250"),
+            InvoiceAdvertising("pub-fed", "AD-A1", "2025-07", date(2025, 7, 3)),
+            EndAdvertisingContract("pub-fed", "AD-A1", date(2025, 9, 30), "Fin de campagne", date(2025, 7, 4)),
+        ]
+    ):
         outcome = ledger.execute(command, f"ok-{i}")
         assert outcome.accepted, outcome.error and outcome.error.as_dict()
     assert refused(ledger, InvoiceAdvertising("pub-fed", "AD-A1", "2025-10", date(2025, 7, 5)), "r7").rule == "within_contract"
@@ -129,10 +166,15 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
     for contract_id, contract in contracts.items():
         row = listed[contract_id]
         assert (row["advertiser_id"], row["ends_on"], row["signed_on"], row["advertiser_kind"]) == (
-            contract.advertiser_id, contract.ends_on.isoformat(), contract.signed_on.isoformat(), contract.advertiser_kind)
-        assert {i["period"]: (i["amount_cents"], i["paid_cents"], i["invoiced_on"])
-                for i in advertising_invoices(ledger.db, "pub-fed", contract_id)} == {
-            p: (i.amount_cents, i.paid_cents, i.invoiced_on.isoformat()) for p, i in contract.invoices.items()}
+            contract.advertiser_id,
+            contract.ends_on.isoformat(),
+            contract.signed_on.isoformat(),
+            contract.advertiser_kind,
+        )
+        assert {
+            i["period"]: (i["amount_cents"], i["paid_cents"], i["invoiced_on"])
+            for i in advertising_invoices(ledger.db, "pub-fed", contract_id)
+        } == {p: (i.amount_cents, i.paid_cents, i.invoiced_on.isoformat()) for p, i in contract.invoices.items()}
     assert listed["AD-A1"]["due_cents"] == 100_00 and listed["AD-B1"]["due_cents"] == 350_00
     # Revenue by month is the federation's journal: its own July invoice; the carried ones are the founders'.
     with ledger.db.read() as tx:
@@ -145,8 +187,11 @@ def test_unpaid_invoices_are_collected_and_running_contracts_go_on_in_the_federa
                 income[entry["effective_date"][:7]] -= posting["amount"]
             if posting["account"] == "512" and entry["kind"] == "AdvertisingInvoicePaid":
                 received[entry["effective_date"][:7]] += posting["amount"]
-    assert [(r["month"], r["invoiced_cents"], r["received_cents"]) for r in revenue] == [
-        (m, income[m], received[m]) for m in sorted(set(income) | set(received))] == [("2025-07", 100_00, 800_00)]
+    assert (
+        [(r["month"], r["invoiced_cents"], r["received_cents"]) for r in revenue]
+        == [(m, income[m], received[m]) for m in sorted(set(income) | set(received))]
+        == [("2025-07", 100_00, 800_00)]
+    )
 
 
 def test_advertiser_or_contract_ids_shared_by_two_founders_arerefused(ledger, runner):
@@ -163,7 +208,9 @@ def test_advertiser_or_contract_ids_shared_by_two_founders_arerefused(ledger, ru
     for slug, other, rule in (("pub-fed-c", "pub-c", "unique_advertiser"), ("pub-fed-d", "pub-d", "unique_contract")):
         refused = _federate(ledger, slug, ["pub-a", other])
         assert not refused.accepted
-        assert (refused.error.field, refused.error.rule, refused.error.kind) == ("founders[1]", rule, "conflict"), refused.error.as_dict()
+        assert (refused.error.field, refused.error.rule, refused.error.kind) == ("founders[1]", rule, "conflict"), (
+            refused.error.as_dict()
+        )
     assert ledger.position() == position
     assert all(ledger.cooperative(s).sealed_by_federation is None for s in ("pub-a", "pub-c", "pub-d"))
     # Without the clash, pub-c's running contract (nothing due) is carried, so its later periods can be invoiced.
@@ -171,4 +218,7 @@ def test_advertiser_or_contract_ids_shared_by_two_founders_arerefused(ledger, ru
     assert set(advertising_state(ledger.cooperative("pub-fed-cd")).contracts) == {"AD-C1", "AD-A1"}
     assert ledger.execute(InvoiceAdvertising("pub-fed-cd", "AD-C1", "2025-07", date(2025, 7, 1)), "inv-c").accepted
     runner.catch_up()
-    assert {c["contract_id"]: c["invoiced_cents"] for c in advertising_contracts(ledger.db, "pub-fed-cd")} == {"AD-A1": 0, "AD-C1": 80_00}
+    assert {c["contract_id"]: c["invoiced_cents"] for c in advertising_contracts(ledger.db, "pub-fed-cd")} == {
+        "AD-A1": 0,
+        "AD-C1": 80_00,
+    }

@@ -53,8 +53,12 @@ AFTER = date(2025, 7, 15)
 
 
 def _found(ledger, slug: str, members: list[str]) -> None:
-    ok(ledger, FoundCooperative(slug, f"Association {slug}", "association", START, [CollegeSpec("membres", "Membres")],
-                                [FeeBracket(1, None, D(40))]))
+    ok(
+        ledger,
+        FoundCooperative(
+            slug, f"Association {slug}", "association", START, [CollegeSpec("membres", "Membres")], [FeeBracket(1, None, D(40))]
+        ),
+    )
     for member_id in members:
         ok(ledger, AdmitMember(slug, member_id, f"Membre {member_id}", "person", "membres", START, 1))
 
@@ -103,8 +107,9 @@ def _founder_b(ledger) -> None:
 
 def _federation(founders: list[str], **changes: Any) -> FederateCooperatives:
     fields: dict[str, Any] = {"member_ids": "prefix", **changes}
-    return FederateCooperatives(FED, "Fédération", fields.pop("legal_form", "association"), DAY, founders,
-                                [FeeBracket(1, None, D(50))], **fields)
+    return FederateCooperatives(
+        FED, "Fédération", fields.pop("legal_form", "association"), DAY, founders, [FeeBracket(1, None, D(50))], **fields
+    )
 
 
 def _federate(ledger, founders: list[str], **changes: Any):
@@ -131,10 +136,19 @@ def _write_side(ledger, fed: str = FED) -> dict[str, Any]:
     calls = {c.call_id: c for c in coop.grants.calls.values()}
     return {
         "pots": {source: pot.totals for source, pot in coop.grants.pots.items()},
-        "subsidies": coop.subsidies.subsidies, "calls": calls, "grants": coop.grants.grants,
+        "subsidies": coop.subsidies.subsidies,
+        "calls": calls,
+        "grants": coop.grants.grants,
         "owed": {author: sum(moves.values()) for author, moves in coop.levy.author_moves.items()},
-        "pledges": {p.pledge_id: (p.member_id, p.first_year, p.years, sorted(
-            (year, y.called_cents, y.paid_cents) for year, y in p.declared.items())) for p in coop.contributions.pledges.values()},
+        "pledges": {
+            p.pledge_id: (
+                p.member_id,
+                p.first_year,
+                p.years,
+                sorted((year, y.called_cents, y.paid_cents) for year, y in p.declared.items()),
+            )
+            for p in coop.contributions.pledges.values()
+        },
     }
 
 
@@ -144,7 +158,9 @@ def assert_books_match_state(ledger, runner, fed: str = FED, chart: tuple[str, .
     db, w = ledger.db, _write_side(ledger, fed)
     fund_account, subsidy_account, authors_account = chart
     assert account_balance(db, fed, fund_account) == -w["pots"][FUND].unspent_cents
-    assert _by_party(db, fed, subsidy_account) == _nonzero({s: -w["pots"][subsidy_source(s)].unspent_cents for s in w["subsidies"]})
+    assert _by_party(db, fed, subsidy_account) == _nonzero(
+        {s: -w["pots"][subsidy_source(s)].unspent_cents for s in w["subsidies"]}
+    )
     assert _by_party(db, fed, "441") == _nonzero({s: x.granted_cents - x.received_cents for s, x in w["subsidies"].items()})
     assert _by_party(db, fed, "4686") == _nonzero({a: -g.outstanding_cents for a, g in w["grants"].items()})
     assert _by_party(db, fed, authors_account) == _nonzero({a: -owed for a, owed in w["owed"].items()})
@@ -157,8 +173,10 @@ def _nonzero(amounts: dict[str, int]) -> dict[str, int]:
 def _by_party(db, coop: str, account: str) -> dict[str, int]:
     """The account's balance per party, from the balances projection (every party, not only known ones)."""
     with db.read() as tx:
-        rows = tx.execute("SELECT party, SUM(debit - credit) FROM account_balances_by_day WHERE coop = ? AND account = ?"
-                          " GROUP BY party", (coop, account))
+        rows = tx.execute(
+            "SELECT party, SUM(debit - credit) FROM account_balances_by_day WHERE coop = ? AND account = ? GROUP BY party",
+            (coop, account),
+        )
     return _nonzero({party: int(total) for party, total in rows})
 
 
@@ -167,33 +185,79 @@ def assert_read_side_is_write_side(ledger, runner, fed: str = FED) -> None:
     db, w = ledger.db, _write_side(ledger, fed)
     fund = w["pots"][FUND]
     read = cooperation_fund(db, fed)
-    assert (read["received_cents"], read["awarded_cents"], read["paid_cents"], read["reserved_cents"], read["unspent_cents"],
-            read["available_cents"], read["balance_cents"]) == (
-        fund.received_cents, fund.awarded_cents, fund.paid_cents, fund.reserved_cents, fund.unspent_cents,
-        fund.available_cents, fund.cash_cents)
+    assert (
+        read["received_cents"],
+        read["awarded_cents"],
+        read["paid_cents"],
+        read["reserved_cents"],
+        read["unspent_cents"],
+        read["available_cents"],
+        read["balance_cents"],
+    ) == (
+        fund.received_cents,
+        fund.awarded_cents,
+        fund.paid_cents,
+        fund.reserved_cents,
+        fund.unspent_cents,
+        fund.available_cents,
+        fund.cash_cents,
+    )
     subsidies = {s["subsidy_id"]: s for s in subsidies_overview(db, fed)}
     assert set(subsidies) == set(w["subsidies"])
     for subsidy_id, s in subsidies.items():
         pot = w["pots"][subsidy_source(subsidy_id)]
-        assert (s["granted_cents"], s["received_cents"], s["used_cents"], s["awarded_cents"], s["grants_paid_cents"],
-                s["reserved_cents"], s["unspent_cents"], s["available_cents"]) == (
-            pot.inflow_cents, pot.received_cents, pot.used_cents, pot.awarded_cents, pot.paid_cents, pot.reserved_cents,
-            pot.unspent_cents, pot.available_cents)
+        assert (
+            s["granted_cents"],
+            s["received_cents"],
+            s["used_cents"],
+            s["awarded_cents"],
+            s["grants_paid_cents"],
+            s["reserved_cents"],
+            s["unspent_cents"],
+            s["available_cents"],
+        ) == (
+            pot.inflow_cents,
+            pot.received_cents,
+            pot.used_cents,
+            pot.awarded_cents,
+            pot.paid_cents,
+            pot.reserved_cents,
+            pot.unspent_cents,
+            pot.available_cents,
+        )
         assert (s["funder"], s["purpose"]) == (w["subsidies"][subsidy_id].funder, w["subsidies"][subsidy_id].purpose)
     calls = {c["call_id"]: c for c in calls_for_projects(db, fed, include_closed=True)}
     assert set(calls) == set(w["calls"])
     for call_id, c in calls.items():
         call = w["calls"][call_id]
         assert (c["source"], c["status"], c["envelope_cents"], c["awarded_cents"], c["laureates"], c["applications"]) == (
-            call.source, "closed" if call.closed_on else "open", call.envelope_cents, call.awarded_cents, call.laureates,
-            len(call.grants))
+            call.source,
+            "closed" if call.closed_on else "open",
+            call.envelope_cents,
+            call.awarded_cents,
+            call.laureates,
+            len(call.grants),
+        )
         for a in call_applications(db, fed, call_id):
             grant = call.grants[a["application_id"]]
             assert (a["applicant"], a["member_id"], a["project"], a["awarded_cents"], a["withdrawn_cents"], a["paid_cents"]) == (
-                grant.applicant, grant.member_id, grant.project, grant.awarded_cents, grant.withdrawn_cents, grant.paid_cents)
+                grant.applicant,
+                grant.member_id,
+                grant.project,
+                grant.awarded_cents,
+                grant.withdrawn_cents,
+                grant.paid_cents,
+            )
     assert {a["author_id"]: a["owed_cents"] for a in author_balances(db, fed)} == w["owed"]
-    assert {p["pledge_id"]: (p["member_id"], p["first_year"], p["last_year"] - p["first_year"] + 1, [
-        (y["year"], y["called_cents"], y["paid_cents"]) for y in p["years"]]) for p in contribution_pledges(db, fed)} == w["pledges"]
+    assert {
+        p["pledge_id"]: (
+            p["member_id"],
+            p["first_year"],
+            p["last_year"] - p["first_year"] + 1,
+            [(y["year"], y["called_cents"], y["paid_cents"]) for y in p["years"]],
+        )
+        for p in contribution_pledges(db, fed)
+    } == w["pledges"]
     # The observatory's pot charts sum to the same figures.
     by_kind: dict[str, dict[str, int]] = defaultdict(lambda: defaultdict(int))
     for source, figures in w["pots"].items():
@@ -224,9 +288,16 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     assert (region.unspent_cents, region.available_cents, region.cash_cents) == (3500_00, 2500_00, 2000_00)
     assert set(w["calls"]) == {"call-a", "call-s"} and w["calls"]["call-s"].source == "subsidy:sub-region"
     assert {a: (g.awarded_cents, g.paid_cents, g.member_id) for a, g in w["grants"].items()} == {
-        "app-a1": (800_00, 300_00, "fa.A2"), "app-a2": (600_00, 0, None), "app-a3": (0, 0, None), "app-s1": (500_00, 0, None)}
+        "app-a1": (800_00, 300_00, "fa.A2"),
+        "app-a2": (600_00, 0, None),
+        "app-a3": (0, 0, None),
+        "app-s1": (500_00, 0, None),
+    }
     assert w["owed"] == {"fa.A1": 50_00, "fb.B1": 45_00}
-    assert w["pledges"] == {"pa": ("fa.A1", 2024, 3, [(2024, 3000_00, 3000_00)]), "pb": ("fb.B1", 2024, 3, [(2024, 1000_00, 400_00)])}
+    assert w["pledges"] == {
+        "pa": ("fa.A1", 2024, 3, [(2024, 3000_00, 3000_00)]),
+        "pb": ("fb.B1", 2024, 3, [(2024, 1000_00, 400_00)]),
+    }
     open_items = {f["coop"]: {(i["account"], i["party"]): i["amount_minor"] for i in f["open_items"]} for f in report["founders"]}
     assert open_items == {
         "fa": {("195", None): -1600_00, ("194", "sub-region"): -3500_00, ("4672", "fa.A1"): -50_00},
@@ -236,10 +307,14 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     assert_read_side_is_write_side(ledger, runner)
 
     # The family's commands settle the carried items, with the founder's limits.
-    assert_refused(ledger, UseSubsidy(FED, "sub-region", D("2500.01"), "Trop", AFTER), "amount", "subsidy_available", InvalidCommand, FED)
+    assert_refused(
+        ledger, UseSubsidy(FED, "sub-region", D("2500.01"), "Trop", AFTER), "amount", "subsidy_available", InvalidCommand, FED
+    )
     ok(ledger, UseSubsidy(FED, "sub-region", D(1000), "Ateliers d'été", AFTER))
     assert_refused(ledger, UseSubsidy(FED, "sub-done", D(1), "Fête", AFTER), "subsidy_id", "known_subsidy", NotFound, FED)
-    assert_refused(ledger, ReceiveSubsidy(FED, "sub-region", D("3000.01"), AFTER), "amount", "within_granted", InvalidCommand, FED)
+    assert_refused(
+        ledger, ReceiveSubsidy(FED, "sub-region", D("3000.01"), AFTER), "amount", "within_granted", InvalidCommand, FED
+    )
     ok(ledger, ReceiveSubsidy(FED, "sub-region", D(3000), AFTER))
     assert_refused(ledger, AwardGrant(FED, "app-a3", D("600.01"), AFTER), "amount", "envelope", InvalidCommand, FED)
     ok(ledger, AwardGrant(FED, "app-a3", D(600), AFTER))
@@ -254,8 +329,14 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     # The fund: 3,400 received; awarded 800 + 600 (a3) = 1,400 net of a2's withdrawal; all paid.
     fund = ledger.cooperative(FED).grants.pots[FUND].totals
     assert (fund.unspent_cents, fund.available_cents, fund.cash_cents, fund.reserved_cents) == (2000_00, 2000_00, 2000_00, 0)
-    assert_refused(ledger, OpenCall(FED, "call-f", "Appel F", D("2000.01"), D(100), D(500), 2, AFTER), "envelope",
-                   "envelope_available", InvalidCommand, FED)
+    assert_refused(
+        ledger,
+        OpenCall(FED, "call-f", "Appel F", D("2000.01"), D(100), D(500), 2, AFTER),
+        "envelope",
+        "envelope_available",
+        InvalidCommand,
+        FED,
+    )
     ok(ledger, OpenCall(FED, "call-f", "Appel F", D(2000), D(100), D(500), 2, AFTER))
     # The pledges go on: a year declared in the founder is not declared again; what is due is paid into the fund.
     assert_refused(ledger, DeclareContributionResult(FED, "pa", 2024, D(1000), AFTER), "year", "declared_once", Conflict, FED)
@@ -300,8 +381,15 @@ def test_what_is_owed_to_an_author_who_left_is_not_carried_until_paid(ledger, ru
 def test_a_dedicated_balance_does_not_cross_into_another_chart(ledger):
     _found(ledger, "fa", ["A1"])
     _contribution(ledger, "fa", "pa", "A1", "60000", "3000")
-    scic = {"legal_form": "scic", "share_value": D(50), "colleges": [
-        FederationCollege("fa", "Collège A", ["fa"]), FederationCollege("b", "Collège B", []), FederationCollege("c", "Collège C", [])]}
+    scic = {
+        "legal_form": "scic",
+        "share_value": D(50),
+        "colleges": [
+            FederationCollege("fa", "Collège A", ["fa"]),
+            FederationCollege("b", "Collège B", []),
+            FederationCollege("c", "Collège C", []),
+        ],
+    }
     error = _refused_federation(ledger, ["fa"], "founders[0]", "open_items_not_carried", InvalidCommand, **scic)
     assert "3000.00 EUR" in error.message and "195" in error.message and "4875" in error.message
     # An author's share likewise (4672 in the association plan, 467 in the general plan).

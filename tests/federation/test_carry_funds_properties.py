@@ -34,13 +34,17 @@ CHARTS = {"association": ("195", "194", "4672"), "scic": ("4875", "4876", "467")
 
 pct = st.integers(0, 100)
 application = st.tuples(pct, pct, st.booleans())  # award, pay (% of what is possible), withdraw the rest
-call = st.tuples(st.integers(0, 2), st.integers(1, 100), st.lists(application, max_size=3), st.booleans())  # pot, envelope %, apps, close
-founder = st.fixed_dictionaries({
-    "contributions": st.lists(st.integers(1, 5000_00), max_size=2),
-    "subsidies": st.lists(st.tuples(st.integers(1, 5000_00), pct, pct), max_size=2),  # granted, received %, used %
-    "calls": st.lists(call, max_size=2),
-    "course": st.tuples(st.integers(0, 300_00), pct),  # collected, paid out %
-})
+call = st.tuples(
+    st.integers(0, 2), st.integers(1, 100), st.lists(application, max_size=3), st.booleans()
+)  # pot, envelope %, apps, close
+founder = st.fixed_dictionaries(
+    {
+        "contributions": st.lists(st.integers(1, 5000_00), max_size=2),
+        "subsidies": st.lists(st.tuples(st.integers(1, 5000_00), pct, pct), max_size=2),  # granted, received %, used %
+        "calls": st.lists(call, max_size=2),
+        "course": st.tuples(st.integers(0, 300_00), pct),  # collected, paid out %
+    }
+)
 
 
 def eur(cents: int) -> Decimal:
@@ -48,10 +52,23 @@ def eur(cents: int) -> Decimal:
 
 
 def _found(ledger, slug: str, legal_form: str) -> None:
-    colleges = [CollegeSpec("membres", "Membres")] if legal_form == "association" else [
-        CollegeSpec("a", "A"), CollegeSpec("b", "B"), CollegeSpec("c", "C")]
-    ok(ledger, FoundCooperative(slug, f"Coop {slug}", legal_form, START, colleges, [FeeBracket(1, None, Decimal(40))],
-                                share_value=Decimal(50) if legal_form == "scic" else None))
+    colleges = (
+        [CollegeSpec("membres", "Membres")]
+        if legal_form == "association"
+        else [CollegeSpec("a", "A"), CollegeSpec("b", "B"), CollegeSpec("c", "C")]
+    )
+    ok(
+        ledger,
+        FoundCooperative(
+            slug,
+            f"Coop {slug}",
+            legal_form,
+            START,
+            colleges,
+            [FeeBracket(1, None, Decimal(40))],
+            share_value=Decimal(50) if legal_form == "scic" else None,
+        ),
+    )
     for member_id in ("M0", "M1"):
         ok(ledger, AdmitMember(slug, member_id, f"Membre {member_id}", "person", colleges[0].code, START, 1))
 
@@ -78,11 +95,24 @@ def _history(ledger, slug: str, i: int, f: dict) -> None:
         if envelope == 0:
             continue
         cid = f"c{i}-{k}"
-        ok(ledger, OpenCall(slug, cid, "Appel", eur(envelope), Decimal("0.01"), eur(envelope), 3, date(2025, 3, 1), subsidy_id=subsidy))
+        ok(
+            ledger,
+            OpenCall(slug, cid, "Appel", eur(envelope), Decimal("0.01"), eur(envelope), 3, date(2025, 3, 1), subsidy_id=subsidy),
+        )
         for j, (award, pay, withdraw) in enumerate(apps):
             aid = f"a{i}-{k}-{j}"
-            ok(ledger, RecordApplication(slug, cid, aid, "Projet", date(2025, 3, 5), member_id="M1" if j % 2 else None,
-                                         applicant=None if j % 2 else "Collectif"))
+            ok(
+                ledger,
+                RecordApplication(
+                    slug,
+                    cid,
+                    aid,
+                    "Projet",
+                    date(2025, 3, 5),
+                    member_id="M1" if j % 2 else None,
+                    applicant=None if j % 2 else "Collectif",
+                ),
+            )
             state = ledger.cooperative(slug)
             c = state.grants.calls[cid]
             amount = (c.envelope_cents - c.awarded_cents) * award // 100
@@ -108,8 +138,12 @@ def _history(ledger, slug: str, i: int, f: dict) -> None:
 
 
 def _derived(pots) -> tuple[int, int, int, int]:
-    return (sum(p.totals.unspent_cents for p in pots), sum(p.totals.available_cents for p in pots),
-            sum(p.totals.cash_cents for p in pots), sum(p.totals.committed_cents for p in pots))
+    return (
+        sum(p.totals.unspent_cents for p in pots),
+        sum(p.totals.available_cents for p in pots),
+        sum(p.totals.cash_cents for p in pots),
+        sum(p.totals.committed_cents for p in pots),
+    )
 
 
 def _settle_everything(ledger, fed: str) -> None:
@@ -147,9 +181,20 @@ def test_carried_funds_add_up_match_the_books_and_settle(ledger, runner, founder
     colleges = [FederationCollege(f"col{i}", f"Collège {i}", [slug]) for i, slug in enumerate(slugs)]
     colleges += [FederationCollege(f"extra{k}", "Autre", []) for k in range(3 - len(colleges))] if legal_form == "scic" else []
     fed = f"q{n}-fed"
-    result = ledger.execute(FederateCooperatives(fed, "Fédération", legal_form, DAY, slugs, [FeeBracket(1, None, Decimal(50))],
-                                                 colleges=colleges, share_value=Decimal(50) if legal_form == "scic" else None,
-                                                 member_ids="prefix"), f"q{n}-fed")
+    result = ledger.execute(
+        FederateCooperatives(
+            fed,
+            "Fédération",
+            legal_form,
+            DAY,
+            slugs,
+            [FeeBracket(1, None, Decimal(50))],
+            colleges=colleges,
+            share_value=Decimal(50) if legal_form == "scic" else None,
+            member_ids="prefix",
+        ),
+        f"q{n}-fed",
+    )
     assert result.accepted, result.error and result.error.as_dict()
     federation = ledger.cooperative(fed)
     # (1) The pots add up: the fund merges, each open subsidy keeps its own.
@@ -158,7 +203,11 @@ def test_carried_funds_add_up_match_the_books_and_settle(ledger, runner, founder
         for sid, subsidy in c.subsidies.subsidies.items():
             mine, theirs = c.grants.pots[subsidy_source(sid)], federation.grants.pots.get(subsidy_source(sid))
             if theirs is None:  # nothing was left open on it
-                assert (mine.totals.unspent_cents, mine.totals.committed_cents, subsidy.granted_cents - subsidy.received_cents) == (0, 0, 0)
+                assert (
+                    mine.totals.unspent_cents,
+                    mine.totals.committed_cents,
+                    subsidy.granted_cents - subsidy.received_cents,
+                ) == (0, 0, 0)
             else:
                 assert _derived([theirs]) == _derived([mine])
     # (2) Books, state and read side agree.

@@ -35,8 +35,10 @@ class Founders(CommandRunner):
     def found(self, slug: str, structures: list[str], minimum: str, employee: str, pay: str) -> None:
         self.do(FoundCooperative(slug, f"Groupement {slug}", "association", START, [CollegeSpec("membres", "Membres")], FEE))
         self.do(*(AdmitMember(slug, s, f"Structure {s}", "organisation", "membres", START, 5) for s in structures))
-        self.do(SetEthicalMinimumRate(slug, minimum, date(2025, 1, 2)), EngageSharedEmployee(slug, employee, f"Salarié {employee}", pay,
-                                                                                              date(2025, 1, 10)))
+        self.do(
+            SetEthicalMinimumRate(slug, minimum, date(2025, 1, 2)),
+            EngageSharedEmployee(slug, employee, f"Salarié {employee}", pay, date(2025, 1, 10)),
+        )
 
     def log(self, slug: str, employee: str, *hours: tuple[str, date, str]) -> None:
         self.do(*(LogSharedHours(slug, employee, structure, day, h) for structure, day, h in hours))
@@ -52,8 +54,14 @@ def _founder_a(f: Founders) -> None:
     f.found("sh-a", ["S1", "S2"], "12", "e-a1", "15")
     f.log("sh-a", "e-a1", ("S1", date(2025, 5, 5), "3"))
     f.do(RebillSharedHours("sh-a", "e-a1", "2025-05", "45", "10", "0", date(2025, 5, 31)))
-    f.log("sh-a", "e-a1", ("S1", date(2025, 6, 2), "7.5"), ("S2", date(2025, 6, 3), "4"), ("S1", date(2025, 7, 1), "2"),
-          ("S1", date(2025, 7, 14), "8"))
+    f.log(
+        "sh-a",
+        "e-a1",
+        ("S1", date(2025, 6, 2), "7.5"),
+        ("S2", date(2025, 6, 3), "4"),
+        ("S1", date(2025, 7, 1), "2"),
+        ("S1", date(2025, 7, 14), "8"),
+    )
     f.do(SetEthicalMinimumRate("sh-a", "14", date(2025, 7, 1)))
 
 
@@ -107,14 +115,24 @@ def test_hours_are_rebilled_in_the_federation_once_at_the_minimum_of_the_months_
     state = ledger.cooperative("sh-fed").shared_hours
     assert make_ledger().cooperative("sh-fed").shared_hours == state  # the same state, replayed from the stored events
     assert state.minimum_rates == [(DAY, 14_00)]
-    months = {e.employee_id: {p: (m.minutes_by_structure, m.minimum_cents) for p, m in e.months.items()} for e in state.employees.values()}
-    assert months == {"e-a1": {"2025-06": ({"S1": 450, "S2": 240}, 12_00), "2025-07": ({"S1": 600}, None)},
-                      "e-b1": {"2025-07": ({"S3": 300}, None)}}
+    months = {
+        e.employee_id: {p: (m.minutes_by_structure, m.minimum_cents) for p, m in e.months.items()}
+        for e in state.employees.values()
+    }
+    assert months == {
+        "e-a1": {"2025-06": ({"S1": 450, "S2": 240}, 12_00), "2025-07": ({"S1": 600}, None)},
+        "e-b1": {"2025-07": ({"S3": 300}, None)},
+    }
     assert state.employees["e-a1"].months["2025-06"].to_rebill == {"S1": [(DAY, 450)], "S2": [(DAY, 240)]}  # to rebill from D on
     assert {e.employee_id: (e.hourly_pay_cents, e.engaged_on) for e in state.employees.values()} == {
-        "e-a1": (15_00, DAY), "e-b1": (16_00, DAY)}
-    assert _hours(ledger, "sh-fed") == _hours_in_books(ledger, "sh-fed") == ({"S1": 1050, "S2": 240, "S3": 300},
-                                                                           {"e-a1": 1290, "e-b1": 300})
+        "e-a1": (15_00, DAY),
+        "e-b1": (16_00, DAY),
+    }
+    assert (
+        _hours(ledger, "sh-fed")
+        == _hours_in_books(ledger, "sh-fed")
+        == ({"S1": 1050, "S2": 240, "S3": 300}, {"e-a1": 1290, "e-b1": 300})
+    )
     _read_side_agrees(ledger, runner, "sh-fed")
 
     # June ended in sh-a: its minimum is sh-a's on 30 June, 12 EUR (not the federation's 14).
@@ -137,15 +155,28 @@ def test_hours_are_rebilled_in_the_federation_once_at_the_minimum_of_the_months_
     assert f.refused(LogSharedHours("sh-fed", "e-a1", "S1", date(2025, 7, 31), "1")).rule == "month_rebilled"
     assert _hours(ledger, "sh-fed") == _hours_in_books(ledger, "sh-fed") == ({}, {})
     _read_side_agrees(ledger, runner, "sh-fed")
-    assert [(r["employee_id"], r["period"], r["minutes"], [(s["structure_id"], s["minutes"]) for s in r["shares"]])
-            for r in rebillings(ledger.db, "sh-fed")] == [
-        ("e-a1", "2025-06", 690, [("S1", 450), ("S2", 240)]), ("e-a1", "2025-07", 1140, [("S1", 1140)]), ("e-b1", "2025-07", 300, [("S3", 300)])]
+    assert [
+        (r["employee_id"], r["period"], r["minutes"], [(s["structure_id"], s["minutes"]) for s in r["shares"]])
+        for r in rebillings(ledger.db, "sh-fed")
+    ] == [
+        ("e-a1", "2025-06", 690, [("S1", 450), ("S2", 240)]),
+        ("e-a1", "2025-07", 1140, [("S1", 1140)]),
+        ("e-b1", "2025-07", 300, [("S3", 300)]),
+    ]
     assert [(e["employee_id"], e["hourly_pay_cents"], e["engaged_on"]) for e in shared_employees(ledger.db, "sh-fed")] == [
-        ("e-a1", 15_00, DAY.isoformat()), ("e-b1", 16_00, DAY.isoformat())]
+        ("e-a1", 15_00, DAY.isoformat()),
+        ("e-b1", 16_00, DAY.isoformat()),
+    ]
     assert minimum_rates(ledger.db, "sh-fed") == [{"effective_date": DAY.isoformat(), "hourly_rate_cents": 14_00}]
-    (hours,) = [i for i in observatory(ledger.db, "sh-fed", today=date(2025, 7, 31), position=0)["indicators"] if i["id"] == "shared_hours"]
+    (hours,) = [
+        i
+        for i in observatory(ledger.db, "sh-fed", today=date(2025, 7, 31), position=0)["indicators"]
+        if i["id"] == "shared_hours"
+    ]
     series = {s["key"]: s["values"] for s in hours["series"]}
-    assert hours["value"]["logged_minutes"] == hours["value"]["rebilled_minutes"] == 690 + 1140 + 300  # carried hours count as logged here
+    assert (
+        hours["value"]["logged_minutes"] == hours["value"]["rebilled_minutes"] == 690 + 1140 + 300
+    )  # carried hours count as logged here
     assert series["logged_minutes"] == series["rebilled_minutes"] == [690 + 1140 + 300]
 
 
@@ -173,4 +204,8 @@ def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     f.do(RebillSharedHours("sh-c", "e-c1", "2025-06", "96", "0", "0", date(2025, 6, 30)))
     result = f.federate("fed-4", ["sh-a", "sh-c"])
     assert result.accepted, result.error and result.error.as_dict()
-    assert _hours(ledger, "fed-4") == _hours_in_books(ledger, "fed-4") == ({"S1": 1050, "S2": 240, "S6": 120}, {"e-a1": 1290, "e-c1": 120})
+    assert (
+        _hours(ledger, "fed-4")
+        == _hours_in_books(ledger, "fed-4")
+        == ({"S1": 1050, "S2": 240, "S6": 120}, {"e-a1": 1290, "e-c1": 120})
+    )

@@ -44,24 +44,34 @@ class Founders(CommandRunner):
 
     def federate(self, slug: str, founders: list[str]) -> Any:
         self.n += 1
-        return self.ledger.execute(FederateCooperatives(slug, "Fédération", "association", DAY, founders, FEE), f"sensors-{self.n}")
+        return self.ledger.execute(
+            FederateCooperatives(slug, "Fédération", "association", DAY, founders, FEE), f"sensors-{self.n}"
+        )
 
 
 def _founder_a(f: Founders) -> None:
     """cap-a: alice hosts s-a1 (and s-a3, retired), bob s-a2. alice earns 3 credits and redeems 1
     for money: 2 left; bob earns 2."""
     f.found("cap-a", ["alice", "bob"])
-    f.do(RegisterSensor("cap-a", "s-a1", "alice", "pm2.5", FEB), RegisterSensor("cap-a", "s-a2", "bob", "no2", FEB),
-         RegisterSensor("cap-a", "s-a3", "alice", "noise", FEB),
-         AcceptReadings("cap-a", "s-a1", MAR, 300, MAR), AcceptReadings("cap-a", "s-a2", MAR, 200, MAR),
-         RedeemCreditsForMoney("cap-a", "alice", "1", APR), RetireSensor("cap-a", "s-a3", APR))
+    f.do(
+        RegisterSensor("cap-a", "s-a1", "alice", "pm2.5", FEB),
+        RegisterSensor("cap-a", "s-a2", "bob", "no2", FEB),
+        RegisterSensor("cap-a", "s-a3", "alice", "noise", FEB),
+        AcceptReadings("cap-a", "s-a1", MAR, 300, MAR),
+        AcceptReadings("cap-a", "s-a2", MAR, 200, MAR),
+        RedeemCreditsForMoney("cap-a", "alice", "1", APR),
+        RetireSensor("cap-a", "s-a3", APR),
+    )
 
 
 def _founder_b(f: Founders) -> None:
     """cap-b: dan hosts s-b1, earns 4 credits and spends 1 on a service worth 0.80 EUR: 3 left."""
     f.found("cap-b", ["dan"])
-    f.do(RegisterSensor("cap-b", "s-b1", "dan", "pm10", FEB), AcceptReadings("cap-b", "s-b1", MAR, 400, MAR),
-         RedeemCreditsForService("cap-b", "dan", "Atelier", "0.80", APR))
+    f.do(
+        RegisterSensor("cap-b", "s-b1", "dan", "pm10", FEB),
+        AcceptReadings("cap-b", "s-b1", MAR, 400, MAR),
+        RedeemCreditsForService("cap-b", "dan", "Atelier", "0.80", APR),
+    )
 
 
 def _balances(ledger: Any, slug: str) -> dict[str, int]:
@@ -71,8 +81,11 @@ def _balances(ledger: Any, slug: str) -> dict[str, int]:
 
 def _owed_in_books(ledger: Any, slug: str) -> dict[str | None, int]:
     books = read_founder_books(ledger, ledger.cooperative(slug)).balances  # the journal, replayed
-    return {party: -amount if account == "8018" else amount for (account, party, unit), amount in books.items()
-            if account in ("8018", "8091") and amount and unit == "CREDIT"}
+    return {
+        party: -amount if account == "8018" else amount
+        for (account, party, unit), amount in books.items()
+        if account in ("8018", "8091") and amount and unit == "CREDIT"
+    }
 
 
 def test_hosts_redeem_their_carried_credits_in_the_federation_and_no_more(ledger, runner, make_ledger):
@@ -89,20 +102,34 @@ def test_hosts_redeem_their_carried_credits_in_the_federation_and_no_more(ledger
     assert fed.sensors.hosts["alice"].moves == {DAY: 200}  # the balance's dated moves: carried on D
     assert _owed_in_books(ledger, "cap-fed") == {"alice": 200, "bob": 200, "dan": 300, None: 700}
     assert {s: (x.host_id, x.registered_on) for s, x in fed.sensors.sensors.items()} == {
-        "s-a1": ("alice", DAY), "s-a2": ("bob", DAY), "s-b1": ("dan", DAY)}  # s-a3 was retired: it stays behind
+        "s-a1": ("alice", DAY),
+        "s-a2": ("bob", DAY),
+        "s-b1": ("dan", DAY),
+    }  # s-a3 was retired: it stays behind
     (terms,) = fed.sensors.terms
-    assert (terms.effective_date, str(terms.credit_rate), terms.daily_cap_minor, str(terms.money_rate)) == (DAY, "1/100", 500, "1/2")
+    assert (terms.effective_date, str(terms.credit_rate), terms.daily_cap_minor, str(terms.money_rate)) == (
+        DAY,
+        "1/100",
+        500,
+        "1/2",
+    )
 
     # What a founder would have refused, the federation refuses, writing nothing.
     later = date(2025, 7, 2)
     assert f.refused(RedeemCreditsForMoney("cap-fed", "alice", "2.01", later)).rule == "credits_available"
-    assert f.refused(RedeemCreditsForService("cap-fed", "dan", "Atelier", "2.41", later)).rule == "credits_available"  # 3.02 credits
+    assert (
+        f.refused(RedeemCreditsForService("cap-fed", "dan", "Atelier", "2.41", later)).rule == "credits_available"
+    )  # 3.02 credits
     assert f.refused(AcceptReadings("cap-fed", "s-a3", DAY, 100, DAY)).rule == "known_sensor"
     assert f.refused(AcceptReadings("cap-fed", "s-a1", date(2025, 6, 30), 100, DAY)).rule == "not_before_founding"
     # ... and accepts what it would have accepted: all of the credits, and new ones from the carried sensors.
-    f.do(RedeemCreditsForMoney("cap-fed", "alice", "2", later), RedeemCreditsForService("cap-fed", "dan", "Atelier", "2.40", later),
-         AcceptReadings("cap-fed", "s-a1", DAY, 100, later), AcceptReadings("cap-fed", "s-a2", DAY, 600, later),
-         AcceptReadings("cap-fed", "s-b1", DAY, 900, later))
+    f.do(
+        RedeemCreditsForMoney("cap-fed", "alice", "2", later),
+        RedeemCreditsForService("cap-fed", "dan", "Atelier", "2.40", later),
+        AcceptReadings("cap-fed", "s-a1", DAY, 100, later),
+        AcceptReadings("cap-fed", "s-a2", DAY, 600, later),
+        AcceptReadings("cap-fed", "s-b1", DAY, 900, later),
+    )
     assert f.refused(AcceptReadings("cap-fed", "s-a2", DAY, 100, later)).rule == "credited_once"
     f.do(RedeemCreditsForMoney("cap-fed", "alice", "1", date(2025, 7, 3)))
     assert f.refused(RedeemCreditsForMoney("cap-fed", "alice", "0.01", date(2025, 7, 3))).rule == "credits_available"
@@ -115,16 +142,29 @@ def test_hosts_redeem_their_carried_credits_in_the_federation_and_no_more(ledger
     # Read side = write side.
     hosts = {h["host_id"]: h for h in host_credit_balances(ledger.db, "cap-fed")}
     assert {h: r["balance_minor"] for h, r in hosts.items() if r["balance_minor"]} == balances
-    assert (hosts["alice"]["carried_minor"], hosts["alice"]["earned_minor"], hosts["alice"]["redeemed_money_minor"]) == (200, 100, 300)
-    assert (hosts["dan"]["carried_minor"], hosts["dan"]["earned_minor"], hosts["dan"]["redeemed_service_minor"]) == (300, 500, 300)
+    assert (hosts["alice"]["carried_minor"], hosts["alice"]["earned_minor"], hosts["alice"]["redeemed_money_minor"]) == (
+        200,
+        100,
+        300,
+    )
+    assert (hosts["dan"]["carried_minor"], hosts["dan"]["earned_minor"], hosts["dan"]["redeemed_service_minor"]) == (
+        300,
+        500,
+        300,
+    )
     summary = credits_summary(ledger.db, "cap-fed")
     assert (summary["carried_minor"], summary["outstanding_minor"], summary["sensors"]) == (700, sum(balances.values()), 3)
     assert summary["issued_minor"] == sum(h["earned_minor"] for h in hosts.values()) == 1100
     assert [(s["sensor_id"], s["host_id"], s["registered_on"]) for s in active_sensors(ledger.db, "cap-fed", DAY)] == [
-        (s, x.host_id, x.registered_on.isoformat()) for s, x in sorted(ledger.cooperative("cap-fed").sensors.sensors.items())]
-    assert [(t["effective_date"], t["credit_rate"], t["daily_cap_minor"], t["money_rate"], t["service_rate"])
-            for t in reward_terms(ledger.db, "cap-fed")] == [(DAY.isoformat(), "0.01", 500, "0.5", "0.8")]
-    (sensors,) = [i for i in observatory(ledger.db, "cap-fed", today=date(2025, 7, 3), position=0)["indicators"] if i["id"] == "sensors"]
+        (s, x.host_id, x.registered_on.isoformat()) for s, x in sorted(ledger.cooperative("cap-fed").sensors.sensors.items())
+    ]
+    assert [
+        (t["effective_date"], t["credit_rate"], t["daily_cap_minor"], t["money_rate"], t["service_rate"])
+        for t in reward_terms(ledger.db, "cap-fed")
+    ] == [(DAY.isoformat(), "0.01", 500, "0.5", "0.8")]
+    (sensors,) = [
+        i for i in observatory(ledger.db, "cap-fed", today=date(2025, 7, 3), position=0)["indicators"] if i["id"] == "sensors"
+    ]
     assert (sensors["value"]["active_sensors"], sensors["value"]["outstanding_minor"]) == (3, sum(balances.values()))
     assert {s["key"]: s["values"] for s in sensors["series"]}["active_sensors"] == [3]  # carried sensors are in service from July
 
@@ -135,8 +175,11 @@ def test_what_cannot_be_carried_is_refused_and_writes_nothing(ledger, runner):
     _founder_b(f)
     # A host who left keeps 3 credits in cap-c: they cannot move; the federation says so.
     f.found("cap-c", ["carol", "eve"])
-    f.do(RegisterSensor("cap-c", "s-c1", "carol", "pm2.5", FEB), AcceptReadings("cap-c", "s-c1", MAR, 300, MAR),
-         ResignMember("cap-c", "carol", date(2025, 5, 1)))
+    f.do(
+        RegisterSensor("cap-c", "s-c1", "carol", "pm2.5", FEB),
+        AcceptReadings("cap-c", "s-c1", MAR, 300, MAR),
+        ResignMember("cap-c", "carol", date(2025, 5, 1)),
+    )
     error = f.refused_federation("fed-1", ["cap-a", "cap-c"])
     assert (error.field, error.rule) == ("founders[1]", "open_items_not_carried")
     assert "8018" in error.message and "carol" in error.message and "3.00 CREDIT" in error.message

@@ -40,8 +40,13 @@ CARRIED = {"s1.A": (150_00, 15, 3), "s1.B": (100_00, 10, 2), "s2.X": (100_00, 10
 
 def _build(ledger, *, resigned_holding: bool = False) -> None:
     for slug, (form, value, members) in FOUNDERS.items():
-        ok(ledger, FoundCooperative(slug, f"Coopérative {slug}", form, START, COLLEGES, FEES,
-                                    share_value=Decimal(value) if value else None), new_key(slug))
+        ok(
+            ledger,
+            FoundCooperative(
+                slug, f"Coopérative {slug}", form, START, COLLEGES, FEES, share_value=Decimal(value) if value else None
+            ),
+            new_key(slug),
+        )
         extra = {"C": (1, 0)} if resigned_holding and slug == "s1" else {}
         for i, (mid, (subscribed, redeemed)) in enumerate({**members, **extra}.items()):
             ok(ledger, AdmitMember(slug, mid, f"Membre {mid}", "person", "employees", date(2025, 1, 10 + i)), new_key(slug))
@@ -54,8 +59,18 @@ def _build(ledger, *, resigned_holding: bool = False) -> None:
 
 
 def _federation(**changes: Any) -> FederateCooperatives:
-    command = FederateCooperatives("fed", "Fédération", "scic", DAY, list(FOUNDERS), FEES, share_value=Decimal("10"),
-                                   require_fee_paid=False, min_shares=10, member_ids="prefix")
+    command = FederateCooperatives(
+        "fed",
+        "Fédération",
+        "scic",
+        DAY,
+        list(FOUNDERS),
+        FEES,
+        share_value=Decimal("10"),
+        require_fee_paid=False,
+        min_shares=10,
+        member_ids="prefix",
+    )
     return dataclasses.replace(command, **changes)
 
 
@@ -71,7 +86,13 @@ def test_shares_and_capital_are_carried_at_the_federations_share_value(ledger, r
     result = _federated(ledger, runner)
     fed = ledger.cooperative("fed")
     assert {m: fed.members[m].shares for m in fed.members} == {
-        "s1.A": 15, "s1.B": 10, "s1.D": 0, "s2.X": 10, "s2.Y": 2, "a1.Z": 0}
+        "s1.A": 15,
+        "s1.B": 10,
+        "s1.D": 0,
+        "s2.X": 10,
+        "s2.Y": 2,
+        "a1.Z": 0,
+    }
     assert fed.members["s1.A"].share_moves == [(DAY, 15)]
     carried = [e for e in ledger.app.events.get(coop_id("fed")) if isinstance(e, SharesCarried)]
     assert {e.member_id: (e.capital_cents, e.shares, e.founder_shares) for e in carried} == CARRIED
@@ -82,8 +103,12 @@ def test_shares_and_capital_are_carried_at_the_federations_share_value(ledger, r
     assert capital == {m: -shares * FED_VALUE_CENTS for m, (_c, shares, _f) in CARRIED.items()}
     assert capital == {m: -cents for m, (cents, _s, _f) in CARRIED.items()}
     # The report lists the capital carried per member, next to the founders' other open items.
-    open_items = {(f["coop"], i["party"]): i["amount_minor"] for f in result.report["founders"]
-                  for i in f["open_items"] if i["account"] == "1013"}
+    open_items = {
+        (f["coop"], i["party"]): i["amount_minor"]
+        for f in result.report["founders"]
+        for i in f["open_items"]
+        if i["account"] == "1013"
+    }
     assert open_items == {("s1", "s1.A"): -150_00, ("s1", "s1.B"): -100_00, ("s2", "s2.X"): -100_00, ("s2", "s2.Y"): -20_00}
     # Read side == write side: the registry's shares and the capital per party.
     rows = {r["member_id"]: r["shares"] for r in member_standing(ledger.db, "fed", 2025)}

@@ -76,20 +76,30 @@ def test_three_associations_federate_and_their_history_stays_byte_for_byte(found
             expected[(account, unit)] += amount
     opened = {(a["account"], a["unit"]): a["balance"] for a in trial_balance(ledger.db, NEW, as_of=DAY)["accounts"]}
     assert opened == {k: v for k, v in expected.items() if v}
-    assert opened == {("120", "EUR"): -910_00, ("196", "EUR"): -300_00, ("411", "EUR"): 110_00,
-                      ("512", "EUR"): 1100_00}  # worked out in the demo
+    assert opened == {
+        ("120", "EUR"): -910_00,
+        ("196", "EUR"): -300_00,
+        ("411", "EUR"): 110_00,
+        ("512", "EUR"): 1100_00,
+    }  # worked out in the demo
     # The report says what moved.
     report = result.report
     assert [(c["code"], c["weight"], c["members"]) for c in report["colleges"]] == [
-        ("garrigues", "40", 4), ("littoral", "30", 2), ("cevennes", "30", 3)]
+        ("garrigues", "40", 4),
+        ("littoral", "30", 2),
+        ("cevennes", "30", 3),
+    ]
     assert report["totals"] == {"EUR": {"debit": 1210_00, "credit": 1210_00}}
     # Every entry references its source books, and each founder is sealed with its chain head.
     new = ledger.cooperative(NEW)
     for ref in new.federated_from:
         founder = ledger.cooperative(ref["coop"])
         assert founder.sealed_by_federation["federation"] == NEW
-        assert (founder.sealed_by_federation["head_number"], founder.sealed_by_federation["head_hash"]) == (
-            ref["head_number"], ref["head_hash"]) == (founder.journal.last_number, founder.journal.last_hash)
+        assert (
+            (founder.sealed_by_federation["head_number"], founder.sealed_by_federation["head_hash"])
+            == (ref["head_number"], ref["head_hash"])
+            == (founder.journal.last_number, founder.journal.last_hash)
+        )
     assert {m.member_id: m.college for m in new.members.values()}["C-02"] == "cevennes"
     assert "L-03" not in new.members  # she resigned before the federation
     # The new cooperative's FEC opens with the carried balances.
@@ -101,7 +111,9 @@ def test_founders_refuse_anything_after_the_federation(founded):
     ledger, _runner = founded
     assert _federate(ledger, _federation_line()).accepted
     for day in (date(2026, 2, 1), date(2025, 6, 1)):
-        entry = RecordEntry("assoc-garrigues", "Après la fédération", [EntryLine("626", debit="10"), EntryLine("512", credit="10")], day)
+        entry = RecordEntry(
+            "assoc-garrigues", "Après la fédération", [EntryLine("626", debit="10"), EntryLine("512", credit="10")], day
+        )
         refused = ledger.execute(entry, f"late-{day}")
         assert not refused.accepted and refused.error.rule == "books_sealed_by_federation", refused.error.as_dict()
         assert NEW in refused.error.message
@@ -132,8 +144,21 @@ def test_a_refused_federation_writes_nothing_anywhere(founded):
 
 def test_member_ids_clash_is_refused_unless_prefixed(founded):
     ledger, _runner = founded
-    run(ledger, [{"command": "AdmitMember", "idempotency_key": "twin", "coop": "assoc-cevennes", "member_id": "G-01",
-                  "name": "Homonyme", "kind": "person", "college": "membres", "effective_date": "2026-01-15"}])
+    run(
+        ledger,
+        [
+            {
+                "command": "AdmitMember",
+                "idempotency_key": "twin",
+                "coop": "assoc-cevennes",
+                "member_id": "G-01",
+                "name": "Homonyme",
+                "kind": "person",
+                "college": "membres",
+                "effective_date": "2026-01-15",
+            }
+        ],
+    )
     position = ledger.position()
     early = _federate(ledger, _federation_line(idempotency_key="early"))
     assert early.error.rule == "after_founder_history"  # assoc-cevennes has an event on 2026-01-15
@@ -189,8 +214,12 @@ def test_each_college_follows_its_own_fee_and_eligibility_rules(founded):
 
 def test_the_founders_members_moved_and_their_dues_follow_them(founded):
     ledger, runner = founded
-    before = {slug: {m: (call.called_cents, call.paid_cents) for (m, y), call in ledger.cooperative(slug).fee_calls.items() if y == 2025}
-              for slug in FOUNDERS}
+    before = {
+        slug: {
+            m: (call.called_cents, call.paid_cents) for (m, y), call in ledger.cooperative(slug).fee_calls.items() if y == 2025
+        }
+        for slug in FOUNDERS
+    }
     owed = {m: c - p for calls in before.values() for m, (c, p) in calls.items() if c > p}
     assert owed and sum(owed.values()) == 110_00  # the demo's unpaid 2025 fees, the 411 balance carried
     result = _federate(ledger, _federation_line())
@@ -200,9 +229,12 @@ def test_the_founders_members_moved_and_their_dues_follow_them(founded):
     # Dues carried as fee calls of the founder's year, collectable in the federation, never beyond.
     assert {m: call.due_cents for (m, year), call in new.fee_calls.items() if year == 2025 and call.due_cents} == owed
     opened = [f["open_items"] for f in result.report["founders"]]
-    assert sorted((i["party"], i["amount_minor"]) for items in opened for i in items if i["account"] == "411") == sorted(owed.items())
+    assert sorted((i["party"], i["amount_minor"]) for items in opened for i in items if i["account"] == "411") == sorted(
+        owed.items()
+    )
     assert [(i["account"], i["party"], i["amount_minor"]) for items in opened for i in items if i["account"] != "411"] == [
-        ("196", "DON-2025-01", -300_00)]  # the earmarked gift's unspent part
+        ("196", "DON-2025-01", -300_00)
+    ]  # the earmarked gift's unspent part
     member, due = sorted(owed.items())[0]
     too_much = ledger.execute(PayFee(NEW, member, 2025, Decimal(due + 1) / 100, date(2026, 2, 1)), "pay-too-much")
     assert too_much.error.rule == "no_overpayment"
@@ -217,10 +249,14 @@ def test_the_founders_members_moved_and_their_dues_follow_them(founded):
         rows = member_standing(ledger.db, slug, 2025)
         moved = [r for r in rows if r["status"] == "federated"]
         assert moved and all(r["left_on"] == DAY.isoformat() for r in moved)
-        assert {r["member_id"] for r in moved} == {m for m in ledger.cooperative(slug).members
-                                                  if ledger.cooperative(slug).members[m].status.value == "federated"}
+        assert {r["member_id"] for r in moved} == {
+            m for m in ledger.cooperative(slug).members if ledger.cooperative(slug).members[m].status.value == "federated"
+        }
         assert not [r for r in rows if r["status"] == "active"]
-        assert cooperative_summary(ledger.db, slug)["sealed_by_federation"] == {"federation": NEW, "effective_date": DAY.isoformat()}
+        assert cooperative_summary(ledger.db, slug)["sealed_by_federation"] == {
+            "federation": NEW,
+            "effective_date": DAY.isoformat(),
+        }
         after = weights_as_of(ledger.db, slug, DAY)
         assert after["voters"] == [] and all(c["members"] == 0 for c in after["colleges"])
         assert explain_member(ledger.db, slug, moved[0]["member_id"], DAY)["reasons"][1]["detail"] == f"federated on {DAY}"

@@ -27,7 +27,9 @@ from ledger.founder_books import read_founder_books
 _examples = itertools.count(1)
 START, DAY = date(2025, 1, 1), date(2025, 7, 1)
 
-member = st.tuples(st.integers(1, 30), st.sampled_from(["none", "called", "half", "paid"]), st.booleans())  # headcount, fee, resigns
+member = st.tuples(
+    st.integers(1, 30), st.sampled_from(["none", "called", "half", "paid"]), st.booleans()
+)  # headcount, fee, resigns
 entry = st.tuples(st.sampled_from(["626", "604", "706", "768"]), st.integers(1, 500_00), st.integers(1, 150))
 founder = st.tuples(st.lists(member, max_size=4), st.lists(entry, max_size=3))
 
@@ -38,23 +40,40 @@ def _accepted(ledger, command, key):
 
 
 def _found(ledger, slug: str, members, entries) -> None:
-    _accepted(ledger, FoundCooperative(slug, f"Association {slug}", "association", START, [CollegeSpec("membres", "Membres")],
-                                       [FeeBracket(1, 9, Decimal(40)), FeeBracket(10, None, Decimal("120.50"))]), f"{slug}-f")
+    _accepted(
+        ledger,
+        FoundCooperative(
+            slug,
+            f"Association {slug}",
+            "association",
+            START,
+            [CollegeSpec("membres", "Membres")],
+            [FeeBracket(1, 9, Decimal(40)), FeeBracket(10, None, Decimal("120.50"))],
+        ),
+        f"{slug}-f",
+    )
     for i, (headcount, fee, resigns) in enumerate(members):
         mid = f"M{i}"
         kind = "person" if headcount == 1 else "organisation"
-        _accepted(ledger, AdmitMember(slug, mid, f"Membre {i}", kind, "membres", START + timedelta(days=i), headcount), f"{slug}-a{i}")
+        _accepted(
+            ledger, AdmitMember(slug, mid, f"Membre {i}", kind, "membres", START + timedelta(days=i), headcount), f"{slug}-a{i}"
+        )
         if fee != "none":
             _accepted(ledger, CallFee(slug, mid, 2025, date(2025, 2, 1)), f"{slug}-c{i}")
             amount = Decimal(40) if headcount < 10 else Decimal("120.50")
             if fee != "called":
-                _accepted(ledger, PayFee(slug, mid, 2025, amount if fee == "paid" else amount / 2, date(2025, 3, 1)), f"{slug}-p{i}")
+                _accepted(
+                    ledger, PayFee(slug, mid, 2025, amount if fee == "paid" else amount / 2, date(2025, 3, 1)), f"{slug}-p{i}"
+                )
         if resigns:
             _accepted(ledger, ResignMember(slug, mid, date(2025, 5, 1)), f"{slug}-r{i}")
     for j, (account, cents, day) in enumerate(entries):
         amount = Decimal(cents) / 100
-        lines = ([EntryLine(account, debit=amount), EntryLine("512", credit=amount)] if account[0] == "6"
-                 else [EntryLine("512", debit=amount), EntryLine(account, credit=amount)])
+        lines = (
+            [EntryLine(account, debit=amount), EntryLine("512", credit=amount)]
+            if account[0] == "6"
+            else [EntryLine("512", debit=amount), EntryLine(account, credit=amount)]
+        )
         _accepted(ledger, RecordEntry(slug, f"Écriture {j}", lines, START + timedelta(days=day)), f"{slug}-e{j}")
 
 
@@ -65,12 +84,17 @@ def test_opening_is_the_sum_of_the_closings_and_every_entry_balances(ledger, fou
     slugs = [f"p{n}-f{i}" for i in range(len(founders))]
     for slug, (members, entries) in zip(slugs, founders):
         _found(ledger, slug, members, entries)
-    command = FederateCooperatives(f"p{n}-fed", "Fédération", "association", DAY, slugs, [FeeBracket(1, None, Decimal(50))],
-                                   member_ids="prefix")
+    command = FederateCooperatives(
+        f"p{n}-fed", "Fédération", "association", DAY, slugs, [FeeBracket(1, None, Decimal(50))], member_ids="prefix"
+    )
     # A member who left owing part of a fee is an open item the federation cannot carry (they do
     # not move): refused, nothing written; once the dues are paid, the federation goes through.
-    owing = [(slug, f"M{i}", headcount) for slug, (members, _e) in zip(slugs, founders)
-             for i, (headcount, fee, resigns) in enumerate(members) if resigns and fee in ("called", "half")]
+    owing = [
+        (slug, f"M{i}", headcount)
+        for slug, (members, _e) in zip(slugs, founders)
+        for i, (headcount, fee, resigns) in enumerate(members)
+        if resigns and fee in ("called", "half")
+    ]
     if owing:
         position = ledger.position()
         refused = ledger.execute(command, f"p{n}-fed-refused")

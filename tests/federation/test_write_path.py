@@ -48,8 +48,13 @@ def test_a_batch_with_a_federation_is_one_transaction_retried_by_the_same_loop(f
         (_federation(coop="grappe-bis", founders=["assoc-littoral", "assoc-inconnue"]), "b-refused", "test"),
         (federation, "b-fed", "test"),
         (CallFee(NEW, "G-02", 2026, date(2026, 2, 10)), "b-call", "test"),  # in the federation just decided
-        (RecordEntry("assoc-cevennes", "Trop tard", [EntryLine("626", debit="10"), EntryLine("512", credit="10")],
-                     date(2026, 1, 20)), "b-late", "test"),  # decided after the seal: refused
+        (
+            RecordEntry(
+                "assoc-cevennes", "Trop tard", [EntryLine("626", debit="10"), EntryLine("512", credit="10")], date(2026, 1, 20)
+            ),
+            "b-late",
+            "test",
+        ),  # decided after the seal: refused
         (federation, "b-fed", "test"),  # the same command again in the batch: a duplicate
     ]
     saves: list[tuple[Any, ...]] = []
@@ -75,7 +80,14 @@ def test_a_batch_with_a_federation_is_one_transaction_retried_by_the_same_loop(f
 
     assert len(saves) == 2  # one transaction for the whole batch, conflicted once, decided again, saved once
     kinds = [type(e).__name__ for e in saves[1]]
-    assert {"MemberAdmitted", "FeePaid", "CooperativeFounded", "FederationRecorded", "BooksSealedByFederation", "FeeCalled"} <= set(kinds)
+    assert {
+        "MemberAdmitted",
+        "FeePaid",
+        "CooperativeFounded",
+        "FederationRecorded",
+        "BooksSealedByFederation",
+        "FeeCalled",
+    } <= set(kinds)
     assert sum(isinstance(e, CommandReceipt.Created) for e in saves[1]) == 4  # one per command accepted
     admitted, paid, refused, fed, called, late, again = results
     assert [r.accepted for r in results] == [True, True, False, True, True, False, True]
@@ -102,11 +114,14 @@ def test_group_commit_saves_a_federation_with_other_callers_commands(founded):
     ledger, _runner = founded
     for slug in ("voisine-a", "voisine-b"):
         ok(ledger, found_association(slug))
-    results = _in_one_group(ledger, [
-        (admit("voisine-a", "a1", "users", date(2026, 1, 5)), "g-a"),
-        (_federation(), "g-fed"),
-        (admit("voisine-b", "b1", "users", date(2026, 1, 5)), "g-b"),
-    ])
+    results = _in_one_group(
+        ledger,
+        [
+            (admit("voisine-a", "a1", "users", date(2026, 1, 5)), "g-a"),
+            (_federation(), "g-fed"),
+            (admit("voisine-b", "b1", "users", date(2026, 1, 5)), "g-b"),
+        ],
+    )
     assert all(r.accepted and not r.duplicate for r in results), [r.error and r.error.as_dict() for r in results]
     fed = results[1]
     assert fed.report["coop"] == NEW and len(fed.report["founders"]) == 3

@@ -106,8 +106,17 @@ def sse_events(response: httpx.Response) -> Iterator[dict[str, Any]]:
             event[name] = orjson.loads(value) if name == "data" else value
 
 
-def follow(url: str, token: str, coop: str, *, last_id: int | None, stop_after: int | None, until_position: int | None,
-           timeout_s: float = 20, params: dict[str, Any] | None = None) -> tuple[list[dict[str, Any]], int]:
+def follow(
+    url: str,
+    token: str,
+    coop: str,
+    *,
+    last_id: int | None,
+    stop_after: int | None,
+    until_position: int | None,
+    timeout_s: float = 20,
+    params: dict[str, Any] | None = None,
+) -> tuple[list[dict[str, Any]], int]:
     """Opens the stream, collects facts until `stop_after` facts (then drops the connection, as a
     crash would) or until the fact at `until_position`. Returns (facts, comments seen)."""
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
@@ -115,8 +124,10 @@ def follow(url: str, token: str, coop: str, *, last_id: int | None, stop_after: 
         headers["Last-Event-ID"] = str(last_id)
     facts, comments = [], 0
     deadline = time.monotonic() + timeout_s
-    with httpx.Client(timeout=httpx.Timeout(timeout_s)) as client, \
-            client.stream("GET", f"{url}/v1/coops/{coop}/feed", headers=headers, params=params or {}) as response:
+    with (
+        httpx.Client(timeout=httpx.Timeout(timeout_s)) as client,
+        client.stream("GET", f"{url}/v1/coops/{coop}/feed", headers=headers, params=params or {}) as response,
+    ):
         assert response.status_code == 200, response.read()
         assert response.headers["content-type"].startswith("text/event-stream")
         for event in sse_events(response):

@@ -46,9 +46,23 @@ def test_follow_prints_live_and_stops_on_ctrl_c(ledger, store_url):
     before = log_facts(ledger, COOP)
     env = {**os.environ, "COOPLEDGER_LOG_LEVEL": "error", "PYTHONPATH": str(REPO)}
     proc = subprocess.Popen(
-        [sys.executable, "-c", "from cli.main import main; main()", "--database-url", store_url,
-         "follow", "--coop", COOP, "--after", str(before[0][0]), "--json"],
-        cwd=REPO, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+        [
+            sys.executable,
+            "-c",
+            "from cli.main import main; main()",
+            "--database-url",
+            store_url,
+            "follow",
+            "--coop",
+            COOP,
+            "--after",
+            str(before[0][0]),
+            "--json",
+        ],
+        cwd=REPO,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
     )
     try:
         lines = Lines(proc)

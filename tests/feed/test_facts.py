@@ -49,24 +49,40 @@ def test_every_kind_is_documented_and_every_role_has_an_access():
 def _event(cls, **fields):
     """An event object as decoding makes it (no __init__), for a pure mapping test."""
     event = cls.__new__(cls)
-    base = {"originator_id": None, "originator_version": 3, "timestamp": datetime(2025, 3, 1, tzinfo=UTC),
-            "coop": "c", "effective_date": date(2025, 3, 1), "actor": "Marie Dupont", "idempotency_key": "bank-1"}
+    base = {
+        "originator_id": None,
+        "originator_version": 3,
+        "timestamp": datetime(2025, 3, 1, tzinfo=UTC),
+        "coop": "c",
+        "effective_date": date(2025, 3, 1),
+        "actor": "Marie Dupont",
+        "idempotency_key": "bank-1",
+    }
     event.__dict__.update({**base, **fields})
     return event
 
 
 def test_reader_view_has_no_names_labels_or_actor_but_keeps_the_entry():
-    paid = _event(FeePaid, member_id="m1", year=2025, amount_cents=4000, journal_number=7,
-                  label="Règlement cotisation 2025 – Alice Martin", chain_hash="ab",
-                  postings=[["512", None, "EUR", 4000], ["411", "m1", "EUR", -4000]])
+    paid = _event(
+        FeePaid,
+        member_id="m1",
+        year=2025,
+        amount_cents=4000,
+        journal_number=7,
+        label="Règlement cotisation 2025 – Alice Martin",
+        chain_hash="ab",
+        postings=[["512", None, "EUR", 4000], ["411", "m1", "EUR", -4000]],
+    )
     kind, group, fact = fact_from_event(42, paid)
     assert (kind, group, fact["position"]) == ("fee.paid", "entries", 42)
     assert {k: v for k, v in fact["data"].items() if k != "reason"} == {"member_id": "m1", "year": 2025, "amount_cents": 4000}
     assert view(fact, "admin") == fact and "Alice" in str(fact) and "Marie" in str(fact)
     seen = view(fact, "reader")
     assert "Alice" not in str(seen) and "Marie" not in str(seen)
-    assert seen["entry"]["postings"] == [{"account": "512", "party": None, "unit": "EUR", "amount": 4000},
-                                         {"account": "411", "party": "m1", "unit": "EUR", "amount": -4000}]
+    assert seen["entry"]["postings"] == [
+        {"account": "512", "party": None, "unit": "EUR", "amount": 4000},
+        {"account": "411", "party": "m1", "unit": "EUR", "amount": -4000},
+    ]
     assert view(fact, "clerk") is None  # no access to the books
     admitted = _event(MemberAdmitted, member_id="m1", name="Alice Martin", member_kind="person", college="u", headcount=1)
     _, _, fact = fact_from_event(43, admitted)
@@ -75,11 +91,29 @@ def test_reader_view_has_no_names_labels_or_actor_but_keeps_the_entry():
 
 
 def test_reader_view_drops_personal_fields_nested_in_the_data():
-    payout = _event(CrowdfundingPayoutReceived, payout_id="p1", platform="Ulule", campaign="c", purpose=None,
-                    gross_cents=10000, fee_cents=500, piece_ref=None, journal_number=8, label="Versement", chain_hash="cd",
-                    postings=[["512", None, "EUR", 9500], ["622", None, "EUR", 500], ["7541", None, "EUR", -10000]],
-                    backers=[{"donor_id": "d1", "donor_name": "Alice Martin", "donor_kind": "individual",
-                              "donor_address": "1 rue des Lilas", "amount_cents": 6000}])
+    payout = _event(
+        CrowdfundingPayoutReceived,
+        payout_id="p1",
+        platform="Ulule",
+        campaign="c",
+        purpose=None,
+        gross_cents=10000,
+        fee_cents=500,
+        piece_ref=None,
+        journal_number=8,
+        label="Versement",
+        chain_hash="cd",
+        postings=[["512", None, "EUR", 9500], ["622", None, "EUR", 500], ["7541", None, "EUR", -10000]],
+        backers=[
+            {
+                "donor_id": "d1",
+                "donor_name": "Alice Martin",
+                "donor_kind": "individual",
+                "donor_address": "1 rue des Lilas",
+                "amount_cents": 6000,
+            }
+        ],
+    )
     _, group, fact = fact_from_event(44, payout)
     assert group == "entries" and "Alice Martin" in str(view(fact, "admin"))
     seen = view(fact, "reader")

@@ -95,8 +95,15 @@ def test_json_page_cursor_and_after_param(live):
             break
     assert seen == expected and after >= expected[-1]
     # SSE with ?after= starts after it too; kinds and account filters run in the store.
-    facts, _ = follow(live["url"], live["tokens"]["admin"], COOP, last_id=None, stop_after=None,
-                      until_position=expected[-1], params={"after": expected[3]})
+    facts, _ = follow(
+        live["url"],
+        live["tokens"]["admin"],
+        COOP,
+        last_id=None,
+        stop_after=None,
+        until_position=expected[-1],
+        params={"after": expected[3]},
+    )
     assert [f["position"] for f in facts] == expected[4:]
     r = client.get(f"/v1/coops/{COOP}/feed", params={"kinds": "member.admitted,fee.called"}).json()
     assert [f["kind"] for f in r["facts"]] == ["member.admitted", "fee.called"] * len(NAMES)
@@ -148,8 +155,10 @@ def test_a_revoked_key_s_open_stream_ends_within_seconds(live):
     key_id, token = create_key(live["ledger"].db, role="admin", coops=[COOP])
     headers = {"Authorization": f"Bearer {token}", "Accept": "text/event-stream"}
     events: list[dict[str, Any]] = []
-    with httpx.Client(timeout=httpx.Timeout(20)) as client, \
-            client.stream("GET", f"{live['url']}/v1/coops/{COOP}/feed", headers=headers) as response:
+    with (
+        httpx.Client(timeout=httpx.Timeout(20)) as client,
+        client.stream("GET", f"{live['url']}/v1/coops/{COOP}/feed", headers=headers) as response,
+    ):
         assert response.status_code == 200
         started = None
         for event in sse_events(response):

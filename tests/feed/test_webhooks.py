@@ -89,8 +89,13 @@ def _until(predicate: Any, timeout_s: float = 10.0) -> None:
 
 @pytest.fixture
 def api(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
-    for name, value in (("RETRY_BASE_MS", "10"), ("RETRY_MAX_MS", "40"), ("POLL_MS", "20"), ("PAUSE_AFTER_S", "0.6"),
-                        ("TIMEOUT_MS", "2000")):
+    for name, value in (
+        ("RETRY_BASE_MS", "10"),
+        ("RETRY_MAX_MS", "40"),
+        ("POLL_MS", "20"),
+        ("PAUSE_AFTER_S", "0.6"),
+        ("TIMEOUT_MS", "2000"),
+    ):
         monkeypatch.setenv(f"COOPLEDGER_WEBHOOK_{name}", value)
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:

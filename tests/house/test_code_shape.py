@@ -26,7 +26,11 @@ def _excused(lines: list[str], node: ast.AST) -> bool:
 
 
 def test_no_module_is_over_the_limit():
-    long = {str(p.relative_to(ROOT)): n for p in _modules() if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES}
+    long = {
+        str(p.relative_to(ROOT)): n
+        for p in _modules()
+        if (n := len(p.read_text(encoding="utf-8").splitlines())) > MAX_MODULE_LINES
+    }
     assert long == {}, f"split these modules (lines): {long}"
 
 
@@ -50,7 +54,12 @@ def test_no_ticket_numbers_or_outside_documents_are_cited():
 
     stale = re.compile(r"\b[Ii]ssue \d+\b|DOMAIN-RULES|\.\./shared|/work/")
     found = []
-    for path in [*_modules(), *sorted((ROOT / "docs").rglob("*.md")), ROOT / "README.md", *sorted((ROOT / "bench").rglob("*.py"))]:
+    for path in [
+        *_modules(),
+        *sorted((ROOT / "docs").rglob("*.md")),
+        ROOT / "README.md",
+        *sorted((ROOT / "bench").rglob("*.py")),
+    ]:
         for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), start=1):
             if stale.search(line):
                 found.append(f"{path.relative_to(ROOT)}:{number}: {line.strip()[:100]}")

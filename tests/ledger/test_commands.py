@@ -14,8 +14,15 @@ from domain.fees import CallFee, PayFee
 from ledger.commands import fingerprint, loads, parse_command
 from tests.builders import found_association, ok
 
-PAY = {"command": "PayFee", "idempotency_key": "pay-1", "coop": "demo", "member_id": "alice", "year": 2020,
-       "amount": "40.00", "effective_date": "2020-03-01"}
+PAY = {
+    "command": "PayFee",
+    "idempotency_key": "pay-1",
+    "coop": "demo",
+    "member_id": "alice",
+    "year": 2020,
+    "amount": "40.00",
+    "effective_date": "2020-03-01",
+}
 
 
 def parse_error(data) -> InvalidCommand:
@@ -25,22 +32,35 @@ def parse_error(data) -> InvalidCommand:
 
 
 def test_a_json_line_becomes_a_typed_command_with_exact_amounts():
-    command, key, actor = parse_command(loads(
-        '{"command": "PayFee", "idempotency_key": "k1", "actor": "treasurer", "coop": "demo",'
-        ' "member_id": "alice", "year": 2020, "amount": 40.10, "effective_date": "2020-03-01"}'
-    ))
+    command, key, actor = parse_command(
+        loads(
+            '{"command": "PayFee", "idempotency_key": "k1", "actor": "treasurer", "coop": "demo",'
+            ' "member_id": "alice", "year": 2020, "amount": 40.10, "effective_date": "2020-03-01"}'
+        )
+    )
     assert command == PayFee("demo", "alice", 2020, Decimal("40.10"), date(2020, 3, 1))
     assert isinstance(command.amount, Decimal) and str(command.amount) == "40.10"
     assert (key, actor) == ("k1", "treasurer")
 
 
 def test_nested_commands_parse_into_dataclasses():
-    command, _, actor = parse_command(loads(json.dumps({
-        "command": "FoundCooperative", "idempotency_key": "f", "actor": 42, "coop": "demo", "name": "Demo",
-        "legal_form": "association", "founded_on": "2020-01-01",
-        "colleges": [{"code": "a", "name": "A", "weight": "60"}, {"code": "b", "name": "B", "weight": "40"}],
-        "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
-    })))
+    command, _, actor = parse_command(
+        loads(
+            json.dumps(
+                {
+                    "command": "FoundCooperative",
+                    "idempotency_key": "f",
+                    "actor": 42,
+                    "coop": "demo",
+                    "name": "Demo",
+                    "legal_form": "association",
+                    "founded_on": "2020-01-01",
+                    "colleges": [{"code": "a", "name": "A", "weight": "60"}, {"code": "b", "name": "B", "weight": "40"}],
+                    "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
+                }
+            )
+        )
+    )
     assert isinstance(command, FoundCooperative)
     assert command.colleges == [CollegeSpec("a", "A", "60"), CollegeSpec("b", "B", "40")]
     assert command.fee_schedule == [FeeBracket(1, None, "100")]
@@ -82,9 +102,16 @@ def test_wrong_types_name_their_field(overrides, field):
 
 
 def test_errors_inside_lists_name_the_item():
-    base = {"command": "FoundCooperative", "idempotency_key": "f", "coop": "demo", "name": "Demo",
-            "legal_form": "association", "founded_on": "2020-01-01",
-            "colleges": [{"code": "a", "name": "A"}], "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}]}
+    base = {
+        "command": "FoundCooperative",
+        "idempotency_key": "f",
+        "coop": "demo",
+        "name": "Demo",
+        "legal_form": "association",
+        "founded_on": "2020-01-01",
+        "colleges": [{"code": "a", "name": "A"}],
+        "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
+    }
     error = parse_error({**base, "colleges": [{"code": "a", "name": "A"}, {"code": "b"}]})
     assert (error.field, error.rule) == ("colleges[1].name", "missing")
     error = parse_error({**base, "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": 99.5}]})
@@ -118,10 +145,15 @@ def test_fingerprint_ignores_how_an_amount_is_written_but_not_what_it_is():
 def test_a_huge_json_number_is_refused_not_crashed(ledger):
     """1e999999999 parses to a Decimal; it must come back as a refusal naming `amount`."""
     ok(ledger, found_association())
-    ok(ledger, *parse_command(loads(
-        '{"command": "AdmitMember", "idempotency_key": "a", "coop": "demo", "member_id": "alice", "name": "Alice",'
-        ' "kind": "person", "college": "founders", "effective_date": "2020-02-01"}'
-    ))[:2])
+    ok(
+        ledger,
+        *parse_command(
+            loads(
+                '{"command": "AdmitMember", "idempotency_key": "a", "coop": "demo", "member_id": "alice", "name": "Alice",'
+                ' "kind": "person", "college": "founders", "effective_date": "2020-02-01"}'
+            )
+        )[:2],
+    )
     ok(ledger, CallFee("demo", "alice", 2020, date(2020, 2, 1)))
     command, key, _ = parse_command(loads(json.dumps(PAY).replace('"40.00"', "1e999999999")))
     result = ledger.execute(command, key)
@@ -131,9 +163,25 @@ def test_a_huge_json_number_is_refused_not_crashed(ledger):
 def test_parsed_commands_replay_as_duplicates_whatever_the_amount_spelling(ledger):
     """A retry may spell the amount as a JSON number (40.0) or as text ("40.00")."""
     ok(ledger, found_association())
-    ok(ledger, parse_command(loads(json.dumps({
-        "command": "AdmitMember", "idempotency_key": "a", "coop": "demo", "member_id": "alice", "name": "Alice",
-        "kind": "person", "college": "founders", "effective_date": "2020-02-01"})))[0])
+    ok(
+        ledger,
+        parse_command(
+            loads(
+                json.dumps(
+                    {
+                        "command": "AdmitMember",
+                        "idempotency_key": "a",
+                        "coop": "demo",
+                        "member_id": "alice",
+                        "name": "Alice",
+                        "kind": "person",
+                        "college": "founders",
+                        "effective_date": "2020-02-01",
+                    }
+                )
+            )
+        )[0],
+    )
     ok(ledger, CallFee("demo", "alice", 2020, date(2020, 2, 1)))
     first = ledger.execute(*parse_command(loads(json.dumps(PAY).replace('"40.00"', "40.0")))[:2])
     again = ledger.execute(*parse_command(loads(json.dumps(PAY)))[:2])

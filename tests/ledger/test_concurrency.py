@@ -73,9 +73,7 @@ def test_several_ledger_instances_lose_no_update(ledger, make_ledger):
     threads_per_instance, members = 2, 4
     start = threading.Barrier(len(instances) * threads_per_instance)
     jobs = [
-        writer(instance, f"p{p}t{t}", members, start)
-        for p, instance in enumerate(instances)
-        for t in range(threads_per_instance)
+        writer(instance, f"p{p}t{t}", members, start) for p, instance in enumerate(instances) for t in range(threads_per_instance)
     ]
     results = run_writers(jobs)
 
@@ -134,7 +132,6 @@ def test_a_second_instance_picks_up_the_first_ones_events(ledger, make_ledger):
     assert over.error.rule == "no_overpayment"
     # Positions are global: both instances agree on the log's end.
     assert first.position() == second.position() == paid.position
-
 
 
 def test_a_duplicate_committed_while_this_instance_loads_is_still_a_duplicate(ledger, make_ledger):

@@ -193,8 +193,20 @@ REFUSALS: list[tuple[str, Any, str, str, type]] = [
     ("over-precise amount", PayFee("demo", "alice", 2020, D("10.001"), MAR2), "amount", "precision", InvalidCommand),
     ("float amount", PayFee("demo", "alice", 2020, 10.5, MAR2), "amount", "decimal", InvalidCommand),
     ("huge amount", PayFee("demo", "alice", 2020, D("1E+999999999"), MAR2), "amount", "maximum", InvalidCommand),
-    ("date before founding", admit("demo", "bob", "users", date(2019, 12, 31)), "effective_date", "not_before_founding", InvalidCommand),
-    ("payment before admission", PayFee("demo", "alice", 2020, D("10"), date(2020, 1, 15)), "effective_date", "not_before", InvalidCommand),
+    (
+        "date before founding",
+        admit("demo", "bob", "users", date(2019, 12, 31)),
+        "effective_date",
+        "not_before_founding",
+        InvalidCommand,
+    ),
+    (
+        "payment before admission",
+        PayFee("demo", "alice", 2020, D("10"), date(2020, 1, 15)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
     ("overpayment by one cent", PayFee("demo", "alice", 2020, D("100.01"), MAR2), "amount", "no_overpayment", InvalidCommand),
     ("payment of a fee never called", PayFee("demo", "alice", 2021, D("10"), MAR2), "year", "fee_called", NotFound),
     ("duplicate fee call", CallFee("demo", "alice", 2020, MAR2), "year", "fee_called_once", Conflict),
@@ -204,10 +216,28 @@ REFUSALS: list[tuple[str, Any, str, str, type]] = [
     ("reversing twice", ReverseEntry("demo", 2, "again", MAR2), "entry_number", "reversed_once", Conflict),
     ("reversing a reversal", ReverseEntry("demo", 3, "undo the undo", MAR2), "entry_number", "not_a_reversal", InvalidCommand),
     ("unknown entry", ReverseEntry("demo", 4, "?", MAR2), "entry_number", "known_entry", NotFound),
-    ("reversal dated before the entry", ReverseEntry("demo", 1, "late", date(2020, 1, 31)), "effective_date", "not_before", InvalidCommand),
+    (
+        "reversal dated before the entry",
+        ReverseEntry("demo", 1, "late", date(2020, 1, 31)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
     ("reversal without a reason", ReverseEntry("demo", 1, "  ", MAR2), "reason", "required", InvalidCommand),
-    ("transfer to the same college", TransferMember("demo", "alice", "founders", MAR2), "college", "different_college", InvalidCommand),
-    ("transfer back in time", TransferMember("demo", "alice", "users", date(2020, 1, 20)), "effective_date", "not_before", InvalidCommand),
+    (
+        "transfer to the same college",
+        TransferMember("demo", "alice", "founders", MAR2),
+        "college",
+        "different_college",
+        InvalidCommand,
+    ),
+    (
+        "transfer back in time",
+        TransferMember("demo", "alice", "users", date(2020, 1, 20)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
 ]
 
 
@@ -245,7 +275,11 @@ def test_a_resigned_member_cannot_be_called_nor_transferred(books):
     from domain.membership import ResignMember
 
     ok(books, ResignMember("demo", "alice", MAR2))
-    for command in (CallFee("demo", "alice", 2021, MAR2), TransferMember("demo", "alice", "users", MAR2), ResignMember("demo", "alice", MAR2)):
+    for command in (
+        CallFee("demo", "alice", 2021, MAR2),
+        TransferMember("demo", "alice", "users", MAR2),
+        ResignMember("demo", "alice", MAR2),
+    ):
         result = books.execute(command, new_key())
         assert (result.error.field, result.error.rule) == ("member_id", "active_member")
 
@@ -350,7 +384,15 @@ def test_batch_mixes_accepted_refused_and_duplicates(ledger):
     assert [r.duplicate for r in results] == [False, False, False, True, False, False, False, False, False]
     assert [r.journal_numbers for r in results] == [(1,), (), (2,), (2,), (), (), (3,), (), (4,)]
     assert [r.error.rule if r.error else None for r in results] == [
-        None, "no_overpayment", None, None, "same_key_same_content", None, None, "known_member", None,
+        None,
+        "no_overpayment",
+        None,
+        None,
+        "same_key_same_content",
+        None,
+        None,
+        "known_member",
+        None,
     ]
     assert results[3].position == results[2].position
     accepted_positions = [results[i].position for i in (0, 2, 5, 6, 8)]
@@ -375,24 +417,28 @@ def test_batch_mixes_accepted_refused_and_duplicates(ledger):
 def test_a_batch_of_refusals_writes_nothing(ledger):
     ok(ledger, found_association())
     count, position = stored_event_count(ledger), ledger.position()
-    results = ledger.execute_batch([
-        (CallFee("demo", "ghost", 2020, FEB1), new_key(), "t"),
-        (admit("demo", "bob", "nope", FEB1), new_key(), "t"),
-        (CallFee("nowhere", "bob", 2020, FEB1), new_key(), "t"),
-        (CallFee("demo", "bob", 2020, FEB1), "", "t"),
-    ])
+    results = ledger.execute_batch(
+        [
+            (CallFee("demo", "ghost", 2020, FEB1), new_key(), "t"),
+            (admit("demo", "bob", "nope", FEB1), new_key(), "t"),
+            (CallFee("nowhere", "bob", 2020, FEB1), new_key(), "t"),
+            (CallFee("demo", "bob", 2020, FEB1), "", "t"),
+        ]
+    )
     assert [r.error.rule for r in results] == ["known_member", "known_college", "known_cooperative", "required"]
     assert results[3].error.field == "idempotency_key"
     assert (stored_event_count(ledger), ledger.position()) == (count, position)
 
 
 def test_a_batch_can_found_a_cooperative_and_use_it(ledger):
-    results = ledger.execute_batch([
-        (found_association("fresh"), "f1", "t"),
-        (admit("fresh", "alice", "staff", FEB1), "f2", "t"),
-        (CallFee("fresh", "alice", 2020, FEB1), "f3", "t"),
-        (found_association("fresh"), "f4", "t"),  # founding twice: refused
-    ])
+    results = ledger.execute_batch(
+        [
+            (found_association("fresh"), "f1", "t"),
+            (admit("fresh", "alice", "staff", FEB1), "f2", "t"),
+            (CallFee("fresh", "alice", 2020, FEB1), "f3", "t"),
+            (found_association("fresh"), "f4", "t"),  # founding twice: refused
+        ]
+    )
     assert [r.accepted for r in results] == [True, True, True, False]
     assert (results[3].error.field, results[3].error.rule) == ("coop", "unique_cooperative")
     assert results[2].journal_numbers == (1,)

@@ -68,8 +68,12 @@ def books(ledger: Ledger, runner) -> Ledger:
 def test_a_pledge_calls_and_payments_are_recorded_and_posted(books):
     (entry,) = stored_financial_events(books, "demo")
     assert (entry.journal_number, entry.kind) == (1, "ContributionPaid")
-    assert entry.postings == [["512", None, "EUR", 300_000], ["7551", None, "EUR", -300_000],
-                              ["6895", None, "EUR", 300_000], ["195", None, "EUR", -300_000]]
+    assert entry.postings == [
+        ["512", None, "EUR", 300_000],
+        ["7551", None, "EUR", -300_000],
+        ["6895", None, "EUR", 300_000],
+        ["195", None, "EUR", -300_000],
+    ]
     year = books.cooperative("demo").contributions.pledges["P-A"].declared[2020]
     assert (year.result_cents, year.called_cents, year.paid_cents) == (10_000_007, 500_000, 300_000)
     assert books.cooperative("demo").contributions.pledges["P-B"].declared[2020].called_cents == 0
@@ -78,9 +82,19 @@ def test_a_pledge_calls_and_payments_are_recorded_and_posted(books):
 def test_projections_show_pledges_and_the_fund(books, runner):
     pledges = contribution_pledges(books.db, "demo")
     assert [(p["pledge_id"], p["member_id"], p["rate_percent"], p["first_year"], p["last_year"]) for p in pledges] == [
-        ("P-A", "alice", "5", 2020, 2022), ("P-B", "org-b", "10/3", 2020, 2021)]
-    assert pledges[0]["years"] == [{"year": 2020, "result_cents": 10_000_007, "called_cents": 500_000, "paid_cents": 300_000,
-                                    "due_cents": 200_000, "declared_on": "2021-03-01"}]
+        ("P-A", "alice", "5", 2020, 2022),
+        ("P-B", "org-b", "10/3", 2020, 2021),
+    ]
+    assert pledges[0]["years"] == [
+        {
+            "year": 2020,
+            "result_cents": 10_000_007,
+            "called_cents": 500_000,
+            "paid_cents": 300_000,
+            "due_cents": 200_000,
+            "declared_on": "2021-03-01",
+        }
+    ]
     assert (pledges[1]["called_cents"], pledges[1]["years"][0]["result_cents"]) == (0, -300_000)
     assert [p["pledge_id"] for p in contribution_pledges(books.db, "demo", after="P-A")] == ["P-B"]
     fund = cooperation_fund(books.db, "demo")
@@ -92,11 +106,17 @@ def test_projections_show_pledges_and_the_fund(books, runner):
 
 def test_paying_the_rest_then_reversing_a_payment(books, runner):
     ok(books, PayContribution("demo", "P-A", 2020, D("2000"), date(2021, 5, 1)))  # entry 2
-    assert_refused(books, PayContribution("demo", "P-A", 2020, D("0.01"), date(2021, 5, 2)), "amount", "no_overpayment", InvalidCommand)
+    assert_refused(
+        books, PayContribution("demo", "P-A", 2020, D("0.01"), date(2021, 5, 2)), "amount", "no_overpayment", InvalidCommand
+    )
     ok(books, ReverseEntry("demo", 1, "cheque bounced", date(2021, 5, 3)))  # entry 3
     reversal = stored_financial_events(books, "demo")[-1]
-    assert reversal.postings == [["512", None, "EUR", -300_000], ["7551", None, "EUR", 300_000],
-                                 ["6895", None, "EUR", -300_000], ["195", None, "EUR", 300_000]]
+    assert reversal.postings == [
+        ["512", None, "EUR", -300_000],
+        ["7551", None, "EUR", 300_000],
+        ["6895", None, "EUR", -300_000],
+        ["195", None, "EUR", 300_000],
+    ]
     runner.catch_up()
     assert contribution_pledges(books.db, "demo")[0]["years"][0]["paid_cents"] == 200_000
     assert cooperation_fund(books.db, "demo")["balance_cents"] == 200_000
@@ -114,8 +134,13 @@ def test_a_payment_the_fund_has_committed_cannot_be_reversed(books):
 
 
 def test_cancelling_a_declaration_and_declaring_again(books, runner):
-    assert_refused(books, CancelContributionResult("demo", "P-A", 2020, "restated", date(2021, 5, 1)), "year", "contribution_unpaid",
-                   InvalidCommand)
+    assert_refused(
+        books,
+        CancelContributionResult("demo", "P-A", 2020, "restated", date(2021, 5, 1)),
+        "year",
+        "contribution_unpaid",
+        InvalidCommand,
+    )
     ok(books, CancelContributionResult("demo", "P-B", 2020, "the loss was a profit", date(2021, 5, 1)))
     ok(books, DeclareContributionResult("demo", "P-B", 2020, D("3000.00"), date(2021, 5, 2)))  # 10/3% = 100.00
     runner.catch_up()
@@ -139,25 +164,92 @@ REFUSALS: list[tuple[str, Any, str, str, type]] = [
     ("unknown pledge", PayContribution("demo", "P-X", 2020, D("1"), date(2021, 5, 1)), "pledge_id", "known_pledge", NotFound),
     ("pledge twice", PledgeContribution("demo", "P-A", "alice", "5", 2020, MAR1), "pledge_id", "unique_pledge", Conflict),
     ("float rate", PledgeContribution("demo", "P-C", "alice", 5.0, 2020, MAR1), "rate_percent", "exact_rate", InvalidCommand),
-    ("rate above 100%", PledgeContribution("demo", "P-C", "alice", "100.5", 2020, MAR1), "rate_percent", "rate_range", InvalidCommand),
+    (
+        "rate above 100%",
+        PledgeContribution("demo", "P-C", "alice", "100.5", 2020, MAR1),
+        "rate_percent",
+        "rate_range",
+        InvalidCommand,
+    ),
     ("unknown member", PledgeContribution("demo", "P-C", "zoe", "5", 2020, MAR1), "member_id", "known_member", NotFound),
     ("too many years", PledgeContribution("demo", "P-C", "alice", "5", 2020, MAR1, years=11), "years", "range", InvalidCommand),
-    ("pledge before admission", PledgeContribution("demo", "P-C", "alice", "5", 2020, date(2020, 1, 31)), "effective_date", "not_before",
-     InvalidCommand),
-    ("year after the pledge", DeclareContributionResult("demo", "P-B", 2022, D("1"), date(2023, 1, 1)), "year", "pledge_year", InvalidCommand),
-    ("year before the pledge", DeclareContributionResult("demo", "P-A", 2019, D("1"), date(2021, 1, 1)), "year", "pledge_year", InvalidCommand),
-    ("year declared twice", DeclareContributionResult("demo", "P-A", 2020, D("1"), date(2021, 6, 1)), "year", "declared_once", Conflict),
-    ("year not over", DeclareContributionResult("demo", "P-A", 2021, D("1"), date(2021, 12, 31)), "effective_date", "year_ended",
-     InvalidCommand),
-    ("over-precise result", DeclareContributionResult("demo", "P-A", 2021, D("1.005"), date(2022, 1, 2)), "result", "precision",
-     InvalidCommand),
-    ("overpayment by a cent", PayContribution("demo", "P-A", 2020, D("2000.01"), date(2021, 5, 1)), "amount", "no_overpayment",
-     InvalidCommand),
-    ("payment on a loss", PayContribution("demo", "P-B", 2020, D("0.01"), date(2021, 5, 1)), "amount", "no_overpayment", InvalidCommand),
-    ("payment of an undeclared year", PayContribution("demo", "P-A", 2021, D("1"), date(2022, 5, 1)), "year", "declared_year", NotFound),
-    ("payment before the declaration", PayContribution("demo", "P-A", 2020, D("1"), date(2021, 2, 28)), "effective_date", "not_before",
-     InvalidCommand),
-    ("cancel an undeclared year", CancelContributionResult("demo", "P-A", 2021, "x", date(2022, 1, 1)), "year", "declared_year", NotFound),
+    (
+        "pledge before admission",
+        PledgeContribution("demo", "P-C", "alice", "5", 2020, date(2020, 1, 31)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
+    (
+        "year after the pledge",
+        DeclareContributionResult("demo", "P-B", 2022, D("1"), date(2023, 1, 1)),
+        "year",
+        "pledge_year",
+        InvalidCommand,
+    ),
+    (
+        "year before the pledge",
+        DeclareContributionResult("demo", "P-A", 2019, D("1"), date(2021, 1, 1)),
+        "year",
+        "pledge_year",
+        InvalidCommand,
+    ),
+    (
+        "year declared twice",
+        DeclareContributionResult("demo", "P-A", 2020, D("1"), date(2021, 6, 1)),
+        "year",
+        "declared_once",
+        Conflict,
+    ),
+    (
+        "year not over",
+        DeclareContributionResult("demo", "P-A", 2021, D("1"), date(2021, 12, 31)),
+        "effective_date",
+        "year_ended",
+        InvalidCommand,
+    ),
+    (
+        "over-precise result",
+        DeclareContributionResult("demo", "P-A", 2021, D("1.005"), date(2022, 1, 2)),
+        "result",
+        "precision",
+        InvalidCommand,
+    ),
+    (
+        "overpayment by a cent",
+        PayContribution("demo", "P-A", 2020, D("2000.01"), date(2021, 5, 1)),
+        "amount",
+        "no_overpayment",
+        InvalidCommand,
+    ),
+    (
+        "payment on a loss",
+        PayContribution("demo", "P-B", 2020, D("0.01"), date(2021, 5, 1)),
+        "amount",
+        "no_overpayment",
+        InvalidCommand,
+    ),
+    (
+        "payment of an undeclared year",
+        PayContribution("demo", "P-A", 2021, D("1"), date(2022, 5, 1)),
+        "year",
+        "declared_year",
+        NotFound,
+    ),
+    (
+        "payment before the declaration",
+        PayContribution("demo", "P-A", 2020, D("1"), date(2021, 2, 28)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
+    (
+        "cancel an undeclared year",
+        CancelContributionResult("demo", "P-A", 2021, "x", date(2022, 1, 1)),
+        "year",
+        "declared_year",
+        NotFound,
+    ),
 ]
 
 
@@ -173,5 +265,10 @@ def test_every_rule_refuses_naming_field_and_rule_and_writes_nothing(books):
 
 def test_a_member_who_left_cannot_pledge_from_then_on(books):
     ok(books, ResignMember("demo", "org-b", date(2021, 6, 30)))
-    assert_refused(books, PledgeContribution("demo", "P-C", "org-b", "5", 2021, date(2021, 7, 1)), "member_id", "member_on_date",
-                   InvalidCommand)
+    assert_refused(
+        books,
+        PledgeContribution("demo", "P-C", "org-b", "5", 2021, date(2021, 7, 1)),
+        "member_id",
+        "member_on_date",
+        InvalidCommand,
+    )

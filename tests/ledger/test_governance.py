@@ -36,8 +36,17 @@ FEE = Decimal("100")  # a person's fee in the demo schedule
 
 
 def join(
-    ledger: Ledger, coop: str, member_id: str, college: str, *, on: date = JOINED,
-    pay: Decimal | None = FEE, paid_on: date = PAID, call: bool = True, shares: int = 0, year: int = 2020,
+    ledger: Ledger,
+    coop: str,
+    member_id: str,
+    college: str,
+    *,
+    on: date = JOINED,
+    pay: Decimal | None = FEE,
+    paid_on: date = PAID,
+    call: bool = True,
+    shares: int = 0,
+    year: int = 2020,
 ) -> None:
     """Admits a person; calls their fee for `year` (unless call=False) and pays `pay` of it on
     `paid_on` (None: nothing paid); subscribes `shares` on admission (SCIC only)."""
@@ -69,8 +78,13 @@ CLUSTER_COLLEGES = [
 
 def found_cluster(coop: str = "cluster", empty_college_policy: str = "redistribute") -> FoundCooperative:
     return FoundCooperative(
-        coop=coop, name="Cluster numérique", legal_form="association", founded_on=FOUNDED,
-        colleges=CLUSTER_COLLEGES, fee_schedule=fee_schedule(), empty_college_policy=empty_college_policy,
+        coop=coop,
+        name="Cluster numérique",
+        legal_form="association",
+        founded_on=FOUNDED,
+        colleges=CLUSTER_COLLEGES,
+        fee_schedule=fee_schedule(),
+        empty_college_policy=empty_college_policy,
     )
 
 
@@ -89,12 +103,20 @@ def cluster(ledger: Ledger, empty_college_policy: str = "redistribute") -> None:
     join(ledger, "cluster", "public-3", "public", pay=Decimal("40"))
 
 
-def found_weighted_scic(coop: str = "scic4", weights: tuple[str, ...] = ("40", "20", "20", "20"), **extra: Any) -> FoundCooperative:
+def found_weighted_scic(
+    coop: str = "scic4", weights: tuple[str, ...] = ("40", "20", "20", "20"), **extra: Any
+) -> FoundCooperative:
     """A SCIC with colleges a, b, c, d... weighted as given."""
     return FoundCooperative(
-        coop=coop, name="SCIC pondérée", legal_form="scic", founded_on=FOUNDED,
+        coop=coop,
+        name="SCIC pondérée",
+        legal_form="scic",
+        founded_on=FOUNDED,
         colleges=[CollegeSpec(chr(ord("a") + i), f"Collège {chr(ord('A') + i)}", w) for i, w in enumerate(weights)],
-        fee_schedule=fee_schedule(), siren="123456782", share_value=Decimal("50.00"), **extra,
+        fee_schedule=fee_schedule(),
+        siren="123456782",
+        share_value=Decimal("50.00"),
+        **extra,
     )
 
 
@@ -124,9 +146,19 @@ def general_assembly(ledger: Ledger, assembly: str = "ordinary", threshold: str 
 
 def test_an_amendment_is_dated_and_every_version_is_kept(ledger):
     ok(ledger, found_scic())
-    result = ok(ledger, AmendStatutes("scic", date(2021, 1, 1), [
-        CollegeSpec("employees", "Salariés", "50"), CollegeSpec("beneficiaries", "Bénéficiaires", "30"),
-        CollegeSpec("supporters", "Soutiens", "20")], "AGE du 2020-12-10"))
+    result = ok(
+        ledger,
+        AmendStatutes(
+            "scic",
+            date(2021, 1, 1),
+            [
+                CollegeSpec("employees", "Salariés", "50"),
+                CollegeSpec("beneficiaries", "Bénéficiaires", "30"),
+                CollegeSpec("supporters", "Soutiens", "20"),
+            ],
+            "AGE du 2020-12-10",
+        ),
+    )
     assert result.events == ("StatutesAmended",) and result.journal_numbers == ()
     coop = ledger.cooperative("scic")
     assert [v["effective_date"] for v in coop.statutes] == [FOUNDED, date(2021, 1, 1)]
@@ -136,14 +168,17 @@ def test_an_amendment_is_dated_and_every_version_is_kept(ledger):
     assert coop.statutes_on(date(2019, 12, 31)) is None  # before founding
 
 
-@pytest.mark.parametrize(("form", "weights", "field", "rule"), [
-    ("scic", ("50", "50"), "colleges", "scic_min_colleges"),
-    ("scic", ("55", "25", "20"), "colleges[0].weight", "scic_weight_bounds"),
-    ("scic", ("45", "46", "9"), "colleges[2].weight", "scic_weight_bounds"),
-    ("scic", ("40", "30", "20"), "colleges", "weights_sum_100"),
-    ("association", ("40", "30", "20"), "colleges", "weights_sum_100"),
-    ("association", ("100", "0"), "colleges[1].weight", "positive"),
-])
+@pytest.mark.parametrize(
+    ("form", "weights", "field", "rule"),
+    [
+        ("scic", ("50", "50"), "colleges", "scic_min_colleges"),
+        ("scic", ("55", "25", "20"), "colleges[0].weight", "scic_weight_bounds"),
+        ("scic", ("45", "46", "9"), "colleges[2].weight", "scic_weight_bounds"),
+        ("scic", ("40", "30", "20"), "colleges", "weights_sum_100"),
+        ("association", ("40", "30", "20"), "colleges", "weights_sum_100"),
+        ("association", ("100", "0"), "colleges[1].weight", "positive"),
+    ],
+)
 def test_amendments_breaking_the_rules_of_the_legal_form_are_refused(ledger, form, weights, field, rule):
     ok(ledger, found_weighted_scic("c", ("40", "30", "30")) if form == "scic" else found_cluster("c"))
     before = ledger.cooperative("c").statutes
@@ -156,9 +191,19 @@ def test_amendments_breaking_the_rules_of_the_legal_form_are_refused(ledger, for
 
 def test_an_association_is_free_of_the_scic_bounds(ledger):
     ok(ledger, found_cluster())
-    ok(ledger, AmendStatutes("cluster", date(2021, 1, 1), [
-        CollegeSpec("media", "Médias", "90"), CollegeSpec("companies", "Entreprises", "5"),
-        CollegeSpec("research", "Recherche", "5")], "AGE"))  # 90% and 5%: refused for a SCIC
+    ok(
+        ledger,
+        AmendStatutes(
+            "cluster",
+            date(2021, 1, 1),
+            [
+                CollegeSpec("media", "Médias", "90"),
+                CollegeSpec("companies", "Entreprises", "5"),
+                CollegeSpec("research", "Recherche", "5"),
+            ],
+            "AGE",
+        ),
+    )  # 90% and 5%: refused for a SCIC
     ok(ledger, AmendStatutes("cluster", date(2022, 1, 1), [CollegeSpec("media", "Médias")], "AGE"))  # one college
     coop = ledger.cooperative("cluster")
     assert [[c["weight"] for c in v["colleges"]] for v in coop.statutes] == [["40", "20", "20", "20"], ["90", "5", "5"], ["100"]]
@@ -173,7 +218,11 @@ def test_a_scic_amended_without_weights_gets_equal_colleges(ledger):
 
 def test_an_amendment_cannot_go_back_before_the_statutes_in_force(ledger):
     ok(ledger, found_scic())
-    colleges = [CollegeSpec("employees", "S", "40"), CollegeSpec("beneficiaries", "B", "30"), CollegeSpec("supporters", "O", "30")]
+    colleges = [
+        CollegeSpec("employees", "S", "40"),
+        CollegeSpec("beneficiaries", "B", "30"),
+        CollegeSpec("supporters", "O", "30"),
+    ]
     ok(ledger, AmendStatutes("scic", date(2021, 1, 1), colleges, "AGE 1"))
     early = refused(ledger, AmendStatutes("scic", date(2020, 12, 31), colleges, "AGE 0"))
     assert (early.error.field, early.error.rule) == ("effective_date", "not_before")
@@ -240,8 +289,11 @@ def test_a_college_where_votes_were_cast_after_the_amendment_date_cannot_be_abol
     join(ledger, "demo", "sam", "staff", year=2021, on=date(2020, 12, 1), paid_on=date(2020, 12, 1))
     ok(ledger, RecordResolution("demo", "R1", "Budget", "ordinary", date(2021, 6, 1)))
     assert ok(ledger, CastVote("demo", "R1", "sam", "for")).events == ("VoteCast",)
-    for back_dated in (TransferMember("demo", "sam", "users", date(2021, 1, 1)), ResignMember("demo", "sam", date(2021, 6, 1)),
-                       ExcludeMember("demo", "sam", date(2021, 3, 1), "faute grave")):
+    for back_dated in (
+        TransferMember("demo", "sam", "users", date(2021, 1, 1)),
+        ResignMember("demo", "sam", date(2021, 6, 1)),
+        ExcludeMember("demo", "sam", date(2021, 3, 1), "faute grave"),
+    ):
         result = refused(ledger, back_dated)
         assert (result.error.field, result.error.rule) == ("effective_date", "after_votes_cast")
     without_staff = [CollegeSpec("founders", "F", "40"), CollegeSpec("users", "U", "30"), CollegeSpec("partners", "P", "30")]
@@ -259,19 +311,30 @@ def test_the_voting_policy_is_versioned_by_date(ledger):
     ok(ledger, SetVotingPolicy("scic", date(2020, 6, 1), require_fee_paid=False, min_shares=2, empty_college_policy="unassigned"))
     coop = ledger.cooperative("scic")
     assert coop.policy_on(date(2020, 5, 31)) == {
-        "effective_date": FOUNDED, "require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"}
+        "effective_date": FOUNDED,
+        "require_fee_paid": True,
+        "min_shares": 0,
+        "empty_college_policy": "redistribute",
+    }
     assert coop.policy_on(date(2020, 6, 1)) == {
-        "effective_date": date(2020, 6, 1), "require_fee_paid": False, "min_shares": 2, "empty_college_policy": "unassigned"}
+        "effective_date": date(2020, 6, 1),
+        "require_fee_paid": False,
+        "min_shares": 2,
+        "empty_college_policy": "unassigned",
+    }
     early = refused(ledger, SetVotingPolicy("scic", date(2020, 5, 1)))
     assert (early.error.field, early.error.rule) == ("effective_date", "not_before")
 
 
-@pytest.mark.parametrize(("command", "field", "rule"), [
-    (SetVotingPolicy("demo", date(2020, 6, 1), min_shares=1), "min_shares", "no_capital"),
-    (SetVotingPolicy("demo", date(2020, 6, 1), empty_college_policy="share"), "empty_college_policy", "known_policy"),
-    (SetVotingPolicy("demo", date(2020, 6, 1), require_fee_paid="yes"), "require_fee_paid", "boolean"),  # type: ignore[arg-type]
-    (SetVotingPolicy("demo", date(2020, 6, 1), min_shares=-1), "min_shares", "range"),
-])
+@pytest.mark.parametrize(
+    ("command", "field", "rule"),
+    [
+        (SetVotingPolicy("demo", date(2020, 6, 1), min_shares=1), "min_shares", "no_capital"),
+        (SetVotingPolicy("demo", date(2020, 6, 1), empty_college_policy="share"), "empty_college_policy", "known_policy"),
+        (SetVotingPolicy("demo", date(2020, 6, 1), require_fee_paid="yes"), "require_fee_paid", "boolean"),  # type: ignore[arg-type]
+        (SetVotingPolicy("demo", date(2020, 6, 1), min_shares=-1), "min_shares", "range"),
+    ],
+)
 def test_invalid_voting_policies_are_refused(ledger, command, field, rule):
     ok(ledger, found_association("demo"))
     result = refused(ledger, command)
@@ -291,9 +354,15 @@ def test_eligibility_follows_each_rule_of_the_policy_in_force(ledger):
         return e.eligible, {r["rule"]: r["ok"] for r in e.reasons}
 
     assert verdict("emma", date(2020, 5, 31)) == (True, {"admitted": True, "not_left": True, "fee_paid": True})
-    assert verdict("emma", date(2020, 6, 1)) == (False, {"admitted": True, "not_left": True, "fee_paid": True, "min_shares": False})
+    assert verdict("emma", date(2020, 6, 1)) == (
+        False,
+        {"admitted": True, "not_left": True, "fee_paid": True, "min_shares": False},
+    )
     assert verdict("emma", date(2020, 7, 1)) == (True, {"admitted": True, "not_left": True, "fee_paid": True, "min_shares": True})
-    assert verdict("fred", date(2020, 8, 31)) == (False, {"admitted": True, "not_left": True, "fee_paid": False, "min_shares": True})
+    assert verdict("fred", date(2020, 8, 31)) == (
+        False,
+        {"admitted": True, "not_left": True, "fee_paid": False, "min_shares": True},
+    )
     assert verdict("fred", date(2020, 9, 1)) == (True, {"admitted": True, "not_left": True, "min_shares": True})
     assert verdict("fred", date(2020, 1, 31)) == (False, {"admitted": False, "not_left": True, "fee_paid": False})
 
@@ -305,9 +374,16 @@ def test_a_member_becomes_eligible_the_day_their_fee_is_fully_paid(ledger):
     ok(ledger, PayFee("demo", "alice", 2020, Decimal("60"), date(2020, 4, 10)))
     ok(ledger, PayFee("demo", "alice", 2020, Decimal("40"), date(2020, 3, 1)))  # back-dated, recorded last
     coop = ledger.cooperative("demo")
-    day_before, the_day = member_eligibility(coop, "alice", date(2020, 4, 9)), member_eligibility(coop, "alice", date(2020, 4, 10))
+    day_before, the_day = (
+        member_eligibility(coop, "alice", date(2020, 4, 9)),
+        member_eligibility(coop, "alice", date(2020, 4, 10)),
+    )
     assert not day_before.eligible and the_day.eligible and the_day.college == "founders"
-    assert day_before.reasons[2] == {"rule": "fee_paid", "ok": False, "detail": "2020 fee: 40.00 of 100.00 EUR paid by 2020-04-09"}
+    assert day_before.reasons[2] == {
+        "rule": "fee_paid",
+        "ok": False,
+        "detail": "2020 fee: 40.00 of 100.00 EUR paid by 2020-04-09",
+    }
     assert the_day.reasons[2] == {"rule": "fee_paid", "ok": True, "detail": "2020 fee: 100.00 of 100.00 EUR paid by 2020-04-10"}
     # The next fiscal year needs the next fee.
     assert not member_eligibility(coop, "alice", date(2021, 1, 1)).eligible
@@ -321,19 +397,25 @@ def test_resolutions_store_their_majority(ledger):
     ok(ledger, RecordResolution("demo", "O", "Comptes", "ordinary", VOTE_DAY))
     ok(ledger, RecordResolution("demo", "E", "Statuts", "extraordinary", VOTE_DAY))
     ok(ledger, RecordResolution("demo", "T", "Dissolution", "extraordinary", VOTE_DAY, "3/4"))
-    stored = {e.resolution_id: (e.threshold, e.threshold_strict, e.effective_date)
-              for e in ledger.app.events.get(ledger.cooperative("demo").id) if e.kind == "ResolutionRecorded"}
+    stored = {
+        e.resolution_id: (e.threshold, e.threshold_strict, e.effective_date)
+        for e in ledger.app.events.get(ledger.cooperative("demo").id)
+        if e.kind == "ResolutionRecorded"
+    }
     assert stored == {"O": ("1/2", True, VOTE_DAY), "E": ("2/3", False, VOTE_DAY), "T": ("3/4", False, VOTE_DAY)}
 
 
-@pytest.mark.parametrize(("command", "error_type", "field", "rule"), [
-    (RecordResolution("demo", "R2", "x", "special", VOTE_DAY), InvalidCommand, "assembly", "known_assembly"),
-    (RecordResolution("demo", "R2", "x", "ordinary", VOTE_DAY, "1/3"), InvalidCommand, "threshold", "majority"),
-    (RecordResolution("demo", "R2", "x", "ordinary", VOTE_DAY, "5/4"), InvalidCommand, "threshold", "majority"),
-    (RecordResolution("demo", "R2", "x", "ordinary", VOTE_DAY, "two thirds"), InvalidCommand, "threshold", "fraction"),
-    (RecordResolution("demo", "R1", "x", "ordinary", VOTE_DAY), Conflict, "resolution_id", "unique_resolution"),
-    (RecordResolution("demo", "R2", "x", "ordinary", date(2019, 6, 30)), InvalidCommand, "vote_date", "not_before_founding"),
-])
+@pytest.mark.parametrize(
+    ("command", "error_type", "field", "rule"),
+    [
+        (RecordResolution("demo", "R2", "x", "special", VOTE_DAY), InvalidCommand, "assembly", "known_assembly"),
+        (RecordResolution("demo", "R2", "x", "ordinary", VOTE_DAY, "1/3"), InvalidCommand, "threshold", "majority"),
+        (RecordResolution("demo", "R2", "x", "ordinary", VOTE_DAY, "5/4"), InvalidCommand, "threshold", "majority"),
+        (RecordResolution("demo", "R2", "x", "ordinary", VOTE_DAY, "two thirds"), InvalidCommand, "threshold", "fraction"),
+        (RecordResolution("demo", "R1", "x", "ordinary", VOTE_DAY), Conflict, "resolution_id", "unique_resolution"),
+        (RecordResolution("demo", "R2", "x", "ordinary", date(2019, 6, 30)), InvalidCommand, "vote_date", "not_before_founding"),
+    ],
+)
 def test_invalid_resolutions_are_refused(ledger, command, error_type, field, rule):
     ok(ledger, found_association("demo"))
     ok(ledger, RecordResolution("demo", "R1", "Comptes", "ordinary", VOTE_DAY))
@@ -352,8 +434,12 @@ def test_votes_from_ineligible_members_are_refused(ledger):
     ok(ledger, ExcludeMember("demo", "out", date(2020, 5, 1), "unpaid"))
     join(ledger, "demo", "late", "staff", on=date(2020, 7, 1), paid_on=date(2020, 7, 1))
     ok(ledger, RecordResolution("demo", "R1", "Comptes", "ordinary", VOTE_DAY))
-    for member_id, why in [("owes", "2020 fee: 99.99 of 100.00 EUR paid by 2020-06-30"), ("gone", "resigned on 2020-06-30"),
-                           ("out", "excluded on 2020-05-01"), ("late", "not admitted until 2020-07-01")]:
+    for member_id, why in [
+        ("owes", "2020 fee: 99.99 of 100.00 EUR paid by 2020-06-30"),
+        ("gone", "resigned on 2020-06-30"),
+        ("out", "excluded on 2020-05-01"),
+        ("late", "not admitted until 2020-07-01"),
+    ]:
         result = refused(ledger, CastVote("demo", "R1", member_id, "for"))
         assert isinstance(result.error, InvalidCommand)
         assert (result.error.field, result.error.rule) == ("member_id", "eligible_voter"), member_id
@@ -371,16 +457,20 @@ def test_one_vote_per_member(ledger):
     assert isinstance(again.error, Conflict) and (again.error.field, again.error.rule) == ("member_id", "one_vote")
     # Within one batch too.
     ok(ledger, RecordResolution("demo", "R2", "Budget", "ordinary", VOTE_DAY))
-    first, second = ledger.execute_batch([(CastVote("demo", "R2", "alice", "for"), new_key(), "t"),
-                                          (CastVote("demo", "R2", "alice", "against"), new_key(), "t")])
+    first, second = ledger.execute_batch(
+        [(CastVote("demo", "R2", "alice", "for"), new_key(), "t"), (CastVote("demo", "R2", "alice", "against"), new_key(), "t")]
+    )
     assert first.accepted and not second.accepted and second.error.rule == "one_vote"
 
 
-@pytest.mark.parametrize(("command", "field", "rule"), [
-    (CastVote("demo", "R9", "alice", "for"), "resolution_id", "known_resolution"),
-    (CastVote("demo", "R1", "nobody", "for"), "member_id", "known_member"),
-    (CastVote("demo", "R1", "alice", "yes"), "choice", "known_choice"),
-])
+@pytest.mark.parametrize(
+    ("command", "field", "rule"),
+    [
+        (CastVote("demo", "R9", "alice", "for"), "resolution_id", "known_resolution"),
+        (CastVote("demo", "R1", "nobody", "for"), "member_id", "known_member"),
+        (CastVote("demo", "R1", "alice", "yes"), "choice", "known_choice"),
+    ],
+)
 def test_votes_naming_unknown_things_are_refused(ledger, command, field, rule):
     ok(ledger, found_association("demo"))
     join(ledger, "demo", "alice", "founders")
@@ -399,8 +489,11 @@ def test_a_vote_is_recorded_in_the_college_of_the_vote_date(ledger):
     ok(ledger, RecordResolution("demo", "new", "Après", "ordinary", date(2021, 1, 1)))
     ok(ledger, CastVote("demo", "old", "sam", "for"))
     ok(ledger, CastVote("demo", "new", "sam", "for"))
-    cast = [(e.resolution_id, e.college, e.effective_date) for e in ledger.app.events.get(ledger.cooperative("demo").id)
-            if e.kind == "VoteCast"]
+    cast = [
+        (e.resolution_id, e.college, e.effective_date)
+        for e in ledger.app.events.get(ledger.cooperative("demo").id)
+        if e.kind == "VoteCast"
+    ]
     assert cast == [("old", "staff", date(2020, 12, 31)), ("new", "users", date(2021, 1, 1))]
 
 
@@ -415,13 +508,19 @@ def test_governance_commands_parse_from_json_lines():
     """The shapes `coopledger record` reads (AmendStatutes carries nested colleges)."""
     from ledger.commands import loads, parse_command
 
-    command, key, _actor = parse_command(loads(
-        '{"command": "AmendStatutes", "idempotency_key": "a1", "coop": "c", "effective_date": "2021-01-01", "reason": "AGE",'
-        ' "colleges": [{"code": "a", "name": "A", "weight": "50"}, {"code": "b", "name": "B", "weight": "100/2"}]}'))
+    command, key, _actor = parse_command(
+        loads(
+            '{"command": "AmendStatutes", "idempotency_key": "a1", "coop": "c", "effective_date": "2021-01-01", "reason": "AGE",'
+            ' "colleges": [{"code": "a", "name": "A", "weight": "50"}, {"code": "b", "name": "B", "weight": "100/2"}]}'
+        )
+    )
     assert command == AmendStatutes("c", date(2021, 1, 1), [CollegeSpec("a", "A", "50"), CollegeSpec("b", "B", "100/2")], "AGE")
-    command, _key, _actor = parse_command(loads(
-        '{"command": "SetVotingPolicy", "idempotency_key": "p1", "coop": "c", "effective_date": "2021-01-01",'
-        ' "require_fee_paid": false, "empty_college_policy": "unassigned"}'))
+    command, _key, _actor = parse_command(
+        loads(
+            '{"command": "SetVotingPolicy", "idempotency_key": "p1", "coop": "c", "effective_date": "2021-01-01",'
+            ' "require_fee_paid": false, "empty_college_policy": "unassigned"}'
+        )
+    )
     assert command == SetVotingPolicy("c", date(2021, 1, 1), False, 0, "unassigned")
     assert key == "a1"
 
@@ -430,9 +529,20 @@ def test_dates_are_days(ledger):
     """Every governance date is a calendar day: the day before an effective date is the old state."""
     ok(ledger, found_cluster())
     amended = date(2021, 1, 1)
-    ok(ledger, AmendStatutes("cluster", amended, [
-        CollegeSpec("media", "Médias", "50"), CollegeSpec("companies", "E", "20"), CollegeSpec("research", "R", "10"),
-        CollegeSpec("public", "P", "20")], "AGE"))
+    ok(
+        ledger,
+        AmendStatutes(
+            "cluster",
+            amended,
+            [
+                CollegeSpec("media", "Médias", "50"),
+                CollegeSpec("companies", "E", "20"),
+                CollegeSpec("research", "R", "10"),
+                CollegeSpec("public", "P", "20"),
+            ],
+            "AGE",
+        ),
+    )
     coop = ledger.cooperative("cluster")
     assert coop.colleges_on(amended - timedelta(days=1))["media"]["weight"] == "40"
     assert coop.colleges_on(amended)["media"]["weight"] == "50"

@@ -64,14 +64,26 @@ def books(ledger: Ledger, runner) -> Ledger:
     ok(ledger, call("C3", "4000", "1000", "2000", 1, members_only=True))
     ok(ledger, call("C4", "1000", "500", "1000", 1))
     ok(ledger, CloseCall("demo", "C4", MAR1))
-    for command in (apply("C1", "A1", "alice"), apply("C1", "A2", "bob"), apply("C1", "A3", applicant="Collectif"),
-                    apply("C1", "A4", applicant="Radio"), apply("C2", "B1", applicant="Asso X"), apply("C2", "B2", "alice"),
-                    apply("C3", "M1", "alice"), apply("C3", "M2", "bob")):
+    for command in (
+        apply("C1", "A1", "alice"),
+        apply("C1", "A2", "bob"),
+        apply("C1", "A3", applicant="Collectif"),
+        apply("C1", "A4", applicant="Radio"),
+        apply("C2", "B1", applicant="Asso X"),
+        apply("C2", "B2", "alice"),
+        apply("C3", "M1", "alice"),
+        apply("C3", "M2", "bob"),
+    ):
         ok(ledger, command)
-    for command in (AwardGrant("demo", "A1", D("5000"), APR1), AwardGrant("demo", "A2", D("4000"), APR1),
-                    AwardGrant("demo", "M1", D("1000"), APR1), AwardGrant("demo", "B1", D("10000"), APR1),
-                    PayGrant("demo", "B1", D("8000"), MAY1), AwardGrant("demo", "B2", D("6000"), APR1),
-                    PayGrant("demo", "A1", D("2000"), MAY1)):
+    for command in (
+        AwardGrant("demo", "A1", D("5000"), APR1),
+        AwardGrant("demo", "A2", D("4000"), APR1),
+        AwardGrant("demo", "M1", D("1000"), APR1),
+        AwardGrant("demo", "B1", D("10000"), APR1),
+        PayGrant("demo", "B1", D("8000"), MAY1),
+        AwardGrant("demo", "B2", D("6000"), APR1),
+        PayGrant("demo", "A1", D("2000"), MAY1),
+    ):
         ok(ledger, command)
     runner.catch_up()
     return ledger
@@ -79,31 +91,83 @@ def books(ledger: Ledger, runner) -> Ledger:
 
 def test_entries_of_awards_and_payments(books):
     entries = stored_financial_events(books, "demo")
-    assert [e.kind for e in entries] == ["ContributionPaid", "SubsidyGranted", "SubsidyReceived", "GrantAwarded", "GrantAwarded",
-                                         "GrantAwarded", "GrantAwarded", "GrantPaid", "GrantAwarded", "GrantPaid"]
-    assert entries[3].postings == [["6571", None, "EUR", 500_000], ["4686", "A1", "EUR", -500_000],
-                                   ["195", None, "EUR", 500_000], ["7895", None, "EUR", -500_000]]
-    assert entries[6].postings == [["6571", None, "EUR", 1_000_000], ["4686", "B1", "EUR", -1_000_000],
-                                   ["194", "S1", "EUR", 1_000_000], ["7894", None, "EUR", -1_000_000]]
+    assert [e.kind for e in entries] == [
+        "ContributionPaid",
+        "SubsidyGranted",
+        "SubsidyReceived",
+        "GrantAwarded",
+        "GrantAwarded",
+        "GrantAwarded",
+        "GrantAwarded",
+        "GrantPaid",
+        "GrantAwarded",
+        "GrantPaid",
+    ]
+    assert entries[3].postings == [
+        ["6571", None, "EUR", 500_000],
+        ["4686", "A1", "EUR", -500_000],
+        ["195", None, "EUR", 500_000],
+        ["7895", None, "EUR", -500_000],
+    ]
+    assert entries[6].postings == [
+        ["6571", None, "EUR", 1_000_000],
+        ["4686", "B1", "EUR", -1_000_000],
+        ["194", "S1", "EUR", 1_000_000],
+        ["7894", None, "EUR", -1_000_000],
+    ]
     assert entries[7].postings == [["4686", "B1", "EUR", 800_000], ["512", None, "EUR", -800_000]]
 
 
 def test_the_fund_figures_are_exact_and_agree_with_the_books(books):
     fund = cooperation_fund(books.db, "demo")
-    assert {k: fund[k] for k in ("received_cents", "awarded_cents", "paid_cents", "reserved_cents", "balance_cents",
-                                 "committed_cents", "available_cents", "unspent_cents")} == {
-        "received_cents": 2_000_000, "awarded_cents": 1_000_000, "paid_cents": 200_000, "reserved_cents": 400_000,
-        "balance_cents": 1_800_000, "committed_cents": 1_200_000, "available_cents": 600_000, "unspent_cents": 1_000_000}
+    assert {
+        k: fund[k]
+        for k in (
+            "received_cents",
+            "awarded_cents",
+            "paid_cents",
+            "reserved_cents",
+            "balance_cents",
+            "committed_cents",
+            "available_cents",
+            "unspent_cents",
+        )
+    } == {
+        "received_cents": 2_000_000,
+        "awarded_cents": 1_000_000,
+        "paid_cents": 200_000,
+        "reserved_cents": 400_000,
+        "balance_cents": 1_800_000,
+        "committed_cents": 1_200_000,
+        "available_cents": 600_000,
+        "unspent_cents": 1_000_000,
+    }
     assert account_balance(books.db, "demo", "195") == -1_000_000
     assert account_balance(books.db, "demo", "194", party="S1") == -2_400_000
     # 4686: awarded 26,000 - paid 10,000, one party per grant.
     assert account_balance(books.db, "demo", "4686") == -1_600_000
     assert account_balance(books.db, "demo", "4686", party="A1") == -300_000
     (s1,) = subsidies_overview(books.db, "demo")
-    assert {k: s1[k] for k in ("granted_cents", "received_cents", "awarded_cents", "grants_paid_cents", "reserved_cents",
-                               "unspent_cents", "available_cents")} == {
-        "granted_cents": 4_000_000, "received_cents": 1_000_000, "awarded_cents": 1_600_000, "grants_paid_cents": 800_000,
-        "reserved_cents": 1_400_000, "unspent_cents": 2_400_000, "available_cents": 1_000_000}
+    assert {
+        k: s1[k]
+        for k in (
+            "granted_cents",
+            "received_cents",
+            "awarded_cents",
+            "grants_paid_cents",
+            "reserved_cents",
+            "unspent_cents",
+            "available_cents",
+        )
+    } == {
+        "granted_cents": 4_000_000,
+        "received_cents": 1_000_000,
+        "awarded_cents": 1_600_000,
+        "grants_paid_cents": 800_000,
+        "reserved_cents": 1_400_000,
+        "unspent_cents": 2_400_000,
+        "available_cents": 1_000_000,
+    }
     aggregate = books.cooperative("demo").grants.pots["fund"].totals
     assert (aggregate.cash_cents, aggregate.committed_cents, aggregate.available_cents) == (1_800_000, 1_200_000, 600_000)
 
@@ -120,8 +184,18 @@ def test_the_fund_as_of_earlier_dates(books):
 def test_open_calls_with_envelope_awarded_paid_remaining_and_laureates(books):
     calls = calls_for_projects(books.db, "demo")
     assert [c["call_id"] for c in calls] == ["C1", "C2", "C3"]
-    figures = {c["call_id"]: (c["envelope_cents"], c["awarded_cents"], c["paid_cents"], c["remaining_cents"], c["outstanding_cents"],
-                              c["laureates"], c["applications"]) for c in calls}
+    figures = {
+        c["call_id"]: (
+            c["envelope_cents"],
+            c["awarded_cents"],
+            c["paid_cents"],
+            c["remaining_cents"],
+            c["outstanding_cents"],
+            c["laureates"],
+            c["applications"],
+        )
+        for c in calls
+    }
     assert figures == {
         "C1": (1_000_000, 900_000, 200_000, 100_000, 700_000, 2, 4),
         "C2": (3_000_000, 1_600_000, 800_000, 1_400_000, 800_000, 2, 2),
@@ -129,12 +203,23 @@ def test_open_calls_with_envelope_awarded_paid_remaining_and_laureates(books):
     }
     assert calls[1]["source"] == "subsidy:S1" and calls[2]["members_only"] is True
     everything = calls_for_projects(books.db, "demo", include_closed=True)
-    assert [(c["call_id"], c["status"], c["closed_on"], c["remaining_cents"]) for c in everything][-1] == ("C4", "closed", "2021-03-01", 100_000)
+    assert [(c["call_id"], c["status"], c["closed_on"], c["remaining_cents"]) for c in everything][-1] == (
+        "C4",
+        "closed",
+        "2021-03-01",
+        100_000,
+    )
     assert [c["call_id"] for c in calls_for_projects(books.db, "demo", after="C1", limit=1)] == ["C2"]
     apps = call_applications(books.db, "demo", "C1")
-    assert [(a["application_id"], a["member_id"], a["applicant"], a["net_awarded_cents"], a["paid_cents"], a["outstanding_cents"])
-            for a in apps] == [("A1", "alice", "Member alice", 500_000, 200_000, 300_000), ("A2", "bob", "Member bob", 400_000, 0, 400_000),
-                               ("A3", None, "Collectif", 0, 0, 0), ("A4", None, "Radio", 0, 0, 0)]
+    assert [
+        (a["application_id"], a["member_id"], a["applicant"], a["net_awarded_cents"], a["paid_cents"], a["outstanding_cents"])
+        for a in apps
+    ] == [
+        ("A1", "alice", "Member alice", 500_000, 200_000, 300_000),
+        ("A2", "bob", "Member bob", 400_000, 0, 400_000),
+        ("A3", None, "Collectif", 0, 0, 0),
+        ("A4", None, "Radio", 0, 0, 0),
+    ]
     assert apps[0]["awarded_on"] == "2021-04-01" and apps[2]["awarded_on"] is None
 
 
@@ -177,26 +262,48 @@ REFUSALS: list[tuple[str, Any, str, str, type]] = [
     ("max above envelope", call("C9", "100", "10", "100.01", 1), "max_award", "within_envelope", InvalidCommand),
     ("no laureates", call("C9", "100", "10", "100", 0), "max_laureates", "range", InvalidCommand),
     ("envelope beyond the fund", call("C9", "6000.01", "10", "100", 1), "envelope", "envelope_available", InvalidCommand),
-    ("envelope beyond the subsidy", call("C9", "10000.01", "10", "100", 1, subsidy_id="S1"), "envelope", "envelope_available",
-     InvalidCommand),
+    (
+        "envelope beyond the subsidy",
+        call("C9", "10000.01", "10", "100", 1, subsidy_id="S1"),
+        "envelope",
+        "envelope_available",
+        InvalidCommand,
+    ),
     ("unknown subsidy", call("C9", "100", "10", "100", 1, subsidy_id="S9"), "subsidy_id", "known_subsidy", NotFound),
     ("unknown call", apply("C9", "X1", applicant="X"), "call_id", "known_call", NotFound),
     ("closed call", apply("C4", "X1", applicant="X"), "call_id", "call_open", InvalidCommand),
     ("application twice", apply("C1", "A1", applicant="X"), "application_id", "unique_application", Conflict),
     ("non-member on a members-only call", apply("C3", "X1", applicant="X"), "member_id", "members_only", InvalidCommand),
     ("nameless non-member", apply("C1", "X1"), "applicant", "required", InvalidCommand),
-    ("application before the call", RecordApplication("demo", "C1", "X1", "P", date(2021, 2, 28), applicant="X"), "effective_date",
-     "not_before", InvalidCommand),
+    (
+        "application before the call",
+        RecordApplication("demo", "C1", "X1", "P", date(2021, 2, 28), applicant="X"),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
     ("award below the bounds", AwardGrant("demo", "A3", D("1999.99"), APR1), "amount", "award_bounds", InvalidCommand),
     ("award above the bounds", AwardGrant("demo", "A3", D("5000.01"), APR1), "amount", "award_bounds", InvalidCommand),
     ("award beyond the envelope", AwardGrant("demo", "A3", D("2000"), APR1), "amount", "envelope", InvalidCommand),
     ("award beyond the laureates", AwardGrant("demo", "M2", D("1000"), APR1), "application_id", "max_laureates", InvalidCommand),
     ("award twice", AwardGrant("demo", "A1", D("2000"), APR1), "application_id", "awarded_once", Conflict),
-    ("award of an unknown application", AwardGrant("demo", "X1", D("2000"), APR1), "application_id", "known_application", NotFound),
+    (
+        "award of an unknown application",
+        AwardGrant("demo", "X1", D("2000"), APR1),
+        "application_id",
+        "known_application",
+        NotFound,
+    ),
     ("payment without an award", PayGrant("demo", "A3", D("1"), MAY1), "application_id", "grant_awarded", NotFound),
     ("payment beyond the award", PayGrant("demo", "A1", D("3000.01"), MAY1), "amount", "within_award", InvalidCommand),
     ("payment the subsidy cannot cover", PayGrant("demo", "B2", D("2000.01"), MAY1), "amount", "fund_covers", InvalidCommand),
-    ("payment before the award", PayGrant("demo", "A2", D("1"), date(2021, 3, 31)), "effective_date", "not_before", InvalidCommand),
+    (
+        "payment before the award",
+        PayGrant("demo", "A2", D("1"), date(2021, 3, 31)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
     ("nothing to withdraw", WithdrawGrant("demo", "A3", "x", MAY1), "application_id", "grant_awarded", NotFound),
     ("closing with grants unpaid", CloseCall("demo", "C1", MAY1), "call_id", "grants_settled", InvalidCommand),
     ("reversing a paid award", ReverseEntry("demo", 4, "x", MAY1), "entry_number", "grant_untouched", InvalidCommand),
@@ -216,5 +323,6 @@ def test_a_fully_paid_grant_has_nothing_to_withdraw_and_leavers_cannot_apply(boo
     assert_refused(books, WithdrawGrant("demo", "A1", "x", MAY1), "application_id", "nothing_to_withdraw", InvalidCommand)
     ok(books, ResignMember("demo", "bob", date(2021, 3, 31)))
     ok(books, call("C9", "100", "10", "100", 1))
-    assert_refused(books, RecordApplication("demo", "C9", "X1", "P", APR1, member_id="bob"), "member_id", "member_on_date",
-                   InvalidCommand)
+    assert_refused(
+        books, RecordApplication("demo", "C9", "X1", "P", APR1, member_id="bob"), "member_id", "member_on_date", InvalidCommand
+    )

@@ -35,8 +35,12 @@ def books(ledger: Ledger) -> Ledger:
         ok(ledger, admit("scic", member_id, "employees", date(2020, 2, 1)))
     ok(ledger, DeclareCourse("scic", "K1", "Démarches en ligne", "author", "0.20", date(2020, 3, 1)))
     ok(ledger, DeclareCourse("scic", "K2", "Cybersécurité", "author2", "3/20", date(2020, 3, 1)))
-    for course, ref, amount, day in [("K1", "INS-1", "45", date(2020, 3, 10)), ("K2", "INS-2", "35.50", date(2020, 3, 12)),
-                                     ("K1", "INS-3", "60", date(2020, 4, 2)), ("K2", "INS-4", "29.90", date(2020, 4, 20))]:
+    for course, ref, amount, day in [
+        ("K1", "INS-1", "45", date(2020, 3, 10)),
+        ("K2", "INS-2", "35.50", date(2020, 3, 12)),
+        ("K1", "INS-3", "60", date(2020, 4, 2)),
+        ("K2", "INS-4", "29.90", date(2020, 4, 20)),
+    ]:
         ok(ledger, CollectCourseContribution("scic", course, ref, D(amount), day))
     assert ok(ledger, PayAuthor("scic", "author", D("36"), date(2020, 3, 31))).journal_numbers == (5,)
     assert ok(ledger, PayAuthor("scic", "author2", D("50"), date(2020, 4, 30))).journal_numbers == (6,)
@@ -45,28 +49,89 @@ def books(ledger: Ledger) -> Ledger:
 
 def test_every_rule_is_refused_with_its_field_and_writes_nothing(books):
     day = date(2020, 5, 1)
-    check_refusals(books, [
-        ("course declared twice", DeclareCourse("scic", "K1", "x", "author", "0.1", day), "course_id", "unique_course", Conflict),
-        ("bad course id", DeclareCourse("scic", "K 3", "x", "author", "0.1", day), "course_id", "identifier", InvalidCommand),
-        ("no title", DeclareCourse("scic", "K3", "", "author", "0.1", day), "title", "required", InvalidCommand),
-        ("unknown author", DeclareCourse("scic", "K3", "x", "ghost", "0.1", day), "author_id", "known_member", NotFound),
-        ("author not yet a member", DeclareCourse("scic", "K3", "x", "reader", "0.1", date(2020, 1, 31)),
-         "author_id", "member_on_date", InvalidCommand),
-        ("float rate", DeclareCourse("scic", "K3", "x", "author", 0.1, day), "levy_rate", "decimal", InvalidCommand),
-        ("rate above 1", DeclareCourse("scic", "K3", "x", "author", "101/100", day), "levy_rate", "rate_range", InvalidCommand),
-        ("unknown course", CollectCourseContribution("scic", "K9", "INS-9", D("10"), day), "course_id", "known_course", NotFound),
-        ("before the course", CollectCourseContribution("scic", "K1", "INS-9", D("10"), date(2020, 2, 29)),
-         "effective_date", "not_before", InvalidCommand),
-        ("nothing collected", CollectCourseContribution("scic", "K1", "INS-9", D("0"), day), "amount", "positive", InvalidCommand),
-        ("over-precise amount", CollectCourseContribution("scic", "K1", "INS-9", D("0.001"), day), "amount", "precision", InvalidCommand),
-        ("participant named", CollectCourseContribution("scic", "K1", "Léa Martin", D("10"), day), "participant_ref", "identifier", InvalidCommand),
-        ("payout to no author", PayAuthor("scic", "reader", D("1"), day), "author_id", "known_author", NotFound),
-        ("payout beyond what is owed", PayAuthor("scic", "author", D("48.01"), day), "amount", "no_overpayment", InvalidCommand),
-        # On 2020-04-20 author2 was owed 55.58, but only 5.58 from 2020-04-30 on.
-        ("back-dated payout", PayAuthor("scic", "author2", D("5.59"), date(2020, 4, 20)), "amount", "no_overpayment", InvalidCommand),
-        ("negative payout", PayAuthor("scic", "author", D("-1"), day), "amount", "positive", InvalidCommand),
-        ("paid share reversed", ReverseEntry("scic", 4, "x", day), "entry_number", "author_share_unpaid", InvalidCommand),
-    ])
+    check_refusals(
+        books,
+        [
+            (
+                "course declared twice",
+                DeclareCourse("scic", "K1", "x", "author", "0.1", day),
+                "course_id",
+                "unique_course",
+                Conflict,
+            ),
+            ("bad course id", DeclareCourse("scic", "K 3", "x", "author", "0.1", day), "course_id", "identifier", InvalidCommand),
+            ("no title", DeclareCourse("scic", "K3", "", "author", "0.1", day), "title", "required", InvalidCommand),
+            ("unknown author", DeclareCourse("scic", "K3", "x", "ghost", "0.1", day), "author_id", "known_member", NotFound),
+            (
+                "author not yet a member",
+                DeclareCourse("scic", "K3", "x", "reader", "0.1", date(2020, 1, 31)),
+                "author_id",
+                "member_on_date",
+                InvalidCommand,
+            ),
+            ("float rate", DeclareCourse("scic", "K3", "x", "author", 0.1, day), "levy_rate", "decimal", InvalidCommand),
+            (
+                "rate above 1",
+                DeclareCourse("scic", "K3", "x", "author", "101/100", day),
+                "levy_rate",
+                "rate_range",
+                InvalidCommand,
+            ),
+            (
+                "unknown course",
+                CollectCourseContribution("scic", "K9", "INS-9", D("10"), day),
+                "course_id",
+                "known_course",
+                NotFound,
+            ),
+            (
+                "before the course",
+                CollectCourseContribution("scic", "K1", "INS-9", D("10"), date(2020, 2, 29)),
+                "effective_date",
+                "not_before",
+                InvalidCommand,
+            ),
+            (
+                "nothing collected",
+                CollectCourseContribution("scic", "K1", "INS-9", D("0"), day),
+                "amount",
+                "positive",
+                InvalidCommand,
+            ),
+            (
+                "over-precise amount",
+                CollectCourseContribution("scic", "K1", "INS-9", D("0.001"), day),
+                "amount",
+                "precision",
+                InvalidCommand,
+            ),
+            (
+                "participant named",
+                CollectCourseContribution("scic", "K1", "Léa Martin", D("10"), day),
+                "participant_ref",
+                "identifier",
+                InvalidCommand,
+            ),
+            ("payout to no author", PayAuthor("scic", "reader", D("1"), day), "author_id", "known_author", NotFound),
+            (
+                "payout beyond what is owed",
+                PayAuthor("scic", "author", D("48.01"), day),
+                "amount",
+                "no_overpayment",
+                InvalidCommand,
+            ),
+            # On 2020-04-20 author2 was owed 55.58, but only 5.58 from 2020-04-30 on.
+            (
+                "back-dated payout",
+                PayAuthor("scic", "author2", D("5.59"), date(2020, 4, 20)),
+                "amount",
+                "no_overpayment",
+                InvalidCommand,
+            ),
+            ("negative payout", PayAuthor("scic", "author", D("-1"), day), "amount", "positive", InvalidCommand),
+            ("paid share reversed", ReverseEntry("scic", 4, "x", day), "entry_number", "author_share_unpaid", InvalidCommand),
+        ],
+    )
 
 
 def test_contributions_and_payouts_carry_hand_computed_entries(books):
@@ -82,10 +147,13 @@ def test_contributions_and_payouts_carry_hand_computed_entries(books):
 def test_courses_and_authors_balances_as_of_any_date(books, runner):
     runner.catch_up()
     db = books.db
-    assert [(c["course_id"], c["contributions"], c["collected_cents"], c["levy_cents"], c["author_share_cents"], c["levy_rate"])
-            for c in read.courses(db, "scic")] == [("K1", 2, 10500, 2100, 8400, "1/5"), ("K2", 2, 6540, 982, 5558, "3/20")]
-    assert [(a["author_id"], a["earned_cents"], a["paid_out_cents"], a["owed_cents"]) for a in read.author_balances(db, "scic")] == [
-        ("author", 8400, 3600, 4800), ("author2", 5558, 5000, 558)]
+    assert [
+        (c["course_id"], c["contributions"], c["collected_cents"], c["levy_cents"], c["author_share_cents"], c["levy_rate"])
+        for c in read.courses(db, "scic")
+    ] == [("K1", 2, 10500, 2100, 8400, "1/5"), ("K2", 2, 6540, 982, 5558, "3/20")]
+    assert [
+        (a["author_id"], a["earned_cents"], a["paid_out_cents"], a["owed_cents"]) for a in read.author_balances(db, "scic")
+    ] == [("author", 8400, 3600, 4800), ("author2", 5558, 5000, 558)]
     as_of = read.author_balances(db, "scic", as_of=date(2020, 3, 31))
     assert [(a["author_id"], a["owed_cents"]) for a in as_of] == [("author", 0), ("author2", 3017)]
     assert [a["earned_cents"] for a in read.author_balances(db, "scic", as_of=date(2020, 3, 1))] == [0, 0]

@@ -19,8 +19,17 @@ PROCESSES = 10
 
 
 def test_processes_starting_together_on_an_empty_store_all_start(store_url: str) -> None:
-    procs = [subprocess.Popen([sys.executable, "-c", STARTUP, store_url], cwd=ROOT, stdin=subprocess.PIPE,
-                              stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(PROCESSES)]
+    procs = [
+        subprocess.Popen(
+            [sys.executable, "-c", STARTUP, store_url],
+            cwd=ROOT,
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            text=True,
+        )
+        for _ in range(PROCESSES)
+    ]
     for proc in procs:  # every interpreter is up and waiting before any of them goes on
         assert proc.stdin is not None
     for proc in procs:

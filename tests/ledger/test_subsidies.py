@@ -43,14 +43,29 @@ def books(ledger: Ledger, runner) -> Ledger:
 
 
 def figures(row: dict[str, Any]) -> tuple[int, ...]:
-    return tuple(row[k] for k in ("granted_cents", "received_cents", "to_receive_cents", "used_cents", "awarded_cents",
-                                  "reserved_cents", "unspent_cents", "available_cents"))
+    return tuple(
+        row[k]
+        for k in (
+            "granted_cents",
+            "received_cents",
+            "to_receive_cents",
+            "used_cents",
+            "awarded_cents",
+            "reserved_cents",
+            "unspent_cents",
+            "available_cents",
+        )
+    )
 
 
 def test_entries_per_the_association_plan(books):
     granted, _s2, received, used = stored_financial_events(books, "demo")
-    assert granted.postings == [["441", "S1", "EUR", 4_000_000], ["741", None, "EUR", -4_000_000],
-                                ["6894", None, "EUR", 4_000_000], ["194", "S1", "EUR", -4_000_000]]
+    assert granted.postings == [
+        ["441", "S1", "EUR", 4_000_000],
+        ["741", None, "EUR", -4_000_000],
+        ["6894", None, "EUR", 4_000_000],
+        ["194", "S1", "EUR", -4_000_000],
+    ]
     assert received.postings == [["512", None, "EUR", 2_400_000], ["441", "S1", "EUR", -2_400_000]]
     assert used.postings == [["194", "S1", "EUR", 1_500_000], ["7894", None, "EUR", -1_500_000]] and used.piece_ref == "B-1"
 
@@ -58,7 +73,9 @@ def test_entries_per_the_association_plan(books):
 def test_granted_vs_received_and_dedicated_funds(books):
     rows = subsidies_overview(books.db, "demo")
     assert [(r["subsidy_id"], r["funder"], r["purpose"], r["granted_on"]) for r in rows] == [
-        ("S1", "Région Occitanie", "Médias de proximité", "2021-01-10"), ("S2", "Ville de Sète", "Festival", "2021-01-20")]
+        ("S1", "Région Occitanie", "Médias de proximité", "2021-01-10"),
+        ("S2", "Ville de Sète", "Festival", "2021-01-20"),
+    ]
     assert figures(rows[0]) == (4_000_000, 2_400_000, 1_600_000, 1_500_000, 0, 2_000_000, 2_500_000, 500_000)
     assert figures(rows[1]) == (500_000, 0, 500_000, 0, 0, 0, 500_000, 500_000)
     assert account_balance(books.db, "demo", "194", party="S1") == -2_500_000  # the unspent part
@@ -99,18 +116,58 @@ def test_a_scic_defers_the_subsidy_on_4876(ledger, runner):
 
 
 REFUSALS: list[tuple[str, Any, str, str, type]] = [
-    ("subsidy twice", RecordSubsidy("demo", "S1", "Région", "x", D("1"), date(2021, 3, 1)), "subsidy_id", "unique_subsidy", Conflict),
+    (
+        "subsidy twice",
+        RecordSubsidy("demo", "S1", "Région", "x", D("1"), date(2021, 3, 1)),
+        "subsidy_id",
+        "unique_subsidy",
+        Conflict,
+    ),
     ("no funder", RecordSubsidy("demo", "S9", "", "x", D("1"), date(2021, 3, 1)), "funder", "required", InvalidCommand),
     ("zero amount", RecordSubsidy("demo", "S9", "Région", "x", D("0"), date(2021, 3, 1)), "amount", "positive", InvalidCommand),
     ("unknown subsidy", ReceiveSubsidy("demo", "S9", D("1"), date(2021, 3, 1)), "subsidy_id", "known_subsidy", NotFound),
-    ("received beyond granted", ReceiveSubsidy("demo", "S1", D("16000.01"), date(2021, 3, 1)), "amount", "within_granted", InvalidCommand),
-    ("received before granted", ReceiveSubsidy("demo", "S2", D("1"), date(2021, 1, 19)), "effective_date", "not_before", InvalidCommand),
-    ("use beyond available", UseSubsidy("demo", "S1", D("5000.01"), "x", date(2021, 7, 2)), "amount", "subsidy_available", InvalidCommand),
-    ("use back-dated into a reserved envelope", UseSubsidy("demo", "S1", D("5000.01"), "x", date(2021, 6, 30)), "amount",
-     "subsidy_available", InvalidCommand),
-    ("use of an unknown subsidy", UseSubsidy("demo", "S9", D("1"), "x", date(2021, 7, 2)), "subsidy_id", "known_subsidy", NotFound),
-    ("cancelling a subsidy with tranches", ReverseEntry("demo", 1, "x", date(2021, 7, 2)), "entry_number", "subsidy_untouched",
-     InvalidCommand),
+    (
+        "received beyond granted",
+        ReceiveSubsidy("demo", "S1", D("16000.01"), date(2021, 3, 1)),
+        "amount",
+        "within_granted",
+        InvalidCommand,
+    ),
+    (
+        "received before granted",
+        ReceiveSubsidy("demo", "S2", D("1"), date(2021, 1, 19)),
+        "effective_date",
+        "not_before",
+        InvalidCommand,
+    ),
+    (
+        "use beyond available",
+        UseSubsidy("demo", "S1", D("5000.01"), "x", date(2021, 7, 2)),
+        "amount",
+        "subsidy_available",
+        InvalidCommand,
+    ),
+    (
+        "use back-dated into a reserved envelope",
+        UseSubsidy("demo", "S1", D("5000.01"), "x", date(2021, 6, 30)),
+        "amount",
+        "subsidy_available",
+        InvalidCommand,
+    ),
+    (
+        "use of an unknown subsidy",
+        UseSubsidy("demo", "S9", D("1"), "x", date(2021, 7, 2)),
+        "subsidy_id",
+        "known_subsidy",
+        NotFound,
+    ),
+    (
+        "cancelling a subsidy with tranches",
+        ReverseEntry("demo", 1, "x", date(2021, 7, 2)),
+        "entry_number",
+        "subsidy_untouched",
+        InvalidCommand,
+    ),
 ]
 
 

@@ -21,7 +21,9 @@ from ledger.service import CommandResult, Ledger
 COOP = "obs"
 AS_OF = "2025-12-31"
 FOUND: dict[str, Any] = {
-    "name": "Observatoire Coop", "legal_form": "association", "founded_on": "2025-01-01",
+    "name": "Observatoire Coop",
+    "legal_form": "association",
+    "founded_on": "2025-01-01",
     "colleges": [{"code": "users", "name": "Usagers", "weight": "60"}, {"code": "staff", "name": "Salariés", "weight": "40"}],
     "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
 }
@@ -31,71 +33,179 @@ REVERSED = "pay-m2"  # the key of the payment the story reverses
 def commands() -> Iterator[tuple[str, str, dict[str, Any]]]:
     """(idempotency key, command, fields), in recording order."""
     yield "found", "FoundCooperative", FOUND
-    for member_id, college, kind, day in [("m1", "users", "organisation", "2025-02-01"), ("m2", "users", "person", "2025-03-01"),
-                                          ("m3", "staff", "organisation", "2025-03-15"), ("m4", "staff", "person", "2025-04-01")]:
-        yield f"admit-{member_id}", "AdmitMember", {"member_id": member_id, "name": member_id.upper(), "kind": kind,
-                                                    "college": college, "effective_date": day}
+    for member_id, college, kind, day in [
+        ("m1", "users", "organisation", "2025-02-01"),
+        ("m2", "users", "person", "2025-03-01"),
+        ("m3", "staff", "organisation", "2025-03-15"),
+        ("m4", "staff", "person", "2025-04-01"),
+    ]:
+        yield (
+            f"admit-{member_id}",
+            "AdmitMember",
+            {"member_id": member_id, "name": member_id.upper(), "kind": kind, "college": college, "effective_date": day},
+        )
     yield "transfer-m2", "TransferMember", {"member_id": "m2", "college": "staff", "effective_date": "2025-05-01"}
     for member_id in ("m1", "m2", "m3", "m4"):
         yield f"call-{member_id}", "CallFee", {"member_id": member_id, "year": 2025, "effective_date": "2025-04-02"}
-    for member_id, amount, day in [("m1", "100", "2025-04-10"), ("m4", "100", "2025-04-20"), ("m2", "100", "2025-05-10"),
-                                   ("m3", "40", "2025-06-10")]:
+    for member_id, amount, day in [
+        ("m1", "100", "2025-04-10"),
+        ("m4", "100", "2025-04-20"),
+        ("m2", "100", "2025-05-10"),
+        ("m3", "40", "2025-06-10"),
+    ]:
         yield f"pay-{member_id}", "PayFee", {"member_id": member_id, "year": 2025, "amount": amount, "effective_date": day}
     yield "resign-m4", "ResignMember", {"member_id": "m4", "effective_date": "2025-06-30"}
     yield "reverse", "ReverseEntry", {"entry_number": None, "reason": "cheque returned", "effective_date": "2025-07-01"}
     # cooperation fund and its call
-    yield "pledge", "PledgeContribution", {"pledge_id": "P1", "member_id": "m1", "rate_percent": "10", "first_year": 2024,
-                                           "years": 3, "effective_date": "2025-02-15"}
-    yield "declare", "DeclareContributionResult", {"pledge_id": "P1", "year": 2024, "result": "50000", "effective_date": "2025-03-01"}
+    yield (
+        "pledge",
+        "PledgeContribution",
+        {
+            "pledge_id": "P1",
+            "member_id": "m1",
+            "rate_percent": "10",
+            "first_year": 2024,
+            "years": 3,
+            "effective_date": "2025-02-15",
+        },
+    )
+    yield (
+        "declare",
+        "DeclareContributionResult",
+        {"pledge_id": "P1", "year": 2024, "result": "50000", "effective_date": "2025-03-01"},
+    )
     yield "contribute", "PayContribution", {"pledge_id": "P1", "year": 2024, "amount": "5000", "effective_date": "2025-03-20"}
-    yield "open-f1", "OpenCall", {"call_id": "F1", "title": "Fonds 2025", "envelope": "3000", "min_award": "1000",
-                                  "max_award": "2000", "max_laureates": 2, "effective_date": "2025-04-01"}
-    yield "apply-fa1", "RecordApplication", {"call_id": "F1", "application_id": "FA1", "project": "Projet A", "member_id": "m1",
-                                             "effective_date": "2025-04-05"}
+    yield (
+        "open-f1",
+        "OpenCall",
+        {
+            "call_id": "F1",
+            "title": "Fonds 2025",
+            "envelope": "3000",
+            "min_award": "1000",
+            "max_award": "2000",
+            "max_laureates": 2,
+            "effective_date": "2025-04-01",
+        },
+    )
+    yield (
+        "apply-fa1",
+        "RecordApplication",
+        {"call_id": "F1", "application_id": "FA1", "project": "Projet A", "member_id": "m1", "effective_date": "2025-04-05"},
+    )
     yield "award-fa1", "AwardGrant", {"application_id": "FA1", "amount": "1500", "effective_date": "2025-05-01"}
     yield "paygrant-fa1", "PayGrant", {"application_id": "FA1", "amount": "1000", "effective_date": "2025-06-01"}
     # a subsidy and the call it funds
-    yield "subsidy", "RecordSubsidy", {"subsidy_id": "S1", "funder": "Région", "purpose": "Médias", "amount": "10000",
-                                       "effective_date": "2025-02-01"}
+    yield (
+        "subsidy",
+        "RecordSubsidy",
+        {"subsidy_id": "S1", "funder": "Région", "purpose": "Médias", "amount": "10000", "effective_date": "2025-02-01"},
+    )
     yield "receive", "ReceiveSubsidy", {"subsidy_id": "S1", "amount": "4000", "effective_date": "2025-03-01"}
-    yield "open-c1", "OpenCall", {"call_id": "C1", "title": "Médias 2025", "subsidy_id": "S1", "envelope": "6000",
-                                  "min_award": "1000", "max_award": "3000", "max_laureates": 3, "effective_date": "2025-03-05"}
-    yield "apply-a1", "RecordApplication", {"call_id": "C1", "application_id": "A1", "project": "Radio", "applicant": "Collectif X",
-                                            "effective_date": "2025-03-10"}
+    yield (
+        "open-c1",
+        "OpenCall",
+        {
+            "call_id": "C1",
+            "title": "Médias 2025",
+            "subsidy_id": "S1",
+            "envelope": "6000",
+            "min_award": "1000",
+            "max_award": "3000",
+            "max_laureates": 3,
+            "effective_date": "2025-03-05",
+        },
+    )
+    yield (
+        "apply-a1",
+        "RecordApplication",
+        {"call_id": "C1", "application_id": "A1", "project": "Radio", "applicant": "Collectif X", "effective_date": "2025-03-10"},
+    )
     yield "award-a1", "AwardGrant", {"application_id": "A1", "amount": "2500", "effective_date": "2025-04-01"}
     yield "paygrant-a1", "PayGrant", {"application_id": "A1", "amount": "1000", "effective_date": "2025-04-15"}
     # certifications
-    yield "terms", "SetCertificationTerms", {"fee": "450", "validity_months": 12, "renewal_window_days": 60,
-                                             "effective_date": "2025-01-15"}
+    yield (
+        "terms",
+        "SetCertificationTerms",
+        {"fee": "450", "validity_months": 12, "renewal_window_days": 60, "effective_date": "2025-01-15"},
+    )
     yield "cert-1", "GrantCertification", {"certification_id": "CERT1", "member_id": "m1", "effective_date": "2025-02-10"}
     yield "cert-2", "GrantCertification", {"certification_id": "CERT2", "member_id": "m3", "effective_date": "2025-06-01"}
     # subscriptions
-    yield "plan", "DefineSubscriptionPlan", {"plan_id": "PL", "name": "Mensuel", "kind": "provider", "period": "monthly",
-                                             "fixed_amount": "49", "revenue_rate": "0.03", "effective_date": "2025-01-20"}
-    yield "sub", "StartSubscription", {"subscription_id": "SU1", "member_id": "m1", "plan_id": "PL", "effective_date": "2025-02-01"}
-    yield "bill-02", "BillSubscription", {"subscription_id": "SU1", "period": "2025-02", "declared_revenue": "1000",
-                                          "effective_date": "2025-03-05"}
-    yield "paysub-02", "PaySubscription", {"subscription_id": "SU1", "period": "2025-02", "amount": "79", "effective_date": "2025-03-20"}
-    yield "bill-03", "BillSubscription", {"subscription_id": "SU1", "period": "2025-03", "declared_revenue": "500",
-                                          "effective_date": "2025-04-05"}
+    yield (
+        "plan",
+        "DefineSubscriptionPlan",
+        {
+            "plan_id": "PL",
+            "name": "Mensuel",
+            "kind": "provider",
+            "period": "monthly",
+            "fixed_amount": "49",
+            "revenue_rate": "0.03",
+            "effective_date": "2025-01-20",
+        },
+    )
+    yield (
+        "sub",
+        "StartSubscription",
+        {"subscription_id": "SU1", "member_id": "m1", "plan_id": "PL", "effective_date": "2025-02-01"},
+    )
+    yield (
+        "bill-02",
+        "BillSubscription",
+        {"subscription_id": "SU1", "period": "2025-02", "declared_revenue": "1000", "effective_date": "2025-03-05"},
+    )
+    yield (
+        "paysub-02",
+        "PaySubscription",
+        {"subscription_id": "SU1", "period": "2025-02", "amount": "79", "effective_date": "2025-03-20"},
+    )
+    yield (
+        "bill-03",
+        "BillSubscription",
+        {"subscription_id": "SU1", "period": "2025-03", "declared_revenue": "500", "effective_date": "2025-04-05"},
+    )
     # sensors
-    yield "sensor-terms", "SetSensorRewardTerms", {"effective_date": "2025-04-01", "credit_rate": "0.001", "daily_cap": "2",
-                                                   "money_rate": "0.50", "service_rate": "0.80"}
+    yield (
+        "sensor-terms",
+        "SetSensorRewardTerms",
+        {"effective_date": "2025-04-01", "credit_rate": "0.001", "daily_cap": "2", "money_rate": "0.50", "service_rate": "0.80"},
+    )
     for sensor_id, host_id in [("S1", "m1"), ("S2", "m3")]:
-        yield f"sensor-{sensor_id}", "RegisterSensor", {"sensor_id": sensor_id, "host_id": host_id, "quantity": "pm2.5",
-                                                        "effective_date": "2025-04-10"}
+        yield (
+            f"sensor-{sensor_id}",
+            "RegisterSensor",
+            {"sensor_id": sensor_id, "host_id": host_id, "quantity": "pm2.5", "effective_date": "2025-04-10"},
+        )
     for sensor_id, readings in [("S1", 1000), ("S2", 1500)]:
-        yield f"readings-{sensor_id}", "AcceptReadings", {"sensor_id": sensor_id, "period": "2025-04-14", "readings": readings,
-                                                          "effective_date": "2025-04-15"}
+        yield (
+            f"readings-{sensor_id}",
+            "AcceptReadings",
+            {"sensor_id": sensor_id, "period": "2025-04-14", "readings": readings, "effective_date": "2025-04-15"},
+        )
     yield "redeem", "RedeemCreditsForMoney", {"host_id": "m3", "credits": "1", "effective_date": "2025-05-02"}
     yield "retire", "RetireSensor", {"sensor_id": "S2", "effective_date": "2025-09-01"}
     # shared hours
     yield "minimum", "SetEthicalMinimumRate", {"hourly_rate": "13.50", "effective_date": "2025-03-01"}
-    yield "engage", "EngageSharedEmployee", {"employee_id": "E1", "name": "Nadia", "hourly_pay": "15.20", "effective_date": "2025-04-01"}
+    yield (
+        "engage",
+        "EngageSharedEmployee",
+        {"employee_id": "E1", "name": "Nadia", "hourly_pay": "15.20", "effective_date": "2025-04-01"},
+    )
     yield "log-1", "LogSharedHours", {"employee_id": "E1", "structure_id": "m1", "day": "2025-04-07", "hours": "7"}
     yield "log-2", "LogSharedHours", {"employee_id": "E1", "structure_id": "m3", "day": "2025-04-08", "hours": "3.5"}
-    yield "rebill", "RebillSharedHours", {"employee_id": "E1", "period": "2025-04", "gross_pay": "200", "employer_charges": "80",
-                                          "expenses": "0", "effective_date": "2025-05-05"}
+    yield (
+        "rebill",
+        "RebillSharedHours",
+        {
+            "employee_id": "E1",
+            "period": "2025-04",
+            "gross_pay": "200",
+            "employer_charges": "80",
+            "expenses": "0",
+            "effective_date": "2025-05-05",
+        },
+    )
 
 
 def record(ledger: Ledger, coop: str = COOP, after_each: Any = None) -> list[CommandResult]:
@@ -120,13 +230,26 @@ EXPECTED: dict[str, dict[str, Any]] = {  # value keys worked out by hand (cents,
     "members": {"members": 3, "in_good_standing": 1},
     "fees": {"year": 2025, "called_cents": 40000, "paid_cents": 24000, "rate_percent": "60.00"},
     "fund": {"balance_cents": 400000, "committed_cents": 200000, "available_cents": 200000, "received_cents": 500000},
-    "calls": {"calls": 2, "open": 2, "envelope_cents": 900000, "awarded_cents": 400000, "paid_cents": 200000,
-              "remaining_cents": 500000, "laureates": 2},
+    "calls": {
+        "calls": 2,
+        "open": 2,
+        "envelope_cents": 900000,
+        "awarded_cents": 400000,
+        "paid_cents": 200000,
+        "remaining_cents": 500000,
+        "laureates": 2,
+    },
     "subsidies": {"subsidies": 1, "granted_cents": 1000000, "received_cents": 400000, "to_receive_cents": 600000},
     "certifications": {"certified": 2, "expiring_within_90_days": 1},
     "subscriptions": {"billed_cents": 14300, "paid_cents": 7900},
-    "sensors": {"active_sensors": 1, "sensors": 2, "readings": 2500, "issued_minor": 250, "redeemed_minor": 100,
-                "outstanding_minor": 150},
+    "sensors": {
+        "active_sensors": 1,
+        "sensors": 2,
+        "readings": 2500,
+        "issued_minor": 250,
+        "redeemed_minor": 100,
+        "outstanding_minor": 150,
+    },
     "shared_hours": {"logged_minutes": 630, "rebilled_minutes": 630, "billed_cents": 28000},
 }
 EXPECTED_SERIES: dict[tuple[str, str], list[Any]] = {  # month by month, January to December 2025

@@ -67,11 +67,27 @@ def server(store_url: str) -> Iterator[dict[str, Any]]:
     svc = app.state.services
     token = create_key(svc.ledger.db, role="treasurer", coops=[COOP])[1]
     for key, name, fields in [
-        ("found", "FoundCooperative", {"name": "Coop en direct", "legal_form": "association", "founded_on": "2025-01-01",
-                                       "colleges": [{"code": "users", "name": "Usagers"}, {"code": "staff", "name": "Salariés"}],
-                                       "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "1234.56"}]}),
-        ("m1", "AdmitMember", {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"}),
-        ("m2", "AdmitMember", {"member_id": "m2", "name": "Bob", "kind": "person", "college": "staff", "effective_date": "2025-02-01"}),
+        (
+            "found",
+            "FoundCooperative",
+            {
+                "name": "Coop en direct",
+                "legal_form": "association",
+                "founded_on": "2025-01-01",
+                "colleges": [{"code": "users", "name": "Usagers"}, {"code": "staff", "name": "Salariés"}],
+                "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "1234.56"}],
+            },
+        ),
+        (
+            "m1",
+            "AdmitMember",
+            {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+        ),
+        (
+            "m2",
+            "AdmitMember",
+            {"member_id": "m2", "name": "Bob", "kind": "person", "college": "staff", "effective_date": "2025-02-01"},
+        ),
         ("c1", "CallFee", {"member_id": "m1", "year": _year(), "effective_date": f"{_year()}-01-02"}),
         ("c2", "CallFee", {"member_id": "m2", "year": _year(), "effective_date": f"{_year()}-01-02"}),
         ("p1", "PayFee", {"member_id": "m1", "year": _year(), "amount": "1234.56", "effective_date": f"{_year()}-01-03"}),
@@ -80,7 +96,12 @@ def server(store_url: str) -> Iterator[dict[str, Any]]:
         assert svc.ledger.execute(command, key, "test").accepted
     base = f"http://127.0.0.1:{port}"
     try:
-        yield {"base": base, "token": token, "app": app, "http": httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"})}
+        yield {
+            "base": base,
+            "token": token,
+            "app": app,
+            "http": httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}),
+        }
     finally:
         srv.should_exit = True
         thread.join(10)
@@ -96,9 +117,20 @@ def _browser(profile: Path) -> Any:
 
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", f"--user-data-dir={profile}",
-                 "--window-size=1400,2200", "--lang=fr-FR"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--disable-quic",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        f"--user-data-dir={profile}",
+        "--window-size=1400,2200",
+        "--lang=fr-FR",
+    ):
         options.add_argument(flag)
     return webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
 
@@ -133,12 +165,14 @@ def test_the_page_shows_the_api_figures_and_follows_a_payment_without_reloading(
         driver.get(f"{server['base']}/observatory/{COOP}?key={server['token']}")
         assert driver.current_url.endswith(f"/observatory/{COOP}")  # the key left the address bar for a cookie
         _until(lambda: _raw(driver, "fig-fees-paid_cents") is not None, 10.0)
-        for figure, expected in [("fig-fees-paid_cents", values["fees"]["paid_cents"]),
-                                 ("fig-fees-called_cents", values["fees"]["called_cents"]),
-                                 ("fig-fees-rate_percent", values["fees"]["rate_percent"]),
-                                 ("fig-members-members", values["members"]["members"]),
-                                 ("fig-members-in_good_standing", values["members"]["in_good_standing"]),
-                                 ("fig-fund-balance_cents", values["fund"]["balance_cents"])]:
+        for figure, expected in [
+            ("fig-fees-paid_cents", values["fees"]["paid_cents"]),
+            ("fig-fees-called_cents", values["fees"]["called_cents"]),
+            ("fig-fees-rate_percent", values["fees"]["rate_percent"]),
+            ("fig-members-members", values["members"]["members"]),
+            ("fig-members-in_good_standing", values["members"]["in_good_standing"]),
+            ("fig-fund-balance_cents", values["fund"]["balance_cents"]),
+        ]:
             assert _raw(driver, figure) == str(expected), figure
         assert (values["fees"]["paid_cents"], values["members"]["members"]) == (123456, 2)
         assert _text(driver, "fig-fees-paid_cents") == "1 234,56 €"  # French readers
@@ -148,8 +182,11 @@ def test_the_page_shows_the_api_figures_and_follows_a_payment_without_reloading(
         assert driver.execute_script("return Object.keys(Chart.instances).length;") >= 9  # the charts were drawn
 
         driver.execute_script("window.notReloaded = true;")
-        r = http.post(f"/v1/coops/{COOP}/commands/PayFee", headers={"Idempotency-Key": "p2"},
-                      json={"member_id": "m2", "year": _year(), "amount": "1000", "effective_date": f"{_year()}-01-04"})
+        r = http.post(
+            f"/v1/coops/{COOP}/commands/PayFee",
+            headers={"Idempotency-Key": "p2"},
+            json={"member_id": "m2", "year": _year(), "amount": "1000", "effective_date": f"{_year()}-01-04"},
+        )
         assert r.status_code == 201, r.text
         took_s = _until(lambda: _raw(driver, "fig-fees-paid_cents") == "223456", UPDATE_TIMEOUT_S)
         assert driver.execute_script("return window.notReloaded === true;"), "the page reloaded"
@@ -171,14 +208,19 @@ def test_the_event_stream_pushes_new_figures_and_ends_when_its_client_leaves(ser
     from api.routes_observatory import hub_of
 
     hub_holder: dict[str, Any] = {}
-    with httpx.Client(base_url=server["base"], timeout=10) as client, \
-            client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {server['token']}"}) as r:
+    with (
+        httpx.Client(base_url=server["base"], timeout=10) as client,
+        client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {server['token']}"}) as r,
+    ):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         lines = r.iter_lines()
         first = _next_event(lines)
         assert first[0] == "observatory" and '"paid_cents":123456' in first[1]
-        pay = server["http"].post(f"/v1/coops/{COOP}/commands/PayFee", headers={"Idempotency-Key": "p3"},
-                                  json={"member_id": "m2", "year": _year(), "amount": "1", "effective_date": f"{_year()}-01-05"})
+        pay = server["http"].post(
+            f"/v1/coops/{COOP}/commands/PayFee",
+            headers={"Idempotency-Key": "p3"},
+            json={"member_id": "m2", "year": _year(), "amount": "1", "effective_date": f"{_year()}-01-05"},
+        )
         assert pay.status_code == 201
         second = _next_event(lines)
         assert second[0] == "observatory" and '"paid_cents":123556' in second[1]
@@ -195,8 +237,10 @@ def test_the_event_stream_ends_once_its_key_is_revoked(server):
 
     db = server["app"].state.services.ledger.db
     key_id, token = create_key(db, role="reader", coops=[COOP])
-    with httpx.Client(base_url=server["base"], timeout=20) as client, \
-            client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {token}"}) as r:
+    with (
+        httpx.Client(base_url=server["base"], timeout=20) as client,
+        client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {token}"}) as r,
+    ):
         assert r.status_code == 200
         lines = r.iter_lines()
         assert _next_event(lines)[0] == "observatory"

@@ -49,10 +49,19 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     options = webdriver.ChromeOptions()
     options.binary_location = CHROMIUM
     # Offline: every host name but the loopback fails to resolve, as on a machine without internet.
-    for flag in ("--headless", "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
-                 "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage", "--lang=fr-FR",
-                 "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
-                 f"--user-data-dir={tmp_path_factory.mktemp('chromium')}"):
+    for flag in (
+        "--headless",
+        "--no-sandbox",
+        "--disable-gpu",
+        "--no-first-run",
+        "--disable-background-networking",
+        "--disable-component-update",
+        "--disable-sync",
+        "--disable-dev-shm-usage",
+        "--lang=fr-FR",
+        "--host-resolver-rules=MAP * ~NOTFOUND, EXCLUDE 127.0.0.1",
+        f"--user-data-dir={tmp_path_factory.mktemp('chromium')}",
+    ):
         options.add_argument(flag)
     options.add_experimental_option("prefs", {"intl.accept_languages": "fr-FR,fr"})  # headless ignores --lang
     browser = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
@@ -132,8 +141,9 @@ def test_the_page_writes_numbers_as_the_command_line_does(demo_server: str, driv
         _until(lambda: driver.execute_script("return document.getElementById('fig-fees-paid_cents') !== null;"), 10.0)
         if switch:
             driver.find_element("id", "lang").click()
-        shown = driver.execute_script("return ['paid_cents', 'rate_percent'].map("
-                                      "(k) => document.getElementById(`fig-fees-${k}`).textContent);")
+        shown = driver.execute_script(
+            "return ['paid_cents', 'rate_percent'].map((k) => document.getElementById(`fig-fees-${k}`).textContent);"
+        )
         assert shown == [money(fees["paid_cents"], lang), percent(Fraction(str(fees["rate_percent"])) / 100, lang)], lang
         first_month = driver.execute_script("return charts.fees.data.labels[0];")
         assert first_month == ("janv. 25" if lang == "fr" else "Jan 25"), first_month

@@ -50,8 +50,18 @@ def test_indicators_match_the_figures_worked_out_by_hand(app_env):
     assert report["months"] == story.MONTHS and report["as_of"] == story.AS_OF and report["public"] is False
     assert report["position"] >= report["last_event"]["position"] > 0 and report["last_event"]["recorded_at"]
     indicators = _by_id(report)
-    assert list(indicators) == ["members", "fees", "fund", "calls", "subsidies", "certifications", "subscriptions", "sensors",
-                                "shared_hours", "governance"]
+    assert list(indicators) == [
+        "members",
+        "fees",
+        "fund",
+        "calls",
+        "subsidies",
+        "certifications",
+        "subscriptions",
+        "sensors",
+        "shared_hours",
+        "governance",
+    ]
     for ident, expected in story.EXPECTED.items():
         got = {k: indicators[ident]["value"][k] for k in expected}
         assert got == expected, ident
@@ -67,7 +77,9 @@ def test_indicators_match_the_figures_worked_out_by_hand(app_env):
     assert weights == {"users": ("60.00", "100.00"), "staff": ("40.00", "0.00")}
     assert [c["member_id"] for c in indicators["certifications"]["value"]["expiring"]] == ["m1"]
     assert indicators["subscriptions"]["value"]["periods"] == [
-        {"period": "2025-02", "billed_cents": 7900, "paid_cents": 7900}, {"period": "2025-03", "billed_cents": 6400, "paid_cents": 0}]
+        {"period": "2025-02", "billed_cents": 7900, "paid_cents": 7900},
+        {"period": "2025-03", "billed_cents": 6400, "paid_cents": 0},
+    ]
     structures = {s["structure_id"]: s for s in indicators["shared_hours"]["value"]["structures"]}
     assert (structures["m1"]["logged_minutes"], structures["m3"]["logged_minutes"]) == (420, 210)
     assert structures["m1"]["billed_cents"] + structures["m3"]["billed_cents"] == 28000
@@ -97,8 +109,11 @@ def test_private_needs_a_key_of_the_cooperative_and_public_needs_none(app_env):
     path = f"/v1/coops/{story.COOP}/commands/SetObservatoryVisibility"
     r = env["client"].post(path, json=body, headers={"Authorization": f"Bearer {tokens['treasurer']}", "Idempotency-Key": "v1"})
     assert r.status_code == 403
-    r = env["client"].post(path, json={**body, "effective_date": (date.today() + timedelta(days=1)).isoformat()},
-                           headers={"Authorization": f"Bearer {tokens['admin']}", "Idempotency-Key": "v-tomorrow"})
+    r = env["client"].post(
+        path,
+        json={**body, "effective_date": (date.today() + timedelta(days=1)).isoformat()},
+        headers={"Authorization": f"Bearer {tokens['admin']}", "Idempotency-Key": "v-tomorrow"},
+    )
     assert r.status_code == 201
     assert _get(env, tokens["admin"], min_position=r.json()["position"]).json()["public"] is False  # public from tomorrow
     assert _get(env, None).status_code == 401
@@ -150,12 +165,20 @@ def test_rebuild_from_zero_equals_the_projection_built_event_by_event(store_url:
 # (command, fields, the indicator it must change, an indicator it must leave cached)
 LATER_EVENTS = [
     ("PayFee", {"member_id": "m3", "year": 2025, "amount": "10", "effective_date": "2025-11-02"}, "fees", "fund"),
-    ("AcceptReadings", {"sensor_id": "S1", "period": "2025-11-03", "readings": 100, "effective_date": "2025-11-04"},
-     "sensors", "members"),
+    (
+        "AcceptReadings",
+        {"sensor_id": "S1", "period": "2025-11-03", "readings": 100, "effective_date": "2025-11-04"},
+        "sensors",
+        "members",
+    ),
     ("LogSharedHours", {"employee_id": "E1", "structure_id": "m1", "day": "2025-11-05", "hours": "2"}, "shared_hours", "fees"),
     # Not one of the narrow kinds: every indicator is read again.
-    ("GrantCertification", {"certification_id": "CERT3", "member_id": "m2", "effective_date": "2025-11-06"}, "certifications",
-     None),
+    (
+        "GrantCertification",
+        {"certification_id": "CERT3", "member_id": "m2", "effective_date": "2025-11-06"},
+        "certifications",
+        None,
+    ),
 ]
 
 

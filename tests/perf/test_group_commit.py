@@ -46,8 +46,10 @@ def _in_one_group(ledger: Ledger, items: list[tuple[Any, ...]]) -> list[CommandR
     results: dict[int, CommandResult] = {}
     with group._cv:
         group._busy = True
-    threads = [threading.Thread(target=lambda i=i, item=item: results.__setitem__(i, ledger.execute(*item)))
-               for i, item in enumerate(items)]
+    threads = [
+        threading.Thread(target=lambda i=i, item=item: results.__setitem__(i, ledger.execute(*item)))
+        for i, item in enumerate(items)
+    ]
     for t in threads:
         t.start()
     deadline = time.monotonic() + 10
@@ -123,8 +125,10 @@ def test_a_failed_group_is_retried_command_by_command(ledger, monkeypatch):
     assert all(r.accepted and r.duplicate for r in results)  # retried alone: found already saved
     assert stored_event_count(ledger) == before + 3 * 2  # saved once, not twice
 
-    poisoned = [(PayFee("demo", "m0", 2020, Decimal("1"), DAY), "poison", "t"),
-                (PayFee("demo", "m1", 2020, Decimal("1"), DAY), "fine", "t")]
+    poisoned = [
+        (PayFee("demo", "m0", 2020, Decimal("1"), DAY), "poison", "t"),
+        (PayFee("demo", "m1", 2020, Decimal("1"), DAY), "fine", "t"),
+    ]
     group = ledger.group
     requests = [_Request((*item, None)) for item in poisoned]
     group._queue.extend(requests)
@@ -140,8 +144,9 @@ def test_threads_and_a_second_instance_record_every_command_once(ledger, make_le
     _setup(ledger, "demo")
     other = make_ledger()
     per_thread = 6
-    items = [(PayFee("demo", MEMBERS[i % 3], 2020, Decimal("1"), DAY), f"t{t}-{i}", "t")
-             for t in range(8) for i in range(per_thread)]
+    items = [
+        (PayFee("demo", MEMBERS[i % 3], 2020, Decimal("1"), DAY), f"t{t}-{i}", "t") for t in range(8) for i in range(per_thread)
+    ]
     extra = [(PayFee("demo", "m0", 2020, Decimal("1"), DAY), f"other-{i}", "o") for i in range(6)]
     results: list[CommandResult] = []
     lock = threading.Lock()
@@ -152,7 +157,7 @@ def test_threads_and_a_second_instance_record_every_command_once(ledger, make_le
             with lock:
                 results.append(r)
 
-    threads = [threading.Thread(target=send, args=(items[t * per_thread:(t + 1) * per_thread], ledger)) for t in range(8)]
+    threads = [threading.Thread(target=send, args=(items[t * per_thread : (t + 1) * per_thread], ledger)) for t in range(8)]
     threads.append(threading.Thread(target=send, args=(extra, other)))
     for t in threads:
         t.start()
@@ -194,7 +199,12 @@ def test_a_group_decides_like_the_same_commands_one_by_one(store_factory, ops):
         for r, a in zip(requests, alone, strict=True):
             g = r.result
             assert g is not None and r.error is None
-            assert (g.accepted, g.duplicate, g.journal_numbers, g.events) == (a.accepted, a.duplicate, a.journal_numbers, a.events)
+            assert (g.accepted, g.duplicate, g.journal_numbers, g.events) == (
+                a.accepted,
+                a.duplicate,
+                a.journal_numbers,
+                a.events,
+            )
             assert (g.error and g.error.rule) == (a.error and a.error.rule)
         runner = ProjectionRunner(ledger, projections=(BalancesProjection,))
         runner.catch_up()

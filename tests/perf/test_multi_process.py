@@ -22,8 +22,9 @@ RUNNERS = 2
 def _project_process(url: str) -> subprocess.Popen[str]:
     env = {**os.environ, "COOPLEDGER_DATABASE_URL": url, "PYTHONPATH": str(ROOT)}
     code = "import sys; from cli.main import main; sys.argv = ['coopledger', 'project', '--once', '--batch-size', '2']; main()"
-    return subprocess.Popen([sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE,
-                            stderr=subprocess.PIPE, text=True)
+    return subprocess.Popen(
+        [sys.executable, "-c", code], cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True
+    )
 
 
 def test_two_runner_processes_apply_each_event_once(ledger, store_url):

@@ -49,11 +49,16 @@ def test_as_of_reads_equal_sums_of_the_daily_rows(ledger):
                 for account, unit, debit, credit in got:
                     assert account_balance(ledger.db, coop, account, unit=unit, as_of=as_of) == debit - credit
         assert account_balance(ledger.db, "demo", "411", party="alice") == sum(
-            d - c for acc, party, d, c in _party_rows(ledger, "demo") if acc == "411" and party == "alice")
+            d - c for acc, party, d, c in _party_rows(ledger, "demo") if acc == "411" and party == "alice"
+        )
         assert trial_balance(ledger.db, "demo", as_of=date(2019, 12, 31))["accounts"] == []
 
 
 def _party_rows(ledger: Any, coop: str) -> list[tuple[str, str, int, int]]:
     with ledger.db.read() as tx:
-        return [(a, p, int(d), int(c)) for a, p, d, c in tx.execute(
-            "SELECT account, party, debit, credit FROM account_balances_by_day WHERE coop = ?", (coop,))]
+        return [
+            (a, p, int(d), int(c))
+            for a, p, d, c in tx.execute(
+                "SELECT account, party, debit, credit FROM account_balances_by_day WHERE coop = ?", (coop,)
+            )
+        ]

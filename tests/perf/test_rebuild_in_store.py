@@ -33,7 +33,9 @@ def test_rebuild_in_store_equals_event_by_event(ledger, monkeypatch, rebuild_ran
         monkeypatch.setattr(balances_module, "REBUILD_MAX_KEYS", 3)
     calls: list[int] = []
     original = BalancesProjection.process
-    monkeypatch.setattr(BalancesProjection, "process", lambda self, tx, batch: (calls.append(len(batch)), original(self, tx, batch)))
+    monkeypatch.setattr(
+        BalancesProjection, "process", lambda self, tx, batch: (calls.append(len(batch)), original(self, tx, batch))
+    )
     with ledger.db.transaction() as tx:
         tx.execute("UPDATE account_balances_by_day SET debit = debit + 1")  # must not survive
     rebuilt = ProjectionRunner(ledger, projections=(BalancesProjection,))
@@ -99,7 +101,9 @@ def test_rebuild_falls_back_when_an_upcaster_changes_its_fields(ledger, monkeypa
     monkeypatch.setitem(EVENT_CLASSES, "test:touches-postings", _TouchesPostings)
     calls: list[int] = []
     original = BalancesProjection.process
-    monkeypatch.setattr(BalancesProjection, "process", lambda self, tx, batch: (calls.append(len(batch)), original(self, tx, batch)))
+    monkeypatch.setattr(
+        BalancesProjection, "process", lambda self, tx, batch: (calls.append(len(batch)), original(self, tx, batch))
+    )
     runner.rebuild()
     assert calls  # decoded and processed event by event
     assert _balances_rows(runner) == expected

@@ -42,8 +42,10 @@ F = Fraction
 
 def colleges(report: dict[str, Any]) -> dict[str, tuple[str, int, int, str, str | None]]:
     """code -> (statutory, members, eligible, effective, per member), as the projection writes them."""
-    return {c["code"]: (c["statutory_weight"], c["members"], c["eligible_members"], c["effective_weight"], c["member_weight"])
-            for c in report["colleges"]}
+    return {
+        c["code"]: (c["statutory_weight"], c["members"], c["eligible_members"], c["effective_weight"], c["member_weight"])
+        for c in report["colleges"]
+    }
 
 
 def vote_weights(report: dict[str, Any]) -> dict[str, str]:
@@ -71,13 +73,27 @@ def test_cluster_weights_with_an_empty_college_redistributed(ledger, runner):
         "research": ("20", 1, 0, "0", None),
         "public": ("20", 3, 2, "25", "25/2"),
     }
-    assert vote_weights(report) == {**{f"media-{i}": "10" for i in range(1, 6)}, **{f"company-{i}": "25/3" for i in range(1, 4)},
-                                    "public-1": "25/2", "public-2": "25/2"}
+    assert vote_weights(report) == {
+        **{f"media-{i}": "10" for i in range(1, 6)},
+        **{f"company-{i}": "25/3" for i in range(1, 4)},
+        "public-1": "25/2",
+        "public-2": "25/2",
+    }
     assert report["voters_total_weight"] == "100" and report["unassigned_weight"] == "0"
     assert report["flags"] == [] and report["legal_form"] == "association" and report["fee_year"] == 2020
     # Listed by member id on every store (SQLite and PostgreSQL return unordered rows differently).
     assert [v["member_id"] for v in report["voters"]] == [
-        "company-1", "company-2", "company-3", "media-1", "media-2", "media-3", "media-4", "media-5", "public-1", "public-2"]
+        "company-1",
+        "company-2",
+        "company-3",
+        "media-1",
+        "media-2",
+        "media-3",
+        "media-4",
+        "media-5",
+        "public-1",
+        "public-2",
+    ]
     assert report["policy"]["empty_college_policy"] == "redistribute" and report["statutes_since"] == "2020-01-01"
 
 
@@ -86,7 +102,11 @@ def test_cluster_weights_with_the_empty_college_left_unassigned(ledger, runner):
     report = weights(ledger, runner, "cluster", VOTE_DAY)
     # Statutory weights kept: per member 40/5 = 8, 20/3, 20/2 = 10; research's 20 unassigned.
     assert {code: (row[3], row[4]) for code, row in colleges(report).items()} == {
-        "media": ("40", "8"), "companies": ("20", "20/3"), "research": ("0", None), "public": ("20", "10")}
+        "media": ("40", "8"),
+        "companies": ("20", "20/3"),
+        "research": ("0", None),
+        "public": ("20", "10"),
+    }
     assert report["unassigned_weight"] == "20" and report["voters_total_weight"] == "80"
 
 
@@ -94,7 +114,11 @@ def test_before_anyone_paid_nobody_votes_and_before_founding_there_is_nothing(le
     cluster(ledger)
     early = weights(ledger, runner, "cluster", PAID - timedelta(days=1))  # fees called, none paid yet
     assert {code: row[1:] for code, row in colleges(early).items()} == {
-        "media": (5, 0, "0", None), "companies": (3, 0, "0", None), "research": (1, 0, "0", None), "public": (3, 0, "0", None)}
+        "media": (5, 0, "0", None),
+        "companies": (3, 0, "0", None),
+        "research": (1, 0, "0", None),
+        "public": (3, 0, "0", None),
+    }
     assert early["voters"] == [] and early["unassigned_weight"] == "100" and early["voters_total_weight"] == "0"
     founding_eve = weights(ledger, runner, "cluster", date(2019, 12, 31))
     assert founding_eve["colleges"] == [] and founding_eve["note"] == "before founding"
@@ -107,17 +131,33 @@ def test_scic_amendment_changes_weights_from_its_date_and_the_past_stays_queryab
         join(ledger, "scic", member_id, college)
         ok(ledger, CallFee("scic", member_id, 2021, date(2020, 12, 1)))
         ok(ledger, PayFee("scic", member_id, 2021, FEE, date(2020, 12, 15)))
-    ok(ledger, AmendStatutes("scic", date(2021, 1, 1), [
-        CollegeSpec("employees", "Salariés", "50"), CollegeSpec("beneficiaries", "Bénéficiaires", "30"),
-        CollegeSpec("supporters", "Soutiens", "20")], "AGE du 2020-12-10"))
+    ok(
+        ledger,
+        AmendStatutes(
+            "scic",
+            date(2021, 1, 1),
+            [
+                CollegeSpec("employees", "Salariés", "50"),
+                CollegeSpec("beneficiaries", "Bénéficiaires", "30"),
+                CollegeSpec("supporters", "Soutiens", "20"),
+            ],
+            "AGE du 2020-12-10",
+        ),
+    )
     before = weights(ledger, runner, "scic", date(2020, 12, 31))
     after = weights(ledger, runner, "scic", date(2021, 1, 1))
     # Before: 3 equal colleges of 100/3; employees' two members get 100/6 = 50/3 each.
-    assert colleges(before) == {"employees": ("100/3", 2, 2, "100/3", "50/3"), "beneficiaries": ("100/3", 1, 1, "100/3", "100/3"),
-                                "supporters": ("100/3", 1, 1, "100/3", "100/3")}
+    assert colleges(before) == {
+        "employees": ("100/3", 2, 2, "100/3", "50/3"),
+        "beneficiaries": ("100/3", 1, 1, "100/3", "100/3"),
+        "supporters": ("100/3", 1, 1, "100/3", "100/3"),
+    }
     # From 2021-01-01: 50/30/20; employees' members 25 each.
-    assert colleges(after) == {"employees": ("50", 2, 2, "50", "25"), "beneficiaries": ("30", 1, 1, "30", "30"),
-                               "supporters": ("20", 1, 1, "20", "20")}
+    assert colleges(after) == {
+        "employees": ("50", 2, 2, "50", "25"),
+        "beneficiaries": ("30", 1, 1, "30", "30"),
+        "supporters": ("20", 1, 1, "20", "20"),
+    }
     assert (before["statutes_since"], after["statutes_since"]) == ("2020-01-01", "2021-01-01")
     assert before["voters_total_weight"] == after["voters_total_weight"] == "100"
     assert before["flags"] == after["flags"] == []
@@ -175,7 +215,11 @@ def test_resigned_excluded_and_transferred_members_as_of_each_date(ledger, runne
     # founders 1, users 2, partners and staff empty: 40/60 -> 200/3, 20/60 -> 100/3 split in 2.
     assert vote_weights(may) == {"f1": "200/3", "u1": "50/3", "s1": "50/3"}
     assert {code: row[1:3] for code, row in colleges(may).items()} == {
-        "founders": (1, 1), "users": (2, 2), "partners": (0, 0), "staff": (0, 0)}
+        "founders": (1, 1),
+        "users": (2, 2),
+        "partners": (0, 0),
+        "staff": (0, 0),
+    }
 
 
 def test_reversing_a_payment_removes_eligibility_from_the_reversal_date(ledger, runner):
@@ -200,12 +244,24 @@ def test_explain_a_member_becoming_eligible_the_day_the_fee_is_fully_paid(ledger
     day_before = explain_member(ledger.db, "demo", "alice", date(2020, 4, 9))
     the_day = explain_member(ledger.db, "demo", "alice", date(2020, 4, 10))
     assert day_before == {
-        "coop": "demo", "as_of": "2020-04-09", "name": "Member alice", "member_id": "alice", "college": "founders", "eligible": False,
-        "reasons": [{"rule": "admitted", "ok": True, "detail": "admitted on 2020-02-01"},
-                    {"rule": "not_left", "ok": True, "detail": "a member on that date"},
-                    {"rule": "fee_paid", "ok": False, "detail": "2020 fee: 40.00 of 100.00 EUR paid by 2020-04-09"}]}
+        "coop": "demo",
+        "as_of": "2020-04-09",
+        "name": "Member alice",
+        "member_id": "alice",
+        "college": "founders",
+        "eligible": False,
+        "reasons": [
+            {"rule": "admitted", "ok": True, "detail": "admitted on 2020-02-01"},
+            {"rule": "not_left", "ok": True, "detail": "a member on that date"},
+            {"rule": "fee_paid", "ok": False, "detail": "2020 fee: 40.00 of 100.00 EUR paid by 2020-04-09"},
+        ],
+    }
     assert the_day["eligible"] is True
-    assert the_day["reasons"][2] == {"rule": "fee_paid", "ok": True, "detail": "2020 fee: 100.00 of 100.00 EUR paid by 2020-04-10"}
+    assert the_day["reasons"][2] == {
+        "rule": "fee_paid",
+        "ok": True,
+        "detail": "2020 fee: 100.00 of 100.00 EUR paid by 2020-04-10",
+    }
     assert vote_weights(weights(ledger, runner, "demo", date(2020, 4, 9))) == {}
     assert vote_weights(weights(ledger, runner, "demo", date(2020, 4, 10))) == {"alice": "100"}
 
@@ -237,7 +293,8 @@ def test_explain_a_member_before_admission_and_an_unknown_member(ledger, runner)
     assert early["reasons"] == write_side.reasons  # same rules both sides, every reason
     unknown = explain_member(ledger.db, "demo", "ghost", VOTE_DAY)
     assert unknown["eligible"] is False and unknown["reasons"] == [
-        {"rule": "admitted", "ok": False, "detail": "not a member of demo on 2020-06-30"}]
+        {"rule": "admitted", "ok": False, "detail": "not a member of demo on 2020-06-30"}
+    ]
     assert explain_member(ledger.db, "demo", "late", date(2019, 1, 1)) is None  # not founded yet
 
 
@@ -254,9 +311,16 @@ def test_the_54_percent_tally_with_real_members_and_votes(ledger, runner):
     report = resolution_tally(ledger.db, "demo", "R1")
     # founders 3/5 x 40 = 24, users 1 x 20 = 20, partners 0 x 20 = 0, staff 1/2 x 20 = 10: 54%.
     assert (report["result"], report["result_percent"], report["adopted"]) == ("27/50", "54.00", True)
-    assert (report["threshold"], report["strict"], report["assembly"], report["vote_date"]) == ("1/2", True, "ordinary", "2020-06-30")
-    assert [(c["code"], c["for"], c["against"], c["abstain"], c["blank"], c["share_for"], c["weight_used"], c["contribution"])
-            for c in report["colleges"]] == [
+    assert (report["threshold"], report["strict"], report["assembly"], report["vote_date"]) == (
+        "1/2",
+        True,
+        "ordinary",
+        "2020-06-30",
+    )
+    assert [
+        (c["code"], c["for"], c["against"], c["abstain"], c["blank"], c["share_for"], c["weight_used"], c["contribution"])
+        for c in report["colleges"]
+    ] == [
         ("founders", 3, 2, 0, 0, "3/5", "40", "6/25"),
         ("users", 2, 0, 0, 0, "1", "20", "1/5"),
         ("partners", 0, 2, 0, 0, "0", "20", "0"),
@@ -266,11 +330,14 @@ def test_the_54_percent_tally_with_real_members_and_votes(ledger, runner):
     assert resolution_tally(ledger.db, "demo", "nope") is None
 
 
-@pytest.mark.parametrize(("assembly", "threshold", "expected_threshold", "adopted"), [
-    ("extraordinary", None, "2/3", False),  # 54% < 2/3
-    ("ordinary", "27/50", "27/50", True),  # the statutes' own majority, reached exactly (at or above)
-    ("extraordinary", "11/20", "11/20", False),  # 55%
-])
+@pytest.mark.parametrize(
+    ("assembly", "threshold", "expected_threshold", "adopted"),
+    [
+        ("extraordinary", None, "2/3", False),  # 54% < 2/3
+        ("ordinary", "27/50", "27/50", True),  # the statutes' own majority, reached exactly (at or above)
+        ("extraordinary", "11/20", "11/20", False),  # 55%
+    ],
+)
 def test_the_54_percent_tally_under_other_majorities(ledger, runner, assembly, threshold, expected_threshold, adopted):
     general_assembly(ledger, assembly=assembly, threshold=threshold)
     runner.catch_up()
@@ -287,8 +354,16 @@ def test_a_tally_where_a_college_with_voters_stays_silent(ledger, runner):
     join(ledger, "demo", "p1", "partners")
     join(ledger, "demo", "s1", "staff")
     ok(ledger, RecordResolution("demo", "R1", "Budget", "ordinary", VOTE_DAY))
-    for member_id, choice in [("f1", "for"), ("f2", "for"), ("f3", "for"), ("f4", "against"), ("f5", "against"),
-                              ("u1", "for"), ("p1", "against"), ("s1", "abstain")]:
+    for member_id, choice in [
+        ("f1", "for"),
+        ("f2", "for"),
+        ("f3", "for"),
+        ("f4", "against"),
+        ("f5", "against"),
+        ("u1", "for"),
+        ("p1", "against"),
+        ("s1", "abstain"),
+    ]:
         ok(ledger, CastVote("demo", "R1", member_id, choice))
     runner.catch_up()
     report = resolution_tally(ledger.db, "demo", "R1")
@@ -303,8 +378,15 @@ def test_a_tally_uses_the_statutes_of_its_vote_date(ledger, runner):
         join(ledger, "scic", member_id, college)
     ok(ledger, RecordResolution("scic", "before", "Avant l'AGE", "ordinary", date(2020, 6, 30)))
     ok(ledger, RecordResolution("scic", "after", "Après l'AGE", "ordinary", date(2020, 7, 1)))
-    ok(ledger, AmendStatutes("scic", date(2020, 7, 1), [
-        CollegeSpec("employees", "S", "50"), CollegeSpec("beneficiaries", "B", "30"), CollegeSpec("supporters", "O", "20")], "AGE"))
+    ok(
+        ledger,
+        AmendStatutes(
+            "scic",
+            date(2020, 7, 1),
+            [CollegeSpec("employees", "S", "50"), CollegeSpec("beneficiaries", "B", "30"), CollegeSpec("supporters", "O", "20")],
+            "AGE",
+        ),
+    )
     for resolution in ("before", "after"):
         ok(ledger, CastVote("scic", resolution, "e1", "for"))
         ok(ledger, CastVote("scic", resolution, "b1", "against"))
@@ -348,8 +430,14 @@ def test_the_governance_projection_rebuilt_from_zero_equals_the_incremental_one(
     step(CastVote("scic", "R1", "e2", "for"))
     step(CastVote("scic", "R1", "s1", "against"))
     step(ResignMember("scic", "s1", date(2020, 9, 1)))
-    step(AmendStatutes("scic", date(2021, 1, 1), [CollegeSpec("employees", "S", "50"), CollegeSpec("beneficiaries", "B", "25"),
-                                                   CollegeSpec("supporters", "O", "25")], "AGE"))
+    step(
+        AmendStatutes(
+            "scic",
+            date(2021, 1, 1),
+            [CollegeSpec("employees", "S", "50"), CollegeSpec("beneficiaries", "B", "25"), CollegeSpec("supporters", "O", "25")],
+            "AGE",
+        )
+    )
     step(ExcludeMember("scic", "e1", date(2021, 2, 1), "absent"))
     incremental = governance_rows(ledger)
     assert len(incremental["governance_statutes"]) == 2 and len(incremental["governance_policies"]) == 2
@@ -408,7 +496,9 @@ def test_cli_explain_member(ledger, store_url):
     eligible = invoke(store_url, "explain-member", "media-1", "--coop", "cluster", "--as-of", "2020-03-01", "--json", env=True)
     assert eligible["eligible"] is True and all(r["ok"] for r in eligible["reasons"])
     text = invoke(store_url, "explain-member", "public-3", "--coop", "cluster", "--as-of", "2020-06-30").replace("\xa0", " ")
-    assert "ne peut pas voter" in text and "cotisation payée : cotisation 2020 : 40,00 € payés sur 100,00 € au 30 juin 2020" in text
+    assert (
+        "ne peut pas voter" in text and "cotisation payée : cotisation 2020 : 40,00 € payés sur 100,00 € au 30 juin 2020" in text
+    )
     english = invoke(store_url, "explain-member", "public-3", "--coop", "cluster", "--as-of", "2020-06-30", "--lang", "en")
     assert "not eligible" in english and "fee paid: 2020 fee: €40.00 of €100.00 paid by 30 Jun 2020" in english
 
@@ -419,7 +509,9 @@ def test_cli_tally(ledger, store_url):
     assert (report["result"], report["result_percent"], report["adopted"]) == ("27/50", "54.00", True)
     assert [c["share_for"] for c in report["colleges"]] == ["3/5", "1", "0", "1/2"]
     french = invoke(store_url, "tally", "R1", "--coop", "demo").replace("\xa0", " ")
-    assert "résultat 54,00 % > 50,00 % requis : ADOPTÉE" in french and "part pour" in french and "%" not in french.replace(" %", "")
+    assert (
+        "résultat 54,00 % > 50,00 % requis : ADOPTÉE" in french and "part pour" in french and "%" not in french.replace(" %", "")
+    )
     english = invoke(store_url, "tally", "R1", "--coop", "demo", "--lang", "en")
     assert "result 54.00% > 50.00% needed: ADOPTED" in english and "share for" in english
 
@@ -438,14 +530,51 @@ def test_cli_records_governance_commands_from_json_lines(ledger, store_url, tmp_
     for member_id, college in [("e1", "employees"), ("b1", "beneficiaries"), ("s1", "supporters")]:
         join(ledger, "scic", member_id, college)
     lines = [
-        {"command": "AmendStatutes", "idempotency_key": "am-1", "coop": "scic", "effective_date": "2020-06-01", "reason": "AGE",
-         "colleges": [{"code": "employees", "name": "S", "weight": "50"}, {"code": "beneficiaries", "name": "B", "weight": "25"},
-                      {"code": "supporters", "name": "O", "weight": "25"}]},
-        {"command": "RecordResolution", "idempotency_key": "r-1", "coop": "scic", "resolution_id": "R1", "title": "Budget",
-         "assembly": "ordinary", "vote_date": "2020-06-30"},
-        {"command": "CastVote", "idempotency_key": "v-1", "coop": "scic", "resolution_id": "R1", "member_id": "e1", "choice": "for"},
-        {"command": "CastVote", "idempotency_key": "v-2", "coop": "scic", "resolution_id": "R1", "member_id": "b1", "choice": "against"},
-        {"command": "CastVote", "idempotency_key": "v-3", "coop": "scic", "resolution_id": "R1", "member_id": "e1", "choice": "against"},
+        {
+            "command": "AmendStatutes",
+            "idempotency_key": "am-1",
+            "coop": "scic",
+            "effective_date": "2020-06-01",
+            "reason": "AGE",
+            "colleges": [
+                {"code": "employees", "name": "S", "weight": "50"},
+                {"code": "beneficiaries", "name": "B", "weight": "25"},
+                {"code": "supporters", "name": "O", "weight": "25"},
+            ],
+        },
+        {
+            "command": "RecordResolution",
+            "idempotency_key": "r-1",
+            "coop": "scic",
+            "resolution_id": "R1",
+            "title": "Budget",
+            "assembly": "ordinary",
+            "vote_date": "2020-06-30",
+        },
+        {
+            "command": "CastVote",
+            "idempotency_key": "v-1",
+            "coop": "scic",
+            "resolution_id": "R1",
+            "member_id": "e1",
+            "choice": "for",
+        },
+        {
+            "command": "CastVote",
+            "idempotency_key": "v-2",
+            "coop": "scic",
+            "resolution_id": "R1",
+            "member_id": "b1",
+            "choice": "against",
+        },
+        {
+            "command": "CastVote",
+            "idempotency_key": "v-3",
+            "coop": "scic",
+            "resolution_id": "R1",
+            "member_id": "e1",
+            "choice": "against",
+        },
     ]
     path = tmp_path / "ga.jsonl"
     path.write_bytes(b"\n".join(orjson.dumps(line) for line in lines))

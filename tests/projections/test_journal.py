@@ -35,7 +35,12 @@ def test_journal_is_numbered_in_recording_order_with_its_lines(books):
     assert [e["number"] for e in entries] == [1, 2, 3, 4, 5, 6]
     assert [e["kind"] for e in entries] == ["FeeCalled", "FeeCalled", "FeePaid", "FeePaid", "FeePaid", "EntryReversed"]
     assert [e["effective_date"] for e in entries] == [
-        "2020-02-01", "2020-02-01", "2020-03-01", "2020-02-20", "2020-04-15", "2020-05-01",
+        "2020-02-01",
+        "2020-02-01",
+        "2020-03-01",
+        "2020-02-20",
+        "2020-04-15",
+        "2020-05-01",
     ]
     positions = [e["position"] for e in entries]
     assert positions == sorted(positions)

@@ -42,8 +42,10 @@ def test_rebuild_clears_rows_the_log_no_longer_explains(ledger, runner):
     with ledger.db.transaction() as tx:
         tx.execute("UPDATE fee_calls SET paid_cents = 0 WHERE coop = 'demo'")
         tx.execute("DELETE FROM journal_lines WHERE coop = 'scic'")
-        tx.execute("INSERT INTO members (coop, member_id, name, kind, college, headcount, admitted_on, status, left_on, shares)"
-                   " VALUES ('demo', 'intruder', 'X', 'person', 'users', 1, '2020-01-01', 'active', NULL, 0)")
+        tx.execute(
+            "INSERT INTO members (coop, member_id, name, kind, college, headcount, admitted_on, status, left_on, shares)"
+            " VALUES ('demo', 'intruder', 'X', 'person', 'users', 1, '2020-01-01', 'active', NULL, 0)"
+        )
     assert dump_projections(runner) != expected
     runner.rebuild()
     assert dump_projections(runner) == expected

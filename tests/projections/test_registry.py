@@ -135,9 +135,12 @@ def test_cooperative_row_keeps_the_statutes(ledger, runner):
     ok(ledger, found_scic())
     runner.catch_up()
     with ledger.db.read() as tx:
-        rows = {r[0]: r[1:] for r in tx.execute(
-            "SELECT coop, legal_form, founded_on, share_value_cents, siren, colleges_json, fee_schedule_json FROM cooperatives"
-        )}
+        rows = {
+            r[0]: r[1:]
+            for r in tx.execute(
+                "SELECT coop, legal_form, founded_on, share_value_cents, siren, colleges_json, fee_schedule_json FROM cooperatives"
+            )
+        }
         accounts = {(r[0], r[1]) for r in tx.execute("SELECT coop, number FROM accounts")}
     assert rows["demo"][:4] == ("association", "2020-01-01", None, None)
     assert rows["scic"][:4] == ("scic", "2020-01-01", 5000, "123456782")
@@ -154,15 +157,21 @@ def test_projection_matches_the_write_side_after_a_rich_history(ledger, runner):
     for slug in ("demo", "scic"):
         coop = ledger.cooperative(slug)
         with ledger.db.read() as tx:
-            members = {r[0]: r[1:] for r in tx.execute(
-                "SELECT member_id, college, status, left_on, shares FROM members WHERE coop = ?", (slug,))}
-            calls = {(r[0], r[1]): (r[2], r[3]) for r in tx.execute(
-                "SELECT member_id, year, called_cents, paid_cents FROM fee_calls WHERE coop = ?", (slug,))}
+            members = {
+                r[0]: r[1:]
+                for r in tx.execute("SELECT member_id, college, status, left_on, shares FROM members WHERE coop = ?", (slug,))
+            }
+            calls = {
+                (r[0], r[1]): (r[2], r[3])
+                for r in tx.execute("SELECT member_id, year, called_cents, paid_cents FROM fee_calls WHERE coop = ?", (slug,))
+            }
         assert members == {
             m.member_id: (m.college, m.status.value, m.left_on.isoformat() if m.left_on else None, m.shares)
             for m in coop.members.values()
         }
-        assert calls == {k: (c.called_cents, c.paid_cents) for k, c in coop.fee_calls.items() if (c.called_cents, c.paid_cents) != (0, 0)}
+        assert calls == {
+            k: (c.called_cents, c.paid_cents) for k, c in coop.fee_calls.items() if (c.called_cents, c.paid_cents) != (0, 0)
+        }
     assert member_row(ledger, "carol")[:3] == ("staff", "resigned", "2020-09-30")
     # 40.00 paid on 03-01 (#4), then 60.00 back-dated to 02-20 (#6): by effective dates the fee
     # is fully paid from 03-01, not from the date of the payment recorded last.

@@ -61,12 +61,21 @@ class Server:
     def start(self, timeout_s: float = START_TIMEOUT_S) -> Server:
         assert self.proc is None or self.proc.poll() is not None, "already running"
         self.port = free_port()
-        env = {**os.environ, "COOPLEDGER_DATABASE_URL": self.url, "COOPLEDGER_LOG_FORMAT": "json",
-               "COOPLEDGER_LOG_LEVEL": "INFO", **self.extra_env}
+        env = {
+            **os.environ,
+            "COOPLEDGER_DATABASE_URL": self.url,
+            "COOPLEDGER_LOG_FORMAT": "json",
+            "COOPLEDGER_LOG_LEVEL": "INFO",
+            **self.extra_env,
+        }
         log = self.log_path.open("ab")
         self.proc = subprocess.Popen(
             [sys.executable, "-m", "cli.main", "serve", "--host", "127.0.0.1", "--port", str(self.port)],
-            cwd=ROOT, env=env, stdout=log, stderr=log, stdin=subprocess.DEVNULL,
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=log,
+            stdin=subprocess.DEVNULL,
         )
         log.close()
         deadline = time.monotonic() + timeout_s
@@ -130,8 +139,7 @@ def headers(token: str, key: str | None = None) -> dict[str, str]:
 
 
 def admit_body(member: str, college: str = "users") -> dict[str, Any]:
-    return {"member_id": member, "name": f"Member {member}", "kind": "person", "college": college,
-            "effective_date": "2020-02-01"}
+    return {"member_id": member, "name": f"Member {member}", "kind": "person", "college": college, "effective_date": "2020-02-01"}
 
 
 def fee_body(member: str) -> dict[str, Any]:
@@ -177,11 +185,17 @@ def check_whole(url: str, slug: str = COOP) -> dict[str, Any]:
         by_key = Counter(e.idempotency_key for e in events)
         assert set(by_key) == set(receipts), (
             f"events without receipt: {sorted(set(by_key) - set(receipts))[:5]}, "
-            f"receipts without events: {sorted(set(receipts) - set(by_key))[:5]}")
+            f"receipts without events: {sorted(set(receipts) - set(by_key))[:5]}"
+        )
         for key, result in receipts.items():
             assert by_key[key] == len(result["events"]), f"{key}: {by_key[key]} events stored, receipt says {result}"
-        return {"events": events, "entries": entries, "receipts": receipts, "last_hash": coop.journal.last_hash,
-                "position": ledger.position()}
+        return {
+            "events": events,
+            "entries": entries,
+            "receipts": receipts,
+            "last_hash": coop.journal.last_hash,
+            "position": ledger.position(),
+        }
     finally:
         ledger.close()
 

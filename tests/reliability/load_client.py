@@ -25,17 +25,37 @@ def load_commands(prefix: str, count: int) -> list[dict[str, Any]]:
     commands = []
     for i in range(count):
         member = f"{prefix}-m{i}"
-        commands.append({"command": "AdmitMember", "key": f"admit-{member}", "role": "clerk",
-                         "body": {"member_id": member, "name": f"Member {member}", "kind": "person",
-                                  "college": COLLEGES[i % 4], "effective_date": "2020-02-01"}})
-        commands.append({"command": "CallFee", "key": f"call-{member}", "role": "treasurer",
-                         "body": {"member_id": member, "year": 2020, "effective_date": "2020-02-01"}})
+        commands.append(
+            {
+                "command": "AdmitMember",
+                "key": f"admit-{member}",
+                "role": "clerk",
+                "body": {
+                    "member_id": member,
+                    "name": f"Member {member}",
+                    "kind": "person",
+                    "college": COLLEGES[i % 4],
+                    "effective_date": "2020-02-01",
+                },
+            }
+        )
+        commands.append(
+            {
+                "command": "CallFee",
+                "key": f"call-{member}",
+                "role": "treasurer",
+                "body": {"member_id": member, "year": 2020, "effective_date": "2020-02-01"},
+            }
+        )
     return commands
 
 
 def send(client: httpx.Client, coop: str, token: str, command: dict[str, Any]) -> httpx.Response:
-    return client.post(f"/v1/coops/{coop}/commands/{command['command']}", json=command["body"],
-                       headers={"Authorization": f"Bearer {token}", "Idempotency-Key": command["key"]})
+    return client.post(
+        f"/v1/coops/{coop}/commands/{command['command']}",
+        json=command["body"],
+        headers={"Authorization": f"Bearer {token}", "Idempotency-Key": command["key"]},
+    )
 
 
 def main() -> None:
@@ -49,8 +69,18 @@ def main() -> None:
                 f.write(json.dumps({"key": command["key"], "transport_error": type(exc).__name__}) + "\n")
                 return
             body = r.json() if r.headers.get("content-type", "").endswith("json") else {}
-            f.write(json.dumps({"key": command["key"], "status": r.status_code, "position": body.get("position"),
-                                "journal_numbers": body.get("journal_numbers"), "events": body.get("events")}) + "\n")
+            f.write(
+                json.dumps(
+                    {
+                        "key": command["key"],
+                        "status": r.status_code,
+                        "position": body.get("position"),
+                        "journal_numbers": body.get("journal_numbers"),
+                        "events": body.get("events"),
+                    }
+                )
+                + "\n"
+            )
             f.flush()
 
 

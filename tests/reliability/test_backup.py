@@ -25,8 +25,9 @@ from tests.reliability.harness import ROOT, load_demo, open_ledger
 
 def _cli(url: str, *args: str) -> subprocess.CompletedProcess[str]:
     env = {**os.environ, "COOPLEDGER_DATABASE_URL": url}
-    return subprocess.run([sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True,
-                          timeout=120, check=False)
+    return subprocess.run(
+        [sys.executable, "-m", "cli.main", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=120, check=False
+    )
 
 
 def _books(url: str, slugs: list[str]) -> dict[str, Any]:
@@ -38,8 +39,12 @@ def _books(url: str, slugs: list[str]) -> dict[str, Any]:
         for slug in slugs:
             journal = ledger.cooperative(slug).journal
             heads[slug] = (journal.last_number, journal.last_hash)
-        return {"trial_balances": {s: trial_balance(ledger.db, s) for s in slugs}, "heads": heads,
-                "position": ledger.position(), "views": dump_projections(runner)}
+        return {
+            "trial_balances": {s: trial_balance(ledger.db, s) for s in slugs},
+            "heads": heads,
+            "position": ledger.position(),
+            "views": dump_projections(runner),
+        }
     finally:
         ledger.close()
 
@@ -83,16 +88,18 @@ def test_backup_restored_into_an_empty_store_gives_the_same_books(store_factory,
 
 
 def test_schema_rename_leaves_copy_rows_alone():
-    dump = "\n".join([
-        "CREATE SCHEMA t_src;",
-        "CREATE TABLE t_src.events (id bigint DEFAULT nextval('t_src.events_id_seq'::regclass));",
-        "-- Name: events; Type: TABLE; Schema: t_src",
-        "COPY t_src.events (id, state) FROM stdin;",
-        "1\tt_src.events; is text inside a row",
-        "\\.",
-        "SELECT pg_catalog.setval('t_src.events_id_seq', 1, true);",
-        "CREATE INDEX i ON xt_src.other USING btree (id);",
-    ])
+    dump = "\n".join(
+        [
+            "CREATE SCHEMA t_src;",
+            "CREATE TABLE t_src.events (id bigint DEFAULT nextval('t_src.events_id_seq'::regclass));",
+            "-- Name: events; Type: TABLE; Schema: t_src",
+            "COPY t_src.events (id, state) FROM stdin;",
+            "1\tt_src.events; is text inside a row",
+            "\\.",
+            "SELECT pg_catalog.setval('t_src.events_id_seq', 1, true);",
+            "CREATE INDEX i ON xt_src.other USING btree (id);",
+        ]
+    )
     renamed = rename_schema(dump, "t_dst").split("\n")
     assert renamed[0] == "CREATE SCHEMA IF NOT EXISTS t_dst;"
     assert renamed[1] == "CREATE TABLE t_dst.events (id bigint DEFAULT nextval('t_dst.events_id_seq'::regclass));"

@@ -42,8 +42,10 @@ def _prepare(url: str) -> None:
             DeclareContributionResult(COOP, "P1", 2020, D("200000"), date(2021, 1, 15)),
             PayContribution(COOP, "P1", 2020, D("20000"), date(2021, 2, 1)),
             OpenCall(COOP, "C1", "Appel C1", D(CALL_ENVELOPE_EUR), D("2000"), D("5000"), RACERS, date(2021, 3, 1)),
-            *[RecordApplication(COOP, "C1", f"A{i}", f"Projet {i}", date(2021, 3, 5), applicant=f"Collectif {i}")
-              for i in range(RACERS)],
+            *[
+                RecordApplication(COOP, "C1", f"A{i}", f"Projet {i}", date(2021, 3, 5), applicant=f"Collectif {i}")
+                for i in range(RACERS)
+            ],
         ]
         for i, command in enumerate(commands):
             assert ledger.execute(command, f"prepare-{i}").accepted, command
@@ -83,8 +85,17 @@ def _admit_and_call(base: str, tokens: dict[str, str], prefix: str) -> list[int]
         for i in range(MEMBERS_PER_CLIENT):
             member = f"{prefix}-{i}"
             for command, role, body in (
-                ("AdmitMember", "clerk", {"member_id": member, "name": f"Member {member}", "kind": "person",
-                                          "college": "users", "effective_date": "2020-02-01"}),
+                (
+                    "AdmitMember",
+                    "clerk",
+                    {
+                        "member_id": member,
+                        "name": f"Member {member}",
+                        "kind": "person",
+                        "college": "users",
+                        "effective_date": "2020-02-01",
+                    },
+                ),
                 ("CallFee", "treasurer", {"member_id": member, "year": 2020, "effective_date": "2020-02-01"}),
             ):
                 r = _send(http, f"/v1/coops/{COOP}/commands/{command}", body, headers(tokens[role], f"{command}-{member}"))
@@ -97,18 +108,41 @@ def test_two_servers_racing_never_overspend_and_lose_nothing(store_url, servers)
     _prepare(store_url)
     bases = [servers(store_url).start().base for _ in range(2)]
 
-    awards = _race(bases, tokens["treasurer"], [
-        ("AwardGrant", {"application_id": f"A{i}", "amount": str(AWARD_EUR), "effective_date": "2021-04-01"}, f"award-{i}")
-        for i in range(RACERS)])
-    calls = _race(bases, tokens["treasurer"], [
-        ("OpenCall", {"call_id": f"N{i}", "title": f"Appel N{i}", "envelope": str(NEW_CALL_EUR), "min_award": "500",
-                      "max_award": "1000", "max_laureates": 3, "effective_date": "2021-04-01"}, f"call-{i}")
-        for i in range(RACERS)])
+    awards = _race(
+        bases,
+        tokens["treasurer"],
+        [
+            ("AwardGrant", {"application_id": f"A{i}", "amount": str(AWARD_EUR), "effective_date": "2021-04-01"}, f"award-{i}")
+            for i in range(RACERS)
+        ],
+    )
+    calls = _race(
+        bases,
+        tokens["treasurer"],
+        [
+            (
+                "OpenCall",
+                {
+                    "call_id": f"N{i}",
+                    "title": f"Appel N{i}",
+                    "envelope": str(NEW_CALL_EUR),
+                    "min_award": "500",
+                    "max_award": "1000",
+                    "max_laureates": 3,
+                    "effective_date": "2021-04-01",
+                },
+                f"call-{i}",
+            )
+            for i in range(RACERS)
+        ],
+    )
     with ThreadPoolExecutor(max_workers=4) as pool:
         streams = list(pool.map(lambda c: _admit_and_call(bases[c % 2], tokens, f"s{c}"), range(4)))
 
-    for responses, allowed, field, rule in ((awards, CALL_ENVELOPE_EUR // AWARD_EUR, "amount", "envelope"),
-                                            (calls, FUND_FREE_EUR // NEW_CALL_EUR, "envelope", "envelope_available")):
+    for responses, allowed, field, rule in (
+        (awards, CALL_ENVELOPE_EUR // AWARD_EUR, "amount", "envelope"),
+        (calls, FUND_FREE_EUR // NEW_CALL_EUR, "envelope", "envelope_available"),
+    ):
         statuses = sorted(r.status_code for r in responses)
         assert statuses == [201] * allowed + [422] * (RACERS - allowed), [r.text for r in responses]
         for r in responses:

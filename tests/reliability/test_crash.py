@@ -44,9 +44,14 @@ def test_sigkill_mid_load_loses_no_answered_command_and_writes_nothing_twice(sto
     server = servers(store_url).start()
     env = {**os.environ, "COOPLEDGER_TEST_CLERK_TOKEN": tokens["clerk"], "COOPLEDGER_TEST_TREASURER_TOKEN": tokens["treasurer"]}
     outs = [tmp_path / f"client-{c}.jsonl" for c in range(CLIENTS)]
-    clients = [subprocess.Popen([sys.executable, "-m", "tests.reliability.load_client", server.base, f"c{c}",
-                                 str(MEMBERS_PER_CLIENT), str(outs[c])], cwd=ROOT, env=env)
-               for c in range(CLIENTS)]
+    clients = [
+        subprocess.Popen(
+            [sys.executable, "-m", "tests.reliability.load_client", server.base, f"c{c}", str(MEMBERS_PER_CLIENT), str(outs[c])],
+            cwd=ROOT,
+            env=env,
+        )
+        for c in range(CLIENTS)
+    ]
     try:
         killed_at = _wait_position(server.base, KILL_AFTER_POSITION, timeout_s=30)
         server.kill()
@@ -92,8 +97,13 @@ def test_sigkill_mid_load_loses_no_answered_command_and_writes_nothing_twice(sto
 
         # A second full re-send, one batch request per role: every command replayed, nothing stored.
         for role in ("clerk", "treasurer"):
-            batch = {"commands": [{"command": c["command"], "idempotency_key": c["key"], "fields": c["body"]}
-                                  for c in commands if c["role"] == role]}
+            batch = {
+                "commands": [
+                    {"command": c["command"], "idempotency_key": c["key"], "fields": c["body"]}
+                    for c in commands
+                    if c["role"] == role
+                ]
+            }
             r = http.post(f"/v1/coops/{COOP}/commands", json=batch, headers=headers(tokens[role]))
             assert r.status_code == 200, r.text
             results = r.json()["results"]

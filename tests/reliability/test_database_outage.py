@@ -62,10 +62,18 @@ class Load:
                 member = f"t{thread}-{i}"
                 started = time.monotonic()
                 try:
-                    r = http.post(f"/v1/coops/{COOP}/commands/AdmitMember", json=admit_body(member),
-                                  headers=headers(self.token, f"admit-{member}"))
-                    answer = {"member": member, "status": r.status_code, "type": r.headers.get("content-type"),
-                              "retry_after": r.headers.get("retry-after"), "body": r.text[:300]}
+                    r = http.post(
+                        f"/v1/coops/{COOP}/commands/AdmitMember",
+                        json=admit_body(member),
+                        headers=headers(self.token, f"admit-{member}"),
+                    )
+                    answer = {
+                        "member": member,
+                        "status": r.status_code,
+                        "type": r.headers.get("content-type"),
+                        "retry_after": r.headers.get("retry-after"),
+                        "body": r.text[:300],
+                    }
                 except httpx.HTTPError as exc:
                     answer = {"member": member, "status": None, "error": repr(exc)}
                 answer.update(at=started, seconds=time.monotonic() - started)
@@ -90,8 +98,9 @@ class Load:
 
 def _terminate_backends(application_name: str) -> int:
     with psycopg.connect(_pg_conninfo(), autocommit=True) as conn:
-        rows = conn.execute("SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s",
-                            (application_name,)).fetchall()
+        rows = conn.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE application_name = %s", (application_name,)
+        ).fetchall()
     return len(rows)
 
 
@@ -118,11 +127,18 @@ def test_database_lost_under_load_gives_503_then_recovers_losing_nothing(store_k
             cut_at = time.monotonic()
             proxy.cut()
             probes = []
-            for method, path, body in (("POST", "/commands/AdmitMember", admit_body("probe")),
-                                       ("GET", "/members?year=2020", None)):
+            for method, path, body in (
+                ("POST", "/commands/AdmitMember", admit_body("probe")),
+                ("GET", "/members?year=2020", None),
+            ):
                 started = time.monotonic()
-                r = httpx.request(method, f"{server.base}/v1/coops/{COOP}{path}", json=body, timeout=ANSWER_BOUND_S,
-                                  headers=headers(tokens["clerk"], "admit-probe" if body else None))
+                r = httpx.request(
+                    method,
+                    f"{server.base}/v1/coops/{COOP}{path}",
+                    json=body,
+                    timeout=ANSWER_BOUND_S,
+                    headers=headers(tokens["clerk"], "admit-probe" if body else None),
+                )
                 probes.append((r, time.monotonic() - started))
             time.sleep(max(0.0, OUTAGE_S - (time.monotonic() - cut_at)))
             restored_at = time.monotonic()
@@ -153,8 +169,11 @@ def test_database_lost_under_load_gives_503_then_recovers_losing_nothing(store_k
         unsure = [a["member"] for a in answers if a["status"] != 201]
         with httpx.Client(base_url=server.base, timeout=ANSWER_BOUND_S) as http:
             for member in unsure:
-                r = http.post(f"/v1/coops/{COOP}/commands/AdmitMember", json=admit_body(member),
-                              headers=headers(tokens["clerk"], f"admit-{member}"))
+                r = http.post(
+                    f"/v1/coops/{COOP}/commands/AdmitMember",
+                    json=admit_body(member),
+                    headers=headers(tokens["clerk"], f"admit-{member}"),
+                )
                 assert r.status_code == 201, r.text
             final = check_whole(store_url)
             assert set(final["receipts"]) - {"admit-probe"} == {"seed-found"} | {f"admit-{a['member']}" for a in answers}

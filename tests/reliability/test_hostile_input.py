@@ -74,27 +74,52 @@ def render(value: Any) -> str:
 
 # Values no field of a command may take: every one must be refused.
 BAD_TEXT = st.one_of(
-    st.builds(lambda a, b, c: a + c + b, st.text(max_size=5), st.text(max_size=5),
-              st.sampled_from(["\x00", "\x07", "\x1b", "\ud800", "\udfff", "\udc00x"])),
+    st.builds(
+        lambda a, b, c: a + c + b,
+        st.text(max_size=5),
+        st.text(max_size=5),
+        st.sampled_from(["\x00", "\x07", "\x1b", "\ud800", "\udfff", "\udc00x"]),
+    ),
 )
 HOSTILE = st.one_of(
-    st.sampled_from([Raw("NaN"), Raw("Infinity"), Raw("-Infinity"), Raw("1e400"), Raw("-1e400"), Raw("-0.0"),
-                     Raw("9" * 5000), Raw("1" + "0" * 400)]),
+    st.sampled_from(
+        [
+            Raw("NaN"),
+            Raw("Infinity"),
+            Raw("-Infinity"),
+            Raw("1e400"),
+            Raw("-1e400"),
+            Raw("-0.0"),
+            Raw("9" * 5000),
+            Raw("1" + "0" * 400),
+        ]
+    ),
     st.integers(min_value=2**31, max_value=2**256) | st.integers(min_value=-(2**256), max_value=-1),
     st.floats(allow_nan=True, allow_infinity=True),
     BAD_TEXT,
-    st.recursive(st.none() | st.booleans(), lambda inner: st.lists(inner, max_size=3)
-                 | st.dictionaries(st.text(max_size=3), inner, max_size=3), max_leaves=6).filter(lambda v: v is not None),
+    st.recursive(
+        st.none() | st.booleans(),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=3), inner, max_size=3),
+        max_leaves=6,
+    ).filter(lambda v: v is not None),
     st.integers(min_value=40, max_value=3000).map(lambda depth: Raw("[" * depth + "]" * depth)),
 )
 
 VALID = {
-    "AdmitMember": {"member_id": "m-new", "name": "Nouveau membre", "kind": "person", "college": "users",
-                    "effective_date": "2020-03-01"},
+    "AdmitMember": {
+        "member_id": "m-new",
+        "name": "Nouveau membre",
+        "kind": "person",
+        "college": "users",
+        "effective_date": "2020-03-01",
+    },
     "PayFee": {"member_id": "alice", "year": 2020, "amount": "10.00", "effective_date": "2020-03-01"},
-    "RecordEntry": {"label": "Frais bancaires", "effective_date": "2020-03-01", "piece_ref": "REL-1",
-                    "lines": [{"account": "627", "unit": "EUR", "debit": "1.50"},
-                              {"account": "512", "unit": "EUR", "credit": "1.50"}]},
+    "RecordEntry": {
+        "label": "Frais bancaires",
+        "effective_date": "2020-03-01",
+        "piece_ref": "REL-1",
+        "lines": [{"account": "627", "unit": "EUR", "debit": "1.50"}, {"account": "512", "unit": "EUR", "credit": "1.50"}],
+    },
 }
 ROLE = {"AdmitMember": "clerk", "PayFee": "treasurer", "RecordEntry": "treasurer"}
 
@@ -111,8 +136,7 @@ def api(store_url: str) -> Iterator[dict[str, Any]]:
 
 
 def _post(api: dict[str, Any], path: str, content: Any, role: str, key: str) -> Any:
-    headers = {"Authorization": f"Bearer {api['tokens'][role]}", "Idempotency-Key": key,
-               "Content-Type": "application/json"}
+    headers = {"Authorization": f"Bearer {api['tokens'][role]}", "Idempotency-Key": key, "Content-Type": "application/json"}
     return api["client"].post(f"/v1/coops/{COOP}/commands{path}", content=content, headers=headers)
 
 
@@ -165,10 +189,20 @@ def test_hostile_fields_in_a_batch_are_refused_one_by_one(api):
         items = []
         for value in values:
             n = next(counter)
-            items.append({"command": "AdmitMember", "idempotency_key": f"batch-{n}",
-                          "fields": {**VALID["AdmitMember"], "member_id": f"b{n}", "name": value}})
-        items.append({"command": "AdmitMember", "idempotency_key": f"batch-ok-{next(counter)}",
-                      "fields": {**VALID["AdmitMember"], "member_id": f"ok{next(counter)}"}})
+            items.append(
+                {
+                    "command": "AdmitMember",
+                    "idempotency_key": f"batch-{n}",
+                    "fields": {**VALID["AdmitMember"], "member_id": f"b{n}", "name": value},
+                }
+            )
+        items.append(
+            {
+                "command": "AdmitMember",
+                "idempotency_key": f"batch-ok-{next(counter)}",
+                "fields": {**VALID["AdmitMember"], "member_id": f"ok{next(counter)}"},
+            }
+        )
         r = _post(api, "", render({"commands": items}), "clerk", "unused")
         if r.status_code != 200:  # the body as a whole refused (e.g. too deep): a problem naming it
             _refused(r, "commands")

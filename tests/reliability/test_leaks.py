@@ -40,8 +40,10 @@ def test_nothing_crosses_cooperatives_and_no_secret_or_name_is_logged(store_url,
     load_demo(store_url)
     ledger = open_ledger(store_url)
     try:
-        tokens = {role: create_key(ledger.db, role=role, coops=[A], label=f"leak {role}")[1]
-                  for role in ("admin", "clerk", "auditor", "reader")}
+        tokens = {
+            role: create_key(ledger.db, role=role, coops=[A], label=f"leak {role}")[1]
+            for role in ("admin", "clerk", "auditor", "reader")
+        }
         tokens["b_admin"] = create_key(ledger.db, role="admin", coops=[B])[1]
         revoked_id, tokens["revoked"] = create_key(ledger.db, role="auditor", coops=[A])
         revoke_key(ledger.db, revoked_id)
@@ -69,22 +71,51 @@ def test_nothing_crosses_cooperatives_and_no_secret_or_name_is_logged(store_url,
                 headers = {"Authorization": f"Bearer {token}"} if token else {}
                 responses.append((f"{who} GET {path}", http.get(path, params=QUERY, headers=headers)))
         for i, name in enumerate(sorted(new_names)):
-            body = {"member_id": f"NEW-{i}", "name": name, "kind": "person", "college": "medias",
-                    "effective_date": "2026-03-01"}
+            body = {"member_id": f"NEW-{i}", "name": name, "kind": "person", "college": "medias", "effective_date": "2026-03-01"}
             for who in ("clerk", "clerk", "b_admin", "reader"):  # accepted, replayed, then refused twice
-                responses.append((f"{who} AdmitMember", http.post(
-                    f"/v1/coops/{A}/commands/AdmitMember", json=body,
-                    headers={"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": f"leak-{i}"})))
+                responses.append(
+                    (
+                        f"{who} AdmitMember",
+                        http.post(
+                            f"/v1/coops/{A}/commands/AdmitMember",
+                            json=body,
+                            headers={"Authorization": f"Bearer {tokens[who]}", "Idempotency-Key": f"leak-{i}"},
+                        ),
+                    )
+                )
             again = {**body, "member_id": "MED-01"}  # an id already taken: refused, naming the id
-            responses.append(("clerk AdmitMember taken", http.post(
-                f"/v1/coops/{A}/commands/AdmitMember", json=again,
-                headers={"Authorization": f"Bearer {tokens['clerk']}", "Idempotency-Key": f"leak-taken-{i}"})))
-        batch = {"commands": [{"command": "AdmitMember", "idempotency_key": f"leak-batch-{i}",
-                               "fields": {"member_id": f"BATCH-{i}", "name": name, "kind": "person",
-                                          "college": "medias", "effective_date": "2026-03-02"}}
-                              for i, name in enumerate(sorted(new_names))]}
-        responses.append(("clerk batch", http.post(f"/v1/coops/{A}/commands", json=batch,
-                                                   headers={"Authorization": f"Bearer {tokens['clerk']}"})))
+            responses.append(
+                (
+                    "clerk AdmitMember taken",
+                    http.post(
+                        f"/v1/coops/{A}/commands/AdmitMember",
+                        json=again,
+                        headers={"Authorization": f"Bearer {tokens['clerk']}", "Idempotency-Key": f"leak-taken-{i}"},
+                    ),
+                )
+            )
+        batch = {
+            "commands": [
+                {
+                    "command": "AdmitMember",
+                    "idempotency_key": f"leak-batch-{i}",
+                    "fields": {
+                        "member_id": f"BATCH-{i}",
+                        "name": name,
+                        "kind": "person",
+                        "college": "medias",
+                        "effective_date": "2026-03-02",
+                    },
+                }
+                for i, name in enumerate(sorted(new_names))
+            ]
+        }
+        responses.append(
+            (
+                "clerk batch",
+                http.post(f"/v1/coops/{A}/commands", json=batch, headers={"Authorization": f"Bearer {tokens['clerk']}"}),
+            )
+        )
         metrics = http.get("/metrics").text
     server.stop()  # flushes and closes the log
     log = server.log_text()

@@ -45,8 +45,11 @@ def _equals_rebuild(runner: ProjectionRunner) -> None:
 def test_runner_sigkilled_mid_batch_resumes_from_its_position(store_url, tmp_path: Path):
     load_demo(store_url)
     marker = tmp_path / "stalled"
-    child = subprocess.Popen([sys.executable, "-m", "tests.reliability.runner_child", store_url, str(BATCH),
-                              str(STALL_AT), str(marker)], cwd=ROOT, stdin=subprocess.DEVNULL)
+    child = subprocess.Popen(
+        [sys.executable, "-m", "tests.reliability.runner_child", store_url, str(BATCH), str(STALL_AT), str(marker)],
+        cwd=ROOT,
+        stdin=subprocess.DEVNULL,
+    )
     try:
         stalled_batch_end = int(_wait_file(marker, child, timeout_s=60))
         child.kill()

@@ -115,8 +115,15 @@ class Cluster:
         self.primary.sql("SELECT pg_reload_conf()")
 
     def _run(self, *args: str, timeout_s: float = START_WAIT_S) -> None:
-        done = subprocess.run([str(self.bin_dir / args[0]), *args[1:]], user=RUN_AS, cwd=self.root,
-                              capture_output=True, text=True, timeout=timeout_s, check=False)
+        done = subprocess.run(
+            [str(self.bin_dir / args[0]), *args[1:]],
+            user=RUN_AS,
+            cwd=self.root,
+            capture_output=True,
+            text=True,
+            timeout=timeout_s,
+            check=False,
+        )
         if done.returncode != 0:
             raise ClusterError(f"{args[0]} failed ({done.returncode}): {done.stderr.strip()[-2000:]}")
 
@@ -138,8 +145,22 @@ class Cluster:
     def _base_backup(self) -> Server:
         assert self.primary is not None
         server = Server(self.root / "standby", free_port(), self.root / "standby.log")
-        self._run("pg_basebackup", "-h", "127.0.0.1", "-p", str(self.primary.port), "-U", "postgres",
-                  "-D", str(server.data), "-R", "-X", "stream", "--checkpoint=fast", "--no-sync")
+        self._run(
+            "pg_basebackup",
+            "-h",
+            "127.0.0.1",
+            "-p",
+            str(self.primary.port),
+            "-U",
+            "postgres",
+            "-D",
+            str(server.data),
+            "-R",
+            "-X",
+            "stream",
+            "--checkpoint=fast",
+            "--no-sync",
+        )
         with open(server.data / "postgresql.auto.conf", "a") as conf:
             # The walreceiver's application_name is the cluster_name: what synchronous_standby_names names.
             conf.write(f"port = {server.port}\ncluster_name = '{STANDBY_NAME}'\n")
@@ -151,8 +172,9 @@ class Cluster:
         wanted = "sync" if sync else "async"
         deadline = time.monotonic() + timeout_s
         while time.monotonic() < deadline:
-            rows = self.primary.sql("SELECT sync_state FROM pg_stat_replication WHERE application_name = %s AND state = 'streaming'",
-                                    (STANDBY_NAME,))
+            rows = self.primary.sql(
+                "SELECT sync_state FROM pg_stat_replication WHERE application_name = %s AND state = 'streaming'", (STANDBY_NAME,)
+            )
             if rows and rows[0][0] == wanted:
                 return
             time.sleep(0.05)
@@ -204,8 +226,14 @@ class Cluster:
 
 
 def _stop_immediately(bin_dir: Path, server: Server) -> None:
-    done = subprocess.run([str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop"],
-                          user=RUN_AS, capture_output=True, text=True, timeout=START_WAIT_S, check=False)
+    done = subprocess.run(
+        [str(bin_dir / "pg_ctl"), "-D", str(server.data), "-m", "immediate", "-w", "stop"],
+        user=RUN_AS,
+        capture_output=True,
+        text=True,
+        timeout=START_WAIT_S,
+        check=False,
+    )
     if done.returncode != 0:  # a killed postmaster leaves its pid file, and maybe backends not yet gone
         kill_processes_in(server.data)
 

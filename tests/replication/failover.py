@@ -62,8 +62,10 @@ class Outcome:
 
 def failover_url(cluster: Cluster, schema: str) -> str:
     assert cluster.primary is not None and cluster.standby is not None
-    return (f"postgresql://postgres@127.0.0.1:{cluster.primary.port},127.0.0.1:{cluster.standby.port}/postgres"
-            f"?schema={schema}&target_session_attrs=read-write")
+    return (
+        f"postgresql://postgres@127.0.0.1:{cluster.primary.port},127.0.0.1:{cluster.standby.port}/postgres"
+        f"?schema={schema}&target_session_attrs=read-write"
+    )
 
 
 def prepare(url: str) -> Ledger:
@@ -137,7 +139,8 @@ def kill_and_promote(cluster: Cluster, writers: Writers, *, stop_writers: bool, 
     assert cluster.primary is not None
     with writers.lock:  # acknowledgements after this instant are not "before the kill"
         ((unflushed,),) = cluster.primary.sql(
-            "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)), -1) FROM pg_stat_replication")
+            "SELECT coalesce(max(pg_wal_lsn_diff(pg_current_wal_lsn(), flush_lsn)), -1) FROM pg_stat_replication"
+        )
         writers.outcome.unflushed_bytes_at_kill = int(unflushed)
         writers.killed_at = time.monotonic()
         cluster.kill_primary(every_process=every_process)
@@ -157,8 +160,16 @@ def fee_paid_copies(url: str) -> Counter[str]:
         ledger.close()
 
 
-def run(cluster: Cluster, schema: str, *, writers: int = 4, load_s: float = 1.0, after_s: float = 1.0,
-        keep_writing: bool = True, every_process: bool = False) -> tuple[Ledger, ProjectionRunner, Outcome]:
+def run(
+    cluster: Cluster,
+    schema: str,
+    *,
+    writers: int = 4,
+    load_s: float = 1.0,
+    after_s: float = 1.0,
+    keep_writing: bool = True,
+    every_process: bool = False,
+) -> tuple[Ledger, ProjectionRunner, Outcome]:
     """Load, kill, promote, with a projection runner at work throughout; with keep_writing, the same
     Ledger carries on for after_s on the promoted server (reconnecting by itself). Returns the Ledger
     and the runner (open, on the promoted server: the caller stops and closes them) and the outcome."""

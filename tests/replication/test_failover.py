@@ -62,23 +62,31 @@ def test_the_http_service_follows_the_promotion_without_a_restart():
             pair.kill_primary()
             pair.promote()
             admitted = _until_201(client, tokens["clerk"], "AdmitMember", ADMIT, "admit")
-            read = client.get("/v1/coops/http/members", params={"year": 2025, "min_position": admitted["position"]},
-                              headers={"Authorization": f"Bearer {tokens['admin']}"})
+            read = client.get(
+                "/v1/coops/http/members",
+                params={"year": 2025, "min_position": admitted["position"]},
+                headers={"Authorization": f"Bearer {tokens['admin']}"},
+            )
             assert read.status_code == 200 and [m["member_id"] for m in read.json()["members"]] == ["m1"]
             assert client.get("/health").json()["status"] == "ok"
     finally:
         pair.close()
 
 
-FOUND = {"name": "Coop H", "legal_form": "association", "founded_on": "2025-01-01",
-         "colleges": [{"code": "users", "name": "Usagers", "weight": "100"}],
-         "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}]}
+FOUND = {
+    "name": "Coop H",
+    "legal_form": "association",
+    "founded_on": "2025-01-01",
+    "colleges": [{"code": "users", "name": "Usagers", "weight": "100"}],
+    "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
+}
 ADMIT = {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"}
 
 
 def _post(client: TestClient, token: str, command: str, body: dict[str, Any], key: str) -> Any:
-    return client.post(f"/v1/coops/http/commands/{command}", json=body,
-                       headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key})
+    return client.post(
+        f"/v1/coops/http/commands/{command}", json=body, headers={"Authorization": f"Bearer {token}", "Idempotency-Key": key}
+    )
 
 
 def _until_201(client: TestClient, token: str, command: str, body: dict[str, Any], key: str, timeout_s: float = 30) -> Any:

@@ -21,7 +21,9 @@ from tests.replication.cluster import Cluster
 COOP = "coop-r"
 ROLE = {"FoundCooperative": "admin", "AdmitMember": "clerk", "CallFee": "treasurer", "PayFee": "treasurer"}
 FOUND = {
-    "name": "Coop R", "legal_form": "association", "founded_on": "2025-01-01",
+    "name": "Coop R",
+    "legal_form": "association",
+    "founded_on": "2025-01-01",
     "colleges": [{"code": "users", "name": "Usagers", "weight": "100"}],
     "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
 }
@@ -35,19 +37,32 @@ def api(cluster: Cluster, new_schema: Callable[[], str]) -> Iterator[dict[str, A
     with TestClient(app) as client:
         svc = app.state.services
         tokens = {role: create_key(svc.ledger.db, role=role, coops=[COOP])[1] for role in ("admin", "clerk", "treasurer")}
-        env = {"client": client, "svc": svc, "token": tokens["admin"], "tokens": tokens, "paid": 0,
-               "standby": svc.reads.standbys[0].name, "cluster": cluster}
+        env = {
+            "client": client,
+            "svc": svc,
+            "token": tokens["admin"],
+            "tokens": tokens,
+            "paid": 0,
+            "standby": svc.reads.standbys[0].name,
+            "cluster": cluster,
+        }
         command(env, "FoundCooperative", FOUND)
-        command(env, "AdmitMember", {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users",
-                                     "effective_date": "2025-02-01"})
+        command(
+            env,
+            "AdmitMember",
+            {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+        )
         command(env, "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"})
         yield env
 
 
 def command(env: dict[str, Any], name: str, body: dict[str, Any]) -> int:
     env["paid"] += 1
-    r = env["client"].post(f"/v1/coops/{COOP}/commands/{name}", json=body,
-                           headers={"Authorization": f"Bearer {env['tokens'][ROLE[name]]}", "Idempotency-Key": f"k-{env['paid']}"})
+    r = env["client"].post(
+        f"/v1/coops/{COOP}/commands/{name}",
+        json=body,
+        headers={"Authorization": f"Bearer {env['tokens'][ROLE[name]]}", "Idempotency-Key": f"k-{env['paid']}"},
+    )
     assert r.status_code == 201, r.text
     return int(r.json()["position"])
 
@@ -58,8 +73,9 @@ def pay_one_euro(env: dict[str, Any]) -> int:
 
 
 def read_bank(env: dict[str, Any], **params: Any) -> Any:
-    return env["client"].get(f"/v1/coops/{COOP}/accounts/512/balance", params=params,
-                             headers={"Authorization": f"Bearer {env['token']}"})
+    return env["client"].get(
+        f"/v1/coops/{COOP}/accounts/512/balance", params=params, headers={"Authorization": f"Bearer {env['token']}"}
+    )
 
 
 def reads_by(database: str) -> float:

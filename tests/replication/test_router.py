@@ -35,8 +35,12 @@ class FakeStandby(Standby):
 def router(*standbys: FakeStandby, primary_reaches: bool = True) -> tuple[ReadRouter, list[tuple[str, str]], object]:
     skipped: list[tuple[str, str]] = []
     primary = object()
-    r = ReadRouter(primary, list(standbys), lambda _pos, _timeout: primary_reaches,  # type: ignore[arg-type]
-                   lambda name, reason: skipped.append((name, reason)))
+    r = ReadRouter(
+        primary,
+        list(standbys),
+        lambda _pos, _timeout: primary_reaches,  # type: ignore[arg-type]
+        lambda name, reason: skipped.append((name, reason)),
+    )
     return r, skipped, primary
 
 
