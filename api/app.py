@@ -29,14 +29,7 @@ from api import (
 from api.access_log import AccessLog
 from api.deps import Services
 from api.limits import MAX_BODY_BYTES
-from api.metrics import (
-    PROJECTION_LAG,
-    REGISTRY,
-    STANDBY_LAG_POSITIONS,
-    STANDBY_REPLAY_LAG_MS,
-    STANDBY_SKIPPED,
-    STANDBY_UP,
-)
+from api.metrics import PROJECTION_LAG, REGISTRY, STANDBY_LAG_POSITIONS, STANDBY_REPLAY_LAG_MS, STANDBY_SKIPPED, STANDBY_UP
 from api.responses import OrjsonResponse
 from ledger.migrate import migrate
 from ledger.replicas import ReadRouter

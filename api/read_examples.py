@@ -16,845 +16,269 @@ from api.examples import DEMO_COOP, ok
 # Answers of the demo's books (`coopledger demo`), lists cut to a few rows.
 
 _COOP = {"coop": DEMO_COOP}
-_TALLY_COLLEGE = {
-    "code": "entreprises",
-    "for": 2,
-    "against": 0,
-    "abstain": 0,
-    "blank": 0,
-    "cast": 2,
-    "share_for": "1",
-    "weight_used": "100/3",
-    "contribution": "1/3",
-    "carried": True,
-}
-_MEMBER = {
-    **_COOP,
-    "member_id": "MED-01",
-    "name": "Le Petit Écho du Littoral",
-    "kind": "organisation",
-    "college": "medias",
-    "status": "active",
-    "admitted_on": "2025-01-20",
-    "left_on": None,
-    "shares": 0,
-    "year": 2025,
-    "fee_called_cents": 30000,
-    "fee_paid_cents": 30000,
-    "in_good_standing": True,
-    "fully_paid_on": "2025-07-14",
-}
+_TALLY_COLLEGE = {"code": "entreprises", "for": 2, "against": 0, "abstain": 0, "blank": 0, "cast": 2, "share_for": "1",
+                  "weight_used": "100/3", "contribution": "1/3", "carried": True}
+_MEMBER = {**_COOP, "member_id": "MED-01", "name": "Le Petit Écho du Littoral", "kind": "organisation", "college": "medias",
+           "status": "active", "admitted_on": "2025-01-20", "left_on": None, "shares": 0, "year": 2025,
+           "fee_called_cents": 30000, "fee_paid_cents": 30000, "in_good_standing": True, "fully_paid_on": "2025-07-14"}
 
 READS: dict[str, Any] = {
     "coop_summary": {
-        **_COOP,
-        "name": "Cluster Numérique Sud",
-        "legal_form": "association",
-        "siren": "912345675",
-        "founded_on": "2025-01-15",
-        "fiscal_year_start_month": 1,
-        "share_value_cents": None,
-        "colleges": [
-            {"code": "medias", "name": "Médias", "weight": "40"},
-            {"code": "entreprises", "name": "Entreprises associées", "weight": "20"},
-        ],
-        "fee_schedule": [
-            {"min_headcount": 1, "max_headcount": 9, "amount_cents": 10000},
-            {"min_headcount": 250, "max_headcount": None, "amount_cents": 150000},
-        ],
-        "members": 12,
-        "active_members": 11,
-        "journal_entries": 177,
-    },
-    "trial_balance": {
-        **_COOP,
-        "as_of": "2025-12-31",
-        "accounts": [
-            {
-                "account": "411",
-                "label_fr": "Usagers, adhérents",
-                "label_en": "Customers, members",
-                "unit": "EUR",
-                "debit": 1088385,
-                "credit": 1018245,
-                "balance": 70140,
-            },
-            {
-                "account": "512",
-                "label_fr": "Banque",
-                "label_en": "Bank",
-                "unit": "EUR",
-                "debit": 9018245,
-                "credit": 5065160,
-                "balance": 3953085,
-            },
-        ],
-        "totals": {"CREDIT": {"debit": 6489, "credit": 6489}, "EUR": {"debit": 54356790, "credit": 54356790}},
-    },
+        **_COOP, "name": "Cluster Numérique Sud", "legal_form": "association", "siren": "912345675", "founded_on": "2025-01-15",
+        "fiscal_year_start_month": 1, "share_value_cents": None,
+        "colleges": [{"code": "medias", "name": "Médias", "weight": "40"},
+                     {"code": "entreprises", "name": "Entreprises associées", "weight": "20"}],
+        "fee_schedule": [{"min_headcount": 1, "max_headcount": 9, "amount_cents": 10000},
+                         {"min_headcount": 250, "max_headcount": None, "amount_cents": 150000}],
+        "members": 12, "active_members": 11, "journal_entries": 177},
+    "trial_balance": {**_COOP, "as_of": "2025-12-31", "accounts": [
+        {"account": "411", "label_fr": "Usagers, adhérents", "label_en": "Customers, members", "unit": "EUR",
+         "debit": 1088385, "credit": 1018245, "balance": 70140},
+        {"account": "512", "label_fr": "Banque", "label_en": "Bank", "unit": "EUR", "debit": 9018245, "credit": 5065160,
+         "balance": 3953085}],
+        "totals": {"CREDIT": {"debit": 6489, "credit": 6489}, "EUR": {"debit": 54356790, "credit": 54356790}}},
     "balance": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": "2025-12-31", "balance_minor": 0},
-    "statement": {
-        **_COOP,
-        "account": "411",
-        "party": "MED-01",
-        "unit": "EUR",
-        "as_of": None,
-        "lines": [
-            {
-                "effective_date": "2025-02-01",
-                "number": 1,
-                "label": "Cotisation 2025 – Le Petit Écho du Littoral",
-                "party": "MED-01",
-                "debit": 30000,
-                "credit": 0,
-                "balance": 30000,
-            },
-            {
-                "effective_date": "2025-07-14",
-                "number": 17,
-                "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral",
-                "party": "MED-01",
-                "debit": 0,
-                "credit": 30000,
-                "balance": 0,
-            },
-        ],
-        "total_lines": 4,
-        "closing_balance": 0,
-    },
-    "journal": {
-        **_COOP,
-        "entries": [
-            {
-                "number": 1,
-                "kind": "FeeCalled",
-                "effective_date": "2025-02-01",
-                "recorded_at": "2025-02-01T09:14:03.299742+00:00",
-                "label": "Cotisation 2025 – Le Petit Écho du Littoral",
-                "actor": "key:3f9a0c2b7d41",
-                "idempotency_key": "demo-0014",
-                "reverses": None,
-                "reversed_by": None,
-                "chain_hash": "435bfe9270ff79b180a4237bf3ad988edda932c011a4c6dba1472b1dceef7e24",
-                "position": 27,
-                "postings": [
-                    {"account": "411", "party": "MED-01", "unit": "EUR", "amount": 30000},
-                    {"account": "7561", "party": None, "unit": "EUR", "amount": -30000},
-                ],
-            }
-        ],
-        "next_after": 1,
-    },
+    "statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": None, "lines": [
+        {"effective_date": "2025-02-01", "number": 1, "label": "Cotisation 2025 – Le Petit Écho du Littoral", "party": "MED-01",
+         "debit": 30000, "credit": 0, "balance": 30000},
+        {"effective_date": "2025-07-14", "number": 17, "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral",
+         "party": "MED-01", "debit": 0, "credit": 30000, "balance": 0}], "total_lines": 4, "closing_balance": 0},
+    "journal": {**_COOP, "entries": [
+        {"number": 1, "kind": "FeeCalled", "effective_date": "2025-02-01", "recorded_at": "2025-02-01T09:14:03.299742+00:00",
+         "label": "Cotisation 2025 – Le Petit Écho du Littoral", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0014",
+         "reverses": None, "reversed_by": None,
+         "chain_hash": "435bfe9270ff79b180a4237bf3ad988edda932c011a4c6dba1472b1dceef7e24", "position": 27,
+         "postings": [{"account": "411", "party": "MED-01", "unit": "EUR", "amount": 30000},
+                      {"account": "7561", "party": None, "unit": "EUR", "amount": -30000}]}], "next_after": 1},
     "members": {**_COOP, "year": 2025, "members": [_MEMBER]},
-    "standing": {
-        k: _MEMBER[k]
-        for k in (
-            "coop",
-            "member_id",
-            "college",
-            "status",
-            "year",
-            "fee_called_cents",
-            "fee_paid_cents",
-            "in_good_standing",
-            "fully_paid_on",
-        )
-    },
+    "standing": {k: _MEMBER[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
+                                          "fee_paid_cents", "in_good_standing", "fully_paid_on")},
     "governance": {
-        **_COOP,
-        "as_of": "2025-12-31",
-        "legal_form": "association",
-        "statutes_since": "2025-01-15",
-        "policy": {
-            "effective_date": "2025-01-15",
-            "require_fee_paid": True,
-            "min_shares": 0,
-            "empty_college_policy": "redistribute",
-        },
-        "fee_year": 2025,
-        "college_rules": {},
-        "colleges": [
-            {
-                "code": "medias",
-                "name": "Médias",
-                "statutory_weight": "40",
-                "members": 5,
-                "eligible_members": 5,
-                "effective_weight": "40",
-                "member_weight": "8",
-            },
-            {
-                "code": "entreprises",
-                "name": "Entreprises associées",
-                "statutory_weight": "20",
-                "members": 3,
-                "eligible_members": 3,
-                "effective_weight": "20",
-                "member_weight": "20/3",
-            },
-        ],
-        "unassigned_weight": "0",
-        "flags": [],
-        "voters": [
-            {"member_id": "ENT-01", "name": "Nuage Occitan SAS", "college": "entreprises", "vote_weight": "20/3"},
-            {"member_id": "MED-01", "name": "Le Petit Écho du Littoral", "college": "medias", "vote_weight": "8"},
-        ],
-        "voters_total_weight": "100",
-    },
+        **_COOP, "as_of": "2025-12-31", "legal_form": "association", "statutes_since": "2025-01-15",
+        "policy": {"effective_date": "2025-01-15", "require_fee_paid": True, "min_shares": 0,
+         "empty_college_policy": "redistribute"},
+        "fee_year": 2025, "college_rules": {}, "colleges": [
+            {"code": "medias", "name": "Médias", "statutory_weight": "40", "members": 5, "eligible_members": 5,
+             "effective_weight": "40", "member_weight": "8"},
+            {"code": "entreprises", "name": "Entreprises associées", "statutory_weight": "20", "members": 3,
+             "eligible_members": 3, "effective_weight": "20", "member_weight": "20/3"}],
+        "unassigned_weight": "0", "flags": [],
+        "voters": [{"member_id": "ENT-01", "name": "Nuage Occitan SAS", "college": "entreprises", "vote_weight": "20/3"},
+                   {"member_id": "MED-01", "name": "Le Petit Écho du Littoral", "college": "medias", "vote_weight": "8"}],
+        "voters_total_weight": "100"},
     "explanation": {
-        **_COOP,
-        "as_of": "2025-12-31",
-        "name": "Le Petit Écho du Littoral",
-        "member_id": "MED-01",
-        "college": "medias",
-        "eligible": True,
-        "reasons": [
-            {
-                "rule": "admitted",
-                "ok": True,
-                "detail": "admitted on 2025-01-20",
-                "text": {"fr": "admission : admis le 20 janv. 2025", "en": "admitted: admitted on 20 Jan 2025"},
-            },
-            {
-                "rule": "fee_paid",
-                "ok": True,
-                "detail": "2025 fee: 300.00 of 300.00 EUR paid by 2025-12-31",
-                "text": {
-                    "fr": "cotisation payée : cotisation 2025 : 300,00\u00a0€ payés sur 300,00\u00a0€ au 31 déc. 2025",
-                    "en": "fee paid: 2025 fee: €300.00 of €300.00 paid by 31 Dec 2025",
-                },
-            },
-        ],
-    },
+        **_COOP, "as_of": "2025-12-31", "name": "Le Petit Écho du Littoral", "member_id": "MED-01", "college": "medias",
+        "eligible": True, "reasons": [
+            {"rule": "admitted", "ok": True, "detail": "admitted on 2025-01-20",
+             "text": {"fr": "admission : admis le 20 janv. 2025", "en": "admitted: admitted on 20 Jan 2025"}},
+            {"rule": "fee_paid", "ok": True, "detail": "2025 fee: 300.00 of 300.00 EUR paid by 2025-12-31",
+             "text": {"fr": "cotisation payée : cotisation 2025 : 300,00\u00a0€ payés sur 300,00\u00a0€ au 31 déc. 2025",
+                      "en": "fee paid: 2025 fee: €300.00 of €300.00 paid by 31 Dec 2025"}}]},
     "tally": {
-        **_COOP,
-        "resolution_id": "AG-2026-01",
-        "title": "Approbation des comptes 2025",
-        "assembly": "ordinary",
-        "vote_date": "2026-06-30",
-        "threshold": "1/2",
-        "strict": True,
-        "adopted": True,
-        "result": "2/3",
-        "result_percent": "66.67",
-        "carried_by": ["entreprises"],
-        "head": "273:25da11129a29ed14d0ef3bb503fa3bc1feb2381496fff284e65532932d9ff87e",
-        "colleges": [_TALLY_COLLEGE],
-    },
-    "certified": {
-        **_COOP,
-        "on": "2025-12-31",
-        "certified": [
-            {
-                **_COOP,
-                "certification_id": "CERT-2025-001",
-                "member_id": "ENT-01",
-                "granted_on": "2025-03-15",
-                "expires_on": "2027-03-15",
-                "valid_until": "2027-03-14",
-                "revoked_on": None,
-                "revocation_reason": None,
-                "ends_on": "2027-03-15",
-                "renewals": 0,
-                "billed_cents": 45000,
-                "paid_cents": 45000,
-                "due_cents": 0,
-            }
-        ],
-    },
-    "calls": {
-        **_COOP,
-        "calls": [
-            {
-                **_COOP,
-                "call_id": "AAP-MEDIAS-2025",
-                "title": "Appel à projets Médias de proximité 2025",
-                "source": "subsidy:REG-OCC-AAP25",
-                "status": "open",
-                "envelope_cents": 10000000,
-                "min_award_cents": 500000,
-                "max_award_cents": 1000000,
-                "max_laureates": 20,
-                "members_only": False,
-                "opened_on": "2025-04-01",
-                "closed_on": None,
-                "applications": 14,
-                "laureates": 12,
-                "awarded_cents": 9300000,
-                "paid_cents": 7575000,
-                "remaining_cents": 700000,
-                "outstanding_cents": 1725000,
-            }
-        ],
-    },
-    "fund": {
-        **_COOP,
-        "as_of": None,
-        "contributions_called_cents": 4674964,
-        "received_cents": 4674964,
-        "balance_cents": 2724964,
-        "committed_cents": 0,
-        "available_cents": 2724964,
-        "reserved_cents": 0,
-        "awarded_cents": 1950000,
-        "paid_cents": 1950000,
-        "unspent_cents": 2724964,
-    },
-    "subsidies": {
-        **_COOP,
-        "subsidies": [
-            {
-                **_COOP,
-                "subsidy_id": "REG-OCC-AAP25",
-                "funder": "Région Occitanie",
-                "purpose": "Appel à projets Médias de proximité 2025",
-                "granted_on": "2025-03-14",
-                "granted_cents": 10000000,
-                "received_cents": 8000000,
-                "to_receive_cents": 2000000,
-                "used_cents": 0,
-                "awarded_cents": 9300000,
-                "grants_paid_cents": 7575000,
-                "reserved_cents": 700000,
-                "unspent_cents": 700000,
-                "available_cents": 0,
-            }
-        ],
-    },
-    "credits": {
-        **_COOP,
-        "hosts": [
-            {
-                "host_id": "MED-02",
-                "sensors": 2,
-                "carried_minor": 0,
-                "earned_minor": 1400,
-                "redeemed_service_minor": 0,
-                "redeemed_money_minor": 1000,
-                "paid_cents": 500,
-                "balance_minor": 400,
-            }
-        ],
-        "summary": {
-            **_COOP,
-            "sensors": 5,
-            "hosts": 4,
-            "readings": 67641,
-            "issued_minor": 6601,
-            "carried_minor": 0,
-            "redeemed_service_minor": 1200,
-            "redeemed_money_minor": 2200,
-            "outstanding_minor": 3201,
-            "paid_cents": 1100,
-        },
-    },
-    "hours": {
-        "coop": "mednum-scic",
-        "period": "2025-04",
-        "structures": [
-            {
-                "structure_id": "BEN-01",
-                "logged_minutes": 1260,
-                "rebilled_minutes": 1260,
-                "billed_cents": 46629,
-                "to_rebill_minutes": 0,
-            }
-        ],
-    },
+        **_COOP, "resolution_id": "AG-2026-01", "title": "Approbation des comptes 2025", "assembly": "ordinary",
+        "vote_date": "2026-06-30", "threshold": "1/2", "strict": True, "adopted": True, "result": "2/3",
+         "result_percent": "66.67",
+        "carried_by": ["entreprises"], "head": "273:25da11129a29ed14d0ef3bb503fa3bc1feb2381496fff284e65532932d9ff87e",
+        "colleges": [_TALLY_COLLEGE]},
+    "certified": {**_COOP, "on": "2025-12-31", "certified": [
+        {**_COOP, "certification_id": "CERT-2025-001", "member_id": "ENT-01", "granted_on": "2025-03-15",
+         "expires_on": "2027-03-15", "valid_until": "2027-03-14", "revoked_on": None, "revocation_reason": None,
+         "ends_on": "2027-03-15", "renewals": 0, "billed_cents": 45000, "paid_cents": 45000, "due_cents": 0}]},
+    "calls": {**_COOP, "calls": [
+        {**_COOP, "call_id": "AAP-MEDIAS-2025", "title": "Appel à projets Médias de proximité 2025",
+         "source": "subsidy:REG-OCC-AAP25", "status": "open", "envelope_cents": 10000000, "min_award_cents": 500000,
+         "max_award_cents": 1000000, "max_laureates": 20, "members_only": False, "opened_on": "2025-04-01", "closed_on": None,
+         "applications": 14, "laureates": 12, "awarded_cents": 9300000, "paid_cents": 7575000, "remaining_cents": 700000,
+         "outstanding_cents": 1725000}]},
+    "fund": {**_COOP, "as_of": None, "contributions_called_cents": 4674964, "received_cents": 4674964,
+             "balance_cents": 2724964, "committed_cents": 0, "available_cents": 2724964, "reserved_cents": 0,
+             "awarded_cents": 1950000, "paid_cents": 1950000, "unspent_cents": 2724964},
+    "subsidies": {**_COOP, "subsidies": [
+        {**_COOP, "subsidy_id": "REG-OCC-AAP25", "funder": "Région Occitanie",
+         "purpose": "Appel à projets Médias de proximité 2025",
+         "granted_on": "2025-03-14", "granted_cents": 10000000, "received_cents": 8000000, "to_receive_cents": 2000000,
+         "used_cents": 0, "awarded_cents": 9300000, "grants_paid_cents": 7575000, "reserved_cents": 700000,
+         "unspent_cents": 700000, "available_cents": 0}]},
+    "credits": {**_COOP, "hosts": [
+        {"host_id": "MED-02", "sensors": 2, "carried_minor": 0, "earned_minor": 1400, "redeemed_service_minor": 0,
+         "redeemed_money_minor": 1000, "paid_cents": 500, "balance_minor": 400}],
+        "summary": {**_COOP, "sensors": 5, "hosts": 4, "readings": 67641, "issued_minor": 6601, "carried_minor": 0,
+                    "redeemed_service_minor": 1200, "redeemed_money_minor": 2200, "outstanding_minor": 3201, "paid_cents": 1100}},
+    "hours": {"coop": "mednum-scic", "period": "2025-04", "structures": [
+        {"structure_id": "BEN-01", "logged_minutes": 1260, "rebilled_minutes": 1260, "billed_cents": 46629,
+         "to_rebill_minutes": 0}]},
     "health": {"status": "ok", "position": 736, "projected": 736, "projection_error": None},
 }
 
 
 _AT = "2026-03-02T10:41:27.512094+00:00"  # a recorded_at, as the ledger writes it (UTC)
-_FY_CLOSED = {
-    "coop": "assoc-garrigues",
-    "year": 2025,
-    "first_day": "2025-01-01",
-    "last_day": "2025-12-31",
-    "entries": 9,
-    "status": "closed",
-    "result_cents": 38000,
-    "closing_number": 9,
-    "closing_hash": "c4c8d0e818b25b2d00799e595cced7093a5ce2ffb2d132b3cb21990212e5f2bd",
-    "head_number": 8,
-    "head_hash": "02d48afdc078ad4910ac3df8f506679489f547f97a082ee6a3ac941a277742da",
-    "closed_at": "2026-01-30T16:02:11.804512+00:00",
-    "closed_by": "key:3f9a0c2b7d41",
-    "event_head": "14:5d0f6c3e9b2a41d8c7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4",
-}
+_FY_CLOSED = {"coop": "assoc-garrigues", "year": 2025, "first_day": "2025-01-01", "last_day": "2025-12-31", "entries": 9,
+              "status": "closed", "result_cents": 38000, "closing_number": 9,
+              "closing_hash": "c4c8d0e818b25b2d00799e595cced7093a5ce2ffb2d132b3cb21990212e5f2bd", "head_number": 8,
+              "head_hash": "02d48afdc078ad4910ac3df8f506679489f547f97a082ee6a3ac941a277742da",
+              "closed_at": "2026-01-30T16:02:11.804512+00:00", "closed_by": "key:3f9a0c2b7d41",
+              "event_head": "14:5d0f6c3e9b2a41d8c7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4"}
 _HEAD = "15:a85fc9df531c33231c963ed138147eb8ad5acf7c55d7effc78dfcd33ab11d878"
-_AUDIT_EVENT = {
-    **_COOP,
-    "position": 79,
-    "version": 40,
-    "kind": "EntryReversed",
-    "recorded_at": "2025-08-04T08:12:40.118305+00:00",
-    "effective_date": "2025-07-31",
-    "actor": "key:3f9a0c2b7d41",
-    "idempotency_key": "demo-0040",
-    "reason": "Règlement saisi deux fois (relevé bancaire de juillet)",
-    "journal_number": 27,
-    "reverses": 26,
-    "label": "Annulation de l'écriture 26 : Règlement saisi deux fois (relevé bancaire de juillet)",
-    "accounts": ["411", "512"],
-}
-_BILINGUAL = {
-    "fr": "Cotisations payées ÷ cotisations appelées pour l'exercice en cours, montants cumulés par date d'effet.",
-    "en": "Fees paid ÷ fees called for the current fiscal year, amounts summed by effective date.",
-}
+_AUDIT_EVENT = {**_COOP, "position": 79, "version": 40, "kind": "EntryReversed",
+ "recorded_at": "2025-08-04T08:12:40.118305+00:00",
+                "effective_date": "2025-07-31", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0040",
+                "reason": "Règlement saisi deux fois (relevé bancaire de juillet)", "journal_number": 27, "reverses": 26,
+                "label": "Annulation de l'écriture 26 : Règlement saisi deux fois (relevé bancaire de juillet)",
+                 "accounts": ["411", "512"]}
+_BILINGUAL = {"fr": "Cotisations payées ÷ cotisations appelées pour l'exercice en cours, montants cumulés par date d'effet.",
+              "en": "Fees paid ÷ fees called for the current fiscal year, amounts summed by effective date."}
 _REPORT_LINE = {"label_fr": "Usagers, adhérents", "label_en": "Customers, members"}
-_FACT = {
-    "position": 51,
-    **_COOP,
-    "kind": "fee.paid",
-    "event": "FeePaid",
-    "effective_date": "2025-03-10",
-    "recorded_at": "2025-03-10T14:05:52.730118+00:00",
-    "actor": "key:3f9a0c2b7d41",
-    "idempotency_key": "demo-0026",
-    "data": {"reason": None, "member_id": "ENT-01", "year": 2025, "amount_cents": 80000},
-    "entry": {
-        "number": 13,
-        "label": "Règlement cotisation 2025 – Nuage Occitan SAS",
-        "reverses": None,
-        "chain_hash": "1ce8d4e41aeda6c42a3617635e54136b4f48042ff5fad2209f7eab1fbd678265",
-        "postings": [
-            {"account": "512", "party": None, "unit": "EUR", "amount": 80000},
-            {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": -80000},
-        ],
-    },
-}
-_FOUNDED = {
-    **_FACT,
-    "position": 1,
-    "kind": "cooperative.founded",
-    "event": "CooperativeFounded",
-    "effective_date": "2025-01-15",
-    "recorded_at": "2025-01-15T10:00:04.120877+00:00",
-    "idempotency_key": "demo-0001",
-    "entry": None,
-    "data": {
-        "reason": None,
-        "name": "Cluster Numérique Sud",
-        "legal_form": "association",
-        "siren": "912345675",
-        "fiscal_year_start_month": 1,
-        "colleges": READS["coop_summary"]["colleges"],
-        "weighted": True,
-        "fee_schedule": READS["coop_summary"]["fee_schedule"],
-        "share_value_cents": None,
-        "voting_policy": {"require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"},
-    },
-}
+_FACT = {"position": 51, **_COOP, "kind": "fee.paid", "event": "FeePaid", "effective_date": "2025-03-10",
+         "recorded_at": "2025-03-10T14:05:52.730118+00:00", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0026",
+         "data": {"reason": None, "member_id": "ENT-01", "year": 2025, "amount_cents": 80000},
+         "entry": {"number": 13, "label": "Règlement cotisation 2025 – Nuage Occitan SAS", "reverses": None,
+                   "chain_hash": "1ce8d4e41aeda6c42a3617635e54136b4f48042ff5fad2209f7eab1fbd678265",
+                   "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": 80000},
+                                {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": -80000}]}}
+_FOUNDED = {**_FACT, "position": 1, "kind": "cooperative.founded", "event": "CooperativeFounded", "effective_date": "2025-01-15",
+            "recorded_at": "2025-01-15T10:00:04.120877+00:00", "idempotency_key": "demo-0001", "entry": None, "data": {
+                "reason": None, "name": "Cluster Numérique Sud", "legal_form": "association", "siren": "912345675",
+                "fiscal_year_start_month": 1, "colleges": READS["coop_summary"]["colleges"], "weighted": True,
+                "fee_schedule": READS["coop_summary"]["fee_schedule"], "share_value_cents": None,
+                "voting_policy": {"require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"}}}
 
 # The audit, funding, observatory, report and feed routes' answers, also the demo's, built from the pieces above.
-READS.update(
-    {
-        "chain": {
-            "coop": "assoc-garrigues",
-            "last_number": 9,
-            "last_hash": _FY_CLOSED["closing_hash"],
-            "recorded_at": _FY_CLOSED["closed_at"],
-            "position": 859,
-            "head": _HEAD,
-            "events": 15,
-            "sealed": [
-                {
-                    k: _FY_CLOSED[k]
-                    for k in ("year", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "event_head")
-                }
-                | {"closed_through": "2025-12-31"}
-            ],
-        },
-        "fiscal_years": {
-            "coop": "assoc-garrigues",
-            "fiscal_years": [
-                _FY_CLOSED,
-                {
-                    **_FY_CLOSED,
-                    "year": 2026,
-                    "first_day": "2026-01-01",
-                    "last_day": "2026-12-31",
-                    "entries": 3,
-                    "status": "open",
-                    **dict.fromkeys(
-                        (
-                            "result_cents",
-                            "closing_number",
-                            "closing_hash",
-                            "head_number",
-                            "head_hash",
-                            "closed_at",
-                            "closed_by",
-                            "event_head",
-                        )
-                    ),
-                },
-            ],
-        },
-        "audit_trail": {**_COOP, "events": [_AUDIT_EVENT], "next_after": 79},
-        "gifts": {
-            **_COOP,
-            "gifts": [
-                {
-                    "gift_id": "ULULE-STUDIO-2026",
-                    "source": "crowdfunding",
-                    "purpose": "project:studio-mobile",
-                    "platform": "Ulule",
-                    "campaign": "Studio mobile des médias locaux",
-                    "received_on": "2026-06-05",
-                    "gross_cents": 1245000,
-                    "fee_cents": 99600,
-                    "net_cents": 1145400,
-                    "journal_number": 186,
-                    "reversed_on": None,
-                },
-                {
-                    "gift_id": "DON-2026-002",
-                    "source": "donation",
-                    "purpose": None,
-                    "platform": None,
-                    "campaign": None,
-                    "received_on": "2026-02-03",
-                    "gross_cents": 6000,
-                    "fee_cents": 0,
-                    "net_cents": 6000,
-                    "journal_number": 179,
-                    "reversed_on": None,
-                },
-            ],
-        },
-        "dedicated_funds": {
-            **_COOP,
-            "as_of": "2026-12-31",
-            "gifts": [
-                {
-                    "gift_id": "MEC-2026-001",
-                    "purpose": "project:podcasts-occitan",
-                    "source": "donation",
-                    "received_on": "2026-02-16",
-                    "dedicated_cents": 300000,
-                    "used_cents": 125000,
-                    "unspent_cents": 175000,
-                }
-            ],
-            "by_purpose": [
-                {"purpose": "project:podcasts-occitan", "dedicated_cents": 300000, "used_cents": 125000, "unspent_cents": 175000}
-            ],
-            "unspent_cents": 720400,
-            "next_after": "MEC-2026-001",
-        },
-        "receipts": {
-            **_COOP,
-            "year": 2026,
-            "donors": [
-                {
-                    "donor_id": "delmas-marc",
-                    "donor_name": "Marc Delmas",
-                    "donor_kind": "individual",
-                    "donor_address": "12 avenue Foch, 30000 Nîmes",
-                    "gifts": [
-                        {
-                            "gift_id": "DON-2026-002",
-                            "date": "2026-02-03",
-                            "amount_cents": 6000,
-                            "nature": "numéraire",
-                            "method": "cheque",
-                        },
-                        {
-                            "gift_id": "ULULE-STUDIO-2026",
-                            "date": "2026-06-05",
-                            "amount_cents": 7500,
-                            "nature": "numéraire",
-                            "method": "platform",
-                        },
-                    ],
-                    "total_cents": 13500,
-                    "receipt": True,
-                }
-            ],
-            "next_after": "delmas-marc",
-            "named_cents": 887500,
-            "anonymous_cents": 1187500,
-            "total_cents": 2075000,
-        },
-        "donations_by_month": {
-            **_COOP,
-            "months": [
-                {"month": "2026-02", "gross_cents": 306000, "lines": 2},
-                {"month": "2026-06", "gross_cents": 1245000, "lines": 5},
-            ],
-        },
-        "ad_contracts": {
-            **_COOP,
-            "contracts": [
-                {
-                    "contract_id": "PUB-BPI-2026",
-                    "advertiser_id": "bpifrance",
-                    "advertiser_name": "Bpifrance",
-                    "advertiser_kind": "bank",
-                    "placement": "Bandeau « Financer votre projet innovant » sur la place de marché",
-                    "period": "month",
-                    "price_cents": 45000,
-                    "starts_on": "2026-03-01",
-                    "ends_on": "2026-08-31",
-                    "signed_on": "2026-02-20",
-                    "invoices": 4,
-                    "invoiced_cents": 180000,
-                    "paid_cents": 155000,
-                    "due_cents": 25000,
-                }
-            ],
-        },
-        "ad_invoices": {
-            **_COOP,
-            "contract_id": "PUB-BPI-2026",
-            "invoices": [
-                {
-                    "period": "2026-06",
-                    "advertiser_id": "bpifrance",
-                    "amount_cents": 45000,
-                    "paid_cents": 20000,
-                    "due_cents": 25000,
-                    "invoiced_on": "2026-06-01",
-                }
-            ],
-        },
-        "ad_revenue": {
-            **_COOP,
-            "months": [{"month": "2026-04", "invoiced_cents": 195000, "received_cents": 165000, "advertisers": 3}],
-        },
-        "observatory": {
-            **_COOP,
-            "name": "Cluster Numérique Sud",
-            "as_of": "2025-12-31",
-            "fiscal_year": 2025,
-            "position": 883,
-            "last_event": {
-                "name": "Cluster Numérique Sud",
-                "position": 789,
-                "recorded_at": _AT,
-                "head": "273:25da11129a29ed14d0ef3bb503fa3bc1feb2381496fff284e65532932d9ff87e",
-            },
-            "public": True,
-            "months": ["2025-10", "2025-11", "2025-12"],
-            "indicators": [
-                {
-                    "id": "members",
-                    "title": {"fr": "Membres par collège", "en": "Members per college"},
-                    "definition": {
-                        "fr": "Membres admis et pas encore sortis à la date, par collège.",
-                        "en": "Members admitted and not yet gone on the day, per college.",
-                    },
-                    "value": {
-                        "colleges": [{"code": "medias", "name": "Médias", "members": 4, "in_good_standing": 4}],
-                        "members": 11,
-                        "in_good_standing": 10,
-                    },
-                    "series": [
-                        {
-                            "key": "members:medias",
-                            "label": {"fr": "Membres – Médias", "en": "Members – Médias"},
-                            "unit": "count",
-                            "values": [5, 5, 5],
-                        }
-                    ],
-                },
-                {
-                    "id": "fees",
-                    "title": {"fr": "Taux de recouvrement des cotisations", "en": "Fee collection rate"},
-                    "definition": _BILINGUAL,
-                    "value": {"year": 2025, "called_cents": 640000, "paid_cents": 625000, "rate_percent": "97.66"},
-                    "series": [
-                        {
-                            "key": "rate_percent",
-                            "label": {"fr": "Taux de recouvrement", "en": "Collection rate"},
-                            "unit": "percent",
-                            "values": ["74.22", "97.66", "97.66"],
-                        }
-                    ],
-                },
-            ],
-            "generated_at": "2026-01-05T08:30:00.015724+00:00",
-        },
-        "report_trial_balance": {
-            **_COOP,
-            "start": "2025-01-01",
-            "end": "2025-12-31",
-            "lines": [
-                {
-                    "unit": "EUR",
-                    "account": "411",
-                    **_REPORT_LINE,
-                    "opening_minor": 0,
-                    "debit_minor": 1088385,
-                    "credit_minor": 1018245,
-                    "closing_minor": 70140,
-                }
-            ],
-            "totals": {
-                "EUR": {"opening_minor": 0, "debit_minor": 54356790, "credit_minor": 54356790, "closing_minor": 0},
-                "CREDIT": {"opening_minor": 0, "debit_minor": 6489, "credit_minor": 6489, "closing_minor": 0},
-            },
-        },
-        "balance_sheet": {
-            **_COOP,
-            "end": "2025-12-31",
-            "lines": [
-                {"side": "assets", "section": "receivables", "account": "411", **_REPORT_LINE, "amount_minor": 70140},
-                {
-                    "side": "liabilities",
-                    "section": "equity",
-                    "account": "",
-                    "label_fr": "Résultat non encore clôturé (produits − charges)",
-                    "label_en": "Result not yet closed (income − expenses)",
-                    "amount_minor": 823225,
-                },
-            ],
-            "sections": [
-                {
-                    "side": "assets",
-                    "section": "receivables",
-                    "label_fr": "Créances",
-                    "label_en": "Receivables",
-                    "total_minor": 2070140,
-                }
-            ],
-            "totals": {
-                "assets_minor": 6023225,
-                "liabilities_and_equity_minor": 6023225,
-                "unclosed_result_minor": 823225,
-                "off_balance_sheet_minor": 0,
-            },
-        },
-        "income_statement": {
-            **_COOP,
-            "start": "2025-01-01",
-            "end": "2025-12-31",
-            "lines": [
-                {
-                    "side": "income",
-                    "section": "operating",
-                    "account": "7561",
-                    "label_fr": "Cotisations sans contrepartie",
-                    "label_en": "Membership fees without consideration",
-                    "amount_minor": 640000,
-                }
-            ],
-            "sections": [
-                {
-                    "side": "income",
-                    "section": "operating",
-                    "label_fr": "Produits d'exploitation",
-                    "label_en": "Operating income",
-                    "total_minor": 11073385,
-                }
-            ],
-            "totals": {"expenses_minor": 19850160, "income_minor": 20673385, "result_minor": 823225},
-        },
-        "report_statement": {
-            **_COOP,
-            "account": "411",
-            "party": "MED-01",
-            "unit": "EUR",
-            "start": "2025-01-01",
-            "end": "2025-12-31",
-            "lines": [
-                {
-                    "effective_date": "2025-02-01",
-                    "number": 1,
-                    "label": "Cotisation 2025 – Le Petit Écho du Littoral",
-                    "party": "MED-01",
-                    "debit_minor": 30000,
-                    "credit_minor": 0,
-                    "balance_minor": 30000,
-                },
-                {
-                    "effective_date": "2025-07-14",
-                    "number": 17,
-                    "party": "MED-01",
-                    "debit_minor": 0,
-                    "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral",
-                    "credit_minor": 30000,
-                    "balance_minor": 0,
-                },
-            ],
-            "total_lines": 2,
-            "totals": {"opening_minor": 0, "movement_minor": 0, "closing_minor": 0},
-        },
-        "feed": {**_COOP, "facts": [_FOUNDED, _FACT], "next_after": 51, "more": True},
-    }
-)
+READS.update({
+    "chain": {"coop": "assoc-garrigues", "last_number": 9, "last_hash": _FY_CLOSED["closing_hash"],
+              "recorded_at": _FY_CLOSED["closed_at"], "position": 859, "head": _HEAD, "events": 15, "sealed": [
+                  {k: _FY_CLOSED[k] for k in ("year", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at",
+                                              "event_head")}
+                  | {"closed_through": "2025-12-31"}]},
+    "fiscal_years": {"coop": "assoc-garrigues", "fiscal_years": [_FY_CLOSED, {
+        **_FY_CLOSED, "year": 2026, "first_day": "2026-01-01", "last_day": "2026-12-31", "entries": 3, "status": "open",
+        **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
+                          "event_head"))}]},
+    "audit_trail": {**_COOP, "events": [_AUDIT_EVENT], "next_after": 79},
+    "gifts": {**_COOP, "gifts": [
+        {"gift_id": "ULULE-STUDIO-2026", "source": "crowdfunding", "purpose": "project:studio-mobile", "platform": "Ulule",
+         "campaign": "Studio mobile des médias locaux", "received_on": "2026-06-05", "gross_cents": 1245000, "fee_cents": 99600,
+         "net_cents": 1145400, "journal_number": 186, "reversed_on": None},
+        {"gift_id": "DON-2026-002", "source": "donation", "purpose": None, "platform": None, "campaign": None,
+         "received_on": "2026-02-03", "gross_cents": 6000, "fee_cents": 0, "net_cents": 6000, "journal_number": 179,
+          "reversed_on": None}]},
+    "dedicated_funds": {**_COOP, "as_of": "2026-12-31", "gifts": [
+        {"gift_id": "MEC-2026-001", "purpose": "project:podcasts-occitan", "source": "donation", "received_on": "2026-02-16",
+         "dedicated_cents": 300000, "used_cents": 125000, "unspent_cents": 175000}],
+        "by_purpose": [{"purpose": "project:podcasts-occitan", "dedicated_cents": 300000, "used_cents": 125000,
+         "unspent_cents": 175000}],
+        "unspent_cents": 720400, "next_after": "MEC-2026-001"},
+    "receipts": {**_COOP, "year": 2026, "donors": [
+        {"donor_id": "delmas-marc", "donor_name": "Marc Delmas", "donor_kind": "individual",
+         "donor_address": "12 avenue Foch, 30000 Nîmes",
+         "gifts": [{"gift_id": "DON-2026-002", "date": "2026-02-03", "amount_cents": 6000, "nature": "numéraire",
+          "method": "cheque"},
+                   {"gift_id": "ULULE-STUDIO-2026", "date": "2026-06-05", "amount_cents": 7500, "nature": "numéraire",
+                    "method": "platform"}],
+         "total_cents": 13500, "receipt": True}],
+        "next_after": "delmas-marc", "named_cents": 887500, "anonymous_cents": 1187500, "total_cents": 2075000},
+    "donations_by_month": {**_COOP, "months": [{"month": "2026-02", "gross_cents": 306000, "lines": 2},
+                                               {"month": "2026-06", "gross_cents": 1245000, "lines": 5}]},
+    "ad_contracts": {**_COOP, "contracts": [
+        {"contract_id": "PUB-BPI-2026", "advertiser_id": "bpifrance", "advertiser_name": "Bpifrance", "advertiser_kind": "bank",
+         "placement": "Bandeau « Financer votre projet innovant » sur la place de marché", "period": "month",
+          "price_cents": 45000,
+         "starts_on": "2026-03-01", "ends_on": "2026-08-31", "signed_on": "2026-02-20", "invoices": 4, "invoiced_cents": 180000,
+         "paid_cents": 155000, "due_cents": 25000}]},
+    "ad_invoices": {**_COOP, "contract_id": "PUB-BPI-2026", "invoices": [
+        {"period": "2026-06", "advertiser_id": "bpifrance", "amount_cents": 45000, "paid_cents": 20000, "due_cents": 25000,
+         "invoiced_on": "2026-06-01"}]},
+    "ad_revenue": {**_COOP, "months": [{"month": "2026-04", "invoiced_cents": 195000, "received_cents": 165000,
+     "advertisers": 3}]},
+    "observatory": {**_COOP, "name": "Cluster Numérique Sud", "as_of": "2025-12-31", "fiscal_year": 2025, "position": 883,
+                    "last_event": {"name": "Cluster Numérique Sud", "position": 789, "recorded_at": _AT,
+                                   "head": "273:25da11129a29ed14d0ef3bb503fa3bc1feb2381496fff284e65532932d9ff87e"},
+                                    "public": True,
+                    "months": ["2025-10", "2025-11", "2025-12"], "indicators": [
+                        {"id": "members", "title": {"fr": "Membres par collège", "en": "Members per college"},
+                         "definition": {"fr": "Membres admis et pas encore sortis à la date, par collège.",
+                                        "en": "Members admitted and not yet gone on the day, per college."},
+                         "value": {"colleges": [{"code": "medias", "name": "Médias", "members": 4, "in_good_standing": 4}],
+                                   "members": 11, "in_good_standing": 10},
+                         "series": [{"key": "members:medias", "label": {"fr": "Membres – Médias", "en": "Members – Médias"},
+                                     "unit": "count", "values": [5, 5, 5]}]},
+                        {"id": "fees", "title": {"fr": "Taux de recouvrement des cotisations", "en": "Fee collection rate"},
+                         "definition": _BILINGUAL, "value": {"year": 2025, "called_cents": 640000, "paid_cents": 625000,
+                                                             "rate_percent": "97.66"},
+                         "series": [{"key": "rate_percent", "label": {"fr": "Taux de recouvrement", "en": "Collection rate"},
+                                     "unit": "percent", "values": ["74.22", "97.66", "97.66"]}]}],
+                    "generated_at": "2026-01-05T08:30:00.015724+00:00"},
+    "report_trial_balance": {**_COOP, "start": "2025-01-01", "end": "2025-12-31", "lines": [
+        {"unit": "EUR", "account": "411", **_REPORT_LINE, "opening_minor": 0, "debit_minor": 1088385, "credit_minor": 1018245,
+         "closing_minor": 70140}],
+        "totals": {"EUR": {"opening_minor": 0, "debit_minor": 54356790, "credit_minor": 54356790, "closing_minor": 0},
+                   "CREDIT": {"opening_minor": 0, "debit_minor": 6489, "credit_minor": 6489, "closing_minor": 0}}},
+    "balance_sheet": {**_COOP, "end": "2025-12-31", "lines": [
+        {"side": "assets", "section": "receivables", "account": "411", **_REPORT_LINE, "amount_minor": 70140},
+        {"side": "liabilities", "section": "equity", "account": "",
+         "label_fr": "Résultat non encore clôturé (produits − charges)",
+         "label_en": "Result not yet closed (income − expenses)", "amount_minor": 823225}],
+        "sections": [{"side": "assets", "section": "receivables", "label_fr": "Créances", "label_en": "Receivables",
+         "total_minor": 2070140}],
+        "totals": {"assets_minor": 6023225, "liabilities_and_equity_minor": 6023225, "unclosed_result_minor": 823225,
+                   "off_balance_sheet_minor": 0}},
+    "income_statement": {**_COOP, "start": "2025-01-01", "end": "2025-12-31", "lines": [
+        {"side": "income", "section": "operating", "account": "7561", "label_fr": "Cotisations sans contrepartie",
+         "label_en": "Membership fees without consideration", "amount_minor": 640000}],
+        "sections": [{"side": "income", "section": "operating", "label_fr": "Produits d'exploitation",
+         "label_en": "Operating income",
+                      "total_minor": 11073385}],
+        "totals": {"expenses_minor": 19850160, "income_minor": 20673385, "result_minor": 823225}},
+    "report_statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "start": "2025-01-01", "end": "2025-12-31",
+                         "lines": [{"effective_date": "2025-02-01", "number": 1,
+                          "label": "Cotisation 2025 – Le Petit Écho du Littoral",
+                                    "party": "MED-01", "debit_minor": 30000, "credit_minor": 0, "balance_minor": 30000},
+                                   {"effective_date": "2025-07-14", "number": 17, "party": "MED-01", "debit_minor": 0,
+                                    "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral", "credit_minor": 30000,
+                                    "balance_minor": 0}],
+                         "total_lines": 2, "totals": {"opening_minor": 0, "movement_minor": 0, "closing_minor": 0}},
+    "feed": {**_COOP, "facts": [_FOUNDED, _FACT], "next_after": 51, "more": True},
+})
 # The same reports as CSV (format=csv): one row per line, amounts in minor units.
 CSV: dict[str, str] = {
     "report_trial_balance": "unit,account,label_fr,label_en,opening_minor,debit_minor,credit_minor,closing_minor\r\n"
-    'EUR,411,"Usagers, adhérents","Customers, members",0,1088385,1018245,70140\r\n',
+                            'EUR,411,"Usagers, adhérents","Customers, members",0,1088385,1018245,70140\r\n',
     "balance_sheet": "side,section,account,label_fr,label_en,amount_minor\r\n"
-    'assets,receivables,411,"Usagers, adhérents","Customers, members",70140\r\n',
+                     'assets,receivables,411,"Usagers, adhérents","Customers, members",70140\r\n',
     "income_statement": "side,section,account,label_fr,label_en,amount_minor\r\n"
-    "income,operating,7561,Cotisations sans contrepartie,Membership fees without consideration,640000\r\n",
+                        "income,operating,7561,Cotisations sans contrepartie,Membership fees without consideration,640000\r\n",
     "report_statement": "effective_date,number,label,party,debit_minor,credit_minor,balance_minor\r\n"
-    "2025-02-01,1,Cotisation 2025 – Le Petit Écho du Littoral,MED-01,30000,0,30000\r\n"
-    "2025-07-14,17,Règlement cotisation 2025 – Le Petit Écho du Littoral,MED-01,0,30000,0\r\n",
+                        "2025-02-01,1,Cotisation 2025 – Le Petit Écho du Littoral,MED-01,30000,0,30000\r\n"
+                        "2025-07-14,17,Règlement cotisation 2025 – Le Petit Écho du Littoral,MED-01,0,30000,0\r\n",
 }
 # What a feed stream sends (Accept: text/event-stream): the retry hint, facts (id = log position), heartbeats.
-FEED_STREAM = f"retry: 1000\n\nid: 51\nevent: fee.paid\ndata: {orjson.dumps(_FACT).decode()}\n\n: keep-alive\n\n"
+FEED_STREAM = ("retry: 1000\n\n"
+               f"id: 51\nevent: fee.paid\ndata: {orjson.dumps(_FACT).decode()}\n\n"
+               ": keep-alive\n\n")
 
 # Webhook admin (role admin): not read on the demo's books but from an endpoint the examples test registers.
-_ENDPOINT = {
-    "endpoint_id": "wh_3c9e1f0a7b52",
-    **_COOP,
-    "url": "https://compta.cluster-numerique-sud.example/hooks/coopledger",
-    "kinds": ["fee.paid", "entry.reversed"],
-    "role": "admin",
-    "description": "Logiciel de comptabilité",
-    "status": "active",
-    "cursor": 883,
-    "failures": 0,
-    "failing_since": None,
-    "next_attempt_at": _AT,
-    "last_error": None,
-    "paused_at": None,
-    "created_at": _AT,
-    "created_by": "key:3f9a0c2b7d41",
-}
+_ENDPOINT = {"endpoint_id": "wh_3c9e1f0a7b52", **_COOP, "url": "https://compta.cluster-numerique-sud.example/hooks/coopledger",
+             "kinds": ["fee.paid", "entry.reversed"], "role": "admin", "description": "Logiciel de comptabilité",
+              "status": "active",
+             "cursor": 883, "failures": 0, "failing_since": None, "next_attempt_at": _AT, "last_error": None, "paused_at": None,
+             "created_at": _AT, "created_by": "key:3f9a0c2b7d41"}
 WEBHOOKS: dict[str, Any] = {
     "create": {k: _ENDPOINT[k] for k in ("url", "kinds", "description")},
     "created": {**_ENDPOINT, "secret": "whsec_q3ZK0y7mV2cJ9wTnR5uXh1bLdA8sFe4gPo6iKtYrW0E"},
     "list": {**_COOP, "endpoints": [_ENDPOINT]},
     "endpoint": _ENDPOINT,
     "deleted": {"endpoint_id": _ENDPOINT["endpoint_id"], "status": "deleted"},
-    "deliveries": {
-        **_COOP,
-        "endpoint_id": _ENDPOINT["endpoint_id"],
-        "deliveries": [
-            {
-                "position": 891,
-                "kind": "fee.paid",
-                "status": "delivered",
-                "attempts": 2,
-                "last_status_code": 200,
-                "last_error": None,
-                "first_attempt_at": "2026-03-02T10:41:28.004211+00:00",
-                "last_attempt_at": "2026-03-02T10:41:31.377902+00:00",
-                "delivered_at": "2026-03-02T10:41:31.377902+00:00",
-            }
-        ],
-        "next_after": 891,
-    },
+    "deliveries": {**_COOP, "endpoint_id": _ENDPOINT["endpoint_id"], "deliveries": [
+        {"position": 891, "kind": "fee.paid", "status": "delivered", "attempts": 2, "last_status_code": 200, "last_error": None,
+         "first_attempt_at": "2026-03-02T10:41:28.004211+00:00", "last_attempt_at": "2026-03-02T10:41:31.377902+00:00",
+         "delivered_at": "2026-03-02T10:41:31.377902+00:00"}], "next_after": 891},
 }
 
 
 def report(name: str) -> dict[int | str, dict[str, Any]]:
     """`responses=` for a report: 200 with the JSON example and the CSV one (format=csv)."""
-    return {
-        200: {
-            "description": "The report (JSON), or its lines as CSV with format=csv",
-            "content": {
-                "application/json": {"example": READS[name]},
-                "text/csv": {"schema": {"type": "string"}, "example": CSV[name]},
-            },
-        }
-    }
+    return {200: {"description": "The report (JSON), or its lines as CSV with format=csv",
+                  "content": {"application/json": {"example": READS[name]},
+                              "text/csv": {"schema": {"type": "string"}, "example": CSV[name]}}}}
 
 
 def read(name: str) -> dict[int | str, dict[str, Any]]:
@@ -864,23 +288,8 @@ def read(name: str) -> dict[int | str, dict[str, Any]]:
 
 # A verification with a head kept outside the store: not compared with the demo (its hashes depend on
 # when the demo was recorded, and the route's `head` query would have to match them).
-VERIFY = {
-    "coop": "assoc-garrigues",
-    "ok": True,
-    "events": 15,
-    "entries": 9,
-    "last_number": 9,
-    "last_hash": _FY_CLOSED["closing_hash"],
-    "head": _HEAD,
-    "sealed": [
-        {
-            "year": 2025,
-            "closing_number": 9,
-            "head_number": 8,
-            "head_hash": _FY_CLOSED["head_hash"],
-            "event_head": _FY_CLOSED["event_head"],
-        }
-    ],
-    "head_check": {"head": _FY_CLOSED["event_head"], "found": _FY_CLOSED["event_head"], "ok": True},
-    "problem": None,
-}
+VERIFY = {"coop": "assoc-garrigues", "ok": True, "events": 15, "entries": 9, "last_number": 9,
+          "last_hash": _FY_CLOSED["closing_hash"], "head": _HEAD,
+          "sealed": [{"year": 2025, "closing_number": 9, "head_number": 8, "head_hash": _FY_CLOSED["head_hash"],
+                      "event_head": _FY_CLOSED["event_head"]}],
+          "head_check": {"head": _FY_CLOSED["event_head"], "found": _FY_CLOSED["event_head"], "ok": True}, "problem": None}

@@ -14,17 +14,8 @@ from api.errors import PROBLEM_RESPONSES
 from api.keys import Principal
 from api.read_examples import read
 from ledger.db import Database
-from projections.advertising import (
-    advertising_contracts,
-    advertising_invoices,
-    advertising_revenue_by_month,
-)
-from projections.donations import (
-    dedicated_funds,
-    donations_by_month,
-    donor_receipts,
-    gifts_received,
-)
+from projections.advertising import advertising_contracts, advertising_invoices, advertising_revenue_by_month
+from projections.donations import dedicated_funds, donations_by_month, donor_receipts, gifts_received
 
 
 def router() -> APIRouter:

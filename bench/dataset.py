@@ -170,10 +170,7 @@ class Dataset:
             organisation = rng.random() < 0.3
             headcount = rng.choice((2, 5, 8, 20, 35, 80, 250)) if organisation else 1
             member = _Member(
-                f"m{n:06d}",
-                f"Membre {n}",
-                headcount,
-                max(start + timedelta(days=rng.randrange(0, 60)), coop.founded_on),
+                f"m{n:06d}", f"Membre {n}", headcount, max(start + timedelta(days=rng.randrange(0, 60)), coop.founded_on)
             )
             coop.members.append(member)
             yield self._emit(

@@ -7,9 +7,10 @@ synchronous replication.
 The scenario of tests/replication/failover.py, on a primary and standby of its own each run: four
 writer threads record PayFee commands (each acknowledged one remembered), the primary's postmaster
 is killed (SIGKILL) after `--load-seconds` (then, in a second series, every process of the primary
-at once: a postmaster killed alone leaves its WAL sender shipping for a moment), the standby promoted; the commands acknowledged before
-the kill are then looked for on the promoted server. Synchronous: synchronous_standby_names names
-the standby, synchronous_commit = on (the writers then carry on on the promoted server). Asynchronous:
+at once: a postmaster killed alone leaves its WAL sender shipping for a moment), the standby
+promoted; the commands acknowledged before the kill are then looked for on the promoted server.
+Synchronous: synchronous_standby_names names the standby, synchronous_commit = on (the writers then
+carry on on the promoted server). Asynchronous:
 no synchronous standby; the writers stop at the kill (one that wrote on, through a cache holding
 versions the promoted server never received, would fork a cooperative's history). Writes its section
 of docs/benchmarks.md between its markers.
@@ -68,7 +69,8 @@ def section(rows: list[tuple[str, dict[str, Any]]], load_s: float) -> str:
         "after it, by the same Ledger (asynchronous runs stop their writers at the kill; a command then in flight "
         "may still complete on the promoted server through eventsourcing's own retries).",
         "",
-        "| replication | acknowledged before the kill | lost (of all acknowledged) | twice | WAL not on the standby at the kill | "
+        "| replication | acknowledged before the kill | lost (of all acknowledged) | twice | WAL not on the standby at the "
+        "kill | "
         "writing again after the promotion |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
     ]

@@ -79,8 +79,7 @@ def main(argv: list[str] | None = None) -> int:
         conn.execute(create)
         conn.execute("BEGIN")
         conn.executemany(
-            "INSERT INTO headroom_balances VALUES (?, ?, ?, ?, ?, ?, ?)",
-            [(*k, d, c) for k, (d, c) in cells.items()],
+            "INSERT INTO headroom_balances VALUES (?, ?, ?, ?, ?, ?, ?)", [(*k, d, c) for k, (d, c) in cells.items()]
         )
         conn.execute("COMMIT")
         seconds = time.perf_counter() - started

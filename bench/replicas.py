@@ -9,8 +9,9 @@ temporary directory, pg_basebackup -R, free ports; the shared server is not touc
 process records batches of 50 PayFee commands through `Ledger.execute_batch` for the whole run,
 a projection runner in it keeping the views current. This process reads one balance
 (`account_balance`) in reader threads: first from the primary, then from the standby, each for
-`--seconds`, under a steady ingest (`--rate`, 100 commands/s by default). Meanwhile a probe process records a single command every 50 ms and times until the standby's
-views include it (replication plus projection lag), and until the primary's do (projection lag).
+`--seconds`, under a steady ingest (`--rate`, 100 commands/s by default). Meanwhile a probe
+process records a single command every 50 ms and times until the standby's views include it
+(replication plus projection lag), and until the primary's do (projection lag).
 Writes its section of docs/benchmarks.md between its markers.
 """
 
@@ -186,7 +187,8 @@ def section(r: dict[str, float], seconds: float, threads: int) -> str:
             "",
             date_and_machine_line(),
             f"- A primary and its synchronous standby (`synchronous_commit = on`), both on this machine; an ingest process "
-            f"recording batches of {BATCH} PayFee commands at a steady {r['ingest_commands_per_s']:,.0f} commands/s with its projection "
+            f"recording batches of {BATCH} PayFee commands at a steady {r['ingest_commands_per_s']:,.0f} commands/s with "
+            "its projection "
             f"runner, throughout; {threads} reader threads reading one balance for {seconds:g} s from each database in turn.",
             "",
             "| reads from | balance reads/s under ingest |",
@@ -194,7 +196,8 @@ def section(r: dict[str, float], seconds: float, threads: int) -> str:
             f"| primary | {r['primary_reads_per_s']:,.0f} |",
             f"| standby | {r['standby_reads_per_s']:,.0f} |",
             "",
-            f"Command committed → in the views ({r['probes']} probes, one every {PROBE_EVERY_S * 1000:.0f} ms, under the ingest):",
+            f"Command committed → in the views ({r['probes']} probes, one every {PROBE_EVERY_S * 1000:.0f} ms,"
+            " under the ingest):",
             "",
             "| views of | p50 | p99 |",
             "| --- | ---: | ---: |",

@@ -141,7 +141,10 @@ def render(
     dirty = code["dirty_core_files"]
     state = f", with uncommitted changes in {', '.join(f'`{p}`' for p in dirty)}" if dirty else ""
     if code.get("source") == "HEAD":
-        how = " as committed (the run copies `domain/`, `ledger/`, `projections/` and `migrations/` from `HEAD` when it starts and runs only that copy)"
+        how = (
+            " as committed (the run copies `domain/`, `ledger/`, `projections/` and `migrations/` from `HEAD`"
+            " when it starts and runs only that copy)"
+        )
     elif code.get("source") == "working tree":
         how = " (the run copies the working tree when it starts and runs only that copy)"
     else:

@@ -275,14 +275,9 @@ _FUNDING_ASSOCIATION: list[tuple[str, str, str]] = [  # ANC 2018-06: 754x géné
     ),
 ]
 _FUNDING_GENERAL: list[tuple[str, str, str]] = [  # no fonds dédiés: an earmarked gift is deferred income (487x)
-    ("4877", "Produits constatés d'avance – dons affectés non utilisés", "Deferred income – unused earmarked donations"),
+    ("4877", "Produits constatés d'avance – dons affectés non utilisés", "Deferred income – unused earmarked donations")
 ]
-_FUNDING_ROLES = {
-    "advertising_receivable": "4117",
-    "advertising_income": "7065",
-    "crowdfunding_fees": "622",
-    "cash": "530",
-}
+_FUNDING_ROLES = {"advertising_receivable": "4117", "advertising_income": "7065", "crowdfunding_fees": "622", "cash": "530"}
 _FUNDING_ROLES_ASSOCIATION: dict[str, str] = {
     **_FUNDING_ROLES,
     "donation_income": "7541",

@@ -428,9 +428,7 @@ FAMILY = register(
             "AdvertisingContractCarried": Fact("advertising_contract.carried", "activities"),
         },
         state=AdvertisingState,
-        managed={
-            "advertising_receivable": (InvoiceAdvertising, PayAdvertisingInvoice),
-        },
+        managed={"advertising_receivable": (InvoiceAdvertising, PayAdvertisingInvoice)},
         carriers=("domain.advertising_carry:carry_advertising_contracts",),
         carry_order=70,
     )

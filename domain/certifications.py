@@ -429,8 +429,6 @@ FAMILY = register(
             "CertificationCarried": Fact("certification.carried", "activities"),
         },
         state=CertificationsState,
-        managed={
-            "members_receivable": (PayCertificationFee,),
-        },
+        managed={"members_receivable": (PayCertificationFee,)},
     )
 )

@@ -206,11 +206,9 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
 FAMILY = register(
     Family(
         name="closing",
-        commands={
-            CloseFiscalYear: Handler(close_fiscal_year, FINANCIAL),
-        },
+        commands={CloseFiscalYear: Handler(close_fiscal_year, FINANCIAL)},
         events={
-            "FiscalYearClosed": Fact("fiscal_year.closed", "entries", journal="OD"),  # the FEC leaves it out (docs/rules.md)
+            "FiscalYearClosed": Fact("fiscal_year.closed", "entries", journal="OD")  # the FEC leaves it out (docs/rules.md)
         },
         state=ClosingState,
     )

@@ -367,13 +367,8 @@ FAMILY = register(
             "ContributionPledgeCarried": Fact("contribution_pledge.carried", "activities"),
         },
         state=ContributionsState,
-        managed={
-            "cooperation_fund": (PayContribution,),
-        },
-        carriers=(
-            "domain.funds_carry:carry_funds",
-            "domain.funds_carry:carry_contribution_pledges",
-        ),
+        managed={"cooperation_fund": (PayContribution,)},
+        carriers=("domain.funds_carry:carry_funds", "domain.funds_carry:carry_contribution_pledges"),
         carry_order=40,
     )
 )

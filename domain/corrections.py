@@ -81,10 +81,8 @@ FAMILY = register(
     Family(
         name="corrections",
         commands={
-            ReverseEntry: Handler(None, FINANCIAL),  # decided by the ledger: see Handler
+            ReverseEntry: Handler(None, FINANCIAL)  # decided by the ledger: see Handler
         },
-        events={
-            "EntryReversed": Fact("entry.reversed", "entries", journal=JOURNAL_OF_REVERSED),
-        },
+        events={"EntryReversed": Fact("entry.reversed", "entries", journal=JOURNAL_OF_REVERSED)},
     )
 )

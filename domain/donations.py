@@ -443,9 +443,7 @@ FAMILY = register(
             "EarmarkedGiftCarried": Fact("earmarked_gift.carried", "activities"),
         },
         state=DonationsState,
-        managed={
-            "donation_dedicated": (RecordDonation, RecordCrowdfundingPayout, UseEarmarkedDonation),
-        },
+        managed={"donation_dedicated": (RecordDonation, RecordCrowdfundingPayout, UseEarmarkedDonation)},
         carriers=("domain.donations_carry:carry_earmarked_gifts",),
         carry_order=60,
     )

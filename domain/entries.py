@@ -97,11 +97,7 @@ def record_entry(coop: Cooperative, cmd: RecordEntry, meta: Meta) -> None:
 FAMILY = register(
     Family(
         name="entries",
-        commands={
-            RecordEntry: Handler(record_entry, FINANCIAL),
-        },
-        events={
-            "EntryRecorded": Fact("entry.recorded", "entries", journal="OD"),
-        },
+        commands={RecordEntry: Handler(record_entry, FINANCIAL)},
+        events={"EntryRecorded": Fact("entry.recorded", "entries", journal="OD")},
     )
 )

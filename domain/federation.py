@@ -40,15 +40,7 @@ from datetime import date
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.closing import fiscal_year_bounds
-from domain.cooperative import (
-    AddAccount,
-    CollegeSpec,
-    Cooperative,
-    FeeBracket,
-    FoundCooperative,
-    add_account,
-    found_cooperative,
-)
+from domain.cooperative import AddAccount, CollegeSpec, Cooperative, FeeBracket, FoundCooperative, add_account, found_cooperative
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
 from domain.family import Fact, Family, Handler, register
@@ -467,7 +459,7 @@ FAMILY = register(
     Family(
         name="federation",
         commands={
-            FederateCooperatives: Handler(None, STATUTES),  # decided by the ledger: see Handler
+            FederateCooperatives: Handler(None, STATUTES)  # decided by the ledger: see Handler
         },
         events={
             "FederationRecorded": Fact("federation.recorded", "cooperative"),

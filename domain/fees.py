@@ -282,18 +282,13 @@ def carry_fee_calls(ctx: CarryContext) -> Carried:
 FAMILY = register(
     Family(
         name="fees",
-        commands={
-            CallFee: Handler(call_fee, FINANCIAL),
-            PayFee: Handler(pay_fee, FINANCIAL),
-        },
+        commands={CallFee: Handler(call_fee, FINANCIAL), PayFee: Handler(pay_fee, FINANCIAL)},
         events={
             "FeeCalled": Fact("fee.called", "entries", journal="VT"),
             "FeePaid": Fact("fee.paid", "entries", journal="BQ"),
             "FeeCallCarried": Fact("fee_call.carried", "membership"),
         },
-        managed={
-            "members_receivable": (CallFee, PayFee),
-        },
+        managed={"members_receivable": (CallFee, PayFee)},
         carriers=("domain.fees:carry_fee_calls",),
         carry_order=10,
     )

@@ -186,7 +186,8 @@ def open_call(coop: Cooperative, cmd: OpenCall, meta: Meta) -> None:
         raise InvalidCommand(
             "envelope",
             "envelope_available",
-            f"the envelope {_eur(envelope_cents)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available from {day}",
+            f"the envelope {_eur(envelope_cents)} exceeds the {_eur(max(available, 0))} {pot_name(source)} has available "
+            f"from {day}",
         )
     coop.record(
         CallOpened,
@@ -376,9 +377,6 @@ FAMILY = register(
             "GrantApplicationCarried": Fact("grant_application.carried", "activities"),
         },
         state=GrantsState,
-        managed={
-            "cooperation_fund": (AwardGrant, WithdrawGrant),
-            "subsidy_dedicated": (AwardGrant, WithdrawGrant),
-        },
+        managed={"cooperation_fund": (AwardGrant, WithdrawGrant), "subsidy_dedicated": (AwardGrant, WithdrawGrant)},
     )
 )

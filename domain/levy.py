@@ -313,9 +313,7 @@ FAMILY = register(
             "AuthorBalanceCarried": Fact("author_balance.carried", "activities"),
         },
         state=LevyState,
-        managed={
-            "authors_payable": (CollectCourseContribution, PayAuthor),
-        },
+        managed={"authors_payable": (CollectCourseContribution, PayAuthor)},
         carriers=("domain.levy:carry_author_balances",),
         carry_order=50,
     )

@@ -400,9 +400,7 @@ FAMILY = register(
             "SharesRedeemed": Fact("shares.redeemed", "entries", journal="BQ"),
             "SharesCarried": Fact("shares.carried", "membership"),
         },
-        managed={
-            "capital": (SubscribeShares, RedeemShares),
-        },
+        managed={"capital": (SubscribeShares, RedeemShares)},
         carriers=("domain.shares_carry:carry_shares",),
         carry_order=30,
     )

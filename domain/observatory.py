@@ -49,11 +49,7 @@ def set_observatory_visibility(coop: Cooperative, cmd: SetObservatoryVisibility,
 FAMILY = register(
     Family(
         name="observatory",
-        commands={
-            SetObservatoryVisibility: Handler(set_observatory_visibility, STATUTES),
-        },
-        events={
-            "ObservatoryVisibilitySet": Fact("observatory_visibility.set", "cooperative"),
-        },
+        commands={SetObservatoryVisibility: Handler(set_observatory_visibility, STATUTES)},
+        events={"ObservatoryVisibilitySet": Fact("observatory_visibility.set", "cooperative")},
     )
 )

@@ -154,7 +154,8 @@ def set_sensor_reward_terms(coop: Cooperative, cmd: SetSensorRewardTerms, meta: 
         raise InvalidCommand(
             "effective_date",
             "not_retroactive",
-            f"credits or redemptions up to {state.terms_fixed_until} were recorded under the terms in force: date the new ones later",
+            f"credits or redemptions up to {state.terms_fixed_until} were recorded under the terms in force: date the new "
+            "ones later",
         )
     if len(state.terms) >= MAX_TERMS_VERSIONS:
         raise InvalidCommand("effective_date", "max_versions", f"at most {MAX_TERMS_VERSIONS} versions of the terms")
@@ -231,7 +232,8 @@ def accept_readings(coop: Cooperative, cmd: AcceptReadings, meta: Meta) -> None:
         raise InvalidCommand(
             "period",
             "daily_cap",
-            f"{sensor.host_id} already has the daily cap of {format_minor(terms.daily_cap_minor, Unit.CREDIT)} credits for {period}",
+            f"{sensor.host_id} already has the daily cap of {format_minor(terms.daily_cap_minor, Unit.CREDIT)} credits for "
+            f"{period}",
         )
     credits = min(earned, room)
     owed, contra = coop.chart.role("sensor_credits_owed"), coop.chart.role("sensor_credits_contra")
@@ -274,7 +276,8 @@ def _redemption(
         raise InvalidCommand(
             field,
             "credits_available",
-            f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits{when}, fewer than {format_minor(spent, Unit.CREDIT)}",
+            f"{host.member_id} has {format_minor(balance, Unit.CREDIT)} credits{when}, "
+            f"fewer than {format_minor(spent, Unit.CREDIT)}",
         )
     return host.member_id, day, terms, spent
 

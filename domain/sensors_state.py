@@ -192,7 +192,8 @@ class ReadingsAccepted(FinancialEvent):
                 "entry_number",
                 "credits_unspent",
                 f"{effect['host_id']} has {format_minor(balance, Unit.CREDIT)} credits left on {lowest_on} (this reversal counts "
-                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a redemption "
+                f"from {day}), fewer than the {format_minor(effect['credits_minor'], Unit.CREDIT)} to cancel: reverse a "
+                "redemption "
                 "first, or date this after its reversal",
             )
 

@@ -254,7 +254,8 @@ def engage_shared_employee(coop: Cooperative, cmd: EngageSharedEmployee, meta: M
         raise InvalidCommand(
             "hourly_pay",
             "ethical_minimum",
-            f"{format_minor(pay_cents, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of {format_minor(minimum, Unit.EUR)} EUR",
+            f"{format_minor(pay_cents, Unit.EUR)} EUR an hour is below the cooperative's ethical minimum of "
+            f"{format_minor(minimum, Unit.EUR)} EUR",
         )
     coop.record(
         SharedEmployeeEngaged, effective_date=day, meta=meta, employee_id=employee_id, name=name, hourly_pay_cents=pay_cents
@@ -282,7 +283,8 @@ def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None
         raise InvalidCommand(
             "hours",
             "day_total",
-            f"{employee.employee_id} has {format_minor(worked, Unit.HOUR)} logged on {day}; a day is at most {format_minor(MAX_DAY_MINUTES, Unit.HOUR)}",
+            f"{employee.employee_id} has {format_minor(worked, Unit.HOUR)} logged on {day}; a day is at most "
+            f"{format_minor(MAX_DAY_MINUTES, Unit.HOUR)}",
         )
     if structure.member_id not in month.minutes_by_structure and len(month.minutes_by_structure) >= MAX_STRUCTURES_PER_MONTH:
         raise InvalidCommand(
@@ -337,7 +339,8 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         raise InvalidCommand(
             "gross_pay",
             "ethical_minimum",
-            f"{format_minor(gross_cents, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical minimum "
+            f"{format_minor(gross_cents, Unit.EUR)} EUR for {format_minor(minutes, Unit.HOUR)} worked is below the ethical "
+            "minimum "
             f"of {format_minor(minimum, Unit.EUR)} EUR an hour",
         )
     cost = gross_cents + charges_cents + expenses_cents

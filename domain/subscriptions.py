@@ -418,9 +418,7 @@ FAMILY = register(
             "SubscriptionCarried": Fact("subscription.carried", "activities"),
         },
         state=SubscriptionsState,
-        managed={
-            "members_receivable": (PaySubscription,),
-        },
+        managed={"members_receivable": (PaySubscription,)},
         carriers=("domain.receivables_carry:carry_member_receivables",),
         carry_order=20,
     )

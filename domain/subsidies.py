@@ -293,8 +293,6 @@ FAMILY = register(
             "SubsidyCarried": Fact("subsidy.carried", "activities"),
         },
         state=SubsidiesState,
-        managed={
-            "subsidy_dedicated": (RecordSubsidy, UseSubsidy),
-        },
+        managed={"subsidy_dedicated": (RecordSubsidy, UseSubsidy)},
     )
 )

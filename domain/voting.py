@@ -97,12 +97,7 @@ def college_policy(policy: dict[str, Any], rules: list[dict[str, Any]], day: dat
 
 
 def college_weights(
-    *,
-    statutes: dict[str, Any],
-    policy: dict[str, Any],
-    legal_form: LegalForm,
-    members: dict[str, int],
-    eligible: dict[str, int],
+    *, statutes: dict[str, Any], policy: dict[str, Any], legal_form: LegalForm, members: dict[str, int], eligible: dict[str, int]
 ) -> dict[str, Any]:
     """Each college's statutory and effective weight (exact fractions of 100) and each eligible
     member's weight. An empty college's weight is shared among the others in proportion to their

@@ -7,12 +7,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from domain.advertising import (
-    AdvertisingContractEnded,
-    AdvertisingContractSigned,
-    AdvertisingInvoiced,
-    AdvertisingInvoicePaid,
-)
+from domain.advertising import AdvertisingContractEnded, AdvertisingContractSigned, AdvertisingInvoiced, AdvertisingInvoicePaid
 from domain.advertising_carry import AdvertisingContractCarried
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
@@ -104,7 +99,8 @@ class AdvertisingProjection(Projection):
     def _invoiced(self, tx: Tx, coop: str, seq: int, effect: dict[str, Any], sign: int, day: date) -> None:
         if sign > 0:
             tx.execute(
-                "INSERT INTO advertising_invoices (coop, contract_id, period, advertiser_id, amount_cents, paid_cents, invoiced_on)"
+                "INSERT INTO advertising_invoices (coop, contract_id, period, advertiser_id, amount_cents, paid_cents, "
+                "invoiced_on)"
                 " VALUES (?, ?, ?, ?, ?, 0, ?)",
                 (coop, effect["contract_id"], effect["period"], effect["advertiser_id"], effect["amount_cents"], day.isoformat()),
             )
@@ -131,7 +127,8 @@ class AdvertisingProjection(Projection):
 
     def _move(self, tx: Tx, coop: str, seq: int, effect: dict[str, Any], day: date, invoiced: int, paid: int) -> None:
         tx.execute(
-            "INSERT INTO advertising_moves (coop, seq, contract_id, period, advertiser_id, effective_date, invoiced_cents, paid_cents)"
+            "INSERT INTO advertising_moves (coop, seq, contract_id, period, advertiser_id, effective_date, invoiced_cents, "
+            "paid_cents)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
             (coop, seq, effect["contract_id"], effect["period"], effect["advertiser_id"], day.isoformat(), invoiced, paid),
         )
@@ -164,8 +161,10 @@ def advertising_contracts(db: Database, coop: str, *, after: str = "", limit: in
     limit = max(1, min(limit, MAX_PAGE))
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT c.contract_id, c.advertiser_id, c.advertiser_name, c.advertiser_kind, c.placement, c.period_kind, c.price_cents,"
-            " c.starts_on, c.ends_on, c.signed_on, COUNT(i.period), COALESCE(SUM(i.amount_cents), 0), COALESCE(SUM(i.paid_cents), 0)"
+            "SELECT c.contract_id, c.advertiser_id, c.advertiser_name, c.advertiser_kind, c.placement, c.period_kind, "
+            "c.price_cents,"
+            " c.starts_on, c.ends_on, c.signed_on, COUNT(i.period), COALESCE(SUM(i.amount_cents), 0), "
+            "COALESCE(SUM(i.paid_cents), 0)"
             " FROM advertising_contracts c LEFT JOIN advertising_invoices i ON i.coop = c.coop AND i.contract_id = c.contract_id"
             " WHERE c.coop = ? AND c.contract_id > ? GROUP BY c.contract_id, c.advertiser_id, c.advertiser_name,"
             " c.advertiser_kind, c.placement, c.period_kind, c.price_cents, c.starts_on, c.ends_on, c.signed_on"

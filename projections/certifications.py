@@ -54,7 +54,8 @@ class CertificationsProjection(Projection):
 
     def granted(self, tx: Tx, e: CertificationGranted, seq: int) -> None:
         tx.execute(
-            "INSERT INTO certifications (coop, certification_id, member_id, granted_on, expires_on, revoked_on, revocation_reason,"
+            "INSERT INTO certifications (coop, certification_id, member_id, granted_on, expires_on, revoked_on, "
+            "revocation_reason,"
             " renewals, billed_cents, paid_cents) VALUES (?, ?, ?, ?, ?, NULL, NULL, 0, ?, 0)",
             (e.coop, e.certification_id, e.member_id, e.effective_date.isoformat(), e.expires_on.isoformat(), e.fee_cents),
         )
@@ -62,7 +63,8 @@ class CertificationsProjection(Projection):
 
     def carried(self, tx: Tx, e: CertificationCarried, _seq: int) -> None:
         tx.execute(
-            "INSERT INTO certifications (coop, certification_id, member_id, granted_on, expires_on, revoked_on, revocation_reason,"
+            "INSERT INTO certifications (coop, certification_id, member_id, granted_on, expires_on, revoked_on, "
+            "revocation_reason,"
             " renewals, billed_cents, paid_cents) VALUES (?, ?, ?, ?, ?, ?, NULL, ?, ?, ?)",
             (
                 e.coop,
@@ -135,7 +137,8 @@ class CertificationsProjection(Projection):
     ) -> None:
         assert start < end and fee > 0, f"certification {cid}: fee {fee} for {start}..{end}"
         tx.execute(
-            "INSERT INTO certification_fees (coop, seq, certification_id, member_id, billed_on, fee_cents, covers_from, covers_until,"
+            "INSERT INTO certification_fees (coop, seq, certification_id, member_id, billed_on, fee_cents, covers_from, "
+            "covers_until,"
             " revoked_on, reversed_on) VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL, NULL)",
             (coop, seq, cid, member_id, billed_on.isoformat(), fee, start.isoformat(), end.isoformat()),
         )
@@ -216,7 +219,8 @@ def deferred_fees(db: Database, coop: str, as_of: date) -> dict[str, Any]:
     d = as_of.isoformat()
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT certification_id, member_id, billed_on, fee_cents, covers_from, covers_until, revoked_on FROM certification_fees"
+            "SELECT certification_id, member_id, billed_on, fee_cents, covers_from, covers_until, revoked_on FROM "
+            "certification_fees"
             " WHERE coop = ? AND billed_on <= ? AND (reversed_on IS NULL OR reversed_on > ?) ORDER BY seq",
             (coop, d, d),
         )

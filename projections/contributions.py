@@ -5,12 +5,7 @@ cooperation fund reads the years (projections/grants.py); the pledges are read b
 
 from __future__ import annotations
 
-from domain.contributions import (
-    ContributionPaid,
-    ContributionPledged,
-    ContributionResultCancelled,
-    ContributionResultDeclared,
-)
+from domain.contributions import ContributionPaid, ContributionPledged, ContributionResultCancelled, ContributionResultDeclared
 from domain.corrections import EntryReversed
 from domain.funds_carry import ContributionPledgeCarried
 from ledger.db import Tx

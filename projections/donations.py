@@ -9,12 +9,7 @@ from datetime import date
 from typing import Any
 
 from domain.corrections import EntryReversed
-from domain.donations import (
-    NATURE,
-    CrowdfundingPayoutReceived,
-    DonationReceived,
-    EarmarkedDonationUsed,
-)
+from domain.donations import NATURE, CrowdfundingPayoutReceived, DonationReceived, EarmarkedDonationUsed
 from domain.donations_carry import EarmarkedGiftCarried
 from domain.errors import IntegrityViolation
 from ledger.db import Database, Tx
@@ -199,7 +194,8 @@ def donor_receipts(db: Database, coop: str, year: int, *, after: str = "", limit
         rows = (
             tx.execute(
                 "SELECT donor_id, donor_name, donor_kind, donor_address, gift_id, method, donated_on, amount_cents, seq, line"
-                f" FROM donation_lines WHERE coop = ? AND donated_on BETWEEN ? AND ? AND donor_id IN ({', '.join('?' for _ in donors)})"
+                " FROM donation_lines WHERE coop = ? AND donated_on BETWEEN ? AND ?"
+                f" AND donor_id IN ({', '.join('?' for _ in donors)})"
                 " ORDER BY donor_id, donated_on, seq, line",
                 (coop, first, last, *donors),
             )
@@ -245,7 +241,8 @@ def dedicated_funds(db: Database, coop: str, *, as_of: date | None = None, after
             (coop, day, after, limit),
         )
         purposes = tx.execute(
-            "SELECT purpose, SUM(dedicated_cents), SUM(used_cents) FROM donation_fund_moves WHERE coop = ? AND effective_date <= ?"
+            "SELECT purpose, SUM(dedicated_cents), SUM(used_cents) FROM donation_fund_moves WHERE coop = ? AND "
+            "effective_date <= ?"
             " GROUP BY purpose ORDER BY purpose LIMIT ?",
             (coop, day, MAX_PAGE),
         )
@@ -289,7 +286,8 @@ def gifts_received(
     where, params = ("", []) if source is None else (" AND source = ?", [source])
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT gift_id, source, purpose, platform, campaign, received_on, gross_cents, fee_cents, journal_number, reversed_on"
+            "SELECT gift_id, source, purpose, platform, campaign, received_on, gross_cents, fee_cents, journal_number, "
+            "reversed_on"
             f" FROM donation_gifts WHERE coop = ? AND gift_id > ?{where} ORDER BY gift_id LIMIT ?",
             (coop, after, *params, limit),
         )

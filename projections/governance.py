@@ -90,7 +90,8 @@ class GovernanceProjection(Projection):
         self, tx: Tx, coop: str, seq: int, day: date, colleges: list[dict[str, Any]], weighted: bool, reason: str | None
     ) -> None:
         tx.execute(
-            "INSERT INTO governance_statutes (coop, seq, effective_date, colleges_json, weighted, reason) VALUES (?, ?, ?, ?, ?, ?)",
+            "INSERT INTO governance_statutes (coop, seq, effective_date, colleges_json, weighted, reason) VALUES (?, ?, ?, "
+            "?, ?, ?)",
             (coop, seq, day.isoformat(), json.dumps(colleges), int(weighted), reason),
         )
 
@@ -103,7 +104,8 @@ class GovernanceProjection(Projection):
 
     def college_rules(self, tx: Tx, e: CollegeRulesSet, seq: int) -> None:
         tx.execute(
-            "INSERT INTO governance_college_rules (coop, college, seq, effective_date, require_fee_paid, min_shares, fee_schedule_json)"
+            "INSERT INTO governance_college_rules (coop, college, seq, effective_date, require_fee_paid, min_shares, "
+            "fee_schedule_json)"
             " VALUES (?, ?, ?, ?, ?, ?, ?)",
             (
                 e.coop,
@@ -118,7 +120,8 @@ class GovernanceProjection(Projection):
 
     def admitted(self, tx: Tx, e: MemberAdmitted, seq: int) -> None:
         tx.execute(
-            "INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, NULL, NULL)",
+            "INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, "
+            "NULL, NULL)",
             (e.coop, e.member_id, e.name, e.effective_date.isoformat()),
         )
         self._college(tx, e.coop, e.member_id, seq, e.effective_date, e.college)
@@ -145,7 +148,8 @@ class GovernanceProjection(Projection):
         nothing changes."""
         day = e.effective_date.isoformat()
         moved = tx.execute_count(
-            "UPDATE governance_members SET left_on = ?, left_as = 'federated' WHERE coop = ? AND admitted_on <= ? AND left_on IS NULL",
+            "UPDATE governance_members SET left_on = ?, left_as = 'federated' WHERE coop = ? AND admitted_on <= ? AND "
+            "left_on IS NULL",
             (day, e.coop, day),
         )
         assert moved == e.members_moved, f"{e.coop}: {moved} members marked as moved, the seal says {e.members_moved}"
@@ -235,7 +239,8 @@ def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
         tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,))
     )
     college_rows = tx.execute(
-        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq",
+        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY "
+        "effective_date, seq",
         (coop, d),
     )
     share_rows = tx.execute(
@@ -382,7 +387,8 @@ def explain_member(db: Database, coop: str, member_id: str, day: date) -> dict[s
 def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, Any] | None:
     with db.read() as tx:
         found = tx.execute(
-            "SELECT title, assembly, vote_date, threshold, threshold_strict FROM resolutions WHERE coop = ? AND resolution_id = ?",
+            "SELECT title, assembly, vote_date, threshold, threshold_strict FROM resolutions"
+            " WHERE coop = ? AND resolution_id = ?",
             (coop, resolution_id),
         )
         if not found:

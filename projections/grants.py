@@ -14,14 +14,7 @@ from domain.contributions import ContributionPaid
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
 from domain.funds_carry import CallCarried, CooperationFundCarried, GrantApplicationCarried, SubsidyCarried
-from domain.grants import (
-    CallClosed,
-    CallOpened,
-    GrantApplicationRecorded,
-    GrantAwarded,
-    GrantPaid,
-    GrantWithdrawn,
-)
+from domain.grants import CallClosed, CallOpened, GrantApplicationRecorded, GrantAwarded, GrantPaid, GrantWithdrawn
 from domain.pots import FUND, Figures
 from domain.subsidies import SubsidyGranted, SubsidyReceived, SubsidyUsed
 from ledger.db import Database, Tx

@@ -75,7 +75,8 @@ class LevyProjection(Projection):
     ) -> None:
         assert levy + share == amount > 0 and levy >= 0 and share >= 0, f"contribution to {course_id} does not add up"
         tx.execute_one(
-            "UPDATE courses SET contributions = contributions + ?, collected_cents = collected_cents + ?, levy_cents = levy_cents + ?,"
+            "UPDATE courses SET contributions = contributions + ?, collected_cents = collected_cents + ?, levy_cents = "
+            "levy_cents + ?,"
             " author_share_cents = author_share_cents + ? WHERE coop = ? AND course_id = ? AND author_id = ?",
             (sign, sign * amount, sign * levy, sign * share, coop, course_id, author_id),
         )
@@ -95,7 +96,8 @@ class LevyProjection(Projection):
         paid_out: int,
     ) -> None:
         tx.execute(
-            "INSERT INTO levy_moves (coop, seq, author_id, course_id, day, collected_cents, levy_cents, author_share_cents, paid_out_cents)"
+            "INSERT INTO levy_moves (coop, seq, author_id, course_id, day, collected_cents, levy_cents, author_share_cents, "
+            "paid_out_cents)"
             " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
             (coop, seq, author_id, course_id, day.isoformat(), collected, levy, share, paid_out),
         )

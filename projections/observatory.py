@@ -143,7 +143,8 @@ class _Batch:
         tx = self.tx
         tx.executemany(
             "INSERT INTO observatory_coops (coop, name, last_position, last_recorded_at) VALUES (?, ?, ?, ?)"
-            " ON CONFLICT (coop) DO UPDATE SET last_position = excluded.last_position, last_recorded_at = excluded.last_recorded_at",
+            " ON CONFLICT (coop) DO UPDATE SET last_position = excluded.last_position, last_recorded_at = "
+            "excluded.last_recorded_at",
             [(coop, name or "", pos, at) for coop, (name, pos, at) in self.coops.items()],
         )
         tx.executemany(

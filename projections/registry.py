@@ -137,7 +137,8 @@ class RegistryProjection(Projection):
 
     def _pay(self, tx: Tx, coop: str, member_id: str, year: int, amount: int, day: str) -> None:
         rows = tx.execute(
-            "SELECT called_cents, paid_cents, called_on, last_paid_on FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?",
+            "SELECT called_cents, paid_cents, called_on, last_paid_on FROM fee_calls WHERE coop = ? AND member_id = ? AND "
+            "year = ?",
             (coop, member_id, year),
         )
         assert rows, f"payment for a fee never called: {coop} {member_id} {year}"
@@ -149,7 +150,8 @@ class RegistryProjection(Projection):
         last_paid_on = max(day, last_paid_on or day)
         fully_paid_on = max(last_paid_on, called_on) if paid == called else None
         tx.execute(
-            "UPDATE fee_calls SET paid_cents = ?, last_paid_on = ?, fully_paid_on = ? WHERE coop = ? AND member_id = ? AND year = ?",
+            "UPDATE fee_calls SET paid_cents = ?, last_paid_on = ?, fully_paid_on = ? WHERE coop = ? AND member_id = ? AND "
+            "year = ?",
             (paid, last_paid_on, fully_paid_on, coop, member_id, year),
         )
 

@@ -239,7 +239,8 @@ def income_statement(db: Database, coop: str, *, start: date | None = None, end:
     marks = ", ".join("?" for _ in CLOSING_KINDS)
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT l.account, SUM(l.amount) FROM journal_lines l JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
+            "SELECT l.account, SUM(l.amount) FROM journal_lines l JOIN journal_entries e ON e.coop = l.coop AND e.number = "
+            "l.number"
             " WHERE l.coop = ? AND l.unit = 'EUR' AND l.effective_date >= ? AND l.effective_date <= ?"
             f" AND SUBSTR(l.account, 1, 1) IN ('6', '7') AND e.kind NOT IN ({marks}) GROUP BY l.account",  # noqa: S608
             (coop, first, last, *CLOSING_KINDS),
@@ -299,7 +300,8 @@ def account_statement(
             (*params, first),
         )
         inside = tx.execute(  # total of the period and of the lines before the page: the running balance carries over
-            f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM journal_lines WHERE {where} AND effective_date >= ? AND effective_date <= ?",  # noqa: S608
+            f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM journal_lines WHERE {where} AND effective_date >= ? AND "
+            "effective_date <= ?",  # noqa: S608
             (*params, first, last),
         )
         rows = tx.execute(

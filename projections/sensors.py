@@ -67,7 +67,8 @@ class SensorsProjection(Projection):
                 )
             elif isinstance(e, (SensorRegistered, SensorCarried)):
                 tx.execute(
-                    "INSERT INTO sensors (coop, sensor_id, host_id, quantity, registered_on, retired_on) VALUES (?, ?, ?, ?, ?, NULL)",
+                    "INSERT INTO sensors (coop, sensor_id, host_id, quantity, registered_on, retired_on) VALUES (?, ?, ?, "
+                    "?, ?, NULL)",
                     (e.coop, e.sensor_id, e.host_id, e.quantity, e.effective_date.isoformat()),
                 )
                 tx.execute(
@@ -75,13 +76,15 @@ class SensorsProjection(Projection):
                     (e.coop, e.sensor_id),
                 )
                 tx.execute(
-                    "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, paid_cents)"
+                    "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, "
+                    "paid_cents)"
                     " VALUES (?, ?, 0, 0, 0, 0) ON CONFLICT (coop, host_id) DO NOTHING",
                     (e.coop, e.host_id),
                 )
             elif isinstance(e, SensorCreditsCarried):
                 tx.execute(
-                    "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, paid_cents,"
+                    "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, "
+                    "paid_cents,"
                     " carried_minor) VALUES (?, ?, 0, 0, 0, 0, ?) ON CONFLICT (coop, host_id) DO UPDATE SET"
                     " carried_minor = sensor_hosts.carried_minor + excluded.carried_minor",
                     (e.coop, e.host_id, e.credits_minor),
@@ -95,7 +98,8 @@ class SensorsProjection(Projection):
                 kind = _REDEMPTIONS[e.kind]
                 cents = e.amount_cents if kind == "money" else 0
                 tx.execute(
-                    "INSERT INTO sensor_redemptions (coop, number, host_id, kind, effective_date, credits_minor, amount_cents, service, reversed_by)"
+                    "INSERT INTO sensor_redemptions (coop, number, host_id, kind, effective_date, credits_minor, "
+                    "amount_cents, service, reversed_by)"
                     " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
                     (
                         e.coop,
@@ -127,13 +131,15 @@ class SensorsProjection(Projection):
         tx.executemany(
             "INSERT INTO sensor_totals (coop, sensor_id, periods, readings, credits_minor) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (coop, sensor_id) DO UPDATE SET periods = sensor_totals.periods + excluded.periods,"
-            " readings = sensor_totals.readings + excluded.readings, credits_minor = sensor_totals.credits_minor + excluded.credits_minor",
+            " readings = sensor_totals.readings + excluded.readings, credits_minor = sensor_totals.credits_minor + "
+            "excluded.credits_minor",
             [(*key, *cell) for key, cell in sensors.items()],
         )
         tx.executemany(
             "INSERT INTO sensor_days (coop, day, periods, readings, credits_minor) VALUES (?, ?, ?, ?, ?)"
             " ON CONFLICT (coop, day) DO UPDATE SET periods = sensor_days.periods + excluded.periods,"
-            " readings = sensor_days.readings + excluded.readings, credits_minor = sensor_days.credits_minor + excluded.credits_minor",
+            " readings = sensor_days.readings + excluded.readings, credits_minor = sensor_days.credits_minor + "
+            "excluded.credits_minor",
             [(*key, *cell) for key, cell in days.items()],
         )
         tx.executemany(

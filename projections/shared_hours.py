@@ -14,13 +14,7 @@ from typing import Any
 
 from domain.corrections import EntryReversed
 from domain.errors import IntegrityViolation
-from domain.shared_hours import (
-    EthicalMinimumRateSet,
-    SharedEmployeeEngaged,
-    SharedHoursLogged,
-    SharedHoursRebilled,
-    period_of,
-)
+from domain.shared_hours import EthicalMinimumRateSet, SharedEmployeeEngaged, SharedHoursLogged, SharedHoursRebilled, period_of
 from domain.shared_hours_carry import EthicalMinimumRateCarried, SharedEmployeeCarried
 from ledger.db import Database, Tx
 from projections.base import Projection
@@ -89,7 +83,8 @@ class SharedHoursProjection(Projection):
             raise IntegrityViolation(f"{e.coop}: rebilling {e.journal_number} bills {billed} cents for a cost of {e.cost_cents}")
         tx.execute(
             "INSERT INTO shared_rebills (coop, number, employee_id, period, effective_date, minutes, gross_pay_cents,"
-            " employer_charges_cents, expenses_cents, cost_cents, hourly_cost_rate, reversed_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            " employer_charges_cents, expenses_cents, cost_cents, hourly_cost_rate, reversed_by) VALUES (?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, NULL)",
             (
                 e.coop,
                 e.journal_number,

@@ -118,7 +118,8 @@ class SubscriptionsProjection(Projection):
         assert e.fixed_cents + e.revenue_share_cents == e.amount_cents > 0, f"bill {e.subscription_id} {e.period} does not add up"
         tx.execute(
             "INSERT INTO subscription_bills (coop, subscription_id, period, member_id, period_start, period_end, billed_on,"
-            " declared_revenue_cents, fixed_cents, revenue_share_cents, amount_cents, paid_cents) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, 0)",
+            " declared_revenue_cents, fixed_cents, revenue_share_cents, amount_cents, paid_cents) VALUES (?, ?, ?, ?, ?, ?, "
+            "?, ?, ?, ?, ?, 0)",
             (
                 e.coop,
                 e.subscription_id,

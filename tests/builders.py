@@ -34,11 +34,7 @@ def new_key(prefix: str = "k") -> str:
 
 
 def fee_schedule() -> list[FeeBracket]:
-    return [
-        FeeBracket(1, 9, Decimal("100")),
-        FeeBracket(10, 49, Decimal("250.50")),
-        FeeBracket(50, None, Decimal("1500.00")),
-    ]
+    return [FeeBracket(1, 9, Decimal("100")), FeeBracket(10, 49, Decimal("250.50")), FeeBracket(50, None, Decimal("1500.00"))]
 
 
 def found_association(coop: str = "demo", founded_on: date = FOUNDED_ON) -> FoundCooperative:

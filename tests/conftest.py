@@ -36,11 +36,7 @@ settings.register_profile(
     print_blob=True,
 )
 settings.register_profile(
-    "thorough",
-    max_examples=300,
-    deadline=None,
-    suppress_health_check=[HealthCheck.too_slow],
-    print_blob=True,
+    "thorough", max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow], print_blob=True
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 

@@ -33,19 +33,9 @@ import pytest
 from hypothesis import HealthCheck, event, given, note, settings
 from hypothesis import strategies as st
 
-from domain.advertising import (
-    InvoiceAdvertising,
-    PayAdvertisingInvoice,
-    SignAdvertisingContract,
-)
+from domain.advertising import InvoiceAdvertising, PayAdvertisingInvoice, SignAdvertisingContract
 from domain.corrections import ReverseEntry
-from domain.donations import (
-    Backer,
-    RecordCrowdfundingPayout,
-    RecordDonation,
-    UseEarmarkedDonation,
-    donations_state,
-)
+from domain.donations import Backer, RecordCrowdfundingPayout, RecordDonation, UseEarmarkedDonation, donations_state
 from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig

@@ -16,6 +16,7 @@ never run and count in neither.
 from __future__ import annotations
 
 import ast
+import itertools
 import sys
 from collections.abc import Iterator
 from pathlib import Path
@@ -152,7 +153,7 @@ def one_loop(graph: dict[str, dict[str, int]], component: list[str]) -> str:
     while len(path) == 1 or path[-1] != start:
         path.append(came_from[path[-1]])
     path.reverse()
-    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in zip(path, path[1:])) + f" -> {start}"
+    return " -> ".join(f"{a} (line {graph[a][b]})" for a, b in itertools.pairwise(path)) + f" -> {start}"
 
 
 def cycle_report(graph: dict[str, dict[str, int]], folder: str) -> list[str]:

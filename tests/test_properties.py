@@ -264,8 +264,7 @@ step = st.one_of(
 # Each may have its 2020 fee called straight away.
 prelude = st.lists(
     st.tuples(
-        st.tuples(st.just("admit"), new_member, st.integers(0, 2), st.sampled_from([1, 1, 12, 60]), st.just(False)),
-        st.booleans(),
+        st.tuples(st.just("admit"), new_member, st.integers(0, 2), st.sampled_from([1, 1, 12, 60]), st.just(False)), st.booleans()
     ),
     min_size=1,
     max_size=4,
@@ -405,7 +404,7 @@ class Run:
         note(f"batch {[type(c).__name__ for c, _, _ in items]}")
         results = self.ledger.execute_batch(items)
         written = 0
-        for (command, key, _), (what, expected), result in zip(items, expectations, results):
+        for (command, key, _), (what, expected), result in zip(items, expectations, results, strict=True):
             event(f"{type(command).__name__} in a batch: {'replayed' if what == 'replay' else expected or 'accepted'}")
             if what == "replay":
                 assert result.duplicate and result.position == expected.position, (command, result)
@@ -448,7 +447,8 @@ class Run:
         with ledger.db.read() as tx:
             numbers = [r[0] for r in tx.execute("SELECT number FROM journal_entries WHERE coop = ? ORDER BY number", (slug,))]
             unbalanced = tx.execute(
-                "SELECT number, unit, SUM(amount) FROM journal_lines WHERE coop = ? GROUP BY number, unit HAVING SUM(amount) <> 0",
+                "SELECT number, unit, SUM(amount) FROM journal_lines WHERE coop = ?"
+                " GROUP BY number, unit HAVING SUM(amount) <> 0",
                 (slug,),
             )
             projected_calls = {
@@ -508,11 +508,7 @@ def fresh_books(store_factory: Any) -> Iterator[tuple[Ledger, ProjectionRunner]]
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow, HealthCheck.data_too_large],
     deadline=None,
 )
-@given(
-    legal_form=st.sampled_from(["association", "scic"]),
-    admissions=prelude,
-    steps=st.lists(step, min_size=10, max_size=30),
-)
+@given(legal_form=st.sampled_from(["association", "scic"]), admissions=prelude, steps=st.lists(step, min_size=10, max_size=30))
 def test_random_command_sequences_keep_the_books_consistent(store_factory, legal_form, admissions, steps):
     with fresh_books(store_factory) as (ledger, runner):
         run = Run(ledger, runner, legal_form)

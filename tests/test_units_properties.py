@@ -355,7 +355,7 @@ class Run:
             expected.append(rule)
         count = stored_event_count(self.ledger)
         results = self.ledger.execute_batch(items)
-        for (command, _key, _actor), rule, result in zip(items, expected, results):
+        for (command, _key, _actor), rule, result in zip(items, expected, results, strict=True):
             event(f"{type(command).__name__}: {rule or 'accepted'}")
             if rule is None:
                 assert result.accepted, (command, result.error and result.error.as_dict())
@@ -394,7 +394,7 @@ class Run:
                 billed = sum(a for acc, _p, unit, a in e.postings if acc == "4118")
                 assert billed == e.cost_cents == -sum(a for acc, _p, unit, a in e.postings if acc == "7084")
         assert set(credited_days.values()) <= {1}  # a sensor's day credited once
-        for (host, day), credits in host_days.items():
+        for (_host, day), credits in host_days.items():
             assert credits <= m.terms_on(day).cap  # the daily cap in force that day
         assert all(redeemed[h] <= earned[h] for h in redeemed)  # redeemed <= earned per host
         # On every date an entry has, from the stored postings (reversals on their own dates): no host

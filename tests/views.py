@@ -142,7 +142,8 @@ def courses(db: Database, coop: str) -> list[dict[str, Any]]:
     """Each course with its author, levy rate and totals: collected = levy + author's share."""
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT course_id, title, author_id, levy_rate, declared_on, contributions, collected_cents, levy_cents, author_share_cents"
+            "SELECT course_id, title, author_id, levy_rate, declared_on, contributions, collected_cents, levy_cents, "
+            "author_share_cents"
             " FROM courses WHERE coop = ? ORDER BY course_id",
             (coop,),
         )
@@ -198,7 +199,8 @@ def reward_terms(db: Database, coop: str) -> list[dict[str, Any]]:
     """Every version of the reward terms, oldest first."""
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT effective_date, credit_rate, daily_cap_minor, money_rate, service_rate FROM sensor_terms WHERE coop = ? ORDER BY seq",
+            "SELECT effective_date, credit_rate, daily_cap_minor, money_rate, service_rate FROM sensor_terms WHERE coop = ? "
+            "ORDER BY seq",
             (coop,),
         )
     return [
@@ -272,7 +274,8 @@ def rebillings(
     with db.read() as tx:
         heads = tx.execute(sql + " ORDER BY number LIMIT ?", params)
         lines = tx.execute(
-            "SELECT number, structure_id, minutes, billed_cents FROM shared_rebill_lines WHERE coop = ? AND number > ? AND number <= ?"
+            "SELECT number, structure_id, minutes, billed_cents FROM shared_rebill_lines WHERE coop = ? AND number > ? AND "
+            "number <= ?"
             " ORDER BY number, structure_id",
             (coop, after, heads[-1][0] if heads else after),
         )
@@ -372,7 +375,8 @@ def bills(db: Database, coop: str, subscription_id: str) -> list[dict[str, Any]]
     """The periods billed on a subscription, oldest first, with what is still due on each."""
     with db.read() as tx:
         rows = tx.execute(
-            "SELECT period, member_id, period_start, period_end, billed_on, declared_revenue_cents, fixed_cents, revenue_share_cents,"
+            "SELECT period, member_id, period_start, period_end, billed_on, declared_revenue_cents, fixed_cents, "
+            "revenue_share_cents,"
             " amount_cents, paid_cents FROM subscription_bills WHERE coop = ? AND subscription_id = ? ORDER BY period_start",
             (coop, subscription_id),
         )

@@ -1,9 +1,10 @@
 """The README, run as a new user runs it: `make demo` into a fresh folder's default store, then
 every `coopledger` line of every `sh` block, top to bottom, as written, each to exit status 0.
 Optional parts (`[--json | --csv]`) are run with their first choice; the README's JSON block is
-the `commands.jsonl` its record line reads; `<N:HASH>` is the cooperative's head as verify gives it. Commands that run until stopped (serve, follow,
-project) are left out by name, and only they; lines of other programs (make, curl, hledger)
-are not this test's (tests/cli/test_serve.py serves; the suite itself is `make test`)."""
+the `commands.jsonl` its record line reads; `<N:HASH>` is the cooperative's head as verify gives
+it. Commands that run until stopped (serve, follow, project) are left out by name, and only they;
+lines of other programs (make, curl, hledger) are not this test's (tests/cli/test_serve.py serves;
+the suite itself is `make test`)."""
 
 from __future__ import annotations
 

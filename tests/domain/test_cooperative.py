@@ -157,10 +157,7 @@ def test_no_college_is_refused():
 # ---------------------------------------------------------------- associations (loi 1901)
 
 
-@pytest.mark.parametrize(
-    "weights",
-    [("100",), ("70", "30"), ("40", "20", "20", "20"), ("60", "5", "35"), ("5", "5", "90")],
-)
+@pytest.mark.parametrize("weights", [("100",), ("70", "30"), ("40", "20", "20", "20"), ("60", "5", "35"), ("5", "5", "90")])
 def test_association_is_free_of_scic_bounds(weights):
     founded = found(legal_form="association", colleges=weighted(*weights))
     assert weights_of(founded) == [Fraction(w) for w in weights]

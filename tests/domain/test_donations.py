@@ -13,13 +13,7 @@ from decimal import Decimal
 import pytest
 
 from domain.corrections import ReverseEntry
-from domain.donations import (
-    Backer,
-    RecordCrowdfundingPayout,
-    RecordDonation,
-    UseEarmarkedDonation,
-    donations_state,
-)
+from domain.donations import Backer, RecordCrowdfundingPayout, RecordDonation, UseEarmarkedDonation, donations_state
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.grants import OpenCall
 from domain.subsidies import RecordSubsidy

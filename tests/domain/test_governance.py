@@ -327,7 +327,7 @@ def refusal(coop: Cooperative, command: Any) -> DomainError:
 
 
 def scic(weights: tuple[str, ...] | None = ("40", "30", "30")) -> Cooperative:
-    colleges = [CollegeSpec(c, c.upper(), w) for c, w in zip("abc", weights or (None,) * 3)]
+    colleges = [CollegeSpec(c, c.upper(), w) for c, w in zip("abc", weights or (None,) * 3, strict=False)]
     return found(
         FoundCooperative(
             "s", "SCIC", "scic", date(2020, 1, 1), colleges, [FeeBracket(1, None, Decimal("100"))], share_value=Decimal("50")
@@ -354,7 +354,9 @@ def person(coop: Cooperative, member_id: str, college: str, day: date = date(202
 )
 def test_scic_amendments_out_of_bounds_are_refused(weights, field, rule):
     coop = scic()
-    error = refusal(coop, AmendStatutes("s", date(2021, 1, 1), [CollegeSpec(c, c, w) for c, w in zip("abc", weights)], "AGE"))
+    error = refusal(
+        coop, AmendStatutes("s", date(2021, 1, 1), [CollegeSpec(c, c, w) for c, w in zip("abc", weights, strict=False)], "AGE")
+    )
     assert (error.field, error.rule) == (field, rule)
 
 

@@ -16,14 +16,7 @@ import pytest
 
 from domain.corrections import ReverseEntry
 from domain.membership import ResignMember
-from domain.shared_hours import (
-    EngageSharedEmployee,
-    LogSharedHours,
-    RebillSharedHours,
-    SetEthicalMinimumRate,
-    allocate,
-    last_day,
-)
+from domain.shared_hours import EngageSharedEmployee, LogSharedHours, RebillSharedHours, SetEthicalMinimumRate, allocate, last_day
 from tests.domain.test_sensors import Books
 
 D = Decimal

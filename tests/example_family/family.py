@@ -103,10 +103,7 @@ def rent_tool(coop: Cooperative, cmd: RentTool, meta: Meta) -> None:
 FAMILY = register(
     Family(
         name="tool_library",
-        commands={
-            RegisterTool: Handler(register_tool, CLERK | FINANCIAL),
-            RentTool: Handler(rent_tool, FINANCIAL),
-        },
+        commands={RegisterTool: Handler(register_tool, CLERK | FINANCIAL), RentTool: Handler(rent_tool, FINANCIAL)},
         events={
             "ToolRegistered": Fact("tool.registered", "activities"),
             "ToolRented": Fact("tool.rented", "entries", journal="BQ"),

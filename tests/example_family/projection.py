@@ -41,13 +41,15 @@ class ToolLibraryProjection(Projection):
     @staticmethod
     def _add(tx: Tx, coop: str, tool_id: str, days: int, income_cents: int) -> None:
         tx.execute_one(
-            "UPDATE tool_library_tools SET days_rented = days_rented + ?, income_cents = income_cents + ? WHERE coop = ? AND tool_id = ?",
+            "UPDATE tool_library_tools SET days_rented = days_rented + ?, income_cents = income_cents + ? WHERE coop = ? "
+            "AND tool_id = ?",
             (days, income_cents, coop, tool_id),
         )
 
 
 def tools(tx: Tx, coop: str) -> list[tuple[Any, ...]]:
     return tx.execute(
-        "SELECT tool_id, name, daily_rate_cents, days_rented, income_cents FROM tool_library_tools WHERE coop = ? ORDER BY tool_id",
+        "SELECT tool_id, name, daily_rate_cents, days_rented, income_cents FROM tool_library_tools WHERE coop = ? ORDER BY "
+        "tool_id",
         (coop,),
     )

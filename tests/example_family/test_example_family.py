@@ -126,7 +126,9 @@ def scenario(url: str) -> None:
         # The FEC: the rental in the bank journal.
         fec = export_fec(ledger, COOP, 2025)
         rows = [
-            dict(zip(("JournalCode", "EcritureNum", "CompteNum", "Debit", "Credit"), (r[0], r[2], r[4], r[11], r[12])))
+            dict(
+                zip(("JournalCode", "EcritureNum", "CompteNum", "Debit", "Credit"), (r[0], r[2], r[4], r[11], r[12]), strict=True)
+            )
             for r in fec.rows
         ]
         assert [(r["JournalCode"], r["CompteNum"], r["Debit"], r["Credit"]) for r in rows] == [

@@ -71,7 +71,7 @@ def structural_check(text: str) -> list[dict[str, str]]:
     for n, line in enumerate(lines[1:], start=2):
         fields = line.split("\t")
         assert len(fields) == 18, f"line {n}: {len(fields)} fields"
-        row = dict(zip(HEADER, fields))
+        row = dict(zip(HEADER, fields, strict=True))
         for name in MANDATORY:
             assert row[name], f"line {n}: {name} is empty"
         for name in ("EcritureDate", "PieceDate", "ValidDate"):
@@ -87,14 +87,14 @@ def structural_check(text: str) -> list[dict[str, str]]:
     numbers = [int(r["EcritureNum"]) for r in rows]
     assert numbers == sorted(numbers) and sorted(set(numbers)) == list(range(1, max(numbers) + 1))
     by_entry: dict[int, int] = defaultdict(int)
-    for r, number in zip(rows, numbers):
+    for r, number in zip(rows, numbers, strict=True):
         by_entry[number] += cents(r["Debit"]) - cents(r["Credit"])
     assert all(total == 0 for total in by_entry.values()), {n: t for n, t in by_entry.items() if t}
     assert sum(cents(r["Debit"]) for r in rows) == sum(cents(r["Credit"]) for r in rows)
     # One date, journal and document per entry.
     for key in ("EcritureDate", "JournalCode", "PieceRef", "ValidDate"):
         per_entry = defaultdict(set)
-        for r, number in zip(rows, numbers):
+        for r, number in zip(rows, numbers, strict=True):
             per_entry[number].add(r[key])
         assert all(len(v) == 1 for v in per_entry.values()), key
     return rows

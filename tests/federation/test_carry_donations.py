@@ -267,9 +267,9 @@ def test_earmarked_gifts_are_used_in_the_federation_for_their_purpose_only(ledge
     assert gifts["G-A1"].receipt.donors[0]["donor_address"] == "1 rue des Lilas"
 
     # What the founder would have refused, the federation refuses, writing nothing.
-    use = lambda gift, amount, **purpose: UseEarmarkedDonation(
-        "dons-fed", gift, Decimal(amount), "Dépense", date(2025, 7, 2), **purpose
-    )  # noqa: E731
+    def use(gift: str, amount: str, **purpose: str) -> UseEarmarkedDonation:
+        return UseEarmarkedDonation("dons-fed", gift, Decimal(amount), "Dépense", date(2025, 7, 2), **purpose)
+
     assert refused(ledger, use("G-A1", "10", project="studio"), "r1").rule == "earmarked_purpose"
     assert refused(ledger, use("G-A1", "700.01", project="atelier"), "r2").rule == "donation_unspent"
     assert refused(ledger, use("G-A4", "10", project="C1"), "r3").rule == "earmarked_purpose"

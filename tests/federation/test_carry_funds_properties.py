@@ -174,7 +174,7 @@ def _settle_everything(ledger, fed: str) -> None:
 def test_carried_funds_add_up_match_the_books_and_settle(ledger, runner, founders, legal_form):
     n = next(_examples)
     slugs = [f"q{n}-f{i}" for i in range(len(founders))]
-    for i, (slug, f) in enumerate(zip(slugs, founders)):
+    for i, (slug, f) in enumerate(zip(slugs, founders, strict=True)):
         _found(ledger, slug, legal_form)
         _history(ledger, slug, i, f)
     before = [ledger.cooperative(slug) for slug in slugs]
@@ -198,7 +198,9 @@ def test_carried_funds_add_up_match_the_books_and_settle(ledger, runner, founder
     assert result.accepted, result.error and result.error.as_dict()
     federation = ledger.cooperative(fed)
     # (1) The pots add up: the fund merges, each open subsidy keeps its own.
-    assert _derived([federation.grants.pots[FUND]]) == tuple(map(sum, zip(*(_derived([c.grants.pots[FUND]]) for c in before))))
+    assert _derived([federation.grants.pots[FUND]]) == tuple(
+        map(sum, zip(*(_derived([c.grants.pots[FUND]]) for c in before), strict=True))
+    )
     for c in before:
         for sid, subsidy in c.subsidies.subsidies.items():
             mine, theirs = c.grants.pots[subsidy_source(sid)], federation.grants.pots.get(subsidy_source(sid))

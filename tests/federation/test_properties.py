@@ -82,7 +82,7 @@ def _found(ledger, slug: str, members, entries) -> None:
 def test_opening_is_the_sum_of_the_closings_and_every_entry_balances(ledger, founders):
     n = next(_examples)
     slugs = [f"p{n}-f{i}" for i in range(len(founders))]
-    for slug, (members, entries) in zip(slugs, founders):
+    for slug, (members, entries) in zip(slugs, founders, strict=True):
         _found(ledger, slug, members, entries)
     command = FederateCooperatives(
         f"p{n}-fed", "Fédération", "association", DAY, slugs, [FeeBracket(1, None, Decimal(50))], member_ids="prefix"
@@ -91,7 +91,7 @@ def test_opening_is_the_sum_of_the_closings_and_every_entry_balances(ledger, fou
     # not move): refused, nothing written; once the dues are paid, the federation goes through.
     owing = [
         (slug, f"M{i}", headcount)
-        for slug, (members, _e) in zip(slugs, founders)
+        for slug, (members, _e) in zip(slugs, founders, strict=True)
         for i, (headcount, fee, resigns) in enumerate(members)
         if resigns and fee in ("called", "half")
     ]

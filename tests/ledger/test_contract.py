@@ -406,7 +406,7 @@ def test_batch_mixes_accepted_refused_and_duplicates(ledger):
     # The same batch again: every accepted command is a duplicate with its original position.
     replay = ledger.execute_batch(items)
     assert stored_event_count(ledger) == count + 10
-    for first, again in zip(results, replay):
+    for first, again in zip(results, replay, strict=True):
         if first.accepted:
             assert again.duplicate and (again.position, again.journal_numbers) == (first.position, first.journal_numbers)
         else:

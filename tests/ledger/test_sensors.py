@@ -30,12 +30,7 @@ from domain.sensors import (
 )
 from ledger.service import Ledger
 from projections.balances import account_balance, trial_balance
-from projections.sensors import (
-    active_sensors,
-    credits_summary,
-    host_credit_balances,
-    readings_accepted,
-)
+from projections.sensors import active_sensors, credits_summary, host_credit_balances, readings_accepted
 from tests.builders import admit, dump_projections, found_association, new_key, ok, stored_event_count, stored_financial_events
 from tests.views import redemptions, reward_terms
 
@@ -53,7 +48,7 @@ def all_ok(ledger: Ledger, commands: list[Any]) -> list[tuple[int, ...]]:
     """Executes commands in one batch (one transaction: fixtures stay fast on PostgreSQL);
     each must be accepted. Returns their journal numbers."""
     results = ledger.execute_batch([(c, new_key("setup"), "test") for c in commands])
-    refused = [(type(c).__name__, r.error.as_dict()) for c, r in zip(commands, results) if not r.accepted]
+    refused = [(type(c).__name__, r.error.as_dict()) for c, r in zip(commands, results, strict=True) if not r.accepted]
     assert not refused, refused
     return [r.journal_numbers for r in results]
 
@@ -150,10 +145,7 @@ def test_redemptions_move_credits_and_euros_and_the_projection_follows(credits, 
     }
     assert [
         (r["number"], r["kind"], r["credits_minor"], r["amount_cents"], r["service"]) for r in redemptions(credits.db, "demo")
-    ] == [
-        (4, "money", 125, 62, None),
-        (5, "service", 88, 0, "Atelier"),
-    ]
+    ] == [(4, "money", 125, 62, None), (5, "service", 88, 0, "Atelier")]
     assert [r["number"] for r in redemptions(credits.db, "demo", host_id="bob")] == [5]
     assert redemptions(credits.db, "demo", after=4, limit=1)[0]["number"] == 5
     assert account_balance(credits.db, "demo", "8018", party="alice", unit="CREDIT") == -75

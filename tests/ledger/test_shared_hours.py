@@ -138,7 +138,7 @@ def test_reversing_a_rebilling_reopens_the_month_and_a_rebuild_agrees(hours, run
         {"structure_id": "org-c", "logged_minutes": 150, "rebilled_minutes": 150, "billed_cents": 7000, "to_rebill_minutes": 0},
     ]
     assert hours_by_structure(hours.db, "scic", period="2020-03") == [
-        {"structure_id": "org-a", "logged_minutes": 60, "rebilled_minutes": 0, "billed_cents": 0, "to_rebill_minutes": 60},
+        {"structure_id": "org-a", "logged_minutes": 60, "rebilled_minutes": 0, "billed_cents": 0, "to_rebill_minutes": 60}
     ]
     assert account_balance(hours.db, "scic", "841", party="org-a", unit="HOUR") == 60
     assert account_balance(hours.db, "scic", "4118", party="org-b") == 0

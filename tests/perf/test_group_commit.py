@@ -19,14 +19,7 @@ from ledger.group_commit import GroupCommit, _Request
 from ledger.service import CommandResult, Ledger
 from projections.balances import BalancesProjection, trial_balance
 from projections.runner import ProjectionRunner
-from tests.builders import (
-    admit,
-    found_association,
-    ok,
-    stored_event_count,
-    stored_financial_events,
-    unbalanced_units,
-)
+from tests.builders import admit, found_association, ok, stored_event_count, stored_financial_events, unbalanced_units
 
 DAY = date(2020, 3, 1)
 MEMBERS = ("m0", "m1", "m2")

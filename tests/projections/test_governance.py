@@ -17,8 +17,6 @@ import pytest
 from click.testing import CliRunner
 
 from cli.main import build
-
-cli = build()  # every command registered, as `coopledger` has them
 from domain.cooperative import CollegeSpec
 from domain.corrections import ReverseEntry
 from domain.fees import CallFee, PayFee
@@ -26,16 +24,9 @@ from domain.governance import AmendStatutes, CastVote, RecordResolution, SetVoti
 from domain.membership import ExcludeMember, RedeemShares, ResignMember, SubscribeShares, TransferMember
 from projections.governance import GovernanceProjection, explain_member, resolution_tally, weights_as_of
 from tests.builders import admit, found_association, found_scic, ok
-from tests.ledger.test_governance import (
-    FEE,
-    JOINED,
-    PAID,
-    VOTE_DAY,
-    cluster,
-    found_weighted_scic,
-    general_assembly,
-    join,
-)
+from tests.ledger.test_governance import FEE, JOINED, PAID, VOTE_DAY, cluster, found_weighted_scic, general_assembly, join
+
+cli = build()  # every command registered, as `coopledger` has them
 
 F = Fraction
 

@@ -73,7 +73,7 @@ def test_whole_journal_read_in_small_pages_is_the_same(books):
 
 def test_statement_is_in_date_order_with_running_balance(books):
     s = statement(books.db, "demo", "411", party="alice")
-    assert [(l["effective_date"], l["number"], l["debit"], l["credit"], l["balance"]) for l in s["lines"]] == [
+    assert [(line["effective_date"], line["number"], line["debit"], line["credit"], line["balance"]) for line in s["lines"]] == [
         ("2020-02-01", 1, 10000, 0, 10000),
         ("2020-02-20", 4, 0, 6000, 4000),  # back-dated #4 comes before #3
         ("2020-03-01", 3, 0, 4000, 0),
@@ -83,19 +83,19 @@ def test_statement_is_in_date_order_with_running_balance(books):
 
 def test_statement_pages_carry_the_running_balance(books):
     full = statement(books.db, "demo", "411")
-    assert [l["balance"] for l in full["lines"]] == [10000, 35050, 29050, 25050, 0, 25050]
-    assert [l["party"] for l in full["lines"]] == ["alice", "org-b", "alice", "alice", "org-b", "org-b"]
+    assert [line["balance"] for line in full["lines"]] == [10000, 35050, 29050, 25050, 0, 25050]
+    assert [line["party"] for line in full["lines"]] == ["alice", "org-b", "alice", "alice", "org-b", "org-b"]
     page = statement(books.db, "demo", "411", after_line=2, limit=2)
-    assert [(l["number"], l["balance"]) for l in page["lines"]] == [(4, 29050), (3, 25050)]
+    assert [(line["number"], line["balance"]) for line in page["lines"]] == [(4, 29050), (3, 25050)]
     assert (page["total_lines"], page["closing_balance"]) == (6, 25050)
     last = statement(books.db, "demo", "411", after_line=4, limit=500)
-    assert [(l["number"], l["balance"]) for l in last["lines"]] == [(5, 0), (6, 25050)]
+    assert [(line["number"], line["balance"]) for line in last["lines"]] == [(5, 0), (6, 25050)]
     assert statement(books.db, "demo", "411", after_line=6)["lines"] == []
 
 
 def test_statement_as_of(books):
     s = statement(books.db, "demo", "512", as_of=date(2020, 4, 15))
-    assert [(l["number"], l["balance"]) for l in s["lines"]] == [(4, 6000), (3, 10000), (5, 35050)]
+    assert [(line["number"], line["balance"]) for line in s["lines"]] == [(4, 6000), (3, 10000), (5, 35050)]
     assert (s["closing_balance"], s["as_of"]) == (35050, "2020-04-15")
     assert statement(books.db, "demo", "512")["closing_balance"] == 10000
     assert statement(books.db, "demo", "512", as_of=date(2020, 2, 19))["lines"] == []

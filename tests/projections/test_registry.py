@@ -16,7 +16,8 @@ from tests.builders import admit, found_association, found_scic, ok, rich_histor
 def fee_row(ledger, member_id, year, coop="demo"):
     with ledger.db.read() as tx:
         rows = tx.execute(
-            "SELECT called_cents, paid_cents, called_on, fully_paid_on FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?",
+            "SELECT called_cents, paid_cents, called_on, fully_paid_on FROM fee_calls WHERE coop = ? AND member_id = ? AND "
+            "year = ?",
             (coop, member_id, year),
         )
     return tuple(rows[0]) if rows else None
@@ -138,7 +139,8 @@ def test_cooperative_row_keeps_the_statutes(ledger, runner):
         rows = {
             r[0]: r[1:]
             for r in tx.execute(
-                "SELECT coop, legal_form, founded_on, share_value_cents, siren, colleges_json, fee_schedule_json FROM cooperatives"
+                "SELECT coop, legal_form, founded_on, share_value_cents, siren, colleges_json, fee_schedule_json FROM "
+                "cooperatives"
             )
         }
         accounts = {(r[0], r[1]) for r in tx.execute("SELECT coop, number FROM accounts")}

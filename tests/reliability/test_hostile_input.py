@@ -79,7 +79,7 @@ BAD_TEXT = st.one_of(
         st.text(max_size=5),
         st.text(max_size=5),
         st.sampled_from(["\x00", "\x07", "\x1b", "\ud800", "\udfff", "\udc00x"]),
-    ),
+    )
 )
 HOSTILE = st.one_of(
     st.sampled_from(
