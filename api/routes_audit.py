@@ -27,6 +27,14 @@ def _known(db: Database, coop: str) -> None:
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["audit"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+    _chain_routes(r)
+    _trail_route(r)
+    document_access(r.routes)  # x-roles in the OpenAPI document
+    return r
+
+
+def _chain_routes(r: APIRouter) -> None:
+    """The chain's head, a verification of the stored events, the fiscal years and their sealed heads."""
 
     @r.get(
         "/chain",
@@ -72,6 +80,10 @@ def router() -> APIRouter:
     def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
         _known(db, coop)
         return {"coop": coop, "fiscal_years": fiscal_years(db, coop)}
+
+
+def _trail_route(r: APIRouter) -> None:
+    """GET /audit-trail: who recorded what, when, under which key, why."""
 
     @r.get(
         "/audit-trail",
@@ -122,6 +134,3 @@ def router() -> APIRouter:
             after=after,
             limit=limit,
         )
-
-    document_access(r.routes)  # x-roles in the OpenAPI document
-    return r

@@ -91,6 +91,15 @@ class BatchBody(BaseModel):
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES)
+    _command_routes(r)
+    _batch_route(r)
+    _unknown_command_route(r)  # last: the routes above match first
+    document_access(r.routes)  # x-roles in the OpenAPI document
+    return r
+
+
+def _command_routes(r: APIRouter) -> None:
+    """One route per command, its body generated from the command's dataclass."""
     for name, cls in sorted(COMMAND_CLASSES.items()):
         r.add_api_route(
             f"/{name}",
@@ -101,6 +110,10 @@ def router() -> APIRouter:
             summary=name,
             responses=examples.ok(examples.command_accepted(name), 201, "Recorded"),
         )
+
+
+def _batch_route(r: APIRouter) -> None:
+    """POST on the prefix itself: many commands in one request, each accepted or refused on its own."""
 
     @r.post(
         "",
@@ -156,6 +169,10 @@ def router() -> APIRouter:
             "refused": sum(1 for r in results if r and not r["accepted"]),
         }
 
+
+def _unknown_command_route(r: APIRouter) -> None:
+    """A command name no route above matched."""
+
     @r.post("/{name}", include_in_schema=False)
     def unknown_command(coop: str, name: str, _who: Principal = Depends(any_commander)) -> None:
         """A mistyped command gets the list `coopledger record` gives, not a bare "Not Found" (to a key that may
@@ -167,6 +184,3 @@ def router() -> APIRouter:
             field="command",
             rule="known_command",
         )
-
-    document_access(r.routes)  # x-roles in the OpenAPI document
-    return r

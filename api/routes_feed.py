@@ -1,4 +1,5 @@
-"""The change feed over HTTP (server-sent events, or a JSON page) and the webhook admin routes.
+"""The change feed over HTTP (server-sent events, or a JSON page); the webhook admin routes
+(api/routes_webhooks.py) are registered on its router.
 
 GET /v1/coops/{coop}/feed answers `text/event-stream` when the client asks for it (EventSource
 does: `Accept: text/event-stream`), else one bounded JSON page with `next_after`. Each SSE event
@@ -23,27 +24,18 @@ from typing import Any
 import anyio
 import orjson
 import structlog
-from fastapi import APIRouter, Body, Depends, Header, Query, Request
+from fastapi import APIRouter, Depends, Header, Query, Request
 from fastapi.responses import StreamingResponse
 from prometheus_client import Gauge
-from pydantic import BaseModel, ConfigDict, Field
 from starlette.concurrency import run_in_threadpool
 
 from api.deps import KEY_CACHE_TTL_S, Services, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.examples import ok, problem
 from api.keys import Principal
 from api.metrics import REGISTRY
-from api.read_examples import FEED_STREAM, READS, WEBHOOKS
-from api.webhook_endpoints import (
-    check_kinds,
-    create_endpoint,
-    delete_endpoint,
-    deliveries,
-    get_endpoint,
-    list_endpoints,
-    resume_endpoint,
-)
+from api.read_examples import FEED_STREAM, READS
+from api.routes_webhooks import ROLE_FEED_KIND, webhook_routes
+from api.webhook_endpoints import check_kinds
 from api.webhooks import WebhookWorker
 from domain.errors import InvalidCommand
 from ledger.db import Database
@@ -227,49 +219,10 @@ def _filter(role: str, kinds: str | None, account: str | None) -> FeedFilter:
     return FeedFilter(role, kinds=wanted, accounts=tuple(accounts) if accounts else None)
 
 
-class WebhookIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    url: str = Field(..., max_length=2000, description="http:// or https:// URL the facts are POSTed to.")
-    kinds: list[str] = Field(
-        default_factory=list, max_length=100, description="Fact kinds wanted (docs/webhooks.md); empty for every kind."
-    )
-    description: str = Field("", max_length=200)
-    after: int | None = Field(
-        None,
-        ge=0,
-        le=2**62,
-        description="Deliver facts after this position (0: the whole history); by default only facts recorded from now on.",
-    )
-
-
-ROLE_FEED_KIND = problem(
-    403,
-    "Forbidden",
-    "role clerk may not follow entry.reversed",
-    "kinds",
-    "role_feed_kind",
-    "The key may not reach this cooperative, or its role may not follow these kinds",
-)
-UNKNOWN_ENDPOINT = problem(
-    404,
-    "Not found",
-    "no webhook endpoint 'wh_000000000000' in cluster-numerique-sud",
-    "endpoint_id",
-    "known_endpoint",
-    "Unknown cooperative or webhook endpoint",
-)
-WEBHOOK_BODY = Body(
-    ...,
-    openapi_examples={
-        "accounting": {"summary": "Payments and reversals to the accounting software", "value": WEBHOOKS["create"]}
-    },
-)
-
-
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["feed"], responses=PROBLEM_RESPONSES)
     _feed_route(r)
-    _webhook_routes(r)
+    webhook_routes(r)  # the webhook admin shares the feed's prefix and tag
     return r
 
 
@@ -328,92 +281,3 @@ def _feed_route(r: APIRouter) -> None:
         # primary runner's positions, and a standby cannot LISTEN.
         page = read_page(views(request), coop, flt, after=after, limit=limit)
         return {"coop": coop, "facts": page.facts, "next_after": page.next_after, "more": page.full}
-
-
-def _webhook_routes(r: APIRouter) -> None:
-    """The webhook admin (role admin): register, list, show, delete and resume endpoints, and read their delivery log."""
-    admin = reader("webhooks")
-
-    @r.post(
-        "/webhooks",
-        status_code=201,
-        summary="Register a webhook endpoint (admin); the signing secret is shown once",
-        responses={**ok(WEBHOOKS["created"], 201), **ROLE_FEED_KIND},
-    )
-    def post_webhook(
-        coop: str, body: WebhookIn = WEBHOOK_BODY, who: Principal = Depends(admin), svc: Services = Depends(services)
-    ) -> dict[str, Any]:
-        try:
-            endpoint, secret = create_endpoint(
-                svc.ledger.db,
-                coop,
-                url=body.url,
-                kinds=body.kinds,
-                role=who.role,
-                created_by=who.actor,
-                description=body.description,
-                after=body.after,
-            )
-        except PermissionError as exc:
-            raise ApiError(403, "Forbidden", str(exc), field="kinds", rule="role_feed_kind") from None
-        return {**endpoint, "secret": secret}
-
-    @r.get(
-        "/webhooks", summary="Webhook endpoints with their status, cursor and last error (admin)", responses=ok(WEBHOOKS["list"])
-    )
-    def get_webhooks(coop: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
-        return {"coop": coop, "endpoints": list_endpoints(svc.ledger.db, coop)}
-
-    @r.get(
-        "/webhooks/{endpoint_id}",
-        summary="One webhook endpoint (admin)",
-        responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT},
-    )
-    def get_webhook(
-        coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)
-    ) -> dict[str, Any]:
-        return get_endpoint(svc.ledger.db, coop, endpoint_id)
-
-    @r.delete(
-        "/webhooks/{endpoint_id}",
-        summary="Stop delivering to an endpoint (admin); its delivery log is kept",
-        responses={**ok(WEBHOOKS["deleted"]), **UNKNOWN_ENDPOINT},
-    )
-    def delete_webhook(
-        coop: str, endpoint_id: str, _who: Principal = Depends(admin), svc: Services = Depends(services)
-    ) -> dict[str, Any]:
-        return delete_endpoint(svc.ledger.db, coop, endpoint_id)
-
-    @r.post(
-        "/webhooks/{endpoint_id}/resume",
-        summary="Resume a paused endpoint (admin): its waiting facts are retried",
-        responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT},
-    )
-    def post_resume(
-        coop: str, endpoint_id: str, request: Request, _who: Principal = Depends(admin), svc: Services = Depends(services)
-    ) -> dict[str, Any]:
-        endpoint = resume_endpoint(svc.ledger.db, coop, endpoint_id)
-        worker: WebhookWorker = request.app.state.feed.worker
-        worker.notify()
-        return endpoint
-
-    @r.get(
-        "/webhooks/{endpoint_id}/deliveries",
-        summary="Delivery log: attempts, status, last HTTP status and error (admin)",
-        responses={**ok(WEBHOOKS["deliveries"]), **UNKNOWN_ENDPOINT},
-    )
-    def get_deliveries(
-        coop: str,
-        endpoint_id: str,
-        after: int = Query(0, ge=0, le=2**62),
-        limit: int = Query(100, ge=1, le=1000),
-        _who: Principal = Depends(admin),
-        svc: Services = Depends(services),
-    ) -> dict[str, Any]:
-        rows = deliveries(svc.ledger.db, coop, endpoint_id, after=after, limit=limit)
-        return {
-            "coop": coop,
-            "endpoint_id": endpoint_id,
-            "deliveries": rows,
-            "next_after": rows[-1]["position"] if rows else after,
-        }

@@ -20,6 +20,13 @@ from projections.donations import dedicated_funds, donations_by_month, donor_rec
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["funding"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+    _donation_routes(r)
+    _advertising_routes(r)
+    return r
+
+
+def _donation_routes(r: APIRouter) -> None:
+    """Gifts received, dedicated funds, the donors' yearly receipts, gifts by month."""
 
     @r.get(
         "/donations",
@@ -81,6 +88,10 @@ def router() -> APIRouter:
         with db.read() as tx:
             return {"coop": coop, "months": donations_by_month(tx, coop, from_month=from_month, to_month=to_month)}
 
+
+def _advertising_routes(r: APIRouter) -> None:
+    """Advertising contracts, their invoices, revenue by month."""
+
     @r.get(
         "/advertising/contracts",
         summary="Advertising contracts: placement, price per period, invoiced, paid, due",
@@ -128,5 +139,3 @@ def router() -> APIRouter:
     ) -> dict[str, Any]:
         with db.read() as tx:
             return {"coop": coop, "months": advertising_revenue_by_month(tx, coop, from_month=from_month, to_month=to_month)}
-
-    return r

@@ -277,6 +277,16 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
 
 def router() -> APIRouter:
     r = APIRouter(tags=["observatory"], responses=PROBLEM_RESPONSES)
+    _json_route(r)
+    _page_routes(r)
+    document = getattr(deps, "document_access", None)  # x-roles in the OpenAPI document, where api/deps.py has it
+    if document is not None:
+        document(r.routes)
+    return r
+
+
+def _json_route(r: APIRouter) -> None:
+    """GET /v1/coops/{coop}/observatory: the indicators as JSON (a key in the Authorization header only)."""
 
     @r.get(
         "/v1/coops/{coop}/observatory",
@@ -314,6 +324,10 @@ def router() -> APIRouter:
         if body is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return Response(body, media_type="application/json")
+
+
+def _page_routes(r: APIRouter) -> None:
+    """The live page and its event stream (a key in the header, or once as ?key=, then in a cookie)."""
 
     @r.get("/observatory/{coop}", response_class=HTMLResponse, include_in_schema=False)
     def page(
@@ -358,8 +372,3 @@ def router() -> APIRouter:
             media_type="text/event-stream",
             headers={"Cache-Control": "no-store", "X-Accel-Buffering": "no"},
         )
-
-    document = getattr(deps, "document_access", None)  # x-roles in the OpenAPI document, where api/deps.py has it
-    if document is not None:
-        document(r.routes)
-    return r

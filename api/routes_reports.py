@@ -61,6 +61,13 @@ def _answer(name: str, report: dict[str, Any], fmt: str) -> Any:
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}/reports", tags=["reports"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+    _statement_routes(r)
+    _account_route(r)
+    return r
+
+
+def _statement_routes(r: APIRouter) -> None:
+    """The cooperative's statements for a period: trial balance, balance sheet, income statement."""
 
     @r.get(
         "/trial-balance",
@@ -112,6 +119,10 @@ def router() -> APIRouter:
         first, last = _period(db, coop, start, end, year)
         return _answer("income-statement", reports.income_statement(db, coop, start=first, end=last), format)
 
+
+def _account_route(r: APIRouter) -> None:
+    """One account's (or one party's) movements over a period."""
+
     @r.get(
         "/accounts/{account}/statement",
         summary="Movements of an account (or a party on it) over a period, running balance",
@@ -139,5 +150,3 @@ def router() -> APIRouter:
             db, coop, account, party=party, unit=unit, start=first, end=last, after_line=after_line, limit=limit
         )
         return _answer("statement", report, format)
-
-    return r

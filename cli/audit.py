@@ -200,7 +200,12 @@ def audit_trail_cmd(
     if as_json:
         _json({"coop": slug, "events": events})
         return
-    fr = session.lang == "fr"
+    _print_trail(slug, events, session.lang)
+
+
+def _print_trail(slug: str, events: list[dict[str, Any]], lang: str) -> None:
+    """One row per event; an entry's number beside the entry it reverses, the reason beside the label."""
+    fr = lang == "fr"
     table = tables.new_table(
         f"{slug} : piste d'audit ({len(events)} événements)" if fr else f"{slug}: audit trail ({len(events)} events)",
         [
@@ -216,7 +221,7 @@ def audit_trail_cmd(
                 "idempotency key",
             )
         ],
-        session.lang,
+        lang,
     )
     for e in events:
         entry = "" if e["journal_number"] is None else str(e["journal_number"])
@@ -226,7 +231,7 @@ def audit_trail_cmd(
         table.add_row(
             str(e["position"]),
             e["recorded_at"][:19],
-            day(e["effective_date"], session.lang, "short"),
+            day(e["effective_date"], lang, "short"),
             e["actor"],
             e["kind"],
             entry,

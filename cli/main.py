@@ -19,7 +19,7 @@ import orjson
 from api import logs
 from api.format import day as format_day
 from api.format import number
-from cli import tables
+from cli import governance_tables, tables
 from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
 from cli.backup import register as register_backup
 from cli.export import export, report
@@ -276,7 +276,7 @@ def governance(session: Session, coop: str | None, as_of: str | None, as_json: b
     for weights in reports:
         assert weights is not None
         if weights["colleges"]:
-            tables.governance(weights, session.lang)
+            governance_tables.governance(weights, session.lang)
         else:
             console.print(
                 f"{weights['coop']} : pas encore fondée le {format_day(day, 'fr')}"
@@ -303,7 +303,7 @@ def explain_member_cmd(session: Session, member_id: str, coop: str | None, as_of
     if as_json:
         _json(report)
     else:
-        tables.explanation(report, session.lang)
+        governance_tables.explanation(report, session.lang)
 
 
 @cli.command("tally")
@@ -320,7 +320,7 @@ def tally_cmd(session: Session, resolution_id: str, coop: str | None, as_json: b
     if as_json:
         _json(report)
     else:
-        tables.tally(report, session.lang)
+        governance_tables.tally(report, session.lang)
 
 
 @cli.command()
