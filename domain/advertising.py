@@ -17,14 +17,25 @@ once VAT is modelled).
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
+from domain.advertising_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    AdContract,
+    AdInvoice,
+    AdvertisingContractEnded,
+    AdvertisingContractSigned,
+    AdvertisingInvoiced,
+    AdvertisingInvoicePaid,
+    AdvertisingState,
+    _eur,
+    advertising_state,
+)
 from domain.errors import Conflict, InvalidCommand, NotFound
-from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.events import Meta
 from domain.family import Fact, Family, Handler, register
-from domain.money import EUR, EurosIn, Unit, format_minor, to_minor
+from domain.money import EUR, EurosIn, Unit, to_minor
 from domain.roles import FINANCIAL, STATUTES
 from domain.rules import a_date, identifier, not_before, text
 
@@ -56,55 +67,6 @@ def period_bounds(period: str, kind: str, field_name: str = "period") -> tuple[d
 
 def period_of(day: date, kind: str) -> str:
     return f"{day.year}-{day.month:02d}" if kind == "month" else f"{day.year}-Q{(day.month - 1) // 3 + 1}"
-
-
-# ---------------------------------------------------------------- state
-
-
-@dataclass
-class AdInvoice:
-    amount_cents: int
-    invoiced_on: date
-    paid_cents: int = 0
-    last_on: date | None = None  # its latest payment
-    payments: list[tuple[date, int]] = field(default_factory=list)  # (effective date, +/- cents): paid by any date
-
-    @property
-    def due_cents(self) -> int:
-        return self.amount_cents - self.paid_cents
-
-
-@dataclass
-class AdContract:
-    contract_id: str
-    advertiser_id: str
-    advertiser_name: str
-    placement: str
-    period_kind: str
-    price_cents: int
-    starts_on: date
-    ends_on: date
-    signed_on: date
-    invoices: dict[str, AdInvoice] = field(default_factory=dict)  # by period; at most MAX_PERIODS
-    advertiser_kind: str = "other"  # as signed: a federation carries it (advertising_carry)
-
-
-@dataclass
-class AdvertisingState:
-    contracts: dict[str, AdContract] = field(default_factory=dict)
-
-    def contract(self, contract_id: Any) -> AdContract:
-        contract_id = identifier(contract_id, "contract_id")
-        try:
-            return self.contracts[contract_id]
-        except KeyError:
-            raise NotFound("contract_id", "known_contract", f"no advertising contract {contract_id!r}") from None
-
-
-def advertising_state(coop: Cooperative) -> AdvertisingState:
-    """The family's state on the aggregate (made by its declaration, FAMILY below)."""
-    state: AdvertisingState = coop.advertising  # type: ignore[attr-defined]
-    return state
 
 
 # ---------------------------------------------------------------- commands
@@ -158,117 +120,7 @@ class EndAdvertisingContract:
     effective_date: date
 
 
-# ---------------------------------------------------------------- events
-
-
-class AdvertisingContractSigned(CoopEvent):
-    contract_id: str
-    advertiser_id: str
-    advertiser_name: str
-    advertiser_kind: str
-    placement: str
-    period_kind: str
-    price_cents: int
-    starts_on: date
-    ends_on: date
-
-    def apply(self, coop: Cooperative) -> None:
-        advertising_state(coop).contracts[self.contract_id] = AdContract(
-            self.contract_id,
-            self.advertiser_id,
-            self.advertiser_name,
-            self.placement,
-            self.period_kind,
-            self.price_cents,
-            self.starts_on,
-            self.ends_on,
-            self.effective_date,
-            advertiser_kind=self.advertiser_kind,
-        )
-
-
-class AdvertisingContractEnded(CoopEvent):
-    contract_id: str
-    ends_on: date
-    reason: str
-
-    def apply(self, coop: Cooperative) -> None:
-        advertising_state(coop).contracts[self.contract_id].ends_on = self.ends_on
-
-
-class AdvertisingInvoiced(FinancialEvent):
-    contract_id: str
-    advertiser_id: str
-    period: str
-    amount_cents: int
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "contract_id": self.contract_id,
-            "advertiser_id": self.advertiser_id,
-            "period": self.period,
-            "amount_cents": self.amount_cents,
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        invoices = advertising_state(coop).contracts[effect["contract_id"]].invoices
-        if sign < 0:  # check_reversible made sure nothing was paid on it: the period may be invoiced again
-            del invoices[effect["period"]]
-        else:
-            invoices[effect["period"]] = AdInvoice(effect["amount_cents"], day)
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """Nothing may be paid on the invoice from `day` on. AdInvoice keeps no dated payments, only
-        their total and `last_on`, the date of its latest payment or payment reversal: when that
-        is after `day`, a payment may have stood after `day` (paid, then reversed since), so the
-        reversal is refused unless dated on or after it (conservative: a payment and its reversal
-        both after `day` cancel out, but cannot be told apart). Otherwise the total is exact."""
-        invoice = advertising_state(coop).contracts[effect["contract_id"]].invoices[effect["period"]]
-        if invoice.paid_cents:
-            raise InvalidCommand(
-                "entry_number",
-                "invoice_unpaid",
-                f"{_eur(invoice.paid_cents)} was paid on {effect['period']}: reverse the payments first",
-            )
-        if invoice.last_on is not None and invoice.last_on > day:
-            raise InvalidCommand(
-                "entry_number",
-                "later_payments",
-                f"the invoice of {effect['period']} has a payment or payment reversal dated {invoice.last_on}, "
-                f"after {day}: date this reversal on or after it",
-            )
-
-
-class AdvertisingInvoicePaid(FinancialEvent):
-    contract_id: str
-    advertiser_id: str
-    period: str
-    amount_cents: int
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "contract_id": self.contract_id,
-            "advertiser_id": self.advertiser_id,
-            "period": self.period,
-            "amount_cents": self.amount_cents,
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        invoice = advertising_state(coop).contracts[effect["contract_id"]].invoices[effect["period"]]
-        invoice.paid_cents += sign * effect["amount_cents"]
-        invoice.payments.append((day, sign * effect["amount_cents"]))
-        invoice.last_on = max(day, invoice.last_on or day)
-        assert 0 <= invoice.paid_cents <= invoice.amount_cents, f"advertising invoice {effect} paid outside 0..invoiced"
-
-
 # ---------------------------------------------------------------- deciders
-
-
-def _eur(cents: int) -> str:
-    return f"{format_minor(cents, Unit.EUR)} EUR"
 
 
 def sign_advertising_contract(coop: Cooperative, cmd: SignAdvertisingContract, meta: Meta) -> None:

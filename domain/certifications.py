@@ -12,7 +12,7 @@ dated; a grant or renewal uses the terms in force on its date and bills their fe
   expiry the certification has lapsed: the member needs a new grant (a new certification id).
 - Revocation is dated: the member is not certified from that day on. The fee is not refunded.
 - A member holds at most one certification at a time: a new grant starts when the last ends.
-- Fees billed and paid are dated movements (domain/certifications_state.py): a payment, or the
+- Fees billed and paid are dated movements (domain/certifications_state.py, with the events): a payment, or the
   reversal of a grant or renewal, is judged on its date and on every later recorded date, so a
   fee is never paid beyond what is billed on any date, even when back-dated.
 
@@ -30,9 +30,17 @@ from dataclasses import dataclass
 from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
-from domain.certifications_state import Certification, CertificationsState  # noqa: F401  (the state, kept apart; re-exported)
+from domain.certifications_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    Certification,
+    CertificationFeePaid,
+    CertificationGranted,
+    CertificationRenewed,
+    CertificationRevoked,
+    CertificationsState,
+    CertificationTermsSet,
+)
 from domain.errors import Conflict, InvalidCommand
-from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.events import Meta
 from domain.family import Fact, Family, Handler, register
 from domain.membership import check_member_on
 from domain.money import EurosIn, Unit, format_minor, to_minor
@@ -99,166 +107,6 @@ class PayCertificationFee:
     certification_id: str
     amount: EurosIn
     effective_date: date
-
-
-# ---------------------------------------------------------------- events
-
-
-class CertificationTermsSet(CoopEvent):
-    fee_cents: int
-    validity_months: int
-    renewal_window_days: int
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.certifications.terms.append(
-            {
-                "effective_date": self.effective_date,
-                "fee_cents": self.fee_cents,
-                "validity_months": self.validity_months,
-                "renewal_window_days": self.renewal_window_days,
-            }
-        )
-
-
-class CertificationGranted(FinancialEvent):
-    certification_id: str
-    member_id: str
-    fee_cents: int
-    validity_months: int
-    expires_on: date
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "certification_id": self.certification_id,
-            "member_id": self.member_id,
-            "fee_cents": self.fee_cents,
-            "expires_on": self.expires_on.isoformat(),
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        state, cid, member_id = coop.certifications, effect["certification_id"], effect["member_id"]
-        if sign > 0:
-            expires_on = date.fromisoformat(effect["expires_on"])
-            state.certifications[cid] = Certification(cid, member_id, day, expires_on, [(day, effect["fee_cents"])])
-            state.by_member.setdefault(member_id, []).append(cid)
-        else:
-            removed = state.certifications.pop(cid)
-            assert state.by_member[member_id].pop() == cid and not removed.renewals and removed.paid_cents == 0
-            if not state.by_member[member_id]:
-                del state.by_member[member_id]
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        cert = coop.certifications.certifications[effect["certification_id"]]
-        _check_latest_change(coop, cert, "its grant")
-        if cert.renewals:
-            raise InvalidCommand(
-                "entry_number",
-                "latest_certification_change",
-                f"{cert.certification_id} was renewed since: reverse the renewals first",
-            )
-        _check_fee_unpaid(cert, effect["fee_cents"], day, "its grant")
-
-
-class CertificationRenewed(FinancialEvent):
-    certification_id: str
-    member_id: str
-    fee_cents: int
-    validity_months: int
-    previous_expires_on: date
-    expires_on: date
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "certification_id": self.certification_id,
-            "fee_cents": self.fee_cents,
-            "previous_expires_on": self.previous_expires_on.isoformat(),
-            "expires_on": self.expires_on.isoformat(),
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        cert = coop.certifications.certifications[effect["certification_id"]]
-        previous, new = date.fromisoformat(effect["previous_expires_on"]), date.fromisoformat(effect["expires_on"])
-        if sign > 0:
-            assert cert.expires_on == previous, f"renewal of {cert} from {previous}"
-            cert.renewals.append((day, previous, effect["fee_cents"]))
-            cert.expires_on = new
-        else:
-            _renewed_on, undone_previous, fee = cert.renewals.pop()
-            assert (undone_previous, fee, cert.expires_on) == (previous, effect["fee_cents"], new), f"reversed renewal of {cert}"
-            cert.expires_on = previous
-        cert.fee_moves.append((day, sign * effect["fee_cents"]))
-        assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        cert = coop.certifications.certifications[effect["certification_id"]]
-        _check_latest_change(coop, cert, "this renewal")
-        if cert.expires_on.isoformat() != effect["expires_on"]:
-            raise InvalidCommand(
-                "entry_number",
-                "latest_certification_change",
-                f"{cert.certification_id} was renewed again since: reverse the later renewal first",
-            )
-        _check_fee_unpaid(cert, effect["fee_cents"], day, "this renewal")
-
-
-class CertificationRevoked(CoopEvent):
-    certification_id: str
-    member_id: str
-    reason: str
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.certifications.certifications[self.certification_id].revoked_on = self.effective_date
-
-
-class CertificationFeePaid(FinancialEvent):
-    certification_id: str
-    member_id: str
-    amount_cents: int
-
-    def effect(self) -> dict[str, Any]:
-        return {"certification_id": self.certification_id, "amount_cents": self.amount_cents}
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        """A payment's reversal (dated on or after it) takes back only what it added: paid stays
-        within 0..billed on every date, nothing to check."""
-        cert = coop.certifications.certifications[effect["certification_id"]]
-        cert.payments.append((day, sign * effect["amount_cents"]))
-        assert 0 <= cert.paid_cents <= cert.billed_cents, f"{cert} paid outside 0..billed"
-
-
-def _check_fee_unpaid(cert: Certification, fee_cents: int, day: date, what: str) -> None:
-    """Billed without `fee_cents` from `day` on must cover what is paid on `day` and on every later
-    recorded date: a payment made after `day` and refunded since was paid on nothing billed."""
-    unpaid, unpaid_on = cert.unpaid_from(day)
-    if unpaid < fee_cents:
-        paid = sum(cents for on, cents in cert.payments if on <= unpaid_on)
-        raise InvalidCommand(
-            "entry_number",
-            "fee_unpaid",
-            f"{cert.certification_id} has {format_minor(paid, Unit.EUR)} EUR paid on {unpaid_on}, beyond its fees "
-            f"without {what} from {day}: reverse those payments first, or date this after their reversal",
-        )
-
-
-def _check_latest_change(coop: Cooperative, cert: Certification, what: str) -> None:
-    """A member's certification history is undone from its end; a revoked one stays as recorded."""
-    if coop.certifications.latest(cert.member_id) is not cert:
-        raise InvalidCommand(
-            "entry_number",
-            "latest_certification_change",
-            f"{cert.member_id} was certified again after {cert.certification_id}: {what} can no longer be reversed",
-        )
-    if cert.revoked_on is not None:
-        raise InvalidCommand(
-            "entry_number",
-            "latest_certification_change",
-            f"{cert.certification_id} was revoked on {cert.revoked_on}: {what} can no longer be reversed",
-        )
 
 
 # ---------------------------------------------------------------- deciders

@@ -129,9 +129,9 @@ class ClosingState:
 # ---------------------------------------------------------------- decider
 
 
-def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> None:
-    year = whole_number(cmd.year, "year", minimum=EARLIEST_DATE.year, maximum=LATEST_DATE.year - 1)
-    first_day, last_day = fiscal_year_bounds(year, coop.fiscal_year_start_month)
+def _closing_day(coop: Cooperative, cmd: CloseFiscalYear, year: int, last_day: date) -> date:
+    """Whether the year may be closed now, and on which day: once, outside the closed books, after
+    the founding, on its last day, once over in real time, after every earlier year with entries."""
     state = coop.closing
     if year in state.closed:
         raise Conflict("year", "closed_once", f"fiscal year {year} was already closed by entry {state.closed[year]['number']}")
@@ -173,6 +173,12 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
             "year", "earlier_year_open", f"fiscal year {earlier[0]} has entries and is not closed: close it before {year}"
         )
     coop.check_effective_date(day)
+    return day
+
+
+def _result_postings(coop: Cooperative, first_day: date, last_day: date) -> tuple[list[list[Any]], int, str]:
+    """What the closing entry posts: each result account of the year brought to zero, the balance
+    to the surplus or the deficit account; with the result (a surplus is positive) and its words."""
     balances = coop.journal.result_balances_between(first_day, last_day)
     postings: list[list[Any]] = [
         [account, party, Unit.EUR.value, -amount]
@@ -188,6 +194,14 @@ def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> No
         outcome = f"déficit de {format_minor(-result_cents, Unit.EUR)} EUR"
     else:
         outcome = "résultat nul"
+    return postings, result_cents, outcome
+
+
+def close_fiscal_year(coop: Cooperative, cmd: CloseFiscalYear, meta: Meta) -> None:
+    year = whole_number(cmd.year, "year", minimum=EARLIEST_DATE.year, maximum=LATEST_DATE.year - 1)
+    first_day, last_day = fiscal_year_bounds(year, coop.fiscal_year_start_month)
+    day = _closing_day(coop, cmd, year, last_day)
+    postings, result_cents, outcome = _result_postings(coop, first_day, last_day)
     coop.record_entry(
         FiscalYearClosed,
         effective_date=day,

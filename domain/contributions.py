@@ -368,7 +368,7 @@ FAMILY = register(
         },
         state=ContributionsState,
         managed={"cooperation_fund": (PayContribution,)},
-        carriers=("domain.funds_carry:carry_funds", "domain.funds_carry:carry_contribution_pledges"),
+        carriers=("domain.funds_carry:carry_funds", "domain.contributions_carry:carry_contribution_pledges"),
         carry_order=40,
     )
 )

@@ -37,23 +37,26 @@ from __future__ import annotations
 from collections import defaultdict
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING, Any, ClassVar
+from typing import Any
 
 from domain.closing import fiscal_year_bounds
 from domain.cooperative import AddAccount, CollegeSpec, Cooperative, FeeBracket, FoundCooperative, add_account, found_cooperative
 from domain.errors import Conflict, InvalidCommand, NotFound
-from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.events import Meta
 from domain.family import Fact, Family, Handler, register
 from domain.federation_carry import CarryContext, carry_open_items
+from domain.federation_members import move_members, moving_members  # noqa: F401  (kept apart; re-exported)
+from domain.federation_report import federation_report
+from domain.federation_state import (  # noqa: F401  (the events and the state they build, kept apart; re-exported)
+    BooksSealedByFederation,
+    FederationOpeningCarried,
+    FederationRecorded,
+)
 from domain.governance import SetCollegeRules, set_college_rules
 from domain.journal import RESULT_CLASSES
-from domain.membership import AdmitMember, MemberStatus, admit_member
 from domain.money import Unit
 from domain.roles import STATUTES
 from domain.rules import a_date, identifier
-
-if TYPE_CHECKING:
-    from domain.membership import Member
 
 MAX_FOUNDERS = 20
 MEMBER_ID_POLICIES = ("keep", "prefix")
@@ -106,65 +109,6 @@ class FounderBooks:
     latest_effective_date: date | None  # of any event, financial or not
 
 
-# ---------------------------------------------------------------- events
-
-
-class FederationOpeningCarried(FinancialEvent):
-    """One founder's closing balances, opening the federation's books; references the source books."""
-
-    EMPTY_ENTRY_ALLOWED: ClassVar[bool] = True  # a founder with no balance still gets its referenced entry
-
-    founder: str
-    founder_name: str
-    founder_head_number: int  # the founder's last journal number and chain hash when sealed
-    founder_head_hash: str
-
-    @classmethod
-    def check_reversible(cls, coop: Any, effect: dict[str, Any], day: date) -> None:
-        raise InvalidCommand(
-            "entry_number",
-            "federation_opening_final",
-            "an opening entry carried from a founder's sealed books is not reversed: correct it with an entry",
-        )
-
-
-class FederationRecorded(CoopEvent):
-    """Where the federation came from: per founder, its chain head, opening entry and members."""
-
-    founders: list[dict[str, Any]]  # [{"coop", "name", "head_number", "head_hash", "opening_journal_number", "college",
-    #                                   "members": [{"member_id", "founder_member_id"}]}]
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.federated_from = [dict(f) for f in self.founders]
-
-
-class BooksSealedByFederation(CoopEvent):
-    """The founder's books end here: its balances opened `federation`'s books."""
-
-    federation: str
-    head_number: int
-    head_hash: str
-    opening_journal_number: int
-    members_moved: int
-
-    def apply(self, coop: Cooperative) -> None:
-        # Its members on that date moved to the federation: from then on they are not its members
-        # any more (as of any earlier date, nothing changes).
-        moved = [m for m in coop.members.values() if m.is_member_on(self.effective_date)]
-        assert len(moved) == self.members_moved, (
-            f"{coop.slug}: {len(moved)} members on {self.effective_date}, seal says {self.members_moved}"
-        )
-        for member in moved:
-            member.status, member.left_on = MemberStatus.FEDERATED, self.effective_date
-        coop.sealed_by_federation = {
-            "effective_date": self.effective_date,
-            "federation": self.federation,
-            "head_number": self.head_number,
-            "head_hash": self.head_hash,
-            "opening_journal_number": self.opening_journal_number,
-        }
-
-
 # ---------------------------------------------------------------- pure rules
 
 
@@ -181,11 +125,6 @@ def founder_slugs(cmd: FederateCooperatives) -> list[str]:
     if cmd.coop in slugs:
         raise InvalidCommand("founders", "new_cooperative", f"{cmd.coop} is the federation itself, not a founder")
     return slugs
-
-
-def moving_members(founder: Cooperative, day: date) -> list[Member]:
-    """The founder's members on the federation date, in admission order (those who left stay behind)."""
-    return [m for m in founder.members.values() if m.is_member_on(day)]
 
 
 def opening_postings(balances: Balances, party_map: dict[str, str], result_accounts: tuple[str, str]) -> list[list[Any]]:
@@ -259,16 +198,14 @@ def _college_specs(cmd: FederateCooperatives, founders: dict[str, Cooperative]) 
 # ---------------------------------------------------------------- decider
 
 
-def federate(
+def _founders(
     existing: Cooperative | None,
     founders_found: dict[str, Cooperative | None],
     books: dict[str, FounderBooks],
     cmd: FederateCooperatives,
-    meta: Meta,
-) -> tuple[Cooperative, list[Cooperative], dict[str, Any]]:
-    """Decides the whole federation in memory. Returns the new cooperative, the sealed founders
-    (with their events pending) and the report of what moved. Every check happens before any
-    founder is touched; a refusal leaves the founders unchanged and the new cooperative unsaved."""
+) -> tuple[list[str], date, dict[str, Cooperative]]:
+    """Whether the federation may be founded at all: its founders (named once, known, not sealed,
+    their history ended before its date), a new slug, a known member id policy."""
     slugs = founder_slugs(cmd)
     if existing is not None:
         raise Conflict("coop", "unique_cooperative", f"cooperative {cmd.coop!r} already exists")
@@ -276,7 +213,12 @@ def federate(
     founders = {slug: _check_founder(slug, i, founders_found.get(slug), books.get(slug), day) for i, slug in enumerate(slugs)}
     if cmd.member_ids not in MEMBER_ID_POLICIES:
         raise InvalidCommand("member_ids", "known_policy", f"{cmd.member_ids!r} is not one of {', '.join(MEMBER_ID_POLICIES)}")
-    colleges, college_of = _college_specs(cmd, founders)
+    return slugs, day, founders
+
+
+def _found(cmd: FederateCooperatives, colleges: list[FederationCollege], day: date, meta: Meta) -> Cooperative:
+    """The new cooperative with its statutes, and the colleges that keep their own fee schedule
+    or eligibility rules."""
     new = found_cooperative(
         None,
         FoundCooperative(
@@ -302,9 +244,20 @@ def federate(
                 SetCollegeRules(cmd.coop, college.code, day, college.fee_schedule, college.require_fee_paid, college.min_shares),
                 meta,
             )
-    # Members first: a clash is refused before any entry is built.
-    party_maps, moved = _move_members(new, cmd, founders, college_of, day, meta)
-    # Then the opening entries, one per founder, on accounts the new chart gets from the founders'.
+    return new
+
+
+def _record_openings(
+    new: Cooperative,
+    cmd: FederateCooperatives,
+    founders: dict[str, Cooperative],
+    books: dict[str, FounderBooks],
+    party_maps: dict[str, dict[str, str]],
+    day: date,
+    meta: Meta,
+) -> tuple[dict[str, list[list[Any]]], dict[str, int]]:
+    """Each founder's opening entry, on accounts the new chart gets from the founders' charts.
+    Returns the entries' postings and journal numbers, per founder."""
     result_accounts = (new.chart.role("result_surplus"), new.chart.role("result_deficit"))
     openings = {slug: opening_postings(books[slug].balances, party_maps[slug], result_accounts) for slug in founders}
     for slug, postings in openings.items():
@@ -324,6 +277,48 @@ def federate(
             founder_head_number=founder.journal.last_number,
             founder_head_hash=founder.journal.last_hash,
         )
+    return openings, numbers
+
+
+def _seal(
+    founders: dict[str, Cooperative],
+    cmd: FederateCooperatives,
+    numbers: dict[str, int],
+    moved: dict[str, list[Any]],
+    day: date,
+    meta: Meta,
+) -> None:
+    """Seals each founder's books, naming the federation and the opening entry its balances became."""
+    for slug, founder in founders.items():
+        founder.record(
+            BooksSealedByFederation,
+            effective_date=day,
+            meta=meta,
+            federation=cmd.coop,
+            head_number=founder.journal.last_number,
+            head_hash=founder.journal.last_hash,
+            opening_journal_number=numbers[slug],
+            members_moved=len(moved[slug]),
+        )
+
+
+def federate(
+    existing: Cooperative | None,
+    founders_found: dict[str, Cooperative | None],
+    books: dict[str, FounderBooks],
+    cmd: FederateCooperatives,
+    meta: Meta,
+) -> tuple[Cooperative, list[Cooperative], dict[str, Any]]:
+    """Decides the whole federation in memory. Returns the new cooperative, the sealed founders
+    (with their events pending) and the report of what moved. Every check happens before any
+    founder is touched; a refusal leaves the founders unchanged and the new cooperative unsaved."""
+    slugs, day, founders = _founders(existing, founders_found, books, cmd)
+    colleges, college_of = _college_specs(cmd, founders)
+    new = _found(cmd, colleges, day, meta)
+    # Members first: a clash is refused before any entry is built.
+    party_maps, moved = move_members(new, cmd.coop, cmd.member_ids == "prefix", founders, college_of, day, meta)
+    # Then the opening entries, one per founder.
+    openings, numbers = _record_openings(new, cmd, founders, books, party_maps, day, meta)
     carried = {
         slug: carry_open_items(
             CarryContext(
@@ -352,107 +347,10 @@ def federate(
         for slug, f in founders.items()
     ]
     new.record(FederationRecorded, effective_date=day, meta=meta, founders=references)
-    report = _report(cmd.coop, day, new, colleges, references, openings, carried, party_maps)
+    report = federation_report(cmd.coop, day, new, colleges, references, openings, carried, party_maps)
     # Last, the seals: nothing can be refused any more.
-    for slug, founder in founders.items():
-        founder.record(
-            BooksSealedByFederation,
-            effective_date=day,
-            meta=meta,
-            federation=cmd.coop,
-            head_number=founder.journal.last_number,
-            head_hash=founder.journal.last_hash,
-            opening_journal_number=numbers[slug],
-            members_moved=len(moved[slug]),
-        )
+    _seal(founders, cmd, numbers, moved, day, meta)
     return new, list(founders.values()), report
-
-
-def _move_members(
-    new: Cooperative,
-    cmd: FederateCooperatives,
-    founders: dict[str, Cooperative],
-    college_of: dict[str, str],
-    day: date,
-    meta: Meta,
-) -> tuple[dict[str, dict[str, str]], dict[str, list[dict[str, str]]]]:
-    """Admits every founder's moving member into the federation, renamed under "prefix". Returns
-    each founder's renaming (founder member id -> federation member id) and who moved."""
-    party_maps: dict[str, dict[str, str]] = {}
-    moved: dict[str, list[dict[str, str]]] = {}
-    origin: dict[str, str] = {}
-    for slug, founder in founders.items():
-        prefix = cmd.member_ids == "prefix"
-        party_maps[slug] = {m: identifier(f"{slug}.{m}", "member_ids") for m in founder.members} if prefix else {}
-        moved[slug] = []
-        for m in moving_members(founder, day):
-            new_id = party_maps[slug].get(m.member_id, m.member_id)
-            if new_id in origin:
-                raise Conflict(
-                    "member_ids",
-                    "unique_member",
-                    f'member id {new_id!r} is in {origin[new_id]} and {slug}: send member_ids "prefix"',
-                )
-            origin[new_id] = slug
-            admit_member(new, AdmitMember(cmd.coop, new_id, m.name, m.kind.value, college_of[slug], day, m.headcount), meta)
-            moved[slug].append({"member_id": new_id, "founder_member_id": m.member_id})
-    return party_maps, moved
-
-
-def _report(
-    slug: str,
-    day: date,
-    new: Cooperative,
-    colleges: list[FederationCollege],
-    references: list[dict[str, Any]],
-    openings: dict[str, list[list[Any]]],
-    carried: dict[str, dict[tuple[str, str | None, str], int]],
-    party_maps: dict[str, dict[str, str]],
-) -> dict[str, Any]:
-    weights = {code: c["weight"] for code, c in new.colleges_on(day).items()}
-    members_per_college: dict[str, int] = defaultdict(int)
-    for ref in references:
-        members_per_college[ref["college"]] += len(ref["members"])
-    totals: dict[str, dict[str, int]] = {}
-    founders = []
-    for ref in references:
-        postings = openings[ref["coop"]]
-        own: dict[str, dict[str, int]] = {}
-        for _account, _party, unit, amount in postings:
-            for bucket in (own, totals):
-                t = bucket.setdefault(unit, {"debit": 0, "credit": 0})
-                t["debit" if amount > 0 else "credit"] += abs(amount)
-        founders.append(
-            {
-                **{k: v for k, v in ref.items() if k != "members"},
-                "members_moved": len(ref["members"]),
-                "members": ref["members"],
-                "balances": [{"account": a, "party": p, "unit": u, "amount_minor": amt} for a, p, u, amt in postings],
-                "open_items": [
-                    {"account": a, "party": party_maps[ref["coop"]].get(p, p) if p else p, "unit": u, "amount_minor": amt}
-                    for (a, p, u), amt in sorted(
-                        carried[ref["coop"]].items(), key=lambda kv: (kv[0][0], kv[0][1] or "", kv[0][2])
-                    )
-                ],
-                "totals": own,
-            }
-        )
-    return {
-        "coop": slug,
-        "effective_date": day.isoformat(),
-        "colleges": [
-            {
-                "code": c.code,
-                "name": c.name,
-                "weight": weights[c.code],
-                "founders": list(c.founders or []),
-                "members": members_per_college[c.code],
-            }
-            for c in colleges
-        ],
-        "founders": founders,
-        "totals": totals,
-    }
 
 
 FAMILY = register(

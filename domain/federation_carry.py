@@ -25,10 +25,10 @@ from collections import defaultdict
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
-from domain.errors import InvalidCommand
-from domain.events import Meta
+from domain.errors import Conflict, InvalidCommand
+from domain.events import CoopEvent, Meta
 from domain.family import carriers, managed_roles
 from domain.money import Unit, format_minor
 
@@ -57,6 +57,26 @@ class CarryContext:
 
 
 Carrier = Callable[[CarryContext], Carried]
+
+
+def _carried_from(new: Cooperative, kind: type[CoopEvent], attribute: str, value: str) -> str:
+    """Which founder already carried an item of this id into the new cooperative."""
+    for event in new.pending_events:
+        if isinstance(event, kind) and getattr(event, attribute) == value:
+            return str(event.founder)
+    return new.slug
+
+
+def check_unique(ctx: CarryContext, taken: Any, kind: type[CoopEvent], attribute: str, value: str, what: str, rule: str) -> None:
+    """A carrier keeps ids: an id already in `taken` (carried from another founder, as a `kind`
+    event) is a Conflict naming the founder."""
+    if value in taken:
+        raise Conflict(
+            ctx.field,
+            rule,
+            f"{what} {value!r} of {ctx.founder_slug} is already carried from "
+            f"{_carried_from(ctx.new, kind, attribute, value)}: ids are kept, so settle it in one of them before federating",
+        )
 
 
 def managed_accounts(founder: Cooperative) -> dict[str, str]:

@@ -28,21 +28,18 @@ held on an account the federation's chart does not use for it (a founder and a f
 different charts, e.g. an association's 195 into a SCIC's 4875): spend it or federate into a
 cooperative of the same chart.
 
-Success-contribution pledges of moving members with something left (a year to declare, or a
-declared year not fully paid) are carried too, with every year already declared (so a year paid in
-the founder is not declared again): DeclareContributionResult and PayContribution go on in the
-federation, into its fund. A pledge is no receivable (docs/decisions/0005): those of members who
-left stay in the founder's sealed books, and nothing refuses the federation for them.
+The contributions family's other carrier, for success-contribution pledges, is in
+domain/contributions_carry.py.
 """
 
 from __future__ import annotations
 
-from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
-from domain.contributions import ContributionYear, Pledge
-from domain.errors import Conflict, InvalidCommand
+from domain.contributions_carry import ContributionPledgeCarried, carry_contribution_pledges  # noqa: F401  (the pledges' carrier, kept apart; re-exported)
+from domain.errors import InvalidCommand
 from domain.events import CoopEvent
+from domain.federation_carry import check_unique
 from domain.grants_state import Call, Grant
 from domain.money import EUR, Unit, format_minor
 from domain.pots import FUND, Figures, Pot, move_pot, subsidy_source
@@ -199,32 +196,6 @@ class GrantApplicationCarried(CoopEvent):
         )
 
 
-class ContributionPledgeCarried(CoopEvent):
-    """A moving member's success-contribution pledge with something left, carried into a
-    federation with its declared years (called and paid by the day before), as if pledged and
-    declared on the federation date. No entry: a call is no receivable."""
-
-    pledge_id: str
-    member_id: str
-    rate_percent: str
-    first_year: int
-    years: int
-    declared: list[dict[str, int]]  # [{"year", "result_cents", "called_cents", "paid_cents"}]
-    founder: str
-    founder_member_id: str
-
-    def apply(self, coop: Cooperative) -> None:
-        assert self.pledge_id not in coop.contributions.pledges, f"pledge {self.pledge_id} carried twice"
-        day = self.effective_date
-        pledge = Pledge(self.pledge_id, self.member_id, Fraction(self.rate_percent), self.first_year, self.years, day)
-        for y in self.declared:
-            assert pledge.covers(y["year"]) and 0 <= y["paid_cents"] <= y["called_cents"], (
-                f"carried pledge {self.pledge_id} year {y}"
-            )
-            pledge.declared[y["year"]] = ContributionYear(y["result_cents"], y["called_cents"], day, y["paid_cents"])
-        coop.contributions.pledges[self.pledge_id] = pledge
-
-
 # ---------------------------------------------------------------- carriers
 
 _FIGURES = ("inflow_cents", "received_cents", "used_cents", "reserved_cents", "awarded_cents", "paid_cents")
@@ -252,52 +223,33 @@ def _same_account(ctx: CarryContext, role: str, unspent: int, what: str) -> None
         )
 
 
-def _carried_from(new: Cooperative, kind: type[CoopEvent], attribute: str, value: str) -> str:
-    """Which founder already carried an item of this id into the new cooperative."""
-    for event in new.pending_events:
-        if isinstance(event, kind) and getattr(event, attribute) == value:
-            return str(event.founder)
-    return new.slug
-
-
-def _unique(ctx: CarryContext, taken: Any, kind: type[CoopEvent], attribute: str, value: str, what: str, rule: str) -> None:
-    if value in taken:
-        raise Conflict(
-            ctx.field,
-            rule,
-            f"{what} {value!r} of {ctx.founder_slug} is already carried from "
-            f"{_carried_from(ctx.new, kind, attribute, value)}: ids are kept, so settle it in one of them before federating",
-        )
-
-
 def _grant_fields(grant: Grant) -> dict[str, Any]:
     return {"awarded_cents": grant.awarded_cents, "withdrawn_cents": grant.withdrawn_cents, "paid_cents": grant.paid_cents}
 
 
-def carry_funds(ctx: CarryContext) -> Carried:
-    """Carries the founder's cooperation fund, its open subsidies and its open calls for projects
-    with their applications (see the module's docstring for what is not carried)."""
-    founder, new, day, meta = ctx.founder, ctx.new, ctx.day, ctx.meta
-    moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
-    open_calls = [founder.grants.calls[c] for c in sorted(founder.grants.calls) if founder.grants.calls[c].closed_on is None]
-    drawn_on = {call.source for call in open_calls}
-    sources: dict[str, str] = {}  # the founder's pot -> the federation's
-    carried: dict[tuple[str, str | None, str], int] = {}
-    assert all(moved_on < day for pot in founder.grants.pots.values() for moved_on, _f in pot.moves), (
-        "a founder has no event on or after its federation date: its pots stand as they did the day before"
-    )
+def _carry_fund(ctx: CarryContext, drawn_on: set[str], sources: dict[str, str], carried: Carried) -> None:
+    """Whether the founder's cooperation fund is carried: when something is left on it or an open
+    call draws on it; it then merges into the federation's fund."""
+    founder, new, day = ctx.founder, ctx.new, ctx.day
     fund = founder.grants.pots[FUND].totals
     if _is_open(fund) or FUND in drawn_on:
         _same_account(ctx, "cooperation_fund", fund.unspent_cents, "its cooperation fund")
         new.record(
             CooperationFundCarried,
             effective_date=day,
-            meta=meta,
+            meta=ctx.meta,
             founder=ctx.founder_slug,
             **{name: getattr(fund, name) for name in _FIGURES},
         )
         sources[FUND] = FUND
         carried[(founder.chart.role("cooperation_fund"), None, EUR)] = -fund.unspent_cents
+
+
+def _carry_subsidies(ctx: CarryContext, open_calls: list[Call], sources: dict[str, str], carried: Carried) -> None:
+    """Which subsidies are carried, under which id: those with something left on their pot or an
+    open call drawing on it, refused when the id is taken or the chart holds them elsewhere."""
+    founder, new, day = ctx.founder, ctx.new, ctx.day
+    drawn_on = {call.source for call in open_calls}
     for subsidy_id in sorted(founder.subsidies.subsidies):
         subsidy, source = founder.subsidies.subsidies[subsidy_id], subsidy_source(subsidy_id)
         figures = founder.grants.pots[source].totals
@@ -309,12 +261,12 @@ def carry_funds(ctx: CarryContext) -> Carried:
         if not (_is_open(figures) or source in drawn_on):
             continue
         new_id = ctx.party(subsidy_id)
-        _unique(ctx, new.subsidies.subsidies, SubsidyCarried, "subsidy_id", new_id, "subsidy", "unique_subsidy")
+        check_unique(ctx, new.subsidies.subsidies, SubsidyCarried, "subsidy_id", new_id, "subsidy", "unique_subsidy")
         _same_account(ctx, "subsidy_dedicated", figures.unspent_cents, f"subsidy {subsidy_id}")
         new.record(
             SubsidyCarried,
             effective_date=day,
-            meta=meta,
+            meta=ctx.meta,
             subsidy_id=new_id,
             funder=subsidy.funder,
             purpose=subsidy.purpose,
@@ -330,11 +282,18 @@ def carry_funds(ctx: CarryContext) -> Carried:
         )
         sources[source] = subsidy_source(new_id)
         carried[(founder.chart.role("subsidy_dedicated"), subsidy_id, EUR)] = -figures.unspent_cents
+
+
+def _carry_calls(ctx: CarryContext, open_calls: list[Call], sources: dict[str, str]) -> None:
+    """Each open call, on the federation's pot its source became, with all its applications under
+    their federation ids (an applicant stays a member only if it moves), refused when an id is taken."""
+    founder, new, day, meta = ctx.founder, ctx.new, ctx.day, ctx.meta
+    moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
     for call in open_calls:
-        _unique(ctx, new.grants.calls, CallCarried, "call_id", call.call_id, "call for projects", "unique_call")
+        check_unique(ctx, new.grants.calls, CallCarried, "call_id", call.call_id, "call for projects", "unique_call")
         applications = {ctx.party(a): g for a, g in sorted(call.grants.items())}
         for application_id in applications:
-            _unique(
+            check_unique(
                 ctx,
                 new.grants.grants,
                 GrantApplicationCarried,
@@ -371,37 +330,19 @@ def carry_funds(ctx: CarryContext) -> Carried:
                 founder_application_id=grant.application_id,
                 **_grant_fields(grant),
             )
-    return carried
 
 
-def carry_contribution_pledges(ctx: CarryContext) -> Carried:
-    """Carries the moving members' pledges with a year left to declare or to pay (see the module's
-    docstring). Books nothing and returns nothing: a pledge is not on the books."""
+def carry_funds(ctx: CarryContext) -> Carried:
+    """Carries the founder's cooperation fund, its open subsidies and its open calls for projects
+    with their applications (see the module's docstring for what is not carried)."""
     founder, day = ctx.founder, ctx.day
-    moving = {m.member_id for m in founder.members.values() if m.is_member_on(day)}
-    for pledge_id in sorted(founder.contributions.pledges):
-        pledge = founder.contributions.pledges[pledge_id]
-        assert all(y.declared_on < day for y in pledge.declared.values()), (
-            "a founder has no event on or after its federation date"
-        )
-        left = len(pledge.declared) < pledge.years or any(y.paid_cents < y.called_cents for y in pledge.declared.values())
-        if pledge.member_id not in moving or not left:
-            continue
-        _unique(ctx, ctx.new.contributions.pledges, ContributionPledgeCarried, "pledge_id", pledge_id, "pledge", "unique_pledge")
-        ctx.new.record(
-            ContributionPledgeCarried,
-            effective_date=day,
-            meta=ctx.meta,
-            pledge_id=pledge_id,
-            member_id=ctx.party(pledge.member_id),
-            rate_percent=str(pledge.rate_percent),
-            first_year=pledge.first_year,
-            years=pledge.years,
-            founder=ctx.founder_slug,
-            founder_member_id=pledge.member_id,
-            declared=[
-                {"year": year, "result_cents": y.result_cents, "called_cents": y.called_cents, "paid_cents": y.paid_cents}
-                for year, y in sorted(pledge.declared.items())
-            ],
-        )
-    return {}
+    open_calls = [founder.grants.calls[c] for c in sorted(founder.grants.calls) if founder.grants.calls[c].closed_on is None]
+    sources: dict[str, str] = {}  # the founder's pot -> the federation's
+    carried: Carried = {}
+    assert all(moved_on < day for pot in founder.grants.pots.values() for moved_on, _f in pot.moves), (
+        "a founder has no event on or after its federation date: its pots stand as they did the day before"
+    )
+    _carry_fund(ctx, {call.source for call in open_calls}, sources, carried)
+    _carry_subsidies(ctx, open_calls, sources, carried)
+    _carry_calls(ctx, open_calls, sources)
+    return carried

@@ -37,29 +37,34 @@ from calendar import monthrange
 from dataclasses import dataclass
 from datetime import date
 from fractions import Fraction
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from domain.errors import Conflict, InvalidCommand
-from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.events import Meta
 from domain.family import Fact, Family, Handler, register
 from domain.membership import MemberKind
 from domain.money import EurosIn, HoursIn, Unit, format_minor, to_minor
 from domain.roles import CLERK, FINANCIAL, STATUTES
 from domain.rules import identifier, not_before, text
-from domain.shared_hours_state import MonthHours, SharedEmployee, SharedHoursState  # noqa: F401  (the state, kept apart; re-exported)
+from domain.shared_hours_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    MAX_DAY_MINUTES,
+    EthicalMinimumRateSet,
+    MonthHours,
+    SharedEmployee,
+    SharedEmployeeEngaged,
+    SharedHoursLogged,
+    SharedHoursRebilled,
+    SharedHoursState,
+    period_of,
+)
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
 
-MAX_DAY_MINUTES = 10 * 60
 MAX_STRUCTURES_PER_MONTH = 50  # bounds the lines of a rebilling entry
 MAX_EMPLOYEES = 1_000
 MAX_RATE_VERSIONS = 200
 PERIOD = re.compile(r"^(\d{4})-(0[1-9]|1[0-2])$")
-
-
-def period_of(day: date) -> str:
-    return f"{day.year:04d}-{day.month:02d}"
 
 
 def last_day(period: str) -> date:
@@ -117,102 +122,6 @@ class RebillSharedHours:
     employer_charges: EurosIn
     expenses: EurosIn  # reimbursed to the employee
     effective_date: date
-
-
-# ---------------------------------------------------------------- events
-
-
-class EthicalMinimumRateSet(CoopEvent):
-    hourly_rate_cents: int
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.shared_hours.minimum_rates.append((self.effective_date, self.hourly_rate_cents))
-
-
-class SharedEmployeeEngaged(CoopEvent):
-    employee_id: str
-    name: str
-    hourly_pay_cents: int
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.shared_hours.employees[self.employee_id] = SharedEmployee(
-            self.employee_id, self.name, self.hourly_pay_cents, self.effective_date
-        )
-
-
-class SharedHoursLogged(FinancialEvent):
-    employee_id: str
-    structure_id: str
-    period: str
-    minutes: int
-
-    def effect(self) -> dict[str, Any]:
-        return {
-            "employee_id": self.employee_id,
-            "structure_id": self.structure_id,
-            "day": self.effective_date.isoformat(),
-            "minutes": self.minutes,
-        }
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        worked = date.fromisoformat(effect["day"])
-        month = coop.shared_hours.employees[effect["employee_id"]].months.setdefault(period_of(worked), MonthHours())
-        assert not month.rebilled, "hours changed in a rebilled month"
-        minutes = sign * effect["minutes"]
-        by_structure, by_day = month.minutes_by_structure, month.minutes_by_day
-        by_structure[effect["structure_id"]] = by_structure.get(effect["structure_id"], 0) + minutes
-        by_day[worked.day] = by_day.get(worked.day, 0) + minutes
-        month.to_rebill.setdefault(effect["structure_id"], []).append((day, minutes))
-        assert by_structure[effect["structure_id"]] >= 0 and 0 <= by_day[worked.day] <= MAX_DAY_MINUTES
-        if by_structure[effect["structure_id"]] == 0:
-            del by_structure[effect["structure_id"]]  # a structure without hours is not billed
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """The hours leave their month by the day worked, but the minutes still to rebill lose them
-        from `day` on: they must stay >= 0 on `day` and every later recorded date, or a rebilling
-        that stood after `day` and was reversed since billed minutes this reversal removes."""
-        period = period_of(date.fromisoformat(effect["day"]))
-        month = coop.shared_hours.employees[effect["employee_id"]].months[period]
-        if month.rebilled:
-            raise InvalidCommand(
-                "entry_number",
-                "month_not_rebilled",
-                f"{period} of {effect['employee_id']} is rebilled: reverse the rebilling first",
-            )
-        left, left_on = month.to_rebill_from(effect["structure_id"], day)
-        if left < effect["minutes"]:
-            raise InvalidCommand(
-                "entry_number",
-                "month_not_rebilled",
-                f"{period} of {effect['employee_id']} stood rebilled on {left_on}, by a rebilling reversed since (this "
-                f"reversal counts from {day}): date it on or after the reversal of that rebilling",
-            )
-
-
-class SharedHoursRebilled(FinancialEvent):
-    employee_id: str
-    period: str
-    minutes: int
-    gross_pay_cents: int
-    employer_charges_cents: int
-    expenses_cents: int
-    cost_cents: int
-    hourly_cost_rate: str  # exact EUR per hour, as a fraction: cost ÷ hours
-    shares: list[list[Any]]  # [[structure_id, minutes, billed cents], ...] by structure id
-
-    def effect(self) -> dict[str, Any]:
-        return {"employee_id": self.employee_id, "period": self.period}
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        month = coop.shared_hours.employees[effect["employee_id"]].months[effect["period"]]
-        assert month.rebilled == (sign < 0), f"{effect} rebilled twice or never"
-        month.rebilled = sign > 0
-        for structure, minutes in month.minutes_by_structure.items():  # unchanged while rebilled: what it billed
-            month.to_rebill[structure].append((day, -sign * minutes))
-            assert month.to_rebill_from(structure, day)[0] >= 0, f"{effect}: {structure} rebilled beyond its hours"
 
 
 # ---------------------------------------------------------------- deciders

@@ -24,13 +24,22 @@ from fractions import Fraction
 from typing import TYPE_CHECKING, Any
 
 from domain.errors import Conflict, InvalidCommand, NotFound
-from domain.events import CoopEvent, FinancialEvent, Meta
+from domain.events import Meta
 from domain.family import Fact, Family, Handler, register
 from domain.membership import check_member_on
 from domain.money import EurosIn, RateIn, Unit, format_minor, parse_rate, share_half_up, to_minor
 from domain.roles import FINANCIAL, MEMBERSHIP, STATUTES
 from domain.rules import identifier, not_before, text
-from domain.subscriptions_state import Bill, Subscription, SubscriptionsState  # noqa: F401  (the state, kept apart; re-exported)
+from domain.subscriptions_state import (  # noqa: F401  (the state and its events, kept apart; re-exported)
+    Bill,
+    Subscription,
+    SubscriptionBilled,
+    SubscriptionCancelled,
+    SubscriptionPaid,
+    SubscriptionPlanDefined,
+    SubscriptionsState,
+    SubscriptionStarted,
+)
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -110,106 +119,6 @@ class PaySubscription:
     period: str
     amount: EurosIn
     effective_date: date
-
-
-# ---------------------------------------------------------------- events
-
-
-class SubscriptionPlanDefined(CoopEvent):
-    plan_id: str
-    name: str
-    plan_kind: str
-    period: str
-    fixed_cents: int
-    revenue_rate: str  # exact fraction as text, "1/20"
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.subscriptions.plans[self.plan_id] = {
-            "plan_id": self.plan_id,
-            "name": self.name,
-            "kind": self.plan_kind,
-            "period": self.period,
-            "fixed_cents": self.fixed_cents,
-            "revenue_rate": self.revenue_rate,
-            "defined_on": self.effective_date,
-        }
-
-
-class SubscriptionStarted(CoopEvent):
-    subscription_id: str
-    member_id: str
-    plan_id: str
-
-    def apply(self, coop: Cooperative) -> None:
-        subscription = Subscription(self.subscription_id, self.member_id, self.plan_id, self.effective_date)
-        coop.subscriptions.subscriptions[self.subscription_id] = subscription
-
-
-class SubscriptionCancelled(CoopEvent):
-    subscription_id: str
-    member_id: str
-    reason: str
-
-    def apply(self, coop: Cooperative) -> None:
-        coop.subscriptions.subscriptions[self.subscription_id].ends_on = self.effective_date
-
-
-class SubscriptionBilled(FinancialEvent):
-    subscription_id: str
-    member_id: str
-    plan_id: str
-    period: str
-    declared_revenue_cents: int | None  # None for a project-holder plan
-    fixed_cents: int
-    revenue_share_cents: int
-    amount_cents: int
-
-    def effect(self) -> dict[str, Any]:
-        return {"subscription_id": self.subscription_id, "period": self.period, "amount_cents": self.amount_cents}
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        bills = coop.subscriptions.subscriptions[effect["subscription_id"]].bills
-        if sign > 0:
-            assert effect["period"] not in bills, f"period {effect['period']} billed twice"
-            bills[effect["period"]] = Bill(day, effect["amount_cents"])
-        else:
-            bill = bills.pop(effect["period"])
-            assert bill.amount_cents == effect["amount_cents"] and bill.paid_cents == 0, f"reversed bill {bill} does not match"
-
-    @classmethod
-    def check_reversible(cls, coop: Cooperative, effect: dict[str, Any], day: date) -> None:
-        """Nothing may be paid on the bill on `day` or on any later recorded date: a payment made
-        after `day` and refunded since was a payment of nothing billed while it stood."""
-        bill = coop.subscriptions.subscriptions[effect["subscription_id"]].bills[effect["period"]]
-        unpaid, unpaid_on = bill.unpaid_from(day)
-        if unpaid < bill.amount_cents:
-            paid = bill.amount_cents - unpaid
-            raise InvalidCommand(
-                "entry_number",
-                "bill_unpaid",
-                f"period {effect['period']} of {effect['subscription_id']} has {format_minor(paid, Unit.EUR)} EUR paid "
-                f"on {unpaid_on} (this reversal counts from {day}): reverse those payments first, "
-                "or date this after their reversal",
-            )
-
-
-class SubscriptionPaid(FinancialEvent):
-    subscription_id: str
-    member_id: str
-    period: str
-    amount_cents: int
-
-    def effect(self) -> dict[str, Any]:
-        return {"subscription_id": self.subscription_id, "period": self.period, "amount_cents": self.amount_cents}
-
-    @classmethod
-    def apply_effect(cls, coop: Cooperative, effect: dict[str, Any], sign: int, day: date) -> None:
-        """A payment's reversal (dated on or after it) takes back only what it added: paid stays
-        within 0..billed on every date, nothing to check."""
-        bill = coop.subscriptions.subscriptions[effect["subscription_id"]].bills[effect["period"]]
-        bill.payments.append((day, sign * effect["amount_cents"]))
-        assert 0 <= bill.paid_cents <= bill.amount_cents, f"bill {bill} paid outside 0..billed"
 
 
 # ---------------------------------------------------------------- deciders
