@@ -47,14 +47,10 @@ from domain.family import Fact, Family, Handler, register
 from domain.federation_carry import CarryContext, carry_open_items
 from domain.federation_members import move_members, moving_members  # noqa: F401  (kept apart; re-exported)
 from domain.federation_report import federation_report
-from domain.federation_state import (  # noqa: F401  (the events and the state they build, kept apart; re-exported)
-    BooksSealedByFederation,
-    FederationOpeningCarried,
-    FederationRecorded,
-)
+from domain.federation_state import BooksSealedByFederation, FederationOpeningCarried, FederationRecorded  # noqa: F401  (the events and the state they build, kept apart; re-exported)
 from domain.governance import SetCollegeRules, set_college_rules
 from domain.journal import RESULT_CLASSES
-from domain.money import Unit
+from domain.money import EurosIn, Unit
 from domain.roles import STATUTES
 from domain.rules import a_date, identifier
 
@@ -94,7 +90,7 @@ class FederateCooperatives:
     colleges: list[FederationCollege] | None = None  # default: one college per founder, equal weights
     siren: str | None = None
     fiscal_year_start_month: int = 1
-    share_value: Any = None
+    share_value: EurosIn | None = None
     require_fee_paid: bool = True
     min_shares: int = 0
     empty_college_policy: str = "redistribute"

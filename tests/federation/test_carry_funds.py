@@ -1,5 +1,5 @@
 """A federation carries the open items of the cooperation fund, subsidies, calls for projects,
-contribution pledges and authors' shares (domain/funds_carry.py, domain/levy.py), on both stores.
+contribution pledges and authors' shares (domain/funds_carry.py, domain/contributions_carry.py, domain/levy.py), on both stores.
 
 Founders (associations, 2025 still open), federated on 2025-07-01 with prefixed member ids (EUR):
 - fa: pledge pa (A1, 5% of 60,000 = 3,000) paid 3,000 into the fund. Call call-a on the fund:
