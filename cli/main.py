@@ -32,7 +32,7 @@ from cli.tables import console
 from domain.errors import DomainError, NotFound
 from ledger.demo import demo_commands
 from projections.balances import trial_balance
-from projections.governance import explain_member, resolution_tally, weights_as_of
+from projections.governance_reads import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal, statement
 from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing

@@ -30,7 +30,8 @@ STUDIO, PODCASTS, CALL = "studio-mobile", "podcasts-occitan", "AAP-MEDIAS-2025"
 def commands(add: Add, *, cluster: str, scic: str) -> None:
     _donations(add, cluster)
     _crowdfunding(add, cluster)
-    _advertising(add, cluster)
+    _advertising_contracts(add, cluster)
+    _advertising_billing(add, cluster)
 
 
 def _donations(add: Add, coop: str) -> None:
@@ -136,7 +137,8 @@ def _crowdfunding(add: Add, coop: str) -> None:
     )
 
 
-def _advertising(add: Add, coop: str) -> None:
+def _advertising_contracts(add: Add, coop: str) -> None:
+    """Three advertisers sign: a bank monthly, a bank quarterly, an incubator for two months."""
     add(
         "SignAdvertisingContract",
         coop=coop,
@@ -177,6 +179,10 @@ def _advertising(add: Add, coop: str) -> None:
         ends_on="2026-05-31",
         effective_date="2026-03-25",
     )
+
+
+def _advertising_billing(add: Add, coop: str) -> None:
+    """The contracts' invoices and payments (some partly paid, some not at all), then the incubator's early end."""
     for period, day in [
         ("2026-03", "2026-03-02"),
         ("2026-04", "2026-04-01"),

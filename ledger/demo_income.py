@@ -14,12 +14,14 @@ from collections.abc import Callable
 
 def commands(add: Callable[..., None], *, cluster: str, scic: str) -> None:
     _cluster_subscriptions(add, cluster)
+    _cluster_subscription_bills(add, cluster)
     _cluster_certifications(add, cluster)
     _scic_labels(add, scic)
     _scic_training(add, scic)
 
 
 def _cluster_subscriptions(add: Callable[..., None], coop: str) -> None:
+    """The platform's three plans, and five members subscribing to them."""
     for plan_id, name, kind, period, fixed, rate in [
         ("PREST-M", "Prestataire mensuel", "provider", "monthly", "49", "0.03"),
         ("PREST-T", "Prestataire trimestriel", "provider", "quarterly", "135", "0.025"),
@@ -44,6 +46,10 @@ def _cluster_subscriptions(add: Callable[..., None], coop: str) -> None:
         ("SUB-MED05", "MED-05", "PORTEUR-A", "2025-04-01"),
     ]:
         add("StartSubscription", coop=coop, subscription_id=sub_id, member_id=member_id, plan_id=plan_id, effective_date=start)
+
+
+def _cluster_subscription_bills(add: Callable[..., None], coop: str) -> None:
+    """The subscriptions' bills, one cancellation and the payments (some partial, some missing)."""
     # Provider bills: fixed part + revenue share, billed once the period's revenue is declared.
     # 2025-Q3: 2.5% of 21,250.40 = 531.26; 2026-Q1: 2.5% of 24,310.10 = 607.7525 -> 607.75;
     # 2025-07: 3% of 4,150.50 = 124.515 -> 124.52 (halves rounded up); 2025-08: no revenue, fixed part only.

@@ -1,16 +1,14 @@
 """Governance as of any date: statutes and policy in force, who may vote, college and member
-weights, and general-assembly tallies. Rows are dated facts; answers are computed by the
-domain's pure functions, the same ones the write side uses to refuse ineligible votes."""
+weights, and general-assembly tallies. Rows are dated facts, written here; the answers are read
+from them by projections/governance_reads.py, with the domain's pure functions, the same ones the
+write side uses to refuse ineligible votes."""
 
 from __future__ import annotations
 
 import json
-from collections import defaultdict
 from datetime import date
-from fractions import Fraction
 from typing import Any
 
-from domain.accounts import LegalForm
 from domain.cooperative import CooperativeFounded
 from domain.corrections import EntryReversed
 from domain.federation import BooksSealedByFederation
@@ -25,10 +23,13 @@ from domain.membership import (
     SharesRedeemed,
     SharesSubscribed,
 )
-from domain.voting import Eligibility, college_policy, college_weights, eligibility, tally
-from ledger.db import Database, Tx
+from ledger.db import Tx
 from projections.base import Projection
-from projections.closing import views_head
+
+# The answers are read by projections/governance_reads.py; the API's routes still import them from here.
+from projections.governance_reads import explain_member, resolution_tally, weights_as_of
+
+__all__ = ["GovernanceProjection", "explain_member", "resolution_tally", "weights_as_of"]
 
 
 class GovernanceProjection(Projection):
@@ -203,237 +204,3 @@ class GovernanceProjection(Projection):
             "INSERT INTO votes (coop, resolution_id, member_id, college, choice) VALUES (?, ?, ?, ?, ?)",
             (e.coop, e.resolution_id, e.member_id, e.college, e.choice),
         )
-
-
-# ---------------------------------------------------------------- reading
-
-
-def _fiscal_year(day: date, start_month: int) -> int:
-    return day.year if day.month >= start_month else day.year - 1
-
-
-def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
-    """Everything governance needs about `coop` as of `day`, read in one transaction."""
-    found = tx.execute("SELECT legal_form, fiscal_year_start_month FROM governance_coops WHERE coop = ?", (coop,))
-    if not found:
-        return None
-    legal_form, start_month = found[0]
-    d = day.isoformat()
-    statutes = tx.execute(
-        "SELECT effective_date, colleges_json, weighted FROM governance_statutes WHERE coop = ? AND effective_date <= ?"
-        " ORDER BY effective_date DESC, seq DESC LIMIT 1",
-        (coop, d),
-    )
-    policies = tx.execute(
-        "SELECT effective_date, require_fee_paid, min_shares, empty_college_policy FROM governance_policies"
-        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date DESC, seq DESC LIMIT 1",
-        (coop, d),
-    )
-    if not statutes:
-        return {"legal_form": LegalForm(legal_form), "statutes": None}
-    year = _fiscal_year(day, int(start_month))
-    # Members admitted after `day` too: explain_member gives them every reason, as the write side
-    # does ("not admitted until ..."); they have no college on `day`, so no weight.
-    # Sorted here, not by SQL: the same order on every store, whatever the database's collation.
-    members = sorted(
-        tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,))
-    )
-    college_rows = tx.execute(
-        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY "
-        "effective_date, seq",
-        (coop, d),
-    )
-    share_rows = tx.execute(
-        "SELECT member_id, SUM(shares) FROM governance_share_moves WHERE coop = ? AND effective_date <= ? GROUP BY member_id",
-        (coop, d),
-    )
-    fee_rows = tx.execute(
-        "SELECT member_id, SUM(called_cents), SUM(paid_cents) FROM governance_fee_moves"
-        " WHERE coop = ? AND year = ? AND effective_date <= ? GROUP BY member_id",
-        (coop, year, d),
-    )
-    rule_rows = tx.execute(
-        "SELECT college, effective_date, require_fee_paid, min_shares FROM governance_college_rules"
-        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq",
-        (coop, d),
-    )
-    college_rules: dict[str, list[dict[str, Any]]] = defaultdict(list)  # oldest first, as domain.voting.college_policy reads them
-    for college, since, require_fee_paid, min_shares in rule_rows:
-        college_rules[college].append(
-            {
-                "effective_date": date.fromisoformat(since),
-                "require_fee_paid": None if require_fee_paid is None else bool(require_fee_paid),
-                "min_shares": None if min_shares is None else int(min_shares),
-            }
-        )
-    college_of: dict[str, str] = {}
-    for member_id, college in college_rows:
-        college_of[member_id] = college  # ordered by date: the last one is in force
-    policy_row = policies[0]
-    return {
-        "legal_form": LegalForm(legal_form),
-        "year": year,
-        "statutes": {"effective_date": statutes[0][0], "colleges": json.loads(statutes[0][1]), "weighted": bool(statutes[0][2])},
-        "policy": {
-            "effective_date": policy_row[0],
-            "require_fee_paid": bool(policy_row[1]),
-            "min_shares": int(policy_row[2]),
-            "empty_college_policy": policy_row[3],
-        },
-        "members": members,
-        "college_of": college_of,
-        "college_rules": dict(college_rules),
-        "shares": {m: int(s) for m, s in share_rows},
-        "fees": {m: (int(c), int(p)) for m, c, p in fee_rows},
-    }
-
-
-def _eligibilities(snap: dict[str, Any], day: date) -> list[tuple[str, Eligibility]]:
-    result = []
-    for member_id, name, admitted_on, left_on, left_as in snap["members"]:
-        called, paid = snap["fees"].get(member_id, (0, 0))
-        college = snap["college_of"].get(member_id)
-        # A college's own rules (SetCollegeRules) override the cooperative's, as on the write side.
-        policy = college_policy(snap["policy"], snap["college_rules"].get(college, []), day) if college else snap["policy"]
-        verdict = eligibility(
-            member_id=member_id,
-            college=college,
-            admitted_on=date.fromisoformat(admitted_on),
-            left_on=date.fromisoformat(left_on) if left_on else None,
-            left_as=left_as,
-            fee_called_cents=called,
-            fee_paid_cents=paid,
-            shares=snap["shares"].get(member_id, 0),
-            policy=policy,
-            day=day,
-            fee_year=snap["year"],
-        )
-        result.append((name, verdict))
-    return result
-
-
-def weights_as_of(db: Database, coop: str, day: date) -> dict[str, Any] | None:
-    """College and member weights on `day`, exact fractions of 100 (as strings like "100/3")."""
-    with db.read() as tx:
-        snap = _snapshot(tx, coop, day)
-    if snap is None:
-        return None
-    if snap["statutes"] is None:
-        return {"coop": coop, "as_of": day.isoformat(), "colleges": [], "members": [], "note": "before founding"}
-    verdicts = _eligibilities(snap, day)
-    members: dict[str, int] = defaultdict(int)
-    eligible: dict[str, int] = defaultdict(int)
-    for _name, v in verdicts:
-        if v.reasons[1]["ok"] and v.college:  # a member on that date (admitted, not left)
-            members[v.college] += 1
-            if v.eligible:
-                eligible[v.college] += 1
-    report = college_weights(
-        statutes=snap["statutes"], policy=snap["policy"], legal_form=snap["legal_form"], members=members, eligible=eligible
-    )
-    member_weight = {r["code"]: r["member_weight"] for r in report["colleges"]}
-    voters = [
-        {"member_id": v.member_id, "name": name, "college": v.college, "vote_weight": _fraction(member_weight[v.college])}
-        for name, v in verdicts
-        if v.eligible and v.college
-    ]
-    total = sum((Fraction(m["vote_weight"]) for m in voters), Fraction(0))
-    return {
-        "coop": coop,
-        "as_of": day.isoformat(),
-        "legal_form": snap["legal_form"].value,
-        "statutes_since": snap["statutes"]["effective_date"],
-        "policy": snap["policy"],
-        "fee_year": snap["year"],
-        "college_rules": {
-            college: {
-                k: v for k, v in college_policy(snap["policy"], rules, day).items() if k in ("require_fee_paid", "min_shares")
-            }
-            for college, rules in sorted(snap["college_rules"].items())
-        },
-        "colleges": [
-            {
-                **r,
-                "statutory_weight": _fraction(r["statutory_weight"]),
-                "effective_weight": _fraction(r["effective_weight"]),
-                "member_weight": _fraction(r["member_weight"]),
-            }
-            for r in report["colleges"]
-        ],
-        "unassigned_weight": _fraction(report["unassigned_weight"]),
-        "flags": report["flags"],
-        "voters": voters,
-        "voters_total_weight": _fraction(total),
-    }
-
-
-def explain_member(db: Database, coop: str, member_id: str, day: date) -> dict[str, Any] | None:
-    with db.read() as tx:
-        snap = _snapshot(tx, coop, day)
-    if snap is None or snap["statutes"] is None:
-        return None
-    for name, verdict in _eligibilities(snap, day):
-        if verdict.member_id == member_id:
-            return {"coop": coop, "as_of": day.isoformat(), "name": name, **verdict.as_dict()}
-    return {
-        "coop": coop,
-        "as_of": day.isoformat(),
-        "member_id": member_id,
-        "eligible": False,
-        "reasons": [{"rule": "admitted", "ok": False, "detail": f"not a member of {coop} on {day}"}],
-    }
-
-
-def resolution_tally(db: Database, coop: str, resolution_id: str) -> dict[str, Any] | None:
-    with db.read() as tx:
-        found = tx.execute(
-            "SELECT title, assembly, vote_date, threshold, threshold_strict FROM resolutions"
-            " WHERE coop = ? AND resolution_id = ?",
-            (coop, resolution_id),
-        )
-        if not found:
-            return None
-        votes = tx.execute("SELECT college, choice FROM votes WHERE coop = ? AND resolution_id = ?", (coop, resolution_id))
-        head = views_head(tx, coop)  # the event chain's head the tally was read at: for the minutes
-    title, assembly, vote_date, threshold, strict = found[0]
-    day = date.fromisoformat(vote_date)
-    weights = weights_as_of(db, coop, day)
-    assert weights is not None
-    raw_weights = {
-        "colleges": [{"code": c["code"], "effective_weight": Fraction(c["effective_weight"])} for c in weights["colleges"]]
-    }
-    result = tally(
-        weights=raw_weights,
-        votes=[(c, v) for c, v in votes],
-        threshold=Fraction(threshold),
-        strict=bool(strict),
-        policy=weights["policy"],
-    )
-    return {
-        "coop": coop,
-        "resolution_id": resolution_id,
-        "title": title,
-        "assembly": assembly,
-        "vote_date": vote_date,
-        "threshold": _fraction(result["threshold"]),
-        "strict": result["strict"],
-        "adopted": result["adopted"],
-        "result": _fraction(result["result"]),
-        "result_percent": f"{float(result['result'] * 100):.2f}",
-        "carried_by": result["carried_by"],
-        "head": head["head"],
-        "colleges": [
-            {
-                **r,
-                "share_for": _fraction(r["share_for"]),
-                "weight_used": _fraction(r["weight_used"]),
-                "contribution": _fraction(r["contribution"]),
-            }
-            for r in result["colleges"]
-        ],
-    }
-
-
-def _fraction(value: Fraction | None) -> str | None:
-    """Exact and readable: "40", "100/3"."""
-    return None if value is None else str(value)

@@ -14,7 +14,7 @@ from typing import Any, cast
 
 from ledger.db import Database, Tx
 from projections import observatory_measures as measures
-from projections.governance import weights_as_of
+from projections.governance_reads import weights_as_of
 from projections.observatory import is_public, last_event, monthly_moves
 from projections.observatory_cache import CACHE
 from projections.registry import cooperative_summary, member_standing

@@ -26,7 +26,7 @@ from typing import Any
 
 from domain import closing
 from domain.errors import IntegrityViolation, InvalidCommand
-from ledger.db import Database
+from ledger.db import Database, Tx
 
 CLOSING_KINDS = (closing.FiscalYearClosed.__name__,)  # entries that carry the result into 120 / 129
 MAX_STATEMENT_LINES = 1000
@@ -295,33 +295,57 @@ def account_statement(
         where += " AND party = ?"
         params.append(party)
     with db.read() as tx:
-        before = tx.execute(
-            f"SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day WHERE {where} AND day < ?",  # noqa: S608
-            (*params, first),
+        opening, count, movement, skipped, rows = _statement_rows(tx, where, params, first, last, limit, after_line)
+    lines = _running_lines(rows, opening + skipped)
+    return {
+        "coop": coop,
+        "account": account,
+        "party": party,
+        "unit": unit,
+        "start": start.isoformat() if start else None,
+        "end": end.isoformat() if end else None,
+        "lines": lines,
+        "total_lines": count,
+        "totals": {"opening_minor": opening, "movement_minor": movement, "closing_minor": opening + movement},
+    }
+
+
+def _statement_rows(
+    tx: Tx, where: str, params: list[Any], first: str, last: str, limit: int, after_line: int
+) -> tuple[int, int, int, int, list[tuple[Any, ...]]]:
+    """The statement's figures read in one transaction: the balance before the period, the
+    period's line count and movement, the sum of the lines before the page (`after_line` of
+    them: the running balance carries over) and the page's lines."""
+    before = tx.execute(
+        f"SELECT COALESCE(SUM(debit - credit), 0) FROM account_balances_by_day WHERE {where} AND day < ?",  # noqa: S608
+        (*params, first),
+    )
+    inside = tx.execute(  # total of the period and of the lines before the page: the running balance carries over
+        f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM journal_lines WHERE {where} AND effective_date >= ? AND "
+        "effective_date <= ?",  # noqa: S608
+        (*params, first, last),
+    )
+    rows = tx.execute(
+        "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
+        " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
+        f" WHERE l.{where.replace(' AND ', ' AND l.')} AND l.effective_date >= ? AND l.effective_date <= ?"
+        " ORDER BY l.effective_date, l.number, l.line LIMIT ? OFFSET ?",  # noqa: S608
+        (*params, first, last, limit, after_line),
+    )
+    skipped = 0
+    if after_line:
+        skipped = int(
+            tx.execute(
+                f"SELECT COALESCE(SUM(amount), 0) FROM (SELECT amount FROM journal_lines WHERE {where}"  # noqa: S608
+                " AND effective_date >= ? AND effective_date <= ? ORDER BY effective_date, number, line LIMIT ?) AS t",
+                (*params, first, last, after_line),
+            )[0][0]
         )
-        inside = tx.execute(  # total of the period and of the lines before the page: the running balance carries over
-            f"SELECT COUNT(*), COALESCE(SUM(amount), 0) FROM journal_lines WHERE {where} AND effective_date >= ? AND "
-            "effective_date <= ?",  # noqa: S608
-            (*params, first, last),
-        )
-        rows = tx.execute(
-            "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
-            " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
-            f" WHERE l.{where.replace(' AND ', ' AND l.')} AND l.effective_date >= ? AND l.effective_date <= ?"
-            " ORDER BY l.effective_date, l.number, l.line LIMIT ? OFFSET ?",  # noqa: S608
-            (*params, first, last, limit, after_line),
-        )
-        skipped = 0
-        if after_line:
-            skipped = int(
-                tx.execute(
-                    f"SELECT COALESCE(SUM(amount), 0) FROM (SELECT amount FROM journal_lines WHERE {where}"  # noqa: S608
-                    " AND effective_date >= ? AND effective_date <= ? ORDER BY effective_date, number, line LIMIT ?) AS t",
-                    (*params, first, last, after_line),
-                )[0][0]
-            )
-    opening = int(before[0][0])
-    running = opening + skipped
+    return int(before[0][0]), int(inside[0][0]), int(inside[0][1]), skipped, rows
+
+
+def _running_lines(rows: list[tuple[Any, ...]], running: int) -> list[dict[str, Any]]:
+    """The page's lines as the statement shows them, each with the balance after it, from `running`."""
     lines = []
     for effective_date, number, _line, label, line_party, amount in rows:
         running += amount
@@ -336,18 +360,7 @@ def account_statement(
                 "balance_minor": running,
             }
         )
-    count, movement = int(inside[0][0]), int(inside[0][1])
-    return {
-        "coop": coop,
-        "account": account,
-        "party": party,
-        "unit": unit,
-        "start": start.isoformat() if start else None,
-        "end": end.isoformat() if end else None,
-        "lines": lines,
-        "total_lines": count,
-        "totals": {"opening_minor": opening, "movement_minor": movement, "closing_minor": opening + movement},
-    }
+    return lines
 
 
 # ---------------------------------------------------------------- CSV

@@ -60,27 +60,9 @@ class SensorsProjection(Projection):
             if isinstance(e, ReadingsAccepted):
                 credit(e.coop, e.effect(), +1)
             elif isinstance(e, (SensorRewardTermsSet, SensorRewardTermsCarried)):
-                tx.execute(
-                    "INSERT INTO sensor_terms (coop, seq, effective_date, credit_rate, daily_cap_minor, money_rate, service_rate)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?)",
-                    (e.coop, seq, e.effective_date.isoformat(), e.credit_rate, e.daily_cap_minor, e.money_rate, e.service_rate),
-                )
+                self._terms(tx, e, seq)
             elif isinstance(e, (SensorRegistered, SensorCarried)):
-                tx.execute(
-                    "INSERT INTO sensors (coop, sensor_id, host_id, quantity, registered_on, retired_on) VALUES (?, ?, ?, "
-                    "?, ?, NULL)",
-                    (e.coop, e.sensor_id, e.host_id, e.quantity, e.effective_date.isoformat()),
-                )
-                tx.execute(
-                    "INSERT INTO sensor_totals (coop, sensor_id, periods, readings, credits_minor) VALUES (?, ?, 0, 0, 0)",
-                    (e.coop, e.sensor_id),
-                )
-                tx.execute(
-                    "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, "
-                    "paid_cents)"
-                    " VALUES (?, ?, 0, 0, 0, 0) ON CONFLICT (coop, host_id) DO NOTHING",
-                    (e.coop, e.host_id),
-                )
+                self._registered(tx, e)
             elif isinstance(e, SensorCreditsCarried):
                 tx.execute(
                     "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, "
@@ -95,37 +77,69 @@ class SensorsProjection(Projection):
                     (e.effective_date.isoformat(), e.coop, e.sensor_id),
                 )
             elif isinstance(e, (CreditsRedeemedForMoney, CreditsRedeemedForService)):
-                kind = _REDEMPTIONS[e.kind]
-                cents = e.amount_cents if kind == "money" else 0
-                tx.execute(
-                    "INSERT INTO sensor_redemptions (coop, number, host_id, kind, effective_date, credits_minor, "
-                    "amount_cents, service, reversed_by)"
-                    " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
-                    (
-                        e.coop,
-                        e.journal_number,
-                        e.host_id,
-                        kind,
-                        e.effective_date.isoformat(),
-                        e.credits_minor,
-                        cents,
-                        getattr(e, "service", None),
-                    ),
-                )
+                kind, cents = self._redeemed(tx, e)
                 redeem(e.coop, e.host_id, kind, e.credits_minor, cents)
             elif isinstance(e, EntryReversed) and e.reversed_kind == "ReadingsAccepted":
                 credit(e.coop, e.reversed_effect, -1)
             elif isinstance(e, EntryReversed) and e.reversed_kind in _REDEMPTIONS:
-                tx.execute_one(
-                    "UPDATE sensor_redemptions SET reversed_by = ? WHERE coop = ? AND number = ?",
-                    (e.journal_number, e.coop, e.reverses),
-                )
-                found = tx.execute(
-                    "SELECT amount_cents FROM sensor_redemptions WHERE coop = ? AND number = ?", (e.coop, e.reverses)
-                )
+                cents = self._redemption_reversed(tx, e)
                 effect = e.reversed_effect
-                redeem(e.coop, effect["host_id"], _REDEMPTIONS[e.reversed_kind], -effect["credits_minor"], -int(found[0][0]))
+                redeem(e.coop, effect["host_id"], _REDEMPTIONS[e.reversed_kind], -effect["credits_minor"], -cents)
         self._flush(tx, sensors, days, hosts)
+
+    def _terms(self, tx: Tx, e: SensorRewardTermsSet | SensorRewardTermsCarried, seq: int) -> None:
+        """The reward terms from their effective date: a dated row, the latest in force."""
+        tx.execute(
+            "INSERT INTO sensor_terms (coop, seq, effective_date, credit_rate, daily_cap_minor, money_rate, service_rate)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, seq, e.effective_date.isoformat(), e.credit_rate, e.daily_cap_minor, e.money_rate, e.service_rate),
+        )
+
+    def _registered(self, tx: Tx, e: SensorRegistered | SensorCarried) -> None:
+        """A new sensor, its totals at zero, and its host's row if it is the host's first sensor."""
+        tx.execute(
+            "INSERT INTO sensors (coop, sensor_id, host_id, quantity, registered_on, retired_on) VALUES (?, ?, ?, ?, ?, NULL)",
+            (e.coop, e.sensor_id, e.host_id, e.quantity, e.effective_date.isoformat()),
+        )
+        tx.execute(
+            "INSERT INTO sensor_totals (coop, sensor_id, periods, readings, credits_minor) VALUES (?, ?, 0, 0, 0)",
+            (e.coop, e.sensor_id),
+        )
+        tx.execute(
+            "INSERT INTO sensor_hosts (coop, host_id, earned_minor, redeemed_service_minor, redeemed_money_minor, "
+            "paid_cents)"
+            " VALUES (?, ?, 0, 0, 0, 0) ON CONFLICT (coop, host_id) DO NOTHING",
+            (e.coop, e.host_id),
+        )
+
+    def _redeemed(self, tx: Tx, e: CreditsRedeemedForMoney | CreditsRedeemedForService) -> tuple[str, int]:
+        """The redemption's row; returns its kind ("money" or "service") and the cents paid for it."""
+        kind = _REDEMPTIONS[e.kind]
+        cents = e.amount_cents if kind == "money" else 0
+        tx.execute(
+            "INSERT INTO sensor_redemptions (coop, number, host_id, kind, effective_date, credits_minor, "
+            "amount_cents, service, reversed_by)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, NULL)",
+            (
+                e.coop,
+                e.journal_number,
+                e.host_id,
+                kind,
+                e.effective_date.isoformat(),
+                e.credits_minor,
+                cents,
+                getattr(e, "service", None),
+            ),
+        )
+        return kind, cents
+
+    def _redemption_reversed(self, tx: Tx, e: EntryReversed) -> int:
+        """Marks the redemption reversed; returns the cents it had paid, to take back from its host."""
+        tx.execute_one(
+            "UPDATE sensor_redemptions SET reversed_by = ? WHERE coop = ? AND number = ?", (e.journal_number, e.coop, e.reverses)
+        )
+        found = tx.execute("SELECT amount_cents FROM sensor_redemptions WHERE coop = ? AND number = ?", (e.coop, e.reverses))
+        return int(found[0][0])
 
     def _flush(self, tx: Tx, sensors: dict, days: dict, hosts: dict) -> None:
         tx.executemany(

@@ -36,7 +36,7 @@ have one, and is refused.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -134,8 +134,35 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
         raise InvalidCommand(
             "year", "after_founding", f"fiscal year {year} ends on {end}, before {slug} was founded ({books.founded_on})"
         )
-    names = party_names or {}
-    opening: dict[tuple[str, str], int] = defaultdict(int)  # (account, party) -> cents, debit positive
+    opening, in_year = _before_and_in(events, start, end)
+    if not in_year:
+        # An opening entry alone is not a year's books: the year after the cooperative was sealed
+        # into a federation, a year to come, a year with no money movement. Say so, write nothing.
+        raise InvalidCommand(
+            "year",
+            "year_has_entries",
+            f"fiscal year {year} ({start} to {end}) has no entry in euros in {slug}'s journal: "
+            "an FEC lists a year's entries, and there are none to list",
+        )
+    rows, number = _rows(books, party_names or {}, year, start, opening, in_year)
+    fec = FecFile(
+        filename=f"{books.siren}FEC{end:%Y%m%d}.txt",
+        rows=rows,
+        entries=number,
+        debit_cents=sum(_cents(r[11]) for r in rows),
+        credit_cents=sum(_cents(r[12]) for r in rows),
+    )
+    _check(fec)
+    log.info("fec_exported", coop=slug, year=year, entries=fec.entries, lines=len(rows), file=fec.filename)
+    return fec
+
+
+def _before_and_in(
+    events: Iterable[FinancialEvent], start: date, end: date
+) -> tuple[dict[tuple[str, str], int], list[FinancialEvent]]:
+    """The opening balances (account, party) -> cents, debit positive, with the result of earlier
+    years on 120 / 129; and the year's events with a EUR posting, closings left out."""
+    opening: dict[tuple[str, str], int] = defaultdict(int)
     result_before = 0
     in_year: list[FinancialEvent] = []
     for event in events:
@@ -150,17 +177,21 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
                     opening[(account, party or "")] += amount
         elif event.effective_date <= end:
             in_year.append(event)
-    if not in_year:
-        # An opening entry alone is not a year's books: the year after the cooperative was sealed
-        # into a federation, a year to come, a year with no money movement. Say so, write nothing.
-        raise InvalidCommand(
-            "year",
-            "year_has_entries",
-            f"fiscal year {year} ({start} to {end}) has no entry in euros in {slug}'s journal: "
-            "an FEC lists a year's entries, and there are none to list",
-        )
     if result_before:
         opening[(RESULT_DEFICIT if result_before > 0 else RESULT_SURPLUS, "")] += result_before
+    return opening, in_year
+
+
+def _rows(
+    books: Books,
+    names: Mapping[str, str],
+    year: int,
+    start: date,
+    opening: dict[tuple[str, str], int],
+    in_year: list[FinancialEvent],
+) -> tuple[list[tuple[str, ...]], int]:
+    """The file's lines: the opening entry (AN), then the year's entries numbered on; returns them
+    and the number of entries. Refuses accounts that padding to 3 digits would merge."""
     rows: list[tuple[str, ...]] = []
     padded: dict[str, set[str]] = defaultdict(set)  # CompteNum -> account numbers written as it
 
@@ -187,16 +218,7 @@ def export_fec(ledger: Ledger, slug: str, year: int, *, party_names: Mapping[str
     clashes = {compte: sorted(originals) for compte, originals in padded.items() if len(originals) > 1}
     if clashes:
         raise InvalidCommand("CompteNum", "three_digits", f"accounts padded to 3 digits would merge: {clashes}")
-    fec = FecFile(
-        filename=f"{books.siren}FEC{end:%Y%m%d}.txt",
-        rows=rows,
-        entries=number,
-        debit_cents=sum(_cents(r[11]) for r in rows),
-        credit_cents=sum(_cents(r[12]) for r in rows),
-    )
-    _check(fec)
-    log.info("fec_exported", coop=slug, year=year, entries=fec.entries, lines=len(rows), file=fec.filename)
-    return fec
+    return rows, number
 
 
 def _row(
