@@ -100,7 +100,7 @@ def server(store_url: str) -> Iterator[dict[str, Any]]:
             "base": base,
             "token": token,
             "app": app,
-            "http": httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}),
+            "http": httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=20),
         }
     finally:
         srv.should_exit = True
