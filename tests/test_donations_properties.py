@@ -363,7 +363,7 @@ def books(store_factory: Any) -> Any:
     """One store for every example of a test: each example founds a cooperative of its own, so
     examples do not see each other's books, and the migrations (seconds on a busy PostgreSQL)
     run once per store instead of once per example."""
-    ledger = Ledger(StoreConfig.from_url(store_factory.new()))
+    ledger = Ledger(StoreConfig.from_url(store_factory.new(migrated=True)))
     try:
         migrate(ledger.db)
         yield ledger, ProjectionRunner(ledger)

@@ -459,7 +459,7 @@ class Run:
 @contextmanager
 def fresh_books(store_factory: Any) -> Iterator[tuple[Ledger, ProjectionRunner]]:
     """A new, empty store for one example."""
-    url = store_factory.new()
+    url = store_factory.new(migrated=True)
     ledger = Ledger(StoreConfig.from_url(url))
     try:
         migrate(ledger.db)

@@ -110,7 +110,7 @@ founder = st.tuples(college, st.sampled_from(["paid", "owes", "partly", "uncalle
 
 @contextmanager
 def fresh_books(store_factory: Any) -> Iterator[tuple[Ledger, ProjectionRunner]]:
-    url = store_factory.new()
+    url = store_factory.new(migrated=True)
     ledger = Ledger(StoreConfig.from_url(url))
     try:
         migrate(ledger.db)

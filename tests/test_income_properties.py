@@ -102,7 +102,7 @@ def test_levy_plus_author_share_is_the_amount_collected_exactly(cents, numerator
 def books(store_factory: Any) -> Iterator[tuple[Ledger, ProjectionRunner]]:
     """One store for all the examples of a test, each example in a cooperative of its own:
     creating a PostgreSQL schema and migrating it would cost more than the example itself."""
-    ledger = Ledger(StoreConfig.from_url(store_factory.new()))
+    ledger = Ledger(StoreConfig.from_url(store_factory.new(migrated=True)))
     migrate(ledger.db)
     runner = ProjectionRunner(ledger)
     yield ledger, runner

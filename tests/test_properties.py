@@ -493,7 +493,7 @@ class Run:
 def fresh_books(store_factory: Any) -> Iterator[tuple[Ledger, ProjectionRunner]]:
     """A new, empty store for one example, so each example's checks (and its rebuild) cost
     the same however many examples ran before."""
-    url = store_factory.new()
+    url = store_factory.new(migrated=True)
     ledger = Ledger(StoreConfig.from_url(url))
     try:
         migrate(ledger.db)

@@ -15,6 +15,7 @@ from api.app import create_app
 from api.keys import create_key, revoke_key
 from ledger.commands import parse_command
 from ledger.store import StoreConfig
+from tests.conftest import migrates_the_store
 
 COOP, OTHER = "coop-a", "coop-b"
 
@@ -31,6 +32,7 @@ FOUND = {
 
 
 @pytest.fixture
+@migrates_the_store
 def api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:

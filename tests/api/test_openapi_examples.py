@@ -22,6 +22,7 @@ from ledger.commands import parse_command
 from ledger.demo import CLUSTER, SCIC, demo_commands
 from ledger.handlers import COMMANDS
 from ledger.store import StoreConfig
+from tests.conftest import migrates_the_store
 
 DEMO_PATH_VALUES = {"account": "411", "member_id": "MED-01", "resolution_id": "AG-2026-01", "contract_id": "PUB-BPI-2026"}
 # Routes still without a success example (path prefixes), each to be removed by its owner with
@@ -31,6 +32,7 @@ COMMAND_PREFIX = "/v1/coops/{coop}/commands/"
 
 
 @pytest.fixture
+@migrates_the_store
 def demo_api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:
@@ -48,6 +50,7 @@ def demo_api(store_url: str) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
+@migrates_the_store
 def founded_api(store_url: str) -> Iterator[dict[str, Any]]:
     """The app with only the demo's first cooperative founded, and an admin key for it (webhooks need no books)."""
     app = create_app(StoreConfig.from_url(store_url))
@@ -61,6 +64,7 @@ def founded_api(store_url: str) -> Iterator[dict[str, Any]]:
 
 
 @pytest.fixture
+@migrates_the_store
 def spec(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url), run_projections=False)
     try:

@@ -30,6 +30,7 @@ from api.keys import create_key, revoke_key
 from api.roles import ROLES
 from ledger.store import StoreConfig
 from tests.api.test_api import FOUND
+from tests.conftest import migrates_the_store
 
 COOP, OTHER = "coop-a", "coop-b"
 PATH_VALUES = {"coop": COOP, "account": "411", "member_id": "m1", "resolution_id": "AG-2025-01"}
@@ -39,6 +40,7 @@ CALLERS = (*ROLES, "no key", "revoked key", "other cooperative")
 
 
 @pytest.fixture
+@migrates_the_store
 def matrix(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:

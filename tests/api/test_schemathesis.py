@@ -18,12 +18,14 @@ from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.fees import CallFee
 from domain.membership import AdmitMember
 from ledger.store import StoreConfig
+from tests.conftest import migrates_the_store
 
 COOP = "fuzz"
 TOKENS: dict[str, str] = {}
 
 
 @pytest.fixture
+@migrates_the_store
 def api_schema(store_url: str) -> Iterator[schemathesis.BaseSchema]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app):

@@ -13,6 +13,7 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import create_key
 from ledger.store import StoreConfig
+from tests.conftest import migrates_the_store
 
 COOP = "coop-a"
 FOUND = {
@@ -26,6 +27,7 @@ ROLES = ("admin", "treasurer", "clerk", "board", "auditor", "reader")
 
 
 @pytest.fixture
+@migrates_the_store
 def api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:

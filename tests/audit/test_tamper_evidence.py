@@ -89,7 +89,7 @@ def stores(make_ledger: Callable[[], Ledger], store_factory: Any) -> tuple[Ledge
     from ledger.store import StoreConfig
 
     main = make_ledger()
-    other = Ledger(StoreConfig.from_url(store_factory.new()))
+    other = Ledger(StoreConfig.from_url(store_factory.new(migrated=True)))
     migrate(other.db)
     _every_scenario(main, other)
     yield main, other

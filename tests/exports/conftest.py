@@ -15,6 +15,7 @@ from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.runner import ProjectionRunner
+from tests.conftest import migrates_the_store
 
 DEMO_COOPS = ("cluster-numerique-sud", "mednum-scic")
 
@@ -30,6 +31,7 @@ def load_demo(ledger: Ledger) -> None:
 
 
 @pytest.fixture
+@migrates_the_store
 def demo(store_url: str) -> Iterator[tuple[Ledger, ProjectionRunner]]:
     ledger = Ledger(StoreConfig.from_url(store_url))
     migrate(ledger.db)

@@ -263,7 +263,7 @@ def run_steps(ledger: Ledger, coop: str, drawn: list[tuple[Any, ...]]) -> None:
 @settings(max_examples=5, deadline=None, suppress_health_check=list(HealthCheck), database=None)
 @given(drawn=steps)
 def _check_generated(store_factory: Any, tmp_path: Path, drawn: list[tuple[Any, ...]]) -> None:
-    url = store_factory.new()
+    url = store_factory.new(migrated=True)
     ledger = Ledger(StoreConfig.from_url(url))
     try:
         migrate(ledger.db)

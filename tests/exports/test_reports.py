@@ -23,6 +23,7 @@ from ledger.store import StoreConfig
 from projections import reports
 from projections.runner import ProjectionRunner
 from tests.builders import admit, found_association, ok
+from tests.conftest import migrates_the_store
 from tests.exports.conftest import DEMO_COOPS, load_demo
 
 D = Decimal
@@ -34,6 +35,7 @@ def entry(day: date, label: str, *lines: EntryLine) -> RecordEntry:
 
 
 @pytest.fixture
+@migrates_the_store
 def books(store_url: str) -> Iterator[Ledger]:
     """Small books whose every figure below is worked out by hand (EUR):
     2020: own funds 1,000.00 in the bank; a study 250.00 paid; services 400.00 received; bank
@@ -151,6 +153,7 @@ def test_account_statement_by_hand_with_paging(books):
 
 
 @pytest.fixture
+@migrates_the_store
 def api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:

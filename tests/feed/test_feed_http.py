@@ -19,12 +19,14 @@ from api.routes_feed import KEY_RECHECK_S
 from domain import family
 from ledger.store import StoreConfig
 from projections.journal import journal
+from tests.conftest import migrates_the_store
 from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands, sse_events
 
 WRITES = 60  # payments recorded while the follower reads, in small batches
 
 
 @pytest.fixture
+@migrates_the_store
 def live(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     monkeypatch.setenv("COOPLEDGER_FEED_HEARTBEAT_MS", "300")
     app = create_app(StoreConfig.from_url(store_url))

@@ -24,6 +24,7 @@ from api.webhooks import SIGNATURE_HEADER, WebhookSettings, WebhookWorker
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.runner import ProjectionRunner
+from tests.conftest import migrates_the_store
 from tests.feed.helpers import COOP, NAMES, OTHER, log_facts, payment, record, setup_commands
 
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
@@ -88,6 +89,7 @@ def _until(predicate: Any, timeout_s: float = 10.0) -> None:
 
 
 @pytest.fixture
+@migrates_the_store
 def api(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
     for name, value in (
         ("RETRY_BASE_MS", "10"),

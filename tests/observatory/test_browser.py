@@ -26,6 +26,7 @@ from api.app import create_app
 from api.keys import create_key
 from ledger.commands import parse_command
 from ledger.store import StoreConfig
+from tests.conftest import migrates_the_store
 
 COOP = "live"
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts"
@@ -53,6 +54,7 @@ def _free_port() -> int:
 
 
 @pytest.fixture
+@migrates_the_store
 def server(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     port = _free_port()

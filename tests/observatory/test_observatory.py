@@ -19,6 +19,7 @@ from projections.observatory import ObservatoryProjection
 from projections.observatory_cache import CACHE
 from projections.observatory_indicators import observatory
 from projections.runner import ProjectionRunner
+from tests.conftest import migrates_the_store
 from tests.observatory import story
 
 
@@ -27,6 +28,7 @@ def _by_id(report: dict[str, Any]) -> dict[str, dict[str, Any]]:
 
 
 @pytest.fixture
+@migrates_the_store
 def app_env(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:

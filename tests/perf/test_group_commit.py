@@ -174,7 +174,7 @@ _ops = st.lists(st.tuples(st.sampled_from(MEMBERS), _amounts, st.integers(0, 5))
 @settings(max_examples=8, suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
 @given(ops=_ops)
 def test_a_group_decides_like_the_same_commands_one_by_one(store_factory, ops):
-    url = store_factory.new()
+    url = store_factory.new(migrated=True)
     from ledger.migrate import migrate
     from ledger.store import StoreConfig
 

@@ -29,6 +29,7 @@ from api.limits import MAX_BODY_BYTES
 from domain.membership import AdmitMember
 from ledger.store import StoreConfig
 from tests.builders import FOUNDED_ON, found_association
+from tests.conftest import migrates_the_store
 
 COOP = "demo"
 
@@ -125,6 +126,7 @@ ROLE = {"AdmitMember": "clerk", "PayFee": "treasurer", "RecordEntry": "treasurer
 
 
 @pytest.fixture
+@migrates_the_store
 def api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app, raise_server_exceptions=False) as client:

@@ -18,6 +18,10 @@ from ledger.replicas import PROBE_INTERVAL_S
 from ledger.store import StoreConfig
 from tests.replication.cluster import Cluster
 
+# One private primary and standby at a time, whichever xdist worker runs them (--dist loadgroup):
+# two pairs at once on the 2-core machine would slow the failover and the timed replay waits.
+pytestmark = pytest.mark.xdist_group("pg-cluster")
+
 COOP = "coop-r"
 ROLE = {"FoundCooperative": "admin", "AdmitMember": "clerk", "CallFee": "treasurer", "PayFee": "treasurer"}
 FOUND = {
