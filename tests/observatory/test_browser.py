@@ -248,7 +248,12 @@ def test_the_event_stream_ends_once_its_key_is_revoked(server):
         assert _next_event(lines)[0] == "observatory"
         revoke_key(db, key_id)
         started = time.monotonic()
-        event, data = _next_event(lines)
+        # Figures already on their way may still arrive (the stream pushes one whenever the views
+        # move, and other tests of this module record on the same server); then the stream ends.
+        for _ in range(10):
+            event, data = _next_event(lines)
+            if event != "observatory":
+                break
         took_s = time.monotonic() - started
     assert event == "access_ended" and '"rule":"api_key_valid"' in data
     assert took_s < 2 * ACCESS_RECHECK_S + 2  # the key cache's lifetime, then one check: not never
