@@ -6,7 +6,7 @@ every role):
 
 - a read: depend on `reader(kind)`, `kind` a key of `api.roles.READ_ROLES`:
       def get_feed(coop: str, _who: Principal = Depends(reader("feed")), ...)
-- one command: depend on `commander(name)`, `name` a key of `api.roles.COMMAND_ROLES`;
+- one command: depend on `commander(name)`, `name` a command some family declares (domain/family.py `command_roles`);
 - several commands in one request: `any_commander()` (roles that may send at least one command);
 - a dependency of your own (say a page that is public when the cooperative chose so): decorate it
   with `@declares(Access(...))`, e.g. `Access("read", "observatory", anonymous="if_published")`.
@@ -30,8 +30,9 @@ from fastapi.routing import APIRoute
 from api.errors import ApiError
 from api.keys import Principal, authenticate
 from api.metrics import READS
-from api.roles import COMMAND_ROLES, READ_ROLES, ROLES, may_command, may_read
+from api.roles import READ_ROLES, ROLES, may_command, may_read
 from domain.cooperative import coop_id
+from domain.family import command_roles
 from ledger.db import Database
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
@@ -51,7 +52,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 class Access:
     """Who may call a route.
 
-    table: "read" (READ_ROLES[name]), "command" (COMMAND_ROLES[name]), "any_command" (every role
+    table: "read" (READ_ROLES[name]), "command" (command_roles()[name]), "any_command" (every role
     that may send some command) or "public" (no key at all, every caller).
     anonymous: "never" (a key is required), "if_published" (no key needed once the cooperative
     made this public; the role matrix builds a cooperative that did not), "always" (same as public).
@@ -68,11 +69,12 @@ class Access:
                 raise KeyError(f"read kind {self.name!r} is not in api.roles.READ_ROLES")
             return frozenset(READ_ROLES[self.name])
         if self.table == "command":
-            if self.name not in COMMAND_ROLES:
-                raise KeyError(f"command {self.name!r} is not in api.roles.COMMAND_ROLES")
-            return frozenset(COMMAND_ROLES[self.name])
+            roles = command_roles()
+            if self.name not in roles:
+                raise KeyError(f"command {self.name!r} is declared by no family")
+            return roles[self.name]
         if self.table == "any_command":
-            return frozenset().union(*COMMAND_ROLES.values())
+            return frozenset().union(*command_roles().values())
         if self.table == "public":
             return frozenset(ROLES)
         raise KeyError(f"unknown access table {self.table!r}")

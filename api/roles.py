@@ -5,29 +5,13 @@ The roles themselves are the cooperative's (domain/roles.py).
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Mapping
-
 from domain.family import command_roles
 from domain.roles import ROLES
 
+# The roles of each command are declared by its family (domain/family.py `command_roles`, read at
+# each use so that a family registered after this import is served too). A command no family
+# declares is refused to every role.
 
-class LiveCommandRoles(Mapping[str, frozenset[str]]):
-    """Command name -> roles, read from the families' registry at each use, so a family that
-    registers after this module is imported (the tests' example family) is served too."""
-
-    def __getitem__(self, name: str) -> frozenset[str]:
-        return command_roles()[name]
-
-    def __iter__(self) -> Iterator[str]:
-        return iter(command_roles())
-
-    def __len__(self) -> int:
-        return len(command_roles())
-
-
-# The roles of each command are declared by its family (domain/family.py, domain/roles.py). A
-# command no family declares is refused to every role.
-COMMAND_ROLES: Mapping[str, frozenset[str]] = LiveCommandRoles()
 
 # Reads by kind. "balances" and "standing" are what a reader (another tool) may see.
 READ_ROLES: dict[str, set[str]] = {
@@ -47,7 +31,7 @@ READ_ROLES: dict[str, set[str]] = {
 
 
 def may_command(role: str, command: str) -> bool:
-    return role in COMMAND_ROLES.get(command, frozenset())
+    return role in command_roles().get(command, frozenset())
 
 
 def may_read(role: str, kind: str) -> bool:

@@ -13,9 +13,10 @@ from api.deps import Services, any_commander, commander, document_access, servic
 from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.keys import Principal
 from api.metrics import COMMANDS
-from api.roles import COMMAND_ROLES, may_command
+from api.roles import may_command
 from api.schemas import CommandAccepted, body_model, to_command_fields
 from domain.errors import DomainError
+from domain.family import command_roles
 from ledger.commands import parse_envelope
 from ledger.handlers import COMMANDS as COMMAND_CLASSES
 from ledger.service import CommandResult
@@ -74,7 +75,9 @@ def _route(name: str, cls: type) -> Any:
     doc = (cls.__doc__ or "").strip()
     if doc.startswith(f"{name}("):  # the signature dataclasses write when a class has no docstring
         doc = ""
-    handler.__doc__ = f"{name}: {doc or 'record this command.'} Allowed roles: {', '.join(sorted(COMMAND_ROLES.get(name, ())))}."
+    handler.__doc__ = (
+        f"{name}: {doc or 'record this command.'} Allowed roles: {', '.join(sorted(command_roles().get(name, ())))}."
+    )
     return handler
 
 

@@ -80,7 +80,7 @@ def _statement_routes(r: APIRouter) -> None:
         end: date | None = END,
         year: int | None = YEAR,
         format: str = FORMAT,
-        _who: Principal = Depends(reader("reports")),  # noqa: A002
+        _who: Principal = Depends(reader("reports")),
         db: Database = Depends(views),
     ) -> Any:
         first, last = _period(db, coop, start, end, year)
@@ -113,7 +113,7 @@ def _statement_routes(r: APIRouter) -> None:
         end: date | None = END,
         year: int | None = YEAR,
         format: str = FORMAT,
-        _who: Principal = Depends(reader("reports")),  # noqa: A002
+        _who: Principal = Depends(reader("reports")),
         db: Database = Depends(views),
     ) -> Any:
         first, last = _period(db, coop, start, end, year)

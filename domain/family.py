@@ -209,11 +209,6 @@ def families() -> tuple[Family, ...]:
     return _cache["families"]
 
 
-def family_of_event(name: str) -> str | None:
-    _load_shipped()
-    return _FAMILY_OF_EVENT.get(name)
-
-
 def handler_of(command: type) -> Handler | None:
     _load_shipped()
     return _HANDLERS.get(command)

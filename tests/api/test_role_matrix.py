@@ -3,7 +3,7 @@
 The routes are read from the live app (`fastapi.routing.iter_route_contexts(app.routes)`), not
 from a list here, so a route added later is covered the day it is added. What each route allows
 comes from the one place the route declares it: the dependency that enforces it carries an
-`api.deps.Access` (reader(kind) -> READ_ROLES[kind], commander(name) -> COMMAND_ROLES[name],
+`api.deps.Access` (reader(kind) -> READ_ROLES[kind], commander(name) -> command_roles()[name],
 any_commander -> roles that may send some command; see api/deps.py's docstring). A /v1 route with
 no such declaration, or one naming a kind or command that api/roles.py lacks, fails here by name.
 tests/api/test_api.py keeps a hand-written matrix, so a wrong entry in api/roles.py fails there.
