@@ -41,11 +41,14 @@ pg-up:
 # 2-core machine 3 workers finished first (5 min 24 s; 2 workers: 7 min 3 s; one process: about
 # 15 min before the PostgreSQL schemas were reused, tests/conftest.py). `make test TEST_WORKERS=0`
 # runs it in one process; `.venv/bin/pytest tests/x.py` runs a file in one process, as always.
+# --max-worker-restart=0: a worker that crashes fails the run at once. Replacing it is what
+# pytest-xdist would do, but under --dist loadgroup a replaced worker can leave the run waiting
+# forever for work that never comes (pytest-xdist issues 1323, 1378): CI saw that happen.
 TEST_WORKERS ?= 3
 test: $(STAMP) pg-up tools
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
-	$(BIN)/pytest -n $(TEST_WORKERS)
+	$(BIN)/pytest -n $(TEST_WORKERS) --max-worker-restart=0
 
 # Rebuild benchmark (rewrites docs/benchmarks.md), then the others (each adds its section); replicas and
 # failover start a primary and standby of their own (tests/replication/cluster.py).

@@ -92,7 +92,7 @@ def _lifespan(
     depth = [0]  # lifespans entered and not yet left
 
     @asynccontextmanager
-    async def lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         # Re-entrant: test clients may enter the lifespan again inside a running one; only the
         # outermost starts the runner and, on exit, stops it and closes the store.
         depth[0] += 1
@@ -105,6 +105,9 @@ def _lifespan(
         finally:
             depth[0] -= 1
             if outermost:
+                hub = getattr(app.state, "observatory_hub", None)
+                if hub is not None:  # its thread reads the store: stopped before the store closes
+                    hub.close()
                 feed.stop()  # before the runner: its threads wait on the runner
                 runner.stop()
                 reads.close()

@@ -147,12 +147,13 @@ class Hub:
         self._lock = threading.Lock()
         self._listeners: set[tuple[asyncio.AbstractEventLoop, asyncio.Event]] = set()
         self._thread: threading.Thread | None = None
+        self.closed = threading.Event()  # set at shutdown, before the store closes: streams end
 
     def subscribe(self) -> tuple[asyncio.AbstractEventLoop, asyncio.Event]:
         listener = (asyncio.get_running_loop(), asyncio.Event())
         with self._lock:
             self._listeners.add(listener)
-            if self._thread is None:
+            if self._thread is None and not self.closed.is_set():
                 self._thread = threading.Thread(target=self._run, name="observatory-hub", daemon=True)
                 self._thread.start()
         return listener
@@ -165,9 +166,22 @@ class Hub:
         with self._lock:
             return len(self._listeners)
 
+    def close(self, timeout_s: float = 5.0) -> None:
+        """Stops the thread and wakes every stream to end, before the app closes the store: a thread
+        still reading a SQLite connection while another closes it can crash the process."""
+        self.closed.set()
+        with self._lock:
+            thread, listeners = self._thread, list(self._listeners)
+        for loop, event in listeners:
+            if not loop.is_closed():
+                loop.call_soon_threadsafe(event.set)
+        if thread is not None:
+            thread.join(timeout_s)  # bounded: wait_for below returns within a second
+            assert not thread.is_alive(), "observatory hub did not stop"
+
     def _run(self) -> None:
         position = self.runner.position()
-        while True:
+        while not self.closed.is_set():
             with self._lock:
                 if not self._listeners:
                     self._thread = None  # the next subscriber starts a new thread
@@ -185,6 +199,8 @@ class Hub:
                 with self._lock:
                     for loop, event in list(self._listeners):
                         loop.call_soon_threadsafe(event.set)
+        with self._lock:
+            self._thread = None
 
 
 _hub_lock = threading.Lock()
@@ -232,7 +248,7 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
     try:
         yield b"retry: 1000\n\n"
         checked_at = time.monotonic()  # the route's dependency checked the viewer just now
-        while True:
+        while not hub.closed.is_set():
             if time.monotonic() - checked_at >= ACCESS_RECHECK_S:  # not on every wake-up: at most this often
                 if not await anyio.to_thread.run_sync(_still_allowed, coop, request):
                     yield ACCESS_ENDED
