@@ -4,11 +4,12 @@ from __future__ import annotations
 
 import uuid
 from datetime import date
+from functools import lru_cache
 from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Recording, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Recording, Transcoder, Transcoding
 
 import domain.corrections  # noqa: F401  (registers event classes)
 import domain.entries  # noqa: F401
@@ -17,6 +18,7 @@ import domain.governance  # noqa: F401
 import domain.membership  # noqa: F401
 import ledger.handlers  # noqa: F401  (every family's events, carried ones included)
 from domain.cooperative import COOP_NAMESPACE
+from ledger.transcoder import OrjsonTranscoder
 
 
 class DateAsISO(Transcoding):
@@ -58,6 +60,7 @@ class CommandReceipt(Aggregate):
         self.result = result
 
 
+@lru_cache(maxsize=2 * 10_000)  # a batch asks twice per command (lookup, then save): uuid5 is not free
 def receipt_id(coop: str, key: str) -> uuid.UUID:
     return uuid.uuid5(COOP_NAMESPACE, f"receipt:{coop}:{key}")
 
@@ -76,6 +79,12 @@ class LedgerApp(Application):
         processing.events.extend(events)
         processing.saved_kwargs.update(kwargs)
         return self._record(processing)
+
+    def construct_transcoder(self) -> Transcoder:
+        """The same JSON as eventsourcing's transcoder, written and read with orjson (ledger/transcoder.py)."""
+        transcoder = OrjsonTranscoder()
+        self.register_transcodings(transcoder)
+        return transcoder
 
     def register_transcodings(self, transcoder: JSONTranscoder) -> None:
         super().register_transcodings(transcoder)

@@ -163,12 +163,23 @@ def _amount(value: Any) -> Any:
     return value
 
 
+@cache
+def _fields(cls: type) -> tuple[tuple[str, bool], ...]:
+    """(name, holds a number as sent) of each field of dataclass `cls`, in order."""
+    numbers = _number_fields(cls)
+    return tuple((f.name, f.name in numbers) for f in dataclasses.fields(cls))
+
+
+_PLAIN = (str, int, bool, type(None))  # written as they are: the fast path of every command's fingerprint
+
+
 def _canonical(value: Any) -> Any:
+    if type(value) in _PLAIN:
+        return value
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        numbers = _number_fields(type(value))
         return {
-            f.name: _canonical(_amount(getattr(value, f.name)) if f.name in numbers else getattr(value, f.name))
-            for f in dataclasses.fields(value)
+            name: _canonical(_amount(getattr(value, name)) if number else getattr(value, name))
+            for name, number in _fields(type(value))
         }
     if isinstance(value, Decimal):
         if not value.is_finite():

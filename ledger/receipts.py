@@ -11,12 +11,14 @@ from dataclasses import dataclass
 from typing import Any
 
 from eventsourcing.persistence import StoredEvent
+from eventsourcing.utils import get_topic
 
 from ledger.app import CommandReceipt, LedgerApp, receipt_id
 from ledger.db import Database
 
 # Receipt ids per lookup query: under SQLite's bound on parameters, one query for a usual batch.
 RECEIPT_QUERY_IDS = 1000
+RECEIPT_TOPIC = get_topic(CommandReceipt)
 
 
 @dataclass(frozen=True)
@@ -27,17 +29,20 @@ class StoredReceipt:
 
 
 def new_receipt(slug: str, key: str, command: str, fingerprint: str, result: dict[str, Any]) -> Any:
-    """The Created event of a new receipt, to save with the command's events."""
-    receipt = CommandReceipt._create(
-        CommandReceipt.Created,
-        id=receipt_id(slug, key),
+    """The Created event of a new receipt, to save with the command's events. Built directly, as
+    `CommandReceipt._create` would build it (tests/ledger/test_receipts.py compares them): the
+    aggregate itself is never used, and creating it cost a tenth of a batch's time (cProfile)."""
+    return CommandReceipt.Created(
+        originator_id=receipt_id(slug, key),
+        originator_version=1,
+        timestamp=CommandReceipt.Created.create_timestamp(),
+        originator_topic=RECEIPT_TOPIC,
         coop=slug,
         key=key,
         command=command,
         fingerprint=fingerprint,
         result=result,
     )
-    return receipt.collect_events()[0]
 
 
 def stored_receipts(app: LedgerApp, db: Database, keys: set[tuple[str, str]]) -> dict[tuple[str, str], StoredReceipt]:

@@ -11,7 +11,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.audit import audit_trail_cmd
-from cli.main import cli
+from cli.main import build
 from domain.cooperative import coop_id
 from domain.corrections import ReverseEntry
 from domain.errors import InvalidCommand
@@ -22,6 +22,8 @@ from ledger.service import Ledger
 from ledger.store import StoreConfig
 from projections.audit_trail import audit_trail
 from tests.builders import found_association
+
+cli = build()  # every command registered, whichever test of the run imports the CLI first
 
 cli.add_command(audit_trail_cmd)
 

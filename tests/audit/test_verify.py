@@ -12,7 +12,7 @@ import pytest
 from click.testing import CliRunner
 
 from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
-from cli.main import cli
+from cli.main import build
 from domain.closing import CloseFiscalYear
 from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation
@@ -21,6 +21,8 @@ from ledger.chain import StoredLinks
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from tests.builders import admit, ok, rich_history
+
+cli = build()  # every command registered, whichever test of the run imports the CLI first
 
 cli.add_command(verify)  # main() registers them; the tests drive the click group directly
 cli.add_command(audit_trail_cmd)

@@ -203,7 +203,9 @@ def test_fec_is_refused_without_a_siren_and_outside_the_cooperative_life(store_u
     finally:
         ledger.close()
     from cli.export import export
-    from cli.main import cli
+    from cli.main import build
+
+    cli = build()
 
     cli.add_command(export)
     result = CliRunner().invoke(
@@ -219,7 +221,9 @@ def check_year_before_founding_is_refused_and_cli_writes_the_file(ledger: Ledger
         export_fec(ledger, "mednum-scic", 2024)
     assert (exc.value.field, exc.value.rule) == ("year", "after_founding")
     from cli.export import export
-    from cli.main import cli
+    from cli.main import build
+
+    cli = build()
 
     cli.add_command(export)
     result = CliRunner().invoke(
@@ -278,7 +282,9 @@ def test_a_year_without_entries_in_euros_has_no_file(store_url, tmp_path):
     finally:
         ledger.close()
     from cli.export import export
-    from cli.main import cli
+    from cli.main import build
+
+    cli = build()
 
     cli.add_command(export)
     result = CliRunner().invoke(
