@@ -14,7 +14,8 @@ from api.examples import ok, problem
 from api.keys import Principal
 from api.read_examples import VERIFY, read
 from ledger.db import Database
-from ledger.verify import Head, verify_store
+from ledger.heads import Head
+from ledger.verify import verify_store
 from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
 from projections.closing import chain_head, fiscal_years
 from projections.registry import cooperative_summary

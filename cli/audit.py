@@ -16,7 +16,8 @@ from api.format import amount, day
 from cli import tables
 from cli.session import Session
 from cli.tables import console
-from ledger.verify import CoopReport, Head, adoptions, verify_store
+from ledger.heads import Head
+from ledger.verify import CoopReport, adoptions, verify_store
 from projections.audit_trail import MAX_PAGE, audit_trail
 from projections.closing import fiscal_years
 

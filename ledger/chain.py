@@ -37,6 +37,7 @@ from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
+from ledger import postings
 from ledger.db import Database
 
 log = structlog.get_logger("coopledger.chain")
@@ -147,6 +148,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             f"CREATE TABLE IF NOT EXISTS {CHAIN_TABLE} (originator_id TEXT NOT NULL, originator_version INTEGER NOT NULL,"
             " event_hash TEXT NOT NULL, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ADOPTIONS_TABLE} (adopted_at TEXT NOT NULL, events INTEGER NOT NULL)",
+            postings.CREATE_SQL["sqlite"],
         ]
 
     def _create_table(self, c: Any) -> None:
@@ -155,6 +157,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         # snapshot into a write once another process has committed past it).
         super()._create_table(c)
         table = self.events_table_name
+        c.execute(f"SELECT EXISTS (SELECT 1 FROM {postings.POSTINGS_TABLE})")  # noqa: S608
+        if not c.fetchone()[0]:  # a new store, or one written before the postings table: fill it
+            topics = sorted(postings.financial_topics())
+            marks = ", ".join("?" for _ in topics)
+            c.execute(postings.ADOPT_SQL["sqlite"].format(events=table, marks=marks), topics)
         c.execute(f"SELECT EXISTS (SELECT 1 FROM {table}), EXISTS (SELECT 1 FROM {CHAIN_TABLE})")  # noqa: S608
         has_events, has_links = c.fetchone()
         if not has_events or has_links:
@@ -185,7 +192,11 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             log.info("event_chain_adopted", events=linked)
 
     def _insert_events(self, c: Any, stored_events: Sequence[StoredEvent], **kwargs: Any) -> Sequence[int] | None:
+        entries = postings.pending_rows(stored_events)
         ids = super()._insert_events(c, stored_events, **kwargs)
+        assert ids is not None and len(ids) == len(stored_events), "SQLite gave no position for every event"
+        if entries:
+            c.executemany(postings.INSERT_SQL, postings.with_positions(entries, ids))
 
         def lookup(wanted: dict[UUID, int]) -> dict[UUID, str]:
             found = {}
@@ -228,6 +239,8 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self._insert_links = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, event_hash) VALUES (%s, %s, %s)"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
+        self.sql_create_statements.append(SQL(postings.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
+        self._insert_postings = SQL(postings.INSERT_JOINED_SQL).format(schema=schema, events=Identifier(self.events_table_name))
         self._select_links = SQL(
             "SELECT h.originator_id, h.event_hash FROM {schema}.{table} h"
             " JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) ON h.originator_id = w.id AND h.originator_version = w.v"
@@ -236,6 +249,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def _create_table(self, curs: Any) -> None:
         super()._create_table(curs)
         schema, events = Identifier(self.datastore.schema), Identifier(self.events_table_name)
+        curs.execute(
+            SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_postings").format(schema, Identifier(postings.POSTINGS_TABLE))
+        )
+        if not curs.fetchone()["has_postings"]:  # a new store, or one written before the postings table: fill it
+            curs.execute(SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(schema, events))  # no write meanwhile
+            curs.execute(
+                SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_postings").format(schema, Identifier(postings.POSTINGS_TABLE))
+            )
+            if not curs.fetchone()["has_postings"]:
+                adopt = SQL(postings.ADOPT_SQL["postgres"]).format(schema=schema, events=events)  # noqa: S608
+                curs.execute(adopt, (sorted(postings.financial_topics()),))
         check = SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_events, EXISTS (SELECT 1 FROM {0}.{2}) AS has_links").format(
             schema, events, Identifier(CHAIN_TABLE)
         )
@@ -284,11 +308,14 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 return {_uuid(r["originator_id"]): r["event_hash"] for r in reader.fetchall()}
 
         rows = links_for(stored_events, lookup)
+        entries = postings.joined_params(postings.pending_rows(stored_events), stored_events)
         super()._insert_stored_events(curs, stored_events, **kwargs)  # the table lock, then the events
         if rows:
             # Another cursor: `curs` holds the events' RETURNING ids, fetched after this returns.
             with curs.connection.cursor() as writer:
                 writer.executemany(self._insert_links, rows)
+                if entries is not None:  # positions from the events just inserted: SQL only after the INSERT
+                    writer.execute(self._insert_postings, entries)
 
 
 # ---------------------------------------------------------------- reading the links back

@@ -15,6 +15,8 @@ entry), and checks:
 - every event: its link in the event chain equals SHA-256 over the previous link and its complete
   stored content (ledger/chain.py), so an edit of any field of any event is caught, not only of
   an entry's postings; each command receipt likewise;
+- postings: the postings table (ledger/postings.py) holds exactly each entry's postings, in order,
+  and no row for an entry that is not stored;
 - a head kept outside the store (`--head N:HASH`, from a closing or an assembly's minutes): the
   link recomputed at version N must be that hash.
 
@@ -37,6 +39,8 @@ from domain.events import EVENT_CLASSES, TOPIC_PREFIX, FinancialEvent
 from domain.journal import GENESIS_HASH, check_balanced, entry_hash
 from ledger import handlers as _handlers  # noqa: F401  (imports every family: registers every event class)
 from ledger.chain import GENESIS_LINK, StoredLinks, link
+from ledger.heads import Head
+from ledger.postings import PostingsCheck
 from ledger.stored_history import MAX_EVENTS_PER_COOP, PAGE_EVENTS, Claims, StoredHistory, StoredRow
 
 log = structlog.get_logger("coopledger.verify")
@@ -52,42 +56,13 @@ class Problem:
 
     kind: str  # content_hash_mismatch | unbalanced | number_gap | out_of_order | missing_event | missing_entries
     #            | sealed_head_mismatch | undecodable | unknown_topic | foreign_event | event_hash_mismatch
-    #            | unchained_event | receipt_hash_mismatch | head_mismatch
+    #            | unchained_event | receipt_hash_mismatch | head_mismatch | postings_mismatch
     number: int | None  # the journal number of the first broken entry (None: not an entry)
     version: int | None  # the aggregate version where it was found
     message: str
 
     def as_dict(self) -> dict[str, Any]:
         return {"kind": self.kind, "number": self.number, "version": self.version, "message": self.message}
-
-
-@dataclass(frozen=True)
-class Head:
-    """A head of a cooperative's event chain: the link of its event at `version`. Written N:HASH."""
-
-    version: int
-    link: str
-
-    @classmethod
-    def parse(cls, text: str) -> Head:
-        """'N:HASH' (N the event count, HASH the 64 hex digits of its link). ValueError otherwise."""
-        number, sep, value = text.strip().partition(":")
-        value = value.lower()
-        if (
-            not sep
-            or not number.isdigit()
-            or int(number) < 1
-            or len(value) != 64
-            or any(c not in "0123456789abcdef" for c in value)
-        ):
-            raise ValueError(
-                f"{text!r} is not a head: write N:HASH, N the number of events (1 or more) and HASH "
-                "the 64 hexadecimal digits printed with it"
-            )
-        return cls(int(number), value)
-
-    def __str__(self) -> str:
-        return f"{self.version}:{self.link}"
 
 
 @dataclass
@@ -135,9 +110,11 @@ def verify_events(
     progress: Progress | None = None,
     last_linked: int = 0,
     expected_head: Head | None = None,
+    postings: PostingsCheck | None = None,
 ) -> CoopReport:
     """Checks one cooperative's stored events, given in version order. `last_linked` is the highest
-    version the event chain holds a link for; `expected_head` a head kept outside the store."""
+    version the event chain holds a link for; `expected_head` a head kept outside the store;
+    `postings` the cooperative's rows of the postings table, compared entry by entry."""
     report = CoopReport(coop)
     originator = coop_id(coop)
     expected_version, expected_number, prev_hash = 1, 1, GENESIS_HASH
@@ -150,6 +127,8 @@ def verify_events(
         problem, number = _check_event(coop, row.version, row.topic, row.state, expected_version, expected_number, prev_hash)
         if problem is None:
             problem = _check_link(originator, row, report.head_link)
+        if problem is None and number is not None and postings is not None:
+            problem = _check_postings(postings, number, row)
         if problem is not None:
             if problem.kind == "number_gap":
                 problem = _gap_or_disorder(problem, stream)
@@ -183,6 +162,8 @@ def verify_events(
             f"the store ends at version {report.events} (entry {report.last_number}) but the command receipts name "
             f"{claims.events} events and entries up to {claims.max_number}: the last ones were removed",
         )
+    elif postings is not None and postings.rest() is not None:
+        report.problem = Problem("postings_mismatch", None, None, str(postings.rest()))
     elif last_linked > report.events:
         report.problem = Problem(
             "missing_event",
@@ -192,6 +173,12 @@ def verify_events(
             "the last ones were removed",
         )
     return _with_head_check(report, expected_head, link_at_head)
+
+
+def _check_postings(postings: PostingsCheck, number: int, row: StoredRow) -> Problem | None:
+    """The entry's rows in the postings table against the postings inside its stored event."""
+    differs = postings.entry(number, _date(row.state["effective_date"]).isoformat(), row.state["postings"])
+    return Problem("postings_mismatch", number, row.version, differs) if differs else None
 
 
 def _check_link(originator: Any, row: StoredRow, prev: str) -> Problem | None:
@@ -365,6 +352,7 @@ def verify_store(
             progress,
             last_linked=last[0] if last else 0,
             expected_head=expected_head,
+            postings=PostingsCheck(ledger.db, slug),
         )
         if report.events == 0 and report.problem is None:
             report.problem = Problem("missing_event", None, 1, f"no stored event for cooperative {slug!r}")

@@ -13,16 +13,11 @@ from collections.abc import Sequence
 from datetime import date
 from typing import Any
 
-import orjson
-
 from domain.errors import IntegrityViolation
-from domain.events import EVENT_CLASSES, FinancialEvent
+from domain.events import FinancialEvent
 from ledger.db import Database, Tx
+from ledger.postings import POSTINGS_TABLE
 from projections.base import Projection
-
-# Sums a PostgreSQL rebuild holds in memory before writing them: bounds the peak memory
-# (233,000 sums peaked at 258 MB resident, measured; this keeps it under 200 MB).
-REBUILD_MAX_KEYS = 150_000
 
 
 class BalancesProjection(Projection):
@@ -78,102 +73,36 @@ class BalancesProjection(Projection):
     # ---------------------------------------------------------------- set-based rebuild
 
     def rebuild_in_store(self, tx: Tx, events_table: str, topics: Sequence[str], after: int, upto: int) -> None:
-        """Adds the postings of the financial events at log positions (after, upto] to the view,
-        without building event objects: on SQLite summed by the database itself (JSON functions),
-        on PostgreSQL by a lean pass over the stored JSON (see _sum_in_python).
+        """Adds the postings of the entries at log positions (after, upto] to the view, summed by
+        the database from the postings table the recorder writes with the events (ledger/postings.py):
+        no JSON to parse, no event object built. `verify` checks that table equals the postings
+        inside the events.
 
         Same rows as `process`: party None is stored as '', a positive amount is a debit, any
-        other a credit (as a positive number). Only valid for states stored as plain JSON (no
-        compression, no cipher) and events without upcasters: the runner checks both, and
-        tests/perf/test_rebuild_in_store.py checks it gives the same rows as `process`.
+        other a credit (as a positive number); tests/perf/test_rebuild_in_store.py checks it.
         """
-        # Only events that carry postings: the runner passes every domain event's topic.
-        financial = {cls.TOPIC for cls in EVENT_CLASSES.values() if issubclass(cls, FinancialEvent)}
-        topics = [t for t in topics if t in financial]
-        if not topics:
-            return
-        marks = ", ".join("?" for _ in topics)
-        if tx.dialect == "postgres":
-            self._sum_in_python(tx, events_table, marks, topics, after, upto)
-            return
-        # SQLite: rowid is the notification id; json_each walks the postings array in C. SQLite
-        # groups by sorting, which costs more than letting the primary key's B-tree merge the
-        # postings one by one (measured: 2.9 s vs 1.7 s for 400,000 postings).
-        source = (
-            "SELECT json_extract(s.j, '$.coop') AS coop, json_extract(p.value, '$[0]') AS account,"
-            " COALESCE(json_extract(p.value, '$[1]'), '') AS party, json_extract(p.value, '$[2]') AS unit,"
-            " json_extract(s.j, '$.effective_date._data_') AS day, json_extract(p.value, '$[3]') AS amount"
-            f" FROM (SELECT CAST(state AS TEXT) AS j FROM {events_table}"  # noqa: S608 (table from the recorder)
-            f" WHERE rowid > ? AND rowid <= ? AND topic IN ({marks})) s, json_each(s.j, '$.postings') p"
+        # The upsert merges into the view's primary key; on SQLite a GROUP BY first would sort
+        # (slower than the B-tree merge, measured), on PostgreSQL it is a hash aggregate.
+        grouped = tx.dialect == "postgres"
+        amounts = (
+            "SUM(CASE WHEN amount > 0 THEN amount ELSE 0 END), SUM(CASE WHEN amount > 0 THEN 0 ELSE -amount END)"
+            if grouped
+            else "CASE WHEN amount > 0 THEN amount ELSE 0 END, CASE WHEN amount > 0 THEN 0 ELSE -amount END"
         )
+        group = " GROUP BY coop, account, COALESCE(party, ''), unit, day" if grouped else ""
         tx.execute(
             "INSERT INTO account_balances_by_day (coop, account, party, unit, day, debit, credit)"
-            " SELECT coop, account, party, unit, day, CASE WHEN amount > 0 THEN amount ELSE 0 END,"
-            f" CASE WHEN amount > 0 THEN 0 ELSE -amount END FROM ({source}) postings"
-            " WHERE true"  # SQLite's parser needs a WHERE before an upsert's ON CONFLICT
+            f" SELECT coop, account, COALESCE(party, ''), unit, day, {amounts} FROM {POSTINGS_TABLE}"  # noqa: S608
+            f" WHERE position > ? AND position <= ?{group}"
             " ON CONFLICT (coop, account, party, unit, day) DO UPDATE SET"
             " debit = account_balances_by_day.debit + excluded.debit,"
             " credit = account_balances_by_day.credit + excluded.credit",
-            (after, upto, *topics),
+            (after, upto),
         )
-
-    def _sum_in_python(self, tx: Tx, events_table: str, marks: str, topics: Sequence[str], after: int, upto: int) -> None:
-        """PostgreSQL: fetch only the states, decode them with orjson and sum in a dict, written
-        by COPY. Measured on 200,000 events: 1.7x as fast as the same sums in SQL (json_to_record
-        + hash aggregate + INSERT, which PostgreSQL runs without parallel workers). The dict holds
-        at most REBUILD_MAX_KEYS sums; past that it is written and emptied."""
-        if after == 0:  # the first range of a rebuild
-            self._rebuild_sums: dict[tuple[str, str, str, str, str], list[int]] = {}
-        sums = self._rebuild_sums
-        rows = tx.execute(
-            f"SELECT state FROM {events_table} WHERE notification_id > ? AND notification_id <= ?"  # noqa: S608
-            f" AND topic IN ({marks})",
-            (after, upto, *topics),
-        )
-        loads = orjson.loads
-        for (state,) in rows:
-            e = loads(state)
-            coop, day = e["coop"], e["effective_date"]["_data_"]
-            for account, party, unit, amount in e["postings"]:
-                key = (coop, account, party or "", unit, day)
-                cell = sums.get(key)
-                if cell is None:
-                    cell = sums[key] = [0, 0]
-                if amount > 0:
-                    cell[0] += amount
-                else:
-                    cell[1] -= amount
-        del rows
-        if len(sums) >= REBUILD_MAX_KEYS:
-            self._write_sums(tx)
-
-    def _write_sums(self, tx: Tx) -> None:
-        sums, self._rebuild_sums = getattr(self, "_rebuild_sums", {}), {}
-        if not sums:
-            return
-        cursor = tx._cursor  # noqa: SLF001 (COPY is PostgreSQL's own: not part of Tx's portable surface)
-        columns = "(coop, account, party, unit, day, debit, credit)"
-        empty = not tx.execute("SELECT 1 FROM account_balances_by_day LIMIT 1")
-        target = "account_balances_by_day" if empty else "balances_rebuild_staging"
-        if not empty:  # a later write: merge through a staging table
-            tx.execute("CREATE TEMP TABLE IF NOT EXISTS balances_rebuild_staging (LIKE account_balances_by_day) ON COMMIT DROP")
-            tx.execute("TRUNCATE balances_rebuild_staging")
-        with cursor.copy(f"COPY {target} {columns} FROM STDIN") as copy:
-            for key, (debit, credit) in sums.items():
-                copy.write_row((*key, debit, credit))
-        if not empty:
-            tx.execute(
-                f"INSERT INTO account_balances_by_day {columns} SELECT * FROM balances_rebuild_staging"
-                " ON CONFLICT (coop, account, party, unit, day) DO UPDATE SET"
-                " debit = account_balances_by_day.debit + excluded.debit,"
-                " credit = account_balances_by_day.credit + excluded.credit"
-            )
 
     def finish_rebuild_in_store(self, tx: Tx) -> None:
-        """After every range: the sums still in memory (PostgreSQL), then the party-less totals,
-        summed from the rows just written."""
+        """After every range: the party-less totals, summed from the rows just written."""
         if tx.dialect == "postgres":
-            self._write_sums(tx)
             tx.execute("SET LOCAL work_mem = '256MB'")  # group in memory, not on disk
         tx.execute(
             "INSERT INTO account_totals_by_day (coop, account, unit, day, debit, credit)"

@@ -33,9 +33,10 @@ from domain.events import EVENT_CLASSES, TOPIC_PREFIX
 from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, StoredLinks, link
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
+from ledger.heads import Head
 from ledger.service import Ledger
 from ledger.stored_history import Claims, StoredHistory
-from ledger.verify import Head, verify_events, verify_store
+from ledger.verify import verify_events, verify_store
 from tests.builders import ok, rich_history
 
 Row = tuple[str, bytes]  # (topic, state)

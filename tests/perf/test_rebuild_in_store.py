@@ -7,7 +7,6 @@ from typing import Any
 
 import pytest
 
-import projections.balances as balances_module
 import projections.runner as runner_module
 from domain.events import EVENT_CLASSES
 from projections.balances import BalancesProjection, trial_balance
@@ -29,8 +28,6 @@ def test_rebuild_in_store_equals_event_by_event(ledger, monkeypatch, rebuild_ran
     assert any(party == "" for _c, _a, party, *_ in expected)  # postings without a party
 
     monkeypatch.setattr(runner_module, "REBUILD_RANGE", rebuild_range)  # 7: keys merged across ranges
-    if rebuild_range == 7:  # PostgreSQL: sums written every range, merged through the staging table
-        monkeypatch.setattr(balances_module, "REBUILD_MAX_KEYS", 3)
     calls: list[int] = []
     original = BalancesProjection.process
     monkeypatch.setattr(
