@@ -86,7 +86,7 @@ def summarize(path: Path, top: int = 12) -> ProfileSummary:
     catch_up = _cumulative(stats, *_CATCH_UP[1:])
     parts = [
         ("clear the view (TRUNCATE on PostgreSQL, DELETE on SQLite)", clear),
-        ("sum the postings (rebuild_in_store: SQLite INSERT ... SELECT; PostgreSQL orjson, dict, COPY)", in_store),
+        ("sum the postings (rebuild_in_store: one INSERT ... SELECT over the postings table)", in_store),
         ("derive the party-less totals (finish_rebuild_in_store)", finish),
         ("commit, ANALYZE of the views, checks (rest of _rebuild_in_store)", whole - in_store - finish),
         ("catch_up afterwards (events decoded in Python: none left here)", catch_up),

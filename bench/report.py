@@ -13,13 +13,11 @@ MB = 1024 * 1024
 
 STAGE_HINTS = {
     "sum the postings": (
-        "summing: on SQLite one `INSERT ... SELECT` per range parses each state with `json_each` (0.4 s for "
-        "200,000 states, measured alone) and merges 400,000 postings one by one into the view's primary-key "
-        "B-tree (the rest); on PostgreSQL the time is the server sending 200,000 states and taking the COPY "
-        "(`psycopg wait` in the profile), then orjson and the dict in Python. The view holds one row per "
-        "account, member and day (233,000 rows here, where ledger-cli's report sums into a few thousand "
-        "accounts): storing postings relationally when recording (no JSON to parse) and a coarser view for "
-        "the member accounts are what would move it next."
+        "summing: one `INSERT ... SELECT` per range over the postings table (no JSON left to parse): on "
+        "SQLite each of the 400,000 postings is merged into the view's primary-key B-tree, on PostgreSQL "
+        "they are grouped first, then inserted. The view holds one row per account, member and day (233,000 "
+        "rows here, where ledger-cli's report sums into a few thousand accounts): writing those rows is "
+        "most of what is left; a coarser view for the member accounts is what would move it next."
     ),
     "derive the party-less totals": (
         "the totals (migration 0011) are one GROUP BY over the view's rows; they make every as-of read "
@@ -115,8 +113,8 @@ def render(
     w("financial events, with `ProjectionRunner(ledger, projections=(BalancesProjection,),")
     w(f"batch_size={settings.rebuild_batch}).rebuild()`: empty the view, then sum the postings of the log per")
     w("account, party, unit and day without building event objects (`BalancesProjection.rebuild_in_store`:")
-    w("on SQLite inside the database with `json_each`; on PostgreSQL the states decoded with orjson, summed in")
-    w("a bounded dict and written by COPY), in ranges of 100,000 log positions, then the party-less totals,")
+    w("one `INSERT ... SELECT` inside the database over `entry_postings`, the postings table the recorder")
+    w("writes with the events), in ranges of 100,000 log positions, then the party-less totals,")
     w("all in one transaction with the projection's position.")
     w("")
     w("- **events/s** = financial events (`FeeCalled`, `FeePaid`, `SharesSubscribed`, `SharesRedeemed`,")

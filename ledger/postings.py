@@ -19,7 +19,6 @@ the postings are read from the stored events themselves.
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from functools import cache
 from typing import Any
 
 import orjson
@@ -72,10 +71,9 @@ ADOPT_SQL = {
 PendingRow = tuple[int, str, int, int, str, str, str | None, str, int]
 
 
-@cache
 def financial_topics() -> frozenset[str]:
-    """The stored topics of events that carry an entry (every family is imported by then: the
-    application imports them before it opens the store)."""
+    """The stored topics of events that carry an entry. Not cached: a family registered after the
+    store was opened (a tool library's) counts from its first batch on; once per batch is cheap."""
     topics = frozenset(cls.TOPIC for cls in EVENT_CLASSES.values() if issubclass(cls, FinancialEvent))
     assert topics, "no financial event class registered yet"
     return topics
