@@ -38,6 +38,7 @@ PINNED_SHAPES = {1: "020107d47190238a719bab7f288144be4f07f4c24e94b61d20e895e895d
 @pytest.fixture(autouse=True)
 def small_interval(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(snapshots, "SNAPSHOT_EVERY_EVENTS", EVERY)
+    monkeypatch.setattr(snapshots, "PACK_MIN_ENTRIES", 2)  # the demo's dicts of dates go through the arrays too
 
 
 def _record(ledger: Ledger, commands: list[Any]) -> None:
@@ -214,3 +215,21 @@ def test_canonical_dump_tells_types_and_order_apart():
     assert json.dumps(canonical(snapshots.decode_state(snapshots.encode_state({"d": Decimal("2.50")})))) == json.dumps(
         canonical({"d": Decimal("2.50")})
     )
+
+
+def test_dicts_of_dates_stored_as_arrays_come_back_the_same():
+    from array import array
+    from datetime import date
+
+    from domain.sensors_state import HostCredits, SensorsState
+
+    state = SensorsState()
+    host = HostCredits(origin=737_000, per_day=array("i", [1, 2]))
+    host.moves = {date.fromordinal(737_000 + 7 * i % 101): (-1) ** i * 2**40 for i in range(101)}  # not in date order
+    state.hosts["h1"] = host
+    huge = HostCredits(origin=1)
+    huge.moves = {date.fromordinal(1 + i): 2**70 for i in range(100)}  # beyond 64 bits: pickled as it is
+    back = snapshots.decode_state(snapshots.encode_state({"sensors": state, "same": host, "huge": huge}))
+    assert back["same"] is back["sensors"].hosts["h1"]  # one object, as before
+    assert list(back["same"].moves.items()) == list(host.moves.items())  # order kept
+    assert canonical(back) == canonical({"sensors": state, "same": host, "huge": huge})
