@@ -20,6 +20,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import subprocess
 import sys
 import time
@@ -57,6 +58,7 @@ def _vm_kib(field: str) -> int:
 def _probe(url: str, probe: int) -> dict[str, Any]:
     """In a fresh process: open the store, time the first command on the cooperative."""
     baseline_kib = _vm_kib("VmHWM")
+    load = os.getloadavg()[0]  # the machine is shared: how busy it was is part of the figure
     ledger = Ledger(StoreConfig.from_url(url))
     try:
         day = START + timedelta(days=10**4 + probe)  # after every generated day: always accepted
@@ -74,6 +76,7 @@ def _probe(url: str, probe: int) -> dict[str, Any]:
             "took_snapshot": ledger.app.snapshots.latest.get(coop.id, 0) == coop.version,  # type: ignore[union-attr]
             "peak_kib": _vm_kib("VmHWM"),
             "baseline_kib": baseline_kib,
+            "load_1min": load,
         }
     finally:
         ledger.close()
@@ -177,7 +180,7 @@ def _line(r: dict[str, Any]) -> str:
     replayed = r["version"] - 1 - r["snapshot_version"]
     return (
         f"first command {r['first_command_s']:.3f} s (goal ≤ {GOAL_FIRST_COMMAND_S:g} s), {replayed:,} events replayed, "
-        f"peak memory {r['peak_kib'] / 1024:,.0f} MiB"
+        f"peak memory {r['peak_kib'] / 1024:,.0f} MiB, load average {r['load_1min']:.1f}"
     )
 
 
@@ -195,8 +198,8 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
         f"- Without snapshots (the table emptied) the probe runs at {REPLAY_EVENTS:,} events only: a full replay of "
         f"{GOAL_EVENTS:,} events takes over a minute. That probe then takes the first snapshot, inside its timed command.",
         "",
-        "| store | events | snapshots | events replayed | first command | goal | peak memory (VmHWM) |",
-        "| --- | ---: | --- | ---: | ---: | ---: | ---: |",
+        "| store | events | snapshots | events replayed | first command | goal | peak memory (VmHWM) | load average (1 min) |",
+        "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
     ]
     for kind, result in results.items():
         for r in result["rows"]:
@@ -204,7 +207,7 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
             figure = f"**{r['first_command_s']:.3f} s**" if r["snapshots"] else f"{r['first_command_s']:.3f} s"
             lines.append(
                 f"| {LABELS[kind]} | {r['events']:,} | {'on' if r['snapshots'] else 'emptied'} | {replayed:,} | {figure} | "
-                f"≤ {GOAL_FIRST_COMMAND_S:g} s at {GOAL_EVENTS:,} | {r['peak_kib'] / 1024:,.0f} MiB |"
+                f"≤ {GOAL_FIRST_COMMAND_S:g} s at {GOAL_EVENTS:,} | {r['peak_kib'] / 1024:,.0f} MiB | {r['load_1min']:.1f} |"
             )
     lines += [
         "",

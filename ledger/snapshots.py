@@ -9,7 +9,7 @@ ledger/chain.py), and:
   SNAPSHOT_EVERY_EVENTS events were recorded past the last snapshot it read or wrote; older
   snapshots of that cooperative are then deleted (one per cooperative: bounded storage);
 - a snapshot that cannot be used (written under another STATE_SCHEMA, or failing to decode) is
-  ignored: the load replays the events, and the next save past the interval takes a new one;
+  ignored: the load replays the events, and the cooperative's next save takes a new one;
 - `coopledger verify` compares each cooperative's snapshot with a replay of its events up to the
   snapshot's version (ledger/snapshot_check.py); a backup may carry them, a restore keeps them, and
   deleting every snapshot is always safe (only cold loads get slower until they are taken again).
@@ -41,17 +41,18 @@ from eventsourcing.persistence import EventStore, IntegrityError
 log = structlog.get_logger("coopledger.snapshots")
 
 # How many events a cooperative records between two snapshots. A cold load replays at most this
-# many events after its snapshot: ~12,000 events/s on the 2-core bench machine (0.91 s for 11,000),
-# so 4,000 events is at most ~0.35 s, leaving room under the 1 s goal for reading the snapshot
-# (~0.1 s at 1,000,000 events) and the command itself. Each snapshot costs about the time of a
-# batch of a few hundred commands (bench/cold_start.py measures both): a smaller interval would
-# tax ingest for little gain on cold starts, a larger one would pass the goal on a loaded machine.
-SNAPSHOT_EVERY_EVENTS = 4_000
+# many events after its snapshot. On the 2-core bench machine a replay runs at ~12,000 events/s
+# idle (0.91 s for 11,000) and ~2,800 events/s when other work loads it (bench/cold_start.py:
+# 100,000 events in 36 s at a load average of 9): 4,000 events took 1.6 s there, over the 1 s goal;
+# 2,000 keep the worst case near 0.2 s idle and under 1 s loaded. Each snapshot encodes the whole
+# state, paid by one command in 2,000 (bench/cold_start.py reports it: it grows with the state,
+# not with the events); a larger interval would tax ingest less and pass the goal when loaded.
+SNAPSHOT_EVERY_EVENTS = 2_000
 # The version of the state's encoding and shape. Bump it when an attribute of the aggregate or of
 # a state object it holds is added, removed, renamed or changes meaning (tests/ledger/
 # test_snapshots.py pins the shape and fails until it is bumped): snapshots of another version are
 # ignored (never upcast: a cache is cheaper to retake than a converter is to get right) and
-# replaced by the next save past the interval.
+# replaced at the cooperative's next save.
 STATE_SCHEMA = 1
 PICKLE_PROTOCOL = 5
 ZLIB_LEVEL = 1  # the state is mostly integers and short strings: level 1 gets most of the gain, fast
