@@ -231,8 +231,8 @@ def take(ledger: Any, aggregate: Any) -> None:
     After the events are committed, in transactions of its own: a failure here loses a cache, never
     an event, so it is logged and the command's result stands."""
     store: SnapshotStore = ledger.app.snapshots
-    snapshot = CooperativeSnapshot.take(aggregate)
     try:
+        snapshot = CooperativeSnapshot.take(aggregate)
         store.put([snapshot])
     except IntegrityError:
         pass  # another process snapshotted this same version: the same events, the same state

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import pickle
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
@@ -160,7 +161,6 @@ def test_a_snapshot_naming_a_function_is_refused_not_run(make_ledger: Callable[[
     ledger = make_ledger()
     _record(ledger, parsed[:60])
     import base64
-    import pickle
     import zlib
 
     evil = base64.b64encode(zlib.compress(pickle.dumps({"x": print}))).decode()  # builtins.print: not allowed
@@ -233,3 +233,16 @@ def test_dicts_of_dates_stored_as_arrays_come_back_the_same():
     assert back["same"] is back["sensors"].hosts["h1"]  # one object, as before
     assert list(back["same"].moves.items()) == list(host.moves.items())  # order kept
     assert canonical(back) == canonical({"sensors": state, "same": host, "huge": huge})
+
+
+def test_a_snapshot_that_fails_loses_the_cache_not_the_command(make_ledger: Callable[[], Ledger], monkeypatch):
+    parsed, _slugs = _demo()
+    ledger = make_ledger()
+
+    def broken(state: dict[str, Any]) -> str:
+        raise pickle.PicklingError("cannot pickle this state")
+
+    monkeypatch.setattr(snapshots, "encode_state", broken)
+    _record(ledger, parsed[:60])  # every command accepted, its events saved
+    assert ledger.app.snapshots.stored(coop_id("cluster-numerique-sud")) is None  # type: ignore[union-attr]
+    assert _loaded_equals_replayed(make_ledger(), "cluster-numerique-sud") == 0
