@@ -246,3 +246,21 @@ def test_a_snapshot_that_fails_loses_the_cache_not_the_command(make_ledger: Call
     _record(ledger, parsed[:60])  # every command accepted, its events saved
     assert ledger.app.snapshots.stored(coop_id("cluster-numerique-sud")) is None  # type: ignore[union-attr]
     assert _loaded_equals_replayed(make_ledger(), "cluster-numerique-sud") == 0
+
+
+def test_snapshots_through_the_failover_factory(store_url: str):
+    if not store_url.startswith("postgresql"):
+        pytest.skip("the failover factory is PostgreSQL's (ledger/failover.py)")
+    from ledger.failover import FailoverPostgresFactory
+
+    url = f"{store_url}&target_session_attrs=read-write"
+    parsed, _slugs = _demo()
+    opened = [Ledger(StoreConfig.from_url(url)) for _ in range(2)]
+    try:
+        writer, reader = opened
+        assert isinstance(writer.app.factory, FailoverPostgresFactory)
+        _record(writer, parsed[:60])
+        assert _loaded_equals_replayed(reader, "cluster-numerique-sud") > 0  # stored and read through its pool
+    finally:
+        for ledger in opened:
+            ledger.close()
