@@ -179,7 +179,7 @@ class Ledger:
     def cooperative(self, slug: str) -> Cooperative:
         """The current state of a cooperative (write model), for tests and diagnostics."""
         with self._locked([slug]):
-            return self.app.repository.get(coop_id(slug))
+            return self.app.repository.get(coop_id(slug), projector_func=snapshots.project)
 
     # ------------------------------------------------------------ internals
 
@@ -305,7 +305,7 @@ class Ledger:
 
     def _load(self, slug: str) -> Cooperative | None:
         try:
-            return self.app.repository.get(coop_id(slug))
+            return self.app.repository.get(coop_id(slug), projector_func=snapshots.project)
         except AggregateNotFoundError:
             return None
 

@@ -19,11 +19,9 @@ from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
-from eventsourcing.application import project_aggregate
-
 from domain.cooperative import coop_id
 from ledger import snapshots
-from ledger.snapshots import UnusableSnapshot
+from ledger.snapshots import UnusableSnapshot, project
 
 REPLAY_PAGE_EVENTS = 5000  # events read per query while replaying: bounded memory
 MAX_REPLAY_PAGES = 10**6
@@ -99,7 +97,7 @@ def replay(app: Any, originator: UUID, up_to: int) -> Any:
         page = list(app.events.get(originator, gt=after, lte=min(after + REPLAY_PAGE_EVENTS, up_to)))
         if not page:
             return aggregate
-        aggregate = project_aggregate(aggregate, page)
+        aggregate = project(aggregate, page)
         after = page[-1].originator_version
     raise RuntimeError(f"more than {MAX_REPLAY_PAGES * REPLAY_PAGE_EVENTS} events to replay")
 

@@ -29,7 +29,7 @@ import io
 import pickle
 import zlib
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterable, Iterator
 from datetime import date
 from typing import Any
 from uuid import UUID
@@ -218,6 +218,15 @@ class SnapshotStore(EventStore[UUID]):
         """The latest stored snapshot as stored (undecoded), whatever its schema."""
         rows = list(super().get(originator_id, desc=True, limit=1))
         return rows[0] if rows else None
+
+
+def project(aggregate: Any, events: Iterable[Any]) -> Any:
+    """eventsourcing's `project_aggregate` without its assert, an isinstance against a
+    runtime-checkable Protocol for every event: a third of a cold load's time (cProfile of a load
+    of a snapshot and 2,000 events). Every event this application stores has `mutate`."""
+    for event in events:
+        aggregate = event.mutate(aggregate)
+    return aggregate
 
 
 def due(version: int, since: int) -> bool:
