@@ -185,6 +185,10 @@ def _line(r: dict[str, Any]) -> str:
 
 
 def _write(results: dict[str, dict[str, Any]]) -> None:
+    rows = [r for result in results.values() for r in result["rows"]]
+    replay_events = max(r["events"] for r in rows if not r["snapshots"])
+    largest = max(r["events"] for r in rows)
+    baseline_mib = min(r["baseline_kib"] for r in rows) / 1024
     lines = [
         BEGIN,
         "## Cold start: the first command on a large cooperative after a restart",
@@ -195,7 +199,7 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
         f"{snapshots.SNAPSHOT_EVERY_EVENTS:,} events, the store arranged so the load replays "
         f"{snapshots.SNAPSHOT_EVERY_EVENTS - 2:,} events after the snapshot: the worst case of a load; the one command in "
         f'{snapshots.SNAPSHOT_EVERY_EVENTS:,} that takes the next snapshot also pays "taking one" below)',
-        f"- Without snapshots (the table emptied) the probe runs at {REPLAY_EVENTS:,} events only: a full replay of "
+        f"- Without snapshots (the table emptied) the probe runs at {replay_events:,} events only: a full replay of "
         f"{GOAL_EVENTS:,} events takes over a minute. That probe then takes the first snapshot, inside its timed command.",
         "",
         "| store | events | snapshots | events replayed | first command | goal | peak memory (VmHWM) | load average (1 min) |",
@@ -222,11 +226,14 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
         )
     lines += [
         "",
-        "Peak memory is the probe process's (imports included, about 100 MiB). Snapshot size, taking and reading are of "
-        "the cooperative at the largest size; a snapshot is taken by the write path once every "
-        f"{snapshots.SNAPSHOT_EVERY_EVENTS:,} events (docs/decisions/0011-snapshots.md).",
-        END,
+        f"Peak memory is the probe process's, imports included ({baseline_mib:.0f} MiB before it opens the store). "
+        "Snapshot size, taking and reading are of the cooperative at the largest size; a snapshot is taken by the "
+        f"write path once every {snapshots.SNAPSHOT_EVERY_EVENTS:,} events (docs/decisions/0011-snapshots.md). The "
+        "machine is shared: the load average beside each probe says how busy it was (2 CPUs).",
     ]
+    if largest < GOAL_EVENTS:
+        lines.append(f"\nThis run stopped at {largest:,} events (`--events`): the goal's size was not measured here.")
+    lines.append(END)
     write_section(DOC, BEGIN, END, "\n".join(lines))
 
 
