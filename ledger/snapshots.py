@@ -40,13 +40,14 @@ from eventsourcing.persistence import EventStore, IntegrityError
 
 log = structlog.get_logger("coopledger.snapshots")
 
-# How many events a cooperative records between two snapshots. A cold load replays at most this
-# many events after its snapshot. On the 2-core bench machine a replay runs at ~12,000 events/s
-# idle (0.91 s for 11,000) and ~2,800 events/s when other work loads it (bench/cold_start.py:
-# 100,000 events in 36 s at a load average of 9): 4,000 events took 1.6 s there, over the 1 s goal;
-# 2,000 keep the worst case near 0.2 s idle and under 1 s loaded. Each snapshot encodes the whole
-# state, paid by one command in 2,000 (bench/cold_start.py reports it: it grows with the state,
-# not with the events); a larger interval would tax ingest less and pass the goal when loaded.
+# How many events a cooperative records between two snapshots: a cold load replays at most this
+# many after its snapshot, and reads the snapshot, whose cost grows with the state. Measured with
+# bench/cold_start.py on the shared 2-core machine (load average 3 to 5): replaying 1,998 events
+# plus the command took ~0.3 s, reading the snapshot 0.27-0.33 s at 400,000 events, first command
+# 0.68-0.70 s in all (docs/benchmarks.md). 4,000 events took 1.6 s at a load of 9; 2,000 keep the
+# replay's share small enough to leave the snapshot's read room under the 1 s goal. A snapshot
+# costs 0.35-0.47 s at 400,000 events, paid by one command in 2,000: ~0.2 ms per event against
+# ~0.9 ms per event of ingest there. A larger interval would tax ingest less and miss the goal.
 SNAPSHOT_EVERY_EVENTS = 2_000
 # The version of the state's encoding and shape. Bump it when an attribute of the aggregate or of
 # a state object it holds is added, removed, renamed or changes meaning (tests/ledger/
