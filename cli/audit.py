@@ -99,7 +99,7 @@ def verify(session: Session, coop: str | None, head_text: str | None, as_json: b
 def _describe(report: CoopReport) -> str:
     if report.problem is not None:
         p = report.problem
-        where = f"entry {p.number}" if p.number is not None else "event"
+        where = f"entry {p.number}" if p.number is not None else "snapshot" if p.kind.startswith("snapshot") else "event"
         return (
             f"[red]BROKEN[/red] {escape(report.coop)}: {where} (version {p.version}): {p.kind}: {escape(p.message)}"
             f" (checked {report.events} events, {report.entries} entries intact before it)"

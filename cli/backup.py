@@ -18,7 +18,7 @@ from cli.tables import console
 from domain.cooperative import coop_id
 from domain.errors import DomainError
 from ledger import backup as backups
-from ledger.chain import StoredLinks
+from ledger.links import StoredLinks
 from projections.registry import cooperative_slugs
 
 

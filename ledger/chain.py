@@ -38,7 +38,6 @@ from eventsourcing.sqlite import SQLiteApplicationRecorder
 from psycopg.sql import SQL, Identifier
 
 from ledger import postings
-from ledger.db import Database
 
 log = structlog.get_logger("coopledger.chain")
 
@@ -50,7 +49,6 @@ EVENTS_TABLES = {"sqlite": "stored_events", "postgres": "coopledger_events"}
 ADOPTIONS_TABLE = "event_chain_adoptions"
 ADOPT_PAGE_EVENTS = 5000  # events read per query while adopting an existing store: bounded memory
 MAX_ADOPT_PAGES = 10**6  # 5 billion events: a bound on the adoption loop, far above any store
-LINK_QUERY_IDS = 500  # ids per query reading links back: under SQLite's bound on parameters
 
 
 class ChainError(RuntimeError):
@@ -157,10 +155,14 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         # snapshot into a write once another process has committed past it).
         super()._create_table(c)
         table = self.events_table_name
-        c.execute(f"SELECT EXISTS (SELECT 1 FROM {postings.POSTINGS_TABLE})")  # noqa: S608
-        if not c.fetchone()[0]:  # a new store, or one written before the postings table: fill it
-            topics = sorted(postings.financial_topics())
-            marks = ", ".join("?" for _ in topics)
+        topics = sorted(postings.financial_topics())
+        marks = ", ".join("?" for _ in topics)
+        c.execute(
+            f"SELECT NOT EXISTS (SELECT 1 FROM {postings.POSTINGS_TABLE})"  # noqa: S608
+            f" AND EXISTS (SELECT 1 FROM {table} WHERE topic IN ({marks}))",
+            topics,
+        )
+        if c.fetchone()[0]:  # entries written before the postings table: fill it (only then a write, see above)
             c.execute(postings.ADOPT_SQL["sqlite"].format(events=table, marks=marks), topics)
         c.execute(f"SELECT EXISTS (SELECT 1 FROM {table}), EXISTS (SELECT 1 FROM {CHAIN_TABLE})")  # noqa: S608
         has_events, has_links = c.fetchone()
@@ -282,17 +284,16 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
     def _create_table(self, curs: Any) -> None:
         super()._create_table(curs)
         schema, events = Identifier(self.datastore.schema), Identifier(self.events_table_name)
-        curs.execute(
-            SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_postings").format(schema, Identifier(postings.POSTINGS_TABLE))
-        )
-        if not curs.fetchone()["has_postings"]:  # a new store, or one written before the postings table: fill it
+        topics = sorted(postings.financial_topics())
+        unfilled = SQL(
+            "SELECT NOT EXISTS (SELECT 1 FROM {0}.{1}) AND EXISTS (SELECT 1 FROM {0}.{2} WHERE topic = ANY(%s)) AS unfilled"
+        ).format(schema, Identifier(postings.POSTINGS_TABLE), events)
+        curs.execute(unfilled, (topics,))
+        if curs.fetchone()["unfilled"]:  # entries written before the postings table: fill it
             curs.execute(SQL("LOCK TABLE {0}.{1} IN EXCLUSIVE MODE").format(schema, events))  # no write meanwhile
-            curs.execute(
-                SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_postings").format(schema, Identifier(postings.POSTINGS_TABLE))
-            )
-            if not curs.fetchone()["has_postings"]:
-                adopt = SQL(postings.ADOPT_SQL["postgres"]).format(schema=schema, events=events)  # noqa: S608
-                curs.execute(adopt, (sorted(postings.financial_topics()),))
+            curs.execute(unfilled, (topics,))  # again, under the lock
+            if curs.fetchone()["unfilled"]:
+                curs.execute(SQL(postings.ADOPT_SQL["postgres"]).format(schema=schema, events=events), (topics,))  # noqa: S608
         check = SQL("SELECT EXISTS (SELECT 1 FROM {0}.{1}) AS has_events, EXISTS (SELECT 1 FROM {0}.{2}) AS has_links").format(
             schema, events, Identifier(CHAIN_TABLE)
         )
@@ -350,57 +351,3 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                 writer.execute(self._insert_batch_links, links)
             if entries is not None:  # positions from the events just inserted: SQL only after the INSERT
                 writer.execute(self._insert_postings, entries)
-
-
-# ---------------------------------------------------------------- reading the links back
-
-
-class StoredLinks:
-    """The links as stored, for `coopledger verify` and the heads: plain SQL through the views'
-    database access (ledger/db.py), the same on both stores; nothing here is trusted, it is compared."""
-
-    def __init__(self, db: Database) -> None:
-        self.db = db
-
-    def _id(self, originator: UUID) -> Any:
-        return originator.hex if self.db.dialect == "sqlite" else originator  # as each store keeps it
-
-    def between(self, originator: UUID, gt: int, lte: int) -> dict[int, str]:
-        """{version: stored link} of one aggregate's versions gt < v <= lte."""
-        with self.db.read() as tx:
-            rows = tx.execute(
-                f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
-                " AND originator_version > ? AND originator_version <= ?",
-                (self._id(originator), gt, lte),
-            )
-        return {int(v): h for v, h in rows}
-
-    def last(self, originator: UUID) -> tuple[int, str] | None:
-        """(version, link) of the aggregate's highest linked version, or None."""
-        with self.db.read() as tx:
-            rows = tx.execute(
-                f"SELECT originator_version, event_hash FROM {CHAIN_TABLE} WHERE originator_id = ?"  # noqa: S608
-                " ORDER BY originator_version DESC LIMIT 1",
-                (self._id(originator),),
-            )
-        return (int(rows[0][0]), rows[0][1]) if rows else None
-
-    def first_of(self, originators: Sequence[UUID]) -> dict[UUID, str]:
-        """{originator: link of its version 1} (a command receipt is a one-event stream)."""
-        found: dict[UUID, str] = {}
-        with self.db.read() as tx:
-            for start in range(0, len(originators), LINK_QUERY_IDS):
-                chunk = originators[start : start + LINK_QUERY_IDS]
-                rows = tx.execute(
-                    f"SELECT originator_id, event_hash FROM {CHAIN_TABLE} WHERE originator_version = 1"  # noqa: S608
-                    f" AND originator_id IN ({', '.join('?' for _ in chunk)})",
-                    [self._id(o) for o in chunk],
-                )
-                found.update((_uuid(raw), h) for raw, h in rows)
-        return found
-
-    def adoptions(self) -> list[tuple[str, int]]:
-        """When the chain was adopted over events stored before it, and over how many."""
-        with self.db.read() as tx:
-            rows = tx.execute(f"SELECT adopted_at, events FROM {ADOPTIONS_TABLE} ORDER BY adopted_at")  # noqa: S608
-        return [(at, int(n)) for at, n in rows]

@@ -27,6 +27,7 @@ from domain.cooperative import Cooperative, coop_id
 from domain.errors import Conflict, DomainError, InvalidCommand
 from domain.events import FinancialEvent, Meta
 from domain.rules import identifier
+from ledger import snapshots
 from ledger.app import LedgerApp
 from ledger.chain import EVENTS_TABLES
 from ledger.commands import fingerprint
@@ -178,7 +179,7 @@ class Ledger:
     def cooperative(self, slug: str) -> Cooperative:
         """The current state of a cooperative (write model), for tests and diagnostics."""
         with self._locked([slug]):
-            return self.app.repository.get(coop_id(slug))
+            return self.app.repository.get(coop_id(slug), projector_func=snapshots.project)
 
     # ------------------------------------------------------------ internals
 
@@ -213,6 +214,7 @@ class Ledger:
             keys_in_batch[(p.coop, p.key)] = p
         if to_save:
             self._save(to_save, pending, results, keys_in_batch)
+            self._snapshot([coops[slug] for slug in decided])
 
     def _decide(self, p: _Pending, coops: dict[str, Cooperative | None], decided: dict[str, dict[int, Any]]) -> Outcome:
         """Decides one command on the state the batch left. A refusal leaves every aggregate unchanged."""
@@ -294,9 +296,16 @@ class Ledger:
                     report=original.report,
                 )
 
+    def _snapshot(self, saved: list[Cooperative | None]) -> None:
+        """Snapshots the just-saved cooperatives that recorded enough events since their last one."""
+        latest = self.app.snapshots.latest  # type: ignore[union-attr]
+        for coop in saved:
+            if coop is not None and snapshots.due(coop.version, latest.get(coop.id, 0)):
+                snapshots.take(self, coop)
+
     def _load(self, slug: str) -> Cooperative | None:
         try:
-            return self.app.repository.get(coop_id(slug))
+            return self.app.repository.get(coop_id(slug), projector_func=snapshots.project)
         except AggregateNotFoundError:
             return None
 

@@ -14,7 +14,8 @@ from uuid import UUID
 
 from domain.cooperative import coop_id
 from domain.events import TOPIC_PREFIX
-from ledger.chain import GENESIS_LINK, StoredLinks, link
+from ledger.chain import GENESIS_LINK, link
+from ledger.links import StoredLinks
 
 PAGE_EVENTS = 1000
 RECEIPT_TOPIC = "coopledger:CommandReceipt.Created"

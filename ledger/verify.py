@@ -18,7 +18,9 @@ entry), and checks:
 - postings: the postings table (ledger/postings.py) holds exactly each entry's postings, in order,
   and no row for an entry that is not stored;
 - a head kept outside the store (`--head N:HASH`, from a closing or an assembly's minutes): the
-  link recomputed at version N must be that hash.
+  link recomputed at version N must be that hash;
+- the latest snapshot (ledger/snapshots.py), a cache every cold load trusts: it must equal a replay
+  of the events up to its version (ledger/snapshot_check.py).
 
 It reports the first broken event per cooperative (journal number when it is an entry, version,
 what is wrong). Events are read per cooperative in pages, so memory stays bounded.
@@ -38,9 +40,11 @@ from domain.errors import IntegrityViolation, NotFound
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX, FinancialEvent
 from domain.journal import GENESIS_HASH, check_balanced, entry_hash
 from ledger import handlers as _handlers  # noqa: F401  (imports every family: registers every event class)
-from ledger.chain import GENESIS_LINK, StoredLinks, link
+from ledger.chain import GENESIS_LINK, link
 from ledger.heads import Head
+from ledger.links import StoredLinks
 from ledger.postings import PostingsCheck
+from ledger.snapshot_check import check_snapshot
 from ledger.stored_history import MAX_EVENTS_PER_COOP, PAGE_EVENTS, Claims, StoredHistory, StoredRow
 
 log = structlog.get_logger("coopledger.verify")
@@ -56,7 +60,8 @@ class Problem:
 
     kind: str  # content_hash_mismatch | unbalanced | number_gap | out_of_order | missing_event | missing_entries
     #            | sealed_head_mismatch | undecodable | unknown_topic | foreign_event | event_hash_mismatch
-    #            | unchained_event | receipt_hash_mismatch | head_mismatch | postings_mismatch
+    #            | unchained_event | receipt_hash_mismatch | head_mismatch | postings_mismatch | snapshot_mismatch
+    #            | snapshot_undecodable
     number: int | None  # the journal number of the first broken entry (None: not an entry)
     version: int | None  # the aggregate version where it was found
     message: str
@@ -359,6 +364,9 @@ def verify_store(
         receipt = next((r for r in broken_receipts if r.coop == slug), None)
         if report.problem is None and receipt is not None:
             report.problem = Problem("receipt_hash_mismatch", None, None, receipt.message)
+        wrong_snapshot = check_snapshot(ledger, slug) if report.problem is None else None
+        if wrong_snapshot is not None:  # a cache, but one every cold load would trust
+            report.problem = Problem(wrong_snapshot[0], None, wrong_snapshot[1], wrong_snapshot[2])
         log.info(
             "chain_verified" if report.ok else "chain_broken",
             coop=slug,

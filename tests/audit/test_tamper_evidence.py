@@ -30,10 +30,11 @@ from hypothesis import strategies as st
 from domain.contributions import CancelContributionResult, DeclareContributionResult, PledgeContribution
 from domain.cooperative import coop_id
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX
-from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, StoredLinks, link
+from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, link
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
 from ledger.heads import Head
+from ledger.links import StoredLinks
 from ledger.service import Ledger
 from ledger.stored_history import Claims, StoredHistory
 from ledger.verify import verify_events, verify_store

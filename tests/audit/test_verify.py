@@ -17,7 +17,7 @@ from domain.closing import CloseFiscalYear
 from domain.cooperative import coop_id
 from domain.errors import IntegrityViolation
 from domain.fees import CallFee
-from ledger.chain import StoredLinks
+from ledger.links import StoredLinks
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 from tests.builders import admit, ok, rich_history

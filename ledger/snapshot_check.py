@@ -1,0 +1,132 @@
+"""A cooperative's stored snapshot against a replay of its events: `coopledger verify` runs it, and
+the tests compare every state loaded from a snapshot with the state replayed from event 1.
+
+Two aggregates are the same when their canonical dumps are: every attribute, recursively, with its
+type (a Decimal is not a str, a tuple not a list), dicts in their order (insertion order is state:
+it decides what a reader lists first), sets sorted (their order is not state). Objects compare by
+their attributes, sorted by name, never by `==`, which most state objects of the domain do not define.
+"""
+
+from __future__ import annotations
+
+import json
+from array import array
+from collections.abc import Iterator
+from datetime import date, datetime, timedelta, timezone
+from decimal import Decimal
+from enum import Enum
+from fractions import Fraction
+from typing import Any
+from uuid import UUID
+
+from domain.cooperative import coop_id
+from ledger import snapshots
+from ledger.snapshots import UnusableSnapshot, project
+
+REPLAY_PAGE_EVENTS = 5000  # events read per query while replaying: bounded memory
+MAX_REPLAY_PAGES = 10**6
+_SCALARS = (Decimal, date, datetime, timedelta, timezone, Fraction, UUID)
+NOT_STATE = ("_pending_events",)  # eventsourcing's list of unsaved events: empty on a loaded aggregate
+
+
+def canonical(value: Any) -> Any:
+    """A JSON-able dump of `value` that two equal states share and two different ones do not."""
+    if value is None or isinstance(value, bool | int | str):
+        return value
+    if isinstance(value, float):
+        return ["float", repr(value)]
+    if isinstance(value, Enum):
+        return [_type(value), value.name]
+    if isinstance(value, _SCALARS):
+        return [_type(value), str(value)]
+    if isinstance(value, list | tuple):
+        return [_type(value), [canonical(v) for v in value]]
+    if isinstance(value, set | frozenset):
+        return [_type(value), sorted((canonical(v) for v in value), key=_text)]
+    if isinstance(value, dict):
+        factory = getattr(value, "default_factory", None)
+        extra = [_type(factory)] if factory is not None else []
+        return [_type(value), *extra, [[canonical(k), canonical(v)] for k, v in value.items()]]
+    if isinstance(value, array):
+        return [_type(value), value.typecode, value.tolist()]
+    if isinstance(value, bytes):
+        return [_type(value), value.hex()]
+    # An object's attributes by name: their order in its __dict__ is not state (an event decoded from
+    # the store lists them in another order than the same event just triggered).
+    return [_type(value), sorted([name, canonical(v)] for name, v in _attributes(value))]
+
+
+def _type(value: Any) -> str:
+    cls = value if isinstance(value, type) else type(value)
+    return f"{cls.__module__}:{cls.__qualname__}"
+
+
+def _text(value: Any) -> str:
+    return json.dumps(value, sort_keys=True, ensure_ascii=False)
+
+
+def _attributes(obj: Any) -> Iterator[tuple[str, Any]]:
+    names = [name for cls in type(obj).__mro__ for name in getattr(cls, "__slots__", ()) if name != "__weakref__"]
+    if hasattr(obj, "__dict__"):
+        names += list(vars(obj))
+    for name in names:
+        if name not in NOT_STATE and hasattr(obj, name):
+            yield name, getattr(obj, name)
+
+
+def dump(aggregate: Any) -> dict[str, Any]:
+    """The canonical dump of an aggregate, by attribute."""
+    return {name: canonical(value) for name, value in _attributes(aggregate)}
+
+
+def first_difference(left: dict[str, Any], right: dict[str, Any]) -> str | None:
+    """The name of the first attribute the two dumps disagree on (None: they are the same)."""
+    for name in sorted(set(left) | set(right)):
+        if left.get(name, "(missing)") != right.get(name, "(missing)"):
+            return name
+    return None
+
+
+def replay(app: Any, originator: UUID, up_to: int) -> Any:
+    """The aggregate replayed from its first event to version `up_to`, never from a snapshot, read
+    in pages (bounded memory)."""
+    aggregate, after = None, 0
+    for _ in range(MAX_REPLAY_PAGES):
+        if after >= up_to:
+            return aggregate
+        page = list(app.events.get(originator, gt=after, lte=min(after + REPLAY_PAGE_EVENTS, up_to)))
+        if not page:
+            return aggregate
+        aggregate = project(aggregate, page)
+        after = page[-1].originator_version
+    raise RuntimeError(f"more than {MAX_REPLAY_PAGES * REPLAY_PAGE_EVENTS} events to replay")
+
+
+def check_snapshot(ledger: Any, slug: str) -> tuple[str, int, str] | None:
+    """(kind, version, message) when the cooperative's latest stored snapshot is wrong; None when it
+    matches a replay of the events up to its version, or when there is none. A snapshot of an older
+    STATE_SCHEMA is not checked: no load uses it (ledger/snapshots.py)."""
+    store = ledger.app.snapshots
+    stored = store.stored(coop_id(slug)) if store is not None else None
+    if stored is None:
+        return None
+    version = stored.originator_version
+    if isinstance(stored.state, dict) and stored.state.get("schema") != snapshots.STATE_SCHEMA:
+        return None
+    try:
+        usable = stored.usable()
+    except UnusableSnapshot as exc:
+        return "snapshot_undecodable", version, f"the snapshot at version {version} cannot be read: {exc}"
+    replayed = replay(ledger.app, coop_id(slug), version)
+    if replayed is None or replayed.version != version:
+        found = 0 if replayed is None else replayed.version
+        return "snapshot_mismatch", version, f"a snapshot at version {version}, but the events end at version {found}"
+    differs = first_difference(dump(usable.mutate(None)), dump(replayed))
+    if differs is not None:
+        return (
+            "snapshot_mismatch",
+            version,
+            f"the snapshot at version {version} differs from a replay of the events in {differs!r}: "
+            "delete the snapshots (they are retaken) and report it, the program took a wrong one",
+        )
+    return None
