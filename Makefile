@@ -55,6 +55,7 @@ test: $(STAMP) pg-up tools
 bench: $(STAMP) pg-up tools
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ingest
+	$(BIN)/python -m bench.whole
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.lag
 	$(BIN)/python -m bench.api

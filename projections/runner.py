@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -31,6 +32,7 @@ POLL_INTERVAL_S = 0.05
 MAX_BACKOFF_S = 5.0
 
 Progress = Callable[[int, int], None]  # (events done, events to do)
+READ_LOG = "(read and decode the log)"
 
 
 class ProjectionRunner:
@@ -49,6 +51,9 @@ class ProjectionRunner:
         # project`); wait_for then only watches the positions, it never processes events itself.
         self.passive = False
         self.applied_batches = 0
+        # Seconds spent per projection (and reading the log: READ_LOG) by this runner, summed over
+        # its batches: what `coopledger rebuild` and the whole benchmark report per view.
+        self.spent_s: defaultdict[str, float] = defaultdict(float)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._advanced = threading.Condition()
@@ -94,9 +99,11 @@ class ProjectionRunner:
             start = self.position()
             if start >= upto:
                 break
+            read_started = time.perf_counter()
             notifications = recorder.select_notifications(start=start + 1, limit=self.batch_size, stop=upto, topics=self.topics)
             end = notifications[-1].id if len(notifications) == self.batch_size else upto
             batch = [(n.id, mapper.to_domain_event(n)) for n in notifications]
+            self.spent_s[READ_LOG] += time.perf_counter() - read_started
             self._apply(batch, end)
             done += end - start
             if progress is not None:
@@ -114,8 +121,10 @@ class ProjectionRunner:
                 position = positions[projection.name]
                 if position >= end:
                     continue
+                started = time.perf_counter()
                 projection.process(tx, [(i, e) for i, e in batch if i > position])
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
+                self.spent_s[projection.name] += time.perf_counter() - started
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Deletes every row the projections own and replays the whole log."""
@@ -160,13 +169,17 @@ class ProjectionRunner:
             for after in range(0, upto, REBUILD_RANGE):
                 end = min(after + REBUILD_RANGE, upto)
                 for projection in bulk:
+                    started = time.perf_counter()
                     projection.rebuild_in_store(tx, table, self.topics, after, end)
+                    self.spent_s[projection.name] += time.perf_counter() - started
                 if progress is not None:
                     progress(end, upto)
             for projection in bulk:
                 finish = getattr(projection, "finish_rebuild_in_store", None)
+                started = time.perf_counter()
                 if finish is not None:
                     finish(tx)
+                self.spent_s[projection.name] += time.perf_counter() - started
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (upto, projection.name))
         if upto and self.db.dialect == "postgres":
             # Fresh rows: without statistics PostgreSQL plans the reads that follow badly.
