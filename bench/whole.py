@@ -138,6 +138,8 @@ def run_store(kind: str, data: WholeData, pg_url: str) -> dict[str, Any]:
             "profiled_s": profiled_total[0],
             "rows": sum(before["row_counts"].values()),
             "tools": tools,
+            # The machine is shared: how busy it was says how far these figures are from an idle one.
+            "load_1min": os.getloadavg()[0],
         }
     finally:
         if ledger is not None:

@@ -18,6 +18,36 @@ GOAL_LEDGER_RATIO = 1.0  # the whole rebuild at least as fast as `ledger -f FILE
 # What the profiles said when this section was last worked on (see the commit history); the
 # tables above it are measured by each run.
 WHAT_IS_LEFT = """\
+Before this work (same command, same machine, commit 5fc32ff, load average 7 to 11 while it ran):
+`coopledger record` 508 commands/s on SQLite and 874 on PostgreSQL; `coopledger rebuild` 116.3 s on
+SQLite and 418.6 s on PostgreSQL, `ledger -f FILE bal` 5.22 s in the same run (0.045× and 0.012×
+ledger-cli's speed). What changed: the rebuild reads the log once in pages of 10,000 positions, each
+page one transaction (rows and positions); each projection's single-row INSERTs go together
+(executemany on SQLite, COPY on PostgreSQL: projections/buffered.py); the registry reads and writes
+the fee calls of a page once (projections/registry_fees.py), where it did a SELECT and an UPDATE per
+payment; `record` reads its lines with orjson and checks them with less overhead.
+
+What is left, from the per-view table and the profile above:
+
+- **Reading and decoding the log** is the largest single share: eventsourcing's mapper decodes each
+  stored state with the standard library's JSON decoder and an object hook per dict (dates, UUIDs),
+  then builds the event. Every Python projection needs the event objects, so this is paid once per
+  event whatever the views do; a faster transcoder is configured in ledger/app.py (not changed here).
+- **The views that write one row or more per event** (journal entries and lines, the audit trail,
+  the feed's facts with their JSON, the observatory's counts): inserting 100,000s of rows into
+  indexed tables, and building each fact. Set-based rebuilds of the journal and the audit trail
+  (INSERT ... SELECT over the stored JSON, as the balances view does) would skip decoding for them,
+  but not for the others.
+- **The goal** (the whole rebuild at least as fast as `ledger -f FILE bal`) is out of reach of a
+  rebuild that builds every view, in Python, from events: ledger-cli parses and sums a text file in
+  C++ and writes nothing; the rebuild writes every view's rows (see "rows in the views").
+- **record**: the CLI's own share (reading and checking each line) is now a few percent; the rest
+  is `Ledger.execute_batch` (deciders, the stdlib JSON encoding of events, UUIDs and timestamps, the
+  hash chain, receipts, fingerprints), the write path another engineer is making faster. Seen in its
+  profile: a `typing` Protocol isinstance check per command (`typing._get_protocol_attrs`, about 4%),
+  `domain/fees.py` `called_cents` called about twice per fee command (about 2%), and Python's
+  start-up importing the whole program (psycopg, structlog, every family's dataclasses: one to
+  several seconds here, depending on the load) before the first line is read.
 """
 
 
@@ -73,6 +103,7 @@ def _figures(results: dict[str, dict[str, Any]]) -> list[str]:
     row("rebuild speed ÷ hledger's", [f"{x:.2f}×" if x else "" for x in hspeed], "(for information)")
     row("views caught up incrementally after record (in process)", [f"{r['catch_up_s']:.2f} s" for r in results.values()], "")
     row("rows in the views", [f"{r['rows']:,}" for r in results.values()], "")
+    row("load average (1 min) at the end, on this many CPUs", [f"{r['load_1min']:.1f}" for r in results.values()], "≤ CPUs: idle")
     row(
         "plain-text export (in process)",
         [f"{r['tools']['export_s']:.2f} s, {r['tools']['journal_bytes'] / 2**20:.1f} MB" for r in results.values()],
