@@ -21,23 +21,29 @@ WHAT_IS_LEFT = """\
 Before this work (same command, same machine, commit 5fc32ff, load average 7 to 11 while it ran):
 `coopledger record` 508 commands/s on SQLite and 874 on PostgreSQL; `coopledger rebuild` 116.3 s on
 SQLite and 418.6 s on PostgreSQL, `ledger -f FILE bal` 5.22 s in the same run (0.045× and 0.012×
-ledger-cli's speed). What changed: the rebuild reads the log once in pages of 10,000 positions, each
+ledger-cli's speed). What changed: the rebuild reads the log once in pages of 10,000 events, each
 page one transaction (rows and positions); each projection's single-row INSERTs go together
 (executemany on SQLite, COPY on PostgreSQL: projections/buffered.py); the registry reads and writes
-the fee calls of a page once (projections/registry_fees.py), where it did a SELECT and an UPDATE per
-payment; `record` reads its lines with orjson and checks them with less overhead.
+the fee calls of a page once (projections/registry_fees.py; on PostgreSQL one UPDATE from a copied
+temporary table), where it did a SELECT and an UPDATE per payment; `record` reads its lines with
+orjson and checks them with less overhead.
 
 What is left, from the per-view table and the profile above:
 
-- **Reading and decoding the log** is the largest single share: eventsourcing's mapper decodes each
-  stored state with the standard library's JSON decoder and an object hook per dict (dates, UUIDs),
-  then builds the event. Every Python projection needs the event objects, so this is paid once per
-  event whatever the views do; a faster transcoder is configured in ledger/app.py (not changed here).
-- **The views that write one row or more per event** (journal entries and lines, the audit trail,
-  the feed's facts with their JSON, the observatory's counts): inserting 100,000s of rows into
-  indexed tables, and building each fact. Set-based rebuilds of the journal and the audit trail
-  (INSERT ... SELECT over the stored JSON, as the balances view does) would skip decoding for them,
-  but not for the others.
+- **The database's own work**: the rebuild writes about 1.16 million rows (see "rows in the views")
+  into indexed tables, one page of 10,000 events per transaction; on SQLite the `execute` and
+  `executemany` calls of the profile (the balances view's INSERT ... SELECT over the stored JSON
+  included), on PostgreSQL the time waiting for the server (`psycopg wait`) and adapting COPY rows.
+- **Reading and decoding the log**, the largest share in Python: eventsourcing's mapper decodes each
+  stored state with the standard library's JSON decoder and an object hook per dict, and builds a
+  UUID per notification (`uuid.py __init__`, `raw_decode` in the profile). Every Python projection
+  needs the event objects, so this is paid once per event whatever the views do; a faster
+  transcoder is configured in ledger/app.py (not changed here).
+- **The views that write one row or more per event** (the audit trail and its accounts, journal
+  entries and lines, the feed's facts with their JSON, the observatory's counts): building the
+  rows, formatting timestamps (`isoformat`, five times per event across the views). Set-based
+  rebuilds of the journal and the audit trail (INSERT ... SELECT over the stored JSON, as the
+  balances view does) would skip the Python for them, not the decoding the other views need.
 - **The goal** (the whole rebuild at least as fast as `ledger -f FILE bal`) is out of reach of a
   rebuild that builds every view, in Python, from events: ledger-cli parses and sums a text file in
   C++ and writes nothing; the rebuild writes every view's rows (see "rows in the views").

@@ -75,9 +75,10 @@ class RegistryProjection(Projection):
 
     def admitted(self, tx: Tx, e: MemberAdmitted, _pos: int) -> None:
         tx.execute(
+            # Every value a parameter, so BufferedTx can COPY a page's admissions on PostgreSQL.
             "INSERT INTO members (coop, member_id, name, kind, college, headcount, admitted_on, status, left_on, shares)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'active', NULL, 0)",
-            (e.coop, e.member_id, e.name, e.member_kind, e.college, e.headcount, e.effective_date.isoformat()),
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.member_id, e.name, e.member_kind, e.college, e.headcount, e.effective_date.isoformat(), "active", None, 0),
         )
 
     def transferred(self, tx: Tx, e: MemberTransferred, _pos: int) -> None:

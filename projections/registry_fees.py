@@ -19,6 +19,9 @@ from ledger.db import Tx
 
 Key = tuple[str, str, int]  # coop, member_id, year
 LOOKUP_CHUNK = 500  # member ids per query: well under SQLite's and PostgreSQL's parameter limits
+# From this many changed rows PostgreSQL updates them from a temporary table (a rebuild's pages);
+# below, one pipelined UPDATE each, without creating a temporary table per batch (the live runner).
+UPDATE_FROM_COPY = 200
 _COLUMNS = "called_cents, paid_cents, called_on, last_paid_on, fully_paid_on"
 
 
@@ -81,8 +84,27 @@ class FeeCallsInBatch:
             f"INSERT INTO fee_calls (coop, member_id, year, {_COLUMNS}) VALUES (?, ?, ?, ?, ?, ?, ?, ?)",  # noqa: S608
             [(*key, *self.rows[key]) for key in sorted(self.new)],
         )
+        changed = [(*key, self.rows[key][1], self.rows[key][3], self.rows[key][4]) for key in sorted(self.changed)]
+        if tx.dialect == "postgres" and len(changed) >= UPDATE_FROM_COPY:
+            # One UPDATE from rows copied into a temporary table: a pipelined UPDATE per row took
+            # most of the registry's time in a PostgreSQL rebuild (9.3 s of 58.8 s, measured).
+            tx.execute(
+                "CREATE TEMP TABLE IF NOT EXISTS fee_calls_paid (coop TEXT, member_id TEXT, year INTEGER,"
+                " paid_cents BIGINT, last_paid_on TEXT, fully_paid_on TEXT) ON COMMIT DROP"
+            )
+            tx.execute("TRUNCATE fee_calls_paid")
+            with tx._cursor.copy("COPY fee_calls_paid FROM STDIN") as copy:  # noqa: SLF001 (COPY is PostgreSQL's own)
+                for row in changed:
+                    copy.write_row(row)
+            updated = tx.execute_count(
+                "UPDATE fee_calls f SET paid_cents = p.paid_cents, last_paid_on = p.last_paid_on,"
+                " fully_paid_on = p.fully_paid_on FROM fee_calls_paid p"
+                " WHERE f.coop = p.coop AND f.member_id = p.member_id AND f.year = p.year"
+            )
+            assert updated == len(changed), f"fee calls: {updated} rows updated of {len(changed)} changed"
+            return
         tx.executemany(
             "UPDATE fee_calls SET paid_cents = ?, last_paid_on = ?, fully_paid_on = ?"
             " WHERE coop = ? AND member_id = ? AND year = ?",
-            [(self.rows[key][1], self.rows[key][3], self.rows[key][4], *key) for key in sorted(self.changed)],
+            [(*row[3:], *row[:3]) for row in changed],
         )

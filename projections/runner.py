@@ -26,9 +26,9 @@ from projections.catalog import all_projections
 log = structlog.get_logger("coopledger.projections")
 
 DEFAULT_BATCH = 1000
-# Log positions per page of a rebuild: each page is one transaction (rows and positions), so
-# bigger pages mean fewer commits and bigger bulk writes (BufferedTx); the page's decoded events
-# and pending rows stay in memory, so it is bounded.
+# Events per page of a rebuild (command receipts, filtered out in SQL, are not counted): each page
+# is one transaction (rows and positions), so bigger pages mean fewer commits and bigger bulk
+# writes (BufferedTx); the page's decoded events and pending rows stay in memory, so it is bounded.
 REBUILD_BATCH = 10_000
 # Log positions per statement of a set-based rebuild: bounds each statement, shows progress.
 REBUILD_RANGE = 100_000
@@ -99,8 +99,8 @@ class ProjectionRunner:
     # ------------------------------------------------------------ processing
 
     def catch_up(self, progress: Progress | None = None, *, batch_size: int | None = None) -> int:
-        """Processes every event recorded so far, `batch_size` (default: the runner's) log
-        positions per transaction. Returns how many log positions it advanced the slowest
+        """Processes every event recorded so far, `batch_size` (default: the runner's) events
+        per transaction. Returns how many log positions it advanced the slowest
         projection by (command receipts, filtered out in SQL, count as positions)."""
         recorder, mapper = self.ledger.app.recorder, self.ledger.app.mapper
         limit = batch_size or self.batch_size
