@@ -26,7 +26,12 @@ page one transaction (rows and positions); each projection's single-row INSERTs 
 (executemany on SQLite, COPY on PostgreSQL: projections/buffered.py); the registry reads and writes
 the fee calls of a page once (projections/registry_fees.py; on PostgreSQL one UPDATE from a copied
 temporary table), where it did a SELECT and an UPDATE per payment; `record` reads its lines with
-orjson and checks them with less overhead.
+orjson and checks them with less overhead. The load differed between the runs (see the load row), so
+the same before and after were also run back to back at the same load (1-minute load 3.0 to 3.2) on
+2 cooperatives × 1,000 members × 2 years (10,002 commands, as CLI processes): `coopledger rebuild`
+on PostgreSQL 16.7 s and 14.9 s before, 6.8 s and 4.8 s after; on SQLite 5.8 s and 7.2 s before,
+5.9 s and 4.9 s after; `coopledger record` on SQLite 10.7 s and 8.2 s before, 9.6 s and 9.3 s after
+(start-up and the ledger dominate at that size: no difference beyond the noise).
 
 What is left, from the per-view table and the profile above:
 
@@ -44,6 +49,10 @@ What is left, from the per-view table and the profile above:
   rows, formatting timestamps (`isoformat`, five times per event across the views). Set-based
   rebuilds of the journal and the audit trail (INSERT ... SELECT over the stored JSON, as the
   balances view does) would skip the Python for them, not the decoding the other views need.
+- **The registry on PostgreSQL** still takes 8 to 9 s of the rebuild at this size, time spent
+  waiting for the server (its share is much smaller on the 10,002-command set): not yet explained.
+  To look at first: the plan of the UPDATE from the temporary table of paid fee calls
+  (projections/registry_fees.py), which has no statistics, and the lookups by member.
 - **The goal** (the whole rebuild at least as fast as `ledger -f FILE bal`) is out of reach of a
   rebuild that builds every view, in Python, from events: ledger-cli parses and sums a text file in
   C++ and writes nothing; the rebuild writes every view's rows (see "rows in the views").
