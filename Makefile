@@ -56,6 +56,7 @@ bench: $(STAMP) pg-up tools
 	$(BIN)/python -m bench
 	$(BIN)/python -m bench.ingest
 	$(BIN)/python -m bench.cold_start
+	$(BIN)/python -m bench.whole
 	$(BIN)/python -m bench.reads
 	$(BIN)/python -m bench.lag
 	$(BIN)/python -m bench.api

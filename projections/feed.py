@@ -115,6 +115,14 @@ def _plain(value: Any) -> Any:
     return value
 
 
+_AS_IS = frozenset({str, int, bool, type(None)})  # what _plain returns unchanged
+
+
+def _plain_value(value: Any) -> Any:
+    """_plain, without its checks for the values most fields hold (a rebuild calls it per field)."""
+    return value if type(value) in _AS_IS else _plain(value)
+
+
 def fact_from_event(position: int, event: CoopEvent) -> tuple[str, str, dict[str, Any]]:
     """(kind, group, fact) for one event: the full fact, before any role's view."""
     name = type(event).__name__
@@ -129,7 +137,7 @@ def fact_from_event(position: int, event: CoopEvent) -> tuple[str, str, dict[str
         "recorded_at": event.timestamp.isoformat(),
         "actor": event.actor,
         "idempotency_key": event.idempotency_key,
-        "data": {f: _plain(getattr(event, f, None)) for f in _fields(type(event))},
+        "data": {f: _plain_value(getattr(event, f, None)) for f in _fields(type(event))},
         "entry": None,
     }
     if isinstance(event, FinancialEvent):

@@ -38,6 +38,7 @@ class JournalProjection(Projection):
                     e.actor,
                     e.idempotency_key,
                     reverses,
+                    None,  # reversed_by: set when the reversal comes (a parameter, so BufferedTx can COPY the rows)
                     e.chain_hash,
                     position,
                 )
@@ -48,7 +49,7 @@ class JournalProjection(Projection):
                 reversals.append((e.journal_number, e.coop, reverses))
         tx.executemany(
             "INSERT INTO journal_entries (coop, number, kind, effective_date, recorded_at, label, actor,"
-            " idempotency_key, reverses, reversed_by, chain_hash, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, NULL, ?, ?)",
+            " idempotency_key, reverses, reversed_by, chain_hash, position) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             entries,
         )
         tx.executemany(

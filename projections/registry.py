@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+from collections.abc import Sequence
 from typing import Any
 
 from domain.accounts import LegalForm, default_chart
@@ -21,6 +22,7 @@ from domain.membership import (
 )
 from ledger.db import Database, Tx
 from projections.base import Projection
+from projections.registry_fees import FeeCallsInBatch
 
 
 class RegistryProjection(Projection):
@@ -73,9 +75,10 @@ class RegistryProjection(Projection):
 
     def admitted(self, tx: Tx, e: MemberAdmitted, _pos: int) -> None:
         tx.execute(
+            # Every value a parameter, so BufferedTx can COPY a page's admissions on PostgreSQL.
             "INSERT INTO members (coop, member_id, name, kind, college, headcount, admitted_on, status, left_on, shares)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, 'active', NULL, 0)",
-            (e.coop, e.member_id, e.name, e.member_kind, e.college, e.headcount, e.effective_date.isoformat()),
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            (e.coop, e.member_id, e.name, e.member_kind, e.college, e.headcount, e.effective_date.isoformat(), "active", None, 0),
         )
 
     def transferred(self, tx: Tx, e: MemberTransferred, _pos: int) -> None:
@@ -107,62 +110,43 @@ class RegistryProjection(Projection):
         """A founder's shares, converted to the federation's share value (the member was admitted just before)."""
         tx.execute_one("UPDATE members SET shares = shares + ? WHERE coop = ? AND member_id = ?", (e.shares, e.coop, e.member_id))
 
+    def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
+        # The fee calls this batch's payments and reversals touch, read at once, changed in
+        # memory and written at the end (projections/registry_fees.py).
+        keys = [(e.coop, e.member_id, e.year) for _p, e in batch if isinstance(e, FeePaid)]
+        keys += [
+            (e.coop, e.reversed_effect["member_id"], e.reversed_effect["year"])
+            for _p, e in batch
+            if isinstance(e, EntryReversed) and e.reversed_kind in ("FeePaid", "FeeCalled")
+        ]
+        self._fees = FeeCallsInBatch(tx, keys)
+        super().process(tx, batch)
+        self._fees.write(tx)
+
     def fee_called(self, tx: Tx, e: FeeCalled, _pos: int) -> None:
-        tx.execute(
-            "INSERT INTO fee_calls (coop, member_id, year, called_cents, paid_cents, called_on, fully_paid_on)"
-            " VALUES (?, ?, ?, ?, 0, ?, NULL)",
-            (e.coop, e.member_id, e.year, e.amount_cents, e.effective_date.isoformat()),
-        )
+        self._fees.call((e.coop, e.member_id, e.year), e.amount_cents, 0, e.effective_date.isoformat(), None, None)
 
     def fee_carried(self, tx: Tx, e: FeeCallCarried, _pos: int) -> None:
         """A founder's fee call, as it stood on the federation date (called and paid on that date here)."""
         day = e.effective_date.isoformat()
-        tx.execute(
-            "INSERT INTO fee_calls (coop, member_id, year, called_cents, paid_cents, called_on, last_paid_on, fully_paid_on)"
-            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-            (
-                e.coop,
-                e.member_id,
-                e.year,
-                e.called_cents,
-                e.paid_cents,
-                day,
-                day if e.paid_cents else None,
-                day if e.paid_cents == e.called_cents else None,
-            ),
+        self._fees.call(
+            (e.coop, e.member_id, e.year),
+            e.called_cents,
+            e.paid_cents,
+            day,
+            day if e.paid_cents else None,
+            day if e.paid_cents == e.called_cents else None,
         )
 
     def fee_paid(self, tx: Tx, e: FeePaid, _pos: int) -> None:
-        self._pay(tx, e.coop, e.member_id, e.year, e.amount_cents, e.effective_date.isoformat())
-
-    def _pay(self, tx: Tx, coop: str, member_id: str, year: int, amount: int, day: str) -> None:
-        rows = tx.execute(
-            "SELECT called_cents, paid_cents, called_on, last_paid_on FROM fee_calls WHERE coop = ? AND member_id = ? AND "
-            "year = ?",
-            (coop, member_id, year),
-        )
-        assert rows, f"payment for a fee never called: {coop} {member_id} {year}"
-        called, paid, called_on, last_paid_on = rows[0]
-        paid += amount
-        assert 0 <= paid <= called, f"fee {coop} {member_id} {year}: paid {paid} outside 0..{called}"
-        # By effective dates, the fee is fully paid from its latest payment (or the call, if
-        # paid ahead), whatever order the payments were recorded in. ISO dates sort as text.
-        last_paid_on = max(day, last_paid_on or day)
-        fully_paid_on = max(last_paid_on, called_on) if paid == called else None
-        tx.execute(
-            "UPDATE fee_calls SET paid_cents = ?, last_paid_on = ?, fully_paid_on = ? WHERE coop = ? AND member_id = ? AND "
-            "year = ?",
-            (paid, last_paid_on, fully_paid_on, coop, member_id, year),
-        )
+        self._fees.pay((e.coop, e.member_id, e.year), e.amount_cents, e.effective_date.isoformat())
 
     def reversed(self, tx: Tx, e: EntryReversed, _pos: int) -> None:
         coop, effect = e.coop, e.reversed_effect
         if e.reversed_kind == "FeePaid":
-            self._pay(tx, coop, effect["member_id"], effect["year"], -effect["amount_cents"], e.effective_date.isoformat())
+            self._fees.pay((coop, effect["member_id"], effect["year"]), -effect["amount_cents"], e.effective_date.isoformat())
         elif e.reversed_kind == "FeeCalled":
-            tx.execute_one(
-                "DELETE FROM fee_calls WHERE coop = ? AND member_id = ? AND year = ?", (coop, effect["member_id"], effect["year"])
-            )
+            self._fees.delete((coop, effect["member_id"], effect["year"]))
         elif e.reversed_kind in ("SharesSubscribed", "SharesRedeemed"):
             delta = effect["shares"] if e.reversed_kind == "SharesRedeemed" else -effect["shares"]
             tx.execute_one(

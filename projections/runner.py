@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import threading
 import time
+from collections import defaultdict
 from collections.abc import Callable, Sequence
 from typing import Any
 
@@ -19,11 +20,16 @@ from domain.events import EVENT_CLASSES
 from ledger.db import Tx
 from ledger.service import Ledger
 from projections.base import Projection
+from projections.buffered import BufferedTx
 from projections.catalog import all_projections
 
 log = structlog.get_logger("coopledger.projections")
 
 DEFAULT_BATCH = 1000
+# Events per page of a rebuild (command receipts, filtered out in SQL, are not counted): each page
+# is one transaction (rows and positions), so bigger pages mean fewer commits and bigger bulk
+# writes (BufferedTx); the page's decoded events and pending rows stay in memory, so it is bounded.
+REBUILD_BATCH = 10_000
 # Log positions per statement of a set-based rebuild: bounds each statement, shows progress.
 REBUILD_RANGE = 100_000
 SQLITE_REBUILD_CACHE_KB = 65_536
@@ -31,13 +37,19 @@ POLL_INTERVAL_S = 0.05
 MAX_BACKOFF_S = 5.0
 
 Progress = Callable[[int, int], None]  # (events done, events to do)
+READ_LOG = "(read and decode the log)"
 
 
 class ProjectionRunner:
     def __init__(
-        self, ledger: Ledger, projections: Sequence[type[Projection]] | None = None, batch_size: int = DEFAULT_BATCH
+        self,
+        ledger: Ledger,
+        projections: Sequence[type[Projection]] | None = None,
+        batch_size: int = DEFAULT_BATCH,
+        rebuild_batch_size: int = REBUILD_BATCH,
     ) -> None:
-        assert 1 <= batch_size <= 10_000
+        assert 1 <= batch_size <= 10_000 and 1 <= rebuild_batch_size <= 10_000
+        self.rebuild_batch_size = rebuild_batch_size
         self.ledger = ledger
         self.db = ledger.db
         self.projections = [cls() for cls in (all_projections() if projections is None else projections)]
@@ -49,6 +61,10 @@ class ProjectionRunner:
         # project`); wait_for then only watches the positions, it never processes events itself.
         self.passive = False
         self.applied_batches = 0
+        # Seconds spent per projection (and reading the log: READ_LOG) by this runner, summed over
+        # its batches since it was made or its last rebuild started: what a rebuild logs and the
+        # whole benchmark reports per view.
+        self.spent_s: defaultdict[str, float] = defaultdict(float)
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
         self._advanced = threading.Condition()
@@ -82,10 +98,12 @@ class ProjectionRunner:
 
     # ------------------------------------------------------------ processing
 
-    def catch_up(self, progress: Progress | None = None) -> int:
-        """Processes every event recorded so far. Returns how many log positions it advanced the
-        slowest projection by (command receipts, filtered out in SQL, count as positions)."""
+    def catch_up(self, progress: Progress | None = None, *, batch_size: int | None = None) -> int:
+        """Processes every event recorded so far, `batch_size` (default: the runner's) events
+        per transaction. Returns how many log positions it advanced the slowest
+        projection by (command receipts, filtered out in SQL, count as positions)."""
         recorder, mapper = self.ledger.app.recorder, self.ledger.app.mapper
+        limit = batch_size or self.batch_size
         upto = recorder.max_notification_id() or 0
         start = self.position()
         done = 0
@@ -94,9 +112,11 @@ class ProjectionRunner:
             start = self.position()
             if start >= upto:
                 break
-            notifications = recorder.select_notifications(start=start + 1, limit=self.batch_size, stop=upto, topics=self.topics)
-            end = notifications[-1].id if len(notifications) == self.batch_size else upto
+            read_started = time.perf_counter()
+            notifications = recorder.select_notifications(start=start + 1, limit=limit, stop=upto, topics=self.topics)
+            end = notifications[-1].id if len(notifications) == limit else upto
             batch = [(n.id, mapper.to_domain_event(n)) for n in notifications]
+            self.spent_s[READ_LOG] += time.perf_counter() - read_started
             self._apply(batch, end)
             done += end - start
             if progress is not None:
@@ -110,12 +130,17 @@ class ProjectionRunner:
             positions = self._positions(tx, for_update=True)  # another runner may have moved on
             if any(positions[p.name] < end for p in self.projections):
                 self.applied_batches += 1  # (this process's share, when several runners run)
+            first = batch[0][0] if batch else end
             for projection in self.projections:
                 position = positions[projection.name]
                 if position >= end:
                     continue
-                projection.process(tx, [(i, e) for i, e in batch if i > position])
+                started = time.perf_counter()
+                buffered = BufferedTx(tx)
+                projection.process(buffered, batch if position < first else [(i, e) for i, e in batch if i > position])
+                buffered.flush()
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
+                self.spent_s[projection.name] += time.perf_counter() - started
 
     def rebuild(self, progress: Progress | None = None) -> int:
         """Deletes every row the projections own and replays the whole log."""
@@ -123,11 +148,17 @@ class ProjectionRunner:
             for projection in self.projections:
                 projection.clear(tx)
                 tx.execute_one("UPDATE projection_positions SET position = 0 WHERE projection = ?", (projection.name,))
+        self.spent_s.clear()  # from here, what this rebuild spends per view
         log.info("rebuild_started", projections=[p.name for p in self.projections])
         started = time.perf_counter()
         self._rebuild_in_store(progress)
-        done = self.catch_up(progress)
-        log.info("rebuild_finished", positions=done, seconds=round(time.perf_counter() - started, 3))
+        done = self.catch_up(progress, batch_size=self.rebuild_batch_size)
+        log.info(
+            "rebuild_finished",
+            positions=done,
+            seconds=round(time.perf_counter() - started, 3),
+            seconds_per_view={name: round(s, 3) for name, s in sorted(self.spent_s.items(), key=lambda kv: -kv[1])},
+        )
         return done
 
     def _rebuild_in_store(self, progress: Progress | None) -> None:
@@ -160,13 +191,17 @@ class ProjectionRunner:
             for after in range(0, upto, REBUILD_RANGE):
                 end = min(after + REBUILD_RANGE, upto)
                 for projection in bulk:
+                    started = time.perf_counter()
                     projection.rebuild_in_store(tx, table, self.topics, after, end)
+                    self.spent_s[projection.name] += time.perf_counter() - started
                 if progress is not None:
                     progress(end, upto)
             for projection in bulk:
                 finish = getattr(projection, "finish_rebuild_in_store", None)
+                started = time.perf_counter()
                 if finish is not None:
                     finish(tx)
+                self.spent_s[projection.name] += time.perf_counter() - started
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (upto, projection.name))
         if upto and self.db.dialect == "postgres":
             # Fresh rows: without statistics PostgreSQL plans the reads that follow badly.

@@ -357,7 +357,7 @@ def test_the_fund_subsidies_calls_and_authors_shares_carry_and_settle_in_the_fed
     incremental = dump_projections(runner)
     runner.rebuild()
     assert dump_projections(runner) == incremental
-    tiny = ProjectionRunner(ledger, batch_size=1)
+    tiny = ProjectionRunner(ledger, batch_size=1, rebuild_batch_size=1)
     tiny.rebuild()
     assert dump_projections(tiny) == incremental
 

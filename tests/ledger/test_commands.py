@@ -188,3 +188,30 @@ def test_parsed_commands_replay_as_duplicates_whatever_the_amount_spelling(ledge
     assert first.accepted and not first.duplicate
     assert again.duplicate and again.position == first.position
     assert ledger.cooperative("demo").fee_calls[("alice", 2020)].paid_cents == 4000
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        '{"amount": 12.5, "n": 3}',  # a float: read again, exact
+        '{"amount": 1e5}',
+        '{"n": 123456789012345678901234567890}',  # past 64 bits: orjson would read a float
+        '{"items": [{"amount": 0.1}]}',  # nested
+        '{"a": "\\ud800"}',  # a lone surrogate: orjson refuses it, the standard parser reads it
+        '{"a": NaN}',
+        '{"a": 1, "a": 2}',
+        '{"key": "x", "amount": "40.00", "year": 2020, "ok": true, "none": null}',
+    ],
+)
+def test_loads_reads_like_the_standard_parser_with_exact_decimals(text):
+    assert repr(loads(text)) == repr(json.loads(text, parse_float=Decimal))
+    assert repr(loads(text.encode("utf-8", "surrogatepass"))) == repr(json.loads(text, parse_float=Decimal))
+
+
+def test_loads_refuses_what_the_standard_parser_refuses():
+    for bad in ('{"a": 1', "\ufeff{}", "{'a': 1}", ""):
+        with pytest.raises(json.JSONDecodeError) as ours:
+            loads(bad)
+        with pytest.raises(json.JSONDecodeError) as theirs:
+            json.loads(bad, parse_float=Decimal)
+        assert (ours.value.msg, ours.value.pos) == (theirs.value.msg, theirs.value.pos)
