@@ -146,12 +146,11 @@ def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
         lines.append(f"| **the ledger, batches of 1,000 commands** | **{ledger_rows:,.0f}** | |")
     lines += [
         "",
-        "Where it stands (cProfile of `python -m bench.ingest --events 20000 --stores postgres`): the receipts of "
-        "a batch are now looked up in one query (was one SELECT per command, two thirds of the time). What is left is "
-        "spread over the Python path of each command: the decider and the hash chain (~20%), eventsourcing's "
-        "encoding with the stdlib JSON encoder (~11%), and psycopg adapting each row's parameters for the "
-        "recorder's INSERT (~25%), with the server's time under the table lock the recorder takes per "
-        "transaction. See docs/scaling.md.",
+        "Where it stands (cProfile of `python -m bench.ingest --events 20000 --stores postgres`): states are "
+        "encoded with orjson, receipts built without their aggregate, a batch's links and postings rows written "
+        "in one statement each. What is left: the decider and the journal's hash (~25%), building and encoding "
+        "the events and receipts (~12%), fingerprints (~6%), and the server's time for the batch's INSERTs "
+        "under the table lock the recorder takes per transaction (~45% on the loaded machine). See docs/scaling.md.",
         END,
     ]
     write_section(DOC, BEGIN, END, "\n".join(lines))
