@@ -9,6 +9,7 @@ call and a payment per member and year). Deterministic: the same options write t
 from __future__ import annotations
 
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date, timedelta
 from pathlib import Path
@@ -91,8 +92,7 @@ def write_commands(path: Path, *, coops: int, members: int, years: int) -> Whole
     return data
 
 
-def _one_year(line: object, slugs: list[str], members: int, year: int) -> None:
-    assert callable(line)
+def _one_year(line: Callable[[dict[str, object]], None], slugs: list[str], members: int, year: int) -> None:
     for slug in slugs:
         for m in range(members):
             line(
