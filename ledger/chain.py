@@ -21,6 +21,9 @@ holds events and no link at all: the links of the events already stored are comp
 upgrade commits to what is stored, it never rewrites an event), and `event_chain_adoptions` says
 when and over how many events (`verify` prints it: a second date there means the links were
 removed and adopted again, which only a head kept outside the store can judge).
+
+The same recorders write the second store index, the postings table (ledger/postings.py), in the
+same transaction; the links are read back by ledger/links.py.
 """
 
 from __future__ import annotations

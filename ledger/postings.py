@@ -18,7 +18,8 @@ the postings are read from the stored events themselves.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
+from collections import deque
+from collections.abc import Sequence
 from typing import Any
 
 import orjson
@@ -117,50 +118,53 @@ def joined_params(rows: list[PendingRow], stored_events: Sequence[StoredEvent]) 
 
 class PostingsCheck:
     """Compares one cooperative's stored postings rows with the postings inside its events, entry by
-    entry in journal order (`verify`). Reads the rows in pages: memory stays bounded."""
+    entry in journal order (`verify`). Reads the rows in pages, each page when it is needed, so
+    memory stays bounded and the books may grow while they are checked: an entry committed after
+    `upto` (the log's position when the check began) may have rows past the last entry verify read."""
 
-    def __init__(self, db: Any, coop: str) -> None:
-        self.db, self.coop = db, coop
-        self._rows = self._read()
-        self._next = next(self._rows, None)
+    def __init__(self, db: Any, coop: str, upto: int) -> None:
+        self.db, self.coop, self.upto = db, coop, upto
+        self._page: deque[tuple[int, int, int, str, str, str | None, str, int]] = deque()
+        self._after = (0, -1)  # (number, n) of the last row read
+        self._pages = 0
 
-    def _read(self) -> Iterator[tuple[int, int, str, str, str | None, str, int]]:
-        after = (0, -1)
-        for _ in range(MAX_CHECK_PAGES):
+    def _peek(self) -> tuple[int, int, int, str, str, str | None, str, int] | None:
+        if not self._page:
+            assert self._pages < MAX_CHECK_PAGES, f"more than {MAX_CHECK_PAGES * CHECK_PAGE_ROWS} postings for {self.coop}"
+            self._pages += 1
+            number, n = self._after
             with self.db.read() as tx:
-                page = tx.execute(
-                    f"SELECT number, n, day, account, party, unit, amount FROM {POSTINGS_TABLE}"  # noqa: S608
+                rows = tx.execute(
+                    f"SELECT number, n, position, day, account, party, unit, amount FROM {POSTINGS_TABLE}"  # noqa: S608
                     " WHERE coop = ? AND (number > ? OR (number = ? AND n > ?)) ORDER BY number, n LIMIT ?",
-                    (self.coop, after[0], after[0], after[1], CHECK_PAGE_ROWS),
+                    (self.coop, number, number, n, CHECK_PAGE_ROWS),
                 )
-            for number, n, day, account, party, unit, amount in page:
-                yield int(number), int(n), day, account, party, unit, int(amount)
-            if len(page) < CHECK_PAGE_ROWS:
-                return
-            after = (int(page[-1][0]), int(page[-1][1]))
-        raise RuntimeError(f"more than {MAX_CHECK_PAGES * CHECK_PAGE_ROWS} postings for {self.coop}")
+            self._page.extend((int(r[0]), int(r[1]), int(r[2]), r[3], r[4], r[5], r[6], int(r[7])) for r in rows)
+            if self._page:
+                self._after = self._page[-1][:2]
+        return self._page[0] if self._page else None
 
     def entry(self, number: int, day: str, postings: list[list[Any]]) -> str | None:
         """What differs between entry `number`'s rows and its event's postings, or None."""
-        found = []
-        while self._next is not None and self._next[0] < number:
-            found.append(self._next)  # a row of an entry that has no event
-            self._next = next(self._rows, None)
-        if found:
-            return f"the postings table holds rows for entry {found[0][0]}, which no stored event has"
+        row = self._peek()
+        if row is not None and row[0] < number:  # rows of an entry that has no event
+            return f"the postings table holds rows for entry {row[0]}, which no stored event has"
         stored = []
-        while self._next is not None and self._next[0] == number:
-            stored.append(self._next[1:])
-            self._next = next(self._rows, None)
+        while row is not None and row[0] == number:
+            stored.append((row[1], row[3], *row[4:]))
+            self._page.popleft()
+            row = self._peek()
         expected = [(n, day, *posting) for n, posting in enumerate(postings)]
         if stored != expected:
             return f"entry {number}: the postings table holds {_describe(stored)}, the event {_describe(expected)}"
         return None
 
     def rest(self) -> str | None:
-        """Rows past the last entry checked (entries whose events are gone), or None."""
-        if self._next is not None:
-            return f"the postings table holds rows for entry {self._next[0]}, which no stored event has"
+        """Rows past the last entry checked that were there when the check began (the entries of
+        their events are gone), or None."""
+        row = self._peek()
+        if row is not None and row[2] <= self.upto:
+            return f"the postings table holds rows for entry {row[0]}, which no stored event has"
         return None
 
 

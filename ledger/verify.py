@@ -357,7 +357,7 @@ def verify_store(
             progress,
             last_linked=last[0] if last else 0,
             expected_head=expected_head,
-            postings=PostingsCheck(ledger.db, slug),
+            postings=PostingsCheck(ledger.db, slug, upto=ledger.position()),
         )
         if report.events == 0 and report.problem is None:
             report.problem = Problem("missing_event", None, 1, f"no stored event for cooperative {slug!r}")

@@ -10,9 +10,10 @@ import pytest
 
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
-from ledger.postings import POSTINGS_TABLE, financial_topics
+from ledger.postings import POSTINGS_TABLE, PostingsCheck, financial_topics
 from ledger.service import Ledger
-from ledger.verify import verify_store
+from ledger.stored_history import StoredHistory
+from ledger.verify import verify_events, verify_store
 
 COLUMNS = "coop, number, n, position, day, account, party, unit, amount"
 
@@ -83,12 +84,36 @@ def test_verify_names_rows_for_an_entry_that_no_event_holds(books):
     coop, last = max((r[0], r[1]) for r in _table(books) if r[0] == _table(books)[0][0])
     _execute(
         books,
-        f"INSERT INTO {POSTINGS_TABLE} ({COLUMNS}) VALUES (?, ?, 0, 999999, '2026-01-01', '512', NULL, 'EUR', 100)",  # noqa: S608
+        f"INSERT INTO {POSTINGS_TABLE} ({COLUMNS}) VALUES (?, ?, 0, 1, '2026-01-01', '512', NULL, 'EUR', 100)",  # noqa: S608
         (coop, last + 1),
     )
     (report,) = [r for r in verify_store(books) if r.coop == coop]
     assert report.problem is not None and report.problem.kind == "postings_mismatch"
     assert f"entry {last + 1}" in report.problem.message
+
+
+def test_entries_recorded_while_verify_runs_are_not_taken_for_orphan_rows(books):
+    """verify reads a cooperative's events, then its rows, page by page: an entry committed in
+    between has rows past the last event it read, written after the check began."""
+    coop = "mednum-scic"
+    history = StoredHistory(books)
+    claims, _broken = history.cooperatives_and_claims()
+    check = PostingsCheck(books.db, coop, upto=books.position())
+    records = list(history.records(coop))  # what verify read before the new entry
+    (paid,) = books.execute_batch([(_later_payment(books, coop), "paid-while-verifying", "test")])
+    assert paid.accepted and paid.journal_numbers
+    report = verify_events(coop, records, claims[coop], postings=check)
+    assert report.ok, report.problem
+    orphan = PostingsCheck(books.db, coop, upto=books.position())  # the same rows, there before the check
+    assert verify_events(coop, records, claims[coop], postings=orphan).problem.kind == "postings_mismatch"
+
+
+def _later_payment(ledger: Ledger, coop: str):
+    """A fee call of a later year for a member the demo called already: one more entry."""
+    called = next(c for c in demo_commands() if c.get("coop") == coop and c["command"] == "CallFee")
+    later = {**called, "idempotency_key": "paid-while-verifying", "year": called["year"] + 5}
+    later["effective_date"] = f"{later['year']}-03-01"
+    return parse_command(later)[0]
 
 
 def test_a_refused_command_writes_no_posting(books):
