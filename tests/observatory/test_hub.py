@@ -11,28 +11,24 @@ import threading
 from api.routes_observatory import Hub
 
 
-def _hub_threads() -> list[threading.Thread]:
-    return [t for t in threading.enumerate() if t.name == "observatory-hub" and t.is_alive()]
-
-
 def test_closing_the_hub_stops_its_thread_and_wakes_every_stream(runner):
-    async def scenario() -> tuple[bool, bool, int]:
+    async def scenario() -> tuple[bool, bool, threading.Thread | None, threading.Thread | None]:
         hub = Hub(runner)
         listener = hub.subscribe()
-        started = len(_hub_threads())
+        thread = hub._thread  # noqa: SLF001 (the thread the first stream started)
+        assert thread is not None and thread.is_alive()
         assert not listener[1].is_set()  # nothing moved: no stream was woken
         await asyncio.to_thread(hub.close)
         await asyncio.sleep(0)  # the wake-up was scheduled on this loop
         late = hub.subscribe()  # a stream opening during shutdown starts no new thread
         hub.unsubscribe(listener)
         hub.unsubscribe(late)
-        return listener[1].is_set(), hub.closed.is_set(), started
+        return listener[1].is_set(), hub.closed.is_set(), thread, hub._thread  # noqa: SLF001
 
-    before = len(_hub_threads())
-    woken, closed, started = asyncio.run(scenario())
-    assert started == before + 1  # the first stream started the thread
+    woken, closed, thread, after = asyncio.run(scenario())
     assert woken and closed
-    assert len(_hub_threads()) == before  # joined, and none started after close
+    assert thread is not None and not thread.is_alive()  # joined by close()
+    assert after is None  # and none started after it
 
 
 def test_the_app_stops_its_hub_before_closing_the_store(store_url):
@@ -53,11 +49,12 @@ def test_the_app_stops_its_hub_before_closing_the_store(store_url):
             hub.subscribe()
 
         client.portal.call(subscribe)  # a stream is open: the hub's thread runs
-        assert hub.listeners() == 1 and any(t.is_alive() for t in _hub_threads())
+        thread = hub._thread  # noqa: SLF001 (the thread the open stream started)
+        assert hub.listeners() == 1 and thread is not None and thread.is_alive()
         close_store = services.ledger.close
 
         def close_and_look() -> None:
-            closed_while_hub_ran.append(any(t.is_alive() for t in _hub_threads()))
+            closed_while_hub_ran.append(thread.is_alive())
             close_store()
 
         services.ledger.close = close_and_look  # type: ignore[method-assign]
