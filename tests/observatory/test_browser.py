@@ -211,7 +211,7 @@ def test_the_event_stream_pushes_new_figures_and_ends_when_its_client_leaves(ser
 
     hub_holder: dict[str, Any] = {}
     with (
-        httpx.Client(base_url=server["base"], timeout=10) as client,
+        httpx.Client(base_url=server["base"], timeout=30) as client,
         client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {server['token']}"}) as r,
     ):
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
@@ -240,7 +240,7 @@ def test_the_event_stream_ends_once_its_key_is_revoked(server):
     db = server["app"].state.services.ledger.db
     key_id, token = create_key(db, role="reader", coops=[COOP])
     with (
-        httpx.Client(base_url=server["base"], timeout=20) as client,
+        httpx.Client(base_url=server["base"], timeout=30) as client,
         client.stream("GET", f"/observatory/{COOP}/events", headers={"Authorization": f"Bearer {token}"}) as r,
     ):
         assert r.status_code == 200
