@@ -14,13 +14,14 @@ from typing import Any
 
 import structlog
 
-from domain.events import EVENT_CLASSES, FinancialEvent
+from domain.events import EVENT_CLASSES
+from ledger.postings import financial_topics
 from ledger.service import Ledger
 
 log = structlog.get_logger("coopledger.bench")
 
 DEFAULT_PG_URL = "postgresql://postgres@127.0.0.1:5432/test"
-FINANCIAL_TOPICS = sorted(cls.TOPIC for cls in EVENT_CLASSES.values() if issubclass(cls, FinancialEvent))
+FINANCIAL_TOPICS = sorted(financial_topics())
 DOMAIN_TOPICS = sorted(cls.TOPIC for cls in EVENT_CLASSES.values())
 LABELS = {"sqlite": "SQLite", "postgres": "PostgreSQL"}
 

@@ -72,7 +72,7 @@ class BalancesProjection(Projection):
 
     # ---------------------------------------------------------------- set-based rebuild
 
-    def rebuild_in_store(self, tx: Tx, events_table: str, topics: Sequence[str], after: int, upto: int) -> None:
+    def rebuild_in_store(self, tx: Tx, after: int, upto: int) -> None:
         """Adds the postings of the entries at log positions (after, upto] to the view, summed by
         the database from the postings table the recorder writes with the events (ledger/postings.py):
         no JSON to parse, no event object built. `verify` checks that table equals the postings

@@ -174,7 +174,6 @@ class ProjectionRunner:
         bulk = [p for p in bulk if _upcasters_keep(p.state_fields)]
         if not bulk:
             return
-        table = self.ledger.app.recorder.events_table_name  # type: ignore[attr-defined]
         upto = self.ledger.app.recorder.max_notification_id() or 0
         # One transaction for the whole log: a projection may derive more rows at the end
         # (finish_rebuild_in_store), so no position is valid before then. The ranges bound
@@ -192,7 +191,7 @@ class ProjectionRunner:
                 end = min(after + REBUILD_RANGE, upto)
                 for projection in bulk:
                     started = time.perf_counter()
-                    projection.rebuild_in_store(tx, table, self.topics, after, end)
+                    projection.rebuild_in_store(tx, after, end)
                     self.spent_s[projection.name] += time.perf_counter() - started
                 if progress is not None:
                     progress(end, upto)
