@@ -140,7 +140,7 @@ def _plain_value(value: Any, path: str) -> None:
 
 @cache
 def _field_names(cls: type) -> frozenset[str]:
-    return frozenset(f.name for f in dataclasses.fields(cls))
+    return frozenset(name for name, _number in _fields(cls))
 
 
 @cache
