@@ -9,7 +9,7 @@ from typing import Any
 
 from eventsourcing.application import Application, ProcessingEvent
 from eventsourcing.domain import Aggregate
-from eventsourcing.persistence import JSONTranscoder, Recording, Transcoder, Transcoding
+from eventsourcing.persistence import JSONTranscoder, Mapper, Recording, Transcoder, Transcoding
 
 import domain.corrections  # noqa: F401  (registers event classes)
 import domain.entries  # noqa: F401
@@ -18,6 +18,7 @@ import domain.governance  # noqa: F401
 import domain.membership  # noqa: F401
 import ledger.handlers  # noqa: F401  (every family's events, carried ones included)
 from domain.cooperative import COOP_NAMESPACE
+from ledger.sealing import SealingMapper
 from ledger.snapshots import SnapshotStore
 from ledger.transcoder import OrjsonTranscoder
 
@@ -83,6 +84,10 @@ class LedgerApp(Application):
         processing.events.extend(events)
         processing.saved_kwargs.update(kwargs)
         return self._record(processing)
+
+    def construct_mapper(self) -> Mapper[Any]:
+        """eventsourcing's mapper, sealing each person's identity fields (ledger/sealing.py)."""
+        return self.factory.mapper(transcoder=self.construct_transcoder(), mapper_class=SealingMapper)
 
     def construct_transcoder(self) -> Transcoder:
         """The same JSON as eventsourcing's transcoder, written and read with orjson (ledger/transcoder.py)."""

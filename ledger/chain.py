@@ -38,9 +38,10 @@ import structlog
 from eventsourcing.persistence import StoredEvent
 from eventsourcing.postgres import PostgresApplicationRecorder
 from eventsourcing.sqlite import SQLiteApplicationRecorder
+from psycopg.rows import tuple_row
 from psycopg.sql import SQL, Identifier
 
-from ledger import postings
+from ledger import identity_keys, postings
 
 log = structlog.get_logger("coopledger.chain")
 
@@ -150,6 +151,7 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
             " event_hash TEXT NOT NULL, PRIMARY KEY (originator_id, originator_version)) WITHOUT ROWID",
             f"CREATE TABLE IF NOT EXISTS {ADOPTIONS_TABLE} (adopted_at TEXT NOT NULL, events INTEGER NOT NULL)",
             postings.CREATE_SQL["sqlite"],
+            identity_keys.CREATE_SQL["sqlite"],
         ]
 
     def _create_table(self, c: Any) -> None:
@@ -216,6 +218,14 @@ class ChainedSQLiteRecorder(SQLiteApplicationRecorder):
         c.executemany(f"INSERT INTO {CHAIN_TABLE} VALUES (?, ?, ?)", [(o.hex, v, h) for o, v, h in rows])  # noqa: S608
         if entries:
             c.executemany(postings.INSERT_SQL, postings.with_positions(entries, ids))
+        keyring = getattr(self, "keyring", None)
+        if keyring is not None:
+
+            def run(sql: str, params: Sequence[Any]) -> list[Any]:
+                c.execute(sql, params)
+                return list(c.fetchall())
+
+            identity_keys.write_keys(run, "sqlite", "", keyring, stored_events)
         return ids
 
     def _insert_rows(self, c: Any, stored_events: Sequence[StoredEvent]) -> list[int]:
@@ -278,6 +288,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
             " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[])"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
         self.sql_create_statements.append(SQL(postings.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
+        self.sql_create_statements.append(SQL(identity_keys.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
         self._insert_postings = SQL(postings.INSERT_JOINED_SQL).format(schema=schema, events=Identifier(self.events_table_name))
         self._select_links = SQL(
             "SELECT h.originator_id, h.event_hash FROM {schema}.{table} h"
@@ -347,6 +358,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         rows = links_for(stored_events, lookup)
         links = ([o for o, _v, _h in rows], [v for _o, v, _h in rows], [h for _o, _v, h in rows])
         entries = postings.joined_params(postings.pending_rows(stored_events), stored_events)
+        # Keys before the events: an exception raised after their INSERT would leave them committed
+        # (see above). A key this writes for an event that then fails is rolled back with it.
+        keyring = getattr(self, "keyring", None)
+        if keyring is not None:
+            with curs.connection.cursor(row_factory=tuple_row) as keys:
+
+                def run(sql: str, params: Sequence[Any]) -> list[Any]:
+                    keys.execute(sql, params)
+                    return keys.fetchall() if sql.startswith("SELECT") else []
+
+                identity_keys.write_keys(run, "postgres", self.datastore.schema, keyring, stored_events)
         super()._insert_stored_events(curs, stored_events, **kwargs)  # the table lock, then the events
         # Another cursor: `curs` holds the events' RETURNING ids, fetched after this returns.
         with curs.connection.cursor() as writer:

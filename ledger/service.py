@@ -34,6 +34,7 @@ from ledger.commands import fingerprint
 from ledger.db import Database, bound_event_store_waits
 from ledger.decision import Decision, Outcome, decide, needs
 from ledger.group_commit import GroupCommit
+from ledger.identity_keys import KeyRing
 from ledger.receipts import StoredReceipt, new_receipt, stored_receipts
 from ledger.store import StoreConfig
 
@@ -112,6 +113,10 @@ class Ledger:
         with self.db.startup_lock():  # several processes may start at once on one store
             self.app = LedgerApp(env=self.config.eventsourcing_env())
         bound_event_store_waits(self.app.recorder)  # an outage answered 503 within seconds
+        # Each person's key: the mapper seals and opens with it, the recorder stores and deletes it.
+        self.keyring = KeyRing(self.db)
+        self.app.mapper.keyring = self.keyring  # type: ignore[attr-defined]
+        self.app.recorder.keyring = self.keyring  # type: ignore[attr-defined]
         assert self.app.recorder.events_table_name == EVENTS_TABLES[self.db.dialect], self.app.recorder.events_table_name  # type: ignore[attr-defined]
         self._locks_guard = threading.Lock()
         self._locks: dict[str, threading.Lock] = {}

@@ -20,6 +20,7 @@ MAX_PAGE = 1000
 class AdvertisingProjection(Projection):
     name = "advertising"
     tables = ("advertising_contracts", "advertising_invoices", "advertising_moves")
+    identity_columns = (("advertising_contracts", "advertiser_id", ("advertiser_name",)),)
     handlers = {
         AdvertisingContractSigned: "signed",
         AdvertisingContractEnded: "ended",

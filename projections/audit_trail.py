@@ -10,6 +10,7 @@ from typing import Any
 
 from domain.corrections import EntryReversed
 from domain.events import CoopEvent, FinancialEvent
+from domain.personal import personal_of
 from ledger.db import Database, Tx
 from projections.base import Projection
 
@@ -20,6 +21,7 @@ DATE_FIELDS = ("recorded", "effective")
 class AuditTrailProjection(Projection):
     name = "audit_trail"
     tables = ("audit_trail", "audit_trail_accounts")
+    identity_columns = (("audit_trail", "reason_of", ("reason",)),)
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         rows, accounts = [], []
@@ -45,14 +47,23 @@ class AuditTrailProjection(Projection):
                     number,
                     reverses,
                     label,
+                    _reason_of(e),
                 )
             )
         tx.executemany(
             "INSERT INTO audit_trail (position, coop, version, kind, recorded_at, effective_date, actor, idempotency_key,"
-            " reason, journal_number, reverses, label) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
+            " reason, journal_number, reverses, label, reason_of) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)",
             rows,
         )
         tx.executemany("INSERT INTO audit_trail_accounts (coop, account, position) VALUES (?, ?, ?)", accounts)
+
+
+def _reason_of(event: CoopEvent) -> str | None:
+    """The person whose identity the event's reason is (declared in its PERSONAL), if any."""
+    for declared in personal_of(type(event)):
+        if declared.within is None and "reason" in declared.fields:
+            return getattr(event, declared.person, None)
+    return None
 
 
 _COLUMNS = (

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any, ClassVar
 
+from domain.personal import erased_value
 from ledger.db import Tx
 
 
@@ -23,6 +24,10 @@ class Projection:
     # run when a runner starts. Shipped projections have theirs in migrations/ instead, where a
     # table's later changes are numbered; this is for a projection outside the package.
     schema: ClassVar[str] = ""
+    # Rows holding a person's identity: (table, column of the person's id, columns of their
+    # identity). When the projection reaches PersonForgotten those columns take `erased_value`
+    # (docs/decisions/0013-forgetting-a-person.md); a rebuild gives the same rows.
+    identity_columns: ClassVar[tuple[tuple[str, str, tuple[str, ...]], ...]] = ()
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         """Applies a batch of (position, event). Subclasses may aggregate before writing."""
@@ -30,6 +35,16 @@ class Projection:
             method = self.handlers.get(type(event))
             if method is not None:
                 getattr(self, method)(tx, event, position)
+
+    def forget(self, tx: Tx, coop: str, person_id: str) -> None:
+        """Replaces the person's identity in this projection's rows (called by the runner after the
+        batch that holds PersonForgotten is processed). Override for rows `identity_columns` cannot say."""
+        for table, person_column, columns in self.identity_columns:
+            sets = ", ".join(f"{column} = ?" for column in columns)
+            tx.execute(
+                f"UPDATE {table} SET {sets} WHERE coop = ? AND {person_column} = ?",  # noqa: S608 (names are constants)
+                [*(erased_value(column, person_id) for column in columns), coop, person_id],
+            )
 
     def clear(self, tx: Tx) -> None:
         for table in self.tables:

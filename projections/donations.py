@@ -22,6 +22,7 @@ GIFT_KINDS = ("DonationReceived", "CrowdfundingPayoutReceived")
 class DonationsProjection(Projection):
     name = "donations"
     tables = ("donation_gifts", "donation_lines", "donation_fund_moves")
+    identity_columns = (("donation_lines", "donor_id", ("donor_name", "donor_address")),)
     handlers = {
         DonationReceived: "donation",
         CrowdfundingPayoutReceived: "payout",

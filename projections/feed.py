@@ -25,12 +25,17 @@ from typing import Any, ClassVar
 
 import orjson
 
-from domain.events import CoopEvent, FinancialEvent
+from domain.events import EVENT_CLASSES, CoopEvent, FinancialEvent
 from domain.family import FEED_GROUPS, fact_of, kind_groups
+from domain.personal import erased_value, personal_of
 from ledger.db import Database, Tx
 from projections.base import Projection
 
 MAX_PAGE = 1000
+# Facts read per query while forgetting a person, and a bound on the pages (a person named in a
+# billion facts is a bug).
+FORGET_PAGE = 1000
+MAX_FORGET_PAGES = 10**6
 
 # ---------------------------------------------------------------- the kinds of facts
 
@@ -193,6 +198,40 @@ class FeedProjection(Projection):
         tx.executemany(
             "INSERT INTO feed_facts (coop, position, kind, fact_group, accounts, fact_json) VALUES (?, ?, ?, ?, ?, ?)", rows
         )
+
+    def forget(self, tx: Tx, coop: str, person_id: str) -> None:
+        """The person's identity in the facts of events that declare it (domain/personal.py)
+        becomes `erased_value`. The LIKE only narrows the rows read; each fact is checked field by field."""
+        after = -1
+        for _ in range(MAX_FORGET_PAGES):
+            rows = tx.execute(
+                "SELECT position, fact_json FROM feed_facts WHERE coop = ? AND position > ? AND fact_json LIKE ?"
+                " ORDER BY position LIMIT ?",
+                (coop, after, f"%{person_id}%", FORGET_PAGE),
+            )
+            for position, text in rows:
+                fact = orjson.loads(text)
+                if _erase(fact, person_id):
+                    tx.execute(
+                        "UPDATE feed_facts SET fact_json = ? WHERE coop = ? AND position = ?",
+                        (orjson.dumps(fact).decode(), coop, position),
+                    )
+            if len(rows) < FORGET_PAGE:
+                return
+            after = rows[-1][0]
+        raise AssertionError("more facts than MAX_FORGET_PAGES pages name one person")
+
+
+def _erase(fact: dict[str, Any], person_id: str) -> bool:
+    """Replaces the person's identity fields in the fact's data; True when something changed."""
+    changed = False
+    for declared in personal_of(EVENT_CLASSES.get(fact.get("event", ""), object)):
+        for holder, person, field in declared.places(fact["data"]):
+            erased = erased_value(field, person)
+            if person == person_id and holder[field] != erased:
+                holder[field] = erased
+                changed = True
+    return changed
 
 
 # ---------------------------------------------------------------- reading

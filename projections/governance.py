@@ -46,6 +46,7 @@ class GovernanceProjection(Projection):
         "resolutions",
         "votes",
     )
+    identity_columns = (("governance_members", "member_id", ("name",)),)
     handlers = {
         CooperativeFounded: "founded",
         StatutesAmended: "amended",

@@ -33,6 +33,7 @@ GRANT_ENTRIES = {cls.__name__: cls for cls in (GrantAwarded, GrantPaid, GrantWit
 class GrantsProjection(Projection):
     name = "grants"
     tables = ("fund_movements", "grant_calls", "grant_applications")
+    identity_columns = (("grant_applications", "member_id", ("applicant",)),)
     handlers = {
         CallOpened: "opened",
         GrantApplicationRecorded: "applied",

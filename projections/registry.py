@@ -28,6 +28,7 @@ from projections.registry_fees import FeeCallsInBatch
 class RegistryProjection(Projection):
     name = "registry"
     tables = ("cooperatives", "accounts", "members", "fee_calls")
+    identity_columns = (("members", "member_id", ("name",)),)
     handlers = {
         CooperativeFounded: "founded",
         AccountAdded: "account_added",

@@ -137,8 +137,13 @@ class ProjectionRunner:
                     continue
                 started = time.perf_counter()
                 buffered = BufferedTx(tx)
-                projection.process(buffered, batch if position < first else [(i, e) for i, e in batch if i > position])
+                events = batch if position < first else [(i, e) for i, e in batch if i > position]
+                projection.process(buffered, events)
                 buffered.flush()
+                # After the whole batch: rows written above from events read before the key was deleted.
+                for _position, event in events:
+                    if type(event).__name__ == "PersonForgotten":
+                        projection.forget(tx, event.coop, event.person_id)
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
                 self.spent_s[projection.name] += time.perf_counter() - started
 

@@ -23,6 +23,7 @@ from projections.base import Projection
 class SharedHoursProjection(Projection):
     name = "shared_hours"
     tables = ("shared_minimum_rates", "shared_employees", "shared_hours", "shared_rebills", "shared_rebill_lines")
+    identity_columns = (("shared_employees", "employee_id", ("name",)),)
 
     def process(self, tx: Tx, batch: Sequence[tuple[int, Any]]) -> None:
         # Hours logged are summed per batch: one upsert per employee, structure and month.

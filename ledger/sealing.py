@@ -1,0 +1,66 @@
+"""The store's mapper, sealing each person's identity fields on the way in and opening them on the
+way out (docs/decisions/0013-forgetting-a-person.md).
+
+In memory an event always holds the values: the domain decides on them, projections show them.
+Only the stored JSON holds them sealed. A value whose key is gone reads as `erased_value` (the
+pseudonym for a name, nothing for an address); a value stored before sealing existed reads as it
+is, and the event is marked `identity_in_clear` so the domain knows that person cannot be forgotten.
+"""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from eventsourcing.persistence import Mapper, StoredEvent
+
+from domain.personal import erased_value, personal_of
+from ledger.identity_keys import FORGOTTEN_TOPIC, KeyRing, is_sealed
+
+
+class SealingMapper(Mapper):
+    keyring: KeyRing | None = None  # set by the Ledger once its database is open
+
+    def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        declared = personal_of(type(domain_event))
+        if not declared:
+            return super().to_stored_event(domain_event)
+        assert self.keyring is not None, "the Ledger gives the mapper its keyring before any event is stored"
+        if type(domain_event).__name__ == "PersonForgotten":
+            self.keyring.forget(domain_event.coop, domain_event.person_id)
+        # The event in memory keeps its values (the aggregate already holds it): seal a copy.
+        sealed = object.__new__(type(domain_event))
+        state = copy.deepcopy(vars(domain_event))
+        coop = state["coop"]
+        for personal in declared:
+            for holder, person, field in personal.places(state):
+                value = holder[field]
+                if isinstance(value, str):
+                    holder[field] = self.keyring.seal(coop, person, field, value)
+        object.__setattr__(sealed, "__dict__", state)
+        return super().to_stored_event(sealed)
+
+    def to_domain_event(self, stored_event: StoredEvent) -> Any:
+        event = super().to_domain_event(stored_event)
+        if stored_event.topic == FORGOTTEN_TOPIC and self.keyring is not None:
+            self.keyring.forget(event.coop, event.person_id)
+        declared = personal_of(type(event))
+        if declared:
+            self._open(event, declared)
+        return event
+
+    def _open(self, event: Any, declared: Any) -> None:
+        state = vars(event)
+        coop = state["coop"]
+        in_clear = False
+        for personal in declared:
+            for holder, person, field in personal.places(state):
+                value = holder[field]
+                if is_sealed(value):
+                    assert self.keyring is not None
+                    opened = self.keyring.open(coop, person, field, value)
+                    holder[field] = erased_value(field, person) if opened is None else opened
+                elif value is not None:
+                    in_clear = True
+        if in_clear:
+            state["identity_in_clear"] = True
