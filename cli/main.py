@@ -22,6 +22,7 @@ from api.format import number
 from cli import governance_tables, tables
 from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
 from cli.backup import register as register_backup
+from cli.persons import register as register_persons
 from cli.export import export, report
 from cli.feed import follow
 from cli.record import record, record_lines
@@ -96,6 +97,7 @@ def build() -> click.Group:
     for command in (record, keys, serve, follow, verify, fiscal_years_cmd, audit_trail_cmd, export, report, project):
         cli.add_command(command)
     register_backup(cli)
+    register_persons(cli)
     _accept_lang_anywhere(cli)
     return cli
 

@@ -36,6 +36,11 @@ class Projection:
             if method is not None:
                 getattr(self, method)(tx, event, position)
 
+    @property
+    def identity_tables(self) -> tuple[str, ...]:
+        """The tables `forget` writes (an override of `forget` names its own)."""
+        return tuple(table for table, _person, _columns in self.identity_columns)
+
     def forget(self, tx: Tx, coop: str, person_id: str) -> None:
         """Replaces the person's identity in this projection's rows (called by the runner after the
         batch that holds PersonForgotten is processed). Override for rows `identity_columns` cannot say."""

@@ -199,6 +199,8 @@ class FeedProjection(Projection):
             "INSERT INTO feed_facts (coop, position, kind, fact_group, accounts, fact_json) VALUES (?, ?, ?, ?, ?, ?)", rows
         )
 
+    identity_tables = ("feed_facts",)
+
     def forget(self, tx: Tx, coop: str, person_id: str) -> None:
         """The person's identity in the facts of events that declare it (domain/personal.py)
         becomes `erased_value`. The LIKE only narrows the rows read; each fact is checked field by field."""

@@ -18,6 +18,7 @@ import structlog
 
 from domain.events import EVENT_CLASSES
 from ledger.db import Tx
+from ledger.erasure import erase_remnants
 from ledger.service import Ledger
 from projections.base import Projection
 from projections.buffered import BufferedTx
@@ -126,6 +127,13 @@ class ProjectionRunner:
         return done
 
     def _apply(self, batch: list[tuple[int, Any]], end: int) -> None:
+        self._apply_in_one_transaction(batch, end)
+        if any(type(e).__name__ == "PersonForgotten" for _position, e in batch):
+            # Every view has replaced the identity (same transaction as their positions): now the
+            # bytes the store may still keep of it (ledger/erasure.py).
+            erase_remnants(self.db, [t for p in self.projections for t in p.identity_tables])
+
+    def _apply_in_one_transaction(self, batch: list[tuple[int, Any]], end: int) -> None:
         with self.db.transaction() as tx:
             positions = self._positions(tx, for_update=True)  # another runner may have moved on
             if any(positions[p.name] < end for p in self.projections):
