@@ -23,6 +23,7 @@ from api import (
     routes_feed,  # the change feed and the webhook admin
     routes_funding,
     routes_observatory,
+    routes_persons,
     routes_queries,
     routes_reports,
 )
@@ -75,6 +76,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.state.feed = feed
     app.include_router(routes_feed.router())
     app.include_router(routes_audit.router())
+    app.include_router(routes_persons.router())
     app.include_router(routes_reports.router())
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())

@@ -22,9 +22,9 @@ from api.format import number
 from cli import governance_tables, tables
 from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
 from cli.backup import register as register_backup
-from cli.persons import register as register_persons
 from cli.export import export, report
 from cli.feed import follow
+from cli.persons import register as register_persons
 from cli.record import record, record_lines
 from cli.runner import project
 from cli.service import keys, serve

@@ -42,6 +42,7 @@ from domain.journal import GENESIS_HASH, check_balanced, entry_hash
 from ledger import handlers as _handlers  # noqa: F401  (imports every family: registers every event class)
 from ledger.chain import GENESIS_LINK, link
 from ledger.heads import Head
+from ledger.identity_check import IdentityCheck
 from ledger.links import StoredLinks
 from ledger.postings import PostingsCheck
 from ledger.snapshot_check import check_snapshot
@@ -350,9 +351,10 @@ def verify_store(
     reports = []
     for slug in slugs:
         last = history.last_link(slug)
+        identities = IdentityCheck(ledger, slug)
         report = verify_events(
             slug,
-            history.records(slug),
+            identities.rows(history.records(slug)),
             claims.get(slug, Claims()),
             progress,
             last_linked=last[0] if last else 0,
@@ -361,6 +363,9 @@ def verify_store(
         )
         if report.events == 0 and report.problem is None:
             report.problem = Problem("missing_event", None, 1, f"no stored event for cooperative {slug!r}")
+        sealed = identities.problem() if report.problem is None else None
+        if sealed is not None:
+            report.problem = Problem(sealed[0], None, sealed[1], sealed[2])
         receipt = next((r for r in broken_receipts if r.coop == slug), None)
         if report.problem is None and receipt is not None:
             report.problem = Problem("receipt_hash_mismatch", None, None, receipt.message)
