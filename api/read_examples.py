@@ -39,13 +39,13 @@ READS: dict[str, Any] = {
         "totals": {"CREDIT": {"debit": 6489, "credit": 6489}, "EUR": {"debit": 54356790, "credit": 54356790}}},
     "balance": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": "2025-12-31", "balance_minor": 0},
     "statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": None, "lines": [
-        {"effective_date": "2025-02-01", "number": 1, "label": "Cotisation 2025 – Le Petit Écho du Littoral", "party": "MED-01",
+        {"effective_date": "2025-02-01", "number": 1, "label": "Cotisation 2025 – MED-01", "party": "MED-01",
          "debit": 30000, "credit": 0, "balance": 30000},
-        {"effective_date": "2025-07-14", "number": 17, "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral",
+        {"effective_date": "2025-07-14", "number": 17, "label": "Règlement cotisation 2025 – MED-01",
          "party": "MED-01", "debit": 0, "credit": 30000, "balance": 0}], "total_lines": 4, "closing_balance": 0},
     "journal": {**_COOP, "entries": [
         {"number": 1, "kind": "FeeCalled", "effective_date": "2025-02-01", "recorded_at": "2025-02-01T09:14:03.299742+00:00",
-         "label": "Cotisation 2025 – Le Petit Écho du Littoral", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0014",
+         "label": "Cotisation 2025 – MED-01", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0014",
          "reverses": None, "reversed_by": None,
          "chain_hash": "435bfe9270ff79b180a4237bf3ad988edda932c011a4c6dba1472b1dceef7e24", "position": 27,
          "postings": [{"account": "411", "party": "MED-01", "unit": "EUR", "amount": 30000},
@@ -131,7 +131,7 @@ _REPORT_LINE = {"label_fr": "Usagers, adhérents", "label_en": "Customers, membe
 _FACT = {"position": 51, **_COOP, "kind": "fee.paid", "event": "FeePaid", "effective_date": "2025-03-10",
          "recorded_at": "2025-03-10T14:05:52.730118+00:00", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0026",
          "data": {"reason": None, "member_id": "ENT-01", "year": 2025, "amount_cents": 80000},
-         "entry": {"number": 13, "label": "Règlement cotisation 2025 – Nuage Occitan SAS", "reverses": None,
+         "entry": {"number": 13, "label": "Règlement cotisation 2025 – ENT-01", "reverses": None,
                    "chain_hash": "1ce8d4e41aeda6c42a3617635e54136b4f48042ff5fad2209f7eab1fbd678265",
                    "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": 80000},
                                 {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": -80000}]}}
@@ -168,14 +168,14 @@ READS.update({
          "unspent_cents": 175000}],
         "unspent_cents": 720400, "next_after": "MEC-2026-001"},
     "receipts": {**_COOP, "year": 2026, "donors": [
-        {"donor_id": "delmas-marc", "donor_name": "Marc Delmas", "donor_kind": "individual",
+        {"donor_id": "DO-002", "donor_name": "Marc Delmas", "donor_kind": "individual",
          "donor_address": "12 avenue Foch, 30000 Nîmes",
          "gifts": [{"gift_id": "DON-2026-002", "date": "2026-02-03", "amount_cents": 6000, "nature": "numéraire",
           "method": "cheque"},
                    {"gift_id": "ULULE-STUDIO-2026", "date": "2026-06-05", "amount_cents": 7500, "nature": "numéraire",
                     "method": "platform"}],
          "total_cents": 13500, "receipt": True}],
-        "next_after": "delmas-marc", "named_cents": 887500, "anonymous_cents": 1187500, "total_cents": 2075000},
+        "next_after": "DO-002", "named_cents": 887500, "anonymous_cents": 1187500, "total_cents": 2075000},
     "donations_by_month": {**_COOP, "months": [{"month": "2026-02", "gross_cents": 306000, "lines": 2},
                                                {"month": "2026-06", "gross_cents": 1245000, "lines": 5}]},
     "ad_contracts": {**_COOP, "contracts": [
@@ -230,10 +230,10 @@ READS.update({
         "totals": {"expenses_minor": 19850160, "income_minor": 20673385, "result_minor": 823225}},
     "report_statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "start": "2025-01-01", "end": "2025-12-31",
                          "lines": [{"effective_date": "2025-02-01", "number": 1,
-                          "label": "Cotisation 2025 – Le Petit Écho du Littoral",
+                          "label": "Cotisation 2025 – MED-01",
                                     "party": "MED-01", "debit_minor": 30000, "credit_minor": 0, "balance_minor": 30000},
                                    {"effective_date": "2025-07-14", "number": 17, "party": "MED-01", "debit_minor": 0,
-                                    "label": "Règlement cotisation 2025 – Le Petit Écho du Littoral", "credit_minor": 30000,
+                                    "label": "Règlement cotisation 2025 – MED-01", "credit_minor": 30000,
                                     "balance_minor": 0}],
                          "total_lines": 2, "totals": {"opening_minor": 0, "movement_minor": 0, "closing_minor": 0}},
     "feed": {**_COOP, "facts": [_FOUNDED, _FACT], "next_after": 51, "more": True},
@@ -247,8 +247,8 @@ CSV: dict[str, str] = {
     "income_statement": "side,section,account,label_fr,label_en,amount_minor\r\n"
                         "income,operating,7561,Cotisations sans contrepartie,Membership fees without consideration,640000\r\n",
     "report_statement": "effective_date,number,label,party,debit_minor,credit_minor,balance_minor\r\n"
-                        "2025-02-01,1,Cotisation 2025 – Le Petit Écho du Littoral,MED-01,30000,0,30000\r\n"
-                        "2025-07-14,17,Règlement cotisation 2025 – Le Petit Écho du Littoral,MED-01,0,30000,0\r\n",
+                        "2025-02-01,1,Cotisation 2025 – MED-01,MED-01,30000,0,30000\r\n"
+                        "2025-07-14,17,Règlement cotisation 2025 – MED-01,MED-01,0,30000,0\r\n",
 }
 # What a feed stream sends (Accept: text/event-stream): the retry hint, facts (id = log position), heartbeats.
 FEED_STREAM = ("retry: 1000\n\n"

@@ -55,7 +55,7 @@ PROBE_DOC = json.dumps(
     {
         "coop": "probe",
         "postings": [["411", "m000001", "EUR", 12345], ["7561", None, "EUR", -12345]],
-        "label": "Cotisation 2020 – Membre 1",
+        "label": "Cotisation 2020 – m000001",
         "chain_hash": "0" * 64,
     }
 )

@@ -191,7 +191,7 @@ def invoice_advertising(coop: Cooperative, cmd: InvoiceAdvertising, meta: Meta) 
         AdvertisingInvoiced,
         effective_date=day,
         meta=meta,
-        label=f"Facture publicité {period} – {contract.advertiser_name} – {contract.placement}",
+        label=f"Facture publicité {period} – {contract.advertiser_id} – {contract.placement}",
         postings=[
             [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, amount],
             [coop.chart.role("advertising_income"), None, EUR, -amount],
@@ -229,7 +229,7 @@ def pay_advertising_invoice(coop: Cooperative, cmd: PayAdvertisingInvoice, meta:
         AdvertisingInvoicePaid,
         effective_date=day,
         meta=meta,
-        label=f"Règlement publicité {period} – {contract.advertiser_name}",
+        label=f"Règlement publicité {period} – {contract.advertiser_id}",
         postings=[
             [coop.chart.role("bank"), None, EUR, amount_cents],
             [coop.chart.role("advertising_receivable"), contract.advertiser_id, EUR, -amount_cents],

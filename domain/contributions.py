@@ -340,7 +340,7 @@ def pay_contribution(coop: Cooperative, cmd: PayContribution, meta: Meta) -> Non
         ContributionPaid,
         effective_date=day,
         meta=meta,
-        label=f"Contribution de réussite {year} – {member.name}",
+        label=f"Contribution de réussite {year} – {member.member_id}",
         postings=inflow_postings(coop, FUND, [coop.chart.role("bank"), None, EUR, amount_cents], amount_cents),
         pledge_id=pledge.pledge_id,
         member_id=pledge.member_id,

@@ -204,7 +204,7 @@ def record_donation(coop: Cooperative, cmd: RecordDonation, meta: Meta) -> None:
         DonationReceived,
         effective_date=day,
         meta=meta,
-        label=f"{kind} – {donor['donor_name']}" + (f" – affecté {purpose}" if purpose else ""),
+        label=f"{kind} – {donor['donor_id']}" + (f" – affecté {purpose}" if purpose else ""),
         postings=[[received, None, EUR, amount_cents], *_dedication(coop, donation_id, purpose, income, amount_cents)],
         donation_id=donation_id,
         **donor,

@@ -117,6 +117,13 @@ def _eur(cents: int) -> str:
     return f"{format_minor(cents, Unit.EUR)} EUR"
 
 
+def _applicant_ref(grant: Grant) -> str:
+    """Who an entry's label names for the applicant: the member's id, or for an applicant from
+    outside the application's id (the party of the grants payable). Never the applicant's name,
+    which is personal data and labels are stored in clear."""
+    return grant.member_id or grant.application_id
+
+
 def _open_call(coop: Cooperative, call_id: Any) -> Call:
     call_id = identifier(call_id, "call_id")
     call = coop.grants.calls.get(call_id)
@@ -268,7 +275,7 @@ def award_grant(coop: Cooperative, cmd: AwardGrant, meta: Meta) -> None:
         GrantAwarded,
         effective_date=day,
         meta=meta,
-        label=f"Aide attribuée – {call.title} – {grant.applicant}",
+        label=f"Aide attribuée – {call.title} – {_applicant_ref(grant)}",
         postings=[
             [coop.chart.role("grant_expense"), None, EUR, amount_cents],
             [coop.chart.role("grants_payable"), application_id, EUR, -amount_cents],
@@ -304,7 +311,7 @@ def pay_grant(coop: Cooperative, cmd: PayGrant, meta: Meta) -> None:
         GrantPaid,
         effective_date=day,
         meta=meta,
-        label=f"Versement de l'aide – {call.title} – {grant.applicant}",
+        label=f"Versement de l'aide – {call.title} – {_applicant_ref(grant)}",
         postings=[
             [coop.chart.role("grants_payable"), grant.application_id, EUR, amount_cents],
             [coop.chart.role("bank"), None, EUR, -amount_cents],
@@ -329,7 +336,7 @@ def withdraw_grant(coop: Cooperative, cmd: WithdrawGrant, meta: Meta) -> None:
         GrantWithdrawn,
         effective_date=day,
         meta=meta,
-        label=f"Retrait du solde non versé – {grant.applicant} : {reason}",
+        label=f"Retrait du solde non versé – {_applicant_ref(grant)} : {reason}",
         postings=[
             [coop.chart.role("grants_payable"), grant.application_id, EUR, remainder],
             [coop.chart.role("grant_expense"), None, EUR, -remainder],

@@ -204,7 +204,7 @@ def log_shared_hours(coop: Cooperative, cmd: LogSharedHours, meta: Meta) -> None
         SharedHoursLogged,
         effective_date=day,
         meta=meta,
-        label=f"Heures de {employee.name} pour {structure.name} le {day.isoformat()}",
+        label=f"Heures de {employee.employee_id} pour {structure.name} le {day.isoformat()}",
         postings=[
             [to_rebill, structure.member_id, Unit.HOUR.value, minutes],
             [contra, employee.employee_id, Unit.HOUR.value, -minutes],
@@ -271,7 +271,7 @@ def rebill_shared_hours(coop: Cooperative, cmd: RebillSharedHours, meta: Meta) -
         SharedHoursRebilled,
         effective_date=day,
         meta=meta,
-        label=f"Refacturation au coût de {employee.name} – {cmd.period}",
+        label=f"Refacturation au coût de {who} – {cmd.period}",
         postings=[line for line in lines if line[3] != 0],  # no zero lines: no charges, a share under a cent
         employee_id=who,
         period=cmd.period,

@@ -36,10 +36,10 @@ def commands(add: Add, *, cluster: str, scic: str) -> None:
 
 def _donations(add: Add, coop: str) -> None:
     for gift_id, donor_id, name, amount, method, day, address in [
-        ("DON-2026-001", "roux-jeanne", "Jeanne Roux", "120", "transfer", "2026-01-12", "4 rue du Port, 34200 Sète"),
-        ("DON-2026-002", "delmas-marc", "Marc Delmas", "60", "cheque", "2026-02-03", "12 avenue Foch, 30000 Nîmes"),
-        ("DON-2026-003", "benali-sofia", "Sofia Benali", "40", "cash", "2026-03-21", None),
-        ("DON-2026-004", "roux-jeanne", "Jeanne Roux", "80", "card", "2026-09-15", None),
+        ("DON-2026-001", "DO-001", "Jeanne Roux", "120", "transfer", "2026-01-12", "4 rue du Port, 34200 Sète"),
+        ("DON-2026-002", "DO-002", "Marc Delmas", "60", "cheque", "2026-02-03", "12 avenue Foch, 30000 Nîmes"),
+        ("DON-2026-003", "DO-003", "Sofia Benali", "40", "cash", "2026-03-21", None),
+        ("DON-2026-004", "DO-001", "Jeanne Roux", "80", "card", "2026-09-15", None),
     ]:
         fields = {"donor_address": address} if address else {}
         add(
@@ -114,15 +114,15 @@ def _crowdfunding(add: Add, coop: str) -> None:
         piece_ref="ULULE-VIR-2026-06",
         effective_date="2026-06-05",
         backers=[
-            {"donor_id": "roux-jeanne", "donor_name": "Jeanne Roux", "amount": "250"},
+            {"donor_id": "DO-001", "donor_name": "Jeanne Roux", "amount": "250"},
             {
-                "donor_id": "garcia-luis",
+                "donor_id": "DO-004",
                 "donor_name": "Luis Garcia",
                 "amount": "150",
                 "donor_address": "3 place de la Comédie, 34000 Montpellier",
             },
-            {"donor_id": "moulin-ana", "donor_name": "Ana Moulin", "amount": "100"},
-            {"donor_id": "delmas-marc", "donor_name": "Marc Delmas", "amount": "75"},
+            {"donor_id": "DO-005", "donor_name": "Ana Moulin", "amount": "100"},
+            {"donor_id": "DO-002", "donor_name": "Marc Delmas", "amount": "75"},
         ],
     )
     add(

@@ -48,7 +48,7 @@ BASE = dict(
     kind="FeeCalled",
     effective_date=date(2020, 2, 1),
     recorded_at=datetime(2020, 2, 1, 10, 0, tzinfo=UTC),
-    label="Cotisation 2020 – Alice",
+    label="Cotisation 2020 – m1",
     postings=[["411", "m1", "EUR", 10000], ["7561", None, "EUR", -10000]],
 )
 
@@ -68,7 +68,7 @@ def test_hash_is_deterministic_sha256_hex():
         ("kind", "FeePaid"),
         ("effective_date", date(2020, 2, 2)),
         ("recorded_at", datetime(2020, 2, 1, 10, 0, 0, 1, tzinfo=UTC)),
-        ("label", "Cotisation 2020 – Alice "),
+        ("label", "Cotisation 2020 – m1 "),
         ("postings", [["411", "m1", "EUR", 10001], ["7561", None, "EUR", -10001]]),
         ("postings", [["411", "m2", "EUR", 10000], ["7561", None, "EUR", -10000]]),
         ("postings", [["7561", None, "EUR", -10000], ["411", "m1", "EUR", 10000]]),  # order matters

@@ -54,7 +54,7 @@ def test_journal_is_numbered_in_recording_order_with_its_lines(books):
         {"account": "411", "party": "org-b", "unit": "EUR", "amount": 25050},
     ]
     assert all(e["reverses"] is None for e in entries[:5]) and all(e["reversed_by"] is None for e in entries if e["number"] != 5)
-    assert entries[0]["label"] == "Cotisation 2020 – Member alice"
+    assert entries[0]["label"] == "Cotisation 2020 – alice"
     assert len({e["chain_hash"] for e in entries}) == 6
 
 
