@@ -52,6 +52,8 @@ class EarmarkedGiftCarried(CoopEvent):
     the day before. No entry: the unspent money arrives on the dedicated account with the
     founder's opening entry (`opening_journal_number`); UseEarmarkedDonation spends it from here."""
 
+    # The donors' ids are the founder's, not renamed (module docstring): their identities are sealed
+    # under those ids here, where another person may hold the same id.
     PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("donor_id", ("donor_name", "donor_address"), within="donors"),)
     gift_id: str
     source: str  # "donation" or "crowdfunding"
