@@ -28,12 +28,13 @@ and one receivable on 4117 would mix them.
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.advertising import AdContract, AdInvoice, advertising_state
 from domain.errors import Conflict
 from domain.events import CoopEvent
 from domain.money import Unit
+from domain.personal import Personal
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -45,6 +46,8 @@ class AdvertisingContractCarried(CoopEvent):
     as they stood the day before. No entry: what is still due arrives on 4117 with the founder's
     opening entry; PayAdvertisingInvoice collects it, InvoiceAdvertising bills the later periods."""
 
+    # advertiser_id is the federation's (the founder's, renamed as its opening entry renames parties)
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("advertiser_id", ("advertiser_name",)),)
     contract_id: str
     advertiser_id: str
     advertiser_name: str

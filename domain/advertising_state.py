@@ -10,11 +10,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.errors import InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent
 from domain.money import Unit, format_minor
+from domain.personal import Personal, pseudonym
 from domain.rules import identifier
 
 if TYPE_CHECKING:
@@ -60,6 +61,12 @@ class AdContract:
 class AdvertisingState:
     contracts: dict[str, AdContract] = field(default_factory=dict)
 
+    def forget(self, person_id: str) -> None:
+        """A forgotten advertiser's name reads as erased on their contracts (Cooperative.forget)."""
+        for contract in self.contracts.values():
+            if contract.advertiser_id == person_id:
+                contract.advertiser_name = pseudonym(person_id)
+
     def contract(self, contract_id: Any) -> AdContract:
         contract_id = identifier(contract_id, "contract_id")
         try:
@@ -78,6 +85,7 @@ def advertising_state(coop: Cooperative) -> AdvertisingState:
 
 
 class AdvertisingContractSigned(CoopEvent):
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("advertiser_id", ("advertiser_name",)),)
     contract_id: str
     advertiser_id: str
     advertiser_name: str

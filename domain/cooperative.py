@@ -21,9 +21,10 @@ from eventsourcing.domain import Aggregate
 from domain.accounts import FEC_DIGITS, Account, Chart, LegalForm, check_account_number, default_chart, fec_account_number
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent, Meta
-from domain.family import Fact, Family, Handler, new_states, register
+from domain.family import Fact, Family, Handler, families, new_states, register
 from domain.journal import Journal
 from domain.money import EurosIn, Unit, to_minor
+from domain.personal import pseudonym
 from domain.roles import FINANCIAL, STATUTES
 from domain.rules import a_date, identifier, text, whole_number
 from domain.statutes import check_siren, fee_schedule_of, validate_colleges, validate_voting_policy
@@ -214,9 +215,23 @@ class Cooperative(Aggregate):
                 f"{seal['federation']}: record this in {seal['federation']}",
             )
 
+    def forget(self, person_id: str) -> None:
+        """Replaces a forgotten person's identity wherever the state holds it (PersonForgotten.apply,
+        domain/identities.py): the member's name here, then each family state that offers a
+        `forget(person_id)` hook; so the state equals one replayed once the sealed fields read as
+        `erased_value` (docs/decisions/0013-forgetting-a-person.md)."""
+        member = self.members.get(person_id)
+        if member is not None:
+            member.name = pseudonym(person_id)  # erased_value("name", ...): a name reads as the pseudonym
+        for family in families():
+            hook = getattr(getattr(self, family.name, None), "forget", None) if family.state is not None else None
+            if hook is not None:
+                hook(person_id)
+
     # -- writing events (called by the deciders once every rule has passed)
 
     def record(self, event_class: type[CoopEvent], *, effective_date: date, meta: Meta, **fields: Any) -> None:
+        self.identities.check_not_forgotten(event_class, fields)  # type: ignore[attr-defined]
         self.check_not_sealed()
         self.closing.check_open(effective_date)  # every event, financial or not, passes here
         self.trigger_event(
@@ -243,6 +258,7 @@ class Cooperative(Aggregate):
         for account, _party, unit, _amount in postings:
             assert account in self.chart.accounts, f"posting rule used unknown account {account}"
             assert unit in Unit.__members__, f"posting rule used unknown unit {unit}"
+        self.identities.check_not_forgotten(event_class, fields)  # type: ignore[attr-defined]
         self.check_not_sealed()
         self.closing.check_open(effective_date)
         recorded_at = event_class.create_timestamp()

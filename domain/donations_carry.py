@@ -32,13 +32,14 @@ Choices, each with a test in tests/federation/test_carry_donations.py:
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.donations import CrowdfundingPayoutReceived, DonationReceived, _eur, _move
 from domain.donations_state import Gift, donations_state
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
 from domain.money import Unit
+from domain.personal import Personal
 from domain.pots import Figures
 
 if TYPE_CHECKING:
@@ -51,6 +52,9 @@ class EarmarkedGiftCarried(CoopEvent):
     the day before. No entry: the unspent money arrives on the dedicated account with the
     founder's opening entry (`opening_journal_number`); UseEarmarkedDonation spends it from here."""
 
+    # The donors' ids are the founder's, not renamed (module docstring): their identities are sealed
+    # under those ids here, where another person may hold the same id.
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("donor_id", ("donor_name", "donor_address"), within="donors"),)
     gift_id: str
     source: str  # "donation" or "crowdfunding"
     purpose: str  # "project:<id>" or "call:<id>", as the founder recorded it

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 from domain.errors import InvalidCommand
 from domain.events import FinancialEvent
 from domain.money import Unit, format_minor
+from domain.personal import Personal
 from domain.pots import Figures, Pot
 
 if TYPE_CHECKING:
@@ -41,6 +42,13 @@ class DonationsState:
     gifts: dict[str, Gift] = field(default_factory=dict)
     ids_used: set[str] = field(default_factory=set)  # a reversed gift's id is never reused: receipts name it
     donor_kinds: dict[str, str] = field(default_factory=dict)
+
+    def forget(self, person_id: str) -> None:
+        """A forgotten donor's name and address, in the receipts the gifts keep, read as erased
+        (Cooperative.forget): each receipt naming them is replaced by its erased copy."""
+        for gift in self.gifts.values():
+            if gift.receipt is not None and any(p == person_id for _path, p in gift.receipt.persons()):
+                gift.receipt = gift.receipt.forgotten_copy(person_id)
 
 
 def donations_state(coop: Cooperative) -> DonationsState:
@@ -98,6 +106,7 @@ class _GiftReceived(FinancialEvent):
 
 
 class DonationReceived(_GiftReceived):
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("donor_id", ("donor_name", "donor_address")),)
     donation_id: str
     donor_id: str
     donor_name: str
@@ -119,6 +128,7 @@ class DonationReceived(_GiftReceived):
 
 
 class CrowdfundingPayoutReceived(_GiftReceived):
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("donor_id", ("donor_name", "donor_address"), within="backers"),)
     payout_id: str
     platform: str
     campaign: str

@@ -9,6 +9,7 @@ Decoding skips `__init__`: events hold no validation; rules live in the deciders
 
 from __future__ import annotations
 
+import copy
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
@@ -16,6 +17,8 @@ from typing import Any, ClassVar
 
 from eventsourcing.domain import Aggregate
 from eventsourcing.utils import register_topic
+
+from domain.personal import Personal, erased_value
 
 TOPIC_PREFIX = "coopledger:"
 EVENT_CLASSES: dict[str, type[CoopEvent]] = {}
@@ -67,8 +70,58 @@ class CoopEvent(Aggregate.Event):
     def kind(self) -> str:
         return type(self).__name__
 
+    # The fields that identify a person, each with the field holding the person's id
+    # (domain/personal.py); most events name nobody.
+    PERSONAL: ClassVar[tuple[Personal, ...]] = ()
+
+    def mutate(self, aggregate: Any) -> Any:
+        """eventsourcing's mutate (checks the version, calls `apply`), then, for an event that names
+        persons, tells the cooperative's identities who they are: here once for every event, rather
+        than in each `apply` (domain/identities.py keeps them to judge ForgetPerson)."""
+        aggregate = super().mutate(aggregate)
+        if self.PERSONAL:
+            aggregate.identities.note(self)
+        return aggregate
+
+    def persons(self) -> list[tuple[str, str]]:
+        """(field path, person id) of every person this event names in a PERSONAL role."""
+        return persons_named(self.PERSONAL, self.__dict__)
+
+    def forgotten_copy(self, person_id: str) -> CoopEvent:
+        """This event as it reads once `person_id` is forgotten: their identity fields hold
+        `erased_value` (the store reads them so, their key deleted). A copy, with copies of the
+        lists of dicts it changes: the event itself never changes. For states that keep an event
+        (a gift's receipt), so that a state that lived through the erasure equals a replayed one."""
+        fields = dict(self.__dict__)
+        for personal in self.PERSONAL:
+            if personal.within is not None:
+                fields[personal.within] = [dict(h) for h in fields.get(personal.within) or []]
+            for holder, person, name in personal.places(fields):
+                if person == person_id:
+                    holder[name] = erased_value(name, person_id)
+        erased = copy.copy(self)
+        erased.__dict__.update(fields)
+        return erased
+
 
 register_topic(CoopEvent.TOPIC, CoopEvent)
+
+
+def persons_named(personals: tuple[Personal, ...], fields: dict[str, Any]) -> list[tuple[str, str]]:
+    """(field path, person id) of every person `fields` (an event's, or those a decider is about to
+    record) name in the roles `personals` declare, in order: "donor_id", or "backers[2].donor_id"
+    for a person in a list of dicts."""
+    found = []
+    for personal in personals:
+        if personal.within is None:
+            holders: list[tuple[str, Any]] = [("", fields)]
+        else:
+            holders = [(f"{personal.within}[{i}].", h) for i, h in enumerate(fields.get(personal.within) or [])]
+        for path, holder in holders:
+            person = holder.get(personal.person)
+            if isinstance(person, str):
+                found.append((path + personal.person, person))
+    return found
 
 
 class FinancialEvent(CoopEvent):

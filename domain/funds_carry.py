@@ -34,7 +34,7 @@ domain/contributions_carry.py.
 
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.contributions_carry import ContributionPledgeCarried, carry_contribution_pledges  # noqa: F401  (the pledges' carrier, kept apart; re-exported)
 from domain.errors import InvalidCommand
@@ -42,6 +42,7 @@ from domain.events import CoopEvent
 from domain.federation_carry import check_unique
 from domain.grants_state import Call, Grant
 from domain.money import EUR, Unit, format_minor
+from domain.personal import Personal
 from domain.pots import FUND, Figures, Pot, move_pot, subsidy_source
 from domain.subsidies import Subsidy
 
@@ -159,6 +160,7 @@ class GrantApplicationCarried(CoopEvent):
     (awarded, withdrawn, paid). What is still owed to the laureate arrives on 4686 with the opening
     entry; PayGrant or WithdrawGrant settle it from here on."""
 
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("member_id", ("applicant",)),)
     call_id: str
     application_id: str
     applicant: str

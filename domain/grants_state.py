@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.errors import InvalidCommand
 from domain.events import CoopEvent, FinancialEvent
+from domain.personal import Personal, pseudonym
 from domain.pots import FUND, Figures, Pot, move_pot
 
 if TYPE_CHECKING:
@@ -80,6 +81,13 @@ class GrantsState:
     calls: dict[str, Call] = field(default_factory=dict)
     grants: dict[str, Grant] = field(default_factory=dict)  # application_id -> its call's Grant
 
+    def forget(self, person_id: str) -> None:
+        """A forgotten member's applications read as erased (Cooperative.forget); each Grant is
+        also its call's, so one pass changes both."""
+        for grant in self.grants.values():
+            if grant.member_id == person_id:
+                grant.applicant = pseudonym(person_id)
+
 
 # ---------------------------------------------------------------- events
 
@@ -115,6 +123,8 @@ class CallOpened(CoopEvent):
 
 
 class GrantApplicationRecorded(CoopEvent):
+    # An applicant with no member id (not a member) has no id to seal under: their name stays in clear.
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("member_id", ("applicant",)),)
     call_id: str
     application_id: str
     applicant: str

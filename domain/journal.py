@@ -21,6 +21,9 @@ from domain.errors import IntegrityViolation
 GENESIS_HASH = "0" * 64
 # Income (7) and expense (6) accounts: the fiscal-year closing carries their EUR balances to the result.
 RESULT_CLASSES = ("6", "7")
+# Balance-sheet accounts (capital, fixed assets, stocks, third parties, cash): what a party's
+# balance on them says is owed by or to that party (a person may not be forgotten while it is not zero).
+BALANCE_SHEET_CLASSES = ("1", "2", "3", "4", "5")
 
 
 def check_balanced(postings: list[list[Any]], where: str) -> None:
@@ -93,6 +96,9 @@ class Journal:
         # hold entries, and the EUR balance of each income/expense account (x party) per month.
         self.months: set[tuple[int, int]] = set()
         self.result_balances: dict[tuple[int, int], Counter[tuple[str, str | None]]] = defaultdict(Counter)
+        # party -> (account, unit) -> balance in minor units (debit positive), on balance-sheet
+        # accounts only, every entry recorded (domain/identities.py: no open balance to forget a person).
+        self.party_balances: dict[str, Counter[tuple[str, str]]] = defaultdict(Counter)
 
     def next_number(self) -> int:
         return self.last_number + 1
@@ -155,6 +161,13 @@ class Journal:
         for account, party, unit, amount in event.postings:
             if unit == "EUR" and account[0] in RESULT_CLASSES:
                 self.result_balances[month][(account, party)] += amount
+            elif party is not None and account[0] in BALANCE_SHEET_CLASSES:
+                self.party_balances[party][(account, unit)] += amount
+
+    def open_balances(self, party: str) -> dict[tuple[str, str], int]:
+        """(account, unit) -> the party's non-zero balance (debit positive) on balance-sheet accounts."""
+        balances = self.party_balances.get(party) or {}
+        return {key: amount for key, amount in sorted(balances.items()) if amount != 0}
 
     def result_balances_between(self, first_day: date, last_day: date) -> dict[tuple[str, str | None], int]:
         """EUR balance (debit positive) of each income/expense account x party over whole months

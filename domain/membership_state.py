@@ -9,10 +9,11 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 from enum import Enum
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.errors import InvalidCommand
 from domain.events import CoopEvent, FinancialEvent
+from domain.personal import Personal
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -68,6 +69,7 @@ class Member:
 
 
 class MemberAdmitted(CoopEvent):
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("member_id", ("name",)),)
     member_id: str
     name: str
     member_kind: str
@@ -109,6 +111,8 @@ class MemberResigned(CoopEvent):
 
 
 class MemberExcluded(CoopEvent):
+    # An exclusion's reason describes the person (what they did): sealed with their identity.
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("member_id", ("reason",)),)
     member_id: str
     reason: str
 

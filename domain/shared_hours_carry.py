@@ -26,11 +26,12 @@ parties on 849 and are renamed as the opening entry renames parties, so both agr
 from __future__ import annotations
 
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.errors import Conflict, InvalidCommand
 from domain.events import CoopEvent
 from domain.money import Unit, format_minor
+from domain.personal import Personal
 from domain.shared_hours import MAX_EMPLOYEES, last_day
 from domain.shared_hours_state import MonthHours, SharedEmployee
 
@@ -56,6 +57,8 @@ class SharedEmployeeCarried(CoopEvent):
     """A founder's shared employee with the months still to rebill. No entry: the minutes arrive
     on 841/849 with the founder's opening entry; RebillSharedHours rebills them from here."""
 
+    # employee_id is the federation's (the founder's, renamed as its opening entry renames parties)
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("employee_id", ("name",)),)
     employee_id: str
     name: str
     hourly_pay_cents: int

@@ -9,10 +9,11 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, ClassVar
 
 from domain.errors import InvalidCommand, NotFound
 from domain.events import CoopEvent, FinancialEvent
+from domain.personal import Personal, pseudonym
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -70,6 +71,12 @@ class SharedHoursState:
                 found = cents
         return found
 
+    def forget(self, person_id: str) -> None:
+        """A forgotten shared employee's name reads as erased (Cooperative.forget)."""
+        employee = self.employees.get(person_id)
+        if employee is not None:
+            employee.name = pseudonym(person_id)
+
     def employee(self, employee_id: Any) -> SharedEmployee:
         employee = self.employees.get(employee_id) if isinstance(employee_id, str) else None
         if employee is None:
@@ -88,6 +95,7 @@ class EthicalMinimumRateSet(CoopEvent):
 
 
 class SharedEmployeeEngaged(CoopEvent):
+    PERSONAL: ClassVar[tuple[Personal, ...]] = (Personal("employee_id", ("name",)),)
     employee_id: str
     name: str
     hourly_pay_cents: int

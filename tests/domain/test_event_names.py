@@ -110,6 +110,8 @@ FROZEN_EVENT_NAMES = {
     "GrantApplicationCarried",
     "AuthorBalanceCarried",
     "ContributionPledgeCarried",
+    # personal data (domain/identities.py)
+    "PersonForgotten",
 }
 
 FINANCIAL = {
