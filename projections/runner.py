@@ -17,6 +17,7 @@ from typing import Any
 import structlog
 
 from domain.events import EVENT_CLASSES
+from domain.identities import PersonForgotten
 from ledger.db import Tx
 from ledger.erasure import erase_remnants
 from ledger.service import Ledger
@@ -128,7 +129,7 @@ class ProjectionRunner:
 
     def _apply(self, batch: list[tuple[int, Any]], end: int) -> None:
         self._apply_in_one_transaction(batch, end)
-        if any(type(e).__name__ == "PersonForgotten" for _position, e in batch):
+        if any(type(e) is PersonForgotten for _position, e in batch):
             # Every view has replaced the identity (same transaction as their positions): now the
             # bytes the store may still keep of it (ledger/erasure.py).
             erase_remnants(self.db, [t for p in self.projections for t in p.identity_tables])
@@ -150,7 +151,7 @@ class ProjectionRunner:
                 buffered.flush()
                 # After the whole batch: rows written above from events read before the key was deleted.
                 for _position, event in events:
-                    if type(event).__name__ == "PersonForgotten":
+                    if type(event) is PersonForgotten:
                         projection.forget(tx, event.coop, event.person_id)
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
                 self.spent_s[projection.name] += time.perf_counter() - started

@@ -37,6 +37,7 @@ SECRETS = (NAME, "Quintessence", ADDRESS, "impasse des Secrets")
 FOUND = {
     "name": "Association de l'oubli",
     "legal_form": "association",
+    "siren": "123456782",
     "founded_on": "2015-01-01",
     "colleges": [{"code": "users", "name": "Usagers", "weight": "100"}],
     "fee_schedule": [{"min_headcount": 1, "max_headcount": None, "amount": "100"}],
@@ -97,10 +98,8 @@ def api(store_url: str) -> Iterator[dict[str, Any]]:
 
 
 def _post(env: dict[str, Any], role: str, command: str, body: dict[str, Any]) -> dict[str, Any]:
-    headers = {
-        "Authorization": f"Bearer {env['tokens'][role]}",
-        "Idempotency-Key": f"{command}-{json.dumps(body, sort_keys=True)}"[:200],
-    }
+    env["sent"] = env.get("sent", 0) + 1  # keys are stored in the events in clear: they name no one
+    headers = {"Authorization": f"Bearer {env['tokens'][role]}", "Idempotency-Key": f"{command}-{env['sent']}"}
     r = env["client"].post(f"/v1/coops/{COOP}/commands/{command}", json=body, headers=headers)
     assert r.status_code == 201, r.text
     env["position"] = r.json()["position"]
@@ -112,6 +111,10 @@ def _get(env: dict[str, Any], path: str, role: str = "admin", **params: Any) -> 
     r = env["client"].get(f"/v1/coops/{COOP}{path}", params=params, headers={"Authorization": f"Bearer {env['tokens'][role]}"})
     assert r.status_code == 200, (path, r.text)
     return r.json()
+
+
+def _text(data: Any) -> str:
+    return json.dumps(data, ensure_ascii=False)
 
 
 def _observatory(env: dict[str, Any]) -> Any:
@@ -150,7 +153,8 @@ def _figures(url: str) -> dict[str, Any]:
         return {
             "trial_balance": trial_balance(db, COOP),
             "weights": weights_as_of(db, COOP, __import__("datetime").date(2016, 6, 30)),
-            "tally": resolution_tally(db, COOP, "AG-2016"),
+            # The tally names the event chain's head it was computed at: the erasure adds an event.
+            "tally": {k: v for k, v in (resolution_tally(db, COOP, "AG-2016") or {}).items() if k != "head"},
         }
     finally:
         ledger.close()
@@ -159,16 +163,16 @@ def _figures(url: str) -> dict[str, Any]:
 def _outputs(env: dict[str, Any], tmp_path: Path) -> dict[str, str]:
     """Every output a person's identity could reach, as text: API reads, then CLI exports."""
     out = {
-        "members": json.dumps(_get(env, "/members")),
-        "journal": json.dumps(_get(env, "/journal")),
-        "statement": json.dumps(_get(env, "/accounts/411/statement", party=PERSON)),
-        "feed": json.dumps(_get(env, "/feed")),
-        "audit_trail": json.dumps(_get(env, "/audit-trail")),
-        "observatory": json.dumps(_observatory(env)),
-        "donors": json.dumps(_get(env, "/donations/receipts", year=2017)),
+        "members": _text(_get(env, "/members", year=2016)),
+        "journal": _text(_get(env, "/journal")),
+        "statement": _text(_get(env, "/accounts/411/statement", party=PERSON)),
+        "feed": _text(_get(env, "/feed")),
+        "audit_trail": _text(_get(env, "/audit-trail")),
+        "observatory": _text(_observatory(env)),
+        "donors": _text(_get(env, "/donations/receipts", year=2017)),
     }
     fec_dir = tmp_path / f"fec-{len(list(tmp_path.iterdir()))}"
-    for year in (2016, 2017, 2018):
+    for year in (2016, 2017):
         done = cli_run(env["url"], "export", "fec", "--coop", COOP, "--year", str(year), "--out", str(fec_dir))
         assert done.exit_code == 0, done.output
     out["fec"] = "\n".join(p.read_text(encoding="utf-8") for p in sorted(fec_dir.iterdir()))
@@ -222,10 +226,12 @@ def test_a_forgotten_member_leaves_no_trace_and_the_books_stay_whole(api, tmp_pa
 
     verified = cli_run(url, "verify", "--json")
     assert verified.exit_code == 0, verified.output
-    assert _figures(url) == before
+    # The same figures, the name replaced by the pseudonym where a report lists members.
+    same = json.loads(_text(before).replace(NAME, pseudonym(PERSON)))
+    assert NAME in _text(before["weights"]) and _figures(url) == same
     rebuilt = cli_run(url, "rebuild")
     assert rebuilt.exit_code == 0, rebuilt.output
-    assert _figures(url) == before
+    assert _figures(url) == same
     assert not [s for s in SECRETS if s in _dump(url)]
 
 
