@@ -12,7 +12,7 @@ from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES
 from api.examples import ok
 from api.keys import Principal
-from ledger.person_export import person_export
+from projections.person_export import person_export
 
 EXAMPLE = {
     "coop": "mednum-scic",

@@ -14,7 +14,7 @@ import orjson
 from cli.session import Session
 from domain.identities import ForgetPerson
 from ledger.erasure import erase_remnants
-from ledger.person_export import person_export
+from projections.person_export import person_export
 
 
 def _actor(given: str | None) -> str:

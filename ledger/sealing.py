@@ -22,12 +22,14 @@ class SealingMapper(Mapper):
     keyring: KeyRing | None = None  # set by the Ledger once its database is open
 
     def to_stored_event(self, domain_event: Any) -> StoredEvent:
+        if self.keyring is not None and getattr(type(domain_event), "TOPIC", None) == FORGOTTEN_TOPIC:
+            # The recorder deletes the key in this event's transaction: read it again from the store
+            # (reading this event back, once committed, marks the person forgotten).
+            self.keyring.drop(domain_event.coop, domain_event.person_id)
         declared = personal_of(type(domain_event))
         if not declared:
             return super().to_stored_event(domain_event)
         assert self.keyring is not None, "the Ledger gives the mapper its keyring before any event is stored"
-        if type(domain_event).__name__ == "PersonForgotten":
-            self.keyring.forget(domain_event.coop, domain_event.person_id)
         # The event in memory keeps its values (the aggregate already holds it): seal a copy.
         sealed = object.__new__(type(domain_event))
         state = copy.deepcopy(vars(domain_event))

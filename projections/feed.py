@@ -108,24 +108,25 @@ def _fields(cls: type) -> tuple[str, ...]:
     return _FIELDS[cls]
 
 
-def _plain(value: Any) -> Any:
+def plain(value: Any) -> Any:
+    """A value as JSON holds it: dates and decimals as text, containers walked."""
     if isinstance(value, date):
         return value.isoformat()
     if isinstance(value, Decimal):
         return str(value)
     if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
+        return {str(k): plain(v) for k, v in value.items()}
     if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
+        return [plain(v) for v in value]
     return value
 
 
-_AS_IS = frozenset({str, int, bool, type(None)})  # what _plain returns unchanged
+_AS_IS = frozenset({str, int, bool, type(None)})  # what plain returns unchanged
 
 
 def _plain_value(value: Any) -> Any:
-    """_plain, without its checks for the values most fields hold (a rebuild calls it per field)."""
-    return value if type(value) in _AS_IS else _plain(value)
+    """plain, without its checks for the values most fields hold (a rebuild calls it per field)."""
+    return value if type(value) in _AS_IS else plain(value)
 
 
 def fact_from_event(position: int, event: CoopEvent) -> tuple[str, str, dict[str, Any]]:

@@ -12,8 +12,7 @@ after an erasure it shows the pseudonym, like everything else.
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
-from decimal import Decimal
+from datetime import UTC, datetime
 from typing import Any
 
 from domain.cooperative import coop_id
@@ -21,20 +20,9 @@ from domain.errors import NotFound
 from domain.events import FinancialEvent
 from domain.personal import PERSON_ID_FIELDS, personal_of
 from ledger.stored_history import MAX_EVENTS_PER_COOP, PAGE_EVENTS
+from projections.feed import plain
 
 MAX_DEPTH = 16  # event data is a few levels deep; deeper is a bug
-
-
-def _plain(value: Any) -> Any:
-    if isinstance(value, date | datetime):
-        return value.isoformat()
-    if isinstance(value, Decimal):
-        return str(value)
-    if isinstance(value, dict):
-        return {str(k): _plain(v) for k, v in value.items()}
-    if isinstance(value, list | tuple):
-        return [_plain(v) for v in value]
-    return value
 
 
 def _names(value: Any, person_id: str, depth: int = 0) -> bool:
@@ -73,7 +61,7 @@ def person_export(ledger: Any, slug: str, person_id: str) -> dict[str, Any]:
             continue
         name = type(event).__name__
         if name == "PersonForgotten":
-            forgotten = {"on": _plain(event.effective_date), "recorded_at": _plain(event.timestamp), "by": event.actor}
+            forgotten = {"on": plain(event.effective_date), "recorded_at": plain(event.timestamp), "by": event.actor}
             forgotten["reason"] = event.reason
         for declared in personal_of(type(event)):
             for holder, person, field in declared.places(state):
@@ -82,7 +70,7 @@ def person_export(ledger: Any, slug: str, person_id: str) -> dict[str, Any]:
         for account, party, unit, amount in postings or ():
             if party == person_id:
                 balances[(account, unit)] += amount
-        events.append({"version": event.originator_version, "event": name, **_plain(state)})
+        events.append({"version": event.originator_version, "event": name, **plain(state)})
     if not events:
         raise NotFound("person_id", "known_person", f"no event of {slug} names {person_id!r}")
     return {
