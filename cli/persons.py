@@ -38,7 +38,11 @@ def _actor(given: str | None) -> str:
 def forget(session: Session, person_id: str, coop: str, reason: str, day: str | None, actor: str | None, key: str | None) -> None:
     """Forget a person: their identity is erased everywhere, the books stay whole (admin)."""
     slug = session.one_coop(coop)
-    command = ForgetPerson(coop=slug, person_id=person_id, reason=reason, effective_date=day or date.today().isoformat())
+    try:
+        effective = date.fromisoformat(day) if day else date.today()
+    except ValueError:
+        raise click.BadParameter(f"{day!r} is not a date (YYYY-MM-DD)", param_hint="--date") from None
+    command = ForgetPerson(coop=slug, person_id=person_id, reason=reason, effective_date=effective)
     result = session.ledger.execute(command, key or f"forget-{uuid.uuid4()}", actor=_actor(actor))
     if result.error is not None:
         raise result.error

@@ -1,0 +1,100 @@
+"""Sealed identities in the store, on both stores (docs/decisions/0013-forgetting-a-person.md).
+
+The stored JSON holds no name; a new process opens it with the person's key; a value moved to
+another person does not open; forgetting deletes the key in the event's transaction, and
+`verify` notices a key that was changed or deleted without a PersonForgotten.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+import orjson
+import pytest
+from cryptography.exceptions import InvalidTag
+
+from domain.identities import ForgetPerson
+from domain.membership import AdmitMember, ResignMember
+from domain.personal import pseudonym
+from ledger.chain import EVENTS_TABLES
+from ledger.identity_keys import KeyRing
+from ledger.verify import verify_store
+from tests.builders import found_association, ok
+
+NAME = "Hélène Scellée"
+
+
+def _admitted(ledger: Any) -> None:
+    ok(ledger, found_association("demo"))
+    ok(ledger, AdmitMember("demo", "m-9", NAME, "person", "users", date(2020, 2, 1)))
+
+
+def _state(ledger: Any, topic_suffix: str) -> dict[str, Any]:
+    table = EVENTS_TABLES[ledger.db.dialect]
+    with ledger.db.read() as tx:
+        rows = tx.execute(f"SELECT state FROM {table} WHERE topic = ?", (f"coopledger:{topic_suffix}",))  # noqa: S608
+    assert len(rows) == 1
+    return orjson.loads(bytes(rows[0][0]))
+
+
+def _keys(ledger: Any) -> list[tuple[str, str]]:
+    with ledger.db.read() as tx:
+        return [(r[0], r[1]) for r in tx.execute("SELECT coop, person_id FROM person_keys ORDER BY coop, person_id")]
+
+
+def test_the_store_holds_the_name_sealed_and_a_new_process_opens_it(ledger, make_ledger):
+    _admitted(ledger)
+    stored = _state(ledger, "MemberAdmitted")
+    assert set(stored["name"]) == {"_sealed_", "_data_"} and stored["name"]["_sealed_"] == "m-9"
+    assert NAME.encode() not in orjson.dumps(stored)
+    assert _keys(ledger) == [("demo", "m-9")]
+    other = make_ledger()  # another process: its own cache, the key read from the store
+    assert other.cooperative("demo").members["m-9"].name == NAME
+
+
+def test_a_sealed_value_does_not_open_for_another_person_or_field(ledger):
+    _admitted(ledger)
+    sealed = _state(ledger, "MemberAdmitted")["name"]
+    ring = KeyRing(ledger.db)
+    assert ring.open("demo", "m-9", "name", sealed) == NAME
+    with pytest.raises(InvalidTag):
+        ring.open("demo", "m-9", "donor_name", sealed)  # the field is bound to the ciphertext
+    ring.key_for_sealing("demo", "m-8")
+    with pytest.raises(AssertionError):
+        ring.open("demo", "m-8", "name", sealed)  # sealed for m-9, not m-8
+
+
+def test_forgetting_deletes_the_key_with_the_event_and_verify_still_passes(ledger, make_ledger):
+    _admitted(ledger)
+    ok(ledger, ResignMember("demo", "m-9", date(2020, 3, 1)))
+    ok(ledger, ForgetPerson("demo", "m-9", "her request", date.today()))
+    assert _keys(ledger) == []
+    assert ledger.cooperative("demo").members["m-9"].name == pseudonym("m-9")
+    assert make_ledger().cooperative("demo").members["m-9"].name == pseudonym("m-9")  # a replay agrees
+    (report,) = verify_store(ledger, "demo")
+    assert report.ok, report.as_dict()
+
+
+def _set_key(ledger: Any, key_b64: str | None) -> None:
+    with ledger.db.transaction() as tx:
+        if key_b64 is None:
+            tx.execute("DELETE FROM person_keys WHERE coop = ? AND person_id = ?", ("demo", "m-9"))
+        else:
+            tx.execute("UPDATE person_keys SET key_b64 = ? WHERE coop = ? AND person_id = ?", (key_b64, "demo", "m-9"))
+
+
+def test_verify_names_a_changed_key_and_a_key_deleted_without_a_forget(ledger):
+    _admitted(ledger)
+    with ledger.db.read() as tx:
+        (original,) = tx.execute("SELECT key_b64 FROM person_keys WHERE coop = ? AND person_id = ?", ("demo", "m-9"))[0]
+    _set_key(ledger, "A" * 43 + "=")  # another 32-byte key
+    (report,) = verify_store(ledger, "demo")
+    assert not report.ok and report.problem.kind == "identity_unreadable", report.as_dict()
+    _set_key(ledger, None)
+    (report,) = verify_store(ledger, "demo")
+    assert not report.ok and report.problem.kind == "identity_key_missing", report.as_dict()
+    with ledger.db.transaction() as tx:
+        tx.execute("INSERT INTO person_keys (coop, person_id, key_b64) VALUES (?, ?, ?)", ("demo", "m-9", original))
+    (report,) = verify_store(ledger, "demo")
+    assert report.ok, report.as_dict()
