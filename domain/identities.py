@@ -52,6 +52,15 @@ class IdentitiesState:
     known: dict[str, list[str]] = field(default_factory=dict)
     # Persons an event names in clear, stored before identities were sealed: they cannot be forgotten.
     in_clear: set[str] = field(default_factory=set)
+    # person id -> other ids found to be theirs (a bank line's counterparty matched to a member):
+    # forgetting the person forgets those too.
+    linked: dict[str, list[str]] = field(default_factory=dict)
+
+    def link(self, person: str, other: str) -> None:
+        """`other` (an id sealed for before anyone knew who it was) is `person`: called by the apply
+        of the event that establishes it. Bounded by the events that name persons."""
+        if other != person and other not in self.linked.get(person, ()):
+            self.linked.setdefault(person, []).append(other)
 
     def note(self, event: CoopEvent) -> None:
         """Records the persons an applied event names (CoopEvent.mutate calls it for every event
@@ -105,10 +114,17 @@ class PersonForgotten(CoopEvent):
     person_id: str
     reason: str  # required: the request this answers (CoopEvent's reason is optional)
     roles: list[str]  # what the person was in this cooperative, for the audit ("member", "donor"...)
+    linked: list[str]  # other ids found to be theirs (bank lines' counterparties): forgotten with them
+
+    @property
+    def forgotten_ids(self) -> list[str]:
+        """Every id whose key the store deletes and whose identity the views replace."""
+        return [self.person_id, *self.linked]
 
     def apply(self, coop: Cooperative) -> None:
-        identities_state(coop).forgotten[self.person_id] = self.effective_date
-        coop.forget(self.person_id)
+        for person in self.forgotten_ids:
+            identities_state(coop).forgotten[person] = self.effective_date
+            coop.forget(person)
 
 
 # ---------------------------------------------------------------- the holds
@@ -216,8 +232,9 @@ def forget_person(coop: Cooperative, cmd: ForgetPerson, meta: Meta) -> None:
     _check_retention(
         _invoice_years(coop, person), INVOICE_YEARS, day, "invoice_retention", f"the advertising invoice of {person}"
     )
-    roles = list(identities_state(coop).known[person])
-    coop.record(PersonForgotten, effective_date=day, meta=meta, person_id=person, reason=reason, roles=roles)
+    state = identities_state(coop)
+    roles, linked = list(state.known[person]), list(state.linked.get(person, ()))
+    coop.record(PersonForgotten, effective_date=day, meta=meta, person_id=person, reason=reason, roles=roles, linked=linked)
 
 
 FAMILY = register(

@@ -18,8 +18,11 @@ from collections.abc import Iterator
 from dataclasses import dataclass
 from typing import Any
 
-# Every field that may hold a person's id, in the order a dict is searched for one.
-PERSON_ID_FIELDS = ("member_id", "donor_id", "advertiser_id", "employee_id", "author_id", "host_id")
+# Every field that may hold a person's id, in the order a dict is searched for one. A
+# `counterparty_id` names whoever a bank line came from before anyone knows who they are (the line's
+# own pseudonym); once the line is matched to a person, that id is linked to theirs
+# (IdentitiesState.link) and forgetting the person forgets it too.
+PERSON_ID_FIELDS = ("member_id", "donor_id", "advertiser_id", "employee_id", "author_id", "host_id", "counterparty_id")
 
 
 @dataclass(frozen=True)

@@ -35,7 +35,7 @@ class IdentityCheck:
 
     def _check(self, version: int, topic: str, state: dict[str, Any]) -> None:
         if topic == FORGOTTEN_TOPIC:
-            self.forgotten.add(state.get("person_id", ""))
+            self.forgotten.update([state.get("person_id", ""), *state.get("linked", ())])
             return
         cls = EVENT_CLASSES.get(topic.removeprefix(TOPIC_PREFIX))
         for declared in personal_of(cls) if cls is not None else ():

@@ -168,7 +168,8 @@ def forgotten_persons(stored_events: Sequence[StoredEvent]) -> Iterator[tuple[st
     for event in stored_events:
         if event.topic == FORGOTTEN_TOPIC:
             state = orjson.loads(event.state)
-            yield state["coop"], state["person_id"]
+            for person in [state["person_id"], *state.get("linked", ())]:
+                yield state["coop"], person
 
 
 def write_keys(run: Any, dialect: str, schema: str, keyring: KeyRing, stored_events: Sequence[StoredEvent]) -> None:

@@ -25,7 +25,8 @@ class SealingMapper(Mapper):
         if self.keyring is not None and getattr(type(domain_event), "TOPIC", None) == FORGOTTEN_TOPIC:
             # The recorder deletes the key in this event's transaction: read it again from the store
             # (reading this event back, once committed, marks the person forgotten).
-            self.keyring.drop(domain_event.coop, domain_event.person_id)
+            for person in domain_event.forgotten_ids:
+                self.keyring.drop(domain_event.coop, person)
         declared = personal_of(type(domain_event))
         if not declared:
             return super().to_stored_event(domain_event)
@@ -45,7 +46,8 @@ class SealingMapper(Mapper):
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
         event = super().to_domain_event(stored_event)
         if stored_event.topic == FORGOTTEN_TOPIC and self.keyring is not None:
-            self.keyring.forget(event.coop, event.person_id)
+            for person in event.forgotten_ids:
+                self.keyring.forget(event.coop, person)
         declared = personal_of(type(event))
         if declared:
             self._open(event, declared)

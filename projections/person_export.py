@@ -25,15 +25,15 @@ from projections.feed import plain
 MAX_DEPTH = 16  # event data is a few levels deep; deeper is a bug
 
 
-def _names(value: Any, person_id: str, depth: int = 0) -> bool:
+def _names(value: Any, ids: frozenset[str], depth: int = 0) -> bool:
     """True when `value` names the person as the id of one of their roles, at any depth."""
     assert depth < MAX_DEPTH, "event data nested deeper than any event defines"
     if isinstance(value, dict):
-        if any(value.get(field) == person_id for field in PERSON_ID_FIELDS):
+        if any(value.get(field) in ids for field in PERSON_ID_FIELDS):
             return True
-        return any(_names(v, person_id, depth + 1) for v in value.values() if isinstance(v, dict | list))
+        return any(_names(v, ids, depth + 1) for v in value.values() if isinstance(v, dict | list))
     if isinstance(value, list):
-        return any(_names(v, person_id, depth + 1) for v in value if isinstance(v, dict | list))
+        return any(_names(v, ids, depth + 1) for v in value if isinstance(v, dict | list))
     return False
 
 
@@ -52,12 +52,15 @@ def _events(ledger: Any, slug: str) -> Any:
 def person_export(ledger: Any, slug: str, person_id: str) -> dict[str, Any]:
     """Everything held on `person_id` in cooperative `slug`; NotFound when no event names them."""
     events, identity, forgotten = [], [], None
+    # Ids found to be theirs (a bank line's counterparty once matched): their events are the person's.
+    linked = ledger.cooperative(slug).identities.linked.get(person_id, [])
+    ids = frozenset([person_id, *linked])
     balances: Counter[tuple[str, str]] = Counter()
     for event in _events(ledger, slug):
         state = {k: v for k, v in vars(event).items() if k not in ("originator_id", "originator_topic", "identity_in_clear")}
         postings = getattr(event, "postings", None) if isinstance(event, FinancialEvent) else None
         in_postings = bool(postings) and any(p[1] == person_id for p in postings)
-        if not (_names(state, person_id) or in_postings or state.get("person_id") == person_id):
+        if not (_names(state, ids) or in_postings or state.get("person_id") == person_id):
             continue
         name = type(event).__name__
         if name == "PersonForgotten":
@@ -65,7 +68,7 @@ def person_export(ledger: Any, slug: str, person_id: str) -> dict[str, Any]:
             forgotten["reason"] = event.reason
         for declared in personal_of(type(event)):
             for holder, person, field in declared.places(state):
-                if person == person_id and holder[field] is not None:
+                if person in ids and holder[field] is not None:
                     identity.append({"field": field, "value": holder[field], "event": name, "version": event.originator_version})
         for account, party, unit, amount in postings or ():
             if party == person_id:
@@ -76,6 +79,7 @@ def person_export(ledger: Any, slug: str, person_id: str) -> dict[str, Any]:
     return {
         "coop": slug,
         "person_id": person_id,
+        "linked_ids": linked,
         "exported_at": datetime.now(UTC).isoformat(),
         "has_key": bool(ledger.keyring.key(slug, person_id)),
         "forgotten": forgotten,

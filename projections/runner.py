@@ -152,7 +152,8 @@ class ProjectionRunner:
                 # After the whole batch: rows written above from events read before the key was deleted.
                 for _position, event in events:
                     if type(event) is PersonForgotten:
-                        projection.forget(tx, event.coop, event.person_id)
+                        for person in event.forgotten_ids:
+                            projection.forget(tx, event.coop, person)
                 tx.execute_one("UPDATE projection_positions SET position = ? WHERE projection = ?", (end, projection.name))
                 self.spent_s[projection.name] += time.perf_counter() - started
 
