@@ -35,7 +35,7 @@ BATCH = 17
 # shape are then ignored and retaken) and pin the new shape's hash beside it.
 PINNED_SHAPES = {
     1: "020107d47190238a719bab7f288144be4f07f4c24e94b61d20e895e895d8b3ff",
-X
+    2: "8d7210aedc8915e61af811010702f296ab3c37c917904c5d51d7865c04ee8f6f",  # identities; the journal's party balances
 }
 
 
