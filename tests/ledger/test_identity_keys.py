@@ -98,3 +98,28 @@ def test_verify_names_a_changed_key_and_a_key_deleted_without_a_forget(ledger):
         tx.execute("INSERT INTO person_keys (coop, person_id, key_b64) VALUES (?, ?, ?)", ("demo", "m-9", original))
     (report,) = verify_store(ledger, "demo")
     assert report.ok, report.as_dict()
+
+
+def test_forgetting_deletes_the_snapshots_that_held_the_name(make_ledger, monkeypatch):
+    from ledger import snapshots
+
+    monkeypatch.setattr(snapshots, "SNAPSHOT_EVERY_EVENTS", 3)  # one at the resignation, none due at the erasure
+    ledger = make_ledger()
+    _admitted(ledger)
+    ok(ledger, ResignMember("demo", "m-9", date(2020, 3, 1)))
+    table = snapshots.SNAPSHOT_TABLES[ledger.db.dialect]
+
+    def snapshot_versions() -> list[int]:
+        with ledger.db.read() as tx:
+            return [int(r[0]) for r in tx.execute(f"SELECT originator_version FROM {table}")]  # noqa: S608
+
+    assert len(snapshot_versions()) == 1  # the name is in it (pickled): it must not outlive the key
+    ok(ledger, ForgetPerson("demo", "m-9", "her request", date.today()))
+    assert snapshot_versions() == []  # deleted with the key, in the erasure's transaction
+    for n in range(3):
+        ok(ledger, AdmitMember("demo", f"m-1{n}", "Autre", "person", "users", date(2020, 4, 1)))
+    assert snapshot_versions(), "a snapshot is taken after the erasure"
+    cold = make_ledger().cooperative("demo")  # loaded from that snapshot
+    assert cold.members["m-9"].name == pseudonym("m-9")
+    (report,) = verify_store(ledger, "demo")
+    assert report.ok, report.as_dict()
