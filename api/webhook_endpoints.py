@@ -16,6 +16,7 @@ from urllib.parse import urlparse
 import orjson
 import structlog
 
+from api import outbound
 from domain.errors import InvalidCommand, NotFound
 from ledger.db import Database
 from projections.feed import FEED_ACCESS, feed_position, kind_groups
@@ -88,6 +89,15 @@ def _check_url(url: Any) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidCommand("url", "url", f"{url!r} is not an http:// or https:// URL with a host")
+    try:
+        outbound.addresses(url)
+    except outbound.DestinationRefused as exc:
+        raise InvalidCommand(
+            "url",
+            "public_destination",
+            f"the server does not send to {parsed.hostname}: {exc}; a receiver on this server's network "
+            f"is allowed by naming its host in the server setting {outbound.ALLOWED_HOSTS_ENV}",
+        ) from None
     return url
 
 

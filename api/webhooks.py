@@ -22,8 +22,6 @@ import random
 import secrets
 import threading
 import time
-import urllib.error
-import urllib.request
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
 from typing import Any
@@ -31,6 +29,7 @@ from typing import Any
 import orjson
 import structlog
 
+from api import outbound
 from ledger.db import Database, Tx
 from projections.feed import FeedFilter, feed_position, read_page
 
@@ -86,24 +85,10 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 # ---------------------------------------------------------------- delivery
 
 
-class _NoRedirect(urllib.request.HTTPRedirectHandler):
-    def redirect_request(self, *_args: Any, **_kwargs: Any) -> None:
-        return None  # a redirect is a failure: the receiver must answer at the registered URL
-
-
-_OPENER = urllib.request.build_opener(_NoRedirect)
-
-
 def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> tuple[int | None, str | None]:
-    """(HTTP status, error): error is None only for a 2xx answer."""
-    request = urllib.request.Request(url, data=body, method="POST", headers=headers)
-    try:
-        with _OPENER.open(request, timeout=timeout_s) as response:
-            return response.status, None
-    except urllib.error.HTTPError as exc:
-        return exc.code, f"HTTP {exc.code} {exc.reason}"
-    except Exception as exc:  # connection refused, timeout, TLS...: recorded, retried
-        return None, f"{type(exc).__name__}: {exc}"[:500]
+    """(HTTP status, error): error is None only for a 2xx answer. Only to public addresses, checked
+    where it connects, no redirect followed (api/outbound.py)."""
+    return outbound.post(url, body, headers, timeout_s)
 
 
 @dataclass

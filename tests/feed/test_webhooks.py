@@ -88,6 +88,12 @@ def _until(predicate: Any, timeout_s: float = 10.0) -> None:
         time.sleep(0.02)
 
 
+@pytest.fixture(autouse=True)
+def local_receivers_allowed(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The receivers here listen on this machine: a server sends there only when told to."""
+    monkeypatch.setenv("COOPLEDGER_WEBHOOK_ALLOWED_HOSTS", "127.0.0.1")
+
+
 @pytest.fixture
 @migrates_the_store
 def api(store_url: str, monkeypatch: pytest.MonkeyPatch) -> Iterator[dict[str, Any]]:
