@@ -40,6 +40,11 @@ from projections.registry import cooperative_summary
 from projections.runner import ProjectionRunner
 
 READ_YOUR_WRITES_TIMEOUT_S = 2.0
+# Reads waiting for the views to reach a `min_position` at once, per process: each holds a worker
+# thread for up to the timeout above, so more would starve every other request. The next one is
+# answered 503 at once (Retry-After), without waiting.
+MAX_WAITING_READS = 8
+_WAITING_READS = threading.BoundedSemaphore(MAX_WAITING_READS)
 # A key found valid is trusted for this long without asking the store again: a revoked key
 # (`coopledger keys revoke`, from any process) stops working at most this many seconds later.
 KEY_CACHE_TTL_S = 2.0
@@ -282,9 +287,13 @@ def fresh(
 
 
 def choose_views(request: Request, min_position: int | None) -> Database:
-    reads = services(request).reads
+    svc = services(request)
+    reads = svc.reads
     assert reads is not None  # set by Services.__post_init__
-    db = reads.choose(min_position, READ_YOUR_WRITES_TIMEOUT_S)
+    if min_position is None:
+        db = reads.choose(None, READ_YOUR_WRITES_TIMEOUT_S)
+    else:
+        db = _wait_for_position(svc, reads, min_position)
     if db is None:
         raise ApiError(
             503,
@@ -297,6 +306,33 @@ def choose_views(request: Request, min_position: int | None) -> Database:
     READS.labels(database=reads.name_of(db)).inc()
     request.state.views = db
     return db
+
+
+def _wait_for_position(svc: Services, reads: ReadRouter, min_position: int) -> Database | None:
+    """The views once they include `min_position`; refused at once for a position the log has not
+    reached (no wait would ever see it), or when MAX_WAITING_READS requests already wait."""
+    end = svc.ledger.position()
+    if min_position > end:
+        raise ApiError(
+            422,
+            "Invalid query",
+            f"min_position {min_position} is beyond the end of the log ({end}): give a position a command returned",
+            field="min_position",
+            rule="recorded_position",
+        )
+    if not _WAITING_READS.acquire(blocking=False):
+        raise ApiError(
+            503,
+            "Too many waiting reads",
+            f"{MAX_WAITING_READS} reads already wait for the views; retry shortly",
+            field="min_position",
+            rule="read_your_writes_busy",
+            headers={"Retry-After": "1"},
+        )
+    try:
+        return reads.choose(min_position, READ_YOUR_WRITES_TIMEOUT_S)
+    finally:
+        _WAITING_READS.release()
 
 
 def views(request: Request) -> Database:

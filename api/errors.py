@@ -13,6 +13,7 @@ from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
+from starlette.routing import Match
 
 from api.limits import MAX_BODY_BYTES, MAX_JSON_DEPTH
 from api.responses import OrjsonResponse
@@ -288,6 +289,22 @@ def json_problem(body: bytes) -> tuple[str, str, str] | None:
     return None
 
 
+_METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
+
+
+def allowed_methods(request: Request) -> list[str]:
+    """Every method some route answers in full for this request's path (HEAD where GET is): asked of
+    the routes themselves, method by method, whatever routers hold them."""
+    allowed = {
+        method
+        for method in _METHODS
+        if any(route.matches({**request.scope, "method": method})[0] is Match.FULL for route in request.app.routes)
+    }
+    if "GET" in allowed:
+        allowed.add("HEAD")
+    return sorted(allowed)
+
+
 def install(app: FastAPI) -> None:
     app.add_middleware(JsonBodyGuard, max_bytes=MAX_BODY_BYTES)
 
@@ -309,8 +326,13 @@ def install(app: FastAPI) -> None:
         )
 
     @app.exception_handler(StarletteHTTPException)
-    async def _http(_request: Request, error: StarletteHTTPException) -> OrjsonResponse:
-        return problem(error.status_code, "HTTP error", str(error.detail), headers=getattr(error, "headers", None))
+    async def _http(request: Request, error: StarletteHTTPException) -> OrjsonResponse:
+        headers = dict(getattr(error, "headers", None) or {})
+        if error.status_code == 405:
+            # Starlette names the methods of the first route matching the path only: a path served
+            # by several routes (GET and POST /webhooks) would be said to allow one method.
+            headers["Allow"] = ", ".join(allowed_methods(request))
+        return problem(error.status_code, "HTTP error", str(error.detail), headers=headers or None)
 
     # Registered per class, not in the catch-all below: Starlette answers these in its exception
     # middleware and carries on, while the catch-all runs in ServerErrorMiddleware, which re-raises

@@ -2,6 +2,7 @@
 batch route. Each takes an Idempotency-Key: same key and body, same response, nothing written;
 same key, other body: 409."""
 
+import re
 from typing import Any
 from urllib.parse import unquote
 
@@ -22,11 +23,52 @@ from ledger.handlers import COMMANDS as COMMAND_CLASSES
 from ledger.service import CommandResult
 
 MAX_BATCH = 1000
-KEY_DOC = "Unique per command (e.g. a bank line id). Retrying with the same key and body records nothing twice."
+KEY_DOC = (
+    "Unique per command (e.g. a bank line id), 1 to 200 visible ASCII characters (no spaces or accents; "
+    "400 otherwise). Retrying with the same key and body records nothing twice."
+)
 REASON_DOC = (
     "Why this command is sent (optional, at most 500 characters), recorded on its events for the audit trail. "
-    "Percent-encode UTF-8 text that is not ASCII (RFC 3986), e.g. Ch%C3%A8que%20rejet%C3%A9."
+    "Percent-encode UTF-8 text that is not ASCII (RFC 3986), e.g. Ch%C3%A8que%20rejet%C3%A9, and a '%' as %25; "
+    "a malformed escape or bytes that are not UTF-8 are refused (400)."
 )
+
+
+# Header values arrive as bytes that HTTP does not say the encoding of: only visible ASCII is taken
+# as is. A key is an identifier (its bytes are compared), a reason is text: UTF-8, percent-encoded.
+_VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+_PERCENT_ENCODED = re.compile(r"(?:[\x20-\x24\x26-\x7e]|%[0-9A-Fa-f]{2})*")  # no '%' but before two hex digits
+
+
+def header_key(value: str) -> str:
+    """The Idempotency-Key header: 1 to 200 visible ASCII characters (letters, digits, punctuation)."""
+    if not _VISIBLE_ASCII.fullmatch(value):
+        raise ApiError(
+            400,
+            "Invalid header",
+            "Idempotency-Key: use visible ASCII characters only (letters, digits, punctuation; no spaces or accents)",
+            field="Idempotency-Key",
+            rule="header_visible_ascii",
+        )
+    return value
+
+
+def header_reason(value: str) -> str:
+    """The X-Reason header: ASCII text where anything else is UTF-8 percent-encoded (RFC 3986)."""
+    refused = ApiError(
+        400,
+        "Invalid header",
+        "X-Reason: send ASCII text and percent-encode anything else as UTF-8 (e.g. Ch%C3%A8que%20rejet%C3%A9); "
+        "a '%' is written %25",
+        field="X-Reason",
+        rule="header_percent_encoded_utf8",
+    )
+    if not _PERCENT_ENCODED.fullmatch(value):
+        raise refused
+    try:
+        return unquote(value, errors="strict")
+    except UnicodeDecodeError:
+        raise refused from None
 
 
 def _forbidden(who: Principal, name: str) -> dict[str, str] | None:
@@ -59,8 +101,8 @@ def _route(name: str, cls: type) -> Any:
         svc: Services = Depends(services),
     ) -> Any:
         envelope = parse_envelope(
-            {"command": name, "idempotency_key": idempotency_key, "coop": coop, **to_command_fields(body)},
-            reason=None if reason is None else unquote(reason),
+            {"command": name, "idempotency_key": header_key(idempotency_key), "coop": coop, **to_command_fields(body)},
+            reason=None if reason is None else header_reason(reason),
         )
         result = svc.ledger.execute(envelope.command, envelope.idempotency_key, who.actor, envelope.reason)
         COMMANDS.labels(command=name, outcome="accepted" if result.accepted else "refused").inc()

@@ -4,6 +4,7 @@ from api/roles.py, so a wrong permission there fails here."""
 
 from __future__ import annotations
 
+import time
 from collections.abc import Iterator
 from typing import Any
 
@@ -291,8 +292,21 @@ def test_read_your_writes_and_bounded_wait(api):
     assert by_account == {"411": 0, "512": 10000, "7561": -10000}
     balance = get(api, api["tokens"]["reader"], f"/v1/coops/{COOP}/accounts/411/balance", party="m1", as_of="2025-04-30").json()
     assert balance["balance_minor"] == 10000  # called 2025-02-01, paid 2025-05-01
-    r = get(api, token, f"/v1/coops/{COOP}/trial-balance", min_position=position + 10_000)
-    assert r.status_code == 503 and r.headers["retry-after"] == "1" and r.json()["rule"] == "read_your_writes"
+    started = time.monotonic()
+    r = get(api, token, f"/v1/coops/{COOP}/trial-balance", min_position=position + 10_000)  # beyond the log: no wait
+    assert r.status_code == 422 and r.json()["rule"] == "recorded_position" and r.json()["field"] == "min_position"
+    assert time.monotonic() - started < 1.5  # answered at once, not after the 2 s wait
+    from api import deps
+
+    held = [deps._WAITING_READS.acquire(blocking=False) for _ in range(deps.MAX_WAITING_READS)]
+    try:  # as many reads already wait as may: the next is told to come back, at once
+        assert all(held)
+        r = get(api, token, f"/v1/coops/{COOP}/trial-balance", min_position=position)
+        assert r.status_code == 503 and r.headers["retry-after"] == "1" and r.json()["rule"] == "read_your_writes_busy"
+        assert get(api, token, f"/v1/coops/{COOP}/trial-balance").status_code == 200  # reads without a position go on
+    finally:
+        for _ in held:
+            deps._WAITING_READS.release()
 
 
 def test_journal_is_cursor_paged(api):
