@@ -3,8 +3,7 @@ cooperation fund, subsidies, sensor hosts' credits, shared-employee hours per st
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -12,6 +11,7 @@ from api.deps import document_access, fresh, reader, views
 from api.errors import PROBLEM_RESPONSES
 from api.keys import Principal
 from api.read_examples import read
+from api.schemas import IsoDate
 from ledger.db import Database
 from projections.certifications import certified_on
 from projections.grants import calls_for_projects, cooperation_fund
@@ -26,7 +26,7 @@ def router() -> APIRouter:
     @r.get("/certifications", summary="Providers certified on a date, with their expiry", responses=read("certified"))
     def get_certified(
         coop: str,
-        on: date = Query(..., description="Date YYYY-MM-DD."),
+        on: Annotated[IsoDate, Query(description="Date YYYY-MM-DD.")],
         _who: Principal = Depends(reader("standing")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
@@ -47,7 +47,7 @@ def router() -> APIRouter:
     @r.get("/cooperation-fund", summary="Cooperation fund: balance, committed and available", responses=read("fund"))
     def get_fund(
         coop: str,
-        as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD."),
+        as_of: IsoDate | None = Query(None, description="Inclusive date YYYY-MM-DD."),
         _who: Principal = Depends(reader("balances")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
@@ -56,7 +56,7 @@ def router() -> APIRouter:
     @r.get("/subsidies", summary="Subsidies granted, received, used and still available", responses=read("subsidies"))
     def get_subsidies(
         coop: str,
-        as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD."),
+        as_of: IsoDate | None = Query(None, description="Inclusive date YYYY-MM-DD."),
         after: str = Query("", max_length=64),
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("activities")),

@@ -3,7 +3,6 @@ years, and the audit trail (who recorded what, when, under which key, why). Role
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +12,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import ok, problem
 from api.keys import Principal
 from api.read_examples import VERIFY, read
+from api.schemas import IsoDate
 from ledger.db import Database
 from ledger.heads import Head
 from ledger.verify import verify_store
@@ -103,8 +103,8 @@ def _trail_route(r: APIRouter) -> None:
     )
     def get_audit_trail(
         coop: str,
-        date_from: date | None = Query(None, alias="from", description="First day, inclusive (YYYY-MM-DD)."),
-        date_to: date | None = Query(None, alias="to", description="Last day, inclusive (YYYY-MM-DD)."),
+        date_from: IsoDate | None = Query(None, alias="from", description="First day, inclusive (YYYY-MM-DD)."),
+        date_to: IsoDate | None = Query(None, alias="to", description="Last day, inclusive (YYYY-MM-DD)."),
         date_field: str = Query(
             "recorded",
             pattern="^(recorded|effective)$",

@@ -4,7 +4,6 @@ advertising contracts and revenue by month."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query
@@ -13,6 +12,7 @@ from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES
 from api.keys import Principal
 from api.read_examples import read
+from api.schemas import IsoDate
 from ledger.db import Database
 from projections.advertising import advertising_contracts, advertising_invoices, advertising_revenue_by_month
 from projections.donations import dedicated_funds, donations_by_month, donor_receipts, gifts_received
@@ -50,7 +50,7 @@ def _donation_routes(r: APIRouter) -> None:
     )
     def get_dedicated(
         coop: str,
-        as_of: date | None = Query(None, description="Inclusive date YYYY-MM-DD, e.g. a year end."),
+        as_of: IsoDate | None = Query(None, description="Inclusive date YYYY-MM-DD, e.g. a year end."),
         after: str = Query("", max_length=64),
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("activities")),

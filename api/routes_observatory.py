@@ -42,6 +42,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.format import browser_locale
 from api.keys import Principal, authenticate
 from api.read_examples import read
+from api.schemas import IsoDate
 from ledger.db import Database
 from projections.observatory import is_public, last_event
 from projections.observatory_indicators import observatory
@@ -315,7 +316,7 @@ def _json_route(r: APIRouter) -> None:
     def get_observatory(
         coop: str,
         request: Request,
-        as_of: date | None = Query(None, description="Day YYYY-MM-DD the figures are for (default: today)."),
+        as_of: IsoDate | None = Query(None, description="Day YYYY-MM-DD the figures are for (default: today)."),
         min_position: int | None = Query(
             None,
             ge=0,

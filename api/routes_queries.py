@@ -3,8 +3,7 @@ projection; each accepts min_position to read your own writes."""
 
 from __future__ import annotations
 
-from datetime import date
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
@@ -13,6 +12,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.explain_text import with_texts
 from api.keys import Principal
 from api.read_examples import read
+from api.schemas import IsoDate
 from ledger.db import Database
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
@@ -53,7 +53,7 @@ def _book_routes(r: APIRouter) -> None:
         "/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance")
     )
     def get_trial_balance(
-        coop: str, as_of: date | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
+        coop: str, as_of: IsoDate | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
     ) -> dict[str, Any]:
         return trial_balance(db, coop, as_of=as_of)
 
@@ -67,7 +67,7 @@ def _book_routes(r: APIRouter) -> None:
         account: str,
         party: str | None = Query(None, max_length=64),
         unit: str = Query("EUR", max_length=10),
-        as_of: date | None = AS_OF,
+        as_of: IsoDate | None = AS_OF,
         _who: Principal = Depends(reader("balances")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
@@ -88,7 +88,7 @@ def _book_routes(r: APIRouter) -> None:
         account: str,
         party: str | None = Query(None, max_length=64),
         unit: str = Query("EUR", max_length=10),
-        as_of: date | None = AS_OF,
+        as_of: IsoDate | None = AS_OF,
         after_line: int = Query(0, ge=0, le=10**9),
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("journal")),
@@ -156,7 +156,7 @@ def _governance_routes(r: APIRouter) -> None:
     )
     def get_governance(
         coop: str,
-        as_of: date = Query(..., description="Date YYYY-MM-DD."),
+        as_of: Annotated[IsoDate, Query(description="Date YYYY-MM-DD.")],
         _who: Principal = Depends(reader("governance")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
@@ -169,7 +169,7 @@ def _governance_routes(r: APIRouter) -> None:
     def get_explanation(
         coop: str,
         member_id: str,
-        as_of: date = Query(..., description="Date YYYY-MM-DD."),
+        as_of: Annotated[IsoDate, Query(description="Date YYYY-MM-DD.")],
         _who: Principal = Depends(reader("governance")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:

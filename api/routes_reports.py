@@ -13,6 +13,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import problem
 from api.keys import Principal
 from api.read_examples import report
+from api.schemas import IsoDate
 from ledger.db import Database
 from projections import reports
 from projections.lookups import require_account, require_party
@@ -76,8 +77,8 @@ def _statement_routes(r: APIRouter) -> None:
     )
     def get_trial_balance(
         coop: str,
-        start: date | None = START,
-        end: date | None = END,
+        start: IsoDate | None = START,
+        end: IsoDate | None = END,
         year: int | None = YEAR,
         format: str = FORMAT,
         _who: Principal = Depends(reader("reports")),
@@ -93,7 +94,7 @@ def _statement_routes(r: APIRouter) -> None:
     )
     def get_balance_sheet(
         coop: str,
-        end: date | None = END,
+        end: IsoDate | None = END,
         year: int | None = YEAR,
         format: str = FORMAT,  # noqa: A002
         _who: Principal = Depends(reader("reports")),
@@ -109,8 +110,8 @@ def _statement_routes(r: APIRouter) -> None:
     )
     def get_income_statement(
         coop: str,
-        start: date | None = START,
-        end: date | None = END,
+        start: IsoDate | None = START,
+        end: IsoDate | None = END,
         year: int | None = YEAR,
         format: str = FORMAT,
         _who: Principal = Depends(reader("reports")),
@@ -133,8 +134,8 @@ def _account_route(r: APIRouter) -> None:
         account: str,
         party: str | None = Query(None, max_length=64),
         unit: str = Query("EUR", max_length=10),
-        start: date | None = START,
-        end: date | None = END,
+        start: IsoDate | None = START,
+        end: IsoDate | None = END,
         year: int | None = YEAR,
         after_line: int = Query(0, ge=0, le=10**9, description="Lines already read."),
         limit: int = Query(500, ge=1, le=reports.MAX_STATEMENT_LINES),

@@ -4,13 +4,15 @@ the commands: one model per command, `coop` taken from the path, amounts as deci
 from __future__ import annotations
 
 import dataclasses
+import re
 import types
 import typing
 from datetime import date
 from functools import cache
 from typing import Annotated, Any
 
-from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, create_model
+from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
+from pydantic_core import PydanticCustomError
 
 from domain.money import is_number_in
 
@@ -26,13 +28,18 @@ DecimalText = Annotated[
 ]
 
 
+_ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
+
+
 def _date_text(value: Any) -> Any:
-    if not isinstance(value, str):
-        raise ValueError("must be a date written YYYY-MM-DD")  # pydantic would read a number as Unix time
-    return value
+    """Only YYYY-MM-DD: pydantic would read a number, or a string of digits (`?as_of=0`), as a Unix time."""
+    if isinstance(value, date) or (isinstance(value, str) and _ISO_DAY.fullmatch(value)):
+        return value
+    raise PydanticCustomError("date", "must be a date written YYYY-MM-DD")
 
 
-IsoDate = Annotated[date, BeforeValidator(_date_text)]
+# A day in a body, a query string or a path: YYYY-MM-DD and nothing else.
+IsoDate = Annotated[date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"})]
 
 FIELD_DOCS = {
     "member_id": "The member's identifier in this cooperative (1-64 letters, digits, '.', '_', '-').",
