@@ -44,7 +44,10 @@ class Session:
             existed = self.config.exists()
             if not existed and not self.may_create:
                 raise click.ClickException(missing_store_message(self.config))
-            self._ledger = Ledger(self.config)
+            try:
+                self._ledger = Ledger(self.config)
+            except RuntimeError as exc:  # a store that cannot be opened or made: said in one line
+                raise click.ClickException(str(exc)) from None
             migrate(self._ledger.db)
             if not existed:
                 click.echo(f"created a new store: {self.config.describe()}", err=True)

@@ -147,9 +147,27 @@ class Database:
         with psycopg.connect(self.conninfo(), autocommit=True) as conn:
             conn.execute("SELECT pg_advisory_lock(%s)", (STARTUP_LOCK_KEY,))
             try:
+                self._ensure_schema(conn)
                 yield
             finally:
                 conn.execute("SELECT pg_advisory_unlock(%s)", (STARTUP_LOCK_KEY,))
+
+    def _ensure_schema(self, conn: Any) -> None:
+        """The URL's schema, created when missing (a new store), or one clear line saying why not."""
+        import psycopg
+        from psycopg import sql
+
+        schema = self.config.pg_schema
+        if conn.execute("SELECT 1 FROM pg_namespace WHERE nspname = %s", (schema,)).fetchone():
+            return
+        try:
+            conn.execute(sql.SQL("CREATE SCHEMA IF NOT EXISTS {}").format(sql.Identifier(schema)))
+        except psycopg.Error as exc:
+            raise RuntimeError(
+                f"schema {schema!r} does not exist in database {self.config.pg_dbname!r} and user "
+                f"{self.config.pg_user!r} may not create it ({type(exc).__name__}: {str(exc).strip()}): "
+                "create it, or name another schema in the URL (?schema=...)"
+            ) from None
 
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
