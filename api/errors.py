@@ -289,6 +289,48 @@ def json_problem(body: bytes) -> tuple[str, str, str] | None:
     return None
 
 
+# What a validation error says, in words, where pydantic's own message shows its machinery (a
+# regular expression, a Python type name).
+_MESSAGES = {
+    "missing": "is required",
+    "string_type": "must be text (a JSON string)",
+    "int_type": "must be a whole number",
+    "int_parsing": "must be a whole number",
+    "bool_type": "must be true or false",
+    "bool_parsing": "must be true or false",
+    "list_type": "must be a list",
+    "dict_type": "must be an object",
+    "model_type": "must be an object",
+    "extra_forbidden": "is not a field of this request",
+    "greater_than_equal": "is too small",
+    "less_than_equal": "is too large",
+}
+MAX_LISTED_ERRORS = 50  # a body with more errors lists the first ones: enough to fix, bounded
+
+
+def validation_errors(raw: list[Any]) -> list[dict[str, str]]:
+    """Every error of a request (not only the first), as {field, rule, message} in words."""
+    found = []
+    for item in raw[:MAX_LISTED_ERRORS]:
+        loc = [
+            str(p) if not isinstance(p, int) else f"[{p}]"
+            for p in item.get("loc", ())
+            if p not in ("body", "query", "path", "header")
+        ]
+        field = ".".join(loc).replace(".[", "[") or "body"
+        rule = str(item.get("type", "invalid"))
+        message = _MESSAGES.get(rule) or str(item.get("msg", "is invalid"))
+        if rule == "string_pattern_mismatch" and "[0-9]{1,18}" in str(item.get("ctx", {}).get("pattern", "")):
+            rule, message = "decimal", 'must be an exact decimal written with a point, e.g. "12.50" (no comma, no spaces)'
+        elif rule == "string_pattern_mismatch":
+            message = "does not have the expected form (see the field's description in the API document)"
+        if rule in ("greater_than_equal", "less_than_equal") and item.get("ctx"):
+            bound = next(iter(item["ctx"].values()))
+            message = f"must be {'at least' if rule == 'greater_than_equal' else 'at most'} {bound}"
+        found.append({"field": field, "rule": rule, "message": message})
+    return found
+
+
 _METHODS = ("GET", "POST", "PUT", "PATCH", "DELETE")
 
 
@@ -318,12 +360,10 @@ def install(app: FastAPI) -> None:
 
     @app.exception_handler(RequestValidationError)
     async def _validation(_request: Request, error: RequestValidationError) -> OrjsonResponse:
-        first = error.errors()[0]
-        loc = [str(p) for p in first.get("loc", ()) if p not in ("body", "query", "path", "header")]
-        field = ".".join(loc) or "body"
-        return problem(
-            422, "Invalid request", f"{field}: {first.get('msg', 'invalid')}", field=field, rule=str(first.get("type", "invalid"))
-        )
+        found = validation_errors(error.errors())
+        first = found[0]
+        detail = "; ".join(f"{e['field']}: {e['message']}" for e in found)
+        return problem(422, "Invalid request", detail, field=first["field"], rule=first["rule"], extra={"errors": found})
 
     @app.exception_handler(StarletteHTTPException)
     async def _http(request: Request, error: StarletteHTTPException) -> OrjsonResponse:

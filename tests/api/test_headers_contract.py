@@ -77,3 +77,19 @@ def test_a_405_names_every_method_of_the_path(api, method, path, allowed):
     assert r.status_code == 405, r.text
     assert set(r.headers["allow"].split(", ")) == allowed
     assert r.headers["content-type"].startswith("application/problem+json")
+
+
+def test_every_validation_error_of_a_body_comes_back_in_words(api):
+    body = {"member_id": 5, "amount": "12,50", "effective_date": "2025-05-01"}  # year missing too
+    r = api["client"].post(
+        f"/v1/coops/{COOP}/commands/PayFee",
+        json=body,
+        headers={"Authorization": f"Bearer {api['tokens']['treasurer']}", "Idempotency-Key": "pay-three-errors"},
+    )
+    assert r.status_code == 422, r.text
+    errors = {e["field"]: e for e in r.json()["errors"]}
+    assert set(errors) == {"member_id", "year", "amount"}, errors
+    assert errors["year"]["rule"] == "missing" and errors["year"]["message"] == "is required"
+    assert errors["amount"]["rule"] == "decimal" and "12.50" in errors["amount"]["message"]
+    assert "[0-9]" not in r.text  # no regular expression shown to the client
+    assert errors["member_id"]["message"] == "must be text (a JSON string)"
