@@ -4,7 +4,7 @@ wraps every request in a task and a memory stream, which cost a third of a balan
 For every request it writes one structured log line and one latency observation; before the
 application sees anything it refuses, as problem+json:
 - a declared body larger than the limit (413; bodies without a Content-Length are bounded by
-  errors.JsonBodyGuard as they stream in);
+  body_guard.JsonBodyGuard as they stream in);
 - a path or query parameter holding a NUL character (400): no text field of the ledger may hold
   one, and PostgreSQL cannot even compare against it, so it must never reach a query.
 """

@@ -14,18 +14,74 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
-from domain.money import is_number_in
+from domain.money import is_number_in, number_kind
 
-# Amounts travel as strings: a JSON number would be parsed as a binary float on the way in.
-DecimalText = Annotated[
-    str,
-    Field(
-        pattern=r"^[0-9]{1,18}(\.[0-9]{1,12})?$",
-        max_length=32,
-        description='An exact, non-negative decimal written as a string, e.g. "1500.00".',
-        examples=["150.00"],
-    ),
-]
+# Numbers travel as exact decimal strings, or as JSON numbers: the body guard (api/errors.py) turns
+# a JSON number with a fraction into the string of its digits before anything parses it as a binary
+# float, so 0.1 is 0.1. Each kind has its own form; the decider checks the value (domain/money.py).
+_DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,12})?$"
+_DECIMAL_OR_FRACTION = r"^([0-9]{1,18}(\.[0-9]{1,12})?|[0-9]{1,9}/[1-9][0-9]{0,8})$"
+
+
+def _number(pattern: str, rule: str, message: str, description: str, examples: list[str]) -> Any:
+    """A number field's type: a string of that form, or a whole JSON number (0 or more), passed on
+    as sent; anything else is one error with `rule` and `message` in words."""
+    regex = re.compile(pattern)
+
+    def check(value: Any) -> Any:
+        if isinstance(value, bool) or not (
+            (isinstance(value, int) and 0 <= value <= 10**18) or (isinstance(value, str) and regex.fullmatch(value))
+        ):
+            raise PydanticCustomError(rule, message)
+        return value
+
+    schema = {
+        "anyOf": [{"type": "string", "pattern": pattern, "maxLength": 32}, {"type": "integer", "minimum": 0}],
+        "description": description,
+        "examples": examples,
+    }
+    return Annotated[Any, BeforeValidator(check), WithJsonSchema(schema)]
+
+
+DecimalText = _number(
+    _DECIMAL,
+    "decimal",
+    'must be an exact decimal written with a point, e.g. "12.50" or 12.50 (no comma, no spaces)',
+    'An exact, non-negative decimal: a string such as "1500.00", or a JSON number.',
+    ["150.00"],
+)
+AmountValue = _number(
+    _DECIMAL,
+    "decimal",
+    'must be an exact decimal written with a point, e.g. "12.50" or 12.50 (no comma, no spaces)',
+    'An amount in the field\'s unit, exact: "1500.00", 1500 or 1500.00 (euros and credits: at most 2 decimals).',
+    ["150.00"],
+)
+HoursValue = _number(
+    _DECIMAL, "decimal", 'must be a number of hours written with a point, e.g. "7.5"', 'Hours, exact: "7.5" is 7 h 30.', ["7.5"]
+)
+RateValue = _number(
+    _DECIMAL_OR_FRACTION,
+    "rate",
+    'must be a share from 0 to 1 written as a decimal ("0.15") or a fraction ("3/20")',
+    'A share from 0 to 1: a decimal ("0.15") or a fraction ("3/20").',
+    ["3/20", "0.15"],
+)
+PercentValue = _number(
+    _DECIMAL_OR_FRACTION,
+    "percent",
+    'must be a percentage written as a decimal ("2.5") or a fraction ("100/3")',
+    'A percentage: a decimal ("2.5") or a fraction ("100/3").',
+    ["5", "100/3"],
+)
+_NUMBER_SCHEMAS: dict[str | None, Any] = {
+    "amount": AmountValue,
+    "hours": HoursValue,
+    "rate": RateValue,
+    "percent": PercentValue,
+    "decimal": DecimalText,
+    None: DecimalText,  # typed Any before the aliases existed
+}
 
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
@@ -45,7 +101,7 @@ FIELD_DOCS = {
     "member_id": "The member's identifier in this cooperative (1-64 letters, digits, '.', '_', '-').",
     "effective_date": "The date the fact counts from in the books (YYYY-MM-DD).",
     "year": "The fiscal year, named by the calendar year it starts in.",
-    "amount": "Amount in euros, an exact decimal string.",
+    "amount": 'Amount in euros, exact: "12.50" or 12.50.',
     "name": "Name as it should appear in the books.",
     "college": "Code of a voting college of the cooperative.",
     "reason": "Why: kept with the event for auditors.",
@@ -58,9 +114,9 @@ FIELD_DOCS = {
 }
 
 
-def _api_type(tp: Any) -> Any:
+def _api_type(tp: Any, kind: str | None = None) -> Any:
     if is_number_in(tp):  # EurosIn, RateIn... (domain/money.py), optional or not: the decider checks the number
-        return DecimalText
+        return _NUMBER_SCHEMAS[kind]
     if tp is date:
         return IsoDate
     if dataclasses.is_dataclass(tp):
@@ -72,7 +128,7 @@ def _api_type(tp: Any) -> Any:
     if origin in (typing.Union, types.UnionType):
         args = [a for a in typing.get_args(tp) if a is not type(None)]
         assert len(args) == 1, f"unsupported union {tp}"
-        return _api_type(args[0]) | None
+        return _api_type(args[0], kind) | None
     return tp
 
 
@@ -83,11 +139,12 @@ def _nullable(tp: Any) -> bool:
 @cache
 def body_model(cls: type) -> type[BaseModel]:
     hints = typing.get_type_hints(cls)
+    extras = typing.get_type_hints(cls, include_extras=True)
     fields: dict[str, Any] = {}
     for f in dataclasses.fields(cls):
         if f.name == "coop":
             continue
-        tp = _api_type(hints[f.name])
+        tp = _api_type(hints[f.name], number_kind(extras[f.name]))
         doc = FIELD_DOCS.get(f.name, f.name.replace("_", " ").capitalize() + ".")
         if f.default is not dataclasses.MISSING:
             fields[f.name] = (tp, Field(default=f.default, description=doc))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import typing
 from decimal import Decimal, InvalidOperation
 from enum import Enum
 from fractions import Fraction
@@ -51,24 +52,39 @@ EUR = Unit.EUR.value  # the unit as a posting names it: [account, party, "EUR", 
 
 
 class _AsSent:
-    """Marks a number field the decider checks: readers take it as sent (see above)."""
+    """Marks a number field the decider checks: readers take it as sent (see above). `kind` tells
+    readers that document fields (the API) what is written there: an amount, a rate..."""
+
+    def __init__(self, kind: str = "decimal") -> None:
+        self.kind = kind
 
     def __get_pydantic_core_schema__(self, _source: object, _handler: object) -> dict[str, str]:
         return {"type": "any"}  # pydantic's protocol, in plain data: domain/ imports no pydantic
 
     def __repr__(self) -> str:
-        return "AS_SENT"
+        return f"AS_SENT({self.kind})"
 
 
 AS_SENT = _AsSent()
 NumberIn = Decimal | str | int
-EurosIn = Annotated[NumberIn, AS_SENT]  # euros, at most 2 decimals (to_minor EUR gives cents); "12.50"
-CreditsIn = Annotated[NumberIn, AS_SENT]  # reward credits, at most 2 decimals (to_minor CREDIT: hundredths)
-HoursIn = Annotated[NumberIn, AS_SENT]  # hours in whole minutes (to_minor HOUR: minutes); "7.5" is 7 h 30
-AmountIn = Annotated[NumberIn, AS_SENT]  # in the major unit of a unit given beside it: euros, credits or hours
-RateIn = Annotated[NumberIn, AS_SENT]  # a share from 0 to 1, decimal or fraction (parse_rate): "0.15", "3/20"
-PercentIn = Annotated[NumberIn, AS_SENT]  # a percentage, decimal or fraction: "5", "2.5", "10/3"
+EurosIn = Annotated[NumberIn, _AsSent("amount")]  # euros, at most 2 decimals (to_minor EUR gives cents); "12.50"
+CreditsIn = Annotated[NumberIn, _AsSent("amount")]  # reward credits, at most 2 decimals (to_minor CREDIT: hundredths)
+HoursIn = Annotated[NumberIn, _AsSent("hours")]  # hours in whole minutes (to_minor HOUR: minutes); "7.5" is 7 h 30
+AmountIn = Annotated[NumberIn, _AsSent("amount")]  # in the major unit of a unit given beside it: euros, credits or hours
+RateIn = Annotated[NumberIn, _AsSent("rate")]  # a share from 0 to 1, decimal or fraction (parse_rate): "0.15", "3/20"
+PercentIn = Annotated[NumberIn, _AsSent("percent")]  # a percentage, decimal or fraction: "5", "2.5", "10/3"
 PerUnitIn = Annotated[NumberIn, AS_SENT]  # a positive decimal per unit: credits per reading, euros per credit
+
+
+def number_kind(hint: object) -> str | None:
+    """What a number field holds ("amount", "rate", "percent", "hours", "decimal"), read from its
+    hint with the Annotated extras kept (typing.get_type_hints(..., include_extras=True)); None for
+    a field that is not one of the aliases above."""
+    for arg in (hint, *typing.get_args(hint)):  # Optional[...] wraps the Annotated one level down
+        for extra in getattr(arg, "__metadata__", ()):
+            if isinstance(extra, _AsSent):
+                return extra.kind
+    return None
 
 
 def is_number_in(hint: object) -> bool:

@@ -93,3 +93,29 @@ def test_every_validation_error_of_a_body_comes_back_in_words(api):
     assert errors["amount"]["rule"] == "decimal" and "12.50" in errors["amount"]["message"]
     assert "[0-9]" not in r.text  # no regular expression shown to the client
     assert errors["member_id"]["message"] == "must be text (a JSON string)"
+
+
+def test_amounts_come_as_strings_or_json_numbers_and_rates_as_fractions(api):
+    treasurer = {"Authorization": f"Bearer {api['tokens']['treasurer']}"}
+
+    def pay(key: str, amount: Any) -> Any:
+        body = {**BODY, "amount": amount}
+        return api["client"].post(f"/v1/coops/{COOP}/commands/PayFee", json=body, headers={**treasurer, "Idempotency-Key": key})
+
+    for key, amount in (("as-string", "0.10"), ("as-integer", 5), ("as-fraction", 0.1)):
+        r = pay(key, amount)
+        assert r.status_code == 201, (amount, r.text)
+    # A JSON number is read from its digits, never as the nearest binary float: 0.1 is 10 cents.
+    params = {"limit": 1000, "min_position": r.json()["position"]}
+    entries = api["client"].get(f"/v1/coops/{COOP}/journal", headers=treasurer, params=params).json()["entries"]
+    amounts = [p["amount"] for e in entries[-3:] for p in e["postings"] if p["account"] == "512"]
+    assert amounts == [10, 500, 10], amounts
+    assert pay("too-precise", 0.123).json()["rule"] != "decimal"  # a well-formed number: the decider judges it
+    admin = {"Authorization": f"Bearer {api['tokens']['admin']}"}
+    plan = {"plan_id": "p1", "name": "Plan", "kind": "provider", "period": "monthly", "fixed_amount": 0}
+    r = api["client"].post(
+        f"/v1/coops/{COOP}/commands/DefineSubscriptionPlan",
+        json={**plan, "revenue_rate": "3/20", "effective_date": "2025-05-01"},
+        headers={**admin, "Idempotency-Key": "plan-fraction"},
+    )
+    assert r.status_code != 422 or r.json()["rule"] != "rate", r.text  # a fraction is a rate's own form

@@ -1,0 +1,145 @@
+"""The JSON body guard: a request body read, checked and made exact before the application reads it.
+
+Refused as problem+json: a body too large, bytes that are not UTF-8, invalid JSON, a key given
+twice, nesting too deep, a number too long. Numbers with a fraction are passed on as the strings of
+their digits, so no reader ever sees a binary float (`exact_numbers`).
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from api.errors import problem
+from api.limits import MAX_JSON_DEPTH
+
+BODY_METHODS = {"POST", "PUT", "PATCH"}
+
+
+class JsonBodyGuard:
+    """Reads a JSON request body before the application does, then passes it on unchanged.
+
+    Refuses, as problem+json: a body past `max_bytes` even without a Content-Length (chunked);
+    bytes that are not UTF-8; invalid JSON (naming line and column); a key given twice in one
+    object (which value would count? parsers disagree, so a ledger must not guess); nesting past
+    MAX_JSON_DEPTH; a number too long to parse. Python's parser would take the duplicates (the last
+    wins) and fail on the others with an unhelpful 400."""
+
+    def __init__(self, app: Any, max_bytes: int) -> None:
+        self.app, self.max_bytes = app, max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] not in BODY_METHODS or not _is_json(scope):
+            await self.app(scope, receive, send)
+            return
+        chunks, size = [], 0
+        while True:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return  # the client left: nothing to answer
+            chunk = message.get("body", b"")
+            size += len(chunk)
+            if size > self.max_bytes:
+                response = problem(
+                    413,
+                    "Request too large",
+                    f"bodies are limited to {self.max_bytes} bytes",
+                    field="body",
+                    rule="max_body_bytes",
+                    headers={"Connection": "close"},
+                )
+                await response(scope, receive, send)
+                return
+            chunks.append(chunk)
+            if not message.get("more_body", False):
+                break
+        body = b"".join(chunks)
+        refused = json_problem(body) if body else None
+        if refused is not None:
+            field, rule, detail = refused
+            await problem(422, "Invalid request", detail, field=field, rule=rule)(scope, receive, send)
+            return
+        exact = exact_numbers(body) if body else None
+        if exact is not None:  # a JSON number with a fraction: its digits, before anyone reads a float
+            body = exact
+            headers = [(k, v) for k, v in scope.get("headers", ()) if k != b"content-length"]
+            scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
+        sent = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal sent
+            if not sent:
+                sent = True
+                return {"type": "http.request", "body": body, "more_body": False}
+            return await receive()  # then wait for the disconnect, as the server would
+
+        await self.app(scope, replay, send)
+
+
+def _is_json(scope: dict[str, Any]) -> bool:
+    content_type = dict(scope.get("headers", ())).get(b"content-type", b"application/json").lower()
+    return b"json" in content_type
+
+
+class _DuplicateKey(ValueError):
+    def __init__(self, key: str) -> None:
+        super().__init__(key)
+        self.key = key
+
+
+def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    seen: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in seen:
+            raise _DuplicateKey(key)
+        seen[key] = value
+    return seen
+
+
+class _Digits(str):
+    """A JSON number with a fraction or an exponent, kept as the text it was written as."""
+
+
+def exact_numbers(body: bytes) -> bytes | None:
+    """The body with every JSON number that has a fraction or an exponent written as a string of its
+    own digits (0.1 stays 0.1, never the binary float nearest to it), or None when it has none.
+    Every number a request carries is exact (amounts, rates): the fields that take them read such
+    a string (api/schemas.py), and whole numbers are left as they are. Called on a body
+    `json_problem` accepted."""
+    found = False
+
+    def keep(text: str) -> _Digits:
+        nonlocal found
+        found = True
+        return _Digits(text)
+
+    value = json.loads(body.decode("utf-8"), parse_float=keep)
+    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() if found else None
+
+
+def json_problem(body: bytes) -> tuple[str, str, str] | None:
+    """(field, rule, detail) when the body must be refused, else None."""
+    try:
+        text = body.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        return "body", "utf8", f"body: not UTF-8 text (byte {exc.start}: {exc.reason})"
+    try:
+        value = json.loads(text, object_pairs_hook=_unique_keys)
+    except _DuplicateKey as exc:
+        key = exc.key.encode("unicode_escape").decode("ascii")[:100]
+        return key, "duplicate_key", f"{key}: given twice in one object; send each field once"
+    except json.JSONDecodeError as exc:
+        return "body", "json_invalid", f"body: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+    except RecursionError:
+        return "body", "max_depth", f"body: nested deeper than {MAX_JSON_DEPTH} levels"
+    except ValueError as exc:  # e.g. an integer of thousands of digits
+        return "body", "number_too_long", f"body: {str(exc)[:200]}"
+    stack, depth = [(value, 1)], 0
+    while stack:  # iterative: the depth check must not recurse either
+        node, level = stack.pop()
+        depth = max(depth, level)
+        if depth > MAX_JSON_DEPTH:
+            return "body", "max_depth", f"body: nested deeper than {MAX_JSON_DEPTH} levels"
+        children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
+        stack.extend((child, level + 1) for child in children)
+    return None
