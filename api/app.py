@@ -16,6 +16,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from api import (
     errors,
     logs,
+    openapi_doc,
     read_examples,
     routes_activities,
     routes_audit,
@@ -61,15 +62,18 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
         version="1.0.0",
         lifespan=_lifespan(ledger, runner, reads, feed, run_projections),
         default_response_class=OrjsonResponse,
+        generate_unique_id_function=openapi_doc.operation_id,  # short operation ids: PayFee, getTrialBalance
         docs_url=None,
         redoc_url=None,  # served below from the package: FastAPI's default loads a CDN
         description="The ledger of cooperatives: record commands (each with an Idempotency-Key), read balances, "
         "standing and governance weights. Authenticate with 'Authorization: Bearer <key>'. Errors are "
-        "RFC 9457 problem+json naming the field and the rule. Amounts in requests are decimal strings; "
+        "RFC 9457 problem+json naming the field and the rule. Amounts in requests are exact decimals, as strings "
+        '("12.50") or JSON numbers (12.50, read from their digits, never as binary floats); '
         "amounts in responses are integers in minor units (EUR cents, CREDIT hundredths, HOUR minutes).",
     )
     app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
     errors.install(app)
+    openapi_doc.install(app)
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())
     app.include_router(routes_activities.router())

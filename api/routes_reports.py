@@ -75,7 +75,7 @@ def _statement_routes(r: APIRouter) -> None:
         summary="Per unit and account: balance before the period, debits, credits, balance after",
         responses={**report("report_trial_balance"), **YEAR_OR_DATES},
     )
-    def get_trial_balance(
+    def get_trial_balance_report(
         coop: str,
         start: IsoDate | None = START,
         end: IsoDate | None = END,
@@ -129,7 +129,7 @@ def _account_route(r: APIRouter) -> None:
         summary="Movements of an account (or a party on it) over a period, running balance",
         responses={**report("report_statement"), **YEAR_OR_DATES},
     )
-    def get_statement(
+    def get_statement_report(
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),

@@ -1,0 +1,104 @@
+"""What the OpenAPI document says beyond what FastAPI writes: how to authenticate, short operation
+ids, the tags, the headers a client must read, and no error a route cannot answer.
+
+Generated clients name methods after operation ids (`PayFee`, `getTrialBalance`), check the
+security scheme, and read declared response headers only: `Idempotent-Replayed` tells a replay
+from a first write, `Retry-After` when to come back.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from fastapi.routing import APIRoute
+
+SECURITY_SCHEME = "apiKey"
+PUBLIC_PATHS = ("/health", "/metrics")  # answered without a key
+OPTIONAL_KEY_PATHS = ("/v1/coops/{coop}/observatory",)  # public when the cooperative made it public
+TAGS = {
+    "commands": "Record a command (one route per command, and a batch). Each takes an Idempotency-Key.",
+    "queries": "Balances, statements, the journal, members' standing, governance weights and tallies.",
+    "activities": "Certifications, calls for projects, the cooperation fund, subsidies, sensors, shared hours.",
+    "funding": "Donations, dedicated funds, tax-receipt lists, advertising contracts and revenue.",
+    "reports": "Trial balance, balance sheet, income statement, statements: the accountant's reports.",
+    "audit": "The hash chain's head, verification of the stored events, fiscal years, the audit trail.",
+    "feed": "The change feed (JSON pages and Server-Sent Events) and signed webhooks.",
+    "persons": "A person's data: what is held on them (right of access).",
+    "observatory": "The cooperative's indicators.",
+    "service": "Health and metrics of the service itself.",
+}
+METHODS_WITHOUT_BODY = ("get", "delete")
+
+
+def operation_id(route: APIRoute) -> str:
+    """`PayFee` for a command's route, else the route function's name in camelCase: `getTrialBalance`."""
+    name = route.name
+    if name.startswith("command_"):
+        return name.removeprefix("command_")
+    head, *rest = name.split("_")
+    return head + "".join(part[:1].upper() + part[1:] for part in rest)
+
+
+def _headers(spec: dict[str, Any]) -> None:
+    for path, operations in spec.get("paths", {}).items():
+        for method, operation in operations.items():
+            responses = operation.get("responses", {})
+            if method in METHODS_WITHOUT_BODY:  # nothing to conflict with, nothing too large
+                for status in ("409", "413"):
+                    responses.pop(status, None)
+            if method == "post" and "/commands/" in path and "201" in responses:
+                responses["201"].setdefault("headers", {})["Idempotent-Replayed"] = {
+                    "description": "true when this answer replays the first one sent with the same Idempotency-Key "
+                    "(nothing was written this time); absent on a first write.",
+                    "schema": {"type": "string", "enum": ["true"]},
+                }
+            for status in ("429", "503"):
+                if status in responses:
+                    responses[status].setdefault("headers", {})["Retry-After"] = {
+                        "description": "Seconds to wait before sending the request again.",
+                        "schema": {"type": "integer", "minimum": 0},
+                    }
+            if not operation.get("description"):
+                operation["description"] = operation.get("summary", "")
+
+
+def _security(spec: dict[str, Any]) -> None:
+    spec.setdefault("components", {})["securitySchemes"] = {
+        SECURITY_SCHEME: {
+            "type": "http",
+            "scheme": "bearer",
+            "description": "An API key from `coopledger keys create`, sent as 'Authorization: Bearer <key>'. "
+            "Its role (admin, treasurer, clerk, board, auditor, reader) decides what it may do (x-roles).",
+        }
+    }
+    spec["security"] = [{SECURITY_SCHEME: []}]
+    for path, operations in spec.get("paths", {}).items():
+        for operation in operations.values():
+            if path in PUBLIC_PATHS:
+                operation["security"] = []
+            elif path in OPTIONAL_KEY_PATHS:
+                operation["security"] = [{}, {SECURITY_SCHEME: []}]
+
+
+def install(app: FastAPI) -> None:
+    """Builds the document once, on first request, with the additions above."""
+
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            spec = get_openapi(
+                title=app.title,
+                version=app.version,
+                description=app.description,
+                routes=app.routes,
+                servers=[{"url": "/", "description": "This server"}],
+            )
+            used = {tag for ops in spec.get("paths", {}).values() for op in ops.values() for tag in op.get("tags", ())}
+            spec["tags"] = [{"name": name, "description": TAGS.get(name, name)} for name in sorted(used)]
+            _security(spec)
+            _headers(spec)
+            app.openapi_schema = spec
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]

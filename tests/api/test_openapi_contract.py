@@ -1,0 +1,59 @@
+"""The OpenAPI document as a client generator reads it: a security scheme, short unique operation
+ids, declared tags, the response headers a client must read, and no error a route cannot give."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from api.app import create_app
+from ledger.store import StoreConfig
+
+
+@pytest.fixture(scope="module")
+def spec(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    path = Path(tmp_path_factory.mktemp("openapi")) / "books.sqlite"
+    app = create_app(StoreConfig.from_url(f"sqlite:///{path}"), run_projections=False)
+    return app.openapi()
+
+
+def _operations(spec: dict[str, Any]) -> list[tuple[str, str, dict[str, Any]]]:
+    return [(path, method, op) for path, ops in spec["paths"].items() for method, op in ops.items()]
+
+
+def test_every_operation_has_a_short_unique_id_a_description_and_a_declared_tag(spec):
+    ids = [op["operationId"] for _p, _m, op in _operations(spec)]
+    assert len(ids) == len(set(ids)) and max(map(len, ids)) <= 40, sorted(ids, key=len)[-3:]
+    assert "PayFee" in ids and "getTrialBalance" in ids and "getTrialBalanceReport" in ids
+    declared = {t["name"] for t in spec["tags"]}
+    for path, method, op in _operations(spec):
+        assert op.get("description"), (method, path)
+        assert set(op.get("tags", ())) <= declared, (method, path)
+
+
+def test_bearer_keys_are_the_security_scheme_and_health_needs_none(spec):
+    (scheme,) = spec["components"]["securitySchemes"].values()
+    assert scheme == {**scheme, "type": "http", "scheme": "bearer"}
+    assert spec["security"] == [{"apiKey": []}]
+    assert spec["paths"]["/health"]["get"]["security"] == []
+    assert spec["servers"] == [{"url": "/", "description": "This server"}]
+
+
+def test_reads_list_no_conflict_and_clients_see_replay_and_retry_headers(spec):
+    for path, method, op in _operations(spec):
+        if method == "get":
+            assert not {"409", "413"} & set(op["responses"]), path
+        if "503" in op["responses"]:
+            assert "Retry-After" in op["responses"]["503"].get("headers", {}), (method, path)
+    created = spec["paths"]["/v1/coops/{coop}/commands/PayFee"]["post"]["responses"]["201"]
+    assert created["headers"]["Idempotent-Replayed"]["schema"] == {"type": "string", "enum": ["true"]}
+
+
+def test_rates_have_their_own_form_and_amounts_take_numbers(spec):
+    schemas = spec["components"]["schemas"]
+    rate = schemas["DefineSubscriptionPlanBody"]["properties"]["revenue_rate"]
+    amount = schemas["PayFeeBody"]["properties"]["amount"]
+    assert "3/20" in rate["examples"] and "/" in rate["anyOf"][0]["pattern"]
+    assert {"type": "integer", "minimum": 0} in amount["anyOf"] and "/" not in amount["anyOf"][0]["pattern"]
