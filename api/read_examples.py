@@ -49,7 +49,7 @@ READS: dict[str, Any] = {
          "reverses": None, "reversed_by": None,
          "chain_hash": "435bfe9270ff79b180a4237bf3ad988edda932c011a4c6dba1472b1dceef7e24", "position": 27,
          "postings": [{"account": "411", "party": "MED-01", "unit": "EUR", "amount": 30000},
-                      {"account": "7561", "party": None, "unit": "EUR", "amount": -30000}]}], "next_after": 1},
+                      {"account": "7561", "party": None, "unit": "EUR", "amount": -30000}]}], "next_after": 1, "more": False},
     "members": {**_COOP, "year": 2025, "members": [_MEMBER]},
     "standing": {k: _MEMBER[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
                                           "fee_paid_cents", "in_good_standing", "fully_paid_on")},

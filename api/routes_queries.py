@@ -16,7 +16,7 @@ from api.schemas import IsoDate
 from ledger.db import Database
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
-from projections.journal import journal_page, statement
+from projections.journal import has_entries_after, journal_page, statement
 from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
 
@@ -106,7 +106,10 @@ def _book_routes(r: APIRouter) -> None:
         db: Database = Depends(views),
     ) -> dict[str, Any]:
         entries = journal_page(db, coop, after=after, limit=limit)
-        return {"coop": coop, "entries": entries, "next_after": entries[-1]["number"] if entries else after}
+        next_after = entries[-1]["number"] if entries else after
+        # `more`: another page follows now (as the feed says); false means every entry so far was read.
+        more = len(entries) == limit and has_entries_after(db, coop, next_after)
+        return {"coop": coop, "entries": entries, "next_after": next_after, "more": more}
 
 
 def _member_routes(r: APIRouter) -> None:

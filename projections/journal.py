@@ -61,6 +61,12 @@ class JournalProjection(Projection):
             tx.execute_one("UPDATE journal_entries SET reversed_by = ? WHERE coop = ? AND number = ?", row)
 
 
+def has_entries_after(db: Database, coop: str, number: int) -> bool:
+    """Whether the journal holds an entry numbered after `number` (a page's `more`)."""
+    with db.read() as tx:
+        return bool(tx.execute("SELECT 1 FROM journal_entries WHERE coop = ? AND number > ? LIMIT 1", (coop, number)))
+
+
 def journal_page(db: Database, coop: str, *, after: int = 0, limit: int = 100) -> list[dict[str, Any]]:
     """Entries numbered after `after`, in order, each with its lines; asserts each balances."""
     limit = max(1, min(limit, MAX_PAGE))

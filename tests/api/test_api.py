@@ -317,7 +317,8 @@ def test_journal_is_cursor_paged(api):
     page1 = get(api, token, f"/v1/coops/{COOP}/journal", limit=2, min_position=last).json()
     page2 = get(api, token, f"/v1/coops/{COOP}/journal", after=page1["next_after"], limit=2).json()
     assert [e["number"] for e in page1["entries"]] == [1, 2] and [e["number"] for e in page2["entries"]] == [3, 4]
-    assert get(api, token, f"/v1/coops/{COOP}/journal", after=4).json()["entries"] == []
+    assert page1["more"] is True and page2["more"] is False  # 4 entries: the second full page is the last
+    assert get(api, token, f"/v1/coops/{COOP}/journal", after=4).json() == {**page2, "entries": [], "more": False}
 
 
 def test_governance_read_matches_hand_computation(api):
