@@ -30,6 +30,7 @@ from fastapi.routing import APIRoute
 from api.errors import ApiError
 from api.keys import Principal, authenticate
 from api.metrics import READS
+from api.rate_limits import RateLimits
 from api.roles import READ_ROLES, ROLES, may_command, may_read
 from domain.cooperative import coop_id
 from domain.family import command_roles
@@ -163,6 +164,7 @@ class Services:
     # Where reads go: a hot standby when configured and usable, else the primary (ledger/replicas.py).
     reads: ReadRouter | None = None
     keys: KeyCache = field(default_factory=KeyCache)
+    limits: RateLimits = field(default_factory=RateLimits)  # per key, per process (api/rate_limits.py)
     # Cooperatives seen to exist. A cooperative is never deleted (history is kept), so once seen
     # it need not be looked up again: reads skip the summary query (it counts members and entries).
     known_coops: set[str] = field(default_factory=set)
@@ -238,6 +240,7 @@ def reader(kind: str):  # noqa: ANN201 (a dependency factory)
         check_coop(who, coop)
         if not may_read(who.role, kind):
             raise ApiError(403, "Forbidden", f"role {who.role} may not read {kind}", rule="role_read")
+        services(request).limits.check(who, "read")
         request.state.coop = coop
         known_coop(services(request), coop, getattr(request.state, "views", None))
         return who
@@ -255,6 +258,7 @@ def commander(name: str):  # noqa: ANN201 (a dependency factory)
         request.state.coop = coop
         if not may_command(who.role, name):
             raise ApiError(403, "Forbidden", f"role {who.role} may not send {name}", field="command", rule="role_command")
+        services(request).limits.check(who, "write")
         return who
 
     return check
@@ -268,6 +272,7 @@ def any_commander(coop: str, request: Request, who: Principal = Depends(principa
     request.state.coop = coop
     if who.role not in Access("any_command").roles():
         raise ApiError(403, "Forbidden", f"role {who.role} may send no command", field="command", rule="role_command")
+    services(request).limits.check(who, "write")  # a batch counts once
     return who
 
 

@@ -121,6 +121,10 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
             "no_overpayment",
         ),
     ),
+    429: _documented(
+        "This key sent more requests than its role's rate limit: retry after Retry-After seconds",
+        _example(429, "Too many requests", "this key may send 100 per 1 second writes; retry in 1 s", None, "rate_limited"),
+    ),
     503: _documented(
         "The views have not reached min_position yet: retry after Retry-After seconds",
         _example(

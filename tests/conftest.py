@@ -42,6 +42,10 @@ settings.register_profile(
 )
 settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 
+# Many tests send hundreds of commands a second with one key (load, faults, races): the per-key
+# write limit (api/rate_limits.py, on by default) is tested by tests/api/test_rate_limits.py alone.
+os.environ.setdefault("COOPLEDGER_WRITE_RATE_LIMIT", "off")
+
 # ---------------------------------------------------------------- PostgreSQL
 
 PG_HOST = os.environ.get("COOPLEDGER_TEST_PG_HOST", "127.0.0.1")
