@@ -30,7 +30,8 @@ READ_ROLES: dict[str, set[str]] = {
     # SEPA mandates (IBAN masked) and direct-debit batches: who handles or checks the money
     "direct_debits": {"admin", "treasurer", "auditor"},
     # a batch's pain.008 file: the members' whole IBANs, for the treasurer who sends it to the bank
-    "direct_debit_files": {"treasurer"},  # everything held on one person (right of access): admins answer those requests
+    # (and the admin, who answers for personal data and may read every person's anyway)
+    "direct_debit_files": {"treasurer", "admin"},  # everything held on one person (right of access): admins answer those requests
     "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
 }
 

@@ -1,5 +1,5 @@
 """SEPA direct debit reads: mandates (IBAN masked), batches with their items' status, and a batch's
-pain.008.001.02 file for the bank (treasurers: it holds the members' whole IBANs). The commands
+pain.008.001.02 file for the bank (treasurers and admins: it holds the members' whole IBANs). The commands
 (SetCreditorIdentifier, RecordMandate, IssueDirectDebits...) go through the generic command route."""
 
 from __future__ import annotations
