@@ -60,7 +60,7 @@ def _balance(env, account: str, party: str | None = None) -> int:
     return r.json()["balance_minor"]
 
 
-def test_mandate_refusals_are_problems_naming_field_and_rule(api):
+def test_mandate_refusals_are_problems_naming_field_and_rule(api):  # noqa: F811 (the fixture)
     _set_up(api)
     signed = today().isoformat()
     base = {"member_id": "m3", "mandate_id": "RUM-M3", "iban": "FR7630004000311234567890111", "bic": "BNPAFRPP",
@@ -76,7 +76,7 @@ def test_mandate_refusals_are_problems_naming_field_and_rule(api):
         assert (r.json()["field"], r.json()["rule"]) == (field, rule)
 
 
-def test_batch_file_collection_and_return(api):
+def test_batch_file_collection_and_return(api):  # noqa: F811 (the fixture)
     year, due = _set_up(api)
     issued = _ok(api, "treasurer", "IssueDirectDebits", {"batch_id": "B1", "year": year, "collection_date": due.isoformat()})
     _wait(api, issued["position"])
@@ -121,7 +121,7 @@ def test_batch_file_collection_and_return(api):
     assert [(i["member_id"], i["amount_cents"], i["sequence"]) for i in batches[1]["items"]] == [("m2", 100_00, "recurring")]
 
 
-def test_mandates_are_listed_with_the_iban_masked_to_the_roles_that_handle_money(api):
+def test_mandates_are_listed_with_the_iban_masked_to_the_roles_that_handle_money(api):  # noqa: F811 (the fixture)
     _set_up(api)
     for role in ROLES:
         r = get(api, api["tokens"][role], f"/v1/coops/{COOP}/mandates")
