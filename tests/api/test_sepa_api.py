@@ -132,3 +132,22 @@ def test_mandates_are_listed_with_the_iban_masked_to_the_roles_that_handle_money
         ("RUM-M1", "FR76 **** 6052", "first"),
         ("RUM-M2", "DE89 **** 3000", "recurring"),
     ]
+
+
+def test_a_forgotten_member_s_mandate_reads_as_erased(api):  # noqa: F811 (the fixture)
+    _set_up(api)
+    body = {"member_id": "m4", "name": "Membre m4", "kind": "person", "college": "users", "effective_date": "2025-02-01"}
+    _ok(api, "clerk", "AdmitMember", body)
+    mandate = {"member_id": "m4", "mandate_id": "RUM-M4", "iban": "FR7630004000311234567890111", "bic": "BNPAFRPP",
+               "signed_on": today().isoformat()}  # fmt: skip
+    _ok(api, "clerk", "RecordMandate", mandate)
+    _ok(api, "clerk", "ResignMember", {"member_id": "m4", "effective_date": today().isoformat()})
+    forgotten = _ok(
+        api, "admin", "ForgetPerson", {"person_id": "m4", "reason": "demande du membre", "effective_date": today().isoformat()}
+    )
+    _wait(api, forgotten["position"])
+    listed = {m["mandate_id"]: m for m in get(api, api["tokens"]["admin"], f"/v1/coops/{COOP}/mandates").json()["mandates"]}
+    assert (listed["RUM-M4"]["iban"], listed["RUM-M4"]["bic"]) == (None, None)
+    assert listed["RUM-M1"]["iban"] == "FR76 **** 6052"  # the others are untouched
+    mandates = api["client"].app.state.services.ledger.cooperative(COOP).sepa.mandates
+    assert (mandates["RUM-M4"].iban, mandates["RUM-M4"].bic) == (None, None)
