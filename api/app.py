@@ -27,6 +27,7 @@ from api import (
     routes_persons,
     routes_queries,
     routes_reports,
+    routes_sepa,
 )
 from api.access_log import AccessLog
 from api.deps import Services
@@ -84,6 +85,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.include_router(routes_reports.router())
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())
+    app.include_router(routes_sepa.router())
     # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _service_routes(app, ledger, runner, reads)

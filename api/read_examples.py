@@ -108,6 +108,16 @@ READS: dict[str, Any] = {
         {"structure_id": "BEN-01", "logged_minutes": 1260, "rebilled_minutes": 1260, "billed_cents": 46629,
          "to_rebill_minutes": 0}]},
     "health": {"status": "ok", "position": 736, "projected": 736, "projection_error": None},
+    # SEPA direct debit (routes_sepa.py): the SCIC's mandates, IBAN masked, and its uncollected batch.
+    "mandates": {"coop": "mednum-scic", "mandates": [
+        {"mandate_id": "MNG-RUM-BEN03-1", "member_id": "BEN-03", "iban": "FR76 **** 6052", "bic": "PSSTFRPPXXX",
+         "signed_on": "2026-11-07", "sequence": "first", "last_used_on": None, "revoked_on": None, "revoke_reason": None}]},
+    "direct_debits": {"coop": "mednum-scic", "batches": [
+        {"batch_id": "PRLV-2026-01", "year": 2026, "collection_date": "2026-12-10", "issued_on": "2026-12-07",
+         "total_cents": 2000, "collected_on": None, "items": [
+             {"end_to_end_id": "PRLV-2026-01-00001", "member_id": "BEN-03", "mandate_id": "MNG-RUM-BEN03-1", "year": 2026,
+              "amount_cents": 2000, "sequence": "first", "status": "issued", "collected_on": None, "returned_on": None,
+              "reason_code": None, "reason": None}]}]},
 }
 
 

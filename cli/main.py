@@ -27,6 +27,7 @@ from cli.feed import follow
 from cli.persons import register as register_persons
 from cli.record import record, record_lines
 from cli.runner import project
+from cli.sepa import register as register_sepa
 from cli.service import keys, serve
 from cli.session import Session
 from cli.tables import console
@@ -98,6 +99,7 @@ def build() -> click.Group:
         cli.add_command(command)
     register_backup(cli)
     register_persons(cli)
+    register_sepa(cli)
     _accept_lang_anywhere(cli)
     return cli
 

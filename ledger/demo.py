@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ledger import demo_donations, demo_federation, demo_funds, demo_income, demo_units
+from ledger import demo_donations, demo_federation, demo_funds, demo_income, demo_sepa, demo_units
 
 CLUSTER = "cluster-numerique-sud"
 SCIC = "mednum-scic"
@@ -64,6 +64,7 @@ def demo_commands() -> list[dict[str, Any]]:
     # The activity families: income, funds, units, then donations, crowdfunding and advertising.
     for family_demo in (demo_income, demo_funds, demo_units, demo_donations):
         family_demo.commands(add, cluster=CLUSTER, scic=SCIC)
+    demo_sepa.commands(add, scic=SCIC)  # the SCIC's 2026 fees still due, by SEPA direct debit (not yet collected)
     # The cluster shows its indicators to anyone; the SCIC keeps its observatory behind a key.
     add("SetObservatoryVisibility", coop=CLUSTER, public=True, effective_date="2025-01-15")
     demo_federation.commands(add)  # three regional associations federate into one cluster

@@ -31,6 +31,7 @@ from domain.contributions import CancelContributionResult, DeclareContributionRe
 from domain.cooperative import coop_id
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX
 from domain.identities import ForgetPerson
+from domain.sepa import RecordDirectDebitCollection, RecordDirectDebitReturn, RevokeMandate
 from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, link
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
@@ -65,6 +66,11 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
     rich_history(ledger)
     # carol resigned in 2020, owes nothing (her call was reversed) and gave nothing: she may be forgotten.
     ok(ledger, ForgetPerson("demo", "carol", "her request", date.today()))
+    # the SCIC's demo batch, collected on its due date, its item returned, a mandate revoked
+    due = ledger.cooperative("mednum-scic").sepa.batches["PRLV-2026-01"].collection_date  # type: ignore[attr-defined]
+    ok(ledger, RecordDirectDebitCollection("mednum-scic", "PRLV-2026-01", due))
+    ok(ledger, RecordDirectDebitReturn("mednum-scic", "PRLV-2026-01", "PRLV-2026-01-00001", "AM04", due))
+    ok(ledger, RevokeMandate("mednum-scic", "MNG-RUM-SAL01-1", date.today(), "changement de banque"))
     ok(ledger, PledgeContribution("demo", "P-X", "alice", "5", 2020, date(2020, 3, 1)))
     ok(ledger, DeclareContributionResult("demo", "P-X", 2020, Decimal("-100.00"), date(2021, 3, 1)))
     ok(ledger, CancelContributionResult("demo", "P-X", 2020, "restated", date(2021, 5, 1)))

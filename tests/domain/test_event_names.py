@@ -112,9 +112,17 @@ FROZEN_EVENT_NAMES = {
     "ContributionPledgeCarried",
     # personal data (domain/identities.py)
     "PersonForgotten",
+    # SEPA direct debit of fees (domain/sepa.py)
+    "CreditorIdentifierSet",
+    "MandateRecorded",
+    "MandateRevoked",
+    "DirectDebitBatchIssued",
+    "DirectDebitBatchCollected",
+    "DirectDebitReturned",
 }
 
 FINANCIAL = {
+    "DirectDebitReturned",
     "SharesSubscribed",
     "SharesRedeemed",
     "FeeCalled",

@@ -70,7 +70,14 @@ def test_carriers_run_in_their_declared_order_and_funds_come_before_gifts():
 def test_managed_accounts_name_the_commands_that_keep_them():
     managed = registry.managed_roles()
     assert managed["capital"] == "SubscribeShares / RedeemShares"
-    assert set(managed["members_receivable"].split(" / ")) == {"CallFee", "PayFee", "PayCertificationFee", "PaySubscription"}
+    assert set(managed["members_receivable"].split(" / ")) == {
+        "CallFee",
+        "PayFee",
+        "PayCertificationFee",
+        "PaySubscription",
+        "RecordDirectDebitCollection",
+        "RecordDirectDebitReturn",
+    }
 
 
 # ---------------------------------------------------------------- incomplete declarations

@@ -26,7 +26,7 @@ from ledger.demo import demo_commands
 from ledger.handlers import HANDLERS
 
 # Events whose "name" is not a person's: the cooperative's own name, a subscription plan's.
-NOT_A_PERSON = {"CooperativeFounded", "SubscriptionPlanDefined"}
+NOT_A_PERSON = {"CooperativeFounded", "SubscriptionPlanDefined", "CreditorIdentifierSet"}  # the cooperative's own names
 
 # Every kind of entry whose label must name a person by id; the demo records each at least once.
 NAMING_A_PERSON = {

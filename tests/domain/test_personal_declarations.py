@@ -2,7 +2,7 @@
 said here not to be one, with the reason (domain/personal.py, docs/decisions/0013-forgetting-a-person.md).
 
 A field looks like an identity by its name: `name`, `*_name`, `*_address`, `applicant`, `email`,
-`iban`, as a field of the event or as a key of the dicts of one of its list fields (the keys are
+`iban`, `bic`, as a field of the event or as a key of the dicts of one of its list fields (the keys are
 read from the comment beside the field, which every such field carries: `# [{"donor_id", ...}]`).
 A new event with such a field fails here until it says which it is.
 """
@@ -19,7 +19,7 @@ from domain.personal import personal_of
 
 families()  # every domain module loaded: every event class known
 
-LOOKS_PERSONAL = re.compile(r"^(name|.+_name|.+_address|address|applicant|email|.+_email|iban|.+_iban)$")
+LOOKS_PERSONAL = re.compile(r"^(name|.+_name|.+_address|address|applicant|email|.+_email|iban|.+_iban|bic|.+_bic)$")
 
 # Fields that look like an identity but name no person ("Event.field" or "Event.list_field.key").
 NOT_PERSONS = {
@@ -30,6 +30,9 @@ NOT_PERSONS = {
     "FederationRecorded.founders.name": "a founding cooperative's name",
     "SubscriptionPlanDefined.name": "a subscription plan's name",
     "SubscriptionPlanCarried.name": "a subscription plan's name",
+    "CreditorIdentifierSet.creditor_name": "the cooperative's own name as SEPA creditor, public",
+    "CreditorIdentifierSet.creditor_iban": "the cooperative's own account, printed on its invoices",
+    "CreditorIdentifierSet.creditor_bic": "the cooperative's bank",
 }
 
 
@@ -138,4 +141,5 @@ def test_the_persons_known_events_declare():
         "SharedEmployeeCarried",
         "GrantApplicationRecorded",
         "GrantApplicationCarried",
+        "MandateRecorded",
     }
