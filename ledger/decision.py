@@ -92,8 +92,10 @@ def decide(decision: Decision) -> Outcome:
     if handler is None:
         raise InvalidCommand("command", "known_command", f"{type(decision.command).__name__} has no handler")
     coop = decision.existing()
-    handler(coop, decision.command, decision.meta)
-    return Outcome([coop])
+    # A decider may return a report (a dict): what it did beyond its events, kept in the receipt
+    # (ImportBankStatement says how many lines were new, even when none was and nothing is recorded).
+    report = handler(coop, decision.command, decision.meta)
+    return Outcome([coop], report if isinstance(report, dict) else None)
 
 
 def _found(d: Decision) -> Outcome:

@@ -27,7 +27,16 @@ ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("domain", "ledger", "projections", "api", "cli")
 # For domain/: eventsourcing's aggregates, and orjson, a serializer (no I/O) that writes the
 # bytes entry hashes are computed over (domain/journal.py canonical_json).
-ALLOWED_THIRD_PARTY = {"eventsourcing.domain", "eventsourcing.utils", "orjson"}
+ALLOWED_THIRD_PARTY = {
+    "eventsourcing.domain",
+    "eventsourcing.utils",
+    "orjson",
+    # Pure checks of standard numbers, no I/O: IBAN and BIC (schwifty), ISO 11649 creditor references (stdnum).
+    "schwifty",
+    "schwifty.exceptions",
+    "stdnum",
+    "stdnum.iso7064",
+}
 FORBIDDEN = {  # folder: what it must not import, wherever the import is written
     "ledger": ("projections", "api", "cli"),
     "projections": ("api", "cli"),

@@ -112,6 +112,11 @@ FROZEN_EVENT_NAMES = {
     "ContributionPledgeCarried",
     # personal data (domain/identities.py)
     "PersonForgotten",
+    # bank statements (domain/bank.py)
+    "BankAccountOpened",
+    "CsvMappingSet",
+    "BankStatementImported",
+    "BankLineMatched",
 }
 
 FINANCIAL = {

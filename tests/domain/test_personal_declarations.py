@@ -30,6 +30,7 @@ NOT_PERSONS = {
     "FederationRecorded.founders.name": "a founding cooperative's name",
     "SubscriptionPlanDefined.name": "a subscription plan's name",
     "SubscriptionPlanCarried.name": "a subscription plan's name",
+    "BankAccountOpened.iban": "the cooperative's own bank account",
 }
 
 
@@ -138,4 +139,5 @@ def test_the_persons_known_events_declare():
         "SharedEmployeeCarried",
         "GrantApplicationRecorded",
         "GrantApplicationCarried",
+        "BankStatementImported",
     }
