@@ -26,12 +26,8 @@ READ_ROLES: dict[str, set[str]] = {
     "audit": {"auditor", "admin", "treasurer"},  # the audit trail, the chain head, fiscal years
     "reports": {"admin", "treasurer", "auditor", "board"},  # trial balance, balance sheet, income statement, statements
     "donors": {"admin", "treasurer", "auditor"},  # donors' names and addresses (tax receipts): personal data
-    "persons": {"admin"},
-    "bank": {
-        "admin",
-        "treasurer",
-        "auditor",
-    },  # bank lines: payers' names and IBANs; proposals, reconciliation  # everything held on one person (right of access): admins answer those requests
+    "persons": {"admin"},  # everything held on one person (right of access): admins answer those requests
+    "bank": {"admin", "treasurer", "auditor"},  # bank lines (payers' names, IBANs), proposals, reconciliation
     "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
 }
 
