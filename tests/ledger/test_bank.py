@@ -206,3 +206,21 @@ def test_the_reconciliation_is_zero_when_matched_and_names_what_is_not(books, ru
     runner.catch_up()
     report = bank_reconciliation(books, books.db, "demo", "BQ", date(2020, 3, 31))
     assert report["difference_cents"] == 0 and report["unmatched_bank_lines"] == [] and report["unmatched_ledger_movements"] == []
+
+
+def test_forgetting_the_payer_forgets_the_lines_sealed_identity(books, make_ledger):
+    from domain.identities import ForgetPerson
+    from domain.membership import ResignMember
+
+    line = Line(DAY, D("100.00"), "Virement de Member A", "F1", "Member A", PAYER_IBAN)
+    import_file(books, camt053("S1", IBAN, D("0"), [line], date(2020, 3, 31)))
+    (view,) = lines_of(books)
+    assert (view["counterparty_name"], view["counterparty_iban"]) == ("Member A", PAYER_IBAN)
+    ok(books, ConfirmBankMatch("demo", view["line_id"], [Allocation("fee:A:2020")]))
+    ok(books, ResignMember("demo", "A", date(2020, 6, 30)))
+    ok(books, ForgetPerson("demo", "A", "the person's request", date(2020, 7, 1)))
+    for ledger in (books, make_ledger()):  # the state that lived through it, and one replayed from the store
+        (after,) = bank_lines(ledger, "demo", "BQ")
+        assert after["counterparty_name"] == f"line-{view['line_id']} (identité effacée)"
+        assert after["counterparty_iban"] is None and "Member A" not in after["label"]
+        assert after["status"] == "matched"
