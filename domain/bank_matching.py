@@ -103,21 +103,26 @@ def _names(coop: Cooperative, person_id: str) -> set[str]:
     return names - {""}
 
 
-def payer_ibans(coop: Cooperative, person_id: str) -> set[str]:
+def known_ibans(coop: Cooperative) -> dict[str, set[str]]:
+    """Person -> the IBANs they paid from: the lines matched to them. Once per read, bounded by the lines."""
+    found: dict[str, set[str]] = {}
+    for line in bank_state(coop).lines.values():
+        for match in line.matches if line.counterparty_iban else ():
+            found.setdefault(match["person_id"], set()).add(line.counterparty_iban)  # type: ignore[arg-type]
+    return found
+
+
+def payer_ibans(coop: Cooperative, person_id: str, known: dict[str, set[str]] | None = None) -> set[str]:
     """The IBANs a person paid from before (matched lines), and those a hook of PAYER_IBANS knows."""
-    found = {
-        line.counterparty_iban
-        for line in bank_state(coop).lines.values()
-        if line.counterparty_iban and any(m["person_id"] == person_id for m in line.matches)
-    }
+    found = set((known if known is not None else known_ibans(coop)).get(person_id, ()))
     for hook in PAYER_IBANS:  # bounded by the hooks registered
         found.update(hook(coop, person_id))
     return {iban for iban in found if iban}
 
 
-def _identity(coop: Cooperative, line: BankLine, person_id: str) -> str | None:
+def _identity(coop: Cooperative, line: BankLine, person_id: str, known: dict[str, set[str]]) -> str | None:
     """How the line's payer is the person, in words, or None."""
-    if line.counterparty_iban and line.counterparty_iban in payer_ibans(coop, person_id):
+    if line.counterparty_iban and line.counterparty_iban in payer_ibans(coop, person_id, known):
         return f"the payer's IBAN is one {person_id} paid from"
     if line.counterparty_name and _normal(line.counterparty_name) in _names(coop, person_id):
         return f"the payer's name is {person_id}'s"
@@ -139,12 +144,16 @@ def _proposal(items: list[tuple[OpenItem, int]], reason: str, confidence: str) -
     }
 
 
-def proposals_for(coop: Cooperative, line: BankLine, items: list[OpenItem] | None = None) -> list[dict[str, Any]]:
-    """What the line may pay, most certain first. Empty for a debit, a returned or a matched line."""
+def proposals_for(
+    coop: Cooperative, line: BankLine, items: list[OpenItem] | None = None, known: dict[str, set[str]] | None = None
+) -> list[dict[str, Any]]:
+    """What the line may pay, most certain first. Empty for a debit, a returned or a matched line.
+    `items` and `known` (open items, payers' IBANs) are computed once by a caller asking for many lines."""
     left = line.amount_cents - line.allocated_cents(coop.journal)
     if line.amount_cents <= 0 or left <= 0 or line.return_reason:
         return []
     payable = [i for i in (items if items is not None else open_items(coop)) if i.since <= line.booked_on]
+    known = known if known is not None else known_ibans(coop)
     found: list[dict[str, Any]] = []
     reference = compact_reference(line.reference) or next((r for t in _tokens(line.label) if (r := compact_reference(t))), None)
     for item in payable:
@@ -156,9 +165,9 @@ def proposals_for(coop: Cooperative, line: BankLine, items: list[OpenItem] | Non
             )
     exact = [i for i in payable if i.open_cents == left]
     proposed = {a["item"] for p in found for a in p["allocations"]}
-    known = [(i, why) for i in exact if i.item not in proposed and (why := _identity(coop, line, i.person_id))]
-    for item, why in known:
-        level = "sure" if len(known) == 1 else "likely"
+    recognised = [(i, why) for i in exact if i.item not in proposed and (why := _identity(coop, line, i.person_id, known))]
+    for item, why in recognised:
+        level = "sure" if len(recognised) == 1 else "likely"
         found.append(
             _proposal([(item, left)], f"exact amount {format_minor(left, Unit.EUR)} EUR of {item.what}, and {why}", level)
         )
@@ -170,7 +179,7 @@ def proposals_for(coop: Cooperative, line: BankLine, items: list[OpenItem] | Non
             found.append(
                 _proposal([(item, min(left, item.open_cents))], f"the label names {', '.join(named)}: {item.what}", level)
             )
-    _several(coop, line, left, payable, found)
+    _several(coop, line, left, payable, found, known)
     for item in exact:
         if all(item.item != a["item"] for p in found for a in p["allocations"]):
             found.append(
@@ -183,13 +192,17 @@ def proposals_for(coop: Cooperative, line: BankLine, items: list[OpenItem] | Non
     return sorted(found, key=lambda p: CONFIDENCES.index(p["confidence"]))
 
 
-def _several(coop: Cooperative, line: BankLine, left: int, payable: list[OpenItem], found: list[dict[str, Any]]) -> None:
+def _several(
+    coop: Cooperative, line: BankLine, left: int, payable: list[OpenItem], found: list[dict[str, Any]], known: dict[str, set[str]]
+) -> None:
     """One transfer paying every open item of one recognised payer: proposed when they add up to it."""
     by_person: dict[str, list[OpenItem]] = {}
     for item in payable:
         by_person.setdefault(item.person_id, []).append(item)
     for person, items in sorted(by_person.items()):
-        why = _identity(coop, line, person) or (f"the label names {person}" if person.upper() in _tokens(line.label) else None)
+        why = _identity(coop, line, person, known) or (
+            f"the label names {person}" if person.upper() in _tokens(line.label) else None
+        )
         if len(items) > 1 and why and sum(i.open_cents for i in items) == left:
             words = ", ".join(i.what for i in items)
             found.append(_proposal([(i, i.open_cents) for i in items], f"{why}, and the amount is the sum of {words}", "likely"))
@@ -197,9 +210,9 @@ def _several(coop: Cooperative, line: BankLine, left: int, payable: list[OpenIte
 
 def proposals(coop: Cooperative, bank_account_id: str | None = None) -> list[dict[str, Any]]:
     """Each credit line not fully matched, with its proposals (maybe none)."""
-    items = open_items(coop)
+    items, known = open_items(coop), known_ibans(coop)
     return [
-        {"line": line_view(coop, line), "proposals": proposals_for(coop, line, items)}
+        {"line": line_view(coop, line), "proposals": proposals_for(coop, line, items, known)}
         for line in bank_state(coop).lines.values()
         if (bank_account_id is None or line.bank_account_id == bank_account_id)
         and line.amount_cents > 0

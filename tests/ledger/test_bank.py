@@ -224,3 +224,13 @@ def test_forgetting_the_payer_forgets_the_lines_sealed_identity(books, make_ledg
         assert after["counterparty_name"] == f"line-{view['line_id']} (identité effacée)"
         assert after["counterparty_iban"] is None and "Member A" not in after["label"]
         assert after["status"] == "matched"
+
+
+def test_a_snapshot_of_the_bank_state_reads_back_equal(books):
+    from ledger import snapshots
+
+    import_file(books, camt053("S1", IBAN, D("0"), STATEMENT, date(2020, 3, 31)))
+    ok(books, ConfirmSureBankMatches("demo", "BQ"))
+    state = books.cooperative("demo").bank
+    again = snapshots.decode_state(snapshots.encode_state({"bank": state}))["bank"]
+    assert again == state and len(again.lines) == 3 and any(line.matches for line in again.lines.values())
