@@ -186,7 +186,7 @@ def _import_route(r: APIRouter) -> None:
                 415, "Unsupported Media Type", f"send the file as one of {', '.join(FORMAT_OF)}", rule="statement_media"
             )
         data = b""
-        async for chunk in request.stream():  # bounded: refused past MAX_FILE_BYTES
+        async for chunk in request.stream():  # bounded: the API's body limit (api/limits.py) is below MAX_FILE_BYTES
             data += chunk
             if len(data) > MAX_FILE_BYTES:
                 raise ApiError(

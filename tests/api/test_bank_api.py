@@ -7,6 +7,7 @@ from __future__ import annotations
 from datetime import date
 from decimal import Decimal
 
+from api.limits import MAX_BODY_BYTES
 from domain.bank_items import reference_of
 from ledger.bank_writers import CSV_DEBIT_CREDIT_MAPPING, Line, camt053, csv_debit_credit, ofx
 from tests.api.test_api import COOP, ROLES, api, get, post  # noqa: F401 (api is a fixture)
@@ -47,6 +48,8 @@ def test_a_statement_file_in_the_body_is_imported_once_per_line(api):
     csv = csv_debit_credit([Line(date(2025, 3, 4), D("1234.56"), "gros don")])
     assert send(api, t, csv, "text/csv", "imp-csv").json()[0]["report"]["new_lines"] == 1
     assert send(api, t, b"x", "application/pdf", "imp-pdf").status_code == 415
+    too_big = send(api, t, b"x" * (MAX_BODY_BYTES + 1), "text/csv", "imp-big")  # the API's limit comes first
+    assert too_big.status_code == 413 and too_big.json()["rule"] == "max_body_bytes"
     assert send(api, api["tokens"]["auditor"], csv, "text/csv", "imp-aud").status_code == 403
     lines = get(api, api["tokens"]["auditor"], f"/v1/coops/{COOP}/bank-accounts/BQ/lines").json()
     assert sorted(line["amount_cents"] for line in lines) == [10000, 123456]  # the same payment in CAMT and OFX: one line

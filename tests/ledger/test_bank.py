@@ -224,6 +224,9 @@ def test_forgetting_the_payer_forgets_the_lines_sealed_identity(books, make_ledg
         assert after["counterparty_name"] == f"line-{view['line_id']} (identité effacée)"
         assert after["counterparty_iban"] is None and "Member A" not in after["label"]
         assert after["status"] == "matched"
+    from ledger.verify import verify_store
+
+    assert [r.problem for r in verify_store(books)] == [None]  # the sealed values of the line: its key is gone with A's
 
 
 def test_a_snapshot_of_the_bank_state_reads_back_equal(books):
@@ -234,3 +237,30 @@ def test_a_snapshot_of_the_bank_state_reads_back_equal(books):
     state = books.cooperative("demo").bank
     again = snapshots.decode_state(snapshots.encode_state({"bank": state}))["bank"]
     assert again == state and len(again.lines) == 3 and any(line.matches for line in again.lines.values())
+
+
+def test_a_returned_line_gets_no_proposal_and_pays_nothing(books):
+    returned = Line(DAY, D("100.00"), "RETOUR", "R9", "Member A", None, reference_of("fee:A:2020"), "E2E-1", "AC04")
+    import_file(books, camt053("S1", IBAN, D("0"), [returned], date(2020, 3, 31)))
+    (line,) = lines_of(books)
+    assert (line["return_reason"], line["end_to_end_id"]) == ("AC04", "E2E-1")
+    assert bank_proposals(books, "demo", "BQ")[0]["proposals"] == []
+    refused = books.execute(ConfirmBankMatch("demo", line["line_id"], [Allocation("fee:A:2020")]), new_key())
+    assert (refused.error.field, refused.error.rule) == ("line_id", "not_returned")
+
+
+def test_a_bank_account_on_another_ledger_account_is_imported_but_not_confirmed(books):
+    from domain.cooperative import AddAccount
+
+    ok(books, AddAccount("demo", "5121", "Banque 2", "Bank 2", date(2020, 1, 1)))
+    ok(books, OpenBankAccount("demo", "BQ2", PAYER_IBAN, "Second bank", date(2020, 1, 1), ledger_account="5121"))
+    second = books.cooperative("demo").bank.accounts["BQ2"]
+    (command,) = read_statements(
+        camt053("S1", PAYER_IBAN, D("0"), [Line(DAY, D("100.00"), "A", "Z1")], date(2020, 3, 31)), None, "demo", second
+    )
+    ok(books, command)
+    (line,) = bank_lines(books, "demo", "BQ2")
+    refused = books.execute(ConfirmBankMatch("demo", line["line_id"], [Allocation("fee:A:2020")]), new_key())
+    assert (refused.error.field, refused.error.rule) == ("line_id", "bank_role_account")
+    wrong = books.execute(OpenBankAccount("demo", "BQ3", IBAN, "x", date(2020, 1, 1), ledger_account="411"), new_key())
+    assert isinstance(wrong.error, Conflict) and wrong.error.rule == "unique_bank_account"  # the IBAN is BQ's already
