@@ -20,6 +20,7 @@ import orjson
 from api.format import amount as fmt_amount
 from cli.session import Session
 from cli.tables import console, new_table
+from domain.bank_links import LinkBankLine
 from domain.bank_matching import Allocation, ConfirmBankMatch, ConfirmSureBankMatches
 from domain.bank_state import bank_state
 from ledger.bank_files import FORMATS, MAX_FILE_BYTES, read_statements
@@ -204,6 +205,20 @@ def confirm_cmd(
         click.echo(f"{line_id}: entries {', '.join(map(str, result['journal_numbers']))} recorded")
 
 
+@bank.command("link")
+@click.argument("line_id")
+@click.option("--coop", required=True, help="Cooperative id.")
+@click.option(
+    "--entry", "entries", type=int, multiple=True, required=True, help="An entry number the line is (repeat for several)."
+)
+@click.option("--key", default=None, help="Idempotency key (default: a new one).")
+@click.pass_obj
+def link_cmd(session: Session, line_id: str, coop: str, entries: tuple[int, ...], key: str | None) -> None:
+    """Tie a bank line to entries already in the books (a payment recorded by hand, the bank's fees)."""
+    result = _execute(session, LinkBankLine(session.one_coop(coop), line_id, list(entries)), key)
+    click.echo(f"{line_id}: tied to entries {', '.join(map(str, entries))} (position {result['position']})")
+
+
 @bank.command("reconcile")
 @click.option("--coop", required=True, help="Cooperative id.")
 @click.option("--account", "account_id", required=True, help="The bank account's id.")
@@ -222,7 +237,8 @@ def reconcile_cmd(session: Session, coop: str, account_id: str, on: str, as_json
     click.echo(f"  bank (statement {report['statement_id']} of {report['statement_date']}): {report['bank_balance']} EUR")
     click.echo(f"  books: {report['ledger_balance']} EUR   difference: {report['difference']} EUR")
     for line in report["unmatched_bank_lines"]:
-        click.echo(f"  bank line not matched: {line['line_id']} {line['booked_on']} {line['amount']} {line['label']}")
+        maybe = f" (may be entries {', '.join(map(str, line['candidate_entries']))})" if line["candidate_entries"] else ""
+        click.echo(f"  bank line not matched: {line['line_id']} {line['booked_on']} {line['amount']} {line['label']}{maybe}")
     for move in report["unmatched_ledger_movements"]:
         click.echo(
             f"  entry not tied to a bank line: {move['entry_number']} {move['effective_date']} {move['amount']} {move['label']}"

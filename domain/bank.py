@@ -21,6 +21,7 @@ from schwifty.exceptions import SchwiftyException
 
 from domain.bank_csv import check_mapping
 from domain.bank_items import compact_reference
+from domain.bank_links import LinkBankLine
 from domain.bank_matching import ConfirmBankMatch, ConfirmSureBankMatches, confirm_bank_match, confirm_sure_bank_matches
 from domain.bank_state import BankAccountOpened, BankState, BankStatementImported, CsvMappingSet, bank_state
 from domain.errors import Conflict, InvalidCommand
@@ -251,6 +252,7 @@ FAMILY = register(
             ImportBankStatement: Handler(import_bank_statement, FINANCIAL),
             ConfirmBankMatch: Handler(confirm_bank_match, FINANCIAL),
             ConfirmSureBankMatches: Handler(confirm_sure_bank_matches, FINANCIAL),
+            LinkBankLine: Handler(None, FINANCIAL),  # decided by the ledger: it needs the entries (see Handler)
         },
         events={
             "BankAccountOpened": Fact("bank_account.opened", "cooperative"),

@@ -61,7 +61,7 @@ class ConfirmSureBankMatches:
 
 def line_view(coop: Cooperative, line: BankLine) -> dict[str, Any]:
     allocated = line.allocated_cents(coop.journal)
-    status = "unmatched" if allocated == 0 else "matched" if allocated == line.amount_cents else "partly matched"
+    status = "unmatched" if allocated == 0 else "matched" if allocated == abs(line.amount_cents) else "partly matched"
     return {
         "line_id": line.line_id,
         "bank_account_id": line.bank_account_id,

@@ -75,9 +75,14 @@ def reconciliation(coop: Cooperative, bank_account_id: str, on: date, movements:
                     "entry_number": move.entry_number,
                     "label": move.label,
                     "amount": signed(move.amount_cents),
+                    "amount_cents": move.amount_cents,
                 }
             )
-    unmatched = [line_view(coop, line) for line in lines if line.allocated_cents(coop.journal) != line.amount_cents]
+    unmatched = [line_view(coop, line) for line in lines if line.open_cents(coop.journal)]
+    for view in unmatched:  # an entry not tied that moved what the line has left: LinkBankLine ties them
+        left = abs(view["amount_cents"]) - view["allocated_cents"]
+        signed_left = left if view["amount_cents"] > 0 else -left
+        view["candidate_entries"] = [m["entry_number"] for m in untied if m["amount_cents"] == signed_left]
     return {
         "coop": coop.slug,
         "bank_account_id": account.bank_account_id,

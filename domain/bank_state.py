@@ -73,7 +73,12 @@ class BankLine:
         return [a for m in self.matches for a in m["allocations"] if a["entry_number"] not in journal.reversed_by]
 
     def allocated_cents(self, journal: Journal) -> int:
+        """What standing allocations cover of the line, in cents of its size (a debit's too)."""
         return sum(a["amount_cents"] for a in self.allocations(journal))
+
+    def open_cents(self, journal: Journal) -> int:
+        """What no standing allocation covers yet, in cents of the line's size."""
+        return abs(self.amount_cents) - self.allocated_cents(journal)
 
     def entry_numbers(self) -> list[int]:
         """Every payment entry a confirmation of this line recorded (reversed ones too)."""
@@ -194,15 +199,17 @@ def _day(value: Any) -> date:
 
 
 class BankLineMatched(CoopEvent):
-    """A bank line paid these items: each allocation names the payment entry recorded with it.
-    The line's counterparty is the person now: their ids are linked (forgetting one forgets both)."""
+    """A bank line paid these items, or is these entries already in the books ("entry:<n>", LinkBankLine):
+    each allocation names its entry. When the line's counterparty is known to be a person, their ids
+    are linked (forgetting one forgets both); bank fees name no one (`person_id` None)."""
 
     line_id: str
     counterparty_id: str
-    person_id: str
+    person_id: str | None
     allocations: list[dict[str, Any]]  # [{"item", "amount_cents", "entry_number"}]
 
     def apply(self, coop: Cooperative) -> None:
         line = bank_state(coop).lines[self.line_id]
         line.matches.append({"person_id": self.person_id, "allocations": [dict(a) for a in self.allocations]})
-        coop.identities.link(self.person_id, self.counterparty_id)  # type: ignore[attr-defined]
+        if self.person_id is not None:
+            coop.identities.link(self.person_id, self.counterparty_id)  # type: ignore[attr-defined]

@@ -14,7 +14,7 @@ from click.testing import CliRunner
 from cli.main import build
 from domain.bank import OpenBankAccount
 from domain.bank_items import reference_of
-from domain.fees import CallFee
+from domain.fees import CallFee, PayFee
 from ledger.bank_writers import Line, camt053
 from ledger.service import Ledger
 from tests.builders import admit, found_association, ok
@@ -58,3 +58,8 @@ def test_the_treasurers_bank_day_on_the_command_line(make_ledger, store_url: str
     assert (report["bank_balance"], report["ledger_balance"], report["difference"]) == ("350.50", "300.00", "50.50")
     assert [line["line_id"] for line in report["unmatched_bank_lines"]] == [b_line]
     assert "difference: 50.50 EUR" in run("bank", "reconcile", "--coop", "demo", "--account", "BQ", "--on", "2020-03-31")
+    paid = ok(ledger, PayFee("demo", "B", 2020, Decimal("50.50"), DAY)).journal_numbers[0]  # the rest, recorded by hand
+    assert f"may be entries {paid}" in run("bank", "reconcile", "--coop", "demo", "--account", "BQ", "--on", "2020-03-31")
+    assert "tied to entries" in run("bank", "link", b_line, "--coop", "demo", "--entry", str(paid))
+    report = json.loads(run("bank", "reconcile", "--coop", "demo", "--account", "BQ", "--on", "2020-03-31", "--json"))
+    assert report["difference_cents"] == 0 and report["unmatched_bank_lines"] == [] and report["unmatched_ledger_movements"] == []

@@ -269,3 +269,43 @@ def test_a_bank_account_on_another_ledger_account_is_imported_but_not_confirmed(
     assert (refused.error.field, refused.error.rule) == ("line_id", "bank_role_account")
     wrong = books.execute(OpenBankAccount("demo", "BQ3", IBAN, "x", date(2020, 1, 1), ledger_account="411"), new_key())
     assert isinstance(wrong.error, Conflict) and wrong.error.rule == "unique_bank_account"  # the IBAN is BQ's already
+
+
+def test_a_line_is_tied_to_entries_already_in_the_books(books, runner):
+    from domain.bank_links import LinkBankLine
+    from domain.entries import EntryLine, RecordEntry
+    from domain.fees import PayFee
+
+    paid = ok(books, PayFee("demo", "A", 2020, D("100.00"), DAY)).journal_numbers[0]  # recorded by hand before the statement came
+    fees = ok(
+        books, RecordEntry("demo", "Frais bancaires mars", [EntryLine("627", D("12")), EntryLine("512", credit=D("12"))], DAY)
+    )
+    lines = [Line(DAY, D("100.00"), "A", "K1", "Member A"), Line(date(2020, 3, 3), D("-12.00"), "FRAIS", "K2")]
+    import_file(books, camt053("S1", IBAN, D("0"), lines, date(2020, 3, 31)))
+    credit, debit = lines_of(books)
+    runner.catch_up()
+    before = bank_reconciliation(books, books.db, "demo", "BQ", date(2020, 3, 31))
+    assert before["difference_cents"] == 0 and {m["entry_number"] for m in before["unmatched_ledger_movements"]} == {
+        paid,
+        *fees.journal_numbers,
+    }
+    assert [v["candidate_entries"] for v in before["unmatched_bank_lines"]] == [[paid], list(fees.journal_numbers)]
+    for refused, field, rule in [
+        (LinkBankLine("demo", debit["line_id"], [paid]), "entry_numbers[0]", "same_direction"),
+        (LinkBankLine("demo", credit["line_id"], [paid, paid]), "entry_numbers[1]", "distinct_entries"),
+        (LinkBankLine("demo", credit["line_id"], [999]), "entry_numbers[0]", "known_entry"),
+    ]:
+        result = books.execute(refused, new_key())
+        assert (result.error.field, result.error.rule) == (field, rule)
+    linked = ok(books, LinkBankLine("demo", credit["line_id"], [paid]))
+    assert linked.journal_numbers == () and linked.report["person_id"] == "A"
+    assert books.cooperative("demo").identities.linked["A"] == [
+        credit["counterparty_id"] if "counterparty_id" in credit else f"line-{credit['line_id']}"
+    ]
+    again = books.execute(LinkBankLine("demo", debit["line_id"], [paid]), new_key())
+    assert again.error.rule in ("tied_once", "same_direction")
+    assert ok(books, LinkBankLine("demo", debit["line_id"], list(fees.journal_numbers))).report["person_id"] is None
+    runner.catch_up()
+    after = bank_reconciliation(books, books.db, "demo", "BQ", date(2020, 3, 31))
+    assert after["unmatched_bank_lines"] == [] and after["unmatched_ledger_movements"] == [] and after["difference_cents"] == 0
+    assert [line["status"] for line in lines_of(books)] == ["matched", "matched"]
