@@ -17,7 +17,14 @@ from api.keys import Principal
 from domain.bank_state import bank_state
 from ledger.bank_files import CONTENT_TYPES, MAX_FILE_BYTES, read_statements
 from ledger.db import Database
-from projections.bank_reads import bank_accounts, bank_lines, bank_proposals, bank_reconciliation, open_items_read
+from projections.bank_reads import (
+    bank_accounts,
+    bank_lines,
+    bank_proposals,
+    bank_reconciliation,
+    cooperative_state,
+    open_items_read,
+)
 
 ACCOUNT = Path(max_length=64, description="The bank account's id (OpenBankAccount)")
 FORMAT_OF = {
@@ -192,7 +199,7 @@ def _import_route(r: APIRouter) -> None:
                 raise ApiError(
                     413, "Payload Too Large", f"a statement file is at most {MAX_FILE_BYTES} bytes", rule="max_file_size"
                 )
-        coop_state = svc.ledger.cooperative(coop)
+        coop_state = cooperative_state(svc.ledger, coop)  # NotFound (404) for a cooperative that does not exist
         account = bank_state(coop_state).account(bank_account_id)
         commands = read_statements(data, FORMAT_OF[media], coop, account)
         results = []

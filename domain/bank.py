@@ -159,9 +159,7 @@ def _optional(value: Any, field: str, max_chars: int = MAX_REF_CHARS) -> str | N
     return found or None
 
 
-def _line(
-    state: BankState, account_id: str, i: int, line: Any, ranks: dict[tuple[Any, ...], int], closing: date
-) -> dict[str, Any]:
+def _line(account_id: str, i: int, line: Any, ranks: dict[tuple[Any, ...], int], closing: date) -> dict[str, Any]:
     """One line checked, as the event keeps it."""
     where = f"lines[{i}]"
     if not isinstance(line, BankLineIn):
@@ -205,7 +203,7 @@ def import_bank_statement(coop: Cooperative, cmd: ImportBankStatement, meta: Met
     if not isinstance(cmd.lines, list) or len(cmd.lines) > MAX_LINES:
         raise InvalidCommand("lines", "max_lines", f"a statement holds at most {MAX_LINES} lines: split the file")
     ranks: dict[tuple[Any, ...], int] = {}
-    lines = [_line(state, account.bank_account_id, i, line, ranks, closing_date) for i, line in enumerate(cmd.lines)]
+    lines = [_line(account.bank_account_id, i, line, ranks, closing_date) for i, line in enumerate(cmd.lines)]
     total = sum(line["amount_cents"] for line in lines)
     if opening + total != closing:
         raise InvalidCommand(

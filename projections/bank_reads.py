@@ -20,7 +20,7 @@ from domain.errors import NotFound
 from ledger.db import Database
 
 
-def _coop(ledger: Any, slug: str) -> Any:
+def cooperative_state(ledger: Any, slug: str) -> Any:
     """The cooperative's state, or NotFound naming it."""
     try:
         return ledger.cooperative(slug)
@@ -29,7 +29,7 @@ def _coop(ledger: Any, slug: str) -> Any:
 
 
 def bank_accounts(ledger: Any, slug: str) -> list[dict[str, Any]]:
-    coop = _coop(ledger, slug)
+    coop = cooperative_state(ledger, slug)
     return [
         {
             "bank_account_id": a.bank_account_id,
@@ -56,20 +56,20 @@ def bank_accounts(ledger: Any, slug: str) -> list[dict[str, Any]]:
 
 
 def bank_lines(ledger: Any, slug: str, bank_account_id: str, *, unmatched_only: bool = False) -> list[dict[str, Any]]:
-    coop = _coop(ledger, slug)
+    coop = cooperative_state(ledger, slug)
     account = bank_state(coop).account(bank_account_id)
     views = [line_view(coop, line) for line in bank_state(coop).lines.values() if line.bank_account_id == account.bank_account_id]
     return [v for v in views if v["status"] != "matched"] if unmatched_only else views
 
 
 def bank_proposals(ledger: Any, slug: str, bank_account_id: str) -> list[dict[str, Any]]:
-    coop = _coop(ledger, slug)
+    coop = cooperative_state(ledger, slug)
     account = bank_state(coop).account(bank_account_id)
     return proposals(coop, account.bank_account_id)
 
 
 def open_items_read(ledger: Any, slug: str) -> list[dict[str, Any]]:
-    return [item.as_dict() for item in open_items(_coop(ledger, slug))]
+    return [item.as_dict() for item in open_items(cooperative_state(ledger, slug))]
 
 
 def movements(db: Database, slug: str, account: str, on: date) -> list[Movement]:
@@ -90,6 +90,6 @@ def _day(value: Any) -> date:
 
 
 def bank_reconciliation(ledger: Any, db: Database, slug: str, bank_account_id: str, on: date) -> dict[str, Any]:
-    coop = _coop(ledger, slug)
+    coop = cooperative_state(ledger, slug)
     account = bank_state(coop).account(bank_account_id)
     return reconciliation(coop, account.bank_account_id, on, movements(db, slug, account.ledger_account, on))
