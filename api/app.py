@@ -20,6 +20,7 @@ from api import (
     read_examples,
     routes_activities,
     routes_audit,
+    routes_bank,
     routes_commands,
     routes_feed,  # the change feed and the webhook admin
     routes_funding,
@@ -82,6 +83,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app.include_router(routes_feed.router())
     app.include_router(routes_audit.router())
     app.include_router(routes_persons.router())
+    app.include_router(routes_bank.router())
     app.include_router(routes_reports.router())
     app.include_router(routes_funding.router())
     app.include_router(routes_observatory.router())

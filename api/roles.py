@@ -26,12 +26,13 @@ READ_ROLES: dict[str, set[str]] = {
     "audit": {"auditor", "admin", "treasurer"},  # the audit trail, the chain head, fiscal years
     "reports": {"admin", "treasurer", "auditor", "board"},  # trial balance, balance sheet, income statement, statements
     "donors": {"admin", "treasurer", "auditor"},  # donors' names and addresses (tax receipts): personal data
-    "persons": {"admin"},
+    "persons": {"admin"},  # everything held on one person (right of access): admins answer those requests
     # SEPA mandates (IBAN masked) and direct-debit batches: who handles or checks the money
     "direct_debits": {"admin", "treasurer", "auditor"},
     # a batch's pain.008 file: the members' whole IBANs, for the treasurer who sends it to the bank
     # (and the admin, who answers for personal data and may read every person's anyway)
-    "direct_debit_files": {"treasurer", "admin"},  # everything held on one person (right of access): admins answer those requests
+    "direct_debit_files": {"treasurer", "admin"},
+    "bank": {"admin", "treasurer", "auditor"},  # bank lines (payers' names, IBANs), proposals, reconciliation
     "observatory": set(ROLES),  # the indicators: any role (and anyone when the cooperative made them public)
 }
 

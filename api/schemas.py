@@ -183,3 +183,8 @@ class CommandAccepted(BaseModel):
     position: int = Field(description="Where the command sits in the log: pass it as min_position to read your write.")
     journal_numbers: list[int] = Field(description="Journal entries the command recorded, if it moved value.")
     events: list[str] = Field(description="Names of the events recorded.")
+    report: dict[str, Any] | None = Field(
+        None,
+        description="What the command did beyond its events, when it says (a federation; a bank statement's new and known lines; "
+        "the bank lines confirmed at once).",
+    )

@@ -22,6 +22,8 @@ from api.format import number
 from cli import governance_tables, tables
 from cli.audit import audit_trail_cmd, fiscal_years_cmd, verify
 from cli.backup import register as register_backup
+from cli.bank import load_demo_bank
+from cli.bank import register as register_bank
 from cli.export import export, report
 from cli.feed import follow
 from cli.persons import register as register_persons
@@ -32,7 +34,7 @@ from cli.service import keys, serve
 from cli.session import Session
 from cli.tables import console
 from domain.errors import DomainError, NotFound
-from ledger.demo import demo_commands
+from ledger.demo import CLUSTER, demo_commands
 from projections.balances import trial_balance
 from projections.governance_reads import explain_member, resolution_tally, weights_as_of
 from projections.journal import journal, statement
@@ -100,6 +102,7 @@ def build() -> click.Group:
     register_backup(cli)
     register_persons(cli)
     register_sepa(cli)
+    register_bank(cli)
     _accept_lang_anywhere(cli)
     return cli
 
@@ -145,6 +148,8 @@ def demo(session: Session, as_json: bool) -> None:
     refused = [r for r in reports if not r["accepted"]]
     if refused:  # the demo is ours: a refusal is a bug in it, say exactly which
         raise click.ClickException(f"the demo was refused: {refused[:3]}")
+    session.current()
+    reports += load_demo_bank(session, CLUSTER)  # bank statements read from files, then matched: after the rest
     new = sum(1 for r in reports if not r["duplicate"])
     slugs = sorted({c["coop"] for c in commands})
     session.current()

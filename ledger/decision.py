@@ -10,7 +10,8 @@ the receipt in one transaction, so a command over several cooperatives is all or
 
 Plain commands (ledger/handlers.py's HANDLERS) change their own cooperative only. The commands of
 SPECIAL_COMMANDS need more and are decided here: FoundCooperative has no aggregate yet,
-ReverseEntry needs the event it reverses, FederateCooperatives its founders and their books.
+ReverseEntry needs the event it reverses, FederateCooperatives its founders and their books,
+LinkBankLine the entries it ties a bank line to.
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from domain.bank_links import LinkBankLine, entry_versions, link_bank_line
 from domain.cooperative import Cooperative, FoundCooperative, found_cooperative
 from domain.corrections import ReverseEntry, entry_version, reverse_entry
 from domain.errors import InvalidCommand, NotFound
@@ -92,8 +94,10 @@ def decide(decision: Decision) -> Outcome:
     if handler is None:
         raise InvalidCommand("command", "known_command", f"{type(decision.command).__name__} has no handler")
     coop = decision.existing()
-    handler(coop, decision.command, decision.meta)
-    return Outcome([coop])
+    # A decider may return a report (a dict): what it did beyond its events, kept in the receipt
+    # (ImportBankStatement says how many lines were new, even when none was and nothing is recorded).
+    report = handler(coop, decision.command, decision.meta)
+    return Outcome([coop], report if isinstance(report, dict) else None)
 
 
 def _found(d: Decision) -> Outcome:
@@ -108,6 +112,13 @@ def _reverse(d: Decision) -> Outcome:
     return Outcome([coop])
 
 
+def _link_bank_line(d: Decision) -> Outcome:
+    coop = d.existing()
+    entries = {number: d.event_at(coop, version) for number, version in entry_versions(coop, d.command).items()}
+    assert all(isinstance(e, FinancialEvent) and e.journal_number == n for n, e in entries.items()), "loaded the wrong entries"
+    return Outcome([coop], link_bank_line(coop, d.command, d.meta, entries))
+
+
 def _federate(d: Decision) -> Outcome:
     founders = {slug: d.load(slug) for slug in founder_slugs(d.command)}
     books = {slug: d.books(coop) for slug, coop in founders.items() if coop is not None}
@@ -120,5 +131,6 @@ SPECIAL: dict[type, Callable[[Decision], Outcome]] = {
     FoundCooperative: _found,
     ReverseEntry: _reverse,
     FederateCooperatives: _federate,
+    LinkBankLine: _link_bank_line,
 }
 assert set(SPECIAL) == set(SPECIAL_COMMANDS), "ledger/handlers.py lists the commands decided here"

@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import Any
 
-from ledger import demo_donations, demo_federation, demo_funds, demo_income, demo_sepa, demo_units
+from ledger import demo_bank, demo_donations, demo_federation, demo_funds, demo_income, demo_sepa, demo_units
 
 CLUSTER = "cluster-numerique-sud"
 SCIC = "mednum-scic"
@@ -67,6 +67,7 @@ def demo_commands() -> list[dict[str, Any]]:
     demo_sepa.commands(add, scic=SCIC)  # the SCIC's 2026 fees still due, by SEPA direct debit (not yet collected)
     # The cluster shows its indicators to anyone; the SCIC keeps its observatory behind a key.
     add("SetObservatoryVisibility", coop=CLUSTER, public=True, effective_date="2025-01-15")
+    demo_bank.setup_commands(add, cluster=CLUSTER)  # the statements themselves are read from files: cli/bank.py
     demo_federation.commands(add)  # three regional associations federate into one cluster
     return commands
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterator, Mapping
 from typing import Any
 
+from domain.bank_links import LinkBankLine
 from domain.cooperative import Cooperative, FoundCooperative
 from domain.corrections import ReverseEntry
 from domain.events import Meta
@@ -19,7 +20,7 @@ from domain.federation import FederateCooperatives
 
 Decider = Callable[[Cooperative, Any, Meta], None]
 
-SPECIAL_COMMANDS: tuple[type, ...] = (FoundCooperative, ReverseEntry, FederateCooperatives)
+SPECIAL_COMMANDS: tuple[type, ...] = (FoundCooperative, ReverseEntry, FederateCooperatives, LinkBankLine)
 
 
 class _Deciders(Mapping[type, Decider]):

@@ -26,10 +26,17 @@ import pytest
 ROOT = Path(__file__).resolve().parents[1]
 FOLDERS = ("domain", "ledger", "projections", "api", "cli")
 # For domain/: eventsourcing's aggregates, and orjson, a serializer (no I/O) that writes the
-# bytes entry hashes are computed over (domain/journal.py canonical_json); and schwifty, the
-# IBAN and BIC validator (no I/O: its registry of formats and banks ships in the package) the SEPA
-# rules check accounts with (domain/sepa_rules.py).
-ALLOWED_THIRD_PARTY = {"eventsourcing.domain", "eventsourcing.utils", "orjson", "schwifty", "schwifty.exceptions"}
+# bytes entry hashes are computed over (domain/journal.py canonical_json).
+ALLOWED_THIRD_PARTY = {
+    "eventsourcing.domain",
+    "eventsourcing.utils",
+    "orjson",
+    # Pure checks of standard numbers, no I/O: IBAN and BIC (schwifty), ISO 11649 creditor references (stdnum).
+    "schwifty",
+    "schwifty.exceptions",
+    "stdnum",
+    "stdnum.iso7064",
+}
 FORBIDDEN = {  # folder: what it must not import, wherever the import is written
     "ledger": ("projections", "api", "cli"),
     "projections": ("api", "cli"),

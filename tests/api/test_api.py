@@ -141,6 +141,8 @@ READ_MATRIX = {
     "/sensors/credits": {"admin", "treasurer", "auditor", "reader", "board"},
     "/calls": {"admin", "treasurer", "clerk", "auditor", "board"},
     "/shared-hours?period=2025-06": {"admin", "treasurer", "clerk", "auditor", "board"},
+    "/bank-accounts": {"admin", "treasurer", "auditor"},
+    "/open-items": {"admin", "treasurer", "auditor"},
 }
 ROLES = ("admin", "treasurer", "clerk", "board", "auditor", "reader")
 

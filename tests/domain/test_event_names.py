@@ -119,6 +119,11 @@ FROZEN_EVENT_NAMES = {
     "DirectDebitBatchIssued",
     "DirectDebitBatchCollected",
     "DirectDebitReturned",
+    # bank statements (domain/bank.py)
+    "BankAccountOpened",
+    "CsvMappingSet",
+    "BankStatementImported",
+    "BankLineMatched",
 }
 
 FINANCIAL = {

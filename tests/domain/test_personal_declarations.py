@@ -33,6 +33,7 @@ NOT_PERSONS = {
     "CreditorIdentifierSet.creditor_name": "the cooperative's own name as SEPA creditor, public",
     "CreditorIdentifierSet.creditor_iban": "the cooperative's own account, printed on its invoices",
     "CreditorIdentifierSet.creditor_bic": "the cooperative's bank",
+    "BankAccountOpened.iban": "the cooperative's own bank account",
 }
 
 
@@ -142,4 +143,5 @@ def test_the_persons_known_events_declare():
         "GrantApplicationRecorded",
         "GrantApplicationCarried",
         "MandateRecorded",
+        "BankStatementImported",
     }

@@ -23,14 +23,16 @@ for _module in pkgutil.iter_modules(domain.__path__):  # every family registers 
 
 FACT_KINDS = {name: (fact.kind, fact.group) for name, fact in facts().items()}
 KINDS = kind_groups()
-# who was forgotten, and why; members' mandates (their IBANs) and the batches collected on them:
-# for admins and auditors only
+# who was forgotten, and why; members' mandates (their IBANs) and the batches collected on them;
+# bank lines with their payers' names and IBANs: for admins and auditors only
 RESTRICTED_KINDS = {
     "person.forgotten",
     "mandate.recorded",
     "mandate.revoked",
     "direct_debit_batch.issued",
     "direct_debit_batch.collected",
+    "bank_statement.imported",
+    "bank_line.matched",
 }
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
