@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from datetime import date
 from typing import TYPE_CHECKING, Any
 
-from domain import sepa_rules
+from domain import bank_matching, sepa_rules
 from domain.errors import Conflict, InvalidCommand, NotFound
 from domain.events import CoopEvent, Meta
 from domain.family import Fact, Family, Handler, register
@@ -318,3 +318,12 @@ FAMILY = register(
         managed={"members_receivable": (RecordDirectDebitCollection, RecordDirectDebitReturn)},
     )
 )
+
+
+def _mandate_ibans(coop: Cooperative, person_id: str) -> list[str]:
+    """The IBANs a member gave in mandates: bank lines from them are recognised as theirs."""
+    return [m.iban for m in sepa_state(coop).mandates.values() if m.member_id == person_id and m.iban]
+
+
+if _mandate_ibans not in bank_matching.PAYER_IBANS:  # the bank's proposals know payers by their mandates too
+    bank_matching.PAYER_IBANS.append(_mandate_ibans)

@@ -309,3 +309,14 @@ def test_a_line_is_tied_to_entries_already_in_the_books(books, runner):
     after = bank_reconciliation(books, books.db, "demo", "BQ", date(2020, 3, 31))
     assert after["unmatched_bank_lines"] == [] and after["unmatched_ledger_movements"] == [] and after["difference_cents"] == 0
     assert [line["status"] for line in lines_of(books)] == ["matched", "matched"]
+
+
+def test_a_line_from_a_members_mandate_iban_is_recognised_as_theirs(books):
+    from domain.sepa import RecordMandate
+
+    ok(books, RecordMandate("demo", "C", "RUM-C-1", PAYER_IBAN, "PSSTFRPPXXX", date(2020, 1, 20)))
+    line = Line(DAY, D("100.00"), "VIREMENT", "T9", "Quelqu'un", PAYER_IBAN)
+    import_file(books, camt053("S9", IBAN, D("1000"), [line], date(2020, 3, 31)))
+    (proposal,) = [x for x in bank_proposals(books, "demo", "BQ") if x["line"]["amount_cents"] == 10000]
+    best = proposal["proposals"][0]
+    assert best["confidence"] == "sure" and "IBAN" in best["reason"] and "fee:C:2020" in str(best), best
