@@ -13,7 +13,9 @@ import click
 import orjson
 
 from cli.session import Session
+from domain.money import Unit, format_minor
 from domain.sepa import IssueDirectDebits, today
+from domain.sepa_bank import ConfirmDirectDebitReturn
 from domain.sepa_rules import earliest_collection
 from ledger.sepa_files import batch_file, file_totals
 from projections.sepa import batches
@@ -46,9 +48,23 @@ def issue(session: Session, coop: str, year: int, collection_date: str | None, b
         raise result.error
     batch = session.ledger.cooperative(slug).sepa.batches[batch_id]  # type: ignore[attr-defined]
     click.echo(
-        f"batch {batch_id}: {len(batch.items)} debit(s), {batch.total_cents / 100:.2f} EUR due on {due}"
+        f"batch {batch_id}: {len(batch.items)} debit(s), {format_minor(batch.total_cents, Unit.EUR)} EUR due on {due}"
         f" (file: coopledger sepa file --coop {slug} --batch {batch_id} --out {batch_id}.xml)"
     )
+
+
+@sepa.command("return")
+@click.argument("line_id")
+@click.option("--coop", required=True, help="Cooperative id.")
+@click.option("--key", default=None, help="Idempotency key (default: a new one).")
+@click.pass_obj
+def confirm_return(session: Session, line_id: str, coop: str, key: str | None) -> None:
+    """Confirm a statement's return line (coopledger bank lines): the debit it returns is undone, the fee due again."""
+    slug = session.one_coop(coop)
+    result = session.ledger.execute(ConfirmDirectDebitReturn(coop=slug, line_id=line_id), key or f"sepa-return-{line_id}")
+    if result.error is not None:
+        raise result.error
+    click.echo(f"line {line_id}: the direct debit it returns is recorded as returned (entry {result.journal_numbers[0]})")
 
 
 @sepa.command("file")
