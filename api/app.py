@@ -31,6 +31,7 @@ from api import (
     routes_sepa,
 )
 from api.access_log import AccessLog
+from api.body_guard import JsonBodyGuard
 from api.deps import Services
 from api.limits import MAX_BODY_BYTES
 from api.metrics import PROJECTION_LAG, REGISTRY, STANDBY_LAG_POSITIONS, STANDBY_REPLAY_LAG_MS, STANDBY_SKIPPED, STANDBY_UP
@@ -75,6 +76,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     )
     app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
     errors.install(app)
+    app.add_middleware(JsonBodyGuard, max_bytes=MAX_BODY_BYTES)  # bodies read, checked, made exact first
     openapi_doc.install(app)
     app.include_router(routes_commands.router())
     app.include_router(routes_queries.router())

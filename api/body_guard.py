@@ -1,8 +1,8 @@
 """The JSON body guard: a request body read, checked and made exact before the application reads it.
 
 Refused as problem+json: a body too large, bytes that are not UTF-8, invalid JSON, a key given
-twice, nesting too deep, a number too long. Numbers with a fraction are passed on as the strings of
-their digits, so no reader ever sees a binary float (`exact_numbers`).
+twice, nesting too deep, a number too long. (Numbers are read exactly by the command routes:
+api/exact_json.py.)
 """
 
 from __future__ import annotations
@@ -59,11 +59,6 @@ class JsonBodyGuard:
             field, rule, detail = refused
             await problem(422, "Invalid request", detail, field=field, rule=rule)(scope, receive, send)
             return
-        exact = exact_numbers(body) if body else None
-        if exact is not None:  # a JSON number with a fraction: its digits, before anyone reads a float
-            body = exact
-            headers = [(k, v) for k, v in scope.get("headers", ()) if k != b"content-length"]
-            scope = {**scope, "headers": [*headers, (b"content-length", str(len(body)).encode())]}
         sent = False
 
         async def replay() -> dict[str, Any]:
@@ -94,27 +89,6 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
             raise _DuplicateKey(key)
         seen[key] = value
     return seen
-
-
-class _Digits(str):
-    """A JSON number with a fraction or an exponent, kept as the text it was written as."""
-
-
-def exact_numbers(body: bytes) -> bytes | None:
-    """The body with every JSON number that has a fraction or an exponent written as a string of its
-    own digits (0.1 stays 0.1, never the binary float nearest to it), or None when it has none.
-    Every number a request carries is exact (amounts, rates): the fields that take them read such
-    a string (api/schemas.py), and whole numbers are left as they are. Called on a body
-    `json_problem` accepted."""
-    found = False
-
-    def keep(text: str) -> _Digits:
-        nonlocal found
-        found = True
-        return _Digits(text)
-
-    value = json.loads(body.decode("utf-8"), parse_float=keep)
-    return json.dumps(value, ensure_ascii=False, separators=(",", ":")).encode() if found else None
 
 
 def json_problem(body: bytes) -> tuple[str, str, str] | None:

@@ -14,7 +14,6 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
-from api.limits import MAX_BODY_BYTES
 from api.responses import OrjsonResponse
 from domain.errors import DomainError
 from ledger.group_commit import Overloaded
@@ -245,9 +244,6 @@ def allowed_methods(request: Request) -> list[str]:
 
 
 def install(app: FastAPI) -> None:
-    from api.body_guard import JsonBodyGuard  # here: it answers with this module's `problem`
-
-    app.add_middleware(JsonBodyGuard, max_bytes=MAX_BODY_BYTES)
 
     @app.exception_handler(DomainError)
     async def _domain(_request: Request, error: DomainError) -> OrjsonResponse:

@@ -12,6 +12,7 @@ from pydantic import BaseModel, Field
 from api import examples
 from api.deps import Services, any_commander, commander, document_access, services
 from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
+from api.exact_json import ExactJsonRoute
 from api.keys import Principal
 from api.metrics import COMMANDS
 from api.roles import may_command
@@ -135,7 +136,7 @@ class BatchBody(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES)
+    r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES, route_class=ExactJsonRoute)
     _command_routes(r)
     _batch_route(r)
     _unknown_command_route(r)  # last: the routes above match first

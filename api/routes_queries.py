@@ -33,6 +33,7 @@ def _known_account_and_party(db: Database, coop: str, account: str, party: str |
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
     _book_routes(r)
+    _journal_route(r)
     _member_routes(r)
     _governance_routes(r)
     document_access(r.routes)  # x-roles in the OpenAPI document
@@ -96,6 +97,10 @@ def _book_routes(r: APIRouter) -> None:
     ) -> dict[str, Any]:
         _known_account_and_party(db, coop, account, party)
         return statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+
+
+def _journal_route(r: APIRouter) -> None:
+    """The journal, paged by entry number."""
 
     @r.get("/journal", summary="Entries numbered after a position (cursor), each with its postings", responses=read("journal"))
     def get_journal(

@@ -8,6 +8,7 @@ import re
 import types
 import typing
 from datetime import date
+from decimal import Decimal
 from functools import cache
 from typing import Annotated, Any
 
@@ -16,9 +17,9 @@ from pydantic_core import PydanticCustomError
 
 from domain.money import is_number_in, number_kind
 
-# Numbers travel as exact decimal strings, or as JSON numbers: the body guard (api/errors.py) turns
-# a JSON number with a fraction into the string of its digits before anything parses it as a binary
-# float, so 0.1 is 0.1. Each kind has its own form; the decider checks the value (domain/money.py).
+# Numbers travel as exact decimal strings, or as JSON numbers: the command routes read a JSON number
+# with a fraction as the Decimal of its digits (api/exact_json.py), never as a binary float, so 0.1
+# is 0.1. Each kind has its own form; the decider checks the value (domain/money.py).
 _DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,12})?$"
 _DECIMAL_OR_FRACTION = r"^([0-9]{1,18}(\.[0-9]{1,12})?|[0-9]{1,9}/[1-9][0-9]{0,8})$"
 
@@ -29,8 +30,10 @@ def _number(pattern: str, rule: str, message: str, description: str, examples: l
     regex = re.compile(pattern)
 
     def check(value: Any) -> Any:
+        # A JSON number reaches here as an int, or as the Decimal of its digits (api/exact_json.py).
+        text = format(value, "f") if isinstance(value, Decimal) and value.is_finite() else value
         if isinstance(value, bool) or not (
-            (isinstance(value, int) and 0 <= value <= 10**18) or (isinstance(value, str) and regex.fullmatch(value))
+            (isinstance(value, int) and 0 <= value <= 10**18) or (isinstance(text, str) and regex.fullmatch(text))
         ):
             raise PydanticCustomError(rule, message)
         return value

@@ -14,13 +14,14 @@ command; and the projections still run afterwards (no stored event they cannot p
 from __future__ import annotations
 
 import json
+import math
 import time
 from collections.abc import Iterator
 from typing import Any
 
 import pytest
 from fastapi.testclient import TestClient
-from hypothesis import given, settings
+from hypothesis import assume, given, settings
 from hypothesis import strategies as st
 
 from api.app import create_app
@@ -161,6 +162,14 @@ def _still_projecting(api: dict[str, Any]) -> None:
     assert runner.last_error is None
 
 
+def _a_number(value: Any) -> bool:
+    if isinstance(value, bool):
+        return False
+    if isinstance(value, int):
+        return 0 <= value <= 10**18
+    return isinstance(value, float) and math.isfinite(value) and value >= 0
+
+
 def test_a_hostile_field_is_refused_naming_it(api):
     recorded = api["ledger"].position()
     counter = iter(range(1_000_000))
@@ -170,6 +179,8 @@ def test_a_hostile_field_is_refused_naming_it(api):
     def run(command: str, data: st.DataObject, value: Any, twice: bool) -> None:
         body = dict(VALID[command])
         field = data.draw(st.sampled_from(sorted(body)))
+        # A finite, non-negative JSON number is an amount's own form (read exactly): not hostile there.
+        assume(not (field == "amount" and _a_number(value)))
         # The field given twice (first its valid value, then the hostile one), or replaced.
         body[field] = Twice(body[field], value) if twice else value
         r = _post(api, f"/{command}", render(body), ROLE[command], f"hostile-{next(counter)}")
