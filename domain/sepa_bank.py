@@ -81,5 +81,5 @@ def confirm_direct_debit_return(coop: Cooperative, cmd: ConfirmDirectDebitReturn
 
 
 FAMILY = register(
-    Family(name="sepa_returns", commands={ConfirmDirectDebitReturn: Handler(confirm_direct_debit_return, FINANCIAL)}, events={})
+    Family(name="sepa_bank", commands={ConfirmDirectDebitReturn: Handler(confirm_direct_debit_return, FINANCIAL)}, events={})
 )

@@ -71,6 +71,7 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
     ok(ledger, RecordDirectDebitCollection("mednum-scic", "PRLV-2026-01", due))
     ok(ledger, RecordDirectDebitReturn("mednum-scic", "PRLV-2026-01", "PRLV-2026-01-00001", "AM04", due))
     ok(ledger, RevokeMandate("mednum-scic", "MNG-RUM-SAL01-1", date.today(), "changement de banque"))
+    _bank_scenario(ledger)
     ok(ledger, PledgeContribution("demo", "P-X", "alice", "5", 2020, date(2020, 3, 1)))
     ok(ledger, DeclareContributionResult("demo", "P-X", 2020, Decimal("-100.00"), date(2021, 3, 1)))
     ok(ledger, CancelContributionResult("demo", "P-X", 2020, "restated", date(2021, 5, 1)))
@@ -92,6 +93,22 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
     assert funds._federate(ledger, ["fa", "fb"]).accepted
     shares._build(other)
     assert other.execute(shares._federation(), "shares-fed").accepted
+
+
+def _bank_scenario(ledger: Ledger) -> None:
+    """A statement imported and its line matched to alice's 2021 fee (called in rich_history)."""
+    from domain.bank import OpenBankAccount
+    from domain.bank_matching import Allocation, ConfirmBankMatch
+    from ledger.bank_files import read_statements
+    from ledger.bank_writers import Line, camt053
+
+    ok(ledger, OpenBankAccount("demo", "BQ", "FR7630006000011234567890189", "Compte courant", date(2020, 1, 1)))
+    account = ledger.cooperative("demo").bank.accounts["BQ"]
+    line = Line(date(2021, 1, 15), Decimal("100.00"), "COTISATION ALICE", "T-1", "Alice", None)
+    for command in read_statements(camt053("S-1", account.iban, Decimal("0"), [line], date(2021, 1, 31)), None, "demo", account):
+        ok(ledger, command)
+    (line_id,) = ledger.cooperative("demo").bank.lines
+    ok(ledger, ConfirmBankMatch("demo", line_id, [Allocation("fee:alice:2021")]))
 
 
 @pytest.fixture

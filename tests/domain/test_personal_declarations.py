@@ -34,6 +34,7 @@ NOT_PERSONS = {
     "CreditorIdentifierSet.creditor_iban": "the cooperative's own account, printed on its invoices",
     "CreditorIdentifierSet.creditor_bic": "the cooperative's bank",
     "BankAccountOpened.iban": "the cooperative's own bank account",
+    "BankAccountOpened.bic": "the cooperative's own bank",
 }
 
 
