@@ -25,6 +25,7 @@ from cli.backup import register as register_backup
 from cli.export import export, report
 from cli.feed import follow
 from cli.persons import register as register_persons
+from cli.receipts import register as register_receipts
 from cli.record import record, record_lines
 from cli.runner import project
 from cli.service import keys, serve
@@ -98,6 +99,7 @@ def build() -> click.Group:
         cli.add_command(command)
     register_backup(cli)
     register_persons(cli)
+    register_receipts(cli)
     _accept_lang_anywhere(cli)
     return cli
 

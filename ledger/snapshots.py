@@ -54,7 +54,7 @@ SNAPSHOT_EVERY_EVENTS = 2_000
 # test_snapshots.py pins the shape and fails until it is bumped): snapshots of another version are
 # ignored (never upcast: a cache is cheaper to retake than a converter is to get right) and
 # replaced at the cooperative's next save.
-STATE_SCHEMA = 2
+STATE_SCHEMA = 3
 PICKLE_PROTOCOL = 5
 ZLIB_LEVEL = 1  # the state is mostly integers and short strings: level 1 gets most of the gain, fast
 PACK_MIN_ENTRIES = 64  # smaller dicts of dates are not worth packing

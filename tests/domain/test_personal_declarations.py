@@ -30,6 +30,7 @@ NOT_PERSONS = {
     "FederationRecorded.founders.name": "a founding cooperative's name",
     "SubscriptionPlanDefined.name": "a subscription plan's name",
     "SubscriptionPlanCarried.name": "a subscription plan's name",
+    "ReceiptEligibilityDeclared.address": "the cooperative's own address, printed on its tax receipts",
 }
 
 
@@ -132,6 +133,7 @@ def test_the_persons_known_events_declare():
         "DonationReceived",
         "CrowdfundingPayoutReceived",
         "EarmarkedGiftCarried",
+        "TaxReceiptIssued",
         "AdvertisingContractSigned",
         "AdvertisingContractCarried",
         "SharedEmployeeEngaged",

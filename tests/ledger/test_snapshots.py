@@ -36,6 +36,7 @@ BATCH = 17
 PINNED_SHAPES = {
     1: "020107d47190238a719bab7f288144be4f07f4c24e94b61d20e895e895d8b3ff",
     2: "8d7210aedc8915e61af811010702f296ab3c37c917904c5d51d7865c04ee8f6f",  # identities; the journal's party balances
+    3: "9075fd99137b624c5321d1d3157b5aad7762f705a4e636048f84a5330c7060cf",  # tax receipts; reversed gifts' dates
 }
 
 
