@@ -23,7 +23,8 @@ for _module in pkgutil.iter_modules(domain.__path__):  # every family registers 
 
 FACT_KINDS = {name: (fact.kind, fact.group) for name, fact in facts().items()}
 KINDS = kind_groups()
-RESTRICTED_KINDS = {"person.forgotten"}  # who was forgotten, and why: for admins and auditors only
+# Who was forgotten, and why; a donor's name, address and yearly gifts: for admins and auditors only.
+RESTRICTED_KINDS = {"person.forgotten", "tax_receipt.issued", "tax_receipt.cancelled"}
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 
 
