@@ -109,26 +109,31 @@ class _Receipt(FPDF):
 
 def render_tax_receipt(receipt: dict[str, Any]) -> bytes:
     """One receipt (as projections/tax_receipts.py `tax_receipt` reads it) as PDF bytes."""
-    issuer, article = receipt["issuer"], receipt["article"]
-    basis = BASES[issuer["basis"]]
     pdf = _Receipt()
     pdf.set_title(f"Reçu fiscal n° {receipt['receipt_number']}")
-    pdf.set_author(issuer["name"])
+    pdf.set_author(receipt["issuer"]["name"])
     pdf.set_creation_date(datetime.combine(date.fromisoformat(receipt["issued_on"]), time(12), tzinfo=UTC))
     pdf.add_page()
+    _header(pdf, receipt)
+    _issuer(pdf, receipt["issuer"])
+    pdf.heading("Donateur")
+    who = "Nom ou dénomination :" if receipt["donor_kind"] == "company" else "Nom et prénoms :"
+    pdf.line_of(who, receipt["donor_name"] or "")
+    pdf.line_of("Adresse :", receipt.get("donor_address") or "non communiquée")
+    _gifts(pdf, receipt)
+    _signature(pdf, receipt)
+    return bytes(pdf.output())
 
+
+def _header(pdf: _Receipt, receipt: dict[str, Any]) -> None:
+    """The title, the article and model, the number, and what the receipt replaces or was replaced by."""
+    article = receipt["article"]
     pdf.set_font("DejaVu", "B", 13)
     title = "Reçu au titre des dons à certains organismes d'intérêt général"
     pdf.multi_cell(0, 7, title, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.set_font("DejaVu", "", 9.5)
-    pdf.multi_cell(
-        0,
-        5,
-        f"Article {article} du code général des impôts – contenu du modèle {MODELS[article]}",
-        align="C",
-        new_x="LMARGIN",
-        new_y="NEXT",
-    )
+    subtitle = f"Article {article} du code général des impôts – contenu du modèle {MODELS[article]}"
+    pdf.multi_cell(0, 5, subtitle, align="C", new_x="LMARGIN", new_y="NEXT")
     pdf.ln(2)
     pdf.line_of("Numéro d'ordre du reçu :", receipt["receipt_number"], size=11)
     if receipt.get("corrects"):
@@ -138,6 +143,10 @@ def render_tax_receipt(receipt: dict[str, Any]) -> bytes:
     elif receipt.get("cancelled_on"):
         pdf.para(f"REÇU ANNULÉ le {french_date(receipt['cancelled_on'])} : tous les dons qu'il couvre ont été annulés.", True)
 
+
+def _issuer(pdf: _Receipt, issuer: dict[str, Any]) -> None:
+    """The organisation as the receipt was issued: name, SIREN, address, object, basis of eligibility."""
+    basis = BASES[issuer["basis"]]
     pdf.heading("Bénéficiaire des versements")
     pdf.line_of("Nom ou dénomination :", issuer["name"])
     pdf.line_of("SIREN :", _siren(issuer.get("siren")))
@@ -147,11 +156,9 @@ def render_tax_receipt(receipt: dict[str, Any]) -> bytes:
     if issuer.get("reference"):
         pdf.line_of("Référence :", issuer["reference"])
 
-    pdf.heading("Donateur")
-    who = "Nom ou dénomination :" if receipt["donor_kind"] == "company" else "Nom et prénoms :"
-    pdf.line_of(who, receipt["donor_name"] or "")
-    pdf.line_of("Adresse :", receipt.get("donor_address") or "non communiquée")
 
+def _gifts(pdf: _Receipt, receipt: dict[str, Any]) -> None:
+    """The amount in figures and in words, each gift's date, the article, the form, nature and mode."""
     pdf.heading("Dons et versements")
     pdf.para(
         "Le bénéficiaire reconnaît avoir reçu au titre des dons et versements ouvrant droit à réduction d'impôt la somme de :"
@@ -171,7 +178,7 @@ def render_tax_receipt(receipt: dict[str, Any]) -> bytes:
         "Le bénéficiaire certifie sur l'honneur que les dons et versements qu'il reçoit ouvrent droit à la réduction "
         "d'impôt prévue à l'article :"
     )
-    pdf.para("      ".join(_box(a == article, f"{a} du CGI") for a in ARTICLES))
+    pdf.para("      ".join(_box(a == receipt["article"], f"{a} du CGI") for a in ARTICLES))
     forms = {g["form"] for g in gifts}
     methods = {g["method"] for g in gifts}
     pdf.para("Forme du don :", bold=True)
@@ -181,8 +188,10 @@ def render_tax_receipt(receipt: dict[str, Any]) -> bytes:
     pdf.para("En cas de don en numéraire, mode de versement du don :", bold=True)
     pdf.para("      ".join(_box(bool(methods & covered), label) for label, covered in PAYMENT_MODES))
 
+
+def _signature(pdf: _Receipt, receipt: dict[str, Any]) -> None:
     pdf.ln(6)
-    place = issuer.get("place") or "...................."
+    place = receipt["issuer"].get("place") or "...................."
     pdf.para(f"Fait à {place}, le {french_date(receipt['issued_on'])}")
     pdf.para("Signature du représentant de l'organisme :")
     pdf.ln(18)
@@ -195,4 +204,3 @@ def render_tax_receipt(receipt: dict[str, Any]) -> bytes:
         new_x="LMARGIN",
         new_y="NEXT",
     )
-    return bytes(pdf.output())
