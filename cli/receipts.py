@@ -16,7 +16,7 @@ import orjson
 from api.format import amount, day
 from cli.session import Session
 from cli.tables import console, new_table
-from domain.tax_receipts import CorrectTaxReceipt, IssueTaxReceipts
+from domain.tax_receipts import MAX_PER_RUN, CorrectTaxReceipt, IssueTaxReceipts
 from ledger.receipt_pdf import render_tax_receipt
 from projections.tax_receipts import tax_receipts
 
@@ -67,11 +67,16 @@ def issue(session: Session, coop: str, year: int, issued_on: str | None, actor: 
     """Issue one receipt per donor for the year's gifts not receipted yet (treasurer)."""
     slug = session.one_coop(coop)
     command = IssueTaxReceipts(coop=slug, year=year, issued_on=_date(issued_on))
-    result = session.ledger.execute(command, key or f"receipts-{slug}-{year}-{uuid.uuid4()}", actor=_actor(actor))
-    if result.error is not None:
-        raise result.error
+    key = key or f"receipts-{slug}-{year}-{uuid.uuid4()}"
+    issued = 0
+    for run in range(1_000):  # a command issues at most MAX_PER_RUN receipts: run again for the rest
+        result = session.ledger.execute(command, key if run == 0 else f"{key}-{run}", actor=_actor(actor))
+        if result.error is not None:
+            raise result.error
+        issued += result.events.count("TaxReceiptIssued")
+        if len(result.events) < MAX_PER_RUN:
+            break
     session.current()
-    issued = result.events.count("TaxReceiptIssued")
     fr = session.lang == "fr"
     if not issued:
         click.echo(

@@ -77,7 +77,7 @@ BASES: dict[str, Basis] = {
 }
 ARTICLES = {"individual": "200", "company": "238 bis"}  # the article of the CGI, by donor kind
 FORM = "manual_gift"  # every gift recorded here is a don manuel: money handed over without a deed
-MAX_PER_RUN = 5_000  # receipts one IssueTaxReceipts may issue: bounds the command's events
+MAX_PER_RUN = 5_000  # receipts one IssueTaxReceipts issues at most (by donor id): the next run issues the rest
 
 
 # ---------------------------------------------------------------- commands
@@ -265,10 +265,11 @@ def issue_tax_receipts(coop: Cooperative, cmd: IssueTaxReceipts, meta: Meta) -> 
     groups: dict[tuple[str, str], list[dict[str, Any]]] = {}
     for line in _lines(coop, year, day):
         groups.setdefault((line["donor_id"], line["basis"]), []).append(line)
-    if len(groups) > MAX_PER_RUN:
-        raise InvalidCommand("year", "max_receipts", f"{len(groups)} receipts to issue: at most {MAX_PER_RUN} per command")
-    for (_donor, basis), lines in sorted(groups.items()):
-        declaration = next(d for d in reversed(state.declarations) if d["eligible"] and d["basis"] == basis)
+    for (_donor, basis), lines in sorted(groups.items())[:MAX_PER_RUN]:  # the rest at the next run
+        # What the receipt prints of the organisation: the latest declaration of that basis by the issue date.
+        declaration = next(
+            d for d in reversed(state.declarations) if d["eligible"] and d["basis"] == basis and d["effective_date"] <= day
+        )
         fields = _receipt(state, year, lines, _issuer(coop, declaration), None)
         coop.record(TaxReceiptIssued, effective_date=day, meta=meta, **fields)
 

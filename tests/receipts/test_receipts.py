@@ -128,6 +128,20 @@ def test_one_receipt_per_donor_numbered_without_gaps_and_never_twice_for_a_gift(
     )
 
 
+def test_a_run_issues_a_bounded_number_of_receipts_and_the_next_run_the_rest(ledger: Ledger, monkeypatch):
+    import domain.tax_receipts
+
+    monkeypatch.setattr(domain.tax_receipts, "MAX_PER_RUN", 2)
+    books(ledger)
+    assert len(issue(ledger).events) == 2 and len(issue(ledger).events) == 1 and issue(ledger).events == ()
+    state = tax_receipts_state(ledger.cooperative(COOP))
+    assert [(n, r.donor_id) for n, r in sorted(state.receipts.items())] == [
+        ("2025-0001", "acme"),
+        ("2025-0002", "alice"),
+        ("2025-0003", "bob"),
+    ]
+
+
 def test_issuing_is_checked(ledger: Ledger):
     books(ledger)
     assert_refused(ledger, IssueTaxReceipts(COOP, 2025, date(2024, 12, 31)), "issued_on", "not_before", InvalidCommand)
