@@ -8,14 +8,15 @@ STAMP := $(VENV)/.installed
 .PHONY: demo test bench pg-up tools clean
 
 # Programs the test suite drives from Debian's archive: hledger and ledger-cli (the plain-text
-# export is checked by tools this project did not write) and headless Chromium (the observatory's
-# browser test). Installed once when missing; a machine without apt must install them by hand.
-TOOLS := hledger ledger chromium chromedriver
+# export is checked by tools this project did not write), headless Chromium (the observatory's
+# browser test) and pdftotext (package poppler-utils: the tax receipts' PDFs are read back as text).
+# Installed once when missing; a machine without apt must install them by hand.
+TOOLS := hledger ledger chromium chromedriver pdftotext
 tools:
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing from Debian's archive"; \
-		pkgs=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/'); \
+		pkgs=$$(echo "$$missing" | sed 's/chromedriver/chromium-driver/; s/pdftotext/poppler-utils/'); \
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null) \
 		|| { echo "could not install$$missing: install them with your package manager"; exit 1; }; \
 	fi

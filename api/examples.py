@@ -63,6 +63,7 @@ FIELD_EXAMPLES: dict[str, Any] = {
     "label": "Régularisation",
     "piece_ref": "F-2025-0042",
     "period": "2025-04",
+    "receipt_number": "2026-0002",
     "public": True,
 }
 TYPE_EXAMPLES: dict[Any, Any] = {date: "2025-03-01", int: 1, bool: True, str: "exemple", Any: "100.00"}

@@ -186,6 +186,21 @@ READS.update({
                     "method": "platform"}],
          "total_cents": 13500, "receipt": True}],
         "next_after": "DO-002", "named_cents": 887500, "anonymous_cents": 1187500, "total_cents": 2075000},
+    "tax_receipts": {**_COOP, "year": 2026, "receipts": [
+        {**_COOP, "receipt_number": "2026-0002", "year": 2026, "sequence": 2, "status": "issued", "donor_id": "DO-002",
+         "donor_name": "Marc Delmas", "donor_address": "12 avenue Foch, 30000 Nîmes", "donor_kind": "individual",
+         "article": "200", "total_cents": 13500, "issued_on": "2026-11-30", "corrects": None, "replaced_by": None,
+         "cancelled_on": None,
+         "issuer": {"name": "Cluster Numérique Sud", "siren": "912345675",
+                    "address": "Hôtel d'entreprises Cap Omega, rond-point Benjamin Franklin, 34000 Montpellier",
+                    "mission": "Fédérer et accompagner les médias, entreprises et acteurs publics du numérique en Occitanie",
+                    "basis": "general_interest", "reference": None, "place": "Montpellier"},
+         "gifts": [{"gift_id": "DON-2026-002", "received_on": "2026-02-03", "amount_cents": 6000, "method": "cheque",
+                    "form": "manual_gift", "reversed_on": None},
+                   {"gift_id": "ULULE-STUDIO-2026", "received_on": "2026-06-05", "amount_cents": 7500, "method": "platform",
+                    "form": "manual_gift", "reversed_on": None}]}],
+        "flagged": [{"receipt_number": "2026-0002", "gift_id": "DON-2026-002", "reversed_on": "2026-12-02"}],
+        "standing": 7, "issued_cents": 887500, "next_after": None},
     "donations_by_month": {**_COOP, "months": [{"month": "2026-02", "gross_cents": 306000, "lines": 2},
                                                {"month": "2026-06", "gross_cents": 1245000, "lines": 5}]},
     "ad_contracts": {**_COOP, "contracts": [
@@ -289,6 +304,10 @@ def report(name: str) -> dict[int | str, dict[str, Any]]:
     return {200: {"description": "The report (JSON), or its lines as CSV with format=csv",
                   "content": {"application/json": {"example": READS[name]},
                               "text/csv": {"schema": {"type": "string"}, "example": CSV[name]}}}}
+
+
+# The start of a tax receipt's PDF (GET .../tax-receipts/{number}.pdf): the document is binary.
+TAX_RECEIPT_PDF = "%PDF-1.3\n%\u00e2\u00e3\u00cf\u00d3\n1 0 obj\n<< /Type /Catalog /Pages 2 0 R >>\nendobj\n..."
 
 
 def read(name: str) -> dict[int | str, dict[str, Any]]:

@@ -1,26 +1,30 @@
 """Queries on donations, crowdfunding and advertising: gifts received, dedicated funds of
-earmarked gifts, the donors' yearly list for tax receipts (personal data: read kind "donors"),
-advertising contracts and revenue by month."""
+earmarked gifts, the donors' yearly list for tax receipts and the tax receipts issued, each as a
+PDF (personal data: read kind "donors"), advertising contracts and revenue by month."""
 
 from __future__ import annotations
 
 from typing import Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Response
 
 from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES
+from api.examples import problem
 from api.keys import Principal
-from api.read_examples import read
+from api.read_examples import TAX_RECEIPT_PDF, read
 from api.schemas import IsoDate
+from domain.errors import NotFound
 from ledger.db import Database
 from projections.advertising import advertising_contracts, advertising_invoices, advertising_revenue_by_month
 from projections.donations import dedicated_funds, donations_by_month, donor_receipts, gifts_received
+from projections.tax_receipts import receipt_pdf, tax_receipts
 
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["funding"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
     _donation_routes(r)
+    _tax_receipt_routes(r)
     _advertising_routes(r)
     return r
 
@@ -87,6 +91,56 @@ def _donation_routes(r: APIRouter) -> None:
     ) -> dict[str, Any]:
         with db.read() as tx:
             return {"coop": coop, "months": donations_by_month(tx, coop, from_month=from_month, to_month=to_month)}
+
+
+def _tax_receipt_routes(r: APIRouter) -> None:
+    """The tax receipts issued (IssueTaxReceipts, CorrectTaxReceipt), and each one as a PDF."""
+
+    @r.get(
+        "/tax-receipts",
+        summary="A gift year's tax receipts: number, donor, gifts, status; receipts flagged for correction (personal data)",
+        responses=read("tax_receipts"),
+    )
+    def get_tax_receipts(
+        coop: str,
+        year: int = Query(..., ge=1901, le=2199, description="Calendar year of the gifts (the receipts' series)."),
+        after: int = Query(0, ge=0, le=2**31, description="The sequence of the last receipt of the previous page."),
+        limit: int = Query(100, ge=1, le=1000),
+        _who: Principal = Depends(reader("donors")),
+        db: Database = Depends(views),
+    ) -> dict[str, Any]:
+        return tax_receipts(db, coop, year, after=after, limit=limit)
+
+    @r.get(
+        "/tax-receipts/{number}.pdf",
+        summary="One tax receipt as a PDF (the mentions of Cerfa n° 11580, or 16216 for a company) (personal data)",
+        response_class=Response,
+        responses={
+            200: {
+                "description": "The receipt, as a PDF document",
+                "content": {"application/pdf": {"schema": {"type": "string", "format": "binary"}, "example": TAX_RECEIPT_PDF}},
+            },
+            **problem(
+                404,
+                "Not found",
+                "cluster-numerique-sud has issued no tax receipt '2026-0042'",
+                "receipt_number",
+                "known_receipt",
+                "Unknown cooperative or receipt",
+            ),
+        },
+    )
+    def get_tax_receipt_pdf(
+        coop: str, number: str, _who: Principal = Depends(reader("donors")), db: Database = Depends(views)
+    ) -> Response:
+        pdf = receipt_pdf(db, coop, number)
+        if pdf is None:
+            raise NotFound("receipt_number", "known_receipt", f"{coop} has issued no tax receipt {number!r}")
+        return Response(
+            pdf,
+            media_type="application/pdf",
+            headers={"Content-Disposition": f'attachment; filename="recu-fiscal-{coop}-{number}.pdf"'},
+        )
 
 
 def _advertising_routes(r: APIRouter) -> None:

@@ -27,6 +27,7 @@ from cli.bank import register as register_bank
 from cli.export import export, report
 from cli.feed import follow
 from cli.persons import register as register_persons
+from cli.receipts import register as register_receipts
 from cli.record import record, record_lines
 from cli.runner import project
 from cli.sepa import register as register_sepa
@@ -103,6 +104,7 @@ def build() -> click.Group:
     register_persons(cli)
     register_sepa(cli)
     register_bank(cli)
+    register_receipts(cli)
     _accept_lang_anywhere(cli)
     return cli
 

@@ -42,6 +42,9 @@ class DonationsState:
     gifts: dict[str, Gift] = field(default_factory=dict)
     ids_used: set[str] = field(default_factory=set)  # a reversed gift's id is never reused: receipts name it
     donor_kinds: dict[str, str] = field(default_factory=dict)
+    # gift id -> the date of the reversal that cancelled it: a tax receipt issued for it before is
+    # flagged for correction (domain/tax_receipts.py)
+    reversed: dict[str, date] = field(default_factory=dict)
 
     def forget(self, person_id: str) -> None:
         """A forgotten donor's name and address, in the receipts the gifts keep, read as erased
@@ -75,6 +78,7 @@ class _GiftReceived(FinancialEvent):
         state, gift_id = donations_state(coop), effect["gift_id"]
         if sign < 0:  # check_reversible made sure nothing else was used
             del state.gifts[gift_id]
+            state.reversed[gift_id] = day
             return
         gift = Gift(gift_id, effect["source"], effect["purpose"], day, effect["gross_cents"])
         state.gifts[gift_id] = gift

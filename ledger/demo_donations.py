@@ -14,6 +14,10 @@ Figures worked out by hand (EUR):
 - 2026 receipts list: Jeanne Roux 450 (200 + 250 through Ulule), Marc Delmas 135 (60 + 75),
   Sofia Benali 40, Luis Garcia 150, Ana Moulin 100, Imprimerie du Midi 3,000, Fondation Littoral
   Numérique 5,000; anonymous 11,875; total 20,750 = 7541 (12,750) + 7542 (8,000).
+- Tax receipts: the cluster (an association of general interest) declares itself eligible from
+  1 January 2026, then issues the 2026 receipts on 30 November 2026: one per named donor, 2026-0001
+  to 2026-0007 (Jeanne Roux 450 under art. 200 ... Imprimerie du Midi 3,000 under art. 238 bis),
+  8,875 in all; the Ulule campaign's 11,875 anonymous get none.
 - Advertising: Bpifrance 450 a month, March to August 2026, March to June invoiced (1,800), paid
   450 × 3 + 200; Crédit Coopératif 1,200 a quarter, Q2 to Q4, Q2 and Q3 invoiced and Q2 paid;
   an incubator's banner 300 a month for April and May, ended after April. Invoiced 4,500.
@@ -30,6 +34,7 @@ STUDIO, PODCASTS, CALL = "studio-mobile", "podcasts-occitan", "AAP-MEDIAS-2025"
 def commands(add: Add, *, cluster: str, scic: str) -> None:
     _donations(add, cluster)
     _crowdfunding(add, cluster)
+    _tax_receipts(add, cluster)
     _advertising_contracts(add, cluster)
     _advertising_billing(add, cluster)
 
@@ -135,6 +140,22 @@ def _crowdfunding(add: Add, coop: str) -> None:
         piece_ref="F-EQUIP-2026-112",
         effective_date="2026-07-10",
     )
+
+
+def _tax_receipts(add: Add, coop: str) -> None:
+    """The association declares its eligibility (an organisme d'intérêt général), then issues the
+    year's receipts: one per donor, numbered 2026-0001..."""
+    add(
+        "DeclareReceiptEligibility",
+        coop=coop,
+        eligible=True,
+        basis="general_interest",
+        mission="Fédérer et accompagner les médias, entreprises et acteurs publics du numérique en Occitanie",
+        address="Hôtel d'entreprises Cap Omega, rond-point Benjamin Franklin, 34000 Montpellier",
+        place="Montpellier",
+        effective_date="2026-01-01",
+    )
+    add("IssueTaxReceipts", coop=coop, year=2026, issued_on="2026-11-30")
 
 
 def _advertising_contracts(add: Add, coop: str) -> None:

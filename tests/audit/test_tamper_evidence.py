@@ -1,7 +1,7 @@
 """Every stored event is tamper-evident, whatever its class and whichever field is edited.
 
 The books are built from the demo, a history with exclusions and a cancelled contribution
-declaration, and the federation scenarios of the carry tests, so that the store holds an event of
+declaration, a cancelled tax receipt, and the federation scenarios of the carry tests, so that the store holds an event of
 EVERY event class (asserted: a new class without a scenario here fails this test by name). Then,
 on SQLite and PostgreSQL:
 
@@ -29,9 +29,12 @@ from hypothesis import strategies as st
 
 from domain.contributions import CancelContributionResult, DeclareContributionResult, PledgeContribution
 from domain.cooperative import coop_id
+from domain.corrections import ReverseEntry
+from domain.donations import RecordDonation
 from domain.events import EVENT_CLASSES, TOPIC_PREFIX
 from domain.identities import ForgetPerson
 from domain.sepa import RecordDirectDebitCollection, RecordDirectDebitReturn, RevokeMandate
+from domain.tax_receipts import CorrectTaxReceipt, DeclareReceiptEligibility, IssueTaxReceipts
 from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, link
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
@@ -40,7 +43,7 @@ from ledger.links import StoredLinks
 from ledger.service import Ledger
 from ledger.stored_history import Claims, StoredHistory
 from ledger.verify import verify_events, verify_store
-from tests.builders import ok, rich_history
+from tests.builders import found_association, ok, rich_history
 
 Row = tuple[str, bytes]  # (topic, state)
 
@@ -75,6 +78,13 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
     ok(ledger, PledgeContribution("demo", "P-X", "alice", "5", 2020, date(2020, 3, 1)))
     ok(ledger, DeclareContributionResult("demo", "P-X", 2020, Decimal("-100.00"), date(2021, 3, 1)))
     ok(ledger, CancelContributionResult("demo", "P-X", 2020, "restated", date(2021, 5, 1)))
+    # A tax receipt whose only gift was reversed: cancelled.
+    ok(ledger, found_association("tax-r"))
+    ok(ledger, DeclareReceiptEligibility("tax-r", True, date(2020, 1, 1), "general_interest", "Objet", "Adresse"))
+    gift = ok(ledger, RecordDonation("tax-r", "G1", "dora", "Dora", "individual", Decimal("20"), date(2021, 3, 1)))
+    ok(ledger, IssueTaxReceipts("tax-r", 2021, date(2022, 1, 10)))
+    ok(ledger, ReverseEntry("tax-r", gift.journal_numbers[0], "chèque impayé", date(2022, 2, 1)))
+    ok(ledger, CorrectTaxReceipt("tax-r", "2021-0001", date(2022, 2, 2)))
     run(ledger, adv._lines("a", adv._founder_a) + adv._lines("b", adv._founder_b))
     assert adv._federate(ledger, "pub-fed", ["pub-a", "pub-b"]).accepted
     run(ledger, dons._lines("a", dons._founder_a) + dons._lines("b", dons._founder_b))

@@ -86,6 +86,10 @@ FROZEN_EVENT_NAMES = {
     "AdvertisingInvoiced",
     "AdvertisingInvoicePaid",
     "ObservatoryVisibilitySet",  # a public or private observatory
+    # tax receipts (reçus fiscaux)
+    "ReceiptEligibilityDeclared",
+    "TaxReceiptIssued",
+    "TaxReceiptCancelled",
     # federation, colleges' own rules
     "CollegeRulesSet",
     "FederationOpeningCarried",

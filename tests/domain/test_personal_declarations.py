@@ -35,6 +35,7 @@ NOT_PERSONS = {
     "CreditorIdentifierSet.creditor_bic": "the cooperative's bank",
     "BankAccountOpened.iban": "the cooperative's own bank account",
     "BankAccountOpened.bic": "the cooperative's own bank",
+    "ReceiptEligibilityDeclared.address": "the cooperative's own address, printed on its tax receipts",
 }
 
 
@@ -137,6 +138,7 @@ def test_the_persons_known_events_declare():
         "DonationReceived",
         "CrowdfundingPayoutReceived",
         "EarmarkedGiftCarried",
+        "TaxReceiptIssued",
         "AdvertisingContractSigned",
         "AdvertisingContractCarried",
         "SharedEmployeeEngaged",

@@ -24,7 +24,8 @@ for _module in pkgutil.iter_modules(domain.__path__):  # every family registers 
 FACT_KINDS = {name: (fact.kind, fact.group) for name, fact in facts().items()}
 KINDS = kind_groups()
 # who was forgotten, and why; members' mandates (their IBANs) and the batches collected on them;
-# bank lines with their payers' names and IBANs: for admins and auditors only
+# bank lines with their payers' names and IBANs; a donor's name, address and yearly gifts: for
+# admins and auditors only
 RESTRICTED_KINDS = {
     "person.forgotten",
     "mandate.recorded",
@@ -33,6 +34,8 @@ RESTRICTED_KINDS = {
     "direct_debit_batch.collected",
     "bank_statement.imported",
     "bank_line.matched",
+    "tax_receipt.issued",
+    "tax_receipt.cancelled",
 }
 DOC = Path(__file__).resolve().parents[2] / "docs" / "webhooks.md"
 

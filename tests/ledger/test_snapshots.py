@@ -36,7 +36,7 @@ BATCH = 17
 PINNED_SHAPES = {
     1: "020107d47190238a719bab7f288144be4f07f4c24e94b61d20e895e895d8b3ff",
     2: "8d7210aedc8915e61af811010702f296ab3c37c917904c5d51d7865c04ee8f6f",  # identities; the journal's party balances
-    3: "6ba5008ff3af8c82e3ccc34e0f968b49b34a4f26f9ce7ff5ae33e5ffaa70081c",  # SEPA direct debit; the bank family
+    3: "e08e0e4bbf8967ea85be74b82ba3d1b73576480c009c4587082f3862972aae8b",  # SEPA; bank; tax receipts
 }
 
 
