@@ -26,6 +26,8 @@ TAGS = {
     "audit": "The hash chain's head, verification of the stored events, fiscal years, the audit trail.",
     "feed": "The change feed (JSON pages and Server-Sent Events) and signed webhooks.",
     "persons": "A person's data: what is held on them (right of access).",
+    "bank": "Bank accounts, statements imported (CAMT.053, OFX, CSV), proposals and the reconciliation.",
+    "direct debit": "SEPA mandates, direct-debit batches and their pain.008 files.",
     "observatory": "The cooperative's indicators.",
     "service": "Health and metrics of the service itself.",
 }

@@ -28,6 +28,7 @@ def test_every_operation_has_a_short_unique_id_a_description_and_a_declared_tag(
     assert len(ids) == len(set(ids)) and max(map(len, ids)) <= 40, sorted(ids, key=len)[-3:]
     assert "PayFee" in ids and "getTrialBalance" in ids and "getTrialBalanceReport" in ids
     declared = {t["name"] for t in spec["tags"]}
+    assert all(t["description"] != t["name"] for t in spec["tags"]), spec["tags"]  # each tag said in words
     for path, method, op in _operations(spec):
         assert op.get("description"), (method, path)
         assert set(op.get("tags", ())) <= declared, (method, path)
