@@ -21,6 +21,7 @@ from domain.money import is_number_in, number_kind
 # with a fraction as the Decimal of its digits (api/exact_json.py), never as a binary float, so 0.1
 # is 0.1. Each kind has its own form; the decider checks the value (domain/money.py).
 _DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,12})?$"
+_DECIMAL_WORDS = 'must be an exact decimal written with a point, e.g. "12.50" or 12.50 (no comma, no spaces)'
 _DECIMAL_OR_FRACTION = r"^([0-9]{1,18}(\.[0-9]{1,12})?|[0-9]{1,9}/[1-9][0-9]{0,8})$"
 
 
@@ -49,14 +50,14 @@ def _number(pattern: str, rule: str, message: str, description: str, examples: l
 DecimalText = _number(
     _DECIMAL,
     "decimal",
-    'must be an exact decimal written with a point, e.g. "12.50" or 12.50 (no comma, no spaces)',
+    _DECIMAL_WORDS,
     'An exact, non-negative decimal: a string such as "1500.00", or a JSON number.',
     ["150.00"],
 )
 AmountValue = _number(
     _DECIMAL,
     "decimal",
-    'must be an exact decimal written with a point, e.g. "12.50" or 12.50 (no comma, no spaces)',
+    _DECIMAL_WORDS,
     'An amount in the field\'s unit, exact: "1500.00", 1500 or 1500.00 (euros and credits: at most 2 decimals).',
     ["150.00"],
 )

@@ -85,12 +85,6 @@ def sign(secret: str, body: bytes, timestamp: int) -> str:
 # ---------------------------------------------------------------- delivery
 
 
-def post(url: str, body: bytes, headers: dict[str, str], timeout_s: float) -> tuple[int | None, str | None]:
-    """(HTTP status, error): error is None only for a 2xx answer. Only to public addresses, checked
-    where it connects, no redirect followed (api/outbound.py)."""
-    return outbound.post(url, body, headers, timeout_s)
-
-
 @dataclass
 class _Claimed:
     endpoint_id: str
@@ -216,7 +210,7 @@ class WebhookWorker:
                 "Coopledger-Delivery": f"{ep.endpoint_id}:{fact['position']}",
                 "Coopledger-Kind": fact["kind"],
             }
-            status, error = post(ep.url, body, headers, self.settings.timeout_ms / 1000)
+            status, error = outbound.post(ep.url, body, headers, self.settings.timeout_ms / 1000)
             if not self._record(ep, fact, status, error):
                 return
         with self.db.transaction() as tx:

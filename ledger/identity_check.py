@@ -20,9 +20,9 @@ from ledger.identity_keys import FORGOTTEN_TOPIC, KeyRing, is_sealed
 class IdentityCheck:
     """Watches a cooperative's stored rows go by (`rows`), then says what is wrong (`problem`)."""
 
-    def __init__(self, ledger: Any, coop: str) -> None:
+    def __init__(self, keys: KeyRing, coop: str) -> None:
         self.coop = coop
-        self.keys = KeyRing(ledger.db)  # its own: keys read from the store now, not a process's cache
+        self.keys = keys
         self.forgotten: set[str] = set()
         self.keyless: dict[str, int] = {}  # person -> first version sealed for them with no key stored
         self.broken: tuple[int, str] | None = None

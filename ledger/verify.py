@@ -43,6 +43,7 @@ from ledger import handlers as _handlers  # noqa: F401  (imports every family: r
 from ledger.chain import GENESIS_LINK, link
 from ledger.heads import Head
 from ledger.identity_check import IdentityCheck
+from ledger.identity_keys import KeyRing
 from ledger.links import StoredLinks
 from ledger.postings import PostingsCheck
 from ledger.snapshot_check import check_snapshot
@@ -348,10 +349,11 @@ def verify_store(
             "coop", "known_cooperative", f"no cooperative {only!r} in this store (known: {', '.join(claims) or 'none'})"
         )
     slugs = [only] if only is not None else list(claims)
+    keys = KeyRing(ledger.db)  # its own: keys read from the store now, not the process's cache
     reports = []
     for slug in slugs:
         last = history.last_link(slug)
-        identities = IdentityCheck(ledger, slug)
+        identities = IdentityCheck(keys, slug)
         report = verify_events(
             slug,
             identities.rows(history.records(slug)),

@@ -14,6 +14,7 @@ from __future__ import annotations
 import json
 import subprocess
 from collections.abc import Iterator
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -152,7 +153,7 @@ def _figures(url: str) -> dict[str, Any]:
         db = ledger.db
         return {
             "trial_balance": trial_balance(db, COOP),
-            "weights": weights_as_of(db, COOP, __import__("datetime").date(2016, 6, 30)),
+            "weights": weights_as_of(db, COOP, date(2016, 6, 30)),
             # The tally names the event chain's head it was computed at: the erasure adds an event.
             "tally": {k: v for k, v in (resolution_tally(db, COOP, "AG-2016") or {}).items() if k != "head"},
         }
@@ -243,6 +244,4 @@ def _backup_bytes(url: str, backup: Path) -> bytes:
 
 
 def _today() -> str:
-    from datetime import date
-
     return date.today().isoformat()
