@@ -14,6 +14,8 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from api.wire import AMOUNT_COMPONENT, AMOUNT_SCHEMA_NAME
+
 SECURITY_SCHEME = "apiKey"
 PUBLIC_PATHS = ("/health", "/metrics")  # answered without a key
 OPTIONAL_KEY_PATHS = ("/v1/coops/{coop}/observatory",)  # public when the cooperative made it public
@@ -100,6 +102,7 @@ def install(app: FastAPI) -> None:
             spec["tags"] = [{"name": name, "description": TAGS.get(name, name)} for name in sorted(used)]
             _security(spec)
             _headers(spec)
+            spec["components"].setdefault("schemas", {})[AMOUNT_SCHEMA_NAME] = AMOUNT_COMPONENT  # api/wire.py
             app.openapi_schema = spec
         return app.openapi_schema
 

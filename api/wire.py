@@ -1,0 +1,99 @@
+"""Amounts as the HTTP API writes them in responses (docs/decisions/0015-amounts-on-the-wire.md).
+
+One convention for every response: an amount is a JSON string holding an exact decimal in the
+major unit, with exactly two decimal places and a leading `-` when negative: `"300.00"` euros,
+`"14.00"` reward credits, `"21.50"` hours (21 h 30). Never an integer of cents or minutes, never
+a JSON number (a client's float would round it). Its unit is said once, in one of two ways:
+- a `unit` field in the same object, for rows whose unit varies (a trial balance, a statement, a
+  journal posting, a balance): `{"unit": "HOUR", "debit": "21.50", ...}`;
+- otherwise the field's name ends with its unit: `fee_paid_eur`, `earned_credits`, `logged_hours`.
+
+Inside the ledger amounts stay integers of the unit's minor unit (cents, hundredths of a credit,
+minutes): only api/ converts, with the functions below. tests/api/test_wire_contract.py walks the
+OpenAPI document and refuses any other form.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, WithJsonSchema
+
+from domain.money import Unit
+
+AMOUNT_PATTERN = r"^-?[0-9]{1,16}\.[0-9]{2}$"
+AMOUNT_SCHEMA_NAME = "Amount"
+UNIT_SUFFIXES = {"_eur": Unit.EUR, "_credits": Unit.CREDIT, "_hours": Unit.HOUR}
+
+# The component every amount field refers to; api/openapi_doc.py adds it to the document once.
+AMOUNT_COMPONENT: dict[str, Any] = {
+    "type": "string",
+    "pattern": AMOUNT_PATTERN,
+    "description": (
+        "An exact amount in the major unit, as a decimal string with exactly two places: "
+        '"300.00" euros, "14.00" reward credits, "21.50" hours (21 h 30). Its unit is the `unit` '
+        "field of the same object, or the end of the field's name (`_eur`, `_credits`, `_hours`). "
+        "Never a JSON number: parse it as a decimal, not a float."
+    ),
+    "examples": ["300.00", "-12.50"],
+}
+
+Amount = Annotated[str, WithJsonSchema({"$ref": f"#/components/schemas/{AMOUNT_SCHEMA_NAME}"})]
+UnitCode = Literal["EUR", "CREDIT", "HOUR"]
+
+
+class WireModel(BaseModel):
+    """Base of every response model: a key the model does not declare is an error (a test's 500),
+    so a projection that grows a field cannot leak it undocumented."""
+
+    model_config = ConfigDict(extra="forbid")
+
+
+def amount(minor: int, unit: Unit | str = Unit.EUR) -> str:
+    """Integer minor units of `unit` as the wire's decimal string: 30000 EUR -> "300.00",
+    1290 HOUR (minutes) -> "21.50", -5 CREDIT -> "-0.05"."""
+    assert isinstance(minor, int) and not isinstance(minor, bool), f"an amount is an integer of minor units, got {minor!r}"
+    unit = Unit(unit)
+    if unit is Unit.HOUR:
+        # Hours arrive with at most two decimals that make whole minutes (domain/money.to_minor):
+        # multiples of 0.05 h, 3 minutes. Sums and differences keep that, so two places are exact.
+        assert minor % 3 == 0, f"{minor} minutes is not a whole number of hundredths of an hour"
+        hundredths = minor * 5 // 3
+    else:
+        hundredths = minor  # cents, hundredths of a credit
+    sign = "-" if hundredths < 0 else ""
+    whole, part = divmod(abs(hundredths), 100)
+    return f"{sign}{whole}.{part:02d}"
+
+
+def eur(cents: int | None) -> str | None:
+    """Cents as an `_eur` field; None stays None (an amount not set)."""
+    return None if cents is None else amount(cents, Unit.EUR)
+
+
+def credits(hundredths: int | None) -> str | None:
+    return None if hundredths is None else amount(hundredths, Unit.CREDIT)
+
+
+def hours(minutes: int | None) -> str | None:
+    return None if minutes is None else amount(minutes, Unit.HOUR)
+
+
+def rename_minor_fields(row: dict[str, Any], *, minor_unit: Unit | str | None = None) -> dict[str, Any]:
+    """A projection's row with its integer amounts in the wire's form: `x_cents` -> `x_eur`,
+    `x_minutes` -> `x_hours`, and `x_minor` -> `x_credits` (or, given `minor_unit`, that unit's
+    suffix). Other keys are kept as they are. For rows whose amount keys follow the projections'
+    naming; a row with plain `debit`/`balance` columns converts them itself beside its `unit`."""
+    out: dict[str, Any] = {}
+    for key, value in row.items():
+        if key.endswith("_cents"):
+            out[key.removesuffix("_cents") + "_eur"] = eur(value)
+        elif key.endswith("_minutes"):
+            out[key.removesuffix("_minutes") + "_hours"] = hours(value)
+        elif key.endswith("_minor"):
+            unit = Unit(minor_unit) if minor_unit is not None else Unit.CREDIT
+            suffix = next(s for s, u in UNIT_SUFFIXES.items() if u is unit)
+            out[key.removesuffix("_minor") + suffix] = None if value is None else amount(value, unit)
+        else:
+            out[key] = value
+    return out
