@@ -74,7 +74,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
         '("12.50") or JSON numbers (12.50, read from their digits, never as binary floats); '
         'amounts in responses are exact decimal strings with two places ("300.00"; schema Amount), never numbers: '
         "their unit is the object's `unit` field or the end of the field's name (`_eur`, `_credits`, `_hours`; "
-        'hours are decimal hours, "21.50" is 21 h 30).",
+        'hours are decimal hours, "21.50" is 21 h 30).',
     )
     app.state.services = Services(ledger=ledger, runner=runner, reads=reads)
     errors.install(app)
