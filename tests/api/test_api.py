@@ -414,4 +414,4 @@ def test_sensor_credits_recorded_by_a_clerk_show_in_the_host_balance(api):
     assert post(api, treasurer, COOP, "AcceptReadings", readings, key="t").status_code == 403  # a clerk's job
     body = get(api, reader, f"/v1/coops/{COOP}/sensors/credits", min_position=accepted.json()["position"]).json()
     host = {h["host_id"]: h for h in body["hosts"]}["m1"]
-    assert host["earned_minor"] == 350 and host["balance_minor"] == 350  # 7 readings × 0.5 credit = 3.50 credits
+    assert host["earned_credits"] == "3.50" and host["balance_credits"] == "3.50"  # 7 readings × 0.5 credit
