@@ -4,10 +4,9 @@ PDF (personal data: read kind "donors"), advertising contracts and revenue by mo
 
 from __future__ import annotations
 
-from typing import Any
-
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.answers import funding as answers
 from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES
 from api.examples import problem
@@ -35,6 +34,7 @@ def _donation_routes(r: APIRouter) -> None:
     @r.get(
         "/donations",
         summary="Donations and crowdfunding payouts: gross, platform fee, net, purpose (no donor data)",
+        response_model=answers.GiftsReceived,
         responses=read("gifts"),
     )
     def get_gifts(
@@ -44,12 +44,13 @@ def _donation_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("activities")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        return {"coop": coop, "gifts": gifts_received(db, coop, source=source, after=after, limit=limit)}
+    ) -> answers.GiftsReceived:
+        return answers.gifts_received(coop, gifts_received(db, coop, source=source, after=after, limit=limit))
 
     @r.get(
         "/donations/dedicated-funds",
         summary="Earmarked gifts: dedicated, used and unspent (fonds dédiés) as of a date",
+        response_model=answers.DedicatedFunds,
         responses=read("dedicated_funds"),
     )
     def get_dedicated(
@@ -59,12 +60,13 @@ def _donation_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("activities")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        return dedicated_funds(db, coop, as_of=as_of, after=after, limit=limit)
+    ) -> answers.DedicatedFunds:
+        return answers.dedicated_funds(dedicated_funds(db, coop, as_of=as_of, after=after, limit=limit))
 
     @r.get(
         "/donations/receipts",
         summary="A calendar year's gifts per donor, for tax receipts (personal data)",
+        response_model=answers.DonorReceipts,
         responses=read("receipts"),
     )
     def get_receipts(
@@ -74,12 +76,13 @@ def _donation_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("donors")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        return donor_receipts(db, coop, year, after=after, limit=limit)
+    ) -> answers.DonorReceipts:
+        return answers.donor_receipts(donor_receipts(db, coop, year, after=after, limit=limit))
 
     @r.get(
         "/donations/by-month",
-        summary="Gifts received per month (EUR cents), reversals on their own date",
+        summary="Gifts received per month (EUR), reversals on their own date",
+        response_model=answers.DonationsByMonth,
         responses=read("donations_by_month"),
     )
     def get_donations_by_month(
@@ -88,9 +91,10 @@ def _donation_routes(r: APIRouter) -> None:
         to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
         _who: Principal = Depends(reader("activities")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
+    ) -> answers.DonationsByMonth:
         with db.read() as tx:
-            return {"coop": coop, "months": donations_by_month(tx, coop, from_month=from_month, to_month=to_month)}
+            months = donations_by_month(tx, coop, from_month=from_month, to_month=to_month)
+        return answers.donations_by_month(coop, months)
 
 
 def _tax_receipt_routes(r: APIRouter) -> None:
@@ -99,6 +103,7 @@ def _tax_receipt_routes(r: APIRouter) -> None:
     @r.get(
         "/tax-receipts",
         summary="A gift year's tax receipts: number, donor, gifts, status; receipts flagged for correction (personal data)",
+        response_model=answers.TaxReceipts,
         responses=read("tax_receipts"),
     )
     def get_tax_receipts(
@@ -108,8 +113,8 @@ def _tax_receipt_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("donors")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        return tax_receipts(db, coop, year, after=after, limit=limit)
+    ) -> answers.TaxReceipts:
+        return answers.tax_receipts(tax_receipts(db, coop, year, after=after, limit=limit))
 
     @r.get(
         "/tax-receipts/{number}.pdf",
@@ -149,6 +154,7 @@ def _advertising_routes(r: APIRouter) -> None:
     @r.get(
         "/advertising/contracts",
         summary="Advertising contracts: placement, price per period, invoiced, paid, due",
+        response_model=answers.AdvertisingContracts,
         responses=read("ad_contracts"),
     )
     def get_contracts(
@@ -157,12 +163,13 @@ def _advertising_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("activities")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        return {"coop": coop, "contracts": advertising_contracts(db, coop, after=after, limit=limit)}
+    ) -> answers.AdvertisingContracts:
+        return answers.advertising_contracts(coop, advertising_contracts(db, coop, after=after, limit=limit))
 
     @r.get(
         "/advertising/contracts/{contract_id}/invoices",
         summary="One advertising contract's invoices by period",
+        response_model=answers.AdvertisingInvoices,
         responses=read("ad_invoices"),
     )
     def get_invoices(
@@ -172,16 +179,14 @@ def _advertising_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("activities")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        return {
-            "coop": coop,
-            "contract_id": contract_id,
-            "invoices": advertising_invoices(db, coop, contract_id, after=after, limit=limit),
-        }
+    ) -> answers.AdvertisingInvoices:
+        invoices = advertising_invoices(db, coop, contract_id, after=after, limit=limit)
+        return answers.advertising_invoices(coop, contract_id, invoices)
 
     @r.get(
         "/advertising/revenue",
         summary="Advertising revenue per month: invoiced (the books' income) and received",
+        response_model=answers.AdvertisingRevenue,
         responses=read("ad_revenue"),
     )
     def get_revenue(
@@ -190,6 +195,7 @@ def _advertising_routes(r: APIRouter) -> None:
         to_month: str = Query("9999-12", pattern=r"^[0-9]{4}-[0-9]{2}$"),
         _who: Principal = Depends(reader("activities")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
+    ) -> answers.AdvertisingRevenue:
         with db.read() as tx:
-            return {"coop": coop, "months": advertising_revenue_by_month(tx, coop, from_month=from_month, to_month=to_month)}
+            months = advertising_revenue_by_month(tx, coop, from_month=from_month, to_month=to_month)
+        return answers.advertising_revenue(coop, months)

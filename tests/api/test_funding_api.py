@@ -107,50 +107,50 @@ def test_funding_commands_reads_and_refusals(api):
     t = api["tokens"]["treasurer"]
     base = f"/v1/coops/{COOP}"
     gifts = {g["gift_id"]: g for g in get(api, t, f"{base}/donations", min_position=last).json()["gifts"]}
-    assert (gifts["P1"]["gross_cents"], gifts["P1"]["fee_cents"], gifts["P1"]["net_cents"]) == (100_000, 6_000, 94_000)
+    assert (gifts["P1"]["gross_eur"], gifts["P1"]["fee_eur"], gifts["P1"]["net_eur"]) == ("1000.00", "60.00", "940.00")
     assert gifts["D3"]["purpose"] == "project:atelier" and gifts["D1"]["purpose"] is None
     funds = get(api, t, f"{base}/donations/dedicated-funds", as_of="2025-12-31").json()
     # ACME 2,000 - 300 used; the payout's 1,000 - 60 fee.
-    assert {f["gift_id"]: f["unspent_cents"] for f in funds["gifts"]} == {"D3": 170_000, "P1": 94_000}
+    assert {f["gift_id"]: f["unspent_eur"] for f in funds["gifts"]} == {"D3": "1700.00", "P1": "940.00"}
     assert funds["by_purpose"] == [
-        {"purpose": "project:atelier", "dedicated_cents": 300_000, "used_cents": 36_000, "unspent_cents": 264_000}
+        {"purpose": "project:atelier", "dedicated_eur": "3000.00", "used_eur": "360.00", "unspent_eur": "2640.00"}
     ]
     before_use = get(api, t, f"{base}/donations/dedicated-funds", as_of="2025-04-30").json()
-    assert {f["gift_id"]: f["unspent_cents"] for f in before_use["gifts"]} == {"D3": 200_000, "P1": 94_000}
+    assert {f["gift_id"]: f["unspent_eur"] for f in before_use["gifts"]} == {"D3": "2000.00", "P1": "940.00"}
     # The books agree: 196 holds the unspent part per gift.
     assert get(api, t, f"{base}/accounts/196/balance", party="D3").json()["balance_minor"] == -170_000
 
     receipts = get(api, t, f"{base}/donations/receipts", year=2025).json()
     donors = {d["donor_id"]: d for d in receipts["donors"]}
-    assert (donors["alice"]["total_cents"], donors["acme"]["total_cents"], donors["bob"]["total_cents"]) == (
-        20_000,
-        200_000,
-        10_000,
+    assert (donors["alice"]["total_eur"], donors["acme"]["total_eur"], donors["bob"]["total_eur"]) == (
+        "200.00",
+        "2000.00",
+        "100.00",
     )
-    assert [(g["date"], g["amount_cents"], g["nature"]) for g in donors["alice"]["gifts"]] == [
-        ("2025-02-10", 15_000, "numéraire"),
-        ("2025-11-02", 5_000, "numéraire"),
+    assert [(g["date"], g["amount_eur"], g["nature"]) for g in donors["alice"]["gifts"]] == [
+        ("2025-02-10", "150.00", "numéraire"),
+        ("2025-11-02", "50.00", "numéraire"),
     ]
     assert donors["alice"]["donor_address"] == "1 rue des Lilas, 34000 Montpellier" and donors["acme"]["donor_kind"] == "company"
-    assert receipts["anonymous_cents"] == 90_000 and receipts["total_cents"] == 320_000
+    assert receipts["anonymous_eur"] == "900.00" and receipts["total_eur"] == "3200.00"
     # ... and equal the year's gift income in the books: 7541 dons manuels + 7542 mécénats.
     tb = {row["account"]: row["balance"] for row in get(api, t, f"{base}/trial-balance", as_of="2025-12-31").json()["accounts"]}
-    assert -(tb["7541"] + tb["7542"]) == receipts["total_cents"] and tb["622"] == 6_000 and tb["530"] == 5_000
+    assert -(tb["7541"] + tb["7542"]) == 320_000 and tb["622"] == 6_000 and tb["530"] == 5_000
 
     contract = get(api, t, f"{base}/advertising/contracts").json()["contracts"][0]
-    assert (contract["invoiced_cents"], contract["paid_cents"], contract["due_cents"], contract["invoices"]) == (
-        50_000,
-        50_000,
-        0,
+    assert (contract["invoiced_eur"], contract["paid_eur"], contract["due_eur"], contract["invoices"]) == (
+        "500.00",
+        "500.00",
+        "0.00",
         1,
     )
     revenue = get(api, t, f"{base}/advertising/revenue", from_month="2025-01", to_month="2025-12").json()["months"]
     assert revenue == [
-        {"month": "2025-03", "invoiced_cents": 50_000, "received_cents": 20_000, "advertisers": 1},
-        {"month": "2025-04", "invoiced_cents": 0, "received_cents": 30_000, "advertisers": 0},
+        {"month": "2025-03", "invoiced_eur": "500.00", "received_eur": "200.00", "advertisers": 1},
+        {"month": "2025-04", "invoiced_eur": "0.00", "received_eur": "300.00", "advertisers": 0},
     ]
     invoices = get(api, t, f"{base}/advertising/contracts/AD1/invoices").json()["invoices"]
-    assert [(i["period"], i["due_cents"]) for i in invoices] == [("2025-03", 0)]
+    assert [(i["period"], i["due_eur"]) for i in invoices] == [("2025-03", "0.00")]
 
     # Refusals are problems naming the field and the rule, and write nothing.
     before = get(api, None, "/health").json()["position"]

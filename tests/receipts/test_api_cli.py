@@ -58,7 +58,7 @@ def test_receipts_over_http_by_role(api):
             assert r.status_code == 200, (role, r.text)
             (receipt,) = r.json()["receipts"]
             assert (receipt["receipt_number"], receipt["donor_name"]) == ("2025-0001", "Alice Martin")
-            assert receipt["total_cents"] == 25_000 and receipt["article"] == "200"
+            assert receipt["total_eur"] == "250.00" and receipt["article"] == "200"
             assert pdf.status_code == 200 and pdf.headers["content-type"] == "application/pdf"
             assert pdf.content.startswith(b"%PDF-") and "2025-0001" in pdf.headers["content-disposition"]
         else:
