@@ -3,11 +3,13 @@ as JSON (default) or CSV (`?format=csv`). Read role "reports": admin, treasurer,
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Query, Response
 
+from api.answers import reports as answers
 from api.deps import fresh, reader, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import problem
@@ -50,14 +52,15 @@ def _period(db: Database, coop: str, start: date | None, end: date | None, year:
     return start, end
 
 
-def _answer(name: str, report: dict[str, Any], fmt: str) -> Any:
+def _answer(name: str, report: dict[str, Any], fmt: str, to_wire: Callable[[dict[str, Any]], Any]) -> Any:
+    """The report as CSV (the projection's lines, minor units), or as JSON in the wire's form."""
     if fmt == "csv":
         return Response(
             reports.to_csv(name, report),
             media_type="text/csv; charset=utf-8",
             headers={"Content-Disposition": f'attachment; filename="{report["coop"]}-{name}.csv"'},
         )
-    return report
+    return to_wire(report)
 
 
 def router() -> APIRouter:
@@ -73,6 +76,7 @@ def _statement_routes(r: APIRouter) -> None:
     @r.get(
         "/trial-balance",
         summary="Per unit and account: balance before the period, debits, credits, balance after",
+        response_model=answers.TrialBalanceReport,
         responses={**report("report_trial_balance"), **YEAR_OR_DATES},
     )
     def get_trial_balance_report(
@@ -85,11 +89,13 @@ def _statement_routes(r: APIRouter) -> None:
         db: Database = Depends(views),
     ) -> Any:
         first, last = _period(db, coop, start, end, year)
-        return _answer("trial-balance", reports.trial_balance(db, coop, start=first, end=last), format)
+        trial = reports.trial_balance(db, coop, start=first, end=last)
+        return _answer("trial-balance", trial, format, answers.trial_balance_report)
 
     @r.get(
         "/balance-sheet",
         summary="Assets, liabilities and equity (EUR) at the end of a period, in French order",
+        response_model=answers.BalanceSheet,
         responses={**report("balance_sheet"), **YEAR_OR_DATES},
     )
     def get_balance_sheet(
@@ -101,11 +107,12 @@ def _statement_routes(r: APIRouter) -> None:
         db: Database = Depends(views),
     ) -> Any:
         _first, last = _period(db, coop, None, end, year)
-        return _answer("balance-sheet", reports.balance_sheet(db, coop, end=last), format)
+        return _answer("balance-sheet", reports.balance_sheet(db, coop, end=last), format, answers.balance_sheet)
 
     @r.get(
         "/income-statement",
         summary="Expenses and income (EUR) over a period, closing entries left out",
+        response_model=answers.IncomeStatement,
         responses={**report("income_statement"), **YEAR_OR_DATES},
     )
     def get_income_statement(
@@ -118,7 +125,8 @@ def _statement_routes(r: APIRouter) -> None:
         db: Database = Depends(views),
     ) -> Any:
         first, last = _period(db, coop, start, end, year)
-        return _answer("income-statement", reports.income_statement(db, coop, start=first, end=last), format)
+        income = reports.income_statement(db, coop, start=first, end=last)
+        return _answer("income-statement", income, format, answers.income_statement)
 
 
 def _account_route(r: APIRouter) -> None:
@@ -127,13 +135,14 @@ def _account_route(r: APIRouter) -> None:
     @r.get(
         "/accounts/{account}/statement",
         summary="Movements of an account (or a party on it) over a period, running balance",
+        response_model=answers.StatementReport,
         responses={**report("report_statement"), **YEAR_OR_DATES},
     )
     def get_statement_report(
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
-        unit: str = Query("EUR", max_length=10),
+        unit: str = Query("EUR", pattern="^(EUR|CREDIT|HOUR)$", description="The unit of the amounts: EUR, CREDIT or HOUR."),
         start: IsoDate | None = START,
         end: IsoDate | None = END,
         year: int | None = YEAR,
@@ -150,4 +159,4 @@ def _account_route(r: APIRouter) -> None:
         report = reports.account_statement(
             db, coop, account, party=party, unit=unit, start=first, end=last, after_line=after_line, limit=limit
         )
-        return _answer("statement", report, format)
+        return _answer("statement", report, format, answers.statement_report)

@@ -17,6 +17,7 @@ from api.app import create_app
 from api.keys import create_key
 from domain.entries import EntryLine, RecordEntry
 from domain.fees import CallFee, PayFee
+from domain.money import Unit
 from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
@@ -170,15 +171,36 @@ def get(api: dict[str, Any], path: str, role: str = "auditor", **params: Any) ->
     return api["client"].get(path, params=params, headers={"Authorization": f"Bearer {api['tokens'][role]}"})
 
 
+def minor(amount: str, unit: str) -> int:
+    """An Amount of the JSON ("21.50" HOUR) back in minor units (1290 minutes), refusing a rounding."""
+    exact = D(amount) * Unit(unit).minor_per_major
+    assert exact == exact.to_integral_value(), (amount, unit)
+    return int(exact)
+
+
+def as_csv_row(line: dict[str, Any], columns: list[str]) -> dict[str, str]:
+    """A JSON line in the CSV's terms: `debit` (beside its `unit`) or `amount_eur` as `debit_minor`
+    or `amount_minor` in minor units, no value as empty; keys the CSV has no column for left out."""
+    row = {}
+    for key, value in line.items():
+        name = key.removesuffix("_eur")
+        if f"{name}_minor" in columns:
+            row[f"{name}_minor"] = str(minor(value, "EUR" if key.endswith("_eur") else line["unit"]))
+        elif key in columns:
+            row[key] = "" if value is None else str(value)
+    return row
+
+
 def csv_equals_json(api: dict[str, Any], path: str, **params: Any) -> dict[str, Any]:
     """GETs a report as JSON and as CSV; asserts the CSV's rows are the JSON's lines; returns the JSON."""
     as_json = get(api, path, **params)
     assert as_json.status_code == 200, as_json.text
     as_csv = get(api, path, format="csv", **params)
     assert as_csv.status_code == 200 and as_csv.headers["content-type"].startswith("text/csv")
-    rows = list(csv.DictReader(io.StringIO(as_csv.text)))
+    reader = csv.DictReader(io.StringIO(as_csv.text))
+    rows = list(reader)
     body = as_json.json()
-    assert rows == [{k: "" if v is None else str(v) for k, v in line.items()} for line in body["lines"]]
+    assert rows == [as_csv_row(line, list(reader.fieldnames or [])) for line in body["lines"]]
     return body
 
 
@@ -192,20 +214,24 @@ def test_demo_reports_balance_and_csv_equals_json(api):
             sheet = csv_equals_json(api, f"{base}/balance-sheet", **{k: v for k, v in period.items() if k != "start"})
             class_67 = [line for line in tb["lines"] if line["unit"] == "EUR" and line["account"][0] in "67"]
             # The income statement's result is the trial balance's class 6/7 movement (no closing here).
-            assert income["totals"]["result_minor"] == -sum(line["debit_minor"] - line["credit_minor"] for line in class_67)
-            assert sheet["totals"]["assets_minor"] == sheet["totals"]["liabilities_and_equity_minor"] > 0
+            assert D(income["totals"]["result_eur"]) == -sum(D(line["debit"]) - D(line["credit"]) for line in class_67)
+            assert D(sheet["totals"]["assets_eur"]) == D(sheet["totals"]["liabilities_and_equity_eur"]) > 0
             # Equity includes the result not yet closed: everything earned and spent up to the end.
-            assert sheet["totals"]["unclosed_result_minor"] == -sum(line["closing_minor"] for line in class_67)
+            assert D(sheet["totals"]["unclosed_result_eur"]) == -sum(D(line["closing"]) for line in class_67)
             equity = [line for line in sheet["lines"] if line["section"] == "equity"]
-            assert sum(line["amount_minor"] for line in equity) == next(
-                s["total_minor"] for s in sheet["sections"] if s["section"] == "equity"
+            assert sum(D(line["amount_eur"]) for line in equity) == D(
+                next(s["total_eur"] for s in sheet["sections"] if s["section"] == "equity")
             )
+            assert {t["unit"]: (t["debit"] == t["credit"], t["closing"]) for t in tb["totals"].values()} == {
+                unit: (True, "0.00") for unit in tb["totals"]
+            }
         statement = csv_equals_json(api, f"{base}/accounts/512/statement", year=2025, limit=5)
         assert len(statement["lines"]) == 5 and statement["total_lines"] > 5
         rest = get(api, f"{base}/accounts/512/statement", year=2025, after_line=5, limit=1000).json()
         lines = statement["lines"] + rest["lines"]
         assert len(lines) == statement["total_lines"]
-        assert lines[-1]["balance_minor"] == statement["totals"]["closing_minor"]
+        assert lines[-1]["balance"] == statement["totals"]["closing"]
+        assert {line["unit"] for line in lines} == {statement["totals"]["unit"]} == {"EUR"}
 
 
 def check_access_and_bad_periods(api: dict[str, Any]) -> None:
@@ -218,6 +244,9 @@ def check_access_and_bad_periods(api: dict[str, Any]) -> None:
     backwards = get(api, "/v1/coops/mednum-scic/reports/income-statement", start="2026-01-01", end="2025-01-01")
     assert backwards.status_code == 422 and backwards.json()["field"] == "start"
     assert get(api, "/v1/coops/nobody/reports/trial-balance").status_code in (403, 404)
+    # A statement's amounts are written in its unit: one the ledger does not hold is refused, not guessed.
+    unknown = get(api, "/v1/coops/mednum-scic/reports/accounts/512/statement", unit="USD")
+    assert unknown.status_code == 422 and unknown.json()["field"] == "unit"
 
 
 def test_closing_moves_the_result_into_equity_and_keeps_the_income_statement(books):
