@@ -23,6 +23,14 @@ from projections.subsidies import subsidies_overview
 
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["activities"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+    _certification_and_grant_routes(r)
+    _sensor_and_hours_routes(r)
+    document_access(r.routes)  # x-roles in the OpenAPI document
+    return r
+
+
+def _certification_and_grant_routes(r: APIRouter) -> None:
+    """Certifications on a date, calls for projects, the cooperation fund, subsidies."""
 
     @r.get(
         "/certifications",
@@ -85,6 +93,10 @@ def router() -> APIRouter:
     ) -> answers.Subsidies:
         return answers.subsidies(coop, subsidies_overview(db, coop, as_of=as_of, after=after, limit=limit))
 
+
+def _sensor_and_hours_routes(r: APIRouter) -> None:
+    """Sensor hosts' credits, shared-employee hours."""
+
     @r.get(
         "/sensors/credits",
         summary="Sensor hosts' credit balances and the network's totals (credits, and euros paid)",
@@ -109,6 +121,3 @@ def router() -> APIRouter:
         db: Database = Depends(views),
     ) -> answers.SharedHours:
         return answers.shared_hours(coop, period, hours_by_structure(db, coop, period=period))
-
-    document_access(r.routes)  # x-roles in the OpenAPI document
-    return r
