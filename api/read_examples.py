@@ -116,9 +116,9 @@ READS: dict[str, Any] = {
          "signed_on": "2026-11-07", "sequence": "first", "last_used_on": None, "revoked_on": None, "revoke_reason": None}]},
     "direct_debits": {"coop": "mednum-scic", "batches": [
         {"batch_id": "PRLV-2026-01", "year": 2026, "collection_date": "2026-12-10", "issued_on": "2026-12-07",
-         "total_cents": 2000, "collected_on": None, "items": [
+         "total_eur": "20.00", "collected_on": None, "items": [
              {"end_to_end_id": "PRLV-2026-01-00001", "member_id": "BEN-03", "mandate_id": "MNG-RUM-BEN03-1", "year": 2026,
-              "amount_cents": 2000, "sequence": "first", "status": "issued", "collected_on": None, "returned_on": None,
+              "amount_eur": "20.00", "sequence": "first", "status": "issued", "collected_on": None, "returned_on": None,
               "reason_code": None, "reason": None}]}]},
 }
 

@@ -10,6 +10,8 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
+from api.answers import bank as answers
+from api.answers.commands import AcceptedCommand, result_answer
 from api.deps import Services, commander, document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.examples import ok
@@ -40,24 +42,50 @@ LINE = {
     "statement_id": "camt-CCOOP-2026-11-A",
     "booked_on": "2026-11-03",
     "value_date": "2026-11-03",
-    "amount": "100.00",
-    "amount_cents": 10000,
+    "amount_eur": "100.00",
     "label": "COTISATION 2026",
     "counterparty_name": "RADIO GARRIGUE",
     "counterparty_iban": "FR7610278000000002001234516",
     "reference": "RF60F7YNM17J0W90JRD7X",
     "end_to_end_id": None,
     "return_reason": None,
-    "allocated_cents": 10000,
+    "allocated_eur": "100.00",
     "status": "matched",
-    "allocations": [{"item": "fee:MED-02:2026", "amount_cents": 10000, "entry_number": 196}],
+    "allocations": [{"item": "fee:MED-02:2026", "amount_eur": "100.00", "entry_number": 196}],
+}
+ACCOUNT_EXAMPLE = {
+    "bank_account_id": "BQ-CCOOP",
+    "iban": "FR7642559000000008123456771",
+    "bic": "CCOPFRPPXXX",
+    "ledger_account": "512",
+    "label": "Compte courant Crédit Coopératif",
+    "opened_on": "2026-11-01",
+    "csv_mapping": {
+        "separator": ";",
+        "encoding": "latin-1",
+        "date_format": "%d/%m/%Y",
+        "decimal": ",",
+        "thousands": "\u00a0",
+        "skip_lines": 1,
+        "columns": {"date": 0, "label": 1, "debit": 2, "credit": 3, "reference": 4},
+    },
+    "statements": [
+        {
+            "statement_id": "camt-CCOOP-2026-11-A",
+            "source": "camt053",
+            "first_day": "2026-11-03",
+            "closing_date": "2026-11-30",
+            "opening_balance_eur": "65210.40",
+            "closing_balance_eur": "69822.99",
+        }
+    ],
 }
 PROPOSAL = {
-    "line": {**LINE, "allocated_cents": 0, "status": "unmatched", "allocations": []},
+    "line": {**LINE, "allocated_eur": "0.00", "status": "unmatched", "allocations": []},
     "proposals": [
         {
             "person_id": "MED-02",
-            "allocations": [{"item": "fee:MED-02:2026", "amount": "100.00", "amount_cents": 10000, "what": "fee 2026 of MED-02"}],
+            "allocations": [{"item": "fee:MED-02:2026", "amount_eur": "100.00", "what": "fee 2026 of MED-02"}],
             "reason": "structured reference RF60F7YNM17J0W90JRD7X is that of fee 2026 of MED-02",
             "confidence": "sure",
         }
@@ -71,20 +99,38 @@ RECONCILIATION = {
     "on": "2026-12-05",
     "statement_id": "csv-786a2e74a3d95050a47343a7",
     "statement_date": "2026-12-02",
-    "bank_balance": "69822.99",
-    "ledger_balance": "69822.99",
-    "difference": "0.00",
-    "difference_cents": 0,
+    "bank_balance_eur": "69822.99",
+    "ledger_balance_eur": "69822.99",
+    "difference_eur": "0.00",
     "since": "2026-11-03",
-    "unmatched_bank_lines": [],
-    "unmatched_ledger_movements": [],
+    # Bank charges the treasurer booked by hand: the same amount on both sides, not tied yet (LinkBankLine).
+    "unmatched_bank_lines": [
+        {
+            **LINE,
+            "line_id": "L0c4e2b9a7d1f3e5a6b8c",
+            "statement_id": "csv-786a2e74a3d95050a47343a7",
+            "booked_on": "2026-11-30",
+            "value_date": None,
+            "amount_eur": "-45.60",
+            "label": "FRAIS TENUE DE COMPTE",
+            "counterparty_name": None,
+            "counterparty_iban": None,
+            "reference": None,
+            "allocated_eur": "0.00",
+            "status": "unmatched",
+            "allocations": [],
+            "candidate_entries": [204],
+        }
+    ],
+    "unmatched_ledger_movements": [
+        {"effective_date": "2026-11-30", "entry_number": 204, "label": "Frais bancaires novembre", "amount_eur": "-45.60"}
+    ],
 }
 OPEN_ITEM = {
     "item": "fee:IND-01:2026",
     "kind": "fee",
     "person_id": "IND-01",
-    "open": "100.00",
-    "open_cents": 10000,
+    "open_eur": "100.00",
     "since": "2026-01-15",
     "what": "fee 2026 of IND-01",
     "reference": "RF21F73I3OA6GU26BZ73Z",
@@ -99,7 +145,14 @@ IMPORTED = [
         "journal_numbers": [],
         "events": ["BankStatementImported"],
         "duplicate": False,
-        "report": {"statement_id": "camt-CCOOP-2026-11-A", "lines": 3, "new_lines": 3, "already_known": 0, "recorded": True},
+        "report": {
+            "kind": "statement_import",
+            "statement_id": "camt-CCOOP-2026-11-A",
+            "lines": 3,
+            "new_lines": 3,
+            "already_known": 0,
+            "recorded": True,
+        },
     }
 ]
 
@@ -107,21 +160,34 @@ IMPORTED = [
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["bank"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
-    @r.get("/bank-accounts", summary="The cooperative's bank accounts and their statements", responses=ok([]))
+    @r.get(
+        "/bank-accounts",
+        summary="The cooperative's bank accounts and their statements",
+        response_model=list[answers.BankAccount],
+        responses=ok([ACCOUNT_EXAMPLE]),
+    )
     def get_accounts(
         coop: str, _who: Principal = Depends(reader("bank")), svc: Services = Depends(services)
     ) -> list[dict[str, Any]]:
-        return bank_accounts(svc.ledger, coop)
+        return [answers.bank_account(row) for row in bank_accounts(svc.ledger, coop)]
 
     @r.get(
-        "/open-items", summary="What members and advertisers still owe, with each item's RF reference", responses=ok([OPEN_ITEM])
+        "/open-items",
+        summary="What members and advertisers still owe, with each item's RF reference",
+        response_model=list[answers.OpenItem],
+        responses=ok([OPEN_ITEM]),
     )
     def get_open_items(
         coop: str, _who: Principal = Depends(reader("bank")), svc: Services = Depends(services)
     ) -> list[dict[str, Any]]:
-        return open_items_read(svc.ledger, coop)
+        return [answers.open_item(row) for row in open_items_read(svc.ledger, coop)]
 
-    @r.get("/bank-accounts/{bank_account_id}/lines", summary="The account's bank lines and their matches", responses=ok([LINE]))
+    @r.get(
+        "/bank-accounts/{bank_account_id}/lines",
+        summary="The account's bank lines and their matches",
+        response_model=list[answers.BankLine],
+        responses=ok([LINE]),
+    )
     def get_lines(
         coop: str,
         bank_account_id: str = ACCOUNT,
@@ -129,21 +195,23 @@ def router() -> APIRouter:
         _who: Principal = Depends(reader("bank")),
         svc: Services = Depends(services),
     ) -> list[dict[str, Any]]:
-        return bank_lines(svc.ledger, coop, bank_account_id, unmatched_only=unmatched)
+        return [answers.bank_line(view) for view in bank_lines(svc.ledger, coop, bank_account_id, unmatched_only=unmatched)]
 
     @r.get(
         "/bank-accounts/{bank_account_id}/proposals",
         summary="For each credit line not matched: what it may pay, why, and how sure",
+        response_model=list[answers.BankLineProposals],
         responses=ok([PROPOSAL]),
     )
     def get_proposals(
         coop: str, bank_account_id: str = ACCOUNT, _who: Principal = Depends(reader("bank")), svc: Services = Depends(services)
     ) -> list[dict[str, Any]]:
-        return bank_proposals(svc.ledger, coop, bank_account_id)
+        return [answers.line_proposals(row) for row in bank_proposals(svc.ledger, coop, bank_account_id)]
 
     @r.get(
         "/bank-accounts/{bank_account_id}/reconciliation",
         summary="The bank's balance beside the books' on a date, and what is not matched on either side",
+        response_model=answers.BankReconciliation,
         responses=ok(RECONCILIATION),
     )
     def get_reconciliation(
@@ -154,7 +222,7 @@ def router() -> APIRouter:
         svc: Services = Depends(services),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
-        return bank_reconciliation(svc.ledger, db, coop, bank_account_id, on)
+        return answers.reconciliation(bank_reconciliation(svc.ledger, db, coop, bank_account_id, on))
 
     _import_route(r)
     document_access(r.routes)
@@ -166,6 +234,7 @@ def _import_route(r: APIRouter) -> None:
         "/bank-accounts/{bank_account_id}/statements",
         status_code=201,
         summary="Import a statement file: CAMT.053 (application/xml), OFX (application/x-ofx) or CSV (text/csv)",
+        response_model=list[AcceptedCommand],
         responses=ok(IMPORTED, 201),
         openapi_extra={
             "requestBody": {
@@ -209,5 +278,5 @@ def _import_route(r: APIRouter) -> None:
                 assert result.error is not None
                 return domain_problem(result.error)
             request.state.position = result.position
-            results.append(result.as_dict())
+            results.append(result_answer(result.as_dict()))
         return results

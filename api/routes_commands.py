@@ -10,6 +10,7 @@ from fastapi import APIRouter, Body, Depends, Header, Request, Response
 from pydantic import BaseModel, Field
 
 from api import examples
+from api.answers.commands import BatchResults, result_answer
 from api.deps import Services, any_commander, commander, document_access, services
 from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.exact_json import ExactJsonRoute
@@ -82,7 +83,7 @@ def _forbidden(who: Principal, name: str) -> dict[str, str] | None:
 def _accepted(result: CommandResult, response: Response) -> dict[str, Any]:
     if result.duplicate:
         response.headers["Idempotent-Replayed"] = "true"
-    body = result.as_dict()
+    body = result_answer(result.as_dict())
     body.pop("duplicate", None)
     body.pop("accepted", None)
     return body
@@ -164,6 +165,7 @@ def _batch_route(r: APIRouter) -> None:
     @r.post(
         "",
         summary="Many commands in one request, each accepted or refused on its own",
+        response_model=BatchResults,
         responses=examples.ok(examples.batch_result(), 200, "Each command's result, in order"),
     )
     def batch(
@@ -177,16 +179,12 @@ def _batch_route(r: APIRouter) -> None:
         svc: Services = Depends(services),
     ) -> dict[str, Any]:
         results: list[dict[str, Any] | None] = [None] * len(body.commands)
+        refused_here = {"accepted": False, "coop": coop}  # refused before the ledger: not allowed, or not a command
         items = []
         for i, item in enumerate(body.commands):
             denied = _forbidden(who, item.command)
             if denied is not None:
-                results[i] = {
-                    "accepted": False,
-                    "command": item.command,
-                    "idempotency_key": item.idempotency_key,
-                    "error": denied,
-                }
+                results[i] = {**refused_here, "command": item.command, "idempotency_key": item.idempotency_key, "error": denied}
                 continue
             try:
                 envelope = parse_envelope(
@@ -195,7 +193,7 @@ def _batch_route(r: APIRouter) -> None:
                 )
             except DomainError as error:
                 results[i] = {
-                    "accepted": False,
+                    **refused_here,
                     "command": item.command,
                     "idempotency_key": item.idempotency_key,
                     "error": error.as_dict(),
@@ -206,7 +204,7 @@ def _batch_route(r: APIRouter) -> None:
             items, svc.ledger.execute_batch([(c, k, who.actor, why) for _i, c, k, why in items]), strict=True
         ):
             COMMANDS.labels(command=result.command, outcome="accepted" if result.accepted else "refused").inc()
-            results[i] = result.as_dict()
+            results[i] = result_answer(result.as_dict())
         positions = [r["position"] for r in results if r and r.get("position")]
         request.state.position = max(positions) if positions else None
         return {

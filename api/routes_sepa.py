@@ -9,6 +9,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, Path, Query
 from fastapi.responses import Response
 
+from api.answers.sepa import DirectDebitBatches, DirectDebitMandates, batch
 from api.deps import Services, document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES
 from api.keys import Principal
@@ -26,7 +27,12 @@ XML_EXAMPLE = (
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["direct debit"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
 
-    @r.get("/mandates", summary="SEPA mandates of the members, IBAN masked", responses=read("mandates"))
+    @r.get(
+        "/mandates",
+        summary="SEPA mandates of the members, IBAN masked",
+        response_model=DirectDebitMandates,
+        responses=read("mandates"),
+    )
     def get_mandates(
         coop: str,
         after: str = Query("", max_length=64),
@@ -39,6 +45,7 @@ def router() -> APIRouter:
     @r.get(
         "/direct-debits",
         summary="Direct-debit batches, each item issued, collected or returned (with its reason)",
+        response_model=DirectDebitBatches,
         responses=read("direct_debits"),
     )
     def get_batches(
@@ -48,7 +55,7 @@ def router() -> APIRouter:
         _who: Principal = Depends(reader("direct_debits")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
-        return {"coop": coop, "batches": batches(db, coop, after=after, limit=limit)}
+        return {"coop": coop, "batches": [batch(row) for row in batches(db, coop, after=after, limit=limit)]}
 
     @r.get(
         "/direct-debits/{batch_id}.xml",

@@ -8,6 +8,7 @@ from typing import Any
 from fastapi import APIRouter, Body, Depends, Query, Request
 from pydantic import BaseModel, ConfigDict, Field
 
+from api.answers.webhooks import WebhookDeleted, WebhookDeliveries, WebhookEndpoint, WebhookEndpointCreated, WebhookEndpoints
 from api.deps import Services, reader, services
 from api.errors import ApiError
 from api.examples import ok, problem
@@ -69,6 +70,7 @@ def _endpoint_routes(r: APIRouter, admin: Any) -> None:
         "/webhooks",
         status_code=201,
         summary="Register a webhook endpoint (admin); the signing secret is shown once",
+        response_model=WebhookEndpointCreated,
         responses={**ok(WEBHOOKS["created"], 201), **ROLE_FEED_KIND},
     )
     def post_webhook(
@@ -90,7 +92,10 @@ def _endpoint_routes(r: APIRouter, admin: Any) -> None:
         return {**endpoint, "secret": secret}
 
     @r.get(
-        "/webhooks", summary="Webhook endpoints with their status, cursor and last error (admin)", responses=ok(WEBHOOKS["list"])
+        "/webhooks",
+        summary="Webhook endpoints with their status, cursor and last error (admin)",
+        response_model=WebhookEndpoints,
+        responses=ok(WEBHOOKS["list"]),
     )
     def get_webhooks(coop: str, _who: Principal = Depends(admin), svc: Services = Depends(services)) -> dict[str, Any]:
         return {"coop": coop, "endpoints": list_endpoints(svc.ledger.db, coop)}
@@ -98,6 +103,7 @@ def _endpoint_routes(r: APIRouter, admin: Any) -> None:
     @r.get(
         "/webhooks/{endpoint_id}",
         summary="One webhook endpoint (admin)",
+        response_model=WebhookEndpoint,
         responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT},
     )
     def get_webhook(
@@ -108,6 +114,7 @@ def _endpoint_routes(r: APIRouter, admin: Any) -> None:
     @r.delete(
         "/webhooks/{endpoint_id}",
         summary="Stop delivering to an endpoint (admin); its delivery log is kept",
+        response_model=WebhookDeleted,
         responses={**ok(WEBHOOKS["deleted"]), **UNKNOWN_ENDPOINT},
     )
     def delete_webhook(
@@ -122,6 +129,7 @@ def _delivery_routes(r: APIRouter, admin: Any) -> None:
     @r.post(
         "/webhooks/{endpoint_id}/resume",
         summary="Resume a paused endpoint (admin): its waiting facts are retried",
+        response_model=WebhookEndpoint,
         responses={**ok(WEBHOOKS["endpoint"]), **UNKNOWN_ENDPOINT},
     )
     def post_resume(
@@ -135,6 +143,7 @@ def _delivery_routes(r: APIRouter, admin: Any) -> None:
     @r.get(
         "/webhooks/{endpoint_id}/deliveries",
         summary="Delivery log: attempts, status, last HTTP status and error (admin)",
+        response_model=WebhookDeliveries,
         responses={**ok(WEBHOOKS["deliveries"]), **UNKNOWN_ENDPOINT},
     )
     def get_deliveries(

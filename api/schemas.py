@@ -15,6 +15,8 @@ from typing import Annotated, Any
 from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSchema, create_model
 from pydantic_core import PydanticCustomError
 
+from api.answers.commands import CommandReport
+from api.wire import WireModel
 from domain.money import is_number_in, number_kind
 
 # Numbers travel as exact decimal strings, or as JSON numbers: the command routes read a JSON number
@@ -178,7 +180,7 @@ def to_command_fields(body: BaseModel) -> dict[str, Any]:
     return {k: plain(v) for k, v in body}
 
 
-class CommandAccepted(BaseModel):
+class CommandAccepted(WireModel):
     """A command was recorded (or had been, under the same idempotency key)."""
 
     coop: str
@@ -187,8 +189,8 @@ class CommandAccepted(BaseModel):
     position: int = Field(description="Where the command sits in the log: pass it as min_position to read your write.")
     journal_numbers: list[int] = Field(description="Journal entries the command recorded, if it moved value.")
     events: list[str] = Field(description="Names of the events recorded.")
-    report: dict[str, Any] | None = Field(
+    report: CommandReport | None = Field(
         None,
         description="What the command did beyond its events, when it says (a federation; a bank statement's new and known lines; "
-        "the bank lines confirmed at once).",
+        "the bank lines confirmed or tied; a direct debit's return), its shape named by its `kind`.",
     )

@@ -278,7 +278,7 @@ def test_batch_route_reports_each_command(api):
     results = r.json()["results"]
     assert results[0]["accepted"] and results[0]["journal_numbers"] == [2]
     assert not results[1]["accepted"] and results[1]["error"]["rule"] == "no_overpayment"  # 80 > 70 still due
-    assert not results[2]["accepted"] and results[2]["error"]["rule"] == "role_command"
+    assert not results[2]["accepted"] and results[2]["error"]["rule"] == "role_command" and results[2]["coop"] == COOP
     assert results[3]["accepted"] and results[3]["duplicate"] and results[3]["position"] == results[0]["position"]
     assert (r.json()["accepted"], r.json()["refused"]) == (2, 2)
 

@@ -52,7 +52,14 @@ def test_a_statement_file_in_the_body_is_imported_once_per_line(api):
     assert too_big.status_code == 413 and too_big.json()["rule"] == "max_body_bytes"
     assert send(api, api["tokens"]["auditor"], csv, "text/csv", "imp-aud").status_code == 403
     lines = get(api, api["tokens"]["auditor"], f"/v1/coops/{COOP}/bank-accounts/BQ/lines").json()
-    assert sorted(line["amount_cents"] for line in lines) == [10000, 123456]  # the same payment in CAMT and OFX: one line
+    assert sorted(line["amount_eur"] for line in lines) == ["100.00", "1234.56"]  # the same payment in CAMT and OFX: one line
+    (account,) = get(api, api["tokens"]["auditor"], f"/v1/coops/{COOP}/bank-accounts").json()
+    assert [(s["source"], s["opening_balance_eur"], s["closing_balance_eur"]) for s in account["statements"]] == [
+        ("camt053", "0.00", "100.00"),
+        ("ofx", "0.00", "100.00"),
+        ("csv", "0.00", "1234.56"),  # no balances in a CSV: from the last statement closed before it (none)
+    ]
+    assert account["csv_mapping"]["columns"] == CSV_DEBIT_CREDIT_MAPPING["columns"]
 
 
 def test_reads_by_role_then_confirm_and_reconcile(api):
@@ -69,6 +76,10 @@ def test_reads_by_role_then_confirm_and_reconcile(api):
     assert sure["allocations"][0]["item"] == "fee:m1:2025" and "structured reference" in sure["reason"]
     r = post(api, t, COOP, "ConfirmSureBankMatches", {"bank_account_id": "BQ"})
     assert r.status_code == 201 and r.json()["report"]["count"] == 1, r.text
+    (confirmed,) = r.json()["report"]["confirmed"]
+    assert r.json()["report"]["kind"] == "sure_bank_matches"
+    assert [(a["item"], a["amount_eur"]) for a in confirmed["allocations"]] == [("fee:m1:2025", "100.00")]
+    assert get(api, t, f"/v1/coops/{COOP}/open-items", min_position=r.json()["position"]).json() == []
     again = post(
         api, t, COOP, "ConfirmBankMatch", {"line_id": proposed["line"]["line_id"], "allocations": [{"item": "fee:m1:2025"}]}
     )
@@ -76,6 +87,25 @@ def test_reads_by_role_then_confirm_and_reconcile(api):
     report = get(
         api, t, f"/v1/coops/{COOP}/bank-accounts/BQ/reconciliation", on="2025-03-31", min_position=r.json()["position"]
     ).json()
-    assert (report["bank_balance"], report["ledger_balance"], report["difference"]) == ("100.00", "100.00", "0.00")
+    assert (report["bank_balance_eur"], report["ledger_balance_eur"], report["difference_eur"]) == ("100.00", "100.00", "0.00")
     missing = get(api, t, f"/v1/coops/{COOP}/bank-accounts/NOPE/reconciliation", on="2025-03-31")
     assert missing.status_code == 404 and missing.json()["rule"] == "known_bank_account"
+
+
+def test_a_partial_match_reads_in_euros_on_the_line_the_open_item_and_the_report(api):
+    open_account(api)
+    t = api["tokens"]["treasurer"]
+    part = Line(date(2025, 3, 5), D("60.00"), "acompte cotisation", "B2", "Alice")
+    assert send(api, t, camt053("S2", IBAN, D("0"), [part], date(2025, 3, 31)), "application/xml", "imp-part").status_code == 201
+    (line,) = get(api, t, f"/v1/coops/{COOP}/bank-accounts/BQ/lines").json()
+    assert (line["amount_eur"], line["allocated_eur"], line["status"]) == ("60.00", "0.00", "unmatched")
+    r = post(api, t, COOP, "ConfirmBankMatch", {"line_id": line["line_id"], "allocations": [{"item": "fee:m1:2025"}]})
+    assert r.status_code == 201, r.text
+    report = r.json()["report"]
+    (paid,) = report["allocations"]
+    assert (report["kind"], report["person_id"], paid["item"], paid["amount_eur"]) == ("bank_match", "m1", "fee:m1:2025", "60.00")
+    assert paid["entry_number"] in r.json()["journal_numbers"]
+    (line,) = get(api, t, f"/v1/coops/{COOP}/bank-accounts/BQ/lines", min_position=r.json()["position"]).json()
+    assert (line["allocated_eur"], line["status"], line["allocations"]) == ("60.00", "matched", report["allocations"])
+    (item,) = get(api, t, f"/v1/coops/{COOP}/open-items").json()
+    assert (item["item"], item["open_eur"]) == ("fee:m1:2025", "40.00")  # 100.00 called, 60.00 paid

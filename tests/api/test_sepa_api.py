@@ -7,6 +7,7 @@ Dates are relative to today: the lead time and the signature are judged against 
 from __future__ import annotations
 
 from datetime import date, timedelta
+from decimal import Decimal
 from pathlib import Path
 
 import sepaxml
@@ -14,6 +15,7 @@ import xmlschema
 
 from domain.sepa import today
 from domain.sepa_rules import earliest_collection
+from ledger.bank_writers import Line, camt053
 from ledger.sepa_files import file_totals
 from tests.api.test_api import COOP, ROLES, api, get, post  # noqa: F401 (api is a fixture)
 
@@ -118,7 +120,40 @@ def test_batch_file_collection_and_return(api):  # noqa: F811 (the fixture)
     second = _ok(api, "treasurer", "IssueDirectDebits", {"batch_id": "B2", "year": year, "collection_date": due.isoformat()})
     _wait(api, second["position"])
     batches = get(api, api["tokens"]["treasurer"], f"/v1/coops/{COOP}/direct-debits").json()["batches"]
-    assert [(i["member_id"], i["amount_cents"], i["sequence"]) for i in batches[1]["items"]] == [("m2", 100_00, "recurring")]
+    assert [(i["member_id"], i["amount_eur"], i["sequence"]) for i in batches[1]["items"]] == [("m2", "100.00", "recurring")]
+    assert [b["total_eur"] for b in batches] == ["200.00", "100.00"]
+
+
+def test_a_returned_collection_on_the_statement_is_confirmed_and_read_in_euros(api):  # noqa: F811 (the fixture)
+    year, due = _set_up(api)
+    _ok(api, "treasurer", "IssueDirectDebits", {"batch_id": "B1", "year": year, "collection_date": due.isoformat()})
+    _ok(api, "treasurer", "RecordDirectDebitCollection", {"batch_id": "B1", "collected_on": due.isoformat()})
+    own_iban = "FR7630006000011234567890189"
+    body = {"bank_account_id": "BQ", "iban": own_iban, "label": "Compte courant", "effective_date": "2025-01-01"}
+    _ok(api, "treasurer", "OpenBankAccount", body)
+    returned_on = due + timedelta(days=3)
+    back = Line(returned_on, Decimal("-100.00"), "RETOUR PRLV", "R1", end_to_end_id="B1-00002", return_reason="AM04")
+    headers = {
+        "Authorization": f"Bearer {api['tokens']['treasurer']}",
+        "Content-Type": "application/xml",
+        "Idempotency-Key": "s1",
+    }
+    data = camt053("S1", own_iban, Decimal("200.00"), [back], returned_on)
+    r = api["client"].post(f"/v1/coops/{COOP}/bank-accounts/BQ/statements", content=data, headers=headers)
+    assert r.status_code == 201, r.text
+    (line,) = get(api, api["tokens"]["treasurer"], f"/v1/coops/{COOP}/bank-accounts/BQ/lines").json()
+    assert (line["amount_eur"], line["return_reason"], line["status"]) == ("-100.00", "AM04", "unmatched")
+
+    report = _ok(api, "treasurer", "ConfirmDirectDebitReturn", {"line_id": line["line_id"]})["report"]
+    assert {k: report[k] for k in ("kind", "person_id", "reason_code", "item", "amount_eur")} == {
+        "kind": "direct_debit_return",
+        "person_id": "m2",
+        "reason_code": "AM04",
+        "item": "direct_debit_return:B1:B1-00002",
+        "amount_eur": "100.00",
+    }
+    (line,) = get(api, api["tokens"]["treasurer"], f"/v1/coops/{COOP}/bank-accounts/BQ/lines").json()
+    assert (line["allocated_eur"], line["status"]) == ("100.00", "matched")  # a debit's allocation counts its size
 
 
 def test_mandates_are_listed_with_the_iban_masked_to_the_roles_that_handle_money(api):  # noqa: F811 (the fixture)
