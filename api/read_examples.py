@@ -126,7 +126,7 @@ READS: dict[str, Any] = {
 
 _AT = "2026-03-02T10:41:27.512094+00:00"  # a recorded_at, as the ledger writes it (UTC)
 _FY_CLOSED = {"coop": "assoc-garrigues", "year": 2025, "first_day": "2025-01-01", "last_day": "2025-12-31", "entries": 9,
-              "status": "closed", "result_cents": 38000, "closing_number": 9,
+              "status": "closed", "result_eur": "380.00", "closing_number": 9,
               "closing_hash": "c4c8d0e818b25b2d00799e595cced7093a5ce2ffb2d132b3cb21990212e5f2bd", "head_number": 8,
               "head_hash": "02d48afdc078ad4910ac3df8f506679489f547f97a082ee6a3ac941a277742da",
               "closed_at": "2026-01-30T16:02:11.804512+00:00", "closed_by": "key:3f9a0c2b7d41",
@@ -167,7 +167,7 @@ READS.update({
                   | {"closed_through": "2025-12-31"}]},
     "fiscal_years": {"coop": "assoc-garrigues", "fiscal_years": [_FY_CLOSED, {
         **_FY_CLOSED, "year": 2026, "first_day": "2026-01-01", "last_day": "2026-12-31", "entries": 3, "status": "open",
-        **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
+        **dict.fromkeys(("result_eur", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
                           "event_head"))}]},
     "audit_trail": {**_COOP, "events": [_AUDIT_EVENT], "next_after": 79},
     "gifts": {**_COOP, "gifts": [
