@@ -233,7 +233,7 @@ READS.update({
                          "series": [{"key": "members:medias", "label": {"fr": "Membres – Médias", "en": "Members – Médias"},
                                      "unit": "count", "values": [5, 5, 5]}]},
                         {"id": "fees", "title": {"fr": "Taux de recouvrement des cotisations", "en": "Fee collection rate"},
-                         "definition": _BILINGUAL, "value": {"year": 2025, "called_cents": 640000, "paid_cents": 625000,
+                         "definition": _BILINGUAL, "value": {"year": 2025, "called_eur": "6400.00", "paid_eur": "6250.00",
                                                              "rate_percent": "97.66"},
                          "series": [{"key": "rate_percent", "label": {"fr": "Taux de recouvrement", "en": "Collection rate"},
                                      "unit": "percent", "values": ["74.22", "97.66", "97.66"]}]}],

@@ -29,7 +29,7 @@ NOT_YET_TYPED = {
     "getBatches", "getCalls", "getCertified", "getContracts", "getCredits", "getDedicated",
     "getDeliveries", "getDonationsByMonth", "getFeed", "getFund",
     "getGifts", "getHours", "getIncomeStatement", "getInvoices", "getLines",
-    "getMandates", "getObservatory", "getOpenItems", "getProposals", "getReceipts",
+    "getMandates", "getOpenItems", "getProposals", "getReceipts",
     "getReconciliation", "getRevenue", "getStatementReport", "getSubsidies",
     "getTaxReceipts", "getTrialBalanceReport", "getWebhook",
     "getWebhooks", "importStatement", "postResume", "postWebhook",
