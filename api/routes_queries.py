@@ -36,6 +36,7 @@ def _known_account_and_party(db: Database, coop: str, account: str, party: str |
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
     _book_routes(r)
+    _account_routes(r)
     _journal_route(r)
     _member_routes(r)
     _governance_routes(r)
@@ -44,7 +45,7 @@ def router() -> APIRouter:
 
 
 def _book_routes(r: APIRouter) -> None:
-    """The cooperative, its trial balance, an account's balance and statement, the journal."""
+    """The cooperative and its trial balance."""
 
     @r.get(
         "",
@@ -68,6 +69,10 @@ def _book_routes(r: APIRouter) -> None:
         coop: str, as_of: IsoDate | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
     ) -> dict[str, Any]:
         return answers.trial_balance(trial_balance(db, coop, as_of=as_of))
+
+
+def _account_routes(r: APIRouter) -> None:
+    """An account's balance and statement, or one party's on it."""
 
     @r.get(
         "/accounts/{account}/balance",
