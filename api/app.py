@@ -31,6 +31,7 @@ from api import (
     routes_sepa,
 )
 from api.access_log import AccessLog
+from api.answers.service import Health
 from api.body_guard import JsonBodyGuard
 from api.deps import Services
 from api.limits import MAX_BODY_BYTES
@@ -152,6 +153,7 @@ def _service_routes(app: FastAPI, ledger: Ledger, runner: ProjectionRunner, read
         tags=["service"],
         summary="Liveness and projection freshness (no key needed)",
         responses=read_examples.read("health"),
+        response_model=Health,
     )
     def health() -> dict[str, Any]:
         position, projected = ledger.position(), runner.position()

@@ -20,39 +20,42 @@ _TALLY_COLLEGE = {"code": "entreprises", "for": 2, "against": 0, "abstain": 0, "
                   "weight_used": "100/3", "contribution": "1/3", "carried": True}
 _MEMBER = {**_COOP, "member_id": "MED-01", "name": "Le Petit Écho du Littoral", "kind": "organisation", "college": "medias",
            "status": "active", "admitted_on": "2025-01-20", "left_on": None, "shares": 0, "year": 2025,
-           "fee_called_cents": 30000, "fee_paid_cents": 30000, "in_good_standing": True, "fully_paid_on": "2025-07-14"}
+           "fee_called_eur": "300.00", "fee_paid_eur": "300.00", "in_good_standing": True, "fully_paid_on": "2025-07-14"}
 
 READS: dict[str, Any] = {
     "coop_summary": {
         **_COOP, "name": "Cluster Numérique Sud", "legal_form": "association", "siren": "912345675", "founded_on": "2025-01-15",
-        "fiscal_year_start_month": 1, "share_value_cents": None,
+        "fiscal_year_start_month": 1, "share_value_eur": None,
         "colleges": [{"code": "medias", "name": "Médias", "weight": "40"},
                      {"code": "entreprises", "name": "Entreprises associées", "weight": "20"}],
-        "fee_schedule": [{"min_headcount": 1, "max_headcount": 9, "amount_cents": 10000},
-                         {"min_headcount": 250, "max_headcount": None, "amount_cents": 150000}],
-        "members": 12, "active_members": 11, "journal_entries": 177},
+        "fee_schedule": [{"min_headcount": 1, "max_headcount": 9, "amount_eur": "100.00"},
+                         {"min_headcount": 250, "max_headcount": None, "amount_eur": "1500.00"}],
+        "members": 12, "active_members": 11, "journal_entries": 177, "sealed_by_federation": None},
     "trial_balance": {**_COOP, "as_of": "2025-12-31", "accounts": [
         {"account": "411", "label_fr": "Usagers, adhérents", "label_en": "Customers, members", "unit": "EUR",
-         "debit": 1088385, "credit": 1018245, "balance": 70140},
-        {"account": "512", "label_fr": "Banque", "label_en": "Bank", "unit": "EUR", "debit": 9018245, "credit": 5065160,
-         "balance": 3953085}],
-        "totals": {"CREDIT": {"debit": 6489, "credit": 6489}, "EUR": {"debit": 54356790, "credit": 54356790}}},
-    "balance": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": "2025-12-31", "balance_minor": 0},
+         "debit": "10883.85", "credit": "10182.45", "balance": "701.40"},
+        {"account": "512", "label_fr": "Banque", "label_en": "Bank", "unit": "EUR", "debit": "90182.45",
+         "credit": "50651.60", "balance": "39530.85"}],
+        "totals": [{"unit": "CREDIT", "debit": "64.89", "credit": "64.89"},
+                   {"unit": "EUR", "debit": "543567.90", "credit": "543567.90"}]},
+    "balance": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": "2025-12-31", "balance": "0.00"},
     "statement": {**_COOP, "account": "411", "party": "MED-01", "unit": "EUR", "as_of": None, "lines": [
         {"effective_date": "2025-02-01", "number": 1, "label": "Cotisation 2025 – MED-01", "party": "MED-01",
-         "debit": 30000, "credit": 0, "balance": 30000},
+         "unit": "EUR", "debit": "300.00", "credit": "0.00", "balance": "300.00"},
         {"effective_date": "2025-07-14", "number": 17, "label": "Règlement cotisation 2025 – MED-01",
-         "party": "MED-01", "debit": 0, "credit": 30000, "balance": 0}], "total_lines": 4, "closing_balance": 0},
+         "party": "MED-01", "unit": "EUR", "debit": "0.00", "credit": "300.00", "balance": "0.00"}], "total_lines": 4,
+        "closing_balance": "0.00"},
     "journal": {**_COOP, "entries": [
         {"number": 1, "kind": "FeeCalled", "effective_date": "2025-02-01", "recorded_at": "2025-02-01T09:14:03.299742+00:00",
          "label": "Cotisation 2025 – MED-01", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0014",
          "reverses": None, "reversed_by": None,
          "chain_hash": "435bfe9270ff79b180a4237bf3ad988edda932c011a4c6dba1472b1dceef7e24", "position": 27,
-         "postings": [{"account": "411", "party": "MED-01", "unit": "EUR", "amount": 30000},
-                      {"account": "7561", "party": None, "unit": "EUR", "amount": -30000}]}], "next_after": 1, "more": False},
+         "postings": [{"account": "411", "party": "MED-01", "unit": "EUR", "amount": "300.00"},
+                      {"account": "7561", "party": None, "unit": "EUR", "amount": "-300.00"}]}], "next_after": 1,
+        "more": False},
     "members": {**_COOP, "year": 2025, "members": [_MEMBER]},
-    "standing": {k: _MEMBER[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_cents",
-                                          "fee_paid_cents", "in_good_standing", "fully_paid_on")},
+    "standing": {k: _MEMBER[k] for k in ("coop", "member_id", "college", "status", "year", "fee_called_eur",
+                                          "fee_paid_eur", "in_good_standing", "fully_paid_on")},
     "governance": {
         **_COOP, "as_of": "2025-12-31", "legal_form": "association", "statutes_since": "2025-01-15",
         "policy": {"effective_date": "2025-01-15", "require_fee_paid": True, "min_shares": 0,
@@ -125,7 +128,7 @@ READS: dict[str, Any] = {
 
 _AT = "2026-03-02T10:41:27.512094+00:00"  # a recorded_at, as the ledger writes it (UTC)
 _FY_CLOSED = {"coop": "assoc-garrigues", "year": 2025, "first_day": "2025-01-01", "last_day": "2025-12-31", "entries": 9,
-              "status": "closed", "result_cents": 38000, "closing_number": 9,
+              "status": "closed", "result_eur": "380.00", "closing_number": 9,
               "closing_hash": "c4c8d0e818b25b2d00799e595cced7093a5ce2ffb2d132b3cb21990212e5f2bd", "head_number": 8,
               "head_hash": "02d48afdc078ad4910ac3df8f506679489f547f97a082ee6a3ac941a277742da",
               "closed_at": "2026-01-30T16:02:11.804512+00:00", "closed_by": "key:3f9a0c2b7d41",
@@ -147,11 +150,14 @@ _FACT = {"position": 51, **_COOP, "kind": "fee.paid", "event": "FeePaid", "effec
                    "chain_hash": "1ce8d4e41aeda6c42a3617635e54136b4f48042ff5fad2209f7eab1fbd678265",
                    "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": 80000},
                                 {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": -80000}]}}
+# The event's own fields (integers of cents), as the feed publishes an event's data.
+_FEE_SCHEDULE_EVENT = [{"min_headcount": 1, "max_headcount": 9, "amount_cents": 10000},
+                       {"min_headcount": 250, "max_headcount": None, "amount_cents": 150000}]
 _FOUNDED = {**_FACT, "position": 1, "kind": "cooperative.founded", "event": "CooperativeFounded", "effective_date": "2025-01-15",
             "recorded_at": "2025-01-15T10:00:04.120877+00:00", "idempotency_key": "demo-0001", "entry": None, "data": {
                 "reason": None, "name": "Cluster Numérique Sud", "legal_form": "association", "siren": "912345675",
                 "fiscal_year_start_month": 1, "colleges": READS["coop_summary"]["colleges"], "weighted": True,
-                "fee_schedule": READS["coop_summary"]["fee_schedule"], "share_value_cents": None,
+                "fee_schedule": _FEE_SCHEDULE_EVENT, "share_value_cents": None,
                 "voting_policy": {"require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"}}}
 
 # The audit, funding, observatory, report and feed routes' answers, also the demo's, built from the pieces above.
@@ -163,7 +169,7 @@ READS.update({
                   | {"closed_through": "2025-12-31"}]},
     "fiscal_years": {"coop": "assoc-garrigues", "fiscal_years": [_FY_CLOSED, {
         **_FY_CLOSED, "year": 2026, "first_day": "2026-01-01", "last_day": "2026-12-31", "entries": 3, "status": "open",
-        **dict.fromkeys(("result_cents", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
+        **dict.fromkeys(("result_eur", "closing_number", "closing_hash", "head_number", "head_hash", "closed_at", "closed_by",
                           "event_head"))}]},
     "audit_trail": {**_COOP, "events": [_AUDIT_EVENT], "next_after": 79},
     "gifts": {**_COOP, "gifts": [
@@ -229,7 +235,7 @@ READS.update({
                          "series": [{"key": "members:medias", "label": {"fr": "Membres – Médias", "en": "Members – Médias"},
                                      "unit": "count", "values": [5, 5, 5]}]},
                         {"id": "fees", "title": {"fr": "Taux de recouvrement des cotisations", "en": "Fee collection rate"},
-                         "definition": _BILINGUAL, "value": {"year": 2025, "called_cents": 640000, "paid_cents": 625000,
+                         "definition": _BILINGUAL, "value": {"year": 2025, "called_eur": "6400.00", "paid_eur": "6250.00",
                                                              "rate_percent": "97.66"},
                          "series": [{"key": "rate_percent", "label": {"fr": "Taux de recouvrement", "en": "Collection rate"},
                                      "unit": "percent", "values": ["74.22", "97.66", "97.66"]}]}],

@@ -7,6 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Query
 
+from api.answers import audit as answers
 from api.deps import Services, document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.examples import ok, problem
@@ -41,6 +42,7 @@ def _chain_routes(r: APIRouter) -> None:
         "/chain",
         summary="The hash chain's head (last entry number and hash) and the heads sealed at each closing",
         responses=read("chain"),
+        response_model=answers.ChainHead,
     )
     def get_chain(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
         _known(db, coop)
@@ -51,6 +53,7 @@ def _chain_routes(r: APIRouter) -> None:
         summary="Recompute the cooperative's chains from the stored events; with head=N:HASH, check a head kept "
         "outside the store",
         responses=ok(VERIFY),
+        response_model=answers.Verification,
     )
     def get_verify(
         coop: str,
@@ -77,10 +80,11 @@ def _chain_routes(r: APIRouter) -> None:
         "/fiscal-years",
         summary="Fiscal years holding entries: open or closed, result and sealed head",
         responses=read("fiscal_years"),
+        response_model=answers.FiscalYears,
     )
     def get_fiscal_years(coop: str, _who: Principal = Depends(reader("audit")), db: Database = Depends(views)) -> dict[str, Any]:
         _known(db, coop)
-        return {"coop": coop, "fiscal_years": fiscal_years(db, coop)}
+        return {"coop": coop, "fiscal_years": [answers.fiscal_year(row) for row in fiscal_years(db, coop)]}
 
 
 def _trail_route(r: APIRouter) -> None:
@@ -100,6 +104,7 @@ def _trail_route(r: APIRouter) -> None:
                 "Invalid filter: the problem names the query field",
             ),
         },
+        response_model=answers.AuditTrail,
     )
     def get_audit_trail(
         coop: str,

@@ -37,6 +37,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
 
 from api import deps, observatory_pages
+from api.answers.observatory import Observatory, observatory_answer
 from api.deps import Services, choose_views, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.format import browser_locale
@@ -128,7 +129,9 @@ def build(svc: Services, coop: str, today: date, db: Database | None = None) -> 
     report = observatory(db, coop, today=today, position=position)
     if report is None:
         return None
-    report["generated_at"] = datetime.now(UTC).isoformat()
+    # The wire's form, checked once per build: the page's stream sends these same bytes.
+    report = {**observatory_answer(report), "generated_at": datetime.now(UTC).isoformat()}
+    Observatory.model_validate(report)
     body = orjson.dumps(report)
     with _cache_lock:
         if len(_cache) >= CACHE_SIZE:
@@ -312,6 +315,7 @@ def _json_route(r: APIRouter) -> None:
         "/v1/coops/{coop}/observatory",
         summary="Every indicator: definition, value(s), monthly series, freshness",
         responses=read("observatory"),
+        response_model=Observatory,
     )
     def get_observatory(
         coop: str,

@@ -8,6 +8,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Path
 
+from api.answers import audit as answers
 from api.deps import Services, document_access, fresh, reader, services
 from api.errors import PROBLEM_RESPONSES
 from api.examples import ok
@@ -21,8 +22,19 @@ EXAMPLE = {
     "has_key": True,
     "forgotten": None,
     "identity": [{"field": "name", "value": "Camille Martin", "event": "MemberAdmitted", "version": 12}],
-    "balances": [{"account": "411", "unit": "EUR", "balance_minor": 0}],
-    "events": [{"version": 12, "event": "MemberAdmitted", "member_id": "M-014", "name": "Camille Martin"}],
+    "linked_ids": [],
+    "balances": [{"account": "411", "unit": "EUR", "balance": "300.00"}],
+    "events": [
+        {
+            "version": 12,
+            "event": "MemberAdmitted",
+            "fields": [
+                {"name": "effective_date", "value": "2025-01-20"},
+                {"name": "member_id", "value": "M-014"},
+                {"name": "name", "value": "Camille Martin"},
+            ],
+        }
+    ],
 }
 
 
@@ -33,6 +45,7 @@ def router() -> APIRouter:
         "/persons/{person_id}",
         summary="Everything held on one person (right of access): the events naming them, their identity, balances",
         responses=ok(EXAMPLE),
+        response_model=answers.PersonExport,
     )
     def get_person(
         coop: str,
@@ -41,7 +54,7 @@ def router() -> APIRouter:
         svc: Services = Depends(services),
     ) -> dict[str, Any]:
         """Read from the events on the primary, identity opened; after an erasure, the pseudonym."""
-        return person_export(svc.ledger, coop, person_id)
+        return answers.person_export(person_export(svc.ledger, coop, person_id))
 
     document_access(r.routes)
     return r

@@ -7,12 +7,14 @@ from typing import Annotated, Any
 
 from fastapi import APIRouter, Depends, Query
 
+from api.answers import queries as answers
 from api.deps import document_access, fresh, reader, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.explain_text import with_texts
 from api.keys import Principal
 from api.read_examples import read
 from api.schemas import IsoDate
+from api.wire import UnitCode, amount
 from ledger.db import Database
 from projections.balances import account_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
@@ -21,6 +23,7 @@ from projections.lookups import require_account, require_member, require_party
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
+UNIT = Query("EUR", description="The unit read: EUR, CREDIT (reward credits) or HOUR (shared hours).")
 
 
 def _known_account_and_party(db: Database, coop: str, account: str, party: str | None) -> None:
@@ -33,6 +36,7 @@ def _known_account_and_party(db: Database, coop: str, account: str, party: str |
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
     _book_routes(r)
+    _account_routes(r)
     _journal_route(r)
     _member_routes(r)
     _governance_routes(r)
@@ -41,33 +45,46 @@ def router() -> APIRouter:
 
 
 def _book_routes(r: APIRouter) -> None:
-    """The cooperative, its trial balance, an account's balance and statement, the journal."""
+    """The cooperative and its trial balance."""
 
-    @r.get("", summary="The cooperative: legal form, colleges, fee schedule, counts", responses=read("coop_summary"))
+    @r.get(
+        "",
+        summary="The cooperative: legal form, colleges, fee schedule, counts",
+        responses=read("coop_summary"),
+        response_model=answers.CoopSummary,
+    )
     def coop_summary(coop: str, _who: Principal = Depends(reader("standing")), db: Database = Depends(views)) -> dict[str, Any]:
         summary = cooperative_summary(db, coop)
         if summary is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-        return summary
+        return answers.coop_summary(summary)
 
     @r.get(
-        "/trial-balance", summary="Debit, credit and balance per account and unit, as of a date", responses=read("trial_balance")
+        "/trial-balance",
+        summary="Debit, credit and balance per account and unit, as of a date",
+        responses=read("trial_balance"),
+        response_model=answers.TrialBalance,
     )
     def get_trial_balance(
         coop: str, as_of: IsoDate | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
     ) -> dict[str, Any]:
-        return trial_balance(db, coop, as_of=as_of)
+        return answers.trial_balance(trial_balance(db, coop, as_of=as_of))
+
+
+def _account_routes(r: APIRouter) -> None:
+    """An account's balance and statement, or one party's on it."""
 
     @r.get(
         "/accounts/{account}/balance",
         summary="Balance of an account, or of one party on it, as of a date",
         responses=read("balance"),
+        response_model=answers.AccountBalance,
     )
     def get_balance(
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
-        unit: str = Query("EUR", max_length=10),
+        unit: UnitCode = UNIT,
         as_of: IsoDate | None = AS_OF,
         _who: Principal = Depends(reader("balances")),
         db: Database = Depends(views),
@@ -80,15 +97,20 @@ def _book_routes(r: APIRouter) -> None:
             "party": party,
             "unit": unit,
             "as_of": as_of.isoformat() if as_of else None,
-            "balance_minor": balance,
+            "balance": amount(balance, unit),
         }
 
-    @r.get("/accounts/{account}/statement", summary="Movements with running balance, paged by line", responses=read("statement"))
+    @r.get(
+        "/accounts/{account}/statement",
+        summary="Movements with running balance, paged by line",
+        responses=read("statement"),
+        response_model=answers.AccountStatement,
+    )
     def get_statement(
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
-        unit: str = Query("EUR", max_length=10),
+        unit: UnitCode = UNIT,
         as_of: IsoDate | None = AS_OF,
         after_line: int = Query(0, ge=0, le=10**9),
         limit: int = Query(100, ge=1, le=1000),
@@ -96,13 +118,19 @@ def _book_routes(r: APIRouter) -> None:
         db: Database = Depends(views),
     ) -> dict[str, Any]:
         _known_account_and_party(db, coop, account, party)
-        return statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+        report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+        return answers.statement(report)
 
 
 def _journal_route(r: APIRouter) -> None:
     """The journal, paged by entry number."""
 
-    @r.get("/journal", summary="Entries numbered after a position (cursor), each with its postings", responses=read("journal"))
+    @r.get(
+        "/journal",
+        summary="Entries numbered after a position (cursor), each with its postings",
+        responses=read("journal"),
+        response_model=answers.JournalPage,
+    )
     def get_journal(
         coop: str,
         after: int = Query(0, ge=0, le=2**62, description="Last entry number already read."),
@@ -114,22 +142,32 @@ def _journal_route(r: APIRouter) -> None:
         next_after = entries[-1]["number"] if entries else after
         # `more`: another page follows now (as the feed says); false means every entry so far was read.
         more = len(entries) == limit and has_entries_after(db, coop, next_after)
-        return {"coop": coop, "entries": entries, "next_after": next_after, "more": more}
+        return {"coop": coop, "entries": answers.journal_entries(entries), "next_after": next_after, "more": more}
 
 
 def _member_routes(r: APIRouter) -> None:
     """Members and their fee standing for a year."""
 
-    @r.get("/members", summary="Members with college, status, shares and a year's fee standing", responses=read("members"))
+    @r.get(
+        "/members",
+        summary="Members with college, status, shares and a year's fee standing",
+        responses=read("members"),
+        response_model=answers.MemberList,
+    )
     def get_members(
         coop: str,
         year: int = Query(..., ge=1901, le=2199),
         _who: Principal = Depends(reader("members")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
-        return {"coop": coop, "year": year, "members": member_standing(db, coop, year)}
+        return {"coop": coop, "year": year, "members": [answers.standing(row) for row in member_standing(db, coop, year)]}
 
-    @r.get("/members/{member_id}/standing", summary="Whether a member's fee for a year is fully paid", responses=read("standing"))
+    @r.get(
+        "/members/{member_id}/standing",
+        summary="Whether a member's fee for a year is fully paid",
+        responses=read("standing"),
+        response_model=answers.MemberStanding,
+    )
     def get_standing(
         coop: str,
         member_id: str,
@@ -139,20 +177,7 @@ def _member_routes(r: APIRouter) -> None:
     ) -> dict[str, Any]:
         for row in member_standing(db, coop, year):
             if row["member_id"] == member_id:
-                return {
-                    k: row[k]
-                    for k in (
-                        "coop",
-                        "member_id",
-                        "college",
-                        "status",
-                        "year",
-                        "fee_called_cents",
-                        "fee_paid_cents",
-                        "in_good_standing",
-                        "fully_paid_on",
-                    )
-                }
+                return {k: v for k, v in answers.standing(row).items() if k in answers.MemberStanding.model_fields}
         raise ApiError(404, "Not found", f"no member {member_id!r} in {coop}", field="member_id", rule="known_member")
 
 
@@ -160,7 +185,10 @@ def _governance_routes(r: APIRouter) -> None:
     """Weights as of a date, why a member may vote or not, a general assembly's tally."""
 
     @r.get(
-        "/governance", summary="College and member weights as of a date (exact fractions of 100)", responses=read("governance")
+        "/governance",
+        summary="College and member weights as of a date (exact fractions of 100)",
+        responses=read("governance"),
+        response_model=answers.GovernanceWeights,
     )
     def get_governance(
         coop: str,
@@ -171,9 +199,14 @@ def _governance_routes(r: APIRouter) -> None:
         report = weights_as_of(db, coop, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-        return report
+        return answers.governance(report)
 
-    @r.get("/governance/members/{member_id}", summary="May this member vote on that date, and why", responses=read("explanation"))
+    @r.get(
+        "/governance/members/{member_id}",
+        summary="May this member vote on that date, and why",
+        responses=read("explanation"),
+        response_model=answers.VoteEligibility,
+    )
     def get_explanation(
         coop: str,
         member_id: str,
@@ -189,7 +222,12 @@ def _governance_routes(r: APIRouter) -> None:
             )
         return with_texts(report)
 
-    @r.get("/resolutions/{resolution_id}/tally", summary="General-assembly tally by college, weighted", responses=read("tally"))
+    @r.get(
+        "/resolutions/{resolution_id}/tally",
+        summary="General-assembly tally by college, weighted",
+        responses=read("tally"),
+        response_model=answers.Tally,
+    )
     def get_tally(
         coop: str, resolution_id: str, _who: Principal = Depends(reader("governance")), db: Database = Depends(views)
     ) -> dict[str, Any]:

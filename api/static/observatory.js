@@ -29,7 +29,8 @@ const pick = (text) => text[lang];
 // ------------------------------------------------------------------ numbers for French (or English) readers
 
 // The server gives Babel's symbols and patterns (api/format.py browser_locale): the page writes
-// numbers as the command line and the API do. Money stays in integer cents until it is text.
+// numbers as the command line and the API do. Amounts arrive as the API writes them, decimal strings
+// with two places in the major unit ("1234.56" euros, "21.50" hours): they stay text, never floats.
 const NUMBERS = JSON.parse(document.getElementById("locale-data").textContent);
 
 function grouped(digits) {
@@ -43,8 +44,16 @@ function decimal(text) {  // "-1234.5" (a plain decimal string) -> "-1 234,5"
   return (negative ? L.minus : "") + grouped(whole) + (fraction ? L.decimal + fraction : "");
 }
 
-function cents(value) {  // integer minor units -> "1234.56", without a float
-  const n = BigInt(Math.round(Number(value))), abs = n < 0n ? -n : n;  // chart ticks may fall between cents
+function hundredths(value) {  // an amount ("1234.56", or a chart's tick, a number) -> integer hundredths
+  if (typeof value !== "string") return BigInt(Math.round(Number(value) * 100));  // ticks may fall between cents
+  const negative = value.startsWith("-");
+  const [whole, part = ""] = (negative ? value.slice(1) : value).split(".");
+  const n = BigInt(whole || "0") * 100n + BigInt((part + "00").slice(0, 2));
+  return negative ? -n : n;
+}
+
+function twoPlaces(value) {  // an amount -> "1234.56", exactly
+  const n = hundredths(value), abs = n < 0n ? -n : n;
   return `${n < 0n ? "-" : ""}${abs / 100n}.${String(abs % 100n).padStart(2, "0")}`;
 }
 
@@ -52,10 +61,10 @@ function fmt(value, unit) {
   if (value === null || value === undefined) return "–";
   const L = NUMBERS[lang];
   switch (unit) {
-    case "EUR": return L.euro[0] + decimal(cents(value)) + L.euro[1];
-    case "CREDIT": return decimal(cents(value)) + (lang === "fr" ? " crédits" : " credits");
-    case "minutes": {
-      const tenths = Math.round(Number(value) / 6);  // hours to one decimal, a whole hour without one
+    case "EUR": return L.euro[0] + decimal(twoPlaces(value)) + L.euro[1];
+    case "CREDIT": return decimal(twoPlaces(value)) + (lang === "fr" ? " crédits" : " credits");
+    case "HOUR": {
+      const tenths = Math.round(Number(hundredths(value)) / 10);  // hours to one decimal, a whole hour without one
       return decimal(tenths % 10 === 0 ? String(tenths / 10) : (tenths / 10).toFixed(1)) + " h";
     }
     case "percent": return L.percent[0] + decimal(Number(value).toFixed(2)) + L.percent[1];
@@ -68,42 +77,42 @@ function fmt(value, unit) {
 const L = (fr, en) => ({ fr, en });
 const FIGURES = {  // indicator id -> [value key, label, unit]
   members: [["members", L("Membres", "Members"), "count"], ["in_good_standing", L("À jour", "In good standing"), "count"]],
-  fees: [["rate_percent", L("Taux", "Rate"), "percent"], ["called_cents", L("Appelé", "Called"), "EUR"],
-         ["paid_cents", L("Payé", "Paid"), "EUR"], ["year", L("Exercice", "Fiscal year"), "year"]],
-  fund: [["balance_cents", L("Solde", "Balance"), "EUR"], ["committed_cents", L("Engagé", "Committed"), "EUR"],
-         ["available_cents", L("Disponible", "Available"), "EUR"]],
-  calls: [["envelope_cents", L("Enveloppes", "Envelopes"), "EUR"], ["awarded_cents", L("Attribué", "Awarded"), "EUR"],
-          ["paid_cents", L("Versé", "Paid"), "EUR"], ["remaining_cents", L("Reste", "Remaining"), "EUR"],
+  fees: [["rate_percent", L("Taux", "Rate"), "percent"], ["called_eur", L("Appelé", "Called"), "EUR"],
+         ["paid_eur", L("Payé", "Paid"), "EUR"], ["year", L("Exercice", "Fiscal year"), "year"]],
+  fund: [["balance_eur", L("Solde", "Balance"), "EUR"], ["committed_eur", L("Engagé", "Committed"), "EUR"],
+         ["available_eur", L("Disponible", "Available"), "EUR"]],
+  calls: [["envelope_eur", L("Enveloppes", "Envelopes"), "EUR"], ["awarded_eur", L("Attribué", "Awarded"), "EUR"],
+          ["paid_eur", L("Versé", "Paid"), "EUR"], ["remaining_eur", L("Reste", "Remaining"), "EUR"],
           ["laureates", L("Lauréats", "Laureates"), "count"], ["open", L("Appels ouverts", "Open calls"), "count"]],
-  subsidies: [["granted_cents", L("Accordé", "Granted"), "EUR"], ["received_cents", L("Reçu", "Received"), "EUR"],
-              ["to_receive_cents", L("À recevoir", "To receive"), "EUR"]],
+  subsidies: [["granted_eur", L("Accordé", "Granted"), "EUR"], ["received_eur", L("Reçu", "Received"), "EUR"],
+              ["to_receive_eur", L("À recevoir", "To receive"), "EUR"]],
   certifications: [["certified", L("Certifiés", "Certified"), "count"],
                    ["expiring_within_90_days", L("Expirent sous 90 j", "Expiring within 90 days"), "count"]],
-  subscriptions: [["billed_cents", L("Facturé", "Billed"), "EUR"], ["paid_cents", L("Payé", "Paid"), "EUR"]],
+  subscriptions: [["billed_eur", L("Facturé", "Billed"), "EUR"], ["paid_eur", L("Payé", "Paid"), "EUR"]],
   sensors: [["active_sensors", L("Capteurs actifs", "Active sensors"), "count"], ["readings", L("Relevés", "Readings"), "count"],
-            ["issued_minor", L("Crédits émis", "Credits issued"), "CREDIT"],
-            ["redeemed_minor", L("Crédits échangés", "Credits redeemed"), "CREDIT"]],
-  shared_hours: [["logged_minutes", L("Déclarées", "Logged"), "minutes"], ["rebilled_minutes", L("Refacturées", "Rebilled"), "minutes"],
-                 ["billed_cents", L("Refacturé", "Rebilled"), "EUR"]],
+            ["issued_credits", L("Crédits émis", "Credits issued"), "CREDIT"],
+            ["redeemed_credits", L("Crédits échangés", "Credits redeemed"), "CREDIT"]],
+  shared_hours: [["logged_hours", L("Déclarées", "Logged"), "HOUR"], ["rebilled_hours", L("Refacturées", "Rebilled"), "HOUR"],
+                 ["billed_eur", L("Refacturé", "Rebilled"), "EUR"]],
   governance: [],
 };
 const TABLES = {  // indicator id -> [value key holding rows, [[row key, label, unit], ...]]
   members: ["colleges", [["name", L("Collège", "College")], ["members", L("Membres", "Members"), "count"],
                          ["in_good_standing", L("À jour", "In good standing"), "count"]]],
-  calls: ["listed", [["title", L("Appel", "Call")], ["envelope_cents", L("Enveloppe", "Envelope"), "EUR"],
-                     ["awarded_cents", L("Attribué", "Awarded"), "EUR"], ["paid_cents", L("Versé", "Paid"), "EUR"],
+  calls: ["listed", [["title", L("Appel", "Call")], ["envelope_eur", L("Enveloppe", "Envelope"), "EUR"],
+                     ["awarded_eur", L("Attribué", "Awarded"), "EUR"], ["paid_eur", L("Versé", "Paid"), "EUR"],
                      ["laureates", L("Lauréats", "Laureates"), "count"]]],
-  subsidies: ["listed", [["funder", L("Financeur", "Funder")], ["granted_cents", L("Accordé", "Granted"), "EUR"],
-                         ["received_cents", L("Reçu", "Received"), "EUR"]]],
+  subsidies: ["listed", [["funder", L("Financeur", "Funder")], ["granted_eur", L("Accordé", "Granted"), "EUR"],
+                         ["received_eur", L("Reçu", "Received"), "EUR"]]],
   certifications: ["expiring", [["member_id", L("Prestataire", "Provider")], ["valid_until", L("Valide jusqu'au", "Valid until")]]],
-  subscriptions: ["periods", [["period", L("Période", "Period")], ["billed_cents", L("Facturé", "Billed"), "EUR"],
-                              ["paid_cents", L("Payé", "Paid"), "EUR"]]],
-  shared_hours: ["structures", [["structure_id", L("Structure", "Structure")], ["logged_minutes", L("Déclarées", "Logged"), "minutes"],
-                                ["rebilled_minutes", L("Refacturées", "Rebilled"), "minutes"], ["billed_cents", L("Refacturé", "Billed"), "EUR"]]],
+  subscriptions: ["periods", [["period", L("Période", "Period")], ["billed_eur", L("Facturé", "Billed"), "EUR"],
+                              ["paid_eur", L("Payé", "Paid"), "EUR"]]],
+  shared_hours: ["structures", [["structure_id", L("Structure", "Structure")], ["logged_hours", L("Déclarées", "Logged"), "HOUR"],
+                                ["rebilled_hours", L("Refacturées", "Rebilled"), "HOUR"], ["billed_eur", L("Refacturé", "Billed"), "EUR"]]],
   governance: ["colleges", [["name", L("Collège", "College")], ["statutory_percent", L("Statutaire", "Statutory"), "percent"],
                             ["effective_percent", L("Effectif", "Effective"), "percent"], ["eligible_members", L("Votants", "Voters"), "count"]]],
 };
-const EMPTY_MAX = { minutes: 600, EUR: 10000, CREDIT: 10000, percent: 100 };  // an empty chart's scale: 10 h, 100 €…
+const EMPTY_MAX = { HOUR: 10, EUR: 100, CREDIT: 100, percent: 100 };  // an empty chart's scale: 10 h, 100 €…
 const BARS = new Set(["subscriptions", "shared_hours"]);  // monthly flows drawn as bars; stocks as lines
 const COLOURS = ["#0b6e4f", "#d1495b", "#2e86ab", "#edae49", "#6c4f97", "#66a182", "#8d6a9f", "#3d5a80"];
 
@@ -182,8 +191,9 @@ function chartData(ind) {
   }
   const unitLeft = ind.series[0].unit;
   return { labels: monthLabels(report.months), unitLeft, datasets: ind.series.map((s, i) => ({
-    label: pick(s.label), data: s.values.map((v) => (v === null ? null : Number(v))), yAxisID: s.unit === unitLeft ? "y" : "y1",
-    unit: s.unit, borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length], tension: 0.2, pointRadius: 2 })) };
+    // Chart.js plots numbers; the tooltip shows the API's exact string (`exact`), not the plotted number.
+    label: pick(s.label), data: s.values.map((v) => (v === null ? null : Number(v))), exact: s.values,
+    yAxisID: s.unit === unitLeft ? "y" : "y1", unit: s.unit, borderColor: COLOURS[i % COLOURS.length], backgroundColor: COLOURS[i % COLOURS.length], tension: 0.2, pointRadius: 2 })) };
 }
 
 function renderChart(ind) {
@@ -204,7 +214,10 @@ function renderChart(ind) {
   const options = {
     animation: false, maintainAspectRatio: false, interaction: { mode: "index", intersect: false },
     plugins: { legend: { position: many ? "bottom" : "top", labels: { boxWidth: 12, font: { size: 11 } } },
-               tooltip: { callbacks: { label: (c) => `${c.dataset.label}: ${fmt(c.raw, c.dataset.unit || data.unitLeft)}` } } },
+               tooltip: { callbacks: { label: (c) => {
+                 const value = c.dataset.exact ? c.dataset.exact[c.dataIndex] : c.raw;
+                 return `${c.dataset.label}: ${fmt(value, c.dataset.unit || data.unitLeft)}`;
+               } } } },
     scales: { x: { ticks: { callback(v) {  // long college names, shortened on the axis (whole in the tooltip)
       const label = this.getLabelForValue(v);
       return typeof label === "string" && label.length > 14 ? `${label.slice(0, 13)}…` : label;

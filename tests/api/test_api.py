@@ -192,7 +192,7 @@ def test_idempotency_same_body_same_response_other_body_conflict(api):
     r = get(
         api, api["tokens"]["reader"], f"/v1/coops/{COOP}/members/m1/standing", year=2025, min_position=first.json()["position"]
     )
-    assert r.json()["fee_paid_cents"] == 4000 and r.json()["in_good_standing"] is False  # 40 of 100 paid
+    assert r.json()["fee_paid_eur"] == "40.00" and r.json()["in_good_standing"] is False  # 40 of 100 paid
 
 
 def test_refusals_are_problems_naming_field_and_rule_and_write_nothing(api):
@@ -292,9 +292,11 @@ def test_read_your_writes_and_bounded_wait(api):
     position = r.json()["position"]
     tb = get(api, token, f"/v1/coops/{COOP}/trial-balance", min_position=position).json()
     by_account = {row["account"]: row["balance"] for row in tb["accounts"]}
-    assert by_account == {"411": 0, "512": 10000, "7561": -10000}
+    assert by_account == {"411": "0.00", "512": "100.00", "7561": "-100.00"}
+    assert tb["totals"] == [{"unit": "EUR", "debit": "200.00", "credit": "200.00"}]  # called 100, paid 100
     balance = get(api, api["tokens"]["reader"], f"/v1/coops/{COOP}/accounts/411/balance", party="m1", as_of="2025-04-30").json()
-    assert balance["balance_minor"] == 10000  # called 2025-02-01, paid 2025-05-01
+    assert balance == {"coop": COOP, "account": "411", "party": "m1", "unit": "EUR", "as_of": "2025-04-30", "balance": "100.00"}
+    # called 2025-02-01, paid 2025-05-01: still due on 2025-04-30
     started = time.monotonic()
     r = get(api, token, f"/v1/coops/{COOP}/trial-balance", min_position=position + 10_000)  # beyond the log: no wait
     assert r.status_code == 422 and r.json()["rule"] == "recorded_position" and r.json()["field"] == "min_position"

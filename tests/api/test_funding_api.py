@@ -4,6 +4,8 @@ personal data: admin, treasurer and auditor only). Expected figures are worked o
 
 from __future__ import annotations
 
+from decimal import Decimal
+
 from tests.api.test_api import COOP, ROLES, api, get, post  # noqa: F401 (api is a fixture)
 
 DONORS_READERS = {"admin", "treasurer", "auditor"}
@@ -118,7 +120,7 @@ def test_funding_commands_reads_and_refusals(api):
     before_use = get(api, t, f"{base}/donations/dedicated-funds", as_of="2025-04-30").json()
     assert {f["gift_id"]: f["unspent_eur"] for f in before_use["gifts"]} == {"D3": "2000.00", "P1": "940.00"}
     # The books agree: 196 holds the unspent part per gift.
-    assert get(api, t, f"{base}/accounts/196/balance", party="D3").json()["balance_minor"] == -170_000
+    assert get(api, t, f"{base}/accounts/196/balance", party="D3").json()["balance"] == "-1700.00"
 
     receipts = get(api, t, f"{base}/donations/receipts", year=2025).json()
     donors = {d["donor_id"]: d for d in receipts["donors"]}
@@ -134,8 +136,9 @@ def test_funding_commands_reads_and_refusals(api):
     assert donors["alice"]["donor_address"] == "1 rue des Lilas, 34000 Montpellier" and donors["acme"]["donor_kind"] == "company"
     assert receipts["anonymous_eur"] == "900.00" and receipts["total_eur"] == "3200.00"
     # ... and equal the year's gift income in the books: 7541 dons manuels + 7542 mécénats.
-    tb = {row["account"]: row["balance"] for row in get(api, t, f"{base}/trial-balance", as_of="2025-12-31").json()["accounts"]}
-    assert -(tb["7541"] + tb["7542"]) == 320_000 and tb["622"] == 6_000 and tb["530"] == 5_000
+    tb_rows = get(api, t, f"{base}/trial-balance", as_of="2025-12-31").json()["accounts"]
+    tb = {row["account"]: Decimal(row["balance"]) for row in tb_rows}  # euros
+    assert -(tb["7541"] + tb["7542"]) == Decimal(receipts["total_eur"]) == 3200 and tb["622"] == 60 and tb["530"] == 50
 
     contract = get(api, t, f"{base}/advertising/contracts").json()["contracts"][0]
     assert (contract["invoiced_eur"], contract["paid_eur"], contract["due_eur"], contract["invoices"]) == (

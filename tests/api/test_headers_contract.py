@@ -109,7 +109,7 @@ def test_amounts_come_as_strings_or_json_numbers_and_rates_as_fractions(api):
     params = {"limit": 1000, "min_position": r.json()["position"]}
     entries = api["client"].get(f"/v1/coops/{COOP}/journal", headers=treasurer, params=params).json()["entries"]
     amounts = [p["amount"] for e in entries[-3:] for p in e["postings"] if p["account"] == "512"]
-    assert amounts == [10, 500, 10], amounts
+    assert amounts == ["0.10", "5.00", "0.10"], amounts  # euros, exact
     too_precise = pay("too-precise", 0.123).json()  # a well-formed number: the decider judges it, exactly
     assert (too_precise["field"], too_precise["rule"]) == ("amount", "precision"), too_precise
     admin = {"Authorization": f"Bearer {api['tokens']['admin']}"}

@@ -56,10 +56,11 @@ def _wait(env, position: int) -> None:
 
 
 def _balance(env, account: str, party: str | None = None) -> int:
+    """The account's EUR balance, in cents (the API answers euros: "200.00")."""
     params = {"party": party} if party else {}
     r = get(env, env["tokens"]["auditor"], f"/v1/coops/{COOP}/accounts/{account}/balance", **params)
     assert r.status_code == 200, r.text
-    return r.json()["balance_minor"]
+    return int(Decimal(r.json()["balance"]) * 100)
 
 
 def test_mandate_refusals_are_problems_naming_field_and_rule(api):  # noqa: F811 (the fixture)

@@ -151,7 +151,7 @@ def test_closing_through_the_api_seals_the_year_and_the_chain_route_shows_it(api
         .get(f"/v1/coops/{COOP}/fiscal-years", params=fresh, headers=headers(api, "treasurer"))
         .json()["fiscal_years"]
     )
-    assert [(y["year"], y["status"], y["result_cents"]) for y in years] == [(2025, "closed", 40_00)]
+    assert [(y["year"], y["status"], y["result_eur"]) for y in years] == [(2025, "closed", "40.00")]
     assert api["client"].get(f"/v1/coops/{COOP}/chain", headers=headers(api, "reader")).status_code == 403
     r = api["client"].get("/v1/coops/nobody/chain", headers=headers(api, "auditor"))
     assert r.status_code == 403  # keys are bound to their cooperatives

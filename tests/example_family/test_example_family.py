@@ -106,9 +106,11 @@ def scenario(url: str) -> None:
         assert page.status_code == 200, page.text
         (entry,) = page.json()["entries"]
         assert entry["kind"] == "ToolRented" and entry["number"] == number, entry
-        assert sorted((line["account"], line["amount"]) for line in entry["postings"]) == [("512", 2250), ("706", -2250)], entry
+        assert sorted((line["account"], line["amount"]) for line in entry["postings"]) == [("512", "22.50"), ("706", "-22.50")], (
+            entry
+        )
         balance = client.get(f"/v1/coops/{COOP}/accounts/706/balance", headers={"Authorization": f"Bearer {token['reader']}"})
-        assert balance.status_code == 200 and balance.json()["balance_minor"] == -2250, balance.text
+        assert balance.status_code == 200 and balance.json()["balance"] == "-22.50", balance.text
 
         # Its projection.
         with ledger.db.read() as tx:

@@ -226,48 +226,55 @@ def record(ledger: Ledger, coop: str = COOP, after_each: Any = None) -> list[Com
 
 
 MONTHS = [f"2025-{m:02d}" for m in range(1, 13)]
-EXPECTED: dict[str, dict[str, Any]] = {  # value keys worked out by hand (cents, counts, minutes)
+
+
+def _two_places(values: list[int]) -> list[str]:
+    """Whole euros or credits as the wire writes them: 5000 -> "5000.00"."""
+    return [f"{v:.2f}" for v in values]
+
+
+EXPECTED: dict[str, dict[str, Any]] = {  # value keys worked out by hand (euros, credits, hours as the wire writes them)
     "members": {"members": 3, "in_good_standing": 1},
-    "fees": {"year": 2025, "called_cents": 40000, "paid_cents": 24000, "rate_percent": "60.00"},
-    "fund": {"balance_cents": 400000, "committed_cents": 200000, "available_cents": 200000, "received_cents": 500000},
+    "fees": {"year": 2025, "called_eur": "400.00", "paid_eur": "240.00", "rate_percent": "60.00"},
+    "fund": {"balance_eur": "4000.00", "committed_eur": "2000.00", "available_eur": "2000.00", "received_eur": "5000.00"},
     "calls": {
         "calls": 2,
         "open": 2,
-        "envelope_cents": 900000,
-        "awarded_cents": 400000,
-        "paid_cents": 200000,
-        "remaining_cents": 500000,
+        "envelope_eur": "9000.00",
+        "awarded_eur": "4000.00",
+        "paid_eur": "2000.00",
+        "remaining_eur": "5000.00",
         "laureates": 2,
     },
-    "subsidies": {"subsidies": 1, "granted_cents": 1000000, "received_cents": 400000, "to_receive_cents": 600000},
+    "subsidies": {"subsidies": 1, "granted_eur": "10000.00", "received_eur": "4000.00", "to_receive_eur": "6000.00"},
     "certifications": {"certified": 2, "expiring_within_90_days": 1},
-    "subscriptions": {"billed_cents": 14300, "paid_cents": 7900},
+    "subscriptions": {"billed_eur": "143.00", "paid_eur": "79.00"},
     "sensors": {
         "active_sensors": 1,
         "sensors": 2,
         "readings": 2500,
-        "issued_minor": 250,
-        "redeemed_minor": 100,
-        "outstanding_minor": 150,
+        "issued_credits": "2.50",
+        "redeemed_credits": "1.00",
+        "outstanding_credits": "1.50",
     },
-    "shared_hours": {"logged_minutes": 630, "rebilled_minutes": 630, "billed_cents": 28000},
+    "shared_hours": {"logged_hours": "10.50", "rebilled_hours": "10.50", "billed_eur": "280.00"},
 }
 EXPECTED_SERIES: dict[tuple[str, str], list[Any]] = {  # month by month, January to December 2025
     ("members", "members:users"): [0, 1, 2, 2, 1, 1, 1, 1, 1, 1, 1, 1],
     ("members", "members:staff"): [0, 0, 1, 2, 3, 2, 2, 2, 2, 2, 2, 2],
     # m2's payment is reversed: as known now, m2 was never in good standing; m4 left on 30 June.
     ("members", "in_good_standing"): [0, 0, 0, 2, 2, 1, 1, 1, 1, 1, 1, 1],
-    ("fees", "paid_cents"): [0, 0, 0, 20000, 30000, 34000, 24000, 24000, 24000, 24000, 24000, 24000],
+    ("fees", "paid_eur"): _two_places([0, 0, 0, 200, 300, 340, 240, 240, 240, 240, 240, 240]),
     ("fees", "rate_percent"): [None, None, None, "50.00", "75.00", "85.00", "60.00", "60.00", "60.00", "60.00", "60.00", "60.00"],
-    ("fund", "balance_cents"): [0, 0, 500000, 500000, 500000, 400000, 400000, 400000, 400000, 400000, 400000, 400000],
-    ("fund", "available_cents"): [0, 0, 500000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000, 200000],
-    ("calls", "awarded_cents"): [0, 0, 0, 250000, 400000, 400000, 400000, 400000, 400000, 400000, 400000, 400000],
-    ("subsidies", "received_cents"): [0, 0, 400000, 400000, 400000, 400000, 400000, 400000, 400000, 400000, 400000, 400000],
+    ("fund", "balance_eur"): _two_places([0, 0, 5000, 5000, 5000, 4000, 4000, 4000, 4000, 4000, 4000, 4000]),
+    ("fund", "available_eur"): _two_places([0, 0, 5000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000, 2000]),
+    ("calls", "awarded_eur"): _two_places([0, 0, 0, 2500, 4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000]),
+    ("subsidies", "received_eur"): _two_places([0, 0, 4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000, 4000]),
     ("certifications", "certified"): [0, 1, 1, 1, 1, 2, 2, 2, 2, 2, 2, 2],
-    ("subscriptions", "billed_cents"): [0, 0, 7900, 6400, 0, 0, 0, 0, 0, 0, 0, 0],
+    ("subscriptions", "billed_eur"): _two_places([0, 0, 79, 64, 0, 0, 0, 0, 0, 0, 0, 0]),
     ("sensors", "active_sensors"): [0, 0, 0, 2, 2, 2, 2, 2, 1, 1, 1, 1],
     ("sensors", "readings"): [0, 0, 0, 2500, 0, 0, 0, 0, 0, 0, 0, 0],
-    ("sensors", "redeemed_minor"): [0, 0, 0, 0, 100, 0, 0, 0, 0, 0, 0, 0],
-    ("shared_hours", "logged_minutes"): [0, 0, 0, 630, 0, 0, 0, 0, 0, 0, 0, 0],
-    ("shared_hours", "rebilled_minutes"): [0, 0, 0, 0, 630, 0, 0, 0, 0, 0, 0, 0],
+    ("sensors", "redeemed_credits"): _two_places([0, 0, 0, 0, 1, 0, 0, 0, 0, 0, 0, 0]),
+    ("shared_hours", "logged_hours"): ["0.00"] * 3 + ["10.50"] + ["0.00"] * 8,
+    ("shared_hours", "rebilled_hours"): ["0.00"] * 4 + ["10.50"] + ["0.00"] * 7,
 }

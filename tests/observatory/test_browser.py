@@ -166,18 +166,18 @@ def test_the_page_shows_the_api_figures_and_follows_a_payment_without_reloading(
         driver.set_page_load_timeout(20)
         driver.get(f"{server['base']}/observatory/{COOP}?key={server['token']}")
         assert driver.current_url.endswith(f"/observatory/{COOP}")  # the key left the address bar for a cookie
-        _until(lambda: _raw(driver, "fig-fees-paid_cents") is not None, 10.0)
+        _until(lambda: _raw(driver, "fig-fees-paid_eur") is not None, 10.0)
         for figure, expected in [
-            ("fig-fees-paid_cents", values["fees"]["paid_cents"]),
-            ("fig-fees-called_cents", values["fees"]["called_cents"]),
+            ("fig-fees-paid_eur", values["fees"]["paid_eur"]),
+            ("fig-fees-called_eur", values["fees"]["called_eur"]),
             ("fig-fees-rate_percent", values["fees"]["rate_percent"]),
             ("fig-members-members", values["members"]["members"]),
             ("fig-members-in_good_standing", values["members"]["in_good_standing"]),
-            ("fig-fund-balance_cents", values["fund"]["balance_cents"]),
+            ("fig-fund-balance_eur", values["fund"]["balance_eur"]),
         ]:
             assert _raw(driver, figure) == str(expected), figure
-        assert (values["fees"]["paid_cents"], values["members"]["members"]) == (123456, 2)
-        assert _text(driver, "fig-fees-paid_cents") == "1 234,56 €"  # French readers
+        assert (values["fees"]["paid_eur"], values["members"]["members"]) == ("1234.56", 2)
+        assert _text(driver, "fig-fees-paid_eur") == "1 234,56 €"  # French readers
         assert _text(driver, "fig-fees-rate_percent") == "50,00 %"
         definition = driver.execute_script("return document.querySelector('#ind-fees p.definition').textContent;")
         assert definition == next(i for i in report["indicators"] if i["id"] == "fees")["definition"]["fr"]
@@ -190,16 +190,16 @@ def test_the_page_shows_the_api_figures_and_follows_a_payment_without_reloading(
             json={"member_id": "m2", "year": _year(), "amount": "1000", "effective_date": f"{_year()}-01-04"},
         )
         assert r.status_code == 201, r.text
-        took_s = _until(lambda: _raw(driver, "fig-fees-paid_cents") == "223456", UPDATE_TIMEOUT_S)
+        took_s = _until(lambda: _raw(driver, "fig-fees-paid_eur") == "2234.56", UPDATE_TIMEOUT_S)
         assert driver.execute_script("return window.notReloaded === true;"), "the page reloaded"
-        assert _text(driver, "fig-fees-paid_cents") == "2 234,56 €"
+        assert _text(driver, "fig-fees-paid_eur") == "2 234,56 €"
         assert int(driver.execute_script("return document.getElementById('freshness').dataset.position;")) >= r.json()["position"]
         assert "Mis à jour il y a" in _text(driver, "freshness")
         ARTIFACTS.mkdir(exist_ok=True)
         assert driver.save_screenshot(str(ARTIFACTS / f"observatory-{store_kind}.png"))
 
         driver.find_element("id", "lang").click()  # the English switch
-        assert _text(driver, "fig-fees-paid_cents") == "€2,234.56"
+        assert _text(driver, "fig-fees-paid_eur") == "€2,234.56"
         assert "Updated" in _text(driver, "freshness")
         print(f"page followed the payment in {took_s:.3f} s ({store_kind})")
     finally:
@@ -217,7 +217,7 @@ def test_the_event_stream_pushes_new_figures_and_ends_when_its_client_leaves(ser
         assert r.status_code == 200 and r.headers["content-type"].startswith("text/event-stream")
         lines = r.iter_lines()
         first = _next_event(lines)
-        assert first[0] == "observatory" and '"paid_cents":123456' in first[1]
+        assert first[0] == "observatory" and '"paid_eur":"1234.56"' in first[1]
         pay = server["http"].post(
             f"/v1/coops/{COOP}/commands/PayFee",
             headers={"Idempotency-Key": "p3"},
@@ -225,7 +225,7 @@ def test_the_event_stream_pushes_new_figures_and_ends_when_its_client_leaves(ser
         )
         assert pay.status_code == 201
         second = _next_event(lines)
-        assert second[0] == "observatory" and '"paid_cents":123556' in second[1]
+        assert second[0] == "observatory" and '"paid_eur":"1235.56"' in second[1]
         hub_holder["hub"] = server["app"].state.observatory_hub
         assert hub_holder["hub"].listeners() == 1
     _until(lambda: hub_holder["hub"].listeners() == 0, 5.0)  # the generator saw the client leave and ended

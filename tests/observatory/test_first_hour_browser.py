@@ -130,6 +130,7 @@ def test_a_private_observatory_asks_for_its_key_and_an_unknown_one_is_404(demo_s
 
 
 def test_the_page_writes_numbers_as_the_command_line_does(demo_server: str, driver: Any) -> None:
+    from decimal import Decimal
     from fractions import Fraction
 
     from api.format import money, percent
@@ -138,13 +139,14 @@ def test_the_page_writes_numbers_as_the_command_line_does(demo_server: str, driv
     fees = next(i for i in report["indicators"] if i["id"] == "fees")["value"]
     for lang, switch in (("fr", False), ("en", True)):
         driver.get(f"{demo_server}/observatory/{PUBLIC}")
-        _until(lambda: driver.execute_script("return document.getElementById('fig-fees-paid_cents') !== null;"), 10.0)
+        _until(lambda: driver.execute_script("return document.getElementById('fig-fees-paid_eur') !== null;"), 10.0)
         if switch:
             driver.find_element("id", "lang").click()
         shown = driver.execute_script(
-            "return ['paid_cents', 'rate_percent'].map((k) => document.getElementById(`fig-fees-${k}`).textContent);"
+            "return ['paid_eur', 'rate_percent'].map((k) => document.getElementById(`fig-fees-${k}`).textContent);"
         )
-        assert shown == [money(fees["paid_cents"], lang), percent(Fraction(str(fees["rate_percent"])) / 100, lang)], lang
+        paid_cents = int(Decimal(fees["paid_eur"]).scaleb(2))  # the API's euros, as the CLI's formatter takes them
+        assert shown == [money(paid_cents, lang), percent(Fraction(str(fees["rate_percent"])) / 100, lang)], lang
         first_month = driver.execute_script("return charts.fees.data.labels[0];")
         assert first_month == ("janv. 25" if lang == "fr" else "Jan 25"), first_month
     driver.execute_script("localStorage.removeItem('observatory-lang');")

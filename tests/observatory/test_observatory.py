@@ -6,6 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from datetime import date, timedelta
+from decimal import Decimal
 from typing import Any
 
 import pytest
@@ -79,12 +80,12 @@ def test_indicators_match_the_figures_worked_out_by_hand(app_env):
     assert weights == {"users": ("60.00", "100.00"), "staff": ("40.00", "0.00")}
     assert [c["member_id"] for c in indicators["certifications"]["value"]["expiring"]] == ["m1"]
     assert indicators["subscriptions"]["value"]["periods"] == [
-        {"period": "2025-02", "billed_cents": 7900, "paid_cents": 7900},
-        {"period": "2025-03", "billed_cents": 6400, "paid_cents": 0},
+        {"period": "2025-02", "billed_eur": "79.00", "paid_eur": "79.00"},
+        {"period": "2025-03", "billed_eur": "64.00", "paid_eur": "0.00"},
     ]
     structures = {s["structure_id"]: s for s in indicators["shared_hours"]["value"]["structures"]}
-    assert (structures["m1"]["logged_minutes"], structures["m3"]["logged_minutes"]) == (420, 210)
-    assert structures["m1"]["billed_cents"] + structures["m3"]["billed_cents"] == 28000
+    assert (structures["m1"]["logged_hours"], structures["m3"]["logged_hours"]) == ("7.00", "3.50")
+    assert Decimal(structures["m1"]["billed_eur"]) + Decimal(structures["m3"]["billed_eur"]) == 280
 
 
 def test_the_figures_follow_the_day_asked_for(app_env):
@@ -92,9 +93,9 @@ def test_the_figures_follow_the_day_asked_for(app_env):
     report = _get(app_env, app_env["tokens"]["admin"], as_of="2025-04-05").json()
     indicators = _by_id(report)
     assert report["months"] == story.MONTHS[:4]
-    assert indicators["fund"]["value"]["balance_cents"] == 500000
+    assert indicators["fund"]["value"]["balance_eur"] == "5000.00"
     assert indicators["certifications"]["value"]["certified"] == 1
-    assert {s["key"]: s["values"] for s in indicators["fees"]["series"]}["paid_cents"] == [0, 0, 0, 20000]
+    assert {s["key"]: s["values"] for s in indicators["fees"]["series"]}["paid_eur"] == ["0.00", "0.00", "0.00", "200.00"]
 
 
 def test_private_needs_a_key_of_the_cooperative_and_public_needs_none(app_env):

@@ -100,7 +100,7 @@ def test_reads_with_min_position_are_answered_by_the_standby(api):
         position = pay_one_euro(api)
         r = read_bank(api, min_position=position)
         assert r.status_code == 200, r.text
-        assert r.json()["balance_minor"] == api["euros"] * 100  # its own write, read back from the standby
+        assert r.json()["balance"] == f"{api['euros']}.00"  # its own write, read back from the standby
     assert reads_by(api["standby"]) - before_standby == 3
     assert reads_by("primary") == before_primary
 
@@ -127,14 +127,14 @@ def test_a_paused_standby_is_waited_for_then_skipped_and_the_answer_is_still_rig
         behind = skipped(api["standby"], "behind")
         started = time.monotonic()
         r = read_bank(api, min_position=position)
-        assert r.status_code == 200 and r.json()["balance_minor"] == api["euros"] * 100
+        assert r.status_code == 200 and r.json()["balance"] == f"{api['euros']}.00"
         assert skipped(api["standby"], "behind") == behind + 1
         assert 0.9 < time.monotonic() - started < 2.5  # the standby's share of the wait, then the primary
         # Further behind than allowed: skipped at once, even without min_position.
         reads.max_lag_ms = 1
         next_probe()
         lagging, before = skipped(api["standby"], "lagging"), reads_by("primary")
-        assert read_bank(api).json()["balance_minor"] == api["euros"] * 100
+        assert read_bank(api).json()["balance"] == f"{api['euros']}.00"
         assert skipped(api["standby"], "lagging") == lagging + 1 and reads_by("primary") == before + 1
         (row,) = api["client"].get("/health").json()["standbys"]
         assert row["up"] is False and row["reason"] == "lagging" and row["replay_lag_bytes"] > 0 and row["lag_positions"] >= 1
@@ -149,7 +149,7 @@ def standby_answers_again(api, position: int) -> None:
     api["cluster"].wait_replayed()
     next_probe()
     before = reads_by(api["standby"])
-    assert read_bank(api, min_position=position).json()["balance_minor"] == api["euros"] * 100
+    assert read_bank(api, min_position=position).json()["balance"] == f"{api['euros']}.00"
     assert reads_by(api["standby"]) == before + 1
 
 
@@ -164,7 +164,7 @@ def test_a_standby_down_is_skipped_for_the_primary_then_used_again(api):
         down, before = skipped(api["standby"], "down"), reads_by("primary")
         position = pay_one_euro(api)
         r = read_bank(api, min_position=position)
-        assert r.status_code == 200 and r.json()["balance_minor"] == api["euros"] * 100
+        assert r.status_code == 200 and r.json()["balance"] == f"{api['euros']}.00"
         assert skipped(api["standby"], "down") == down + 1 and reads_by("primary") == before + 1
         health = api["client"].get("/health").json()
         assert health["status"] == "ok"  # reads still answered: the service is not degraded
