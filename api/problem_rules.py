@@ -1,7 +1,8 @@
 """The rule of a problem, as the OpenAPI document publishes it: an enum of the rule catalogue.
 
 Generated clients get a union type of the rules (ProblemRule), not a free string, and
-domain/rule_catalogue.py says what each one means. A problem built with a rule outside the
+domain/rule_catalogue.py says what each one means (a family outside the package declares its own
+rules: domain/family.py). A problem built with a rule outside the
 catalogue is a bug (a rule raised without its line in the catalogue): `checked_rule` logs it and,
 under the tests (STRICT), fails, while in service the client still gets its refusal, not a 500.
 """
@@ -13,10 +14,13 @@ from enum import StrEnum
 import structlog
 from pydantic import BaseModel, Field
 
-from domain.rule_catalogue import RULES, is_catalogued
+from domain.family import rules
+from domain.rule_catalogue import RULES
 
 log = structlog.get_logger("coopledger.api")
 
+# The shipped catalogue; the OpenAPI document lists the rules of families outside the package too
+# (api/openapi_doc.py), registered by the time it is built.
 ProblemRule = StrEnum("ProblemRule", [(rule, rule) for rule in RULES])  # type: ignore[misc]
 ProblemRule.__doc__ = "The rule a refusal names, stable for programs; docs/problems.md says what each one asks."
 
@@ -29,7 +33,7 @@ class UncataloguedRule(AssertionError):
 
 def checked_rule(rule: str | None) -> str | None:
     """The rule, once checked against the catalogue (a dictionary lookup per refusal)."""
-    if rule is not None and not is_catalogued(rule):
+    if rule is not None and rule not in rules():
         log.error("uncatalogued_rule", rule=rule)
         if STRICT:
             raise UncataloguedRule(f"{rule!r} is not in domain/rule_catalogue.py")

@@ -16,6 +16,8 @@ ledger/, api/ and the command line read it without an import going up the layers
 
 from __future__ import annotations
 
+import re
+
 from domain.rule_catalogue_a_k import RULES_A_K
 from domain.rule_catalogue_l_z import RULES_L_Z
 
@@ -68,5 +70,6 @@ def validation_rule(error_type: str) -> str:
     return error_type if error_type in RULES else FALLBACK_RULE
 
 
-def is_catalogued(rule: str) -> bool:
-    return rule in RULES
+def is_rule_name(name: str) -> bool:
+    """A stable snake_case code: lower-case words of letters and digits joined by '_'."""
+    return re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", name) is not None

@@ -24,13 +24,12 @@ from pathlib import Path
 import pytest
 from pydantic_core import core_schema
 
-from domain.rule_catalogue import FALLBACK_RULE, RULES, VALIDATION_TYPES, validation_rule
+from domain.rule_catalogue import FALLBACK_RULE, RULES, VALIDATION_TYPES, is_rule_name, validation_rule
 from domain.rule_catalogue_a_k import RULES_A_K
 from domain.rule_catalogue_l_z import RULES_L_Z
 
 ROOT = Path(__file__).resolve().parents[1]
 PRODUCT = ("domain", "ledger", "projections", "api", "cli")
-RULE_NAME = r"[a-z][a-z0-9]*(_[a-z0-9]+)*"
 # Callables outside the product that take a rule: pydantic's custom error, whose type the API
 # answers as the rule (domain/rule_catalogue.py validation_rule).
 THIRD_PARTY_RULE_TAKERS = {"PydanticCustomError": 0}
@@ -213,14 +212,12 @@ def test_the_scan_finds_rules_of_every_kind_of_site(scan: Scan) -> None:
 
 
 def test_the_catalogue_is_sorted_snake_case_and_says_what_each_rule_asks() -> None:
-    import re
-
     for part in (RULES_A_K, RULES_L_Z):
         assert list(part) == sorted(part), "keep each part in alphabetical order"
     assert set(RULES_A_K).isdisjoint(RULES_L_Z)
     assert all(rule < "l" for rule in RULES_A_K) and all(rule >= "l" for rule in RULES_L_Z)
     assert list(RULES) == sorted(RULES)
-    bad = [rule for rule in RULES if not re.fullmatch(r"[a-z][a-z0-9]*(_[a-z0-9]+)*", rule)]
+    bad = [rule for rule in RULES if not is_rule_name(rule)]
     assert bad == [], f"rules are snake_case codes: {bad}"
     vague = {rule: meaning for rule, meaning in RULES.items() if len(meaning.split()) < 3 or meaning.endswith(".")}
     assert vague == {}, "a meaning is a few words, without a final stop"
