@@ -6,7 +6,9 @@ makes, that is every value given as a rule
 - to a callable taking a `rule` (DomainError and its subclasses, ApiError, problem(), the API's
   own validators' PydanticCustomError, a helper passing a rule on), positionally or by keyword,
 - as `rule=` to any call,
-- as the "rule" of a dict that also names a "field" (a refusal in a batch's answer),
+- as the "rule" of a dict (a refusal in a batch's answer, a warning of a tally, the end of a
+  stream), except an eligibility reason's, which has an "ok" (whether the member meets it: the
+  voting explanation's own vocabulary, api/explain_text.py),
 
 is a literal string (or a choice between literal strings), a parameter of a helper whose callers
 are read in turn, a rule carried from a refusal already made (`error.rule`, `item["rule"]`), or
@@ -91,7 +93,7 @@ def _given_rules(node: ast.AST, takers: dict[str, set[int | None]]) -> Iterator[
                     yield node.args[position]
     elif isinstance(node, ast.Dict):
         keys = {k.value: v for k, v in zip(node.keys, node.values, strict=True) if isinstance(k, ast.Constant)}
-        if "rule" in keys and "field" in keys:
+        if "rule" in keys and "ok" not in keys:
             yield keys["rule"]
 
 
@@ -203,6 +205,7 @@ def test_the_scan_finds_rules_of_every_kind_of_site(scan: Scan) -> None:
         "utf8": "api/body_guard.py",  # Refusal, a NamedTuple with a rule field
         "percent": "api/schemas.py",  # _number(pattern, rule, ...): PydanticCustomError(rule, ...)
         "role_command": "api/routes_commands.py",  # a batch's refusal, as a dict
+        "api_key_valid": "api/routes_feed.py",  # the end of a stream
         "same_key_same_content": "ledger/",
         "pg_tool_succeeds": "ledger/backup.py",
         "decimal": "api/errors.py",  # validation_errors: rule, message = "decimal", ...
