@@ -2,9 +2,9 @@
 
 Generated clients get a union type of the rules (ProblemRule), not a free string, and
 domain/rule_catalogue.py says what each one means (a family outside the package declares its own
-rules: domain/family.py). A problem built with a rule outside the
-catalogue is a bug (a rule raised without its line in the catalogue): `checked_rule` logs it and,
-under the tests (STRICT), fails, while in service the client still gets its refusal, not a 500.
+rules: domain/family.py). A problem built with a rule outside them is a bug (a rule raised without
+its line in the catalogue): `checked_rule` logs it and, under the tests (STRICT), fails, while in
+service the client still gets its refusal, not a 500.
 """
 
 from __future__ import annotations
