@@ -8,7 +8,7 @@ api/exact_json.py.)
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, NamedTuple
 
 from api.errors import problem
 from api.limits import MAX_JSON_DEPTH
@@ -56,8 +56,7 @@ class JsonBodyGuard:
         body = b"".join(chunks)
         refused = json_problem(body) if body else None
         if refused is not None:
-            field, rule, detail = refused
-            await problem(422, "Invalid request", detail, field=field, rule=rule)(scope, receive, send)
+            await problem(422, "Invalid request", refused.detail, field=refused.field, rule=refused.rule)(scope, receive, send)
             return
         sent = False
 
@@ -91,29 +90,37 @@ def _unique_keys(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
     return seen
 
 
-def json_problem(body: bytes) -> tuple[str, str, str] | None:
-    """(field, rule, detail) when the body must be refused, else None."""
+class Refusal(NamedTuple):
+    """Why a body is refused; `rule` is a catalogued rule (domain/rule_catalogue.py)."""
+
+    field: str
+    rule: str
+    detail: str
+
+
+def json_problem(body: bytes) -> Refusal | None:
+    """The refusal when the body must be refused, else None."""
     try:
         text = body.decode("utf-8")
     except UnicodeDecodeError as exc:
-        return "body", "utf8", f"body: not UTF-8 text (byte {exc.start}: {exc.reason})"
+        return Refusal("body", "utf8", f"body: not UTF-8 text (byte {exc.start}: {exc.reason})")
     try:
         value = json.loads(text, object_pairs_hook=_unique_keys)
     except _DuplicateKey as exc:
         key = exc.key.encode("unicode_escape").decode("ascii")[:100]
-        return key, "duplicate_key", f"{key}: given twice in one object; send each field once"
+        return Refusal(key, "duplicate_key", f"{key}: given twice in one object; send each field once")
     except json.JSONDecodeError as exc:
-        return "body", "json_invalid", f"body: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})"
+        return Refusal("body", "json_invalid", f"body: not valid JSON ({exc.msg}, line {exc.lineno} column {exc.colno})")
     except RecursionError:
-        return "body", "max_depth", f"body: nested deeper than {MAX_JSON_DEPTH} levels"
+        return Refusal("body", "max_depth", f"body: nested deeper than {MAX_JSON_DEPTH} levels")
     except ValueError as exc:  # e.g. an integer of thousands of digits
-        return "body", "number_too_long", f"body: {str(exc)[:200]}"
+        return Refusal("body", "number_too_long", f"body: {str(exc)[:200]}")
     stack, depth = [(value, 1)], 0
     while stack:  # iterative: the depth check must not recurse either
         node, level = stack.pop()
         depth = max(depth, level)
         if depth > MAX_JSON_DEPTH:
-            return "body", "max_depth", f"body: nested deeper than {MAX_JSON_DEPTH} levels"
+            return Refusal("body", "max_depth", f"body: nested deeper than {MAX_JSON_DEPTH} levels")
         children = node.values() if isinstance(node, dict) else node if isinstance(node, list) else ()
         stack.extend((child, level + 1) for child in children)
     return None

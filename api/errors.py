@@ -14,8 +14,10 @@ from pydantic import BaseModel, Field
 from starlette.exceptions import HTTPException as StarletteHTTPException
 from starlette.routing import Match
 
+from api.problem_rules import ProblemError, ProblemRule, checked_rule
 from api.responses import OrjsonResponse
 from domain.errors import DomainError
+from domain.rule_catalogue import validation_rule
 from ledger.group_commit import Overloaded
 
 log = structlog.get_logger("coopledger.api")
@@ -56,7 +58,10 @@ class Problem(BaseModel):
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong, for a person.")
     field: str | None = Field(None, description="The request field at fault, when one is.")
-    rule: str | None = Field(None, description="The rule that was broken, stable for programs.")
+    rule: ProblemRule | None = Field(None, description="The rule that was broken, stable for programs.")
+    errors: list[ProblemError] | None = Field(
+        None, description="Every error of an invalid request, the first one also in field and rule."
+    )
 
 
 def _example(status: int, title: str, detail: str, field: str | None, rule: str) -> dict[str, Any]:
@@ -173,7 +178,7 @@ def problem(
     }
     if field is not None:
         body["field"] = field
-    if rule is not None:
+    if checked_rule(rule) is not None:
         body["rule"] = rule
     if extra:
         body.update(extra)
@@ -214,7 +219,7 @@ def validation_errors(raw: list[Any]) -> list[dict[str, str]]:
             if p not in ("body", "query", "path", "header")
         ]
         field = ".".join(loc).replace(".[", "[") or "body"
-        rule = str(item.get("type", "invalid"))
+        rule = validation_rule(str(item.get("type", "")))
         message = _MESSAGES.get(rule) or str(item.get("msg", "is invalid"))
         if rule == "string_pattern_mismatch" and "[0-9]{1,18}" in str(item.get("ctx", {}).get("pattern", "")):
             rule, message = "decimal", 'must be an exact decimal written with a point, e.g. "12.50" (no comma, no spaces)'

@@ -15,6 +15,7 @@ from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
 from api.wire import AMOUNT_COMPONENT, AMOUNT_SCHEMA_NAME
+from domain.family import rules
 
 SECURITY_SCHEME = "apiKey"
 PUBLIC_PATHS = ("/health", "/metrics")  # answered without a key
@@ -103,6 +104,7 @@ def install(app: FastAPI) -> None:
             _security(spec)
             _headers(spec)
             spec["components"].setdefault("schemas", {})[AMOUNT_SCHEMA_NAME] = AMOUNT_COMPONENT  # api/wire.py
+            spec["components"]["schemas"]["ProblemRule"]["enum"] = list(rules())  # with families' own rules
             app.openapi_schema = spec
         return app.openapi_schema
 

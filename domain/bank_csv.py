@@ -38,10 +38,10 @@ def check_mapping(mapping: Any) -> dict[str, Any]:
     if unknown:
         raise InvalidCommand(f"mapping.{unknown[0]}", "known_mapping_key", f"unknown key; the keys are {', '.join(KEYS)}")
     found = {**DEFAULTS, "skip_lines": 1, **mapping}
-    _one_of(found, "separator", SEPARATORS)
-    _one_of(found, "date_format", DATE_FORMATS)
-    _one_of(found, "decimal", DECIMAL_MARKS)
-    _one_of(found, "thousands", THOUSANDS_SEPARATORS)
+    _one_of(found, "separator", SEPARATORS, "known_separator")
+    _one_of(found, "date_format", DATE_FORMATS, "known_date_format")
+    _one_of(found, "decimal", DECIMAL_MARKS, "known_decimal")
+    _one_of(found, "thousands", THOUSANDS_SEPARATORS, "known_thousands")
     if found["thousands"] == found["decimal"]:
         raise InvalidCommand("mapping.thousands", "distinct_marks", "the thousands separator must differ from the decimal mark")
     if found["thousands"] == found["separator"] or found["decimal"] == found["separator"]:
@@ -60,9 +60,9 @@ def check_mapping(mapping: Any) -> dict[str, Any]:
     return {key: found[key] for key in KEYS}
 
 
-def _one_of(found: dict[str, Any], key: str, allowed: tuple[str, ...]) -> None:
+def _one_of(found: dict[str, Any], key: str, allowed: tuple[str, ...], rule: str) -> None:
     if found[key] not in allowed:
-        raise InvalidCommand(f"mapping.{key}", f"known_{key}", f"{found[key]!r} is not one of {', '.join(map(repr, allowed))}")
+        raise InvalidCommand(f"mapping.{key}", rule, f"{found[key]!r} is not one of {', '.join(map(repr, allowed))}")
 
 
 def _columns(columns: Any) -> dict[str, int]:

@@ -15,6 +15,9 @@ needs to know:
   after the family, `coop.<name>`);
 - `managed`: accounts (by their role in the chart) that its commands keep per party: a manual entry
   may not touch them, and a federation must carry their balances exactly (domain/federation_carry.py);
+- `rules`: for a family outside the package, the rules its deciders refuse with that the rule
+  catalogue (domain/rule_catalogue.py, where shipped families' rules are) does not hold, each with
+  its meaning: they join the published rules (`rules()`, the OpenAPI document's ProblemRule).
 
 `register` checks the declaration against the rules below and against the families already
 registered; what is missing or clashes fails there, naming the family. The ledger (command
@@ -36,6 +39,7 @@ from typing import TYPE_CHECKING, Any
 
 from domain.events import EVENT_CLASSES, FinancialEvent, Meta
 from domain.roles import ROLES
+from domain.rule_catalogue import RULES, is_rule_name
 
 if TYPE_CHECKING:
     from domain.cooperative import Cooperative
@@ -86,6 +90,7 @@ class Family:
     carriers: tuple[str, ...] = ()  # "module:function", each a Carrier (domain/federation_carry.py)
     # When a federation runs this family's carriers: lower first. Ties run in family-name order.
     carry_order: int = 100
+    rules: Mapping[str, str] = field(default_factory=dict)  # rule -> meaning, rules not in the catalogue
 
     def problems(self) -> list[str]:
         """What is wrong with the declaration on its own; clashes with other families are `register`'s.
@@ -117,6 +122,9 @@ class Family:
             module, _, function = path.partition(":")
             if not callable(getattr(importlib.import_module(module), function, None)):
                 found.append(f"carrier {path!r} is not a function")
+        for rule, meaning in self.rules.items():
+            if rule in RULES or not is_rule_name(rule) or not meaning.strip():
+                found.append(f"rule {rule!r}: a snake_case name the catalogue does not hold, with its meaning")
         return found
 
 
@@ -166,6 +174,9 @@ def register(family: Family) -> Family:
     ]
     problems += [f"event {e} is also declared by family {_FAMILY_OF_EVENT[e]!r}" for e in family.events if e in _FAMILY_OF_EVENT]
     problems += [f"feed kind {f.kind!r} is also the kind of {_KINDS[f.kind]}" for f in family.events.values() if f.kind in _KINDS]
+    problems += [
+        f"rule {r!r} is also declared by family {f.name!r}" for f in _FAMILIES.values() for r in family.rules if r in f.rules
+    ]
     if problems:
         raise FamilyDeclarationError(f"family {family.name!r}: " + "; ".join(problems))
     _FAMILIES[family.name] = family
@@ -265,6 +276,13 @@ def carriers() -> list[Callable[..., Any]]:
         paths = [path.partition(":") for family in ordered for path in family.carriers]
         _cache["carriers"] = [getattr(importlib.import_module(module), function) for module, _, function in paths]
     return _cache["carriers"]
+
+
+def rules() -> Mapping[str, str]:
+    """Rule -> meaning, sorted: the catalogue's and those families outside the package declare."""
+    if "rules" not in _cache:
+        _cache["rules"] = dict(sorted({**RULES, **{r: m for f in families() for r, m in f.rules.items()}}.items()))
+    return _cache["rules"]
 
 
 def new_states() -> dict[str, Any]:

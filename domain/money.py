@@ -116,7 +116,7 @@ def to_minor(value: object, unit: Unit, field: str, *, allow_zero: bool = False)
     """An exact number of `unit` (a Decimal, an int or decimal text: see NumberIn) in its minor units."""
     amount = parse_decimal(value, field)
     if amount < 0 or (amount == 0 and not allow_zero):
-        rule = "non_negative" if allow_zero else "positive"
+        rule = "non_negative" if allow_zero else "positive"  # both in the rule catalogue
         raise InvalidCommand(field, rule, f"must be {'zero or more' if allow_zero else 'more than zero'}, got {amount}")
     if amount.is_zero():
         return 0  # also turns -0 into 0

@@ -206,5 +206,5 @@ def _run(argv: list[str], config: StoreConfig, stdin: str | None = None) -> str:
             f"{argv[0]} is not installed (PostgreSQL client tools, same major version as the server or newer)",
         ) from None
     if done.returncode != 0:
-        raise InvalidCommand("store", argv[0], f"{argv[0]} failed: {done.stderr.strip()[:2000]}")
+        raise InvalidCommand("store", "pg_tool_succeeds", f"{argv[0]} failed: {done.stderr.strip()[:2000]}")
     return done.stdout

@@ -22,6 +22,7 @@ from pydantic import TypeAdapter, ValidationError
 
 from domain.errors import InvalidCommand
 from domain.money import is_number_in
+from domain.rule_catalogue import validation_rule
 from domain.rules import text
 from ledger.handlers import COMMANDS
 
@@ -96,7 +97,7 @@ def parse_envelope(data: dict[str, Any], *, reason: str | None = None) -> Envelo
     except ValidationError as exc:
         error = exc.errors()[0]
         loc = ".".join(str(p) if not isinstance(p, int) else f"[{p}]" for p in error["loc"]).replace(".[", "[")
-        raise InvalidCommand(loc or "command", error["type"], error["msg"]) from None
+        raise InvalidCommand(loc or "command", validation_rule(error["type"]), error["msg"]) from None
     return Envelope(command, key, actor if isinstance(actor, str) else None, envelope_reason)
 
 

@@ -21,6 +21,7 @@ from typing import Any
 import pytest
 from hypothesis import HealthCheck, settings
 
+from api import problem_rules
 from ledger.migrate import migrate
 from ledger.service import Ledger
 from ledger.store import StoreConfig
@@ -45,6 +46,10 @@ settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE", "ci"))
 # Many tests send hundreds of commands a second with one key (load, faults, races): the per-key
 # write limit (api/rate_limits.py, on by default) is tested by tests/api/test_rate_limits.py alone.
 os.environ.setdefault("COOPLEDGER_WRITE_RATE_LIMIT", "off")
+
+# A problem naming a rule outside the catalogue (domain/rule_catalogue.py) is logged in service;
+# under the tests it fails the request, so that any test meeting such a refusal fails.
+problem_rules.STRICT = True
 
 # ---------------------------------------------------------------- PostgreSQL
 

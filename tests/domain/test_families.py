@@ -127,6 +127,9 @@ def _lend(coop, cmd, meta) -> None:
         (dict(carriers=("tests.domain.test_families:_lend",)), "no '<thing>.carried' event"),
         (dict(name="fees"), "another family has this name"),
         (dict(name="Books"), "must be a lower-case identifier"),
+        (dict(rules={"known_member": "the member exists"}), "rule 'known_member': a snake_case name the catalogue does not"),
+        (dict(rules={"Book-Lent": "the book is lent"}), "rule 'Book-Lent'"),
+        (dict(rules={"book_lent": " "}), "with its meaning"),
     ],
 )
 def test_an_incomplete_declaration_fails_naming_the_family_and_registers_nothing(declaration, says, book_events):

@@ -109,5 +109,7 @@ FAMILY = register(
             "ToolRented": Fact("tool.rented", "entries", journal="BQ"),
         },
         state=ToolLibraryState,
+        # Its own rules, outside the shipped catalogue: they join the published ones.
+        rules={"known_tool": "the tool is registered", "unique_tool": "a tool id is registered once"},
     )
 )

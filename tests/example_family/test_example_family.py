@@ -87,6 +87,8 @@ def scenario(url: str) -> None:
         assert r.status_code == 422 and r.json()["field"] == "days", r.text
         r = post("treasurer", "RentTool", {**rent, "tool_id": "saw"}, "rent-saw")
         assert r.status_code == 404 and r.json()["rule"] == "known_tool", r.text
+        published = client.get("/openapi.json").json()["components"]["schemas"]["ProblemRule"]["enum"]
+        assert {"known_tool", "unique_tool", "known_member"} <= set(published) and published == sorted(published)
         r = post("treasurer", "RentTool", rent, "rent")
         assert r.status_code == 201, r.text
         rented = r.json()

@@ -11,6 +11,7 @@ import pytest
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.errors import InvalidCommand
 from domain.fees import CallFee, PayFee
+from domain.rule_catalogue import RULES
 from ledger.commands import fingerprint, loads, parse_command
 from tests.builders import found_association, ok
 
@@ -89,16 +90,17 @@ def test_parse_errors_name_the_field_and_rule(data, field, rule):
 
 
 @pytest.mark.parametrize(
-    ("overrides", "field"),
+    ("overrides", "field", "rule"),
     [
-        ({"effective_date": "2020-13-01"}, "effective_date"),
-        ({"effective_date": "yesterday"}, "effective_date"),
-        ({"year": "twenty"}, "year"),
-        ({"member_id": ["alice"]}, "member_id"),
+        ({"effective_date": "2020-13-01"}, "effective_date", "date_from_datetime_parsing"),
+        ({"effective_date": "yesterday"}, "effective_date", "date_from_datetime_parsing"),
+        ({"year": "twenty"}, "year", "int_parsing"),
+        ({"member_id": ["alice"]}, "member_id", "string_type"),
     ],
 )
-def test_wrong_types_name_their_field(overrides, field):
-    assert parse_error({**PAY, **overrides}).field == field
+def test_wrong_types_name_their_field_and_a_published_rule(overrides, field, rule):
+    error = parse_error({**PAY, **overrides})
+    assert (error.field, error.rule) == (field, rule) and rule in RULES  # domain/rule_catalogue.py
 
 
 def test_errors_inside_lists_name_the_item():
