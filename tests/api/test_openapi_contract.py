@@ -58,3 +58,15 @@ def test_rates_have_their_own_form_and_amounts_take_numbers(spec):
     amount = schemas["PayFeeBody"]["properties"]["amount"]
     assert "3/20" in rate["examples"] and "/" in rate["anyOf"][0]["pattern"]
     assert {"type": "integer", "minimum": 0} in amount["anyOf"] and "/" not in amount["anyOf"][0]["pattern"]
+
+
+def test_problem_types_are_the_apis_own_pages(spec):
+    examples = [
+        content["example"]
+        for _path, _method, op in _operations(spec)
+        for response in op["responses"].values()
+        for media, content in response.get("content", {}).items()
+        if media == "application/problem+json" and "example" in content
+    ]
+    assert len(examples) > 100, len(examples)
+    assert all(e["type"] == f"/problems/{e['rule']}" for e in examples), [e["type"] for e in examples][:5]
