@@ -14,6 +14,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from fastapi.routing import APIRoute
 
+from api.errors import PROBLEM_RESPONSES
 from api.wire import AMOUNT_COMPONENT, AMOUNT_SCHEMA_NAME
 
 SECURITY_SCHEME = "apiKey"
@@ -66,6 +67,11 @@ def _headers(spec: dict[str, Any]) -> None:
                     }
             if not operation.get("description"):
                 operation["description"] = operation.get("summary", "")
+            # The outermost middleware (api/access_log.py) refuses a NUL character in any path or
+            # query, whatever the route: routes outside /v1 (/health) declare no problems of their own.
+            if "400" not in responses:
+                declared = PROBLEM_RESPONSES[400]
+                responses["400"] = {"description": declared["description"], "content": declared["content"]}
 
 
 def _security(spec: dict[str, Any]) -> None:

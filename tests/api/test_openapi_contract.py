@@ -70,3 +70,9 @@ def test_problem_types_are_the_apis_own_pages(spec):
     ]
     assert len(examples) > 100, len(examples)
     assert all(e["type"] == f"/problems/{e['rule']}" for e in examples), [e["type"] for e in examples][:5]
+
+
+def test_every_operation_declares_the_nul_refusal_the_outermost_middleware_gives(spec):
+    assert all("400" in op["responses"] for _path, _method, op in _operations(spec))
+    health = spec["paths"]["/health"]["get"]["responses"]["400"]  # no router declares it: api/openapi_doc.py does
+    assert health["content"]["application/problem+json"]["example"]["rule"] == "no_nul"
