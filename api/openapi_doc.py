@@ -11,8 +11,9 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
 from api.errors import PROBLEM_RESPONSES
 from api.wire import AMOUNT_COMPONENT, AMOUNT_SCHEMA_NAME
@@ -92,6 +93,24 @@ def _security(spec: dict[str, Any]) -> None:
                 operation["security"] = [{}, {SECURITY_SCHEME: []}]
 
 
+def _examples_with_nulls(spec: dict[str, Any], routes: list[Any]) -> None:
+    """FastAPI writes the document with exclude_none, which also drops an example's null members;
+    an answer keeps them (every field of a response model is always there, null when not set, and
+    the document says it is required), so each response example is put back as its route declares it."""
+    for context in iter_route_contexts(routes):  # a router's routes as included: full path, its responses too
+        route = context.route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        operations = spec["paths"].get(route.path_format, {})
+        for method in route.methods:
+            responses = operations.get(method.lower(), {}).get("responses", {})
+            for status, declared in route.responses.items():
+                for media, content in declared.get("content", {}).items():
+                    published = responses.get(str(status), {}).get("content", {}).get(media)
+                    if published is not None and "example" in content:
+                        published["example"] = jsonable_encoder(content["example"])
+
+
 def install(app: FastAPI) -> None:
     """Builds the document once, on first request, with the additions above."""
 
@@ -108,6 +127,7 @@ def install(app: FastAPI) -> None:
             spec["tags"] = [{"name": name, "description": TAGS.get(name, name)} for name in sorted(used)]
             _security(spec)
             _headers(spec)
+            _examples_with_nulls(spec, app.routes)
             spec["components"].setdefault("schemas", {})[AMOUNT_SCHEMA_NAME] = AMOUNT_COMPONENT  # api/wire.py
             app.openapi_schema = spec
         return app.openapi_schema
