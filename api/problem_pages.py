@@ -13,15 +13,15 @@ from __future__ import annotations
 import re
 from functools import cache
 from html import escape
-from pathlib import Path
+from pathlib import Path as FilePath
 
-from fastapi import FastAPI
+from fastapi import FastAPI, Path
 from fastapi.responses import HTMLResponse
 
-from api.errors import PROBLEMS_PATH, ApiError, type_uri
+from api.errors import PROBLEMS_PATH, type_uri
 
-RULES_DOC = Path(__file__).resolve().parents[1] / "docs" / "rules.md"
-RULE_NAME = re.compile(r"^[a-z0-9_]{1,64}$")  # rule names, and HTTP statuses for problems with no rule
+RULES_DOC = FilePath(__file__).resolve().parents[1] / "docs" / "rules.md"
+RULE_NAME = r"^[a-z0-9_]{1,64}$"  # rule names, and HTTP statuses for problems with no rule
 PAGE = """<!doctype html>
 <html lang="en">
 <head><meta charset="utf-8"><title>Problem: {rule}</title></head>
@@ -65,7 +65,6 @@ def page(rule: str) -> str:
 
 def install(app: FastAPI) -> None:
     @app.get(PROBLEMS_PATH + "/{rule}", include_in_schema=False)
-    def problem_page(rule: str) -> HTMLResponse:
-        if not RULE_NAME.match(rule):
-            raise ApiError(404, "Not found", "no such problem type", field="rule", rule="problem_type")
+    def problem_page(rule: str = Path(pattern=RULE_NAME)) -> HTMLResponse:
+        # A name no rule could have is refused like any bad parameter (422 naming `rule`).
         return HTMLResponse(page(rule), headers={"Cache-Control": "public, max-age=3600"})

@@ -37,7 +37,8 @@ def test_a_rule_of_the_books_is_quoted_from_the_projects_rules(client):
     assert "a payment beyond what is still due" in page.text and "**" not in page.text
 
 
-def test_a_name_no_rule_could_have_is_not_found(client):
+def test_a_name_no_rule_could_have_is_refused_naming_the_parameter(client):
     for name in ("No-Such", "a" * 65, "x%3Cscript%3E"):
         answer = client.get(f"/problems/{name}")
-        assert answer.status_code == 404 and answer.json()["rule"] == "problem_type", name
+        assert answer.status_code == 422, name
+        assert (answer.json()["field"], answer.json()["rule"]) == ("rule", "string_pattern_mismatch"), answer.json()
