@@ -11,8 +11,10 @@ STAMP := $(VENV)/.installed
 # export is checked by tools this project did not write), headless Chromium (the observatory's
 # browser test) and pdftotext (package poppler-utils: the tax receipts' PDFs are read back as text).
 # Installed once when missing; a machine without apt must install them by hand.
+# Then the Node programs below (NODE_TOOLS).
 TOOLS := hledger ledger chromium chromedriver pdftotext
-tools:
+NODE_TOOLS := tools/node/node_modules/.package-lock.json
+tools: $(NODE_TOOLS)
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \
 	if [ -n "$$missing" ]; then \
 		echo "installing$$missing from Debian's archive"; \
@@ -20,6 +22,15 @@ tools:
 		(apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$pkgs >/dev/null) \
 		|| { echo "could not install$$missing: install them with your package manager"; exit 1; }; \
 	fi
+
+# Node programs the suite runs on the app's OpenAPI document (tests/api/test_generated_clients.py):
+# openapi-typescript and tsc (a generated TypeScript client must type-check), Redocly's and Spectral's
+# linters. Versions pinned by tools/node/package-lock.json; `npm ci` installs exactly those, with no
+# install scripts (none of them needs one; one dependency's would only send usage statistics).
+# Reinstalled when either file changes (npm ci writes node_modules/.package-lock.json last).
+$(NODE_TOOLS): tools/node/package.json tools/node/package-lock.json
+	@command -v npm >/dev/null 2>&1 || { echo "npm is missing: install Node.js 20 or later with npm"; exit 1; }
+	npm ci --prefix tools/node --ignore-scripts --no-audit --no-fund
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)

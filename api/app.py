@@ -17,6 +17,7 @@ from api import (
     errors,
     logs,
     openapi_doc,
+    problem_pages,
     read_examples,
     routes_activities,
     routes_audit,
@@ -96,6 +97,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     _service_routes(app, ledger, runner, reads)
+    problem_pages.install(app)  # the pages a problem's `type` points to
     # Outermost: times and logs everything below it, refuses oversized bodies and NUL characters.
     app.add_middleware(AccessLog, max_body_bytes=MAX_BODY_BYTES)
     return app

@@ -38,6 +38,13 @@ UNAVAILABLE = (
 # request of this process held the cooperative too long (ledger.service.LOCK_WAIT_S): nothing was
 # recorded, the same command with the same Idempotency-Key can be sent again.
 CONTENTION = (persistence.IntegrityError, TimeoutError, Overloaded)  # Overloaded: the group-commit queue is full
+PROBLEMS_PATH = "/problems"
+
+
+def type_uri(rule: str | int) -> str:
+    """A problem's `type`: the page saying what its rule is (api/problem_pages.py), a reference
+    relative to the API's own address, with its full path as RFC 9457 asks of relative ones."""
+    return f"{PROBLEMS_PATH}/{rule}"
 
 
 def _retry_later(rule: str, detail: str) -> OrjsonResponse:
@@ -53,7 +60,10 @@ def _retry_later(rule: str, detail: str) -> OrjsonResponse:
 class Problem(BaseModel):
     """RFC 9457 problem details, with the field at fault and the rule it broke."""
 
-    type: str = Field(description="A URI naming the kind of problem.")
+    type: str = Field(
+        description="A URI reference naming the kind of problem, relative to the API's address: "
+        "/problems/<rule>, a page saying what the rule is."
+    )
     title: str = Field(description="Short summary.")
     status: int = Field(description="The HTTP status code.")
     detail: str = Field(description="What went wrong, for a person.")
@@ -66,12 +76,7 @@ class Problem(BaseModel):
 
 def _example(status: int, title: str, detail: str, field: str | None, rule: str) -> dict[str, Any]:
     """A problem exactly as `problem()` writes it."""
-    body: dict[str, Any] = {
-        "type": f"https://coopledger.example/problems/{rule}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
+    body: dict[str, Any] = {"type": type_uri(rule), "title": title, "status": status, "detail": detail}
     return {**body, "field": field, "rule": rule} if field is not None else {**body, "rule": rule}
 
 
@@ -170,12 +175,7 @@ def problem(
     headers: dict[str, str] | None = None,
     extra: dict[str, Any] | None = None,
 ) -> OrjsonResponse:
-    body: dict[str, Any] = {
-        "type": f"https://coopledger.example/problems/{rule or status}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
+    body: dict[str, Any] = {"type": type_uri(rule or status), "title": title, "status": status, "detail": detail}
     if field is not None:
         body["field"] = field
     if checked_rule(rule) is not None:

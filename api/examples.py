@@ -24,7 +24,7 @@ from datetime import date
 from functools import lru_cache
 from typing import Any
 
-from api.errors import Problem
+from api.errors import Problem, type_uri
 from domain.events import EVENT_CLASSES, FinancialEvent
 from domain.money import is_number_in
 from ledger.demo import demo_commands
@@ -212,12 +212,7 @@ def problem(
     status: int, title: str, detail: str, field: str | None, rule: str, description: str
 ) -> dict[int | str, dict[str, Any]]:
     """`responses=` entry for an error a route answers in its own words (replaces the router's generic example)."""
-    body: dict[str, Any] = {
-        "type": f"https://coopledger.example/problems/{rule}",
-        "title": title,
-        "status": status,
-        "detail": detail,
-    }
+    body: dict[str, Any] = {"type": type_uri(rule), "title": title, "status": status, "detail": detail}
     body |= {"field": field, "rule": rule} if field is not None else {"rule": rule}
     return {
         status: {

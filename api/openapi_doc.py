@@ -11,9 +11,11 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import FastAPI
+from fastapi.encoders import jsonable_encoder
 from fastapi.openapi.utils import get_openapi
-from fastapi.routing import APIRoute
+from fastapi.routing import APIRoute, iter_route_contexts
 
+from api.errors import PROBLEM_RESPONSES
 from api.wire import AMOUNT_COMPONENT, AMOUNT_SCHEMA_NAME
 from domain.family import rules
 
@@ -67,6 +69,11 @@ def _headers(spec: dict[str, Any]) -> None:
                     }
             if not operation.get("description"):
                 operation["description"] = operation.get("summary", "")
+            # The outermost middleware (api/access_log.py) refuses a NUL character in any path or
+            # query, whatever the route: routes outside /v1 (/health) declare no problems of their own.
+            if "400" not in responses:
+                declared = PROBLEM_RESPONSES[400]
+                responses["400"] = {"description": declared["description"], "content": declared["content"]}
 
 
 def _security(spec: dict[str, Any]) -> None:
@@ -87,6 +94,24 @@ def _security(spec: dict[str, Any]) -> None:
                 operation["security"] = [{}, {SECURITY_SCHEME: []}]
 
 
+def _examples_with_nulls(spec: dict[str, Any], routes: list[Any]) -> None:
+    """FastAPI writes the document with exclude_none, which also drops an example's null members;
+    an answer keeps them (every field of a response model is always there, null when not set, and
+    the document says it is required), so each response example is put back as its route declares it."""
+    for context in iter_route_contexts(routes):  # a router's routes as included: full path, its responses too
+        route = context.route
+        if not isinstance(route, APIRoute) or not route.include_in_schema:
+            continue
+        operations = spec["paths"].get(route.path_format, {})
+        for method in route.methods:
+            responses = operations.get(method.lower(), {}).get("responses", {})
+            for status, declared in route.responses.items():
+                for media, content in declared.get("content", {}).items():
+                    published = responses.get(str(status), {}).get("content", {}).get(media)
+                    if published is not None and "example" in content:
+                        published["example"] = jsonable_encoder(content["example"])
+
+
 def install(app: FastAPI) -> None:
     """Builds the document once, on first request, with the additions above."""
 
@@ -103,6 +128,7 @@ def install(app: FastAPI) -> None:
             spec["tags"] = [{"name": name, "description": TAGS.get(name, name)} for name in sorted(used)]
             _security(spec)
             _headers(spec)
+            _examples_with_nulls(spec, app.routes)
             spec["components"].setdefault("schemas", {})[AMOUNT_SCHEMA_NAME] = AMOUNT_COMPONENT  # api/wire.py
             spec["components"]["schemas"]["ProblemRule"]["enum"] = list(rules())  # with families' own rules
             app.openapi_schema = spec

@@ -46,9 +46,11 @@ UnitCode = Literal["EUR", "CREDIT", "HOUR"]
 
 class WireModel(BaseModel):
     """Base of every response model: a key the model does not declare is an error (a test's 500),
-    so a projection that grows a field cannot leak it undocumented."""
+    so a projection that grows a field cannot leak it undocumented. Every field is `required` in the
+    OpenAPI document, those with a default too: an answer always carries each of its keys (null when
+    not set), so a generated client reads `party: string | null`, never `party?: ...` (undefined)."""
 
-    model_config = ConfigDict(extra="forbid")
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=True)
 
 
 def amount(minor: int, unit: Unit | str = Unit.EUR) -> str:

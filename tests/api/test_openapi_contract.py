@@ -7,8 +7,12 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+from fastapi import FastAPI
+from fastapi.openapi.utils import get_openapi
+from pydantic import Field
 
 from api.app import create_app
+from api.wire import WireModel
 from ledger.store import StoreConfig
 
 
@@ -58,3 +62,33 @@ def test_rates_have_their_own_form_and_amounts_take_numbers(spec):
     amount = schemas["PayFeeBody"]["properties"]["amount"]
     assert "3/20" in rate["examples"] and "/" in rate["anyOf"][0]["pattern"]
     assert {"type": "integer", "minimum": 0} in amount["anyOf"] and "/" not in amount["anyOf"][0]["pattern"]
+
+
+def test_problem_types_are_the_apis_own_pages(spec):
+    examples = [
+        content["example"]
+        for _path, _method, op in _operations(spec)
+        for response in op["responses"].values()
+        for media, content in response.get("content", {}).items()
+        if media == "application/problem+json" and "example" in content
+    ]
+    assert len(examples) > 100, len(examples)
+    assert all(e["type"] == f"/problems/{e['rule']}" for e in examples), [e["type"] for e in examples][:5]
+
+
+def test_every_operation_declares_the_nul_refusal_the_outermost_middleware_gives(spec):
+    assert all("400" in op["responses"] for _path, _method, op in _operations(spec))
+    health = spec["paths"]["/health"]["get"]["responses"]["400"]  # no router declares it: api/openapi_doc.py does
+    assert health["content"]["application/problem+json"]["example"]["rule"] == "no_nul"
+
+
+def test_every_field_of_an_answer_is_required_and_examples_keep_their_nulls(spec):
+    class Sample(WireModel):
+        note: str | None = Field(None, description="Null when none was written.")
+
+    app = FastAPI()
+    app.get("/sample", response_model=Sample)(lambda: Sample())
+    (schema,) = get_openapi(title="t", version="1", routes=app.routes)["components"]["schemas"].values()
+    assert schema["required"] == ["note"]  # a generated client reads `note: string | null`, not `note?:`
+    health = spec["paths"]["/health"]["get"]["responses"]["200"]["content"]["application/json"]["example"]
+    assert "projection_error" in health and health["projection_error"] is None  # as the answer writes it
