@@ -41,10 +41,12 @@ CONTENTION = (persistence.IntegrityError, TimeoutError, Overloaded)  # Overloade
 PROBLEMS_PATH = "/problems"
 
 
-def type_uri(rule: str | int) -> str:
-    """A problem's `type`: the page saying what its rule is (api/problem_pages.py), a reference
-    relative to the API's own address, with its full path as RFC 9457 asks of relative ones."""
-    return f"{PROBLEMS_PATH}/{rule}"
+def type_uri(name: str | int) -> str:
+    """A problem's `type`: the page saying what its rule (or, with none, its status) is
+    (api/problem_pages.py), a reference relative to the API's own address, with its full path as
+    RFC 9457 asks of relative ones. (`name`, not `rule`: tests/test_rule_catalogue.py reads every
+    argument called `rule` as a rule a refusal names.)"""
+    return f"{PROBLEMS_PATH}/{name}"
 
 
 def _retry_later(rule: str, detail: str) -> OrjsonResponse:

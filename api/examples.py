@@ -156,6 +156,7 @@ def command_accepted(name: str) -> dict[str, Any]:
         "position": 1042,
         "journal_numbers": [57] if financial else [],
         "events": events,
+        "report": None,  # what a command says beyond its events: a federation, a bank import (api/answers/commands.py)
     }
 
 

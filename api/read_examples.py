@@ -68,7 +68,7 @@ READS: dict[str, Any] = {
         "unassigned_weight": "0", "flags": [],
         "voters": [{"member_id": "ENT-01", "name": "Nuage Occitan SAS", "college": "entreprises", "vote_weight": "20/3"},
                    {"member_id": "MED-01", "name": "Le Petit Écho du Littoral", "college": "medias", "vote_weight": "8"}],
-        "voters_total_weight": "100"},
+        "voters_total_weight": "100", "note": None},
     "explanation": {
         **_COOP, "as_of": "2025-12-31", "name": "Le Petit Écho du Littoral", "member_id": "MED-01", "college": "medias",
         "eligible": True, "reasons": [
@@ -112,7 +112,7 @@ READS: dict[str, Any] = {
     "hours": {"coop": "mednum-scic", "period": "2025-04", "structures": [
         {"structure_id": "BEN-01", "logged_hours": "21.00", "rebilled_hours": "21.00", "billed_eur": "466.29",
          "to_rebill_hours": "0.00"}]},
-    "health": {"status": "ok", "position": 736, "projected": 736, "projection_error": None},
+    "health": {"status": "ok", "position": 736, "projected": 736, "projection_error": None, "standbys": None},
     # SEPA direct debit (routes_sepa.py): the SCIC's mandates, IBAN masked, and its uncollected batch.
     "mandates": {"coop": "mednum-scic", "mandates": [
         {"mandate_id": "MNG-RUM-BEN03-1", "member_id": "BEN-03", "iban": "FR76 **** 6052", "bic": "PSSTFRPPXXX",

@@ -152,6 +152,7 @@ IMPORTED = [
             "new_lines": 3,
             "already_known": 0,
             "recorded": True,
+            "message": None,
         },
     }
 ]

@@ -185,6 +185,7 @@ RULES_A_K: dict[str, str] = {
     "known_receipt": "the tax receipt was issued",
     "known_resolution": "the resolution exists",
     "known_role": "the role is one of the known roles",
+    "known_rule": "the problem rule is one of the published rules (docs/problems.md)",
     "known_sensor": "the sensor is registered",
     "known_separator": "the CSV column separator is one of the known separators",
     "known_source": "the funding source is one of the known sources",

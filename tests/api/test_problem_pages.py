@@ -42,3 +42,14 @@ def test_a_name_no_rule_could_have_is_refused_naming_the_parameter(client):
         answer = client.get(f"/problems/{name}")
         assert answer.status_code == 422, name
         assert (answer.json()["field"], answer.json()["rule"]) == ("rule", "string_pattern_mismatch"), answer.json()
+
+
+def test_a_page_says_the_rules_meaning_and_an_unknown_rule_is_not_found(client):
+    page = client.get("/problems/same_key_same_content")
+    assert page.status_code == 200 and "<strong>" in page.text
+    from domain.family import rules
+
+    assert rules()["same_key_same_content"] in page.text.replace("&#x27;", "'")
+    missing = client.get("/problems/no_such_rule")
+    assert missing.status_code == 404 and missing.json()["rule"] == "known_rule", missing.json()
+    assert client.get("/problems/503").status_code == 200  # the type of a problem with no rule
