@@ -120,7 +120,9 @@ def wrk(
                 get_json(port, path, token)
             except RuntimeError as exc:
                 sample = str(exc)
-        raise RuntimeError(f"{path}: {found['non2xx']} non-2xx answers, {found['socket_errors']} socket errors {sample}")
+        raise RuntimeError(
+            f"{path}: {found['non2xx']} non-2xx answers, {found['socket_errors']} socket errors {sample}{done.stderr[-1500:]}"
+        )
     duration_s = found["duration_us"] / 1e6
     return {
         "requests": found["requests"],

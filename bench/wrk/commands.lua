@@ -43,7 +43,13 @@ function request()
   return wrk.format("POST", "/v1/coops/" .. coop .. "/commands", headers, '{"commands": [' .. table.concat(items, ",") .. "]}")
 end
 
+local shown = false
+
 function response(status, headers, body)
+  if status >= 300 and not shown then  -- the first refusal of each thread, for bench/http_load.py to show
+    io.stderr:write(string.format("HTTP %d: %s\n", status, string.sub(body, 1, 500)))
+    shown = true
+  end
   if status >= 200 and status < 300 then
     if batch > 0 and not string.find(body, '"refused":0', 1, true) then
       error("a batch had refusals: " .. string.sub(body, 1, 300))
