@@ -2,17 +2,26 @@
 -- journal entry, receipt, hash chain) with a fresh Idempotency-Key, or with BATCH > 0 a batch of
 -- BATCH such commands to the batch route. Arguments after `--`: run tag, token, comma-separated
 -- cooperatives, sensors per cooperative, batch size (0: single commands), first day (days after
--- 2020-01-01: each scenario of a run writes days of its own).
+-- 2020-01-01: each scenario of a run writes days of its own), wrk's thread count. Each thread
+-- writes cooperatives of its own (a cooperative takes one writer at a time); a 503 write_contention
+-- (two server processes writing one cooperative) is counted apart, as a client would retry it.
 dofile(os.getenv("WRK_SCRIPTS") .. "/summary.lua")
 
 local run, token, coops, sensors, batch, first_day
 local n = 0
 acked = 0
+contended = 0
 
 function init(args)
   run, token, sensors, batch, first_day = args[1], args[2], tonumber(args[4]), tonumber(args[5]), tonumber(args[6])
+  local threads = tonumber(args[7])
   coops = {}
-  for c in string.gmatch(args[3], "[^,]+") do table.insert(coops, c) end
+  local i = 0
+  for c in string.gmatch(args[3], "[^,]+") do
+    if i % threads == tid % threads then table.insert(coops, c) end
+    i = i + 1
+  end
+  assert(#coops > 0, "fewer cooperatives than wrk threads")
 end
 
 -- Thread `tid` writes sensors of its own lane on every cooperative: no two threads write one sensor-day.
@@ -46,6 +55,10 @@ end
 local shown = false
 
 function response(status, headers, body)
+  if status == 503 and string.find(body, "write_contention", 1, true) then
+    contended = contended + 1
+    return
+  end
   if status >= 300 and not shown then  -- the first refusal of each thread, for bench/http_load.py to show
     io.stderr:write(string.format("HTTP %d: %s\n", status, string.sub(body, 1, 500)))
     shown = true
