@@ -9,10 +9,11 @@ STAMP := $(VENV)/.installed
 
 # Programs the test suite drives from Debian's archive: hledger and ledger-cli (the plain-text
 # export is checked by tools this project did not write), headless Chromium (the observatory's
-# browser test) and pdftotext (package poppler-utils: the tax receipts' PDFs are read back as text).
+# browser test), pdftotext (package poppler-utils: the tax receipts' PDFs are read back as text) and
+# wrk (the HTTP load generator of `make bench`: bench/http_load.py).
 # Installed once when missing; a machine without apt must install them by hand.
 # Then the Node programs below (NODE_TOOLS).
-TOOLS := hledger ledger chromium chromedriver pdftotext
+TOOLS := hledger ledger chromium chromedriver pdftotext wrk
 NODE_TOOLS := tools/node/node_modules/.package-lock.json
 tools: $(NODE_TOOLS)
 	@missing=""; for t in $(TOOLS); do command -v $$t >/dev/null 2>&1 || missing="$$missing $$t"; done; \

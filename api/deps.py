@@ -13,22 +13,27 @@ every role):
 
 A /v1 route whose dependencies declare no `Access` fails the role-matrix test, naming the route;
 so does an `Access` naming a kind or command missing from api/roles.py.
+
+The dependencies FastAPI solves on every request (`reader`, `commander`, `any_commander`, `fresh`,
+`views`) are `async def`: a `def` dependency costs a hop to the threadpool and back, and these
+mostly look at memory (the key cache, the cooperatives already seen, the primary chosen when no
+standby is configured). What may wait on the database (a key not cached, a cooperative not seen
+yet, a standby's probe, `min_position`) still runs in the threadpool, never on the event loop.
 """
 
 from __future__ import annotations
 
-import hashlib
 import threading
-import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
 
-from fastapi import Depends, Query, Request
+from fastapi import Query, Request
 from fastapi.routing import APIRoute
+from starlette.concurrency import run_in_threadpool
 
 from api.errors import ApiError
-from api.keys import Principal, authenticate
+from api.keys import KeyCache, Principal
 from api.metrics import READS
 from api.rate_limits import RateLimits
 from api.roles import READ_ROLES, ROLES, may_command, may_read
@@ -46,10 +51,7 @@ READ_YOUR_WRITES_TIMEOUT_S = 2.0
 # answered 503 at once (Retry-After), without waiting.
 MAX_WAITING_READS = 8
 _WAITING_READS = threading.BoundedSemaphore(MAX_WAITING_READS)
-# A key found valid is trusted for this long without asking the store again: a revoked key
-# (`coopledger keys revoke`, from any process) stops working at most this many seconds later.
-KEY_CACHE_TTL_S = 2.0
-KEY_CACHE_MAX = 1024  # distinct valid keys remembered per process; the cache is emptied when full
+
 
 F = TypeVar("F", bound=Callable[..., Any])
 
@@ -132,31 +134,6 @@ def document_access(routes: list[Any]) -> None:
                 }
 
 
-class KeyCache:
-    """Valid keys remembered for KEY_CACHE_TTL_S, by a hash of the token (never the token itself)."""
-
-    def __init__(self, ttl_s: float = KEY_CACHE_TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
-        self.ttl_s, self.clock = ttl_s, clock
-        self._found: dict[bytes, tuple[float, Principal]] = {}
-        self._lock = threading.Lock()
-
-    def get(self, ledger: Ledger, token: str) -> Principal | None:
-        digest = hashlib.sha256(token.encode()).digest()
-        now = self.clock()
-        hit = self._found.get(digest)
-        if hit is not None and hit[0] > now:
-            return hit[1]
-        found = authenticate(ledger.db, token)  # unknown and revoked keys are not remembered
-        with self._lock:
-            if found is None:
-                self._found.pop(digest, None)
-            else:
-                if len(self._found) >= KEY_CACHE_MAX:
-                    self._found.clear()
-                self._found[digest] = (now + self.ttl_s, found)
-        return found
-
-
 @dataclass
 class Services:
     ledger: Ledger
@@ -178,7 +155,7 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
-def principal(request: Request) -> Principal:
+def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")
     if scheme.lower() != "bearer" or not token:
@@ -189,8 +166,10 @@ def principal(request: Request) -> Principal:
             rule="api_key_required",
             headers={"WWW-Authenticate": "Bearer"},
         )
-    svc = services(request)
-    found = svc.keys.get(svc.ledger, token.strip())
+    return token.strip()
+
+
+def _caller(request: Request, found: Principal | None) -> Principal:
     if found is None:
         raise ApiError(
             401,
@@ -200,7 +179,28 @@ def principal(request: Request) -> Principal:
             headers={"WWW-Authenticate": "Bearer"},
         )
     request.state.key_id = found.key_id  # for the request log: the key's id, never the token
+    request.state.principal = found  # the request's other dependencies need not look again
     return found
+
+
+def principal(request: Request) -> Principal:
+    """The caller's key (401 without a valid one). May read the store: call it from a thread."""
+    token = _bearer_token(request)
+    svc = services(request)
+    return _caller(request, svc.keys.get(svc.ledger, token))
+
+
+async def authenticated(request: Request) -> Principal:
+    """principal(), on the event loop when the key cache knows the key, else in the threadpool."""
+    known = getattr(request.state, "principal", None)
+    if known is not None:
+        return known  # type: ignore[no-any-return]
+    token = _bearer_token(request)
+    svc = services(request)
+    found = svc.keys.peek(token)
+    if found is None:
+        found = await run_in_threadpool(svc.keys.get, svc.ledger, token)
+    return _caller(request, found)
 
 
 def check_coop(who: Principal, coop: str) -> None:
@@ -231,19 +231,28 @@ def known_coop(svc: Services, coop: str, db: Database | None = None) -> dict[str
     return summary
 
 
+def check_read(kind: str, coop: str, request: Request, who: Principal) -> Principal:
+    """What `reader(kind)` checks once the key is known, for callers that hold the principal
+    already. Reads the store the first time it meets a cooperative: call it from a thread."""
+    check_coop(who, coop)
+    if not may_read(who.role, kind):
+        raise ApiError(403, "Forbidden", f"role {who.role} may not read {kind}", rule="role_read")
+    services(request).limits.check(who, "read")
+    request.state.coop = coop
+    known_coop(services(request), coop, getattr(request.state, "views", None))
+    return who
+
+
 def reader(kind: str):  # noqa: ANN201 (a dependency factory)
     """A dependency: the caller may read `kind` of the cooperative in the path, which exists
     (checked after the key, so a key learns nothing of cooperatives it is not bound to)."""
 
     @declares(Access("read", kind))
-    def check(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
-        check_coop(who, coop)
-        if not may_read(who.role, kind):
-            raise ApiError(403, "Forbidden", f"role {who.role} may not read {kind}", rule="role_read")
-        services(request).limits.check(who, "read")
-        request.state.coop = coop
-        known_coop(services(request), coop, getattr(request.state, "views", None))
-        return who
+    async def check(coop: str, request: Request) -> Principal:
+        who = await authenticated(request)
+        if coop in services(request).known_coops:  # nothing to read: no thread
+            return check_read(kind, coop, request, who)
+        return await run_in_threadpool(check_read, kind, coop, request, who)
 
     return check
 
@@ -253,7 +262,8 @@ def commander(name: str):  # noqa: ANN201 (a dependency factory)
     runs before the body is validated, so a forbidden caller learns nothing about the body's rules."""
 
     @declares(Access("command", name))
-    def check(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
+    async def check(coop: str, request: Request) -> Principal:
+        who = await authenticated(request)
         check_coop(who, coop)
         request.state.coop = coop
         if not may_command(who.role, name):
@@ -265,9 +275,10 @@ def commander(name: str):  # noqa: ANN201 (a dependency factory)
 
 
 @declares(Access("any_command"))
-def any_commander(coop: str, request: Request, who: Principal = Depends(principal)) -> Principal:
+async def any_commander(coop: str, request: Request) -> Principal:
     """A dependency for the batch route: a role that may send no command at all (auditor,
     reader) is refused outright; each command is then checked against the role on its own."""
+    who = await authenticated(request)
     check_coop(who, coop)
     request.state.coop = coop
     if who.role not in Access("any_command").roles():
@@ -276,7 +287,7 @@ def any_commander(coop: str, request: Request, who: Principal = Depends(principa
     return who
 
 
-def fresh(
+async def fresh(
     request: Request,
     min_position: int | None = Query(
         None,
@@ -284,11 +295,18 @@ def fresh(
         description="Wait (at most 2 s) until the views include this position, "
         "as returned by a command, so you read your own write.",
     ),
-    _who: Principal = Depends(principal),  # authenticate before waiting: no anonymous 2 s holds
 ) -> Database:
     """Chooses the views this request reads (a standby, or the primary) and, with min_position,
     waits until they include it; the route reads them through `views`."""
-    return choose_views(request, min_position)
+    await authenticated(request)  # authenticate before waiting: no anonymous 2 s holds
+    return await _choose(request, min_position)
+
+
+async def _choose(request: Request, min_position: int | None) -> Database:
+    reads = services(request).reads
+    if min_position is None and reads is not None and not reads.standbys:  # the primary: no wait, no probe
+        return choose_views(request, None)
+    return await run_in_threadpool(choose_views, request, min_position)
 
 
 def choose_views(request: Request, min_position: int | None) -> Database:
@@ -340,8 +358,14 @@ def _wait_for_position(svc: Services, reads: ReadRouter, min_position: int) -> D
         _WAITING_READS.release()
 
 
-def views(request: Request) -> Database:
+async def views(request: Request) -> Database:
     """The views a read route reads: those `fresh` chose (a router dependency, solved first), else
     chosen now without waiting."""
+    found = getattr(request.state, "views", None)
+    return found if found is not None else await _choose(request, None)
+
+
+def views_now(request: Request) -> Database:
+    """`views` for a caller in a thread (it may probe a standby)."""
     found = getattr(request.state, "views", None)
     return found if found is not None else choose_views(request, None)

@@ -12,6 +12,9 @@ import hmac
 import json
 import re
 import secrets
+import threading
+import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -20,6 +23,11 @@ from api.roles import ROLES
 from domain.errors import InvalidCommand, NotFound
 from domain.rules import identifier
 from ledger.db import Database
+
+# A key found valid is trusted for this long without asking the store again: a revoked key
+# (`coopledger keys revoke`, from any process) stops working at most this many seconds later.
+KEY_CACHE_TTL_S = 2.0
+KEY_CACHE_MAX = 1024  # distinct valid keys remembered per process; the cache is emptied when full
 
 TOKEN = re.compile(r"^clk_([0-9a-f]{12})_([A-Za-z0-9_-]{43})$")
 MAX_COOPS_PER_KEY = 100
@@ -94,3 +102,33 @@ def authenticate(db: Database, token: str) -> Principal | None:
     if revoked_at is not None or not hmac.compare_digest(stored, _digest(secret)):
         return None
     return Principal(key_id=key_id, role=role, coops=frozenset(json.loads(coops)))
+
+
+class KeyCache:
+    """Valid keys remembered for KEY_CACHE_TTL_S, by a hash of the token (never the token itself)."""
+
+    def __init__(self, ttl_s: float = KEY_CACHE_TTL_S, clock: Callable[[], float] = time.monotonic) -> None:
+        self.ttl_s, self.clock = ttl_s, clock
+        self._found: dict[bytes, tuple[float, Principal]] = {}
+        self._lock = threading.Lock()
+
+    def peek(self, token: str) -> Principal | None:
+        """The key's principal when remembered and not expired, else None (ask `get`): no I/O."""
+        hit = self._found.get(hashlib.sha256(token.encode()).digest())
+        return hit[1] if hit is not None and hit[0] > self.clock() else None
+
+    def get(self, ledger: Any, token: str) -> Principal | None:
+        digest = hashlib.sha256(token.encode()).digest()
+        now = self.clock()
+        hit = self._found.get(digest)
+        if hit is not None and hit[0] > now:
+            return hit[1]
+        found = authenticate(ledger.db, token)  # unknown and revoked keys are not remembered
+        with self._lock:
+            if found is None:
+                self._found.pop(digest, None)
+            else:
+                if len(self._found) >= KEY_CACHE_MAX:
+                    self._found.clear()
+                self._found[digest] = (now + self.ttl_s, found)
+        return found

@@ -7,8 +7,9 @@ carries its log position as `id`, so a reconnect with `Last-Event-ID` (or `?afte
 exactly after the last fact received.
 
 An idle stream holds no thread and no database connection: it awaits FeedHead, which one thread
-per process keeps current (woken by the projection runner after each batch, and every
-POLL_S in case another process projected). Pages are read in the threadpool and bounded, so a
+per process keeps current (woken by the projection runner after each batch, and, while a stream
+waits, every POLL_S in case another process projected: with nobody following, the head reads
+nothing but the runner's batches). Pages are read in the threadpool and bounded, so a
 stream's memory is one page; a client that goes away cancels the stream at its next await.
 """
 
@@ -29,9 +30,9 @@ from fastapi.responses import StreamingResponse
 from prometheus_client import Gauge
 from starlette.concurrency import run_in_threadpool
 
-from api.deps import KEY_CACHE_TTL_S, Services, reader, services, views
+from api.deps import Services, reader, services, views_now
 from api.errors import PROBLEM_RESPONSES, ApiError
-from api.keys import Principal
+from api.keys import KEY_CACHE_TTL_S, Principal
 from api.metrics import REGISTRY
 from api.read_examples import FEED_STREAM, READS
 from api.routes_webhooks import ROLE_FEED_KIND, webhook_routes
@@ -46,7 +47,9 @@ from projections.runner import ProjectionRunner
 log = structlog.get_logger("coopledger.feed")
 
 STREAM_PAGE = 200  # facts read per query by a stream: its memory bound
-POLL_S = 0.1  # FeedHead re-reads the position at least this often (a wake-up may be missed; another process may project)
+POLL_S = (
+    0.1  # while a stream waits, FeedHead re-reads the position this often (a wake-up may be missed; another process may project)
+)
 RETRY_MS = 1000  # tells EventSource clients how soon to reconnect
 KEY_RECHECK_S = KEY_CACHE_TTL_S  # an open stream asks for its key this often: revoked, it ends as a request would fail
 STREAMS = Gauge("coopledger_feed_streams", "Open feed streams", registry=REGISTRY)
@@ -85,7 +88,9 @@ class FeedHead:
         advanced = self.runner._advanced  # noqa: SLF001 (the runner's "a batch was applied" condition)
         while not self._stop.is_set():
             with advanced:
-                advanced.wait(POLL_S)
+                woken = advanced.wait(POLL_S)
+            if not woken and not self._waiters:  # nothing projected here, and nobody waits: no query
+                continue
             try:
                 self._move(feed_position(self.db))
             except Exception:  # supervised: the next pass retries; followers just wait a little longer
@@ -279,5 +284,5 @@ def _feed_route(r: APIRouter) -> None:
             )
         # A page may come from a standby; the stream stays on the primary: its wake-ups are the
         # primary runner's positions, and a standby cannot LISTEN.
-        page = read_page(views(request), coop, flt, after=after, limit=limit)
+        page = read_page(views_now(request), coop, flt, after=after, limit=limit)
         return {"coop": coop, "facts": page.facts, "next_after": page.next_after, "more": page.full}

@@ -38,7 +38,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response, Streamin
 
 from api import deps, observatory_pages
 from api.answers.observatory import Observatory, observatory_answer
-from api.deps import Services, choose_views, principal, reader, services
+from api.deps import Services, check_read, choose_views, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.format import browser_locale
 from api.keys import Principal, authenticate
@@ -93,7 +93,7 @@ def watcher(*, cookie: bool) -> Any:
                 )
             request.state.key_id = found.key_id
             who = found
-        return inner(coop, request, who)
+        return check_read("observatory", coop, request, who)
 
     # The role convention of reader() (whatever attributes it puts on its check) applies here too;
     # its declaration, if any (api/deps.py Access), says that no key is needed once published.
@@ -368,7 +368,7 @@ def _page_routes(r: APIRouter) -> None:
             try:
                 if who is None:
                     raise ApiError(401, "Unauthorized", "this API key is unknown or revoked", rule="api_key_valid")
-                reader("observatory")(coop, request, who)
+                check_read("observatory", coop, request, who)
             except ApiError as error:
                 if browser and error.status in (401, 403):
                     return observatory_pages.ask_for_key(request, coop, error.status, wrong=True)

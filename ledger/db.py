@@ -2,15 +2,22 @@
 
 SQL is written once with '?' placeholders and portable types; the PostgreSQL side rewrites
 them to '%s'. Projection rows and their tracking position go through one `transaction()`.
+
+Reads are what the API serves most, so on PostgreSQL each costs as few round trips as it can:
+`query()` runs one statement alone in autocommit (one round trip, the statement its own snapshot);
+`read()` sends its BEGIN with its first statement (two round trips for a one-statement snapshot:
+that and the COMMIT). Connections are lent from the pool unchecked (a check is one more round trip):
+a read that finds its connection dead (PostgreSQL restarted, the connection was cut) has the pool
+check its idle connections and runs again on another; `transaction()` still checks first.
 """
 
 from __future__ import annotations
 
 import sqlite3
 import threading
-from collections.abc import Iterator, Sequence
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
-from typing import Any
+from typing import Any, TypeVar
 
 from psycopg_pool.base import AttemptWithBackoff
 
@@ -29,6 +36,10 @@ AttemptWithBackoff.DELAY_BACKOFF = 1.0
 # connection up to POSTGRES_CONNECT_TIMEOUT (whole seconds, at least 1): 12 s, twice that for a
 # request that makes two calls, before an outage is reported. Half a second per attempt: about 7 s.
 EVENT_STORE_POOL_WAIT_S = 0.5
+# A read's snapshot: every statement of one `read()` sees the same state.
+BEGIN_SNAPSHOT = "BEGIN ISOLATION LEVEL REPEATABLE READ"
+
+T = TypeVar("T")
 
 
 def bound_event_store_waits(recorder: Any) -> None:
@@ -74,6 +85,59 @@ class Tx:
             self._cursor.execute(statement)
 
 
+class _Snapshot(Tx):
+    """A PostgreSQL read: its connection is borrowed, and its transaction begun, with its first
+    statement (one round trip for both); `end()` commits, or rolls back after an error."""
+
+    def __init__(self, db: Database) -> None:
+        super().__init__(None, "postgres")
+        self._db = db
+        self._conn: Any = None
+
+    def execute(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        if self._conn is not None:
+            return super().execute(sql, params)
+
+        def begin_with(conn: Any) -> Any:
+            cursor = conn.cursor()
+            with conn.pipeline():
+                cursor.execute(BEGIN_SNAPSHOT)
+                cursor.execute(self._sql(sql), tuple(params))
+            return cursor
+
+        self._conn, self._cursor = self._db.borrow(begin_with)
+        if self._cursor.description is None:
+            return []
+        return [tuple(row) for row in self._cursor.fetchall()]
+
+    def execute_count(self, sql: str, params: Sequence[Any] = ()) -> int:
+        self.execute(sql, params)
+        return int(self._cursor.rowcount)
+
+    def execute_one(self, sql: str, params: Sequence[Any] = ()) -> None:
+        self.execute(sql, params)
+        assert self._cursor.rowcount == 1, f"expected one row changed, got {self._cursor.rowcount}: {sql} {params}"
+
+    def executemany(self, sql: str, rows: Sequence[Sequence[Any]]) -> None:
+        if rows:
+            for row in rows:
+                self.execute(sql, row)
+
+    def script(self, sql: str) -> None:
+        for statement in split_statements(sql):
+            self.execute(statement)
+
+    def end(self, ok: bool) -> None:
+        if self._conn is None:
+            return
+        conn, self._conn = self._conn, None
+        try:
+            if not conn.closed:
+                conn.execute("COMMIT" if ok else "ROLLBACK")
+        finally:
+            self._db.give_back(conn)
+
+
 def split_statements(sql: str) -> list[str]:
     """Splits a migration into statements: comment lines dropped, then split on ';'."""
     lines = [line for line in sql.splitlines() if not line.strip().startswith("--")]
@@ -104,9 +168,9 @@ class Database:
                 open=True,
                 timeout=pool_wait_s,
                 # A pooled connection may have died with the server (restart, network cut,
-                # pg_terminate_backend): check it before lending it, so recovery needs no restart.
-                check=ConnectionPool.check_connection,
-                kwargs={"options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s"},
+                # pg_terminate_backend): recovery needs no restart of this process.
+                # No check when lent (see the module's docstring): `borrow` recovers from a dead one.
+                kwargs={"autocommit": True, "options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s"},
             )
 
     def conninfo(self) -> str:
@@ -169,6 +233,25 @@ class Database:
                 "create it, or name another schema in the URL (?schema=...)"
             ) from None
 
+    def borrow(self, first: Callable[[Any], T]) -> tuple[Any, T]:
+        """A pooled PostgreSQL connection and `first(conn)`, which must be safe to run twice: when it
+        fails on a dead connection, the pool checks its idle connections and it runs once more on
+        another. Return the connection with `give_back`."""
+        for attempt in (1, 2):
+            conn = self._pool.getconn()
+            try:
+                return conn, first(conn)
+            except Exception as exc:
+                dead = conn.broken or conn.closed
+                self._pool.putconn(conn)  # a dead one is discarded, a live one rolled back
+                if attempt == 2 or not dead or not isinstance(exc, _psycopg_errors()):
+                    raise
+                self._pool.check()
+        raise AssertionError("unreachable")
+
+    def give_back(self, conn: Any) -> None:
+        self._pool.putconn(conn)
+
     @contextmanager
     def transaction(self) -> Iterator[Tx]:
         if self.dialect == "sqlite":
@@ -183,8 +266,15 @@ class Database:
             else:
                 cursor.execute("COMMIT")
         else:
-            with self._pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
-                yield Tx(cursor, "postgres")
+            from psycopg_pool import ConnectionPool
+
+            # Writes check their connection before they begin: a write is not run twice.
+            conn, _ = self.borrow(ConnectionPool.check_connection)
+            try:
+                with conn.transaction(), conn.cursor() as cursor:
+                    yield Tx(cursor, "postgres")
+            finally:
+                self.give_back(conn)
 
     @contextmanager
     def read(self) -> Iterator[Tx]:
@@ -198,10 +288,28 @@ class Database:
             finally:
                 cursor.execute("ROLLBACK")
         else:
-            with self._pool.connection() as conn:
-                with conn.transaction(), conn.cursor() as cursor:
-                    cursor.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                    yield Tx(cursor, "postgres")
+            tx = _Snapshot(self)
+            ok = False
+            try:
+                yield tx
+                ok = True
+            finally:
+                tx.end(ok)
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        """One statement, alone (on PostgreSQL in autocommit: one round trip, its own snapshot).
+        Statements whose answers must agree with each other go in one `read()` instead."""
+        if self.dialect == "sqlite":
+            with self.read() as tx:
+                return tx.execute(sql, params)
+
+        def run(conn: Any) -> list[tuple[Any, ...]]:
+            cursor = conn.execute(sql.replace("?", "%s"), tuple(params))
+            return [tuple(row) for row in cursor.fetchall()] if cursor.description is not None else []
+
+        conn, rows = self.borrow(run)
+        self.give_back(conn)
+        return rows
 
     def close(self) -> None:
         if self._pool is not None:
@@ -210,3 +318,9 @@ class Database:
         if conn is not None:
             conn.close()
             self._local.conn = None
+
+
+def _psycopg_errors() -> tuple[type[Exception], ...]:
+    import psycopg
+
+    return (psycopg.OperationalError, psycopg.InterfaceError)

@@ -133,14 +133,13 @@ def _totals_params(coop: str, as_of: date | None, extra: Sequence[Any] = ()) -> 
 def trial_balance(db: Database, coop: str, *, as_of: date | None = None) -> dict[str, Any]:
     """Debit, credit and balance totals per account and unit as of a date (inclusive)."""
     params, _month, _day = _totals_params(coop, as_of)
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT b.account, b.unit, SUM(b.debit), SUM(b.credit), a.label_fr, a.label_en"
-            f" FROM ({_TOTALS_AS_OF.format(extra='')}) b"  # noqa: S608 (constant SQL)
-            " LEFT JOIN accounts a ON a.coop = ? AND a.number = b.account"
-            " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.account, b.unit",  # class 8 memo units last
-            (*params, coop),
-        )
+    rows = db.query(  # one statement: no snapshot to open
+        "SELECT b.account, b.unit, SUM(b.debit), SUM(b.credit), a.label_fr, a.label_en"
+        f" FROM ({_TOTALS_AS_OF.format(extra='')}) b"  # noqa: S608 (constant SQL)
+        " LEFT JOIN accounts a ON a.coop = ? AND a.number = b.account"
+        " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.account, b.unit",  # class 8 memo units last
+        (*params, coop),
+    )
     accounts = []
     totals: dict[str, dict[str, int]] = {}
     for account, unit, debit, credit, label_fr, label_en in rows:
@@ -181,5 +180,4 @@ def account_balance(
         extra = " AND account = ? AND unit = ?"
         sql = f"SELECT COALESCE(SUM(debit - credit), 0) FROM ({_TOTALS_AS_OF.format(extra=extra)}) t"  # noqa: S608
         params = totals_params
-    with db.read() as tx:
-        return int(tx.execute(sql, params)[0][0])
+    return int(db.query(sql, params)[0][0])  # one statement: no snapshot to open

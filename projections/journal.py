@@ -152,13 +152,12 @@ def statement(
     if party is not None:
         where += " AND l.party = ?"
         params.append(party)
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
-            " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
-            f" WHERE {where} ORDER BY l.effective_date, l.number, l.line",  # noqa: S608
-            params,
-        )
+    rows = db.query(  # one statement: no snapshot to open
+        "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
+        " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
+        f" WHERE {where} ORDER BY l.effective_date, l.number, l.line",  # noqa: S608
+        params,
+    )
     running = sum(r[5] for r in rows[:after_line])
     lines = []
     for effective_date, number, _line, label, line_party, amount in rows[after_line : after_line + limit]:

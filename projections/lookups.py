@@ -15,13 +15,21 @@ def _listed(names: list[str]) -> str:
     return ", ".join(names[:SHOWN]) + more if names else "none"
 
 
+def _exists(db: Database, sql: str, params: tuple[str, ...]) -> bool:
+    """Checked on every read that names an account or a party: one statement, one round trip."""
+    return bool(db.query(sql, params)[0][0])
+
+
 def require_account(db: Database, coop: str, account: str) -> None:
     """The account is in the cooperative's chart or has postings."""
+    if _exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM accounts WHERE coop = ? AND number = ?)"
+        " OR EXISTS (SELECT 1 FROM journal_lines WHERE coop = ? AND account = ?)",
+        (coop, account, coop, account),
+    ):
+        return
     with db.read() as tx:
-        if tx.execute("SELECT 1 FROM accounts WHERE coop = ? AND number = ?", (coop, account)) or tx.execute(
-            "SELECT 1 FROM journal_lines WHERE coop = ? AND account = ? LIMIT 1", (coop, account)
-        ):
-            return
         near = [
             r[0]
             for r in tx.execute(
@@ -35,11 +43,14 @@ def require_account(db: Database, coop: str, account: str) -> None:
 
 def require_party(db: Database, coop: str, account: str, party: str) -> None:
     """The party is a member or appears in the cooperative's postings (it may have none on this account)."""
+    if _exists(
+        db,
+        "SELECT EXISTS (SELECT 1 FROM members WHERE coop = ? AND member_id = ?)"
+        " OR EXISTS (SELECT 1 FROM journal_lines WHERE coop = ? AND party = ?)",
+        (coop, party, coop, party),
+    ):
+        return
     with db.read() as tx:
-        if tx.execute("SELECT 1 FROM members WHERE coop = ? AND member_id = ?", (coop, party)) or tx.execute(
-            "SELECT 1 FROM journal_lines WHERE coop = ? AND party = ? LIMIT 1", (coop, party)
-        ):
-            return
         on_account = [
             r[0]
             for r in tx.execute(

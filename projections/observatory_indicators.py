@@ -7,7 +7,7 @@ reuses those no event changed (projections/observatory_cache.py) and puts them i
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from datetime import date, timedelta
 from typing import Any, cast
@@ -46,11 +46,10 @@ def _month_end(month: str, today: date) -> date:
 class OneSnapshot:
     """A Database whose read() hands out one already-open read transaction, again and again.
 
-    The read functions each open `db.read()`; on PostgreSQL every such call borrows a pooled
-    connection, checks it, and opens and closes a REPEATABLE READ transaction: four or five round
-    trips around a one-query read, about 17 per JSON. Passed in their `db`'s place, this makes
-    them all read in one snapshot (the figures agree with one another, too) without changing them.
-    Everything but read() is the wrapped Database's.
+    The read functions each open `db.read()` (or run `db.query()`); on PostgreSQL every such call
+    borrows a pooled connection and, for read(), opens and closes a REPEATABLE READ transaction.
+    Passed in their `db`'s place, this makes them all read in one snapshot (the figures agree with
+    one another, too) without changing them. Everything but read() and query() is the wrapped Database's.
     """
 
     def __init__(self, db: Database, tx: Tx) -> None:
@@ -59,6 +58,9 @@ class OneSnapshot:
     @contextmanager
     def read(self) -> Iterator[Tx]:
         yield self._tx  # neither begun nor ended here: the caller's `db.read()` owns the transaction
+
+    def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
+        return self._tx.execute(sql, params)  # in the snapshot too
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._db, name)

@@ -81,6 +81,8 @@ def api(store_url: str) -> Iterator[dict[str, Any]]:
     with TestClient(app) as client:
         ledger = app.state.services.ledger
         record(ledger, setup_commands(COOP), "setup")
+        # The cooperative in the views before the first request (else 503 read_your_writes, not the rule tested).
+        assert app.state.services.runner.wait_for(ledger.position(), timeout_s=30)
         yield {"client": client, "admin": create_key(ledger.db, role="admin", coops=[COOP])[1]}
 
 

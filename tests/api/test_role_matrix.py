@@ -167,12 +167,15 @@ def test_valid_keys_are_remembered_briefly_and_revocation_takes_effect_within_th
         key_id, token = create_key(ledger.db, role="reader", coops=[COOP])
         now = [100.0]
         cache = KeyCache(ttl_s=2.0, clock=lambda: now[0])
+        assert cache.peek(token) is None  # never checked: the dependencies ask the store (get) in a thread
         first = cache.get(ledger, token)
         assert first is not None and first.role == "reader"
         revoke_key(ledger.db, key_id)
         now[0] += 1.9
         assert cache.get(ledger, token) == first  # remembered: no store read within the TTL
+        assert cache.peek(token) == first  # what the async dependencies use on the event loop
         now[0] += 0.2
+        assert cache.peek(token) is None  # expired: never answered from memory past the TTL
         assert cache.get(ledger, token) is None  # 2.1 s after the first check: the store says revoked
         assert cache.get(ledger, "clk_000000000000_" + "x" * 43) is None
     finally:
