@@ -38,7 +38,9 @@ AMOUNT_COMPONENT: dict[str, Any] = {
     "examples": ["300.00", "-12.50"],
 }
 
-Amount = Annotated[str, WithJsonSchema({"$ref": f"#/components/schemas/{AMOUNT_SCHEMA_NAME}"})]
+# The $ref wrapped in `allOf`: pydantic looks a bare `$ref` up among its own definitions (a KeyError
+# for this component, which api/openapi_doc.py adds), and a field's description can sit beside it.
+Amount = Annotated[str, WithJsonSchema({"allOf": [{"$ref": f"#/components/schemas/{AMOUNT_SCHEMA_NAME}"}]})]
 UnitCode = Literal["EUR", "CREDIT", "HOUR"]
 
 
