@@ -27,7 +27,7 @@ MONEY_WORDS = {
 NOT_YET_TYPED = {
     "batch", "coopSummary", "deleteWebhook", "getAccounts", "getAuditTrail", "getBalance", "getBalanceSheet",
     "getBatches", "getCalls", "getCertified", "getChain", "getContracts", "getCredits", "getDedicated",
-    "getDeliveries", "getDonationsByMonth", "getExplanation", "getFeed", "getFiscalYears", "getFund",
+    "getDeliveries", "getDonationsByMonth", "getExplanation", "getFiscalYears", "getFund",
     "getGifts", "getGovernance", "getHours", "getIncomeStatement", "getInvoices", "getJournal", "getLines",
     "getMandates", "getMembers", "getObservatory", "getOpenItems", "getPerson", "getProposals", "getReceipts",
     "getReconciliation", "getRevenue", "getStanding", "getStatement", "getStatementReport", "getSubsidies",
