@@ -166,8 +166,10 @@ def _fields_of(shape: Shape) -> dict[str, Any]:
     for key, spec in shape.fields:
         name, unit = wire_name(key)
         tp = _field_type(key, spec)
-        # Personal fields are left out of the view of a role that may not read them (projections/feed.py).
-        default = None if is_personal(key) else ...
+        # Not required: personal fields, which the view of a role that may not read them leaves out
+        # (projections/feed.py), and nullable ones, which the OpenAPI document's examples leave out
+        # (FastAPI drops their nulls). The feed sends null where it has null.
+        default = None if is_personal(key) or _optional(tp) else ...
         field = Field(default, description=_describe(key, unit))
         fields[name] = (tp | None if default is None and not _optional(tp) else tp, field)
     return fields
@@ -184,7 +186,7 @@ class FactPosting(WireModel):
     """One line of a fact's journal entry: debit positive, credit negative."""
 
     account: str = Field(description="Account number in the cooperative's chart.")
-    party: str | None = Field(description="The member, donor, funder... the line is kept for, if any.")
+    party: str | None = Field(None, description="The member, donor, funder... the line is kept for, if any.")
     unit: UnitCode = Field(description="The unit of `amount`.")
     amount: Amount = Field(description="In `unit`, signed: a debit is positive, a credit negative.")
 
@@ -194,13 +196,14 @@ class FactEntry(WireModel):
 
     number: int = Field(description="Journal number, gap-free per cooperative.")
     label: str | None = Field(None, description="Text of the entry (personal: left out for a role without personal data).")
-    reverses: int | None = Field(description="The journal number of the entry this one undoes, if a reversal.")
+    reverses: int | None = Field(None, description="The journal number of the entry this one undoes, if a reversal.")
     chain_hash: str = Field(description="The entry's link in the cooperative's hash chain (GET /chain).")
     postings: list[FactPosting] = Field(description="The lines; they balance per unit.")
 
 
 class FactBase(WireModel):
-    """What every fact says, whatever its kind."""
+    """What every fact says, whatever its kind. Nullable fields are not required, here as in the
+    kinds' data: the document's examples leave their nulls out; the feed sends them."""
 
     position: int = Field(description="The event's position in the log: the feed's cursor (`after`, SSE id).")
     coop: str = Field(description="The cooperative's slug.")
@@ -210,7 +213,7 @@ class FactBase(WireModel):
     recorded_at: str = Field(description="When it was recorded (ISO 8601 with its offset).")
     actor: str | None = Field(None, description="Who recorded it (personal: left out for a role without personal data).")
     idempotency_key: str = Field(description="The command's idempotency key.")
-    entry: FactEntry | None = Field(description="Its journal entry, for the kinds that move value; else null.")
+    entry: FactEntry | None = Field(None, description="Its journal entry, for the kinds that move value; else null.")
 
 
 def kind_of(event_name: str) -> str:
