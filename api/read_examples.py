@@ -145,19 +145,19 @@ _BILINGUAL = {"fr": "Cotisations payées ÷ cotisations appelées pour l'exercic
 _REPORT_LINE = {"label_fr": "Usagers, adhérents", "label_en": "Customers, members"}
 _FACT = {"position": 51, **_COOP, "kind": "fee.paid", "event": "FeePaid", "effective_date": "2025-03-10",
          "recorded_at": "2025-03-10T14:05:52.730118+00:00", "actor": "key:3f9a0c2b7d41", "idempotency_key": "demo-0026",
-         "data": {"reason": None, "member_id": "ENT-01", "year": 2025, "amount_cents": 80000},
+         "data": {"reason": None, "member_id": "ENT-01", "year": 2025, "amount_eur": "800.00"},
          "entry": {"number": 13, "label": "Règlement cotisation 2025 – ENT-01", "reverses": None,
                    "chain_hash": "1ce8d4e41aeda6c42a3617635e54136b4f48042ff5fad2209f7eab1fbd678265",
-                   "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": 80000},
-                                {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": -80000}]}}
-# The event's own fields (integers of cents), as the feed publishes an event's data.
-_FEE_SCHEDULE_EVENT = [{"min_headcount": 1, "max_headcount": 9, "amount_cents": 10000},
-                       {"min_headcount": 250, "max_headcount": None, "amount_cents": 150000}]
+                   "postings": [{"account": "512", "party": None, "unit": "EUR", "amount": "800.00"},
+                                {"account": "411", "party": "ENT-01", "unit": "EUR", "amount": "-800.00"}]}}
 _FOUNDED = {**_FACT, "position": 1, "kind": "cooperative.founded", "event": "CooperativeFounded", "effective_date": "2025-01-15",
             "recorded_at": "2025-01-15T10:00:04.120877+00:00", "idempotency_key": "demo-0001", "entry": None, "data": {
                 "reason": None, "name": "Cluster Numérique Sud", "legal_form": "association", "siren": "912345675",
-                "fiscal_year_start_month": 1, "colleges": READS["coop_summary"]["colleges"], "weighted": True,
-                "fee_schedule": _FEE_SCHEDULE_EVENT, "share_value_cents": None,
+                "fiscal_year_start_month": 1, "weighted": True, "share_value_eur": None,
+                "colleges": [{"code": "medias", "name": "Médias", "weight": "40"},
+                             {"code": "entreprises", "name": "Entreprises associées", "weight": "20"}],
+                "fee_schedule": [{"min_headcount": 1, "max_headcount": 9, "amount_eur": "100.00"},
+                                 {"min_headcount": 250, "max_headcount": None, "amount_eur": "1500.00"}],
                 "voting_policy": {"require_fee_paid": True, "min_shares": 0, "empty_college_policy": "redistribute"}}}
 
 # The audit, funding, observatory, report and feed routes' answers, also the demo's, built from the pieces above.

@@ -30,6 +30,7 @@ from fastapi.responses import StreamingResponse
 from prometheus_client import Gauge
 from starlette.concurrency import run_in_threadpool
 
+from api.answers.feed import feed_page_model, wire_fact
 from api.deps import Services, reader, services, views_now
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.keys import KEY_CACHE_TTL_S, Principal
@@ -164,7 +165,8 @@ class _ClosingStream(StreamingResponse):
 
 
 def _sse(fact: dict[str, Any]) -> bytes:
-    return b"id: %d\nevent: %s\ndata: %s\n\n" % (fact["position"], fact["kind"].encode(), orjson.dumps(fact))
+    """One fact as an SSE event, in the wire's form: the same data as in a JSON page."""
+    return b"id: %d\nevent: %s\ndata: %s\n\n" % (fact["position"], fact["kind"].encode(), orjson.dumps(wire_fact(fact)))
 
 
 async def _stream(
@@ -236,6 +238,10 @@ def _feed_route(r: APIRouter) -> None:
 
     @r.get(
         "/feed",
+        response_model=feed_page_model(),
+        # A role without personal data gets facts without `actor`, `entry.label` and the personal
+        # data fields: left out, not null (projections/feed.py view).
+        response_model_exclude_unset=True,
         summary="Follow the cooperative's facts: server-sent events (Accept: text/event-stream) or a JSON page",
         responses={
             200: {
@@ -285,4 +291,5 @@ def _feed_route(r: APIRouter) -> None:
         # A page may come from a standby; the stream stays on the primary: its wake-ups are the
         # primary runner's positions, and a standby cannot LISTEN.
         page = read_page(views_now(request), coop, flt, after=after, limit=limit)
-        return {"coop": coop, "facts": page.facts, "next_after": page.next_after, "more": page.full}
+        facts = [wire_fact(f) for f in page.facts]
+        return {"coop": coop, "facts": facts, "next_after": page.next_after, "more": page.full}

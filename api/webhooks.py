@@ -30,6 +30,7 @@ import orjson
 import structlog
 
 from api import outbound
+from api.answers.feed import wire_fact
 from ledger.db import Database, Tx
 from projections.feed import FeedFilter, feed_position, read_page
 
@@ -202,7 +203,7 @@ class WebhookWorker:
                     self._release(tx, ep, "cursor = ?", (max(ep.cursor, page.next_after),))
                 return
             fact = page.facts[0]
-            body = orjson.dumps(fact)
+            body = orjson.dumps(wire_fact(fact))  # as the feed sends it; signed over these bytes
             headers = {
                 "Content-Type": "application/json",
                 "User-Agent": "coopledger-webhooks/1",

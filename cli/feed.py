@@ -17,6 +17,7 @@ from typing import Any
 import click
 import orjson
 
+from api.answers.feed import wire_fact
 from api.format import amount
 from api.webhook_endpoints import check_kinds
 from cli.session import Session
@@ -74,7 +75,8 @@ def follow(session: Session, coop: str, after: int, kinds: str | None, as_json: 
         while not stop.is_set():
             page = read_page(session.ledger.db, slug, flt, after=after, limit=MAX_PAGE)
             for fact in page.facts:
-                sys.stdout.write((orjson.dumps(fact).decode() if as_json else line(fact, session.lang)) + "\n")
+                # --json prints a fact as the HTTP feed sends it (amounts as strings, docs/webhooks.md).
+                sys.stdout.write((orjson.dumps(wire_fact(fact)).decode() if as_json else line(fact, session.lang)) + "\n")
             sys.stdout.flush()
             after = page.next_after
             if not page.full:

@@ -95,17 +95,17 @@ _BASE_FIELDS = frozenset(
         "chain_hash",
     }
 )
-_FIELDS: dict[type, tuple[str, ...]] = {}
+_DATA_FIELDS: dict[type, tuple[str, ...]] = {}
 
 
-def _fields(cls: type) -> tuple[str, ...]:
+def data_fields(cls: type) -> tuple[str, ...]:
     """The event's own fields (not the envelope's), in declaration order; computed once per class."""
-    if cls not in _FIELDS:
+    if cls not in _DATA_FIELDS:
         hints = typing.get_type_hints(cls)
-        _FIELDS[cls] = tuple(
+        _DATA_FIELDS[cls] = tuple(
             n for n, h in hints.items() if n not in _BASE_FIELDS and h is not ClassVar and typing.get_origin(h) is not ClassVar
         )
-    return _FIELDS[cls]
+    return _DATA_FIELDS[cls]
 
 
 def plain(value: Any) -> Any:
@@ -143,7 +143,7 @@ def fact_from_event(position: int, event: CoopEvent) -> tuple[str, str, dict[str
         "recorded_at": event.timestamp.isoformat(),
         "actor": event.actor,
         "idempotency_key": event.idempotency_key,
-        "data": {f: _plain_value(getattr(event, f, None)) for f in _fields(type(event))},
+        "data": {f: _plain_value(getattr(event, f, None)) for f in data_fields(type(event))},
         "entry": None,
     }
     if isinstance(event, FinancialEvent):

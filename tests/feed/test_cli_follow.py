@@ -76,6 +76,7 @@ def test_follow_prints_live_and_stops_on_ctrl_c(ledger, store_url):
             proc.kill()
     facts = [orjson.loads(line) for line in printed]
     assert [(f["position"], f["event"]) for f in facts] == [(p, name) for p, name, _ in log_facts(ledger, COOP)[1:]]
+    assert [f["data"]["amount_eur"] for f in facts if f["kind"] == "fee.paid"] == ["1.00"] * 5  # as the HTTP feed sends it
     assert proc.returncode == 0, err
     # The resume point may be past the last fact printed (other cooperatives' facts), never before it.
     match = re.search(rb"stopped after position (\d+) \(resume with --after \1\)", err)

@@ -107,6 +107,14 @@ def test_json_page_cursor_and_after_param(live):
         params={"after": expected[3]},
     )
     assert [f["position"] for f in facts] == expected[4:]
+    # The stream sends what the page answers, amounts in the wire's form (docs/webhooks.md).
+    assert client.get(f"/v1/coops/{COOP}/feed", params={"after": expected[3]}).json()["facts"] == facts
+    called = [f for f in facts if f["kind"] == "fee.called"]
+    assert called and all(f["data"]["amount_eur"] == "100.00" and "amount_cents" not in f["data"] for f in called)
+    assert all(sorted(p["amount"] for p in f["entry"]["postings"]) == ["-100.00", "100.00"] for f in called)
+    (founded,) = client.get(f"/v1/coops/{COOP}/feed", params={"limit": 1}).json()["facts"]
+    assert [b["amount_eur"] for b in founded["data"]["fee_schedule"]] == ["100.00", "250.50", "1500.00"]
+    assert founded["data"]["share_value_eur"] is None and "share_value_cents" not in founded["data"]
     r = client.get(f"/v1/coops/{COOP}/feed", params={"kinds": "member.admitted,fee.called"}).json()
     assert [f["kind"] for f in r["facts"]] == ["member.admitted", "fee.called"] * len(NAMES)
     r = client.get(f"/v1/coops/{COOP}/feed", params={"account": "7561"}).json()

@@ -135,6 +135,14 @@ def test_failing_receiver_gets_every_fact_once_in_order_signed(api):
         for headers, body in receiver.acked:
             assert verify(secret, body, headers[SIGNATURE_HEADER])
             assert not verify(secret, body + b" ", headers[SIGNATURE_HEADER])
+        # A body is the fact as the feed answers it: amounts in the wire's form, signed as sent.
+        page = api["client"].get(
+            f"/v1/coops/{COOP}/feed",
+            params={"kinds": "fee.called,fee.paid"},
+            headers={"Authorization": f"Bearer {api['tokens']['admin']}"},
+        )
+        assert receiver.facts() == page.json()["facts"]
+        assert [f["data"]["amount_eur"] for f in receiver.facts()] == ["100.00"] * len(NAMES) + ["1.00"] * 6
         log = _call(api, "GET", f"/{endpoint['endpoint_id']}/deliveries").json()["deliveries"]
         assert [d["position"] for d in log] == expected and {d["status"] for d in log} == {"delivered"}
         assert log[0]["attempts"] == 4 and "500" in log[0]["last_error"] and all(d["attempts"] == 1 for d in log[1:])
