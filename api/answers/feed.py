@@ -24,7 +24,7 @@ from datetime import date
 from functools import cache
 from typing import Annotated, Any, Literal, Union
 
-from pydantic import Field, create_model
+from pydantic import ConfigDict, Field, create_model
 
 from api.answers.feed_shapes import NESTED, EffectValue, Many, Shape
 from api.wire import Amount, UnitCode, WireModel, amount
@@ -177,12 +177,20 @@ def _fields_of(shape: Shape) -> dict[str, Any]:
 
 @cache
 def shape_model(shape: Shape) -> type[WireModel]:
-    model = create_model(shape.title, __base__=WireModel, **_fields_of(shape))
+    model = create_model(shape.title, __base__=FeedWireModel, **_fields_of(shape))
     model.__doc__ = shape.doc or shape.title
     return model
 
 
-class FactPosting(WireModel):
+class FeedWireModel(WireModel):
+    """The feed's models: a field with a default is not required in the document, unlike other
+    answers, because the view of a role without personal data leaves personal fields out
+    (projections/feed.py; the route answers with exclude_unset)."""
+
+    model_config = ConfigDict(extra="forbid", json_schema_serialization_defaults_required=False)
+
+
+class FactPosting(FeedWireModel):
     """One line of a fact's journal entry: debit positive, credit negative."""
 
     account: str = Field(description="Account number in the cooperative's chart.")
@@ -191,7 +199,7 @@ class FactPosting(WireModel):
     amount: Amount = Field(description="In `unit`, signed: a debit is positive, a credit negative.")
 
 
-class FactEntry(WireModel):
+class FactEntry(FeedWireModel):
     """The journal entry of a fact that moved value."""
 
     number: int = Field(description="Journal number, gap-free per cooperative.")
@@ -201,7 +209,7 @@ class FactEntry(WireModel):
     postings: list[FactPosting] = Field(description="The lines; they balance per unit.")
 
 
-class FactBase(WireModel):
+class FactBase(FeedWireModel):
     """What every fact says, whatever its kind. Nullable fields are not required, here as in the
     kinds' data: the document's examples leave their nulls out; the feed sends them."""
 
