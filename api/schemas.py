@@ -18,11 +18,14 @@ from pydantic_core import PydanticCustomError
 from domain.advertising import ADVERTISER_KINDS, PERIOD_KINDS
 from domain.bank_links import MAX_LINKED_ENTRIES
 from domain.donations import DONOR_KINDS
+from domain.donations import METHODS as DONATION_METHODS
 from domain.governance import ASSEMBLIES
 from domain.membership_state import MemberKind
 from domain.money import MAX_AMOUNT_MINOR, is_number_in, number_kind
 from domain.rules import IDENTIFIER
+from domain.subscriptions import PERIODS as PLAN_PERIODS
 from domain.subscriptions import PLAN_KINDS
+from domain.tax_receipts import BASES as RECEIPT_BASES
 
 # Numbers travel as exact decimal strings, or as JSON numbers: the command routes read a JSON number
 # with a fraction as the Decimal of its digits (api/exact_json.py), never as a binary float, so 0.1
@@ -150,10 +153,13 @@ IDENTIFIER_FIELDS = frozenset(
 )  # fmt: skip
 IDENTIFIER_SCHEMA = {"pattern": IDENTIFIER.pattern, "maxLength": 64}
 # The fields whose values the decider takes from a fixed list, by command (or nested object) and field.
-FIELD_CHOICES: dict[tuple[str, str], tuple[str, ...]] = {
+FIELD_CHOICES: dict[tuple[str, str], tuple[str | None, ...]] = {
     ("AdmitMember", "kind"): tuple(kind.value for kind in MemberKind),
     ("RecordResolution", "assembly"): tuple(ASSEMBLIES),
     ("DefineSubscriptionPlan", "kind"): PLAN_KINDS,
+    ("DefineSubscriptionPlan", "period"): PLAN_PERIODS,
+    ("RecordDonation", "method"): DONATION_METHODS,
+    ("DeclareReceiptEligibility", "basis"): (*RECEIPT_BASES, None),  # none when not eligible
     ("RecordDonation", "donor_kind"): DONOR_KINDS,
     ("Backer", "donor_kind"): DONOR_KINDS,
     ("SignAdvertisingContract", "advertiser_kind"): ADVERTISER_KINDS,

@@ -82,6 +82,8 @@ RULES_NO_SCHEMA_CAN_SAY = {
     "year_or_dates": "a year, or start/end dates, not both: several query parameters together",
     "fiscal_year_ended": "a fiscal year closes once it has ended: depends on the cooperative's calendar and today",
     "no_basis": "a cooperative not eligible for tax receipts has no basis: two fields together",
+    "basis_fits_legal_form": "a tax-receipt basis fits some legal forms only: depends on the cooperative",
+    "one_purpose": "a gift is earmarked for a project or for a call, not both: two fields together",
     "period_end": "a contract's period ends on the last day of a month: 28 to 31 days, by month and year",
 }
 # Format rules the document could say and does not yet, by field ("*": any) and rule, as the
@@ -90,18 +92,17 @@ FORMAT_RULES_NOT_YET_IN_THE_SCHEMA = {
     ("*", "date_range"): "a command's dates lie in 1901-01-01 .. 2199-12-31 (a pattern next to format date)",
     ("*", "required"): "a required text field holds something besides spaces (a pattern)",
     ("*", "text"): "text fields hold no control characters (a pattern)",
+    ("*", "rate_range"): "a rate lies between 0 and 1 (a pattern and a maximum on its number form)",
+    ("project", "identifier"): "a gift's earmarked project is an identifier (the identifier pattern)",
     ("number", "account_number"): "AddAccount's number: 2 to 10 digits, the first 1 to 8",
     ("account", "account_number"): "the feed's ?account= list of account numbers",
     ("kinds", "known_kind"): "the feed's ?kinds= list of fact kinds",
     ("url", "url"): "a webhook's URL: http:// or https:// with a host",
     ("iban", "valid_iban"): "an IBAN's form (its check digits no schema can say)",
     ("creditor_id", "creditor_id"): "a SEPA creditor identifier's form (its check digits no schema can say)",
-    ("period", "plan_period"): "a subscription plan's period: monthly, quarterly or yearly",
     ("threshold", "fraction"): "a resolution's threshold: a fraction such as 2/3",
     ("renewal_window_days", "range"): "1 to 366 days",
     ("credit_rate", "maximum"): "a sensor's credit rate: at most 1000",
-    ("basis", "known_basis"): "a tax-receipt basis: one of four (an enum)",
-    ("method", "known_method"): "a donation's method: transfer, cheque, card or cash (an enum)",
 }
 
 # Bodies schemathesis cannot write (a bank statement as OFX): sent as CSV and CAMT.053 instead.
