@@ -148,6 +148,18 @@ PROBLEM_RESPONSES: dict[int | str, dict[str, Any]] = {
     ),
 }
 
+# Only the routes that read a body of their own (a bank statement file) may answer this.
+UNSUPPORTED_MEDIA = _documented(
+    "The body is not in one of the media types the request body lists",
+    _example(
+        415,
+        "Unsupported Media Type",
+        "send the file as one of application/xml, text/xml, application/x-ofx, application/ofx, text/csv",
+        None,
+        "statement_media",
+    ),
+)
+
 
 class ApiError(Exception):
     """An error the API raises itself (authentication, access, unavailable projections)."""

@@ -21,6 +21,8 @@ from projections.audit_trail import DATE_FIELDS, MAX_PAGE, audit_trail
 from projections.closing import chain_head, fiscal_years
 from projections.registry import cooperative_summary
 
+HEAD_PATTERN = r"^\s*0*[1-9][0-9]*:[0-9a-fA-F]{64}\s*$"  # what Head.parse reads
+
 
 def _known(db: Database, coop: str) -> None:
     if cooperative_summary(db, coop) is None:
@@ -60,6 +62,8 @@ def _chain_routes(r: APIRouter) -> None:
         head: str | None = Query(
             None,
             max_length=80,
+            # Documented, not enforced here: ledger.heads.Head.parse answers its own rule (head_format).
+            json_schema_extra={"pattern": HEAD_PATTERN},
             description="A head kept outside the store (N:HASH, from a closing or "
             "an assembly's minutes): is it still in this store?",
         ),

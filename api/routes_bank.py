@@ -13,10 +13,11 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 from api.answers import bank as answers
 from api.answers.commands import AcceptedCommand, result_answer
 from api.deps import Services, commander, document_access, fresh, reader, services, views
-from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
+from api.errors import PROBLEM_RESPONSES, UNSUPPORTED_MEDIA, ApiError, domain_problem
 from api.examples import ok
 from api.keys import Principal
 from domain.bank_state import bank_state
+from domain.rules import IDENTIFIER
 from ledger.bank_files import CONTENT_TYPES, MAX_FILE_BYTES, read_statements
 from ledger.db import Database
 from projections.bank_reads import (
@@ -28,7 +29,10 @@ from projections.bank_reads import (
     open_items_read,
 )
 
-ACCOUNT = Path(max_length=64, description="The bank account's id (OpenBankAccount)")
+# The form is documented, not enforced here: the read or the command answers its own rule (identifier).
+ACCOUNT = Path(
+    max_length=64, description="The bank account's id (OpenBankAccount)", json_schema_extra={"pattern": IDENTIFIER.pattern}
+)
 FORMAT_OF = {
     "application/xml": "camt053",
     "text/xml": "camt053",
@@ -236,7 +240,7 @@ def _import_route(r: APIRouter) -> None:
         status_code=201,
         summary="Import a statement file: CAMT.053 (application/xml), OFX (application/x-ofx) or CSV (text/csv)",
         response_model=list[AcceptedCommand],
-        responses=ok(IMPORTED, 201),
+        responses={**ok(IMPORTED, 201), 415: UNSUPPORTED_MEDIA},
         openapi_extra={
             "requestBody": {
                 "required": True,
@@ -251,7 +255,9 @@ def _import_route(r: APIRouter) -> None:
         request: Request,
         response: Response,
         bank_account_id: str = ACCOUNT,
-        idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=180),
+        idempotency_key: str = Header(
+            ..., alias="Idempotency-Key", min_length=1, max_length=180, json_schema_extra={"pattern": r"^[\x21-\x7e]{1,180}$"}
+        ),
         who: Principal = Depends(commander("ImportBankStatement")),
         svc: Services = Depends(services),
     ) -> Any:

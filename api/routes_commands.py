@@ -39,6 +39,11 @@ REASON_DOC = (
 # Header values arrive as bytes that HTTP does not say the encoding of: only visible ASCII is taken
 # as is. A key is an identifier (its bytes are compared), a reason is text: UTF-8, percent-encoded.
 _VISIBLE_ASCII = re.compile(r"[\x21-\x7e]+")
+# The forms above, in the OpenAPI document (checked by the functions below, which answer 400):
+# (lengths in the pattern too: a generator then makes the longest key without searching for it)
+KEY_FORM = {"pattern": r"^[\x21-\x7e]{1,200}$"}
+# Something besides spaces (spaces only: refused, rule required).
+REASON_FORM = {"pattern": r"[\x21-\x7e]"}
 _PERCENT_ENCODED = re.compile(r"(?:[\x20-\x24\x26-\x7e]|%[0-9A-Fa-f]{2})*")  # no '%' but before two hex digits
 
 
@@ -97,8 +102,12 @@ def _route(name: str, cls: type) -> Any:
         request: Request,
         response: Response,
         body: model = Body(..., openapi_examples=examples.command_examples(name)),  # type: ignore[valid-type]
-        idempotency_key: str = Header(..., alias="Idempotency-Key", min_length=1, max_length=200, description=KEY_DOC),
-        reason: str | None = Header(None, alias="X-Reason", max_length=1500, description=REASON_DOC),
+        idempotency_key: str = Header(
+            ..., alias="Idempotency-Key", min_length=1, max_length=200, description=KEY_DOC, json_schema_extra=KEY_FORM
+        ),
+        reason: str | None = Header(
+            None, alias="X-Reason", max_length=1500, description=REASON_DOC, json_schema_extra=REASON_FORM
+        ),
         who: Principal = Depends(commander(name)),
         svc: Services = Depends(services),
     ) -> Any:

@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import threading
 import time
 from collections.abc import AsyncIterator, Callable
@@ -52,6 +53,7 @@ POLL_S = (
     0.1  # while a stream waits, FeedHead re-reads the position this often (a wake-up may be missed; another process may project)
 )
 RETRY_MS = 1000  # tells EventSource clients how soon to reconnect
+LAST_EVENT_ID = re.compile(r"^\s*[0-9]{1,18}\s*$")  # a log position, as an `id:` of the stream wrote it
 KEY_RECHECK_S = KEY_CACHE_TTL_S  # an open stream asks for its key this often: revoked, it ends as a request would fail
 STREAMS = Gauge("coopledger_feed_streams", "Open feed streams", registry=REGISTRY)
 
@@ -266,14 +268,19 @@ def _feed_route(r: APIRouter) -> None:
             None, max_length=400, description="Comma-separated account numbers: facts whose entry touches one."
         ),
         last_event_id: str | None = Header(
-            None, alias="Last-Event-ID", max_length=20, description="Sent by EventSource on reconnect; wins over ?after."
+            None,
+            alias="Last-Event-ID",
+            max_length=20,
+            description="Sent by EventSource on reconnect; wins over ?after.",
+            json_schema_extra={"pattern": LAST_EVENT_ID.pattern},
         ),
         who: Principal = Depends(reader("feed")),
         svc: Services = Depends(services),
     ) -> Any:
         flt = _filter(who.role, kinds, account)
         if last_event_id is not None:
-            if not last_event_id.strip().isdigit():
+            # ASCII digits only: str.isdigit() also takes '²', which int() then refuses (a 500).
+            if not LAST_EVENT_ID.fullmatch(last_event_id):
                 raise InvalidCommand("Last-Event-ID", "position", "must be a log position (an integer, 0 or more)")
             after = int(last_event_id)
         if "text/event-stream" in request.headers.get("accept", ""):

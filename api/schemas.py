@@ -17,19 +17,37 @@ from pydantic_core import PydanticCustomError
 
 from api.answers.commands import CommandReport
 from api.wire import WireModel
-from domain.money import is_number_in, number_kind
+from domain.advertising import ADVERTISER_KINDS, PERIOD_KINDS
+from domain.bank_links import MAX_LINKED_ENTRIES
+from domain.donations import DONOR_KINDS
+from domain.donations import METHODS as DONATION_METHODS
+from domain.governance import ASSEMBLIES
+from domain.membership_state import MemberKind
+from domain.money import MAX_AMOUNT_MINOR, is_number_in, number_kind
+from domain.rules import IDENTIFIER
+from domain.subscriptions import PERIODS as PLAN_PERIODS
+from domain.subscriptions import PLAN_KINDS
+from domain.tax_receipts import BASES as RECEIPT_BASES
 
 # Numbers travel as exact decimal strings, or as JSON numbers: the command routes read a JSON number
 # with a fraction as the Decimal of its digits (api/exact_json.py), never as a binary float, so 0.1
 # is 0.1. Each kind has its own form; the decider checks the value (domain/money.py).
 _DECIMAL = r"^[0-9]{1,18}(\.[0-9]{1,12})?$"
+# Every unit needs at most 2 places, and an amount is at most MAX_AMOUNT_MINOR minor units
+# (domain/money.py): the decider refuses more (rules precision, maximum).
+_AMOUNT = (r"^[0-9]{1,13}(\.[0-9]{1,2})?$", MAX_AMOUNT_MINOR // 100)
 _DECIMAL_WORDS = 'must be an exact decimal written with a point, e.g. "12.50" or 12.50 (no comma, no spaces)'
 _DECIMAL_OR_FRACTION = r"^([0-9]{1,18}(\.[0-9]{1,12})?|[0-9]{1,9}/[1-9][0-9]{0,8})$"
 
 
-def _number(pattern: str, rule: str, message: str, description: str, examples: list[str]) -> Any:
-    """A number field's type: a string of that form, or a whole JSON number (0 or more), passed on
-    as sent; anything else is one error with `rule` and `message` in words."""
+def _number(
+    pattern: str, rule: str, message: str, description: str, examples: list[str], documented: tuple[str, int] | None = None
+) -> Any:
+    """A number field's type: a string of that form, or a whole JSON number (0 to 10^18), passed on
+    as sent; anything else is one error with `rule` and `message` in words. `documented`: a stricter
+    pattern and maximum for the document, where the decider judges the rest (an amount's places and
+    size: rules precision and maximum), so clients and generators know them."""
+    string_pattern, maximum = documented or (pattern, 10**18)
     regex = re.compile(pattern)
 
     def check(value: Any) -> Any:
@@ -42,7 +60,10 @@ def _number(pattern: str, rule: str, message: str, description: str, examples: l
         return value
 
     schema = {
-        "anyOf": [{"type": "string", "pattern": pattern, "maxLength": 32}, {"type": "integer", "minimum": 0}],
+        "anyOf": [
+            {"type": "string", "pattern": string_pattern, "maxLength": 32},
+            {"type": "integer", "minimum": 0, "maximum": maximum},
+        ],
         "description": description,
         "examples": examples,
     }
@@ -62,6 +83,7 @@ AmountValue = _number(
     _DECIMAL_WORDS,
     'An amount in the field\'s unit, exact: "1500.00", 1500 or 1500.00 (euros and credits: at most 2 decimals).',
     ["150.00"],
+    documented=_AMOUNT,
 )
 HoursValue = _number(
     _DECIMAL, "decimal", 'must be a number of hours written with a point, e.g. "7.5"', 'Hours, exact: "7.5" is 7 h 30.', ["7.5"]
@@ -120,6 +142,59 @@ FIELD_DOCS = {
 }
 
 
+# The command fields the deciders check with domain.rules.identifier: the document says the form,
+# the decider still judges it (rule identifier). A field named here that a decider does not check
+# would be refused by nothing: tests/api/test_schemathesis.py sends it values the form forbids.
+IDENTIFIER_FIELDS = frozenset(
+    {
+        "advertiser_id", "application_id", "bank_account_id", "call_id", "certification_id", "contract_id",
+        "course_id", "donation_id", "employee_id", "member_id", "plan_id", "pledge_id", "resolution_id",
+        "sensor_id", "statement_id", "subscription_id", "subsidy_id", "receipt_number", "payout_id", "college",
+        "donor_id",
+    }
+)  # fmt: skip
+IDENTIFIER_SCHEMA = {"pattern": IDENTIFIER.pattern, "maxLength": 64}
+# The fields whose values the decider takes from a fixed list, by command (or nested object) and field.
+FIELD_CHOICES: dict[tuple[str, str], tuple[str | None, ...]] = {
+    ("AdmitMember", "kind"): tuple(kind.value for kind in MemberKind),
+    ("RecordResolution", "assembly"): tuple(ASSEMBLIES),
+    ("DefineSubscriptionPlan", "kind"): PLAN_KINDS,
+    ("DefineSubscriptionPlan", "period"): PLAN_PERIODS,
+    ("RecordDonation", "method"): DONATION_METHODS,
+    ("DeclareReceiptEligibility", "basis"): (*RECEIPT_BASES, None),  # none when not eligible
+    ("RecordDonation", "donor_kind"): DONOR_KINDS,
+    ("Backer", "donor_kind"): DONOR_KINDS,
+    ("SignAdvertisingContract", "advertiser_kind"): ADVERTISER_KINDS,
+    ("SignAdvertisingContract", "period"): PERIOD_KINDS,
+}
+
+
+# Bounds the deciders check (domain.rules.whole_number, or a count of items), by command and field.
+_YEAR = {"minimum": 1901, "maximum": 2199}
+FIELD_BOUNDS: dict[tuple[str, str], dict[str, int]] = {
+    **{(command, "year"): _YEAR for command in ("CallFee", "PayFee", "CancelContributionResult", "DeclareContributionResult")},
+    **{(command, "year"): _YEAR for command in ("PayContribution", "IssueDirectDebits", "IssueTaxReceipts")},
+    ("CloseFiscalYear", "year"): {"minimum": 1901, "maximum": 2198},  # a year closes into the next one
+    ("ReverseEntry", "entry_number"): {"minimum": 1, "maximum": 2**62},
+    ("FederateCooperatives", "founders"): {"minItems": 1, "items": {"type": "string", **IDENTIFIER_SCHEMA}},
+    ("LinkBankLine", "entry_numbers"): {
+        "minItems": 1,
+        "maxItems": MAX_LINKED_ENTRIES,
+        "items": {"type": "integer", "minimum": 1, "maximum": 2**62},
+    },
+}
+
+
+def _documented_form(cls: type, name: str) -> dict[str, Any] | None:
+    """What the document says of a field beyond its type (the decider still judges it, with its rule)."""
+    key = (cls.__name__, name)
+    if key in FIELD_CHOICES:
+        return {"enum": list(FIELD_CHOICES[key])}
+    if key in FIELD_BOUNDS:
+        return FIELD_BOUNDS[key]
+    return IDENTIFIER_SCHEMA if name in IDENTIFIER_FIELDS else None
+
+
 def _api_type(tp: Any, kind: str | None = None) -> Any:
     if is_number_in(tp):  # EurosIn, RateIn... (domain/money.py), optional or not: the decider checks the number
         return _NUMBER_SCHEMAS[kind]
@@ -152,14 +227,15 @@ def body_model(cls: type) -> type[BaseModel]:
             continue
         tp = _api_type(hints[f.name], number_kind(extras[f.name]))
         doc = FIELD_DOCS.get(f.name, f.name.replace("_", " ").capitalize() + ".")
+        extra = _documented_form(cls, f.name)
         if f.default is not dataclasses.MISSING:
-            fields[f.name] = (tp, Field(default=f.default, description=doc))
+            fields[f.name] = (tp, Field(default=f.default, description=doc, json_schema_extra=extra))
         elif _nullable(hints[f.name]):
             # May be left out, meaning null: the OpenAPI document drops nulls from its examples
             # (FastAPI writes it with exclude_none), so a published example must be valid without them.
-            fields[f.name] = (tp, Field(default=None, description=doc))
+            fields[f.name] = (tp, Field(default=None, description=doc, json_schema_extra=extra))
         else:
-            fields[f.name] = (tp, Field(description=doc))
+            fields[f.name] = (tp, Field(description=doc, json_schema_extra=extra))
     model = create_model(f"{cls.__name__}Body", __config__=ConfigDict(extra="forbid"), **fields)
     model.__doc__ = (cls.__doc__ or cls.__name__).strip()
     return model

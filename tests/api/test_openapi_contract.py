@@ -3,6 +3,7 @@ ids, declared tags, the response headers a client must read, and no error a rout
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 from typing import Any
 
@@ -13,6 +14,7 @@ from pydantic import Field
 
 from api.app import create_app
 from api.wire import WireModel
+from domain.money import MAX_AMOUNT_MINOR
 from ledger.store import StoreConfig
 
 
@@ -61,7 +63,10 @@ def test_rates_have_their_own_form_and_amounts_take_numbers(spec):
     rate = schemas["DefineSubscriptionPlanBody"]["properties"]["revenue_rate"]
     amount = schemas["PayFeeBody"]["properties"]["amount"]
     assert "3/20" in rate["examples"] and "/" in rate["anyOf"][0]["pattern"]
-    assert {"type": "integer", "minimum": 0} in amount["anyOf"] and "/" not in amount["anyOf"][0]["pattern"]
+    text, whole = amount["anyOf"]
+    assert "/" not in text["pattern"] and (whole["type"], whole["minimum"]) == ("integer", 0)
+    # The largest amount the deciders take (domain/money.py), in major units: said, so clients know it.
+    assert whole["maximum"] == MAX_AMOUNT_MINOR // 100 and not re.fullmatch(text["pattern"], "12.505")
 
 
 def test_problem_types_are_the_apis_own_pages(spec):

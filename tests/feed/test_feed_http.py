@@ -122,8 +122,11 @@ def test_json_page_cursor_and_after_param(live):
     assert client.get(f"/v1/coops/{COOP}/feed", params={"account": "756"}).json()["facts"] == []  # whole numbers only
     bad = client.get(f"/v1/coops/{COOP}/feed", params={"kinds": "fee.stolen"})
     assert bad.status_code == 422 and bad.json()["field"] == "kinds" and bad.json()["rule"] == "known_kind"
-    bad = client.get(f"/v1/coops/{COOP}/feed", headers={"Last-Event-ID": "x1"})
-    assert bad.status_code == 422 and bad.json()["field"] == "Last-Event-ID"
+    # Not a position: letters, a digit that is not ASCII ('²', which int() refuses: it was a 500),
+    # more digits than a position has.
+    for last_id in (b"x1", "\u00b2".encode("latin-1"), b"1" * 19):
+        bad = client.get(f"/v1/coops/{COOP}/feed", headers={"Last-Event-ID": last_id})
+        assert bad.status_code == 422 and bad.json()["field"] == "Last-Event-ID", (last_id, bad.text)
     assert client.get(f"/v1/coops/{OTHER}/feed").status_code == 403  # the key is bound to COOP only
 
 
