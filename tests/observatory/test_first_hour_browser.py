@@ -75,7 +75,10 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 def test_docs_render_every_operation_offline(demo_server: str, driver: Any) -> None:
     html = httpx.get(f"{demo_server}/docs").text
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
-    operations = sum(len(methods) for methods in httpx.get(f"{demo_server}/openapi.json").json()["paths"].values())
+    # The document is built on its first request: some 2.5 s on this machine (every answer's
+    # model, each fact kind's), more under load, above httpx's default 5 s timeout.
+    document = httpx.get(f"{demo_server}/openapi.json", timeout=60.0).json()
+    operations = sum(len(methods) for methods in document["paths"].values())
     driver.get(f"{demo_server}/docs")
     _until(lambda: driver.execute_script("return document.querySelectorAll('.opblock').length;") >= operations, 15.0)
     assert driver.execute_script("return typeof SwaggerUIBundle;") == "function"
