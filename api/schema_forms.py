@@ -38,8 +38,27 @@ def _rate_fractions() -> str:
 
 # domain.money.parse_rate: a share from 0 to 1, as a decimal or a fraction.
 RATE = rf"^(0{{1,18}}(\.[0-9]{{1,12}})?|0{{0,17}}1(\.0{{1,12}})?|{_rate_fractions()})$"
-# domain.sensors: credits per reading, at most 1000, in at most 6 places.
-CREDIT_RATE = r"^0{0,15}([0-9]{1,3}(\.[0-9]{1,6})?|1000(\.0{1,6})?)$"
+
+
+def _places_not_all_zero(most: int) -> str:
+    """1 to `most` decimal places, not all of them zeros (a number below 1 that is more than 0)."""
+    return "|".join(f"0{{{z}}}[1-9][0-9]{{0,{most - 1 - z}}}" for z in range(most))
+
+
+def _contribution_percent() -> str:
+    """domain.contributions: a percentage more than 0 and at most 100, "5", "2.5" (at most 6
+    places) or "10/3" (at most 6 digits each side). A fraction is said when its numerator has at
+    most one digit more than its denominator (so it is at most 100 times it): the decider also takes
+    a few more (300/3), the document stays on values it takes."""
+    places = _places_not_all_zero(6)
+    decimals = rf"(0{{0,2}}[1-9]|0?[1-9][0-9])(\.[0-9]{{1,6}})?|100(\.0{{1,6}})?|0{{1,3}}\.({places})"
+    fractions = "|".join(f"[1-9][0-9]{{0,{min(digits, 5)}}}/[1-9][0-9]{{{digits - 1}}}" for digits in range(1, 7))
+    return rf"^({decimals}|{fractions})$"
+
+
+CONTRIBUTION_PERCENT = _contribution_percent()
+# domain.sensors: credits per reading, more than 0 and at most 1000, in at most 6 places.
+CREDIT_RATE = rf"^0{{0,15}}([1-9][0-9]{{0,2}}(\.[0-9]{{1,6}})?|1000(\.0{{1,6}})?|0?\.({_places_not_all_zero(6)}))$"
 
 # The form of an IBAN (country, check digits, 11 to 30 letters or digits) and of a SEPA creditor
 # identifier (domain.sepa_rules): their check digits the decider alone can say.

@@ -18,6 +18,7 @@ from pydantic_core import PydanticCustomError
 from api.answers.commands import CommandReport
 from api.schema_forms import (
     COMMAND_DATE,
+    CONTRIBUTION_PERCENT,
     CREDIT_RATE,
     FORMS_BY_COMMAND_FIELD,
     FORMS_BY_FIELD,
@@ -51,12 +52,19 @@ _DECIMAL_OR_FRACTION = r"^([0-9]{1,18}(\.[0-9]{1,12})?|[0-9]{1,9}/[1-9][0-9]{0,8
 
 
 def _number(
-    pattern: str, rule: str, message: str, description: str, examples: list[str], documented: tuple[str, int] | None = None
+    pattern: str,
+    rule: str,
+    message: str,
+    description: str,
+    examples: list[str],
+    documented: tuple[str, int] | None = None,
+    least: int = 0,
 ) -> Any:
     """A number field's type: a string of that form, or a whole JSON number (0 to 10^18), passed on
     as sent; anything else is one error with `rule` and `message` in words. `documented`: a stricter
     pattern and maximum for the document, where the decider judges the rest (an amount's places and
-    size: rules precision and maximum), so clients and generators know them."""
+    size: rules precision and maximum), so clients and generators know them; `least`: the smallest
+    whole number the document says (a rate that must be more than 0)."""
     string_pattern, maximum = documented or (pattern, 10**18)
     regex = re.compile(pattern)
 
@@ -72,7 +80,7 @@ def _number(
     schema = {
         "anyOf": [
             {"type": "string", "pattern": string_pattern, "maxLength": 32},
-            {"type": "integer", "minimum": 0, "maximum": maximum},
+            {"type": "integer", "minimum": least, "maximum": maximum},
         ],
         "description": description,
         "examples": examples,
@@ -114,6 +122,7 @@ CreditRateValue = _number(
     'Credits per accepted reading, exact: "0.01" (more than 0, at most 1000, at most 6 decimals).',
     ["0.01"],
     documented=(CREDIT_RATE, 1000),
+    least=1,
 )
 PercentValue = _number(
     _DECIMAL_OR_FRACTION,
@@ -132,7 +141,21 @@ _NUMBER_SCHEMAS: dict[str | None, Any] = {
 }
 
 
-CREDIT_RATE_TYPES = {("SetSensorRewardTerms", "credit_rate"): CreditRateValue}
+# A contribution's share of the year's result: more than 0% and at most 100% (rule rate_range).
+ContributionPercentValue = _number(
+    _DECIMAL_OR_FRACTION,
+    "percent",
+    'must be a percentage written as a decimal ("2.5") or a fraction ("100/3")',
+    'A percentage more than 0 and at most 100: a decimal ("2.5") or a fraction ("10/3").',
+    ["5", "10/3"],
+    documented=(CONTRIBUTION_PERCENT, 100),
+    least=1,
+)
+# Number fields whose document says more than their kind's (the decider still judges them).
+FIELD_NUMBER_TYPES = {
+    ("SetSensorRewardTerms", "credit_rate"): CreditRateValue,
+    ("PledgeContribution", "rate_percent"): ContributionPercentValue,
+}
 
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
@@ -263,7 +286,7 @@ def body_model(cls: type) -> type[BaseModel]:
     for f in dataclasses.fields(cls):
         if f.name == "coop":
             continue
-        tp = CREDIT_RATE_TYPES.get((cls.__name__, f.name)) or _api_type(hints[f.name], number_kind(extras[f.name]))
+        tp = FIELD_NUMBER_TYPES.get((cls.__name__, f.name)) or _api_type(hints[f.name], number_kind(extras[f.name]))
         doc = FIELD_DOCS.get(f.name, f.name.replace("_", " ").capitalize() + ".")
         extra = _documented_form(cls, f.name, hints[f.name])
         if f.default is not dataclasses.MISSING:

@@ -6,16 +6,29 @@ from __future__ import annotations
 
 import re
 from datetime import date
+from decimal import Decimal
 
 import pytest
 from hypothesis import example, given, settings
 from hypothesis import strategies as st
 
-from api.schema_forms import COMMAND_DATE, OPTIONAL_TEXT, RATE, REQUIRED_TEXT, THRESHOLD, WEBHOOK_URL, comma_list
+from api.schema_forms import (
+    COMMAND_DATE,
+    CONTRIBUTION_PERCENT,
+    CREDIT_RATE,
+    OPTIONAL_TEXT,
+    RATE,
+    REQUIRED_TEXT,
+    THRESHOLD,
+    WEBHOOK_URL,
+    comma_list,
+)
 from api.webhook_endpoints import _check_url
+from domain.contributions import _rate as contribution_percent
 from domain.errors import InvalidCommand
 from domain.money import parse_rate
 from domain.rules import a_date, text
+from domain.sensors import _rate as credit_rate
 
 # Spaces, controls and ordinary characters, so the edges of both rules come up often.
 _CHARS = st.sampled_from(
@@ -62,6 +75,19 @@ def test_the_date_pattern_says_domain_rules_a_date(day: date) -> None:
 @given(st.from_regex(RATE))
 def test_every_rate_the_pattern_allows_is_a_share_from_0_to_1(value: str) -> None:
     assert 0 <= parse_rate(value.strip(), "r") <= 1
+
+
+@settings(max_examples=200)
+@given(st.from_regex(CONTRIBUTION_PERCENT), st.from_regex(CREDIT_RATE))
+def test_every_percent_and_credit_rate_the_patterns_allow_is_taken(percent: str, credits: str) -> None:
+    assert 0 < contribution_percent(percent.strip()) <= 100
+    assert 0 < Decimal(credit_rate(credits.strip(), "credit_rate")) <= 1000
+
+
+@pytest.mark.parametrize(("percent", "credits"), [("0", "0"), ("100.5", "1000.5"), ("0.0000001", "0.0000001"), ("101", "0.000")])
+def test_the_percent_and_credit_rate_patterns_refuse_what_the_deciders_refuse(percent: str, credits: str) -> None:
+    assert not re.search(CONTRIBUTION_PERCENT, percent) and not _taken(contribution_percent, percent)
+    assert not re.search(CREDIT_RATE, credits) and not _taken(credit_rate, credits, "credit_rate")
 
 
 @pytest.mark.parametrize("value", ["1.5", "2", "5/3", "10/9", "1.0000000000001"])
