@@ -37,7 +37,8 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.keys import KEY_CACHE_TTL_S, Principal
 from api.metrics import REGISTRY
 from api.read_examples import FEED_STREAM, READS
-from api.routes_webhooks import ROLE_FEED_KIND, webhook_routes
+from api.routes_webhooks import KIND_NAME, ROLE_FEED_KIND, webhook_routes
+from api.schema_forms import FEED_ACCOUNT, comma_list
 from api.webhook_endpoints import check_kinds
 from api.webhooks import WebhookWorker
 from domain.errors import InvalidCommand
@@ -209,6 +210,9 @@ async def _stream(
         log.info("feed_stream_closed", coop=coop, role=flt.role, after=after)
 
 
+_FEED_ACCOUNT = re.compile(FEED_ACCOUNT)
+
+
 def _csv(value: str | None, field: str, max_items: int = 100) -> list[str] | None:
     items = [v.strip() for v in (value or "").split(",") if v.strip()]
     if len(items) > max_items:
@@ -223,7 +227,7 @@ def _filter(role: str, kinds: str | None, account: str | None) -> FeedFilter:
         raise ApiError(403, "Forbidden", str(exc), field="kinds", rule="role_feed_kind") from None
     accounts = _csv(account, "account")
     for a in accounts or ():
-        if not a.isalnum() or len(a) > 20:
+        if not _FEED_ACCOUNT.fullmatch(a):
             raise InvalidCommand("account", "account_number", f"{a!r} is not an account number")
     return FeedFilter(role, kinds=wanted, accounts=tuple(accounts) if accounts else None)
 
@@ -233,6 +237,21 @@ def router() -> APIRouter:
     _feed_route(r)
     webhook_routes(r)  # the webhook admin shares the feed's prefix and tag
     return r
+
+
+# The patterns document the lists' forms; _filter judges them, with rules known_kind and account_number.
+_KINDS = Query(
+    None,
+    max_length=4000,
+    description="Comma-separated fact kinds (default: all the role may follow).",
+    json_schema_extra={"pattern": comma_list(KIND_NAME)},
+)
+_ACCOUNTS = Query(
+    None,
+    max_length=400,
+    description="Comma-separated account numbers: facts whose entry touches one.",
+    json_schema_extra={"pattern": comma_list(FEED_ACCOUNT)},
+)
 
 
 def _feed_route(r: APIRouter) -> None:
@@ -261,12 +280,8 @@ def _feed_route(r: APIRouter) -> None:
         request: Request,
         after: int = Query(0, ge=0, le=2**62, description="Log position already received (the last SSE id)."),
         limit: int = Query(100, ge=1, le=1000, description="Facts per JSON page."),
-        kinds: str | None = Query(
-            None, max_length=4000, description="Comma-separated fact kinds (default: all the role may follow)."
-        ),
-        account: str | None = Query(
-            None, max_length=400, description="Comma-separated account numbers: facts whose entry touches one."
-        ),
+        kinds: str | None = _KINDS,
+        account: str | None = _ACCOUNTS,
         last_event_id: str | None = Header(
             None,
             alias="Last-Event-ID",

@@ -3,6 +3,7 @@ their delivery log. Registered on the feed's router (api/routes_feed.py), under 
 
 from __future__ import annotations
 
+import re
 from typing import Any
 
 from fastapi import APIRouter, Body, Depends, Query, Request
@@ -14,8 +15,10 @@ from api.errors import ApiError
 from api.examples import ok, problem
 from api.keys import Principal
 from api.read_examples import WEBHOOKS
+from api.schema_forms import WEBHOOK_URL
 from api.webhook_endpoints import create_endpoint, delete_endpoint, deliveries, get_endpoint, list_endpoints, resume_endpoint
 from api.webhooks import WebhookWorker
+from domain.family import kind_groups
 
 ROLE_FEED_KIND = problem(
     403,
@@ -41,11 +44,24 @@ WEBHOOK_BODY = Body(
 )
 
 
+# The fact kinds, as one alternative of a pattern (the feed's ?kinds= list).
+KIND_NAME = "|".join(re.escape(kind) for kind in sorted(kind_groups()))
+
+
 class WebhookIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    url: str = Field(..., max_length=2000, description="http:// or https:// URL the facts are POSTed to.")
+    # The document states the forms; create_endpoint judges them (rules url and known_kind).
+    url: str = Field(
+        ...,
+        max_length=2000,
+        description="http:// or https:// URL the facts are POSTed to.",
+        json_schema_extra={"pattern": WEBHOOK_URL},
+    )
     kinds: list[str] = Field(
-        default_factory=list, max_length=100, description="Fact kinds wanted (docs/webhooks.md); empty for every kind."
+        default_factory=list,
+        max_length=100,
+        description="Fact kinds wanted (docs/webhooks.md); empty for every kind.",
+        json_schema_extra={"items": {"type": "string", "enum": sorted(kind_groups())}},
     )
     description: str = Field("", max_length=200)
     after: int | None = Field(

@@ -16,6 +16,18 @@ from pydantic import BaseModel, BeforeValidator, ConfigDict, Field, WithJsonSche
 from pydantic_core import PydanticCustomError
 
 from api.answers.commands import CommandReport
+from api.schema_forms import (
+    COMMAND_DATE,
+    CONTRIBUTION_PERCENT,
+    CREDIT_RATE,
+    FORMS_BY_COMMAND_FIELD,
+    FORMS_BY_FIELD,
+    IDENTIFIER_SCHEMA,
+    OPTIONAL_TEXT,
+    OPTIONAL_TEXT_OBJECTS,
+    RATE,
+    REQUIRED_TEXT,
+)
 from api.wire import WireModel
 from domain.advertising import ADVERTISER_KINDS, PERIOD_KINDS
 from domain.bank_links import MAX_LINKED_ENTRIES
@@ -24,7 +36,6 @@ from domain.donations import METHODS as DONATION_METHODS
 from domain.governance import ASSEMBLIES
 from domain.membership_state import MemberKind
 from domain.money import MAX_AMOUNT_MINOR, is_number_in, number_kind
-from domain.rules import IDENTIFIER
 from domain.subscriptions import PERIODS as PLAN_PERIODS
 from domain.subscriptions import PLAN_KINDS
 from domain.tax_receipts import BASES as RECEIPT_BASES
@@ -41,12 +52,19 @@ _DECIMAL_OR_FRACTION = r"^([0-9]{1,18}(\.[0-9]{1,12})?|[0-9]{1,9}/[1-9][0-9]{0,8
 
 
 def _number(
-    pattern: str, rule: str, message: str, description: str, examples: list[str], documented: tuple[str, int] | None = None
+    pattern: str,
+    rule: str,
+    message: str,
+    description: str,
+    examples: list[str],
+    documented: tuple[str, int] | None = None,
+    least: int = 0,
 ) -> Any:
     """A number field's type: a string of that form, or a whole JSON number (0 to 10^18), passed on
     as sent; anything else is one error with `rule` and `message` in words. `documented`: a stricter
     pattern and maximum for the document, where the decider judges the rest (an amount's places and
-    size: rules precision and maximum), so clients and generators know them."""
+    size: rules precision and maximum), so clients and generators know them; `least`: the smallest
+    whole number the document says (a rate that must be more than 0)."""
     string_pattern, maximum = documented or (pattern, 10**18)
     regex = re.compile(pattern)
 
@@ -62,7 +80,7 @@ def _number(
     schema = {
         "anyOf": [
             {"type": "string", "pattern": string_pattern, "maxLength": 32},
-            {"type": "integer", "minimum": 0, "maximum": maximum},
+            {"type": "integer", "minimum": least, "maximum": maximum},
         ],
         "description": description,
         "examples": examples,
@@ -94,6 +112,17 @@ RateValue = _number(
     'must be a share from 0 to 1 written as a decimal ("0.15") or a fraction ("3/20")',
     'A share from 0 to 1: a decimal ("0.15") or a fraction ("3/20").',
     ["3/20", "0.15"],
+    documented=(RATE, 1),  # the decider judges the share (rule rate_range)
+)
+# A sensor's credits per reading: more than 0, at most 1000 (domain/sensors.py, rules positive and maximum).
+CreditRateValue = _number(
+    _DECIMAL,
+    "decimal",
+    _DECIMAL_WORDS,
+    'Credits per accepted reading, exact: "0.01" (more than 0, at most 1000, at most 6 decimals).',
+    ["0.01"],
+    documented=(CREDIT_RATE, 1000),
+    least=1,
 )
 PercentValue = _number(
     _DECIMAL_OR_FRACTION,
@@ -112,6 +141,22 @@ _NUMBER_SCHEMAS: dict[str | None, Any] = {
 }
 
 
+# A contribution's share of the year's result: more than 0% and at most 100% (rule rate_range).
+ContributionPercentValue = _number(
+    _DECIMAL_OR_FRACTION,
+    "percent",
+    'must be a percentage written as a decimal ("2.5") or a fraction ("100/3")',
+    'A percentage more than 0 and at most 100: a decimal ("2.5") or a fraction ("10/3").',
+    ["5", "10/3"],
+    documented=(CONTRIBUTION_PERCENT, 100),
+    least=1,
+)
+# Number fields whose document says more than their kind's (the decider still judges them).
+FIELD_NUMBER_TYPES = {
+    ("SetSensorRewardTerms", "credit_rate"): CreditRateValue,
+    ("PledgeContribution", "rate_percent"): ContributionPercentValue,
+}
+
 _ISO_DAY = re.compile(r"[0-9]{4}-[0-9]{2}-[0-9]{2}")
 
 
@@ -124,6 +169,10 @@ def _date_text(value: Any) -> Any:
 
 # A day in a body, a query string or a path: YYYY-MM-DD and nothing else.
 IsoDate = Annotated[date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date"})]
+# A day in a command: the deciders take 1901-01-01 .. 2199-12-31 (domain.rules.a_date, rule date_range).
+CommandDate = Annotated[
+    date, BeforeValidator(_date_text), WithJsonSchema({"type": "string", "format": "date", "pattern": COMMAND_DATE})
+]
 
 FIELD_DOCS = {
     "member_id": "The member's identifier in this cooperative (1-64 letters, digits, '.', '_', '-').",
@@ -153,7 +202,6 @@ IDENTIFIER_FIELDS = frozenset(
         "donor_id",
     }
 )  # fmt: skip
-IDENTIFIER_SCHEMA = {"pattern": IDENTIFIER.pattern, "maxLength": 64}
 # The fields whose values the decider takes from a fixed list, by command (or nested object) and field.
 FIELD_CHOICES: dict[tuple[str, str], tuple[str | None, ...]] = {
     ("AdmitMember", "kind"): tuple(kind.value for kind in MemberKind),
@@ -185,21 +233,34 @@ FIELD_BOUNDS: dict[tuple[str, str], dict[str, int]] = {
 }
 
 
-def _documented_form(cls: type, name: str) -> dict[str, Any] | None:
+def _documented_form(cls: type, name: str, hint: Any) -> dict[str, Any] | None:
     """What the document says of a field beyond its type (the decider still judges it, with its rule)."""
     key = (cls.__name__, name)
     if key in FIELD_CHOICES:
         return {"enum": list(FIELD_CHOICES[key])}
     if key in FIELD_BOUNDS:
         return FIELD_BOUNDS[key]
-    return IDENTIFIER_SCHEMA if name in IDENTIFIER_FIELDS else None
+    if key in FORMS_BY_COMMAND_FIELD:
+        return FORMS_BY_COMMAND_FIELD[key]
+    if name in FORMS_BY_FIELD:
+        return FORMS_BY_FIELD[name]
+    if name in IDENTIFIER_FIELDS:
+        return IDENTIFIER_SCHEMA
+    # Any other text: domain.rules.text (rules required and text), which a bank line's may leave empty.
+    if not _text_field(hint):
+        return None
+    return {"pattern": OPTIONAL_TEXT if cls.__name__ in OPTIONAL_TEXT_OBJECTS else REQUIRED_TEXT}
+
+
+def _text_field(hint: Any) -> bool:
+    return hint is str or (_nullable(hint) and [a for a in typing.get_args(hint) if a is not type(None)] == [str])
 
 
 def _api_type(tp: Any, kind: str | None = None) -> Any:
     if is_number_in(tp):  # EurosIn, RateIn... (domain/money.py), optional or not: the decider checks the number
         return _NUMBER_SCHEMAS[kind]
     if tp is date:
-        return IsoDate
+        return CommandDate
     if dataclasses.is_dataclass(tp):
         return body_model(tp)
     origin = typing.get_origin(tp)
@@ -225,9 +286,9 @@ def body_model(cls: type) -> type[BaseModel]:
     for f in dataclasses.fields(cls):
         if f.name == "coop":
             continue
-        tp = _api_type(hints[f.name], number_kind(extras[f.name]))
+        tp = FIELD_NUMBER_TYPES.get((cls.__name__, f.name)) or _api_type(hints[f.name], number_kind(extras[f.name]))
         doc = FIELD_DOCS.get(f.name, f.name.replace("_", " ").capitalize() + ".")
-        extra = _documented_form(cls, f.name)
+        extra = _documented_form(cls, f.name, hints[f.name])
         if f.default is not dataclasses.MISSING:
             fields[f.name] = (tp, Field(default=f.default, description=doc, json_schema_extra=extra))
         elif _nullable(hints[f.name]):

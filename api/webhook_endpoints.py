@@ -89,6 +89,13 @@ def _check_url(url: Any) -> str:
     parsed = urlparse(url)
     if parsed.scheme not in ("http", "https") or not parsed.hostname:
         raise InvalidCommand("url", "url", f"{url!r} is not an http:// or https:// URL with a host")
+    # Read for their checks, which would otherwise raise later, as a 500: a port from 0 to 65535,
+    # and a host name the resolver can encode (labels of 1 to 63 characters).
+    try:
+        parsed.port  # noqa: B018
+        parsed.hostname.encode("idna")
+    except ValueError:  # UnicodeError is one
+        raise InvalidCommand("url", "url", f"{url!r} has no valid host name or port (0 to 65535)") from None
     try:
         outbound.addresses(url)
     except outbound.DestinationRefused as exc:
