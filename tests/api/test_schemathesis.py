@@ -81,7 +81,6 @@ RULES_NO_SCHEMA_CAN_SAY = {
     "one_reason": "X-Reason must repeat the body's own reason field when the command has one: header and body together",
     "year_or_dates": "a year, or start/end dates, not both: several query parameters together",
     "fiscal_year_ended": "a fiscal year closes once it has ended: depends on the cooperative's calendar and today",
-    "fiscal_year_closed": "a date in a fiscal year a generated CloseFiscalYear closed earlier in the run: depends on the books",
     "no_basis": "a cooperative not eligible for tax receipts has no basis: two fields together",
     "basis_fits_legal_form": "a tax-receipt basis fits some legal forms only: depends on the cooperative",
     "one_purpose": "a gift is earmarked for a project or for a call, not both: two fields together",
