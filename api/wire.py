@@ -56,12 +56,15 @@ class WireModel(BaseModel):
 def amount(minor: int, unit: Unit | str = Unit.EUR) -> str:
     """Integer minor units of `unit` as the wire's decimal string: 30000 EUR -> "300.00",
     1290 HOUR (minutes) -> "21.50", -5 CREDIT -> "-0.05"."""
-    assert isinstance(minor, int) and not isinstance(minor, bool), f"an amount is an integer of minor units, got {minor!r}"
+    # Raised, not asserted: under `python -O` an assert vanishes and a wrong amount would be written.
+    if not isinstance(minor, int) or isinstance(minor, bool):
+        raise ValueError(f"an amount is an integer of minor units, got {minor!r}")
     unit = Unit(unit)
     if unit is Unit.HOUR:
         # Hours arrive with at most two decimals that make whole minutes (domain/money.to_minor):
         # multiples of 0.05 h, 3 minutes. Sums and differences keep that, so two places are exact.
-        assert minor % 3 == 0, f"{minor} minutes is not a whole number of hundredths of an hour"
+        if minor % 3 != 0:
+            raise ValueError(f"{minor} minutes is not a whole number of hundredths of an hour")
         hundredths = minor * 5 // 3
     else:
         hundredths = minor  # cents, hundredths of a credit

@@ -121,7 +121,7 @@ def test_amount_writes_the_major_unit_with_two_places(minor, unit, wire):
 
 
 def test_amount_refuses_what_two_places_cannot_hold_exactly():
-    with pytest.raises(AssertionError, match="hundredths of an hour"):
+    with pytest.raises(ValueError, match="hundredths of an hour"):
         amount(61, Unit.HOUR)  # 61 minutes is 1.01666... h
-    with pytest.raises(AssertionError, match="integer of minor units"):
+    with pytest.raises(ValueError, match="integer of minor units"):
         amount(True, Unit.EUR)
