@@ -19,6 +19,7 @@ from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
+import structlog
 from psycopg_pool.base import AttemptWithBackoff
 
 from ledger.store import LOCK_TIMEOUT_S, StoreConfig
@@ -132,10 +133,15 @@ class _Snapshot(Tx):
             return
         conn, self._conn = self._conn, None
         try:
-            if not conn.closed:
-                conn.execute("COMMIT" if ok else "ROLLBACK")
+            if ok:
+                conn.execute("COMMIT")
+            elif not conn.closed and not conn.broken:
+                try:
+                    conn.execute("ROLLBACK")
+                except _psycopg_errors() as exc:  # the read failed already: its error is the one raised
+                    structlog.get_logger("coopledger.db").warning("read_rollback_failed", error=str(exc))
         finally:
-            self._db.give_back(conn)
+            self._db.give_back(conn)  # the pool discards a broken connection, rolls back a live one
 
 
 def split_statements(sql: str) -> list[str]:
@@ -241,7 +247,7 @@ class Database:
             conn = self._pool.getconn()
             try:
                 return conn, first(conn)
-            except Exception as exc:
+            except BaseException as exc:  # a KeyboardInterrupt too: the connection goes back
                 dead = conn.broken or conn.closed
                 self._pool.putconn(conn)  # a dead one is discarded, a live one rolled back
                 if attempt == 2 or not dead or not isinstance(exc, _psycopg_errors()):
