@@ -95,7 +95,10 @@ class FeedHead:
         while not self._stop.is_set():
             with advanced:
                 woken = advanced.wait(POLL_S)
-            if not woken and not self._waiters:  # nothing projected here, and nobody waits: no query
+            # Nothing projected by this process's runner, and no stream waits: no query. A process
+            # whose views another process projects (no runner thread here: `advanced` never fires)
+            # reads every pass, so its webhook deliveries still wake within POLL_S.
+            if not woken and not self._waiters and self.runner.running:
                 continue
             try:
                 self._move(feed_position(self.db))

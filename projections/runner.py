@@ -238,6 +238,11 @@ class ProjectionRunner:
             self._thread.join(timeout_s)
             self._thread = None
 
+    @property
+    def running(self) -> bool:
+        """Whether this runner projects in the background in this process (start() was called)."""
+        return self._thread is not None
+
     def wait_for(self, position: int, timeout_s: float = 2.0) -> bool:
         """Waits until every projection has reached `position`; False when time ran out."""
         deadline = time.monotonic() + timeout_s

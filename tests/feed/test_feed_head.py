@@ -28,10 +28,12 @@ class CountingDb:
 
 
 class StillRunner:
-    """What FeedHead uses of the projection runner: the condition it notifies after each batch."""
+    """What FeedHead uses of the projection runner: the condition it notifies after each batch, and
+    whether it projects in this process."""
 
-    def __init__(self) -> None:
+    def __init__(self, running: bool = True) -> None:
         self._advanced = threading.Condition()
+        self.running = running
 
     def moved(self) -> None:
         with self._advanced:
@@ -59,6 +61,22 @@ def test_the_head_reads_only_when_the_runner_moved_or_a_stream_waits(store_facto
         waited = asyncio.run(head.wait_beyond(head.position, timeout_s=POLL_S * 5))
         assert waited is False  # nothing was projected
         assert counting.reads >= 4
+    finally:
+        head.stop()
+        db.close()
+
+
+def test_the_head_of_a_process_whose_views_another_process_projects_reads_every_pass(store_factory):
+    # No runner thread here (`coopledger serve` beside `coopledger runner`): nothing would wake the
+    # head, so it reads each POLL_S, and webhook deliveries still start within that.
+    db = Database(StoreConfig.from_url(store_factory.new(migrated=True)))
+    migrate(db)
+    counting = CountingDb(db)
+    head = FeedHead(counting, StillRunner(running=False))  # type: ignore[arg-type]
+    head.start()
+    try:
+        time.sleep(POLL_S * 5)
+        assert counting.reads >= 4, counting.reads
     finally:
         head.stop()
         db.close()
