@@ -109,7 +109,10 @@ class StoreConfig:
                 POSTGRES_POOL_SIZE="5",
                 # Bounded waits (for a pooled connection; eventsourcing retries 10 times) and checked
                 # connections when PostgreSQL goes away (see ledger/db.py).
-                POSTGRES_CONNECT_TIMEOUT="1",
+                # 3 s for a new connection: opening the recorder's first one waits this long, and on
+                # a machine whose CPUs are saturated 1 s was sometimes too short (a Ledger refused to
+                # start); later waits for a pooled connection are 0.5 s (bound_event_store_waits).
+                POSTGRES_CONNECT_TIMEOUT="3",
                 POSTGRES_PRE_PING="y",
                 POSTGRES_MAX_OVERFLOW="10",
                 # Keep the default insert path: the database functions lose events for
