@@ -73,7 +73,7 @@ def driver(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
 
 
 def test_docs_render_every_operation_offline(demo_server: str, driver: Any) -> None:
-    html = httpx.get(f"{demo_server}/docs").text
+    html = httpx.get(f"{demo_server}/docs", timeout=60.0).text  # the page builds the document on first use
     assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in html and "cdn" not in html.lower()
     # The document is built on its first request: some 2.5 s on this machine (every answer's
     # model, each fact kind's), more under load, above httpx's default 5 s timeout.
