@@ -234,7 +234,12 @@ def _canonical(value: Any) -> Any:
     return value
 
 
+# What json.dumps(..., sort_keys=True) builds on every call, made once: the same text (stored
+# receipts' fingerprints are compared with new ones, so the text must never change).
+_CANONICAL_JSON = json.JSONEncoder(sort_keys=True)
+
+
 def fingerprint(command: Any) -> str:
     """Same content, same fingerprint: "12.5" and "12.50" are the same amount."""
-    body = json.dumps({"command": type(command).__name__, "fields": _canonical(command)}, sort_keys=True)
+    body = _CANONICAL_JSON.encode({"command": type(command).__name__, "fields": _canonical(command)})
     return hashlib.sha256(body.encode()).hexdigest()

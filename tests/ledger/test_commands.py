@@ -217,3 +217,14 @@ def test_loads_refuses_what_the_standard_parser_refuses():
         with pytest.raises(json.JSONDecodeError) as theirs:
             json.loads(bad, parse_float=Decimal)
         assert (ours.value.msg, ours.value.pos) == (theirs.value.msg, theirs.value.pos)
+
+
+def test_a_fingerprint_never_changes_across_versions():
+    # Stored receipts keep the fingerprint of the command they took; a retry after an upgrade is
+    # compared with it. If the canonical text changed, every retry of an old command would be
+    # refused as "same key, different content". These values were computed by earlier versions.
+    pay = PayFee("demo", "alice", 2020, Decimal("12.5"), date(2020, 3, 1))
+    assert fingerprint(pay) == "77338f8aa480d57b097595fdc31309cdea5da134419d0dec4231e74290bee716"
+    colleges = [CollegeSpec("a", "A", "50"), CollegeSpec("b", "B", "50")]
+    found = FoundCooperative("demo", "Démo é", "association", date(2020, 1, 1), colleges, [FeeBracket(1, None, Decimal("10"))])
+    assert fingerprint(found) == "26da28fba0ec2b6949fa3146006f3a67297eb86a8730943ce560ea2426f24a15"
