@@ -290,6 +290,15 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         self.sql_create_statements.append(SQL(postings.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
         self.sql_create_statements.append(SQL(identity_keys.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
         self._insert_postings = SQL(postings.INSERT_JOINED_SQL).format(schema=schema, events=Identifier(self.events_table_name))
+        # The events as four arrays, one per column, where eventsourcing sends one array of a
+        # composite type: psycopg adapts each composite in Python (half the client's time of a
+        # batch's INSERT, measured on 2,000 events). WITH ORDINALITY ... ORDER BY keeps the input
+        # order explicit: the RETURNING ids are matched to the events by that order.
+        self.insert_events_statement = SQL(
+            "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
+            " SELECT i, v, t, s FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[])"
+            " WITH ORDINALITY AS u(i, v, t, s, n) ORDER BY n RETURNING notification_id"
+        ).format(schema=schema, table=Identifier(self.events_table_name), id_type=SQL(self.datastore.originator_id_type))
         self._select_links = SQL(
             "SELECT h.originator_id, h.event_hash FROM {schema}.{table} h"
             " JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) ON h.originator_id = w.id AND h.originator_version = w.v"
@@ -369,7 +378,18 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
                     return keys.fetchall() if sql.startswith("SELECT") else []
 
                 identity_keys.write_keys(run, "postgres", self.datastore.schema, keyring, stored_events)
-        super()._insert_stored_events(curs, stored_events, **kwargs)  # the table lock, then the events
+        # eventsourcing's order: the table lock, the notification, then the events (one statement).
+        self._lock_table(curs)
+        self._notify_channel(curs)
+        curs.execute(
+            self.insert_events_statement,
+            (
+                [e.originator_id for e in stored_events],
+                [e.originator_version for e in stored_events],
+                [e.topic for e in stored_events],
+                [e.state for e in stored_events],
+            ),
+        )
         # Another cursor: `curs` holds the events' RETURNING ids, fetched after this returns.
         with curs.connection.cursor() as writer:
             if rows:
