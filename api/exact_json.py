@@ -8,19 +8,21 @@ A number field (api/schemas.py) then takes the Decimal as exact; a text field re
 
 from __future__ import annotations
 
-import json
 from collections.abc import Callable, Coroutine
-from decimal import Decimal
 from typing import Any
 
 from fastapi import Request, Response
 from fastapi.routing import APIRoute
 
+from ledger.commands import loads
+
 
 class ExactJsonRequest(Request):
     async def json(self) -> Any:
         if not hasattr(self, "_json"):
-            self._json = json.loads(await self.body(), parse_float=Decimal)
+            # orjson first, the standard parser again where it met a fraction (ledger/commands.py
+            # `loads`): the same values and errors, a batch of 1,000 commands read several times faster.
+            self._json = loads(await self.body())
         return self._json
 
 
