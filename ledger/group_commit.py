@@ -73,7 +73,14 @@ class GroupCommit:
         self.max_group = max_group
         self.max_queued = max_queued
         self._queue: deque[_Request] = deque()
-        self._cv = threading.Condition()  # guards the queue, _busy and _callers
+        # One lock guards the queue, _busy and _callers; three conditions on it, so that each
+        # change wakes only the threads it concerns. With one condition, every command queued woke
+        # every waiting caller (32 threads: 31 woken per command, each taking the GIL to go back
+        # to sleep); now only the leader gathering a group hears arrivals.
+        lock = threading.Lock()
+        self._cv = threading.Condition(lock)  # a group was saved: results are set, the leader's place is free
+        self._arrivals = threading.Condition(lock)  # a command was queued: a gathering leader may take it
+        self._room = threading.Condition(lock)  # commands left the queue: a caller finding it full may add its own
         self._busy = False  # a thread is saving a group
         self._callers: dict[int, float] = {}  # thread id -> when it last sent a command
         self.groups = 0  # counters, for tests and metrics
@@ -84,10 +91,10 @@ class GroupCommit:
         deadline = time.monotonic() + MAX_WAIT_S
         with self._cv:
             self._callers[threading.get_ident()] = time.monotonic()
-            if not self._cv.wait_for(lambda: len(self._queue) < self.max_queued, timeout=QUEUE_WAIT_S):
+            if not self._room.wait_for(lambda: len(self._queue) < self.max_queued, timeout=QUEUE_WAIT_S):
                 raise Overloaded(f"{len(self._queue)} commands waiting to be saved; try again later")
             self._queue.append(request)
-            self._cv.notify_all()  # a leader gathering a group may be waiting for it
+            self._arrivals.notify()  # a leader gathering a group may be waiting for it (at most one gathers)
         # Each pass finds the request done or saves one group (FIFO, so the request's turn comes);
         # the deadline bounds the wait. Waiting threads sleep on the condition, not on a lock, so
         # those whose result is ready return at once and can send their next command.
@@ -99,6 +106,7 @@ class GroupCommit:
                 if not free:
                     if request in self._queue:  # not taken: it will not be saved behind the caller's back
                         self._queue.remove(request)
+                        self._room.notify()
                     raise TimeoutError(f"group commit: no result within {MAX_WAIT_S} s")
                 if request.done.is_set():
                     break
@@ -127,9 +135,9 @@ class GroupCommit:
                     if now - last > RECENT_CALLER_S:
                         del self._callers[ident]
                 target = min(self.max_group, len(self._callers))
-                self._cv.wait_for(lambda: len(self._queue) >= target, timeout=GATHER_S)
+                self._arrivals.wait_for(lambda: len(self._queue) >= target, timeout=GATHER_S)
             group = [self._queue.popleft() for _ in range(min(self.max_group, len(self._queue)))]
-            self._cv.notify_all()  # room in the queue
+            self._room.notify_all()  # room in the queue
         return group
 
     def _save_group(self, group: list[_Request]) -> None:
