@@ -19,6 +19,7 @@ from typing import Any
 import click
 import psycopg
 
+from bench import ingest_phases
 from bench.ingest_ceiling import concurrent_singles, raw_ceiling
 from bench.machine import REPO, machine, now
 from bench.sections import write_section
@@ -144,16 +145,40 @@ def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
         ):
             lines.append(f"| {label} | {ceiling[key]:,.0f} | {ledger_rows / ceiling[key]:.2f}× |")
         lines.append(f"| **the ledger, batches of 1,000 commands** | **{ledger_rows:,.0f}** | |")
-    lines += [
-        "",
-        "Where it stands (cProfile of `python -m bench.ingest --events 20000 --stores postgres`): states are "
-        "encoded with orjson, receipts built without their aggregate, a batch's links and postings rows written "
-        "in one statement each. What is left: the decider and the journal's hash (~25%), building and encoding "
-        "the events and receipts (~12%), fingerprints (~6%), and the server's time for the batch's INSERTs "
-        "under the table lock the recorder takes per transaction (~45% on the loaded machine). See docs/scaling.md.",
-        END,
-    ]
+    phased = {k: v["phases"] for k, v in rows.items() if "phases" in v}
+    if phased:
+        first = next(iter(phased.values()))
+        lines += [
+            "",
+            f"Where a batch's time goes: one more run of {first['events']:,} readings per store, each step of "
+            "`Ledger.execute_batch` timed with the process's CPU clock (bench/ingest_phases.py; indented steps are "
+            "part of the one above; the timers themselves add about a microsecond per timed call). On PostgreSQL "
+            "the server's own work (the INSERTs under the table lock the recorder takes per transaction) is not "
+            "in this process's CPU: it is the gap between the CPU figure and the wall time above.",
+            "",
+            *ingest_phases.table(phased),
+        ]
+    lines += ["", "See docs/scaling.md for what one PostgreSQL server holds.", END]
     write_section(DOC, BEGIN, END, "\n".join(lines))
+
+
+def _timed_steps(store: str, pg_url: str, tag: str, events: int, batch: int) -> dict[str, Any]:
+    """One more run on a fresh store, each step of the write path timed (bench/ingest_phases.py)."""
+    if store == "sqlite":
+        path = REPO / "var" / f"bench-ingest-{tag}.sqlite"
+        try:
+            return ingest_phases.phases(f"sqlite:///{path}", events, batch)
+        finally:
+            for suffix in ("", "-wal", "-shm"):
+                path.with_name(path.name + suffix).unlink(missing_ok=True)
+    schema = f"bench_ingest_{tag}"
+    with psycopg.connect(pg_url, autocommit=True) as conn:
+        conn.execute(f"CREATE SCHEMA {schema}")
+    try:
+        return ingest_phases.phases(f"{pg_url}?schema={schema}", events, batch)
+    finally:
+        with psycopg.connect(pg_url, autocommit=True) as conn:
+            conn.execute(f"DROP SCHEMA {schema} CASCADE")
 
 
 @click.command()
@@ -168,8 +193,15 @@ def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
     type=click.IntRange(0, 1_000_000),
     help=f"Single commands sent by {SINGLE_THREADS} threads through Ledger.execute (group commit) after the batches.",
 )
+@click.option(
+    "--phases",
+    default=10_000,
+    show_default=True,
+    type=click.IntRange(0, 1_000_000),
+    help="Readings of one more run per store whose steps are timed (bench/ingest_phases.py); 0 skips it.",
+)
 @click.option("--write/--no-write", default=True, show_default=True)
-def main(events: int, batch: int, stores: str, pg_url: str, singles: int, write: bool) -> None:
+def main(events: int, batch: int, stores: str, pg_url: str, singles: int, phases: int, write: bool) -> None:
     rows: dict[str, dict[str, float]] = {}
     tag = uuid.uuid4().hex[:8]
     for store in stores.split(","):
@@ -195,6 +227,11 @@ def main(events: int, batch: int, stores: str, pg_url: str, singles: int, write:
         else:
             raise click.UsageError(f"--stores: unknown store {store!r}")
         r = rows["SQLite" if store == "sqlite" else "PostgreSQL"]
+        if phases:
+            r["phases"] = _timed_steps(store, pg_url, f"{tag}p", phases, batch)
+            click.echo(
+                f"{store}: steps timed over {phases:,} more readings: {r['phases']['cpu_us_per_event']:.1f} µs of CPU each"
+            )
         click.echo(
             f"{store}: {r['events']:,.0f} reading batches in {r['seconds']:.1f} s = {r['rate']:,.0f} events/s "
             f"(goal {GOAL_EVENTS_PER_S:,}, ratio {r['rate'] / GOAL_EVENTS_PER_S:.3f})"
