@@ -17,6 +17,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.exact_json import ExactJsonRoute
 from api.keys import Principal
 from api.metrics import COMMANDS
+from api.prefix_router import PrefixRouter
 from api.roles import may_command
 from api.schemas import CommandAccepted, body_model, to_command_fields
 from domain.errors import DomainError
@@ -147,9 +148,11 @@ class BatchBody(BaseModel):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES, route_class=ExactJsonRoute)
+    r = PrefixRouter(
+        prefix="/v1/coops/{coop}/commands", tags=["commands"], responses=PROBLEM_RESPONSES, route_class=ExactJsonRoute
+    )
+    _batch_route(r)  # first: the prefix's own path, matched before the dozens of command routes
     _command_routes(r)
-    _batch_route(r)
     _unknown_command_route(r)  # last: the routes above match first
     document_access(r.routes)  # x-roles in the OpenAPI document
     return r
