@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api import examples
 from api.answers.commands import BatchResults, result_answer
-from api.deps import Services, any_commander, commander, document_access, services
+from api.deps import any_commander, commander, document_access, services
 from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.exact_json import ExactJsonRoute
 from api.keys import Principal
@@ -111,8 +111,8 @@ def _route(name: str, cls: type) -> Any:
             None, alias="X-Reason", max_length=1500, description=REASON_DOC, json_schema_extra=REASON_FORM
         ),
         who: Principal = Depends(commander(name)),
-        svc: Services = Depends(services),
     ) -> Any:
+        svc = services(request)  # a plain call: as a dependency, a function is one more hop to the threadpool
         envelope = parse_envelope(
             {"command": name, "idempotency_key": header_key(idempotency_key), "coop": coop, **to_command_fields(body)},
             reason=None if reason is None else header_reason(reason),
@@ -189,8 +189,8 @@ def _batch_route(r: APIRouter) -> None:
             openapi_examples={"readings": {"summary": "A sensor gateway's batch (as a clerk)", "value": examples.batch_body()}},
         ),
         who: Principal = Depends(any_commander),
-        svc: Services = Depends(services),
     ) -> dict[str, Any]:
+        svc = services(request)  # a plain call, as in the command routes
         results: list[dict[str, Any] | None] = [None] * len(body.commands)
         refused_here = {"accepted": False, "coop": coop}  # refused before the ledger: not allowed, or not a command
         items = []
