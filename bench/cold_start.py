@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.cold_start                                  # 1,000,000 events, both stores
     .venv/bin/python -m bench.cold_start --events 100000 --stores sqlite --no-write
+    .venv/bin/python -m bench.cold_start --stores sqlite --no-write --keep cold_1m   # again: reuses the store
 
 One cooperative gets `--events` events through the real write path (`Ledger.execute_batch`, batches
 of up to 10,000 AcceptReadings: one financial event each, hash chain and receipts on). Then a FRESH
@@ -14,6 +15,11 @@ For comparison, at `--replay-events` (smaller: a full replay of 1,000,000 events
 gigabytes) the same probe runs again with the snapshots table emptied, as before snapshots existed.
 Each probe reports its peak memory (VmHWM, /proc/self/status). The section between the cold_start
 markers of docs/benchmarks.md is rewritten.
+
+`--keep NAME` keeps the store and reuses it on the next run, which grows it by one snapshot
+interval to the next worst case and probes again (no probe with the snapshots emptied: that would
+cost a full replay): a change to the load path is measured on the same million events, generated
+once. A kept store's snapshot of another STATE_SCHEMA is replaced first (one paged replay).
 """
 
 from __future__ import annotations
