@@ -2,6 +2,7 @@
 
     .venv/bin/python -m bench.cold_start                                  # 1,000,000 events, both stores
     .venv/bin/python -m bench.cold_start --events 100000 --stores sqlite --no-write
+    .venv/bin/python -m bench.cold_start --stores sqlite --no-write --keep cold_1m   # again: reuses the store
 
 One cooperative gets `--events` events through the real write path (`Ledger.execute_batch`, batches
 of up to 10,000 AcceptReadings: one financial event each, hash chain and receipts on). Then a FRESH
@@ -14,6 +15,11 @@ For comparison, at `--replay-events` (smaller: a full replay of 1,000,000 events
 gigabytes) the same probe runs again with the snapshots table emptied, as before snapshots existed.
 Each probe reports its peak memory (VmHWM, /proc/self/status). The section between the cold_start
 markers of docs/benchmarks.md is rewritten.
+
+`--keep NAME` keeps the store and reuses it on the next run, which grows it by one snapshot
+interval to the next worst case and probes again (no probe with the snapshots emptied: that would
+cost a full replay): a change to the load path is measured on the same million events, generated
+once. A kept store's snapshot of another STATE_SCHEMA is replaced first (one paged replay).
 """
 
 from __future__ import annotations
@@ -39,6 +45,7 @@ from domain.cooperative import coop_id
 from domain.sensors import AcceptReadings
 from ledger import snapshots
 from ledger.service import MAX_BATCH_COMMANDS, Ledger
+from ledger.snapshot_check import replay
 from ledger.store import StoreConfig
 
 GOAL_FIRST_COMMAND_S = 1.0
@@ -102,10 +109,30 @@ class Generator:
     def __init__(self, ledger: Ledger) -> None:
         self.ledger = ledger
         self.readings = 0
+        self.generated = 0  # by this run (a kept store holds readings of earlier runs)
         self.seconds = 0.0
 
     def version(self) -> int:
         return self.ledger.cooperative(COOP).version
+
+    def resume(self) -> int:
+        """On a kept store: picks up where the last run stopped; returns the probes it already ran
+        (0 on a new store, which gets its members and sensors)."""
+        events = list(self.ledger.app.events.get(coop_id(COOP), desc=True, limit=1))
+        if not events:
+            _setup(self.ledger)
+            return 0
+        stored = self.ledger.app.snapshots.stored(coop_id(COOP))  # type: ignore[union-attr]
+        try:
+            usable = stored is not None and stored.usable() is not None
+        except snapshots.UnusableSnapshot:
+            usable = False
+        if not usable:  # written by another STATE_SCHEMA: one paged replay (bounded memory), not a load of it all
+            snapshots.take(self.ledger, replay(self.ledger.app, coop_id(COOP), events[0].originator_version))
+        # Reading n credits sensor n % SENSORS on day n // SENSORS from START; a probe, a day 10**4 days later.
+        sensors = self.ledger.cooperative(COOP).sensors.sensors.values()
+        self.readings = sum((s.credited_days & ((1 << 10**4) - 1)).bit_count() for s in sensors)
+        return sum((s.credited_days >> 10**4).bit_count() for s in sensors)
 
     def grow_to(self, version: int) -> None:
         started = time.perf_counter()
@@ -119,6 +146,7 @@ class Generator:
             results = self.ledger.execute_batch(items)
             assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
             self.readings += size
+            self.generated += size
             left -= size
         self.seconds += time.perf_counter() - started
 
@@ -150,29 +178,34 @@ def _snapshot_costs(ledger: Ledger) -> dict[str, float]:
     return {"take_ms": (taken - started) * 1000, "read_ms": (read - taken) * 1000, "chars": len(snapshot.state["data"])}
 
 
-def _run_store(kind: str, events: int, replay_events: int, pg_url: str) -> dict[str, Any]:
-    store = BenchStore.create(kind, pg_url=pg_url)
+def _run_store(kind: str, events: int, replay_events: int, pg_url: str, keep: str | None) -> dict[str, Any]:
+    store = BenchStore.kept(kind, keep, pg_url=pg_url) if keep else BenchStore.create(kind, pg_url=pg_url)
     rows: list[dict[str, Any]] = []
     try:
         ledger = Ledger(StoreConfig.from_url(store.url))
         try:
-            _setup(ledger)
             gen = Generator(ledger)
-            for size in sorted({min(replay_events, events), events}):
+            probes = gen.resume()
+            every = snapshots.SNAPSHOT_EVERY_EVENTS
+            # A kept store may be past these sizes already: it then grows by one interval, to the
+            # next worst case (a load replaying every - 2 events after a snapshot just taken).
+            sizes = [s for s in sorted({min(replay_events, events), events}) if s >= gen.version() + every - 2]
+            for size in sizes or [gen.version() + every]:
                 gen.worst_case_at(size)
-                rows.append({"events": size, "snapshots": True, **_run_probe(store.url, len(rows))})
+                rows.append({"events": size, "snapshots": True, **_run_probe(store.url, probes + len(rows))})
                 click.echo(f"{kind} {size:,} events, snapshots on: {_line(rows[-1])}")
-                if size <= replay_events:
+                if size <= replay_events and not keep:  # emptying them would cost a kept store a full replay
                     _empty_snapshots(ledger)
-                    rows.append({"events": size, "snapshots": False, **_run_probe(store.url, len(rows))})
+                    rows.append({"events": size, "snapshots": False, **_run_probe(store.url, probes + len(rows))})
                     click.echo(f"{kind} {size:,} events, snapshots emptied: {_line(rows[-1])}")
                 ledger._evict([COOP])  # the probe wrote: reload (from the snapshot) before going on
             costs = _snapshot_costs(ledger)
-            rate = gen.readings / gen.seconds
+            rate = gen.generated / gen.seconds
         finally:
             ledger.close()
     finally:
-        store.drop()
+        if not keep:
+            store.drop()
     return {"rows": rows, "costs": costs, "generate_rate": rate, "generate_s": gen.seconds}
 
 
@@ -243,9 +276,19 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
 @click.option("--stores", default="sqlite,postgres", show_default=True)
 @click.option("--pg-url", default=DEFAULT_PG_URL, show_default=True)
 @click.option("--write/--no-write", default=True, show_default=True)
+@click.option(
+    "--keep",
+    default=None,
+    metavar="NAME",
+    help="Keep the store (SQLite file NAME.sqlite in the temporary directory, PostgreSQL schema NAME) and reuse it "
+    "next time: a run on a kept store grows it by one snapshot interval and probes again, to measure a change "
+    "to the load path without generating the events again.",
+)
 @click.option("--probe-url", default=None, hidden=True)
 @click.option("--probe", default=0, hidden=True, type=int)
-def main(events: int, replay_events: int, stores: str, pg_url: str, write: bool, probe_url: str | None, probe: int) -> None:
+def main(
+    events: int, replay_events: int, stores: str, pg_url: str, write: bool, keep: str | None, probe_url: str | None, probe: int
+) -> None:
     configure_logging(logging.WARNING)  # on stderr: a probe's stdout is its one JSON line
     if probe_url is not None:
         click.echo(json.dumps(_probe(probe_url, probe)))
@@ -254,7 +297,7 @@ def main(events: int, replay_events: int, stores: str, pg_url: str, write: bool,
     for kind in stores.split(","):
         if kind not in LABELS:
             raise click.UsageError(f"--stores: unknown store {kind!r}")
-        results[kind] = r = _run_store(kind, events, replay_events, pg_url)
+        results[kind] = r = _run_store(kind, events, replay_events, pg_url, keep)
         c = r["costs"]
         click.echo(
             f"{kind}: generated at {r['generate_rate']:,.0f} events/s ({r['generate_s']:.0f} s); snapshot "

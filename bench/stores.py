@@ -55,6 +55,23 @@ class BenchStore:
             return cls(kind, f"{pg_url}?schema={schema}", pg_base_url=pg_url, pg_schema=schema)
         raise ValueError(f"unknown store {kind!r} (sqlite or postgres)")
 
+    @classmethod
+    def kept(cls, kind: str, name: str, *, pg_url: str = DEFAULT_PG_URL) -> BenchStore:
+        """A store kept between runs under `name` (created when missing, never dropped): a SQLite
+        file NAME.sqlite in the temporary directory, or a PostgreSQL schema NAME."""
+        if not name.isidentifier():
+            raise ValueError(f"a kept store's name is a plain identifier, got {name!r}")
+        if kind == "sqlite":
+            path = (Path(tempfile.gettempdir()) / f"{name}.sqlite").resolve()
+            return cls(kind, f"sqlite:///{path}")
+        if kind == "postgres":
+            import psycopg
+
+            with psycopg.connect(_libpq_url(pg_url), autocommit=True) as conn:
+                conn.execute(f"CREATE SCHEMA IF NOT EXISTS {name}")
+            return cls(kind, f"{pg_url}?schema={name}")
+        raise ValueError(f"unknown store {kind!r} (sqlite or postgres)")
+
     def drop(self) -> None:
         if self.cleanup_path is not None:
             shutil.rmtree(self.cleanup_path, ignore_errors=True)

@@ -12,7 +12,7 @@ Rules (a refusal names its field and rule and writes nothing):
   batch is credited up to it, and refused once it is reached.
 - Credits redeemed never exceed credits earned, per host, on any date: a redemption is dated on
   or after the host's latest credit, and it (or a credit's reversal) is judged on its date and on
-  every later date a move of the host's balance has (HostCredits.moves), so a back-dated one
+  every later date a move of the host's balance has (HostCredits.move_days), so a back-dated one
   cannot spend credits that a later redemption, refunded since, spent while it stood.
 
 Rounding (each in the cooperative's favour, by less than one minor unit): credits earned =

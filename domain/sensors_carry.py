@@ -84,12 +84,10 @@ class SensorCreditsCarried(CoopEvent):
         state = coop.sensors
         assert self.host_id not in state.hosts and self.credits_minor > 0, f"host {self.host_id} credits carried twice or empty"
         origin = coop.members[self.host_id].admitted_on.toordinal()  # index 0 of per_day, as ReadingsAccepted sets it
-        state.hosts[self.host_id] = HostCredits(
-            origin,
-            earned_minor=self.credits_minor,
-            last_credit_on=self.effective_date,
-            moves={self.effective_date: self.credits_minor},
-        )  # earned here from D on
+        host = state.hosts[self.host_id] = HostCredits(
+            origin, earned_minor=self.credits_minor, last_credit_on=self.effective_date
+        )
+        host.move(self.effective_date, self.credits_minor)  # earned here from D on
 
 
 def _rate_text(rate: Fraction) -> str:
