@@ -33,6 +33,7 @@ from cli.runner import project
 from cli.sepa import register as register_sepa
 from cli.service import keys, serve
 from cli.session import Session
+from cli.snapshots import snapshots_cmd
 from cli.tables import console
 from domain.errors import DomainError, NotFound
 from ledger.demo import CLUSTER, demo_commands
@@ -98,7 +99,19 @@ def cli(ctx: click.Context, database_url: str | None, lang: str | None) -> None:
 
 def build() -> click.Group:
     """The whole command line: every command registered, each accepting --lang after its name too."""
-    for command in (record, keys, serve, follow, verify, fiscal_years_cmd, audit_trail_cmd, export, report, project):
+    for command in (
+        record,
+        keys,
+        serve,
+        follow,
+        verify,
+        fiscal_years_cmd,
+        audit_trail_cmd,
+        export,
+        report,
+        project,
+        snapshots_cmd,
+    ):
         cli.add_command(command)
     register_backup(cli)
     register_persons(cli)

@@ -19,8 +19,9 @@ from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
-from domain.cooperative import coop_id
+from domain.cooperative import CooperativeFounded, coop_id
 from ledger import snapshots
+from ledger.chain import EVENTS_TABLES
 from ledger.snapshots import UnusableSnapshot, project
 
 REPLAY_PAGE_EVENTS = 5000  # events read per query while replaying: bounded memory
@@ -130,3 +131,41 @@ def check_snapshot(ledger: Any, slug: str) -> tuple[str, int, str] | None:
             "delete the snapshots (they are retaken) and report it, the program took a wrong one",
         )
     return None
+
+
+def founded_slugs(ledger: Any) -> list[str]:
+    """Every cooperative of the store, from its founding event (one row each, read as stored)."""
+    table = EVENTS_TABLES[ledger.db.dialect]
+    with ledger.db.read() as tx:
+        rows = tx.execute(f"SELECT state FROM {table} WHERE topic = ? AND originator_version = 1", (CooperativeFounded.TOPIC,))  # noqa: S608
+        return sorted(json.loads(bytes(state))["coop"] for (state,) in rows)
+
+
+def stale_snapshot(ledger: Any, slug: str) -> tuple[int, int] | None:
+    """(version of the stream, version of its usable snapshot or 0) when a cold load of this
+    cooperative would replay SNAPSHOT_EVERY_EVENTS events or more; None when it would not."""
+    originator = coop_id(slug)
+    last = list(ledger.app.events.get(originator, desc=True, limit=1))
+    if not last:
+        return None
+    stored = ledger.app.snapshots.stored(originator)
+    try:
+        since = stored.usable().originator_version if stored is not None else 0
+    except UnusableSnapshot:
+        since = 0  # another STATE_SCHEMA (an upgrade), or unreadable: no load uses it
+    version = last[0].originator_version
+    return (version, since) if snapshots.due(version, since) else None
+
+
+def retake_snapshot(ledger: Any, slug: str, version: int) -> None:
+    """Replays the cooperative in pages up to `version` (committed events: a writer in another process
+    only adds later ones) and stores its snapshot, as the write path would have."""
+    aggregate = replay(ledger.app, coop_id(slug), version)
+    assert aggregate is not None and aggregate.version == version, f"{slug}: replayed to {aggregate and aggregate.version}"
+    # An unusable snapshot at this very version (no event since the upgrade) would make the new
+    # one a duplicate row: delete it first (a cache; deleting one is always safe).
+    table = snapshots.SNAPSHOT_TABLES[ledger.db.dialect]
+    key = aggregate.id.hex if ledger.db.dialect == "sqlite" else aggregate.id
+    with ledger.db.transaction() as tx:
+        tx.execute(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", (key, version))  # noqa: S608
+    snapshots.take(ledger, aggregate)

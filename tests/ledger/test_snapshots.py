@@ -24,7 +24,7 @@ from ledger.backup import backup, restore
 from ledger.commands import parse_command
 from ledger.demo import demo_commands
 from ledger.service import Ledger
-from ledger.snapshot_check import canonical, check_snapshot, dump, replay
+from ledger.snapshot_check import canonical, check_snapshot, dump, founded_slugs, replay, stale_snapshot
 from ledger.store import StoreConfig
 from ledger.verify import verify_store
 
@@ -189,6 +189,36 @@ def test_a_snapshot_of_another_schema_is_ignored_then_replaced(make_ledger: Call
     new = later.app.snapshots.stored(coop_id("cluster-numerique-sud"))  # type: ignore[union-attr]
     assert new.state["schema"] == current + 1 and new.originator_version > old.originator_version
     assert _loaded_equals_replayed(make_ledger(), "cluster-numerique-sud") == new.originator_version
+
+
+def test_the_snapshots_command_retakes_what_an_upgrade_left_unusable(make_ledger, store_url: str, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import build
+
+    parsed, slugs = _demo()
+    _record(make_ledger(), parsed)
+    monkeypatch.setattr(snapshots, "STATE_SCHEMA", snapshots.STATE_SCHEMA + 1)  # an upgrade changed the state's shape
+    later = make_ledger()
+    assert founded_slugs(later) == slugs
+    found = {slug: stale_snapshot(later, slug) for slug in slugs}
+    stale = {slug: s for slug, s in found.items() if s is not None}
+    small = [slug for slug, s in found.items() if s is None]  # fewer events than one interval: no snapshot due
+    assert len(stale) >= 4 and all(since == 0 for _v, since in stale.values()), found  # each cold load would replay it all
+    for slug in small:
+        assert len(list(later.app.events.get(coop_id(slug)))) < EVERY, slug
+
+    out = CliRunner().invoke(build(), ["--database-url", store_url, "snapshots"], catch_exceptions=False)
+    assert out.exit_code == 0, out.output
+    assert f"{len(stale)} snapshot(s) taken, {len(small)} current" in out.output, out.output
+    for slug, (version, _since) in stale.items():
+        stored = later.app.snapshots.stored(coop_id(slug))  # type: ignore[union-attr]
+        assert stored.state["schema"] == snapshots.STATE_SCHEMA and stored.originator_version == version
+        assert check_snapshot(later, slug) is None
+        assert stale_snapshot(later, slug) is None
+        assert _loaded_equals_replayed(make_ledger(), slug) == version  # a cold load starts from it
+    again = CliRunner().invoke(build(), ["--database-url", store_url, "snapshots"], catch_exceptions=False)
+    assert f"0 snapshot(s) taken, {len(slugs)} current" in again.output, again.output
 
 
 def test_backup_carries_the_snapshots_and_the_restored_store_verifies(store_factory, tmp_path: Path):
