@@ -44,8 +44,12 @@ class SealingMapper(Mapper):
         return super().to_stored_event(sealed)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event = super().to_domain_event(stored_event)
-        if stored_event.topic == FORGOTTEN_TOPIC and self.keyring is not None:
+        return self.opened(stored_event.topic, super().to_domain_event(stored_event))
+
+    def opened(self, topic: str, event: Any) -> Any:
+        """The event `Mapper.to_domain_event` decoded, its identity fields opened (what
+        `to_domain_event` returns; projections/log_reader.py decodes pages itself, then calls this)."""
+        if topic == FORGOTTEN_TOPIC and self.keyring is not None:
             for person in event.forgotten_ids:
                 self.keyring.forget(event.coop, person)
         declared = personal_of(type(event))
