@@ -44,6 +44,7 @@ CREATE_SQL = {
 }
 SELECT_KEY_SQL = "SELECT key_b64 FROM person_keys WHERE coop = ? AND person_id = ?"
 _MISSING = b""  # cached: no key (never sealed for, or forgotten)
+PREFETCH_CHUNK = 500  # persons per statement (SQLite's parameter limit is 999 on old builds)
 
 
 class KeyConflict(RuntimeError):
@@ -71,13 +72,16 @@ class KeyRing:
 
     # ------------------------------------------------------------ keys
 
+    def _sqlite(self) -> sqlite3.Connection:
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            assert self.db.config.sqlite_path is not None
+            conn = self._local.conn = sqlite3.connect(self.db.config.sqlite_path, isolation_level=None, timeout=30)
+        return conn
+
     def _stored(self, coop: str, person: str) -> bytes:
         if self.db.dialect == "sqlite":
-            conn = getattr(self._local, "conn", None)
-            if conn is None:
-                assert self.db.config.sqlite_path is not None
-                conn = self._local.conn = sqlite3.connect(self.db.config.sqlite_path, isolation_level=None, timeout=30)
-            row = conn.execute(SELECT_KEY_SQL, (coop, person)).fetchone()
+            row = self._sqlite().execute(SELECT_KEY_SQL, (coop, person)).fetchone()
         else:
             with self.db.read() as tx:
                 rows = tx.execute(SELECT_KEY_SQL, (coop, person))
@@ -92,6 +96,34 @@ class KeyRing:
             with self._guard:
                 self._keys.setdefault((coop, person), found)
         return found
+
+    def prefetch(self, pairs: Sequence[tuple[str, str]]) -> None:
+        """Reads the keys of these (cooperative, person) this process has not read yet, a few
+        statements for all: a projection runner's page opens thousands of identities, one read
+        each was one PostgreSQL round trip each (or more). Cached as `key` caches them: a person
+        without a stored key reads as none."""
+        with self._guard:
+            wanted = sorted({pair for pair in pairs if pair not in self._keys})
+        by_coop: dict[str, list[str]] = {}
+        for coop, person in wanted:
+            by_coop.setdefault(coop, []).append(person)
+        found: dict[tuple[str, str], bytes] = {pair: _MISSING for pair in wanted}
+        for coop, persons in by_coop.items():
+            for start in range(0, len(persons), PREFETCH_CHUNK):
+                for person, key_b64 in self._stored_many(coop, persons[start : start + PREFETCH_CHUNK]):
+                    found[(coop, person)] = base64.b64decode(key_b64)
+        with self._guard:
+            for pair, key in found.items():
+                self._keys.setdefault(pair, key)
+
+    def _stored_many(self, coop: str, persons: list[str]) -> list[tuple[str, str]]:
+        if self.db.dialect == "sqlite":
+            marks = ", ".join("?" for _ in persons)
+            sql = f"SELECT person_id, key_b64 FROM person_keys WHERE coop = ? AND person_id IN ({marks})"  # noqa: S608
+            return [tuple(row) for row in self._sqlite().execute(sql, (coop, *persons)).fetchall()]
+        with self.db.read() as tx:
+            rows = tx.execute("SELECT person_id, key_b64 FROM person_keys WHERE coop = ? AND person_id = ANY(?)", (coop, persons))
+        return [(str(person), str(key_b64)) for person, key_b64 in rows]
 
     def key_for_sealing(self, coop: str, person: str) -> bytes:
         """The person's key, made now if they have none yet. The recorder stores it with the event."""

@@ -10,6 +10,7 @@ is, and the event is marked `identity_in_clear` so the domain knows that person 
 from __future__ import annotations
 
 import copy
+from collections.abc import Sequence
 from typing import Any
 
 from eventsourcing.persistence import Mapper, StoredEvent
@@ -44,8 +45,29 @@ class SealingMapper(Mapper):
         return super().to_stored_event(sealed)
 
     def to_domain_event(self, stored_event: StoredEvent) -> Any:
-        event = super().to_domain_event(stored_event)
-        if stored_event.topic == FORGOTTEN_TOPIC and self.keyring is not None:
+        return self.opened(stored_event.topic, super().to_domain_event(stored_event))
+
+    def prefetch_keys(self, events: Sequence[Any]) -> None:
+        """Reads at once the keys `opened` will need for these decoded events (one read per
+        person otherwise: a round trip each on PostgreSQL)."""
+        if self.keyring is None:
+            return
+        pairs = []
+        for event in events:
+            declared = personal_of(type(event))
+            if declared:
+                state = vars(event)
+                for personal in declared:
+                    pairs += [
+                        (state["coop"], person) for holder, person, field in personal.places(state) if is_sealed(holder[field])
+                    ]
+        if pairs:
+            self.keyring.prefetch(pairs)
+
+    def opened(self, topic: str, event: Any) -> Any:
+        """The event `Mapper.to_domain_event` decoded, its identity fields opened (what
+        `to_domain_event` returns; projections/log_reader.py decodes pages itself, then calls this)."""
+        if topic == FORGOTTEN_TOPIC and self.keyring is not None:
             for person in event.forgotten_ids:
                 self.keyring.forget(event.coop, person)
         declared = personal_of(type(event))

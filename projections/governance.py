@@ -121,10 +121,10 @@ class GovernanceProjection(Projection):
         )
 
     def admitted(self, tx: Tx, e: MemberAdmitted, seq: int) -> None:
+        # left_on, left_as as parameters (None), not constants: BufferedTx then COPYs the rows.
         tx.execute(
-            "INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, "
-            "NULL, NULL)",
-            (e.coop, e.member_id, e.name, e.effective_date.isoformat()),
+            "INSERT INTO governance_members (coop, member_id, name, admitted_on, left_on, left_as) VALUES (?, ?, ?, ?, ?, ?)",
+            (e.coop, e.member_id, e.name, e.effective_date.isoformat(), None, None),
         )
         self._college(tx, e.coop, e.member_id, seq, e.effective_date, e.college)
 

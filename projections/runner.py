@@ -8,10 +8,12 @@ health checks and retries with backoff, so a runner never dies silently.
 
 from __future__ import annotations
 
+import gc
 import threading
 import time
 from collections import defaultdict
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import structlog
@@ -24,6 +26,7 @@ from ledger.service import Ledger
 from projections.base import Projection
 from projections.buffered import BufferedTx
 from projections.catalog import all_projections
+from projections.log_reader import LogReader
 
 log = structlog.get_logger("coopledger.projections")
 
@@ -58,6 +61,7 @@ class ProjectionRunner:
         self.batch_size = batch_size
         # Receipts are not facts of the cooperative: filter them out in the database.
         self.topics = sorted(cls.TOPIC for cls in EVENT_CLASSES.values())
+        self._reader = LogReader(ledger, self.topics)
         self.last_error: str | None = None
         # Passive: projections run in other processes (`serve --no-projections` + `coopledger
         # project`); wait_for then only watches the positions, it never processes events itself.
@@ -104,7 +108,7 @@ class ProjectionRunner:
         """Processes every event recorded so far, `batch_size` (default: the runner's) events
         per transaction. Returns how many log positions it advanced the slowest
         projection by (command receipts, filtered out in SQL, count as positions)."""
-        recorder, mapper = self.ledger.app.recorder, self.ledger.app.mapper
+        recorder = self.ledger.app.recorder
         limit = batch_size or self.batch_size
         upto = recorder.max_notification_id() or 0
         start = self.position()
@@ -115,9 +119,7 @@ class ProjectionRunner:
             if start >= upto:
                 break
             read_started = time.perf_counter()
-            notifications = recorder.select_notifications(start=start + 1, limit=limit, stop=upto, topics=self.topics)
-            end = notifications[-1].id if len(notifications) == limit else upto
-            batch = [(n.id, mapper.to_domain_event(n)) for n in notifications]
+            batch, end = self._reader.read(start + 1, upto, limit)
             self.spent_s[READ_LOG] += time.perf_counter() - read_started
             self._apply(batch, end)
             done += end - start
@@ -166,8 +168,9 @@ class ProjectionRunner:
         self.spent_s.clear()  # from here, what this rebuild spends per view
         log.info("rebuild_started", projections=[p.name for p in self.projections])
         started = time.perf_counter()
-        self._rebuild_in_store(progress)
-        done = self.catch_up(progress, batch_size=self.rebuild_batch_size)
+        with _no_cyclic_collection():
+            self._rebuild_in_store(progress)
+            done = self.catch_up(progress, batch_size=self.rebuild_batch_size)
         log.info(
             "rebuild_finished",
             positions=done,
@@ -282,6 +285,22 @@ class ProjectionRunner:
                     listener = None  # reopened at the top of the loop, where a failure is caught
         if listener is not None:
             listener.close()
+
+
+@contextmanager
+def _no_cyclic_collection() -> Iterator[None]:
+    """Python's cyclic garbage collector paused for a rebuild. A page allocates hundreds of
+    thousands of objects (decoded events, rows), each allocation counting towards a collection
+    that then walks every live object: 15-20% of the rebuild's CPU time, measured, for no
+    garbage (the events and rows hold no cycles: refcounting frees them; a collection after a
+    rebuild of 35,005 events found none). Resumed after, as it was."""
+    was_enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if was_enabled:
+            gc.enable()
 
 
 def _upcasters_keep(fields: Sequence[str]) -> bool:

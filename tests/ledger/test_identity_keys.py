@@ -123,3 +123,28 @@ def test_forgetting_deletes_the_snapshots_that_held_the_name(make_ledger, monkey
     assert cold.members["m-9"].name == pseudonym("m-9")
     (report,) = verify_store(ledger, "demo")
     assert report.ok, report.as_dict()
+
+
+def test_prefetch_reads_many_keys_at_once_and_caches_them_as_key_does(ledger, monkeypatch):
+    _admitted(ledger)
+    ok(ledger, AdmitMember("demo", "m-10", "Autre Personne", "person", "users", date(2020, 2, 1)))
+    fresh = KeyRing(ledger.db)  # another process: nothing cached
+    fresh.forget("demo", "m-10")  # read as forgotten before the prefetch: stays so
+    fresh.prefetch([("demo", "m-9"), ("demo", "m-10"), ("demo", "never-sealed"), ("demo", "m-9")])
+
+    def no_more_reads(coop: str, person: str) -> bytes:
+        raise AssertionError(f"read {coop}/{person} again")
+
+    monkeypatch.setattr(fresh, "_stored", no_more_reads)
+    assert fresh.key("demo", "m-9") == KeyRing(ledger.db).key("demo", "m-9") != b""
+    assert fresh.key("demo", "m-10") == b""
+    assert fresh.key("demo", "never-sealed") == b""
+    assert fresh.open("demo", "m-9", "name", _sealed_of(ledger, "m-9")) == NAME
+
+
+def _sealed_of(ledger: Any, member_id: str) -> dict[str, str]:
+    table = EVENTS_TABLES[ledger.db.dialect]
+    with ledger.db.read() as tx:
+        rows = tx.execute(f"SELECT state FROM {table} WHERE topic = ?", ("coopledger:MemberAdmitted",))  # noqa: S608
+    states = [orjson.loads(bytes(r[0])) for r in rows]
+    return next(s["name"] for s in states if s["member_id"] == member_id)
