@@ -16,21 +16,14 @@ from api.read_examples import read
 from api.schemas import IsoDate
 from api.wire import UnitCode, amount
 from ledger.db import Database
-from projections.balances import account_balance, trial_balance
+from projections.balances import checked_balance, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import has_entries_after, journal_page, statement
-from projections.lookups import require_account, require_member, require_party
+from projections.lookups import require_account_and_party, require_member
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
 UNIT = Query("EUR", description="The unit read: EUR, CREDIT (reward credits) or HOUR (shared hours).")
-
-
-def _known_account_and_party(db: Database, coop: str, account: str, party: str | None) -> None:
-    """A mistyped account or party is a 404 naming what exists, not an empty statement."""
-    require_account(db, coop, account)
-    if party is not None:
-        require_party(db, coop, account, party)
 
 
 def router() -> APIRouter:
@@ -89,8 +82,8 @@ def _account_routes(r: APIRouter) -> None:
         _who: Principal = Depends(reader("balances")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
-        _known_account_and_party(db, coop, account, party)
-        balance = account_balance(db, coop, account, party=party, unit=unit, as_of=as_of)
+        # A mistyped account or party is a 404 naming what exists, checked in the balance's own statement.
+        balance = checked_balance(db, coop, account, party=party, unit=unit, as_of=as_of)
         return {
             "coop": coop,
             "account": account,
@@ -117,7 +110,7 @@ def _account_routes(r: APIRouter) -> None:
         _who: Principal = Depends(reader("journal")),
         db: Database = Depends(views),
     ) -> dict[str, Any]:
-        _known_account_and_party(db, coop, account, party)
+        require_account_and_party(db, coop, account, party)  # a 404 naming what exists, not an empty statement
         report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
         return answers.statement(report)
 
