@@ -13,6 +13,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.explain_text import with_texts
 from api.keys import Principal
 from api.read_examples import read
+from api.responses import Answer
 from api.schemas import IsoDate
 from api.wire import UnitCode, amount
 from ledger.db import Database
@@ -57,11 +58,12 @@ def _book_routes(r: APIRouter) -> None:
         summary="Debit, credit and balance per account and unit, as of a date",
         responses=read("trial_balance"),
         response_model=answers.TrialBalance,
+        response_class=Answer,
     )
     def get_trial_balance(
         coop: str, as_of: IsoDate | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
-    ) -> dict[str, Any]:
-        return answers.trial_balance(trial_balance(db, coop, as_of=as_of))
+    ) -> Answer:
+        return Answer(answers.trial_balance(trial_balance(db, coop, as_of=as_of)))
 
 
 def _account_routes(r: APIRouter) -> None:
@@ -72,6 +74,7 @@ def _account_routes(r: APIRouter) -> None:
         summary="Balance of an account, or of one party on it, as of a date",
         responses=read("balance"),
         response_model=answers.AccountBalance,
+        response_class=Answer,
     )
     def get_balance(
         coop: str,
@@ -81,23 +84,26 @@ def _account_routes(r: APIRouter) -> None:
         as_of: IsoDate | None = AS_OF,
         _who: Principal = Depends(reader("balances")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
+    ) -> Answer:
         # A mistyped account or party is a 404 naming what exists, checked in the balance's own statement.
         balance = checked_balance(db, coop, account, party=party, unit=unit, as_of=as_of)
-        return {
-            "coop": coop,
-            "account": account,
-            "party": party,
-            "unit": unit,
-            "as_of": as_of.isoformat() if as_of else None,
-            "balance": amount(balance, unit),
-        }
+        return Answer(
+            {
+                "coop": coop,
+                "account": account,
+                "party": party,
+                "unit": unit,
+                "as_of": as_of.isoformat() if as_of else None,
+                "balance": amount(balance, unit),
+            }
+        )
 
     @r.get(
         "/accounts/{account}/statement",
         summary="Movements with running balance, paged by line",
         responses=read("statement"),
         response_model=answers.AccountStatement,
+        response_class=Answer,
     )
     def get_statement(
         coop: str,
@@ -109,10 +115,10 @@ def _account_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("journal")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
+    ) -> Answer:
         require_account_and_party(db, coop, account, party)  # a 404 naming what exists, not an empty statement
         report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
-        return answers.statement(report)
+        return Answer(answers.statement(report))
 
 
 def _journal_route(r: APIRouter) -> None:
@@ -182,17 +188,18 @@ def _governance_routes(r: APIRouter) -> None:
         summary="College and member weights as of a date (exact fractions of 100)",
         responses=read("governance"),
         response_model=answers.GovernanceWeights,
+        response_class=Answer,
     )
     def get_governance(
         coop: str,
         as_of: Annotated[IsoDate, Query(description="Date YYYY-MM-DD.")],
         _who: Principal = Depends(reader("governance")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
+    ) -> Answer:
         report = weights_as_of(db, coop, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-        return answers.governance(report)
+        return Answer(answers.governance(report))
 
     @r.get(
         "/governance/members/{member_id}",
