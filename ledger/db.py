@@ -317,6 +317,25 @@ class Database:
         self.give_back(conn)
         return rows
 
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        """Each statement's rows, all read in one snapshot. The statements must not depend on each
+        other's answers: on PostgreSQL they are sent together with the BEGIN and the COMMIT, in one
+        pipeline (one round trip, where `read()` takes one per statement and one more to commit)."""
+        if self.dialect == "sqlite":
+            with self.read() as tx:
+                return [tx.execute(sql, params) for sql, params in statements]
+
+        def run(conn: Any) -> list[list[tuple[Any, ...]]]:
+            with conn.pipeline():
+                conn.execute(BEGIN_SNAPSHOT)
+                cursors = [conn.execute(sql.replace("?", "%s"), tuple(params)) for sql, params in statements]
+                conn.execute("COMMIT")
+            return [[tuple(row) for row in cursor.fetchall()] for cursor in cursors]
+
+        conn, rows = self.borrow(run)  # on an error the pool rolls the connection back
+        self.give_back(conn)
+        return rows
+
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
