@@ -309,7 +309,16 @@ def statement(report: dict[str, Any]) -> dict[str, Any]:
     unit = report["unit"]
     return {
         **report,
-        "lines": [_sides({**line, "unit": unit}, "debit", "credit", "balance") for line in report["lines"]],
+        "lines": [
+            {
+                **line,
+                "unit": unit,
+                "debit": amount(line["debit"], unit),
+                "credit": amount(line["credit"], unit),
+                "balance": amount(line["balance"], unit),
+            }
+            for line in report["lines"]
+        ],  # fmt: skip
         "closing_balance": amount(report["closing_balance"], unit),
     }
 
