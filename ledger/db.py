@@ -6,7 +6,8 @@ them to '%s'. Projection rows and their tracking position go through one `transa
 Reads are what the API serves most, so on PostgreSQL each costs as few round trips as it can:
 `query()` runs one statement alone in autocommit (one round trip, the statement its own snapshot);
 `read()` sends its BEGIN with its first statement (two round trips for a one-statement snapshot:
-that and the COMMIT). Connections are lent from the pool unchecked (a check is one more round trip):
+that and the COMMIT); `read_all()` sends BEGIN, statements that do not depend on each other, and
+COMMIT in one pipeline (one round trip). Connections are lent from the pool unchecked (a check is one more round trip):
 a read that finds its connection dead (PostgreSQL restarted, the connection was cut) has the pool
 check its idle connections and runs again on another; `transaction()` still checks first.
 """
