@@ -168,6 +168,12 @@ class Database:
         if self.dialect == "postgres":
             from psycopg_pool import ConnectionPool
 
+            self.pool_wait_s = pool_wait_s
+            # Every connection of this store's pools (ledger/loop_reads.py opens one more, on the event loop).
+            self.connection_kwargs = {
+                "autocommit": True,
+                "options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s",
+            }
             self._pool = ConnectionPool(
                 conninfo=self.conninfo(),
                 min_size=1,
@@ -177,7 +183,7 @@ class Database:
                 # A pooled connection may have died with the server (restart, network cut,
                 # pg_terminate_backend): recovery needs no restart of this process.
                 # No check when lent (see the module's docstring): `borrow` recovers from a dead one.
-                kwargs={"autocommit": True, "options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s"},
+                kwargs=self.connection_kwargs,
             )
 
     def conninfo(self) -> str:

@@ -179,16 +179,29 @@ def checked_balance(
     """account_balance after require_account (and require_party when a party is named), all asked in
     one statement: the API's most frequent read costs one round trip, not three. An unknown account
     or party raises NotFound listing what exists, as the separate checks do."""
-    checks = [account_known(coop, account)] + ([party_known(coop, party)] if party is not None else [])
-    balance_sql, balance_params = _balance_sql(coop, account, party, unit, as_of)
-    row = db.query(
-        f"SELECT ({balance_sql}), " + ", ".join(sql for sql, _ in checks),  # noqa: S608 (constant SQL)
-        [*balance_params, *(p for _, params in checks for p in params)],
-    )[0]
-    if all(row[1:]):
-        return int(row[0])
+    found = balance_if_known(db.query(*checked_balance_statement(coop, account, party=party, unit=unit, as_of=as_of)))
+    if found is not None:
+        return found
     require_account_and_party(db, coop, account, party)  # raises, naming what exists
     return account_balance(db, coop, account, party=party, unit=unit, as_of=as_of)  # recorded meanwhile
+
+
+def checked_balance_statement(
+    coop: str, account: str, *, party: str | None = None, unit: str = "EUR", as_of: date | None = None
+) -> tuple[str, list[Any]]:
+    """The one statement of checked_balance, for a caller that runs it itself (api/: on the event
+    loop); read its rows with balance_if_known."""
+    checks = [account_known(coop, account)] + ([party_known(coop, party)] if party is not None else [])
+    balance_sql, balance_params = _balance_sql(coop, account, party, unit, as_of)
+    return (
+        f"SELECT ({balance_sql}), " + ", ".join(sql for sql, _ in checks),  # noqa: S608 (constant SQL)
+        [*balance_params, *(p for _, params in checks for p in params)],
+    )
+
+
+def balance_if_known(rows: list[tuple[Any, ...]]) -> int | None:
+    """The balance, or None when the account or the party is unknown (then checked_balance says which)."""
+    return int(rows[0][0]) if all(rows[0][1:]) else None
 
 
 def _balance_sql(coop: str, account: str, party: str | None, unit: str, as_of: date | None) -> tuple[str, list[Any]]:
