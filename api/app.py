@@ -119,11 +119,15 @@ def _lifespan(
         if outermost and run_projections:
             runner.start()
             feed.start()
+        loop_reads = app.state.services.loop_reads
+        if outermost:
+            await loop_reads.open()
         try:
             yield
         finally:
             depth[0] -= 1
             if outermost:
+                await loop_reads.close()
                 hub = getattr(app.state, "observatory_hub", None)
                 if hub is not None:  # its thread reads the store: stopped before the store closes
                     hub.close()

@@ -40,6 +40,7 @@ from api.roles import READ_ROLES, ROLES, may_command, may_read
 from domain.cooperative import coop_id
 from domain.family import command_roles
 from ledger.db import Database
+from ledger.loop_reads import LoopReads
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
 from projections.registry import cooperative_summary
@@ -145,10 +146,13 @@ class Services:
     # Cooperatives seen to exist. A cooperative is never deleted (history is kept), so once seen
     # it need not be looked up again: reads skip the summary query (it counts members and entries).
     known_coops: set[str] = field(default_factory=set)
+    loop_reads: LoopReads | None = None  # reads of the primary awaited on the event loop (opened by the lifespan)
 
     def __post_init__(self) -> None:
         if self.reads is None:  # no standby: every read on the primary
             self.reads = ReadRouter(self.ledger.db, [], self.runner.wait_for)
+        if self.loop_reads is None:
+            self.loop_reads = LoopReads(self.ledger.db)
 
 
 def services(request: Request) -> Services:

@@ -43,6 +43,7 @@ from api.errors import PROBLEM_RESPONSES, ApiError
 from api.format import browser_locale
 from api.keys import Principal, authenticate
 from api.read_examples import read
+from api.responses import Answer
 from api.schemas import IsoDate
 from ledger.db import Database
 from projections.observatory import is_public, last_event
@@ -316,6 +317,7 @@ def _json_route(r: APIRouter) -> None:
         summary="Every indicator: definition, value(s), monthly series, freshness",
         responses=read("observatory"),
         response_model=Observatory,
+        response_class=Answer,
     )
     def get_observatory(
         coop: str,
@@ -347,7 +349,7 @@ def _json_route(r: APIRouter) -> None:
         body = build(svc, coop, as_of or date.today(), db)
         if body is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-        return Response(body, media_type="application/json")
+        return Answer(body)
 
 
 def _page_routes(r: APIRouter) -> None:

@@ -5,32 +5,27 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, Query
+from fastapi import APIRouter, Depends, Query, Request
+from starlette.concurrency import run_in_threadpool
 
 from api.answers import queries as answers
-from api.deps import document_access, fresh, reader, views
+from api.deps import document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.explain_text import with_texts
 from api.keys import Principal
 from api.read_examples import read
+from api.responses import Answer
 from api.schemas import IsoDate
 from api.wire import UnitCode, amount
 from ledger.db import Database
-from projections.balances import account_balance, trial_balance
+from projections.balances import balance_if_known, checked_balance, checked_balance_statement, trial_balance
 from projections.governance import explain_member, resolution_tally, weights_as_of
 from projections.journal import has_entries_after, journal_page, statement
-from projections.lookups import require_account, require_member, require_party
+from projections.lookups import require_account_and_party, require_member
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
 UNIT = Query("EUR", description="The unit read: EUR, CREDIT (reward credits) or HOUR (shared hours).")
-
-
-def _known_account_and_party(db: Database, coop: str, account: str, party: str | None) -> None:
-    """A mistyped account or party is a 404 naming what exists, not an empty statement."""
-    require_account(db, coop, account)
-    if party is not None:
-        require_party(db, coop, account, party)
 
 
 def router() -> APIRouter:
@@ -64,11 +59,12 @@ def _book_routes(r: APIRouter) -> None:
         summary="Debit, credit and balance per account and unit, as of a date",
         responses=read("trial_balance"),
         response_model=answers.TrialBalance,
+        response_class=Answer,
     )
     def get_trial_balance(
         coop: str, as_of: IsoDate | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
-    ) -> dict[str, Any]:
-        return answers.trial_balance(trial_balance(db, coop, as_of=as_of))
+    ) -> Answer:
+        return Answer(answers.trial_balance(trial_balance(db, coop, as_of=as_of)))
 
 
 def _account_routes(r: APIRouter) -> None:
@@ -79,8 +75,10 @@ def _account_routes(r: APIRouter) -> None:
         summary="Balance of an account, or of one party on it, as of a date",
         responses=read("balance"),
         response_model=answers.AccountBalance,
+        response_class=Answer,
     )
-    def get_balance(
+    async def get_balance(
+        request: Request,
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
@@ -88,23 +86,30 @@ def _account_routes(r: APIRouter) -> None:
         as_of: IsoDate | None = AS_OF,
         _who: Principal = Depends(reader("balances")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        _known_account_and_party(db, coop, account, party)
-        balance = account_balance(db, coop, account, party=party, unit=unit, as_of=as_of)
-        return {
-            "coop": coop,
-            "account": account,
-            "party": party,
-            "unit": unit,
-            "as_of": as_of.isoformat() if as_of else None,
-            "balance": amount(balance, unit),
-        }
+    ) -> Answer:
+        # A mistyped account or party is a 404 naming what exists, checked in the balance's own statement,
+        # awaited on the event loop (ledger/loop_reads.py): the most frequent read takes no thread.
+        statement_sql, params = checked_balance_statement(coop, account, party=party, unit=unit, as_of=as_of)
+        balance = balance_if_known(await services(request).loop_reads.query(db, statement_sql, params))  # type: ignore[union-attr]
+        if balance is None:  # unknown: the 404 names what exists (read in a thread, rare)
+            balance = await run_in_threadpool(checked_balance, db, coop, account, party=party, unit=unit, as_of=as_of)
+        return Answer(
+            {
+                "coop": coop,
+                "account": account,
+                "party": party,
+                "unit": unit,
+                "as_of": as_of.isoformat() if as_of else None,
+                "balance": amount(balance, unit),
+            }
+        )
 
     @r.get(
         "/accounts/{account}/statement",
         summary="Movements with running balance, paged by line",
         responses=read("statement"),
         response_model=answers.AccountStatement,
+        response_class=Answer,
     )
     def get_statement(
         coop: str,
@@ -116,10 +121,10 @@ def _account_routes(r: APIRouter) -> None:
         limit: int = Query(100, ge=1, le=1000),
         _who: Principal = Depends(reader("journal")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
-        _known_account_and_party(db, coop, account, party)
+    ) -> Answer:
+        require_account_and_party(db, coop, account, party)  # a 404 naming what exists, not an empty statement
         report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
-        return answers.statement(report)
+        return Answer(answers.statement(report))
 
 
 def _journal_route(r: APIRouter) -> None:
@@ -189,17 +194,18 @@ def _governance_routes(r: APIRouter) -> None:
         summary="College and member weights as of a date (exact fractions of 100)",
         responses=read("governance"),
         response_model=answers.GovernanceWeights,
+        response_class=Answer,
     )
     def get_governance(
         coop: str,
         as_of: Annotated[IsoDate, Query(description="Date YYYY-MM-DD.")],
         _who: Principal = Depends(reader("governance")),
         db: Database = Depends(views),
-    ) -> dict[str, Any]:
+    ) -> Answer:
         report = weights_as_of(db, coop, as_of)
         if report is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
-        return answers.governance(report)
+        return Answer(answers.governance(report))
 
     @r.get(
         "/governance/members/{member_id}",

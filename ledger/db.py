@@ -6,7 +6,8 @@ them to '%s'. Projection rows and their tracking position go through one `transa
 Reads are what the API serves most, so on PostgreSQL each costs as few round trips as it can:
 `query()` runs one statement alone in autocommit (one round trip, the statement its own snapshot);
 `read()` sends its BEGIN with its first statement (two round trips for a one-statement snapshot:
-that and the COMMIT). Connections are lent from the pool unchecked (a check is one more round trip):
+that and the COMMIT); `read_all()` sends BEGIN, statements that do not depend on each other, and
+COMMIT in one pipeline (one round trip). Connections are lent from the pool unchecked (a check is one more round trip):
 a read that finds its connection dead (PostgreSQL restarted, the connection was cut) has the pool
 check its idle connections and runs again on another; `transaction()` still checks first.
 """
@@ -167,6 +168,12 @@ class Database:
         if self.dialect == "postgres":
             from psycopg_pool import ConnectionPool
 
+            self.pool_wait_s = pool_wait_s
+            # Every connection of this store's pools (ledger/loop_reads.py opens one more, on the event loop).
+            self.connection_kwargs = {
+                "autocommit": True,
+                "options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s",
+            }
             self._pool = ConnectionPool(
                 conninfo=self.conninfo(),
                 min_size=1,
@@ -176,7 +183,7 @@ class Database:
                 # A pooled connection may have died with the server (restart, network cut,
                 # pg_terminate_backend): recovery needs no restart of this process.
                 # No check when lent (see the module's docstring): `borrow` recovers from a dead one.
-                kwargs={"autocommit": True, "options": f"-c search_path={config.pg_schema} -c lock_timeout={LOCK_TIMEOUT_S}s"},
+                kwargs=self.connection_kwargs,
             )
 
     def conninfo(self) -> str:
@@ -314,6 +321,25 @@ class Database:
             return [tuple(row) for row in cursor.fetchall()] if cursor.description is not None else []
 
         conn, rows = self.borrow(run)
+        self.give_back(conn)
+        return rows
+
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        """Each statement's rows, all read in one snapshot. The statements must not depend on each
+        other's answers: on PostgreSQL they are sent together with the BEGIN and the COMMIT, in one
+        pipeline (one round trip, where `read()` takes one per statement and one more to commit)."""
+        if self.dialect == "sqlite":
+            with self.read() as tx:
+                return [tx.execute(sql, params) for sql, params in statements]
+
+        def run(conn: Any) -> list[list[tuple[Any, ...]]]:
+            with conn.pipeline():
+                conn.execute(BEGIN_SNAPSHOT)
+                cursors = [conn.execute(sql.replace("?", "%s"), tuple(params)) for sql, params in statements]
+                conn.execute("COMMIT")
+            return [[tuple(row) for row in cursor.fetchall()] for cursor in cursors]
+
+        conn, rows = self.borrow(run)  # on an error the pool rolls the connection back
         self.give_back(conn)
         return rows
 

@@ -18,6 +18,7 @@ from domain.events import FinancialEvent
 from ledger.db import Database, Tx
 from ledger.postings import POSTINGS_TABLE
 from projections.base import Projection
+from projections.lookups import account_known, party_known, require_account_and_party
 
 
 class BalancesProjection(Projection):
@@ -168,6 +169,42 @@ def account_balance(
     db: Database, coop: str, account: str, *, party: str | None = None, unit: str = "EUR", as_of: date | None = None
 ) -> int:
     """Balance (debit − credit, minor units) of an account, optionally one party's, as of a date."""
+    sql, params = _balance_sql(coop, account, party, unit, as_of)
+    return int(db.query(sql, params)[0][0])  # one statement: no snapshot to open
+
+
+def checked_balance(
+    db: Database, coop: str, account: str, *, party: str | None = None, unit: str = "EUR", as_of: date | None = None
+) -> int:
+    """account_balance after require_account (and require_party when a party is named), all asked in
+    one statement: the API's most frequent read costs one round trip, not three. An unknown account
+    or party raises NotFound listing what exists, as the separate checks do."""
+    found = balance_if_known(db.query(*checked_balance_statement(coop, account, party=party, unit=unit, as_of=as_of)))
+    if found is not None:
+        return found
+    require_account_and_party(db, coop, account, party)  # raises, naming what exists
+    return account_balance(db, coop, account, party=party, unit=unit, as_of=as_of)  # recorded meanwhile
+
+
+def checked_balance_statement(
+    coop: str, account: str, *, party: str | None = None, unit: str = "EUR", as_of: date | None = None
+) -> tuple[str, list[Any]]:
+    """The one statement of checked_balance, for a caller that runs it itself (api/: on the event
+    loop); read its rows with balance_if_known."""
+    checks = [account_known(coop, account)] + ([party_known(coop, party)] if party is not None else [])
+    balance_sql, balance_params = _balance_sql(coop, account, party, unit, as_of)
+    return (
+        f"SELECT ({balance_sql}), " + ", ".join(sql for sql, _ in checks),  # noqa: S608 (constant SQL)
+        [*balance_params, *(p for _, params in checks for p in params)],
+    )
+
+
+def balance_if_known(rows: list[tuple[Any, ...]]) -> int | None:
+    """The balance, or None when the account or the party is unknown (then checked_balance says which)."""
+    return int(rows[0][0]) if all(rows[0][1:]) else None
+
+
+def _balance_sql(coop: str, account: str, party: str | None, unit: str, as_of: date | None) -> tuple[str, list[Any]]:
     if party is not None:
         # One party's rows: a range of the primary key (coop, account, party, unit, day).
         sql = (
@@ -180,4 +217,4 @@ def account_balance(
         extra = " AND account = ? AND unit = ?"
         sql = f"SELECT COALESCE(SUM(debit - credit), 0) FROM ({_TOTALS_AS_OF.format(extra=extra)}) t"  # noqa: S608
         params = totals_params
-    return int(db.query(sql, params)[0][0])  # one statement: no snapshot to open
+    return sql, params

@@ -13,7 +13,7 @@ from typing import Any
 
 from domain.accounts import LegalForm
 from domain.voting import Eligibility, college_policy, college_weights, eligibility, tally
-from ledger.db import Database, Tx
+from ledger.db import Database
 from projections.closing import views_head
 
 
@@ -21,81 +21,58 @@ def _fiscal_year(day: date, start_month: int) -> int:
     return day.year if day.month >= start_month else day.year - 1
 
 
-def _snapshot(tx: Tx, coop: str, day: date) -> dict[str, Any] | None:
-    """Everything governance needs about `coop` as of `day`, read in one transaction."""
-    found = tx.execute("SELECT legal_form, fiscal_year_start_month FROM governance_coops WHERE coop = ?", (coop,))
+def _statements(coop: str, day: date) -> list[tuple[str, tuple[Any, ...]]]:
+    """What governance reads about `coop` as of `day`: independent statements (the fee year, which
+    depends on the cooperative's fiscal year start, is computed in SQL), so that one snapshot sends
+    them all at once (Database.read_all: one round trip on PostgreSQL)."""
+    d = day.isoformat()
+    return [
+        ("SELECT legal_form, fiscal_year_start_month FROM governance_coops WHERE coop = ?", (coop,)),
+        (
+            "SELECT effective_date, colleges_json, weighted FROM governance_statutes WHERE coop = ? AND effective_date <= ?"
+            " ORDER BY effective_date DESC, seq DESC LIMIT 1",
+            (coop, d),
+        ),
+        (
+            "SELECT effective_date, require_fee_paid, min_shares, empty_college_policy FROM governance_policies"
+            " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date DESC, seq DESC LIMIT 1",
+            (coop, d),
+        ),
+        # Members admitted after `day` too: explain_member gives them every reason, as the write side
+        # does ("not admitted until ..."); they have no college on `day`, so no weight.
+        ("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,)),
+        (
+            "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY "
+            "effective_date, seq",
+            (coop, d),
+        ),
+        (
+            "SELECT member_id, SUM(shares) FROM governance_share_moves WHERE coop = ? AND effective_date <= ? GROUP BY member_id",
+            (coop, d),
+        ),
+        (  # the fiscal year holding `day` (_fiscal_year, in SQL)
+            "SELECT member_id, SUM(called_cents), SUM(paid_cents) FROM governance_fee_moves"
+            " WHERE coop = ? AND effective_date <= ? AND year = (SELECT CASE WHEN ? >= fiscal_year_start_month"
+            " THEN ? ELSE ? END FROM governance_coops WHERE coop = ?) GROUP BY member_id",
+            (coop, d, day.month, day.year, day.year - 1, coop),
+        ),
+        (
+            "SELECT college, effective_date, require_fee_paid, min_shares FROM governance_college_rules"
+            " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq",
+            (coop, d),
+        ),
+    ]
+
+
+def _snapshot(db: Database, coop: str, day: date) -> dict[str, Any] | None:
+    """Everything governance needs about `coop` as of `day`, read in one snapshot."""
+    found, statutes, policies, members, college_rows, share_rows, fee_rows, rule_rows = db.read_all(_statements(coop, day))
     if not found:
         return None
     legal_form, start_month = found[0]
-    statutes, policy = _in_force(tx, coop, day)
-    if statutes is None:
-        return {"legal_form": LegalForm(legal_form), "statutes": None}
-    year = _fiscal_year(day, int(start_month))
-    # Members admitted after `day` too: explain_member gives them every reason, as the write side
-    # does ("not admitted until ..."); they have no college on `day`, so no weight.
-    # Sorted here, not by SQL: the same order on every store, whatever the database's collation.
-    members = sorted(
-        tx.execute("SELECT member_id, name, admitted_on, left_on, left_as FROM governance_members WHERE coop = ?", (coop,))
-    )
-    return {
-        "legal_form": LegalForm(legal_form),
-        "year": year,
-        "statutes": statutes,
-        "policy": policy,
-        "members": members,
-        **_standing(tx, coop, day, year),
-    }
-
-
-def _in_force(tx: Tx, coop: str, day: date) -> tuple[dict[str, Any] | None, dict[str, Any] | None]:
-    """The statutes and the voting policy in force on `day` (None, None before founding)."""
-    d = day.isoformat()
-    statutes = tx.execute(
-        "SELECT effective_date, colleges_json, weighted FROM governance_statutes WHERE coop = ? AND effective_date <= ?"
-        " ORDER BY effective_date DESC, seq DESC LIMIT 1",
-        (coop, d),
-    )
-    policies = tx.execute(
-        "SELECT effective_date, require_fee_paid, min_shares, empty_college_policy FROM governance_policies"
-        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date DESC, seq DESC LIMIT 1",
-        (coop, d),
-    )
     if not statutes:
-        return None, None
+        return {"legal_form": LegalForm(legal_form), "statutes": None}
     policy_row = policies[0]
-    return (
-        {"effective_date": statutes[0][0], "colleges": json.loads(statutes[0][1]), "weighted": bool(statutes[0][2])},
-        {
-            "effective_date": policy_row[0],
-            "require_fee_paid": bool(policy_row[1]),
-            "min_shares": int(policy_row[2]),
-            "empty_college_policy": policy_row[3],
-        },
-    )
-
-
-def _standing(tx: Tx, coop: str, day: date, year: int) -> dict[str, Any]:
-    """Each member's college, shares and fees of fiscal year `year` as of `day`, and each college's own rules."""
-    d = day.isoformat()
-    college_rows = tx.execute(
-        "SELECT member_id, college FROM governance_member_colleges WHERE coop = ? AND effective_date <= ? ORDER BY "
-        "effective_date, seq",
-        (coop, d),
-    )
-    share_rows = tx.execute(
-        "SELECT member_id, SUM(shares) FROM governance_share_moves WHERE coop = ? AND effective_date <= ? GROUP BY member_id",
-        (coop, d),
-    )
-    fee_rows = tx.execute(
-        "SELECT member_id, SUM(called_cents), SUM(paid_cents) FROM governance_fee_moves"
-        " WHERE coop = ? AND year = ? AND effective_date <= ? GROUP BY member_id",
-        (coop, year, d),
-    )
-    rule_rows = tx.execute(
-        "SELECT college, effective_date, require_fee_paid, min_shares FROM governance_college_rules"
-        " WHERE coop = ? AND effective_date <= ? ORDER BY effective_date, seq",
-        (coop, d),
-    )
     college_rules: dict[str, list[dict[str, Any]]] = defaultdict(list)  # oldest first, as domain.voting.college_policy reads them
     for college, since, require_fee_paid, min_shares in rule_rows:
         college_rules[college].append(
@@ -109,6 +86,17 @@ def _standing(tx: Tx, coop: str, day: date, year: int) -> dict[str, Any]:
     for member_id, college in college_rows:
         college_of[member_id] = college  # ordered by date: the last one is in force
     return {
+        "legal_form": LegalForm(legal_form),
+        "year": _fiscal_year(day, int(start_month)),
+        "statutes": {"effective_date": statutes[0][0], "colleges": json.loads(statutes[0][1]), "weighted": bool(statutes[0][2])},
+        "policy": {
+            "effective_date": policy_row[0],
+            "require_fee_paid": bool(policy_row[1]),
+            "min_shares": int(policy_row[2]),
+            "empty_college_policy": policy_row[3],
+        },
+        # Sorted here, not by SQL: the same order on every store, whatever the database's collation.
+        "members": sorted(members),
         "college_of": college_of,
         "college_rules": dict(college_rules),
         "shares": {m: int(s) for m, s in share_rows},
@@ -142,8 +130,7 @@ def _eligibilities(snap: dict[str, Any], day: date) -> list[tuple[str, Eligibili
 
 def weights_as_of(db: Database, coop: str, day: date) -> dict[str, Any] | None:
     """College and member weights on `day`, exact fractions of 100 (as strings like "100/3")."""
-    with db.read() as tx:
-        snap = _snapshot(tx, coop, day)
+    snap = _snapshot(db, coop, day)
     if snap is None:
         return None
     if snap["statutes"] is None:
@@ -196,8 +183,7 @@ def weights_as_of(db: Database, coop: str, day: date) -> dict[str, Any] | None:
 
 
 def explain_member(db: Database, coop: str, member_id: str, day: date) -> dict[str, Any] | None:
-    with db.read() as tx:
-        snap = _snapshot(tx, coop, day)
+    snap = _snapshot(db, coop, day)
     if snap is None or snap["statutes"] is None:
         return None
     for name, verdict in _eligibilities(snap, day):

@@ -15,19 +15,46 @@ def _listed(names: list[str]) -> str:
     return ", ".join(names[:SHOWN]) + more if names else "none"
 
 
+# The checks as SQL expressions (true when known), for a read that asks them in its own statement
+# (projections/balances.py `checked_balance`): the check costs no round trip of its own.
+ACCOUNT_KNOWN = (
+    "(EXISTS (SELECT 1 FROM accounts WHERE coop = ? AND number = ?)"
+    " OR EXISTS (SELECT 1 FROM journal_lines WHERE coop = ? AND account = ?))"
+)
+PARTY_KNOWN = (
+    "(EXISTS (SELECT 1 FROM members WHERE coop = ? AND member_id = ?)"
+    " OR EXISTS (SELECT 1 FROM journal_lines WHERE coop = ? AND party = ?))"
+)
+
+
+def account_known(coop: str, account: str) -> tuple[str, tuple[str, ...]]:
+    return ACCOUNT_KNOWN, (coop, account, coop, account)
+
+
+def party_known(coop: str, party: str) -> tuple[str, tuple[str, ...]]:
+    return PARTY_KNOWN, (coop, party, coop, party)
+
+
 def _exists(db: Database, sql: str, params: tuple[str, ...]) -> bool:
     """Checked on every read that names an account or a party: one statement, one round trip."""
     return bool(db.query(sql, params)[0][0])
 
 
+def require_account_and_party(db: Database, coop: str, account: str, party: str | None) -> None:
+    """require_account, then require_party when a party is named, asked in one statement (one round
+    trip where there were two); the lists of what exists are read only when one is unknown."""
+    checks = [account_known(coop, account)] + ([party_known(coop, party)] if party is not None else [])
+    row = db.query("SELECT " + ", ".join(sql for sql, _ in checks), [p for _, params in checks for p in params])[0]
+    if all(row):
+        return
+    require_account(db, coop, account)
+    if party is not None:
+        require_party(db, coop, account, party)
+
+
 def require_account(db: Database, coop: str, account: str) -> None:
     """The account is in the cooperative's chart or has postings."""
-    if _exists(
-        db,
-        "SELECT EXISTS (SELECT 1 FROM accounts WHERE coop = ? AND number = ?)"
-        " OR EXISTS (SELECT 1 FROM journal_lines WHERE coop = ? AND account = ?)",
-        (coop, account, coop, account),
-    ):
+    if _exists(db, "SELECT " + ACCOUNT_KNOWN, account_known(coop, account)[1]):
         return
     with db.read() as tx:
         near = [
@@ -43,12 +70,7 @@ def require_account(db: Database, coop: str, account: str) -> None:
 
 def require_party(db: Database, coop: str, account: str, party: str) -> None:
     """The party is a member or appears in the cooperative's postings (it may have none on this account)."""
-    if _exists(
-        db,
-        "SELECT EXISTS (SELECT 1 FROM members WHERE coop = ? AND member_id = ?)"
-        " OR EXISTS (SELECT 1 FROM journal_lines WHERE coop = ? AND party = ?)",
-        (coop, party, coop, party),
-    ):
+    if _exists(db, "SELECT " + PARTY_KNOWN, party_known(coop, party)[1]):
         return
     with db.read() as tx:
         on_account = [

@@ -252,12 +252,11 @@ class ObservatoryProjection(Projection):
 
 def is_public(db: Database, coop: str, on: date) -> bool:
     """Whether the cooperative's observatory is public on `on` (private unless a setting says so)."""
-    with db.read() as tx:
-        rows = tx.execute(
-            "SELECT public FROM observatory_visibility WHERE coop = ? AND effective_date <= ?"
-            " ORDER BY effective_date DESC, seq DESC LIMIT 1",
-            (coop, on.isoformat()),
-        )
+    rows = db.query(  # one statement, no snapshot to open: checked on every request of the observatory
+        "SELECT public FROM observatory_visibility WHERE coop = ? AND effective_date <= ?"
+        " ORDER BY effective_date DESC, seq DESC LIMIT 1",
+        (coop, on.isoformat()),
+    )
     return bool(rows and rows[0][0])
 
 

@@ -49,7 +49,8 @@ class OneSnapshot:
     The read functions each open `db.read()` (or run `db.query()`); on PostgreSQL every such call
     borrows a pooled connection and, for read(), opens and closes a REPEATABLE READ transaction.
     Passed in their `db`'s place, this makes them all read in one snapshot (the figures agree with
-    one another, too) without changing them. Everything but read() and query() is the wrapped Database's.
+    one another, too) without changing them. Everything but read(), query() and read_all() is the wrapped
+    Database's.
     """
 
     def __init__(self, db: Database, tx: Tx) -> None:
@@ -61,6 +62,9 @@ class OneSnapshot:
 
     def query(self, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         return self._tx.execute(sql, params)  # in the snapshot too
+
+    def read_all(self, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        return [self._tx.execute(sql, params) for sql, params in statements]  # in the snapshot too
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self._db, name)

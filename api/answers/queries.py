@@ -309,7 +309,16 @@ def statement(report: dict[str, Any]) -> dict[str, Any]:
     unit = report["unit"]
     return {
         **report,
-        "lines": [_sides({**line, "unit": unit}, "debit", "credit", "balance") for line in report["lines"]],
+        "lines": [
+            {
+                **line,
+                "unit": unit,
+                "debit": amount(line["debit"], unit),
+                "credit": amount(line["credit"], unit),
+                "balance": amount(line["balance"], unit),
+            }
+            for line in report["lines"]
+        ],  # fmt: skip
         "closing_balance": amount(report["closing_balance"], unit),
     }
 
@@ -326,4 +335,9 @@ def standing(row: dict[str, Any]) -> dict[str, Any]:
 
 def governance(report: dict[str, Any]) -> dict[str, Any]:
     # Before founding the projection also lists `members: []`: nothing to say the model does not.
-    return {k: v for k, v in report.items() if k != "members"}
+    # Every key the model declares, null when the report has none (before founding it has few): the
+    # route sends this dict as it is (api/responses.py Answer), not re-written from the model.
+    declared = {
+        n: f.get_default(call_default_factory=True) for n, f in GovernanceWeights.model_fields.items() if not f.is_required()
+    }
+    return {**declared, **{k: v for k, v in report.items() if k != "members"}}

@@ -125,3 +125,5 @@ def test_amount_refuses_what_two_places_cannot_hold_exactly():
         amount(61, Unit.HOUR)  # 61 minutes is 1.01666... h
     with pytest.raises(ValueError, match="integer of minor units"):
         amount(True, Unit.EUR)
+    with pytest.raises(ValueError, match="not a unit"):
+        amount(100, "USD")

@@ -75,3 +75,28 @@ def test_reads_and_writes_survive_their_pooled_connections_being_killed(db):
     with db.transaction() as tx:
         tx.execute("UPDATE t SET v = 5 WHERE k = 'a'")
     assert db.query("SELECT v FROM t WHERE k = 'a'") == [(5,)]
+
+
+def test_read_all_answers_each_statement_in_order(db):
+    answers = db.read_all(
+        [("SELECT v FROM t WHERE k = ?", ("b",)), ("SELECT k FROM t ORDER BY k", ()), ("SELECT v FROM t WHERE k = 'z'", ())]
+    )
+    assert answers == [[(2,)], [("a",), ("b",)], []]
+
+
+@pytest.mark.parametrize("store_kind", ["postgres"], indirect=True)
+def test_read_all_reads_one_repeatable_read_snapshot_and_leaves_it_closed(db):
+    level, _slept, later = db.read_all(
+        [
+            ("SHOW transaction_isolation", ()),
+            ("SELECT pg_sleep(0.02)", ()),
+            # Alone (autocommit), a statement starts its own transaction: the two times would be equal.
+            ("SELECT statement_timestamp() - transaction_timestamp() >= interval '15 milliseconds'", ()),
+        ]
+    )
+    assert level == [("repeatable read",)]
+    assert later == [(True,)]  # the third statement ran in the transaction the BEGIN opened
+    with pytest.raises(Exception, match="no_such_table|does not exist"):
+        db.read_all([("SELECT v FROM t", ()), ("SELECT * FROM no_such_table", ())])
+    for _ in range(10):  # every pooled connection usable again, none left in a transaction
+        assert db.query("SELECT current_setting('transaction_isolation'), v FROM t WHERE k = 'a'") == [("read committed", 1)]

@@ -17,8 +17,10 @@ from decimal import Decimal
 import pytest
 
 from domain.corrections import ReverseEntry
+from domain.errors import NotFound
 from domain.fees import CallFee, PayFee
-from projections.balances import account_balance, trial_balance
+from projections.balances import account_balance, checked_balance, trial_balance
+from projections.lookups import require_account_and_party
 from tests.builders import admit, found_association, ok
 
 
@@ -93,6 +95,31 @@ def test_trial_balance_carries_chart_labels(books):
 )
 def test_account_balance(books, account, party, as_of, expected):
     assert account_balance(books.db, "demo", account, party=party, as_of=as_of) == expected
+    assert checked_balance(books.db, "demo", account, party=party, as_of=as_of) == expected
+
+
+def test_checked_balance_asks_its_checks_in_the_balance_statement(books, monkeypatch):
+    statements = []
+    query = books.db.query
+    monkeypatch.setattr(books.db, "query", lambda sql, params=(): statements.append(sql) or query(sql, params))
+    assert checked_balance(books.db, "demo", "411", party="org-b") == 25050
+    assert len(statements) == 1
+
+
+@pytest.mark.parametrize(
+    ("account", "party", "field", "listed"),
+    [
+        ("412", None, "account", "accounts of class 4: 401, 411, "),
+        ("411", "carol", "party", "parties on 411: alice, org-b"),
+        ("412", "carol", "account", "accounts of class 4: 401, 411, "),  # the account first, as the separate checks
+    ],
+)
+def test_checked_balance_refuses_an_unknown_account_or_party_naming_what_exists(books, account, party, field, listed):
+    for read in (checked_balance, lambda db, *a, **k: require_account_and_party(db, *a[:2], k.get("party"))):
+        with pytest.raises(NotFound) as refused:
+            read(books.db, "demo", account, party=party)
+        assert refused.value.field == field
+        assert listed in str(refused.value)
 
 
 def test_other_units_and_cooperatives_are_not_mixed_in(books):

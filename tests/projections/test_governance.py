@@ -7,6 +7,7 @@ Every expected figure is computed by hand in the comments.
 
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import date, timedelta
 from decimal import Decimal
 from fractions import Fraction
@@ -577,3 +578,19 @@ def test_cli_records_governance_commands_from_json_lines(ledger, store_url, tmp_
     report = invoke(store_url, "tally", "R1", "--coop", "scic", "--json")
     # 50 for, 25 against, supporters silent -> redistributed: 50/75 = 2/3 of the votes for.
     assert (report["result"], report["adopted"]) == ("2/3", True)
+
+
+def test_the_fee_that_counts_is_the_fiscal_years_holding_the_day(ledger, runner):
+    """Fiscal years from July: on 2021-03-01 the fee of fiscal year 2020 counts (paid by alice, not
+    by bob); on 2021-07-01 that of 2021 (paid by neither)."""
+    ok(ledger, replace(found_association("july", founded_on=date(2020, 7, 1)), fiscal_year_start_month=7))
+    for member in ("alice", "bob"):
+        ok(ledger, admit("july", member, "founders", date(2020, 7, 1)))
+        ok(ledger, CallFee("july", member, 2020, date(2020, 7, 1)))
+    ok(ledger, PayFee("july", "alice", 2020, Decimal("100"), date(2020, 8, 1)))
+    march = weights(ledger, runner, "july", date(2021, 3, 1))
+    assert march["fee_year"] == 2020
+    assert sorted(vote_weights(march)) == ["alice"]
+    july = weights(ledger, runner, "july", date(2021, 7, 1))
+    assert july["fee_year"] == 2021
+    assert vote_weights(july) == {}  # the fee of 2021 is paid by neither

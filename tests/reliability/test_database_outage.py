@@ -130,6 +130,7 @@ def test_database_lost_under_load_gives_503_then_recovers_losing_nothing(store_k
             for method, path, body in (
                 ("POST", "/commands/AdmitMember", admit_body("probe")),
                 ("GET", "/members?year=2020", None),
+                ("GET", "/accounts/411/balance", None),  # awaited on the event loop (ledger/loop_reads.py)
             ):
                 started = time.monotonic()
                 r = httpx.request(
