@@ -1,7 +1,7 @@
 """JSON responses rendered by orjson. FastAPI deprecates its own OrjsonResponse (each use logs a
 DeprecationWarning traceback in a running server); this is the same few lines, kept here.
 
-`Answer` is for the hottest reads (docs/decisions/0016-reads-answer-their-bytes.md): the route
+`Answer` is for the hottest reads (docs/decisions/0017-reads-answer-their-bytes.md): the route
 builds its answer in the wire's form and returns it as an `Answer`, which FastAPI sends as is,
 without validating it against the route's response model and serialising it again (a quarter of
 a millisecond per read, as much as the read's own query). The route still declares
