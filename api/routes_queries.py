@@ -18,10 +18,16 @@ from api.responses import Answer
 from api.schemas import IsoDate
 from api.wire import UnitCode, amount
 from ledger.db import Database
-from projections.balances import balance_if_known, checked_balance, checked_balance_statement, trial_balance
+from projections.balances import (
+    balance_if_known,
+    checked_balance,
+    checked_balance_statement,
+    trial_balance_from_rows,
+    trial_balance_statement,
+)
 from projections.governance import explain_member, resolution_tally, weights_as_of
-from projections.journal import has_entries_after, journal_page, statement
-from projections.lookups import require_account_and_party, require_member
+from projections.journal import has_entries_after, journal_page, statement_page, statement_query
+from projections.lookups import account_and_party_known, name_what_exists, require_member
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
@@ -61,10 +67,17 @@ def _book_routes(r: APIRouter) -> None:
         response_model=answers.TrialBalance,
         response_class=Answer,
     )
-    def get_trial_balance(
-        coop: str, as_of: IsoDate | None = AS_OF, _who: Principal = Depends(reader("balances")), db: Database = Depends(views)
+    async def get_trial_balance(
+        request: Request,
+        coop: str,
+        as_of: IsoDate | None = AS_OF,
+        _who: Principal = Depends(reader("balances")),
+        db: Database = Depends(views),
     ) -> Answer:
-        return Answer(answers.trial_balance(trial_balance(db, coop, as_of=as_of)))
+        # One statement, awaited on the event loop as the balance's is (ledger/loop_reads.py).
+        sql, params = trial_balance_statement(coop, as_of=as_of)
+        rows = await services(request).loop_reads.query(db, sql, params)  # type: ignore[union-attr]
+        return Answer(answers.trial_balance(trial_balance_from_rows(coop, rows, as_of=as_of)))
 
 
 def _account_routes(r: APIRouter) -> None:
@@ -111,7 +124,8 @@ def _account_routes(r: APIRouter) -> None:
         response_model=answers.AccountStatement,
         response_class=Answer,
     )
-    def get_statement(
+    async def get_statement(
+        request: Request,
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
@@ -122,8 +136,15 @@ def _account_routes(r: APIRouter) -> None:
         _who: Principal = Depends(reader("journal")),
         db: Database = Depends(views),
     ) -> Answer:
-        require_account_and_party(db, coop, account, party)  # a 404 naming what exists, not an empty statement
-        report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+        # Two statements awaited on the event loop (ledger/loop_reads.py), as the balance's is: is the
+        # account (and the party) known, then the lines. Unknown: a 404 naming what exists (a thread, rare).
+        reads = services(request).loop_reads
+        sql, params = account_and_party_known(coop, account, party)
+        if not all((await reads.query(db, sql, params))[0]):  # type: ignore[union-attr]
+            await run_in_threadpool(name_what_exists, db, coop, account, party)
+        sql, params = statement_query(coop, account, party=party, unit=unit, as_of=as_of)
+        rows = await reads.query(db, sql, params)  # type: ignore[union-attr]
+        report = statement_page(coop, account, rows, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
         return Answer(answers.statement(report))
 
 

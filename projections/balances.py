@@ -133,14 +133,24 @@ def _totals_params(coop: str, as_of: date | None, extra: Sequence[Any] = ()) -> 
 
 def trial_balance(db: Database, coop: str, *, as_of: date | None = None) -> dict[str, Any]:
     """Debit, credit and balance totals per account and unit as of a date (inclusive)."""
+    sql, params = trial_balance_statement(coop, as_of=as_of)
+    return trial_balance_from_rows(coop, db.query(sql, params), as_of=as_of)  # one statement: no snapshot to open
+
+
+def trial_balance_statement(coop: str, *, as_of: date | None = None) -> tuple[str, tuple[Any, ...]]:
+    """The trial balance's one statement and its parameters (the API awaits it on its event loop)."""
     params, _month, _day = _totals_params(coop, as_of)
-    rows = db.query(  # one statement: no snapshot to open
+    sql = (
         "SELECT b.account, b.unit, SUM(b.debit), SUM(b.credit), a.label_fr, a.label_en"
         f" FROM ({_TOTALS_AS_OF.format(extra='')}) b"  # noqa: S608 (constant SQL)
         " LEFT JOIN accounts a ON a.coop = ? AND a.number = b.account"
-        " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.account, b.unit",  # class 8 memo units last
-        (*params, coop),
+        " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.account, b.unit"  # class 8 memo units last
     )
+    return sql, (*params, coop)
+
+
+def trial_balance_from_rows(coop: str, rows: list[tuple[Any, ...]], *, as_of: date | None = None) -> dict[str, Any]:
+    """The trial balance from its statement's rows; asserts that each unit balances."""
     accounts = []
     totals: dict[str, dict[str, int]] = {}
     for account, unit, debit, credit, label_fr, label_en in rows:
