@@ -1,5 +1,5 @@
 """The reads that answer with pre-encoded bytes (`response_class=Answer`, api/responses.py and
-docs/decisions/0016-reads-answer-their-bytes.md) skip FastAPI's response-model validation at run
+docs/decisions/0017-reads-answer-their-bytes.md) skip FastAPI's response-model validation at run
 time, so this test does it instead, on the bytes each such route sends over the demo's books:
 - the body validates against the route's `response_model` (a WireModel: no undeclared key);
 - it is exactly what FastAPI would have written from that model (every declared key, the same
