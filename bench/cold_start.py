@@ -219,7 +219,7 @@ def _line(r: dict[str, Any]) -> str:
 
 def _write(results: dict[str, dict[str, Any]]) -> None:
     rows = [r for result in results.values() for r in result["rows"]]
-    replay_events = max(r["events"] for r in rows if not r["snapshots"])
+    emptied = [r["events"] for r in rows if not r["snapshots"]]
     largest = max(r["events"] for r in rows)
     baseline_mib = min(r["baseline_kib"] for r in rows) / 1024
     lines = [
@@ -232,8 +232,11 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
         f"{snapshots.SNAPSHOT_EVERY_EVENTS:,} events, the store arranged so the load replays "
         f"{snapshots.SNAPSHOT_EVERY_EVENTS - 2:,} events after the snapshot: the worst case of a load; the one command in "
         f'{snapshots.SNAPSHOT_EVERY_EVENTS:,} that takes the next snapshot also pays "taking one" below)',
-        f"- Without snapshots (the table emptied) the probe runs at {replay_events:,} events only: a full replay of "
-        f"{GOAL_EVENTS:,} events takes over a minute. That probe then takes the first snapshot, inside its timed command.",
+        f"- Without snapshots (the table emptied) the probe runs at {max(emptied):,} events only: a full replay of "
+        f"{GOAL_EVENTS:,} events takes over a minute. That probe then takes the first snapshot, inside its timed command."
+        if emptied
+        else "- Without snapshots: not probed in this run, which reused stores kept by an earlier one (`--keep`): emptying "
+        "their snapshots would cost each a full replay. A run without `--keep` probes it.",
         "",
         "| store | events | snapshots | events replayed | first command | goal | peak memory (VmHWM) | load average (1 min) |",
         "| --- | ---: | --- | ---: | ---: | ---: | ---: | ---: |",
@@ -248,7 +251,7 @@ def _write(results: dict[str, dict[str, Any]]) -> None:
             )
     lines += [
         "",
-        "| store | snapshot size | taking one | reading one | generating (events/s) |",
+        "| store | snapshot size | taking one | reading one | generating (events/s, this run's events) |",
         "| --- | ---: | ---: | ---: | ---: |",
     ]
     for kind, result in results.items():
