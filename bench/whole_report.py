@@ -18,52 +18,35 @@ GOAL_LEDGER_RATIO = 1.0  # the whole rebuild at least as fast as `ledger -f FILE
 # What the profiles said when this section was last worked on (see the commit history); the
 # tables above it are measured by each run.
 WHAT_IS_LEFT = """\
-Before this work (same command, same machine, commit 5fc32ff, load average 7 to 11 while it ran):
-`coopledger record` 508 commands/s on SQLite and 874 on PostgreSQL; `coopledger rebuild` 116.3 s on
-SQLite and 418.6 s on PostgreSQL, `ledger -f FILE bal` 5.22 s in the same run (0.045× and 0.012×
-ledger-cli's speed). What changed: the rebuild reads the log once in pages of 10,000 events, each
-page one transaction (rows and positions); each projection's single-row INSERTs go together
-(executemany on SQLite, COPY on PostgreSQL: projections/buffered.py); the registry reads and writes
-the fee calls of a page once (projections/registry_fees.py; on PostgreSQL one UPDATE from a copied
-temporary table), where it did a SELECT and an UPDATE per payment; `record` reads its lines with
-orjson and checks them with less overhead. The load differed between the runs (see the load row), so
-the same before and after were also run back to back at the same load (1-minute load 3.0 to 3.2) on
-2 cooperatives × 1,000 members × 2 years (10,002 commands, as CLI processes): `coopledger rebuild`
-on PostgreSQL 16.7 s and 14.9 s before, 6.8 s and 4.8 s after; on SQLite 5.8 s and 7.2 s before,
-5.9 s and 4.9 s after; `coopledger record` on SQLite 10.7 s and 8.2 s before, 9.6 s and 9.3 s after
-(start-up and the ledger dominate at that size: no difference beyond the noise).
+History (same command, same machine; each run's load decides much, see the load row): at commit 5fc32ff
+`coopledger rebuild` took 116.3 s on SQLite and 418.6 s on PostgreSQL (0.045× and 0.012× ledger-cli);
+then the rebuild read the log in pages of 10,000 events, one transaction each, batched each view's
+INSERTs (executemany on SQLite, COPY on PostgreSQL: projections/buffered.py) and the registry's fee
+calls (projections/registry_fees.py): 28.9 s and 38.9 s at a load of 1 (commit fa4e5ae). Then the
+runner read the log itself (projections/log_reader.py, docs/decisions/0016-runner-reads-the-log-itself.md):
+a page reads at most twice its size of positions (PostgreSQL sorted every later row on every page),
+decodes as the mapper does with the class and the aggregate id resolved once, reads the identity keys
+of a page at once, and the cyclic garbage collector is paused during a rebuild (15-20% of its CPU, for
+nothing found); reading and decoding the log went from 5.1-5.9 s to about 1 s, and the rebuild's own CPU
+by about 1.4× on SQLite and 1.8× on PostgreSQL, measured side by side. `record` gained from the write
+path's work (docs/benchmarks.md, ingest) and reads its lines with orjson.
 
 What is left, from the per-view table and the profile above:
 
-- **The database's own work**: the rebuild writes about 1.16 million rows (see "rows in the views")
-  into indexed tables, one page of 10,000 events per transaction; on SQLite the `execute` and
-  `executemany` calls of the profile (the balances view's INSERT ... SELECT over the stored JSON
-  included), on PostgreSQL the time waiting for the server (`psycopg wait`) and adapting COPY rows.
-- **Reading and decoding the log**, the largest share in Python: eventsourcing's mapper decodes each
-  stored state with the standard library's JSON decoder and an object hook per dict, and builds a
-  UUID per notification (`uuid.py __init__`, `raw_decode` in the profile). Every Python projection
-  needs the event objects, so this is paid once per event whatever the views do; a faster
-  transcoder is configured in ledger/app.py (not changed here).
 - **The views that write one row or more per event** (the audit trail and its accounts, journal
-  entries and lines, the feed's facts with their JSON, the observatory's counts): building the
-  rows, formatting timestamps (`isoformat`, five times per event across the views). Set-based
-  rebuilds of the journal and the audit trail (INSERT ... SELECT over the stored JSON, as the
-  balances view does) would skip the Python for them, not the decoding the other views need.
-- **The registry on PostgreSQL** is its slowest view after the audit trail and the journal, mostly
-  waiting for the server. Profiled on 10 × 1,000 × 1 year (30,010 commands): 2.9 s, of which 1.0 s
-  reading the fee calls a page's payments touch with `member_id IN (...)` lists of up to 500
-  parameters (a new statement text each time, planned each time: now one `= ANY(array)` statement,
-  0.45 s) and about 1 s writing them (COPY, then the UPDATE from the temporary table).
+  entries and lines, the feed's facts with their JSON, the observatory's counts): building the rows in
+  Python, formatting timestamps (`isoformat`, five times per event across the views), then the
+  database writing about 1.16 million rows (see "rows in the views") into indexed tables (on SQLite the
+  `execute` and `executemany` calls of the profile, on PostgreSQL `psycopg wait` and adapting COPY rows).
+  Set-based rebuilds of the journal and the audit trail in SQL would skip the Python for those two; the
+  feed's facts and the trail's reasons hold sealed identities that only the program can open.
 - **The goal** (the whole rebuild at least as fast as `ledger -f FILE bal`) is out of reach of a
-  rebuild that builds every view, in Python, from events: ledger-cli parses and sums a text file in
-  C++ and writes nothing; the rebuild writes every view's rows (see "rows in the views").
-- **record**: the CLI's own share (reading and checking each line) is now a few percent; the rest
-  is `Ledger.execute_batch` (deciders, the stdlib JSON encoding of events, UUIDs and timestamps, the
-  hash chain, receipts, fingerprints), the write path another engineer is making faster. Seen in its
-  profile: a `typing` Protocol isinstance check per command (`typing._get_protocol_attrs`, about 4%),
-  `domain/fees.py` `called_cents` called about twice per fee command (about 2%), and Python's
-  start-up importing the whole program (psycopg, structlog, every family's dataclasses: one to
-  several seconds here, depending on the load) before the first line is read.
+  rebuild that builds every view, in Python, from events: ledger-cli parses and sums a text file in C++
+  and writes nothing, where the rebuild writes every view's rows. The balances alone (what ledger-cli's
+  `bal` computes) take a few tenths of a second of it (the balances line of the per-view table).
+- **record**: `Ledger.execute_batch` per command (deciders, events and receipts encoded, the hash chain,
+  fingerprints: the step table of the ingest section), and Python's start-up importing the program
+  before the first line is read.
 """
 
 
