@@ -1,8 +1,9 @@
 """The ASGI entry point for uvicorn: the store comes from COOPLEDGER_DATABASE_URL."""
 
-from api import logs, server_gc
+from api import logs
 from api.app import create_app
+from ledger import gc_tuning
 
 logs.configure()
 app = create_app()
-server_gc.tune()  # each server process, once its app is built (api/server_gc.py)
+gc_tuning.tune()  # each server process, once its app is built (ledger/gc_tuning.py)

@@ -27,6 +27,7 @@ from bench.stores import DEFAULT_PG_URL
 from domain.cooperative import CollegeSpec, FeeBracket, FoundCooperative
 from domain.membership import AdmitMember
 from domain.sensors import AcceptReadings, RegisterSensor, SetSensorRewardTerms
+from ledger import gc_tuning
 from ledger.service import Ledger
 from ledger.store import StoreConfig
 
@@ -100,7 +101,8 @@ def _write(rows: dict[str, dict[str, float]], batch: int) -> None:
         "",
         f"- Date: {now():%Y-%m-%d %H:%M} UTC; machine: {_machine_line()}",
         f"- Command: `.venv/bin/python -m bench.ingest` ({batch:,} commands per `Ledger.execute_batch`, "
-        f"{SENSORS} sensors, one `AcceptReadings` = one financial event, hash chain and receipts on)",
+        f"{SENSORS} sensors, one `AcceptReadings` = one financial event, hash chain and receipts on; the garbage "
+        "collector tuned as the program's entry points tune it: ledger/gc_tuning.py)",
         "",
         "| store | events | seconds | events/s | goal | ratio to goal |",
         "| --- | ---: | ---: | ---: | ---: | ---: |",
@@ -202,6 +204,7 @@ def _timed_steps(store: str, pg_url: str, tag: str, events: int, batch: int) -> 
 )
 @click.option("--write/--no-write", default=True, show_default=True)
 def main(events: int, batch: int, stores: str, pg_url: str, singles: int, phases: int, write: bool) -> None:
+    gc_tuning.tune()  # as `coopledger serve` and `coopledger record` run the write path
     rows: dict[str, dict[str, float]] = {}
     tag = uuid.uuid4().hex[:8]
     for store in stores.split(","):

@@ -71,11 +71,12 @@ def project(session: Session, names: tuple[str, ...], once: bool, batch_size: in
 def app_without_projections() -> Any:
     """ASGI factory for `serve --no-projections`: the API without its projection runner. Reads that
     wait for a position (read-your-writes) watch the positions the separate runners advance."""
-    from api import logs, server_gc
+    from api import logs
     from api.app import create_app
+    from ledger import gc_tuning
 
     logs.configure()
     app = create_app(run_projections=False)
     app.state.services.runner.passive = True
-    server_gc.tune()  # a server process, its app built (api/server_gc.py)
+    gc_tuning.tune()  # a server process, its app built (ledger/gc_tuning.py)
     return app

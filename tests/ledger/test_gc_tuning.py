@@ -1,4 +1,4 @@
-"""A server process tunes its garbage collector once its app is built (api/server_gc.py)."""
+"""A server process tunes its garbage collector once its app is built (ledger/gc_tuning.py)."""
 
 from __future__ import annotations
 
@@ -14,8 +14,8 @@ ROOT = Path(__file__).resolve().parents[2]
 def test_the_served_app_freezes_what_start_up_built_and_collects_young_objects_less_often(tmp_path):
     # In a child process: the tuning is process-wide, and the test runner's collector stays as it is.
     script = (
-        "import gc; from api import asgi, server_gc; "
-        "print(gc.get_freeze_count(), *gc.get_threshold(), server_gc.YOUNG_PASS_ALLOCATIONS)"
+        "import gc; from api import asgi; from ledger import gc_tuning; "
+        "print(gc.get_freeze_count(), *gc.get_threshold(), gc_tuning.YOUNG_PASS_ALLOCATIONS)"
     )
     env = {**os.environ, "COOPLEDGER_DATABASE_URL": f"sqlite:///{tmp_path / 'gc.sqlite'}", "PYTHONPATH": str(ROOT)}
     done = subprocess.run([sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True, timeout=120)
