@@ -14,6 +14,7 @@ import re
 from typing import Any
 
 from fastapi import APIRouter
+from starlette._utils import get_route_path
 from starlette.routing import Match, compile_path
 from starlette.types import Scope
 
@@ -28,6 +29,8 @@ class PrefixRouter(APIRouter):
         self._prefix = re.compile(pattern[:-1] + "(?:/|$)")
 
     def matches(self, scope: Scope) -> tuple[Match, Scope]:
-        if scope["type"] in ("http", "websocket") and self._prefix.match(scope["path"]) is None:
+        # The path as the routes match it: without the root path the app is served under (a proxy's
+        # prefix, uvicorn's --root-path, a Mount), which the server leaves in scope["path"].
+        if scope["type"] in ("http", "websocket") and self._prefix.match(get_route_path(scope)) is None:
             return Match.NONE, {}
         return super().matches(scope)

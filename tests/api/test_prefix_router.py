@@ -22,9 +22,17 @@ def _api_routes(routes):
             yield from _api_routes(route.original_router.routes)
 
 
-def _chosen(app, method: str, path: str):
+def _chosen(app, method: str, path: str, root_path: str = ""):
     """The route the app hands this request to (the first full match, as the app's router does)."""
-    scope = {"type": "http", "method": method, "path": path, "root_path": "", "headers": [], "query_string": b"", "app": app}
+    scope = {
+        "type": "http",
+        "method": method,
+        "path": path,
+        "root_path": root_path,
+        "headers": [],
+        "query_string": b"",
+        "app": app,
+    }
     for route in app.router.routes:
         match, _child = route.matches(scope)
         if match == Match.FULL:
@@ -51,3 +59,14 @@ def test_the_commands_router_turns_away_paths_outside_its_prefix():
     for path in ("/v1/coops/c/accounts/411/balance", "/v1/coops/c/commandsX", "/health", "/v1/coops/c"):
         scope = {"type": "http", "method": "POST", "path": path, "root_path": "", "headers": [], "query_string": b""}
         assert router.matches(scope) == (Match.NONE, {}), path
+
+
+def test_a_command_is_found_under_a_root_path(tmp_path):
+    # Served under a prefix (a proxy, uvicorn --root-path, a Mount), scope["path"] holds it: the
+    # routes match the path without it, and so must the router's own check.
+    app = create_app(StoreConfig.from_url(f"sqlite:///{tmp_path / 'routes.sqlite'}"), run_projections=False)
+    batch = next(r for r in _api_routes(app.routes) if r.path == "/v1/coops/{coop}/commands")
+    pay = next(r for r in _api_routes(app.routes) if r.path == "/v1/coops/{coop}/commands/PayFee")
+    for path, route in (("/ledger/v1/coops/c/commands/PayFee", pay), ("/ledger/v1/coops/c/commands", batch)):
+        chosen = _chosen(app, "POST", path, root_path="/ledger")
+        assert chosen is not None and chosen.endpoint is route.endpoint, path
