@@ -26,8 +26,8 @@ from projections.balances import (
     trial_balance_statement,
 )
 from projections.governance import explain_member, resolution_tally, weights_as_of
-from projections.journal import has_entries_after, journal_page, statement_page, statement_query
-from projections.lookups import account_and_party_known, name_what_exists, require_member
+from projections.journal import has_entries_after, journal_page, statement
+from projections.lookups import require_account_and_party, require_member
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
@@ -124,8 +124,7 @@ def _account_routes(r: APIRouter) -> None:
         response_model=answers.AccountStatement,
         response_class=Answer,
     )
-    async def get_statement(
-        request: Request,
+    def get_statement(
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
@@ -136,15 +135,11 @@ def _account_routes(r: APIRouter) -> None:
         _who: Principal = Depends(reader("journal")),
         db: Database = Depends(views),
     ) -> Answer:
-        # Two statements awaited on the event loop (ledger/loop_reads.py), as the balance's is: is the
-        # account (and the party) known, then the lines. Unknown: a 404 naming what exists (a thread, rare).
-        reads = services(request).loop_reads
-        sql, params = account_and_party_known(coop, account, party)
-        if not all((await reads.query(db, sql, params))[0]):  # type: ignore[union-attr]
-            await run_in_threadpool(name_what_exists, db, coop, account, party)
-        sql, params = statement_query(coop, account, party=party, unit=unit, as_of=as_of)
-        rows = await reads.query(db, sql, params)  # type: ignore[union-attr]
-        report = statement_page(coop, account, rows, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+        # In a worker thread, not on the event loop as the balance's one-row read: the statement reads
+        # every line of the account up to `as_of` and pages in Python, which for an account of many
+        # thousand lines would hold the loop, and every other request of the process, meanwhile.
+        require_account_and_party(db, coop, account, party)  # a 404 naming what exists, not an empty statement
+        report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
         return Answer(answers.statement(report))
 
 
