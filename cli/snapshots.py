@@ -15,7 +15,7 @@ import click
 import structlog
 
 from cli.session import Session
-from ledger.snapshot_check import founded_slugs, retake_snapshot, stale_snapshot
+from ledger.snapshot_check import SnapshotNotStored, founded_slugs, retake_snapshot, stale_snapshot
 
 log = structlog.get_logger("coopledger.snapshots")
 
@@ -37,7 +37,10 @@ def snapshots_cmd(session: Session, coop: str | None) -> None:
         version, since = stale
         click.echo(f"[{n}/{len(slugs)}] {slug}: replaying {version:,} events (snapshot at {since:,})...")
         started = time.perf_counter()
-        retake_snapshot(ledger, slug, version)
+        try:
+            retake_snapshot(ledger, slug, version)
+        except SnapshotNotStored as exc:
+            raise click.ClickException(f"{exc}; the events are untouched (a snapshot is a cache): run it again") from None
         seconds = time.perf_counter() - started
         log.info("snapshot_retaken", coop=slug, version=version, seconds=round(seconds, 2))
         click.echo(f"[{n}/{len(slugs)}] {slug}: snapshot at version {version:,} in {seconds:.1f} s")

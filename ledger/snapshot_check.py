@@ -19,6 +19,8 @@ from fractions import Fraction
 from typing import Any
 from uuid import UUID
 
+from eventsourcing.persistence import StoredEvent
+
 from domain.cooperative import CooperativeFounded, coop_id
 from ledger import snapshots
 from ledger.chain import EVENTS_TABLES
@@ -134,11 +136,20 @@ def check_snapshot(ledger: Any, slug: str) -> tuple[str, int, str] | None:
 
 
 def founded_slugs(ledger: Any) -> list[str]:
-    """Every cooperative of the store, from its founding event (one row each, read as stored)."""
+    """Every cooperative of the store, from its founding event, decoded by the store's mapper (which
+    knows a compressed or enciphered state)."""
     table = EVENTS_TABLES[ledger.db.dialect]
     with ledger.db.read() as tx:
-        rows = tx.execute(f"SELECT state FROM {table} WHERE topic = ? AND originator_version = 1", (CooperativeFounded.TOPIC,))  # noqa: S608
-        return sorted(json.loads(bytes(state))["coop"] for (state,) in rows)
+        rows = tx.execute(
+            f"SELECT originator_id, topic, state FROM {table} WHERE topic = ? AND originator_version = 1",  # noqa: S608
+            (CooperativeFounded.TOPIC,),
+        )
+    slugs = []
+    for originator_id, topic, state in rows:
+        uid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)
+        stored = StoredEvent(originator_id=uid, originator_version=1, topic=topic, state=bytes(state))
+        slugs.append(ledger.app.mapper.to_domain_event(stored).coop)
+    return sorted(slugs)
 
 
 def stale_snapshot(ledger: Any, slug: str) -> tuple[int, int] | None:
@@ -168,4 +179,11 @@ def retake_snapshot(ledger: Any, slug: str, version: int) -> None:
     key = aggregate.id.hex if ledger.db.dialect == "sqlite" else aggregate.id
     with ledger.db.transaction() as tx:
         tx.execute(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", (key, version))  # noqa: S608
-    snapshots.take(ledger, aggregate)
+    snapshots.take(ledger, aggregate)  # logs and returns when it fails (a cache, on the write path)
+    stored = ledger.app.snapshots.stored(aggregate.id)
+    if stored is None or stored.originator_version < version:  # a later one: another writer's, as good
+        raise SnapshotNotStored(f"{slug}: the snapshot at version {version} was not stored (the log says why)")
+
+
+class SnapshotNotStored(RuntimeError):
+    """`retake_snapshot` could not store its snapshot: the command that asked for it must fail."""

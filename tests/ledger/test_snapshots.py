@@ -221,6 +221,24 @@ def test_the_snapshots_command_retakes_what_an_upgrade_left_unusable(make_ledger
     assert f"0 snapshot(s) taken, {len(slugs)} current" in again.output, again.output
 
 
+def test_the_snapshots_command_fails_when_a_snapshot_is_not_stored(make_ledger, store_url: str, monkeypatch):
+    from click.testing import CliRunner
+
+    from cli.main import build
+
+    parsed, _slugs = _demo()
+    _record(make_ledger(), parsed)
+    monkeypatch.setattr(snapshots, "STATE_SCHEMA", snapshots.STATE_SCHEMA + 1)
+
+    def broken(state: dict[str, Any]) -> str:
+        raise OSError("disk full")
+
+    monkeypatch.setattr(snapshots, "encode_state", broken)  # the write path's `take` logs this and goes on
+    out = CliRunner().invoke(build(), ["--database-url", store_url, "snapshots"])
+    assert out.exit_code == 1, out.output
+    assert "was not stored" in out.output and "taken" not in out.output.splitlines()[-1], out.output
+
+
 def test_backup_carries_the_snapshots_and_the_restored_store_verifies(store_factory, tmp_path: Path):
     parsed, slugs = _demo()
     source = store_factory.new()
