@@ -145,42 +145,19 @@ def statement(
     Paged by line index: `after_line` skips what a previous page returned; the running
     balance carries over because it is computed over everything before the page.
     """
-    sql, params = statement_query(coop, account, party=party, unit=unit, as_of=as_of)
-    rows = db.query(sql, params)  # one statement: no snapshot to open
-    return statement_page(coop, account, rows, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
-
-
-def statement_query(
-    coop: str, account: str, *, party: str | None = None, unit: str = "EUR", as_of: date | None = None
-) -> tuple[str, list[Any]]:
-    """The statement's one statement and its parameters (the API awaits it on its event loop)."""
+    limit = max(1, min(limit, MAX_PAGE))
     day = (as_of or date.max).isoformat()
     where = "l.coop = ? AND l.account = ? AND l.unit = ? AND l.effective_date <= ?"
     params: list[Any] = [coop, account, unit, day]
     if party is not None:
         where += " AND l.party = ?"
         params.append(party)
-    sql = (
+    rows = db.query(  # one statement: no snapshot to open
         "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
         " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
-        f" WHERE {where} ORDER BY l.effective_date, l.number, l.line"  # noqa: S608
+        f" WHERE {where} ORDER BY l.effective_date, l.number, l.line",  # noqa: S608
+        params,
     )
-    return sql, params
-
-
-def statement_page(
-    coop: str,
-    account: str,
-    rows: list[tuple[Any, ...]],
-    *,
-    party: str | None = None,
-    unit: str = "EUR",
-    as_of: date | None = None,
-    after_line: int = 0,
-    limit: int = 500,
-) -> dict[str, Any]:
-    """One page of the statement from its statement's rows (every line up to `as_of`, in order)."""
-    limit = max(1, min(limit, MAX_PAGE))
     running = sum(r[5] for r in rows[:after_line])
     lines = []
     for effective_date, number, _line, label, line_party, amount in rows[after_line : after_line + limit]:

@@ -43,20 +43,10 @@ def _exists(db: Database, sql: str, params: tuple[str, ...]) -> bool:
 def require_account_and_party(db: Database, coop: str, account: str, party: str | None) -> None:
     """require_account, then require_party when a party is named, asked in one statement (one round
     trip where there were two); the lists of what exists are read only when one is unknown."""
-    sql, params = account_and_party_known(coop, account, party)
-    if all(db.query(sql, params)[0]):
-        return
-    name_what_exists(db, coop, account, party)
-
-
-def account_and_party_known(coop: str, account: str, party: str | None) -> tuple[str, list[str]]:
-    """One statement answering, in one row, whether the account (and the party) is known."""
     checks = [account_known(coop, account)] + ([party_known(coop, party)] if party is not None else [])
-    return "SELECT " + ", ".join(sql for sql, _ in checks), [p for _, params in checks for p in params]
-
-
-def name_what_exists(db: Database, coop: str, account: str, party: str | None) -> None:
-    """Raises the NotFound that lists what exists, for an account or party found unknown."""
+    row = db.query("SELECT " + ", ".join(sql for sql, _ in checks), [p for _, params in checks for p in params])[0]
+    if all(row):
+        return
     require_account(db, coop, account)
     if party is not None:
         require_party(db, coop, account, party)
