@@ -8,19 +8,6 @@ import threading
 import psycopg
 import pytest
 
-from ledger.db import Database
-from ledger.store import StoreConfig
-
-
-@pytest.fixture
-def db(store_factory):
-    database = Database(StoreConfig.from_url(store_factory.new()))
-    with database.transaction() as tx:
-        tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
-        tx.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [("a", 1), ("b", 2)])
-    yield database
-    database.close()
-
 
 def test_query_answers_one_statement_with_its_parameters(db):
     assert db.query("SELECT v FROM t WHERE k = ?", ("b",)) == [(2,)]

@@ -11,17 +11,6 @@ import pytest
 
 from ledger.db import Database
 from ledger.loop_reads import LoopReads
-from ledger.store import StoreConfig
-
-
-@pytest.fixture
-def db(store_factory):
-    database = Database(StoreConfig.from_url(store_factory.new()))
-    with database.transaction() as tx:
-        tx.execute("CREATE TABLE t (k TEXT PRIMARY KEY, v INTEGER NOT NULL)")
-        tx.executemany("INSERT INTO t (k, v) VALUES (?, ?)", [("a", 1), ("b", 2)])
-    yield database
-    database.close()
 
 
 def _reading_threads(db: Database, reads: LoopReads, target: Database) -> tuple[list, set[str]]:
