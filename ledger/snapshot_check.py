@@ -175,10 +175,7 @@ def retake_snapshot(ledger: Any, slug: str, version: int) -> None:
     assert aggregate is not None and aggregate.version == version, f"{slug}: replayed to {aggregate and aggregate.version}"
     # An unusable snapshot at this very version (no event since the upgrade) would make the new
     # one a duplicate row: delete it first (a cache; deleting one is always safe).
-    table = snapshots.SNAPSHOT_TABLES[ledger.db.dialect]
-    key = aggregate.id.hex if ledger.db.dialect == "sqlite" else aggregate.id
-    with ledger.db.transaction() as tx:
-        tx.execute(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version = ?", (key, version))  # noqa: S608
+    snapshots.delete(ledger, aggregate.id, "=", version)
     snapshots.take(ledger, aggregate)  # logs and returns when it fails (a cache, on the write path)
     stored = ledger.app.snapshots.stored(aggregate.id)
     if stored is None or stored.originator_version < version:  # a later one: another writer's, as good

@@ -208,14 +208,17 @@ def take(ledger: Any, aggregate: Any) -> None:
         log.exception("snapshot_not_stored", coop=aggregate.slug, version=aggregate.version)
         return
     store.latest[aggregate.id] = aggregate.version
-    table = SNAPSHOT_TABLES[ledger.db.dialect]
-    key = aggregate.id.hex if ledger.db.dialect == "sqlite" else aggregate.id
     try:
-        with ledger.db.transaction() as tx:
-            tx.execute(
-                f"DELETE FROM {table} WHERE originator_id = ? AND originator_version < ?",  # noqa: S608
-                (key, aggregate.version),
-            )
+        delete(ledger, aggregate.id, "<", aggregate.version)
     except Exception:  # noqa: BLE001 (an older snapshot left behind is deleted with the next one)
         log.exception("old_snapshots_not_deleted", coop=aggregate.slug, version=aggregate.version)
     log.info("snapshot_taken", coop=aggregate.slug, version=aggregate.version, chars=len(snapshot.state["data"]))
+
+
+def delete(ledger: Any, originator_id: Any, comparison: str, version: int) -> None:
+    """Deletes a cooperative's snapshots whose version is `comparison` ("<" or "=") `version`."""
+    assert comparison in ("<", "="), comparison
+    table = SNAPSHOT_TABLES[ledger.db.dialect]
+    key = originator_id.hex if ledger.db.dialect == "sqlite" else originator_id
+    with ledger.db.transaction() as tx:
+        tx.execute(f"DELETE FROM {table} WHERE originator_id = ? AND originator_version {comparison} ?", (key, version))  # noqa: S608
