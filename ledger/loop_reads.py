@@ -1,10 +1,11 @@
-"""One-statement reads awaited on the event loop, for the API's most frequent read (a balance).
+"""Reads awaited on the event loop, for the API's most frequent reads (a balance, governance...).
 
 A `def` route runs in a worker thread: the hop there and back, and the threads taking turns on the
 GIL, cost a read about as much CPU as FastAPI's whole handling of a trivial request, and most of
 its worst latencies. On PostgreSQL a route may instead `await LoopReads.query(db, sql, params)`:
 the statement runs on a connection of an asyncio pool opened in the server's event loop, in
-autocommit (its own snapshot), as `Database.query` runs it.
+autocommit (its own snapshot), as `Database.query` runs it; `read_all` sends several statements in
+one snapshot and one round trip, as `Database.read_all` does.
 
 Everywhere else the read runs as before, `Database.query` in a worker thread: on SQLite, on a
 standby's database, before `open()` or after `close()`, and on an event loop other than the one
@@ -16,12 +17,14 @@ own). A connection found dead is discarded and the statement runs once more on a
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Awaitable, Callable, Sequence
+from typing import Any, TypeVar
 
 from anyio import to_thread
 
-from ledger.db import Database, _psycopg_errors
+from ledger.db import BEGIN_SNAPSHOT, Database, _psycopg_errors
+
+T = TypeVar("T")
 
 
 class LoopReads:
@@ -54,14 +57,40 @@ class LoopReads:
 
     async def query(self, db: Database, sql: str, params: Sequence[Any] = ()) -> list[tuple[Any, ...]]:
         """`db.query(sql, params)`, awaited on the loop when it can be (see the module's docstring)."""
-        pool = self._pool
-        if pool is None or db is not self.db or asyncio.get_running_loop() is not self._loop:
+        if not self._usable(db):
             return await to_thread.run_sync(db.query, sql, params)
+
+        async def one(conn: Any) -> list[tuple[Any, ...]]:
+            cursor = await conn.execute(sql.replace("?", "%s"), tuple(params))
+            return [tuple(row) for row in await cursor.fetchall()] if cursor.description is not None else []
+
+        return await self._on_a_connection(one)
+
+    async def read_all(self, db: Database, statements: Sequence[tuple[str, Sequence[Any]]]) -> list[list[tuple[Any, ...]]]:
+        """`db.read_all(statements)`, awaited on the loop when it can be: each statement's rows, all
+        read in one snapshot, sent with the BEGIN and the COMMIT in one pipeline (one round trip)."""
+        if not self._usable(db):
+            return await to_thread.run_sync(db.read_all, statements)
+
+        async def snapshot(conn: Any) -> list[list[tuple[Any, ...]]]:
+            async with conn.pipeline():
+                await conn.execute(BEGIN_SNAPSHOT)
+                cursors = [await conn.execute(sql.replace("?", "%s"), tuple(params)) for sql, params in statements]
+                await conn.execute("COMMIT")
+            return [[tuple(row) for row in await cursor.fetchall()] for cursor in cursors]
+
+        return await self._on_a_connection(snapshot)
+
+    def _usable(self, db: Database) -> bool:
+        return self._pool is not None and db is self.db and asyncio.get_running_loop() is self._loop
+
+    async def _on_a_connection(self, read: Callable[[Any], Awaitable[T]]) -> T:
+        """`read(conn)` on a pooled connection; a connection found dead is replaced once."""
+        pool = self._pool
         for attempt in (1, 2):
             conn = await pool.getconn()
             try:
-                cursor = await conn.execute(sql.replace("?", "%s"), tuple(params))
-                rows = [tuple(row) for row in await cursor.fetchall()] if cursor.description is not None else []
+                result = await read(conn)
             except BaseException as exc:  # a cancellation too: the connection goes back
                 dead = conn.broken or conn.closed
                 await pool.putconn(conn)  # a dead one is discarded, a live one rolled back
@@ -70,5 +99,5 @@ class LoopReads:
                 await pool.check()
                 continue
             await pool.putconn(conn)
-            return rows
+            return result
         raise AssertionError("unreachable")
