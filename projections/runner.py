@@ -36,7 +36,10 @@ DEFAULT_BATCH = 1000
 # writes (BufferedTx); the page's decoded events and pending rows stay in memory, so it is bounded.
 REBUILD_BATCH = 10_000
 # Log positions per statement of a set-based rebuild: bounds each statement, shows progress.
-REBUILD_RANGE = 100_000
+# Each range reads the whole postings table (it has no index on the position), and on PostgreSQL
+# only the first one writes the view without maintaining its key (projections/balances.py):
+# ranges are few and large (the benchmark's 420,000 positions are one).
+REBUILD_RANGE = 1_000_000
 SQLITE_REBUILD_CACHE_KB = 65_536
 POLL_INTERVAL_S = 0.05
 MAX_BACKOFF_S = 5.0
