@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from bench.run import Settings, StoreResult
+from projections.runner import REBUILD_RANGE
 
 GOAL_EVENTS_PER_S = 200_000
 GOAL_PEAK_BYTES = 300 * 1024 * 1024
@@ -15,12 +16,14 @@ STAGE_HINTS = {
     "sum the postings": (
         "summing: one `INSERT ... SELECT` per range over the postings table (no JSON left to parse): on "
         "SQLite each of the 400,000 postings is merged into the view's primary-key B-tree, on PostgreSQL "
-        "they are grouped first, then inserted. The view holds one row per account, member and day (233,000 "
+        "they are grouped in memory (hash aggregate), inserted into the view without its primary key, then "
+        "the key is built once. The view holds one row per account, member and day (233,000 "
         "rows here, where ledger-cli's report sums into a few thousand accounts): writing those rows is "
         "most of what is left; a coarser view for the member accounts is what would move it next."
     ),
     "derive the party-less totals": (
-        "the totals (migration 0011) are one GROUP BY over the view's rows; they make every as-of read "
+        "the totals (migration 0011) are summed from the view's rows (PostgreSQL: GROUP BY, key built after; "
+        "SQLite: merged into the totals' B-tree); they make every as-of read "
         "independent of the history's size (see the reads section)."
     ),
     "clear the view": (
@@ -114,7 +117,7 @@ def render(
     w(f"batch_size={settings.rebuild_batch}).rebuild()`: empty the view, then sum the postings of the log per")
     w("account, party, unit and day without building event objects (`BalancesProjection.rebuild_in_store`:")
     w("one `INSERT ... SELECT` inside the database over `entry_postings`, the postings table the recorder")
-    w("writes with the events), in ranges of 100,000 log positions, then the party-less totals,")
+    w(f"writes with the events), in ranges of {REBUILD_RANGE:,} log positions, then the party-less totals,")
     w("all in one transaction with the projection's position.")
     w("")
     w("- **events/s** = financial events (`FeeCalled`, `FeePaid`, `SharesSubscribed`, `SharesRedeemed`,")
