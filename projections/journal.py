@@ -202,19 +202,20 @@ def statement_query(
     account_sql, account_params = account_known(coop, account)
     party_sql, party_params = party_known(coop, party) if party is not None else ("1 = 1", ())
     sql = (
-        "SELECT k.account_known, k.party_known, p.effective_date, p.number, e.label, p.party, p.amount, p.running,"
+        "SELECT k.account_known, k.party_known, p.effective_date, p.number,"
+        " (SELECT label FROM journal_entries e WHERE e.coop = ? AND e.number = p.number), p.party, p.amount, p.running,"
         f" CASE WHEN p.number IS NULL THEN (SELECT COUNT(*) FROM journal_lines WHERE {where}) ELSE p.total END,"
         f" CASE WHEN p.number IS NULL THEN (SELECT SUM(amount) FROM journal_lines WHERE {where}) ELSE p.closing END"
         f" FROM (SELECT {account_sql} AS account_known, {party_sql} AS party_known) k"
-        " LEFT JOIN (SELECT * FROM (SELECT effective_date, number, line, party, amount,"
-        " SUM(amount) OVER (ORDER BY effective_date, number, line ROWS UNBOUNDED PRECEDING) AS running,"
+        " LEFT JOIN (SELECT effective_date, number, line, party, amount,"
+        " ROW_NUMBER() OVER lines_in_order AS n, SUM(amount) OVER lines_in_order AS running,"
         " COUNT(*) OVER () AS total, SUM(amount) OVER () AS closing"
-        f" FROM journal_lines WHERE {where}) w"
-        " ORDER BY effective_date, number, line LIMIT ? OFFSET ?) p ON 1 = 1"
-        " LEFT JOIN journal_entries e ON e.coop = ? AND e.number = p.number"
-        " ORDER BY p.effective_date, p.number, p.line"
+        f" FROM journal_lines WHERE {where}"
+        " WINDOW lines_in_order AS (ORDER BY effective_date, number, line ROWS UNBOUNDED PRECEDING)) p"
+        " ON p.n > ? AND p.n <= ?"
+        " ORDER BY p.n"
     )  # noqa: S608 (constant SQL)
-    params = [*where_params, *where_params, *account_params, *party_params, *where_params, limit, after_line, coop]
+    params = [coop, *where_params, *where_params, *account_params, *party_params, *where_params, after_line, after_line + limit]
     return sql, params
 
 
