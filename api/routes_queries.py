@@ -26,8 +26,8 @@ from projections.balances import (
     trial_balance_statement,
 )
 from projections.governance import explain_member, resolution_tally, weights_as_of
-from projections.journal import has_entries_after, journal_page, statement
-from projections.lookups import require_account_and_party, require_member
+from projections.journal import checked_statement, has_entries_after, journal_page, statement_if_known, statement_query
+from projections.lookups import require_member
 from projections.registry import cooperative_summary, member_standing
 
 AS_OF = Query(None, description="Inclusive date YYYY-MM-DD (default: everything recorded).")
@@ -124,7 +124,8 @@ def _account_routes(r: APIRouter) -> None:
         response_model=answers.AccountStatement,
         response_class=Answer,
     )
-    def get_statement(
+    async def get_statement(
+        request: Request,
         coop: str,
         account: str,
         party: str | None = Query(None, max_length=64),
@@ -135,11 +136,17 @@ def _account_routes(r: APIRouter) -> None:
         _who: Principal = Depends(reader("journal")),
         db: Database = Depends(views),
     ) -> Answer:
-        # In a worker thread, not on the event loop as the balance's one-row read: the statement reads
-        # every line of the account up to `as_of` and pages in Python, which for an account of many
-        # thousand lines would hold the loop, and every other request of the process, meanwhile.
-        require_account_and_party(db, coop, account, party)  # a 404 naming what exists, not an empty statement
-        report = statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+        # One statement awaited on the event loop (ledger/loop_reads.py), as the balance's: the database
+        # cuts the page and sums the running balance, so only the page's rows come back however long
+        # the account; the account and party checks ride in it (a 404 naming what exists, not an
+        # empty statement).
+        found = statement_query(coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+        rows = await services(request).loop_reads.query(db, *found)  # type: ignore[union-attr]
+        report = statement_if_known(coop, account, rows, party=party, unit=unit, as_of=as_of)
+        if report is None:  # unknown: the 404 names what exists (read in a thread, rare)
+            report = await run_in_threadpool(
+                checked_statement, db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit
+            )
         return Answer(answers.statement(report))
 
 

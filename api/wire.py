@@ -15,6 +15,7 @@ OpenAPI document and refuses any other form.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, WithJsonSchema
@@ -70,9 +71,27 @@ def amount(minor: int, unit: Unit | str = Unit.EUR) -> str:
         # multiples of 0.05 h, 3 minutes. Sums and differences keep that, so two places are exact.
         if minor % 3 != 0:
             raise ValueError(f"{minor} minutes is not a whole number of hundredths of an hour")
-        hundredths = minor * 5 // 3
-    else:
-        hundredths = minor  # cents, hundredths of a credit
+        return _hundredths(minor * 5 // 3)
+    return _hundredths(minor)  # cents, hundredths of a credit
+
+
+def amounts_in(unit: Unit | str) -> Callable[[int], str]:
+    """`amount(·, unit)` for many amounts of one unit (a statement page formats three a line): the
+    unit checked once, not per amount; an EUR or CREDIT amount is then only checked an integer."""
+    if (unit.value if isinstance(unit, Unit) else unit) not in _UNIT_CODES:
+        raise ValueError(f"{unit!r} is not a unit")
+    if unit == Unit.HOUR:
+        return lambda minor: amount(minor, Unit.HOUR)
+    return _checked_hundredths
+
+
+def _checked_hundredths(minor: int) -> str:
+    if type(minor) is not int:  # noqa: E721 (as in amount)
+        raise ValueError(f"an amount is an integer of minor units, got {minor!r}")
+    return _hundredths(minor)
+
+
+def _hundredths(hundredths: int) -> str:
     sign = "-" if hundredths < 0 else ""
     whole, part = divmod(abs(hundredths), 100)
     return f"{sign}{whole}.{part:02d}"

@@ -12,6 +12,7 @@ from domain.errors import IntegrityViolation
 from domain.events import FinancialEvent
 from ledger.db import Database, Tx
 from projections.base import Projection
+from projections.lookups import account_known, party_known, require_account_and_party
 
 MAX_PAGE = 1000
 
@@ -143,36 +144,113 @@ def statement(
     """Account (or account × party) movements in date order with a running balance.
 
     Paged by line index: `after_line` skips what a previous page returned; the running
-    balance carries over because it is computed over everything before the page.
+    balance carries over because the database sums everything before the page (see
+    statement_query). An unknown account or party reads as an empty statement here; the API
+    asks checked_statement instead.
+    """
+    sql, params = statement_query(coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+    rows = db.query(sql, params)  # one statement: no snapshot to open
+    return _page(coop, account, rows, party=party, unit=unit, as_of=as_of)
+
+
+def checked_statement(
+    db: Database,
+    coop: str,
+    account: str,
+    *,
+    party: str | None = None,
+    unit: str = "EUR",
+    as_of: date | None = None,
+    after_line: int = 0,
+    limit: int = 500,
+) -> dict[str, Any]:
+    """statement after require_account_and_party, both asked in one statement; an unknown account or
+    party raises NotFound listing what exists."""
+    sql, params = statement_query(coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+    page = statement_if_known(coop, account, db.query(sql, params), party=party, unit=unit, as_of=as_of)
+    if page is not None:
+        return page
+    require_account_and_party(db, coop, account, party)  # raises, naming what exists
+    return statement(db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
+
+
+def statement_query(
+    coop: str,
+    account: str,
+    *,
+    party: str | None = None,
+    unit: str = "EUR",
+    as_of: date | None = None,
+    after_line: int = 0,
+    limit: int = 500,
+) -> tuple[str, list[Any]]:
+    """The statement page's one statement and its parameters (the API awaits it on its event loop).
+
+    Only the page's lines come back, each with the running balance, the line count and the closing
+    balance summed by window functions over every line of the account up to `as_of` (the page is cut
+    after the windows: a page's balance carries the lines before it). Every row also says whether
+    the account and the party are known (statement_if_known); an empty page is one row of NULL
+    lines, whose count and closing balance two aggregates compute, only then (a CASE branch not
+    taken runs no subquery, on either store).
     """
     limit = max(1, min(limit, MAX_PAGE))
-    day = (as_of or date.max).isoformat()
-    where = "l.coop = ? AND l.account = ? AND l.unit = ? AND l.effective_date <= ?"
-    params: list[Any] = [coop, account, unit, day]
+    where = "coop = ? AND account = ? AND unit = ? AND effective_date <= ?"
+    where_params: list[Any] = [coop, account, unit, (as_of or date.max).isoformat()]
     if party is not None:
-        where += " AND l.party = ?"
-        params.append(party)
-    rows = db.query(  # one statement: no snapshot to open
-        "SELECT l.effective_date, l.number, l.line, e.label, l.party, l.amount FROM journal_lines l"
-        " JOIN journal_entries e ON e.coop = l.coop AND e.number = l.number"
-        f" WHERE {where} ORDER BY l.effective_date, l.number, l.line",  # noqa: S608
-        params,
-    )
-    running = sum(r[5] for r in rows[:after_line])
-    lines = []
-    for effective_date, number, _line, label, line_party, amount in rows[after_line : after_line + limit]:
-        running += amount
-        lines.append(
-            {
-                "effective_date": effective_date,
-                "number": number,
-                "label": label,
-                "party": line_party or None,
-                "debit": amount if amount > 0 else 0,
-                "credit": -amount if amount < 0 else 0,
-                "balance": running,
-            }
-        )
+        where += " AND party = ?"
+        where_params.append(party)
+    account_sql, account_params = account_known(coop, account)
+    party_sql, party_params = party_known(coop, party) if party is not None else ("1 = 1", ())
+    sql = (
+        "SELECT k.account_known, k.party_known, p.effective_date, p.number,"
+        " (SELECT label FROM journal_entries e WHERE e.coop = ? AND e.number = p.number), p.party, p.amount, p.running,"
+        f" CASE WHEN p.number IS NULL THEN (SELECT COUNT(*) FROM journal_lines WHERE {where}) ELSE p.total END,"
+        f" CASE WHEN p.number IS NULL THEN (SELECT SUM(amount) FROM journal_lines WHERE {where}) ELSE p.closing END"
+        f" FROM (SELECT {account_sql} AS account_known, {party_sql} AS party_known) k"
+        " LEFT JOIN (SELECT effective_date, number, line, party, amount,"
+        " ROW_NUMBER() OVER lines_in_order AS n, SUM(amount) OVER lines_in_order AS running,"
+        " COUNT(*) OVER () AS total, SUM(amount) OVER () AS closing"
+        f" FROM journal_lines WHERE {where}"
+        " WINDOW lines_in_order AS (ORDER BY effective_date, number, line ROWS UNBOUNDED PRECEDING)) p"
+        " ON p.n > ? AND p.n <= ?"
+        " ORDER BY p.n"
+    )  # noqa: S608 (constant SQL)
+    params = [coop, *where_params, *where_params, *account_params, *party_params, *where_params, after_line, after_line + limit]
+    return sql, params
+
+
+def statement_if_known(
+    coop: str,
+    account: str,
+    rows: list[tuple[Any, ...]],
+    *,
+    party: str | None = None,
+    unit: str = "EUR",
+    as_of: date | None = None,
+) -> dict[str, Any] | None:
+    """The page from statement_query's rows, or None when the account or the party is unknown (then
+    checked_statement says which)."""
+    if not (rows[0][0] and rows[0][1]):
+        return None
+    return _page(coop, account, rows, party=party, unit=unit, as_of=as_of)
+
+
+def _page(
+    coop: str, account: str, rows: list[tuple[Any, ...]], *, party: str | None, unit: str, as_of: date | None
+) -> dict[str, Any]:
+    lines = [
+        {
+            "effective_date": effective_date,
+            "number": number,
+            "label": label,
+            "party": line_party or None,
+            "debit": amount if amount > 0 else 0,
+            "credit": -amount if amount < 0 else 0,
+            "balance": int(running),  # PostgreSQL sums a BIGINT to a NUMERIC
+        }
+        for _a, _p, effective_date, number, label, line_party, amount, running, _t, _c in rows
+        if number is not None
+    ]
     return {
         "coop": coop,
         "account": account,
@@ -180,6 +258,6 @@ def statement(
         "unit": unit,
         "as_of": as_of.isoformat() if as_of else None,
         "lines": lines,
-        "total_lines": len(rows),
-        "closing_balance": sum(r[5] for r in rows),
+        "total_lines": int(rows[0][8]),
+        "closing_balance": int(rows[0][9] or 0),  # no line: SUM is NULL
     }

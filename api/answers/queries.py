@@ -12,7 +12,7 @@ from typing import Any
 
 from pydantic import ConfigDict, Field
 
-from api.wire import Amount, UnitCode, WireModel, amount, eur
+from api.wire import Amount, UnitCode, WireModel, amount, amounts_in, eur
 
 DAY = "A date YYYY-MM-DD."
 FRACTION = 'An exact fraction of 100 as text ("40", "100/3"): percentage points, never a float.'
@@ -307,19 +307,20 @@ def trial_balance(report: dict[str, Any]) -> dict[str, Any]:
 
 def statement(report: dict[str, Any]) -> dict[str, Any]:
     unit = report["unit"]
+    formatted = amounts_in(unit)  # the unit checked once for the page's hundreds of amounts
     return {
         **report,
         "lines": [
             {
                 **line,
                 "unit": unit,
-                "debit": amount(line["debit"], unit),
-                "credit": amount(line["credit"], unit),
-                "balance": amount(line["balance"], unit),
+                "debit": formatted(line["debit"]),
+                "credit": formatted(line["credit"]),
+                "balance": formatted(line["balance"]),
             }
             for line in report["lines"]
         ],  # fmt: skip
-        "closing_balance": amount(report["closing_balance"], unit),
+        "closing_balance": formatted(report["closing_balance"]),
     }
 
 

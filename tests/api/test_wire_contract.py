@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from api.app import create_app
-from api.wire import AMOUNT_SCHEMA_NAME, UNIT_SUFFIXES, amount
+from api.wire import AMOUNT_SCHEMA_NAME, UNIT_SUFFIXES, amount, amounts_in
 from domain.money import Unit
 from ledger.store import StoreConfig
 
@@ -118,6 +118,7 @@ def test_amounts_in_answers_are_decimal_strings_with_their_unit(spec):
 )  # fmt: skip
 def test_amount_writes_the_major_unit_with_two_places(minor, unit, wire):
     assert amount(minor, unit) == wire
+    assert amounts_in(unit)(minor) == amounts_in(unit.value)(minor) == wire  # the statement page's formatter
 
 
 def test_amount_refuses_what_two_places_cannot_hold_exactly():
@@ -127,3 +128,11 @@ def test_amount_refuses_what_two_places_cannot_hold_exactly():
         amount(True, Unit.EUR)
     with pytest.raises(ValueError, match="not a unit"):
         amount(100, "USD")
+    # The formatter of many amounts checks the unit once, and each amount as amount() does.
+    with pytest.raises(ValueError, match="hundredths of an hour"):
+        amounts_in(Unit.HOUR)(61)
+    for unit in (Unit.EUR, "CREDIT"):
+        with pytest.raises(ValueError, match="integer of minor units"):
+            amounts_in(unit)(True)
+    with pytest.raises(ValueError, match="not a unit"):
+        amounts_in("USD")
