@@ -27,7 +27,7 @@ from domain.cooperative import Cooperative, coop_id
 from domain.errors import Conflict, DomainError, InvalidCommand
 from domain.events import FinancialEvent, Meta
 from domain.rules import identifier
-from ledger import snapshots
+from ledger import snapshots, warming
 from ledger.app import LedgerApp
 from ledger.chain import EVENTS_TABLES
 from ledger.commands import fingerprint
@@ -133,6 +133,7 @@ class Ledger:
 
         Concurrent callers (the API's request threads) are saved together in one transaction by
         group commit (ledger/group_commit.py); each still gets its own result, as if alone."""
+        warming.warm(self, getattr(command, "coop", None))
         return self.group.execute((command, key, actor, reason))
 
     def execute_batch(self, items: Sequence[tuple[Any, ...]]) -> list[CommandResult]:
