@@ -15,17 +15,26 @@ group met 8 cold cooperatives and held 31 commands for 2 s (traced on 2026-12-07
 
 Loading decides nothing: the group's leader still fast-forwards each aggregate under the
 cooperative's lock and saves only if its versions are still free, as without this module.
+
+- `load_all` is that fast-forward for a group: on PostgreSQL, the events recorded since the cached
+  versions of all its cooperatives in one statement (eventsourcing asks one per aggregate: a
+  group over 8 cooperatives waited for 8 round trips, a third of its time under load, traced).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections import defaultdict
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
+
+from eventsourcing.persistence import StoredEvent
 
 from domain.cooperative import coop_id
 from domain.errors import DomainError
 from domain.rules import identifier
+from ledger import snapshots
+from ledger.chain import EVENTS_TABLES
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
@@ -67,6 +76,40 @@ def warm_recent(ledger: Ledger, slugs: Iterable[str]) -> list[str]:
     for slug in chosen:
         warm(ledger, slug)
     return chosen
+
+
+def load_all(ledger: Ledger, slugs: Sequence[str]) -> dict[str, Any]:
+    """Each cooperative's current aggregate (None: not founded), as `Ledger._load` gives it, the
+    cached ones fast-forwarded together. The caller holds their locks."""
+    cache = ledger.app.repository.cache
+    cached: dict[str, Any] = {}
+    if cache is not None and ledger.db.dialect == "postgres":
+        for slug in slugs:
+            try:
+                cached[slug] = cache.get(coop_id(slug))
+            except KeyError:
+                pass
+    loaded: dict[str, Any] = {}
+    if len(cached) > 1:  # one alone: eventsourcing's fast-forward is the same single statement
+        aggregates = list(cached.values())
+        rows = ledger.db.query(
+            # LATERAL: an index scan per cooperative (a join let PostgreSQL scan the whole table).
+            "SELECT c.id, e.originator_version, e.topic, e.state FROM unnest(?::uuid[], ?::bigint[]) AS c(id, version)"
+            f" CROSS JOIN LATERAL (SELECT originator_version, topic, state FROM {EVENTS_TABLES['postgres']}"
+            "  WHERE originator_id = c.id AND originator_version > c.version ORDER BY originator_version) AS e",
+            ([a.id for a in aggregates], [a.version for a in aggregates]),
+        )
+        newer: defaultdict[UUID, list[Any]] = defaultdict(list)
+        for originator_id, version, topic, state in rows:
+            newer[originator_id].append(
+                ledger.app.mapper.to_domain_event(StoredEvent(originator_id, version, topic, bytes(state)))
+            )
+        for slug, aggregate in cached.items():
+            current = snapshots.project(aggregate, newer.get(aggregate.id, ()))
+            if current is not aggregate:
+                cache.put(aggregate.id, current)  # type: ignore[union-attr]
+            loaded[slug] = current
+    return {slug: loaded[slug] if slug in loaded else ledger._load(slug) for slug in slugs}  # noqa: SLF001
 
 
 def _is_cached(cache: Any, slug: str) -> bool:

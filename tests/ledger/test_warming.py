@@ -61,3 +61,28 @@ def test_warm_recent_loads_the_cooperatives_that_wrote_last_latest_first(ledger,
     small = make_ledger()
     monkeypatch.setattr(small.app.repository.cache, "maxsize", 1)
     assert warming.warm_recent(small, ["old", "mid", "new"]) == ["new"]  # no more than the cache holds
+
+
+def test_load_all_fast_forwards_the_cached_cooperatives_to_what_another_process_wrote(ledger, make_ledger, monkeypatch):
+    for slug in ("x", "y", "z"):
+        ok(ledger, found_association(slug))
+    other = make_ledger()
+    assert {s: a.version for s, a in warming.load_all(other, ["x", "y", "z"]).items()} == {
+        s: ledger.cooperative(s).version for s in ("x", "y", "z")
+    }
+    ok(ledger, admit("x", "m1", "users", DAY))
+    ok(ledger, admit("y", "m1", "users", DAY))
+    ok(ledger, admit("y", "m2", "users", DAY))
+    asked: list[object] = []
+    if other.db.dialect == "postgres":  # one statement for all: eventsourcing's per-aggregate read is not used
+        store = other.app.repository.event_store
+        monkeypatch.setattr(store, "get", lambda *a, **k: asked.append(k.get("originator_id")) or [])
+    loaded = warming.load_all(other, ["x", "y", "z", "nowhere"])
+    assert {s: a and a.version for s, a in loaded.items()} == {
+        "x": ledger.cooperative("x").version,
+        "y": ledger.cooperative("y").version,
+        "z": ledger.cooperative("z").version,
+        "nowhere": None,
+    }
+    assert set(loaded["y"].members) == {"m1", "m2"} == set(ledger.cooperative("y").members)
+    assert asked == ([coop_id("nowhere")] if other.db.dialect == "postgres" else [])  # only the cold load
