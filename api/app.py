@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import AsyncIterator, Callable
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from pathlib import Path
 from typing import Any
 
+import structlog
 from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
@@ -38,18 +41,28 @@ from api.deps import Services
 from api.limits import MAX_BODY_BYTES
 from api.metrics import PROJECTION_LAG, REGISTRY, STANDBY_LAG_POSITIONS, STANDBY_REPLAY_LAG_MS, STANDBY_SKIPPED, STANDBY_UP
 from api.responses import OrjsonResponse
+from ledger import warming
 from ledger.migrate import migrate
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
 from ledger.store import StoreConfig, read_configs
+from projections.registry import cooperative_slugs
 from projections.runner import ProjectionRunner
 
 STATIC = Path(__file__).resolve().parent / "static"
 SWAGGER = "/static/vendor/swagger-ui"  # Swagger UI's files, vendored (static/vendor/README.md): /docs works offline
 
+log = structlog.get_logger("coopledger.api")
+# How long a stopping server waits for the cache warming still running (it then stops with the store).
+WARM_JOIN_S = 5.0
 
-def create_app(config: StoreConfig | None = None, *, run_projections: bool = True, read_urls: str | None = None) -> FastAPI:
-    """`read_urls`: the hot standbys that serve reads (default: COOPLEDGER_READ_DATABASE_URL)."""
+
+def create_app(
+    config: StoreConfig | None = None, *, run_projections: bool = True, read_urls: str | None = None, warm: bool = False
+) -> FastAPI:
+    """`read_urls`: the hot standbys that serve reads (default: COOPLEDGER_READ_DATABASE_URL).
+    `warm`: on start, load the cooperatives that wrote last into the write model's cache, in the
+    background (ledger/warming.py); the server entry points ask for it, tests need not."""
     logs.without_locals_if_unconfigured()
     ledger = Ledger(config)
     migrate(ledger.db)
@@ -65,7 +78,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
     app = FastAPI(
         title="coopledger",
         version="1.0.0",
-        lifespan=_lifespan(ledger, runner, reads, feed, run_projections),
+        lifespan=_lifespan(ledger, runner, reads, feed, run_projections, warm),
         default_response_class=OrjsonResponse,
         generate_unique_id_function=openapi_doc.operation_id,  # short operation ids: PayFee, getTrialBalance
         docs_url=None,
@@ -106,7 +119,7 @@ def create_app(config: StoreConfig | None = None, *, run_projections: bool = Tru
 
 
 def _lifespan(
-    ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter, feed: routes_feed.FeedService, run_projections: bool
+    ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter, feed: routes_feed.FeedService, run_projections: bool, warm: bool
 ) -> Callable[[FastAPI], AbstractAsyncContextManager[None]]:
     depth = [0]  # lifespans entered and not yet left
 
@@ -119,6 +132,9 @@ def _lifespan(
         if outermost and run_projections:
             runner.start()
             feed.start()
+        warmer = threading.Thread(target=_warm_up, args=(app, ledger), name="warm-up", daemon=True)
+        if outermost and warm:
+            warmer.start()
         loop_reads = app.state.services.loop_reads
         if outermost:
             await loop_reads.open()
@@ -131,12 +147,43 @@ def _lifespan(
                 hub = getattr(app.state, "observatory_hub", None)
                 if hub is not None:  # its thread reads the store: stopped before the store closes
                     hub.close()
+                if warmer.is_alive():  # it reads the store: done, or given up, before the store closes
+                    warmer.join(WARM_JOIN_S)
                 feed.stop()  # before the runner: its threads wait on the runner
                 runner.stop()
                 reads.close()
                 ledger.close()
 
     return lifespan
+
+
+def _warm_up(app: FastAPI, ledger: Ledger) -> None:
+    """What a server's first requests would otherwise pay for, done in the background of its start:
+    the routes FastAPI builds on first use, then the write model's cache (ledger/warming.py). A
+    failure only leaves them to be built as requests come."""
+    started = time.perf_counter()
+    try:
+        prime_routes(app.router.routes)
+        routes_s = time.perf_counter() - started
+        loaded = warming.warm_recent(ledger, cooperative_slugs(ledger.db))
+    except Exception as exc:  # noqa: BLE001 (caches: requests build what they need themselves)
+        log.warning("warm_up_failed", error=f"{type(exc).__name__}: {exc}")
+        return
+    log.info("warmed_up", routes_s=round(routes_s, 3), cooperatives=len(loaded), seconds=round(time.perf_counter() - started, 3))
+
+
+def prime_routes(routes: list[Any]) -> None:
+    """Builds the routes of included routers, which FastAPI builds on the first request that reaches
+    them (a validator for every route's parameters and body): on the event loop, for the command
+    routes' router 0.7 s on the shared 2-core machine, every request of the server waiting (py-spy of its first
+    command, 2026-12-07). FastAPI guards the build with a lock and keeps it until routes change; a
+    FastAPI that builds routes when they are included has no such method: nothing to do."""
+    for route in routes:
+        build = getattr(route, "effective_candidates", None)
+        if build is None:
+            continue
+        prime_routes(build())  # a router included in an included router is built on its own
+        getattr(route, "effective_low_priority_routes", list)()
 
 
 def _service_routes(app: FastAPI, ledger: Ledger, runner: ProjectionRunner, reads: ReadRouter) -> None:

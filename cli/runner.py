@@ -76,7 +76,7 @@ def app_without_projections() -> Any:
     from ledger import gc_tuning
 
     logs.configure()
-    app = create_app(run_projections=False)
+    app = create_app(run_projections=False, warm=True)
     app.state.services.runner.passive = True
     gc_tuning.tune()  # a server process, its app built (ledger/gc_tuning.py)
     return app
