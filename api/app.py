@@ -41,7 +41,11 @@ from api.deps import Services
 from api.limits import MAX_BODY_BYTES
 from api.metrics import PROJECTION_LAG, REGISTRY, STANDBY_LAG_POSITIONS, STANDBY_REPLAY_LAG_MS, STANDBY_SKIPPED, STANDBY_UP
 from api.responses import OrjsonResponse
+<<<<<<< HEAD
 from ledger import warming
+=======
+from api.route_shortcut import RouteShortcut
+>>>>>>> obs
 from ledger.migrate import migrate
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
@@ -107,7 +111,12 @@ def create_app(
     app.include_router(routes_bank.router())
     app.include_router(routes_reports.router())
     app.include_router(routes_funding.router())
-    app.include_router(routes_observatory.router())
+    observatory = routes_observatory.router()
+    app.include_router(observatory)
+    # Its JSON, a frequent read, is matched first: not after every route of the routers above (api/route_shortcut.py).
+    included = app.router.routes[-1]
+    assert getattr(included, "original_router", None) is observatory
+    app.router.routes.insert(0, RouteShortcut("/v1/coops/{coop}/observatory", included))
     app.include_router(routes_sepa.router())
     # The observatory page's scripts and styles, and the charting library it vendors (no CDN).
     app.mount("/static", StaticFiles(directory=STATIC), name="static")

@@ -35,19 +35,19 @@ import orjson
 import structlog
 from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response, StreamingResponse
+from starlette.concurrency import run_in_threadpool
 
 from api import deps, observatory_pages
-from api.answers.observatory import Observatory, observatory_answer
-from api.deps import Services, check_read, choose_views, principal, reader, services
+from api.answers.observatory import Observatory
+from api.deps import Services, authenticated, check_read, choose_views, principal, reader, services
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.format import browser_locale
 from api.keys import Principal, authenticate
+from api.observatory_reads import build, cached, public_and_position
 from api.read_examples import read
 from api.responses import Answer
 from api.schemas import IsoDate
-from ledger.db import Database
 from projections.observatory import is_public, last_event
-from projections.observatory_indicators import observatory
 from projections.runner import ProjectionRunner
 
 log = structlog.get_logger("coopledger.observatory")
@@ -57,7 +57,6 @@ HEARTBEAT_S = 15.0
 DISCONNECT_CHECK_S = 1.0
 ACCESS_RECHECK_S = 2.0  # a quiet stream checks its viewer's access this often (as the key cache's lifetime)
 ACCESS_ENDED = b'event: access_ended\ndata: {"rule":"api_key_valid","detail":"this page may no longer be watched"}\n\n'
-CACHE_SIZE = 32
 # Numbers, money and months on the page formatted as the CLI and the API format them (Babel).
 LOCALE_JSON = orjson.dumps({lang: browser_locale(lang) for lang in ("fr", "en")}).decode().replace("</", "<\\/")
 
@@ -72,8 +71,19 @@ def _cookie_path(coop: str) -> str:
 def watcher(*, cookie: bool) -> Any:
     """A dependency: None when the observatory of the cooperative in the path is public today;
     otherwise the caller's key (header, or for the page and its stream also the cookie), checked
-    exactly as reader("observatory") checks it."""
+    exactly as reader("observatory") checks it. Without `cookie` (the JSON route) it is awaited
+    on the event loop and leaves the views' position, read with the setting, in
+    request.state.observatory_position."""
     inner = reader("observatory")
+
+    async def check_header(coop: str, request: Request) -> Principal | None:
+        request.state.coop = coop
+        # One statement, one round trip: the setting in force today and the views' position (the
+        # route's cache key, as fresh as the access check).
+        public, request.state.observatory_position = await public_and_position(request, coop, date.today())
+        if public:
+            return None
+        return await inner(coop, request)  # the header only: what reader("observatory") checks
 
     def check(coop: str, request: Request) -> Principal | None:
         svc = services(request)
@@ -96,49 +106,19 @@ def watcher(*, cookie: bool) -> Any:
             who = found
         return check_read("observatory", coop, request, who)
 
+    chosen: Any = check if cookie else check_header
     # The role convention of reader() (whatever attributes it puts on its check) applies here too;
     # its declaration, if any (api/deps.py Access), says that no key is needed once published.
     for name, value in vars(inner).items():
         if not name.startswith("__"):
-            setattr(check, name, value)
+            setattr(chosen, name, value)
     access = getattr(inner, "access", None)
     if dataclasses.is_dataclass(access) and hasattr(access, "anonymous"):
-        check.access = dataclasses.replace(access, anonymous="if_published")  # type: ignore[attr-defined]
-    return check
+        chosen.access = dataclasses.replace(access, anonymous="if_published")
+    return chosen
 
 
 PAGE_WATCHER = watcher(cookie=True)  # the page, its stream and the stream's re-checks: one checker
-
-
-# ---------------------------------------------------------------- building, with a small cache
-
-
-_cache: dict[tuple[int, str, int, str], bytes] = {}
-_cache_lock = threading.Lock()
-
-
-def build(svc: Services, coop: str, today: date, db: Database | None = None) -> bytes | None:
-    """The observatory's JSON from `db` (default: the primary), as of its views' current position
-    (read before the figures: a standby's position is its own, behind the primary's)."""
-    db = db or svc.ledger.db
-    position = svc.runner.position() if db is svc.ledger.db else svc.reads.position_of(db)  # type: ignore[union-attr]
-    key = (id(db), coop, position, today.isoformat())
-    with _cache_lock:
-        cached = _cache.get(key)
-    if cached is not None:
-        return cached
-    report = observatory(db, coop, today=today, position=position)
-    if report is None:
-        return None
-    # The wire's form, checked once per build: the page's stream sends these same bytes.
-    report = {**observatory_answer(report), "generated_at": datetime.now(UTC).isoformat()}
-    Observatory.model_validate(report)
-    body = orjson.dumps(report)
-    with _cache_lock:
-        if len(_cache) >= CACHE_SIZE:
-            _cache.pop(next(iter(_cache)))
-        _cache[key] = body
-    return body
 
 
 # ---------------------------------------------------------------- live: one waiting thread per app
@@ -319,7 +299,7 @@ def _json_route(r: APIRouter) -> None:
         response_model=Observatory,
         response_class=Answer,
     )
-    def get_observatory(
+    async def get_observatory(
         coop: str,
         request: Request,
         as_of: IsoDate | None = Query(None, description="Day YYYY-MM-DD the figures are for (default: today)."),
@@ -329,7 +309,6 @@ def _json_route(r: APIRouter) -> None:
             description="Wait (at most 2 s, with a key) until the views include this position, as returned by a command.",
         ),
         who: Principal | None = Depends(watcher(cookie=False)),
-        svc: Services = Depends(services),
     ) -> Response:
         if min_position is not None and who is None:
             # Published: anyone reads without a key, but waiting may hold the server 2 s, so it takes a
@@ -344,12 +323,22 @@ def _json_route(r: APIRouter) -> None:
                     rule="api_key_required",
                     headers={"WWW-Authenticate": "Bearer"},
                 )
-            principal(request)
-        db = choose_views(request, min_position)  # a standby, or the primary; 503 when none reached it
-        body = build(svc, coop, as_of or date.today(), db)
+            await authenticated(request)
+        svc, today = services(request), as_of or date.today()
+        if min_position is None and svc.reads is not None and not svc.reads.standbys:
+            # The primary, at the position read with the access check: no thread unless the cache misses.
+            db, position = choose_views(request, None), request.state.observatory_position
+            body = cached(db, coop, position, today) or await run_in_threadpool(build, svc, coop, today, db, position)
+        else:  # waits for min_position, or reads a standby (its own position): in a worker thread
+            body = await run_in_threadpool(_chosen_build, request, svc, coop, today, min_position)
         if body is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return Answer(body)
+
+
+def _chosen_build(request: Request, svc: Services, coop: str, today: date, min_position: int | None) -> bytes | None:
+    db = choose_views(request, min_position)  # a standby, or the primary; 503 when none reached it
+    return build(svc, coop, today, db)
 
 
 def _page_routes(r: APIRouter) -> None:

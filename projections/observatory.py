@@ -250,13 +250,16 @@ class ObservatoryProjection(Projection):
 # ---------------------------------------------------------------- reading (the raw rows; indicators elsewhere)
 
 
+# The setting in force for (coop, day): a scalar subquery too (the JSON route reads it with the views' position).
+PUBLIC_SQL = (
+    "SELECT public FROM observatory_visibility WHERE coop = ? AND effective_date <= ?"
+    " ORDER BY effective_date DESC, seq DESC LIMIT 1"
+)
+
+
 def is_public(db: Database, coop: str, on: date) -> bool:
     """Whether the cooperative's observatory is public on `on` (private unless a setting says so)."""
-    rows = db.query(  # one statement, no snapshot to open: checked on every request of the observatory
-        "SELECT public FROM observatory_visibility WHERE coop = ? AND effective_date <= ?"
-        " ORDER BY effective_date DESC, seq DESC LIMIT 1",
-        (coop, on.isoformat()),
-    )
+    rows = db.query(PUBLIC_SQL, (coop, on.isoformat()))  # one statement, no snapshot to open
     return bool(rows and rows[0][0])
 
 

@@ -70,3 +70,17 @@ def test_a_command_is_found_under_a_root_path(tmp_path):
     for path, route in (("/ledger/v1/coops/c/commands/PayFee", pay), ("/ledger/v1/coops/c/commands", batch)):
         chosen = _chosen(app, "POST", path, root_path="/ledger")
         assert chosen is not None and chosen.endpoint is route.endpoint, path
+
+
+def test_the_observatory_json_is_matched_first_and_only_for_its_own_method(tmp_path):
+    """api/route_shortcut.py: the first route the app tries takes the observatory's JSON (not after
+    every route of the routers included before it), and leaves any other method to the usual walk."""
+    app = create_app(StoreConfig.from_url(f"sqlite:///{tmp_path / 'routes.sqlite'}"), run_projections=False)
+    first = app.router.routes[0]
+    path = "/v1/coops/x1/observatory"
+    scope = {"type": "http", "method": "GET", "path": path, "root_path": "", "headers": [], "query_string": b"", "app": app}
+    assert first.matches(scope)[0] == Match.FULL
+    assert _chosen(app, "GET", path).endpoint.__name__ == "get_observatory"
+    assert first.matches({**scope, "method": "POST"})[0] == Match.NONE
+    assert first.matches({**scope, "path": "/v1/coops/x1/observatory/x"})[0] == Match.NONE
+    assert first.matches({**scope, "path": "/v1/coops/x1/accounts/411/balance"})[0] == Match.NONE

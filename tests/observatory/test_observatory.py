@@ -9,6 +9,7 @@ from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 
@@ -204,3 +205,53 @@ def test_a_cached_indicator_is_read_again_when_an_event_that_changes_it_arrives(
         else:
             assert after[kept] is before[kept], f"{name}: {kept} was read again"  # the cache did spare it
         before = after
+
+
+def test_the_answer_kept_between_requests_changes_with_the_next_event(app_env):
+    """The JSON is kept per views' position (api/observatory_reads.py): the same bytes until an
+    event is projected, then new figures; min_position reads one's own write through the same cache."""
+    env, reader = app_env, app_env["tokens"]["reader"]
+    first = _get(env, reader, as_of=story.AS_OF)
+    assert first.status_code == 200 and _get(env, reader, as_of=story.AS_OF).content == first.content  # kept
+    paid = _by_id(first.json())["fees"]["value"]
+    r = env["client"].post(
+        f"/v1/coops/{story.COOP}/commands/PayFee",
+        json={"member_id": "m3", "year": 2025, "amount": "10", "effective_date": "2025-11-02"},
+        headers={"Authorization": f"Bearer {env['tokens']['treasurer']}", "Idempotency-Key": "kept-then-new"},
+    )
+    assert r.status_code == 201, r.text
+    mine = _get(env, reader, as_of=story.AS_OF, min_position=r.json()["position"])
+    assert mine.status_code == 200 and mine.json()["position"] >= r.json()["position"] > first.json()["position"]
+    assert _by_id(mine.json())["fees"]["value"] != paid
+    assert env["svc"].runner.wait_for(r.json()["position"], 10.0)
+    again = _get(env, reader, as_of=story.AS_OF)
+    assert again.json()["position"] >= r.json()["position"] and _by_id(again.json())["fees"] == _by_id(mine.json())["fees"]
+
+
+def test_a_kept_answer_takes_one_statement_and_no_worker_thread(app_env, monkeypatch):
+    """On PostgreSQL the JSON route reads whether the observatory is public and the views' position
+    in one statement awaited on the event loop; the kept bytes then need no worker thread."""
+    env, reader = app_env, app_env["tokens"]["reader"]
+    svc = env["svc"]
+    assert _get(env, reader, as_of=story.AS_OF).status_code == 200  # built (and the key cached)
+    hops: list[str] = []
+    statements: list[str] = []
+    run_sync, query = anyio.to_thread.run_sync, svc.loop_reads.query
+
+    async def spied_run_sync(func, *args, **kwargs):
+        hops.append(getattr(func, "__name__", repr(func)))
+        return await run_sync(func, *args, **kwargs)
+
+    async def spied_query(db, sql, params=()):
+        statements.append(sql)
+        return await query(db, sql, params)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", spied_run_sync)
+    monkeypatch.setattr(svc.loop_reads, "query", spied_query)
+    r = _get(env, reader, as_of=story.AS_OF)
+    assert r.status_code == 200 and r.json()["coop"] == story.COOP
+    assert len(statements) == 1 and "projection_positions" in statements[0] and "observatory_visibility" in statements[0]
+    if svc.ledger.db.dialect == "postgres":
+        assert hops == []
+    else:  # SQLite: the one statement in a worker thread, nothing else
+        assert len(hops) == 1
