@@ -41,11 +41,8 @@ from api.deps import Services
 from api.limits import MAX_BODY_BYTES
 from api.metrics import PROJECTION_LAG, REGISTRY, STANDBY_LAG_POSITIONS, STANDBY_REPLAY_LAG_MS, STANDBY_SKIPPED, STANDBY_UP
 from api.responses import OrjsonResponse
-<<<<<<< HEAD
-from ledger import warming
-=======
 from api.route_shortcut import RouteShortcut
->>>>>>> obs
+from ledger import warming
 from ledger.migrate import migrate
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
