@@ -25,7 +25,7 @@ from projections.balances import (
     trial_balance_from_rows,
     trial_balance_statement,
 )
-from projections.governance import explain_member, resolution_tally, weights_as_of
+from projections.governance import explain_member, governance_statement, resolution_tally, weights_from_rows
 from projections.journal import has_entries_after, journal_page, statement
 from projections.lookups import require_account_and_party, require_member
 from projections.registry import cooperative_summary, member_standing
@@ -212,13 +212,16 @@ def _governance_routes(r: APIRouter) -> None:
         response_model=answers.GovernanceWeights,
         response_class=Answer,
     )
-    def get_governance(
+    async def get_governance(
+        request: Request,
         coop: str,
         as_of: Annotated[IsoDate, Query(description="Date YYYY-MM-DD.")],
         _who: Principal = Depends(reader("governance")),
         db: Database = Depends(views),
     ) -> Answer:
-        report = weights_as_of(db, coop, as_of)
+        # One statement (one snapshot), awaited on the event loop as the balance's is (ledger/loop_reads.py).
+        rows = await services(request).loop_reads.query(db, *governance_statement(coop, as_of))  # type: ignore[union-attr]
+        report = weights_from_rows(coop, as_of, rows)
         if report is None:
             raise ApiError(404, "Not found", f"no cooperative {coop!r}", field="coop", rule="known_cooperative")
         return Answer(answers.governance(report))
