@@ -111,11 +111,13 @@ def snapshot_from_rows(rows: list[tuple[Any, ...]], day: date) -> dict[str, Any]
 
 def _eligibilities(snap: dict[str, Any], day: date) -> list[tuple[str, Eligibility]]:
     result = []
+    # A college's own rules (SetCollegeRules) override the cooperative's, as on the write side:
+    # the policy of each college that has some, merged once, not once per member.
+    policies = {college: college_policy(snap["policy"], rules, day) for college, rules in snap["college_rules"].items()}
     for member_id, name, admitted_on, left_on, left_as in snap["members"]:
         called, paid = snap["fees"].get(member_id, (0, 0))
         college = snap["college_of"].get(member_id)
-        # A college's own rules (SetCollegeRules) override the cooperative's, as on the write side.
-        policy = college_policy(snap["policy"], snap["college_rules"].get(college, []), day) if college else snap["policy"]
+        policy = policies.get(college, snap["policy"]) if college else snap["policy"]
         verdict = eligibility(
             member_id=member_id,
             college=college,
@@ -156,13 +158,14 @@ def weights_from_rows(coop: str, day: date, rows: list[tuple[Any, ...]]) -> dict
     report = college_weights(
         statutes=snap["statutes"], policy=snap["policy"], legal_form=snap["legal_form"], members=members, eligible=eligible
     )
-    member_weight = {r["code"]: r["member_weight"] for r in report["colleges"]}
+    member_weight = {r["code"]: _fraction(r["member_weight"]) for r in report["colleges"]}  # written once per college
     voters = [
-        {"member_id": v.member_id, "name": name, "college": v.college, "vote_weight": _fraction(member_weight[v.college])}
+        {"member_id": v.member_id, "name": name, "college": v.college, "vote_weight": member_weight[v.college]}
         for name, v in verdicts
         if v.eligible and v.college
     ]
-    total = sum((Fraction(m["vote_weight"]) for m in voters), Fraction(0))
+    # The voters' weights summed: each college's voters hold its member weight (exact fractions).
+    total = sum((r["member_weight"] * r["eligible_members"] for r in report["colleges"] if r["eligible_members"]), Fraction(0))
     return {
         "coop": coop,
         "as_of": day.isoformat(),
