@@ -10,6 +10,7 @@ from typing import Any
 import orjson
 import pytest
 from fastapi.testclient import TestClient
+from starlette.concurrency import run_in_threadpool
 
 from api.answer_memo import AnswerMemo
 from api.app import create_app
@@ -128,3 +129,25 @@ def test_the_governance_route_reads_its_own_writes_through_the_memo(api):
     after = _weights(api, paid).json()  # same cooperative and date, other rows: not the remembered answer
     assert [v["member_id"] for v in after["voters"]] == ["m1"] and after["voters_total_weight"] == "100"
     assert len(api["app"].state.services.answers) == 2
+
+
+def test_a_large_cooperative_s_answer_is_made_in_a_worker_thread_the_same(api, monkeypatch):
+    import api.routes_queries as routes
+
+    _command(api, "FoundCooperative", FOUND)
+    admitted = _command(
+        api,
+        "AdmitMember",
+        {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+    )
+    on_the_loop = _weights(api, admitted).content
+    api["app"].state.services.answers = AnswerMemo()  # made again, not remembered
+    hops = []
+
+    async def counted(fn: Any, *args: Any) -> Any:
+        hops.append(fn)
+        return await run_in_threadpool(fn, *args)
+
+    monkeypatch.setattr(routes, "GOVERNANCE_LOOP_ROWS", 0)
+    monkeypatch.setattr(routes, "run_in_threadpool", counted)
+    assert _weights(api, admitted).content == on_the_loop and len(hops) == 1
