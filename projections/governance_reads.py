@@ -25,7 +25,7 @@ def _fiscal_year(day: date, start_month: int) -> int:
 # round trip, awaited on the event loop by the API: ledger/loop_reads.py). Each part is tagged by
 # its first column, KINDS below; the parts' columns differ, so every value is sent as text (the
 # dialects agree on it) and each part keeps its ordering in (day, seq), the 2nd and 3rd columns.
-# Eight statements in one pipelined snapshot cost the client four times the CPU of this one.
+# The eight statements it replaces, pipelined in one snapshot, cost the client about three times its CPU.
 _STATEMENT = """
 SELECT 0, '', 0, legal_form, CAST(fiscal_year_start_month AS TEXT), NULL, NULL, NULL FROM governance_coops WHERE coop = ?
 UNION ALL SELECT 1, '', 0, effective_date, colleges_json, CAST(weighted AS TEXT), NULL, NULL FROM (
@@ -49,9 +49,10 @@ KINDS = ("coop", "statutes", "policy", "members", "colleges", "shares", "fees", 
 
 
 def governance_statement(coop: str, day: date) -> tuple[str, tuple[Any, ...]]:
-    """The statement `governance_from_rows` reads. Members admitted after `day` too: explain_member
-    gives them every reason, as the write side does ("not admitted until ..."); they have no college
-    on `day`, so no weight. The fee year (the fiscal year holding `day`, _fiscal_year) is found in SQL."""
+    """The statement whose rows `snapshot_from_rows` and `weights_from_rows` read. Members admitted
+    after `day` too: explain_member gives them every reason, as the write side does ("not admitted
+    until ..."); they have no college on `day`, so no weight. The fee year (the fiscal year holding
+    `day`, _fiscal_year) is found in SQL."""
     d = day.isoformat()
     fee_year = (day.month, day.year, day.year - 1, coop)
     return _STATEMENT, (coop, coop, d, coop, d, coop, coop, d, coop, d, coop, d, *fee_year, coop, d)
