@@ -32,6 +32,7 @@ from fastapi import Query, Request
 from fastapi.routing import APIRoute
 from starlette.concurrency import run_in_threadpool
 
+from api.answer_memo import AnswerMemo
 from api.errors import ApiError
 from api.keys import KeyCache, Principal
 from api.metrics import READS
@@ -147,6 +148,8 @@ class Services:
     # it need not be looked up again: reads skip the summary query (it counts members and entries).
     known_coops: set[str] = field(default_factory=set)
     loop_reads: LoopReads | None = None  # reads of the primary awaited on the event loop (opened by the lifespan)
+    # Answers that are a pure function of the rows a read returned, by those rows (api/answer_memo.py): bounded.
+    answers: AnswerMemo = field(default_factory=AnswerMemo)
 
     def __post_init__(self) -> None:
         if self.reads is None:  # no standby: every read on the primary

@@ -27,9 +27,16 @@ from ledger.db import Tx
 from projections.base import Projection
 
 # The answers are read by projections/governance_reads.py; the API's routes still import them from here.
-from projections.governance_reads import explain_member, resolution_tally, weights_as_of
+from projections.governance_reads import explain_member, governance_statement, resolution_tally, weights_as_of, weights_from_rows
 
-__all__ = ["GovernanceProjection", "explain_member", "resolution_tally", "weights_as_of"]
+__all__ = [
+    "GovernanceProjection",
+    "explain_member",
+    "governance_statement",
+    "resolution_tally",
+    "weights_as_of",
+    "weights_from_rows",
+]
 
 
 class GovernanceProjection(Projection):

@@ -8,6 +8,7 @@ dicts into these models' wire form (api/wire.py): amounts as `Amount` strings, t
 
 from __future__ import annotations
 
+from functools import cache
 from typing import Any
 
 from pydantic import ConfigDict, Field
@@ -338,7 +339,11 @@ def governance(report: dict[str, Any]) -> dict[str, Any]:
     # Before founding the projection also lists `members: []`: nothing to say the model does not.
     # Every key the model declares, null when the report has none (before founding it has few): the
     # route sends this dict as it is (api/responses.py Answer), not re-written from the model.
-    declared = {
-        n: f.get_default(call_default_factory=True) for n, f in GovernanceWeights.model_fields.items() if not f.is_required()
-    }
-    return {**declared, **{k: v for k, v in report.items() if k != "members"}}
+    return {**_governance_defaults(), **{k: v for k, v in report.items() if k != "members"}}
+
+
+@cache
+def _governance_defaults() -> dict[str, Any]:
+    """Read from the model once, not per answer (it copies every default); the answer is encoded
+    at once, so its empty defaults may be the same objects each time."""
+    return {n: f.get_default(call_default_factory=True) for n, f in GovernanceWeights.model_fields.items() if not f.is_required()}
