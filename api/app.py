@@ -10,6 +10,7 @@ from pathlib import Path
 from typing import Any
 
 import structlog
+from anyio import to_thread
 from fastapi import FastAPI, Response
 from fastapi.openapi.docs import get_swagger_ui_html
 from fastapi.responses import FileResponse, HTMLResponse
@@ -138,7 +139,8 @@ def _lifespan(
         if outermost and run_projections:
             runner.start()
             feed.start()
-        warmer = threading.Thread(target=_warm_up, args=(app, ledger), name="warm-up", daemon=True)
+        stop_warming = threading.Event()
+        warmer = threading.Thread(target=_warm_up, args=(app, ledger, stop_warming), name="warm-up", daemon=True)
         if outermost and warm:
             warmer.start()
         loop_reads = app.state.services.loop_reads
@@ -153,8 +155,9 @@ def _lifespan(
                 hub = getattr(app.state, "observatory_hub", None)
                 if hub is not None:  # its thread reads the store: stopped before the store closes
                     hub.close()
+                stop_warming.set()  # it stops between two cooperatives
                 if warmer.is_alive():  # it reads the store: done, or given up, before the store closes
-                    warmer.join(WARM_JOIN_S)
+                    await to_thread.run_sync(warmer.join, WARM_JOIN_S)  # the loop keeps serving meanwhile
                 feed.stop()  # before the runner: its threads wait on the runner
                 runner.stop()
                 reads.close()
@@ -163,7 +166,7 @@ def _lifespan(
     return lifespan
 
 
-def _warm_up(app: FastAPI, ledger: Ledger) -> None:
+def _warm_up(app: FastAPI, ledger: Ledger, stop: threading.Event) -> None:
     """What a server's first requests would otherwise pay for, done in the background of its start:
     the routes FastAPI builds on first use, then the write model's cache (ledger/warming.py). A
     failure only leaves them to be built as requests come."""
@@ -171,7 +174,7 @@ def _warm_up(app: FastAPI, ledger: Ledger) -> None:
     try:
         prime_routes(app.router.routes)
         routes_s = time.perf_counter() - started
-        loaded = warming.warm_recent(ledger, cooperative_slugs(ledger.db))
+        loaded = warming.warm_recent(ledger, cooperative_slugs(ledger.db), stop=stop)
     except Exception as exc:  # noqa: BLE001 (caches: requests build what they need themselves)
         log.warning("warm_up_failed", error=f"{type(exc).__name__}: {exc}")
         return

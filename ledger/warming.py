@@ -23,6 +23,7 @@ cooperative's lock and saves only if its versions are still free, as without thi
 
 from __future__ import annotations
 
+import threading
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, Any
@@ -58,9 +59,11 @@ def warm(ledger: Ledger, slug: Any) -> None:
             ledger._load(slug)  # noqa: SLF001 (None for a cooperative not founded yet: nothing cached)
 
 
-def warm_recent(ledger: Ledger, slugs: Iterable[str]) -> list[str]:
-    """Loads those of `slugs` that wrote in the last RECENT_POSITIONS positions of the log, the
-    latest first, as many as the cache holds. Returns the cooperatives loaded, in that order."""
+def warm_recent(ledger: Ledger, slugs: Iterable[str], *, stop: threading.Event | None = None) -> list[str]:
+    """Loads those of `slugs` that wrote in the last RECENT_POSITIONS positions of the log, as many
+    as the cache holds, the latest writers chosen first and loaded last (the cache forgets the least
+    recently used first). Stops between two cooperatives once `stop` is set (a server stopping).
+    Returns the cooperatives loaded, in the order loaded."""
     cache = ledger.app.repository.cache
     if cache is None:
         return []
@@ -72,10 +75,13 @@ def warm_recent(ledger: Ledger, slugs: Iterable[str]) -> list[str]:
         slug = by_id.get(UUID(str(notification.originator_id)))  # the store's form: UUID or text
         if slug is not None:
             latest_first.setdefault(slug)
-    chosen = list(latest_first)[: cache.maxsize]
-    for slug in chosen:
+    loaded = []
+    for slug in reversed(list(latest_first)[: cache.maxsize]):
+        if stop is not None and stop.is_set():
+            break
         warm(ledger, slug)
-    return chosen
+        loaded.append(slug)
+    return loaded
 
 
 def load_all(ledger: Ledger, slugs: Sequence[str]) -> dict[str, Any]:
@@ -96,7 +102,8 @@ def load_all(ledger: Ledger, slugs: Sequence[str]) -> dict[str, Any]:
             # LATERAL: an index scan per cooperative (a join let PostgreSQL scan the whole table).
             "SELECT c.id, e.originator_version, e.topic, e.state FROM unnest(?::uuid[], ?::bigint[]) AS c(id, version)"
             f" CROSS JOIN LATERAL (SELECT originator_version, topic, state FROM {EVENTS_TABLES['postgres']}"
-            "  WHERE originator_id = c.id AND originator_version > c.version ORDER BY originator_version) AS e",
+            "  WHERE originator_id = c.id AND originator_version > c.version) AS e"
+            " ORDER BY c.id, e.originator_version",  # each aggregate's events in order, whatever the plan
             ([a.id for a in aggregates], [a.version for a in aggregates]),
         )
         newer: defaultdict[UUID, list[Any]] = defaultdict(list)

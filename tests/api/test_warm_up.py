@@ -4,11 +4,19 @@ any request the event loop holds meanwhile."""
 
 from __future__ import annotations
 
+import threading
+import time
+
 import fastapi.routing
 from fastapi.testclient import TestClient
 
 from api.app import create_app, prime_routes
+from domain.cooperative import coop_id
+from ledger.migrate import migrate
+from ledger.service import Ledger
 from ledger.store import StoreConfig
+from projections.runner import ProjectionRunner
+from tests.builders import found_association, ok
 
 
 def test_the_first_command_finds_its_routes_built(store_url, monkeypatch):
@@ -26,3 +34,21 @@ def test_the_first_command_finds_its_routes_built(store_url, monkeypatch):
         answer = client.post("/v1/coops/demo/commands/AcceptReadings", json={}, headers={"Idempotency-Key": "k1"})
     assert answer.status_code == 401  # matched the command's route, then refused: no key
     assert built == []
+
+
+def test_a_server_started_with_warming_loads_the_cooperatives_that_wrote_last(store_url):
+    writer = Ledger(StoreConfig.from_url(store_url))
+    try:
+        migrate(writer.db)
+        ok(writer, found_association("recent"))
+        ProjectionRunner(writer).catch_up()  # the views name the cooperatives to warm
+    finally:
+        writer.close()
+    app = create_app(StoreConfig.from_url(store_url), run_projections=False, warm=True)
+    cache = app.state.services.ledger.app.repository.cache
+    with TestClient(app):  # the lifespan starts the warm-up thread, and stops it on leaving
+        deadline = time.monotonic() + 20
+        while coop_id("recent") not in cache.cache and time.monotonic() < deadline:
+            time.sleep(0.01)
+        assert coop_id("recent") in cache.cache
+    assert not [t for t in threading.enumerate() if t.name == "warm-up"]  # joined when the server stopped

@@ -47,7 +47,7 @@ def test_a_cold_cooperative_is_loaded_before_its_command_is_queued(ledger, make_
     assert other.cooperative("cold").version == ledger.cooperative("cold").version > before  # saved, seen by both
 
 
-def test_warm_recent_loads_the_cooperatives_that_wrote_last_latest_first(ledger, make_ledger, monkeypatch):
+def test_warm_recent_loads_the_cooperatives_that_wrote_last_the_latest_last(ledger, make_ledger, monkeypatch):
     for slug in ("old", "mid", "new"):
         ok(ledger, found_association(slug))
     founded = ledger.position()
@@ -56,11 +56,15 @@ def test_warm_recent_loads_the_cooperatives_that_wrote_last_latest_first(ledger,
     # The log's positions after the foundings hold "mid" then "new" (an admission and its receipt each), not "old".
     monkeypatch.setattr(warming, "RECENT_POSITIONS", ledger.position() - founded)
     fresh = make_ledger()
-    assert warming.warm_recent(fresh, ["old", "mid", "new", "never-founded"]) == ["new", "mid"]
+    # Chosen latest first, loaded latest last: the cache forgets its least recently used first.
+    assert warming.warm_recent(fresh, ["old", "mid", "new", "never-founded"]) == ["mid", "new"]
     assert _cached(fresh, "new") and _cached(fresh, "mid") and not _cached(fresh, "old")
     small = make_ledger()
     monkeypatch.setattr(small.app.repository.cache, "maxsize", 1)
     assert warming.warm_recent(small, ["old", "mid", "new"]) == ["new"]  # no more than the cache holds
+    stopped = threading.Event()
+    stopped.set()
+    assert warming.warm_recent(make_ledger(), ["old", "mid", "new"], stop=stopped) == []  # a server stopping
 
 
 def test_load_all_fast_forwards_the_cached_cooperatives_to_what_another_process_wrote(ledger, make_ledger, monkeypatch):
