@@ -24,7 +24,8 @@ def _fiscal_year(day: date, start_month: int) -> int:
 # What governance reads about a cooperative as of a day, in one statement (so one snapshot, one
 # round trip, awaited on the event loop by the API: ledger/loop_reads.py). Each part is tagged by
 # its first column, KINDS below; the parts' columns differ, so every value is sent as text (the
-# dialects agree on it) and each part keeps its ordering in (day, seq), the 2nd and 3rd columns.
+# dialects agree on it) and each part keeps its ordering in (day, seq), the 2nd and 3rd columns;
+# the 4th breaks ties, so that equal rows come back in one order (the API's answer memo is keyed by them).
 # The eight statements it replaces, pipelined in one snapshot, cost the client about three times its CPU.
 _STATEMENT = """
 SELECT 0, '', 0, legal_form, CAST(fiscal_year_start_month AS TEXT), NULL, NULL, NULL FROM governance_coops WHERE coop = ?
@@ -44,7 +45,7 @@ UNION ALL SELECT 6, '', 0, member_id, CAST(SUM(called_cents) AS TEXT), CAST(SUM(
   THEN ? ELSE ? END FROM governance_coops WHERE coop = ?) GROUP BY member_id
 UNION ALL SELECT 7, effective_date, seq, college, effective_date, CAST(require_fee_paid AS TEXT), CAST(min_shares AS TEXT), NULL
   FROM governance_college_rules WHERE coop = ? AND effective_date <= ?
-ORDER BY 1, 2, 3"""
+ORDER BY 1, 2, 3, 4"""
 KINDS = ("coop", "statutes", "policy", "members", "colleges", "shares", "fees", "college_rules")
 
 
