@@ -50,11 +50,6 @@ def _keep(db: Database, coop: str, position: int, today: date, body: bytes) -> N
             answers.popitem(last=False)  # the oldest answer built
 
 
-def clear() -> None:
-    with _lock:
-        _answers.clear()
-
-
 def build(svc: Services, coop: str, today: date, db: Database | None = None, position: int | None = None) -> bytes | None:
     """The observatory's JSON from `db` (default: the primary), as of the views' `position`, read now
     unless given (read before the figures: a standby's position is its own, behind the primary's)."""

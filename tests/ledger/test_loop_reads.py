@@ -84,34 +84,3 @@ def test_a_read_survives_its_pooled_connection_being_killed(db):
             await reads.close()
 
     assert asyncio.run(scenario()) == [(1,)]
-
-
-def test_several_statements_read_in_one_snapshot_answer_as_the_database_does(db):
-    statements = [("SELECT v FROM t WHERE k = ?", ("a",)), ("SELECT k, v FROM t ORDER BY k", ())]
-    reads = LoopReads(db)
-
-    async def read() -> list:
-        await reads.open()
-        try:
-            return await reads.read_all(db, statements)
-        finally:
-            await reads.close()
-
-    assert asyncio.run(read()) == db.read_all(statements) == [[(1,)], [("a", 1), ("b", 2)]]
-
-
-@pytest.mark.parametrize("store_kind", ["postgres"], indirect=True)
-def test_a_snapshot_read_survives_its_pooled_connection_being_killed(db):
-    reads = LoopReads(db)
-
-    async def scenario() -> list:
-        await reads.open()
-        try:
-            pid = (await reads.query(db, "SELECT pg_backend_pid()"))[0][0]
-            with psycopg.connect(db.conninfo(), autocommit=True) as admin:
-                admin.execute("SELECT pg_terminate_backend(%s)", (pid,))
-            return await reads.read_all(db, [("SELECT v FROM t WHERE k = 'a'", ()), ("SELECT count(*) FROM t", ())])
-        finally:
-            await reads.close()
-
-    assert asyncio.run(scenario()) == [[(1,)], [(2,)]]
