@@ -33,6 +33,19 @@ def new_key(prefix: str = "k") -> str:
     return f"{prefix}-{next(_keys)}"
 
 
+def record_demo(ledger: Ledger, batch_commands: int = 500) -> list[CommandResult]:
+    """The demo's books (ledger/demo.py) recorded through the batch path, every command accepted."""
+    from ledger.commands import parse_command
+    from ledger.demo import demo_commands
+
+    parsed = [parse_command(c) for c in demo_commands()]
+    results: list[CommandResult] = []
+    for start in range(0, len(parsed), batch_commands):
+        results += ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + batch_commands]])
+    assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+    return results
+
+
 def fee_schedule() -> list[FeeBracket]:
     return [FeeBracket(1, 9, Decimal("100")), FeeBracket(10, 49, Decimal("250.50")), FeeBracket(50, None, Decimal("1500.00"))]
 

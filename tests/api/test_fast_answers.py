@@ -21,9 +21,9 @@ from fastapi.testclient import TestClient
 from api.app import create_app
 from api.keys import create_key
 from api.responses import Answer
-from ledger.commands import parse_command
-from ledger.demo import SCIC, demo_commands
+from ledger.demo import SCIC
 from ledger.store import StoreConfig
+from tests.builders import record_demo
 from tests.conftest import migrates_the_store
 
 BASE = f"/v1/coops/{SCIC}"
@@ -51,10 +51,7 @@ def demo(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:
         ledger = app.state.services.ledger
-        parsed = [parse_command(c) for c in demo_commands()]
-        for start in range(0, len(parsed), 500):
-            results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + 500]])
-            assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+        record_demo(ledger)
         token = create_key(ledger.db, role="auditor", coops=[SCIC])[1]
         assert app.state.services.runner.wait_for(ledger.position(), 30)
         yield {"app": app, "client": client, "token": token, "spec": client.get("/openapi.json").json()}

@@ -22,6 +22,7 @@ from ledger.commands import parse_command
 from ledger.demo import CLUSTER, SCIC, demo_commands
 from ledger.handlers import COMMANDS
 from ledger.store import StoreConfig
+from tests.builders import record_demo
 from tests.conftest import migrates_the_store
 
 DEMO_PATH_VALUES = {"account": "411", "member_id": "MED-01", "resolution_id": "AG-2026-01", "contract_id": "PUB-BPI-2026"}
@@ -37,11 +38,7 @@ def demo_api(store_url: str) -> Iterator[dict[str, Any]]:
     app = create_app(StoreConfig.from_url(store_url))
     with TestClient(app) as client:
         ledger = app.state.services.ledger
-        parsed = [parse_command(c) for c in demo_commands()]
-        results = []
-        for start in range(0, len(parsed), 500):
-            results += ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + 500]])
-        assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+        results = record_demo(ledger)
         coops = sorted({c["coop"] for c in demo_commands()})  # the closed fiscal years are the federation's members'
         assert {CLUSTER, SCIC} <= set(coops)
         token = create_key(ledger.db, role="auditor", coops=coops)[1]

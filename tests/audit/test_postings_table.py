@@ -14,6 +14,7 @@ from ledger.postings import POSTINGS_TABLE, PostingsCheck, financial_topics
 from ledger.service import Ledger
 from ledger.stored_history import StoredHistory
 from ledger.verify import verify_events, verify_store
+from tests.builders import record_demo
 
 COLUMNS = "coop, number, n, position, day, account, party, unit, amount"
 
@@ -21,10 +22,7 @@ COLUMNS = "coop, number, n, position, day, account, party, unit, amount"
 @pytest.fixture
 def books(make_ledger: Callable[[], Ledger]) -> Ledger:
     ledger = make_ledger()
-    parsed = [parse_command(c) for c in demo_commands()]
-    for start in range(0, len(parsed), 500):
-        results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + 500]])
-        assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+    record_demo(ledger)
     return ledger
 
 

@@ -36,14 +36,12 @@ from domain.identities import ForgetPerson
 from domain.sepa import RecordDirectDebitCollection, RecordDirectDebitReturn, RevokeMandate
 from domain.tax_receipts import CorrectTaxReceipt, DeclareReceiptEligibility, IssueTaxReceipts
 from ledger.chain import CHAIN_TABLE, EVENTS_TABLES, GENESIS_LINK, link
-from ledger.commands import parse_command
-from ledger.demo import demo_commands
 from ledger.heads import Head
 from ledger.links import StoredLinks
 from ledger.service import Ledger
 from ledger.stored_history import Claims, StoredHistory
 from ledger.verify import verify_events, verify_store
-from tests.builders import found_association, ok, rich_history
+from tests.builders import found_association, ok, record_demo, rich_history
 
 Row = tuple[str, bytes]  # (topic, state)
 
@@ -62,10 +60,7 @@ def _every_scenario(ledger: Ledger, other: Ledger) -> None:
     from tests.federation import test_carry_shares as shares
     from tests.federation.conftest import run
 
-    parsed = [parse_command(c) for c in demo_commands()]
-    for start in range(0, len(parsed), 500):
-        results = ledger.execute_batch([(c, k, a or "demo") for c, k, a in parsed[start : start + 500]])
-        assert all(r.accepted for r in results), [r.error for r in results if not r.accepted][:3]
+    record_demo(ledger)
     rich_history(ledger)
     # carol resigned in 2020, owes nothing (her call was reversed) and gave nothing: she may be forgotten.
     ok(ledger, ForgetPerson("demo", "carol", "her request", date.today()))
