@@ -68,15 +68,17 @@ def warm_recent(ledger: Ledger, slugs: Iterable[str], *, stop: threading.Event |
     if cache is None:
         return []
     by_id = {coop_id(slug): slug for slug in slugs}
-    upto = ledger.position()
-    recent = ledger.app.recorder.select_notifications(max(1, upto - RECENT_POSITIONS + 1), RECENT_POSITIONS)
-    latest_first: dict[str, None] = {}
-    for notification in reversed(recent):
-        slug = by_id.get(UUID(str(notification.originator_id)))  # the store's form: UUID or text
-        if slug is not None:
-            latest_first.setdefault(slug)
+    dialect = ledger.db.dialect
+    position = "rowid" if dialect == "sqlite" else "notification_id"  # SQLite's rowid is the notification id
+    # The streams that wrote last, each once, the latest first: ids only (the events' states are not read).
+    rows = ledger.db.query(
+        f"SELECT originator_id, MAX({position}) AS last FROM {EVENTS_TABLES[dialect]}"  # noqa: S608 (constant SQL)
+        f" WHERE {position} > ? GROUP BY originator_id ORDER BY last DESC",
+        (ledger.position() - RECENT_POSITIONS,),
+    )
+    latest_first = [by_id[uid] for uid in (UUID(str(row[0])) for row in rows) if uid in by_id]  # UUID or hex text
     loaded = []
-    for slug in reversed(list(latest_first)[: cache.maxsize]):
+    for slug in reversed(latest_first[: cache.maxsize]):
         if stop is not None and stop.is_set():
             break
         warm(ledger, slug)
