@@ -8,6 +8,7 @@ dicts into these models' wire form (api/wire.py): amounts as `Amount` strings, t
 
 from __future__ import annotations
 
+import copy
 from functools import cache
 from typing import Any
 
@@ -339,11 +340,11 @@ def governance(report: dict[str, Any]) -> dict[str, Any]:
     # Before founding the projection also lists `members: []`: nothing to say the model does not.
     # Every key the model declares, null when the report has none (before founding it has few): the
     # route sends this dict as it is (api/responses.py Answer), not re-written from the model.
-    return {**_governance_defaults(), **{k: v for k, v in report.items() if k != "members"}}
+    defaults = {name: copy.copy(value) for name, value in _governance_defaults().items()}  # no empty list shared by two answers
+    return {**defaults, **{k: v for k, v in report.items() if k != "members"}}
 
 
 @cache
 def _governance_defaults() -> dict[str, Any]:
-    """Read from the model once, not per answer (it copies every default); the answer is encoded
-    at once, so its empty defaults may be the same objects each time."""
+    """Read from the model once, not per answer (pydantic copies every default on each call)."""
     return {n: f.get_default(call_default_factory=True) for n, f in GovernanceWeights.model_fields.items() if not f.is_required()}
