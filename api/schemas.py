@@ -199,7 +199,7 @@ IDENTIFIER_FIELDS = frozenset(
         "advertiser_id", "application_id", "bank_account_id", "call_id", "certification_id", "contract_id",
         "course_id", "donation_id", "employee_id", "member_id", "plan_id", "pledge_id", "resolution_id",
         "sensor_id", "statement_id", "subscription_id", "subsidy_id", "receipt_number", "payout_id", "college",
-        "donor_id",
+        "donor_id", "person_id",
     }
 )  # fmt: skip
 # The fields whose values the decider takes from a fixed list, by command (or nested object) and field.
