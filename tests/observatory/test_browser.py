@@ -95,13 +95,15 @@ def server(store_url: str) -> Iterator[dict[str, Any]]:
         ("p1", "PayFee", {"member_id": "m1", "year": _year(), "amount": "1234.56", "effective_date": f"{_year()}-01-03"}),
     ]:
         command, key, _ = parse_command({"command": name, "idempotency_key": key, "coop": COOP, **fields})
-        assert svc.ledger.execute(command, key, "test").accepted
+        result = svc.ledger.execute(command, key, "test")
+        assert result.accepted and result.position is not None
     base = f"http://127.0.0.1:{port}"
     try:
         yield {
             "base": base,
             "token": token,
             "app": app,
+            "setup_position": result.position,  # the views are projected in the background: reads wait for it
             "http": httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}, timeout=20),
         }
     finally:
@@ -159,7 +161,8 @@ def _until(predicate: Any, timeout_s: float) -> float:
 def test_the_page_shows_the_api_figures_and_follows_a_payment_without_reloading(server, store_kind, tmp_path):
     _require_chromium()
     http = server["http"]
-    report = http.get(f"/v1/coops/{COOP}/observatory").json()
+    # Without min_position the first read could come before the runner projected the setup events.
+    report = http.get(f"/v1/coops/{COOP}/observatory", params={"min_position": server["setup_position"]}).json()
     values = {ind["id"]: ind["value"] for ind in report["indicators"]}
     driver = _browser(tmp_path / "chromium-profile")
     try:
