@@ -4,7 +4,10 @@ rebuilt from zero equal to the one built event by event. On SQLite and PostgreSQ
 
 from __future__ import annotations
 
+import threading
+import time
 from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
 from datetime import date, timedelta
 from decimal import Decimal
 from typing import Any
@@ -255,3 +258,30 @@ def test_a_kept_answer_takes_one_statement_and_no_worker_thread(app_env, monkeyp
         assert hops == []
     else:  # SQLite: the one statement in a worker thread, nothing else
         assert len(hops) == 1
+
+
+def test_requests_that_miss_together_wait_for_one_build(app_env, monkeypatch):
+    """Single flight (api/observatory_reads.py): requests arriving while an answer is being built
+    take its bytes instead of building it again (16 connections used to mean 16 builds at once)."""
+    from api import observatory_reads
+
+    svc, built, started = app_env["svc"], [], threading.Event()
+    real = observatory_reads.observatory
+
+    def slow_observatory(*args: Any, **kwargs: Any) -> Any:
+        built.append(kwargs["position"])
+        started.set()
+        time.sleep(0.3)  # the others arrive while this one builds
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(observatory_reads, "observatory", slow_observatory)
+    day, position = date.fromisoformat(story.AS_OF), svc.runner.position()
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        first = pool.submit(observatory_reads.build, svc, story.COOP, day, svc.ledger.db, position)
+        assert started.wait(10)
+        others = [pool.submit(observatory_reads.build, svc, story.COOP, day, svc.ledger.db, position) for _ in range(7)]
+        bodies = {first.result(20), *(f.result(20) for f in others)}
+    assert built == [position] and len(bodies) == 1 and b'"coop"' in next(iter(bodies))
+    # Another day is another answer: built once more, and the gate of the first is gone.
+    assert observatory_reads.build(svc, story.COOP, day - timedelta(days=1), svc.ledger.db, position) not in bodies
+    assert built == [position, position] and observatory_reads._building == {}
