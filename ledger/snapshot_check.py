@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import json
 from array import array
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from enum import Enum
@@ -135,15 +135,21 @@ def check_snapshot(ledger: Any, slug: str) -> tuple[str, int, str] | None:
     return None
 
 
-def founded_slugs(ledger: Any) -> list[str]:
-    """Every cooperative of the store, from its founding event, decoded by the store's mapper (which
-    knows a compressed or enciphered state)."""
-    table = EVENTS_TABLES[ledger.db.dialect]
+def founded_slugs(ledger: Any, among: Sequence[UUID] | None = None) -> list[str]:
+    """Every cooperative of the store (or those of the streams `among`), from its founding event,
+    decoded by the store's mapper (which knows a compressed or enciphered state)."""
+    dialect = ledger.db.dialect
+    sql = f"SELECT originator_id, topic, state FROM {EVENTS_TABLES[dialect]} WHERE topic = ? AND originator_version = 1"  # noqa: S608
+    params: list[Any] = [CooperativeFounded.TOPIC]
+    if among is not None:
+        if not among:
+            return []
+        if dialect == "postgres":
+            sql, params = sql + " AND originator_id = ANY(?)", [*params, list(among)]
+        else:  # eventsourcing's SQLite recorder stores an id as its hex
+            sql, params = sql + f" AND originator_id IN ({', '.join('?' for _ in among)})", [*params, *(u.hex for u in among)]
     with ledger.db.read() as tx:
-        rows = tx.execute(
-            f"SELECT originator_id, topic, state FROM {table} WHERE topic = ? AND originator_version = 1",  # noqa: S608
-            (CooperativeFounded.TOPIC,),
-        )
+        rows = tx.execute(sql, params)
     slugs = []
     for originator_id, topic, state in rows:
         uid = originator_id if isinstance(originator_id, UUID) else UUID(originator_id)

@@ -36,12 +36,15 @@ from domain.errors import DomainError
 from domain.rules import identifier
 from ledger import snapshots
 from ledger.chain import EVENTS_TABLES
+from ledger.snapshot_check import founded_slugs
+from ledger.stored_history import RECEIPT_TOPIC
 
 if TYPE_CHECKING:
     from ledger.service import Ledger
 
 # How far back in the log `warm_recent` looks for the cooperatives that wrote last.
-RECENT_POSITIONS = 5_000
+RECENT_POSITIONS = 20_000  # 10,000 commands (a receipt each): ids only, one grouped statement
+MAX_UNNAMED = 500  # streams the views do not name looked up in the store, at most (one statement)
 
 
 def warm(ledger: Ledger, slug: Any) -> None:
@@ -70,13 +73,20 @@ def warm_recent(ledger: Ledger, slugs: Iterable[str], *, stop: threading.Event |
     by_id = {coop_id(slug): slug for slug in slugs}
     dialect = ledger.db.dialect
     position = "rowid" if dialect == "sqlite" else "notification_id"  # SQLite's rowid is the notification id
-    # The streams that wrote last, each once, the latest first: ids only (the events' states are not read).
+    # The streams that wrote last, each once, the latest first: ids only (the events' states are not
+    # read), receipts left out (a stream each).
     rows = ledger.db.query(
         f"SELECT originator_id, MAX({position}) AS last FROM {EVENTS_TABLES[dialect]}"  # noqa: S608 (constant SQL)
-        f" WHERE {position} > ? GROUP BY originator_id ORDER BY last DESC",
-        (ledger.position() - RECENT_POSITIONS,),
+        f" WHERE {position} > ? AND topic <> ? GROUP BY originator_id ORDER BY last DESC",
+        (ledger.position() - RECENT_POSITIONS, RECEIPT_TOPIC),
     )
-    latest_first = [by_id[uid] for uid in (UUID(str(row[0])) for row in rows) if uid in by_id]  # UUID or hex text
+    recent = [UUID(str(row[0])) for row in rows]  # UUID or hex text
+    # `slugs` come from the views, which may not list a cooperative yet (a server started right
+    # after `coopledger record`, its runner still catching up: it warmed none). Those the views
+    # miss are named by their founding events.
+    unnamed = [uid for uid in recent if uid not in by_id][:MAX_UNNAMED]
+    by_id.update({coop_id(slug): slug for slug in founded_slugs(ledger, unnamed)})
+    latest_first = [by_id[uid] for uid in recent if uid in by_id]
     loaded = []
     for slug in reversed(latest_first[: cache.maxsize]):
         if stop is not None and stop.is_set():

@@ -67,6 +67,21 @@ def test_warm_recent_loads_the_cooperatives_that_wrote_last_the_latest_last(ledg
     assert warming.warm_recent(make_ledger(), ["old", "mid", "new"], stop=stopped) == []  # a server stopping
 
 
+def test_warm_recent_names_the_cooperatives_the_views_do_not_list_yet(ledger, make_ledger, monkeypatch):
+    """A server started right after `coopledger record`: its views (the slugs it is given) do not list
+    the cooperatives yet; their founding events name them, and they are warmed all the same."""
+    for slug in ("old", "mid", "new"):
+        ok(ledger, found_association(slug))
+    monkeypatch.setattr(warming, "RECENT_POSITIONS", 2)  # "new"'s founding and its receipt
+    assert warming.warm_recent(make_ledger(), []) == ["new"]
+    monkeypatch.setattr(warming, "RECENT_POSITIONS", 10**6)
+    fresh = make_ledger()
+    assert warming.warm_recent(fresh, ["mid"]) == ["old", "mid", "new"]  # the latest loaded last
+    assert all(_cached(fresh, slug) for slug in ("old", "mid", "new"))
+    monkeypatch.setattr(warming, "MAX_UNNAMED", 0)
+    assert warming.warm_recent(make_ledger(), ["mid"]) == ["mid"]  # no lookup: only what the views name
+
+
 def test_load_all_fast_forwards_the_cached_cooperatives_to_what_another_process_wrote(ledger, make_ledger, monkeypatch):
     for slug in ("x", "y", "z"):
         ok(ledger, found_association(slug))
