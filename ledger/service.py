@@ -27,7 +27,7 @@ from domain.cooperative import Cooperative, coop_id
 from domain.errors import Conflict, DomainError, InvalidCommand
 from domain.events import FinancialEvent, Meta
 from domain.rules import identifier
-from ledger import snapshots, warming
+from ledger import snapshots, warming, writer_turns
 from ledger.app import LedgerApp
 from ledger.chain import EVENTS_TABLES
 from ledger.commands import fingerprint
@@ -163,7 +163,9 @@ class Ledger:
         with self._locked(slugs):
             for attempt in range(1, MAX_SAVE_ATTEMPTS + 1):
                 try:
-                    self._attempt(pending, results)
+                    # The cooperatives' turns across processes (ledger/writer_turns.py).
+                    with writer_turns.turns(self.db, slugs, timeout_s=LOCK_WAIT_S):
+                        self._attempt(pending, results)
                     break
                 except IntegrityError:
                     # Someone else saved first. Forget what we decided and decide again.
