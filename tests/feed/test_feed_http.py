@@ -23,6 +23,7 @@ from tests.conftest import migrates_the_store
 from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands, sse_events
 
 WRITES = 60  # payments recorded while the follower reads, in small batches
+CLIENT_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
@@ -82,7 +83,11 @@ def test_follow_cut_off_twice_and_resume_gets_the_log_exactly(live):
 
 
 def test_json_page_cursor_and_after_param(live):
-    client = httpx.Client(base_url=live["url"], headers={"Authorization": f"Bearer {live['tokens']['admin']}"})
+    # A generous timeout: the first request of a fresh app builds its routes, seconds on a loaded CI
+    # machine (httpx's 5 s default failed once there); what is checked here is paging, not speed.
+    client = httpx.Client(
+        base_url=live["url"], headers={"Authorization": f"Bearer {live['tokens']['admin']}"}, timeout=CLIENT_TIMEOUT_S
+    )
     expected = [p for p, _, _ in log_facts(live["ledger"], COOP)]
     assert len(expected) == 1 + 2 * len(NAMES)
     seen, after = [], 0
@@ -140,7 +145,7 @@ def test_reader_without_names_clerk_without_books_idle_heartbeats(live):
     assert [f["position"] for f in facts] == [p for p, name, _ in expected if name != "MemberAdmitted"]
     assert all("label" not in f["entry"] and "actor" not in f for f in facts if f["kind"] == "fee.called")
     assert all(f["data"]["member_id"].startswith("m") for f in facts if f["kind"] == "fee.called")
-    client = httpx.Client(base_url=live["url"])
+    client = httpx.Client(base_url=live["url"], timeout=CLIENT_TIMEOUT_S)
     r = client.get(f"/v1/coops/{COOP}/feed", params={"kinds": "member.admitted"}, headers={"Authorization": f"Bearer {reader}"})
     assert r.status_code == 403 and r.json()["rule"] == "role_feed_kind"
     clerk = client.get(f"/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {live['tokens']['clerk']}"}).json()
