@@ -29,6 +29,9 @@ from ledger.store import LOCK_TIMEOUT_S, StoreConfig
 # psycopg_pool.PoolTimeout (an OperationalError: the API answers 503), instead of hanging.
 CONNECT_TIMEOUT_S = 5
 POOL_WAIT_S = 3.0
+# Connections for side transactions (Database.side_transaction): one per batch saving at once in
+# this process; past that a batch waits POOL_WAIT_S for one, then fails (the API answers 503).
+SIDE_POOL_SIZE = 8
 # psycopg_pool retries a lost connection after 1, 2, 4, 8... s: after an outage of a minute the
 # service would stay down up to another minute once PostgreSQL is back. Every pool of this process
 # (ours, and eventsourcing's, which has no option for it) retries about every second instead:
@@ -164,6 +167,8 @@ class Database:
         self.connect_timeout_s = connect_timeout_s
         self.dialect = config.kind
         self._pool: Any = None
+        self._side_pool: Any = None  # opened on first use (side_transaction)
+        self._side_guard = threading.Lock()
         self._local = threading.local()
         if self.dialect == "postgres":
             from psycopg_pool import ConnectionPool
@@ -290,6 +295,30 @@ class Database:
                 self.give_back(conn)
 
     @contextmanager
+    def side_transaction(self) -> Iterator[Tx]:
+        """A PostgreSQL transaction on a connection of a small pool of its own, for a holder that
+        borrows from the main pool meanwhile (ledger/writer_turns.py holds its locks there while
+        the ledger reads and saves). Held in the main pool, 8 concurrent batches each held one
+        connection and waited for another: the pool ran dry and they failed after its wait."""
+        assert self.dialect == "postgres", "a side transaction is PostgreSQL's"
+        with self._side_guard:
+            if self._side_pool is None:
+                from psycopg_pool import ConnectionPool
+
+                self._side_pool = ConnectionPool(
+                    conninfo=self.conninfo(),
+                    min_size=0,  # none until a writer needs one: most processes never do
+                    max_size=SIDE_POOL_SIZE,
+                    open=True,
+                    timeout=self.pool_wait_s,
+                    kwargs=self.connection_kwargs,
+                    check=ConnectionPool.check_connection,  # one that died with the server is replaced
+                )
+            pool = self._side_pool
+        with pool.connection() as conn, conn.transaction(), conn.cursor() as cursor:
+            yield Tx(cursor, "postgres")
+
+    @contextmanager
     def read(self) -> Iterator[Tx]:
         """A read-only snapshot: every query inside sees the same state."""
         if self.dialect == "sqlite":
@@ -346,6 +375,10 @@ class Database:
     def close(self) -> None:
         if self._pool is not None:
             self._pool.close()
+        with self._side_guard:
+            if self._side_pool is not None:
+                self._side_pool.close()
+                self._side_pool = None
         conn = getattr(self._local, "conn", None)
         if conn is not None:
             conn.close()

@@ -14,7 +14,9 @@ happens. The next writer of a cooperative then reads what the last one saved bef
 processes no longer collide (a conflict is left only with a writer that takes no turns, such as an
 older version of the program). Turns only on retries were tried first and were not enough: a
 retrier holding them kept losing to the other process's first attempts, up to the 8th attempt.
-They cost one transaction per save (a group of commands, or a batch), beside the save's own. The
+They cost one transaction per save (a group of commands, or a batch), beside the save's own, on
+a connection of a small pool of their own (Database.side_transaction): held in the main pool, 8
+concurrent batches ran it dry. The
 wait is bounded (`timeout_s`); past it the writer gives up with TimeoutError, which the API answers
 503. Turns are taken before eventsourcing's table lock, always: no cycle.
 
@@ -27,8 +29,12 @@ from __future__ import annotations
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
+import structlog
+
 from domain.cooperative import coop_id
 from ledger.db import Database
+
+log = structlog.get_logger("coopledger.ledger")
 
 # The first key of the two-key advisory locks: these locks are coopledger's cooperative turns,
 # whatever else takes advisory locks on the same database ('ct', the ASCII of "cooperative turn").
@@ -49,14 +55,26 @@ def turns(db: Database, slugs: Sequence[str], *, timeout_s: float) -> Iterator[N
         return
     import psycopg
 
-    with db.transaction() as tx:
-        tx.execute("SELECT set_config('lock_timeout', ?, true)", (f"{max(1, int(timeout_s * 1000))}ms",))  # this transaction's
-        try:
-            # The subquery's ORDER BY fixes the order the locks are taken in.
-            tx.execute(
-                "SELECT pg_advisory_xact_lock(?, k) FROM (SELECT k FROM unnest(?::int[]) AS k ORDER BY k) AS turn",
-                (TURN_LOCK_CLASS, turn_keys(slugs)),
-            )
-        except psycopg.errors.LockNotAvailable:
-            raise TimeoutError(f"cooperatives {list(slugs)} stayed busy with another writer for {timeout_s} s") from None
-        yield
+    done = False
+    try:
+        # A pool of its own: the block borrows from the main pool while the turns are held.
+        with db.side_transaction() as tx:
+            wait = f"{max(1, int(timeout_s * 1000))}ms"
+            tx.execute("SELECT set_config('lock_timeout', ?, true)", (wait,))  # for this transaction only
+            try:
+                # The subquery's ORDER BY fixes the order the locks are taken in.
+                tx.execute(
+                    "SELECT pg_advisory_xact_lock(?, k) FROM (SELECT k FROM unnest(?::int[]) AS k ORDER BY k) AS turn",
+                    (TURN_LOCK_CLASS, turn_keys(slugs)),
+                )
+            except psycopg.errors.LockNotAvailable:
+                raise TimeoutError(f"cooperatives {list(slugs)} stayed busy with another writer for {timeout_s} s") from None
+            yield
+            done = True
+    except psycopg.Error as exc:
+        if not done:
+            raise
+        # The block saved; only ending the turns' transaction failed (the connection lost just
+        # after). It wrote nothing, and the server releases its locks with it: the save stands,
+        # and its commands are not to be reported as failed.
+        log.warning("turns_end_failed", coops=list(slugs), error=f"{type(exc).__name__}: {exc}")

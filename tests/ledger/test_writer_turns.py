@@ -6,8 +6,12 @@ its own (its own pools and aggregate cache)."""
 from __future__ import annotations
 
 import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
 from datetime import date
+from typing import Any
 
+import psycopg
 import pytest
 
 from ledger import service, writer_turns
@@ -77,3 +81,42 @@ def test_two_processes_writing_one_cooperative_take_turns_and_never_collide(ledg
     assert accepted.count(True) == len(accepted) == 90
     assert evicted == []  # no collision, no retry
     assert len(make_ledger().cooperative("shared").members) == 90
+
+
+def test_concurrent_batches_on_many_cooperatives_do_not_run_the_pool_dry(ledger):
+    """Turns are held on a pool of their own: 12 batches at once, each holding its turns while it
+    reads and saves through the main pool (8 connections), all save."""
+    _postgres_only(ledger)
+    slugs = [f"c{i:02d}" for i in range(12)]
+    for slug in slugs:
+        ok(ledger, found_association(slug))
+    saved: dict[str, list[bool]] = {}
+
+    def batch(slug: str) -> None:
+        items = [(admit(slug, f"m{j}", "users", DAY), f"{slug}-m{j}", "t") for j in range(20)]
+        saved[slug] = [r.accepted for r in ledger.execute_batch(items)]
+
+    threads = [threading.Thread(target=batch, args=(slug,)) for slug in slugs]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert saved == {slug: [True] * 20 for slug in slugs}
+
+
+def test_a_save_stands_when_only_ending_its_turns_fails(ledger, make_ledger, monkeypatch):
+    """The turns' transaction ends after the save committed; a connection lost in between fails
+    only that end, which wrote nothing: the commands are reported saved, as they are."""
+    _postgres_only(ledger)
+    ok(ledger, found_association("held"))
+    real = ledger.db.side_transaction
+
+    @contextmanager
+    def lost_at_the_end() -> Iterator[Any]:
+        with real() as tx:
+            yield tx
+        raise psycopg.OperationalError("server closed the connection unexpectedly")
+
+    monkeypatch.setattr(ledger.db, "side_transaction", lost_at_the_end)
+    assert _admit(ledger, "held", "m1") == [True]
+    assert "m1" in make_ledger().cooperative("held").members  # another process reads it saved
