@@ -187,5 +187,7 @@ def test_a_revoked_key_s_open_stream_ends_within_seconds(live):
         ended_after_s = time.monotonic() - started
     assert events[-1]["event"] == "key_revoked" and events[-1]["data"]["rule"] == "api_key_valid"
     assert ended_after_s < 2 * KEY_RECHECK_S + 1  # the cache's lifetime, then one wait: not the 15 s heartbeat
-    refused = httpx.get(f"{live['url']}/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {token}"})
+    refused = httpx.get(
+        f"{live['url']}/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {token}"}, timeout=CLIENT_TIMEOUT_S
+    )
     assert refused.status_code == 401
