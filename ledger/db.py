@@ -298,7 +298,7 @@ class Database:
     def side_transaction(self) -> Iterator[Tx]:
         """A PostgreSQL transaction on a connection of a small pool of its own, for a holder that
         borrows from the main pool meanwhile (ledger/writer_turns.py holds its locks there while
-        the ledger reads and saves). Held in the main pool, 8 concurrent batches each held one
+        the ledger reads and saves). Held in the main pool, 8 or more concurrent batches each held one
         connection and waited for another: the pool ran dry and they failed after its wait."""
         assert self.dialect == "postgres", "a side transaction is PostgreSQL's"
         with self._side_guard:

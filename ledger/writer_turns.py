@@ -15,10 +15,10 @@ processes no longer collide (a conflict is left only with a writer that takes no
 older version of the program). Turns only on retries were tried first and were not enough: a
 retrier holding them kept losing to the other process's first attempts, up to the 8th attempt.
 They cost one transaction per save (a group of commands, or a batch), beside the save's own, on
-a connection of a small pool of their own (Database.side_transaction): held in the main pool, 8
-concurrent batches ran it dry. The
-wait is bounded (`timeout_s`); past it the writer gives up with TimeoutError, which the API answers
-503. Turns are taken before eventsourcing's table lock, always: no cycle.
+a connection of a small pool of their own (Database.side_transaction): held in the main pool, 8 or
+more concurrent batches ran it dry. The wait is bounded (`timeout_s`); past it the writer gives up
+with TimeoutError, which the API answers 503. Turns are taken before eventsourcing's table lock,
+always: no cycle.
 
 SQLite takes no turns: its store is meant for one process (two processes on one SQLite file still
 collide and retry, as before).
