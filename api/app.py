@@ -48,7 +48,6 @@ from ledger.migrate import migrate
 from ledger.replicas import ReadRouter
 from ledger.service import Ledger
 from ledger.store import StoreConfig, read_configs
-from projections.registry import cooperative_slugs
 from projections.runner import ProjectionRunner
 
 STATIC = Path(__file__).resolve().parent / "static"
@@ -174,7 +173,7 @@ def _warm_up(app: FastAPI, ledger: Ledger, stop: threading.Event) -> None:
     try:
         prime_routes(app.router.routes)
         routes_s = time.perf_counter() - started
-        loaded = warming.warm_recent(ledger, cooperative_slugs(ledger.db), stop=stop)
+        loaded = warming.warm_recent(ledger, stop=stop)
     except Exception as exc:  # noqa: BLE001 (caches: requests build what they need themselves)
         log.warning("warm_up_failed", error=f"{type(exc).__name__}: {exc}")
         return

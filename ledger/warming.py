@@ -25,7 +25,7 @@ from __future__ import annotations
 
 import threading
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 from uuid import UUID
 
@@ -44,7 +44,7 @@ if TYPE_CHECKING:
 
 # How far back in the log `warm_recent` looks for the cooperatives that wrote last.
 RECENT_POSITIONS = 20_000  # 10,000 commands (a receipt each): ids only, one grouped statement
-MAX_UNNAMED = 500  # streams the views do not name looked up in the store, at most (one statement)
+MAX_LOOKUPS = 500  # streams that wrote last named by their founding events, at most (one statement)
 
 
 def warm(ledger: Ledger, slug: Any) -> None:
@@ -62,15 +62,14 @@ def warm(ledger: Ledger, slug: Any) -> None:
             ledger._load(slug)  # noqa: SLF001 (None for a cooperative not founded yet: nothing cached)
 
 
-def warm_recent(ledger: Ledger, slugs: Iterable[str], *, stop: threading.Event | None = None) -> list[str]:
-    """Loads those of `slugs` that wrote in the last RECENT_POSITIONS positions of the log, as many
+def warm_recent(ledger: Ledger, *, stop: threading.Event | None = None) -> list[str]:
+    """Loads the cooperatives that wrote in the last RECENT_POSITIONS positions of the log, as many
     as the cache holds, the latest writers chosen first and loaded last (the cache forgets the least
     recently used first). Stops between two cooperatives once `stop` is set (a server stopping).
     Returns the cooperatives loaded, in the order loaded."""
     cache = ledger.app.repository.cache
     if cache is None:
         return []
-    by_id = {coop_id(slug): slug for slug in slugs}
     dialect = ledger.db.dialect
     position = "rowid" if dialect == "sqlite" else "notification_id"  # SQLite's rowid is the notification id
     # The streams that wrote last, each once, the latest first: ids only (the events' states are not
@@ -80,12 +79,10 @@ def warm_recent(ledger: Ledger, slugs: Iterable[str], *, stop: threading.Event |
         f" WHERE {position} > ? AND topic <> ? GROUP BY originator_id ORDER BY last DESC",
         (ledger.position() - RECENT_POSITIONS, RECEIPT_TOPIC),
     )
-    recent = [UUID(str(row[0])) for row in rows]  # UUID or hex text
-    # `slugs` come from the views, which may not list a cooperative yet (a server started right
-    # after `coopledger record`, its runner still catching up: it warmed none). Those the views
-    # miss are named by their founding events.
-    unnamed = [uid for uid in recent if uid not in by_id][:MAX_UNNAMED]
-    by_id.update({coop_id(slug): slug for slug in founded_slugs(ledger, unnamed)})
+    recent = [UUID(str(row[0])) for row in rows][:MAX_LOOKUPS]  # UUID or hex text
+    # Named by their founding events, in the store: not by the views, which a server started before
+    # its runner caught up (right after `coopledger record`) does not have yet (it warmed none).
+    by_id = {coop_id(slug): slug for slug in founded_slugs(ledger, recent)}
     latest_first = [by_id[uid] for uid in recent if uid in by_id]
     loaded = []
     for slug in reversed(latest_first[: cache.maxsize]):

@@ -57,29 +57,29 @@ def test_warm_recent_loads_the_cooperatives_that_wrote_last_the_latest_last(ledg
     monkeypatch.setattr(warming, "RECENT_POSITIONS", ledger.position() - founded)
     fresh = make_ledger()
     # Chosen latest first, loaded latest last: the cache forgets its least recently used first.
-    assert warming.warm_recent(fresh, ["old", "mid", "new", "never-founded"]) == ["mid", "new"]
+    assert warming.warm_recent(fresh) == ["mid", "new"]
     assert _cached(fresh, "new") and _cached(fresh, "mid") and not _cached(fresh, "old")
     small = make_ledger()
     monkeypatch.setattr(small.app.repository.cache, "maxsize", 1)
-    assert warming.warm_recent(small, ["old", "mid", "new"]) == ["new"]  # no more than the cache holds
+    assert warming.warm_recent(small) == ["new"]  # no more than the cache holds
     stopped = threading.Event()
     stopped.set()
-    assert warming.warm_recent(make_ledger(), ["old", "mid", "new"], stop=stopped) == []  # a server stopping
+    assert warming.warm_recent(make_ledger(), stop=stopped) == []  # a server stopping
 
 
-def test_warm_recent_names_the_cooperatives_the_views_do_not_list_yet(ledger, make_ledger, monkeypatch):
-    """A server started right after `coopledger record`: its views (the slugs it is given) do not list
-    the cooperatives yet; their founding events name them, and they are warmed all the same."""
+def test_warm_recent_names_the_cooperatives_by_their_founding_events_not_the_views(ledger, make_ledger, monkeypatch):
+    """A server started right after `coopledger record` has no views yet (none projected here): the
+    founding events in the store name the cooperatives that wrote last, and they are warmed."""
     for slug in ("old", "mid", "new"):
         ok(ledger, found_association(slug))
     monkeypatch.setattr(warming, "RECENT_POSITIONS", 2)  # "new"'s founding and its receipt
-    assert warming.warm_recent(make_ledger(), []) == ["new"]
+    assert warming.warm_recent(make_ledger()) == ["new"]
     monkeypatch.setattr(warming, "RECENT_POSITIONS", 10**6)
     fresh = make_ledger()
-    assert warming.warm_recent(fresh, ["mid"]) == ["old", "mid", "new"]  # the latest loaded last
+    assert warming.warm_recent(fresh) == ["old", "mid", "new"]  # the latest loaded last
     assert all(_cached(fresh, slug) for slug in ("old", "mid", "new"))
-    monkeypatch.setattr(warming, "MAX_UNNAMED", 0)
-    assert warming.warm_recent(make_ledger(), ["mid"]) == ["mid"]  # no lookup: only what the views name
+    monkeypatch.setattr(warming, "MAX_LOOKUPS", 1)
+    assert warming.warm_recent(make_ledger()) == ["new"]  # no more streams named than the bound
 
 
 def test_load_all_fast_forwards_the_cached_cooperatives_to_what_another_process_wrote(ledger, make_ledger, monkeypatch):
