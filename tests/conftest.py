@@ -59,6 +59,12 @@ PG_USER = os.environ.get("COOPLEDGER_TEST_PG_USER", "postgres")
 PG_DBNAME = os.environ.get("COOPLEDGER_TEST_PG_DBNAME", "test")
 
 
+# What a test waits for an answer from a fresh live server (uvicorn on a loopback port): its first
+# requests build its routes and its OpenAPI document, seconds on a loaded CI machine (httpx's 5 s
+# default timed out there). Such tests check answers, not speed.
+LIVE_HTTP_TIMEOUT_S = 30.0
+
+
 def _pg_conninfo() -> str:
     return f"host={PG_HOST} port={PG_PORT} user={PG_USER} dbname={PG_DBNAME} connect_timeout=3"
 

@@ -12,11 +12,8 @@ from pathlib import Path
 
 import httpx
 
+from tests.conftest import LIVE_HTTP_TIMEOUT_S
 from tests.observatory.test_browser import _free_port
-
-# A fresh server's first requests build its routes and its OpenAPI document: seconds on a loaded
-# CI machine (httpx's 5 s default timed out there once). These tests check answers, not speed.
-HTTP_TIMEOUT_S = 30.0
 
 REPO = Path(__file__).resolve().parents[2]
 
@@ -47,8 +44,8 @@ def test_serve_says_where_it_listens_and_logs_requests_without_warnings(tmp_path
                     break
             except httpx.TransportError:
                 time.sleep(0.1)
-        assert httpx.get(f"{base}/openapi.json", timeout=HTTP_TIMEOUT_S).status_code == 200
-        assert httpx.get(f"{base}/v1/coops/nowhere/trial-balance", timeout=HTTP_TIMEOUT_S).status_code == 401
+        assert httpx.get(f"{base}/openapi.json", timeout=LIVE_HTTP_TIMEOUT_S).status_code == 200
+        assert httpx.get(f"{base}/v1/coops/nowhere/trial-balance", timeout=LIVE_HTTP_TIMEOUT_S).status_code == 401
     finally:
         server.send_signal(signal.SIGINT)
         out, err = server.communicate(timeout=20)

@@ -19,11 +19,10 @@ from api.routes_feed import KEY_RECHECK_S
 from domain import family
 from ledger.store import StoreConfig
 from projections.journal import journal
-from tests.conftest import migrates_the_store
+from tests.conftest import LIVE_HTTP_TIMEOUT_S, migrates_the_store
 from tests.feed.helpers import COOP, NAMES, OTHER, LiveServer, follow, log_facts, payment, record, setup_commands, sse_events
 
 WRITES = 60  # payments recorded while the follower reads, in small batches
-CLIENT_TIMEOUT_S = 30.0
 
 
 @pytest.fixture
@@ -83,10 +82,8 @@ def test_follow_cut_off_twice_and_resume_gets_the_log_exactly(live):
 
 
 def test_json_page_cursor_and_after_param(live):
-    # A generous timeout: the first request of a fresh app builds its routes, seconds on a loaded CI
-    # machine (httpx's 5 s default failed once there); what is checked here is paging, not speed.
     client = httpx.Client(
-        base_url=live["url"], headers={"Authorization": f"Bearer {live['tokens']['admin']}"}, timeout=CLIENT_TIMEOUT_S
+        base_url=live["url"], headers={"Authorization": f"Bearer {live['tokens']['admin']}"}, timeout=LIVE_HTTP_TIMEOUT_S
     )
     expected = [p for p, _, _ in log_facts(live["ledger"], COOP)]
     assert len(expected) == 1 + 2 * len(NAMES)
@@ -145,7 +142,7 @@ def test_reader_without_names_clerk_without_books_idle_heartbeats(live):
     assert [f["position"] for f in facts] == [p for p, name, _ in expected if name != "MemberAdmitted"]
     assert all("label" not in f["entry"] and "actor" not in f for f in facts if f["kind"] == "fee.called")
     assert all(f["data"]["member_id"].startswith("m") for f in facts if f["kind"] == "fee.called")
-    client = httpx.Client(base_url=live["url"], timeout=CLIENT_TIMEOUT_S)
+    client = httpx.Client(base_url=live["url"], timeout=LIVE_HTTP_TIMEOUT_S)
     r = client.get(f"/v1/coops/{COOP}/feed", params={"kinds": "member.admitted"}, headers={"Authorization": f"Bearer {reader}"})
     assert r.status_code == 403 and r.json()["rule"] == "role_feed_kind"
     clerk = client.get(f"/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {live['tokens']['clerk']}"}).json()
@@ -188,6 +185,6 @@ def test_a_revoked_key_s_open_stream_ends_within_seconds(live):
     assert events[-1]["event"] == "key_revoked" and events[-1]["data"]["rule"] == "api_key_valid"
     assert ended_after_s < 2 * KEY_RECHECK_S + 1  # the cache's lifetime, then one wait: not the 15 s heartbeat
     refused = httpx.get(
-        f"{live['url']}/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {token}"}, timeout=CLIENT_TIMEOUT_S
+        f"{live['url']}/v1/coops/{COOP}/feed", headers={"Authorization": f"Bearer {token}"}, timeout=LIVE_HTTP_TIMEOUT_S
     )
     assert refused.status_code == 401

@@ -17,11 +17,8 @@ import uvicorn
 from api.app import create_app
 from ledger.store import StoreConfig
 from tests.cli.conftest import load_demo
+from tests.conftest import LIVE_HTTP_TIMEOUT_S
 from tests.observatory.test_browser import ARTIFACTS, CHROMEDRIVER, CHROMIUM, _free_port, _require_chromium, _until
-
-# A fresh server's first requests build its routes and its OpenAPI document: seconds on a loaded
-# CI machine (httpx's 5 s default timed out there once). These tests check answers, not speed.
-HTTP_TIMEOUT_S = 30.0
 
 PUBLIC, PRIVATE = "cluster-numerique-sud", "mednum-scic"  # the demo's public and keyed observatories
 WIDTHS = {"phone": (390, 1800), "desktop": (1400, 1800)}
@@ -87,7 +84,7 @@ def test_docs_render_every_operation_offline(demo_server: str, driver: Any) -> N
     _until(lambda: driver.execute_script("return document.querySelectorAll('.opblock').length;") >= operations, 15.0)
     assert driver.execute_script("return typeof SwaggerUIBundle;") == "function"
     assert "CommandPayFee" in driver.page_source or "PayFee" in driver.page_source
-    assert httpx.get(f"{demo_server}/favicon.ico", timeout=HTTP_TIMEOUT_S).headers["content-type"] == "image/x-icon"
+    assert httpx.get(f"{demo_server}/favicon.ico", timeout=LIVE_HTTP_TIMEOUT_S).headers["content-type"] == "image/x-icon"
 
 
 OVERFLOW = """
@@ -130,10 +127,10 @@ def test_a_private_observatory_asks_for_its_key_and_an_unknown_one_is_404(demo_s
         r = httpx.get(
             f"{demo_server}/observatory/{PRIVATE}",
             headers={"Accept": "text/html", "Accept-Language": lang},
-            timeout=HTTP_TIMEOUT_S,
+            timeout=LIVE_HTTP_TIMEOUT_S,
         )
         assert r.status_code == 401 and r.headers["content-type"].startswith("text/html") and words in r.text
-    r = httpx.get(f"{demo_server}/observatory/no-such-coop", headers={"Accept": "text/html"}, timeout=HTTP_TIMEOUT_S)
+    r = httpx.get(f"{demo_server}/observatory/no-such-coop", headers={"Accept": "text/html"}, timeout=LIVE_HTTP_TIMEOUT_S)
     assert r.status_code == 404 and "no-such-coop" in r.text
     driver.get(f"{demo_server}/observatory/{PRIVATE}")
     assert "saisissez une clé" in driver.find_element("id", "notice").text
@@ -146,7 +143,7 @@ def test_the_page_writes_numbers_as_the_command_line_does(demo_server: str, driv
 
     from api.format import money, percent
 
-    report = httpx.get(f"{demo_server}/v1/coops/{PUBLIC}/observatory", timeout=HTTP_TIMEOUT_S).json()
+    report = httpx.get(f"{demo_server}/v1/coops/{PUBLIC}/observatory", timeout=LIVE_HTTP_TIMEOUT_S).json()
     fees = next(i for i in report["indicators"] if i["id"] == "fees")["value"]
     for lang, switch in (("fr", False), ("en", True)):
         driver.get(f"{demo_server}/observatory/{PUBLIC}")
