@@ -26,6 +26,7 @@ collide and retry, as before).
 
 from __future__ import annotations
 
+import hashlib
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 
@@ -41,10 +42,15 @@ log = structlog.get_logger("coopledger.ledger")
 TURN_LOCK_CLASS = 0x6374
 
 
-def turn_keys(slugs: Sequence[str]) -> list[int]:
-    """Each cooperative's second key (32 bits of its id: two cooperatives sharing one only take
-    turns together), sorted: the order every writer takes them in."""
-    return sorted({int.from_bytes(coop_id(slug).bytes[:4], "big", signed=True) for slug in slugs})
+def turn_keys(slugs: Sequence[str], store: str) -> list[int]:
+    """Each cooperative's second key, sorted: the order every writer takes them in. Advisory locks
+    belong to the whole database, and several stores (schemas) may share one: the key is 32 bits of
+    a digest of the store's name and the cooperative's id (two stores' demo cooperatives waited for
+    each other's turns, up to the timeout, under the test suite's parallel workers). Two
+    cooperatives sharing a key only take turns together."""
+    return sorted(
+        {int.from_bytes(hashlib.sha256(f"{store}:{coop_id(slug)}".encode()).digest()[:4], "big", signed=True) for slug in slugs}
+    )
 
 
 @contextmanager
@@ -65,7 +71,7 @@ def turns(db: Database, slugs: Sequence[str], *, timeout_s: float) -> Iterator[N
                 # The subquery's ORDER BY fixes the order the locks are taken in.
                 tx.execute(
                     "SELECT pg_advisory_xact_lock(?, k) FROM (SELECT k FROM unnest(?::int[]) AS k ORDER BY k) AS turn",
-                    (TURN_LOCK_CLASS, turn_keys(slugs)),
+                    (TURN_LOCK_CLASS, turn_keys(slugs, db.config.pg_schema)),
                 )
             except psycopg.errors.LockNotAvailable:
                 raise TimeoutError(f"cooperatives {list(slugs)} stayed busy with another writer for {timeout_s} s") from None

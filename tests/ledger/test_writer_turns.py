@@ -16,6 +16,7 @@ import pytest
 
 from ledger import service, writer_turns
 from ledger.service import Ledger
+from ledger.store import StoreConfig
 from tests.builders import admit, found_association, ok
 
 DAY = date(2020, 2, 1)
@@ -120,3 +121,16 @@ def test_a_save_stands_when_only_ending_its_turns_fails(ledger, make_ledger, mon
     monkeypatch.setattr(ledger.db, "side_transaction", lost_at_the_end)
     assert _admit(ledger, "held", "m1") == [True]
     assert "m1" in make_ledger().cooperative("held").members  # another process reads it saved
+
+
+def test_a_turn_in_another_store_of_the_same_database_does_not_hold_a_save(ledger, store_factory):
+    """Advisory locks are the database's: a store (schema) beside this one, with a cooperative of the
+    same name, has turns of its own."""
+    _postgres_only(ledger)
+    ok(ledger, found_association("held"))
+    beside = Ledger(StoreConfig.from_url(store_factory.new()))
+    try:
+        with writer_turns.turns(beside.db, ["held"], timeout_s=5.0):
+            assert _admit(ledger, "held", "m1") == [True]  # would wait for the turn, then time out
+    finally:
+        beside.close()
