@@ -285,7 +285,7 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         # A batch's links in one statement (one array per column): executemany ran one per link.
         self._insert_batch_links = SQL(
             "INSERT INTO {schema}.{table} (originator_id, originator_version, event_hash)"
-            " SELECT * FROM unnest(%s::uuid[], %s::bigint[], %s::text[])"
+            " SELECT * FROM unnest(%b::uuid[], %b::bigint[], %b::text[])"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
         self.sql_create_statements.append(SQL(postings.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
         self.sql_create_statements.append(SQL(identity_keys.CREATE_SQL["postgres"]).format(schema=schema))  # noqa: S608
@@ -294,14 +294,17 @@ class ChainedPostgresRecorder(PostgresApplicationRecorder):
         # composite type: psycopg adapts each composite in Python (half the client's time of a
         # batch's INSERT, measured on 2,000 events). WITH ORDINALITY ... ORDER BY keeps the input
         # order explicit: the RETURNING ids are matched to the events by that order.
+        # %b: arrays sent in PostgreSQL's binary format. With %s psycopg writes each array as text in
+        # Python, escaping every byte of every state: 10 ms of client CPU per 1,000 events, against
+        # 1.4 ms in binary (measured on 1,000 rows of this shape). The same for every array below.
         self.insert_events_statement = SQL(
             "INSERT INTO {schema}.{table} AS t (originator_id, originator_version, topic, state)"
-            " SELECT i, v, t, s FROM unnest(%s::{id_type}[], %s::bigint[], %s::text[], %s::bytea[])"
+            " SELECT i, v, t, s FROM unnest(%b::{id_type}[], %b::bigint[], %b::text[], %b::bytea[])"
             " WITH ORDINALITY AS u(i, v, t, s, n) ORDER BY n RETURNING notification_id"
         ).format(schema=schema, table=Identifier(self.events_table_name), id_type=SQL(self.datastore.originator_id_type))
         self._select_links = SQL(
             "SELECT h.originator_id, h.event_hash FROM {schema}.{table} h"
-            " JOIN unnest(%s::uuid[], %s::bigint[]) AS w(id, v) ON h.originator_id = w.id AND h.originator_version = w.v"
+            " JOIN unnest(%b::uuid[], %b::bigint[]) AS w(id, v) ON h.originator_id = w.id AND h.originator_version = w.v"
         ).format(schema=schema, table=Identifier(CHAIN_TABLE))
 
     def _create_table(self, curs: Any) -> None:

@@ -45,12 +45,13 @@ INSERT_SQL = (
 )
 # PostgreSQL: the rows of a batch in one statement, each taking its event's position from the
 # event just inserted (by its key), so no Python runs between the events' INSERT and the commit
-# (eventsourcing commits what was written before a Python error: ledger/chain.py).
+# (eventsourcing commits what was written before a Python error: ledger/chain.py). %b: the arrays
+# in binary, as the events' (ledger/chain.py says why).
 INSERT_JOINED_SQL = (
     "INSERT INTO {schema}." + POSTINGS_TABLE + " (coop, number, n, position, day, account, party, unit, amount)"
     " SELECT p.coop, p.number, p.n, e.notification_id, p.day, p.account, p.party, p.unit, p.amount"
-    " FROM unnest(%s::uuid[], %s::bigint[], %s::text[], %s::bigint[], %s::int[], %s::text[], %s::text[], %s::text[],"
-    " %s::text[], %s::bigint[]) AS p(originator_id, originator_version, coop, number, n, day, account, party, unit, amount)"
+    " FROM unnest(%b::uuid[], %b::bigint[], %b::text[], %b::bigint[], %b::int[], %b::text[], %b::text[], %b::text[],"
+    " %b::text[], %b::bigint[]) AS p(originator_id, originator_version, coop, number, n, day, account, party, unit, amount)"
     " JOIN {schema}.{events} e ON e.originator_id = p.originator_id AND e.originator_version = p.originator_version"
 )
 # Filling the table from the events already stored (a store written before it existed).
