@@ -99,7 +99,7 @@ def _accepted(result: CommandResult, response: Response) -> dict[str, Any]:
 def _route(name: str, cls: type) -> Any:
     model = body_model(cls)
 
-    def handler(
+    async def handler(
         coop: str,
         request: Request,
         response: Response,
@@ -112,12 +112,18 @@ def _route(name: str, cls: type) -> Any:
         ),
         who: Principal = Depends(commander(name)),
     ) -> Any:
-        svc = services(request)  # a plain call: as a dependency, a function is one more hop to the threadpool
+        svc = services(request)
         envelope = parse_envelope(
             {"command": name, "idempotency_key": header_key(idempotency_key), "coop": coop, **to_command_fields(body)},
             reason=None if reason is None else header_reason(reason),
         )
-        result = svc.ledger.execute(envelope.command, envelope.idempotency_key, who.actor, envelope.reason)
+        # Awaited: no worker thread waits for the group commit (ledger/group_commit.py); the client's
+        # connection (host, port: a list under some ASGI servers) names the caller for gathering.
+        client = request.scope.get("client")
+        caller = tuple(client) if client else None
+        result = await svc.ledger.execute_async(
+            envelope.command, envelope.idempotency_key, who.actor, envelope.reason, caller=caller
+        )
         COMMANDS.labels(command=name, outcome="accepted" if result.accepted else "refused").inc()
         if not result.accepted:
             assert result.error is not None

@@ -17,6 +17,13 @@ What a caller sees is what it would see alone:
   tried again alone, so one command's failure is only its own; each caller gets its own result or
   its own exception.
 
+Callers on an event loop (the API's command routes) await `execute_async` instead: no thread
+waits for them. When no thread leads, the first of them starts a thread that saves groups until
+the queue is empty (a drain); a leading thread that stops while commands wait and no thread is
+waiting to lead starts one too, so no command is left queued with nobody to save it. Each group
+thus costs one thread hand-off, not one per command (a `def` route's trip to the threadpool and
+back is most of what FastAPI spends on a trivial request, measured).
+
 Bounds: at most MAX_QUEUED commands wait (a caller finding the queue full waits up to
 QUEUE_WAIT_S for room, then gets `Overloaded`); a group holds at most MAX_GROUP_COMMANDS, so a
 caller waits for at most MAX_QUEUED / MAX_GROUP_COMMANDS groups before its own, and never more
@@ -25,9 +32,11 @@ than MAX_WAIT_S (then TimeoutError).
 
 from __future__ import annotations
 
+import asyncio
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -64,6 +73,18 @@ class _Request:
     done: threading.Event = field(default_factory=threading.Event)
     result: CommandResult | None = None
     error: BaseException | None = None
+    on_done: Callable[[], None] | None = None  # an awaiting caller's wake-up (called from the saving thread)
+
+    def finish(self) -> None:
+        self.done.set()
+        if self.on_done is not None:
+            self.on_done()
+
+    def outcome(self) -> CommandResult:
+        if self.error is not None:
+            raise self.error
+        assert self.result is not None
+        return self.result
 
 
 class GroupCommit:
@@ -82,7 +103,9 @@ class GroupCommit:
         self._arrivals = threading.Condition(lock)  # a command was queued: a gathering leader may take it
         self._room = threading.Condition(lock)  # commands left the queue: a caller finding it full may add its own
         self._busy = False  # a thread is saving a group
-        self._callers: dict[int, float] = {}  # thread id -> when it last sent a command
+        self._threads_waiting = 0  # threads in execute() waiting for their result or the leader's place
+        self.drains = 0  # drain threads started (for tests)
+        self._callers: dict[Any, float] = {}  # thread id (or an awaiting caller's name) -> when it last sent a command
         self.groups = 0  # counters, for tests and metrics
         self.grouped_commands = 0
 
@@ -100,9 +123,15 @@ class GroupCommit:
         # those whose result is ready return at once and can send their next command.
         while not request.done.is_set():
             with self._cv:
-                free = self._cv.wait_for(
-                    lambda: request.done.is_set() or not self._busy, timeout=max(0.0, deadline - time.monotonic())
-                )
+                self._threads_waiting += 1
+                try:
+                    free = self._cv.wait_for(
+                        lambda: request.done.is_set() or not self._busy, timeout=max(0.0, deadline - time.monotonic())
+                    )
+                finally:
+                    self._threads_waiting -= 1
+                    if request.done.is_set():  # leaving: commands queued behind may need a drain to lead them
+                        self._lead_if_nobody()
                 if not free:
                     if request in self._queue:  # not taken: it will not be saved behind the caller's back
                         self._queue.remove(request)
@@ -114,13 +143,66 @@ class GroupCommit:
             try:
                 self._save_group(self._take(gather=True))
             finally:
+                self._release()
+        return request.outcome()
+
+    async def execute_async(self, item: tuple[Any, ...], caller: Any) -> CommandResult:
+        """`execute` for a caller on an event loop: awaits its result, holding no thread. `caller`
+        names the client (its connection, say) for gathering, as a thread does in `execute`."""
+        loop = asyncio.get_running_loop()
+        answered = loop.create_future()
+
+        def wake() -> None:  # in the saving thread: the future is the loop's, so set from the loop
+            try:
+                loop.call_soon_threadsafe(lambda: answered.done() or answered.set_result(None))
+            except RuntimeError:  # the loop has closed (its server stopped): nobody waits for this result
+                pass
+
+        request = _Request(item, on_done=wake)
+        with self._cv:
+            self._callers[caller] = time.monotonic()
+            if len(self._queue) >= self.max_queued:  # a loop does not wait for room: it answers 503 at once
+                raise Overloaded(f"{len(self._queue)} commands waiting to be saved; try again later")
+            self._queue.append(request)
+            self._arrivals.notify()
+            self._lead_if_nobody()
+        try:
+            await asyncio.wait_for(asyncio.shield(answered), MAX_WAIT_S)
+        except TimeoutError:
+            with self._cv:
+                if request in self._queue:  # not taken: it will not be saved behind the caller's back
+                    self._queue.remove(request)
+                    self._room.notify()
+            raise TimeoutError(f"group commit: no result within {MAX_WAIT_S} s") from None
+        return request.outcome()
+
+    def _release(self) -> None:
+        """A leading thread gives up its place: to a waiting thread, else to a drain if commands wait."""
+        with self._cv:
+            self._busy = False
+            self._cv.notify_all()
+            self._lead_if_nobody()
+
+    def _lead_if_nobody(self) -> None:
+        """Under the lock: starts a drain when commands wait, no thread leads and none waits to."""
+        if self._queue and not self._busy and self._threads_waiting == 0:
+            self._busy = True
+            self.drains += 1
+            threading.Thread(target=self._drain, name="group-commit-drain", daemon=True).start()
+
+    def _drain(self) -> None:
+        """Saves groups, one a pass, while commands keep arriving; gives up the leader's place once
+        the queue is empty (a pass takes at most MAX_GROUP_COMMANDS, each at least one)."""
+        try:
+            while True:
+                group = self._take(gather=True)
+                if not group:
+                    return
+                self._save_group(group)
                 with self._cv:
-                    self._busy = False
-                    self._cv.notify_all()
-        if request.error is not None:
-            raise request.error
-        assert request.result is not None
-        return request.result
+                    self._cv.notify_all()  # threads in execute() whose commands this group saved
+        finally:
+            self._release()
 
     def _take(self, *, gather: bool) -> list[_Request]:
         """The next group, in arrival order. With `gather`, first waits (at most GATHER_S) until
@@ -151,7 +233,7 @@ class GroupCommit:
             if len(group) == 1 or isinstance(exc, UNREACHABLE):
                 for request in group:
                     request.error = exc
-                    request.done.set()
+                    request.finish()
                 return
             log.warning("group_commit_failed_retrying_alone", commands=len(group), error=f"{type(exc).__name__}: {exc}")
             for request in group:
@@ -159,8 +241,8 @@ class GroupCommit:
                     request.result = self.ledger.execute_batch([request.item])[0]
                 except BaseException as alone:  # noqa: BLE001 (handed to its own caller)
                     request.error = alone
-                request.done.set()
+                request.finish()
             return
         for request, result in zip(group, results, strict=True):
             request.result = result
-            request.done.set()
+            request.finish()

@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import structlog
+from anyio import to_thread
 from eventsourcing.application import AggregateNotFoundError
 from eventsourcing.persistence import IntegrityError
 
@@ -135,6 +136,16 @@ class Ledger:
         group commit (ledger/group_commit.py); each still gets its own result, as if alone."""
         warming.warm(self, getattr(command, "coop", None))
         return self.group.execute((command, key, actor, reason))
+
+    async def execute_async(
+        self, command: Any, key: str, actor: str = "api", reason: str | None = None, *, caller: Any = None
+    ) -> CommandResult:
+        """`execute` awaited on an event loop: no thread waits for the result (ledger/group_commit.py).
+        A cold cooperative is loaded in a worker thread first, as `execute` loads it in its caller's."""
+        slug = getattr(command, "coop", None)
+        if warming.needs_loading(self, slug):
+            await to_thread.run_sync(warming.warm, self, slug)
+        return await self.group.execute_async((command, key, actor, reason), caller)
 
     def execute_batch(self, items: Sequence[tuple[Any, ...]]) -> list[CommandResult]:
         """Executes commands in order, each accepted or refused on its own, saved together.

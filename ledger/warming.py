@@ -47,6 +47,13 @@ RECENT_POSITIONS = 20_000  # 10,000 commands (a receipt each): ids only, one gro
 MAX_LOOKUPS = 500  # streams that wrote last named by their founding events, at most (one statement)
 
 
+def needs_loading(ledger: Ledger, slug: Any) -> bool:
+    """Whether `warm` would load something: a cooperative's name not in the cache (a dictionary
+    lookup: an event loop asks it before handing the load to a thread)."""
+    cache = ledger.app.repository.cache
+    return cache is not None and isinstance(slug, str) and not _is_cached(cache, slug)
+
+
 def warm(ledger: Ledger, slug: Any) -> None:
     """Loads cooperative `slug` into the cache unless it is there. A failure is raised as the
     group's own load would raise it (the store away, the cooperative busy for too long)."""
