@@ -280,7 +280,9 @@ def _import_route(r: APIRouter) -> None:
         commands = read_statements(data, FORMAT_OF[media], coop, account)
         results = []
         for i, command in enumerate(commands, start=1):
-            result = svc.ledger.execute(command, f"{idempotency_key}-{i}", who.actor)
+            # Awaited, as the command routes' (docs/decisions/0019-commands-awaited-on-the-loop.md): a blocking
+            # call here would hold the event loop, which answers every other command, for each line's save.
+            result = await svc.ledger.execute_async(command, f"{idempotency_key}-{i}", who.actor, caller=id(request))
             if not result.accepted:
                 assert result.error is not None
                 return domain_problem(result.error)

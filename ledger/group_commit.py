@@ -131,7 +131,7 @@ class GroupCommit:
                 finally:
                     self._threads_waiting -= 1
                     if request.done.is_set():  # leaving: commands queued behind may need a drain to lead them
-                        self._lead_if_nobody()
+                        self._lead_if_nobody(raising=False)
                 if not free:
                     if request in self._queue:  # not taken: it will not be saved behind the caller's back
                         self._queue.remove(request)
@@ -165,7 +165,12 @@ class GroupCommit:
                 raise Overloaded(f"{len(self._queue)} commands waiting to be saved; try again later")
             self._queue.append(request)
             self._arrivals.notify()
-            self._lead_if_nobody()
+            try:
+                self._lead_if_nobody()
+            except BaseException:  # no drain could start: the caller hears it, and its command is not saved later
+                self._queue.remove(request)
+                self._room.notify()
+                raise
         try:
             await asyncio.wait_for(asyncio.shield(answered), MAX_WAIT_S)
         except TimeoutError:
@@ -181,14 +186,25 @@ class GroupCommit:
         with self._cv:
             self._busy = False
             self._cv.notify_all()
-            self._lead_if_nobody()
+            self._lead_if_nobody(raising=False)
 
-    def _lead_if_nobody(self) -> None:
-        """Under the lock: starts a drain when commands wait, no thread leads and none waits to."""
+    def _lead_if_nobody(self, *, raising: bool = True) -> None:
+        """Under the lock: starts a drain when commands wait, no thread leads and none waits to. A
+        thread that cannot start (the process out of threads) leaves the leader's place free, so the
+        next caller or leader tries again; raised to an arriving caller, logged for a leaving one
+        (whose own command was saved: its answer stands)."""
         if self._queue and not self._busy and self._threads_waiting == 0:
+            drain = threading.Thread(target=self._drain, name="group-commit-drain", daemon=True)
             self._busy = True
+            try:
+                drain.start()
+            except BaseException as exc:
+                self._busy = False
+                if raising:
+                    raise
+                log.error("group_commit_drain_not_started", queued=len(self._queue), error=f"{type(exc).__name__}: {exc}")
+                return
             self.drains += 1
-            threading.Thread(target=self._drain, name="group-commit-drain", daemon=True).start()
 
     def _drain(self) -> None:
         """Saves groups, one a pass, while commands keep arriving; gives up the leader's place once

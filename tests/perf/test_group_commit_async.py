@@ -164,3 +164,37 @@ def test_a_leader_leaving_while_a_saved_thread_still_waits_hands_the_queue_to_a_
     assert answers["thread"].accepted  # type: ignore[union-attr]
     assert not isinstance(answers["loop"], BaseException), answers["loop"]
     assert answers["loop"].accepted and group.drains == 1  # type: ignore[union-attr]
+
+
+@pytest.mark.parametrize("store_kind", ["sqlite"], indirect=True)
+def test_a_drain_that_cannot_start_refuses_its_caller_and_leaves_the_place_free(ledger, monkeypatch):
+    """Out of threads: the caller whose command would have started the drain gets the error and its
+    command is withdrawn (not saved behind its back); the leader's place stays free, so the next
+    command starts a drain and is saved."""
+    _setup(ledger, "demo")
+    before = stored_event_count(ledger)
+    group = GroupCommit(ledger)
+    failures = {"left": 1}
+
+    class FailingOnce(threading.Thread):
+        def start(self) -> None:
+            if failures["left"]:
+                failures["left"] -= 1
+                raise RuntimeError("can't start new thread")
+            super().start()
+
+    monkeypatch.setattr(group_commit.threading, "Thread", FailingOnce)
+
+    async def scenario() -> tuple[BaseException | None, object]:
+        try:
+            await group.execute_async(_payment("m0", "refused-by-the-machine"), caller=1)
+            first = None
+        except RuntimeError as exc:
+            first = exc
+        assert not group._busy and not group._queue
+        return first, await asyncio.wait_for(group.execute_async(_payment("m1", "next"), caller=2), 10)
+
+    first, second = asyncio.run(scenario())
+    assert isinstance(first, RuntimeError) and group.drains == 1
+    assert second.accepted  # type: ignore[attr-defined]
+    assert stored_event_count(ledger) == before + 2  # the second command only
