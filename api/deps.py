@@ -162,6 +162,13 @@ def services(request: Request) -> Services:
     return request.app.state.services  # type: ignore[no-any-return]
 
 
+def client_of(request: Request) -> Any:
+    """Who sends a command, for the group commit's gathering (ledger/group_commit.py): the client's
+    connection, (host, port), given as a list by some ASGI servers; None when the server gives none."""
+    client = request.scope.get("client")
+    return tuple(client) if client else None
+
+
 def _bearer_token(request: Request) -> str:
     header = request.headers.get("authorization", "")
     scheme, _, token = header.partition(" ")

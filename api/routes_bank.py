@@ -12,7 +12,7 @@ from fastapi import APIRouter, Depends, Header, Path, Query, Request, Response
 
 from api.answers import bank as answers
 from api.answers.commands import AcceptedCommand, result_answer
-from api.deps import Services, commander, document_access, fresh, reader, services, views
+from api.deps import Services, client_of, commander, document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, UNSUPPORTED_MEDIA, ApiError, domain_problem
 from api.examples import ok
 from api.keys import Principal
@@ -282,7 +282,7 @@ def _import_route(r: APIRouter) -> None:
         for i, command in enumerate(commands, start=1):
             # Awaited, as the command routes' (docs/decisions/0019-commands-awaited-on-the-loop.md): a blocking
             # call here would hold the event loop, which answers every other command, for each line's save.
-            result = await svc.ledger.execute_async(command, f"{idempotency_key}-{i}", who.actor, caller=id(request))
+            result = await svc.ledger.execute_async(command, f"{idempotency_key}-{i}", who.actor, caller=client_of(request))
             if not result.accepted:
                 assert result.error is not None
                 return domain_problem(result.error)

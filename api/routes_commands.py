@@ -12,7 +12,7 @@ from pydantic import BaseModel, Field
 
 from api import examples
 from api.answers.commands import BatchResults, result_answer
-from api.deps import any_commander, commander, document_access, services
+from api.deps import any_commander, client_of, commander, document_access, services
 from api.errors import PROBLEM_RESPONSES, ApiError, domain_problem
 from api.exact_json import ExactJsonRoute
 from api.keys import Principal
@@ -117,12 +117,9 @@ def _route(name: str, cls: type) -> Any:
             {"command": name, "idempotency_key": header_key(idempotency_key), "coop": coop, **to_command_fields(body)},
             reason=None if reason is None else header_reason(reason),
         )
-        # Awaited: no worker thread waits for the group commit (ledger/group_commit.py); the client's
-        # connection (host, port: a list under some ASGI servers) names the caller for gathering.
-        client = request.scope.get("client")
-        caller = tuple(client) if client else None
+        # Awaited: no worker thread waits for the group commit (ledger/group_commit.py).
         result = await svc.ledger.execute_async(
-            envelope.command, envelope.idempotency_key, who.actor, envelope.reason, caller=caller
+            envelope.command, envelope.idempotency_key, who.actor, envelope.reason, caller=client_of(request)
         )
         COMMANDS.labels(command=name, outcome="accepted" if result.accepted else "refused").inc()
         if not result.accepted:

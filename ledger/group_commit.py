@@ -133,9 +133,7 @@ class GroupCommit:
                     if request.done.is_set():  # leaving: commands queued behind may need a drain to lead them
                         self._lead_if_nobody(raising=False)
                 if not free:
-                    if request in self._queue:  # not taken: it will not be saved behind the caller's back
-                        self._queue.remove(request)
-                        self._room.notify()
+                    self._withdraw(request)
                     raise TimeoutError(f"group commit: no result within {MAX_WAIT_S} s")
                 if request.done.is_set():
                     break
@@ -168,18 +166,22 @@ class GroupCommit:
             try:
                 self._lead_if_nobody()
             except BaseException:  # no drain could start: the caller hears it, and its command is not saved later
-                self._queue.remove(request)
-                self._room.notify()
+                self._withdraw(request)
                 raise
         try:
             await asyncio.wait_for(asyncio.shield(answered), MAX_WAIT_S)
         except TimeoutError:
             with self._cv:
-                if request in self._queue:  # not taken: it will not be saved behind the caller's back
-                    self._queue.remove(request)
-                    self._room.notify()
+                self._withdraw(request)
             raise TimeoutError(f"group commit: no result within {MAX_WAIT_S} s") from None
         return request.outcome()
+
+    def _withdraw(self, request: _Request) -> None:
+        """Under the lock: a caller giving up takes its command out of the queue, unless a leader has
+        taken it already, so that it is not saved behind the caller's back."""
+        if request in self._queue:
+            self._queue.remove(request)
+            self._room.notify()
 
     def _release(self) -> None:
         """A leading thread gives up its place: to a waiting thread, else to a drain if commands wait."""

@@ -83,10 +83,10 @@ def warm_recent(ledger: Ledger, *, stop: threading.Event | None = None) -> list[
     # read), receipts left out (a stream each).
     rows = ledger.db.query(
         f"SELECT originator_id, MAX({position}) AS last FROM {EVENTS_TABLES[dialect]}"  # noqa: S608 (constant SQL)
-        f" WHERE {position} > ? AND topic <> ? GROUP BY originator_id ORDER BY last DESC",
-        (ledger.position() - RECENT_POSITIONS, RECEIPT_TOPIC),
+        f" WHERE {position} > ? AND topic <> ? GROUP BY originator_id ORDER BY last DESC LIMIT ?",
+        (ledger.position() - RECENT_POSITIONS, RECEIPT_TOPIC, MAX_LOOKUPS),
     )
-    recent = [UUID(str(row[0])) for row in rows][:MAX_LOOKUPS]  # UUID or hex text
+    recent = [UUID(str(row[0])) for row in rows]  # UUID or hex text
     # Named by their founding events, in the store: not by the views, which a server started before
     # its runner caught up (right after `coopledger record`) does not have yet (it warmed none).
     by_id = {coop_id(slug): slug for slug in founded_slugs(ledger, recent)}
