@@ -17,6 +17,7 @@ from __future__ import annotations
 import threading
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
+from decimal import Decimal
 from typing import Any
 
 import orjson
@@ -33,7 +34,7 @@ class AnswerMemo:
         """`make()`, or the bytes it returned before for equal `inputs` and `rows` (JSON-serialisable:
         strings, numbers, None; the rows as the database returned them)."""
         try:
-            key = orjson.dumps([inputs, rows])
+            key = orjson.dumps([inputs, rows], default=_exact)
         except orjson.JSONEncodeError:  # a value JSON cannot say exactly (an integer beyond 64 bits): not remembered
             return make()
         if len(key) > self.max_key_bytes:
@@ -55,3 +56,11 @@ class AnswerMemo:
 
     def __len__(self) -> int:
         return len(self._answers)
+
+
+def _exact(value: Any) -> Any:
+    """A value orjson cannot write itself, in an exact form: PostgreSQL's SUM of integers is a
+    numeric (a Decimal here), and its digits are the value. Anything else is not remembered."""
+    if type(value) is Decimal:
+        return {"decimal": str(value)}  # tagged: never equal to a string column holding the same digits
+    raise TypeError(type(value).__name__)

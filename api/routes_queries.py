@@ -38,6 +38,10 @@ UNIT = Query("EUR", description="The unit read: EUR, CREDIT (reward credits) or 
 GOVERNANCE_LOOP_ROWS = 500
 
 
+class _Unknown(Exception):
+    """A statement's rows say its account or party is unknown: the 404 is looked up in a thread."""
+
+
 def router() -> APIRouter:
     r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
     _book_routes(r)
@@ -79,9 +83,14 @@ def _book_routes(r: APIRouter) -> None:
         db: Database = Depends(views),
     ) -> Answer:
         # One statement, awaited on the event loop as the balance's is (ledger/loop_reads.py).
-        sql, params = trial_balance_statement(coop, as_of=as_of)
-        rows = await services(request).loop_reads.query(db, sql, params)  # type: ignore[union-attr]
-        return Answer(answers.trial_balance(trial_balance_from_rows(coop, rows, as_of=as_of)))
+        svc = services(request)
+        rows = await svc.loop_reads.query(db, *trial_balance_statement(coop, as_of=as_of))  # type: ignore[union-attr]
+
+        def make() -> bytes:
+            return orjson.dumps(answers.trial_balance(trial_balance_from_rows(coop, rows, as_of=as_of)))
+
+        # A pure function of these rows (a few dozen): remembered by them, never stale (api/answer_memo.py).
+        return Answer(svc.answers.answer((coop, as_of.isoformat() if as_of else None), rows, make))
 
 
 def _account_routes(r: APIRouter) -> None:
@@ -144,14 +153,24 @@ def _account_routes(r: APIRouter) -> None:
         # cuts the page and sums the running balance, so only the page's rows come back however long
         # the account; the account and party checks ride in it (a 404 naming what exists, not an
         # empty statement).
+        svc = services(request)
         found = statement_query(coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit)
-        rows = await services(request).loop_reads.query(db, *found)  # type: ignore[union-attr]
-        report = statement_if_known(coop, account, rows, party=party, unit=unit, as_of=as_of)
-        if report is None:  # unknown: the 404 names what exists (read in a thread, rare)
+        rows = await svc.loop_reads.query(db, *found)  # type: ignore[union-attr]
+
+        def make() -> bytes:
+            report = statement_if_known(coop, account, rows, party=party, unit=unit, as_of=as_of)
+            if report is None:  # raised, so not remembered
+                raise _Unknown
+            return orjson.dumps(answers.statement(report))
+
+        try:  # a pure function of these rows and the request: remembered by them, never stale (api/answer_memo.py)
+            inputs = (coop, account, party, unit, as_of.isoformat() if as_of else None, after_line, limit)
+            return Answer(svc.answers.answer(inputs, rows, make))
+        except _Unknown:  # unknown: the 404 names what exists (read in a thread, rare)
             report = await run_in_threadpool(
                 checked_statement, db, coop, account, party=party, unit=unit, as_of=as_of, after_line=after_line, limit=limit
             )
-        return Answer(answers.statement(report))
+            return Answer(answers.statement(report))
 
 
 def _journal_route(r: APIRouter) -> None:

@@ -206,7 +206,8 @@ def trial_balance_statement(coop: str, *, as_of: date | None = None) -> tuple[st
     """The trial balance's one statement and its parameters (the API awaits it on its event loop)."""
     params, _month, _day = _totals_params(coop, as_of)
     sql = (
-        "SELECT b.account, b.unit, SUM(b.debit), SUM(b.credit), a.label_fr, a.label_en"
+        # Cast: PostgreSQL sums integers into numeric (projections/journal.py statement_query says why).
+        "SELECT b.account, b.unit, CAST(SUM(b.debit) AS BIGINT), CAST(SUM(b.credit) AS BIGINT), a.label_fr, a.label_en"
         f" FROM ({_TOTALS_AS_OF.format(extra='')}) b"  # noqa: S608 (constant SQL)
         " LEFT JOIN accounts a ON a.coop = ? AND a.number = b.account"
         " GROUP BY b.account, b.unit, a.label_fr, a.label_en ORDER BY b.account, b.unit"  # class 8 memo units last

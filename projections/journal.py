@@ -203,9 +203,13 @@ def statement_query(
     party_sql, party_params = party_known(coop, party) if party is not None else ("1 = 1", ())
     sql = (
         "SELECT k.account_known, k.party_known, p.effective_date, p.number,"
-        " (SELECT label FROM journal_entries e WHERE e.coop = ? AND e.number = p.number), p.party, p.amount, p.running,"
+        " (SELECT label FROM journal_entries e WHERE e.coop = ? AND e.number = p.number), p.party, p.amount,"
+        # PostgreSQL sums integers into numeric (a Decimal, slow to read and to key a memo with): cast
+        # back; a sum beyond 64 bits then fails loudly in the database instead of reading wrong.
+        " CAST(p.running AS BIGINT),"
         f" CASE WHEN p.number IS NULL THEN (SELECT COUNT(*) FROM journal_lines WHERE {where}) ELSE p.total END,"
-        f" CASE WHEN p.number IS NULL THEN (SELECT SUM(amount) FROM journal_lines WHERE {where}) ELSE p.closing END"
+        f" CAST(CASE WHEN p.number IS NULL THEN (SELECT SUM(amount) FROM journal_lines WHERE {where}) ELSE p.closing END"
+        " AS BIGINT)"
         f" FROM (SELECT {account_sql} AS account_known, {party_sql} AS party_known) k"
         " LEFT JOIN (SELECT effective_date, number, line, party, amount,"
         " ROW_NUMBER() OVER lines_in_order AS n, SUM(amount) OVER lines_in_order AS running,"

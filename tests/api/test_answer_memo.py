@@ -41,6 +41,17 @@ def test_equal_rows_get_the_answer_made_once_other_rows_a_new_one():
     assert memo.answer(("coop", "2026-06-30"), ROWS, make) == first and make.calls == 4
 
 
+def test_decimal_values_key_exactly_and_never_as_the_same_digits_in_text():
+    from decimal import Decimal
+
+    memo, make = AnswerMemo(), Maker()
+    first = memo.answer(("coop",), [("411", Decimal("150"))], make)
+    assert memo.answer(("coop",), [("411", Decimal("150"))], make) == first and make.calls == 1
+    assert memo.answer(("coop",), [("411", "150")], make) == b"answer 2"  # text, not the number
+    assert memo.answer(("coop",), [("411", Decimal("150.0"))], make) == b"answer 3"  # other digits: made again
+    assert memo.answer(("coop",), [("411", object())], make) == b"answer 4" and len(memo) == 3  # not keyable: made
+
+
 def test_an_answer_that_failed_is_not_remembered():
     memo, calls = AnswerMemo(), []
 
@@ -151,3 +162,34 @@ def test_a_large_cooperative_s_answer_is_made_in_a_worker_thread_the_same(api, m
     monkeypatch.setattr(routes, "GOVERNANCE_LOOP_ROWS", 0)
     monkeypatch.setattr(routes, "run_in_threadpool", counted)
     assert _weights(api, admitted).content == on_the_loop and len(hops) == 1
+
+
+def test_the_trial_balance_and_the_statement_read_their_own_writes_through_the_memo(api):
+    _command(api, "FoundCooperative", FOUND)
+    _command(
+        api,
+        "AdmitMember",
+        {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+    )
+    called = _command(api, "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"})
+
+    def read(what: str, position: int) -> Any:
+        r = api["client"].get(f"/v1/coops/coop-a/{what}", params={"min_position": position}, headers=api["admin"])
+        assert r.status_code == 200, r.text
+        return r
+
+    trial, statement = read("trial-balance", called), read("accounts/411/statement", called)
+    memo = api["app"].state.services.answers
+    kept = len(memo)
+    assert (
+        read("trial-balance", called).content == trial.content
+        and read("accounts/411/statement", called).content == statement.content
+    )
+    assert len(memo) == kept == 2  # each made once, then answered from the memo
+
+    paid = _command(api, "PayFee", {"member_id": "m1", "year": 2025, "amount": "100", "effective_date": "2025-03-01"})
+    lines = read("accounts/411/statement", paid).json()["lines"]  # same request, other rows: a new answer
+    assert [(line["debit"], line["credit"]) for line in lines] == [("100.00", "0.00"), ("0.00", "100.00")]
+    assert lines[-1]["balance"] == "0.00"
+    banked = {row["account"]: row["balance"] for row in read("trial-balance", paid).json()["accounts"] if row["unit"] == "EUR"}
+    assert banked["411"] == "0.00" and banked["512"] == "100.00" and len(memo) == 4
