@@ -43,6 +43,7 @@ from api.deps import Services, authenticated, check_read, choose_views, principa
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.format import browser_locale
 from api.keys import Principal, authenticate
+from api.lean_route import LeanRoute
 from api.observatory_reads import build, cached, public_and_position
 from api.read_examples import read
 from api.responses import Answer
@@ -280,7 +281,7 @@ async def _stream(request: Request, svc: Services, coop: str) -> AsyncIterator[b
 
 
 def router() -> APIRouter:
-    r = APIRouter(tags=["observatory"], responses=PROBLEM_RESPONSES)
+    r = APIRouter(tags=["observatory"], responses=PROBLEM_RESPONSES, route_class=LeanRoute)  # api/lean_route.py
     _json_route(r)
     _page_routes(r)
     document = getattr(deps, "document_access", None)  # x-roles in the OpenAPI document, where api/deps.py has it

@@ -14,6 +14,7 @@ from api.deps import document_access, fresh, reader, services, views
 from api.errors import PROBLEM_RESPONSES, ApiError
 from api.explain_text import with_texts
 from api.keys import Principal
+from api.lean_route import LeanRoute
 from api.read_examples import read
 from api.responses import Answer
 from api.schemas import IsoDate
@@ -43,7 +44,14 @@ class _Unknown(Exception):
 
 
 def router() -> APIRouter:
-    r = APIRouter(prefix="/v1/coops/{coop}", tags=["queries"], dependencies=[Depends(fresh)], responses=PROBLEM_RESPONSES)
+    # LeanRoute: the Answer routes' dependencies solved by a plan made once (api/lean_route.py).
+    r = APIRouter(
+        prefix="/v1/coops/{coop}",
+        tags=["queries"],
+        dependencies=[Depends(fresh)],
+        responses=PROBLEM_RESPONSES,
+        route_class=LeanRoute,
+    )
     _book_routes(r)
     _account_routes(r)
     _journal_route(r)

@@ -1,0 +1,126 @@
+"""The hottest reads' dependencies are solved by a plan made once (api/lean_route.py), not by
+FastAPI's solver: these tests check that nobody can tell, on both stores and the demo's books.
+
+Each request below is sent twice to the same app, once through the plan and once through FastAPI's
+own handler (a dependency override, however unrelated, makes a LeanRoute hand the request to
+FastAPI): status, problem+json body and headers must be the same. The requests cover what the
+plan must get right: defaults, optional and required parameters, empty values, every kind of
+invalid value (several at once: errors gathered in FastAPI's order), unknown parameters, a
+missing or refused key (401, 403) and an unknown cooperative (404), which come before a 422 as
+with FastAPI, and min_position (the router's own dependency)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
+
+from api.app import create_app
+from api.keys import create_key
+from api.lean_route import LeanRoute
+from api.responses import Answer
+from ledger.demo import SCIC
+from ledger.store import StoreConfig
+from tests.builders import record_demo
+from tests.conftest import migrates_the_store
+
+BASE = f"/v1/coops/{SCIC}"
+LEAN_PATHS = {
+    "/v1/coops/{coop}/accounts/{account}/balance",
+    "/v1/coops/{coop}/trial-balance",
+    "/v1/coops/{coop}/accounts/{account}/statement",
+    "/v1/coops/{coop}/governance",
+    "/v1/coops/{coop}/observatory",
+}
+# (the key's role or None, path with query)
+REQUESTS = [
+    ("auditor", f"{BASE}/accounts/411/balance?party=BEN-01"),
+    ("auditor", f"{BASE}/accounts/411/balance?party=BEN-01&as_of=2026-03-31&unit=EUR"),
+    ("auditor", f"{BASE}/accounts/411/balance?party="),  # empty: a value, not absent
+    ("auditor", f"{BASE}/accounts/411/balance?party={'x' * 65}"),  # too long
+    ("auditor", f"{BASE}/accounts/411/balance?unit=GBP&as_of=2026-02-30&min_position=-1"),  # three errors at once
+    ("auditor", f"{BASE}/accounts/999/balance"),  # unknown account: the 404 names what exists
+    ("auditor", f"{BASE}/accounts/411/balance?party=NOBODY"),
+    ("auditor", f"{BASE}/accounts/411/balance?colour=blue"),  # unknown parameters are ignored
+    ("auditor", f"{BASE}/accounts/411/balance?min_position=1"),
+    ("auditor", f"{BASE}/accounts/411/balance?min_position=abc"),
+    (None, f"{BASE}/accounts/411/balance?unit=GBP"),  # no key: 401 before the 422
+    ("auditor", "/v1/coops/no-such-coop/accounts/411/balance?unit=GBP"),  # 404 before the 422
+    ("auditor", f"{BASE}/trial-balance"),
+    ("auditor", f"{BASE}/trial-balance?as_of=2025-12-31"),
+    ("auditor", f"{BASE}/trial-balance?as_of=31/12/2025"),
+    ("auditor", f"{BASE}/trial-balance?as_of="),
+    ("auditor", f"{BASE}/accounts/411/statement?limit=100"),
+    ("auditor", f"{BASE}/accounts/411/statement?party=BEN-01&after_line=1&limit=3"),
+    ("auditor", f"{BASE}/accounts/411/statement?limit=0&after_line=-1"),
+    ("auditor", f"{BASE}/accounts/411/statement?limit=1001"),
+    ("auditor", f"{BASE}/accounts/411/statement?limit=ten"),
+    ("auditor", f"{BASE}/accounts/411/statement?after_line=999999"),  # past the end
+    ("reader", f"{BASE}/accounts/411/statement"),  # a reader may not read the journal: 403
+    ("auditor", f"{BASE}/governance?as_of=2026-06-30"),
+    ("auditor", f"{BASE}/governance"),  # as_of is required here
+    ("auditor", f"{BASE}/governance?as_of=2000-01-01"),
+    ("auditor", f"{BASE}/observatory?as_of=2026-06-30"),
+    ("auditor", f"{BASE}/observatory?as_of=tomorrow"),
+    ("reader", f"{BASE}/observatory?as_of=2026-06-30"),
+]
+
+
+@pytest.fixture
+@migrates_the_store
+def demo(store_url: str) -> Iterator[dict[str, Any]]:
+    app = create_app(StoreConfig.from_url(store_url))
+    with TestClient(app) as client:
+        ledger = app.state.services.ledger
+        record_demo(ledger)
+        keys = {role: create_key(ledger.db, role=role, coops=[SCIC])[1] for role in ("auditor", "reader")}
+        assert app.state.services.runner.wait_for(ledger.position(), 30)
+        yield {"app": app, "client": client, "keys": keys}
+
+
+def _lean_routes(app: Any) -> dict[str, bool]:
+    return {rc.path: rc.original_route.lean for rc in iter_route_contexts(app.routes) if isinstance(rc.original_route, LeanRoute)}
+
+
+def test_every_answer_route_is_served_by_its_plan(demo: dict[str, Any]) -> None:
+    lean = {path for path, planned in _lean_routes(demo["app"]).items() if planned}
+    assert lean == LEAN_PATHS
+    answers = {
+        rc.path for rc in iter_route_contexts(demo["app"].routes) if getattr(rc.original_route, "response_class", None) is Answer
+    }
+    assert answers == LEAN_PATHS  # a new Answer route is planned too, or this says why not
+
+
+def _unrelated() -> None:  # the override that hands every LeanRoute's requests to FastAPI
+    raise AssertionError("never called: no route depends on it")
+
+
+def test_the_plan_answers_what_fastapi_answers(demo: dict[str, Any]) -> None:
+    app, client = demo["app"], demo["client"]
+    statuses = set()
+    for role, url in REQUESTS:
+        headers = {"Authorization": f"Bearer {demo['keys'][role]}"} if role else {}
+        lean = client.get(url, headers=headers)
+        app.dependency_overrides[_unrelated] = _unrelated
+        try:
+            fastapi = client.get(url, headers=headers)
+        finally:
+            app.dependency_overrides.clear()
+        assert (lean.status_code, lean.content) == (fastapi.status_code, fastapi.content), url
+        assert lean.headers.get("content-type") == fastapi.headers.get("content-type"), url
+        assert lean.headers.get("www-authenticate") == fastapi.headers.get("www-authenticate"), url
+        statuses.add(lean.status_code)
+    assert statuses == {200, 401, 403, 404, 422}  # every kind of answer was compared
+
+
+def test_errors_are_gathered_in_fastapi_s_order(demo: dict[str, Any]) -> None:
+    r = demo["client"].get(
+        f"{BASE}/accounts/411/statement?limit=0&after_line=-1&unit=GBP&min_position=-2",
+        headers={"Authorization": f"Bearer {demo['keys']['auditor']}"},
+    )
+    assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
+    # the router's dependency (min_position) first, then the route's query parameters in declaration order
+    assert [e["field"] for e in r.json()["errors"]] == ["min_position", "unit", "after_line", "limit"]
