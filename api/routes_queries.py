@@ -54,6 +54,7 @@ def router() -> APIRouter:
     )
     _book_routes(r)
     _account_routes(r)
+    _statement_route(r)
     _journal_route(r)
     _member_routes(r)
     _governance_routes(r)
@@ -102,7 +103,7 @@ def _book_routes(r: APIRouter) -> None:
 
 
 def _account_routes(r: APIRouter) -> None:
-    """An account's balance and statement, or one party's on it."""
+    """An account's balance, or one party's on it."""
 
     @r.get(
         "/accounts/{account}/balance",
@@ -137,6 +138,10 @@ def _account_routes(r: APIRouter) -> None:
                 "balance": amount(balance, unit),
             }
         )
+
+
+def _statement_route(r: APIRouter) -> None:
+    """An account's statement, or one party's on it, paged by line."""
 
     @r.get(
         "/accounts/{account}/statement",
