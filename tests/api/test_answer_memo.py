@@ -116,6 +116,17 @@ def _command(api: dict[str, Any], name: str, body: dict[str, Any]) -> int:
     return int(r.json()["position"])
 
 
+def _a_member_with_a_fee_called(api: dict[str, Any]) -> int:
+    """coop-a founded, Alice admitted, her 2025 fee called (not paid): the position of the call."""
+    _command(api, "FoundCooperative", FOUND)
+    _command(
+        api,
+        "AdmitMember",
+        {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
+    )
+    return _command(api, "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"})
+
+
 def _weights(api: dict[str, Any], position: int) -> Any:
     r = api["client"].get(
         "/v1/coops/coop-a/governance", params={"as_of": "2025-06-01", "min_position": position}, headers=api["admin"]
@@ -125,13 +136,7 @@ def _weights(api: dict[str, Any], position: int) -> Any:
 
 
 def test_the_governance_route_reads_its_own_writes_through_the_memo(api):
-    _command(api, "FoundCooperative", FOUND)
-    _command(
-        api,
-        "AdmitMember",
-        {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
-    )
-    called = _command(api, "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"})
+    called = _a_member_with_a_fee_called(api)
     before = _weights(api, called)
     assert before.json()["voters"] == [] and before.json()["unassigned_weight"] == "100"  # the fee is not paid
     assert _weights(api, called).content == before.content and len(api["app"].state.services.answers) == 1
@@ -165,13 +170,7 @@ def test_a_large_cooperative_s_answer_is_made_in_a_worker_thread_the_same(api, m
 
 
 def test_the_trial_balance_and_the_statement_read_their_own_writes_through_the_memo(api):
-    _command(api, "FoundCooperative", FOUND)
-    _command(
-        api,
-        "AdmitMember",
-        {"member_id": "m1", "name": "Alice", "kind": "person", "college": "users", "effective_date": "2025-02-01"},
-    )
-    called = _command(api, "CallFee", {"member_id": "m1", "year": 2025, "effective_date": "2025-02-01"})
+    called = _a_member_with_a_fee_called(api)
 
     def read(what: str, position: int) -> Any:
         r = api["client"].get(f"/v1/coops/coop-a/{what}", params={"min_position": position}, headers=api["admin"])

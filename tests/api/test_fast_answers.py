@@ -16,14 +16,10 @@ import jsonschema_rs
 import orjson
 import pytest
 from fastapi.routing import APIRoute, iter_route_contexts
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.keys import create_key
 from api.responses import Answer
 from ledger.demo import SCIC
-from ledger.store import StoreConfig
-from tests.builders import record_demo
+from tests.api.demo_books import serving_the_demo
 from tests.conftest import migrates_the_store
 
 BASE = f"/v1/coops/{SCIC}"
@@ -48,13 +44,9 @@ REQUESTS = {
 @pytest.fixture
 @migrates_the_store
 def demo(store_url: str) -> Iterator[dict[str, Any]]:
-    app = create_app(StoreConfig.from_url(store_url))
-    with TestClient(app) as client:
-        ledger = app.state.services.ledger
-        record_demo(ledger)
-        token = create_key(ledger.db, role="auditor", coops=[SCIC])[1]
-        assert app.state.services.runner.wait_for(ledger.position(), 30)
-        yield {"app": app, "client": client, "token": token, "spec": client.get("/openapi.json").json()}
+    with serving_the_demo(store_url, ["auditor"]) as served:
+        spec = served["client"].get("/openapi.json").json()
+        yield {**served, "token": served["keys"]["auditor"], "spec": spec}
 
 
 def _answer_routes(app: Any) -> dict[str, Any]:

@@ -16,15 +16,11 @@ from typing import Any
 
 import pytest
 from fastapi.routing import iter_route_contexts
-from fastapi.testclient import TestClient
 
-from api.app import create_app
-from api.keys import create_key
 from api.lean_route import LeanRoute
 from api.responses import Answer
 from ledger.demo import SCIC
-from ledger.store import StoreConfig
-from tests.builders import record_demo
+from tests.api.demo_books import serving_the_demo
 from tests.conftest import migrates_the_store
 
 BASE = f"/v1/coops/{SCIC}"
@@ -72,13 +68,8 @@ REQUESTS = [
 @pytest.fixture
 @migrates_the_store
 def demo(store_url: str) -> Iterator[dict[str, Any]]:
-    app = create_app(StoreConfig.from_url(store_url))
-    with TestClient(app) as client:
-        ledger = app.state.services.ledger
-        record_demo(ledger)
-        keys = {role: create_key(ledger.db, role=role, coops=[SCIC])[1] for role in ("auditor", "reader")}
-        assert app.state.services.runner.wait_for(ledger.position(), 30)
-        yield {"app": app, "client": client, "keys": keys}
+    with serving_the_demo(store_url, ["auditor", "reader"]) as served:
+        yield served
 
 
 def _lean_routes(app: Any) -> dict[str, bool]:
