@@ -205,7 +205,7 @@ def statement_query(
         "SELECT k.account_known, k.party_known, p.effective_date, p.number,"
         " (SELECT label FROM journal_entries e WHERE e.coop = ? AND e.number = p.number), p.party, p.amount,"
         # PostgreSQL sums integers into numeric (a Decimal, slow to read and to key a memo with): cast
-        # back; a sum beyond 64 bits then fails loudly in the database instead of reading wrong.
+        # back; a sum beyond 64 bits (about 92 million billion euros) then fails in the database.
         " CAST(p.running AS BIGINT),"
         f" CASE WHEN p.number IS NULL THEN (SELECT COUNT(*) FROM journal_lines WHERE {where}) ELSE p.total END,"
         f" CAST(CASE WHEN p.number IS NULL THEN (SELECT SUM(amount) FROM journal_lines WHERE {where}) ELSE p.closing END"
