@@ -17,9 +17,9 @@ validator, the same error) and calls the dependencies in FastAPI's order:
 Only what the plan knows is served so: `async` endpoints declaring `response_class=Answer`
 (they return their Response), whose dependencies are `async` functions taking path and query
 parameters of plain types and the Request. Anything else (a header, a body, a sequence, a
-dependency with `yield`, security scopes, dependency overrides set by a test) keeps FastAPI's
-handler. tests/api/test_lean_route.py checks, for valid and invalid requests of every lean
-route, that the plan gives what FastAPI's own solver gives.
+dependency with `yield`, security scopes, a concurrency limit, dependency overrides set by a
+test) keeps FastAPI's handler. tests/api/test_lean_route.py checks, for valid and invalid
+requests of every lean route, that the plan gives what FastAPI's own solver gives.
 """
 
 from __future__ import annotations
@@ -115,6 +115,7 @@ def plan_of(dependant: Any, name: str | None = None, depth: int = 0) -> _Step | 
         dependant.security_scopes_param_name,
         getattr(dependant, "own_oauth_scopes", None),
         getattr(dependant, "parent_oauth_scopes", None),
+        getattr(dependant, "concurrency", None),  # a dependency limited to N at once (FastAPI's semaphore)
     )
     if any(unknown):
         return None
