@@ -25,10 +25,10 @@ requests of every lean route, that the plan gives what FastAPI's own solver give
 from __future__ import annotations
 
 import inspect
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable, Coroutine, Iterable
 from copy import deepcopy
 from dataclasses import dataclass
-from typing import Any, Union, get_args, get_origin
+from typing import Any, Literal, Union, get_args, get_origin
 
 import fastapi.routing as fastapi_routing
 from fastapi import params
@@ -75,16 +75,19 @@ class LeanRoute(APIRoute):
         self.lean = plan is not None
         if plan is None:
             return fastapi_handler
-        overrides = getattr(route.dependency_overrides_provider, "dependency_overrides", None)
+        provider = route.dependency_overrides_provider
 
         async def handle(request: Request) -> Response:
-            if overrides:  # a test replaced a dependency: FastAPI's handler knows how
+            # Looked up each request, as FastAPI does: a test may assign a new dict to the app.
+            if getattr(provider, "dependency_overrides", None):  # a dependency replaced: FastAPI's handler knows how
                 return await fastapi_handler(request)
             values, errors = await solve(plan, request, {})
             if errors:
                 raise RequestValidationError(errors)
             response = await plan.call(**values)
-            if not isinstance(response, Response):  # an Answer route builds its response
+            # An Answer route builds its response (docs/decisions/0017-reads-answer-their-bytes.md);
+            # anything else is a bug in the route, refused rather than sent unvalidated.
+            if not isinstance(response, Response):
                 raise TypeError(f"{plan.call.__name__} returned {type(response).__name__}, not its Answer")
             return response
 
@@ -137,14 +140,17 @@ def _param(field: Any, where: str) -> _Param | None:
 
 
 def _plain(annotation: Any) -> bool:
-    """One value read as it comes (no sequence, no model): str, int, a date, a Literal, or optional."""
+    """One value read as it comes: str, int, a date, a Literal, or optional. Refused: anything
+    iterable but text (a list, a Sequence, a Deque, a mapping: FastAPI reads every repeated
+    value for those) and models."""
     if get_origin(annotation) is Union or type(annotation).__name__ == "UnionType":
         return all(_plain(arg) for arg in get_args(annotation) if arg is not type(None))
-    if get_origin(annotation) in (list, tuple, set, frozenset):
-        return False
-    if isinstance(annotation, type) and (issubclass(annotation, BaseModel) or annotation in (list, tuple, set, frozenset, dict)):
-        return False
-    return True
+    kind = get_origin(annotation) or annotation
+    if kind in (str, bytes) or kind is Literal:
+        return True
+    if isinstance(kind, type):
+        return not issubclass(kind, Iterable | BaseModel)
+    return get_origin(annotation) is None  # Any, a type variable: one value as FastAPI reads it
 
 
 async def solve(step: _Step, request: Request, cache: dict[Any, Any]) -> tuple[dict[str, Any], list[Any]]:

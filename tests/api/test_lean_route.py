@@ -11,13 +11,17 @@ with FastAPI, and min_position (the router's own dependency)."""
 
 from __future__ import annotations
 
-from collections.abc import Iterator
-from typing import Any
+from collections import deque
+from collections.abc import Iterator, Sequence
+from datetime import date
+from typing import Any, Literal
 
+import fastapi.routing
 import pytest
 from fastapi.routing import iter_route_contexts
+from fastapi.testclient import TestClient
 
-from api.lean_route import LeanRoute
+from api.lean_route import LeanRoute, _plain
 from api.responses import Answer
 from ledger.demo import SCIC
 from tests.api.demo_books import serving_the_demo
@@ -62,6 +66,8 @@ REQUESTS = [
     ("auditor", f"{BASE}/observatory?as_of=2026-06-30"),
     ("auditor", f"{BASE}/observatory?as_of=tomorrow"),
     ("reader", f"{BASE}/observatory?as_of=2026-06-30"),
+    ("auditor", f"{BASE}/accounts/411/statement?limit=1&limit=2"),  # repeated: the last value counts
+    ("auditor", f"{BASE}/accounts/411/balance?party=NOBODY&party=BEN-01"),
 ]
 
 
@@ -89,20 +95,45 @@ def _unrelated() -> None:  # the override that hands every LeanRoute's requests 
     raise AssertionError("never called: no route depends on it")
 
 
-def test_the_plan_answers_what_fastapi_answers(demo: dict[str, Any]) -> None:
+@pytest.fixture
+def fastapi_solves(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Counts the requests FastAPI's own solver handles (the plan never calls it)."""
+    calls: list[int] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def counted(**kwargs: Any) -> Any:
+        calls.append(1)
+        return await solve(**kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", counted)
+    return calls
+
+
+def _through(app: Any, client: TestClient, url: str, headers: dict[str, str], calls: list[int], *, plan: bool) -> Any:
+    """One GET, through the plan or (a dependency override set) through FastAPI's handler; checks which."""
+    before = len(calls)
+    if not plan:
+        app.dependency_overrides[_unrelated] = _unrelated
+    try:
+        answer = client.get(url, headers=headers)
+    finally:
+        app.dependency_overrides.clear()
+    assert (len(calls) == before) is plan, f"{url}: {'FastAPI' if plan else 'the plan'} answered"
+    return answer
+
+
+def test_the_plan_answers_what_fastapi_answers(demo: dict[str, Any], fastapi_solves: list[int]) -> None:
     app, client = demo["app"], demo["client"]
     statuses = set()
-    for role, url in REQUESTS:
+    for n, (role, url) in enumerate(REQUESTS):
         headers = {"Authorization": f"Bearer {demo['keys'][role]}"} if role else {}
-        lean = client.get(url, headers=headers)
-        app.dependency_overrides[_unrelated] = _unrelated
-        try:
-            fastapi = client.get(url, headers=headers)
-        finally:
-            app.dependency_overrides.clear()
-        assert (lean.status_code, lean.content) == (fastapi.status_code, fastapi.content), url
-        assert lean.headers.get("content-type") == fastapi.headers.get("content-type"), url
-        assert lean.headers.get("www-authenticate") == fastapi.headers.get("www-authenticate"), url
+        plan_first = n % 2 == 0  # in turn, so that neither always meets caches the other warmed
+        first = _through(app, client, url, headers, fastapi_solves, plan=plan_first)
+        second = _through(app, client, url, headers, fastapi_solves, plan=not plan_first)
+        lean, theirs = (first, second) if plan_first else (second, first)
+        assert (lean.status_code, lean.content) == (theirs.status_code, theirs.content), url
+        assert lean.headers.get("content-type") == theirs.headers.get("content-type"), url
+        assert lean.headers.get("www-authenticate") == theirs.headers.get("www-authenticate"), url
         statuses.add(lean.status_code)
     assert statuses == {200, 401, 403, 404, 422}  # every kind of answer was compared
 
@@ -115,3 +146,34 @@ def test_errors_are_gathered_in_fastapi_s_order(demo: dict[str, Any]) -> None:
     assert r.status_code == 422 and r.headers["content-type"] == "application/problem+json"
     # the router's dependency (min_position) first, then the route's query parameters in declaration order
     assert [e["field"] for e in r.json()["errors"]] == ["min_position", "unit", "after_line", "limit"]
+
+
+def test_a_new_overrides_dict_is_seen_too(demo: dict[str, Any], fastapi_solves: list[int]) -> None:
+    """FastAPI reads app.dependency_overrides on each request; a test may assign a new dict."""
+    app = demo["app"]
+    headers = {"Authorization": f"Bearer {demo['keys']['auditor']}"}
+    assert demo["client"].get(f"{BASE}/trial-balance", headers=headers).status_code == 200  # handlers built: the plan
+    assert fastapi_solves == []
+    app.dependency_overrides = {_unrelated: _unrelated}
+    try:
+        assert demo["client"].get(f"{BASE}/trial-balance", headers=headers).status_code == 200
+    finally:
+        app.dependency_overrides = {}
+    assert len(fastapi_solves) == 1
+
+
+@pytest.mark.parametrize(
+    ("annotation", "plain"),
+    [
+        (str, True),
+        (int | None, True),
+        (Literal["EUR", "HOUR"], True),
+        (date, True),
+        (list[int], False),
+        (Sequence[int], False),  # FastAPI reads every repeated value for these: not planned
+        (deque[str] | None, False),
+        (dict, False),
+    ],
+)
+def test_only_one_value_parameters_are_planned(annotation: Any, plain: bool) -> None:
+    assert _plain(annotation) is plain
