@@ -57,9 +57,9 @@ def needs_loading(ledger: Ledger, slug: Any) -> bool:
 def warm(ledger: Ledger, slug: Any) -> None:
     """Loads cooperative `slug` into the cache unless it is there. A failure is raised as the
     group's own load would raise it (the store away, the cooperative busy for too long)."""
-    cache = ledger.app.repository.cache
-    if cache is None or not isinstance(slug, str) or _is_cached(cache, slug):
+    if not needs_loading(ledger, slug):
         return
+    cache = ledger.app.repository.cache
     try:
         identifier(slug, "coop")
     except DomainError:
