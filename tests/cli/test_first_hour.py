@@ -124,7 +124,11 @@ def test_the_api_answers_404_problems_for_unknown_accounts_parties_members_and_c
 
     app = create_app(StoreConfig.from_url(demo_url))
     with TestClient(app) as client:
-        token = create_key(app.state.services.ledger.db, role="auditor", coops=["cluster-numerique-sud"])[1]
+        ledger = app.state.services.ledger
+        token = create_key(ledger.db, role="auditor", coops=["cluster-numerique-sud"])[1]
+        # The fixture records the demo without projecting it; when this test is the first of its
+        # worker to use it, the app's runner projects it now: read once it has (else a 503, rightly).
+        assert app.state.services.runner.wait_for(ledger.position(), 30)
         base = "/v1/coops/cluster-numerique-sud"
         for path, rule in [
             (f"{base}/accounts/4111/statement", "known_account"),
